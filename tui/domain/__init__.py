@@ -1,0 +1,1 @@
+"""Domain layer: triggers and plain data models. No SQL, no Textual."""

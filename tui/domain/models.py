@@ -1,0 +1,249 @@
+"""Plain data models shared by the store, the CLI and the app."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Any
+
+from tui.domain.triggers import KNOWN_REASONS, NotRecorded, Reason, Trigger, parse_reason
+
+
+class Status(Enum):
+    ACTIVE = "active"
+    ENDED = "ended"
+    ALL = "all"
+
+
+class SortKey(Enum):
+    """Sort orders the list offers; every one is newest/largest first and keyset-pageable."""
+
+    STARTED = "started"
+    ENDED = "ended"
+    DURATION = "duration"
+
+
+NOT_RECORDED_TOKEN = "not-recorded"
+"""Filter token for ended rows whose reason is NULL (pre-migration-016)."""
+UNRECOGNISED_TOKEN = "unrecognised"
+"""Filter token for every stored reason outside the known trigger list."""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionFilter:
+    """Every list filter; all combine with AND, the reasons among themselves with OR.
+
+    `reasons` holds raw stored values (known or not) plus the two tokens above.
+    """
+
+    status: Status = Status.ALL
+    reasons: frozenset[str] = frozenset()
+    platform: str | None = None
+    codebase: str | None = None
+    assistant: str | None = None
+    since: datetime | None = None
+    search: str | None = None
+
+    def without_reasons(self) -> SessionFilter:
+        """Facet counts are taken under every filter but the reason one."""
+        return SessionFilter(
+            status=self.status,
+            platform=self.platform,
+            codebase=self.codebase,
+            assistant=self.assistant,
+            since=self.since,
+            search=self.search,
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        return self == SessionFilter()
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """Keyset position: the sort key and id of the last row of the previous page.
+
+    `as_of` pins "now" for the duration sort so active rows do not move between pages.
+    """
+
+    key: Any
+    id: str
+    as_of: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRow:
+    """One line of the session list: the session joined with its conversation and codebase."""
+
+    id: str
+    conversation_id: str | None
+    codebase_id: str | None
+    ai_assistant_type: str | None
+    active: bool
+    started_at: datetime | None
+    ended_at: datetime | None
+    ended_reason: str | None
+    transition_reason: str | None
+    parent_session_id: str | None
+    platform_type: str | None
+    platform_conversation_id: str | None
+    title: str | None
+    last_activity_at: datetime | None
+    codebase_name: str | None
+
+    @property
+    def reason(self) -> Reason | None:
+        """None for an active session: it has not ended, so it has no reason."""
+        return None if self.active else parse_reason(self.ended_reason)
+
+    def duration(self, now: datetime) -> timedelta | None:
+        if self.started_at is None:
+            return None
+        end = self.ended_at if self.ended_at is not None else now
+        return max(end - self.started_at, timedelta(0))
+
+    def is_stale(self, now: datetime, threshold: timedelta) -> bool:
+        """Active, but its conversation has been quiet for longer than `threshold`."""
+        if not self.active:
+            return False
+        last = self.last_activity_at or self.started_at
+        return last is not None and now - last > threshold
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    rows: list[SessionRow]
+    next_cursor: Cursor | None
+
+
+@dataclass(frozen=True, slots=True)
+class Metadata:
+    """Decoded metadata, or the raw text when it is not valid JSON (shown, never an error)."""
+
+    raw: str | None
+    value: Any = None
+    valid: bool = True
+
+    @classmethod
+    def decode(cls, raw: str | None) -> Metadata:
+        if raw is None:
+            return cls(raw=None, value=None, valid=True)
+        try:
+            return cls(raw=raw, value=json.loads(raw), valid=True)
+        except (ValueError, RecursionError):
+            return cls(raw=raw, value=None, valid=False)
+
+    def pretty(self) -> str:
+        if not self.valid:
+            return self.raw or ""
+        if self.raw is None:
+            return "null"
+        return json.dumps(self.value, indent=2, ensure_ascii=False, sort_keys=True)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionDetail:
+    """Every column of one session with its conversation and codebase."""
+
+    row: SessionRow
+    assistant_session_id: str | None
+    metadata: Metadata
+    conversation: dict[str, Any] = field(default_factory=dict)
+    codebase: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    """Session columns this tool does not know (newer service versions): shown as they are."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChainHop:
+    id: str
+    active: bool
+    started_at: datetime | None
+    ended_at: datetime | None
+    transition_reason: str | None
+    ended_reason: str | None
+    parent_session_id: str | None
+
+    @property
+    def reason(self) -> Reason | None:
+        return None if self.active else parse_reason(self.ended_reason)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionChain:
+    """Ancestors oldest first, ending with the session itself, plus its direct children."""
+
+    hops: list[ChainHop]
+    children: list[ChainHop]
+    truncated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonFacets:
+    """Per-reason counts under the current filter (all but the reason filter)."""
+
+    known: dict[str, int]
+    not_recorded: int
+    unrecognised: dict[str, int]
+    active: int
+
+    @property
+    def total(self) -> int:
+        return (
+            sum(self.known.values())
+            + self.not_recorded
+            + sum(self.unrecognised.values())
+            + self.active
+        )
+
+    @classmethod
+    def from_groups(cls, groups: list[tuple[str | None, bool, int]]) -> ReasonFacets:
+        """Fold (ended_reason, active, count) groups into facets."""
+        known = dict.fromkeys(KNOWN_REASONS, 0)
+        unrecognised: dict[str, int] = {}
+        not_recorded = active = 0
+        for raw, is_active, count in groups:
+            if is_active:
+                active += count
+                continue
+            reason = parse_reason(raw)
+            if isinstance(reason, Trigger):
+                known[reason.wire] += count
+            elif isinstance(reason, NotRecorded):
+                not_recorded += count
+            else:
+                unrecognised[reason.raw] = unrecognised.get(reason.raw, 0) + count
+        return cls(known=known, not_recorded=not_recorded, unrecognised=unrecognised, active=active)
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    active: int
+    ended: int
+    filtered: int
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AlreadyEnded:
+    """Someone else ended it first; their `ended_at` and `ended_reason` are left as they were."""
+
+    id: str
+    ended_at: datetime | None
+    ended_reason: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NotFound:
+    id: str
+
+
+EndOutcome = Ended | AlreadyEnded | NotFound

@@ -1,0 +1,50 @@
+"""Times as operators read them: UTC in, "3h ago" out."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+_SINCE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse "90s", "15m", "2h", "3d", "1w"; raise ValueError with a usable message."""
+    match = _SINCE.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a duration like 30m, 2h, 3d or 1w")
+    return timedelta(seconds=int(match.group(1)) * _UNIT[match.group(2)])
+
+
+def human_duration(delta: timedelta | None) -> str:
+    if delta is None:
+        return "—"
+    seconds = int(delta.total_seconds())
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m"
+    if seconds < 86400:
+        h, m = divmod(seconds // 60, 60)
+        return f"{h}h{m:02d}m" if m else f"{h}h"
+    d, h = divmod(seconds // 3600, 24)
+    return f"{d}d{h}h" if h else f"{d}d"
+
+
+def relative(when: datetime | None, now: datetime) -> str:
+    if when is None:
+        return "—"
+    delta = now - when
+    if delta.total_seconds() < 0:
+        return "in " + human_duration(-delta)
+    return human_duration(delta) + " ago"
+
+
+def iso(when: datetime | None) -> str | None:
+    """The service's own text form, UTC: `YYYY-MM-DD HH:MM:SS`."""
+    return None if when is None else when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")

@@ -1,0 +1,298 @@
+"""A realistic, deterministic demo database, written through the same tables as real data.
+
+Same seed and anchor, same rows: screenshots and tests can rely on it. Rows are
+generated lazily and inserted in chunks, so a million sessions never sit in memory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tui.domain.triggers import BY_WIRE, Trigger
+from tui.store.errors import StoreError
+from tui.store.tables import codebases, conversations, sessions
+from tui.store.target import DbTarget, sqlite_target
+
+DEFAULT_SEED = 7
+DEFAULT_SESSIONS = 2000
+CHUNK = 5000
+
+CODEBASES = [
+    ("archon", "https://github.com/example/archon", "/srv/repos/archon"),
+    ("web-dashboard", "https://github.com/example/web-dashboard", "/srv/repos/web-dashboard"),
+    ("payments-api", "https://github.com/example/payments-api", "/srv/repos/payments-api"),
+    ("infra", "https://github.com/example/infra", "/srv/repos/infra"),
+    ("docs-site", "https://github.com/example/docs-site", "/srv/repos/docs-site"),
+    ("mobile-app", "https://github.com/example/mobile-app", "/srv/repos/mobile-app"),
+    ("data-pipeline", "https://github.com/example/data-pipeline", "/srv/repos/data-pipeline"),
+    ("auth-service", "https://github.com/example/auth-service", "/srv/repos/auth-service"),
+]
+PLATFORMS = [("slack", 40), ("telegram", 20), ("github", 20), ("discord", 10), ("web", 10)]
+ASSISTANTS = [("claude", 80), ("codex", 20)]
+REASON_WEIGHTS = [
+    (Trigger.RESET_REQUESTED.wire, 30),
+    (Trigger.PLAN_TO_EXECUTE.wire, 20),
+    (Trigger.CONVERSATION_CLOSED.wire, 14),
+    (Trigger.CWD_CHANGED.wire, 8),
+    (Trigger.CODEBASE_CHANGED.wire, 6),
+    (Trigger.ISOLATION_CHANGED.wire, 5),
+    (Trigger.CONTEXT_RESET.wire, 5),
+    (Trigger.WORKTREE_REMOVED.wire, 4),
+    (Trigger.CODEBASE_CLONED.wire, 3),
+    (Trigger.REPO_REMOVED.wire, 2),
+    ("session-expired", 1),
+    ("model-switched", 1),
+]
+"""A realistic skew; the last two are values a newer service writes and this tool does not know."""
+TOPICS = [
+    "Fix flaky login test",
+    "Add pagination to /orders",
+    "Bump dependencies",
+    "Investigate memory leak in worker",
+    "Refactor billing webhooks",
+    "Write migration for user settings",
+    "Review PR #{n}",
+    "Issue #{n}: crash on empty cart",
+    "Deploy checklist for v{n}",
+    "Explain the retry logic",
+    "Speed up CI",
+    "Port cron jobs to queue",
+]
+HOSTILE_TITLES = [
+    "[bold red]not markup[/] title",
+    "ESC \x1b[31mred\x1b[0m and a bell \x07",
+    "line\nbreak and tab\tinside",
+]
+LEGACY_FRACTION = 0.12
+"""Oldest ended sessions predate the service's migration 016: their reason is NULL."""
+
+
+@dataclass
+class DemoSummary:
+    path: str
+    sessions: int = 0
+    conversations: int = 0
+    codebases: int = 0
+    active: int = 0
+    stale: int = 0
+    legacy: int = 0
+    unrecognised: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+
+def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
+    values, weights = zip(*weighted, strict=True)
+    return rng.choices(values, weights)[0]
+
+
+class DemoGenerator:
+    """Yields codebase, conversation and session rows as plain dicts."""
+
+    def __init__(
+        self, n_sessions: int, seed: int = DEFAULT_SEED, anchor: datetime | None = None
+    ) -> None:
+        self.n = n_sessions
+        self.rng = random.Random(seed)
+        anchor = anchor or datetime.now(UTC)
+        self.anchor = anchor.astimezone(UTC).replace(microsecond=0)
+        span_days = 30 if n_sessions <= 5000 else 180
+        self.start = self.anchor - timedelta(days=span_days)
+        self.cutoff = self.start + (self.anchor - self.start) * LEGACY_FRACTION
+        self.summary = DemoSummary(path="")
+
+    def new_id(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4)).replace("-", "")
+
+    def codebase_rows(self) -> list[dict[str, Any]]:
+        self.codebase_ids = [self.new_id() for _ in CODEBASES]
+        self.summary.codebases = len(CODEBASES)
+        return [
+            {"id": cid, "name": name, "repository_url": url, "default_cwd": cwd}
+            for cid, (name, url, cwd) in zip(self.codebase_ids, CODEBASES, strict=True)
+        ]
+
+    def batches(self) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+        """(conversations, sessions) chunks; every session's conversation comes in its chunk."""
+        rng = self.rng
+        convs: list[dict[str, Any]] = []
+        rows: list[dict[str, Any]] = []
+        made = 0
+        conv_no = 0
+        span = (self.anchor - self.start).total_seconds()
+        while made < self.n:
+            conv_no += 1
+            chain_len = min(self.n - made, max(1, int(rng.expovariate(1 / 4)) + 1))
+            platform = _pick(rng, PLATFORMS)
+            codebase = rng.randrange(len(CODEBASES)) if rng.random() < 0.9 else None
+            cb_id = self.codebase_ids[codebase] if codebase is not None else None
+            assistant = _pick(rng, ASSISTANTS)
+            # Chains are spread evenly over the span so ids and times interleave realistically.
+            t = self.start + timedelta(seconds=span * made / self.n + rng.random() * 600)
+            t = min(t, self.anchor - timedelta(minutes=15))
+            title = rng.choice(TOPICS).format(n=rng.randrange(10, 999))
+            if conv_no % 97 == 0:
+                title = HOSTILE_TITLES[(conv_no // 97) % len(HOSTILE_TITLES)]
+            conv_id = self.new_id()
+            conv = {
+                "id": conv_id,
+                "platform_type": platform,
+                "platform_conversation_id": f"{platform[:2].upper()}{rng.getrandbits(40):010x}",
+                "codebase_id": cb_id,
+                "cwd": CODEBASES[codebase][2] if codebase is not None else None,
+                "title": title,
+                "last_activity_at": t,
+            }
+            parent: str | None = None
+            transition = "first-message"
+            for k in range(chain_len):
+                sid = self.new_id()
+                started = t
+                duration = timedelta(minutes=rng.expovariate(1 / 45) + 1)
+                # A session still running at the anchor is the chain's last, and active.
+                running = started + duration >= self.anchor
+                last = k == chain_len - 1 or running
+                stays_open = last and (started + duration > self.anchor - timedelta(days=2))
+                stale = last and not stays_open and rng.random() < 0.03
+                meta: dict[str, Any] = {
+                    "model": "claude-sonnet-4" if assistant == "claude" else "gpt-5-codex",
+                    "turns": rng.randrange(1, 60),
+                }
+                if rng.random() < 0.3:
+                    meta["plan"] = {"steps": rng.randrange(2, 9), "approved": rng.random() < 0.7}
+                row: dict[str, Any] = {
+                    "id": sid,
+                    "conversation_id": conv_id,
+                    "codebase_id": cb_id,
+                    "ai_assistant_type": assistant,
+                    "assistant_session_id": f"as_{rng.getrandbits(48):012x}",
+                    "metadata": json.dumps(meta),
+                    "started_at": started,
+                    "parent_session_id": parent,
+                    "transition_reason": transition,
+                }
+                if stays_open or stale:
+                    row.update(active=True, ended_at=None, ended_reason=None)
+                    self.summary.active += 1
+                    if stale:
+                        self.summary.stale += 1
+                    conv["last_activity_at"] = started + min(duration, timedelta(hours=2))
+                else:
+                    ended = min(started + duration, self.anchor - timedelta(minutes=1))
+                    reason: str | None = _pick(rng, REASON_WEIGHTS)
+                    if last and reason == Trigger.PLAN_TO_EXECUTE.wire:
+                        reason = Trigger.CONVERSATION_CLOSED.wire
+                    if ended < self.cutoff:
+                        reason = None
+                        self.summary.legacy += 1
+                    elif reason not in BY_WIRE:
+                        self.summary.unrecognised += 1
+                    row.update(active=False, ended_at=ended, ended_reason=reason)
+                    key = reason or "not-recorded"
+                    self.summary.reasons[key] = self.summary.reasons.get(key, 0) + 1
+                    conv["last_activity_at"] = ended
+                    t = ended + timedelta(seconds=rng.randrange(5, 3600))
+                    transition = reason or "reset-requested"
+                rows.append(row)
+                parent = sid
+                if last or t >= self.anchor:
+                    break
+            convs.append(conv)
+            made += k + 1
+            self.summary.conversations += 1
+            if len(rows) >= CHUNK:
+                yield convs, rows
+                convs, rows = [], []
+        self.summary.sessions = made
+        if rows:
+            yield convs, rows
+
+
+def _for_backend(rows: list[dict[str, Any]], pg: bool) -> list[dict[str, Any]]:
+    if not pg:
+        return rows
+    out = []
+    for row in rows:
+        fixed = dict(row)
+        for key in ("id", "conversation_id", "codebase_id", "parent_session_id"):
+            if fixed.get(key):
+                fixed[key] = str(uuid.UUID(fixed[key]))
+        if "metadata" in fixed:
+            fixed["metadata"] = json.loads(fixed["metadata"])
+        out.append(fixed)
+    return out
+
+
+async def populate(conn: AsyncConnection, gen: DemoGenerator) -> DemoSummary:
+    """Insert the generator's rows through the shared table definitions."""
+    pg = conn.dialect.name == "postgresql"
+    await conn.execute(sa.insert(codebases), _for_backend(gen.codebase_rows(), pg))
+    for convs, rows in gen.batches():
+        await conn.execute(sa.insert(conversations), _for_backend(convs, pg))
+        await conn.execute(sa.insert(sessions), _for_backend(rows, pg))
+    return gen.summary
+
+
+async def write_demo(
+    target: DbTarget,
+    *,
+    n_sessions: int = DEFAULT_SESSIONS,
+    seed: int = DEFAULT_SEED,
+    anchor: datetime | None = None,
+) -> DemoSummary:
+    """Migrate the target to this tool's schema and fill it with demo rows."""
+    from tui.store.migrate import upgrade
+    from tui.store.store import make_engine
+
+    await upgrade(target, create=True)
+    engine = make_engine(target, create=True)
+    try:
+        async with engine.connect() as conn:
+            if target.kind == "sqlite":
+                # Our own new file: WAL like the service uses, and no fsync while filling it.
+                await conn.exec_driver_sql("PRAGMA journal_mode = WAL")
+                await conn.exec_driver_sql("PRAGMA synchronous = OFF")
+            async with conn.begin():
+                summary = await populate(conn, DemoGenerator(n_sessions, seed, anchor))
+    finally:
+        await engine.dispose()
+    summary.path = target.display()
+    return summary
+
+
+async def write_demo_db(
+    path: Path,
+    *,
+    n_sessions: int = DEFAULT_SESSIONS,
+    seed: int = DEFAULT_SEED,
+    anchor: datetime | None = None,
+    force: bool = False,
+) -> DemoSummary:
+    """Build a demo SQLite file atomically: a half-written demo never appears at `path`."""
+    path = path.expanduser().resolve()
+    if path.exists() and not force:
+        raise StoreError(f"{path} already exists; pass --force to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
+        leftover.unlink(missing_ok=True)
+    try:
+        summary = await write_demo(
+            sqlite_target(tmp), n_sessions=n_sessions, seed=seed, anchor=anchor
+        )
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm"), Path(f"{tmp}-journal")):
+            leftover.unlink(missing_ok=True)
+    summary.path = str(path)
+    return summary

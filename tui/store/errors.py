@@ -1,0 +1,125 @@
+"""Errors the store raises, each with a one-line message an operator can act on.
+
+Driver exceptions are translated here, in one place, so that neither the CLI nor
+the app ever shows a traceback or a password.
+"""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+from collections.abc import Callable
+
+MIGRATE_HINT = "run `sessions-tui migrate` to add it (or `sessions-tui migrate --sql` for a DBA)"
+
+
+class StoreError(Exception):
+    """Base of every error the store lets out; `str()` is the operator's message."""
+
+    retryable = False
+
+
+class DatabaseNotFound(StoreError):
+    pass
+
+
+class SchemaError(StoreError):
+    """The file or server is reachable but does not hold the service's tables."""
+
+
+class SchemaTooOld(StoreError):
+    """`ended_reason` (service migration 016) is missing: readable, but not writable by us."""
+
+    def __init__(self, what: str = "this database has no ended_reason column") -> None:
+        super().__init__(f"{what}: {MIGRATE_HINT}")
+
+
+class ReadOnly(StoreError):
+    pass
+
+
+class DatabaseLocked(StoreError):
+    retryable = True
+
+
+class ConnectionFailed(StoreError):
+    """The server cannot be reached or the connection dropped; worth retrying."""
+
+    retryable = True
+
+
+class AuthFailed(StoreError):
+    pass
+
+
+class PermissionDenied(StoreError):
+    pass
+
+
+class UnknownSession(StoreError):
+    pass
+
+
+class AmbiguousId(StoreError):
+    pass
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and cur not in seen:
+        seen.append(cur)
+        orig = getattr(cur, "orig", None)
+        cur = orig if isinstance(orig, BaseException) else (cur.__cause__ or cur.__context__)
+    return seen
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def translate(exc: BaseException, where: str, scrub: Callable[[str], str]) -> StoreError:
+    """Map a driver exception to a StoreError naming the problem and the database."""
+    if isinstance(exc, StoreError):
+        return exc
+    for cur in _chain(exc):
+        name = type(cur).__name__
+        msg = scrub(_first_line(cur))
+        low = msg.lower()
+        if name == "InvalidPasswordError" or "password authentication failed" in low:
+            return AuthFailed(f"{where}: authentication failed ({msg})")
+        if name == "InvalidAuthorizationSpecificationError":
+            return AuthFailed(f"{where}: login refused ({msg})")
+        if name == "InvalidCatalogNameError" or ("database" in low and "does not exist" in low):
+            return SchemaError(f"{where}: {msg}")
+        if name == "InsufficientPrivilegeError" or "permission denied" in low:
+            return PermissionDenied(f"{where}: missing privileges ({msg})")
+        if name == "ReadOnlySQLTransactionError" or "read-only" in low or "readonly" in low:
+            return ReadOnly(f"{where}: the database is open read-only ({msg})")
+        if name in ("UndefinedTableError",) or "no such table" in low:
+            return SchemaError(f"{where}: not an Archon service database ({msg})")
+        if name in ("UndefinedColumnError",) or "no such column" in low:
+            if "ended_reason" in low:
+                return SchemaTooOld(f"{where}: no ended_reason column")
+            return SchemaError(f"{where}: unexpected schema ({msg})")
+        if "database is locked" in low or "database table is locked" in low:
+            return DatabaseLocked(f"{where}: the database is locked by another process; try again")
+        if "file is not a database" in low or "malformed" in low:
+            return SchemaError(f"{where}: not a SQLite database ({msg})")
+        if "unable to open database file" in low:
+            return DatabaseNotFound(f"{where}: cannot open the file ({msg})")
+        if isinstance(cur, socket.gaierror):
+            return ConnectionFailed(f"{where}: unknown host ({msg})")
+        if isinstance(cur, (ConnectionError, TimeoutError)) or name in (
+            "ConnectionDoesNotExistError",
+            "ConnectionFailureError",
+            "CannotConnectNowError",
+            "AdminShutdownError",
+            "InterfaceError",
+            "InternalClientError",
+        ):
+            return ConnectionFailed(f"{where}: connection failed ({msg})")
+        if isinstance(cur, OSError) and not isinstance(cur, sqlite3.Error):
+            return ConnectionFailed(f"{where}: cannot connect ({msg})")
+    return StoreError(f"{where}: {scrub(_first_line(exc))}")

@@ -1,0 +1,239 @@
+"""Statement builders for the list, facets and chain: pure SQLAlchemy Core, no I/O.
+
+Everything is keyset-paged on (sort key, id) so a page costs the same at row 10
+as at row 1,000,000, and no row is skipped or repeated between pages.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.sql.elements import ColumnElement
+
+from tui.domain.models import (
+    NOT_RECORDED_TOKEN,
+    UNRECOGNISED_TOKEN,
+    Cursor,
+    SessionFilter,
+    SortKey,
+    Status,
+)
+from tui.domain.triggers import KNOWN_REASONS
+from tui.store.tables import codebases, conversations, sessions
+
+s, c, cb = sessions, conversations, codebases
+FAR_FUTURE = "9999-12-31 23:59:59"
+MAX_CHAIN_DEPTH = 500
+
+
+class Dialect:
+    """The few places where the two backends' SQL really differs."""
+
+    def __init__(self, name: str, has_ended_reason: bool) -> None:
+        self.name = name
+        self.pg = name == "postgresql"
+        self.has_ended_reason = has_ended_reason
+
+    @property
+    def ended_reason(self) -> ColumnElement[Any]:
+        """NULL stands in for the column on a database from before migration 016."""
+        if self.has_ended_reason:
+            return s.c.ended_reason
+        return sa.null().label("ended_reason")
+
+    def as_text(self, col: ColumnElement[Any]) -> ColumnElement[str]:
+        return sa.cast(col, sa.Text) if self.pg else col
+
+    def raw_ts(self, col: ColumnElement[Any]) -> ColumnElement[Any]:
+        """The stored value untouched, so cursors compare exactly as the index does."""
+        return sa.type_coerce(col, sa.DateTime() if self.pg else sa.Text())
+
+    def sort_key(self, key: SortKey, as_of: datetime | None) -> ColumnElement[Any]:
+        if key is SortKey.STARTED:
+            return self.raw_ts(s.c.started_at)
+        if key is SortKey.ENDED:
+            far = (
+                sa.cast(sa.literal(FAR_FUTURE), sa.DateTime())
+                if self.pg
+                else sa.literal(FAR_FUTURE)
+            )
+            return sa.func.coalesce(self.raw_ts(s.c.ended_at), far)
+        now = sa.bindparam("as_of", as_of, type_=s.c.started_at.type)
+        end = sa.func.coalesce(s.c.ended_at, now)
+        if self.pg:
+            return sa.extract("epoch", end - s.c.started_at)
+        return (sa.func.julianday(end) - sa.func.julianday(s.c.started_at)) * 86400.0
+
+    def like(self, col: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
+        text = self.as_text(col)
+        return text.ilike(pattern, escape="\\") if self.pg else text.like(pattern, escape="\\")
+
+    def valid_id(self, value: str) -> bool:
+        if not self.pg:
+            return True
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            return False
+        return True
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def needs_join(flt: SessionFilter) -> bool:
+    return bool(flt.platform or flt.codebase or flt.search)
+
+
+def joined() -> sa.FromClause:
+    return s.outerjoin(c, c.c.id == s.c.conversation_id).outerjoin(
+        cb, cb.c.id == sa.func.coalesce(s.c.codebase_id, c.c.codebase_id)
+    )
+
+
+def reason_condition(d: Dialect, reasons: frozenset[str]) -> ColumnElement[bool] | None:
+    if not reasons:
+        return None
+    er = d.ended_reason
+    raws = sorted(r for r in reasons if r not in (NOT_RECORDED_TOKEN, UNRECOGNISED_TOKEN))
+    ors: list[ColumnElement[bool]] = []
+    if raws and d.has_ended_reason:
+        ors.append(er.in_(raws) if len(raws) > 1 else er == raws[0])
+    if NOT_RECORDED_TOKEN in reasons:
+        ors.append(sa.and_(er.is_(None), s.c.active == sa.false()))
+    if UNRECOGNISED_TOKEN in reasons and d.has_ended_reason:
+        ors.append(sa.and_(er.is_not(None), er.not_in(KNOWN_REASONS)))
+    if not ors:
+        return sa.false()
+    return ors[0] if len(ors) == 1 else sa.or_(*ors)
+
+
+def conditions(d: Dialect, flt: SessionFilter) -> list[ColumnElement[bool]]:
+    conds: list[ColumnElement[bool]] = []
+    if flt.status is Status.ACTIVE:
+        conds.append(s.c.active == sa.true())
+    elif flt.status is Status.ENDED:
+        conds.append(s.c.active == sa.false())
+    reason = reason_condition(d, flt.reasons)
+    if reason is not None:
+        conds.append(reason)
+    if flt.platform:
+        conds.append(c.c.platform_type == flt.platform)
+    if flt.codebase:
+        conds.append(sa.or_(cb.c.name == flt.codebase, d.as_text(cb.c.id) == flt.codebase.lower()))
+    if flt.assistant:
+        conds.append(s.c.ai_assistant_type == flt.assistant)
+    if flt.since is not None:
+        conds.append(s.c.started_at >= flt.since)
+    if flt.search and flt.search.strip():
+        pattern = f"%{_escape_like(flt.search.strip())}%"
+        conds.append(
+            sa.or_(
+                d.like(s.c.id, pattern),
+                d.like(s.c.conversation_id, pattern),
+                d.like(c.c.platform_conversation_id, pattern),
+                d.like(c.c.title, pattern),
+                d.like(cb.c.name, pattern),
+            )
+        )
+    return conds
+
+
+def row_columns(d: Dialect) -> list[ColumnElement[Any]]:
+    return [
+        s.c.id,
+        s.c.conversation_id,
+        sa.func.coalesce(s.c.codebase_id, c.c.codebase_id).label("codebase_id"),
+        s.c.ai_assistant_type,
+        s.c.active,
+        s.c.started_at,
+        s.c.ended_at,
+        d.ended_reason.label("ended_reason"),
+        s.c.transition_reason,
+        s.c.parent_session_id,
+        c.c.platform_type,
+        c.c.platform_conversation_id,
+        c.c.title,
+        c.c.last_activity_at,
+        cb.c.name.label("codebase_name"),
+    ]
+
+
+def list_statement(
+    d: Dialect, flt: SessionFilter, sort: SortKey, cursor: Cursor | None, limit: int
+) -> sa.Select[Any]:
+    """One keyset page (plus one row to know whether another page follows)."""
+    as_of = cursor.as_of if cursor else None
+    key = d.sort_key(sort, as_of)
+    conds = conditions(d, flt)
+    if cursor is not None:
+        conds.append(
+            sa.tuple_(key, s.c.id) < sa.tuple_(sa.literal(cursor.key, key.type), cursor.id)
+        )
+    stmt = (
+        sa.select(*row_columns(d), key.label("_sort_key"))
+        .select_from(joined())
+        .order_by(key.desc(), s.c.id.desc())
+        .limit(limit + 1)
+    )
+    return stmt.where(*conds) if conds else stmt
+
+
+def facet_statement(d: Dialect, flt: SessionFilter) -> sa.Select[Any]:
+    """Counts per (reason, active) under every filter but the reason filter."""
+    base = flt.without_reasons()
+    er = d.ended_reason
+    stmt = sa.select(er, s.c.active, sa.func.count()).group_by(er, s.c.active)
+    stmt = stmt.select_from(joined() if needs_join(base) else s)
+    conds = conditions(d, base)
+    return stmt.where(*conds) if conds else stmt
+
+
+def count_statement(d: Dialect, flt: SessionFilter) -> sa.Select[Any]:
+    stmt = sa.select(sa.func.count()).select_from(joined() if needs_join(flt) else s)
+    conds = conditions(d, flt)
+    return stmt.where(*conds) if conds else stmt
+
+
+def hop_columns(d: Dialect, table: sa.FromClause) -> list[ColumnElement[Any]]:
+    er = table.c.ended_reason if d.has_ended_reason else sa.null()
+    return [
+        table.c.id,
+        table.c.active,
+        table.c.started_at,
+        table.c.ended_at,
+        table.c.transition_reason,
+        er.label("ended_reason"),
+        table.c.parent_session_id,
+    ]
+
+
+def ancestors_statement(d: Dialect, session_id: str) -> sa.Select[Any]:
+    """The session and every ancestor through parent_session_id, by a recursive CTE."""
+    anchor = sa.select(s.c.id, s.c.parent_session_id, sa.literal(0).label("depth")).where(
+        s.c.id == session_id
+    )
+    chain = anchor.cte("chain", recursive=True)
+    parent = s.alias("parent")
+    chain = chain.union_all(
+        sa.select(parent.c.id, parent.c.parent_session_id, (chain.c.depth + 1).label("depth"))
+        .select_from(parent.join(chain, parent.c.id == chain.c.parent_session_id))
+        .where(chain.c.depth < MAX_CHAIN_DEPTH)
+    )
+    return (
+        sa.select(*hop_columns(d, s), chain.c.depth)
+        .select_from(s.join(chain, s.c.id == chain.c.id))
+        .order_by(chain.c.depth.desc())
+    )
+
+
+def children_statement(d: Dialect, session_id: str) -> sa.Select[Any]:
+    return (
+        sa.select(*hop_columns(d, s))
+        .where(s.c.parent_session_id == session_id)
+        .order_by(s.c.started_at, s.c.id)
+    )

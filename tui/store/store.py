@@ -1,0 +1,500 @@
+"""The Store: the only door from the CLI and the app to the database.
+
+Every public method is async, returns domain models and raises only StoreError.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import socket
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from tui import TOOL_NAME, __version__
+from tui.domain.models import (
+    AlreadyEnded,
+    ChainHop,
+    Counts,
+    Cursor,
+    Ended,
+    EndOutcome,
+    Metadata,
+    NotFound,
+    Page,
+    ReasonFacets,
+    SessionChain,
+    SessionDetail,
+    SessionFilter,
+    SessionRow,
+    SortKey,
+    Status,
+)
+from tui.domain.timefmt import utcnow
+from tui.domain.triggers import require_deactivating
+from tui.store import queries as q
+from tui.store.errors import (
+    AmbiguousId,
+    ReadOnly,
+    SchemaError,
+    SchemaTooOld,
+    StoreError,
+    UnknownSession,
+    translate,
+)
+from tui.store.tables import (
+    CODEBASES,
+    CONVERSATIONS,
+    REQUIRED_SESSION_COLUMNS,
+    SESSIONS,
+    parse_sqlite_ts,
+    sessions,
+)
+from tui.store.target import DEMO_HINT, DbTarget
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+PAGE_SIZE = 100
+
+
+def default_actor() -> str:
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return f"{user}@{socket.gethostname()}"
+
+
+@dataclass(frozen=True)
+class SchemaInfo:
+    has_ended_reason: bool
+    session_columns: frozenset[str]
+
+
+def make_engine(target: DbTarget, *, read_only: bool = False, create: bool = False) -> AsyncEngine:
+    """An engine set up per backend: pragmas for SQLite, timeouts and UTC for PostgreSQL."""
+    if target.kind == "sqlite":
+        mode = "ro" if read_only else ("rwc" if create else "rw")
+        url = sa.engine.URL.create(
+            "sqlite+aiosqlite",
+            database=f"file:{target.path}?mode={mode}",
+            query={"uri": "true"},
+        )
+        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+        _sqlite_events(engine, read_only)
+        return engine
+    server_settings = {"application_name": TOOL_NAME, "timezone": "UTC"}
+    if read_only:
+        server_settings["default_transaction_read_only"] = "on"
+    connect_args: dict[str, Any] = {"server_settings": server_settings, "timeout": 10}
+    if target.ssl:
+        connect_args["ssl"] = target.ssl
+    return create_async_engine(
+        target.url, pool_pre_ping=True, pool_size=3, max_overflow=2, connect_args=connect_args
+    )
+
+
+def _sqlite_events(engine: AsyncEngine, read_only: bool) -> None:
+    """Let SQLAlchemy, not the driver, own transactions, so writes can BEGIN IMMEDIATE.
+
+    The journal mode is left as the file has it: this tool does not own the file.
+    """
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys = ON")
+        if read_only:
+            cur.execute("PRAGMA query_only = ON")
+        cur.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        immediate = conn.get_execution_options().get("begin_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _row(r: Row[Any]) -> SessionRow:
+    m = r._mapping
+    return SessionRow(
+        id=m["id"],
+        conversation_id=m["conversation_id"],
+        codebase_id=m["codebase_id"],
+        ai_assistant_type=m["ai_assistant_type"],
+        active=bool(m["active"]),
+        started_at=m["started_at"],
+        ended_at=m["ended_at"],
+        ended_reason=m["ended_reason"],
+        transition_reason=m["transition_reason"],
+        parent_session_id=m["parent_session_id"],
+        platform_type=m["platform_type"],
+        platform_conversation_id=m["platform_conversation_id"],
+        title=m["title"],
+        last_activity_at=m["last_activity_at"],
+        codebase_name=m["codebase_name"],
+    )
+
+
+def _hop(r: Row[Any]) -> ChainHop:
+    m = r._mapping
+    return ChainHop(
+        id=m["id"],
+        active=bool(m["active"]),
+        started_at=m["started_at"],
+        ended_at=m["ended_at"],
+        transition_reason=m["transition_reason"],
+        ended_reason=m["ended_reason"],
+        parent_session_id=m["parent_session_id"],
+    )
+
+
+def _plain(value: Any) -> Any:
+    """Make a raw column value printable/JSON-able without losing it."""
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+class Store:
+    """Async access to the session tables of one database."""
+
+    def __init__(
+        self, target: DbTarget, engine: AsyncEngine, schema: SchemaInfo, read_only: bool
+    ) -> None:
+        self.target = target
+        self.engine = engine
+        self.schema = schema
+        self.read_only = read_only
+        self.d = q.Dialect(engine.dialect.name, schema.has_ended_reason)
+
+    # -- plumbing -----------------------------------------------------------------
+
+    def _error(self, exc: BaseException) -> StoreError:
+        return translate(exc, self.target.display(), self.target.scrub)
+
+    @asynccontextmanager
+    async def _read(self) -> AsyncIterator[AsyncConnection]:
+        try:
+            async with self.engine.connect() as conn:
+                yield conn
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise self._error(exc) from None
+
+    @property
+    def can_end(self) -> str | None:
+        """None when ending is allowed; otherwise the reason it is not, for the UI to show."""
+        if self.read_only:
+            return "opened read-only (--read-only)"
+        if not self.schema.has_ended_reason:
+            return str(SchemaTooOld())
+        return None
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def ping(self) -> None:
+        async with self._read() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
+    # -- reads ----------------------------------------------------------------------
+
+    async def list_sessions(
+        self,
+        flt: SessionFilter | None = None,
+        sort: SortKey = SortKey.STARTED,
+        cursor: Cursor | None = None,
+        limit: int = PAGE_SIZE,
+    ) -> Page:
+        """One keyset page, newest first, and the cursor for the next one (None at the end)."""
+        flt = flt or SessionFilter()
+        limit = max(1, min(limit, 10_000))
+        if cursor is None and sort is SortKey.DURATION:
+            cursor_in = None
+            as_of = utcnow()
+        else:
+            cursor_in = cursor
+            as_of = cursor.as_of if cursor else None
+        stmt = q.list_statement(self.d, flt, sort, cursor_in, limit)
+        params = {"as_of": as_of} if sort is SortKey.DURATION else {}
+        async with self._read() as conn:
+            result = (await conn.execute(stmt, params)).all()
+        rows = [_row(r) for r in result[:limit]]
+        next_cursor = None
+        if len(result) > limit:
+            last = result[limit - 1]._mapping
+            next_cursor = Cursor(key=last["_sort_key"], id=last["id"], as_of=as_of)
+        return Page(rows=rows, next_cursor=next_cursor)
+
+    async def reason_counts(self, flt: SessionFilter | None = None) -> ReasonFacets:
+        stmt = q.facet_statement(self.d, flt or SessionFilter())
+        async with self._read() as conn:
+            groups = [(r[0], bool(r[1]), int(r[2])) for r in await conn.execute(stmt)]
+        return ReasonFacets.from_groups(groups)
+
+    async def counts(self, flt: SessionFilter | None = None) -> Counts:
+        """Active and ended over the whole table, and the number under the filter."""
+        flt = flt or SessionFilter()
+        async with self._read() as conn:
+            total = (await conn.execute(q.count_statement(self.d, SessionFilter()))).scalar_one()
+            active_stmt = q.count_statement(self.d, SessionFilter(status=Status.ACTIVE))
+            active = (await conn.execute(active_stmt)).scalar_one()
+            if flt.is_empty:
+                filtered = total
+            else:
+                filtered = (await conn.execute(q.count_statement(self.d, flt))).scalar_one()
+        return Counts(active=int(active), ended=int(total - active), filtered=int(filtered))
+
+    async def resolve_id(self, prefix: str) -> str:
+        """A whole id from a unique prefix; UnknownSession or AmbiguousId otherwise."""
+        text = prefix.strip().lower()
+        if not text:
+            raise UnknownSession("empty session id")
+        s = sessions
+        if self.d.pg:
+            hexdigits = text.replace("-", "")
+            if not all(ch in "0123456789abcdef" for ch in hexdigits) or len(hexdigits) > 32:
+                raise UnknownSession(f"no session with id {text!r}")
+            lo = hexdigits.ljust(32, "0")
+            hi = hexdigits.ljust(32, "f")
+            fmt = "{0[0:8]}-{0[8:12]}-{0[12:16]}-{0[16:20]}-{0[20:32]}"
+            cond = sa.and_(s.c.id >= fmt.format(lo), s.c.id <= fmt.format(hi))
+        else:
+            cond = sa.and_(s.c.id >= text, s.c.id < text + "\U0010ffff")
+        stmt = sa.select(s.c.id).where(cond).order_by(s.c.id).limit(5)
+        async with self._read() as conn:
+            ids = list((await conn.execute(stmt)).scalars())
+        if not ids:
+            raise UnknownSession(f"no session with id {prefix!r}")
+        if len(ids) > 1 and text not in ids:
+            shown = ", ".join(i[:12] for i in ids[:4])
+            raise AmbiguousId(
+                f"{prefix!r} matches several sessions ({shown}…): give more characters"
+            )
+        return text if text in ids else ids[0]
+
+    async def get_session(self, session_id: str) -> SessionDetail | None:
+        """Every column of the session, its conversation and codebase; metadata decoded."""
+        if not self.d.valid_id(session_id):
+            return None
+        stmt = (
+            sa.select(*q.row_columns(self.d))
+            .select_from(q.joined())
+            .where(sessions.c.id == session_id)
+        )
+        async with self._read() as conn:
+            found = (await conn.execute(stmt)).first()
+            if found is None:
+                return None
+            row = _row(found)
+            raw = (
+                await conn.execute(
+                    sa.text(f"SELECT * FROM {SESSIONS} WHERE id = :id"), {"id": row.id}
+                )
+            ).first()
+            conv = await self._row_dict(conn, CONVERSATIONS, row.conversation_id)
+            code = await self._row_dict(conn, CODEBASES, row.codebase_id)
+        all_cols = dict(raw._mapping) if raw is not None else {}
+        meta_raw = all_cols.get("metadata")
+        if meta_raw is not None and not isinstance(meta_raw, str):
+            meta_raw = json.dumps(meta_raw, ensure_ascii=False)
+        return SessionDetail(
+            row=row,
+            assistant_session_id=all_cols.get("assistant_session_id"),
+            metadata=Metadata.decode(meta_raw),
+            conversation=conv,
+            codebase=code,
+            extra={k: _plain(v) for k, v in all_cols.items() if k not in _SHOWN_COLUMNS},
+        )
+
+    async def _row_dict(
+        self, conn: AsyncConnection, table: str, row_id: str | None
+    ) -> dict[str, Any]:
+        if row_id is None or not self.d.valid_id(row_id):
+            return {}
+        found = (
+            await conn.execute(sa.text(f"SELECT * FROM {table} WHERE id = :id"), {"id": row_id})
+        ).first()
+        return {k: _plain(v) for k, v in found._mapping.items()} if found else {}
+
+    async def session_chain(self, session_id: str) -> SessionChain:
+        """Ancestors oldest first (ending with the session), and the session's children."""
+        if not self.d.valid_id(session_id):
+            return SessionChain(hops=[], children=[])
+        async with self._read() as conn:
+            ancestors = (await conn.execute(q.ancestors_statement(self.d, session_id))).all()
+            children = (await conn.execute(q.children_statement(self.d, session_id))).all()
+        truncated = bool(ancestors) and ancestors[0]._mapping["depth"] >= q.MAX_CHAIN_DEPTH
+        # A cycle in parent links would repeat ids: keep the first sighting only.
+        seen: set[str] = set()
+        hops: list[ChainHop] = []
+        for r in reversed(ancestors):
+            if r._mapping["id"] in seen:
+                truncated = True
+                continue
+            seen.add(r._mapping["id"])
+            hops.append(_hop(r))
+        hops.reverse()
+        return SessionChain(hops=hops, children=[_hop(r) for r in children], truncated=truncated)
+
+    # -- writes -------------------------------------------------------------------------
+
+    def _metadata_merge(self, audit: str) -> sa.ColumnElement[Any]:
+        """Merge {"endedBy": audit} into metadata in the UPDATE itself; leave non-objects alone."""
+        m = sessions.c.metadata
+        if self.d.pg:
+            patch = sa.func.jsonb_build_object(
+                "endedBy", sa.cast(sa.literal(audit), sa.dialects.postgresql.JSONB)
+            )
+            return sa.case(
+                (m.is_(None), patch),
+                (sa.func.jsonb_typeof(m) == "object", m.op("||")(patch)),
+                else_=m,
+            )
+        raw = sa.type_coerce(m, sa.Text())
+        patch_json = sa.func.json(sa.literal(audit))
+        return sa.case(
+            (
+                sa.or_(raw.is_(None), sa.func.trim(raw) == ""),
+                sa.func.json_object("endedBy", patch_json),
+            ),
+            (
+                sa.and_(sa.func.json_valid(raw) == 1, sa.func.json_type(raw) == "object"),
+                sa.func.json_set(raw, "$.endedBy", patch_json),
+            ),
+            else_=raw,
+        )
+
+    async def end_sessions(
+        self, ids: Iterable[str], reason: str, actor: str | None = None
+    ) -> list[EndOutcome]:
+        """End each still-active session with `reason`, compare-and-set, in one transaction.
+
+        A session someone else ended first is reported AlreadyEnded with their values,
+        which are never overwritten.
+        """
+        trigger = require_deactivating(reason)
+        if self.read_only:
+            raise ReadOnly(
+                f"{self.target.display()}: opened read-only; ending sessions is disabled"
+            )
+        if not self.schema.has_ended_reason:
+            raise SchemaTooOld(f"{self.target.display()} has no ended_reason column")
+        id_list = list(dict.fromkeys(ids))
+        audit = json.dumps(
+            {"actor": actor or default_actor(), "tool": TOOL_NAME, "version": __version__},
+            separators=(",", ":"),
+        )
+        s = sessions
+        now = sa.func.now() if self.d.pg else sa.func.datetime("now")
+        outcomes: list[EndOutcome] = []
+        try:
+            async with self.engine.connect() as conn:
+                conn = await conn.execution_options(begin_immediate=True)
+                async with conn.begin():
+                    for sid in id_list:
+                        if not self.d.valid_id(sid):
+                            outcomes.append(NotFound(sid))
+                            continue
+                        stmt = (
+                            sa.update(s)
+                            .where(s.c.id == sid, s.c.active == sa.true())
+                            .values(
+                                active=False,
+                                ended_at=now,
+                                ended_reason=trigger.wire,
+                                metadata=self._metadata_merge(audit),
+                            )
+                        )
+                        result = await conn.execute(stmt)
+                        if result.rowcount == 1:
+                            outcomes.append(Ended(sid, trigger.wire))
+                            continue
+                        current = (
+                            await conn.execute(
+                                sa.select(s.c.ended_at, s.c.ended_reason).where(s.c.id == sid)
+                            )
+                        ).first()
+                        if current is None:
+                            outcomes.append(NotFound(sid))
+                        else:
+                            outcomes.append(AlreadyEnded(sid, current[0], current[1]))
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise self._error(exc) from None
+        return outcomes
+
+
+_SHOWN_COLUMNS = frozenset(
+    {"id", "conversation_id", "codebase_id", "ai_assistant_type", "assistant_session_id", "active"}
+    | {
+        "metadata",
+        "started_at",
+        "ended_at",
+        "parent_session_id",
+        "transition_reason",
+        "ended_reason",
+    }
+)
+
+
+async def read_schema(engine: AsyncEngine) -> dict[str, set[str]]:
+    """Tables and their columns, as the database has them right now."""
+
+    def _inspect(sync_conn: Any) -> dict[str, set[str]]:
+        insp = sa.inspect(sync_conn)
+        names = set(insp.get_table_names())
+        return {
+            t: {col["name"] for col in insp.get_columns(t)}
+            for t in (SESSIONS, CONVERSATIONS, CODEBASES)
+            if t in names
+        }
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(_inspect)
+
+
+async def open_store(target: DbTarget, *, read_only: bool = False) -> Store:
+    """Open a database as it is: check its schema, never change it."""
+    engine = make_engine(target, read_only=read_only)
+    where = target.display()
+    try:
+        tables = await read_schema(engine)
+    except Exception as exc:
+        await engine.dispose()
+        raise translate(exc, where, target.scrub) from None
+    missing = [t for t in (SESSIONS, CONVERSATIONS, CODEBASES) if t not in tables]
+    if missing:
+        await engine.dispose()
+        raise SchemaError(
+            f"{where} is not an Archon service database (missing table {', '.join(missing)}). "
+            f"Run `sessions-tui migrate` to create the schema, or try `{DEMO_HINT}`"
+        )
+    cols = tables[SESSIONS]
+    lacking = REQUIRED_SESSION_COLUMNS - cols
+    if lacking:
+        await engine.dispose()
+        raise SchemaError(
+            f"{where}: remote_agent_sessions lacks {', '.join(sorted(lacking))}; "
+            "this service version is too old for this tool"
+        )
+    schema = SchemaInfo(has_ended_reason="ended_reason" in cols, session_columns=frozenset(cols))
+    return Store(target, engine, schema, read_only)
+
+
+__all__ = ["PAGE_SIZE", "SchemaInfo", "Store", "default_actor", "open_store", "parse_sqlite_ts"]

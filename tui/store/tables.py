@@ -1,0 +1,138 @@
+"""The service's three tables, described once for both backends.
+
+The service itself owns these tables; only the columns this tool reads or writes
+are described. Types vary by backend (TEXT ids vs UUID, INTEGER vs BOOLEAN, text
+JSON vs JSONB, UTC text vs TIMESTAMP), so each column gets a type that adapts.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+SESSIONS = "remote_agent_sessions"
+CONVERSATIONS = "remote_agent_conversations"
+CODEBASES = "remote_agent_codebases"
+
+SQLITE_TS_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def parse_sqlite_ts(value: str) -> datetime | None:
+    """The service writes `datetime('now')`; tolerate ISO variants, never raise."""
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except (ValueError, AttributeError):
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+class UtcTimestamp(TypeDecorator[datetime]):
+    """UTC text in SQLite, TIMESTAMP [WITH TIME ZONE] in PostgreSQL; aware datetimes in Python."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def __init__(self, timezone: bool = False) -> None:
+        super().__init__()
+        self.timezone = timezone
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.TIMESTAMP(timezone=self.timezone))
+        return dialect.type_descriptor(sa.Text())
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if not isinstance(value, datetime):
+            return value
+        utc = value.astimezone(UTC) if value.tzinfo else value
+        if dialect.name == "postgresql":
+            return utc if self.timezone else utc.replace(tzinfo=None)
+        return utc.strftime(SQLITE_TS_FORMAT)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        if isinstance(value, str):
+            return parse_sqlite_ts(value)
+        return None
+
+
+class Id(TypeDecorator[str]):
+    """Hex TEXT in SQLite, UUID in PostgreSQL; always a str in Python."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.UUID(as_uuid=False))
+        return dialect.type_descriptor(sa.Text())
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else str(value)
+
+
+class JsonText(TypeDecorator[str]):
+    """JSON text in SQLite, JSONB in PostgreSQL; read back as the raw text either way."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(postgresql.JSONB())
+        return dialect.type_descriptor(sa.Text())
+
+
+metadata_obj = sa.MetaData()
+
+codebases = sa.Table(
+    CODEBASES,
+    metadata_obj,
+    sa.Column("id", Id(), primary_key=True),
+    sa.Column("name", sa.Text),
+    sa.Column("repository_url", sa.Text),
+    sa.Column("default_cwd", sa.Text),
+)
+
+conversations = sa.Table(
+    CONVERSATIONS,
+    metadata_obj,
+    sa.Column("id", Id(), primary_key=True),
+    sa.Column("platform_type", sa.Text),
+    sa.Column("platform_conversation_id", sa.Text),
+    sa.Column("codebase_id", Id()),
+    sa.Column("cwd", sa.Text),
+    sa.Column("title", sa.Text),
+    sa.Column("last_activity_at", UtcTimestamp(timezone=True)),
+)
+
+sessions = sa.Table(
+    SESSIONS,
+    metadata_obj,
+    sa.Column("id", Id(), primary_key=True),
+    sa.Column("conversation_id", Id()),
+    sa.Column("codebase_id", Id()),
+    sa.Column("ai_assistant_type", sa.Text),
+    sa.Column("assistant_session_id", sa.Text),
+    sa.Column("active", sa.Boolean(create_constraint=False)),
+    sa.Column("metadata", JsonText()),
+    sa.Column("started_at", UtcTimestamp()),
+    sa.Column("ended_at", UtcTimestamp()),
+    sa.Column("parent_session_id", Id()),
+    sa.Column("transition_reason", sa.Text),
+    sa.Column("ended_reason", sa.Text),
+)
+
+REQUIRED_SESSION_COLUMNS = frozenset(
+    {"id", "conversation_id", "codebase_id", "ai_assistant_type", "active", "metadata"}
+    | {"started_at", "ended_at", "parent_session_id", "transition_reason"}
+)
+"""Columns without which the tool cannot work; `ended_reason` is handled apart (migration 016)."""
