@@ -1,0 +1,121 @@
+"""Shared pytest fixtures."""
+
+from __future__ import annotations
+
+# ============================================================================
+# Database backends: a real, throwaway PostgreSQL server + SQLite files.
+#
+# Every backend-agnostic test takes `empty_db_url` and runs twice, once per
+# backend. The PostgreSQL server is started lazily (only when a test needs it)
+# and once per session; in CI (CI=true) a missing or broken PostgreSQL is a
+# failure, never a silent skip.
+# ============================================================================
+import os
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+
+# `python -m pytest` puts the repo root on sys.path, plain `pytest` does not;
+# make `tests.support` importable either way.
+_REPO_ROOT = str(Path(__file__).resolve().parent.parent)
+if _REPO_ROOT not in sys.path:
+    sys.path.insert(0, _REPO_ROOT)
+
+from tests.support.pgserver import (  # noqa: E402
+    PgBinariesNotFound,
+    PgServer,
+    PgServerError,
+)
+
+_IN_CI = os.environ.get("CI") == "true"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "postgres: needs a PostgreSQL server")
+
+
+def _unavailable(reason: str) -> NoReturn:
+    """Skip locally, but fail in CI: CI must really exercise PostgreSQL."""
+    if _IN_CI:
+        pytest.fail(f"PostgreSQL is required in CI (CI=true): {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PgServer]:
+    """One throwaway PostgreSQL cluster for the whole test session.
+
+    Superuser `postgres` / `tests.support.pgserver.PASSWORD`, plus the
+    privilege-less login role `limited` / `limited-pw`. Tests may `restart()`
+    it, but must leave it running.
+    """
+    # Skip/fail outside the `except` blocks so the report shows the reason
+    # once, not chained under "During handling of the above exception".
+    try:
+        server = PgServer()
+    except PgBinariesNotFound:
+        server = None
+    if server is None:
+        _unavailable(
+            "PostgreSQL server binaries not found: install them with "
+            "`apt-get install postgresql` (or set PG_BIN)"
+        )
+    start_error: PgServerError | None = None
+    try:
+        server.start()
+    except PgServerError as exc:
+        start_error = exc
+    if start_error is not None:
+        server.cleanup()
+        _unavailable(f"could not start a PostgreSQL server: {start_error}")
+    try:
+        yield server
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture
+def pg_database(pg_server: PgServer) -> Iterator[str]:
+    """A fresh, empty database; yields its service-style URL, drops it afterwards."""
+    if not pg_server.is_running():
+        # A previous test stopped the server and failed before restarting it;
+        # heal here so one broken test does not cascade into all later ones.
+        pg_server.start()
+    name = "t_" + uuid.uuid4().hex
+    url = pg_server.create_database(name)
+    yield url
+    if pg_server.is_running():
+        pg_server.drop_database(name)  # WITH (FORCE): lingering connections are cut
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+    ]
+)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database backend under test: "sqlite" or "postgresql"."""
+    return str(request.param)
+
+
+@pytest.fixture
+def empty_db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """URL of an empty database of `backend`, in the service's URL form.
+
+    SQLite: `sqlite:///<tmp_path>/archon.db`, the file does not exist yet.
+    PostgreSQL: a fresh database on the session server (started only here,
+    so `-m "not postgres"` runs never need PostgreSQL).
+    """
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'archon.db'}"
+    return str(request.getfixturevalue("pg_database"))
+
+
+# ============================================================================
+# End of the database backend fixtures.
+# ============================================================================
