@@ -1,0 +1,625 @@
+"""The tool's Alembic migrations, on real SQLite files and a real PostgreSQL server.
+
+One body per test, run once per backend (the `backend`/`empty_db_url` fixtures).
+The databases are built with the service's own DDL (tests/support/service_schema.py)
+and raw drivers (sqlite3, asyncpg), not with anything under test, so the tests
+prove the migrations adopt databases this tool did not create without losing a byte.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Connection
+
+from tests.support.service_schema import service_ddl, statements
+from tui.store import migrate as migrate_module
+from tui.store import store as store_module
+from tui.store.errors import DatabaseLocked, DatabaseNotFound, PermissionDenied, StoreError
+from tui.store.migrate import (
+    VERSION_TABLE,
+    current_revision,
+    head_revision,
+    migrations_dir,
+    pending,
+    revision_ids,
+    upgrade,
+    upgrade_sql,
+)
+from tui.store.store import make_engine, open_store
+from tui.store.target import DbTarget, sqlite_target, url_target
+
+SERVICE_TABLES = ("remote_agent_codebases", "remote_agent_conversations", "remote_agent_sessions")
+ALL_REVISIONS = ["0001_baseline", "0002_ended_reason", "0003_filter_indexes"]
+SERVICE_016_COMMENT = (
+    "Why this session was deactivated: reset-requested, cwd-changed, conversation-closed, etc."
+)
+TUI_INDEXES = {
+    "ix_sessions_tui_reason_started": ["ended_reason", "started_at", "id"],
+    "ix_sessions_tui_active_started": ["active", "started_at", "id"],
+    "ix_sessions_tui_started": ["started_at", "id"],
+    "ix_sessions_tui_parent": ["parent_session_id"],
+}
+
+
+# -- a database driven by raw drivers, independent of the code under test -----------------
+
+
+class RawDb:
+    """One test database, reached with the plain driver of its backend."""
+
+    def __init__(self, backend: str, url: str) -> None:
+        self.backend = backend
+        self.url = url
+        self.target: DbTarget = url_target(url)
+
+    @property
+    def path(self) -> Path:
+        assert self.target.path is not None
+        return self.target.path
+
+    async def execute(self, sql: list[str]) -> None:
+        if self.backend == "sqlite":
+            with sqlite3.connect(self.path) as conn:
+                for statement in sql:
+                    conn.execute(statement)
+            conn.close()
+            return
+        conn = await asyncpg.connect(self.url)
+        try:
+            for statement in sql:
+                await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    async def script(self, sql: str) -> None:
+        """Run a multi-statement script the way a DBA would (sqlite3 CLI / psql)."""
+        if self.backend == "sqlite":
+            conn = sqlite3.connect(self.path)
+            try:
+                conn.executescript(sql)
+            finally:
+                conn.close()
+            return
+        pg = await asyncpg.connect(self.url)
+        try:
+            await pg.execute(sql)
+        finally:
+            await pg.close()
+
+    async def query(self, sql: str) -> list[tuple[Any, ...]]:
+        if self.backend == "sqlite":
+            conn = sqlite3.connect(self.path)
+            try:
+                return [tuple(r) for r in conn.execute(sql).fetchall()]
+            finally:
+                conn.close()
+        pg = await asyncpg.connect(self.url)
+        try:
+            return [tuple(r) for r in await pg.fetch(sql)]
+        finally:
+            await pg.close()
+
+    async def dump(self) -> dict[str, list[dict[str, Any]]]:
+        """Every row of the service's tables, every column, as the driver returns it."""
+        out: dict[str, list[dict[str, Any]]] = {}
+        if self.backend == "sqlite":
+            conn = sqlite3.connect(self.path)
+            conn.row_factory = sqlite3.Row
+            try:
+                for table in SERVICE_TABLES:
+                    # typeof() too: "byte for byte" includes the storage class.
+                    rows = conn.execute(f"SELECT * FROM {table} ORDER BY id").fetchall()
+                    out[table] = [dict(r) for r in rows]
+                    types = conn.execute(
+                        f"SELECT id, typeof(started_at) FROM {table} ORDER BY id"
+                        if table == "remote_agent_sessions"
+                        else f"SELECT id, typeof(id) FROM {table} ORDER BY id"
+                    ).fetchall()
+                    out[table + ":types"] = [dict(zip(("id", "t"), t, strict=True)) for t in types]
+            finally:
+                conn.close()
+            return out
+        pg = await asyncpg.connect(self.url)
+        try:
+            for table in SERVICE_TABLES:
+                rows = await pg.fetch(f"SELECT * FROM {table} ORDER BY id")
+                out[table] = [dict(r) for r in rows]
+        finally:
+            await pg.close()
+        return out
+
+    async def schema(self) -> dict[str, Any]:
+        """Tables, columns, indexes (via sqlalchemy.inspect) and, for SQLite, the journal mode."""
+
+        def _inspect(conn: Connection) -> dict[str, Any]:
+            insp = sa.inspect(conn)
+            tables: dict[str, Any] = {}
+            for table in sorted(insp.get_table_names()):
+                tables[table] = {
+                    "columns": [
+                        (c["name"], str(c["type"]), c["nullable"], str(c.get("default")))
+                        for c in insp.get_columns(table)
+                    ],
+                    "indexes": sorted(
+                        (i["name"] or "", tuple(map(str, i["column_names"])), bool(i["unique"]))
+                        for i in insp.get_indexes(table)
+                    ),
+                    "pk": insp.get_pk_constraint(table)["constrained_columns"],
+                    "fks": sorted(
+                        (tuple(fk["constrained_columns"]), fk["referred_table"])
+                        for fk in insp.get_foreign_keys(table)
+                    ),
+                }
+            result: dict[str, Any] = {"tables": tables}
+            if conn.dialect.name == "sqlite":
+                result["journal_mode"] = conn.exec_driver_sql("PRAGMA journal_mode").scalar()
+            return result
+
+        engine = make_engine(self.target, read_only=True)
+        try:
+            async with engine.connect() as conn:
+                return await conn.run_sync(_inspect)
+        finally:
+            await engine.dispose()
+
+    # -- realistic service data -----------------------------------------------------------
+
+    def _id(self, n: int) -> str:
+        """Ids as the service makes them: 32 hex chars (SQLite), a UUID (PostgreSQL)."""
+        raw = f"{n:08x}" + "5e55a0c0ffee4b1d9a7e0123456789ab"[8:]
+        if self.backend == "sqlite":
+            return raw
+        return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:]}"
+
+    def _bool(self, value: bool) -> str:
+        if self.backend == "sqlite":
+            return "1" if value else "0"
+        return "true" if value else "false"
+
+    @staticmethod
+    def _lit(value: str | None) -> str:
+        return "NULL" if value is None else "'" + value.replace("'", "''") + "'"
+
+    def seed_sql(self, *, with_reason: bool) -> list[str]:
+        """A codebase, two conversations, a parent chain of three sessions, odd metadata."""
+        i, b, lit = self._id, self._bool, self._lit
+        title = lit('Fix the flaky test — naïve ☃ "quoted" it\'s')
+        ts = "'2026-02-10 10:05:00+00'" if self.backend == "postgresql" else "'2026-02-10 10:05:00'"
+        sql = [
+            "INSERT INTO remote_agent_codebases (id, name, repository_url, default_cwd) VALUES "
+            f"({lit(i(1))}, 'archon', 'https://github.com/acme/archon', '/home/dev/archon')",
+            "INSERT INTO remote_agent_conversations "
+            "(id, platform_type, platform_conversation_id, codebase_id, cwd, title, "
+            "last_activity_at) VALUES "
+            f"({lit(i(10))}, 'telegram', '-100123', {lit(i(1))}, '/home/dev/archon', "
+            f"{title}, {ts})",
+            "INSERT INTO remote_agent_conversations "
+            "(id, platform_type, platform_conversation_id, title) VALUES "
+            f"({lit(i(11))}, 'slack', 'C0ABC:1700000000.0001', NULL)",
+        ]
+        cols = (
+            "id, conversation_id, codebase_id, ai_assistant_type, assistant_session_id, active, "
+            "metadata, started_at, ended_at, parent_session_id, transition_reason"
+        )
+        sessions: list[tuple[str | None, ...]] = [
+            # id, conv, codebase, assistant, assistant_session, active, metadata, started,
+            # ended, parent, transition
+            (i(100), i(10), i(1), "claude", "sess-abc", b(False),
+             '{"lastCommand": "/reset", "tokens": 1234}',
+             "2026-02-10 09:00:00", "2026-02-10 09:30:00", None, "first-message"),
+            (i(101), i(10), i(1), "claude", "sess-def", b(False), "{}",
+             "2026-02-10 09:30:00", "2026-02-10 10:00:00", i(100), "reset-requested"),
+            (i(102), i(10), i(1), "claude", None, b(True),
+             '{"note": "naïve ☃", "nested": {"a": [1, 2, 3]}, "unicode": "日本語"}',
+             "2026-02-10 10:00:00", None, i(101), "reset-requested"),
+            (i(103), i(11), None, "codex", "thread_9", b(False), None,
+             "2026-02-09 23:59:59", "2026-02-10 00:00:01", None, None),
+        ]  # fmt: skip
+        for row in sessions:
+            values = ", ".join(
+                v if v in (b(True), b(False)) else lit(v)  # booleans are bare literals
+                for v in row
+            )
+            sql.append(f"INSERT INTO remote_agent_sessions ({cols}) VALUES ({values})")
+        if with_reason:
+            sql.append(
+                f"INSERT INTO remote_agent_sessions ({cols}, ended_reason) VALUES "
+                f"({lit(i(104))}, {lit(i(11))}, NULL, 'claude', NULL, {b(False)}, '{{}}', "
+                "'2026-02-11 08:00:00', '2026-02-11 08:10:00', NULL, NULL, 'cwd-changed')"
+            )
+        return sql
+
+    async def make_service_db(self, *, ended_reason: bool, wal: bool = False) -> None:
+        """The service's schema (before or after its 016) with a few rows in it."""
+        if self.backend == "sqlite" and wal:
+            conn = sqlite3.connect(self.path)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.close()
+        await self.execute(statements(service_ddl(self.backend, ended_reason=ended_reason)))
+        await self.execute(self.seed_sql(with_reason=ended_reason))
+
+
+@pytest.fixture
+def db(backend: str, empty_db_url: str) -> RawDb:
+    return RawDb(backend, empty_db_url)
+
+
+def _drop_ended_reason(dump: dict[str, list[dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """The dump without the column 0002 adds, which must be NULL on every old row."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for table, rows in dump.items():
+        new_rows = []
+        for row in rows:
+            row = dict(row)
+            if table == "remote_agent_sessions":
+                assert row.pop("ended_reason") is None, row
+            new_rows.append(row)
+        out[table] = new_rows
+    return out
+
+
+def _assert_migrated(schema: dict[str, Any]) -> None:
+    tables = schema["tables"]
+    assert set(SERVICE_TABLES) <= set(tables)
+    assert VERSION_TABLE in tables
+    assert "alembic_version" not in tables
+    session_cols = [c[0] for c in tables["remote_agent_sessions"]["columns"]]
+    assert "ended_reason" in session_cols
+    indexes = {name: list(cols) for name, cols, _u in tables["remote_agent_sessions"]["indexes"]}
+    for name, cols in TUI_INDEXES.items():
+        assert indexes.get(name) == cols, (name, indexes)
+
+
+# -- the three starting states --------------------------------------------------------------
+
+
+async def test_upgrade_empty_database(db: RawDb) -> None:
+    """(a) An empty file / database gets the whole schema, usable with the service's defaults."""
+    if db.backend == "sqlite":
+        db.path.touch()  # an empty file is a valid, empty SQLite database
+    assert await current_revision(db.target) is None
+    assert await pending(db.target) == ALL_REVISIONS
+
+    assert await upgrade(db.target) == ALL_REVISIONS
+
+    first = await db.schema()
+    _assert_migrated(first)
+    assert await current_revision(db.target) == head_revision() == ALL_REVISIONS[-1]
+    assert await pending(db.target) == []
+    if db.backend == "sqlite":
+        assert first["journal_mode"] == "delete"
+    else:
+        # gen_random_uuid() is built in since PostgreSQL 13: no pgcrypto needed.
+        assert ("pgcrypto",) not in await db.query("SELECT extname FROM pg_extension")
+
+    # The column defaults are the service's: insert the way the service does.
+    await db.execute(
+        [
+            "INSERT INTO remote_agent_codebases (name, default_cwd) VALUES ('x', '/x')",
+            "INSERT INTO remote_agent_conversations (platform_type, platform_conversation_id) "
+            "VALUES ('cli', 'one')",
+            "INSERT INTO remote_agent_sessions (conversation_id, ai_assistant_type) "
+            "SELECT id, 'claude' FROM remote_agent_conversations",
+        ]
+    )
+    rows = await db.query("SELECT id, active, metadata, started_at FROM remote_agent_sessions")
+    assert len(rows) == 1
+    sid, active, metadata, started_at = rows[0]
+    assert started_at is not None
+    if db.backend == "sqlite":
+        assert len(sid) == 32 and int(sid, 16) >= 0
+        assert (active, metadata) == (1, "{}")
+    else:
+        assert len(str(sid)) == 36
+        assert (active, metadata) == (True, "{}")
+
+    before = await db.dump()
+    assert await upgrade(db.target) == []
+    assert await db.schema() == first
+    assert await db.dump() == before
+
+    store = await open_store(db.target)
+    try:
+        assert store.schema.has_ended_reason is True
+        assert store.can_end is None
+    finally:
+        await store.close()
+
+
+@pytest.mark.parametrize("has_016", [False, True], ids=["pre-016", "post-016"])
+async def test_upgrade_service_database(db: RawDb, has_016: bool) -> None:
+    """(b)/(c) A service database, before or after its 016: every row kept, byte for byte."""
+    await db.make_service_db(ended_reason=has_016, wal=not has_016)
+    before_schema = await db.schema()
+    before = await db.dump()
+    assert len(before["remote_agent_sessions"]) == (5 if has_016 else 4)
+
+    assert await upgrade(db.target) == ALL_REVISIONS
+
+    first = await db.schema()
+    _assert_migrated(first)
+    after = await db.dump()
+    if has_016:
+        assert after == before
+    else:
+        assert _drop_ended_reason(after) == before
+    if db.backend == "sqlite":
+        assert first["journal_mode"] == before_schema["journal_mode"]
+        assert first["journal_mode"] == ("delete" if has_016 else "wal")
+    # Nothing of the service's schema was altered beyond the one column and our indexes.
+    for table in SERVICE_TABLES:
+        old, new = before_schema["tables"][table], first["tables"][table]
+        new_cols = [c for c in new["columns"] if has_016 or c[0] != "ended_reason"]
+        assert sorted(new_cols) == sorted(old["columns"])
+        assert set(new["indexes"]) - set(old["indexes"]) == (
+            {(n, tuple(c), False) for n, c in TUI_INDEXES.items()}
+            if table == "remote_agent_sessions"
+            else set()
+        )
+        assert new["fks"] == old["fks"] and new["pk"] == old["pk"]
+    if db.backend == "postgresql":
+        comment = await db.query(
+            "SELECT col_description('remote_agent_sessions'::regclass, attnum) "
+            "FROM pg_attribute WHERE attrelid = 'remote_agent_sessions'::regclass "
+            "AND attname = 'ended_reason'"
+        )
+        assert comment == [(SERVICE_016_COMMENT,)]
+
+    # A second run: nothing to do, nothing changed.
+    assert await pending(db.target) == []
+    assert await upgrade(db.target) == []
+    assert await db.schema() == first
+    assert await db.dump() == after
+
+
+async def test_fresh_schema_matches_the_service(
+    backend: str, empty_db_url: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A database created by our baseline has the service's columns, types and defaults."""
+    ours = RawDb(backend, empty_db_url)
+    if backend == "sqlite":
+        theirs = RawDb(backend, f"sqlite:///{tmp_path / 'service.db'}")
+    else:
+        theirs = RawDb(backend, str(request.getfixturevalue("pg_database")))
+    await upgrade(ours.target, create=True)
+    await theirs.execute(statements(service_ddl(backend)))
+    a, b = (await ours.schema())["tables"], (await theirs.schema())["tables"]
+    for table in SERVICE_TABLES:
+        assert sorted(a[table]["columns"]) == sorted(b[table]["columns"]), table
+        assert a[table]["pk"] == b[table]["pk"] and a[table]["fks"] == b[table]["fks"]
+
+
+# -- the store before and after ---------------------------------------------------------------
+
+
+async def test_open_store_before_and_after_upgrade(db: RawDb) -> None:
+    await db.make_service_db(ended_reason=False)
+    store = await open_store(db.target)
+    try:
+        assert store.schema.has_ended_reason is False
+        assert store.can_end is not None and "sessions-tui migrate" in store.can_end
+        page = await store.list_sessions()
+        assert len(page.rows) == 4
+        assert all(r.ended_reason is None for r in page.rows)
+    finally:
+        await store.close()
+
+    await upgrade(db.target)
+
+    store = await open_store(db.target)
+    try:
+        assert store.schema.has_ended_reason is True
+        assert store.can_end is None
+        assert len((await store.list_sessions()).rows) == 4
+    finally:
+        await store.close()
+
+
+# -- the DBA's SQL ----------------------------------------------------------------------------
+
+
+async def test_upgrade_sql_changes_nothing_and_works(db: RawDb) -> None:
+    await db.make_service_db(ended_reason=False)
+    schema, rows = await db.schema(), await db.dump()
+
+    sql = await upgrade_sql(db.target)
+
+    assert "ended_reason" in sql
+    for name in TUI_INDEXES:
+        assert name in sql
+    assert VERSION_TABLE in sql
+    assert "ADD COLUMN" in sql
+    if db.backend == "sqlite":
+        assert "Skip the next statement" in sql
+    else:
+        assert "ADD COLUMN IF NOT EXISTS ended_reason" in sql
+        assert "COMMENT ON COLUMN remote_agent_sessions.ended_reason" in sql
+    assert await db.schema() == schema
+    assert await db.dump() == rows
+    assert await current_revision(db.target) is None
+
+    # What the DBA runs brings the database to head, as `upgrade` would.
+    await db.script(sql)
+    assert await current_revision(db.target) == head_revision()
+    _assert_migrated(await db.schema())
+    assert _drop_ended_reason(await db.dump()) == rows
+    assert await upgrade(db.target) == []
+
+    at_head = await upgrade_sql(db.target)
+    assert "already at head" in at_head
+    assert "CREATE" not in at_head and "ALTER" not in at_head
+
+
+async def test_upgrade_sql_from_current_revision(db: RawDb) -> None:
+    """After our baseline only, the SQL starts from there: no version table, no CREATE TABLE."""
+    await db.make_service_db(ended_reason=False)
+    await _alembic(db.target, "upgrade", "0001_baseline")
+    assert await current_revision(db.target) == "0001_baseline"
+    assert await pending(db.target) == ALL_REVISIONS[1:]
+
+    sql = await upgrade_sql(db.target)
+    assert "CREATE TABLE" not in sql
+    assert "ended_reason" in sql and "ix_sessions_tui_parent" in sql
+    assert await current_revision(db.target) == "0001_baseline"
+
+    assert await upgrade(db.target) == ALL_REVISIONS[1:]
+
+
+# -- downgrades keep the service's data -------------------------------------------------------
+
+
+async def _alembic(target: DbTarget, action: str, revision: str) -> None:
+    """Run an Alembic command through our env.py, the way migrate.py does."""
+
+    def _run(conn: Connection) -> None:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(migrations_dir()))
+        cfg.set_main_option("path_separator", "os")
+        cfg.attributes["connection"] = conn
+        getattr(command, action)(cfg, revision)
+
+    engine = make_engine(target)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(_run)
+    finally:
+        await engine.dispose()
+
+
+async def test_downgrade_drops_only_our_indexes(db: RawDb) -> None:
+    await db.make_service_db(ended_reason=False)
+    rows = await db.dump()
+    await upgrade(db.target)
+    migrated = await db.dump()
+
+    await _alembic(db.target, "downgrade", "base")
+
+    schema = await db.schema()
+    sessions = schema["tables"]["remote_agent_sessions"]
+    assert "ended_reason" in [c[0] for c in sessions["columns"]]
+    assert not {name for name, _c, _u in sessions["indexes"]} & set(TUI_INDEXES)
+    assert await db.dump() == migrated
+    assert await current_revision(db.target) is None
+
+    assert await upgrade(db.target) == ALL_REVISIONS
+    _assert_migrated(await db.schema())
+    assert _drop_ended_reason(await db.dump()) == rows
+
+
+# -- errors -----------------------------------------------------------------------------------
+
+
+async def test_missing_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "archon.db"
+    path.parent.mkdir()
+    target = sqlite_target(path)
+    for call in (upgrade, pending, current_revision, upgrade_sql):
+        with pytest.raises(DatabaseNotFound):
+            await call(target)
+    assert not path.exists()
+
+    assert await upgrade(target, create=True) == ALL_REVISIONS
+    assert path.is_file()
+    # Committed for real: a new connection sees it all.
+    conn = sqlite3.connect(path)
+    try:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master")}
+        version = conn.execute(f"SELECT version_num FROM {VERSION_TABLE}").fetchall()
+        mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
+    finally:
+        conn.close()
+    assert set(SERVICE_TABLES) | set(TUI_INDEXES) <= names
+    assert version == [(head_revision(),)]
+    assert mode == "delete"
+    store = await open_store(target)
+    try:
+        assert store.schema.has_ended_reason is True
+        assert (await store.counts()).filtered == 0
+    finally:
+        await store.close()
+
+
+def test_revision_ids_and_dir() -> None:
+    assert list(revision_ids()) == ALL_REVISIONS
+    assert head_revision() == ALL_REVISIONS[-1]
+    assert (migrations_dir() / "env.py").is_file()
+
+
+@pytest.mark.postgres
+async def test_wrong_password_never_shown(pg_server: Any) -> None:
+    secret = "Wr0ng-s3cret-pw"
+    target = url_target(pg_server.url("postgres", password=secret))
+    for call in (upgrade, pending, current_revision, upgrade_sql):
+        with pytest.raises(StoreError) as info:
+            await call(target)
+        message = str(info.value)
+        assert secret not in message
+        assert "authentication failed" in message
+        assert "127.0.0.1" in message
+
+
+@pytest.mark.postgres
+async def test_no_privileges_changes_nothing(pg_server: Any, pg_database: str) -> None:
+    """A role that may not create anything: a clear error, and no half-migrated database."""
+    from tests.support.pgserver import LIMITED_PASSWORD, LIMITED_USER
+
+    dbname = pg_database.rsplit("/", 1)[1]
+    target = url_target(pg_server.url(dbname, user=LIMITED_USER, password=LIMITED_PASSWORD))
+    with pytest.raises(PermissionDenied) as info:
+        await upgrade(target)
+    assert LIMITED_PASSWORD not in str(info.value)
+    tables = pg_server.psql(
+        "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'", dbname=dbname
+    )
+    assert tables == "0"
+
+
+async def test_unknown_revision_is_refused(db: RawDb) -> None:
+    """A database migrated by a newer sessions-tui: say so, change nothing."""
+    await db.make_service_db(ended_reason=False)
+    await upgrade(db.target)
+    await db.execute([f"UPDATE {VERSION_TABLE} SET version_num = '0099_from_the_future'"])
+    schema = await db.schema()
+    for call in (upgrade, pending, upgrade_sql):
+        with pytest.raises(StoreError, match="0099_from_the_future"):
+            await call(db.target)
+    assert await db.schema() == schema
+    assert await current_revision(db.target) == "0099_from_the_future"
+
+
+async def test_busy_database_fails_cleanly(db: RawDb, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The live service holds a lock: give up after the timeout, with nothing half-done."""
+    await db.make_service_db(ended_reason=False)
+    schema, rows = await db.schema(), await db.dump()
+    monkeypatch.setattr(store_module, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr(migrate_module, "PG_LOCK_TIMEOUT", "200ms")
+    if db.backend == "sqlite":
+        holder = sqlite3.connect(db.path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        holder.execute("UPDATE remote_agent_codebases SET name = name")
+        try:
+            with pytest.raises(DatabaseLocked):
+                await upgrade(db.target)
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+    else:
+        holder = await asyncpg.connect(db.url)
+        try:
+            async with holder.transaction():
+                await holder.execute("LOCK TABLE remote_agent_sessions IN ACCESS SHARE MODE")
+                with pytest.raises(DatabaseLocked, match="busy"):
+                    await upgrade(db.target)
+        finally:
+            await holder.close()
+    assert await db.schema() == schema
+    assert await db.dump() == rows
+    assert await upgrade(db.target) == ALL_REVISIONS

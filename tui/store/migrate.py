@@ -1,0 +1,269 @@
+"""Bring a database to the schema this tool needs, with Alembic, without losing a row.
+
+The service owns its tables; our revisions only add what is missing (tables on an
+empty database, `ended_reason` on a pre-016 one, our own indexes) and are written
+to be idempotent, so a service database from before or after its migration 016,
+or an empty one, all end up the same, and a second run changes nothing.
+
+Alembic's API is synchronous, so, following its "programmatic API with asyncio"
+recipe, it runs inside `AsyncConnection.run_sync(...)`: the driver stays async
+and the event loop keeps running while the database works. The connection and
+URL come from here, never from an alembic.ini (there is none), so the password
+never leaves the DbTarget and every error goes through `errors.translate`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import weakref
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext, MigrationInfo
+from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
+from alembic.util.exc import CommandError
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import tui
+from tui.store.errors import DatabaseLocked, DatabaseNotFound, StoreError, translate
+from tui.store.store import make_engine
+from tui.store.target import DbTarget
+
+VERSION_TABLE = "sessions_tui_alembic_version"
+"""Our own version table: the service (or another tool) may well have an `alembic_version`."""
+
+PG_LOCK_TIMEOUT = "10s"
+"""How long an ALTER/CREATE INDEX may queue for a lock on the live service's tables.
+
+Without it, a migration stuck behind one long service transaction would make every
+later query on the table queue behind *it*: better to fail and let the operator retry.
+"""
+
+PG_ADVISORY_KEY = "sessions-tui migrate"
+"""Two `sessions-tui migrate` runs against one PostgreSQL database take turns on this key."""
+
+T = TypeVar("T")
+
+
+def migrations_dir() -> Path:
+    """Where the Alembic environment lives.
+
+    A wheel ships it inside the package as `tui/_migrations` (pyproject force-includes
+    it there); a source checkout has it at the repository's top level.
+    """
+    packaged = Path(tui.__file__).parent / "_migrations"
+    if packaged.is_dir():
+        return packaged
+    return Path(tui.__file__).resolve().parent.parent / "migrations"
+
+
+def _config(output_buffer: io.StringIO | None = None) -> Config:
+    """An Alembic Config built in code: no alembic.ini, no URL in any file."""
+    cfg = Config(output_buffer=output_buffer)
+    # ConfigParser interpolates '%': a path containing one must be escaped.
+    cfg.set_main_option("script_location", str(migrations_dir()).replace("%", "%%"))
+    cfg.set_main_option("path_separator", "os")
+    return cfg
+
+
+def _script() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_config())
+
+
+def head_revision() -> str:
+    """The newest revision this version of the tool knows."""
+    head = _script().get_current_head()
+    if head is None:  # pragma: no cover - the package always ships revisions
+        raise StoreError(f"no migrations found in {migrations_dir()}")
+    return head
+
+
+def _revisions_after(script: ScriptDirectory, current: str | None) -> list[str]:
+    """Revision ids from just after `current` up to head, oldest first."""
+    try:
+        revs = list(script.iterate_revisions("heads", current or "base"))
+    except (CommandError, RevisionError) as exc:
+        raise StoreError(
+            f"the database is at sessions-tui schema revision {current!r}, which this "
+            f"version of sessions-tui does not know (is the tool older than the database?): {exc}"
+        ) from None
+    return [r.revision for r in reversed(revs)]
+
+
+def _read_current(sync_conn: Connection) -> str | None:
+    ctx = MigrationContext.configure(sync_conn, opts={"version_table": VERSION_TABLE})
+    return ctx.get_current_revision()
+
+
+# Alembic installs its `context`/`op` proxies module-globally, and run_sync lets
+# other tasks run while the database works: two migration calls in one process
+# must take turns. One lock per event loop (tests and CLIs may run several loops).
+_locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _alembic_lock() -> asyncio.Lock:
+    loop = asyncio.get_running_loop()
+    lock = _locks.get(loop)
+    if lock is None:
+        lock = _locks[loop] = asyncio.Lock()
+    return lock
+
+
+def _check_file(target: DbTarget, create: bool) -> None:
+    """A missing SQLite file is an error unless we were asked to create it."""
+    if target.kind != "sqlite" or create:
+        return
+    if target.path is None or not target.path.is_file():
+        raise DatabaseNotFound(
+            f"no database at {target.display()} (from {target.source}); "
+            "use `sessions-tui migrate --create` to create a new, empty one"
+        )
+
+
+def _is_lock_timeout(exc: BaseException) -> bool:
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if type(cur).__name__ == "LockNotAvailableError" or "lock timeout" in str(cur).lower():
+            return True
+        orig = getattr(cur, "orig", None)
+        cur = orig if isinstance(orig, BaseException) else (cur.__cause__ or cur.__context__)
+    return False
+
+
+def _error(target: DbTarget, exc: BaseException) -> StoreError:
+    if _is_lock_timeout(exc):
+        return DatabaseLocked(
+            f"{target.display()}: the session tables are busy (a long transaction holds a "
+            f"lock); nothing was changed, try again"
+        )
+    return translate(exc, target.display(), target.scrub)
+
+
+async def _with_connection(
+    target: DbTarget,
+    fn: Callable[[Connection], T],
+    *,
+    read_only: bool,
+    create: bool = False,
+    write: bool = False,
+) -> T:
+    """Run the sync `fn` on a connection of a fresh engine, translating every error.
+
+    With `write`, `fn` runs inside one transaction that is committed only when it
+    returns: all revisions and the version row land together, or none do. On SQLite
+    the transaction is BEGIN IMMEDIATE so a concurrent writer (the service) makes us
+    wait for the busy timeout rather than fail half-way on a lock upgrade.
+    """
+    _check_file(target, create)
+    engine: AsyncEngine = make_engine(target, read_only=read_only, create=create)
+    try:
+        async with engine.connect() as conn:
+            if not write:
+                return await conn.run_sync(fn)
+            if target.kind == "sqlite":
+                conn = await conn.execution_options(begin_immediate=True)
+            async with conn.begin():
+                return await conn.run_sync(fn)
+    except StoreError:
+        raise
+    except Exception as exc:
+        raise _error(target, exc) from None
+    finally:
+        await engine.dispose()
+
+
+async def current_revision(target: DbTarget) -> str | None:
+    """The sessions-tui revision the database is at; None if it was never migrated by us."""
+    async with _alembic_lock():
+        return await _with_connection(target, _read_current, read_only=True)
+
+
+async def pending(target: DbTarget) -> list[str]:
+    """Revision ids `upgrade` would apply, oldest first (all of them on a fresh database)."""
+    async with _alembic_lock():
+        current = await _with_connection(target, _read_current, read_only=True)
+        return _revisions_after(_script(), current)
+
+
+async def upgrade(target: DbTarget, *, create: bool = False) -> list[str]:
+    """Apply every pending revision up to head; return the ids applied ([] when at head).
+
+    `create=True` lets SQLite create a missing file; otherwise a missing file raises
+    DatabaseNotFound rather than silently making an empty database somewhere.
+    """
+    applied: list[str] = []
+
+    def _record(*, step: MigrationInfo, **_kw: Any) -> None:
+        applied.extend(step.up_revision_ids)
+
+    def _run(sync_conn: Connection) -> None:
+        if sync_conn.dialect.name == "postgresql":
+            sync_conn.exec_driver_sql(
+                f"SELECT pg_advisory_xact_lock(hashtext('{PG_ADVISORY_KEY}'))"
+            )
+            sync_conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{PG_LOCK_TIMEOUT}'")
+        cfg = _config()
+        cfg.attributes["connection"] = sync_conn
+        cfg.attributes["on_version_apply"] = _record
+        # Validates the recorded revision before touching anything.
+        _revisions_after(ScriptDirectory.from_config(cfg), _read_current(sync_conn))
+        command.upgrade(cfg, "head")
+
+    async with _alembic_lock():
+        await _with_connection(target, _run, read_only=False, create=create, write=True)
+    return applied
+
+
+async def upgrade_sql(target: DbTarget) -> str:
+    """The SQL a DBA would run to bring the database from its current revision to head.
+
+    The current revision is read online (read-only); the SQL itself comes from
+    Alembic's offline mode, so nothing is executed and the database is not changed.
+    """
+    async with _alembic_lock():
+        current = await _with_connection(target, _read_current, read_only=True)
+        todo = _revisions_after(_script(), current)
+        head = head_revision()
+        header = (
+            f"-- sessions-tui schema migration for {target.kind}, "
+            f"from {current or 'no sessions-tui revision'} to {head}\n"
+        )
+        if not todo:
+            return header + "-- The database is already at head: nothing to run.\n"
+        buf = io.StringIO()
+        cfg = _config(buf)
+        cfg.attributes["dialect_name"] = target.kind
+        # Loading the scripts is file IO: keep it off the event loop.
+        await asyncio.to_thread(_offline_upgrade, cfg, current)
+        return header + buf.getvalue()
+
+
+def _offline_upgrade(cfg: Config, current: str | None) -> None:
+    command.upgrade(cfg, f"{current}:head" if current else "head", sql=True)
+
+
+def revision_ids() -> Sequence[str]:
+    """Every revision id, oldest first."""
+    return _revisions_after(_script(), None)
+
+
+__all__ = [
+    "VERSION_TABLE",
+    "current_revision",
+    "head_revision",
+    "migrations_dir",
+    "pending",
+    "revision_ids",
+    "upgrade",
+    "upgrade_sql",
+]
