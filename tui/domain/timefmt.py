@@ -36,13 +36,22 @@ def human_duration(delta: timedelta | None) -> str:
     return f"{d}d{h}h" if h else f"{d}d"
 
 
+def coarse(delta: timedelta) -> str:
+    """One unit only ("3h", "2d"): relative times are read at a glance, not computed with."""
+    seconds = int(delta.total_seconds())
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
 def relative(when: datetime | None, now: datetime) -> str:
     if when is None:
         return "—"
     delta = now - when
     if delta.total_seconds() < 0:
-        return "in " + human_duration(-delta)
-    return human_duration(delta) + " ago"
+        return "in " + coarse(-delta)
+    return coarse(delta) + " ago"
 
 
 def iso(when: datetime | None) -> str | None:

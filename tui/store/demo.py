@@ -92,7 +92,8 @@ class DemoSummary:
 
 
 def _pick(rng: random.Random, weighted: list[tuple[str, int]]) -> str:
-    values, weights = zip(*weighted, strict=True)
+    values = [v for v, _ in weighted]
+    weights = [w for _, w in weighted]
     return rng.choices(values, weights)[0]
 
 
@@ -260,8 +261,10 @@ async def write_demo(
         async with engine.connect() as conn:
             if target.kind == "sqlite":
                 # Our own new file: WAL like the service uses, and no fsync while filling it.
-                await conn.exec_driver_sql("PRAGMA journal_mode = WAL")
-                await conn.exec_driver_sql("PRAGMA synchronous = OFF")
+                # PRAGMAs outside SQLAlchemy's transaction: journal_mode cannot change inside one.
+                raw: Any = (await conn.get_raw_connection()).driver_connection
+                await raw.execute("PRAGMA journal_mode = WAL")
+                await raw.execute("PRAGMA synchronous = OFF")
             async with conn.begin():
                 summary = await populate(conn, DemoGenerator(n_sessions, seed, anchor))
     finally:

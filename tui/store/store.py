@@ -223,13 +223,11 @@ class Store:
         """One keyset page, newest first, and the cursor for the next one (None at the end)."""
         flt = flt or SessionFilter()
         limit = max(1, min(limit, 10_000))
-        if cursor is None and sort is SortKey.DURATION:
-            cursor_in = None
+        # The duration sort pins "now" on the first page so active rows keep their place.
+        as_of: datetime | None = cursor.as_of if cursor else None
+        if as_of is None and sort is SortKey.DURATION:
             as_of = utcnow()
-        else:
-            cursor_in = cursor
-            as_of = cursor.as_of if cursor else None
-        stmt = q.list_statement(self.d, flt, sort, cursor_in, limit)
+        stmt = q.list_statement(self.d, flt, sort, cursor, limit)
         params = {"as_of": as_of} if sort is SortKey.DURATION else {}
         async with self._read() as conn:
             result = (await conn.execute(stmt, params)).all()

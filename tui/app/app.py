@@ -1,0 +1,411 @@
+"""The dashboard: layout, bindings, and the handlers that own the list state."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.timer import Timer
+from textual.widgets import DataTable, Footer, Input, SelectionList, Static
+from textual.worker import Worker, WorkerState
+
+from tui.app.commands import SessionCommands
+from tui.app.data import DataWorkers
+from tui.app.messages import (
+    EndRequested,
+    FacetsLoaded,
+    LoadMode,
+    PageLoaded,
+    Reconnected,
+    SessionsEnded,
+    StoreOpened,
+)
+from tui.app.outcomes import describe_outcomes
+from tui.app.screens.detail import DetailScreen
+from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
+from tui.app.screens.help import HelpScreen
+from tui.app.state import ListState, SearchQuery
+from tui.app.widgets.reason_panel import ReasonPanel
+from tui.app.widgets.sessions_table import SessionsTable
+from tui.app.widgets.status_bar import StatusBar
+from tui.domain.models import SortKey, Status
+from tui.settings import Settings
+from tui.store import Store, StoreError
+from tui.store.store import default_actor
+
+SEARCH_DEBOUNCE = 0.25
+PROBE_EVERY = 2.0
+
+
+class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
+    """Operators' view of remote_agent_sessions."""
+
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    TITLE = "sessions-tui"
+    COMMANDS = App.COMMANDS | {SessionCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+        Binding("slash", "focus_search", "Search", key_display="/", id="search"),
+        Binding("1", "status('active')", "Active", id="status-active"),
+        Binding("2", "status('ended')", "Ended", id="status-ended"),
+        Binding("3", "status('all')", "All", id="status-all"),
+        Binding("g", "focus_reasons", "Reasons", id="reasons"),
+        Binding("t", "cycle_since", "Since", id="since"),
+        Binding("o", "cycle_sort", "Sort", id="sort"),
+        Binding("x", "end", "End session", id="end"),
+        Binding("r", "refresh", "Refresh", id="refresh"),
+        Binding("p", "toggle_pause", "Pause", id="pause"),
+        Binding("escape", "clear_filters", "Clear filters", key_display="esc", id="clear"),
+    ]
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.settings = settings
+        self.store: Store | None = None
+        self.state = ListState()
+        self._refresh_timer: Timer | None = None
+        self._probe_timer: Timer | None = None
+        self._search_timer: Timer | None = None
+        if settings.theme:
+            self.theme = settings.theme
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(self.settings.target.display(), id="status")
+        with Horizontal(id="filterbar"):
+            yield Input(
+                placeholder="/ search id, title, codebase…  platform:slack codebase:infra",
+                id="search",
+            )
+            yield Static(id="filters")
+        with Horizontal(id="main"):
+            yield ReasonPanel(id="reasons")
+            yield SessionsTable(id="sessions")
+        yield Footer()
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        self._show_filters()
+        self.open_database()
+
+    @property
+    def table(self) -> SessionsTable:
+        return self.query_one(SessionsTable)
+
+    @property
+    def status_bar(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    @on(StoreOpened)
+    def _opened(self, message: StoreOpened) -> None:
+        self.store = message.store
+        self.status_bar.set_end_blocked(self.store.can_end)
+        self._set_live()
+        self.requery()
+        if self.settings.refresh_seconds > 0 and self._refresh_timer is None:
+            self._refresh_timer = self.set_interval(
+                self.settings.refresh_seconds, self.action_refresh
+            )
+
+    async def on_unmount(self) -> None:
+        if self.store is not None:
+            await self.store.close()
+
+    # -- queries ---------------------------------------------------------------------
+
+    def requery(self) -> None:
+        """A new question: first page and facets, answers to older questions dropped."""
+        if self.store is None:
+            return
+        generation = self.state.bump()
+        flt = self.state.filter(self.settings.clock())
+        self.table.border_subtitle = "loading…"
+        self.load_page(
+            generation, flt, self.state.sort, None, self.settings.page_size, LoadMode.REPLACE
+        )
+        self.load_facets(generation, flt)
+        self._show_filters()
+
+    def action_refresh(self) -> None:
+        """Re-read the loaded window; cursor, selection and scroll stay where they are."""
+        if self.store is None or not self.state.connected:
+            return
+        flt = self.state.filter(self.settings.clock())
+        limit = max(self.settings.page_size, len(self.state.order))
+        gen = self.state.generation
+        self.load_page(gen, flt, self.state.sort, None, limit, LoadMode.REFRESH)
+        self.load_facets(gen, flt)
+
+    @on(SessionsTable.NearEnd)
+    def _more(self) -> None:
+        st = self.state
+        if self.store is None or st.next_cursor is None or st.loading_more or not st.connected:
+            return
+        st.loading_more = True
+        flt = st.filter(self.settings.clock())
+        self.load_page(
+            st.generation, flt, st.sort, st.next_cursor, self.settings.page_size, LoadMode.APPEND
+        )
+
+    @on(PageLoaded)
+    def _page(self, message: PageLoaded) -> None:
+        if message.generation != self.state.generation:
+            return
+        append = message.mode is LoadMode.APPEND
+        fresh = self.state.load(message.rows, message.next_cursor, append)
+        self.table.show(
+            fresh if append else message.rows,
+            now=self.settings.clock(),
+            stale_after=self.settings.stale_after,
+            selected=self.state.selected,
+            append=append,
+            keep_position=message.mode is LoadMode.REFRESH,
+        )
+        more = " · more below" if message.next_cursor else ""
+        self.table.border_subtitle = (
+            f"{len(self.state.order):,} loaded{more} · {message.elapsed_ms:.0f} ms"
+        )
+        self._connected()
+
+    @on(FacetsLoaded)
+    def _facets(self, message: FacetsLoaded) -> None:
+        if message.generation != self.state.generation:
+            return
+        self.query_one(ReasonPanel).show_facets(message.facets)
+        self.status_bar.set_counts(message.counts)
+
+    # -- filters ---------------------------------------------------------------------
+
+    def _show_filters(self) -> None:
+        self.query_one("#filters", Static).update(self.state.describe())
+
+    def set_status(self, status: Status) -> None:
+        self.state.status = status
+        self.requery()
+
+    def action_status(self, status: str) -> None:
+        self.set_status(Status(status))
+
+    def set_sort(self, sort: SortKey) -> None:
+        self.state.sort = sort
+        self.requery()
+
+    def only_reason(self, reason: str) -> None:
+        self.state.reasons = frozenset({reason})
+        self.query_one(ReasonPanel).sync(self.state.reasons)
+        self.requery()
+
+    def action_cycle_since(self) -> None:
+        self.state.next_since()
+        self.requery()
+
+    def action_cycle_sort(self) -> None:
+        self.state.next_sort()
+        self.requery()
+
+    def action_clear_filters(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_focus:
+            self.table.focus()
+            return
+        if not self.state.has_filters:
+            return
+        self.state.clear_filters()
+        with search.prevent(Input.Changed):
+            search.value = ""
+        self.query_one(ReasonPanel).sync(self.state.reasons)
+        self.requery()
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_focus_reasons(self) -> None:
+        self.query_one(ReasonPanel).focus()
+
+    @on(SelectionList.SelectedChanged, "#reasons")
+    def _reasons(self, event: SelectionList.SelectedChanged[str]) -> None:
+        self.state.reasons = frozenset(event.selection_list.selected)
+        self.requery()
+
+    @on(Input.Changed, "#search")
+    def _typing(self, event: Input.Changed) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        value = event.value
+        self._search_timer = self.set_timer(SEARCH_DEBOUNCE, lambda: self._apply_search(value))
+
+    def _apply_search(self, value: str) -> None:
+        query = SearchQuery.parse(value)
+        if query != self.state.search:
+            self.state.search = query
+            self.requery()
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self, event: Input.Submitted) -> None:
+        self._apply_search(event.value)
+        self.table.focus()
+
+    # -- selection, detail, help -----------------------------------------------------
+
+    @on(SessionsTable.ToggleSelect)
+    def _toggle(self, message: SessionsTable.ToggleSelect) -> None:
+        sid = message.session_id
+        self.state.selected ^= {sid}
+        row = self.state.rows.get(sid)
+        if row is not None:
+            self.table.update_row(
+                row,
+                now=self.settings.clock(),
+                stale_after=self.settings.stale_after,
+                selected=sid in self.state.selected,
+            )
+        self._show_filters()
+
+    @on(DataTable.RowSelected, "#sessions")
+    def action_open_detail(self) -> None:
+        current = self.table.current_id
+        if current is not None and self.store is not None:
+            self.push_screen(DetailScreen(current))
+
+    def action_help(self) -> None:
+        sections = [
+            (
+                "Sessions",
+                [*self.BINDINGS, *SessionsTable.BINDINGS, Binding("enter", "", "Open detail")],
+            ),
+            ("Detail", DetailScreen.BINDINGS),
+        ]
+        self.push_screen(HelpScreen(sections))  # type: ignore[arg-type]
+
+    def action_toggle_pause(self) -> None:
+        self.state.paused = not self.state.paused
+        if self._refresh_timer is not None:
+            (self._refresh_timer.pause if self.state.paused else self._refresh_timer.resume)()
+        self._set_live()
+
+    def _set_live(self) -> None:
+        if not self.state.connected:
+            self.status_bar.set_live("✖ disconnected — retrying", "bold red")
+        elif self.state.paused or self.settings.refresh_seconds <= 0:
+            self.status_bar.set_live("⏸ paused (p resumes, r refreshes)", "yellow")
+        else:
+            self.status_bar.set_live(f"● live, every {self.settings.refresh_seconds:g}s", "green")
+
+    # -- ending sessions -------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "end" and self.store is not None and self.store.can_end:
+            return None  # shown, greyed out: the status bar says why
+        return True
+
+    def action_end(self) -> None:
+        ids = sorted(self.state.selected) or (
+            [self.table.current_id] if self.table.current_id else []
+        )
+        self.post_message(EndRequested([i for i in ids if i]))
+
+    @on(EndRequested)
+    def _end_requested(self, message: EndRequested) -> None:
+        if self.store is None or not message.ids:
+            return
+        if self.store.can_end:
+            self.notify(f"Ending is disabled: {self.store.can_end}", severity="error")
+            return
+        ids = message.ids
+        actor = self.settings.actor or default_actor()
+
+        def picked(reason: str | None) -> None:
+            if reason is None:
+                return
+            rows = {i: self.state.rows[i] for i in ids if i in self.state.rows}
+
+            def confirmed(ok: bool | None) -> None:
+                if ok:
+                    self.end_sessions(ids, reason, actor)
+
+            self.push_screen(ConfirmEndScreen(ids, rows, reason, actor), confirmed)
+
+        self.push_screen(EndReasonScreen(len(ids)), picked)
+
+    @on(SessionsEnded)
+    def _ended(self, message: SessionsEnded) -> None:
+        now = self.settings.clock()
+        for sid, row in message.rows.items():
+            self.state.selected.discard(sid)
+            if sid in self.state.rows:
+                self.state.rows[sid] = row
+                self.table.update_row(
+                    row, now=now, stale_after=self.settings.stale_after, selected=False
+                )
+        for text, severity in describe_outcomes(message.outcomes):
+            self.notify(text, severity=severity, timeout=8)
+        self._show_filters()
+        self.load_facets(self.state.generation, self.state.filter(now))
+
+    # -- failures: the one place worker errors land ----------------------------------
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state is WorkerState.CANCELLED and worker.group == "list":
+            self.state.loading_more = False
+        if event.state is not WorkerState.ERROR:
+            return
+        error = worker.error
+        if not isinstance(error, StoreError):
+            error = StoreError(f"unexpected {type(error).__name__}: {error}")
+            if self.store is not None:
+                error = StoreError(self.store.target.scrub(str(error)))
+        if worker.group == "list":
+            self.state.loading_more = False
+        if worker.group == "end":
+            self.notify(
+                f"Nothing was ended: {error}. Not retried: check and try again.",
+                severity="error",
+                timeout=15,
+            )
+        elif worker.group == "open":
+            self.status_bar.set_live(f"✖ cannot open: {error}", "bold red")
+            self.notify(str(error), title="Cannot open the database", severity="error", timeout=30)
+            if error.retryable:
+                self.set_timer(PROBE_EVERY * 2, self.open_database)
+            return
+        elif worker.group != "probe":
+            self.notify(str(error), severity="error", timeout=10)
+        if error.retryable:
+            self._disconnected()
+
+    def _disconnected(self) -> None:
+        self.state.connected = False
+        self._set_live()
+        if self._probe_timer is None:
+            self._probe_timer = self.set_interval(PROBE_EVERY, self.probe)
+
+    def _connected(self) -> None:
+        if not self.state.connected:
+            self.state.connected = True
+            self._set_live()
+
+    @on(Reconnected)
+    def _reconnected(self) -> None:
+        if self._probe_timer is not None:
+            self._probe_timer.stop()
+            self._probe_timer = None
+        was_down = not self.state.connected
+        self._connected()
+        if was_down:
+            self.notify("Reconnected to the database", severity="information")
+            self.action_refresh()
+
+
+def make_app(settings: Settings) -> SessionsApp:
+    """The one factory the CLI and the tests both use."""
+    return SessionsApp(settings)
+
+
+def run(settings: Settings) -> None:
+    make_app(settings).run()

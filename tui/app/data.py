@@ -1,0 +1,91 @@
+"""The app's database workers: each calls the store and posts one typed message.
+
+They never touch a widget. Failures are not caught here: they end the worker in
+the ERROR state and the app's single `on_worker_state_changed` handler reports them.
+"""
+
+from __future__ import annotations
+
+from time import perf_counter
+from typing import TYPE_CHECKING
+
+from textual import work
+from textual.message_pump import MessagePump
+
+from tui.app.messages import (
+    DetailLoaded,
+    FacetsLoaded,
+    LoadMode,
+    PageLoaded,
+    Reconnected,
+    SessionsEnded,
+    StoreOpened,
+)
+from tui.domain.models import Cursor, SessionFilter, SessionRow, SortKey
+from tui.store import Store, open_store
+
+if TYPE_CHECKING:
+    from tui.settings import Settings
+
+
+class DataWorkers(MessagePump):
+    """Mixed into the App so every worker has one owner and one failure handler."""
+
+    settings: Settings
+    store: Store | None
+
+    def _store(self) -> Store:
+        if self.store is None:
+            raise RuntimeError("the database is not open yet")
+        return self.store
+
+    @work(exclusive=True, group="open", exit_on_error=False)
+    async def open_database(self) -> None:
+        store = await open_store(self.settings.target, read_only=self.settings.read_only)
+        self.post_message(StoreOpened(store))
+
+    @work(exclusive=True, group="list", exit_on_error=False)
+    async def load_page(
+        self,
+        generation: int,
+        flt: SessionFilter,
+        sort: SortKey,
+        cursor: Cursor | None,
+        limit: int,
+        mode: LoadMode,
+    ) -> None:
+        started = perf_counter()
+        page = await self._store().list_sessions(flt, sort, cursor, limit)
+        elapsed = (perf_counter() - started) * 1000
+        self.post_message(PageLoaded(generation, mode, page.rows, page.next_cursor, elapsed))
+
+    @work(exclusive=True, group="facets", exit_on_error=False)
+    async def load_facets(self, generation: int, flt: SessionFilter) -> None:
+        store = self._store()
+        facets = await store.reason_counts(flt)
+        counts = await store.counts(flt)
+        self.post_message(FacetsLoaded(generation, facets, counts))
+
+    @work(group="end", exit_on_error=False)
+    async def end_sessions(self, ids: list[str], reason: str, actor: str | None) -> None:
+        """Not exclusive: a write in flight is never cancelled by the next one."""
+        store = self._store()
+        outcomes = await store.end_sessions(ids, reason, actor)
+        rows: dict[str, SessionRow] = {}
+        for sid in ids:
+            detail = await store.get_session(sid)
+            if detail is not None:
+                rows[sid] = detail.row
+        self.post_message(SessionsEnded(reason, outcomes, rows))
+
+    @work(exclusive=True, group="detail", exit_on_error=False)
+    async def load_detail(self, session_id: str, reply_to: MessagePump) -> None:
+        store = self._store()
+        detail = await store.get_session(session_id)
+        chain = await store.session_chain(session_id) if detail is not None else None
+        reply_to.post_message(DetailLoaded(session_id, detail, chain))
+
+    @work(exclusive=True, group="probe", exit_on_error=False)
+    async def probe(self) -> None:
+        await self._store().ping()
+        self.post_message(Reconnected())

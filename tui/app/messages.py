@@ -1,0 +1,81 @@
+"""Typed messages between workers and the widgets that own state.
+
+Workers only call the store and post one of these; `@on` handlers apply them.
+Results carry the generation they were asked for, so a late answer to an old
+filter is dropped instead of overwriting a newer one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+from textual.message import Message
+
+from tui.domain.models import (
+    Counts,
+    Cursor,
+    EndOutcome,
+    ReasonFacets,
+    SessionChain,
+    SessionDetail,
+    SessionRow,
+)
+from tui.store import Store
+
+
+class LoadMode(Enum):
+    REPLACE = "replace"
+    """A new filter or sort: the table starts again at the top."""
+    APPEND = "append"
+    """The next keyset page, fetched as the cursor nears the end."""
+    REFRESH = "refresh"
+    """Auto-refresh: the same window again, cursor and scroll kept."""
+
+
+@dataclass
+class StoreOpened(Message):
+    store: Store
+
+
+@dataclass
+class PageLoaded(Message):
+    generation: int
+    mode: LoadMode
+    rows: list[SessionRow]
+    next_cursor: Cursor | None
+    elapsed_ms: float
+
+
+@dataclass
+class FacetsLoaded(Message):
+    generation: int
+    facets: ReasonFacets
+    counts: Counts
+
+
+@dataclass
+class SessionsEnded(Message):
+    reason: str
+    outcomes: list[EndOutcome]
+    rows: dict[str, SessionRow]
+    """The rows as they are now in the database, to refresh them in place."""
+
+
+@dataclass
+class DetailLoaded(Message):
+    session_id: str
+    detail: SessionDetail | None
+    chain: SessionChain | None
+
+
+@dataclass
+class Reconnected(Message):
+    """The database answers again after a connection failure."""
+
+
+@dataclass
+class EndRequested(Message):
+    """Someone (a key, the palette, the detail screen) wants these sessions ended."""
+
+    ids: list[str]

@@ -1,0 +1,41 @@
+"""Toasts for end outcomes: what happened to each session, in words."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from tui.domain.models import AlreadyEnded, Ended, EndOutcome, NotFound
+from tui.domain.text import safe_text
+from tui.domain.timefmt import iso
+
+Severity = Literal["information", "warning", "error"]
+
+
+def describe(outcome: EndOutcome) -> tuple[str, Severity]:
+    short = safe_text(outcome.id[:8])
+    if isinstance(outcome, Ended):
+        return f"ended {short} ({outcome.reason})", "information"
+    if isinstance(outcome, AlreadyEnded):
+        why = safe_text(outcome.ended_reason) if outcome.ended_reason else "not recorded"
+        return (
+            f"already ended {short} at {iso(outcome.ended_at)} UTC ({why}): "
+            "someone else was faster; nothing was overwritten",
+            "warning",
+        )
+    assert isinstance(outcome, NotFound)
+    return f"not found {short}: no such session any more", "error"
+
+
+def describe_outcomes(outcomes: list[EndOutcome]) -> list[tuple[str, Severity]]:
+    """One toast per session for a few, a summary plus the exceptions for many."""
+    if len(outcomes) <= 5:
+        return [describe(o) for o in outcomes]
+    ended = sum(isinstance(o, Ended) for o in outcomes)
+    lines: list[tuple[str, Severity]] = [
+        (f"ended {ended} of {len(outcomes)} sessions", "information")
+    ]
+    problems = [describe(o) for o in outcomes if not isinstance(o, Ended)]
+    if problems:
+        worst: Severity = "error" if any(s == "error" for _, s in problems) else "warning"
+        lines.append(("\n".join(text for text, _ in problems), worst))
+    return lines

@@ -1,0 +1,178 @@
+"""One session: every field, its conversation and codebase, metadata, and its chain."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui.app.messages import DetailLoaded, EndRequested
+from tui.app.render import literal, reason_text
+from tui.domain.models import ChainHop, SessionChain, SessionDetail
+from tui.domain.text import safe_text
+from tui.domain.timefmt import human_duration, iso, relative
+
+
+def _section(title: str, fields: list[tuple[str, Any]]) -> Text:
+    text = Text(title + "\n", style="bold underline")
+    width = max((len(k) for k, _ in fields), default=0)
+    for key, value in fields:
+        text.append(f"  {key:<{width}}  ", style="bold dim")
+        if isinstance(value, Text):
+            text.append_text(value)
+        else:
+            text.append_text(literal("—" if value is None or value == "" else value))
+        text.append("\n")
+    return text
+
+
+def _when(value: datetime | None, now: datetime) -> Text:
+    if value is None:
+        return Text("—", style="dim")
+    return Text(f"{iso(value)} UTC  ({relative(value, now)})")
+
+
+def _hop_prompt(hop: ChainHop, marker: str, style: str = "") -> Text:
+    text = Text(marker, style="bold")
+    text.append_text(literal(hop.id[:12], style or "bold"))
+    text.append("  created by ", style="dim")
+    text.append_text(literal(hop.transition_reason or "—"))
+    text.append("  ended by ", style="dim")
+    text.append_text(reason_text(hop.reason))
+    if hop.active:
+        text.append("  ● active", style="green")
+    return text
+
+
+class DetailScreen(Screen[None]):
+    """Read-only view of one session; the chain's hops are links to their own detail."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back", id="detail-back"),
+        Binding("p", "parent", "Parent", id="detail-parent"),
+        Binding("x", "end", "End session", id="detail-end"),
+        Binding("r", "reload", "Reload", id="detail-reload"),
+    ]
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__()
+        self.session_id = session_id
+        self.detail: SessionDetail | None = None
+        self.chain: SessionChain | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="detail-title")
+        with Horizontal(id="detail-body"):
+            with VerticalScroll(id="detail-fields"):
+                yield Static(id="fields")
+                yield Static(id="conversation")
+                yield Static(id="codebase")
+                yield Static(id="metadata")
+            yield OptionList(id="chain")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#chain", OptionList).border_title = "chain (enter to open)"
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        self.query_one("#detail-title", Static).update(
+            Text.assemble(("session ", "bold"), literal(self.session_id), (" — loading…", "dim"))
+        )
+        self.app.load_detail(self.session_id, self)  # type: ignore[attr-defined]
+
+    def open(self, session_id: str) -> None:
+        self.session_id = session_id
+        self.action_reload()
+
+    @on(DetailLoaded)
+    def _loaded(self, message: DetailLoaded) -> None:
+        if message.session_id != self.session_id:
+            return
+        self.detail, self.chain = message.detail, message.chain
+        now = self.app.settings.clock()  # type: ignore[attr-defined]
+        title = self.query_one("#detail-title", Static)
+        if message.detail is None:
+            title.update(Text.assemble(("no session ", "bold red"), literal(self.session_id)))
+            return
+        d = message.detail
+        r = d.row
+        title.update(
+            Text.assemble(
+                ("session ", "bold"),
+                literal(r.id, "bold"),
+                ("  ● active" if r.active else "  ended", "green" if r.active else "dim"),
+            )
+        )
+        fields: list[tuple[str, Any]] = [
+            ("id", r.id),
+            ("active", "true" if r.active else "false"),
+            ("ended_reason", reason_text(r.reason)),
+            ("transition_reason", r.transition_reason),
+            ("started_at", _when(r.started_at, now)),
+            ("ended_at", _when(r.ended_at, now)),
+            ("duration", human_duration(r.duration(now))),
+            ("assistant", r.ai_assistant_type),
+            ("assistant_session_id", d.assistant_session_id),
+            ("conversation_id", r.conversation_id),
+            ("codebase_id", r.codebase_id),
+            ("parent_session_id", r.parent_session_id),
+            *sorted(d.extra.items()),
+        ]
+        self.query_one("#fields", Static).update(_section("Session", fields))
+        self.query_one("#conversation", Static).update(
+            _section("Conversation", sorted(d.conversation.items()) or [("—", "not found")])
+        )
+        self.query_one("#codebase", Static).update(
+            _section("Codebase", sorted(d.codebase.items()) or [("—", "none")])
+        )
+        meta = Text("Metadata", style="bold underline")
+        if not d.metadata.valid:
+            meta.append("  (not valid JSON: shown as stored)", style="bold yellow")
+        meta.append("\n")
+        meta.append(safe_text(d.metadata.pretty(), keep_newlines=True))
+        self.query_one("#metadata", Static).update(meta)
+        self._show_chain(message.chain)
+
+    def _show_chain(self, chain: SessionChain | None) -> None:
+        options = self.query_one("#chain", OptionList)
+        items: list[Option] = []
+        if chain is not None:
+            if chain.truncated:
+                items.append(
+                    Option(Text("… chain truncated (too deep or cyclic)", "yellow"), disabled=True)
+                )
+            for hop in chain.hops:
+                current = hop.id == self.session_id
+                items.append(
+                    Option(
+                        _hop_prompt(hop, "▶ " if current else "↑ ", "reverse" if current else ""),
+                        id=hop.id,
+                    )
+                )
+            for child in chain.children:
+                items.append(Option(_hop_prompt(child, "↳ "), id=child.id))
+        options.set_options(items)
+
+    @on(OptionList.OptionSelected, "#chain")
+    def _jump(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id and event.option.id != self.session_id:
+            self.open(event.option.id)
+
+    def action_parent(self) -> None:
+        parent = self.detail.row.parent_session_id if self.detail else None
+        if parent:
+            self.open(parent)
+        else:
+            self.notify("This session has no parent", severity="information")
+
+    def action_end(self) -> None:
+        self.app.post_message(EndRequested([self.session_id]))

@@ -1,0 +1,153 @@
+"""Ending sessions: pick a deactivating trigger, then confirm exactly what will be written."""
+
+from __future__ import annotations
+
+import json
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from tui import TOOL_NAME
+from tui.app.render import literal, trigger_line
+from tui.domain.models import SessionRow
+from tui.domain.triggers import DEACTIVATING, Trigger
+
+
+def _plural(n: int) -> str:
+    return f"{n} session" + ("" if n == 1 else "s")
+
+
+class EndReasonScreen(ModalScreen[str | None]):
+    """Only deactivating triggers are offered: an operator may end a session with nothing else."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="picker-cancel"),
+        Binding("down", "focus_list", "List", show=False, id="picker-down"),
+    ]
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count = count
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="dialog"):
+            yield Label(f"End {_plural(self.count)}: why?", classes="dialog-title")
+            yield Input(placeholder="type to narrow the reasons", id="narrow")
+            yield OptionList(*self._options(""), id="triggers")
+            yield Label("enter choose · esc cancel", classes="dialog-hint")
+
+    @staticmethod
+    def _options(text: str) -> list[Option]:
+        needle = text.strip().lower()
+        return [
+            Option(trigger_line(t), id=t.wire)
+            for t in DEACTIVATING
+            if not needle or needle in t.wire or needle in t.description.lower()
+        ]
+
+    def on_mount(self) -> None:
+        self.query_one(OptionList).highlighted = 0
+        self.query_one(Input).focus()
+
+    @on(Input.Changed, "#narrow")
+    def _narrow(self, event: Input.Changed) -> None:
+        options = self.query_one(OptionList)
+        options.set_options(self._options(event.value))
+        if options.option_count:
+            options.highlighted = 0
+
+    @on(Input.Submitted, "#narrow")
+    def _submit(self) -> None:
+        options = self.query_one(OptionList)
+        option = options.highlighted_option
+        if option is not None and option.id:
+            self.dismiss(option.id)
+        else:
+            self.notify("No reason matches what you typed", severity="warning")
+
+    @on(OptionList.OptionSelected, "#triggers")
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.dismiss(event.option.id)
+
+    def action_focus_list(self) -> None:
+        self.query_one(OptionList).focus()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmEndScreen(ModalScreen[bool]):
+    """The second step: the exact writes, every session listed, Cancel focused."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm-cancel")]
+
+    def __init__(
+        self, ids: list[str], rows: dict[str, SessionRow], reason: str, actor: str
+    ) -> None:
+        super().__init__()
+        self.ids = ids
+        self.rows = rows
+        self.trigger = next(t for t in DEACTIVATING if t.wire == reason)
+        self.actor = actor
+
+    def compose(self) -> ComposeResult:
+        n = len(self.ids)
+        with Vertical(id="dialog", classes="dialog confirm"):
+            yield Label(
+                f"End {_plural(n)} with reason {self.trigger.wire}?", classes="dialog-title"
+            )
+            yield Static(self._writes(), id="writes")
+            with VerticalScroll(id="targets"):
+                yield Static(self._targets())
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="cancel", variant="primary")
+                yield Button(f"End {_plural(n)}", id="confirm", variant="error")
+
+    def _writes(self) -> Text:
+        audit = json.dumps({"actor": self.actor, "tool": TOOL_NAME}, ensure_ascii=False)
+        text = Text("For each session that is still active, in one transaction:\n")
+        text.append("  active       = false\n")
+        text.append("  ended_reason = ")
+        text.append(self.trigger.wire, style="bold yellow")
+        text.append(f"   ({self.trigger.description})\n", style="dim")
+        text.append("  ended_at     = the database clock, now (UTC)\n")
+        text.append("  metadata     += endedBy ")
+        text.append_text(literal(audit))
+        text.append("\nA session someone else ended first is left exactly as it is.", style="dim")
+        return text
+
+    def _targets(self) -> Text:
+        text = Text()
+        for sid in self.ids:
+            row = self.rows.get(sid)
+            text.append_text(literal(sid, "bold"))
+            if row is not None:
+                text.append("  ")
+                text.append(
+                    "active" if row.active else "already ended", "green" if row.active else "red"
+                )
+                text.append("  ")
+                text.append_text(literal(row.title or row.platform_conversation_id or "", "dim"))
+            text.append("\n")
+        return text
+
+    def on_mount(self) -> None:
+        self.query_one("#cancel", Button).focus()
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(False)
+
+    @on(Button.Pressed, "#confirm")
+    def _confirm(self) -> None:
+        self.dismiss(True)
+
+
+__all__ = ["ConfirmEndScreen", "EndReasonScreen", "Trigger"]

@@ -1,0 +1,70 @@
+"""Every key, generated from the bindings themselves so the help cannot drift."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+from tui.app.render import BEHAVIOUR_STYLE, UNRECOGNISED_MARK, UNRECOGNISED_STYLE
+from tui.domain.triggers import Behaviour
+
+
+def _keys(title: str, bindings: list[Binding]) -> Table:
+    table = Table(title=title, title_justify="left", show_header=False, box=None, expand=True)
+    table.add_column("key", style="bold", width=12)
+    table.add_column("does")
+    for b in bindings:
+        if b.description:
+            table.add_row(b.key_display or b.key, b.description)
+    return table
+
+
+def legend() -> Text:
+    text = Text("ended_reason colours\n", style="bold underline")
+    for behaviour, style in BEHAVIOUR_STYLE.items():
+        text.append(f"  {behaviour.value:<12}", style=style)
+        text.append(
+            {
+                Behaviour.DEACTIVATES: "the trigger ended the session",
+                Behaviour.CREATES: "the session ended and the next one started at once",
+                Behaviour.NONE: "no session to end (first message)",
+            }[behaviour]
+            + "\n",
+            style="dim",
+        )
+    text.append(f"  {UNRECOGNISED_MARK}value     ", style=UNRECOGNISED_STYLE)
+    text.append("unrecognised: a newer service's value, shown as stored\n", style="dim")
+    text.append("  not recorded", style="dim italic")
+    text.append("  ended before the service stored reasons (migration 016)\n", style="dim")
+    text.append("  —           ", style="dim")
+    text.append("  still active\n", style="dim")
+    text.append("  ● stale     ", style="bold red")
+    text.append("  active, but its conversation has been quiet too long\n", style="dim")
+    return text
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close", id="help-close"),
+        Binding("question_mark", "dismiss", "Close", show=False, id="help-close-2"),
+    ]
+
+    def __init__(self, sections: list[tuple[str, list[Binding]]]) -> None:
+        super().__init__()
+        self.sections = sections
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="dialog", classes="dialog help"):
+            yield Static(Text("sessions-tui — keys", style="bold"))
+            for title, bindings in self.sections:
+                yield Static(_keys(title, bindings))
+            yield Static(legend())
+            yield Static(Text("ctrl+p opens the command palette (themes too) · esc closes", "dim"))
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)

@@ -1,0 +1,141 @@
+"""The list view's state as plain data; the app's handlers are its only writers."""
+
+from __future__ import annotations
+
+import shlex
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from tui.domain.models import Cursor, SessionFilter, SessionRow, SortKey, Status
+
+SINCE_STEPS: list[timedelta | None] = [
+    None,
+    timedelta(hours=1),
+    timedelta(hours=24),
+    timedelta(days=7),
+    timedelta(days=30),
+]
+SORT_STEPS = [SortKey.STARTED, SortKey.ENDED, SortKey.DURATION]
+SEARCH_KEYS = ("platform", "codebase", "assistant")
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """The search box: free text plus optional `platform:` `codebase:` `assistant:` terms."""
+
+    text: str | None = None
+    platform: str | None = None
+    codebase: str | None = None
+    assistant: str | None = None
+
+    @classmethod
+    def parse(cls, raw: str) -> SearchQuery:
+        try:
+            words = shlex.split(raw)
+        except ValueError:
+            words = raw.split()
+        found: dict[str, str] = {}
+        free: list[str] = []
+        for word in words:
+            key, sep, value = word.partition(":")
+            if sep and key.lower() in SEARCH_KEYS and value:
+                found[key.lower()] = value
+            else:
+                free.append(word)
+        return cls(text=" ".join(free) or None, **found)
+
+
+@dataclass
+class ListState:
+    """What the sessions table shows and how it got there."""
+
+    status: Status = Status.ALL
+    reasons: frozenset[str] = frozenset()
+    search: SearchQuery = field(default_factory=SearchQuery)
+    since: timedelta | None = None
+    sort: SortKey = SortKey.STARTED
+    generation: int = 0
+    rows: dict[str, SessionRow] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+    next_cursor: Cursor | None = None
+    loading_more: bool = False
+    selected: set[str] = field(default_factory=set)
+    paused: bool = False
+    connected: bool = True
+
+    def filter(self, now: datetime) -> SessionFilter:
+        return SessionFilter(
+            status=self.status,
+            reasons=self.reasons,
+            platform=self.search.platform,
+            codebase=self.search.codebase,
+            assistant=self.search.assistant,
+            search=self.search.text,
+            since=now - self.since if self.since else None,
+        )
+
+    def bump(self) -> int:
+        """A new question: answers to older ones are stale from now on."""
+        self.generation += 1
+        self.next_cursor = None
+        self.loading_more = False
+        return self.generation
+
+    def clear_filters(self) -> None:
+        self.status = Status.ALL
+        self.reasons = frozenset()
+        self.search = SearchQuery()
+        self.since = None
+
+    @property
+    def has_filters(self) -> bool:
+        return bool(
+            self.status is not Status.ALL
+            or self.reasons
+            or self.since
+            or self.search != SearchQuery()
+        )
+
+    def next_since(self) -> None:
+        self.since = SINCE_STEPS[(SINCE_STEPS.index(self.since) + 1) % len(SINCE_STEPS)]
+
+    def next_sort(self) -> None:
+        self.sort = SORT_STEPS[(SORT_STEPS.index(self.sort) + 1) % len(SORT_STEPS)]
+
+    def load(self, rows: list[SessionRow], cursor: Cursor | None, append: bool) -> list[SessionRow]:
+        """Take a page in; return the rows that are new to the window."""
+        if not append:
+            self.rows.clear()
+            self.order.clear()
+        fresh = [r for r in rows if r.id not in self.rows]
+        for r in fresh:
+            self.rows[r.id] = r
+            self.order.append(r.id)
+        self.next_cursor = cursor
+        self.loading_more = False
+        if not append:
+            self.selected &= set(self.rows)
+        return fresh
+
+    def describe(self) -> str:
+        """The active filters in one line, always on screen."""
+        parts = [f"status: {self.status.value}"]
+        if self.reasons:
+            parts.append("reason: " + " | ".join(sorted(self.reasons)))
+        if self.search.text:
+            parts.append(f"text: {self.search.text!r}")
+        for key in SEARCH_KEYS:
+            value = getattr(self.search, key)
+            if value:
+                parts.append(f"{key}: {value}")
+        if self.since:
+            parts.append(f"since: {_short(self.since)} ago")
+        parts.append(f"sort: {self.sort.value}")
+        if self.selected:
+            parts.append(f"selected: {len(self.selected)}")
+        return "  ·  ".join(parts)
+
+
+def _short(delta: timedelta) -> str:
+    hours = int(delta.total_seconds() // 3600)
+    return f"{hours // 24}d" if hours >= 24 else f"{hours}h"

@@ -1,0 +1,55 @@
+"""The top line: which database is open, the counts, and whether it is live."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from tui.domain.models import Counts
+from tui.domain.text import safe_text
+
+
+class StatusBar(Static):
+    """Database, counts, live/paused/disconnected, and why ending is disabled (if it is)."""
+
+    def __init__(self, database: str, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.database = database
+        self.counts: Counts | None = None
+        self.live = "connecting…"
+        self.live_style = "yellow"
+        self.end_blocked: str | None = None
+
+    def on_mount(self) -> None:
+        self.redraw()
+
+    def set_counts(self, counts: Counts) -> None:
+        self.counts = counts
+        self.redraw()
+
+    def set_live(self, text: str, style: str) -> None:
+        self.live, self.live_style = text, style
+        self.redraw()
+
+    def set_end_blocked(self, why: str | None) -> None:
+        self.end_blocked = why
+        self.redraw()
+
+    def redraw(self) -> None:
+        text = Text()
+        text.append(" sessions-tui ", style="bold reverse")
+        text.append(" ")
+        text.append(safe_text(self.database), style="bold")
+        if self.counts is not None:
+            c = self.counts
+            text.append("  ·  ")
+            text.append(f"active {c.active:,}", style="green")
+            text.append(f"   ended {c.ended:,}")
+            text.append(f"   filtered {c.filtered:,}", style="bold")
+        text.append("  ·  ")
+        text.append(self.live, style=self.live_style)
+        if self.end_blocked:
+            text.append("\n")
+            text.append(" ending disabled: ", style="bold black on yellow")
+            text.append(" " + safe_text(self.end_blocked), style="yellow")
+        self.update(text)

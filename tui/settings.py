@@ -1,0 +1,40 @@
+"""Settings shared by the CLI and the app: built once by the CLI (or a test), read by both."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from tui.domain.timefmt import utcnow
+from tui.store.target import DbTarget
+
+DEMO_SESSIONS = 5000
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "sessions-tui"
+
+
+def demo_path(n_sessions: int = DEMO_SESSIONS) -> Path:
+    """Where `--demo` keeps its database between runs (rebuilt when the generator changes)."""
+    from tui import __version__
+
+    return cache_dir() / f"demo-{__version__}-{n_sessions}.db"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the dashboard needs to start; `clock` is injectable for screenshots."""
+
+    target: DbTarget
+    read_only: bool = False
+    refresh_seconds: float = 5.0
+    stale_after: timedelta = timedelta(hours=24)
+    page_size: int = 100
+    actor: str | None = None
+    clock: Callable[[], datetime] = field(default=utcnow)
+    theme: str | None = None
