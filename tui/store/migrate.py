@@ -124,7 +124,8 @@ def _check_file(target: DbTarget, create: bool) -> None:
     if target.path is None or not target.path.is_file():
         raise DatabaseNotFound(
             f"no database at {target.display()} (from {target.source}); "
-            "use `sessions-tui migrate --create` to create a new, empty one"
+            "point --db at the service's database (the service creates it when it first "
+            "starts), or make a demo one with `sessions-tui demo-db PATH`"
         )
 
 

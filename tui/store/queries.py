@@ -172,7 +172,8 @@ def list_statement(
     conds = conditions(d, flt)
     if cursor is not None:
         conds.append(
-            sa.tuple_(key, s.c.id) < sa.tuple_(sa.literal(cursor.key, key.type), cursor.id)
+            sa.tuple_(key, s.c.id)
+            < sa.tuple_(sa.literal(cursor.key, key.type), sa.literal(cursor.id, s.c.id.type))
         )
     stmt = (
         sa.select(*row_columns(d), key.label("_sort_key"))

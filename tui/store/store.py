@@ -157,6 +157,10 @@ def _hop(r: Row[Any]) -> ChainHop:
     )
 
 
+def _uuid_text(hex32: str) -> str:
+    return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:]}"
+
+
 def _plain(value: Any) -> Any:
     """Make a raw column value printable/JSON-able without losing it."""
     if isinstance(value, datetime):
@@ -269,8 +273,7 @@ class Store:
                 raise UnknownSession(f"no session with id {text!r}")
             lo = hexdigits.ljust(32, "0")
             hi = hexdigits.ljust(32, "f")
-            fmt = "{0[0:8]}-{0[8:12]}-{0[12:16]}-{0[16:20]}-{0[20:32]}"
-            cond = sa.and_(s.c.id >= fmt.format(lo), s.c.id <= fmt.format(hi))
+            cond = sa.and_(s.c.id >= _uuid_text(lo), s.c.id <= _uuid_text(hi))
         else:
             cond = sa.and_(s.c.id >= text, s.c.id < text + "\U0010ffff")
         stmt = sa.select(s.c.id).where(cond).order_by(s.c.id).limit(5)

@@ -1,0 +1,1 @@
+"""The command-line interface: `sessions-tui` (see `tui.cli.main`)."""

@@ -1,0 +1,699 @@
+"""The command line: `sessions-tui [--db PATH | --url URL] [--read-only] [--demo] COMMAND`.
+
+A thin layer over the store (no SQL here). With no command it opens the dashboard.
+Exit codes: 0 success; 1 a session not found / already ended, or any database error
+(`Error: <message>` on stderr, never a traceback or a password); 2 usage errors.
+
+Nothing heavy is imported at module level: Textual only when the dashboard starts,
+SQLAlchemy and the store only when a command needs the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+import click
+
+from tui import TOOL_NAME, __version__
+from tui.cli import render
+from tui.domain.models import (
+    AlreadyEnded,
+    Cursor,
+    Ended,
+    EndOutcome,
+    NotFound,
+    SessionDetail,
+    SessionFilter,
+    SortKey,
+    Status,
+)
+from tui.domain.text import safe_text
+from tui.domain.timefmt import parse_duration, utcnow
+from tui.domain.triggers import DEACTIVATING, InvalidEndReason, require_deactivating
+
+if TYPE_CHECKING:
+    from tui.settings import Settings
+    from tui.store.store import Store
+    from tui.store.target import DbTarget
+
+T = TypeVar("T")
+
+CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+LIST_PAGE_SIZE = 100
+"""Rows fetched per keyset page when a listing is longer than one page."""
+DEMO_DB_SESSIONS = 2000
+DEMO_DB_SEED = 7
+VALID_END_REASONS = ", ".join(t.wire for t in DEACTIVATING)
+
+
+# -- plumbing --------------------------------------------------------------------------------
+
+
+@dataclass
+class Globals:
+    """The global options, and the database target resolved on first use.
+
+    Resolution is lazy so that commands which need no database (`reasons`, `demo-db`)
+    work without one, and `end` validates its reason before any database is touched.
+    """
+
+    db: Path | None = None
+    url: str | None = None
+    read_only: bool = False
+    demo: bool = False
+    resolved: DbTarget | None = field(default=None, repr=False)
+
+    def target(self) -> DbTarget:
+        if self.resolved is None:
+            if self.demo:
+                from tui.store.target import sqlite_target
+
+                self.resolved = sqlite_target(ensure_demo_db(), "--demo")
+            else:
+                from tui.store.target import resolve_target
+
+                self.resolved = resolve_target(self.db, self.url)
+        return self.resolved
+
+    def scrub(self, text: str) -> str:
+        """Mask every password this process knows of, even from a URL that failed to parse."""
+        if self.resolved is not None:
+            text = self.resolved.scrub(text)
+        for raw in (self.url, os.environ.get("DATABASE_URL")):
+            if not raw:
+                continue
+            try:
+                password = urlsplit(raw.strip()).password
+            except ValueError:
+                password = None
+            if password:
+                text = text.replace(password, "***")
+        return text
+
+
+def ensure_demo_db() -> Path:
+    """The cached demo database, built on first use (one line on stderr while building)."""
+    import tui.settings as settings_mod
+    from tui.store.demo import write_demo_db
+    from tui.store.errors import StoreError
+
+    n = settings_mod.DEMO_SESSIONS
+    path = settings_mod.demo_path(n)
+    if not path.is_file():
+        click.echo(f"building the demo database ({n} sessions) at {path} …", err=True)
+        try:
+            asyncio.run(write_demo_db(path, n_sessions=n))
+        except StoreError:
+            if not path.is_file():
+                raise
+            # Another process built it at the same moment: use theirs.
+    return path
+
+
+class _Group(click.Group):
+    """Turns every StoreError into `Error: <message>` on stderr and exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            from tui.store.errors import StoreError
+
+            if not isinstance(exc, StoreError):
+                raise
+            g = ctx.find_object(Globals)
+            message = str(exc) if g is None else g.scrub(str(exc))
+            raise click.ClickException(safe_text(message)) from None
+
+
+def run_with_store(g: Globals, fn: Callable[[Store], Coroutine[Any, Any, T]]) -> T:
+    """Open the store, run one async job on it, and always close it."""
+    from tui.store.store import open_store
+
+    target = g.target()
+
+    async def go() -> T:
+        store = await open_store(target, read_only=g.read_only)
+        try:
+            return await fn(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+def launch_dashboard(settings: Settings) -> None:
+    """Start the Textual app; imported here so that scripts never load Textual."""
+    try:
+        from tui.app import run
+    except ImportError as exc:
+        raise click.ClickException(f"the dashboard cannot start: {exc}") from None
+    run(settings)
+
+
+def _duration_option(ctx: click.Context, param: click.Parameter, value: str) -> timedelta:
+    try:
+        return parse_duration(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _timestamp(text: str) -> datetime:
+    """ISO-8601; a time without a zone is UTC."""
+    parsed = datetime.fromisoformat(text.strip())
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _since_option(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return utcnow() - parse_duration(value)
+    except ValueError:
+        pass
+    try:
+        return _timestamp(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is neither a duration like 30m, 2h, 3d or 1w "
+            "nor an ISO-8601 timestamp like 2026-01-31T12:00:00Z"
+        ) from None
+
+
+def _anchor_option(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return _timestamp(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO-8601 timestamp like 2026-01-31T12:00:00Z"
+        ) from None
+
+
+def _end_reason_option(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        return require_deactivating(value).wire
+    except InvalidEndReason as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+# -- root ------------------------------------------------------------------------------------
+
+
+@click.group(
+    cls=_Group,
+    invoke_without_command=True,
+    context_settings=CONTEXT_SETTINGS,
+    epilog=(
+        "Database: --db/--url, else $DATABASE_URL (postgresql://…), else "
+        "$ARCHON_HOME/archon.db, else ~/.archon/archon.db."
+    ),
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    metavar="PATH",
+    help="SQLite database file of the service.",
+)
+@click.option("--url", metavar="URL", help="Database URL, e.g. postgresql://user:pass@host/db.")
+@click.option("--read-only", is_flag=True, help="Open the database read-only (no `end`).")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Use a generated demo database (built and cached on first use).",
+)
+@click.option(
+    "--refresh",
+    type=click.FloatRange(min=0),
+    default=5.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Dashboard auto-refresh interval; 0 disables it.",
+)
+@click.option(
+    "--stale-after",
+    default="24h",
+    show_default=True,
+    metavar="DURATION",
+    callback=_duration_option,
+    help="Dashboard: an active session quiet this long is stale.",
+)
+@click.version_option(__version__, "--version", prog_name=TOOL_NAME)
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    db: Path | None,
+    url: str | None,
+    read_only: bool,
+    demo: bool,
+    refresh: float,
+    stale_after: timedelta,
+) -> None:
+    """Inspect and end the coding-agent service's sessions.
+
+    With no COMMAND, opens the dashboard.
+    """
+    if demo and (db is not None or url is not None):
+        raise click.UsageError("--demo cannot be combined with --db or --url")
+    if db is not None and url is not None:
+        raise click.UsageError("give either --db or --url, not both")
+    g = Globals(db=db, url=url, read_only=read_only, demo=demo)
+    ctx.obj = g
+    if ctx.invoked_subcommand is None:
+        from tui.settings import Settings
+
+        launch_dashboard(
+            Settings(
+                target=g.target(),
+                read_only=read_only,
+                refresh_seconds=refresh,
+                stale_after=stale_after,
+            )
+        )
+
+
+# -- list ------------------------------------------------------------------------------------
+
+
+@cli.command("list")
+@click.option(
+    "--status",
+    type=click.Choice([s.value for s in Status]),
+    default=Status.ALL.value,
+    show_default=True,
+)
+@click.option(
+    "--reason",
+    "reasons",
+    multiple=True,
+    metavar="R",
+    help=(
+        "Ended with this reason (repeatable, ORed): a trigger, any stored value, "
+        "`not-recorded` or `unrecognised`."
+    ),
+)
+@click.option("--platform", metavar="P", help="Platform type, e.g. slack.")
+@click.option("--codebase", metavar="C", help="Codebase name or id.")
+@click.option("--assistant", metavar="A", help="Assistant type, e.g. claude.")
+@click.option(
+    "--search", metavar="TEXT", help="Substring of ids, platform conversation id, title, codebase."
+)
+@click.option(
+    "--since",
+    metavar="WHEN",
+    callback=_since_option,
+    help="Started within this long (2h, 3d, 1w) or since an ISO-8601 time.",
+)
+@click.option(
+    "--sort",
+    type=click.Choice([k.value for k in SortKey]),
+    default=SortKey.STARTED.value,
+    show_default=True,
+    help="Newest / longest first.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    help="At most this many sessions; 0 for all (fetched page by page).",
+)
+@click.option(
+    "--cursor",
+    "cursor_token",
+    metavar="TOKEN",
+    help="Continue after the `next_cursor` of a previous JSON listing (same filters and sort).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.pass_obj
+def list_cmd(
+    g: Globals,
+    status: str,
+    reasons: tuple[str, ...],
+    platform: str | None,
+    codebase: str | None,
+    assistant: str | None,
+    search: str | None,
+    since: datetime | None,
+    sort: str,
+    limit: int,
+    cursor_token: str | None,
+    fmt: str,
+) -> None:
+    """List sessions, newest first.
+
+    JSON is `{"sessions": [...], "next_cursor": null | TOKEN}`; each session has the keys
+    id, active, reason_status (active|known|unrecognised|not-recorded), ended_reason,
+    started_at, ended_at (ISO-8601 UTC), duration_seconds, transition_reason,
+    parent_session_id, conversation_id, platform, platform_conversation_id, title,
+    codebase_id, codebase, assistant, last_activity_at. CSV has the same columns.
+    """
+    start: Cursor | None = None
+    if cursor_token is not None:
+        try:
+            start = render.decode_cursor(cursor_token, sort)
+        except render.BadCursor as exc:
+            raise click.BadParameter(str(exc), param_hint="--cursor") from None
+    flt = SessionFilter(
+        status=Status(status),
+        reasons=frozenset(reasons),
+        platform=platform or None,
+        codebase=codebase or None,
+        assistant=assistant or None,
+        since=since,
+        search=search or None,
+    )
+    key = SortKey(sort)
+
+    async def stream(store: Store) -> tuple[int, Cursor | None]:
+        now = utcnow()
+        table = render.TableWriter()
+        remaining: int | None = limit or None
+        cursor = start
+        emitted = 0
+        next_cursor: Cursor | None = None
+        if fmt == "json":
+            click.echo('{"sessions": [', nl=False)
+        elif fmt == "csv":
+            click.echo(render.csv_header(), nl=False)
+        while remaining is None or remaining > 0:
+            size = LIST_PAGE_SIZE if remaining is None else min(LIST_PAGE_SIZE, remaining)
+            page = await store.list_sessions(flt, key, cursor, size)
+            if fmt == "json":
+                for row in page.rows:
+                    sep = "\n" if emitted == 0 else ",\n"
+                    click.echo(sep + render.dumps(render.session_object(row, now)), nl=False)
+                    emitted += 1
+            elif fmt == "csv":
+                for row in page.rows:
+                    click.echo(render.csv_row(row, now), nl=False)
+                emitted += len(page.rows)
+            else:
+                lines = table.lines(render.table_cells(r, now) for r in page.rows)
+                if page.rows:
+                    click.echo("\n".join(lines))
+                emitted += len(page.rows)
+            if remaining is not None:
+                remaining -= len(page.rows)
+            next_cursor = page.next_cursor
+            if next_cursor is None or not page.rows:
+                break
+            cursor = next_cursor
+        if fmt == "json":
+            token = None if next_cursor is None else render.encode_cursor(next_cursor, sort)
+            click.echo(f'\n], "next_cursor": {render.dumps(token)}}}')
+        return emitted, next_cursor
+
+    emitted, more = run_with_store(g, stream)
+    if fmt == "table":
+        if emitted == 0:
+            click.echo("no sessions match", err=True)
+        elif more is not None:
+            click.echo(
+                f"… showing the first {emitted}; more match (raise --limit, or --limit 0 for all)",
+                err=True,
+            )
+
+
+# -- show ------------------------------------------------------------------------------------
+
+
+@cli.command(short_help="One session: every field, its chain and children.")
+@click.argument("session_id", metavar="ID")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.pass_obj
+def show(g: Globals, session_id: str, fmt: str) -> None:
+    """Every field of one session (ID may be a unique prefix), with its chain and children.
+
+    JSON is {"session", "conversation", "codebase", "extra", "metadata", "metadata_valid",
+    "chain" (oldest first, `current` marks this session), "chain_truncated", "children"}.
+    """
+    from tui.store.errors import UnknownSession
+
+    async def load(store: Store) -> tuple[SessionDetail, Any]:
+        full = await store.resolve_id(session_id)
+        detail = await store.get_session(full)
+        if detail is None:
+            raise UnknownSession(f"no session with id {session_id!r}")
+        return detail, await store.session_chain(full)
+
+    detail, chain = run_with_store(g, load)
+    now = utcnow()
+    if fmt == "json":
+        click.echo(render.dumps(render.detail_object(detail, chain, now), indent=2))
+    else:
+        click.echo("\n".join(render.detail_text(detail, chain, now)))
+
+
+# -- end -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Planned:
+    given: str
+    id: str | None
+    """The whole id, or None when no session matches `given`."""
+    detail: SessionDetail | None = None
+
+
+def _plan_line(p: _Planned, reason: str, actor: str) -> str:
+    if p.id is None or p.detail is None:
+        return f"not found {safe_text(p.given)}"
+    row = p.detail.row
+    if row.active:
+        return (
+            f"would end {safe_text(row.id)} (currently active): active=false, "
+            f"ended_reason={reason}, ended_at=<database clock at commit>, "
+            f"metadata.endedBy.actor={safe_text(actor)}"
+        )
+    return (
+        f"{safe_text(row.id)} is already ended at {render.iso_z(row.ended_at) or 'unknown time'} "
+        f"({render.reason_text(row.ended_reason)}) — would be left unchanged"
+    )
+
+
+def _outcome_line(outcome: EndOutcome) -> str:
+    if isinstance(outcome, Ended):
+        return f"ended {safe_text(outcome.id)} ({safe_text(outcome.reason)})"
+    if isinstance(outcome, AlreadyEnded):
+        when = render.iso_z(outcome.ended_at) or "unknown time"
+        return (
+            f"already ended {safe_text(outcome.id)} at {when} "
+            f"({render.reason_text(outcome.ended_reason)}) — left unchanged"
+        )
+    return f"not found {safe_text(outcome.id)}"
+
+
+@cli.command()
+@click.argument("ids", nargs=-1, required=True, metavar="ID...")
+@click.option(
+    "--reason",
+    required=True,
+    metavar="R",
+    callback=_end_reason_option,
+    help=f"A deactivating trigger: {VALID_END_REASONS}.",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would be written; change nothing.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option(
+    "--actor",
+    metavar="WHO",
+    help="Recorded in metadata.endedBy (default: user@host).",
+)
+@click.pass_context
+def end(
+    ctx: click.Context,
+    ids: tuple[str, ...],
+    reason: str,
+    dry_run: bool,
+    yes: bool,
+    actor: str | None,
+) -> None:
+    """End active sessions with a reason (IDs may be unique prefixes).
+
+    A session that is already ended is left exactly as it is. Exit 0 when every
+    session was ended, 1 when any was not found or already ended (with --dry-run:
+    when any would be).
+    """
+    from tui.store.store import default_actor
+
+    g = ctx.ensure_object(Globals)
+    who = actor or default_actor()
+
+    async def plan(store: Store) -> list[_Planned]:
+        if store.can_end is not None:
+            raise click.ClickException(
+                f"cannot end sessions on {store.target.display()}: {store.can_end}"
+            )
+        from tui.store.errors import UnknownSession
+
+        planned: list[_Planned] = []
+        for given in ids:
+            try:
+                full = await store.resolve_id(given)
+            except UnknownSession:
+                planned.append(_Planned(given, None))
+                continue
+            planned.append(_Planned(given, full, await store.get_session(full)))
+        return planned
+
+    planned = run_with_store(g, plan)
+    active = [p for p in planned if p.detail is not None and p.detail.row.active]
+    if dry_run or (active and not yes):
+        for p in planned:
+            click.echo(_plan_line(p, reason, who))
+    if dry_run:
+        click.echo("dry run: nothing changed")
+        ctx.exit(0 if len(active) == len(planned) else 1)
+    if active and not yes:
+        try:
+            confirmed = click.confirm(
+                f"End {len(active)} session(s) with reason {reason}?", default=False
+            )
+        except click.Abort:
+            confirmed = False
+            click.echo("", err=True)
+        if not confirmed:
+            click.echo("aborted, nothing changed", err=True)
+            ctx.exit(1)
+
+    found = list(dict.fromkeys(p.id for p in planned if p.id is not None))
+
+    async def apply(store: Store) -> list[EndOutcome]:
+        return await store.end_sessions(found, reason, who) if found else []
+
+    by_id = {o.id: o for o in run_with_store(g, apply)}
+    ok = True
+    printed: set[str] = set()
+    for p in planned:
+        outcome: EndOutcome = NotFound(p.given) if p.id is None else by_id[p.id]
+        if p.id is not None:
+            if p.id in printed:
+                continue
+            printed.add(p.id)
+        click.echo(_outcome_line(outcome))
+        ok = ok and isinstance(outcome, Ended)
+    ctx.exit(0 if ok else 1)
+
+
+# -- reasons ---------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
+def reasons(fmt: str) -> None:
+    """Every trigger the service knows, and which ones `end` accepts."""
+    if fmt == "json":
+        click.echo(render.dumps({"reasons": render.reasons_objects()}, indent=2))
+    else:
+        click.echo("\n".join(render.reasons_table()))
+
+
+# -- migrate ---------------------------------------------------------------------------------
+
+
+@cli.command(short_help="Apply pending schema migrations, or print their SQL.")
+@click.option("--sql", is_flag=True, help="Print the SQL for a DBA instead of applying it.")
+@click.pass_obj
+def migrate(g: Globals, sql: bool) -> None:
+    """Apply this tool's pending schema migrations (such as adding ended_reason)."""
+    from tui.store import migrate as migrations
+    from tui.store.errors import StoreError, translate
+
+    if g.read_only and not sql:
+        raise click.UsageError("migrate writes to the database: drop --read-only (or use --sql)")
+    target = g.target()
+
+    def run(coro: Coroutine[Any, Any, T]) -> T:
+        try:
+            return asyncio.run(coro)
+        except (StoreError, click.ClickException, click.Abort, click.exceptions.Exit):
+            raise
+        except Exception as exc:
+            raise translate(exc, target.display(), target.scrub) from None
+
+    if sql:
+        click.echo(run(migrations.upgrade_sql(target)).rstrip("\n"))
+        return
+    applied = run(migrations.upgrade(target))
+    if not applied:
+        click.echo(f"{target.display()}: already up to date")
+        return
+    for revision in applied:
+        click.echo(f"applied {revision}")
+
+
+# -- demo-db ---------------------------------------------------------------------------------
+
+
+@cli.command("demo-db", short_help="Write a deterministic demo database to PATH.")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--sessions",
+    "n_sessions",
+    type=click.IntRange(min=1),
+    default=DEMO_DB_SESSIONS,
+    show_default=True,
+)
+@click.option("--seed", type=int, default=DEMO_DB_SEED, show_default=True)
+@click.option(
+    "--anchor",
+    metavar="TIMESTAMP",
+    callback=_anchor_option,
+    help="The generated data's 'now' (ISO-8601, UTC when no zone); default: the current time.",
+)
+@click.option("--force", is_flag=True, help="Replace PATH if it exists.")
+def demo_db(path: Path, n_sessions: int, seed: int, anchor: datetime | None, force: bool) -> None:
+    """Write a deterministic demo database to PATH (same seed and anchor, same rows)."""
+    from tui.store.demo import write_demo_db
+
+    summary = asyncio.run(
+        write_demo_db(path, n_sessions=n_sessions, seed=seed, anchor=anchor, force=force)
+    )
+    pairs = [
+        ("sessions", summary.sessions, ""),
+        ("conversations", summary.conversations, ""),
+        ("codebases", summary.codebases, ""),
+        ("active", summary.active, ""),
+        ("stale", summary.stale, "active, quiet for days"),
+        ("not recorded", summary.legacy, "legacy NULL reasons, from before migration 016"),
+        ("unrecognised", summary.unrecognised, "reasons a newer service version writes"),
+    ]
+    click.echo(f"wrote {safe_text(summary.path)}")
+    for label, count, note in pairs:
+        click.echo(f"  {label:<14} {count:>8}" + (f"  ({note})" if note else ""))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point (`sessions-tui`, `python -m tui`)."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name=TOOL_NAME)

@@ -1,0 +1,510 @@
+"""Turn store models into the CLI's output formats: aligned tables, JSON objects, CSV rows.
+
+Pure functions, no I/O and no SQL. Every database string that reaches a table or the
+text view goes through `safe_text`; JSON is escaped by the encoder (ASCII only) and CSV
+keeps the raw values for other programs.
+
+The JSON/CSV session shape is a stable interface for scripts:
+
+    id, active, reason_status, ended_reason, started_at, ended_at, duration_seconds,
+    transition_reason, parent_session_id, conversation_id, platform,
+    platform_conversation_id, title, codebase_id, codebase, assistant, last_activity_at
+
+ids are whole, timestamps are ISO-8601 UTC (`YYYY-MM-DDTHH:MM:SSZ`) or null, and
+`reason_status` is one of `active`, `known`, `unrecognised`, `not-recorded`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import csv
+import io
+import json
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from tui.domain.models import ChainHop, Cursor, SessionChain, SessionDetail, SessionRow
+from tui.domain.text import safe_text
+from tui.domain.timefmt import human_duration, relative
+from tui.domain.triggers import BY_WIRE, DEACTIVATING, Trigger
+
+DASH = "—"
+SESSION_FIELDS: tuple[str, ...] = (
+    "id",
+    "active",
+    "reason_status",
+    "ended_reason",
+    "started_at",
+    "ended_at",
+    "duration_seconds",
+    "transition_reason",
+    "parent_session_id",
+    "conversation_id",
+    "platform",
+    "platform_conversation_id",
+    "title",
+    "codebase_id",
+    "codebase",
+    "assistant",
+    "last_activity_at",
+)
+"""Keys of a session object in `list --format json`, and the CSV header, in this order."""
+
+HOP_FIELDS: tuple[str, ...] = (
+    "id",
+    "active",
+    "reason_status",
+    "ended_reason",
+    "started_at",
+    "ended_at",
+    "transition_reason",
+    "parent_session_id",
+)
+
+
+# -- scalars -------------------------------------------------------------------------------
+
+
+def iso_z(when: datetime | None) -> str | None:
+    """`YYYY-MM-DDTHH:MM:SSZ` in UTC, or None."""
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_KNOWN = frozenset(BY_WIRE)
+
+
+def reason_status(active: bool, raw: str | None) -> str:
+    if active:
+        return "active"
+    if raw is None:
+        return "not-recorded"
+    return "known" if raw in _KNOWN else "unrecognised"
+
+
+def reason_label(active: bool, raw: str | None) -> str:
+    """How a table shows a reason: safe for the terminal, never mistaken for a known one."""
+    if active:
+        return DASH
+    if raw is None:
+        return "not recorded"
+    if raw in _KNOWN:
+        return raw
+    return f"{safe_text(raw)} (unrecognised)"
+
+
+def reason_text(raw: str | None) -> str:
+    """A stored reason in a sentence (already-ended lines): raw value or "not recorded"."""
+    return "not recorded" if raw is None else safe_text(raw)
+
+
+def _char_width(ch: str) -> int:
+    if unicodedata.combining(ch):
+        return 0
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def _cell_width(text: str) -> int:
+    return sum(_char_width(ch) for ch in text)
+
+
+def _fit(text: str, width: int) -> str:
+    """Pad to `width` display cells, or cut with an ellipsis when longer."""
+    w = _cell_width(text)
+    if w <= width:
+        return text + " " * (width - w)
+    out: list[str] = []
+    used = 0
+    for ch in text:
+        cw = _char_width(ch)
+        if used + cw > width - 1:
+            break
+        out.append(ch)
+        used += cw
+    return "".join(out) + "…" + " " * (width - 1 - used)
+
+
+# -- session rows ----------------------------------------------------------------------------
+
+
+def session_object(row: SessionRow, now: datetime) -> dict[str, Any]:
+    """A row as the stable JSON/CSV object (raw strings, whole ids, ISO UTC times)."""
+    duration = row.duration(now)
+    return {
+        "id": row.id,
+        "active": row.active,
+        "reason_status": reason_status(row.active, row.ended_reason),
+        "ended_reason": row.ended_reason,
+        "started_at": iso_z(row.started_at),
+        "ended_at": iso_z(row.ended_at),
+        "duration_seconds": None if duration is None else int(duration.total_seconds()),
+        "transition_reason": row.transition_reason,
+        "parent_session_id": row.parent_session_id,
+        "conversation_id": row.conversation_id,
+        "platform": row.platform_type,
+        "platform_conversation_id": row.platform_conversation_id,
+        "title": row.title,
+        "codebase_id": row.codebase_id,
+        "codebase": row.codebase_name,
+        "assistant": row.ai_assistant_type,
+        "last_activity_at": iso_z(row.last_activity_at),
+    }
+
+
+def dumps(value: Any, *, indent: int | None = None) -> str:
+    """JSON that is safe on any terminal: every non-ASCII character escaped."""
+    return json.dumps(value, ensure_ascii=True, indent=indent, default=str)
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def csv_line(values: Sequence[Any]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow([_csv_cell(v) for v in values])
+    return buf.getvalue()
+
+
+def csv_header() -> str:
+    return csv_line(SESSION_FIELDS)
+
+
+def csv_row(row: SessionRow, now: datetime) -> str:
+    obj = session_object(row, now)
+    return csv_line([obj[k] for k in SESSION_FIELDS])
+
+
+@dataclass(frozen=True)
+class Column:
+    title: str
+    cap: int | None = None
+    """Longest a cell may be before it is cut with an ellipsis (None: as long as needed)."""
+
+
+TABLE_COLUMNS: tuple[Column, ...] = (
+    Column("STATUS"),
+    Column("ID"),
+    Column("PLATFORM", 12),
+    Column("CONVERSATION", 40),
+    Column("CODEBASE", 20),
+    Column("ASSISTANT", 10),
+    Column("STARTED", 12),
+    Column("ENDED", 12),
+    Column("DURATION", 10),
+    Column("REASON"),
+)
+
+
+def table_cells(row: SessionRow, now: datetime) -> list[str]:
+    conversation = row.title if row.title else row.platform_conversation_id
+    return [
+        "active" if row.active else "ended",
+        safe_text(row.id[:8]),
+        safe_text(row.platform_type) or DASH,
+        safe_text(conversation) or DASH,
+        safe_text(row.codebase_name) or DASH,
+        safe_text(row.ai_assistant_type) or DASH,
+        relative(row.started_at, now),
+        DASH if row.active else relative(row.ended_at, now),
+        human_duration(row.duration(now)),
+        reason_label(row.active, row.ended_reason),
+    ]
+
+
+class TableWriter:
+    """Aligned columns for a stream of pages: widths come from the first page.
+
+    Later pages keep those widths, so the output can be printed as it arrives; a
+    longer cell is cut with an ellipsis (JSON and CSV always carry the whole value).
+    The last column (the reason) is never padded or cut.
+    """
+
+    def __init__(self, columns: Sequence[Column] = TABLE_COLUMNS) -> None:
+        self.columns = list(columns)
+        self.widths: list[int] | None = None
+
+    def _measure(self, rows: list[list[str]]) -> list[int]:
+        widths = []
+        for i, col in enumerate(self.columns):
+            w = max([_cell_width(col.title)] + [_cell_width(r[i]) for r in rows])
+            if col.cap is not None:
+                w = min(w, max(col.cap, _cell_width(col.title)))
+            widths.append(w)
+        return widths
+
+    def _line(self, cells: Sequence[str]) -> str:
+        assert self.widths is not None
+        parts = [_fit(c, w) for c, w in zip(cells[:-1], self.widths[:-1], strict=True)]
+        return "  ".join([*parts, cells[-1]]).rstrip()
+
+    def lines(self, rows: Iterable[list[str]]) -> list[str]:
+        """The lines for one page: the header first when this is the first page."""
+        batch = list(rows)
+        out: list[str] = []
+        if self.widths is None:
+            self.widths = self._measure(batch)
+            out.append(self._line([c.title for c in self.columns]))
+        out.extend(self._line(r) for r in batch)
+        return out
+
+
+# -- cursors ---------------------------------------------------------------------------------
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def _encode_value(value: Any) -> dict[str, Any]:
+    if value is None:
+        return {"t": "none"}
+    if isinstance(value, datetime):
+        return {"t": "dt", "v": value.isoformat()}
+    if isinstance(value, Decimal):
+        return {"t": "dec", "v": str(value)}
+    if isinstance(value, bool):
+        raise TypeError("bool cursor key")
+    if isinstance(value, int):
+        return {"t": "int", "v": value}
+    if isinstance(value, float):
+        return {"t": "float", "v": repr(value)}
+    return {"t": "str", "v": str(value)}
+
+
+def _decode_value(data: Any) -> Any:
+    if not isinstance(data, dict):
+        raise BadCursor("malformed cursor")
+    kind, raw = data.get("t"), data.get("v")
+    if kind == "none":
+        return None
+    if not isinstance(raw, (str, int)):
+        raise BadCursor("malformed cursor")
+    try:
+        if kind == "dt":
+            return datetime.fromisoformat(str(raw))
+        if kind == "dec":
+            return Decimal(str(raw))
+        if kind == "int":
+            return int(raw)
+        if kind == "float":
+            return float(raw)
+        if kind == "str":
+            return str(raw)
+    except (ValueError, ArithmeticError):
+        raise BadCursor("malformed cursor") from None
+    raise BadCursor("malformed cursor")
+
+
+def encode_cursor(cursor: Cursor, sort: str) -> str:
+    """An opaque, URL-safe token for `list --cursor` (the sort order is part of it)."""
+    payload = {
+        "s": sort,
+        "k": _encode_value(cursor.key),
+        "i": cursor.id,
+        "a": _encode_value(cursor.as_of),
+    }
+    raw = json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(token: str, sort: str) -> Cursor:
+    try:
+        raw = base64.urlsafe_b64decode(token.strip() + "=" * (-len(token.strip()) % 4))
+        payload = json.loads(raw)
+    except (binascii.Error, ValueError):
+        raise BadCursor("not a cursor from `list --format json`") from None
+    if not isinstance(payload, dict) or not isinstance(payload.get("i"), str):
+        raise BadCursor("not a cursor from `list --format json`")
+    if payload.get("s") != sort:
+        raise BadCursor(f"this cursor belongs to --sort {payload.get('s')}, not --sort {sort}")
+    as_of = _decode_value(payload.get("a"))
+    if as_of is not None and not isinstance(as_of, datetime):
+        raise BadCursor("malformed cursor")
+    return Cursor(key=_decode_value(payload.get("k")), id=payload["i"], as_of=as_of)
+
+
+# -- show --------------------------------------------------------------------------------------
+
+
+def hop_object(hop: ChainHop) -> dict[str, Any]:
+    return {
+        "id": hop.id,
+        "active": hop.active,
+        "reason_status": reason_status(hop.active, hop.ended_reason),
+        "ended_reason": hop.ended_reason,
+        "started_at": iso_z(hop.started_at),
+        "ended_at": iso_z(hop.ended_at),
+        "transition_reason": hop.transition_reason,
+        "parent_session_id": hop.parent_session_id,
+    }
+
+
+def detail_object(detail: SessionDetail, chain: SessionChain, now: datetime) -> dict[str, Any]:
+    """`show --format json`: the session, its conversation, codebase, metadata and chain."""
+    session = session_object(detail.row, now)
+    session["assistant_session_id"] = detail.assistant_session_id
+    meta = detail.metadata
+    return {
+        "session": session,
+        "conversation": dict(detail.conversation),
+        "codebase": dict(detail.codebase),
+        "extra": dict(detail.extra),
+        "metadata": meta.value if meta.valid else meta.raw,
+        "metadata_valid": meta.valid,
+        "chain": [{**hop_object(h), "current": h.id == detail.row.id} for h in chain.hops],
+        "chain_truncated": chain.truncated,
+        "children": [hop_object(h) for h in chain.children],
+    }
+
+
+def _kv_lines(pairs: Sequence[tuple[str, str]], indent: str = "  ") -> list[str]:
+    if not pairs:
+        return [f"{indent}{DASH}"]
+    width = max(len(k) for k, _ in pairs)
+    return [f"{indent}{k.ljust(width)}  {v}".rstrip() for k, v in pairs]
+
+
+def _when(when: datetime | None, now: datetime) -> str:
+    if when is None:
+        return DASH
+    return f"{iso_z(when)} ({relative(when, now)})"
+
+
+def _reason_long(active: bool, raw: str | None) -> str:
+    if active:
+        return f"{DASH} (still active)"
+    if raw is None:
+        return "not recorded (ended before the service recorded reasons)"
+    trigger = BY_WIRE.get(raw)
+    if trigger is None:
+        return f"{safe_text(raw)} (unrecognised: written by a newer service version)"
+    return f"{trigger.wire} — {trigger.description}"
+
+
+def _raw_value(value: Any) -> str:
+    if value is None:
+        return "null"
+    return safe_text(value)
+
+
+def _hop_line(hop: ChainHop, now: datetime, marker: str) -> str:
+    ended = DASH if hop.active else relative(hop.ended_at, now)
+    return (
+        f"{marker} {safe_text(hop.id)}  {'active' if hop.active else 'ended '}  "
+        f"started {relative(hop.started_at, now)}  ended {ended}  "
+        f"via {safe_text(hop.transition_reason) or DASH}  "
+        f"ended_reason {reason_label(hop.active, hop.ended_reason)}"
+    )
+
+
+def detail_text(detail: SessionDetail, chain: SessionChain, now: datetime) -> list[str]:
+    """`show`'s text view: every field, made safe for the terminal."""
+    row = detail.row
+    out = [f"Session {safe_text(row.id)}"]
+    out += _kv_lines(
+        [
+            ("status", "active" if row.active else "ended"),
+            ("started_at", _when(row.started_at, now)),
+            ("ended_at", _when(row.ended_at, now)),
+            ("duration", human_duration(row.duration(now))),
+            ("ended_reason", _reason_long(row.active, row.ended_reason)),
+            ("transition_reason", safe_text(row.transition_reason) or DASH),
+            ("parent_session_id", safe_text(row.parent_session_id) or DASH),
+            ("assistant", safe_text(row.ai_assistant_type) or DASH),
+            ("assistant_session_id", safe_text(detail.assistant_session_id) or DASH),
+            ("conversation_id", safe_text(row.conversation_id) or DASH),
+            ("codebase_id", safe_text(row.codebase_id) or DASH),
+        ]
+    )
+    out += ["", "Conversation"]
+    out += _kv_lines([(safe_text(k), _raw_value(v)) for k, v in detail.conversation.items()])
+    out += ["", "Codebase"]
+    out += _kv_lines([(safe_text(k), _raw_value(v)) for k, v in detail.codebase.items()])
+    if detail.extra:
+        out += ["", "Other columns"]
+        out += _kv_lines([(safe_text(k), _raw_value(v)) for k, v in detail.extra.items()])
+    meta = detail.metadata
+    out += ["", "Metadata" if meta.valid else "Metadata (not valid JSON; shown as stored)"]
+    out += ["  " + line for line in safe_text(meta.pretty(), keep_newlines=True).split("\n")]
+    out += ["", "Chain (oldest → newest)"]
+    if chain.truncated:
+        out.append("  … older sessions not shown (chain too long or cyclic)")
+    for hop in chain.hops:
+        if hop.id == row.id:
+            out.append(_hop_line(hop, now, " *") + "  ← this session")
+        else:
+            out.append(_hop_line(hop, now, "  "))
+    out += ["", "Children"]
+    if chain.children:
+        out += [_hop_line(h, now, "  ") for h in chain.children]
+    else:
+        out.append(f"  {DASH}")
+    return out
+
+
+# -- reasons -----------------------------------------------------------------------------------
+
+
+def reasons_objects() -> list[dict[str, Any]]:
+    return [
+        {
+            "reason": t.wire,
+            "behaviour": t.behaviour.value,
+            "operator_may_end": t.deactivates,
+            "description": t.description,
+        }
+        for t in Trigger
+    ]
+
+
+def reasons_table() -> list[str]:
+    cols = [Column("REASON"), Column("BEHAVIOUR"), Column("END?"), Column("DESCRIPTION")]
+    writer = TableWriter(cols)
+    rows = [
+        [t.wire, t.behaviour.value, "yes" if t.deactivates else "no", t.description]
+        for t in Trigger
+    ]
+    lines = writer.lines(rows)
+    valid = ", ".join(t.wire for t in DEACTIVATING)
+    lines += [
+        "",
+        f"`sessions-tui end --reason R` accepts the deactivating ones: {valid}.",
+        "`list --reason` also accepts any stored value, plus `not-recorded` (ended before",
+        "the service recorded reasons) and `unrecognised` (values this version does not know).",
+    ]
+    return lines
+
+
+__all__ = [
+    "SESSION_FIELDS",
+    "BadCursor",
+    "TableWriter",
+    "csv_header",
+    "csv_row",
+    "decode_cursor",
+    "detail_object",
+    "detail_text",
+    "dumps",
+    "encode_cursor",
+    "iso_z",
+    "reason_label",
+    "reason_status",
+    "reason_text",
+    "reasons_objects",
+    "reasons_table",
+    "session_object",
+    "table_cells",
+]
