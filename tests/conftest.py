@@ -119,3 +119,53 @@ def empty_db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
 # ============================================================================
 # End of the database backend fixtures.
 # ============================================================================
+
+
+# ============================================================================
+# Service databases: the service's own schema, filled with deterministic demo rows.
+# ============================================================================
+import asyncio  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+
+import sqlalchemy as sa  # noqa: E402
+
+from tests.support.service_schema import service_ddl, statements  # noqa: E402
+from tui.store.demo import DemoGenerator, populate  # noqa: E402
+from tui.store.store import make_engine  # noqa: E402
+from tui.store.target import DbTarget, resolve_target  # noqa: E402
+
+ANCHOR = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
+"""The demo's "now": tests and screenshots see the same relative times every run."""
+
+
+async def create_service_db(url: str, *, ended_reason: bool = True, sessions: int = 0) -> DbTarget:
+    """A database as the service makes it (not via our migrations), optionally with demo rows."""
+    backend_name = "sqlite" if url.startswith("sqlite") else "postgresql"
+    target = resolve_target(url=url, must_exist=False)
+    engine = make_engine(target, create=True)
+    try:
+        async with engine.connect() as conn:
+            async with conn.begin():
+                for stmt in statements(service_ddl(backend_name, ended_reason=ended_reason)):
+                    await conn.execute(sa.text(stmt))
+            if sessions:
+                async with conn.begin():
+                    gen = DemoGenerator(sessions, seed=7, anchor=ANCHOR)
+                    if not ended_reason:
+                        raise ValueError("demo rows carry ended_reason; use ended_reason=True")
+                    await populate(conn, gen)
+    finally:
+        await engine.dispose()
+    return target
+
+
+@pytest.fixture
+def service_db(empty_db_url: str) -> DbTarget:
+    """A current (post-016) service database with 600 demo sessions, on each backend."""
+    return asyncio.run(create_service_db(empty_db_url, sessions=600))
+
+
+@pytest.fixture
+def old_service_db(empty_db_url: str) -> DbTarget:
+    """An empty service database from before migration 016 (no ended_reason column)."""
+    return asyncio.run(create_service_db(empty_db_url, ended_reason=False))

@@ -8,6 +8,7 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.notifications import SeverityLevel
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, SelectionList, Static
 from textual.worker import Worker, WorkerState
@@ -72,6 +73,18 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
         self._search_timer: Timer | None = None
         if settings.theme:
             self.theme = settings.theme
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Toasts carry ids, reasons and error text from the database: never markup by default."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def compose(self) -> ComposeResult:
         yield StatusBar(self.settings.target.display(), id="status")

@@ -1,0 +1,91 @@
+"""Helpers for driving the dashboard in tests: wait for workers, read the screen and the DB."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from textual.pilot import Pilot
+
+from tests.conftest import ANCHOR
+from tui.app import SessionsApp, make_app
+from tui.settings import Settings
+from tui.store.store import make_engine
+from tui.store.tables import sessions
+from tui.store.target import DbTarget
+
+NOW = ANCHOR + timedelta(minutes=30)
+ACTOR = "tester@ci"
+
+
+def app_for(target: DbTarget, **overrides: Any) -> SessionsApp:
+    """The same factory the CLI uses, with a fixed clock so relative times are stable."""
+    options: dict[str, Any] = {"refresh_seconds": 0, "actor": ACTOR, "clock": lambda: NOW}
+    options.update(overrides)
+    return make_app(Settings(target=target, **options))
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Let every worker finish and every message they posted be handled."""
+    app = pilot.app
+    for _ in range(4):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def wait_until(
+    pilot: Pilot[Any], predicate: Callable[[], bool], what: str, tries: int = 250
+) -> None:
+    """Wait on a condition of the app (not a fixed sleep); fail with what was awaited."""
+    for _ in range(tries):
+        if predicate():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"timed out waiting for: {what}")
+
+
+async def ready(pilot: Pilot[Any]) -> None:
+    app: SessionsApp = pilot.app  # type: ignore[assignment]
+    await wait_until(pilot, lambda: app.store is not None and app.table.row_count > 0, "first page")
+    await settle(pilot)
+
+
+def cell_text(app: SessionsApp, row: int, column: str) -> str:
+    return str(app.table.get_cell(app.table.ordered_rows[row].key, column).plain)
+
+
+def column_texts(app: SessionsApp, column: str) -> list[str]:
+    return [str(app.table.get_cell(r.key, column).plain) for r in app.table.ordered_rows]
+
+
+def notifications(app: SessionsApp) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def db_session(target: DbTarget, session_id: str) -> dict[str, Any]:
+    """The row as stored, read with a fresh engine (not the app's store)."""
+    engine = make_engine(target)
+    try:
+        async with engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    sa.select(
+                        sessions.c.active,
+                        sessions.c.ended_reason,
+                        sessions.c.ended_at,
+                        sa.type_coerce(sessions.c.metadata, sa.Text),
+                    ).where(sessions.c.id == session_id)
+                )
+            ).one()
+    finally:
+        await engine.dispose()
+    meta = row[3]
+    return {
+        "active": bool(row[0]),
+        "ended_reason": row[1],
+        "ended_at": row[2],
+        "metadata": json.loads(meta) if isinstance(meta, str) else meta,
+    }

@@ -1,0 +1,510 @@
+"""The dashboard, driven with Pilot against real databases (SQLite file and PostgreSQL).
+
+Each test checks what the screen shows and, where something is written, what the
+database holds afterwards.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from tests.support.app_helpers import (
+    ACTOR,
+    app_for,
+    cell_text,
+    column_texts,
+    db_session,
+    notifications,
+    ready,
+    settle,
+    wait_until,
+)
+from tui.app.screens.detail import DetailScreen
+from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
+from tui.app.screens.help import HelpScreen
+from tui.app.widgets.reason_panel import ReasonPanel
+from tui.domain.models import SessionFilter, Status
+from tui.store import open_store
+from tui.store.store import make_engine
+from tui.store.tables import sessions
+from tui.store.target import DbTarget
+
+SIZE = (170, 45)
+
+
+async def _store_page(
+    target: DbTarget, flt: SessionFilter | None = None, limit: int = 100
+) -> list[str]:
+    store = await open_store(target)
+    try:
+        page = await store.list_sessions(flt, limit=limit)
+    finally:
+        await store.close()
+    return [r.id for r in page.rows]
+
+
+async def test_main_screen_shows_newest_first_with_reasons(service_db: DbTarget) -> None:
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        expected = await _store_page(service_db)
+        shown = [str(r.key.value) for r in app.table.ordered_rows]
+        assert shown == expected
+        reasons = column_texts(app, "reason")
+        statuses = column_texts(app, "status")
+        for status, reason in zip(statuses, reasons, strict=True):
+            if "active" in status or "stale" in status:
+                assert reason == "—"
+            else:
+                assert reason != "—"
+        assert app.status_bar.counts is not None
+        assert app.status_bar.counts.active + app.status_bar.counts.ended == 600
+        assert str(service_db.display()) in str(app.status_bar.render())
+
+
+async def test_legacy_and_unrecognised_reasons_are_shown_as_stored(service_db: DbTarget) -> None:
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.only_reason("not-recorded")
+        await settle(pilot)
+        assert app.table.row_count > 0
+        assert set(column_texts(app, "reason")) == {"not recorded"}
+        app.only_reason("unrecognised")
+        await settle(pilot)
+        shown = set(column_texts(app, "reason"))
+        assert shown and shown <= {"⚠ session-expired", "⚠ model-switched"}
+        panel = app.query_one(ReasonPanel)
+        prompts = [str(panel.get_option_at_index(i).prompt) for i in range(panel.option_count)]
+        assert any("session-expired" in p for p in prompts)
+
+
+async def test_reason_filter_from_the_panel(service_db: DbTarget) -> None:
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        panel = app.query_one(ReasonPanel)
+        panel.focus()
+        index = next(
+            i
+            for i in range(panel.option_count)
+            if panel.get_option_at_index(i).value == "cwd-changed"
+        )
+        panel.highlighted = index
+        await pilot.press("space")
+        await settle(pilot)
+        assert app.state.reasons == {"cwd-changed"}
+        assert set(column_texts(app, "reason")) == {"cwd-changed"}
+        expected = await _store_page(service_db, SessionFilter(reasons=frozenset({"cwd-changed"})))
+        assert [str(r.key.value) for r in app.table.ordered_rows] == expected
+        assert "reason: cwd-changed" in str(app.query_one("#filters").render())
+        # A second reason widens the filter (OR).
+        reset = next(
+            i
+            for i in range(panel.option_count)
+            if panel.get_option_at_index(i).value == "reset-requested"
+        )
+        panel.highlighted = reset
+        await pilot.press("space")
+        await settle(pilot)
+        assert set(column_texts(app, "reason")) == {"cwd-changed", "reset-requested"}
+        # Escape clears every filter.
+        app.table.focus()
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.state.reasons == frozenset()
+        assert panel.selected == []
+
+
+async def test_status_keys_and_search(service_db: DbTarget) -> None:
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("1")
+        await settle(pilot)
+        assert app.state.status is Status.ACTIVE
+        assert all("active" in s or "stale" in s for s in column_texts(app, "status"))
+        await pilot.press("2")
+        await settle(pilot)
+        assert all(s.strip() == "ended" for s in column_texts(app, "status"))
+        await pilot.press("3")
+        await settle(pilot)
+        assert app.state.status is Status.ALL
+        await pilot.press("slash")
+        assert app.query_one("#search").has_focus
+        await pilot.press(*"codebase:infra")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.table.row_count > 0
+        assert set(column_texts(app, "codebase")) == {"infra"}
+        assert app.table.has_focus
+
+
+async def test_scrolling_fetches_the_next_keyset_page(service_db: DbTarget) -> None:
+    app = app_for(service_db, page_size=50)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert app.table.row_count == 50
+        app.table.move_cursor(row=49)
+        await wait_until(pilot, lambda: app.table.row_count == 100, "second page")
+        await settle(pilot)
+        ids = [str(r.key.value) for r in app.table.ordered_rows]
+        assert len(set(ids)) == len(ids)
+        assert ids == await _store_page(service_db, limit=100)
+
+
+async def test_detail_shows_fields_metadata_and_chain(service_db: DbTarget) -> None:
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        # Pick a session with a parent, so the chain has at least two hops.
+        store = await open_store(service_db)
+        try:
+            page = await store.list_sessions(limit=200)
+            child = next(r for r in page.rows if r.parent_session_id)
+            chain = await store.session_chain(child.id)
+        finally:
+            await store.close()
+        app.table.move_cursor(row=app.table.get_row_index(child.id))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail screen")
+        screen = app.screen
+        assert isinstance(screen, DetailScreen)
+        await wait_until(pilot, lambda: screen.detail is not None, "detail loaded")
+        fields = str(screen.query_one("#fields").render())
+        assert child.id in fields
+        assert "transition_reason" in fields
+        assert '"model"' in str(screen.query_one("#metadata").render())
+        options = screen.query_one("#chain")
+        assert options.option_count == len(chain.hops) + len(chain.children)
+        assert [options.get_option_at_index(i).id for i in range(len(chain.hops))] == [
+            h.id for h in chain.hops
+        ]
+        await pilot.press("p")
+        await wait_until(
+            pilot,
+            lambda: screen.detail is not None and screen.detail.row.id == child.parent_session_id,
+            "parent",
+        )
+        await pilot.press("escape")
+        assert not isinstance(app.screen, DetailScreen)
+
+
+async def _first_active(app) -> str:  # type: ignore[no-untyped-def]
+    for row in app.table.ordered_rows:
+        sid = str(row.key.value)
+        if app.state.rows[sid].active:
+            return sid
+    raise AssertionError("no active row on screen")
+
+
+async def test_end_a_session_through_picker_and_confirmation(service_db: DbTarget) -> None:
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        sid = await _first_active(app)
+        app.table.move_cursor(row=app.table.get_row_index(sid))
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "reason picker")
+        picker = app.screen
+        offered = [picker.query_one("#triggers").get_option_at_index(i).id for i in range(9)]
+        assert "plan-to-execute" not in offered and "first-message" not in offered
+        await pilot.press(*"reset")
+        narrowed = picker.query_one("#triggers")
+        assert [narrowed.get_option_at_index(i).id for i in range(narrowed.option_count)] == [
+            "reset-requested",
+            "context-reset",
+        ]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirmation")
+        confirm = app.screen
+        assert confirm.focused is not None and confirm.focused.id == "cancel"
+        writes = str(confirm.query_one("#writes").render())
+        assert "reset-requested" in writes and ACTOR in writes and "ended_at" in writes
+        await pilot.press("tab")
+        assert confirm.focused is not None and confirm.focused.id == "confirm"
+        await pilot.press("enter")
+        await wait_until(
+            pilot, lambda: any("ended" in n for n in notifications(app)), "outcome toast"
+        )
+        await settle(pilot)
+        assert f"ended {sid[:8]} (reset-requested)" in notifications(app)
+        row_index = app.table.get_row_index(sid)
+        assert cell_text(app, row_index, "reason") == "reset-requested"
+        assert cell_text(app, row_index, "status").strip() == "ended"
+        stored = await db_session(service_db, sid)
+        assert stored["active"] is False
+        assert stored["ended_reason"] == "reset-requested"
+        assert stored["ended_at"] is not None
+        assert stored["metadata"]["endedBy"]["actor"] == ACTOR
+        assert stored["metadata"]["endedBy"]["tool"] == "sessions-tui"
+        assert "model" in stored["metadata"]
+
+
+async def test_cancel_is_the_default_and_changes_nothing(service_db: DbTarget) -> None:
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        sid = await _first_active(app)
+        app.table.move_cursor(row=app.table.get_row_index(sid))
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirmation")
+        await pilot.press("enter")  # Cancel has the focus
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmEndScreen)
+        stored = await db_session(service_db, sid)
+        assert stored["active"] is True and stored["ended_reason"] is None
+
+
+async def test_multi_select_ends_each_and_reports_each(service_db: DbTarget) -> None:
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        await pilot.press("1")
+        await settle(pilot)
+        first, second = (str(r.key.value) for r in app.table.ordered_rows[:2])
+        app.table.move_cursor(row=0)
+        await pilot.press("space", "space")
+        assert app.state.selected == {first, second}
+        assert cell_text(app, 0, "status").startswith("✓")
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
+        await pilot.press(*"context", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirmation")
+        targets = str(app.screen.query_one("#targets Static").render())
+        assert first in targets and second in targets
+        await pilot.press("tab", "enter")
+        await wait_until(pilot, lambda: len(notifications(app)) >= 2, "two outcome toasts")
+        await settle(pilot)
+        for sid in (first, second):
+            assert f"ended {sid[:8]} (context-reset)" in notifications(app)
+            assert (await db_session(service_db, sid))["ended_reason"] == "context-reset"
+        assert app.state.selected == set()
+
+
+async def test_race_already_ended_while_modal_open(service_db: DbTarget) -> None:
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        sid = await _first_active(app)
+        app.table.move_cursor(row=app.table.get_row_index(sid))
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
+        # Someone else, on another connection, ends it first.
+        other = await open_store(service_db)
+        try:
+            await other.end_sessions([sid], "cwd-changed", actor="other@elsewhere")
+        finally:
+            await other.close()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirmation")
+        await pilot.press("tab", "enter")
+        await wait_until(
+            pilot, lambda: any("already ended" in n for n in notifications(app)), "toast"
+        )
+        toast = next(n for n in notifications(app) if "already ended" in n)
+        assert sid[:8] in toast and "cwd-changed" in toast and "nothing was overwritten" in toast
+        stored = await db_session(service_db, sid)
+        assert stored["ended_reason"] == "cwd-changed"
+        assert stored["metadata"]["endedBy"]["actor"] == "other@elsewhere"
+        await settle(pilot)
+        assert cell_text(app, app.table.get_row_index(sid), "reason") == "cwd-changed"
+
+
+async def test_read_only_disables_ending(service_db: DbTarget) -> None:
+    app = app_for(service_db, read_only=True)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        assert "read-only" in str(app.status_bar.render())
+        assert app.check_action("end", ()) is None
+        sid = await _first_active(app)
+        app.table.move_cursor(row=app.table.get_row_index(sid))
+        await pilot.press("x")
+        await settle(pilot)
+        assert not isinstance(app.screen, EndReasonScreen)
+        app.post_message(
+            __import__("tui.app.messages", fromlist=["EndRequested"]).EndRequested([sid])
+        )
+        await settle(pilot)
+        assert any("Ending is disabled" in n for n in notifications(app))
+        assert (await db_session(service_db, sid))["active"] is True
+
+
+CONV_ID = "11111111-1111-4111-8111-111111111111"
+SESSION_ID = "22222222-2222-4222-8222-222222222222"
+
+
+async def test_database_without_ended_reason_opens_and_says_how_to_migrate(
+    old_service_db: DbTarget,
+) -> None:
+    engine = make_engine(old_service_db)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO remote_agent_conversations"
+                    " (id, platform_type, platform_conversation_id) VALUES (:i, 'slack', 'C1')"
+                ),
+                {"i": CONV_ID},
+            )
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO remote_agent_sessions"
+                    " (id, conversation_id, ai_assistant_type, active)"
+                    " VALUES (:s, :c, 'claude', :a)"
+                ),
+                {"s": SESSION_ID, "c": CONV_ID, "a": True},
+            )
+    finally:
+        await engine.dispose()
+    app = app_for(old_service_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert app.table.row_count == 1
+        bar = str(app.status_bar.render())
+        assert "sessions-tui migrate" in bar
+        assert app.check_action("end", ()) is None
+
+
+async def test_hostile_strings_render_literally(service_db: DbTarget) -> None:
+    hostile = "[bold red]boom[/] \x1b[31mred\x1b[0m\nnext"
+    engine = make_engine(service_db)
+    store = await open_store(service_db)
+    try:
+        page = await store.list_sessions(limit=1)
+        sid = page.rows[0].id
+        conv = page.rows[0].conversation_id
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.text("UPDATE remote_agent_conversations SET title = :t WHERE id = :i"),
+                {"t": hostile, "i": conv},
+            )
+            await conn.execute(
+                sessions.update()
+                .where(sessions.c.id == sid)
+                .values(ended_reason="[blink]x\x1b]0;pwn\x07", active=False)
+            )
+    finally:
+        await store.close()
+        await engine.dispose()
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        row = app.table.get_row_index(sid)
+        title = cell_text(app, row, "conversation")
+        assert title.startswith("[bold red]boom[/] \\e[31mred")
+        assert "\x1b" not in title and "\n" not in title
+        reason = cell_text(app, row, "reason")
+        assert reason == "⚠ [blink]x\\e]0;pwn\\x07"
+        svg = app.export_screenshot()
+        assert "[bold red]boom[/]" in svg.replace("&#160;", " ")
+
+
+async def test_refresh_keeps_cursor_and_selection(service_db: DbTarget) -> None:
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.table.move_cursor(row=3)
+        await pilot.press("space")
+        app.table.move_cursor(row=7)
+        selected = set(app.state.selected)
+        current = app.table.current_id
+        assert len(selected) == 1
+        await pilot.press("r")
+        await settle(pilot)
+        assert app.table.current_id == current
+        assert app.state.selected == selected
+        assert cell_text(app, 3, "status").startswith("✓")
+
+
+async def test_pause_and_help_and_palette(service_db: DbTarget) -> None:
+    app = app_for(service_db, refresh_seconds=5)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        assert "live" in app.status_bar.live
+        await pilot.press("p")
+        assert "paused" in app.status_bar.live
+        await pilot.press("p")
+        assert "live" in app.status_bar.live
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        await pilot.pause()
+        text = app.export_screenshot().replace("&#160;", " ")
+        assert "End session" in text and "unrecognised" in text and "Open detail" in text
+        await pilot.press("escape")
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Filter reason: repo")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.state.reasons == {"repo-removed"}
+
+
+@pytest.mark.postgres
+async def test_server_restart_under_a_running_dashboard(pg_server, pg_database) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import create_service_db
+
+    target = await create_service_db(pg_database, sessions=200)
+    app = app_for(target)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        shown = app.table.row_count
+        pg_server.stop()
+        try:
+            await pilot.press("r")
+            await wait_until(pilot, lambda: not app.state.connected, "disconnected", tries=500)
+            assert "disconnected" in app.status_bar.live
+            assert app.table.row_count == shown  # what it shows is kept
+            # An end attempt while down fails clearly and is not retried.
+            app.end_sessions([next(iter(app.state.rows))], "reset-requested", ACTOR)
+            await wait_until(
+                pilot,
+                lambda: any("Nothing was ended" in n for n in notifications(app)),
+                "end failure",
+            )
+        finally:
+            pg_server.start()
+        await wait_until(pilot, lambda: app.state.connected, "reconnected", tries=800)
+        await settle(pilot)
+        assert "live" in app.status_bar.live or "paused" in app.status_bar.live
+        assert app.table.row_count == shown
+
+
+async def test_sqlite_lock_is_reported_and_recovers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite only: another process holds the file lock (PostgreSQL: see the restart test)."""
+    import sqlite3
+
+    from tests.conftest import create_service_db
+
+    service_db = await create_service_db(f"sqlite:///{tmp_path}/archon.db", sessions=200)
+
+    monkeypatch.setattr("tui.store.store.SQLITE_BUSY_TIMEOUT_MS", 100)
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        shown = app.table.row_count
+        blocker = sqlite3.connect(str(service_db.path))
+        blocker.execute("PRAGMA journal_mode")  # stays as the file has it
+        blocker.execute("BEGIN EXCLUSIVE")
+        try:
+            sid = await _first_active(app)
+            app.end_sessions([sid], "reset-requested", ACTOR)
+            await wait_until(
+                pilot,
+                lambda: any("Nothing was ended" in n for n in notifications(app)),
+                "lock error",
+            )
+            assert any("locked" in n for n in notifications(app))
+            assert app.table.row_count == shown
+        finally:
+            blocker.rollback()
+            blocker.close()
+        await wait_until(pilot, lambda: app.state.connected, "recovered", tries=500)
+        assert (await db_session(service_db, sid))["active"] is True
