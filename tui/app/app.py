@@ -180,9 +180,7 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
             keep_position=message.mode is LoadMode.REFRESH,
         )
         more = " · more below" if message.next_cursor else ""
-        self.table.border_subtitle = (
-            f"{len(self.state.order):,} loaded{more} · {message.elapsed_ms:.0f} ms"
-        )
+        self.table.border_subtitle = f"{len(self.state.order):,} loaded{more}"
         self._connected()
 
     @on(FacetsLoaded)

@@ -56,7 +56,8 @@ def reason_label(value: str, count: int | None = None) -> Text:
 
 
 def trigger_line(trigger: Trigger) -> Text:
-    text = Text(trigger.wire, style=BEHAVIOUR_STYLE[trigger.behaviour] + " bold")
+    text = Text()
+    text.append(trigger.wire, style=BEHAVIOUR_STYLE[trigger.behaviour] + " bold")
     text.append(f"\n  {trigger.description}", style="dim")
     return text
 

@@ -22,7 +22,8 @@ from tui.domain.timefmt import human_duration, iso, relative
 
 
 def _section(title: str, fields: list[tuple[str, Any]]) -> Text:
-    text = Text(title + "\n", style="bold underline")
+    text = Text()
+    text.append(title + "\n", style="bold underline")
     width = max((len(k) for k, _ in fields), default=0)
     for key, value in fields:
         text.append(f"  {key:<{width}}  ", style="bold dim")
@@ -41,15 +42,22 @@ def _when(value: datetime | None, now: datetime) -> Text:
 
 
 def _hop_prompt(hop: ChainHop, marker: str, style: str = "") -> Text:
-    text = Text(marker, style="bold")
+    """Two lines per hop: which session, then why it began and why it ended."""
+    text = Text()
+    text.append(marker, style="bold")
     text.append_text(literal(hop.id[:12], style or "bold"))
-    text.append("  created by ", style="dim")
-    text.append_text(literal(hop.transition_reason or "—"))
-    text.append("  ended by ", style="dim")
-    text.append_text(reason_text(hop.reason))
+    text.append(f"  {_started(hop)}", style="dim")
     if hop.active:
         text.append("  ● active", style="green")
+    text.append("\n    created by ", style="dim")
+    text.append_text(literal(hop.transition_reason or "—"))
+    text.append(" · ended by ", style="dim")
+    text.append_text(reason_text(hop.reason))
     return text
+
+
+def _started(hop: ChainHop) -> str:
+    return iso(hop.started_at) or "—"
 
 
 class DetailScreen(Screen[None]):
@@ -134,7 +142,8 @@ class DetailScreen(Screen[None]):
         self.query_one("#codebase", Static).update(
             _section("Codebase", sorted(d.codebase.items()) or [("—", "none")])
         )
-        meta = Text("Metadata", style="bold underline")
+        meta = Text()
+        meta.append("Metadata", style="bold underline")
         if not d.metadata.valid:
             meta.append("  (not valid JSON: shown as stored)", style="bold yellow")
         meta.append("\n")

@@ -25,7 +25,8 @@ def _keys(title: str, bindings: list[Binding]) -> Table:
 
 
 def legend() -> Text:
-    text = Text("ended_reason colours\n", style="bold underline")
+    text = Text()
+    text.append("ended_reason colours\n", style="bold underline")
     for behaviour, style in BEHAVIOUR_STYLE.items():
         text.append(f"  {behaviour.value:<12}", style=style)
         text.append(

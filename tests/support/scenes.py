@@ -1,0 +1,129 @@
+"""The screens worth a picture, as Pilot scripts shared by the screenshot script and snapshots.
+
+Every scene runs on the deterministic demo database (fixed seed and anchor) with a
+fixed clock, so the pictures change only when the screens do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+
+from tests.conftest import ANCHOR
+from tests.support.app_helpers import NOW, settle, wait_until
+from tui.app import SessionsApp, make_app
+from tui.app.screens.detail import DetailScreen
+from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
+from tui.settings import Settings
+from tui.domain.timefmt import utcnow
+from tui.store.demo import write_demo_db
+from tui.store.target import sqlite_target
+
+SIZE = (170, 46)
+DEMO = Path("/tmp/sessions-tui-scenes/archon.db")
+"""A fixed path: the status bar shows it, and pictures must not change with tmp dirs."""
+LIVE = DEMO.with_name("live.db")
+
+Scene = Callable[[Pilot[Any]], Awaitable[None]]
+
+
+def demo_db() -> Path:
+    if not DEMO.exists():
+        asyncio.run(write_demo_db(DEMO, n_sessions=3000, anchor=ANCHOR))
+    return DEMO
+
+
+def live_demo_db() -> Path:
+    """Anchored at the real now: ended_at comes from the database clock, which no test fakes."""
+    asyncio.run(write_demo_db(LIVE, n_sessions=3000, anchor=utcnow(), force=True))
+    return LIVE
+
+
+def scene_app(*, live: bool = False) -> SessionsApp:
+    settings = Settings(
+        target=sqlite_target(LIVE if live else demo_db()),
+        refresh_seconds=0,
+        actor="oncall@ops-laptop",
+        clock=utcnow if live else (lambda: NOW),
+        theme="textual-dark",
+    )
+    return make_app(settings)
+
+
+async def _ready(pilot: Pilot[Any]) -> None:
+    app: SessionsApp = pilot.app  # type: ignore[assignment]
+    await wait_until(pilot, lambda: app.store is not None and app.table.row_count > 0, "rows")
+    await settle(pilot)
+
+
+async def main_screen(pilot: Pilot[Any]) -> None:
+    await _ready(pilot)
+
+
+async def reason_filter(pilot: Pilot[Any]) -> None:
+    await _ready(pilot)
+    app: SessionsApp = pilot.app  # type: ignore[assignment]
+    app.only_reason("cwd-changed")
+    await settle(pilot)
+
+
+async def detail_with_chain(pilot: Pilot[Any]) -> None:
+    await _ready(pilot)
+    app: SessionsApp = pilot.app  # type: ignore[assignment]
+    row = next(
+        i for i, r in enumerate(app.table.ordered_rows) if app.state.rows[str(r.key.value)].parent_session_id
+    )
+    app.table.move_cursor(row=row)
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail")
+    screen = app.screen
+    await wait_until(pilot, lambda: screen.detail is not None, "detail loaded")  # type: ignore[attr-defined]
+    await settle(pilot)
+
+
+async def _open_picker(pilot: Pilot[Any]) -> None:
+    await _ready(pilot)
+    app: SessionsApp = pilot.app  # type: ignore[assignment]
+    await pilot.press("1")
+    await settle(pilot)
+    app.table.move_cursor(row=0)
+    await pilot.press("space", "space", "x")
+    await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
+
+
+async def end_reason_picker(pilot: Pilot[Any]) -> None:
+    await _open_picker(pilot)
+    await pilot.press(*"chang")
+    await pilot.pause()
+
+
+async def confirmation(pilot: Pilot[Any]) -> None:
+    await _open_picker(pilot)
+    await pilot.press(*"cwd", "enter")
+    app = pilot.app
+    await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirmation")
+    await pilot.pause()
+
+
+async def result(pilot: Pilot[Any]) -> None:
+    await confirmation(pilot)
+    await pilot.press("tab", "enter")
+    app = pilot.app
+    await wait_until(pilot, lambda: len(app._notifications) >= 2, "outcome toasts")
+    await settle(pilot)
+
+
+SCENES: dict[str, Scene] = {
+    "main": main_screen,
+    "reason-filter": reason_filter,
+    "detail-chain": detail_with_chain,
+    "end-reason-picker": end_reason_picker,
+    "end-confirmation": confirmation,
+    "end-result": result,
+}
+LIVE_SCENES = {"end-result"}
+"""Scenes that write: they run on a demo anchored at the real now, and are not snapshots."""
