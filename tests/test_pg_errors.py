@@ -37,12 +37,7 @@ def _cases(pg_server: PgServer, database_url: str) -> dict[str, tuple[str, str]]
             f"postgresql://postgres:{SECRET}@127.0.0.1:{port}/{dbname}",
             "authentication failed",
         ),
-        "missing database": (
-            pg_server.url("no_such_database_here")
-            .replace(PASSWORD, SECRET)
-            .replace(f"postgres:{SECRET}", f"postgres:{PASSWORD}"),
-            "no_such_database_here",
-        ),
+        "missing database": (pg_server.url("no_such_database_here"), "no_such_database_here"),
         "missing privileges": (
             pg_server.url(dbname, user=LIMITED_USER, password=LIMITED_PASSWORD),
             "privilege",
