@@ -64,8 +64,12 @@ class Dialect:
         now = sa.bindparam("as_of", as_of, type_=s.c.started_at.type)
         end = sa.func.coalesce(s.c.ended_at, now)
         if self.pg:
-            return sa.extract("epoch", end - s.c.started_at)
-        return (sa.func.julianday(end) - sa.func.julianday(s.c.started_at)) * 86400.0
+            # Float, not extract()'s Integer: the cursor must keep the fractional seconds.
+            span = self.raw_ts(end) - self.raw_ts(s.c.started_at)
+            return sa.cast(sa.extract("epoch", span), sa.Float())
+        return sa.type_coerce(
+            (sa.func.julianday(end) - sa.func.julianday(s.c.started_at)) * 86400.0, sa.Float()
+        )
 
     def like(self, col: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
         text = self.as_text(col)
@@ -187,8 +191,11 @@ def list_statement(
 def facet_statement(d: Dialect, flt: SessionFilter) -> sa.Select[Any]:
     """Counts per (reason, active) under every filter but the reason filter."""
     base = flt.without_reasons()
-    er = d.ended_reason
-    stmt = sa.select(er, s.c.active, sa.func.count()).group_by(er, s.c.active)
+    if d.has_ended_reason:
+        er = s.c.ended_reason
+        stmt = sa.select(er, s.c.active, sa.func.count()).group_by(er, s.c.active)
+    else:  # before migration 016 every reason is NULL; PostgreSQL refuses GROUP BY NULL
+        stmt = sa.select(sa.null(), s.c.active, sa.func.count()).group_by(s.c.active)
     stmt = stmt.select_from(joined() if needs_join(base) else s)
     conds = conditions(d, base)
     return stmt.where(*conds) if conds else stmt

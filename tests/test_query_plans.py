@@ -1,0 +1,228 @@
+"""The list's main statements are answered from the tool's indexes, not by a full table scan.
+
+A 20,000-session service database is built once per backend, migrated with our revisions
+(which add the `ix_sessions_tui_*` indexes) and ANALYZEd, so the planner's choice is the
+one a real, large database would get. The statements are exactly those the store runs
+(`queries.list_statement`), compiled with literal values and explained by the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect as SaDialect
+
+from tests.conftest import create_service_db
+from tests.support.pgserver import PgServer
+from tui.domain.models import Cursor, SessionFilter, SortKey, Status
+from tui.store import queries as q
+from tui.store.migrate import upgrade
+from tui.store.store import open_store
+from tui.store.target import DbTarget
+
+TABLE = "remote_agent_sessions"
+INDEX_PREFIX = "ix_sessions_tui_"
+INDEXES = (  # migrations/versions/0003_filter_indexes.py
+    "ix_sessions_tui_reason_started",
+    "ix_sessions_tui_active_started",
+    "ix_sessions_tui_started",
+    "ix_sessions_tui_parent",
+)
+N_SESSIONS = 20_000
+
+
+@dataclass
+class PlanDb:
+    kind: str
+    target: DbTarget
+    cursors: dict[str, Cursor]
+    explain: Callable[..., Any]
+    """The database's plan for `sql`: lines (SQLite) or the JSON document (PostgreSQL)."""
+    query: Callable[[str], list[Sequence[Any]]]
+    dialect: SaDialect
+
+
+async def _build(url: str) -> tuple[DbTarget, dict[str, Cursor]]:
+    target = await create_service_db(url, sessions=N_SESSIONS)
+    await upgrade(target)
+    store = await open_store(target)
+    try:
+        # Real cursors: the last row of a first page, as the store hands them out.
+        cursors = {}
+        for name, flt in (
+            ("all", SessionFilter()),
+            ("active", SessionFilter(status=Status.ACTIVE)),
+            ("rare", SessionFilter(reasons=frozenset({"repo-removed"}))),
+        ):
+            page = await store.list_sessions(flt, limit=100)
+            assert page.next_cursor is not None, name
+            cursors[name] = page.next_cursor
+    finally:
+        await store.close()
+    return target, cursors
+
+
+@pytest.fixture(
+    scope="module",
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+    ],
+)
+def plan_db(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[PlanDb]:
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("plans") / "archon.db"
+        target, cursors = asyncio.run(_build(f"sqlite:///{path}"))
+        conn = sqlite3.connect(str(path))
+        conn.execute("ANALYZE")
+        conn.commit()
+
+        def explain_sqlite(sql: str) -> list[str]:
+            return [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]
+
+        def query_sqlite(sql: str) -> list[Sequence[Any]]:
+            return list(conn.execute(sql))
+
+        try:
+            yield PlanDb(
+                "sqlite",
+                target,
+                cursors,
+                explain_sqlite,
+                query_sqlite,
+                sqlite.aiosqlite.dialect(),
+            )
+        finally:
+            conn.close()
+        return
+
+    server: PgServer = request.getfixturevalue("pg_server")
+    name = "plans_" + uuid.uuid4().hex[:12]
+    url = server.create_database(name)
+    target, cursors = asyncio.run(_build(url))
+    server.psql("ANALYZE", name)
+
+    def explain_pg(sql: str, prefix: bool = True) -> Any:
+        return json.loads(server.psql(("EXPLAIN (FORMAT JSON) " if prefix else "") + sql, name))
+
+    def query_pg(sql: str) -> list[Sequence[Any]]:
+        out = server.psql(sql, name)
+        return [line.split("|") for line in out.splitlines()]
+
+    try:
+        yield PlanDb(
+            "postgresql", target, cursors, explain_pg, query_pg, postgresql.asyncpg.dialect()
+        )
+    finally:
+        if server.is_running():
+            server.drop_database(name)
+
+
+CASES: dict[str, tuple[SessionFilter, str | None]] = {
+    "no-filter": (SessionFilter(), None),
+    "status-active": (SessionFilter(status=Status.ACTIVE), None),
+    "status-ended": (SessionFilter(status=Status.ENDED), None),
+    "one-reason": (SessionFilter(reasons=frozenset({"reset-requested"})), None),
+    "rare-reason": (SessionFilter(reasons=frozenset({"repo-removed"})), None),
+    "rare-unrecognised-value": (SessionFilter(reasons=frozenset({"session-expired"})), None),
+    "page-after-cursor": (SessionFilter(), "all"),
+    "active-page-after-cursor": (SessionFilter(status=Status.ACTIVE), "active"),
+    "rare-reason-page-after-cursor": (SessionFilter(reasons=frozenset({"repo-removed"})), "rare"),
+}
+
+
+def _compiled(db: PlanDb, flt: SessionFilter, cursor: Cursor | None) -> str:
+    stmt = q.list_statement(q.Dialect(db.kind, True), flt, SortKey.STARTED, cursor, 100)
+    return str(stmt.compile(dialect=db.dialect, compile_kwargs={"literal_binds": True}))
+
+
+def _pg_nodes(node: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    yield node
+    for child in node.get("Plans", []):
+        yield from _pg_nodes(child)
+
+
+def _full_scan_problems(kind: str, plan: Any) -> list[str]:
+    """Why `plan` is not index-driven on remote_agent_sessions ([] when it is)."""
+    problems: list[str] = []
+    if kind == "sqlite":
+        on_table = [line for line in plan if f" {TABLE}" in f" {line}".split(" USING")[0]]
+        if not on_table:
+            problems.append(f"{TABLE} does not appear in the plan")
+        for line in on_table:
+            if line.startswith(("SCAN", "SEARCH")) and not (
+                "USING INDEX" in line or "USING COVERING INDEX" in line
+            ):
+                problems.append(f"full scan: {line}")
+        if not any(INDEX_PREFIX in line for line in on_table):
+            problems.append(f"no {INDEX_PREFIX}* index is used")
+        return problems
+    nodes = list(_pg_nodes(plan[0]["Plan"]))
+    on_table = [n for n in nodes if n.get("Relation Name") == TABLE]
+    if not on_table:
+        problems.append(f"{TABLE} does not appear in the plan")
+    problems += [f"Seq Scan on {TABLE}" for n in on_table if n["Node Type"] == "Seq Scan"]
+    if not any(
+        n["Node Type"] in ("Index Scan", "Index Only Scan", "Bitmap Index Scan")
+        and str(n.get("Index Name", "")).startswith(INDEX_PREFIX)
+        for n in nodes
+    ):
+        problems.append(f"no index scan on an {INDEX_PREFIX}* index")
+    return problems
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_list_statement_uses_an_index(plan_db: PlanDb, case: str) -> None:
+    flt, cursor_name = CASES[case]
+    cursor = plan_db.cursors[cursor_name] if cursor_name else None
+    sql = _compiled(plan_db, flt, cursor)
+    assert "LIMIT 101" in sql
+    if cursor is not None:
+        assert f"({TABLE}.started_at, {TABLE}.id) < (" in sql
+    plan = plan_db.explain(sql)
+    shown = json.dumps(plan, indent=1) if plan_db.kind == "postgresql" else "\n".join(plan)
+    problems = _full_scan_problems(plan_db.kind, plan)
+    assert problems == [], f"{case}: {problems}\n--- SQL ---\n{sql}\n--- plan ---\n{shown}"
+
+
+def test_the_check_catches_a_forced_full_scan(plan_db: PlanDb) -> None:
+    """The same statement, with the indexes taken away, must be reported as a full scan."""
+    sql = _compiled(plan_db, SessionFilter(status=Status.ACTIVE), None)
+    if plan_db.kind == "sqlite":
+        forced = plan_db.explain(sql.replace(f"FROM {TABLE} ", f"FROM {TABLE} NOT INDEXED ", 1))
+    else:
+        forced = plan_db.explain(
+            "SET enable_indexscan = off; SET enable_bitmapscan = off; "
+            "SET enable_indexonlyscan = off; EXPLAIN (FORMAT JSON) " + sql,
+            prefix=False,
+        )
+    problems = _full_scan_problems(plan_db.kind, forced)
+    assert any("scan" in p.lower() for p in problems), forced
+
+
+def test_the_plan_database_is_big_and_migrated(plan_db: PlanDb) -> None:
+    """The plans above mean something only on a large, analyzed table that has our indexes."""
+    count = plan_db.query(f"SELECT COUNT(*) FROM {TABLE}")[0][0]
+    assert int(count) == N_SESSIONS
+    if plan_db.kind == "sqlite":
+        names_sql = f"SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = '{TABLE}'"
+        assert plan_db.query("SELECT COUNT(*) FROM sqlite_stat1")[0][0] > 0
+    else:
+        names_sql = f"SELECT indexname FROM pg_indexes WHERE tablename = '{TABLE}'"
+        analyzed = plan_db.query(
+            f"SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables WHERE relname = '{TABLE}'"
+        )
+        assert analyzed[0][0] in ("t", True)
+    names = {row[0] for row in plan_db.query(names_sql)}
+    assert set(INDEXES) <= names
