@@ -1,6 +1,6 @@
 """Regenerate screenshots/*.svg from the deterministic demo database.
 
-    python3 -m tests.make_screenshots
+python3 -m tests.make_screenshots
 """
 
 from __future__ import annotations

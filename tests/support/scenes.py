@@ -18,8 +18,8 @@ from tests.support.app_helpers import NOW, settle, wait_until
 from tui.app import SessionsApp, make_app
 from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
-from tui.settings import Settings
 from tui.domain.timefmt import utcnow
+from tui.settings import Settings
 from tui.store.demo import write_demo_db
 from tui.store.target import sqlite_target
 
@@ -75,7 +75,9 @@ async def detail_with_chain(pilot: Pilot[Any]) -> None:
     await _ready(pilot)
     app: SessionsApp = pilot.app  # type: ignore[assignment]
     row = next(
-        i for i, r in enumerate(app.table.ordered_rows) if app.state.rows[str(r.key.value)].parent_session_id
+        i
+        for i, r in enumerate(app.table.ordered_rows)
+        if app.state.rows[str(r.key.value)].parent_session_id
     )
     app.table.move_cursor(row=row)
     await pilot.press("enter")
