@@ -1,7 +1,10 @@
-"""The command line, end to end, on real databases (SQLite files; a few on PostgreSQL).
+"""The command line, end to end, on real databases.
 
-Expected results are computed independently with sqlite3 (or asyncpg) from the same
-database the CLI reads, never from the store under test.
+Every test that reads or changes sessions through the CLI runs once per backend (SQLite
+file, PostgreSQL database) from one body, via the `cli_db` fixture; only the tests about
+SQLite files as such (missing or foreign files, demo-db, pre-016 migration, dashboard
+settings) are SQLite-only. Expected results are computed independently with sqlite3 or
+asyncpg from the same database the CLI reads, never from the store under test.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,6 +32,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import tui.cli.main as cli_main
+from tests.support.pgserver import PASSWORD
 from tests.support.service_schema import service_ddl, statements
 from tui.cli.main import cli
 from tui.cli.render import SESSION_FIELDS
@@ -94,6 +100,88 @@ def old_db(tmp_path: Path) -> Path:
     return path
 
 
+@dataclass
+class CliDb:
+    """A demo database on one backend, as the CLI sees it and as tests check it.
+
+    `fetch` reads it independently of the store under test (sqlite3 or asyncpg). Test SQL
+    uses `?` placeholders on both backends; values come back normalised: UUIDs as text,
+    timestamps as `YYYY-MM-DD HH:MM:SS[.ffffff]` text (naive UTC). Booleans stay as the
+    driver gives them (SQLite 0/1, PostgreSQL bool: compare with `bool(...)`), and JSON
+    columns come back as text on both (`json.loads` them).
+    """
+
+    backend: str
+    args: list[str]
+    """The CLI's global options that select this database."""
+    missing: list[str]
+    """Global options naming a database that does not exist, next to this one."""
+    location: str
+
+    def fetch(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        if self.backend == "sqlite":
+            conn = sqlite3.connect(self.location)
+            try:
+                rows = conn.execute(sql, tuple(_sqlite_param(p) for p in params)).fetchall()
+                conn.commit()
+            finally:
+                conn.close()
+            return [tuple(_normalise(v) for v in row) for row in rows]
+        return [tuple(_normalise(v) for v in row) for row in _pg_fetch(self.location, sql, params)]
+
+    def execute(self, sql: str, *params: Any) -> None:
+        """A write the CLI should then see (committed)."""
+        self.fetch(sql, *params)
+
+
+def _sqlite_param(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return value
+
+
+def _normalise(value: Any) -> Any:
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, datetime):
+        fmt = "%Y-%m-%d %H:%M:%S.%f" if value.microsecond else "%Y-%m-%d %H:%M:%S"
+        return value.strftime(fmt)
+    return value
+
+
+def _pg_fetch(url: str, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    import asyncpg
+
+    counter = itertools.count(1)
+    pg_sql = re.sub(r"\?", lambda _: f"${next(counter)}", sql)
+
+    async def go() -> list[tuple[Any, ...]]:
+        conn = await asyncpg.connect(url)
+        try:
+            return [tuple(r.values()) for r in await conn.fetch(pg_sql, *params)]
+        finally:
+            await conn.close()
+
+    return asyncio.run(go())
+
+
+def sqlite_db(path: Path) -> CliDb:
+    return CliDb(
+        "sqlite", ["--db", str(path)], ["--db", str(path.with_name("missing.db"))], str(path)
+    )
+
+
+@pytest.fixture
+def cli_db(backend: str, request: pytest.FixtureRequest) -> CliDb:
+    """The 300-session demo database, once per backend, free for the test to change."""
+    if backend == "sqlite":
+        return sqlite_db(request.getfixturevalue("db"))
+    url = str(request.getfixturevalue("pg_database"))
+    asyncio.run(write_demo(resolve_target(url=url), n_sessions=N_SESSIONS, anchor=ANCHOR))
+    missing = url.rsplit("/", 1)[0] + "/no_such_database"
+    return CliDb("postgresql", ["--url", url], ["--url", missing], url)
+
+
 def invoke(*args: Any, input: str | None = None) -> Result:
     """Run the CLI in-process; an exception other than SystemExit fails the test."""
     return CliRunner().invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
@@ -107,54 +195,62 @@ def query(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any,
         conn.close()
 
 
-def ids_where(path: Path, where: str = "1=1", params: tuple[Any, ...] = ()) -> set[str]:
-    return {r[0] for r in query(path, f"{SESSIONS_SQL} WHERE {where}", params)}
+def ids_where(database: CliDb, where: str = "1=1", *params: Any) -> set[str]:
+    return {r[0] for r in database.fetch(f"{SESSIONS_SQL} WHERE {where}", *params)}
 
 
-def dump(path: Path) -> list[tuple[Any, ...]]:
-    return query(path, "SELECT * FROM remote_agent_sessions ORDER BY id")
+def dump(database: CliDb) -> list[tuple[Any, ...]]:
+    return database.fetch("SELECT * FROM remote_agent_sessions ORDER BY id")
 
 
-def list_json(path: Path, *args: Any) -> dict[str, Any]:
-    result = invoke("--db", path, "list", "--format", "json", "--limit", 0, *args)
+def list_json(database: CliDb, *args: Any) -> dict[str, Any]:
+    result = invoke(*database.args, "list", "--format", "json", "--limit", 0, *args)
     assert result.exit_code == 0, result.output
     data: dict[str, Any] = json.loads(result.stdout)
     return data
 
 
-def listed_ids(path: Path, *args: Any) -> list[str]:
-    return [s["id"] for s in list_json(path, *args)["sessions"]]
+def listed_ids(database: CliDb, *args: Any) -> list[str]:
+    return [s["id"] for s in list_json(database, *args)["sessions"]]
 
 
-def one(path: Path, where: str, params: tuple[Any, ...] = ()) -> str:
-    rows = query(path, f"SELECT id FROM remote_agent_sessions WHERE {where} ORDER BY id", params)
+def one(database: CliDb, where: str, *params: Any) -> str:
+    rows = database.fetch(
+        f"SELECT id FROM remote_agent_sessions WHERE {where} ORDER BY id", *params
+    )
     assert rows, where
     return str(rows[0][0])
 
 
-def unique_prefix(path: Path, full: str, length: int = 10) -> str:
+def unique_prefix(database: CliDb, full: str, length: int = 10) -> str:
     prefix = full[:length]
-    count = query(
-        path, "SELECT count(*) FROM remote_agent_sessions WHERE id LIKE ?", (prefix + "%",)
+    count = database.fetch(
+        "SELECT count(*) FROM remote_agent_sessions WHERE CAST(id AS TEXT) LIKE ?", prefix + "%"
     )
     assert count[0][0] == 1
     return prefix
 
 
-def ambiguous_prefix(path: Path) -> str:
-    rows = query(
-        path,
-        "SELECT substr(id, 1, 1) AS p, count(*) FROM remote_agent_sessions "
+def ambiguous_prefix(database: CliDb) -> str:
+    rows = database.fetch(
+        "SELECT substr(CAST(id AS TEXT), 1, 1) AS p, count(*) FROM remote_agent_sessions "
         "GROUP BY p HAVING count(*) > 1 ORDER BY p",
     )
     return str(rows[0][0])
 
 
+ID_PATTERN = {
+    "sqlite": r"[0-9a-f]{32}",
+    "postgresql": r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+}
+"""How each backend's service writes session ids (the demo follows it)."""
+
+
 # -- list --------------------------------------------------------------------------------------
 
 
-def test_list_json_shape_is_stable(db: Path) -> None:
-    result = invoke("--db", db, "list", "--format", "json", "--limit", 20)
+def test_list_json_shape_is_stable(cli_db: CliDb) -> None:
+    result = invoke(*cli_db.args, "list", "--format", "json", "--limit", 20)
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert list(data) == ["sessions", "next_cursor"]
@@ -163,7 +259,7 @@ def test_list_json_shape_is_stable(db: Path) -> None:
     assert len(sessions) == 20
     for s in sessions:
         assert tuple(s) == SESSION_FIELDS
-        assert re.fullmatch(r"[0-9a-f]{32}", s["id"])
+        assert re.fullmatch(ID_PATTERN[cli_db.backend], s["id"])
         assert isinstance(s["active"], bool)
         assert ISO_Z.match(s["started_at"])
         assert s["ended_at"] is None or ISO_Z.match(s["ended_at"])
@@ -177,41 +273,47 @@ def test_list_json_shape_is_stable(db: Path) -> None:
             assert s["reason_status"] == "unrecognised"
     started = [s["started_at"] for s in sessions]
     assert started == sorted(started, reverse=True)
+    expected = cli_db.fetch(
+        "SELECT id FROM remote_agent_sessions ORDER BY started_at DESC, id DESC LIMIT 20"
+    )
+    assert [s["id"] for s in sessions] == [r[0] for r in expected]
     # Whole ids and UTC timestamps, exactly as stored.
-    first = sessions[0]
-    row = query(
-        db,
-        "SELECT started_at, conversation_id, ended_reason FROM remote_agent_sessions WHERE id = ?",
-        (first["id"],),
-    )[0]
-    assert first["started_at"] == row[0].replace(" ", "T") + "Z"
-    assert (first["conversation_id"], first["ended_reason"]) == (row[1], row[2])
+    for s in sessions:
+        row = cli_db.fetch(
+            "SELECT started_at, conversation_id, ended_reason, active "
+            "FROM remote_agent_sessions WHERE id = ?",
+            s["id"],
+        )[0]
+        assert s["started_at"] == row[0][:19].replace(" ", "T") + "Z"  # to the second
+        assert (s["conversation_id"], s["ended_reason"]) == (row[1], row[2])
+        assert s["active"] is bool(row[3])
 
 
-def test_list_json_all_rows_and_reason_statuses(db: Path) -> None:
-    data = list_json(db)
+def test_list_json_all_rows_and_reason_statuses(cli_db: CliDb) -> None:
+    data = list_json(cli_db)
     assert data["next_cursor"] is None
     ids = [s["id"] for s in data["sessions"]]
     assert len(ids) == len(set(ids)) == N_SESSIONS
-    assert set(ids) == ids_where(db)
+    assert set(ids) == ids_where(cli_db)
     statuses = {s["reason_status"] for s in data["sessions"]}
     assert statuses == {"active", "known", "unrecognised", "not-recorded"}
 
 
-def test_list_csv(db: Path) -> None:
-    result = invoke("--db", db, "list", "--format", "csv", "--limit", 0)
+def test_list_csv(cli_db: CliDb) -> None:
+    result = invoke(*cli_db.args, "list", "--format", "csv", "--limit", 0)
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert tuple(rows[0]) == SESSION_FIELDS
     body = [dict(zip(SESSION_FIELDS, r, strict=True)) for r in rows[1:]]
     assert len(body) == N_SESSIONS
-    assert {r["id"] for r in body} == ids_where(db)
+    assert {r["id"] for r in body} == ids_where(cli_db)
+    assert {r["id"] for r in body if r["active"] == "true"} == ids_where(cli_db, "s.active")
     assert {r["active"] for r in body} == {"true", "false"}
     assert all(ISO_Z.match(r["started_at"]) for r in body)
 
 
-def test_list_table_shows_reasons_the_operator_can_read(db: Path) -> None:
-    result = invoke("--db", db, "list", "--limit", N_SESSIONS)
+def test_list_table_shows_reasons_the_operator_can_read(cli_db: CliDb) -> None:
+    result = invoke(*cli_db.args, "list", "--limit", N_SESSIONS)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].split() == [
@@ -231,9 +333,10 @@ def test_list_table_shows_reasons_the_operator_can_read(db: Path) -> None:
     assert any(line.endswith("session-expired (unrecognised)") for line in lines)
     assert any(line.endswith("reset-requested") for line in lines)
     active_lines = [line for line in lines if line.startswith("active")]
-    assert active_lines and all(line.endswith("—") for line in active_lines)
+    assert len(active_lines) == len(ids_where(cli_db, "s.active"))
+    assert all(line.endswith("—") for line in active_lines)
     # Short ids, aligned columns: the reason column starts at the same place on every line.
-    some_id = one(db, "1=1")
+    some_id = one(cli_db, "1=1")
     assert any(re.search(rf"\b{some_id[:8]}\b", line) for line in lines)
     assert some_id not in result.stdout
     reason_at = lines[0].index("REASON")
@@ -241,15 +344,15 @@ def test_list_table_shows_reasons_the_operator_can_read(db: Path) -> None:
         assert line[reason_at - 2 : reason_at] == "  " and line[reason_at] != " ", line
 
 
-def test_list_table_default_limit_says_more_match(db: Path) -> None:
-    result = invoke("--db", db, "list")
+def test_list_table_default_limit_says_more_match(cli_db: CliDb) -> None:
+    result = invoke(*cli_db.args, "list")
     assert result.exit_code == 0
     assert len(result.stdout.splitlines()) == 51
     assert "more match" in result.stderr
 
 
-def test_list_table_nothing_matches(db: Path) -> None:
-    result = invoke("--db", db, "list", "--platform", "no-such-platform")
+def test_list_table_nothing_matches(cli_db: CliDb) -> None:
+    result = invoke(*cli_db.args, "list", "--platform", "no-such-platform")
     assert result.exit_code == 0
     assert result.stdout == ""
     assert "no sessions match" in result.stderr
@@ -258,11 +361,11 @@ def test_list_table_nothing_matches(db: Path) -> None:
 @pytest.mark.parametrize(
     ("args", "where"),
     [
-        (("--status", "active"), "s.active = 1"),
-        (("--status", "ended"), "s.active = 0"),
+        (("--status", "active"), "s.active"),
+        (("--status", "ended"), "NOT s.active"),
         (("--reason", "reset-requested"), "s.ended_reason = 'reset-requested'"),
         (("--reason", "session-expired"), "s.ended_reason = 'session-expired'"),
-        (("--reason", "not-recorded"), "s.active = 0 AND s.ended_reason IS NULL"),
+        (("--reason", "not-recorded"), "NOT s.active AND s.ended_reason IS NULL"),
         (
             ("--reason", "unrecognised"),
             "s.ended_reason IS NOT NULL AND s.ended_reason NOT IN ({})".format(
@@ -271,73 +374,75 @@ def test_list_table_nothing_matches(db: Path) -> None:
         ),
         (
             ("--reason", "cwd-changed", "--reason", "not-recorded"),
-            "s.ended_reason = 'cwd-changed' OR (s.active = 0 AND s.ended_reason IS NULL)",
+            "s.ended_reason = 'cwd-changed' OR (NOT s.active AND s.ended_reason IS NULL)",
         ),
         (("--platform", "telegram"), "c.platform_type = 'telegram'"),
         (("--codebase", "payments-api"), "cb.name = 'payments-api'"),
         (("--assistant", "codex"), "s.ai_assistant_type = 'codex'"),
         (
             ("--search", "memory"),
-            "c.title LIKE '%memory%' OR cb.name LIKE '%memory%' "
-            "OR c.platform_conversation_id LIKE '%memory%'",
+            "lower(c.title) LIKE '%memory%' OR lower(cb.name) LIKE '%memory%' "
+            "OR lower(c.platform_conversation_id) LIKE '%memory%'",
         ),
         (
             ("--status", "ended", "--platform", "slack", "--reason", "conversation-closed"),
-            "s.active = 0 AND c.platform_type = 'slack' AND s.ended_reason = 'conversation-closed'",
+            "NOT s.active AND c.platform_type = 'slack' AND s.ended_reason = 'conversation-closed'",
         ),
         (("--since", "2026-01-01T00:00:00Z"), "s.started_at >= '2026-01-01 00:00:00'"),
     ],
 )
-def test_list_filters(db: Path, args: tuple[str, ...], where: str) -> None:
-    expected = ids_where(db, where)
+def test_list_filters(cli_db: CliDb, args: tuple[str, ...], where: str) -> None:
+    expected = ids_where(cli_db, where)
     assert expected, "the demo data should exercise this filter"
-    assert expected != ids_where(db), "the filter should exclude something"
-    got = listed_ids(db, *args)
+    assert expected != ids_where(cli_db), "the filter should exclude something"
+    got = listed_ids(cli_db, *args)
     assert len(got) == len(set(got))
     assert set(got) == expected
 
 
-def test_list_filter_by_codebase_id_and_search_by_id(db: Path) -> None:
-    cb_id = query(db, "SELECT id FROM remote_agent_codebases WHERE name = 'infra'")[0][0]
-    assert set(listed_ids(db, "--codebase", cb_id)) == ids_where(db, "cb.name = 'infra'")
-    sid = one(db, "active = 0")
-    assert sid in listed_ids(db, "--search", sid[:12])
+def test_list_filter_by_codebase_id_and_search_by_id(cli_db: CliDb) -> None:
+    cb_id = cli_db.fetch("SELECT id FROM remote_agent_codebases WHERE name = 'infra'")[0][0]
+    expected = ids_where(cli_db, "cb.name = 'infra'")
+    assert expected
+    assert set(listed_ids(cli_db, "--codebase", cb_id)) == expected
+    assert set(listed_ids(cli_db, "--codebase", cb_id.upper())) == expected
+    sid = one(cli_db, "NOT active")
+    assert sid in listed_ids(cli_db, "--search", sid[:12])
 
 
-def test_list_since_a_duration(db: Path) -> None:
+def test_list_since_a_duration(cli_db: CliDb) -> None:
     # The demo data spans the 30 days before ANCHOR: cut it in the middle.
     days = (datetime.now(UTC) - ANCHOR).days + 15
 
-    def cutoff() -> str:
-        return (datetime.now(UTC) - timedelta(days=days)).strftime("%Y-%m-%d %H:%M:%S")
+    def cutoff() -> datetime:
+        return (datetime.now(UTC) - timedelta(days=days)).replace(tzinfo=None, microsecond=0)
 
-    before = ids_where(db, "s.started_at >= ?", (cutoff(),))
-    got = set(listed_ids(db, "--since", f"{days}d"))
-    after = ids_where(db, "s.started_at >= ?", (cutoff(),))
+    before = ids_where(cli_db, "s.started_at >= ?", cutoff())
+    got = set(listed_ids(cli_db, "--since", f"{days}d"))
+    after = ids_where(cli_db, "s.started_at >= ?", cutoff())
     assert after <= got <= before
     assert 0 < len(got) < N_SESSIONS
 
 
 @pytest.mark.parametrize("bad", [("--since", "yesterday"), ("--status", "gone"), ("--limit", -1)])
-def test_list_bad_options_are_usage_errors(db: Path, bad: tuple[Any, ...]) -> None:
-    result = invoke("--db", db, "list", *bad)
+def test_list_bad_options_are_usage_errors(cli_db: CliDb, bad: tuple[Any, ...]) -> None:
+    result = invoke(*cli_db.args, "list", *bad)
     assert result.exit_code == 2
     assert "Traceback" not in result.output
 
 
 @pytest.mark.parametrize("sort", ["started", "ended", "duration"])
-def test_list_limit_above_a_page_walks_pages(db: Path, sort: str) -> None:
+def test_list_limit_above_a_page_walks_pages(cli_db: CliDb, sort: str) -> None:
     limit = 250  # more than the CLI's page of 100
-    result = invoke("--db", db, "list", "--format", "json", "--sort", sort, "--limit", limit)
+    result = invoke(*cli_db.args, "list", "--format", "json", "--sort", sort, "--limit", limit)
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     ids = [s["id"] for s in data["sessions"]]
     assert len(ids) == len(set(ids)) == limit
     assert data["next_cursor"] is not None
     if sort == "started":
-        expected = query(
-            db,
-            f"SELECT id FROM remote_agent_sessions ORDER BY started_at DESC, id DESC LIMIT {limit}",
+        expected = cli_db.fetch(
+            f"SELECT id FROM remote_agent_sessions ORDER BY started_at DESC, id DESC LIMIT {limit}"
         )
         assert ids == [r[0] for r in expected]
     elif sort == "ended":
@@ -348,55 +453,59 @@ def test_list_limit_above_a_page_walks_pages(db: Path, sort: str) -> None:
         assert all(a >= b - 2 for a, b in itertools.pairwise(durations))
 
 
-def test_list_csv_and_table_stream_every_page(db: Path) -> None:
-    result = invoke("--db", db, "list", "--format", "csv", "--limit", 0, "--sort", "ended")
+def test_list_csv_and_table_stream_every_page(cli_db: CliDb) -> None:
+    result = invoke(*cli_db.args, "list", "--format", "csv", "--limit", 0, "--sort", "ended")
+    assert result.exit_code == 0, result.output
     ids = [r[0] for r in csv.reader(io.StringIO(result.stdout))][1:]
     assert len(ids) == len(set(ids)) == N_SESSIONS
-    table = invoke("--db", db, "list", "--limit", 230)
+    assert set(ids) == ids_where(cli_db)
+    table = invoke(*cli_db.args, "list", "--limit", 230)
+    assert table.exit_code == 0, table.output
     assert len(table.stdout.splitlines()) == 231
     assert len({line.split()[1] for line in table.stdout.splitlines()[1:]}) == 230
 
 
 @pytest.mark.parametrize("sort", ["started", "ended"])
-def test_list_cursor_continues_where_json_stopped(db: Path, sort: str) -> None:
-    whole = listed_ids(db, "--sort", sort)
-    first = invoke("--db", db, "list", "--format", "json", "--sort", sort, "--limit", 120)
+def test_list_cursor_continues_where_json_stopped(cli_db: CliDb, sort: str) -> None:
+    whole = listed_ids(cli_db, "--sort", sort)
+    assert set(whole) == ids_where(cli_db)
+    first = invoke(*cli_db.args, "list", "--format", "json", "--sort", sort, "--limit", 120)
+    assert first.exit_code == 0, first.output
     token = json.loads(first.stdout)["next_cursor"]
+    assert [s["id"] for s in json.loads(first.stdout)["sessions"]] == whole[:120]
     second = invoke(
-        "--db", db, "list", "--format", "json", "--sort", sort, "--limit", 120, "--cursor", token
+        *cli_db.args, "list", "--format", "json", "--sort", sort, "--limit", 120, "--cursor", token
     )
     assert second.exit_code == 0, second.output
     got = [s["id"] for s in json.loads(second.stdout)["sessions"]]
     assert got == whole[120:240]
-    wrong_sort = invoke("--db", db, "list", "--sort", "duration", "--cursor", token)
+    wrong_sort = invoke(*cli_db.args, "list", "--sort", "duration", "--cursor", token)
     assert wrong_sort.exit_code == 2
-    garbage = invoke("--db", db, "list", "--cursor", "not-a-cursor!")
+    garbage = invoke(*cli_db.args, "list", "--cursor", "not-a-cursor!")
     assert garbage.exit_code == 2
 
 
 # -- hostile strings ---------------------------------------------------------------------------
 
 
-def test_hostile_strings_are_neutralised_in_table_and_text(db: Path) -> None:
+def test_hostile_strings_are_neutralised_in_table_and_text(cli_db: CliDb) -> None:
     hostile = "ESC \x1b[31mred\x1b[0m [bold]x[/bold]\nforged line\x07\u202etxt"
-    sid = one(db, "active = 1")
-    conv = query(db, "SELECT conversation_id FROM remote_agent_sessions WHERE id = ?", (sid,))
-    conn = sqlite3.connect(db)
-    conn.execute(
-        "UPDATE remote_agent_conversations SET title = ? WHERE id = ?", (hostile, conv[0][0])
+    sid = one(cli_db, "active")
+    conv = cli_db.fetch("SELECT conversation_id FROM remote_agent_sessions WHERE id = ?", sid)
+    cli_db.execute(
+        "UPDATE remote_agent_conversations SET title = ? WHERE id = ?", hostile, conv[0][0]
     )
-    conn.execute(
-        "UPDATE remote_agent_sessions SET ended_reason = ?, active = 0, ended_at = started_at "
+    cli_db.execute(
+        "UPDATE remote_agent_sessions SET ended_reason = ?, active = FALSE, ended_at = started_at "
         "WHERE id = ?",
-        ("\x1b]0;pwned\x07", sid),
+        "\x1b]0;pwned\x07",
+        sid,
     )
-    conn.commit()
-    conn.close()
-    n_conv = query(
-        db, "SELECT count(*) FROM remote_agent_sessions WHERE conversation_id = ?", (conv[0][0],)
+    n_conv = cli_db.fetch(
+        "SELECT count(*) FROM remote_agent_sessions WHERE conversation_id = ?", conv[0][0]
     )[0][0]
 
-    table = invoke("--db", db, "list", "--limit", N_SESSIONS, "--search", "forged")
+    table = invoke(*cli_db.args, "list", "--limit", N_SESSIONS, "--search", "forged")
     assert table.exit_code == 0
     for ch in ("\x1b", "\x07", "\u202e"):
         assert ch not in table.output
@@ -405,12 +514,12 @@ def test_hostile_strings_are_neutralised_in_table_and_text(db: Path) -> None:
     assert len(table.stdout.splitlines()) == n_conv + 1  # the newline did not forge a row
     assert "(unrecognised)" in table.stdout
 
-    text = invoke("--db", db, "show", sid)
+    text = invoke(*cli_db.args, "show", sid)
     assert text.exit_code == 0
     assert "\x1b" not in text.output and "\x07" not in text.output
     assert "\\e]0;pwned" in text.stdout
 
-    raw = invoke("--db", db, "list", "--format", "json", "--search", "forged")
+    raw = invoke(*cli_db.args, "list", "--format", "json", "--search", "forged")
     assert "\x1b" not in raw.stdout and "\u202e" not in raw.stdout
     titles = {s["title"] for s in json.loads(raw.stdout)["sessions"]}
     assert titles == {hostile}  # JSON keeps the raw value, escaped
@@ -419,35 +528,35 @@ def test_hostile_strings_are_neutralised_in_table_and_text(db: Path) -> None:
 # -- show --------------------------------------------------------------------------------------
 
 
-def _chain_in_db(path: Path, sid: str) -> tuple[list[str], list[str]]:
+def _chain_in_db(database: CliDb, sid: str) -> tuple[list[str], list[str]]:
     hops = [sid]
     while True:
-        parent = query(
-            path, "SELECT parent_session_id FROM remote_agent_sessions WHERE id = ?", (hops[0],)
+        parent = database.fetch(
+            "SELECT parent_session_id FROM remote_agent_sessions WHERE id = ?", hops[0]
         )[0][0]
         if parent is None:
             break
         hops.insert(0, parent)
-    children = query(
-        path,
+    children = database.fetch(
         "SELECT id FROM remote_agent_sessions WHERE parent_session_id = ? ORDER BY started_at",
-        (sid,),
+        sid,
     )
     return hops, [r[0] for r in children]
 
 
-def _mid_chain(path: Path) -> str:
+def _mid_chain(database: CliDb) -> str:
     return one(
-        path,
+        database,
         "parent_session_id IS NOT NULL AND EXISTS (SELECT 1 FROM remote_agent_sessions c "
         "WHERE c.parent_session_id = remote_agent_sessions.id)",
     )
 
 
-def test_show_by_prefix_text(db: Path) -> None:
-    sid = _mid_chain(db)
-    hops, children = _chain_in_db(db, sid)
-    result = invoke("--db", db, "show", unique_prefix(db, sid))
+def test_show_by_prefix_text(cli_db: CliDb) -> None:
+    sid = _mid_chain(cli_db)
+    hops, children = _chain_in_db(cli_db, sid)
+    assert len(hops) >= 2 and children
+    result = invoke(*cli_db.args, "show", unique_prefix(cli_db, sid))
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert out.startswith(f"Session {sid}")
@@ -461,19 +570,18 @@ def test_show_by_prefix_text(db: Path) -> None:
     children_part = out.split("\nChildren")[1]
     assert all(c in children_part for c in children)
     assert '"model":' in out  # metadata pretty-printed
-    platform = query(
-        db,
+    platform = cli_db.fetch(
         "SELECT c.platform_conversation_id FROM remote_agent_sessions s "
         "JOIN remote_agent_conversations c ON c.id = s.conversation_id WHERE s.id = ?",
-        (sid,),
+        sid,
     )[0][0]
     assert platform in out
 
 
-def test_show_json_with_chain(db: Path) -> None:
-    sid = _mid_chain(db)
-    hops, children = _chain_in_db(db, sid)
-    result = invoke("--db", db, "show", unique_prefix(db, sid), "--format", "json")
+def test_show_json_with_chain(cli_db: CliDb) -> None:
+    sid = _mid_chain(cli_db)
+    hops, children = _chain_in_db(cli_db, sid)
+    result = invoke(*cli_db.args, "show", unique_prefix(cli_db, sid), "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert list(data) == [
@@ -497,16 +605,17 @@ def test_show_json_with_chain(db: Path) -> None:
         assert hop["reason_status"] in ("known", "unrecognised", "not-recorded")
     assert data["chain"][1]["transition_reason"] is not None
     assert data["metadata_valid"] is True
+    stored = cli_db.fetch("SELECT metadata FROM remote_agent_sessions WHERE id = ?", sid)[0][0]
+    assert data["metadata"] == json.loads(stored)
     assert isinstance(data["metadata"], dict) and "model" in data["metadata"]
     assert data["conversation"]["id"] == data["session"]["conversation_id"]
 
 
 def test_show_invalid_metadata_is_shown_raw(db: Path) -> None:
-    sid = one(db, "active = 1")
-    conn = sqlite3.connect(db)
-    conn.execute("UPDATE remote_agent_sessions SET metadata = ? WHERE id = ?", ("{oops", sid))
-    conn.commit()
-    conn.close()
+    # SQLite only: PostgreSQL's JSONB column cannot hold invalid JSON.
+    database = sqlite_db(db)
+    sid = one(database, "active")
+    database.execute("UPDATE remote_agent_sessions SET metadata = ? WHERE id = ?", "{oops", sid)
     text = invoke("--db", db, "show", sid)
     assert text.exit_code == 0
     assert "not valid JSON" in text.stdout and "{oops" in text.stdout
@@ -514,11 +623,11 @@ def test_show_invalid_metadata_is_shown_raw(db: Path) -> None:
     assert (data["metadata"], data["metadata_valid"]) == ("{oops", False)
 
 
-def test_show_ambiguous_or_unknown_prefix_exits_1(db: Path) -> None:
-    ambiguous = invoke("--db", db, "show", ambiguous_prefix(db))
+def test_show_ambiguous_or_unknown_prefix_exits_1(cli_db: CliDb) -> None:
+    ambiguous = invoke(*cli_db.args, "show", ambiguous_prefix(cli_db))
     assert ambiguous.exit_code == 1
     assert "several" in ambiguous.stderr and ambiguous.stderr.startswith("Error: ")
-    unknown = invoke("--db", db, "show", "zzzz")
+    unknown = invoke(*cli_db.args, "show", "zzzz")
     assert unknown.exit_code == 1
     assert "no session" in unknown.stderr
     assert "Traceback" not in unknown.output
@@ -527,66 +636,58 @@ def test_show_ambiguous_or_unknown_prefix_exits_1(db: Path) -> None:
 # -- end ---------------------------------------------------------------------------------------
 
 
-def test_end_records_reason_time_and_actor(db: Path) -> None:
-    sid = one(db, "active = 1")
+def test_end_records_reason_time_and_actor(cli_db: CliDb) -> None:
+    sid = one(cli_db, "active")
     before_meta = json.loads(
-        query(db, "SELECT metadata FROM remote_agent_sessions WHERE id = ?", (sid,))[0][0]
+        cli_db.fetch("SELECT metadata FROM remote_agent_sessions WHERE id = ?", sid)[0][0]
     )
-    others = [r for r in dump(db) if r[0] != sid]
+    others = [r for r in dump(cli_db) if r[0] != sid]
     result = invoke(
-        "--db", db, "end", unique_prefix(db, sid), "--reason", "reset-requested",
+        *cli_db.args, "end", unique_prefix(cli_db, sid), "--reason", "reset-requested",
         "--yes", "--actor", "alice",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert result.stdout == f"ended {sid} (reset-requested)\n"
-    active, ended_at, reason, meta = query(
-        db,
+    active, ended_at, reason, meta = cli_db.fetch(
         "SELECT active, ended_at, ended_reason, metadata FROM remote_agent_sessions WHERE id = ?",
-        (sid,),
+        sid,
     )[0]
-    assert (active, reason) == (0, "reset-requested")
-    when = datetime.strptime(ended_at, "%Y-%m-%d %H:%M:%S").replace(tzinfo=UTC)
-    assert abs(datetime.now(UTC) - when) < timedelta(minutes=5)  # the database clock
+    assert (bool(active), reason) == (False, "reset-requested")
+    when = datetime.fromisoformat(ended_at).replace(tzinfo=UTC)
+    assert abs(datetime.now(UTC) - when) < timedelta(minutes=5)  # the database clock, in UTC
     meta = json.loads(meta)
     assert meta["endedBy"]["actor"] == "alice"
     assert meta["endedBy"]["tool"] == "sessions-tui"
     assert {k: v for k, v in meta.items() if k != "endedBy"} == before_meta
-    assert [r for r in dump(db) if r[0] != sid] == others
+    assert [r for r in dump(cli_db) if r[0] != sid] == others
 
 
-def test_end_already_ended_keeps_the_first_reason(db: Path) -> None:
-    sid = one(db, "active = 1")
-    first = invoke("--db", db, "end", sid, "--reason", "cwd-changed", "--yes")
+def test_end_already_ended_keeps_the_first_reason(cli_db: CliDb) -> None:
+    sid = one(cli_db, "active")
+    first = invoke(*cli_db.args, "end", sid, "--reason", "cwd-changed", "--yes")
     assert first.exit_code == 0
-    row = query(
-        db,
-        "SELECT ended_at, ended_reason, metadata FROM remote_agent_sessions WHERE id = ?",
-        (sid,),
-    )
-    again = invoke("--db", db, "end", sid, "--reason", "conversation-closed", "--yes")
+    row_sql = "SELECT ended_at, ended_reason, metadata FROM remote_agent_sessions WHERE id = ?"
+    row = cli_db.fetch(row_sql, sid)
+    assert row[0][1] == "cwd-changed"
+    again = invoke(*cli_db.args, "end", sid, "--reason", "conversation-closed", "--yes")
     assert again.exit_code == 1
     assert again.stdout.startswith(f"already ended {sid} at ")
     assert "(cwd-changed) — left unchanged" in again.stdout
-    assert (
-        query(
-            db,
-            "SELECT ended_at, ended_reason, metadata FROM remote_agent_sessions WHERE id = ?",
-            (sid,),
-        )
-        == row
-    )
+    assert cli_db.fetch(row_sql, sid) == row
 
-    legacy = one(db, "active = 0 AND ended_reason IS NULL")
-    result = invoke("--db", db, "end", legacy, "--reason", "cwd-changed", "-y")
+    legacy = one(cli_db, "NOT active AND ended_reason IS NULL")
+    before = dump(cli_db)
+    result = invoke(*cli_db.args, "end", legacy, "--reason", "cwd-changed", "-y")
     assert result.exit_code == 1
     assert "(not recorded) — left unchanged" in result.stdout
+    assert dump(cli_db) == before
 
 
-def test_end_mixed_outcomes(db: Path) -> None:
-    active = one(db, "active = 1")
-    ended = one(db, "active = 0 AND ended_reason = 'reset-requested'")
+def test_end_mixed_outcomes(cli_db: CliDb) -> None:
+    active = one(cli_db, "active")
+    ended = one(cli_db, "NOT active AND ended_reason = 'reset-requested'")
     result = invoke(
-        "--db", db, "end", active, "nothere", ended, active[:12], "--reason", "repo-removed", "-y"
+        *cli_db.args, "end", active, "nothere", ended, active[:12], "--reason", "repo-removed", "-y"
     )
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
@@ -597,17 +698,22 @@ def test_end_mixed_outcomes(db: Path) -> None:
     ]
     assert lines[2].startswith(f"already ended {ended} at ")
     assert lines[2].endswith("(reset-requested) — left unchanged")
-    assert query(
-        db, "SELECT active, ended_reason FROM remote_agent_sessions WHERE id = ?", (active,)
-    ) == [(0, "repo-removed")]
+    rows = cli_db.fetch(
+        "SELECT id, active, ended_reason FROM remote_agent_sessions WHERE id IN (?, ?) ORDER BY id",
+        active,
+        ended,
+    )
+    assert sorted((r[0], bool(r[1]), r[2]) for r in rows) == sorted(
+        [(active, False, "repo-removed"), (ended, False, "reset-requested")]
+    )
 
 
-def test_end_dry_run_changes_nothing(db: Path) -> None:
-    active = one(db, "active = 1")
-    ended = one(db, "active = 0 AND ended_reason IS NOT NULL")
-    before = dump(db)
+def test_end_dry_run_changes_nothing(cli_db: CliDb) -> None:
+    active = one(cli_db, "active")
+    ended = one(cli_db, "NOT active AND ended_reason IS NOT NULL")
+    before = dump(cli_db)
     result = invoke(
-        "--db", db, "end", active[:10], "--reason", "context-reset", "--dry-run", "--actor", "bob"
+        *cli_db.args, "end", active[:10], "--reason", "context-reset", "--dry-run", "--actor", "bob"
     )
     assert result.exit_code == 0, result.output
     out = result.stdout
@@ -615,73 +721,85 @@ def test_end_dry_run_changes_nothing(db: Path) -> None:
     for part in ("active=false", "ended_reason=context-reset", "database clock", "bob"):
         assert part in out
     assert "dry run: nothing changed" in out
-    mixed = invoke("--db", db, "end", active, ended, "--reason", "context-reset", "--dry-run")
+    mixed = invoke(*cli_db.args, "end", active, ended, "--reason", "context-reset", "--dry-run")
     assert mixed.exit_code == 1  # the real run would not end them all
     assert "would be left unchanged" in mixed.stdout
-    assert dump(db) == before
+    assert dump(cli_db) == before
 
 
 @pytest.mark.parametrize("reason", ["bogus", "plan-to-execute", "first-message", "session-expired"])
 def test_end_refuses_a_non_deactivating_reason_before_opening_the_db(
-    db: Path, tmp_path: Path, reason: str
+    cli_db: CliDb, reason: str
 ) -> None:
-    before = dump(db)
-    result = invoke("--db", db, "end", one(db, "active = 1"), "--reason", reason, "--yes")
+    before = dump(cli_db)
+    result = invoke(*cli_db.args, "end", one(cli_db, "active"), "--reason", reason, "--yes")
     assert result.exit_code == 2
     for trigger in DEACTIVATING:
         assert trigger.wire in result.stderr
-    assert dump(db) == before
-    # Validated before any database is looked for: a missing file is not reported.
-    missing = invoke("--db", tmp_path / "missing.db", "end", "abc", "--reason", reason)
+    assert dump(cli_db) == before
+    # Validated before any database is looked for: a missing one is not reported.
+    missing = invoke(*cli_db.missing, "end", "abc", "--reason", reason)
     assert missing.exit_code == 2
     assert "no database" not in missing.output
 
 
-def test_end_prompt(db: Path) -> None:
-    sid = one(db, "active = 1")
-    before = dump(db)
-    declined = invoke("--db", db, "end", sid, "--reason", "reset-requested", input="n\n")
+def test_end_prompt(cli_db: CliDb) -> None:
+    sid = one(cli_db, "active")
+    before = dump(cli_db)
+    declined = invoke(*cli_db.args, "end", sid, "--reason", "reset-requested", input="n\n")
     assert declined.exit_code == 1
     assert f"would end {sid}" in declined.stdout
     assert "aborted, nothing changed" in declined.stderr
-    no_stdin = invoke("--db", db, "end", sid, "--reason", "reset-requested")
+    no_stdin = invoke(*cli_db.args, "end", sid, "--reason", "reset-requested")
     assert no_stdin.exit_code == 1
     assert "aborted, nothing changed" in no_stdin.stderr
-    assert dump(db) == before
-    accepted = invoke("--db", db, "end", sid, "--reason", "reset-requested", input="y\n")
+    assert dump(cli_db) == before
+    accepted = invoke(*cli_db.args, "end", sid, "--reason", "reset-requested", input="y\n")
     assert accepted.exit_code == 0
     assert f"ended {sid} (reset-requested)" in accepted.stdout
-    assert query(db, "SELECT active FROM remote_agent_sessions WHERE id = ?", (sid,)) == [(0,)]
+    row = cli_db.fetch("SELECT active, ended_reason FROM remote_agent_sessions WHERE id = ?", sid)
+    assert [(bool(a), r) for a, r in row] == [(False, "reset-requested")]
 
 
-def test_end_without_anything_active_does_not_prompt(db: Path) -> None:
-    ended = one(db, "active = 0")
-    result = invoke("--db", db, "end", ended, "--reason", "reset-requested")
+def test_end_without_anything_active_does_not_prompt(cli_db: CliDb) -> None:
+    ended = one(cli_db, "NOT active")
+    before = dump(cli_db)
+    result = invoke(*cli_db.args, "end", ended, "--reason", "reset-requested")
     assert result.exit_code == 1
     assert "already ended" in result.stdout
     assert "aborted" not in result.output
+    assert dump(cli_db) == before
 
 
-def test_end_read_only_or_pre_016_is_refused(db: Path, old_db: Path) -> None:
-    before = dump(db)
-    ro = invoke("--db", db, "--read-only", "end", one(db, "active = 1"), "--reason", "cwd-changed")
-    assert ro.exit_code == 1
-    assert "read-only" in ro.stderr
-    assert dump(db) == before
+def test_end_read_only_is_refused(cli_db: CliDb) -> None:
+    before = dump(cli_db)
+    sid = one(cli_db, "active")
+    for confirm in ((), ("--yes",)):
+        ro = invoke(*cli_db.args, "--read-only", "end", sid, "--reason", "cwd-changed", *confirm)
+        assert ro.exit_code == 1
+        assert "read-only" in ro.stderr
+        assert dump(cli_db) == before
+
+
+def test_end_on_a_pre_016_database_is_refused(old_db: Path) -> None:
+    before = query(old_db, "SELECT * FROM remote_agent_sessions")
     old = invoke("--db", old_db, "end", "5e55104", "--reason", "cwd-changed", "--yes")
     assert old.exit_code == 1
     assert "ended_reason" in old.stderr and "sessions-tui migrate" in old.stderr
+    assert query(old_db, "SELECT * FROM remote_agent_sessions") == before
     # Reading a pre-016 database still works.
     listed = invoke("--db", old_db, "list", "--format", "json")
     assert json.loads(listed.stdout)["sessions"][0]["id"] == "5e55104"
 
 
-def test_end_ambiguous_prefix_changes_nothing(db: Path) -> None:
-    before = dump(db)
-    result = invoke("--db", db, "end", ambiguous_prefix(db), "--reason", "cwd-changed", "--yes")
+def test_end_ambiguous_prefix_changes_nothing(cli_db: CliDb) -> None:
+    before = dump(cli_db)
+    result = invoke(
+        *cli_db.args, "end", ambiguous_prefix(cli_db), "--reason", "cwd-changed", "--yes"
+    )
     assert result.exit_code == 1
     assert "several" in result.stderr
-    assert dump(db) == before
+    assert dump(cli_db) == before
 
 
 # -- reasons -----------------------------------------------------------------------------------
@@ -766,16 +884,18 @@ def test_demo_db_summary_and_determinism(tmp_path: Path) -> None:
         number("active")
         == query(a, "SELECT count(*) FROM remote_agent_sessions WHERE active = 1")[0][0]
     )
-    assert number("not recorded") == len(ids_where(a, "s.active = 0 AND s.ended_reason IS NULL"))
+    assert number("not recorded") == len(
+        ids_where(sqlite_db(a), "s.active = 0 AND s.ended_reason IS NULL")
+    )
     assert number("unrecognised") == len(
-        ids_where(a, "s.ended_reason IN ('session-expired', 'model-switched')")
+        ids_where(sqlite_db(a), "s.ended_reason IN ('session-expired', 'model-switched')")
     )
     assert number("stale") >= 0
 
     assert invoke("demo-db", b, "--sessions", 250, "--seed", 3, "--anchor", anchor).exit_code == 0
     assert invoke("demo-db", c, "--sessions", 250, "--seed", 4, "--anchor", anchor).exit_code == 0
-    assert dump(a) == dump(b)
-    assert dump(a) != dump(c)
+    assert dump(sqlite_db(a)) == dump(sqlite_db(b))
+    assert dump(sqlite_db(a)) != dump(sqlite_db(c))
     conv_cols = "id, platform_type, platform_conversation_id, codebase_id, title, last_activity_at"
     conv_sql = f"SELECT {conv_cols} FROM remote_agent_conversations ORDER BY id"
     assert query(a, conv_sql) == query(b, conv_sql)
@@ -818,6 +938,17 @@ def test_password_never_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert "SECRETPW" not in from_env.output
     bad = invoke("--url", "mysql://u:SECRETPW@h/db", "list")
     assert bad.exit_code == 1 and "SECRETPW" not in bad.output
+
+
+def test_a_missing_database_is_an_error_that_hides_the_password(cli_db: CliDb) -> None:
+    result = invoke(*cli_db.missing, "list")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("Error: ")
+    assert "Traceback" not in result.output
+    assert PASSWORD not in result.output
+    shown = invoke(*cli_db.missing, "show", "abc")
+    assert shown.exit_code == 1
+    assert shown.stderr.startswith("Error: ") and PASSWORD not in shown.output
 
 
 def test_conflicting_database_options(db: Path) -> None:
@@ -906,129 +1037,3 @@ def test_cli_import_does_not_load_textual() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
-
-
-# -- PostgreSQL ------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def pg_url(pg_database: str) -> str:
-    """A PostgreSQL database with this tool's schema and the 300-session demo data."""
-    target = resolve_target(url=pg_database)
-    asyncio.run(write_demo(target, n_sessions=N_SESSIONS, anchor=ANCHOR))
-    return pg_database
-
-
-def pg_fetch(url: str, sql: str, *args: Any) -> list[Any]:
-    import asyncpg
-
-    async def go() -> list[Any]:
-        conn = await asyncpg.connect(url)
-        try:
-            return list(await conn.fetch(sql, *args))
-        finally:
-            await conn.close()
-
-    return asyncio.run(go())
-
-
-@pytest.mark.postgres
-def test_pg_list_json(pg_url: str) -> None:
-    result = invoke("--url", pg_url, "list", "--format", "json", "--limit", 100)
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
-    ids = [s["id"] for s in data["sessions"]]
-    assert len(ids) == len(set(ids)) == 100
-    assert isinstance(data["next_cursor"], str)
-    expected = pg_fetch(
-        pg_url, "SELECT id FROM remote_agent_sessions ORDER BY started_at DESC, id DESC LIMIT 100"
-    )
-    assert ids == [str(r["id"]) for r in expected]
-    assert all(tuple(s) == SESSION_FIELDS for s in data["sessions"])
-    assert all(ISO_Z.match(s["started_at"]) for s in data["sessions"])
-    assert all(re.fullmatch(r"[0-9a-f-]{36}", s["id"]) for s in data["sessions"])
-    unrec = invoke(
-        "--url", pg_url, "list", "--format", "json", "--reason", "session-expired", "--limit", 100
-    )
-    expected = pg_fetch(
-        pg_url, "SELECT id FROM remote_agent_sessions WHERE ended_reason = 'session-expired'"
-    )
-    assert {s["id"] for s in json.loads(unrec.stdout)["sessions"]} == {
-        str(r["id"]) for r in expected
-    }
-
-
-@pytest.mark.postgres
-def test_pg_list_walks_pages(pg_url: str) -> None:
-    result = invoke("--url", pg_url, "list", "--format", "json", "--limit", 0)
-    assert result.exit_code == 0, result.output
-    ids = [s["id"] for s in json.loads(result.stdout)["sessions"]]
-    assert len(ids) == len(set(ids)) == N_SESSIONS
-    assert {str(r["id"]) for r in pg_fetch(pg_url, "SELECT id FROM remote_agent_sessions")} == set(
-        ids
-    )
-
-
-@pytest.mark.postgres
-def test_pg_show_by_prefix(pg_url: str) -> None:
-    rows = pg_fetch(
-        pg_url,
-        "SELECT s.id, s.parent_session_id FROM remote_agent_sessions s "
-        "WHERE s.parent_session_id IS NOT NULL ORDER BY s.id LIMIT 1",
-    )
-    sid, parent = str(rows[0]["id"]), str(rows[0]["parent_session_id"])
-    result = invoke("--url", pg_url, "show", sid[:13], "--format", "json")
-    assert result.exit_code == 0, result.output
-    data = json.loads(result.stdout)
-    assert data["session"]["id"] == sid
-    assert [h["id"] for h in data["chain"]][-2:] == [parent, sid]
-    assert data["chain"][-1]["current"] is True
-    assert data["metadata_valid"] is True and "model" in data["metadata"]
-    text = invoke("--url", pg_url, "show", sid[:13])
-    assert text.exit_code == 0 and "← this session" in text.stdout
-
-
-@pytest.mark.postgres
-def test_pg_end_and_verify(pg_url: str) -> None:
-    row = pg_fetch(
-        pg_url, "SELECT id, metadata FROM remote_agent_sessions WHERE active ORDER BY id LIMIT 1"
-    )[0]
-    sid, before = str(row["id"]), json.loads(row["metadata"])
-    result = invoke(
-        "--url",
-        pg_url,
-        "end",
-        sid[:13],
-        "--reason",
-        "worktree-removed",
-        "--yes",
-        "--actor",
-        "carol",
-    )
-    assert result.exit_code == 0, result.output
-    assert result.stdout == f"ended {sid} (worktree-removed)\n"
-    after = pg_fetch(
-        pg_url,
-        "SELECT active, ended_at, ended_reason, metadata FROM remote_agent_sessions WHERE id = $1",
-        row["id"],
-    )[0]
-    assert after["active"] is False
-    assert after["ended_reason"] == "worktree-removed"
-    assert after["ended_at"] is not None
-    meta = json.loads(after["metadata"])
-    assert meta["endedBy"]["actor"] == "carol"
-    assert {k: v for k, v in meta.items() if k != "endedBy"} == before
-    again = invoke("--url", pg_url, "end", sid, "--reason", "cwd-changed", "--yes")
-    assert again.exit_code == 1
-    assert "(worktree-removed) — left unchanged" in again.stdout
-
-
-@pytest.mark.postgres
-def test_pg_error_hides_the_password(pg_url: str) -> None:
-    from tests.support.pgserver import PASSWORD
-
-    wrong_db = pg_url.rsplit("/", 1)[0] + "/no_such_database"
-    result = invoke("--url", wrong_db, "list")
-    assert result.exit_code == 1
-    assert result.stderr.startswith("Error: ")
-    assert PASSWORD not in result.output
