@@ -31,11 +31,12 @@ from tui.store.target import DbTarget
 
 TABLE = "remote_agent_sessions"
 INDEX_PREFIX = "ix_sessions_tui_"
-INDEXES = (  # migrations/versions/0003_filter_indexes.py
+INDEXES = (  # migrations/versions/0003_filter_indexes.py and 0004_facet_index.py
     "ix_sessions_tui_reason_started",
     "ix_sessions_tui_active_started",
     "ix_sessions_tui_started",
     "ix_sessions_tui_parent",
+    "ix_sessions_tui_facets",
 )
 N_SESSIONS = 20_000
 
@@ -226,3 +227,31 @@ def test_the_plan_database_is_big_and_migrated(plan_db: PlanDb) -> None:
         assert analyzed[0][0] in ("t", True)
     names = {row[0] for row in plan_db.query(names_sql)}
     assert set(INDEXES) <= names
+
+
+FACET_CASES = {
+    "all": SessionFilter(),
+    "ended": SessionFilter(status=Status.ENDED),
+    "active": SessionFilter(status=Status.ACTIVE),
+}
+
+
+@pytest.mark.parametrize("case", list(FACET_CASES))
+def test_facet_counts_read_one_index_in_one_pass(plan_db: PlanDb, case: str) -> None:
+    """Reason counts run on every filter change: one pass, no per-row table lookups.
+
+    SQLite answers from the covering ix_sessions_tui_facets index in group order (no
+    temporary B-tree). PostgreSQL aggregates in a single scan of the table or an index.
+    """
+    stmt = q.facet_statement(q.Dialect(plan_db.kind, True), FACET_CASES[case])
+    sql = str(stmt.compile(dialect=plan_db.dialect, compile_kwargs={"literal_binds": True}))
+    plan = plan_db.explain(sql)
+    if plan_db.kind == "sqlite":
+        text = "\n".join(plan)
+        assert "USING COVERING INDEX ix_sessions_tui_facets" in text, text
+        assert "TEMP B-TREE" not in text, text
+    else:
+        nodes = list(_pg_nodes(plan[0]["Plan"]))
+        scans = [n for n in nodes if n.get("Relation Name") == TABLE]
+        assert len(scans) == 1, json.dumps(plan, indent=1)
+        assert any("Aggregate" in n["Node Type"] for n in nodes), json.dumps(plan, indent=1)
