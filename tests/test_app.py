@@ -51,7 +51,7 @@ async def test_main_screen_shows_newest_first_with_reasons(service_db: DbTarget)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         expected = await _store_page(service_db)
-        shown = [str(r.key.value) for r in app.table.ordered_rows]
+        shown = app.table.ids
         assert shown == expected
         reasons = column_texts(app, "reason")
         statuses = column_texts(app, "status")
@@ -99,7 +99,7 @@ async def test_reason_filter_from_the_panel(service_db: DbTarget) -> None:
         assert app.state.reasons == {"cwd-changed"}
         assert set(column_texts(app, "reason")) == {"cwd-changed"}
         expected = await _store_page(service_db, SessionFilter(reasons=frozenset({"cwd-changed"})))
-        assert [str(r.key.value) for r in app.table.ordered_rows] == expected
+        assert app.table.ids == expected
         assert "reason: cwd-changed" in str(app.query_one("#filters").render())
         # A second reason widens the filter (OR).
         reset = next(
@@ -151,7 +151,7 @@ async def test_scrolling_fetches_the_next_keyset_page(service_db: DbTarget) -> N
         app.table.move_cursor(row=49)
         await wait_until(pilot, lambda: app.table.row_count == 100, "second page")
         await settle(pilot)
-        ids = [str(r.key.value) for r in app.table.ordered_rows]
+        ids = app.table.ids
         assert len(set(ids)) == len(ids)
         assert ids == await _store_page(service_db, limit=100)
 
@@ -194,8 +194,7 @@ async def test_detail_shows_fields_metadata_and_chain(service_db: DbTarget) -> N
 
 
 async def _first_active(app) -> str:  # type: ignore[no-untyped-def]
-    for row in app.table.ordered_rows:
-        sid = str(row.key.value)
+    for sid in app.table.ids:
         if app.state.rows[sid].active:
             return sid
     raise AssertionError("no active row on screen")
@@ -267,7 +266,7 @@ async def test_multi_select_ends_each_and_reports_each(service_db: DbTarget) -> 
         await ready(pilot)
         await pilot.press("1")
         await settle(pilot)
-        first, second = (str(r.key.value) for r in app.table.ordered_rows[:2])
+        first, second = app.table.ids[:2]
         app.table.move_cursor(row=0)
         await pilot.press("space", "space")
         assert app.state.selected == {first, second}

@@ -54,11 +54,11 @@ async def ready(pilot: Pilot[Any]) -> None:
 
 
 def cell_text(app: SessionsApp, row: int, column: str) -> str:
-    return str(app.table.get_cell(app.table.ordered_rows[row].key, column).plain)
+    return app.table.cell_text(row, column)
 
 
 def column_texts(app: SessionsApp, column: str) -> list[str]:
-    return [str(app.table.get_cell(r.key, column).plain) for r in app.table.ordered_rows]
+    return [app.table.cell_text(i, column) for i in range(app.table.row_count)]
 
 
 def notifications(app: SessionsApp) -> list[str]:

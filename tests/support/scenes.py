@@ -74,11 +74,7 @@ async def reason_filter(pilot: Pilot[Any]) -> None:
 async def detail_with_chain(pilot: Pilot[Any]) -> None:
     await _ready(pilot)
     app: SessionsApp = pilot.app  # type: ignore[assignment]
-    row = next(
-        i
-        for i, r in enumerate(app.table.ordered_rows)
-        if app.state.rows[str(r.key.value)].parent_session_id
-    )
+    row = next(i for i, sid in enumerate(app.table.ids) if app.state.rows[sid].parent_session_id)
     app.table.move_cursor(row=row)
     await pilot.press("enter")
     await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail")

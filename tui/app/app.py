@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.notifications import SeverityLevel
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, SelectionList, Static
+from textual.widgets import Footer, Input, SelectionList, Static
 from textual.worker import Worker, WorkerState
 
 from tui.app.commands import SessionCommands
@@ -193,7 +193,7 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
     # -- filters ---------------------------------------------------------------------
 
     def _show_filters(self) -> None:
-        self.query_one("#filters", Static).update(self.state.describe())
+        self.query_one("#filters", Static).update(self.state.describe(), layout=False)
 
     def set_status(self, status: Status) -> None:
         self.state.status = status
@@ -277,7 +277,7 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
             )
         self._show_filters()
 
-    @on(DataTable.RowSelected, "#sessions")
+    @on(SessionsTable.Opened)
     def action_open_detail(self) -> None:
         current = self.table.current_id
         if current is not None and self.store is not None:

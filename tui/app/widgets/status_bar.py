@@ -19,6 +19,7 @@ class StatusBar(Static):
         self.live = "connecting…"
         self.live_style = "yellow"
         self.end_blocked: str | None = None
+        self._lines = 0
 
     def on_mount(self) -> None:
         self.redraw()
@@ -52,4 +53,7 @@ class StatusBar(Static):
             text.append("\n")
             text.append(" ending disabled: ", style="bold black on yellow")
             text.append(" " + safe_text(self.end_blocked), style="yellow")
-        self.update(text)
+        # A relayout of the whole screen costs tens of ms: only when the height changes.
+        lines = 2 if self.end_blocked else 1
+        self.update(text, layout=lines != self._lines)
+        self._lines = lines
