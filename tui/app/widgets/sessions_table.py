@@ -131,8 +131,12 @@ class SessionsTable(ScrollView, can_focus=True):
         super().__init__(id=id)
         self._ids: list[str] = []
         self._index: dict[str, int] = {}
-        self._cells: list[list[Text]] = []
-        self._segments: list[list[Segment]] = []
+        self._rows: list[SessionRow] = []
+        self._marked: list[bool] = []
+        self._drawn: dict[int, tuple[list[Text], list[Segment]]] = {}
+        """Cells and segments per row index, made the first time the row is shown."""
+        self._now: datetime | None = None
+        self._stale_after = timedelta(hours=24)
         self._filling = False
 
     # -- data ---------------------------------------------------------------------
@@ -154,7 +158,15 @@ class SessionsTable(ScrollView, can_focus=True):
 
     def cell_text(self, row: int, column: str) -> str:
         """What a cell shows, as plain text (for tests and the screen reader in us all)."""
-        return self._cells[row][COLUMN_KEYS.index(column)].plain
+        return self._draw(row)[0][COLUMN_KEYS.index(column)].plain
+
+    def _draw(self, index: int) -> tuple[list[Text], list[Segment]]:
+        drawn = self._drawn.get(index)
+        if drawn is None:
+            now = self._now or datetime.now().astimezone()
+            cells = row_cells(self._rows[index], now, self._stale_after, self._marked[index])
+            drawn = self._drawn[index] = (cells, _cells_to_segments(cells))
+        return drawn
 
     def show(
         self,
@@ -170,15 +182,16 @@ class SessionsTable(ScrollView, can_focus=True):
         keep_id = self.current_id if keep_position else None
         keep_row, scroll_y = self.cursor_row, self.scroll_y
         if not append:
-            self._ids, self._index, self._cells, self._segments = [], {}, [], []
+            self._ids, self._index, self._rows, self._marked = [], {}, [], []
+            self._drawn = {}
+        self._now, self._stale_after = now, stale_after
         for row in rows:
             if row.id in self._index:
                 continue
-            cells = row_cells(row, now, stale_after, row.id in selected)
             self._index[row.id] = len(self._ids)
             self._ids.append(row.id)
-            self._cells.append(cells)
-            self._segments.append(_cells_to_segments(cells))
+            self._rows.append(row)
+            self._marked.append(row.id in selected)
         self.virtual_size = Size(ROW_WIDTH, len(self._ids) + 1)
         # Adding rows moves the cursor's bounds: that is not the operator nearing the end.
         self._filling = True
@@ -203,9 +216,8 @@ class SessionsTable(ScrollView, can_focus=True):
         index = self._index.get(row.id)
         if index is None:
             return
-        cells = row_cells(row, now, stale_after, selected)
-        self._cells[index] = cells
-        self._segments[index] = _cells_to_segments(cells)
+        self._rows[index], self._marked[index], self._now = row, selected, now
+        self._drawn.pop(index, None)
         self.refresh_line(index - int(self.scroll_y) + 1)
 
     # -- cursor -----------------------------------------------------------------------
@@ -298,7 +310,7 @@ class SessionsTable(ScrollView, can_focus=True):
         index = scroll_y + y - 1
         if index >= self.row_count:
             return Strip.blank(width, base)
-        strip = Strip(self._segments[index], ROW_WIDTH).extend_cell_length(max(width, ROW_WIDTH))
+        strip = Strip(self._draw(index)[1], ROW_WIDTH).extend_cell_length(max(width, ROW_WIDTH))
         if index == self.cursor_row:
             strip = strip.apply_style(self.get_component_rich_style("sessions-table--cursor"))
         elif index % 2:
