@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import App, ComposeResult
@@ -32,10 +33,13 @@ from tui.app.state import ListState, SearchQuery
 from tui.app.widgets.reason_panel import ReasonPanel
 from tui.app.widgets.sessions_table import SessionsTable
 from tui.app.widgets.status_bar import StatusBar
+from tui.domain.audit import default_actor
 from tui.domain.models import SortKey, Status
 from tui.settings import Settings
-from tui.store import Store, StoreError
-from tui.store.store import default_actor
+from tui.store.errors import StoreError
+
+if TYPE_CHECKING:
+    from tui.store.store import Store
 
 SEARCH_DEBOUNCE = 0.25
 PROBE_EVERY = 2.0

@@ -6,6 +6,8 @@ the ERROR state and the app's single `on_worker_state_changed` handler reports t
 
 from __future__ import annotations
 
+import asyncio
+from importlib import import_module
 from time import perf_counter
 from typing import TYPE_CHECKING
 
@@ -22,10 +24,10 @@ from tui.app.messages import (
     StoreOpened,
 )
 from tui.domain.models import Cursor, SessionFilter, SessionRow, SortKey
-from tui.store import Store, open_store
 
 if TYPE_CHECKING:
     from tui.settings import Settings
+    from tui.store.store import Store
 
 
 class DataWorkers(MessagePump):
@@ -41,7 +43,9 @@ class DataWorkers(MessagePump):
 
     @work(exclusive=True, group="open", exit_on_error=False)
     async def open_database(self) -> None:
-        store = await open_store(self.settings.target, read_only=self.settings.read_only)
+        # SQLAlchemy is imported here, in a thread, after the first frame is on screen.
+        module = await asyncio.to_thread(import_module, "tui.store.store")
+        store = await module.open_store(self.settings.target, read_only=self.settings.read_only)
         self.post_message(StoreOpened(store))
 
     @work(exclusive=True, group="list", exit_on_error=False)

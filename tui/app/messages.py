@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
@@ -21,7 +22,9 @@ from tui.domain.models import (
     SessionDetail,
     SessionRow,
 )
-from tui.store import Store
+
+if TYPE_CHECKING:
+    from tui.store.store import Store
 
 
 class LoadMode(Enum):

@@ -1,7 +1,32 @@
-"""Store layer: SQLAlchemy Core over the service's tables. Imports nothing from Textual."""
+"""Store layer: SQLAlchemy Core over the service's tables. Imports nothing from Textual.
 
-from tui.store.errors import StoreError
-from tui.store.store import Store, open_store
-from tui.store.target import DbTarget, resolve_target
+Names are loaded on first use: the dashboard draws its first frame before paying for
+SQLAlchemy (~250 ms of imports), and cheap callers (target resolution, errors) never do.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tui.store.errors import StoreError
+    from tui.store.store import Store, open_store
+    from tui.store.target import DbTarget, resolve_target
+
+_WHERE = {
+    "DbTarget": "tui.store.target",
+    "resolve_target": "tui.store.target",
+    "StoreError": "tui.store.errors",
+    "Store": "tui.store.store",
+    "open_store": "tui.store.store",
+}
 
 __all__ = ["DbTarget", "Store", "StoreError", "open_store", "resolve_target"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tui.store' has no attribute {name!r}")
+    return getattr(import_module(module), name)

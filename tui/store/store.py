@@ -5,9 +5,7 @@ Every public method is async, returns domain models and raises only StoreError.
 
 from __future__ import annotations
 
-import getpass
 import json
-import socket
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 from tui import TOOL_NAME, __version__
+from tui.domain.audit import default_actor
 from tui.domain.models import (
     AlreadyEnded,
     ChainHop,
@@ -62,14 +61,6 @@ from tui.store.target import DEMO_HINT, DbTarget
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 PAGE_SIZE = 100
-
-
-def default_actor() -> str:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
 
 
 @dataclass(frozen=True)

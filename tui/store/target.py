@@ -10,12 +10,13 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
-
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from tui.store.errors import DatabaseNotFound, StoreError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 Kind = Literal["sqlite", "postgresql"]
 DEMO_HINT = "sessions-tui --demo"
@@ -23,26 +24,47 @@ DEMO_HINT = "sessions-tui --demo"
 
 @dataclass(frozen=True)
 class DbTarget:
-    """A resolved database: the SQLAlchemy URL plus where the choice came from."""
+    """A resolved database and where the choice came from.
+
+    Parsed without SQLAlchemy, so resolving a target (every CLI call, the dashboard's
+    start) does not pay for importing it; `url` builds the SQLAlchemy URL on demand.
+    """
 
     kind: Kind
-    url: URL = field(repr=False)
     source: str
     path: Path | None = None
     ssl: str | None = field(default=None, repr=False)
+    host: str | None = None
+    port: int | None = None
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    database: str | None = None
+    query: tuple[tuple[str, str], ...] = ()
 
     @property
-    def password(self) -> str | None:
-        return self.url.password if isinstance(self.url.password, str) else None
+    def url(self) -> URL:
+        from sqlalchemy.engine import URL
+
+        if self.kind == "sqlite":
+            return URL.create("sqlite+aiosqlite", database=str(self.path))
+        return URL.create(
+            "postgresql+asyncpg",
+            username=self.username,
+            password=self.password,
+            host=self.host,
+            port=self.port,
+            database=self.database,
+            query=dict(self.query),
+        )
 
     def display(self) -> str:
         """What the header and errors show: the path, or user@host:port/db with no password."""
         if self.kind == "sqlite":
             return str(self.path)
-        host = self.url.host or "localhost"
-        port = f":{self.url.port}" if self.url.port else ""
-        user = f"{self.url.username}@" if self.url.username else ""
-        return f"postgresql://{user}{host}{port}/{self.url.database or ''}"
+        host = self.host or "localhost"
+        port = f":{self.port}" if self.port else ""
+        user = f"{self.username}@" if self.username else ""
+        return f"postgresql://{user}{host}{port}/{self.database or ''}"
 
     def scrub(self, text: str) -> str:
         """Remove the password from any text that might reach a screen or a log."""
@@ -54,36 +76,46 @@ class DbTarget:
 
 def sqlite_target(path: str | Path, source: str = "--db") -> DbTarget:
     resolved = Path(path).expanduser().resolve()
-    return DbTarget(
-        kind="sqlite",
-        url=URL.create("sqlite+aiosqlite", database=str(resolved)),
-        source=source,
-        path=resolved,
-    )
+    return DbTarget(kind="sqlite", source=source, path=resolved)
 
 
 def url_target(raw: str, source: str = "--url") -> DbTarget:
     """Accept the service's `postgresql://` form (and `postgres://`, `sqlite:///path`)."""
-    try:
-        url = make_url(raw.strip())
-    except ArgumentError:
-        raise StoreError(
-            f"{source}: not a database URL (expected postgresql://user:pass@host/db)"
-        ) from None
-    backend = url.get_backend_name()
+    bad = f"{source}: not a database URL (expected postgresql://user:pass@host/db)"
+    text = raw.strip()
+    scheme, sep, rest = text.partition("://")
+    if not sep or not scheme:
+        raise StoreError(bad)
+    backend = scheme.lower().split("+", 1)[0]
     if backend == "sqlite":
-        if not url.database or url.database == ":memory:":
+        database = rest[1:] if rest.startswith("/") else rest
+        database = database.split("?", 1)[0]
+        if not database or database == ":memory:":
             raise StoreError(
                 f"{source}: a SQLite URL needs a file path (sqlite:///path/to/archon.db)"
             )
-        return sqlite_target(url.database, source)
+        return sqlite_target(database, source)
     if backend not in ("postgresql", "postgres"):
         raise StoreError(f"{source}: unsupported database {backend!r}; use SQLite or PostgreSQL")
-    query = dict(url.query)
-    sslmode = query.pop("sslmode", None)
-    ssl = sslmode if isinstance(sslmode, str) and sslmode not in ("disable", "allow") else None
-    url = url.set(drivername="postgresql+asyncpg", query=query)
-    return DbTarget(kind="postgresql", url=url, source=source, ssl=ssl)
+    try:
+        parts = urlsplit("postgresql://" + rest)
+        port = parts.port
+    except ValueError:
+        raise StoreError(bad) from None
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "sslmode"]
+    sslmode = dict(parse_qsl(parts.query)).get("sslmode")
+    ssl = sslmode if sslmode and sslmode not in ("disable", "allow") else None
+    return DbTarget(
+        kind="postgresql",
+        source=source,
+        ssl=ssl,
+        host=parts.hostname,
+        port=port,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+        database=unquote(parts.path[1:]) if parts.path else None,
+        query=tuple(query),
+    )
 
 
 def default_sqlite_path(env: Mapping[str, str]) -> tuple[Path, str]:
