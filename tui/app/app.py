@@ -145,7 +145,6 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
         self.load_page(
             generation, flt, self.state.sort, None, self.settings.page_size, LoadMode.REPLACE
         )
-        self.load_facets(generation, flt)
         self._show_filters()
 
     def action_refresh(self) -> None:
@@ -156,7 +155,6 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
         limit = max(self.settings.page_size, len(self.state.order))
         gen = self.state.generation
         self.load_page(gen, flt, self.state.sort, None, limit, LoadMode.REFRESH)
-        self.load_facets(gen, flt)
 
     @on(SessionsTable.NearEnd)
     def _more(self) -> None:
@@ -183,6 +181,9 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
             append=append,
             keep_position=message.mode is LoadMode.REFRESH,
         )
+        if not append:
+            # Counts come second: the rows are what the operator is waiting for.
+            self.load_facets(message.generation, self.state.filter(self.settings.clock()))
         more = " · more below" if message.next_cursor else ""
         self.table.border_subtitle = f"{len(self.state.order):,} loaded{more}"
         self._connected()

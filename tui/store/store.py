@@ -349,9 +349,9 @@ class Store:
         """Merge {"endedBy": audit} into metadata in the UPDATE itself; leave non-objects alone."""
         m = sessions.c.metadata
         if self.d.pg:
-            patch = sa.func.jsonb_build_object(
-                "endedBy", sa.cast(sa.literal(audit), sa.dialects.postgresql.JSONB)
-            )
+            from sqlalchemy.dialects.postgresql import JSONB  # only PostgreSQL users pay for it
+
+            patch = sa.func.jsonb_build_object("endedBy", sa.cast(sa.literal(audit), JSONB))
             return sa.case(
                 (m.is_(None), patch),
                 (sa.func.jsonb_typeof(m) == "object", m.op("||")(patch)),
