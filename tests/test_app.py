@@ -82,18 +82,17 @@ async def test_legacy_and_unrecognised_reasons_are_shown_as_stored(service_db: D
         assert any("session-expired" in p for p in prompts)
 
 
+def _option_index(panel: ReasonPanel, value: str) -> int:
+    return next(i for i in range(panel.option_count) if panel.get_option_at_index(i).value == value)
+
+
 async def test_reason_filter_from_the_panel(service_db: DbTarget) -> None:
     app = app_for(service_db)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         panel = app.query_one(ReasonPanel)
         panel.focus()
-        index = next(
-            i
-            for i in range(panel.option_count)
-            if panel.get_option_at_index(i).value == "cwd-changed"
-        )
-        panel.highlighted = index
+        panel.highlighted = _option_index(panel, "cwd-changed")
         await pilot.press("space")
         await settle(pilot)
         assert app.state.reasons == {"cwd-changed"}
@@ -102,12 +101,7 @@ async def test_reason_filter_from_the_panel(service_db: DbTarget) -> None:
         assert app.table.ids == expected
         assert "reason: cwd-changed" in str(app.query_one("#filters").render())
         # A second reason widens the filter (OR).
-        reset = next(
-            i
-            for i in range(panel.option_count)
-            if panel.get_option_at_index(i).value == "reset-requested"
-        )
-        panel.highlighted = reset
+        panel.highlighted = _option_index(panel, "reset-requested")
         await pilot.press("space")
         await settle(pilot)
         assert set(column_texts(app, "reason")) == {"cwd-changed", "reset-requested"}
