@@ -1,0 +1,117 @@
+"""Benchmark databases: demo SQLite files cached under tests/bench/.cache, PostgreSQL on demand.
+
+Every database is built by the project's own demo generator with a fixed seed and anchor,
+so the same size always means the same rows. SQLite files are cached by name (size, seed,
+anchor and ``tui.__version__``); PostgreSQL databases live in a throwaway server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sqlite3
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_ROOT = BENCH_DIR.parent.parent
+CACHE_DIR = BENCH_DIR / ".cache"
+RESULTS_DIR = BENCH_DIR / "results"
+
+ANCHOR = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+"""The demo's "now": fixed so a cached file and a rebuilt one hold the same rows."""
+SEED = 7
+
+
+def _schema_key() -> str:
+    """The migration head plus a hash of the generator and table definitions.
+
+    tui.__version__ alone does not change when a migration (say, a new index) or the
+    generator changes during development; a stale cached file would then be measured
+    with the wrong schema. Any such change makes a new file name, so a rebuild.
+    """
+    import hashlib
+
+    import tui.store.demo
+    import tui.store.tables
+    from tui.store.migrate import head_revision
+
+    digest = hashlib.sha256()
+    for module in (tui.store.demo, tui.store.tables):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    return f"{head_revision()}-{digest.hexdigest()[:8]}"
+
+
+def sqlite_path(n_sessions: int) -> Path:
+    from tui import __version__
+
+    stamp = ANCHOR.strftime("%Y%m%dT%H%M")
+    return CACHE_DIR / f"demo-{__version__}-n{n_sessions}-s{SEED}-{stamp}-{_schema_key()}.db"
+
+
+def ensure_sqlite(n_sessions: int, log=print) -> tuple[Path, float | None]:
+    """The cached demo file for this size; (path, build seconds or None if it was cached)."""
+    from tui.store.demo import write_demo_db
+
+    path = sqlite_path(n_sessions)
+    if path.exists():
+        return path, None
+    # Older builds of the same size (another version, schema or generator) are only disk.
+    for stale in CACHE_DIR.glob(f"demo-*-n{n_sessions}-*.db"):
+        log(f"  removing stale cache {stale.name}")
+        stale.unlink()
+    log(f"  building {path.name} ({n_sessions:,} sessions) …")
+    started = time.perf_counter()
+    asyncio.run(write_demo_db(path, n_sessions=n_sessions, anchor=ANCHOR))
+    # Fold any WAL back into the file so it is self-contained. No ANALYZE: neither the
+    # service nor this tool runs it, so the planner sees what it would see in production.
+    con = sqlite3.connect(path)
+    try:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        con.close()
+    took = time.perf_counter() - started
+    log(f"  built in {took:.1f} s ({path.stat().st_size / 1e6:.0f} MB)")
+    return path, took
+
+
+def writable_copy(path: Path, tag: str) -> Path:
+    """A private copy for the write tests, so the cached file stays pristine."""
+    dest = CACHE_DIR / "scratch" / f"{tag}-{path.name}"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    for extra in ("", "-wal", "-shm", "-journal"):
+        Path(f"{dest}{extra}").unlink(missing_ok=True)
+    shutil.copyfile(path, dest)
+    return dest
+
+
+def drop_copy(path: Path) -> None:
+    for extra in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{extra}").unlink(missing_ok=True)
+
+
+def build_pg(url: str, n_sessions: int, log=print) -> float:
+    """Fill a fresh PostgreSQL database with the same demo rows; return the build seconds."""
+    from tui.store.demo import write_demo
+    from tui.store.target import url_target
+
+    log(f"  building PostgreSQL demo ({n_sessions:,} sessions) …")
+    started = time.perf_counter()
+    asyncio.run(write_demo(url_target(url), n_sessions=n_sessions, anchor=ANCHOR))
+    # A live server's autovacuum analyses a table within a minute of a bulk load; a
+    # benchmark starting seconds later would otherwise see the planner without statistics.
+    asyncio.run(_analyze(url))
+    took = time.perf_counter() - started
+    log(f"  built in {took:.1f} s")
+    return took
+
+
+async def _analyze(url: str) -> None:
+    import asyncpg
+
+    con = await asyncpg.connect(url)
+    try:
+        await con.execute("ANALYZE")
+    finally:
+        await con.close()

@@ -1,0 +1,531 @@
+"""In-process figures (b)-(g): one real SessionsApp under `run_test`, instrumented.
+
+    python3 -m tests.bench.inproc --db PATH --out result.json [--reps 20]
+    python3 -m tests.bench.inproc --url postgresql://… --out result.json
+
+Run by tests/bench/run.py in a fresh process per database, so no figure inherits another
+size's caches. Every interval starts at `perf_counter()` just before the action is called
+and ends in a callback that runs after (1) the app's own handler applied the message and
+(2) the first frame composed after the widget showing the result (the table; the reason
+panel for facets) was rendered again (tests.bench.harness.FrameProbe).
+
+Keys are injected straight into the driver (as Pilot does) but without `Pilot.press`'s
+built-in `wait_for_idle` sleeps: those wait until the *process* is idle, which would
+fold a background SQLite thread's CPU time into every "key round trip".
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import json
+import sqlite3
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+
+from textual import events, on
+
+from tests.bench.harness import SIZE, FrameProbe, maxrss_kb
+from tui.app.app import SessionsApp
+from tui.app.messages import FacetsLoaded, LoadMode, PageLoaded, SessionsEnded
+from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
+from tui.app.state import SearchQuery
+from tui.app.widgets.reason_panel import ReasonPanel
+from tui.domain.models import SessionFilter, Status
+from tui.settings import Settings
+from tui.store import queries as q
+from tui.store.target import DbTarget, sqlite_target, url_target
+
+WAIT = 180.0
+"""Seconds any single expected message may take before the run is declared stuck."""
+
+KEY_CHARS = {"enter": "\r", "tab": "\t", "x": "x", "down": None, "up": None, "end": None}
+
+
+def send_key(app: SessionsApp, key: str) -> None:
+    """What Pilot.press does for one key, minus its idle-waiting."""
+    event = events.Key(key, KEY_CHARS.get(key))
+    event.set_sender(app)
+    assert app._driver is not None
+    app._driver.send_message(event)
+
+
+class ProbeApp(SessionsApp):
+    """SessionsApp plus probes. These handlers run before SessionsApp's own (MRO order),
+    so each defers with `call_next`, which runs after every handler of the message."""
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self._probes: list[tuple[str, LoadMode | None, asyncio.Future[dict[str, Any]]]] = []
+        self.ticks: list[float] = []
+        self.ticking = False
+        self.unrendered: list[str] = []
+        """Results after which the widget was not redrawn within the timeout (should be none)."""
+
+    # -- probes ---------------------------------------------------------------------------
+
+    def expect(self, kind: str, mode: LoadMode | None = None) -> asyncio.Future[dict[str, Any]]:
+        """A future resolved with timestamps when the next `kind` message is applied+painted."""
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._probes.append((kind, mode, fut))
+        return fut
+
+    def on_mount(self) -> None:
+        self.frames = FrameProbe(self)
+
+    def _after(self, kind: str, mode: LoadMode | None, info: dict[str, Any]) -> None:
+        info["applied"] = perf_counter()
+        for probe in self._probes:
+            k, m, fut = probe
+            if k == kind and (m is None or m is mode) and not fut.done():
+                self._probes.remove(probe)
+
+                def painted(rendered: bool, fut: Any = fut, what: str = f"{kind} {mode}") -> None:
+                    info.update(painted=perf_counter(), rendered=rendered)
+                    if not rendered:
+                        self.unrendered.append(what)
+                    if not fut.done():
+                        fut.set_result(info)
+
+                widget = self.query_one(ReasonPanel) if kind == "facets" else self.table
+                self.frames.after_render_or_timeout(widget, painted)
+                return
+
+    @on(PageLoaded)
+    def _probe_page(self, m: PageLoaded) -> None:
+        received = perf_counter()
+        if m.generation == self.state.generation:
+            info = {"received": received, "db_ms": m.elapsed_ms, "rows": len(m.rows)}
+            self.call_next(self._after, "page", m.mode, info)
+
+    @on(FacetsLoaded)
+    def _probe_facets(self, m: FacetsLoaded) -> None:
+        received = perf_counter()
+        if m.generation == self.state.generation:
+            self.call_next(self._after, "facets", None, {"received": received})
+
+    @on(SessionsEnded)
+    def _probe_ended(self, m: SessionsEnded) -> None:
+        received = perf_counter()
+        info = {"received": received, "outcomes": [type(o).__name__ for o in m.outcomes]}
+        self.call_next(self._after, "ended", None, info)
+
+    # -- event-loop ticker ----------------------------------------------------------------
+
+    def start_ticker(self) -> None:
+        self.set_interval(0.005, self._tick)
+
+    def _tick(self) -> None:
+        if self.ticking:
+            self.ticks.append(perf_counter())
+
+
+async def wait(fut: asyncio.Future[dict[str, Any]], what: str) -> dict[str, Any]:
+    try:
+        return await asyncio.wait_for(fut, WAIT)
+    except TimeoutError:
+        raise RuntimeError(f"timed out waiting for {what}") from None
+
+
+async def next_paint(app: SessionsApp) -> None:
+    done = asyncio.get_running_loop().create_future()
+    app.call_after_refresh(lambda: done.done() or done.set_result(None))
+    await asyncio.wait_for(done, WAIT)
+
+
+async def until(cond: Callable[[], bool], what: str, step: float = 0.0005) -> float:
+    deadline = perf_counter() + WAIT
+    while not cond():
+        if perf_counter() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        await asyncio.sleep(step)
+    return perf_counter()
+
+
+def ms(a: float, b: float) -> float:
+    return (b - a) * 1000.0
+
+
+def max_gap_ms(ticks: list[float], start: float, end: float) -> float:
+    """The longest stretch in [start, end] in which the app's message loop ran no tick."""
+    inside = [t for t in ticks if start <= t <= end]
+    points = [start, *inside, end]
+    return max((b - a) * 1000.0 for a, b in itertools.pairwise(points))
+
+
+class Bench:
+    def __init__(self, app: ProbeApp, reps: int, quick: bool, log: Callable[[str], None]) -> None:
+        self.app = app
+        self.reps = reps
+        self.quick = quick
+        self.log = log
+        self.out: dict[str, Any] = {"figures": {}, "raw_sql": {}, "notes": []}
+        self.statements: dict[str, list[SessionFilter]] = {}
+
+    def put(self, name: str, samples: list[float], **extra: Any) -> None:
+        self.out["figures"][name] = {"samples": [round(s, 3) for s in samples], **extra}
+
+    async def requery_and_wait(self, action: Callable[[], None]) -> tuple[float, dict, dict]:
+        """Run a filter action; return (t0, page info, facets info) once both are painted."""
+        app = self.app
+        page = app.expect("page", LoadMode.REPLACE)
+        facets = app.expect("facets")
+        t0 = perf_counter()
+        action()
+        p = await wait(page, "the first page after a filter change")
+        f = await wait(facets, "the facets after a filter change")
+        return t0, p, f
+
+    async def reset(self) -> None:
+        app = self.app
+        app.state.clear_filters()
+        app.query_one(ReasonPanel).sync(app.state.reasons)
+        await self.requery_and_wait(app.requery)
+
+    # -- (b) filter changes ---------------------------------------------------------------
+
+    async def filter_series(
+        self, name: str, values: list[Any], apply: Callable[[Any], None], reps: int
+    ) -> None:
+        app = self.app
+        await self.reset()
+        total, db, applied, paint, facets = [], [], [], [], []
+        flts: list[SessionFilter] = []
+        rows = []
+        for i in range(reps):
+            value = values[i % len(values)]
+            t0, p, f = await self.requery_and_wait(lambda value=value: apply(value))
+            if i < len(values):
+                flts.append(app.state.filter(app.settings.clock()))
+            total.append(ms(t0, p["painted"]))
+            db.append(p["db_ms"])
+            applied.append(ms(p["received"], p["applied"]))
+            paint.append(ms(p["applied"], p["painted"]))
+            facets.append(ms(t0, f["painted"]))
+            rows.append(p["rows"])
+        self.statements[name] = flts
+        self.put(f"filter:{name}", total, values=[str(v) for v in values], rows=rows)
+        self.put(f"filter_db:{name}", db)
+        self.put(f"filter_apply:{name}", applied)
+        self.put(f"filter_paint:{name}", paint)
+        self.put(f"filter_facets:{name}", facets)
+        self.log(
+            f"    filter {name:<14} median {statistics.median(total):7.1f} ms"
+            f"  (db {statistics.median(db):6.1f}, apply {statistics.median(applied):5.1f},"
+            f" paint {statistics.median(paint):5.1f}, facets {statistics.median(facets):7.1f})"
+        )
+
+    async def filters(self) -> None:
+        app = self.app
+        reps = self.reps
+        extra = max(4, reps // 4)
+
+        def search(text: str) -> None:
+            app.state.search = SearchQuery.parse(text)
+            app.requery()
+
+        await self.filter_series(
+            "reason", ["reset-requested", "conversation-closed"], app.only_reason, reps
+        )
+        await self.filter_series("status", [Status.ACTIVE, Status.ENDED], app.set_status, reps)
+        await self.filter_series("search", ["flaky", "billing"], search, reps)
+        await self.filter_series(
+            "rare_reason", ["repo-removed", "session-expired"], app.only_reason, reps
+        )
+        # Informational: harder questions, fewer repetitions, no target of their own.
+        await self.filter_series(
+            "x_unrecognised", ["unrecognised", "not-recorded"], app.only_reason, extra
+        )
+        await self.filter_series(
+            "x_search_none", ["zz-no-such-text", "zz-nothing-here"], search, extra
+        )
+
+    # -- (g) refresh, (c) scroll ----------------------------------------------------------
+
+    async def refresh_series(self, name: str, reps: int) -> None:
+        app = self.app
+        total, db = [], []
+        for _ in range(reps):
+            page = app.expect("page", LoadMode.REFRESH)
+            facets = app.expect("facets")
+            t0 = perf_counter()
+            app.action_refresh()
+            p = await wait(page, "a refresh page")
+            await wait(facets, "refresh facets")
+            total.append(ms(t0, p["painted"]))
+            db.append(p["db_ms"])
+        self.put(name, total, loaded=len(app.state.order))
+        self.put(name.replace("refresh", "refresh_db"), db)
+        self.log(
+            f"    {name:<21} median {statistics.median(total):7.1f} ms"
+            f"  (db {statistics.median(db):6.1f}, {len(app.state.order)} rows loaded)"
+        )
+
+    async def scroll(self) -> None:
+        app = self.app
+        table = app.table
+        total, db, apply_ = [], [], []
+        for _ in range(self.reps):
+            if app.state.next_cursor is None:
+                self.out["notes"].append("scroll: ran out of pages")
+                break
+            page = app.expect("page", LoadMode.APPEND)
+            t0 = perf_counter()
+            table.move_cursor(row=table.row_count - 1, animate=False)
+            p = await wait(page, "an appended page")
+            total.append(ms(t0, p["painted"]))
+            db.append(p["db_ms"])
+            apply_.append(ms(p["received"], p["applied"]))
+        self.put("scroll_next_page", total, loaded_after=len(app.state.order))
+        self.put("scroll_db", db)
+        self.put("scroll_apply", apply_)
+        self.log(
+            f"    scroll to next page    median {statistics.median(total):7.1f} ms"
+            f"  (db {statistics.median(db):6.1f}; {len(app.state.order)} rows loaded)"
+        )
+
+    # -- (e) facets and input latency -----------------------------------------------------
+
+    async def facets(self) -> None:
+        app = self.app
+        table = app.table
+        reps = max(5, self.reps // 2)
+        app.start_ticker()
+        # Baseline: the same probes with nothing running.
+        app.ticking, app.ticks = True, []
+        s0 = perf_counter()
+        idle_keys = await self.key_probes(lambda: perf_counter() - s0 > 0.5)
+        app.ticking = False
+        idle_gap = max_gap_ms(app.ticks, s0, perf_counter())
+
+        total, gaps, key_max, key_all = [], [], [], []
+        for _ in range(reps):
+            fut = app.expect("facets")
+            app.ticks = []
+            app.ticking = True
+            t0 = perf_counter()
+            app.load_facets(app.state.generation, app.state.filter(app.settings.clock()))
+            keys = await self.key_probes(fut.done)
+            f = await wait(fut, "facets")
+            app.ticking = False
+            total.append(ms(t0, f["painted"]))
+            gaps.append(max_gap_ms(app.ticks, t0, f["painted"]))
+            key_max.append(max(keys) if keys else 0.0)
+            key_all.extend(keys)
+        assert table.cursor_row in (0, 1)
+        self.put("facets_refresh", total)
+        self.put("facets_loop_max_gap", gaps, idle_baseline_ms=round(idle_gap, 2))
+        self.put(
+            "facets_key_latency_max",
+            key_max,
+            idle_baseline_ms=round(max(idle_keys) if idle_keys else 0.0, 2),
+            keys_sent=len(key_all),
+        )
+        self.log(
+            f"    facets refresh         median {statistics.median(total):7.1f} ms;"
+            f" max loop gap {max(gaps):.1f} ms (idle {idle_gap:.1f});"
+            f" max key latency {max(key_max):.1f} ms over {len(key_all)} keys"
+        )
+
+    async def key_probes(self, stop: Callable[[], bool]) -> list[float]:
+        """Press down/up alternately; each latency is key sent -> cursor moved."""
+        app = self.app
+        table = app.table
+        out: list[float] = []
+        while not stop():
+            before = table.cursor_row
+            key = "down" if before == 0 else "up"
+            t0 = perf_counter()
+            send_key(app, key)
+            t1 = await until(lambda before=before: table.cursor_row != before, f"key {key}")
+            out.append(ms(t0, t1))
+        return out
+
+    # -- (d) ending a session ---------------------------------------------------------------
+
+    async def end_session(self) -> None:
+        app = self.app
+        table = app.table
+        await self.requery_and_wait(lambda: app.set_status(Status.ACTIVE))
+        n = min(max(5, self.reps // 2), max(0, (table.row_count - 1) // 2))
+        if n == 0:
+            self.out["notes"].append("end: no active sessions to end")
+            return
+        actor = "bench@sessions-tui"
+        worker, flow, flow_steps = [], [], []
+        row = 0
+        for _ in range(n):
+            sid = app.state.order[row]
+            done = app.expect("ended")
+            facets = app.expect("facets")
+            t0 = perf_counter()
+            app.end_sessions([sid], "reset-requested", actor)
+            e = await wait(done, "SessionsEnded (worker)")
+            await wait(facets, "facets after an end")
+            assert e["outcomes"] == ["Ended"], e
+            worker.append(ms(t0, e["painted"]))
+            row += 1
+        for _ in range(n):
+            table.move_cursor(row=row, animate=False)
+            await next_paint(app)
+            sid = table.current_id
+            assert sid is not None and app.state.rows[sid].active
+            done = app.expect("ended")
+            facets = app.expect("facets")
+            t0 = perf_counter()
+            send_key(app, "x")
+            t1 = await until(lambda: isinstance(app.screen, EndReasonScreen), "reason picker")
+            await next_paint(app)
+            t2 = perf_counter()
+            send_key(app, "enter")
+            await until(lambda: isinstance(app.screen, ConfirmEndScreen), "confirm dialog")
+            await next_paint(app)
+            t3 = perf_counter()
+            send_key(app, "tab")
+            await until(lambda: app.focused is not None and app.focused.id == "confirm", "focus")
+            send_key(app, "enter")
+            e = await wait(done, "SessionsEnded (keys)")
+            await wait(facets, "facets after an end")
+            assert e["outcomes"] == ["Ended"], e
+            flow.append(ms(t0, e["painted"]))
+            flow_steps.append(
+                {
+                    "picker_ms": ms(t0, t2),
+                    "confirm_ms": ms(t2, t3),
+                    "write_ms": ms(t3, e["painted"]),
+                    "picker_shown_ms": ms(t0, t1),
+                }
+            )
+            row += 1
+        self.put("end_worker", worker)
+        self.put("end_keys", flow, steps=flow_steps)
+        self.log(
+            f"    end (worker)           median {statistics.median(worker):7.1f} ms;"
+            f" full key flow median {statistics.median(flow):7.1f} ms"
+        )
+
+    async def run(self) -> None:
+        app = self.app
+        self.log("    filters …")
+        await self.filters()
+        await self.reset()
+        await self.refresh_series("refresh_tick", self.reps)
+        await self.scroll()
+        await self.refresh_series("refresh_tick_deep", max(5, self.reps // 4))
+        await self.reset()
+        await self.facets()
+        await self.end_session()
+        self.out["maxrss_kb"] = maxrss_kb()
+        if app.unrendered:
+            self.out["notes"].append(
+                f"{len(app.unrendered)} results were not redrawn within 5 s (timed as 5 s):"
+                f" {sorted(set(app.unrendered))}"
+            )
+        self.out["dialect"] = app.store.engine.dialect if app.store else None
+
+
+# -- the raw-driver comparison ------------------------------------------------------------------
+
+
+def compile_sql(dialect: Any, d: q.Dialect, flt: SessionFilter, page_size: int) -> str:
+    from tui.domain.models import SortKey
+
+    stmt = q.list_statement(d, flt, SortKey.STARTED, None, page_size)
+    return str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+
+def raw_sqlite(path: Path, sql: str, n: int) -> list[float]:
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        con.execute(sql).fetchall()  # warm, as the app's pooled connection is
+        out = []
+        for _ in range(n):
+            t0 = perf_counter()
+            con.execute(sql).fetchall()
+            out.append(ms(t0, perf_counter()))
+        return out
+    finally:
+        con.close()
+
+
+async def raw_pg(dsn: str, sql: str, n: int) -> list[float]:
+    import asyncpg
+
+    con = await asyncpg.connect(dsn)
+    try:
+        await con.fetch(sql)
+        out = []
+        for _ in range(n):
+            t0 = perf_counter()
+            await con.fetch(sql)
+            out.append(ms(t0, perf_counter()))
+        return out
+    finally:
+        await con.close()
+
+
+async def main_async(target: DbTarget, reps: int, quick: bool) -> dict[str, Any]:
+    def log(text: str) -> None:
+        print(text, file=sys.stderr, flush=True)
+
+    settings = Settings(target=target, refresh_seconds=0)
+    app = ProbeApp(settings)
+    # Registered before the app runs: the first page may well be painted before
+    # run_test hands over control.
+    first = app.expect("page", LoadMode.REPLACE)
+    facets = app.expect("facets")
+    started = perf_counter()
+    async with app.run_test(headless=True, size=SIZE) as _pilot:
+        p = await wait(first, "the first page")
+        await wait(facets, "the first facets")
+        bench = Bench(app, reps, quick, log)
+        bench.out["startup_inprocess_ms"] = ms(started, p["painted"])
+        await bench.run()
+        assert app.store is not None
+        d = app.store.d
+        dialect = app.store.engine.dialect
+        page_size = app.settings.page_size
+    out = bench.out
+    out.pop("dialect", None)
+    # Raw driver: the same compiled SQL, as many times as the app ran it.
+    for name, flts in bench.statements.items():
+        samples: list[float] = []
+        sqls = [compile_sql(dialect, d, flt, page_size) for flt in flts]
+        n = max(3, len(out["figures"][f"filter:{name}"]["samples"]) // max(1, len(sqls)))
+        for sql in sqls:
+            if target.kind == "sqlite":
+                assert target.path is not None
+                samples += raw_sqlite(target.path, sql, n)
+            else:
+                dsn = target.url.set(drivername="postgresql").render_as_string(False)
+                samples += await raw_pg(dsn, sql, n)
+        out["raw_sql"][name] = {"samples": [round(s, 3) for s in samples], "sql": sqls}
+        log(f"    raw driver {name:<14} median {statistics.median(samples):7.2f} ms")
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    src = ap.add_mutually_exclusive_group(required=True)
+    src.add_argument("--db", type=Path)
+    src.add_argument("--url")
+    ap.add_argument("--out", type=Path, required=True)
+    ap.add_argument("--reps", type=int, default=20)
+    ap.add_argument("--quick", action="store_true")
+    args = ap.parse_args(argv)
+    target = sqlite_target(args.db) if args.db else url_target(args.url)
+    t0 = time.time()
+    out = asyncio.run(main_async(target, args.reps, args.quick))
+    out["wall_s"] = time.time() - t0
+    args.out.write_text(json.dumps(out, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
