@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 from tui.domain.models import (
-    Counts,
     Cursor,
     EndOutcome,
     ReasonFacets,
     SessionChain,
     SessionDetail,
+    SessionFilter,
     SessionRow,
 )
 
@@ -53,8 +53,11 @@ class PageLoaded(Message):
 @dataclass
 class FacetsLoaded(Message):
     generation: int
+    base: SessionFilter
+    """The filter the facets were counted under (every filter but the reasons)."""
     facets: ReasonFacets
-    counts: Counts
+    totals: ReasonFacets | None
+    """The same over the whole table, for the header; None when not re-read."""
 
 
 @dataclass

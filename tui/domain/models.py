@@ -189,6 +189,26 @@ class ReasonFacets:
     not_recorded: int
     unrecognised: dict[str, int]
     active: int
+    groups: tuple[tuple[str | None, bool, int], ...] = ()
+    """The raw (ended_reason, active, count) groups the figures above were folded from."""
+
+    def matching(self, reasons: frozenset[str]) -> int:
+        """How many rows the reason filter keeps, without asking the database again.
+
+        Mirrors the store's reason condition exactly, active rows included.
+        """
+        if not reasons:
+            return self.total
+        raws = reasons - {NOT_RECORDED_TOKEN, UNRECOGNISED_TOKEN}
+        kept = 0
+        for raw, is_active, count in self.groups:
+            if (
+                (raw is not None and raw in raws)
+                or (NOT_RECORDED_TOKEN in reasons and raw is None and not is_active)
+                or (UNRECOGNISED_TOKEN in reasons and raw is not None and raw not in KNOWN_REASONS)
+            ):
+                kept += count
+        return kept
 
     @property
     def total(self) -> int:
@@ -216,7 +236,13 @@ class ReasonFacets:
                 not_recorded += count
             else:
                 unrecognised[reason.raw] = unrecognised.get(reason.raw, 0) + count
-        return cls(known=known, not_recorded=not_recorded, unrecognised=unrecognised, active=active)
+        return cls(
+            known=known,
+            not_recorded=not_recorded,
+            unrecognised=unrecognised,
+            active=active,
+            groups=tuple(groups),
+        )
 
 
 @dataclass(frozen=True, slots=True)
