@@ -179,6 +179,11 @@ class Bench:
         t0 = perf_counter()
         action()
         p = await wait(page, "the first page after a filter change")
+        if not any(w.group == "facets" and not w.is_finished for w in app.workers):
+            # A reason-only change reuses the last facets: the panel was updated with the
+            # page, so its counts are painted when the page is. No facets message comes.
+            app._probes = [probe for probe in app._probes if probe[2] is not facets]
+            return t0, p, dict(p)
         f = await wait(facets, "the facets after a filter change")
         return t0, p, f
 
@@ -310,7 +315,8 @@ class Bench:
             app.ticks = []
             app.ticking = True
             t0 = perf_counter()
-            app.load_facets(app.state.generation, app.state.filter(app.settings.clock()))
+            # Force a real count (totals too), as a refresh tick or an end does.
+            app.load_facets(app.state.generation, app.state.filter(app.settings.clock()), True)
             keys = await self.key_probes(fut.done)
             f = await wait(fut, "facets")
             app.ticking = False
