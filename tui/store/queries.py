@@ -116,12 +116,23 @@ def reason_condition(d: Dialect, reasons: frozenset[str]) -> ColumnElement[bool]
     return ors[0] if len(ors) == 1 else sa.or_(*ors)
 
 
-def conditions(d: Dialect, flt: SessionFilter) -> list[ColumnElement[bool]]:
+def conditions(
+    d: Dialect, flt: SessionFilter, *, active_index: bool = True
+) -> list[ColumnElement[bool]]:
+    """WHERE terms for `flt`.
+
+    `active_index=False` keeps SQLite off the (active, started_at, id) index: on an
+    un-ANALYZEd 1M-row file it picked it for the facet GROUP BY and took 1.4 s with
+    table lookups, where the covering facet index answers in ~100 ms.
+    """
     conds: list[ColumnElement[bool]] = []
+    active: ColumnElement[Any] = s.c.active
+    if not active_index and not d.pg:
+        active = sa.literal_column(f"+{s.name}.active", sa.Boolean())  # unary + : no index
     if flt.status is Status.ACTIVE:
-        conds.append(s.c.active == sa.true())
+        conds.append(active == sa.true())
     elif flt.status is Status.ENDED:
-        conds.append(s.c.active == sa.false())
+        conds.append(active == sa.false())
     reason = reason_condition(d, flt.reasons)
     if reason is not None:
         conds.append(reason)
@@ -197,7 +208,7 @@ def facet_statement(d: Dialect, flt: SessionFilter) -> sa.Select[Any]:
     else:  # before migration 016 every reason is NULL; PostgreSQL refuses GROUP BY NULL
         stmt = sa.select(sa.null(), s.c.active, sa.func.count()).group_by(s.c.active)
     stmt = stmt.select_from(joined() if needs_join(base) else s)
-    conds = conditions(d, base)
+    conds = conditions(d, base, active_index=False)
     return stmt.where(*conds) if conds else stmt
 
 
