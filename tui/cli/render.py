@@ -55,18 +55,6 @@ SESSION_FIELDS: tuple[str, ...] = (
 )
 """Keys of a session object in `list --format json`, and the CSV header, in this order."""
 
-HOP_FIELDS: tuple[str, ...] = (
-    "id",
-    "active",
-    "reason_status",
-    "ended_reason",
-    "started_at",
-    "ended_at",
-    "transition_reason",
-    "parent_session_id",
-)
-
-
 # -- scalars -------------------------------------------------------------------------------
 
 
