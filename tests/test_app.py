@@ -194,14 +194,20 @@ async def _first_active(app) -> str:  # type: ignore[no-untyped-def]
     raise AssertionError("no active row on screen")
 
 
+async def _open_picker_on_first_active(pilot, app) -> str:  # type: ignore[no-untyped-def]
+    """Put the cursor on the first active row and press x; return that session's id."""
+    sid = await _first_active(app)
+    app.table.move_cursor(row=app.table.get_row_index(sid))
+    await pilot.press("x")
+    await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "reason picker")
+    return sid
+
+
 async def test_end_a_session_through_picker_and_confirmation(service_db: DbTarget) -> None:
     app = app_for(service_db)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
-        sid = await _first_active(app)
-        app.table.move_cursor(row=app.table.get_row_index(sid))
-        await pilot.press("x")
-        await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "reason picker")
+        sid = await _open_picker_on_first_active(pilot, app)
         picker = app.screen
         offered = [picker.query_one("#triggers").get_option_at_index(i).id for i in range(9)]
         assert "plan-to-execute" not in offered and "first-message" not in offered
@@ -241,10 +247,7 @@ async def test_cancel_is_the_default_and_changes_nothing(service_db: DbTarget) -
     app = app_for(service_db)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        sid = await _first_active(app)
-        app.table.move_cursor(row=app.table.get_row_index(sid))
-        await pilot.press("x")
-        await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
+        sid = await _open_picker_on_first_active(pilot, app)
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirmation")
         await pilot.press("enter")  # Cancel has the focus
@@ -284,10 +287,7 @@ async def test_race_already_ended_while_modal_open(service_db: DbTarget) -> None
     app = app_for(service_db)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
-        sid = await _first_active(app)
-        app.table.move_cursor(row=app.table.get_row_index(sid))
-        await pilot.press("x")
-        await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
+        sid = await _open_picker_on_first_active(pilot, app)
         # Someone else, on another connection, ends it first.
         other = await open_store(service_db)
         try:
