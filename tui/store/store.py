@@ -40,6 +40,7 @@ from tui.domain.models import (
 from tui.domain.timefmt import utcnow
 from tui.domain.triggers import require_deactivating
 from tui.store import queries as q
+from tui.store.codec import parse_sqlite_ts, session_row
 from tui.store.errors import (
     AmbiguousId,
     ReadOnly,
@@ -54,7 +55,6 @@ from tui.store.tables import (
     CONVERSATIONS,
     REQUIRED_SESSION_COLUMNS,
     SESSIONS,
-    parse_sqlite_ts,
     sessions,
 )
 from tui.store.target import DEMO_HINT, DbTarget
@@ -115,24 +115,7 @@ def _sqlite_events(engine: AsyncEngine, read_only: bool) -> None:
 
 
 def _row(r: Row[Any]) -> SessionRow:
-    m = r._mapping
-    return SessionRow(
-        id=m["id"],
-        conversation_id=m["conversation_id"],
-        codebase_id=m["codebase_id"],
-        ai_assistant_type=m["ai_assistant_type"],
-        active=bool(m["active"]),
-        started_at=m["started_at"],
-        ended_at=m["ended_at"],
-        ended_reason=m["ended_reason"],
-        transition_reason=m["transition_reason"],
-        parent_session_id=m["parent_session_id"],
-        platform_type=m["platform_type"],
-        platform_conversation_id=m["platform_conversation_id"],
-        title=m["title"],
-        last_activity_at=m["last_activity_at"],
-        codebase_name=m["codebase_name"],
-    )
+    return session_row(r._mapping)
 
 
 def _hop(r: Row[Any]) -> ChainHop:

@@ -14,20 +14,11 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from tui.store.codec import SQLITE_TS_FORMAT, text_id, utc_datetime
+
 SESSIONS = "remote_agent_sessions"
 CONVERSATIONS = "remote_agent_conversations"
 CODEBASES = "remote_agent_codebases"
-
-SQLITE_TS_FORMAT = "%Y-%m-%d %H:%M:%S"
-
-
-def parse_sqlite_ts(value: str) -> datetime | None:
-    """The service writes `datetime('now')`; tolerate ISO variants, never raise."""
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except (ValueError, AttributeError):
-        return None
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 class UtcTimestamp(TypeDecorator[datetime]):
@@ -56,13 +47,7 @@ class UtcTimestamp(TypeDecorator[datetime]):
         return utc.strftime(SQLITE_TS_FORMAT)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if isinstance(value, datetime):
-            return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        if isinstance(value, str):
-            return parse_sqlite_ts(value)
-        return None
+        return utc_datetime(value)
 
 
 class Id(TypeDecorator[str]):
@@ -79,7 +64,7 @@ class Id(TypeDecorator[str]):
         return dialect.type_descriptor(sa.Text())
 
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
-        return None if value is None else str(value)
+        return text_id(value)
 
 
 class JsonText(TypeDecorator[str]):

@@ -1,0 +1,75 @@
+"""Values as the drivers return them, turned into the domain's types. No SQLAlchemy here.
+
+The column types in `tables.py` call these, and so does the warm first page
+(`warm.py`), which reads through the bare drivers before SQLAlchemy is imported:
+one decoding for both paths, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from tui.domain.models import SessionRow
+
+SQLITE_TS_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+LIST_ID_COLUMNS = ("id", "conversation_id", "codebase_id", "parent_session_id")
+LIST_TS_COLUMNS = ("started_at", "ended_at", "last_activity_at")
+
+
+def parse_sqlite_ts(value: str) -> datetime | None:
+    """The service writes `datetime('now')`; tolerate ISO variants, never raise."""
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except (ValueError, AttributeError):
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def utc_datetime(value: Any) -> datetime | None:
+    """UTC text (SQLite) or a naive/aware datetime (PostgreSQL) as an aware UTC datetime."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    if isinstance(value, str):
+        return parse_sqlite_ts(value)
+    return None
+
+
+def text_id(value: Any) -> str | None:
+    """Hex TEXT (SQLite) or a UUID (PostgreSQL) as a str."""
+    return None if value is None else str(value)
+
+
+def session_row(m: Mapping[Any, Any]) -> SessionRow:
+    """A list row from already-decoded column values."""
+    return SessionRow(
+        id=m["id"],
+        conversation_id=m["conversation_id"],
+        codebase_id=m["codebase_id"],
+        ai_assistant_type=m["ai_assistant_type"],
+        active=bool(m["active"]),
+        started_at=m["started_at"],
+        ended_at=m["ended_at"],
+        ended_reason=m["ended_reason"],
+        transition_reason=m["transition_reason"],
+        parent_session_id=m["parent_session_id"],
+        platform_type=m["platform_type"],
+        platform_conversation_id=m["platform_conversation_id"],
+        title=m["title"],
+        last_activity_at=m["last_activity_at"],
+        codebase_name=m["codebase_name"],
+    )
+
+
+def decode_list_row(raw: Mapping[str, Any]) -> SessionRow:
+    """A list row from raw driver values: what the column types in `tables.py` do."""
+    m = dict(raw)
+    for name in LIST_ID_COLUMNS:
+        m[name] = text_id(m[name])
+    for name in LIST_TS_COLUMNS:
+        m[name] = utc_datetime(m[name])
+    return session_row(m)
