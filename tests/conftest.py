@@ -159,6 +159,35 @@ async def create_service_db(url: str, *, ended_reason: bool = True, sessions: in
     return target
 
 
+LEGACY_CONVERSATION = "11111111-1111-4111-8111-111111111111"
+LEGACY_SESSION = "22222222-2222-4222-8222-222222222222"
+
+
+async def add_legacy_session(target: DbTarget) -> str:
+    """One active session written as a pre-016 service writes it (no ended_reason)."""
+    engine = make_engine(target)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO remote_agent_conversations"
+                    " (id, platform_type, platform_conversation_id) VALUES (:i, 'slack', 'C1')"
+                ),
+                {"i": LEGACY_CONVERSATION},
+            )
+            await conn.execute(
+                sa.text(
+                    "INSERT INTO remote_agent_sessions"
+                    " (id, conversation_id, ai_assistant_type, active)"
+                    " VALUES (:s, :c, 'claude', :a)"
+                ),
+                {"s": LEGACY_SESSION, "c": LEGACY_CONVERSATION, "a": True},
+            )
+    finally:
+        await engine.dispose()
+    return LEGACY_SESSION
+
+
 @pytest.fixture
 def service_db(empty_db_url: str) -> DbTarget:
     """A current (post-016) service database with 600 demo sessions, on each backend."""

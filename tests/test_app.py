@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.conftest import add_legacy_session
 from tests.support.app_helpers import (
     ACTOR,
     app_for,
@@ -328,33 +329,10 @@ async def test_read_only_disables_ending(service_db: DbTarget) -> None:
         assert (await db_session(service_db, sid))["active"] is True
 
 
-CONV_ID = "11111111-1111-4111-8111-111111111111"
-SESSION_ID = "22222222-2222-4222-8222-222222222222"
-
-
 async def test_database_without_ended_reason_opens_and_says_how_to_migrate(
     old_service_db: DbTarget,
 ) -> None:
-    engine = make_engine(old_service_db)
-    try:
-        async with engine.begin() as conn:
-            await conn.execute(
-                sa.text(
-                    "INSERT INTO remote_agent_conversations"
-                    " (id, platform_type, platform_conversation_id) VALUES (:i, 'slack', 'C1')"
-                ),
-                {"i": CONV_ID},
-            )
-            await conn.execute(
-                sa.text(
-                    "INSERT INTO remote_agent_sessions"
-                    " (id, conversation_id, ai_assistant_type, active)"
-                    " VALUES (:s, :c, 'claude', :a)"
-                ),
-                {"s": SESSION_ID, "c": CONV_ID, "a": True},
-            )
-    finally:
-        await engine.dispose()
+    await add_legacy_session(old_service_db)
     app = app_for(old_service_db)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)

@@ -27,6 +27,7 @@ from tui.app.messages import (
     Reconnected,
     SessionsEnded,
     StoreOpened,
+    WarmMissed,
 )
 from tui.app.outcomes import describe_outcomes
 from tui.app.screens.detail import DetailScreen
@@ -81,6 +82,8 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
         self._probe_timer: Timer | None = None
         self._search_timer: Timer | None = None
         self._frozen = False
+        self._opening = False
+        self._warm_generation: int | None = None
         self._inflight = set()
         self._facets: FacetsLoaded | None = None
         """The last facets (and whole-table totals): reason-only changes reuse them."""
@@ -117,7 +120,19 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
     def on_mount(self) -> None:
         self.table.focus()
         self._show_filters()
-        self.open_database()
+        # Rows first, through the bare driver; SQLAlchemy is imported once they are painted.
+        self._warm_generation = self.state.bump()
+        self.table.border_subtitle = "loading…"
+        self.warm_page(self._warm_generation, self.settings.page_size)
+
+    def _open_store(self) -> None:
+        if not self._opening:
+            self._opening = True
+            self.open_database()
+
+    @on(WarmMissed)
+    def _warm_missed(self) -> None:
+        self._open_store()
 
     @property
     def table(self) -> SessionsTable:
@@ -132,7 +147,12 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
         self.store = message.store
         self.status_bar.set_end_blocked(self.store.can_end)
         self._set_live()
-        self.requery()
+        if self.state.generation == self._warm_generation and self.state.order:
+            # The warm first page is on screen and still answers the question: count it.
+            self._request_facets(self.state.generation, fresh_data=True)
+        else:
+            self.requery()
+        self.call_after_refresh(gc.freeze)  # SQLAlchemy's import garbage is permanent too
         if self.settings.refresh_seconds > 0 and self._refresh_timer is None:
             self._refresh_timer = self.set_interval(
                 self.settings.refresh_seconds, self.action_refresh
@@ -155,9 +175,10 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
 
     def requery(self) -> None:
         """A new question: first page and facets, answers to older questions dropped."""
-        if self.store is None:
-            return
         generation = self.state.bump()
+        if self.store is None:
+            self._show_filters()  # asked again when the Store opens: the warm page is stale
+            return
         flt = self.state.filter(self.settings.clock())
         self.table.border_subtitle = "loading…"
         self.load_page(
@@ -187,6 +208,8 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
 
     @on(PageLoaded)
     def _page(self, message: PageLoaded) -> None:
+        if message.warm:
+            self.call_after_refresh(self._open_store)  # once these rows are painted
         if message.generation != self.state.generation:
             return
         append = message.mode is LoadMode.APPEND
@@ -199,7 +222,7 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
             append=append,
             keep_position=message.mode is LoadMode.REFRESH,
         )
-        if not append:
+        if not append and self.store is not None:
             self._request_facets(message.generation, fresh_data=message.mode is LoadMode.REFRESH)
         if not self._frozen:
             # Start-up garbage (imports, first page) is permanent: keep it out of full

@@ -23,8 +23,10 @@ from tui.app.messages import (
     Reconnected,
     SessionsEnded,
     StoreOpened,
+    WarmMissed,
 )
 from tui.domain.models import Cursor, ReasonFacets, SessionFilter, SessionRow, SortKey
+from tui.store.warm import first_page
 
 if TYPE_CHECKING:
     from tui.settings import Settings
@@ -72,6 +74,21 @@ class DataWorkers(MessagePump):
         """Let in-flight store calls finish (bounded) so the pool closes cleanly."""
         if self._inflight:
             await asyncio.wait(list(self._inflight), timeout=limit)
+
+    @work(exclusive=True, group="warm", exit_on_error=False)
+    async def warm_page(self, generation: int, limit: int) -> None:
+        """The default first page through the bare driver, while SQLAlchemy is not loaded."""
+        started = perf_counter()
+        page = await first_page(self.settings.target, limit)
+        if page is None:
+            self.post_message(WarmMissed())
+            return
+        elapsed = (perf_counter() - started) * 1000
+        self.post_message(
+            PageLoaded(
+                generation, LoadMode.REPLACE, page.rows, page.next_cursor, elapsed, warm=True
+            )
+        )
 
     @work(exclusive=True, group="open", exit_on_error=False)
     async def open_database(self) -> None:

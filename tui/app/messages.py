@@ -48,6 +48,13 @@ class PageLoaded(Message):
     rows: list[SessionRow]
     next_cursor: Cursor | None
     elapsed_ms: float
+    warm: bool = False
+    """Read by `store.warm` through the bare driver, before the Store was open."""
+
+
+@dataclass
+class WarmMissed(Message):
+    """The bare-driver first page was not available: open the Store, which will say why."""
 
 
 @dataclass

@@ -1,0 +1,213 @@
+"""The warm first page: the default view read through the bare driver, before SQLAlchemy.
+
+It must be the Store's first page exactly (rows and cursor), never write, never raise,
+and hand over to the Store without a second query or a lost filter change.
+"""
+
+from __future__ import annotations
+
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.message import Message
+
+from tests.conftest import add_legacy_session
+from tests.support.app_helpers import app_for, column_texts, ready, settle
+from tui.app.messages import FacetsLoaded, LoadMode, PageLoaded, StoreOpened, WarmMissed
+from tui.domain.models import SessionFilter, Status
+from tui.store import _warm_sql, warm_gen
+from tui.store.store import open_store
+from tui.store.target import DbTarget, sqlite_target, url_target
+from tui.store.warm import first_page
+
+SIZE = (170, 45)
+
+
+def test_compiled_sql_is_the_stores_statement() -> None:
+    """`_warm_sql.py` is what SQLAlchemy compiles from `list_statement` today."""
+    on_disk = Path(_warm_sql.__file__).read_text()
+    assert on_disk == warm_gen.render(), (
+        "tui/store/_warm_sql.py is stale: run `python3 -m tui.store.warm_gen`"
+    )
+
+
+@pytest.mark.parametrize("limit", [1000, 100, 7])
+async def test_warm_page_is_the_stores_first_page(service_db: DbTarget, limit: int) -> None:
+    warm = await first_page(service_db, limit)
+    store = await open_store(service_db, read_only=True)
+    try:
+        page = await store.list_sessions(limit=limit)
+        assert warm is not None
+        assert warm.rows == page.rows
+        assert warm.next_cursor == page.next_cursor
+        if limit == 1000:  # the whole demo: every kind of row went through the decoding
+            assert page.next_cursor is None and len(page.rows) == 600
+            reasons = {r.ended_reason for r in page.rows}
+            assert None in reasons and "reset-requested" in reasons
+            assert {r.active for r in page.rows} == {True, False}
+        else:
+            assert warm.next_cursor is not None
+            # The Store pages on from the warm cursor exactly as from its own.
+            assert await store.list_sessions(cursor=warm.next_cursor, limit=limit) == (
+                await store.list_sessions(cursor=page.next_cursor, limit=limit)
+            )
+    finally:
+        await store.close()
+
+
+def test_warm_page_does_not_import_sqlalchemy(service_db: DbTarget, empty_db_url: str) -> None:
+    """The point of the warm page: rows without paying for SQLAlchemy's import."""
+    code = (
+        "import asyncio, sys\n"
+        "from tui.store.target import url_target\n"
+        "from tui.store.warm import first_page\n"
+        f"page = asyncio.run(first_page(url_target({empty_db_url!r}), 5))\n"
+        "assert page is not None and len(page.rows) == 5, page\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy')\n"
+        "assert not loaded, loaded\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
+async def test_warm_page_declines_a_database_from_before_016(old_service_db: DbTarget) -> None:
+    await add_legacy_session(old_service_db)
+    assert await first_page(old_service_db, 100) is None
+
+
+async def test_warm_page_declines_what_it_cannot_read_and_writes_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "archon.db"
+    assert await first_page(sqlite_target(missing), 100) is None
+    assert not missing.parent.exists()
+
+    garbage = tmp_path / "garbage.db"
+    garbage.write_bytes(b"not a database\x00" * 100)
+    assert await first_page(sqlite_target(garbage), 100) is None
+    assert garbage.read_bytes() == b"not a database\x00" * 100
+
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE remote_agent_sessions (id TEXT)")
+    before = other.read_bytes()
+    assert await first_page(sqlite_target(other), 100) is None
+    assert other.read_bytes() == before
+
+
+async def test_warm_page_gives_up_quickly_on_a_locked_file(tmp_path: Path) -> None:
+    from tests.conftest import create_service_db
+
+    target = await create_service_db(f"sqlite:///{tmp_path}/archon.db", sessions=20)
+    blocker = sqlite3.connect(str(target.path))
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        started = time.monotonic()
+        assert await first_page(target, 100, wait=0.2) is None
+        assert time.monotonic() - started < 2.0
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert await first_page(target, 100) is not None
+
+
+async def test_warm_page_declines_an_unreachable_server() -> None:
+    with socket_closed_port() as port:
+        target = url_target(f"postgresql://nobody:secret@127.0.0.1:{port}/archon")
+        started = time.monotonic()
+        assert await first_page(target, 100, wait=1.0) is None
+        assert time.monotonic() - started < 3.0
+
+
+@contextmanager
+def socket_closed_port() -> Iterator[int]:
+    """A local port nothing listens on, for as long as the block runs."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+        yield int(sock.getsockname()[1])
+
+
+# -- in the app -------------------------------------------------------------------------
+
+
+class Recorder:
+    """Every message the app dispatches, in order (run_test's message hook)."""
+
+    def __init__(self) -> None:
+        self.seen: list[Message] = []
+
+    def __call__(self, message: Message) -> None:
+        self.seen.append(message)
+
+    def of(self, kind: type[Any]) -> list[Any]:
+        return [m for m in self.seen if isinstance(m, kind)]
+
+
+async def test_app_shows_the_warm_page_then_opens_the_store_without_asking_again(
+    service_db: DbTarget,
+) -> None:
+    record = Recorder()
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE, message_hook=record) as pilot:
+        await ready(pilot)
+        pages = record.of(PageLoaded)
+        assert pages[0].warm, "the first page came through the Store, not the warm path"
+        opened = record.seen.index(record.of(StoreOpened)[0])
+        assert record.seen.index(pages[0]) < opened
+        assert len(pages) == 1, "the Store read the first page again"
+        assert record.of(FacetsLoaded), "no counts after the warm page"
+
+        store = await open_store(service_db, read_only=True)
+        try:
+            first = await store.list_sessions(limit=100)
+            second = await store.list_sessions(cursor=first.next_cursor, limit=100)
+        finally:
+            await store.close()
+        assert list(app.state.order) == [r.id for r in first.rows]
+        assert column_texts(app, "id")[0] == first.rows[0].id[:8]
+
+        # Paging on from the warm cursor goes through the Store and joins up exactly.
+        app.table.move_cursor(row=app.table.row_count - 1)
+        await settle(pilot)
+        assert [p.mode for p in record.of(PageLoaded)][1:] == [LoadMode.APPEND]
+        assert list(app.state.order) == [r.id for r in first.rows + second.rows]
+
+
+async def test_a_filter_change_before_the_store_opens_is_not_lost(service_db: DbTarget) -> None:
+    record = Recorder()
+    app = app_for(service_db)
+
+    def hook(message: Message) -> None:
+        record(message)
+        if isinstance(message, PageLoaded) and message.warm:
+            app.set_status(Status.ENDED)  # the key lands just before the warm page is applied
+
+    async with app.run_test(size=SIZE, message_hook=hook) as pilot:
+        await ready(pilot)
+        store = await open_store(service_db, read_only=True)
+        try:
+            ended = await store.list_sessions(SessionFilter(status=Status.ENDED), limit=100)
+        finally:
+            await store.close()
+        assert list(app.state.order) == [r.id for r in ended.rows]
+        assert all(not r.active for r in app.state.rows.values())
+        assert [p.warm for p in record.of(PageLoaded)] == [True, False]
+
+
+async def test_app_on_a_database_from_before_016_takes_the_store_path(
+    old_service_db: DbTarget,
+) -> None:
+    sid = await add_legacy_session(old_service_db)
+    record = Recorder()
+    app = app_for(old_service_db)
+    async with app.run_test(size=SIZE, message_hook=record) as pilot:
+        await ready(pilot)
+        assert record.of(WarmMissed)
+        assert [p.warm for p in record.of(PageLoaded)] == [False]
+        assert list(app.state.order) == [sid]
