@@ -27,6 +27,7 @@ Figures printed (ms since process start, KB for memory):
   mount_cb       App on_mount -> call_after_refresh fired (for reference: it can fire a
                  frame or two late, so it is not the first-frame figure)
   page_received / page_applied / page_db_ms   (`app`) the first PageLoaded
+  page_warm      (`app`) it was read by `tui.store.warm` (bare driver, before SQLAlchemy)
   maxrss_kb      VmHWM at first_rows (peak resident set so far); rss_kb: current RSS
   facets_*       (`app`, with --wait-facets) the same once the first FacetsLoaded applied
   emitted        when the BENCH-JSON line was written (then the app exits; the line
@@ -247,6 +248,7 @@ def run_app(out: dict[str, Any], db: str | None, url: str | None, wait_facets: b
                 return
             out["page_received"] = ms()
             out["page_db_ms"] = message.elapsed_ms
+            out["page_warm"] = message.warm
             self.call_next(self._page_applied)
 
         def _page_applied(self) -> None:
