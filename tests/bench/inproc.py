@@ -113,7 +113,11 @@ class ProbeApp(SessionsApp):
     @on(SessionsEnded)
     def _probe_ended(self, m: SessionsEnded) -> None:
         received = perf_counter()
-        info = {"received": received, "outcomes": [type(o).__name__ for o in m.outcomes]}
+        info = {
+            "received": received,
+            "outcomes": [type(o).__name__ for o in m.outcomes],
+            "db_ms": m.elapsed_ms,
+        }
         self.call_next(self._after, "ended", None, info)
 
     # -- event-loop ticker ----------------------------------------------------------------
@@ -364,7 +368,7 @@ class Bench:
             self.out["notes"].append("end: no active sessions to end")
             return
         actor = "bench@sessions-tui"
-        worker, flow, flow_steps = [], [], []
+        worker, worker_db, flow, flow_steps = [], [], [], []
         row = 0
         for _ in range(n):
             sid = app.state.order[row]
@@ -376,6 +380,7 @@ class Bench:
             await wait(facets, "facets after an end")
             assert e["outcomes"] == ["Ended"], e
             worker.append(ms(t0, e["painted"]))
+            worker_db.append(e["db_ms"])
             row += 1
         for _ in range(n):
             table.move_cursor(row=row, animate=False)
@@ -410,6 +415,7 @@ class Bench:
             )
             row += 1
         self.put("end_worker", worker)
+        self.put("end_db", worker_db)
         self.put("end_keys", flow, steps=flow_steps)
         self.log(
             f"    end (worker)           median {statistics.median(worker):7.1f} ms;"
@@ -439,37 +445,58 @@ class Bench:
 # -- the raw-driver comparison ------------------------------------------------------------------
 
 
-def compile_sql(dialect: Any, d: q.Dialect, flt: SessionFilter, page_size: int) -> str:
+def compile_sql(dialect: Any, d: q.Dialect, flt: SessionFilter, page_size: int) -> list[str]:
+    """What Store.list_sessions runs for a first page: a search first tries the newest
+    rows through the join (`SEARCH_WINDOW`), and runs the full statement only when that
+    did not fill the page. The raw runners follow the same rule."""
     from tui.domain.models import SortKey
 
-    stmt = q.list_statement(d, flt, SortKey.STARTED, None, page_size)
-    return str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+    def text(stmt: Any) -> str:
+        return str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+
+    full = text(q.list_statement(d, flt, SortKey.STARTED, None, page_size))
+    if not (flt.search and flt.search.strip()):
+        return [full]
+    window = q.list_statement(d, flt, SortKey.STARTED, None, page_size, window=q.SEARCH_WINDOW)
+    return [text(window), full]
 
 
-def raw_sqlite(path: Path, sql: str, n: int) -> list[float]:
+def raw_sqlite(path: Path, sqls: list[str], page_size: int, n: int) -> list[float]:
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+    def page() -> None:
+        for sql in sqls:  # the next statement only when this one did not fill the page
+            if len(con.execute(sql).fetchall()) > page_size:
+                return
+
     try:
-        con.execute(sql).fetchall()  # warm, as the app's pooled connection is
+        page()  # warm, as the app's pooled connection is
         out = []
         for _ in range(n):
             t0 = perf_counter()
-            con.execute(sql).fetchall()
+            page()
             out.append(ms(t0, perf_counter()))
         return out
     finally:
         con.close()
 
 
-async def raw_pg(dsn: str, sql: str, n: int) -> list[float]:
+async def raw_pg(dsn: str, sqls: list[str], page_size: int, n: int) -> list[float]:
     import asyncpg
 
     con = await asyncpg.connect(dsn)
+
+    async def page() -> None:
+        for sql in sqls:
+            if len(await con.fetch(sql)) > page_size:
+                return
+
     try:
-        await con.fetch(sql)
+        await page()
         out = []
         for _ in range(n):
             t0 = perf_counter()
-            await con.fetch(sql)
+            await page()
             out.append(ms(t0, perf_counter()))
         return out
     finally:
@@ -507,10 +534,10 @@ async def main_async(target: DbTarget, reps: int, quick: bool) -> dict[str, Any]
         for sql in sqls:
             if target.kind == "sqlite":
                 assert target.path is not None
-                samples += raw_sqlite(target.path, sql, n)
+                samples += raw_sqlite(target.path, sql, page_size, n)
             else:
                 dsn = target.url.set(drivername="postgresql").render_as_string(False)
-                samples += await raw_pg(dsn, sql, n)
+                samples += await raw_pg(dsn, sql, page_size, n)
         out["raw_sql"][name] = {"samples": [round(s, 3) for s in samples], "sql": sqls}
         log(f"    raw driver {name:<14} median {statistics.median(samples):7.2f} ms")
     return out

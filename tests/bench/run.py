@@ -286,6 +286,7 @@ ROWS: list[tuple[str, str, str]] = [
     ("scroll_next_page", "(c) cursor to last row -> next page", "mp"),
     ("scroll_db", "    db part", "mp"),
     ("end_worker", "(d) end_sessions worker -> row painted", "mp"),
+    ("end_db", "    db part (write + re-read)", "mp"),
     ("end_keys", "(d) keys x,enter,tab,enter -> painted", "mp"),
     ("facets_refresh", "(e) facets worker -> painted", "mp"),
     ("facets_loop_max_gap", "(e) max event-loop gap during facets", "mp"),

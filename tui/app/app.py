@@ -429,7 +429,9 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
         for text, severity in describe_outcomes(message.outcomes):
             self.notify(text, severity=severity, timeout=8)
         self._show_filters()
-        self.load_facets(self.state.generation, self.state.filter(now), True)
+        # Counts after the row is painted: on a big table their scan would delay it.
+        generation, flt = self.state.generation, self.state.filter(now)
+        self.call_after_refresh(self.load_facets, generation, flt, True)
 
     # -- failures: the one place worker errors land ----------------------------------
 

@@ -133,13 +133,15 @@ class DataWorkers(MessagePump):
     async def end_sessions(self, ids: list[str], reason: str, actor: str | None) -> None:
         """Not exclusive: a write in flight is never cancelled by the next one."""
         store = self._store()
+        started = perf_counter()
         outcomes = await self._db(store.end_sessions(ids, reason, actor))
         rows: dict[str, SessionRow] = {}
         for sid in ids:
             detail = await self._db(store.get_session(sid))
             if detail is not None:
                 rows[sid] = detail.row
-        self.post_message(SessionsEnded(reason, outcomes, rows))
+        elapsed = (perf_counter() - started) * 1000
+        self.post_message(SessionsEnded(reason, outcomes, rows, elapsed))
 
     @work(exclusive=True, group="detail", exit_on_error=False)
     async def load_detail(self, session_id: str, reply_to: MessagePump) -> None:

@@ -73,6 +73,8 @@ class SessionsEnded(Message):
     outcomes: list[EndOutcome]
     rows: dict[str, SessionRow]
     """The rows as they are now in the database, to refresh them in place."""
+    elapsed_ms: float = 0.0
+    """The write and the re-read, in the worker."""
 
 
 @dataclass
