@@ -679,6 +679,35 @@ async def test_list_sessions_filters(shared: Shared, shared_store: Store, case: 
         )
 
 
+@pytest.mark.parametrize("window", [1, 40, 100_000])
+@pytest.mark.parametrize("case", [name for name in FILTERS if "search" in name])
+async def test_search_pages_are_exact_whichever_try_answers(
+    shared: Shared,
+    shared_store: Store,
+    case: str,
+    window: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A search first looks at the newest `window` rows through the join, then everywhere.
+
+    Window 1 always falls through to the second try, 100,000 covers the whole table so
+    the first try answers whenever a page is full; 40 mixes both across pages. Every
+    page, its order and the cursors between them must come out the same.
+    """
+    monkeypatch.setattr("tui.store.store.SEARCH_WINDOW", window)
+    flt = FILTERS[case](shared.rows)
+    want = expected_ids(shared.rows, flt)
+    got: list[str] = []
+    cursor = None
+    for _ in range(len(want) + 2):
+        page = await shared_store.list_sessions(flt, cursor=cursor, limit=3)
+        got += [r.id for r in page.rows]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert got == want
+
+
 async def test_list_sessions_default_is_newest_first_in_pages(
     shared: Shared, shared_store: Store
 ) -> None:

@@ -6,7 +6,7 @@ Every public method is async, returns domain models and raises only StoreError.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -60,6 +60,7 @@ from tui.store.tables import (
 from tui.store.target import DEMO_HINT, DbTarget
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+SEARCH_WINDOW = q.SEARCH_WINDOW
 PAGE_SIZE = 100
 
 
@@ -205,10 +206,16 @@ class Store:
         as_of: datetime | None = cursor.as_of if cursor else None
         if as_of is None and sort is SortKey.DURATION:
             as_of = utcnow()
-        stmt = q.list_statement(self.d, flt, sort, cursor, limit)
         params = {"as_of": as_of} if sort is SortKey.DURATION else {}
         async with self._read() as conn:
-            result = (await conn.execute(stmt, params)).all()
+            result: Sequence[Row[Any]] = []
+            windowed = bool(flt.search and flt.search.strip()) and sort is SortKey.STARTED
+            if windowed:  # a search that matches near the top stops there
+                stmt = q.list_statement(self.d, flt, sort, cursor, limit, window=SEARCH_WINDOW)
+                result = (await conn.execute(stmt, params)).all()
+            if len(result) <= limit:
+                stmt = q.list_statement(self.d, flt, sort, cursor, limit)
+                result = (await conn.execute(stmt, params)).all()
         rows = [_row(r) for r in result[:limit]]
         next_cursor = None
         if len(result) > limit:
