@@ -57,7 +57,7 @@ from tui.store.tables import (
     SESSIONS,
     sessions,
 )
-from tui.store.target import DEMO_HINT, DbTarget
+from tui.store.target import DEMO_HINT, DbTarget, pg_server_settings
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 SEARCH_WINDOW = q.SEARCH_WINDOW
@@ -82,9 +82,7 @@ def make_engine(target: DbTarget, *, read_only: bool = False, create: bool = Fal
         engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         _sqlite_events(engine, read_only)
         return engine
-    server_settings = {"application_name": TOOL_NAME, "timezone": "UTC"}
-    if read_only:
-        server_settings["default_transaction_read_only"] = "on"
+    server_settings = pg_server_settings(read_only=read_only)
     connect_args: dict[str, Any] = {"server_settings": server_settings, "timeout": 10}
     if target.ssl:
         connect_args["ssl"] = target.ssl

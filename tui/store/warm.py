@@ -18,11 +18,10 @@ import contextlib
 from typing import Any
 from urllib.parse import quote
 
-from tui import TOOL_NAME
 from tui.domain.models import Cursor, Page
 from tui.store import _warm_sql as sql
 from tui.store.codec import decode_list_row, text_id
-from tui.store.target import DbTarget
+from tui.store.target import DbTarget, pg_server_settings
 
 WARM_TIMEOUT = 2.0
 """Seconds to wait for a lock or a server; past that the Store's own, longer timeouts apply."""
@@ -58,11 +57,7 @@ async def _postgresql(target: DbTarget, limit: int, wait: float) -> list[tuple[A
         database=target.database,
         ssl=target.ssl,
         timeout=wait,
-        server_settings={
-            "application_name": TOOL_NAME,
-            "timezone": "UTC",
-            "default_transaction_read_only": "on",
-        },
+        server_settings=pg_server_settings(read_only=True),
     )
     try:
         records = await conn.fetch(
