@@ -37,7 +37,13 @@ from tui.store.store import make_engine, open_store
 from tui.store.target import DbTarget, sqlite_target, url_target
 
 SERVICE_TABLES = ("remote_agent_codebases", "remote_agent_conversations", "remote_agent_sessions")
-ALL_REVISIONS = ["0001_baseline", "0002_ended_reason", "0003_filter_indexes", "0004_facet_index"]
+ALL_REVISIONS = [
+    "0001_baseline",
+    "0002_ended_reason",
+    "0003_filter_indexes",
+    "0004_facet_index",
+    "0005_live_index",
+]
 SERVICE_016_COMMENT = (
     "Why this session was deactivated: reset-requested, cwd-changed, conversation-closed, etc."
 )
@@ -47,6 +53,7 @@ TUI_INDEXES = {
     "ix_sessions_tui_started": ["started_at", "id"],
     "ix_sessions_tui_parent": ["parent_session_id"],
     "ix_sessions_tui_facets": ["ended_reason", "active", "started_at"],
+    "ix_sessions_tui_live": ["active", "ended_at", "ended_reason"],
 }
 
 

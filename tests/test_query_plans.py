@@ -14,6 +14,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,12 +32,13 @@ from tui.store.target import DbTarget
 
 TABLE = "remote_agent_sessions"
 INDEX_PREFIX = "ix_sessions_tui_"
-INDEXES = (  # migrations/versions/0003_filter_indexes.py and 0004_facet_index.py
+INDEXES = (  # migrations/versions/0003_filter_indexes.py, 0004_facet_index.py, 0005_live_index.py
     "ix_sessions_tui_reason_started",
     "ix_sessions_tui_active_started",
     "ix_sessions_tui_started",
     "ix_sessions_tui_parent",
     "ix_sessions_tui_facets",
+    "ix_sessions_tui_live",
 )
 N_SESSIONS = 20_000
 
@@ -255,3 +257,25 @@ def test_facet_counts_read_one_index_in_one_pass(plan_db: PlanDb, case: str) -> 
         scans = [n for n in nodes if n.get("Relation Name") == TABLE]
         assert len(scans) == 1, json.dumps(plan, indent=1)
         assert any("Aggregate" in n["Node Type"] for n in nodes), json.dumps(plan, indent=1)
+
+
+@pytest.mark.parametrize("case", list(FACET_CASES))
+def test_live_facet_counts_read_only_the_live_index_ranges(plan_db: PlanDb, case: str) -> None:
+    """A refresh's reason counts (settled counts + this) must not touch settled rows:
+    every branch is a range of ix_sessions_tui_live, never a scan of the table."""
+    settled_before = datetime(2026, 11, 1, tzinfo=UTC)
+    stmt = q.live_facet_statement(q.Dialect(plan_db.kind, True), FACET_CASES[case], settled_before)
+    sql = str(stmt.compile(dialect=plan_db.dialect, compile_kwargs={"literal_binds": True}))
+    plan = plan_db.explain(sql)
+    if plan_db.kind == "sqlite":
+        text = "\n".join(plan)
+        searches = [line for line in plan if TABLE in line]
+        assert len(searches) == 5, text
+        assert all("SEARCH" in s and "ix_sessions_tui_live" in s for s in searches), text
+    else:
+        nodes = list(_pg_nodes(plan[0]["Plan"]))
+        on_table = [n for n in nodes if n.get("Relation Name") == TABLE]
+        assert on_table, json.dumps(plan, indent=1)
+        assert not [n for n in on_table if n["Node Type"] == "Seq Scan"], json.dumps(plan, indent=1)
+        used = {str(n.get("Index Name")) for n in nodes if "Index" in n["Node Type"]}
+        assert used == {"ix_sessions_tui_live"}, json.dumps(plan, indent=1)

@@ -79,6 +79,7 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
         self.store: Store | None = None
         self.state = ListState()
         self._refresh_timer: Timer | None = None
+        self._recount = False  # the next facet count skips the settled counts
         self._probe_timer: Timer | None = None
         self._search_timer: Timer | None = None
         self._frozen = False
@@ -154,9 +155,7 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
             self.requery()
         self.call_after_refresh(gc.freeze)  # SQLAlchemy's import garbage is permanent too
         if self.settings.refresh_seconds > 0 and self._refresh_timer is None:
-            self._refresh_timer = self.set_interval(
-                self.settings.refresh_seconds, self.action_refresh
-            )
+            self._refresh_timer = self.set_interval(self.settings.refresh_seconds, self._tick)
 
     async def on_unmount(self) -> None:
         """Stop the workers before closing the pool, and never hang the exit on it.
@@ -187,9 +186,18 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
         self._show_filters()
 
     def action_refresh(self) -> None:
-        """Re-read the loaded window; cursor, selection and scroll stay where they are."""
+        """Re-read the loaded window, and count every reason afresh: the operator asked."""
+        self._refresh(recount=True)
+
+    def _tick(self) -> None:
+        """The auto-refresh: the counts re-read only what can have changed."""
+        self._refresh(recount=False)
+
+    def _refresh(self, *, recount: bool) -> None:
+        """Cursor, selection and scroll stay where they are."""
         if self.store is None or not self.state.connected:
             return
+        self._recount = self._recount or recount
         flt = self.state.filter(self.settings.clock())
         limit = max(self.settings.page_size, len(self.state.order))
         gen = self.state.generation
@@ -241,7 +249,8 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
             self._show_facets(last)
             return
         totals = fresh_data or last is None or last.totals is None
-        self.load_facets(generation, flt, totals)
+        recount, self._recount = self._recount, False
+        self.load_facets(generation, flt, totals, recount)
 
     @on(FacetsLoaded)
     def _facets_loaded(self, message: FacetsLoaded) -> None:

@@ -113,20 +113,23 @@ class DataWorkers(MessagePump):
         self.post_message(PageLoaded(generation, mode, page.rows, page.next_cursor, elapsed))
 
     @work(exclusive=True, group="facets", exit_on_error=False)
-    async def load_facets(self, generation: int, flt: SessionFilter, totals: bool) -> None:
+    async def load_facets(
+        self, generation: int, flt: SessionFilter, totals: bool, recount: bool = False
+    ) -> None:
         """One GROUP BY under the non-reason filters; the whole table's only when asked.
 
         The filtered count is derived from the groups (ReasonFacets.matching), so a
         reason-only change needs no query at all: the app reuses the last facets.
+        `recount` (the operator's refresh) skips the store's settled counts.
         """
         store = self._store()
         base = flt.without_reasons()
-        facets = await self._db(store.reason_counts(base))
+        facets = await self._db(store.reason_counts(base, recount=recount))
         whole: ReasonFacets | None = None
         if base.is_empty:
             whole = facets
         elif totals:
-            whole = await self._db(store.reason_counts(SessionFilter()))
+            whole = await self._db(store.reason_counts(SessionFilter(), recount=recount))
         self.post_message(FacetsLoaded(generation, base, facets, whole))
 
     @work(group="end", exit_on_error=False)

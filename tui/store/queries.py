@@ -282,6 +282,50 @@ def facet_statement(d: Dialect, flt: SessionFilter) -> sa.Select[Any]:
     return stmt.where(*conds) if conds else stmt
 
 
+def incremental_facets(base: SessionFilter) -> bool:
+    """Whether facets under `base` can be kept as settled counts plus a live delta.
+
+    Only when every filter reads session columns the service never changes once a
+    session has ended: conversation titles, codebase names and the since window move.
+    """
+    return base == SessionFilter(status=base.status)
+
+
+def db_now(d: Dialect) -> ColumnElement[Any]:
+    """The clock the service writes ended_at with."""
+    return sa.func.now() if d.pg else sa.func.datetime("now")
+
+
+def live_facet_statement(
+    d: Dialect, flt: SessionFilter, settled_before: datetime
+) -> sa.Select[Any]:
+    """facet_statement over the rows that can still change: all but those ended before
+    `settled_before`.
+
+    Five disjoint branches, each one range of the (active, ended_at, ended_reason)
+    index, so the cost follows the active and recently ended sessions, not the table.
+    Together they are exactly NOT (active = 0 AND ended_at < settled_before), NULLs and
+    odd stored values included.
+    """
+    a, ended = s.c.active, s.c.ended_at
+    before = sa.bindparam("settled_before", settled_before, type_=ended.type)
+    off = sa.literal(False, sa.Boolean())  # 0 in SQLite, false in PostgreSQL
+    branches = [
+        a > off,
+        a < off,
+        a.is_(None),
+        sa.and_(a == off, ended.is_(None)),
+        sa.and_(a == off, ended >= before),
+    ]
+    conds = conditions(d, flt.without_reasons())
+    reason = s.c.ended_reason if d.has_ended_reason else sa.null()
+    parts = [sa.select(reason.label("er"), a.label("act")).where(b, *conds) for b in branches]
+    u = sa.union_all(*parts).subquery("live")
+    if not d.has_ended_reason:
+        return sa.select(sa.null(), u.c.act, sa.func.count()).group_by(u.c.act)
+    return sa.select(u.c.er, u.c.act, sa.func.count()).group_by(u.c.er, u.c.act)
+
+
 def count_statement(d: Dialect, flt: SessionFilter) -> sa.Select[Any]:
     stmt = sa.select(sa.func.count()).select_from(joined() if needs_join(flt) else s)
     conds = conditions(d, flt)

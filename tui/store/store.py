@@ -6,10 +6,12 @@ Every public method is async, returns domain models and raises only StoreError.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from time import monotonic
 from typing import Any
 
 import sqlalchemy as sa
@@ -40,7 +42,7 @@ from tui.domain.models import (
 from tui.domain.timefmt import utcnow
 from tui.domain.triggers import require_deactivating
 from tui.store import queries as q
-from tui.store.codec import parse_sqlite_ts, session_row
+from tui.store.codec import parse_sqlite_ts, session_row, utc_datetime
 from tui.store.errors import (
     AmbiguousId,
     ReadOnly,
@@ -61,6 +63,11 @@ from tui.store.target import DEMO_HINT, DbTarget, pg_server_settings
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 SEARCH_WINDOW = q.SEARCH_WINDOW
+FULL_RECOUNT_SECONDS = 300.0
+"""How old the settled reason counts may get before a full count replaces them."""
+SETTLE_MARGIN = timedelta(minutes=10)
+"""Sessions ended this long before a full count are settled: no write still in flight
+can land before the mark (the service's writes take milliseconds)."""
 PAGE_SIZE = 100
 
 
@@ -113,6 +120,36 @@ def _sqlite_events(engine: AsyncEngine, read_only: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+GroupKey = tuple[str | None, bool]
+
+
+@dataclass(frozen=True, slots=True)
+class _Settled:
+    """Counts of the sessions that ended before `before`, by (ended_reason, active).
+
+    The service never changes an ended session, so these stay exact until one is
+    deleted; the periodic full count catches that.
+    """
+
+    before: datetime
+    groups: Counter[GroupKey]
+    taken: float
+
+
+def _groups(result: Iterable[Sequence[Any]]) -> Counter[GroupKey]:
+    """(ended_reason, active, count) rows folded by truthiness of `active`."""
+    out: Counter[GroupKey] = Counter()
+    for r in result:
+        out[(r[0], bool(r[1]))] += int(r[2])
+    return out
+
+
+def _listed(groups: Counter[GroupKey]) -> list[tuple[str | None, bool, int]]:
+    """In one order, so equal counts make equal facets whichever path produced them."""
+    keys = sorted(groups, key=lambda k: (k[1], k[0] is not None, k[0] or ""))
+    return [(raw, act, groups[(raw, act)]) for raw, act in keys if groups[(raw, act)]]
+
+
 def _row(r: Row[Any]) -> SessionRow:
     return session_row(r._mapping)
 
@@ -156,6 +193,8 @@ class Store:
         self.schema = schema
         self.read_only = read_only
         self.d = q.Dialect(engine.dialect.name, schema.has_ended_reason)
+        self.recount_after = FULL_RECOUNT_SECONDS
+        self._settled: dict[Status, _Settled] = {}
 
     # -- plumbing -----------------------------------------------------------------
 
@@ -163,9 +202,16 @@ class Store:
         return translate(exc, self.target.display(), self.target.scrub)
 
     @asynccontextmanager
-    async def _read(self) -> AsyncIterator[AsyncConnection]:
+    async def _read(self, *, snapshot: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A read transaction; `snapshot` makes every statement in it see the same data.
+
+        SQLite's BEGIN already does (see _sqlite_events); PostgreSQL's default READ
+        COMMITTED takes a new snapshot per statement.
+        """
         try:
             async with self.engine.connect() as conn:
+                if snapshot and self.d.pg:
+                    await conn.execution_options(isolation_level="REPEATABLE READ")
                 yield conn
         except StoreError:
             raise
@@ -221,11 +267,42 @@ class Store:
             next_cursor = Cursor(key=last["_sort_key"], id=last["id"], as_of=as_of)
         return Page(rows=rows, next_cursor=next_cursor)
 
-    async def reason_counts(self, flt: SessionFilter | None = None) -> ReasonFacets:
-        stmt = q.facet_statement(self.d, flt or SessionFilter())
-        async with self._read() as conn:
-            groups = [(r[0], bool(r[1]), int(r[2])) for r in await conn.execute(stmt)]
-        return ReasonFacets.from_groups(groups)
+    async def reason_counts(
+        self, flt: SessionFilter | None = None, *, recount: bool = False
+    ) -> ReasonFacets:
+        """Exact counts per reason under every filter but the reason one.
+
+        Under a status-only filter a refresh reads only the rows that can still change
+        (active, or ended after the settled mark) and adds the settled counts of the
+        last full count. A full count runs the first time, when `recount` is asked, and
+        once the last one is `recount_after` seconds old, which also picks up rows the
+        service deleted.
+        """
+        base = (flt or SessionFilter()).without_reasons()
+        if not q.incremental_facets(base):
+            async with self._read() as conn:
+                groups = _groups(await conn.execute(q.facet_statement(self.d, base)))
+            return ReasonFacets.from_groups(_listed(groups))
+        settled = self._settled.get(base.status)
+        if settled is not None and not recount and monotonic() - settled.taken < self.recount_after:
+            stmt = q.live_facet_statement(self.d, base, settled.before)
+            async with self._read() as conn:
+                live = _groups(await conn.execute(stmt))
+            return ReasonFacets.from_groups(_listed(settled.groups + live))
+        taken = monotonic()
+        async with self._read(snapshot=True) as conn:  # both counts from one snapshot
+            now = utc_datetime((await conn.execute(sa.select(q.db_now(self.d)))).scalar_one())
+            full = _groups(await conn.execute(q.facet_statement(self.d, base)))
+            before = (now or utcnow()) - SETTLE_MARGIN
+            stmt = q.live_facet_statement(self.d, base, before)
+            live = _groups(await conn.execute(stmt))
+        rest = Counter(full)
+        rest.subtract(live)
+        if all(n >= 0 for n in rest.values()):
+            self._settled[base.status] = _Settled(before, +rest, taken)
+        else:  # cannot happen within one snapshot; if it does, never trust a delta
+            self._settled.pop(base.status, None)
+        return ReasonFacets.from_groups(_listed(full))
 
     async def counts(self, flt: SessionFilter | None = None) -> Counts:
         """Active and ended over the whole table, and the number under the filter."""

@@ -1,0 +1,261 @@
+"""Reason counts kept as settled counts plus a live delta, on SQLite and PostgreSQL.
+
+A refresh under a status-only filter re-reads only the rows that can still change.
+These tests change the database the way the service does (new sessions, ends with
+known, unknown and missing reasons, odd `active` values) behind the store's back, and
+check every incremental answer against a full count made by a separate Store. They
+record the SQL each call runs, to prove which path answered.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from tests.support.app_helpers import app_for, ready, wait_until
+from tui.domain.models import ReasonFacets, SessionFilter, Status
+from tui.store import queries as q
+from tui.store.store import Store, make_engine, open_store
+from tui.store.target import DbTarget
+
+FILTERS = [SessionFilter(), SessionFilter(status=Status.ACTIVE), SessionFilter(status=Status.ENDED)]
+
+
+@pytest.fixture
+async def store(service_db: DbTarget) -> AsyncIterator[Store]:
+    st = await open_store(service_db)
+    try:
+        yield st
+    finally:
+        await st.close()
+
+
+@contextmanager
+def recorded(st: Store) -> Iterator[list[str]]:
+    """Every statement the store's engine sends while the block runs."""
+    seen: list[str] = []
+
+    def _log(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement)
+
+    event.listen(st.engine.sync_engine, "before_cursor_execute", _log)
+    try:
+        yield seen
+    finally:
+        event.remove(st.engine.sync_engine, "before_cursor_execute", _log)
+
+
+def facet_queries(statements: list[str]) -> tuple[int, int]:
+    """(full counts, live counts) among `statements`."""
+    full = sum(1 for s in statements if "count(" in s.lower() and "UNION ALL" not in s)
+    live = sum(1 for s in statements if "UNION ALL" in s)
+    return full, live
+
+
+async def exact(target: DbTarget, flt: SessionFilter) -> ReasonFacets:
+    """The answer of a Store that has never counted before: one full GROUP BY."""
+    fresh = await open_store(target)
+    try:
+        return await fresh.reason_counts(flt)
+    finally:
+        await fresh.close()
+
+
+class Service:
+    """Writes as the service does, through an engine of its own."""
+
+    def __init__(self, target: DbTarget) -> None:
+        self.target = target
+        self.engine = make_engine(target)
+        self.pg = target.kind != "sqlite"
+        self.now = "now()" if self.pg else "datetime('now')"
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    async def sql(self, text: str, **params: Any) -> list[Any]:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(sa.text(text), params)
+            return list(result) if result.returns_rows else []
+
+    async def new_session(self) -> str:
+        conv, sid = str(uuid.uuid4()), str(uuid.uuid4())
+        if not self.pg:
+            conv, sid = conv.replace("-", ""), sid.replace("-", "")
+        await self.sql(
+            "INSERT INTO remote_agent_conversations (id, platform_type, platform_conversation_id)"
+            " VALUES (:c, 'telegram', :p)",
+            c=conv,
+            p=f"chat-{conv}",
+        )
+        await self.sql(
+            "INSERT INTO remote_agent_sessions (id, conversation_id, ai_assistant_type, active)"
+            " VALUES (:s, :c, 'claude', :a)",
+            s=sid,
+            c=conv,
+            a=True,
+        )
+        return sid
+
+    async def active_ids(self, n: int) -> list[str]:
+        rows = await self.sql(
+            "SELECT id FROM remote_agent_sessions WHERE active = :a ORDER BY id LIMIT :n",
+            a=True,
+            n=n,
+        )
+        return [str(r[0]) for r in rows]
+
+    async def end(self, sid: str, reason: str | None) -> None:
+        await self.sql(
+            f"UPDATE remote_agent_sessions SET active = :f, ended_at = {self.now},"
+            " ended_reason = :r WHERE id = :s",
+            f=False,
+            r=reason,
+            s=sid,
+        )
+
+
+@pytest.fixture
+async def service(service_db: DbTarget) -> AsyncIterator[Service]:
+    svc = Service(service_db)
+    try:
+        yield svc
+    finally:
+        await svc.close()
+
+
+async def test_refreshes_read_only_live_rows_and_stay_exact(
+    store: Store, service: Service, service_db: DbTarget
+) -> None:
+    for flt in FILTERS:  # the first count of each is a full one
+        with recorded(store) as sql:
+            assert await store.reason_counts(flt) == await exact(service_db, flt)
+        assert facet_queries(sql) == (1, 1), sql
+
+    victims = await service.active_ids(6)
+    started = [await service.new_session() for _ in range(3)]
+    reasons = ["reset-requested", "cwd-changed", "some-future-trigger", None, "", "plan-to-execute"]
+    for sid, reason in zip(victims, reasons, strict=True):
+        await service.end(sid, reason)
+    await service.end(started[0], "conversation-closed")
+    if not service.pg:  # SQLite keeps whatever it is given: odd values count as active
+        await service.sql("UPDATE remote_agent_sessions SET active = 2 WHERE id = :s", s=started[1])
+    await service.sql("UPDATE remote_agent_sessions SET active = NULL WHERE id = :s", s=started[2])
+    # The store's own end is a live row too.
+    ended_here = (await service.active_ids(1))[0]
+    await store.end_sessions([ended_here], "repo-removed", "test@host")
+
+    for flt in FILTERS:
+        with recorded(store) as sql:
+            got = await store.reason_counts(flt)
+        assert facet_queries(sql) == (0, 1), sql
+        assert got == await exact(service_db, flt)
+    whole = await store.reason_counts()
+    assert whole.unrecognised.get("some-future-trigger") == 1
+    assert whole.known["repo-removed"] >= 1
+
+
+async def test_a_recount_is_full_and_catches_what_deltas_cannot(
+    store: Store, service: Service, service_db: DbTarget
+) -> None:
+    """A settled session deleted behind the store's back (the service's conversation
+    delete cascades) stays counted until the next full count: the operator's refresh,
+    or the periodic one once `recount_after` has passed."""
+    before = await store.reason_counts()
+    rows = await service.sql(
+        "SELECT conversation_id FROM remote_agent_sessions WHERE active = :f"
+        " AND ended_reason = 'reset-requested' ORDER BY id LIMIT 1",
+        f=False,
+    )
+    await service.sql("DELETE FROM remote_agent_conversations WHERE id = :c", c=rows[0][0])
+    truth = await exact(service_db, SessionFilter())
+    assert truth.total < before.total
+
+    assert await store.reason_counts() == before  # the delta cannot see a deleted row
+    with recorded(store) as sql:
+        assert await store.reason_counts(recount=True) == truth
+    assert facet_queries(sql) == (1, 1)
+
+    await service.sql(
+        "DELETE FROM remote_agent_conversations WHERE id IN (SELECT conversation_id"
+        " FROM remote_agent_sessions WHERE active = :f AND ended_reason ="
+        " 'cwd-changed')",
+        f=False,
+    )
+    store.recount_after = 0.0
+    with recorded(store) as sql:
+        assert await store.reason_counts() == await exact(service_db, SessionFilter())
+    assert facet_queries(sql) == (1, 1)
+
+
+async def test_other_filters_always_count_in_full(store: Store) -> None:
+    """Titles, codebase names and the since window can change under settled rows."""
+    for flt in (SessionFilter(platform="slack"), SessionFilter(search="fix")):
+        assert not q.incremental_facets(flt)
+        for _ in range(2):
+            with recorded(store) as sql:
+                await store.reason_counts(flt)
+            assert facet_queries(sql) == (1, 0), sql
+
+
+async def test_pre_016_database_keeps_counts_by_delta(old_service_db: DbTarget) -> None:
+    from tests.conftest import add_legacy_session
+
+    await add_legacy_session(old_service_db)
+    st = await open_store(old_service_db)
+    svc = Service(old_service_db)
+    try:
+        first = await st.reason_counts()
+        assert (first.active, first.total) == (1, 1)
+        await svc.sql(
+            f"UPDATE remote_agent_sessions SET active = :f, ended_at = {svc.now}", f=False
+        )
+        with recorded(st) as sql:
+            after = await st.reason_counts()
+        assert facet_queries(sql) == (0, 1)
+        assert (after.active, after.not_recorded) == (0, 1)
+        assert after == await exact(old_service_db, SessionFilter())
+    finally:
+        await svc.close()
+        await st.close()
+
+
+def shown_active(app: Any) -> int | None:
+    """The active count as the status bar shows it on screen."""
+    text = str(app.status_bar.render())
+    marker = "active "
+    if marker not in text:
+        return None
+    return int(text.split(marker, 1)[1].split()[0].replace(",", ""))
+
+
+async def test_app_ticks_by_delta_and_r_recounts(service_db: DbTarget, service: Service) -> None:
+    """The screen follows the service's writes on each tick, without a full count; the
+    operator's `r` asks for one."""
+    app = app_for(service_db, refresh_seconds=0.2)
+    async with app.run_test(size=(160, 45)) as pilot:
+        await ready(pilot)
+        assert app.store is not None
+        await wait_until(pilot, lambda: shown_active(app) is not None, "counts on screen")
+        before = shown_active(app)
+        assert before is not None
+        with recorded(app.store) as sql:
+            sid = await service.new_session()
+            await wait_until(pilot, lambda: shown_active(app) == before + 1, "tick saw the insert")
+        assert facet_queries(sql)[0] == 0 and facet_queries(sql)[1] >= 1, sql
+
+        await service.end(sid, "worktree-removed")
+        with recorded(app.store) as sql:
+            await pilot.press("r")
+            await wait_until(pilot, lambda: facet_queries(sql)[0] >= 1, "a full count")
+        truth = await exact(service_db, SessionFilter())
+        assert truth.active == before
+        await wait_until(pilot, lambda: shown_active(app) == truth.active, "recount shown")
+        assert app.status_bar.counts is not None
+        assert app.status_bar.counts.ended == truth.total - truth.active
