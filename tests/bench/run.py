@@ -46,10 +46,10 @@ def git_state() -> dict[str, Any]:
     """Which code was measured: HEAD plus the files changed in the working tree."""
 
     def git(*args: str) -> str:
-        try:
+        try:  # not strip(): a porcelain line starts with a meaningful space
             return subprocess.run(
                 ["git", *args], cwd=dbs.REPO_ROOT, capture_output=True, text=True, timeout=10
-            ).stdout.strip()
+            ).stdout.rstrip("\n")
         except (OSError, subprocess.SubprocessError):
             return ""
 
@@ -288,7 +288,8 @@ ROWS: list[tuple[str, str, str]] = [
     ("end_worker", "(d) end_sessions worker -> row painted", "mp"),
     ("end_db", "    db part (write + re-read)", "mp"),
     ("end_keys", "(d) keys x,enter,tab,enter -> painted", "mp"),
-    ("facets_refresh", "(e) facets worker -> painted", "mp"),
+    ("facets_refresh", "(e) facets refresh (delta) -> painted", "mp"),
+    ("facets_recount", "(e') full recount -> painted [info]", "mp"),
     ("facets_loop_max_gap", "(e) max event-loop gap during facets", "mp"),
     ("facets_key_latency_max", "(e) max key latency during facets", "mp"),
     ("process.app.maxrss_kb", "(f) peak RSS at first rows, app (MB) [info]", "mmm"),
