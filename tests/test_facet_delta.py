@@ -137,6 +137,9 @@ async def test_refreshes_read_only_live_rows_and_stay_exact(
         with recorded(store) as sql:
             assert await store.reason_counts(flt) == await exact(service_db, flt)
         assert facet_queries(sql) == (1, 1), sql
+        # On PostgreSQL a full count is background work: no parallel workers.
+        serial = "SET LOCAL max_parallel_workers_per_gather = 0"
+        assert (serial in sql) is service.pg, sql
 
     victims = await service.active_ids(6)
     started = [await service.new_session() for _ in range(3)]

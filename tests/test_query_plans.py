@@ -24,7 +24,7 @@ from sqlalchemy.engine import Dialect as SaDialect
 
 from tests.conftest import create_service_db
 from tests.support.pgserver import PgServer
-from tui.domain.models import Cursor, SessionFilter, SortKey, Status
+from tui.domain.models import NOT_RECORDED_TOKEN, Cursor, SessionFilter, SortKey, Status
 from tui.store import queries as q
 from tui.store.migrate import upgrade
 from tui.store.store import open_store
@@ -139,6 +139,15 @@ CASES: dict[str, tuple[SessionFilter, str | None]] = {
     "one-reason": (SessionFilter(reasons=frozenset({"reset-requested"})), None),
     "rare-reason": (SessionFilter(reasons=frozenset({"repo-removed"})), None),
     "rare-unrecognised-value": (SessionFilter(reasons=frozenset({"session-expired"})), None),
+    "not-recorded": (SessionFilter(reasons=frozenset({NOT_RECORDED_TOKEN})), None),
+    "several-reasons": (
+        SessionFilter(reasons=frozenset({"reset-requested", "cwd-changed", NOT_RECORDED_TOKEN})),
+        None,
+    ),
+    "several-reasons-ended-after-cursor": (
+        SessionFilter(status=Status.ENDED, reasons=frozenset({"repo-removed", "cwd-changed"})),
+        "rare",
+    ),
     "page-after-cursor": (SessionFilter(), "all"),
     "active-page-after-cursor": (SessionFilter(status=Status.ACTIVE), "active"),
     "rare-reason-page-after-cursor": (SessionFilter(reasons=frozenset({"repo-removed"})), "rare"),

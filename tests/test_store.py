@@ -610,6 +610,17 @@ FILTERS: dict[str, Callable[[list[Raw]], SessionFilter]] = {
             reasons=frozenset({NOT_RECORDED_TOKEN, UNRECOGNISED_TOKEN, "worktree-removed"})
         )
     ),
+    "unrecognised-token-and-its-value": _const(
+        SessionFilter(reasons=frozenset({UNRECOGNISED_TOKEN, "session-expired"}))
+    ),
+    "ended-reasons-assistant-since": _const(
+        SessionFilter(
+            status=Status.ENDED,
+            reasons=frozenset({"reset-requested", "conversation-closed", NOT_RECORDED_TOKEN}),
+            assistant="claude",
+            since=ANCHOR - timedelta(days=20),
+        )
+    ),
     "platform": _const(SessionFilter(platform="slack")),
     "codebase": _const(SessionFilter(codebase="infra")),
     "assistant": _const(SessionFilter(assistant="codex")),
@@ -695,6 +706,30 @@ async def test_search_pages_are_exact_whichever_try_answers(
     page, its order and the cursors between them must come out the same.
     """
     monkeypatch.setattr("tui.store.store.SEARCH_WINDOW", window)
+    flt = FILTERS[case](shared.rows)
+    want = expected_ids(shared.rows, flt)
+    got: list[str] = []
+    cursor = None
+    for _ in range(len(want) + 2):
+        page = await shared_store.list_sessions(flt, cursor=cursor, limit=3)
+        got += [r.id for r in page.rows]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert got == want
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        name
+        for name, f in FILTERS.items()
+        if "reason" in name or "recorded" in name or "unrecognised" in name
+    ],
+)
+async def test_reason_filters_page_exactly(shared: Shared, shared_store: Store, case: str) -> None:
+    """Several reasons are read as one ordered range each and merged (queries.reason_branches):
+    pages of 3 must join up to the oracle's order, with nothing repeated or skipped."""
     flt = FILTERS[case](shared.rows)
     want = expected_ids(shared.rows, flt)
     got: list[str] = []

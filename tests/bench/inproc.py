@@ -255,6 +255,16 @@ class Bench:
             "x_search_none", ["zz-no-such-text", "zz-nothing-here"], search, extra
         )
 
+        def reasons(values: frozenset[str]) -> None:  # what ticking several in the panel does
+            app.state.reasons = values
+            app.requery()
+
+        several = [
+            frozenset({"reset-requested", "cwd-changed"}),
+            frozenset({"conversation-closed", "not-recorded"}),
+        ]
+        await self.filter_series("x_several_reasons", several, reasons, extra)
+
     # -- (g) refresh, (c) scroll ----------------------------------------------------------
 
     async def refresh_series(self, name: str, reps: int) -> None:
@@ -264,7 +274,7 @@ class Bench:
             page = app.expect("page", LoadMode.REFRESH)
             facets = app.expect("facets")
             t0 = perf_counter()
-            app.action_refresh()
+            app.refresh_tick()  # the timer's tick (`r` would also recount every reason)
             p = await wait(page, "a refresh page")
             await wait(facets, "refresh facets")
             total.append(ms(t0, p["painted"]))

@@ -283,6 +283,8 @@ ROWS: list[tuple[str, str, str]] = [
     ("filter_db:x_unrecognised", "    db part [info]", "mp"),
     ("filter:x_search_none", "(b') search matching nothing [info]", "mp"),
     ("filter_db:x_search_none", "    db part [info]", "mp"),
+    ("filter:x_several_reasons", "(b') several reasons ticked [info]", "mp"),
+    ("filter_db:x_several_reasons", "    db part [info]", "mp"),
     ("scroll_next_page", "(c) cursor to last row -> next page", "mp"),
     ("scroll_db", "    db part", "mp"),
     ("end_worker", "(d) end_sessions worker -> row painted", "mp"),

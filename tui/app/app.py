@@ -155,7 +155,9 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
             self.requery()
         self.call_after_refresh(gc.freeze)  # SQLAlchemy's import garbage is permanent too
         if self.settings.refresh_seconds > 0 and self._refresh_timer is None:
-            self._refresh_timer = self.set_interval(self.settings.refresh_seconds, self._tick)
+            self._refresh_timer = self.set_interval(
+                self.settings.refresh_seconds, self.refresh_tick
+            )
 
     async def on_unmount(self) -> None:
         """Stop the workers before closing the pool, and never hang the exit on it.
@@ -189,8 +191,8 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
         """Re-read the loaded window, and count every reason afresh: the operator asked."""
         self._refresh(recount=True)
 
-    def _tick(self) -> None:
-        """The auto-refresh: the counts re-read only what can have changed."""
+    def refresh_tick(self) -> None:
+        """The timer's tick: the counts re-read only what can have changed."""
         self._refresh(recount=False)
 
     def _refresh(self, *, recount: bool) -> None:

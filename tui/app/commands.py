@@ -20,7 +20,11 @@ class SessionCommands(Provider):
         app: SessionsApp = self.app  # type: ignore[assignment]
         cmds: list[tuple[str, Callable[[], object], str]] = [
             ("End session(s)…", app.action_end, "End the selected or highlighted sessions"),
-            ("Refresh now", app.action_refresh, "Re-read the visible window"),
+            (
+                "Refresh now",
+                app.action_refresh,
+                "Re-read the visible window and recount every reason",
+            ),
             (
                 "Pause / resume auto-refresh",
                 app.action_toggle_pause,

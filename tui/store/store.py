@@ -281,6 +281,7 @@ class Store:
         base = (flt or SessionFilter()).without_reasons()
         if not q.incremental_facets(base):
             async with self._read() as conn:
+                await self._background(conn)
                 groups = _groups(await conn.execute(q.facet_statement(self.d, base)))
             return ReasonFacets.from_groups(_listed(groups))
         settled = self._settled.get(base.status)
@@ -291,6 +292,7 @@ class Store:
             return ReasonFacets.from_groups(_listed(settled.groups + live))
         taken = monotonic()
         async with self._read(snapshot=True) as conn:  # both counts from one snapshot
+            await self._background(conn)
             now = utc_datetime((await conn.execute(sa.select(q.db_now(self.d)))).scalar_one())
             full = _groups(await conn.execute(q.facet_statement(self.d, base)))
             before = (now or utcnow()) - SETTLE_MARGIN
@@ -303,6 +305,16 @@ class Store:
         else:  # cannot happen within one snapshot; if it does, never trust a delta
             self._settled.pop(base.status, None)
         return ReasonFacets.from_groups(_listed(full))
+
+    async def _background(self, conn: AsyncConnection) -> None:
+        """A full count is background work on the service's own server: one core.
+
+        PostgreSQL would otherwise run it with parallel workers, taking every core of
+        the server from the service (and, on a shared 2-core host, from this tool's own
+        screen) for a figure that is never urgent. Only this transaction is affected.
+        """
+        if self.d.pg:
+            await conn.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
 
     async def counts(self, flt: SessionFilter | None = None) -> Counts:
         """Active and ended over the whole table, and the number under the filter."""
