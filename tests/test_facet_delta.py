@@ -10,15 +10,14 @@ record the SQL each call runs, to prove which path answered.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 
-from tests.support.app_helpers import app_for, ready, wait_until
+from tests.support.app_helpers import app_for, ready, settle, wait_until
+from tests.support.sql_log import sql_log
 from tui.domain.models import ReasonFacets, SessionFilter, Status
 from tui.store import queries as q
 from tui.store.store import Store, make_engine, open_store
@@ -34,21 +33,6 @@ async def store(service_db: DbTarget) -> AsyncIterator[Store]:
         yield st
     finally:
         await st.close()
-
-
-@contextmanager
-def recorded(st: Store) -> Iterator[list[str]]:
-    """Every statement the store's engine sends while the block runs."""
-    seen: list[str] = []
-
-    def _log(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(st.engine.sync_engine, "before_cursor_execute", _log)
-    try:
-        yield seen
-    finally:
-        event.remove(st.engine.sync_engine, "before_cursor_execute", _log)
 
 
 def facet_queries(statements: list[str]) -> tuple[int, int]:
@@ -134,7 +118,7 @@ async def test_refreshes_read_only_live_rows_and_stay_exact(
     store: Store, service: Service, service_db: DbTarget
 ) -> None:
     for flt in FILTERS:  # the first count of each is a full one
-        with recorded(store) as sql:
+        with sql_log(store) as sql:
             assert await store.reason_counts(flt) == await exact(service_db, flt)
         assert facet_queries(sql) == (1, 1), sql
         # On PostgreSQL a full count is background work: no parallel workers.
@@ -155,7 +139,7 @@ async def test_refreshes_read_only_live_rows_and_stay_exact(
     await store.end_sessions([ended_here], "repo-removed", "test@host")
 
     for flt in FILTERS:
-        with recorded(store) as sql:
+        with sql_log(store) as sql:
             got = await store.reason_counts(flt)
         assert facet_queries(sql) == (0, 1), sql
         assert got == await exact(service_db, flt)
@@ -181,7 +165,7 @@ async def test_a_recount_is_full_and_catches_what_deltas_cannot(
     assert truth.total < before.total
 
     assert await store.reason_counts() == before  # the delta cannot see a deleted row
-    with recorded(store) as sql:
+    with sql_log(store) as sql:
         assert await store.reason_counts(recount=True) == truth
     assert facet_queries(sql) == (1, 1)
 
@@ -192,7 +176,7 @@ async def test_a_recount_is_full_and_catches_what_deltas_cannot(
         f=False,
     )
     store.recount_after = 0.0
-    with recorded(store) as sql:
+    with sql_log(store) as sql:
         assert await store.reason_counts() == await exact(service_db, SessionFilter())
     assert facet_queries(sql) == (1, 1)
 
@@ -202,7 +186,7 @@ async def test_other_filters_always_count_in_full(store: Store) -> None:
     for flt in (SessionFilter(platform="slack"), SessionFilter(search="fix")):
         assert not q.incremental_facets(flt)
         for _ in range(2):
-            with recorded(store) as sql:
+            with sql_log(store) as sql:
                 await store.reason_counts(flt)
             assert facet_queries(sql) == (1, 0), sql
 
@@ -219,7 +203,7 @@ async def test_pre_016_database_keeps_counts_by_delta(old_service_db: DbTarget) 
         await svc.sql(
             f"UPDATE remote_agent_sessions SET active = :f, ended_at = {svc.now}", f=False
         )
-        with recorded(st) as sql:
+        with sql_log(st) as sql:
             after = await st.reason_counts()
         assert facet_queries(sql) == (0, 1)
         assert (after.active, after.not_recorded) == (0, 1)
@@ -246,15 +230,19 @@ async def test_app_ticks_by_delta_and_r_recounts(service_db: DbTarget, service: 
         await ready(pilot)
         assert app.store is not None
         await wait_until(pilot, lambda: shown_active(app) is not None, "counts on screen")
+        # The first full count has finished (a tick racing it would count in full too).
+        store = app.store
+        await wait_until(pilot, lambda: Status.ALL in store._settled, "settled counts")
+        await settle(pilot)
         before = shown_active(app)
         assert before is not None
-        with recorded(app.store) as sql:
+        with sql_log(app.store) as sql:
             sid = await service.new_session()
             await wait_until(pilot, lambda: shown_active(app) == before + 1, "tick saw the insert")
         assert facet_queries(sql)[0] == 0 and facet_queries(sql)[1] >= 1, sql
 
         await service.end(sid, "worktree-removed")
-        with recorded(app.store) as sql:
+        with sql_log(app.store) as sql:
             await pilot.press("r")
             await wait_until(pilot, lambda: facet_queries(sql)[0] >= 1, "a full count")
         truth = await exact(service_db, SessionFilter())

@@ -16,7 +16,6 @@ import traceback
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from itertools import pairwise
@@ -25,12 +24,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from tests.conftest import ANCHOR, create_service_db
 from tests.support.pgserver import LIMITED_PASSWORD, LIMITED_USER, PASSWORD, PgServer
+from tests.support.sql_log import sql_log
 from tui.domain.models import (
     NOT_RECORDED_TOKEN,
     UNRECOGNISED_TOKEN,
@@ -300,19 +299,17 @@ def expected_ids(rows: list[Raw], flt: SessionFilter) -> list[str]:
     return [r.id for r in hits]
 
 
-@contextmanager
-def sql_log(store: Store) -> Iterator[list[str]]:
-    """Every statement the store's engine sends while the block runs (observed, not mocked)."""
-    seen: list[str] = []
-
-    def _before(_conn: Any, _cur: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement)
-
-    event.listen(store.engine.sync_engine, "before_cursor_execute", _before)
-    try:
-        yield seen
-    finally:
-        event.remove(store.engine.sync_engine, "before_cursor_execute", _before)
+async def paged_ids(store: Store, flt: SessionFilter, expected: int) -> list[str]:
+    """Every id under `flt`, read 3 rows a page by following the cursors."""
+    got: list[str] = []
+    cursor = None
+    for _ in range(expected + 2):
+        page = await store.list_sessions(flt, cursor=cursor, limit=3)
+        got += [r.id for r in page.rows]
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    return got
 
 
 def _no_secret(exc: BaseException, *secrets: str) -> None:
@@ -708,15 +705,7 @@ async def test_search_pages_are_exact_whichever_try_answers(
     monkeypatch.setattr("tui.store.store.SEARCH_WINDOW", window)
     flt = FILTERS[case](shared.rows)
     want = expected_ids(shared.rows, flt)
-    got: list[str] = []
-    cursor = None
-    for _ in range(len(want) + 2):
-        page = await shared_store.list_sessions(flt, cursor=cursor, limit=3)
-        got += [r.id for r in page.rows]
-        cursor = page.next_cursor
-        if cursor is None:
-            break
-    assert got == want
+    assert await paged_ids(shared_store, flt, len(want)) == want
 
 
 @pytest.mark.parametrize(
@@ -732,15 +721,7 @@ async def test_reason_filters_page_exactly(shared: Shared, shared_store: Store, 
     pages of 3 must join up to the oracle's order, with nothing repeated or skipped."""
     flt = FILTERS[case](shared.rows)
     want = expected_ids(shared.rows, flt)
-    got: list[str] = []
-    cursor = None
-    for _ in range(len(want) + 2):
-        page = await shared_store.list_sessions(flt, cursor=cursor, limit=3)
-        got += [r.id for r in page.rows]
-        cursor = page.next_cursor
-        if cursor is None:
-            break
-    assert got == want
+    assert await paged_ids(shared_store, flt, len(want)) == want
 
 
 async def test_list_sessions_default_is_newest_first_in_pages(

@@ -12,6 +12,7 @@ from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.timer import Timer
 from textual.widgets import Footer, Input, SelectionList, Static
@@ -49,6 +50,10 @@ SEARCH_DEBOUNCE = 0.25
 PROBE_EVERY = 2.0
 CLOSE_TIMEOUT = 6.0
 """Longer than SQLite's busy timeout (5 s): a query waiting on a lock ends before we close."""
+
+
+_RESULTS = (StoreOpened, PageLoaded, WarmMissed, FacetsLoaded, SessionsEnded, Reconnected)
+"""Messages workers post; they all update widgets."""
 
 
 class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
@@ -134,6 +139,12 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
     @on(WarmMissed)
     def _warm_missed(self) -> None:
         self._open_store()
+
+    def check_message_enabled(self, message: Message) -> bool:
+        """A result that lands while the app shuts down has no screen left: drop it."""
+        if isinstance(message, _RESULTS) and not self.is_running:
+            return False
+        return super().check_message_enabled(message)
 
     @property
     def table(self) -> SessionsTable:
