@@ -108,7 +108,8 @@ class ProbeApp(SessionsApp):
     def _probe_facets(self, m: FacetsLoaded) -> None:
         received = perf_counter()
         if m.generation == self.state.generation:
-            self.call_next(self._after, "facets", None, {"received": received})
+            info = {"received": received, "db_ms": m.elapsed_ms}
+            self.call_next(self._after, "facets", None, info)
 
     @on(SessionsEnded)
     def _probe_ended(self, m: SessionsEnded) -> None:
@@ -314,7 +315,7 @@ class Bench:
     async def facets(self) -> None:
         app = self.app
         table = app.table
-        reps = max(5, self.reps // 2)
+        reps = self.reps  # a tick lands in one frame or two: more samples, steadier median
         app.start_ticker()
         # Baseline: the same probes with nothing running.
         app.ticking, app.ticks = True, []
@@ -326,6 +327,7 @@ class Bench:
         # A refresh tick or an end: settled counts + the live delta. Then the full
         # recount (first load, the operator's r, every 5 minutes), keys probed as well.
         figures: dict[bool, list[float]] = {False: [], True: []}
+        db: dict[bool, list[float]] = {False: [], True: []}
         gaps, key_max, key_all = [], [], []
         for recount in (False, True):
             for _ in range(reps):
@@ -339,12 +341,15 @@ class Bench:
                 f = await wait(fut, "facets")
                 app.ticking = False
                 figures[recount].append(ms(t0, f["painted"]))
+                db[recount].append(f["db_ms"])
                 gaps.append(max_gap_ms(app.ticks, t0, f["painted"]))
                 key_max.append(max(keys) if keys else 0.0)
                 key_all.extend(keys)
         assert table.cursor_row in (0, 1)
         self.put("facets_refresh", figures[False])
+        self.put("facets_refresh_db", db[False])
         self.put("facets_recount", figures[True])
+        self.put("facets_recount_db", db[True])
         self.put("facets_loop_max_gap", gaps, idle_baseline_ms=round(idle_gap, 2))
         self.put(
             "facets_key_latency_max",

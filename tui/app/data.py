@@ -124,13 +124,15 @@ class DataWorkers(MessagePump):
         """
         store = self._store()
         base = flt.without_reasons()
+        started = perf_counter()
         facets = await self._db(store.reason_counts(base, recount=recount))
         whole: ReasonFacets | None = None
         if base.is_empty:
             whole = facets
         elif totals:
             whole = await self._db(store.reason_counts(SessionFilter(), recount=recount))
-        self.post_message(FacetsLoaded(generation, base, facets, whole))
+        elapsed = (perf_counter() - started) * 1000
+        self.post_message(FacetsLoaded(generation, base, facets, whole, elapsed))
 
     @work(group="end", exit_on_error=False)
     async def end_sessions(self, ids: list[str], reason: str, actor: str | None) -> None:

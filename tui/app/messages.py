@@ -65,6 +65,8 @@ class FacetsLoaded(Message):
     facets: ReasonFacets
     totals: ReasonFacets | None
     """The same over the whole table, for the header; None when not re-read."""
+    elapsed_ms: float = 0.0
+    """Time spent in the store, both counts."""
 
 
 @dataclass
