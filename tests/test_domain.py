@@ -195,6 +195,20 @@ def test_safe_text_keeps_plain_text_unchanged(plain: str) -> None:
     assert safe_text(plain) == plain
 
 
+def test_safe_text_fast_check_agrees_with_the_per_character_rule() -> None:
+    """The one-regex check that skips clean strings must flag exactly the characters
+    the escaping loop escapes, over the BMP."""
+    from tui.domain.text import _UNSAFE, _is_unsafe
+
+    disagree = [
+        hex(code)
+        for code in range(0x10000)
+        if (_UNSAFE.search(chr(code)) is not None) != _is_unsafe(chr(code))
+    ]
+    assert disagree == []
+    assert safe_text("ok\u202eevil") == "ok\\u202eevil"
+
+
 def test_safe_text_other_values() -> None:
     assert safe_text(None) == ""
     assert safe_text(42) == "42"
