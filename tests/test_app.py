@@ -6,6 +6,8 @@ database holds afterwards.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -479,3 +481,54 @@ async def test_sqlite_lock_is_reported_and_recovers(
             blocker.close()
         await wait_until(pilot, lambda: app.state.connected, "recovered", tries=500)
         assert (await db_session(service_db, sid))["active"] is True
+
+
+@asynccontextmanager
+async def sessions_locked(target: DbTarget) -> AsyncIterator[None]:
+    """Another client holds a lock that makes the app's next read wait."""
+    if target.kind == "sqlite":
+        import sqlite3
+
+        blocker = sqlite3.connect(str(target.path))
+        blocker.execute("BEGIN EXCLUSIVE")  # the service's files use a rollback journal
+        try:
+            yield
+        finally:
+            blocker.rollback()
+            blocker.close()
+        return
+    import asyncpg
+
+    con = await asyncpg.connect(target.url.set(drivername="postgresql").render_as_string(False))
+    try:
+        async with con.transaction():
+            await con.execute("LOCK TABLE remote_agent_sessions IN ACCESS EXCLUSIVE MODE")
+            yield
+    finally:
+        await con.close()
+
+
+async def test_loading_is_shown_only_for_a_late_page(
+    service_db: DbTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page that comes quickly paints straight over the old rows: no "loading…"
+    repaint first (a whole-table redraw and a frame). A page held up says so."""
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        monkeypatch.setattr("tui.app.app.LOADING_AFTER", 2.0)
+        before = app.table.border_subtitle
+        app.set_status(Status.ENDED)
+        assert app.table.border_subtitle == before, "not marked loading at once"
+        await settle(pilot)
+        assert app._loading_timer is None, "the page stopped the pending loading mark"
+        assert "loaded" in app.table.border_subtitle
+        assert {cell_text(app, i, "status").strip() for i in range(5)} == {"ended"}
+
+        monkeypatch.setattr("tui.app.app.LOADING_AFTER", 0.05)
+        async with sessions_locked(service_db):
+            app.set_status(Status.ACTIVE)
+            await wait_until(pilot, lambda: app.table.border_subtitle == "loading…", "loading…")
+            assert "ended" in cell_text(app, 0, "status"), "the old rows stay until the page"
+        await wait_until(pilot, lambda: "loaded" in app.table.border_subtitle, "the late page")
+        assert "active" in cell_text(app, 0, "status")
