@@ -144,10 +144,11 @@ class SessionsTable(ScrollView, can_focus=True):
         self._rows: list[SessionRow] = []
         self._marked: list[bool] = []
         self._drawn: dict[int, tuple[list[Text], list[Segment]]] = {}
+        """Cells and segments per row index, made the first time the row is shown."""
         self._styled: dict[int, Strip] = {}
         """Rows off the cursor, full width and styled, until their row or the styles change."""
         self._line_styles: tuple[Style, Style, Style] | None = None
-        """Cells and segments per row index, made the first time the row is shown."""
+        """Base, cursor and even-row styles, looked up once per repaint."""
         self._now: datetime | None = None
         self._stale_after = timedelta(hours=24)
         self._filling = False
