@@ -195,18 +195,18 @@ def test_safe_text_keeps_plain_text_unchanged(plain: str) -> None:
     assert safe_text(plain) == plain
 
 
-def test_safe_text_fast_check_agrees_with_the_per_character_rule() -> None:
-    """The one-regex check that skips clean strings must flag exactly the characters
-    the escaping loop escapes, over the BMP."""
-    from tui.domain.text import _UNSAFE, _is_unsafe
-
-    disagree = [
-        hex(code)
-        for code in range(0x10000)
-        if (_UNSAFE.search(chr(code)) is not None) != _is_unsafe(chr(code))
-    ]
-    assert disagree == []
+def test_safe_text_escapes_exactly_the_unsafe_characters_of_the_bmp() -> None:
+    """Every BMP character: left as it is when this file's own rule says it is safe,
+    otherwise replaced by a visible, terminal-safe escape."""
+    wrong = []
+    for code in range(0x10000):
+        ch = chr(code)
+        out = safe_text(ch)
+        if (out == ch) != _is_terminal_safe(ch) or not _is_terminal_safe(out):
+            wrong.append(hex(code))
+    assert wrong == []
     assert safe_text("ok\u202eevil") == "ok\\u202eevil"
+    assert safe_text("a\nb\x07", keep_newlines=True) == "a\nb\\x07"
 
 
 def test_safe_text_other_values() -> None:
