@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -146,6 +147,97 @@ async def test_refreshes_read_only_live_rows_and_stay_exact(
     whole = await store.reason_counts()
     assert whole.unrecognised.get("some-future-trigger") == 1
     assert whole.known["repo-removed"] >= 1
+
+
+def live_sql(store: Store, flt: SessionFilter, *, all_active: bool) -> str:
+    """The live statement as the store's engine sends it."""
+    settled = store._settled[flt.status]
+    stmt = q.live_facet_statement(store.d, flt, settled.before, all_active=all_active)
+    return str(stmt.compile(dialect=store.engine.dialect))
+
+
+async def test_old_active_sessions_are_counted_not_read(
+    store: Store, service: Service, service_db: DbTarget
+) -> None:
+    """A refresh does not read the active sessions that started before the mark (most of
+    a busy table's active ones): their number is derived (tui.store.delta). It stays
+    exact while they end, take odd values or are ended here, and new ones come and go."""
+    for flt in FILTERS:
+        await store.reason_counts(flt)
+        assert not store._settled[flt.status].reads_all_active
+    before = await store.reason_counts()
+    assert before.active >= 10  # the demo's old active sessions
+
+    old = await service.active_ids(8)
+    await service.end(old[0], "reset-requested")
+    await service.end(old[1], "a-trigger-from-the-future")
+    await service.end(old[2], None)
+    await service.sql("UPDATE remote_agent_sessions SET active = NULL WHERE id = :s", s=old[3])
+    if not service.pg:  # values only SQLite can hold
+        for sid, odd in ((old[4], 2), (old[5], -1), (old[6], 0.5)):
+            await service.sql(
+                "UPDATE remote_agent_sessions SET active = :v WHERE id = :s", v=odd, s=sid
+            )
+    new = [await service.new_session() for _ in range(4)]
+    await service.end(new[0], "cwd-changed")
+    await service.sql("UPDATE remote_agent_sessions SET active = NULL WHERE id = :s", s=new[1])
+    await store.end_sessions([old[7]], "repo-removed", "test@host")
+
+    for flt in FILTERS:
+        with sql_log(store) as sql:
+            got = await store.reason_counts(flt)
+        assert facet_queries(sql) == (0, 1), sql
+        assert live_sql(store, flt, all_active=False) in sql
+        assert got == await exact(service_db, flt)
+    after = await store.reason_counts()
+    # Five left (ended or NULL); SQLite counts 2, -1 and 0.5 as active, as a full count does.
+    assert after.active == before.active - 5 + 2
+    assert after.unrecognised["a-trigger-from-the-future"] == 1
+
+
+async def test_an_active_session_with_a_reason_is_read_live(
+    store: Store, service: Service, service_db: DbTarget
+) -> None:
+    """The arithmetic needs every active session's reason to be NULL, as the service
+    writes them. If one is not, every refresh reads the active rows, as before."""
+    odd = (await service.active_ids(1))[0]
+    await service.sql("UPDATE remote_agent_sessions SET ended_reason = 'x' WHERE id = :s", s=odd)
+    await store.reason_counts()
+    assert store._settled[Status.ALL].reads_all_active
+    await service.end(odd, "reset-requested")
+    await service.new_session()
+    with sql_log(store) as sql:
+        got = await store.reason_counts()
+    assert facet_queries(sql) == (0, 1)
+    assert live_sql(store, SessionFilter(), all_active=True) in sql
+    assert got == await exact(service_db, SessionFilter())
+
+
+async def test_arithmetic_that_stops_adding_up_forces_a_full_count(
+    store: Store, service: Service, service_db: DbTarget
+) -> None:
+    """A session written with a start before the mark after the full count breaks the
+    derivation's premise. When the numbers show it (fewer than no old active
+    sessions), the store counts in full instead of answering."""
+    await service.sql(
+        f"UPDATE remote_agent_sessions SET active = :f, ended_at = {service.now},"
+        " ended_reason = 'reset-requested' WHERE active = :t",
+        f=False,
+        t=True,
+    )
+    assert (await store.reason_counts()).active == 0
+    sid = await service.new_session()
+    await service.sql(
+        "UPDATE remote_agent_sessions SET started_at = :old, active = :f, ended_at ="
+        f" {service.now}, ended_reason = 'cwd-changed' WHERE id = :s",
+        old=datetime(2020, 1, 1) if service.pg else "2020-01-01 00:00:00",
+        f=False,
+        s=sid,
+    )
+    with sql_log(store) as sql:
+        got = await store.reason_counts()
+    assert facet_queries(sql) == (1, 2), sql  # the refused delta, then a full count
+    assert got == await exact(service_db, SessionFilter())
 
 
 async def test_a_recount_is_full_and_catches_what_deltas_cannot(

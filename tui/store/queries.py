@@ -383,34 +383,67 @@ def db_now(d: Dialect) -> ColumnElement[Any]:
     return sa.func.now() if d.pg else sa.func.datetime("now")
 
 
-def live_facet_statement(
-    d: Dialect, flt: SessionFilter, settled_before: datetime
-) -> sa.Select[Any]:
-    """facet_statement over the rows that can still change: all but those ended before
-    `settled_before`.
+NEW_ACTIVE, STARTED_SINCE, ALL_ACTIVE, NEW_ACTIVE_COUNT = 0, 7, 8, 9
+"""Live branches the store's arithmetic reads by number (see tui.store.delta)."""
 
-    Five disjoint branches, each one range of the (active, ended_at, ended_reason)
-    index, so the cost follows the active and recently ended sessions, not the table.
-    Together they are exactly NOT (active = 0 AND ended_at < settled_before), NULLs and
-    odd stored values included.
+
+def live_facet_statement(
+    d: Dialect, flt: SessionFilter, settled_before: datetime, *, all_active: bool = True
+) -> sa.Select[Any]:
+    """Counts of the rows that can still change: all but those ended before
+    `settled_before`, by (ended_reason, active, branch, kept).
+
+    Disjoint branches, each one range of an index, so the cost follows the sessions
+    started or ended since the mark, not the table:
+
+    - 1-6: the odd `active` values, and ended rows with no ended_at or ended since the
+      mark (ix_sessions_tui_live, covering);
+    - NEW_ACTIVE: `active = true`, started since the mark (ix_sessions_tui_active_started);
+    - or, with `all_active`, ALL_ACTIVE: every `active = true` row (ix_sessions_tui_live,
+      covering). Old active sessions are most of a busy table's active ones: the store
+      reads them on a full count and counts them by arithmetic in between.
+
+    These branches are exactly NOT (active = false AND ended_at < settled_before), NULLs
+    and odd stored values included. Two more only count, for the arithmetic, and are
+    never kept: STARTED_SINCE, the rows started since the mark that are not `active =
+    true`, and with `all_active` NEW_ACTIVE_COUNT. `kept` is a column, not a condition,
+    because the arithmetic needs the rows `flt` drops too.
     """
-    a, ended = s.c.active, s.c.ended_at
+    a, ended, started = s.c.active, s.c.ended_at, s.c.started_at
     before = sa.bindparam("settled_before", settled_before, type_=ended.type)
+    since = sa.bindparam("started_since", settled_before, type_=started.type)
     off = sa.literal(False, sa.Boolean())  # 0 in SQLite, false in PostgreSQL
-    branches = [
-        a > off,
-        a < off,
-        a.is_(None),
-        sa.and_(a == off, ended.is_(None)),
-        sa.and_(a == off, ended >= before),
-    ]
+    on = sa.literal(True, sa.Boolean())
+    new_active = sa.and_(a == on, started >= since)
+    branches: dict[int, ColumnElement[bool]] = {
+        1: a > on,  # SQLite keeps any value: 2, text, blobs...
+        2: sa.and_(a > off, a < on),  # ...and 0.5
+        3: a < off,
+        4: a.is_(None),
+        5: sa.and_(a == off, ended.is_(None)),
+        6: sa.and_(a == off, ended >= before),
+        STARTED_SINCE: sa.and_(started >= since, a.is_not(sa.true())),
+    }
+    if all_active:
+        branches |= {ALL_ACTIVE: a == on, NEW_ACTIVE_COUNT: new_active}
+    else:
+        branches[NEW_ACTIVE] = new_active
     conds = conditions(d, flt.without_reasons())
+    kept = sa.case((sa.and_(*conds), 1), else_=0) if conds else sa.literal(1)
     reason = s.c.ended_reason if d.has_ended_reason else sa.null()
-    parts = [sa.select(reason.label("er"), a.label("act")).where(b, *conds) for b in branches]
+    parts = []
+    for i, b in sorted(branches.items()):
+        counted_only = i in (STARTED_SINCE, NEW_ACTIVE_COUNT)  # nothing to read but the index
+        cols = [sa.null(), sa.null(), sa.literal(0)] if counted_only else [reason, a, kept]
+        er, act, keep = cols
+        parts.append(
+            sa.select(
+                er.label("er"), act.label("act"), sa.literal(i).label("branch"), keep.label("kept")
+            ).where(b)
+        )
     u = sa.union_all(*parts).subquery("live")
-    if not d.has_ended_reason:
-        return sa.select(sa.null(), u.c.act, sa.func.count()).group_by(u.c.act)
-    return sa.select(u.c.er, u.c.act, sa.func.count()).group_by(u.c.er, u.c.act)
+    keys = [u.c.er, u.c.act, u.c.branch, u.c.kept]
+    return sa.select(*keys, sa.func.count()).group_by(*keys)
 
 
 def count_statement(d: Dialect, flt: SessionFilter) -> sa.Select[Any]:

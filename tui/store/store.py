@@ -6,7 +6,6 @@ Every public method is async, returns domain models and raises only StoreError.
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -41,6 +40,7 @@ from tui.domain.models import (
 )
 from tui.domain.timefmt import utcnow
 from tui.domain.triggers import require_deactivating
+from tui.store import delta
 from tui.store import queries as q
 from tui.store.codec import parse_sqlite_ts, session_row, utc_datetime
 from tui.store.errors import (
@@ -120,36 +120,6 @@ def _sqlite_events(engine: AsyncEngine, read_only: bool) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-GroupKey = tuple[str | None, bool]
-
-
-@dataclass(frozen=True, slots=True)
-class _Settled:
-    """Counts of the sessions that ended before `before`, by (ended_reason, active).
-
-    The service never changes an ended session, so these stay exact until one is
-    deleted; the periodic full count catches that.
-    """
-
-    before: datetime
-    groups: Counter[GroupKey]
-    taken: float
-
-
-def _groups(result: Iterable[Sequence[Any]]) -> Counter[GroupKey]:
-    """(ended_reason, active, count) rows folded by truthiness of `active`."""
-    out: Counter[GroupKey] = Counter()
-    for r in result:
-        out[(r[0], bool(r[1]))] += int(r[2])
-    return out
-
-
-def _listed(groups: Counter[GroupKey]) -> list[tuple[str | None, bool, int]]:
-    """In one order, so equal counts make equal facets whichever path produced them."""
-    keys = sorted(groups, key=lambda k: (k[1], k[0] is not None, k[0] or ""))
-    return [(raw, act, groups[(raw, act)]) for raw, act in keys if groups[(raw, act)]]
-
-
 def _row(r: Row[Any]) -> SessionRow:
     return session_row(r._mapping)
 
@@ -194,7 +164,7 @@ class Store:
         self.read_only = read_only
         self.d = q.Dialect(engine.dialect.name, schema.has_ended_reason)
         self.recount_after = FULL_RECOUNT_SECONDS
-        self._settled: dict[Status, _Settled] = {}
+        self._settled: dict[Status, delta.Settled] = {}
 
     # -- plumbing -----------------------------------------------------------------
 
@@ -272,39 +242,44 @@ class Store:
     ) -> ReasonFacets:
         """Exact counts per reason under every filter but the reason one.
 
-        Under a status-only filter a refresh reads only the rows that can still change
-        (active, or ended after the settled mark) and adds the settled counts of the
-        last full count. A full count runs the first time, when `recount` is asked, and
-        once the last one is `recount_after` seconds old, which also picks up rows the
-        service deleted.
+        Under a status-only filter a refresh reads only the rows that changed or can
+        change since the settled mark (sessions started or ended since, odd values) and
+        adds the settled counts of the last full count, with the older active sessions
+        counted by arithmetic (see tui.store.delta). A full count runs the first time,
+        when `recount` is asked, once the last one is `recount_after` seconds old, and
+        when the arithmetic stops adding up; it also picks up rows the service deleted.
         """
         base = (flt or SessionFilter()).without_reasons()
         if not q.incremental_facets(base):
             async with self._read() as conn:
                 await self._background(conn)
-                groups = _groups(await conn.execute(q.facet_statement(self.d, base)))
-            return ReasonFacets.from_groups(_listed(groups))
+                groups = delta.groups(await conn.execute(q.facet_statement(self.d, base)))
+            return ReasonFacets.from_groups(delta.listed(groups))
         settled = self._settled.get(base.status)
         if settled is not None and not recount and monotonic() - settled.taken < self.recount_after:
-            stmt = q.live_facet_statement(self.d, base, settled.before)
+            stmt = q.live_facet_statement(
+                self.d, base, settled.before, all_active=settled.reads_all_active
+            )
             async with self._read() as conn:
-                live = _groups(await conn.execute(stmt))
-            return ReasonFacets.from_groups(_listed(settled.groups + live))
+                live = delta.live_groups(await conn.execute(stmt))
+            counts = settled.answer(live)
+            if counts is not None:
+                return ReasonFacets.from_groups(delta.listed(counts))
+            self._settled.pop(base.status, None)  # a deleted session broke the arithmetic
         taken = monotonic()
         async with self._read(snapshot=True) as conn:  # both counts from one snapshot
             await self._background(conn)
             now = utc_datetime((await conn.execute(sa.select(q.db_now(self.d)))).scalar_one())
-            full = _groups(await conn.execute(q.facet_statement(self.d, base)))
+            full = delta.groups(await conn.execute(q.facet_statement(self.d, base)))
             before = (now or utcnow()) - SETTLE_MARGIN
             stmt = q.live_facet_statement(self.d, base, before)
-            live = _groups(await conn.execute(stmt))
-        rest = Counter(full)
-        rest.subtract(live)
-        if all(n >= 0 for n in rest.values()):
-            self._settled[base.status] = _Settled(before, +rest, taken)
+            live = delta.live_groups(await conn.execute(stmt))
+        fresh = delta.settle(full, live, before, taken)
+        if fresh is not None:
+            self._settled[base.status] = fresh
         else:  # cannot happen within one snapshot; if it does, never trust a delta
             self._settled.pop(base.status, None)
-        return ReasonFacets.from_groups(_listed(full))
+        return ReasonFacets.from_groups(delta.listed(full))
 
     async def _background(self, conn: AsyncConnection) -> None:
         """A full count is background work on the service's own server: one core.
