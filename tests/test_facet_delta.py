@@ -9,6 +9,7 @@ record the SQL each call runs, to prove which path answered.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -21,6 +22,7 @@ from tests.support.app_helpers import app_for, ready, settle, wait_until
 from tests.support.sql_log import sql_log
 from tui.domain.models import ReasonFacets, SessionFilter, Status
 from tui.store import queries as q
+from tui.store.migrate import upgrade
 from tui.store.store import Store, make_engine, open_store
 from tui.store.target import DbTarget
 
@@ -28,8 +30,16 @@ FILTERS = [SessionFilter(), SessionFilter(status=Status.ACTIVE), SessionFilter(s
 
 
 @pytest.fixture
-async def store(service_db: DbTarget) -> AsyncIterator[Store]:
-    st = await open_store(service_db)
+def migrated_db(service_db: DbTarget) -> DbTarget:
+    """The demo service database, migrated: the delta needs the tool's indexes (see
+    Store._delta_indexed)."""
+    asyncio.run(upgrade(service_db))
+    return service_db
+
+
+@pytest.fixture
+async def store(migrated_db: DbTarget) -> AsyncIterator[Store]:
+    st = await open_store(migrated_db)
     try:
         yield st
     finally:
@@ -107,8 +117,8 @@ class Service:
 
 
 @pytest.fixture
-async def service(service_db: DbTarget) -> AsyncIterator[Service]:
-    svc = Service(service_db)
+async def service(migrated_db: DbTarget) -> AsyncIterator[Service]:
+    svc = Service(migrated_db)
     try:
         yield svc
     finally:
@@ -116,11 +126,11 @@ async def service(service_db: DbTarget) -> AsyncIterator[Service]:
 
 
 async def test_refreshes_read_only_live_rows_and_stay_exact(
-    store: Store, service: Service, service_db: DbTarget
+    store: Store, service: Service, migrated_db: DbTarget
 ) -> None:
     for flt in FILTERS:  # the first count of each is a full one
         with sql_log(store) as sql:
-            assert await store.reason_counts(flt) == await exact(service_db, flt)
+            assert await store.reason_counts(flt) == await exact(migrated_db, flt)
         assert facet_queries(sql) == (1, 1), sql
         # On PostgreSQL a full count is background work: no parallel workers.
         serial = "SET LOCAL max_parallel_workers_per_gather = 0"
@@ -143,7 +153,7 @@ async def test_refreshes_read_only_live_rows_and_stay_exact(
         with sql_log(store) as sql:
             got = await store.reason_counts(flt)
         assert facet_queries(sql) == (0, 1), sql
-        assert got == await exact(service_db, flt)
+        assert got == await exact(migrated_db, flt)
     whole = await store.reason_counts()
     assert whole.unrecognised.get("some-future-trigger") == 1
     assert whole.known["repo-removed"] >= 1
@@ -157,7 +167,7 @@ def live_sql(store: Store, flt: SessionFilter, *, all_active: bool) -> str:
 
 
 async def test_old_active_sessions_are_counted_not_read(
-    store: Store, service: Service, service_db: DbTarget
+    store: Store, service: Service, migrated_db: DbTarget
 ) -> None:
     """A refresh does not read the active sessions that started before the mark (most of
     a busy table's active ones): their number is derived (tui.store.delta). It stays
@@ -188,7 +198,7 @@ async def test_old_active_sessions_are_counted_not_read(
             got = await store.reason_counts(flt)
         assert facet_queries(sql) == (0, 1), sql
         assert live_sql(store, flt, all_active=False) in sql
-        assert got == await exact(service_db, flt)
+        assert got == await exact(migrated_db, flt)
     after = await store.reason_counts()
     # Five left (ended or NULL); SQLite counts 2, -1 and 0.5 as active, as a full count does.
     assert after.active == before.active - 5 + 2
@@ -196,7 +206,7 @@ async def test_old_active_sessions_are_counted_not_read(
 
 
 async def test_an_active_session_with_a_reason_is_read_live(
-    store: Store, service: Service, service_db: DbTarget
+    store: Store, service: Service, migrated_db: DbTarget
 ) -> None:
     """The arithmetic needs every active session's reason to be NULL, as the service
     writes them. If one is not, every refresh reads the active rows, as before."""
@@ -210,11 +220,11 @@ async def test_an_active_session_with_a_reason_is_read_live(
         got = await store.reason_counts()
     assert facet_queries(sql) == (0, 1)
     assert live_sql(store, SessionFilter(), all_active=True) in sql
-    assert got == await exact(service_db, SessionFilter())
+    assert got == await exact(migrated_db, SessionFilter())
 
 
 async def test_arithmetic_that_stops_adding_up_forces_a_full_count(
-    store: Store, service: Service, service_db: DbTarget
+    store: Store, service: Service, migrated_db: DbTarget
 ) -> None:
     """A session written with a start before the mark after the full count breaks the
     derivation's premise. When the numbers show it (fewer than no old active
@@ -237,11 +247,11 @@ async def test_arithmetic_that_stops_adding_up_forces_a_full_count(
     with sql_log(store) as sql:
         got = await store.reason_counts()
     assert facet_queries(sql) == (1, 2), sql  # the refused delta, then a full count
-    assert got == await exact(service_db, SessionFilter())
+    assert got == await exact(migrated_db, SessionFilter())
 
 
 async def test_a_recount_is_full_and_catches_what_deltas_cannot(
-    store: Store, service: Service, service_db: DbTarget
+    store: Store, service: Service, migrated_db: DbTarget
 ) -> None:
     """A settled session deleted behind the store's back (the service's conversation
     delete cascades) stays counted until the next full count: the operator's refresh,
@@ -253,7 +263,7 @@ async def test_a_recount_is_full_and_catches_what_deltas_cannot(
         f=False,
     )
     await service.sql("DELETE FROM remote_agent_conversations WHERE id = :c", c=rows[0][0])
-    truth = await exact(service_db, SessionFilter())
+    truth = await exact(migrated_db, SessionFilter())
     assert truth.total < before.total
 
     assert await store.reason_counts() == before  # the delta cannot see a deleted row
@@ -269,7 +279,7 @@ async def test_a_recount_is_full_and_catches_what_deltas_cannot(
     )
     store.recount_after = 0.0
     with sql_log(store) as sql:
-        assert await store.reason_counts() == await exact(service_db, SessionFilter())
+        assert await store.reason_counts() == await exact(migrated_db, SessionFilter())
     assert facet_queries(sql) == (1, 1)
 
 
@@ -283,23 +293,30 @@ async def test_other_filters_always_count_in_full(store: Store) -> None:
             assert facet_queries(sql) == (1, 0), sql
 
 
-async def test_pre_016_database_keeps_counts_by_delta(old_service_db: DbTarget) -> None:
-    from tests.conftest import add_legacy_session
+@pytest.mark.parametrize("has_016", [True, False], ids=["unmigrated", "pre-016"])
+async def test_without_the_tools_indexes_every_count_is_full(
+    has_016: bool, empty_db_url: str
+) -> None:
+    """Unindexed, each live branch would scan the table: one full count is cheaper. A
+    database from before 016 cannot have the indexes (they cover ended_reason)."""
+    from tests.conftest import add_legacy_session, create_service_db
 
-    await add_legacy_session(old_service_db)
-    st = await open_store(old_service_db)
-    svc = Service(old_service_db)
+    target = await create_service_db(empty_db_url, ended_reason=has_016, sessions=50 * has_016)
+    await add_legacy_session(target)
+    st = await open_store(target)
+    svc = Service(target)
     try:
+        assert st.missing_indexes
         first = await st.reason_counts()
-        assert (first.active, first.total) == (1, 1)
         await svc.sql(
             f"UPDATE remote_agent_sessions SET active = :f, ended_at = {svc.now}", f=False
         )
-        with sql_log(st) as sql:
-            after = await st.reason_counts()
-        assert facet_queries(sql) == (0, 1)
-        assert (after.active, after.not_recorded) == (0, 1)
-        assert after == await exact(old_service_db, SessionFilter())
+        for _ in range(2):
+            with sql_log(st) as sql:
+                after = await st.reason_counts()
+            assert facet_queries(sql) == (1, 0), sql
+            assert after.active == 0 and after.total == first.total
+            assert after == await exact(target, SessionFilter())
     finally:
         await svc.close()
         await st.close()
@@ -314,10 +331,10 @@ def shown_active(app: Any) -> int | None:
     return int(text.split(marker, 1)[1].split()[0].replace(",", ""))
 
 
-async def test_app_ticks_by_delta_and_r_recounts(service_db: DbTarget, service: Service) -> None:
+async def test_app_ticks_by_delta_and_r_recounts(migrated_db: DbTarget, service: Service) -> None:
     """The screen follows the service's writes on each tick, without a full count; the
     operator's `r` asks for one."""
-    app = app_for(service_db, refresh_seconds=0.2)
+    app = app_for(migrated_db, refresh_seconds=0.2)
     async with app.run_test(size=(160, 45)) as pilot:
         await ready(pilot)
         assert app.store is not None
@@ -337,7 +354,7 @@ async def test_app_ticks_by_delta_and_r_recounts(service_db: DbTarget, service: 
         with sql_log(app.store) as sql:
             await pilot.press("r")
             await wait_until(pilot, lambda: facet_queries(sql)[0] >= 1, "a full count")
-        truth = await exact(service_db, SessionFilter())
+        truth = await exact(migrated_db, SessionFilter())
         assert truth.active == before
         await wait_until(pilot, lambda: shown_active(app) == truth.active, "recount shown")
         assert app.status_bar.counts is not None

@@ -34,6 +34,7 @@ from tui.store.migrate import (
     upgrade_sql,
 )
 from tui.store.store import make_engine, open_store
+from tui.store.tables import TOOL_INDEXES
 from tui.store.target import DbTarget, sqlite_target, url_target
 
 SERVICE_TABLES = ("remote_agent_codebases", "remote_agent_conversations", "remote_agent_sessions")
@@ -414,6 +415,7 @@ async def test_open_store_before_and_after_upgrade(db: RawDb) -> None:
     try:
         assert store.schema.has_ended_reason is False
         assert store.can_end is not None and "sessions-tui migrate" in store.can_end
+        assert store.missing_indexes == TOOL_INDEXES
         page = await store.list_sessions()
         assert len(page.rows) == 4
         assert all(r.ended_reason is None for r in page.rows)
@@ -426,6 +428,10 @@ async def test_open_store_before_and_after_upgrade(db: RawDb) -> None:
     try:
         assert store.schema.has_ended_reason is True
         assert store.can_end is None
+        assert store.missing_indexes == ()
+        # The list is the tool's whole set: nothing prefixed ix_sessions_tui_ is left out.
+        ours = {ix for ix in store.schema.session_indexes if ix.startswith("ix_sessions_tui_")}
+        assert ours == set(TOOL_INDEXES)
         assert len((await store.list_sessions()).rows) == 4
     finally:
         await store.close()

@@ -383,6 +383,11 @@ def db_now(d: Dialect) -> ColumnElement[Any]:
     return sa.func.now() if d.pg else sa.func.datetime("now")
 
 
+LIVE_INDEXES = frozenset(
+    {"ix_sessions_tui_live", "ix_sessions_tui_active_started", "ix_sessions_tui_started"}
+)
+"""What makes live_facet_statement's branches index ranges (migrations 0003 and 0005)."""
+
 NEW_ACTIVE, STARTED_SINCE, ALL_ACTIVE, NEW_ACTIVE_COUNT = 0, 7, 8, 9
 """Live branches the store's arithmetic reads by number (see tui.store.delta)."""
 

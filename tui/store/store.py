@@ -57,6 +57,7 @@ from tui.store.tables import (
     CONVERSATIONS,
     REQUIRED_SESSION_COLUMNS,
     SESSIONS,
+    TOOL_INDEXES,
     sessions,
 )
 from tui.store.target import DEMO_HINT, DbTarget, pg_server_settings
@@ -75,6 +76,7 @@ PAGE_SIZE = 100
 class SchemaInfo:
     has_ended_reason: bool
     session_columns: frozenset[str]
+    session_indexes: frozenset[str]
 
 
 def make_engine(target: DbTarget, *, read_only: bool = False, create: bool = False) -> AsyncEngine:
@@ -197,6 +199,17 @@ class Store:
             return str(SchemaTooOld())
         return None
 
+    @property
+    def _delta_indexed(self) -> bool:
+        """Without these, each of the live statement's branches scans the table: eight
+        scans cost more than the one of a full count (1.1 s against 0.96 s at 1M)."""
+        return q.LIVE_INDEXES.issubset(self.schema.session_indexes)
+
+    @property
+    def missing_indexes(self) -> tuple[str, ...]:
+        """The tool's indexes this database lacks: then filters and counts read the table."""
+        return tuple(ix for ix in TOOL_INDEXES if ix not in self.schema.session_indexes)
+
     async def close(self) -> None:
         await self.engine.dispose()
 
@@ -250,7 +263,7 @@ class Store:
         when the arithmetic stops adding up; it also picks up rows the service deleted.
         """
         base = (flt or SessionFilter()).without_reasons()
-        if not q.incremental_facets(base):
+        if not q.incremental_facets(base) or not self._delta_indexed:
             async with self._read() as conn:
                 await self._background(conn)
                 groups = delta.groups(await conn.execute(q.facet_statement(self.d, base)))
@@ -497,17 +510,21 @@ _SHOWN_COLUMNS = frozenset(
 )
 
 
-async def read_schema(engine: AsyncEngine) -> dict[str, set[str]]:
-    """Tables and their columns, as the database has them right now."""
+async def read_schema(engine: AsyncEngine) -> tuple[dict[str, set[str]], set[str]]:
+    """Tables and their columns, and the sessions table's indexes, as they are now."""
 
-    def _inspect(sync_conn: Any) -> dict[str, set[str]]:
+    def _inspect(sync_conn: Any) -> tuple[dict[str, set[str]], set[str]]:
         insp = sa.inspect(sync_conn)
         names = set(insp.get_table_names())
-        return {
+        tables = {
             t: {col["name"] for col in insp.get_columns(t)}
             for t in (SESSIONS, CONVERSATIONS, CODEBASES)
             if t in names
         }
+        indexes = (
+            {str(ix["name"]) for ix in insp.get_indexes(SESSIONS)} if SESSIONS in names else set()
+        )
+        return tables, indexes
 
     async with engine.connect() as conn:
         return await conn.run_sync(_inspect)
@@ -518,7 +535,7 @@ async def open_store(target: DbTarget, *, read_only: bool = False) -> Store:
     engine = make_engine(target, read_only=read_only)
     where = target.display()
     try:
-        tables = await read_schema(engine)
+        tables, indexes = await read_schema(engine)
     except Exception as exc:
         await engine.dispose()
         raise translate(exc, where, target.scrub) from None
@@ -537,7 +554,11 @@ async def open_store(target: DbTarget, *, read_only: bool = False) -> Store:
             f"{where}: remote_agent_sessions lacks {', '.join(sorted(lacking))}; "
             "this service version is too old for this tool"
         )
-    schema = SchemaInfo(has_ended_reason="ended_reason" in cols, session_columns=frozenset(cols))
+    schema = SchemaInfo(
+        has_ended_reason="ended_reason" in cols,
+        session_columns=frozenset(cols),
+        session_indexes=frozenset(indexes),
+    )
     return Store(target, engine, schema, read_only)
 
 

@@ -126,3 +126,15 @@ REQUIRED_SESSION_COLUMNS = frozenset(
     | {"started_at", "ended_at", "parent_session_id", "transition_reason"}
 )
 """Columns without which the tool cannot work; `ended_reason` is handled apart (migration 016)."""
+
+TOOL_INDEXES = (  # migrations/versions/0003_filter_indexes.py, 0004_facet_index.py, 0005_*
+    "ix_sessions_tui_reason_started",
+    "ix_sessions_tui_active_started",
+    "ix_sessions_tui_started",
+    "ix_sessions_tui_parent",
+    "ix_sessions_tui_facets",
+    "ix_sessions_tui_live",
+)
+"""The indexes `sessions-tui migrate` adds to remote_agent_sessions. Without them the tool
+still works, but filters and counts read the whole table; tests/test_migrate.py checks
+this list against what the migrations create."""
