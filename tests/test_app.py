@@ -31,6 +31,7 @@ from tui.app.screens.help import HelpScreen
 from tui.app.widgets.reason_panel import ReasonPanel
 from tui.domain.models import SessionFilter, Status
 from tui.store import open_store
+from tui.store.migrate import upgrade
 from tui.store.store import make_engine
 from tui.store.tables import sessions
 from tui.store.target import DbTarget
@@ -342,6 +343,31 @@ async def test_database_without_ended_reason_opens_and_says_how_to_migrate(
         bar = str(app.status_bar.render())
         assert "sessions-tui migrate" in bar
         assert app.check_action("end", ()) is None
+
+
+async def test_a_large_database_without_the_tools_indexes_says_how_to_fix_it(
+    service_db: DbTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once the counts show the table is large, a database the tool has not migrated
+    gets one warning that names the command; a migrated one, or a small one, none."""
+    from tui.app import app as app_module
+
+    async def hints(threshold: int) -> list[str]:
+        monkeypatch.setattr(app_module, "INDEX_HINT_SESSIONS", threshold)
+        app = app_for(service_db)
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await ready(pilot)
+            await wait_until(pilot, lambda: app.status_bar.counts is not None, "counts")
+            await pilot.press("r")  # a second full count must not repeat it
+            await settle(pilot)
+            return [n for n in notifications(app) if "index" in n]
+
+    assert await hints(10**9) == []  # 600 sessions: nothing to say
+    shown = await hints(100)
+    assert len(shown) == 1, shown
+    assert "sessions-tui migrate" in shown[0] and "read the whole sessions table" in shown[0]
+    await upgrade(service_db)
+    assert await hints(100) == []
 
 
 async def test_hostile_strings_render_literally(service_db: DbTarget) -> None:

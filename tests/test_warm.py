@@ -78,6 +78,20 @@ def test_warm_page_does_not_import_sqlalchemy(service_db: DbTarget, empty_db_url
     assert done.returncode == 0, done.stderr
 
 
+def test_the_app_and_cli_modules_do_not_import_sqlalchemy() -> None:
+    """The first frame comes before SQLAlchemy's ~150 ms import: the app layer reaches
+    the store's SQL only through the Store it is handed. (An app module importing
+    tui.store.tables once cost 1.1x -> 1.4x of the empty app's first frame.)"""
+    code = (
+        "import sys\n"
+        "import tui.cli.main, tui.app.app\n"
+        "loaded = sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy')\n"
+        "assert not loaded, loaded\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
 async def test_warm_page_declines_a_database_from_before_016(old_service_db: DbTarget) -> None:
     await add_legacy_session(old_service_db)
     assert await first_page(old_service_db, 100) is None

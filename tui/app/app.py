@@ -30,7 +30,7 @@ from tui.app.messages import (
     StoreOpened,
     WarmMissed,
 )
-from tui.app.outcomes import describe_outcomes
+from tui.app.outcomes import INDEX_HINT_SESSIONS, describe_outcomes, index_hint
 from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.app.screens.help import HelpScreen
@@ -96,6 +96,7 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
         self._warm_generation: int | None = None
         self._inflight = set()
         self._facets: FacetsLoaded | None = None
+        self._index_hint_shown = False
         """The last facets (and whole-table totals): reason-only changes reuse them."""
         if settings.theme:
             self.theme = settings.theme
@@ -291,12 +292,24 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
         self.query_one(ReasonPanel).show_facets(loaded.facets)
         if loaded.totals is not None:
             whole = loaded.totals
+            self._hint_indexes(whole.total)
             counts = Counts(
                 active=whole.active,
                 ended=whole.total - whole.active,
                 filtered=loaded.facets.matching(self.state.reasons),
             )
             self.status_bar.set_counts(counts)
+
+    def _hint_indexes(self, sessions: int) -> None:
+        """Once: say why a large database without the tool's indexes is slow, and the fix."""
+        if self._index_hint_shown or self.store is None or sessions < INDEX_HINT_SESSIONS:
+            return
+        missing = self.store.missing_indexes
+        if missing:
+            self._index_hint_shown = True
+            self.notify(
+                index_hint(missing), title="Slow on this database", severity="warning", timeout=30
+            )
 
     # -- filters ---------------------------------------------------------------------
 

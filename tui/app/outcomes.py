@@ -1,4 +1,4 @@
-"""Toasts for end outcomes: what happened to each session, in words."""
+"""Toasts: what happened to each ended session, and why a database is slow, in words."""
 
 from __future__ import annotations
 
@@ -39,3 +39,21 @@ def describe_outcomes(outcomes: list[EndOutcome]) -> list[tuple[str, Severity]]:
         worst: Severity = "error" if any(s == "error" for _, s in problems) else "warning"
         lines.append(("\n".join(text for text, _ in problems), worst))
     return lines
+
+
+INDEX_HINT_SESSIONS = 50_000
+"""From about this many sessions, reading the whole table on each filter shows."""
+
+
+def index_hint(missing: tuple[str, ...]) -> str:
+    """Why filters and counts are slow, and the command that fixes it (it changes no row)."""
+    what = (
+        "one of the tool's indexes"
+        if len(missing) == 1
+        else f"{len(missing)} of the tool's indexes"
+    )
+    return (
+        f"This database lacks {what} ({', '.join(missing)}), so filters and counts read the "
+        "whole sessions table. `sessions-tui migrate` adds them and changes no row; "
+        "`sessions-tui migrate --sql` prints the SQL for a DBA."
+    )
