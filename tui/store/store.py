@@ -521,9 +521,15 @@ async def read_schema(engine: AsyncEngine) -> tuple[dict[str, set[str]], set[str
             for t in (SESSIONS, CONVERSATIONS, CODEBASES)
             if t in names
         }
-        indexes = (
-            {str(ix["name"]) for ix in insp.get_indexes(SESSIONS)} if SESSIONS in names else set()
-        )
+        indexes: set[str] = set()
+        if SESSIONS in names:  # the inspector's get_indexes takes 35 ms on PostgreSQL
+            sql = (
+                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
+                " AND tablename = :t"
+                if sync_conn.dialect.name == "postgresql"
+                else "SELECT name FROM pragma_index_list(:t)"
+            )
+            indexes = {str(r[0]) for r in sync_conn.execute(sa.text(sql), {"t": SESSIONS})}
         return tables, indexes
 
     async with engine.connect() as conn:
