@@ -28,18 +28,11 @@ from tui.domain.models import NOT_RECORDED_TOKEN, Cursor, SessionFilter, SortKey
 from tui.store import queries as q
 from tui.store.migrate import upgrade
 from tui.store.store import open_store
+from tui.store.tables import TOOL_INDEXES
 from tui.store.target import DbTarget
 
 TABLE = "remote_agent_sessions"
 INDEX_PREFIX = "ix_sessions_tui_"
-INDEXES = (  # migrations/versions/0003_filter_indexes.py, 0004_facet_index.py, 0005_live_index.py
-    "ix_sessions_tui_reason_started",
-    "ix_sessions_tui_active_started",
-    "ix_sessions_tui_started",
-    "ix_sessions_tui_parent",
-    "ix_sessions_tui_facets",
-    "ix_sessions_tui_live",
-)
 N_SESSIONS = 20_000
 
 
@@ -270,7 +263,7 @@ def test_the_plan_database_is_big_and_migrated(plan_db: PlanDb) -> None:
         )
         assert analyzed[0][0] in ("t", True)
     names = {row[0] for row in plan_db.query(names_sql)}
-    assert set(INDEXES) <= names
+    assert set(TOOL_INDEXES) <= names
 
 
 FACET_CASES = {
