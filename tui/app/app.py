@@ -96,8 +96,8 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
         self._warm_generation: int | None = None
         self._inflight = set()
         self._facets: FacetsLoaded | None = None
-        self._index_hint_shown = False
         """The last facets (and whole-table totals): reason-only changes reuse them."""
+        self._index_hint_shown = False
         if settings.theme:
             self.theme = settings.theme
 

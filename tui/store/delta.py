@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from tui.store.queries import ALL_ACTIVE, NEW_ACTIVE, NEW_ACTIVE_COUNT, STARTED_SINCE
@@ -88,7 +89,7 @@ def _balance(live: Iterable[LiveGroup]) -> int:
 class Settled:
     """What a full count leaves for the refreshes until the next one."""
 
-    before: Any
+    before: datetime
     """The mark: the database's clock at the full count, minus the margin."""
     groups: Counter[GroupKey]
     """Counts of the settled sessions the filter keeps, by (reason, active)."""
@@ -105,8 +106,9 @@ class Settled:
     def answer(self, live: Sequence[LiveGroup]) -> Counter[GroupKey] | None:
         """The counts now, from a live read made with `all_active=reads_all_active`.
 
-        None when the arithmetic shows its assumptions broke (a deleted session can do
-        that): only a full count can answer then.
+        None when the arithmetic shows its premise broke (a session written after the
+        full count with a start before the mark): only a full count can answer then. A
+        deleted session it cannot see; the periodic full count catches that.
         """
         counts = self.groups + kept(live)
         if self.old_base is None:
@@ -120,7 +122,7 @@ class Settled:
 
 
 def settle(
-    full: Counter[GroupKey], live: Sequence[LiveGroup], before: Any, taken: float
+    full: Counter[GroupKey], live: Sequence[LiveGroup], before: datetime, taken: float
 ) -> Settled | None:
     """Settled counts from a full count and an `all_active` live read of one snapshot.
 

@@ -439,8 +439,7 @@ def live_facet_statement(
     parts = []
     for i, b in sorted(branches.items()):
         counted_only = i in (STARTED_SINCE, NEW_ACTIVE_COUNT)  # nothing to read but the index
-        cols = [sa.null(), sa.null(), sa.literal(0)] if counted_only else [reason, a, kept]
-        er, act, keep = cols
+        er, act, keep = (sa.null(), sa.null(), sa.literal(0)) if counted_only else (reason, a, kept)
         parts.append(
             sa.select(
                 er.label("er"), act.label("act"), sa.literal(i).label("branch"), keep.label("kept")
