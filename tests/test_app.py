@@ -402,6 +402,20 @@ async def test_hostile_strings_render_literally(service_db: DbTarget) -> None:
         assert reason == "⚠ [blink]x\\e]0;pwn\\x07"
         svg = app.export_screenshot()
         assert "[bold red]boom[/]" in svg.replace("&#160;", " ")
+        # The filters line carries the stored reason and the typed search: still literal.
+        panel = app.query_one(ReasonPanel)
+        panel.focus()
+        panel.highlighted = _option_index(panel, "[blink]x\x1b]0;pwn\x07")
+        await pilot.press("space")
+        await settle(pilot)
+        assert app.table.ids == [sid]
+        await pilot.press("slash", *"[/]", "enter")
+        await settle(pilot)
+        line = str(app.query_one("#filters").render())
+        assert "reason: [blink]x\\e]0;pwn\\x07" in line
+        assert "text: '[/]'" in line
+        assert "\x1b" not in line
+        assert app.table.ids == [sid]  # "[/]" is searched as text: it is in the title
 
 
 async def test_refresh_keeps_cursor_and_selection(service_db: DbTarget) -> None:

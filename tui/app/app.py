@@ -120,7 +120,7 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
                 placeholder="/ search id, title, codebase…  platform:slack codebase:infra",
                 id="search",
             )
-            yield Static(id="filters")
+            yield Static(id="filters", markup=False)
         with Horizontal(id="main"):
             yield ReasonPanel(id="reasons")
             yield SessionsTable(id="sessions")

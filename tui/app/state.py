@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from tui.domain.models import Cursor, SessionFilter, SessionRow, SortKey, Status
+from tui.domain.text import safe_text
 
 SINCE_STEPS: list[timedelta | None] = [
     None,
@@ -118,16 +119,20 @@ class ListState:
         return fresh
 
     def describe(self) -> str:
-        """The active filters in one line, always on screen."""
+        """The active filters in one line, always on screen.
+
+        Reasons come from the database and the search from the keyboard: both go through
+        `safe_text`, and the widget showing this line does not parse markup.
+        """
         parts = [f"status: {self.status.value}"]
         if self.reasons:
-            parts.append("reason: " + " | ".join(sorted(self.reasons)))
+            parts.append("reason: " + " | ".join(safe_text(r) for r in sorted(self.reasons)))
         if self.search.text:
-            parts.append(f"text: {self.search.text!r}")
+            parts.append(f"text: {safe_text(repr(self.search.text))}")
         for key in SEARCH_KEYS:
             value = getattr(self.search, key)
             if value:
-                parts.append(f"{key}: {value}")
+                parts.append(f"{key}: {safe_text(value)}")
         if self.since:
             parts.append(f"since: {_short(self.since)} ago")
         parts.append(f"sort: {self.sort.value}")
