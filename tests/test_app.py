@@ -31,6 +31,7 @@ from tui.app.screens.help import HelpScreen
 from tui.app.widgets.reason_panel import ReasonPanel
 from tui.domain.models import SessionFilter, Status
 from tui.store import open_store
+from tui.store.errors import StoreError
 from tui.store.migrate import upgrade
 from tui.store.store import make_engine
 from tui.store.tables import sessions
@@ -245,6 +246,91 @@ async def test_end_a_session_through_picker_and_confirmation(service_db: DbTarge
         assert stored["metadata"]["endedBy"]["actor"] == ACTOR
         assert stored["metadata"]["endedBy"]["tool"] == "sessions-tui"
         assert "model" in stored["metadata"]
+
+
+async def test_end_from_the_detail_screen_shows_the_ended_session(service_db: DbTarget) -> None:
+    """The detail screen the end was started from is re-read: it must not stay "active"."""
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        sid = await _first_active(app)
+        app.table.move_cursor(row=app.table.get_row_index(sid))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail screen")
+        detail = app.screen
+        assert isinstance(detail, DetailScreen)
+        await wait_until(pilot, lambda: detail.detail is not None, "detail loaded")
+        assert "● active" in str(detail.query_one("#detail-title").render())
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
+        await pilot.press(*"worktree-removed", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirmation")
+        await pilot.press("tab", "enter")
+        await wait_until(
+            pilot,
+            lambda: detail.detail is not None and not detail.detail.row.active,
+            "detail re-read",
+        )
+        assert app.screen is detail
+        title = str(detail.query_one("#detail-title").render())
+        assert "ended" in title and "● active" not in title
+        fields = str(detail.query_one("#fields").render())
+        assert "worktree-removed" in fields, fields
+        stored = await db_session(service_db, sid)
+        assert stored["active"] is False and stored["ended_reason"] == "worktree-removed"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert cell_text(app, app.table.get_row_index(sid), "reason") == "worktree-removed"
+
+
+async def test_a_failed_read_back_after_an_end_does_not_say_nothing_was_ended(
+    service_db: DbTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        sid = await _open_picker_on_first_active(pilot, app)
+        assert app.store is not None
+
+        async def broken(session_id: str) -> None:
+            raise StoreError("the read failed")
+
+        monkeypatch.setattr(app.store, "get_session", broken)
+        await pilot.press(*"cwd", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirmation")
+        await pilot.press("tab", "enter")
+        await wait_until(pilot, lambda: any("read back" in n for n in notifications(app)), "toast")
+        said = notifications(app)
+        assert f"ended {sid[:8]} (cwd-changed)" in said
+        assert not any("Nothing was ended" in n for n in said), said
+        warning = next(n for n in said if "read back" in n)
+        assert "the end was written" in warning.lower() and "the read failed" in warning
+        stored = await db_session(service_db, sid)
+        assert stored["active"] is False and stored["ended_reason"] == "cwd-changed"
+
+
+async def test_a_failed_detail_load_says_so_in_place_of_loading(
+    service_db: DbTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        assert app.store is not None
+
+        async def broken(session_id: str) -> None:
+            raise StoreError("no route \x1b[31m[b]red[/b]")
+
+        monkeypatch.setattr(app.store, "get_session", broken)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail screen")
+        title = app.screen.query_one("#detail-title")
+        await wait_until(pilot, lambda: "could not load" in str(title.render()), "failure")
+        shown = str(title.render())
+        assert "loading" not in shown
+        assert "no route \\e[31m[b]red[/b]" in shown and "\x1b" not in shown
+        monkeypatch.undo()
+        await pilot.press("r")  # the reload binding retries
+        await wait_until(pilot, lambda: app.screen.detail is not None, "detail loaded")
 
 
 async def test_cancel_is_the_default_and_changes_nothing(service_db: DbTarget) -> None:

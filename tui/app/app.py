@@ -40,6 +40,7 @@ from tui.app.widgets.sessions_table import SessionsTable
 from tui.app.widgets.status_bar import StatusBar
 from tui.domain.audit import default_actor
 from tui.domain.models import Counts, SortKey, Status
+from tui.domain.text import safe_text
 from tui.settings import Settings
 from tui.store.errors import StoreError
 
@@ -476,6 +477,19 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
                 )
         for text, severity in describe_outcomes(message.outcomes):
             self.notify(text, severity=severity, timeout=8)
+        if message.reread_error is not None:
+            self.notify(
+                f"The end was written, but the rows could not be read back: "
+                f"{safe_text(message.reread_error)}. Press r to reload.",
+                severity="warning",
+                timeout=15,
+            )
+            if message.reread_error.retryable:
+                self._disconnected()
+        ended_ids = {o.id for o in message.outcomes}
+        for screen in self.screen_stack:  # a detail screen the end was started from
+            if isinstance(screen, DetailScreen) and screen.session_id in ended_ids:
+                screen.action_reload()
         self._show_filters()
         # Counts after the row is painted: on a big table their scan would delay it.
         generation, flt = self.state.generation, self.state.filter(now)
@@ -494,22 +508,27 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
             error = StoreError(f"unexpected {type(error).__name__}: {error}")
             if self.store is not None:
                 error = StoreError(self.store.target.scrub(str(error)))
+        said = safe_text(error)  # driver messages can quote stored strings
         if worker.group == "list":
             self.state.loading_more = False
         if worker.group == "end":
             self.notify(
-                f"Nothing was ended: {error}. Not retried: check and try again.",
+                f"Nothing was ended: {said}. Not retried: check and try again.",
                 severity="error",
                 timeout=15,
             )
         elif worker.group == "open":
-            self.status_bar.set_live(f"✖ cannot open: {error}", "bold red")
-            self.notify(str(error), title="Cannot open the database", severity="error", timeout=30)
+            self.status_bar.set_live(f"✖ cannot open: {said}", "bold red")
+            self.notify(said, title="Cannot open the database", severity="error", timeout=30)
             if error.retryable:
                 self.set_timer(PROBE_EVERY * 2, self.open_database)
             return
         elif worker.group != "probe":
-            self.notify(str(error), severity="error", timeout=10)
+            self.notify(said, severity="error", timeout=10)
+        if worker.group == "detail":
+            for screen in self.screen_stack:
+                if isinstance(screen, DetailScreen):
+                    screen.failed(said)
         if error.retryable:
             self._disconnected()
 

@@ -2,6 +2,7 @@
 
 They never touch a widget. Failures are not caught here: they end the worker in
 the ERROR state and the app's single `on_worker_state_changed` handler reports them.
+The one exception is re-reading rows after an end has committed (see `end_sessions`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tui.app.messages import (
     WarmMissed,
 )
 from tui.domain.models import Cursor, ReasonFacets, SessionFilter, SessionRow, SortKey
+from tui.store.errors import StoreError
 from tui.store.warm import first_page
 
 if TYPE_CHECKING:
@@ -141,12 +143,18 @@ class DataWorkers(MessagePump):
         started = perf_counter()
         outcomes = await self._db(store.end_sessions(ids, reason, actor))
         rows: dict[str, SessionRow] = {}
-        for sid in ids:
-            detail = await self._db(store.get_session(sid))
-            if detail is not None:
-                rows[sid] = detail.row
+        reread: StoreError | None = None
+        try:
+            for sid in ids:
+                detail = await self._db(store.get_session(sid))
+                if detail is not None:
+                    rows[sid] = detail.row
+        except StoreError as error:
+            # The one failure caught in a worker: the write has committed, so the
+            # failure handler's "nothing was ended" would be false. Say what happened.
+            reread = error
         elapsed = (perf_counter() - started) * 1000
-        self.post_message(SessionsEnded(reason, outcomes, rows, elapsed))
+        self.post_message(SessionsEnded(reason, outcomes, rows, elapsed, reread))
 
     @work(exclusive=True, group="detail", exit_on_error=False)
     async def load_detail(self, session_id: str, reply_to: MessagePump) -> None:

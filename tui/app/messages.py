@@ -24,6 +24,7 @@ from tui.domain.models import (
 )
 
 if TYPE_CHECKING:
+    from tui.store.errors import StoreError
     from tui.store.store import Store
 
 
@@ -77,6 +78,8 @@ class SessionsEnded(Message):
     """The rows as they are now in the database, to refresh them in place."""
     elapsed_ms: float = 0.0
     """The write and the re-read, in the worker."""
+    reread_error: StoreError | None = None
+    """The write committed but the rows could not be read back: `rows` is incomplete."""
 
 
 @dataclass

@@ -24,9 +24,9 @@ from tui.domain.timefmt import human_duration, iso, relative
 def _section(title: str, fields: list[tuple[str, Any]]) -> Text:
     text = Text()
     text.append(title + "\n", style="bold underline")
-    width = max((len(k) for k, _ in fields), default=0)
+    width = max((len(safe_text(k)) for k, _ in fields), default=0)
     for key, value in fields:
-        text.append(f"  {key:<{width}}  ", style="bold dim")
+        text.append(f"  {safe_text(key):<{width}}  ", style="bold dim")
         if isinstance(value, Text):
             text.append_text(value)
         else:
@@ -96,6 +96,18 @@ class DetailScreen(Screen[None]):
             Text.assemble(("session ", "bold"), literal(self.session_id), (" — loading…", "dim"))
         )
         self.app.load_detail(self.session_id, self)  # type: ignore[attr-defined]
+
+    def failed(self, error: str) -> None:
+        """The load failed: say so in place of "loading…", which would otherwise stay."""
+        self.query_one("#detail-title", Static).update(
+            Text.assemble(
+                ("session ", "bold"),
+                literal(self.session_id),
+                (" — could not load: ", "bold red"),
+                literal(error),
+                ("  (r retries)", "dim"),
+            )
+        )
 
     def open(self, session_id: str) -> None:
         self.session_id = session_id
