@@ -807,6 +807,69 @@ async def test_keyset_paging_with_ties_walks_every_row_once(
         assert all(a > b for a, b in pairwise(pairs)), "not (key, id) descending"
 
 
+NULL_START_FILTERS = {
+    "none": SessionFilter(),
+    "ended": SessionFilter(status=Status.ENDED),
+    "two-reasons": SessionFilter(reasons=frozenset({"cwd-changed", "reset-requested"})),
+    "search": SessionFilter(search="nulls"),
+}
+
+
+@pytest.mark.parametrize("sort", list(SortKey), ids=lambda s: s.value)
+@pytest.mark.parametrize("case", list(NULL_START_FILTERS))
+async def test_sessions_without_a_start_time_are_paged_too(
+    db: Db, store: Store, sort: SortKey, case: str
+) -> None:
+    """The service's started_at is nullable. NULL keys sort as one block (last in SQLite,
+    first in PostgreSQL) that a keyset comparison never enters: every page size must
+    still walk every row once, in the database's order, and agree with the counts."""
+    conv = await db.conversation("slack", title="nulls here")
+    rows = []
+    for i in range(15):
+        started = None if i % 4 == 0 else T0 + timedelta(minutes=i)
+        ended = i % 3 != 0
+        rows.append(
+            db.session_row(
+                conv,
+                active=not ended,
+                started_at=started,  # type: ignore[arg-type]
+                ended_at=T0 + timedelta(hours=1, minutes=i) if ended else None,
+                ended_reason=("cwd-changed", "reset-requested")[i % 2] if ended else None,
+            )
+        )
+    await db.insert_sessions(rows)
+    flt = NULL_START_FILTERS[case]
+    expected = {str(r["id"]) for r in rows if _matches_raw(r, flt)}
+    assert any(r["started_at"] is None and str(r["id"]) in expected for r in rows)
+    counts = await store.reason_counts(flt.without_reasons())
+    assert counts.matching(flt.reasons) == len(expected)
+    for limit in (1, 2, 3, 4, 100):
+        seen: list[str] = []
+        page = await store.list_sessions(flt, sort, None, limit)
+        while True:
+            seen.extend(r.id for r in page.rows)
+            if page.next_cursor is None:
+                break
+            assert len(page.rows) == limit
+            page = await store.list_sessions(flt, sort, page.next_cursor, limit)
+            assert len(seen) <= len(rows), "paging does not terminate"
+        assert len(seen) == len(set(seen)), f"limit {limit}: a row came twice"
+        assert set(seen) == expected, f"limit {limit}: {len(seen)} of {len(expected)} rows"
+        nulls = [
+            sid for sid in seen if next(r for r in rows if r["id"] == sid)["started_at"] is None
+        ]
+        if sort is not SortKey.ENDED:  # the key is NULL exactly where the start is
+            block = seen[: len(nulls)] if db.pg else seen[len(seen) - len(nulls) :]
+            assert sorted(block) == sorted(nulls), "the NULL starts are not one block"
+
+
+def _matches_raw(row: dict[str, Any], flt: SessionFilter) -> bool:
+    # "nulls" is in every row's conversation title: the search keeps them all.
+    if flt.status is Status.ENDED and row["active"]:
+        return False
+    return not flt.reasons or row.get("ended_reason") in flt.reasons
+
+
 # -- reason_counts and counts ---------------------------------------------------------------------
 
 FACET_FILTERS = {

@@ -72,6 +72,10 @@ class Cursor:
     key: Any
     id: str
     as_of: datetime | None = None
+    segment_top: bool = False
+    """Not a row but the top of a segment: every row whose key is NULL (`key` None), or
+    every row whose key is not (`key` anything else). The store pages across the NULL
+    keys with it, since a keyset comparison never reaches them."""
 
 
 @dataclass(frozen=True, slots=True)

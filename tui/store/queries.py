@@ -221,9 +221,27 @@ def row_columns(d: Dialect) -> list[ColumnElement[Any]]:
 
 
 def _after_cursor(key: ColumnElement[Any], cursor: Cursor) -> ColumnElement[bool]:
+    """The rows after the cursor in its segment: NULL keys sort as one block (last in
+    SQLite's DESC, first in PostgreSQL's) that a (key, id) comparison never enters."""
+    if cursor.segment_top:
+        return key.is_(None) if cursor.key is None else key.is_not(None)
+    if cursor.key is None:
+        return sa.and_(key.is_(None), s.c.id < sa.literal(cursor.id, s.c.id.type))
     return sa.tuple_(key, s.c.id) < sa.tuple_(
         sa.literal(cursor.key, key.type), sa.literal(cursor.id, s.c.id.type)
     )
+
+
+def next_segment(d: Dialect, cursor: Cursor) -> Cursor | None:
+    """Where a page that ran out before `limit` goes on: the other segment of the sort
+    key, when it comes after the cursor's in this database's NULL ordering."""
+    if cursor.segment_top:
+        return None
+    if d.pg and cursor.key is None:  # NULLs came first: the dated rows follow
+        return Cursor(key=0, id="", as_of=cursor.as_of, segment_top=True)
+    if not d.pg and cursor.key is not None:  # the NULLs follow every dated row
+        return Cursor(key=None, id="", as_of=cursor.as_of, segment_top=True)
+    return None
 
 
 def window_floor(d: Dialect, cursor: Cursor | None, window: int) -> ColumnElement[bool]:

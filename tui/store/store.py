@@ -243,6 +243,10 @@ class Store:
             if len(result) <= limit:
                 stmt = q.list_statement(self.d, flt, sort, cursor, limit)
                 result = (await conn.execute(stmt, params)).all()
+            following = q.next_segment(self.d, cursor) if cursor is not None else None
+            if following is not None and len(result) <= limit:  # rows with a NULL key
+                stmt = q.list_statement(self.d, flt, sort, following, limit - len(result))
+                result = [*result, *(await conn.execute(stmt, params)).all()]
         rows = [_row(r) for r in result[:limit]]
         next_cursor = None
         if len(result) > limit:
