@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from textual.command import CommandList, CommandPalette
 
 from tests.conftest import add_legacy_session
 from tests.support.app_helpers import (
@@ -534,11 +535,19 @@ async def test_pause_and_help_and_palette(service_db: DbTarget) -> None:
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
         await pilot.pause()
         text = app.export_screenshot().replace("&#160;", " ")
-        assert "End session" in text and "unrecognised" in text and "Open detail" in text
+        assert "End session" in text and "unrecognised" in text
+        assert text.count("Open detail") == 1  # from the table's own binding, once
         await pilot.press("escape")
         await pilot.press("ctrl+p")
         await pilot.press(*"Filter reason: repo")
-        await pilot.pause(0.3)
+
+        def first_hit() -> str:
+            if not isinstance(app.screen, CommandPalette):
+                return ""
+            hits = app.screen.query_one(CommandList)
+            return str(hits.get_option_at_index(0).prompt) if hits.option_count else ""
+
+        await wait_until(pilot, lambda: "repo-removed" in first_hit(), "palette hit")
         await pilot.press("enter")
         await settle(pilot)
         assert app.state.reasons == {"repo-removed"}

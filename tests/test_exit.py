@@ -37,13 +37,16 @@ SCRIPT = textwrap.dedent(
     async def main(path):
         app = make_app(Settings(target=sqlite_target(path), refresh_seconds=0))
         async with app.run_test(size=(120, 30)) as pilot:
-            while app.table.row_count == 0:
+            while app.table.row_count == 0 or app.store is None:
                 await asyncio.sleep(0.01)
             blocker = sqlite3.connect(path, timeout=0)
             blocker.execute("BEGIN EXCLUSIVE")  # the next queries wait on the lock
             app.set_status(Status.ENDED)
-            await asyncio.sleep(0.2)
-            assert app.workers, "a query should be in flight when we quit"
+            for _ in range(500):  # until the store call is running (it waits on the lock)
+                if app._inflight:
+                    break
+                await asyncio.sleep(0.01)
+            assert app._inflight, "a query should be in flight when we quit"
         print("exited")
 
     asyncio.run(main(sys.argv[1]))

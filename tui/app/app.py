@@ -409,7 +409,7 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
         sections = [
             (
                 "Sessions",
-                [*self.BINDINGS, *SessionsTable.BINDINGS, Binding("enter", "", "Open detail")],
+                [*self.BINDINGS, *SessionsTable.BINDINGS],
             ),
             ("Detail", DetailScreen.BINDINGS),
         ]

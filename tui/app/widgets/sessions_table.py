@@ -83,12 +83,12 @@ class SessionsTable(ScrollView, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_select", "Select", id="select"),
         Binding("enter", "open", "Open detail", show=False, id="open"),
-        Binding("up", "cursor_up", "Up", show=False),
-        Binding("down", "cursor_down", "Down", show=False),
-        Binding("pageup", "page_up", "Page up", show=False),
-        Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
+        Binding("up", "cursor_up", "Up", show=False, id="row-up"),
+        Binding("down", "cursor_down", "Down", show=False, id="row-down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="page-up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="page-down"),
+        Binding("home", "first", "First", show=False, id="row-first"),
+        Binding("end", "last", "Last", show=False, id="row-last"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
