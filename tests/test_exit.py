@@ -39,7 +39,7 @@ SCRIPT = textwrap.dedent(
         async with app.run_test(size=(120, 30)) as pilot:
             while app.table.row_count == 0 or app.store is None:
                 await asyncio.sleep(0.01)
-            blocker = sqlite3.connect(path, timeout=0)
+            blocker = sqlite3.connect(path, timeout=10)  # waits out the first counts
             blocker.execute("BEGIN EXCLUSIVE")  # the next queries wait on the lock
             app.set_status(Status.ENDED)
             for _ in range(500):  # until the store call is running (it waits on the lock)
