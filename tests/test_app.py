@@ -30,7 +30,7 @@ from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.app.screens.help import HelpScreen
 from tui.app.widgets.reason_panel import ReasonPanel
-from tui.domain.models import SessionFilter, Status
+from tui.domain.models import NOT_RECORDED_TOKEN, UNRECOGNISED_TOKEN, SessionFilter, Status
 from tui.store import open_store
 from tui.store.errors import StoreError
 from tui.store.migrate import upgrade
@@ -75,17 +75,62 @@ async def test_legacy_and_unrecognised_reasons_are_shown_as_stored(service_db: D
     app = app_for(service_db)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        app.only_reason("not-recorded")
+        app.only_reason(NOT_RECORDED_TOKEN)
         await settle(pilot)
         assert app.table.row_count > 0
         assert set(column_texts(app, "reason")) == {"not recorded"}
-        app.only_reason("unrecognised")
+        app.only_reason(UNRECOGNISED_TOKEN)
         await settle(pilot)
         shown = set(column_texts(app, "reason"))
         assert shown and shown <= {"⚠ session-expired", "⚠ model-switched"}
         panel = app.query_one(ReasonPanel)
         prompts = [str(panel.get_option_at_index(i).prompt) for i in range(panel.option_count)]
         assert any("session-expired" in p for p in prompts)
+
+
+async def test_stored_values_spelled_like_the_panel_tokens_are_values_of_their_own(
+    service_db: DbTarget,
+) -> None:
+    """A stored 'not-recorded' or 'unrecognised' is an unknown value like any other: its
+    own panel entry and count, and filtering it shows that row, not the NULL reasons."""
+    store = await open_store(service_db)
+    try:
+        page = await store.list_sessions(SessionFilter(reasons=frozenset({"cwd-changed"})))
+        spelled = {"not-recorded": page.rows[0].id, "unrecognised": page.rows[1].id}
+        legacy = (await store.reason_counts()).not_recorded
+    finally:
+        await store.close()
+    engine = make_engine(service_db)
+    try:
+        async with engine.begin() as conn:
+            for value, sid in spelled.items():
+                await conn.execute(
+                    sessions.update().where(sessions.c.id == sid).values(ended_reason=value)
+                )
+    finally:
+        await engine.dispose()
+    assert legacy > 1
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        panel = app.query_one(ReasonPanel)
+        await wait_until(pilot, lambda: app._facets is not None, "facets")
+        await settle(pilot)
+        prompt = {
+            panel.get_option_at_index(i).value: str(panel.get_option_at_index(i).prompt)
+            for i in range(panel.option_count)
+        }
+        assert prompt[NOT_RECORDED_TOKEN].split()[-1] == f"{legacy:,}"
+        for value, sid in spelled.items():
+            assert prompt[value].startswith(f"⚠ {value}") and prompt[value].split()[-1] == "1"
+            panel.focus()
+            panel.highlighted = _option_index(panel, value)
+            await pilot.press("space")
+            await settle(pilot)
+            assert app.table.ids == [sid]
+            assert column_texts(app, "reason") == [f"⚠ {value}"]
+            await pilot.press("space")  # untick before the next
+            await settle(pilot)
 
 
 def _option_index(panel: ReasonPanel, value: str) -> int:

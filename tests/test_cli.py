@@ -400,6 +400,18 @@ def test_list_filters(cli_db: CliDb, args: tuple[str, ...], where: str) -> None:
     assert set(got) == expected
 
 
+def test_a_stored_value_spelled_like_a_filter_word_is_its_own_value(cli_db: CliDb) -> None:
+    """`not-recorded` names the NULL reasons; `=not-recorded` is a stored value so spelled."""
+    sid = one(cli_db, "NOT active AND ended_reason = 'cwd-changed'")
+    cli_db.execute(
+        "UPDATE remote_agent_sessions SET ended_reason = 'not-recorded' WHERE id = ?", sid
+    )
+    assert listed_ids(cli_db, "--reason", "=not-recorded") == [sid]
+    legacy = ids_where(cli_db, "NOT s.active AND s.ended_reason IS NULL")
+    assert legacy and set(listed_ids(cli_db, "--reason", "not-recorded")) == legacy
+    assert sid in listed_ids(cli_db, "--reason", "unrecognised")
+
+
 def test_list_filter_by_codebase_id_and_search_by_id(cli_db: CliDb) -> None:
     cb_id = cli_db.fetch("SELECT id FROM remote_agent_codebases WHERE name = 'infra'")[0][0]
     expected = ids_where(cli_db, "cb.name = 'infra'")

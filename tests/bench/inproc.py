@@ -37,7 +37,7 @@ from tui.app.messages import FacetsLoaded, LoadMode, PageLoaded, SessionsEnded
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.app.state import SearchQuery
 from tui.app.widgets.reason_panel import ReasonPanel
-from tui.domain.models import SessionFilter, Status
+from tui.domain.models import NOT_RECORDED_TOKEN, UNRECOGNISED_TOKEN, SessionFilter, Status
 from tui.settings import Settings
 from tui.store import queries as q
 from tui.store.target import DbTarget, sqlite_target, url_target
@@ -250,7 +250,7 @@ class Bench:
         )
         # Informational: harder questions, fewer repetitions, no target of their own.
         await self.filter_series(
-            "x_unrecognised", ["unrecognised", "not-recorded"], app.only_reason, extra
+            "x_unrecognised", [UNRECOGNISED_TOKEN, NOT_RECORDED_TOKEN], app.only_reason, extra
         )
         await self.filter_series(
             "x_search_none", ["zz-no-such-text", "zz-nothing-here"], search, extra
@@ -262,7 +262,7 @@ class Bench:
 
         several = [
             frozenset({"reset-requested", "cwd-changed"}),
-            frozenset({"conversation-closed", "not-recorded"}),
+            frozenset({"conversation-closed", NOT_RECORDED_TOKEN}),
         ]
         await self.filter_series("x_several_reasons", several, reasons, extra)
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from rich.text import Text
 
-from tui.domain.models import SessionRow
+from tui.domain.models import NOT_RECORDED_TOKEN, SessionRow
 from tui.domain.text import safe_text
 from tui.domain.timefmt import human_duration, relative
 from tui.domain.triggers import Behaviour, NotRecorded, Reason, Trigger, UnrecognisedReason
@@ -43,7 +43,7 @@ def reason_text(reason: Reason | None) -> Text:
 
 def reason_label(value: str, count: int | None = None) -> Text:
     """A reason panel entry: the reason as the table shows it, with its count."""
-    if value == "not-recorded":
+    if value == NOT_RECORDED_TOKEN:
         text = reason_text(NotRecorded())
     else:
         from tui.domain.triggers import parse_reason

@@ -33,6 +33,7 @@ from tui.domain.models import (
     SessionFilter,
     SortKey,
     Status,
+    reason_from_words,
 )
 from tui.domain.text import safe_text
 from tui.domain.timefmt import parse_duration, utcnow
@@ -301,7 +302,8 @@ def cli(
     metavar="R",
     help=(
         "Ended with this reason (repeatable, ORed): a trigger, any stored value, "
-        "`not-recorded` or `unrecognised`."
+        "`not-recorded` (NULL, pre-016) or `unrecognised` (every unknown value); "
+        "`=VALUE` means the stored value VALUE exactly."
     ),
 )
 @click.option("--platform", metavar="P", help="Platform type, e.g. slack.")
@@ -374,7 +376,7 @@ def list_cmd(
             raise click.BadParameter(str(exc), param_hint="--cursor") from None
     flt = SessionFilter(
         status=Status(status),
-        reasons=frozenset(reasons),
+        reasons=frozenset(reason_from_words(r) for r in reasons),
         platform=platform or None,
         codebase=codebase or None,
         assistant=assistant or None,

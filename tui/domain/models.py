@@ -25,10 +25,24 @@ class SortKey(Enum):
     DURATION = "duration"
 
 
-NOT_RECORDED_TOKEN = "not-recorded"
-"""Filter token for ended rows whose reason is NULL (pre-migration-016)."""
-UNRECOGNISED_TOKEN = "unrecognised"
+NOT_RECORDED_TOKEN = "<not recorded>"
+"""Filter token for ended rows whose reason is NULL (pre-migration-016).
+
+Both tokens share `SessionFilter.reasons` with stored values, so they are spelled as no
+service writes a reason (its triggers are kebab-case words): a stored `not-recorded`
+stays a value of its own, shown, counted and filtered as stored.
+"""
+UNRECOGNISED_TOKEN = "<unrecognised>"
 """Filter token for every stored reason outside the known trigger list."""
+CLI_REASON_WORDS = {"not-recorded": NOT_RECORDED_TOKEN, "unrecognised": UNRECOGNISED_TOKEN}
+"""What an operator types for the tokens (`--reason not-recorded`); `=value` is literal."""
+
+
+def reason_from_words(word: str) -> str:
+    """`--reason` input to a filter value: the two words name the tokens, `=X` is X."""
+    if word.startswith("="):
+        return word[1:]
+    return CLI_REASON_WORDS.get(word, word)
 
 
 @dataclass(frozen=True, slots=True)
