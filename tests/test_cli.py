@@ -436,11 +436,27 @@ def test_list_since_a_duration(cli_db: CliDb) -> None:
     assert 0 < len(got) < N_SESSIONS
 
 
-@pytest.mark.parametrize("bad", [("--since", "yesterday"), ("--status", "gone"), ("--limit", -1)])
-def test_list_bad_options_are_usage_errors(cli_db: CliDb, bad: tuple[Any, ...]) -> None:
-    result = invoke(*cli_db.args, "list", *bad)
-    assert result.exit_code == 2
+@pytest.mark.parametrize(
+    ("bad", "said"),
+    [
+        (("list", "--since", "yesterday"), "neither a duration"),
+        (("list", "--status", "gone"), "gone"),
+        (("list", "--limit", -1), "--limit"),
+        (("list", "--since", "10000000d"), "longer than 100 years"),
+        (("list", "--since", "99999999999999999999d"), "longer than 100 years"),
+        (("--stale-after", "99999999999999999999d", "list"), "longer than 100 years"),
+        (("--refresh", "0.001", "list"), "at least 0.5 seconds"),
+        (("--refresh", "nan", "list"), "not a number"),
+        (("--refresh", "inf", "list"), "--refresh"),
+    ],
+)
+def test_bad_options_are_usage_errors(cli_db: CliDb, bad: tuple[Any, ...], said: str) -> None:
+    """One line and exit 2: a huge duration was an OverflowError traceback, and a
+    microsecond refresh froze the dashboard's keyboard."""
+    result = invoke(*cli_db.args, *bad)
+    assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
+    assert said in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize("sort", ["started", "ended", "duration"])
@@ -950,6 +966,41 @@ def test_password_never_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     assert "SECRETPW" not in from_env.output
     bad = invoke("--url", "mysql://u:SECRETPW@h/db", "list")
     assert bad.exit_code == 1 and "SECRETPW" not in bad.output
+
+
+@pytest.mark.parametrize(
+    ("password", "url", "shown"),
+    [
+        (
+            "postgres",
+            "postgresql://u:postgres@127.0.0.1:1/archon",
+            "postgresql://u:***@127.0.0.1:1/archon",
+        ),
+        (
+            "a",
+            "postgresql://admin:a@127.0.0.1:1/archon",
+            "postgresql://admin:***@127.0.0.1:1/archon",
+        ),
+        (
+            "p@ss w/rd",
+            "postgresql://u:p%40ss%20w%2Frd@127.0.0.1:1/db",
+            "postgresql://u:***@127.0.0.1:1/db",
+        ),
+    ],
+)
+def test_the_password_is_masked_without_garbling_the_message(
+    password: str, url: str, shown: str
+) -> None:
+    """Only the password goes: a plain replace made `postgres` turn "postgresql" into
+    "***ql", and a one-letter password starred that letter everywhere."""
+    from tui.store.target import mask_password
+
+    assert mask_password(f"{url}: connection failed", password) == f"{shown}: connection failed"
+    result = invoke("--url", url, "list")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    # The CLI names the server without the password at all, and the rest intact.
+    assert shown.replace(":***@", "@") + ": connection failed" in result.stderr, result.stderr
+    assert "***" not in result.stderr
 
 
 def test_a_missing_database_is_an_error_that_hides_the_password(cli_db: CliDb) -> None:

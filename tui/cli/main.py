@@ -85,6 +85,8 @@ class Globals:
 
     def scrub(self, text: str) -> str:
         """Mask every password this process knows of, even from a URL that failed to parse."""
+        from tui.store.target import mask_password
+
         if self.resolved is not None:
             text = self.resolved.scrub(text)
         for raw in (self.url, os.environ.get("DATABASE_URL")):
@@ -94,8 +96,7 @@ class Globals:
                 password = urlsplit(raw.strip()).password
             except ValueError:
                 password = None
-            if password:
-                text = text.replace(password, "***")
+            text = mask_password(text, password)
         return text
 
 
@@ -174,13 +175,26 @@ def _timestamp(text: str) -> datetime:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
+MIN_REFRESH = 0.5
+"""Seconds. Each tick re-reads the page and the counts: faster starves the keyboard."""
+
+
+def _refresh_option(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    if value != value:  # NaN passes FloatRange
+        raise click.BadParameter("not a number")
+    if 0 < value < MIN_REFRESH:
+        raise click.BadParameter(f"at least {MIN_REFRESH:g} seconds (or 0 to turn it off)")
+    return value
+
+
 def _since_option(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
         return utcnow() - parse_duration(value)
-    except ValueError:
-        pass
+    except ValueError as exc:
+        if "longer than" in str(exc):
+            raise click.BadParameter(str(exc)) from None
     try:
         return _timestamp(value)
     except ValueError:
@@ -237,11 +251,12 @@ def _end_reason_option(ctx: click.Context, param: click.Parameter, value: str) -
 )
 @click.option(
     "--refresh",
-    type=click.FloatRange(min=0),
+    type=click.FloatRange(min=0, max=86400),
+    callback=_refresh_option,
     default=5.0,
     show_default=True,
     metavar="SECONDS",
-    help="Dashboard auto-refresh interval; 0 disables it.",
+    help=f"Dashboard auto-refresh interval, at least {MIN_REFRESH:g}s; 0 disables it.",
 )
 @click.option(
     "--stale-after",

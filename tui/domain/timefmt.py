@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 _SINCE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_DURATION_SECONDS = 100 * 366 * 86400
 
 
 def utcnow() -> datetime:
@@ -18,7 +19,10 @@ def parse_duration(text: str) -> timedelta:
     match = _SINCE.match(text)
     if not match:
         raise ValueError(f"{text!r} is not a duration like 30m, 2h, 3d or 1w")
-    return timedelta(seconds=int(match.group(1)) * _UNIT[match.group(2)])
+    seconds = int(match.group(1)) * _UNIT[match.group(2)]
+    if seconds > MAX_DURATION_SECONDS:  # timedelta and datetime arithmetic would overflow
+        raise ValueError(f"{text!r} is longer than 100 years")
+    return timedelta(seconds=seconds)
 
 
 def human_duration(delta: timedelta | None) -> str:

@@ -7,11 +7,12 @@ then `~/.archon/archon.db`. Passwords never leave this module unmasked.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from tui.store.errors import DatabaseNotFound, StoreError
 
@@ -68,10 +69,24 @@ class DbTarget:
 
     def scrub(self, text: str) -> str:
         """Remove the password from any text that might reach a screen or a log."""
-        pw = self.password
-        if pw:
-            text = text.replace(pw, "***")
+        return mask_password(text, self.password)
+
+
+def mask_password(text: str, password: str | None) -> str:
+    """Mask a password where it stands as itself, not inside other words.
+
+    A plain replace turned `postgres` in "postgresql://" into "***ql://" and, for a
+    one-letter password, starred every such letter: the message was garbled and the
+    pattern of stars gave the password away.
+    """
+    if not password:
         return text
+    quoted = quote(password, safe="")
+    for form in {password, quoted}:
+        text = text.replace(f":{form}@", ":***@")
+        edge = r"(?<![A-Za-z0-9_.~%-])" + re.escape(form) + r"(?![A-Za-z0-9_.~%-])"
+        text = re.sub(edge, "***", text)
+    return text
 
 
 def pg_server_settings(*, read_only: bool) -> dict[str, str]:
