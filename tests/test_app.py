@@ -329,6 +329,59 @@ async def test_end_from_the_detail_screen_shows_the_ended_session(service_db: Db
         assert cell_text(app, app.table.get_row_index(sid), "reason") == "worktree-removed"
 
 
+async def test_end_targets_the_session_on_screen_and_refuses_an_ended_one(
+    service_db: DbTarget,
+) -> None:
+    """The palette's End on a detail screen means the session shown, not the table row
+    underneath; and an ended session gets a warning, not a picker."""
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        child = next(
+            sid
+            for sid in app.table.ids
+            if app.state.rows[sid].active and app.state.rows[sid].parent_session_id
+        )
+        app.table.move_cursor(row=app.table.get_row_index(child))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail screen")
+        detail = app.screen
+        assert isinstance(detail, DetailScreen)
+        await wait_until(pilot, lambda: detail.detail is not None, "detail loaded")
+        await pilot.press("p")
+        parent = app.state.rows[child].parent_session_id
+        await wait_until(
+            pilot,
+            lambda: detail.detail is not None and detail.detail.row.id == parent,
+            "parent",
+        )
+        assert detail.detail is not None and not detail.detail.row.active
+        await pilot.press("ctrl+p")
+        await pilot.press(*"End session")
+
+        def first_hit() -> str:
+            if not isinstance(app.screen, CommandPalette):
+                return ""
+            hits = app.screen.query_one(CommandList)
+            return str(hits.get_option_at_index(0).prompt) if hits.option_count else ""
+
+        await wait_until(pilot, lambda: "End session" in first_hit(), "palette hit")
+        await pilot.press("enter")
+        await wait_until(
+            pilot, lambda: any("already ended" in n for n in notifications(app)), "warning"
+        )
+        await settle(pilot)
+        assert app.screen is detail  # no picker for the table's row underneath
+        assert (await db_session(service_db, child))["active"] is True
+        await pilot.press("escape")
+        ended = next(sid for sid in app.table.ids if not app.state.rows[sid].active)
+        app.table.move_cursor(row=app.table.get_row_index(ended))
+        await pilot.press("x")
+        await settle(pilot)
+        assert not isinstance(app.screen, EndReasonScreen)
+        assert sum("already ended: nothing to end" in n for n in notifications(app)) == 2
+
+
 async def test_a_failed_read_back_after_an_end_does_not_say_nothing_was_ended(
     service_db: DbTarget, monkeypatch: pytest.MonkeyPatch
 ) -> None:

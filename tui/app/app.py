@@ -437,6 +437,11 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
         return True
 
     def action_end(self) -> None:
+        """From the palette too: on a detail screen that is the session shown, not the
+        row highlighted in the table underneath."""
+        if isinstance(self.screen, DetailScreen):
+            self.screen.action_end()
+            return
         ids = sorted(self.state.selected) or (
             [self.table.current_id] if self.table.current_id else []
         )
@@ -450,6 +455,11 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
             self.notify(f"Ending is disabled: {self.store.can_end}", severity="error")
             return
         ids = message.ids
+        known = [self.state.rows.get(i) for i in ids]
+        if all(row is not None and not row.active for row in known):
+            what = "This session is" if len(ids) == 1 else "These sessions are"
+            self.notify(f"{what} already ended: nothing to end", severity="warning")
+            return
         actor = self.settings.actor or default_actor()
 
         def picked(reason: str | None) -> None:

@@ -196,4 +196,7 @@ class DetailScreen(Screen[None]):
             self.notify("This session has no parent", severity="information")
 
     def action_end(self) -> None:
+        if self.detail is not None and not self.detail.row.active:
+            self.notify("This session is already ended: nothing to end", severity="warning")
+            return
         self.app.post_message(EndRequested([self.session_id]))
