@@ -716,6 +716,38 @@ async def test_sqlite_lock_is_reported_and_recovers(
         assert (await db_session(service_db, sid))["active"] is True
 
 
+async def test_a_lock_outlasting_the_refresh_interval_shows_disconnected_until_released(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ticks faster than SQLite's busy timeout: each used to cancel the read just before
+    it failed, so the header said "live" for as long as the lock was held; and the
+    probe (`SELECT 1`, which takes no lock) said "Reconnected" while it still was."""
+    import sqlite3
+
+    from tests.conftest import create_service_db
+
+    service_db = await create_service_db(f"sqlite:///{tmp_path}/archon.db", sessions=200)
+    monkeypatch.setattr("tui.store.store.SQLITE_BUSY_TIMEOUT_MS", 500)
+    monkeypatch.setattr("tui.app.app.PROBE_EVERY", 0.2)
+    app = app_for(service_db, refresh_seconds=0.2)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        await settle(pilot)
+        blocker = sqlite3.connect(str(service_db.path))
+        blocker.execute("BEGIN EXCLUSIVE")
+        try:
+            await wait_until(pilot, lambda: not app.state.connected, "disconnected", tries=500)
+            assert "disconnected" in app.status_bar.live
+            await pilot.pause(2.0)  # several probes, each failing on the lock
+            assert not app.state.connected and "disconnected" in app.status_bar.live
+            assert not any("Reconnected" in n for n in notifications(app))
+        finally:
+            blocker.rollback()
+            blocker.close()
+        await wait_until(pilot, lambda: app.state.connected, "reconnected", tries=500)
+        assert "live" in app.status_bar.live
+
+
 @asynccontextmanager
 async def sessions_locked(target: DbTarget) -> AsyncIterator[None]:
     """Another client holds a lock that makes the app's next read wait."""

@@ -215,7 +215,15 @@ class SessionsApp(DataWorkers, App[None]):  # type: ignore[misc]
         self._refresh(recount=True)
 
     def refresh_tick(self) -> None:
-        """The timer's tick: the counts re-read only what can have changed."""
+        """The timer's tick: the counts re-read only what can have changed.
+
+        A tick never cancels a read still running: on a locked SQLite file each read
+        waits out the busy timeout, and a tick that cancelled it just before it failed
+        threw the error away, so the header said "live" over stale rows for as long as
+        the lock was held.
+        """
+        if any(w.group in ("list", "facets") and w.is_running for w in self.workers):
+            return
         self._refresh(recount=False)
 
     def _refresh(self, *, recount: bool) -> None:

@@ -214,8 +214,10 @@ class Store:
         await self.engine.dispose()
 
     async def ping(self) -> None:
+        """Whether the sessions table can be read again: `SELECT 1` needs no lock, so it
+        answered while another process held SQLite's exclusive lock."""
         async with self._read() as conn:
-            await conn.execute(sa.text("SELECT 1"))
+            await conn.execute(sa.select(sa.literal(1)).select_from(sessions).limit(1))
 
     # -- reads ----------------------------------------------------------------------
 
