@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from textual.command import CommandList, CommandPalette
 
 from tests.conftest import add_legacy_session
 from tests.support.app_helpers import (
@@ -23,6 +22,7 @@ from tests.support.app_helpers import (
     db_session,
     notifications,
     ready,
+    run_palette_command,
     settle,
     wait_until,
 )
@@ -356,17 +356,7 @@ async def test_end_targets_the_session_on_screen_and_refuses_an_ended_one(
             "parent",
         )
         assert detail.detail is not None and not detail.detail.row.active
-        await pilot.press("ctrl+p")
-        await pilot.press(*"End session")
-
-        def first_hit() -> str:
-            if not isinstance(app.screen, CommandPalette):
-                return ""
-            hits = app.screen.query_one(CommandList)
-            return str(hits.get_option_at_index(0).prompt) if hits.option_count else ""
-
-        await wait_until(pilot, lambda: "End session" in first_hit(), "palette hit")
-        await pilot.press("enter")
+        await run_palette_command(pilot, "End session", "End session")
         await wait_until(
             pilot, lambda: any("already ended" in n for n in notifications(app)), "warning"
         )
@@ -636,17 +626,7 @@ async def test_pause_and_help_and_palette(service_db: DbTarget) -> None:
         assert "End session" in text and "unrecognised" in text
         assert text.count("Open detail") == 1  # from the table's own binding, once
         await pilot.press("escape")
-        await pilot.press("ctrl+p")
-        await pilot.press(*"Filter reason: repo")
-
-        def first_hit() -> str:
-            if not isinstance(app.screen, CommandPalette):
-                return ""
-            hits = app.screen.query_one(CommandList)
-            return str(hits.get_option_at_index(0).prompt) if hits.option_count else ""
-
-        await wait_until(pilot, lambda: "repo-removed" in first_hit(), "palette hit")
-        await pilot.press("enter")
+        await run_palette_command(pilot, "Filter reason: repo", "repo-removed")
         await settle(pilot)
         assert app.state.reasons == {"repo-removed"}
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 
 from tests.conftest import ANCHOR
@@ -45,6 +46,22 @@ async def wait_until(
             return
         await pilot.pause(0.02)
     raise AssertionError(f"timed out waiting for: {what}")
+
+
+async def run_palette_command(pilot: Pilot[Any], typed: str, expect: str) -> None:
+    """Open the command palette, type, wait until the first hit reads `expect`, run it."""
+    app = pilot.app
+
+    def first_hit() -> str:
+        if not isinstance(app.screen, CommandPalette):
+            return ""
+        hits = app.screen.query_one(CommandList)
+        return str(hits.get_option_at_index(0).prompt) if hits.option_count else ""
+
+    await pilot.press("ctrl+p")
+    await pilot.press(*typed)
+    await wait_until(pilot, lambda: expect in first_hit(), f"palette hit {expect!r}")
+    await pilot.press("enter")
 
 
 async def ready(pilot: Pilot[Any]) -> None:
