@@ -294,18 +294,24 @@ async def test_end_a_session_through_picker_and_confirmation(service_db: DbTarge
         assert "model" in stored["metadata"]
 
 
+async def _open_detail(pilot, app, sid: str) -> DetailScreen:  # type: ignore[no-untyped-def]
+    """Enter on that row; return the detail screen once its session is loaded."""
+    app.table.move_cursor(row=app.table.get_row_index(sid))
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail screen")
+    detail = app.screen
+    assert isinstance(detail, DetailScreen)
+    await wait_until(pilot, lambda: detail.detail is not None, "detail loaded")
+    return detail
+
+
 async def test_end_from_the_detail_screen_shows_the_ended_session(service_db: DbTarget) -> None:
     """The detail screen the end was started from is re-read: it must not stay "active"."""
     app = app_for(service_db)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
         sid = await _first_active(app)
-        app.table.move_cursor(row=app.table.get_row_index(sid))
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail screen")
-        detail = app.screen
-        assert isinstance(detail, DetailScreen)
-        await wait_until(pilot, lambda: detail.detail is not None, "detail loaded")
+        detail = await _open_detail(pilot, app, sid)
         assert "● active" in str(detail.query_one("#detail-title").render())
         await pilot.press("x")
         await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
@@ -342,12 +348,7 @@ async def test_end_targets_the_session_on_screen_and_refuses_an_ended_one(
             for sid in app.table.ids
             if app.state.rows[sid].active and app.state.rows[sid].parent_session_id
         )
-        app.table.move_cursor(row=app.table.get_row_index(child))
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail screen")
-        detail = app.screen
-        assert isinstance(detail, DetailScreen)
-        await wait_until(pilot, lambda: detail.detail is not None, "detail loaded")
+        detail = await _open_detail(pilot, app, child)
         await pilot.press("p")
         parent = app.state.rows[child].parent_session_id
         await wait_until(
@@ -372,6 +373,16 @@ async def test_end_targets_the_session_on_screen_and_refuses_an_ended_one(
         assert sum("already ended: nothing to end" in n for n in notifications(app)) == 2
 
 
+def _break_get_session(app, monkeypatch: pytest.MonkeyPatch, message: str) -> None:  # type: ignore[no-untyped-def]
+    """From now on the store's session read fails the way a dropped read does."""
+    assert app.store is not None
+
+    async def broken(session_id: str) -> None:
+        raise StoreError(message)
+
+    monkeypatch.setattr(app.store, "get_session", broken)
+
+
 async def test_a_failed_read_back_after_an_end_does_not_say_nothing_was_ended(
     service_db: DbTarget, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -379,12 +390,7 @@ async def test_a_failed_read_back_after_an_end_does_not_say_nothing_was_ended(
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
         sid = await _open_picker_on_first_active(pilot, app)
-        assert app.store is not None
-
-        async def broken(session_id: str) -> None:
-            raise StoreError("the read failed")
-
-        monkeypatch.setattr(app.store, "get_session", broken)
+        _break_get_session(app, monkeypatch, "the read failed")
         await pilot.press(*"cwd", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirmation")
         await pilot.press("tab", "enter")
@@ -404,12 +410,7 @@ async def test_a_failed_detail_load_says_so_in_place_of_loading(
     app = app_for(service_db)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
-        assert app.store is not None
-
-        async def broken(session_id: str) -> None:
-            raise StoreError("no route \x1b[31m[b]red[/b]")
-
-        monkeypatch.setattr(app.store, "get_session", broken)
+        _break_get_session(app, monkeypatch, "no route \x1b[31m[b]red[/b]")
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail screen")
         title = app.screen.query_one("#detail-title")
