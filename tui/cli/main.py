@@ -36,7 +36,7 @@ from tui.domain.models import (
     reason_from_words,
 )
 from tui.domain.text import safe_text
-from tui.domain.timefmt import parse_duration, utcnow
+from tui.domain.timefmt import DurationTooLong, parse_duration, utcnow
 from tui.domain.triggers import DEACTIVATING, InvalidEndReason, require_deactivating
 
 if TYPE_CHECKING:
@@ -192,9 +192,10 @@ def _since_option(ctx: click.Context, param: click.Parameter, value: str | None)
         return None
     try:
         return utcnow() - parse_duration(value)
-    except ValueError as exc:
-        if "longer than" in str(exc):
-            raise click.BadParameter(str(exc)) from None
+    except DurationTooLong as exc:
+        raise click.BadParameter(str(exc)) from None
+    except ValueError:
+        pass  # not a duration: perhaps a timestamp
     try:
         return _timestamp(value)
     except ValueError:

@@ -14,6 +14,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class DurationTooLong(ValueError):
+    """A well-formed duration that datetime arithmetic cannot hold."""
+
+
 def parse_duration(text: str) -> timedelta:
     """Parse "90s", "15m", "2h", "3d", "1w"; raise ValueError with a usable message."""
     match = _SINCE.match(text)
@@ -21,7 +25,7 @@ def parse_duration(text: str) -> timedelta:
         raise ValueError(f"{text!r} is not a duration like 30m, 2h, 3d or 1w")
     seconds = int(match.group(1)) * _UNIT[match.group(2)]
     if seconds > MAX_DURATION_SECONDS:  # timedelta and datetime arithmetic would overflow
-        raise ValueError(f"{text!r} is longer than 100 years")
+        raise DurationTooLong(f"{text!r} is longer than 100 years")
     return timedelta(seconds=seconds)
 
 
