@@ -111,18 +111,52 @@ def parse_reason(raw: str | None) -> Reason:
     return trigger if trigger is not None else UnrecognisedReason(raw)
 
 
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """The triggers in force for the service version in front of the tool.
+
+    Recognising a stored value never depends on the version (`parse_reason` knows every
+    value any version wrote); what an operator may *write* does: only the deactivating
+    triggers of this vocabulary. The store picks one when it opens a database and
+    passes it on, so no screen or command holds a list of its own.
+    """
+
+    name: str
+    """The service version (or era) this list belongs to, as an operator would say it."""
+    triggers: tuple[Trigger, ...]
+
+    @property
+    def deactivating(self) -> tuple[Trigger, ...]:
+        return tuple(t for t in self.triggers if t.deactivates)
+
+    @property
+    def wires(self) -> tuple[str, ...]:
+        return tuple(t.wire for t in self.triggers)
+
+    def require_deactivating(self, raw: str) -> Trigger:
+        """Validate an operator's choice before any SQL runs."""
+        trigger = BY_WIRE.get(raw)
+        if trigger is None or trigger not in self.deactivating:
+            raise InvalidEndReason(raw, self)
+        return trigger
+
+
+MIGRATION_016 = Vocabulary("migration 016", tuple(Trigger))
+"""The eleven triggers of the service as migration 016 left it."""
+
+
 class InvalidEndReason(ValueError):
     """An operator asked to end a session with a reason that is not a deactivating trigger."""
 
-    def __init__(self, given: str) -> None:
+    def __init__(self, given: str, vocabulary: Vocabulary = MIGRATION_016) -> None:
         self.given = given
-        valid = ", ".join(t.wire for t in DEACTIVATING)
-        super().__init__(f"{given!r} is not a deactivating trigger; valid reasons: {valid}")
+        self.vocabulary = vocabulary
+        valid = ", ".join(t.wire for t in vocabulary.deactivating)
+        super().__init__(
+            f"{given!r} is not a deactivating trigger of {vocabulary.name}; valid reasons: {valid}"
+        )
 
 
-def require_deactivating(raw: str) -> Trigger:
-    """Validate an operator's choice before any SQL runs."""
-    trigger = BY_WIRE.get(raw)
-    if trigger is None or not trigger.deactivates:
-        raise InvalidEndReason(raw)
-    return trigger
+def require_deactivating(raw: str, vocabulary: Vocabulary = MIGRATION_016) -> Trigger:
+    """Validate an operator's choice against `vocabulary` before any SQL runs."""
+    return vocabulary.require_deactivating(raw)

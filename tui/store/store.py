@@ -18,8 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from tui import TOOL_NAME, __version__
-from tui.domain.audit import default_actor
+from tui.domain.audit import audit_json, audit_record, default_actor
 from tui.domain.models import (
     AlreadyEnded,
     ChainHop,
@@ -39,7 +38,7 @@ from tui.domain.models import (
     Status,
 )
 from tui.domain.timefmt import utcnow
-from tui.domain.triggers import require_deactivating
+from tui.domain.triggers import MIGRATION_016, Vocabulary
 from tui.store import delta
 from tui.store import queries as q
 from tui.store.codec import parse_sqlite_ts, session_row, utc_datetime
@@ -189,6 +188,12 @@ class Store:
             raise
         except Exception as exc:
             raise self._error(exc) from None
+
+    @property
+    def vocabulary(self) -> Vocabulary:
+        """The triggers in force for the service version that made this database: the
+        reason panel, the end picker, the palette and `end --reason` all take it from here."""
+        return MIGRATION_016
 
     @property
     def can_end(self) -> str | None:
@@ -450,7 +455,7 @@ class Store:
         A session someone else ended first is reported AlreadyEnded with their values,
         which are never overwritten.
         """
-        trigger = require_deactivating(reason)
+        trigger = self.vocabulary.require_deactivating(reason)
         if self.read_only:
             raise ReadOnly(
                 f"{self.target.display()}: opened read-only; ending sessions is disabled"
@@ -458,10 +463,7 @@ class Store:
         if not self.schema.has_ended_reason:
             raise SchemaTooOld(f"{self.target.display()} has no ended_reason column")
         id_list = list(dict.fromkeys(ids))
-        audit = json.dumps(
-            {"actor": actor or default_actor(), "tool": TOOL_NAME, "version": __version__},
-            separators=(",", ":"),
-        )
+        audit = audit_json(audit_record(actor))
         s = sessions
         now = sa.func.now() if self.d.pg else sa.func.datetime("now")
         outcomes: list[EndOutcome] = []

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -13,8 +11,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui import TOOL_NAME
 from tui.app.render import literal, trigger_line
+from tui.domain.audit import audit_json, audit_record
 from tui.domain.models import SessionRow
 from tui.domain.triggers import DEACTIVATING, Trigger
 
@@ -111,7 +109,7 @@ class ConfirmEndScreen(ModalScreen[bool]):
                 yield Button(f"End {_plural(n)}", id="confirm", variant="error")
 
     def _writes(self) -> Text:
-        audit = json.dumps({"actor": self.actor, "tool": TOOL_NAME}, ensure_ascii=False)
+        audit = audit_json(audit_record(self.actor))
         text = Text("For each session that is still active, in one transaction:\n")
         text.append("  active       = false\n")
         text.append("  ended_reason = ")
