@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,10 +22,18 @@ def cache_dir() -> Path:
 
 
 def demo_path(n_sessions: int = DEMO_SESSIONS) -> Path:
-    """Where `--demo` keeps its database between runs (rebuilt when the generator changes)."""
-    from tui import __version__
+    """Where `--demo` keeps its database between runs: a changed generator, a new file."""
+    return cache_dir() / f"demo-{demo_key()}-{n_sessions}.db"
 
-    return cache_dir() / f"demo-{__version__}-{n_sessions}.db"
+
+def demo_key() -> str:
+    """A digest of the demo generator's source, found without importing it (that would
+    load SQLAlchemy before the dashboard's first frame). Keying caches on the code that
+    built them means no one has to remember to bump a version."""
+    spec = importlib.util.find_spec("tui.store.demo")
+    if spec is None or spec.origin is None:  # pragma: no cover - the package ships it
+        raise RuntimeError("tui.store.demo is missing from this installation")
+    return hashlib.sha256(Path(spec.origin).read_bytes()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,12 @@ fixed clock, so the pictures change only when the screens do.
 from __future__ import annotations
 
 import asyncio
+import atexit
+import shutil
+import tempfile
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -21,31 +26,59 @@ from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.domain.timefmt import utcnow
 from tui.settings import Settings
 from tui.store.demo import write_demo_db
-from tui.store.target import sqlite_target
+from tui.store.target import DbTarget, sqlite_target
 
 SIZE = (170, 46)
-DEMO = Path("/tmp/sessions-tui-scenes/archon.db")
-"""A fixed path: the status bar shows it, and pictures must not change with tmp dirs."""
-LIVE = DEMO.with_name("live.db")
+SHOWN_PATH = "/home/oncall/.archon/archon.db"
+"""What the header shows for the scene databases, wherever their files are: pictures must
+not change with temporary folders."""
 
 Scene = Callable[[Pilot[Any]], Awaitable[None]]
 
 
+@dataclass(frozen=True)
+class ShownAs(DbTarget):
+    """The real file, with a fixed name in the header and in messages."""
+
+    shown: str = SHOWN_PATH
+
+    def display(self) -> str:
+        return self.shown
+
+
+@cache
+def _folder() -> Path:
+    """One private folder per process, removed at exit: nothing is reused across runs, so a
+    file left by older code can never stand in for what this code builds."""
+    folder = Path(tempfile.mkdtemp(prefix="sessions-tui-scenes-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+@cache
 def demo_db() -> Path:
-    if not DEMO.exists():
-        asyncio.run(write_demo_db(DEMO, n_sessions=3000, anchor=ANCHOR))
-    return DEMO
+    """The deterministic demo (fixed seed and anchor), built once per process."""
+    path = _folder() / "archon.db"
+    asyncio.run(write_demo_db(path, n_sessions=3000, anchor=ANCHOR))
+    return path
 
 
 def live_demo_db() -> Path:
     """Anchored at the real now: ended_at comes from the database clock, which no test fakes."""
-    asyncio.run(write_demo_db(LIVE, n_sessions=3000, anchor=utcnow(), force=True))
-    return LIVE
+    path = _folder() / "live.db"
+    asyncio.run(write_demo_db(path, n_sessions=3000, anchor=utcnow(), force=True))
+    return path
+
+
+def scene_target(path: Path) -> DbTarget:
+    real = sqlite_target(path)
+    return ShownAs(kind=real.kind, source=real.source, path=real.path)
 
 
 def scene_app(*, live: bool = False) -> SessionsApp:
+    path = (_folder() / "live.db") if live else demo_db()
     settings = Settings(
-        target=sqlite_target(LIVE if live else demo_db()),
+        target=scene_target(path),
         refresh_seconds=0,
         actor="oncall@ops-laptop",
         clock=utcnow if live else (lambda: NOW),

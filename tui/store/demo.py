@@ -1,6 +1,9 @@
 """A realistic, deterministic demo database, written through the same tables as real data.
 
-Same seed and anchor, same rows: screenshots and tests can rely on it. Rows are
+Same seed and anchor, same rows, every timestamp derived from the anchor and none after
+it: screenshots and tests can rely on it. Caches of a demo file are keyed on this
+module's source (`tui.settings.demo_key`), so a changed generator is never served an
+old file. Rows are
 generated lazily and inserted in chunks, so a million sessions never sit in memory.
 """
 
@@ -118,8 +121,16 @@ class DemoGenerator:
     def codebase_rows(self) -> list[dict[str, Any]]:
         self.codebase_ids = [self.new_id() for _ in CODEBASES]
         self.summary.codebases = len(CODEBASES)
+        made = self.start - timedelta(days=1)  # registered before the first conversation
         return [
-            {"id": cid, "name": name, "repository_url": url, "default_cwd": cwd}
+            {
+                "id": cid,
+                "name": name,
+                "repository_url": url,
+                "default_cwd": cwd,
+                "created_at": made,
+                "updated_at": made,
+            }
             for cid, (name, url, cwd) in zip(self.codebase_ids, CODEBASES, strict=True)
         ]
 
@@ -152,6 +163,7 @@ class DemoGenerator:
                 "codebase_id": cb_id,
                 "cwd": CODEBASES[codebase][2] if codebase is not None else None,
                 "title": title,
+                "created_at": t,
                 "last_activity_at": t,
             }
             parent: str | None = None
@@ -187,7 +199,10 @@ class DemoGenerator:
                     self.summary.active += 1
                     if stale:
                         self.summary.stale += 1
-                    conv["last_activity_at"] = started + min(duration, timedelta(hours=2))
+                    # Never after the anchor: a session started minutes ago is quiet since.
+                    conv["last_activity_at"] = min(
+                        started + min(duration, timedelta(hours=2)), self.anchor
+                    )
                 else:
                     ended = min(started + duration, self.anchor - timedelta(minutes=1))
                     reason: str | None = _pick(rng, REASON_WEIGHTS)
@@ -208,6 +223,7 @@ class DemoGenerator:
                 parent = sid
                 if last or t >= self.anchor:
                     break
+            conv["updated_at"] = conv["last_activity_at"]
             convs.append(conv)
             made += k + 1
             self.summary.conversations += 1

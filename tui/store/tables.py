@@ -90,6 +90,8 @@ codebases = sa.Table(
     sa.Column("name", sa.Text),
     sa.Column("repository_url", sa.Text),
     sa.Column("default_cwd", sa.Text),
+    sa.Column("created_at", UtcTimestamp()),
+    sa.Column("updated_at", UtcTimestamp()),
 )
 
 conversations = sa.Table(
@@ -101,6 +103,8 @@ conversations = sa.Table(
     sa.Column("codebase_id", Id()),
     sa.Column("cwd", sa.Text),
     sa.Column("title", sa.Text),
+    sa.Column("created_at", UtcTimestamp()),
+    sa.Column("updated_at", UtcTimestamp()),
     sa.Column("last_activity_at", UtcTimestamp(timezone=True)),
 )
 

@@ -1,0 +1,93 @@
+"""The demo database is the same every time it is built from the same seed and anchor.
+
+Screenshots, snapshots and the benchmark compare pictures and numbers across machines
+and days: a single column left to the database's default (the build time) made the
+detail screen's snapshot fail on every fresh clone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from tui.settings import demo_key, demo_path
+from tui.store.demo import write_demo, write_demo_db
+from tui.store.store import make_engine
+from tui.store.target import resolve_target
+
+ANCHOR = datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
+TABLES = ("remote_agent_codebases", "remote_agent_conversations", "remote_agent_sessions")
+TIMESTAMPS = {
+    "remote_agent_codebases": ("created_at", "updated_at"),
+    "remote_agent_conversations": ("created_at", "updated_at", "last_activity_at"),
+    "remote_agent_sessions": ("started_at", "ended_at"),
+}
+
+
+def _dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    with sqlite3.connect(path) as conn:
+        return {t: conn.execute(f"SELECT * FROM {t} ORDER BY id").fetchall() for t in TABLES}
+
+
+def test_same_seed_and_anchor_same_file_every_column(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.db", tmp_path / "b.db"
+    asyncio.run(write_demo_db(a, n_sessions=400, seed=3, anchor=ANCHOR))
+    asyncio.run(write_demo_db(b, n_sessions=400, seed=3, anchor=ANCHOR))
+    first, second = _dump(a), _dump(b)
+    assert all(first[t] for t in TABLES)
+    assert first == second
+
+
+def test_every_timestamp_comes_from_the_anchor_and_none_after_it(empty_db_url: str) -> None:
+    """On both backends: no column is left to the database's clock at build time."""
+    target = resolve_target(url=empty_db_url, must_exist=False)
+    asyncio.run(write_demo(target, n_sessions=5000, seed=7, anchor=ANCHOR))
+
+    async def bounds() -> dict[str, tuple[datetime, datetime, int]]:
+        engine = make_engine(target)
+        found: dict[str, tuple[datetime, datetime, int]] = {}
+        try:
+            async with engine.connect() as conn:
+                for table, columns in TIMESTAMPS.items():
+                    for column in columns:
+                        row = (
+                            await conn.execute(
+                                sa.text(
+                                    f"SELECT min({column}), max({column}), count(*) - "
+                                    f"count({column}) FROM {table}"
+                                )
+                            )
+                        ).one()
+                        found[f"{table}.{column}"] = (_utc(row[0]), _utc(row[1]), row[2])
+        finally:
+            await engine.dispose()
+        return found
+
+    span_start = ANCHOR - timedelta(days=31)
+    for name, (low, high, nulls) in asyncio.run(bounds()).items():
+        assert high <= ANCHOR, f"{name} reaches {high}, after the anchor {ANCHOR}"
+        assert low >= span_start, f"{name} starts at {low}, long before the anchor"
+        if not name.endswith("ended_at"):
+            assert nulls == 0, f"{name} has {nulls} NULLs left to the database default"
+
+
+def _utc(value: object) -> datetime:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    assert isinstance(value, str), value
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def test_the_demo_cache_is_keyed_on_the_generator_source() -> None:
+    """`--demo` reuses a cached file only when the generator that built it is this one."""
+    import hashlib
+
+    import tui.store.demo as generator
+
+    digest = hashlib.sha256(Path(generator.__file__).read_bytes()).hexdigest()[:12]
+    assert demo_key() == digest
+    assert digest in demo_path(123).name
