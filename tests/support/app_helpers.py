@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
 
-from tests.conftest import ANCHOR
+from tests.support.dbs import ANCHOR
 from tui.app import SessionsApp, make_app
 from tui.settings import Settings
 from tui.store.store import make_engine

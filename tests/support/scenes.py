@@ -18,8 +18,8 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from tests.conftest import ANCHOR
 from tests.support.app_helpers import NOW, settle, wait_until
+from tests.support.dbs import ANCHOR
 from tui.app import SessionsApp, make_app
 from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen

@@ -140,5 +140,5 @@ TOOL_INDEXES = (  # migrations/versions/0003_filter_indexes.py, 0004_facet_index
     "ix_sessions_tui_live",
 )
 """The indexes `sessions-tui migrate` adds to remote_agent_sessions. Without them the tool
-still works, but filters and counts read the whole table; tests/test_migrate.py checks
+still works, but filters and counts read the whole table; tests/store/test_migrations.py checks
 this list against what the migrations create."""

@@ -2,7 +2,7 @@
 
     python3 -m tui.store.warm_gen
 
-Run it after changing `queries.list_statement` or the tables; `tests/test_warm.py`
+Run it after changing `queries.list_statement` or the tables; `tests/store/test_warm.py`
 fails, naming this command, while the file and the statement disagree.
 """
 

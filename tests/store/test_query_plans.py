@@ -22,7 +22,7 @@ import pytest
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect as SaDialect
 
-from tests.conftest import ANCHOR, create_service_db
+from tests.support.dbs import ANCHOR, create_service_db
 from tests.support.pgserver import PgServer
 from tui.domain.models import NOT_RECORDED_TOKEN, Cursor, SessionFilter, SortKey, Status
 from tui.store import queries as q

@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy.engine import make_url
 
-from tests.conftest import create_service_db
 from tests.support.app_helpers import app_for, wait_until
+from tests.support.dbs import create_service_db
 from tests.support.pgserver import LIMITED_PASSWORD, LIMITED_USER, PgServer
 from tui.cli.main import cli
 from tui.store.target import url_target

@@ -299,7 +299,7 @@ async def test_without_the_tools_indexes_every_count_is_full(
 ) -> None:
     """Unindexed, each live branch would scan the table: one full count is cheaper. A
     database from before 016 cannot have the indexes (they cover ended_reason)."""
-    from tests.conftest import add_legacy_session, create_service_db
+    from tests.support.dbs import add_legacy_session, create_service_db
 
     target = await create_service_db(empty_db_url, ended_reason=has_016, sessions=50 * has_016)
     await add_legacy_session(target)

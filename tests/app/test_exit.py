@@ -21,8 +21,8 @@ from pathlib import Path
 from textual.message import Message
 from textual.widgets import Static
 
-from tests.conftest import create_service_db
 from tests.support.app_helpers import app_for, ready, settle
+from tests.support.dbs import create_service_db
 from tui.app.messages import PageLoaded
 from tui.store.target import DbTarget
 
@@ -62,7 +62,7 @@ def test_quit_with_queries_in_flight_exits(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=60,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
     )
     elapsed = time.monotonic() - started
     assert done.returncode == 0, done.stderr[-2000:]

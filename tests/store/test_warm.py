@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from textual.message import Message
 
-from tests.conftest import add_legacy_session
 from tests.support.app_helpers import app_for, column_texts, ready, settle
+from tests.support.dbs import add_legacy_session
 from tui.app.messages import FacetsLoaded, LoadMode, PageLoaded, StoreOpened, WarmMissed
 from tui.domain.models import SessionFilter, Status
 from tui.store import _warm_sql, warm_gen
@@ -116,7 +116,7 @@ async def test_warm_page_declines_what_it_cannot_read_and_writes_nothing(tmp_pat
 
 
 async def test_warm_page_gives_up_quickly_on_a_locked_file(tmp_path: Path) -> None:
-    from tests.conftest import create_service_db
+    from tests.support.dbs import create_service_db
 
     target = await create_service_db(f"sqlite:///{tmp_path}/archon.db", sessions=20)
     blocker = sqlite3.connect(str(target.path))

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from tests.conftest import ANCHOR, create_service_db
+from tests.support.dbs import ANCHOR, create_service_db
 from tests.support.pgserver import LIMITED_PASSWORD, LIMITED_USER, PASSWORD, PgServer
 from tests.support.sql_log import sql_log
 from tui.domain.models import (

@@ -1084,7 +1084,7 @@ def test_version_and_module_entry_point() -> None:
     result = invoke("--version")
     assert result.exit_code == 0
     assert "0.1.0" in result.stdout
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     proc = subprocess.run(
         [sys.executable, "-m", "tui", "--version"], capture_output=True, text=True, env=env
     )
@@ -1092,7 +1092,7 @@ def test_version_and_module_entry_point() -> None:
 
 
 def test_cli_import_does_not_load_textual() -> None:
-    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     code = (
         "import sys, tui.cli.main; "
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'textual', 'rich', 'sqlalchemy'}))"

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from tests.conftest import add_legacy_session
 from tests.support.app_helpers import (
     ACTOR,
     app_for,
@@ -26,6 +25,7 @@ from tests.support.app_helpers import (
     settle,
     wait_until,
 )
+from tests.support.dbs import add_legacy_session
 from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.app.screens.help import HelpScreen
@@ -634,7 +634,7 @@ async def test_pause_and_help_and_palette(service_db: DbTarget) -> None:
 
 @pytest.mark.postgres
 async def test_server_restart_under_a_running_dashboard(pg_server, pg_database) -> None:  # type: ignore[no-untyped-def]
-    from tests.conftest import create_service_db
+    from tests.support.dbs import create_service_db
 
     target = await create_service_db(pg_database, sessions=200)
     app = app_for(target)
@@ -668,7 +668,7 @@ async def test_sqlite_lock_is_reported_and_recovers(
     """SQLite only: another process holds the file lock (PostgreSQL: see the restart test)."""
     import sqlite3
 
-    from tests.conftest import create_service_db
+    from tests.support.dbs import create_service_db
 
     service_db = await create_service_db(f"sqlite:///{tmp_path}/archon.db", sessions=200)
 
@@ -705,7 +705,7 @@ async def test_a_lock_outlasting_the_refresh_interval_shows_disconnected_until_r
     probe (`SELECT 1`, which takes no lock) said "Reconnected" while it still was."""
     import sqlite3
 
-    from tests.conftest import create_service_db
+    from tests.support.dbs import create_service_db
 
     service_db = await create_service_db(f"sqlite:///{tmp_path}/archon.db", sessions=200)
     monkeypatch.setattr("tui.store.store.SQLITE_BUSY_TIMEOUT_MS", 500)

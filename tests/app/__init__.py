@@ -1,0 +1,1 @@
+"""App tests: the dashboard driven through Pilot, its exit and its snapshots."""

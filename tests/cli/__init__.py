@@ -1,0 +1,1 @@
+"""CLI tests: the click commands against real databases."""

@@ -1,0 +1,1 @@
+"""Unit tests: the domain layer, no database and no terminal."""
