@@ -143,6 +143,9 @@ class Vocabulary:
 
 MIGRATION_016 = Vocabulary("migration 016", tuple(Trigger))
 """The eleven triggers of the service as migration 016 left it."""
+NEWEST = MIGRATION_016
+"""The newest service version this tool knows: what `sessions-tui reasons` lists when
+there is no database to ask (the Store's `vocabulary` says which one a database uses)."""
 
 
 class InvalidEndReason(ValueError):
