@@ -344,6 +344,33 @@ def test_list_table_shows_reasons_the_operator_can_read(cli_db: CliDb) -> None:
         assert line[reason_at - 2 : reason_at] == "  " and line[reason_at] != " ", line
 
 
+def test_list_and_show_say_stale_like_the_dashboard(cli_db: CliDb) -> None:
+    """`--stale-after` decides, as on the dashboard; JSON keeps only the `active` boolean."""
+    active = {sid[:8] for sid in ids_where(cli_db, "s.active")}
+
+    def statuses(stale_after: str) -> dict[str, str]:
+        listed = invoke(
+            *cli_db.args, "--stale-after", stale_after, "list", "--status", "active", "--limit", 0
+        )
+        assert listed.exit_code == 0, listed.output
+        return {line.split()[1]: line.split()[0] for line in listed.stdout.splitlines()[1:]}
+
+    assert statuses("1000w") == dict.fromkeys(active, "active")
+    assert statuses("1s") == dict.fromkeys(active, "stale")  # the demo's anchor is past
+    sid = one(cli_db, "active")
+    assert (
+        "\n  status                stale\n"
+        in invoke(*cli_db.args, "--stale-after", "1s", "show", sid).stdout
+    )
+    assert (
+        "\n  status                active\n"
+        in invoke(*cli_db.args, "--stale-after", "1000w", "show", sid).stdout
+    )
+    data = list_json(cli_db, "--status", "active")
+    assert {s["active"] for s in data["sessions"]} == {True}
+    assert all(tuple(s) == FIELD_KEYS for s in data["sessions"])
+
+
 def test_list_table_default_limit_says_more_match(cli_db: CliDb) -> None:
     result = invoke(*cli_db.args, "list")
     assert result.exit_code == 0

@@ -420,7 +420,7 @@ def reasons_table(vocabulary: Vocabulary) -> list[str]:
     valid = ", ".join(t.wire for t in vocabulary.deactivating)
     lines += [
         "",
-        f"`sessions-tui end --reason R` accepts the deactivating ones of {vocabulary.name}:",
+        f"`sessions-tui end --reason R` accepts the deactivating ones of {vocabulary.name}: "
         f"{valid}.",
         "`list --reason` also accepts any stored value, plus `not-recorded` (ended before",
         "the service recorded reasons) and `unrecognised` (values this version does not know).",
