@@ -6,14 +6,10 @@ the same the dashboard shows. Every database string that reaches a table or the 
 view goes through `safe_text`; JSON is escaped by the encoder (ASCII only) and CSV keeps
 the raw values for other programs.
 
-The JSON/CSV session shape is a stable interface for scripts (`columns.FIELDS`):
-
-    id, active, reason_status, ended_reason, started_at, ended_at, duration_seconds,
-    transition_reason, parent_session_id, conversation_id, platform,
-    platform_conversation_id, title, codebase_id, codebase, assistant, last_activity_at
-
-ids are whole, timestamps are ISO-8601 UTC (`YYYY-MM-DDTHH:MM:SSZ`) or null, and
-`reason_status` is one of `active`, `known`, `unrecognised`, `not-recorded`.
+The JSON/CSV session shape is a stable interface for scripts: the keys of
+`columns.FIELDS`, in that order (`sessions-tui list --help` prints them), new ones only
+at the end. ids are whole, timestamps are ISO-8601 UTC (`YYYY-MM-DDTHH:MM:SSZ`) or null,
+and `reason_status` is one of `active`, `known`, `unrecognised`, `not-recorded`.
 """
 
 from __future__ import annotations

@@ -68,7 +68,13 @@ def conversation_label(row: SessionRow) -> str:
 
 COLUMNS: tuple[Column, ...] = (
     Column("status", "status", Width(8, None), lambda r, c: status_word(r, c.now, c.stale_after)),
-    Column("reason", "ended_reason", Width(20, None), lambda r, c: reason_label(r.reason), True),
+    Column(
+        "reason",
+        "ended_reason",
+        Width(20, None),
+        lambda r, c: reason_label(r.reason),
+        table_last=True,
+    ),
     Column("id", "id", Width(8, None), lambda r, c: short_id(r.id)),
     Column("platform", "platform", Width(8, 12), lambda r, c: _text(r.platform_type)),
     Column("conversation", "conversation", Width(20, 40), lambda r, c: conversation_label(r)),
