@@ -35,7 +35,7 @@ import tui.cli.main as cli_main
 from tests.support.pgserver import PASSWORD
 from tests.support.service_schema import service_ddl, statements
 from tui.cli.main import cli
-from tui.cli.render import SESSION_FIELDS
+from tui.domain.columns import FIELD_KEYS
 from tui.domain.triggers import DEACTIVATING, KNOWN_REASONS, Trigger
 from tui.settings import Settings
 from tui.store.demo import DEFAULT_SEED, DEFAULT_SESSIONS, write_demo, write_demo_db
@@ -258,7 +258,7 @@ def test_list_json_shape_is_stable(cli_db: CliDb) -> None:
     sessions = data["sessions"]
     assert len(sessions) == 20
     for s in sessions:
-        assert tuple(s) == SESSION_FIELDS
+        assert tuple(s) == FIELD_KEYS
         assert re.fullmatch(ID_PATTERN[cli_db.backend], s["id"])
         assert isinstance(s["active"], bool)
         assert ISO_Z.match(s["started_at"])
@@ -303,8 +303,8 @@ def test_list_csv(cli_db: CliDb) -> None:
     result = invoke(*cli_db.args, "list", "--format", "csv", "--limit", 0)
     assert result.exit_code == 0, result.output
     rows = list(csv.reader(io.StringIO(result.stdout)))
-    assert tuple(rows[0]) == SESSION_FIELDS
-    body = [dict(zip(SESSION_FIELDS, r, strict=True)) for r in rows[1:]]
+    assert tuple(rows[0]) == FIELD_KEYS
+    body = [dict(zip(FIELD_KEYS, r, strict=True)) for r in rows[1:]]
     assert len(body) == N_SESSIONS
     assert {r["id"] for r in body} == ids_where(cli_db)
     assert {r["id"] for r in body if r["active"] == "true"} == ids_where(cli_db, "s.active")
@@ -322,26 +322,53 @@ def test_list_table_shows_reasons_the_operator_can_read(cli_db: CliDb) -> None:
         "PLATFORM",
         "CONVERSATION",
         "CODEBASE",
-        "ASSISTANT",
+        "AGENT",
         "STARTED",
         "ENDED",
-        "DURATION",
-        "REASON",
+        "LASTED",
+        "ENDED_REASON",
     ]
     assert len(lines) == N_SESSIONS + 1
     assert any(line.endswith("not recorded") for line in lines)
-    assert any(line.endswith("session-expired (unrecognised)") for line in lines)
+    assert any(line.endswith("⚠ session-expired") for line in lines)
     assert any(line.endswith("reset-requested") for line in lines)
-    active_lines = [line for line in lines if line.startswith("active")]
+    active_lines = [line for line in lines if line.startswith(("active", "stale"))]
     assert len(active_lines) == len(ids_where(cli_db, "s.active"))
     assert all(line.endswith("—") for line in active_lines)
     # Short ids, aligned columns: the reason column starts at the same place on every line.
     some_id = one(cli_db, "1=1")
     assert any(re.search(rf"\b{some_id[:8]}\b", line) for line in lines)
     assert some_id not in result.stdout
-    reason_at = lines[0].index("REASON")
+    reason_at = lines[0].index("ENDED_REASON")
     for line in lines[1:]:
         assert line[reason_at - 2 : reason_at] == "  " and line[reason_at] != " ", line
+
+
+def test_list_and_show_say_stale_like_the_dashboard(cli_db: CliDb) -> None:
+    """`--stale-after` decides, as on the dashboard; JSON keeps only the `active` boolean."""
+    active = {sid[:8] for sid in ids_where(cli_db, "s.active")}
+
+    def statuses(stale_after: str) -> dict[str, str]:
+        listed = invoke(
+            *cli_db.args, "--stale-after", stale_after, "list", "--status", "active", "--limit", 0
+        )
+        assert listed.exit_code == 0, listed.output
+        return {line.split()[1]: line.split()[0] for line in listed.stdout.splitlines()[1:]}
+
+    assert statuses("1000w") == dict.fromkeys(active, "active")
+    assert statuses("1s") == dict.fromkeys(active, "stale")  # the demo's anchor is past
+    sid = one(cli_db, "active")
+    assert (
+        "\n  status                stale\n"
+        in invoke(*cli_db.args, "--stale-after", "1s", "show", sid).stdout
+    )
+    assert (
+        "\n  status                active\n"
+        in invoke(*cli_db.args, "--stale-after", "1000w", "show", sid).stdout
+    )
+    data = list_json(cli_db, "--status", "active")
+    assert {s["active"] for s in data["sessions"]} == {True}
+    assert all(tuple(s) == FIELD_KEYS for s in data["sessions"])
 
 
 def test_list_table_default_limit_says_more_match(cli_db: CliDb) -> None:
@@ -540,7 +567,7 @@ def test_hostile_strings_are_neutralised_in_table_and_text(cli_db: CliDb) -> Non
     assert "\\e[31mred" in table.stdout
     assert "[bold]x" in table.stdout  # literal text, not markup
     assert len(table.stdout.splitlines()) == n_conv + 1  # the newline did not forge a row
-    assert "(unrecognised)" in table.stdout
+    assert "⚠ \\e]0;pwned" in table.stdout  # marked: never read as a known reason
 
     text = invoke(*cli_db.args, "show", sid)
     assert text.exit_code == 0
@@ -624,7 +651,7 @@ def test_show_json_with_chain(cli_db: CliDb) -> None:
         "children",
     ]
     assert data["session"]["id"] == sid
-    assert set(SESSION_FIELDS) <= set(data["session"])
+    assert set(FIELD_KEYS) <= set(data["session"])
     assert [h["id"] for h in data["chain"]] == hops
     assert [h["current"] for h in data["chain"]] == [h == sid for h in hops]
     assert [c["id"] for c in data["children"]] == children
@@ -700,14 +727,14 @@ def test_end_already_ended_keeps_the_first_reason(cli_db: CliDb) -> None:
     again = invoke(*cli_db.args, "end", sid, "--reason", "conversation-closed", "--yes")
     assert again.exit_code == 1
     assert again.stdout.startswith(f"already ended {sid} at ")
-    assert "(cwd-changed) — left unchanged" in again.stdout
+    assert "(cwd-changed) — nothing was overwritten" in again.stdout
     assert cli_db.fetch(row_sql, sid) == row
 
     legacy = one(cli_db, "NOT active AND ended_reason IS NULL")
     before = dump(cli_db)
     result = invoke(*cli_db.args, "end", legacy, "--reason", "cwd-changed", "-y")
     assert result.exit_code == 1
-    assert "(not recorded) — left unchanged" in result.stdout
+    assert "(not recorded) — nothing was overwritten" in result.stdout
     assert dump(cli_db) == before
 
 
@@ -721,11 +748,11 @@ def test_end_mixed_outcomes(cli_db: CliDb) -> None:
     lines = result.stdout.splitlines()
     assert lines == [
         f"ended {active} (repo-removed)",
-        "not found nothere",
+        "not found nothere: no such session",
         lines[2],
     ]
     assert lines[2].startswith(f"already ended {ended} at ")
-    assert lines[2].endswith("(reset-requested) — left unchanged")
+    assert lines[2].endswith("(reset-requested) — nothing was overwritten")
     rows = cli_db.fetch(
         "SELECT id, active, ended_reason FROM remote_agent_sessions WHERE id IN (?, ?) ORDER BY id",
         active,
@@ -756,19 +783,47 @@ def test_end_dry_run_changes_nothing(cli_db: CliDb) -> None:
 
 
 @pytest.mark.parametrize("reason", ["bogus", "plan-to-execute", "first-message", "session-expired"])
-def test_end_refuses_a_non_deactivating_reason_before_opening_the_db(
-    cli_db: CliDb, reason: str
-) -> None:
+def test_end_refuses_a_non_deactivating_reason_before_writing(cli_db: CliDb, reason: str) -> None:
     before = dump(cli_db)
-    result = invoke(*cli_db.args, "end", one(cli_db, "active"), "--reason", reason, "--yes")
-    assert result.exit_code == 2
-    for trigger in DEACTIVATING:
-        assert trigger.wire in result.stderr
+    for confirm in (("--yes",), ("--dry-run",), ()):
+        result = invoke(*cli_db.args, "end", one(cli_db, "active"), "--reason", reason, *confirm)
+        assert result.exit_code == 2
+        assert "of migration 016" in result.stderr  # the vocabulary it was checked against
+        for trigger in DEACTIVATING:
+            assert trigger.wire in result.stderr
+        assert "would end" not in result.stdout and "Traceback" not in result.output
+    # Refused before anything else, even on a database that cannot be ended on.
+    read_only = invoke(*cli_db.args, "--read-only", "end", "nothere", "--reason", reason)
+    assert read_only.exit_code == 2 and "read-only" not in read_only.output
     assert dump(cli_db) == before
-    # Validated before any database is looked for: a missing one is not reported.
-    missing = invoke(*cli_db.missing, "end", "abc", "--reason", reason)
-    assert missing.exit_code == 2
-    assert "no database" not in missing.output
+
+
+def test_end_checks_the_reason_against_the_opened_databases_vocabulary(
+    cli_db: CliDb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The trigger list in force comes from the store, at run time, not from an import."""
+    from tui.domain.triggers import Vocabulary
+    from tui.store.store import Store
+
+    narrow = Vocabulary("a test era", (Trigger.CWD_CHANGED,))
+    monkeypatch.setattr(Store, "vocabulary", property(lambda self: narrow))
+    before = dump(cli_db)
+    refused = invoke(*cli_db.args, "end", one(cli_db, "active"), "--reason", "repo-removed", "-y")
+    assert refused.exit_code == 2
+    assert "of a test era; valid reasons: cwd-changed" in refused.stderr
+    assert dump(cli_db) == before
+    listed = invoke(*cli_db.args, "reasons", "--format", "json")
+    assert [r["reason"] for r in json.loads(listed.stdout)["reasons"]] == ["cwd-changed"]
+    assert "of a test era" in invoke(*cli_db.args, "reasons").stdout
+    accepted = invoke(*cli_db.args, "end", one(cli_db, "active"), "--reason", "cwd-changed", "-y")
+    assert accepted.exit_code == 0, accepted.output
+
+
+def test_end_on_a_missing_database_says_so(cli_db: CliDb) -> None:
+    """Which reasons are valid depends on the database: without one, that is the error."""
+    missing = invoke(*cli_db.missing, "end", "abc", "--reason", "bogus")
+    assert missing.exit_code == 1
+    assert "Traceback" not in missing.output
 
 
 def test_end_prompt(cli_db: CliDb) -> None:

@@ -26,6 +26,7 @@ from tui.domain.triggers import (
     BY_WIRE,
     DEACTIVATING,
     KNOWN_REASONS,
+    MIGRATION_016,
     NOT_RECORDED,
     Behaviour,
     InvalidEndReason,
@@ -33,7 +34,6 @@ from tui.domain.triggers import (
     Trigger,
     UnrecognisedReason,
     parse_reason,
-    require_deactivating,
 )
 
 ALL_WIRES = [
@@ -127,7 +127,7 @@ def test_parse_reason_none_is_not_recorded() -> None:
 
 @pytest.mark.parametrize("wire", DEACTIVATING_WIRES)
 def test_require_deactivating_accepts_the_nine(wire: str) -> None:
-    assert require_deactivating(wire) is BY_WIRE[wire]
+    assert MIGRATION_016.require_deactivating(wire) is BY_WIRE[wire]
 
 
 @pytest.mark.parametrize(
@@ -136,10 +136,10 @@ def test_require_deactivating_accepts_the_nine(wire: str) -> None:
 )
 def test_require_deactivating_refuses_with_the_valid_list(raw: str) -> None:
     with pytest.raises(InvalidEndReason) as info:
-        require_deactivating(raw)
+        MIGRATION_016.require_deactivating(raw)
     err = info.value
     assert isinstance(err, ValueError)
-    assert err.given == raw
+    assert err.given == raw and err.vocabulary is MIGRATION_016
     message = str(err)
     assert repr(raw) in message
     _, sep, valid_part = message.partition("valid reasons:")

@@ -4,26 +4,21 @@ from __future__ import annotations
 
 from typing import Literal
 
-from tui.domain.models import AlreadyEnded, Ended, EndOutcome, NotFound
-from tui.domain.text import safe_text
-from tui.domain.timefmt import iso
+from tui.domain.models import AlreadyEnded, Ended, EndOutcome
+from tui.domain.wording import ended_summary, outcome_line
 
 Severity = Literal["information", "warning", "error"]
 
 
 def describe(outcome: EndOutcome) -> tuple[str, Severity]:
-    short = safe_text(outcome.id[:8])
+    """The CLI's outcome line, with a short id: a race lost is a warning, a gone one an error."""
     if isinstance(outcome, Ended):
-        return f"ended {short} ({outcome.reason})", "information"
-    if isinstance(outcome, AlreadyEnded):
-        why = safe_text(outcome.ended_reason) if outcome.ended_reason else "not recorded"
-        return (
-            f"already ended {short} at {iso(outcome.ended_at)} UTC ({why}): "
-            "someone else was faster; nothing was overwritten",
-            "warning",
-        )
-    assert isinstance(outcome, NotFound)
-    return f"not found {short}: no such session any more", "error"
+        severity: Severity = "information"
+    elif isinstance(outcome, AlreadyEnded):
+        severity = "warning"
+    else:
+        severity = "error"
+    return outcome_line(outcome, short=True), severity
 
 
 def describe_outcomes(outcomes: list[EndOutcome]) -> list[tuple[str, Severity]]:
@@ -31,9 +26,7 @@ def describe_outcomes(outcomes: list[EndOutcome]) -> list[tuple[str, Severity]]:
     if len(outcomes) <= 5:
         return [describe(o) for o in outcomes]
     ended = sum(isinstance(o, Ended) for o in outcomes)
-    lines: list[tuple[str, Severity]] = [
-        (f"ended {ended} of {len(outcomes)} sessions", "information")
-    ]
+    lines: list[tuple[str, Severity]] = [(ended_summary(ended, len(outcomes)), "information")]
     problems = [describe(o) for o in outcomes if not isinstance(o, Ended)]
     if problems:
         worst: Severity = "error" if any(s == "error" for _, s in problems) else "warning"

@@ -23,12 +23,12 @@ import click
 
 from tui import TOOL_NAME, __version__
 from tui.cli import render
+from tui.domain.columns import FIELD_KEYS, Context
 from tui.domain.models import (
-    AlreadyEnded,
     Cursor,
     Ended,
     EndOutcome,
-    NotFound,
+    SessionChain,
     SessionDetail,
     SessionFilter,
     SortKey,
@@ -37,21 +37,20 @@ from tui.domain.models import (
 )
 from tui.domain.text import safe_text
 from tui.domain.timefmt import DurationTooLong, parse_duration, utcnow
-from tui.domain.triggers import DEACTIVATING, InvalidEndReason, require_deactivating
+from tui.domain.triggers import InvalidEndReason, Vocabulary
+from tui.domain.wording import NOT_RECORDED, STALE, outcome_line, plan_line
 
 if TYPE_CHECKING:
     from tui.settings import Settings
+    from tui.store.operations import EndPlan
     from tui.store.store import Store
     from tui.store.target import DbTarget
 
 T = TypeVar("T")
 
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-LIST_PAGE_SIZE = 100
-"""Rows fetched per keyset page when a listing is longer than one page."""
 DEMO_DB_SESSIONS = 2000
 DEMO_DB_SEED = 7
-VALID_END_REASONS = ", ".join(t.wire for t in DEACTIVATING)
 
 
 # -- plumbing --------------------------------------------------------------------------------
@@ -69,6 +68,7 @@ class Globals:
     url: str | None = None
     read_only: bool = False
     demo: bool = False
+    stale_after: timedelta = timedelta(hours=24)
     resolved: DbTarget | None = field(default=None, repr=False)
 
     def target(self) -> DbTarget:
@@ -82,6 +82,10 @@ class Globals:
 
                 self.resolved = resolve_target(self.db, self.url)
         return self.resolved
+
+    def context(self) -> Context:
+        """What a cell needs besides its row, taken once per command."""
+        return Context(now=utcnow(), stale_after=self.stale_after)
 
     def scrub(self, text: str) -> str:
         """Mask every password this process knows of, even from a URL that failed to parse."""
@@ -218,13 +222,6 @@ def _anchor_option(
         ) from None
 
 
-def _end_reason_option(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    try:
-        return require_deactivating(value).wire
-    except InvalidEndReason as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
 # -- root ------------------------------------------------------------------------------------
 
 
@@ -265,7 +262,7 @@ def _end_reason_option(ctx: click.Context, param: click.Parameter, value: str) -
     show_default=True,
     metavar="DURATION",
     callback=_duration_option,
-    help="Dashboard: an active session quiet this long is stale.",
+    help="An active session quiet this long is stale (the dashboard, `list`, `show`).",
 )
 @click.version_option(__version__, "--version", prog_name=TOOL_NAME)
 @click.pass_context
@@ -286,7 +283,7 @@ def cli(
         raise click.UsageError("--demo cannot be combined with --db or --url")
     if db is not None and url is not None:
         raise click.UsageError("give either --db or --url, not both")
-    g = Globals(db=db, url=url, read_only=read_only, demo=demo)
+    g = Globals(db=db, url=url, read_only=read_only, demo=demo, stale_after=stale_after)
     ctx.obj = g
     if ctx.invoked_subcommand is None:
         from tui.settings import Settings
@@ -304,7 +301,16 @@ def cli(
 # -- list ------------------------------------------------------------------------------------
 
 
-@cli.command("list")
+LIST_HELP = f"""List sessions, newest first.
+
+JSON is `{{"sessions": [...], "next_cursor": null | TOKEN}}`; each session has the keys
+{", ".join(FIELD_KEYS)}. reason_status is active, known, unrecognised or not-recorded;
+times are ISO-8601 UTC. CSV has the same columns. The table's status says `stale` for an
+active session quiet longer than --stale-after.
+"""
+
+
+@cli.command("list", help=LIST_HELP)
 @click.option(
     "--status",
     type=click.Choice([s.value for s in Status]),
@@ -376,14 +382,6 @@ def list_cmd(
     cursor_token: str | None,
     fmt: str,
 ) -> None:
-    """List sessions, newest first.
-
-    JSON is `{"sessions": [...], "next_cursor": null | TOKEN}`; each session has the keys
-    id, active, reason_status (active|known|unrecognised|not-recorded), ended_reason,
-    started_at, ended_at (ISO-8601 UTC), duration_seconds, transition_reason,
-    parent_session_id, conversation_id, platform, platform_conversation_id, title,
-    codebase_id, codebase, assistant, last_activity_at. CSV has the same columns.
-    """
     start: Cursor | None = None
     if cursor_token is not None:
         try:
@@ -400,55 +398,23 @@ def list_cmd(
         search=search or None,
     )
     key = SortKey(sort)
+    writer = render.ListWriter(fmt, sort, g.context())
 
-    async def stream(store: Store) -> tuple[int, Cursor | None]:
-        now = utcnow()
-        table = render.TableWriter()
-        remaining: int | None = limit or None
-        cursor = start
-        emitted = 0
-        next_cursor: Cursor | None = None
-        if fmt == "json":
-            click.echo('{"sessions": [', nl=False)
-        elif fmt == "csv":
-            click.echo(render.csv_header(), nl=False)
-        while remaining is None or remaining > 0:
-            size = LIST_PAGE_SIZE if remaining is None else min(LIST_PAGE_SIZE, remaining)
-            page = await store.list_sessions(flt, key, cursor, size)
-            if fmt == "json":
-                for row in page.rows:
-                    sep = "\n" if emitted == 0 else ",\n"
-                    click.echo(sep + render.dumps(render.session_object(row, now)), nl=False)
-                    emitted += 1
-            elif fmt == "csv":
-                for row in page.rows:
-                    click.echo(render.csv_row(row, now), nl=False)
-                emitted += len(page.rows)
-            else:
-                lines = table.lines(render.table_cells(r, now) for r in page.rows)
-                if page.rows:
-                    click.echo("\n".join(lines))
-                emitted += len(page.rows)
-            if remaining is not None:
-                remaining -= len(page.rows)
-            next_cursor = page.next_cursor
-            if next_cursor is None or not page.rows:
-                break
-            cursor = next_cursor
-        if fmt == "json":
-            token = None if next_cursor is None else render.encode_cursor(next_cursor, sort)
-            click.echo(f'\n], "next_cursor": {render.dumps(token)}}}')
-        return emitted, next_cursor
+    async def stream(store: Store) -> Cursor | None:
+        from tui.store.operations import pages
 
-    emitted, more = run_with_store(g, stream)
-    if fmt == "table":
-        if emitted == 0:
-            click.echo("no sessions match", err=True)
-        elif more is not None:
-            click.echo(
-                f"… showing the first {emitted}; more match (raise --limit, or --limit 0 for all)",
-                err=True,
-            )
+        more: Cursor | None = None
+        click.echo(writer.start(), nl=False)
+        async for page in pages(store, flt, key, start=start, limit=limit or None):
+            click.echo(writer.page(page.rows), nl=False)
+            more = page.next_cursor
+        click.echo(writer.finish(more), nl=False)
+        return more
+
+    more = run_with_store(g, stream)
+    note = writer.note(more is not None)
+    if note is not None:
+        click.echo(note, err=True)
 
 
 # -- show ------------------------------------------------------------------------------------
@@ -472,7 +438,7 @@ def show(g: Globals, session_id: str, fmt: str) -> None:
     """
     from tui.store.errors import UnknownSession
 
-    async def load(store: Store) -> tuple[SessionDetail, Any]:
+    async def load(store: Store) -> tuple[SessionDetail, SessionChain]:
         full = await store.resolve_id(session_id)
         detail = await store.get_session(full)
         if detail is None:
@@ -480,50 +446,13 @@ def show(g: Globals, session_id: str, fmt: str) -> None:
         return detail, await store.session_chain(full)
 
     detail, chain = run_with_store(g, load)
-    now = utcnow()
     if fmt == "json":
-        click.echo(render.dumps(render.detail_object(detail, chain, now), indent=2))
+        click.echo(render.dumps(render.detail_object(detail, chain, g.context()), indent=2))
     else:
-        click.echo("\n".join(render.detail_text(detail, chain, now)))
+        click.echo("\n".join(render.detail_text(detail, chain, g.context())))
 
 
 # -- end -------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Planned:
-    given: str
-    id: str | None
-    """The whole id, or None when no session matches `given`."""
-    detail: SessionDetail | None = None
-
-
-def _plan_line(p: _Planned, reason: str, actor: str) -> str:
-    if p.id is None or p.detail is None:
-        return f"not found {safe_text(p.given)}"
-    row = p.detail.row
-    if row.active:
-        return (
-            f"would end {safe_text(row.id)} (currently active): active=false, "
-            f"ended_reason={reason}, ended_at=<database clock at commit>, "
-            f"metadata.endedBy.actor={safe_text(actor)}"
-        )
-    return (
-        f"{safe_text(row.id)} is already ended at {render.iso_z(row.ended_at) or 'unknown time'} "
-        f"({render.reason_text(row.ended_reason)}) — would be left unchanged"
-    )
-
-
-def _outcome_line(outcome: EndOutcome) -> str:
-    if isinstance(outcome, Ended):
-        return f"ended {safe_text(outcome.id)} ({safe_text(outcome.reason)})"
-    if isinstance(outcome, AlreadyEnded):
-        when = render.iso_z(outcome.ended_at) or "unknown time"
-        return (
-            f"already ended {safe_text(outcome.id)} at {when} "
-            f"({render.reason_text(outcome.ended_reason)}) — left unchanged"
-        )
-    return f"not found {safe_text(outcome.id)}"
 
 
 @cli.command()
@@ -532,8 +461,7 @@ def _outcome_line(outcome: EndOutcome) -> str:
     "--reason",
     required=True,
     metavar="R",
-    callback=_end_reason_option,
-    help=f"A deactivating trigger: {VALID_END_REASONS}.",
+    help="A deactivating trigger of the database's service version (`reasons` lists them).",
 )
 @click.option("--dry-run", is_flag=True, help="Show what would be written; change nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
@@ -553,44 +481,35 @@ def end(
 ) -> None:
     """End active sessions with a reason (IDs may be unique prefixes).
 
-    A session that is already ended is left exactly as it is. Exit 0 when every
-    session was ended, 1 when any was not found or already ended (with --dry-run:
-    when any would be).
+    The reason is checked against the database's trigger list before anything is read or
+    written. A session that is already ended is left exactly as it is. Exit 0 when every
+    session was ended, 1 when any was not found or already ended (with --dry-run: when
+    any would be).
     """
+    from tui.store import operations
     from tui.store.store import default_actor
 
     g = ctx.ensure_object(Globals)
     who = actor or default_actor()
 
-    async def plan(store: Store) -> list[_Planned]:
-        if store.can_end is not None:
-            raise click.ClickException(
-                f"cannot end sessions on {store.target.display()}: {store.can_end}"
-            )
-        from tui.store.errors import UnknownSession
-
-        planned: list[_Planned] = []
-        for given in ids:
-            try:
-                full = await store.resolve_id(given)
-            except UnknownSession:
-                planned.append(_Planned(given, None))
-                continue
-            planned.append(_Planned(given, full, await store.get_session(full)))
-        return planned
+    async def plan(store: Store) -> EndPlan:
+        try:
+            return await operations.plan_end(store, ids, reason, who)
+        except InvalidEndReason as exc:
+            raise click.BadParameter(str(exc), ctx=ctx, param_hint="'--reason'") from None
 
     planned = run_with_store(g, plan)
-    active = [p for p in planned if p.detail is not None and p.detail.row.active]
-    if dry_run or (active and not yes):
-        for p in planned:
-            click.echo(_plan_line(p, reason, who))
+    if dry_run or (planned.to_end and not yes):
+        for step in planned.steps:
+            click.echo(plan_line(step, who))
     if dry_run:
         click.echo("dry run: nothing changed")
-        ctx.exit(0 if len(active) == len(planned) else 1)
-    if active and not yes:
+        ctx.exit(0 if planned.all_would_end else 1)
+    if planned.to_end and not yes:
         try:
             confirmed = click.confirm(
-                f"End {len(active)} session(s) with reason {reason}?", default=False
+                f"End {planned.to_end} session(s) with reason {planned.trigger.wire}?",
+                default=False,
             )
         except click.Abort:
             confirmed = False
@@ -599,23 +518,13 @@ def end(
             click.echo("aborted, nothing changed", err=True)
             ctx.exit(1)
 
-    found = list(dict.fromkeys(p.id for p in planned if p.id is not None))
+    async def apply(store: Store) -> tuple[EndOutcome, ...]:
+        return await operations.apply_end(store, planned)
 
-    async def apply(store: Store) -> list[EndOutcome]:
-        return await store.end_sessions(found, reason, who) if found else []
-
-    by_id = {o.id: o for o in run_with_store(g, apply)}
-    ok = True
-    printed: set[str] = set()
-    for p in planned:
-        outcome: EndOutcome = NotFound(p.given) if p.id is None else by_id[p.id]
-        if p.id is not None:
-            if p.id in printed:
-                continue
-            printed.add(p.id)
-        click.echo(_outcome_line(outcome))
-        ok = ok and isinstance(outcome, Ended)
-    ctx.exit(0 if ok else 1)
+    outcomes = run_with_store(g, apply)
+    for outcome in outcomes:
+        click.echo(outcome_line(outcome))
+    ctx.exit(0 if all(isinstance(o, Ended) for o in outcomes) else 1)
 
 
 # -- reasons ---------------------------------------------------------------------------------
@@ -629,12 +538,34 @@ def end(
     default="table",
     show_default=True,
 )
-def reasons(fmt: str) -> None:
-    """Every trigger the service knows, and which ones `end` accepts."""
+@click.pass_obj
+def reasons(g: Globals, fmt: str) -> None:
+    """Every trigger of the database's service version, and which ones `end` accepts.
+
+    Without a database, those of the newest service version this tool knows.
+    """
+    vocabulary = _vocabulary(g)
     if fmt == "json":
-        click.echo(render.dumps({"reasons": render.reasons_objects()}, indent=2))
+        click.echo(render.dumps({"reasons": render.reasons_objects(vocabulary)}, indent=2))
     else:
-        click.echo("\n".join(render.reasons_table()))
+        click.echo("\n".join(render.reasons_table(vocabulary)))
+
+
+def _vocabulary(g: Globals) -> Vocabulary:
+    """The vocabulary of the database the options name; the newest known when there is none."""
+    from tui.domain.triggers import NEWEST
+    from tui.store.errors import DatabaseNotFound
+
+    try:
+        g.target()
+    except DatabaseNotFound:
+        click.echo(f"no database found: the triggers of {NEWEST.name}", err=True)
+        return NEWEST
+
+    async def read(store: Store) -> Vocabulary:
+        return store.vocabulary
+
+    return run_with_store(g, read)
 
 
 # -- migrate ---------------------------------------------------------------------------------
@@ -703,8 +634,8 @@ def demo_db(path: Path, n_sessions: int, seed: int, anchor: datetime | None, for
         ("conversations", summary.conversations, ""),
         ("codebases", summary.codebases, ""),
         ("active", summary.active, ""),
-        ("stale", summary.stale, "active, quiet for days"),
-        ("not recorded", summary.legacy, "legacy NULL reasons, from before migration 016"),
+        (STALE, summary.stale, "active, quiet for days"),
+        (NOT_RECORDED, summary.legacy, "legacy NULL reasons, from before migration 016"),
         ("unrecognised", summary.unrecognised, "reasons a newer service version writes"),
     ]
     click.echo(f"wrote {safe_text(summary.path)}")

@@ -1,17 +1,15 @@
 """Turn store models into the CLI's output formats: aligned tables, JSON objects, CSV rows.
 
-Pure functions, no I/O and no SQL. Every database string that reaches a table or the
-text view goes through `safe_text`; JSON is escaped by the encoder (ASCII only) and CSV
-keeps the raw values for other programs.
+Pure functions and writers that return text, no I/O and no SQL. The table's columns and
+the session object's fields are `tui.domain.columns`' and the words `tui.domain.wording`'s,
+the same the dashboard shows. Every database string that reaches a table or the text
+view goes through `safe_text`; JSON is escaped by the encoder (ASCII only) and CSV keeps
+the raw values for other programs.
 
-The JSON/CSV session shape is a stable interface for scripts:
-
-    id, active, reason_status, ended_reason, started_at, ended_at, duration_seconds,
-    transition_reason, parent_session_id, conversation_id, platform,
-    platform_conversation_id, title, codebase_id, codebase, assistant, last_activity_at
-
-ids are whole, timestamps are ISO-8601 UTC (`YYYY-MM-DDTHH:MM:SSZ`) or null, and
-`reason_status` is one of `active`, `known`, `unrecognised`, `not-recorded`.
+The JSON/CSV session shape is a stable interface for scripts: the keys of
+`columns.FIELDS`, in that order (`sessions-tui list --help` prints them), new ones only
+at the end. ids are whole, timestamps are ISO-8601 UTC (`YYYY-MM-DDTHH:MM:SSZ`) or null,
+and `reason_status` is one of `active`, `known`, `unrecognised`, `not-recorded`.
 """
 
 from __future__ import annotations
@@ -24,74 +22,26 @@ import json
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from tui.domain.columns import COLUMNS, FIELD_KEYS, Context, export
 from tui.domain.models import ChainHop, Cursor, SessionChain, SessionDetail, SessionRow
 from tui.domain.text import safe_text
-from tui.domain.timefmt import human_duration, relative
-from tui.domain.triggers import BY_WIRE, DEACTIVATING, Trigger
-
-DASH = "—"
-SESSION_FIELDS: tuple[str, ...] = (
-    "id",
-    "active",
-    "reason_status",
-    "ended_reason",
-    "started_at",
-    "ended_at",
-    "duration_seconds",
-    "transition_reason",
-    "parent_session_id",
-    "conversation_id",
-    "platform",
-    "platform_conversation_id",
-    "title",
-    "codebase_id",
-    "codebase",
-    "assistant",
-    "last_activity_at",
+from tui.domain.timefmt import human_duration, iso_z, relative
+from tui.domain.triggers import Vocabulary
+from tui.domain.wording import (
+    ACTIVE,
+    DASH,
+    ENDED,
+    reason_explained,
+    reason_label,
+    reason_status,
+    status_word,
 )
-"""Keys of a session object in `list --format json`, and the CSV header, in this order."""
 
 # -- scalars -------------------------------------------------------------------------------
-
-
-def iso_z(when: datetime | None) -> str | None:
-    """`YYYY-MM-DDTHH:MM:SSZ` in UTC, or None."""
-    if when is None:
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-_KNOWN = frozenset(BY_WIRE)
-
-
-def reason_status(active: bool, raw: str | None) -> str:
-    if active:
-        return "active"
-    if raw is None:
-        return "not-recorded"
-    return "known" if raw in _KNOWN else "unrecognised"
-
-
-def reason_label(active: bool, raw: str | None) -> str:
-    """How a table shows a reason: safe for the terminal, never mistaken for a known one."""
-    if active:
-        return DASH
-    if raw is None:
-        return "not recorded"
-    if raw in _KNOWN:
-        return raw
-    return f"{safe_text(raw)} (unrecognised)"
-
-
-def reason_text(raw: str | None) -> str:
-    """A stored reason in a sentence (already-ended lines): raw value or "not recorded"."""
-    return "not recorded" if raw is None else safe_text(raw)
 
 
 def _char_width(ch: str) -> int:
@@ -123,30 +73,6 @@ def _fit(text: str, width: int) -> str:
 # -- session rows ----------------------------------------------------------------------------
 
 
-def session_object(row: SessionRow, now: datetime) -> dict[str, Any]:
-    """A row as the stable JSON/CSV object (raw strings, whole ids, ISO UTC times)."""
-    duration = row.duration(now)
-    return {
-        "id": row.id,
-        "active": row.active,
-        "reason_status": reason_status(row.active, row.ended_reason),
-        "ended_reason": row.ended_reason,
-        "started_at": iso_z(row.started_at),
-        "ended_at": iso_z(row.ended_at),
-        "duration_seconds": None if duration is None else int(duration.total_seconds()),
-        "transition_reason": row.transition_reason,
-        "parent_session_id": row.parent_session_id,
-        "conversation_id": row.conversation_id,
-        "platform": row.platform_type,
-        "platform_conversation_id": row.platform_conversation_id,
-        "title": row.title,
-        "codebase_id": row.codebase_id,
-        "codebase": row.codebase_name,
-        "assistant": row.ai_assistant_type,
-        "last_activity_at": iso_z(row.last_activity_at),
-    }
-
-
 def dumps(value: Any, *, indent: int | None = None) -> str:
     """JSON that is safe on any terminal: every non-ASCII character escaped."""
     return json.dumps(value, ensure_ascii=True, indent=indent, default=str)
@@ -166,50 +92,29 @@ def csv_line(values: Sequence[Any]) -> str:
     return buf.getvalue()
 
 
-def csv_header() -> str:
-    return csv_line(SESSION_FIELDS)
-
-
-def csv_row(row: SessionRow, now: datetime) -> str:
-    obj = session_object(row, now)
-    return csv_line([obj[k] for k in SESSION_FIELDS])
-
-
 @dataclass(frozen=True)
 class Column:
+    """A column of an aligned CLI table."""
+
     title: str
     cap: int | None = None
     """Longest a cell may be before it is cut with an ellipsis (None: as long as needed)."""
 
 
-TABLE_COLUMNS: tuple[Column, ...] = (
-    Column("STATUS"),
-    Column("ID"),
-    Column("PLATFORM", 12),
-    Column("CONVERSATION", 40),
-    Column("CODEBASE", 20),
-    Column("ASSISTANT", 10),
-    Column("STARTED", 12),
-    Column("ENDED", 12),
-    Column("DURATION", 10),
-    Column("REASON"),
+TABLE_COLUMNS = (
+    *[c for c in COLUMNS if not c.table_last],
+    *[c for c in COLUMNS if c.table_last],
 )
+"""The dashboard's columns, the one shown whole last (the reason)."""
 
 
-def table_cells(row: SessionRow, now: datetime) -> list[str]:
-    conversation = row.title if row.title else row.platform_conversation_id
-    return [
-        "active" if row.active else "ended",
-        safe_text(row.id[:8]),
-        safe_text(row.platform_type) or DASH,
-        safe_text(conversation) or DASH,
-        safe_text(row.codebase_name) or DASH,
-        safe_text(row.ai_assistant_type) or DASH,
-        relative(row.started_at, now),
-        DASH if row.active else relative(row.ended_at, now),
-        human_duration(row.duration(now)),
-        reason_label(row.active, row.ended_reason),
-    ]
+def table_cells(row: SessionRow, ctx: Context) -> list[str]:
+    return [column.value(row, ctx) for column in TABLE_COLUMNS]
+
+
+def sessions_table() -> TableWriter:
+    """A table of sessions: the dashboard's headers in capitals, the CLI's caps."""
+    return TableWriter([Column(c.header.upper(), c.width.table) for c in TABLE_COLUMNS])
 
 
 class TableWriter:
@@ -220,7 +125,7 @@ class TableWriter:
     The last column (the reason) is never padded or cut.
     """
 
-    def __init__(self, columns: Sequence[Column] = TABLE_COLUMNS) -> None:
+    def __init__(self, columns: Sequence[Column]) -> None:
         self.columns = list(columns)
         self.widths: list[int] | None = None
 
@@ -247,6 +152,57 @@ class TableWriter:
             out.append(self._line([c.title for c in self.columns]))
         out.extend(self._line(r) for r in batch)
         return out
+
+
+class ListWriter:
+    """`list`'s output in one format, page by page, so a long listing prints as it arrives.
+
+    Each method returns the text to print as it is (it ends with a newline when not empty).
+    """
+
+    def __init__(self, fmt: str, sort: str, ctx: Context) -> None:
+        self.fmt, self.sort, self.ctx = fmt, sort, ctx
+        self.table = sessions_table()
+        self.written = 0
+
+    def start(self) -> str:
+        if self.fmt == "json":
+            return '{"sessions": ['
+        if self.fmt == "csv":
+            return csv_line(FIELD_KEYS)
+        return ""
+
+    def page(self, rows: Sequence[SessionRow]) -> str:
+        first = self.written == 0
+        self.written += len(rows)
+        if self.fmt == "json":
+            objects = [dumps(export(row, self.ctx)) for row in rows]
+            return ("\n" if first else ",\n") + ",\n".join(objects) if objects else ""
+        if self.fmt == "csv":
+            return "".join(csv_line(list(export(row, self.ctx).values())) for row in rows)
+        if not rows:
+            return ""
+        return "\n".join(self.table.lines(table_cells(row, self.ctx) for row in rows)) + "\n"
+
+    def finish(self, next_cursor: Cursor | None) -> str:
+        """The JSON's closing with the cursor to continue from (None: nothing more)."""
+        if self.fmt != "json":
+            return ""
+        token = None if next_cursor is None else encode_cursor(next_cursor, self.sort)
+        return f'\n], "next_cursor": {dumps(token)}}}\n'
+
+    def note(self, more: bool) -> str | None:
+        """What the table says on stderr about rows it does not show."""
+        if self.fmt != "table":
+            return None
+        if self.written == 0:
+            return "no sessions match"
+        if more:
+            return (
+                f"… showing the first {self.written}; more match "
+                "(raise --limit, or --limit 0 for all)"
+            )
+        return None
 
 
 # -- cursors ---------------------------------------------------------------------------------
@@ -340,10 +296,12 @@ def hop_object(hop: ChainHop) -> dict[str, Any]:
     }
 
 
-def detail_object(detail: SessionDetail, chain: SessionChain, now: datetime) -> dict[str, Any]:
+def detail_object(detail: SessionDetail, chain: SessionChain, ctx: Context) -> dict[str, Any]:
     """`show --format json`: the session, its conversation, codebase, metadata and chain."""
-    session = session_object(detail.row, now)
-    session["assistant_session_id"] = detail.assistant_session_id
+    session: dict[str, Any] = {
+        **export(detail.row, ctx),
+        "assistant_session_id": detail.assistant_session_id,
+    }
     meta = detail.metadata
     return {
         "session": session,
@@ -371,17 +329,6 @@ def _when(when: datetime | None, now: datetime) -> str:
     return f"{iso_z(when)} ({relative(when, now)})"
 
 
-def _reason_long(active: bool, raw: str | None) -> str:
-    if active:
-        return f"{DASH} (still active)"
-    if raw is None:
-        return "not recorded (ended before the service recorded reasons)"
-    trigger = BY_WIRE.get(raw)
-    if trigger is None:
-        return f"{safe_text(raw)} (unrecognised: written by a newer service version)"
-    return f"{trigger.wire} — {trigger.description}"
-
-
 def _raw_value(value: Any) -> str:
     if value is None:
         return "null"
@@ -391,24 +338,24 @@ def _raw_value(value: Any) -> str:
 def _hop_line(hop: ChainHop, now: datetime, marker: str) -> str:
     ended = DASH if hop.active else relative(hop.ended_at, now)
     return (
-        f"{marker} {safe_text(hop.id)}  {'active' if hop.active else 'ended '}  "
+        f"{marker} {safe_text(hop.id)}  {ACTIVE if hop.active else ENDED:<6}  "
         f"started {relative(hop.started_at, now)}  ended {ended}  "
         f"via {safe_text(hop.transition_reason) or DASH}  "
-        f"ended_reason {reason_label(hop.active, hop.ended_reason)}"
+        f"ended_reason {reason_label(hop.reason)}"
     )
 
 
-def detail_text(detail: SessionDetail, chain: SessionChain, now: datetime) -> list[str]:
+def detail_text(detail: SessionDetail, chain: SessionChain, ctx: Context) -> list[str]:
     """`show`'s text view: every field, made safe for the terminal."""
-    row = detail.row
+    row, now = detail.row, ctx.now
     out = [f"Session {safe_text(row.id)}"]
     out += _kv_lines(
         [
-            ("status", "active" if row.active else "ended"),
+            ("status", status_word(row, now, ctx.stale_after)),
             ("started_at", _when(row.started_at, now)),
             ("ended_at", _when(row.ended_at, now)),
             ("duration", human_duration(row.duration(now))),
-            ("ended_reason", _reason_long(row.active, row.ended_reason)),
+            ("ended_reason", reason_explained(row.active, row.ended_reason)),
             ("transition_reason", safe_text(row.transition_reason) or DASH),
             ("parent_session_id", safe_text(row.parent_session_id) or DASH),
             ("assistant", safe_text(row.ai_assistant_type) or DASH),
@@ -446,7 +393,7 @@ def detail_text(detail: SessionDetail, chain: SessionChain, now: datetime) -> li
 # -- reasons -----------------------------------------------------------------------------------
 
 
-def reasons_objects() -> list[dict[str, Any]]:
+def reasons_objects(vocabulary: Vocabulary) -> list[dict[str, Any]]:
     return [
         {
             "reason": t.wire,
@@ -454,22 +401,23 @@ def reasons_objects() -> list[dict[str, Any]]:
             "operator_may_end": t.deactivates,
             "description": t.description,
         }
-        for t in Trigger
+        for t in vocabulary.triggers
     ]
 
 
-def reasons_table() -> list[str]:
+def reasons_table(vocabulary: Vocabulary) -> list[str]:
     cols = [Column("REASON"), Column("BEHAVIOUR"), Column("END?"), Column("DESCRIPTION")]
     writer = TableWriter(cols)
     rows = [
         [t.wire, t.behaviour.value, "yes" if t.deactivates else "no", t.description]
-        for t in Trigger
+        for t in vocabulary.triggers
     ]
     lines = writer.lines(rows)
-    valid = ", ".join(t.wire for t in DEACTIVATING)
+    valid = ", ".join(t.wire for t in vocabulary.deactivating)
     lines += [
         "",
-        f"`sessions-tui end --reason R` accepts the deactivating ones: {valid}.",
+        f"`sessions-tui end --reason R` accepts the deactivating ones of {vocabulary.name}: "
+        f"{valid}.",
         "`list --reason` also accepts any stored value, plus `not-recorded` (ended before",
         "the service recorded reasons) and `unrecognised` (values this version does not know).",
     ]
@@ -477,22 +425,16 @@ def reasons_table() -> list[str]:
 
 
 __all__ = [
-    "SESSION_FIELDS",
     "BadCursor",
+    "ListWriter",
     "TableWriter",
-    "csv_header",
-    "csv_row",
     "decode_cursor",
     "detail_object",
     "detail_text",
     "dumps",
     "encode_cursor",
-    "iso_z",
-    "reason_label",
-    "reason_status",
-    "reason_text",
     "reasons_objects",
     "reasons_table",
-    "session_object",
+    "sessions_table",
     "table_cells",
 ]

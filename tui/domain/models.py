@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -62,14 +62,7 @@ class SessionFilter:
 
     def without_reasons(self) -> SessionFilter:
         """Facet counts are taken under every filter but the reason one."""
-        return SessionFilter(
-            status=self.status,
-            platform=self.platform,
-            codebase=self.codebase,
-            assistant=self.assistant,
-            since=self.since,
-            search=self.search,
-        )
+        return replace(self, reasons=frozenset())
 
     @property
     def is_empty(self) -> bool:

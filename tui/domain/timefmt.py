@@ -65,3 +65,13 @@ def relative(when: datetime | None, now: datetime) -> str:
 def iso(when: datetime | None) -> str | None:
     """The service's own text form, UTC: `YYYY-MM-DD HH:MM:SS`."""
     return None if when is None else when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def iso_z(when: datetime | None) -> str | None:
+    """`YYYY-MM-DDTHH:MM:SSZ` in UTC (a naive time is taken as UTC), or None: the form of
+    every time the CLI prints and exports, and of the end outcomes on both screens."""
+    if when is None:
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -143,20 +143,18 @@ class Vocabulary:
 
 MIGRATION_016 = Vocabulary("migration 016", tuple(Trigger))
 """The eleven triggers of the service as migration 016 left it."""
+NEWEST = MIGRATION_016
+"""The newest service version this tool knows: what `sessions-tui reasons` lists when
+there is no database to ask (the Store's `vocabulary` says which one a database uses)."""
 
 
 class InvalidEndReason(ValueError):
     """An operator asked to end a session with a reason that is not a deactivating trigger."""
 
-    def __init__(self, given: str, vocabulary: Vocabulary = MIGRATION_016) -> None:
+    def __init__(self, given: str, vocabulary: Vocabulary) -> None:
         self.given = given
         self.vocabulary = vocabulary
         valid = ", ".join(t.wire for t in vocabulary.deactivating)
         super().__init__(
             f"{given!r} is not a deactivating trigger of {vocabulary.name}; valid reasons: {valid}"
         )
-
-
-def require_deactivating(raw: str, vocabulary: Vocabulary = MIGRATION_016) -> Trigger:
-    """Validate an operator's choice against `vocabulary` before any SQL runs."""
-    return vocabulary.require_deactivating(raw)

@@ -8,6 +8,7 @@ one decoding for both paths, so they cannot disagree.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -44,25 +45,16 @@ def text_id(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+ROW_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(SessionRow))
+"""The list query's column labels: `SessionRow`'s fields, by name, so a field added to the
+row is read once the query selects a column of that name."""
+
+
 def session_row(m: Mapping[Any, Any]) -> SessionRow:
-    """A list row from already-decoded column values."""
-    return SessionRow(
-        id=m["id"],
-        conversation_id=m["conversation_id"],
-        codebase_id=m["codebase_id"],
-        ai_assistant_type=m["ai_assistant_type"],
-        active=bool(m["active"]),
-        started_at=m["started_at"],
-        ended_at=m["ended_at"],
-        ended_reason=m["ended_reason"],
-        transition_reason=m["transition_reason"],
-        parent_session_id=m["parent_session_id"],
-        platform_type=m["platform_type"],
-        platform_conversation_id=m["platform_conversation_id"],
-        title=m["title"],
-        last_activity_at=m["last_activity_at"],
-        codebase_name=m["codebase_name"],
-    )
+    """A list row from already-decoded column values (`active` as a driver gives it)."""
+    values = {name: m[name] for name in ROW_FIELDS}
+    values["active"] = bool(values["active"])
+    return SessionRow(**values)
 
 
 def decode_list_row(raw: Mapping[str, Any]) -> SessionRow:

@@ -23,7 +23,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.app.render import COLUMNS, row_cells
+from tui.app.render import row_cells
+from tui.domain.columns import COLUMNS
 from tui.domain.models import SessionRow
 
 NEAR_END = 20
@@ -31,7 +32,7 @@ NEAR_END = 20
 PAD = 1
 """Blank cells on each side of a column."""
 COLUMN_KEYS = [c.key for c in COLUMNS]
-ROW_WIDTH = sum(c.width + 2 * PAD for c in COLUMNS)
+ROW_WIDTH = sum(c.width.screen + 2 * PAD for c in COLUMNS)
 
 
 def _cells_to_segments(cells: list[Text]) -> list[Segment]:
@@ -45,12 +46,13 @@ def _cells_to_segments(cells: list[Text]) -> list[Segment]:
         segments.append(Segment(gap + gap if segments else gap))
         plain = cell.plain
         width = cell_len(plain)
-        if not cell.spans and width <= column.width:  # most cells: padded in their style
+        fixed = column.width.screen
+        if not cell.spans and width <= fixed:  # most cells: padded in their style
             base = Style.parse(cell.style) if isinstance(cell.style, str) else cell.style
-            segments.append(Segment(plain + " " * (column.width - width), base or None))
+            segments.append(Segment(plain + " " * (fixed - width), base or None))
             continue
         text = cell.copy()
-        text.truncate(column.width, overflow="ellipsis", pad=True)
+        text.truncate(fixed, overflow="ellipsis", pad=True)
         for start, end, style in _spans(text):
             segments.append(Segment(text.plain[start:end], style))
     segments.append(Segment(gap))
@@ -310,7 +312,7 @@ class SessionsTable(ScrollView, can_focus=True):
     def _header(self, width: int) -> Strip:
         style = self.get_component_rich_style("sessions-table--header")
         labels = "".join(
-            " " * PAD + column.label[: column.width].ljust(column.width) + " " * PAD
+            " " * PAD + column.header[: column.width.screen].ljust(column.width.screen) + " " * PAD
             for column in COLUMNS
         )
         return Strip([Segment(labels, style)], ROW_WIDTH).extend_cell_length(width, style)

@@ -1,0 +1,131 @@
+"""The session list's columns and exported fields: one entry per fact, read by every output.
+
+`COLUMNS` is what the tables show: the dashboard's table in this order, the CLI's with
+the `table_last` column at the end. Each column gives its cell as plain, terminal-safe
+text; the dashboard only adds styles and its row markers. `FIELDS` is the session object
+of `list --format json|csv` and `show --format json`, in this order: keys and order are
+a stable interface for scripts, so a new field goes at the end.
+
+A new fact about a session is one `SessionRow` field (read by the store's query), one
+`Column` if the tables show it and one `Field` if scripts get it: nothing else lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from tui.domain.models import SessionRow
+from tui.domain.text import safe_text
+from tui.domain.timefmt import human_duration, iso_z, relative
+from tui.domain.wording import DASH, reason_label, reason_status, short_id, status_word
+
+JsonScalar = str | int | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What a cell needs besides its row: the moment relative times count from, and when
+    an active session counts as stale (`--stale-after`)."""
+
+    now: datetime
+    stale_after: timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class Width:
+    screen: int
+    """The dashboard's fixed width in cells: its table never measures rows to lay out."""
+    table: int | None
+    """The CLI table's cap: a longer cell is cut with an ellipsis; None: as wide as the
+    widest cell of the first page."""
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    """How code names the column (`SessionsTable.cell_text`, tests)."""
+    header: str
+    """The dashboard's header; the CLI prints it in capitals."""
+    width: Width
+    value: Callable[[SessionRow, Context], str]
+    """The cell as plain text, safe for a terminal; an absent value is a dash."""
+    table_last: bool = False
+    """The CLI prints this column last and whole: a reason a newer service wrote may be
+    long, and a cut one could read as another."""
+
+
+def _text(value: object) -> str:
+    return safe_text(value) or DASH
+
+
+def conversation_label(row: SessionRow) -> str:
+    """The conversation as an operator knows it: its title, else the platform's id for it,
+    else the service's id, else a dash."""
+    return _text(row.title or row.platform_conversation_id or row.conversation_id)
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("status", "status", Width(8, None), lambda r, c: status_word(r, c.now, c.stale_after)),
+    Column(
+        "reason",
+        "ended_reason",
+        Width(20, None),
+        lambda r, c: reason_label(r.reason),
+        table_last=True,
+    ),
+    Column("id", "id", Width(8, None), lambda r, c: short_id(r.id)),
+    Column("platform", "platform", Width(8, 12), lambda r, c: _text(r.platform_type)),
+    Column("conversation", "conversation", Width(20, 40), lambda r, c: conversation_label(r)),
+    Column("codebase", "codebase", Width(12, 20), lambda r, c: _text(r.codebase_name)),
+    Column("assistant", "agent", Width(7, 10), lambda r, c: _text(r.ai_assistant_type)),
+    Column("started", "started", Width(7, 12), lambda r, c: relative(r.started_at, c.now)),
+    Column(
+        "ended",
+        "ended",
+        Width(7, 12),
+        lambda r, c: DASH if r.active else relative(r.ended_at, c.now),
+    ),
+    Column("duration", "lasted", Width(6, 10), lambda r, c: human_duration(r.duration(c.now))),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    key: str
+    value: Callable[[SessionRow, Context], JsonScalar]
+    """The raw value: whole ids, stored strings, ISO-8601 UTC times (`iso_z`), or None."""
+
+
+def _seconds(row: SessionRow, ctx: Context) -> int | None:
+    duration = row.duration(ctx.now)
+    return None if duration is None else int(duration.total_seconds())
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("id", lambda r, c: r.id),
+    Field("active", lambda r, c: r.active),
+    Field("reason_status", lambda r, c: reason_status(r.active, r.ended_reason)),
+    Field("ended_reason", lambda r, c: r.ended_reason),
+    Field("started_at", lambda r, c: iso_z(r.started_at)),
+    Field("ended_at", lambda r, c: iso_z(r.ended_at)),
+    Field("duration_seconds", _seconds),
+    Field("transition_reason", lambda r, c: r.transition_reason),
+    Field("parent_session_id", lambda r, c: r.parent_session_id),
+    Field("conversation_id", lambda r, c: r.conversation_id),
+    Field("platform", lambda r, c: r.platform_type),
+    Field("platform_conversation_id", lambda r, c: r.platform_conversation_id),
+    Field("title", lambda r, c: r.title),
+    Field("codebase_id", lambda r, c: r.codebase_id),
+    Field("codebase", lambda r, c: r.codebase_name),
+    Field("assistant", lambda r, c: r.ai_assistant_type),
+    Field("last_activity_at", lambda r, c: iso_z(r.last_activity_at)),
+)
+FIELD_KEYS: tuple[str, ...] = tuple(f.key for f in FIELDS)
+"""Keys of a session object in JSON, and the CSV header, in this order."""
+
+
+def export(row: SessionRow, ctx: Context) -> dict[str, JsonScalar]:
+    """A row as the stable JSON/CSV session object."""
+    return {f.key: f.value(row, ctx) for f in FIELDS}

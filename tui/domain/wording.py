@@ -1,0 +1,130 @@
+"""Every word the tool says about a session's status, its reason and an end, in one place.
+
+The dashboard (its table, reason panel and toasts) and the CLI (its table, `show`, `end`)
+take their words from here, so the two cannot drift: a medium adds only its styles and
+markers (the dashboard's colours, its `●` and selection `✓`). Every database string that
+reaches a word here is made terminal-safe with `safe_text`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from tui.domain.models import AlreadyEnded, Ended, EndOutcome, SessionRow
+from tui.domain.text import safe_text
+from tui.domain.timefmt import iso_z
+from tui.domain.triggers import BY_WIRE, NotRecorded, Reason, UnrecognisedReason
+
+DASH = "—"
+"""An absent value, and the reason of a session that has not ended."""
+NOT_RECORDED = "not recorded"
+"""The reason of a session that ended before the service stored reasons (migration 016)."""
+UNRECOGNISED_MARK = "⚠ "
+"""Put before a stored reason this version does not know, so it is never read as a known one."""
+STILL_ACTIVE = "still active"
+SHORT_ID = 8
+"""Characters of an id where a whole one would not fit: the table's id column, the toasts."""
+
+ACTIVE = "active"
+STALE = "stale"
+ENDED = "ended"
+
+
+def short_id(session_id: str) -> str:
+    return safe_text(session_id[:SHORT_ID])
+
+
+# -- status ------------------------------------------------------------------------------------
+
+
+def status_word(row: SessionRow, now: datetime, stale_after: timedelta) -> str:
+    """`stale` for an active session quiet longer than `stale_after`, else `active` or `ended`."""
+    if not row.active:
+        return ENDED
+    return STALE if row.is_stale(now, stale_after) else ACTIVE
+
+
+# -- reasons -----------------------------------------------------------------------------------
+
+
+def reason_label(reason: Reason | None) -> str:
+    """A reason in a table cell or a panel: the trigger, `not recorded`, a marked unknown
+    value as stored, or a dash while the session is active (None)."""
+    if reason is None:
+        return DASH
+    if isinstance(reason, NotRecorded):
+        return NOT_RECORDED
+    if isinstance(reason, UnrecognisedReason):
+        return UNRECOGNISED_MARK + safe_text(reason.raw)
+    return reason.wire
+
+
+def reason_status(active: bool, raw: str | None) -> str:
+    """The reason's kind for scripts (JSON, CSV): active, known, unrecognised or not-recorded."""
+    if active:
+        return "active"
+    if raw is None:
+        return "not-recorded"
+    return "known" if raw in BY_WIRE else "unrecognised"
+
+
+def reason_in_sentence(raw: str | None) -> str:
+    """A stored reason inside a sentence (an already-ended session): as stored, or
+    `not recorded`."""
+    return NOT_RECORDED if raw is None else safe_text(raw)
+
+
+def reason_explained(active: bool, raw: str | None) -> str:
+    """A reason with what it means, for a view of one session (`show`)."""
+    if active:
+        return f"{DASH} ({STILL_ACTIVE})"
+    if raw is None:
+        return f"{NOT_RECORDED} (ended before the service recorded reasons)"
+    trigger = BY_WIRE.get(raw)
+    if trigger is None:
+        return f"{safe_text(raw)} (unrecognised: written by a newer service version)"
+    return f"{trigger.wire} — {trigger.description}"
+
+
+# -- ending ------------------------------------------------------------------------------------
+
+
+def _shown_id(session_id: str, short: bool) -> str:
+    return short_id(session_id) if short else safe_text(session_id)
+
+
+def outcome_line(outcome: EndOutcome, *, short: bool = False) -> str:
+    """What an end did to one session; `short` ids for a toast, whole ones for the CLI.
+
+    Someone else's end is never overwritten: the line gives their time and reason.
+    """
+    shown = _shown_id(outcome.id, short)
+    if isinstance(outcome, Ended):
+        return f"ended {shown} ({safe_text(outcome.reason)})"
+    if isinstance(outcome, AlreadyEnded):
+        return (
+            f"already ended {shown} at {iso_z(outcome.ended_at) or 'unknown time'} "
+            f"({reason_in_sentence(outcome.ended_reason)}) — nothing was overwritten"
+        )
+    return f"not found {shown}: no such session"
+
+
+def plan_line(step: EndOutcome, actor: str) -> str:
+    """What an end *would* do to one session, given the outcome it is expected to have:
+    `Ended` means it is active now and would be ended with `step.reason`."""
+    if isinstance(step, Ended):
+        return (
+            f"would end {safe_text(step.id)} (currently active): active=false, "
+            f"ended_reason={safe_text(step.reason)}, ended_at=<database clock at commit>, "
+            f"metadata.endedBy.actor={safe_text(actor)}"
+        )
+    if isinstance(step, AlreadyEnded):
+        return (
+            f"{safe_text(step.id)} is already ended at {iso_z(step.ended_at) or 'unknown time'} "
+            f"({reason_in_sentence(step.ended_reason)}) — would be left unchanged"
+        )
+    return outcome_line(step)
+
+
+def ended_summary(ended: int, total: int) -> str:
+    return f"ended {ended} of {total} sessions"

@@ -1,0 +1,122 @@
+"""What the CLI (and later the dashboard) does with a store, above single queries.
+
+Uses only the Store's public methods: no SQL here. Walking a filtered view page by page,
+planning an end (what it would do to each session) and applying it live here, so a
+front end only parses its input and renders what comes back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+from tui.domain.models import (
+    AlreadyEnded,
+    Cursor,
+    Ended,
+    EndOutcome,
+    NotFound,
+    Page,
+    SessionFilter,
+    SortKey,
+)
+from tui.domain.triggers import Trigger
+from tui.store.errors import StoreError, UnknownSession
+from tui.store.store import Store
+
+PAGE_SIZE = 100
+"""Rows fetched per keyset page when a walk is longer than one page."""
+
+
+async def pages(
+    store: Store,
+    flt: SessionFilter,
+    sort: SortKey,
+    *,
+    start: Cursor | None = None,
+    limit: int | None = None,
+    page_size: int = PAGE_SIZE,
+) -> AsyncIterator[Page]:
+    """The filtered view in keyset pages, from `start`, until `limit` rows (None: all).
+
+    The last page yielded carries the cursor to continue from, None when nothing more
+    matches; a view that matches nothing yields one empty page.
+    """
+    remaining = limit
+    cursor = start
+    while remaining is None or remaining > 0:
+        size = page_size if remaining is None else min(page_size, remaining)
+        page = await store.list_sessions(flt, sort, cursor, size)
+        yield page
+        if remaining is not None:
+            remaining -= len(page.rows)
+        if page.next_cursor is None or not page.rows:
+            return
+        cursor = page.next_cursor
+
+
+class CannotEnd(StoreError):
+    """This database cannot be written to by an end (read-only, or no ended_reason column)."""
+
+
+@dataclass(frozen=True, slots=True)
+class EndPlan:
+    """What ending the given sessions would do, read before anything is written.
+
+    `steps` has one expected outcome per session, in the order given, each session once
+    (by whole id; an id not found, by what was given): `Ended` for an active session
+    (it would be ended with the plan's reason), `AlreadyEnded` with the values it keeps,
+    `NotFound`.
+    """
+
+    trigger: Trigger
+    actor: str
+    steps: tuple[EndOutcome, ...]
+
+    @property
+    def to_end(self) -> int:
+        return sum(isinstance(s, Ended) for s in self.steps)
+
+    @property
+    def all_would_end(self) -> bool:
+        return self.to_end == len(self.steps)
+
+
+async def plan_end(store: Store, given: Sequence[str], reason: str, actor: str) -> EndPlan:
+    """Check the reason against the store's vocabulary (InvalidEndReason), that this
+    database can be ended on (CannotEnd), then resolve each prefix and read its session.
+
+    An ambiguous prefix raises AmbiguousId: nothing is planned from a guess.
+    """
+    trigger = store.vocabulary.require_deactivating(reason)
+    if store.can_end is not None:
+        raise CannotEnd(f"cannot end sessions on {store.target.display()}: {store.can_end}")
+    steps: dict[str, EndOutcome] = {}
+    for text in given:
+        try:
+            full = await store.resolve_id(text)
+        except UnknownSession:
+            steps.setdefault(text, NotFound(text))
+            continue
+        if full in steps:
+            continue
+        detail = await store.get_session(full)
+        if detail is None:
+            steps[full] = NotFound(full)
+        elif detail.row.active:
+            steps[full] = Ended(full, trigger.wire)
+        else:
+            steps[full] = AlreadyEnded(full, detail.row.ended_at, detail.row.ended_reason)
+    return EndPlan(trigger, actor, tuple(steps.values()))
+
+
+async def apply_end(store: Store, plan: EndPlan) -> tuple[EndOutcome, ...]:
+    """End every session the plan found, in one compare-and-set transaction.
+
+    Each found session is written as it is now, not as it was planned: one ended since
+    comes back AlreadyEnded with its own values. The outcomes follow the plan's order.
+    """
+    found = [s.id for s in plan.steps if not isinstance(s, NotFound)]
+    written = await store.end_sessions(found, plan.trigger.wire, plan.actor) if found else []
+    by_id = {o.id: o for o in written}
+    return tuple(s if isinstance(s, NotFound) else by_id[s.id] for s in plan.steps)
