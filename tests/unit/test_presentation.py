@@ -1,8 +1,8 @@
-"""One presentation: the column registry, the wording, and the operations the CLI runs.
+"""One presentation: the column registry and the wording, shared by the dashboard and the CLI.
 
 The dashboard and the CLI read the same registry and the same words, so these tests
 compare them on the same rows; the JSON/CSV shape is compared with the registry.
-No database: the operations run on a small in-memory stand-in for the Store.
+The operations are tested against real databases in tests/store/test_operations.py.
 """
 
 from __future__ import annotations
@@ -24,20 +24,13 @@ from tui.domain.models import (
     AlreadyEnded,
     Cursor,
     Ended,
-    Metadata,
     NotFound,
-    Page,
-    SessionDetail,
     SessionFilter,
     SessionRow,
-    SortKey,
     Status,
 )
-from tui.domain.triggers import MIGRATION_016, InvalidEndReason
 from tui.domain.wording import outcome_line, plan_line, reason_label, status_word
-from tui.store import operations
 from tui.store.codec import session_row
-from tui.store.errors import AmbiguousId, UnknownSession
 
 NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
 CTX = Context(NOW, timedelta(hours=24))
@@ -259,115 +252,3 @@ def test_plan_lines() -> None:
         f"{SID} is already ended at 2026-11-20T11:00:00Z (not recorded) — would be left unchanged"
     )
     assert plan_line(NotFound("nothere"), "bob") == "not found nothere: no such session"
-
-
-# -- operations ------------------------------------------------------------------------------------
-
-
-class FakeTarget:
-    def display(self) -> str:
-        return "fake.db"
-
-
-class FakeStore:
-    """What operations use of a Store: sessions by id, pages by position, ends in memory."""
-
-    vocabulary = MIGRATION_016
-    target = FakeTarget()
-
-    def __init__(self, rows: list[SessionRow], can_end: str | None = None) -> None:
-        self.rows = rows
-        self.can_end = can_end
-        self.asked: list[int] = []
-        self.ended: list[tuple[list[str], str, str | None]] = []
-
-    async def list_sessions(
-        self, flt: SessionFilter, sort: SortKey, cursor: Cursor | None, limit: int
-    ) -> Page:
-        self.asked.append(limit)
-        start = 0 if cursor is None else int(cursor.key)
-        rows = self.rows[start : start + limit]
-        more = start + limit < len(self.rows)
-        return Page(rows, Cursor(key=start + limit, id=rows[-1].id) if more else None)
-
-    async def resolve_id(self, prefix: str) -> str:
-        found = [r.id for r in self.rows if r.id.startswith(prefix)]
-        if not found:
-            raise UnknownSession(prefix)
-        if len(found) > 1:
-            raise AmbiguousId(prefix)
-        return found[0]
-
-    async def get_session(self, session_id: str) -> SessionDetail | None:
-        r = next(r for r in self.rows if r.id == session_id)
-        return SessionDetail(row=r, assistant_session_id=None, metadata=Metadata.decode(None))
-
-    async def end_sessions(self, ids: list[str], reason: str, actor: str | None) -> list[Any]:
-        self.ended.append((list(ids), reason, actor))
-        by_id = {r.id: r for r in self.rows}
-        return [
-            Ended(i, reason) if by_id[i].active else AlreadyEnded(i, None, "cwd-changed")
-            for i in ids
-        ]
-
-
-def _ids(n: int) -> list[SessionRow]:
-    return [row(id=f"{i:032x}") for i in range(n)]
-
-
-async def _walk(store: FakeStore, limit: int | None) -> list[Page]:
-    walk = operations.pages(store, SessionFilter(), SortKey.STARTED, limit=limit, page_size=10)
-    return [page async for page in walk]
-
-
-@pytest.mark.parametrize(
-    ("total", "limit", "asked", "shown", "more"),
-    [
-        (25, None, [10, 10, 10], 25, False),
-        (25, 15, [10, 5], 15, True),
-        (25, 25, [10, 10, 5], 25, False),
-        (20, None, [10, 10], 20, False),
-        (0, None, [10], 0, False),
-        (25, 3, [3], 3, True),
-    ],
-)
-async def test_pages_walk_until_the_limit_and_hand_back_the_cursor(
-    total: int, limit: int | None, asked: list[int], shown: int, more: bool
-) -> None:
-    store = FakeStore(_ids(total))
-    walked = await _walk(store, limit)
-    assert store.asked == asked
-    assert [r.id for p in walked for r in p.rows] == [r.id for r in store.rows[:shown]]
-    assert (walked[-1].next_cursor is not None) is more
-
-
-async def test_plan_and_apply_an_end() -> None:
-    active, ended = row(id="aa" + "0" * 30), row(id="bb" + "0" * 30, active=False, ended_at=NOW)
-    store = FakeStore([active, ended])
-    plan = await operations.plan_end(
-        store, ["aa", "nothere", "bb", active.id, "nothere"], "cwd-changed", "me"
-    )
-    assert plan.steps == (
-        Ended(active.id, "cwd-changed"),
-        NotFound("nothere"),
-        AlreadyEnded(ended.id, NOW, None),
-    )
-    assert (plan.to_end, plan.all_would_end) == (1, False)
-    assert store.ended == []  # planning writes nothing
-    outcomes = await operations.apply_end(store, plan)
-    assert store.ended == [([active.id, ended.id], "cwd-changed", "me")]
-    assert outcomes == (
-        Ended(active.id, "cwd-changed"),
-        NotFound("nothere"),
-        AlreadyEnded(ended.id, None, "cwd-changed"),  # as written, not as planned
-    )
-
-
-async def test_plan_refuses_a_bad_reason_first_then_a_database_that_cannot_end() -> None:
-    store = FakeStore(_ids(1), can_end="opened read-only (--read-only)")
-    with pytest.raises(InvalidEndReason, match="of migration 016"):
-        await operations.plan_end(store, ["0"], "plan-to-execute", "me")
-    with pytest.raises(operations.CannotEnd, match=r"cannot end sessions on fake\.db: opened read"):
-        await operations.plan_end(store, ["0"], "cwd-changed", "me")
-    with pytest.raises(AmbiguousId):
-        await operations.plan_end(FakeStore(_ids(2)), ["0"], "cwd-changed", "me")
