@@ -21,22 +21,21 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tui.store.backends import backend_for
 from tui.store.migrate import VERSION_TABLE
 
 config = context.config
 
 
 def _options(dialect_name: str) -> dict[str, Any]:
-    """Options shared by online and offline runs."""
-    sqlite = dialect_name == "sqlite"
+    """Options shared by online and offline runs, the backend's own included."""
     opts: dict[str, Any] = {
         "target_metadata": None,  # no autogenerate: the service owns the tables
         "version_table": VERSION_TABLE,
-        # SQLite cannot ALTER much; batch mode copes if an op.* helper is ever used.
-        "render_as_batch": sqlite,
-        # SQLite does run DDL inside a transaction: say so, so that --sql output is
-        # wrapped in BEGIN/COMMIT for the DBA as it is for PostgreSQL.
+        # Both backends run DDL inside a transaction: say so, so that --sql output is
+        # wrapped in BEGIN/COMMIT for the DBA (Alembic assumes SQLite does not).
         "transactional_ddl": True,
+        **backend_for(dialect_name).alembic_options(),
     }
     on_apply = config.attributes.get("on_version_apply")
     if on_apply is not None:

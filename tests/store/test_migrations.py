@@ -20,8 +20,8 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection
 
 from tests.support.service_schema import service_ddl, statements
-from tui.store import migrate as migrate_module
 from tui.store import store as store_module
+from tui.store.backends import postgresql as postgresql_backend
 from tui.store.errors import DatabaseLocked, DatabaseNotFound, PermissionDenied, StoreError
 from tui.store.migrate import (
     VERSION_TABLE,
@@ -614,7 +614,7 @@ async def test_busy_database_fails_cleanly(db: RawDb, monkeypatch: pytest.Monkey
     await db.make_service_db(ended_reason=False)
     schema, rows = await db.schema(), await db.dump()
     monkeypatch.setattr(store_module, "SQLITE_BUSY_TIMEOUT_MS", 200)
-    monkeypatch.setattr(migrate_module, "PG_LOCK_TIMEOUT", "200ms")
+    monkeypatch.setattr(postgresql_backend, "MIGRATION_LOCK_TIMEOUT", "200ms")
     if db.backend == "sqlite":
         holder = sqlite3.connect(db.path, isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")

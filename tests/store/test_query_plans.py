@@ -26,6 +26,7 @@ from tests.support.dbs import ANCHOR, create_service_db
 from tests.support.pgserver import PgServer
 from tui.domain.models import NOT_RECORDED_TOKEN, Cursor, SessionFilter, SortKey, Status
 from tui.store import queries as q
+from tui.store.backends import backend_for
 from tui.store.migrate import upgrade
 from tui.store.store import open_store
 from tui.store.tables import TOOL_INDEXES
@@ -148,7 +149,8 @@ CASES: dict[str, tuple[SessionFilter, str | None]] = {
 
 
 def _compiled(db: PlanDb, flt: SessionFilter, cursor: Cursor | None) -> str:
-    stmt = q.list_statement(q.Dialect(db.kind, True), flt, SortKey.STARTED, cursor, 100)
+    d = q.Dialect(backend_for(db.kind), True)
+    stmt = q.list_statement(d, flt, SortKey.STARTED, cursor, 100)
     return str(stmt.compile(dialect=db.dialect, compile_kwargs={"literal_binds": True}))
 
 
@@ -280,7 +282,7 @@ def test_facet_counts_read_one_index_in_one_pass(plan_db: PlanDb, case: str) -> 
     SQLite answers from the covering ix_sessions_tui_facets index in group order (no
     temporary B-tree). PostgreSQL aggregates in a single scan of the table or an index.
     """
-    stmt = q.facet_statement(q.Dialect(plan_db.kind, True), FACET_CASES[case])
+    stmt = q.facet_statement(q.Dialect(backend_for(plan_db.kind), True), FACET_CASES[case])
     sql = str(stmt.compile(dialect=plan_db.dialect, compile_kwargs={"literal_binds": True}))
     plan = plan_db.explain(sql)
     if plan_db.kind == "sqlite":
@@ -322,7 +324,7 @@ def test_live_facet_counts_read_only_rows_changed_since_the_mark(
     rows that changed since the mark, fewer than the active sessions a read of every
     active row (the statement before tui.store.delta) returned.
     """
-    d = q.Dialect(plan_db.kind, True)
+    d = q.Dialect(backend_for(plan_db.kind), True)
     stmt = q.live_facet_statement(d, FACET_CASES[case], LIVE_MARK, all_active=False)
     sql = str(stmt.compile(dialect=plan_db.dialect, compile_kwargs={"literal_binds": True}))
     if plan_db.kind == "sqlite":
@@ -354,7 +356,7 @@ def test_live_facet_counts_read_only_rows_changed_since_the_mark(
 def test_full_counts_live_part_reads_indexes_only(plan_db: PlanDb, case: str) -> None:
     """The live part a full count reads with it (every active row, for the arithmetic)
     is index ranges too, never a scan of the table."""
-    d = q.Dialect(plan_db.kind, True)
+    d = q.Dialect(backend_for(plan_db.kind), True)
     stmt = q.live_facet_statement(d, FACET_CASES[case], LIVE_MARK, all_active=True)
     sql = str(stmt.compile(dialect=plan_db.dialect, compile_kwargs={"literal_binds": True}))
     plan = plan_db.explain(sql)

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tui.domain.triggers import BY_WIRE, Trigger
+from tui.store.backends import backend_for
 from tui.store.errors import StoreError
 from tui.store.tables import codebases, conversations, sessions
 from tui.store.target import DbTarget, sqlite_target
@@ -235,28 +236,13 @@ class DemoGenerator:
             yield convs, rows
 
 
-def _for_backend(rows: list[dict[str, Any]], pg: bool) -> list[dict[str, Any]]:
-    if not pg:
-        return rows
-    out = []
-    for row in rows:
-        fixed = dict(row)
-        for key in ("id", "conversation_id", "codebase_id", "parent_session_id"):
-            if fixed.get(key):
-                fixed[key] = str(uuid.UUID(fixed[key]))
-        if "metadata" in fixed:
-            fixed["metadata"] = json.loads(fixed["metadata"])
-        out.append(fixed)
-    return out
-
-
 async def populate(conn: AsyncConnection, gen: DemoGenerator) -> DemoSummary:
     """Insert the generator's rows through the shared table definitions."""
-    pg = conn.dialect.name == "postgresql"
-    await conn.execute(sa.insert(codebases), _for_backend(gen.codebase_rows(), pg))
+    backend = backend_for(conn.dialect.name)
+    await conn.execute(sa.insert(codebases), backend.demo_rows(gen.codebase_rows()))
     for convs, rows in gen.batches():
-        await conn.execute(sa.insert(conversations), _for_backend(convs, pg))
-        await conn.execute(sa.insert(sessions), _for_backend(rows, pg))
+        await conn.execute(sa.insert(conversations), backend.demo_rows(convs))
+        await conn.execute(sa.insert(sessions), backend.demo_rows(rows))
     return gen.summary
 
 
@@ -275,12 +261,7 @@ async def write_demo(
     engine = make_engine(target, create=True)
     try:
         async with engine.connect() as conn:
-            if target.kind == "sqlite":
-                # Our own new file: WAL like the service uses, and no fsync while filling it.
-                # PRAGMAs outside SQLAlchemy's transaction: journal_mode cannot change inside one.
-                raw: Any = (await conn.get_raw_connection()).driver_connection
-                await raw.execute("PRAGMA journal_mode = WAL")
-                await raw.execute("PRAGMA synchronous = OFF")
+            await backend_for(target.kind).prepare_bulk_load(conn)
             async with conn.begin():
                 summary = await populate(conn, DemoGenerator(n_sessions, seed, anchor))
     finally:

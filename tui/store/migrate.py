@@ -31,22 +31,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import tui
+from tui.store.backends import backend_for
 from tui.store.errors import DatabaseLocked, DatabaseNotFound, StoreError, translate
 from tui.store.store import make_engine
 from tui.store.target import DbTarget
 
 VERSION_TABLE = "sessions_tui_alembic_version"
 """Our own version table: the service (or another tool) may well have an `alembic_version`."""
-
-PG_LOCK_TIMEOUT = "10s"
-"""How long an ALTER/CREATE INDEX may queue for a lock on the live service's tables.
-
-Without it, a migration stuck behind one long service transaction would make every
-later query on the table queue behind *it*: better to fail and let the operator retry.
-"""
-
-PG_ADVISORY_KEY = "sessions-tui migrate"
-"""Two `sessions-tui migrate` runs against one PostgreSQL database take turns on this key."""
 
 T = TypeVar("T")
 
@@ -118,10 +109,8 @@ def _alembic_lock() -> asyncio.Lock:
 
 
 def _check_file(target: DbTarget, create: bool) -> None:
-    """A missing SQLite file is an error unless we were asked to create it."""
-    if target.kind != "sqlite" or create:
-        return
-    if target.path is None or not target.path.is_file():
+    """A database known to be missing (a file) is an error unless we were asked to create it."""
+    if not create and backend_for(target.kind).missing(target):
         raise DatabaseNotFound(
             f"no database at {target.display()} (from {target.source}); "
             "point --db at the service's database (the service creates it when it first "
@@ -161,9 +150,10 @@ async def _with_connection(
     """Run the sync `fn` on a connection of a fresh engine, translating every error.
 
     With `write`, `fn` runs inside one transaction that is committed only when it
-    returns: all revisions and the version row land together, or none do. On SQLite
-    the transaction is BEGIN IMMEDIATE so a concurrent writer (the service) makes us
-    wait for the busy timeout rather than fail half-way on a lock upgrade.
+    returns: all revisions and the version row land together, or none do. The
+    transaction holds the write lock from its start (`Backend.for_writes`), so a
+    concurrent writer (the service) makes us wait rather than fail half-way on a lock
+    upgrade.
     """
     _check_file(target, create)
     engine: AsyncEngine = make_engine(target, read_only=read_only, create=create)
@@ -171,8 +161,7 @@ async def _with_connection(
         async with engine.connect() as conn:
             if not write:
                 return await conn.run_sync(fn)
-            if target.kind == "sqlite":
-                conn = await conn.execution_options(begin_immediate=True)
+            conn = await backend_for(target.kind).for_writes(conn)
             async with conn.begin():
                 return await conn.run_sync(fn)
     except StoreError:
@@ -208,11 +197,7 @@ async def upgrade(target: DbTarget, *, create: bool = False) -> list[str]:
         applied.extend(step.up_revision_ids)
 
     def _run(sync_conn: Connection) -> None:
-        if sync_conn.dialect.name == "postgresql":
-            sync_conn.exec_driver_sql(
-                f"SELECT pg_advisory_xact_lock(hashtext('{PG_ADVISORY_KEY}'))"
-            )
-            sync_conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{PG_LOCK_TIMEOUT}'")
+        backend_for(target.kind).lock_for_migration(sync_conn)
         cfg = _config()
         cfg.attributes["connection"] = sync_conn
         cfg.attributes["on_version_apply"] = _record

@@ -6,8 +6,7 @@ as at row 1,000,000, and no row is skipped or repeated between pages.
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +22,7 @@ from tui.domain.models import (
     Status,
 )
 from tui.domain.triggers import KNOWN_REASONS
+from tui.store.backends.base import Backend
 from tui.store.tables import codebases, conversations, sessions
 
 s, c, cb = sessions, conversations, codebases
@@ -30,13 +30,13 @@ FAR_FUTURE = "9999-12-31 23:59:59"
 MAX_CHAIN_DEPTH = 500
 
 
+@dataclass(frozen=True)
 class Dialect:
-    """The few places where the two backends' SQL really differs."""
+    """What the statements depend on: the database's backend, and whether the table has
+    ended_reason (the service's migration 016)."""
 
-    def __init__(self, name: str, has_ended_reason: bool) -> None:
-        self.name = name
-        self.pg = name == "postgresql"
-        self.has_ended_reason = has_ended_reason
+    backend: Backend
+    has_ended_reason: bool
 
     @property
     def ended_reason(self) -> ColumnElement[Any]:
@@ -45,45 +45,14 @@ class Dialect:
             return s.c.ended_reason
         return sa.null().label("ended_reason")
 
-    def as_text(self, col: ColumnElement[Any]) -> ColumnElement[str]:
-        return sa.cast(col, sa.Text) if self.pg else col
-
-    def raw_ts(self, col: ColumnElement[Any]) -> ColumnElement[Any]:
-        """The stored value untouched, so cursors compare exactly as the index does."""
-        return sa.type_coerce(col, sa.DateTime() if self.pg else sa.Text())
-
     def sort_key(self, key: SortKey, as_of: datetime | None) -> ColumnElement[Any]:
+        b = self.backend
         if key is SortKey.STARTED:
-            return self.raw_ts(s.c.started_at)
+            return b.raw_timestamp(s.c.started_at)
         if key is SortKey.ENDED:
-            far = (
-                sa.cast(sa.literal(FAR_FUTURE), sa.DateTime())
-                if self.pg
-                else sa.literal(FAR_FUTURE)
-            )
-            return sa.func.coalesce(self.raw_ts(s.c.ended_at), far)
+            return sa.func.coalesce(b.raw_timestamp(s.c.ended_at), b.timestamp_literal(FAR_FUTURE))
         now = sa.bindparam("as_of", as_of, type_=s.c.started_at.type)
-        end = sa.func.coalesce(s.c.ended_at, now)
-        if self.pg:
-            # Float, not extract()'s Integer: the cursor must keep the fractional seconds.
-            span = self.raw_ts(end) - self.raw_ts(s.c.started_at)
-            return sa.cast(sa.extract("epoch", span), sa.Float())
-        return sa.type_coerce(
-            (sa.func.julianday(end) - sa.func.julianday(s.c.started_at)) * 86400.0, sa.Float()
-        )
-
-    def like(self, col: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
-        text = self.as_text(col)
-        return text.ilike(pattern, escape="\\") if self.pg else text.like(pattern, escape="\\")
-
-    def valid_id(self, value: str) -> bool:
-        if not self.pg:
-            return True
-        try:
-            uuid.UUID(value)
-        except ValueError:
-            return False
-        return True
+        return b.seconds_between(sa.func.coalesce(s.c.ended_at, now), s.c.started_at)
 
 
 def _escape_like(text: str) -> str:
@@ -106,11 +75,8 @@ def joined() -> sa.FromClause:
 
 
 def _unindexed_active(d: Dialect) -> ColumnElement[Any]:
-    """`active` that SQLite will not pick an index for (unary +): the reason index should
-    drive. PostgreSQL, which has statistics, chooses well and has no + for booleans."""
-    if d.pg:
-        return s.c.active
-    return sa.literal_column(f"+{s.name}.active", sa.Boolean())
+    """`active` kept from choosing the index: the reason index should drive."""
+    return d.backend.unindexed(s.c.active)
 
 
 def reason_condition(d: Dialect, reasons: frozenset[str]) -> ColumnElement[bool] | None:
@@ -144,18 +110,19 @@ def search_condition(d: Dialect, text: str, *, through_join: bool) -> ColumnElem
     conversation's, as in `joined()`.
     """
     pattern = f"%{_escape_like(text)}%"
-    own = [d.like(s.c.id, pattern), d.like(s.c.conversation_id, pattern)]
+    like = d.backend.like
+    own = [like(s.c.id, pattern), like(s.c.conversation_id, pattern)]
     if through_join:
         return sa.or_(
             *own,
-            d.like(c.c.platform_conversation_id, pattern),
-            d.like(c.c.title, pattern),
-            d.like(cb.c.name, pattern),
+            like(c.c.platform_conversation_id, pattern),
+            like(c.c.title, pattern),
+            like(cb.c.name, pattern),
         )
     convs = sa.select(c.c.id).where(
-        sa.or_(d.like(c.c.platform_conversation_id, pattern), d.like(c.c.title, pattern))
+        sa.or_(like(c.c.platform_conversation_id, pattern), like(c.c.title, pattern))
     )
-    named = sa.select(cb.c.id).where(d.like(cb.c.name, pattern))
+    named = sa.select(cb.c.id).where(like(cb.c.name, pattern))
     named_via_conv = sa.select(c.c.id).where(c.c.codebase_id.in_(named))
     return sa.or_(
         *own,
@@ -190,7 +157,9 @@ def conditions(
     if flt.platform:
         conds.append(c.c.platform_type == flt.platform)
     if flt.codebase:
-        conds.append(sa.or_(cb.c.name == flt.codebase, d.as_text(cb.c.id) == flt.codebase.lower()))
+        conds.append(
+            sa.or_(cb.c.name == flt.codebase, d.backend.as_text(cb.c.id) == flt.codebase.lower())
+        )
     if flt.assistant:
         conds.append(s.c.ai_assistant_type == flt.assistant)
     if flt.since is not None:
@@ -221,8 +190,8 @@ def row_columns(d: Dialect) -> list[ColumnElement[Any]]:
 
 
 def _after_cursor(key: ColumnElement[Any], cursor: Cursor) -> ColumnElement[bool]:
-    """The rows after the cursor in its segment: NULL keys sort as one block (last in
-    SQLite's DESC, first in PostgreSQL's) that a (key, id) comparison never enters."""
+    """The rows after the cursor in its segment: NULL keys sort as one block (where, the
+    backend says: `Backend.segment_after`) that a (key, id) comparison never enters."""
     if cursor.segment_top:
         return key.is_(None) if cursor.key is None else key.is_not(None)
     if cursor.key is None:
@@ -237,11 +206,7 @@ def next_segment(d: Dialect, cursor: Cursor) -> Cursor | None:
     key, when it comes after the cursor's in this database's NULL ordering."""
     if cursor.segment_top:
         return None
-    if d.pg and cursor.key is None:  # NULLs came first: the dated rows follow
-        return Cursor(key=0, id="", as_of=cursor.as_of, segment_top=True)
-    if not d.pg and cursor.key is not None:  # the NULLs follow every dated row
-        return Cursor(key=None, id="", as_of=cursor.as_of, segment_top=True)
-    return None
+    return d.backend.segment_after(cursor)
 
 
 def window_floor(d: Dialect, cursor: Cursor | None, window: int) -> ColumnElement[bool]:
@@ -254,7 +219,7 @@ def window_floor(d: Dialect, cursor: Cursor | None, window: int) -> ColumnElemen
     inner = sa.select(key).order_by(key.desc(), s.c.id.desc())
     if cursor is not None:
         inner = inner.where(_after_cursor(key, cursor))
-    lowest = sa.cast(sa.literal("-infinity"), sa.DateTime()) if d.pg else sa.literal("", sa.Text())
+    lowest = d.backend.lowest_timestamp()
     floor = sa.func.coalesce(inner.limit(1).offset(window).scalar_subquery(), lowest)
     return sa.or_(key >= floor, s.c.started_at.is_(None))
 
@@ -299,15 +264,13 @@ def list_statement(
 def _newest_first(d: Dialect, key: ColumnElement[Any], *, null_reason: bool) -> list[Any]:
     """ORDER BY for a page, newest first.
 
-    `null_reason`: every row asked for has ended_reason NULL (not recorded). PostgreSQL
-    does not treat IS NULL as pinning the column, so it walked the started_at index
-    with a filter, and pre-016 rows are the oldest: 312 ms on 1M sessions. Leading with
-    the (constant) reason changes no order but matches ix_sessions_tui_reason_started
-    read backwards. SQLite already reads that index (see `reason_condition`).
+    `null_reason`: every row asked for has ended_reason NULL (not recorded); the rows
+    should come from ix_sessions_tui_reason_started read backwards, and the backend
+    says how to lead the order so that its planner does (`Backend.null_pinning_order`).
     """
-    order = [key.desc(), s.c.id.desc()]
-    if null_reason and d.pg and d.has_ended_reason:
-        order.insert(0, s.c.ended_reason.desc())
+    order: list[Any] = [key.desc(), s.c.id.desc()]
+    if null_reason and d.has_ended_reason:
+        order[:0] = d.backend.null_pinning_order(s.c.ended_reason)
     return order
 
 
@@ -375,10 +338,10 @@ def facet_statement(d: Dialect, flt: SessionFilter) -> sa.Select[Any]:
     if d.has_ended_reason:
         er = s.c.ended_reason
         group: ColumnElement[Any] = er
-        if base.search and base.search.strip() and not d.pg:
+        if base.search and base.search.strip():
             # A search reads every row anyway: one table scan and a small sort beat
             # walking the covering index in group order with a row lookup each (3x at 1M).
-            group = sa.literal_column(f"+{s.name}.ended_reason")
+            group = d.backend.unindexed(er)
         stmt = sa.select(er, s.c.active, sa.func.count()).group_by(group, s.c.active)
     else:  # before migration 016 every reason is NULL; PostgreSQL refuses GROUP BY NULL
         stmt = sa.select(sa.null(), s.c.active, sa.func.count()).group_by(s.c.active)
@@ -398,7 +361,7 @@ def incremental_facets(base: SessionFilter) -> bool:
 
 def db_now(d: Dialect) -> ColumnElement[Any]:
     """The clock the service writes ended_at with."""
-    return sa.func.now() if d.pg else sa.func.datetime("now")
+    return d.backend.now()
 
 
 LIVE_INDEXES = frozenset(

@@ -14,9 +14,8 @@ from time import monotonic
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.engine import Row
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from tui.domain.audit import audit_json, audit_record, default_actor
 from tui.domain.models import (
@@ -41,6 +40,8 @@ from tui.domain.timefmt import utcnow
 from tui.domain.triggers import MIGRATION_016, Vocabulary
 from tui.store import delta
 from tui.store import queries as q
+from tui.store.backends import backend_for
+from tui.store.backends.base import Backend
 from tui.store.codec import parse_sqlite_ts, session_row, utc_datetime
 from tui.store.errors import (
     AmbiguousId,
@@ -59,9 +60,11 @@ from tui.store.tables import (
     TOOL_INDEXES,
     sessions,
 )
-from tui.store.target import DEMO_HINT, DbTarget, pg_server_settings
+from tui.store.target import DEMO_HINT, DbTarget
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+"""How long a statement waits for a lock another connection holds, where the client
+sets it (SQLite's busy_timeout): `make_engine` passes it to the backend."""
 SEARCH_WINDOW = q.SEARCH_WINDOW
 FULL_RECOUNT_SECONDS = 300.0
 """How old the settled reason counts may get before a full count replaces them."""
@@ -79,46 +82,10 @@ class SchemaInfo:
 
 
 def make_engine(target: DbTarget, *, read_only: bool = False, create: bool = False) -> AsyncEngine:
-    """An engine set up per backend: pragmas for SQLite, timeouts and UTC for PostgreSQL."""
-    if target.kind == "sqlite":
-        mode = "ro" if read_only else ("rwc" if create else "rw")
-        url = sa.engine.URL.create(
-            "sqlite+aiosqlite",
-            database=f"file:{target.path}?mode={mode}",
-            query={"uri": "true"},
-        )
-        engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
-        _sqlite_events(engine, read_only)
-        return engine
-    server_settings = pg_server_settings(read_only=read_only)
-    connect_args: dict[str, Any] = {"server_settings": server_settings, "timeout": 10}
-    if target.ssl:
-        connect_args["ssl"] = target.ssl
-    return create_async_engine(
-        target.url, pool_pre_ping=True, pool_size=3, max_overflow=2, connect_args=connect_args
+    """An engine set up by the target's backend (`Backend.make_engine`)."""
+    return backend_for(target.kind).make_engine(
+        target, read_only=read_only, create=create, lock_wait_ms=SQLITE_BUSY_TIMEOUT_MS
     )
-
-
-def _sqlite_events(engine: AsyncEngine, read_only: bool) -> None:
-    """Let SQLAlchemy, not the driver, own transactions, so writes can BEGIN IMMEDIATE.
-
-    The journal mode is left as the file has it: this tool does not own the file.
-    """
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-        cur.execute("PRAGMA foreign_keys = ON")
-        if read_only:
-            cur.execute("PRAGMA query_only = ON")
-        cur.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get("begin_immediate", False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _row(r: Row[Any]) -> SessionRow:
@@ -136,10 +103,6 @@ def _hop(r: Row[Any]) -> ChainHop:
         ended_reason=m["ended_reason"],
         parent_session_id=m["parent_session_id"],
     )
-
-
-def _uuid_text(hex32: str) -> str:
-    return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:]}"
 
 
 def _plain(value: Any) -> Any:
@@ -163,7 +126,7 @@ class Store:
         self.engine = engine
         self.schema = schema
         self.read_only = read_only
-        self.d = q.Dialect(engine.dialect.name, schema.has_ended_reason)
+        self.d = q.Dialect(backend_for(target.kind), schema.has_ended_reason)
         self.recount_after = FULL_RECOUNT_SECONDS
         self._settled: dict[Status, delta.Settled] = {}
 
@@ -174,15 +137,11 @@ class Store:
 
     @asynccontextmanager
     async def _read(self, *, snapshot: bool = False) -> AsyncIterator[AsyncConnection]:
-        """A read transaction; `snapshot` makes every statement in it see the same data.
-
-        SQLite's BEGIN already does (see _sqlite_events); PostgreSQL's default READ
-        COMMITTED takes a new snapshot per statement.
-        """
+        """A read transaction; `snapshot` makes every statement in it see the same data."""
         try:
             async with self.engine.connect() as conn:
-                if snapshot and self.d.pg:
-                    await conn.execution_options(isolation_level="REPEATABLE READ")
+                if snapshot:
+                    await self.d.backend.snapshot(conn)
                 yield conn
         except StoreError:
             raise
@@ -276,7 +235,7 @@ class Store:
         base = (flt or SessionFilter()).without_reasons()
         if not q.incremental_facets(base) or not self._delta_indexed:
             async with self._read() as conn:
-                await self._background(conn)
+                await self.d.backend.background(conn)
                 groups = delta.groups(await conn.execute(q.facet_statement(self.d, base)))
             return ReasonFacets.from_groups(delta.listed(groups))
         settled = self._settled.get(base.status)
@@ -292,7 +251,7 @@ class Store:
             self._settled.pop(base.status, None)  # a deleted session broke the arithmetic
         taken = monotonic()
         async with self._read(snapshot=True) as conn:  # both counts from one snapshot
-            await self._background(conn)
+            await self.d.backend.background(conn)
             now = utc_datetime((await conn.execute(sa.select(q.db_now(self.d)))).scalar_one())
             full = delta.groups(await conn.execute(q.facet_statement(self.d, base)))
             before = (now or utcnow()) - SETTLE_MARGIN
@@ -304,16 +263,6 @@ class Store:
         else:  # cannot happen within one snapshot; if it does, never trust a delta
             self._settled.pop(base.status, None)
         return ReasonFacets.from_groups(delta.listed(full))
-
-    async def _background(self, conn: AsyncConnection) -> None:
-        """A full count is background work on the service's own server: one core.
-
-        PostgreSQL would otherwise run it with parallel workers, taking every core of
-        the server from the service (and, on a shared 2-core host, from this tool's own
-        screen) for a figure that is never urgent. Only this transaction is affected.
-        """
-        if self.d.pg:
-            await conn.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
 
     async def counts(self, flt: SessionFilter | None = None) -> Counts:
         """Active and ended over the whole table, and the number under the filter."""
@@ -334,15 +283,9 @@ class Store:
         if not text:
             raise UnknownSession("empty session id")
         s = sessions
-        if self.d.pg:
-            hexdigits = text.replace("-", "")
-            if not all(ch in "0123456789abcdef" for ch in hexdigits) or len(hexdigits) > 32:
-                raise UnknownSession(f"no session with id {text!r}")
-            lo = hexdigits.ljust(32, "0")
-            hi = hexdigits.ljust(32, "f")
-            cond = sa.and_(s.c.id >= _uuid_text(lo), s.c.id <= _uuid_text(hi))
-        else:
-            cond = sa.and_(s.c.id >= text, s.c.id < text + "\U0010ffff")
+        cond = self.d.backend.id_prefix(s.c.id, text)
+        if cond is None:
+            raise UnknownSession(f"no session with id {text!r}")
         stmt = sa.select(s.c.id).where(cond).order_by(s.c.id).limit(5)
         async with self._read() as conn:
             ids = list((await conn.execute(stmt)).scalars())
@@ -357,7 +300,7 @@ class Store:
 
     async def get_session(self, session_id: str) -> SessionDetail | None:
         """Every column of the session, its conversation and codebase; metadata decoded."""
-        if not self.d.valid_id(session_id):
+        if not self.d.backend.valid_id(session_id):
             return None
         stmt = (
             sa.select(*q.row_columns(self.d))
@@ -392,7 +335,7 @@ class Store:
     async def _row_dict(
         self, conn: AsyncConnection, table: str, row_id: str | None
     ) -> dict[str, Any]:
-        if row_id is None or not self.d.valid_id(row_id):
+        if row_id is None or not self.d.backend.valid_id(row_id):
             return {}
         found = (
             await conn.execute(sa.text(f"SELECT * FROM {table} WHERE id = :id"), {"id": row_id})
@@ -401,7 +344,7 @@ class Store:
 
     async def session_chain(self, session_id: str) -> SessionChain:
         """Ancestors oldest first (ending with the session), and the session's children."""
-        if not self.d.valid_id(session_id):
+        if not self.d.backend.valid_id(session_id):
             return SessionChain(hops=[], children=[])
         async with self._read() as conn:
             ancestors = (await conn.execute(q.ancestors_statement(self.d, session_id))).all()
@@ -421,32 +364,6 @@ class Store:
 
     # -- writes -------------------------------------------------------------------------
 
-    def _metadata_merge(self, audit: str) -> sa.ColumnElement[Any]:
-        """Merge {"endedBy": audit} into metadata in the UPDATE itself; leave non-objects alone."""
-        m = sessions.c.metadata
-        if self.d.pg:
-            from sqlalchemy.dialects.postgresql import JSONB  # only PostgreSQL users pay for it
-
-            patch = sa.func.jsonb_build_object("endedBy", sa.cast(sa.literal(audit), JSONB))
-            return sa.case(
-                (m.is_(None), patch),
-                (sa.func.jsonb_typeof(m) == "object", m.op("||")(patch)),
-                else_=m,
-            )
-        raw = sa.type_coerce(m, sa.Text())
-        patch_json = sa.func.json(sa.literal(audit))
-        return sa.case(
-            (
-                sa.or_(raw.is_(None), sa.func.trim(raw) == ""),
-                sa.func.json_object("endedBy", patch_json),
-            ),
-            (
-                sa.and_(sa.func.json_valid(raw) == 1, sa.func.json_type(raw) == "object"),
-                sa.func.json_set(raw, "$.endedBy", patch_json),
-            ),
-            else_=raw,
-        )
-
     async def end_sessions(
         self, ids: Iterable[str], reason: str, actor: str | None = None
     ) -> list[EndOutcome]:
@@ -465,14 +382,14 @@ class Store:
         id_list = list(dict.fromkeys(ids))
         audit = audit_json(audit_record(actor))
         s = sessions
-        now = sa.func.now() if self.d.pg else sa.func.datetime("now")
+        backend = self.d.backend
         outcomes: list[EndOutcome] = []
         try:
             async with self.engine.connect() as conn:
-                conn = await conn.execution_options(begin_immediate=True)
+                conn = await backend.for_writes(conn)
                 async with conn.begin():
                     for sid in id_list:
-                        if not self.d.valid_id(sid):
+                        if not backend.valid_id(sid):
                             outcomes.append(NotFound(sid))
                             continue
                         stmt = (
@@ -480,9 +397,10 @@ class Store:
                             .where(s.c.id == sid, s.c.active == sa.true())
                             .values(
                                 active=False,
-                                ended_at=now,
+                                ended_at=backend.now(),
                                 ended_reason=trigger.wire,
-                                metadata=self._metadata_merge(audit),
+                                # Merged by the UPDATE itself: no read-modify-write race.
+                                metadata=backend.json_set(s.c.metadata, "endedBy", audit),
                             )
                         )
                         result = await conn.execute(stmt)
@@ -518,7 +436,9 @@ _SHOWN_COLUMNS = frozenset(
 )
 
 
-async def read_schema(engine: AsyncEngine) -> tuple[dict[str, set[str]], set[str]]:
+async def read_schema(
+    engine: AsyncEngine, backend: Backend
+) -> tuple[dict[str, set[str]], set[str]]:
     """Tables and their columns, and the sessions table's indexes, as they are now."""
 
     def _inspect(sync_conn: Any) -> tuple[dict[str, set[str]], set[str]]:
@@ -529,15 +449,7 @@ async def read_schema(engine: AsyncEngine) -> tuple[dict[str, set[str]], set[str
             for t in (SESSIONS, CONVERSATIONS, CODEBASES)
             if t in names
         }
-        indexes: set[str] = set()
-        if SESSIONS in names:  # the inspector's get_indexes takes 35 ms on PostgreSQL
-            sql = (
-                "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
-                " AND tablename = :t"
-                if sync_conn.dialect.name == "postgresql"
-                else "SELECT name FROM pragma_index_list(:t)"
-            )
-            indexes = {str(r[0]) for r in sync_conn.execute(sa.text(sql), {"t": SESSIONS})}
+        indexes = backend.index_names(sync_conn, SESSIONS) if SESSIONS in names else set()
         return tables, indexes
 
     async with engine.connect() as conn:
@@ -549,7 +461,7 @@ async def open_store(target: DbTarget, *, read_only: bool = False) -> Store:
     engine = make_engine(target, read_only=read_only)
     where = target.display()
     try:
-        tables, indexes = await read_schema(engine)
+        tables, indexes = await read_schema(engine, backend_for(target.kind))
     except Exception as exc:
         await engine.dispose()
         raise translate(exc, where, target.scrub) from None

@@ -2,7 +2,8 @@
 
 The service itself owns these tables; only the columns this tool reads or writes
 are described. Types vary by backend (TEXT ids vs UUID, INTEGER vs BOOLEAN, text
-JSON vs JSONB, UTC text vs TIMESTAMP), so each column gets a type that adapts.
+JSON vs JSONB, UTC text vs TIMESTAMP), so each column gets a type that asks the
+backend of the dialect in use (`Backend.id_type` and the like); Python sees one type.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
-from tui.store.codec import SQLITE_TS_FORMAT, text_id, utc_datetime
+from tui.store.backends import backend_for
+from tui.store.codec import text_id, utc_datetime
 
 SESSIONS = "remote_agent_sessions"
 CONVERSATIONS = "remote_agent_conversations"
@@ -32,19 +34,14 @@ class UtcTimestamp(TypeDecorator[datetime]):
         self.timezone = timezone
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "postgresql":
-            from sqlalchemy.dialects import postgresql  # only PostgreSQL users pay for it
-
-            return dialect.type_descriptor(postgresql.TIMESTAMP(timezone=self.timezone))
-        return dialect.type_descriptor(sa.Text())
+        backend = backend_for(dialect.name)
+        return dialect.type_descriptor(backend.timestamp_type(timezone=self.timezone))
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if not isinstance(value, datetime):
             return value
         utc = value.astimezone(UTC) if value.tzinfo else value
-        if dialect.name == "postgresql":
-            return utc if self.timezone else utc.replace(tzinfo=None)
-        return utc.strftime(SQLITE_TS_FORMAT)
+        return backend_for(dialect.name).bind_timestamp(utc, timezone=self.timezone)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         return utc_datetime(value)
@@ -57,11 +54,7 @@ class Id(TypeDecorator[str]):
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "postgresql":
-            from sqlalchemy.dialects import postgresql
-
-            return dialect.type_descriptor(postgresql.UUID(as_uuid=False))
-        return dialect.type_descriptor(sa.Text())
+        return dialect.type_descriptor(backend_for(dialect.name).id_type())
 
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
         return text_id(value)
@@ -74,11 +67,7 @@ class JsonText(TypeDecorator[str]):
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        if dialect.name == "postgresql":
-            from sqlalchemy.dialects import postgresql
-
-            return dialect.type_descriptor(postgresql.JSONB())
-        return dialect.type_descriptor(sa.Text())
+        return dialect.type_descriptor(backend_for(dialect.name).json_type())
 
 
 metadata_obj = sa.MetaData()

@@ -89,16 +89,6 @@ def mask_password(text: str, password: str | None) -> str:
     return text
 
 
-def pg_server_settings(*, read_only: bool) -> dict[str, str]:
-    """Every PostgreSQL session of this tool: named, in UTC, read-only when asked."""
-    from tui import TOOL_NAME
-
-    settings = {"application_name": TOOL_NAME, "timezone": "UTC"}
-    if read_only:
-        settings["default_transaction_read_only"] = "on"
-    return settings
-
-
 def sqlite_target(path: str | Path, source: str = "--db") -> DbTarget:
     resolved = Path(path).expanduser().resolve()
     return DbTarget(kind="sqlite", source=source, path=resolved)

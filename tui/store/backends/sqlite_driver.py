@@ -1,0 +1,26 @@
+"""The SQLite backend's warm first page, through aiosqlite. No SQLAlchemy here (see driver)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from tui.store import _warm_sql as sql
+from tui.store.backends.driver import Driver, bind
+from tui.store.target import DbTarget
+
+
+class SqliteDriver(Driver):
+    async def first_rows(self, target: DbTarget, limit: int, wait: float) -> list[tuple[Any, ...]]:
+        """Opened with mode=ro, so a missing file is not created."""
+        import aiosqlite
+
+        if target.path is None or not target.path.is_file():
+            return []
+        uri = f"file:{quote(str(target.path))}?mode=ro"
+        async with aiosqlite.connect(uri, uri=True, timeout=wait, isolation_level=None) as db:
+            rows = await db.execute_fetchall(sql.SQLITE_SQL, bind(sql.SQLITE_PARAMS, limit))
+        return [tuple(r) for r in rows]
+
+
+DRIVER = SqliteDriver()
