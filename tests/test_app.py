@@ -6,12 +6,17 @@ database holds afterwards.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.worker import Worker, WorkerState
 
 from tests.conftest import add_legacy_session
 from tests.support.app_helpers import (
@@ -27,15 +32,23 @@ from tests.support.app_helpers import (
     settle,
     wait_until,
 )
+from tui.app.messages import SessionsEnded
 from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.app.screens.help import HelpScreen
 from tui.app.widgets.reason_panel import ReasonPanel
-from tui.domain.models import NOT_RECORDED_TOKEN, UNRECOGNISED_TOKEN, SessionFilter, Status
+from tui.domain.models import (
+    NOT_RECORDED_TOKEN,
+    UNRECOGNISED_TOKEN,
+    SessionDetail,
+    SessionFilter,
+    Status,
+)
+from tui.domain.triggers import KNOWN_REASONS, Trigger, Vocabulary
 from tui.store import open_store
 from tui.store.errors import StoreError
 from tui.store.migrate import upgrade
-from tui.store.store import make_engine
+from tui.store.store import Store, make_engine
 from tui.store.tables import sessions
 from tui.store.target import DbTarget
 
@@ -449,6 +462,141 @@ async def test_cancel_is_the_default_and_changes_nothing(service_db: DbTarget) -
         assert not isinstance(app.screen, ConfirmEndScreen)
         stored = await db_session(service_db, sid)
         assert stored["active"] is True and stored["ended_reason"] is None
+
+
+def _end_workers(app) -> list[Worker[Any]]:  # type: ignore[no-untyped-def]
+    return [w for w in app.workers if w.group == "end"]
+
+
+async def test_the_end_flow_is_one_worker_awaiting_each_dialog(service_db: DbTarget) -> None:
+    """Picker, then confirmation, then the write: one worker on the main screen, which
+    posts one SessionsEnded. Cancelling at either dialog ends it having written nothing."""
+    ended: list[SessionsEnded] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, SessionsEnded):
+            ended.append(message)
+
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE, notifications=True, message_hook=hook) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        sid = await _open_picker_on_first_active(pilot, app)
+        before = await db_session(service_db, sid)
+
+        # 1. Escape at the picker.
+        (flow,) = _end_workers(app)
+        assert flow.node is main and flow.is_running, "the flow awaits the picker"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: flow.is_finished, "the flow ends at the picker")
+        assert flow.state is WorkerState.SUCCESS and app.screen is main
+
+        # 2. Escape at the confirmation.
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
+        (flow,) = _end_workers(app)
+        await pilot.press(*"cwd", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirmation")
+        assert flow.is_running, "the same worker now awaits the confirmation"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: flow.is_finished, "the flow ends at the confirmation")
+        assert flow.state is WorkerState.SUCCESS and app.screen is main
+        await settle(pilot)
+        assert ended == [] and not any("ended" in n for n in notifications(app))
+        assert await db_session(service_db, sid) == before, "a cancelled flow wrote nothing"
+
+        # 3. Through to the end: one result, from that one worker.
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
+        (flow,) = _end_workers(app)
+        await pilot.press(*"cwd", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirmation")
+        await pilot.press("tab", "enter")
+        await wait_until(pilot, lambda: flow.is_finished, "the flow wrote")
+        await settle(pilot)
+        assert flow.state is WorkerState.SUCCESS
+        assert [[o.id for o in m.outcomes] for m in ended] == [[sid]]
+        assert f"ended {sid[:8]} (cwd-changed)" in notifications(app)
+        stored = await db_session(service_db, sid)
+        assert stored["active"] is False and stored["ended_reason"] == "cwd-changed"
+
+
+async def test_a_popped_detail_screen_cancels_its_load(
+    service_db: DbTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The load belongs to the screen: leaving it cancels the worker. The store call it
+    was awaiting runs on (shielded) and settles; its answer reaches nothing."""
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        assert app.store is not None
+        started, release = asyncio.Event(), asyncio.Event()
+        real = app.store.get_session
+
+        async def held(session_id: str) -> SessionDetail | None:
+            started.set()
+            await release.wait()
+            return await real(session_id)
+
+        monkeypatch.setattr(app.store, "get_session", held)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail screen")
+        detail = app.screen
+        assert isinstance(detail, DetailScreen)
+        await wait_until(pilot, started.is_set, "the load waiting in the store")
+        (load,) = [w for w in app.workers if w.node is detail and w.group == "detail"]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: load.state is WorkerState.CANCELLED, "load cancelled")
+        assert app.screen is main_screen(app)
+        assert len(app.inflight) == 1, "the store call itself runs on, shielded"
+        release.set()
+        await wait_until(pilot, lambda: len(app.inflight) == 0, "the call settled")
+        await settle(pilot)
+        assert detail.detail is None, "the answer went nowhere"
+        assert notifications(app) == []
+
+
+SMALL = Vocabulary(
+    "a smaller era",
+    (Trigger.FIRST_MESSAGE, Trigger.PLAN_TO_EXECUTE, Trigger.CWD_CHANGED, Trigger.CONTEXT_RESET),
+)
+
+
+async def test_the_panel_picker_and_palette_take_the_stores_vocabulary(
+    service_db: DbTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store whose vocabulary has fewer triggers: the panel lists those (and then what
+    the counts find), the palette filters on those, the picker offers exactly their
+    deactivating ones, and the end goes through with one of them."""
+    monkeypatch.setattr(Store, "vocabulary", property(lambda _store: SMALL))
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        panel = main.reason_panel
+        values = [panel.get_option_at_index(i).value for i in range(panel.option_count)]
+        assert values[:5] == [*SMALL.wires, NOT_RECORDED_TOKEN]
+        assert set(values[5:]) <= set(KNOWN_REASONS) - set(SMALL.wires) | {
+            "session-expired",
+            "model-switched",
+        }, "after the vocabulary, only values the counts found"
+        filters = [c.name for c in main.palette_commands() if c.name.startswith("Filter reason")]
+        assert filters == [
+            *(f"Filter reason: {wire}" for wire in SMALL.wires),
+            "Filter reason: not recorded",
+            "Filter reason: unrecognised",
+        ]
+
+        sid = await _open_picker_on_first_active(pilot, app)
+        triggers = app.screen.query_one("#triggers", OptionList)
+        offered = [triggers.get_option_at_index(i).id for i in range(triggers.option_count)]
+        assert offered == ["cwd-changed", "context-reset"]
+        await pilot.press(*"context", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirmation")
+        await pilot.press("tab", "enter")
+        await wait_until(pilot, lambda: any("ended" in n for n in notifications(app)), "toast")
+        stored = await db_session(service_db, sid)
+        assert stored["active"] is False and stored["ended_reason"] == "context-reset"
 
 
 async def test_multi_select_ends_each_and_reports_each(service_db: DbTarget) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from textual.command import CommandList, CommandPalette
+from textual.css.query import NoMatches
 from textual.pilot import Pilot
 
 from tests.conftest import ANCHOR
@@ -70,10 +71,17 @@ def main_screen(app: SessionsApp) -> MainScreen:
     return app.main_screen
 
 
+def rows_shown(app: SessionsApp) -> int:
+    """Rows in the table; 0 while the main screen is still composing."""
+    try:
+        return main_screen(app).table.row_count
+    except NoMatches:
+        return 0
+
+
 async def ready(pilot: Pilot[Any]) -> None:
     app: SessionsApp = pilot.app  # type: ignore[assignment]
-    table = main_screen(app).table
-    await wait_until(pilot, lambda: app.store is not None and table.row_count > 0, "first page")
+    await wait_until(pilot, lambda: app.store is not None and rows_shown(app) > 0, "first page")
     await settle(pilot)
 
 

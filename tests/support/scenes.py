@@ -14,7 +14,7 @@ from typing import Any
 from textual.pilot import Pilot
 
 from tests.conftest import ANCHOR
-from tests.support.app_helpers import NOW, main_screen, settle, wait_until
+from tests.support.app_helpers import NOW, main_screen, rows_shown, settle, wait_until
 from tui.app import SessionsApp, make_app
 from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
@@ -56,8 +56,7 @@ def scene_app(*, live: bool = False) -> SessionsApp:
 
 async def _ready(pilot: Pilot[Any]) -> None:
     app: SessionsApp = pilot.app  # type: ignore[assignment]
-    table = main_screen(app).table
-    await wait_until(pilot, lambda: app.store is not None and table.row_count > 0, "rows")
+    await wait_until(pilot, lambda: app.store is not None and rows_shown(app) > 0, "rows")
     await settle(pilot)
 
 

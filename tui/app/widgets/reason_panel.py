@@ -31,6 +31,7 @@ class ReasonPanel(SelectionList[str]):
             self.clear_options()
             self._order = [*entries, *found]
             self.add_options([Selection(reason_label(value, 0), value) for value in self._order])
+            self.highlighted = 0  # as a list built with its options starts
 
     def show_facets(self, facets: ReasonFacets) -> None:
         counts = dict(facets.known)
