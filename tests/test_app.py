@@ -778,6 +778,45 @@ async def test_refresh_keeps_cursor_and_selection(service_db: DbTarget) -> None:
         assert cell_text(app, 3, "status").startswith("✓")
 
 
+async def test_help_and_palette_are_each_screens_own(service_db: DbTarget) -> None:
+    """Each screen's help and palette come from its bindings (ids unchanged): the detail
+    screen offers its keys, not the list's, and its palette runs its own actions."""
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        ids = {b.id for _node, group in main.key_bindings() for b in group}
+        assert ids == {
+            *("quit", "help", "search", "status-active", "status-ended", "status-all"),
+            *("reasons", "since", "sort", "end", "refresh", "pause", "clear"),
+            *("select", "open", "row-up", "row-down", "page-up", "page-down"),
+            *("row-first", "row-last"),
+        }
+        names = [c.name for c in main.palette_commands()]
+        assert {"End session", "Refresh", "Clear filters", "Open detail", "Select"} <= set(names)
+        assert "Up" not in names and "Quit" not in names  # cursor keys; Textual's own quit
+
+        detail = await _open_detail(pilot, app, main.table.ids[0])
+        ids = {b.id for _node, group in detail.key_bindings() for b in group}
+        own = {f"detail-{key}" for key in ("back", "parent", "end", "reload")}
+        assert ids == {"quit", "help", *own}
+        assert [c.name for c in detail.palette_commands()] == [
+            "Help",
+            "Back",
+            "Parent",
+            "End session",
+            "Reload",
+        ]
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        await pilot.pause()
+        text = app.export_screenshot().replace("&#160;", " ")
+        assert "Parent" in text and "Reload" in text and "Clear filters" not in text
+        await pilot.press("escape")
+        await run_palette_command(pilot, "Back", "Back")
+        await wait_until(pilot, lambda: app.screen is main, "back on the list")
+
+
 async def test_pause_and_help_and_palette(service_db: DbTarget) -> None:
     app = app_for(service_db, refresh_seconds=5)
     async with app.run_test(size=SIZE) as pilot:
