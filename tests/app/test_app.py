@@ -6,12 +6,17 @@ database holds afterwards.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.worker import Worker, WorkerState
 
 from tests.support.app_helpers import (
     ACTOR,
@@ -19,6 +24,7 @@ from tests.support.app_helpers import (
     cell_text,
     column_texts,
     db_session,
+    main_screen,
     notifications,
     ready,
     run_palette_command,
@@ -26,15 +32,23 @@ from tests.support.app_helpers import (
     wait_until,
 )
 from tests.support.dbs import add_legacy_session
+from tui.app.messages import SessionsEnded
 from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.app.screens.help import HelpScreen
 from tui.app.widgets.reason_panel import ReasonPanel
-from tui.domain.models import NOT_RECORDED_TOKEN, UNRECOGNISED_TOKEN, SessionFilter, Status
+from tui.domain.models import (
+    NOT_RECORDED_TOKEN,
+    UNRECOGNISED_TOKEN,
+    SessionDetail,
+    SessionFilter,
+    Status,
+)
+from tui.domain.triggers import KNOWN_REASONS, Trigger, Vocabulary
 from tui.store import open_store
 from tui.store.errors import StoreError
 from tui.store.migrate import upgrade
-from tui.store.store import make_engine
+from tui.store.store import Store, make_engine
 from tui.store.tables import sessions
 from tui.store.target import DbTarget
 
@@ -56,8 +70,9 @@ async def test_main_screen_shows_newest_first_with_reasons(service_db: DbTarget)
     app = app_for(service_db)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
+        main = main_screen(app)
         expected = await _store_page(service_db)
-        shown = app.table.ids
+        shown = main.table.ids
         assert shown == expected
         reasons = column_texts(app, "reason")
         statuses = column_texts(app, "status")
@@ -66,24 +81,25 @@ async def test_main_screen_shows_newest_first_with_reasons(service_db: DbTarget)
                 assert reason == "—"
             else:
                 assert reason != "—"
-        assert app.status_bar.counts is not None
-        assert app.status_bar.counts.active + app.status_bar.counts.ended == 600
-        assert str(service_db.display()) in str(app.status_bar.render())
+        assert main.status_bar.counts is not None
+        assert main.status_bar.counts.active + main.status_bar.counts.ended == 600
+        assert str(service_db.display()) in str(main.status_bar.render())
 
 
 async def test_legacy_and_unrecognised_reasons_are_shown_as_stored(service_db: DbTarget) -> None:
     app = app_for(service_db)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        app.only_reason(NOT_RECORDED_TOKEN)
+        main = main_screen(app)
+        main.only_reason(NOT_RECORDED_TOKEN)
         await settle(pilot)
-        assert app.table.row_count > 0
+        assert main.table.row_count > 0
         assert set(column_texts(app, "reason")) == {"not recorded"}
-        app.only_reason(UNRECOGNISED_TOKEN)
+        main.only_reason(UNRECOGNISED_TOKEN)
         await settle(pilot)
         shown = set(column_texts(app, "reason"))
         assert shown and shown <= {"⚠ session-expired", "⚠ model-switched"}
-        panel = app.query_one(ReasonPanel)
+        panel = main.query_one(ReasonPanel)
         prompts = [str(panel.get_option_at_index(i).prompt) for i in range(panel.option_count)]
         assert any("session-expired" in p for p in prompts)
 
@@ -113,8 +129,9 @@ async def test_stored_values_spelled_like_the_panel_tokens_are_values_of_their_o
     app = app_for(service_db)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        panel = app.query_one(ReasonPanel)
-        await wait_until(pilot, lambda: app._facets is not None, "facets")
+        main = main_screen(app)
+        panel = main.query_one(ReasonPanel)
+        await wait_until(pilot, lambda: main._facets is not None, "facets")
         await settle(pilot)
         prompt = {
             panel.get_option_at_index(i).value: str(panel.get_option_at_index(i).prompt)
@@ -127,7 +144,7 @@ async def test_stored_values_spelled_like_the_panel_tokens_are_values_of_their_o
             panel.highlighted = _option_index(panel, value)
             await pilot.press("space")
             await settle(pilot)
-            assert app.table.ids == [sid]
+            assert main.table.ids == [sid]
             assert column_texts(app, "reason") == [f"⚠ {value}"]
             await pilot.press("space")  # untick before the next
             await settle(pilot)
@@ -141,26 +158,27 @@ async def test_reason_filter_from_the_panel(service_db: DbTarget) -> None:
     app = app_for(service_db)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        panel = app.query_one(ReasonPanel)
+        main = main_screen(app)
+        panel = main.query_one(ReasonPanel)
         panel.focus()
         panel.highlighted = _option_index(panel, "cwd-changed")
         await pilot.press("space")
         await settle(pilot)
-        assert app.state.reasons == {"cwd-changed"}
+        assert main.state.reasons == {"cwd-changed"}
         assert set(column_texts(app, "reason")) == {"cwd-changed"}
         expected = await _store_page(service_db, SessionFilter(reasons=frozenset({"cwd-changed"})))
-        assert app.table.ids == expected
-        assert "reason: cwd-changed" in str(app.query_one("#filters").render())
+        assert main.table.ids == expected
+        assert "reason: cwd-changed" in str(main.query_one("#filters").render())
         # A second reason widens the filter (OR).
         panel.highlighted = _option_index(panel, "reset-requested")
         await pilot.press("space")
         await settle(pilot)
         assert set(column_texts(app, "reason")) == {"cwd-changed", "reset-requested"}
         # Escape clears every filter.
-        app.table.focus()
+        main.table.focus()
         await pilot.press("escape")
         await settle(pilot)
-        assert app.state.reasons == frozenset()
+        assert main.state.reasons == frozenset()
         assert panel.selected == []
 
 
@@ -168,35 +186,37 @@ async def test_status_keys_and_search(service_db: DbTarget) -> None:
     app = app_for(service_db)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
+        main = main_screen(app)
         await pilot.press("1")
         await settle(pilot)
-        assert app.state.status is Status.ACTIVE
+        assert main.state.status is Status.ACTIVE
         assert all("active" in s or "stale" in s for s in column_texts(app, "status"))
         await pilot.press("2")
         await settle(pilot)
         assert all(s.strip() == "ended" for s in column_texts(app, "status"))
         await pilot.press("3")
         await settle(pilot)
-        assert app.state.status is Status.ALL
+        assert main.state.status is Status.ALL
         await pilot.press("slash")
-        assert app.query_one("#search").has_focus
+        assert main.query_one("#search").has_focus
         await pilot.press(*"codebase:infra")
         await pilot.press("enter")
         await settle(pilot)
-        assert app.table.row_count > 0
+        assert main.table.row_count > 0
         assert set(column_texts(app, "codebase")) == {"infra"}
-        assert app.table.has_focus
+        assert main.table.has_focus
 
 
 async def test_scrolling_fetches_the_next_keyset_page(service_db: DbTarget) -> None:
     app = app_for(service_db, page_size=50)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        assert app.table.row_count == 50
-        app.table.move_cursor(row=49)
-        await wait_until(pilot, lambda: app.table.row_count == 100, "second page")
+        main = main_screen(app)
+        assert main.table.row_count == 50
+        main.table.move_cursor(row=49)
+        await wait_until(pilot, lambda: main.table.row_count == 100, "second page")
         await settle(pilot)
-        ids = app.table.ids
+        ids = main.table.ids
         assert len(set(ids)) == len(ids)
         assert ids == await _store_page(service_db, limit=100)
 
@@ -205,6 +225,7 @@ async def test_detail_shows_fields_metadata_and_chain(service_db: DbTarget) -> N
     app = app_for(service_db)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
+        main = main_screen(app)
         # Pick a session with a parent, so the chain has at least two hops.
         store = await open_store(service_db)
         try:
@@ -213,7 +234,7 @@ async def test_detail_shows_fields_metadata_and_chain(service_db: DbTarget) -> N
             chain = await store.session_chain(child.id)
         finally:
             await store.close()
-        app.table.move_cursor(row=app.table.get_row_index(child.id))
+        main.table.move_cursor(row=main.table.get_row_index(child.id))
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail screen")
         screen = app.screen
@@ -239,8 +260,9 @@ async def test_detail_shows_fields_metadata_and_chain(service_db: DbTarget) -> N
 
 
 async def _first_active(app) -> str:  # type: ignore[no-untyped-def]
-    for sid in app.table.ids:
-        if app.state.rows[sid].active:
+    main = main_screen(app)
+    for sid in main.table.ids:
+        if main.state.rows[sid].active:
             return sid
     raise AssertionError("no active row on screen")
 
@@ -248,7 +270,8 @@ async def _first_active(app) -> str:  # type: ignore[no-untyped-def]
 async def _open_picker_on_first_active(pilot, app) -> str:  # type: ignore[no-untyped-def]
     """Put the cursor on the first active row and press x; return that session's id."""
     sid = await _first_active(app)
-    app.table.move_cursor(row=app.table.get_row_index(sid))
+    table = main_screen(app).table
+    table.move_cursor(row=table.get_row_index(sid))
     await pilot.press("x")
     await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "reason picker")
     return sid
@@ -258,6 +281,7 @@ async def test_end_a_session_through_picker_and_confirmation(service_db: DbTarge
     app = app_for(service_db)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
+        main = main_screen(app)
         sid = await _open_picker_on_first_active(pilot, app)
         picker = app.screen
         offered = [picker.query_one("#triggers").get_option_at_index(i).id for i in range(9)]
@@ -282,7 +306,7 @@ async def test_end_a_session_through_picker_and_confirmation(service_db: DbTarge
         )
         await settle(pilot)
         assert f"ended {sid[:8]} (reset-requested)" in notifications(app)
-        row_index = app.table.get_row_index(sid)
+        row_index = main.table.get_row_index(sid)
         assert cell_text(app, row_index, "reason") == "reset-requested"
         assert cell_text(app, row_index, "status").strip() == "ended"
         stored = await db_session(service_db, sid)
@@ -296,7 +320,8 @@ async def test_end_a_session_through_picker_and_confirmation(service_db: DbTarge
 
 async def _open_detail(pilot, app, sid: str) -> DetailScreen:  # type: ignore[no-untyped-def]
     """Enter on that row; return the detail screen once its session is loaded."""
-    app.table.move_cursor(row=app.table.get_row_index(sid))
+    table = main_screen(app).table
+    table.move_cursor(row=table.get_row_index(sid))
     await pilot.press("enter")
     await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail screen")
     detail = app.screen
@@ -310,6 +335,7 @@ async def test_end_from_the_detail_screen_shows_the_ended_session(service_db: Db
     app = app_for(service_db)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
+        main = main_screen(app)
         sid = await _first_active(app)
         detail = await _open_detail(pilot, app, sid)
         assert "● active" in str(detail.query_one("#detail-title").render())
@@ -332,7 +358,7 @@ async def test_end_from_the_detail_screen_shows_the_ended_session(service_db: Db
         assert stored["active"] is False and stored["ended_reason"] == "worktree-removed"
         await pilot.press("escape")
         await settle(pilot)
-        assert cell_text(app, app.table.get_row_index(sid), "reason") == "worktree-removed"
+        assert cell_text(app, main.table.get_row_index(sid), "reason") == "worktree-removed"
 
 
 async def test_end_targets_the_session_on_screen_and_refuses_an_ended_one(
@@ -343,14 +369,15 @@ async def test_end_targets_the_session_on_screen_and_refuses_an_ended_one(
     app = app_for(service_db)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
+        main = main_screen(app)
         child = next(
             sid
-            for sid in app.table.ids
-            if app.state.rows[sid].active and app.state.rows[sid].parent_session_id
+            for sid in main.table.ids
+            if main.state.rows[sid].active and main.state.rows[sid].parent_session_id
         )
         detail = await _open_detail(pilot, app, child)
         await pilot.press("p")
-        parent = app.state.rows[child].parent_session_id
+        parent = main.state.rows[child].parent_session_id
         await wait_until(
             pilot,
             lambda: detail.detail is not None and detail.detail.row.id == parent,
@@ -365,8 +392,8 @@ async def test_end_targets_the_session_on_screen_and_refuses_an_ended_one(
         assert app.screen is detail  # no picker for the table's row underneath
         assert (await db_session(service_db, child))["active"] is True
         await pilot.press("escape")
-        ended = next(sid for sid in app.table.ids if not app.state.rows[sid].active)
-        app.table.move_cursor(row=app.table.get_row_index(ended))
+        ended = next(sid for sid in main.table.ids if not main.state.rows[sid].active)
+        main.table.move_cursor(row=main.table.get_row_index(ended))
         await pilot.press("x")
         await settle(pilot)
         assert not isinstance(app.screen, EndReasonScreen)
@@ -437,16 +464,152 @@ async def test_cancel_is_the_default_and_changes_nothing(service_db: DbTarget) -
         assert stored["active"] is True and stored["ended_reason"] is None
 
 
+def _end_workers(app) -> list[Worker[Any]]:  # type: ignore[no-untyped-def]
+    return [w for w in app.workers if w.group == "end"]
+
+
+async def test_the_end_flow_is_one_worker_awaiting_each_dialog(service_db: DbTarget) -> None:
+    """Picker, then confirmation, then the write: one worker on the main screen, which
+    posts one SessionsEnded. Cancelling at either dialog ends it having written nothing."""
+    ended: list[SessionsEnded] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, SessionsEnded):
+            ended.append(message)
+
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE, notifications=True, message_hook=hook) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        sid = await _open_picker_on_first_active(pilot, app)
+        before = await db_session(service_db, sid)
+
+        # 1. Escape at the picker.
+        (flow,) = _end_workers(app)
+        assert flow.node is main and flow.is_running, "the flow awaits the picker"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: flow.is_finished, "the flow ends at the picker")
+        assert flow.state is WorkerState.SUCCESS and app.screen is main
+
+        # 2. Escape at the confirmation.
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
+        (flow,) = _end_workers(app)
+        await pilot.press(*"cwd", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirmation")
+        assert flow.is_running, "the same worker now awaits the confirmation"
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: flow.is_finished, "the flow ends at the confirmation")
+        assert flow.state is WorkerState.SUCCESS and app.screen is main
+        await settle(pilot)
+        assert ended == [] and not any("ended" in n for n in notifications(app))
+        assert await db_session(service_db, sid) == before, "a cancelled flow wrote nothing"
+
+        # 3. Through to the end: one result, from that one worker.
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
+        (flow,) = _end_workers(app)
+        await pilot.press(*"cwd", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirmation")
+        await pilot.press("tab", "enter")
+        await wait_until(pilot, lambda: flow.is_finished, "the flow wrote")
+        await settle(pilot)
+        assert flow.state is WorkerState.SUCCESS
+        assert [[o.id for o in m.outcomes] for m in ended] == [[sid]]
+        assert f"ended {sid[:8]} (cwd-changed)" in notifications(app)
+        stored = await db_session(service_db, sid)
+        assert stored["active"] is False and stored["ended_reason"] == "cwd-changed"
+
+
+async def test_a_popped_detail_screen_cancels_its_load(
+    service_db: DbTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The load belongs to the screen: leaving it cancels the worker. The store call it
+    was awaiting runs on (shielded) and settles; its answer reaches nothing."""
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        assert app.store is not None
+        started, release = asyncio.Event(), asyncio.Event()
+        real = app.store.get_session
+
+        async def held(session_id: str) -> SessionDetail | None:
+            started.set()
+            await release.wait()
+            return await real(session_id)
+
+        monkeypatch.setattr(app.store, "get_session", held)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail screen")
+        detail = app.screen
+        assert isinstance(detail, DetailScreen)
+        await wait_until(pilot, started.is_set, "the load waiting in the store")
+        (load,) = [w for w in app.workers if w.node is detail and w.group == "detail"]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: load.state is WorkerState.CANCELLED, "load cancelled")
+        assert app.screen is main_screen(app)
+        assert len(app.inflight) == 1, "the store call itself runs on, shielded"
+        release.set()
+        await wait_until(pilot, lambda: len(app.inflight) == 0, "the call settled")
+        await settle(pilot)
+        assert detail.detail is None, "the answer went nowhere"
+        assert notifications(app) == []
+
+
+SMALL = Vocabulary(
+    "a smaller era",
+    (Trigger.FIRST_MESSAGE, Trigger.PLAN_TO_EXECUTE, Trigger.CWD_CHANGED, Trigger.CONTEXT_RESET),
+)
+
+
+async def test_the_panel_picker_and_palette_take_the_stores_vocabulary(
+    service_db: DbTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store whose vocabulary has fewer triggers: the panel lists those (and then what
+    the counts find), the palette filters on those, the picker offers exactly their
+    deactivating ones, and the end goes through with one of them."""
+    monkeypatch.setattr(Store, "vocabulary", property(lambda _store: SMALL))
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        panel = main.reason_panel
+        values = [panel.get_option_at_index(i).value for i in range(panel.option_count)]
+        assert values[:5] == [*SMALL.wires, NOT_RECORDED_TOKEN]
+        assert set(values[5:]) <= set(KNOWN_REASONS) - set(SMALL.wires) | {
+            "session-expired",
+            "model-switched",
+        }, "after the vocabulary, only values the counts found"
+        filters = [c.name for c in main.palette_commands() if c.name.startswith("Filter reason")]
+        assert filters == [
+            *(f"Filter reason: {wire}" for wire in SMALL.wires),
+            "Filter reason: not recorded",
+            "Filter reason: unrecognised",
+        ]
+
+        sid = await _open_picker_on_first_active(pilot, app)
+        triggers = app.screen.query_one("#triggers", OptionList)
+        offered = [triggers.get_option_at_index(i).id for i in range(triggers.option_count)]
+        assert offered == ["cwd-changed", "context-reset"]
+        await pilot.press(*"context", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirmation")
+        await pilot.press("tab", "enter")
+        await wait_until(pilot, lambda: any("ended" in n for n in notifications(app)), "toast")
+        stored = await db_session(service_db, sid)
+        assert stored["active"] is False and stored["ended_reason"] == "context-reset"
+
+
 async def test_multi_select_ends_each_and_reports_each(service_db: DbTarget) -> None:
     app = app_for(service_db)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
+        main = main_screen(app)
         await pilot.press("1")
         await settle(pilot)
-        first, second = app.table.ids[:2]
-        app.table.move_cursor(row=0)
+        first, second = main.table.ids[:2]
+        main.table.move_cursor(row=0)
         await pilot.press("space", "space")
-        assert app.state.selected == {first, second}
+        assert main.state.selected == {first, second}
         assert cell_text(app, 0, "status").startswith("✓")
         await pilot.press("x")
         await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
@@ -460,13 +623,14 @@ async def test_multi_select_ends_each_and_reports_each(service_db: DbTarget) -> 
         for sid in (first, second):
             assert f"ended {sid[:8]} (context-reset)" in notifications(app)
             assert (await db_session(service_db, sid))["ended_reason"] == "context-reset"
-        assert app.state.selected == set()
+        assert main.state.selected == set()
 
 
 async def test_race_already_ended_while_modal_open(service_db: DbTarget) -> None:
     app = app_for(service_db)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
+        main = main_screen(app)
         sid = await _open_picker_on_first_active(pilot, app)
         # Someone else, on another connection, ends it first.
         other = await open_store(service_db)
@@ -486,23 +650,22 @@ async def test_race_already_ended_while_modal_open(service_db: DbTarget) -> None
         assert stored["ended_reason"] == "cwd-changed"
         assert stored["metadata"]["endedBy"]["actor"] == "other@elsewhere"
         await settle(pilot)
-        assert cell_text(app, app.table.get_row_index(sid), "reason") == "cwd-changed"
+        assert cell_text(app, main.table.get_row_index(sid), "reason") == "cwd-changed"
 
 
 async def test_read_only_disables_ending(service_db: DbTarget) -> None:
     app = app_for(service_db, read_only=True)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
-        assert "read-only" in str(app.status_bar.render())
-        assert app.check_action("end", ()) is None
+        main = main_screen(app)
+        assert "read-only" in str(main.status_bar.render())
+        assert main.check_action("end", ()) is None
         sid = await _first_active(app)
-        app.table.move_cursor(row=app.table.get_row_index(sid))
+        main.table.move_cursor(row=main.table.get_row_index(sid))
         await pilot.press("x")
         await settle(pilot)
         assert not isinstance(app.screen, EndReasonScreen)
-        app.post_message(
-            __import__("tui.app.messages", fromlist=["EndRequested"]).EndRequested([sid])
-        )
+        main.end([sid])
         await settle(pilot)
         assert any("Ending is disabled" in n for n in notifications(app))
         assert (await db_session(service_db, sid))["active"] is True
@@ -515,10 +678,11 @@ async def test_database_without_ended_reason_opens_and_says_how_to_migrate(
     app = app_for(old_service_db)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        assert app.table.row_count == 1
-        bar = str(app.status_bar.render())
+        main = main_screen(app)
+        assert main.table.row_count == 1
+        bar = str(main.status_bar.render())
         assert "sessions-tui migrate" in bar
-        assert app.check_action("end", ()) is None
+        assert main.check_action("end", ()) is None
 
 
 async def test_a_large_database_without_the_tools_indexes_says_how_to_fix_it(
@@ -526,14 +690,15 @@ async def test_a_large_database_without_the_tools_indexes_says_how_to_fix_it(
 ) -> None:
     """Once the counts show the table is large, a database the tool has not migrated
     gets one warning that names the command; a migrated one, or a small one, none."""
-    from tui.app import app as app_module
+    from tui.app.screens import main as main_module
 
     async def hints(threshold: int) -> list[str]:
-        monkeypatch.setattr(app_module, "INDEX_HINT_SESSIONS", threshold)
+        monkeypatch.setattr(main_module, "INDEX_HINT_SESSIONS", threshold)
         app = app_for(service_db)
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await ready(pilot)
-            await wait_until(pilot, lambda: app.status_bar.counts is not None, "counts")
+            main = main_screen(app)
+            await wait_until(pilot, lambda: main.status_bar.counts is not None, "counts")
             await pilot.press("r")  # a second full count must not repeat it
             await settle(pilot)
             return [n for n in notifications(app) if "index" in n]
@@ -570,7 +735,8 @@ async def test_hostile_strings_render_literally(service_db: DbTarget) -> None:
     app = app_for(service_db)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        row = app.table.get_row_index(sid)
+        main = main_screen(app)
+        row = main.table.get_row_index(sid)
         title = cell_text(app, row, "conversation")
         assert title.startswith("[bold red]boom[/] \\e[31mred")
         assert "\x1b" not in title and "\n" not in title
@@ -579,47 +745,88 @@ async def test_hostile_strings_render_literally(service_db: DbTarget) -> None:
         svg = app.export_screenshot()
         assert "[bold red]boom[/]" in svg.replace("&#160;", " ")
         # The filters line carries the stored reason and the typed search: still literal.
-        panel = app.query_one(ReasonPanel)
+        panel = main.query_one(ReasonPanel)
         panel.focus()
         panel.highlighted = _option_index(panel, "[blink]x\x1b]0;pwn\x07")
         await pilot.press("space")
         await settle(pilot)
-        assert app.table.ids == [sid]
+        assert main.table.ids == [sid]
         await pilot.press("slash", *"[/]", "enter")
         await settle(pilot)
-        line = str(app.query_one("#filters").render())
+        line = str(main.query_one("#filters").render())
         assert "reason: [blink]x\\e]0;pwn\\x07" in line
         assert "text: '[/]'" in line
         assert "\x1b" not in line
-        assert app.table.ids == [sid]  # "[/]" is searched as text: it is in the title
+        assert main.table.ids == [sid]  # "[/]" is searched as text: it is in the title
 
 
 async def test_refresh_keeps_cursor_and_selection(service_db: DbTarget) -> None:
     app = app_for(service_db)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        app.table.move_cursor(row=3)
+        main = main_screen(app)
+        main.table.move_cursor(row=3)
         await pilot.press("space")
-        app.table.move_cursor(row=7)
-        selected = set(app.state.selected)
-        current = app.table.current_id
+        main.table.move_cursor(row=7)
+        selected = set(main.state.selected)
+        current = main.table.current_id
         assert len(selected) == 1
         await pilot.press("r")
         await settle(pilot)
-        assert app.table.current_id == current
-        assert app.state.selected == selected
+        assert main.table.current_id == current
+        assert main.state.selected == selected
         assert cell_text(app, 3, "status").startswith("✓")
+
+
+async def test_help_and_palette_are_each_screens_own(service_db: DbTarget) -> None:
+    """Each screen's help and palette come from its bindings (ids unchanged): the detail
+    screen offers its keys, not the list's, and its palette runs its own actions."""
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        ids = {b.id for _node, group in main.key_bindings() for b in group}
+        assert ids == {
+            *("quit", "help", "search", "status-active", "status-ended", "status-all"),
+            *("reasons", "since", "sort", "end", "refresh", "pause", "clear"),
+            *("select", "open", "row-up", "row-down", "page-up", "page-down"),
+            *("row-first", "row-last"),
+        }
+        names = [c.name for c in main.palette_commands()]
+        assert {"End session", "Refresh", "Clear filters", "Open detail", "Select"} <= set(names)
+        assert "Up" not in names and "Quit" not in names  # cursor keys; Textual's own quit
+
+        detail = await _open_detail(pilot, app, main.table.ids[0])
+        ids = {b.id for _node, group in detail.key_bindings() for b in group}
+        own = {f"detail-{key}" for key in ("back", "parent", "end", "reload")}
+        assert ids == {"quit", "help", *own}
+        assert [c.name for c in detail.palette_commands()] == [
+            "Help",
+            "Back",
+            "Parent",
+            "End session",
+            "Reload",
+        ]
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        await pilot.pause()
+        text = app.export_screenshot().replace("&#160;", " ")
+        assert "Parent" in text and "Reload" in text and "Clear filters" not in text
+        await pilot.press("escape")
+        await run_palette_command(pilot, "Back", "Back")
+        await wait_until(pilot, lambda: app.screen is main, "back on the list")
 
 
 async def test_pause_and_help_and_palette(service_db: DbTarget) -> None:
     app = app_for(service_db, refresh_seconds=5)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        assert "live" in app.status_bar.live
+        main = main_screen(app)
+        assert "live" in main.status_bar.live
         await pilot.press("p")
-        assert "paused" in app.status_bar.live
+        assert "paused" in main.status_bar.live
         await pilot.press("p")
-        assert "live" in app.status_bar.live
+        assert "live" in main.status_bar.live
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
         await pilot.pause()
@@ -629,7 +836,7 @@ async def test_pause_and_help_and_palette(service_db: DbTarget) -> None:
         await pilot.press("escape")
         await run_palette_command(pilot, "Filter reason: repo", "repo-removed")
         await settle(pilot)
-        assert app.state.reasons == {"repo-removed"}
+        assert main.state.reasons == {"repo-removed"}
 
 
 @pytest.mark.postgres
@@ -640,15 +847,16 @@ async def test_server_restart_under_a_running_dashboard(pg_server, pg_database) 
     app = app_for(target)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
-        shown = app.table.row_count
+        main = main_screen(app)
+        shown = main.table.row_count
         pg_server.stop()
         try:
             await pilot.press("r")
-            await wait_until(pilot, lambda: not app.state.connected, "disconnected", tries=500)
-            assert "disconnected" in app.status_bar.live
-            assert app.table.row_count == shown  # what it shows is kept
+            await wait_until(pilot, lambda: not app.connected, "disconnected", tries=500)
+            assert "disconnected" in main.status_bar.live
+            assert main.table.row_count == shown  # what it shows is kept
             # An end attempt while down fails clearly and is not retried.
-            app.end_sessions([next(iter(app.state.rows))], "reset-requested", ACTOR)
+            main.end_sessions([next(iter(main.state.rows))], "reset-requested", ACTOR)
             await wait_until(
                 pilot,
                 lambda: any("Nothing was ended" in n for n in notifications(app)),
@@ -656,10 +864,10 @@ async def test_server_restart_under_a_running_dashboard(pg_server, pg_database) 
             )
         finally:
             pg_server.start()
-        await wait_until(pilot, lambda: app.state.connected, "reconnected", tries=800)
+        await wait_until(pilot, lambda: app.connected, "reconnected", tries=800)
         await settle(pilot)
-        assert "live" in app.status_bar.live or "paused" in app.status_bar.live
-        assert app.table.row_count == shown
+        assert "live" in main.status_bar.live or "paused" in main.status_bar.live
+        assert main.table.row_count == shown
 
 
 async def test_sqlite_lock_is_reported_and_recovers(
@@ -676,24 +884,25 @@ async def test_sqlite_lock_is_reported_and_recovers(
     app = app_for(service_db)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
-        shown = app.table.row_count
+        main = main_screen(app)
+        shown = main.table.row_count
         blocker = sqlite3.connect(str(service_db.path))
         blocker.execute("PRAGMA journal_mode")  # stays as the file has it
         blocker.execute("BEGIN EXCLUSIVE")
         try:
             sid = await _first_active(app)
-            app.end_sessions([sid], "reset-requested", ACTOR)
+            main.end_sessions([sid], "reset-requested", ACTOR)
             await wait_until(
                 pilot,
                 lambda: any("Nothing was ended" in n for n in notifications(app)),
                 "lock error",
             )
             assert any("locked" in n for n in notifications(app))
-            assert app.table.row_count == shown
+            assert main.table.row_count == shown
         finally:
             blocker.rollback()
             blocker.close()
-        await wait_until(pilot, lambda: app.state.connected, "recovered", tries=500)
+        await wait_until(pilot, lambda: app.connected, "recovered", tries=500)
         assert (await db_session(service_db, sid))["active"] is True
 
 
@@ -713,20 +922,21 @@ async def test_a_lock_outlasting_the_refresh_interval_shows_disconnected_until_r
     app = app_for(service_db, refresh_seconds=0.2)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
+        main = main_screen(app)
         await settle(pilot)
         blocker = sqlite3.connect(str(service_db.path))
         blocker.execute("BEGIN EXCLUSIVE")
         try:
-            await wait_until(pilot, lambda: not app.state.connected, "disconnected", tries=500)
-            assert "disconnected" in app.status_bar.live
+            await wait_until(pilot, lambda: not app.connected, "disconnected", tries=500)
+            assert "disconnected" in main.status_bar.live
             await pilot.pause(2.0)  # several probes, each failing on the lock
-            assert not app.state.connected and "disconnected" in app.status_bar.live
+            assert not app.connected and "disconnected" in main.status_bar.live
             assert not any("Reconnected" in n for n in notifications(app))
         finally:
             blocker.rollback()
             blocker.close()
-        await wait_until(pilot, lambda: app.state.connected, "reconnected", tries=500)
-        assert "live" in app.status_bar.live
+        await wait_until(pilot, lambda: app.connected, "reconnected", tries=500)
+        assert "live" in main.status_bar.live
 
 
 @asynccontextmanager
@@ -762,19 +972,20 @@ async def test_loading_is_shown_only_for_a_late_page(
     app = app_for(service_db)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        monkeypatch.setattr("tui.app.app.LOADING_AFTER", 2.0)
-        before = app.table.border_subtitle
-        app.set_status(Status.ENDED)
-        assert app.table.border_subtitle == before, "not marked loading at once"
+        main = main_screen(app)
+        monkeypatch.setattr("tui.app.screens.main.LOADING_AFTER", 2.0)
+        before = main.table.border_subtitle
+        main.set_status(Status.ENDED)
+        assert main.table.border_subtitle == before, "not marked loading at once"
         await settle(pilot)
-        assert app._loading_timer is None, "the page stopped the pending loading mark"
-        assert "loaded" in app.table.border_subtitle
+        assert main._loading_timer is None, "the page stopped the pending loading mark"
+        assert "loaded" in main.table.border_subtitle
         assert {cell_text(app, i, "status").strip() for i in range(5)} == {"ended"}
 
-        monkeypatch.setattr("tui.app.app.LOADING_AFTER", 0.05)
+        monkeypatch.setattr("tui.app.screens.main.LOADING_AFTER", 0.05)
         async with sessions_locked(service_db):
-            app.set_status(Status.ACTIVE)
-            await wait_until(pilot, lambda: app.table.border_subtitle == "loading…", "loading…")
+            main.set_status(Status.ACTIVE)
+            await wait_until(pilot, lambda: main.table.border_subtitle == "loading…", "loading…")
             assert "ended" in cell_text(app, 0, "status"), "the old rows stay until the page"
-        await wait_until(pilot, lambda: "loaded" in app.table.border_subtitle, "the late page")
+        await wait_until(pilot, lambda: "loaded" in main.table.border_subtitle, "the late page")
         assert "active" in cell_text(app, 0, "status")

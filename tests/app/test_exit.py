@@ -19,9 +19,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from textual.message import Message
+from textual.message_pump import MessagePump
 from textual.widgets import Static
 
-from tests.support.app_helpers import app_for, ready, settle
+from tests.support.app_helpers import app_for, main_screen, ready, settle
 from tests.support.dbs import create_service_db
 from tui.app.messages import PageLoaded
 from tui.store.target import DbTarget
@@ -37,16 +38,17 @@ SCRIPT = textwrap.dedent(
     async def main(path):
         app = make_app(Settings(target=sqlite_target(path), refresh_seconds=0))
         async with app.run_test(size=(120, 30)) as pilot:
-            while app.table.row_count == 0 or app.store is None:
+            main = app.main_screen
+            while main.table.row_count == 0 or app.store is None:
                 await asyncio.sleep(0.01)
             blocker = sqlite3.connect(path, timeout=10)  # waits out the first counts
             blocker.execute("BEGIN EXCLUSIVE")  # the next queries wait on the lock
-            app.set_status(Status.ENDED)
+            main.set_status(Status.ENDED)
             for _ in range(500):  # until the store call is running (it waits on the lock)
-                if app._inflight:
+                if app.inflight:
                     break
                 await asyncio.sleep(0.01)
-            assert app._inflight, "a query should be in flight when we quit"
+            assert app.inflight, "a query should be in flight when we quit"
         print("exited")
 
     asyncio.run(main(sys.argv[1]))
@@ -71,16 +73,17 @@ def test_quit_with_queries_in_flight_exits(tmp_path: Path) -> None:
 
 
 class Canary(Static):
-    """Posts a worker result to the app as the screen is torn down on quit: the moment a
-    page finishing mid-quit lands, when the table it would fill is already gone."""
+    """Posts a worker result to its owner as the screen is torn down on quit: the moment
+    a page finishing mid-quit lands, when the table it would fill is already gone."""
 
-    def __init__(self, late: Message) -> None:
+    def __init__(self, owner: MessagePump, late: Message) -> None:
         super().__init__("canary")
+        self.owner = owner
         self.late = late
         self.accepted: bool | None = None
 
     def on_unmount(self) -> None:
-        self.accepted = self.app.post_message(self.late)
+        self.accepted = self.owner.post_message(self.late)
 
 
 async def test_a_result_landing_during_quit_is_dropped(service_db: DbTarget) -> None:
@@ -96,10 +99,11 @@ async def test_a_result_landing_during_quit_is_dropped(service_db: DbTarget) -> 
     async with app.run_test(size=(120, 30), message_hook=hook) as pilot:
         await ready(pilot)
         assert pages, "the first page came through a PageLoaded"
-        late = replace(pages[-1], generation=app.state.generation)  # one the app would apply
-        canary = Canary(late)
-        await app.screen.mount(canary)
-        assert app.post_message(replace(late)), "while running, results are taken"
+        main = main_screen(app)
+        late = replace(pages[-1], generation=main.state.generation)  # one it would apply
+        canary = Canary(main, late)
+        await main.mount(canary)
+        assert main.post_message(replace(late)), "while running, results are taken"
         await settle(pilot)
     # Leaving run_test quit the app; a crash in a handler would have been re-raised there.
     assert canary.accepted is False, "the page posted mid-quit was refused, not handled"

@@ -23,7 +23,7 @@ Figures printed (ms since process start, KB for memory):
   first_frame    the first frame handed to the driver
   first_rows     the first frame showing rows: for `empty` its 100 static rows (added in
                  on_mount, so usually the first frame); for `app` the first frame after the
-                 first PageLoaded was applied by the app's own handler that rendered the table
+                 first PageLoaded was applied by the main screen's handler that rendered the table
   mount_cb       App on_mount -> call_after_refresh fired (for reference: it can fire a
                  frame or two late, so it is not the first-frame figure)
   page_received / page_applied / page_db_ms   (`app`) the first PageLoaded
@@ -224,23 +224,19 @@ def run_app(out: dict[str, Any], db: str | None, url: str | None, wait_facets: b
 
     from tui.app.app import SessionsApp
     from tui.app.messages import FacetsLoaded, PageLoaded
+    from tui.app.screens.main import MainScreen
     from tui.settings import Settings
     from tui.store.target import sqlite_target, url_target
 
     out["imported"] = ms()
     target = sqlite_target(db) if db else url_target(url or "")
 
-    class BenchApp(SessionsApp):
-        """The real app, plus timestamps. Handlers here run *before* SessionsApp's (MRO),
-        so each one defers its work with call_next: after the app's own handler."""
+    class BenchScreen(MainScreen):
+        """The real main screen, plus timestamps. Handlers here run *before* MainScreen's
+        (MRO), so each one defers its work with call_next: after the screen's own handler."""
 
         _rows_done = False
         _facets_done = False
-
-        def on_mount(self) -> None:
-            self.probe = FrameProbe(self)
-            self.probe.first_frame = lambda: out.setdefault("first_frame", ms())
-            self.call_after_refresh(lambda: out.setdefault("mount_cb", ms()))
 
         @on(PageLoaded)
         def _bench_page(self, message: PageLoaded) -> None:
@@ -253,7 +249,9 @@ def run_app(out: dict[str, Any], db: str | None, url: str | None, wait_facets: b
 
         def _page_applied(self) -> None:
             out["page_applied"] = ms()
-            self.probe.after_render(self.table, self._rows)
+            app = self.app
+            assert isinstance(app, BenchApp)
+            app.probe.after_render(self.table, self._rows)
 
         def _rows(self) -> None:
             self._rows_done = True
@@ -278,7 +276,18 @@ def run_app(out: dict[str, Any], db: str | None, url: str | None, wait_facets: b
         def _maybe_exit(self) -> None:
             if self._rows_done and (self._facets_done or not wait_facets):
                 emit(out)
-                self.call_after_refresh(self.exit)
+                self.app.call_after_refresh(self.app.exit)
+
+    class BenchApp(SessionsApp):
+        """The real app with a BenchScreen as its main screen, and the frame probe."""
+
+        def get_default_screen(self) -> MainScreen:
+            return BenchScreen()
+
+        def on_mount(self) -> None:
+            self.probe = FrameProbe(self)
+            self.probe.first_frame = lambda: out.setdefault("first_frame", ms())
+            self.call_after_refresh(lambda: out.setdefault("mount_cb", ms()))
 
     # The settings the CLI builds for `sessions-tui --db PATH` (defaults everywhere).
     BenchApp(Settings(target=target)).run(headless=True, size=SIZE)

@@ -35,8 +35,8 @@ from tests.bench.harness import SIZE, FrameProbe, maxrss_kb
 from tui.app.app import SessionsApp
 from tui.app.messages import FacetsLoaded, LoadMode, PageLoaded, SessionsEnded
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
+from tui.app.screens.main import MainScreen
 from tui.app.state import SearchQuery
-from tui.app.widgets.reason_panel import ReasonPanel
 from tui.domain.models import NOT_RECORDED_TOKEN, UNRECOGNISED_TOKEN, SessionFilter, Status
 from tui.settings import Settings
 from tui.store import queries as q
@@ -56,9 +56,44 @@ def send_key(app: SessionsApp, key: str) -> None:
     app._driver.send_message(event)
 
 
+class ProbeScreen(MainScreen):
+    """The main screen plus probes. These handlers run before MainScreen's own (MRO
+    order), so each defers with `call_next`, which runs after every handler of the
+    message; the probes themselves are the app's."""
+
+    @property
+    def probes(self) -> ProbeApp:
+        app = self.app
+        assert isinstance(app, ProbeApp)
+        return app
+
+    @on(PageLoaded)
+    def _probe_page(self, m: PageLoaded) -> None:
+        received = perf_counter()
+        if m.generation == self.state.generation:
+            info = {"received": received, "db_ms": m.elapsed_ms, "rows": len(m.rows)}
+            self.call_next(self.probes._after, "page", m.mode, info)
+
+    @on(FacetsLoaded)
+    def _probe_facets(self, m: FacetsLoaded) -> None:
+        received = perf_counter()
+        if m.generation == self.state.generation:
+            info = {"received": received, "db_ms": m.elapsed_ms}
+            self.call_next(self.probes._after, "facets", None, info)
+
+    @on(SessionsEnded)
+    def _probe_ended(self, m: SessionsEnded) -> None:
+        received = perf_counter()
+        info = {
+            "received": received,
+            "outcomes": [type(o).__name__ for o in m.outcomes],
+            "db_ms": m.elapsed_ms,
+        }
+        self.call_next(self.probes._after, "ended", None, info)
+
+
 class ProbeApp(SessionsApp):
-    """SessionsApp plus probes. These handlers run before SessionsApp's own (MRO order),
-    so each defers with `call_next`, which runs after every handler of the message."""
+    """SessionsApp whose main screen is a ProbeScreen, with the probes' futures."""
 
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
@@ -75,6 +110,9 @@ class ProbeApp(SessionsApp):
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._probes.append((kind, mode, fut))
         return fut
+
+    def get_default_screen(self) -> MainScreen:
+        return ProbeScreen()
 
     def on_mount(self) -> None:
         self.frames = FrameProbe(self)
@@ -93,33 +131,10 @@ class ProbeApp(SessionsApp):
                     if not fut.done():
                         fut.set_result(info)
 
-                widget = self.query_one(ReasonPanel) if kind == "facets" else self.table
+                main = self.main_screen
+                widget = main.reason_panel if kind == "facets" else main.table
                 self.frames.after_render_or_timeout(widget, painted)
                 return
-
-    @on(PageLoaded)
-    def _probe_page(self, m: PageLoaded) -> None:
-        received = perf_counter()
-        if m.generation == self.state.generation:
-            info = {"received": received, "db_ms": m.elapsed_ms, "rows": len(m.rows)}
-            self.call_next(self._after, "page", m.mode, info)
-
-    @on(FacetsLoaded)
-    def _probe_facets(self, m: FacetsLoaded) -> None:
-        received = perf_counter()
-        if m.generation == self.state.generation:
-            info = {"received": received, "db_ms": m.elapsed_ms}
-            self.call_next(self._after, "facets", None, info)
-
-    @on(SessionsEnded)
-    def _probe_ended(self, m: SessionsEnded) -> None:
-        received = perf_counter()
-        info = {
-            "received": received,
-            "outcomes": [type(o).__name__ for o in m.outcomes],
-            "db_ms": m.elapsed_ms,
-        }
-        self.call_next(self._after, "ended", None, info)
 
     # -- event-loop ticker ----------------------------------------------------------------
 
@@ -194,9 +209,10 @@ class Bench:
 
     async def reset(self) -> None:
         app = self.app
-        app.state.clear_filters()
-        app.query_one(ReasonPanel).sync(app.state.reasons)
-        await self.requery_and_wait(app.requery)
+        main = app.main_screen
+        main.state.clear_filters()
+        main.reason_panel.sync(main.state.reasons)
+        await self.requery_and_wait(main.requery)
 
     # -- (b) filter changes ---------------------------------------------------------------
 
@@ -204,6 +220,7 @@ class Bench:
         self, name: str, values: list[Any], apply: Callable[[Any], None], reps: int
     ) -> None:
         app = self.app
+        main = app.main_screen
         await self.reset()
         total, db, applied, paint, facets = [], [], [], [], []
         flts: list[SessionFilter] = []
@@ -212,7 +229,7 @@ class Bench:
             value = values[i % len(values)]
             t0, p, f = await self.requery_and_wait(lambda value=value: apply(value))
             if i < len(values):
-                flts.append(app.state.filter(app.settings.clock()))
+                flts.append(main.state.filter(app.settings.clock()))
             total.append(ms(t0, p["painted"]))
             db.append(p["db_ms"])
             applied.append(ms(p["received"], p["applied"]))
@@ -233,32 +250,33 @@ class Bench:
 
     async def filters(self) -> None:
         app = self.app
+        main = app.main_screen
         reps = self.reps
         extra = max(4, reps // 4)
 
         def search(text: str) -> None:
-            app.state.search = SearchQuery.parse(text)
-            app.requery()
+            main.state.search = SearchQuery.parse(text)
+            main.requery()
 
         await self.filter_series(
-            "reason", ["reset-requested", "conversation-closed"], app.only_reason, reps
+            "reason", ["reset-requested", "conversation-closed"], main.only_reason, reps
         )
-        await self.filter_series("status", [Status.ACTIVE, Status.ENDED], app.set_status, reps)
+        await self.filter_series("status", [Status.ACTIVE, Status.ENDED], main.set_status, reps)
         await self.filter_series("search", ["flaky", "billing"], search, reps)
         await self.filter_series(
-            "rare_reason", ["repo-removed", "session-expired"], app.only_reason, reps
+            "rare_reason", ["repo-removed", "session-expired"], main.only_reason, reps
         )
         # Informational: harder questions, fewer repetitions, no target of their own.
         await self.filter_series(
-            "x_unrecognised", [UNRECOGNISED_TOKEN, NOT_RECORDED_TOKEN], app.only_reason, extra
+            "x_unrecognised", [UNRECOGNISED_TOKEN, NOT_RECORDED_TOKEN], main.only_reason, extra
         )
         await self.filter_series(
             "x_search_none", ["zz-no-such-text", "zz-nothing-here"], search, extra
         )
 
         def reasons(values: frozenset[str]) -> None:  # what ticking several in the panel does
-            app.state.reasons = values
-            app.requery()
+            main.state.reasons = values
+            main.requery()
 
         several = [
             frozenset({"reset-requested", "cwd-changed"}),
@@ -270,29 +288,31 @@ class Bench:
 
     async def refresh_series(self, name: str, reps: int) -> None:
         app = self.app
+        main = app.main_screen
         total, db = [], []
         for _ in range(reps):
             page = app.expect("page", LoadMode.REFRESH)
             facets = app.expect("facets")
             t0 = perf_counter()
-            app.refresh_tick()  # the timer's tick (`r` would also recount every reason)
+            main.refresh_tick()  # the timer's tick (`r` would also recount every reason)
             p = await wait(page, "a refresh page")
             await wait(facets, "refresh facets")
             total.append(ms(t0, p["painted"]))
             db.append(p["db_ms"])
-        self.put(name, total, loaded=len(app.state.order))
+        self.put(name, total, loaded=len(main.state.order))
         self.put(name.replace("refresh", "refresh_db"), db)
         self.log(
             f"    {name:<21} median {statistics.median(total):7.1f} ms"
-            f"  (db {statistics.median(db):6.1f}, {len(app.state.order)} rows loaded)"
+            f"  (db {statistics.median(db):6.1f}, {len(main.state.order)} rows loaded)"
         )
 
     async def scroll(self) -> None:
         app = self.app
-        table = app.table
+        main = app.main_screen
+        table = main.table
         total, db, apply_ = [], [], []
         for _ in range(self.reps):
-            if app.state.next_cursor is None:
+            if main.state.next_cursor is None:
                 self.out["notes"].append("scroll: ran out of pages")
                 break
             page = app.expect("page", LoadMode.APPEND)
@@ -302,19 +322,20 @@ class Bench:
             total.append(ms(t0, p["painted"]))
             db.append(p["db_ms"])
             apply_.append(ms(p["received"], p["applied"]))
-        self.put("scroll_next_page", total, loaded_after=len(app.state.order))
+        self.put("scroll_next_page", total, loaded_after=len(main.state.order))
         self.put("scroll_db", db)
         self.put("scroll_apply", apply_)
         self.log(
             f"    scroll to next page    median {statistics.median(total):7.1f} ms"
-            f"  (db {statistics.median(db):6.1f}; {len(app.state.order)} rows loaded)"
+            f"  (db {statistics.median(db):6.1f}; {len(main.state.order)} rows loaded)"
         )
 
     # -- (e) facets and input latency -----------------------------------------------------
 
     async def facets(self) -> None:
         app = self.app
-        table = app.table
+        main = app.main_screen
+        table = main.table
         reps = self.reps  # a tick lands in one frame or two: more samples, steadier median
         app.start_ticker()
         # Baseline: the same probes with nothing running.
@@ -335,8 +356,8 @@ class Bench:
                 app.ticks = []
                 app.ticking = True
                 t0 = perf_counter()
-                flt = app.state.filter(app.settings.clock())
-                app.load_facets(app.state.generation, flt, True, recount)
+                flt = main.state.filter(app.settings.clock())
+                main.load_facets(main.state.generation, flt, True, recount)
                 keys = await self.key_probes(fut.done)
                 f = await wait(fut, "facets")
                 app.ticking = False
@@ -367,7 +388,8 @@ class Bench:
     async def key_probes(self, stop: Callable[[], bool]) -> list[float]:
         """Press down/up alternately; each latency is key sent -> cursor moved."""
         app = self.app
-        table = app.table
+        main = app.main_screen
+        table = main.table
         out: list[float] = []
         while not stop():
             before = table.cursor_row
@@ -382,8 +404,9 @@ class Bench:
 
     async def end_session(self) -> None:
         app = self.app
-        table = app.table
-        await self.requery_and_wait(lambda: app.set_status(Status.ACTIVE))
+        main = app.main_screen
+        table = main.table
+        await self.requery_and_wait(lambda: main.set_status(Status.ACTIVE))
         n = min(max(5, self.reps // 2), max(0, (table.row_count - 1) // 2))
         if n == 0:
             self.out["notes"].append("end: no active sessions to end")
@@ -392,11 +415,11 @@ class Bench:
         worker, worker_db, flow, flow_steps = [], [], [], []
         row = 0
         for _ in range(n):
-            sid = app.state.order[row]
+            sid = main.state.order[row]
             done = app.expect("ended")
             facets = app.expect("facets")
             t0 = perf_counter()
-            app.end_sessions([sid], "reset-requested", actor)
+            main.end_sessions([sid], "reset-requested", actor)
             e = await wait(done, "SessionsEnded (worker)")
             await wait(facets, "facets after an end")
             assert e["outcomes"] == ["Ended"], e
@@ -407,7 +430,7 @@ class Bench:
             table.move_cursor(row=row, animate=False)
             await next_paint(app)
             sid = table.current_id
-            assert sid is not None and app.state.rows[sid].active
+            assert sid is not None and main.state.rows[sid].active
             done = app.expect("ended")
             facets = app.expect("facets")
             t0 = perf_counter()

@@ -34,7 +34,7 @@ def test_an_unknown_kind_is_refused() -> None:
 async def test_a_sqlite_user_never_loads_postgresql(tmp_path: Path) -> None:
     """Neither the PostgreSQL dialect of SQLAlchemy nor asyncpg, from the warm page
     through the Store's reads and an end."""
-    from tests.conftest import create_service_db
+    from tests.support.dbs import create_service_db
 
     target = await create_service_db(f"sqlite:///{tmp_path / 'archon.db'}", sessions=20)
     code = (

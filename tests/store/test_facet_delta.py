@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.support.app_helpers import app_for, ready, settle, wait_until
+from tests.support.app_helpers import app_for, main_screen, ready, settle, wait_until
 from tests.support.sql_log import sql_log
 from tui.domain.models import ReasonFacets, SessionFilter, Status
 from tui.store import queries as q
@@ -324,7 +324,7 @@ async def test_without_the_tools_indexes_every_count_is_full(
 
 def shown_active(app: Any) -> int | None:
     """The active count as the status bar shows it on screen."""
-    text = str(app.status_bar.render())
+    text = str(main_screen(app).status_bar.render())
     marker = "active "
     if marker not in text:
         return None
@@ -357,5 +357,5 @@ async def test_app_ticks_by_delta_and_r_recounts(migrated_db: DbTarget, service:
         truth = await exact(migrated_db, SessionFilter())
         assert truth.active == before
         await wait_until(pilot, lambda: shown_active(app) == truth.active, "recount shown")
-        assert app.status_bar.counts is not None
-        assert app.status_bar.counts.ended == truth.total - truth.active
+        assert main_screen(app).status_bar.counts is not None
+        assert main_screen(app).status_bar.counts.ended == truth.total - truth.active

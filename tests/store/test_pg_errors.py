@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy.engine import make_url
 
-from tests.support.app_helpers import app_for, wait_until
+from tests.support.app_helpers import app_for, main_screen, wait_until
 from tests.support.dbs import create_service_db
 from tests.support.pgserver import LIMITED_PASSWORD, LIMITED_USER, PgServer
 from tui.cli.main import cli
@@ -84,12 +84,11 @@ async def test_app_says_what_is_wrong(case: str, pg_server: PgServer, service_ur
     url, words = _cases(pg_server, service_url)[case]
     app = app_for(url_target(url))
     async with app.run_test(size=(170, 40), notifications=True) as pilot:
-        await wait_until(
-            pilot, lambda: "cannot" in app.status_bar.live or bool(app._notifications), case
-        )
+        bar = main_screen(app).status_bar
+        await wait_until(pilot, lambda: "cannot" in bar.live or bool(app._notifications), case)
         messages: list[Any] = [n.message for n in app._notifications]
         shown = app.export_screenshot()
-        text = " ".join([app.status_bar.live, *messages])
+        text = " ".join([bar.live, *messages])
         assert words in text.lower() or words in text, text
         assert _password(url) not in shown and _password(url) not in text
-        assert app.table.row_count == 0
+        assert main_screen(app).table.row_count == 0

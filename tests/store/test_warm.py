@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from textual.message import Message
 
-from tests.support.app_helpers import app_for, column_texts, ready, settle
+from tests.support.app_helpers import app_for, column_texts, main_screen, ready, settle
 from tests.support.dbs import add_legacy_session
 from tui.app.messages import FacetsLoaded, LoadMode, PageLoaded, StoreOpened, WarmMissed
 from tui.domain.models import SessionFilter, Status
@@ -183,14 +183,15 @@ async def test_app_shows_the_warm_page_then_opens_the_store_without_asking_again
             second = await store.list_sessions(cursor=first.next_cursor, limit=100)
         finally:
             await store.close()
-        assert list(app.state.order) == [r.id for r in first.rows]
+        main = main_screen(app)
+        assert list(main.state.order) == [r.id for r in first.rows]
         assert column_texts(app, "id")[0] == first.rows[0].id[:8]
 
         # Paging on from the warm cursor goes through the Store and joins up exactly.
-        app.table.move_cursor(row=app.table.row_count - 1)
+        main.table.move_cursor(row=main.table.row_count - 1)
         await settle(pilot)
         assert [p.mode for p in record.of(PageLoaded)][1:] == [LoadMode.APPEND]
-        assert list(app.state.order) == [r.id for r in first.rows + second.rows]
+        assert list(main.state.order) == [r.id for r in first.rows + second.rows]
 
 
 async def test_a_filter_change_before_the_store_opens_is_not_lost(service_db: DbTarget) -> None:
@@ -200,7 +201,7 @@ async def test_a_filter_change_before_the_store_opens_is_not_lost(service_db: Db
     def hook(message: Message) -> None:
         record(message)
         if isinstance(message, PageLoaded) and message.warm:
-            app.set_status(Status.ENDED)  # the key lands just before the warm page is applied
+            main_screen(app).set_status(Status.ENDED)  # lands just before the warm page applies
 
     async with app.run_test(size=SIZE, message_hook=hook) as pilot:
         await ready(pilot)
@@ -209,8 +210,9 @@ async def test_a_filter_change_before_the_store_opens_is_not_lost(service_db: Db
             ended = await store.list_sessions(SessionFilter(status=Status.ENDED), limit=100)
         finally:
             await store.close()
-        assert list(app.state.order) == [r.id for r in ended.rows]
-        assert all(not r.active for r in app.state.rows.values())
+        state = main_screen(app).state
+        assert list(state.order) == [r.id for r in ended.rows]
+        assert all(not r.active for r in state.rows.values())
         assert [p.warm for p in record.of(PageLoaded)] == [True, False]
 
 
@@ -224,4 +226,4 @@ async def test_app_on_a_database_from_before_016_takes_the_store_path(
         await ready(pilot)
         assert record.of(WarmMissed)
         assert [p.warm for p in record.of(PageLoaded)] == [False]
-        assert list(app.state.order) == [sid]
+        assert list(main_screen(app).state.order) == [sid]

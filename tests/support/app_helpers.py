@@ -9,10 +9,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from textual.command import CommandList, CommandPalette
+from textual.css.query import NoMatches
 from textual.pilot import Pilot
 
 from tests.support.dbs import ANCHOR
 from tui.app import SessionsApp, make_app
+from tui.app.screens.main import MainScreen
 from tui.settings import Settings
 from tui.store.store import make_engine
 from tui.store.tables import sessions
@@ -64,18 +66,32 @@ async def run_palette_command(pilot: Pilot[Any], typed: str, expect: str) -> Non
     await pilot.press("enter")
 
 
+def main_screen(app: SessionsApp) -> MainScreen:
+    """The list's owner: its state, table, workers and filters."""
+    return app.main_screen
+
+
+def rows_shown(app: SessionsApp) -> int:
+    """Rows in the table; 0 while the main screen is still composing."""
+    try:
+        return main_screen(app).table.row_count
+    except NoMatches:
+        return 0
+
+
 async def ready(pilot: Pilot[Any]) -> None:
     app: SessionsApp = pilot.app  # type: ignore[assignment]
-    await wait_until(pilot, lambda: app.store is not None and app.table.row_count > 0, "first page")
+    await wait_until(pilot, lambda: app.store is not None and rows_shown(app) > 0, "first page")
     await settle(pilot)
 
 
 def cell_text(app: SessionsApp, row: int, column: str) -> str:
-    return app.table.cell_text(row, column)
+    return main_screen(app).table.cell_text(row, column)
 
 
 def column_texts(app: SessionsApp, column: str) -> list[str]:
-    return [app.table.cell_text(i, column) for i in range(app.table.row_count)]
+    table = main_screen(app).table
+    return [table.cell_text(i, column) for i in range(table.row_count)]
 
 
 def notifications(app: SessionsApp) -> list[str]:

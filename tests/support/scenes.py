@@ -18,7 +18,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from tests.support.app_helpers import NOW, settle, wait_until
+from tests.support.app_helpers import NOW, main_screen, rows_shown, settle, wait_until
 from tests.support.dbs import ANCHOR
 from tui.app import SessionsApp, make_app
 from tui.app.screens.detail import DetailScreen
@@ -89,26 +89,27 @@ def scene_app(*, live: bool = False) -> SessionsApp:
 
 async def _ready(pilot: Pilot[Any]) -> None:
     app: SessionsApp = pilot.app  # type: ignore[assignment]
-    await wait_until(pilot, lambda: app.store is not None and app.table.row_count > 0, "rows")
+    await wait_until(pilot, lambda: app.store is not None and rows_shown(app) > 0, "rows")
     await settle(pilot)
 
 
-async def main_screen(pilot: Pilot[Any]) -> None:
+async def main_list(pilot: Pilot[Any]) -> None:
     await _ready(pilot)
 
 
 async def reason_filter(pilot: Pilot[Any]) -> None:
     await _ready(pilot)
     app: SessionsApp = pilot.app  # type: ignore[assignment]
-    app.only_reason("cwd-changed")
+    main_screen(app).only_reason("cwd-changed")
     await settle(pilot)
 
 
 async def detail_with_chain(pilot: Pilot[Any]) -> None:
     await _ready(pilot)
     app: SessionsApp = pilot.app  # type: ignore[assignment]
-    row = next(i for i, sid in enumerate(app.table.ids) if app.state.rows[sid].parent_session_id)
-    app.table.move_cursor(row=row)
+    main = main_screen(app)
+    row = next(i for i, sid in enumerate(main.table.ids) if main.state.rows[sid].parent_session_id)
+    main.table.move_cursor(row=row)
     await pilot.press("enter")
     await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail")
     screen = app.screen
@@ -121,7 +122,7 @@ async def _open_picker(pilot: Pilot[Any]) -> None:
     app: SessionsApp = pilot.app  # type: ignore[assignment]
     await pilot.press("1")
     await settle(pilot)
-    app.table.move_cursor(row=0)
+    main_screen(app).table.move_cursor(row=0)
     await pilot.press("space", "space", "x")
     await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
 
@@ -149,7 +150,7 @@ async def result(pilot: Pilot[Any]) -> None:
 
 
 SCENES: dict[str, Scene] = {
-    "main": main_screen,
+    "main": main_list,
     "reason-filter": reason_filter,
     "detail-chain": detail_with_chain,
     "end-reason-picker": end_reason_picker,

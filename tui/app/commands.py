@@ -1,79 +1,46 @@
-"""Command-palette entries for the main actions (ctrl+p)."""
+"""Command-palette entries (ctrl+p): whatever the screen the palette was opened on offers.
+
+A screen's commands are its bindings (one command per described binding, running the
+same action, so the palette and the keys cannot drift) plus values it can filter on
+(sorts, and the reasons of the store's vocabulary). The App adds Textual's own
+system commands (themes, quit, screenshot).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-from tui.domain.models import NOT_RECORDED_TOKEN, UNRECOGNISED_TOKEN, SortKey, Status
-from tui.domain.triggers import Trigger
 
-if TYPE_CHECKING:
-    from tui.app.app import SessionsApp
+@dataclass(frozen=True)
+class Command:
+    name: str
+    run: Callable[[], object]
+    help: str
 
 
-class SessionCommands(Provider):
-    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
-        app: SessionsApp = self.app  # type: ignore[assignment]
-        cmds: list[tuple[str, Callable[[], object], str]] = [
-            ("End session(s)…", app.action_end, "End the selected or highlighted sessions"),
-            (
-                "Refresh now",
-                app.action_refresh,
-                "Re-read the visible window and recount every reason",
-            ),
-            (
-                "Pause / resume auto-refresh",
-                app.action_toggle_pause,
-                "Stop or restart live updates",
-            ),
-            ("Clear filters", app.action_clear_filters, "Show every session"),
-            ("Open session detail", app.action_open_detail, "Detail of the highlighted row"),
-            ("Search…", app.action_focus_search, "Free text over ids, titles, codebases"),
-            ("Help: keys and legend", app.action_help, "Every key, and what the colours mean"),
-        ]
-        for status in Status:
-            cmds.append(
-                (f"Status: {status.value}", partial(app.set_status, status), "Status filter")
-            )
-        for sort in SortKey:
-            cmds.append(
-                (f"Sort by {sort.value}", partial(app.set_sort, sort), "Newest/largest first")
-            )
-        for trigger in Trigger:
-            cmds.append(
-                (
-                    f"Filter reason: {trigger.wire}",
-                    partial(app.only_reason, trigger.wire),
-                    trigger.description,
-                )
-            )
-        cmds.append(
-            (
-                "Filter reason: not recorded",
-                partial(app.only_reason, NOT_RECORDED_TOKEN),
-                "Ended before 016",
-            )
-        )
-        cmds.append(
-            (
-                "Filter reason: unrecognised",
-                partial(app.only_reason, UNRECOGNISED_TOKEN),
-                "Unknown values",
-            )
-        )
-        return cmds
+@runtime_checkable
+class OffersCommands(Protocol):
+    def palette_commands(self) -> list[Command]: ...
+
+
+class ScreenCommands(Provider):
+    """The calling screen's commands, in the order it lists them."""
+
+    def _commands(self) -> list[Command]:
+        screen = self.screen
+        return screen.palette_commands() if isinstance(screen, OffersCommands) else []
 
     async def discover(self) -> Hits:
-        for name, callback, help_text in self._commands():
-            yield DiscoveryHit(name, callback, help=help_text)
+        for command in self._commands():
+            yield DiscoveryHit(command.name, command.run, help=command.help)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
-        for name, callback, help_text in self._commands():
-            score = matcher.match(name)
+        for command in self._commands():
+            score = matcher.match(command.name)
             if score > 0:
-                yield Hit(score, matcher.highlight(name), callback, help=help_text)
+                yield Hit(score, matcher.highlight(command.name), command.run, help=command.help)

@@ -1,8 +1,12 @@
-"""Typed messages between workers and the widgets that own state.
+"""Typed messages between workers and the screens (or the App) that own state.
 
-Workers only call the store and post one of these; `@on` handlers apply them.
-Results carry the generation they were asked for, so a late answer to an old
-filter is dropped instead of overwriting a newer one.
+Workers only call the store and post one of these to their owner; `@on` handlers
+apply them. Results carry the generation they were asked for, so a late answer to
+an old filter is dropped instead of overwriting a newer one.
+
+None of them bubble: each is addressed to the one node that owns what it changes
+(a screen's result must not reach the App, which re-posts connection events to
+the main screen).
 """
 
 from __future__ import annotations
@@ -37,13 +41,47 @@ class LoadMode(Enum):
     """Auto-refresh: the same window again, cursor and scroll kept."""
 
 
+# -- the connection (App -> main screen) ---------------------------------------------
+
+
 @dataclass
-class StoreOpened(Message):
+class StoreOpened(Message, bubble=False):
+    """The Store is open: its vocabulary and `can_end` are known from now on."""
+
     store: Store
 
 
 @dataclass
-class PageLoaded(Message):
+class WarmMissed(Message, bubble=False):
+    """The bare-driver first page was not available: open the Store, which will say why."""
+
+
+@dataclass
+class OpenFailed(Message, bubble=False):
+    """The database could not be opened (the App retries when the error is retryable)."""
+
+    error: str
+    """Already passed through `safe_text`."""
+
+
+@dataclass
+class Disconnected(Message, bubble=False):
+    """A store call failed in a way that may pass: the App probes until it answers."""
+
+
+@dataclass
+class Reconnected(Message, bubble=False):
+    """The database answers again after a connection failure."""
+
+    reread: bool = True
+    """A probe answered: re-read the list. False when a page itself came through."""
+
+
+# -- the list (MainScreen's workers -> MainScreen) ------------------------------------
+
+
+@dataclass
+class PageLoaded(Message, bubble=False):
     generation: int
     mode: LoadMode
     rows: list[SessionRow]
@@ -54,12 +92,7 @@ class PageLoaded(Message):
 
 
 @dataclass
-class WarmMissed(Message):
-    """The bare-driver first page was not available: open the Store, which will say why."""
-
-
-@dataclass
-class FacetsLoaded(Message):
+class FacetsLoaded(Message, bubble=False):
     generation: int
     base: SessionFilter
     """The filter the facets were counted under (every filter but the reasons)."""
@@ -71,7 +104,10 @@ class FacetsLoaded(Message):
 
 
 @dataclass
-class SessionsEnded(Message):
+class SessionsEnded(Message, bubble=False):
+    """The end flow's one result: posted to the main screen, and to the screen the end
+    was started from when that is another one (a detail screen re-reads itself)."""
+
     reason: str
     outcomes: list[EndOutcome]
     rows: dict[str, SessionRow]
@@ -82,20 +118,25 @@ class SessionsEnded(Message):
     """The write committed but the rows could not be read back: `rows` is incomplete."""
 
 
+# -- one session (DetailScreen's worker -> DetailScreen) ------------------------------
+
+
 @dataclass
-class DetailLoaded(Message):
+class DetailLoaded(Message, bubble=False):
     session_id: str
     detail: SessionDetail | None
     chain: SessionChain | None
 
 
-@dataclass
-class Reconnected(Message):
-    """The database answers again after a connection failure."""
-
-
-@dataclass
-class EndRequested(Message):
-    """Someone (a key, the palette, the detail screen) wants these sessions ended."""
-
-    ids: list[str]
+RESULTS = (
+    StoreOpened,
+    WarmMissed,
+    OpenFailed,
+    Disconnected,
+    Reconnected,
+    PageLoaded,
+    FacetsLoaded,
+    SessionsEnded,
+    DetailLoaded,
+)
+"""Messages workers post that update widgets: dropped once the app is shutting down."""

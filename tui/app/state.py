@@ -62,7 +62,6 @@ class ListState:
     loading_more: bool = False
     selected: set[str] = field(default_factory=set)
     paused: bool = False
-    connected: bool = True
 
     def filter(self, now: datetime) -> SessionFilter:
         return SessionFilter(

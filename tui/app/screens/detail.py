@@ -2,23 +2,30 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.screen import Screen
+from textual.message_pump import MessagePump
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
-from tui.app.messages import DetailLoaded, EndRequested
+from tui.app.data import as_store_error, read_detail
+from tui.app.messages import DetailLoaded, SessionsEnded
 from tui.app.render import literal, reason_text
+from tui.app.screens.base import SessionsScreen
 from tui.domain.models import ChainHop, SessionChain, SessionDetail
 from tui.domain.text import safe_text
 from tui.domain.timefmt import human_duration, iso, relative
+
+EndSessions = Callable[[list[str], MessagePump], object]
+"""Starts the end flow for these ids, replying to this screen (the main screen's `end`)."""
 
 
 def _section(title: str, fields: list[tuple[str, Any]]) -> Text:
@@ -60,21 +67,28 @@ def _started(hop: ChainHop) -> str:
     return iso(hop.started_at) or "—"
 
 
-class DetailScreen(Screen[None]):
-    """Read-only view of one session; the chain's hops are links to their own detail."""
+class DetailScreen(SessionsScreen):
+    """Read-only view of one session; the chain's hops are links to their own detail.
 
-    BINDINGS = [
+    The screen owns its load: popping it cancels the worker (its store call still runs
+    to its end in the App's in-flight set, and the answer goes nowhere), and a failed
+    load is said here, in place of "loading…".
+    """
+
+    HELP_TITLE = "Detail"
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="detail-back"),
-        Binding("p", "parent", "Parent", id="detail-parent"),
-        Binding("x", "end", "End session", id="detail-end"),
-        Binding("r", "reload", "Reload", id="detail-reload"),
+        Binding("p", "parent", "Parent", id="detail-parent", tooltip="Open the parent session"),
+        Binding("x", "end", "End session", id="detail-end", tooltip="End the session shown"),
+        Binding("r", "reload", "Reload", id="detail-reload", tooltip="Read the session again"),
     ]
 
-    def __init__(self, session_id: str) -> None:
+    def __init__(self, session_id: str, *, end: EndSessions) -> None:
         super().__init__()
         self.session_id = session_id
         self.detail: SessionDetail | None = None
         self.chain: SessionChain | None = None
+        self._end = end
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-title")
@@ -95,19 +109,30 @@ class DetailScreen(Screen[None]):
         self.query_one("#detail-title", Static).update(
             Text.assemble(("session ", "bold"), literal(self.session_id), (" — loading…", "dim"))
         )
-        self.app.load_detail(self.session_id, self)  # type: ignore[attr-defined]
+        self.load(self.session_id)
 
-    def failed(self, error: str) -> None:
+    @work(exclusive=True, group="detail", exit_on_error=False)
+    async def load(self, session_id: str) -> None:
+        self.post_message(await read_detail(self.sessions_app.inflight, self.store, session_id))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The load failed: say so in place of "loading…", which would otherwise stay."""
+        if event.state is not WorkerState.ERROR or event.worker.group != "detail":
+            return
+        error = as_store_error(event.worker.error, self.sessions_app.settings.target)
+        said = safe_text(error)  # driver messages can quote stored strings
+        self.notify(said, severity="error", timeout=10)
         self.query_one("#detail-title", Static).update(
             Text.assemble(
                 ("session ", "bold"),
                 literal(self.session_id),
                 (" — could not load: ", "bold red"),
-                literal(error),
+                literal(said),
                 ("  (r retries)", "dim"),
             )
         )
+        if error.retryable:
+            self.sessions_app.disconnected()
 
     def open(self, session_id: str) -> None:
         self.session_id = session_id
@@ -118,7 +143,7 @@ class DetailScreen(Screen[None]):
         if message.session_id != self.session_id:
             return
         self.detail, self.chain = message.detail, message.chain
-        now = self.app.settings.clock()  # type: ignore[attr-defined]
+        now = self.sessions_app.settings.clock()
         title = self.query_one("#detail-title", Static)
         if message.detail is None:
             title.update(Text.assemble(("no session ", "bold red"), literal(self.session_id)))
@@ -196,7 +221,14 @@ class DetailScreen(Screen[None]):
             self.notify("This session has no parent", severity="information")
 
     def action_end(self) -> None:
+        """The session shown, whatever row is highlighted in the table underneath."""
         if self.detail is not None and not self.detail.row.active:
             self.notify("This session is already ended: nothing to end", severity="warning")
             return
-        self.app.post_message(EndRequested([self.session_id]))
+        self._end([self.session_id], self)
+
+    @on(SessionsEnded)
+    def _ended(self, message: SessionsEnded) -> None:
+        """An end started here has been written: show the session as it is now."""
+        if any(outcome.id == self.session_id for outcome in message.outcomes):
+            self.action_reload()

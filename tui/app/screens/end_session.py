@@ -14,7 +14,7 @@ from textual.widgets.option_list import Option
 from tui.app.render import literal, trigger_line
 from tui.domain.audit import audit_json, audit_record
 from tui.domain.models import SessionRow
-from tui.domain.triggers import DEACTIVATING, Trigger
+from tui.domain.triggers import Trigger, Vocabulary
 
 
 def _plural(n: int) -> str:
@@ -22,16 +22,18 @@ def _plural(n: int) -> str:
 
 
 class EndReasonScreen(ModalScreen[str | None]):
-    """Only deactivating triggers are offered: an operator may end a session with nothing else."""
+    """Only the vocabulary's deactivating triggers are offered: an operator may end a
+    session with nothing else. Dismissed with the trigger's wire value, or None."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="picker-cancel"),
         Binding("down", "focus_list", "List", show=False, id="picker-down"),
     ]
 
-    def __init__(self, count: int) -> None:
+    def __init__(self, count: int, vocabulary: Vocabulary) -> None:
         super().__init__()
         self.count = count
+        self.vocabulary = vocabulary
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
@@ -40,12 +42,11 @@ class EndReasonScreen(ModalScreen[str | None]):
             yield OptionList(*self._options(""), id="triggers")
             yield Label("enter choose · esc cancel", classes="dialog-hint")
 
-    @staticmethod
-    def _options(text: str) -> list[Option]:
+    def _options(self, text: str) -> list[Option]:
         needle = text.strip().lower()
         return [
             Option(trigger_line(t), id=t.wire)
-            for t in DEACTIVATING
+            for t in self.vocabulary.deactivating
             if not needle or needle in t.wire or needle in t.description.lower()
         ]
 
@@ -82,17 +83,19 @@ class EndReasonScreen(ModalScreen[str | None]):
 
 
 class ConfirmEndScreen(ModalScreen[bool]):
-    """The second step: the exact writes, every session listed, Cancel focused."""
+    """The second step: the exact writes, every session listed, Cancel focused.
+
+    The audit record shown is built by the function the store writes it with."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm-cancel")]
 
     def __init__(
-        self, ids: list[str], rows: dict[str, SessionRow], reason: str, actor: str
+        self, ids: list[str], rows: dict[str, SessionRow], trigger: Trigger, actor: str
     ) -> None:
         super().__init__()
         self.ids = ids
         self.rows = rows
-        self.trigger = next(t for t in DEACTIVATING if t.wire == reason)
+        self.trigger = trigger
         self.actor = actor
 
     def compose(self) -> ComposeResult:
@@ -146,6 +149,3 @@ class ConfirmEndScreen(ModalScreen[bool]):
     @on(Button.Pressed, "#confirm")
     def _confirm(self) -> None:
         self.dismiss(True)
-
-
-__all__ = ["ConfirmEndScreen", "EndReasonScreen", "Trigger"]

@@ -1,4 +1,4 @@
-"""The reason facets: every trigger, "not recorded" and each unrecognised value, with counts."""
+"""The reason facets: the store's triggers, "not recorded", each other value found; counts."""
 
 from __future__ import annotations
 
@@ -7,30 +7,39 @@ from textual.widgets.selection_list import Selection
 
 from tui.app.render import reason_label
 from tui.domain.models import NOT_RECORDED_TOKEN, ReasonFacets
-from tui.domain.triggers import KNOWN_REASONS
-
-FIXED = [*KNOWN_REASONS, NOT_RECORDED_TOKEN]
+from tui.domain.triggers import Vocabulary
 
 
 class ReasonPanel(SelectionList[str]):
-    """Multi-select reason filter; counts are taken under every other filter."""
+    """Multi-select reason filter; counts are taken under every other filter.
+
+    Empty until the store opens and hands over its vocabulary (`set_vocabulary`); a
+    stored value outside it (unrecognised, or a trigger of another service version)
+    gets an entry of its own once the counts find it.
+    """
 
     BORDER_TITLE = "ended_reason"
 
     def __init__(self, **kwargs: object) -> None:
-        super().__init__(
-            *(Selection(reason_label(value, 0), value) for value in FIXED),
-            **kwargs,  # type: ignore[arg-type]
-        )
-        self._order: list[str] = list(FIXED)
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._order: list[str] = []
+
+    def set_vocabulary(self, vocabulary: Vocabulary) -> None:
+        entries = [*vocabulary.wires, NOT_RECORDED_TOKEN]
+        found = [value for value in self._order if value not in entries]
+        with self.prevent(SelectionList.SelectedChanged):
+            self.clear_options()
+            self._order = [*entries, *found]
+            self.add_options([Selection(reason_label(value, 0), value) for value in self._order])
+            self.highlighted = 0  # as a list built with its options starts
 
     def show_facets(self, facets: ReasonFacets) -> None:
         counts = dict(facets.known)
         counts[NOT_RECORDED_TOKEN] = facets.not_recorded
         counts.update(facets.unrecognised)
         with self.prevent(SelectionList.SelectedChanged):
-            for value in facets.unrecognised:
-                if value not in self._order:
+            for value, count in counts.items():
+                if value not in self._order and (count or value in facets.unrecognised):
                     self._order.append(value)
                     self.add_option(Selection(reason_label(value, 0), value))
             for index, value in enumerate(self._order):

@@ -1,0 +1,106 @@
+"""What the dashboard's full screens share: the typed App, help and palette from bindings.
+
+A screen talks to the App only through `sessions_app`, typed: the store, the settings,
+the shared in-flight set and the connection calls (`disconnected`, `store_answered`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
+from textual.message import Message
+from textual.notifications import SeverityLevel
+from textual.screen import Screen
+
+from tui.app.commands import Command, ScreenCommands
+from tui.app.messages import RESULTS
+from tui.app.screens.help import HelpScreen
+
+if TYPE_CHECKING:
+    from tui.app.app import SessionsApp
+    from tui.store.store import Store
+
+
+def bindings_of(cls: type[DOMNode], stop: type[DOMNode]) -> list[Binding]:
+    """The bindings `cls` declares itself and inherits from classes below `stop`."""
+    found: list[Binding] = []
+    for klass in reversed(cls.__mro__):
+        if isinstance(klass, type) and issubclass(klass, stop) and klass is not stop:
+            found.extend(b for b in klass.__dict__.get("BINDINGS", ()) if isinstance(b, Binding))
+    return found
+
+
+class SessionsScreen(Screen[None]):
+    """A full screen of the dashboard: its own bindings, help, palette, and workers."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("question_mark", "help", "Help", key_display="?", id="help"),
+    ]
+    COMMANDS = {ScreenCommands}
+    HELP_TITLE: ClassVar[str] = "Keys"
+
+    @property
+    def sessions_app(self) -> SessionsApp:
+        return cast("SessionsApp", self.app)
+
+    @property
+    def store(self) -> Store:
+        store = self.sessions_app.store
+        if store is None:
+            raise RuntimeError("the database is not open yet")
+        return store
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Toasts carry ids, reasons and error text from the database: never markup by default."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+
+    def check_message_enabled(self, message: Message) -> bool:
+        """A result that lands while the app shuts down has no widget left to fill: drop it."""
+        if isinstance(message, RESULTS) and not self.app.is_running:
+            return False
+        return super().check_message_enabled(message)
+
+    # -- keys: help and palette, both from the bindings --------------------------------
+
+    def key_bindings(self) -> list[tuple[DOMNode, Sequence[Binding]]]:
+        """Each node whose bindings this screen offers, with those bindings, App first."""
+        app_bindings = [b for b in self.app.BINDINGS if isinstance(b, Binding)]
+        return [(self.app, app_bindings), (self, bindings_of(type(self), Screen))]
+
+    def action_help(self) -> None:
+        bindings = [b for _node, group in self.key_bindings() for b in group]
+        self.app.push_screen(HelpScreen([(self.HELP_TITLE, bindings)]))
+
+    def palette_bindings(self) -> list[tuple[DOMNode, Binding]]:
+        """The bindings that are palette commands: the screen's own (the App's quit is
+        already one of Textual's system commands)."""
+        return [(self, b) for b in bindings_of(type(self), Screen) if b.description]
+
+    def palette_commands(self) -> list[Command]:
+        return [self._binding_command(node, b) for node, b in self.palette_bindings()]
+
+    def _binding_command(self, node: DOMNode, binding: Binding) -> Command:
+        async def run() -> None:
+            if not await self.app.run_action(binding.action, node):
+                why = self.disabled_because(binding.action)
+                if why:
+                    self.notify(why, severity="error")
+
+        key = binding.key_display or binding.key
+        what = binding.tooltip or binding.description
+        return Command(binding.description, run, f"{what} ({key})")
+
+    def disabled_because(self, action: str) -> str | None:
+        """Why an action shown greyed out does nothing, for the palette to say."""
+        return None

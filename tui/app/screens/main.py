@@ -1,0 +1,618 @@
+"""The sessions list: its state, workers, timers, selection, filters, pause, and ending.
+
+`ListState` has one writer, this screen's `@on` handlers. Its workers only call the
+store (through `tui.app.data`) and post one message; their failures land in
+`on_worker_state_changed`. The connection itself (opening, probing) is the App's:
+it tells this screen with StoreOpened / OpenFailed / Disconnected / Reconnected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from functools import partial
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.dom import DOMNode
+from textual.message_pump import MessagePump
+from textual.timer import Timer
+from textual.widgets import Footer, Input, SelectionList, Static
+from textual.worker import Worker, WorkerState
+
+from tui.app import data
+from tui.app.commands import Command
+from tui.app.messages import (
+    Disconnected,
+    FacetsLoaded,
+    LoadMode,
+    OpenFailed,
+    PageLoaded,
+    Reconnected,
+    SessionsEnded,
+    StoreOpened,
+)
+from tui.app.outcomes import INDEX_HINT_SESSIONS, describe_outcomes, index_hint
+from tui.app.screens.base import SessionsScreen
+from tui.app.screens.detail import DetailScreen
+from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
+from tui.app.state import ListState, SearchQuery
+from tui.app.widgets.reason_panel import ReasonPanel
+from tui.app.widgets.sessions_table import SessionsTable
+from tui.app.widgets.status_bar import StatusBar
+from tui.domain.audit import default_actor
+from tui.domain.models import (
+    NOT_RECORDED_TOKEN,
+    UNRECOGNISED_TOKEN,
+    Counts,
+    Cursor,
+    SessionFilter,
+    SortKey,
+    Status,
+)
+from tui.domain.text import safe_text
+from tui.domain.triggers import Vocabulary
+
+if TYPE_CHECKING:
+    from tui.settings import Settings
+
+SEARCH_DEBOUNCE = 0.25
+LOADING_AFTER = 0.15
+"""A new question shows "loading…" only once its page is this late. Shown at once, it
+cost a full table redraw (~9 ms) and a frame before every page, fast or not."""
+TABLE_COMMANDS = ("select", "open")
+"""The table's bindings that are palette commands too (the rest move the cursor)."""
+
+
+class MainScreen(SessionsScreen):
+    """Operators' view of remote_agent_sessions: the base of the screen stack."""
+
+    HELP_TITLE = "Sessions"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "slash",
+            "focus_search",
+            "Search",
+            key_display="/",
+            id="search",
+            tooltip="Free text over ids, titles, codebases; platform: codebase: assistant:",
+        ),
+        Binding("1", "status('active')", "Active", id="status-active", tooltip="Status filter"),
+        Binding("2", "status('ended')", "Ended", id="status-ended", tooltip="Status filter"),
+        Binding("3", "status('all')", "All", id="status-all", tooltip="Status filter"),
+        Binding("g", "focus_reasons", "Reasons", id="reasons", tooltip="The reason panel"),
+        Binding("t", "cycle_since", "Since", id="since", tooltip="Started in the last …"),
+        Binding("o", "cycle_sort", "Sort", id="sort", tooltip="Started, ended, duration"),
+        Binding(
+            "x",
+            "end",
+            "End session",
+            id="end",
+            tooltip="End the selected or highlighted sessions",
+        ),
+        Binding(
+            "r",
+            "refresh",
+            "Refresh",
+            id="refresh",
+            tooltip="Re-read the visible window and recount every reason",
+        ),
+        Binding("p", "toggle_pause", "Pause", id="pause", tooltip="Stop or restart live updates"),
+        Binding(
+            "escape",
+            "clear_filters",
+            "Clear filters",
+            key_display="esc",
+            id="clear",
+            tooltip="Show every session",
+        ),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.state = ListState()
+        self.vocabulary: Vocabulary | None = None
+        """The store's, once it is open: the panel, the palette and the end picker use it."""
+        self._refresh_timer: Timer | None = None
+        self._search_timer: Timer | None = None
+        self._loading_timer: Timer | None = None
+        self._recount = False  # the next facet count skips the settled counts
+        self._warm_generation: int | None = None
+        self._facets: FacetsLoaded | None = None
+        """The last facets (and whole-table totals): reason-only changes reuse them."""
+        self._index_hint_shown = False
+        self._first_rows = False
+
+    @property
+    def settings(self) -> Settings:
+        return self.sessions_app.settings
+
+    @property
+    def table(self) -> SessionsTable:
+        return self.query_one(SessionsTable)
+
+    @property
+    def status_bar(self) -> StatusBar:
+        return self.query_one(StatusBar)
+
+    @property
+    def reason_panel(self) -> ReasonPanel:
+        return self.query_one(ReasonPanel)
+
+    def compose(self) -> ComposeResult:
+        yield StatusBar(self.settings.target.display(), id="status")
+        with Horizontal(id="filterbar"):
+            yield Input(
+                placeholder="/ search id, title, codebase…  platform:slack codebase:infra",
+                id="search",
+            )
+            yield Static(id="filters", markup=False)
+        with Horizontal(id="main"):
+            yield ReasonPanel(id="reasons")
+            yield SessionsTable(id="sessions")
+        yield Footer()
+
+    # -- start-up and the connection ---------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.table.focus()
+        self._show_filters()
+        # Rows first, through the bare driver; SQLAlchemy is imported once they are painted.
+        self._warm_generation = self.state.bump()
+        self.table.border_subtitle = "loading…"
+        self.sessions_app.warm_first_page(self, self._warm_generation)
+
+    @on(StoreOpened)
+    def _opened(self, message: StoreOpened) -> None:
+        store = message.store
+        self.vocabulary = store.vocabulary
+        self.reason_panel.set_vocabulary(store.vocabulary)
+        self.reason_panel.sync(self.state.reasons)
+        self.status_bar.set_end_blocked(store.can_end)
+        self._set_live()
+        if self.state.generation == self._warm_generation and self.state.order:
+            # The warm first page is on screen and still answers the question: count it.
+            self._request_facets(self.state.generation, fresh_data=True)
+        else:
+            self.requery()
+        if self.settings.refresh_seconds > 0 and self._refresh_timer is None:
+            self._refresh_timer = self.set_interval(
+                self.settings.refresh_seconds, self.refresh_tick, pause=self.state.paused
+            )
+
+    @on(OpenFailed)
+    def _open_failed(self, message: OpenFailed) -> None:
+        self.status_bar.set_live(f"✖ cannot open: {message.error}", "bold red")
+
+    @on(Disconnected)
+    def _disconnected(self) -> None:
+        self._set_live()
+
+    @on(Reconnected)
+    def _reconnected(self, message: Reconnected) -> None:
+        self._set_live()
+        if message.reread:
+            self.action_refresh()
+
+    def _set_live(self) -> None:
+        if not self.sessions_app.connected:
+            self.status_bar.set_live("✖ disconnected — retrying", "bold red")
+        elif self.state.paused or self.settings.refresh_seconds <= 0:
+            self.status_bar.set_live("⏸ paused (p resumes, r refreshes)", "yellow")
+        else:
+            self.status_bar.set_live(f"● live, every {self.settings.refresh_seconds:g}s", "green")
+
+    # -- workers -----------------------------------------------------------------------
+
+    @work(exclusive=True, group="list", exit_on_error=False)
+    async def load_page(
+        self,
+        generation: int,
+        flt: SessionFilter,
+        sort: SortKey,
+        cursor: Cursor | None,
+        limit: int,
+        mode: LoadMode,
+    ) -> None:
+        run = self.sessions_app.inflight
+        self.post_message(
+            await data.read_page(run, self.store, generation, flt, sort, cursor, limit, mode)
+        )
+
+    @work(exclusive=True, group="facets", exit_on_error=False)
+    async def load_facets(
+        self, generation: int, flt: SessionFilter, totals: bool, recount: bool = False
+    ) -> None:
+        run = self.sessions_app.inflight
+        self.post_message(await data.read_facets(run, self.store, generation, flt, totals, recount))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """The one place this screen's worker failures land (the end flow's too)."""
+        worker = event.worker
+        if event.state is WorkerState.CANCELLED and worker.group == "list":
+            self.state.loading_more = False
+        if event.state is not WorkerState.ERROR:
+            return
+        error = data.as_store_error(worker.error, self.settings.target)
+        said = safe_text(error)  # driver messages can quote stored strings
+        if worker.group == "list":
+            self.state.loading_more = False
+        if worker.group == "end":
+            self.notify(
+                f"Nothing was ended: {said}. Not retried: check and try again.",
+                severity="error",
+                timeout=15,
+            )
+        else:
+            self.notify(said, severity="error", timeout=10)
+        if error.retryable:
+            self.sessions_app.disconnected()
+
+    # -- queries -----------------------------------------------------------------------
+
+    def requery(self) -> None:
+        """A new question: first page and facets, answers to older questions dropped."""
+        generation = self.state.bump()
+        if self.sessions_app.store is None:
+            self._show_filters()  # asked again when the Store opens: the warm page is stale
+            return
+        flt = self.state.filter(self.settings.clock())
+        if self._loading_timer is not None:
+            self._loading_timer.stop()
+        self._loading_timer = self.set_timer(LOADING_AFTER, self._show_loading)
+        self.load_page(
+            generation, flt, self.state.sort, None, self.settings.page_size, LoadMode.REPLACE
+        )
+        self._show_filters()
+
+    def _show_loading(self) -> None:
+        self._loading_timer = None
+        self.table.border_subtitle = "loading…"
+
+    def action_refresh(self) -> None:
+        """Re-read the loaded window, and count every reason afresh: the operator asked."""
+        self._refresh(recount=True)
+
+    def refresh_tick(self) -> None:
+        """The timer's tick: the counts re-read only what can have changed.
+
+        A tick never cancels a read still running: on a locked SQLite file each read
+        waits out the busy timeout, and a tick that cancelled it just before it failed
+        would throw the error away, leaving "live" over stale rows while the lock holds.
+        """
+        if any(
+            w.node is self and w.group in ("list", "facets") and w.is_running for w in self.workers
+        ):
+            return
+        self._refresh(recount=False)
+
+    def _refresh(self, *, recount: bool) -> None:
+        """Cursor, selection and scroll stay where they are."""
+        if self.sessions_app.store is None or not self.sessions_app.connected:
+            return
+        self._recount = self._recount or recount
+        flt = self.state.filter(self.settings.clock())
+        limit = max(self.settings.page_size, len(self.state.order))
+        gen = self.state.generation
+        self.load_page(gen, flt, self.state.sort, None, limit, LoadMode.REFRESH)
+
+    @on(SessionsTable.NearEnd)
+    def _more(self) -> None:
+        st = self.state
+        if (
+            self.sessions_app.store is None
+            or st.next_cursor is None
+            or st.loading_more
+            or not self.sessions_app.connected
+        ):
+            return
+        st.loading_more = True
+        flt = st.filter(self.settings.clock())
+        self.load_page(
+            st.generation, flt, st.sort, st.next_cursor, self.settings.page_size, LoadMode.APPEND
+        )
+
+    @on(PageLoaded)
+    def _page(self, message: PageLoaded) -> None:
+        if message.warm:
+            # Stale or not, the bare driver has answered: SQLAlchemy may load now.
+            self.call_after_refresh(self.sessions_app.first_rows_painted)
+        if message.generation != self.state.generation:
+            return
+        append = message.mode is LoadMode.APPEND
+        if not append and self._loading_timer is not None:
+            self._loading_timer.stop()  # this question is answered
+            self._loading_timer = None
+        fresh = self.state.load(message.rows, message.next_cursor, append)
+        self.table.show(
+            fresh if append else message.rows,
+            now=self.settings.clock(),
+            stale_after=self.settings.stale_after,
+            selected=self.state.selected,
+            append=append,
+            keep_position=message.mode is LoadMode.REFRESH,
+        )
+        if not append and self.sessions_app.store is not None:
+            self._request_facets(message.generation, fresh_data=message.mode is LoadMode.REFRESH)
+        if not self._first_rows:
+            self._first_rows = True
+            self.call_after_refresh(self.sessions_app.first_rows_painted)
+        more = " · more below" if message.next_cursor else ""
+        self.table.border_subtitle = f"{len(self.state.order):,} loaded{more}"
+        self.sessions_app.store_answered()
+
+    def _request_facets(self, generation: int, *, fresh_data: bool) -> None:
+        """Counts come after the rows; a reason-only change reuses the last facets."""
+        flt = self.state.filter(self.settings.clock())
+        last = self._facets
+        if not fresh_data and last is not None and last.base == flt.without_reasons():
+            self._show_facets(last)
+            return
+        totals = fresh_data or last is None or last.totals is None
+        recount, self._recount = self._recount, False
+        self.load_facets(generation, flt, totals, recount)
+
+    @on(FacetsLoaded)
+    def _facets_loaded(self, message: FacetsLoaded) -> None:
+        if message.generation != self.state.generation:
+            return
+        if message.totals is None and self._facets is not None:
+            message.totals = self._facets.totals
+        self._facets = message
+        self._show_facets(message)
+
+    def _show_facets(self, loaded: FacetsLoaded) -> None:
+        self.reason_panel.show_facets(loaded.facets)
+        if loaded.totals is not None:
+            whole = loaded.totals
+            self._hint_indexes(whole.total)
+            counts = Counts(
+                active=whole.active,
+                ended=whole.total - whole.active,
+                filtered=loaded.facets.matching(self.state.reasons),
+            )
+            self.status_bar.set_counts(counts)
+
+    def _hint_indexes(self, sessions: int) -> None:
+        """Once: say why a large database without the tool's indexes is slow, and the fix."""
+        store = self.sessions_app.store
+        if self._index_hint_shown or store is None or sessions < INDEX_HINT_SESSIONS:
+            return
+        missing = store.missing_indexes
+        if missing:
+            self._index_hint_shown = True
+            self.notify(
+                index_hint(missing), title="Slow on this database", severity="warning", timeout=30
+            )
+
+    # -- filters -----------------------------------------------------------------------
+
+    def _show_filters(self) -> None:
+        self.query_one("#filters", Static).update(self.state.describe(), layout=False)
+
+    def set_status(self, status: Status) -> None:
+        self.state.status = status
+        self.requery()
+
+    def action_status(self, status: str) -> None:
+        self.set_status(Status(status))
+
+    def set_sort(self, sort: SortKey) -> None:
+        self.state.sort = sort
+        self.requery()
+
+    def only_reason(self, reason: str) -> None:
+        self.state.reasons = frozenset({reason})
+        self.reason_panel.sync(self.state.reasons)
+        self.requery()
+
+    def action_cycle_since(self) -> None:
+        self.state.next_since()
+        self.requery()
+
+    def action_cycle_sort(self) -> None:
+        self.state.next_sort()
+        self.requery()
+
+    def action_clear_filters(self) -> None:
+        search = self.query_one("#search", Input)
+        if search.has_focus:
+            self.table.focus()
+            return
+        if not self.state.has_filters:
+            return
+        self.state.clear_filters()
+        with search.prevent(Input.Changed):
+            search.value = ""
+        self.reason_panel.sync(self.state.reasons)
+        self.requery()
+
+    def action_focus_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_focus_reasons(self) -> None:
+        self.reason_panel.focus()
+
+    @on(SelectionList.SelectedChanged, "#reasons")
+    def _reasons(self, event: SelectionList.SelectedChanged[str]) -> None:
+        self.state.reasons = frozenset(event.selection_list.selected)
+        self.requery()
+
+    @on(Input.Changed, "#search")
+    def _typing(self, event: Input.Changed) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        value = event.value
+        self._search_timer = self.set_timer(SEARCH_DEBOUNCE, lambda: self._apply_search(value))
+
+    def _apply_search(self, value: str) -> None:
+        query = SearchQuery.parse(value)
+        if query != self.state.search:
+            self.state.search = query
+            self.requery()
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self, event: Input.Submitted) -> None:
+        self._apply_search(event.value)
+        self.table.focus()
+
+    # -- selection, detail, pause ------------------------------------------------------
+
+    @on(SessionsTable.ToggleSelect)
+    def _toggle(self, message: SessionsTable.ToggleSelect) -> None:
+        sid = message.session_id
+        self.state.selected ^= {sid}
+        row = self.state.rows.get(sid)
+        if row is not None:
+            self.table.update_row(
+                row,
+                now=self.settings.clock(),
+                stale_after=self.settings.stale_after,
+                selected=sid in self.state.selected,
+            )
+        self._show_filters()
+
+    @on(SessionsTable.Opened)
+    def action_open_detail(self) -> None:
+        current = self.table.current_id
+        if current is not None and self.sessions_app.store is not None:
+            self.app.push_screen(DetailScreen(current, end=self.end))
+
+    def action_toggle_pause(self) -> None:
+        self.state.paused = not self.state.paused
+        if self._refresh_timer is not None:
+            (self._refresh_timer.pause if self.state.paused else self._refresh_timer.resume)()
+        self._set_live()
+
+    # -- ending sessions ---------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        store = self.sessions_app.store
+        if action == "end" and store is not None and store.can_end:
+            return None  # shown, greyed out: the status bar says why
+        return True
+
+    def disabled_because(self, action: str) -> str | None:
+        store = self.sessions_app.store
+        if action == "end" and store is not None and store.can_end:
+            return f"Ending is disabled: {store.can_end}"
+        return None
+
+    def action_end(self) -> None:
+        current = self.table.current_id
+        self.end(sorted(self.state.selected) or ([current] if current else []))
+
+    @work(group="end", exit_on_error=False)
+    async def end(self, ids: list[str], reply_to: MessagePump | None = None) -> None:
+        """Ending, top to bottom: the checks, the reason picker, the confirmation, the
+        write, one SessionsEnded. Cancel at either dialog writes nothing.
+
+        `reply_to` (a detail screen) gets the result too, to re-read itself. Not
+        exclusive: a write in flight is never cancelled by the next one.
+        """
+        store = self.sessions_app.store
+        if store is None or not ids:
+            return
+        if store.can_end:
+            self.notify(f"Ending is disabled: {store.can_end}", severity="error")
+            return
+        known = [self.state.rows.get(i) for i in ids]
+        if all(row is not None and not row.active for row in known):
+            what = "This session is" if len(ids) == 1 else "These sessions are"
+            self.notify(f"{what} already ended: nothing to end", severity="warning")
+            return
+        vocabulary = store.vocabulary
+        reason = await self.app.push_screen_wait(EndReasonScreen(len(ids), vocabulary))
+        if reason is None:
+            return
+        trigger = vocabulary.require_deactivating(reason)
+        actor = self.settings.actor or default_actor()
+        rows = {i: self.state.rows[i] for i in ids if i in self.state.rows}
+        if not await self.app.push_screen_wait(ConfirmEndScreen(ids, rows, trigger, actor)):
+            return
+        await self._write_end(ids, trigger.wire, actor, reply_to)
+
+    @work(group="end", exit_on_error=False)
+    async def end_sessions(self, ids: list[str], reason: str, actor: str | None) -> None:
+        """The flow's write alone, without the dialogs (scripts, the benchmark)."""
+        await self._write_end(ids, reason, actor, None)
+
+    async def _write_end(
+        self, ids: list[str], reason: str, actor: str | None, reply_to: MessagePump | None
+    ) -> None:
+        ended = await data.write_end(self.sessions_app.inflight, self.store, ids, reason, actor)
+        self.post_message(ended)
+        if reply_to is not None and reply_to is not self:
+            reply_to.post_message(replace(ended))
+
+    @on(SessionsEnded)
+    def _ended(self, message: SessionsEnded) -> None:
+        now = self.settings.clock()
+        for sid, row in message.rows.items():
+            self.state.selected.discard(sid)
+            if sid in self.state.rows:
+                self.state.rows[sid] = row
+                self.table.update_row(
+                    row, now=now, stale_after=self.settings.stale_after, selected=False
+                )
+        for text, severity in describe_outcomes(message.outcomes):
+            self.notify(text, severity=severity, timeout=8)
+        if message.reread_error is not None:
+            self.notify(
+                f"The end was written, but the rows could not be read back: "
+                f"{safe_text(message.reread_error)}. Press r to reload.",
+                severity="warning",
+                timeout=15,
+            )
+            if message.reread_error.retryable:
+                self.sessions_app.disconnected()
+        self._show_filters()
+        # Counts after the row is painted: on a big table their scan would delay it.
+        generation, flt = self.state.generation, self.state.filter(now)
+        self.call_after_refresh(self.load_facets, generation, flt, True)
+
+    # -- keys ----------------------------------------------------------------------------
+
+    def key_bindings(self) -> list[tuple[DOMNode, Sequence[Binding]]]:
+        table = [b for b in SessionsTable.BINDINGS if isinstance(b, Binding)]
+        return [*super().key_bindings(), (self.table, table)]
+
+    def palette_bindings(self) -> list[tuple[DOMNode, Binding]]:
+        table = [
+            (self.table, b)
+            for b in SessionsTable.BINDINGS
+            if isinstance(b, Binding) and b.id in TABLE_COMMANDS
+        ]
+        return [*super().palette_bindings(), *table]
+
+    def palette_commands(self) -> list[Command]:
+        commands = super().palette_commands()
+        for sort in SortKey:
+            name, run = f"Sort by {sort.value}", partial(self.set_sort, sort)
+            commands.append(Command(name, run, "Newest/largest first"))
+        for trigger in self.vocabulary.triggers if self.vocabulary else ():
+            commands.append(
+                Command(
+                    f"Filter reason: {trigger.wire}",
+                    partial(self.only_reason, trigger.wire),
+                    trigger.description,
+                )
+            )
+        commands.append(
+            Command(
+                "Filter reason: not recorded",
+                partial(self.only_reason, NOT_RECORDED_TOKEN),
+                "Ended before 016",
+            )
+        )
+        commands.append(
+            Command(
+                "Filter reason: unrecognised",
+                partial(self.only_reason, UNRECOGNISED_TOKEN),
+                "Unknown values",
+            )
+        )
+        return commands
