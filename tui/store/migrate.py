@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import tui
-from tui.store.backends import backend_for
+from tui.store.backends import backend_for, driver_for
 from tui.store.errors import DatabaseLocked, DatabaseNotFound, StoreError, translate
 from tui.store.store import make_engine
 from tui.store.target import DbTarget
@@ -110,7 +110,7 @@ def _alembic_lock() -> asyncio.Lock:
 
 def _check_file(target: DbTarget, create: bool) -> None:
     """A database known to be missing (a file) is an error unless we were asked to create it."""
-    if not create and backend_for(target.kind).missing(target):
+    if not create and driver_for(target.kind).missing(target):
         raise DatabaseNotFound(
             f"no database at {target.display()} (from {target.source}); "
             "point --db at the service's database (the service creates it when it first "

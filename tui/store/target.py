@@ -11,13 +11,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from tui.store.errors import DatabaseNotFound, StoreError
-
-if TYPE_CHECKING:
-    from sqlalchemy.engine import URL
 
 Kind = Literal["sqlite", "postgresql"]
 DEMO_HINT = "sessions-tui --demo"
@@ -42,30 +39,11 @@ class DbTarget:
     database: str | None = None
     query: tuple[tuple[str, str], ...] = ()
 
-    @property
-    def url(self) -> URL:
-        from sqlalchemy.engine import URL
-
-        if self.kind == "sqlite":
-            return URL.create("sqlite+aiosqlite", database=str(self.path))
-        return URL.create(
-            "postgresql+asyncpg",
-            username=self.username,
-            password=self.password,
-            host=self.host,
-            port=self.port,
-            database=self.database,
-            query=dict(self.query),
-        )
-
     def display(self) -> str:
         """What the header and errors show: the path, or user@host:port/db with no password."""
-        if self.kind == "sqlite":
-            return str(self.path)
-        host = self.host or "localhost"
-        port = f":{self.port}" if self.port else ""
-        user = f"{self.username}@" if self.username else ""
-        return f"postgresql://{user}{host}{port}/{self.database or ''}"
+        from tui.store.backends import driver_for  # the standard library only, on first use
+
+        return driver_for(self.kind).display(self)
 
     def scrub(self, text: str) -> str:
         """Remove the password from any text that might reach a screen or a log."""
@@ -160,7 +138,9 @@ def resolve_target(
     else:
         path, source = default_sqlite_path(env)
         target = sqlite_target(path, source)
-    if must_exist and target.kind == "sqlite" and target.path and not target.path.is_file():
+    from tui.store.backends import driver_for
+
+    if must_exist and driver_for(target.kind).missing(target):
         raise DatabaseNotFound(
             f"no database at {target.path} (from {target.source}). "
             f"Point --db or DATABASE_URL at the service's database, "

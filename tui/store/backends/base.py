@@ -39,10 +39,6 @@ class Backend(ABC):
         """
 
     @abstractmethod
-    def missing(self, target: DbTarget) -> bool:
-        """Whether the database is known not to exist before connecting to it."""
-
-    @abstractmethod
     async def snapshot(self, conn: AsyncConnection) -> None:
         """Make every statement of the transaction `conn` begins next see the same data."""
 

@@ -15,7 +15,16 @@ from tui.store.target import DbTarget
 
 
 class Driver(ABC):
-    """Reads the warm first page through one database's own asyncio driver."""
+    """How one database is addressed (shown, known to be missing) and its warm first page,
+    read through its own asyncio driver."""
+
+    @abstractmethod
+    def display(self, target: DbTarget) -> str:
+        """What the header and every message call the database: never its password."""
+
+    @abstractmethod
+    def missing(self, target: DbTarget) -> bool:
+        """Whether the database is known not to exist before connecting to it."""
 
     @abstractmethod
     async def first_rows(self, target: DbTarget, limit: int, wait: float) -> list[tuple[Any, ...]]:

@@ -47,13 +47,18 @@ class PostgresqlBackend(Backend):
         }
         if target.ssl:
             connect_args["ssl"] = target.ssl
-        return create_async_engine(
-            target.url, pool_pre_ping=True, pool_size=3, max_overflow=2, connect_args=connect_args
+        url = sa.engine.URL.create(
+            "postgresql+asyncpg",
+            username=target.username,
+            password=target.password,
+            host=target.host,
+            port=target.port,
+            database=target.database,
+            query=dict(target.query),
         )
-
-    def missing(self, target: DbTarget) -> bool:
-        """Never known beforehand: the server says so when connected to."""
-        return False
+        return create_async_engine(
+            url, pool_pre_ping=True, pool_size=3, max_overflow=2, connect_args=connect_args
+        )
 
     async def snapshot(self, conn: AsyncConnection) -> None:
         """READ COMMITTED, the default, takes a new snapshot per statement."""

@@ -22,6 +22,17 @@ def server_settings(*, read_only: bool) -> dict[str, str]:
 
 
 class PostgresqlDriver(Driver):
+    def display(self, target: DbTarget) -> str:
+        """`postgresql://user@host:port/db`, the service's form without the password."""
+        host = target.host or "localhost"
+        port = f":{target.port}" if target.port else ""
+        user = f"{target.username}@" if target.username else ""
+        return f"postgresql://{user}{host}{port}/{target.database or ''}"
+
+    def missing(self, target: DbTarget) -> bool:
+        """Never known beforehand: the server says so when connected to."""
+        return False
+
     async def first_rows(self, target: DbTarget, limit: int, wait: float) -> list[tuple[Any, ...]]:
         """In a read-only session. Declines a URL with connection options: the Store
         passes those through SQLAlchemy, and this connection would not have them."""

@@ -39,9 +39,6 @@ class SqliteBackend(Backend):
         _own_transactions(engine, read_only, lock_wait_ms)
         return engine
 
-    def missing(self, target: DbTarget) -> bool:
-        return target.path is None or not target.path.is_file()
-
     async def snapshot(self, conn: AsyncConnection) -> None:
         """Nothing to do: a SQLite transaction reads one snapshot (see `_own_transactions`)."""
 

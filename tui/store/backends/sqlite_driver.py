@@ -11,11 +11,18 @@ from tui.store.target import DbTarget
 
 
 class SqliteDriver(Driver):
+    def display(self, target: DbTarget) -> str:
+        """The file's path."""
+        return str(target.path)
+
+    def missing(self, target: DbTarget) -> bool:
+        return target.path is None or not target.path.is_file()
+
     async def first_rows(self, target: DbTarget, limit: int, wait: float) -> list[tuple[Any, ...]]:
         """Opened with mode=ro, so a missing file is not created."""
         import aiosqlite
 
-        if target.path is None or not target.path.is_file():
+        if self.missing(target):
             return []
         uri = f"file:{quote(str(target.path))}?mode=ro"
         async with aiosqlite.connect(uri, uri=True, timeout=wait, isolation_level=None) as db:
