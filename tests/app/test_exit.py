@@ -35,14 +35,23 @@ SCRIPT = textwrap.dedent(
     from tui.store.target import sqlite_target
     from tui.domain.models import Status
 
+    def lock(path):
+        blocker = sqlite3.connect(path, timeout=30, check_same_thread=False)
+        blocker.execute("BEGIN EXCLUSIVE")  # the next queries wait on the lock
+        return blocker
+
     async def main(path):
         app = make_app(Settings(target=sqlite_target(path), refresh_seconds=0))
         async with app.run_test(size=(120, 30)) as pilot:
             main = app.main_screen
             while main.table.row_count == 0 or app.store is None:
                 await asyncio.sleep(0.01)
-            blocker = sqlite3.connect(path, timeout=10)  # waits out the first counts
-            blocker.execute("BEGIN EXCLUSIVE")  # the next queries wait on the lock
+            await app.workers.wait_for_complete()  # the first counts are in
+            while app.inflight:
+                await asyncio.sleep(0.01)
+            # Off the event loop: taking the lock waits for the app's open read
+            # transactions to end, and they need the loop to end.
+            blocker = await asyncio.to_thread(lock, path)
             main.set_status(Status.ENDED)
             for _ in range(500):  # until the store call is running (it waits on the lock)
                 if app.inflight:
