@@ -11,6 +11,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from tui.app.render import BEHAVIOUR_STYLE, UNRECOGNISED_MARK, UNRECOGNISED_STYLE
+from tui.domain import wording
 from tui.domain.triggers import Behaviour
 
 
@@ -40,11 +41,11 @@ def legend() -> Text:
         )
     text.append(f"  {UNRECOGNISED_MARK}value     ", style=UNRECOGNISED_STYLE)
     text.append("unrecognised: a newer service's value, shown as stored\n", style="dim")
-    text.append("  not recorded", style="dim italic")
+    text.append(f"  {wording.NOT_RECORDED}", style="dim italic")
     text.append("  ended before the service stored reasons (migration 016)\n", style="dim")
-    text.append("  —           ", style="dim")
-    text.append("  still active\n", style="dim")
-    text.append("  ● stale     ", style="bold red")
+    text.append(f"  {wording.DASH:<12}", style="dim")
+    text.append(f"  {wording.STILL_ACTIVE}\n", style="dim")
+    text.append(f"  ● {wording.STALE:<10}", style="bold red")
     text.append("  active, but its conversation has been quiet too long\n", style="dim")
     return text
 

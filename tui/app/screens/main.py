@@ -43,6 +43,7 @@ from tui.app.state import ListState, SearchQuery
 from tui.app.widgets.reason_panel import ReasonPanel
 from tui.app.widgets.sessions_table import SessionsTable
 from tui.app.widgets.status_bar import StatusBar
+from tui.domain import wording
 from tui.domain.audit import default_actor
 from tui.domain.models import (
     NOT_RECORDED_TOKEN,
@@ -603,7 +604,7 @@ class MainScreen(SessionsScreen):
             )
         commands.append(
             Command(
-                "Filter reason: not recorded",
+                f"Filter reason: {wording.NOT_RECORDED}",
                 partial(self.only_reason, NOT_RECORDED_TOKEN),
                 "Ended before 016",
             )
