@@ -31,7 +31,7 @@ from tests.support.app_helpers import (
     settle,
     wait_until,
 )
-from tests.support.dbs import add_legacy_session
+from tests.support.dbs import add_legacy_session, sa_url
 from tui.app.messages import SessionsEnded
 from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
@@ -955,7 +955,7 @@ async def sessions_locked(target: DbTarget) -> AsyncIterator[None]:
         return
     import asyncpg
 
-    con = await asyncpg.connect(target.url.set(drivername="postgresql").render_as_string(False))
+    con = await asyncpg.connect(sa_url(target).set(drivername="postgresql").render_as_string(False))
     try:
         async with con.transaction():
             await con.execute("LOCK TABLE remote_agent_sessions IN ACCESS EXCLUSIVE MODE")

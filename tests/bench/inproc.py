@@ -580,7 +580,10 @@ async def main_async(target: DbTarget, reps: int, quick: bool) -> dict[str, Any]
                 assert target.path is not None
                 samples += raw_sqlite(target.path, sql, page_size, n)
             else:
-                dsn = target.url.set(drivername="postgresql").render_as_string(False)
+                from tui.store.backends import backend_for  # after the measured start-up
+
+                url = backend_for(target.kind).url(target)
+                dsn = url.set(drivername="postgresql").render_as_string(False)
                 samples += await raw_pg(dsn, sql, page_size, n)
         out["raw_sql"][name] = {"samples": [round(s, 3) for s in samples], "sql": sqls}
         log(f"    raw driver {name:<14} median {statistics.median(samples):7.2f} ms")

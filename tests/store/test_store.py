@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from tests.support.dbs import ANCHOR, create_service_db
+from tests.support.dbs import ANCHOR, create_service_db, sa_url
 from tests.support.pgserver import LIMITED_PASSWORD, LIMITED_USER, PASSWORD, PgServer
 from tests.support.sql_log import sql_log
 from tui.domain.models import (
@@ -113,7 +113,7 @@ class Db:
         self.target = target
         self.pg = target.kind == "postgresql"
         self.has_reason = has_reason
-        url = target.url if self.pg else f"sqlite+aiosqlite:///{target.path}"
+        url = sa_url(target)
         self.engine: AsyncEngine = create_async_engine(url, poolclass=NullPool)
 
     async def close(self) -> None:
@@ -1156,7 +1156,7 @@ async def test_end_session_records_reason_time_and_actor(
         # The database's own zone is not UTC: ended_at must still be written in UTC.
         server: PgServer = request.getfixturevalue("pg_server")
         server.psql(
-            f"ALTER DATABASE \"{fresh_target.url.database}\" SET timezone TO 'America/New_York'"
+            f"ALTER DATABASE \"{sa_url(fresh_target).database}\" SET timezone TO 'America/New_York'"
         )
     conv = await db.conversation()
     meta = {"model": "claude-sonnet-4", "turns": 4, "plan": {"steps": 3, "approved": True}}
@@ -1461,7 +1461,7 @@ async def test_hostile_strings_are_returned_verbatim(db: Db, store: Store) -> No
 async def test_wrong_password_is_auth_failed_without_the_password(
     pg_server: PgServer, pg_target: DbTarget
 ) -> None:
-    database = pg_target.url.database
+    database = sa_url(pg_target).database
     assert database
     wrong = "Wr0ng-Secret-Pw-7731"
     target = url_target(pg_server.url(database, password=wrong))
@@ -1484,7 +1484,7 @@ async def test_missing_database_is_named(pg_server: PgServer) -> None:
 
 @pytest.mark.postgres
 async def test_limited_role_is_permission_denied(pg_server: PgServer, pg_target: DbTarget) -> None:
-    database = pg_target.url.database
+    database = sa_url(pg_target).database
     assert database
     target = url_target(pg_server.url(database, LIMITED_USER, LIMITED_PASSWORD))
     with pytest.raises(PermissionDenied) as info:

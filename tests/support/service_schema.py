@@ -1,8 +1,18 @@
-"""The service's own DDL for the three tables this tool reads, as the service writes it.
+"""The service's own schema for the tables this tool reads, era by era.
 
 These are *not* this project's migrations: they stand for a database the service
-created, before (`ended_reason=False`) or after (`True`) its migration 016, so
-tests can prove the tool opens and migrates what it did not create.
+created and kept applying its schema to, so tests can prove the tool opens, reads and
+migrates what it did not create. The service applies its schema additively on every
+connect, so each era is the one before plus what that release added:
+
+- `pre-016`: sessions without `ended_reason`;
+- `016` (2026-02-16, main): `ended_reason`;
+- `v0.2.13` (2026-04-07): `remote_agent_codebase_env_vars` (added 2026-04-02);
+- `v0.4` (2026-05-28): `remote_agent_users`, `remote_agent_conversations.user_id`;
+- `v0.6` (2026-07-20): `remote_agent_codebases.kind`;
+- `v0.7` (2026-08-02, through today's v0.9): `remote_agent_schema_version`, one row.
+
+`remote_agent_workflow_runs` predates 016 and is in every era.
 """
 
 from __future__ import annotations
@@ -106,12 +116,158 @@ CREATE INDEX IF NOT EXISTS idx_sessions_parent ON remote_agent_sessions(parent_s
 """
 
 
-def service_ddl(backend: str, *, ended_reason: bool = True) -> str:
-    """The service's schema for `backend` ("sqlite" or "postgresql"), before or after 016."""
+ERAS = ("pre-016", "016", "v0.2.13", "v0.4", "v0.6", "v0.7")
+"""Oldest first; each era's schema is the previous one's plus its additions."""
+
+_ADDED: dict[str, dict[str, str]] = {
+    "016": {"sqlite": "", "postgresql": ""},
+    "v0.2.13": {
+        "sqlite": """
+CREATE TABLE IF NOT EXISTS remote_agent_codebase_env_vars (
+  id TEXT PRIMARY KEY DEFAULT (lower(hex(randomblob(16)))),
+  codebase_id TEXT NOT NULL REFERENCES remote_agent_codebases(id) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  UNIQUE(codebase_id, key)
+);
+""",
+        "postgresql": """
+CREATE TABLE IF NOT EXISTS remote_agent_codebase_env_vars (
+  id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+  codebase_id UUID NOT NULL REFERENCES remote_agent_codebases(id) ON DELETE CASCADE,
+  key VARCHAR(255) NOT NULL,
+  value TEXT NOT NULL,
+  UNIQUE(codebase_id, key)
+);
+""",
+    },
+    "v0.4": {
+        "sqlite": """
+CREATE TABLE IF NOT EXISTS remote_agent_users (
+  id TEXT PRIMARY KEY DEFAULT (lower(hex(randomblob(16)))),
+  display_name TEXT,
+  email TEXT,
+  role TEXT NOT NULL DEFAULT 'admin',
+  created_at TEXT DEFAULT (datetime('now')),
+  updated_at TEXT DEFAULT (datetime('now'))
+);
+ALTER TABLE remote_agent_conversations
+  ADD COLUMN user_id TEXT REFERENCES remote_agent_users(id) ON DELETE SET NULL;
+CREATE INDEX IF NOT EXISTS idx_conversations_user_id
+  ON remote_agent_conversations(user_id) WHERE user_id IS NOT NULL;
+""",
+        "postgresql": """
+CREATE TABLE IF NOT EXISTS remote_agent_users (
+  id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+  display_name VARCHAR(255),
+  email VARCHAR(255),
+  role VARCHAR(16) NOT NULL DEFAULT 'admin',
+  created_at TIMESTAMP WITH TIME ZONE DEFAULT NOW(),
+  updated_at TIMESTAMP WITH TIME ZONE DEFAULT NOW()
+);
+ALTER TABLE remote_agent_conversations
+  ADD COLUMN IF NOT EXISTS user_id UUID REFERENCES remote_agent_users(id) ON DELETE SET NULL;
+CREATE INDEX IF NOT EXISTS idx_conversations_user_id
+  ON remote_agent_conversations(user_id) WHERE user_id IS NOT NULL;
+""",
+    },
+    "v0.6": {
+        "sqlite": """
+ALTER TABLE remote_agent_codebases ADD COLUMN kind TEXT NOT NULL DEFAULT 'repo'
+  CHECK (kind IN ('repo', 'folder'));
+""",
+        "postgresql": """
+ALTER TABLE remote_agent_codebases ADD COLUMN IF NOT EXISTS kind VARCHAR(10) NOT NULL
+  DEFAULT 'repo' CHECK (kind IN ('repo', 'folder'));
+""",
+    },
+    "v0.7": {
+        "sqlite": """
+CREATE TABLE IF NOT EXISTS remote_agent_schema_version (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  created_app_version TEXT,
+  app_version TEXT NOT NULL,
+  created_at TEXT NOT NULL DEFAULT (datetime('now')),
+  applied_at TEXT NOT NULL DEFAULT (datetime('now'))
+);
+""",
+        "postgresql": """
+CREATE TABLE IF NOT EXISTS remote_agent_schema_version (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  created_app_version VARCHAR(64),
+  app_version VARCHAR(64) NOT NULL,
+  created_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT NOW(),
+  applied_at TIMESTAMP WITH TIME ZONE NOT NULL DEFAULT NOW()
+);
+""",
+    },
+}
+
+WORKFLOW_RUNS = {
+    "sqlite": """
+CREATE TABLE IF NOT EXISTS remote_agent_workflow_runs (
+  id TEXT PRIMARY KEY DEFAULT (lower(hex(randomblob(16)))),
+  workflow_name TEXT NOT NULL,
+  conversation_id TEXT REFERENCES remote_agent_conversations(id) ON DELETE CASCADE,
+  codebase_id TEXT REFERENCES remote_agent_codebases(id) ON DELETE SET NULL,
+  status TEXT NOT NULL DEFAULT 'pending',
+  user_message TEXT NOT NULL DEFAULT '',
+  metadata TEXT DEFAULT '{}',
+  started_at TEXT DEFAULT (datetime('now')),
+  completed_at TEXT,
+  last_activity_at TEXT DEFAULT (datetime('now'))
+);
+CREATE INDEX IF NOT EXISTS idx_workflow_runs_conversation
+  ON remote_agent_workflow_runs(conversation_id);
+""",
+    "postgresql": """
+CREATE TABLE IF NOT EXISTS remote_agent_workflow_runs (
+  id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+  workflow_name VARCHAR(255) NOT NULL,
+  conversation_id UUID REFERENCES remote_agent_conversations(id) ON DELETE CASCADE,
+  codebase_id UUID REFERENCES remote_agent_codebases(id) ON DELETE SET NULL,
+  status VARCHAR(20) NOT NULL DEFAULT 'pending',
+  user_message TEXT NOT NULL DEFAULT '',
+  metadata JSONB DEFAULT '{}',
+  started_at TIMESTAMP WITH TIME ZONE DEFAULT NOW(),
+  completed_at TIMESTAMP WITH TIME ZONE,
+  last_activity_at TIMESTAMP WITH TIME ZONE DEFAULT NOW()
+);
+CREATE INDEX IF NOT EXISTS idx_workflow_runs_conversation
+  ON remote_agent_workflow_runs(conversation_id);
+""",
+}
+
+
+def service_ddl(backend: str, *, ended_reason: bool = True, era: str | None = None) -> str:
+    """The service's schema for `backend` ("sqlite" or "postgresql") as of `era` (see
+    ERAS); `ended_reason=False` alone is the `pre-016` era, and the default is `016`.
+
+    The `v0.7` era creates `remote_agent_schema_version` empty: the service writes its
+    row on connect, `schema_version_row` stands for that write.
+    """
+    era = era or ("016" if ended_reason else "pre-016")
+    if era not in ERAS:
+        raise ValueError(f"unknown era {era!r}; one of {', '.join(ERAS)}")
+    with_reason = era != "pre-016"
     if backend == "sqlite":
-        return SQLITE.replace("{ended_reason}", ",\n  ended_reason TEXT" if ended_reason else "")
-    col = "\n  ended_reason TEXT," if ended_reason else ""
-    return POSTGRESQL.format(ended_reason=col)
+        base = SQLITE.replace("{ended_reason}", ",\n  ended_reason TEXT" if with_reason else "")
+    else:
+        base = POSTGRESQL.format(ended_reason="\n  ended_reason TEXT," if with_reason else "")
+    parts = [base, WORKFLOW_RUNS[backend]]
+    for name in ERAS[2 : ERAS.index(era) + 1]:
+        parts.append(_ADDED[name][backend])
+    return "\n".join(parts)
+
+
+def schema_version_row(app_version: str, created_app_version: str | None = None) -> str:
+    """The row a v0.7+ service writes on connect: which build last applied the schema, and
+    which created the database (NULL when it predates the table)."""
+    created = "NULL" if created_app_version is None else f"'{created_app_version}'"
+    return (
+        "INSERT INTO remote_agent_schema_version (id, created_app_version, app_version) "
+        f"VALUES (1, {created}, '{app_version}')"
+    )
 
 
 def statements(ddl: str) -> list[str]:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import URL, Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeEngine
@@ -37,6 +37,11 @@ class Backend(ABC):
         holds, where the client sets that: a server that has its own setting (the
         service's) keeps it. `create` lets a file-based database be created.
         """
+
+    @abstractmethod
+    def url(self, target: DbTarget) -> URL:
+        """The SQLAlchemy URL of `target`, password included: for connecting, never for
+        showing (`DbTarget.display` is for that)."""
 
     @abstractmethod
     async def snapshot(self, conn: AsyncConnection) -> None:

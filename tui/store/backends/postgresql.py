@@ -47,7 +47,16 @@ class PostgresqlBackend(Backend):
         }
         if target.ssl:
             connect_args["ssl"] = target.ssl
-        url = sa.engine.URL.create(
+        return create_async_engine(
+            self.url(target),
+            pool_pre_ping=True,
+            pool_size=3,
+            max_overflow=2,
+            connect_args=connect_args,
+        )
+
+    def url(self, target: DbTarget) -> sa.engine.URL:
+        return sa.engine.URL.create(
             "postgresql+asyncpg",
             username=target.username,
             password=target.password,
@@ -55,9 +64,6 @@ class PostgresqlBackend(Backend):
             port=target.port,
             database=target.database,
             query=dict(target.query),
-        )
-        return create_async_engine(
-            url, pool_pre_ping=True, pool_size=3, max_overflow=2, connect_args=connect_args
         )
 
     async def snapshot(self, conn: AsyncConnection) -> None:

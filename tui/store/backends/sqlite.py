@@ -39,6 +39,10 @@ class SqliteBackend(Backend):
         _own_transactions(engine, read_only, lock_wait_ms)
         return engine
 
+    def url(self, target: DbTarget) -> sa.engine.URL:
+        """The plain file URL; `make_engine` opens it as a URI with the mode it needs."""
+        return sa.engine.URL.create("sqlite+aiosqlite", database=str(target.path))
+
     async def snapshot(self, conn: AsyncConnection) -> None:
         """Nothing to do: a SQLite transaction reads one snapshot (see `_own_transactions`)."""
 
