@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from tests.support.dbs import create_service_db
 from tests.support.service_schema import ERAS
-from tui.store.store import make_engine
+from tui.store.store import SchemaInfo, make_engine, open_store
 
 MARKERS = {
     "ended_reason": "016",
@@ -56,3 +56,26 @@ def test_each_era_has_its_markers_and_none_of_later_ones(empty_db_url: str, era:
     assert "remote_agent_workflow_runs" in found
     if era == "v0.7":
         assert row == (1, None, "0.9.0")
+
+
+@pytest.mark.parametrize("era", ["016", "v0.4", "v0.7"])
+def test_the_store_reads_every_service_table_and_column_at_open(
+    empty_db_url: str, era: str
+) -> None:
+    """One catalog query at open: what the service's schema applied tells its version."""
+
+    async def schema() -> SchemaInfo:
+        target = await create_service_db(empty_db_url, era=era)
+        store = await open_store(target)
+        try:
+            return store.schema
+        finally:
+            await store.close()
+
+    found = asyncio.run(schema())
+    assert found.has("remote_agent_sessions", "ended_reason")
+    assert found.has("remote_agent_workflow_runs", "last_activity_at")
+    assert found.has("remote_agent_users") is (era != "016")
+    assert found.has("remote_agent_conversations", "user_id") is (era != "016")
+    assert found.has("remote_agent_schema_version", "app_version") is (era == "v0.7")
+    assert not found.has("remote_agent_sessions", "no_such_column")

@@ -6,9 +6,9 @@ Every public method is async, returns domain models and raises only StoreError.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from time import monotonic
 from typing import Any
@@ -76,9 +76,19 @@ PAGE_SIZE = 100
 
 @dataclass(frozen=True)
 class SchemaInfo:
+    """The database's schema as the tool found it at open: every service table with its
+    columns (which service version applied it shows here), and the sessions' indexes."""
+
     has_ended_reason: bool
     session_columns: frozenset[str]
     session_indexes: frozenset[str]
+    tables: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    """Every `remote_agent_*` table (or view) and its columns."""
+
+    def has(self, table: str, column: str | None = None) -> bool:
+        """Whether the table (and the column) exists."""
+        columns = self.tables.get(table)
+        return columns is not None and (column is None or column in columns)
 
 
 def make_engine(target: DbTarget, *, read_only: bool = False, create: bool = False) -> AsyncEngine:
@@ -442,14 +452,8 @@ async def read_schema(
     """Tables and their columns, and the sessions table's indexes, as they are now."""
 
     def _inspect(sync_conn: Any) -> tuple[dict[str, set[str]], set[str]]:
-        insp = sa.inspect(sync_conn)
-        names = set(insp.get_table_names())
-        tables = {
-            t: {col["name"] for col in insp.get_columns(t)}
-            for t in (SESSIONS, CONVERSATIONS, CODEBASES)
-            if t in names
-        }
-        indexes = backend.index_names(sync_conn, SESSIONS) if SESSIONS in names else set()
+        tables = backend.service_columns(sync_conn)
+        indexes = backend.index_names(sync_conn, SESSIONS) if SESSIONS in tables else set()
         return tables, indexes
 
     async with engine.connect() as conn:
@@ -484,6 +488,7 @@ async def open_store(target: DbTarget, *, read_only: bool = False) -> Store:
         has_ended_reason="ended_reason" in cols,
         session_columns=frozenset(cols),
         session_indexes=frozenset(indexes),
+        tables={name: frozenset(columns) for name, columns in tables.items()},
     )
     return Store(target, engine, schema, read_only)
 

@@ -76,6 +76,11 @@ class Backend(ABC):
         """The SQLAlchemy dialect that compiles for the bare driver (`warm_gen`)."""
 
     @abstractmethod
+    def service_columns(self, conn: Connection) -> dict[str, set[str]]:
+        """Every `remote_agent_*` table and its columns, in one catalog query: what the
+        service's schema has applied to this database tells which version it is."""
+
+    @abstractmethod
     def index_names(self, conn: Connection, table: str) -> set[str]:
         """The names of `table`'s indexes, by the catalog's cheapest query."""
 

@@ -96,6 +96,22 @@ class PostgresqlBackend(Backend):
 
         return asyncpg.dialect()  # type: ignore[no-untyped-call]
 
+    def service_columns(self, conn: Connection) -> dict[str, set[str]]:
+        """The tables of the search path's first schema, where the service's unqualified
+        names resolve. From the catalog, not information_schema, which hides what the
+        role may not read: a role without privileges must hear so, not "no tables"."""
+        sql = sa.text(
+            "SELECT c.relname, a.attname FROM pg_catalog.pg_class AS c"
+            " JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid"
+            " WHERE c.relnamespace = current_schema()::regnamespace"
+            " AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped"
+            " AND c.relname LIKE 'remote\\_agent\\_%' ESCAPE '\\'"
+        )
+        found: dict[str, set[str]] = {}
+        for table, column in conn.execute(sql):
+            found.setdefault(str(table), set()).add(str(column))
+        return found
+
     def index_names(self, conn: Connection, table: str) -> set[str]:
         """pg_indexes: the inspector's get_indexes takes 35 ms."""
         sql = sa.text(

@@ -73,6 +73,16 @@ class SqliteBackend(Backend):
 
         return sqlite.dialect(paramstyle="qmark")
 
+    def service_columns(self, conn: Connection) -> dict[str, set[str]]:
+        sql = sa.text(
+            "SELECT m.name, p.name FROM sqlite_master AS m, pragma_table_info(m.name) AS p"
+            " WHERE m.type = 'table' AND m.name LIKE 'remote\\_agent\\_%' ESCAPE '\\'"
+        )
+        found: dict[str, set[str]] = {}
+        for table, column in conn.execute(sql):
+            found.setdefault(str(table), set()).add(str(column))
+        return found
+
     def index_names(self, conn: Connection, table: str) -> set[str]:
         sql = sa.text("SELECT name FROM pragma_index_list(:t)")
         return {str(r[0]) for r in conn.execute(sql, {"t": table})}
