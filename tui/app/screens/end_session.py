@@ -21,6 +21,29 @@ def _plural(n: int) -> str:
     return f"{n} session" + ("" if n == 1 else "s")
 
 
+def narrow(vocabulary: Vocabulary, text: str) -> list[Trigger]:
+    """The deactivating triggers that match what was typed, best first: a name that
+    starts with it, then a name that contains it, then a description that does. Enter
+    takes the first, so typing part of a name picks that name, never a trigger whose
+    description happens to mention the word ("worktree" is worktree-removed, not
+    isolation-changed)."""
+    needle = text.strip().lower()
+    if not needle:
+        return list(vocabulary.deactivating)
+    ranked: list[tuple[int, int, Trigger]] = []
+    for order, trigger in enumerate(vocabulary.deactivating):
+        if trigger.wire.startswith(needle):
+            rank = 0
+        elif needle in trigger.wire:
+            rank = 1
+        elif needle in trigger.description.lower():
+            rank = 2
+        else:
+            continue
+        ranked.append((rank, order, trigger))
+    return [trigger for _, _, trigger in sorted(ranked, key=lambda r: r[:2])]
+
+
 class EndReasonScreen(ModalScreen[str | None]):
     """Only the vocabulary's deactivating triggers are offered: an operator may end a
     session with nothing else. Dismissed with the trigger's wire value, or None."""
@@ -43,12 +66,7 @@ class EndReasonScreen(ModalScreen[str | None]):
             yield Label("enter choose · esc cancel", classes="dialog-hint")
 
     def _options(self, text: str) -> list[Option]:
-        needle = text.strip().lower()
-        return [
-            Option(trigger_line(t), id=t.wire)
-            for t in self.vocabulary.deactivating
-            if not needle or needle in t.wire or needle in t.description.lower()
-        ]
+        return [Option(trigger_line(t), id=t.wire) for t in narrow(self.vocabulary, text)]
 
     def on_mount(self) -> None:
         self.query_one(OptionList).highlighted = 0

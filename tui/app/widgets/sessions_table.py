@@ -299,9 +299,12 @@ class SessionsTable(ScrollView, can_focus=True):
             self.post_message(self.Opened(current))
 
     def on_click(self, event: events.Click) -> None:
-        if event.y < 1 or not self._ids:
+        """A click on a data line moves the cursor there; two open it. Lines count from
+        the content region: the border and the header line are not rows."""
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1 or not self._ids:
             return
-        row = int(self.scroll_y) + event.y - 1
+        row = int(self.scroll_y) + offset.y - 1
         if row < self.row_count:
             self.move_cursor(row=row)
             if event.chain >= 2:

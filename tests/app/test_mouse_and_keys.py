@@ -1,0 +1,82 @@
+"""What an operator's hands do: mouse clicks land on the row clicked, keys act on the
+screen in front of them."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.app_helpers import app_for, main_screen, ready, settle, wait_until
+from tui.app.screens.detail import DetailScreen
+from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
+from tui.app.widgets.sessions_table import SessionsTable
+from tui.store.target import DbTarget
+
+SIZE = (200, 50)
+
+
+@pytest.mark.parametrize("row", [0, 1, 9])
+async def test_a_click_highlights_the_row_clicked(service_db: DbTarget, row: int) -> None:
+    """Lines of the table widget: its top border, the header, then the rows."""
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        table = main_screen(app).table
+        table.move_cursor(row=5)
+        await pilot.click(SessionsTable, offset=(10, 2 + row))
+        await settle(pilot)
+        assert table.cursor_row == row
+        assert table.current_id == table.ids[row]
+
+
+async def test_a_click_on_the_header_or_the_border_moves_nothing(service_db: DbTarget) -> None:
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        table = main_screen(app).table
+        table.move_cursor(row=4)
+        for y in (0, 1):  # the border, the header
+            await pilot.click(SessionsTable, offset=(10, y))
+            await settle(pilot)
+            assert table.cursor_row == 4
+
+
+async def test_a_double_click_opens_the_row_clicked(service_db: DbTarget) -> None:
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        table = main_screen(app).table
+        wanted = table.ids[2]
+        await pilot.click(SessionsTable, offset=(10, 4), times=2)
+        await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail")
+        screen = app.screen
+        assert isinstance(screen, DetailScreen)
+        assert screen.session_id == wanted
+
+
+@pytest.mark.parametrize(
+    ("typed", "chosen"),
+    [
+        ("worktree", "worktree-removed"),  # isolation-changed's description says worktree
+        ("repo", "repo-removed"),  # codebase-cloned's says repository
+        ("conversation", "conversation-closed"),  # codebase-changed's says conversation
+        ("reset", "reset-requested"),
+        ("switched", "codebase-changed"),  # no name has it: a description still finds it
+    ],
+)
+async def test_the_picker_takes_a_name_before_a_description(
+    service_db: DbTarget, typed: str, chosen: str
+) -> None:
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        await pilot.press("1")
+        await settle(pilot)
+        main.table.move_cursor(row=0)
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
+        await pilot.press(*typed, "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirm")
+        screen = app.screen
+        assert isinstance(screen, ConfirmEndScreen)
+        assert screen.trigger.wire == chosen
