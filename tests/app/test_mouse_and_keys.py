@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.app_helpers import app_for, main_screen, ready, settle, wait_until
+from tests.support.app_helpers import app_for, db_session, main_screen, ready, settle, wait_until
 from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
+from tui.app.screens.help import HelpScreen
 from tui.app.widgets.sessions_table import SessionsTable
 from tui.store.target import DbTarget
 
@@ -80,3 +81,38 @@ async def test_the_picker_takes_a_name_before_a_description(
         screen = app.screen
         assert isinstance(screen, ConfirmEndScreen)
         assert screen.trigger.wire == chosen
+
+
+async def test_q_goes_back_on_a_pushed_screen_and_quits_only_from_the_list(
+    service_db: DbTarget,
+) -> None:
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail")
+        await pilot.press("q")
+        await wait_until(pilot, lambda: app.screen is main, "back on the list")
+        assert app.is_running
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        await pilot.press("q")
+        await wait_until(pilot, lambda: app.screen is main, "help closed")
+        await pilot.press("1")
+        await settle(pilot)
+        main.table.move_cursor(row=0)
+        sid = main.table.current_id
+        assert sid is not None
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
+        await pilot.press("q")  # typed into the narrowing box, not a key to leave
+        assert isinstance(app.screen, EndReasonScreen)
+        await pilot.press("backspace", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirm")
+        await pilot.press("q")
+        await wait_until(pilot, lambda: app.screen is main, "confirmation cancelled")
+        assert app.is_running
+        assert (await db_session(service_db, sid))["active"] is True, "nothing was ended"
+        await pilot.press("q")
+        await wait_until(pilot, lambda: not app.is_running, "quit from the list")

@@ -78,6 +78,8 @@ class DetailScreen(SessionsScreen):
     HELP_TITLE = "Detail"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="detail-back"),
+        # q goes back here, as on every pushed screen; only the list's q quits.
+        Binding("q", "app.pop_screen", "Back", show=False, id="detail-back-q"),
         Binding("p", "parent", "Parent", id="detail-parent", tooltip="Open the parent session"),
         Binding("x", "end", "End session", id="detail-end", tooltip="End the session shown"),
         Binding("r", "reload", "Reload", id="detail-reload", tooltip="Read the session again"),

@@ -105,7 +105,10 @@ class ConfirmEndScreen(ModalScreen[bool]):
 
     The audit record shown is built by the function the store writes it with."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="confirm-cancel")]
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="confirm-cancel"),
+        Binding("q", "cancel", "Cancel", show=False, id="confirm-cancel-q"),
+    ]
 
     def __init__(
         self, ids: list[str], rows: dict[str, SessionRow], trigger: Trigger, actor: str

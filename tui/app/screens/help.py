@@ -54,6 +54,7 @@ class HelpScreen(ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "dismiss", "Close", id="help-close"),
         Binding("question_mark", "dismiss", "Close", show=False, id="help-close-2"),
+        Binding("q", "dismiss", "Close", show=False, id="help-close-q"),
     ]
 
     def __init__(self, sections: list[tuple[str, list[Binding]]]) -> None:
