@@ -4,8 +4,17 @@ screen in front of them."""
 from __future__ import annotations
 
 import pytest
+from textual.widgets import Static
 
-from tests.support.app_helpers import app_for, db_session, main_screen, ready, settle, wait_until
+from tests.support.app_helpers import (
+    app_for,
+    db_session,
+    main_screen,
+    notifications,
+    ready,
+    settle,
+    wait_until,
+)
 from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.app.screens.help import HelpScreen
@@ -116,3 +125,26 @@ async def test_q_goes_back_on_a_pushed_screen_and_quits_only_from_the_list(
         assert (await db_session(service_db, sid))["active"] is True, "nothing was ended"
         await pilot.press("q")
         await wait_until(pilot, lambda: not app.is_running, "quit from the list")
+
+
+async def test_a_selection_the_new_filter_drops_is_no_longer_announced(
+    service_db: DbTarget,
+) -> None:
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        await pilot.press("1")
+        await settle(pilot)
+        main.table.move_cursor(row=0)
+        first = main.table.current_id
+        await pilot.press("space", "space")
+        await settle(pilot)
+        filters = main.query_one("#filters", Static)
+        assert "selected: 2" in str(filters.render())
+        await pilot.press("2")  # ended sessions: the two active ones leave the view
+        await settle(pilot)
+        assert main.state.selected == set()
+        assert "selected" not in str(filters.render())
+        assert any("2 selected sessions are not in this view" in n for n in notifications(app))
+        assert first not in main.state.rows

@@ -327,7 +327,17 @@ class MainScreen(SessionsScreen):
         if not append and self._loading_timer is not None:
             self._loading_timer.stop()  # this question is answered
             self._loading_timer = None
+        selected = len(self.state.selected)
         fresh = self.state.load(message.rows, message.next_cursor, append)
+        dropped = selected - len(self.state.selected)
+        if dropped:
+            # The selection holds only rows on screen: say so, and stop announcing them.
+            self._show_filters()
+            self.notify(
+                f"{dropped} selected session{'s are' if dropped > 1 else ' is'} not in this "
+                "view any more: deselected",
+                severity="warning",
+            )
         self.table.show(
             fresh if append else message.rows,
             now=self.settings.clock(),
