@@ -174,7 +174,7 @@ async def test_reason_filter_from_the_panel(service_db: DbTarget) -> None:
         await pilot.press("space")
         await settle(pilot)
         assert set(column_texts(app, "reason")) == {"cwd-changed", "reset-requested"}
-        # Escape clears every filter.
+        # Escape undoes the reasons (the only filter here).
         main.table.focus()
         await pilot.press("escape")
         await settle(pilot)
@@ -788,7 +788,7 @@ async def test_help_and_palette_are_each_screens_own(service_db: DbTarget) -> No
         ids = {b.id for _node, group in main.key_bindings() for b in group}
         assert ids == {
             *("quit", "help", "search", "status-active", "status-ended", "status-all"),
-            *("reasons", "since", "sort", "end", "refresh", "pause", "clear"),
+            *("reasons", "since", "sort", "end", "refresh", "pause", "back", "clear"),
             *("select", "open", "row-up", "row-down", "page-up", "page-down"),
             *("row-first", "row-last"),
         }
@@ -798,8 +798,8 @@ async def test_help_and_palette_are_each_screens_own(service_db: DbTarget) -> No
 
         detail = await _open_detail(pilot, app, main.table.ids[0])
         ids = {b.id for _node, group in detail.key_bindings() for b in group}
-        own = {f"detail-{key}" for key in ("back", "parent", "end", "reload")}
-        assert ids == {"quit", "help", *own}
+        own = {f"detail-{key}" for key in ("back", "back-q", "parent", "end", "reload")}
+        assert ids == {"help", *own}, "q goes back here: the App's quit is not offered"
         assert [c.name for c in detail.palette_commands()] == [
             "Help",
             "Back",

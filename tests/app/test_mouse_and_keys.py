@@ -3,10 +3,13 @@ screen in front of them."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from tests.support.app_helpers import (
+    NOW,
     app_for,
     db_session,
     main_screen,
@@ -19,7 +22,10 @@ from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.app.screens.help import HelpScreen
 from tui.app.widgets.sessions_table import SessionsTable
+from tui.domain.models import Status
 from tui.store.target import DbTarget
+
+WEEK = timedelta(days=7)
 
 SIZE = (200, 50)
 
@@ -148,3 +154,54 @@ async def test_a_selection_the_new_filter_drops_is_no_longer_announced(
         assert "selected" not in str(filters.render())
         assert any("2 selected sessions are not in this view" in n for n in notifications(app))
         assert first not in main.state.rows
+
+
+async def test_escape_undoes_one_filter_at_a_time_and_C_clears_them_all(
+    service_db: DbTarget,
+) -> None:
+    """Esc from a detail screen and then once more used to wipe every filter."""
+    app = app_for(service_db, clock=lambda: NOW)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        await pilot.press("2", "t", "t", "t")  # ended, started in the last 7 days
+        await pilot.press("slash", *"e", "enter")
+        main.only_reason("reset-requested")
+        await settle(pilot)
+        state = main.state
+        assert (state.status, state.search.text, state.since) == (Status.ENDED, "e", WEEK)
+        assert main.table.row_count > 0
+        await pilot.press("enter")  # a detail screen, and back with Esc
+        await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is main, "back")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert state.search.text is None and state.reasons and state.since == WEEK
+        assert main.query_one("#search", Input).value == ""
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not state.reasons and state.since == WEEK
+        assert main.reason_panel.selected == []
+        await pilot.press("escape")
+        await settle(pilot)
+        assert state.since is None and state.status is Status.ENDED, "status is kept"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert state.status is Status.ENDED
+        await pilot.press("t", "C")
+        await settle(pilot)
+        assert (state.status, state.since) == (Status.ALL, None)
+
+
+async def test_escape_in_the_reason_panel_undoes_the_reasons_first(service_db: DbTarget) -> None:
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        await pilot.press("slash", *"claude", "enter")
+        main.only_reason("reset-requested")
+        await settle(pilot)
+        await pilot.press("g", "escape")
+        await settle(pilot)
+        assert not main.state.reasons and main.state.search.text == "claude"

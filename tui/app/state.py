@@ -87,6 +87,24 @@ class ListState:
         self.search = SearchQuery()
         self.since = None
 
+    def step_back(self, *, reasons_first: bool = False) -> str | None:
+        """Undo one filter, the most local first: the search text, then the reasons (first
+        of all when the operator is in the reason panel), then the since window. The
+        status (1/2/3) is a view the operator picked, not a filter to peel off. Returns
+        what was cleared, None when nothing was left."""
+        order = ["reasons", "search", "since"] if reasons_first else ["search", "reasons", "since"]
+        for what in order:
+            if what == "search" and self.search != SearchQuery():
+                self.search = SearchQuery()
+            elif what == "reasons" and self.reasons:
+                self.reasons = frozenset()
+            elif what == "since" and self.since:
+                self.since = None
+            else:
+                continue
+            return what
+        return None
+
     @property
     def has_filters(self) -> bool:
         return bool(

@@ -74,9 +74,15 @@ class SessionsScreen(Screen[None]):
     # -- keys: help and palette, both from the bindings --------------------------------
 
     def key_bindings(self) -> list[tuple[DOMNode, Sequence[Binding]]]:
-        """Each node whose bindings this screen offers, with those bindings, App first."""
-        app_bindings = [b for b in self.app.BINDINGS if isinstance(b, Binding)]
-        return [(self.app, app_bindings), (self, bindings_of(type(self), Screen))]
+        """Each node whose bindings this screen offers, with those bindings, App first.
+        An App key the screen binds itself (q goes back on a pushed screen) is the
+        screen's there, so the App's meaning of it is not offered."""
+        own = bindings_of(type(self), Screen)
+        taken = {b.key for b in own}
+        app_bindings = [
+            b for b in self.app.BINDINGS if isinstance(b, Binding) and b.key not in taken
+        ]
+        return [(self.app, app_bindings), (self, own)]
 
     def action_help(self) -> None:
         bindings = [b for _node, group in self.key_bindings() for b in group]
@@ -85,7 +91,11 @@ class SessionsScreen(Screen[None]):
     def palette_bindings(self) -> list[tuple[DOMNode, Binding]]:
         """The bindings that are palette commands: the screen's own (the App's quit is
         already one of Textual's system commands)."""
-        return [(self, b) for b in bindings_of(type(self), Screen) if b.description]
+        offered: dict[str, Binding] = {}
+        for b in bindings_of(type(self), Screen):
+            if b.description:
+                offered.setdefault(b.action, b)  # one command per action: esc, not q too
+        return [(self, b) for b in offered.values()]
 
     def palette_commands(self) -> list[Command]:
         return [self._binding_command(node, b) for node, b in self.palette_bindings()]

@@ -19,9 +19,12 @@ def _keys(title: str, bindings: list[Binding]) -> Table:
     table = Table(title=title, title_justify="left", show_header=False, box=None, expand=True)
     table.add_column("key", style="bold", width=12)
     table.add_column("does")
+    keys: dict[tuple[str, str], list[str]] = {}  # one line per action, its keys together
     for b in bindings:
         if b.description:
-            table.add_row(b.key_display or b.key, b.description)
+            keys.setdefault((b.action, b.description), []).append(b.key_display or b.key)
+    for (_action, description), shown in keys.items():
+        table.add_row(", ".join(shown), description)
     return table
 
 

@@ -104,11 +104,19 @@ class MainScreen(SessionsScreen):
         Binding("p", "toggle_pause", "Pause", id="pause", tooltip="Stop or restart live updates"),
         Binding(
             "escape",
+            "step_back",
+            "Back",
+            key_display="esc",
+            id="back",
+            tooltip="Undo one filter: the search text, then the reasons, then the since window",
+        ),
+        Binding(
+            "C",
             "clear_filters",
             "Clear filters",
-            key_display="esc",
+            key_display="C",
             id="clear",
-            tooltip="Show every session",
+            tooltip="Show every session: clear the status, reasons, search and since",
         ),
     ]
 
@@ -428,16 +436,29 @@ class MainScreen(SessionsScreen):
         self.state.next_sort()
         self.requery()
 
-    def action_clear_filters(self) -> None:
+    def action_step_back(self) -> None:
+        """Esc: leave the search box, else undo one filter (see ListState.step_back), so
+        an Esc too many never wipes a view that took several keys to build."""
         search = self.query_one("#search", Input)
         if search.has_focus:
             self.table.focus()
             return
-        if not self.state.has_filters:
-            return
-        self.state.clear_filters()
-        with search.prevent(Input.Changed):
-            search.value = ""
+        if self.state.step_back(reasons_first=self.reason_panel.has_focus) is not None:
+            self._filters_changed()
+
+    def action_clear_filters(self) -> None:
+        if self.state.has_filters:
+            self.state.clear_filters()
+            self._filters_changed()
+
+    def _filters_changed(self) -> None:
+        """Mirror the state in the search box and the panel, then ask again."""
+        search = self.query_one("#search", Input)
+        if SearchQuery.parse(search.value) != self.state.search:
+            if self._search_timer is not None:
+                self._search_timer.stop()  # a debounced search must not put it back
+            with search.prevent(Input.Changed):
+                search.value = ""
         self.reason_panel.sync(self.state.reasons)
         self.requery()
 
