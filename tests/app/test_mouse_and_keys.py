@@ -205,3 +205,56 @@ async def test_escape_in_the_reason_panel_undoes_the_reasons_first(service_db: D
         await pilot.press("g", "escape")
         await settle(pilot)
         assert not main.state.reasons and main.state.search.text == "claude"
+
+
+async def test_an_empty_result_says_so_and_how_to_widen_it(service_db: DbTarget) -> None:
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        await pilot.press("slash", *"no such title anywhere", "enter")
+        await settle(pilot)
+        assert main.table.row_count == 0
+        assert main.table.border_subtitle == (
+            "no sessions match · esc undoes a filter, C clears all"
+        )
+
+
+async def test_the_header_says_when_the_rows_were_read(service_db: DbTarget) -> None:
+    reads = iter(NOW + timedelta(seconds=s) for s in range(0, 10_000, 7))
+    app = app_for(service_db, clock=lambda: next(reads))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        first = main.status_bar.read_at
+        assert first is not None and f"read {first:%H:%M:%S} UTC" in str(main.status_bar.render())
+        await pilot.press("r")
+        await settle(pilot)
+        later = main.status_bar.read_at
+        assert later is not None and later > first
+        assert f"read {later:%H:%M:%S} UTC" in str(main.status_bar.render())
+
+
+async def test_with_auto_refresh_off_the_header_says_so_and_p_explains(
+    service_db: DbTarget,
+) -> None:
+    app = app_for(service_db, refresh_seconds=0)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        assert "auto-refresh off (r refreshes)" in str(main.status_bar.render())
+        await pilot.press("p")
+        await settle(pilot)
+        assert not main.state.paused
+        assert "paused" not in str(main.status_bar.render())
+        assert any("Auto-refresh is off" in n for n in notifications(app))
+
+
+async def test_ctrl_c_says_how_to_quit_in_plain_words(service_db: DbTarget) -> None:
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        await pilot.press("ctrl+c")
+        await settle(pilot)
+        assert "Press q or ctrl+q to quit" in notifications(app)
+        assert not any("[b]" in n for n in notifications(app))

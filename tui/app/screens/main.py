@@ -209,7 +209,9 @@ class MainScreen(SessionsScreen):
     def _set_live(self) -> None:
         if not self.sessions_app.connected:
             self.status_bar.set_live("✖ disconnected — retrying", "bold red")
-        elif self.state.paused or self.settings.refresh_seconds <= 0:
+        elif self.settings.refresh_seconds <= 0:
+            self.status_bar.set_live("auto-refresh off (r refreshes)", "yellow")
+        elif self.state.paused:
             self.status_bar.set_live("⏸ paused (p resumes, r refreshes)", "yellow")
         else:
             self.status_bar.set_live(f"● live, every {self.settings.refresh_seconds:g}s", "green")
@@ -360,7 +362,14 @@ class MainScreen(SessionsScreen):
             self._first_rows = True
             self.call_after_refresh(self.sessions_app.first_rows_painted)
         more = " · more below" if message.next_cursor else ""
-        self.table.border_subtitle = f"{len(self.state.order):,} loaded{more}"
+        if self.state.order:
+            self.table.border_subtitle = f"{len(self.state.order):,} loaded{more}"
+        else:
+            self.table.border_subtitle = "no sessions match" + (
+                " · esc undoes a filter, C clears all" if self.state.has_filters else ""
+            )
+        if not append:
+            self.status_bar.set_read(self.settings.clock())
         self.sessions_app.store_answered()
 
     def _request_facets(self, generation: int, *, fresh_data: bool) -> None:
@@ -514,6 +523,9 @@ class MainScreen(SessionsScreen):
             self.app.push_screen(DetailScreen(current, end=self.end))
 
     def action_toggle_pause(self) -> None:
+        if self.settings.refresh_seconds <= 0:
+            self.notify("Auto-refresh is off (--refresh 0): r refreshes now")
+            return
         self.state.paused = not self.state.paused
         if self._refresh_timer is not None:
             (self._refresh_timer.pause if self.state.paused else self._refresh_timer.resume)()

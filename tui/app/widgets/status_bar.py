@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from rich.text import Text
 from textual.widgets import Static
 
@@ -19,6 +21,8 @@ class StatusBar(Static):
         self.live = "connecting…"
         self.live_style = "yellow"
         self.end_blocked: str | None = None
+        self.read_at: datetime | None = None
+        """When the rows on screen were last read: the answer to "is this fresh?"."""
         self._lines = 0
 
     def on_mount(self) -> None:
@@ -30,6 +34,10 @@ class StatusBar(Static):
 
     def set_live(self, text: str, style: str) -> None:
         self.live, self.live_style = text, style
+        self.redraw()
+
+    def set_read(self, when: datetime) -> None:
+        self.read_at = when
         self.redraw()
 
     def set_end_blocked(self, why: str | None) -> None:
@@ -49,6 +57,8 @@ class StatusBar(Static):
             text.append(f"   filtered {c.filtered:,}", style="bold")
         text.append("  ·  ")
         text.append(self.live, style=self.live_style)
+        if self.read_at is not None:
+            text.append(f"  · read {self.read_at:%H:%M:%S} UTC", style="dim")
         if self.end_blocked:
             text.append("\n")
             text.append(" ending disabled: ", style="bold black on yellow")
