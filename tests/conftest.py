@@ -31,6 +31,7 @@ from tests.support.pgserver import (  # noqa: E402
     PgBinariesNotFound,
     PgServer,
     PgServerError,
+    PgStandby,
 )
 from tui.store.target import DbTarget  # noqa: E402
 
@@ -79,6 +80,31 @@ def pg_server() -> Iterator[PgServer]:
         yield server
     finally:
         server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def pg_standby(pg_server: PgServer) -> Iterator[PgStandby]:
+    """A real streaming hot standby of `pg_server`, for the whole test session.
+
+    Started on first use (a base backup of the primary, its own port), stopped at the
+    end. It holds every database the primary has: a test creates its database on the
+    primary, calls `pg_standby.wait_for_replay()`, then connects to
+    `pg_standby.url(name)`. Like `pg_server`, a failure to start it fails in CI.
+    """
+    if not pg_server.is_running():
+        pg_server.start()
+    start_error: PgServerError | None = None
+    standby: PgStandby | None = None
+    try:
+        standby = pg_server.start_standby()
+    except PgServerError as exc:
+        start_error = exc
+    if standby is None:
+        _unavailable(f"could not start a PostgreSQL standby: {start_error}")
+    try:
+        yield standby
+    finally:
+        standby.cleanup()
 
 
 @pytest.fixture
