@@ -26,7 +26,7 @@ _REPO_ROOT = str(Path(__file__).resolve().parent.parent)
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
-from tests.support.dbs import create_service_db  # noqa: E402
+from tests.support.dbs import Replica, create_service_db  # noqa: E402
 from tests.support.pgserver import (  # noqa: E402
     PgBinariesNotFound,
     PgServer,
@@ -166,3 +166,13 @@ def service_db(empty_db_url: str) -> DbTarget:
 def old_service_db(empty_db_url: str) -> DbTarget:
     """An empty service database from before migration 016 (no ended_reason column)."""
     return asyncio.run(create_service_db(empty_db_url, ended_reason=False))
+
+
+@pytest.fixture
+def replica_db(pg_database: str, pg_standby: PgStandby) -> Replica:
+    """A current service database with 300 demo sessions on the primary, replayed on the
+    standby: read it through `standby_url`, check writes through `primary_url`."""
+    asyncio.run(create_service_db(pg_database, sessions=300))
+    pg_standby.wait_for_replay()
+    name = pg_database.rsplit("/", 1)[1]
+    return Replica(primary_url=pg_database, standby_url=pg_standby.url(name))
