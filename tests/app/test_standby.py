@@ -117,3 +117,20 @@ async def test_an_end_on_the_primary_shows_on_the_standby_after_a_refresh(
         after = main.status_bar.counts
         assert after is not None
         assert (after.active, after.ended) == (counts.active - 1, counts.ended + 1)
+
+
+async def test_the_index_hint_on_a_standby_names_the_primary(
+    replica_db: Replica, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.app.screens import main as main_module
+
+    monkeypatch.setattr(main_module, "INDEX_HINT_SESSIONS", 100)
+    app = app_for(replica_db.standby)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        await wait_until(pilot, lambda: main.status_bar.counts is not None, "counts")
+        await settle(pilot)
+        hints = [n for n in notifications(app) if "index" in n]
+    assert len(hints) == 1, hints
+    assert "`sessions-tui migrate` against the primary (this standby replays them)" in hints[0]
