@@ -135,6 +135,8 @@ async def test_standby_streams_the_primary_and_refuses_writes(
     pg_server.psql("CREATE TABLE streamed (x int); INSERT INTO streamed VALUES (1);", dbname)
     pg_standby.wait_for_replay()
     assert pg_standby.port != pg_server.port
+    slot = f"SELECT active FROM pg_replication_slots WHERE slot_name = '{pg_standby.slot}'"
+    assert pg_server.psql(slot) == "t"
     assert pg_standby.in_recovery()
     assert pg_server.psql("SELECT pg_is_in_recovery()") == "f"
     conn = await asyncpg.connect(pg_standby.url(dbname), timeout=10)

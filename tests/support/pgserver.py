@@ -641,11 +641,29 @@ class PgStandby(PgServer):
     primary arrives here by streaming replication: :meth:`wait_for_replay` waits
     until it has. Same URLs, passwords and helpers as the primary; :meth:`psql`
     may only read.
+
+    It streams through a physical replication slot of its own (:attr:`slot`): the
+    primary keeps every WAL segment the standby has not received yet, so the
+    standby catches up however far it fell behind (the primary restarted by a
+    test, a burst of writes on a loaded machine). :meth:`cleanup` drops the slot,
+    or the primary would keep WAL for it forever.
     """
 
     def __init__(self, primary: PgServer) -> None:
         super().__init__(primary.bin_dir, os_user=primary._os_user, base_dir=primary._base_parent)
         self.primary = primary
+        self.slot = f"tui_standby_{os.getpid()}_{id(self):x}"
+
+    def cleanup(self) -> None:
+        """Stop the standby, remove its directory, and drop its slot on the primary."""
+        try:
+            super().cleanup()
+        finally:
+            if self.primary.is_running():
+                self.primary.psql(
+                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                    f" WHERE slot_name = '{self.slot}'"
+                )
 
     def _init_cluster(self) -> None:
         """Clone the running primary instead of running initdb."""
@@ -669,7 +687,10 @@ class PgStandby(PgServer):
                 str(self.primary.port),
                 "-U",
                 SUPERUSER,
-                "-R",  # standby.signal + primary_conninfo
+                "-R",  # standby.signal + primary_conninfo (and primary_slot_name)
+                "-C",
+                "-S",
+                self.slot,
                 "-X",
                 "stream",
                 "-c",
