@@ -26,11 +26,12 @@ _REPO_ROOT = str(Path(__file__).resolve().parent.parent)
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
-from tests.support.dbs import create_service_db  # noqa: E402
+from tests.support.dbs import Replica, create_service_db  # noqa: E402
 from tests.support.pgserver import (  # noqa: E402
     PgBinariesNotFound,
     PgServer,
     PgServerError,
+    PgStandby,
 )
 from tui.store.target import DbTarget  # noqa: E402
 
@@ -79,6 +80,31 @@ def pg_server() -> Iterator[PgServer]:
         yield server
     finally:
         server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def pg_standby(pg_server: PgServer) -> Iterator[PgStandby]:
+    """A real streaming hot standby of `pg_server`, for the whole test session.
+
+    Started on first use (a base backup of the primary, its own port), stopped at the
+    end. It holds every database the primary has: a test creates its database on the
+    primary, calls `pg_standby.wait_for_replay()`, then connects to
+    `pg_standby.url(name)`. Like `pg_server`, a failure to start it fails in CI.
+    """
+    if not pg_server.is_running():
+        pg_server.start()
+    start_error: PgServerError | None = None
+    standby: PgStandby | None = None
+    try:
+        standby = pg_server.start_standby()
+    except PgServerError as exc:
+        start_error = exc
+    if standby is None:
+        _unavailable(f"could not start a PostgreSQL standby: {start_error}")
+    try:
+        yield standby
+    finally:
+        standby.cleanup()
 
 
 @pytest.fixture
@@ -140,3 +166,13 @@ def service_db(empty_db_url: str) -> DbTarget:
 def old_service_db(empty_db_url: str) -> DbTarget:
     """An empty service database from before migration 016 (no ended_reason column)."""
     return asyncio.run(create_service_db(empty_db_url, ended_reason=False))
+
+
+@pytest.fixture
+def replica_db(pg_database: str, pg_standby: PgStandby) -> Replica:
+    """A current service database with 300 demo sessions on the primary, replayed on the
+    standby: read it through `standby_url`, check writes through `primary_url`."""
+    asyncio.run(create_service_db(pg_database, sessions=300))
+    pg_standby.wait_for_replay()
+    name = pg_database.rsplit("/", 1)[1]
+    return Replica(primary_url=pg_database, standby_url=pg_standby.url(name))

@@ -665,9 +665,10 @@ async def test_read_only_disables_ending(service_db: DbTarget) -> None:
         await pilot.press("x")
         await settle(pilot)
         assert not isinstance(app.screen, EndReasonScreen)
+        assert notifications(app) == ["Ending is disabled: opened read-only (--read-only)"]
         main.end([sid])
         await settle(pilot)
-        assert any("Ending is disabled" in n for n in notifications(app))
+        assert notifications(app)[-1] == "Ending is disabled: opened read-only (--read-only)"
         assert (await db_session(service_db, sid))["active"] is True
 
 

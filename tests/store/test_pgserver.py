@@ -18,6 +18,7 @@ from tests.support.pgserver import (
     LIMITED_USER,
     PgServer,
     PgServerError,
+    PgStandby,
 )
 
 # Not a module-level `pytestmark`: the sqlite half of the last test must stay
@@ -123,6 +124,32 @@ async def test_wrong_password_is_rejected(
     url = pg_server.url(_dbname(pg_database), user=user, password=password)
     with pytest.raises(asyncpg.InvalidPasswordError):
         await asyncpg.connect(url, timeout=10)
+
+
+@postgres
+@pytest.mark.asyncio
+async def test_standby_streams_the_primary_and_refuses_writes(
+    pg_server: PgServer, pg_standby: PgStandby, pg_database: str
+) -> None:
+    dbname = _dbname(pg_database)
+    pg_server.psql("CREATE TABLE streamed (x int); INSERT INTO streamed VALUES (1);", dbname)
+    pg_standby.wait_for_replay()
+    assert pg_standby.port != pg_server.port
+    slot = f"SELECT active FROM pg_replication_slots WHERE slot_name = '{pg_standby.slot}'"
+    assert pg_server.psql(slot) == "t"
+    assert pg_standby.in_recovery()
+    assert pg_server.psql("SELECT pg_is_in_recovery()") == "f"
+    conn = await asyncpg.connect(pg_standby.url(dbname), timeout=10)
+    try:
+        assert await conn.fetchval("SELECT pg_is_in_recovery()") is True
+        assert await conn.fetchval("SELECT count(*) FROM streamed") == 1
+        with pytest.raises(asyncpg.ReadOnlySQLTransactionError):
+            await conn.execute("INSERT INTO streamed VALUES (2)")
+        pg_server.psql("INSERT INTO streamed VALUES (3);", dbname)
+        pg_standby.wait_for_replay()
+        assert await conn.fetchval("SELECT sum(x) FROM streamed") == 4
+    finally:
+        await conn.close()
 
 
 @postgres

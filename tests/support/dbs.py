@@ -3,6 +3,7 @@ migrations), optionally filled with the deterministic demo rows."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
@@ -53,6 +54,22 @@ async def create_service_db(
     finally:
         await engine.dispose()
     return target
+
+
+@dataclass(frozen=True)
+class Replica:
+    """One service database seen through a PostgreSQL primary and its hot standby."""
+
+    primary_url: str
+    standby_url: str
+
+    @property
+    def primary(self) -> DbTarget:
+        return resolve_target(url=self.primary_url)
+
+    @property
+    def standby(self) -> DbTarget:
+        return resolve_target(url=self.standby_url)
 
 
 def sa_url(target: DbTarget) -> sa.engine.URL:

@@ -26,6 +26,11 @@ Design notes (the *why*):
   cluster lives for one test session; it makes start-up and DDL much faster.
 * The cluster uses the ``C`` locale with UTF8 encoding: bytewise text ordering
   like SQLite's default, and independent of which locales the machine has.
+* The primary always accepts streaming replication (``wal_level=replica``, WAL
+  senders, a ``replication`` line in ``pg_hba.conf`` for the socket and
+  127.0.0.1), so :meth:`PgServer.start_standby` can clone it into a real hot
+  standby (:class:`PgStandby`) at any time: the read-replica tests run against
+  the same kind of server big deployments point their dashboards at.
 
 This module deliberately imports nothing from the application.
 """
@@ -41,6 +46,7 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
@@ -54,6 +60,7 @@ __all__ = [
     "PgBinariesNotFound",
     "PgServer",
     "PgServerError",
+    "PgStandby",
     "find_pg_bin",
 ]
 
@@ -72,6 +79,10 @@ _REQUIRED_BINARIES = ("initdb", "pg_ctl", "postgres")
 _LOG_TAIL_LINES = 40
 #: Seconds ``pg_ctl`` waits for start/stop before giving up.
 _PG_CTL_TIMEOUT = 60
+#: Seconds a standby may take to replay what the primary has written.
+_REPLAY_TIMEOUT = 60.0
+#: WAL senders the primary allows: one per standby, with room for a base backup's.
+_MAX_WAL_SENDERS = 5
 #: Environment variables that would silently redirect our tools elsewhere.
 _LEAKY_ENV = re.compile(r"^PG[A-Z_]*$")
 
@@ -483,20 +494,73 @@ class PgServer:
             )
         finally:
             pwfile.unlink(missing_ok=True)
+        self._allow_replication()
         self._initialized = True
 
+    def _allow_replication(self) -> None:
+        """Make sure ``pg_hba.conf`` lets a standby stream from this server.
+
+        initdb's sample already has ``replication`` lines for the socket and
+        127.0.0.1; a distribution whose sample lacks them gets them appended
+        (trust on the socket, like every administrative helper; scram on TCP).
+        """
+        hba = self.data_dir / "pg_hba.conf"
+        text = hba.read_text(encoding="utf-8")
+        rules = [line.split() for line in text.splitlines() if not line.lstrip().startswith("#")]
+        wanted = {
+            ("local", "replication"): "local   replication   all                  trust",
+            ("host", "replication"): "host    replication   all   127.0.0.1/32   scram-sha-256",
+        }
+        missing = [
+            line
+            for key, line in wanted.items()
+            if not any(tuple(rule[:2]) == key for rule in rules if len(rule) >= 2)
+        ]
+        if missing:
+            # Written in place: the file keeps its owner (the server user).
+            with hba.open("a", encoding="utf-8") as out:
+                out.write("\n" + "\n".join(missing) + "\n")
+
+    # --------------------------------------------------------------- standbys
+
+    def start_standby(self) -> PgStandby:
+        """A streaming hot standby of this server, started and caught up.
+
+        The caller owns it: :meth:`PgStandby.cleanup` stops it and removes its
+        directory (also registered with :mod:`atexit`).
+        """
+        standby = PgStandby(self)
+        try:
+            standby.start()
+            standby.wait_for_replay()
+        except BaseException:
+            standby.cleanup()
+            raise
+        return standby
+
+    def _server_options(self, port: int) -> list[str]:
+        """The ``postgres`` command-line settings of this cluster.
+
+        Replication settings are explicit rather than left to the defaults, so a
+        packaged ``postgresql.conf`` that lowers them cannot break the standby
+        tests; a standby must allow at least as many connections and WAL senders
+        as its primary, and gets the same list.
+        """
+        return [
+            f"-p {port}",
+            f"-k {self.socket_dir}",
+            "-c listen_addresses=127.0.0.1",
+            "-c fsync=off",
+            "-c synchronous_commit=off",
+            "-c full_page_writes=off",
+            "-c max_connections=100",
+            "-c wal_level=replica",
+            f"-c max_wal_senders={_MAX_WAL_SENDERS}",
+            "-c hot_standby=on",
+        ]
+
     def _pg_ctl_start(self, port: int) -> None:
-        options = " ".join(
-            [
-                f"-p {port}",
-                f"-k {self.socket_dir}",
-                "-c listen_addresses=127.0.0.1",
-                "-c fsync=off",
-                "-c synchronous_commit=off",
-                "-c full_page_writes=off",
-                "-c max_connections=100",
-            ]
-        )
+        options = " ".join(self._server_options(port))
         self._run_checked(
             [
                 self._bin("pg_ctl"),
@@ -565,3 +629,117 @@ class PgServer:
             raise PgServerError(
                 f"{what} failed (exit {result.returncode}):\n{output}", self.log_tail()
             )
+
+
+class PgStandby(PgServer):
+    """A real streaming replica of a :class:`PgServer`: a hot standby.
+
+    Its data directory is a ``pg_basebackup -R -X stream`` of the primary (so it
+    holds every database and role the primary has, and ``standby.signal`` with
+    ``primary_conninfo`` pointing at the primary's socket); it runs on its own
+    free port and accepts read-only connections only. Everything written on the
+    primary arrives here by streaming replication: :meth:`wait_for_replay` waits
+    until it has. Same URLs, passwords and helpers as the primary; :meth:`psql`
+    may only read.
+
+    It streams through a physical replication slot of its own (:attr:`slot`): the
+    primary keeps every WAL segment the standby has not received yet, so the
+    standby catches up however far it fell behind (the primary restarted by a
+    test, a burst of writes on a loaded machine). :meth:`cleanup` drops the slot,
+    or the primary would keep WAL for it forever.
+    """
+
+    def __init__(self, primary: PgServer) -> None:
+        super().__init__(primary.bin_dir, os_user=primary._os_user, base_dir=primary._base_parent)
+        self.primary = primary
+        self.slot = f"tui_standby_{os.getpid()}_{id(self):x}"
+
+    def cleanup(self) -> None:
+        """Stop the standby, remove its directory, and drop its slot on the primary."""
+        try:
+            super().cleanup()
+        finally:
+            if self.primary.is_running():
+                self.primary.psql(
+                    "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                    f" WHERE slot_name = '{self.slot}'"
+                )
+
+    def _init_cluster(self) -> None:
+        """Clone the running primary instead of running initdb."""
+        uid_gid = self._server_user_ids() if self._as_root else None
+        self._tmp = self._make_tmp()
+        if not self._atexit_registered:
+            atexit.register(self.cleanup)
+            self._atexit_registered = True
+        self.socket_dir.mkdir(mode=0o755)
+        if uid_gid is not None:
+            for path in (self.tmp_dir, self.socket_dir):
+                os.chown(path, *uid_gid)
+        self._run_checked(
+            [
+                self._bin("pg_basebackup"),
+                "-D",
+                str(self.data_dir),
+                "-h",
+                str(self.primary.socket_dir),
+                "-p",
+                str(self.primary.port),
+                "-U",
+                SUPERUSER,
+                "-R",  # standby.signal + primary_conninfo (and primary_slot_name)
+                "-C",
+                "-S",
+                self.slot,
+                "-X",
+                "stream",
+                "-c",
+                "fast",  # checkpoint now rather than wait for the next one
+                "--no-sync",
+            ],
+            what="pg_basebackup",
+            as_server_user=True,
+        )
+        self._initialized = True
+
+    def _bootstrap_roles(self) -> None:
+        """Nothing to create: the roles came with the base backup, and a standby
+        accepts no writes anyway."""
+
+    def in_recovery(self) -> bool:
+        """What the server itself says: ``pg_is_in_recovery()``."""
+        return self.psql("SELECT pg_is_in_recovery()") == "t"
+
+    def wait_for_replay(self, timeout: float = _REPLAY_TIMEOUT) -> None:
+        """Return once this standby has replayed everything the primary has written.
+
+        The target is a commit the primary has just flushed: a transaction that
+        writes one WAL record (a transactional ``pg_logical_emit_message``; one that
+        only takes an xid writes none and commits asynchronously) committed with
+        ``synchronous_commit=on``, so every earlier commit (the server runs with
+        ``synchronous_commit=off``: a commit that has returned may still sit in WAL
+        buffers) is flushed with it, and the target is the end of a real record the
+        standby will replay. The primary's plain insert or write position is not
+        enough: after a WAL segment switch (every base backup makes one) it points
+        past a page header that no record reaches until the next write, up to 15 s
+        later. This polls the standby's ``pg_last_wal_replay_lsn()`` until it gets there.
+        """
+        flushed = self.primary.psql(
+            "SET synchronous_commit = on;"
+            " SELECT pg_logical_emit_message(true, 'sessions-tui-tests', 'replay mark');"
+            " SELECT pg_current_wal_flush_lsn();"
+        )
+        target = flushed.splitlines()[-1]
+        query = f"SELECT coalesce(pg_last_wal_replay_lsn() >= '{target}'::pg_lsn, false)"
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.psql(query) == "t":
+                return
+            if time.monotonic() > deadline:
+                replayed = self.psql("SELECT pg_last_wal_replay_lsn()")
+                raise PgServerError(
+                    f"standby on port {self.port} replayed up to {replayed or 'nothing'} "
+                    f"in {timeout:.0f} s; the primary had written up to {target}",
+                    self.log_tail(),
+                )
+            time.sleep(0.02)

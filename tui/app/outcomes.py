@@ -38,15 +38,19 @@ INDEX_HINT_SESSIONS = 50_000
 """From about this many sessions, reading the whole table on each filter shows."""
 
 
-def index_hint(missing: tuple[str, ...]) -> str:
-    """Why filters and counts are slow, and the command that fixes it (it changes no row)."""
+def index_hint(missing: tuple[str, ...], *, standby: bool = False) -> str:
+    """Why filters and counts are slow, and the command that fixes it (it changes no row).
+
+    A standby cannot be migrated: the command goes to its primary, and the standby
+    replays the indexes."""
     what = (
         "one of the tool's indexes"
         if len(missing) == 1
         else f"{len(missing)} of the tool's indexes"
     )
+    where = " against the primary (this standby replays them)" if standby else ""
     return (
         f"This database lacks {what} ({', '.join(missing)}), so filters and counts read the "
-        "whole sessions table. `sessions-tui migrate` adds them and changes no row; "
+        f"whole sessions table. `sessions-tui migrate`{where} adds them and changes no row; "
         "`sessions-tui migrate --sql` prints the SQL for a DBA."
     )

@@ -72,6 +72,8 @@ SETTLE_MARGIN = timedelta(minutes=10)
 """Sessions ended this long before a full count are settled: no write still in flight
 can land before the mark (the service's writes take milliseconds)."""
 PAGE_SIZE = 100
+STANDBY_REASON = "read-only standby (hot standby): end sessions on the primary"
+"""Why a standby cannot end sessions, and where the operator can."""
 
 
 @dataclass(frozen=True)
@@ -130,12 +132,21 @@ class Store:
     """Async access to the session tables of one database."""
 
     def __init__(
-        self, target: DbTarget, engine: AsyncEngine, schema: SchemaInfo, read_only: bool
+        self,
+        target: DbTarget,
+        engine: AsyncEngine,
+        schema: SchemaInfo,
+        read_only: bool,
+        *,
+        standby: bool = False,
     ) -> None:
         self.target = target
         self.engine = engine
         self.schema = schema
         self.read_only = read_only
+        self.standby = standby
+        """The server is a read-only replica of another (a PostgreSQL hot standby), as
+        found at open: every read works, no write is ever attempted (`can_end`)."""
         self.d = q.Dialect(backend_for(target.kind), schema.has_ended_reason)
         self.recount_after = FULL_RECOUNT_SECONDS
         self._settled: dict[Status, delta.Settled] = {}
@@ -166,7 +177,12 @@ class Store:
 
     @property
     def can_end(self) -> str | None:
-        """None when ending is allowed; otherwise the reason it is not, for the UI to show."""
+        """None when ending is allowed; otherwise the reason it is not, for the UI to show.
+
+        A standby comes first: it refuses writes whatever this tool was told, and the
+        operator's fix is another server, not another flag."""
+        if self.standby:
+            return STANDBY_REASON
         if self.read_only:
             return "opened read-only (--read-only)"
         if not self.schema.has_ended_reason:
@@ -383,6 +399,8 @@ class Store:
         which are never overwritten.
         """
         trigger = self.vocabulary.require_deactivating(reason)
+        if self.standby:
+            raise ReadOnly(f"{self.target.display()}: {STANDBY_REASON}")
         if self.read_only:
             raise ReadOnly(
                 f"{self.target.display()}: opened read-only; ending sessions is disabled"
@@ -450,11 +468,19 @@ async def read_schema(
     engine: AsyncEngine, backend: Backend
 ) -> tuple[dict[str, set[str]], set[str]]:
     """Tables and their columns, and the sessions table's indexes, as they are now."""
+    tables, indexes, _ = await read_server(engine, backend)
+    return tables, indexes
 
-    def _inspect(sync_conn: Any) -> tuple[dict[str, set[str]], set[str]]:
+
+async def read_server(
+    engine: AsyncEngine, backend: Backend
+) -> tuple[dict[str, set[str]], set[str], bool]:
+    """`read_schema`, and whether the server is a standby, over one connection."""
+
+    def _inspect(sync_conn: Any) -> tuple[dict[str, set[str]], set[str], bool]:
         tables = backend.service_columns(sync_conn)
         indexes = backend.index_names(sync_conn, SESSIONS) if SESSIONS in tables else set()
-        return tables, indexes
+        return tables, indexes, backend.is_standby(sync_conn)
 
     async with engine.connect() as conn:
         return await conn.run_sync(_inspect)
@@ -465,7 +491,7 @@ async def open_store(target: DbTarget, *, read_only: bool = False) -> Store:
     engine = make_engine(target, read_only=read_only)
     where = target.display()
     try:
-        tables, indexes = await read_schema(engine, backend_for(target.kind))
+        tables, indexes, standby = await read_server(engine, backend_for(target.kind))
     except Exception as exc:
         await engine.dispose()
         raise translate(exc, where, target.scrub) from None
@@ -490,7 +516,15 @@ async def open_store(target: DbTarget, *, read_only: bool = False) -> Store:
         session_indexes=frozenset(indexes),
         tables={name: frozenset(columns) for name, columns in tables.items()},
     )
-    return Store(target, engine, schema, read_only)
+    return Store(target, engine, schema, read_only, standby=standby)
 
 
-__all__ = ["PAGE_SIZE", "SchemaInfo", "Store", "default_actor", "open_store", "parse_sqlite_ts"]
+__all__ = [
+    "PAGE_SIZE",
+    "STANDBY_REASON",
+    "SchemaInfo",
+    "Store",
+    "default_actor",
+    "open_store",
+    "parse_sqlite_ts",
+]

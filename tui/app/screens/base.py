@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar, cast
 
+from textual import events
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 from textual.message import Message
@@ -112,5 +113,16 @@ class SessionsScreen(Screen[None]):
         return Command(binding.description, run, f"{what} ({key})")
 
     def disabled_because(self, action: str) -> str | None:
-        """Why an action shown greyed out does nothing, for the palette to say."""
+        """Why an action shown greyed out does nothing, for the palette and its key to say."""
         return None
+
+    def on_key(self, event: events.Key) -> None:
+        """The key of an action shown greyed out says why (`disabled_because`) instead of
+        doing nothing. A key a focused widget takes (typing in the search) never gets here."""
+        active = self.active_bindings.get(event.key)
+        if active is None or active.enabled or active.node is not self:
+            return
+        why = self.disabled_because(active.binding.action)
+        if why:
+            event.stop()
+            self.notify(why, severity="error")

@@ -413,7 +413,10 @@ class MainScreen(SessionsScreen):
         if missing:
             self._index_hint_shown = True
             self.notify(
-                index_hint(missing), title="Slow on this database", severity="warning", timeout=30
+                index_hint(missing, standby=store.standby),
+                title="Slow on this database",
+                severity="warning",
+                timeout=30,
             )
 
     # -- filters -----------------------------------------------------------------------

@@ -81,6 +81,11 @@ class Backend(ABC):
         service's schema has applied to this database tells which version it is."""
 
     @abstractmethod
+    def is_standby(self, conn: Connection) -> bool:
+        """Whether the server is a read-only replica that replays another's writes (a
+        hot standby): it lists and counts, and refuses every write."""
+
+    @abstractmethod
     def index_names(self, conn: Connection, table: str) -> set[str]:
         """The names of `table`'s indexes, by the catalog's cheapest query."""
 

@@ -112,6 +112,11 @@ class PostgresqlBackend(Backend):
             found.setdefault(str(table), set()).add(str(column))
         return found
 
+    def is_standby(self, conn: Connection) -> bool:
+        """A hot standby is in recovery for as long as it replays its primary's WAL;
+        `pg_is_in_recovery()` is open to every role."""
+        return bool(conn.execute(sa.text("SELECT pg_is_in_recovery()")).scalar_one())
+
     def index_names(self, conn: Connection, table: str) -> set[str]:
         """pg_indexes: the inspector's get_indexes takes 35 ms."""
         sql = sa.text(

@@ -83,6 +83,10 @@ class SqliteBackend(Backend):
             found.setdefault(str(table), set()).add(str(column))
         return found
 
+    def is_standby(self, conn: Connection) -> bool:
+        """Never: a SQLite file is written where it is read."""
+        return False
+
     def index_names(self, conn: Connection, table: str) -> set[str]:
         sql = sa.text("SELECT name FROM pragma_index_list(:t)")
         return {str(r[0]) for r in conn.execute(sql, {"t": table})}
