@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from textual.widgets import Input, Static
+from textual.widgets import Input, OptionList, Static
 
 from tests.support.app_helpers import (
     NOW,
@@ -23,6 +23,8 @@ from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.app.screens.help import HelpScreen
 from tui.app.widgets.sessions_table import SessionsTable
 from tui.domain.models import Status
+from tui.store.store import make_engine
+from tui.store.tables import sessions
 from tui.store.target import DbTarget
 
 WEEK = timedelta(days=7)
@@ -258,3 +260,44 @@ async def test_ctrl_c_says_how_to_quit_in_plain_words(service_db: DbTarget) -> N
         await settle(pilot)
         assert "Press q or ctrl+q to quit" in notifications(app)
         assert not any("[b]" in n for n in notifications(app))
+
+
+@pytest.mark.parametrize("loop", ["self", "two-step"])
+async def test_a_parent_loop_opens_in_the_detail_screen(service_db: DbTarget, loop: str) -> None:
+    """The service's schema lets a session be its own parent, or two be each other's:
+    the detail screen crashed with DuplicateID on the repeated chain entry."""
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        first, second = main.table.ids[:2]
+        engine = make_engine(service_db)
+        try:
+            async with engine.begin() as conn:
+                s = sessions
+                if loop == "self":
+                    await conn.execute(
+                        s.update().where(s.c.id == first).values(parent_session_id=first)
+                    )
+                else:
+                    await conn.execute(
+                        s.update().where(s.c.id == first).values(parent_session_id=second)
+                    )
+                    await conn.execute(
+                        s.update().where(s.c.id == second).values(parent_session_id=first)
+                    )
+        finally:
+            await engine.dispose()
+        main.table.move_cursor(row=0)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail")
+        screen = app.screen
+        assert isinstance(screen, DetailScreen)
+        await wait_until(pilot, lambda: screen.detail is not None, "detail loaded")
+        await settle(pilot)
+        chain = screen.query_one("#chain", OptionList)
+        prompts = [str(chain.get_option_at_index(i).prompt) for i in range(chain.option_count)]
+        assert any("parent links loop" in p for p in prompts), prompts
+        await pilot.press("p")  # the parent opens; the loop does not hang the screen
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen) and app.is_running

@@ -206,7 +206,17 @@ class DetailScreen(SessionsScreen):
                         id=hop.id,
                     )
                 )
+            shown = {hop.id for hop in chain.hops}
             for child in chain.children:
+                if child.id in shown:
+                    # A parent link that loops back (a session its own parent, or two
+                    # that are each other's): its line is already above.
+                    note = Text("↺ ", style="bold yellow")
+                    note.append_text(literal(child.id[:12], "yellow"))
+                    note.append(" is also above: the parent links loop", style="yellow")
+                    items.append(Option(note, disabled=True))
+                    continue
+                shown.add(child.id)
                 items.append(Option(_hop_prompt(child, "↳ "), id=child.id))
         options.set_options(items)
 
