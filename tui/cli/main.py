@@ -174,9 +174,15 @@ def _duration_option(ctx: click.Context, param: click.Parameter, value: str) -> 
 
 
 def _timestamp(text: str) -> datetime:
-    """ISO-8601; a time without a zone is UTC."""
+    """ISO-8601; a time without a zone is UTC. ValueError for one that is not, or whose
+    UTC falls outside the years 1 to 9999 (9999-12-31T23:59:59-01:00 is in year 10000)."""
     parsed = datetime.fromisoformat(text.strip())
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"{text.strip()!r} is outside the years 1 to 9999 in UTC") from None
 
 
 MIN_REFRESH = 0.5
@@ -202,7 +208,9 @@ def _since_option(ctx: click.Context, param: click.Parameter, value: str | None)
         pass  # not a duration: perhaps a timestamp
     try:
         return _timestamp(value)
-    except ValueError:
+    except ValueError as exc:
+        if "outside the years" in str(exc):
+            raise click.BadParameter(str(exc)) from None
         raise click.BadParameter(
             f"{value!r} is neither a duration like 30m, 2h, 3d or 1w "
             "nor an ISO-8601 timestamp like 2026-01-31T12:00:00Z"
@@ -215,11 +223,21 @@ def _anchor_option(
     if value is None:
         return None
     try:
-        return _timestamp(value)
+        anchor = _timestamp(value)
     except ValueError:
         raise click.BadParameter(
             f"{value!r} is not an ISO-8601 timestamp like 2026-01-31T12:00:00Z"
         ) from None
+    if not DEMO_ANCHOR_YEARS[0] <= anchor.year <= DEMO_ANCHOR_YEARS[1]:
+        low, high = DEMO_ANCHOR_YEARS
+        raise click.BadParameter(
+            f"the anchor must fall in the years {low} to {high}: the demo's sessions are "
+            "spread over the months before it"
+        )
+    return anchor
+
+
+DEMO_ANCHOR_YEARS = (1971, 9998)
 
 
 # -- root ------------------------------------------------------------------------------------
@@ -625,10 +643,16 @@ def migrate(g: Globals, sql: bool) -> None:
 def demo_db(path: Path, n_sessions: int, seed: int, anchor: datetime | None, force: bool) -> None:
     """Write a deterministic demo database to PATH (same seed and anchor, same rows)."""
     from tui.store.demo import write_demo_db
+    from tui.store.errors import StoreError, translate
 
-    summary = asyncio.run(
-        write_demo_db(path, n_sessions=n_sessions, seed=seed, anchor=anchor, force=force)
-    )
+    try:
+        summary = asyncio.run(
+            write_demo_db(path, n_sessions=n_sessions, seed=seed, anchor=anchor, force=force)
+        )
+    except StoreError:
+        raise
+    except Exception as exc:  # a full disk, a folder that cannot be written: one line
+        raise translate(exc, str(path), str) from None
     pairs = [
         ("sessions", summary.sessions, ""),
         ("conversations", summary.conversations, ""),

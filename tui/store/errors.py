@@ -6,6 +6,7 @@ the app ever shows a traceback or a password.
 
 from __future__ import annotations
 
+import re
 import socket
 import sqlite3
 from collections.abc import Callable
@@ -74,9 +75,15 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
+_DRIVER_PREFIX = re.compile(r"^\((?:[A-Za-z_][\w]*\.)+[A-Za-z_]\w*\)\s*")
+"""SQLAlchemy's `(sqlite3.OperationalError) ` before a driver's message: a Python class
+name, noise to an operator."""
+
+
 def _first_line(exc: BaseException) -> str:
+    """The message's first line, without the driver's class name in front."""
     text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
+    return _DRIVER_PREFIX.sub("", text[0]) if text else type(exc).__name__
 
 
 def translate(exc: BaseException, where: str, scrub: Callable[[str], str]) -> StoreError:
@@ -107,6 +114,8 @@ def translate(exc: BaseException, where: str, scrub: Callable[[str], str]) -> St
             return DatabaseLocked(f"{where}: the database is locked by another process; try again")
         if "file is not a database" in low or "malformed" in low:
             return SchemaError(f"{where}: not a SQLite database ({msg})")
+        if "disk i/o error" in low or "disk is full" in low or "no space left" in low:
+            return StoreError(f"{where}: cannot write ({msg}): is the disk full?")
         if "unable to open database file" in low:
             return DatabaseNotFound(f"{where}: cannot open the file ({msg})")
         if isinstance(cur, socket.gaierror):
