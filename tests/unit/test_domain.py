@@ -6,6 +6,7 @@ Pure Python: no database, no Textual.
 from __future__ import annotations
 
 import json
+import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -153,10 +154,13 @@ def test_require_deactivating_refuses_with_the_valid_list(raw: str) -> None:
 # -- safe_text ------------------------------------------------------------------------------------
 
 _BIDI = set("\u2028\u2029\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+UNSAFE_CATEGORIES = {"Cc", "Cf", "Cs", "Zl", "Zp"}
+"""Controls, format characters (bidi, zero-width, BOM, soft hyphen, tags), lone
+surrogates, line and paragraph separators: none may reach a terminal as it is."""
 
 
 def _is_terminal_safe(text: str) -> bool:
-    return all(ord(ch) >= 0x20 and not 0x7F <= ord(ch) < 0xA0 and ch not in _BIDI for ch in text)
+    return all(unicodedata.category(ch) not in UNSAFE_CATEGORIES for ch in text)
 
 
 @pytest.mark.parametrize(
@@ -195,17 +199,22 @@ def test_safe_text_keeps_plain_text_unchanged(plain: str) -> None:
     assert safe_text(plain) == plain
 
 
-def test_safe_text_escapes_exactly_the_unsafe_characters_of_the_bmp() -> None:
-    """Every BMP character: left as it is when this file's own rule says it is safe,
-    otherwise replaced by a visible, terminal-safe escape."""
+def test_safe_text_escapes_exactly_the_unsafe_characters_of_unicode() -> None:
+    """Every code point: left as it is when this file's own rule (the Unicode category)
+    says it is safe, otherwise replaced by a visible, terminal-safe escape."""
     wrong = []
-    for code in range(0x10000):
+    for code in range(0x110000):
         ch = chr(code)
         out = safe_text(ch)
-        if (out == ch) != _is_terminal_safe(ch) or not _is_terminal_safe(out):
+        newer = unicodedata.category(ch) == "Cn"  # format characters of a later Unicode
+        kept = out == ch
+        if (kept != _is_terminal_safe(ch) and not newer) or not _is_terminal_safe(out):
             wrong.append(hex(code))
     assert wrong == []
     assert safe_text("ok\u202eevil") == "ok\\u202eevil"
+    for invisible in "\u061c\u200b\u200d\ufeff\u2060\u00ad":  # seen reaching a terminal
+        assert safe_text(f"a{invisible}b") != f"a{invisible}b"
+    assert safe_text("lone \ud800") == "lone \\ud800"
     assert safe_text("a\nb\x07", keep_newlines=True) == "a\nb\\x07"
 
 
