@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sys
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -385,6 +386,12 @@ active session quiet longer than --stale-after.
     default="table",
     show_default=True,
 )
+@click.option(
+    "--csv-raw",
+    is_flag=True,
+    help="CSV cells exactly as stored: no leading ' on cells a spreadsheet would run as a "
+    "formula (=, +, -, @).",
+)
 @click.pass_obj
 def list_cmd(
     g: Globals,
@@ -399,6 +406,7 @@ def list_cmd(
     limit: int,
     cursor_token: str | None,
     fmt: str,
+    csv_raw: bool,
 ) -> None:
     start: Cursor | None = None
     if cursor_token is not None:
@@ -416,7 +424,8 @@ def list_cmd(
         search=search or None,
     )
     key = SortKey(sort)
-    writer = render.ListWriter(fmt, sort, g.context())
+    style = render.CsvStyle(guard=not csv_raw, terminal=sys.stdout.isatty())
+    writer = render.ListWriter(fmt, sort, g.context(), style)
 
     async def stream(store: Store) -> Cursor | None:
         from tui.store.operations import pages

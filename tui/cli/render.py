@@ -3,8 +3,9 @@
 Pure functions and writers that return text, no I/O and no SQL. The table's columns and
 the session object's fields are `tui.domain.columns`' and the words `tui.domain.wording`'s,
 the same the dashboard shows. Every database string that reaches a table or the text
-view goes through `safe_text`; JSON is escaped by the encoder (ASCII only) and CSV keeps
-the raw values for other programs.
+view goes through `safe_text`; JSON is escaped by the encoder (ASCII only); CSV keeps the
+raw values for other programs, except that a cell a spreadsheet would run as a formula is
+guarded, and on a terminal control characters are made harmless (`CsvStyle`).
 
 The JSON/CSV session shape is a stable interface for scripts: the keys of
 `columns.FIELDS`, in that order (`sessions-tui list --help` prints them), new ones only
@@ -78,17 +79,38 @@ def dumps(value: Any, *, indent: int | None = None) -> str:
     return json.dumps(value, ensure_ascii=True, indent=indent, default=str)
 
 
-def _csv_cell(value: Any) -> Any:
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""A cell a spreadsheet would run as a formula (`=HYPERLINK(…)`) starts with one of these."""
+
+
+@dataclass(frozen=True)
+class CsvStyle:
+    """How CSV cells are written. `guard`: a cell that would start a formula gets a
+    leading `'`, as spreadsheets expect (on by default: CSV is opened in them; `--csv-raw`
+    turns it off for programs). `terminal`: control characters are made harmless, as on
+    every other output, because standard output is a terminal and not a file."""
+
+    guard: bool = True
+    terminal: bool = False
+
+
+def _csv_cell(value: Any, style: CsvStyle) -> Any:
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if not isinstance(value, str):
+        return value
+    if style.terminal:
+        value = safe_text(value)
+    if style.guard and value.startswith(FORMULA_START):
+        value = "'" + value
     return value
 
 
-def csv_line(values: Sequence[Any]) -> str:
+def csv_line(values: Sequence[Any], style: CsvStyle = CsvStyle()) -> str:
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow([_csv_cell(v) for v in values])
+    csv.writer(buf, lineterminator="\n").writerow([_csv_cell(v, style) for v in values])
     return buf.getvalue()
 
 
@@ -160,8 +182,8 @@ class ListWriter:
     Each method returns the text to print as it is (it ends with a newline when not empty).
     """
 
-    def __init__(self, fmt: str, sort: str, ctx: Context) -> None:
-        self.fmt, self.sort, self.ctx = fmt, sort, ctx
+    def __init__(self, fmt: str, sort: str, ctx: Context, csv_style: CsvStyle = CsvStyle()) -> None:
+        self.fmt, self.sort, self.ctx, self.csv_style = fmt, sort, ctx, csv_style
         self.table = sessions_table()
         self.written = 0
 
@@ -169,7 +191,7 @@ class ListWriter:
         if self.fmt == "json":
             return '{"sessions": ['
         if self.fmt == "csv":
-            return csv_line(FIELD_KEYS)
+            return csv_line(FIELD_KEYS, self.csv_style)
         return ""
 
     def page(self, rows: Sequence[SessionRow]) -> str:
@@ -179,7 +201,8 @@ class ListWriter:
             objects = [dumps(export(row, self.ctx)) for row in rows]
             return ("\n" if first else ",\n") + ",\n".join(objects) if objects else ""
         if self.fmt == "csv":
-            return "".join(csv_line(list(export(row, self.ctx).values())) for row in rows)
+            style = self.csv_style
+            return "".join(csv_line(list(export(row, self.ctx).values()), style) for row in rows)
         if not rows:
             return ""
         return "\n".join(self.table.lines(table_cells(row, self.ctx) for row in rows)) + "\n"
