@@ -19,6 +19,7 @@ from sqlalchemy.types import TypeEngine
 
 from tui.domain.models import Cursor
 from tui.store.backends.base import Backend
+from tui.store.backends.sqlite_driver import decode_text
 from tui.store.codec import SQLITE_TS_FORMAT
 from tui.store.target import DbTarget
 
@@ -177,7 +178,8 @@ def _own_transactions(engine: AsyncEngine, read_only: bool, busy_timeout_ms: int
     """
 
     @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+    def _on_connect(dbapi_conn: Any, record: Any) -> None:
+        record.driver_connection.text_factory = decode_text
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")

@@ -10,6 +10,13 @@ from tui.store.backends.driver import Driver, bind
 from tui.store.target import DbTarget
 
 
+def decode_text(raw: bytes) -> str:
+    """TEXT as stored: UTF-8, each invalid byte shown as U+FFFD. SQLite keeps what it
+    is given, and strict decoding failed a whole query for one bad byte: every list,
+    show and end on the database, for one title. The store's connections use it too."""
+    return raw.decode("utf-8", "replace")
+
+
 class SqliteDriver(Driver):
     def display(self, target: DbTarget) -> str:
         """The file's path."""
@@ -26,6 +33,7 @@ class SqliteDriver(Driver):
             return []
         uri = f"file:{quote(str(target.path))}?mode=ro"
         async with aiosqlite.connect(uri, uri=True, timeout=wait, isolation_level=None) as db:
+            db.text_factory = decode_text
             rows = await db.execute_fetchall(sql.SQLITE_SQL, bind(sql.SQLITE_PARAMS, limit))
         return [tuple(r) for r in rows]
 
