@@ -30,6 +30,11 @@ async def _with_a_bad_title(tmp_path: Path) -> tuple[Path, str]:
             "WHERE id = ?",
             (conv,),
         )
+        conn.execute(
+            "UPDATE remote_agent_sessions SET active = 1, ended_at = NULL, ended_reason = NULL "
+            "WHERE id = ?",
+            (sid,),
+        )
     return db, sid
 
 
@@ -43,9 +48,8 @@ def test_list_show_and_end_work_and_the_cell_is_marked(tmp_path: Path) -> None:
     assert rows[sid]["title"] == "A\ufffd\ufffd\ufffdB", "the bad bytes, marked, the rest kept"
     shown = runner.invoke(cli, ["--db", str(db), "show", sid])
     assert shown.exit_code == 0 and "A\ufffd\ufffd\ufffdB" in shown.stdout
-    active = next(i for i, s in rows.items() if s["active"])
     ended = runner.invoke(
-        cli, ["--db", str(db), "end", active, "--reason", "reset-requested", "--yes"]
+        cli, ["--db", str(db), "end", sid, "--reason", "reset-requested", "--yes"]
     )
     assert ended.exit_code == 0, ended.output
 
