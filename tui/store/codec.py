@@ -40,9 +40,17 @@ def utc_datetime(value: Any) -> datetime | None:
     return None
 
 
+def text_value(value: Any) -> Any:
+    """A BLOB where text belongs (SQLite stores whatever it is given) as the text it
+    spells, each invalid byte shown as U+FFFD; any other value as it is."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value).decode("utf-8", "replace")
+    return value
+
+
 def text_id(value: Any) -> str | None:
     """Hex TEXT (SQLite) or a UUID (PostgreSQL) as a str."""
-    return None if value is None else str(value)
+    return None if value is None else str(text_value(value))
 
 
 ROW_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(SessionRow))
@@ -52,7 +60,7 @@ row is read once the query selects a column of that name."""
 
 def session_row(m: Mapping[Any, Any]) -> SessionRow:
     """A list row from already-decoded column values (`active` as a driver gives it)."""
-    values = {name: m[name] for name in ROW_FIELDS}
+    values = {name: text_value(m[name]) for name in ROW_FIELDS}
     values["active"] = bool(values["active"])
     return SessionRow(**values)
 

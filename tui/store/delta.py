@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tui.store.codec import text_value
 from tui.store.queries import ALL_ACTIVE, NEW_ACTIVE, NEW_ACTIVE_COUNT, STARTED_SINCE
 
 GroupKey = tuple[str | None, bool]
@@ -48,14 +49,16 @@ class LiveGroup:
 
 
 def live_groups(result: Iterable[Sequence[Any]]) -> list[LiveGroup]:
-    return [LiveGroup(r[0], bool(r[1]), int(r[2]), bool(r[3]), int(r[4])) for r in result]
+    return [
+        LiveGroup(text_value(r[0]), bool(r[1]), int(r[2]), bool(r[3]), int(r[4])) for r in result
+    ]
 
 
 def groups(result: Iterable[Sequence[Any]]) -> Counter[GroupKey]:
     """(ended_reason, active, count) rows folded by truthiness of `active`."""
     out: Counter[GroupKey] = Counter()
-    for r in result:
-        out[(r[0], bool(r[1]))] += int(r[2])
+    for r in result:  # a BLOB reason counts as the text it spells
+        out[(text_value(r[0]), bool(r[1]))] += int(r[2])
     return out
 
 

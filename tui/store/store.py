@@ -42,7 +42,7 @@ from tui.store import delta
 from tui.store import queries as q
 from tui.store.backends import backend_for
 from tui.store.backends.base import Backend
-from tui.store.codec import parse_sqlite_ts, session_row, utc_datetime
+from tui.store.codec import parse_sqlite_ts, session_row, text_value, utc_datetime
 from tui.store.errors import (
     AmbiguousId,
     ReadOnly,
@@ -119,6 +119,7 @@ def _hop(r: Row[Any]) -> ChainHop:
 
 def _plain(value: Any) -> Any:
     """Make a raw column value printable/JSON-able without losing it."""
+    value = text_value(value)
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")
     if isinstance(value, (dict, list)):
@@ -346,7 +347,7 @@ class Store:
             conv = await self._row_dict(conn, CONVERSATIONS, row.conversation_id)
             code = await self._row_dict(conn, CODEBASES, row.codebase_id)
         all_cols = dict(raw._mapping) if raw is not None else {}
-        meta_raw = all_cols.get("metadata")
+        meta_raw = text_value(all_cols.get("metadata"))  # a BLOB is shown as the text it spells
         if meta_raw is not None and not isinstance(meta_raw, str):
             meta_raw = json.dumps(meta_raw, ensure_ascii=False)
         return SessionDetail(
