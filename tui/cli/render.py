@@ -331,7 +331,7 @@ def detail_object(detail: SessionDetail, chain: SessionChain, ctx: Context) -> d
         "conversation": dict(detail.conversation),
         "codebase": dict(detail.codebase),
         "extra": dict(detail.extra),
-        "metadata": meta.value if meta.valid else meta.raw,
+        "metadata": meta.plain,
         "metadata_valid": meta.valid,
         "chain": [{**hop_object(h), "current": h.id == detail.row.id} for h in chain.hops],
         "chain_truncated": chain.truncated,
@@ -395,7 +395,12 @@ def detail_text(detail: SessionDetail, chain: SessionChain, ctx: Context) -> lis
         out += ["", "Other columns"]
         out += _kv_lines([(safe_text(k), _raw_value(v)) for k, v in detail.extra.items()])
     meta = detail.metadata
-    out += ["", "Metadata" if meta.valid else "Metadata (not valid JSON; shown as stored)"]
+    if not meta.valid:
+        out += ["", "Metadata (not valid JSON; shown as stored)"]
+    elif meta.too_deep:
+        out += ["", f"Metadata (nested deeper than {meta.MAX_DEPTH} levels; shown as stored)"]
+    else:
+        out += ["", "Metadata"]
     out += ["  " + line for line in safe_text(meta.pretty(), keep_newlines=True).split("\n")]
     out += ["", "Chain (oldest → newest)"]
     if chain.truncated:

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 from tui.domain.triggers import KNOWN_REASONS, NotRecorded, Reason, Trigger, parse_reason
 
@@ -132,27 +132,76 @@ class Page:
 
 @dataclass(frozen=True, slots=True)
 class Metadata:
-    """Decoded metadata, or the raw text when it is not valid JSON (shown, never an error)."""
+    """Decoded metadata, or the raw text when it is not valid JSON (shown, never an error).
+
+    JSON nested deeper than `MAX_DEPTH` (PostgreSQL's JSONB takes thousands of levels)
+    is kept as its raw text: formatting it recursively would exceed Python's recursion
+    limit, and no operator reads it level by level.
+    """
 
     raw: str | None
     value: Any = None
     valid: bool = True
+    too_deep: bool = False
+
+    MAX_DEPTH: ClassVar[int] = 100
+    LARGE: ClassVar[int] = 256 * 1024
+    """Characters from which metadata is shown as stored, not re-indented: formatting
+    10 MB took seconds, and a preview of it says as much."""
 
     @classmethod
     def decode(cls, raw: str | None) -> Metadata:
         if raw is None:
             return cls(raw=None, value=None, valid=True)
         try:
-            return cls(raw=raw, value=json.loads(raw), valid=True)
-        except (ValueError, RecursionError):
+            value = json.loads(raw)
+        except RecursionError:  # valid JSON (PostgreSQL took it), nested past Python's limit
+            return cls(raw=raw, value=None, valid=True, too_deep=True)
+        except ValueError:
             return cls(raw=raw, value=None, valid=False)
+        if _deeper_than(value, cls.MAX_DEPTH):
+            return cls(raw=raw, value=None, valid=True, too_deep=True)
+        return cls(raw=raw, value=value, valid=True)
+
+    @property
+    def plain(self) -> Any:
+        """What a JSON export carries: the decoded value, or the raw text when it is not
+        valid JSON or too deep to re-encode."""
+        return self.value if self.valid and not self.too_deep else self.raw
 
     def pretty(self) -> str:
-        if not self.valid:
+        if not self.valid or self.too_deep:
             return self.raw or ""
         if self.raw is None:
             return "null"
+        if len(self.raw) >= self.LARGE:
+            return self.raw
         return json.dumps(self.value, indent=2, ensure_ascii=False, sort_keys=True)
+
+    def preview(self, limit: int) -> tuple[str, bool]:
+        """At most `limit` characters of `pretty()`, and whether it was cut; large
+        metadata is cut from its raw text without formatting the whole of it."""
+        if self.raw is not None and len(self.raw) >= self.LARGE:
+            return self.raw[:limit], len(self.raw) > limit
+        text = self.pretty()
+        return text[:limit], len(text) > limit
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether containers nest more than `limit` levels, walked without recursion."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children: Any = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 @dataclass(frozen=True, slots=True)

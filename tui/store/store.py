@@ -5,6 +5,7 @@ Every public method is async, returns domain models and raises only StoreError.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
@@ -339,21 +340,18 @@ class Store:
             if found is None:
                 return None
             row = _row(found)
-            raw = (
-                await conn.execute(
-                    sa.text(f"SELECT * FROM {SESSIONS} WHERE id = :id"), {"id": row.id}
-                )
-            ).first()
+            every, params = self.d.backend.session_columns(row.id)
+            raw = (await conn.execute(every, params)).first()
             conv = await self._row_dict(conn, CONVERSATIONS, row.conversation_id)
             code = await self._row_dict(conn, CODEBASES, row.codebase_id)
-        all_cols = dict(raw._mapping) if raw is not None else {}
+        all_cols = self.d.backend.columns_of(raw) if raw is not None else {}
         meta_raw = text_value(all_cols.get("metadata"))  # a BLOB is shown as the text it spells
         if meta_raw is not None and not isinstance(meta_raw, str):
             meta_raw = json.dumps(meta_raw, ensure_ascii=False)
         return SessionDetail(
             row=row,
             assistant_session_id=all_cols.get("assistant_session_id"),
-            metadata=Metadata.decode(meta_raw),
+            metadata=await _decode_metadata(meta_raw),
             conversation=conv,
             codebase=code,
             extra={k: _plain(v) for k, v in all_cols.items() if k not in _SHOWN_COLUMNS},
@@ -450,6 +448,13 @@ class Store:
         except Exception as exc:
             raise self._error(exc) from None
         return outcomes
+
+
+async def _decode_metadata(raw: str | None) -> Metadata:
+    """Large metadata is parsed in a thread: 10 MB took the event loop for seconds."""
+    if raw is not None and len(raw) >= Metadata.LARGE:
+        return await asyncio.to_thread(Metadata.decode, raw)
+    return Metadata.decode(raw)
 
 
 _SHOWN_COLUMNS = frozenset(

@@ -67,6 +67,11 @@ def _started(hop: ChainHop) -> str:
     return iso(hop.started_at) or "—"
 
 
+METADATA_PREVIEW = 20_000
+"""Characters of metadata the screen shows: laying out 10 MB of text froze the keyboard
+for seconds; the rest is one command away."""
+
+
 class DetailScreen(SessionsScreen):
     """Read-only view of one session; the chain's hops are links to their own detail.
 
@@ -186,7 +191,17 @@ class DetailScreen(SessionsScreen):
         if not d.metadata.valid:
             meta.append("  (not valid JSON: shown as stored)", style="bold yellow")
         meta.append("\n")
-        meta.append(safe_text(d.metadata.pretty(), keep_newlines=True))
+        shown, cut = d.metadata.preview(METADATA_PREVIEW)
+        if d.metadata.too_deep:
+            meta.append(f"(nested deeper than {d.metadata.MAX_DEPTH} levels: as stored)\n", "dim")
+        meta.append(safe_text(shown, keep_newlines=True))
+        if cut:
+            size = len(d.metadata.raw or "")
+            meta.append(
+                f"\n… {size:,} characters in all: the first {METADATA_PREVIEW:,} are shown; "
+                f"`sessions-tui show {d.row.id} --format json` prints it whole",
+                "bold yellow",
+            )
         self.query_one("#metadata", Static).update(meta)
         self._show_chain(message.chain)
 

@@ -13,9 +13,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Column
-from sqlalchemy.engine import URL, Connection, Dialect
+from sqlalchemy.engine import URL, Connection, Dialect, Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, TextClause
 from sqlalchemy.types import TypeEngine
 
 from tui.domain.models import Cursor
@@ -114,6 +114,16 @@ class Backend(ABC):
     @abstractmethod
     def now(self) -> ColumnElement[Any]:
         """The clock the service writes ended_at with."""
+
+    @abstractmethod
+    def session_columns(self, session_id: str) -> tuple[TextClause, dict[str, Any]]:
+        """A statement reading every column the sessions table has *now* (a service
+        upgrade may add some while the tool runs), with its parameters. Its one row
+        holds the columns, metadata as text; `columns_of` makes it a mapping."""
+
+    @abstractmethod
+    def columns_of(self, row: Row[Any]) -> dict[str, Any]:
+        """Column name to value, from a row of `session_columns`' statement."""
 
     @abstractmethod
     def as_text(self, col: ColumnElement[Any]) -> ColumnElement[str]:

@@ -14,9 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import Column
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, Dialect, Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, TextClause
 from sqlalchemy.types import TypeEngine
 
 from tui.domain.models import Cursor
@@ -152,6 +152,22 @@ class PostgresqlBackend(Backend):
 
     def now(self) -> ColumnElement[Any]:
         return sa.func.now()
+
+    def session_columns(self, session_id: str) -> tuple[TextClause, dict[str, Any]]:
+        """The row as one JSONB object without its metadata, and the metadata as text:
+        the driver decodes JSONB itself, and a document nested past Python's recursion
+        limit (PostgreSQL takes it) failed the whole read. `Metadata.decode` judges it."""
+        stmt = sa.text(
+            "SELECT to_jsonb(s) - 'metadata' AS row, CAST(s.metadata AS TEXT) AS metadata"
+            " FROM remote_agent_sessions AS s WHERE s.id = CAST(:id AS uuid)"
+        )
+        return stmt, {"id": session_id}
+
+    def columns_of(self, row: Row[Any]) -> dict[str, Any]:
+        columns = row._mapping["row"]
+        if isinstance(columns, str):  # a connection without SQLAlchemy's JSONB codec
+            columns = json.loads(columns)
+        return {**columns, "metadata": row._mapping["metadata"]}
 
     def as_text(self, col: ColumnElement[Any]) -> ColumnElement[str]:
         return sa.cast(col, sa.Text)

@@ -12,9 +12,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Column, event
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, Dialect, Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import ColumnElement, TextClause
 from sqlalchemy.types import TypeEngine
 
 from tui.domain.models import Cursor
@@ -109,6 +109,13 @@ class SqliteBackend(Backend):
 
     def now(self) -> ColumnElement[Any]:
         return sa.func.datetime("now")
+
+    def session_columns(self, session_id: str) -> tuple[TextClause, dict[str, Any]]:
+        """`SELECT *`: the driver hands TEXT over as it is, metadata included."""
+        return sa.text("SELECT * FROM remote_agent_sessions WHERE id = :id"), {"id": session_id}
+
+    def columns_of(self, row: Row[Any]) -> dict[str, Any]:
+        return dict(row._mapping)
 
     def as_text(self, col: ColumnElement[Any]) -> ColumnElement[str]:
         return col
