@@ -8,7 +8,11 @@ prove the migrations adopt databases this tool did not create without losing a b
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 import sqlite3
+import subprocess
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +23,20 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 
+from tests.support.dbs import create_service_db
+from tests.support.pgserver import find_pg_bin
 from tests.support.service_schema import service_ddl, statements
 from tui.store import store as store_module
 from tui.store.backends import postgresql as postgresql_backend
 from tui.store.errors import DatabaseLocked, DatabaseNotFound, PermissionDenied, StoreError
 from tui.store.migrate import (
     VERSION_TABLE,
+    NotAServiceDatabase,
     current_revision,
     head_revision,
     migrations_dir,
     pending,
+    plan,
     revision_ids,
     upgrade,
     upgrade_sql,
@@ -89,19 +97,29 @@ class RawDb:
             await conn.close()
 
     async def script(self, sql: str) -> None:
-        """Run a multi-statement script the way a DBA would (sqlite3 CLI / psql)."""
+        """Feed a script to the shell a DBA would use, stopping at the first error:
+        `sqlite3 -bail FILE` (Python's executescript where the shell is missing) and
+        `psql -v ON_ERROR_STOP=1`, which runs each statement on its own as a file does
+        (CREATE INDEX CONCURRENTLY refuses a multi-statement query string)."""
         if self.backend == "sqlite":
-            conn = sqlite3.connect(self.path)
-            try:
-                conn.executescript(sql)
-            finally:
-                conn.close()
-            return
-        pg = await asyncpg.connect(self.url)
-        try:
-            await pg.execute(sql)
-        finally:
-            await pg.close()
+            shell = shutil.which("sqlite3")
+            if shell is None:
+                conn = sqlite3.connect(self.path)
+                try:
+                    conn.executescript(sql)
+                finally:
+                    conn.close()
+                return
+            cmd = [shell, "-bail", str(self.path)]
+        else:
+            pg_bin = find_pg_bin()
+            psql = str(pg_bin / "psql") if pg_bin and (pg_bin / "psql").exists() else "psql"
+            cmd = [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", self.url, "-f", "-"]
+        done = await asyncio.to_thread(
+            subprocess.run, cmd, input=sql, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        assert "ERROR" not in done.stderr and "Error" not in done.stderr, done.stderr
 
     async def query(self, sql: str) -> list[tuple[Any, ...]]:
         if self.backend == "sqlite":
@@ -451,11 +469,11 @@ async def test_upgrade_sql_changes_nothing_and_works(db: RawDb) -> None:
         assert name in sql
     assert VERSION_TABLE in sql
     assert "ADD COLUMN" in sql
-    if db.backend == "sqlite":
-        assert "Skip the next statement" in sql
-    else:
+    assert "CREATE TABLE IF NOT EXISTS" not in sql  # the service's tables are there
+    if db.backend == "postgresql":
         assert "ADD COLUMN IF NOT EXISTS ended_reason" in sql
         assert "COMMENT ON COLUMN remote_agent_sessions.ended_reason" in sql
+        assert sql.count("CREATE INDEX CONCURRENTLY") == len(TUI_INDEXES)
     assert await db.schema() == schema
     assert await db.dump() == rows
     assert await current_revision(db.target) is None
@@ -485,6 +503,86 @@ async def test_upgrade_sql_from_current_revision(db: RawDb) -> None:
     assert await current_revision(db.target) == "0001_baseline"
 
     assert await upgrade(db.target) == ALL_REVISIONS[1:]
+
+
+async def _second_db(db: RawDb, tmp_path: Path, request: pytest.FixtureRequest) -> RawDb:
+    """A second empty database of the same backend."""
+    if db.backend == "sqlite":
+        return RawDb("sqlite", f"sqlite:///{tmp_path / 'twin.db'}")
+    server = request.getfixturevalue("pg_server")
+    name = f"t_twin_{uuid.uuid4().hex}"
+    url = server.create_database(name)
+    request.addfinalizer(lambda: server.drop_database(name))
+    return RawDb("postgresql", url)
+
+
+@pytest.mark.parametrize("era", ["pre-016", "v0.7"])
+async def test_upgrade_sql_is_written_for_the_database_in_front(
+    db: RawDb, era: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """`--sql` holds only what this database lacks, runs in the shell as it is, and leaves
+    the database exactly as `upgrade` leaves its twin. One of our indexes was made by hand
+    already; on PostgreSQL another is invalid, as an interrupted concurrent build leaves it."""
+    twin = await _second_db(db, tmp_path, request)
+    for each in (db, twin):
+        if era == "pre-016":
+            await each.make_service_db(ended_reason=False)
+        else:
+            await create_service_db(each.url, era=era, sessions=40)
+        await each.execute(
+            ["CREATE INDEX ix_sessions_tui_parent ON remote_agent_sessions (parent_session_id)"]
+        )
+        if each.backend == "postgresql":
+            await each.execute(
+                [
+                    "CREATE INDEX ix_sessions_tui_started ON remote_agent_sessions"
+                    " (started_at, id)",
+                    "UPDATE pg_index SET indisvalid = false"
+                    " WHERE indexrelid = 'ix_sessions_tui_started'::regclass",
+                ]
+            )
+    rows = await db.dump()
+
+    sql = await upgrade_sql(db.target)
+
+    assert "CREATE TABLE IF NOT EXISTS" not in sql
+    assert ("ADD COLUMN" in sql) is (era == "pre-016")
+    assert "ix_sessions_tui_parent" not in sql
+    if db.backend == "postgresql":
+        assert "DROP INDEX CONCURRENTLY IF EXISTS ix_sessions_tui_started" in sql
+    await db.script(sql)
+    assert await upgrade(twin.target) == ALL_REVISIONS
+
+    assert await current_revision(db.target) == head_revision()
+    assert await db.schema() == await twin.schema()
+    after = await db.dump()
+    assert (_drop_ended_reason(after) if era == "pre-016" else after) == rows
+    if db.backend == "postgresql":
+        valid = await db.query(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_sessions_tui_started'::regclass"
+        )
+        assert valid == [(True,)]
+    assert "nothing to run" in await upgrade_sql(db.target)
+    assert await upgrade(db.target) == []
+
+
+# -- a database that is not the service's -------------------------------------------------------
+
+
+async def test_other_programs_database_is_refused(db: RawDb) -> None:
+    """Tables, none of them the service's: nothing is created unless asked for."""
+    await db.execute(["CREATE TABLE invoices (id INTEGER PRIMARY KEY, total INTEGER)"])
+    await db.execute(["INSERT INTO invoices (id, total) VALUES (1, 42)"])
+    before = await db.schema()
+    for call in (upgrade, upgrade_sql, plan):
+        with pytest.raises(NotAServiceDatabase, match=r"invoices.*--create-service-schema"):
+            await call(db.target)
+    assert await db.schema() == before
+
+    assert await upgrade(db.target, create_service_schema=True) == ALL_REVISIONS
+    _assert_migrated(await db.schema())
+    assert await db.query("SELECT id, total FROM invoices") == [(1, 42)]
+    assert await upgrade(db.target) == []  # now it holds the service's tables
 
 
 # -- downgrades keep the service's data -------------------------------------------------------
@@ -610,17 +708,19 @@ async def test_unknown_revision_is_refused(db: RawDb) -> None:
 
 
 async def test_busy_database_fails_cleanly(db: RawDb, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The live service holds a lock: give up after the timeout, with nothing half-done."""
+    """The live service holds a lock longer than we wait: give up with a clear message,
+    every row intact; what was committed stays, and the next run finishes the rest."""
     await db.make_service_db(ended_reason=False)
-    schema, rows = await db.schema(), await db.dump()
+    rows = await db.dump()
     monkeypatch.setattr(store_module, "SQLITE_BUSY_TIMEOUT_MS", 200)
-    monkeypatch.setattr(postgresql_backend, "MIGRATION_LOCK_TIMEOUT", "200ms")
+    monkeypatch.setattr(postgresql_backend, "MIGRATION_LOCK_TIMEOUT", "100ms")
+    monkeypatch.setattr(postgresql_backend, "LOCK_RETRY_PAUSE_S", 0.01)
     if db.backend == "sqlite":
         holder = sqlite3.connect(db.path, isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")
         holder.execute("UPDATE remote_agent_codebases SET name = name")
         try:
-            with pytest.raises(DatabaseLocked):
+            with pytest.raises(DatabaseLocked, match="locked"):
                 await upgrade(db.target)
         finally:
             holder.execute("ROLLBACK")
@@ -634,6 +734,9 @@ async def test_busy_database_fails_cleanly(db: RawDb, monkeypatch: pytest.Monkey
                     await upgrade(db.target)
         finally:
             await holder.close()
-    assert await db.schema() == schema
     assert await db.dump() == rows
-    assert await upgrade(db.target) == ALL_REVISIONS
+    done = await current_revision(db.target)
+    assert done in (None, "0001_baseline")  # the ALTER of 0002 is what waited
+    assert await upgrade(db.target) == ALL_REVISIONS[ALL_REVISIONS.index(done) + 1 if done else 0 :]
+    _assert_migrated(await db.schema())
+    assert _drop_ended_reason(await db.dump()) == rows

@@ -18,9 +18,18 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeEngine
 
 from tui.domain.models import Cursor
-from tui.store.backends.base import Backend
+from tui.store.backends.base import Backend, Catalog
 from tui.store.codec import SQLITE_TS_FORMAT
 from tui.store.target import DbTarget
+
+INDEX_ROWS_PER_SECOND = 230_000
+"""How fast SQLite builds one of the tool's indexes, in sessions per second: the median of
+the six, measured on 1,000,000 sessions by tests/bench/migrate_load.py on 2 shared cores
+(see its README; the slowest index ran at 150,000/s). The question `migrate` asks
+estimates from it: an estimate, which a faster or slower machine moves."""
+
+SERVICE_BUSY_TIMEOUT_S = 5
+"""How long the service's writes wait for a lock before failing with "database is locked"."""
 
 
 class SqliteBackend(Backend):
@@ -55,6 +64,61 @@ class SqliteBackend(Backend):
     def lock_for_migration(self, conn: Connection) -> None:
         """Nothing more to do: the migration's BEGIN IMMEDIATE (`for_writes`) already
         holds the one write lock, waiting for it at most the busy timeout."""
+
+    def catalog(self, conn: Connection) -> Catalog:
+        tables = {
+            str(r[0])
+            for r in conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+                " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+            )
+        }
+        columns = {t: frozenset(c) for t, c in self.service_columns(conn).items()}
+        indexes = {n: True for n in self.index_names(conn, "remote_agent_sessions")}
+        return Catalog(frozenset(tables), columns, indexes)
+
+    def add_column(self, conn: Connection, table: str, column: str, comment: str) -> None:
+        """SQLite has no ADD COLUMN IF NOT EXISTS (and no column comments): look first."""
+        if not self.add_column_sql(self.catalog(conn), table, column, comment):
+            return
+        conn.exec_driver_sql(self.add_column_sql(Catalog(), table, column, comment)[0])
+
+    def add_column_sql(self, catalog: Catalog, table: str, column: str, comment: str) -> list[str]:
+        if catalog.has_column(table, column):
+            return []
+        return [f"ALTER TABLE {table} ADD COLUMN {column} TEXT"]
+
+    def create_index(self, conn: Connection, name: str, table: str, columns: str) -> None:
+        """One statement outside any transaction: SQLite holds the write lock for this
+        index alone and releases it as the statement ends."""
+        for statement in self.create_index_sql(Catalog(), name, table, columns):
+            conn.exec_driver_sql(statement)
+
+    def create_index_sql(self, catalog: Catalog, name: str, table: str, columns: str) -> list[str]:
+        if name in catalog.indexes:
+            return []
+        return [f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})"]
+
+    def migration_notice(self, sessions: int, indexes: int) -> str | None:
+        """SQLite has one write lock per file: while an index is built, the service's
+        writes wait, and fail after its busy timeout."""
+        if not sessions or not indexes:
+            return None
+        each = sessions / INDEX_ROWS_PER_SECOND
+        total = each * indexes
+        text = (
+            f"remote_agent_sessions holds {sessions:,} sessions: building {indexes} "
+            f"index{'es' if indexes != 1 else ''} takes about {_seconds(total)} here, one at a "
+            f"time, about {_seconds(each)} each. While each is built the service's writes "
+            "wait (its reads go on)."
+        )
+        if each >= SERVICE_BUSY_TIMEOUT_S * 0.8:
+            text += (
+                f" That is close to or beyond the service's {SERVICE_BUSY_TIMEOUT_S} s busy "
+                "timeout: its writes may fail with 'database is locked'; consider stopping "
+                "the service first."
+            )
+        return text
 
     def alembic_options(self) -> dict[str, Any]:
         """SQLite cannot ALTER much: batch mode copes if an op.* helper is ever used."""
@@ -163,6 +227,10 @@ class SqliteBackend(Backend):
             ),
             else_=raw,
         )
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
 
 
 def _own_transactions(engine: AsyncEngine, read_only: bool, busy_timeout_ms: int) -> None:
