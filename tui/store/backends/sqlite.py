@@ -107,7 +107,8 @@ class SqliteBackend(Backend):
         each = sessions / INDEX_ROWS_PER_SECOND
         total = each * indexes
         text = (
-            f"remote_agent_sessions holds {sessions:,} sessions: building {indexes} "
+            f"remote_agent_sessions holds {sessions:,} session{'s' if sessions != 1 else ''}: "
+            f"building {indexes} "
             f"index{'es' if indexes != 1 else ''} takes about {_seconds(total)} here, one at a "
             f"time, about {_seconds(each)} each. While each is built the service's writes "
             "wait (its reads go on)."
