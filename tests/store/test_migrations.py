@@ -12,6 +12,8 @@ import asyncio
 import shutil
 import sqlite3
 import subprocess
+import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -583,6 +585,135 @@ async def test_other_programs_database_is_refused(db: RawDb) -> None:
     _assert_migrated(await db.schema())
     assert await db.query("SELECT id, total FROM invoices") == [(1, 42)]
     assert await upgrade(db.target) == []  # now it holds the service's tables
+
+
+# -- the live service during a migration -----------------------------------------------------
+
+
+class Service:
+    """A writer acting as the service while a migration runs: it rewrites one session's
+    metadata to itself (no row changes) as fast as it can, through the plain driver with
+    the service's settings, and notes how long each write waited, any failure, and how
+    many of the tool's indexes existed when it wrote."""
+
+    def __init__(self, db: RawDb, session_id: Any) -> None:
+        self.db, self.session_id = db, session_id
+        self.waits: list[float] = []
+        self.errors: list[str] = []
+        self.indexes_seen: set[int] = set()
+        self.done = asyncio.Event()
+
+    SEEN = "SELECT count(*) FROM {catalog} WHERE {name} LIKE 'ix\\_sessions\\_tui\\_%' ESCAPE '\\'"
+
+    def _sqlite(self, stop: threading.Event) -> None:
+        conn = sqlite3.connect(self.db.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 5000")  # the service's
+        seen = self.SEEN.format(catalog="sqlite_master", name="name")
+        while not stop.is_set():
+            started = time.perf_counter()
+            try:
+                conn.execute(
+                    "UPDATE remote_agent_sessions SET metadata = metadata WHERE id = ?",
+                    (self.session_id,),
+                )
+                self.waits.append(time.perf_counter() - started)
+                self.indexes_seen.add(conn.execute(seen).fetchone()[0])
+            except sqlite3.OperationalError as exc:
+                self.errors.append(str(exc))
+        conn.close()
+
+    async def _postgresql(self, until: asyncio.Task[Any]) -> None:
+        conn = await asyncpg.connect(self.db.url)
+        seen = self.SEEN.format(catalog="pg_indexes", name="indexname")
+        try:
+            while not until.done():
+                started = time.perf_counter()
+                try:
+                    await conn.execute(
+                        "UPDATE remote_agent_sessions SET metadata = metadata WHERE id = $1",
+                        self.session_id,
+                    )
+                    self.waits.append(time.perf_counter() - started)
+                    self.indexes_seen.add(await conn.fetchval(seen))
+                except asyncpg.PostgresError as exc:
+                    self.errors.append(str(exc))
+        finally:
+            await conn.close()
+
+    async def during(self, migration: Any) -> Any:
+        """Run the coroutine `migration` with the service writing; return its outcome."""
+        task = asyncio.ensure_future(migration)
+        if self.db.backend == "sqlite":
+            stop = threading.Event()
+            task.add_done_callback(lambda _t: stop.set())
+            await asyncio.gather(
+                asyncio.to_thread(self._sqlite, stop), task, return_exceptions=True
+            )
+        else:
+            await asyncio.gather(self._postgresql(task), task, return_exceptions=True)
+        return task
+
+
+async def test_the_service_writes_on_during_migrate(db: RawDb) -> None:
+    """Each index in its own short transaction (or none): the service's writes land
+    between them, none fails, none waits long, and every row is intact."""
+    await create_service_db(db.url, era="v0.7", sessions=3000)
+    if db.backend == "sqlite":
+        await db.execute(["PRAGMA journal_mode = WAL"])  # as the service opens it
+    rows = await db.dump()
+    service = Service(db, rows["remote_agent_sessions"][0]["id"])
+
+    task = await service.during(upgrade(db.target))
+
+    assert task.result() == ALL_REVISIONS
+    assert service.errors == []
+    assert len(service.waits) > 10
+    assert max(service.waits) < 1.0
+    # It wrote before, between and after the index builds: no lock spanned them all.
+    assert len(service.indexes_seen) > 2, service.indexes_seen
+    assert await db.dump() == rows
+    _assert_migrated(await db.schema())
+    assert await upgrade(db.target) == []
+
+
+@pytest.mark.postgres
+async def test_pg_a_long_service_transaction_times_the_index_out(
+    pg_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service transaction holding a row lock: the concurrent build waits for it only
+    up to lock_timeout, a few times, then gives up cleanly; other writes go on meanwhile.
+    The invalid index the timed-out build leaves is rebuilt by the next run."""
+    monkeypatch.setattr(postgresql_backend, "MIGRATION_LOCK_TIMEOUT", "100ms")
+    monkeypatch.setattr(postgresql_backend, "LOCK_RETRY_PAUSE_S", 0.01)
+    db = RawDb("postgresql", pg_database)
+    await create_service_db(db.url, era="v0.7", sessions=300)
+    rows = await db.dump()
+    held, other = (r["id"] for r in rows["remote_agent_sessions"][:2])
+    holder = await asyncpg.connect(db.url)
+    transaction = holder.transaction()
+    await transaction.start()
+    await holder.execute("UPDATE remote_agent_sessions SET metadata = metadata WHERE id = $1", held)
+    service = Service(db, other)
+    try:
+        task = await service.during(upgrade(db.target))
+        with pytest.raises(DatabaseLocked, match="busy"):
+            task.result()
+    finally:
+        await transaction.rollback()
+        await holder.close()
+    assert service.errors == []
+    assert max(service.waits) < 1.0
+    invalid = await db.query(
+        "SELECT c.relname FROM pg_index AS x JOIN pg_class AS c ON c.oid = x.indexrelid"
+        " WHERE NOT x.indisvalid"
+    )
+    assert invalid == [("ix_sessions_tui_reason_started",)]
+    assert await current_revision(db.target) == "0002_ended_reason"
+
+    assert await upgrade(db.target) == ALL_REVISIONS[2:]
+    assert await db.query("SELECT count(*) FROM pg_index WHERE NOT indisvalid") == [(0,)]
+    _assert_migrated(await db.schema())
+    assert await db.dump() == rows
 
 
 # -- downgrades keep the service's data -------------------------------------------------------
