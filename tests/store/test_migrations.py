@@ -29,6 +29,7 @@ from tests.support.dbs import create_service_db
 from tests.support.pgserver import find_pg_bin
 from tests.support.service_schema import service_ddl, statements
 from tui.store import store as store_module
+from tui.store.backends import backend_for
 from tui.store.backends import postgresql as postgresql_backend
 from tui.store.errors import DatabaseLocked, DatabaseNotFound, PermissionDenied, StoreError
 from tui.store.migrate import (
@@ -566,6 +567,31 @@ async def test_upgrade_sql_is_written_for_the_database_in_front(
         assert valid == [(True,)]
     assert "nothing to run" in await upgrade_sql(db.target)
     assert await upgrade(db.target) == []
+
+
+async def test_plan_says_what_the_service_will_feel(db: RawDb) -> None:
+    """SQLite: the sessions, the indexes, the estimate and the wait, before anything
+    runs; PostgreSQL builds concurrently, so there is nothing to agree to."""
+    await create_service_db(db.url, era="v0.7", sessions=120)
+    schema = await db.schema()
+
+    before = await plan(db.target)
+
+    assert await db.schema() == schema
+    assert (before.current, before.revisions, before.sessions) == (None, ALL_REVISIONS, 120)
+    assert before.indexes == TOOL_INDEXES
+    if db.backend == "sqlite":
+        assert before.notice is not None
+        assert "holds 120 sessions: building 6 indexes" in before.notice
+        assert "the service's writes wait" in before.notice
+        assert "busy timeout" not in before.notice  # far from 5 s per index
+        at_1m = backend_for("sqlite").migration_notice(1_000_000, 6)
+        assert at_1m is not None and "5 s busy timeout" in at_1m  # measured: 2.8-6.7 s each
+    else:
+        assert before.notice is None
+    await upgrade(db.target)
+    after = await plan(db.target)
+    assert (after.revisions, after.indexes, after.notice) == ([], (), None)
 
 
 # -- a database that is not the service's -------------------------------------------------------
