@@ -695,8 +695,9 @@ async def test_the_service_writes_on_during_migrate(db: RawDb) -> None:
     assert service.errors == []
     assert len(service.waits) > 10
     assert max(service.waits) < 1.0
-    # It wrote before, between and after the index builds: no lock spanned them all.
-    assert len(service.indexes_seen) > 2, service.indexes_seen
+    # It wrote between the index builds (0-6 of them present): each released the lock,
+    # and the next waited for the writes that queued (one transaction would show 0 and 6).
+    assert len(service.indexes_seen) >= 4, service.indexes_seen
     assert await db.dump() == rows
     _assert_migrated(await db.schema())
     assert await upgrade(db.target) == []

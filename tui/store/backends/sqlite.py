@@ -7,6 +7,7 @@ steer its planner by hand (`unindexed`).
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +28,9 @@ INDEX_ROWS_PER_SECOND = 230_000
 the six, measured on 1,000,000 sessions by tests/bench/migrate_load.py on 2 shared cores
 (see its README; the slowest index ran at 150,000/s). The question `migrate` asks
 estimates from it: an estimate, which a faster or slower machine moves."""
+
+LOCK_HANDOVER_S = 0.15
+"""The pause after each index: longer than SQLite's longest busy-handler sleep (100 ms)."""
 
 SERVICE_BUSY_TIMEOUT_S = 5
 """How long the service's writes wait for a lock before failing with "database is locked"."""
@@ -89,10 +93,16 @@ class SqliteBackend(Backend):
         return [f"ALTER TABLE {table} ADD COLUMN {column} TEXT"]
 
     def create_index(self, conn: Connection, name: str, table: str, columns: str) -> None:
-        """One statement outside any transaction: SQLite holds the write lock for this
-        index alone and releases it as the statement ends."""
+        """One statement in its own transaction: SQLite holds the write lock for this
+        index alone. After building one, wait `LOCK_HANDOVER_S` before the next, so the
+        service's writes that queued get the lock: their busy handler retries only every
+        100 ms, and without the gap we would take the lock straight back, making them
+        wait across several indexes."""
+        if name in self.index_names(conn, table):
+            return
         for statement in self.create_index_sql(Catalog(), name, table, columns):
             conn.exec_driver_sql(statement)
+        time.sleep(LOCK_HANDOVER_S)
 
     def create_index_sql(self, catalog: Catalog, name: str, table: str, columns: str) -> list[str]:
         if name in catalog.indexes:
@@ -236,7 +246,8 @@ def _seconds(value: float) -> str:
 
 def _own_transactions(engine: AsyncEngine, read_only: bool, busy_timeout_ms: int) -> None:
     """Let SQLAlchemy, not the driver, own transactions, so writes can BEGIN IMMEDIATE
-    (`for_writes`) and every read transaction is one snapshot.
+    (`for_writes`) and every read transaction is one snapshot. A connection set to
+    AUTOCOMMIT gets no BEGIN: every statement commits on its own.
 
     The journal mode is left as the file has it: this tool does not own the file.
     """
@@ -253,7 +264,10 @@ def _own_transactions(engine: AsyncEngine, read_only: bool, busy_timeout_ms: int
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get("begin_immediate", False)
+        options = conn.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # each statement is its own transaction (the migrations' index builds)
+        immediate = options.get("begin_immediate", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
