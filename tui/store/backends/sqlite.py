@@ -26,7 +26,7 @@ from tui.store.target import DbTarget
 INDEX_ROWS_PER_SECOND = 230_000
 """How fast SQLite builds one of the tool's indexes, in sessions per second: the median of
 the six, measured on 1,000,000 sessions by tests/bench/migrate_load.py on 2 shared cores
-(see its README; the slowest index ran at 150,000/s). The question `migrate` asks
+(see its README; over two runs the slowest index ran at 150,000-178,000/s). The question `migrate` asks
 estimates from it: an estimate, which a faster or slower machine moves."""
 
 LOCK_HANDOVER_S = 0.15
@@ -66,8 +66,9 @@ class SqliteBackend(Backend):
         return await conn.execution_options(begin_immediate=True)
 
     def lock_for_migration(self, conn: Connection) -> None:
-        """Nothing more to do: the migration's BEGIN IMMEDIATE (`for_writes`) already
-        holds the one write lock, waiting for it at most the busy timeout."""
+        """Nothing to do: every transaction of the migration begins IMMEDIATE
+        (`for_writes`) and every index build is one statement, each waiting for the
+        file's one write lock at most the busy timeout, so two runs take turns."""
 
     def catalog(self, conn: Connection) -> Catalog:
         tables = {
