@@ -26,8 +26,8 @@ from tui.store.target import DbTarget
 INDEX_ROWS_PER_SECOND = 230_000
 """How fast SQLite builds one of the tool's indexes, in sessions per second: the median of
 the six, measured on 1,000,000 sessions by tests/bench/migrate_load.py on 2 shared cores
-(see its README; over two runs the slowest index ran at 150,000-178,000/s). The question `migrate` asks
-estimates from it: an estimate, which a faster or slower machine moves."""
+(see its README; over two runs the slowest index ran at 150,000-178,000/s). The
+question `migrate` asks estimates from it: an estimate, which another machine moves."""
 
 LOCK_HANDOVER_S = 0.15
 """The pause after each index: longer than SQLite's longest busy-handler sleep (100 ms)."""
