@@ -74,6 +74,17 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
+def is_lock_timeout(exc: BaseException) -> bool:
+    """PostgreSQL's `lock_timeout` fired (SQLSTATE 55P03, lock_not_available), anywhere in
+    the chain of driver and SQLAlchemy exceptions."""
+    return any(
+        type(cur).__name__ == "LockNotAvailableError"
+        or getattr(cur, "sqlstate", None) == "55P03"
+        or "lock timeout" in str(cur).lower()
+        for cur in _chain(exc)
+    )
+
+
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return text[0] if text else type(exc).__name__

@@ -44,7 +44,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 import tui
 from tui.store.backends import backend_for, driver_for
 from tui.store.backends.base import Catalog
-from tui.store.errors import DatabaseLocked, DatabaseNotFound, SchemaError, StoreError, translate
+from tui.store.errors import (
+    DatabaseLocked,
+    DatabaseNotFound,
+    SchemaError,
+    StoreError,
+    is_lock_timeout,
+    translate,
+)
 from tui.store.store import make_engine
 from tui.store.tables import TOOL_INDEXES
 from tui.store.target import DbTarget
@@ -163,20 +170,8 @@ def _refuse_foreign(target: DbTarget, catalog: Catalog, create_service_schema: b
     )
 
 
-def _is_lock_timeout(exc: BaseException) -> bool:
-    seen: set[int] = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        if type(cur).__name__ == "LockNotAvailableError" or "lock timeout" in str(cur).lower():
-            return True
-        orig = getattr(cur, "orig", None)
-        cur = orig if isinstance(orig, BaseException) else (cur.__cause__ or cur.__context__)
-    return False
-
-
 def _error(target: DbTarget, exc: BaseException) -> StoreError:
-    if _is_lock_timeout(exc):
+    if is_lock_timeout(exc):
         return DatabaseLocked(
             f"{target.display()}: the session tables are busy (a long transaction holds a "
             f"lock); every row is intact and what was done is kept: run migrate again"

@@ -24,6 +24,7 @@ from sqlalchemy.types import TypeEngine
 from tui.domain.models import Cursor
 from tui.store.backends.base import Backend, Catalog
 from tui.store.backends.postgresql_driver import server_settings
+from tui.store.errors import is_lock_timeout
 from tui.store.target import DbTarget
 
 MIGRATION_LOCK_TIMEOUT = "500ms"
@@ -161,7 +162,7 @@ class PostgresqlBackend(Backend):
                     conn.exec_driver_sql(statement)
                 return
             except DBAPIError as exc:
-                if not _is_lock_timeout(exc) or attempt == LOCK_ATTEMPTS - 1:
+                if not is_lock_timeout(exc) or attempt == LOCK_ATTEMPTS - 1:
                     raise
             time.sleep(LOCK_RETRY_PAUSE_S * 2**attempt)
 
@@ -316,18 +317,6 @@ def _comment_sql(table: str, column: str, comment: str) -> str:
     return f"COMMENT ON COLUMN {table}.{column} IS '{quoted}'"
 
 
-def _is_lock_timeout(exc: BaseException) -> bool:
-    """SQLSTATE 55P03 (lock_not_available), which `lock_timeout` raises."""
-    orig = getattr(exc, "orig", None)
-    for err in (exc, orig, getattr(orig, "__cause__", None)):
-        if err is not None and (
-            getattr(err, "sqlstate", None) == "55P03"
-            or type(err).__name__ == "LockNotAvailableError"
-        ):
-            return True
-    return False
-
-
 def _retry_on_lock_timeout(conn: Connection, statements: list[str]) -> None:
     """Run `statements` (autocommitted one by one), retrying the one that timed out."""
     for statement in statements:
@@ -336,7 +325,7 @@ def _retry_on_lock_timeout(conn: Connection, statements: list[str]) -> None:
                 conn.exec_driver_sql(statement)
                 break
             except DBAPIError as exc:
-                if not _is_lock_timeout(exc) or attempt == LOCK_ATTEMPTS - 1:
+                if not is_lock_timeout(exc) or attempt == LOCK_ATTEMPTS - 1:
                     raise
             time.sleep(LOCK_RETRY_PAUSE_S * 2**attempt)
 

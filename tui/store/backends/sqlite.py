@@ -84,9 +84,8 @@ class SqliteBackend(Backend):
 
     def add_column(self, conn: Connection, table: str, column: str, comment: str) -> None:
         """SQLite has no ADD COLUMN IF NOT EXISTS (and no column comments): look first."""
-        if not self.add_column_sql(self.catalog(conn), table, column, comment):
-            return
-        conn.exec_driver_sql(self.add_column_sql(Catalog(), table, column, comment)[0])
+        for statement in self.add_column_sql(self.catalog(conn), table, column, comment):
+            conn.exec_driver_sql(statement)
 
     def add_column_sql(self, catalog: Catalog, table: str, column: str, comment: str) -> list[str]:
         if catalog.has_column(table, column):
@@ -99,11 +98,12 @@ class SqliteBackend(Backend):
         service's writes that queued get the lock: their busy handler retries only every
         100 ms, and without the gap we would take the lock straight back, making them
         wait across several indexes."""
-        if name in self.index_names(conn, table):
-            return
-        for statement in self.create_index_sql(Catalog(), name, table, columns):
+        present = Catalog(indexes=dict.fromkeys(self.index_names(conn, table), True))
+        statements = self.create_index_sql(present, name, table, columns)
+        for statement in statements:
             conn.exec_driver_sql(statement)
-        time.sleep(LOCK_HANDOVER_S)
+        if statements:
+            time.sleep(LOCK_HANDOVER_S)
 
     def create_index_sql(self, catalog: Catalog, name: str, table: str, columns: str) -> list[str]:
         if name in catalog.indexes:
