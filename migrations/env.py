@@ -6,10 +6,11 @@ There is no alembic.ini: the connection (online) or the dialect name (offline,
 the way the rest of the tool resolves it, and never written to a file.
 
 Online, the caller follows Alembic's "programmatic API with asyncio" recipe: it
-opens an AsyncConnection, begins the transaction itself and calls
-``conn.run_sync(...)``, so this module receives a plain sync ``Connection``
-that is already inside a transaction; Alembic then leaves the transaction to
-the caller, which commits it once every revision and the version row are in.
+opens an AsyncConnection and calls ``conn.run_sync(...)``, so this module receives
+a plain sync ``Connection`` outside any transaction; Alembic begins and commits one
+transaction per revision (its version row included), and the revisions run their
+index builds outside it (`tui.store.migration_ops`), so the live service never
+waits for the whole run.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ def _options(dialect_name: str) -> dict[str, Any]:
         # Both backends run DDL inside a transaction: say so, so that --sql output is
         # wrapped in BEGIN/COMMIT for the DBA (Alembic assumes SQLite does not).
         "transactional_ddl": True,
+        # One transaction per revision, with its version row: the live service waits
+        # for none of them long, and a run stopped half-way keeps what it finished.
+        "transaction_per_migration": True,
         **backend_for(dialect_name).alembic_options(),
     }
     on_apply = config.attributes.get("on_version_apply")
@@ -61,8 +65,8 @@ def do_run_migrations(connection: Connection) -> None:
 
 
 async def run_async_migrations(engine: AsyncEngine) -> None:
-    """Fallback when only an engine was given: one transaction, committed at the end."""
-    async with engine.begin() as conn:
+    """Fallback when only an engine was given: Alembic owns the transactions, as above."""
+    async with engine.connect() as conn:
         await conn.run_sync(do_run_migrations)
 
 

@@ -20,6 +20,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from tui.store.migration_ops import ensure_tables
+
 revision: str = "0001_baseline"
 down_revision: str | Sequence[str] | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -124,11 +126,12 @@ CREATE TABLE IF NOT EXISTS remote_agent_sessions (
 )
 
 
+DDL = {"sqlite": SQLITE, "postgresql": POSTGRESQL}
+
+
 def upgrade() -> None:
     """Create whichever of the three tables is missing; existing ones are left as they are."""
-    ddl = POSTGRESQL if op.get_context().dialect.name == "postgresql" else SQLITE
-    for statement in ddl:
-        op.execute(statement.strip())
+    ensure_tables(DDL[op.get_context().dialect.name])
 
 
 def downgrade() -> None:

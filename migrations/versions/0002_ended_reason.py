@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from alembic import context, op
+from tui.store.migration_ops import ensure_column
 
 revision: str = "0002_ended_reason"
 down_revision: str | Sequence[str] | None = "0001_baseline"
@@ -28,30 +28,11 @@ COMMENT = (
 )
 
 
-def _sqlite_has_column() -> bool:
-    rows = op.get_bind().exec_driver_sql(f"PRAGMA table_info({TABLE})").fetchall()
-    return any(row[1] == COLUMN for row in rows)
-
-
 def upgrade() -> None:
-    """PostgreSQL has ADD COLUMN IF NOT EXISTS; SQLite does not, so look first."""
-    if op.get_context().dialect.name == "postgresql":
-        op.execute(f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS {COLUMN} TEXT")
-        quoted = COMMENT.replace("'", "''")
-        op.execute(f"COMMENT ON COLUMN {TABLE}.{COLUMN} IS '{quoted}'")
-        return
-    if context.is_offline_mode():
-        # The SQL is written without seeing the database, which may already have
-        # the column (service migration 016): tell the DBA, since SQLite has no
-        # ADD COLUMN IF NOT EXISTS.
-        op.execute(
-            f"-- Skip the next statement if {TABLE} already has an {COLUMN} column\n"
-            f"-- (check with: PRAGMA table_info({TABLE});)\n"
-            f"ALTER TABLE {TABLE} ADD COLUMN {COLUMN} TEXT"
-        )
-        return
-    if not _sqlite_has_column():
-        op.execute(f"ALTER TABLE {TABLE} ADD COLUMN {COLUMN} TEXT")
+    """Only where missing, read from the catalog first: on PostgreSQL even
+    `ADD COLUMN IF NOT EXISTS` takes an ACCESS EXCLUSIVE lock, and SQLite has no
+    IF NOT EXISTS at all (`tui.store.migration_ops.ensure_column`)."""
+    ensure_column(TABLE, COLUMN, COMMENT)
 
 
 def downgrade() -> None:

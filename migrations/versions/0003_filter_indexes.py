@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from tui.store.migration_ops import ensure_index
+
 revision: str = "0003_filter_indexes"
 down_revision: str | Sequence[str] | None = "0002_ended_reason"
 branch_labels: str | Sequence[str] | None = None
@@ -30,9 +32,10 @@ INDEXES: dict[str, tuple[str, ...]] = {
 
 
 def upgrade() -> None:
-    """IF NOT EXISTS on both dialects: a rerun, or an index made by hand, is fine."""
+    """Each index on its own, skipped where it exists (a rerun, or one made by hand):
+    `tui.store.migration_ops.ensure_index`."""
     for name, columns in INDEXES.items():
-        op.execute(f"CREATE INDEX IF NOT EXISTS {name} ON {TABLE} ({', '.join(columns)})")
+        ensure_index(name, TABLE, ", ".join(columns))
 
 
 def downgrade() -> None:

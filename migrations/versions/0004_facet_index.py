@@ -16,6 +16,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from tui.store.migration_ops import ensure_index
+
 revision: str = "0004_facet_index"
 down_revision: str | Sequence[str] | None = "0003_filter_indexes"
 branch_labels: str | Sequence[str] | None = None
@@ -26,7 +28,7 @@ NAME = "ix_sessions_tui_facets"
 
 def upgrade() -> None:
     columns = "ended_reason, active, started_at"
-    op.execute(f"CREATE INDEX IF NOT EXISTS {NAME} ON remote_agent_sessions ({columns})")
+    ensure_index(NAME, "remote_agent_sessions", columns)
 
 
 def downgrade() -> None:

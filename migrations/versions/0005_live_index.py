@@ -17,6 +17,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
+from tui.store.migration_ops import ensure_index
+
 revision: str = "0005_live_index"
 down_revision: str | Sequence[str] | None = "0004_facet_index"
 branch_labels: str | Sequence[str] | None = None
@@ -27,7 +29,7 @@ NAME = "ix_sessions_tui_live"
 
 def upgrade() -> None:
     columns = "active, ended_at, ended_reason"
-    op.execute(f"CREATE INDEX IF NOT EXISTS {NAME} ON remote_agent_sessions ({columns})")
+    ensure_index(NAME, "remote_agent_sessions", columns)
 
 
 def downgrade() -> None:

@@ -123,3 +123,71 @@ async def _vacuum_analyze(url: str) -> None:
     finally:
         await con.close()
     os.sync()
+
+
+def _service_key() -> str:
+    """A hash of what a service database is made of: the era DDL and the demo generator."""
+    import hashlib
+
+    import tests.support.service_schema
+    import tui.store.demo
+    import tui.store.tables
+
+    digest = hashlib.sha256()
+    for module in (tests.support.service_schema, tui.store.demo, tui.store.tables):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    return digest.hexdigest()[:8]
+
+
+def service_sqlite_path(n_sessions: int) -> Path:
+    stamp = ANCHOR.strftime("%Y%m%dT%H%M")
+    return CACHE_DIR / f"service-v0.7-n{n_sessions}-s{SEED}-{stamp}-{_service_key()}.db"
+
+
+def ensure_service_sqlite(n_sessions: int, log=print) -> tuple[Path, float | None]:
+    """A cached SQLite file as today's service leaves it (no sessions-tui revision or index).
+
+    `migrate` is what is measured on it, so it must not be built by `migrate`: the
+    service's own DDL (`tests/support/service_schema.py`, era v0.7) and the demo rows.
+    """
+    path = service_sqlite_path(n_sessions)
+    if path.exists():
+        return path, None
+    for stale in CACHE_DIR.glob(f"service-*-n{n_sessions}-*.db"):
+        log(f"  removing stale cache {stale.name}")
+        stale.unlink()
+    CACHE_DIR.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    log(f"  building {path.name} ({n_sessions:,} sessions) …")
+    started = time.perf_counter()
+    try:
+        asyncio.run(_build_service(f"sqlite:///{tmp}", n_sessions))
+        con = sqlite3.connect(tmp)
+        try:
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            con.close()
+        os.replace(tmp, path)
+    finally:
+        for extra in ("", "-wal", "-shm", "-journal"):
+            Path(f"{tmp}{extra}").unlink(missing_ok=True)
+    took = time.perf_counter() - started
+    log(f"  built in {took:.1f} s ({path.stat().st_size / 1e6:.0f} MB)")
+    return path, took
+
+
+def build_service_pg(url: str, n_sessions: int, log=print) -> float:
+    """Fill a fresh PostgreSQL database as today's service leaves it; return the seconds."""
+    log(f"  building PostgreSQL service database ({n_sessions:,} sessions) …")
+    started = time.perf_counter()
+    asyncio.run(_build_service(url, n_sessions))
+    asyncio.run(_vacuum_analyze(url))
+    took = time.perf_counter() - started
+    log(f"  built in {took:.1f} s")
+    return took
+
+
+async def _build_service(url: str, n_sessions: int) -> None:
+    from tests.support.dbs import create_service_db
+
+    await create_service_db(url, era="v0.7", sessions=n_sessions)

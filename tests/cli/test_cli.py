@@ -16,7 +16,9 @@ import io
 import itertools
 import json
 import os
+import pty
 import re
+import select
 import shutil
 import sqlite3
 import subprocess
@@ -32,6 +34,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 import tui.cli.main as cli_main
+from tests.support.dbs import create_service_db
 from tests.support.pgserver import PASSWORD
 from tests.support.service_schema import service_ddl, statements
 from tui.cli.main import cli
@@ -923,7 +926,12 @@ def test_migrate_sql_changes_nothing_then_migrate_applies(old_db: Path) -> None:
     ro = invoke("--db", old_db, "--read-only", "migrate")
     assert ro.exit_code == 2
 
-    applied = invoke("--db", old_db, "migrate")
+    asked = invoke("--db", old_db, "migrate")  # stdin is not a terminal: no one can answer
+    assert asked.exit_code == 2
+    assert "holds 1 session:" in asked.stderr and "--yes" in asked.stderr
+    assert hashlib.sha256(old_db.read_bytes()).hexdigest() == digest
+
+    applied = invoke("--db", old_db, "migrate", "--yes")
     assert applied.exit_code == 0, applied.output
     assert applied.stdout.startswith("applied ")
     assert "ended_reason" in _columns(old_db)
@@ -940,6 +948,116 @@ def test_migrate_needs_an_existing_database(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "sessions-tui --demo" in result.stderr
     assert not (tmp_path / "nope.db").exists()
+
+
+def _migrate_on_a_terminal(path: Path, answer: str) -> tuple[int, str]:
+    """The real CLI in a child process whose stdin and stderr are a terminal (a pty):
+    wait for the question, type `answer`, return the exit code and what it said."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from tui.cli.main import main; main()", "--db", path, "migrate"],
+        stdin=slave,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    os.close(slave)
+    said = b""
+    try:
+        while b"Go ahead?" not in said:
+            ready, _, _ = select.select([master], [], [], 60)
+            assert ready, f"no question within 60 s: {said!r}"
+            said += os.read(master, 4096)
+        os.write(master, answer.encode() + b"\n")
+        out, _ = proc.communicate(timeout=120)
+        while select.select([master], [], [], 0.2)[0]:
+            try:
+                chunk = os.read(master, 4096)
+            except OSError:  # the child closed the terminal
+                break
+            if not chunk:
+                break
+            said += chunk
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, said.decode(errors="replace") + out.decode()
+
+
+def test_migrate_asks_on_a_terminal(old_db: Path) -> None:
+    """SQLite: before the service's writes wait for an index, say so and ask."""
+    digest = hashlib.sha256(old_db.read_bytes()).hexdigest()
+    code, said = _migrate_on_a_terminal(old_db, "n")
+    assert code == 1
+    assert "holds 1 session:" in said and "the service's writes" in said
+    assert "aborted, nothing changed" in said
+    assert hashlib.sha256(old_db.read_bytes()).hexdigest() == digest
+
+    code, said = _migrate_on_a_terminal(old_db, "y")
+    assert code == 0, said
+    assert "applied 0005_live_index" in said
+    assert "ended_reason" in _columns(old_db)
+    assert query(old_db, "SELECT id, active FROM remote_agent_sessions") == [("5e55104", 1)]
+    again = invoke("--db", old_db, "migrate")  # nothing to do: nothing to ask
+    assert again.exit_code == 0 and "already up to date" in again.stdout
+
+
+def test_migrate_refuses_another_programs_database(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+    conn.execute("INSERT INTO notes (body) VALUES ('keep me')")
+    conn.commit()
+    conn.close()
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    for args in (("migrate", "--yes"), ("migrate", "--sql")):
+        result = invoke("--db", path, *args)
+        assert result.exit_code == 1
+        assert "holds other tables (notes)" in result.stderr
+        assert "--create-service-schema" in result.stderr
+        assert "Traceback" not in result.output
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == digest
+
+    made = invoke("--db", path, "migrate", "--create-service-schema")
+    assert made.exit_code == 0, made.output
+    assert query(path, "SELECT body FROM notes") == [("keep me",)]
+    assert invoke("--db", path, "list").exit_code == 0
+
+
+def test_migrate_sql_runs_in_the_sqlite_shell(tmp_path: Path) -> None:
+    """Today's service database: the DBA's SQL adds only the tool's indexes, runs as it is
+    in the sqlite3 shell (or executescript without it), and leaves what `migrate` leaves."""
+    paths = [tmp_path / "dba.db", tmp_path / "tool.db"]
+    for path in paths:
+        asyncio.run(create_service_db(f"sqlite:///{path}", era="v0.7", sessions=60))
+    before = query(paths[0], "SELECT * FROM remote_agent_sessions ORDER BY id")
+
+    sql = invoke("--db", paths[0], "migrate", "--sql")
+    assert sql.exit_code == 0, sql.output
+    assert "ALTER TABLE" not in sql.stdout and "CREATE TABLE IF NOT EXISTS" not in sql.stdout
+    shell = shutil.which("sqlite3")
+    if shell:
+        done = subprocess.run(
+            [shell, "-bail", str(paths[0])], input=sql.stdout, capture_output=True, text=True
+        )
+        assert done.returncode == 0 and not done.stderr, done.stderr
+    else:
+        conn = sqlite3.connect(paths[0])
+        conn.executescript(sql.stdout)
+        conn.close()
+    assert invoke("--db", paths[1], "migrate", "--yes").exit_code == 0
+
+    def schema(path: Path) -> list[tuple[Any, ...]]:
+        """sqlite_master, its DDL with whitespace folded (Alembic indents offline DDL
+        with spaces, online with tabs)."""
+        rows = query(path, "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name")
+        return [(*r[:3], " ".join((r[3] or "").split())) for r in rows]
+
+    assert schema(paths[0]) == schema(paths[1])
+    assert query(paths[0], "SELECT * FROM remote_agent_sessions ORDER BY id") == before
+    again = invoke("--db", paths[0], "migrate")
+    assert again.exit_code == 0 and "already up to date" in again.stdout
 
 
 # -- demo-db -----------------------------------------------------------------------------------
@@ -1080,6 +1198,7 @@ def test_not_a_service_database(tmp_path: Path) -> None:
     result = invoke("--db", path, "list")
     assert result.exit_code == 1
     assert "not an Archon service database" in result.stderr
+    assert "check the path" in result.stderr and "migrate" not in result.stderr
 
 
 # -- the dashboard entry -----------------------------------------------------------------------

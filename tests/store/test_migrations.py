@@ -8,7 +8,13 @@ prove the migrations adopt databases this tool did not create without losing a b
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 import sqlite3
+import subprocess
+import threading
+import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +25,21 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 
+from tests.support.dbs import create_service_db
+from tests.support.pgserver import find_pg_bin
 from tests.support.service_schema import service_ddl, statements
 from tui.store import store as store_module
+from tui.store.backends import backend_for
 from tui.store.backends import postgresql as postgresql_backend
 from tui.store.errors import DatabaseLocked, DatabaseNotFound, PermissionDenied, StoreError
 from tui.store.migrate import (
     VERSION_TABLE,
+    NotAServiceDatabase,
     current_revision,
     head_revision,
     migrations_dir,
     pending,
+    plan,
     revision_ids,
     upgrade,
     upgrade_sql,
@@ -89,19 +100,29 @@ class RawDb:
             await conn.close()
 
     async def script(self, sql: str) -> None:
-        """Run a multi-statement script the way a DBA would (sqlite3 CLI / psql)."""
+        """Feed a script to the shell a DBA would use, stopping at the first error:
+        `sqlite3 -bail FILE` (Python's executescript where the shell is missing) and
+        `psql -v ON_ERROR_STOP=1`, which runs each statement on its own as a file does
+        (CREATE INDEX CONCURRENTLY refuses a multi-statement query string)."""
         if self.backend == "sqlite":
-            conn = sqlite3.connect(self.path)
-            try:
-                conn.executescript(sql)
-            finally:
-                conn.close()
-            return
-        pg = await asyncpg.connect(self.url)
-        try:
-            await pg.execute(sql)
-        finally:
-            await pg.close()
+            shell = shutil.which("sqlite3")
+            if shell is None:
+                conn = sqlite3.connect(self.path)
+                try:
+                    conn.executescript(sql)
+                finally:
+                    conn.close()
+                return
+            cmd = [shell, "-bail", str(self.path)]
+        else:
+            pg_bin = find_pg_bin()
+            psql = str(pg_bin / "psql") if pg_bin and (pg_bin / "psql").exists() else "psql"
+            cmd = [psql, "-X", "-q", "-v", "ON_ERROR_STOP=1", self.url, "-f", "-"]
+        done = await asyncio.to_thread(
+            subprocess.run, cmd, input=sql, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, done.stderr
+        assert "ERROR" not in done.stderr and "Error" not in done.stderr, done.stderr
 
     async def query(self, sql: str) -> list[tuple[Any, ...]]:
         if self.backend == "sqlite":
@@ -451,11 +472,11 @@ async def test_upgrade_sql_changes_nothing_and_works(db: RawDb) -> None:
         assert name in sql
     assert VERSION_TABLE in sql
     assert "ADD COLUMN" in sql
-    if db.backend == "sqlite":
-        assert "Skip the next statement" in sql
-    else:
+    assert "CREATE TABLE IF NOT EXISTS" not in sql  # the service's tables are there
+    if db.backend == "postgresql":
         assert "ADD COLUMN IF NOT EXISTS ended_reason" in sql
         assert "COMMENT ON COLUMN remote_agent_sessions.ended_reason" in sql
+        assert sql.count("CREATE INDEX CONCURRENTLY") == len(TUI_INDEXES)
     assert await db.schema() == schema
     assert await db.dump() == rows
     assert await current_revision(db.target) is None
@@ -485,6 +506,241 @@ async def test_upgrade_sql_from_current_revision(db: RawDb) -> None:
     assert await current_revision(db.target) == "0001_baseline"
 
     assert await upgrade(db.target) == ALL_REVISIONS[1:]
+
+
+async def _second_db(db: RawDb, tmp_path: Path, request: pytest.FixtureRequest) -> RawDb:
+    """A second empty database of the same backend."""
+    if db.backend == "sqlite":
+        return RawDb("sqlite", f"sqlite:///{tmp_path / 'twin.db'}")
+    server = request.getfixturevalue("pg_server")
+    name = f"t_twin_{uuid.uuid4().hex}"
+    url = server.create_database(name)
+    request.addfinalizer(lambda: server.drop_database(name))
+    return RawDb("postgresql", url)
+
+
+@pytest.mark.parametrize("era", ["pre-016", "v0.7"])
+async def test_upgrade_sql_is_written_for_the_database_in_front(
+    db: RawDb, era: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """`--sql` holds only what this database lacks, runs in the shell as it is, and leaves
+    the database exactly as `upgrade` leaves its twin. One of our indexes was made by hand
+    already; on PostgreSQL another is invalid, as an interrupted concurrent build leaves it."""
+    twin = await _second_db(db, tmp_path, request)
+    for each in (db, twin):
+        if era == "pre-016":
+            await each.make_service_db(ended_reason=False)
+        else:
+            await create_service_db(each.url, era=era, sessions=40)
+        await each.execute(
+            ["CREATE INDEX ix_sessions_tui_parent ON remote_agent_sessions (parent_session_id)"]
+        )
+        if each.backend == "postgresql":
+            await each.execute(
+                [
+                    "CREATE INDEX ix_sessions_tui_started ON remote_agent_sessions"
+                    " (started_at, id)",
+                    "UPDATE pg_index SET indisvalid = false"
+                    " WHERE indexrelid = 'ix_sessions_tui_started'::regclass",
+                ]
+            )
+    rows = await db.dump()
+
+    sql = await upgrade_sql(db.target)
+
+    assert "CREATE TABLE IF NOT EXISTS" not in sql
+    assert ("ADD COLUMN" in sql) is (era == "pre-016")
+    assert "ix_sessions_tui_parent" not in sql
+    if db.backend == "postgresql":
+        assert "DROP INDEX CONCURRENTLY IF EXISTS ix_sessions_tui_started" in sql
+    await db.script(sql)
+    assert await upgrade(twin.target) == ALL_REVISIONS
+
+    assert await current_revision(db.target) == head_revision()
+    assert await db.schema() == await twin.schema()
+    after = await db.dump()
+    assert (_drop_ended_reason(after) if era == "pre-016" else after) == rows
+    if db.backend == "postgresql":
+        valid = await db.query(
+            "SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_sessions_tui_started'::regclass"
+        )
+        assert valid == [(True,)]
+    assert "nothing to run" in await upgrade_sql(db.target)
+    assert await upgrade(db.target) == []
+
+
+async def test_plan_says_what_the_service_will_feel(db: RawDb) -> None:
+    """SQLite: the sessions, the indexes, the estimate and the wait, before anything
+    runs; PostgreSQL builds concurrently, so there is nothing to agree to."""
+    await create_service_db(db.url, era="v0.7", sessions=120)
+    schema = await db.schema()
+
+    before = await plan(db.target)
+
+    assert await db.schema() == schema
+    assert (before.current, before.revisions, before.sessions) == (None, ALL_REVISIONS, 120)
+    assert before.indexes == TOOL_INDEXES
+    if db.backend == "sqlite":
+        assert before.notice is not None
+        assert "holds 120 sessions: building 6 indexes" in before.notice
+        assert "the service's writes wait" in before.notice
+        assert "busy timeout" not in before.notice  # far from 5 s per index
+        at_1m = backend_for("sqlite").migration_notice(1_000_000, 6)
+        assert at_1m is not None and "5 s busy timeout" in at_1m  # measured: 2.8-6.7 s each
+    else:
+        assert before.notice is None
+    await upgrade(db.target)
+    after = await plan(db.target)
+    assert (after.revisions, after.indexes, after.notice) == ([], (), None)
+
+
+# -- a database that is not the service's -------------------------------------------------------
+
+
+async def test_other_programs_database_is_refused(db: RawDb) -> None:
+    """Tables, none of them the service's: nothing is created unless asked for."""
+    await db.execute(["CREATE TABLE invoices (id INTEGER PRIMARY KEY, total INTEGER)"])
+    await db.execute(["INSERT INTO invoices (id, total) VALUES (1, 42)"])
+    before = await db.schema()
+    for call in (upgrade, upgrade_sql, plan):
+        with pytest.raises(NotAServiceDatabase, match=r"invoices.*--create-service-schema"):
+            await call(db.target)
+    assert await db.schema() == before
+
+    assert await upgrade(db.target, create_service_schema=True) == ALL_REVISIONS
+    _assert_migrated(await db.schema())
+    assert await db.query("SELECT id, total FROM invoices") == [(1, 42)]
+    assert await upgrade(db.target) == []  # now it holds the service's tables
+
+
+# -- the live service during a migration -----------------------------------------------------
+
+
+class Service:
+    """A writer acting as the service while a migration runs: it rewrites one session's
+    metadata to itself (no row changes) as fast as it can, through the plain driver with
+    the service's settings, and notes how long each write waited, any failure, and how
+    many of the tool's indexes existed when it wrote."""
+
+    def __init__(self, db: RawDb, session_id: Any) -> None:
+        self.db, self.session_id = db, session_id
+        self.waits: list[float] = []
+        self.errors: list[str] = []
+        self.indexes_seen: set[int] = set()
+        self.done = asyncio.Event()
+
+    SEEN = "SELECT count(*) FROM {catalog} WHERE {name} LIKE 'ix\\_sessions\\_tui\\_%' ESCAPE '\\'"
+
+    def _sqlite(self, stop: threading.Event) -> None:
+        conn = sqlite3.connect(self.db.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA busy_timeout = 5000")  # the service's
+        seen = self.SEEN.format(catalog="sqlite_master", name="name")
+        while not stop.is_set():
+            started = time.perf_counter()
+            try:
+                conn.execute(
+                    "UPDATE remote_agent_sessions SET metadata = metadata WHERE id = ?",
+                    (self.session_id,),
+                )
+                self.waits.append(time.perf_counter() - started)
+                self.indexes_seen.add(conn.execute(seen).fetchone()[0])
+            except sqlite3.OperationalError as exc:
+                self.errors.append(str(exc))
+        conn.close()
+
+    async def _postgresql(self, until: asyncio.Task[Any]) -> None:
+        conn = await asyncpg.connect(self.db.url)
+        seen = self.SEEN.format(catalog="pg_indexes", name="indexname")
+        try:
+            while not until.done():
+                started = time.perf_counter()
+                try:
+                    await conn.execute(
+                        "UPDATE remote_agent_sessions SET metadata = metadata WHERE id = $1",
+                        self.session_id,
+                    )
+                    self.waits.append(time.perf_counter() - started)
+                    self.indexes_seen.add(await conn.fetchval(seen))
+                except asyncpg.PostgresError as exc:
+                    self.errors.append(str(exc))
+        finally:
+            await conn.close()
+
+    async def during(self, migration: Any) -> Any:
+        """Run the coroutine `migration` with the service writing; return its outcome."""
+        task = asyncio.ensure_future(migration)
+        if self.db.backend == "sqlite":
+            stop = threading.Event()
+            task.add_done_callback(lambda _t: stop.set())
+            await asyncio.gather(
+                asyncio.to_thread(self._sqlite, stop), task, return_exceptions=True
+            )
+        else:
+            await asyncio.gather(self._postgresql(task), task, return_exceptions=True)
+        return task
+
+
+async def test_the_service_writes_on_during_migrate(db: RawDb) -> None:
+    """Each index in its own short transaction (or none): the service's writes land
+    between them, none fails, none waits long, and every row is intact."""
+    await create_service_db(db.url, era="v0.7", sessions=3000)
+    if db.backend == "sqlite":
+        await db.execute(["PRAGMA journal_mode = WAL"])  # as the service opens it
+    rows = await db.dump()
+    service = Service(db, rows["remote_agent_sessions"][0]["id"])
+
+    task = await service.during(upgrade(db.target))
+
+    assert task.result() == ALL_REVISIONS
+    assert service.errors == []
+    assert len(service.waits) > 10
+    assert max(service.waits) < 1.0
+    # It wrote between the index builds (0-6 of them present): each released the lock,
+    # and the next waited for the writes that queued (one transaction would show 0 and 6).
+    assert len(service.indexes_seen) >= 4, service.indexes_seen
+    assert await db.dump() == rows
+    _assert_migrated(await db.schema())
+    assert await upgrade(db.target) == []
+
+
+@pytest.mark.postgres
+async def test_pg_a_long_service_transaction_times_the_index_out(
+    pg_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A service transaction holding a row lock: the concurrent build waits for it only
+    up to lock_timeout, a few times, then gives up cleanly; other writes go on meanwhile.
+    The invalid index the timed-out build leaves is rebuilt by the next run."""
+    monkeypatch.setattr(postgresql_backend, "MIGRATION_LOCK_TIMEOUT", "100ms")
+    monkeypatch.setattr(postgresql_backend, "LOCK_RETRY_PAUSE_S", 0.01)
+    db = RawDb("postgresql", pg_database)
+    await create_service_db(db.url, era="v0.7", sessions=300)
+    rows = await db.dump()
+    held, other = (r["id"] for r in rows["remote_agent_sessions"][:2])
+    holder = await asyncpg.connect(db.url)
+    transaction = holder.transaction()
+    await transaction.start()
+    await holder.execute("UPDATE remote_agent_sessions SET metadata = metadata WHERE id = $1", held)
+    service = Service(db, other)
+    try:
+        task = await service.during(upgrade(db.target))
+        with pytest.raises(DatabaseLocked, match="busy"):
+            task.result()
+    finally:
+        await transaction.rollback()
+        await holder.close()
+    assert service.errors == []
+    assert max(service.waits) < 1.0
+    invalid = await db.query(
+        "SELECT c.relname FROM pg_index AS x JOIN pg_class AS c ON c.oid = x.indexrelid"
+        " WHERE NOT x.indisvalid"
+    )
+    assert invalid == [("ix_sessions_tui_reason_started",)]
+    assert await current_revision(db.target) == "0002_ended_reason"
+
+    assert await upgrade(db.target) == ALL_REVISIONS[2:]
+    assert await db.query("SELECT count(*) FROM pg_index WHERE NOT indisvalid") == [(0,)]
+    _assert_migrated(await db.schema())
+    assert await db.dump() == rows
 
 
 # -- downgrades keep the service's data -------------------------------------------------------
@@ -610,17 +866,19 @@ async def test_unknown_revision_is_refused(db: RawDb) -> None:
 
 
 async def test_busy_database_fails_cleanly(db: RawDb, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The live service holds a lock: give up after the timeout, with nothing half-done."""
+    """The live service holds a lock longer than we wait: give up with a clear message,
+    every row intact; what was committed stays, and the next run finishes the rest."""
     await db.make_service_db(ended_reason=False)
-    schema, rows = await db.schema(), await db.dump()
+    rows = await db.dump()
     monkeypatch.setattr(store_module, "SQLITE_BUSY_TIMEOUT_MS", 200)
-    monkeypatch.setattr(postgresql_backend, "MIGRATION_LOCK_TIMEOUT", "200ms")
+    monkeypatch.setattr(postgresql_backend, "MIGRATION_LOCK_TIMEOUT", "100ms")
+    monkeypatch.setattr(postgresql_backend, "LOCK_RETRY_PAUSE_S", 0.01)
     if db.backend == "sqlite":
         holder = sqlite3.connect(db.path, isolation_level=None)
         holder.execute("BEGIN IMMEDIATE")
         holder.execute("UPDATE remote_agent_codebases SET name = name")
         try:
-            with pytest.raises(DatabaseLocked):
+            with pytest.raises(DatabaseLocked, match="locked"):
                 await upgrade(db.target)
         finally:
             holder.execute("ROLLBACK")
@@ -634,6 +892,9 @@ async def test_busy_database_fails_cleanly(db: RawDb, monkeypatch: pytest.Monkey
                     await upgrade(db.target)
         finally:
             await holder.close()
-    assert await db.schema() == schema
     assert await db.dump() == rows
-    assert await upgrade(db.target) == ALL_REVISIONS
+    done = await current_revision(db.target)
+    assert done in (None, "0001_baseline")  # the ALTER of 0002 is what waited
+    assert await upgrade(db.target) == ALL_REVISIONS[ALL_REVISIONS.index(done) + 1 if done else 0 :]
+    _assert_migrated(await db.schema())
+    assert _drop_ended_reason(await db.dump()) == rows

@@ -467,7 +467,9 @@ async def test_open_store_without_the_service_tables(backend: str, empty_db_url:
     with pytest.raises(SchemaError) as info:
         await open_store(target)
     message = str(info.value)
-    assert "sessions-tui migrate" in message
+    # Another program's file, or the wrong path: migrate would only refuse it.
+    assert "check the path" in message and "sessions-tui --demo" in message
+    assert "migrate" not in message
     assert "remote_agent_sessions" in message
     assert target.display() in message
 

@@ -600,9 +600,21 @@ def _vocabulary(g: Globals) -> Vocabulary:
 
 @cli.command(short_help="Apply pending schema migrations, or print their SQL.")
 @click.option("--sql", is_flag=True, help="Print the SQL for a DBA instead of applying it.")
+@click.option(
+    "--yes", "-y", is_flag=True, help="Do not ask before building indexes the service waits for."
+)
+@click.option(
+    "--create-service-schema",
+    is_flag=True,
+    help="Create the service's tables even though the database holds other tables.",
+)
 @click.pass_obj
-def migrate(g: Globals, sql: bool) -> None:
-    """Apply this tool's pending schema migrations (such as adding ended_reason)."""
+def migrate(g: Globals, sql: bool, yes: bool, create_service_schema: bool) -> None:
+    """Apply this tool's pending schema migrations (such as adding ended_reason).
+
+    Safe while the service runs: each change commits on its own. On SQLite the service's
+    writes wait while an index is built, so it says how long first and asks (--yes: go).
+    """
     from tui.store import migrate as migrations
     from tui.store.errors import StoreError, translate
 
@@ -619,9 +631,23 @@ def migrate(g: Globals, sql: bool) -> None:
             raise translate(exc, target.display(), target.scrub) from None
 
     if sql:
-        click.echo(run(migrations.upgrade_sql(target)).rstrip("\n"))
+        text = run(migrations.upgrade_sql(target, create_service_schema=create_service_schema))
+        click.echo(text.rstrip("\n"))
         return
-    applied = run(migrations.upgrade(target))
+    planned = run(migrations.plan(target, create_service_schema=create_service_schema))
+    if planned.notice and not yes:
+        click.echo(planned.notice, err=True)
+        if not sys.stdin.isatty():
+            raise click.UsageError("stdin is not a terminal, so no one can answer: pass --yes")
+        try:
+            confirmed = click.confirm("Go ahead?", default=False, err=True)
+        except click.Abort:
+            confirmed = False
+            click.echo("", err=True)
+        if not confirmed:
+            click.echo("aborted, nothing changed", err=True)
+            raise click.exceptions.Exit(1)
+    applied = run(migrations.upgrade(target, create_service_schema=create_service_schema))
     if not applied:
         click.echo(f"{target.display()}: already up to date")
         return

@@ -80,6 +80,17 @@ _DRIVER_PREFIX = re.compile(r"^\((?:[A-Za-z_][\w]*\.)+[A-Za-z_]\w*\)\s*")
 name, noise to an operator."""
 
 
+def is_lock_timeout(exc: BaseException) -> bool:
+    """PostgreSQL's `lock_timeout` fired (SQLSTATE 55P03, lock_not_available), anywhere in
+    the chain of driver and SQLAlchemy exceptions."""
+    return any(
+        type(cur).__name__ == "LockNotAvailableError"
+        or getattr(cur, "sqlstate", None) == "55P03"
+        or "lock timeout" in str(cur).lower()
+        for cur in _chain(exc)
+    )
+
+
 def _first_line(exc: BaseException) -> str:
     """The message's first line, without the driver's class name in front."""
     text = str(exc).strip().splitlines()

@@ -1,9 +1,18 @@
-"""Bring a database to the schema this tool needs, with Alembic, without losing a row.
+"""Bring a database to the schema this tool needs, with Alembic, without losing a row
+and without holding the live service up.
 
 The service owns its tables; our revisions only add what is missing (tables on an
 empty database, `ended_reason` on a pre-016 one, our own indexes) and are written
 to be idempotent, so a service database from before or after its migration 016,
 or an empty one, all end up the same, and a second run changes nothing.
+
+The service keeps running meanwhile, so there is no single transaction: each revision
+commits on its own (with its version row), and inside it each change runs in its own
+short transaction or none (`tui.store.migration_ops`). A run stopped half-way leaves a
+database the next run finishes. `plan` says beforehand what the service will feel
+(`Backend.migration_notice`). A database holding other tables and none of the
+service's is refused unless `create_service_schema` is asked for: it is another
+program's file, or the wrong path.
 
 Alembic's API is synchronous, so, following its "programmatic API with asyncio"
 recipe, it runs inside `AsyncConnection.run_sync(...)`: the driver stays async
@@ -18,9 +27,11 @@ import asyncio
 import io
 import weakref
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext, MigrationInfo
@@ -32,14 +43,42 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import tui
 from tui.store.backends import backend_for, driver_for
-from tui.store.errors import DatabaseLocked, DatabaseNotFound, StoreError, translate
+from tui.store.backends.base import Catalog
+from tui.store.errors import (
+    DatabaseLocked,
+    DatabaseNotFound,
+    SchemaError,
+    StoreError,
+    is_lock_timeout,
+    translate,
+)
 from tui.store.store import make_engine
+from tui.store.tables import TOOL_INDEXES
 from tui.store.target import DbTarget
 
 VERSION_TABLE = "sessions_tui_alembic_version"
 """Our own version table: the service (or another tool) may well have an `alembic_version`."""
 
+SESSIONS_TABLE = "remote_agent_sessions"
+
 T = TypeVar("T")
+
+
+class NotAServiceDatabase(SchemaError):
+    """The database holds tables, none of them the service's: not ours to add to."""
+
+
+@dataclass(frozen=True)
+class MigrationPlan:
+    """What `upgrade` would do, read before it starts: revisions, the sessions it works
+    over, the indexes it builds, and what the live service will feel (`notice`, None
+    when nothing needs the operator's agreement)."""
+
+    current: str | None
+    revisions: list[str]
+    sessions: int
+    indexes: tuple[str, ...]
+    notice: str | None
 
 
 def migrations_dir() -> Path:
@@ -118,23 +157,24 @@ def _check_file(target: DbTarget, create: bool) -> None:
         )
 
 
-def _is_lock_timeout(exc: BaseException) -> bool:
-    seen: set[int] = set()
-    cur: BaseException | None = exc
-    while cur is not None and id(cur) not in seen:
-        seen.add(id(cur))
-        if type(cur).__name__ == "LockNotAvailableError" or "lock timeout" in str(cur).lower():
-            return True
-        orig = getattr(cur, "orig", None)
-        cur = orig if isinstance(orig, BaseException) else (cur.__cause__ or cur.__context__)
-    return False
+def _refuse_foreign(target: DbTarget, catalog: Catalog, create_service_schema: bool) -> None:
+    """Tables and none of the service's: another program's database, or the wrong path."""
+    others = sorted(catalog.tables - {VERSION_TABLE})
+    if create_service_schema or catalog.service_tables() or not others:
+        return
+    shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+    raise NotAServiceDatabase(
+        f"{target.display()} holds other tables ({shown}) and none of the Archon service's: "
+        "check the path (or URL); to create the service's tables in it anyway, pass "
+        "--create-service-schema"
+    )
 
 
 def _error(target: DbTarget, exc: BaseException) -> StoreError:
-    if _is_lock_timeout(exc):
+    if is_lock_timeout(exc):
         return DatabaseLocked(
             f"{target.display()}: the session tables are busy (a long transaction holds a "
-            f"lock); nothing was changed, try again"
+            f"lock); every row is intact and what was done is kept: run migrate again"
         )
     return translate(exc, target.display(), target.scrub)
 
@@ -149,11 +189,10 @@ async def _with_connection(
 ) -> T:
     """Run the sync `fn` on a connection of a fresh engine, translating every error.
 
-    With `write`, `fn` runs inside one transaction that is committed only when it
-    returns: all revisions and the version row land together, or none do. The
-    transaction holds the write lock from its start (`Backend.for_writes`), so a
+    With `write`, `fn` owns the transactions (Alembic begins and commits one per
+    revision); each holds the write lock from its start (`Backend.for_writes`), so a
     concurrent writer (the service) makes us wait rather than fail half-way on a lock
-    upgrade.
+    upgrade. Whatever is left uncommitted when `fn` fails is rolled back.
     """
     _check_file(target, create)
     engine: AsyncEngine = make_engine(target, read_only=read_only, create=create)
@@ -162,8 +201,7 @@ async def _with_connection(
             if not write:
                 return await conn.run_sync(fn)
             conn = await backend_for(target.kind).for_writes(conn)
-            async with conn.begin():
-                return await conn.run_sync(fn)
+            return await conn.run_sync(fn)
     except StoreError:
         raise
     except Exception as exc:
@@ -185,24 +223,54 @@ async def pending(target: DbTarget) -> list[str]:
         return _revisions_after(_script(), current)
 
 
-async def upgrade(target: DbTarget, *, create: bool = False) -> list[str]:
+async def plan(target: DbTarget, *, create_service_schema: bool = False) -> MigrationPlan:
+    """What `upgrade` would do, read-only; raises NotAServiceDatabase as `upgrade` would."""
+    backend = backend_for(target.kind)
+
+    def _read(sync_conn: Connection) -> tuple[str | None, Catalog, int]:
+        catalog = backend.catalog(sync_conn)
+        current = _read_current(sync_conn)
+        sessions = 0
+        if SESSIONS_TABLE in catalog.tables:
+            count = sa.text(f"SELECT count(*) FROM {SESSIONS_TABLE}")
+            sessions = int(sync_conn.execute(count).scalar_one())
+        return current, catalog, sessions
+
+    async with _alembic_lock():
+        current, catalog, sessions = await _with_connection(target, _read, read_only=True)
+    _refuse_foreign(target, catalog, create_service_schema)
+    revisions = _revisions_after(_script(), current)
+    indexes = tuple(ix for ix in TOOL_INDEXES if revisions and not catalog.indexes.get(ix))
+    notice = backend.migration_notice(sessions, len(indexes)) if revisions else None
+    return MigrationPlan(current, revisions, sessions, indexes, notice)
+
+
+async def upgrade(
+    target: DbTarget, *, create: bool = False, create_service_schema: bool = False
+) -> list[str]:
     """Apply every pending revision up to head; return the ids applied ([] when at head).
 
     `create=True` lets SQLite create a missing file; otherwise a missing file raises
-    DatabaseNotFound rather than silently making an empty database somewhere.
+    DatabaseNotFound rather than silently making an empty database somewhere. A database
+    with other tables and none of the service's raises NotAServiceDatabase unless
+    `create_service_schema`.
     """
     applied: list[str] = []
+    backend = backend_for(target.kind)
 
     def _record(*, step: MigrationInfo, **_kw: Any) -> None:
         applied.extend(step.up_revision_ids)
 
     def _run(sync_conn: Connection) -> None:
-        backend_for(target.kind).lock_for_migration(sync_conn)
+        _refuse_foreign(target, backend.catalog(sync_conn), create_service_schema)
+        backend.lock_for_migration(sync_conn)
         cfg = _config()
         cfg.attributes["connection"] = sync_conn
         cfg.attributes["on_version_apply"] = _record
         # Validates the recorded revision before touching anything.
         _revisions_after(ScriptDirectory.from_config(cfg), _read_current(sync_conn))
+        # Alembic begins and commits one transaction per revision itself (env.py).
+        sync_conn.commit()
         command.upgrade(cfg, "head")
 
     async with _alembic_lock():
@@ -210,25 +278,37 @@ async def upgrade(target: DbTarget, *, create: bool = False) -> list[str]:
     return applied
 
 
-async def upgrade_sql(target: DbTarget) -> str:
-    """The SQL a DBA would run to bring the database from its current revision to head.
+async def upgrade_sql(target: DbTarget, *, create_service_schema: bool = False) -> str:
+    """The SQL a DBA would run to bring this database from its current revision to head.
 
-    The current revision is read online (read-only); the SQL itself comes from
-    Alembic's offline mode, so nothing is executed and the database is not changed.
+    The current revision and the catalog are read online (read-only), so the SQL holds
+    only what this database lacks and runs as it is (`sqlite3 FILE < out.sql`,
+    `psql -f out.sql`); it comes from Alembic's offline mode, so nothing is executed and
+    the database is not changed. Generated for the database as it is now: run it soon.
     """
+    backend = backend_for(target.kind)
+
+    def _read(sync_conn: Connection) -> tuple[str | None, Catalog]:
+        return _read_current(sync_conn), backend.catalog(sync_conn)
+
     async with _alembic_lock():
-        current = await _with_connection(target, _read_current, read_only=True)
+        current, catalog = await _with_connection(target, _read, read_only=True)
+        _refuse_foreign(target, catalog, create_service_schema)
         todo = _revisions_after(_script(), current)
         head = head_revision()
         header = (
             f"-- sessions-tui schema migration for {target.kind}, "
-            f"from {current or 'no sessions-tui revision'} to {head}\n"
+            f"from {current or 'no sessions-tui revision'} to {head},\n"
+            f"-- written for {target.display()} as it is now (only what it lacks).\n"
+            f"-- Stop at the first error (psql -v ON_ERROR_STOP=1; the sqlite3 shell with\n"
+            f"-- -bail): each index is built outside the revisions' transactions.\n"
         )
         if not todo:
             return header + "-- The database is already at head: nothing to run.\n"
         buf = io.StringIO()
         cfg = _config(buf)
         cfg.attributes["dialect_name"] = target.kind
+        cfg.attributes["catalog"] = catalog
         # Loading the scripts is file IO: keep it off the event loop.
         await asyncio.to_thread(_offline_upgrade, cfg, current)
         return header + buf.getvalue()
@@ -245,10 +325,13 @@ def revision_ids() -> Sequence[str]:
 
 __all__ = [
     "VERSION_TABLE",
+    "MigrationPlan",
+    "NotAServiceDatabase",
     "current_revision",
     "head_revision",
     "migrations_dir",
     "pending",
+    "plan",
     "revision_ids",
     "upgrade",
     "upgrade_sql",

@@ -505,8 +505,8 @@ async def open_store(target: DbTarget, *, read_only: bool = False) -> Store:
     if missing:
         await engine.dispose()
         raise SchemaError(
-            f"{where} is not an Archon service database (missing table {', '.join(missing)}). "
-            f"Run `sessions-tui migrate` to create the schema, or try `{DEMO_HINT}`"
+            f"{where} is not an Archon service database (missing table {', '.join(missing)}): "
+            f"check the path (--db, --url, DATABASE_URL), or try `{DEMO_HINT}`"
         )
     cols = tables[SESSIONS]
     lacking = REQUIRED_SESSION_COLUMNS - cols

@@ -9,6 +9,8 @@ because it must load without SQLAlchemy.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +22,27 @@ from sqlalchemy.types import TypeEngine
 
 from tui.domain.models import Cursor
 from tui.store.target import DbTarget
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """What a migration must know of a database before it changes anything.
+
+    `tables`: every table of the schema the service's unqualified names resolve in;
+    `columns`: each `remote_agent_*` table's columns; `indexes`: each index of
+    `remote_agent_sessions`, mapped to whether it is usable (an interrupted concurrent
+    build on PostgreSQL leaves an index that exists but is not valid).
+    """
+
+    tables: frozenset[str] = frozenset()
+    columns: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    indexes: Mapping[str, bool] = field(default_factory=dict)
+
+    def has_column(self, table: str, column: str) -> bool:
+        return column in self.columns.get(table, frozenset())
+
+    def service_tables(self) -> frozenset[str]:
+        return frozenset(t for t in self.tables if t.startswith("remote_agent_"))
 
 
 class Backend(ABC):
@@ -58,8 +81,38 @@ class Backend(ABC):
 
     @abstractmethod
     def lock_for_migration(self, conn: Connection) -> None:
-        """Inside the migration's transaction: make concurrent migrations take turns and
-        keep DDL from queueing indefinitely behind the live service's transactions."""
+        """Before the first revision, for the whole connection: make concurrent
+        migrations take turns and keep DDL from queueing behind the live service's
+        transactions (which would make the service's own queries queue behind it)."""
+
+    @abstractmethod
+    def catalog(self, conn: Connection) -> Catalog:
+        """The tables, service columns and session indexes, read from the catalog."""
+
+    @abstractmethod
+    def add_column(self, conn: Connection, table: str, column: str, comment: str) -> None:
+        """Add the TEXT `column` (with `comment`, where the database keeps one) if the
+        table lacks it; a table that has it is not locked at all. `conn` autocommits."""
+
+    @abstractmethod
+    def add_column_sql(self, catalog: Catalog, table: str, column: str, comment: str) -> list[str]:
+        """`add_column` as SQL for a DBA, for the database `catalog` was read from."""
+
+    @abstractmethod
+    def create_index(self, conn: Connection, name: str, table: str, columns: str) -> None:
+        """Build the index `name` unless a usable one exists, each in its own short
+        transaction or none, so the service's writes wait as little as the database
+        allows. `conn` autocommits."""
+
+    @abstractmethod
+    def create_index_sql(self, catalog: Catalog, name: str, table: str, columns: str) -> list[str]:
+        """`create_index` as SQL for a DBA, for the database `catalog` was read from."""
+
+    @abstractmethod
+    def migration_notice(self, sessions: int, indexes: int) -> str | None:
+        """What the operator must hear (and agree to) before `indexes` indexes are built
+        over `sessions` sessions while the service runs; None when the service does not
+        wait for it."""
 
     @abstractmethod
     def alembic_options(self) -> dict[str, Any]:

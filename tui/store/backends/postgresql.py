@@ -7,6 +7,7 @@ Only PostgreSQL users import this module, and with it SQLAlchemy's postgresql di
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from datetime import datetime
 from typing import Any
@@ -15,21 +16,32 @@ import sqlalchemy as sa
 from sqlalchemy import Column
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection, Dialect, Row
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.sql.elements import ColumnElement, TextClause
 from sqlalchemy.types import TypeEngine
 
 from tui.domain.models import Cursor
-from tui.store.backends.base import Backend
+from tui.store.backends.base import Backend, Catalog
 from tui.store.backends.postgresql_driver import server_settings
+from tui.store.errors import is_lock_timeout
 from tui.store.target import DbTarget
 
-MIGRATION_LOCK_TIMEOUT = "10s"
-"""How long an ALTER/CREATE INDEX may queue for a lock on the live service's tables.
+MIGRATION_LOCK_TIMEOUT = "500ms"
+"""How long one migration statement may queue for a lock on the live service's tables.
 
-Without it, a migration stuck behind one long service transaction would make every
-later query on the table queue behind *it*: better to fail and let the operator retry.
+An ALTER TABLE waiting for its ACCESS EXCLUSIVE lock makes every later query on the table
+queue behind it, so this bounds how long a service read or write can wait for us; a
+concurrent index build waiting for the service's transactions to finish blocks no one,
+but shares the bound. A statement that times out is retried (`LOCK_ATTEMPTS`).
 """
+
+LOCK_ATTEMPTS = 5
+"""Tries per statement that hits the lock timeout, `LOCK_RETRY_PAUSE_S` doubling between
+them (0.25, 0.5, 1, 2 s): a service transaction a few seconds long is waited out; a
+longer one fails the run cleanly, keeping what was done."""
+
+LOCK_RETRY_PAUSE_S = 0.25
 
 MIGRATION_LOCK_KEY = "sessions-tui migrate"
 """Two `sessions-tui migrate` runs against one PostgreSQL database take turns on this key."""
@@ -82,8 +94,91 @@ class PostgresqlBackend(Backend):
         return conn
 
     def lock_for_migration(self, conn: Connection) -> None:
-        conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock(hashtext('{MIGRATION_LOCK_KEY}'))")
-        conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{MIGRATION_LOCK_TIMEOUT}'")
+        """Session-wide, not per transaction: the revisions commit one by one and the
+        index builds run outside any transaction."""
+        conn.exec_driver_sql(f"SELECT pg_advisory_lock(hashtext('{MIGRATION_LOCK_KEY}'))")
+        conn.exec_driver_sql(f"SET lock_timeout = '{MIGRATION_LOCK_TIMEOUT}'")
+
+    def catalog(self, conn: Connection) -> Catalog:
+        tables = {
+            str(r[0])
+            for r in conn.exec_driver_sql(
+                "SELECT relname FROM pg_catalog.pg_class"
+                " WHERE relnamespace = current_schema()::regnamespace AND relkind IN ('r', 'p')"
+            )
+        }
+        columns = {t: frozenset(c) for t, c in self.service_columns(conn).items()}
+        indexes = {
+            str(name): bool(valid)
+            for name, valid in conn.exec_driver_sql(
+                "SELECT i.relname, x.indisvalid FROM pg_catalog.pg_index AS x"
+                " JOIN pg_catalog.pg_class AS i ON i.oid = x.indexrelid"
+                " WHERE x.indrelid = to_regclass('remote_agent_sessions')"
+            )
+        }
+        return Catalog(frozenset(tables), columns, indexes)
+
+    def add_column(self, conn: Connection, table: str, column: str, comment: str) -> None:
+        """Read the catalog first: ALTER TABLE takes an ACCESS EXCLUSIVE lock even when
+        the column exists (IF NOT EXISTS is checked under the lock), queueing every
+        service query behind it. The comment is set only where there is none, under a
+        lock that does not block reads or writes."""
+        sql = sa.text(
+            "SELECT col_description(a.attrelid, a.attnum) FROM pg_catalog.pg_attribute AS a"
+            " WHERE a.attrelid = to_regclass(:t) AND a.attname = :c AND NOT a.attisdropped"
+        )
+        found = conn.execute(sql, {"t": table, "c": column}).fetchall()
+        if not found:
+            _retry_on_lock_timeout(
+                conn, [f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} TEXT"]
+            )
+        if not found or found[0][0] is None:
+            _retry_on_lock_timeout(conn, [_comment_sql(table, column, comment)])
+
+    def add_column_sql(self, catalog: Catalog, table: str, column: str, comment: str) -> list[str]:
+        if catalog.has_column(table, column):
+            return []
+        return [
+            f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} TEXT",
+            _comment_sql(table, column, comment),
+        ]
+
+    def create_index(self, conn: Connection, name: str, table: str, columns: str) -> None:
+        """CREATE INDEX CONCURRENTLY: the service reads and writes on while it builds.
+        An index an interrupted build left invalid (pg_index.indisvalid) is dropped and
+        built again; a valid one is kept. Each try re-reads the catalog, since a try that
+        timed out waiting for the service's transactions leaves such an invalid index."""
+        sql = sa.text(
+            "SELECT indisvalid FROM pg_catalog.pg_index WHERE indexrelid = to_regclass(:n)"
+        )
+        for attempt in range(LOCK_ATTEMPTS):
+            row = conn.execute(sql, {"n": name}).first()
+            catalog = Catalog(indexes={} if row is None else {name: bool(row[0])})
+            statements = self.create_index_sql(catalog, name, table, columns)
+            if not statements:
+                return
+            try:
+                for statement in statements:
+                    conn.exec_driver_sql(statement)
+                return
+            except DBAPIError as exc:
+                if not is_lock_timeout(exc) or attempt == LOCK_ATTEMPTS - 1:
+                    raise
+            time.sleep(LOCK_RETRY_PAUSE_S * 2**attempt)
+
+    def create_index_sql(self, catalog: Catalog, name: str, table: str, columns: str) -> list[str]:
+        valid = catalog.indexes.get(name)
+        if valid:
+            return []
+        create = f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} ({columns})"
+        if valid is None:
+            return [create]
+        return [f"DROP INDEX CONCURRENTLY IF EXISTS {name}", create]
+
+    def migration_notice(self, sessions: int, indexes: int) -> str | None:
+        """None: the indexes are built concurrently and the ALTER, if any, waits at most
+        the lock timeout, so there is nothing to agree to."""
+        return None
 
     def alembic_options(self) -> dict[str, Any]:
         return {"render_as_batch": False}
@@ -118,10 +213,15 @@ class PostgresqlBackend(Backend):
         return bool(conn.execute(sa.text("SELECT pg_is_in_recovery()")).scalar_one())
 
     def index_names(self, conn: Connection, table: str) -> set[str]:
-        """pg_indexes: the inspector's get_indexes takes 35 ms."""
+        """The usable ones, from pg_index (the inspector's get_indexes takes 35 ms): an
+        index an interrupted concurrent build left invalid is not read by the planner,
+        so it counts as missing (and `migrate` rebuilds it)."""
         sql = sa.text(
-            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema()"
-            " AND tablename = :t"
+            "SELECT i.relname FROM pg_catalog.pg_index AS x"
+            " JOIN pg_catalog.pg_class AS i ON i.oid = x.indexrelid"
+            " JOIN pg_catalog.pg_class AS t ON t.oid = x.indrelid"
+            " WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = :t"
+            " AND x.indisvalid"
         )
         return {str(r[0]) for r in conn.execute(sql, {"t": table})}
 
@@ -231,6 +331,24 @@ class PostgresqlBackend(Backend):
             (sa.func.jsonb_typeof(col) == "object", col.op("||")(patch)),
             else_=col,
         )
+
+
+def _comment_sql(table: str, column: str, comment: str) -> str:
+    quoted = comment.replace("'", "''")
+    return f"COMMENT ON COLUMN {table}.{column} IS '{quoted}'"
+
+
+def _retry_on_lock_timeout(conn: Connection, statements: list[str]) -> None:
+    """Run `statements` (autocommitted one by one), retrying the one that timed out."""
+    for statement in statements:
+        for attempt in range(LOCK_ATTEMPTS):
+            try:
+                conn.exec_driver_sql(statement)
+                break
+            except DBAPIError as exc:
+                if not is_lock_timeout(exc) or attempt == LOCK_ATTEMPTS - 1:
+                    raise
+            time.sleep(LOCK_RETRY_PAUSE_S * 2**attempt)
 
 
 def _uuid_text(hex32: str) -> str:

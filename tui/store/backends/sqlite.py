@@ -7,6 +7,7 @@ steer its planner by hand (`unindexed`).
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
@@ -18,10 +19,22 @@ from sqlalchemy.sql.elements import ColumnElement, TextClause
 from sqlalchemy.types import TypeEngine
 
 from tui.domain.models import Cursor
-from tui.store.backends.base import Backend
+from tui.store.backends.base import Backend, Catalog
 from tui.store.backends.sqlite_driver import decode_text
 from tui.store.codec import SQLITE_TS_FORMAT
 from tui.store.target import DbTarget
+
+INDEX_ROWS_PER_SECOND = 230_000
+"""How fast SQLite builds one of the tool's indexes, in sessions per second: the median of
+the six, measured on 1,000,000 sessions by tests/bench/migrate_load.py on 2 shared cores
+(see its README; over two runs the slowest index ran at 150,000-178,000/s). The
+question `migrate` asks estimates from it: an estimate, which another machine moves."""
+
+LOCK_HANDOVER_S = 0.15
+"""The pause after each index: longer than SQLite's longest busy-handler sleep (100 ms)."""
+
+SERVICE_BUSY_TIMEOUT_S = 5
+"""How long the service's writes wait for a lock before failing with "database is locked"."""
 
 
 class SqliteBackend(Backend):
@@ -54,8 +67,71 @@ class SqliteBackend(Backend):
         return await conn.execution_options(begin_immediate=True)
 
     def lock_for_migration(self, conn: Connection) -> None:
-        """Nothing more to do: the migration's BEGIN IMMEDIATE (`for_writes`) already
-        holds the one write lock, waiting for it at most the busy timeout."""
+        """Nothing to do: every transaction of the migration begins IMMEDIATE
+        (`for_writes`) and every index build is one statement, each waiting for the
+        file's one write lock at most the busy timeout, so two runs take turns."""
+
+    def catalog(self, conn: Connection) -> Catalog:
+        tables = {
+            str(r[0])
+            for r in conn.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'table'"
+                " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+            )
+        }
+        columns = {t: frozenset(c) for t, c in self.service_columns(conn).items()}
+        indexes = {n: True for n in self.index_names(conn, "remote_agent_sessions")}
+        return Catalog(frozenset(tables), columns, indexes)
+
+    def add_column(self, conn: Connection, table: str, column: str, comment: str) -> None:
+        """SQLite has no ADD COLUMN IF NOT EXISTS (and no column comments): look first."""
+        for statement in self.add_column_sql(self.catalog(conn), table, column, comment):
+            conn.exec_driver_sql(statement)
+
+    def add_column_sql(self, catalog: Catalog, table: str, column: str, comment: str) -> list[str]:
+        if catalog.has_column(table, column):
+            return []
+        return [f"ALTER TABLE {table} ADD COLUMN {column} TEXT"]
+
+    def create_index(self, conn: Connection, name: str, table: str, columns: str) -> None:
+        """One statement in its own transaction: SQLite holds the write lock for this
+        index alone. After building one, wait `LOCK_HANDOVER_S` before the next, so the
+        service's writes that queued get the lock: their busy handler retries only every
+        100 ms, and without the gap we would take the lock straight back, making them
+        wait across several indexes."""
+        present = Catalog(indexes=dict.fromkeys(self.index_names(conn, table), True))
+        statements = self.create_index_sql(present, name, table, columns)
+        for statement in statements:
+            conn.exec_driver_sql(statement)
+        if statements:
+            time.sleep(LOCK_HANDOVER_S)
+
+    def create_index_sql(self, catalog: Catalog, name: str, table: str, columns: str) -> list[str]:
+        if name in catalog.indexes:
+            return []
+        return [f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({columns})"]
+
+    def migration_notice(self, sessions: int, indexes: int) -> str | None:
+        """SQLite has one write lock per file: while an index is built, the service's
+        writes wait, and fail after its busy timeout."""
+        if not sessions or not indexes:
+            return None
+        each = sessions / INDEX_ROWS_PER_SECOND
+        total = each * indexes
+        text = (
+            f"remote_agent_sessions holds {sessions:,} session{'s' if sessions != 1 else ''}: "
+            f"building {indexes} "
+            f"index{'es' if indexes != 1 else ''} takes about {_seconds(total)} here, one at a "
+            f"time, about {_seconds(each)} each. While each is built the service's writes "
+            "wait (its reads go on)."
+        )
+        if each >= SERVICE_BUSY_TIMEOUT_S * 0.8:
+            text += (
+                f" That is close to or beyond the service's {SERVICE_BUSY_TIMEOUT_S} s busy "
+                "timeout: its writes may fail with 'database is locked'; consider stopping "
+                "the service first."
+            )
+        return text
 
     def alembic_options(self) -> dict[str, Any]:
         """SQLite cannot ALTER much: batch mode copes if an op.* helper is ever used."""
@@ -177,9 +253,14 @@ class SqliteBackend(Backend):
         )
 
 
+def _seconds(value: float) -> str:
+    return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
+
+
 def _own_transactions(engine: AsyncEngine, read_only: bool, busy_timeout_ms: int) -> None:
     """Let SQLAlchemy, not the driver, own transactions, so writes can BEGIN IMMEDIATE
-    (`for_writes`) and every read transaction is one snapshot.
+    (`for_writes`) and every read transaction is one snapshot. A connection set to
+    AUTOCOMMIT gets no BEGIN: every statement commits on its own.
 
     The journal mode is left as the file has it: this tool does not own the file.
     """
@@ -197,7 +278,10 @@ def _own_transactions(engine: AsyncEngine, read_only: bool, busy_timeout_ms: int
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        immediate = conn.get_execution_options().get("begin_immediate", False)
+        options = conn.get_execution_options()
+        if options.get("isolation_level") == "AUTOCOMMIT":
+            return  # each statement is its own transaction (the migrations' index builds)
+        immediate = options.get("begin_immediate", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 

@@ -1,0 +1,75 @@
+"""What the revisions in migrations/versions do, short enough for a live service.
+
+A revision says *what* must exist (a table, a column, an index); the backend of the
+database says *how* to add it without holding the service up (`Backend.add_column`,
+`Backend.create_index`). Every change runs outside the revision's transaction, in its
+own (SQLite: one write lock per index) or none (PostgreSQL: CREATE INDEX CONCURRENTLY),
+and each is skipped where the database already has it, so a run interrupted half-way
+is finished by the next and a second run changes nothing.
+
+Offline (`migrate --sql`) the same calls write SQL for the database the catalog was
+read from (`config.attributes["catalog"]`, set by `tui.store.migrate.upgrade_sql`):
+only what it lacks, so a DBA can feed it to `sqlite3` or `psql` as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from alembic import context, op
+from alembic.runtime.migration import MigrationContext
+
+from tui.store.backends import backend_for
+from tui.store.backends.base import Backend, Catalog
+
+_TABLE_NAME = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)")
+
+
+def _context() -> tuple[MigrationContext, Backend]:
+    ctx = op.get_context()
+    return ctx, backend_for(ctx.dialect.name)
+
+
+def _offline_catalog() -> Catalog:
+    """The catalog `upgrade_sql` read; an empty one (everything missing) without it."""
+    found = context.config.attributes.get("catalog") if context.config else None
+    return found if isinstance(found, Catalog) else Catalog()
+
+
+def ensure_tables(ddl: Sequence[str]) -> None:
+    """`CREATE TABLE IF NOT EXISTS` statements; offline, only those of missing tables."""
+    ctx, _backend = _context()
+    tables = _offline_catalog().tables if ctx.as_sql else frozenset[str]()
+    for statement in ddl:
+        match = _TABLE_NAME.search(statement)
+        if ctx.as_sql and match and match.group(1) in tables:
+            continue
+        op.execute(statement.strip())
+
+
+def ensure_column(table: str, column: str, comment: str) -> None:
+    """A nullable TEXT column, added only where missing."""
+    ctx, backend = _context()
+    if ctx.as_sql:
+        for statement in backend.add_column_sql(_offline_catalog(), table, column, comment):
+            op.execute(statement)
+        return
+    with ctx.autocommit_block():
+        assert ctx.connection is not None
+        backend.add_column(ctx.connection, table, column, comment)
+
+
+def ensure_index(name: str, table: str, columns: str) -> None:
+    """One index, built in its own transaction (or none), unless a usable one exists."""
+    ctx, backend = _context()
+    if ctx.as_sql:
+        statements = backend.create_index_sql(_offline_catalog(), name, table, columns)
+        if statements:
+            with ctx.autocommit_block():
+                for statement in statements:
+                    op.execute(statement)
+        return
+    with ctx.autocommit_block():
+        assert ctx.connection is not None
+        backend.create_index(ctx.connection, name, table, columns)
