@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from enum import Enum
 
+from tui.domain.text import safe_text
+
 
 @dataclass(frozen=True, slots=True)
 class Era:
@@ -294,15 +296,20 @@ class Detection:
 
     era: Era
     version: str
-    """As an operator would say it: "v0.9.0", "v0.7.0 or newer (dev build)", "v0.6.x"."""
+    """As an operator would say it: "v0.9.0", "dev build (v0.7.0 on)", "v0.6.x"."""
     how: str
     """The evidence, for `sessions-tui info`."""
     markers: SchemaMarkers
 
     @property
     def vocabulary(self) -> Vocabulary:
-        """The era's triggers, named by the version detected."""
-        return replace(VOCABULARIES[self.era], version=self.version)
+        """The era's triggers, named by the version detected.
+
+        A database from before 016 stores no reason: ending there first needs
+        `sessions-tui migrate`, which adds migration 016's column, so 016's triggers are
+        the ones listed and checked (the refusal then names the migration)."""
+        era = max(self.era, E016)
+        return replace(VOCABULARIES[era], version=self.version)
 
 
 _SEMVER = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
@@ -338,13 +345,13 @@ def detect_era(markers: SchemaMarkers) -> Detection:
             )
         if markers.app_version is None:
             why = f"{svt} exists (v0.7.0 on) but has no row"
-            shown = "v0.7.0 or newer"
+            shown = "v0.7.0 on"
         else:
             why = (
                 f"{svt}.app_version = {markers.app_version!r} (not a release: a source "
                 "checkout); the table exists from v0.7.0 on"
             )
-            shown = f"v0.7.0 or newer ({markers.app_version} build)"
+            shown = f"{safe_text(markers.app_version)[:40]} build (v0.7.0 on)"
         return Detection(V0_6_0, shown, why, markers)
     if markers.codebase_kind:
         why = f"remote_agent_codebases.kind exists (v0.6.0 on), {svt} does not (v0.7.0 on)"
@@ -360,6 +367,6 @@ def detect_era(markers: SchemaMarkers) -> Detection:
             "remote_agent_sessions.ended_reason exists (migration 016), "
             "remote_agent_codebase_env_vars does not (2026-04-02 on)"
         )
-        return Detection(E016, "migration 016 (main, before v0.2.13)", why, markers)
+        return Detection(E016, "016 (main)", why, markers)
     why = "remote_agent_sessions has no ended_reason column (added by migration 016)"
-    return Detection(PRE_016, "before migration 016", why, markers)
+    return Detection(PRE_016, "pre-016", why, markers)

@@ -1,4 +1,4 @@
-"""The top line: which database is open, the counts, and whether it is live."""
+"""The top line: which database is open, its service version, the counts, and whether it is live."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from tui.domain.text import safe_text
 
 
 class StatusBar(Static):
-    """Database, counts, live/paused/disconnected, and why ending is disabled (if it is)."""
+    """Database, service version, counts, live/paused/disconnected, and why ending is
+    disabled (if it is). The version is the Store's detection: shown once the Store opens."""
 
     def __init__(self, database: str, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -19,6 +20,7 @@ class StatusBar(Static):
         self.live = "connecting…"
         self.live_style = "yellow"
         self.end_blocked: str | None = None
+        self.service: str | None = None
         self._lines = 0
 
     def on_mount(self) -> None:
@@ -32,6 +34,10 @@ class StatusBar(Static):
         self.live, self.live_style = text, style
         self.redraw()
 
+    def set_service(self, version: str) -> None:
+        self.service = version
+        self.redraw()
+
     def set_end_blocked(self, why: str | None) -> None:
         self.end_blocked = why
         self.redraw()
@@ -41,6 +47,9 @@ class StatusBar(Static):
         text.append(" sessions-tui ", style="bold reverse")
         text.append(" ")
         text.append(safe_text(self.database), style="bold")
+        if self.service is not None:
+            text.append("  ·  ")
+            text.append(f"service {safe_text(self.service)}", style="cyan")
         if self.counts is not None:
             c = self.counts
             text.append("  ·  ")
