@@ -44,7 +44,7 @@ from tui.domain.models import (
     SessionFilter,
     Status,
 )
-from tui.domain.triggers import KNOWN_REASONS, Trigger, Vocabulary
+from tui.domain.triggers import KNOWN_REASONS, Era, Trigger, Vocabulary
 from tui.store import open_store
 from tui.store.errors import StoreError
 from tui.store.migrate import upgrade
@@ -557,7 +557,7 @@ async def test_a_popped_detail_screen_cancels_its_load(
 
 
 SMALL = Vocabulary(
-    "a smaller era",
+    Era("small", "a smaller era", None, None),
     (Trigger.FIRST_MESSAGE, Trigger.PLAN_TO_EXECUTE, Trigger.CWD_CHANGED, Trigger.CONTEXT_RESET),
 )
 

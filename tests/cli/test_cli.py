@@ -39,7 +39,7 @@ from tests.support.pgserver import PASSWORD
 from tests.support.service_schema import service_ddl, statements
 from tui.cli.main import cli
 from tui.domain.columns import FIELD_KEYS
-from tui.domain.triggers import DEACTIVATING, KNOWN_REASONS, Trigger
+from tui.domain.triggers import KNOWN_REASONS, MIGRATION_016, Trigger
 from tui.settings import Settings
 from tui.store.demo import DEFAULT_SEED, DEFAULT_SESSIONS, write_demo, write_demo_db
 from tui.store.target import resolve_target
@@ -791,8 +791,8 @@ def test_end_refuses_a_non_deactivating_reason_before_writing(cli_db: CliDb, rea
     for confirm in (("--yes",), ("--dry-run",), ()):
         result = invoke(*cli_db.args, "end", one(cli_db, "active"), "--reason", reason, *confirm)
         assert result.exit_code == 2
-        assert "of migration 016" in result.stderr  # the vocabulary it was checked against
-        for trigger in DEACTIVATING:
+        assert "of service 016 (main)" in result.stderr  # the version it was checked against
+        for trigger in MIGRATION_016.deactivating:
             assert trigger.wire in result.stderr
         assert "would end" not in result.stdout and "Traceback" not in result.output
     # Refused before anything else, even on a database that cannot be ended on.
@@ -805,10 +805,10 @@ def test_end_checks_the_reason_against_the_opened_databases_vocabulary(
     cli_db: CliDb, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The trigger list in force comes from the store, at run time, not from an import."""
-    from tui.domain.triggers import Vocabulary
+    from tui.domain.triggers import Era, Vocabulary
     from tui.store.store import Store
 
-    narrow = Vocabulary("a test era", (Trigger.CWD_CHANGED,))
+    narrow = Vocabulary(Era("test", "a test era", None, None), (Trigger.CWD_CHANGED,))
     monkeypatch.setattr(Store, "vocabulary", property(lambda self: narrow))
     before = dump(cli_db)
     refused = invoke(*cli_db.args, "end", one(cli_db, "active"), "--reason", "repo-removed", "-y")
@@ -816,7 +816,8 @@ def test_end_checks_the_reason_against_the_opened_databases_vocabulary(
     assert "of a test era; valid reasons: cwd-changed" in refused.stderr
     assert dump(cli_db) == before
     listed = invoke(*cli_db.args, "reasons", "--format", "json")
-    assert [r["reason"] for r in json.loads(listed.stdout)["reasons"]] == ["cwd-changed"]
+    rows = json.loads(listed.stdout)["reasons"]
+    assert [r["reason"] for r in rows if r["end_accepts"]] == ["cwd-changed"]
     assert "of a test era" in invoke(*cli_db.args, "reasons").stdout
     accepted = invoke(*cli_db.args, "end", one(cli_db, "active"), "--reason", "cwd-changed", "-y")
     assert accepted.exit_code == 0, accepted.output
@@ -891,21 +892,23 @@ def test_end_ambiguous_prefix_changes_nothing(cli_db: CliDb) -> None:
 # -- reasons -----------------------------------------------------------------------------------
 
 
-def test_reasons_table_and_json() -> None:
-    table = invoke("reasons")
+def test_reasons_table_and_json(cli_db: CliDb) -> None:
+    """With a database: the whole history, and END? for what its version (016) accepts."""
+    table = invoke(*cli_db.args, "reasons")
     assert table.exit_code == 0
     lines = table.stdout.splitlines()
     for trigger in Trigger:
         line = next(line for line in lines if line.startswith(trigger.wire + " "))
-        assert trigger.behaviour.value in line and trigger.description in line
-        assert (" yes " in line) == trigger.deactivates
-    data = json.loads(invoke("reasons", "--format", "json").stdout)
+        assert trigger.behaviour.value in line
+        assert trigger.description.split()[0] in line
+        assert (" yes " in line) == (trigger in MIGRATION_016.deactivating)
+    data = json.loads(invoke(*cli_db.args, "reasons", "--format", "json").stdout)
     assert [r["reason"] for r in data["reasons"]] == [t.wire for t in Trigger]
-    assert {r["reason"] for r in data["reasons"] if r["operator_may_end"]} == {
-        t.wire for t in DEACTIVATING
+    assert {r["reason"] for r in data["reasons"] if r["end_accepts"]} == {
+        t.wire for t in MIGRATION_016.deactivating
     }
-    assert all(set(r) == {"reason", "behaviour", "operator_may_end", "description"}
-               for r in data["reasons"])  # fmt: skip
+    keys = {"reason", "behaviour", "since", "until", "in_force", "end_accepts", "description"}
+    assert all(set(r) == keys for r in data["reasons"])
 
 
 # -- migrate -----------------------------------------------------------------------------------

@@ -103,7 +103,7 @@ async def test_plan_checks_the_reason_first_then_whether_the_database_can_end(
     store: Store, service_db: DbTarget
 ) -> None:
     active = (await store.list_sessions(SessionFilter(status=Status.ACTIVE), limit=1)).rows[0]
-    with pytest.raises(InvalidEndReason, match="of migration 016"):
+    with pytest.raises(InvalidEndReason, match="of service 016 \\(main\\)"):
         await operations.plan_end(store, [active.id], "plan-to-execute", "me")
     read_only = await open_store(service_db, read_only=True)
     try:

@@ -1355,7 +1355,7 @@ async def test_twenty_engines_race_on_postgresql(pg_target: DbTarget) -> None:
         conv = await d.conversation()
         sid = await d.session(conv, metadata={})
         stores = await asyncio.gather(*(open_store(pg_target) for _ in range(20)))
-        reasons = [t.wire for t in Trigger if t.deactivates]
+        reasons = [t.wire for t in stores[0].vocabulary.deactivating]
         try:
             results = await asyncio.gather(
                 *(

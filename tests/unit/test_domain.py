@@ -41,6 +41,7 @@ ALL_WIRES = [
     "first-message",
     "plan-to-execute",
     "isolation-changed",
+    "project-changed",
     "codebase-changed",
     "codebase-cloned",
     "cwd-changed",
@@ -51,6 +52,8 @@ ALL_WIRES = [
     "conversation-closed",
 ]
 DEACTIVATING_WIRES = ALL_WIRES[2:]
+M016_DEACTIVATING = [w for w in DEACTIVATING_WIRES if w != "project-changed"]
+"""The nine an operator may write on a database of the 016 era."""
 NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
 
 
@@ -67,7 +70,7 @@ def test_every_trigger_has_a_behaviour_and_a_description(trigger: Trigger) -> No
     assert trigger.deactivates is (trigger.behaviour is Behaviour.DEACTIVATES)
 
 
-def test_wire_values_are_exactly_the_services_eleven() -> None:
+def test_wire_values_are_every_value_any_service_version_wrote() -> None:
     assert [t.wire for t in Trigger] == ALL_WIRES
     assert list(KNOWN_REASONS) == ALL_WIRES
     assert set(BY_WIRE) == set(ALL_WIRES)
@@ -81,7 +84,7 @@ def test_behaviours_of_the_non_deactivating_triggers() -> None:
     assert not Trigger.PLAN_TO_EXECUTE.deactivates
 
 
-def test_deactivating_is_exactly_the_nine() -> None:
+def test_deactivating_is_exactly_the_ten_of_all_eras() -> None:
     assert [t.wire for t in DEACTIVATING] == DEACTIVATING_WIRES
     assert all(t.behaviour is Behaviour.DEACTIVATES for t in DEACTIVATING)
     assert Trigger.FIRST_MESSAGE not in DEACTIVATING
@@ -126,14 +129,22 @@ def test_parse_reason_none_is_not_recorded() -> None:
 # -- require_deactivating -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("wire", DEACTIVATING_WIRES)
+@pytest.mark.parametrize("wire", M016_DEACTIVATING)
 def test_require_deactivating_accepts_the_nine(wire: str) -> None:
     assert MIGRATION_016.require_deactivating(wire) is BY_WIRE[wire]
 
 
 @pytest.mark.parametrize(
     "raw",
-    ["first-message", "plan-to-execute", "session-expired", "", "RESET-REQUESTED", "reset"],
+    [
+        "first-message",
+        "plan-to-execute",
+        "session-expired",
+        "",
+        "RESET-REQUESTED",
+        "reset",
+        "project-changed",
+    ],
 )
 def test_require_deactivating_refuses_with_the_valid_list(raw: str) -> None:
     with pytest.raises(InvalidEndReason) as info:
@@ -146,7 +157,7 @@ def test_require_deactivating_refuses_with_the_valid_list(raw: str) -> None:
     _, sep, valid_part = message.partition("valid reasons:")
     assert sep, message
     listed = [part.strip() for part in valid_part.split(",")]
-    assert listed == DEACTIVATING_WIRES
+    assert listed == M016_DEACTIVATING
     assert "first-message" not in valid_part
     assert "plan-to-execute" not in valid_part
 

@@ -38,9 +38,10 @@ def literal(value: object, style: str = "") -> Text:
     return Text(safe_text(value), style=style, no_wrap=True, overflow="ellipsis")
 
 
-def reason_text(reason: Reason | None) -> Text:
+def reason_text(reason: Reason | None, *, era: bool = False) -> Text:
     """The ended_reason cell: the words of `wording.reason_label`, coloured by behaviour,
-    marked when unrecognised."""
+    marked when unrecognised; with `era`, a trigger not in force from 016 to today says
+    when it came or went (the detail view)."""
     if reason is None:
         return Text(DASH, style="dim")
     if isinstance(reason, NotRecorded):
@@ -49,15 +50,22 @@ def reason_text(reason: Reason | None) -> Text:
         text = Text(UNRECOGNISED_MARK, style=UNRECOGNISED_STYLE)
         text.append_text(literal(reason.raw, UNRECOGNISED_STYLE))
         return text
-    return Text(wording.reason_label(reason), style=BEHAVIOUR_STYLE[reason.behaviour])
+    text = Text(wording.reason_label(reason), style=BEHAVIOUR_STYLE[reason.behaviour])
+    if era:
+        text.append(wording.era_suffix(reason), style="dim")
+    return text
 
 
-def reason_label(value: str, count: int | None = None) -> Text:
-    """A reason panel entry: the reason as the table shows it, with its count."""
-    text = reason_text(NotRecorded() if value == NOT_RECORDED_TOKEN else parse_reason(value))
+def reason_label(value: str, count: int | None = None, *, in_force: bool = True) -> Text:
+    """A reason panel entry: the reason as the table shows it, with its count; a trigger
+    of another service version than the one in force gets its era on a second line."""
+    reason = NotRecorded() if value == NOT_RECORDED_TOKEN else parse_reason(value)
+    text = reason_text(reason)
     if count is not None:
         text.truncate(PANEL_LABEL_WIDTH, overflow="ellipsis", pad=True)
         text.append(f"{count:>6,}", style="bold" if count else "dim")
+    if not in_force and isinstance(reason, Trigger) and reason.era_note:
+        text.append(f"\n  {reason.era_note}", style="dim italic")
     return text
 
 

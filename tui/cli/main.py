@@ -567,32 +567,58 @@ def end(
 )
 @click.pass_obj
 def reasons(g: Globals, fmt: str) -> None:
-    """Every trigger of the database's service version, and which ones `end` accepts.
-
-    Without a database, those of the newest service version this tool knows.
-    """
+    """Every trigger any service version wrote: behaviour, since, until, and whether the
+    database's version accepts it for `end --reason` (when a database is found)."""
     vocabulary = _vocabulary(g)
     if fmt == "json":
-        click.echo(render.dumps({"reasons": render.reasons_objects(vocabulary)}, indent=2))
+        payload: dict[str, Any] = {
+            "version": vocabulary.name if vocabulary else None,
+            "reasons": render.reasons_objects(vocabulary),
+        }
+        click.echo(render.dumps(payload, indent=2))
     else:
         click.echo("\n".join(render.reasons_table(vocabulary)))
 
 
-def _vocabulary(g: Globals) -> Vocabulary:
-    """The vocabulary of the database the options name; the newest known when there is none."""
-    from tui.domain.triggers import NEWEST
+def _vocabulary(g: Globals) -> Vocabulary | None:
+    """The vocabulary of the database the options name; None when there is none."""
     from tui.store.errors import DatabaseNotFound
 
     try:
         g.target()
     except DatabaseNotFound:
-        click.echo(f"no database found: the triggers of {NEWEST.name}", err=True)
-        return NEWEST
+        click.echo("no database found: the whole trigger history, without END?", err=True)
+        return None
 
     async def read(store: Store) -> Vocabulary:
         return store.vocabulary
 
     return run_with_store(g, read)
+
+
+# -- info ------------------------------------------------------------------------------------
+
+
+@cli.command(short_help="The database, its service version, vocabulary, indexes, counts.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+)
+@click.pass_obj
+def info(g: Globals, fmt: str) -> None:
+    """The database (password masked), the service version that last opened it and how
+    that was detected, the triggers in force, this tool's revision and indexes, and the
+    session counts."""
+    from tui.store.operations import database_info
+
+    found = run_with_store(g, database_info)
+    if fmt == "json":
+        click.echo(render.dumps(render.info_object(found), indent=2))
+    else:
+        click.echo("\n".join(render.info_text(found)))
 
 
 # -- migrate ---------------------------------------------------------------------------------

@@ -20,18 +20,22 @@ import binascii
 import csv
 import io
 import json
+import textwrap
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.domain.columns import COLUMNS, FIELD_KEYS, Context, export
 from tui.domain.models import ChainHop, Cursor, SessionChain, SessionDetail, SessionRow
 from tui.domain.text import safe_text
 from tui.domain.timefmt import human_duration, iso_z, relative
-from tui.domain.triggers import Vocabulary
+from tui.domain.triggers import NEWEST, Trigger, Vocabulary
+
+if TYPE_CHECKING:
+    from tui.store.operations import DatabaseInfo
 from tui.domain.wording import (
     ACTIVE,
     DASH,
@@ -421,35 +425,148 @@ def detail_text(detail: SessionDetail, chain: SessionChain, ctx: Context) -> lis
 # -- reasons -----------------------------------------------------------------------------------
 
 
-def reasons_objects(vocabulary: Vocabulary) -> list[dict[str, Any]]:
+REASONS_WIDTH = 100
+"""The `reasons` table fits this many columns: descriptions wrap under their column."""
+
+
+def reasons_objects(vocabulary: Vocabulary | None) -> list[dict[str, Any]]:
+    """Every value any service version wrote; `end_accepts` is None without a database."""
+    in_force = vocabulary or NEWEST
     return [
         {
             "reason": t.wire,
             "behaviour": t.behaviour.value,
-            "operator_may_end": t.deactivates,
+            "since": t.since.key,
+            "until": t.until.key if t.until else None,
+            "in_force": t in in_force.triggers,
+            "end_accepts": None if vocabulary is None else t in vocabulary.deactivating,
             "description": t.description,
         }
-        for t in vocabulary.triggers
+        for t in Trigger
     ]
 
 
-def reasons_table(vocabulary: Vocabulary) -> list[str]:
-    cols = [Column("REASON"), Column("BEHAVIOUR"), Column("END?"), Column("DESCRIPTION")]
-    writer = TableWriter(cols)
-    rows = [
-        [t.wire, t.behaviour.value, "yes" if t.deactivates else "no", t.description]
-        for t in vocabulary.triggers
-    ]
-    lines = writer.lines(rows)
-    valid = ", ".join(t.wire for t in vocabulary.deactivating)
+def reasons_table(vocabulary: Vocabulary | None) -> list[str]:
+    """The whole history, one trigger a row, wrapped to `REASONS_WIDTH`; with a database,
+    whether its version's `end --reason` accepts each one."""
+    titles = ["REASON", "BEHAVIOUR", "SINCE", "UNTIL"] + (["END?"] if vocabulary else [])
+    rows = []
+    for t in Trigger:
+        cells = [t.wire, t.behaviour.value, t.since.key, t.until.key if t.until else DASH]
+        if vocabulary is not None:
+            cells.append("yes" if t in vocabulary.deactivating else "no")
+        rows.append(cells)
+    widths = [max(_cell_width(c) for c in col) for col in zip(titles, *rows, strict=True)]
+    indent = sum(widths) + 2 * len(widths)
+    wrap = max(20, REASONS_WIDTH - indent)
+
+    def line(cells: list[str], description: str) -> list[str]:
+        head = "  ".join(_fit(c, w) for c, w in zip(cells, widths, strict=True)) + "  "
+        parts = textwrap.wrap(description, wrap) or [""]
+        return [(head + parts[0]).rstrip(), *(" " * indent + part for part in parts[1:])]
+
+    lines = line(titles, "DESCRIPTION")
+    for t, cells in zip(Trigger, rows, strict=True):
+        lines += line(cells, t.description)
+    shown = vocabulary or NEWEST
+    valid = ", ".join(t.wire for t in shown.deactivating)
+    lines.append("")
+    if vocabulary is None:
+        lines += textwrap.wrap(
+            "No database: `sessions-tui end --reason R` accepts the deactivating triggers of "
+            f"the database's service version; the newest this tool knows, {shown.name}: "
+            f"{valid}.",
+            REASONS_WIDTH,
+        )
+    else:
+        lines += textwrap.wrap(
+            f"`sessions-tui end --reason R` accepts the deactivating ones of {shown.name}: "
+            f"{valid}.",
+            REASONS_WIDTH,
+        )
     lines += [
-        "",
-        f"`sessions-tui end --reason R` accepts the deactivating ones of {vocabulary.name}: "
-        f"{valid}.",
         "`list --reason` also accepts any stored value, plus `not-recorded` (ended before",
         "the service recorded reasons) and `unrecognised` (values this version does not know).",
     ]
     return lines
+
+
+# -- info --------------------------------------------------------------------------------------
+
+
+def info_object(info: DatabaseInfo) -> dict[str, Any]:
+    d = info.detection
+    return {
+        "backend": info.backend,
+        "database": safe_text(info.database),
+        "service": {
+            "version": safe_text(d.version),
+            "detected_by": safe_text(d.how),
+            "app_version": d.markers.app_version,
+            "created_app_version": d.markers.created_app_version,
+            "era": d.era.key,
+        },
+        "vocabulary": {
+            "in_force": [t.wire for t in info.vocabulary.triggers],
+            "end_accepts": [t.wire for t in info.vocabulary.deactivating],
+        },
+        "tool": {
+            "revision": info.revision,
+            "head_revision": info.head_revision,
+            "indexes": {ix: ix not in info.missing_indexes for ix in info.indexes},
+        },
+        "sessions": {"active": info.active, "ended": info.ended},
+    }
+
+
+def info_text(info: DatabaseInfo) -> list[str]:
+    d = info.detection
+    created = d.markers.created_app_version
+    if created is None:
+        created_text = "unknown (the database predates remote_agent_schema_version)"
+        if not d.markers.schema_version_table:
+            created_text = "unknown (no remote_agent_schema_version: before v0.7.0)"
+    else:
+        created_text = safe_text(created)
+    revision = info.revision or "none (never migrated by sessions-tui)"
+    at_head = (
+        ""
+        if info.revision is None
+        else (
+            "  (up to date)"
+            if info.revision == info.head_revision
+            else f"  (this tool's newest: {info.head_revision})"
+        )
+    )
+    present = [ix for ix in info.indexes if ix not in info.missing_indexes]
+    pairs = [
+        ("backend", info.backend),
+        ("database", safe_text(info.database)),
+        ("service version", safe_text(d.version)),
+        ("detected by", safe_text(d.how)),
+        ("created by", created_text),
+        ("triggers in force", ", ".join(info.vocabulary.wires) or DASH),
+        ("end accepts", ", ".join(t.wire for t in info.vocabulary.deactivating) or DASH),
+        ("tool revision", revision + at_head),
+        ("tool indexes", f"{len(present)} of {len(info.indexes)} present"),
+        ("sessions", f"{info.active:,} active, {info.ended:,} ended"),
+    ]
+    width = max(len(k) for k, _ in pairs)
+    wrap = max(20, REASONS_WIDTH - width - 2)
+    out: list[str] = []
+    for key, value in pairs:
+        parts = textwrap.wrap(value, wrap, break_on_hyphens=False) or [""]
+        out.append(f"{key:<{width}}  {parts[0]}")
+        out += [" " * (width + 2) + part for part in parts[1:]]
+        if key == "tool indexes":
+            for ix in info.indexes:
+                mark = "missing" if ix in info.missing_indexes else "present"
+                out.append(f"{'':<{width}}    {ix}: {mark}")
+            if info.missing_indexes:
+                note = "without them filters and counts read the whole table; "
+                note += "`sessions-tui migrate` adds them (changing no row)"
+                out += [" " * (width + 4) + part for part in textwrap.wrap(note, wrap - 2)]
+    return out
 
 
 __all__ = [
@@ -461,6 +578,8 @@ __all__ = [
     "detail_text",
     "dumps",
     "encode_cursor",
+    "info_object",
+    "info_text",
     "reasons_objects",
     "reasons_table",
     "sessions_table",

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from tui.domain.models import AlreadyEnded, Ended, EndOutcome, SessionRow
 from tui.domain.text import safe_text
 from tui.domain.timefmt import iso_z
-from tui.domain.triggers import BY_WIRE, NotRecorded, Reason, UnrecognisedReason
+from tui.domain.triggers import BY_WIRE, NotRecorded, Reason, Trigger, UnrecognisedReason
 
 DASH = "—"
 """An absent value, and the reason of a session that has not ended."""
@@ -83,7 +83,13 @@ def reason_explained(active: bool, raw: str | None) -> str:
     trigger = BY_WIRE.get(raw)
     if trigger is None:
         return f"{safe_text(raw)} (unrecognised: written by a newer service version)"
-    return f"{trigger.wire} — {trigger.description}"
+    return f"{trigger.wire} — {trigger.description}" + era_suffix(trigger)
+
+
+def era_suffix(trigger: Trigger) -> str:
+    """` (retired in v0.2.13)` / ` (since v0.6.0)` for a trigger not in force from
+    migration 016 to today; "" for the others."""
+    return f" ({trigger.era_note})" if trigger.era_note else ""
 
 
 # -- ending ------------------------------------------------------------------------------------

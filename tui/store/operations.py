@@ -20,9 +20,10 @@ from tui.domain.models import (
     SessionFilter,
     SortKey,
 )
-from tui.domain.triggers import Trigger
+from tui.domain.triggers import Detection, Trigger, Vocabulary
 from tui.store.errors import StoreError, UnknownSession
 from tui.store.store import Store
+from tui.store.tables import TOOL_INDEXES
 
 PAGE_SIZE = 100
 """Rows fetched per keyset page when a walk is longer than one page."""
@@ -120,3 +121,42 @@ async def apply_end(store: Store, plan: EndPlan) -> tuple[EndOutcome, ...]:
     written = await store.end_sessions(found, plan.trigger.wire, plan.actor) if found else []
     by_id = {o.id: o for o in written}
     return tuple(s if isinstance(s, NotFound) else by_id[s.id] for s in plan.steps)
+
+
+@dataclass(frozen=True)
+class DatabaseInfo:
+    """What `sessions-tui info` reports about the database in front of the tool."""
+
+    backend: str
+    database: str
+    """`target.display()`: the password masked."""
+    detection: Detection
+    vocabulary: Vocabulary
+    revision: str | None
+    """The tool's migration revision (`sessions_tui_alembic_version`); None if never migrated."""
+    head_revision: str
+    indexes: tuple[str, ...]
+    missing_indexes: tuple[str, ...]
+    active: int
+    ended: int
+
+
+async def database_info(store: Store) -> DatabaseInfo:
+    """Read everything `info` reports: the store's detection, the tool's revision and
+    indexes, and the session counts."""
+    from tui.store import migrate  # Alembic is imported only by the commands that need it
+
+    counts = await store.counts()
+    revision = await migrate.current_revision(store.target)
+    return DatabaseInfo(
+        backend=store.target.kind,
+        database=store.target.display(),
+        detection=store.detection,
+        vocabulary=store.vocabulary,
+        revision=revision,
+        head_revision=migrate.head_revision(),
+        indexes=TOOL_INDEXES,
+        missing_indexes=store.missing_indexes,
+        active=counts.active,
+        ended=counts.ended,
+    )

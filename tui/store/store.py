@@ -38,7 +38,7 @@ from tui.domain.models import (
     Status,
 )
 from tui.domain.timefmt import utcnow
-from tui.domain.triggers import MIGRATION_016, Vocabulary
+from tui.domain.triggers import Detection, SchemaMarkers, Vocabulary, detect_era
 from tui.store import delta
 from tui.store import queries as q
 from tui.store.backends import backend_for
@@ -54,11 +54,14 @@ from tui.store.errors import (
     translate,
 )
 from tui.store.tables import (
+    CODEBASE_ENV_VARS,
     CODEBASES,
     CONVERSATIONS,
     REQUIRED_SESSION_COLUMNS,
+    SCHEMA_VERSION,
     SESSIONS,
     TOOL_INDEXES,
+    schema_version,
     sessions,
 )
 from tui.store.target import DEMO_HINT, DbTarget
@@ -87,6 +90,21 @@ class SchemaInfo:
     session_indexes: frozenset[str]
     tables: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """Every `remote_agent_*` table (or view) and its columns."""
+    version_row: tuple[str | None, str | None] | None = None
+    """`remote_agent_schema_version`'s (created_app_version, app_version), when it has a row."""
+
+    @property
+    def markers(self) -> SchemaMarkers:
+        """What this schema says about the newest service version that opened it."""
+        created, applied = self.version_row or (None, None)
+        return SchemaMarkers(
+            ended_reason=self.has_ended_reason,
+            codebase_env_vars=self.has(CODEBASE_ENV_VARS),
+            codebase_kind=self.has(CODEBASES, "kind"),
+            schema_version_table=self.has(SCHEMA_VERSION),
+            app_version=applied,
+            created_app_version=created,
+        )
 
     def has(self, table: str, column: str | None = None) -> bool:
         """Whether the table (and the column) exists."""
@@ -150,6 +168,8 @@ class Store:
         """The server is a read-only replica of another (a PostgreSQL hot standby), as
         found at open: every read works, no write is ever attempted (`can_end`)."""
         self.d = q.Dialect(backend_for(target.kind), schema.has_ended_reason)
+        self.detection: Detection = detect_era(schema.markers)
+        """The service version this database is from, and how the tool knows (`info`)."""
         self.recount_after = FULL_RECOUNT_SECONDS
         self._settled: dict[Status, delta.Settled] = {}
 
@@ -175,7 +195,7 @@ class Store:
     def vocabulary(self) -> Vocabulary:
         """The triggers in force for the service version that made this database: the
         reason panel, the end picker, the palette and `end --reason` all take it from here."""
-        return MIGRATION_016
+        return self.detection.vocabulary
 
     @property
     def can_end(self) -> str | None:
@@ -470,18 +490,23 @@ _SHOWN_COLUMNS = frozenset(
 )
 
 
-async def read_schema(
-    engine: AsyncEngine, backend: Backend
-) -> tuple[dict[str, set[str]], set[str]]:
-    """Tables and their columns, and the sessions table's indexes, as they are now."""
-    tables, indexes, _ = await read_server(engine, backend)
-    return tables, indexes
+@dataclass(frozen=True)
+class ServerFacts:
+    """What the tool reads of a database when it opens it, over one connection."""
+
+    tables: dict[str, set[str]]
+    """Every `remote_agent_*` table and its columns."""
+    indexes: set[str]
+    """The sessions table's indexes."""
+    standby: bool
+    """A hot standby: reads only."""
+    version_row: tuple[str | None, str | None] | None
+    """The service's schema-version row (created_app_version, app_version), if any."""
 
 
-async def read_server(
-    engine: AsyncEngine, backend: Backend
-) -> tuple[dict[str, set[str]], set[str], bool]:
-    """`read_schema`, and whether the server is a standby, over one connection."""
+async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
+    """The schema as it is now, whether the server is a standby, and the service's
+    schema-version row when the table has one."""
 
     def _inspect(sync_conn: Any) -> tuple[dict[str, set[str]], set[str], bool]:
         tables = backend.service_columns(sync_conn)
@@ -489,7 +514,14 @@ async def read_server(
         return tables, indexes, backend.is_standby(sync_conn)
 
     async with engine.connect() as conn:
-        return await conn.run_sync(_inspect)
+        tables, indexes, standby = await conn.run_sync(_inspect)
+        row = None
+        if {"created_app_version", "app_version"} <= tables.get(SCHEMA_VERSION, set()):
+            sv = schema_version
+            stmt = sa.select(sv.c.created_app_version, sv.c.app_version).where(sv.c.id == 1)
+            found = (await conn.execute(stmt)).first()
+            row = (found[0], found[1]) if found is not None else None
+        return ServerFacts(tables, indexes, standby, row)
 
 
 async def open_store(target: DbTarget, *, read_only: bool = False) -> Store:
@@ -497,10 +529,11 @@ async def open_store(target: DbTarget, *, read_only: bool = False) -> Store:
     engine = make_engine(target, read_only=read_only)
     where = target.display()
     try:
-        tables, indexes, standby = await read_server(engine, backend_for(target.kind))
+        facts = await read_server(engine, backend_for(target.kind))
     except Exception as exc:
         await engine.dispose()
         raise translate(exc, where, target.scrub) from None
+    tables, indexes = facts.tables, facts.indexes
     missing = [t for t in (SESSIONS, CONVERSATIONS, CODEBASES) if t not in tables]
     if missing:
         await engine.dispose()
@@ -521,8 +554,9 @@ async def open_store(target: DbTarget, *, read_only: bool = False) -> Store:
         session_columns=frozenset(cols),
         session_indexes=frozenset(indexes),
         tables={name: frozenset(columns) for name, columns in tables.items()},
+        version_row=facts.version_row,
     )
-    return Store(target, engine, schema, read_only, standby=standby)
+    return Store(target, engine, schema, read_only, standby=facts.standby)
 
 
 __all__ = [

@@ -21,6 +21,8 @@ from tui.store.codec import text_id, utc_datetime
 SESSIONS = "remote_agent_sessions"
 CONVERSATIONS = "remote_agent_conversations"
 CODEBASES = "remote_agent_codebases"
+CODEBASE_ENV_VARS = "remote_agent_codebase_env_vars"
+SCHEMA_VERSION = "remote_agent_schema_version"
 
 
 class UtcTimestamp(TypeDecorator[datetime]):
@@ -113,6 +115,16 @@ sessions = sa.Table(
     sa.Column("transition_reason", sa.Text),
     sa.Column("ended_reason", sa.Text),
 )
+
+schema_version = sa.Table(
+    SCHEMA_VERSION,
+    metadata_obj,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("created_app_version", sa.Text),
+    sa.Column("app_version", sa.Text),
+)
+"""The service's one-row record (v0.7.0 on) of the build that created the database and the
+one that last applied its schema: read, never written."""
 
 REQUIRED_SESSION_COLUMNS = frozenset(
     {"id", "conversation_id", "codebase_id", "ai_assistant_type", "active", "metadata"}

@@ -167,7 +167,7 @@ class DetailScreen(SessionsScreen):
         fields: list[tuple[str, Any]] = [
             ("id", r.id),
             ("active", "true" if r.active else "false"),
-            ("ended_reason", reason_text(r.reason)),
+            ("ended_reason", reason_text(r.reason, era=True)),
             ("transition_reason", r.transition_reason),
             ("started_at", _when(r.started_at, now)),
             ("ended_at", _when(r.ended_at, now)),

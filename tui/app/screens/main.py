@@ -180,6 +180,7 @@ class MainScreen(SessionsScreen):
         self.vocabulary = store.vocabulary
         self.reason_panel.set_vocabulary(store.vocabulary)
         self.reason_panel.sync(self.state.reasons)
+        self.status_bar.set_service(store.detection.version)
         self.status_bar.set_end_blocked(store.can_end)
         self._set_live()
         if self.state.generation == self._warm_generation and self.state.order:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.widgets import SelectionList
 from textual.widgets.selection_list import Selection
 
@@ -14,8 +15,9 @@ class ReasonPanel(SelectionList[str]):
     """Multi-select reason filter; counts are taken under every other filter.
 
     Empty until the store opens and hands over its vocabulary (`set_vocabulary`); a
-    stored value outside it (unrecognised, or a trigger of another service version)
-    gets an entry of its own once the counts find it.
+    stored value outside it gets an entry of its own once the counts find it: a trigger
+    of another service version shows as recognised with its era ("retired in v0.2.13"),
+    any other value stays marked unrecognised.
     """
 
     BORDER_TITLE = "ended_reason"
@@ -23,14 +25,20 @@ class ReasonPanel(SelectionList[str]):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._order: list[str] = []
+        self._in_force: frozenset[str] = frozenset()
+
+    def _label(self, value: str, count: int) -> Text:
+        in_force = value in self._in_force or value == NOT_RECORDED_TOKEN
+        return reason_label(value, count, in_force=in_force)
 
     def set_vocabulary(self, vocabulary: Vocabulary) -> None:
+        self._in_force = frozenset(vocabulary.wires)
         entries = [*vocabulary.wires, NOT_RECORDED_TOKEN]
         found = [value for value in self._order if value not in entries]
         with self.prevent(SelectionList.SelectedChanged):
             self.clear_options()
             self._order = [*entries, *found]
-            self.add_options([Selection(reason_label(value, 0), value) for value in self._order])
+            self.add_options([Selection(self._label(value, 0), value) for value in self._order])
             self.highlighted = 0  # as a list built with its options starts
 
     def show_facets(self, facets: ReasonFacets) -> None:
@@ -41,11 +49,9 @@ class ReasonPanel(SelectionList[str]):
             for value, count in counts.items():
                 if value not in self._order and (count or value in facets.unrecognised):
                     self._order.append(value)
-                    self.add_option(Selection(reason_label(value, 0), value))
+                    self.add_option(Selection(self._label(value, 0), value))
             for index, value in enumerate(self._order):
-                self.replace_option_prompt_at_index(
-                    index, reason_label(value, counts.get(value, 0))
-                )
+                self.replace_option_prompt_at_index(index, self._label(value, counts.get(value, 0)))
         self.border_subtitle = f"{facets.total - facets.active:,} ended · {facets.active:,} active"
 
     def sync(self, reasons: frozenset[str]) -> None:

@@ -1,4 +1,4 @@
-"""The top line: which database is open, the counts, and whether it is live."""
+"""The top line: which database is open, its service version, the counts, and whether it is live."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from tui.domain.text import safe_text
 
 
 class StatusBar(Static):
-    """Database, counts, live/paused/disconnected, and why ending is disabled (if it is)."""
+    """Database, service version, counts, live/paused/disconnected, and why ending is
+    disabled (if it is). The version is the Store's detection: shown once the Store opens."""
 
     def __init__(self, database: str, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -23,6 +24,7 @@ class StatusBar(Static):
         self.end_blocked: str | None = None
         self.read_at: datetime | None = None
         """When the rows on screen were last read: the answer to "is this fresh?"."""
+        self.service: str | None = None
         self._lines = 0
 
     def on_mount(self) -> None:
@@ -40,6 +42,10 @@ class StatusBar(Static):
         self.read_at = when
         self.redraw()
 
+    def set_service(self, version: str) -> None:
+        self.service = version
+        self.redraw()
+
     def set_end_blocked(self, why: str | None) -> None:
         self.end_blocked = why
         self.redraw()
@@ -49,6 +55,9 @@ class StatusBar(Static):
         text.append(" sessions-tui ", style="bold reverse")
         text.append(" ")
         text.append(safe_text(self.database), style="bold")
+        if self.service is not None:
+            text.append("  ·  ")
+            text.append(f"service {safe_text(self.service)}", style="cyan")
         if self.counts is not None:
             c = self.counts
             text.append("  ·  ")
