@@ -167,7 +167,7 @@ def test_info_text_and_json(empty_db_url: str, case: Case) -> None:
 def test_info_after_migrate_shows_the_revision_and_indexes(empty_db_url: str) -> None:
     case = CASES[4]
     service_db(empty_db_url, case)
-    assert invoke("--url", empty_db_url, "migrate").exit_code == 0
+    assert invoke("--url", empty_db_url, "migrate", "--yes").exit_code == 0
     data = json.loads(invoke("--url", empty_db_url, "info", "--format", "json").stdout)
     assert data["tool"]["revision"] == data["tool"]["head_revision"]
     assert data["tool"]["indexes"] == dict.fromkeys(TOOL_INDEXES, True)
