@@ -9,9 +9,10 @@ import json
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from time import monotonic
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
@@ -84,11 +85,27 @@ class SchemaInfo:
     session_indexes: frozenset[str]
     tables: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """Every `remote_agent_*` table (or view) and its columns."""
+    zone: str | None = None
+    """The zone the service's `NOW()` writes started_at/ended_at in
+    (`Backend.service_zone`); None where they are UTC text (SQLite)."""
 
     def has(self, table: str, column: str | None = None) -> bool:
         """Whether the table (and the column) exists."""
         columns = self.tables.get(table)
         return columns is not None and (column is None or column in columns)
+
+
+def _zone_info(name: str | None) -> tzinfo | None:
+    """The service's zone for Python; None when there is none or Python does not know
+    the server's name for it (values are then shown as stored)."""
+    if name is None:
+        return None
+    if name.upper() in ("UTC", "GMT", "ETC/UTC", "Z", "ZULU"):
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        return None
 
 
 def make_engine(target: DbTarget, *, read_only: bool = False, create: bool = False) -> AsyncEngine:
@@ -115,9 +132,16 @@ def _hop(r: Row[Any]) -> ChainHop:
     )
 
 
-def _plain(value: Any) -> Any:
-    """Make a raw column value printable/JSON-able without losing it."""
+def _plain(value: Any, zone: tzinfo | None = None) -> Any:
+    """Make a raw column value printable/JSON-able without losing it.
+
+    A zone-less timestamp (the service's `TIMESTAMP DEFAULT NOW()` columns) was written
+    in `zone`, the service's: it is shown in UTC, like every other time."""
     if isinstance(value, datetime):
+        if value.tzinfo is None and zone is not None:
+            value = value.replace(tzinfo=zone)
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
         return value.isoformat(sep=" ")
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
@@ -136,7 +160,10 @@ class Store:
         self.engine = engine
         self.schema = schema
         self.read_only = read_only
-        self.d = q.Dialect(backend_for(target.kind), schema.has_ended_reason)
+        self.d = q.Dialect(
+            backend_for(target.kind), schema.has_ended_reason, zone=schema.zone or "UTC"
+        )
+        self._zone = _zone_info(schema.zone)
         self.recount_after = FULL_RECOUNT_SECONDS
         self._settled: dict[Status, delta.Settled] = {}
 
@@ -339,7 +366,9 @@ class Store:
             metadata=Metadata.decode(meta_raw),
             conversation=conv,
             codebase=code,
-            extra={k: _plain(v) for k, v in all_cols.items() if k not in _SHOWN_COLUMNS},
+            extra={
+                k: _plain(v, self._zone) for k, v in all_cols.items() if k not in _SHOWN_COLUMNS
+            },
         )
 
     async def _row_dict(
@@ -350,7 +379,7 @@ class Store:
         found = (
             await conn.execute(sa.text(f"SELECT * FROM {table} WHERE id = :id"), {"id": row_id})
         ).first()
-        return {k: _plain(v) for k, v in found._mapping.items()} if found else {}
+        return {k: _plain(v, self._zone) for k, v in found._mapping.items()} if found else {}
 
     async def session_chain(self, session_id: str) -> SessionChain:
         """Ancestors oldest first (ending with the session), and the session's children."""
@@ -390,7 +419,7 @@ class Store:
         if not self.schema.has_ended_reason:
             raise SchemaTooOld(f"{self.target.display()} has no ended_reason column")
         id_list = list(dict.fromkeys(ids))
-        audit = audit_json(audit_record(actor))
+        audit = audit_json(audit_record(actor, trigger.wire))
         s = sessions
         backend = self.d.backend
         outcomes: list[EndOutcome] = []
@@ -407,10 +436,14 @@ class Store:
                             .where(s.c.id == sid, s.c.active == sa.true())
                             .values(
                                 active=False,
-                                ended_at=backend.now(),
+                                # The service's own NOW(), in its zone: both writers agree.
+                                ended_at=backend.stored_now(self.d.zone),
                                 ended_reason=trigger.wire,
-                                # Merged by the UPDATE itself: no read-modify-write race.
-                                metadata=backend.json_set(s.c.metadata, "endedBy", audit),
+                                # Merged by the UPDATE itself: no read-modify-write race;
+                                # its "at" is the clock ended_at was just written with.
+                                metadata=backend.json_set(
+                                    s.c.metadata, "endedBy", backend.audit_object(audit)
+                                ),
                             )
                         )
                         result = await conn.execute(stmt)
@@ -419,7 +452,9 @@ class Store:
                             continue
                         current = (
                             await conn.execute(
-                                sa.select(s.c.ended_at, s.c.ended_reason).where(s.c.id == sid)
+                                sa.select(self.d.absolute(s.c.ended_at), s.c.ended_reason).where(
+                                    s.c.id == sid
+                                )
                             )
                         ).first()
                         if current is None:
@@ -448,13 +483,14 @@ _SHOWN_COLUMNS = frozenset(
 
 async def read_schema(
     engine: AsyncEngine, backend: Backend
-) -> tuple[dict[str, set[str]], set[str]]:
-    """Tables and their columns, and the sessions table's indexes, as they are now."""
+) -> tuple[dict[str, set[str]], set[str], str | None]:
+    """Tables and their columns, the sessions table's indexes, as they are now, and the
+    zone the service writes its zone-less timestamps in."""
 
-    def _inspect(sync_conn: Any) -> tuple[dict[str, set[str]], set[str]]:
+    def _inspect(sync_conn: Any) -> tuple[dict[str, set[str]], set[str], str | None]:
         tables = backend.service_columns(sync_conn)
         indexes = backend.index_names(sync_conn, SESSIONS) if SESSIONS in tables else set()
-        return tables, indexes
+        return tables, indexes, backend.service_zone(sync_conn)
 
     async with engine.connect() as conn:
         return await conn.run_sync(_inspect)
@@ -465,7 +501,7 @@ async def open_store(target: DbTarget, *, read_only: bool = False) -> Store:
     engine = make_engine(target, read_only=read_only)
     where = target.display()
     try:
-        tables, indexes = await read_schema(engine, backend_for(target.kind))
+        tables, indexes, zone = await read_schema(engine, backend_for(target.kind))
     except Exception as exc:
         await engine.dispose()
         raise translate(exc, where, target.scrub) from None
@@ -489,6 +525,7 @@ async def open_store(target: DbTarget, *, read_only: bool = False) -> Store:
         session_columns=frozenset(cols),
         session_indexes=frozenset(indexes),
         tables={name: frozenset(columns) for name, columns in tables.items()},
+        zone=zone,
     )
     return Store(target, engine, schema, read_only)
 
