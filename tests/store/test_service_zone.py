@@ -3,7 +3,8 @@ read it, on PostgreSQL (SQLite stores UTC text: no zone)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +14,7 @@ from tests.support.service_writes import ServiceDb
 from tests.support.sql_log import sql_log
 from tui.store.migrate import upgrade
 from tui.store.store import open_store
-from tui.store.target import resolve_target
+from tui.store.target import resolve_target, url_target
 from tui.store.warm import first_page
 
 pytestmark = pytest.mark.postgres
@@ -101,3 +102,53 @@ async def test_reason_counts_by_delta_see_the_services_recent_ends(
         assert counts.known.get("reset-requested") == 1
     finally:
         await store.close()
+
+
+async def test_demo_rows_read_the_same_in_any_zone(
+    pg_server: PgServer, pg_database: str, tmp_path: Path
+) -> None:
+    """The demo writes its zone-less times as the service would in the database's zone,
+    so a New York server shows the same sessions at the same instants as SQLite."""
+    pg_server.psql(
+        f'ALTER DATABASE "{sa_url(url_target(pg_database)).database}"'
+        " SET timezone TO 'America/New_York'"
+    )
+    pages = []
+    for url in (pg_database, f"sqlite:///{tmp_path / 'demo.db'}"):
+        target = await create_service_db(url, sessions=60)
+        store = await open_store(target)
+        try:
+            page = await store.list_sessions(limit=100)
+            detail = await store.get_session(page.rows[0].id)
+        finally:
+            await store.close()
+        assert detail is not None
+        created = detail.conversation["created_at"]
+        pages.append(
+            (
+                [(r.id.replace("-", ""), _s(r.started_at), _s(r.ended_at)) for r in page.rows],
+                _s(datetime.fromisoformat(created).astimezone(UTC)),
+            )
+        )
+    on_pg, on_sqlite = pages
+    rows = [(sid, _read_back(a), _read_back(b)) for sid, a, b in on_sqlite[0]]
+    assert (on_pg[0], on_pg[1]) == (rows, on_sqlite[1])
+    assert rows != on_sqlite[0]  # the demo does cross the change: the limit is exercised
+
+
+REPEATED_HOUR = (datetime(2026, 11, 1, 5, tzinfo=UTC), datetime(2026, 11, 1, 6, tzinfo=UTC))
+"""01:00-02:00 EDT on 1 November 2026, before New York's clocks went back to 01:00 EST."""
+
+
+def _read_back(when: datetime | None) -> datetime | None:
+    """What a zone-less New York time reads back as: PostgreSQL takes a wall-clock time
+    of the repeated hour as the later (standard-time) instant. The service's own rows
+    have the same limit: the stored value does not say which of the two it was."""
+    if when is not None and REPEATED_HOUR[0] <= when < REPEATED_HOUR[1]:
+        return when + timedelta(hours=1)
+    return when
+
+
+def _s(when: datetime | None) -> datetime | None:
+    """To the second: SQLite's text keeps no more."""
+    return None if when is None else when.replace(microsecond=0)

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from time import monotonic
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
@@ -43,7 +42,7 @@ from tui.store import delta
 from tui.store import queries as q
 from tui.store.backends import backend_for
 from tui.store.backends.base import Backend
-from tui.store.codec import parse_sqlite_ts, session_row, utc_datetime
+from tui.store.codec import parse_sqlite_ts, session_row, utc_datetime, zone_info
 from tui.store.errors import (
     AmbiguousId,
     ReadOnly,
@@ -93,19 +92,6 @@ class SchemaInfo:
         """Whether the table (and the column) exists."""
         columns = self.tables.get(table)
         return columns is not None and (column is None or column in columns)
-
-
-def _zone_info(name: str | None) -> tzinfo | None:
-    """The service's zone for Python; None when there is none or Python does not know
-    the server's name for it (values are then shown as stored)."""
-    if name is None:
-        return None
-    if name.upper() in ("UTC", "GMT", "ETC/UTC", "Z", "ZULU"):
-        return UTC
-    try:
-        return ZoneInfo(name)
-    except (ValueError, ZoneInfoNotFoundError):
-        return None
 
 
 def make_engine(target: DbTarget, *, read_only: bool = False, create: bool = False) -> AsyncEngine:
@@ -163,7 +149,7 @@ class Store:
         self.d = q.Dialect(
             backend_for(target.kind), schema.has_ended_reason, zone=schema.zone or "UTC"
         )
-        self._zone = _zone_info(schema.zone)
+        self._zone = zone_info(schema.zone)
         self.recount_after = FULL_RECOUNT_SECONDS
         self._settled: dict[Status, delta.Settled] = {}
 
