@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -77,3 +78,16 @@ def test_a_hostile_actor_is_made_safe() -> None:
     )
     assert found is not None
     assert "\x1b" not in overwrite_note(found)
+
+
+def test_the_repeated_hour_of_a_dst_change_is_no_overwrite() -> None:
+    """Ended at 01:30 EDT (05:30Z) on 1 November 2026, New York: the stored 01:30 reads
+    back as 01:30 EST (06:30Z). Same wall clock in the service's zone: untouched."""
+    new_york = ZoneInfo("America/New_York")
+    at = datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
+    meta = _meta(reason="conversation-closed", at="2026-11-01T05:30:00Z")
+    read_back = _row("conversation-closed", at + timedelta(hours=1))
+    assert overwritten(read_back, meta, new_york) is None
+    assert overwritten(read_back, meta) is not None  # without the zone nothing says so
+    moved = overwritten(_row("conversation-closed", at + timedelta(minutes=61)), meta, new_york)
+    assert moved is not None

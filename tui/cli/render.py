@@ -305,7 +305,7 @@ def detail_object(detail: SessionDetail, chain: SessionChain, ctx: Context) -> d
         "assistant_session_id": detail.assistant_session_id,
     }
     meta = detail.metadata
-    changed = overwritten(detail.row, meta)
+    changed = overwritten(detail.row, meta, detail.service_zone)
     record = ended_by(meta)
     return {
         "session": session,
@@ -377,7 +377,7 @@ def detail_text(detail: SessionDetail, chain: SessionChain, ctx: Context) -> lis
             ("codebase_id", safe_text(row.codebase_id) or DASH),
         ]
     )
-    changed = overwritten(row, detail.metadata)
+    changed = overwritten(row, detail.metadata, detail.service_zone)
     if changed is not None:
         out.append(f"  ⚠ {overwrite_note(changed)}")
     out += ["", "Conversation"]

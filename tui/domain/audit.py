@@ -14,7 +14,7 @@ import getpass
 import json
 import socket
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from tui import TOOL_NAME, __version__
@@ -84,19 +84,32 @@ def ended_by(metadata: Metadata) -> EndedBy | None:
     )
 
 
-def overwritten(row: SessionRow, metadata: Metadata) -> Overwritten | None:
+def overwritten(
+    row: SessionRow, metadata: Metadata, zone: tzinfo | None = None
+) -> Overwritten | None:
     """Whether the stored end differs from this tool's record of it.
 
     Only a record holding both `reason` and `at` is compared. `at` has the precision
     the backend stores ended_at with, so an untouched end matches it exactly; any
-    other stored reason or time (or an active row) means a later write.
+    other stored reason or time (or an active row) means a later write. With the zone
+    a zone-less ended_at was written in, times are compared as that wall clock: in the
+    hour a DST change repeats, the stored value reads back an hour off the instant.
     """
     record = ended_by(metadata)
     if record is None or record.reason is None or record.at is None:
         return None
-    if row.ended_reason == record.reason and row.ended_at == record.at and not row.active:
+    same_time = _same_wall_clock(row.ended_at, record.at, zone)
+    if row.ended_reason == record.reason and same_time and not row.active:
         return None
     return Overwritten(record, row.ended_reason, None if row.active else row.ended_at)
+
+
+def _same_wall_clock(stored: datetime | None, at: datetime, zone: tzinfo | None) -> bool:
+    if stored is None or stored == at:
+        return stored is not None
+    if zone is None:
+        return False
+    return stored.astimezone(zone).replace(tzinfo=None) == at.astimezone(zone).replace(tzinfo=None)
 
 
 def _instant(value: Any) -> datetime | None:

@@ -355,6 +355,7 @@ class Store:
             extra={
                 k: _plain(v, self._zone) for k, v in all_cols.items() if k not in _SHOWN_COLUMNS
             },
+            service_zone=self._zone,
         )
 
     async def _row_dict(

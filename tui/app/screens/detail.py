@@ -175,7 +175,7 @@ class DetailScreen(SessionsScreen):
             *sorted(d.extra.items()),
         ]
         section = _section("Session", fields)
-        changed = overwritten(r, d.metadata)
+        changed = overwritten(r, d.metadata, d.service_zone)
         if changed is not None:
             section.append("⚠ ", style="bold yellow")
             section.append(overwrite_note(changed), style="yellow")
