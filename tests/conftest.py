@@ -26,13 +26,14 @@ _REPO_ROOT = str(Path(__file__).resolve().parent.parent)
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
-from tests.support.dbs import Replica, create_service_db  # noqa: E402
+from tests.support.dbs import Replica, create_service_db, sa_url  # noqa: E402
 from tests.support.pgserver import (  # noqa: E402
     PgBinariesNotFound,
     PgServer,
     PgServerError,
     PgStandby,
 )
+from tests.support.service_writes import NEW_YORK, ServiceDb  # noqa: E402
 from tui.store.target import DbTarget  # noqa: E402
 
 _IN_CI = os.environ.get("CI") == "true"
@@ -176,3 +177,26 @@ def replica_db(pg_database: str, pg_standby: PgStandby) -> Replica:
     pg_standby.wait_for_replay()
     name = pg_database.rsplit("/", 1)[1]
     return Replica(primary_url=pg_database, standby_url=pg_standby.url(name))
+
+
+@pytest.fixture
+def new_york_db(pg_server: PgServer, pg_database: str) -> ServiceDb:
+    """An empty service database on PostgreSQL whose default zone is New York, with a
+    writer that writes as the service does (psql sets no zone: the default applies)."""
+    target = asyncio.run(create_service_db(pg_database))
+    dbname = str(sa_url(target).database)
+    pg_server.psql(f"ALTER DATABASE \"{dbname}\" SET timezone TO '{NEW_YORK}'")
+    db = ServiceDb(pg_database, pg=True, server=pg_server, dbname=dbname)
+    assert db.run("SHOW timezone") == NEW_YORK
+    return db
+
+
+@pytest.fixture
+def service_writer(empty_db_url: str, backend: str, request: pytest.FixtureRequest) -> ServiceDb:
+    """An empty service database on each backend (PostgreSQL's in New York), with a
+    writer that writes as the service does."""
+    if backend == "postgresql":
+        db: ServiceDb = request.getfixturevalue("new_york_db")
+        return db
+    asyncio.run(create_service_db(empty_db_url))
+    return ServiceDb(empty_db_url, pg=False, path=Path(empty_db_url.removeprefix("sqlite:///")))

@@ -644,6 +644,8 @@ def test_show_json_with_chain(cli_db: CliDb) -> None:
     data = json.loads(result.stdout)
     assert list(data) == [
         "session",
+        "ended_by",
+        "overwritten",
         "conversation",
         "codebase",
         "extra",

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -1155,7 +1156,8 @@ async def test_end_session_records_reason_time_and_actor(
     db: Db, fresh_target: DbTarget, request: pytest.FixtureRequest
 ) -> None:
     if db.pg:
-        # The database's own zone is not UTC: ended_at must still be written in UTC.
+        # The database's own zone is not UTC: ended_at is written as the service's NOW()
+        # writes it there, New York wall-clock time.
         server: PgServer = request.getfixturevalue("pg_server")
         server.psql(
             f"ALTER DATABASE \"{sa_url(fresh_target).database}\" SET timezone TO 'America/New_York'"
@@ -1178,14 +1180,20 @@ async def test_end_session_records_reason_time_and_actor(
     row = await db.session_raw(sid)
     assert bool(row["active"]) is False and row["active"] in (0, False)
     assert row["ended_reason"] == "cwd-changed"
-    if not db.pg:
+    if db.pg:
+        assert row["ended_at"].tzinfo is None
+        ended_at = row["ended_at"].replace(tzinfo=ZoneInfo("America/New_York")).astimezone(UTC)
+    else:
         assert SQLITE_TS.match(row["ended_at"]), row["ended_at"]
-    ended_at = _ts(row["ended_at"])
+        ended_at = _ts(row["ended_at"])
     assert ended_at is not None
     assert abs(ended_at - datetime.now(UTC)) < timedelta(seconds=60)
     stored = db.decoded(row["metadata"])
     assert stored["endedBy"]["actor"] == "ops@bastion"
     assert stored["endedBy"]["tool"] == "sessions-tui"
+    assert stored["endedBy"]["reason"] == "cwd-changed"
+    # `at` is the very clock ended_at was written with, at the precision it keeps.
+    assert datetime.fromisoformat(stored["endedBy"]["at"]) == ended_at
     assert {k: v for k, v in stored.items() if k != "endedBy"} == meta
     # Nothing else of the row moved.
     assert _ts(row["started_at"]) == T0 and str(row["conversation_id"]) == conv

@@ -28,6 +28,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
+from tui.domain.audit import ended_by, overwritten
 from tui.domain.columns import COLUMNS, FIELD_KEYS, Context, export
 from tui.domain.models import ChainHop, Cursor, SessionChain, SessionDetail, SessionRow
 from tui.domain.text import safe_text
@@ -40,6 +41,7 @@ from tui.domain.wording import (
     ACTIVE,
     DASH,
     ENDED,
+    overwrite_note,
     reason_explained,
     reason_label,
     reason_status,
@@ -330,8 +332,19 @@ def detail_object(detail: SessionDetail, chain: SessionChain, ctx: Context) -> d
         "assistant_session_id": detail.assistant_session_id,
     }
     meta = detail.metadata
+    changed = overwritten(detail.row, meta, detail.service_zone)
+    record = ended_by(meta)
     return {
         "session": session,
+        "ended_by": None
+        if record is None
+        else {
+            "actor": record.actor,
+            "version": record.version,
+            "reason": record.reason,
+            "at": iso_z(record.at),
+        },
+        "overwritten": None if changed is None else overwrite_note(changed),
         "conversation": dict(detail.conversation),
         "codebase": dict(detail.codebase),
         "extra": dict(detail.extra),
@@ -391,6 +404,9 @@ def detail_text(detail: SessionDetail, chain: SessionChain, ctx: Context) -> lis
             ("codebase_id", safe_text(row.codebase_id) or DASH),
         ]
     )
+    changed = overwritten(row, detail.metadata, detail.service_zone)
+    if changed is not None:
+        out.append(f"  ⚠ {overwrite_note(changed)}")
     out += ["", "Conversation"]
     out += _kv_lines([(safe_text(k), _raw_value(v)) for k, v in detail.conversation.items()])
     out += ["", "Codebase"]

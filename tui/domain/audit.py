@@ -1,12 +1,28 @@
-"""Who is acting: recorded in `metadata.endedBy` when this tool ends a session."""
+"""The audit record an end writes into `metadata.endedBy`, and what it says later.
+
+The store writes the record and the confirmation screen shows it, both from
+`audit_record`. The database adds `at` in the same UPDATE (`Backend.audit_object`):
+the clock `ended_at` was written with, so the record holds exactly what the tool
+wrote. The service does not compare-and-set (its own end is `UPDATE … WHERE id = $1`),
+so a race can overwrite our `ended_reason`/`ended_at` and leave our record beside its
+values: `overwritten` tells when the row no longer says what the record says.
+"""
 
 from __future__ import annotations
 
 import getpass
 import json
 import socket
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import Any
 
 from tui import TOOL_NAME, __version__
+from tui.domain.models import Metadata, SessionRow
+
+AUDIT_KEY = "endedBy"
+AT_PLACEHOLDER = "<database clock at commit>"
+"""What `at` reads as before the database has filled it (the confirmation screen)."""
 
 
 def default_actor() -> str:
@@ -18,12 +34,89 @@ def default_actor() -> str:
     return f"{user}@{socket.gethostname()}"
 
 
-def audit_record(actor: str | None) -> dict[str, str]:
-    """What an end merges into `metadata.endedBy`: the store writes it and the
-    confirmation screen shows it, both from this one function."""
-    return {"actor": actor or default_actor(), "tool": TOOL_NAME, "version": __version__}
+def audit_record(actor: str | None, reason: str) -> dict[str, str]:
+    """What an end merges into `metadata.endedBy`, but for `at`, which the database adds."""
+    return {
+        "actor": actor or default_actor(),
+        "tool": TOOL_NAME,
+        "version": __version__,
+        "reason": reason,
+    }
 
 
 def audit_json(record: dict[str, str]) -> str:
     """The record as the store sends it to the database."""
     return json.dumps(record, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class EndedBy:
+    """This tool's record of an end, as read back from a session's metadata."""
+
+    actor: str
+    reason: str | None
+    at: datetime | None
+    version: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Overwritten:
+    """The row's end no longer says what this tool wrote: someone wrote after it."""
+
+    record: EndedBy
+    stored_reason: str | None
+    stored_at: datetime | None
+
+
+def ended_by(metadata: Metadata) -> EndedBy | None:
+    """This tool's record in `metadata.endedBy`, or None (absent, another tool's, or not
+    an object). Records from before `reason`/`at` were written have them None."""
+    value: Any = metadata.value if metadata.valid else None
+    record = value.get(AUDIT_KEY) if isinstance(value, dict) else None
+    if not isinstance(record, dict) or record.get("tool") != TOOL_NAME:
+        return None
+    actor, reason, version = record.get("actor"), record.get("reason"), record.get("version")
+    return EndedBy(
+        actor=actor if isinstance(actor, str) else "unknown",
+        reason=reason if isinstance(reason, str) else None,
+        at=_instant(record.get("at")),
+        version=version if isinstance(version, str) else None,
+    )
+
+
+def overwritten(
+    row: SessionRow, metadata: Metadata, zone: tzinfo | None = None
+) -> Overwritten | None:
+    """Whether the stored end differs from this tool's record of it.
+
+    Only a record holding both `reason` and `at` is compared. `at` has the precision
+    the backend stores ended_at with, so an untouched end matches it exactly; any
+    other stored reason or time (or an active row) means a later write. With the zone
+    a zone-less ended_at was written in, times are compared as that wall clock: in the
+    hour a DST change repeats, the stored value reads back an hour off the instant.
+    """
+    record = ended_by(metadata)
+    if record is None or record.reason is None or record.at is None:
+        return None
+    same_time = _same_wall_clock(row.ended_at, record.at, zone)
+    if row.ended_reason == record.reason and same_time and not row.active:
+        return None
+    return Overwritten(record, row.ended_reason, None if row.active else row.ended_at)
+
+
+def _same_wall_clock(stored: datetime | None, at: datetime, zone: tzinfo | None) -> bool:
+    if stored is None or stored == at:
+        return stored is not None
+    if zone is None:
+        return False
+    return stored.astimezone(zone).replace(tzinfo=None) == at.astimezone(zone).replace(tzinfo=None)
+
+
+def _instant(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)

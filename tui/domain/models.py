@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from enum import Enum
 from typing import Any, ClassVar
 
@@ -215,6 +215,9 @@ class SessionDetail:
     codebase: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     """Session columns this tool does not know (newer service versions): shown as they are."""
+    service_zone: tzinfo | None = None
+    """The zone the service wrote started_at/ended_at in (None: UTC text): what
+    `audit.overwritten` compares wall clocks in."""
 
 
 @dataclass(frozen=True, slots=True)

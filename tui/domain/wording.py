@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from tui.domain.audit import Overwritten
 from tui.domain.models import AlreadyEnded, Ended, EndOutcome, SessionRow
 from tui.domain.text import safe_text
-from tui.domain.timefmt import iso_z
+from tui.domain.timefmt import human_duration, iso_z
 from tui.domain.triggers import BY_WIRE, NotRecorded, Reason, Trigger, UnrecognisedReason
 
 DASH = "—"
@@ -134,3 +135,31 @@ def plan_line(step: EndOutcome, actor: str) -> str:
 
 def ended_summary(ended: int, total: int) -> str:
     return f"ended {ended} of {total} sessions"
+
+
+def overwrite_note(o: Overwritten) -> str:
+    """What the operator reads when the stored end is not the one this tool wrote, e.g.
+    "ended by oncall@laptop as conversation-closed; the service recorded reset-requested
+    1s later". "The service" because it is the other writer of these columns."""
+    mine = f"ended by {safe_text(o.record.actor)} as {safe_text(o.record.reason) or DASH}"
+    if o.stored_at is None:
+        if o.stored_reason is None:
+            return f"{mine}; the row is active again"
+        return f"{mine}; the service recorded {safe_text(o.stored_reason)} with no end time"
+    same = o.stored_reason == o.record.reason
+    what = "the same reason" if same else reason_in_sentence(o.stored_reason)
+    return f"{mine}; the service recorded {what} {_offset(o.stored_at, o.record.at)}"
+
+
+def _offset(stored: datetime, mine: datetime | None) -> str:
+    if mine is None or stored == mine:
+        return "at the same time"
+    delta = stored - mine
+    if delta < timedelta(0):
+        return f"{_span(-delta)} earlier"
+    return f"{_span(delta)} later"
+
+
+def _span(delta: timedelta) -> str:
+    """ "<1s" for a sub-second race (PostgreSQL keeps microseconds), else whole units."""
+    return "<1s" if delta < timedelta(seconds=1) else human_duration(delta)

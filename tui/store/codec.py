@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import fields
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tui.domain.models import SessionRow
 
@@ -46,6 +47,19 @@ def text_value(value: Any) -> Any:
     if isinstance(value, (bytes, bytearray, memoryview)):
         return bytes(value).decode("utf-8", "replace")
     return value
+
+
+def zone_info(name: str | None) -> tzinfo | None:
+    """The service's zone (`Backend.service_zone`) for Python; None when there is none,
+    or Python does not know the server's name for it."""
+    if name is None:
+        return None
+    if name.upper() in ("UTC", "GMT", "ETC/UTC", "Z", "ZULU"):
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ValueError, ZoneInfoNotFoundError):
+        return None
 
 
 def text_id(value: Any) -> str | None:

@@ -15,7 +15,7 @@ import random
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tui.domain.triggers import BY_WIRE, Trigger
 from tui.store.backends import backend_for
+from tui.store.codec import zone_info
 from tui.store.errors import StoreError
 from tui.store.tables import codebases, conversations, sessions
 from tui.store.target import DbTarget, sqlite_target
@@ -236,14 +237,46 @@ class DemoGenerator:
             yield convs, rows
 
 
+ZONELESS = {
+    "codebases": ("created_at", "updated_at"),
+    "conversations": ("created_at", "updated_at"),
+    "sessions": ("started_at", "ended_at"),
+}
+"""The demo's columns the service writes with `NOW()` into a zone-less TIMESTAMP."""
+
+
 async def populate(conn: AsyncConnection, gen: DemoGenerator) -> DemoSummary:
-    """Insert the generator's rows through the shared table definitions."""
+    """Insert the generator's rows through the shared table definitions, their zone-less
+    times as the service would have written them (in its zone, `Backend.service_zone`)."""
     backend = backend_for(conn.dialect.name)
-    await conn.execute(sa.insert(codebases), backend.demo_rows(gen.codebase_rows()))
+    zone = zone_info(await conn.run_sync(backend.service_zone))
+
+    def rows_of(table: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return backend.demo_rows(_wall_clock(rows, ZONELESS[table], zone))
+
+    await conn.execute(sa.insert(codebases), rows_of("codebases", gen.codebase_rows()))
     for convs, rows in gen.batches():
-        await conn.execute(sa.insert(conversations), backend.demo_rows(convs))
-        await conn.execute(sa.insert(sessions), backend.demo_rows(rows))
+        await conn.execute(sa.insert(conversations), rows_of("conversations", convs))
+        await conn.execute(sa.insert(sessions), rows_of("sessions", rows))
     return gen.summary
+
+
+def _wall_clock(
+    rows: list[dict[str, Any]], columns: tuple[str, ...], zone: tzinfo | None
+) -> list[dict[str, Any]]:
+    """`columns` of each row as zone-less wall-clock times in `zone`; as they are when
+    there is no zone (UTC text)."""
+    if zone is None:
+        return rows
+    out = []
+    for row in rows:
+        fixed = dict(row)
+        for key in columns:
+            value = fixed.get(key)
+            if isinstance(value, datetime) and value.tzinfo is not None:
+                fixed[key] = value.astimezone(zone).replace(tzinfo=None)
+        out.append(fixed)
+    return out
 
 
 async def write_demo(

@@ -23,7 +23,7 @@ from tui.domain.models import (
 )
 from tui.domain.triggers import KNOWN_REASONS
 from tui.store.backends.base import Backend
-from tui.store.tables import codebases, conversations, sessions
+from tui.store.tables import UtcTimestamp, codebases, conversations, sessions
 
 s, c, cb = sessions, conversations, codebases
 FAR_FUTURE = "9999-12-31 23:59:59"
@@ -32,11 +32,27 @@ MAX_CHAIN_DEPTH = 500
 
 @dataclass(frozen=True)
 class Dialect:
-    """What the statements depend on: the database's backend, and whether the table has
-    ended_reason (the service's migration 016)."""
+    """What the statements depend on: the database's backend, whether the table has
+    ended_reason (the service's migration 016), and the zone the service writes
+    started_at/ended_at in (`Backend.service_zone`; unused where they are UTC text).
+
+    Rule for those two columns: WHERE, ORDER BY and cursors compare the stored values
+    (what the indexes hold); the select list reads them as absolute times
+    (`Backend.absolute`), and a time from Python is turned into the stored form
+    (`Backend.stored`) before it is compared."""
 
     backend: Backend
     has_ended_reason: bool
+    zone: str = "UTC"
+
+    def absolute(self, col: ColumnElement[Any]) -> ColumnElement[Any]:
+        """A stored started_at/ended_at as an absolute time, keeping its name."""
+        return self.backend.absolute(col, self.zone).label(col.name)
+
+    def stored(self, name: str, when: datetime | None) -> ColumnElement[Any]:
+        """An aware datetime bound as `name`, in the stored form of started_at/ended_at."""
+        bound = sa.bindparam(name, when, type_=UtcTimestamp(timezone=True), unique=True)
+        return self.backend.stored(bound, self.zone)
 
     @property
     def ended_reason(self) -> ColumnElement[Any]:
@@ -51,8 +67,10 @@ class Dialect:
             return b.raw_timestamp(s.c.started_at)
         if key is SortKey.ENDED:
             return sa.func.coalesce(b.raw_timestamp(s.c.ended_at), b.timestamp_literal(FAR_FUTURE))
-        now = sa.bindparam("as_of", as_of, type_=s.c.started_at.type)
-        return b.seconds_between(sa.func.coalesce(s.c.ended_at, now), s.c.started_at)
+        # Absolute times: a span across a daylight-saving change is its real length.
+        now = sa.bindparam("as_of", as_of, type_=UtcTimestamp(timezone=True))
+        end = sa.func.coalesce(b.absolute(s.c.ended_at, self.zone), now)
+        return b.seconds_between(end, b.absolute(s.c.started_at, self.zone))
 
 
 def _escape_like(text: str) -> str:
@@ -163,7 +181,7 @@ def conditions(
     if flt.assistant:
         conds.append(s.c.ai_assistant_type == flt.assistant)
     if flt.since is not None:
-        conds.append(s.c.started_at >= flt.since)
+        conds.append(s.c.started_at >= d.stored("since", flt.since))
     if flt.search and flt.search.strip():
         conds.append(search_condition(d, flt.search.strip(), through_join=search_through_join))
     return conds
@@ -176,8 +194,8 @@ def row_columns(d: Dialect) -> list[ColumnElement[Any]]:
         sa.func.coalesce(s.c.codebase_id, c.c.codebase_id).label("codebase_id"),
         s.c.ai_assistant_type,
         s.c.active,
-        s.c.started_at,
-        s.c.ended_at,
+        d.absolute(s.c.started_at),
+        d.absolute(s.c.ended_at),
         d.ended_reason.label("ended_reason"),
         s.c.transition_reason,
         s.c.parent_session_id,
@@ -360,7 +378,7 @@ def incremental_facets(base: SessionFilter) -> bool:
 
 
 def db_now(d: Dialect) -> ColumnElement[Any]:
-    """The clock the service writes ended_at with."""
+    """The database clock, absolute."""
     return d.backend.now()
 
 
@@ -396,8 +414,8 @@ def live_facet_statement(
     because the arithmetic needs the rows `flt` drops too.
     """
     a, ended, started = s.c.active, s.c.ended_at, s.c.started_at
-    before = sa.bindparam("settled_before", settled_before, type_=ended.type)
-    since = sa.bindparam("started_since", settled_before, type_=started.type)
+    before = d.stored("settled_before", settled_before)
+    since = d.stored("started_since", settled_before)
     off = sa.literal(False, sa.Boolean())  # 0 in SQLite, false in PostgreSQL
     on = sa.literal(True, sa.Boolean())
     new_active = sa.and_(a == on, started >= since)
@@ -442,8 +460,8 @@ def hop_columns(d: Dialect, table: sa.FromClause) -> list[ColumnElement[Any]]:
     return [
         table.c.id,
         table.c.active,
-        table.c.started_at,
-        table.c.ended_at,
+        d.absolute(table.c.started_at),
+        d.absolute(table.c.ended_at),
         table.c.transition_reason,
         er.label("ended_reason"),
         table.c.parent_session_id,

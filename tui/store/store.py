@@ -10,7 +10,7 @@ import json
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from time import monotonic
 from typing import Any
 
@@ -43,7 +43,7 @@ from tui.store import delta
 from tui.store import queries as q
 from tui.store.backends import backend_for
 from tui.store.backends.base import Backend
-from tui.store.codec import parse_sqlite_ts, session_row, text_value, utc_datetime
+from tui.store.codec import parse_sqlite_ts, session_row, text_value, utc_datetime, zone_info
 from tui.store.errors import (
     AmbiguousId,
     ReadOnly,
@@ -90,6 +90,9 @@ class SchemaInfo:
     session_indexes: frozenset[str]
     tables: Mapping[str, frozenset[str]] = field(default_factory=dict)
     """Every `remote_agent_*` table (or view) and its columns."""
+    zone: str | None = None
+    """The zone the service's `NOW()` writes started_at/ended_at in
+    (`Backend.service_zone`); None where they are UTC text (SQLite)."""
     version_row: tuple[str | None, str | None] | None = None
     """`remote_agent_schema_version`'s (created_app_version, app_version), when it has a row."""
 
@@ -136,10 +139,17 @@ def _hop(r: Row[Any]) -> ChainHop:
     )
 
 
-def _plain(value: Any) -> Any:
-    """Make a raw column value printable/JSON-able without losing it."""
+def _plain(value: Any, zone: tzinfo | None = None) -> Any:
+    """Make a raw column value printable/JSON-able without losing it.
+
+    A zone-less timestamp (the service's `TIMESTAMP DEFAULT NOW()` columns) was written
+    in `zone`, the service's: it is shown in UTC, like every other time."""
     value = text_value(value)
     if isinstance(value, datetime):
+        if value.tzinfo is None and zone is not None:
+            value = value.replace(tzinfo=zone)
+        if value.tzinfo is not None:
+            value = value.astimezone(UTC)
         return value.isoformat(sep=" ")
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
@@ -167,9 +177,12 @@ class Store:
         self.standby = standby
         """The server is a read-only replica of another (a PostgreSQL hot standby), as
         found at open: every read works, no write is ever attempted (`can_end`)."""
-        self.d = q.Dialect(backend_for(target.kind), schema.has_ended_reason)
         self.detection: Detection = detect_era(schema.markers)
         """The service version this database is from, and how the tool knows (`info`)."""
+        self.d = q.Dialect(
+            backend_for(target.kind), schema.has_ended_reason, zone=schema.zone or "UTC"
+        )
+        self._zone = zone_info(schema.zone)
         self.recount_after = FULL_RECOUNT_SECONDS
         self._settled: dict[Status, delta.Settled] = {}
 
@@ -374,7 +387,10 @@ class Store:
             metadata=await _decode_metadata(meta_raw),
             conversation=conv,
             codebase=code,
-            extra={k: _plain(v) for k, v in all_cols.items() if k not in _SHOWN_COLUMNS},
+            extra={
+                k: _plain(v, self._zone) for k, v in all_cols.items() if k not in _SHOWN_COLUMNS
+            },
+            service_zone=self._zone,
         )
 
     async def _row_dict(
@@ -385,7 +401,7 @@ class Store:
         found = (
             await conn.execute(sa.text(f"SELECT * FROM {table} WHERE id = :id"), {"id": row_id})
         ).first()
-        return {k: _plain(v) for k, v in found._mapping.items()} if found else {}
+        return {k: _plain(v, self._zone) for k, v in found._mapping.items()} if found else {}
 
     async def session_chain(self, session_id: str) -> SessionChain:
         """Ancestors oldest first (ending with the session), and the session's children."""
@@ -427,7 +443,7 @@ class Store:
         if not self.schema.has_ended_reason:
             raise SchemaTooOld(f"{self.target.display()} has no ended_reason column")
         id_list = list(dict.fromkeys(ids))
-        audit = audit_json(audit_record(actor))
+        audit = audit_json(audit_record(actor, trigger.wire))
         s = sessions
         backend = self.d.backend
         outcomes: list[EndOutcome] = []
@@ -444,10 +460,14 @@ class Store:
                             .where(s.c.id == sid, s.c.active == sa.true())
                             .values(
                                 active=False,
-                                ended_at=backend.now(),
+                                # The service's own NOW(), in its zone: both writers agree.
+                                ended_at=backend.stored_now(self.d.zone),
                                 ended_reason=trigger.wire,
-                                # Merged by the UPDATE itself: no read-modify-write race.
-                                metadata=backend.json_set(s.c.metadata, "endedBy", audit),
+                                # Merged by the UPDATE itself: no read-modify-write race;
+                                # its "at" is the clock ended_at was just written with.
+                                metadata=backend.json_set(
+                                    s.c.metadata, "endedBy", backend.audit_object(audit)
+                                ),
                             )
                         )
                         result = await conn.execute(stmt)
@@ -456,7 +476,9 @@ class Store:
                             continue
                         current = (
                             await conn.execute(
-                                sa.select(s.c.ended_at, s.c.ended_reason).where(s.c.id == sid)
+                                sa.select(self.d.absolute(s.c.ended_at), s.c.ended_reason).where(
+                                    s.c.id == sid
+                                )
                             )
                         ).first()
                         if current is None:
@@ -502,26 +524,28 @@ class ServerFacts:
     """A hot standby: reads only."""
     version_row: tuple[str | None, str | None] | None
     """The service's schema-version row (created_app_version, app_version), if any."""
+    zone: str | None
+    """The zone the service writes its zone-less timestamps in (`Backend.service_zone`)."""
 
 
 async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
     """The schema as it is now, whether the server is a standby, and the service's
     schema-version row when the table has one."""
 
-    def _inspect(sync_conn: Any) -> tuple[dict[str, set[str]], set[str], bool]:
+    def _inspect(sync_conn: Any) -> tuple[dict[str, set[str]], set[str], bool, str | None]:
         tables = backend.service_columns(sync_conn)
         indexes = backend.index_names(sync_conn, SESSIONS) if SESSIONS in tables else set()
-        return tables, indexes, backend.is_standby(sync_conn)
+        return tables, indexes, backend.is_standby(sync_conn), backend.service_zone(sync_conn)
 
     async with engine.connect() as conn:
-        tables, indexes, standby = await conn.run_sync(_inspect)
+        tables, indexes, standby, zone = await conn.run_sync(_inspect)
         row = None
         if {"created_app_version", "app_version"} <= tables.get(SCHEMA_VERSION, set()):
             sv = schema_version
             stmt = sa.select(sv.c.created_app_version, sv.c.app_version).where(sv.c.id == 1)
             found = (await conn.execute(stmt)).first()
             row = (found[0], found[1]) if found is not None else None
-        return ServerFacts(tables, indexes, standby, row)
+        return ServerFacts(tables, indexes, standby, row, zone)
 
 
 async def open_store(target: DbTarget, *, read_only: bool = False) -> Store:
@@ -555,6 +579,7 @@ async def open_store(target: DbTarget, *, read_only: bool = False) -> Store:
         session_indexes=frozenset(indexes),
         tables={name: frozenset(columns) for name, columns in tables.items()},
         version_row=facts.version_row,
+        zone=facts.zone,
     )
     return Store(target, engine, schema, read_only, standby=facts.standby)
 

@@ -20,9 +20,11 @@ from tui.app.data import as_store_error, read_detail
 from tui.app.messages import DetailLoaded, SessionsEnded
 from tui.app.render import literal, reason_text
 from tui.app.screens.base import SessionsScreen
+from tui.domain.audit import overwritten
 from tui.domain.models import ChainHop, SessionChain, SessionDetail
 from tui.domain.text import safe_text
 from tui.domain.timefmt import human_duration, iso, relative
+from tui.domain.wording import overwrite_note
 
 EndSessions = Callable[[list[str], MessagePump], object]
 """Starts the end flow for these ids, replying to this screen (the main screen's `end`)."""
@@ -179,7 +181,12 @@ class DetailScreen(SessionsScreen):
             ("parent_session_id", r.parent_session_id),
             *sorted(d.extra.items()),
         ]
-        self.query_one("#fields", Static).update(_section("Session", fields))
+        section = _section("Session", fields)
+        changed = overwritten(r, d.metadata, d.service_zone)
+        if changed is not None:
+            section.append("⚠ ", style="bold yellow")
+            section.append(overwrite_note(changed), style="yellow")
+        self.query_one("#fields", Static).update(section)
         self.query_one("#conversation", Static).update(
             _section("Conversation", sorted(d.conversation.items()) or [("—", "not found")])
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -12,7 +14,7 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.app.render import literal, trigger_line
-from tui.domain.audit import audit_json, audit_record
+from tui.domain.audit import AT_PLACEHOLDER, audit_record
 from tui.domain.models import SessionRow
 from tui.domain.triggers import Trigger, Vocabulary
 
@@ -133,13 +135,15 @@ class ConfirmEndScreen(ModalScreen[bool]):
                 yield Button(f"End {_plural(n)}", id="confirm", variant="error")
 
     def _writes(self) -> Text:
-        audit = audit_json(audit_record(self.actor))
+        # The record the store sends, spaced so that a narrow dialog wraps between keys.
+        record = {**audit_record(self.actor, self.trigger.wire), "at": AT_PLACEHOLDER}
+        audit = json.dumps(record, ensure_ascii=False)
         text = Text("For each session that is still active, in one transaction:\n")
         text.append("  active       = false\n")
         text.append("  ended_reason = ")
         text.append(self.trigger.wire, style="bold yellow")
         text.append(f"   ({self.trigger.description})\n", style="dim")
-        text.append("  ended_at     = the database clock, now (UTC)\n")
+        text.append("  ended_at     = the database clock, now, as the service writes it\n")
         text.append("  metadata     += endedBy ")
         text.append_text(literal(audit))
         text.append("\nA session someone else ended first is left exactly as it is.", style="dim")

@@ -139,6 +139,11 @@ class Backend(ABC):
         hot standby): it lists and counts, and refuses every write."""
 
     @abstractmethod
+    def service_zone(self, conn: Connection) -> str | None:
+        """The time zone the service's `NOW()` writes its zone-less timestamps
+        (started_at, ended_at) in, read once at open; None where they are UTC text."""
+
+    @abstractmethod
     def index_names(self, conn: Connection, table: str) -> set[str]:
         """The names of `table`'s indexes, by the catalog's cheapest query."""
 
@@ -166,7 +171,30 @@ class Backend(ABC):
 
     @abstractmethod
     def now(self) -> ColumnElement[Any]:
-        """The clock the service writes ended_at with."""
+        """The database clock, as an absolute time (it reads back as an aware UTC datetime)."""
+
+    @abstractmethod
+    def stored_now(self, zone: str) -> ColumnElement[Any]:
+        """The value the service's own `NOW()` gives a zone-less column (`ended_at`) on
+        a connection in `zone`: what an end writes, so both writers agree."""
+
+    @abstractmethod
+    def absolute(self, col: ColumnElement[Any], zone: str) -> ColumnElement[Any]:
+        """A zone-less stored timestamp `col`, written in `zone`, as an absolute time.
+
+        For the select list only: WHERE and ORDER BY compare the stored values
+        (`raw_timestamp`, `stored`), which is what the indexes hold."""
+
+    @abstractmethod
+    def stored(self, when: ColumnElement[Any], zone: str) -> ColumnElement[Any]:
+        """An absolute time (a bind of an aware datetime) as the zone-less value the
+        service stores for that instant in `zone`: to compare with the raw column."""
+
+    @abstractmethod
+    def audit_object(self, record_json: str) -> ColumnElement[Any]:
+        """The audit record (a JSON object) with `"at"` added: the database clock of the
+        end's statement, as ISO-8601 UTC with the precision `stored_now` keeps, so the
+        record and the `ended_at` it wrote read back as the same instant."""
 
     @abstractmethod
     def session_columns(self, session_id: str) -> tuple[TextClause, dict[str, Any]]:
@@ -228,7 +256,9 @@ class Backend(ABC):
         id can start with it."""
 
     @abstractmethod
-    def json_set(self, col: ColumnElement[Any], key: str, value_json: str) -> ColumnElement[Any]:
-        """The JSON object in `col` with `key` set to `value_json`, computed by the UPDATE
+    def json_set(
+        self, col: ColumnElement[Any], key: str, value: ColumnElement[Any]
+    ) -> ColumnElement[Any]:
+        """The JSON object in `col` with `key` set to the JSON `value`, computed by the UPDATE
         itself: NULL (or nothing) becomes a new object; a value that is not an object is
         left as it is."""

@@ -32,7 +32,8 @@ class Driver(ABC):
         after `wait` seconds; [] when this driver declines to try. May raise."""
 
 
-def bind(spec: tuple[Any, ...], limit: int) -> list[Any]:
+def bind(spec: tuple[Any, ...], limit: int, zone: str | None = None) -> list[Any]:
     """The compiled statement's parameters, with the page size (plus one) put where
-    `warm_gen` marked "limit"."""
-    return [limit + 1 if p == "limit" else p for p in spec]
+    `warm_gen` marked "limit" and the service's time zone where it marked "zone"."""
+    marks = {"limit": limit + 1, "zone": zone}
+    return [marks[p] if isinstance(p, str) and p in marks else p for p in spec]

@@ -1,6 +1,8 @@
 """The PostgreSQL backend: the service's server, through asyncpg.
 
-Ids are UUID, timestamps TIMESTAMP [WITH TIME ZONE] read in UTC, metadata JSONB.
+Ids are UUID, metadata JSONB. TIMESTAMP WITH TIME ZONE columns are absolute;
+started_at and ended_at are TIMESTAMP (no zone), written by the service's `NOW()` in
+its connection's zone (`service_zone`): read and written here in that zone.
 Only PostgreSQL users import this module, and with it SQLAlchemy's postgresql dialect.
 """
 
@@ -23,7 +25,7 @@ from sqlalchemy.types import TypeEngine
 
 from tui.domain.models import Cursor
 from tui.store.backends.base import Backend, Catalog
-from tui.store.backends.postgresql_driver import server_settings
+from tui.store.backends.postgresql_driver import SERVICE_ZONE_SQL, server_settings
 from tui.store.errors import is_lock_timeout
 from tui.store.target import DbTarget
 
@@ -51,8 +53,8 @@ class PostgresqlBackend(Backend):
     def make_engine(
         self, target: DbTarget, *, read_only: bool, create: bool, lock_wait_ms: int
     ) -> AsyncEngine:
-        """Named, in UTC, read-only when asked (`server_settings`), a 10 s connect
-        timeout and a small pool. Locks wait as the server is configured."""
+        """Named, in the server's default zone, read-only when asked (`server_settings`),
+        a 10 s connect timeout and a small pool. Locks wait as the server is configured."""
         connect_args: dict[str, Any] = {
             "server_settings": server_settings(read_only=read_only),
             "timeout": 10,
@@ -212,6 +214,10 @@ class PostgresqlBackend(Backend):
         `pg_is_in_recovery()` is open to every role."""
         return bool(conn.execute(sa.text("SELECT pg_is_in_recovery()")).scalar_one())
 
+    def service_zone(self, conn: Connection) -> str | None:
+        """`SERVICE_ZONE_SQL`: the zone the service's own connections get."""
+        return str(conn.exec_driver_sql(SERVICE_ZONE_SQL).scalar_one())
+
     def index_names(self, conn: Connection, table: str) -> set[str]:
         """The usable ones, from pg_index (the inspector's get_indexes takes 35 ms): an
         index an interrupted concurrent build left invalid is not read by the planner,
@@ -269,6 +275,30 @@ class PostgresqlBackend(Backend):
             columns = json.loads(columns)
         return {**columns, "metadata": row._mapping["metadata"]}
 
+    def stored_now(self, zone: str) -> ColumnElement[Any]:
+        """`NOW()` assigned to a TIMESTAMP column is the wall clock in the session's zone."""
+        return sa.func.now().op("AT TIME ZONE")(_zone(zone))
+
+    def absolute(self, col: ColumnElement[Any], zone: str) -> ColumnElement[Any]:
+        return sa.type_coerce(
+            col.op("AT TIME ZONE")(_zone(zone)), postgresql.TIMESTAMP(timezone=True)
+        )
+
+    def stored(self, when: ColumnElement[Any], zone: str) -> ColumnElement[Any]:
+        return sa.type_coerce(
+            sa.cast(when, postgresql.TIMESTAMP(timezone=True)).op("AT TIME ZONE")(_zone(zone)),
+            postgresql.TIMESTAMP(),
+        )
+
+    def audit_object(self, record_json: str) -> ColumnElement[Any]:
+        """Microseconds, as `now()` and so ended_at keep them."""
+        at = sa.func.to_char(
+            sa.func.now().op("AT TIME ZONE")(sa.literal("UTC")),
+            sa.literal('YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+        )
+        record = sa.cast(sa.literal(record_json), postgresql.JSONB)
+        return record.op("||")(sa.func.jsonb_build_object(sa.literal("at"), at))
+
     def as_text(self, col: ColumnElement[Any]) -> ColumnElement[str]:
         return sa.cast(col, sa.Text)
 
@@ -287,8 +317,8 @@ class PostgresqlBackend(Backend):
     def seconds_between(
         self, end: ColumnElement[Any], start: ColumnElement[Any]
     ) -> ColumnElement[float]:
-        """Float, not extract()'s Integer."""
-        span = self.raw_timestamp(end) - self.raw_timestamp(start)
+        """Float, not extract()'s Integer. Both ends of one kind (stored or absolute)."""
+        span = end - start
         return sa.cast(sa.extract("epoch", span), sa.Float())
 
     def unindexed(self, col: Column[Any]) -> ColumnElement[Any]:
@@ -324,8 +354,10 @@ class PostgresqlBackend(Backend):
         lo, hi = hexdigits.ljust(32, "0"), hexdigits.ljust(32, "f")
         return sa.and_(col >= _uuid_text(lo), col <= _uuid_text(hi))
 
-    def json_set(self, col: ColumnElement[Any], key: str, value_json: str) -> ColumnElement[Any]:
-        patch = sa.func.jsonb_build_object(key, sa.cast(sa.literal(value_json), postgresql.JSONB))
+    def json_set(
+        self, col: ColumnElement[Any], key: str, value: ColumnElement[Any]
+    ) -> ColumnElement[Any]:
+        patch = sa.func.jsonb_build_object(key, value)
         return sa.case(
             (col.is_(None), patch),
             (sa.func.jsonb_typeof(col) == "object", col.op("||")(patch)),
@@ -349,6 +381,11 @@ def _retry_on_lock_timeout(conn: Connection, statements: list[str]) -> None:
                 if not is_lock_timeout(exc) or attempt == LOCK_ATTEMPTS - 1:
                     raise
             time.sleep(LOCK_RETRY_PAUSE_S * 2**attempt)
+
+
+def _zone(zone: str) -> ColumnElement[str]:
+    """The zone as a bound value: a name from the server, never spliced into SQL."""
+    return sa.literal(zone, sa.Text())
 
 
 def _uuid_text(hex32: str) -> str:

@@ -10,12 +10,44 @@ from tui.store import _warm_sql as sql
 from tui.store.backends.driver import Driver, bind
 from tui.store.target import DbTarget
 
+SERVICE_ZONE_SQL = """\
+WITH owner AS (
+  SELECT c.relowner AS oid FROM pg_catalog.pg_class AS c
+  WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = 'remote_agent_sessions'
+), zones AS (
+  SELECT s.setrole, s.setdatabase, substr(cfg, strpos(cfg, '=') + 1) AS zone
+  FROM pg_catalog.pg_db_role_setting AS s CROSS JOIN LATERAL unnest(s.setconfig) AS cfg
+  WHERE lower(split_part(cfg, '=', 1)) = 'timezone'
+    AND s.setdatabase IN (0, (SELECT d.oid FROM pg_catalog.pg_database AS d
+                              WHERE d.datname = current_database()))
+)
+SELECT coalesce(
+  (SELECT z.zone FROM zones AS z WHERE z.setrole = (SELECT oid FROM owner)
+   ORDER BY z.setdatabase DESC LIMIT 1),
+  (SELECT z.zone FROM zones AS z WHERE z.setrole = 0
+   AND (SELECT oid FROM owner) IS DISTINCT FROM (SELECT r.oid FROM pg_catalog.pg_roles AS r
+                                                 WHERE r.rolname = current_user)),
+  current_setting('TimeZone'))"""
+"""The zone the service's connections get, so its `NOW()` into a TIMESTAMP column.
+
+The service sets no zone: its sessions take, in PostgreSQL's order, its role's
+setting in this database, its role's, this database's (`ALTER DATABASE … SET
+timezone`), else the server's (postgresql.conf; a Debian `initdb` writes the
+machine's zone there). Its role is taken to be the owner of remote_agent_sessions
+(the service's migrations created it). The last step is `current_setting` on this
+tool's own connection, which sets no zone (`server_settings`), so it resolves the
+same chain for this tool's role: right unless this tool's role has a zone of its
+own that the service's role has not (the server's file value is not readable
+without privileges). Shared by the Store (at open) and the warm page."""
+
 
 def server_settings(*, read_only: bool) -> dict[str, str]:
-    """Every PostgreSQL session of this tool: named, in UTC, read-only when asked."""
+    """Every PostgreSQL session of this tool: named, read-only when asked. It sets no
+    time zone, so `SERVICE_ZONE_SQL` sees the default the service's sessions get; every
+    statement names the zone it converts with, so nothing depends on the session's."""
     from tui import TOOL_NAME
 
-    settings = {"application_name": TOOL_NAME, "timezone": "UTC"}
+    settings = {"application_name": TOOL_NAME}
     if read_only:
         settings["default_transaction_read_only"] = "on"
     return settings
@@ -34,8 +66,10 @@ class PostgresqlDriver(Driver):
         return False
 
     async def first_rows(self, target: DbTarget, limit: int, wait: float) -> list[tuple[Any, ...]]:
-        """In a read-only session. Declines a URL with connection options: the Store
-        passes those through SQLAlchemy, and this connection would not have them."""
+        """In a read-only session, in the service's zone (`SERVICE_ZONE_SQL`, as the
+        Store reads it at open: one more round trip). Declines a URL with connection
+        options: the Store passes those through SQLAlchemy, and this connection would
+        not have them."""
         if target.query:
             return []
         import asyncpg
@@ -51,8 +85,9 @@ class PostgresqlDriver(Driver):
             server_settings=server_settings(read_only=True),
         )
         try:
+            zone = await conn.fetchval(SERVICE_ZONE_SQL, timeout=wait)
             records = await conn.fetch(
-                sql.POSTGRESQL_SQL, *bind(sql.POSTGRESQL_PARAMS, limit), timeout=wait
+                sql.POSTGRESQL_SQL, *bind(sql.POSTGRESQL_PARAMS, limit, zone), timeout=wait
             )
         finally:
             with contextlib.suppress(Exception):

@@ -164,6 +164,10 @@ class SqliteBackend(Backend):
         """Never: a SQLite file is written where it is read."""
         return False
 
+    def service_zone(self, conn: Connection) -> str | None:
+        """None: the service writes `datetime('now')`, UTC text."""
+        return None
+
     def index_names(self, conn: Connection, table: str) -> set[str]:
         sql = sa.text("SELECT name FROM pragma_index_list(:t)")
         return {str(r[0]) for r in conn.execute(sql, {"t": table})}
@@ -192,6 +196,24 @@ class SqliteBackend(Backend):
 
     def columns_of(self, row: Row[Any]) -> dict[str, Any]:
         return dict(row._mapping)
+
+    def stored_now(self, zone: str) -> ColumnElement[Any]:
+        """The service's `datetime('now')`: UTC text, whole seconds."""
+        return sa.func.datetime("now")
+
+    def absolute(self, col: ColumnElement[Any], zone: str) -> ColumnElement[Any]:
+        """UTC text already."""
+        return col
+
+    def stored(self, when: ColumnElement[Any], zone: str) -> ColumnElement[Any]:
+        """The bind's own type writes UTC text."""
+        return when
+
+    def audit_object(self, record_json: str) -> ColumnElement[Any]:
+        """Whole seconds, as `datetime('now')` keeps them; SQLite gives every 'now' of
+        one statement the same instant."""
+        at = sa.func.strftime("%Y-%m-%dT%H:%M:%SZ", "now")
+        return sa.func.json_set(sa.func.json(sa.literal(record_json)), "$.at", at)
 
     def as_text(self, col: ColumnElement[Any]) -> ColumnElement[str]:
         return col
@@ -239,10 +261,12 @@ class SqliteBackend(Backend):
     def id_prefix(self, col: ColumnElement[Any], prefix: str) -> ColumnElement[bool] | None:
         return sa.and_(col >= prefix, col < prefix + "\U0010ffff")
 
-    def json_set(self, col: ColumnElement[Any], key: str, value_json: str) -> ColumnElement[Any]:
-        """Stored as text: blank text counts as no object, and json_set keeps the rest."""
+    def json_set(
+        self, col: ColumnElement[Any], key: str, value: ColumnElement[Any]
+    ) -> ColumnElement[Any]:
+        """Stored as text: blank text counts as no object, and json_set keeps the rest.
+        `value` is JSON (from `json()` or `json_set()`), so it is set as an object."""
         raw = sa.type_coerce(col, sa.Text())
-        value = sa.func.json(sa.literal(value_json))
         return sa.case(
             (sa.or_(raw.is_(None), sa.func.trim(raw) == ""), sa.func.json_object(key, value)),
             (

@@ -1,0 +1,72 @@
+"""Writing to a service database the way the service does: on connections that set no
+time zone (PostgreSQL through psql), with its own clock (`NOW()`, `datetime('now')`)."""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support.pgserver import PgServer
+
+NEW_YORK = "America/New_York"
+
+
+@dataclass
+class ServiceDb:
+    """A service database and a way to write to it as the service does."""
+
+    url: str
+    pg: bool
+    server: PgServer | None = None
+    dbname: str = ""
+    path: Path | None = None
+
+    def run(self, sql: str) -> str:
+        """`sql` on a connection that sets no time zone, as the service's are."""
+        if self.server is not None:
+            return self.server.psql(sql, self.dbname)
+        assert self.path is not None
+        conn = sqlite3.connect(self.path)
+        try:
+            rows = conn.execute(sql).fetchall()
+            conn.commit()
+        finally:
+            conn.close()
+        return "\n".join("|".join(str(v) for v in r) for r in rows)
+
+    def new_id(self) -> str:
+        return str(uuid.uuid4()) if self.pg else uuid.uuid4().hex
+
+    def now_minus(self, seconds: int) -> str:
+        """The service's clock, `seconds` ago, as it writes it."""
+        if self.pg:
+            return f"NOW() - interval '{seconds} seconds'"
+        return f"datetime('now', '-{seconds} seconds')"
+
+    def session(self, started: str, *, ended: str | None = None, reason: str | None = None) -> str:
+        """A session (and its conversation) inserted the service's way."""
+        conv, sid = self.new_id(), self.new_id()
+        self.run(
+            "INSERT INTO remote_agent_conversations (id, platform_type, platform_conversation_id)"
+            f" VALUES ('{conv}', 'slack', 'C-{conv[:8]}')"
+        )
+        active = "false" if ended else "true"
+        if not self.pg:
+            active = "0" if ended else "1"
+        why = f"'{reason}'" if reason else "NULL"
+        self.run(
+            "INSERT INTO remote_agent_sessions (id, conversation_id, ai_assistant_type, active,"
+            " started_at, ended_at, ended_reason)"
+            f" VALUES ('{sid}', '{conv}', 'claude', {active}, {started}, {ended or 'NULL'}, {why})"
+        )
+        return sid
+
+    def service_end(self, sid: str, reason: str) -> None:
+        """The service's own `deactivateSession`: no `AND active`."""
+        now = "NOW()" if self.pg else "datetime('now')"
+        self.run(
+            f"UPDATE remote_agent_sessions SET active = {'false' if self.pg else '0'},"
+            f" ended_at = {now}, ended_reason = '{reason}' WHERE id = '{sid}'"
+        )
