@@ -59,6 +59,8 @@ class SessionFilter:
     assistant: str | None = None
     since: datetime | None = None
     search: str | None = None
+    user: str | None = None
+    """The conversation's owner: display name, email or user id, ignoring case."""
 
     def without_reasons(self) -> SessionFilter:
         """Facet counts are taken under every filter but the reason one."""
@@ -104,6 +106,12 @@ class SessionRow:
     title: str | None
     last_activity_at: datetime | None
     codebase_name: str | None
+    owner: str | None = None
+    """The conversation's user: display name, else email, else id; None without one (or
+    on a database from before the service's v0.4.0, which had no users)."""
+    conversation_deleted: bool = False
+    """The service soft-deleted the conversation; that does not end its active session."""
+    conversation_hidden: bool = False
 
     @property
     def reason(self) -> Reason | None:
@@ -155,6 +163,20 @@ class Metadata:
         return json.dumps(self.value, indent=2, ensure_ascii=False, sort_keys=True)
 
 
+RECENT_RUNS = 5
+"""How many of a conversation's workflow runs the detail and `show` list: the latest."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowRun:
+    """One run of a workflow in the session's conversation."""
+
+    workflow_name: str | None
+    status: str | None
+    started_at: datetime | None
+    last_activity_at: datetime | None
+
+
 @dataclass(frozen=True, slots=True)
 class SessionDetail:
     """Every column of one session with its conversation and codebase."""
@@ -166,6 +188,8 @@ class SessionDetail:
     codebase: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     """Session columns this tool does not know (newer service versions): shown as they are."""
+    workflow_runs: list[WorkflowRun] = field(default_factory=list)
+    """The conversation's latest workflow runs, newest first (at most `RECENT_RUNS`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,12 @@ NOT_RECORDED = "not recorded"
 UNRECOGNISED_MARK = "⚠ "
 """Put before a stored reason this version does not know, so it is never read as a known one."""
 STILL_ACTIVE = "still active"
+DELETED_MARK = "✗"
+"""Put before a conversation the service soft-deleted (`deleted_at` set)."""
+HIDDEN_MARK = "◌"
+"""Put before a conversation the service hides (`hidden`)."""
+DELETED = "deleted"
+HIDDEN = "hidden"
 SHORT_ID = 8
 """Characters of an id where a whole one would not fit: the table's id column, the toasts."""
 
@@ -32,6 +38,30 @@ ENDED = "ended"
 
 def short_id(session_id: str) -> str:
     return safe_text(session_id[:SHORT_ID])
+
+
+# -- conversation ------------------------------------------------------------------------------
+
+
+def conversation_marks(row: SessionRow) -> str:
+    """`✗` deleted, `◌` hidden, both when both, "" otherwise.
+
+    They mark the conversation, not the session: deleting a conversation does not end
+    its active session, so the status column keeps saying what the session is.
+    """
+    return (DELETED_MARK if row.conversation_deleted else "") + (
+        HIDDEN_MARK if row.conversation_hidden else ""
+    )
+
+
+def conversation_state(row: SessionRow) -> str | None:
+    """ "deleted", "hidden", "deleted, hidden", or None: the words for `show` and the detail."""
+    words = [
+        w
+        for w, on in ((DELETED, row.conversation_deleted), (HIDDEN, row.conversation_hidden))
+        if on
+    ]
+    return ", ".join(words) or None
 
 
 # -- status ------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from tui.domain.models import (
     NOT_RECORDED_TOKEN,
+    RECENT_RUNS,
     UNRECOGNISED_TOKEN,
     Cursor,
     SessionFilter,
@@ -23,20 +24,52 @@ from tui.domain.models import (
 )
 from tui.domain.triggers import KNOWN_REASONS
 from tui.store.backends.base import Backend
-from tui.store.tables import codebases, conversations, sessions
+from tui.store.tables import codebases, conversations, sessions, users, workflow_runs
 
-s, c, cb = sessions, conversations, codebases
+s, c, cb, u, wr = sessions, conversations, codebases, users, workflow_runs
 FAR_FUTURE = "9999-12-31 23:59:59"
 MAX_CHAIN_DEPTH = 500
 
 
 @dataclass(frozen=True)
 class Dialect:
-    """What the statements depend on: the database's backend, and whether the table has
-    ended_reason (the service's migration 016)."""
+    """What the statements depend on: the database's backend, and which of the columns
+    later service versions added it has. A statement never names a column the database
+    lacks: NULL (or false) stands in for it."""
 
     backend: Backend
     has_ended_reason: bool
+    """`remote_agent_sessions.ended_reason`: the service's migration 016."""
+    has_owner: bool = False
+    """`remote_agent_users` and `remote_agent_conversations.user_id`: the service's v0.4.0."""
+    has_deleted: bool = False
+    """`remote_agent_conversations.deleted_at` (soft delete)."""
+    has_hidden: bool = False
+    """`remote_agent_conversations.hidden`."""
+
+    @property
+    def owner(self) -> ColumnElement[Any]:
+        """Who owns the session's conversation: the user's display name, else email, else
+        the user id; NULL without a user (or before v0.4.0)."""
+        if not self.has_owner:
+            return sa.null()
+        return sa.func.coalesce(
+            sa.func.nullif(u.c.display_name, ""),
+            sa.func.nullif(u.c.email, ""),
+            self.backend.as_text(c.c.user_id),
+        )
+
+    @property
+    def conversation_deleted(self) -> ColumnElement[Any]:
+        if not self.has_deleted:
+            return sa.false()
+        return c.c.deleted_at.is_not(None)
+
+    @property
+    def conversation_hidden(self) -> ColumnElement[Any]:
+        if not self.has_hidden:
+            return sa.false()
+        return sa.func.coalesce(c.c.hidden, sa.false())
 
     @property
     def ended_reason(self) -> ColumnElement[Any]:
@@ -68,10 +101,37 @@ def needs_join(flt: SessionFilter) -> bool:
     return bool(flt.platform or flt.codebase)
 
 
-def joined() -> sa.FromClause:
-    return s.outerjoin(c, c.c.id == s.c.conversation_id).outerjoin(
+def joined(d: Dialect) -> sa.FromClause:
+    """The session with its conversation, codebase and (from v0.4.0) the conversation's user."""
+    out = s.outerjoin(c, c.c.id == s.c.conversation_id).outerjoin(
         cb, cb.c.id == sa.func.coalesce(s.c.codebase_id, c.c.codebase_id)
     )
+    if d.has_owner:
+        out = out.outerjoin(u, u.c.id == c.c.user_id)
+    return out
+
+
+def user_condition(d: Dialect, who: str) -> ColumnElement[bool]:
+    """Sessions whose conversation belongs to the user named `who`: display name, email or
+    id, ignoring case.
+
+    The users table is small, so it is read first; its ids pick conversations through
+    idx_conversations_user_id, and those pick sessions by conversation_id: a user costs
+    their own sessions, never a pass over every session. Before v0.4.0 nobody owns
+    anything, so no session matches.
+    """
+    if not d.has_owner:
+        return sa.false()
+    text = who.strip().lower()
+    named = sa.select(u.c.id).where(
+        sa.or_(
+            sa.func.lower(u.c.display_name) == text,
+            sa.func.lower(u.c.email) == text,
+            d.backend.as_text(u.c.id) == text,
+        )
+    )
+    theirs = sa.select(c.c.id).where(c.c.user_id.is_not(None), c.c.user_id.in_(named))
+    return s.c.conversation_id.in_(theirs)
 
 
 def _unindexed_active(d: Dialect) -> ColumnElement[Any]:
@@ -107,7 +167,7 @@ def search_condition(d: Dialect, text: str, *, through_join: bool) -> ColumnElem
     and codebase sides become IN (subquery) sets computed once, and each session row
     costs two LIKEs and a lookup (4x less on a 1M-row table that matches nothing). Both
     forms select the same rows: the codebase is the session's own, else its
-    conversation's, as in `joined()`.
+    conversation's, as in `joined`.
     """
     pattern = f"%{_escape_like(text)}%"
     like = d.backend.like
@@ -164,6 +224,8 @@ def conditions(
         conds.append(s.c.ai_assistant_type == flt.assistant)
     if flt.since is not None:
         conds.append(s.c.started_at >= flt.since)
+    if flt.user and flt.user.strip():
+        conds.append(user_condition(d, flt.user))
     if flt.search and flt.search.strip():
         conds.append(search_condition(d, flt.search.strip(), through_join=search_through_join))
     return conds
@@ -186,6 +248,9 @@ def row_columns(d: Dialect) -> list[ColumnElement[Any]]:
         c.c.title,
         c.c.last_activity_at,
         cb.c.name.label("codebase_name"),
+        d.owner.label("owner"),
+        d.conversation_deleted.label("conversation_deleted"),
+        d.conversation_hidden.label("conversation_hidden"),
     ]
 
 
@@ -254,7 +319,7 @@ def list_statement(
     only_null = flt.reasons == {NOT_RECORDED_TOKEN} and sort is SortKey.STARTED
     stmt = (
         sa.select(*row_columns(d), key.label("_sort_key"))
-        .select_from(joined())
+        .select_from(joined(d))
         .order_by(*_newest_first(d, key, null_reason=only_null))
         .limit(limit + 1)
     )
@@ -319,7 +384,7 @@ def _merged_list_statement(
     for branch, null_reason in branches:
         each = (
             sa.select(*row_columns(d), key.label("_sort_key"))
-            .select_from(joined())
+            .select_from(joined(d))
             .where(branch, *rest)
             .order_by(*_newest_first(d, key, null_reason=null_reason))
             .limit(limit + 1)
@@ -345,7 +410,7 @@ def facet_statement(d: Dialect, flt: SessionFilter) -> sa.Select[Any]:
         stmt = sa.select(er, s.c.active, sa.func.count()).group_by(group, s.c.active)
     else:  # before migration 016 every reason is NULL; PostgreSQL refuses GROUP BY NULL
         stmt = sa.select(sa.null(), s.c.active, sa.func.count()).group_by(s.c.active)
-    stmt = stmt.select_from(joined() if needs_join(base) else s)
+    stmt = stmt.select_from(joined(d) if needs_join(base) else s)
     conds = conditions(d, base, active_index=False)
     return stmt.where(*conds) if conds else stmt
 
@@ -432,7 +497,7 @@ def live_facet_statement(
 
 
 def count_statement(d: Dialect, flt: SessionFilter) -> sa.Select[Any]:
-    stmt = sa.select(sa.func.count()).select_from(joined() if needs_join(flt) else s)
+    stmt = sa.select(sa.func.count()).select_from(joined(d) if needs_join(flt) else s)
     conds = conditions(d, flt)
     return stmt.where(*conds) if conds else stmt
 
@@ -474,4 +539,14 @@ def children_statement(d: Dialect, session_id: str) -> sa.Select[Any]:
         sa.select(*hop_columns(d, s))
         .where(s.c.parent_session_id == session_id)
         .order_by(s.c.started_at, s.c.id)
+    )
+
+
+def workflow_runs_statement(conversation_id: str) -> sa.Select[Any]:
+    """The conversation's latest workflow runs, newest first (idx_workflow_runs_conversation)."""
+    return (
+        sa.select(wr.c.workflow_name, wr.c.status, wr.c.started_at, wr.c.last_activity_at, wr.c.id)
+        .where(wr.c.conversation_id == conversation_id)
+        .order_by(wr.c.started_at.desc().nulls_last(), wr.c.id.desc())
+        .limit(RECENT_RUNS)
     )

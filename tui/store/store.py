@@ -35,6 +35,7 @@ from tui.domain.models import (
     SessionRow,
     SortKey,
     Status,
+    WorkflowRun,
 )
 from tui.domain.timefmt import utcnow
 from tui.domain.triggers import MIGRATION_016, Vocabulary
@@ -58,6 +59,8 @@ from tui.store.tables import (
     REQUIRED_SESSION_COLUMNS,
     SESSIONS,
     TOOL_INDEXES,
+    USERS,
+    WORKFLOW_RUNS,
     sessions,
 )
 from tui.store.target import DEMO_HINT, DbTarget
@@ -72,6 +75,8 @@ SETTLE_MARGIN = timedelta(minutes=10)
 """Sessions ended this long before a full count are settled: no write still in flight
 can land before the mark (the service's writes take milliseconds)."""
 PAGE_SIZE = 100
+RUN_COLUMNS = ("id", "conversation_id", "workflow_name", "status", "started_at", "last_activity_at")
+"""What `queries.workflow_runs_statement` reads of remote_agent_workflow_runs."""
 
 
 @dataclass(frozen=True)
@@ -136,7 +141,15 @@ class Store:
         self.engine = engine
         self.schema = schema
         self.read_only = read_only
-        self.d = q.Dialect(backend_for(target.kind), schema.has_ended_reason)
+        self.d = q.Dialect(
+            backend_for(target.kind),
+            schema.has_ended_reason,
+            has_owner=schema.has(USERS, "display_name")
+            and schema.has(USERS, "email")
+            and schema.has(CONVERSATIONS, "user_id"),
+            has_deleted=schema.has(CONVERSATIONS, "deleted_at"),
+            has_hidden=schema.has(CONVERSATIONS, "hidden"),
+        )
         self.recount_after = FULL_RECOUNT_SECONDS
         self._settled: dict[Status, delta.Settled] = {}
 
@@ -314,7 +327,7 @@ class Store:
             return None
         stmt = (
             sa.select(*q.row_columns(self.d))
-            .select_from(q.joined())
+            .select_from(q.joined(self.d))
             .where(sessions.c.id == session_id)
         )
         async with self._read() as conn:
@@ -329,6 +342,7 @@ class Store:
             ).first()
             conv = await self._row_dict(conn, CONVERSATIONS, row.conversation_id)
             code = await self._row_dict(conn, CODEBASES, row.codebase_id)
+            runs = await self._workflow_runs(conn, row.conversation_id)
         all_cols = dict(raw._mapping) if raw is not None else {}
         meta_raw = all_cols.get("metadata")
         if meta_raw is not None and not isinstance(meta_raw, str):
@@ -340,7 +354,30 @@ class Store:
             conversation=conv,
             codebase=code,
             extra={k: _plain(v) for k, v in all_cols.items() if k not in _SHOWN_COLUMNS},
+            workflow_runs=runs,
         )
+
+    @property
+    def has_workflow_runs(self) -> bool:
+        """Whether the detail can list runs: every column the statement names is there."""
+        return all(self.schema.has(WORKFLOW_RUNS, col) for col in RUN_COLUMNS)
+
+    async def _workflow_runs(
+        self, conn: AsyncConnection, conversation_id: str | None
+    ) -> list[WorkflowRun]:
+        """The conversation's latest runs; none where the service has no such table."""
+        if conversation_id is None or not self.has_workflow_runs:
+            return []
+        found = await conn.execute(q.workflow_runs_statement(conversation_id))
+        return [
+            WorkflowRun(
+                workflow_name=m["workflow_name"],
+                status=m["status"],
+                started_at=m["started_at"],
+                last_activity_at=m["last_activity_at"],
+            )
+            for m in found.mappings()
+        ]
 
     async def _row_dict(
         self, conn: AsyncConnection, table: str, row_id: str | None

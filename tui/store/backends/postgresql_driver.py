@@ -51,9 +51,14 @@ class PostgresqlDriver(Driver):
             server_settings=server_settings(read_only=True),
         )
         try:
-            records = await conn.fetch(
-                sql.POSTGRESQL_SQL, *bind(sql.POSTGRESQL_PARAMS, limit), timeout=wait
-            )
+            for schema, (text, params) in enumerate(sql.POSTGRESQL, 1):
+                try:
+                    records = await conn.fetch(text, *bind(params, limit), timeout=wait)
+                except (asyncpg.UndefinedTableError, asyncpg.UndefinedColumnError):
+                    if schema == len(sql.POSTGRESQL):  # an older schema: the Store's turn
+                        raise
+                    continue
+                break
         finally:
             with contextlib.suppress(Exception):
                 await conn.close(timeout=wait)
