@@ -332,6 +332,11 @@ active session quiet longer than --stale-after.
 @click.option("--codebase", metavar="C", help="Codebase name or id.")
 @click.option("--assistant", metavar="A", help="Assistant type, e.g. claude.")
 @click.option(
+    "--user",
+    metavar="NAME",
+    help="The conversation's owner: display name, email or user id (any case).",
+)
+@click.option(
     "--search", metavar="TEXT", help="Substring of ids, platform conversation id, title, codebase."
 )
 @click.option(
@@ -375,6 +380,7 @@ def list_cmd(
     platform: str | None,
     codebase: str | None,
     assistant: str | None,
+    user: str | None,
     search: str | None,
     since: datetime | None,
     sort: str,
@@ -396,6 +402,7 @@ def list_cmd(
         assistant=assistant or None,
         since=since,
         search=search or None,
+        user=user.strip() if user and user.strip() else None,
     )
     key = SortKey(sort)
     writer = render.ListWriter(fmt, sort, g.context())
@@ -434,7 +441,8 @@ def show(g: Globals, session_id: str, fmt: str) -> None:
     """Every field of one session (ID may be a unique prefix), with its chain and children.
 
     JSON is {"session", "conversation", "codebase", "extra", "metadata", "metadata_valid",
-    "chain" (oldest first, `current` marks this session), "chain_truncated", "children"}.
+    "chain" (oldest first, `current` marks this session), "chain_truncated", "children",
+    "workflow_runs" (the conversation's latest 5, newest first; null without the table)}.
     """
     from tui.store.errors import UnknownSession
 

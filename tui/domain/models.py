@@ -188,8 +188,9 @@ class SessionDetail:
     codebase: dict[str, Any] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     """Session columns this tool does not know (newer service versions): shown as they are."""
-    workflow_runs: list[WorkflowRun] = field(default_factory=list)
-    """The conversation's latest workflow runs, newest first (at most `RECENT_RUNS`)."""
+    workflow_runs: list[WorkflowRun] | None = None
+    """The conversation's latest workflow runs, newest first (at most `RECENT_RUNS`);
+    None where the database has no workflow runs table."""
 
 
 @dataclass(frozen=True, slots=True)

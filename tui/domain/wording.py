@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from tui.domain.models import AlreadyEnded, Ended, EndOutcome, SessionRow
+from tui.domain.models import RECENT_RUNS, AlreadyEnded, Ended, EndOutcome, SessionRow, WorkflowRun
 from tui.domain.text import safe_text
-from tui.domain.timefmt import iso_z
+from tui.domain.timefmt import iso_z, relative
 from tui.domain.triggers import BY_WIRE, NotRecorded, Reason, UnrecognisedReason
 
 DASH = "—"
@@ -62,6 +62,18 @@ def conversation_state(row: SessionRow) -> str | None:
         if on
     ]
     return ", ".join(words) or None
+
+
+RUNS_TITLE = f"Workflow runs (latest {RECENT_RUNS}, newest first)"
+
+
+def run_line(run: WorkflowRun, now: datetime) -> str:
+    """One workflow run of the conversation: name, status, when it started, last activity."""
+    return (
+        f"{safe_text(run.workflow_name) or DASH}  {safe_text(run.status) or DASH}  "
+        f"started {relative(run.started_at, now)}  "
+        f"last activity {relative(run.last_activity_at, now)}"
+    )
 
 
 # -- status ------------------------------------------------------------------------------------

@@ -364,9 +364,11 @@ class Store:
 
     async def _workflow_runs(
         self, conn: AsyncConnection, conversation_id: str | None
-    ) -> list[WorkflowRun]:
-        """The conversation's latest runs; none where the service has no such table."""
-        if conversation_id is None or not self.has_workflow_runs:
+    ) -> list[WorkflowRun] | None:
+        """The conversation's latest runs; None where the service has no such table."""
+        if not self.has_workflow_runs:
+            return None
+        if conversation_id is None or not self.d.backend.valid_id(conversation_id):
             return []
         found = await conn.execute(q.workflow_runs_statement(conversation_id))
         return [
