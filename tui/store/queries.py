@@ -123,15 +123,20 @@ def user_condition(d: Dialect, who: str) -> ColumnElement[bool]:
     if not d.has_owner:
         return sa.false()
     text = who.strip().lower()
-    named = sa.select(u.c.id).where(
-        sa.or_(
-            sa.func.lower(u.c.display_name) == text,
-            sa.func.lower(u.c.email) == text,
-            d.backend.as_text(u.c.id) == text,
+    # A join, not `user_id IN (users…)`: with few users SQLite guessed the IN list long
+    # and scanned the conversations; from a users row it seeks the user_id index.
+    theirs = (
+        sa.select(c.c.id)
+        .select_from(u.join(c, c.c.user_id == u.c.id))
+        .where(
+            sa.or_(
+                sa.func.lower(u.c.display_name) == text,
+                sa.func.lower(u.c.email) == text,
+                d.backend.as_text(u.c.id) == text,
+            )
         )
     )
-    theirs = sa.select(c.c.id).where(c.c.user_id.is_not(None), c.c.user_id.in_(named))
-    return s.c.conversation_id.in_(theirs)
+    return d.backend.in_small_set(s.c.conversation_id, theirs)
 
 
 def _unindexed_active(d: Dialect) -> ColumnElement[Any]:
