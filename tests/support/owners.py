@@ -21,8 +21,9 @@ from tui.store.target import DbTarget
 
 
 def _id(n: int, kind: int) -> str:
-    """A fixed UUID per (kind, n), the same text on both backends."""
-    return f"{kind:08x}-0000-4000-8000-{n:012x}"
+    """A fixed UUID per (kind, n), the same text on both backends; the first eight
+    characters (the tables' short id) differ between rows of a kind."""
+    return f"{kind:02x}{n:06x}-0000-4000-8000-{n:012x}"
 
 
 ADA, BOB, NOBODY = _id(1, 0xA0), _id(2, 0xA0), _id(3, 0xA0)

@@ -93,7 +93,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("id", "id", Width(8, None), lambda r, c: short_id(r.id)),
     Column("platform", "platform", Width(8, 12), lambda r, c: _text(r.platform_type)),
     Column("conversation", "conversation", Width(20, 40), lambda r, c: conversation_cell(r)),
-    Column("owner", "owner", Width(12, 24), lambda r, c: _text(r.owner)),
+    Column("owner", "owner", Width(12, 36), lambda r, c: _text(r.owner)),  # a whole UUID
     Column("codebase", "codebase", Width(12, 20), lambda r, c: _text(r.codebase_name)),
     Column("assistant", "agent", Width(7, 10), lambda r, c: _text(r.ai_assistant_type)),
     Column("started", "started", Width(7, 12), lambda r, c: relative(r.started_at, c.now)),
