@@ -86,14 +86,16 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "reason",
         "ended_reason",
-        Width(20, None),
+        Width(19, None),  # conversation-closed, the longest trigger, whole
         lambda r, c: reason_label(r.reason),
         table_last=True,
     ),
     Column("id", "id", Width(8, None), lambda r, c: short_id(r.id)),
     Column("platform", "platform", Width(8, 12), lambda r, c: _text(r.platform_type)),
-    Column("conversation", "conversation", Width(20, 40), lambda r, c: conversation_cell(r)),
-    Column("owner", "owner", Width(12, 36), lambda r, c: _text(r.owner)),  # a whole UUID
+    Column("conversation", "conversation", Width(18, 40), lambda r, c: conversation_cell(r)),
+    # The dashboard's 170 columns (with the reason panel) fit the table only with the owner
+    # at 10 and the two columns left of it a little narrower; the CLI fits a whole UUID.
+    Column("owner", "owner", Width(10, 36), lambda r, c: _text(r.owner)),
     Column("codebase", "codebase", Width(12, 20), lambda r, c: _text(r.codebase_name)),
     Column("assistant", "agent", Width(7, 10), lambda r, c: _text(r.ai_assistant_type)),
     Column("started", "started", Width(7, 12), lambda r, c: relative(r.started_at, c.now)),
