@@ -266,6 +266,10 @@ class Bench:
         await self.filter_series(
             "rare_reason", ["repo-removed", "session-expired"], main.only_reason, reps
         )
+        # The owner: the demo's most common user (~25% of sessions) and a rare one (~4%).
+        await self.filter_series(
+            "user", ["user:ada@example.com", "user:ken@example.com"], search, reps
+        )
         # Informational: harder questions, fewer repetitions, no target of their own.
         await self.filter_series(
             "x_unrecognised", [UNRECOGNISED_TOKEN, NOT_RECORDED_TOKEN], main.only_reason, extra

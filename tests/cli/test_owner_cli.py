@@ -25,7 +25,7 @@ from tests.support.owners import (
 from tui.cli.main import cli
 from tui.domain.columns import FIELD_KEYS
 from tui.domain.models import RECENT_RUNS
-from tui.domain.wording import DASH, DELETED_MARK, HIDDEN_MARK
+from tui.domain.wording import DASH, DELETED_MARK, HIDDEN_MARK, NO_OWNERS
 
 
 def invoke(*args: str) -> Result:
@@ -95,6 +95,8 @@ def test_json_and_csv_end_with_owner_and_the_conversation_state(owner_url: str) 
 )
 def test_list_user_by_name_email_or_id(owner_url: str, who: str, keys: set[str]) -> None:
     assert _keys(_listed(owner_url, "--user", who)) == keys
+    said = invoke("--url", owner_url, "list", "--user", who)
+    assert "note:" not in said.stderr
 
 
 def test_show_names_the_owner_the_state_and_the_latest_runs(owner_url: str) -> None:
@@ -130,6 +132,9 @@ def test_before_users_the_owner_is_a_dash_and_no_one_matches(empty_db_url: str) 
         SESSION["both"],
     }
     assert _listed(empty_db_url, "--user", "ada lovelace") == []
+    said = invoke("--url", empty_db_url, "list", "--user", "ada lovelace")
+    assert said.exit_code == 0
+    assert said.stderr.splitlines()[0] == f"note: {NO_OWNERS}: --user matches no session"
     table = invoke("--url", empty_db_url, "list").stdout.splitlines()
     owner_at = table[0].index("OWNER")
     assert {line[owner_at] for line in table[1:] if line.strip()} == {DASH}

@@ -38,7 +38,7 @@ from tui.domain.models import (
 from tui.domain.text import safe_text
 from tui.domain.timefmt import DurationTooLong, parse_duration, utcnow
 from tui.domain.triggers import InvalidEndReason, Vocabulary
-from tui.domain.wording import NOT_RECORDED, STALE, outcome_line, plan_line
+from tui.domain.wording import NO_OWNERS, NOT_RECORDED, STALE, outcome_line, plan_line
 
 if TYPE_CHECKING:
     from tui.settings import Settings
@@ -407,9 +407,13 @@ def list_cmd(
     key = SortKey(sort)
     writer = render.ListWriter(fmt, sort, g.context())
 
+    owners_known = True
+
     async def stream(store: Store) -> Cursor | None:
         from tui.store.operations import pages
 
+        nonlocal owners_known
+        owners_known = store.has_owners
         more: Cursor | None = None
         click.echo(writer.start(), nl=False)
         async for page in pages(store, flt, key, start=start, limit=limit or None):
@@ -419,6 +423,8 @@ def list_cmd(
         return more
 
     more = run_with_store(g, stream)
+    if flt.user and not owners_known:
+        click.echo(f"note: {NO_OWNERS}: --user matches no session", err=True)
     note = writer.note(more is not None)
     if note is not None:
         click.echo(note, err=True)

@@ -26,6 +26,8 @@ DELETED_MARK = "✗"
 """Put before a conversation the service soft-deleted (`deleted_at` set)."""
 HIDDEN_MARK = "◌"
 """Put before a conversation the service hides (`hidden`)."""
+NO_OWNERS = "this database has no users (a service before v0.4.0)"
+"""Why no session has an owner, said when one is asked for."""
 DELETED = "deleted"
 HIDDEN = "hidden"
 SHORT_ID = 8

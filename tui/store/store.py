@@ -358,6 +358,11 @@ class Store:
         )
 
     @property
+    def has_owners(self) -> bool:
+        """Whether sessions can have an owner: the service's users (v0.4.0 on)."""
+        return self.d.has_owner
+
+    @property
     def has_workflow_runs(self) -> bool:
         """Whether the detail can list runs: every column the statement names is there."""
         return all(self.schema.has(WORKFLOW_RUNS, col) for col in RUN_COLUMNS)
