@@ -154,3 +154,32 @@ def test_warm_page_is_the_stores_on_each_era(empty_db_url: str, era: str) -> Non
     assert warm.rows == asyncio.run(_rows(target))
     owners = {r.owner for r in warm.rows}
     assert owners == ({None} if era == "016" else set(OWNER.values()))
+
+
+def test_user_pages_are_the_users_rows_of_the_whole_list(empty_db_url: str) -> None:
+    """On demo rows with owners, every page of a user filter (found in the newest window
+    or by the user's conversations) is exactly that user's rows of the unfiltered list."""
+
+    async def go() -> None:
+        from tests.support.dbs import create_service_db
+
+        target = await create_service_db(empty_db_url, era="v0.7", sessions=600)
+        store = await open_store(target, read_only=True)
+        try:
+            everything = (await store.list_sessions(limit=1000)).rows
+            for who, owner in (("ADA@example.com", "Ada Lovelace"), ("ken@example.com", None)):
+                expected = [r.id for r in everything if r.owner == (owner or "ken@example.com")]
+                assert 0 < len(expected) < len(everything)
+                got: list[str] = []
+                page = await store.list_sessions(SessionFilter(user=who), limit=20)
+                got += [r.id for r in page.rows]
+                while page.next_cursor is not None:
+                    page = await store.list_sessions(
+                        SessionFilter(user=who), cursor=page.next_cursor, limit=20
+                    )
+                    got += [r.id for r in page.rows]
+                assert got == expected, who
+        finally:
+            await store.close()
+
+    asyncio.run(go())

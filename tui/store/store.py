@@ -225,8 +225,9 @@ class Store:
         params = {"as_of": as_of} if sort is SortKey.DURATION else {}
         async with self._read() as conn:
             result: Sequence[Row[Any]] = []
-            windowed = bool(flt.search and flt.search.strip()) and sort is SortKey.STARTED
-            if windowed:  # a search that matches near the top stops there
+            narrowing = bool((flt.search and flt.search.strip()) or (flt.user and flt.user.strip()))
+            windowed = narrowing and sort is SortKey.STARTED
+            if windowed:  # a search or an owner that matches near the top stops there
                 stmt = q.list_statement(self.d, flt, sort, cursor, limit, window=SEARCH_WINDOW)
                 result = (await conn.execute(stmt, params)).all()
             if len(result) <= limit:
