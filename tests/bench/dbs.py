@@ -1,8 +1,10 @@
 """Benchmark databases: demo SQLite files cached under tests/bench/.cache, PostgreSQL on demand.
 
-Every database is built by the project's own demo generator with a fixed seed and anchor,
-so the same size always means the same rows. SQLite files are cached by name (size, seed,
-anchor and ``tui.__version__``); PostgreSQL databases live in a throwaway server.
+Every database starts as the service's own schema of today (`SERVICE_ERA`, users
+included), gets this tool's migrations, and is filled by the project's demo generator
+with a fixed seed and anchor, so the same size always means the same rows (owners too).
+SQLite files are cached by name (size, seed, anchor and ``tui.__version__``); PostgreSQL
+databases live in a throwaway server.
 """
 
 from __future__ import annotations
@@ -34,12 +36,13 @@ def _schema_key() -> str:
     """
     import hashlib
 
+    import tests.support.service_schema
     import tui.store.demo
     import tui.store.tables
     from tui.store.migrate import head_revision
 
     digest = hashlib.sha256()
-    for module in (tui.store.demo, tui.store.tables):
+    for module in (tui.store.demo, tui.store.tables, tests.support.service_schema):
         digest.update(Path(module.__file__ or "").read_bytes())
     return f"{head_revision()}-{digest.hexdigest()[:8]}"
 
@@ -53,8 +56,6 @@ def sqlite_path(n_sessions: int) -> Path:
 
 def ensure_sqlite(n_sessions: int, log=print) -> tuple[Path, float | None]:
     """The cached demo file for this size; (path, build seconds or None if it was cached)."""
-    from tui.store.demo import write_demo_db
-
     path = sqlite_path(n_sessions)
     if path.exists():
         return path, None
@@ -64,7 +65,7 @@ def ensure_sqlite(n_sessions: int, log=print) -> tuple[Path, float | None]:
         stale.unlink()
     log(f"  building {path.name} ({n_sessions:,} sessions) …")
     started = time.perf_counter()
-    asyncio.run(write_demo_db(path, n_sessions=n_sessions, anchor=ANCHOR))
+    _build_sqlite(path, n_sessions)
     # Fold any WAL back into the file so it is self-contained. No ANALYZE: neither the
     # service nor this tool runs it, so the planner sees what it would see in production.
     con = sqlite3.connect(path)
@@ -75,6 +76,55 @@ def ensure_sqlite(n_sessions: int, log=print) -> tuple[Path, float | None]:
     took = time.perf_counter() - started
     log(f"  built in {took:.1f} s ({path.stat().st_size / 1e6:.0f} MB)")
     return path, took
+
+
+SERVICE_ERA = "v0.7"
+"""The service schema a benchmark database starts from: today's (v0.7 through v0.9), so
+it has the users table and conversations.user_id the owner column and filter read."""
+
+
+def _build_sqlite(path: Path, n_sessions: int) -> None:
+    """The service's schema, then this tool's migrations and the demo rows (with owners),
+    written next to `path` and moved into place whole."""
+    from tests.support.service_schema import schema_version_row, service_ddl, statements
+    from tui.store.demo import write_demo
+    from tui.store.target import sqlite_target
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    con = sqlite3.connect(tmp)
+    try:
+        for stmt in [
+            *statements(service_ddl("sqlite", era=SERVICE_ERA)),
+            schema_version_row("0.9.0"),
+        ]:
+            con.execute(stmt)
+        con.commit()
+    finally:
+        con.close()
+    try:
+        asyncio.run(write_demo(sqlite_target(tmp), n_sessions=n_sessions, anchor=ANCHOR))
+        os.replace(tmp, path)
+    finally:
+        for extra in ("", "-wal", "-shm", "-journal"):
+            Path(f"{tmp}{extra}").unlink(missing_ok=True)
+
+
+async def _service_schema_pg(url: str) -> None:
+    import asyncpg
+
+    from tests.support.service_schema import schema_version_row, service_ddl, statements
+
+    con = await asyncpg.connect(url)
+    try:
+        for stmt in [
+            *statements(service_ddl("postgresql", era=SERVICE_ERA)),
+            schema_version_row("0.9.0"),
+        ]:
+            await con.execute(stmt)
+    finally:
+        await con.close()
 
 
 def writable_copy(path: Path, tag: str) -> Path:
@@ -99,6 +149,7 @@ def build_pg(url: str, n_sessions: int, log=print) -> float:
 
     log(f"  building PostgreSQL demo ({n_sessions:,} sessions) …")
     started = time.perf_counter()
+    asyncio.run(_service_schema_pg(url))
     asyncio.run(write_demo(url_target(url), n_sessions=n_sessions, anchor=ANCHOR))
     # A live server's autovacuum vacuums and analyses a table within a minute of a bulk
     # load (PostgreSQL 13+ also vacuums after inserts). A benchmark starting seconds later

@@ -266,6 +266,10 @@ class Bench:
         await self.filter_series(
             "rare_reason", ["repo-removed", "session-expired"], main.only_reason, reps
         )
+        # The owner: the demo's most common user (~25% of sessions) and a rare one (~4%).
+        await self.filter_series(
+            "user", ["user:ada@example.com", "user:ken@example.com"], search, reps
+        )
         # Informational: harder questions, fewer repetitions, no target of their own.
         await self.filter_series(
             "x_unrecognised", [UNRECOGNISED_TOKEN, NOT_RECORDED_TOKEN], main.only_reason, extra
@@ -490,8 +494,8 @@ class Bench:
 
 
 def compile_sql(dialect: Any, d: q.Dialect, flt: SessionFilter, page_size: int) -> list[str]:
-    """What Store.list_sessions runs for a first page: a search first tries the newest
-    rows through the join (`SEARCH_WINDOW`), and runs the full statement only when that
+    """What Store.list_sessions runs for a first page: a search or an owner filter first
+    tries the newest rows (`SEARCH_WINDOW`), and runs the full statement only when that
     did not fill the page. The raw runners follow the same rule."""
     from tui.domain.models import SortKey
 
@@ -499,7 +503,7 @@ def compile_sql(dialect: Any, d: q.Dialect, flt: SessionFilter, page_size: int) 
         return str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
 
     full = text(q.list_statement(d, flt, SortKey.STARTED, None, page_size))
-    if not (flt.search and flt.search.strip()):
+    if not ((flt.search and flt.search.strip()) or (flt.user and flt.user.strip())):
         return [full]
     window = q.list_statement(d, flt, SortKey.STARTED, None, page_size, window=q.SEARCH_WINDOW)
     return [text(window), full]

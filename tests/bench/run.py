@@ -37,7 +37,7 @@ PROCESS_FIGURES = (
     "maxrss_kb",
     "emitted_maxrss_kb",
 )
-TARGET_FILTERS = ("reason", "status", "search", "rare_reason")
+TARGET_FILTERS = ("reason", "status", "search", "rare_reason", "user")
 NOISE_MS = 3.0
 """Growth checks: an absolute change below this is flagged as within measurement noise."""
 
@@ -268,6 +268,7 @@ ROWS: list[tuple[str, str, str]] = [
     ("filter:status", "(b) status filter -> painted", "mp"),
     ("filter:search", "(b) text search -> painted", "mp"),
     ("filter:rare_reason", "(b) rare reason -> painted", "mp"),
+    ("filter:user", "(b) owner (user:) -> painted", "mp"),
     ("filter_db:reason", "    db part (PageLoaded.elapsed), reason", "mp"),
     ("raw_sql:reason", "    same SQL, raw driver, reason", "mp"),
     ("filter_db:status", "    db part, status", "mp"),
@@ -276,6 +277,8 @@ ROWS: list[tuple[str, str, str]] = [
     ("raw_sql:search", "    same SQL, raw driver, search", "mp"),
     ("filter_db:rare_reason", "    db part, rare reason", "mp"),
     ("raw_sql:rare_reason", "    same SQL, raw driver, rare reason", "mp"),
+    ("filter_db:user", "    db part, owner", "mp"),
+    ("raw_sql:user", "    same SQL, raw driver, owner", "mp"),
     ("filter_apply:reason", "    apply (handler: state + table.show)", "mp"),
     ("filter_paint:reason", "    applied -> painted (layout+render)", "mp"),
     ("filter_facets:reason", "    facets painted (after same change)", "mp"),

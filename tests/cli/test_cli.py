@@ -324,6 +324,7 @@ def test_list_table_shows_reasons_the_operator_can_read(cli_db: CliDb) -> None:
         "ID",
         "PLATFORM",
         "CONVERSATION",
+        "OWNER",
         "CODEBASE",
         "AGENT",
         "STARTED",
@@ -654,6 +655,7 @@ def test_show_json_with_chain(cli_db: CliDb) -> None:
         "chain",
         "chain_truncated",
         "children",
+        "workflow_runs",
     ]
     assert data["session"]["id"] == sid
     assert set(FIELD_KEYS) <= set(data["session"])

@@ -1,6 +1,7 @@
 """The list's main statements are answered from the tool's indexes, not by a full table scan.
 
-A 20,000-session service database is built once per backend, migrated with our revisions
+A 20,000-session service database of today's schema (the service's v0.7 through v0.9,
+users included) is built once per backend, migrated with our revisions
 (which add the `ix_sessions_tui_*` indexes) and ANALYZEd, so the planner's choice is the
 one a real, large database would get. The statements are exactly those the store runs
 (`queries.list_statement`), compiled with literal values and explained by the database.
@@ -49,7 +50,7 @@ class PlanDb:
 
 
 async def _build(url: str) -> tuple[DbTarget, dict[str, Cursor]]:
-    target = await create_service_db(url, sessions=N_SESSIONS)
+    target = await create_service_db(url, sessions=N_SESSIONS, era="v0.7")
     await upgrade(target)
     store = await open_store(target)
     try:
@@ -148,8 +149,12 @@ CASES: dict[str, tuple[SessionFilter, str | None]] = {
 }
 
 
+TODAY = {"has_owner": True, "has_deleted": True, "has_hidden": True}
+"""The Store's dialect on today's schema: the list joins the conversation's user."""
+
+
 def _compiled(db: PlanDb, flt: SessionFilter, cursor: Cursor | None) -> str:
-    d = q.Dialect(backend_for(db.kind), True)
+    d = q.Dialect(backend_for(db.kind), True, **TODAY)
     stmt = q.list_statement(d, flt, SortKey.STARTED, cursor, 100)
     return str(stmt.compile(dialect=db.dialect, compile_kwargs={"literal_binds": True}))
 
@@ -234,6 +239,43 @@ def test_reason_filters_seek_the_reason_index(plan_db: PlanDb, case: str) -> Non
     if not merged:
         sorts = [n for n in nodes if n["Node Type"] in ("Sort", "Incremental Sort")]
         assert not sorts, json.dumps(plan, indent=1)
+
+
+USER_CASES = {
+    "common-user": SessionFilter(user="Ada Lovelace"),
+    "rare-user-by-email": SessionFilter(user="KEN@example.com"),
+    "unknown-user": SessionFilter(user="nobody@example.com"),
+    "user-and-status": SessionFilter(user="grace@example.com", status=Status.ACTIVE),
+}
+
+
+@pytest.mark.parametrize("case", list(USER_CASES))
+def test_user_filter_reads_users_then_conversations_then_their_sessions(
+    plan_db: PlanDb, case: str
+) -> None:
+    """The owner filter costs the user's sessions, not the table: the users table (small)
+    is read first, its ids seek idx_conversations_user_id, and the conversations' ids seek
+    the sessions by conversation_id. Never a walk of every session testing each one."""
+    sql = _compiled(plan_db, USER_CASES[case], None)
+    plan = plan_db.explain(sql)
+    if plan_db.kind == "sqlite":
+        text = "\n".join(plan)
+        on_sessions = [line for line in plan if f"{TABLE} USING" in line or line.endswith(TABLE)]
+        assert on_sessions, text
+        assert all("(conversation_id=?" in line for line in on_sessions), text
+        assert any("idx_conversations_user_id" in line for line in plan), text
+        return
+    shown = json.dumps(plan, indent=1)
+    nodes = list(_pg_nodes(plan[0]["Plan"]))
+    on_sessions = [n for n in nodes if n.get("Relation Name") == TABLE]
+    assert on_sessions, shown
+    for node in on_sessions:  # an index scan, or a bitmap heap scan over one
+        cond = str(node.get("Index Cond", "")) + str(node.get("Recheck Cond", ""))
+        assert "conversation_id = ANY" in cond, shown
+    # The user's conversations come from the users first, in an InitPlan run once; with
+    # the demo's eight users PostgreSQL rightly reads them by seq scan or by the index.
+    init = [n for n in nodes if n.get("Parent Relationship") == "InitPlan"]
+    assert init and "remote_agent_users" in json.dumps(init), shown
 
 
 def test_the_check_catches_a_forced_full_scan(plan_db: PlanDb) -> None:

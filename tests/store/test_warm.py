@@ -20,7 +20,7 @@ import pytest
 from textual.message import Message
 
 from tests.support.app_helpers import app_for, column_texts, main_screen, ready, settle
-from tests.support.dbs import add_legacy_session
+from tests.support.dbs import add_legacy_session, create_service_db
 from tui.app.messages import FacetsLoaded, LoadMode, PageLoaded, StoreOpened, WarmMissed
 from tui.domain.models import SessionFilter, Status
 from tui.store import _warm_sql, warm_gen
@@ -227,3 +227,24 @@ async def test_app_on_a_database_from_before_016_takes_the_store_path(
         assert record.of(WarmMissed)
         assert [p.warm for p in record.of(PageLoaded)] == [False]
         assert list(main_screen(app).state.order) == [sid]
+
+
+async def test_app_on_todays_schema_shows_owners_from_the_warm_page(empty_db_url: str) -> None:
+    """Today's schema (users, v0.4.0 on) is the warm page's first statement: the owners are
+    on screen before the Store opens, as the Store would show them."""
+    target = await create_service_db(empty_db_url, era="v0.7", sessions=300)
+    record = Recorder()
+    app = app_for(target)
+    async with app.run_test(size=SIZE, message_hook=record) as pilot:
+        await ready(pilot)
+        pages = record.of(PageLoaded)
+        assert pages[0].warm and not record.of(WarmMissed)
+        store = await open_store(target, read_only=True)
+        try:
+            first = await store.list_sessions(limit=100)
+        finally:
+            await store.close()
+        assert pages[0].rows == first.rows
+        assert sum(r.owner is not None for r in first.rows) > 50
+        shown = [c.strip().rstrip("…") for c in column_texts(app, "owner")]
+        assert all((r.owner or "—").startswith(c) for r, c in zip(first.rows, shown, strict=True))

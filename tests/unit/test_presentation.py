@@ -200,6 +200,7 @@ def test_without_reasons_keeps_every_other_filter() -> None:
         assistant="codex",
         since=NOW,
         search="x",
+        user="ada",
     )
     kept = flt.without_reasons()
     assert kept.reasons == frozenset()

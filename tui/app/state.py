@@ -17,17 +17,20 @@ SINCE_STEPS: list[timedelta | None] = [
     timedelta(days=30),
 ]
 SORT_STEPS = [SortKey.STARTED, SortKey.ENDED, SortKey.DURATION]
-SEARCH_KEYS = ("platform", "codebase", "assistant")
+SEARCH_KEYS = ("platform", "codebase", "assistant", "user")
 
 
 @dataclass(frozen=True)
 class SearchQuery:
-    """The search box: free text plus optional `platform:` `codebase:` `assistant:` terms."""
+    """The search box: free text plus optional `platform:` `codebase:` `assistant:` `user:`
+    terms (`user:` is the conversation's owner: display name, email or id, any case; quote
+    a name with a space: `user:"Ada Lovelace"`)."""
 
     text: str | None = None
     platform: str | None = None
     codebase: str | None = None
     assistant: str | None = None
+    user: str | None = None
 
     @classmethod
     def parse(cls, raw: str) -> SearchQuery:
@@ -70,6 +73,7 @@ class ListState:
             platform=self.search.platform,
             codebase=self.search.codebase,
             assistant=self.search.assistant,
+            user=self.search.user,
             search=self.search.text,
             since=now - self.since if self.since else None,
         )

@@ -39,7 +39,7 @@ from tui.domain.models import (
 from tui.domain.text import safe_text
 from tui.domain.timefmt import DurationTooLong, parse_duration, utcnow
 from tui.domain.triggers import InvalidEndReason, Vocabulary
-from tui.domain.wording import NOT_RECORDED, STALE, outcome_line, plan_line
+from tui.domain.wording import NO_OWNERS, NOT_RECORDED, STALE, outcome_line, plan_line
 
 if TYPE_CHECKING:
     from tui.settings import Settings
@@ -351,6 +351,11 @@ active session quiet longer than --stale-after.
 @click.option("--codebase", metavar="C", help="Codebase name or id.")
 @click.option("--assistant", metavar="A", help="Assistant type, e.g. claude.")
 @click.option(
+    "--user",
+    metavar="NAME",
+    help="The conversation's owner: display name, email or user id (any case).",
+)
+@click.option(
     "--search", metavar="TEXT", help="Substring of ids, platform conversation id, title, codebase."
 )
 @click.option(
@@ -400,6 +405,7 @@ def list_cmd(
     platform: str | None,
     codebase: str | None,
     assistant: str | None,
+    user: str | None,
     search: str | None,
     since: datetime | None,
     sort: str,
@@ -422,14 +428,19 @@ def list_cmd(
         assistant=assistant or None,
         since=since,
         search=search or None,
+        user=user.strip() if user and user.strip() else None,
     )
     key = SortKey(sort)
     style = render.CsvStyle(guard=not csv_raw, terminal=sys.stdout.isatty())
     writer = render.ListWriter(fmt, sort, g.context(), style)
 
+    owners_known = True
+
     async def stream(store: Store) -> Cursor | None:
         from tui.store.operations import pages
 
+        nonlocal owners_known
+        owners_known = store.has_owners
         more: Cursor | None = None
         click.echo(writer.start(), nl=False)
         async for page in pages(store, flt, key, start=start, limit=limit or None):
@@ -439,6 +450,8 @@ def list_cmd(
         return more
 
     more = run_with_store(g, stream)
+    if flt.user and not owners_known:
+        click.echo(f"note: {NO_OWNERS}: --user matches no session", err=True)
     note = writer.note(more is not None)
     if note is not None:
         click.echo(note, err=True)
@@ -461,7 +474,8 @@ def show(g: Globals, session_id: str, fmt: str) -> None:
     """Every field of one session (ID may be a unique prefix), with its chain and children.
 
     JSON is {"session", "conversation", "codebase", "extra", "metadata", "metadata_valid",
-    "chain" (oldest first, `current` marks this session), "chain_truncated", "children"}.
+    "chain" (oldest first, `current` marks this session), "chain_truncated", "children",
+    "workflow_runs" (the conversation's latest 5, newest first; null without the table)}.
     """
     from tui.store.errors import UnknownSession
 

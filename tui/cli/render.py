@@ -30,7 +30,14 @@ from typing import TYPE_CHECKING, Any
 
 from tui.domain.audit import ended_by, overwritten
 from tui.domain.columns import COLUMNS, FIELD_KEYS, Context, export
-from tui.domain.models import ChainHop, Cursor, SessionChain, SessionDetail, SessionRow
+from tui.domain.models import (
+    ChainHop,
+    Cursor,
+    SessionChain,
+    SessionDetail,
+    SessionRow,
+    WorkflowRun,
+)
 from tui.domain.text import safe_text
 from tui.domain.timefmt import human_duration, iso_z, relative
 from tui.domain.triggers import NEWEST, Trigger, Vocabulary
@@ -41,10 +48,14 @@ from tui.domain.wording import (
     ACTIVE,
     DASH,
     ENDED,
+    RUNS_TITLE,
+    conversation_marks,
+    conversation_state,
     overwrite_note,
     reason_explained,
     reason_label,
     reason_status,
+    run_line,
     status_word,
 )
 
@@ -353,6 +364,18 @@ def detail_object(detail: SessionDetail, chain: SessionChain, ctx: Context) -> d
         "chain": [{**hop_object(h), "current": h.id == detail.row.id} for h in chain.hops],
         "chain_truncated": chain.truncated,
         "children": [hop_object(h) for h in chain.children],
+        "workflow_runs": None
+        if detail.workflow_runs is None
+        else [run_object(r) for r in detail.workflow_runs],
+    }
+
+
+def run_object(run: WorkflowRun) -> dict[str, Any]:
+    return {
+        "workflow_name": run.workflow_name,
+        "status": run.status,
+        "started_at": iso_z(run.started_at),
+        "last_activity_at": iso_z(run.last_activity_at),
     }
 
 
@@ -401,16 +424,22 @@ def detail_text(detail: SessionDetail, chain: SessionChain, ctx: Context) -> lis
             ("assistant", safe_text(row.ai_assistant_type) or DASH),
             ("assistant_session_id", safe_text(detail.assistant_session_id) or DASH),
             ("conversation_id", safe_text(row.conversation_id) or DASH),
+            ("owner", safe_text(row.owner) or DASH),
             ("codebase_id", safe_text(row.codebase_id) or DASH),
         ]
     )
     changed = overwritten(row, detail.metadata, detail.service_zone)
     if changed is not None:
         out.append(f"  ⚠ {overwrite_note(changed)}")
-    out += ["", "Conversation"]
+    state = conversation_state(row)
+    marks = conversation_marks(row)
+    out += ["", f"Conversation ({marks} {state})" if state else "Conversation"]
     out += _kv_lines([(safe_text(k), _raw_value(v)) for k, v in detail.conversation.items()])
     out += ["", "Codebase"]
     out += _kv_lines([(safe_text(k), _raw_value(v)) for k, v in detail.codebase.items()])
+    if detail.workflow_runs is not None:
+        out += ["", RUNS_TITLE]
+        out += [f"  {run_line(r, now)}" for r in detail.workflow_runs] or [f"  {DASH}"]
     if detail.extra:
         out += ["", "Other columns"]
         out += _kv_lines([(safe_text(k), _raw_value(v)) for k, v in detail.extra.items()])

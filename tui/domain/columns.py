@@ -19,7 +19,14 @@ from datetime import datetime, timedelta
 from tui.domain.models import SessionRow
 from tui.domain.text import safe_text
 from tui.domain.timefmt import human_duration, iso_z, relative
-from tui.domain.wording import DASH, reason_label, reason_status, short_id, status_word
+from tui.domain.wording import (
+    DASH,
+    conversation_marks,
+    reason_label,
+    reason_status,
+    short_id,
+    status_word,
+)
 
 JsonScalar = str | int | bool | None
 
@@ -66,18 +73,29 @@ def conversation_label(row: SessionRow) -> str:
     return _text(row.title or row.platform_conversation_id or row.conversation_id)
 
 
+def conversation_cell(row: SessionRow) -> str:
+    """The label, after `✗` when the conversation is deleted and `◌` when hidden: the
+    mark goes where the conversation is named, since the session's own status is unchanged."""
+    marks = conversation_marks(row)
+    label = conversation_label(row)
+    return f"{marks} {label}" if marks else label
+
+
 COLUMNS: tuple[Column, ...] = (
     Column("status", "status", Width(8, None), lambda r, c: status_word(r, c.now, c.stale_after)),
     Column(
         "reason",
         "ended_reason",
-        Width(20, None),
+        Width(19, None),  # conversation-closed, the longest trigger, whole
         lambda r, c: reason_label(r.reason),
         table_last=True,
     ),
     Column("id", "id", Width(8, None), lambda r, c: short_id(r.id)),
     Column("platform", "platform", Width(8, 12), lambda r, c: _text(r.platform_type)),
-    Column("conversation", "conversation", Width(20, 40), lambda r, c: conversation_label(r)),
+    Column("conversation", "conversation", Width(18, 40), lambda r, c: conversation_cell(r)),
+    # The dashboard's 170 columns (with the reason panel) fit the table only with the owner
+    # at 10 and the two columns left of it a little narrower; the CLI fits a whole UUID.
+    Column("owner", "owner", Width(10, 36), lambda r, c: _text(r.owner)),
     Column("codebase", "codebase", Width(12, 20), lambda r, c: _text(r.codebase_name)),
     Column("assistant", "agent", Width(7, 10), lambda r, c: _text(r.ai_assistant_type)),
     Column("started", "started", Width(7, 12), lambda r, c: relative(r.started_at, c.now)),
@@ -121,6 +139,9 @@ FIELDS: tuple[Field, ...] = (
     Field("codebase", lambda r, c: r.codebase_name),
     Field("assistant", lambda r, c: r.ai_assistant_type),
     Field("last_activity_at", lambda r, c: iso_z(r.last_activity_at)),
+    Field("owner", lambda r, c: r.owner),
+    Field("conversation_deleted", lambda r, c: r.conversation_deleted),
+    Field("conversation_hidden", lambda r, c: r.conversation_hidden),
 )
 FIELD_KEYS: tuple[str, ...] = tuple(f.key for f in FIELDS)
 """Keys of a session object in JSON, and the CSV header, in this order."""

@@ -59,6 +59,8 @@ class SessionFilter:
     assistant: str | None = None
     since: datetime | None = None
     search: str | None = None
+    user: str | None = None
+    """The conversation's owner: display name, email or user id, ignoring case."""
 
     def without_reasons(self) -> SessionFilter:
         """Facet counts are taken under every filter but the reason one."""
@@ -104,6 +106,12 @@ class SessionRow:
     title: str | None
     last_activity_at: datetime | None
     codebase_name: str | None
+    owner: str | None = None
+    """The conversation's user: display name, else email, else id; None without one (or
+    on a database from before the service's v0.4.0, which had no users)."""
+    conversation_deleted: bool = False
+    """The service soft-deleted the conversation; that does not end its active session."""
+    conversation_hidden: bool = False
 
     @property
     def reason(self) -> Reason | None:
@@ -204,6 +212,20 @@ def _deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
+RECENT_RUNS = 5
+"""How many of a conversation's workflow runs the detail and `show` list: the latest."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkflowRun:
+    """One run of a workflow in the session's conversation."""
+
+    workflow_name: str | None
+    status: str | None
+    started_at: datetime | None
+    last_activity_at: datetime | None
+
+
 @dataclass(frozen=True, slots=True)
 class SessionDetail:
     """Every column of one session with its conversation and codebase."""
@@ -218,6 +240,9 @@ class SessionDetail:
     service_zone: tzinfo | None = None
     """The zone the service wrote started_at/ended_at in (None: UTC text): what
     `audit.overwritten` compares wall clocks in."""
+    workflow_runs: list[WorkflowRun] | None = None
+    """The conversation's latest workflow runs, newest first (at most `RECENT_RUNS`);
+    None where the database has no workflow runs table."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from tui.domain.audit import Overwritten
-from tui.domain.models import AlreadyEnded, Ended, EndOutcome, SessionRow
+from tui.domain.models import RECENT_RUNS, AlreadyEnded, Ended, EndOutcome, SessionRow, WorkflowRun
 from tui.domain.text import safe_text
-from tui.domain.timefmt import human_duration, iso_z
+from tui.domain.timefmt import human_duration, iso_z, relative
 from tui.domain.triggers import BY_WIRE, NotRecorded, Reason, Trigger, UnrecognisedReason
 
 DASH = "—"
@@ -23,6 +23,14 @@ NOT_RECORDED = "not recorded"
 UNRECOGNISED_MARK = "⚠ "
 """Put before a stored reason this version does not know, so it is never read as a known one."""
 STILL_ACTIVE = "still active"
+DELETED_MARK = "✗"
+"""Put before a conversation the service soft-deleted (`deleted_at` set)."""
+HIDDEN_MARK = "◌"
+"""Put before a conversation the service hides (`hidden`)."""
+NO_OWNERS = "this database has no users (a service before v0.4.0)"
+"""Why no session has an owner, said when one is asked for."""
+DELETED = "deleted"
+HIDDEN = "hidden"
 SHORT_ID = 8
 """Characters of an id where a whole one would not fit: the table's id column, the toasts."""
 
@@ -33,6 +41,42 @@ ENDED = "ended"
 
 def short_id(session_id: str) -> str:
     return safe_text(session_id[:SHORT_ID])
+
+
+# -- conversation ------------------------------------------------------------------------------
+
+
+def conversation_marks(row: SessionRow) -> str:
+    """`✗` deleted, `◌` hidden, both when both, "" otherwise.
+
+    They mark the conversation, not the session: deleting a conversation does not end
+    its active session, so the status column keeps saying what the session is.
+    """
+    return (DELETED_MARK if row.conversation_deleted else "") + (
+        HIDDEN_MARK if row.conversation_hidden else ""
+    )
+
+
+def conversation_state(row: SessionRow) -> str | None:
+    """ "deleted", "hidden", "deleted, hidden", or None: the words for `show` and the detail."""
+    words = [
+        w
+        for w, on in ((DELETED, row.conversation_deleted), (HIDDEN, row.conversation_hidden))
+        if on
+    ]
+    return ", ".join(words) or None
+
+
+RUNS_TITLE = f"Workflow runs (latest {RECENT_RUNS}, newest first)"
+
+
+def run_line(run: WorkflowRun, now: datetime) -> str:
+    """One workflow run of the conversation: name, status, when it started, last activity."""
+    return (
+        f"{safe_text(run.workflow_name) or DASH}  {safe_text(run.status) or DASH}  "
+        f"started {relative(run.started_at, now)}  "
+        f"last activity {relative(run.last_activity_at, now)}"
+    )
 
 
 # -- status ------------------------------------------------------------------------------------

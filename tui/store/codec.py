@@ -75,7 +75,8 @@ row is read once the query selects a column of that name."""
 def session_row(m: Mapping[Any, Any]) -> SessionRow:
     """A list row from already-decoded column values (`active` as a driver gives it)."""
     values = {name: text_value(m[name]) for name in ROW_FIELDS}
-    values["active"] = bool(values["active"])
+    for name in ("active", "conversation_deleted", "conversation_hidden"):
+        values[name] = bool(values[name])
     return SessionRow(**values)
 
 

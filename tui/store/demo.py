@@ -26,7 +26,9 @@ from tui.domain.triggers import BY_WIRE, Trigger
 from tui.store.backends import backend_for
 from tui.store.codec import zone_info
 from tui.store.errors import StoreError
-from tui.store.tables import codebases, conversations, sessions
+from tui.store.tables import CONVERSATIONS as CONVERSATIONS_TABLE
+from tui.store.tables import USERS as USERS_TABLE
+from tui.store.tables import codebases, conversations, sessions, users
 from tui.store.target import DbTarget, sqlite_target
 
 DEFAULT_SEED = 7
@@ -79,6 +81,23 @@ HOSTILE_TITLES = [
     "ESC \x1b[31mred\x1b[0m and a bell \x07",
     "line\nbreak and tab\tinside",
 ]
+USERS = [
+    ("Ada Lovelace", "ada@example.com"),
+    ("Grace Hopper", "grace@example.com"),
+    ("Linus T", "linus@example.com"),
+    ("Margaret Hamilton", "margaret@example.com"),
+    (None, "ops-bot@example.com"),
+    (None, "ken@example.com"),
+    ("Barbara Liskov", None),
+    (None, None),
+]
+"""The service's users (v0.4.0 on): display name and email, either may be missing."""
+USER_WEIGHTS = [30, 20, 15, 10, 10, 5, 5, 5]
+"""A skew, so one user's filter is common and another's rare."""
+OWNED_FRACTION = 0.85
+"""Conversations with a user; the rest came from platforms without sign-in."""
+DELETED_FRACTION = 0.02
+HIDDEN_FRACTION = 0.03
 LEGACY_FRACTION = 0.12
 """Oldest ended sessions predate the service's migration 016: their reason is NULL."""
 
@@ -110,6 +129,13 @@ class DemoGenerator:
     ) -> None:
         self.n = n_sessions
         self.rng = random.Random(seed)
+        # Owners and deleted/hidden conversations draw from their own generator, so the
+        # sessions are the same rows whether or not a database has users.
+        self.side = random.Random(seed * 7919 + 1)
+        self.user_ids = [
+            str(uuid.UUID(int=self.side.getrandbits(128), version=4)).replace("-", "")
+            for _ in USERS
+        ]
         anchor = anchor or datetime.now(UTC)
         self.anchor = anchor.astimezone(UTC).replace(microsecond=0)
         span_days = 30 if n_sessions <= 5000 else 180
@@ -136,6 +162,25 @@ class DemoGenerator:
             for cid, (name, url, cwd) in zip(self.codebase_ids, CODEBASES, strict=True)
         ]
 
+    def user_rows(self) -> list[dict[str, Any]]:
+        """The users, for a database that has the service's users table (v0.4.0 on)."""
+        return [
+            {"id": uid, "display_name": name, "email": email, "role": "member"}
+            for uid, (name, email) in zip(self.user_ids, USERS, strict=True)
+        ]
+
+    def _side_facts(self, made: datetime) -> dict[str, Any]:
+        """A conversation's owner, soft delete and hidden flag, from the side generator."""
+        side = self.side
+        owned = side.random() < OWNED_FRACTION
+        user = side.choices(self.user_ids, USER_WEIGHTS)[0]
+        deleted = side.random() < DELETED_FRACTION
+        return {
+            "user_id": user if owned else None,
+            "deleted_at": made if deleted else None,
+            "hidden": side.random() < HIDDEN_FRACTION,
+        }
+
     def batches(self) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
         """(conversations, sessions) chunks; every session's conversation comes in its chunk."""
         rng = self.rng
@@ -158,7 +203,7 @@ class DemoGenerator:
             if conv_no % 97 == 0:
                 title = HOSTILE_TITLES[(conv_no // 97) % len(HOSTILE_TITLES)]
             conv_id = self.new_id()
-            conv = {
+            conv: dict[str, Any] = {
                 "id": conv_id,
                 "platform_type": platform,
                 "platform_conversation_id": f"{platform[:2].upper()}{rng.getrandbits(40):010x}",
@@ -226,6 +271,7 @@ class DemoGenerator:
                 if last or t >= self.anchor:
                     break
             conv["updated_at"] = conv["last_activity_at"]
+            conv.update(self._side_facts(conv["last_activity_at"]))
             convs.append(conv)
             made += k + 1
             self.summary.conversations += 1
@@ -245,17 +291,32 @@ ZONELESS = {
 """The demo's columns the service writes with `NOW()` into a zone-less TIMESTAMP."""
 
 
+def _has_users(sync_conn: sa.Connection) -> bool:
+    insp = sa.inspect(sync_conn)
+    if not insp.has_table(USERS_TABLE):
+        return False
+    return any(c["name"] == "user_id" for c in insp.get_columns(CONVERSATIONS_TABLE))
+
+
 async def populate(conn: AsyncConnection, gen: DemoGenerator) -> DemoSummary:
-    """Insert the generator's rows through the shared table definitions, their zone-less
-    times as the service would have written them (in its zone, `Backend.service_zone`)."""
+    """Insert the generator's rows through the shared table definitions: their zone-less
+    times as the service would have written them (in its zone, `Backend.service_zone`),
+    users and owners only where the schema has them (the service's v0.4.0 on; not this
+    tool's demo, whose migrations create only the tables the service had at 016)."""
     backend = backend_for(conn.dialect.name)
     zone = zone_info(await conn.run_sync(backend.service_zone))
+    with_users = await conn.run_sync(_has_users)
 
     def rows_of(table: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return backend.demo_rows(_wall_clock(rows, ZONELESS[table], zone))
 
     await conn.execute(sa.insert(codebases), rows_of("codebases", gen.codebase_rows()))
+    if with_users:
+        await conn.execute(sa.insert(users), backend.demo_rows(gen.user_rows()))
     for convs, rows in gen.batches():
+        if not with_users:
+            for conv in convs:
+                del conv["user_id"]
         await conn.execute(sa.insert(conversations), rows_of("conversations", convs))
         await conn.execute(sa.insert(sessions), rows_of("sessions", rows))
     return gen.summary

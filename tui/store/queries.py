@@ -15,6 +15,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from tui.domain.models import (
     NOT_RECORDED_TOKEN,
+    RECENT_RUNS,
     UNRECOGNISED_TOKEN,
     Cursor,
     SessionFilter,
@@ -23,9 +24,9 @@ from tui.domain.models import (
 )
 from tui.domain.triggers import KNOWN_REASONS
 from tui.store.backends.base import Backend
-from tui.store.tables import UtcTimestamp, codebases, conversations, sessions
+from tui.store.tables import UtcTimestamp, codebases, conversations, sessions, users, workflow_runs
 
-s, c, cb = sessions, conversations, codebases
+s, c, cb, u, wr = sessions, conversations, codebases, users, workflow_runs
 FAR_FUTURE = "9999-12-31 23:59:59"
 MAX_CHAIN_DEPTH = 500
 
@@ -39,11 +40,45 @@ class Dialect:
     Rule for those two columns: WHERE, ORDER BY and cursors compare the stored values
     (what the indexes hold); the select list reads them as absolute times
     (`Backend.absolute`), and a time from Python is turned into the stored form
-    (`Backend.stored`) before it is compared."""
+    (`Backend.stored`) before it is compared.
+
+    Which of the columns later service versions added it has: a statement never names
+    a column the database lacks; NULL (or false) stands in for it."""
 
     backend: Backend
     has_ended_reason: bool
+    """`remote_agent_sessions.ended_reason`: the service's migration 016."""
     zone: str = "UTC"
+    has_owner: bool = False
+    """`remote_agent_users` and `remote_agent_conversations.user_id`: the service's v0.4.0."""
+    has_deleted: bool = False
+    """`remote_agent_conversations.deleted_at` (soft delete)."""
+    has_hidden: bool = False
+    """`remote_agent_conversations.hidden`."""
+
+    @property
+    def owner(self) -> ColumnElement[Any]:
+        """Who owns the session's conversation: the user's display name, else email, else
+        the user id; NULL without a user (or before v0.4.0)."""
+        if not self.has_owner:
+            return sa.null()
+        return sa.func.coalesce(
+            sa.func.nullif(u.c.display_name, ""),
+            sa.func.nullif(u.c.email, ""),
+            self.backend.as_text(c.c.user_id),
+        )
+
+    @property
+    def conversation_deleted(self) -> ColumnElement[Any]:
+        if not self.has_deleted:
+            return sa.false()
+        return c.c.deleted_at.is_not(None)
+
+    @property
+    def conversation_hidden(self) -> ColumnElement[Any]:
+        if not self.has_hidden:
+            return sa.false()
+        return sa.func.coalesce(c.c.hidden, sa.false())
 
     def absolute(self, col: ColumnElement[Any]) -> ColumnElement[Any]:
         """A stored started_at/ended_at as an absolute time, keeping its name."""
@@ -86,10 +121,49 @@ def needs_join(flt: SessionFilter) -> bool:
     return bool(flt.platform or flt.codebase)
 
 
-def joined() -> sa.FromClause:
-    return s.outerjoin(c, c.c.id == s.c.conversation_id).outerjoin(
+def joined(d: Dialect) -> sa.FromClause:
+    """The session with its conversation, codebase and (from v0.4.0) the conversation's user."""
+    out = s.outerjoin(c, c.c.id == s.c.conversation_id).outerjoin(
         cb, cb.c.id == sa.func.coalesce(s.c.codebase_id, c.c.codebase_id)
     )
+    if d.has_owner:
+        out = out.outerjoin(u, u.c.id == c.c.user_id)
+    return out
+
+
+def user_condition(d: Dialect, who: str, *, walk: bool = False) -> ColumnElement[bool]:
+    """Sessions whose conversation belongs to the user named `who`: display name, email or
+    id, ignoring case.
+
+    The users table is small, so it is read first; its ids pick conversations through
+    idx_conversations_user_id, and those pick sessions by conversation_id: a user costs
+    their own sessions, never a pass over every session. Before v0.4.0 nobody owns
+    anything, so no session matches.
+
+    `walk` is for a page bounded by `window_floor`: the conversation ids are a set tested
+    row by row while the started_at index is read, which stops at the page for a user
+    with many recent sessions (sorting all of a common user's sessions cost 120-190 ms
+    at 100k on SQLite; the window costs at most its rows).
+    """
+    if not d.has_owner:
+        return sa.false()
+    text = who.strip().lower()
+    # A join, not `user_id IN (users…)`: with few users SQLite guessed the IN list long
+    # and scanned the conversations; from a users row it seeks the user_id index.
+    theirs = (
+        sa.select(c.c.id)
+        .select_from(u.join(c, c.c.user_id == u.c.id))
+        .where(
+            sa.or_(
+                sa.func.lower(u.c.display_name) == text,
+                sa.func.lower(u.c.email) == text,
+                d.backend.as_text(u.c.id) == text,
+            )
+        )
+    )
+    if walk:
+        return d.backend.unindexed(s.c.conversation_id).in_(theirs)
+    return d.backend.in_small_set(s.c.conversation_id, theirs)
 
 
 def _unindexed_active(d: Dialect) -> ColumnElement[Any]:
@@ -125,7 +199,7 @@ def search_condition(d: Dialect, text: str, *, through_join: bool) -> ColumnElem
     and codebase sides become IN (subquery) sets computed once, and each session row
     costs two LIKEs and a lookup (4x less on a 1M-row table that matches nothing). Both
     forms select the same rows: the codebase is the session's own, else its
-    conversation's, as in `joined()`.
+    conversation's, as in `joined`.
     """
     pattern = f"%{_escape_like(text)}%"
     like = d.backend.like
@@ -155,13 +229,16 @@ def conditions(
     flt: SessionFilter,
     *,
     active_index: bool = True,
-    search_through_join: bool = False,
+    windowed: bool = False,
 ) -> list[ColumnElement[bool]]:
     """WHERE terms for `flt`.
 
     `active_index=False` keeps SQLite off the (active, started_at, id) index: on an
     un-ANALYZEd 1M-row file it picked it for the facet GROUP BY and took 1.4 s with
     table lookups, where the covering facet index answers in ~100 ms.
+
+    `windowed`: the terms of a page bounded by `window_floor`, tested row by row while
+    the started_at index is read (the search through the join, the owner as a set).
     """
     conds: list[ColumnElement[bool]] = []
     active = s.c.active if active_index else _unindexed_active(d)
@@ -182,8 +259,10 @@ def conditions(
         conds.append(s.c.ai_assistant_type == flt.assistant)
     if flt.since is not None:
         conds.append(s.c.started_at >= d.stored("since", flt.since))
+    if flt.user and flt.user.strip():
+        conds.append(user_condition(d, flt.user, walk=windowed))
     if flt.search and flt.search.strip():
-        conds.append(search_condition(d, flt.search.strip(), through_join=search_through_join))
+        conds.append(search_condition(d, flt.search.strip(), through_join=windowed))
     return conds
 
 
@@ -204,6 +283,9 @@ def row_columns(d: Dialect) -> list[ColumnElement[Any]]:
         c.c.title,
         c.c.last_activity_at,
         cb.c.name.label("codebase_name"),
+        d.owner.label("owner"),
+        d.conversation_deleted.label("conversation_deleted"),
+        d.conversation_hidden.label("conversation_hidden"),
     ]
 
 
@@ -253,16 +335,16 @@ def list_statement(
 ) -> sa.Select[Any]:
     """One keyset page (plus one row to know whether another page follows).
 
-    With `window` (newest-first searches), only that many rows below the cursor are
-    searched, through the join: a page found there is the right page; fewer rows mean
-    the caller asks again without it.
+    With `window` (newest-first searches and owner filters), only that many rows below
+    the cursor are read: a page found there is the right page; fewer rows mean the
+    caller asks again without it.
     """
     branches = reason_branches(d, flt)
     if branches and sort is SortKey.STARTED and window is None:
         return _merged_list_statement(d, flt, branches, cursor, limit)
     as_of = cursor.as_of if cursor else None
     key = d.sort_key(sort, as_of)
-    conds = conditions(d, flt, search_through_join=window is not None)
+    conds = conditions(d, flt, windowed=window is not None)
     if window is not None:
         if sort is not SortKey.STARTED:
             raise ValueError("a search window follows the started_at index only")
@@ -272,7 +354,7 @@ def list_statement(
     only_null = flt.reasons == {NOT_RECORDED_TOKEN} and sort is SortKey.STARTED
     stmt = (
         sa.select(*row_columns(d), key.label("_sort_key"))
-        .select_from(joined())
+        .select_from(joined(d))
         .order_by(*_newest_first(d, key, null_reason=only_null))
         .limit(limit + 1)
     )
@@ -337,7 +419,7 @@ def _merged_list_statement(
     for branch, null_reason in branches:
         each = (
             sa.select(*row_columns(d), key.label("_sort_key"))
-            .select_from(joined())
+            .select_from(joined(d))
             .where(branch, *rest)
             .order_by(*_newest_first(d, key, null_reason=null_reason))
             .limit(limit + 1)
@@ -363,7 +445,7 @@ def facet_statement(d: Dialect, flt: SessionFilter) -> sa.Select[Any]:
         stmt = sa.select(er, s.c.active, sa.func.count()).group_by(group, s.c.active)
     else:  # before migration 016 every reason is NULL; PostgreSQL refuses GROUP BY NULL
         stmt = sa.select(sa.null(), s.c.active, sa.func.count()).group_by(s.c.active)
-    stmt = stmt.select_from(joined() if needs_join(base) else s)
+    stmt = stmt.select_from(joined(d) if needs_join(base) else s)
     conds = conditions(d, base, active_index=False)
     return stmt.where(*conds) if conds else stmt
 
@@ -450,7 +532,7 @@ def live_facet_statement(
 
 
 def count_statement(d: Dialect, flt: SessionFilter) -> sa.Select[Any]:
-    stmt = sa.select(sa.func.count()).select_from(joined() if needs_join(flt) else s)
+    stmt = sa.select(sa.func.count()).select_from(joined(d) if needs_join(flt) else s)
     conds = conditions(d, flt)
     return stmt.where(*conds) if conds else stmt
 
@@ -492,4 +574,14 @@ def children_statement(d: Dialect, session_id: str) -> sa.Select[Any]:
         sa.select(*hop_columns(d, s))
         .where(s.c.parent_session_id == session_id)
         .order_by(s.c.started_at, s.c.id)
+    )
+
+
+def workflow_runs_statement(conversation_id: str) -> sa.Select[Any]:
+    """The conversation's latest workflow runs, newest first (idx_workflow_runs_conversation)."""
+    return (
+        sa.select(wr.c.workflow_name, wr.c.status, wr.c.started_at, wr.c.last_activity_at, wr.c.id)
+        .where(wr.c.conversation_id == conversation_id)
+        .order_by(wr.c.started_at.desc().nulls_last(), wr.c.id.desc())
+        .limit(RECENT_RUNS)
     )

@@ -36,6 +36,7 @@ from tui.domain.models import (
     SessionRow,
     SortKey,
     Status,
+    WorkflowRun,
 )
 from tui.domain.timefmt import utcnow
 from tui.domain.triggers import Detection, SchemaMarkers, Vocabulary, detect_era
@@ -61,6 +62,8 @@ from tui.store.tables import (
     SCHEMA_VERSION,
     SESSIONS,
     TOOL_INDEXES,
+    USERS,
+    WORKFLOW_RUNS,
     schema_version,
     sessions,
 )
@@ -78,6 +81,8 @@ can land before the mark (the service's writes take milliseconds)."""
 PAGE_SIZE = 100
 STANDBY_REASON = "read-only standby (hot standby): end sessions on the primary"
 """Why a standby cannot end sessions, and where the operator can."""
+RUN_COLUMNS = ("id", "conversation_id", "workflow_name", "status", "started_at", "last_activity_at")
+"""What `queries.workflow_runs_statement` reads of remote_agent_workflow_runs."""
 
 
 @dataclass(frozen=True)
@@ -180,7 +185,14 @@ class Store:
         self.detection: Detection = detect_era(schema.markers)
         """The service version this database is from, and how the tool knows (`info`)."""
         self.d = q.Dialect(
-            backend_for(target.kind), schema.has_ended_reason, zone=schema.zone or "UTC"
+            backend_for(target.kind),
+            schema.has_ended_reason,
+            zone=schema.zone or "UTC",
+            has_owner=schema.has(USERS, "display_name")
+            and schema.has(USERS, "email")
+            and schema.has(CONVERSATIONS, "user_id"),
+            has_deleted=schema.has(CONVERSATIONS, "deleted_at"),
+            has_hidden=schema.has(CONVERSATIONS, "hidden"),
         )
         self._zone = zone_info(schema.zone)
         self.recount_after = FULL_RECOUNT_SECONDS
@@ -263,8 +275,9 @@ class Store:
         params = {"as_of": as_of} if sort is SortKey.DURATION else {}
         async with self._read() as conn:
             result: Sequence[Row[Any]] = []
-            windowed = bool(flt.search and flt.search.strip()) and sort is SortKey.STARTED
-            if windowed:  # a search that matches near the top stops there
+            narrowing = bool((flt.search and flt.search.strip()) or (flt.user and flt.user.strip()))
+            windowed = narrowing and sort is SortKey.STARTED
+            if windowed:  # a search or an owner that matches near the top stops there
                 stmt = q.list_statement(self.d, flt, sort, cursor, limit, window=SEARCH_WINDOW)
                 result = (await conn.execute(stmt, params)).all()
             if len(result) <= limit:
@@ -365,7 +378,7 @@ class Store:
             return None
         stmt = (
             sa.select(*q.row_columns(self.d))
-            .select_from(q.joined())
+            .select_from(q.joined(self.d))
             .where(sessions.c.id == session_id)
         )
         async with self._read() as conn:
@@ -377,6 +390,7 @@ class Store:
             raw = (await conn.execute(every, params)).first()
             conv = await self._row_dict(conn, CONVERSATIONS, row.conversation_id)
             code = await self._row_dict(conn, CODEBASES, row.codebase_id)
+            runs = await self._workflow_runs(conn, row.conversation_id)
         all_cols = self.d.backend.columns_of(raw) if raw is not None else {}
         meta_raw = text_value(all_cols.get("metadata"))  # a BLOB is shown as the text it spells
         if meta_raw is not None and not isinstance(meta_raw, str):
@@ -391,7 +405,37 @@ class Store:
                 k: _plain(v, self._zone) for k, v in all_cols.items() if k not in _SHOWN_COLUMNS
             },
             service_zone=self._zone,
+            workflow_runs=runs,
         )
+
+    @property
+    def has_owners(self) -> bool:
+        """Whether sessions can have an owner: the service's users (v0.4.0 on)."""
+        return self.d.has_owner
+
+    @property
+    def has_workflow_runs(self) -> bool:
+        """Whether the detail can list runs: every column the statement names is there."""
+        return all(self.schema.has(WORKFLOW_RUNS, col) for col in RUN_COLUMNS)
+
+    async def _workflow_runs(
+        self, conn: AsyncConnection, conversation_id: str | None
+    ) -> list[WorkflowRun] | None:
+        """The conversation's latest runs; None where the service has no such table."""
+        if not self.has_workflow_runs:
+            return None
+        if conversation_id is None or not self.d.backend.valid_id(conversation_id):
+            return []
+        found = await conn.execute(q.workflow_runs_statement(conversation_id))
+        return [
+            WorkflowRun(
+                workflow_name=m["workflow_name"],
+                status=m["status"],
+                started_at=m["started_at"],
+                last_activity_at=m["last_activity_at"],
+            )
+            for m in found.mappings()
+        ]
 
     async def _row_dict(
         self, conn: AsyncConnection, table: str, row_id: str | None

@@ -1,9 +1,11 @@
-"""The service's three tables, described once for both backends.
+"""The service's tables this tool reads, described once for both backends.
 
 The service itself owns these tables; only the columns this tool reads or writes
-are described. Types vary by backend (TEXT ids vs UUID, INTEGER vs BOOLEAN, text
-JSON vs JSONB, UTC text vs TIMESTAMP), so each column gets a type that asks the
-backend of the dialect in use (`Backend.id_type` and the like); Python sees one type.
+are described. Some came with later service versions (`users`, `conversations.user_id`:
+v0.4.0): a statement names them only where `SchemaInfo.has` finds them. Types vary by
+backend (TEXT ids vs UUID, INTEGER vs BOOLEAN, text JSON vs JSONB, UTC text vs
+TIMESTAMP), so each column gets a type that asks the backend of the dialect in use
+(`Backend.id_type` and the like); Python sees one type.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ CONVERSATIONS = "remote_agent_conversations"
 CODEBASES = "remote_agent_codebases"
 CODEBASE_ENV_VARS = "remote_agent_codebase_env_vars"
 SCHEMA_VERSION = "remote_agent_schema_version"
+USERS = "remote_agent_users"
+WORKFLOW_RUNS = "remote_agent_workflow_runs"
 
 
 class UtcTimestamp(TypeDecorator[datetime]):
@@ -96,6 +100,30 @@ conversations = sa.Table(
     sa.Column("title", sa.Text),
     sa.Column("created_at", UtcTimestamp()),
     sa.Column("updated_at", UtcTimestamp()),
+    sa.Column("last_activity_at", UtcTimestamp(timezone=True)),
+    sa.Column("deleted_at", UtcTimestamp(timezone=True)),
+    sa.Column("hidden", sa.Boolean(create_constraint=False)),
+    sa.Column("user_id", Id()),  # the service's v0.4.0 on
+)
+
+users = sa.Table(  # the service's v0.4.0 on
+    USERS,
+    metadata_obj,
+    sa.Column("id", Id(), primary_key=True),
+    sa.Column("display_name", sa.Text),
+    sa.Column("email", sa.Text),
+    sa.Column("role", sa.Text),
+)
+
+workflow_runs = sa.Table(
+    WORKFLOW_RUNS,
+    metadata_obj,
+    sa.Column("id", Id(), primary_key=True),
+    sa.Column("conversation_id", Id()),
+    sa.Column("workflow_name", sa.Text),
+    sa.Column("status", sa.Text),
+    sa.Column("started_at", UtcTimestamp(timezone=True)),
+    sa.Column("completed_at", UtcTimestamp(timezone=True)),
     sa.Column("last_activity_at", UtcTimestamp(timezone=True)),
 )
 

@@ -24,7 +24,13 @@ from tui.domain.audit import overwritten
 from tui.domain.models import ChainHop, SessionChain, SessionDetail
 from tui.domain.text import safe_text
 from tui.domain.timefmt import human_duration, iso, relative
-from tui.domain.wording import overwrite_note
+from tui.domain.wording import (
+    RUNS_TITLE,
+    conversation_marks,
+    conversation_state,
+    overwrite_note,
+    run_line,
+)
 
 EndSessions = Callable[[list[str], MessagePump], object]
 """Starts the end flow for these ids, replying to this screen (the main screen's `end`)."""
@@ -105,6 +111,7 @@ class DetailScreen(SessionsScreen):
             with VerticalScroll(id="detail-fields"):
                 yield Static(id="fields")
                 yield Static(id="conversation")
+                yield Static(id="runs")
                 yield Static(id="codebase")
                 yield Static(id="metadata")
             yield OptionList(id="chain")
@@ -177,6 +184,7 @@ class DetailScreen(SessionsScreen):
             ("assistant", r.ai_assistant_type),
             ("assistant_session_id", d.assistant_session_id),
             ("conversation_id", r.conversation_id),
+            ("owner", r.owner),
             ("codebase_id", r.codebase_id),
             ("parent_session_id", r.parent_session_id),
             *sorted(d.extra.items()),
@@ -187,9 +195,23 @@ class DetailScreen(SessionsScreen):
             section.append("⚠ ", style="bold yellow")
             section.append(overwrite_note(changed), style="yellow")
         self.query_one("#fields", Static).update(section)
+        state = conversation_state(r)
         self.query_one("#conversation", Static).update(
-            _section("Conversation", sorted(d.conversation.items()) or [("—", "not found")])
+            _section(
+                f"Conversation ({conversation_marks(r)} {state})" if state else "Conversation",
+                sorted(d.conversation.items()) or [("—", "not found")],
+            )
         )
+        runs = self.query_one("#runs", Static)
+        runs.display = d.workflow_runs is not None
+        if d.workflow_runs is not None:
+            text = Text(RUNS_TITLE + "\n", style="bold underline")
+            for run in d.workflow_runs or ():
+                text.append_text(literal("  " + run_line(run, now)))
+                text.append("\n")
+            if not d.workflow_runs:
+                text.append("  —\n", style="dim")
+            runs.update(text)
         self.query_one("#codebase", Static).update(
             _section("Codebase", sorted(d.codebase.items()) or [("—", "none")])
         )

@@ -50,6 +50,13 @@ def legend() -> Text:
     text.append(f"  {wording.STILL_ACTIVE}\n", style="dim")
     text.append(f"  ● {wording.STALE:<10}", style="bold red")
     text.append("  active, but its conversation has been quiet too long\n", style="dim")
+    text.append("conversation marks\n", style="bold underline")
+    text.append(f"  {wording.DELETED_MARK:<12}", style="bold")
+    text.append(
+        "  the service deleted the conversation (its session may still be active)\n", style="dim"
+    )
+    text.append(f"  {wording.HIDDEN_MARK:<12}", style="bold")
+    text.append("  the service hides the conversation\n", style="dim")
     return text
 
 

@@ -79,7 +79,7 @@ class MainScreen(SessionsScreen):
             "Search",
             key_display="/",
             id="search",
-            tooltip="Free text over ids, titles, codebases; platform: codebase: assistant:",
+            tooltip="Free text over ids, titles, codebases; platform: codebase: assistant: user:",
         ),
         Binding("1", "status('active')", "Active", id="status-active", tooltip="Status filter"),
         Binding("2", "status('ended')", "Ended", id="status-ended", tooltip="Status filter"),
@@ -155,7 +155,7 @@ class MainScreen(SessionsScreen):
         yield StatusBar(self.settings.target.display(), id="status")
         with Horizontal(id="filterbar"):
             yield Input(
-                placeholder="/ search id, title, codebase…  platform:slack codebase:infra",
+                placeholder="/ search id, title, codebase…  platform:slack codebase:infra user:ada",
                 id="search",
             )
             yield Static(id="filters", markup=False)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column
+from sqlalchemy import Column, Select
 from sqlalchemy.engine import URL, Connection, Dialect, Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement, TextClause
@@ -235,6 +235,12 @@ class Backend(ABC):
     @abstractmethod
     def unindexed(self, col: Column[Any]) -> ColumnElement[Any]:
         """`col`, in a form the planner will not choose an index for."""
+
+    @abstractmethod
+    def in_small_set(self, col: ColumnElement[Any], ids: Select[Any]) -> ColumnElement[bool]:
+        """`col IN (ids)`, where `ids` is a short list read once up front (a user's
+        conversations): the rows come from an index on `col`, never from a walk of the
+        table testing each row."""
 
     @abstractmethod
     def null_pinning_order(self, col: ColumnElement[Any]) -> list[ColumnElement[Any]]:

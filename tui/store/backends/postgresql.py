@@ -248,7 +248,7 @@ class PostgresqlBackend(Backend):
         out = []
         for row in rows:
             fixed = dict(row)
-            for key in ("id", "conversation_id", "codebase_id", "parent_session_id"):
+            for key in ("id", "conversation_id", "codebase_id", "parent_session_id", "user_id"):
                 if fixed.get(key):
                     fixed[key] = str(uuid.UUID(fixed[key]))
             if "metadata" in fixed:
@@ -325,6 +325,13 @@ class PostgresqlBackend(Backend):
         """The column itself: PostgreSQL has statistics and chooses well (and has no
         unary + for booleans or text)."""
         return col
+
+    def in_small_set(self, col: ColumnElement[Any], ids: sa.Select[Any]) -> ColumnElement[bool]:
+        """`col = ANY(ARRAY(ids))`: the array is an InitPlan computed once, and the index
+        on `col` takes it as its condition. As `col IN (ids)` the planner took the list
+        for thousands of rows and walked the started_at index with a semi-join, reading
+        every session for a user who has none."""
+        return col == sa.any_(sa.func.array(ids.scalar_subquery()))
 
     def null_pinning_order(self, col: ColumnElement[Any]) -> list[ColumnElement[Any]]:
         """PostgreSQL does not treat `col IS NULL` as pinning the column: without this it

@@ -86,9 +86,14 @@ class PostgresqlDriver(Driver):
         )
         try:
             zone = await conn.fetchval(SERVICE_ZONE_SQL, timeout=wait)
-            records = await conn.fetch(
-                sql.POSTGRESQL_SQL, *bind(sql.POSTGRESQL_PARAMS, limit, zone), timeout=wait
-            )
+            for schema, (text, params) in enumerate(sql.POSTGRESQL, 1):
+                try:
+                    records = await conn.fetch(text, *bind(params, limit, zone), timeout=wait)
+                except (asyncpg.UndefinedTableError, asyncpg.UndefinedColumnError):
+                    if schema == len(sql.POSTGRESQL):  # an older schema: the Store's turn
+                        raise
+                    continue
+                break
         finally:
             with contextlib.suppress(Exception):
                 await conn.close(timeout=wait)

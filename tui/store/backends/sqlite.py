@@ -243,6 +243,10 @@ class SqliteBackend(Backend):
         on a file nobody ANALYZEd it otherwise picks indexes that read far more rows."""
         return sa.literal_column(f"+{col.table.name}.{col.name}", col.type)
 
+    def in_small_set(self, col: ColumnElement[Any], ids: sa.Select[Any]) -> ColumnElement[bool]:
+        """A plain IN: SQLite computes the list once and seeks `col`'s index per entry."""
+        return col.in_(ids)
+
     def null_pinning_order(self, col: ColumnElement[Any]) -> list[ColumnElement[Any]]:
         """None needed: SQLite reads the index that starts with `col` once the other
         columns are `unindexed`."""

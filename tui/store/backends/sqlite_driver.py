@@ -34,8 +34,15 @@ class SqliteDriver(Driver):
         uri = f"file:{quote(str(target.path))}?mode=ro"
         async with aiosqlite.connect(uri, uri=True, timeout=wait, isolation_level=None) as db:
             db.text_factory = decode_text
-            rows = await db.execute_fetchall(sql.SQLITE_SQL, bind(sql.SQLITE_PARAMS, limit))
-        return [tuple(r) for r in rows]
+            for schema, (text, params) in enumerate(sql.SQLITE, 1):
+                try:
+                    rows = await db.execute_fetchall(text, bind(params, limit))
+                except aiosqlite.OperationalError:  # no such table or column: an older schema
+                    if schema == len(sql.SQLITE):
+                        raise
+                    continue
+                return [tuple(r) for r in rows]
+        return []
 
 
 DRIVER = SqliteDriver()
