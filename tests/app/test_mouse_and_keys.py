@@ -301,3 +301,22 @@ async def test_a_parent_loop_opens_in_the_detail_screen(service_db: DbTarget, lo
         await pilot.press("p")  # the parent opens; the loop does not hang the screen
         await settle(pilot)
         assert isinstance(app.screen, DetailScreen) and app.is_running
+
+
+async def test_the_lists_keys_do_nothing_on_a_detail_screen(service_db: DbTarget) -> None:
+    """1/2/3, t, o and g changed the hidden list behind a detail screen, and its footer
+    offered them there."""
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        before = (main.state.status, main.state.since, main.state.sort, main.state.reasons)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail")
+        await pilot.press("2", "3", "1", "t", "o", "g")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        after = (main.state.status, main.state.since, main.state.sort, main.state.reasons)
+        assert after == before
+        shown = {b.key for _node, group in app.screen.key_bindings() for b in group}
+        assert not shown & {"1", "2", "3", "t", "o", "g"}
