@@ -18,6 +18,7 @@ from tests.support.app_helpers import (
     wait_until,
 )
 from tests.support.dbs import create_service_db
+from tests.support.vocabularies import FIVE, FOUR, NINE
 from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.app.widgets.status_bar import StatusBar
@@ -25,25 +26,6 @@ from tui.domain.models import NOT_RECORDED_TOKEN, SessionFilter, Status
 from tui.store import open_store
 from tui.store.target import DbTarget
 
-NINE = [
-    "isolation-changed",
-    "codebase-changed",
-    "codebase-cloned",
-    "cwd-changed",
-    "reset-requested",
-    "context-reset",
-    "repo-removed",
-    "worktree-removed",
-    "conversation-closed",
-]
-FOUR = ["isolation-changed", "reset-requested", "worktree-removed", "conversation-closed"]
-FIVE = [
-    "isolation-changed",
-    "project-changed",
-    "reset-requested",
-    "worktree-removed",
-    "conversation-closed",
-]
 CASES = [
     ("016", "0.9.0", "016 (main)", NINE),
     ("v0.2.13", "0.9.0", "v0.2.13 to v0.5.x", FOUR),

@@ -17,30 +17,12 @@ from click.testing import CliRunner, Result
 
 from tests.support.dbs import create_service_db
 from tests.support.pgserver import PASSWORD
+from tests.support.vocabularies import FIVE, FOUR, NINE
 from tui.cli.main import cli
 from tui.store.store import make_engine
 from tui.store.tables import TOOL_INDEXES, sessions
 from tui.store.target import DbTarget
 
-NINE = [
-    "isolation-changed",
-    "codebase-changed",
-    "codebase-cloned",
-    "cwd-changed",
-    "reset-requested",
-    "context-reset",
-    "repo-removed",
-    "worktree-removed",
-    "conversation-closed",
-]
-FOUR = ["isolation-changed", "reset-requested", "worktree-removed", "conversation-closed"]
-FIVE = [
-    "isolation-changed",
-    "project-changed",
-    "reset-requested",
-    "worktree-removed",
-    "conversation-closed",
-]
 ALL_DEACTIVATING = set(NINE) | set(FIVE)
 
 
