@@ -11,6 +11,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
+from tests.support.rows import make_row
+from tests.support.vocabularies import NINE
 from tui.app.state import SearchQuery
 from tui.domain.models import (
     NOT_RECORDED_TOKEN,
@@ -52,7 +54,7 @@ ALL_WIRES = [
     "conversation-closed",
 ]
 DEACTIVATING_WIRES = ALL_WIRES[2:]
-M016_DEACTIVATING = [w for w in DEACTIVATING_WIRES if w != "project-changed"]
+M016_DEACTIVATING = NINE
 """The nine an operator may write on a database of the 016 era."""
 NOW = datetime(2026, 11, 20, 12, 0, 0, tzinfo=UTC)
 
@@ -316,25 +318,7 @@ def test_reason_facets_empty() -> None:
 
 
 def _row(**kw: object) -> SessionRow:
-    base: dict[str, object] = {
-        "id": "abc",
-        "conversation_id": "conv",
-        "codebase_id": None,
-        "ai_assistant_type": "claude",
-        "active": True,
-        "started_at": NOW - timedelta(hours=5),
-        "ended_at": None,
-        "ended_reason": None,
-        "transition_reason": "first-message",
-        "parent_session_id": None,
-        "platform_type": "slack",
-        "platform_conversation_id": "C1",
-        "title": "t",
-        "last_activity_at": NOW - timedelta(hours=3),
-        "codebase_name": None,
-    }
-    base.update(kw)
-    return SessionRow(**base)  # type: ignore[arg-type]
+    return make_row(NOW, **kw)
 
 
 def test_session_row_is_stale() -> None:

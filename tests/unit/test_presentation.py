@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from tests.support.rows import make_row
 from tui.app.outcomes import describe, describe_outcomes
 from tui.app.render import row_cells
 from tui.cli import render as cli_render
@@ -37,25 +38,7 @@ CTX = Context(NOW, timedelta(hours=24))
 
 
 def row(**kw: Any) -> SessionRow:
-    base: dict[str, Any] = {
-        "id": "0123456789abcdef0123456789abcdef",
-        "conversation_id": "conv-1",
-        "codebase_id": "cb-1",
-        "ai_assistant_type": "claude",
-        "active": True,
-        "started_at": NOW - timedelta(hours=5),
-        "ended_at": None,
-        "ended_reason": None,
-        "transition_reason": "first-message",
-        "parent_session_id": None,
-        "platform_type": "slack",
-        "platform_conversation_id": "C1",
-        "title": "Fix the build",
-        "last_activity_at": NOW - timedelta(hours=3),
-        "codebase_name": "infra",
-    }
-    base.update(kw)
-    return SessionRow(**base)
+    return make_row(NOW, **kw)
 
 
 ENDED_AT = NOW - timedelta(hours=1)
