@@ -297,12 +297,18 @@ def _own_transactions(engine: AsyncEngine, read_only: bool, busy_timeout_ms: int
     def _on_connect(dbapi_conn: Any, record: Any) -> None:
         record.driver_connection.text_factory = decode_text
         dbapi_conn.isolation_level = None
-        cur = dbapi_conn.cursor()
-        cur.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
-        cur.execute("PRAGMA foreign_keys = ON")
-        if read_only:
-            cur.execute("PRAGMA query_only = ON")
-        cur.close()
+        try:
+            cur = dbapi_conn.cursor()
+            cur.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
+            cur.execute("PRAGMA foreign_keys = ON")
+            if read_only:
+                cur.execute("PRAGMA query_only = ON")
+            cur.close()
+        except Exception:
+            # The pool drops a connection whose connect event fails without closing
+            # it, and its driver thread would outlive the event loop: close it here.
+            dbapi_conn.close()
+            raise
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
