@@ -144,6 +144,11 @@ class Backend(ABC):
         (started_at, ended_at) in, read once at open; None where they are UTC text."""
 
     @abstractmethod
+    def tool_table(self, conn: Connection, table: str) -> tuple[bool, bool]:
+        """Whether this tool's own `table` exists, and whether this connection's role
+        may insert into it: an end writes its audit rows only where both hold."""
+
+    @abstractmethod
     def index_names(self, conn: Connection, table: str) -> set[str]:
         """The names of `table`'s indexes, by the catalog's cheapest query."""
 
