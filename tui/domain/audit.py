@@ -175,3 +175,36 @@ def kinds_text(kinds: tuple[str, ...] | list[str]) -> str:
 
 def kinds_from_text(text: str | None) -> tuple[str, ...]:
     return tuple(k for k in (text or "").split(",") if k)
+
+
+AuditValue = str | int | None
+
+
+def _iso(when: datetime | None) -> str | None:
+    return None if when is None else when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+AUDIT_FIELDS: tuple[tuple[str, Any], ...] = (
+    ("at", lambda e: _iso(e.at)),
+    ("session_id", lambda e: e.session_id),
+    ("conversation_id", lambda e: e.conversation_id),
+    ("owner", lambda e: e.owner),
+    ("outcome", lambda e: e.outcome),
+    ("reason", lambda e: e.reason),
+    ("found_reason", lambda e: e.found_reason),
+    ("found_ended_at", lambda e: _iso(e.found_ended_at)),
+    ("actor", lambda e: e.actor),
+    ("tool_version", lambda e: e.tool_version),
+    ("kinds", lambda e: kinds_text(e.kinds)),
+    ("end_id", lambda e: e.end_id),
+    ("id", lambda e: e.id),
+)
+"""`audit --format json|csv`: one object per row, these keys in this order (a stable
+interface for scripts: a new field goes at the end). Values are as stored; the CLI makes
+them terminal-safe and guards CSV formulas as `list` does."""
+
+AUDIT_KEYS = tuple(key for key, _ in AUDIT_FIELDS)
+
+
+def audit_export(entry: AuditEntry) -> dict[str, AuditValue]:
+    return {key: value(entry) for key, value in AUDIT_FIELDS}
