@@ -36,6 +36,7 @@ from tui.app.messages import (
     StoreOpened,
 )
 from tui.app.outcomes import INDEX_HINT_SESSIONS, describe_outcomes, index_hint
+from tui.app.screens.audit import AuditScreen
 from tui.app.screens.base import SessionsScreen
 from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
@@ -111,6 +112,14 @@ class MainScreen(SessionsScreen):
             tooltip="Undo one filter: the search text, then the reasons, then the since window",
         ),
         Binding(
+            "a",
+            "audit",
+            "Audit",
+            show=False,
+            id="audit",
+            tooltip="Every end this tool wrote, newest first (kept after retention)",
+        ),
+        Binding(
             "C",
             "clear_filters",
             "Clear filters",
@@ -122,6 +131,8 @@ class MainScreen(SessionsScreen):
 
     def __init__(self) -> None:
         super().__init__()
+        self._audit_note_said = False
+        """Whether this session has said that an end kept no audit row."""
         self.state = ListState()
         self.vocabulary: Vocabulary | None = None
         """The store's, once it is open: the panel, the palette and the end picker use it."""
@@ -549,6 +560,11 @@ class MainScreen(SessionsScreen):
             return f"Ending is disabled: {store.can_end}"
         return None
 
+    def action_audit(self) -> None:
+        """The audit screen: its own worker reads the tool's audit table page by page."""
+        if self.sessions_app.store is not None:
+            self.app.push_screen(AuditScreen())
+
     def action_end(self) -> None:
         current = self.table.current_id
         self.end(sorted(self.state.selected) or ([current] if current else []))
@@ -608,6 +624,13 @@ class MainScreen(SessionsScreen):
                 )
         for text, severity in describe_outcomes(message.outcomes):
             self.notify(text, severity=severity, timeout=8)
+        if message.interrupted is not None:
+            self.notify(safe_text(message.interrupted), severity="error", timeout=20)
+            if message.interrupted.retryable:
+                self.sessions_app.disconnected()
+        if message.audit_note is not None and not self._audit_note_said:
+            self._audit_note_said = True  # once per dashboard session
+            self.notify(message.audit_note, severity="warning", timeout=15)
         if message.reread_error is not None:
             self.notify(
                 f"The end was written, but the rows could not be read back: "
