@@ -11,6 +11,7 @@ from tests.support.app_helpers import app_for, main_screen, notifications, ready
 from tests.support.commit_cut import CommitCutProxy
 from tests.support.service_writes import ServiceDb
 from tui.app.screens.audit import AuditScreen
+from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.store.migrate import upgrade
 from tui.store.target import resolve_target
 
@@ -99,3 +100,26 @@ async def test_a_lost_commit_answer_says_outcome_unknown_not_nothing_ended(
             assert _said(app, "ended ") >= 1
         assert proxy.cut.is_set()
     assert _active(db, sid) == "0"
+
+
+@pytest.mark.parametrize("migrated", [True, False], ids=["audit", "no-audit"])
+async def test_the_confirmation_says_when_no_audit_row_will_be_kept(
+    service_writer: ServiceDb, migrated: bool
+) -> None:
+    db = service_writer
+    if migrated:
+        await upgrade(resolve_target(url=db.url))
+    sid = db.session(db.now_minus(600))
+    app = app_for(resolve_target(url=db.url))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        main_screen(app).end([sid])
+        await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
+        await pilot.press(*"reset", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirm")
+        writes = str(app.screen.query_one("#writes").render())
+        assert ("no audit row will be kept" in writes) is not migrated
+        assert ("sessions-tui migrate" in writes) is not migrated
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmEndScreen), "closed")
+    assert _active(db, sid) == "1"

@@ -212,16 +212,20 @@ def _span(delta: timedelta) -> str:
 # -- the audit trail and interrupted ends ------------------------------------------------
 
 
-def no_audit_note(writable_elsewhere: bool) -> str:
-    """Said once per CLI run or dashboard session when an end kept no audit row: the
-    table is missing (never migrated), or this role may not write it."""
+def no_audit_note(table_exists: bool, *, ahead: bool = False) -> str:
+    """Said once per CLI run or dashboard session when an end kept no audit row (and,
+    `ahead`, on the confirmation before it): the table is missing (never migrated), or
+    this role may not write it."""
     why = (
         "this database role may not write sessions_tui_audit"
-        if writable_elsewhere
+        if table_exists
         else "this database has no sessions_tui_audit table"
     )
+    what = (
+        "no audit row will be kept" if ahead else "the end was written, but no audit row was kept"
+    )
     return (
-        f"note: the end was written, but no audit row was kept ({why}): "
+        f"note: {what} ({why}): "
         "run `sessions-tui migrate` (as a role that may create and write it) to keep them"
     )
 

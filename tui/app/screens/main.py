@@ -57,6 +57,7 @@ from tui.domain.models import (
 )
 from tui.domain.text import safe_text
 from tui.domain.triggers import Vocabulary
+from tui.domain.wording import no_audit_note
 
 if TYPE_CHECKING:
     from tui.settings import Settings
@@ -595,7 +596,11 @@ class MainScreen(SessionsScreen):
         trigger = vocabulary.require_deactivating(reason)
         actor = self.settings.actor or default_actor()
         rows = {i: self.state.rows[i] for i in ids if i in self.state.rows}
-        if not await self.app.push_screen_wait(ConfirmEndScreen(ids, rows, trigger, actor)):
+        from tui.store.store import END_BATCH  # loaded by now: the store is open
+
+        note = None if store.audit_kept else no_audit_note(store.schema.audit_table, ahead=True)
+        confirm = ConfirmEndScreen(ids, rows, trigger, actor, audit_note=note, batch_size=END_BATCH)
+        if not await self.app.push_screen_wait(confirm):
             return
         await self._write_end(ids, trigger.wire, actor, reply_to)
 
