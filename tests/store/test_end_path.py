@@ -334,3 +334,49 @@ async def test_audit_pages_newest_first_with_since_and_actor(
         assert len((await store.audit_entries(since=past, limit=100)).entries) == 7
     finally:
         await store.close()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("attempts", [store_module.CONFLICT_ATTEMPTS, 1], ids=["retried", "once"])
+async def test_a_deadlock_with_another_writer_is_retried(
+    new_york_db: ServiceDb, attempts: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another writer holds the larger id and then asks for the smaller, which the end
+    has locked: PostgreSQL breaks the cycle by rolling back the end (its deadlock check
+    fires first, as it waited first), and the end runs its batch again once the other
+    writer has committed: both sessions ended, no error. With one attempt only (as
+    before), the same race is the error the operator saw."""
+    import asyncpg
+
+    monkeypatch.setattr(store_module, "CONFLICT_ATTEMPTS", attempts)
+    db = new_york_db
+    first, second = sorted(db.session(db.now_minus(600)) for _ in range(2))
+    store = await open_store(_target(db))
+    other = await asyncpg.connect(db.url)
+    try:
+        tx = other.transaction()
+        await tx.start()
+        await other.execute(
+            "UPDATE remote_agent_sessions SET metadata = metadata WHERE id = $1::uuid", second
+        )
+        ending = asyncio.ensure_future(store.end_sessions([second, first], "reset-requested", "me"))
+        waiting = (
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'sessions-tui'"
+            " AND wait_event_type = 'Lock'"
+        )
+        while await other.fetchval(waiting) == 0:  # the end holds `first`, waits for `second`
+            assert not ending.done(), ending
+            await asyncio.sleep(0)
+        await other.execute(
+            "UPDATE remote_agent_sessions SET metadata = metadata WHERE id = $1::uuid", first
+        )
+        await tx.commit()
+        if attempts == 1:
+            with pytest.raises(StoreError, match="deadlock"):
+                await ending
+            return
+        outcomes = await ending
+    finally:
+        await other.close()
+        await store.close()
+    assert outcomes == [Ended(second, "reset-requested"), Ended(first, "reset-requested")]
