@@ -380,3 +380,23 @@ async def test_a_deadlock_with_another_writer_is_retried(
         await other.close()
         await store.close()
     assert outcomes == [Ended(second, "reset-requested"), Ended(first, "reset-requested")]
+
+
+async def test_the_plans_stuck_kinds_land_in_the_audit_rows(service_writer: ServiceDb) -> None:
+    from tui.store import operations
+
+    db = service_writer
+    a, b = db.session(db.now_minus(600)), db.session(db.now_minus(600))
+    store = await _migrated(db)
+    try:
+        plan = await operations.plan_end(
+            store, [a, b], "conversation-closed", "ops", kinds={a: ["orphaned", "idle"]}
+        )
+        assert plan.kinds == {a: ("orphaned", "idle")}
+        assert await operations.apply_end(store, plan) == (
+            Ended(a, "conversation-closed"),
+            Ended(b, "conversation-closed"),
+        )
+    finally:
+        await store.close()
+    assert {r[0]: r[7] for r in _audit(db)} == {a: "orphaned,idle", b: ""}

@@ -13,7 +13,7 @@ thread, after the first rows are painted: no module of the app imports it at loa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping, Sequence
 from importlib import import_module
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -133,7 +133,12 @@ async def read_facets(
 
 
 async def write_end(
-    run: InFlight, store: Store, ids: list[str], reason: str, actor: str | None
+    run: InFlight,
+    store: Store,
+    ids: list[str],
+    reason: str,
+    actor: str | None,
+    kinds: Mapping[str, Sequence[str]] | None = None,
 ) -> SessionsEnded:
     """End the sessions, then read them back to show them as they now are.
 
@@ -143,7 +148,7 @@ async def write_end(
     started = perf_counter()
     interrupted: EndInterrupted | None = None
     try:
-        outcomes = await run.run(store.end_sessions(ids, reason, actor))
+        outcomes = await run.run(store.end_sessions(ids, reason, actor, kinds=kinds))
     except EndInterrupted as stopped:
         interrupted = stopped
         outcomes = list(stopped.outcomes)

@@ -8,7 +8,7 @@ it tells this screen with StoreOpened / OpenFailed / Disconnected / Reconnected.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
@@ -610,9 +610,17 @@ class MainScreen(SessionsScreen):
         await self._write_end(ids, reason, actor, None)
 
     async def _write_end(
-        self, ids: list[str], reason: str, actor: str | None, reply_to: MessagePump | None
+        self,
+        ids: list[str],
+        reason: str,
+        actor: str | None,
+        reply_to: MessagePump | None,
+        kinds: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
-        ended = await data.write_end(self.sessions_app.inflight, self.store, ids, reason, actor)
+        """The write, then one SessionsEnded; `kinds` (session id to its stuck kinds)
+        go into the audit rows."""
+        run = self.sessions_app.inflight
+        ended = await data.write_end(run, self.store, ids, reason, actor, kinds)
         self.post_message(ended)
         if reply_to is not None and reply_to is not self:
             reply_to.post_message(replace(ended))
