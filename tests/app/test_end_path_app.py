@@ -76,6 +76,9 @@ async def test_the_audit_screen_pages_the_rows_newest_first(
         shown = {str(screen.table.get_row_at(i)[4]) for i in range(9)}
         assert shown == set(ids)
         assert str(screen.table.get_row_at(0)[1]) == ACTOR
+        ids = {b.id for _node, group in screen.key_bindings() for b in group}
+        assert ids == {"help", "audit-back", "audit-back-q", "audit-reload"}
+        assert "Audit" in [c.name for c in main.palette_commands()]
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is main, "back")
 
