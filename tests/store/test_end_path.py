@@ -400,3 +400,38 @@ async def test_the_plans_stuck_kinds_land_in_the_audit_rows(service_writer: Serv
     finally:
         await store.close()
     assert {r[0]: r[7] for r in _audit(db)} == {a: "orphaned,idle", b: ""}
+
+
+async def test_an_end_stopped_part_way_says_what_was_written(
+    service_writer: ServiceDb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Batches commit one by one: when a later one fails, the earlier ones stay ended and
+    the error says so (never "nothing was ended"); the failed batch and the rest stay
+    active."""
+    monkeypatch.setattr(store_module, "END_BATCH", 2)
+    db = service_writer
+    ids = sorted(db.session(db.now_minus(600)) for _ in range(5))
+    store = await _migrated(db)
+    refused = ids[2]  # the second batch
+    if db.pg:
+        db.run(
+            "ALTER TABLE sessions_tui_audit ADD CONSTRAINT refuse"
+            f" CHECK (session_id <> '{refused}')"
+        )
+    else:
+        db.run(
+            "CREATE TRIGGER refuse BEFORE INSERT ON sessions_tui_audit"
+            f" WHEN NEW.session_id = '{refused}' BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    try:
+        with pytest.raises(EndInterrupted) as info:
+            await store.end_sessions(list(reversed(ids)), "reset-requested", "me")
+    finally:
+        await store.close()
+    stopped = info.value
+    assert not stopped.unknown and not stopped.unresolved
+    assert stopped.outcomes == tuple(Ended(s, "reset-requested") for s in reversed(ids[:2]))
+    assert set(stopped.left_active) == set(ids[2:])
+    assert "stopped part-way" in str(stopped) and "2 ended by this end" in str(stopped)
+    assert "3 left active" in str(stopped)
+    assert [_row(db, s)[0] for s in ids] == ["0", "0", "1", "1", "1"]

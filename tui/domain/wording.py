@@ -260,7 +260,8 @@ def interrupted_line(
             "could not be re-read: check them with `sessions-tui show ID` or "
             "`sessions-tui audit` once the database answers"
         )
-    return (
-        f"{head}; re-read from the database: {ended} ended by this end, {already} already "
-        f"ended, {left_active} left active (not written)"
+    counted = (
+        f"{ended} ended by this end, {already} already ended, {left_active} left active "
+        "(not written)"
     )
+    return f"{head}; re-read from the database: {counted}" if unknown else f"{head}; {counted}"
