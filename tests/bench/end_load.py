@@ -6,7 +6,9 @@ database's write lock held at a time, and how long do the service's writes wait?
     python3 -m tests.bench.end_load --no-pg
 
 The benchmark's demo database (`dbs.ensure_sqlite`, `dbs.build_pg`: the tool's migrations
-applied, the audit table included) holds 20,000 active sessions at 1M. A writer acting as
+applied, the audit table included) holds 9,680 active sessions at 1M; the run first makes
+the newest ended ones active again until `--active` (20,000) are, the figure of issue 16,
+on its own copy (SQLite) or database (PostgreSQL). A writer acting as
 the service updates one random session every 20 ms (SQLite: its own connection with the
 service's `busy_timeout = 5000`, in WAL as the service opens the file), on sessions the end
 does not touch half the time and on the ones it ends the other half. Meanwhile a child
@@ -34,6 +36,12 @@ from tests.bench import dbs
 from tests.bench.migrate_load import PERIOD_S, Probe
 
 REASON = "reset-requested"
+TOP_UP = (
+    "UPDATE remote_agent_sessions SET active = {true}, ended_at = NULL, ended_reason = NULL"
+    " WHERE id IN (SELECT id FROM remote_agent_sessions WHERE active = {false}"
+    " ORDER BY started_at DESC LIMIT {n})"
+)
+"""Make `n` more sessions active: the newest ended ones."""
 
 
 def _child(url: str, ids_file: str) -> None:
@@ -114,13 +122,16 @@ def _sqlite_writer(path: Path, ids: list[str], probe: Probe, stop: threading.Eve
     con.close()
 
 
-def bench_sqlite(n: int) -> None:
+def bench_sqlite(n: int, want: int) -> None:
     print(f"SQLite, {n:,} sessions")
     cached, _ = dbs.ensure_sqlite(n)
     copy = dbs.writable_copy(cached, "end-load")
     try:
-        con = sqlite3.connect(copy)
+        con = sqlite3.connect(copy, isolation_level=None)
         con.execute("PRAGMA journal_mode = WAL")  # as the service opens it
+        (have,) = con.execute("SELECT count(*) FROM remote_agent_sessions WHERE active").fetchone()
+        if have < want:
+            con.execute(TOP_UP.format(true=1, false=0, n=want - have))
         active = [r[0] for r in con.execute("SELECT id FROM remote_agent_sessions WHERE active")]
         others = [r[0] for r in con.execute("SELECT id FROM remote_agent_sessions LIMIT 20000")]
         con.close()
@@ -163,10 +174,14 @@ async def _pg_writer(url: str, ids: list[str], probe: Probe, stop: asyncio.Event
         await con.close()
 
 
-async def _pg_run(url: str) -> tuple[dict[str, object], Probe]:
+async def _pg_run(url: str, want: int) -> tuple[dict[str, object], Probe]:
     import asyncpg
 
     con = await asyncpg.connect(url)
+    have = await con.fetchval("SELECT count(*) FROM remote_agent_sessions WHERE active")
+    if have < want:
+        await con.execute(TOP_UP.format(true="true", false="false", n=want - have))
+        await con.execute("VACUUM (ANALYZE) remote_agent_sessions")
     active = [
         str(r[0]) for r in await con.fetch("SELECT id FROM remote_agent_sessions WHERE active")
     ]
@@ -184,14 +199,14 @@ async def _pg_run(url: str) -> tuple[dict[str, object], Probe]:
     return result, writes
 
 
-def bench_pg(n: int) -> None:
+def bench_pg(n: int, want: int) -> None:
     from tests.support.pgserver import PgServer
 
     print(f"PostgreSQL, {n:,} sessions")
     with PgServer() as server:
         url = server.create_database("end_load")
         dbs.build_pg(url, n)
-        result, writes = asyncio.run(_pg_run(url))
+        result, writes = asyncio.run(_pg_run(url, want))
         _report(result, writes)
 
 
@@ -201,15 +216,16 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sessions", type=int, default=1_000_000)
+    parser.add_argument("--active", type=int, default=20_000, help="sessions to end")
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--no-pg", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
     print(f"load average {os.getloadavg()[0]:.2f}")
     if not args.no_sqlite:
-        bench_sqlite(args.sessions)
+        bench_sqlite(args.sessions, args.active)
     if not args.no_pg:
-        bench_pg(args.sessions)
+        bench_pg(args.sessions, args.active)
 
 
 if __name__ == "__main__":

@@ -559,7 +559,10 @@ class Store:
         kinds_of = {k: tuple(v) for k, v in (kinds or {}).items()}
         known: dict[str, EndOutcome] = {}
         batches = [valid[i : i + END_BATCH] for i in range(0, len(valid), END_BATCH)]
+        pause = self.d.backend.between_write_batches()
         for n, batch in enumerate(batches):
+            if n and pause:
+                await asyncio.sleep(pause)  # the service's queued writes go first
             try:
                 known.update(await self._end_batch(batch, record, end_id, kinds_of))
             except _CommitUnknown as lost:
@@ -637,7 +640,9 @@ class Store:
         lock = sa.select(s.c.id).where(s.c.id.in_(batch)).order_by(s.c.id).with_for_update()
         update = (
             sa.update(s)
-            .where(s.c.id.in_(batch), s.c.active == sa.true())
+            # By the primary key: SQLite (no statistics) otherwise walked the active index,
+            # every active session per batch (210 ms a batch at 1M).
+            .where(s.c.id.in_(batch), backend.unindexed(s.c.active) == sa.true())
             .values(
                 active=False,
                 # The service's own NOW(), in its zone: both writers agree.

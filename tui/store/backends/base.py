@@ -80,6 +80,11 @@ class Backend(ABC):
         its first statement: no other writer can slip in between our read and write."""
 
     @abstractmethod
+    def between_write_batches(self) -> float:
+        """Seconds to wait between two write transactions of one end, so that writes the
+        service queued behind the first get the lock before the next takes it."""
+
+    @abstractmethod
     def lock_for_migration(self, conn: Connection) -> None:
         """Before the first revision, for the whole connection: make concurrent
         migrations take turns and keep DDL from queueing behind the live service's

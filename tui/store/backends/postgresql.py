@@ -95,6 +95,11 @@ class PostgresqlBackend(Backend):
         """As it is: the UPDATE locks its row, and a second writer waits for it."""
         return conn
 
+    def between_write_batches(self) -> float:
+        """None needed: a batch locks its own rows only, and a service write to one of
+        them waits for that batch's commit, which wakes it at once."""
+        return 0.0
+
     def lock_for_migration(self, conn: Connection) -> None:
         """Session-wide, not per transaction: the revisions commit one by one and the
         index builds run outside any transaction."""

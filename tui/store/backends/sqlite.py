@@ -66,6 +66,12 @@ class SqliteBackend(Backend):
     async def for_writes(self, conn: AsyncConnection) -> AsyncConnection:
         return await conn.execution_options(begin_immediate=True)
 
+    def between_write_batches(self) -> float:
+        """`LOCK_HANDOVER_S`: the service's busy handler retries only every 100 ms once it
+        has waited a while; without a gap the next batch took the lock straight back and
+        a service write waited across several batches."""
+        return LOCK_HANDOVER_S
+
     def lock_for_migration(self, conn: Connection) -> None:
         """Nothing to do: every transaction of the migration begins IMMEDIATE
         (`for_writes`) and every index build is one statement, each waiting for the
