@@ -44,11 +44,15 @@ TOP_UP = (
 """Make `n` more sessions active: the newest ended ones."""
 
 
-def _child(url: str, ids_file: str) -> None:
-    """In the child: end every id in one call; print the batch times and the total."""
+def _child(url: str, ids_file: str, batch: int | None = None) -> None:
+    """In the child: end every id in one call; print the batch times and the total.
+    `batch` replaces `END_BATCH` (the yardstick: every id in one transaction)."""
     from tui.store import store as store_module
     from tui.store.store import open_store
     from tui.store.target import resolve_target
+
+    if batch:
+        store_module.END_BATCH = batch
 
     ids = Path(ids_file).read_text().split()
     holds: list[float] = []
@@ -77,12 +81,15 @@ def _child(url: str, ids_file: str) -> None:
     print(json.dumps(asyncio.run(run())))
 
 
-def _end(url: str, ids: list[str]) -> dict[str, object]:
+def _end(url: str, ids: list[str], batch: int | None = None) -> dict[str, object]:
     ids_file = dbs.CACHE_DIR / "scratch" / "end-load-ids.txt"
     ids_file.parent.mkdir(parents=True, exist_ok=True)
     ids_file.write_text("\n".join(ids))
     done = subprocess.run(
-        [sys.executable, "-m", "tests.bench.end_load", "--child", url, str(ids_file)],
+        [
+            sys.executable,
+            *("-m", "tests.bench.end_load", "--child", url, str(ids_file), str(batch or 0)),
+        ],
         capture_output=True,
         text=True,
         cwd=dbs.REPO_ROOT,
@@ -122,7 +129,7 @@ def _sqlite_writer(path: Path, ids: list[str], probe: Probe, stop: threading.Eve
     con.close()
 
 
-def bench_sqlite(n: int, want: int) -> None:
+def bench_sqlite(n: int, want: int, batch: int = 0) -> None:
     print(f"SQLite, {n:,} sessions")
     cached, _ = dbs.ensure_sqlite(n)
     copy = dbs.writable_copy(cached, "end-load")
@@ -141,7 +148,7 @@ def bench_sqlite(n: int, want: int) -> None:
         )
         writer.start()
         time.sleep(0.5)
-        result = _end(f"sqlite:///{copy}", active)
+        result = _end(f"sqlite:///{copy}", active, batch)
         time.sleep(0.5)
         stop.set()
         writer.join()
@@ -174,7 +181,7 @@ async def _pg_writer(url: str, ids: list[str], probe: Probe, stop: asyncio.Event
         await con.close()
 
 
-async def _pg_run(url: str, want: int) -> tuple[dict[str, object], Probe]:
+async def _pg_run(url: str, want: int, batch: int = 0) -> tuple[dict[str, object], Probe]:
     import asyncpg
 
     con = await asyncpg.connect(url)
@@ -192,40 +199,46 @@ async def _pg_run(url: str, want: int) -> tuple[dict[str, object], Probe]:
     writes, stop = Probe(), asyncio.Event()
     task = asyncio.create_task(_pg_writer(url, [*active, *others], writes, stop))
     await asyncio.sleep(0.5)
-    result = await asyncio.to_thread(_end, url, active)
+    result = await asyncio.to_thread(_end, url, active, batch)
     await asyncio.sleep(0.5)
     stop.set()
     await task
     return result, writes
 
 
-def bench_pg(n: int, want: int) -> None:
+def bench_pg(n: int, want: int, batch: int = 0) -> None:
     from tests.support.pgserver import PgServer
 
     print(f"PostgreSQL, {n:,} sessions")
     with PgServer() as server:
         url = server.create_database("end_load")
         dbs.build_pg(url, n)
-        result, writes = asyncio.run(_pg_run(url, want))
+        result, writes = asyncio.run(_pg_run(url, want, batch))
         _report(result, writes)
 
 
 def main() -> None:
-    if len(sys.argv) == 4 and sys.argv[1] == "--child":
-        _child(sys.argv[2], sys.argv[3])
+    if len(sys.argv) >= 4 and sys.argv[1] == "--child":
+        _child(sys.argv[2], sys.argv[3], int(sys.argv[4]) if len(sys.argv) > 4 else None)
         return
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sessions", type=int, default=1_000_000)
     parser.add_argument("--active", type=int, default=20_000, help="sessions to end")
+    parser.add_argument(
+        "--batch",
+        type=int,
+        default=0,
+        help="sessions per transaction instead of END_BATCH (the yardstick: --batch 20000)",
+    )
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--no-pg", action="store_true")
     args = parser.parse_args()
     os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
     print(f"load average {os.getloadavg()[0]:.2f}")
     if not args.no_sqlite:
-        bench_sqlite(args.sessions, args.active)
+        bench_sqlite(args.sessions, args.active, args.batch)
     if not args.no_pg:
-        bench_pg(args.sessions, args.active)
+        bench_pg(args.sessions, args.active, args.batch)
 
 
 if __name__ == "__main__":
