@@ -9,6 +9,7 @@ prove the migrations adopt databases this tool did not create without losing a b
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -45,7 +46,7 @@ from tui.store.migrate import (
     upgrade_sql,
 )
 from tui.store.store import make_engine, open_store
-from tui.store.tables import TOOL_INDEXES
+from tui.store.tables import AUDIT, TOOL_INDEXES
 from tui.store.target import DbTarget, sqlite_target, url_target
 
 SERVICE_TABLES = ("remote_agent_codebases", "remote_agent_conversations", "remote_agent_sessions")
@@ -55,6 +56,7 @@ ALL_REVISIONS = [
     "0003_filter_indexes",
     "0004_facet_index",
     "0005_live_index",
+    "0006_audit_table",
 ]
 SERVICE_016_COMMENT = (
     "Why this session was deactivated: reset-requested, cwd-changed, conversation-closed, etc."
@@ -472,7 +474,7 @@ async def test_upgrade_sql_changes_nothing_and_works(db: RawDb) -> None:
         assert name in sql
     assert VERSION_TABLE in sql
     assert "ADD COLUMN" in sql
-    assert "CREATE TABLE IF NOT EXISTS" not in sql  # the service's tables are there
+    assert _created_tables(sql) == {AUDIT}  # the service's tables are there
     if db.backend == "postgresql":
         assert "ADD COLUMN IF NOT EXISTS ended_reason" in sql
         assert "COMMENT ON COLUMN remote_agent_sessions.ended_reason" in sql
@@ -494,18 +496,24 @@ async def test_upgrade_sql_changes_nothing_and_works(db: RawDb) -> None:
 
 
 async def test_upgrade_sql_from_current_revision(db: RawDb) -> None:
-    """After our baseline only, the SQL starts from there: no version table, no CREATE TABLE."""
+    """After our baseline only, the SQL starts from there: no version table, no CREATE TABLE
+    but the tool's own audit table's."""
     await db.make_service_db(ended_reason=False)
     await _alembic(db.target, "upgrade", "0001_baseline")
     assert await current_revision(db.target) == "0001_baseline"
     assert await pending(db.target) == ALL_REVISIONS[1:]
 
     sql = await upgrade_sql(db.target)
-    assert "CREATE TABLE" not in sql
+    assert _created_tables(sql) == {AUDIT}
     assert "ended_reason" in sql and "ix_sessions_tui_parent" in sql
     assert await current_revision(db.target) == "0001_baseline"
 
     assert await upgrade(db.target) == ALL_REVISIONS[1:]
+
+
+def _created_tables(sql: str) -> set[str]:
+    """The tables a script creates, but the version table."""
+    return set(re.findall(r"CREATE TABLE(?: IF NOT EXISTS)? (\w+)", sql)) - {VERSION_TABLE}
 
 
 async def _second_db(db: RawDb, tmp_path: Path, request: pytest.FixtureRequest) -> RawDb:
@@ -548,7 +556,7 @@ async def test_upgrade_sql_is_written_for_the_database_in_front(
 
     sql = await upgrade_sql(db.target)
 
-    assert "CREATE TABLE IF NOT EXISTS" not in sql
+    assert _created_tables(sql) == {AUDIT}
     assert ("ADD COLUMN" in sql) is (era == "pre-016")
     assert "ix_sessions_tui_parent" not in sql
     if db.backend == "postgresql":

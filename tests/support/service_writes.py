@@ -70,3 +70,16 @@ class ServiceDb:
             f"UPDATE remote_agent_sessions SET active = {'false' if self.pg else '0'},"
             f" ended_at = {now}, ended_reason = '{reason}' WHERE id = '{sid}'"
         )
+
+    def retention_delete(self, days: int) -> None:
+        """The service's cleanup (`deleteOldSessions` in packages/core/src/db/sessions.ts,
+        v0.9.0, run with SESSION_RETENTION_DAYS): every ended session older than `days`."""
+        cutoff = (
+            f"NOW() - ('{days}' || ' days')::INTERVAL"
+            if self.pg
+            else f"datetime('now', '-' || '{days}' || ' days')"
+        )
+        self.run(
+            "DELETE FROM remote_agent_sessions WHERE active = false"
+            f" AND ended_at IS NOT NULL AND ended_at < {cutoff}"
+        )

@@ -13,14 +13,15 @@ thread, after the first rows are painted: no module of the app imports it at loa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Mapping, Sequence
 from importlib import import_module
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tui.app.messages import DetailLoaded, FacetsLoaded, LoadMode, PageLoaded, SessionsEnded
 from tui.domain.models import Cursor, ReasonFacets, SessionFilter, SessionRow, SortKey
-from tui.store.errors import StoreError
+from tui.domain.wording import no_audit_note
+from tui.store.errors import EndInterrupted, StoreError
 from tui.store.warm import first_page
 
 if TYPE_CHECKING:
@@ -132,11 +133,25 @@ async def read_facets(
 
 
 async def write_end(
-    run: InFlight, store: Store, ids: list[str], reason: str, actor: str | None
+    run: InFlight,
+    store: Store,
+    ids: list[str],
+    reason: str,
+    actor: str | None,
+    kinds: Mapping[str, Sequence[str]] | None = None,
 ) -> SessionsEnded:
-    """End the sessions, then read them back to show them as they now are."""
+    """End the sessions, then read them back to show them as they now are.
+
+    An end that stopped part-way, or whose last commit's answer was lost, is not a
+    failure that "ended nothing": its outcomes are what the database holds, and the
+    message says so (`SessionsEnded.interrupted`)."""
     started = perf_counter()
-    outcomes = await run.run(store.end_sessions(ids, reason, actor))
+    interrupted: EndInterrupted | None = None
+    try:
+        outcomes = await run.run(store.end_sessions(ids, reason, actor, kinds=kinds))
+    except EndInterrupted as stopped:
+        interrupted = stopped
+        outcomes = list(stopped.outcomes)
     rows: dict[str, SessionRow] = {}
     reread: StoreError | None = None
     try:
@@ -149,7 +164,15 @@ async def write_end(
         # failure handler's "nothing was ended" would be false. Say what happened.
         reread = error
     elapsed = (perf_counter() - started) * 1000
-    return SessionsEnded(reason, outcomes, rows, elapsed, reread)
+    return SessionsEnded(
+        reason,
+        outcomes,
+        rows,
+        elapsed,
+        reread,
+        interrupted=interrupted,
+        audit_note=None if store.audit_kept else no_audit_note(store.schema.audit_table),
+    )
 
 
 async def read_detail(run: InFlight, store: Store, session_id: str) -> DetailLoaded:

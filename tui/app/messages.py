@@ -116,6 +116,11 @@ class SessionsEnded(Message, bubble=False):
     """The write and the re-read, in the worker."""
     reread_error: StoreError | None = None
     """The write committed but the rows could not be read back: `rows` is incomplete."""
+    interrupted: StoreError | None = None
+    """The end stopped part-way or lost a commit's answer (`EndInterrupted`): `outcomes`
+    are the sessions the database was found to hold; its message says the rest."""
+    audit_note: str | None = None
+    """No audit row was kept for this end, and why (the screen says it once)."""
 
 
 # -- one session (DetailScreen's worker -> DetailScreen) ------------------------------

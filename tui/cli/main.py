@@ -39,7 +39,14 @@ from tui.domain.models import (
 from tui.domain.text import safe_text
 from tui.domain.timefmt import DurationTooLong, parse_duration, utcnow
 from tui.domain.triggers import InvalidEndReason, Vocabulary
-from tui.domain.wording import NO_OWNERS, NOT_RECORDED, STALE, outcome_line, plan_line
+from tui.domain.wording import (
+    NO_OWNERS,
+    NOT_RECORDED,
+    STALE,
+    no_audit_note,
+    outcome_line,
+    plan_line,
+)
 
 if TYPE_CHECKING:
     from tui.settings import Settings
@@ -559,13 +566,91 @@ def end(
             click.echo("aborted, nothing changed", err=True)
             ctx.exit(1)
 
+    from tui.store.errors import EndInterrupted
+
+    kept, table = True, True
+
     async def apply(store: Store) -> tuple[EndOutcome, ...]:
+        nonlocal kept, table
+        kept, table = store.audit_kept, store.schema.audit_table
         return await operations.apply_end(store, planned)
 
-    outcomes = run_with_store(g, apply)
+    try:
+        outcomes = run_with_store(g, apply)
+    except EndInterrupted as stopped:
+        for outcome in stopped.outcomes:
+            click.echo(outcome_line(outcome))
+        for sid in stopped.left_active:
+            click.echo(f"not written {safe_text(sid)}: still active")
+        for sid in stopped.unresolved:
+            click.echo(f"unknown {safe_text(sid)}: could not be re-read")
+        if not kept:
+            click.echo(no_audit_note(table), err=True)
+        raise click.ClickException(safe_text(g.scrub(str(stopped)))) from None
     for outcome in outcomes:
         click.echo(outcome_line(outcome))
+    if not kept and any(isinstance(o, Ended) for o in outcomes):
+        click.echo(no_audit_note(table), err=True)
     ctx.exit(0 if all(isinstance(o, Ended) for o in outcomes) else 1)
+
+
+# -- audit -----------------------------------------------------------------------------------
+
+
+@cli.command(short_help="The ends this tool wrote, newest first (kept after retention).")
+@click.option(
+    "--since",
+    metavar="WHEN",
+    callback=_since_option,
+    help="Written within this long (2h, 7d) or since an ISO-8601 time.",
+)
+@click.option("--actor", metavar="WHO", help="Only the ends this actor wrote (exactly).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    default=50,
+    show_default=True,
+    help="At most this many rows; 0 for all (fetched page by page).",
+)
+@click.option("--csv-raw", is_flag=True, help="CSV cells exactly as stored (no formula guard).")
+@click.pass_obj
+def audit(
+    g: Globals, since: datetime | None, actor: str | None, fmt: str, limit: int, csv_raw: bool
+) -> None:
+    """The audit table: one row per session an end settled (`ended`, or `already-ended`
+    when someone ended it first), kept after the service deletes the session. JSON is
+    {"audit": [...]} with the keys of `AUDIT_FIELDS`; CSV has them as its header."""
+    writer = render.AuditWriter(
+        fmt, render.CsvStyle(guard=not csv_raw, terminal=sys.stdout.isatty())
+    )
+
+    async def stream(store: Store) -> None:
+        cursor = None
+        remaining = limit or None
+        click.echo(writer.start(), nl=False)
+        while remaining is None or remaining > 0:
+            size = 200 if remaining is None else min(200, remaining)
+            page = await store.audit_entries(
+                since=since, actor=actor or None, cursor=cursor, limit=size
+            )
+            click.echo(writer.page(page.entries), nl=False)
+            if remaining is not None:
+                remaining -= len(page.entries)
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+        click.echo(writer.finish(), nl=False)
+
+    run_with_store(g, stream)
+    if fmt == "table" and writer.written == 0:
+        click.echo("no audit rows match", err=True)
 
 
 # -- reasons ---------------------------------------------------------------------------------

@@ -28,7 +28,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from tui.domain.audit import ended_by, overwritten
+from tui.domain.audit import (
+    AUDIT_KEYS,
+    AuditEntry,
+    AuditValue,
+    audit_export,
+    ended_by,
+    overwritten,
+)
 from tui.domain.columns import COLUMNS, FIELD_KEYS, Context, export
 from tui.domain.models import (
     ChainHop,
@@ -243,6 +250,60 @@ class ListWriter:
                 "(raise --limit, or --limit 0 for all)"
             )
         return None
+
+
+AUDIT_TABLE_KEYS = (
+    "at",
+    "actor",
+    "outcome",
+    "reason",
+    "session_id",
+    "owner",
+    "kinds",
+    "found_reason",
+)
+"""The audit table's columns in the terminal: the rest is in JSON and CSV."""
+
+
+class AuditWriter:
+    """`audit`'s output in one format, page by page, like `ListWriter`."""
+
+    def __init__(self, fmt: str, csv_style: CsvStyle = CsvStyle()) -> None:
+        self.fmt, self.csv_style = fmt, csv_style
+        self.table = TableWriter([Column(k.upper(), 36) for k in AUDIT_TABLE_KEYS])
+        self.written = 0
+
+    def start(self) -> str:
+        if self.fmt == "json":
+            return '{"audit": ['
+        if self.fmt == "csv":
+            return csv_line(AUDIT_KEYS, self.csv_style)
+        return ""
+
+    def page(self, entries: Sequence[AuditEntry]) -> str:
+        first = self.written == 0
+        self.written += len(entries)
+        if self.fmt == "json":
+            objects = [dumps(audit_export(e)) for e in entries]
+            return ("\n" if first else ",\n") + ",\n".join(objects) if objects else ""
+        if self.fmt == "csv":
+            return "".join(
+                csv_line(list(audit_export(e).values()), self.csv_style) for e in entries
+            )
+        if not entries:
+            return ""
+        rows = [
+            [safe_text(str(v)) if v not in (None, "") else "—" for v in _pick(e)] for e in entries
+        ]
+        return "\n".join(self.table.lines(rows)) + "\n"
+
+    def finish(self) -> str:
+        return "\n]}\n" if self.fmt == "json" else ""
+
+
+def _pick(entry: AuditEntry) -> list[AuditValue]:
+    exported = audit_export(entry)
+    return [exported[k] for k in AUDIT_TABLE_KEYS]
 
 
 # -- cursors ---------------------------------------------------------------------------------

@@ -120,3 +120,91 @@ def _instant(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+AUDIT_TABLE = "sessions_tui_audit"
+"""The tool's own table of ends (migration 0006): named in what the operator is told."""
+
+OUTCOME_ENDED = "ended"
+OUTCOME_ALREADY_ENDED = "already-ended"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One row of the audit table: what one end did to one session.
+
+    `outcome` is `ended` (this tool wrote the end) or `already-ended` (someone ended it
+    first; nothing was written to the session). `found_reason`/`found_ended_at` are the
+    session's values read back in the same transaction: ours when `ended`, the other
+    writer's when `already-ended`. `kinds` are the stuck kinds the session was in.
+    """
+
+    id: int
+    end_id: str
+    at: datetime | None
+    session_id: str
+    conversation_id: str | None
+    owner: str | None
+    outcome: str
+    reason: str
+    found_reason: str | None
+    found_ended_at: datetime | None
+    actor: str
+    tool_version: str
+    kinds: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AuditCursor:
+    """Where the next page of the audit, newest first, starts: below (at, id)."""
+
+    at: datetime | None
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    entries: list[AuditEntry]
+    next_cursor: AuditCursor | None
+
+
+def kinds_text(kinds: tuple[str, ...] | list[str]) -> str:
+    """The kinds as the audit table stores them: comma-separated, in the given order."""
+    return ",".join(kinds)
+
+
+def kinds_from_text(text: str | None) -> tuple[str, ...]:
+    return tuple(k for k in (text or "").split(",") if k)
+
+
+AuditValue = str | int | None
+
+
+def _iso(when: datetime | None) -> str | None:
+    return None if when is None else when.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+AUDIT_FIELDS: tuple[tuple[str, Any], ...] = (
+    ("at", lambda e: _iso(e.at)),
+    ("session_id", lambda e: e.session_id),
+    ("conversation_id", lambda e: e.conversation_id),
+    ("owner", lambda e: e.owner),
+    ("outcome", lambda e: e.outcome),
+    ("reason", lambda e: e.reason),
+    ("found_reason", lambda e: e.found_reason),
+    ("found_ended_at", lambda e: _iso(e.found_ended_at)),
+    ("actor", lambda e: e.actor),
+    ("tool_version", lambda e: e.tool_version),
+    ("kinds", lambda e: kinds_text(e.kinds)),
+    ("end_id", lambda e: e.end_id),
+    ("id", lambda e: e.id),
+)
+"""`audit --format json|csv`: one object per row, these keys in this order (a stable
+interface for scripts: a new field goes at the end). Values are as stored; the CLI makes
+them terminal-safe and guards CSV formulas as `list` does."""
+
+AUDIT_KEYS = tuple(key for key, _ in AUDIT_FIELDS)
+
+
+def audit_export(entry: AuditEntry) -> dict[str, AuditValue]:
+    return {key: value(entry) for key, value in AUDIT_FIELDS}

@@ -207,3 +207,61 @@ def _offset(stored: datetime, mine: datetime | None) -> str:
 def _span(delta: timedelta) -> str:
     """ "<1s" for a sub-second race (PostgreSQL keeps microseconds), else whole units."""
     return "<1s" if delta < timedelta(seconds=1) else human_duration(delta)
+
+
+# -- the audit trail and interrupted ends ------------------------------------------------
+
+
+def no_audit_note(table_exists: bool, *, ahead: bool = False) -> str:
+    """Said once per CLI run or dashboard session when an end kept no audit row (and,
+    `ahead`, on the confirmation before it): the table is missing (never migrated), or
+    this role may not write it."""
+    why = (
+        "this database role may not write sessions_tui_audit"
+        if table_exists
+        else "this database has no sessions_tui_audit table"
+    )
+    what = (
+        "no audit row will be kept" if ahead else "the end was written, but no audit row was kept"
+    )
+    return (
+        f"note: {what} ({why}): "
+        "run `sessions-tui migrate` (as a role that may create and write it) to keep them"
+    )
+
+
+NO_AUDIT_TABLE = (
+    "this database has no audit table (sessions_tui_audit): run `sessions-tui migrate` "
+    "to add it; ends written before then kept no audit row"
+)
+
+
+def interrupted_line(
+    cause: str,
+    *,
+    unknown: bool,
+    ended: int,
+    already: int,
+    left_active: int,
+    unresolved: int,
+) -> str:
+    """What the operator reads when an end stopped part-way or its last commit's answer
+    was lost: what the database holds, counted, never "nothing was ended"."""
+    if unknown:
+        head = (
+            "outcome unknown: the connection dropped before the database answered the "
+            f"commit ({cause})"
+        )
+    else:
+        head = f"the end stopped part-way ({cause})"
+    if unresolved:
+        return (
+            f"{head}; {ended} ended and {already} already ended for certain, {unresolved} "
+            "could not be re-read: check them with `sessions-tui show ID` or "
+            "`sessions-tui audit` once the database answers"
+        )
+    counted = (
+        f"{ended} ended by this end, {already} already ended, {left_active} left active "
+        "(not written)"
+    )
+    return f"{head}; re-read from the database: {counted}" if unknown else f"{head}; {counted}"

@@ -11,6 +11,8 @@ import socket
 import sqlite3
 from collections.abc import Callable
 
+from tui.domain.models import EndOutcome
+
 MIGRATE_HINT = "run `sessions-tui migrate` to add it (or `sessions-tui migrate --sql` for a DBA)"
 
 
@@ -63,6 +65,51 @@ class UnknownSession(StoreError):
 
 class AmbiguousId(StoreError):
     pass
+
+
+class NoAuditTable(StoreError):
+    """The tool's audit table is missing: `sessions-tui migrate` adds it."""
+
+
+class EndInterrupted(StoreError):
+    """An end stopped after part of it was committed, or without knowing whether its
+    last commit was: what the database holds is in the fields, never a guess.
+
+    `outcomes`: the sessions whose outcome is known (committed batches; the batch whose
+    commit answer was lost, as re-read). `left_active`: sessions known not written.
+    `unresolved`: sessions whose state could not be re-read. `unknown`: a commit's
+    answer was lost (the connection dropped between sending it and its reply).
+    """
+
+    retryable = True
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        outcomes: tuple[EndOutcome, ...],
+        left_active: tuple[str, ...],
+        unresolved: tuple[str, ...],
+        unknown: bool,
+    ) -> None:
+        super().__init__(message)
+        self.outcomes = outcomes
+        self.left_active = left_active
+        self.unresolved = unresolved
+        self.unknown = unknown
+
+
+_CONFLICT_STATES = frozenset({"40P01", "40001"})
+_CONFLICT_NAMES = frozenset({"DeadlockDetectedError", "SerializationError"})
+
+
+def is_write_conflict(exc: BaseException) -> bool:
+    """A deadlock or serialization failure (SQLSTATE 40P01, 40001): the server rolled the
+    transaction back, and running it again is safe for a compare-and-set."""
+    return any(
+        type(cur).__name__ in _CONFLICT_NAMES or getattr(cur, "sqlstate", None) in _CONFLICT_STATES
+        for cur in _chain(exc)
+    )
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

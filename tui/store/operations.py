@@ -7,8 +7,8 @@ front end only parses its input and renders what comes back.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from tui.domain.models import (
     AlreadyEnded,
@@ -73,6 +73,8 @@ class EndPlan:
     trigger: Trigger
     actor: str
     steps: tuple[EndOutcome, ...]
+    kinds: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    """Session id to the stuck kinds it is in when planned: recorded in its audit row."""
 
     @property
     def to_end(self) -> int:
@@ -83,7 +85,13 @@ class EndPlan:
         return self.to_end == len(self.steps)
 
 
-async def plan_end(store: Store, given: Sequence[str], reason: str, actor: str) -> EndPlan:
+async def plan_end(
+    store: Store,
+    given: Sequence[str],
+    reason: str,
+    actor: str,
+    kinds: Mapping[str, Sequence[str]] | None = None,
+) -> EndPlan:
     """Check the reason against the store's vocabulary (InvalidEndReason), that this
     database can be ended on (CannotEnd), then resolve each prefix and read its session.
 
@@ -108,17 +116,24 @@ async def plan_end(store: Store, given: Sequence[str], reason: str, actor: str) 
             steps[full] = Ended(full, trigger.wire)
         else:
             steps[full] = AlreadyEnded(full, detail.row.ended_at, detail.row.ended_reason)
-    return EndPlan(trigger, actor, tuple(steps.values()))
+    carried = {sid: tuple(k) for sid, k in (kinds or {}).items() if sid in steps}
+    return EndPlan(trigger, actor, tuple(steps.values()), carried)
 
 
 async def apply_end(store: Store, plan: EndPlan) -> tuple[EndOutcome, ...]:
-    """End every session the plan found, in one compare-and-set transaction.
+    """End every session the plan found, compare-and-set, in the store's batches
+    (`Store.end_sessions`: EndInterrupted when it stops part-way), each with its
+    audit row carrying the plan's stuck kinds.
 
     Each found session is written as it is now, not as it was planned: one ended since
     comes back AlreadyEnded with its own values. The outcomes follow the plan's order.
     """
     found = [s.id for s in plan.steps if not isinstance(s, NotFound)]
-    written = await store.end_sessions(found, plan.trigger.wire, plan.actor) if found else []
+    written = (
+        await store.end_sessions(found, plan.trigger.wire, plan.actor, kinds=plan.kinds)
+        if found
+        else []
+    )
     by_id = {o.id: o for o in written}
     return tuple(s if isinstance(s, NotFound) else by_id[s.id] for s in plan.steps)
 

@@ -6,7 +6,9 @@ Every public method is async, returns domain models and raises only StoreError.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import uuid
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -18,7 +20,19 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from tui.domain.audit import audit_json, audit_record, default_actor
+from tui.domain.audit import (
+    OUTCOME_ALREADY_ENDED,
+    OUTCOME_ENDED,
+    AuditCursor,
+    AuditEntry,
+    AuditPage,
+    audit_json,
+    audit_record,
+    default_actor,
+    ended_by,
+    kinds_from_text,
+    kinds_text,
+)
 from tui.domain.models import (
     AlreadyEnded,
     ChainHop,
@@ -40,6 +54,7 @@ from tui.domain.models import (
 )
 from tui.domain.timefmt import utcnow
 from tui.domain.triggers import Detection, SchemaMarkers, Vocabulary, detect_era
+from tui.domain.wording import NO_AUDIT_TABLE, interrupted_line
 from tui.store import delta
 from tui.store import queries as q
 from tui.store.backends import backend_for
@@ -47,14 +62,19 @@ from tui.store.backends.base import Backend
 from tui.store.codec import parse_sqlite_ts, session_row, text_value, utc_datetime, zone_info
 from tui.store.errors import (
     AmbiguousId,
+    ConnectionFailed,
+    EndInterrupted,
+    NoAuditTable,
     ReadOnly,
     SchemaError,
     SchemaTooOld,
     StoreError,
     UnknownSession,
+    is_write_conflict,
     translate,
 )
 from tui.store.tables import (
+    AUDIT,
     CODEBASE_ENV_VARS,
     CODEBASES,
     CONVERSATIONS,
@@ -64,6 +84,7 @@ from tui.store.tables import (
     TOOL_INDEXES,
     USERS,
     WORKFLOW_RUNS,
+    audit,
     schema_version,
     sessions,
 )
@@ -81,6 +102,18 @@ can land before the mark (the service's writes take milliseconds)."""
 PAGE_SIZE = 100
 STANDBY_REASON = "read-only standby (hot standby): end sessions on the primary"
 """Why a standby cannot end sessions, and where the operator can."""
+END_BATCH = 250
+"""Sessions ended per transaction. Each batch holds the write lock (SQLite's one per
+file; PostgreSQL's row locks) for its own statements only, so the service's writes
+wait for one batch, never for the whole end (see tests/bench/README.md)."""
+CONFLICT_ATTEMPTS = 5
+"""Tries per batch that the server rolls back for a deadlock or serialization failure."""
+CONFLICT_PAUSE_S = 0.05
+"""The pause before the next try, doubled each time."""
+REREAD_ATTEMPTS = 5
+REREAD_PAUSE_S = 0.2
+"""After a commit whose answer was lost: tries at re-reading the rows (the pool opens a
+new connection each time), the pause doubling from this (about 6 s in all)."""
 RUN_COLUMNS = ("id", "conversation_id", "workflow_name", "status", "started_at", "last_activity_at")
 """What `queries.workflow_runs_statement` reads of remote_agent_workflow_runs."""
 
@@ -100,6 +133,10 @@ class SchemaInfo:
     (`Backend.service_zone`); None where they are UTC text (SQLite)."""
     version_row: tuple[str | None, str | None] | None = None
     """`remote_agent_schema_version`'s (created_app_version, app_version), when it has a row."""
+    audit_table: bool = False
+    """The tool's audit table (`sessions_tui_audit`, migration 0006) exists."""
+    audit_writable: bool = False
+    """...and this connection's role may insert into it: ends keep audit rows."""
 
     @property
     def markers(self) -> SchemaMarkers:
@@ -161,6 +198,14 @@ def _plain(value: Any, zone: tzinfo | None = None) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     return str(value)
+
+
+class _CommitUnknown(Exception):
+    """The commit was sent, and the connection failed before its answer came back."""
+
+    def __init__(self, error: StoreError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class Store:
@@ -235,6 +280,12 @@ class Store:
         if not self.schema.has_ended_reason:
             return str(SchemaTooOld())
         return None
+
+    @property
+    def audit_kept(self) -> bool:
+        """Whether an end writes its audit rows: the table exists and this role may
+        write it. Without, ending works and says so (`wording.no_audit_note`)."""
+        return self.schema.audit_writable
 
     @property
     def _delta_indexed(self) -> bool:
@@ -470,12 +521,27 @@ class Store:
     # -- writes -------------------------------------------------------------------------
 
     async def end_sessions(
-        self, ids: Iterable[str], reason: str, actor: str | None = None
+        self,
+        ids: Iterable[str],
+        reason: str,
+        actor: str | None = None,
+        *,
+        kinds: Mapping[str, Sequence[str]] | None = None,
     ) -> list[EndOutcome]:
-        """End each still-active session with `reason`, compare-and-set, in one transaction.
+        """End each still-active session with `reason`, compare-and-set, in batches.
 
-        A session someone else ended first is reported AlreadyEnded with their values,
-        which are never overwritten.
+        The ids are written in one fixed order (sorted), `END_BATCH` per transaction;
+        each batch locks its rows in that order first, so two ends over the same
+        sessions never deadlock, and one the server rolls back anyway (deadlock,
+        serialization failure) is run again, up to `CONFLICT_ATTEMPTS` times: the
+        compare-and-set makes that safe. Each batch writes its audit rows (where
+        `audit_kept`) in its own transaction: a session ended and its row, or neither.
+
+        Outcomes come back in the order given. A session someone else ended first is
+        AlreadyEnded with their values, which are never overwritten. When a later batch
+        fails, or a commit's answer is lost, EndInterrupted says what the database
+        holds (re-read, never assumed); a failure before anything committed is raised
+        as it is.
         """
         trigger = self.vocabulary.require_deactivating(reason)
         if self.standby:
@@ -486,54 +552,274 @@ class Store:
             )
         if not self.schema.has_ended_reason:
             raise SchemaTooOld(f"{self.target.display()} has no ended_reason column")
-        id_list = list(dict.fromkeys(ids))
-        audit = audit_json(audit_record(actor, trigger.wire))
+        given = list(dict.fromkeys(ids))
+        valid = sorted(i for i in given if self.d.backend.valid_id(i))
+        record = audit_record(actor, trigger.wire)
+        end_id = uuid.uuid4().hex
+        kinds_of = {k: tuple(v) for k, v in (kinds or {}).items()}
+        known: dict[str, EndOutcome] = {}
+        batches = [valid[i : i + END_BATCH] for i in range(0, len(valid), END_BATCH)]
+        pause = self.d.backend.between_write_batches()
+        for n, batch in enumerate(batches):
+            if n and pause:
+                await asyncio.sleep(pause)  # the service's queued writes go first
+            try:
+                known.update(await self._end_batch(batch, record, end_id, kinds_of))
+            except _CommitUnknown as lost:
+                found, left, unresolved = await self._reread(batch, record, end_id)
+                known.update(found)
+                rest = [i for b in batches[n + 1 :] for i in b]
+                raise self._interrupted(
+                    given, known, (*left, *rest), unresolved, lost.error, unknown=True
+                ) from None
+            except Exception as exc:
+                error = self._error(exc)
+                if n == 0:
+                    raise error from None
+                rest = [i for b in batches[n:] for i in b]
+                raise self._interrupted(given, known, rest, (), error, unknown=False) from None
+        return [known.get(i) or NotFound(i) for i in given]
+
+    def _interrupted(
+        self,
+        given: list[str],
+        known: dict[str, EndOutcome],
+        left: Sequence[str],
+        unresolved: Sequence[str],
+        cause: StoreError,
+        *,
+        unknown: bool,
+    ) -> EndInterrupted:
+        outcomes = tuple(known[i] for i in given if i in known)
+        return EndInterrupted(
+            interrupted_line(
+                str(cause),
+                unknown=unknown,
+                ended=sum(isinstance(o, Ended) for o in outcomes),
+                already=sum(isinstance(o, AlreadyEnded) for o in outcomes),
+                left_active=len(left),
+                unresolved=len(unresolved),
+            ),
+            outcomes=outcomes,
+            left_active=tuple(left),
+            unresolved=tuple(unresolved),
+            unknown=unknown,
+        )
+
+    async def _end_batch(
+        self,
+        batch: list[str],
+        record: dict[str, str],
+        end_id: str,
+        kinds: Mapping[str, tuple[str, ...]],
+    ) -> dict[str, EndOutcome]:
+        """One batch in one transaction, run again when the server rolled it back for a
+        deadlock or serialization failure; raises _CommitUnknown when the commit's
+        answer is lost."""
+        for attempt in range(CONFLICT_ATTEMPTS):
+            try:
+                return await self._end_batch_once(batch, record, end_id, kinds)
+            except _CommitUnknown:
+                raise
+            except Exception as exc:
+                if not is_write_conflict(exc) or attempt == CONFLICT_ATTEMPTS - 1:
+                    raise
+            await asyncio.sleep(CONFLICT_PAUSE_S * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _end_batch_once(
+        self,
+        batch: list[str],
+        record: dict[str, str],
+        end_id: str,
+        kinds: Mapping[str, tuple[str, ...]],
+    ) -> dict[str, EndOutcome]:
         s = sessions
         backend = self.d.backend
-        outcomes: list[EndOutcome] = []
-        try:
-            async with self.engine.connect() as conn:
-                conn = await backend.for_writes(conn)
-                async with conn.begin():
-                    for sid in id_list:
-                        if not backend.valid_id(sid):
-                            outcomes.append(NotFound(sid))
-                            continue
-                        stmt = (
-                            sa.update(s)
-                            .where(s.c.id == sid, s.c.active == sa.true())
-                            .values(
-                                active=False,
-                                # The service's own NOW(), in its zone: both writers agree.
-                                ended_at=backend.stored_now(self.d.zone),
-                                ended_reason=trigger.wire,
-                                # Merged by the UPDATE itself: no read-modify-write race;
-                                # its "at" is the clock ended_at was just written with.
-                                metadata=backend.json_set(
-                                    s.c.metadata, "endedBy", backend.audit_object(audit)
-                                ),
-                            )
-                        )
-                        result = await conn.execute(stmt)
-                        if result.rowcount == 1:
-                            outcomes.append(Ended(sid, trigger.wire))
-                            continue
-                        current = (
-                            await conn.execute(
-                                sa.select(self.d.absolute(s.c.ended_at), s.c.ended_reason).where(
-                                    s.c.id == sid
-                                )
-                            )
-                        ).first()
-                        if current is None:
-                            outcomes.append(NotFound(sid))
-                        else:
-                            outcomes.append(AlreadyEnded(sid, current[0], current[1]))
-        except StoreError:
-            raise
-        except Exception as exc:
-            raise self._error(exc) from None
+        wire = record["reason"]
+        lock = sa.select(s.c.id).where(s.c.id.in_(batch)).order_by(s.c.id).with_for_update()
+        update = (
+            sa.update(s)
+            # By the primary key: SQLite (no statistics) otherwise walked the active index,
+            # every active session per batch (210 ms a batch at 1M).
+            .where(s.c.id.in_(batch), backend.unindexed(s.c.active) == sa.true())
+            .values(
+                active=False,
+                # The service's own NOW(), in its zone: both writers agree.
+                ended_at=backend.stored_now(self.d.zone),
+                ended_reason=wire,
+                # Merged by the UPDATE itself: no read-modify-write race; its "at" is
+                # the clock ended_at was just written with.
+                metadata=backend.json_set(
+                    s.c.metadata, "endedBy", backend.audit_object(audit_json(record))
+                ),
+            )
+            .returning(s.c.id)
+        )
+        read_back = (
+            sa.select(
+                s.c.id,
+                s.c.conversation_id,
+                self.d.owner.label("owner"),
+                s.c.ended_reason,
+                self.d.absolute(s.c.ended_at),
+            )
+            .select_from(q.joined(self.d))
+            .where(s.c.id.in_(batch))
+        )
+        outcomes: dict[str, EndOutcome] = {}
+        async with self.engine.connect() as conn:
+            conn = await backend.for_writes(conn)
+            trans = await conn.begin()
+            try:
+                await conn.execute(lock)  # row locks in id order: no deadlock between ends
+                ended = {str(r[0]) for r in (await conn.execute(update)).all()}
+                rows = []
+                for r in (await conn.execute(read_back)).mappings():
+                    sid = str(r["id"])
+                    mine = sid in ended
+                    outcomes[sid] = (
+                        Ended(sid, wire)
+                        if mine
+                        else AlreadyEnded(sid, r["ended_at"], r["ended_reason"])
+                    )
+                    rows.append(
+                        {
+                            "end_id": end_id,
+                            "session_id": sid,
+                            "conversation_id": r["conversation_id"],
+                            "owner": r["owner"],
+                            "outcome": OUTCOME_ENDED if mine else OUTCOME_ALREADY_ENDED,
+                            "reason": wire,
+                            "found_reason": r["ended_reason"],
+                            "found_ended_at": r["ended_at"],
+                            "actor": record["actor"],
+                            "tool_version": record["version"],
+                            "kinds": kinds_text(kinds.get(sid, ())),
+                        }
+                    )
+                if rows and self.audit_kept:
+                    await conn.execute(sa.insert(audit).values(at=backend.now()), rows)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await trans.rollback()
+                raise
+            try:
+                await trans.commit()
+            except Exception as exc:
+                error = self._error(exc)
+                if isinstance(error, ConnectionFailed):
+                    raise _CommitUnknown(error) from exc
+                raise
         return outcomes
+
+    async def _reread(
+        self, batch: list[str], record: dict[str, str], end_id: str
+    ) -> tuple[dict[str, EndOutcome], list[str], list[str]]:
+        """What the database holds for a batch whose commit answer was lost: outcomes,
+        the ids left active, and the ids that could not be read (the database did not
+        answer within `REREAD_ATTEMPTS`).
+
+        Ended by this end means: with audit rows, this end's own rows exist (written in
+        the same transaction, so they exist exactly when it committed); without, the
+        row is ended with our reason and its `endedBy` names our actor and reason.
+        """
+        s = sessions
+        wire = record["reason"]
+        rows_stmt = sa.select(
+            s.c.id,
+            s.c.active,
+            s.c.ended_reason,
+            self.d.absolute(s.c.ended_at),
+            sa.cast(s.c.metadata, sa.Text).label("metadata"),
+        ).where(s.c.id.in_(batch))
+        audit_stmt = sa.select(audit.c.session_id, audit.c.outcome).where(audit.c.end_id == end_id)
+        for attempt in range(REREAD_ATTEMPTS):
+            try:
+                async with self._read() as conn:
+                    rows = (await conn.execute(rows_stmt)).mappings().all()
+                    written = (
+                        {str(a[0]): str(a[1]) for a in await conn.execute(audit_stmt)}
+                        if self.audit_kept
+                        else None
+                    )
+                break
+            except StoreError:
+                if attempt == REREAD_ATTEMPTS - 1:
+                    return {}, [], list(batch)
+            await asyncio.sleep(REREAD_PAUSE_S * 2**attempt)
+        found: dict[str, EndOutcome] = {}
+        left: list[str] = []
+        for r in rows:
+            sid = str(r["id"])
+            if written is not None:
+                mine = written.get(sid) == OUTCOME_ENDED
+            else:
+                by = ended_by(Metadata.decode(r["metadata"]))
+                mine = (
+                    not r["active"]
+                    and r["ended_reason"] == wire
+                    and by is not None
+                    and (by.actor, by.reason) == (record["actor"], wire)
+                )
+            if mine:
+                found[sid] = Ended(sid, wire)
+            elif r["active"]:
+                left.append(sid)
+            else:
+                found[sid] = AlreadyEnded(sid, r["ended_at"], r["ended_reason"])
+        for sid in batch:
+            if sid not in found and sid not in left:
+                found[sid] = NotFound(sid)  # deleted meanwhile
+        return found, left, []
+
+    # -- the audit trail ---------------------------------------------------------------
+
+    async def audit_entries(
+        self,
+        *,
+        since: datetime | None = None,
+        actor: str | None = None,
+        cursor: AuditCursor | None = None,
+        limit: int = PAGE_SIZE,
+    ) -> AuditPage:
+        """One page of the audit table, newest first (by time, then row id), and the
+        cursor for the next; NoAuditTable where the database has none."""
+        if not self.schema.audit_table:
+            raise NoAuditTable(f"{self.target.display()}: {NO_AUDIT_TABLE}")
+        a = audit
+        limit = max(1, min(limit, 10_000))
+        stmt = sa.select(a).order_by(a.c.at.desc(), a.c.id.desc()).limit(limit + 1)
+        if since is not None:
+            stmt = stmt.where(a.c.at >= sa.bindparam("since", since, type_=a.c.at.type))
+        if actor is not None:
+            stmt = stmt.where(a.c.actor == actor)
+        if cursor is not None:
+            at = sa.bindparam("cursor_at", cursor.at, type_=a.c.at.type)
+            stmt = stmt.where(sa.or_(a.c.at < at, sa.and_(a.c.at == at, a.c.id < cursor.id)))
+        async with self._read() as conn:
+            found = (await conn.execute(stmt)).mappings().all()
+        entries = [
+            AuditEntry(
+                id=int(m["id"]),
+                end_id=m["end_id"],
+                at=m["at"],
+                session_id=m["session_id"],
+                conversation_id=m["conversation_id"],
+                owner=m["owner"],
+                outcome=m["outcome"],
+                reason=m["reason"],
+                found_reason=m["found_reason"],
+                found_ended_at=m["found_ended_at"],
+                actor=m["actor"],
+                tool_version=m["tool_version"],
+                kinds=kinds_from_text(m["kinds"]),
+            )
+            for m in found[:limit]
+        ]
+        more = len(found) > limit
+        last = entries[-1] if more else None
+        return AuditPage(entries, AuditCursor(last.at, last.id) if last else None)
 
 
 async def _decode_metadata(raw: str | None) -> Metadata:
@@ -570,26 +856,36 @@ class ServerFacts:
     """The service's schema-version row (created_app_version, app_version), if any."""
     zone: str | None
     """The zone the service writes its zone-less timestamps in (`Backend.service_zone`)."""
+    audit: tuple[bool, bool] = (False, False)
+    """The tool's audit table: exists, and this role may write it (`Backend.tool_table`)."""
 
 
 async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
     """The schema as it is now, whether the server is a standby, and the service's
     schema-version row when the table has one."""
 
-    def _inspect(sync_conn: Any) -> tuple[dict[str, set[str]], set[str], bool, str | None]:
+    def _inspect(
+        sync_conn: Any,
+    ) -> tuple[dict[str, set[str]], set[str], bool, str | None, tuple[bool, bool]]:
         tables = backend.service_columns(sync_conn)
         indexes = backend.index_names(sync_conn, SESSIONS) if SESSIONS in tables else set()
-        return tables, indexes, backend.is_standby(sync_conn), backend.service_zone(sync_conn)
+        return (
+            tables,
+            indexes,
+            backend.is_standby(sync_conn),
+            backend.service_zone(sync_conn),
+            backend.tool_table(sync_conn, AUDIT),
+        )
 
     async with engine.connect() as conn:
-        tables, indexes, standby, zone = await conn.run_sync(_inspect)
+        tables, indexes, standby, zone, tool_audit = await conn.run_sync(_inspect)
         row = None
         if {"created_app_version", "app_version"} <= tables.get(SCHEMA_VERSION, set()):
             sv = schema_version
             stmt = sa.select(sv.c.created_app_version, sv.c.app_version).where(sv.c.id == 1)
             found = (await conn.execute(stmt)).first()
             row = (found[0], found[1]) if found is not None else None
-        return ServerFacts(tables, indexes, standby, row, zone)
+        return ServerFacts(tables, indexes, standby, row, zone, tool_audit)
 
 
 async def open_store(target: DbTarget, *, read_only: bool = False) -> Store:
@@ -624,6 +920,8 @@ async def open_store(target: DbTarget, *, read_only: bool = False) -> Store:
         tables={name: frozenset(columns) for name, columns in tables.items()},
         version_row=facts.version_row,
         zone=facts.zone,
+        audit_table=facts.audit[0],
+        audit_writable=facts.audit[1],
     )
     return Store(target, engine, schema, read_only, standby=facts.standby)
 

@@ -27,6 +27,8 @@ CODEBASE_ENV_VARS = "remote_agent_codebase_env_vars"
 SCHEMA_VERSION = "remote_agent_schema_version"
 USERS = "remote_agent_users"
 WORKFLOW_RUNS = "remote_agent_workflow_runs"
+AUDIT = "sessions_tui_audit"
+"""The tool's own table (migrations/versions/0006_audit_table.py): one row per end."""
 
 
 class UtcTimestamp(TypeDecorator[datetime]):
@@ -153,6 +155,27 @@ schema_version = sa.Table(
 )
 """The service's one-row record (v0.7.0 on) of the build that created the database and the
 one that last applied its schema: read, never written."""
+
+audit = sa.Table(
+    AUDIT,
+    metadata_obj,
+    sa.Column("id", sa.BigInteger, primary_key=True),
+    sa.Column("end_id", sa.Text),
+    sa.Column("at", UtcTimestamp(timezone=True)),
+    sa.Column("session_id", sa.Text),
+    sa.Column("conversation_id", sa.Text),
+    sa.Column("owner", sa.Text),
+    sa.Column("outcome", sa.Text),
+    sa.Column("reason", sa.Text),
+    sa.Column("found_reason", sa.Text),
+    sa.Column("found_ended_at", UtcTimestamp(timezone=True)),
+    sa.Column("actor", sa.Text),
+    sa.Column("tool_version", sa.Text),
+    sa.Column("kinds", sa.Text),
+)
+"""This tool's record of every end it wrote, kept after the service deletes the session
+(no foreign key: the service's retention DELETE never reaches it). Ids are kept as
+text, whatever type the service's ids have."""
 
 REQUIRED_SESSION_COLUMNS = frozenset(
     {"id", "conversation_id", "codebase_id", "ai_assistant_type", "active", "metadata"}

@@ -113,13 +113,24 @@ class ConfirmEndScreen(ModalScreen[bool]):
     ]
 
     def __init__(
-        self, ids: list[str], rows: dict[str, SessionRow], trigger: Trigger, actor: str
+        self,
+        ids: list[str],
+        rows: dict[str, SessionRow],
+        trigger: Trigger,
+        actor: str,
+        *,
+        audit_note: str | None = None,
+        batch_size: int | None = None,
     ) -> None:
         super().__init__()
         self.ids = ids
         self.rows = rows
         self.trigger = trigger
         self.actor = actor
+        self.audit_note = audit_note
+        """Why no audit row will be kept, when none will (`wording.no_audit_note`)."""
+        self.batch_size = batch_size
+        """Sessions per transaction (`Store.end_sessions`); None: all in one."""
 
     def compose(self) -> ComposeResult:
         n = len(self.ids)
@@ -138,7 +149,11 @@ class ConfirmEndScreen(ModalScreen[bool]):
         # The record the store sends, spaced so that a narrow dialog wraps between keys.
         record = {**audit_record(self.actor, self.trigger.wire), "at": AT_PLACEHOLDER}
         audit = json.dumps(record, ensure_ascii=False)
-        text = Text("For each session that is still active, in one transaction:\n")
+        if self.batch_size is not None and len(self.ids) > self.batch_size:
+            how = f"in transactions of {self.batch_size} sessions each"
+        else:
+            how = "in one transaction"
+        text = Text(f"For each session that is still active, {how}:\n")
         text.append("  active       = false\n")
         text.append("  ended_reason = ")
         text.append(self.trigger.wire, style="bold yellow")
@@ -147,6 +162,9 @@ class ConfirmEndScreen(ModalScreen[bool]):
         text.append("  metadata     += endedBy ")
         text.append_text(literal(audit))
         text.append("\nA session someone else ended first is left exactly as it is.", style="dim")
+        if self.audit_note is not None:
+            text.append("\n")
+            text.append(self.audit_note, style="yellow")
         return text
 
     def _targets(self) -> Text:

@@ -8,7 +8,7 @@ it tells this screen with StoreOpened / OpenFailed / Disconnected / Reconnected.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, ClassVar
@@ -36,6 +36,7 @@ from tui.app.messages import (
     StoreOpened,
 )
 from tui.app.outcomes import INDEX_HINT_SESSIONS, describe_outcomes, index_hint
+from tui.app.screens.audit import AuditScreen
 from tui.app.screens.base import SessionsScreen
 from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
@@ -56,6 +57,7 @@ from tui.domain.models import (
 )
 from tui.domain.text import safe_text
 from tui.domain.triggers import Vocabulary
+from tui.domain.wording import no_audit_note
 
 if TYPE_CHECKING:
     from tui.settings import Settings
@@ -111,6 +113,14 @@ class MainScreen(SessionsScreen):
             tooltip="Undo one filter: the search text, then the reasons, then the since window",
         ),
         Binding(
+            "a",
+            "audit",
+            "Audit",
+            show=False,
+            id="audit",
+            tooltip="Every end this tool wrote, newest first (kept after retention)",
+        ),
+        Binding(
             "C",
             "clear_filters",
             "Clear filters",
@@ -122,6 +132,8 @@ class MainScreen(SessionsScreen):
 
     def __init__(self) -> None:
         super().__init__()
+        self._audit_note_said = False
+        """Whether this session has said that an end kept no audit row."""
         self.state = ListState()
         self.vocabulary: Vocabulary | None = None
         """The store's, once it is open: the panel, the palette and the end picker use it."""
@@ -549,6 +561,11 @@ class MainScreen(SessionsScreen):
             return f"Ending is disabled: {store.can_end}"
         return None
 
+    def action_audit(self) -> None:
+        """The audit screen: its own worker reads the tool's audit table page by page."""
+        if self.sessions_app.store is not None:
+            self.app.push_screen(AuditScreen())
+
     def action_end(self) -> None:
         current = self.table.current_id
         self.end(sorted(self.state.selected) or ([current] if current else []))
@@ -579,7 +596,11 @@ class MainScreen(SessionsScreen):
         trigger = vocabulary.require_deactivating(reason)
         actor = self.settings.actor or default_actor()
         rows = {i: self.state.rows[i] for i in ids if i in self.state.rows}
-        if not await self.app.push_screen_wait(ConfirmEndScreen(ids, rows, trigger, actor)):
+        from tui.store.store import END_BATCH  # loaded by now: the store is open
+
+        note = None if store.audit_kept else no_audit_note(store.schema.audit_table, ahead=True)
+        confirm = ConfirmEndScreen(ids, rows, trigger, actor, audit_note=note, batch_size=END_BATCH)
+        if not await self.app.push_screen_wait(confirm):
             return
         await self._write_end(ids, trigger.wire, actor, reply_to)
 
@@ -589,9 +610,17 @@ class MainScreen(SessionsScreen):
         await self._write_end(ids, reason, actor, None)
 
     async def _write_end(
-        self, ids: list[str], reason: str, actor: str | None, reply_to: MessagePump | None
+        self,
+        ids: list[str],
+        reason: str,
+        actor: str | None,
+        reply_to: MessagePump | None,
+        kinds: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
-        ended = await data.write_end(self.sessions_app.inflight, self.store, ids, reason, actor)
+        """The write, then one SessionsEnded; `kinds` (session id to its stuck kinds)
+        go into the audit rows."""
+        run = self.sessions_app.inflight
+        ended = await data.write_end(run, self.store, ids, reason, actor, kinds)
         self.post_message(ended)
         if reply_to is not None and reply_to is not self:
             reply_to.post_message(replace(ended))
@@ -608,6 +637,13 @@ class MainScreen(SessionsScreen):
                 )
         for text, severity in describe_outcomes(message.outcomes):
             self.notify(text, severity=severity, timeout=8)
+        if message.interrupted is not None:
+            self.notify(safe_text(message.interrupted), severity="error", timeout=20)
+            if message.interrupted.retryable:
+                self.sessions_app.disconnected()
+        if message.audit_note is not None and not self._audit_note_said:
+            self._audit_note_said = True  # once per dashboard session
+            self.notify(message.audit_note, severity="warning", timeout=15)
         if message.reread_error is not None:
             self.notify(
                 f"The end was written, but the rows could not be read back: "

@@ -80,6 +80,11 @@ class Backend(ABC):
         its first statement: no other writer can slip in between our read and write."""
 
     @abstractmethod
+    def between_write_batches(self) -> float:
+        """Seconds to wait between two write transactions of one end, so that writes the
+        service queued behind the first get the lock before the next takes it."""
+
+    @abstractmethod
     def lock_for_migration(self, conn: Connection) -> None:
         """Before the first revision, for the whole connection: make concurrent
         migrations take turns and keep DDL from queueing behind the live service's
@@ -142,6 +147,11 @@ class Backend(ABC):
     def service_zone(self, conn: Connection) -> str | None:
         """The time zone the service's `NOW()` writes its zone-less timestamps
         (started_at, ended_at) in, read once at open; None where they are UTC text."""
+
+    @abstractmethod
+    def tool_table(self, conn: Connection, table: str) -> tuple[bool, bool]:
+        """Whether this tool's own `table` exists, and whether this connection's role
+        may insert into it: an end writes its audit rows only where both hold."""
 
     @abstractmethod
     def index_names(self, conn: Connection, table: str) -> set[str]:

@@ -95,6 +95,11 @@ class PostgresqlBackend(Backend):
         """As it is: the UPDATE locks its row, and a second writer waits for it."""
         return conn
 
+    def between_write_batches(self) -> float:
+        """None needed: a batch locks its own rows only, and a service write to one of
+        them waits for that batch's commit, which wakes it at once."""
+        return 0.0
+
     def lock_for_migration(self, conn: Connection) -> None:
         """Session-wide, not per transaction: the revisions commit one by one and the
         index builds run outside any transaction."""
@@ -217,6 +222,17 @@ class PostgresqlBackend(Backend):
     def service_zone(self, conn: Connection) -> str | None:
         """`SERVICE_ZONE_SQL`: the zone the service's own connections get."""
         return str(conn.exec_driver_sql(SERVICE_ZONE_SQL).scalar_one())
+
+    def tool_table(self, conn: Connection, table: str) -> tuple[bool, bool]:
+        """From the catalog, in the schema the unqualified name resolves in; a role
+        without INSERT on it (a read-only role) reads it but cannot keep a record."""
+        sql = sa.text(
+            "SELECT has_table_privilege(c.oid, 'INSERT') FROM pg_catalog.pg_class AS c"
+            " WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = :t"
+            " AND c.relkind IN ('r', 'p')"
+        )
+        found = conn.execute(sql, {"t": table}).first()
+        return found is not None, bool(found is not None and found[0])
 
     def index_names(self, conn: Connection, table: str) -> set[str]:
         """The usable ones, from pg_index (the inspector's get_indexes takes 35 ms): an

@@ -66,6 +66,12 @@ class SqliteBackend(Backend):
     async def for_writes(self, conn: AsyncConnection) -> AsyncConnection:
         return await conn.execution_options(begin_immediate=True)
 
+    def between_write_batches(self) -> float:
+        """`LOCK_HANDOVER_S`: the service's busy handler retries only every 100 ms once it
+        has waited a while; without a gap the next batch took the lock straight back and
+        a service write waited across several batches."""
+        return LOCK_HANDOVER_S
+
     def lock_for_migration(self, conn: Connection) -> None:
         """Nothing to do: every transaction of the migration begins IMMEDIATE
         (`for_writes`) and every index build is one statement, each waiting for the
@@ -168,6 +174,12 @@ class SqliteBackend(Backend):
         """None: the service writes `datetime('now')`, UTC text."""
         return None
 
+    def tool_table(self, conn: Connection, table: str) -> tuple[bool, bool]:
+        """Writable wherever it exists: a file opened read-only never ends anything."""
+        sql = sa.text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :t")
+        exists = conn.execute(sql, {"t": table}).first() is not None
+        return exists, exists
+
     def index_names(self, conn: Connection, table: str) -> set[str]:
         sql = sa.text("SELECT name FROM pragma_index_list(:t)")
         return {str(r[0]) for r in conn.execute(sql, {"t": table})}
@@ -268,11 +280,12 @@ class SqliteBackend(Backend):
     def json_set(
         self, col: ColumnElement[Any], key: str, value: ColumnElement[Any]
     ) -> ColumnElement[Any]:
-        """Stored as text: blank text counts as no object, and json_set keeps the rest.
-        `value` is JSON (from `json()` or `json_set()`), so it is set as an object."""
+        """Stored as text: only NULL becomes a new object; text that is not a JSON
+        object (blank, invalid, an array, a string, `null`) stays byte for byte, as on
+        PostgreSQL. `value` is JSON (from `json()` or `json_set()`), set as an object."""
         raw = sa.type_coerce(col, sa.Text())
         return sa.case(
-            (sa.or_(raw.is_(None), sa.func.trim(raw) == ""), sa.func.json_object(key, value)),
+            (raw.is_(None), sa.func.json_object(key, value)),
             (
                 sa.and_(sa.func.json_valid(raw) == 1, sa.func.json_type(raw) == "object"),
                 sa.func.json_set(raw, f"$.{key}", value),

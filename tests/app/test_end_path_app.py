@@ -1,0 +1,128 @@
+"""The dashboard's end write path: the audit screen, the once-only note where no audit
+row is kept, and an end whose commit answer is lost, on real databases."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.support.app_helpers import app_for, main_screen, notifications, ready, wait_until
+from tests.support.commit_cut import CommitCutProxy
+from tests.support.service_writes import ServiceDb
+from tui.app.screens.audit import AuditScreen
+from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
+from tui.store.migrate import upgrade
+from tui.store.target import resolve_target
+
+SIZE = (170, 45)
+ACTOR = "ops@dashboard"
+
+
+def _active(db: ServiceDb, sid: str) -> str:
+    active = "active::int" if db.pg else "active"
+    return db.run(f"SELECT {active} FROM remote_agent_sessions WHERE id = '{sid}'")
+
+
+def _said(app: Any, text: str) -> int:
+    return sum(text in n for n in notifications(app))
+
+
+async def test_no_audit_table_is_said_once_per_session(service_writer: ServiceDb) -> None:
+    db = service_writer
+    ids = [db.session(db.now_minus(600)) for _ in range(2)]
+    app = app_for(resolve_target(url=db.url))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        for n, sid in enumerate(ids, 1):
+            main.end_sessions([sid], "reset-requested", ACTOR)
+            await wait_until(pilot, lambda n=n: _said(app, "ended ") >= n, "ended")  # type: ignore[misc]
+        assert _said(app, "no audit row was kept") == 1
+        assert _said(app, "sessions-tui migrate") == 1
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, AuditScreen), "audit screen")
+        screen = app.screen
+        assert isinstance(screen, AuditScreen)
+        await wait_until(pilot, lambda: "migrate" in str(screen.note.render()), "no table")
+        assert "no audit table" in str(screen.note.render())
+    assert all(_active(db, s) == "0" for s in ids)
+
+
+async def test_the_audit_screen_pages_the_rows_newest_first(
+    service_writer: ServiceDb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("tui.app.screens.audit.AUDIT_PAGE", 4)
+    monkeypatch.setattr("tui.app.screens.audit.NEAR_END", 1)
+    db = service_writer
+    await upgrade(resolve_target(url=db.url))
+    ids = [db.session(db.now_minus(600)) for _ in range(9)]
+    app = app_for(resolve_target(url=db.url))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        main.end_sessions(ids, "reset-requested", ACTOR)
+        await wait_until(pilot, lambda: _said(app, "ended 9 of 9") == 1, "ended")
+        assert _said(app, "no audit row") == 0
+        await pilot.press("a")
+        await wait_until(pilot, lambda: isinstance(app.screen, AuditScreen), "audit screen")
+        screen = app.screen
+        assert isinstance(screen, AuditScreen)
+        await wait_until(pilot, lambda: screen.table.row_count == 4, "first page")
+        for _ in range(8):
+            await pilot.press("down")
+        await wait_until(pilot, lambda: screen.table.row_count == 9, "every page")
+        assert not screen.more and "9 rows" in str(screen.note.render())
+        shown = {str(screen.table.get_row_at(i)[4]) for i in range(9)}
+        assert shown == set(ids)
+        assert str(screen.table.get_row_at(0)[1]) == ACTOR
+        ids = {b.id for _node, group in screen.key_bindings() for b in group}
+        assert ids == {"help", "audit-back", "audit-back-q", "audit-reload"}
+        assert "Audit" in [c.name for c in main.palette_commands()]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is main, "back")
+
+
+@pytest.mark.postgres
+async def test_a_lost_commit_answer_says_outcome_unknown_not_nothing_ended(
+    new_york_db: ServiceDb,
+) -> None:
+    db = new_york_db
+    await upgrade(resolve_target(url=db.url))
+    sid = db.session(db.now_minus(600))
+    with CommitCutProxy(db.url) as proxy:
+        app = app_for(resolve_target(url=proxy.url))
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
+            await ready(pilot)
+            main = main_screen(app)
+            proxy.armed.set()
+            main.end_sessions([sid], "reset-requested", ACTOR)
+            await wait_until(pilot, lambda: _said(app, "outcome unknown") == 1, "unknown")
+            assert _said(app, "1 ended by this end") == 1
+            assert _said(app, "Nothing was ended") == 0
+            assert _said(app, "ended ") >= 1
+        assert proxy.cut.is_set()
+    assert _active(db, sid) == "0"
+
+
+@pytest.mark.parametrize("migrated", [True, False], ids=["audit", "no-audit"])
+async def test_the_confirmation_says_when_no_audit_row_will_be_kept(
+    service_writer: ServiceDb, migrated: bool
+) -> None:
+    db = service_writer
+    if migrated:
+        await upgrade(resolve_target(url=db.url))
+    sid = db.session(db.now_minus(600))
+    app = app_for(resolve_target(url=db.url))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        main_screen(app).end([sid])
+        await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
+        await pilot.press(*"reset", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirm")
+        writes = str(app.screen.query_one("#writes").render())
+        assert ("no audit row will be kept" in writes) is not migrated
+        assert ("sessions-tui migrate" in writes) is not migrated
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmEndScreen), "closed")
+    assert _active(db, sid) == "1"
