@@ -75,7 +75,7 @@ def as_store_error(error: BaseException | None, target: DbTarget) -> StoreError:
 async def warm_page(settings: Settings, generation: int) -> PageLoaded | None:
     """The default first page through the bare driver, while SQLAlchemy is not loaded."""
     started = perf_counter()
-    page = await first_page(settings.target, settings.page_size)
+    page = await first_page(settings.target, settings.page_size, stale_after=settings.stale_after)
     if page is None:
         return None
     elapsed = (perf_counter() - started) * 1000
@@ -85,7 +85,9 @@ async def warm_page(settings: Settings, generation: int) -> PageLoaded | None:
 async def open_database(settings: Settings) -> Store:
     # SQLAlchemy is imported here, in a thread, after the first frame is on screen.
     module = await asyncio.to_thread(import_module, "tui.store.store")
-    store: Store = await module.open_store(settings.target, read_only=settings.read_only)
+    store: Store = await module.open_store(
+        settings.target, read_only=settings.read_only, stale_after=settings.stale_after
+    )
     return store
 
 

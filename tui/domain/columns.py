@@ -26,9 +26,11 @@ from tui.domain.wording import (
     reason_status,
     short_id,
     status_word,
+    stuck_names,
 )
 
 JsonScalar = str | int | bool | None
+JsonValue = JsonScalar | list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,16 @@ def conversation_label(row: SessionRow) -> str:
     return _text(row.title or row.platform_conversation_id or row.conversation_id)
 
 
+def stuck_of(row: SessionRow, ctx: Context) -> tuple[str, ...]:
+    """The kinds the row is in, by name: those the store found, `idle` judged at `ctx.now`
+    (the same rule; a row read a while ago may have gone quiet since)."""
+    return tuple(k.wire for k in row.with_idle(ctx.now, ctx.stale_after).stuck)
+
+
+def stuck_cell(row: SessionRow, ctx: Context) -> str:
+    return stuck_names(row.with_idle(ctx.now, ctx.stale_after).stuck)
+
+
 def conversation_cell(row: SessionRow) -> str:
     """The label, after `✗` when the conversation is deleted and `◌` when hidden: the
     mark goes where the conversation is named, since the session's own status is unchanged."""
@@ -106,14 +118,17 @@ COLUMNS: tuple[Column, ...] = (
         lambda r, c: DASH if r.active else relative(r.ended_at, c.now),
     ),
     Column("duration", "lasted", Width(6, 10), lambda r, c: human_duration(r.duration(c.now))),
+    # idle,duplicate and codebase-gone whole on the dashboard; the CLI prints every kind.
+    Column("stuck", "stuck", Width(14, None), stuck_cell),
 )
 
 
 @dataclass(frozen=True, slots=True)
 class Field:
     key: str
-    value: Callable[[SessionRow, Context], JsonScalar]
-    """The raw value: whole ids, stored strings, ISO-8601 UTC times (`iso_z`), or None."""
+    value: Callable[[SessionRow, Context], JsonValue]
+    """The raw value: whole ids, stored strings, ISO-8601 UTC times (`iso_z`), or None;
+    a list of names for the stuck kinds (CSV joins it with commas)."""
 
 
 def _seconds(row: SessionRow, ctx: Context) -> int | None:
@@ -142,11 +157,12 @@ FIELDS: tuple[Field, ...] = (
     Field("owner", lambda r, c: r.owner),
     Field("conversation_deleted", lambda r, c: r.conversation_deleted),
     Field("conversation_hidden", lambda r, c: r.conversation_hidden),
+    Field("stuck", lambda r, c: list(stuck_of(r, c))),
 )
 FIELD_KEYS: tuple[str, ...] = tuple(f.key for f in FIELDS)
 """Keys of a session object in JSON, and the CSV header, in this order."""
 
 
-def export(row: SessionRow, ctx: Context) -> dict[str, JsonScalar]:
+def export(row: SessionRow, ctx: Context) -> dict[str, JsonValue]:
     """A row as the stable JSON/CSV session object."""
     return {f.key: f.value(row, ctx) for f in FIELDS}

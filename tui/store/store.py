@@ -9,7 +9,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from time import monotonic
 from typing import Any
@@ -38,6 +38,7 @@ from tui.domain.models import (
     Status,
     WorkflowRun,
 )
+from tui.domain.stuck import StuckKind
 from tui.domain.timefmt import utcnow
 from tui.domain.triggers import Detection, SchemaMarkers, Vocabulary, detect_era
 from tui.store import delta
@@ -79,6 +80,8 @@ SETTLE_MARGIN = timedelta(minutes=10)
 """Sessions ended this long before a full count are settled: no write still in flight
 can land before the mark (the service's writes take milliseconds)."""
 PAGE_SIZE = 100
+DEFAULT_STALE_AFTER = timedelta(hours=24)
+"""When an active session is `idle` unless told otherwise (`--stale-after`)."""
 STANDBY_REASON = "read-only standby (hot standby): end sessions on the primary"
 """Why a standby cannot end sessions, and where the operator can."""
 RUN_COLUMNS = ("id", "conversation_id", "workflow_name", "status", "started_at", "last_activity_at")
@@ -127,8 +130,9 @@ def make_engine(target: DbTarget, *, read_only: bool = False, create: bool = Fal
     )
 
 
-def _row(r: Row[Any]) -> SessionRow:
-    return session_row(r._mapping)
+def _row(r: Row[Any], stale_after: timedelta) -> SessionRow:
+    """A read row with every kind it is in, `idle` judged now."""
+    return session_row(r._mapping).with_idle(utcnow(), stale_after)
 
 
 def _hop(r: Row[Any]) -> ChainHop:
@@ -174,6 +178,7 @@ class Store:
         read_only: bool,
         *,
         standby: bool = False,
+        stale_after: timedelta = DEFAULT_STALE_AFTER,
     ) -> None:
         self.target = target
         self.engine = engine
@@ -193,6 +198,8 @@ class Store:
             and schema.has(CONVERSATIONS, "user_id"),
             has_deleted=schema.has(CONVERSATIONS, "deleted_at"),
             has_hidden=schema.has(CONVERSATIONS, "hidden"),
+            has_conversation_codebase=schema.has(CONVERSATIONS, "codebase_id"),
+            stale_after=stale_after,
         )
         self._zone = zone_info(schema.zone)
         self.recount_after = FULL_RECOUNT_SECONDS
@@ -287,7 +294,7 @@ class Store:
             if following is not None and len(result) <= limit:  # rows with a NULL key
                 stmt = q.list_statement(self.d, flt, sort, following, limit - len(result))
                 result = [*result, *(await conn.execute(stmt, params)).all()]
-        rows = [_row(r) for r in result[:limit]]
+        rows = [_row(r, self.d.stale_after) for r in result[:limit]]
         next_cursor = None
         if len(result) > limit:
             last = result[limit - 1]._mapping
@@ -338,6 +345,16 @@ class Store:
             self._settled.pop(base.status, None)
         return ReasonFacets.from_groups(delta.listed(full))
 
+    async def stuck_counts(self, flt: SessionFilter | None = None) -> dict[StuckKind, int]:
+        """How many active sessions of each kind, under every filter but the stuck one
+        (a session in two kinds counts in both). Reads the active sessions only."""
+        base = replace(flt or SessionFilter(), stuck=None)
+        if base.status is Status.ENDED:
+            return dict.fromkeys(StuckKind, 0)
+        async with self._read() as conn:
+            found = (await conn.execute(q.stuck_counts_statement(self.d, base))).one()
+        return {kind: int(found._mapping[kind.wire]) for kind in StuckKind}
+
     async def counts(self, flt: SessionFilter | None = None) -> Counts:
         """Active and ended over the whole table, and the number under the filter."""
         flt = flt or SessionFilter()
@@ -385,7 +402,7 @@ class Store:
             found = (await conn.execute(stmt)).first()
             if found is None:
                 return None
-            row = _row(found)
+            row = _row(found, self.d.stale_after)
             every, params = self.d.backend.session_columns(row.id)
             raw = (await conn.execute(every, params)).first()
             conv = await self._row_dict(conn, CONVERSATIONS, row.conversation_id)
@@ -592,8 +609,11 @@ async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
         return ServerFacts(tables, indexes, standby, row, zone)
 
 
-async def open_store(target: DbTarget, *, read_only: bool = False) -> Store:
-    """Open a database as it is: check its schema, never change it."""
+async def open_store(
+    target: DbTarget, *, read_only: bool = False, stale_after: timedelta = DEFAULT_STALE_AFTER
+) -> Store:
+    """Open a database as it is: check its schema, never change it. `stale_after` is
+    when an active session is `idle`."""
     engine = make_engine(target, read_only=read_only)
     where = target.display()
     try:
@@ -625,7 +645,7 @@ async def open_store(target: DbTarget, *, read_only: bool = False) -> Store:
         version_row=facts.version_row,
         zone=facts.zone,
     )
-    return Store(target, engine, schema, read_only, standby=facts.standby)
+    return Store(target, engine, schema, read_only, standby=facts.standby, stale_after=stale_after)
 
 
 __all__ = [
