@@ -286,7 +286,16 @@ DEMO_ANCHOR_YEARS = (1971, 9998)
     show_default=True,
     metavar="DURATION",
     callback=_duration_option,
-    help="An active session quiet this long is stale (the dashboard, `list`, `show`).",
+    help="An active session quiet this long is idle, a kind of stuck (the dashboard, `list`, "
+    "`show`, `stuck`).",
+)
+@click.option(
+    "--select-cap",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    metavar="N",
+    help="The dashboard's select-all takes at most N sessions; a wider filter selects none.",
 )
 @click.version_option(__version__, "--version", prog_name=TOOL_NAME)
 @click.pass_context
@@ -298,6 +307,7 @@ def cli(
     demo: bool,
     refresh: float,
     stale_after: timedelta,
+    select_cap: int,
 ) -> None:
     """Inspect and end the coding-agent service's sessions.
 
@@ -318,6 +328,7 @@ def cli(
                 read_only=read_only,
                 refresh_seconds=refresh,
                 stale_after=stale_after,
+                select_cap=select_cap,
             )
         )
 
@@ -329,8 +340,9 @@ LIST_HELP = f"""List sessions, newest first.
 
 JSON is `{{"sessions": [...], "next_cursor": null | TOKEN}}`; each session has the keys
 {", ".join(FIELD_KEYS)}. reason_status is active, known, unrecognised or not-recorded;
-times are ISO-8601 UTC. CSV has the same columns. The table's status says `stale` for an
-active session quiet longer than --stale-after.
+times are ISO-8601 UTC. CSV has the same columns (stuck joined with commas). The table's
+status says `stuck` for an active session in any kind of stuck (`idle`: quiet longer than
+--stale-after), and its stuck column names the kinds.
 """
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -130,9 +130,9 @@ def make_engine(target: DbTarget, *, read_only: bool = False, create: bool = Fal
     )
 
 
-def _row(r: Row[Any], stale_after: timedelta) -> SessionRow:
-    """A read row with every kind it is in, `idle` judged now."""
-    return session_row(r._mapping).with_idle(utcnow(), stale_after)
+def _row(r: Row[Any], d: q.Dialect) -> SessionRow:
+    """A read row with every kind it is in, `idle` judged now (the dialect's clock)."""
+    return session_row(r._mapping).with_idle(d.clock(), d.stale_after)
 
 
 def _hop(r: Row[Any]) -> ChainHop:
@@ -179,6 +179,7 @@ class Store:
         *,
         standby: bool = False,
         stale_after: timedelta = DEFAULT_STALE_AFTER,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.target = target
         self.engine = engine
@@ -200,6 +201,7 @@ class Store:
             has_hidden=schema.has(CONVERSATIONS, "hidden"),
             has_conversation_codebase=schema.has(CONVERSATIONS, "codebase_id"),
             stale_after=stale_after,
+            clock=clock,
         )
         self._zone = zone_info(schema.zone)
         self.recount_after = FULL_RECOUNT_SECONDS
@@ -294,7 +296,7 @@ class Store:
             if following is not None and len(result) <= limit:  # rows with a NULL key
                 stmt = q.list_statement(self.d, flt, sort, following, limit - len(result))
                 result = [*result, *(await conn.execute(stmt, params)).all()]
-        rows = [_row(r, self.d.stale_after) for r in result[:limit]]
+        rows = [_row(r, self.d) for r in result[:limit]]
         next_cursor = None
         if len(result) > limit:
             last = result[limit - 1]._mapping
@@ -402,7 +404,7 @@ class Store:
             found = (await conn.execute(stmt)).first()
             if found is None:
                 return None
-            row = _row(found, self.d.stale_after)
+            row = _row(found, self.d)
             every, params = self.d.backend.session_columns(row.id)
             raw = (await conn.execute(every, params)).first()
             conv = await self._row_dict(conn, CONVERSATIONS, row.conversation_id)
@@ -610,10 +612,14 @@ async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
 
 
 async def open_store(
-    target: DbTarget, *, read_only: bool = False, stale_after: timedelta = DEFAULT_STALE_AFTER
+    target: DbTarget,
+    *,
+    read_only: bool = False,
+    stale_after: timedelta = DEFAULT_STALE_AFTER,
+    clock: Callable[[], datetime] = utcnow,
 ) -> Store:
     """Open a database as it is: check its schema, never change it. `stale_after` is
-    when an active session is `idle`."""
+    when an active session is `idle`, by `clock`."""
     engine = make_engine(target, read_only=read_only)
     where = target.display()
     try:

@@ -15,7 +15,7 @@ in a read-only session.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from tui.domain.models import Cursor, Page
@@ -36,22 +36,22 @@ async def first_page(
     limit: int,
     wait: float = WARM_TIMEOUT,
     stale_after: timedelta = timedelta(hours=24),
+    now: datetime | None = None,
 ) -> Page | None:
     """The unfiltered first page, newest first, as `Store.list_sessions` returns it (its
-    rows `idle` after `stale_after`, as the Store judges them); or None."""
+    rows `idle` after `stale_after` at `now`, as the Store judges them); or None."""
     limit = max(1, min(limit, MAX_LIMIT))
     try:
         raw = await driver_for(target.kind).first_rows(target, limit, wait)
         if not raw:
             return None  # an empty table, or not tried: the Store gives the right words
-        return _page(raw, limit, stale_after)
+        return _page(raw, limit, stale_after, now or utcnow())
     except Exception:
         return None  # any failure means "take the normal path", which reports it
 
 
-def _page(raw: list[tuple[Any, ...]], limit: int, stale_after: timedelta) -> Page:
+def _page(raw: list[tuple[Any, ...]], limit: int, stale_after: timedelta, now: datetime) -> Page:
     names = sql.COLUMNS
-    now = utcnow()
     rows = [
         decode_list_row(dict(zip(names, r, strict=True))).with_idle(now, stale_after)
         for r in raw[:limit]
