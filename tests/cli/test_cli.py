@@ -360,9 +360,15 @@ def test_list_and_show_say_stale_like_the_dashboard(cli_db: CliDb) -> None:
         assert listed.exit_code == 0, listed.output
         return {line.split()[1]: line.split()[0] for line in listed.stdout.splitlines()[1:]}
 
-    assert statuses("1000w") == dict.fromkeys(active, "active")
+    calm = invoke(
+        *cli_db.args, "--stale-after", "1000w", "list", "--status", "active", "--format", "json"
+    )
+    kinds = {s["id"][:8]: s["stuck"] for s in json.loads(calm.stdout)["sessions"]}
+    assert not any("idle" in k for k in kinds.values())
+    # the demo's other kinds stay stuck whatever --stale-after says
+    assert statuses("1000w") == {i: "stuck" if kinds[i] else "active" for i in active}
     assert statuses("1s") == dict.fromkeys(active, "stuck")  # the demo's anchor is past
-    sid = one(cli_db, "active")
+    (sid,) = [s for s in ids_where(cli_db, "s.active") if not kinds[s[:8]]][:1]
     assert (
         "\n  status                stuck\n"
         in invoke(*cli_db.args, "--stale-after", "1s", "show", sid).stdout

@@ -98,6 +98,15 @@ def _ended_cell(row: SessionRow, value: str, selected: bool) -> Text:
     return Text(value, style="" if row.ended_at else "dim")
 
 
+def _stuck_cell(row: SessionRow, value: str, selected: bool) -> Text:
+    return Text(
+        value,
+        style="red" if row.active and value != DASH else "dim",
+        no_wrap=True,
+        overflow="ellipsis",
+    )
+
+
 def _plain_cell(row: SessionRow, value: str, selected: bool) -> Text:
     return Text(value, no_wrap=True, overflow="ellipsis")
 
@@ -106,6 +115,7 @@ CELL_STYLERS: dict[str, CellStyler] = {
     "status": _status_cell,
     "reason": _reason_cell,
     "ended": _ended_cell,
+    "stuck": _stuck_cell,
 }
 """Columns drawn with more than their plain text; every other column is drawn as it is."""
 

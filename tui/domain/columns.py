@@ -1,10 +1,11 @@
 """The session list's columns and exported fields: one entry per fact, read by every output.
 
 `COLUMNS` is what the tables show: the dashboard's table in this order, the CLI's with
-the `table_last` column at the end. Each column gives its cell as plain, terminal-safe
-text; the dashboard only adds styles and its row markers. `FIELDS` is the session object
-of `list --format json|csv` and `show --format json`, in this order: keys and order are
-a stable interface for scripts, so a new field goes at the end.
+the `table_last` columns (stuck, then the reason) at the end. Each column gives its cell
+as plain, terminal-safe text; the dashboard only adds styles and its row markers.
+`FIELDS` is the session object of `list --format json|csv` and `show --format json`, in
+this order: keys and order are a stable interface for scripts, so a new field goes at
+the end.
 
 A new fact about a session is one `SessionRow` field (read by the store's query), one
 `Column` if the tables show it and one `Field` if scripts get it: nothing else lists them.
@@ -61,8 +62,8 @@ class Column:
     value: Callable[[SessionRow, Context], str]
     """The cell as plain text, safe for a terminal; an absent value is a dash."""
     table_last: bool = False
-    """The CLI prints this column last and whole: a reason a newer service wrote may be
-    long, and a cut one could read as another."""
+    """The CLI prints this column last (such columns in this order) and whole: a reason a
+    newer service wrote may be long, and a cut one could read as another."""
 
 
 def _text(value: object) -> str:
@@ -95,6 +96,10 @@ def conversation_cell(row: SessionRow) -> str:
 
 COLUMNS: tuple[Column, ...] = (
     Column("status", "status", Width(8, None), lambda r, c: status_word(r, c.now, c.stale_after)),
+    # Next to the status it qualifies, so it is on screen; codebase-gone whole, several
+    # kinds cut (the panel and the detail name them all). The CLI prints it whole, last
+    # but the reason, where a list of kinds cannot push the other columns about.
+    Column("stuck", "stuck", Width(13, None), stuck_cell, table_last=True),
     Column(
         "reason",
         "ended_reason",
@@ -118,8 +123,6 @@ COLUMNS: tuple[Column, ...] = (
         lambda r, c: DASH if r.active else relative(r.ended_at, c.now),
     ),
     Column("duration", "lasted", Width(6, 10), lambda r, c: human_duration(r.duration(c.now))),
-    # idle,duplicate and codebase-gone whole on the dashboard; the CLI prints every kind.
-    Column("stuck", "stuck", Width(14, None), stuck_cell),
 )
 
 

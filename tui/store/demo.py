@@ -104,6 +104,9 @@ DRIFTED_FRACTION = 0.10
 CODEBASE_GONE_FRACTION = 0.08
 """Active sessions whose codebase was deleted (the service sets it NULL) while the
 conversation has one."""
+ORPHANED_FRACTION = 0.10
+"""Active sessions whose conversation the service soft-deleted (on top of the deleted
+conversations drawn for every conversation, which rarely hold an active session)."""
 DUPLICATE_FRACTION = 0.12
 """Active sessions whose previous session in the chain never ended: two active sessions
 on one conversation."""
@@ -283,6 +286,8 @@ class DemoGenerator:
                     break
             conv["updated_at"] = conv["last_activity_at"]
             conv.update(self._side_facts(conv["last_activity_at"]))
+            if conv.pop("_orphaned", False):
+                conv["deleted_at"] = conv["last_activity_at"]
             convs.append(conv)
             made += k + 1
             self.summary.conversations += 1
@@ -300,13 +305,15 @@ class DemoGenerator:
         conversation moved to another codebase, its codebase deleted, or the session before
         it in the chain never ended (idle and orphaned come from the quiet sessions and the
         deleted conversations)."""
-        pick = self.stuck.random()
+        pick, twice = self.stuck.random(), self.stuck.random()  # two draws, always
         if conv["codebase_id"] is not None and pick < DRIFTED_FRACTION:
             others = [c for c in self.codebase_ids if c != conv["codebase_id"]]
-            row["codebase_id"] = others[self.stuck.randrange(len(others))]
+            row["codebase_id"] = others[int(twice * len(others))]
         elif conv["codebase_id"] is not None and pick < DRIFTED_FRACTION + CODEBASE_GONE_FRACTION:
             row["codebase_id"] = None
-        elif previous is not None and self.stuck.random() < DUPLICATE_FRACTION:
+        elif pick > 1 - ORPHANED_FRACTION:
+            conv["_orphaned"] = True  # deleted once its side facts are drawn
+        if previous is not None and twice < DUPLICATE_FRACTION:
             self._unaccount(previous)
             previous.update(active=True, ended_at=None, ended_reason=None)
             self.summary.active += 1

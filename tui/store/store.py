@@ -651,7 +651,15 @@ async def open_store(
         version_row=facts.version_row,
         zone=facts.zone,
     )
-    return Store(target, engine, schema, read_only, standby=facts.standby, stale_after=stale_after)
+    return Store(
+        target,
+        engine,
+        schema,
+        read_only,
+        standby=facts.standby,
+        stale_after=stale_after,
+        clock=clock,
+    )
 
 
 __all__ = [

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
+from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -68,6 +69,8 @@ SEARCH_DEBOUNCE = 0.25
 LOADING_AFTER = 0.15
 """A new question shows "loading…" only once its page is this late. Shown at once, it
 cost a full table redraw (~9 ms) and a frame before every page, fast or not."""
+STUCK_RECOUNT_SECONDS = 30.0
+"""How often refresh ticks recount the stuck panel for an unchanged question."""
 TABLE_COMMANDS = ("select", "open")
 """The table's bindings that are palette commands too (the rest move the cursor)."""
 
@@ -154,6 +157,8 @@ class MainScreen(SessionsScreen):
         """The last facets (and whole-table totals): reason-only changes reuse them."""
         self._index_hint_shown = False
         self._first_rows = False
+        self._stuck_asked: tuple[int, float] = (-1, 0.0)
+        """The generation and time of the last stuck count asked for."""
 
     @property
     def settings(self) -> Settings:
@@ -411,9 +416,9 @@ class MainScreen(SessionsScreen):
 
     def _request_facets(self, generation: int, *, fresh_data: bool) -> None:
         """Counts come after the rows; a reason-only change reuses the last facets. The
-        stuck counts (the active sessions only) are read every time."""
+        stuck counts follow `_request_stuck_counts`."""
         flt = self.state.filter(self.settings.clock())
-        self.load_stuck_counts(generation, flt)
+        self._request_stuck_counts(generation, flt, fresh_data=fresh_data)
         last = self._facets
         if not fresh_data and last is not None and last.base == flt.without_reasons():
             self._show_facets(last)
@@ -430,6 +435,23 @@ class MainScreen(SessionsScreen):
             message.totals = self._facets.totals
         self._facets = message
         self._show_facets(message)
+
+    def _request_stuck_counts(
+        self, generation: int, flt: SessionFilter, *, fresh_data: bool
+    ) -> None:
+        """A new question counts at once; the refresh ticks of the same question at most
+        every `STUCK_RECOUNT_SECONDS`, or when the operator asks (r): the counts read every
+        active session with its conversation (~250 ms at 10,000 of them on SQLite)."""
+        asked_gen, asked_at = self._stuck_asked
+        if (
+            fresh_data
+            and not self._recount
+            and generation == asked_gen
+            and monotonic() - asked_at < STUCK_RECOUNT_SECONDS
+        ):
+            return
+        self._stuck_asked = (generation, monotonic())
+        self.load_stuck_counts(generation, flt)
 
     @on(StuckCountsLoaded)
     def _stuck_counts(self, message: StuckCountsLoaded) -> None:
