@@ -109,3 +109,38 @@ def test_warm_page_is_the_stores_page(scene: StuckScene) -> None:
     warm = asyncio.run(first_page(scene.target, 100))
     assert warm is not None
     assert warm.rows == _rows(scene)
+
+
+def test_a_schema_without_soft_delete_finds_no_orphans_and_still_lists(
+    empty_db_url: str,
+) -> None:
+    """`deleted_at` came with the service's 2026-02-16 web UI: a database without it is
+    read without naming it (orphaned is then never found), the other kinds still are."""
+    import sqlalchemy as sa
+
+    from tui.store.store import make_engine
+
+    scene = asyncio.run(create_stuck_db(empty_db_url, era="016"))
+
+    async def drop() -> None:
+        engine = make_engine(scene.target)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    sa.text("ALTER TABLE remote_agent_conversations DROP COLUMN deleted_at")
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(drop())
+
+    async def job(store: Store) -> tuple[bool, dict[StuckKind, int], list[SessionRow]]:
+        orphans = (await store.list_sessions(SessionFilter(stuck=StuckKind.ORPHANED))).rows
+        return store.d.has_deleted, await store.stuck_counts(), orphans
+
+    has_deleted, counts, orphans = asyncio.run(_with_store(scene, job))
+    assert not has_deleted
+    assert counts[StuckKind.ORPHANED] == 0 and orphans == []
+    assert counts[StuckKind.DUPLICATE] == 2 and counts[StuckKind.CODEBASE_GONE] == 1
+    rows = {scene.name_of(r.id): r.stuck for r in _rows(scene)}
+    assert rows["orphaned-drifted"] == (StuckKind.DRIFTED,)
