@@ -178,3 +178,12 @@ def test_no_suggestion_before_v0_6_needs_a_reason(empty_db_url: str) -> None:
     )
     assert ok.exit_code == 0, ok.output
     assert _stored(scene)["codebase-gone"][:2] == (False, "reset-requested")
+
+
+def test_show_names_each_kind_with_its_meaning(scene: StuckScene) -> None:
+    out = invoke(*_url(scene), "show", scene.ids["orphaned-drifted"])
+    assert out.exit_code == 0, out.output
+    (line,) = [x for x in out.stdout.splitlines() if x.strip().startswith("stuck ")]
+    assert "orphaned (active on a deleted conversation" in line and "drifted (" in line
+    healthy = invoke(*_url(scene), "show", scene.ids["healthy"]).stdout
+    assert "\n  stuck                 —\n" in healthy

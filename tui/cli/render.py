@@ -413,6 +413,12 @@ def _hop_line(hop: ChainHop, now: datetime, marker: str) -> str:
     )
 
 
+def _stuck_explained(row: SessionRow, ctx: Context) -> str:
+    """Each kind the session is in, with what it means; a dash when none."""
+    kinds = row.with_idle(ctx.now, ctx.stale_after).stuck
+    return "; ".join(f"{k.wire} ({stuck_explanation(k)})" for k in kinds) or DASH
+
+
 def detail_text(detail: SessionDetail, chain: SessionChain, ctx: Context) -> list[str]:
     """`show`'s text view: every field, made safe for the terminal."""
     row, now = detail.row, ctx.now
@@ -420,6 +426,7 @@ def detail_text(detail: SessionDetail, chain: SessionChain, ctx: Context) -> lis
     out += _kv_lines(
         [
             ("status", status_word(row, now, ctx.stale_after)),
+            ("stuck", _stuck_explained(row, ctx)),
             ("started_at", _when(row.started_at, now)),
             ("ended_at", _when(row.ended_at, now)),
             ("duration", human_duration(row.duration(now))),
