@@ -45,6 +45,9 @@ class Settings:
     refresh_seconds: float = 5.0
     stale_after: timedelta = timedelta(hours=24)
     page_size: int = 100
+    select_cap: int = 1000
+    """Most sessions "select all that match" takes: a wider filter selects nothing and
+    says how many matched (`--select-cap`)."""
     actor: str | None = None
     clock: Callable[[], datetime] = field(default=utcnow)
     theme: str | None = None

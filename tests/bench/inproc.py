@@ -33,7 +33,7 @@ from textual import events, on
 
 from tests.bench.harness import SIZE, FrameProbe, maxrss_kb
 from tui.app.app import SessionsApp
-from tui.app.messages import FacetsLoaded, LoadMode, PageLoaded, SessionsEnded
+from tui.app.messages import FacetsLoaded, LoadMode, PageLoaded, SessionsEnded, StuckCountsLoaded
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.app.screens.main import MainScreen
 from tui.app.state import SearchQuery
@@ -80,6 +80,13 @@ class ProbeScreen(MainScreen):
         if m.generation == self.state.generation:
             info = {"received": received, "db_ms": m.elapsed_ms}
             self.call_next(self.probes._after, "facets", None, info)
+
+    @on(StuckCountsLoaded)
+    def _probe_stuck(self, m: StuckCountsLoaded) -> None:
+        received = perf_counter()
+        if m.generation == self.state.generation:
+            info = {"received": received, "db_ms": m.elapsed_ms, "counts": m.counts}
+            self.call_next(self.probes._after, "stuck", None, info)
 
     @on(SessionsEnded)
     def _probe_ended(self, m: SessionsEnded) -> None:
@@ -132,7 +139,9 @@ class ProbeApp(SessionsApp):
                         fut.set_result(info)
 
                 main = self.main_screen
-                widget = main.reason_panel if kind == "facets" else main.table
+                widget = {"facets": main.reason_panel, "stuck": main.stuck_panel}.get(
+                    kind, main.table
+                )
                 self.frames.after_render_or_timeout(widget, painted)
                 return
 
@@ -382,11 +391,35 @@ class Bench:
             idle_baseline_ms=round(max(idle_keys) if idle_keys else 0.0, 2),
             keys_sent=len(key_all),
         )
+        await self.stuck_counts()
         self.log(
             f"    facets refresh         median {statistics.median(figures[False]):7.1f} ms;"
             f" full recount {statistics.median(figures[True]):7.1f} ms;"
             f" max loop gap {max(gaps):.1f} ms (idle {idle_gap:.1f});"
             f" max key latency {max(key_max):.1f} ms over {len(key_all)} keys"
+        )
+
+    async def stuck_counts(self) -> None:
+        """(e'') The stuck panel's counts with no filter (what every refresh and end reads),
+        until the panel is painted; the db part is `store.stuck_counts`."""
+        app = self.app
+        main = app.main_screen
+        painted, db = [], []
+        counts: dict[Any, int] = {}
+        for _ in range(self.reps):
+            fut = app.expect("stuck")
+            t0 = perf_counter()
+            main.load_stuck_counts(main.state.generation, main.state.filter(app.settings.clock()))
+            f = await wait(fut, "stuck counts")
+            painted.append(ms(t0, f["painted"]))
+            db.append(f["db_ms"])
+            counts = f["counts"]
+        shown = {k.wire: n for k, n in counts.items()}
+        self.put("stuck_counts", painted)
+        self.put("stuck_counts_db", db, counts=shown)
+        self.log(
+            f"    stuck counts           median {statistics.median(painted):7.1f} ms"
+            f" (db {statistics.median(db):.1f} ms); {shown}"
         )
 
     async def key_probes(self, stop: Callable[[], bool]) -> list[float]:

@@ -295,6 +295,8 @@ ROWS: list[tuple[str, str, str]] = [
     ("end_keys", "(d) keys x,enter,tab,enter -> painted", "mp"),
     ("facets_refresh", "(e) facets refresh (delta) -> painted", "mp"),
     ("facets_refresh_db", "    db part (store.reason_counts)", "mp"),
+    ("stuck_counts", "(e) stuck counts -> painted", "mp"),
+    ("stuck_counts_db", "    db part (store.stuck_counts)", "mp"),
     ("facets_recount", "(e') full recount -> painted [info]", "mp"),
     ("facets_recount_db", "    db part [info]", "mp"),
     ("facets_loop_max_gap", "(e) max event-loop gap during facets", "mp"),

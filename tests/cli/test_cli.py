@@ -330,13 +330,14 @@ def test_list_table_shows_reasons_the_operator_can_read(cli_db: CliDb) -> None:
         "STARTED",
         "ENDED",
         "LASTED",
+        "STUCK",
         "ENDED_REASON",
     ]
     assert len(lines) == N_SESSIONS + 1
     assert any(line.endswith("not recorded") for line in lines)
     assert any(line.endswith("⚠ session-expired") for line in lines)
     assert any(line.endswith("reset-requested") for line in lines)
-    active_lines = [line for line in lines if line.startswith(("active", "stale"))]
+    active_lines = [line for line in lines if line.startswith(("active", "stuck"))]
     assert len(active_lines) == len(ids_where(cli_db, "s.active"))
     assert all(line.endswith("—") for line in active_lines)
     # Short ids, aligned columns: the reason column starts at the same place on every line.
@@ -359,11 +360,17 @@ def test_list_and_show_say_stale_like_the_dashboard(cli_db: CliDb) -> None:
         assert listed.exit_code == 0, listed.output
         return {line.split()[1]: line.split()[0] for line in listed.stdout.splitlines()[1:]}
 
-    assert statuses("1000w") == dict.fromkeys(active, "active")
-    assert statuses("1s") == dict.fromkeys(active, "stale")  # the demo's anchor is past
-    sid = one(cli_db, "active")
+    calm = invoke(
+        *cli_db.args, "--stale-after", "1000w", "list", "--status", "active", "--format", "json"
+    )
+    kinds = {s["id"][:8]: s["stuck"] for s in json.loads(calm.stdout)["sessions"]}
+    assert not any("idle" in k for k in kinds.values())
+    # the demo's other kinds stay stuck whatever --stale-after says
+    assert statuses("1000w") == {i: "stuck" if kinds[i] else "active" for i in active}
+    assert statuses("1s") == dict.fromkeys(active, "stuck")  # the demo's anchor is past
+    (sid,) = [s for s in ids_where(cli_db, "s.active") if not kinds[s[:8]]][:1]
     assert (
-        "\n  status                stale\n"
+        "\n  status                stuck\n"
         in invoke(*cli_db.args, "--stale-after", "1s", "show", sid).stdout
     )
     assert (
@@ -1101,7 +1108,7 @@ def test_demo_db_summary_and_determinism(tmp_path: Path) -> None:
     assert number("unrecognised") == len(
         ids_where(sqlite_db(a), "s.ended_reason IN ('session-expired', 'model-switched')")
     )
-    assert number("stale") >= 0
+    assert number("idle") >= 0
 
     assert invoke("demo-db", b, "--sessions", 250, "--seed", 3, "--anchor", anchor).exit_code == 0
     assert invoke("demo-db", c, "--sessions", 250, "--seed", 4, "--anchor", anchor).exit_code == 0

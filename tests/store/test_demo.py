@@ -91,3 +91,25 @@ def test_the_demo_cache_is_keyed_on_the_generator_source() -> None:
     digest = hashlib.sha256(Path(generator.__file__).read_bytes()).hexdigest()[:12]
     assert demo_key() == digest
     assert digest in demo_path(123).name
+
+
+def test_the_default_demo_holds_every_kind_of_stuck(tmp_path: Path) -> None:
+    """The dashboard's demo shows each kind, judged at the demo's own anchor."""
+    from tui.domain.stuck import StuckKind
+    from tui.store.demo import DEFAULT_SEED, DEFAULT_SESSIONS
+    from tui.store.store import open_store
+
+    path = tmp_path / "demo.db"
+    asyncio.run(write_demo_db(path, n_sessions=DEFAULT_SESSIONS, seed=DEFAULT_SEED, anchor=ANCHOR))
+
+    async def counts() -> dict[StuckKind, int]:
+        store = await open_store(resolve_target(db=path), read_only=True, clock=lambda: ANCHOR)
+        try:
+            return await store.stuck_counts()
+        finally:
+            await store.close()
+
+    found = asyncio.run(counts())
+    assert all(n >= 2 for n in found.values()), found
+    # a few, not most: the demo is about reasons first
+    assert sum(found.values()) < DEFAULT_SESSIONS // 20, found

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from textual.message import Message
 
-from tests.support.app_helpers import app_for, column_texts, main_screen, ready, settle
+from tests.support.app_helpers import NOW, app_for, column_texts, main_screen, ready, settle
 from tests.support.dbs import add_legacy_session, create_service_db
 from tui.app.messages import FacetsLoaded, LoadMode, PageLoaded, StoreOpened, WarmMissed
 from tui.domain.models import SessionFilter, Status
@@ -239,7 +239,7 @@ async def test_app_on_todays_schema_shows_owners_from_the_warm_page(empty_db_url
         await ready(pilot)
         pages = record.of(PageLoaded)
         assert pages[0].warm and not record.of(WarmMissed)
-        store = await open_store(target, read_only=True)
+        store = await open_store(target, read_only=True, clock=lambda: NOW)  # the app's clock
         try:
             first = await store.list_sessions(limit=100)
         finally:

@@ -30,6 +30,7 @@ from tui.domain.models import (
     SessionRow,
     Status,
 )
+from tui.domain.stuck import StuckKind
 from tui.domain.wording import outcome_line, plan_line, reason_label, status_word
 from tui.store.codec import session_row
 
@@ -81,7 +82,7 @@ def test_dashboard_and_cli_table_show_the_same_cells(name: str) -> None:
 def test_the_status_and_the_conversation_label_follow_one_rule() -> None:
     statuses = {name: status_word(r, NOW, CTX.stale_after) for name, r in ROWS.items()}
     assert statuses["active"] == "active"
-    assert statuses["stale"] == statuses["stale, never active"] == "stale"
+    assert statuses["stale"] == statuses["stale, never active"] == "stuck"
     assert statuses["ended, known"] == "ended"
     labels = {name: conversation_label(r) for name, r in ROWS.items()}
     assert labels["active"] == "Fix the build"
@@ -101,7 +102,7 @@ def test_reason_labels() -> None:
 
 def test_a_selected_row_is_marked_and_keeps_its_word() -> None:
     cells = row_cells(ROWS["stale"], NOW, CTX.stale_after, True)
-    assert cells[0].plain == "✓ stale"
+    assert cells[0].plain == "✓ stuck"
 
 
 def test_every_column_fits_the_header_rules() -> None:
@@ -184,6 +185,7 @@ def test_without_reasons_keeps_every_other_filter() -> None:
         since=NOW,
         search="x",
         user="ada",
+        stuck=StuckKind.ORPHANED,
     )
     kept = flt.without_reasons()
     assert kept.reasons == frozenset()

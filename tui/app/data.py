@@ -13,13 +13,21 @@ thread, after the first rows are painted: no module of the app imports it at loa
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Coroutine, Mapping, Sequence
+from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from importlib import import_module
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tui.app.messages import DetailLoaded, FacetsLoaded, LoadMode, PageLoaded, SessionsEnded
-from tui.domain.models import Cursor, ReasonFacets, SessionFilter, SessionRow, SortKey
+from tui.app.messages import (
+    DetailLoaded,
+    FacetsLoaded,
+    LoadMode,
+    MatchesSelected,
+    PageLoaded,
+    SessionsEnded,
+    StuckCountsLoaded,
+)
+from tui.domain.models import Cursor, Page, ReasonFacets, SessionFilter, SessionRow, SortKey
 from tui.domain.wording import no_audit_note
 from tui.store.errors import EndInterrupted, StoreError
 from tui.store.warm import first_page
@@ -76,7 +84,9 @@ def as_store_error(error: BaseException | None, target: DbTarget) -> StoreError:
 async def warm_page(settings: Settings, generation: int) -> PageLoaded | None:
     """The default first page through the bare driver, while SQLAlchemy is not loaded."""
     started = perf_counter()
-    page = await first_page(settings.target, settings.page_size)
+    page = await first_page(
+        settings.target, settings.page_size, stale_after=settings.stale_after, now=settings.clock()
+    )
     if page is None:
         return None
     elapsed = (perf_counter() - started) * 1000
@@ -86,7 +96,12 @@ async def warm_page(settings: Settings, generation: int) -> PageLoaded | None:
 async def open_database(settings: Settings) -> Store:
     # SQLAlchemy is imported here, in a thread, after the first frame is on screen.
     module = await asyncio.to_thread(import_module, "tui.store.store")
-    store: Store = await module.open_store(settings.target, read_only=settings.read_only)
+    store: Store = await module.open_store(
+        settings.target,
+        read_only=settings.read_only,
+        stale_after=settings.stale_after,
+        clock=settings.clock,
+    )
     return store
 
 
@@ -130,6 +145,44 @@ async def read_facets(
         whole = await run.run(store.reason_counts(SessionFilter(), recount=recount))
     elapsed = (perf_counter() - started) * 1000
     return FacetsLoaded(generation, base, facets, whole, elapsed)
+
+
+async def read_stuck_counts(
+    run: InFlight, store: Store, generation: int, flt: SessionFilter
+) -> StuckCountsLoaded:
+    """The stuck panel's counts: one pass over the active sessions under the filter."""
+    started = perf_counter()
+    counts = await run.run(store.stuck_counts(flt))
+    return StuckCountsLoaded(generation, counts, (perf_counter() - started) * 1000)
+
+
+async def read_matches(
+    run: InFlight, store: Store, generation: int, flt: SessionFilter, cap: int
+) -> MatchesSelected:
+    """Every row of the view, newest first, when it holds at most `cap`; else none, with
+    the count (one page past the cap says it is passed; the count is then taken)."""
+    rows = []
+    async for page in run_pages(run, store, flt, cap + 1):
+        rows.extend(page.rows)
+    if len(rows) <= cap:
+        return MatchesSelected(generation, rows, len(rows), cap)
+    counted = await run.run(store.counts(flt))
+    return MatchesSelected(generation, [], counted.filtered, cap)
+
+
+async def run_pages(
+    run: InFlight, store: Store, flt: SessionFilter, limit: int
+) -> AsyncIterator[Page]:
+    """`operations.pages` in big pages, each read under the app's in-flight guard."""
+    cursor: Cursor | None = None
+    remaining = limit
+    while remaining > 0:
+        page = await run.run(store.list_sessions(flt, SortKey.STARTED, cursor, min(500, remaining)))
+        yield page
+        remaining -= len(page.rows)
+        if page.next_cursor is None or not page.rows:
+            return
+        cursor = page.next_cursor
 
 
 async def write_end(

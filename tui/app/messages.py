@@ -26,6 +26,7 @@ from tui.domain.models import (
     SessionFilter,
     SessionRow,
 )
+from tui.domain.stuck import StuckKind
 
 if TYPE_CHECKING:
     from tui.store.errors import StoreError
@@ -104,6 +105,25 @@ class FacetsLoaded(Message, bubble=False):
 
 
 @dataclass
+class StuckCountsLoaded(Message, bubble=False):
+    generation: int
+    counts: dict[StuckKind, int]
+    """Active sessions per kind under every filter but the stuck one."""
+    elapsed_ms: float = 0.0
+
+
+@dataclass
+class MatchesSelected(Message, bubble=False):
+    """Select-all's answer: every row of the view, or none when more than the cap match."""
+
+    generation: int
+    rows: list[SessionRow]
+    matched: int
+    """How many sessions the view holds (more than the cap: `rows` is empty)."""
+    cap: int
+
+
+@dataclass
 class SessionsEnded(Message, bubble=False):
     """The end flow's one result: posted to the main screen, and to the screen the end
     was started from when that is another one (a detail screen re-reads itself)."""
@@ -141,6 +161,8 @@ RESULTS = (
     Reconnected,
     PageLoaded,
     FacetsLoaded,
+    StuckCountsLoaded,
+    MatchesSelected,
     SessionsEnded,
     DetailLoaded,
 )

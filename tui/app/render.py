@@ -21,7 +21,7 @@ from tui.domain.triggers import (
     UnrecognisedReason,
     parse_reason,
 )
-from tui.domain.wording import ACTIVE, DASH, ENDED, NOT_RECORDED, STALE
+from tui.domain.wording import ACTIVE, DASH, ENDED, NOT_RECORDED, STUCK
 from tui.domain.wording import UNRECOGNISED_MARK as UNRECOGNISED_MARK  # the help screen's legend
 
 BEHAVIOUR_STYLE = {
@@ -79,7 +79,7 @@ def trigger_line(trigger: Trigger) -> Text:
 CellStyler = Callable[[SessionRow, str, bool], Text]
 """Styles one column's plain value (the row and whether it is selected at hand)."""
 
-STATUS_STYLE = {ACTIVE: "bold green", STALE: "bold red", ENDED: "dim"}
+STATUS_STYLE = {ACTIVE: "bold green", STUCK: "bold red", ENDED: "dim"}
 
 
 def _status_cell(row: SessionRow, value: str, selected: bool) -> Text:
@@ -98,6 +98,15 @@ def _ended_cell(row: SessionRow, value: str, selected: bool) -> Text:
     return Text(value, style="" if row.ended_at else "dim")
 
 
+def _stuck_cell(row: SessionRow, value: str, selected: bool) -> Text:
+    return Text(
+        value,
+        style="red" if row.active and value != DASH else "dim",
+        no_wrap=True,
+        overflow="ellipsis",
+    )
+
+
 def _plain_cell(row: SessionRow, value: str, selected: bool) -> Text:
     return Text(value, no_wrap=True, overflow="ellipsis")
 
@@ -106,6 +115,7 @@ CELL_STYLERS: dict[str, CellStyler] = {
     "status": _status_cell,
     "reason": _reason_cell,
     "ended": _ended_cell,
+    "stuck": _stuck_cell,
 }
 """Columns drawn with more than their plain text; every other column is drawn as it is."""
 

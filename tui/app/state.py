@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from tui.domain.models import Cursor, SessionFilter, SessionRow, SortKey, Status
+from tui.domain.stuck import StuckKind
 from tui.domain.text import safe_text
 
 SINCE_STEPS: list[timedelta | None] = [
@@ -65,6 +66,10 @@ class ListState:
     loading_more: bool = False
     selected: set[str] = field(default_factory=set)
     paused: bool = False
+    stuck: StuckKind | None = None
+    matched: dict[str, SessionRow] = field(default_factory=dict)
+    """Rows "select all" took, loaded or not: they stay selected while the question is
+    the same (refreshes included), and are dropped with it."""
 
     def filter(self, now: datetime) -> SessionFilter:
         return SessionFilter(
@@ -76,6 +81,7 @@ class ListState:
             user=self.search.user,
             search=self.search.text,
             since=now - self.since if self.since else None,
+            stuck=self.stuck,
         )
 
     def bump(self) -> int:
@@ -83,23 +89,42 @@ class ListState:
         self.generation += 1
         self.next_cursor = None
         self.loading_more = False
+        if self.matched:
+            self.selected -= set(self.matched) - set(self.rows)
+            self.matched = {}
         return self.generation
+
+    def select_matches(self, rows: list[SessionRow]) -> None:
+        """Select every row of the view (select all), beyond the loaded window too."""
+        self.matched = {r.id: r for r in rows}
+        self.selected = set(self.matched)
+
+    def row(self, session_id: str) -> SessionRow | None:
+        """A session as last read: from the window, else from select-all's rows."""
+        return self.rows.get(session_id) or self.matched.get(session_id)
 
     def clear_filters(self) -> None:
         self.status = Status.ALL
         self.reasons = frozenset()
         self.search = SearchQuery()
         self.since = None
+        self.stuck = None
 
-    def step_back(self, *, reasons_first: bool = False) -> str | None:
-        """Undo one filter, the most local first: the search text, then the reasons (first
-        of all when the operator is in the reason panel), then the since window. The
-        status (1/2/3) is a view the operator picked, not a filter to peel off. Returns
-        what was cleared, None when nothing was left."""
-        order = ["reasons", "search", "since"] if reasons_first else ["search", "reasons", "since"]
+    def step_back(self, *, reasons_first: bool = False, stuck_first: bool = False) -> str | None:
+        """Undo one filter, the most local first: the search text, then the stuck kind,
+        then the reasons (either first of all when the operator is in its panel), then the
+        since window. The status (1/2/3) is a view the operator picked, not a filter to
+        peel off. Returns what was cleared, None when nothing was left."""
+        order = ["search", "stuck", "reasons", "since"]
+        for first, what in ((reasons_first, "reasons"), (stuck_first, "stuck")):
+            if first:
+                order.remove(what)
+                order.insert(0, what)
         for what in order:
             if what == "search" and self.search != SearchQuery():
                 self.search = SearchQuery()
+            elif what == "stuck" and self.stuck is not None:
+                self.stuck = None
             elif what == "reasons" and self.reasons:
                 self.reasons = frozenset()
             elif what == "since" and self.since:
@@ -115,6 +140,7 @@ class ListState:
             self.status is not Status.ALL
             or self.reasons
             or self.since
+            or self.stuck is not None
             or self.search != SearchQuery()
         )
 
@@ -136,7 +162,7 @@ class ListState:
         self.next_cursor = cursor
         self.loading_more = False
         if not append:
-            self.selected &= set(self.rows)
+            self.selected &= set(self.rows) | set(self.matched)
         return fresh
 
     def describe(self) -> str:
@@ -148,6 +174,8 @@ class ListState:
         parts = [f"status: {self.status.value}"]
         if self.reasons:
             parts.append("reason: " + " | ".join(safe_text(r) for r in sorted(self.reasons)))
+        if self.stuck is not None:
+            parts.append(f"stuck: {self.stuck.wire}")
         if self.search.text:
             parts.append(f"text: {safe_text(repr(self.search.text))}")
         for key in SEARCH_KEYS:

@@ -32,18 +32,20 @@ from tui.domain.models import (
     SessionChain,
     SessionDetail,
     SessionFilter,
+    SessionRow,
     SortKey,
     Status,
     reason_from_words,
 )
+from tui.domain.stuck import KIND_NAMES, StuckKind, parse_kind, suggested
 from tui.domain.text import safe_text
 from tui.domain.timefmt import DurationTooLong, parse_duration, utcnow
 from tui.domain.triggers import InvalidEndReason, Vocabulary
 from tui.domain.wording import (
     NO_OWNERS,
     NOT_RECORDED,
-    STALE,
     no_audit_note,
+    no_suggestion,
     outcome_line,
     plan_line,
 )
@@ -59,6 +61,9 @@ T = TypeVar("T")
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 DEMO_DB_SESSIONS = 2000
 DEMO_DB_SEED = 7
+DEFAULT_END_CAP = 1000
+"""How many sessions `end --stuck` ends at most unless `--cap` says otherwise: a kind
+wider than expected is refused with its count before anything is planned."""
 
 
 # -- plumbing --------------------------------------------------------------------------------
@@ -156,7 +161,7 @@ def run_with_store(g: Globals, fn: Callable[[Store], Coroutine[Any, Any, T]]) ->
     target = g.target()
 
     async def go() -> T:
-        store = await open_store(target, read_only=g.read_only)
+        store = await open_store(target, read_only=g.read_only, stale_after=g.stale_after)
         try:
             return await fn(store)
         finally:
@@ -288,7 +293,16 @@ DEMO_ANCHOR_YEARS = (1971, 9998)
     show_default=True,
     metavar="DURATION",
     callback=_duration_option,
-    help="An active session quiet this long is stale (the dashboard, `list`, `show`).",
+    help="An active session quiet this long is idle, a kind of stuck (the dashboard, `list`, "
+    "`show`, `stuck`).",
+)
+@click.option(
+    "--select-cap",
+    type=click.IntRange(min=1),
+    default=1000,
+    show_default=True,
+    metavar="N",
+    help="The dashboard's select-all takes at most N sessions; a wider filter selects none.",
 )
 @click.version_option(__version__, "--version", prog_name=TOOL_NAME)
 @click.pass_context
@@ -300,6 +314,7 @@ def cli(
     demo: bool,
     refresh: float,
     stale_after: timedelta,
+    select_cap: int,
 ) -> None:
     """Inspect and end the coding-agent service's sessions.
 
@@ -320,6 +335,7 @@ def cli(
                 read_only=read_only,
                 refresh_seconds=refresh,
                 stale_after=stale_after,
+                select_cap=select_cap,
             )
         )
 
@@ -331,8 +347,9 @@ LIST_HELP = f"""List sessions, newest first.
 
 JSON is `{{"sessions": [...], "next_cursor": null | TOKEN}}`; each session has the keys
 {", ".join(FIELD_KEYS)}. reason_status is active, known, unrecognised or not-recorded;
-times are ISO-8601 UTC. CSV has the same columns. The table's status says `stale` for an
-active session quiet longer than --stale-after.
+times are ISO-8601 UTC. CSV has the same columns (stuck joined with commas). The table's
+status says `stuck` for an active session in any kind of stuck (`idle`: quiet longer than
+--stale-after), and its stuck column names the kinds.
 """
 
 
@@ -504,12 +521,25 @@ def show(g: Globals, session_id: str, fmt: str) -> None:
 
 
 @cli.command()
-@click.argument("ids", nargs=-1, required=True, metavar="ID...")
+@click.argument("ids", nargs=-1, metavar="ID...")
 @click.option(
     "--reason",
-    required=True,
     metavar="R",
-    help="A deactivating trigger of the database's service version (`reasons` lists them).",
+    help="A deactivating trigger of the database's service version (`reasons` lists them); "
+    "with --stuck, the kind's suggested reason unless given.",
+)
+@click.option(
+    "--stuck",
+    "stuck_kind",
+    type=click.Choice(KIND_NAMES),
+    help="End every session of this kind of stuck (`stuck` counts them) instead of IDs.",
+)
+@click.option(
+    "--cap",
+    type=click.IntRange(min=1),
+    default=DEFAULT_END_CAP,
+    show_default=True,
+    help="With --stuck: refuse when more sessions than this are of the kind.",
 )
 @click.option("--dry-run", is_flag=True, help="Show what would be written; change nothing.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
@@ -522,12 +552,15 @@ def show(g: Globals, session_id: str, fmt: str) -> None:
 def end(
     ctx: click.Context,
     ids: tuple[str, ...],
-    reason: str,
+    reason: str | None,
+    stuck_kind: str | None,
+    cap: int,
     dry_run: bool,
     yes: bool,
     actor: str | None,
 ) -> None:
-    """End active sessions with a reason (IDs may be unique prefixes).
+    """End active sessions with a reason (IDs may be unique prefixes), or with --stuck
+    every session of one kind of stuck.
 
     The reason is checked against the database's trigger list before anything is read or
     written. A session that is already ended is left exactly as it is. Exit 0 when every
@@ -539,10 +572,40 @@ def end(
 
     g = ctx.ensure_object(Globals)
     who = actor or default_actor()
+    if stuck_kind is None and not ids:
+        raise click.UsageError("give the session IDs to end, or --stuck KIND")
+    if stuck_kind is not None and ids:
+        raise click.UsageError("give either session IDs or --stuck KIND, not both")
+    if stuck_kind is None and reason is None:
+        raise click.UsageError("--reason is required (`reasons` lists them)")
 
     async def plan(store: Store) -> EndPlan:
+        chosen, given = reason, list(ids)
+        if stuck_kind is not None:
+            kind = parse_kind(stuck_kind)
+            if chosen is None:
+                trigger = suggested(kind, store.vocabulary)
+                if trigger is None:
+                    raise click.UsageError(no_suggestion(kind, store.vocabulary.name))
+                chosen = trigger.wire
+            else:  # checked before the sessions are read
+                try:
+                    store.vocabulary.require_deactivating(chosen)
+                except InvalidEndReason as exc:
+                    raise click.BadParameter(str(exc), ctx=ctx, param_hint="'--reason'") from None
+            given = await operations.ids_of(store, SessionFilter(stuck=kind), cap + 1)
+            if len(given) > cap:
+                counted = (await store.stuck_counts())[kind]
+                raise click.UsageError(
+                    f"{counted:,} sessions are {kind.wire}, more than --cap {cap:,}: "
+                    "nothing changed; raise --cap to end them all"
+                )
+            if not given:
+                click.echo(f"no session is {kind.wire}: nothing to end")
+                ctx.exit(0)
+        assert chosen is not None
         try:
-            return await operations.plan_end(store, ids, reason, who)
+            return await operations.plan_end(store, given, chosen, who)
         except InvalidEndReason as exc:
             raise click.BadParameter(str(exc), ctx=ctx, param_hint="'--reason'") from None
 
@@ -651,6 +714,67 @@ def audit(
     run_with_store(g, stream)
     if fmt == "table" and writer.written == 0:
         click.echo("no audit rows match", err=True)
+
+
+# -- stuck ----------------------------------------------------------------------------------
+
+
+@cli.command(short_help="Stuck sessions: counts per kind, or with --list the sessions.")
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(KIND_NAMES),
+    help="Only this kind (repeatable; default: every kind).",
+)
+@click.option("--list", "listed", is_flag=True, help="The sessions, each with kinds and reason.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+)
+@click.pass_obj
+def stuck(g: Globals, kinds: tuple[str, ...], listed: bool, fmt: str) -> None:
+    """Active sessions the service left stuck, by kind: idle (quiet longer than
+    --stale-after), orphaned (deleted conversation), duplicate (a newer active session on
+    the same conversation), drifted (codebase not the conversation's), codebase-gone
+    (codebase deleted). Each kind's suggested reason is the one `end --stuck` writes."""
+    chosen = [parse_kind(k) for k in dict.fromkeys(kinds)] or list(StuckKind)
+    ctx = g.context()
+
+    async def read(store: Store) -> tuple[Vocabulary, dict[StuckKind, int], list[SessionRow]]:
+        from tui.store.operations import pages
+
+        every = await store.stuck_counts()
+        counts = {k: every[k] for k in chosen}
+        rows: dict[str, SessionRow] = {}
+        if listed:
+            for kind in chosen:
+                async for page in pages(store, SessionFilter(stuck=kind), SortKey.STARTED):
+                    rows.update((r.id, rows.get(r.id, r)) for r in page.rows)
+        ordered = sorted(
+            rows.values(),
+            key=lambda r: (r.started_at is not None, r.started_at, r.id),
+            reverse=True,
+        )
+        return store.vocabulary, counts, ordered
+
+    vocabulary, counts, rows = run_with_store(g, read)
+    if fmt == "json":
+        payload: dict[str, Any] = {
+            "version": vocabulary.name,
+            "kinds": render.stuck_counts_object(counts, vocabulary),
+        }
+        if listed:
+            payload["sessions"] = [render.stuck_session_object(r, ctx, vocabulary) for r in rows]
+        click.echo(render.dumps(payload, indent=2))
+        return
+    click.echo("\n".join(render.stuck_counts_table(counts, vocabulary)))
+    if listed:
+        click.echo("")
+        click.echo("\n".join(render.stuck_sessions_table(rows, ctx, vocabulary)))
 
 
 # -- reasons ---------------------------------------------------------------------------------
@@ -818,7 +942,7 @@ def demo_db(path: Path, n_sessions: int, seed: int, anchor: datetime | None, for
         ("conversations", summary.conversations, ""),
         ("codebases", summary.codebases, ""),
         ("active", summary.active, ""),
-        (STALE, summary.stale, "active, quiet for days"),
+        ("idle", summary.stale, "active, quiet for days"),
         (NOT_RECORDED, summary.legacy, "legacy NULL reasons, from before migration 016"),
         ("unrecognised", summary.unrecognised, "reasons a newer service version writes"),
     ]

@@ -36,7 +36,7 @@ from tui.domain.audit import (
     ended_by,
     overwritten,
 )
-from tui.domain.columns import COLUMNS, FIELD_KEYS, Context, export
+from tui.domain.columns import COLUMNS, FIELD_KEYS, Context, conversation_cell, export
 from tui.domain.models import (
     ChainHop,
     Cursor,
@@ -45,6 +45,7 @@ from tui.domain.models import (
     SessionRow,
     WorkflowRun,
 )
+from tui.domain.stuck import StuckKind, suggested, suggestion_for
 from tui.domain.text import safe_text
 from tui.domain.timefmt import human_duration, iso_z, relative
 from tui.domain.triggers import NEWEST, Trigger, Vocabulary
@@ -64,6 +65,8 @@ from tui.domain.wording import (
     reason_status,
     run_line,
     status_word,
+    stuck_explanation,
+    stuck_names,
 )
 
 # -- scalars -------------------------------------------------------------------------------
@@ -123,6 +126,8 @@ def _csv_cell(value: Any, style: CsvStyle) -> Any:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, list):  # the stuck kinds: names the tool wrote, joined
+        value = ",".join(str(v) for v in value)
     if not isinstance(value, str):
         return value
     if style.terminal:
@@ -469,6 +474,12 @@ def _hop_line(hop: ChainHop, now: datetime, marker: str) -> str:
     )
 
 
+def _stuck_explained(row: SessionRow, ctx: Context) -> str:
+    """Each kind the session is in, with what it means; a dash when none."""
+    kinds = row.with_idle(ctx.now, ctx.stale_after).stuck
+    return "; ".join(f"{k.wire} ({stuck_explanation(k)})" for k in kinds) or DASH
+
+
 def detail_text(detail: SessionDetail, chain: SessionChain, ctx: Context) -> list[str]:
     """`show`'s text view: every field, made safe for the terminal."""
     row, now = detail.row, ctx.now
@@ -476,6 +487,7 @@ def detail_text(detail: SessionDetail, chain: SessionChain, ctx: Context) -> lis
     out += _kv_lines(
         [
             ("status", status_word(row, now, ctx.stale_after)),
+            ("stuck", _stuck_explained(row, ctx)),
             ("started_at", _when(row.started_at, now)),
             ("ended_at", _when(row.ended_at, now)),
             ("duration", human_duration(row.duration(now))),
@@ -691,3 +703,66 @@ __all__ = [
     "sessions_table",
     "table_cells",
 ]
+
+
+# -- stuck -------------------------------------------------------------------------------------
+
+
+def _aligned(titles: list[str], rows: list[list[str]]) -> list[str]:
+    """Columns padded to their widest cell; the last one is printed whole."""
+    widths = [max(_cell_width(c) for c in col) for col in zip(titles, *rows, strict=True)]
+    out = []
+    for cells in [titles, *rows]:
+        padded = [c + " " * (w - _cell_width(c)) for c, w in zip(cells[:-1], widths, strict=False)]
+        out.append("  ".join([*padded, cells[-1]]).rstrip())
+    return out
+
+
+def _suggested(kind: StuckKind, vocabulary: Vocabulary) -> str | None:
+    trigger = suggested(kind, vocabulary)
+    return trigger.wire if trigger else None
+
+
+def stuck_counts_table(counts: dict[StuckKind, int], vocabulary: Vocabulary) -> list[str]:
+    """One kind a line: its count, the reason `end --stuck` would write, what it means."""
+    rows = [
+        [k.wire, f"{n:,}", _suggested(k, vocabulary) or DASH, stuck_explanation(k)]
+        for k, n in counts.items()
+    ]
+    return _aligned(["KIND", "COUNT", "SUGGESTED", "MEANING"], rows)
+
+
+def stuck_counts_object(counts: dict[StuckKind, int], vocabulary: Vocabulary) -> list[Any]:
+    return [
+        {
+            "kind": k.wire,
+            "count": n,
+            "suggested_reason": _suggested(k, vocabulary),
+            "explanation": stuck_explanation(k),
+        }
+        for k, n in counts.items()
+    ]
+
+
+def stuck_session_object(row: SessionRow, ctx: Context, vocabulary: Vocabulary) -> dict[str, Any]:
+    """The session as `list --format json` gives it, with the reason `end` would suggest."""
+    trigger = suggestion_for(row.with_idle(ctx.now, ctx.stale_after).stuck, vocabulary)
+    return {**export(row, ctx), "suggested_reason": trigger.wire if trigger else None}
+
+
+def stuck_sessions_table(rows: list[SessionRow], ctx: Context, vocabulary: Vocabulary) -> list[str]:
+    """Whole ids (what `end` takes), the kinds, the suggested reason, the conversation."""
+    body = []
+    for row in rows:
+        kinds = row.with_idle(ctx.now, ctx.stale_after).stuck
+        trigger = suggestion_for(kinds, vocabulary)
+        body.append(
+            [
+                safe_text(row.id),
+                stuck_names(kinds),
+                trigger.wire if trigger else DASH,
+                relative(row.started_at, ctx.now),
+                conversation_cell(row),
+            ]
+        )
+    return _aligned(["ID", "STUCK", "SUGGESTED", "STARTED", "CONVERSATION"], body)

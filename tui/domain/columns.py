@@ -1,10 +1,11 @@
 """The session list's columns and exported fields: one entry per fact, read by every output.
 
 `COLUMNS` is what the tables show: the dashboard's table in this order, the CLI's with
-the `table_last` column at the end. Each column gives its cell as plain, terminal-safe
-text; the dashboard only adds styles and its row markers. `FIELDS` is the session object
-of `list --format json|csv` and `show --format json`, in this order: keys and order are
-a stable interface for scripts, so a new field goes at the end.
+the `table_last` columns (stuck, then the reason) at the end. Each column gives its cell
+as plain, terminal-safe text; the dashboard only adds styles and its row markers.
+`FIELDS` is the session object of `list --format json|csv` and `show --format json`, in
+this order: keys and order are a stable interface for scripts, so a new field goes at
+the end.
 
 A new fact about a session is one `SessionRow` field (read by the store's query), one
 `Column` if the tables show it and one `Field` if scripts get it: nothing else lists them.
@@ -26,9 +27,11 @@ from tui.domain.wording import (
     reason_status,
     short_id,
     status_word,
+    stuck_names,
 )
 
 JsonScalar = str | int | bool | None
+JsonValue = JsonScalar | list[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +62,8 @@ class Column:
     value: Callable[[SessionRow, Context], str]
     """The cell as plain text, safe for a terminal; an absent value is a dash."""
     table_last: bool = False
-    """The CLI prints this column last and whole: a reason a newer service wrote may be
-    long, and a cut one could read as another."""
+    """The CLI prints this column last (such columns in this order) and whole: a reason a
+    newer service wrote may be long, and a cut one could read as another."""
 
 
 def _text(value: object) -> str:
@@ -73,6 +76,16 @@ def conversation_label(row: SessionRow) -> str:
     return _text(row.title or row.platform_conversation_id or row.conversation_id)
 
 
+def stuck_of(row: SessionRow, ctx: Context) -> tuple[str, ...]:
+    """The kinds the row is in, by name: those the store found, `idle` judged at `ctx.now`
+    (the same rule; a row read a while ago may have gone quiet since)."""
+    return tuple(k.wire for k in row.with_idle(ctx.now, ctx.stale_after).stuck)
+
+
+def stuck_cell(row: SessionRow, ctx: Context) -> str:
+    return stuck_names(row.with_idle(ctx.now, ctx.stale_after).stuck)
+
+
 def conversation_cell(row: SessionRow) -> str:
     """The label, after `✗` when the conversation is deleted and `◌` when hidden: the
     mark goes where the conversation is named, since the session's own status is unchanged."""
@@ -83,6 +96,10 @@ def conversation_cell(row: SessionRow) -> str:
 
 COLUMNS: tuple[Column, ...] = (
     Column("status", "status", Width(8, None), lambda r, c: status_word(r, c.now, c.stale_after)),
+    # Next to the status it qualifies, so it is on screen; codebase-gone whole, several
+    # kinds cut (the panel and the detail name them all). The CLI prints it whole, last
+    # but the reason, where a list of kinds cannot push the other columns about.
+    Column("stuck", "stuck", Width(13, None), stuck_cell, table_last=True),
     Column(
         "reason",
         "ended_reason",
@@ -112,8 +129,9 @@ COLUMNS: tuple[Column, ...] = (
 @dataclass(frozen=True, slots=True)
 class Field:
     key: str
-    value: Callable[[SessionRow, Context], JsonScalar]
-    """The raw value: whole ids, stored strings, ISO-8601 UTC times (`iso_z`), or None."""
+    value: Callable[[SessionRow, Context], JsonValue]
+    """The raw value: whole ids, stored strings, ISO-8601 UTC times (`iso_z`), or None;
+    a list of names for the stuck kinds (CSV joins it with commas)."""
 
 
 def _seconds(row: SessionRow, ctx: Context) -> int | None:
@@ -142,11 +160,12 @@ FIELDS: tuple[Field, ...] = (
     Field("owner", lambda r, c: r.owner),
     Field("conversation_deleted", lambda r, c: r.conversation_deleted),
     Field("conversation_hidden", lambda r, c: r.conversation_hidden),
+    Field("stuck", lambda r, c: list(stuck_of(r, c))),
 )
 FIELD_KEYS: tuple[str, ...] = tuple(f.key for f in FIELDS)
 """Keys of a session object in JSON, and the CSV header, in this order."""
 
 
-def export(row: SessionRow, ctx: Context) -> dict[str, JsonScalar]:
+def export(row: SessionRow, ctx: Context) -> dict[str, JsonValue]:
     """A row as the stable JSON/CSV session object."""
     return {f.key: f.value(row, ctx) for f in FIELDS}

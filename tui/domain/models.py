@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, tzinfo
 from enum import Enum
 from typing import Any, ClassVar
 
+from tui.domain.stuck import StuckKind
 from tui.domain.triggers import KNOWN_REASONS, NotRecorded, Reason, Trigger, parse_reason
 
 
@@ -61,6 +62,8 @@ class SessionFilter:
     search: str | None = None
     user: str | None = None
     """The conversation's owner: display name, email or user id, ignoring case."""
+    stuck: StuckKind | None = None
+    """Only the active sessions in this kind of stuck (`tui.domain.stuck`)."""
 
     def without_reasons(self) -> SessionFilter:
         """Facet counts are taken under every filter but the reason one."""
@@ -112,6 +115,9 @@ class SessionRow:
     conversation_deleted: bool = False
     """The service soft-deleted the conversation; that does not end its active session."""
     conversation_hidden: bool = False
+    stuck: tuple[StuckKind, ...] = ()
+    """Every kind of stuck the store found the session in when it read it (none once it
+    has ended), in the table's order; `idle` by `is_stale` at the moment of the read."""
 
     @property
     def reason(self) -> Reason | None:
@@ -125,11 +131,20 @@ class SessionRow:
         return max(end - self.started_at, timedelta(0))
 
     def is_stale(self, now: datetime, threshold: timedelta) -> bool:
-        """Active, but its conversation has been quiet for longer than `threshold`."""
+        """The `idle` kind: active, and its conversation quiet (else the session, since
+        it started) for longer than `threshold`. The store's `idle` condition is this."""
         if not self.active:
             return False
         last = self.last_activity_at or self.started_at
         return last is not None and now - last > threshold
+
+    def with_idle(self, now: datetime, threshold: timedelta) -> SessionRow:
+        """The row with `idle` among its kinds when it is stale at `now` (the kinds the
+        query found stay): how a read row learns the one kind that depends on the clock."""
+        if not self.is_stale(now, threshold) or StuckKind.IDLE in self.stuck:
+            return self
+        kinds = {StuckKind.IDLE, *self.stuck}
+        return replace(self, stuck=tuple(k for k in StuckKind if k in kinds))
 
 
 @dataclass(frozen=True, slots=True)

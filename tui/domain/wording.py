@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from tui.domain.audit import Overwritten
 from tui.domain.models import RECENT_RUNS, AlreadyEnded, Ended, EndOutcome, SessionRow, WorkflowRun
+from tui.domain.stuck import StuckKind
 from tui.domain.text import safe_text
 from tui.domain.timefmt import human_duration, iso_z, relative
 from tui.domain.triggers import BY_WIRE, NotRecorded, Reason, Trigger, UnrecognisedReason
@@ -35,7 +36,9 @@ SHORT_ID = 8
 """Characters of an id where a whole one would not fit: the table's id column, the toasts."""
 
 ACTIVE = "active"
-STALE = "stale"
+STUCK = "stuck"
+"""The status of an active session in at least one kind of stuck (`idle` among them,
+once called "stale"); the stuck column names the kinds."""
 ENDED = "ended"
 
 
@@ -83,10 +86,46 @@ def run_line(run: WorkflowRun, now: datetime) -> str:
 
 
 def status_word(row: SessionRow, now: datetime, stale_after: timedelta) -> str:
-    """`stale` for an active session quiet longer than `stale_after`, else `active` or `ended`."""
+    """`stuck` for an active session in any kind of stuck (`idle`: quiet longer than
+    `stale_after`), else `active` or `ended`."""
     if not row.active:
         return ENDED
-    return STALE if row.is_stale(now, stale_after) else ACTIVE
+    return STUCK if row.with_idle(now, stale_after).stuck else ACTIVE
+
+
+# -- stuck -------------------------------------------------------------------------------------
+
+STUCK_EXPLANATIONS: dict[StuckKind, str] = {
+    StuckKind.IDLE: "active, but its conversation has been quiet longer than --stale-after",
+    StuckKind.ORPHANED: (
+        "active on a deleted conversation: the service never ends these, they stay forever"
+    ),
+    StuckKind.DUPLICATE: (
+        "another, newer session of its conversation is active: the service resumes either"
+    ),
+    StuckKind.DRIFTED: (
+        "its codebase is not its conversation's: the conversation moved without ending it"
+    ),
+    StuckKind.CODEBASE_GONE: "its codebase was deleted, while its conversation has one",
+}
+"""One line per kind, for the operator: what the service left behind."""
+
+
+def stuck_explanation(kind: StuckKind) -> str:
+    return STUCK_EXPLANATIONS[kind]
+
+
+def stuck_names(kinds: tuple[StuckKind, ...]) -> str:
+    """A row's kinds in a cell: `orphaned,drifted`; a dash when it is in none."""
+    return ",".join(k.wire for k in kinds) or DASH
+
+
+def no_suggestion(kind: StuckKind, vocabulary_name: str) -> str:
+    """Why `end --stuck` needs `--reason` for this kind here."""
+    return (
+        f"no suggested reason for {kind.wire} on {vocabulary_name} "
+        f"({kind.suggestion.wire} is not one of its triggers): give one with --reason"
+    )
 
 
 # -- reasons -----------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tui.domain.models import SessionRow
+from tui.domain.stuck import StuckKind
 
 SQLITE_TS_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -67,16 +68,24 @@ def text_id(value: Any) -> str | None:
     return None if value is None else str(text_value(value))
 
 
-ROW_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(SessionRow))
+STUCK_COLUMNS: dict[StuckKind, str] = {
+    kind: f"stuck_{kind.name.lower()}" for kind in StuckKind if kind is not StuckKind.IDLE
+}
+"""The list query's true/false column per kind it finds (`queries.stuck_flags`); `idle`
+depends on the clock, so the store adds it at the read (`SessionRow.with_idle`)."""
+
+ROW_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(SessionRow) if f.name != "stuck")
 """The list query's column labels: `SessionRow`'s fields, by name, so a field added to the
-row is read once the query selects a column of that name."""
+row is read once the query selects a column of that name (`stuck` is read from
+`STUCK_COLUMNS`)."""
 
 
 def session_row(m: Mapping[Any, Any]) -> SessionRow:
     """A list row from already-decoded column values (`active` as a driver gives it)."""
-    values = {name: text_value(m[name]) for name in ROW_FIELDS}
+    values: dict[str, Any] = {name: text_value(m[name]) for name in ROW_FIELDS}
     for name in ("active", "conversation_deleted", "conversation_hidden"):
         values[name] = bool(values[name])
+    values["stuck"] = tuple(k for k, col in STUCK_COLUMNS.items() if m.get(col))
     return SessionRow(**values)
 
 

@@ -99,6 +99,17 @@ OWNED_FRACTION = 0.85
 DELETED_FRACTION = 0.02
 HIDDEN_FRACTION = 0.03
 LEGACY_FRACTION = 0.12
+DRIFTED_FRACTION = 0.10
+"""Active sessions whose conversation was moved to another codebase without ending them."""
+CODEBASE_GONE_FRACTION = 0.08
+"""Active sessions whose codebase was deleted (the service sets it NULL) while the
+conversation has one."""
+ORPHANED_FRACTION = 0.10
+"""Active sessions whose conversation the service soft-deleted (on top of the deleted
+conversations drawn for every conversation, which rarely hold an active session)."""
+DUPLICATE_FRACTION = 0.12
+"""Active sessions whose previous session in the chain never ended: two active sessions
+on one conversation."""
 """Oldest ended sessions predate the service's migration 016: their reason is NULL."""
 
 
@@ -132,6 +143,8 @@ class DemoGenerator:
         # Owners and deleted/hidden conversations draw from their own generator, so the
         # sessions are the same rows whether or not a database has users.
         self.side = random.Random(seed * 7919 + 1)
+        # The stuck kinds draw from theirs, so every other row is as it was without them.
+        self.stuck = random.Random(seed * 104729 + 3)
         self.user_ids = [
             str(uuid.UUID(int=self.side.getrandbits(128), version=4)).replace("-", "")
             for _ in USERS
@@ -246,6 +259,7 @@ class DemoGenerator:
                     self.summary.active += 1
                     if stale:
                         self.summary.stale += 1
+                    self._make_stuck(row, conv, rows[-1] if k else None)
                     # Never after the anchor: a session started minutes ago is quiet since.
                     conv["last_activity_at"] = min(
                         started + min(duration, timedelta(hours=2)), self.anchor
@@ -272,6 +286,8 @@ class DemoGenerator:
                     break
             conv["updated_at"] = conv["last_activity_at"]
             conv.update(self._side_facts(conv["last_activity_at"]))
+            if conv.pop("_orphaned", False):
+                conv["deleted_at"] = conv["last_activity_at"]
             convs.append(conv)
             made += k + 1
             self.summary.conversations += 1
@@ -281,6 +297,36 @@ class DemoGenerator:
         self.summary.sessions = made
         if rows:
             yield convs, rows
+
+    def _make_stuck(
+        self, row: dict[str, Any], conv: dict[str, Any], previous: dict[str, Any] | None
+    ) -> None:
+        """Leave an active session stuck the ways the service does, now and then: its
+        conversation moved to another codebase, its codebase deleted, or the session before
+        it in the chain never ended (idle and orphaned come from the quiet sessions and the
+        deleted conversations)."""
+        pick, twice = self.stuck.random(), self.stuck.random()  # two draws, always
+        if conv["codebase_id"] is not None and pick < DRIFTED_FRACTION:
+            others = [c for c in self.codebase_ids if c != conv["codebase_id"]]
+            row["codebase_id"] = others[int(twice * len(others))]
+        elif conv["codebase_id"] is not None and pick < DRIFTED_FRACTION + CODEBASE_GONE_FRACTION:
+            row["codebase_id"] = None
+        elif pick > 1 - ORPHANED_FRACTION:
+            conv["_orphaned"] = True  # deleted once its side facts are drawn
+        if previous is not None and twice < DUPLICATE_FRACTION:
+            self._unaccount(previous)
+            previous.update(active=True, ended_at=None, ended_reason=None)
+            self.summary.active += 1
+
+    def _unaccount(self, row: dict[str, Any]) -> None:
+        """Take an ended row out of the summary's counts (it stays active after all)."""
+        reason = row["ended_reason"]
+        key = reason or "not-recorded"
+        self.summary.reasons[key] -= 1
+        if reason is None:
+            self.summary.legacy -= 1
+        elif reason not in BY_WIRE:
+            self.summary.unrecognised -= 1
 
 
 ZONELESS = {

@@ -56,6 +56,15 @@ async def pages(
         cursor = page.next_cursor
 
 
+async def ids_of(store: Store, flt: SessionFilter, limit: int) -> list[str]:
+    """The ids of the view, newest first, at most `limit` (ask one more than a cap to
+    know it is passed): what `end --stuck` and the dashboard's select-all plan from."""
+    ids: list[str] = []
+    async for page in pages(store, flt, SortKey.STARTED, limit=limit, page_size=500):
+        ids.extend(r.id for r in page.rows)
+    return ids
+
+
 class CannotEnd(StoreError):
     """This database cannot be written to by an end (read-only, or no ended_reason column)."""
 

@@ -6,8 +6,9 @@ as at row 1,000,000, and no row is skipped or repeated between pages.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -22,8 +23,11 @@ from tui.domain.models import (
     SortKey,
     Status,
 )
+from tui.domain.stuck import StuckKind
+from tui.domain.timefmt import utcnow
 from tui.domain.triggers import KNOWN_REASONS
 from tui.store.backends.base import Backend
+from tui.store.codec import STUCK_COLUMNS
 from tui.store.tables import UtcTimestamp, codebases, conversations, sessions, users, workflow_runs
 
 s, c, cb, u, wr = sessions, conversations, codebases, users, workflow_runs
@@ -55,6 +59,17 @@ class Dialect:
     """`remote_agent_conversations.deleted_at` (soft delete)."""
     has_hidden: bool = False
     """`remote_agent_conversations.hidden`."""
+    has_conversation_codebase: bool = True
+    """`remote_agent_conversations.codebase_id`: what `drifted` and `codebase-gone`
+    compare the session's codebase with; without it neither kind can be found."""
+    stale_after: timedelta = timedelta(hours=24)
+    """When an active session is `idle` (`--stale-after`)."""
+    clock: Callable[[], datetime] = utcnow
+    """What "now" is for `idle` (the dashboard's screenshots fix it)."""
+
+    def idle_before(self) -> datetime:
+        """An active session quiet since before this is `idle`."""
+        return self.clock() - self.stale_after
 
     @property
     def owner(self) -> ColumnElement[Any]:
@@ -117,8 +132,117 @@ SEARCH_WINDOW = 5000
 
 
 def needs_join(flt: SessionFilter) -> bool:
-    """Only the platform and codebase filters need the joined tables in WHERE."""
-    return bool(flt.platform or flt.codebase)
+    """Only the platform, codebase and stuck filters need the joined tables in WHERE."""
+    return bool(flt.platform or flt.codebase or flt.stuck)
+
+
+# -- stuck sessions -----------------------------------------------------------------------
+
+
+def _is_active(table: sa.FromClause = s) -> ColumnElement[bool]:
+    return table.c.active == sa.true()
+
+
+def _newer_active_exists(d: Dialect) -> ColumnElement[bool]:
+    """Another active session of the same conversation started later (ties: larger id):
+    read through the service's index on sessions(conversation_id), a few rows each.
+
+    `active` and `started_at` are kept from choosing the index: on a 1M-row SQLite file
+    nobody ANALYZEd, (active, started_at, id) looked better and each row walked every
+    newer active session (minutes for the counts at 1M)."""
+    t = s.alias("newer")
+    b = d.backend
+    started = b.unindexed(t.c.started_at)
+    later = sa.or_(
+        started > s.c.started_at,
+        sa.and_(started == s.c.started_at, t.c.id > s.c.id),
+    )
+    return (
+        sa.select(sa.literal(1))
+        .select_from(t)
+        .where(
+            t.c.conversation_id == s.c.conversation_id, b.unindexed(t.c.active) == sa.true(), later
+        )
+        .exists()
+    )
+
+
+def _idle(d: Dialect) -> ColumnElement[bool]:
+    """`SessionRow.is_stale` in SQL: the conversation's last activity, else the session's
+    start, before now minus `stale_after` (now is taken when the statement runs)."""
+    before = sa.bindparam(
+        "idle_before",
+        type_=UtcTimestamp(timezone=True),
+        callable_=d.idle_before,
+        unique=True,
+    )
+    started_before = sa.bindparam(
+        "idle_started_before",
+        type_=UtcTimestamp(timezone=True),
+        callable_=d.idle_before,
+        unique=True,
+    )
+    activity = c.c.last_activity_at
+    return sa.or_(
+        activity < before,
+        sa.and_(activity.is_(None), s.c.started_at < d.backend.stored(started_before, d.zone)),
+    )
+
+
+def stuck_condition(d: Dialect, kind: StuckKind) -> ColumnElement[bool]:
+    """What makes an active session (the caller says `active`) of `kind`, over the session
+    joined with its conversation; false where the schema lacks what the kind compares."""
+    if kind is StuckKind.IDLE:
+        return _idle(d)
+    if kind is StuckKind.ORPHANED:
+        return c.c.deleted_at.is_not(None) if d.has_deleted else sa.false()
+    if kind is StuckKind.DUPLICATE:
+        return _newer_active_exists(d)
+    if not d.has_conversation_codebase:
+        return sa.false()
+    if kind is StuckKind.DRIFTED:  # a conversation with no codebase differs too
+        return sa.and_(
+            s.c.codebase_id.is_not(None),
+            c.c.id.is_not(None),
+            sa.or_(c.c.codebase_id.is_(None), s.c.codebase_id != c.c.codebase_id),
+        )
+    return sa.and_(s.c.codebase_id.is_(None), c.c.codebase_id.is_not(None))
+
+
+FOUND_BY_QUERY: tuple[StuckKind, ...] = tuple(STUCK_COLUMNS)
+"""The kinds each list row carries as a column; `idle` depends on the clock and is
+added by the store at the read (`SessionRow.with_idle`), with the same rule."""
+
+
+def stuck_flags(d: Dialect) -> list[ColumnElement[Any]]:
+    """One true/false column per kind found by the query (`codec.STUCK_COLUMNS`), false
+    for an ended session: its subqueries run for active rows only."""
+    return [
+        sa.case(
+            (sa.and_(_is_active(), stuck_condition(d, kind)), sa.true()), else_=sa.false()
+        ).label(name)
+        for kind, name in STUCK_COLUMNS.items()
+    ]
+
+
+def stuck_counts_statement(d: Dialect, flt: SessionFilter) -> sa.Select[Any]:
+    """How many active sessions of each kind (one column per kind, `StuckKind` order)
+    under every filter but the stuck one.
+
+    Only the active sessions are read (by the index on `active`), each with its
+    conversation by primary key and, for `duplicate`, its conversation's sessions by
+    conversation_id: the cost follows the active sessions, never the whole table.
+    """
+    base = replace(flt, stuck=None)
+    cols = [
+        sa.func.coalesce(sa.func.sum(sa.case((stuck_condition(d, kind), 1), else_=0)), 0).label(
+            kind.wire
+        )
+        for kind in StuckKind
+    ]
+    source = joined(d) if needs_join(base) else s.outerjoin(c, c.c.id == s.c.conversation_id)
+    conds = [_is_active(), *conditions(d, base)]
+    return sa.select(*cols).select_from(source).where(*conds)
 
 
 def joined(d: Dialect) -> sa.FromClause:
@@ -263,6 +387,8 @@ def conditions(
         conds.append(user_condition(d, flt.user, walk=windowed))
     if flt.search and flt.search.strip():
         conds.append(search_condition(d, flt.search.strip(), through_join=windowed))
+    if flt.stuck is not None:
+        conds.append(sa.and_(s.c.active == sa.true(), stuck_condition(d, flt.stuck)))
     return conds
 
 
@@ -286,6 +412,7 @@ def row_columns(d: Dialect) -> list[ColumnElement[Any]]:
         d.owner.label("owner"),
         d.conversation_deleted.label("conversation_deleted"),
         d.conversation_hidden.label("conversation_hidden"),
+        *stuck_flags(d),
     ]
 
 

@@ -9,9 +9,9 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta, tzinfo
 from time import monotonic
 from typing import Any
@@ -52,6 +52,7 @@ from tui.domain.models import (
     Status,
     WorkflowRun,
 )
+from tui.domain.stuck import StuckKind
 from tui.domain.timefmt import utcnow
 from tui.domain.triggers import Detection, SchemaMarkers, Vocabulary, detect_era
 from tui.domain.wording import NO_AUDIT_TABLE, interrupted_line
@@ -100,6 +101,8 @@ SETTLE_MARGIN = timedelta(minutes=10)
 """Sessions ended this long before a full count are settled: no write still in flight
 can land before the mark (the service's writes take milliseconds)."""
 PAGE_SIZE = 100
+DEFAULT_STALE_AFTER = timedelta(hours=24)
+"""When an active session is `idle` unless told otherwise (`--stale-after`)."""
 STANDBY_REASON = "read-only standby (hot standby): end sessions on the primary"
 """Why a standby cannot end sessions, and where the operator can."""
 END_BATCH = 250
@@ -164,8 +167,9 @@ def make_engine(target: DbTarget, *, read_only: bool = False, create: bool = Fal
     )
 
 
-def _row(r: Row[Any]) -> SessionRow:
-    return session_row(r._mapping)
+def _row(r: Row[Any], d: q.Dialect) -> SessionRow:
+    """A read row with every kind it is in, `idle` judged now (the dialect's clock)."""
+    return session_row(r._mapping).with_idle(d.clock(), d.stale_after)
 
 
 def _hop(r: Row[Any]) -> ChainHop:
@@ -219,6 +223,8 @@ class Store:
         read_only: bool,
         *,
         standby: bool = False,
+        stale_after: timedelta = DEFAULT_STALE_AFTER,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.target = target
         self.engine = engine
@@ -238,6 +244,9 @@ class Store:
             and schema.has(CONVERSATIONS, "user_id"),
             has_deleted=schema.has(CONVERSATIONS, "deleted_at"),
             has_hidden=schema.has(CONVERSATIONS, "hidden"),
+            has_conversation_codebase=schema.has(CONVERSATIONS, "codebase_id"),
+            stale_after=stale_after,
+            clock=clock,
         )
         self._zone = zone_info(schema.zone)
         self.recount_after = FULL_RECOUNT_SECONDS
@@ -338,7 +347,7 @@ class Store:
             if following is not None and len(result) <= limit:  # rows with a NULL key
                 stmt = q.list_statement(self.d, flt, sort, following, limit - len(result))
                 result = [*result, *(await conn.execute(stmt, params)).all()]
-        rows = [_row(r) for r in result[:limit]]
+        rows = [_row(r, self.d) for r in result[:limit]]
         next_cursor = None
         if len(result) > limit:
             last = result[limit - 1]._mapping
@@ -389,6 +398,16 @@ class Store:
             self._settled.pop(base.status, None)
         return ReasonFacets.from_groups(delta.listed(full))
 
+    async def stuck_counts(self, flt: SessionFilter | None = None) -> dict[StuckKind, int]:
+        """How many active sessions of each kind, under every filter but the stuck one
+        (a session in two kinds counts in both). Reads the active sessions only."""
+        base = replace(flt or SessionFilter(), stuck=None)
+        if base.status is Status.ENDED:
+            return dict.fromkeys(StuckKind, 0)
+        async with self._read() as conn:
+            found = (await conn.execute(q.stuck_counts_statement(self.d, base))).one()
+        return {kind: int(found._mapping[kind.wire]) for kind in StuckKind}
+
     async def counts(self, flt: SessionFilter | None = None) -> Counts:
         """Active and ended over the whole table, and the number under the filter."""
         flt = flt or SessionFilter()
@@ -436,7 +455,7 @@ class Store:
             found = (await conn.execute(stmt)).first()
             if found is None:
                 return None
-            row = _row(found)
+            row = _row(found, self.d)
             every, params = self.d.backend.session_columns(row.id)
             raw = (await conn.execute(every, params)).first()
             conv = await self._row_dict(conn, CONVERSATIONS, row.conversation_id)
@@ -888,8 +907,15 @@ async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
         return ServerFacts(tables, indexes, standby, row, zone, tool_audit)
 
 
-async def open_store(target: DbTarget, *, read_only: bool = False) -> Store:
-    """Open a database as it is: check its schema, never change it."""
+async def open_store(
+    target: DbTarget,
+    *,
+    read_only: bool = False,
+    stale_after: timedelta = DEFAULT_STALE_AFTER,
+    clock: Callable[[], datetime] = utcnow,
+) -> Store:
+    """Open a database as it is: check its schema, never change it. `stale_after` is
+    when an active session is `idle`, by `clock`."""
     engine = make_engine(target, read_only=read_only)
     where = target.display()
     try:
@@ -923,7 +949,15 @@ async def open_store(target: DbTarget, *, read_only: bool = False) -> Store:
         audit_table=facts.audit[0],
         audit_writable=facts.audit[1],
     )
-    return Store(target, engine, schema, read_only, standby=facts.standby)
+    return Store(
+        target,
+        engine,
+        schema,
+        read_only,
+        standby=facts.standby,
+        stale_after=stale_after,
+        clock=clock,
+    )
 
 
 __all__ = [

@@ -15,9 +15,11 @@ in a read-only session.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from tui.domain.models import Cursor, Page
+from tui.domain.timefmt import utcnow
 from tui.store import _warm_sql as sql
 from tui.store.backends import driver_for
 from tui.store.codec import decode_list_row, text_id
@@ -29,21 +31,31 @@ WARM_TIMEOUT = 2.0
 MAX_LIMIT = 10_000
 
 
-async def first_page(target: DbTarget, limit: int, wait: float = WARM_TIMEOUT) -> Page | None:
-    """The unfiltered first page, newest first, as `Store.list_sessions` returns it; or None."""
+async def first_page(
+    target: DbTarget,
+    limit: int,
+    wait: float = WARM_TIMEOUT,
+    stale_after: timedelta = timedelta(hours=24),
+    now: datetime | None = None,
+) -> Page | None:
+    """The unfiltered first page, newest first, as `Store.list_sessions` returns it (its
+    rows `idle` after `stale_after` at `now`, as the Store judges them); or None."""
     limit = max(1, min(limit, MAX_LIMIT))
     try:
         raw = await driver_for(target.kind).first_rows(target, limit, wait)
         if not raw:
             return None  # an empty table, or not tried: the Store gives the right words
-        return _page(raw, limit)
+        return _page(raw, limit, stale_after, now or utcnow())
     except Exception:
         return None  # any failure means "take the normal path", which reports it
 
 
-def _page(raw: list[tuple[Any, ...]], limit: int) -> Page:
+def _page(raw: list[tuple[Any, ...]], limit: int, stale_after: timedelta, now: datetime) -> Page:
     names = sql.COLUMNS
-    rows = [decode_list_row(dict(zip(names, r, strict=True))) for r in raw[:limit]]
+    rows = [
+        decode_list_row(dict(zip(names, r, strict=True))).with_idle(now, stale_after)
+        for r in raw[:limit]
+    ]
     cursor = None
     if len(raw) > limit:
         last = dict(zip(names, raw[limit - 1], strict=True))

@@ -34,7 +34,7 @@ the Store would run there.
 """
 '''
 
-SCHEMAS: dict[str, dict[str, bool]] = {
+SCHEMAS: dict[str, dict[str, Any]] = {
     "users": {"has_owner": True, "has_deleted": True, "has_hidden": True},
     "no-users": {"has_owner": False, "has_deleted": True, "has_hidden": True},
 }

@@ -8,15 +8,17 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets import Button, Input, Label, Log, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.app.render import literal, trigger_line
 from tui.domain.audit import AT_PLACEHOLDER, audit_record
 from tui.domain.models import SessionRow
+from tui.domain.text import safe_text
 from tui.domain.triggers import Trigger, Vocabulary
+from tui.domain.wording import stuck_names
 
 
 def _plural(n: int) -> str:
@@ -55,14 +57,26 @@ class EndReasonScreen(ModalScreen[str | None]):
         Binding("down", "focus_list", "List", show=False, id="picker-down"),
     ]
 
-    def __init__(self, count: int, vocabulary: Vocabulary) -> None:
+    def __init__(
+        self, count: int, vocabulary: Vocabulary, suggested: tuple[Trigger, str] | None = None
+    ) -> None:
+        """`suggested`: the trigger to highlight first, and why ("suggested for orphaned")."""
         super().__init__()
         self.count = count
         self.vocabulary = vocabulary
+        self.suggested = suggested
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog", classes="dialog"):
             yield Label(f"End {_plural(self.count)}: why?", classes="dialog-title")
+            if self.suggested is not None:
+                trigger, why = self.suggested
+                yield Label(
+                    f"{trigger.wire} is preselected: {why}",
+                    id="suggested",
+                    classes="dialog-hint",
+                    markup=False,
+                )
             yield Input(placeholder="type to narrow the reasons", id="narrow")
             yield OptionList(*self._options(""), id="triggers")
             yield Label("enter choose · esc cancel", classes="dialog-hint")
@@ -71,7 +85,12 @@ class EndReasonScreen(ModalScreen[str | None]):
         return [Option(trigger_line(t), id=t.wire) for t in narrow(self.vocabulary, text)]
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).highlighted = 0
+        options = self.query_one(OptionList)
+        options.highlighted = 0
+        if self.suggested is not None:
+            wires = [t.wire for t in narrow(self.vocabulary, "")]
+            if self.suggested[0].wire in wires:
+                options.highlighted = wires.index(self.suggested[0].wire)
         self.query_one(Input).focus()
 
     @on(Input.Changed, "#narrow")
@@ -139,8 +158,8 @@ class ConfirmEndScreen(ModalScreen[bool]):
                 f"End {_plural(n)} with reason {self.trigger.wire}?", classes="dialog-title"
             )
             yield Static(self._writes(), id="writes")
-            with VerticalScroll(id="targets"):
-                yield Static(self._targets())
+            # One line per session, drawn only where visible: 20,000 cost no more than 10.
+            yield Log(id="targets", highlight=False, auto_scroll=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")
                 yield Button(f"End {_plural(n)}", id="confirm", variant="error")
@@ -167,22 +186,25 @@ class ConfirmEndScreen(ModalScreen[bool]):
             text.append(self.audit_note, style="yellow")
         return text
 
-    def _targets(self) -> Text:
-        text = Text()
+    def target_lines(self) -> list[str]:
+        """Every session to be written, one line each: id, state, stuck kinds, title."""
+        lines = []
         for sid in self.ids:
             row = self.rows.get(sid)
-            text.append_text(literal(sid, "bold"))
+            line = safe_text(sid)
             if row is not None:
-                text.append("  ")
-                text.append(
-                    "active" if row.active else "already ended", "green" if row.active else "red"
-                )
-                text.append("  ")
-                text.append_text(literal(row.title or row.platform_conversation_id or "", "dim"))
-            text.append("\n")
-        return text
+                state = "active" if row.active else "already ended"
+                kinds = f"  {stuck_names(row.stuck)}" if row.stuck else ""
+                title = safe_text(row.title or row.platform_conversation_id or "")
+                line += f"  {state}{kinds}  {title}"
+            lines.append(line)
+        return lines
 
     def on_mount(self) -> None:
+        targets = self.query_one("#targets", Log)
+        targets.write_lines(self.target_lines())
+        targets.border_title = f"{len(self.ids):,} sessions" if len(self.ids) > 1 else None
+        targets.scroll_home(animate=False)
         self.query_one("#cancel", Button).focus()
 
     @on(Button.Pressed, "#cancel")

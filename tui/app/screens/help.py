@@ -12,6 +12,7 @@ from textual.widgets import Static
 
 from tui.app.render import BEHAVIOUR_STYLE, UNRECOGNISED_MARK, UNRECOGNISED_STYLE
 from tui.domain import wording
+from tui.domain.stuck import StuckKind
 from tui.domain.triggers import Behaviour
 
 
@@ -48,8 +49,12 @@ def legend() -> Text:
     text.append("  ended before the service stored reasons (migration 016)\n", style="dim")
     text.append(f"  {wording.DASH:<12}", style="dim")
     text.append(f"  {wording.STILL_ACTIVE}\n", style="dim")
-    text.append(f"  ● {wording.STALE:<10}", style="bold red")
-    text.append("  active, but its conversation has been quiet too long\n", style="dim")
+    text.append(f"  ● {wording.STUCK:<10}", style="bold red")
+    text.append("  active, but stuck: the stuck column says how\n", style="dim")
+    text.append("stuck kinds\n", style="bold underline")
+    for kind in StuckKind:
+        text.append(f"  {kind.wire:<14}", style="bold red")
+        text.append(f"{wording.stuck_explanation(kind)}\n", style="dim")
     text.append("conversation marks\n", style="bold underline")
     text.append(f"  {wording.DELETED_MARK:<12}", style="bold")
     text.append(

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import partial
+from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
 from textual.message_pump import MessagePump
 from textual.timer import Timer
@@ -29,11 +30,13 @@ from tui.app.messages import (
     Disconnected,
     FacetsLoaded,
     LoadMode,
+    MatchesSelected,
     OpenFailed,
     PageLoaded,
     Reconnected,
     SessionsEnded,
     StoreOpened,
+    StuckCountsLoaded,
 )
 from tui.app.outcomes import INDEX_HINT_SESSIONS, describe_outcomes, index_hint
 from tui.app.screens.audit import AuditScreen
@@ -44,6 +47,7 @@ from tui.app.state import ListState, SearchQuery
 from tui.app.widgets.reason_panel import ReasonPanel
 from tui.app.widgets.sessions_table import SessionsTable
 from tui.app.widgets.status_bar import StatusBar
+from tui.app.widgets.stuck_panel import StuckPanel
 from tui.domain import wording
 from tui.domain.audit import default_actor
 from tui.domain.models import (
@@ -55,6 +59,7 @@ from tui.domain.models import (
     SortKey,
     Status,
 )
+from tui.domain.stuck import StuckKind, suggested
 from tui.domain.text import safe_text
 from tui.domain.triggers import Vocabulary
 from tui.domain.wording import no_audit_note
@@ -66,6 +71,8 @@ SEARCH_DEBOUNCE = 0.25
 LOADING_AFTER = 0.15
 """A new question shows "loading…" only once its page is this late. Shown at once, it
 cost a full table redraw (~9 ms) and a frame before every page, fast or not."""
+STUCK_RECOUNT_SECONDS = 30.0
+"""How often refresh ticks recount the stuck panel for an unchanged question."""
 TABLE_COMMANDS = ("select", "open")
 """The table's bindings that are palette commands too (the rest move the cursor)."""
 
@@ -87,6 +94,21 @@ class MainScreen(SessionsScreen):
         Binding("2", "status('ended')", "Ended", id="status-ended", tooltip="Status filter"),
         Binding("3", "status('all')", "All", id="status-all", tooltip="Status filter"),
         Binding("g", "focus_reasons", "Reasons", id="reasons", tooltip="The reason panel"),
+        Binding(
+            "s",
+            "focus_stuck",
+            "Stuck",
+            id="stuck",
+            tooltip="The stuck panel: a kind of stuck session filters the table to it",
+        ),
+        Binding(
+            "A",
+            "select_all",
+            "Select all",
+            key_display="A",
+            id="select-all",
+            tooltip="Select every session that matches the filters (up to --select-cap)",
+        ),
         Binding("t", "cycle_since", "Since", id="since", tooltip="Started in the last …"),
         Binding("o", "cycle_sort", "Sort", id="sort", tooltip="Started, ended, duration"),
         Binding(
@@ -110,7 +132,8 @@ class MainScreen(SessionsScreen):
             "Back",
             key_display="esc",
             id="back",
-            tooltip="Undo one filter: the search text, then the reasons, then the since window",
+            tooltip="Undo one filter: the search text, then the stuck kind, then the reasons, "
+            "then the since window",
         ),
         Binding(
             "a",
@@ -126,7 +149,7 @@ class MainScreen(SessionsScreen):
             "Clear filters",
             key_display="C",
             id="clear",
-            tooltip="Show every session: clear the status, reasons, search and since",
+            tooltip="Show every session: clear the status, reasons, stuck kind, search and since",
         ),
     ]
 
@@ -146,6 +169,8 @@ class MainScreen(SessionsScreen):
         """The last facets (and whole-table totals): reason-only changes reuse them."""
         self._index_hint_shown = False
         self._first_rows = False
+        self._stuck_asked: tuple[int, float] = (-1, 0.0)
+        """The generation and time of the last stuck count asked for."""
 
     @property
     def settings(self) -> Settings:
@@ -163,6 +188,10 @@ class MainScreen(SessionsScreen):
     def reason_panel(self) -> ReasonPanel:
         return self.query_one(ReasonPanel)
 
+    @property
+    def stuck_panel(self) -> StuckPanel:
+        return self.query_one(StuckPanel)
+
     def compose(self) -> ComposeResult:
         yield StatusBar(self.settings.target.display(), id="status")
         with Horizontal(id="filterbar"):
@@ -172,7 +201,9 @@ class MainScreen(SessionsScreen):
             )
             yield Static(id="filters", markup=False)
         with Horizontal(id="main"):
-            yield ReasonPanel(id="reasons")
+            with Vertical(id="side"):
+                yield ReasonPanel(id="reasons")
+                yield StuckPanel(id="stuck")
             yield SessionsTable(id="sessions")
         yield Footer()
 
@@ -245,6 +276,16 @@ class MainScreen(SessionsScreen):
         self.post_message(
             await data.read_page(run, self.store, generation, flt, sort, cursor, limit, mode)
         )
+
+    @work(exclusive=True, group="stuck", exit_on_error=False)
+    async def load_stuck_counts(self, generation: int, flt: SessionFilter) -> None:
+        run = self.sessions_app.inflight
+        self.post_message(await data.read_stuck_counts(run, self.store, generation, flt))
+
+    @work(exclusive=True, group="select", exit_on_error=False)
+    async def load_matches(self, generation: int, flt: SessionFilter, cap: int) -> None:
+        run = self.sessions_app.inflight
+        self.post_message(await data.read_matches(run, self.store, generation, flt, cap))
 
     @work(exclusive=True, group="facets", exit_on_error=False)
     async def load_facets(
@@ -386,8 +427,10 @@ class MainScreen(SessionsScreen):
         self.sessions_app.store_answered()
 
     def _request_facets(self, generation: int, *, fresh_data: bool) -> None:
-        """Counts come after the rows; a reason-only change reuses the last facets."""
+        """Counts come after the rows; a reason-only change reuses the last facets. The
+        stuck counts follow `_request_stuck_counts`."""
         flt = self.state.filter(self.settings.clock())
+        self._request_stuck_counts(generation, flt, fresh_data=fresh_data)
         last = self._facets
         if not fresh_data and last is not None and last.base == flt.without_reasons():
             self._show_facets(last)
@@ -404,6 +447,28 @@ class MainScreen(SessionsScreen):
             message.totals = self._facets.totals
         self._facets = message
         self._show_facets(message)
+
+    def _request_stuck_counts(
+        self, generation: int, flt: SessionFilter, *, fresh_data: bool
+    ) -> None:
+        """A new question counts at once; the refresh ticks of the same question at most
+        every `STUCK_RECOUNT_SECONDS`, or when the operator asks (r): the counts read every
+        active session with its conversation (~250 ms at 10,000 of them on SQLite)."""
+        asked_gen, asked_at = self._stuck_asked
+        if (
+            fresh_data
+            and not self._recount
+            and generation == asked_gen
+            and monotonic() - asked_at < STUCK_RECOUNT_SECONDS
+        ):
+            return
+        self._stuck_asked = (generation, monotonic())
+        self.load_stuck_counts(generation, flt)
+
+    @on(StuckCountsLoaded)
+    def _stuck_counts(self, message: StuckCountsLoaded) -> None:
+        if message.generation == self.state.generation:
+            self.stuck_panel.show_counts(message.counts)
 
     def _show_facets(self, loaded: FacetsLoaded) -> None:
         self.reason_panel.show_facets(loaded.facets)
@@ -468,7 +533,10 @@ class MainScreen(SessionsScreen):
         if search.has_focus:
             self.table.focus()
             return
-        if self.state.step_back(reasons_first=self.reason_panel.has_focus) is not None:
+        undone = self.state.step_back(
+            reasons_first=self.reason_panel.has_focus, stuck_first=self.stuck_panel.has_focus
+        )
+        if undone is not None:
             self._filters_changed()
 
     def action_clear_filters(self) -> None:
@@ -485,6 +553,7 @@ class MainScreen(SessionsScreen):
             with search.prevent(Input.Changed):
                 search.value = ""
         self.reason_panel.sync(self.state.reasons)
+        self.stuck_panel.sync(self.state.stuck)
         self.requery()
 
     def action_focus_search(self) -> None:
@@ -492,6 +561,53 @@ class MainScreen(SessionsScreen):
 
     def action_focus_reasons(self) -> None:
         self.reason_panel.focus()
+
+    def action_focus_stuck(self) -> None:
+        self.stuck_panel.focus()
+
+    def only_stuck(self, kind: StuckKind | None) -> None:
+        """Filter the table to one kind of stuck session (None: lift it)."""
+        self.state.stuck = kind
+        self.stuck_panel.sync(kind)
+        self.requery()
+
+    @on(StuckPanel.Chosen)
+    def _stuck_chosen(self, message: StuckPanel.Chosen) -> None:
+        self.only_stuck(message.kind)
+
+    def action_select_all(self) -> None:
+        """Select every session of the view, not only the loaded ones, up to the cap."""
+        if self.sessions_app.store is None:
+            return
+        flt = self.state.filter(self.settings.clock())
+        self.load_matches(self.state.generation, flt, self.settings.select_cap)
+
+    @on(MatchesSelected)
+    def _matches(self, message: MatchesSelected) -> None:
+        if message.generation != self.state.generation:
+            return  # the filter changed meanwhile: that selection would be of another view
+        if message.matched > message.cap:
+            self.notify(
+                f"{message.matched:,} sessions match, more than the cap of {message.cap:,} "
+                "(--select-cap): nothing selected. Narrow the filters first.",
+                severity="error",
+                timeout=10,
+            )
+            return
+        if not message.rows:
+            self.notify("No session matches: nothing selected", severity="warning")
+            return
+        self.state.select_matches(message.rows)
+        now = self.settings.clock()
+        for sid in self.state.order:
+            self.table.update_row(
+                self.state.rows[sid],
+                now=now,
+                stale_after=self.settings.stale_after,
+                selected=sid in self.state.selected,
+            )
+        self._show_filters()
+        self.notify(f"Selected {len(message.rows):,} sessions that match: x ends them")
 
     @on(SelectionList.SelectedChanged, "#reasons")
     def _reasons(self, event: SelectionList.SelectedChanged[str]) -> None:
@@ -584,18 +700,22 @@ class MainScreen(SessionsScreen):
         if store.can_end:
             self.notify(f"Ending is disabled: {store.can_end}", severity="error")
             return
-        known = [self.state.rows.get(i) for i in ids]
+        known = [self.state.row(i) for i in ids]
         if all(row is not None and not row.active for row in known):
             what = "This session is" if len(ids) == 1 else "These sessions are"
             self.notify(f"{what} already ended: nothing to end", severity="warning")
             return
         vocabulary = store.vocabulary
-        reason = await self.app.push_screen_wait(EndReasonScreen(len(ids), vocabulary))
+        kind = self.state.stuck
+        hint = suggested(kind, vocabulary) if kind is not None else None
+        why = f"suggested for {kind.wire} sessions" if kind is not None else ""
+        picker = EndReasonScreen(len(ids), vocabulary, (hint, why) if hint else None)
+        reason = await self.app.push_screen_wait(picker)
         if reason is None:
             return
         trigger = vocabulary.require_deactivating(reason)
         actor = self.settings.actor or default_actor()
-        rows = {i: self.state.rows[i] for i in ids if i in self.state.rows}
+        rows = {i: row for i in ids if (row := self.state.row(i)) is not None}
         from tui.store.store import END_BATCH  # loaded by now: the store is open
 
         note = None if store.audit_kept else no_audit_note(store.schema.audit_table, ahead=True)
@@ -657,6 +777,7 @@ class MainScreen(SessionsScreen):
         # Counts after the row is painted: on a big table their scan would delay it.
         generation, flt = self.state.generation, self.state.filter(now)
         self.call_after_refresh(self.load_facets, generation, flt, True)
+        self.call_after_refresh(self.load_stuck_counts, generation, flt)
 
     # -- keys ----------------------------------------------------------------------------
 
@@ -677,6 +798,14 @@ class MainScreen(SessionsScreen):
         for sort in SortKey:
             name, run = f"Sort by {sort.value}", partial(self.set_sort, sort)
             commands.append(Command(name, run, "Newest/largest first"))
+        for kind in StuckKind:
+            commands.append(
+                Command(
+                    f"Filter stuck: {kind.wire}",
+                    partial(self.only_stuck, kind),
+                    wording.stuck_explanation(kind),
+                )
+            )
         for trigger in self.vocabulary.triggers if self.vocabulary else ():
             commands.append(
                 Command(

@@ -1,0 +1,141 @@
+"""The dashboard's stuck sessions on today's service schema (both backends): the panel's
+counts, choosing a kind, Esc and C, the palette, select-all and its cap, and ending a
+kind with its suggested reason preselected, checked in the database afterwards."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from textual.widgets import Log, OptionList
+
+from tests.support.app_helpers import (
+    app_for,
+    db_session,
+    main_screen,
+    notifications,
+    ready,
+    run_palette_command,
+    settle,
+    wait_until,
+)
+from tests.support.stuck import COUNTS, StuckScene, create_stuck_db
+from tui.app.app import SessionsApp
+from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
+from tui.app.widgets.stuck_panel import StuckPanel
+from tui.domain.stuck import StuckKind
+from tui.domain.timefmt import utcnow
+
+SIZE = (170, 45)
+
+
+@pytest.fixture
+def scene(empty_db_url: str) -> StuckScene:
+    return asyncio.run(create_stuck_db(empty_db_url))
+
+
+def _app(scene: StuckScene, **overrides: Any) -> SessionsApp:
+    # The scene is written with the database's clock: idle is judged by the real one.
+    return app_for(scene.target, clock=utcnow, **overrides)
+
+
+def _shown(app: SessionsApp) -> set[str]:
+    return set(main_screen(app).table.ids)
+
+
+def _panel_counts(app: SessionsApp) -> dict[str, str]:
+    panel = main_screen(app).query_one(StuckPanel)
+    lines = [str(panel.get_option_at_index(i).prompt) for i in range(panel.option_count)]
+    return {
+        line.split()[-2] if "▸" in line else line.split()[0]: line.split()[-1] for line in lines
+    }
+
+
+async def test_panel_counts_and_choosing_a_kind_filters_the_table(scene: StuckScene) -> None:
+    app = _app(scene)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await settle(pilot)
+        main = main_screen(app)
+        assert _panel_counts(app) == {k.wire: str(n) for k, n in COUNTS.items()}
+        await pilot.press("s")
+        assert main.stuck_panel.has_focus
+        await pilot.press("down", "enter")  # orphaned
+        await wait_until(
+            pilot, lambda: _shown(app) == scene.of_kind(StuckKind.ORPHANED), "orphaned"
+        )
+        assert main.state.stuck is StuckKind.ORPHANED
+        assert "stuck: orphaned" in main.state.describe()
+        await settle(pilot)
+        # the other counts stay counted under the other filters, not under this one
+        assert _panel_counts(app)["idle"] == str(COUNTS[StuckKind.IDLE])
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: main.state.stuck is None, "esc lifts the kind")
+        await wait_until(pilot, lambda: len(_shown(app)) == len(scene.ids), "every row back")
+        await run_palette_command(pilot, "stuck: drifted", "Filter stuck: drifted")
+        await wait_until(pilot, lambda: _shown(app) == scene.of_kind(StuckKind.DRIFTED), "drifted")
+        await pilot.press("3", "C")
+        await wait_until(pilot, lambda: main.state.stuck is None, "C clears the kind")
+        await wait_until(pilot, lambda: len(_shown(app)) == len(scene.ids), "every row again")
+
+
+async def test_select_all_then_end_with_the_suggested_reason(scene: StuckScene) -> None:
+    app = _app(scene)
+    orphaned = scene.of_kind(StuckKind.ORPHANED)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        main.only_stuck(StuckKind.ORPHANED)
+        await wait_until(pilot, lambda: _shown(app) == orphaned, "orphaned rows")
+        await pilot.press("A")
+        await wait_until(pilot, lambda: main.state.selected == orphaned, "selected all")
+        assert f"selected: {len(orphaned)}" in main.state.describe()
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
+        picker = app.screen
+        options = picker.query_one("#triggers", OptionList)
+        assert options.highlighted_option is not None
+        assert options.highlighted_option.id == "conversation-closed"
+        assert "suggested for orphaned" in str(picker.query_one("#suggested").render())
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirm")
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmEndScreen)
+        lines = list(confirm.query_one("#targets", Log).lines)
+        assert {line.split()[0] for line in lines} == orphaned
+        assert all("active" in line and "orphaned" in line for line in lines)
+        await pilot.press("tab", "enter")
+        await wait_until(
+            pilot, lambda: any("ended" in n for n in notifications(app)), "outcome toast"
+        )
+        await settle(pilot)
+    for sid in orphaned:
+        stored = await db_session(scene.target, sid)
+        assert not stored["active"] and stored["ended_reason"] == "conversation-closed"
+    healthy = await db_session(scene.target, scene.ids["healthy"])
+    assert healthy["active"] and healthy["ended_reason"] is None
+
+
+async def test_select_all_over_the_cap_selects_nothing(scene: StuckScene) -> None:
+    app = _app(scene, select_cap=2)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        main.only_stuck(StuckKind.DRIFTED)
+        await wait_until(pilot, lambda: len(_shown(app)) == 3, "drifted rows")
+        await pilot.press("A")
+        await wait_until(
+            pilot, lambda: any("more than the cap" in n for n in notifications(app)), "refusal"
+        )
+        assert any(
+            n.startswith("3 sessions match, more than the cap of 2 (--select-cap)")
+            for n in notifications(app)
+        )
+        assert main.state.selected == set()
+        main.only_stuck(None)
+        await wait_until(pilot, lambda: len(_shown(app)) == len(scene.ids), "every row")
+        main.only_stuck(StuckKind.ORPHANED)
+        await wait_until(pilot, lambda: len(_shown(app)) == 2, "orphaned rows")
+        await pilot.press("A")
+        await wait_until(pilot, lambda: len(main.state.selected) == 2, "two fit under the cap")

@@ -1,0 +1,146 @@
+"""Stuck sessions as the Store finds them on today's service schema (both backends):
+each row's kinds, the filter to one kind, the counts per kind under the other filters,
+and the warm first page agreeing with the Store."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.support.stuck import COUNTS, SESSIONS, StuckScene, create_stuck_db
+from tui.domain.models import SessionFilter, SessionRow, Status
+from tui.domain.stuck import StuckKind
+from tui.store.store import Store, open_store
+from tui.store.warm import first_page
+
+
+async def _with_store(scene: StuckScene, job):  # type: ignore[no-untyped-def]
+    store = await open_store(scene.target, read_only=True)
+    try:
+        return await job(store)
+    finally:
+        await store.close()
+
+
+def _rows(scene: StuckScene, flt: SessionFilter | None = None) -> list[SessionRow]:
+    async def job(store: Store) -> list[SessionRow]:
+        return (await store.list_sessions(flt, limit=1000)).rows
+
+    return list(asyncio.run(_with_store(scene, job)))
+
+
+@pytest.fixture
+def scene(empty_db_url: str) -> StuckScene:
+    return asyncio.run(create_stuck_db(empty_db_url))
+
+
+def test_every_row_knows_its_kinds_and_healthy_ones_have_none(scene: StuckScene) -> None:
+    found = {scene.name_of(r.id): r.stuck for r in _rows(scene)}
+    assert found == {name: s.kinds for name, s in SESSIONS.items()}
+    assert found["healthy"] == ()
+    assert found["ended-on-deleted"] == ()
+    assert found["orphaned-drifted"] == (StuckKind.ORPHANED, StuckKind.DRIFTED)
+    assert found["idle-duplicate"] == (StuckKind.IDLE, StuckKind.DUPLICATE)
+
+
+@pytest.mark.parametrize("kind", list(StuckKind), ids=[k.wire for k in StuckKind])
+def test_the_filter_keeps_exactly_one_kind(scene: StuckScene, kind: StuckKind) -> None:
+    rows = _rows(scene, SessionFilter(stuck=kind))
+    assert {r.id for r in rows} == scene.of_kind(kind)
+    assert all(kind in r.stuck and r.active for r in rows)
+
+
+def test_counts_per_kind_under_the_other_filters(scene: StuckScene) -> None:
+    async def job(store: Store) -> tuple[dict[StuckKind, int], ...]:
+        return (
+            await store.stuck_counts(),
+            # the stuck filter itself is not one of the "other filters"
+            await store.stuck_counts(SessionFilter(stuck=StuckKind.IDLE)),
+            await store.stuck_counts(SessionFilter(search="deleted-moved")),
+            await store.stuck_counts(SessionFilter(status=Status.ENDED)),
+        )
+
+    every, under_stuck, searched, ended = asyncio.run(_with_store(scene, job))
+    assert every == COUNTS
+    assert COUNTS == {
+        StuckKind.IDLE: 3,
+        StuckKind.ORPHANED: 2,
+        StuckKind.DUPLICATE: 2,
+        StuckKind.DRIFTED: 3,
+        StuckKind.CODEBASE_GONE: 1,
+    }
+    assert under_stuck == COUNTS
+    assert searched == {k: int(k in (StuckKind.ORPHANED, StuckKind.DRIFTED)) for k in StuckKind}
+    assert ended == dict.fromkeys(StuckKind, 0)
+
+
+def test_the_list_agrees_with_the_counts_under_a_filter(scene: StuckScene) -> None:
+    flt = SessionFilter(platform="slack", stuck=StuckKind.DRIFTED)
+
+    async def job(store: Store) -> tuple[int, int]:
+        rows = (await store.list_sessions(flt)).rows
+        counts = await store.stuck_counts(flt)
+        return len(rows), counts[StuckKind.DRIFTED]
+
+    assert asyncio.run(_with_store(scene, job)) == (3, 3)
+
+
+def test_a_longer_stale_after_makes_nobody_idle(scene: StuckScene) -> None:
+    from datetime import timedelta
+
+    async def job(store: Store) -> tuple[dict[StuckKind, int], list[SessionRow]]:
+        return await store.stuck_counts(), (await store.list_sessions(limit=1000)).rows
+
+    async def opened() -> tuple[dict[StuckKind, int], list[SessionRow]]:
+        store = await open_store(scene.target, read_only=True, stale_after=timedelta(days=30))
+        try:
+            return await job(store)
+        finally:
+            await store.close()
+
+    counts, rows = asyncio.run(opened())
+    assert counts[StuckKind.IDLE] == 0
+    assert not any(StuckKind.IDLE in r.stuck for r in rows)
+    assert counts[StuckKind.DUPLICATE] == 2
+
+
+def test_warm_page_is_the_stores_page(scene: StuckScene) -> None:
+    warm = asyncio.run(first_page(scene.target, 100))
+    assert warm is not None
+    assert warm.rows == _rows(scene)
+
+
+def test_a_schema_without_soft_delete_finds_no_orphans_and_still_lists(
+    empty_db_url: str,
+) -> None:
+    """`deleted_at` came with the service's 2026-02-16 web UI: a database without it is
+    read without naming it (orphaned is then never found), the other kinds still are."""
+    import sqlalchemy as sa
+
+    from tui.store.store import make_engine
+
+    scene = asyncio.run(create_stuck_db(empty_db_url, era="016"))
+
+    async def drop() -> None:
+        engine = make_engine(scene.target)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    sa.text("ALTER TABLE remote_agent_conversations DROP COLUMN deleted_at")
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(drop())
+
+    async def job(store: Store) -> tuple[bool, dict[StuckKind, int], list[SessionRow]]:
+        orphans = (await store.list_sessions(SessionFilter(stuck=StuckKind.ORPHANED))).rows
+        return store.d.has_deleted, await store.stuck_counts(), orphans
+
+    has_deleted, counts, orphans = asyncio.run(_with_store(scene, job))
+    assert not has_deleted
+    assert counts[StuckKind.ORPHANED] == 0 and orphans == []
+    assert counts[StuckKind.DUPLICATE] == 2 and counts[StuckKind.CODEBASE_GONE] == 1
+    rows = {scene.name_of(r.id): r.stuck for r in _rows(scene)}
+    assert rows["orphaned-drifted"] == (StuckKind.DRIFTED,)

@@ -1,0 +1,87 @@
+"""The stuck panel: one line per kind of stuck, with its count under the other filters.
+
+Choosing a kind (enter, or a click) filters the table to it; choosing it again, Esc or
+`C` on the list lifts it. The panel only shows and reports: the main screen owns the
+filter and tells the panel which kind is chosen (`sync`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from tui.domain.stuck import StuckKind
+from tui.domain.wording import stuck_explanation
+
+LABEL_WIDTH = 15
+CHOSEN_MARK = "▸ "
+
+
+class StuckPanel(OptionList):
+    """Counts per kind; the chosen kind is marked and bold."""
+
+    BORDER_TITLE = "stuck"
+
+    @dataclass
+    class Chosen(Message):
+        """The operator picked a kind: None lifts the stuck filter."""
+
+        kind: StuckKind | None
+
+    def __init__(self, **kwargs: object) -> None:
+        self._counts: dict[StuckKind, int | None] = dict.fromkeys(StuckKind)
+        self._chosen: StuckKind | None = None
+        super().__init__(*self._kind_options(), **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def chosen(self) -> StuckKind | None:
+        return self._chosen
+
+    def _label(self, kind: StuckKind) -> Text:
+        chosen = kind is self._chosen
+        text = Text(CHOSEN_MARK if chosen else "  ", style="bold" if chosen else "")
+        text.append(kind.wire, style="bold red" if chosen else "red")
+        text.pad_right(LABEL_WIDTH - len(kind.wire))
+        count = self._counts[kind]
+        shown = "…" if count is None else f"{count:,}"
+        text.append(f"{shown:>7}", style="bold" if count else "dim")
+        return text
+
+    def _kind_options(self) -> list[Option]:
+        return [Option(self._label(kind), id=kind.wire) for kind in StuckKind]
+
+    def show_counts(self, counts: dict[StuckKind, int]) -> None:
+        self._counts = {kind: counts.get(kind, 0) for kind in StuckKind}
+        self._redraw()
+        self.border_subtitle = f"{sum(1 for c in counts.values() if c)} of {len(counts)} kinds"
+
+    def sync(self, kind: StuckKind | None) -> None:
+        """Mirror the main screen's stuck filter."""
+        if kind is not self._chosen:
+            self._chosen = kind
+            self._redraw()
+
+    def _redraw(self) -> None:
+        for index, kind in enumerate(StuckKind):
+            self.replace_option_prompt_at_index(index, self._label(kind))
+
+    def explanation(self) -> str | None:
+        """The highlighted kind's one line, for the tooltip."""
+        if self.highlighted is None:
+            return None
+        return stuck_explanation(list(StuckKind)[self.highlighted])
+
+    @on(OptionList.OptionHighlighted)
+    def _explain(self) -> None:
+        self.tooltip = self.explanation()
+
+    @on(OptionList.OptionSelected)
+    def _chosen_kind(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        kind = list(StuckKind)[event.option_index]
+        self.post_message(self.Chosen(None if kind is self._chosen else kind))
