@@ -8,6 +8,7 @@ import asyncio
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from textual.widgets import Log, OptionList
 
 from tests.support.app_helpers import (
@@ -26,6 +27,8 @@ from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.app.widgets.stuck_panel import StuckPanel
 from tui.domain.stuck import StuckKind
 from tui.domain.timefmt import utcnow
+from tui.store.migrate import upgrade
+from tui.store.store import make_engine
 
 SIZE = (170, 45)
 
@@ -139,3 +142,38 @@ async def test_select_all_over_the_cap_selects_nothing(scene: StuckScene) -> Non
         await wait_until(pilot, lambda: len(_shown(app)) == 2, "orphaned rows")
         await pilot.press("A")
         await wait_until(pilot, lambda: len(main.state.selected) == 2, "two fit under the cap")
+
+
+async def test_an_end_from_the_panel_records_the_kinds_the_operator_saw(
+    scene: StuckScene,
+) -> None:
+    await upgrade(scene.target)
+    app = _app(scene)
+    both = scene.ids["orphaned-drifted"]
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        main.only_stuck(StuckKind.DRIFTED)
+        await wait_until(pilot, lambda: both in _shown(app), "drifted rows")
+        main.table.move_cursor(row=main.table.get_row_index(both))
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirm")
+        await pilot.press("tab", "enter")
+        await wait_until(
+            pilot, lambda: any("ended" in n for n in notifications(app)), "outcome toast"
+        )
+        await settle(pilot)
+    engine = make_engine(scene.target)
+    try:
+        async with engine.connect() as conn:
+            found = await conn.execute(
+                sa.text("SELECT session_id, reason, kinds FROM sessions_tui_audit")
+            )
+            rows = [tuple(r) for r in found.all()]
+    finally:
+        await engine.dispose()
+    assert [(str(r[0]), r[1], r[2]) for r in rows] == [
+        (both, "project-changed", "orphaned,drifted")
+    ]

@@ -187,3 +187,30 @@ def test_show_names_each_kind_with_its_meaning(scene: StuckScene) -> None:
     assert "orphaned (active on a deleted conversation" in line and "drifted (" in line
     healthy = invoke(*_url(scene), "show", scene.ids["healthy"]).stdout
     assert "\n  stuck                 —\n" in healthy
+
+
+def _audit_kinds(scene: StuckScene) -> dict[str, str | None]:
+    """name -> the stuck kinds recorded in the session's audit row."""
+
+    async def read() -> dict[str, str | None]:
+        engine = make_engine(scene.target)
+        try:
+            async with engine.connect() as conn:
+                found = await conn.execute(
+                    sa.text("SELECT session_id, kinds FROM sessions_tui_audit")
+                )
+                rows = found.all()
+        finally:
+            await engine.dispose()
+        return {scene.name_of(str(r[0])): r[1] for r in rows}
+
+    return asyncio.run(read())
+
+
+def test_end_stuck_records_each_sessions_kinds_in_its_audit_row(scene: StuckScene) -> None:
+    assert invoke(*_url(scene), "migrate", "--yes").exit_code == 0
+    out = invoke(*_url(scene), "end", "--stuck", "orphaned", "--yes")
+    assert out.exit_code == 0, out.output
+    recorded = _audit_kinds(scene)
+    # Every kind the session was in when read, not only the one asked for.
+    assert recorded == {"orphaned": "orphaned", "orphaned-drifted": "orphaned,drifted"}

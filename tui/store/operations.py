@@ -104,12 +104,15 @@ async def plan_end(
     """Check the reason against the store's vocabulary (InvalidEndReason), that this
     database can be ended on (CannotEnd), then resolve each prefix and read its session.
 
-    An ambiguous prefix raises AmbiguousId: nothing is planned from a guess.
+    An ambiguous prefix raises AmbiguousId: nothing is planned from a guess. The stuck
+    kinds each active session is in when read here go into the plan (and so into its
+    audit row), unless `kinds` names them (the dashboard's, as the operator saw them).
     """
     trigger = store.vocabulary.require_deactivating(reason)
     if store.can_end is not None:
         raise CannotEnd(f"cannot end sessions on {store.target.display()}: {store.can_end}")
     steps: dict[str, EndOutcome] = {}
+    found_kinds: dict[str, tuple[str, ...]] = {}
     for text in given:
         try:
             full = await store.resolve_id(text)
@@ -123,9 +126,14 @@ async def plan_end(
             steps[full] = NotFound(full)
         elif detail.row.active:
             steps[full] = Ended(full, trigger.wire)
+            if detail.row.stuck:
+                found_kinds[full] = tuple(k.wire for k in detail.row.stuck)
         else:
             steps[full] = AlreadyEnded(full, detail.row.ended_at, detail.row.ended_reason)
-    carried = {sid: tuple(k) for sid, k in (kinds or {}).items() if sid in steps}
+    if kinds is None:
+        carried = found_kinds
+    else:
+        carried = {sid: tuple(k) for sid, k in kinds.items() if sid in steps}
     return EndPlan(trigger, actor, tuple(steps.values()), carried)
 
 

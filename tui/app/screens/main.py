@@ -722,7 +722,8 @@ class MainScreen(SessionsScreen):
         confirm = ConfirmEndScreen(ids, rows, trigger, actor, audit_note=note, batch_size=END_BATCH)
         if not await self.app.push_screen_wait(confirm):
             return
-        await self._write_end(ids, trigger.wire, actor, reply_to)
+        kinds = {i: tuple(k.wire for k in row.stuck) for i, row in rows.items() if row.stuck}
+        await self._write_end(ids, trigger.wire, actor, reply_to, kinds)
 
     @work(group="end", exit_on_error=False)
     async def end_sessions(self, ids: list[str], reason: str, actor: str | None) -> None:
