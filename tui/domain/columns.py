@@ -22,6 +22,7 @@ from tui.domain.timefmt import human_duration, iso_z, relative
 from tui.domain.wording import (
     DASH,
     conversation_marks,
+    odd_active,
     reason_label,
     reason_status,
     short_id,
@@ -87,7 +88,7 @@ COLUMNS: tuple[Column, ...] = (
         "reason",
         "ended_reason",
         Width(19, None),  # conversation-closed, the longest trigger, whole
-        lambda r, c: reason_label(r.reason),
+        lambda r, c: odd_active(r.active_value) if r.active_value else reason_label(r.reason),
         table_last=True,
     ),
     Column("id", "id", Width(8, None), lambda r, c: short_id(r.id)),
@@ -103,7 +104,7 @@ COLUMNS: tuple[Column, ...] = (
         "ended",
         "ended",
         Width(7, 12),
-        lambda r, c: DASH if r.active else relative(r.ended_at, c.now),
+        lambda r, c: relative(r.ended_at, c.now) if r.ended else DASH,
     ),
     Column("duration", "lasted", Width(6, 10), lambda r, c: human_duration(r.duration(c.now))),
 )
@@ -123,8 +124,8 @@ def _seconds(row: SessionRow, ctx: Context) -> int | None:
 
 FIELDS: tuple[Field, ...] = (
     Field("id", lambda r, c: r.id),
-    Field("active", lambda r, c: r.active),
-    Field("reason_status", lambda r, c: reason_status(r.active, r.ended_reason)),
+    Field("active", lambda r, c: None if r.odd else r.active),
+    Field("reason_status", lambda r, c: reason_status(r.active, r.ended_reason, r.odd)),
     Field("ended_reason", lambda r, c: r.ended_reason),
     Field("started_at", lambda r, c: iso_z(r.started_at)),
     Field("ended_at", lambda r, c: iso_z(r.ended_at)),
@@ -142,6 +143,7 @@ FIELDS: tuple[Field, ...] = (
     Field("owner", lambda r, c: r.owner),
     Field("conversation_deleted", lambda r, c: r.conversation_deleted),
     Field("conversation_hidden", lambda r, c: r.conversation_hidden),
+    Field("active_stored", lambda r, c: r.active_value),
 )
 FIELD_KEYS: tuple[str, ...] = tuple(f.key for f in FIELDS)
 """Keys of a session object in JSON, and the CSV header, in this order."""

@@ -112,17 +112,31 @@ class SessionRow:
     conversation_deleted: bool = False
     """The service soft-deleted the conversation; that does not end its active session."""
     conversation_hidden: bool = False
+    active_value: str | None = None
+    """The stored `active` spelled as SQL would (`2`, `'yes'`, `X'01'`, `NULL`) when it is
+    odd: neither of the values the service writes (see `active_state`); None otherwise."""
+
+    @property
+    def odd(self) -> bool:
+        """`active` holds a value the service never writes: the row is neither active nor
+        ended (`active` is False), counted only under `all`, and never ended by this tool."""
+        return self.active_value is not None
 
     @property
     def reason(self) -> Reason | None:
-        """None for an active session: it has not ended, so it has no reason."""
-        return None if self.active else parse_reason(self.ended_reason)
+        """None for an active session (it has not ended, so it has no reason) and for an
+        odd one (it is not known to have ended)."""
+        return None if self.active or self.odd else parse_reason(self.ended_reason)
 
     def duration(self, now: datetime) -> timedelta | None:
         if self.started_at is None:
             return None
         end = self.ended_at if self.ended_at is not None else now
         return max(end - self.started_at, timedelta(0))
+
+    @property
+    def ended(self) -> bool:
+        return not self.active and not self.odd
 
     def is_stale(self, now: datetime, threshold: timedelta) -> bool:
         """Active, but its conversation has been quiet for longer than `threshold`."""
@@ -254,10 +268,16 @@ class ChainHop:
     transition_reason: str | None
     ended_reason: str | None
     parent_session_id: str | None
+    active_value: str | None = None
+    """As `SessionRow.active_value`: the odd stored `active`, spelled; None otherwise."""
+
+    @property
+    def odd(self) -> bool:
+        return self.active_value is not None
 
     @property
     def reason(self) -> Reason | None:
-        return None if self.active else parse_reason(self.ended_reason)
+        return None if self.active or self.odd else parse_reason(self.ended_reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,8 +297,12 @@ class ReasonFacets:
     not_recorded: int
     unrecognised: dict[str, int]
     active: int
-    groups: tuple[tuple[str | None, bool, int], ...] = ()
-    """The raw (ended_reason, active, count) groups the figures above were folded from."""
+    groups: tuple[tuple[str | None, bool | None, int], ...] = ()
+    """The raw (ended_reason, active, count) groups the figures above were folded from;
+    `active` None for an odd stored value (`active_state`)."""
+    odd: int = 0
+    """Rows whose `active` is neither value the service writes: in `total`, never in
+    `active`, never under a reason of their own."""
 
     def matching(self, reasons: frozenset[str]) -> int:
         """How many rows the reason filter keeps, without asking the database again.
@@ -292,7 +316,7 @@ class ReasonFacets:
         for raw, is_active, count in self.groups:
             if (
                 (raw is not None and raw in raws)
-                or (NOT_RECORDED_TOKEN in reasons and raw is None and not is_active)
+                or (NOT_RECORDED_TOKEN in reasons and raw is None and is_active is False)
                 or (UNRECOGNISED_TOKEN in reasons and raw is not None and raw not in KNOWN_REASONS)
             ):
                 kept += count
@@ -305,15 +329,23 @@ class ReasonFacets:
             + self.not_recorded
             + sum(self.unrecognised.values())
             + self.active
+            + self.odd
         )
 
+    @property
+    def ended(self) -> int:
+        return self.total - self.active - self.odd
+
     @classmethod
-    def from_groups(cls, groups: list[tuple[str | None, bool, int]]) -> ReasonFacets:
-        """Fold (ended_reason, active, count) groups into facets."""
+    def from_groups(cls, groups: list[tuple[str | None, bool | None, int]]) -> ReasonFacets:
+        """Fold (ended_reason, active, count) groups into facets (active None: odd)."""
         known = dict.fromkeys(KNOWN_REASONS, 0)
         unrecognised: dict[str, int] = {}
-        not_recorded = active = 0
+        not_recorded = active = odd = 0
         for raw, is_active, count in groups:
+            if is_active is None:
+                odd += count
+                continue
             if is_active:
                 active += count
                 continue
@@ -330,6 +362,7 @@ class ReasonFacets:
             unrecognised=unrecognised,
             active=active,
             groups=tuple(groups),
+            odd=odd,
         )
 
 
@@ -338,6 +371,8 @@ class Counts:
     active: int
     ended: int
     filtered: int
+    odd: int = 0
+    """Neither active nor ended: an `active` value the service never writes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -360,4 +395,13 @@ class NotFound:
     id: str
 
 
-EndOutcome = Ended | AlreadyEnded | NotFound
+@dataclass(frozen=True, slots=True)
+class OddActive:
+    """Not ended: its `active` holds a value the service never writes (`value`, spelled),
+    so whether it is running is unknown; the tool leaves such a row to the service."""
+
+    id: str
+    value: str
+
+
+EndOutcome = Ended | AlreadyEnded | NotFound | OddActive

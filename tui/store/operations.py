@@ -16,6 +16,7 @@ from tui.domain.models import (
     Ended,
     EndOutcome,
     NotFound,
+    OddActive,
     Page,
     SessionFilter,
     SortKey,
@@ -67,7 +68,7 @@ class EndPlan:
     `steps` has one expected outcome per session, in the order given, each session once
     (by whole id; an id not found, by what was given): `Ended` for an active session
     (it would be ended with the plan's reason), `AlreadyEnded` with the values it keeps,
-    `NotFound`.
+    `NotFound`, `OddActive` for an `active` value the service never writes (left alone).
     """
 
     trigger: Trigger
@@ -104,6 +105,8 @@ async def plan_end(store: Store, given: Sequence[str], reason: str, actor: str) 
         detail = await store.get_session(full)
         if detail is None:
             steps[full] = NotFound(full)
+        elif detail.row.active_value is not None:
+            steps[full] = OddActive(full, detail.row.active_value)
         elif detail.row.active:
             steps[full] = Ended(full, trigger.wire)
         else:
@@ -117,10 +120,11 @@ async def apply_end(store: Store, plan: EndPlan) -> tuple[EndOutcome, ...]:
     Each found session is written as it is now, not as it was planned: one ended since
     comes back AlreadyEnded with its own values. The outcomes follow the plan's order.
     """
-    found = [s.id for s in plan.steps if not isinstance(s, NotFound)]
+    kept = (NotFound, OddActive)  # an odd `active` is never written: the plan says why
+    found = [s.id for s in plan.steps if not isinstance(s, kept)]
     written = await store.end_sessions(found, plan.trigger.wire, plan.actor) if found else []
     by_id = {o.id: o for o in written}
-    return tuple(s if isinstance(s, NotFound) else by_id[s.id] for s in plan.steps)
+    return tuple(s if isinstance(s, kept) else by_id[s.id] for s in plan.steps)
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,8 @@ class DatabaseInfo:
     missing_indexes: tuple[str, ...]
     active: int
     ended: int
+    odd: int = 0
+    """Neither active nor ended: an `active` value the service never writes."""
 
 
 async def database_info(store: Store) -> DatabaseInfo:
@@ -159,4 +165,5 @@ async def database_info(store: Store) -> DatabaseInfo:
         missing_indexes=store.missing_indexes,
         active=counts.active,
         ended=counts.ended,
+        odd=counts.odd,
     )

@@ -24,7 +24,15 @@ from tui.domain.models import (
 )
 from tui.domain.triggers import KNOWN_REASONS
 from tui.store.backends.base import Backend
-from tui.store.tables import UtcTimestamp, codebases, conversations, sessions, users, workflow_runs
+from tui.store.tables import (
+    StoredActive,
+    UtcTimestamp,
+    codebases,
+    conversations,
+    sessions,
+    users,
+    workflow_runs,
+)
 
 s, c, cb, u, wr = sessions, conversations, codebases, users, workflow_runs
 FAR_FUTURE = "9999-12-31 23:59:59"
@@ -106,6 +114,12 @@ class Dialect:
         now = sa.bindparam("as_of", as_of, type_=UtcTimestamp(timezone=True))
         end = sa.func.coalesce(b.absolute(s.c.ended_at, self.zone), now)
         return b.seconds_between(end, b.absolute(s.c.started_at, self.zone))
+
+
+def stored_active(col: ColumnElement[Any]) -> ColumnElement[Any]:
+    """`active` in a select list as stored, for `codec.active_state` to judge: the SQL is
+    the bare column, only the Python side skips Boolean's `bool()`."""
+    return sa.type_coerce(col, StoredActive()).label("active")
 
 
 def _escape_like(text: str) -> str:
@@ -272,7 +286,7 @@ def row_columns(d: Dialect) -> list[ColumnElement[Any]]:
         s.c.conversation_id,
         sa.func.coalesce(s.c.codebase_id, c.c.codebase_id).label("codebase_id"),
         s.c.ai_assistant_type,
-        s.c.active,
+        stored_active(s.c.active),
         d.absolute(s.c.started_at),
         d.absolute(s.c.ended_at),
         d.ended_reason.label("ended_reason"),
@@ -442,9 +456,9 @@ def facet_statement(d: Dialect, flt: SessionFilter) -> sa.Select[Any]:
             # A search reads every row anyway: one table scan and a small sort beat
             # walking the covering index in group order with a row lookup each (3x at 1M).
             group = d.backend.unindexed(er)
-        stmt = sa.select(er, s.c.active, sa.func.count()).group_by(group, s.c.active)
+        stmt = sa.select(er, stored_active(s.c.active), sa.func.count()).group_by(group, s.c.active)
     else:  # before migration 016 every reason is NULL; PostgreSQL refuses GROUP BY NULL
-        stmt = sa.select(sa.null(), s.c.active, sa.func.count()).group_by(s.c.active)
+        stmt = sa.select(sa.null(), stored_active(s.c.active), sa.func.count()).group_by(s.c.active)
     stmt = stmt.select_from(joined(d) if needs_join(base) else s)
     conds = conditions(d, base, active_index=False)
     return stmt.where(*conds) if conds else stmt
@@ -528,7 +542,8 @@ def live_facet_statement(
         )
     u = sa.union_all(*parts).subquery("live")
     keys = [u.c.er, u.c.act, u.c.branch, u.c.kept]
-    return sa.select(*keys, sa.func.count()).group_by(*keys)
+    read = [u.c.er, sa.type_coerce(u.c.act, StoredActive()), u.c.branch, u.c.kept]
+    return sa.select(*read, sa.func.count()).group_by(*keys)
 
 
 def count_statement(d: Dialect, flt: SessionFilter) -> sa.Select[Any]:
@@ -541,7 +556,7 @@ def hop_columns(d: Dialect, table: sa.FromClause) -> list[ColumnElement[Any]]:
     er = table.c.ended_reason if d.has_ended_reason else sa.null()
     return [
         table.c.id,
-        table.c.active,
+        stored_active(table.c.active),
         d.absolute(table.c.started_at),
         d.absolute(table.c.ended_at),
         table.c.transition_reason,

@@ -44,7 +44,14 @@ from tui.store import delta
 from tui.store import queries as q
 from tui.store.backends import backend_for
 from tui.store.backends.base import Backend
-from tui.store.codec import parse_sqlite_ts, session_row, text_value, utc_datetime, zone_info
+from tui.store.codec import (
+    active_state,
+    parse_sqlite_ts,
+    session_row,
+    text_value,
+    utc_datetime,
+    zone_info,
+)
 from tui.store.errors import (
     AmbiguousId,
     ReadOnly,
@@ -133,9 +140,11 @@ def _row(r: Row[Any]) -> SessionRow:
 
 def _hop(r: Row[Any]) -> ChainHop:
     m = r._mapping
+    state, odd = active_state(m["active"])
     return ChainHop(
         id=m["id"],
-        active=bool(m["active"]),
+        active=bool(state),
+        active_value=odd,
         started_at=m["started_at"],
         ended_at=m["ended_at"],
         transition_reason=m["transition_reason"],
@@ -339,17 +348,25 @@ class Store:
         return ReasonFacets.from_groups(delta.listed(full))
 
     async def counts(self, flt: SessionFilter | None = None) -> Counts:
-        """Active and ended over the whole table, and the number under the filter."""
+        """Active and ended over the whole table, and the number under the filter; the
+        rest of the table is odd (`codec.active_state`), counted apart."""
         flt = flt or SessionFilter()
         async with self._read() as conn:
             total = (await conn.execute(q.count_statement(self.d, SessionFilter()))).scalar_one()
             active_stmt = q.count_statement(self.d, SessionFilter(status=Status.ACTIVE))
             active = (await conn.execute(active_stmt)).scalar_one()
+            ended_stmt = q.count_statement(self.d, SessionFilter(status=Status.ENDED))
+            ended = (await conn.execute(ended_stmt)).scalar_one()
             if flt.is_empty:
                 filtered = total
             else:
                 filtered = (await conn.execute(q.count_statement(self.d, flt))).scalar_one()
-        return Counts(active=int(active), ended=int(total - active), filtered=int(filtered))
+        return Counts(
+            active=int(active),
+            ended=int(ended),
+            filtered=int(filtered),
+            odd=int(total - active - ended),
+        )
 
     async def resolve_id(self, prefix: str) -> str:
         """A whole id from a unique prefix; UnknownSession or AmbiguousId otherwise."""

@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.app.render import literal, trigger_line
+from tui.domain import wording
 from tui.domain.audit import AT_PLACEHOLDER, audit_record
 from tui.domain.models import SessionRow
 from tui.domain.triggers import Trigger, Vocabulary
@@ -156,9 +157,13 @@ class ConfirmEndScreen(ModalScreen[bool]):
             text.append_text(literal(sid, "bold"))
             if row is not None:
                 text.append("  ")
-                text.append(
-                    "active" if row.active else "already ended", "green" if row.active else "red"
-                )
+                if row.odd:
+                    text.append(wording.odd_active(row.active_value or ""), "magenta")
+                else:
+                    text.append(
+                        "active" if row.active else "already ended",
+                        "green" if row.active else "red",
+                    )
                 text.append("  ")
                 text.append_text(literal(row.title or row.platform_conversation_id or "", "dim"))
             text.append("\n")

@@ -50,6 +50,7 @@ from tui.domain.models import (
     UNRECOGNISED_TOKEN,
     Counts,
     Cursor,
+    OddActive,
     SessionFilter,
     SortKey,
     Status,
@@ -400,8 +401,9 @@ class MainScreen(SessionsScreen):
             self._hint_indexes(whole.total)
             counts = Counts(
                 active=whole.active,
-                ended=whole.total - whole.active,
+                ended=whole.ended,
                 filtered=loaded.facets.matching(self.state.reasons),
+                odd=whole.odd,
             )
             self.status_bar.set_counts(counts)
 
@@ -566,6 +568,13 @@ class MainScreen(SessionsScreen):
             return
         if store.can_end:
             self.notify(f"Ending is disabled: {store.can_end}", severity="error")
+            return
+        odd = [row for i in ids if (row := self.state.rows.get(i)) is not None and row.odd]
+        for row in odd:  # never ended by this tool: the toast says why
+            refusal = wording.outcome_line(OddActive(row.id, row.active_value or ""), short=True)
+            self.notify(refusal, severity="warning")
+        ids = [i for i in ids if all(i != row.id for row in odd)]
+        if not ids:
             return
         known = [self.state.rows.get(i) for i in ids]
         if all(row is not None and not row.active for row in known):
