@@ -54,6 +54,7 @@ from tui.store.codec import (
 )
 from tui.store.errors import (
     AmbiguousId,
+    FileMoved,
     ReadOnly,
     SchemaError,
     SchemaTooOld,
@@ -183,8 +184,12 @@ class Store:
         read_only: bool,
         *,
         standby: bool = False,
+        identity: tuple[int, int] | None = None,
     ) -> None:
         self.target = target
+        self.identity = identity
+        """What the path named when the store opened (`Backend.file_identity`): the file
+        every pooled connection holds. None: no file (a server)."""
         self.engine = engine
         self.schema = schema
         self.read_only = read_only
@@ -258,6 +263,27 @@ class Store:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+    def file_changed(self) -> str | None:
+        """None while the path names the file this store opened (always, on a server);
+        otherwise what happened to it, in the operator's words. A stat: cheap enough
+        for every refresh tick and every write."""
+        if self.identity is None:
+            return None
+        try:
+            now = self.d.backend.file_identity(self.target)
+        except OSError:
+            return f"{self.target.display()} was deleted (or can no longer be reached)"
+        if now != self.identity:
+            return f"{self.target.display()} was replaced by another file"
+        return None
+
+    def check_file(self) -> None:
+        """FileMoved unless the path still names the open file: what `end_sessions` asks
+        first, so an end never goes to a file that is no longer the one at the path."""
+        why = self.file_changed()
+        if why is not None:
+            raise FileMoved(f"{why}; nothing was written to it: reopen and try again")
 
     async def ping(self) -> None:
         """Whether the sessions table can be read again: `SELECT 1` needs no lock, so it
@@ -495,6 +521,7 @@ class Store:
         which are never overwritten.
         """
         trigger = self.vocabulary.require_deactivating(reason)
+        self.check_file()
         if self.standby:
             raise ReadOnly(f"{self.target.display()}: {STANDBY_REASON}")
         if self.read_only:
@@ -611,10 +638,15 @@ async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
 
 async def open_store(target: DbTarget, *, read_only: bool = False) -> Store:
     """Open a database as it is: check its schema, never change it."""
+    backend = backend_for(target.kind)
+    try:  # before connecting: a file swapped in between is then noticed, never missed
+        identity = backend.file_identity(target)
+    except OSError:
+        identity = None  # connecting says what is wrong
     engine = make_engine(target, read_only=read_only)
     where = target.display()
     try:
-        facts = await read_server(engine, backend_for(target.kind))
+        facts = await read_server(engine, backend)
     except Exception as exc:
         await engine.dispose()
         raise translate(exc, where, target.scrub) from None
@@ -642,7 +674,7 @@ async def open_store(target: DbTarget, *, read_only: bool = False) -> Store:
         version_row=facts.version_row,
         zone=facts.zone,
     )
-    return Store(target, engine, schema, read_only, standby=facts.standby)
+    return Store(target, engine, schema, read_only, standby=facts.standby, identity=identity)
 
 
 __all__ = [

@@ -28,6 +28,7 @@ from tui.app.commands import Command
 from tui.app.messages import (
     Disconnected,
     FacetsLoaded,
+    FileMoved,
     LoadMode,
     OpenFailed,
     PageLoaded,
@@ -57,6 +58,7 @@ from tui.domain.models import (
 )
 from tui.domain.text import safe_text
 from tui.domain.triggers import Vocabulary
+from tui.store.errors import FileMoved as StoreFileMoved
 
 if TYPE_CHECKING:
     from tui.settings import Settings
@@ -202,6 +204,10 @@ class MainScreen(SessionsScreen):
     def _disconnected(self) -> None:
         self._set_live()
 
+    @on(FileMoved)
+    def _file_moved(self, message: FileMoved) -> None:
+        self.status_bar.set_live(f"✖ {message.why}: reopening the path", "bold red")
+
     @on(Reconnected)
     def _reconnected(self, message: Reconnected) -> None:
         self._set_live()
@@ -261,7 +267,9 @@ class MainScreen(SessionsScreen):
             )
         else:
             self.notify(said, severity="error", timeout=10)
-        if error.retryable:
+        if isinstance(error, StoreFileMoved):
+            self.sessions_app.check_file()  # reopens: a probe would ask the old file
+        elif error.retryable:
             self.sessions_app.disconnected()
 
     # -- queries -----------------------------------------------------------------------
@@ -296,6 +304,8 @@ class MainScreen(SessionsScreen):
         waits out the busy timeout, and a tick that cancelled it just before it failed
         would throw the error away, leaving "live" over stale rows while the lock holds.
         """
+        if not self.sessions_app.check_file():
+            return
         if any(
             w.node is self and w.group in ("list", "facets") and w.is_running for w in self.workers
         ):
@@ -564,7 +574,10 @@ class MainScreen(SessionsScreen):
         exclusive: a write in flight is never cancelled by the next one.
         """
         store = self.sessions_app.store
-        if store is None or not ids:
+        if not ids:
+            return
+        if store is None or not self.sessions_app.check_file():
+            self.notify("Nothing was ended: no database is open (the header says why)")
             return
         if store.can_end:
             self.notify(f"Ending is disabled: {store.can_end}", severity="error")
@@ -600,6 +613,14 @@ class MainScreen(SessionsScreen):
     async def _write_end(
         self, ids: list[str], reason: str, actor: str | None, reply_to: MessagePump | None
     ) -> None:
+        if not self.sessions_app.check_file():  # the file at the path, or nothing
+            self.notify(
+                "Nothing was ended: the database file changed under the dashboard; "
+                "check the rows reloaded from the path and end again",
+                severity="error",
+                timeout=15,
+            )
+            return
         ended = await data.write_end(self.sessions_app.inflight, self.store, ids, reason, actor)
         self.post_message(ended)
         if reply_to is not None and reply_to is not self:

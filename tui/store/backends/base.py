@@ -61,6 +61,12 @@ class Backend(ABC):
         service's) keeps it. `create` lets a file-based database be created.
         """
 
+    def file_identity(self, target: DbTarget) -> tuple[int, int] | None:
+        """What the target's path names now, (device, inode), to notice a file replaced
+        or deleted under an open engine; None where the database is no file (a server).
+        Raises FileNotFoundError when the path names nothing."""
+        return None
+
     @abstractmethod
     def url(self, target: DbTarget) -> URL:
         """The SQLAlchemy URL of `target`, password included: for connecting, never for

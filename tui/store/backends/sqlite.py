@@ -7,6 +7,7 @@ steer its planner by hand (`unindexed`).
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import datetime
 from typing import Any
@@ -52,6 +53,13 @@ class SqliteBackend(Backend):
         engine = create_async_engine(url, connect_args={"timeout": lock_wait_ms / 1000})
         _own_transactions(engine, read_only, lock_wait_ms)
         return engine
+
+    def file_identity(self, target: DbTarget) -> tuple[int, int] | None:
+        """The file's (device, inode): a connection keeps the file it opened, whatever
+        the path names later (os.replace, a restore, rm)."""
+        assert target.path is not None
+        st = os.stat(target.path)
+        return st.st_dev, st.st_ino
 
     def url(self, target: DbTarget) -> sa.engine.URL:
         """The plain file URL; `make_engine` opens it as a URI with the mode it needs."""
