@@ -60,6 +60,7 @@ from tui.domain.wording import (
     reason_status,
     run_line,
     status_word,
+    unread_time,
 )
 
 # -- scalars -------------------------------------------------------------------------------
@@ -429,7 +430,12 @@ def detail_text(detail: SessionDetail, chain: SessionChain, ctx: Context) -> lis
     out += _kv_lines(
         [
             ("status", status_word(row, now, ctx.stale_after)),
-            ("started_at", _when(row.started_at, now)),
+            (
+                "started_at",
+                _when(row.started_at, now)
+                if row.started_at_text is None
+                else f"{unread_time(row.started_at_text)} (stored text, not a time)",
+            ),
             ("ended_at", _when(row.ended_at, now)),
             ("duration", human_duration(row.duration(now))),
             (

@@ -26,6 +26,7 @@ from tui.domain.wording import (
     reason_label,
     reason_status,
     short_id,
+    started_cell,
     status_word,
 )
 
@@ -99,7 +100,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("owner", "owner", Width(10, 36), lambda r, c: _text(r.owner)),
     Column("codebase", "codebase", Width(12, 20), lambda r, c: _text(r.codebase_name)),
     Column("assistant", "agent", Width(7, 10), lambda r, c: _text(r.ai_assistant_type)),
-    Column("started", "started", Width(7, 12), lambda r, c: relative(r.started_at, c.now)),
+    Column("started", "started", Width(7, 12), lambda r, c: started_cell(r, c.now)),
     Column(
         "ended",
         "ended",
@@ -144,6 +145,7 @@ FIELDS: tuple[Field, ...] = (
     Field("conversation_deleted", lambda r, c: r.conversation_deleted),
     Field("conversation_hidden", lambda r, c: r.conversation_hidden),
     Field("active_stored", lambda r, c: r.active_value),
+    Field("started_at_stored", lambda r, c: r.started_at_text),
 )
 FIELD_KEYS: tuple[str, ...] = tuple(f.key for f in FIELDS)
 """Keys of a session object in JSON, and the CSV header, in this order."""

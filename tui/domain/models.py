@@ -115,6 +115,10 @@ class SessionRow:
     active_value: str | None = None
     """The stored `active` spelled as SQL would (`2`, `'yes'`, `X'01'`, `NULL`) when it is
     odd: neither of the values the service writes (see `active_state`); None otherwise."""
+    started_at_text: str | None = None
+    """The stored started_at when it is not a time (SQLite keeps any text: 'not-a-date',
+    '4102444800'): `started_at` is None then, and the text is shown marked. It matches
+    no `--since` window; sorted newest first, such text comes above every date."""
 
     @property
     def odd(self) -> bool:

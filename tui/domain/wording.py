@@ -105,6 +105,18 @@ def status_word(row: SessionRow, now: datetime, stale_after: timedelta) -> str:
     return STALE if row.is_stale(now, stale_after) else ACTIVE
 
 
+def unread_time(text: str) -> str:
+    """A stored time that is no time ('not-a-date', '4102444800'): as stored, marked."""
+    return UNRECOGNISED_MARK + safe_text(text)
+
+
+def started_cell(row: SessionRow, now: datetime) -> str:
+    """When it started, relative; the stored text, marked, when it is not a time."""
+    if row.started_at_text is not None:
+        return unread_time(row.started_at_text)
+    return relative(row.started_at, now)
+
+
 # -- reasons -----------------------------------------------------------------------------------
 
 

@@ -114,6 +114,9 @@ def session_row(m: Mapping[Any, Any]) -> SessionRow:
     values["active"], values["active_value"] = bool(state), odd
     for name in ("conversation_deleted", "conversation_hidden"):
         values[name] = bool(values[name])
+    stored = values["started_at_text"]  # the raw column; a time is already `started_at`
+    unread = stored is not None and values["started_at"] is None
+    values["started_at_text"] = str(stored) if unread else None
     return SessionRow(**values)
 
 

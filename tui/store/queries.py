@@ -273,6 +273,9 @@ def conditions(
         conds.append(s.c.ai_assistant_type == flt.assistant)
     if flt.since is not None:
         conds.append(s.c.started_at >= d.stored("since", flt.since))
+        shaped = d.backend.time_shaped(s.c.started_at)
+        if shaped is not None:  # stored text that is no time is in no window
+            conds.append(shaped)
     if flt.user and flt.user.strip():
         conds.append(user_condition(d, flt.user, walk=windowed))
     if flt.search and flt.search.strip():
@@ -291,6 +294,8 @@ def row_columns(d: Dialect) -> list[ColumnElement[Any]]:
         d.absolute(s.c.ended_at),
         d.ended_reason.label("ended_reason"),
         s.c.transition_reason,
+        # As stored: SQLite's text when it is no time is shown as it is (codec.session_row).
+        sa.type_coerce(s.c.started_at, sa.Text).label("started_at_text"),
         s.c.parent_session_id,
         c.c.platform_type,
         c.c.platform_conversation_id,

@@ -238,6 +238,12 @@ class Backend(ABC):
     ) -> ColumnElement[float]:
         """`end - start` in seconds, fractions kept: a cursor must find the row again."""
 
+    def time_shaped(self, col: ColumnElement[Any]) -> ColumnElement[bool] | None:
+        """Where started_at/ended_at can hold any text (SQLite), the test that a stored
+        value is a time at all, so that a comparison with a time means something; None
+        where the column's type allows only times (PostgreSQL)."""
+        return None
+
     @abstractmethod
     def unindexed(self, col: Column[Any]) -> ColumnElement[Any]:
         """`col`, in a form the planner will not choose an index for."""

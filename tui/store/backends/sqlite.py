@@ -246,6 +246,12 @@ class SqliteBackend(Backend):
             (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0, sa.Float()
         )
 
+    def time_shaped(self, col: ColumnElement[Any]) -> ColumnElement[bool] | None:
+        """`YYYY-MM-DD…`: the service's `datetime('now')` and ISO text. 'not-a-date'
+        sorts above every date as text, and '4102444800' above today's: without this
+        both matched any `--since`. Tested on the index entry, after its range."""
+        return col.op("GLOB")(sa.literal("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*"))
+
     def unindexed(self, col: Column[Any]) -> ColumnElement[Any]:
         """The column behind a unary +, which SQLite's planner will not use an index for:
         on a file nobody ANALYZEd it otherwise picks indexes that read far more rows."""
