@@ -243,5 +243,9 @@ def make_app(settings: Settings) -> SessionsApp:
     return SessionsApp(settings)
 
 
-def run(settings: Settings) -> None:
-    make_app(settings).run()
+def run(settings: Settings) -> int:
+    """Run the dashboard; its exit status: 0 after a quit, non-zero after a crash
+    (Textual's return code)."""
+    app = make_app(settings)
+    app.run()
+    return app.return_code or 0

@@ -39,7 +39,14 @@ from tui.domain.models import (
 from tui.domain.text import safe_text
 from tui.domain.timefmt import DurationTooLong, parse_duration, utcnow
 from tui.domain.triggers import InvalidEndReason, Vocabulary
-from tui.domain.wording import NO_OWNERS, NOT_RECORDED, STALE, outcome_line, plan_line
+from tui.domain.wording import (
+    NO_OWNERS,
+    NOT_RECORDED,
+    STALE,
+    outcome_line,
+    plan_line,
+    without_id,
+)
 
 if TYPE_CHECKING:
     from tui.settings import Settings
@@ -164,7 +171,9 @@ def launch_dashboard(settings: Settings) -> None:
         from tui.app import run
     except ImportError as exc:
         raise click.ClickException(f"the dashboard cannot start: {exc}") from None
-    run(settings)
+    code = run(settings)
+    if code:  # a crash is a failure for whoever started the dashboard
+        sys.exit(code)
 
 
 def _duration_option(ctx: click.Context, param: click.Parameter, value: str) -> timedelta:
@@ -435,12 +444,14 @@ def list_cmd(
     writer = render.ListWriter(fmt, sort, g.context(), style)
 
     owners_known = True
+    unnamed = 0
 
     async def stream(store: Store) -> Cursor | None:
         from tui.store.operations import pages
 
-        nonlocal owners_known
+        nonlocal owners_known, unnamed
         owners_known = store.has_owners
+        unnamed = await store.sessions_without_id()
         more: Cursor | None = None
         click.echo(writer.start(), nl=False)
         async for page in pages(store, flt, key, start=start, limit=limit or None):
@@ -450,6 +461,8 @@ def list_cmd(
         return more
 
     more = run_with_store(g, stream)
+    if unnamed:
+        click.echo(f"warning: {without_id(unnamed)}", err=True)
     if flt.user and not owners_known:
         click.echo(f"note: {NO_OWNERS}: --user matches no session", err=True)
     note = writer.note(more is not None)

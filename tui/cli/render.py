@@ -332,6 +332,8 @@ def sessions_line(info: DatabaseInfo) -> str:
     line = f"{info.active:,} active, {info.ended:,} ended"
     if info.odd:
         line += f", {info.odd:,} odd ({wording.ODD_MEANING})"
+    if info.without_id:
+        line += f"; {wording.without_id(info.without_id)}"
     return line
 
 
@@ -585,7 +587,12 @@ def info_object(info: DatabaseInfo) -> dict[str, Any]:
             "head_revision": info.head_revision,
             "indexes": {ix: ix not in info.missing_indexes for ix in info.indexes},
         },
-        "sessions": {"active": info.active, "ended": info.ended, "odd": info.odd},
+        "sessions": {
+            "active": info.active,
+            "ended": info.ended,
+            "odd": info.odd,
+            "without_id": info.without_id,
+        },
     }
 
 

@@ -56,6 +56,12 @@ def short_id(session_id: str) -> str:
     return safe_text(session_id[:SHORT_ID])
 
 
+def without_id(n: int) -> str:
+    """The one line said where sessions with a NULL id exist (list, info, dashboard)."""
+    noun = "session" if n == 1 else "sessions"
+    return f"{n:,} {noun} without an id: cannot be shown or ended"
+
+
 # -- conversation ------------------------------------------------------------------------------
 
 

@@ -145,6 +145,8 @@ class DatabaseInfo:
     ended: int
     odd: int = 0
     """Neither active nor ended: an `active` value the service never writes."""
+    without_id: int = 0
+    """Sessions with a NULL id: never listed, shown or ended."""
 
 
 async def database_info(store: Store) -> DatabaseInfo:
@@ -166,4 +168,5 @@ async def database_info(store: Store) -> DatabaseInfo:
         active=counts.active,
         ended=counts.ended,
         odd=counts.odd,
+        without_id=await store.sessions_without_id(),
     )

@@ -122,6 +122,21 @@ def stored_active(col: ColumnElement[Any]) -> ColumnElement[Any]:
     return sa.type_coerce(col, StoredActive()).label("active")
 
 
+def with_id(d: Dialect) -> list[ColumnElement[bool]]:
+    """A page lists only rows with an id: one without cannot be shown, paged past (the
+    cursor is (key, id)) or ended. `without_id_statement` counts them apart."""
+    present = d.backend.id_present(s.c.id)
+    return [] if present is None else [present]
+
+
+def without_id_statement(d: Dialect) -> sa.Select[Any] | None:
+    """How many sessions have no id (SQLite's TEXT PRIMARY KEY allows NULL); None where
+    the key cannot be NULL."""
+    if d.backend.id_present(s.c.id) is None:
+        return None
+    return sa.select(sa.func.count()).select_from(s).where(s.c.id.is_(None))
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -370,6 +385,7 @@ def list_statement(
         conds.append(window_floor(d, cursor, window))
     if cursor is not None:
         conds.append(_after_cursor(key, cursor))
+    conds += with_id(d)
     only_null = flt.reasons == {NOT_RECORDED_TOKEN} and sort is SortKey.STARTED
     stmt = (
         sa.select(*row_columns(d), key.label("_sort_key"))
@@ -434,6 +450,7 @@ def _merged_list_statement(
     rest = conditions(d, replace(flt, reasons=frozenset()), active_index=False)
     if cursor is not None:
         rest.append(_after_cursor(key, cursor))
+    rest += with_id(d)
     picks = []
     for branch, null_reason in branches:
         each = (

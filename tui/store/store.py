@@ -394,6 +394,15 @@ class Store:
             odd=int(total - active - ended),
         )
 
+    async def sessions_without_id(self) -> int:
+        """Sessions with a NULL id: never listed, shown or ended (nothing can name them),
+        so the list and the dashboard say how many there are."""
+        stmt = q.without_id_statement(self.d)
+        if stmt is None:
+            return 0
+        async with self._read() as conn:
+            return int((await conn.execute(stmt)).scalar_one())
+
     async def resolve_id(self, prefix: str) -> str:
         """A whole id from a unique prefix; UnknownSession or AmbiguousId otherwise."""
         text = prefix.strip().lower()

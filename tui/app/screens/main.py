@@ -62,6 +62,7 @@ from tui.store.errors import FileMoved as StoreFileMoved
 
 if TYPE_CHECKING:
     from tui.settings import Settings
+    from tui.store.store import Store
 
 SEARCH_DEBOUNCE = 0.25
 LOADING_AFTER = 0.15
@@ -191,10 +192,18 @@ class MainScreen(SessionsScreen):
             self._request_facets(self.state.generation, fresh_data=True)
         else:
             self.requery()
+        self.say_unnamed(store)
         if self.settings.refresh_seconds > 0 and self._refresh_timer is None:
             self._refresh_timer = self.set_interval(
                 self.settings.refresh_seconds, self.refresh_tick, pause=self.state.paused
             )
+
+    @work(group="unnamed", exit_on_error=False)
+    async def say_unnamed(self, store: Store) -> None:
+        """Sessions with a NULL id are never in the table: one warning says how many."""
+        n = await self.sessions_app.inflight.run(store.sessions_without_id())
+        if n:
+            self.notify(wording.without_id(n), severity="warning", timeout=30)
 
     @on(OpenFailed)
     def _open_failed(self, message: OpenFailed) -> None:

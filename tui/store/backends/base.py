@@ -238,6 +238,11 @@ class Backend(ABC):
     ) -> ColumnElement[float]:
         """`end - start` in seconds, fractions kept: a cursor must find the row again."""
 
+    def id_present(self, col: Column[Any]) -> ColumnElement[bool] | None:
+        """Where a primary key can be NULL (SQLite's TEXT PRIMARY KEY allows it), the
+        test that a row has an id; None where it cannot (PostgreSQL)."""
+        return None
+
     def time_shaped(self, col: ColumnElement[Any]) -> ColumnElement[bool] | None:
         """Where started_at/ended_at can hold any text (SQLite), the test that a stored
         value is a time at all, so that a comparison with a time means something; None

@@ -246,6 +246,11 @@ class SqliteBackend(Backend):
             (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0, sa.Float()
         )
 
+    def id_present(self, col: Column[Any]) -> ColumnElement[bool] | None:
+        """`+id IS NOT NULL`: tested on each row read, never a reason to pick the id's
+        index (the list's order decides the index)."""
+        return self.unindexed(col).is_not(None)
+
     def time_shaped(self, col: ColumnElement[Any]) -> ColumnElement[bool] | None:
         """`YYYY-MM-DD…`: the service's `datetime('now')` and ISO text. 'not-a-date'
         sorts above every date as text, and '4102444800' above today's: without this
