@@ -140,6 +140,17 @@ class Backend(ABC):
         service's schema has applied to this database tells which version it is."""
 
     @abstractmethod
+    def service_views(self, conn: Connection) -> set[str]:
+        """The `remote_agent_*` names that are views, not tables: readable perhaps, but
+        nothing a migration can add a column or an index to."""
+
+    def damage(self, conn: Connection) -> str | None:
+        """What is wrong with the storage itself, if the backend can tell cheaply
+        (SQLite's quick_check); None when nothing is, or it cannot tell (a server
+        looks after its own pages)."""
+        return None
+
+    @abstractmethod
     def is_standby(self, conn: Connection) -> bool:
         """Whether the server is a read-only replica that replays another's writes (a
         hot standby): it lists and counts, and refuses every write."""

@@ -168,6 +168,22 @@ class SqliteBackend(Backend):
             found.setdefault(str(table), set()).add(str(column))
         return found
 
+    def service_views(self, conn: Connection) -> set[str]:
+        sql = sa.text(
+            "SELECT name FROM sqlite_master"
+            " WHERE type = 'view' AND name LIKE 'remote\\_agent\\_%' ESCAPE '\\'"
+        )
+        return {str(r[0]) for r in conn.execute(sql)}
+
+    def damage(self, conn: Connection) -> str | None:
+        """`PRAGMA quick_check(1)`: reads every page once (no index cross-check), so a
+        malformed file is named before `migrate` calls it up to date."""
+        found = [str(r[0]) for r in conn.execute(sa.text("PRAGMA quick_check(1)"))]
+        if found == ["ok"]:
+            return None
+        lines = " ".join(found).replace("*** in database main ***", "").split()
+        return " ".join(lines)
+
     def is_standby(self, conn: Connection) -> bool:
         """Never: a SQLite file is written where it is read."""
         return False
