@@ -2,7 +2,7 @@
 reason panel and detail never crash and never draw a raw control character, and its
 end changes only the rows it ends.
 
-SQLite (any column takes any value). Derandomized; 5 examples, about 30-60 s in CI
+SQLite (any column takes any value). Derandomized; 5 examples, about 20 s in CI
 (`SESSIONS_TUI_PROPERTY_EXAMPLES` for more)."""
 
 from __future__ import annotations

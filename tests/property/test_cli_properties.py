@@ -3,7 +3,7 @@ format, `show`, `end --dry-run`, `end`) never crashes, never writes a raw contro
 character to a terminal, and never changes a row it did not end.
 
 SQLite, where any column takes any value. Derandomized, so CI runs the same examples
-every time: 40 examples, about 40 s on the 2-core CI machine
+every time: 40 examples, 40-60 s on the shared 2-core machine
 (`SESSIONS_TUI_PROPERTY_EXAMPLES` searches further)."""
 
 from __future__ import annotations
