@@ -27,6 +27,7 @@ from tui.app import data
 from tui.app.messages import (
     RESULTS,
     Disconnected,
+    FileMoved,
     OpenFailed,
     Reconnected,
     StoreOpened,
@@ -59,6 +60,9 @@ class SessionsApp(App[None]):
         self.inflight = data.InFlight()
         """Every store call of every screen: settled (bounded) before the pool closes."""
         self._opening = False
+        self._moved: str | None = None
+        """Why the open file was left (replaced, deleted): reopening, retried until the
+        path opens, the header saying why meanwhile (no toast per retry)."""
         self._frozen = False
         self._probe_timer: Timer | None = None
         if settings.theme:
@@ -137,6 +141,7 @@ class SessionsApp(App[None]):
     @on(StoreOpened)
     def _opened(self, message: StoreOpened) -> None:
         self.store = message.store
+        self._moved = None
         self.call_after_refresh(gc.freeze)  # SQLAlchemy's import garbage is permanent too
         self._tell_main(StoreOpened(message.store))
 
@@ -154,6 +159,33 @@ class SessionsApp(App[None]):
                 await asyncio.wait_for(self.store.close(), CLOSE_TIMEOUT)
 
     # -- the connection --------------------------------------------------------------
+
+    def check_file(self) -> bool:
+        """Whether the store reads the file at the path (always, on a server). If the
+        path names another file or none, nothing reads or writes the old one again: the
+        header and a toast say so, the pool is disposed and the path opened afresh.
+        Asked on every refresh tick and before every end."""
+        store = self.store
+        if store is None:
+            return False
+        why = store.file_changed()
+        if why is None:
+            return True
+        self.store = None
+        self._moved = why
+        self.notify(f"{why}: reopening the file at the path", severity="warning", timeout=15)
+        self._tell_main(FileMoved(why))
+        self._reopen(store)
+        return False
+
+    @work(exclusive=True, group="open", exit_on_error=False)
+    async def _reopen(self, old: Store) -> None:
+        """Close the old pool first (its connections hold the old file, and in WAL mode
+        its -wal and -shm are named by the path), then open what the path names now."""
+        await self.inflight.settle(CLOSE_TIMEOUT)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(old.close(), CLOSE_TIMEOUT)
+        self.post_message(StoreOpened(await data.open_database(self.settings)))
 
     def disconnected(self) -> None:
         """A store call failed in a way that may pass: say so, and probe until it answers."""
@@ -193,7 +225,10 @@ class SessionsApp(App[None]):
         if event.state is not WorkerState.ERROR or worker.node is not self:
             return
         error = data.as_store_error(worker.error, self.settings.target)
-        if worker.group == "open":
+        if worker.group == "open" and self._moved is not None:  # until a file is back
+            self._tell_main(FileMoved(f"{self._moved}; {safe_text(error)}"))
+            self.set_timer(PROBE_EVERY * 2, self._open)
+        elif worker.group == "open":
             said = safe_text(error)  # driver messages can quote stored strings
             self._tell_main(OpenFailed(said))
             self.notify(said, title="Cannot open the database", severity="error", timeout=30)
@@ -208,5 +243,9 @@ def make_app(settings: Settings) -> SessionsApp:
     return SessionsApp(settings)
 
 
-def run(settings: Settings) -> None:
-    make_app(settings).run()
+def run(settings: Settings) -> int:
+    """Run the dashboard; its exit status: 0 after a quit, non-zero after a crash
+    (Textual's return code)."""
+    app = make_app(settings)
+    app.run()
+    return app.return_code or 0

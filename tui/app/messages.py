@@ -66,6 +66,14 @@ class OpenFailed(Message, bubble=False):
 
 
 @dataclass
+class FileMoved(Message, bubble=False):
+    """The path no longer names the SQLite file that was open: the App reopens it."""
+
+    why: str
+    """`Store.file_changed`'s words (the path masked as everywhere)."""
+
+
+@dataclass
 class Disconnected(Message, bubble=False):
     """A store call failed in a way that may pass: the App probes until it answers."""
 

@@ -21,7 +21,7 @@ from tui.domain.triggers import (
     UnrecognisedReason,
     parse_reason,
 )
-from tui.domain.wording import ACTIVE, DASH, ENDED, NOT_RECORDED, STUCK
+from tui.domain.wording import ACTIVE, DASH, ENDED, NOT_RECORDED, ODD, STUCK
 from tui.domain.wording import UNRECOGNISED_MARK as UNRECOGNISED_MARK  # the help screen's legend
 
 BEHAVIOUR_STYLE = {
@@ -79,7 +79,7 @@ def trigger_line(trigger: Trigger) -> Text:
 CellStyler = Callable[[SessionRow, str, bool], Text]
 """Styles one column's plain value (the row and whether it is selected at hand)."""
 
-STATUS_STYLE = {ACTIVE: "bold green", STUCK: "bold red", ENDED: "dim"}
+STATUS_STYLE = {ACTIVE: "bold green", STUCK: "bold red", ENDED: "dim", ODD: "bold magenta"}
 
 
 def _status_cell(row: SessionRow, value: str, selected: bool) -> Text:
@@ -91,6 +91,8 @@ def _status_cell(row: SessionRow, value: str, selected: bool) -> Text:
 
 
 def _reason_cell(row: SessionRow, value: str, selected: bool) -> Text:
+    if row.odd:
+        return Text(value, style=UNRECOGNISED_STYLE)
     return reason_text(row.reason)
 
 

@@ -48,6 +48,7 @@ from tui.domain.wording import (
     no_suggestion,
     outcome_line,
     plan_line,
+    without_id,
 )
 
 if TYPE_CHECKING:
@@ -176,7 +177,9 @@ def launch_dashboard(settings: Settings) -> None:
         from tui.app import run
     except ImportError as exc:
         raise click.ClickException(f"the dashboard cannot start: {exc}") from None
-    run(settings)
+    code = run(settings)
+    if code:  # a crash is a failure for whoever started the dashboard
+        sys.exit(code)
 
 
 def _duration_option(ctx: click.Context, param: click.Parameter, value: str) -> timedelta:
@@ -459,12 +462,14 @@ def list_cmd(
     writer = render.ListWriter(fmt, sort, g.context(), style)
 
     owners_known = True
+    unnamed = 0
 
     async def stream(store: Store) -> Cursor | None:
         from tui.store.operations import pages
 
-        nonlocal owners_known
+        nonlocal owners_known, unnamed
         owners_known = store.has_owners
+        unnamed = await store.sessions_without_id()
         more: Cursor | None = None
         click.echo(writer.start(), nl=False)
         async for page in pages(store, flt, key, start=start, limit=limit or None):
@@ -474,6 +479,8 @@ def list_cmd(
         return more
 
     more = run_with_store(g, stream)
+    if unnamed:
+        click.echo(f"warning: {without_id(unnamed)}", err=True)
     if flt.user and not owners_known:
         click.echo(f"note: {NO_OWNERS}: --user matches no session", err=True)
     note = writer.note(more is not None)

@@ -52,6 +52,7 @@ from tui.domain.triggers import NEWEST, Trigger, Vocabulary
 
 if TYPE_CHECKING:
     from tui.store.operations import DatabaseInfo
+from tui.domain import wording
 from tui.domain.wording import (
     ACTIVE,
     DASH,
@@ -59,6 +60,8 @@ from tui.domain.wording import (
     RUNS_TITLE,
     conversation_marks,
     conversation_state,
+    odd_active,
+    odd_explained,
     overwrite_note,
     reason_explained,
     reason_label,
@@ -67,6 +70,7 @@ from tui.domain.wording import (
     status_word,
     stuck_explanation,
     stuck_names,
+    unread_time,
 )
 
 # -- scalars -------------------------------------------------------------------------------
@@ -389,11 +393,21 @@ def decode_cursor(token: str, sort: str) -> Cursor:
 # -- show --------------------------------------------------------------------------------------
 
 
+def sessions_line(info: DatabaseInfo) -> str:
+    """`info`'s counts; rows whose `active` the service never writes are counted apart."""
+    line = f"{info.active:,} active, {info.ended:,} ended"
+    if info.odd:
+        line += f", {info.odd:,} odd ({wording.ODD_MEANING})"
+    if info.without_id:
+        line += f"; {wording.without_id(info.without_id)}"
+    return line
+
+
 def hop_object(hop: ChainHop) -> dict[str, Any]:
     return {
         "id": hop.id,
-        "active": hop.active,
-        "reason_status": reason_status(hop.active, hop.ended_reason),
+        "active": None if hop.odd else hop.active,
+        "reason_status": reason_status(hop.active, hop.ended_reason, hop.odd),
         "ended_reason": hop.ended_reason,
         "started_at": iso_z(hop.started_at),
         "ended_at": iso_z(hop.ended_at),
@@ -465,9 +479,12 @@ def _raw_value(value: Any) -> str:
 
 
 def _hop_line(hop: ChainHop, now: datetime, marker: str) -> str:
-    ended = DASH if hop.active else relative(hop.ended_at, now)
+    ended = DASH if hop.active or hop.odd else relative(hop.ended_at, now)
+    status = ACTIVE if hop.active else ENDED
+    if hop.active_value is not None:
+        status = odd_active(hop.active_value)
     return (
-        f"{marker} {safe_text(hop.id)}  {ACTIVE if hop.active else ENDED:<6}  "
+        f"{marker} {safe_text(hop.id)}  {status:<6}  "
         f"started {relative(hop.started_at, now)}  ended {ended}  "
         f"via {safe_text(hop.transition_reason) or DASH}  "
         f"ended_reason {reason_label(hop.reason)}"
@@ -488,10 +505,20 @@ def detail_text(detail: SessionDetail, chain: SessionChain, ctx: Context) -> lis
         [
             ("status", status_word(row, now, ctx.stale_after)),
             ("stuck", _stuck_explained(row, ctx)),
-            ("started_at", _when(row.started_at, now)),
+            (
+                "started_at",
+                _when(row.started_at, now)
+                if row.started_at_text is None
+                else f"{unread_time(row.started_at_text)} (stored text, not a time)",
+            ),
             ("ended_at", _when(row.ended_at, now)),
             ("duration", human_duration(row.duration(now))),
-            ("ended_reason", reason_explained(row.active, row.ended_reason)),
+            (
+                "ended_reason",
+                odd_explained(row.active_value)
+                if row.active_value is not None
+                else reason_explained(row.active, row.ended_reason),
+            ),
             ("transition_reason", safe_text(row.transition_reason) or DASH),
             ("parent_session_id", safe_text(row.parent_session_id) or DASH),
             ("assistant", safe_text(row.ai_assistant_type) or DASH),
@@ -633,7 +660,12 @@ def info_object(info: DatabaseInfo) -> dict[str, Any]:
             "head_revision": info.head_revision,
             "indexes": {ix: ix not in info.missing_indexes for ix in info.indexes},
         },
-        "sessions": {"active": info.active, "ended": info.ended},
+        "sessions": {
+            "active": info.active,
+            "ended": info.ended,
+            "odd": info.odd,
+            "without_id": info.without_id,
+        },
     }
 
 
@@ -667,7 +699,7 @@ def info_text(info: DatabaseInfo) -> list[str]:
         ("end accepts", ", ".join(t.wire for t in info.vocabulary.deactivating) or DASH),
         ("tool revision", revision + at_head),
         ("tool indexes", f"{len(present)} of {len(info.indexes)} present"),
-        ("sessions", f"{info.active:,} active, {info.ended:,} ended"),
+        ("sessions", sessions_line(info)),
     ]
     width = max(len(k) for k, _ in pairs)
     wrap = max(20, REASONS_WIDTH - width - 2)

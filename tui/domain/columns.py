@@ -23,9 +23,11 @@ from tui.domain.timefmt import human_duration, iso_z, relative
 from tui.domain.wording import (
     DASH,
     conversation_marks,
+    odd_active,
     reason_label,
     reason_status,
     short_id,
+    started_cell,
     status_word,
     stuck_names,
 )
@@ -104,7 +106,7 @@ COLUMNS: tuple[Column, ...] = (
         "reason",
         "ended_reason",
         Width(19, None),  # conversation-closed, the longest trigger, whole
-        lambda r, c: reason_label(r.reason),
+        lambda r, c: odd_active(r.active_value) if r.active_value else reason_label(r.reason),
         table_last=True,
     ),
     Column("id", "id", Width(8, None), lambda r, c: short_id(r.id)),
@@ -115,12 +117,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("owner", "owner", Width(10, 36), lambda r, c: _text(r.owner)),
     Column("codebase", "codebase", Width(12, 20), lambda r, c: _text(r.codebase_name)),
     Column("assistant", "agent", Width(7, 10), lambda r, c: _text(r.ai_assistant_type)),
-    Column("started", "started", Width(7, 12), lambda r, c: relative(r.started_at, c.now)),
+    Column("started", "started", Width(7, 12), lambda r, c: started_cell(r, c.now)),
     Column(
         "ended",
         "ended",
         Width(7, 12),
-        lambda r, c: DASH if r.active else relative(r.ended_at, c.now),
+        lambda r, c: relative(r.ended_at, c.now) if r.ended else DASH,
     ),
     Column("duration", "lasted", Width(6, 10), lambda r, c: human_duration(r.duration(c.now))),
 )
@@ -141,8 +143,8 @@ def _seconds(row: SessionRow, ctx: Context) -> int | None:
 
 FIELDS: tuple[Field, ...] = (
     Field("id", lambda r, c: r.id),
-    Field("active", lambda r, c: r.active),
-    Field("reason_status", lambda r, c: reason_status(r.active, r.ended_reason)),
+    Field("active", lambda r, c: None if r.odd else r.active),
+    Field("reason_status", lambda r, c: reason_status(r.active, r.ended_reason, r.odd)),
     Field("ended_reason", lambda r, c: r.ended_reason),
     Field("started_at", lambda r, c: iso_z(r.started_at)),
     Field("ended_at", lambda r, c: iso_z(r.ended_at)),
@@ -161,6 +163,8 @@ FIELDS: tuple[Field, ...] = (
     Field("conversation_deleted", lambda r, c: r.conversation_deleted),
     Field("conversation_hidden", lambda r, c: r.conversation_hidden),
     Field("stuck", lambda r, c: list(stuck_of(r, c))),
+    Field("active_stored", lambda r, c: r.active_value),
+    Field("started_at_stored", lambda r, c: r.started_at_text),
 )
 FIELD_KEYS: tuple[str, ...] = tuple(f.key for f in FIELDS)
 """Keys of a session object in JSON, and the CSV header, in this order."""

@@ -118,17 +118,35 @@ class SessionRow:
     stuck: tuple[StuckKind, ...] = ()
     """Every kind of stuck the store found the session in when it read it (none once it
     has ended), in the table's order; `idle` by `is_stale` at the moment of the read."""
+    active_value: str | None = None
+    """The stored `active` spelled as SQL would (`2`, `'yes'`, `X'01'`, `NULL`) when it is
+    odd: neither of the values the service writes (see `active_state`); None otherwise."""
+    started_at_text: str | None = None
+    """The stored started_at when it is not a time (SQLite keeps any text: 'not-a-date',
+    '4102444800'): `started_at` is None then, and the text is shown marked. It matches
+    no `--since` window; sorted newest first, such text comes above every date."""
+
+    @property
+    def odd(self) -> bool:
+        """`active` holds a value the service never writes: the row is neither active nor
+        ended (`active` is False), counted only under `all`, and never ended by this tool."""
+        return self.active_value is not None
 
     @property
     def reason(self) -> Reason | None:
-        """None for an active session: it has not ended, so it has no reason."""
-        return None if self.active else parse_reason(self.ended_reason)
+        """None for an active session (it has not ended, so it has no reason) and for an
+        odd one (it is not known to have ended)."""
+        return None if self.active or self.odd else parse_reason(self.ended_reason)
 
     def duration(self, now: datetime) -> timedelta | None:
         if self.started_at is None:
             return None
         end = self.ended_at if self.ended_at is not None else now
         return max(end - self.started_at, timedelta(0))
+
+    @property
+    def ended(self) -> bool:
+        return not self.active and not self.odd
 
     def is_stale(self, now: datetime, threshold: timedelta) -> bool:
         """The `idle` kind: active, and its conversation quiet (else the session, since
@@ -269,10 +287,16 @@ class ChainHop:
     transition_reason: str | None
     ended_reason: str | None
     parent_session_id: str | None
+    active_value: str | None = None
+    """As `SessionRow.active_value`: the odd stored `active`, spelled; None otherwise."""
+
+    @property
+    def odd(self) -> bool:
+        return self.active_value is not None
 
     @property
     def reason(self) -> Reason | None:
-        return None if self.active else parse_reason(self.ended_reason)
+        return None if self.active or self.odd else parse_reason(self.ended_reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,8 +316,12 @@ class ReasonFacets:
     not_recorded: int
     unrecognised: dict[str, int]
     active: int
-    groups: tuple[tuple[str | None, bool, int], ...] = ()
-    """The raw (ended_reason, active, count) groups the figures above were folded from."""
+    groups: tuple[tuple[str | None, bool | None, int], ...] = ()
+    """The raw (ended_reason, active, count) groups the figures above were folded from;
+    `active` None for an odd stored value (`active_state`)."""
+    odd: int = 0
+    """Rows whose `active` is neither value the service writes: in `total`, never in
+    `active`, never under a reason of their own."""
 
     def matching(self, reasons: frozenset[str]) -> int:
         """How many rows the reason filter keeps, without asking the database again.
@@ -307,7 +335,7 @@ class ReasonFacets:
         for raw, is_active, count in self.groups:
             if (
                 (raw is not None and raw in raws)
-                or (NOT_RECORDED_TOKEN in reasons and raw is None and not is_active)
+                or (NOT_RECORDED_TOKEN in reasons and raw is None and is_active is False)
                 or (UNRECOGNISED_TOKEN in reasons and raw is not None and raw not in KNOWN_REASONS)
             ):
                 kept += count
@@ -320,15 +348,23 @@ class ReasonFacets:
             + self.not_recorded
             + sum(self.unrecognised.values())
             + self.active
+            + self.odd
         )
 
+    @property
+    def ended(self) -> int:
+        return self.total - self.active - self.odd
+
     @classmethod
-    def from_groups(cls, groups: list[tuple[str | None, bool, int]]) -> ReasonFacets:
-        """Fold (ended_reason, active, count) groups into facets."""
+    def from_groups(cls, groups: list[tuple[str | None, bool | None, int]]) -> ReasonFacets:
+        """Fold (ended_reason, active, count) groups into facets (active None: odd)."""
         known = dict.fromkeys(KNOWN_REASONS, 0)
         unrecognised: dict[str, int] = {}
-        not_recorded = active = 0
+        not_recorded = active = odd = 0
         for raw, is_active, count in groups:
+            if is_active is None:
+                odd += count
+                continue
             if is_active:
                 active += count
                 continue
@@ -345,6 +381,7 @@ class ReasonFacets:
             unrecognised=unrecognised,
             active=active,
             groups=tuple(groups),
+            odd=odd,
         )
 
 
@@ -353,6 +390,8 @@ class Counts:
     active: int
     ended: int
     filtered: int
+    odd: int = 0
+    """Neither active nor ended: an `active` value the service never writes."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -375,4 +414,13 @@ class NotFound:
     id: str
 
 
-EndOutcome = Ended | AlreadyEnded | NotFound
+@dataclass(frozen=True, slots=True)
+class OddActive:
+    """Not ended: its `active` holds a value the service never writes (`value`, spelled),
+    so whether it is running is unknown; the tool leaves such a row to the service."""
+
+    id: str
+    value: str
+
+
+EndOutcome = Ended | AlreadyEnded | NotFound | OddActive

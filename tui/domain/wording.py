@@ -11,7 +11,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from tui.domain.audit import Overwritten
-from tui.domain.models import RECENT_RUNS, AlreadyEnded, Ended, EndOutcome, SessionRow, WorkflowRun
+from tui.domain.models import (
+    RECENT_RUNS,
+    AlreadyEnded,
+    Ended,
+    EndOutcome,
+    OddActive,
+    SessionRow,
+    WorkflowRun,
+)
 from tui.domain.stuck import StuckKind
 from tui.domain.text import safe_text
 from tui.domain.timefmt import human_duration, iso_z, relative
@@ -40,10 +48,21 @@ STUCK = "stuck"
 """The status of an active session in at least one kind of stuck (`idle` among them,
 once called "stale"); the stuck column names the kinds."""
 ENDED = "ended"
+ODD = UNRECOGNISED_MARK + "odd"
+"""The status of a row whose `active` holds a value the service never writes."""
+ODD_MEANING = (
+    "the service writes 1 or 0; counted neither active nor ended, never ended by this tool"
+)
 
 
 def short_id(session_id: str) -> str:
     return safe_text(session_id[:SHORT_ID])
+
+
+def without_id(n: int) -> str:
+    """The one line said where sessions with a NULL id exist (list, info, dashboard)."""
+    noun = "session" if n == 1 else "sessions"
+    return f"{n:,} {noun} without an id: cannot be shown or ended"
 
 
 # -- conversation ------------------------------------------------------------------------------
@@ -87,7 +106,10 @@ def run_line(run: WorkflowRun, now: datetime) -> str:
 
 def status_word(row: SessionRow, now: datetime, stale_after: timedelta) -> str:
     """`stuck` for an active session in any kind of stuck (`idle`: quiet longer than
-    `stale_after`), else `active` or `ended`."""
+    `stale_after`), else `active`, `ended`, or `⚠ odd` for an `active` value the service
+    never writes."""
+    if row.odd:
+        return ODD
     if not row.active:
         return ENDED
     return STUCK if row.with_idle(now, stale_after).stuck else ACTIVE
@@ -128,6 +150,18 @@ def no_suggestion(kind: StuckKind, vocabulary_name: str) -> str:
     )
 
 
+def unread_time(text: str) -> str:
+    """A stored time that is no time ('not-a-date', '4102444800'): as stored, marked."""
+    return UNRECOGNISED_MARK + safe_text(text)
+
+
+def started_cell(row: SessionRow, now: datetime) -> str:
+    """When it started, relative; the stored text, marked, when it is not a time."""
+    if row.started_at_text is not None:
+        return unread_time(row.started_at_text)
+    return relative(row.started_at, now)
+
+
 # -- reasons -----------------------------------------------------------------------------------
 
 
@@ -143,8 +177,21 @@ def reason_label(reason: Reason | None) -> str:
     return reason.wire
 
 
-def reason_status(active: bool, raw: str | None) -> str:
-    """The reason's kind for scripts (JSON, CSV): active, known, unrecognised or not-recorded."""
+def odd_active(value: str) -> str:
+    """An odd stored `active` in a cell: `⚠ active=2`, `⚠ active='yes'`."""
+    return f"{UNRECOGNISED_MARK}active={safe_text(value)}"
+
+
+def odd_explained(value: str) -> str:
+    """An odd stored `active` with what it means, for a view of one session (`show`)."""
+    return f"{odd_active(value)} ({ODD_MEANING})"
+
+
+def reason_status(active: bool, raw: str | None, odd: bool = False) -> str:
+    """The reason's kind for scripts (JSON, CSV): active, known, unrecognised,
+    not-recorded, or odd-active (`active` holds a value the service never writes)."""
+    if odd:
+        return "odd-active"
     if active:
         return "active"
     if raw is None:
@@ -196,7 +243,17 @@ def outcome_line(outcome: EndOutcome, *, short: bool = False) -> str:
             f"already ended {shown} at {iso_z(outcome.ended_at) or 'unknown time'} "
             f"({reason_in_sentence(outcome.ended_reason)}) — nothing was overwritten"
         )
+    if isinstance(outcome, OddActive):
+        return f"not ended {shown}: {odd_refusal(outcome.value)}"
     return f"not found {shown}: no such session"
+
+
+def odd_refusal(value: str) -> str:
+    """Why the tool leaves a row with an odd `active` alone."""
+    return (
+        f"its active is {safe_text(value)}, not a value the service writes (1 or 0): "
+        "whether it is running is unknown, so this tool does not end it"
+    )
 
 
 def plan_line(step: EndOutcome, actor: str) -> str:
@@ -213,6 +270,8 @@ def plan_line(step: EndOutcome, actor: str) -> str:
             f"{safe_text(step.id)} is already ended at {iso_z(step.ended_at) or 'unknown time'} "
             f"({reason_in_sentence(step.ended_reason)}) — would be left unchanged"
         )
+    if isinstance(step, OddActive):
+        return f"{safe_text(step.id)} would be left unchanged: {odd_refusal(step.value)}"
     return outcome_line(step)
 
 

@@ -74,17 +74,58 @@ STUCK_COLUMNS: dict[StuckKind, str] = {
 """The list query's true/false column per kind it finds (`queries.stuck_flags`); `idle`
 depends on the clock, so the store adds it at the read (`SessionRow.with_idle`)."""
 
-ROW_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(SessionRow) if f.name != "stuck")
+ODD_SPELLING_MAX = 40
+"""Characters of an odd `active` value shown; a longer one is cut with an ellipsis."""
+
+
+def active_state(raw: Any) -> tuple[bool | None, str | None]:
+    """The rule for `active`, one for every read: only the values the service writes
+    mean something. 1 (SQLite's true; 1.0 compares equal in SQL too) or PostgreSQL's
+    true is active, 0 or false is ended: `(True, None)`, `(False, None)`. Anything else
+    SQLite can hold (2, -1, 'yes', 'true', 0.5, X'01') and NULL is odd: `(None, spelling)`,
+    the stored value as SQL would write it. The SQL filters say the same: `active = 1`
+    and `active = 0` (`= true`/`= false` on PostgreSQL) match no odd value."""
+    if isinstance(raw, bool):
+        return raw, None
+    if isinstance(raw, (int, float)) and raw in (0, 1):
+        return raw == 1, None
+    return None, spell_value(raw)
+
+
+def spell_value(raw: Any) -> str:
+    """A stored value as SQL would write it: 2, 0.5, 'yes', X'01', NULL (cut when long)."""
+    if raw is None:
+        text = "NULL"
+    elif isinstance(raw, (bytes, bytearray, memoryview)):
+        text = "X'" + bytes(raw)[: ODD_SPELLING_MAX // 2].hex().upper() + "'"
+    elif isinstance(raw, str):
+        text = "'" + raw.replace("'", "''") + "'"
+    else:
+        text = repr(raw)
+    return text if len(text) <= ODD_SPELLING_MAX else text[: ODD_SPELLING_MAX - 1] + "…"
+
+
+DERIVED_FIELDS = frozenset({"active_value", "stuck"})
+"""`SessionRow` fields computed from other columns (`active_state`, `STUCK_COLUMNS`),
+not read by name."""
+ROW_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in fields(SessionRow) if f.name not in DERIVED_FIELDS
+)
 """The list query's column labels: `SessionRow`'s fields, by name, so a field added to the
 row is read once the query selects a column of that name (`stuck` is read from
 `STUCK_COLUMNS`)."""
 
 
 def session_row(m: Mapping[Any, Any]) -> SessionRow:
-    """A list row from already-decoded column values (`active` as a driver gives it)."""
+    """A list row from already-decoded column values (`active` as the driver stored it)."""
     values: dict[str, Any] = {name: text_value(m[name]) for name in ROW_FIELDS}
-    for name in ("active", "conversation_deleted", "conversation_hidden"):
+    state, odd = active_state(m["active"])
+    values["active"], values["active_value"] = bool(state), odd
+    for name in ("conversation_deleted", "conversation_hidden"):
         values[name] = bool(values[name])
+    stored = values["started_at_text"]  # the raw column; a time is already `started_at`
+    unread = stored is not None and values["started_at"] is None
+    values["started_at_text"] = str(stored) if unread else None
     values["stuck"] = tuple(k for k, col in STUCK_COLUMNS.items() if m.get(col))
     return SessionRow(**values)
 

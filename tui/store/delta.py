@@ -31,10 +31,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tui.store.codec import text_value
+from tui.store.codec import active_state, text_value
 from tui.store.queries import ALL_ACTIVE, NEW_ACTIVE, NEW_ACTIVE_COUNT, STARTED_SINCE
 
-GroupKey = tuple[str | None, bool]
+GroupKey = tuple[str | None, bool | None]
+"""(ended_reason, active): active None for an odd stored value (`codec.active_state`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +43,7 @@ class LiveGroup:
     """One row of live_facet_statement."""
 
     reason: str | None
-    active: bool
+    active: bool | None
     branch: int
     kept: bool
     n: int
@@ -50,21 +51,22 @@ class LiveGroup:
 
 def live_groups(result: Iterable[Sequence[Any]]) -> list[LiveGroup]:
     return [
-        LiveGroup(text_value(r[0]), bool(r[1]), int(r[2]), bool(r[3]), int(r[4])) for r in result
+        LiveGroup(text_value(r[0]), active_state(r[1])[0], int(r[2]), bool(r[3]), int(r[4]))
+        for r in result
     ]
 
 
 def groups(result: Iterable[Sequence[Any]]) -> Counter[GroupKey]:
-    """(ended_reason, active, count) rows folded by truthiness of `active`."""
+    """(ended_reason, active, count) rows folded by `active_state` (odd values as one)."""
     out: Counter[GroupKey] = Counter()
     for r in result:  # a BLOB reason counts as the text it spells
-        out[(text_value(r[0]), bool(r[1]))] += int(r[2])
+        out[(text_value(r[0]), active_state(r[1])[0])] += int(r[2])
     return out
 
 
-def listed(counts: Counter[GroupKey]) -> list[tuple[str | None, bool, int]]:
+def listed(counts: Counter[GroupKey]) -> list[tuple[str | None, bool | None, int]]:
     """In one order, so equal counts make equal facets whichever path produced them."""
-    keys = sorted(counts, key=lambda k: (k[1], k[0] is not None, k[0] or ""))
+    keys = sorted(counts, key=lambda k: (k[1] is None, bool(k[1]), k[0] is not None, k[0] or ""))
     return [(raw, act, counts[(raw, act)]) for raw, act in keys if counts[(raw, act)]]
 
 

@@ -41,6 +41,14 @@ class ReadOnly(StoreError):
     pass
 
 
+class FileMoved(StoreError):
+    """The path no longer names the SQLite file this store opened: it was replaced (a
+    restore, a move) or deleted. Nothing was sent to the file left open; reopening
+    reads the one at the path."""
+
+    retryable = True
+
+
 class DatabaseLocked(StoreError):
     retryable = True
 

@@ -43,7 +43,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import tui
 from tui.store.backends import backend_for, driver_for
-from tui.store.backends.base import Catalog
+from tui.store.backends.base import Backend, Catalog
 from tui.store.errors import (
     DatabaseLocked,
     DatabaseNotFound,
@@ -170,6 +170,24 @@ def _refuse_foreign(target: DbTarget, catalog: Catalog, create_service_schema: b
     )
 
 
+def _refuse_broken(target: DbTarget, backend: Backend, conn: Connection) -> None:
+    """A damaged file, or a service table that is a view: said as what it is, never
+    "already up to date" (the recorded revision may well be head)."""
+    damage = backend.damage(conn)
+    if damage is not None:
+        raise SchemaError(
+            f"{target.display()} is damaged ({damage}); nothing was changed: restore it "
+            "from a backup, or salvage its rows with `sqlite3 FILE .recover`"
+        )
+    views = sorted(backend.service_views(conn))
+    if views:
+        raise SchemaError(
+            f"{target.display()}: {', '.join(views)} is a view, not a table; nothing was "
+            "changed: migrate adds columns and indexes to the service's own tables, so point "
+            "it at the database that holds them"
+        )
+
+
 def _error(target: DbTarget, exc: BaseException) -> StoreError:
     if is_lock_timeout(exc):
         return DatabaseLocked(
@@ -262,6 +280,7 @@ async def upgrade(
         applied.extend(step.up_revision_ids)
 
     def _run(sync_conn: Connection) -> None:
+        _refuse_broken(target, backend, sync_conn)
         _refuse_foreign(target, backend.catalog(sync_conn), create_service_schema)
         backend.lock_for_migration(sync_conn)
         cfg = _config()
@@ -289,6 +308,7 @@ async def upgrade_sql(target: DbTarget, *, create_service_schema: bool = False) 
     backend = backend_for(target.kind)
 
     def _read(sync_conn: Connection) -> tuple[str | None, Catalog]:
+        _refuse_broken(target, backend, sync_conn)
         return _read_current(sync_conn), backend.catalog(sync_conn)
 
     async with _alembic_lock():

@@ -16,6 +16,7 @@ from tui.domain.models import (
     Ended,
     EndOutcome,
     NotFound,
+    OddActive,
     Page,
     SessionFilter,
     SortKey,
@@ -76,7 +77,7 @@ class EndPlan:
     `steps` has one expected outcome per session, in the order given, each session once
     (by whole id; an id not found, by what was given): `Ended` for an active session
     (it would be ended with the plan's reason), `AlreadyEnded` with the values it keeps,
-    `NotFound`.
+    `NotFound`, `OddActive` for an `active` value the service never writes (left alone).
     """
 
     trigger: Trigger
@@ -124,6 +125,8 @@ async def plan_end(
         detail = await store.get_session(full)
         if detail is None:
             steps[full] = NotFound(full)
+        elif detail.row.active_value is not None:
+            steps[full] = OddActive(full, detail.row.active_value)
         elif detail.row.active:
             steps[full] = Ended(full, trigger.wire)
             if detail.row.stuck:
@@ -145,14 +148,15 @@ async def apply_end(store: Store, plan: EndPlan) -> tuple[EndOutcome, ...]:
     Each found session is written as it is now, not as it was planned: one ended since
     comes back AlreadyEnded with its own values. The outcomes follow the plan's order.
     """
-    found = [s.id for s in plan.steps if not isinstance(s, NotFound)]
+    kept = (NotFound, OddActive)  # an odd `active` is never written: the plan says why
+    found = [s.id for s in plan.steps if not isinstance(s, kept)]
     written = (
         await store.end_sessions(found, plan.trigger.wire, plan.actor, kinds=plan.kinds)
         if found
         else []
     )
     by_id = {o.id: o for o in written}
-    return tuple(s if isinstance(s, NotFound) else by_id[s.id] for s in plan.steps)
+    return tuple(s if isinstance(s, kept) else by_id[s.id] for s in plan.steps)
 
 
 @dataclass(frozen=True)
@@ -171,6 +175,10 @@ class DatabaseInfo:
     missing_indexes: tuple[str, ...]
     active: int
     ended: int
+    odd: int = 0
+    """Neither active nor ended: an `active` value the service never writes."""
+    without_id: int = 0
+    """Sessions with a NULL id: never listed, shown or ended."""
 
 
 async def database_info(store: Store) -> DatabaseInfo:
@@ -191,4 +199,6 @@ async def database_info(store: Store) -> DatabaseInfo:
         missing_indexes=store.missing_indexes,
         active=counts.active,
         ended=counts.ended,
+        odd=counts.odd,
+        without_id=await store.sessions_without_id(),
     )

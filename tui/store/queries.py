@@ -28,7 +28,15 @@ from tui.domain.timefmt import utcnow
 from tui.domain.triggers import KNOWN_REASONS
 from tui.store.backends.base import Backend
 from tui.store.codec import STUCK_COLUMNS
-from tui.store.tables import UtcTimestamp, codebases, conversations, sessions, users, workflow_runs
+from tui.store.tables import (
+    StoredActive,
+    UtcTimestamp,
+    codebases,
+    conversations,
+    sessions,
+    users,
+    workflow_runs,
+)
 
 s, c, cb, u, wr = sessions, conversations, codebases, users, workflow_runs
 FAR_FUTURE = "9999-12-31 23:59:59"
@@ -121,6 +129,27 @@ class Dialect:
         now = sa.bindparam("as_of", as_of, type_=UtcTimestamp(timezone=True))
         end = sa.func.coalesce(b.absolute(s.c.ended_at, self.zone), now)
         return b.seconds_between(end, b.absolute(s.c.started_at, self.zone))
+
+
+def stored_active(col: ColumnElement[Any]) -> ColumnElement[Any]:
+    """`active` in a select list as stored, for `codec.active_state` to judge: the SQL is
+    the bare column, only the Python side skips Boolean's `bool()`."""
+    return sa.type_coerce(col, StoredActive()).label("active")
+
+
+def with_id(d: Dialect) -> list[ColumnElement[bool]]:
+    """A page lists only rows with an id: one without cannot be shown, paged past (the
+    cursor is (key, id)) or ended. `without_id_statement` counts them apart."""
+    present = d.backend.id_present(s.c.id)
+    return [] if present is None else [present]
+
+
+def without_id_statement(d: Dialect) -> sa.Select[Any] | None:
+    """How many sessions have no id (SQLite's TEXT PRIMARY KEY allows NULL); None where
+    the key cannot be NULL."""
+    if d.backend.id_present(s.c.id) is None:
+        return None
+    return sa.select(sa.func.count()).select_from(s).where(s.c.id.is_(None))
 
 
 def _escape_like(text: str) -> str:
@@ -383,6 +412,9 @@ def conditions(
         conds.append(s.c.ai_assistant_type == flt.assistant)
     if flt.since is not None:
         conds.append(s.c.started_at >= d.stored("since", flt.since))
+        shaped = d.backend.time_shaped(s.c.started_at)
+        if shaped is not None:  # stored text that is no time is in no window
+            conds.append(shaped)
     if flt.user and flt.user.strip():
         conds.append(user_condition(d, flt.user, walk=windowed))
     if flt.search and flt.search.strip():
@@ -398,11 +430,13 @@ def row_columns(d: Dialect) -> list[ColumnElement[Any]]:
         s.c.conversation_id,
         sa.func.coalesce(s.c.codebase_id, c.c.codebase_id).label("codebase_id"),
         s.c.ai_assistant_type,
-        s.c.active,
+        stored_active(s.c.active),
         d.absolute(s.c.started_at),
         d.absolute(s.c.ended_at),
         d.ended_reason.label("ended_reason"),
         s.c.transition_reason,
+        # As stored: SQLite's text when it is no time is shown as it is (codec.session_row).
+        sa.type_coerce(s.c.started_at, sa.Text).label("started_at_text"),
         s.c.parent_session_id,
         c.c.platform_type,
         c.c.platform_conversation_id,
@@ -478,6 +512,7 @@ def list_statement(
         conds.append(window_floor(d, cursor, window))
     if cursor is not None:
         conds.append(_after_cursor(key, cursor))
+    conds += with_id(d)
     only_null = flt.reasons == {NOT_RECORDED_TOKEN} and sort is SortKey.STARTED
     stmt = (
         sa.select(*row_columns(d), key.label("_sort_key"))
@@ -542,6 +577,7 @@ def _merged_list_statement(
     rest = conditions(d, replace(flt, reasons=frozenset()), active_index=False)
     if cursor is not None:
         rest.append(_after_cursor(key, cursor))
+    rest += with_id(d)
     picks = []
     for branch, null_reason in branches:
         each = (
@@ -569,9 +605,9 @@ def facet_statement(d: Dialect, flt: SessionFilter) -> sa.Select[Any]:
             # A search reads every row anyway: one table scan and a small sort beat
             # walking the covering index in group order with a row lookup each (3x at 1M).
             group = d.backend.unindexed(er)
-        stmt = sa.select(er, s.c.active, sa.func.count()).group_by(group, s.c.active)
+        stmt = sa.select(er, stored_active(s.c.active), sa.func.count()).group_by(group, s.c.active)
     else:  # before migration 016 every reason is NULL; PostgreSQL refuses GROUP BY NULL
-        stmt = sa.select(sa.null(), s.c.active, sa.func.count()).group_by(s.c.active)
+        stmt = sa.select(sa.null(), stored_active(s.c.active), sa.func.count()).group_by(s.c.active)
     stmt = stmt.select_from(joined(d) if needs_join(base) else s)
     conds = conditions(d, base, active_index=False)
     return stmt.where(*conds) if conds else stmt
@@ -655,7 +691,8 @@ def live_facet_statement(
         )
     u = sa.union_all(*parts).subquery("live")
     keys = [u.c.er, u.c.act, u.c.branch, u.c.kept]
-    return sa.select(*keys, sa.func.count()).group_by(*keys)
+    read = [u.c.er, sa.type_coerce(u.c.act, StoredActive()), u.c.branch, u.c.kept]
+    return sa.select(*read, sa.func.count()).group_by(*keys)
 
 
 def count_statement(d: Dialect, flt: SessionFilter) -> sa.Select[Any]:
@@ -668,7 +705,7 @@ def hop_columns(d: Dialect, table: sa.FromClause) -> list[ColumnElement[Any]]:
     er = table.c.ended_reason if d.has_ended_reason else sa.null()
     return [
         table.c.id,
-        table.c.active,
+        stored_active(table.c.active),
         d.absolute(table.c.started_at),
         d.absolute(table.c.ended_at),
         table.c.transition_reason,

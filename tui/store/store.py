@@ -60,11 +60,19 @@ from tui.store import delta
 from tui.store import queries as q
 from tui.store.backends import backend_for
 from tui.store.backends.base import Backend
-from tui.store.codec import parse_sqlite_ts, session_row, text_value, utc_datetime, zone_info
+from tui.store.codec import (
+    active_state,
+    parse_sqlite_ts,
+    session_row,
+    text_value,
+    utc_datetime,
+    zone_info,
+)
 from tui.store.errors import (
     AmbiguousId,
     ConnectionFailed,
     EndInterrupted,
+    FileMoved,
     NoAuditTable,
     ReadOnly,
     SchemaError,
@@ -174,9 +182,11 @@ def _row(r: Row[Any], d: q.Dialect) -> SessionRow:
 
 def _hop(r: Row[Any]) -> ChainHop:
     m = r._mapping
+    state, odd = active_state(m["active"])
     return ChainHop(
         id=m["id"],
-        active=bool(m["active"]),
+        active=bool(state),
+        active_value=odd,
         started_at=m["started_at"],
         ended_at=m["ended_at"],
         transition_reason=m["transition_reason"],
@@ -225,8 +235,12 @@ class Store:
         standby: bool = False,
         stale_after: timedelta = DEFAULT_STALE_AFTER,
         clock: Callable[[], datetime] = utcnow,
+        identity: tuple[int, int] | None = None,
     ) -> None:
         self.target = target
+        self.identity = identity
+        """What the path named when the store opened (`Backend.file_identity`): the file
+        every pooled connection holds. None: no file (a server)."""
         self.engine = engine
         self.schema = schema
         self.read_only = read_only
@@ -309,6 +323,27 @@ class Store:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+    def file_changed(self) -> str | None:
+        """None while the path names the file this store opened (always, on a server);
+        otherwise what happened to it, in the operator's words. A stat: cheap enough
+        for every refresh tick and every write."""
+        if self.identity is None:
+            return None
+        try:
+            now = self.d.backend.file_identity(self.target)
+        except OSError:
+            return f"{self.target.display()} was deleted (or can no longer be reached)"
+        if now != self.identity:
+            return f"{self.target.display()} was replaced by another file"
+        return None
+
+    def check_file(self) -> None:
+        """FileMoved unless the path still names the open file: what `end_sessions` asks
+        first, so an end never goes to a file that is no longer the one at the path."""
+        why = self.file_changed()
+        if why is not None:
+            raise FileMoved(f"{why}; nothing was written to it: reopen and try again")
 
     async def ping(self) -> None:
         """Whether the sessions table can be read again: `SELECT 1` needs no lock, so it
@@ -409,17 +444,34 @@ class Store:
         return {kind: int(found._mapping[kind.wire]) for kind in StuckKind}
 
     async def counts(self, flt: SessionFilter | None = None) -> Counts:
-        """Active and ended over the whole table, and the number under the filter."""
+        """Active and ended over the whole table, and the number under the filter; the
+        rest of the table is odd (`codec.active_state`), counted apart."""
         flt = flt or SessionFilter()
         async with self._read() as conn:
             total = (await conn.execute(q.count_statement(self.d, SessionFilter()))).scalar_one()
             active_stmt = q.count_statement(self.d, SessionFilter(status=Status.ACTIVE))
             active = (await conn.execute(active_stmt)).scalar_one()
+            ended_stmt = q.count_statement(self.d, SessionFilter(status=Status.ENDED))
+            ended = (await conn.execute(ended_stmt)).scalar_one()
             if flt.is_empty:
                 filtered = total
             else:
                 filtered = (await conn.execute(q.count_statement(self.d, flt))).scalar_one()
-        return Counts(active=int(active), ended=int(total - active), filtered=int(filtered))
+        return Counts(
+            active=int(active),
+            ended=int(ended),
+            filtered=int(filtered),
+            odd=int(total - active - ended),
+        )
+
+    async def sessions_without_id(self) -> int:
+        """Sessions with a NULL id: never listed, shown or ended (nothing can name them),
+        so the list and the dashboard say how many there are."""
+        stmt = q.without_id_statement(self.d)
+        if stmt is None:
+            return 0
+        async with self._read() as conn:
+            return int((await conn.execute(stmt)).scalar_one())
 
     async def resolve_id(self, prefix: str) -> str:
         """A whole id from a unique prefix; UnknownSession or AmbiguousId otherwise."""
@@ -563,6 +615,7 @@ class Store:
         as it is.
         """
         trigger = self.vocabulary.require_deactivating(reason)
+        self.check_file()
         if self.standby:
             raise ReadOnly(f"{self.target.display()}: {STANDBY_REASON}")
         if self.read_only:
@@ -916,10 +969,15 @@ async def open_store(
 ) -> Store:
     """Open a database as it is: check its schema, never change it. `stale_after` is
     when an active session is `idle`, by `clock`."""
+    backend = backend_for(target.kind)
+    try:  # before connecting: a file swapped in between is then noticed, never missed
+        identity = backend.file_identity(target)
+    except OSError:
+        identity = None  # connecting says what is wrong
     engine = make_engine(target, read_only=read_only)
     where = target.display()
     try:
-        facts = await read_server(engine, backend_for(target.kind))
+        facts = await read_server(engine, backend)
     except Exception as exc:
         await engine.dispose()
         raise translate(exc, where, target.scrub) from None
@@ -957,6 +1015,7 @@ async def open_store(
         standby=facts.standby,
         stale_after=stale_after,
         clock=clock,
+        identity=identity,
     )
 
 

@@ -78,6 +78,15 @@ class JsonText(TypeDecorator[str]):
         return dialect.type_descriptor(backend_for(dialect.name).json_type())
 
 
+class StoredActive(TypeDecorator[Any]):
+    """`active` read as the driver returns it, without Boolean's `bool()`: SQLite keeps
+    any value (2, 'yes', X'01'), and `codec.active_state` must see it to call it odd.
+    Used only in select lists (`queries.stored_active`); writes use the column's type."""
+
+    impl = sa.Integer
+    cache_ok = True
+
+
 metadata_obj = sa.MetaData()
 
 codebases = sa.Table(

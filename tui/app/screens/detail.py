@@ -20,8 +20,9 @@ from tui.app.data import as_store_error, read_detail
 from tui.app.messages import DetailLoaded, SessionsEnded
 from tui.app.render import literal, reason_text
 from tui.app.screens.base import SessionsScreen
+from tui.domain import wording
 from tui.domain.audit import overwritten
-from tui.domain.models import ChainHop, SessionChain, SessionDetail
+from tui.domain.models import ChainHop, SessionChain, SessionDetail, SessionRow
 from tui.domain.text import safe_text
 from tui.domain.timefmt import human_duration, iso, relative
 from tui.domain.wording import (
@@ -56,6 +57,12 @@ def _when(value: datetime | None, now: datetime) -> Text:
     return Text(f"{iso(value)} UTC  ({relative(value, now)})")
 
 
+def _title_status(row: SessionRow) -> tuple[str, str]:
+    if row.active_value is not None:
+        return "  " + wording.ODD, "magenta"
+    return ("  ● active", "green") if row.active else ("  ended", "dim")
+
+
 def _hop_prompt(hop: ChainHop, marker: str, style: str = "") -> Text:
     """Two lines per hop: which session, then why it began and why it ended."""
     text = Text()
@@ -64,6 +71,8 @@ def _hop_prompt(hop: ChainHop, marker: str, style: str = "") -> Text:
     text.append(f"  {_started(hop)}", style="dim")
     if hop.active:
         text.append("  ● active", style="green")
+    elif hop.active_value is not None:
+        text.append("  " + wording.odd_active(hop.active_value), style="magenta")
     text.append("\n    created by ", style="dim")
     text.append_text(literal(hop.transition_reason or "—"))
     text.append(" · ended by ", style="dim")
@@ -170,12 +179,17 @@ class DetailScreen(SessionsScreen):
             Text.assemble(
                 ("session ", "bold"),
                 literal(r.id, "bold"),
-                ("  ● active" if r.active else "  ended", "green" if r.active else "dim"),
+                _title_status(r),
             )
         )
         fields: list[tuple[str, Any]] = [
             ("id", r.id),
-            ("active", "true" if r.active else "false"),
+            (
+                "active",
+                wording.odd_explained(r.active_value)
+                if r.active_value is not None
+                else ("true" if r.active else "false"),
+            ),
             ("ended_reason", reason_text(r.reason, era=True)),
             ("transition_reason", r.transition_reason),
             ("started_at", _when(r.started_at, now)),

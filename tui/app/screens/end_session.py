@@ -14,6 +14,7 @@ from textual.widgets import Button, Input, Label, Log, OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.app.render import literal, trigger_line
+from tui.domain import wording
 from tui.domain.audit import AT_PLACEHOLDER, audit_record
 from tui.domain.models import SessionRow
 from tui.domain.text import safe_text
@@ -193,7 +194,10 @@ class ConfirmEndScreen(ModalScreen[bool]):
             row = self.rows.get(sid)
             line = safe_text(sid)
             if row is not None:
-                state = "active" if row.active else "already ended"
+                if row.odd:
+                    state = wording.odd_active(row.active_value or "")
+                else:
+                    state = "active" if row.active else "already ended"
                 kinds = f"  {stuck_names(row.stuck)}" if row.stuck else ""
                 title = safe_text(row.title or row.platform_conversation_id or "")
                 line += f"  {state}{kinds}  {title}"

@@ -29,6 +29,7 @@ from tui.app.commands import Command
 from tui.app.messages import (
     Disconnected,
     FacetsLoaded,
+    FileMoved,
     LoadMode,
     MatchesSelected,
     OpenFailed,
@@ -55,6 +56,7 @@ from tui.domain.models import (
     UNRECOGNISED_TOKEN,
     Counts,
     Cursor,
+    OddActive,
     SessionFilter,
     SortKey,
     Status,
@@ -63,9 +65,11 @@ from tui.domain.stuck import StuckKind, suggested
 from tui.domain.text import safe_text
 from tui.domain.triggers import Vocabulary
 from tui.domain.wording import no_audit_note
+from tui.store.errors import FileMoved as StoreFileMoved
 
 if TYPE_CHECKING:
     from tui.settings import Settings
+    from tui.store.store import Store
 
 SEARCH_DEBOUNCE = 0.25
 LOADING_AFTER = 0.15
@@ -231,10 +235,18 @@ class MainScreen(SessionsScreen):
             self._request_facets(self.state.generation, fresh_data=True)
         else:
             self.requery()
+        self.say_unnamed(store)
         if self.settings.refresh_seconds > 0 and self._refresh_timer is None:
             self._refresh_timer = self.set_interval(
                 self.settings.refresh_seconds, self.refresh_tick, pause=self.state.paused
             )
+
+    @work(group="unnamed", exit_on_error=False)
+    async def say_unnamed(self, store: Store) -> None:
+        """Sessions with a NULL id are never in the table: one warning says how many."""
+        n = await self.sessions_app.inflight.run(store.sessions_without_id())
+        if n:
+            self.notify(wording.without_id(n), severity="warning", timeout=30)
 
     @on(OpenFailed)
     def _open_failed(self, message: OpenFailed) -> None:
@@ -243,6 +255,10 @@ class MainScreen(SessionsScreen):
     @on(Disconnected)
     def _disconnected(self) -> None:
         self._set_live()
+
+    @on(FileMoved)
+    def _file_moved(self, message: FileMoved) -> None:
+        self.status_bar.set_live(f"✖ {message.why}: reopening the path", "bold red")
 
     @on(Reconnected)
     def _reconnected(self, message: Reconnected) -> None:
@@ -313,7 +329,9 @@ class MainScreen(SessionsScreen):
             )
         else:
             self.notify(said, severity="error", timeout=10)
-        if error.retryable:
+        if isinstance(error, StoreFileMoved):
+            self.sessions_app.check_file()  # reopens: a probe would ask the old file
+        elif error.retryable:
             self.sessions_app.disconnected()
 
     # -- queries -----------------------------------------------------------------------
@@ -348,6 +366,8 @@ class MainScreen(SessionsScreen):
         waits out the busy timeout, and a tick that cancelled it just before it failed
         would throw the error away, leaving "live" over stale rows while the lock holds.
         """
+        if not self.sessions_app.check_file():
+            return
         if any(
             w.node is self and w.group in ("list", "facets") and w.is_running for w in self.workers
         ):
@@ -477,8 +497,9 @@ class MainScreen(SessionsScreen):
             self._hint_indexes(whole.total)
             counts = Counts(
                 active=whole.active,
-                ended=whole.total - whole.active,
+                ended=whole.ended,
                 filtered=loaded.facets.matching(self.state.reasons),
+                odd=whole.odd,
             )
             self.status_bar.set_counts(counts)
 
@@ -695,12 +716,22 @@ class MainScreen(SessionsScreen):
         exclusive: a write in flight is never cancelled by the next one.
         """
         store = self.sessions_app.store
-        if store is None or not ids:
+        if not ids:
+            return
+        if store is None or not self.sessions_app.check_file():
+            self.notify("Nothing was ended: no database is open (the header says why)")
             return
         if store.can_end:
             self.notify(f"Ending is disabled: {store.can_end}", severity="error")
             return
-        known = [self.state.row(i) for i in ids]
+        odd = [row for i in ids if (row := self.state.rows.get(i)) is not None and row.odd]
+        for row in odd:  # never ended by this tool: the toast says why
+            refusal = wording.outcome_line(OddActive(row.id, row.active_value or ""), short=True)
+            self.notify(refusal, severity="warning")
+        ids = [i for i in ids if all(i != row.id for row in odd)]
+        if not ids:
+            return
+        known = [self.state.rows.get(i) for i in ids]
         if all(row is not None and not row.active for row in known):
             what = "This session is" if len(ids) == 1 else "These sessions are"
             self.notify(f"{what} already ended: nothing to end", severity="warning")
@@ -739,7 +770,16 @@ class MainScreen(SessionsScreen):
         kinds: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         """The write, then one SessionsEnded; `kinds` (session id to its stuck kinds)
-        go into the audit rows."""
+        go into the audit rows. Nothing is written when the file at the path is no
+        longer the one open: the end goes to the file at the path, or nowhere."""
+        if not self.sessions_app.check_file():
+            self.notify(
+                "Nothing was ended: the database file changed under the dashboard; "
+                "check the rows reloaded from the path and end again",
+                severity="error",
+                timeout=15,
+            )
+            return
         run = self.sessions_app.inflight
         ended = await data.write_end(run, self.store, ids, reason, actor, kinds)
         self.post_message(ended)

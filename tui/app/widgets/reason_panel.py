@@ -52,7 +52,10 @@ class ReasonPanel(SelectionList[str]):
                     self.add_option(Selection(self._label(value, 0), value))
             for index, value in enumerate(self._order):
                 self.replace_option_prompt_at_index(index, self._label(value, counts.get(value, 0)))
-        self.border_subtitle = f"{facets.total - facets.active:,} ended · {facets.active:,} active"
+        subtitle = f"{facets.ended:,} ended · {facets.active:,} active"
+        if facets.odd:
+            subtitle += f" · {facets.odd:,} odd"
+        self.border_subtitle = subtitle
 
     def sync(self, reasons: frozenset[str]) -> None:
         """Mirror the state's reasons (after escape or a palette command) without echoing back."""

@@ -7,6 +7,7 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.domain import wording
 from tui.domain.models import Counts
 from tui.domain.text import safe_text
 
@@ -63,6 +64,8 @@ class StatusBar(Static):
             text.append("  ·  ")
             text.append(f"active {c.active:,}", style="green")
             text.append(f"   ended {c.ended:,}")
+            if c.odd:  # neither: an `active` value the service never writes
+                text.append(f"   {wording.ODD} {c.odd:,}", style="magenta")
             text.append(f"   filtered {c.filtered:,}", style="bold")
         text.append("  ·  ")
         text.append(self.live, style=self.live_style)

@@ -61,6 +61,12 @@ class Backend(ABC):
         service's) keeps it. `create` lets a file-based database be created.
         """
 
+    def file_identity(self, target: DbTarget) -> tuple[int, int] | None:
+        """What the target's path names now, (device, inode), to notice a file replaced
+        or deleted under an open engine; None where the database is no file (a server).
+        Raises FileNotFoundError when the path names nothing."""
+        return None
+
     @abstractmethod
     def url(self, target: DbTarget) -> URL:
         """The SQLAlchemy URL of `target`, password included: for connecting, never for
@@ -137,6 +143,17 @@ class Backend(ABC):
     def service_columns(self, conn: Connection) -> dict[str, set[str]]:
         """Every `remote_agent_*` table and its columns, in one catalog query: what the
         service's schema has applied to this database tells which version it is."""
+
+    @abstractmethod
+    def service_views(self, conn: Connection) -> set[str]:
+        """The `remote_agent_*` names that are views, not tables: readable perhaps, but
+        nothing a migration can add a column or an index to."""
+
+    def damage(self, conn: Connection) -> str | None:
+        """What is wrong with the storage itself, if the backend can tell cheaply
+        (SQLite's quick_check); None when nothing is, or it cannot tell (a server
+        looks after its own pages)."""
+        return None
 
     @abstractmethod
     def is_standby(self, conn: Connection) -> bool:
@@ -241,6 +258,17 @@ class Backend(ABC):
         self, end: ColumnElement[Any], start: ColumnElement[Any]
     ) -> ColumnElement[float]:
         """`end - start` in seconds, fractions kept: a cursor must find the row again."""
+
+    def id_present(self, col: Column[Any]) -> ColumnElement[bool] | None:
+        """Where a primary key can be NULL (SQLite's TEXT PRIMARY KEY allows it), the
+        test that a row has an id; None where it cannot (PostgreSQL)."""
+        return None
+
+    def time_shaped(self, col: ColumnElement[Any]) -> ColumnElement[bool] | None:
+        """Where started_at/ended_at can hold any text (SQLite), the test that a stored
+        value is a time at all, so that a comparison with a time means something; None
+        where the column's type allows only times (PostgreSQL)."""
+        return None
 
     @abstractmethod
     def unindexed(self, col: Column[Any]) -> ColumnElement[Any]:

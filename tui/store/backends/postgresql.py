@@ -214,6 +214,15 @@ class PostgresqlBackend(Backend):
             found.setdefault(str(table), set()).add(str(column))
         return found
 
+    def service_views(self, conn: Connection) -> set[str]:
+        """Views and materialized views of the search path's first schema."""
+        sql = sa.text(
+            "SELECT c.relname FROM pg_catalog.pg_class AS c"
+            " WHERE c.relnamespace = current_schema()::regnamespace"
+            " AND c.relkind IN ('v', 'm') AND c.relname LIKE 'remote\\_agent\\_%' ESCAPE '\\'"
+        )
+        return {str(r[0]) for r in conn.execute(sql)}
+
     def is_standby(self, conn: Connection) -> bool:
         """A hot standby is in recovery for as long as it replays its primary's WAL;
         `pg_is_in_recovery()` is open to every role."""

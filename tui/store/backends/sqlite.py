@@ -7,6 +7,7 @@ steer its planner by hand (`unindexed`).
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import datetime
 from typing import Any
@@ -52,6 +53,13 @@ class SqliteBackend(Backend):
         engine = create_async_engine(url, connect_args={"timeout": lock_wait_ms / 1000})
         _own_transactions(engine, read_only, lock_wait_ms)
         return engine
+
+    def file_identity(self, target: DbTarget) -> tuple[int, int] | None:
+        """The file's (device, inode): a connection keeps the file it opened, whatever
+        the path names later (os.replace, a restore, rm)."""
+        assert target.path is not None
+        st = os.stat(target.path)
+        return st.st_dev, st.st_ino
 
     def url(self, target: DbTarget) -> sa.engine.URL:
         """The plain file URL; `make_engine` opens it as a URI with the mode it needs."""
@@ -166,6 +174,22 @@ class SqliteBackend(Backend):
             found.setdefault(str(table), set()).add(str(column))
         return found
 
+    def service_views(self, conn: Connection) -> set[str]:
+        sql = sa.text(
+            "SELECT name FROM sqlite_master"
+            " WHERE type = 'view' AND name LIKE 'remote\\_agent\\_%' ESCAPE '\\'"
+        )
+        return {str(r[0]) for r in conn.execute(sql)}
+
+    def damage(self, conn: Connection) -> str | None:
+        """`PRAGMA quick_check(1)`: reads every page once (no index cross-check), so a
+        malformed file is named before `migrate` calls it up to date."""
+        found = [str(r[0]) for r in conn.execute(sa.text("PRAGMA quick_check(1)"))]
+        if found == ["ok"]:
+            return None
+        lines = " ".join(found).replace("*** in database main ***", "").split()
+        return " ".join(lines)
+
     def is_standby(self, conn: Connection) -> bool:
         """Never: a SQLite file is written where it is read."""
         return False
@@ -249,6 +273,17 @@ class SqliteBackend(Backend):
         return sa.type_coerce(
             (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0, sa.Float()
         )
+
+    def id_present(self, col: Column[Any]) -> ColumnElement[bool] | None:
+        """`+id IS NOT NULL`: tested on each row read, never a reason to pick the id's
+        index (the list's order decides the index)."""
+        return self.unindexed(col).is_not(None)
+
+    def time_shaped(self, col: ColumnElement[Any]) -> ColumnElement[bool] | None:
+        """`YYYY-MM-DD…`: the service's `datetime('now')` and ISO text. 'not-a-date'
+        sorts above every date as text, and '4102444800' above today's: without this
+        both matched any `--since`. Tested on the index entry, after its range."""
+        return col.op("GLOB")(sa.literal("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*"))
 
     def unindexed(self, col: Column[Any]) -> ColumnElement[Any]:
         """The column behind a unary +, which SQLite's planner will not use an index for:

@@ -1,0 +1,55 @@
+"""`migrate` on a database it cannot migrate says what is wrong, never "already up to
+date": a damaged SQLite file, a service table that is a view (both after the database
+was brought to head, when the recorded revision alone says nothing is left to do)."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from tests.support.dbs import create_service_db
+from tests.support.odd_rows import cli_args, execute
+from tui.cli.main import cli
+from tui.store.target import DbTarget
+
+
+def _migrate(target: DbTarget, *more: str) -> tuple[int, str]:
+    out = CliRunner().invoke(cli, [*cli_args(target), "migrate", "--yes", *more])
+    return out.exit_code, out.output
+
+
+def test_a_view_is_named(service_db: DbTarget) -> None:
+    assert _migrate(service_db)[0] == 0
+    asyncio.run(
+        execute(
+            service_db,
+            "ALTER TABLE remote_agent_sessions RENAME TO kept_sessions",
+            "CREATE VIEW remote_agent_sessions AS SELECT * FROM kept_sessions",
+        )
+    )
+    for more in ((), ("--sql",)):
+        code, said = _migrate(service_db, *more)
+        assert code == 1, said
+        assert "remote_agent_sessions is a view, not a table" in said
+        assert "up to date" not in said
+
+
+def test_a_damaged_file_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "archon.db"
+    target = asyncio.run(create_service_db(f"sqlite:///{path}", sessions=200))
+    assert _migrate(target)[0] == 0
+    with sqlite3.connect(path) as conn:
+        size = conn.execute("PRAGMA page_size").fetchone()[0]
+        root = conn.execute(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'remote_agent_sessions'"
+        ).fetchone()[0]
+    with path.open("r+b") as f:  # the table's root page: no longer a b-tree page
+        f.seek((root - 1) * size)
+        f.write(b"\x0d" + b"\xff" * 200)
+    code, said = _migrate(target)
+    assert code == 1, said
+    assert "is damaged (" in said and "nothing was changed" in said
+    assert "up to date" not in said and len(said.strip().splitlines()) == 1
