@@ -3,6 +3,7 @@
     python3 -m tests.bench.migrate_load                       # SQLite 1M + PostgreSQL 100k
     python3 -m tests.bench.migrate_load --pg-sessions 1000000 # PostgreSQL at 1M (slow build)
     python3 -m tests.bench.migrate_load --no-pg --sqlite-sessions 100000
+    python3 -m tests.bench.migrate_load --compare-settings 3   # SQLite index build settings
 
 A database as today's service leaves it (`dbs.ensure_service_sqlite`, `dbs.build_service_pg`:
 the service's DDL and the demo rows, no sessions-tui revision or index) gets a writer and a
@@ -25,6 +26,7 @@ import argparse
 import asyncio
 import os
 import random
+import resource
 import sqlite3
 import subprocess
 import sys
@@ -34,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.bench import dbs
+from tui.store.backends.sqlite import INDEX_BUILD_THREADS
 
 TOOL_INDEXES = {
     "ix_sessions_tui_reason_started": "ended_reason, started_at, id",
@@ -80,6 +83,12 @@ def _migrate(args: list[str]) -> tuple[float, str]:
 
 
 # -- SQLite -------------------------------------------------------------------------------------
+
+
+def _cpu_s() -> float:
+    """CPU seconds of this process so far (SQLite's sorter threads included)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _sqlite_ids(path: Path) -> list[str]:
@@ -130,12 +139,14 @@ def bench_sqlite(n: int) -> None:
         for t in threads:
             t.start()
         time.sleep(0.5)
+        load = os.getloadavg()[0]
         took, out = _migrate(["--db", str(copy)])
         time.sleep(0.5)
         stop.set()
         for t in threads:
             t.join()
         print(f"  migrate took {took:.1f} s: {out.splitlines()[-1] if out else ''}")
+        print(f"  load average {load:.1f} before, {os.getloadavg()[0]:.1f} after")
         print("  " + writes.line("service writes"))
         print("  " + reads.line("service reads"))
     finally:
@@ -144,21 +155,80 @@ def bench_sqlite(n: int) -> None:
     copy = dbs.writable_copy(cached, "migrate-rate")
     try:
         con = sqlite3.connect(copy, isolation_level=None)
-        holds = []
+        con.execute(f"PRAGMA threads = {INDEX_BUILD_THREADS}")  # as `migrate` builds them
+        holds, cpus = [], []
         for name, columns in TOOL_INDEXES.items():
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), _cpu_s()
             con.execute(f"CREATE INDEX {name} ON remote_agent_sessions ({columns})")
             holds.append(time.perf_counter() - started)
+            cpus.append(_cpu_s() - cpu)
         con.close()
         rates = sorted(n / h for h in holds)
         print(
             "  each index alone (write lock held): "
             + ", ".join(f"{h:.2f}" for h in holds)
             + f" s; longest {max(holds):.2f} s; rate median {rates[len(rates) // 2]:,.0f}"
-            f" sessions/s (slowest {rates[0]:,.0f})"
+            f" sessions/s (slowest {rates[0]:,.0f}); load average {os.getloadavg()[0]:.1f}"
         )
+        # The CPU each build needed: what the lock would be held for on an idle core.
+        # Wall time above is that stretched by whatever else the machine runs.
+        print("  CPU time of each build: " + ", ".join(f"{c:.2f}" for c in cpus) + " s")
         # The yardstick, same run, same machine: one transaction held the lock for all six.
         print(f"  all six in one transaction (how migrate ran before): {sum(holds):.1f} s")
+    finally:
+        dbs.drop_copy(copy)
+
+
+BUILD_SETTINGS = {
+    "defaults": [],
+    "threads=2": ["PRAGMA threads = 2"],
+    "cache 256 MB": ["PRAGMA cache_size = -262144"],
+    "mmap 1 GB": ["PRAGMA mmap_size = 1073741824"],
+}
+"""Connection settings that might shorten an index build: SQLite's multi-threaded sorter,
+a page cache large enough that the sort never spills to temporary files, reading the
+table through mmap. Each builds the same index (a setting changes how, not what)."""
+
+
+def compare_settings(n: int, reps: int) -> None:
+    """The longest index (`ix_sessions_tui_reason_started`) built and dropped `reps` times
+    under each of `BUILD_SETTINGS`, in alternating order: wall time (the write lock held)
+    and CPU time (what it needs of an idle core), medians."""
+    import statistics
+
+    name, columns = "ix_sessions_tui_reason_started", TOOL_INDEXES["ix_sessions_tui_reason_started"]
+    cached, _ = dbs.ensure_service_sqlite(n)
+    copy = dbs.writable_copy(cached, "migrate-settings")
+    walls: dict[str, list[float]] = {k: [] for k in BUILD_SETTINGS}
+    cpus: dict[str, list[float]] = {k: [] for k in BUILD_SETTINGS}
+    loads: list[float] = []
+    try:
+        con = sqlite3.connect(copy, isolation_level=None)
+        con.execute("PRAGMA journal_mode = WAL")
+        con.close()
+        order = list(BUILD_SETTINGS)
+        for rep in range(reps):
+            for setting in order if rep % 2 == 0 else order[::-1]:
+                con = sqlite3.connect(copy, isolation_level=None)
+                for pragma in BUILD_SETTINGS[setting]:
+                    con.execute(pragma)
+                started, cpu = time.perf_counter(), _cpu_s()
+                con.execute(f"CREATE INDEX {name} ON remote_agent_sessions ({columns})")
+                walls[setting].append(time.perf_counter() - started)
+                cpus[setting].append(_cpu_s() - cpu)
+                con.execute(f"DROP INDEX {name}")
+                con.close()
+                loads.append(os.getloadavg()[0])
+        print(
+            f"SQLite, {n:,} sessions: {name}, {reps} builds per setting"
+            f" (load average {min(loads):.1f}-{max(loads):.1f})"
+        )
+        for setting in order:
+            w, c = walls[setting], cpus[setting]
+            print(
+                f"  {setting:<14} wall median {statistics.median(w):.2f} s "
+                f"[{min(w):.2f}-{max(w):.2f}], CPU median {statistics.median(c):.2f} s"
+            )
     finally:
         dbs.drop_copy(copy)
 
@@ -231,9 +301,18 @@ def main() -> None:
     parser.add_argument("--pg-sessions", type=int, default=100_000)
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--no-pg", action="store_true")
+    parser.add_argument(
+        "--compare-settings",
+        type=int,
+        metavar="REPS",
+        help="only time the longest SQLite index under each of BUILD_SETTINGS, REPS times",
+    )
     args = parser.parse_args()
     os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "1")
     print(f"load average {os.getloadavg()[0]:.2f}")
+    if args.compare_settings:
+        compare_settings(args.sqlite_sessions, args.compare_settings)
+        return
     if not args.no_sqlite:
         bench_sqlite(args.sqlite_sessions)
     if not args.no_pg:

@@ -792,6 +792,54 @@ async def test_downgrade_drops_only_our_indexes(db: RawDb) -> None:
     assert _drop_ended_reason(await db.dump()) == rows
 
 
+SESSIONS = "remote_agent_sessions"
+
+
+async def test_sqlite_indexes_built_with_sorter_threads_are_complete(tmp_path: Path) -> None:
+    """`migrate` lets SQLite's sorter use helper threads (`INDEX_BUILD_THREADS`), which run
+    only when a sort spills past the page cache: 60,000 sessions in scrambled start order
+    make ~4 MB of keys per index, twice the default cache. Every index then holds exactly
+    the table's rows (integrity_check compares each index with the table) and answers in
+    the order a plain read sorts to."""
+    path = tmp_path / "archon.db"
+    target = await create_service_db(f"sqlite:///{path}", era="v0.7")
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "INSERT INTO remote_agent_conversations (id, platform_type, platform_conversation_id)"
+        " VALUES ('c1', 'slack', 'C1')"
+    )
+    conn.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60000)"
+        " INSERT INTO remote_agent_sessions (conversation_id, active, started_at, ended_at,"
+        " ended_reason, parent_session_id)"
+        " SELECT 'c1', i % 2, datetime('2026-01-01', '+' || (i * 7919 % 60000) || ' seconds'),"
+        " CASE WHEN i % 2 = 0 THEN datetime('2026-02-01', '+' || i || ' seconds') END,"
+        " CASE i % 3 WHEN 0 THEN NULL WHEN 1 THEN 'reset-requested' ELSE 'cwd-changed' END,"
+        " CASE WHEN i % 5 = 0 THEN 'p' || (i % 997) END FROM n"
+    )
+    conn.commit()
+    conn.close()
+
+    assert await upgrade(target) == ALL_REVISIONS
+
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
+        indexes = {r[0] for r in conn.execute("SELECT name FROM pragma_index_list(?)", (SESSIONS,))}
+        assert set(TOOL_INDEXES) <= indexes
+        by_index = conn.execute(
+            f"SELECT rowid FROM {SESSIONS} INDEXED BY ix_sessions_tui_reason_started"
+            " WHERE ended_reason IS NOT NULL ORDER BY ended_reason, started_at, id"
+        ).fetchall()
+        plain = conn.execute(
+            f"SELECT rowid FROM {SESSIONS} NOT INDEXED"
+            " WHERE ended_reason IS NOT NULL ORDER BY ended_reason, started_at, id"
+        ).fetchall()
+        assert len(by_index) == 40_000 and by_index == plain
+    finally:
+        conn.close()
+
+
 # -- errors -----------------------------------------------------------------------------------
 
 

@@ -281,6 +281,55 @@ def test_user_filter_reads_users_then_conversations_then_their_sessions(
     assert init and "remote_agent_users" in json.dumps(init), shown
 
 
+def _user_statements(db: PlanDb, flt: SessionFilter) -> dict[str, str]:
+    """What the Store runs for an owner filter: the newest `SEARCH_WINDOW` sessions
+    walked first, then the full statement when the window did not fill the page."""
+    d = q.Dialect(backend_for(db.kind), True, **TODAY)
+    window = q.list_statement(d, flt, SortKey.STARTED, None, 100, window=q.SEARCH_WINDOW)
+    full = q.list_statement(d, flt, SortKey.STARTED, None, 100)
+    kw = {"literal_binds": True}
+    return {
+        "window": str(window.compile(dialect=db.dialect, compile_kwargs=kw)),
+        "full": str(full.compile(dialect=db.dialect, compile_kwargs=kw)),
+    }
+
+
+@pytest.mark.parametrize("plan_db", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("case", list(USER_CASES))
+def test_user_filter_never_reads_every_conversation_without_statistics(
+    plan_db: PlanDb, case: str, tmp_path: Path
+) -> None:
+    """SQLite as the service leaves it, never ANALYZEd: the owner filter reads the users,
+    then only their conversations (a seek of idx_conversations_user_id), or, walking the
+    window, tests each walked session's own conversation; never a pass over every
+    conversation (221,250 of them at 1M sessions: 1-3 s per page)."""
+    assert plan_db.target.path is not None  # (PostgreSQL's autovacuum keeps statistics)
+    bare = tmp_path / "no-stats.db"
+    copy = sqlite3.connect(str(bare))
+    source = sqlite3.connect(str(plan_db.target.path))
+    try:
+        source.backup(copy)
+        copy.execute("DROP TABLE IF EXISTS sqlite_stat1")
+        copy.commit()
+    finally:
+        source.close()
+        copy.close()
+    conn = sqlite3.connect(str(bare))
+    try:
+        for kind, sql in _user_statements(plan_db, USER_CASES[case]).items():
+            plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql)]
+            text = f"{kind}:\n" + "\n".join(plan)
+            conversations = [line for line in plan if "remote_agent_conversations" in line]
+            assert conversations, text
+            assert all(line.startswith("SEARCH ") for line in conversations), text
+            if kind == "full":
+                assert any("idx_conversations_user_id (user_id=?)" in line for line in plan), text
+            else:  # the walk: newest first down the started_at index, within the window
+                assert any("ix_sessions_tui_started" in line for line in plan), text
+    finally:
+        conn.close()
+
+
 def test_the_check_catches_a_forced_full_scan(plan_db: PlanDb) -> None:
     """The same statement, with the indexes taken away, must be reported as a full scan."""
     sql = _compiled(plan_db, SessionFilter(status=Status.ACTIVE), None)

@@ -65,7 +65,7 @@ async def test_the_database_default_zone_is_the_services(
 async def test_the_service_roles_own_zone_wins(pg_server: PgServer, pg_database: str) -> None:
     """The service's role (the owner of its tables) may have a zone of its own in this
     database; this tool connects as another role and must still use the service's."""
-    target = await create_service_db(pg_database)
+    target = await create_service_db(pg_database, sessions=20)
     dbname = str(sa_url(target).database)
     pg_server.psql(
         f"ALTER DATABASE \"{dbname}\" SET timezone TO 'America/New_York';"
@@ -76,8 +76,13 @@ async def test_the_service_roles_own_zone_wins(pg_server: PgServer, pg_database:
     store = await open_store(target)
     try:
         assert store.schema.zone == "Asia/Tokyo"
+        page = await store.list_sessions(limit=50)
     finally:
         await store.close()
+    # The warm page reads the zone inside its one statement: the same zone, the same rows.
+    warm = await first_page(target, 50)
+    assert warm is not None and page.rows
+    assert warm.rows == page.rows
 
 
 async def test_reason_counts_by_delta_see_the_services_recent_ends(

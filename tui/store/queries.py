@@ -293,29 +293,35 @@ def user_condition(d: Dialect, who: str, *, walk: bool = False) -> ColumnElement
     their own sessions, never a pass over every session. Before v0.4.0 nobody owns
     anything, so no session matches.
 
-    `walk` is for a page bounded by `window_floor`: the conversation ids are a set tested
-    row by row while the started_at index is read, which stops at the page for a user
-    with many recent sessions (sorting all of a common user's sessions cost 120-190 ms
-    at 100k on SQLite; the window costs at most its rows).
+    `walk` is for a page bounded by `window_floor`: each session read down the started_at
+    index is tested through the conversation it is joined to (its `user_id` among the
+    user's ids, a row or two), which stops at the page for a user with many recent
+    sessions and costs at most the window's rows. Not the user's conversation ids as a
+    set: that set grows with the table (the demo's most common user owns 56,219 of the
+    221,250 conversations at 1M sessions, 1.2 s to gather per page on SQLite), and
+    sorting all of a common user's sessions cost 120-190 ms at 100k.
     """
     if not d.has_owner:
         return sa.false()
     text = who.strip().lower()
-    # A join, not `user_id IN (users…)`: with few users SQLite guessed the IN list long
-    # and scanned the conversations; from a users row it seeks the user_id index.
-    theirs = (
-        sa.select(c.c.id)
-        .select_from(u.join(c, c.c.user_id == u.c.id))
-        .where(
-            sa.or_(
-                sa.func.lower(u.c.display_name) == text,
-                sa.func.lower(u.c.email) == text,
-                d.backend.as_text(u.c.id) == text,
-            )
-        )
+    named = sa.or_(
+        sa.func.lower(u.c.display_name) == text,
+        sa.func.lower(u.c.email) == text,
+        d.backend.as_text(u.c.id) == text,
     )
     if walk:
-        return d.backend.unindexed(s.c.conversation_id).in_(theirs)
+        # The user's ids (a row or two), tested against the conversation each walked
+        # session is joined to anyway: the window's cost, whatever the user owns.
+        return d.backend.unindexed(c.c.user_id).in_(sa.select(u.c.id).where(named))
+    # A join, not `user_id IN (users…)`: with few users SQLite guessed the IN list long
+    # and scanned the conversations. The users' id is `unindexed` in the join so SQLite
+    # cannot look users up per conversation (a pass over every conversation, 1-3 s at
+    # 1M): it reads the users and seeks idx_conversations_user_id from each.
+    theirs = (
+        sa.select(c.c.id)
+        .select_from(u.join(c, c.c.user_id == d.backend.unindexed(u.c.id)))
+        .where(named)
+    )
     return d.backend.in_small_set(s.c.conversation_id, theirs)
 
 
@@ -391,7 +397,7 @@ def conditions(
     table lookups, where the covering facet index answers in ~100 ms.
 
     `windowed`: the terms of a page bounded by `window_floor`, tested row by row while
-    the started_at index is read (the search through the join, the owner as a set).
+    the started_at index is read (the search and the owner through the join).
     """
     conds: list[ColumnElement[bool]] = []
     active = s.c.active if active_index else _unindexed_active(d)

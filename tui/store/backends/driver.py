@@ -18,6 +18,11 @@ class Driver(ABC):
     """How one database is addressed (shown, known to be missing) and its warm first page,
     read through its own asyncio driver."""
 
+    zone_sql: str | None = None
+    """A query for the zone the service writes its zone-less timestamps in, which
+    `warm_gen` folds into the compiled statement as a subquery (so the warm page is one
+    statement: no round trip of its own); None where they are stored as UTC."""
+
     @abstractmethod
     def display(self, target: DbTarget) -> str:
         """What the header and every message call the database: never its password."""
@@ -32,8 +37,7 @@ class Driver(ABC):
         after `wait` seconds; [] when this driver declines to try. May raise."""
 
 
-def bind(spec: tuple[Any, ...], limit: int, zone: str | None = None) -> list[Any]:
+def bind(spec: tuple[Any, ...], limit: int) -> list[Any]:
     """The compiled statement's parameters, with the page size (plus one) put where
-    `warm_gen` marked "limit" and the service's time zone where it marked "zone"."""
-    marks = {"limit": limit + 1, "zone": zone}
-    return [marks[p] if isinstance(p, str) and p in marks else p for p in spec]
+    `warm_gen` marked "limit"."""
+    return [limit + 1 if p == "limit" else p for p in spec]

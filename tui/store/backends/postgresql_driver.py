@@ -54,6 +54,8 @@ def server_settings(*, read_only: bool) -> dict[str, str]:
 
 
 class PostgresqlDriver(Driver):
+    zone_sql = SERVICE_ZONE_SQL
+
     def display(self, target: DbTarget) -> str:
         """`postgresql://user@host:port/db`, the service's form without the password."""
         host = target.host or "localhost"
@@ -66,10 +68,11 @@ class PostgresqlDriver(Driver):
         return False
 
     async def first_rows(self, target: DbTarget, limit: int, wait: float) -> list[tuple[Any, ...]]:
-        """In a read-only session, in the service's zone (`SERVICE_ZONE_SQL`, as the
-        Store reads it at open: one more round trip). Declines a URL with connection
-        options: the Store passes those through SQLAlchemy, and this connection would
-        not have them."""
+        """In a read-only session, in the service's zone: `SERVICE_ZONE_SQL`, which the
+        Store reads at open, is a subquery of the compiled statement (`zone_sql`), so
+        the page costs one statement after the connection. Declines a URL with
+        connection options: the Store passes those through SQLAlchemy, and this
+        connection would not have them."""
         if target.query:
             return []
         import asyncpg
@@ -85,10 +88,9 @@ class PostgresqlDriver(Driver):
             server_settings=server_settings(read_only=True),
         )
         try:
-            zone = await conn.fetchval(SERVICE_ZONE_SQL, timeout=wait)
             for schema, (text, params) in enumerate(sql.POSTGRESQL, 1):
                 try:
-                    records = await conn.fetch(text, *bind(params, limit, zone), timeout=wait)
+                    records = await conn.fetch(text, *bind(params, limit), timeout=wait)
                 except (asyncpg.UndefinedTableError, asyncpg.UndefinedColumnError):
                     if schema == len(sql.POSTGRESQL):  # an older schema: the Store's turn
                         raise
