@@ -64,6 +64,8 @@ SEARCH_DEBOUNCE = 0.25
 LOADING_AFTER = 0.15
 """A new question shows "loading…" only once its page is this late. Shown at once, it
 cost a full table redraw (~9 ms) and a frame before every page, fast or not."""
+NARROW = 100
+"""Below this many columns the reason panel starts collapsed: the table needs the width."""
 TABLE_COMMANDS = ("select", "open")
 """The table's bindings that are palette commands too (the rest move the cursor)."""
 
@@ -72,6 +74,10 @@ class MainScreen(SessionsScreen):
     """Operators' view of remote_agent_sessions: the base of the screen stack."""
 
     HELP_TITLE = "Sessions"
+    HORIZONTAL_BREAKPOINTS = [
+        (0, "-narrow"),
+        (NARROW, "-roomy"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "slash",
@@ -111,6 +117,20 @@ class MainScreen(SessionsScreen):
             tooltip="Undo one filter: the search text, then the reasons, then the since window",
         ),
         Binding(
+            "b",
+            "toggle_panel",
+            "Panel",
+            id="toggle-panel",
+            tooltip="Show or hide the reason panel (hidden at first below 100 columns)",
+        ),
+        Binding(
+            "w",
+            "toggle_wide",
+            "Wide",
+            id="wide",
+            tooltip="Every column, the table scrolling sideways; the reason panel hidden",
+        ),
+        Binding(
             "C",
             "clear_filters",
             "Clear filters",
@@ -134,6 +154,9 @@ class MainScreen(SessionsScreen):
         """The last facets (and whole-table totals): reason-only changes reuse them."""
         self._index_hint_shown = False
         self._first_rows = False
+        self._panel_wanted: bool | None = None
+        """The operator's choice for the reason panel (its key); None: by the width."""
+        self.wide = False
 
     @property
     def settings(self) -> Settings:
@@ -168,6 +191,7 @@ class MainScreen(SessionsScreen):
 
     def on_mount(self) -> None:
         self.table.focus()
+        self._lay_out()
         self._show_filters()
         # Rows first, through the bare driver; SQLAlchemy is imported once they are painted.
         self._warm_generation = self.state.bump()
@@ -479,6 +503,8 @@ class MainScreen(SessionsScreen):
         self.query_one("#search", Input).focus()
 
     def action_focus_reasons(self) -> None:
+        if not self.panel_shown:
+            self.action_toggle_panel()
         self.reason_panel.focus()
 
     @on(SelectionList.SelectedChanged, "#reasons")
@@ -534,6 +560,39 @@ class MainScreen(SessionsScreen):
         if self._refresh_timer is not None:
             (self._refresh_timer.pause if self.state.paused else self._refresh_timer.resume)()
         self._set_live()
+
+    # -- layout ------------------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        self._lay_out()
+
+    @property
+    def panel_shown(self) -> bool:
+        if self.wide:
+            return False
+        if self._panel_wanted is not None:
+            return self._panel_wanted
+        return self.size.width >= NARROW
+
+    def _lay_out(self) -> None:
+        """The reason panel shown or not (the operator's key, else the width), and the
+        table's columns fitted to what is left (`columns.fit`)."""
+        panel = self.reason_panel
+        shown = self.panel_shown
+        if panel.display != shown:
+            if not shown and panel.has_focus:
+                self.table.focus()
+            panel.display = shown
+        self.table.set_wide(self.wide)
+
+    def action_toggle_panel(self) -> None:
+        self.wide = False
+        self._panel_wanted = not self.panel_shown
+        self._lay_out()
+
+    def action_toggle_wide(self) -> None:
+        self.wide = not self.wide
+        self._lay_out()
 
     # -- ending sessions ---------------------------------------------------------------
 
