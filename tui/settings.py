@@ -11,9 +11,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from tui.domain.timefmt import utcnow
+from tui.store.demo_size import DEMO_SESSIONS
 from tui.store.target import DbTarget
-
-DEMO_SESSIONS = 5000
 
 
 def cache_dir() -> Path:

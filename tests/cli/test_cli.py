@@ -1071,7 +1071,7 @@ def test_migrate_sql_runs_in_the_sqlite_shell(tmp_path: Path) -> None:
 
 
 def test_demo_db_summary_and_determinism(tmp_path: Path) -> None:
-    assert (cli_main.DEMO_DB_SESSIONS, cli_main.DEMO_DB_SEED) == (DEFAULT_SESSIONS, DEFAULT_SEED)
+    assert (cli_main.DEMO_SESSIONS, cli_main.DEMO_SEED) == (DEFAULT_SESSIONS, DEFAULT_SEED)
     a, b, c = tmp_path / "a.db", tmp_path / "b.db", tmp_path / "c.db"
     anchor = "2026-01-15T12:00:00Z"
     first = invoke("demo-db", a, "--sessions", 250, "--seed", 3, "--anchor", anchor)

@@ -20,10 +20,11 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.notifications import SeverityLevel
+from textual.theme import Theme
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from tui.app import data
+from tui.app import data, render
 from tui.app.messages import (
     RESULTS,
     Disconnected,
@@ -63,6 +64,15 @@ class SessionsApp(App[None]):
         self._probe_timer: Timer | None = None
         if settings.theme:
             self.theme = settings.theme
+
+    def on_mount(self) -> None:
+        render.use_palette(self.current_theme.dark)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def _theme_changed(self, theme: Theme) -> None:
+        """Words about sessions take the palette of the theme's kind (dark or light)."""
+        if render.use_palette(theme.dark) and self.screen_stack:
+            self.main_screen.restyle()
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen()

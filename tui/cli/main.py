@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -34,12 +35,14 @@ from tui.domain.models import (
     SessionFilter,
     SortKey,
     Status,
+    misspelt_reason,
     reason_from_words,
 )
 from tui.domain.text import safe_text
 from tui.domain.timefmt import DurationTooLong, parse_duration, utcnow
 from tui.domain.triggers import InvalidEndReason, Vocabulary
 from tui.domain.wording import NO_OWNERS, NOT_RECORDED, STALE, outcome_line, plan_line
+from tui.store.demo_size import DEMO_SEED, DEMO_SESSIONS
 
 if TYPE_CHECKING:
     from tui.settings import Settings
@@ -50,8 +53,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-DEMO_DB_SESSIONS = 2000
-DEMO_DB_SEED = 7
 
 
 # -- plumbing --------------------------------------------------------------------------------
@@ -79,9 +80,14 @@ class Globals:
 
                 self.resolved = sqlite_target(ensure_demo_db(), "--demo")
             else:
+                from tui.store.errors import BadTarget
                 from tui.store.target import resolve_target
 
-                self.resolved = resolve_target(self.db, self.url)
+                try:
+                    self.resolved = resolve_target(self.db, self.url)
+                except BadTarget as exc:
+                    # A URL the tool cannot use is a usage error (exit 2), as the README says.
+                    raise click.UsageError(self.scrub(str(exc))) from None
         return self.resolved
 
     def context(self) -> Context:
@@ -111,7 +117,7 @@ def ensure_demo_db() -> Path:
     from tui.store.demo import write_demo_db
     from tui.store.errors import StoreError
 
-    n = settings_mod.DEMO_SESSIONS
+    n = DEMO_SESSIONS
     path = settings_mod.demo_path(n)
     if not path.is_file():
         click.echo(f"building the demo database ({n} sessions) at {path} …", err=True)
@@ -414,6 +420,13 @@ def list_cmd(
     fmt: str,
     csv_raw: bool,
 ) -> None:
+    for word in reasons:
+        near = misspelt_reason(word)
+        if near is not None:
+            raise click.UsageError(
+                f"unknown reason {word!r}; did you mean {near}? "
+                f"(`--reason ={word}` matches a stored value spelled so)"
+            )
     start: Cursor | None = None
     if cursor_token is not None:
         try:
@@ -591,7 +604,8 @@ def reasons(g: Globals, fmt: str) -> None:
         }
         click.echo(render.dumps(payload, indent=2))
     else:
-        click.echo("\n".join(render.reasons_table(vocabulary)))
+        columns = shutil.get_terminal_size((render.REASONS_WIDTH, 24)).columns
+        click.echo("\n".join(render.reasons_table(vocabulary, columns)))
 
 
 def _vocabulary(g: Globals) -> Vocabulary | None:
@@ -704,10 +718,10 @@ def migrate(g: Globals, sql: bool, yes: bool, create_service_schema: bool) -> No
     "--sessions",
     "n_sessions",
     type=click.IntRange(min=1),
-    default=DEMO_DB_SESSIONS,
+    default=DEMO_SESSIONS,
     show_default=True,
 )
-@click.option("--seed", type=int, default=DEMO_DB_SEED, show_default=True)
+@click.option("--seed", type=int, default=DEMO_SEED, show_default=True)
 @click.option(
     "--anchor",
     metavar="TIMESTAMP",

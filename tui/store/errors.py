@@ -24,6 +24,11 @@ class DatabaseNotFound(StoreError):
     pass
 
 
+class BadTarget(StoreError):
+    """The database was named in a form this tool cannot use (a MySQL URL, no URL at all):
+    the command line's usage error, not the database's."""
+
+
 class SchemaError(StoreError):
     """The file or server is reachable but does not hold the service's tables."""
 

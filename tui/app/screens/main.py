@@ -23,7 +23,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, SelectionList, Static
 from textual.worker import Worker, WorkerState
 
-from tui.app import data
+from tui.app import data, render
 from tui.app.commands import Command
 from tui.app.messages import (
     Disconnected,
@@ -232,14 +232,22 @@ class MainScreen(SessionsScreen):
             self.action_refresh()
 
     def _set_live(self) -> None:
+        colours = render.palette()
         if not self.sessions_app.connected:
-            self.status_bar.set_live("✖ disconnected — retrying", "bold red")
+            self.status_bar.set_live("✖ disconnected — retrying", f"bold {colours.stale}")
         elif self.settings.refresh_seconds <= 0:
-            self.status_bar.set_live("auto-refresh off (r refreshes)", "yellow")
+            self.status_bar.set_live("auto-refresh off (r refreshes)", colours.warning)
         elif self.state.paused:
-            self.status_bar.set_live("⏸ paused (p resumes, r refreshes)", "yellow")
+            self.status_bar.set_live("⏸ paused (p resumes, r refreshes)", colours.warning)
         else:
-            self.status_bar.set_live(f"● live, every {self.settings.refresh_seconds:g}s", "green")
+            live = f"● live, every {self.settings.refresh_seconds:g}s"
+            self.status_bar.set_live(live, colours.active)
+
+    def restyle(self) -> None:
+        """The theme's kind changed: draw the rows, the panel and the header again."""
+        self.table.restyle()
+        self.reason_panel.relabel()
+        self._set_live()
 
     # -- workers -----------------------------------------------------------------------
 

@@ -199,6 +199,11 @@ class SessionsTable(ScrollView, can_focus=True):
         """The keys of the columns on screen, left to right."""
         return [placed.column.key for placed in self.columns_layout]
 
+    def restyle(self) -> None:
+        """Draw every row again: their colours come from the theme's palette."""
+        self._drawn, self._styled = {}, {}
+        self.refresh()
+
     def set_wide(self, wide: bool) -> None:
         self.wide = wide
         self._fit()

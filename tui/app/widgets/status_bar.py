@@ -7,6 +7,7 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.app.render import palette
 from tui.domain.models import Counts
 from tui.domain.text import safe_text
 
@@ -60,23 +61,25 @@ class StatusBar(Static):
             (2, Text(safe_text(self.database), style="bold")),
         ]
         if self.service is not None:
-            pieces.append((5, Text(f"service {safe_text(self.service)}", style="cyan")))
+            service = Text(f"service {safe_text(self.service)}", style=palette().info)
+            pieces.append((3, service))
         if self.counts is not None:
             c = self.counts
             totals = Text()
-            totals.append(f"active {c.active:,}", style="green")
+            totals.append(f"active {c.active:,}", style=palette().active)
             totals.append(f"   ended {c.ended:,}")
-            pieces.append((4, totals))
+            pieces.append((5, totals))
             pieces.append((1, Text(f"filtered {c.filtered:,}", style="bold")))
         pieces.append((0, Text(self.live, style=self.live_style)))
         if self.read_at is not None:
-            pieces.append((3, Text(f"read {self.read_at:%H:%M:%S} UTC", style="dim")))
+            pieces.append((4, Text(f"read {self.read_at:%H:%M:%S} UTC", style="dim")))
         return pieces
 
     def state_line(self, width: int) -> Text:
         """The top line for `width` cells: the state (live, paused, disconnected, waiting)
         and the filtered count always; then the database (its path shortened from the
-        left), the read time, the totals, the service version and the name, as room allows."""
+        left), the service version (what `end` accepts), the read time, the totals and
+        the name, as room allows."""
         pieces = self._pieces()
         sep = "  ·  " if width >= 120 else " · "
 
@@ -110,7 +113,7 @@ class StatusBar(Static):
         if self.end_blocked:
             text.append("\n")
             blocked = Text(" ending disabled: ", style="bold black on yellow")
-            blocked.append(" " + safe_text(self.end_blocked), style="yellow")
+            blocked.append(" " + safe_text(self.end_blocked), style=palette().warning)
             blocked.truncate(max(width, 1), overflow="ellipsis")
             text.append_text(blocked)
         # A relayout of the whole screen costs tens of ms: only when the height changes.
