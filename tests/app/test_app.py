@@ -255,6 +255,11 @@ async def test_detail_shows_fields_metadata_and_chain(service_db: DbTarget) -> N
             lambda: screen.detail is not None and screen.detail.row.id == child.parent_session_id,
             "parent",
         )
+        await pilot.press("escape")  # back to the child, not to the list
+        await wait_until(
+            pilot, lambda: screen.detail is not None and screen.detail.row.id == child.id, "child"
+        )
+        assert app.screen is screen
         await pilot.press("escape")
         assert not isinstance(app.screen, DetailScreen)
 

@@ -3,6 +3,8 @@ theme redraws in its own colours, and the detail screens keep their history."""
 
 from __future__ import annotations
 
+from textual.widgets import OptionList
+
 from tests.support.app_helpers import (
     app_for,
     column_texts,
@@ -13,8 +15,10 @@ from tests.support.app_helpers import (
     wait_until,
 )
 from tui.app import render
+from tui.app.screens.detail import DetailScreen
 from tui.domain.models import UNRECOGNISED_TOKEN
 from tui.domain.wording import ANY_UNRECOGNISED
+from tui.store.store import open_store
 from tui.store.target import DbTarget
 
 SIZE = (170, 46)
@@ -60,3 +64,42 @@ async def test_the_light_theme_redraws_the_rows_in_its_colours(service_db: DbTar
         await pilot.pause()
         assert render.palette() is render.LIGHT
         assert str(main.table._draw(row)[0][1].style) == render.LIGHT.deactivates
+
+
+async def test_the_chain_has_focus_and_down_goes_to_the_next_hop(service_db: DbTarget) -> None:
+    store = await open_store(service_db)
+    try:
+        page = await store.list_sessions(limit=600)
+        chains = [await store.session_chain(r.id) for r in page.rows if r.parent_session_id]
+    finally:
+        await store.close()
+    # A session in the middle of a chain: a hop above it and one below it.
+    ids, middle = next(
+        (ids, ids[n])
+        for c in chains
+        for ids in [[h.id for h in c.hops] + [k.id for k in c.children]]
+        for n in range(1, len(c.hops))
+        if n + 1 < len(ids)
+    )
+    after = ids[ids.index(middle) + 1]
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = DetailScreen(middle, end=main_screen(app).end)
+        app.push_screen(screen)
+        await wait_until(pilot, lambda: screen.chain is not None, "chain loaded")
+        await settle(pilot)
+        options = screen.query_one("#chain", OptionList)
+        assert screen.focused is options, "no Tab needed"
+        await pilot.press("down")
+        highlighted = options.highlighted
+        assert highlighted is not None
+        assert options.get_option_at_index(highlighted).id == after
+        await pilot.press("enter")
+        await wait_until(
+            pilot, lambda: screen.detail is not None and screen.detail.row.id == after, "hop"
+        )
+        await pilot.press("escape")
+        await wait_until(
+            pilot, lambda: screen.detail is not None and screen.detail.row.id == middle, "back"
+        )
