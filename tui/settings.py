@@ -47,3 +47,7 @@ class Settings:
     actor: str | None = None
     clock: Callable[[], datetime] = field(default=utcnow)
     theme: str | None = None
+    keys: dict[str, str] = field(default_factory=dict)
+    """Key overrides by binding id (the config file's `[keys]`), through Textual's keymap."""
+    config_path: Path | None = None
+    """Where a theme changed in the dashboard is remembered; None: nowhere (tests)."""

@@ -33,7 +33,13 @@ from tui.app.messages import (
     StoreOpened,
     WarmMissed,
 )
+from tui.app.screens.base import SessionsScreen
+from tui.app.screens.detail import DetailScreen
+from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
+from tui.app.screens.help import HelpScreen
 from tui.app.screens.main import MainScreen
+from tui.app.widgets.sessions_table import SessionsTable
+from tui.config import remember
 from tui.domain.text import safe_text
 from tui.settings import Settings
 
@@ -68,11 +74,24 @@ class SessionsApp(App[None]):
     def on_mount(self) -> None:
         render.use_palette(self.current_theme.dark)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
+        if self.settings.keys:
+            self.set_keymap(dict(self.settings.keys))
 
     def _theme_changed(self, theme: Theme) -> None:
-        """Words about sessions take the palette of the theme's kind (dark or light)."""
+        """Words about sessions take the palette of the theme's kind (dark or light), and
+        the operator's choice is remembered in the config file."""
         if render.use_palette(theme.dark) and self.screen_stack:
             self.main_screen.restyle()
+        self.remember_theme(theme.name)
+
+    def remember_theme(self, name: str) -> None:
+        path = self.settings.config_path
+        if path is None:
+            return
+        try:
+            remember(path, "theme", name)
+        except (OSError, ValueError) as exc:
+            self.notify(f"The theme was not remembered: {path}: {exc}", severity="warning")
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen()
@@ -211,6 +230,24 @@ class SessionsApp(App[None]):
                 self.set_timer(PROBE_EVERY * 2, self._open)
         elif worker.group == "warm":
             self.open_store()
+
+
+def binding_ids() -> dict[str, str]:
+    """Every key binding the config file's `[keys]` can move: id → its keys today."""
+    found: dict[str, str] = {}
+    owners = (SessionsApp, SessionsScreen, MainScreen, SessionsTable, DetailScreen)
+    owners += (EndReasonScreen, ConfirmEndScreen, HelpScreen)  # type: ignore[assignment]
+    for owner in owners:
+        for binding in owner.BINDINGS:
+            if isinstance(binding, Binding) and binding.id:
+                found.setdefault(binding.id, binding.key)
+    return found
+
+
+def theme_names() -> set[str]:
+    from textual.theme import BUILTIN_THEMES
+
+    return set(BUILTIN_THEMES)
 
 
 def make_app(settings: Settings) -> SessionsApp:

@@ -22,9 +22,21 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import click
+from click.core import ParameterSource
 
 from tui import TOOL_NAME, __version__
 from tui.cli import render
+from tui.config import (
+    DEFAULTS,
+    ENV,
+    MIN_REFRESH,
+    Config,
+    ConfigError,
+    InForce,
+    check_keys,
+    check_theme,
+    load_config,
+)
 from tui.domain.columns import FIELD_KEYS, Context
 from tui.domain.models import (
     Cursor,
@@ -72,6 +84,8 @@ class Globals:
     demo: bool = False
     stale_after: timedelta = timedelta(hours=24)
     resolved: DbTarget | None = field(default=None, repr=False)
+    config: Config | None = field(default=None, repr=False)
+    in_force: dict[str, InForce] = field(default_factory=dict, repr=False)
 
     def target(self) -> DbTarget:
         if self.resolved is None:
@@ -173,13 +187,6 @@ def launch_dashboard(settings: Settings) -> None:
     run(settings)
 
 
-def _duration_option(ctx: click.Context, param: click.Parameter, value: str) -> timedelta:
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
 def _timestamp(text: str) -> datetime:
     """ISO-8601; a time without a zone is UTC. ValueError for one that is not, or whose
     UTC falls outside the years 1 to 9999 (9999-12-31T23:59:59-01:00 is in year 10000)."""
@@ -192,16 +199,48 @@ def _timestamp(text: str) -> datetime:
         raise ValueError(f"{text.strip()!r} is outside the years 1 to 9999 in UTC") from None
 
 
-MIN_REFRESH = 0.5
-"""Seconds. Each tick re-reads the page and the counts: faster starves the keyboard."""
-
-
 def _refresh_option(ctx: click.Context, param: click.Parameter, value: float) -> float:
     if value != value:  # NaN passes FloatRange
         raise click.BadParameter("not a number")
     if 0 < value < MIN_REFRESH:
         raise click.BadParameter(f"at least {MIN_REFRESH:g} seconds (or 0 to turn it off)")
     return value
+
+
+class ConfigProblem(click.ClickException):
+    """A config file the tool cannot use: one line naming the file and the key, exit 2."""
+
+    exit_code = 2
+
+
+def _from_command_line(ctx: click.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is not None and source is not ParameterSource.DEFAULT
+
+
+def settings_in_force(
+    ctx: click.Context, config: Config, refresh: float, stale_after: str
+) -> dict[str, InForce]:
+    """Each setting's value and where it came from: the command line, else the file,
+    else the default."""
+
+    def pick(name: str, given: object, in_file: object, default: object) -> InForce:
+        if _from_command_line(ctx, name):
+            return InForce(name, str(given), "command line")
+        if in_file is not None:
+            return InForce(name, str(in_file), "file")
+        return InForce(name, str(default), "default")
+
+    return {
+        "refresh": pick("refresh", f"{refresh:g}", _g(config.refresh), _g(DEFAULTS.refresh)),
+        "stale_after": pick("stale_after", stale_after, config.stale_after, DEFAULTS.stale_after),
+        "theme": pick("theme", None, config.theme, DEFAULTS.theme or "textual-dark"),
+        "page_size": pick("page_size", None, config.page_size, DEFAULTS.page_size),
+    }
+
+
+def _g(value: float | None) -> str | None:
+    return None if value is None else f"{value:g}"
 
 
 def _since_option(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
@@ -276,18 +315,19 @@ DEMO_ANCHOR_YEARS = (1971, 9998)
     "--refresh",
     type=click.FloatRange(min=0, max=86400),
     callback=_refresh_option,
-    default=5.0,
+    default=DEFAULTS.refresh,
     show_default=True,
     metavar="SECONDS",
-    help=f"Dashboard auto-refresh interval, at least {MIN_REFRESH:g}s; 0 disables it.",
+    help=f"Dashboard auto-refresh interval, at least {MIN_REFRESH:g}s; 0 disables it "
+    "(default: the config file's, else 5).",
 )
 @click.option(
     "--stale-after",
-    default="24h",
+    default=DEFAULTS.stale_after,
     show_default=True,
     metavar="DURATION",
-    callback=_duration_option,
-    help="An active session quiet this long is stale (the dashboard, `list`, `show`).",
+    help="An active session quiet this long is stale (the dashboard, `list`, `show`; "
+    "default: the config file's, else 24h).",
 )
 @click.version_option(__version__, "--version", prog_name=TOOL_NAME)
 @click.pass_context
@@ -298,29 +338,64 @@ def cli(
     read_only: bool,
     demo: bool,
     refresh: float,
-    stale_after: timedelta,
+    stale_after: str,
 ) -> None:
     """Inspect and end the coding-agent service's sessions.
 
-    With no COMMAND, opens the dashboard.
+    With no COMMAND, opens the dashboard. Defaults come from the config file
+    (`sessions-tui config` says where it is and what is in force).
     """
     if demo and (db is not None or url is not None):
         raise click.UsageError("--demo cannot be combined with --db or --url")
     if db is not None and url is not None:
         raise click.UsageError("give either --db or --url, not both")
-    g = Globals(db=db, url=url, read_only=read_only, demo=demo, stale_after=stale_after)
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        raise ConfigProblem(str(exc)) from None
+    if not _from_command_line(ctx, "refresh") and config.refresh is not None:
+        refresh = config.refresh
+    if not _from_command_line(ctx, "stale_after") and config.stale_after is not None:
+        stale_after = config.stale_after
+    try:
+        stale = parse_duration(stale_after)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param_hint="'--stale-after'") from None
+    g = Globals(db=db, url=url, read_only=read_only, demo=demo, stale_after=stale)
+    g.config = config
+    g.in_force = settings_in_force(ctx, config, refresh, stale_after)
     ctx.obj = g
     if ctx.invoked_subcommand is None:
         from tui.settings import Settings
 
+        _check_for_dashboard(config)
         launch_dashboard(
             Settings(
                 target=g.target(),
                 read_only=read_only,
                 refresh_seconds=refresh,
-                stale_after=stale_after,
+                stale_after=stale,
+                page_size=config.page_size or DEFAULTS.page_size,
+                theme=config.theme,
+                keys=config.keys,
+                config_path=config.path,
             )
         )
+
+
+def _check_for_dashboard(config: Config) -> None:
+    """The keys and the theme name the dashboard's own ids and themes: checked with them."""
+    if not config.keys and config.theme is None:
+        return
+    try:
+        from tui.app.app import binding_ids, theme_names
+    except ImportError as exc:
+        raise click.ClickException(f"the dashboard cannot start: {exc}") from None
+    try:
+        check_keys(config, set(binding_ids()))
+        check_theme(config, theme_names())
+    except ConfigError as exc:
+        raise ConfigProblem(str(exc)) from None
 
 
 # -- list ------------------------------------------------------------------------------------
@@ -754,6 +829,40 @@ def demo_db(path: Path, n_sessions: int, seed: int, anchor: datetime | None, for
     click.echo(f"wrote {safe_text(summary.path)}")
     for label, count, note in pairs:
         click.echo(f"  {label:<14} {count:>8}" + (f"  ({note})" if note else ""))
+
+
+# -- config ----------------------------------------------------------------------------------
+
+
+@cli.command("config", short_help="Where the config file is, and every setting in force.")
+@click.pass_obj
+def config_cmd(g: Globals) -> None:
+    """The config file's path, each setting in force and where it came from (the command
+    line, the file, the default), and the key bindings with the ids `[keys]` moves."""
+    config = g.config
+    assert config is not None  # the group read it
+    state = "found" if config.exists else "not found: every value is a default"
+    how = f"${ENV}" if os.environ.get(ENV) else "the platform's config folder"
+    click.echo(f"config file  {config.path}  ({how}; {state})")
+    width = max(len(name) for name in g.in_force)
+    for setting in g.in_force.values():
+        click.echo(f"  {setting.name:<{width}}  {setting.value:<14}  {setting.source}")
+    try:
+        from tui.app.app import binding_ids, theme_names
+    except ImportError:
+        return
+    keys = binding_ids()
+    click.echo("keys (binding id = key; [keys] in the file moves them)")
+    id_width = max(len(b) for b in keys)
+    for binding, key in sorted(keys.items()):
+        moved = config.keys.get(binding)
+        shown = f"{moved}  (file; default {key})" if moved else key
+        click.echo(f"  {binding:<{id_width}}  {shown}")
+    try:
+        check_keys(config, set(keys))
+        check_theme(config, theme_names())
+    except ConfigError as exc:
+        raise ConfigProblem(str(exc)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> None:
