@@ -8,6 +8,7 @@ What, all optional:
     stale_after = "24h"    # when an active session counts as stale
     theme = "textual-dark" # remembered when changed in the dashboard
     page_size = 100        # rows read per page (10 to 1000)
+    statement_timeout = 30 # seconds a dashboard query may run on PostgreSQL; 0: no limit
 
     [keys]                 # binding id = key(s), comma-separated; ids: `sessions-tui config`
     status-ended = "e"
@@ -52,6 +53,7 @@ class Defaults:
     stale_after: str = "24h"
     theme: str | None = None
     page_size: int = 100
+    statement_timeout: float = 30.0
 
 
 DEFAULTS = Defaults()
@@ -67,6 +69,7 @@ class Config:
     stale_after: str | None = None
     theme: str | None = None
     page_size: int | None = None
+    statement_timeout: float | None = None
     keys: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     """The file as read: what a write keeps."""
@@ -107,7 +110,7 @@ def load_config(path: Path | None = None) -> Config:
     def bad(key: str, why: str) -> ConfigError:
         return ConfigError(f"{path}: {key}: {why}")
 
-    known = {"refresh", "stale_after", "theme", "page_size", "keys"}
+    known = {"refresh", "stale_after", "theme", "page_size", "statement_timeout", "keys"}
     for key in raw:
         if key not in known:
             raise bad(key, f"unknown setting (known: {', '.join(sorted(known))})")
@@ -135,6 +138,14 @@ def load_config(path: Path | None = None) -> Config:
         low, high = PAGE_SIZES
         if isinstance(page, bool) or not isinstance(page, int) or not low <= page <= high:
             raise bad("page_size", f"must be a whole number from {low} to {high}")
+    timeout = raw.get("statement_timeout")
+    if timeout is not None and (
+        isinstance(timeout, bool)
+        or not isinstance(timeout, int | float)
+        or math.isnan(timeout)
+        or not 0 <= timeout <= MAX_REFRESH
+    ):
+        raise bad("statement_timeout", "must be a number of seconds (0: no limit)")
     keys = raw.get("keys", {})
     if not isinstance(keys, dict):
         raise bad("keys", 'must be a table: [keys] then lines like status-ended = "e"')
@@ -148,6 +159,7 @@ def load_config(path: Path | None = None) -> Config:
         stale_after=stale,
         theme=theme,
         page_size=page,
+        statement_timeout=None if timeout is None else float(timeout),
         keys=dict(keys),
         raw=raw,
     )

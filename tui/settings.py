@@ -47,6 +47,9 @@ class Settings:
     actor: str | None = None
     clock: Callable[[], datetime] = field(default=utcnow)
     theme: str | None = None
+    statement_timeout: float = 30.0
+    """Seconds any dashboard statement may run on PostgreSQL (0: no limit): a query
+    queued behind a lock ends with a message instead of waiting for ever."""
     keys: dict[str, str] = field(default_factory=dict)
     """Key overrides by binding id (the config file's `[keys]`), through Textual's keymap."""
     config_path: Path | None = None

@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     from tui.store.store import Store
 
 PROBE_EVERY = 2.0
+CANCEL_TIMEOUT = 1.0
+"""How long quitting waits for the server to take a cancel request."""
 CLOSE_TIMEOUT = 6.0
 """Longer than SQLite's busy timeout (5 s): a query waiting on a lock ends before we close."""
 
@@ -174,13 +176,24 @@ class SessionsApp(App[None]):
 
         Closing while a worker's query was in flight could wait forever on aiosqlite's
         already-finished thread (seen in 5 of 8 benchmark quits during facet counts).
+        Reads queued behind a lock are cancelled on the server first (PostgreSQL), so
+        quitting does not wait them out.
         """
         self.workers.cancel_all()
+        if self.store is not None and len(self.inflight):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.store.cancel_reads(), CANCEL_TIMEOUT)
         await self.inflight.settle(CLOSE_TIMEOUT)
         if self.store is not None:
             # Leaving anyway: on a timeout or a dead connection the OS closes the files.
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.store.close(), CLOSE_TIMEOUT)
+
+    @work(group="cancel", exit_on_error=False)
+    async def cancel_reads(self) -> None:
+        """Ask the server to cancel this tool's running reads (the operator's esc)."""
+        if self.store is not None:
+            await self.store.cancel_reads()
 
     # -- the connection --------------------------------------------------------------
 

@@ -85,7 +85,11 @@ async def warm_page(settings: Settings, generation: int) -> PageLoaded | None:
 async def open_database(settings: Settings) -> Store:
     # SQLAlchemy is imported here, in a thread, after the first frame is on screen.
     module = await asyncio.to_thread(import_module, "tui.store.store")
-    store: Store = await module.open_store(settings.target, read_only=settings.read_only)
+    store: Store = await module.open_store(
+        settings.target,
+        read_only=settings.read_only,
+        statement_timeout=settings.statement_timeout or None,
+    )
     return store
 
 

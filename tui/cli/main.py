@@ -236,6 +236,12 @@ def settings_in_force(
         "stale_after": pick("stale_after", stale_after, config.stale_after, DEFAULTS.stale_after),
         "theme": pick("theme", None, config.theme, DEFAULTS.theme or "textual-dark"),
         "page_size": pick("page_size", None, config.page_size, DEFAULTS.page_size),
+        "statement_timeout": pick(
+            "statement_timeout",
+            None,
+            _g(config.statement_timeout),
+            _g(DEFAULTS.statement_timeout),
+        ),
     }
 
 
@@ -376,6 +382,11 @@ def cli(
                 refresh_seconds=refresh,
                 stale_after=stale,
                 page_size=config.page_size or DEFAULTS.page_size,
+                statement_timeout=(
+                    DEFAULTS.statement_timeout
+                    if config.statement_timeout is None
+                    else config.statement_timeout
+                ),
                 theme=config.theme,
                 keys=config.keys,
                 config_path=config.path,

@@ -48,6 +48,14 @@ class DatabaseLocked(StoreError):
     retryable = True
 
 
+class QueryTimeout(StoreError):
+    """A statement ran past the statement timeout (often: queued behind a lock)."""
+
+
+class QueryCancelled(StoreError):
+    """The operator cancelled a statement that was waiting."""
+
+
 class ConnectionFailed(StoreError):
     """The server cannot be reached or the connection dropped; worth retrying."""
 
@@ -110,6 +118,14 @@ def translate(exc: BaseException, where: str, scrub: Callable[[str], str]) -> St
         name = type(cur).__name__
         msg = scrub(_first_line(cur))
         low = msg.lower()
+        if name == "QueryCanceledError" or getattr(cur, "sqlstate", None) == "57014":
+            if "statement timeout" in low:
+                return QueryTimeout(
+                    f"{where}: the query ran longer than the statement timeout "
+                    "(statement_timeout in the config file): is another connection "
+                    "holding a lock on the sessions table?"
+                )
+            return QueryCancelled(f"{where}: the query was cancelled")
         if name == "InvalidPasswordError" or "password authentication failed" in low:
             return AuthFailed(f"{where}: authentication failed ({msg})")
         if name == "InvalidAuthorizationSpecificationError":

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
+from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -66,6 +67,9 @@ LOADING_AFTER = 0.15
 cost a full table redraw (~9 ms) and a frame before every page, fast or not."""
 NARROW = 100
 """Below this many columns the reason panel starts collapsed: the table needs the width."""
+WAITING_AFTER = 1.0
+"""Seconds a question may go unanswered before the header says it is waiting (a lock
+held elsewhere, SQLite's busy wait), for how long, and that esc cancels."""
 TABLE_COMMANDS = ("select", "open")
 """The table's bindings that are palette commands too (the rest move the cursor)."""
 
@@ -154,6 +158,11 @@ class MainScreen(SessionsScreen):
         """The last facets (and whole-table totals): reason-only changes reuse them."""
         self._index_hint_shown = False
         self._first_rows = False
+        self._asked_at: float | None = None
+        """When the list question now running was asked (monotonic), None when none is."""
+        self._wait_timer: Timer | None = None
+        self.waiting: float | None = None
+        """Seconds the running question has waited, once past WAITING_AFTER; else None."""
         self._panel_wanted: bool | None = None
         """The operator's choice for the reason panel (its key); None: by the width."""
         self.wide = False
@@ -235,6 +244,9 @@ class MainScreen(SessionsScreen):
         colours = render.palette()
         if not self.sessions_app.connected:
             self.status_bar.set_live("✖ disconnected — retrying", f"bold {colours.stale}")
+        elif self.waiting is not None:
+            said = f"⧗ query waiting {self.waiting:.0f}s (esc cancels)"
+            self.status_bar.set_live(said, f"bold {colours.warning}")
         elif self.settings.refresh_seconds <= 0:
             self.status_bar.set_live("auto-refresh off (r refreshes)", colours.warning)
         elif self.state.paused:
@@ -250,6 +262,50 @@ class MainScreen(SessionsScreen):
         self._set_live()
 
     # -- workers -----------------------------------------------------------------------
+
+    def _asking(self) -> None:
+        """A list question is on its way: time it, for the waiting state."""
+        if self._asked_at is None:
+            self._asked_at = monotonic()
+        if self._wait_timer is None:
+            self._wait_timer = self.set_interval(0.5, self._tick_wait)
+
+    def _tick_wait(self) -> None:
+        if self._asked_at is None:
+            return
+        waited = monotonic() - self._asked_at
+        if waited >= WAITING_AFTER:
+            self.waiting = waited
+            self._set_live()
+
+    def _answered(self) -> None:
+        """The question is answered, failed or cancelled: the header says live again."""
+        self._asked_at = None
+        if self._wait_timer is not None:
+            self._wait_timer.stop()
+            self._wait_timer = None
+        if self.waiting is not None:
+            self.waiting = None
+            self._set_live()
+
+    def action_cancel_wait(self) -> None:
+        """Stop waiting: the workers are cancelled and the server cancels their queries
+        (PostgreSQL: `pg_cancel_backend` on this tool's reads). The rows stay, dimmed,
+        under the filter they do not answer, until `r` asks again."""
+        for worker in self.workers:
+            if worker.node is self and worker.group in ("list", "facets"):
+                worker.cancel()
+        self.state.loading_more = False
+        self.sessions_app.cancel_reads()
+        self._answered()
+        if self._loading_timer is not None:
+            self._loading_timer.stop()
+            self._loading_timer = None
+        if self.table.stale:
+            self.table.border_subtitle = (
+                "cancelled: these rows are from before the change · r asks again"
+            )
+        self.notify("Cancelled the waiting query", severity="warning")
 
     @work(exclusive=True, group="list", exit_on_error=False)
     async def load_page(
@@ -278,6 +334,10 @@ class MainScreen(SessionsScreen):
         worker = event.worker
         if event.state is WorkerState.CANCELLED and worker.group == "list":
             self.state.loading_more = False
+        if event.state is WorkerState.ERROR and worker.group == "list":
+            self._answered()
+            if self.table.stale:
+                self.table.border_subtitle = "these rows are from before the change · r asks again"
         if event.state is not WorkerState.ERROR:
             return
         error = data.as_store_error(worker.error, self.settings.target)
@@ -307,14 +367,17 @@ class MainScreen(SessionsScreen):
         if self._loading_timer is not None:
             self._loading_timer.stop()
         self._loading_timer = self.set_timer(LOADING_AFTER, self._show_loading)
+        self._asking()
         self.load_page(
             generation, flt, self.state.sort, None, self.settings.page_size, LoadMode.REPLACE
         )
         self._show_filters()
 
     def _show_loading(self) -> None:
+        """The new question is late: the rows on screen answer the old one, so dim them."""
         self._loading_timer = None
-        self.table.border_subtitle = "loading…"
+        self.table.border_subtitle = "loading… (dimmed rows are from before the change)"
+        self.table.set_stale(True)
 
     def action_refresh(self) -> None:
         """Re-read the loaded window, and count every reason afresh: the operator asked."""
@@ -341,6 +404,7 @@ class MainScreen(SessionsScreen):
         flt = self.state.filter(self.settings.clock())
         limit = max(self.settings.page_size, len(self.state.order))
         gen = self.state.generation
+        self._asking()
         self.load_page(gen, flt, self.state.sort, None, limit, LoadMode.REFRESH)
 
     @on(SessionsTable.NearEnd)
@@ -354,6 +418,7 @@ class MainScreen(SessionsScreen):
         ):
             return
         st.loading_more = True
+        self._asking()
         flt = st.filter(self.settings.clock())
         self.load_page(
             st.generation, flt, st.sort, st.next_cursor, self.settings.page_size, LoadMode.APPEND
@@ -366,10 +431,13 @@ class MainScreen(SessionsScreen):
             self.call_after_refresh(self.sessions_app.first_rows_painted)
         if message.generation != self.state.generation:
             return
+        self._answered()
         append = message.mode is LoadMode.APPEND
         if not append and self._loading_timer is not None:
             self._loading_timer.stop()  # this question is answered
             self._loading_timer = None
+        if not append:
+            self.table.set_stale(False)
         selected = len(self.state.selected)
         fresh = self.state.load(message.rows, message.next_cursor, append)
         dropped = selected - len(self.state.selected)
@@ -487,6 +555,9 @@ class MainScreen(SessionsScreen):
         search = self.query_one("#search", Input)
         if search.has_focus:
             self.table.focus()
+            return
+        if self.waiting is not None:
+            self.action_cancel_wait()
             return
         if self.state.step_back(reasons_first=self.reason_panel.has_focus) is not None:
             self._filters_changed()
@@ -723,6 +794,10 @@ class MainScreen(SessionsScreen):
                 "Ended before 016",
             )
         )
+        if self.waiting is not None:
+            commands.append(
+                Command("Cancel the waiting query", self.action_cancel_wait, "esc does it too")
+            )
         commands.append(
             Command(
                 "Filter reason: unrecognised",

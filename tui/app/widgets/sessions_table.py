@@ -30,6 +30,7 @@ from tui.domain.models import SessionRow
 NEAR_END = 20
 """Rows left below the cursor when the next keyset page is asked for."""
 COLUMN_KEYS = [c.key for c in COLUMNS]
+DIM = Style(dim=True)
 FULL_WIDTH = sum(c.width.screen + 2 * PAD for c in COLUMNS)
 """Every column at its own width: the layout until the table knows its size."""
 
@@ -161,6 +162,8 @@ class SessionsTable(ScrollView, can_focus=True):
         self._filling = False
         self.wide = False
         """Every column, the table scrolling sideways (the wide mode's key)."""
+        self.stale = False
+        """The rows answer an earlier question than the filter line's: drawn dim."""
         self._fitted_to: tuple[int, bool] | None = None
         self.columns_layout: tuple[Placed, ...] = fit(FULL_WIDTH)
         """The columns shown and their widths: `fit` to the table's width, again on resize."""
@@ -198,6 +201,12 @@ class SessionsTable(ScrollView, can_focus=True):
     def shown_columns(self) -> list[str]:
         """The keys of the columns on screen, left to right."""
         return [placed.column.key for placed in self.columns_layout]
+
+    def set_stale(self, stale: bool) -> None:
+        if stale != self.stale:
+            self.stale = stale
+            self._styled = {}
+            self.refresh()
 
     def restyle(self) -> None:
         """Draw every row again: their colours come from the theme's palette."""
@@ -392,11 +401,15 @@ class SessionsTable(ScrollView, can_focus=True):
         full = max(width, row_cells_width)
         if index == self.cursor_row:
             strip = Strip(self._draw(index)[1], row_cells_width).extend_cell_length(full)
+            if self.stale:
+                strip = strip.apply_style(DIM)
             return strip.apply_style(cursor).crop(scroll_x, scroll_x + width).apply_style(base)
         styled = self._styled.get(index)
         if styled is None or styled.cell_length != full:
             row = Strip(self._draw(index)[1], row_cells_width).extend_cell_length(full)
             if index % 2:
                 row = row.apply_style(even)
+            if self.stale:
+                row = row.apply_style(DIM)
             styled = self._styled[index] = row.apply_style(base)
         return styled.crop(scroll_x, scroll_x + width)
