@@ -86,9 +86,9 @@ def behaviour_style(behaviour: Behaviour) -> str:
     )
 
 
-PANEL_LABEL_WIDTH = 26
+PANEL_LABEL_WIDTH = 24
 """Cells of a reason panel entry's first line, name and count: the panel's width less
-its border, padding and check box."""
+its border, padding, check box and a scrollbar's room (a short terminal shows one)."""
 
 
 def literal(value: object, style: str = "") -> Text:
