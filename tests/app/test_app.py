@@ -396,7 +396,12 @@ async def test_end_targets_the_session_on_screen_and_refuses_an_ended_one(
         await settle(pilot)
         assert app.screen is detail  # no picker for the table's row underneath
         assert (await db_session(service_db, child))["active"] is True
+        await pilot.press("escape")  # back to the child, then to the list
+        await wait_until(
+            pilot, lambda: detail.detail is not None and detail.detail.row.id == child, "child"
+        )
         await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is main, "the list")
         ended = next(sid for sid in main.table.ids if not main.state.rows[sid].active)
         main.table.move_cursor(row=main.table.get_row_index(ended))
         await pilot.press("x")
