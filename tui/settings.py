@@ -11,9 +11,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from tui.domain.timefmt import utcnow
+from tui.store.demo_size import DEMO_SESSIONS
 from tui.store.target import DbTarget
-
-DEMO_SESSIONS = 5000
 
 
 def cache_dir() -> Path:
@@ -51,3 +50,10 @@ class Settings:
     actor: str | None = None
     clock: Callable[[], datetime] = field(default=utcnow)
     theme: str | None = None
+    statement_timeout: float = 30.0
+    """Seconds any dashboard statement may run on PostgreSQL (0: no limit): a query
+    queued behind a lock ends with a message instead of waiting for ever."""
+    keys: dict[str, str] = field(default_factory=dict)
+    """Key overrides by binding id (the config file's `[keys]`), through Textual's keymap."""
+    config_path: Path | None = None
+    """Where a theme changed in the dashboard is remembered; None: nowhere (tests)."""

@@ -7,8 +7,6 @@ database holds afterwards.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +29,8 @@ from tests.support.app_helpers import (
     settle,
     wait_until,
 )
-from tests.support.dbs import add_legacy_session, sa_url
+from tests.support.dbs import add_legacy_session
+from tests.support.locks import sessions_locked
 from tui.app.messages import SessionsEnded
 from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
@@ -255,6 +254,11 @@ async def test_detail_shows_fields_metadata_and_chain(service_db: DbTarget) -> N
             lambda: screen.detail is not None and screen.detail.row.id == child.parent_session_id,
             "parent",
         )
+        await pilot.press("escape")  # back to the child, not to the list
+        await wait_until(
+            pilot, lambda: screen.detail is not None and screen.detail.row.id == child.id, "child"
+        )
+        assert app.screen is screen
         await pilot.press("escape")
         assert not isinstance(app.screen, DetailScreen)
 
@@ -391,7 +395,12 @@ async def test_end_targets_the_session_on_screen_and_refuses_an_ended_one(
         await settle(pilot)
         assert app.screen is detail  # no picker for the table's row underneath
         assert (await db_session(service_db, child))["active"] is True
+        await pilot.press("escape")  # back to the child, then to the list
+        await wait_until(
+            pilot, lambda: detail.detail is not None and detail.detail.row.id == child, "child"
+        )
         await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is main, "the list")
         ended = next(sid for sid in main.table.ids if not main.state.rows[sid].active)
         main.table.move_cursor(row=main.table.get_row_index(ended))
         await pilot.press("x")
@@ -790,8 +799,7 @@ async def test_help_and_palette_are_each_screens_own(service_db: DbTarget) -> No
         assert ids == {
             *("quit", "help", "search", "status-active", "status-ended", "status-all"),
             *("reasons", "since", "sort", "end", "refresh", "pause", "back", "clear"),
-            *("audit", "stuck", "select-all"),
-            *("stuck", "select-all"),
+            *("audit", "stuck", "select-all", "toggle-panel", "wide"),
             *("select", "open", "row-up", "row-down", "page-up", "page-down"),
             *("row-first", "row-last"),
         }
@@ -942,31 +950,6 @@ async def test_a_lock_outlasting_the_refresh_interval_shows_disconnected_until_r
         assert "live" in main.status_bar.live
 
 
-@asynccontextmanager
-async def sessions_locked(target: DbTarget) -> AsyncIterator[None]:
-    """Another client holds a lock that makes the app's next read wait."""
-    if target.kind == "sqlite":
-        import sqlite3
-
-        blocker = sqlite3.connect(str(target.path))
-        blocker.execute("BEGIN EXCLUSIVE")  # the service's files use a rollback journal
-        try:
-            yield
-        finally:
-            blocker.rollback()
-            blocker.close()
-        return
-    import asyncpg
-
-    con = await asyncpg.connect(sa_url(target).set(drivername="postgresql").render_as_string(False))
-    try:
-        async with con.transaction():
-            await con.execute("LOCK TABLE remote_agent_sessions IN ACCESS EXCLUSIVE MODE")
-            yield
-    finally:
-        await con.close()
-
-
 async def test_loading_is_shown_only_for_a_late_page(
     service_db: DbTarget, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -988,7 +971,12 @@ async def test_loading_is_shown_only_for_a_late_page(
         monkeypatch.setattr("tui.app.screens.main.LOADING_AFTER", 0.05)
         async with sessions_locked(service_db):
             main.set_status(Status.ACTIVE)
-            await wait_until(pilot, lambda: main.table.border_subtitle == "loading…", "loading…")
+            await wait_until(
+                pilot,
+                lambda: str(main.table.border_subtitle).startswith("loading…"),
+                "loading…",
+            )
             assert "ended" in cell_text(app, 0, "status"), "the old rows stay until the page"
+            assert main.table.stale, "dimmed: they answer the question before"
         await wait_until(pilot, lambda: "loaded" in main.table.border_subtitle, "the late page")
         assert cell_text(app, 0, "status")[2:] in ("active", "stuck")

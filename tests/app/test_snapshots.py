@@ -21,3 +21,11 @@ def test_screen(name: str, snap_compare: Any) -> None:
     assert snap_compare(
         scenes.scene_app(), terminal_size=scenes.SIZE, run_before=scenes.SCENES[name]
     )
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 30), (200, 50)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_main_screen_at_terminal_sizes(size: tuple[int, int], snap_compare: Any) -> None:
+    """The list at an 80x24 split, a laptop's 120x30 and a wide 200x50: the layout tests
+    (tests/app/test_layout.py) say what must be on screen; these show how it looks."""
+    scenes.demo_db()
+    assert snap_compare(scenes.scene_app(), terminal_size=size, run_before=scenes.main_list)

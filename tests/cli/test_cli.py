@@ -1081,7 +1081,7 @@ def test_migrate_sql_runs_in_the_sqlite_shell(tmp_path: Path) -> None:
 
 
 def test_demo_db_summary_and_determinism(tmp_path: Path) -> None:
-    assert (cli_main.DEMO_DB_SESSIONS, cli_main.DEMO_DB_SEED) == (DEFAULT_SESSIONS, DEFAULT_SEED)
+    assert (cli_main.DEMO_SESSIONS, cli_main.DEMO_SEED) == (DEFAULT_SESSIONS, DEFAULT_SEED)
     a, b, c = tmp_path / "a.db", tmp_path / "b.db", tmp_path / "c.db"
     anchor = "2026-01-15T12:00:00Z"
     first = invoke("demo-db", a, "--sessions", 250, "--seed", 3, "--anchor", anchor)
@@ -1154,8 +1154,9 @@ def test_password_never_shown(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     from_env = invoke("show", "abc")
     assert from_env.exit_code == 1
     assert "SECRETPW" not in from_env.output
+    # A URL the tool cannot use is a usage error (exit 2), and still masked.
     bad = invoke("--url", "mysql://u:SECRETPW@h/db", "list")
-    assert bad.exit_code == 1 and "SECRETPW" not in bad.output
+    assert bad.exit_code == 2 and "SECRETPW" not in bad.output
 
 
 @pytest.mark.parametrize(

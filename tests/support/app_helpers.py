@@ -122,3 +122,9 @@ async def db_session(target: DbTarget, session_id: str) -> dict[str, Any]:
         "ended_at": row[2],
         "metadata": json.loads(meta) if isinstance(meta, str) else meta,
     }
+
+
+def screen_lines(app: SessionsApp) -> list[str]:
+    """The terminal as the operator sees it, one string a line (the composited screen)."""
+    strips = app.screen._compositor.render_strips()
+    return ["".join(segment.text for segment in strip) for strip in strips]

@@ -20,10 +20,11 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.notifications import SeverityLevel
+from textual.theme import Theme
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from tui.app import data
+from tui.app import data, render
 from tui.app.messages import (
     RESULTS,
     Disconnected,
@@ -33,7 +34,13 @@ from tui.app.messages import (
     StoreOpened,
     WarmMissed,
 )
+from tui.app.screens.base import SessionsScreen
+from tui.app.screens.detail import DetailScreen
+from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
+from tui.app.screens.help import HelpScreen
 from tui.app.screens.main import MainScreen
+from tui.app.widgets.sessions_table import SessionsTable
+from tui.config import remember
 from tui.domain.text import safe_text
 from tui.settings import Settings
 
@@ -41,6 +48,8 @@ if TYPE_CHECKING:
     from tui.store.store import Store
 
 PROBE_EVERY = 2.0
+CANCEL_TIMEOUT = 1.0
+"""How long quitting waits for the server to take a cancel request."""
 CLOSE_TIMEOUT = 6.0
 """Longer than SQLite's busy timeout (5 s): a query waiting on a lock ends before we close."""
 
@@ -67,6 +76,28 @@ class SessionsApp(App[None]):
         self._probe_timer: Timer | None = None
         if settings.theme:
             self.theme = settings.theme
+
+    def on_mount(self) -> None:
+        render.use_palette(self.current_theme.dark)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        if self.settings.keys:
+            self.set_keymap(dict(self.settings.keys))
+
+    def _theme_changed(self, theme: Theme) -> None:
+        """Words about sessions take the palette of the theme's kind (dark or light), and
+        the operator's choice is remembered in the config file."""
+        if render.use_palette(theme.dark) and self.screen_stack:
+            self.main_screen.restyle()
+        self.remember_theme(theme.name)
+
+    def remember_theme(self, name: str) -> None:
+        path = self.settings.config_path
+        if path is None:
+            return
+        try:
+            remember(path, "theme", name)
+        except (OSError, ValueError) as exc:
+            self.notify(f"The theme was not remembered: {path}: {exc}", severity="warning")
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen()
@@ -150,13 +181,24 @@ class SessionsApp(App[None]):
 
         Closing while a worker's query was in flight could wait forever on aiosqlite's
         already-finished thread (seen in 5 of 8 benchmark quits during facet counts).
+        Reads queued behind a lock are cancelled on the server first (PostgreSQL), so
+        quitting does not wait them out.
         """
         self.workers.cancel_all()
+        if self.store is not None and len(self.inflight):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.store.cancel_reads(), CANCEL_TIMEOUT)
         await self.inflight.settle(CLOSE_TIMEOUT)
         if self.store is not None:
             # Leaving anyway: on a timeout or a dead connection the OS closes the files.
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.store.close(), CLOSE_TIMEOUT)
+
+    @work(group="cancel", exit_on_error=False)
+    async def cancel_reads(self) -> None:
+        """Ask the server to cancel this tool's running reads (the operator's esc)."""
+        if self.store is not None:
+            await self.store.cancel_reads()
 
     # -- the connection --------------------------------------------------------------
 
@@ -236,6 +278,24 @@ class SessionsApp(App[None]):
                 self.set_timer(PROBE_EVERY * 2, self._open)
         elif worker.group == "warm":
             self.open_store()
+
+
+def binding_ids() -> dict[str, str]:
+    """Every key binding the config file's `[keys]` can move: id → its keys today."""
+    found: dict[str, str] = {}
+    owners = (SessionsApp, SessionsScreen, MainScreen, SessionsTable, DetailScreen)
+    owners += (EndReasonScreen, ConfirmEndScreen, HelpScreen)  # type: ignore[assignment]
+    for owner in owners:
+        for binding in owner.BINDINGS:
+            if isinstance(binding, Binding) and binding.id:
+                found.setdefault(binding.id, binding.key)
+    return found
+
+
+def theme_names() -> set[str]:
+    from textual.theme import BUILTIN_THEMES
+
+    return set(BUILTIN_THEMES)
 
 
 def make_app(settings: Settings) -> SessionsApp:

@@ -101,6 +101,7 @@ async def open_database(settings: Settings) -> Store:
         read_only=settings.read_only,
         stale_after=settings.stale_after,
         clock=settings.clock,
+        statement_timeout=settings.statement_timeout or None,
     )
     return store
 

@@ -5,13 +5,14 @@ module adds colours and the dashboard's row markers, nothing a script could read
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from rich.text import Text
 
 from tui.domain import wording
 from tui.domain.columns import COLUMNS, Context
-from tui.domain.models import NOT_RECORDED_TOKEN, SessionRow
+from tui.domain.models import NOT_RECORDED_TOKEN, UNRECOGNISED_TOKEN, SessionRow
 from tui.domain.text import safe_text
 from tui.domain.triggers import (
     Behaviour,
@@ -21,16 +22,73 @@ from tui.domain.triggers import (
     UnrecognisedReason,
     parse_reason,
 )
-from tui.domain.wording import ACTIVE, DASH, ENDED, NOT_RECORDED, ODD, STUCK
+from tui.domain.wording import ACTIVE, ANY_UNRECOGNISED, DASH, NOT_RECORDED, ODD, STUCK
 from tui.domain.wording import UNRECOGNISED_MARK as UNRECOGNISED_MARK  # the help screen's legend
 
-BEHAVIOUR_STYLE = {
-    Behaviour.DEACTIVATES: "yellow",
-    Behaviour.CREATES: "cyan",
-    Behaviour.NONE: "blue",
-}
-UNRECOGNISED_STYLE = "bold magenta"
-PANEL_LABEL_WIDTH = 18
+
+@dataclass(frozen=True, slots=True)
+class Palette:
+    """The colours words about sessions are drawn in, for one kind of theme: each reads
+    at WCAG AA (contrast 4.5 or more) on that kind's background, surface and panel
+    (tests/unit/test_palette.py). Plain ANSI yellow on the light theme's grey was 2.7."""
+
+    deactivates: str
+    creates: str
+    none: str
+    unrecognised: str
+    active: str
+    stale: str
+    warning: str
+    info: str
+
+
+DARK = Palette(
+    deactivates="#f0c674",
+    creates="#56b6c2",
+    none="#7aa2f7",
+    unrecognised="bold #e07ce0",
+    active="#5fd787",
+    stale="#ff7b72",
+    warning="#f0c674",
+    info="#56b6c2",
+)
+LIGHT = Palette(
+    deactivates="#6b4400",
+    creates="#005866",
+    none="#1d43b8",
+    unrecognised="bold #8e137c",
+    active="#125a28",
+    stale="#a3211a",
+    warning="#6b4400",
+    info="#005866",
+)
+_palette = [DARK]
+
+
+def palette() -> Palette:
+    """The palette of the theme in force (the App switches it with the theme)."""
+    return _palette[0]
+
+
+def use_palette(dark: bool) -> bool:
+    """Switch to the dark or light palette; True when that changed anything (the
+    screens then redraw what they drew with the other)."""
+    chosen = DARK if dark else LIGHT
+    changed = _palette[0] is not chosen
+    _palette[0] = chosen
+    return changed
+
+
+def behaviour_style(behaviour: Behaviour) -> str:
+    p = palette()
+    return {Behaviour.DEACTIVATES: p.deactivates, Behaviour.CREATES: p.creates}.get(
+        behaviour, p.none
+    )
+
+
+PANEL_LABEL_WIDTH = 24
+"""Cells of a reason panel entry's first line, name and count: the panel's width less
+its border, padding, check box and a scrollbar's room (a short terminal shows one)."""
 
 
 def literal(value: object, style: str = "") -> Text:
@@ -47,10 +105,11 @@ def reason_text(reason: Reason | None, *, era: bool = False) -> Text:
     if isinstance(reason, NotRecorded):
         return Text(NOT_RECORDED, style="dim italic")
     if isinstance(reason, UnrecognisedReason):
-        text = Text(UNRECOGNISED_MARK, style=UNRECOGNISED_STYLE)
-        text.append_text(literal(reason.raw, UNRECOGNISED_STYLE))
+        style = palette().unrecognised
+        text = Text(UNRECOGNISED_MARK, style=style)
+        text.append_text(literal(reason.raw, style))
         return text
-    text = Text(wording.reason_label(reason), style=BEHAVIOUR_STYLE[reason.behaviour])
+    text = Text(wording.reason_label(reason), style=behaviour_style(reason.behaviour))
     if era:
         text.append(wording.era_suffix(reason), style="dim")
     return text
@@ -59,11 +118,17 @@ def reason_text(reason: Reason | None, *, era: bool = False) -> Text:
 def reason_label(value: str, count: int | None = None, *, in_force: bool = True) -> Text:
     """A reason panel entry: the reason as the table shows it, with its count; a trigger
     of another service version than the one in force gets its era on a second line."""
-    reason = NotRecorded() if value == NOT_RECORDED_TOKEN else parse_reason(value)
-    text = reason_text(reason)
+    if value == UNRECOGNISED_TOKEN:
+        reason: Reason = UnrecognisedReason(ANY_UNRECOGNISED)
+        text = Text(UNRECOGNISED_MARK + ANY_UNRECOGNISED, style=palette().unrecognised)
+    else:
+        reason = NotRecorded() if value == NOT_RECORDED_TOKEN else parse_reason(value)
+        text = reason_text(reason)
     if count is not None:
-        text.truncate(PANEL_LABEL_WIDTH, overflow="ellipsis", pad=True)
-        text.append(f"{count:>6,}", style="bold" if count else "dim")
+        # The count whole and right-aligned, one blank before it; the name gives way (…).
+        shown = f"{count:,}"
+        text.truncate(PANEL_LABEL_WIDTH - 1 - len(shown), overflow="ellipsis", pad=True)
+        text.append(" " + shown, style="bold" if count else "dim")
     if not in_force and isinstance(reason, Trigger) and reason.era_note:
         text.append(f"\n  {reason.era_note}", style="dim italic")
     return text
@@ -71,7 +136,7 @@ def reason_label(value: str, count: int | None = None, *, in_force: bool = True)
 
 def trigger_line(trigger: Trigger) -> Text:
     text = Text()
-    text.append(trigger.wire, style=BEHAVIOUR_STYLE[trigger.behaviour] + " bold")
+    text.append(trigger.wire, style=behaviour_style(trigger.behaviour) + " bold")
     text.append(f"\n  {trigger.description}", style="dim")
     return text
 
@@ -79,12 +144,16 @@ def trigger_line(trigger: Trigger) -> Text:
 CellStyler = Callable[[SessionRow, str, bool], Text]
 """Styles one column's plain value (the row and whether it is selected at hand)."""
 
-STATUS_STYLE = {ACTIVE: "bold green", STUCK: "bold red", ENDED: "dim", ODD: "bold magenta"}
+
+def status_style(value: str) -> str:
+    p = palette()
+    styles = {ACTIVE: f"bold {p.active}", STUCK: f"bold {p.stale}", ODD: p.unrecognised}
+    return styles.get(value, "dim")
 
 
 def _status_cell(row: SessionRow, value: str, selected: bool) -> Text:
     """Active, stale or ended; a selected row is marked with ✓ and reversed."""
-    style = STATUS_STYLE[value]
+    style = status_style(value)
     if selected:
         return Text(f"✓ {value}", style=style + " reverse")
     return Text(("● " if row.active else "  ") + value, style=style)
@@ -92,7 +161,7 @@ def _status_cell(row: SessionRow, value: str, selected: bool) -> Text:
 
 def _reason_cell(row: SessionRow, value: str, selected: bool) -> Text:
     if row.odd:
-        return Text(value, style=UNRECOGNISED_STYLE)
+        return Text(value, style=palette().unrecognised)
     return reason_text(row.reason)
 
 
@@ -103,7 +172,7 @@ def _ended_cell(row: SessionRow, value: str, selected: bool) -> Text:
 def _stuck_cell(row: SessionRow, value: str, selected: bool) -> Text:
     return Text(
         value,
-        style="red" if row.active and value != DASH else "dim",
+        style=palette().stale if row.active and value != DASH else "dim",
         no_wrap=True,
         overflow="ellipsis",
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
@@ -21,9 +22,21 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import click
+from click.core import ParameterSource
 
 from tui import TOOL_NAME, __version__
 from tui.cli import render
+from tui.config import (
+    DEFAULTS,
+    ENV,
+    MIN_REFRESH,
+    Config,
+    ConfigError,
+    InForce,
+    check_keys,
+    check_theme,
+    load_config,
+)
 from tui.domain.columns import FIELD_KEYS, Context
 from tui.domain.models import (
     Cursor,
@@ -35,6 +48,7 @@ from tui.domain.models import (
     SessionRow,
     SortKey,
     Status,
+    misspelt_reason,
     reason_from_words,
 )
 from tui.domain.stuck import KIND_NAMES, StuckKind, parse_kind, suggested
@@ -50,6 +64,7 @@ from tui.domain.wording import (
     plan_line,
     without_id,
 )
+from tui.store.demo_size import DEMO_SEED, DEMO_SESSIONS
 
 if TYPE_CHECKING:
     from tui.settings import Settings
@@ -60,8 +75,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-DEMO_DB_SESSIONS = 2000
-DEMO_DB_SEED = 7
 DEFAULT_END_CAP = 1000
 """How many sessions `end --stuck` ends at most unless `--cap` says otherwise: a kind
 wider than expected is refused with its count before anything is planned."""
@@ -84,6 +97,8 @@ class Globals:
     demo: bool = False
     stale_after: timedelta = timedelta(hours=24)
     resolved: DbTarget | None = field(default=None, repr=False)
+    config: Config | None = field(default=None, repr=False)
+    in_force: dict[str, InForce] = field(default_factory=dict, repr=False)
 
     def target(self) -> DbTarget:
         if self.resolved is None:
@@ -92,9 +107,14 @@ class Globals:
 
                 self.resolved = sqlite_target(ensure_demo_db(), "--demo")
             else:
+                from tui.store.errors import BadTarget
                 from tui.store.target import resolve_target
 
-                self.resolved = resolve_target(self.db, self.url)
+                try:
+                    self.resolved = resolve_target(self.db, self.url)
+                except BadTarget as exc:
+                    # A URL the tool cannot use is a usage error (exit 2), as the README says.
+                    raise click.UsageError(self.scrub(str(exc))) from None
         return self.resolved
 
     def context(self) -> Context:
@@ -124,7 +144,7 @@ def ensure_demo_db() -> Path:
     from tui.store.demo import write_demo_db
     from tui.store.errors import StoreError
 
-    n = settings_mod.DEMO_SESSIONS
+    n = DEMO_SESSIONS
     path = settings_mod.demo_path(n)
     if not path.is_file():
         click.echo(f"building the demo database ({n} sessions) at {path} …", err=True)
@@ -182,13 +202,6 @@ def launch_dashboard(settings: Settings) -> None:
         sys.exit(code)
 
 
-def _duration_option(ctx: click.Context, param: click.Parameter, value: str) -> timedelta:
-    try:
-        return parse_duration(value)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc)) from None
-
-
 def _timestamp(text: str) -> datetime:
     """ISO-8601; a time without a zone is UTC. ValueError for one that is not, or whose
     UTC falls outside the years 1 to 9999 (9999-12-31T23:59:59-01:00 is in year 10000)."""
@@ -201,16 +214,54 @@ def _timestamp(text: str) -> datetime:
         raise ValueError(f"{text.strip()!r} is outside the years 1 to 9999 in UTC") from None
 
 
-MIN_REFRESH = 0.5
-"""Seconds. Each tick re-reads the page and the counts: faster starves the keyboard."""
-
-
 def _refresh_option(ctx: click.Context, param: click.Parameter, value: float) -> float:
     if value != value:  # NaN passes FloatRange
         raise click.BadParameter("not a number")
     if 0 < value < MIN_REFRESH:
         raise click.BadParameter(f"at least {MIN_REFRESH:g} seconds (or 0 to turn it off)")
     return value
+
+
+class ConfigProblem(click.ClickException):
+    """A config file the tool cannot use: one line naming the file and the key, exit 2."""
+
+    exit_code = 2
+
+
+def _from_command_line(ctx: click.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is not None and source is not ParameterSource.DEFAULT
+
+
+def settings_in_force(
+    ctx: click.Context, config: Config, refresh: float, stale_after: str
+) -> dict[str, InForce]:
+    """Each setting's value and where it came from: the command line, else the file,
+    else the default."""
+
+    def pick(name: str, given: object, in_file: object, default: object) -> InForce:
+        if _from_command_line(ctx, name):
+            return InForce(name, str(given), "command line")
+        if in_file is not None:
+            return InForce(name, str(in_file), "file")
+        return InForce(name, str(default), "default")
+
+    return {
+        "refresh": pick("refresh", f"{refresh:g}", _g(config.refresh), _g(DEFAULTS.refresh)),
+        "stale_after": pick("stale_after", stale_after, config.stale_after, DEFAULTS.stale_after),
+        "theme": pick("theme", None, config.theme, DEFAULTS.theme or "textual-dark"),
+        "page_size": pick("page_size", None, config.page_size, DEFAULTS.page_size),
+        "statement_timeout": pick(
+            "statement_timeout",
+            None,
+            _g(config.statement_timeout),
+            _g(DEFAULTS.statement_timeout),
+        ),
+    }
+
+
+def _g(value: float | None) -> str | None:
+    return None if value is None else f"{value:g}"
 
 
 def _since_option(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
@@ -285,19 +336,19 @@ DEMO_ANCHOR_YEARS = (1971, 9998)
     "--refresh",
     type=click.FloatRange(min=0, max=86400),
     callback=_refresh_option,
-    default=5.0,
+    default=DEFAULTS.refresh,
     show_default=True,
     metavar="SECONDS",
-    help=f"Dashboard auto-refresh interval, at least {MIN_REFRESH:g}s; 0 disables it.",
+    help=f"Dashboard auto-refresh interval, at least {MIN_REFRESH:g}s; 0 disables it "
+    "(default: the config file's, else 5).",
 )
 @click.option(
     "--stale-after",
-    default="24h",
+    default=DEFAULTS.stale_after,
     show_default=True,
     metavar="DURATION",
-    callback=_duration_option,
     help="An active session quiet this long is idle, a kind of stuck (the dashboard, `list`, "
-    "`show`, `stuck`).",
+    "`show`, `stuck`; default: the config file's, else 24h).",
 )
 @click.option(
     "--select-cap",
@@ -316,31 +367,71 @@ def cli(
     read_only: bool,
     demo: bool,
     refresh: float,
-    stale_after: timedelta,
+    stale_after: str,
     select_cap: int,
 ) -> None:
     """Inspect and end the coding-agent service's sessions.
 
-    With no COMMAND, opens the dashboard.
+    With no COMMAND, opens the dashboard. Defaults come from the config file
+    (`sessions-tui config` says where it is and what is in force).
     """
     if demo and (db is not None or url is not None):
         raise click.UsageError("--demo cannot be combined with --db or --url")
     if db is not None and url is not None:
         raise click.UsageError("give either --db or --url, not both")
-    g = Globals(db=db, url=url, read_only=read_only, demo=demo, stale_after=stale_after)
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        raise ConfigProblem(str(exc)) from None
+    if not _from_command_line(ctx, "refresh") and config.refresh is not None:
+        refresh = config.refresh
+    if not _from_command_line(ctx, "stale_after") and config.stale_after is not None:
+        stale_after = config.stale_after
+    try:
+        stale = parse_duration(stale_after)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx, param_hint="'--stale-after'") from None
+    g = Globals(db=db, url=url, read_only=read_only, demo=demo, stale_after=stale)
+    g.config = config
+    g.in_force = settings_in_force(ctx, config, refresh, stale_after)
     ctx.obj = g
     if ctx.invoked_subcommand is None:
         from tui.settings import Settings
 
+        _check_for_dashboard(config)
         launch_dashboard(
             Settings(
                 target=g.target(),
                 read_only=read_only,
                 refresh_seconds=refresh,
-                stale_after=stale_after,
+                stale_after=stale,
                 select_cap=select_cap,
+                page_size=config.page_size or DEFAULTS.page_size,
+                statement_timeout=(
+                    DEFAULTS.statement_timeout
+                    if config.statement_timeout is None
+                    else config.statement_timeout
+                ),
+                theme=config.theme,
+                keys=config.keys,
+                config_path=config.path,
             )
         )
+
+
+def _check_for_dashboard(config: Config) -> None:
+    """The keys and the theme name the dashboard's own ids and themes: checked with them."""
+    if not config.keys and config.theme is None:
+        return
+    try:
+        from tui.app.app import binding_ids, theme_names
+    except ImportError as exc:
+        raise click.ClickException(f"the dashboard cannot start: {exc}") from None
+    try:
+        check_keys(config, set(binding_ids()))
+        check_theme(config, theme_names())
+    except ConfigError as exc:
+        raise ConfigProblem(str(exc)) from None
 
 
 # -- list ------------------------------------------------------------------------------------
@@ -441,6 +532,13 @@ def list_cmd(
     fmt: str,
     csv_raw: bool,
 ) -> None:
+    for word in reasons:
+        near = misspelt_reason(word)
+        if near is not None:
+            raise click.UsageError(
+                f"unknown reason {word!r}; did you mean {near}? "
+                f"(`--reason ={word}` matches a stored value spelled so)"
+            )
     start: Cursor | None = None
     if cursor_token is not None:
         try:
@@ -807,7 +905,8 @@ def reasons(g: Globals, fmt: str) -> None:
         }
         click.echo(render.dumps(payload, indent=2))
     else:
-        click.echo("\n".join(render.reasons_table(vocabulary)))
+        columns = shutil.get_terminal_size((render.REASONS_WIDTH, 24)).columns
+        click.echo("\n".join(render.reasons_table(vocabulary, columns)))
 
 
 def _vocabulary(g: Globals) -> Vocabulary | None:
@@ -920,10 +1019,10 @@ def migrate(g: Globals, sql: bool, yes: bool, create_service_schema: bool) -> No
     "--sessions",
     "n_sessions",
     type=click.IntRange(min=1),
-    default=DEMO_DB_SESSIONS,
+    default=DEMO_SESSIONS,
     show_default=True,
 )
-@click.option("--seed", type=int, default=DEMO_DB_SEED, show_default=True)
+@click.option("--seed", type=int, default=DEMO_SEED, show_default=True)
 @click.option(
     "--anchor",
     metavar="TIMESTAMP",
@@ -956,6 +1055,40 @@ def demo_db(path: Path, n_sessions: int, seed: int, anchor: datetime | None, for
     click.echo(f"wrote {safe_text(summary.path)}")
     for label, count, note in pairs:
         click.echo(f"  {label:<14} {count:>8}" + (f"  ({note})" if note else ""))
+
+
+# -- config ----------------------------------------------------------------------------------
+
+
+@cli.command("config", short_help="Where the config file is, and every setting in force.")
+@click.pass_obj
+def config_cmd(g: Globals) -> None:
+    """The config file's path, each setting in force and where it came from (the command
+    line, the file, the default), and the key bindings with the ids `[keys]` moves."""
+    config = g.config
+    assert config is not None  # the group read it
+    state = "found" if config.exists else "not found: every value is a default"
+    how = f"${ENV}" if os.environ.get(ENV) else "the platform's config folder"
+    click.echo(f"config file  {config.path}  ({how}; {state})")
+    width = max(len(name) for name in g.in_force)
+    for setting in g.in_force.values():
+        click.echo(f"  {setting.name:<{width}}  {setting.value:<14}  {setting.source}")
+    try:
+        from tui.app.app import binding_ids, theme_names
+    except ImportError:
+        return
+    keys = binding_ids()
+    click.echo("keys (binding id = key; [keys] in the file moves them)")
+    id_width = max(len(b) for b in keys)
+    for binding, key in sorted(keys.items()):
+        moved = config.keys.get(binding)
+        shown = f"{moved}  (file; default {key})" if moved else key
+        click.echo(f"  {binding:<{id_width}}  {shown}")
+    try:
+        check_keys(config, set(keys))
+        check_theme(config, theme_names())
+    except ConfigError as exc:
+        raise ConfigProblem(str(exc)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -571,7 +571,9 @@ def detail_text(detail: SessionDetail, chain: SessionChain, ctx: Context) -> lis
 
 
 REASONS_WIDTH = 100
-"""The `reasons` table fits this many columns: descriptions wrap under their column."""
+"""The `reasons` table's width when the terminal's is unknown (a pipe, a file)."""
+MIN_REASONS_WIDTH = 60
+"""Narrower than this, the descriptions would wrap a word a line: the lines run over."""
 
 
 def reasons_objects(vocabulary: Vocabulary | None) -> list[dict[str, Any]]:
@@ -591,9 +593,11 @@ def reasons_objects(vocabulary: Vocabulary | None) -> list[dict[str, Any]]:
     ]
 
 
-def reasons_table(vocabulary: Vocabulary | None) -> list[str]:
-    """The whole history, one trigger a row, wrapped to `REASONS_WIDTH`; with a database,
-    whether its version's `end --reason` accepts each one."""
+def reasons_table(vocabulary: Vocabulary | None, width: int = REASONS_WIDTH) -> list[str]:
+    """The whole history, one trigger a row, every line wrapped to `width` (the
+    terminal's; descriptions under their column); with a database, whether its version's
+    `end --reason` accepts each one."""
+    width = max(width, MIN_REASONS_WIDTH)
     titles = ["REASON", "BEHAVIOUR", "SINCE", "UNTIL"] + (["END?"] if vocabulary else [])
     rows = []
     for t in Trigger:
@@ -603,11 +607,16 @@ def reasons_table(vocabulary: Vocabulary | None) -> list[str]:
         rows.append(cells)
     widths = [max(_cell_width(c) for c in col) for col in zip(titles, *rows, strict=True)]
     indent = sum(widths) + 2 * len(widths)
-    wrap = max(20, REASONS_WIDTH - indent)
+    below = width - indent < 30  # too narrow beside the table: under each row instead
+    if below:
+        indent = 4
+    wrap = width - indent
 
     def line(cells: list[str], description: str) -> list[str]:
         head = "  ".join(_fit(c, w) for c, w in zip(cells, widths, strict=True)) + "  "
         parts = textwrap.wrap(description, wrap) or [""]
+        if below:
+            return [head.rstrip(), *(" " * indent + part for part in parts)]
         return [(head + parts[0]).rstrip(), *(" " * indent + part for part in parts[1:])]
 
     lines = line(titles, "DESCRIPTION")
@@ -621,18 +630,19 @@ def reasons_table(vocabulary: Vocabulary | None) -> list[str]:
             "No database: `sessions-tui end --reason R` accepts the deactivating triggers of "
             f"the database's service version; the newest this tool knows, {shown.name}: "
             f"{valid}.",
-            REASONS_WIDTH,
+            width,
         )
     else:
         lines += textwrap.wrap(
             f"`sessions-tui end --reason R` accepts the deactivating ones of {shown.name}: "
             f"{valid}.",
-            REASONS_WIDTH,
+            width,
         )
-    lines += [
-        "`list --reason` also accepts any stored value, plus `not-recorded` (ended before",
+    lines += textwrap.wrap(
+        "`list --reason` also accepts any stored value, plus `not-recorded` (ended before "
         "the service recorded reasons) and `unrecognised` (values this version does not know).",
-    ]
+        width,
+    )
     return lines
 
 

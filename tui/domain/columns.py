@@ -63,9 +63,14 @@ class Column:
     width: Width
     value: Callable[[SessionRow, Context], str]
     """The cell as plain text, safe for a terminal; an absent value is a dash."""
+    priority: int = 0
+    """How useful the column is, 1 the most: when the dashboard is narrower than every
+    column, the columns drop out from the highest number down (`fit`)."""
     table_last: bool = False
     """The CLI prints this column last (such columns in this order) and whole: a reason a
     newer service wrote may be long, and a cut one could read as another."""
+    grows: bool = False
+    """The dashboard gives this column the width no other column uses."""
 
 
 def _text(value: object) -> str:
@@ -97,35 +102,103 @@ def conversation_cell(row: SessionRow) -> str:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("status", "status", Width(8, None), lambda r, c: status_word(r, c.now, c.stale_after)),
-    # Next to the status it qualifies, so it is on screen; codebase-gone whole, several
-    # kinds cut (the panel and the detail name them all). The CLI prints it whole, last
-    # but the reason, where a list of kinds cannot push the other columns about.
-    Column("stuck", "stuck", Width(13, None), stuck_cell, table_last=True),
+    Column(
+        "status",
+        "status",
+        Width(8, None),
+        lambda r, c: status_word(r, c.now, c.stale_after),
+        priority=1,
+    ),
+    # Next to the status it qualifies; codebase-gone whole, several kinds cut (the panel
+    # and the detail name them all). The CLI prints it whole, last but the reason, where
+    # a list of kinds cannot push the other columns about.
+    Column("stuck", "stuck", Width(13, None), stuck_cell, priority=6, table_last=True),
     Column(
         "reason",
         "ended_reason",
         Width(19, None),  # conversation-closed, the longest trigger, whole
         lambda r, c: odd_active(r.active_value) if r.active_value else reason_label(r.reason),
+        priority=2,
         table_last=True,
     ),
-    Column("id", "id", Width(8, None), lambda r, c: short_id(r.id)),
-    Column("platform", "platform", Width(8, 12), lambda r, c: _text(r.platform_type)),
-    Column("conversation", "conversation", Width(18, 40), lambda r, c: conversation_cell(r)),
-    # The dashboard's 170 columns (with the reason panel) fit the table only with the owner
-    # at 10 and the two columns left of it a little narrower; the CLI fits a whole UUID.
-    Column("owner", "owner", Width(10, 36), lambda r, c: _text(r.owner)),
-    Column("codebase", "codebase", Width(12, 20), lambda r, c: _text(r.codebase_name)),
-    Column("assistant", "agent", Width(7, 10), lambda r, c: _text(r.ai_assistant_type)),
-    Column("started", "started", Width(7, 12), lambda r, c: started_cell(r, c.now)),
+    Column("id", "id", Width(8, None), lambda r, c: short_id(r.id), priority=3),
+    Column("platform", "platform", Width(8, 12), lambda r, c: _text(r.platform_type), priority=8),
+    Column(
+        "conversation",
+        "conversation",
+        Width(18, 40),
+        lambda r, c: conversation_cell(r),
+        priority=4,
+        grows=True,
+    ),
+    Column("owner", "owner", Width(10, 36), lambda r, c: _text(r.owner), priority=10),
+    Column("codebase", "codebase", Width(12, 20), lambda r, c: _text(r.codebase_name), priority=9),
+    Column(
+        "assistant", "agent", Width(7, 10), lambda r, c: _text(r.ai_assistant_type), priority=12
+    ),
+    Column("started", "started", Width(7, 12), lambda r, c: started_cell(r, c.now), priority=5),
     Column(
         "ended",
         "ended",
         Width(7, 12),
         lambda r, c: relative(r.ended_at, c.now) if r.ended else DASH,
+        priority=7,
     ),
-    Column("duration", "lasted", Width(6, 10), lambda r, c: human_duration(r.duration(c.now))),
+    Column(
+        "duration",
+        "lasted",
+        Width(6, 10),
+        lambda r, c: human_duration(r.duration(c.now)),
+        priority=11,
+    ),
 )
+"""Priorities: what an operator needs to tell sessions apart and see why they ended
+first (status, reason, id, conversation), then when it started, its kinds of stuck (the
+status already says "stuck"), when it ended, then where (platform, codebase, owner),
+then how long and which agent."""
+
+PAD = 1
+"""Blank cells on each side of a dashboard column."""
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A column as the dashboard lays it out: which one, and how many cells it gets."""
+
+    column: Column
+    index: int
+    """Its place in `COLUMNS` (and in a row's cells)."""
+    width: int
+
+
+def fit(available: int, *, wide: bool = False) -> tuple[Placed, ...]:
+    """The columns that fit in `available` cells, in `COLUMNS` order.
+
+    Columns are taken by priority while the next one fits: a more useful column is never
+    dropped while a less useful one shows. The growing column (the conversation) gets
+    the width left over. `wide` shows every column whatever the width (the table scrolls
+    sideways) with the conversation at least as wide as the CLI's.
+    """
+    by_priority = sorted(range(len(COLUMNS)), key=lambda i: COLUMNS[i].priority)
+    chosen: set[int] = set()
+    used = 0
+    for i in by_priority:
+        need = COLUMNS[i].width.screen + 2 * PAD
+        if not wide and chosen and used + need > available:
+            break
+        chosen.add(i)
+        used += need
+    spare = max(0, available - used)
+    placed = []
+    for i in sorted(chosen):
+        column = COLUMNS[i]
+        width = column.width.screen
+        if column.grows:
+            width += spare
+            if wide and column.width.table is not None:
+                width = max(width, column.width.table)
+        placed.append(Placed(column, i, width))
+    return tuple(placed)
 
 
 @dataclass(frozen=True, slots=True)

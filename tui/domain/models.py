@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
@@ -37,6 +38,16 @@ UNRECOGNISED_TOKEN = "<unrecognised>"
 """Filter token for every stored reason outside the known trigger list."""
 CLI_REASON_WORDS = {"not-recorded": NOT_RECORDED_TOKEN, "unrecognised": UNRECOGNISED_TOKEN}
 """What an operator types for the tokens (`--reason not-recorded`); `=value` is literal."""
+
+
+def misspelt_reason(word: str) -> str | None:
+    """The known reason (or token word) `word` is a near miss of, when it is no known
+    value itself: `reset-requsted` → `reset-requested`. A stored value that really is
+    spelled so is still reachable as `=word`, which is never second-guessed."""
+    if word.startswith("=") or word in KNOWN_REASONS or word in CLI_REASON_WORDS:
+        return None
+    close = difflib.get_close_matches(word, [*KNOWN_REASONS, *CLI_REASON_WORDS], n=1, cutoff=0.8)
+    return close[0] if close else None
 
 
 def reason_from_words(word: str) -> str:

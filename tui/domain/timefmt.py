@@ -45,8 +45,16 @@ def human_duration(delta: timedelta | None) -> str:
 
 
 def coarse(delta: timedelta) -> str:
-    """One unit only ("3h", "2d"): relative times are read at a glance, not computed with."""
+    """One unit only ("3h", "2d"): relative times are read at a glance, not computed with.
+
+    At most two digits from a day on (99d, then 14w to 99w, then years), so "… ago" fits
+    the table's seven cells at any age."""
     seconds = int(delta.total_seconds())
+    days = seconds // 86400
+    if days >= 7 * 100:
+        return f"{days // 365}y"
+    if days >= 100:
+        return f"{days // 7}w"
     for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size:
             return f"{seconds // size}{unit}"

@@ -25,14 +25,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from tui.domain.triggers import BY_WIRE, Trigger
 from tui.store.backends import backend_for
 from tui.store.codec import zone_info
+from tui.store.demo_size import DEMO_SEED, DEMO_SESSIONS
 from tui.store.errors import StoreError
 from tui.store.tables import CONVERSATIONS as CONVERSATIONS_TABLE
 from tui.store.tables import USERS as USERS_TABLE
 from tui.store.tables import codebases, conversations, sessions, users
 from tui.store.target import DbTarget, sqlite_target
 
-DEFAULT_SEED = 7
-DEFAULT_SESSIONS = 2000
+DEFAULT_SEED = DEMO_SEED
+DEFAULT_SESSIONS = DEMO_SESSIONS
 CHUNK = 5000
 
 CODEBASES = [

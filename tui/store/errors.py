@@ -26,6 +26,11 @@ class DatabaseNotFound(StoreError):
     pass
 
 
+class BadTarget(StoreError):
+    """The database was named in a form this tool cannot use (a MySQL URL, no URL at all):
+    the command line's usage error, not the database's."""
+
+
 class SchemaError(StoreError):
     """The file or server is reachable but does not hold the service's tables."""
 
@@ -51,6 +56,14 @@ class FileMoved(StoreError):
 
 class DatabaseLocked(StoreError):
     retryable = True
+
+
+class QueryTimeout(StoreError):
+    """A statement ran past the statement timeout (often: queued behind a lock)."""
+
+
+class QueryCancelled(StoreError):
+    """The operator cancelled a statement that was waiting."""
 
 
 class ConnectionFailed(StoreError):
@@ -160,6 +173,14 @@ def translate(exc: BaseException, where: str, scrub: Callable[[str], str]) -> St
         name = type(cur).__name__
         msg = scrub(_first_line(cur))
         low = msg.lower()
+        if name == "QueryCanceledError" or getattr(cur, "sqlstate", None) == "57014":
+            if "statement timeout" in low:
+                return QueryTimeout(
+                    f"{where}: the query ran longer than the statement timeout "
+                    "(statement_timeout in the config file): is another connection "
+                    "holding a lock on the sessions table?"
+                )
+            return QueryCancelled(f"{where}: the query was cancelled")
         if name == "InvalidPasswordError" or "password authentication failed" in low:
             return AuthFailed(f"{where}: authentication failed ({msg})")
         if name == "InvalidAuthorizationSpecificationError":

@@ -168,10 +168,20 @@ class SchemaInfo:
         return columns is not None and (column is None or column in columns)
 
 
-def make_engine(target: DbTarget, *, read_only: bool = False, create: bool = False) -> AsyncEngine:
+def make_engine(
+    target: DbTarget,
+    *,
+    read_only: bool = False,
+    create: bool = False,
+    statement_timeout_ms: int | None = None,
+) -> AsyncEngine:
     """An engine set up by the target's backend (`Backend.make_engine`)."""
     return backend_for(target.kind).make_engine(
-        target, read_only=read_only, create=create, lock_wait_ms=SQLITE_BUSY_TIMEOUT_MS
+        target,
+        read_only=read_only,
+        create=create,
+        lock_wait_ms=SQLITE_BUSY_TIMEOUT_MS,
+        statement_timeout_ms=statement_timeout_ms,
     )
 
 
@@ -265,6 +275,8 @@ class Store:
         self._zone = zone_info(schema.zone)
         self.recount_after = FULL_RECOUNT_SECONDS
         self._settled: dict[Status, delta.Settled] = {}
+        self._reading: set[int] = set()
+        """The server ids of the connections reading now (`cancel_reads`)."""
 
     # -- plumbing -----------------------------------------------------------------
 
@@ -276,11 +288,29 @@ class Store:
         """A read transaction; `snapshot` makes every statement in it see the same data."""
         try:
             async with self.engine.connect() as conn:
-                if snapshot:
-                    await self.d.backend.snapshot(conn)
-                yield conn
+                reader = await self.d.backend.reader_id(conn)
+                if reader is not None:
+                    self._reading.add(reader)
+                try:
+                    if snapshot:
+                        await self.d.backend.snapshot(conn)
+                    yield conn
+                finally:
+                    self._reading.discard(reader)  # type: ignore[arg-type]
         except StoreError:
             raise
+        except Exception as exc:
+            raise self._error(exc) from None
+
+    async def cancel_reads(self) -> int:
+        """Stop the reads running now on the server (PostgreSQL), e.g. queued behind a
+        lock: each fails with QueryCancelled. Writes are never cancelled. How many were."""
+        readers = sorted(self._reading)
+        if not readers:
+            return 0
+        try:
+            async with self.engine.connect() as conn:
+                return await self.d.backend.cancel_readers(conn, readers)
         except Exception as exc:
             raise self._error(exc) from None
 
@@ -966,15 +996,18 @@ async def open_store(
     read_only: bool = False,
     stale_after: timedelta = DEFAULT_STALE_AFTER,
     clock: Callable[[], datetime] = utcnow,
+    statement_timeout: float | None = None,
 ) -> Store:
     """Open a database as it is: check its schema, never change it. `stale_after` is
-    when an active session is `idle`, by `clock`."""
+    when an active session is `idle`, by `clock`; `statement_timeout` (seconds) bounds
+    every statement where the server can (PostgreSQL)."""
     backend = backend_for(target.kind)
     try:  # before connecting: a file swapped in between is then noticed, never missed
         identity = backend.file_identity(target)
     except OSError:
         identity = None  # connecting says what is wrong
-    engine = make_engine(target, read_only=read_only)
+    timeout_ms = int(statement_timeout * 1000) if statement_timeout else None
+    engine = make_engine(target, read_only=read_only, statement_timeout_ms=timeout_ms)
     where = target.display()
     try:
         facts = await read_server(engine, backend)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from tui.store.errors import DatabaseNotFound, StoreError
+from tui.store.errors import BadTarget, DatabaseNotFound, StoreError
 
 Kind = Literal["sqlite", "postgresql"]
 DEMO_HINT = "sessions-tui --demo"
@@ -78,23 +78,23 @@ def url_target(raw: str, source: str = "--url") -> DbTarget:
     text = raw.strip()
     scheme, sep, rest = text.partition("://")
     if not sep or not scheme:
-        raise StoreError(bad)
+        raise BadTarget(bad)
     backend = scheme.lower().split("+", 1)[0]
     if backend == "sqlite":
         database = rest[1:] if rest.startswith("/") else rest
         database = database.split("?", 1)[0]
         if not database or database == ":memory:":
-            raise StoreError(
+            raise BadTarget(
                 f"{source}: a SQLite URL needs a file path (sqlite:///path/to/archon.db)"
             )
         return sqlite_target(database, source)
     if backend not in ("postgresql", "postgres"):
-        raise StoreError(f"{source}: unsupported database {backend!r}; use SQLite or PostgreSQL")
+        raise BadTarget(f"{source}: unsupported database {backend!r}; use SQLite or PostgreSQL")
     try:
         parts = urlsplit("postgresql://" + rest)
         port = parts.port
     except ValueError:
-        raise StoreError(bad) from None
+        raise BadTarget(bad) from None
     query = [(k, v) for k, v in parse_qsl(parts.query) if k != "sslmode"]
     sslmode = dict(parse_qsl(parts.query)).get("sslmode")
     ssl = sslmode if sslmode and sslmode not in ("disable", "allow") else None

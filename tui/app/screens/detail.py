@@ -99,9 +99,15 @@ class DetailScreen(SessionsScreen):
 
     HELP_TITLE = "Detail"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Back", id="detail-back"),
+        Binding(
+            "escape",
+            "back",
+            "Back",
+            id="detail-back",
+            tooltip="The session shown before this one (after p or a hop), else the list",
+        ),
         # q goes back here, as on every pushed screen; only the list's q quits.
-        Binding("q", "app.pop_screen", "Back", show=False, id="detail-back-q"),
+        Binding("q", "back", "Back", show=False, id="detail-back-q"),
         Binding("p", "parent", "Parent", id="detail-parent", tooltip="Open the parent session"),
         Binding("x", "end", "End session", id="detail-end", tooltip="End the session shown"),
         Binding("r", "reload", "Reload", id="detail-reload", tooltip="Read the session again"),
@@ -113,6 +119,9 @@ class DetailScreen(SessionsScreen):
         self.detail: SessionDetail | None = None
         self.chain: SessionChain | None = None
         self._end = end
+        self.history: list[str] = []
+        """The sessions shown before this one on this screen, the last on top: Esc goes
+        back through them, then to the list."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-title")
@@ -127,7 +136,9 @@ class DetailScreen(SessionsScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#chain", OptionList).border_title = "chain (enter to open)"
+        chain = self.query_one("#chain", OptionList)
+        chain.border_title = "chain (↑↓, enter opens)"
+        chain.focus()  # the one thing here that moves: no Tab needed to reach it
         self.action_reload()
 
     def action_reload(self) -> None:
@@ -160,8 +171,18 @@ class DetailScreen(SessionsScreen):
             self.sessions_app.disconnected()
 
     def open(self, session_id: str) -> None:
+        """Show another session here (a hop, the parent); Esc comes back to this one."""
+        if session_id != self.session_id:
+            self.history.append(self.session_id)
         self.session_id = session_id
         self.action_reload()
+
+    def action_back(self) -> None:
+        if self.history:
+            self.session_id = self.history.pop()
+            self.action_reload()
+        else:
+            self.app.pop_screen()
 
     @on(DetailLoaded)
     def _loaded(self, message: DetailLoaded) -> None:
@@ -277,6 +298,11 @@ class DetailScreen(SessionsScreen):
                 shown.add(child.id)
                 items.append(Option(_hop_prompt(child, "↳ "), id=child.id))
         options.set_options(items)
+        # The highlight starts on the session shown: Down is the next hop after it.
+        for index, item in enumerate(items):
+            if item.id == self.session_id:
+                options.highlighted = index
+                break
 
     @on(OptionList.OptionSelected, "#chain")
     def _jump(self, event: OptionList.OptionSelected) -> None:

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Log, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.app.render import literal, trigger_line
+from tui.app.render import literal, palette, trigger_line
 from tui.domain import wording
 from tui.domain.audit import AT_PLACEHOLDER, audit_record
 from tui.domain.models import SessionRow
@@ -184,7 +184,7 @@ class ConfirmEndScreen(ModalScreen[bool]):
         text.append("\nA session someone else ended first is left exactly as it is.", style="dim")
         if self.audit_note is not None:
             text.append("\n")
-            text.append(self.audit_note, style="yellow")
+            text.append(self.audit_note, style=palette().warning)
         return text
 
     def target_lines(self) -> list[str]:

@@ -10,7 +10,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tui.app.render import BEHAVIOUR_STYLE, UNRECOGNISED_MARK, UNRECOGNISED_STYLE
+from tui.app.render import UNRECOGNISED_MARK, behaviour_style, palette
 from tui.domain import wording
 from tui.domain.stuck import StuckKind
 from tui.domain.triggers import Behaviour
@@ -32,8 +32,8 @@ def _keys(title: str, bindings: list[Binding]) -> Table:
 def legend() -> Text:
     text = Text()
     text.append("ended_reason colours\n", style="bold underline")
-    for behaviour, style in BEHAVIOUR_STYLE.items():
-        text.append(f"  {behaviour.value:<12}", style=style)
+    for behaviour in (Behaviour.DEACTIVATES, Behaviour.CREATES, Behaviour.NONE):
+        text.append(f"  {behaviour.value:<12}", style=behaviour_style(behaviour))
         text.append(
             {
                 Behaviour.DEACTIVATES: "the trigger ended the session",
@@ -43,7 +43,7 @@ def legend() -> Text:
             + "\n",
             style="dim",
         )
-    text.append(f"  {UNRECOGNISED_MARK}value     ", style=UNRECOGNISED_STYLE)
+    text.append(f"  {UNRECOGNISED_MARK}value     ", style=palette().unrecognised)
     text.append("unrecognised: a newer service's value, shown as stored\n", style="dim")
     text.append(f"  {wording.NOT_RECORDED}", style="dim italic")
     text.append("  ended before the service stored reasons (migration 016)\n", style="dim")

@@ -24,7 +24,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, SelectionList, Static
 from textual.worker import Worker, WorkerState
 
-from tui.app import data
+from tui.app import data, render
 from tui.app.commands import Command
 from tui.app.messages import (
     Disconnected,
@@ -77,6 +77,11 @@ LOADING_AFTER = 0.15
 cost a full table redraw (~9 ms) and a frame before every page, fast or not."""
 STUCK_RECOUNT_SECONDS = 30.0
 """How often refresh ticks recount the stuck panel for an unchanged question."""
+NARROW = 100
+"""Below this many columns the reason panel starts collapsed: the table needs the width."""
+WAITING_AFTER = 1.0
+"""Seconds a question may go unanswered before the header says it is waiting (a lock
+held elsewhere, SQLite's busy wait), for how long, and that esc cancels."""
 TABLE_COMMANDS = ("select", "open")
 """The table's bindings that are palette commands too (the rest move the cursor)."""
 
@@ -85,6 +90,10 @@ class MainScreen(SessionsScreen):
     """Operators' view of remote_agent_sessions: the base of the screen stack."""
 
     HELP_TITLE = "Sessions"
+    HORIZONTAL_BREAKPOINTS = [
+        (0, "-narrow"),
+        (NARROW, "-roomy"),
+    ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "slash",
@@ -148,6 +157,20 @@ class MainScreen(SessionsScreen):
             tooltip="Every end this tool wrote, newest first (kept after retention)",
         ),
         Binding(
+            "b",
+            "toggle_panel",
+            "Panel",
+            id="toggle-panel",
+            tooltip="Show or hide the reason panel (hidden at first below 100 columns)",
+        ),
+        Binding(
+            "w",
+            "toggle_wide",
+            "Wide",
+            id="wide",
+            tooltip="Every column, the table scrolling sideways; the reason panel hidden",
+        ),
+        Binding(
             "C",
             "clear_filters",
             "Clear filters",
@@ -175,6 +198,14 @@ class MainScreen(SessionsScreen):
         self._first_rows = False
         self._stuck_asked: tuple[int, float] = (-1, 0.0)
         """The generation and time of the last stuck count asked for."""
+        self._asked_at: float | None = None
+        """When the list question now running was asked (monotonic), None when none is."""
+        self._wait_timer: Timer | None = None
+        self.waiting: float | None = None
+        """Seconds the running question has waited, once past WAITING_AFTER; else None."""
+        self._panel_wanted: bool | None = None
+        """The operator's choice for the reason panel (its key); None: by the width."""
+        self.wide = False
 
     @property
     def settings(self) -> Settings:
@@ -215,6 +246,7 @@ class MainScreen(SessionsScreen):
 
     def on_mount(self) -> None:
         self.table.focus()
+        self._lay_out()
         self._show_filters()
         # Rows first, through the bare driver; SQLAlchemy is imported once they are painted.
         self._warm_generation = self.state.bump()
@@ -267,16 +299,71 @@ class MainScreen(SessionsScreen):
             self.action_refresh()
 
     def _set_live(self) -> None:
+        colours = render.palette()
         if not self.sessions_app.connected:
-            self.status_bar.set_live("✖ disconnected — retrying", "bold red")
+            self.status_bar.set_live("✖ disconnected — retrying", f"bold {colours.stale}")
+        elif self.waiting is not None:
+            said = f"⧗ query waiting {self.waiting:.0f}s (esc cancels)"
+            self.status_bar.set_live(said, f"bold {colours.warning}")
         elif self.settings.refresh_seconds <= 0:
-            self.status_bar.set_live("auto-refresh off (r refreshes)", "yellow")
+            self.status_bar.set_live("auto-refresh off (r refreshes)", colours.warning)
         elif self.state.paused:
-            self.status_bar.set_live("⏸ paused (p resumes, r refreshes)", "yellow")
+            self.status_bar.set_live("⏸ paused (p resumes, r refreshes)", colours.warning)
         else:
-            self.status_bar.set_live(f"● live, every {self.settings.refresh_seconds:g}s", "green")
+            live = f"● live, every {self.settings.refresh_seconds:g}s"
+            self.status_bar.set_live(live, colours.active)
+
+    def restyle(self) -> None:
+        """The theme's kind changed: draw the rows, the panel and the header again."""
+        self.table.restyle()
+        self.reason_panel.relabel()
+        self._set_live()
 
     # -- workers -----------------------------------------------------------------------
+
+    def _asking(self) -> None:
+        """A list question is on its way: time it, for the waiting state."""
+        if self._asked_at is None:
+            self._asked_at = monotonic()
+        if self._wait_timer is None:
+            self._wait_timer = self.set_interval(0.5, self._tick_wait)
+
+    def _tick_wait(self) -> None:
+        if self._asked_at is None:
+            return
+        waited = monotonic() - self._asked_at
+        if waited >= WAITING_AFTER:
+            self.waiting = waited
+            self._set_live()
+
+    def _answered(self) -> None:
+        """The question is answered, failed or cancelled: the header says live again."""
+        self._asked_at = None
+        if self._wait_timer is not None:
+            self._wait_timer.stop()
+            self._wait_timer = None
+        if self.waiting is not None:
+            self.waiting = None
+            self._set_live()
+
+    def action_cancel_wait(self) -> None:
+        """Stop waiting: the workers are cancelled and the server cancels their queries
+        (PostgreSQL: `pg_cancel_backend` on this tool's reads). The rows stay, dimmed,
+        under the filter they do not answer, until `r` asks again."""
+        for worker in self.workers:
+            if worker.node is self and worker.group in ("list", "facets"):
+                worker.cancel()
+        self.state.loading_more = False
+        self.sessions_app.cancel_reads()
+        self._answered()
+        if self._loading_timer is not None:
+            self._loading_timer.stop()
+            self._loading_timer = None
+        if self.table.stale:
+            self.table.border_subtitle = (
+                "cancelled: these rows are from before the change · r asks again"
+            )
+        self.notify("Cancelled the waiting query", severity="warning")
 
     @work(exclusive=True, group="list", exit_on_error=False)
     async def load_page(
@@ -315,6 +402,10 @@ class MainScreen(SessionsScreen):
         worker = event.worker
         if event.state is WorkerState.CANCELLED and worker.group == "list":
             self.state.loading_more = False
+        if event.state is WorkerState.ERROR and worker.group == "list":
+            self._answered()
+            if self.table.stale:
+                self.table.border_subtitle = "these rows are from before the change · r asks again"
         if event.state is not WorkerState.ERROR:
             return
         error = data.as_store_error(worker.error, self.settings.target)
@@ -346,14 +437,17 @@ class MainScreen(SessionsScreen):
         if self._loading_timer is not None:
             self._loading_timer.stop()
         self._loading_timer = self.set_timer(LOADING_AFTER, self._show_loading)
+        self._asking()
         self.load_page(
             generation, flt, self.state.sort, None, self.settings.page_size, LoadMode.REPLACE
         )
         self._show_filters()
 
     def _show_loading(self) -> None:
+        """The new question is late: the rows on screen answer the old one, so dim them."""
         self._loading_timer = None
-        self.table.border_subtitle = "loading…"
+        self.table.border_subtitle = "loading… (dimmed rows are from before the change)"
+        self.table.set_stale(True)
 
     def action_refresh(self) -> None:
         """Re-read the loaded window, and count every reason afresh: the operator asked."""
@@ -382,6 +476,7 @@ class MainScreen(SessionsScreen):
         flt = self.state.filter(self.settings.clock())
         limit = max(self.settings.page_size, len(self.state.order))
         gen = self.state.generation
+        self._asking()
         self.load_page(gen, flt, self.state.sort, None, limit, LoadMode.REFRESH)
 
     @on(SessionsTable.NearEnd)
@@ -395,6 +490,7 @@ class MainScreen(SessionsScreen):
         ):
             return
         st.loading_more = True
+        self._asking()
         flt = st.filter(self.settings.clock())
         self.load_page(
             st.generation, flt, st.sort, st.next_cursor, self.settings.page_size, LoadMode.APPEND
@@ -407,10 +503,13 @@ class MainScreen(SessionsScreen):
             self.call_after_refresh(self.sessions_app.first_rows_painted)
         if message.generation != self.state.generation:
             return
+        self._answered()
         append = message.mode is LoadMode.APPEND
         if not append and self._loading_timer is not None:
             self._loading_timer.stop()  # this question is answered
             self._loading_timer = None
+        if not append:
+            self.table.set_stale(False)
         selected = len(self.state.selected)
         fresh = self.state.load(message.rows, message.next_cursor, append)
         dropped = selected - len(self.state.selected)
@@ -554,6 +653,9 @@ class MainScreen(SessionsScreen):
         if search.has_focus:
             self.table.focus()
             return
+        if self.waiting is not None:
+            self.action_cancel_wait()
+            return
         undone = self.state.step_back(
             reasons_first=self.reason_panel.has_focus, stuck_first=self.stuck_panel.has_focus
         )
@@ -581,6 +683,8 @@ class MainScreen(SessionsScreen):
         self.query_one("#search", Input).focus()
 
     def action_focus_reasons(self) -> None:
+        if not self.panel_shown:
+            self.action_toggle_panel()
         self.reason_panel.focus()
 
     def action_focus_stuck(self) -> None:
@@ -683,6 +787,39 @@ class MainScreen(SessionsScreen):
         if self._refresh_timer is not None:
             (self._refresh_timer.pause if self.state.paused else self._refresh_timer.resume)()
         self._set_live()
+
+    # -- layout ------------------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        self._lay_out()
+
+    @property
+    def panel_shown(self) -> bool:
+        if self.wide:
+            return False
+        if self._panel_wanted is not None:
+            return self._panel_wanted
+        return self.size.width >= NARROW
+
+    def _lay_out(self) -> None:
+        """The reason panel shown or not (the operator's key, else the width), and the
+        table's columns fitted to what is left (`columns.fit`)."""
+        panel = self.reason_panel
+        shown = self.panel_shown
+        if panel.display != shown:
+            if not shown and panel.has_focus:
+                self.table.focus()
+            panel.display = shown
+        self.table.set_wide(self.wide)
+
+    def action_toggle_panel(self) -> None:
+        self.wide = False
+        self._panel_wanted = not self.panel_shown
+        self._lay_out()
+
+    def action_toggle_wide(self) -> None:
+        self.wide = not self.wide
+        self._lay_out()
 
     # -- ending sessions ---------------------------------------------------------------
 
@@ -862,6 +999,10 @@ class MainScreen(SessionsScreen):
                 "Ended before 016",
             )
         )
+        if self.waiting is not None:
+            commands.append(
+                Command("Cancel the waiting query", self.action_cancel_wait, "esc does it too")
+            )
         commands.append(
             Command(
                 "Filter reason: unrecognised",

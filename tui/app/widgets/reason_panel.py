@@ -7,7 +7,7 @@ from textual.widgets import SelectionList
 from textual.widgets.selection_list import Selection
 
 from tui.app.render import reason_label
-from tui.domain.models import NOT_RECORDED_TOKEN, ReasonFacets
+from tui.domain.models import NOT_RECORDED_TOKEN, UNRECOGNISED_TOKEN, ReasonFacets
 from tui.domain.triggers import Vocabulary
 
 
@@ -26,9 +26,10 @@ class ReasonPanel(SelectionList[str]):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self._order: list[str] = []
         self._in_force: frozenset[str] = frozenset()
+        self._counts: dict[str, int] = {}
 
     def _label(self, value: str, count: int) -> Text:
-        in_force = value in self._in_force or value == NOT_RECORDED_TOKEN
+        in_force = value in self._in_force or value in (NOT_RECORDED_TOKEN, UNRECOGNISED_TOKEN)
         return reason_label(value, count, in_force=in_force)
 
     def set_vocabulary(self, vocabulary: Vocabulary) -> None:
@@ -45,8 +46,12 @@ class ReasonPanel(SelectionList[str]):
         counts = dict(facets.known)
         counts[NOT_RECORDED_TOKEN] = facets.not_recorded
         counts.update(facets.unrecognised)
+        counts[UNRECOGNISED_TOKEN] = sum(facets.unrecognised.values())
+        self._counts = counts
         with self.prevent(SelectionList.SelectedChanged):
             for value, count in counts.items():
+                if value == UNRECOGNISED_TOKEN:
+                    continue  # its entry is there once it is chosen (see `sync`)
                 if value not in self._order and (count or value in facets.unrecognised):
                     self._order.append(value)
                     self.add_option(Selection(self._label(value, 0), value))
@@ -57,9 +62,26 @@ class ReasonPanel(SelectionList[str]):
             subtitle += f" · {facets.odd:,} odd"
         self.border_subtitle = subtitle
 
+    def relabel(self) -> None:
+        """Draw every entry again (the theme's colours changed)."""
+        for index, value in enumerate(self._order):
+            self.replace_option_prompt_at_index(
+                index, self._label(value, self._counts.get(value, 0))
+            )
+
     def sync(self, reasons: frozenset[str]) -> None:
-        """Mirror the state's reasons (after escape or a palette command) without echoing back."""
+        """Mirror the state's reasons (after escape or a palette command) without echoing back.
+
+        "Unrecognised" (every value this version does not know, the palette's and the
+        CLI's word) gets an entry of its own the first time it is chosen, so the panel
+        shows what filters the list."""
         with self.prevent(SelectionList.SelectedChanged):
+            if UNRECOGNISED_TOKEN in reasons and UNRECOGNISED_TOKEN not in self._order:
+                self._order.append(UNRECOGNISED_TOKEN)
+                count = self._counts.get(UNRECOGNISED_TOKEN, 0)
+                self.add_option(
+                    Selection(self._label(UNRECOGNISED_TOKEN, count), UNRECOGNISED_TOKEN)
+                )
             for value in self._order:
                 if value in reasons:
                     self.select(value)

@@ -24,29 +24,35 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.app.render import row_cells
-from tui.domain.columns import COLUMNS
+from tui.domain.columns import COLUMNS, PAD, Placed, fit
 from tui.domain.models import SessionRow
 
 NEAR_END = 20
 """Rows left below the cursor when the next keyset page is asked for."""
-PAD = 1
-"""Blank cells on each side of a column."""
 COLUMN_KEYS = [c.key for c in COLUMNS]
-ROW_WIDTH = sum(c.width.screen + 2 * PAD for c in COLUMNS)
+DIM = Style(dim=True)
+FULL_WIDTH = sum(c.width.screen + 2 * PAD for c in COLUMNS)
+"""Every column at its own width: the layout until the table knows its size."""
 
 
-def _cells_to_segments(cells: list[Text]) -> list[Segment]:
-    """One row as segments: each cell cropped (with an ellipsis) or padded to its column.
+def row_width(layout: tuple[Placed, ...]) -> int:
+    return sum(placed.width + 2 * PAD for placed in layout)
+
+
+def _cells_to_segments(cells: list[Text], layout: tuple[Placed, ...]) -> list[Segment]:
+    """One row as segments: each shown cell cropped (with an ellipsis) or padded to its
+    column's width in this layout.
 
     The gaps between columns are one segment each, so fewer segments are styled per line.
     """
     segments: list[Segment] = []
     gap = " " * PAD
-    for column, cell in zip(COLUMNS, cells, strict=True):
+    for placed in layout:
+        cell = cells[placed.index]
         segments.append(Segment(gap + gap if segments else gap))
         plain = cell.plain
         width = cell_len(plain)
-        fixed = column.width.screen
+        fixed = placed.width
         if not cell.spans and width <= fixed:  # most cells: padded in their style
             base = Style.parse(cell.style) if isinstance(cell.style, str) else cell.style
             segments.append(Segment(plain + " " * (fixed - width), base or None))
@@ -154,6 +160,13 @@ class SessionsTable(ScrollView, can_focus=True):
         self._now: datetime | None = None
         self._stale_after = timedelta(hours=24)
         self._filling = False
+        self.wide = False
+        """Every column, the table scrolling sideways (the wide mode's key)."""
+        self.stale = False
+        """The rows answer an earlier question than the filter line's: drawn dim."""
+        self._fitted_to: tuple[int, bool] | None = None
+        self.columns_layout: tuple[Placed, ...] = fit(FULL_WIDTH)
+        """The columns shown and their widths: `fit` to the table's width, again on resize."""
 
     # -- data ---------------------------------------------------------------------
 
@@ -181,8 +194,46 @@ class SessionsTable(ScrollView, can_focus=True):
         if drawn is None:
             now = self._now or datetime.now().astimezone()
             cells = row_cells(self._rows[index], now, self._stale_after, self._marked[index])
-            drawn = self._drawn[index] = (cells, _cells_to_segments(cells))
+            drawn = self._drawn[index] = (cells, _cells_to_segments(cells, self.columns_layout))
         return drawn
+
+    @property
+    def shown_columns(self) -> list[str]:
+        """The keys of the columns on screen, left to right."""
+        return [placed.column.key for placed in self.columns_layout]
+
+    def set_stale(self, stale: bool) -> None:
+        if stale != self.stale:
+            self.stale = stale
+            self._styled = {}
+            self.refresh()
+
+    def restyle(self) -> None:
+        """Draw every row again: their colours come from the theme's palette."""
+        self._drawn, self._styled = {}, {}
+        self.refresh()
+
+    def set_wide(self, wide: bool) -> None:
+        self.wide = wide
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """Lay the columns out for the width the table has; rows are redrawn only when
+        the layout changes (a resize, the wide mode, a scrollbar appearing)."""
+        width = self.scrollable_content_region.width
+        if width <= 0 or self._fitted_to == (width, self.wide):
+            return
+        self._fitted_to = (width, self.wide)
+        layout = fit(width, wide=self.wide)
+        if layout == self.columns_layout:
+            return
+        self.columns_layout = layout
+        self._drawn, self._styled = {}, {}
+        self.virtual_size = Size(row_width(layout), len(self._ids) + 1)
+        self.refresh()
 
     def show(
         self,
@@ -208,7 +259,7 @@ class SessionsTable(ScrollView, can_focus=True):
             self._ids.append(row.id)
             self._rows.append(row)
             self._marked.append(row.id in selected)
-        self.virtual_size = Size(ROW_WIDTH, len(self._ids) + 1)
+        self.virtual_size = Size(row_width(self.columns_layout), len(self._ids) + 1)
         # Adding rows moves the cursor's bounds: that is not the operator nearing the end.
         self._filling = True
         try:
@@ -314,11 +365,10 @@ class SessionsTable(ScrollView, can_focus=True):
 
     def _header(self, width: int) -> Strip:
         style = self.get_component_rich_style("sessions-table--header")
-        labels = "".join(
-            " " * PAD + column.header[: column.width.screen].ljust(column.width.screen) + " " * PAD
-            for column in COLUMNS
-        )
-        return Strip([Segment(labels, style)], ROW_WIDTH).extend_cell_length(width, style)
+        layout = self.columns_layout
+        gap = " " * PAD
+        labels = "".join(gap + p.column.header[: p.width].ljust(p.width) + gap for p in layout)
+        return Strip([Segment(labels, style)], row_width(layout)).extend_cell_length(width, style)
 
     def _look_up_styles(self) -> tuple[Style, Style, Style]:
         styles = (
@@ -334,26 +384,32 @@ class SessionsTable(ScrollView, can_focus=True):
         """Look the styles up once per repaint: `rich_style` walks every ancestor, and
         a repaint of 38 lines spent ~4 ms on it. A changed style (a theme) restyles all."""
         self._look_up_styles()
+        self._fit()
         return super().render_lines(crop)
 
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.scrollable_content_region.width
         base, cursor, even = self._line_styles or self._look_up_styles()
+        row_cells_width = row_width(self.columns_layout)
         if y == 0:
-            strip = self._header(max(width, ROW_WIDTH))
+            strip = self._header(max(width, row_cells_width))
             return strip.crop(scroll_x, scroll_x + width).apply_style(base)
         index = scroll_y + y - 1
         if index >= self.row_count:
             return Strip.blank(width, base)
-        full = max(width, ROW_WIDTH)
+        full = max(width, row_cells_width)
         if index == self.cursor_row:
-            strip = Strip(self._draw(index)[1], ROW_WIDTH).extend_cell_length(full)
+            strip = Strip(self._draw(index)[1], row_cells_width).extend_cell_length(full)
+            if self.stale:
+                strip = strip.apply_style(DIM)
             return strip.apply_style(cursor).crop(scroll_x, scroll_x + width).apply_style(base)
         styled = self._styled.get(index)
         if styled is None or styled.cell_length != full:
-            row = Strip(self._draw(index)[1], ROW_WIDTH).extend_cell_length(full)
+            row = Strip(self._draw(index)[1], row_cells_width).extend_cell_length(full)
             if index % 2:
                 row = row.apply_style(even)
+            if self.stale:
+                row = row.apply_style(DIM)
             styled = self._styled[index] = row.apply_style(base)
         return styled.crop(scroll_x, scroll_x + width)

@@ -7,6 +7,7 @@ from datetime import datetime
 from rich.text import Text
 from textual.widgets import Static
 
+from tui.app.render import palette
 from tui.domain import wording
 from tui.domain.models import Counts
 from tui.domain.text import safe_text
@@ -51,30 +52,73 @@ class StatusBar(Static):
         self.end_blocked = why
         self.redraw()
 
-    def redraw(self) -> None:
-        text = Text()
-        text.append(" sessions-tui ", style="bold reverse")
-        text.append(" ")
-        text.append(safe_text(self.database), style="bold")
+    def on_resize(self) -> None:
+        self.redraw()
+
+    def _pieces(self) -> list[tuple[int, Text]]:
+        """The line's parts in screen order, each with its rank: 0 is kept longest."""
+        pieces: list[tuple[int, Text]] = [
+            (6, Text(" sessions-tui ", style="bold reverse")),
+            (2, Text(safe_text(self.database), style="bold")),
+        ]
         if self.service is not None:
-            text.append("  ·  ")
-            text.append(f"service {safe_text(self.service)}", style="cyan")
+            service = Text(f"service {safe_text(self.service)}", style=palette().info)
+            pieces.append((3, service))
         if self.counts is not None:
             c = self.counts
-            text.append("  ·  ")
-            text.append(f"active {c.active:,}", style="green")
-            text.append(f"   ended {c.ended:,}")
+            totals = Text()
+            totals.append(f"active {c.active:,}", style=palette().active)
+            totals.append(f"   ended {c.ended:,}")
             if c.odd:  # neither: an `active` value the service never writes
-                text.append(f"   {wording.ODD} {c.odd:,}", style="magenta")
-            text.append(f"   filtered {c.filtered:,}", style="bold")
-        text.append("  ·  ")
-        text.append(self.live, style=self.live_style)
+                totals.append(f"   {wording.ODD} {c.odd:,}", style=palette().unrecognised)
+            pieces.append((5, totals))
+            pieces.append((1, Text(f"filtered {c.filtered:,}", style="bold")))
+        pieces.append((0, Text(self.live, style=self.live_style)))
         if self.read_at is not None:
-            text.append(f"  · read {self.read_at:%H:%M:%S} UTC", style="dim")
+            pieces.append((4, Text(f"read {self.read_at:%H:%M:%S} UTC", style="dim")))
+        return pieces
+
+    def state_line(self, width: int) -> Text:
+        """The top line for `width` cells: the state (live, paused, disconnected, waiting)
+        and the filtered count always; then the database (its path shortened from the
+        left), the service version (what `end` accepts), the read time, the totals and
+        the name, as room allows."""
+        pieces = self._pieces()
+        sep = "  ·  " if width >= 120 else " · "
+
+        def length(parts: list[tuple[int, Text]]) -> int:
+            return sum(t.cell_len for _, t in parts) + len(sep) * (len(parts) - 1) + 1
+
+        while len(pieces) > 1 and length(pieces) > width:
+            worst = max(rank for rank, _ in pieces)
+            if worst == 2:  # the database: shorten before dropping it
+                over = length(pieces) - width
+                i = next(i for i, (rank, _) in enumerate(pieces) if rank == 2)
+                db = pieces[i][1]
+                keep = db.cell_len - over - 1
+                if keep >= 10:
+                    short = Text("…", style="bold")
+                    short.append_text(db[db.cell_len - keep :])
+                    pieces[i] = (2, short)
+                    continue
+            pieces = [(rank, t) for rank, t in pieces if rank != worst]
+        text = Text() if pieces[0][0] == 6 else Text(" ")
+        for n, (_, part) in enumerate(pieces):
+            if n:
+                text.append(" " if pieces[n - 1][0] == 6 else sep)
+            text.append_text(part)
+        text.truncate(max(width, 1), overflow="ellipsis")
+        return text
+
+    def redraw(self) -> None:
+        width = self.size.width or 200
+        text = self.state_line(width)
         if self.end_blocked:
             text.append("\n")
-            text.append(" ending disabled: ", style="bold black on yellow")
-            text.append(" " + safe_text(self.end_blocked), style="yellow")
+            blocked = Text(" ending disabled: ", style="bold black on yellow")
+            blocked.append(" " + safe_text(self.end_blocked), style=palette().warning)
+            blocked.truncate(max(width, 1), overflow="ellipsis")
+            text.append_text(blocked)
         # A relayout of the whole screen costs tens of ms: only when the height changes.
         lines = 2 if self.end_blocked else 1
         self.update(text, layout=lines != self._lines)

@@ -15,6 +15,7 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from tui.app.render import palette
 from tui.domain.stuck import StuckKind
 from tui.domain.wording import stuck_explanation
 
@@ -45,7 +46,8 @@ class StuckPanel(OptionList):
     def _label(self, kind: StuckKind) -> Text:
         chosen = kind is self._chosen
         text = Text(CHOSEN_MARK if chosen else "  ", style="bold" if chosen else "")
-        text.append(kind.wire, style="bold red" if chosen else "red")
+        stale = palette().stale
+        text.append(kind.wire, style=f"bold {stale}" if chosen else stale)
         text.pad_right(LABEL_WIDTH - len(kind.wire))
         count = self._counts[kind]
         shown = "…" if count is None else f"{count:,}"

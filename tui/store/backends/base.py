@@ -52,13 +52,21 @@ class Backend(ABC):
 
     @abstractmethod
     def make_engine(
-        self, target: DbTarget, *, read_only: bool, create: bool, lock_wait_ms: int
+        self,
+        target: DbTarget,
+        *,
+        read_only: bool,
+        create: bool,
+        lock_wait_ms: int,
+        statement_timeout_ms: int | None = None,
     ) -> AsyncEngine:
         """An engine whose every connection carries this tool's settings.
 
         `lock_wait_ms` is how long a statement waits for a lock another connection
         holds, where the client sets that: a server that has its own setting (the
         service's) keeps it. `create` lets a file-based database be created.
+        `statement_timeout_ms` bounds every statement where the server can (the
+        dashboard's: a query queued behind a lock ends with a message).
         """
 
     def file_identity(self, target: DbTarget) -> tuple[int, int] | None:
@@ -66,6 +74,17 @@ class Backend(ABC):
         or deleted under an open engine; None where the database is no file (a server).
         Raises FileNotFoundError when the path names nothing."""
         return None
+
+    async def reader_id(self, conn: AsyncConnection) -> int | None:
+        """What `cancel_readers` needs to stop this connection's statement from another
+        one (PostgreSQL: the backend's pid); None where nothing can (SQLite: its busy
+        wait is bounded by the busy timeout instead)."""
+        return None
+
+    async def cancel_readers(self, conn: AsyncConnection, ids: list[int]) -> int:
+        """Cancel the statements running on those connections, through `conn`; how many
+        the server agreed to cancel."""
+        return 0
 
     @abstractmethod
     def url(self, target: DbTarget) -> URL:

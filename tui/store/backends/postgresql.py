@@ -51,12 +51,22 @@ MIGRATION_LOCK_KEY = "sessions-tui migrate"
 
 class PostgresqlBackend(Backend):
     def make_engine(
-        self, target: DbTarget, *, read_only: bool, create: bool, lock_wait_ms: int
+        self,
+        target: DbTarget,
+        *,
+        read_only: bool,
+        create: bool,
+        lock_wait_ms: int,
+        statement_timeout_ms: int | None = None,
     ) -> AsyncEngine:
         """Named, in the server's default zone, read-only when asked (`server_settings`),
-        a 10 s connect timeout and a small pool. Locks wait as the server is configured."""
+        a 10 s connect timeout and a small pool. Locks wait as the server is configured,
+        but no statement runs longer than `statement_timeout_ms` when it is given."""
+        settings = server_settings(read_only=read_only)
+        if statement_timeout_ms:
+            settings["statement_timeout"] = str(statement_timeout_ms)
         connect_args: dict[str, Any] = {
-            "server_settings": server_settings(read_only=read_only),
+            "server_settings": settings,
             "timeout": 10,
         }
         if target.ssl:
@@ -79,6 +89,24 @@ class PostgresqlBackend(Backend):
             database=target.database,
             query=dict(target.query),
         )
+
+    async def reader_id(self, conn: AsyncConnection) -> int | None:
+        raw = await conn.get_raw_connection()
+        driver = raw.driver_connection
+        pid = driver.get_server_pid() if driver is not None else None
+        return int(pid) if pid is not None else None
+
+    async def cancel_readers(self, conn: AsyncConnection, ids: list[int]) -> int:
+        """`pg_cancel_backend` on this tool's own reading connections, by pid: never
+        another client's, never a write (the Store passes only its reads)."""
+        result = await conn.execute(
+            sa.text(
+                "SELECT count(*) FILTER (WHERE pg_cancel_backend(pid))"
+                " FROM unnest(CAST(:ids AS integer[])) AS pid"
+            ),
+            {"ids": ids},
+        )
+        return int(result.scalar_one())
 
     async def snapshot(self, conn: AsyncConnection) -> None:
         """READ COMMITTED, the default, takes a new snapshot per statement."""

@@ -47,10 +47,17 @@ for the same CPU; a 256 MB cache and mmap shortened nothing."""
 
 class SqliteBackend(Backend):
     def make_engine(
-        self, target: DbTarget, *, read_only: bool, create: bool, lock_wait_ms: int
+        self,
+        target: DbTarget,
+        *,
+        read_only: bool,
+        create: bool,
+        lock_wait_ms: int,
+        statement_timeout_ms: int | None = None,
     ) -> AsyncEngine:
         """mode=ro/rw/rwc by the flags, the busy timeout, foreign keys, and transactions
-        SQLAlchemy begins itself (see `_own_transactions`)."""
+        SQLAlchemy begins itself (see `_own_transactions`). No statement timeout: SQLite
+        waits for a lock at most the busy timeout, and reads in this process."""
         mode = "ro" if read_only else ("rwc" if create else "rw")
         url = sa.engine.URL.create(
             "sqlite+aiosqlite",

@@ -1,0 +1,106 @@
+"""The config file from the command line: where it is, what is in force and from where,
+the command line over the file over the defaults, and a bad file in one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from tui.cli.main import cli
+from tui.store.target import DbTarget
+
+
+def run(config: Path, *args: object) -> tuple[int, str, str]:
+    result = CliRunner().invoke(
+        cli, [str(a) for a in args], env={"SESSIONS_TUI_CONFIG": str(config)}
+    )
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, result.stdout, result.stderr
+
+
+def setting(out: str, name: str) -> list[str]:
+    line = next(line for line in out.splitlines() if line.split()[:1] == [name])
+    return line.split(None, 2)[1:]
+
+
+def test_config_without_a_file_says_where_it_would_be(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    code, out, err = run(path, "config")
+    assert code == 0, err
+    assert str(path) in out.splitlines()[0] and "not found" in out.splitlines()[0]
+    assert setting(out, "refresh") == ["5", "default"]
+    assert setting(out, "stale_after") == ["24h", "default"]
+    assert setting(out, "page_size") == ["100", "default"]
+    assert "status-ended" in out and "toggle-panel" in out
+
+
+def test_the_command_line_wins_over_the_file_and_the_file_over_the_defaults(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        'refresh = 2\nstale_after = "3h"\ntheme = "textual-light"\npage_size = 50\n'
+        '\n[keys]\nstatus-ended = "e"\n'
+    )
+    code, out, err = run(path, "--stale-after", "2h", "config")
+    assert code == 0, err
+    assert "(" in out.splitlines()[0] and "found" in out.splitlines()[0]
+    assert setting(out, "refresh") == ["2", "file"]
+    assert setting(out, "stale_after") == ["2h", "command line"]
+    assert setting(out, "theme") == ["textual-light", "file"]
+    assert setting(out, "page_size") == ["50", "file"]
+    assert any(
+        line.split()[:2] == ["status-ended", "e"] and "(file; default 2)" in line
+        for line in out.splitlines()
+    )
+    code, out, err = run(path, "--refresh", "7", "config")
+    assert setting(out, "refresh") == ["7", "command line"]
+
+
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        ('refresh = "fast"\n', "refresh: must be a number of seconds"),
+        ("refresh = 0.1\n", "refresh: at least 0.5 seconds"),
+        ('stale_after = "soon"\n', "stale_after: 'soon' is not a duration"),
+        ("page_size = 5\n", "page_size: must be a whole number from 10 to 1000"),
+        ("colour = 1\n", "colour: unknown setting"),
+        ('[keys]\nnope = "e"\n', "keys.nope: no key binding has this id"),
+        ("refresh = \n", "not valid TOML"),
+        ('theme = "no-such-theme"\n', "theme: no theme 'no-such-theme'"),
+    ],
+)
+def test_a_bad_file_is_one_line_naming_the_file_and_the_key(
+    tmp_path: Path, content: str, said: str
+) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(content)
+    # `config` checks the key ids and the theme as the dashboard would.
+    code, out, err = run(path, "config")
+    if "keys" in content or "theme" in content:
+        assert code == 2, out + err
+    else:
+        code, out, err = run(path, "reasons")
+        assert code == 2, out + err
+    (line,) = err.strip().splitlines()
+    assert line.startswith(f"Error: {path}: ") and said in line, line
+    assert "Traceback" not in err
+
+
+def _stale_rows(path: Path, url: str, *extra: str) -> int:
+    code, out, err = run(path, "--url", url, *extra, "list", "--status", "active", "--limit", "0")
+    assert code == 0, err
+    return sum(1 for line in out.splitlines() if line.split()[:1] == ["stale"])
+
+
+def test_list_takes_stale_after_from_the_file_unless_the_command_line_says(
+    service_db: DbTarget, empty_db_url: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "config.toml"
+    default = _stale_rows(path, empty_db_url)
+    assert default > 0, "the demo's active sessions are quiet for days"
+    path.write_text('stale_after = "1000w"\n')
+    assert _stale_rows(path, empty_db_url) == 0
+    assert _stale_rows(path, empty_db_url, "--stale-after", "24h") == default
