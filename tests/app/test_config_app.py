@@ -23,9 +23,11 @@ async def test_a_key_override_moves_the_binding(service_db: DbTarget) -> None:
         assert main.state.status is not Status.ENDED, "2 is no longer that key"
         await pilot.press("e")
         await wait_until(pilot, lambda: main.state.status is Status.ENDED, "ended via e")
-        shown = main.reason_panel.display
+        shown = main.query_one("#side").display
         await pilot.press("ctrl+b")
-        await wait_until(pilot, lambda: main.reason_panel.display is not shown, "panel via ctrl+b")
+        await wait_until(
+            pilot, lambda: main.query_one("#side").display is not shown, "panel via ctrl+b"
+        )
 
 
 async def test_a_theme_changed_in_the_app_is_remembered(

@@ -48,14 +48,14 @@ async def test_the_panel_starts_collapsed_when_narrow_and_its_key_shows_it(
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot)
         main = main_screen(app)
-        assert not main.reason_panel.display
+        assert not main.query_one("#side").display
         await pilot.press("b")
         await wait_until(pilot, lambda: main.reason_panel.region.width > 0, "panel shown")
         assert "ended_reason" in screen_lines(app)[4]  # the panel's border title
         # Beside the panel, 44 cells: the conversation is the first to give way.
         assert main.table.shown_columns == ["status", "reason", "id"]
         await pilot.press("b")
-        await wait_until(pilot, lambda: not main.reason_panel.display, "panel hidden")
+        await wait_until(pilot, lambda: not main.query_one("#side").display, "panel hidden")
 
 
 async def test_the_panel_shows_at_120_and_its_key_hides_it(service_db: DbTarget) -> None:
@@ -64,9 +64,9 @@ async def test_the_panel_shows_at_120_and_its_key_hides_it(service_db: DbTarget)
         await ready(pilot)
         main = main_screen(app)
         before = main.table.shown_columns
-        assert main.reason_panel.display
+        assert main.query_one("#side").display
         await pilot.press("b")
-        await wait_until(pilot, lambda: not main.reason_panel.display, "panel hidden")
+        await wait_until(pilot, lambda: not main.query_one("#side").display, "panel hidden")
         await wait_until(
             pilot, lambda: len(main.table.shown_columns) > len(before), "more columns fit"
         )
@@ -82,7 +82,7 @@ async def test_wide_mode_shows_every_column(service_db: DbTarget) -> None:
         await wait_until(
             pilot, lambda: main.table.shown_columns == [c.key for c in COLUMNS], "every column"
         )
-        assert not main.reason_panel.display
+        assert not main.query_one("#side").display
         await pilot.press("w")
         await wait_until(pilot, lambda: len(main.table.shown_columns) < len(COLUMNS), "fitted")
 

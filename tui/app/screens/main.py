@@ -161,7 +161,7 @@ class MainScreen(SessionsScreen):
             "toggle_panel",
             "Panel",
             id="toggle-panel",
-            tooltip="Show or hide the reason panel (hidden at first below 100 columns)",
+            tooltip="Show or hide the side panels: reasons and stuck (hidden at first below 100 columns)",
         ),
         Binding(
             "w",
@@ -688,6 +688,8 @@ class MainScreen(SessionsScreen):
         self.reason_panel.focus()
 
     def action_focus_stuck(self) -> None:
+        if not self.panel_shown:
+            self.action_toggle_panel()
         self.stuck_panel.focus()
 
     def only_stuck(self, kind: StuckKind | None) -> None:
@@ -802,14 +804,15 @@ class MainScreen(SessionsScreen):
         return self.size.width >= NARROW
 
     def _lay_out(self) -> None:
-        """The reason panel shown or not (the operator's key, else the width), and the
-        table's columns fitted to what is left (`columns.fit`)."""
-        panel = self.reason_panel
+        """The side panels (reasons and stuck, together) shown or not (the operator's
+        key, else the width), and the table's columns fitted to what is left
+        (`columns.fit`)."""
+        side = self.query_one("#side")
         shown = self.panel_shown
-        if panel.display != shown:
-            if not shown and panel.has_focus:
+        if side.display != shown:
+            if not shown and (self.reason_panel.has_focus or self.stuck_panel.has_focus):
                 self.table.focus()
-            panel.display = shown
+            side.display = shown
         self.table.set_wide(self.wide)
 
     def action_toggle_panel(self) -> None:
