@@ -16,6 +16,7 @@ from tests.support.app_helpers import (
 )
 from tui.app import render
 from tui.app.screens.detail import DetailScreen
+from tui.app.widgets.sessions_table import COLUMN_KEYS
 from tui.domain.models import UNRECOGNISED_TOKEN
 from tui.domain.wording import ANY_UNRECOGNISED
 from tui.store.store import open_store
@@ -51,6 +52,9 @@ async def test_the_palettes_unrecognised_filter_shows_in_the_panel(service_db: D
         await wait_until(pilot, lambda: not main.state.reasons, "filter cleared")
 
 
+REASON = COLUMN_KEYS.index("reason")
+
+
 async def test_the_light_theme_redraws_the_rows_in_its_colours(service_db: DbTarget) -> None:
     app = app_for(service_db)
     async with app.run_test(size=SIZE) as pilot:
@@ -59,11 +63,11 @@ async def test_the_light_theme_redraws_the_rows_in_its_colours(service_db: DbTar
         row = next(
             i for i, text in enumerate(column_texts(app, "reason")) if text == "reset-requested"
         )
-        assert str(main.table._draw(row)[0][1].style) == render.DARK.deactivates
+        assert str(main.table._draw(row)[0][REASON].style) == render.DARK.deactivates
         app.theme = "textual-light"
         await pilot.pause()
         assert render.palette() is render.LIGHT
-        assert str(main.table._draw(row)[0][1].style) == render.LIGHT.deactivates
+        assert str(main.table._draw(row)[0][REASON].style) == render.LIGHT.deactivates
 
 
 async def test_the_chain_has_focus_and_down_goes_to_the_next_hop(service_db: DbTarget) -> None:

@@ -161,7 +161,7 @@ class MainScreen(SessionsScreen):
             "toggle_panel",
             "Panel",
             id="toggle-panel",
-            tooltip="Show or hide the side panels: reasons and stuck (hidden at first below 100 columns)",
+            tooltip="Show or hide the reasons and stuck panels (hidden at first below 100 columns)",
         ),
         Binding(
             "w",

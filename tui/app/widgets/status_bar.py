@@ -69,10 +69,10 @@ class StatusBar(Static):
             totals = Text()
             totals.append(f"active {c.active:,}", style=palette().active)
             totals.append(f"   ended {c.ended:,}")
-            if c.odd:  # neither: an `active` value the service never writes
-                totals.append(f"   {wording.ODD} {c.odd:,}", style=palette().unrecognised)
             pieces.append((5, totals))
             pieces.append((1, Text(f"filtered {c.filtered:,}", style="bold")))
+            if c.odd:  # neither active nor ended: kept as long as the filtered count
+                pieces.append((1, Text(f"{wording.ODD} {c.odd:,}", style=palette().unrecognised)))
         pieces.append((0, Text(self.live, style=self.live_style)))
         if self.read_at is not None:
             pieces.append((4, Text(f"read {self.read_at:%H:%M:%S} UTC", style="dim")))
