@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 
 from tui.domain.models import (
     NOT_RECORDED_TOKEN,
@@ -27,7 +28,9 @@ from tui.store.backends.base import Backend
 from tui.store.tables import UtcTimestamp, codebases, conversations, sessions, users, workflow_runs
 
 s, c, cb, u, wr = sessions, conversations, codebases, users, workflow_runs
-FAR_FUTURE = "9999-12-31 23:59:59"
+FAR_PAST = "1900-01-01 00:00:00"
+"""The ended sort's key for a session that has not ended: below every real end. (Year 1
+read back through asyncpg no longer compared equal to itself: the cursor lost its rows.)"""
 MAX_CHAIN_DEPTH = 500
 
 
@@ -101,7 +104,9 @@ class Dialect:
         if key is SortKey.STARTED:
             return b.raw_timestamp(s.c.started_at)
         if key is SortKey.ENDED:
-            return sa.func.coalesce(b.raw_timestamp(s.c.ended_at), b.timestamp_literal(FAR_FUTURE))
+            # An active session has not ended: it sorts below every ended one (newest
+            # first), never above them as if it ended in the far future.
+            return sa.func.coalesce(b.raw_timestamp(s.c.ended_at), b.timestamp_literal(FAR_PAST))
         # Absolute times: a span across a daylight-saving change is its real length.
         now = sa.bindparam("as_of", as_of, type_=UtcTimestamp(timezone=True))
         end = sa.func.coalesce(b.absolute(s.c.ended_at, self.zone), now)
@@ -289,24 +294,36 @@ def row_columns(d: Dialect) -> list[ColumnElement[Any]]:
     ]
 
 
-def _after_cursor(key: ColumnElement[Any], cursor: Cursor) -> ColumnElement[bool]:
+def _after_cursor(
+    key: ColumnElement[Any], cursor: Cursor, *, ascending: bool = False
+) -> ColumnElement[bool]:
     """The rows after the cursor in its segment: NULL keys sort as one block (where, the
-    backend says: `Backend.segment_after`) that a (key, id) comparison never enters."""
+    backend says: `Backend.segment_after`) that a (key, id) comparison never enters.
+    `ascending` pages the other way: the same rows, read from the other end."""
     if cursor.segment_top:
         return key.is_(None) if cursor.key is None else key.is_not(None)
+    ident = sa.literal(cursor.id, s.c.id.type)
     if cursor.key is None:
-        return sa.and_(key.is_(None), s.c.id < sa.literal(cursor.id, s.c.id.type))
-    return sa.tuple_(key, s.c.id) < sa.tuple_(
-        sa.literal(cursor.key, key.type), sa.literal(cursor.id, s.c.id.type)
-    )
+        return sa.and_(key.is_(None), s.c.id > ident if ascending else s.c.id < ident)
+    left, right = sa.tuple_(key, s.c.id), sa.tuple_(sa.literal(cursor.key, key.type), ident)
+    return left > right if ascending else left < right
 
 
-def next_segment(d: Dialect, cursor: Cursor) -> Cursor | None:
+def next_segment(d: Dialect, cursor: Cursor, *, ascending: bool = False) -> Cursor | None:
     """Where a page that ran out before `limit` goes on: the other segment of the sort
-    key, when it comes after the cursor's in this database's NULL ordering."""
+    key, when it comes after the cursor's in this database's NULL ordering.
+
+    An ascending order is the descending one reversed (ASC puts NULLs where DESC does
+    not, on both backends), so its segments come in the other order."""
     if cursor.segment_top:
         return None
-    return d.backend.segment_after(cursor)
+    after = d.backend.segment_after(cursor)
+    if not ascending:
+        return after
+    if after is not None:  # the other segment follows in DESC, so it came before in ASC
+        return None
+    other = None if cursor.key is not None else 0
+    return Cursor(key=other, id="", as_of=cursor.as_of, segment_top=True)
 
 
 def window_floor(d: Dialect, cursor: Cursor | None, window: int) -> ColumnElement[bool]:
@@ -332,33 +349,49 @@ def list_statement(
     limit: int,
     *,
     window: int | None = None,
+    ascending: bool = False,
 ) -> sa.Select[Any]:
     """One keyset page (plus one row to know whether another page follows).
 
     With `window` (newest-first searches and owner filters), only that many rows below
     the cursor are read: a page found there is the right page; fewer rows mean the
     caller asks again without it.
+
+    `ascending` reads the same order from its other end, through the same index read
+    backwards: the oldest/smallest first, or the last rows of a newest-first list.
     """
     branches = reason_branches(d, flt)
     if branches and sort is SortKey.STARTED and window is None:
-        return _merged_list_statement(d, flt, branches, cursor, limit)
+        return _merged_list_statement(d, flt, branches, cursor, limit, ascending=ascending)
     as_of = cursor.as_of if cursor else None
     key = d.sort_key(sort, as_of)
     conds = conditions(d, flt, windowed=window is not None)
     if window is not None:
-        if sort is not SortKey.STARTED:
-            raise ValueError("a search window follows the started_at index only")
+        if sort is not SortKey.STARTED or ascending:
+            raise ValueError("a search window follows the started_at index, newest first")
         conds.append(window_floor(d, cursor, window))
     if cursor is not None:
-        conds.append(_after_cursor(key, cursor))
+        conds.append(_after_cursor(key, cursor, ascending=ascending))
     only_null = flt.reasons == {NOT_RECORDED_TOKEN} and sort is SortKey.STARTED
+    order = _newest_first(d, key, null_reason=only_null)
     stmt = (
         sa.select(*row_columns(d), key.label("_sort_key"))
         .select_from(joined(d))
-        .order_by(*_newest_first(d, key, null_reason=only_null))
+        .order_by(*_ordered(order, ascending))
         .limit(limit + 1)
     )
     return stmt.where(*conds) if conds else stmt
+
+
+def _ordered(order: list[Any], ascending: bool) -> list[Any]:
+    return [_flip(o) for o in order] if ascending else order
+
+
+def _flip(term: Any) -> Any:
+    """An ORDER BY term the other way round: DESC becomes ASC (and the NULLs move with it)."""
+    if isinstance(term, UnaryExpression) and term.modifier is operators.desc_op:
+        return term.element.asc()  # type: ignore[union-attr]
+    return term.desc()
 
 
 def _newest_first(d: Dialect, key: ColumnElement[Any], *, null_reason: bool) -> list[Any]:
@@ -405,6 +438,8 @@ def _merged_list_statement(
     branches: list[tuple[ColumnElement[bool], bool]],
     cursor: Cursor | None,
     limit: int,
+    *,
+    ascending: bool = False,
 ) -> sa.Select[Any]:
     """The newest `limit + 1` of each reason in index order, then the newest of those.
 
@@ -414,22 +449,21 @@ def _merged_list_statement(
     key = d.sort_key(SortKey.STARTED, None)
     rest = conditions(d, replace(flt, reasons=frozenset()), active_index=False)
     if cursor is not None:
-        rest.append(_after_cursor(key, cursor))
+        rest.append(_after_cursor(key, cursor, ascending=ascending))
     picks = []
     for branch, null_reason in branches:
         each = (
             sa.select(*row_columns(d), key.label("_sort_key"))
             .select_from(joined(d))
             .where(branch, *rest)
-            .order_by(*_newest_first(d, key, null_reason=null_reason))
+            .order_by(*_ordered(_newest_first(d, key, null_reason=null_reason), ascending))
             .limit(limit + 1)
             .subquery()
         )
         picks.append(sa.select(each))
     picked = sa.union_all(*picks).subquery("picked")
-    return (
-        sa.select(picked).order_by(picked.c._sort_key.desc(), picked.c.id.desc()).limit(limit + 1)
-    )
+    order = _ordered([picked.c._sort_key.desc(), picked.c.id.desc()], ascending)
+    return sa.select(picked).order_by(*order).limit(limit + 1)
 
 
 def facet_statement(d: Dialect, flt: SessionFilter) -> sa.Select[Any]:

@@ -264,8 +264,13 @@ class Store:
         sort: SortKey = SortKey.STARTED,
         cursor: Cursor | None = None,
         limit: int = PAGE_SIZE,
+        *,
+        ascending: bool = False,
     ) -> Page:
-        """One keyset page, newest first, and the cursor for the next one (None at the end)."""
+        """One keyset page, newest first, and the cursor for the next one (None at the end).
+
+        `ascending` walks the same order from its other end (oldest/smallest first): the
+        list's last rows without reading the ones before them."""
         flt = flt or SessionFilter()
         limit = max(1, min(limit, 10_000))
         # The duration sort pins "now" on the first page so active rows keep their place.
@@ -276,16 +281,19 @@ class Store:
         async with self._read() as conn:
             result: Sequence[Row[Any]] = []
             narrowing = bool((flt.search and flt.search.strip()) or (flt.user and flt.user.strip()))
-            windowed = narrowing and sort is SortKey.STARTED
+            windowed = narrowing and sort is SortKey.STARTED and not ascending
             if windowed:  # a search or an owner that matches near the top stops there
                 stmt = q.list_statement(self.d, flt, sort, cursor, limit, window=SEARCH_WINDOW)
                 result = (await conn.execute(stmt, params)).all()
             if len(result) <= limit:
-                stmt = q.list_statement(self.d, flt, sort, cursor, limit)
+                stmt = q.list_statement(self.d, flt, sort, cursor, limit, ascending=ascending)
                 result = (await conn.execute(stmt, params)).all()
-            following = q.next_segment(self.d, cursor) if cursor is not None else None
+            following = (
+                q.next_segment(self.d, cursor, ascending=ascending) if cursor is not None else None
+            )
             if following is not None and len(result) <= limit:  # rows with a NULL key
-                stmt = q.list_statement(self.d, flt, sort, following, limit - len(result))
+                left = limit - len(result)
+                stmt = q.list_statement(self.d, flt, sort, following, left, ascending=ascending)
                 result = [*result, *(await conn.execute(stmt, params)).all()]
         rows = [_row(r) for r in result[:limit]]
         next_cursor = None
