@@ -39,6 +39,10 @@ class LoadMode(Enum):
     """The next keyset page, fetched as the cursor nears the end."""
     REFRESH = "refresh"
     """Auto-refresh: the same window again, cursor and scroll kept."""
+    PREPEND = "prepend"
+    """The keyset page above the window (after G), fetched as the cursor nears its top."""
+    BOTTOM = "bottom"
+    """The last page of the list (G, End), read from the other end: cursor on the last row."""
 
 
 # -- the connection (App -> main screen) ---------------------------------------------
@@ -89,6 +93,9 @@ class PageLoaded(Message, bubble=False):
     elapsed_ms: float
     warm: bool = False
     """Read by `store.warm` through the bare driver, before the Store was open."""
+    prev_cursor: Cursor | None = None
+    """Where the rows above these go on (read in the other direction); None when the
+    first of them is the first row of the list."""
 
 
 @dataclass

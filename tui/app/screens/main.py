@@ -64,7 +64,7 @@ SEARCH_DEBOUNCE = 0.25
 LOADING_AFTER = 0.15
 """A new question shows "loading…" only once its page is this late. Shown at once, it
 cost a full table redraw (~9 ms) and a frame before every page, fast or not."""
-TABLE_COMMANDS = ("select", "open")
+TABLE_COMMANDS = ("select", "open", "row-first", "row-last")
 """The table's bindings that are palette commands too (the rest move the cursor)."""
 
 
@@ -84,7 +84,7 @@ class MainScreen(SessionsScreen):
         Binding("1", "status('active')", "Active", id="status-active", tooltip="Status filter"),
         Binding("2", "status('ended')", "Ended", id="status-ended", tooltip="Status filter"),
         Binding("3", "status('all')", "All", id="status-all", tooltip="Status filter"),
-        Binding("g", "focus_reasons", "Reasons", id="reasons", tooltip="The reason panel"),
+        Binding("f", "focus_reasons", "Reasons", id="reasons", tooltip="The reason panel"),
         Binding("t", "cycle_since", "Since", id="since", tooltip="Started in the last …"),
         Binding("o", "cycle_sort", "Sort", id="sort", tooltip="Started, ended, duration"),
         Binding(
@@ -228,11 +228,23 @@ class MainScreen(SessionsScreen):
         cursor: Cursor | None,
         limit: int,
         mode: LoadMode,
+        from_end: bool = False,
     ) -> None:
         run = self.sessions_app.inflight
-        self.post_message(
-            await data.read_page(run, self.store, generation, flt, sort, cursor, limit, mode)
+        asc = self.state.ascending
+        page = await data.read_page(
+            run,
+            self.store,
+            generation,
+            flt,
+            sort,
+            cursor,
+            limit,
+            mode,
+            ascending=asc,
+            from_end=from_end,
         )
+        self.post_message(page)
 
     @work(exclusive=True, group="facets", exit_on_error=False)
     async def load_facets(
@@ -309,7 +321,10 @@ class MainScreen(SessionsScreen):
         flt = self.state.filter(self.settings.clock())
         limit = max(self.settings.page_size, len(self.state.order))
         gen = self.state.generation
-        self.load_page(gen, flt, self.state.sort, None, limit, LoadMode.REFRESH)
+        # A window that does not start at the list's top (after G) ends at its bottom:
+        # it is re-read from there.
+        from_end = self.state.prev_cursor is not None
+        self.load_page(gen, flt, self.state.sort, None, limit, LoadMode.REFRESH, from_end)
 
     @on(SessionsTable.NearEnd)
     def _more(self) -> None:
@@ -327,6 +342,34 @@ class MainScreen(SessionsScreen):
             st.generation, flt, st.sort, st.next_cursor, self.settings.page_size, LoadMode.APPEND
         )
 
+    @on(SessionsTable.NearStart)
+    def _more_above(self) -> None:
+        """The page above a window read from the list's end (after G)."""
+        st = self.state
+        if (
+            self.sessions_app.store is None
+            or st.prev_cursor is None
+            or st.loading_more
+            or not self.sessions_app.connected
+        ):
+            return
+        st.loading_more = True
+        flt = st.filter(self.settings.clock())
+        size = self.settings.page_size
+        self.load_page(st.generation, flt, st.sort, st.prev_cursor, size, LoadMode.PREPEND, True)
+
+    @on(SessionsTable.Jump)
+    def _jump(self, message: SessionsTable.Jump) -> None:
+        """g/G (Home/End) beyond the window: the list's first page, or its last one read
+        from the other end, under the same filter and sort; the counts stay."""
+        if self.sessions_app.store is None:
+            return
+        generation = self.state.bump()
+        flt = self.state.filter(self.settings.clock())
+        mode = LoadMode.BOTTOM if message.to_end else LoadMode.REPLACE
+        size = self.settings.page_size
+        self.load_page(generation, flt, self.state.sort, None, size, mode, message.to_end)
+
     @on(PageLoaded)
     def _page(self, message: PageLoaded) -> None:
         if message.warm:
@@ -335,11 +378,18 @@ class MainScreen(SessionsScreen):
         if message.generation != self.state.generation:
             return
         append = message.mode is LoadMode.APPEND
+        prepend = message.mode is LoadMode.PREPEND
         if not append and self._loading_timer is not None:
             self._loading_timer.stop()  # this question is answered
             self._loading_timer = None
         selected = len(self.state.selected)
-        fresh = self.state.load(message.rows, message.next_cursor, append)
+        fresh = self.state.load(
+            message.rows,
+            message.next_cursor,
+            append,
+            prev_cursor=message.prev_cursor,
+            prepend=prepend,
+        )
         dropped = selected - len(self.state.selected)
         if dropped:
             # The selection holds only rows on screen: say so, and stop announcing them.
@@ -349,27 +399,33 @@ class MainScreen(SessionsScreen):
                 "view any more: deselected",
                 severity="warning",
             )
+        self.table.more_above = self.state.prev_cursor is not None
+        self.table.more_below = self.state.next_cursor is not None
         self.table.show(
-            fresh if append else message.rows,
+            fresh if append or prepend else message.rows,
             now=self.settings.clock(),
             stale_after=self.settings.stale_after,
             selected=self.state.selected,
             append=append,
             keep_position=message.mode is LoadMode.REFRESH,
+            prepend=prepend,
+            at_end=message.mode is LoadMode.BOTTOM,
         )
-        if not append and self.sessions_app.store is not None:
+        if not append and not prepend and self.sessions_app.store is not None:
             self._request_facets(message.generation, fresh_data=message.mode is LoadMode.REFRESH)
         if not self._first_rows:
             self._first_rows = True
             self.call_after_refresh(self.sessions_app.first_rows_painted)
-        more = " · more below" if message.next_cursor else ""
+        more = " · more below" if self.state.next_cursor else ""
+        if self.state.prev_cursor is not None:
+            more = " · more above" + more
         if self.state.order:
             self.table.border_subtitle = f"{len(self.state.order):,} loaded{more}"
         else:
             self.table.border_subtitle = "no sessions match" + (
                 " · esc undoes a filter, C clears all" if self.state.has_filters else ""
             )
-        if not append:
+        if not append and not prepend:
             self.status_bar.set_read(self.settings.clock())
         self.sessions_app.store_answered()
 
@@ -391,6 +447,8 @@ class MainScreen(SessionsScreen):
         if message.totals is None and self._facets is not None:
             message.totals = self._facets.totals
         self._facets = message
+        seen = {raw for raw, _active, _n in message.facets.groups if raw is not None}
+        self.state.stored_reasons |= seen
         self._show_facets(message)
 
     def _show_facets(self, loaded: FacetsLoaded) -> None:
@@ -401,7 +459,7 @@ class MainScreen(SessionsScreen):
             counts = Counts(
                 active=whole.active,
                 ended=whole.total - whole.active,
-                filtered=loaded.facets.matching(self.state.reasons),
+                filtered=loaded.facets.matching(self.state.effective_reasons),
             )
             self.status_bar.set_counts(counts)
 

@@ -1,0 +1,142 @@
+"""The keys operators have in their fingers (j/k, ctrl+d/ctrl+u, g/G, Home/End) move
+through the whole filtered list, while the table holds only a window of it.
+
+The expected order is read with a plain SQL ORDER BY of the test's own, never the store.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from textual.pilot import Pilot
+
+from tests.support.app_helpers import app_for, main_screen, ready, settle, wait_until
+from tui.app.widgets.reason_panel import ReasonPanel
+from tui.domain.models import SortKey
+from tui.store.store import make_engine
+from tui.store.tables import sessions
+from tui.store.target import DbTarget
+
+SIZE = (200, 50)
+PAGE = 50
+s = sessions
+
+
+async def list_order(target: DbTarget, *, ascending: bool = False) -> list[str]:
+    """Every session, newest first (or oldest first), ties by id: the list's order."""
+    order = (
+        [s.c.started_at.asc(), s.c.id.asc()]
+        if ascending
+        else [s.c.started_at.desc(), s.c.id.desc()]
+    )
+    engine = make_engine(target)
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(sa.select(s.c.id).order_by(*order))).scalars().all()
+    finally:
+        await engine.dispose()
+    return [str(r) for r in rows]
+
+
+def current(app: Any) -> str | None:
+    return main_screen(app).table.current_id
+
+
+async def press_settled(pilot: Pilot[Any], *keys: str) -> None:
+    for key in keys:
+        await pilot.press(key)
+        await settle(pilot)
+
+
+async def test_j_and_k_move_one_row_ctrl_d_and_ctrl_u_half_a_screen(service_db: DbTarget) -> None:
+    app = app_for(service_db, page_size=PAGE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        table = main_screen(app).table
+        await press_settled(pilot, "j", "j", "j", "k")
+        assert table.cursor_row == 2
+        half = (table.scrollable_content_region.height - 1) // 2  # lines below the header
+        await press_settled(pilot, "ctrl+d")
+        moved = table.cursor_row - 2
+        assert moved >= 10 and abs(moved - half) <= 1, (moved, half)
+        assert table.scroll_y > 0, "the view moves with the cursor"
+        await press_settled(pilot, "ctrl+u")
+        assert table.cursor_row == 2
+
+
+@pytest.mark.parametrize(("bottom", "top"), [("G", "g"), ("end", "home")])
+async def test_the_last_key_reaches_the_real_bottom_and_the_first_the_real_top(
+    service_db: DbTarget, bottom: str, top: str
+) -> None:
+    """600 sessions, pages of 50: the bottom is read from the list's other end, so the
+    window holds one page, not the 600 rows before it."""
+    want = await list_order(service_db)
+    app = app_for(service_db, page_size=PAGE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        table = main.table
+        await press_settled(pilot, bottom)
+        await wait_until(pilot, lambda: current(app) == want[-1], "the oldest session")
+        assert table.row_count == PAGE
+        assert table.ids == want[-PAGE:]
+        assert "more above" in str(table.border_subtitle)
+        await press_settled(pilot, top)
+        await wait_until(pilot, lambda: current(app) == want[0], "the newest session")
+        assert table.ids == want[:PAGE]
+        assert table.cursor_row == 0
+
+
+async def test_going_up_from_the_bottom_reads_the_pages_above_in_order(
+    service_db: DbTarget,
+) -> None:
+    want = await list_order(service_db)
+    app = app_for(service_db, page_size=PAGE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        table = main_screen(app).table
+        await press_settled(pilot, "G")
+        await wait_until(pilot, lambda: current(app) == want[-1], "the bottom")
+        for _ in range(8):
+            await press_settled(pilot, "pageup")
+        assert table.row_count > PAGE, "pages above were read"
+        assert table.ids == want[-table.row_count :], "no row skipped or repeated"
+        # The cursor stayed on the same session while rows were added above it.
+        assert current(app) == want[len(want) - table.row_count + table.cursor_row]
+
+
+async def test_a_refresh_after_G_keeps_the_bottom(service_db: DbTarget) -> None:
+    want = await list_order(service_db)
+    app = app_for(service_db, page_size=PAGE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await press_settled(pilot, "G")
+        await wait_until(pilot, lambda: current(app) == want[-1], "the bottom")
+        await press_settled(pilot, "r")
+        assert current(app) == want[-1]
+        assert main_screen(app).table.ids == want[-PAGE:]
+
+
+async def test_G_under_the_ended_sort_ends_on_the_active_sessions(service_db: DbTarget) -> None:
+    """By `ended`, active sessions come after every ended one: the bottom is active."""
+    app = app_for(service_db, page_size=PAGE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        main.set_sort(SortKey.ENDED)
+        await settle(pilot)
+        assert main.table.cell_text(0, "ended") != "—", "an ended session first"
+        await press_settled(pilot, "G")
+        table = main.table
+        await wait_until(pilot, lambda: "more above" in str(table.border_subtitle), "bottom")
+        assert table.cell_text(table.cursor_row, "ended") == "—"
+
+
+async def test_f_opens_the_reason_panel_now_that_g_goes_to_the_top(service_db: DbTarget) -> None:
+    app = app_for(service_db, page_size=PAGE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await press_settled(pilot, "f")
+        assert isinstance(app.focused, ReasonPanel)
