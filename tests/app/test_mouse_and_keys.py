@@ -304,8 +304,8 @@ async def test_a_parent_loop_opens_in_the_detail_screen(service_db: DbTarget, lo
 
 
 async def test_the_lists_keys_do_nothing_on_a_detail_screen(service_db: DbTarget) -> None:
-    """1/2/3, t, o and f (the reason panel) changed the hidden list behind a detail screen, and its footer
-    offered them there."""
+    """1/2/3, t, o and the reason panel's key changed the hidden list behind a detail
+    screen, and its footer offered them there."""
     app = app_for(service_db)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)

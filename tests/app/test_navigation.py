@@ -140,3 +140,36 @@ async def test_f_opens_the_reason_panel_now_that_g_goes_to_the_top(service_db: D
         await ready(pilot)
         await press_settled(pilot, "f")
         assert isinstance(app.focused, ReasonPanel)
+
+
+async def test_search_tokens_follow_one_rule_in_the_dashboard(service_db: DbTarget) -> None:
+    """`platform:SLACK codebase:inf reason:RESET` as typed: every token is the start of a
+    value, any case; the reason token is a reason filter, counted like the panel's."""
+    app = app_for(service_db, page_size=PAGE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        await pilot.press("slash", *"platform:SLACK codebase:inf reason:RESET", "enter")
+        await wait_until(pilot, lambda: main.state.search.reason == "RESET", "the search")
+        await settle(pilot)
+        table = main.table
+        assert table.row_count > 0
+        for i in range(table.row_count):
+            assert table.cell_text(i, "platform") == "slack"
+            assert table.cell_text(i, "codebase").startswith("infra")
+            assert table.cell_text(i, "reason") == "reset-requested"
+        assert main.state.effective_reasons == {"reset-requested"}
+        assert "reason: RESET" in str(main.query_one("#filters").render())
+
+
+async def test_free_text_finds_what_the_table_shows(service_db: DbTarget) -> None:
+    app = app_for(service_db, page_size=PAGE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        await pilot.press("slash", *"codex", "enter")
+        await wait_until(pilot, lambda: main.state.search.text == "codex", "the search")
+        await settle(pilot)
+        table = main.table
+        assert table.row_count > 0
+        assert all(table.cell_text(i, "assistant") == "codex" for i in range(table.row_count))

@@ -347,16 +347,19 @@ active session quiet longer than --stale-after.
         "`=VALUE` means the stored value VALUE exactly."
     ),
 )
-@click.option("--platform", metavar="P", help="Platform type, e.g. slack.")
-@click.option("--codebase", metavar="C", help="Codebase name or id.")
-@click.option("--assistant", metavar="A", help="Assistant type, e.g. claude.")
+@click.option("--platform", metavar="P", help="Platform type or its start, any case: slack, SL.")
+@click.option("--codebase", metavar="C", help="Codebase name or id, or its start, any case.")
+@click.option("--assistant", metavar="A", help="Assistant type or its start, any case: codex.")
 @click.option(
     "--user",
     metavar="NAME",
     help="The conversation's owner: display name, email or user id (any case).",
 )
 @click.option(
-    "--search", metavar="TEXT", help="Substring of ids, platform conversation id, title, codebase."
+    "--search",
+    metavar="TEXT",
+    help="Text anywhere in what the table shows (ids, title, platform, agent, reason,"
+    " codebase, owner), any case.",
 )
 @click.option(
     "--since",

@@ -24,7 +24,7 @@ from tui.domain.models import (
     Status,
 )
 from tui.domain.triggers import KNOWN_REASONS
-from tui.store.backends.base import Backend
+from tui.store.backends.base import Backend, escape_like
 from tui.store.tables import UtcTimestamp, codebases, conversations, sessions, users, workflow_runs
 
 s, c, cb, u, wr = sessions, conversations, codebases, users, workflow_runs
@@ -113,8 +113,9 @@ class Dialect:
         return b.seconds_between(end, b.absolute(s.c.started_at, self.zone))
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def starts_with(d: Dialect, col: ColumnElement[Any], text: str) -> ColumnElement[bool]:
+    """The search tokens' one rule: `col` starts with `text`, ignoring case."""
+    return d.backend.like(col, f"{escape_like(text.strip())}%")
 
 
 SEARCH_WINDOW = 5000
@@ -137,8 +138,8 @@ def joined(d: Dialect) -> sa.FromClause:
 
 
 def user_condition(d: Dialect, who: str, *, walk: bool = False) -> ColumnElement[bool]:
-    """Sessions whose conversation belongs to the user named `who`: display name, email or
-    id, ignoring case.
+    """Sessions whose conversation belongs to the user named `who`: a display name or
+    email starting with it, or the id, ignoring case (the search tokens' rule).
 
     The users table is small, so it is read first; its ids pick conversations through
     idx_conversations_user_id, and those pick sessions by conversation_id: a user costs
@@ -160,8 +161,8 @@ def user_condition(d: Dialect, who: str, *, walk: bool = False) -> ColumnElement
         .select_from(u.join(c, c.c.user_id == u.c.id))
         .where(
             sa.or_(
-                sa.func.lower(u.c.display_name) == text,
-                sa.func.lower(u.c.email) == text,
+                starts_with(d, u.c.display_name, text),
+                starts_with(d, u.c.email, text),
                 d.backend.as_text(u.c.id) == text,
             )
         )
@@ -197,36 +198,51 @@ def reason_condition(d: Dialect, reasons: frozenset[str]) -> ColumnElement[bool]
 
 
 def search_condition(d: Dialect, text: str, *, through_join: bool) -> ColumnElement[bool]:
-    """The free-text search over id, conversation id, platform id, title and codebase name.
+    """The free-text search, ignoring case, over what the table shows: the session's id,
+    platform, agent and reason, its conversation (id, platform id, title), codebase name
+    and owner (display name, email). Ids match as `Backend.id_contains` says (on
+    PostgreSQL with or without dashes).
 
     `through_join` tests the joined columns row by row: cheapest when a match is near
-    the top, since the ordered scan stops at the first page. Otherwise the conversation
-    and codebase sides become IN (subquery) sets computed once, and each session row
-    costs two LIKEs and a lookup (4x less on a 1M-row table that matches nothing). Both
-    forms select the same rows: the codebase is the session's own, else its
+    the top, since the ordered scan stops at the first page. Otherwise the conversation,
+    codebase and owner sides become IN (subquery) sets computed once, and each session
+    row costs a few LIKEs and a lookup (4x less on a 1M-row table that matches nothing).
+    Both forms select the same rows: the codebase is the session's own, else its
     conversation's, as in `joined`.
     """
-    pattern = f"%{_escape_like(text)}%"
+    pattern = f"%{escape_like(text)}%"
     like = d.backend.like
-    own = [like(s.c.id, pattern), like(s.c.conversation_id, pattern)]
+    own = [
+        d.backend.id_contains(s.c.id, text),
+        d.backend.id_contains(s.c.conversation_id, text),
+        like(s.c.ai_assistant_type, pattern),
+    ]
+    if d.has_ended_reason:
+        own.append(like(s.c.ended_reason, pattern))
+    conv_terms = [
+        like(c.c.platform_conversation_id, pattern),
+        like(c.c.title, pattern),
+        like(c.c.platform_type, pattern),
+    ]
+    owner_terms = [like(u.c.display_name, pattern), like(u.c.email, pattern)]
     if through_join:
-        return sa.or_(
-            *own,
-            like(c.c.platform_conversation_id, pattern),
-            like(c.c.title, pattern),
-            like(cb.c.name, pattern),
-        )
-    convs = sa.select(c.c.id).where(
-        sa.or_(like(c.c.platform_conversation_id, pattern), like(c.c.title, pattern))
-    )
+        joined_terms = [*conv_terms, like(cb.c.name, pattern)]
+        if d.has_owner:
+            joined_terms += owner_terms
+        return sa.or_(*own, *joined_terms)
+    convs = sa.select(c.c.id).where(sa.or_(*conv_terms))
     named = sa.select(cb.c.id).where(like(cb.c.name, pattern))
     named_via_conv = sa.select(c.c.id).where(c.c.codebase_id.in_(named))
-    return sa.or_(
+    ors = [
         *own,
         s.c.conversation_id.in_(convs),
         s.c.codebase_id.in_(named),
         sa.and_(s.c.codebase_id.is_(None), s.c.conversation_id.in_(named_via_conv)),
-    )
+    ]
+    if d.has_owner:
+        owned = sa.select(c.c.id).select_from(u.join(c, c.c.user_id == u.c.id))
+        ors.append(s.c.conversation_id.in_(owned.where(sa.or_(*owner_terms))))
+    return sa.or_(*ors)
 
 
 def conditions(
@@ -254,14 +270,15 @@ def conditions(
     reason = reason_condition(d, flt.reasons)
     if reason is not None:
         conds.append(reason)
+    # Tokens: the start of the value, ignoring case. None of these columns has an index
+    # the list could use for them, so a prefix costs what equality did (a test per row).
     if flt.platform:
-        conds.append(c.c.platform_type == flt.platform)
+        conds.append(starts_with(d, c.c.platform_type, flt.platform))
     if flt.codebase:
-        conds.append(
-            sa.or_(cb.c.name == flt.codebase, d.backend.as_text(cb.c.id) == flt.codebase.lower())
-        )
+        code = flt.codebase.strip()
+        conds.append(sa.or_(starts_with(d, cb.c.name, code), starts_with(d, cb.c.id, code)))
     if flt.assistant:
-        conds.append(s.c.ai_assistant_type == flt.assistant)
+        conds.append(starts_with(d, s.c.ai_assistant_type, flt.assistant))
     if flt.since is not None:
         conds.append(s.c.started_at >= d.stored("since", flt.since))
     if flt.user and flt.user.strip():

@@ -79,7 +79,7 @@ class MainScreen(SessionsScreen):
             "Search",
             key_display="/",
             id="search",
-            tooltip="Free text over ids, titles, codebases; platform: codebase: assistant: user:",
+            tooltip="Free text over what the table shows; platform: codebase: user: reason: …",
         ),
         Binding("1", "status('active')", "Active", id="status-active", tooltip="Status filter"),
         Binding("2", "status('ended')", "Ended", id="status-ended", tooltip="Status filter"),
