@@ -12,8 +12,16 @@ import pytest
 import sqlalchemy as sa
 from textual.pilot import Pilot
 
-from tests.support.app_helpers import app_for, main_screen, ready, settle, wait_until
+from tests.support.app_helpers import (
+    app_for,
+    main_screen,
+    notifications,
+    ready,
+    settle,
+    wait_until,
+)
 from tui.app.widgets.reason_panel import ReasonPanel
+from tui.app.widgets.sessions_table import SessionsTable
 from tui.domain.models import SortKey
 from tui.store.store import make_engine
 from tui.store.tables import sessions
@@ -173,3 +181,37 @@ async def test_free_text_finds_what_the_table_shows(service_db: DbTarget) -> Non
         table = main.table
         assert table.row_count > 0
         assert all(table.cell_text(i, "assistant") == "codex" for i in range(table.row_count))
+
+
+async def test_y_copies_the_whole_id_of_the_highlighted_session(service_db: DbTarget) -> None:
+    app = app_for(service_db, page_size=PAGE)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        table = main_screen(app).table
+        await press_settled(pilot, "j", "j", "y")
+        whole = table.ids[2]
+        assert app.clipboard == whole and len(whole) > 8
+        assert any(f"Copied {whole}" in n for n in notifications(app))
+
+
+async def test_y_copies_the_selection_one_id_a_line(service_db: DbTarget) -> None:
+    app = app_for(service_db, page_size=PAGE)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        table = main_screen(app).table
+        await press_settled(pilot, "space", "j", "space", "y")  # rows 0 and 2
+        assert app.clipboard == f"{table.ids[0]}\n{table.ids[2]}"
+        assert any("Copied 2 session ids" in n for n in notifications(app))
+
+
+async def test_hovering_a_row_shows_its_whole_title_and_id(service_db: DbTarget) -> None:
+    app = app_for(service_db, page_size=PAGE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        table = main_screen(app).table
+        await pilot.hover(SessionsTable, offset=(30, 2 + 3))  # border, header, rows 0-2
+        await settle(pilot)
+        row = main_screen(app).state.rows[table.ids[3]]
+        tip = str(table.tooltip)
+        assert row.id in tip
+        assert (row.title or row.platform_conversation_id or row.conversation_id or "") in tip

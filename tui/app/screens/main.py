@@ -103,6 +103,14 @@ class MainScreen(SessionsScreen):
         ),
         Binding("p", "toggle_pause", "Pause", id="pause", tooltip="Stop or restart live updates"),
         Binding(
+            "y",
+            "copy_ids",
+            "Copy id",
+            show=False,
+            id="copy-id",
+            tooltip="Copy the whole id of the highlighted session, or of the selection (OSC 52)",
+        ),
+        Binding(
             "escape",
             "step_back",
             "Back",
@@ -592,6 +600,23 @@ class MainScreen(SessionsScreen):
         if self._refresh_timer is not None:
             (self._refresh_timer.pause if self.state.paused else self._refresh_timer.resume)()
         self._set_live()
+
+    # -- copy ----------------------------------------------------------------------------
+
+    def action_copy_ids(self) -> None:
+        """The whole ids of the selection (newline-separated, in list order), else of the
+        highlighted row, to the terminal's clipboard by OSC 52 (which works over SSH)."""
+        order = {sid: i for i, sid in enumerate(self.state.order)}
+        ids = sorted(self.state.selected, key=lambda sid: order.get(sid, len(order)))
+        current = self.table.current_id
+        if not ids and current is not None:
+            ids = [current]
+        if not ids:
+            self.notify("No session to copy", severity="warning")
+            return
+        self.app.copy_to_clipboard("\n".join(ids))
+        what = ids[0] if len(ids) == 1 else f"{len(ids)} session ids"
+        self.notify(f"Copied {what}", title="Clipboard")
 
     # -- ending sessions ---------------------------------------------------------------
 

@@ -24,8 +24,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.app.render import row_cells
-from tui.domain.columns import COLUMNS
+from tui.domain.columns import COLUMNS, conversation_label
 from tui.domain.models import SessionRow
+from tui.domain.text import safe_text
 
 NEAR_END = 20
 """Rows left below the cursor when the next keyset page is asked for."""
@@ -396,6 +397,20 @@ class SessionsTable(ScrollView, can_focus=True):
             self.move_cursor(row=row)
             if event.chain >= 2:
                 self.action_open()
+
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        """The row under the pointer says its whole conversation title and id in a tooltip:
+        the column cuts long titles."""
+        offset = event.get_content_offset(self)
+        row = None if offset is None or offset.y < 1 else int(self.scroll_y) + offset.y - 1
+        inside = row is not None and row < self.row_count
+        # Text, not str: a title is data, never markup.
+        self.tooltip = Text(self.full_text(row)) if inside and row is not None else None
+
+    def full_text(self, row: int) -> str:
+        """A row's conversation label and id, whole and terminal-safe (the tooltip)."""
+        session = self._rows[row]
+        return f"{conversation_label(session)}\n{safe_text(session.id)}"
 
     # -- drawing --------------------------------------------------------------------------
 
