@@ -215,3 +215,77 @@ async def test_hovering_a_row_shows_its_whole_title_and_id(service_db: DbTarget)
         tip = str(table.tooltip)
         assert row.id in tip
         assert (row.title or row.platform_conversation_id or row.conversation_id or "") in tip
+
+
+def header_text(app: Any) -> str:
+    table = main_screen(app).table
+    return "".join(segment.text for segment in table.render_line(0))
+
+
+def header_x(app: Any, column: str) -> int:
+    """A cell inside `column`'s header, in the table's content coordinates."""
+    table = main_screen(app).table
+    return next(x for x in range(400) if table.column_at(x) == column) + 2
+
+
+async def click_header(pilot: Pilot[Any], column: str) -> None:
+    x = header_x(pilot.app, column)
+    await pilot.click(SessionsTable, offset=(x + 1, 1))  # +1: the border
+    await settle(pilot)
+
+
+async def test_a_header_click_sorts_by_its_column_and_a_second_reverses(
+    service_db: DbTarget,
+) -> None:
+    ended_asc = await ended_order(service_db, ascending=True)
+    app = app_for(service_db, page_size=PAGE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        assert "started▼" in header_text(app)
+        await click_header(pilot, "ended")
+        assert (main.state.sort, main.state.ascending) == (SortKey.ENDED, False)
+        assert "ended▼" in header_text(app) and "started▼" not in header_text(app)
+        await click_header(pilot, "ended")
+        assert (main.state.sort, main.state.ascending) == (SortKey.ENDED, True)
+        assert "ended▲" in header_text(app)
+        assert main.table.ids == ended_asc[:PAGE], "active sessions first, by id, then ended"
+        await press_settled(pilot, "O")
+        assert main.state.ascending is False and "ended▼" in header_text(app)
+
+
+async def test_a_click_on_a_column_no_index_sorts_says_why(service_db: DbTarget) -> None:
+    app = app_for(service_db, page_size=PAGE)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        await click_header(pilot, "platform")
+        assert (main.state.sort, main.state.ascending) == (SortKey.STARTED, False)
+        assert any("Not sortable by platform" in n for n in notifications(app))
+
+
+async def test_G_in_an_ascending_list_reaches_the_newest(service_db: DbTarget) -> None:
+    want = await list_order(service_db, ascending=True)
+    app = app_for(service_db, page_size=PAGE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        await press_settled(pilot, "O")
+        assert main.table.ids == want[:PAGE]
+        await press_settled(pilot, "G")
+        await wait_until(pilot, lambda: current(app) == want[-1], "the newest session")
+        assert main.table.ids == want[-PAGE:]
+
+
+async def ended_order(target: DbTarget, *, ascending: bool) -> list[str]:
+    """By ended: every ended session by its end, then the others (no end), ties by id."""
+    no_end = sa.case((s.c.ended_at.is_(None), 0), else_=1)
+    keys = [no_end, s.c.ended_at, s.c.id]
+    order = [k.asc() if ascending else k.desc() for k in keys]
+    engine = make_engine(target)
+    try:
+        async with engine.connect() as conn:
+            rows = (await conn.execute(sa.select(s.c.id).order_by(*order))).scalars().all()
+    finally:
+        await engine.dispose()
+    return [str(r) for r in rows]

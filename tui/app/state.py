@@ -6,6 +6,7 @@ import shlex
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from tui.domain.columns import SORTABLE
 from tui.domain.models import Cursor, SessionFilter, SessionRow, SortKey, Status
 from tui.domain.text import safe_text
 from tui.domain.triggers import KNOWN_REASONS
@@ -17,7 +18,7 @@ SINCE_STEPS: list[timedelta | None] = [
     timedelta(days=7),
     timedelta(days=30),
 ]
-SORT_STEPS = [SortKey.STARTED, SortKey.ENDED, SortKey.DURATION]
+SORT_STEPS = list(SORTABLE.values())
 SEARCH_KEYS = ("platform", "codebase", "assistant", "user", "reason")
 
 
@@ -151,6 +152,7 @@ class ListState:
 
     def next_sort(self) -> None:
         self.sort = SORT_STEPS[(SORT_STEPS.index(self.sort) + 1) % len(SORT_STEPS)]
+        self.ascending = False
 
     def load(
         self,
@@ -197,7 +199,7 @@ class ListState:
                 parts.append(f"{key}: {safe_text(value)}")
         if self.since:
             parts.append(f"since: {_short(self.since)} ago")
-        parts.append(f"sort: {self.sort.value}")
+        parts.append(f"sort: {self.sort.value}" + (" ↑" if self.ascending else ""))
         if self.selected:
             parts.append(f"selected: {len(self.selected)}")
         return "  ·  ".join(parts)

@@ -24,7 +24,7 @@ import click
 
 from tui import TOOL_NAME, __version__
 from tui.cli import render
-from tui.domain.columns import FIELD_KEYS, Context
+from tui.domain.columns import FIELD_KEYS, SORTABLE, Context, sort_name
 from tui.domain.models import (
     Cursor,
     Ended,
@@ -369,11 +369,12 @@ active session quiet longer than --stale-after.
 )
 @click.option(
     "--sort",
-    type=click.Choice([k.value for k in SortKey]),
+    type=click.Choice([k.value for k in SORTABLE.values()]),
     default=SortKey.STARTED.value,
     show_default=True,
-    help="Newest / longest first.",
+    help="Newest / longest first (by ended, active sessions come last).",
 )
+@click.option("--asc", "ascending", is_flag=True, help="Oldest / shortest first.")
 @click.option(
     "--limit",
     type=click.IntRange(min=0),
@@ -412,15 +413,18 @@ def list_cmd(
     search: str | None,
     since: datetime | None,
     sort: str,
+    ascending: bool,
     limit: int,
     cursor_token: str | None,
     fmt: str,
     csv_raw: bool,
 ) -> None:
     start: Cursor | None = None
+    key = SortKey(sort)
+    order = sort_name(key, ascending)  # in the cursor token: a cursor walks one order
     if cursor_token is not None:
         try:
-            start = render.decode_cursor(cursor_token, sort)
+            start = render.decode_cursor(cursor_token, order)
         except render.BadCursor as exc:
             raise click.BadParameter(str(exc), param_hint="--cursor") from None
     flt = SessionFilter(
@@ -433,9 +437,8 @@ def list_cmd(
         search=search or None,
         user=user.strip() if user and user.strip() else None,
     )
-    key = SortKey(sort)
     style = render.CsvStyle(guard=not csv_raw, terminal=sys.stdout.isatty())
-    writer = render.ListWriter(fmt, sort, g.context(), style)
+    writer = render.ListWriter(fmt, order, g.context(), style)
 
     owners_known = True
 
@@ -446,7 +449,9 @@ def list_cmd(
         owners_known = store.has_owners
         more: Cursor | None = None
         click.echo(writer.start(), nl=False)
-        async for page in pages(store, flt, key, start=start, limit=limit or None):
+        async for page in pages(
+            store, flt, key, start=start, limit=limit or None, ascending=ascending
+        ):
             click.echo(writer.page(page.rows), nl=False)
             more = page.next_cursor
         click.echo(writer.finish(more), nl=False)

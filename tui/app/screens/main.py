@@ -45,6 +45,7 @@ from tui.app.widgets.sessions_table import SessionsTable
 from tui.app.widgets.status_bar import StatusBar
 from tui.domain import wording
 from tui.domain.audit import default_actor
+from tui.domain.columns import COLUMNS, NOT_SORTABLE, SORTABLE
 from tui.domain.models import (
     NOT_RECORDED_TOKEN,
     UNRECOGNISED_TOKEN,
@@ -87,6 +88,14 @@ class MainScreen(SessionsScreen):
         Binding("f", "focus_reasons", "Reasons", id="reasons", tooltip="The reason panel"),
         Binding("t", "cycle_since", "Since", id="since", tooltip="Started in the last …"),
         Binding("o", "cycle_sort", "Sort", id="sort", tooltip="Started, ended, duration"),
+        Binding(
+            "O",
+            "reverse_sort",
+            "Reverse sort",
+            show=False,
+            id="sort-reverse",
+            tooltip="Oldest/smallest first, or back (a second click on a header does it too)",
+        ),
         Binding(
             "x",
             "end",
@@ -295,6 +304,7 @@ class MainScreen(SessionsScreen):
         if self._loading_timer is not None:
             self._loading_timer.stop()
         self._loading_timer = self.set_timer(LOADING_AFTER, self._show_loading)
+        self.table.set_sort(self.state.sort, self.state.ascending)
         self.load_page(
             generation, flt, self.state.sort, None, self.settings.page_size, LoadMode.REPLACE
         )
@@ -498,9 +508,24 @@ class MainScreen(SessionsScreen):
     def action_status(self, status: str) -> None:
         self.set_status(Status(status))
 
-    def set_sort(self, sort: SortKey) -> None:
-        self.state.sort = sort
+    def set_sort(self, sort: SortKey, ascending: bool = False) -> None:
+        self.state.sort, self.state.ascending = sort, ascending
         self.requery()
+
+    def action_reverse_sort(self) -> None:
+        self.set_sort(self.state.sort, not self.state.ascending)
+
+    @on(SessionsTable.HeaderClicked)
+    def _header_clicked(self, message: SessionsTable.HeaderClicked) -> None:
+        """A header sorts by its column, newest/largest first; a second click reverses."""
+        sort = SORTABLE.get(message.column)
+        if sort is None:
+            header = next(c.header for c in COLUMNS if c.key == message.column)
+            self.notify(f"Not sortable by {header}: {NOT_SORTABLE}", severity="warning")
+        elif sort is self.state.sort:
+            self.action_reverse_sort()
+        else:
+            self.set_sort(sort)
 
     def only_reason(self, reason: str) -> None:
         self.state.reasons = frozenset({reason})

@@ -24,8 +24,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.app.render import row_cells
-from tui.domain.columns import COLUMNS, conversation_label
-from tui.domain.models import SessionRow
+from tui.domain.columns import COLUMNS, SORTABLE, conversation_label
+from tui.domain.models import SessionRow, SortKey
 from tui.domain.text import safe_text
 
 NEAR_END = 20
@@ -151,6 +151,13 @@ class SessionsTable(ScrollView, can_focus=True):
     class NearStart(Message):
         """The cursor or the scroll position is close to the first loaded row, going up."""
 
+    class HeaderClicked(Message):
+        """A click on a column's header: its owner sorts by it, or says why not."""
+
+        def __init__(self, column: str) -> None:
+            super().__init__()
+            self.column = column
+
     class Jump(Message):
         """g/G, Home/End with rows beyond the window at that end: its owner reads them."""
 
@@ -185,6 +192,8 @@ class SessionsTable(ScrollView, can_focus=True):
         self._now: datetime | None = None
         self._stale_after = timedelta(hours=24)
         self._filling = False
+        self._sorted: tuple[str, bool] | None = ("started", False)
+        """The sorted column's key and whether ascending: the header's arrow."""
         self.more_above = False
         """Rows of the list above the first loaded one (its owner says, after G)."""
         self.more_below = False
@@ -386,10 +395,31 @@ class SessionsTable(ScrollView, can_focus=True):
         if current is not None:
             self.post_message(self.Opened(current))
 
+    def set_sort(self, sort: SortKey, ascending: bool) -> None:
+        """Put the arrow on the header of the column the list is sorted by."""
+        column = next((key for key, s in SORTABLE.items() if s is sort), None)
+        self._sorted = None if column is None else (column, ascending)
+        self.refresh_line(0)
+
+    def column_at(self, x: int) -> str | None:
+        """The column under cell `x` of the content (scrolled), None past the last."""
+        x += int(self.scroll_x)
+        for column in COLUMNS:
+            x -= column.width.screen + 2 * PAD
+            if x < 0:
+                return column.key
+        return None
+
     def on_click(self, event: events.Click) -> None:
-        """A click on a data line moves the cursor there; two open it. Lines count from
-        the content region: the border and the header line are not rows."""
+        """A click on a data line moves the cursor there; two open it; one on the header
+        asks to sort by its column. Lines count from the content region: the border is
+        not a line, and the header line is not a row."""
         offset = event.get_content_offset(self)
+        if offset is not None and offset.y == 0:
+            column = self.column_at(offset.x)
+            if column is not None:
+                self.post_message(self.HeaderClicked(column))
+            return
         if offset is None or offset.y < 1 or not self._ids:
             return
         row = int(self.scroll_y) + offset.y - 1
@@ -417,10 +447,17 @@ class SessionsTable(ScrollView, can_focus=True):
     def _header(self, width: int) -> Strip:
         style = self.get_component_rich_style("sessions-table--header")
         labels = "".join(
-            " " * PAD + column.header[: column.width.screen].ljust(column.width.screen) + " " * PAD
-            for column in COLUMNS
+            self._header_cell(column.key, column.header, column.width.screen) for column in COLUMNS
         )
         return Strip([Segment(labels, style)], ROW_WIDTH).extend_cell_length(width, style)
+
+    def _header_cell(self, key: str, header: str, width: int) -> str:
+        """A header with its padding; the sorted column's name is followed by ▼
+        (descending) or ▲ (ascending), in the right padding when the name fills it."""
+        name = header[:width]
+        if self._sorted is not None and self._sorted[0] == key:
+            name += "▲" if self._sorted[1] else "▼"
+        return " " * PAD + name.ljust(width + PAD)
 
     def _look_up_styles(self) -> tuple[Style, Style, Style]:
         styles = (
