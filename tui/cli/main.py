@@ -25,6 +25,7 @@ import click
 from tui import TOOL_NAME, __version__
 from tui.cli import render
 from tui.domain.columns import FIELD_KEYS, SORTABLE, Context, sort_name
+from tui.domain.export import CsvStyle, dumps
 from tui.domain.models import (
     Cursor,
     Ended,
@@ -437,7 +438,7 @@ def list_cmd(
         search=search or None,
         user=user.strip() if user and user.strip() else None,
     )
-    style = render.CsvStyle(guard=not csv_raw, terminal=sys.stdout.isatty())
+    style = CsvStyle(guard=not csv_raw, terminal=sys.stdout.isatty())
     writer = render.ListWriter(fmt, order, g.context(), style)
 
     owners_known = True
@@ -496,7 +497,7 @@ def show(g: Globals, session_id: str, fmt: str) -> None:
 
     detail, chain = run_with_store(g, load)
     if fmt == "json":
-        click.echo(render.dumps(render.detail_object(detail, chain, g.context()), indent=2))
+        click.echo(dumps(render.detail_object(detail, chain, g.context()), indent=2))
     else:
         click.echo("\n".join(render.detail_text(detail, chain, g.context())))
 
@@ -597,7 +598,7 @@ def reasons(g: Globals, fmt: str) -> None:
             "version": vocabulary.name if vocabulary else None,
             "reasons": render.reasons_objects(vocabulary),
         }
-        click.echo(render.dumps(payload, indent=2))
+        click.echo(dumps(payload, indent=2))
     else:
         click.echo("\n".join(render.reasons_table(vocabulary)))
 
@@ -638,7 +639,7 @@ def info(g: Globals, fmt: str) -> None:
 
     found = run_with_store(g, database_info)
     if fmt == "json":
-        click.echo(render.dumps(render.info_object(found), indent=2))
+        click.echo(dumps(render.info_object(found), indent=2))
     else:
         click.echo("\n".join(render.info_text(found)))
 
