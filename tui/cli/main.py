@@ -449,13 +449,15 @@ def list_cmd(
         nonlocal owners_known
         owners_known = store.has_owners
         more: Cursor | None = None
-        click.echo(writer.start(), nl=False)
+        # color=True: click would strip escape sequences from a pipe, and CSV carries the
+        # stored values whole there (on a terminal, the writer has made them harmless).
+        click.echo(writer.start(), nl=False, color=True)
         async for page in pages(
             store, flt, key, start=start, limit=limit or None, ascending=ascending
         ):
-            click.echo(writer.page(page.rows), nl=False)
+            click.echo(writer.page(page.rows), nl=False, color=True)
             more = page.next_cursor
-        click.echo(writer.finish(more), nl=False)
+        click.echo(writer.finish(more), nl=False, color=True)
         return more
 
     more = run_with_store(g, stream)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
@@ -39,13 +40,14 @@ from tui.app.outcomes import INDEX_HINT_SESSIONS, describe_outcomes, index_hint
 from tui.app.screens.base import SessionsScreen
 from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
+from tui.app.screens.export import ExportScreen
 from tui.app.state import ListState, SearchQuery
 from tui.app.widgets.reason_panel import ReasonPanel
 from tui.app.widgets.sessions_table import SessionsTable
 from tui.app.widgets.status_bar import StatusBar
 from tui.domain import wording
 from tui.domain.audit import default_actor
-from tui.domain.columns import COLUMNS, NOT_SORTABLE, SORTABLE
+from tui.domain.columns import COLUMNS, NOT_SORTABLE, SORTABLE, Context
 from tui.domain.models import (
     NOT_RECORDED_TOKEN,
     UNRECOGNISED_TOKEN,
@@ -111,6 +113,14 @@ class MainScreen(SessionsScreen):
             tooltip="Re-read the visible window and recount every reason",
         ),
         Binding("p", "toggle_pause", "Pause", id="pause", tooltip="Stop or restart live updates"),
+        Binding(
+            "e",
+            "export",
+            "Export",
+            show=False,
+            id="export",
+            tooltip="Every session of this view to a CSV or JSON file, in pages",
+        ),
         Binding(
             "y",
             "copy_ids",
@@ -625,6 +635,22 @@ class MainScreen(SessionsScreen):
         if self._refresh_timer is not None:
             (self._refresh_timer.pause if self.state.paused else self._refresh_timer.resume)()
         self._set_live()
+
+    # -- export --------------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        """The whole view (filter and order as shown) to a file: see ExportScreen."""
+        if self.sessions_app.store is None:
+            self.notify("The database is not open yet", severity="warning")
+            return
+        now = self.settings.clock()
+        facets = self._facets
+        expected = facets.facets.matching(self.state.effective_reasons) if facets else None
+        ctx = Context(now=now, stale_after=self.settings.stale_after)
+        flt, sort, ascending = self.state.filter(now), self.state.sort, self.state.ascending
+        self.app.push_screen(
+            ExportScreen(flt, sort, ascending, ctx, expected=expected, cwd=Path.cwd())
+        )
 
     # -- copy ----------------------------------------------------------------------------
 
