@@ -45,6 +45,8 @@ class Settings:
     refresh_seconds: float = 5.0
     stale_after: timedelta = timedelta(hours=24)
     page_size: int = 100
+    search_window: int = 20_000
+    """Sessions, newest first, a free-text search looks at before it asks to go on."""
     actor: str | None = None
     clock: Callable[[], datetime] = field(default=utcnow)
     theme: str | None = None

@@ -22,8 +22,8 @@ from tests.support.app_helpers import (
 )
 from tui.app.widgets.reason_panel import ReasonPanel
 from tui.app.widgets.sessions_table import SessionsTable
-from tui.domain.models import SortKey
-from tui.store.store import make_engine
+from tui.domain.models import SessionFilter, SortKey
+from tui.store.store import make_engine, open_store
 from tui.store.tables import sessions
 from tui.store.target import DbTarget
 
@@ -289,3 +289,55 @@ async def ended_order(target: DbTarget, *, ascending: bool) -> list[str]:
     finally:
         await engine.dispose()
     return [str(r) for r in rows]
+
+
+async def test_a_search_that_matches_nothing_says_what_it_searched_and_n_goes_on(
+    service_db: DbTarget,
+) -> None:
+    """Windows of 200 of the 600 sessions: the first answer says what it covered; `n`
+    searches the next window, until the whole list has been searched."""
+    app = app_for(service_db, page_size=PAGE, search_window=200)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        table = main.table
+        await pilot.press("slash", *"zz-no-such-text", "enter")
+        await wait_until(pilot, lambda: main.state.search.text == "zz-no-such-text", "search")
+        await settle(pilot)
+        assert table.row_count == 0
+        assert "no match in the newest 200 sessions" in str(table.border_subtitle)
+        assert "n searches older" in str(table.border_subtitle)
+        await press_settled(pilot, "n")
+        assert "no match in the newest 400 sessions" in str(table.border_subtitle)
+        await press_settled(pilot, "n")
+        assert main.state.search_resume is None
+        assert str(table.border_subtitle).startswith("no sessions match")
+        await press_settled(pilot, "n")
+        assert any("No search to continue" in n for n in notifications(app))
+
+
+async def test_n_appends_the_matches_of_older_windows_in_order(service_db: DbTarget) -> None:
+    """Windows of 40: each adds what it holds, in the list's order, none twice, until the
+    rows equal the whole search's."""
+    store = await open_store(service_db, read_only=True)
+    try:
+        want = [
+            r.id for r in (await store.list_sessions(SessionFilter(search="codex"), limit=600)).rows
+        ]
+    finally:
+        await store.close()
+    app = app_for(service_db, page_size=PAGE, search_window=40)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        await pilot.press("slash", *"codex", "enter")
+        await wait_until(pilot, lambda: main.state.search.text == "codex", "search")
+        await settle(pilot)
+        assert main.state.search_resume is not None
+        assert 0 < main.table.row_count < len(want)
+        for _ in range(30):
+            if main.state.search_resume is None:
+                break
+            await press_settled(pilot, "n")
+        assert main.state.search_resume is None
+        assert main.table.ids == want

@@ -163,3 +163,40 @@ def test_ascending_is_the_descending_order_reversed(tied_db: DbTarget, sort: Sor
         assert up == down[::-1]
     else:
         assert set(up) == set(down)
+
+
+@pytest.mark.parametrize("text", ["slack", "no such thing anywhere"])
+@pytest.mark.parametrize("window", [37, 250, 5000])
+def test_a_bounded_search_walked_window_by_window_is_the_whole_search(
+    tied_db: DbTarget, text: str, window: int
+) -> None:
+    """Windows of `window` sessions (ties at a window's floor and rows without a start
+    time included) give every match once, in the list's order."""
+    flt = SessionFilter(search=text)
+
+    async def run() -> tuple[list[str], list[str], int]:
+        store = await open_store(tied_db)
+        try:
+            whole = await _walk(store, flt, SortKey.STARTED, False)
+            got: list[str] = []
+            cursor, windows = None, 0
+            while True:
+                page = await store.search_window(flt, cursor, PAGE, window)
+                got.extend(r.id for r in page.rows)
+                assert page.searched == window
+                if page.next_cursor is not None:
+                    cursor = page.next_cursor
+                elif page.resume is not None:
+                    assert len(page.rows) < PAGE + 1
+                    cursor, windows = page.resume, windows + 1
+                else:
+                    return whole, got, windows
+        finally:
+            await store.close()
+
+    whole, got, windows = asyncio.run(run())
+    assert got == whole
+    if text.startswith("no such"):
+        assert not whole
+        dated = 600 - 3  # a window covers at least `window` of them (ties at its floor too)
+        assert (windows > 0) == (window < dated) and windows <= dated // window

@@ -73,6 +73,10 @@ class ListState:
     prev_cursor: Cursor | None = None
     """Where the rows above the window go on (after G); None when its first row is the
     list's first: the window always touches one end of the list."""
+    search_resume: Cursor | None = None
+    """A bounded search stopped at a window's floor: where the next window starts."""
+    searched: int = 0
+    """Sessions, newest first, the bounded search has looked at so far."""
     loading_more: bool = False
     selected: set[str] = field(default_factory=set)
     paused: bool = False
@@ -106,11 +110,18 @@ class ListState:
             found &= self.reasons
         return found or frozenset({typed})
 
+    @property
+    def bounded_search(self) -> bool:
+        """A free-text search in the newest-first order: it reads one window at a time."""
+        return bool(self.search.text) and self.sort is SortKey.STARTED and not self.ascending
+
     def bump(self) -> int:
         """A new question: answers to older ones are stale from now on."""
         self.generation += 1
         self.next_cursor = None
         self.prev_cursor = None
+        self.search_resume = None
+        self.searched = 0
         self.loading_more = False
         return self.generation
 

@@ -358,6 +358,45 @@ def window_floor(d: Dialect, cursor: Cursor | None, window: int) -> ColumnElemen
     return sa.or_(key >= floor, s.c.started_at.is_(None))
 
 
+def window_boundary(d: Dialect, cursor: Cursor | None, window: int) -> sa.Select[Any]:
+    """The start time `window` dated rows below the cursor (the started_at index read
+    newest first), and the next row's: the floor of a bounded search's window. Fewer
+    than two rows: the rest of the list fits in the window."""
+    key = d.sort_key(SortKey.STARTED, None)
+    stmt = sa.select(key.label("floor")).where(s.c.started_at.is_not(None))
+    if cursor is not None:
+        stmt = stmt.where(_after_cursor(key, cursor))
+    return stmt.order_by(key.desc(), s.c.id.desc()).offset(window - 1).limit(2)
+
+
+def lowest_id_at(d: Dialect, floor: Any) -> sa.Select[Any]:
+    """The last row (newest first) with start time `floor`: where the next window goes on."""
+    key = d.sort_key(SortKey.STARTED, None)
+    # ORDER BY … LIMIT 1, not min(): PostgreSQL has no min() for uuid.
+    at = sa.select(s.c.id).where(key == sa.literal(floor, key.type))
+    return at.order_by(s.c.id.asc()).limit(1)
+
+
+def bounded_search_statement(
+    d: Dialect, flt: SessionFilter, cursor: Cursor | None, limit: int, floor: Any
+) -> sa.Select[Any]:
+    """A newest-first page among the dated rows below the cursor down to start time
+    `floor` (ties at the floor all in): the rows a bounded search's window covers,
+    tested row by row as the started_at index is read."""
+    key = d.sort_key(SortKey.STARTED, None)
+    conds = conditions(d, flt, windowed=True)
+    conds += [s.c.started_at.is_not(None), key >= sa.literal(floor, key.type)]
+    if cursor is not None:
+        conds.append(_after_cursor(key, cursor))
+    return (
+        sa.select(*row_columns(d), key.label("_sort_key"))
+        .select_from(joined(d))
+        .where(*conds)
+        .order_by(key.desc(), s.c.id.desc())
+        .limit(limit + 1)
+    )
+
+
 def list_statement(
     d: Dialect,
     flt: SessionFilter,

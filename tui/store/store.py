@@ -302,6 +302,65 @@ class Store:
             next_cursor = Cursor(key=last["_sort_key"], id=last["id"], as_of=as_of)
         return Page(rows=rows, next_cursor=next_cursor)
 
+    async def search_window(
+        self, flt: SessionFilter, cursor: Cursor | None, limit: int, window: int
+    ) -> Page:
+        """A newest-first page of a search that looks at no more than `window` sessions
+        below the cursor: a search that matches nothing costs one window, not the table.
+
+        A full page found in the window is the list's exact page (its cursor goes on as
+        usual). Otherwise the page holds what the window had, and `resume` says where
+        the next window starts (None: the window reached the end of the list, then read
+        as `list_sessions` would, rows without a start time included). `searched` is the
+        number of sessions the window covered."""
+        limit = max(1, min(limit, 10_000))
+        d, started = self.d, SortKey.STARTED
+        before: list[Row[Any]] = []
+        nulls_first = d.backend.segment_after(Cursor(key=None, id="")) is not None
+        async with self._read() as conn:
+            if nulls_first and (cursor is None or cursor.key is None):
+                # Rows without a start time lead this database's order: read them first
+                # (the started_at index holds them together), then the dated rows' windows.
+                top = cursor or Cursor(key=None, id="", segment_top=True)
+                before = list(
+                    (await conn.execute(q.list_statement(d, flt, started, top, limit))).all()
+                )
+                if len(before) > limit:
+                    page = self._page(before, limit, None)
+                    return Page(page.rows, page.next_cursor, None, window)
+                limit_left, cursor = limit - len(before), None
+            else:
+                limit_left = limit
+            dated_top = Cursor(key=0, id="", segment_top=True) if nulls_first else None
+            below = (await conn.execute(q.window_boundary(d, cursor, window))).scalars().all()
+            floor = below[0] if len(below) == 2 else None
+            resume = None
+            if floor is None:  # the rest of the list fits in one window
+                start = cursor if cursor is not None else dated_top
+                stmt = q.list_statement(d, flt, started, start, limit_left)
+                result: list[Row[Any]] = list((await conn.execute(stmt)).all())
+                following = q.next_segment(d, start) if start is not None else None
+                if following is not None and len(result) <= limit_left:
+                    left = limit_left - len(result)
+                    stmt = q.list_statement(d, flt, started, following, left)
+                    result += (await conn.execute(stmt)).all()
+            else:
+                stmt = q.bounded_search_statement(d, flt, cursor, limit_left, floor)
+                result = list((await conn.execute(stmt)).all())
+                if len(result) <= limit_left:
+                    last = (await conn.execute(q.lowest_id_at(d, floor))).scalar_one()
+                    resume = Cursor(key=floor, id=str(last))
+        page = self._page([*before, *result], limit, None)
+        return Page(page.rows, page.next_cursor, resume, window)
+
+    def _page(self, result: Sequence[Row[Any]], limit: int, as_of: datetime | None) -> Page:
+        rows = [_row(r) for r in result[:limit]]
+        next_cursor = None
+        if len(result) > limit:
+            last = result[limit - 1]._mapping
+            next_cursor = Cursor(key=last["_sort_key"], id=last["id"], as_of=as_of)
+        return Page(rows=rows, next_cursor=next_cursor)
+
     async def reason_counts(
         self, flt: SessionFilter | None = None, *, recount: bool = False
     ) -> ReasonFacets:

@@ -114,6 +114,14 @@ class MainScreen(SessionsScreen):
         ),
         Binding("p", "toggle_pause", "Pause", id="pause", tooltip="Stop or restart live updates"),
         Binding(
+            "n",
+            "search_older",
+            "Search older",
+            show=False,
+            id="search-older",
+            tooltip="A search looks at the newest sessions first: go on into older ones",
+        ),
+        Binding(
             "e",
             "export",
             "Export",
@@ -256,6 +264,7 @@ class MainScreen(SessionsScreen):
         limit: int,
         mode: LoadMode,
         from_end: bool = False,
+        window: int | None = None,
     ) -> None:
         run = self.sessions_app.inflight
         asc = self.state.ascending
@@ -270,6 +279,7 @@ class MainScreen(SessionsScreen):
             mode,
             ascending=asc,
             from_end=from_end,
+            window=window,
         )
         self.post_message(page)
 
@@ -316,7 +326,13 @@ class MainScreen(SessionsScreen):
         self._loading_timer = self.set_timer(LOADING_AFTER, self._show_loading)
         self.table.set_sort(self.state.sort, self.state.ascending)
         self.load_page(
-            generation, flt, self.state.sort, None, self.settings.page_size, LoadMode.REPLACE
+            generation,
+            flt,
+            self.state.sort,
+            None,
+            self.settings.page_size,
+            LoadMode.REPLACE,
+            window=self._window(),
         )
         self._show_filters()
 
@@ -352,7 +368,38 @@ class MainScreen(SessionsScreen):
         # A window that does not start at the list's top (after G) ends at its bottom:
         # it is re-read from there.
         from_end = self.state.prev_cursor is not None
-        self.load_page(gen, flt, self.state.sort, None, limit, LoadMode.REFRESH, from_end)
+        # A bounded search re-reads the windows it has covered so far, not the table.
+        window = max(self.state.searched, self.settings.search_window)
+        window_or_none = window if self._window() is not None and not from_end else None
+        self.load_page(
+            gen, flt, self.state.sort, None, limit, LoadMode.REFRESH, from_end, window_or_none
+        )
+
+    def _window(self) -> int | None:
+        """The window of a bounded search (a free-text one, newest first), else None."""
+        return self.settings.search_window if self.state.bounded_search else None
+
+    def action_search_older(self) -> None:
+        """n: a bounded search that stopped at its window goes on into the next one."""
+        st = self.state
+        if st.search_resume is None or self.sessions_app.store is None:
+            self.notify("No search to continue: it has looked at every session")
+            return
+        if st.loading_more:
+            return
+        st.loading_more = True
+        self.table.border_subtitle = f"searching older sessions after {st.searched:,} …"
+        flt = st.filter(self.settings.clock())
+        size = self.settings.page_size
+        self.load_page(
+            st.generation,
+            flt,
+            st.sort,
+            st.search_resume,
+            size,
+            LoadMode.OLDER,
+            window=self._window(),
+        )
 
     @on(SessionsTable.NearEnd)
     def _more(self) -> None:
@@ -367,7 +414,13 @@ class MainScreen(SessionsScreen):
         st.loading_more = True
         flt = st.filter(self.settings.clock())
         self.load_page(
-            st.generation, flt, st.sort, st.next_cursor, self.settings.page_size, LoadMode.APPEND
+            st.generation,
+            flt,
+            st.sort,
+            st.next_cursor,
+            self.settings.page_size,
+            LoadMode.APPEND,
+            window=self._window(),
         )
 
     @on(SessionsTable.NearStart)
@@ -405,7 +458,8 @@ class MainScreen(SessionsScreen):
             self.call_after_refresh(self.sessions_app.first_rows_painted)
         if message.generation != self.state.generation:
             return
-        append = message.mode is LoadMode.APPEND
+        older = message.mode is LoadMode.OLDER
+        append = message.mode is LoadMode.APPEND or older
         prepend = message.mode is LoadMode.PREPEND
         if not append and self._loading_timer is not None:
             self._loading_timer.stop()  # this question is answered
@@ -427,6 +481,7 @@ class MainScreen(SessionsScreen):
                 "view any more: deselected",
                 severity="warning",
             )
+        self._note_search(message, older=older)
         self.table.more_above = self.state.prev_cursor is not None
         self.table.more_below = self.state.next_cursor is not None
         self.table.show(
@@ -447,7 +502,9 @@ class MainScreen(SessionsScreen):
         more = " · more below" if self.state.next_cursor else ""
         if self.state.prev_cursor is not None:
             more = " · more above" + more
-        if self.state.order:
+        if self.state.search_resume is not None:
+            self.table.border_subtitle = self._searched_line()
+        elif self.state.order:
             self.table.border_subtitle = f"{len(self.state.order):,} loaded{more}"
         else:
             self.table.border_subtitle = "no sessions match" + (
@@ -456,6 +513,30 @@ class MainScreen(SessionsScreen):
         if not append and not prepend:
             self.status_bar.set_read(self.settings.clock())
         self.sessions_app.store_answered()
+
+    def _note_search(self, message: PageLoaded, *, older: bool) -> None:
+        """What a bounded search has covered, and where it goes on. `searched` never
+        claims more than was read: a window below a cursor adds at least its own size."""
+        st = self.state
+        if message.searched == 0:  # not a bounded page
+            return
+        if message.mode is LoadMode.REFRESH:
+            st.search_resume = message.resume
+            return
+        if older:
+            st.searched += message.searched
+        elif message.mode is LoadMode.APPEND:
+            st.searched = max(st.searched, message.searched)
+        else:
+            st.searched = message.searched
+        st.search_resume = message.resume
+
+    def _searched_line(self) -> str:
+        """`no match in the newest 50,000 sessions · n searches older ones`."""
+        st = self.state
+        found = len(st.order)
+        head = f"{found:,} found in" if found else "no match in"
+        return f"{head} the newest {st.searched:,} sessions · n searches older ones"
 
     def _request_facets(self, generation: int, *, fresh_data: bool) -> None:
         """Counts come after the rows; a reason-only change reuses the last facets."""
