@@ -142,4 +142,5 @@ async def test_escape_closes_the_export_without_writing(
         await pilot.press("escape")
         await settle(pilot)
         assert not isinstance(app.screen, ExportScreen)
-    assert not list(tmp_path.iterdir())
+    assert not (tmp_path / "x.csv").exists()
+    assert not list(tmp_path.glob(".*.part"))
