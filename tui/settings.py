@@ -47,6 +47,8 @@ class Settings:
     select_cap: int = 1000
     """Most sessions "select all that match" takes: a wider filter selects nothing and
     says how many matched (`--select-cap`)."""
+    search_window: int = 20_000
+    """Sessions, newest first, a free-text search looks at before it asks to go on."""
     actor: str | None = None
     clock: Callable[[], datetime] = field(default=utcnow)
     theme: str | None = None

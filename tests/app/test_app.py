@@ -802,6 +802,9 @@ async def test_help_and_palette_are_each_screens_own(service_db: DbTarget) -> No
             *("audit", "stuck", "select-all", "toggle-panel", "wide"),
             *("select", "open", "row-up", "row-down", "page-up", "page-down"),
             *("row-first", "row-last"),
+            *("row-up-k", "row-down-j", "half-page-up", "half-page-down"),
+            *("row-first-g", "row-last-g", "copy-id", "sort-reverse", "export"),
+            *("search-older",),
         }
         names = [c.name for c in main.palette_commands()]
         assert {"End session", "Refresh", "Clear filters", "Open detail", "Select"} <= set(names)

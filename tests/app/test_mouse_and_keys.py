@@ -204,7 +204,7 @@ async def test_escape_in_the_reason_panel_undoes_the_reasons_first(service_db: D
         await pilot.press("slash", *"claude", "enter")
         main.only_reason("reset-requested")
         await settle(pilot)
-        await pilot.press("g", "escape")
+        await pilot.press("f", "escape")
         await settle(pilot)
         assert not main.state.reasons and main.state.search.text == "claude"
 
@@ -304,8 +304,8 @@ async def test_a_parent_loop_opens_in_the_detail_screen(service_db: DbTarget, lo
 
 
 async def test_the_lists_keys_do_nothing_on_a_detail_screen(service_db: DbTarget) -> None:
-    """1/2/3, t, o and g changed the hidden list behind a detail screen, and its footer
-    offered them there."""
+    """1/2/3, t, o and the reason panel's key changed the hidden list behind a detail
+    screen, and its footer offered them there."""
     app = app_for(service_db)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
@@ -313,10 +313,10 @@ async def test_the_lists_keys_do_nothing_on_a_detail_screen(service_db: DbTarget
         before = (main.state.status, main.state.since, main.state.sort, main.state.reasons)
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail")
-        await pilot.press("2", "3", "1", "t", "o", "g")
+        await pilot.press("2", "3", "1", "t", "o", "f")
         await settle(pilot)
         assert isinstance(app.screen, DetailScreen)
         after = (main.state.status, main.state.since, main.state.sort, main.state.reasons)
         assert after == before
         shown = {b.key for _node, group in app.screen.key_bindings() for b in group}
-        assert not shown & {"1", "2", "3", "t", "o", "g"}
+        assert not shown & {"1", "2", "3", "t", "o", "f"}

@@ -1292,3 +1292,31 @@ def test_cli_import_does_not_load_textual() -> None:
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    ("sort", "order_by"),
+    [
+        ("started", "started_at ASC, id ASC"),
+        ("ended", "CASE WHEN ended_at IS NULL THEN 0 ELSE 1 END ASC, ended_at ASC, id ASC"),
+    ],
+)
+def test_list_sort_ascending_pages_as_order_by(cli_db: CliDb, sort: str, order_by: str) -> None:
+    """`--asc` walks the same order from its other end; its cursor continues it, and a
+    cursor of the other direction is refused."""
+    want = [
+        str(r[0]) for r in cli_db.fetch(f"SELECT id FROM remote_agent_sessions ORDER BY {order_by}")
+    ]
+    args = [*cli_db.args, "list", "--format", "json", "--sort", sort, "--asc"]
+    first = invoke(*args, "--limit", 70)
+    assert first.exit_code == 0, first.output
+    token = json.loads(first.stdout)["next_cursor"]
+    second = invoke(*args, "--limit", 0, "--cursor", token)
+    assert second.exit_code == 0, second.output
+    got = [
+        s["id"]
+        for s in json.loads(first.stdout)["sessions"] + json.loads(second.stdout)["sessions"]
+    ]
+    assert got == want
+    other_way = invoke(*cli_db.args, "list", "--sort", sort, "--cursor", token)
+    assert other_way.exit_code == 2

@@ -66,7 +66,9 @@ def test_before_users_nobody_owns_anything_and_marks_still_show(empty_db_url: st
         (ADA.upper(), {"ada", "ada-deleted"}),
         ("bob@example.com", {"bob", "both"}),
         (NOBODY, {"nobody"}),
-        ("Ada", set()),  # a whole name, email or id: not a part of one
+        ("Ada", {"ada", "ada-deleted"}),  # the start of a name or email, as every token
+        ("Lovelace", set()),  # not a part of one
+        (ADA[:8], set()),  # the id is whole
         ("nobody@example.com", set()),
     ],
 )

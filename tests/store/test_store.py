@@ -754,8 +754,8 @@ def _key(row: SessionRow, sort: SortKey, as_of: datetime) -> Any:
     assert row.started_at is not None
     if sort is SortKey.STARTED:
         return row.started_at
-    if sort is SortKey.ENDED:
-        return row.ended_at or datetime.max.replace(tzinfo=UTC)
+    if sort is SortKey.ENDED:  # an active session has no end: after every ended one
+        return row.ended_at or datetime.min.replace(tzinfo=UTC)
     return ((row.ended_at or as_of) - row.started_at).total_seconds()
 
 

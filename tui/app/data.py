@@ -115,10 +115,35 @@ async def read_page(
     cursor: Cursor | None,
     limit: int,
     mode: LoadMode,
+    *,
+    ascending: bool = False,
+    from_end: bool = False,
+    window: int | None = None,
 ) -> PageLoaded:
+    """A page in the list's order (`ascending` or not); `from_end` reads it from the
+    other end of the list (G, the page above the window), and returns its rows in the
+    list's order with the cursor that goes on upwards as `prev_cursor`."""
     started = perf_counter()
-    page = await run.run(store.list_sessions(flt, sort, cursor, limit))
+    if window is not None:  # a free-text search, newest first: one window at a time
+        page = await run.run(store.search_window(flt, cursor, limit, window))
+        elapsed = (perf_counter() - started) * 1000
+        return PageLoaded(
+            generation,
+            mode,
+            page.rows,
+            page.next_cursor,
+            elapsed,
+            resume=page.resume,
+            searched=page.searched,
+        )
+    page = await run.run(
+        store.list_sessions(flt, sort, cursor, limit, ascending=ascending != from_end)
+    )
     elapsed = (perf_counter() - started) * 1000
+    if from_end:
+        return PageLoaded(
+            generation, mode, page.rows[::-1], None, elapsed, prev_cursor=page.next_cursor
+        )
     return PageLoaded(generation, mode, page.rows, page.next_cursor, elapsed)
 
 

@@ -40,6 +40,12 @@ class LoadMode(Enum):
     """The next keyset page, fetched as the cursor nears the end."""
     REFRESH = "refresh"
     """Auto-refresh: the same window again, cursor and scroll kept."""
+    PREPEND = "prepend"
+    """The keyset page above the window (after G), fetched as the cursor nears its top."""
+    OLDER = "older"
+    """A bounded search goes on into its next window of older sessions (the operator's `n`)."""
+    BOTTOM = "bottom"
+    """The last page of the list (G, End), read from the other end: cursor on the last row."""
 
 
 # -- the connection (App -> main screen) ---------------------------------------------
@@ -98,6 +104,13 @@ class PageLoaded(Message, bubble=False):
     elapsed_ms: float
     warm: bool = False
     """Read by `store.warm` through the bare driver, before the Store was open."""
+    prev_cursor: Cursor | None = None
+    """Where the rows above these go on (read in the other direction); None when the
+    first of them is the first row of the list."""
+    resume: Cursor | None = None
+    """A bounded search stopped at its window's floor: where the next window starts."""
+    searched: int = 0
+    """Sessions a bounded search's window covered (0: not a bounded search)."""
 
 
 @dataclass

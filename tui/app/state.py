@@ -6,9 +6,11 @@ import shlex
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from tui.domain.columns import SORTABLE
 from tui.domain.models import Cursor, SessionFilter, SessionRow, SortKey, Status
 from tui.domain.stuck import StuckKind
 from tui.domain.text import safe_text
+from tui.domain.triggers import KNOWN_REASONS
 
 SINCE_STEPS: list[timedelta | None] = [
     None,
@@ -17,21 +19,24 @@ SINCE_STEPS: list[timedelta | None] = [
     timedelta(days=7),
     timedelta(days=30),
 ]
-SORT_STEPS = [SortKey.STARTED, SortKey.ENDED, SortKey.DURATION]
-SEARCH_KEYS = ("platform", "codebase", "assistant", "user")
+SORT_STEPS = list(SORTABLE.values())
+SEARCH_KEYS = ("platform", "codebase", "assistant", "user", "reason")
 
 
 @dataclass(frozen=True)
 class SearchQuery:
     """The search box: free text plus optional `platform:` `codebase:` `assistant:` `user:`
-    terms (`user:` is the conversation's owner: display name, email or id, any case; quote
-    a name with a space: `user:"Ada Lovelace"`)."""
+    `reason:` tokens. One rule for every token: the start of the value, ignoring case
+    (`platform:SL` finds slack; `user:` is the conversation's owner's display name or
+    email, or its id whole; quote a value with a space: `user:"Ada Lovelace"`)."""
 
     text: str | None = None
     platform: str | None = None
     codebase: str | None = None
     assistant: str | None = None
     user: str | None = None
+    reason: str | None = None
+    """The ended reasons starting with it, as a reason filter (`ListState.filter`)."""
 
     @classmethod
     def parse(cls, raw: str) -> SearchQuery:
@@ -59,10 +64,20 @@ class ListState:
     search: SearchQuery = field(default_factory=SearchQuery)
     since: timedelta | None = None
     sort: SortKey = SortKey.STARTED
+    ascending: bool = False
+    """The sort's direction: False is newest/largest first."""
     generation: int = 0
     rows: dict[str, SessionRow] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
     next_cursor: Cursor | None = None
+    """Where the rows below the window go on; None when its last row is the list's."""
+    prev_cursor: Cursor | None = None
+    """Where the rows above the window go on (after G); None when its first row is the
+    list's first: the window always touches one end of the list."""
+    search_resume: Cursor | None = None
+    """A bounded search stopped at a window's floor: where the next window starts."""
+    searched: int = 0
+    """Sessions, newest first, the bounded search has looked at so far."""
     loading_more: bool = False
     selected: set[str] = field(default_factory=set)
     paused: bool = False
@@ -70,11 +85,13 @@ class ListState:
     matched: dict[str, SessionRow] = field(default_factory=dict)
     """Rows "select all" took, loaded or not: they stay selected while the question is
     the same (refreshes included), and are dropped with it."""
+    stored_reasons: frozenset[str] = frozenset()
+    """Every ended_reason value the last counts found, known or not (for `reason:`)."""
 
     def filter(self, now: datetime) -> SessionFilter:
         return SessionFilter(
             status=self.status,
-            reasons=self.reasons,
+            reasons=self.effective_reasons,
             platform=self.search.platform,
             codebase=self.search.codebase,
             assistant=self.search.assistant,
@@ -84,10 +101,33 @@ class ListState:
             stuck=self.stuck,
         )
 
+    @property
+    def effective_reasons(self) -> frozenset[str]:
+        """The panel's reasons, narrowed by a `reason:` token to the values that start
+        with it (ignoring case), among every known trigger and every value the counts
+        found stored. A token that starts no value is taken as an exact value: the list
+        says no session matches rather than ignoring it."""
+        typed = (self.search.reason or "").strip()
+        if not typed:
+            return self.reasons
+        candidates = frozenset(KNOWN_REASONS) | self.stored_reasons
+        found = frozenset(r for r in candidates if r.lower().startswith(typed.lower()))
+        if self.reasons:
+            found &= self.reasons
+        return found or frozenset({typed})
+
+    @property
+    def bounded_search(self) -> bool:
+        """A free-text search in the newest-first order: it reads one window at a time."""
+        return bool(self.search.text) and self.sort is SortKey.STARTED and not self.ascending
+
     def bump(self) -> int:
         """A new question: answers to older ones are stale from now on."""
         self.generation += 1
         self.next_cursor = None
+        self.prev_cursor = None
+        self.search_resume = None
+        self.searched = 0
         self.loading_more = False
         if self.matched:
             self.selected -= set(self.matched) - set(self.rows)
@@ -149,19 +189,33 @@ class ListState:
 
     def next_sort(self) -> None:
         self.sort = SORT_STEPS[(SORT_STEPS.index(self.sort) + 1) % len(SORT_STEPS)]
+        self.ascending = False
 
-    def load(self, rows: list[SessionRow], cursor: Cursor | None, append: bool) -> list[SessionRow]:
-        """Take a page in; return the rows that are new to the window."""
-        if not append:
+    def load(
+        self,
+        rows: list[SessionRow],
+        cursor: Cursor | None,
+        append: bool,
+        *,
+        prev_cursor: Cursor | None = None,
+        prepend: bool = False,
+    ) -> list[SessionRow]:
+        """Take a page in (below the window, above it, or as the new window); return the
+        rows that are new to the window."""
+        if not append and not prepend:
             self.rows.clear()
             self.order.clear()
         fresh = [r for r in rows if r.id not in self.rows]
         for r in fresh:
             self.rows[r.id] = r
-            self.order.append(r.id)
-        self.next_cursor = cursor
-        self.loading_more = False
+        ids = [r.id for r in fresh]
+        self.order = [*ids, *self.order] if prepend else [*self.order, *ids]
+        if not prepend:
+            self.next_cursor = cursor
         if not append:
+            self.prev_cursor = prev_cursor
+        self.loading_more = False
+        if not append and not prepend:
             self.selected &= set(self.rows) | set(self.matched)
         return fresh
 
@@ -184,7 +238,7 @@ class ListState:
                 parts.append(f"{key}: {safe_text(value)}")
         if self.since:
             parts.append(f"since: {_short(self.since)} ago")
-        parts.append(f"sort: {self.sort.value}")
+        parts.append(f"sort: {self.sort.value}" + (" ↑" if self.ascending else ""))
         if self.selected:
             parts.append(f"selected: {len(self.selected)}")
         return "  ·  ".join(parts)

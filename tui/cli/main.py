@@ -37,7 +37,8 @@ from tui.config import (
     check_theme,
     load_config,
 )
-from tui.domain.columns import FIELD_KEYS, Context
+from tui.domain.columns import FIELD_KEYS, SORTABLE, Context, sort_name
+from tui.domain.export import CsvStyle, dumps
 from tui.domain.models import (
     Cursor,
     Ended,
@@ -465,16 +466,19 @@ status says `stuck` for an active session in any kind of stuck (`idle`: quiet lo
         "`=VALUE` means the stored value VALUE exactly."
     ),
 )
-@click.option("--platform", metavar="P", help="Platform type, e.g. slack.")
-@click.option("--codebase", metavar="C", help="Codebase name or id.")
-@click.option("--assistant", metavar="A", help="Assistant type, e.g. claude.")
+@click.option("--platform", metavar="P", help="Platform type or its start, any case: slack, SL.")
+@click.option("--codebase", metavar="C", help="Codebase name or id, or its start, any case.")
+@click.option("--assistant", metavar="A", help="Assistant type or its start, any case: codex.")
 @click.option(
     "--user",
     metavar="NAME",
     help="The conversation's owner: display name, email or user id (any case).",
 )
 @click.option(
-    "--search", metavar="TEXT", help="Substring of ids, platform conversation id, title, codebase."
+    "--search",
+    metavar="TEXT",
+    help="Text anywhere in what the table shows (ids, title, platform, agent, reason,"
+    " codebase, owner), any case.",
 )
 @click.option(
     "--since",
@@ -484,11 +488,12 @@ status says `stuck` for an active session in any kind of stuck (`idle`: quiet lo
 )
 @click.option(
     "--sort",
-    type=click.Choice([k.value for k in SortKey]),
+    type=click.Choice([k.value for k in SORTABLE.values()]),
     default=SortKey.STARTED.value,
     show_default=True,
-    help="Newest / longest first.",
+    help="Newest / longest first (by ended, active sessions come last).",
 )
+@click.option("--asc", "ascending", is_flag=True, help="Oldest / shortest first.")
 @click.option(
     "--limit",
     type=click.IntRange(min=0),
@@ -527,6 +532,7 @@ def list_cmd(
     search: str | None,
     since: datetime | None,
     sort: str,
+    ascending: bool,
     limit: int,
     cursor_token: str | None,
     fmt: str,
@@ -540,9 +546,11 @@ def list_cmd(
                 f"(`--reason ={word}` matches a stored value spelled so)"
             )
     start: Cursor | None = None
+    key = SortKey(sort)
+    order = sort_name(key, ascending)  # in the cursor token: a cursor walks one order
     if cursor_token is not None:
         try:
-            start = render.decode_cursor(cursor_token, sort)
+            start = render.decode_cursor(cursor_token, order)
         except render.BadCursor as exc:
             raise click.BadParameter(str(exc), param_hint="--cursor") from None
     flt = SessionFilter(
@@ -555,9 +563,8 @@ def list_cmd(
         search=search or None,
         user=user.strip() if user and user.strip() else None,
     )
-    key = SortKey(sort)
-    style = render.CsvStyle(guard=not csv_raw, terminal=sys.stdout.isatty())
-    writer = render.ListWriter(fmt, sort, g.context(), style)
+    style = CsvStyle(guard=not csv_raw, terminal=sys.stdout.isatty())
+    writer = render.ListWriter(fmt, order, g.context(), style)
 
     owners_known = True
     unnamed = 0
@@ -569,11 +576,15 @@ def list_cmd(
         owners_known = store.has_owners
         unnamed = await store.sessions_without_id()
         more: Cursor | None = None
-        click.echo(writer.start(), nl=False)
-        async for page in pages(store, flt, key, start=start, limit=limit or None):
-            click.echo(writer.page(page.rows), nl=False)
+        # color=True: click would strip escape sequences from a pipe, and CSV carries the
+        # stored values whole there (on a terminal, the writer has made them harmless).
+        click.echo(writer.start(), nl=False, color=True)
+        async for page in pages(
+            store, flt, key, start=start, limit=limit or None, ascending=ascending
+        ):
+            click.echo(writer.page(page.rows), nl=False, color=True)
             more = page.next_cursor
-        click.echo(writer.finish(more), nl=False)
+        click.echo(writer.finish(more), nl=False, color=True)
         return more
 
     more = run_with_store(g, stream)
@@ -617,7 +628,7 @@ def show(g: Globals, session_id: str, fmt: str) -> None:
 
     detail, chain = run_with_store(g, load)
     if fmt == "json":
-        click.echo(render.dumps(render.detail_object(detail, chain, g.context()), indent=2))
+        click.echo(dumps(render.detail_object(detail, chain, g.context()), indent=2))
     else:
         click.echo("\n".join(render.detail_text(detail, chain, g.context())))
 
@@ -795,9 +806,7 @@ def audit(
     """The audit table: one row per session an end settled (`ended`, or `already-ended`
     when someone ended it first), kept after the service deletes the session. JSON is
     {"audit": [...]} with the keys of `AUDIT_FIELDS`; CSV has them as its header."""
-    writer = render.AuditWriter(
-        fmt, render.CsvStyle(guard=not csv_raw, terminal=sys.stdout.isatty())
-    )
+    writer = render.AuditWriter(fmt, CsvStyle(guard=not csv_raw, terminal=sys.stdout.isatty()))
 
     async def stream(store: Store) -> None:
         cursor = None
@@ -903,7 +912,7 @@ def reasons(g: Globals, fmt: str) -> None:
             "version": vocabulary.name if vocabulary else None,
             "reasons": render.reasons_objects(vocabulary),
         }
-        click.echo(render.dumps(payload, indent=2))
+        click.echo(dumps(payload, indent=2))
     else:
         columns = shutil.get_terminal_size((render.REASONS_WIDTH, 24)).columns
         click.echo("\n".join(render.reasons_table(vocabulary, columns)))
@@ -945,7 +954,7 @@ def info(g: Globals, fmt: str) -> None:
 
     found = run_with_store(g, database_info)
     if fmt == "json":
-        click.echo(render.dumps(render.info_object(found), indent=2))
+        click.echo(dumps(render.info_object(found), indent=2))
     else:
         click.echo("\n".join(render.info_text(found)))
 

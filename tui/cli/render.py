@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import csv
-import io
 import json
 import textwrap
 import unicodedata
@@ -36,7 +34,8 @@ from tui.domain.audit import (
     ended_by,
     overwritten,
 )
-from tui.domain.columns import COLUMNS, FIELD_KEYS, Context, conversation_cell, export
+from tui.domain.columns import COLUMNS, Context, conversation_cell, export
+from tui.domain.export import DEFAULT_CSV, FORMATS, CsvStyle, SessionWriter, csv_line, dumps
 from tui.domain.models import (
     ChainHop,
     Cursor,
@@ -105,48 +104,6 @@ def _fit(text: str, width: int) -> str:
 # -- session rows ----------------------------------------------------------------------------
 
 
-def dumps(value: Any, *, indent: int | None = None) -> str:
-    """JSON that is safe on any terminal: every non-ASCII character escaped."""
-    return json.dumps(value, ensure_ascii=True, indent=indent, default=str)
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-"""A cell a spreadsheet would run as a formula (`=HYPERLINK(…)`) starts with one of these."""
-
-
-@dataclass(frozen=True)
-class CsvStyle:
-    """How CSV cells are written. `guard`: a cell that would start a formula gets a
-    leading `'`, as spreadsheets expect (on by default: CSV is opened in them; `--csv-raw`
-    turns it off for programs). `terminal`: control characters are made harmless, as on
-    every other output, because standard output is a terminal and not a file."""
-
-    guard: bool = True
-    terminal: bool = False
-
-
-def _csv_cell(value: Any, style: CsvStyle) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, list):  # the stuck kinds: names the tool wrote, joined
-        value = ",".join(str(v) for v in value)
-    if not isinstance(value, str):
-        return value
-    if style.terminal:
-        value = safe_text(value)
-    if style.guard and value.startswith(FORMULA_START):
-        value = "'" + value
-    return value
-
-
-def csv_line(values: Sequence[Any], style: CsvStyle = CsvStyle()) -> str:
-    buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow([_csv_cell(v, style) for v in values])
-    return buf.getvalue()
-
-
 @dataclass(frozen=True)
 class Column:
     """A column of an aligned CLI table."""
@@ -210,42 +167,38 @@ class TableWriter:
 
 
 class ListWriter:
-    """`list`'s output in one format, page by page, so a long listing prints as it arrives.
+    """`list`'s output in one format, page by page, so a long listing prints as it arrives:
+    JSON and CSV are `tui.domain.export`'s writer (the dashboard's export writes files
+    with it), the table is this module's.
 
     Each method returns the text to print as it is (it ends with a newline when not empty).
     """
 
-    def __init__(self, fmt: str, sort: str, ctx: Context, csv_style: CsvStyle = CsvStyle()) -> None:
+    def __init__(
+        self, fmt: str, sort: str, ctx: Context, csv_style: CsvStyle = DEFAULT_CSV
+    ) -> None:
         self.fmt, self.sort, self.ctx, self.csv_style = fmt, sort, ctx, csv_style
         self.table = sessions_table()
+        self.data = SessionWriter(fmt, ctx, csv_style) if fmt in FORMATS else None
         self.written = 0
 
     def start(self) -> str:
-        if self.fmt == "json":
-            return '{"sessions": ['
-        if self.fmt == "csv":
-            return csv_line(FIELD_KEYS, self.csv_style)
-        return ""
+        return self.data.start() if self.data is not None else ""
 
     def page(self, rows: Sequence[SessionRow]) -> str:
-        first = self.written == 0
         self.written += len(rows)
-        if self.fmt == "json":
-            objects = [dumps(export(row, self.ctx)) for row in rows]
-            return ("\n" if first else ",\n") + ",\n".join(objects) if objects else ""
-        if self.fmt == "csv":
-            style = self.csv_style
-            return "".join(csv_line(list(export(row, self.ctx).values()), style) for row in rows)
+        if self.data is not None:
+            return self.data.page(rows)
         if not rows:
             return ""
         return "\n".join(self.table.lines(table_cells(row, self.ctx) for row in rows)) + "\n"
 
     def finish(self, next_cursor: Cursor | None) -> str:
         """The JSON's closing with the cursor to continue from (None: nothing more)."""
-        if self.fmt != "json":
+        if self.data is None:
             return ""
         token = None if next_cursor is None else encode_cursor(next_cursor, self.sort)
-        return f'\n], "next_cursor": {dumps(token)}}}\n'
+        return self.data.finish(token)
 
     def note(self, more: bool) -> str | None:
         """What the table says on stderr about rows it does not show."""
@@ -277,7 +230,7 @@ AUDIT_TABLE_KEYS = (
 class AuditWriter:
     """`audit`'s output in one format, page by page, like `ListWriter`."""
 
-    def __init__(self, fmt: str, csv_style: CsvStyle = CsvStyle()) -> None:
+    def __init__(self, fmt: str, csv_style: CsvStyle = DEFAULT_CSV) -> None:
         self.fmt, self.csv_style = fmt, csv_style
         self.table = TableWriter([Column(k.upper(), 36) for k in AUDIT_TABLE_KEYS])
         self.written = 0

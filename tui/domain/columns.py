@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from tui.domain.models import SessionRow
+from tui.domain.models import SessionRow, SortKey
 from tui.domain.text import safe_text
 from tui.domain.timefmt import human_duration, iso_z, relative
 from tui.domain.wording import (
@@ -71,6 +71,9 @@ class Column:
     newer service wrote may be long, and a cut one could read as another."""
     grows: bool = False
     """The dashboard gives this column the width no other column uses."""
+    sort: SortKey | None = None
+    """The list's order when sorted by this column (the dashboard's header, `list
+    --sort`); None: not sortable (see `SORTABLE`)."""
 
 
 def _text(value: object) -> str:
@@ -136,13 +139,21 @@ COLUMNS: tuple[Column, ...] = (
     Column(
         "assistant", "agent", Width(7, 10), lambda r, c: _text(r.ai_assistant_type), priority=12
     ),
-    Column("started", "started", Width(7, 12), lambda r, c: started_cell(r, c.now), priority=5),
+    Column(
+        "started",
+        "started",
+        Width(7, 12),
+        lambda r, c: started_cell(r, c.now),
+        priority=5,
+        sort=SortKey.STARTED,
+    ),
     Column(
         "ended",
         "ended",
         Width(7, 12),
         lambda r, c: relative(r.ended_at, c.now) if r.ended else DASH,
         priority=7,
+        sort=SortKey.ENDED,
     ),
     Column(
         "duration",
@@ -150,6 +161,7 @@ COLUMNS: tuple[Column, ...] = (
         Width(6, 10),
         lambda r, c: human_duration(r.duration(c.now)),
         priority=11,
+        sort=SortKey.DURATION,
     ),
 )
 """Priorities: what an operator needs to tell sessions apart and see why they ended
@@ -199,6 +211,21 @@ def fit(available: int, *, wide: bool = False) -> tuple[Placed, ...]:
                 width = max(width, column.width.table)
         placed.append(Placed(column, i, width))
     return tuple(placed)
+
+
+SORTABLE: dict[str, SortKey] = {c.key: c.sort for c in COLUMNS if c.sort is not None}
+"""The columns the list sorts by, either way. Started follows an index
+(ix_sessions_tui_started, read forwards or backwards: a page costs the same at 1M).
+Ended and lasted are kept because operators use them, but no index serves them: the
+first page sorts the filtered rows (README, Performance). The other columns are not
+sortable: each would sort a million rows per page, or a joined table's (titles, owners)."""
+NOT_SORTABLE = "no index keeps that order cheap on a large table"
+"""Why a column is not sortable, for the dashboard to say when its header is clicked."""
+
+
+def sort_name(sort: SortKey, ascending: bool) -> str:
+    """A sort as `list --sort`/`--asc` and the cursor tokens name it."""
+    return f"{sort.value}:asc" if ascending else sort.value
 
 
 @dataclass(frozen=True, slots=True)

@@ -180,6 +180,11 @@ class SessionRow:
 class Page:
     rows: list[SessionRow]
     next_cursor: Cursor | None
+    resume: Cursor | None = None
+    """A bounded search (`Store.search_window`) that stopped at its window's floor: where
+    the next window starts. None when the search reached the end of the list."""
+    searched: int = 0
+    """How many sessions (newest first) a bounded search has looked at for this page."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -38,8 +38,10 @@ async def pages(
     start: Cursor | None = None,
     limit: int | None = None,
     page_size: int = PAGE_SIZE,
+    ascending: bool = False,
 ) -> AsyncIterator[Page]:
-    """The filtered view in keyset pages, from `start`, until `limit` rows (None: all).
+    """The filtered view in keyset pages, from `start`, until `limit` rows (None: all),
+    in `sort` order, oldest/smallest first with `ascending`.
 
     The last page yielded carries the cursor to continue from, None when nothing more
     matches; a view that matches nothing yields one empty page.
@@ -48,7 +50,7 @@ async def pages(
     cursor = start
     while remaining is None or remaining > 0:
         size = page_size if remaining is None else min(page_size, remaining)
-        page = await store.list_sessions(flt, sort, cursor, size)
+        page = await store.list_sessions(flt, sort, cursor, size, ascending=ascending)
         yield page
         if remaining is not None:
             remaining -= len(page.rows)

@@ -12,7 +12,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import ColumnElement, UnaryExpression
 
 from tui.domain.models import (
     NOT_RECORDED_TOKEN,
@@ -26,7 +27,7 @@ from tui.domain.models import (
 from tui.domain.stuck import StuckKind
 from tui.domain.timefmt import utcnow
 from tui.domain.triggers import KNOWN_REASONS
-from tui.store.backends.base import Backend
+from tui.store.backends.base import Backend, escape_like
 from tui.store.codec import STUCK_COLUMNS
 from tui.store.tables import (
     StoredActive,
@@ -39,7 +40,9 @@ from tui.store.tables import (
 )
 
 s, c, cb, u, wr = sessions, conversations, codebases, users, workflow_runs
-FAR_FUTURE = "9999-12-31 23:59:59"
+FAR_PAST = "1900-01-01 00:00:00"
+"""The ended sort's key for a session that has not ended: below every real end. (Year 1
+read back through asyncpg no longer compared equal to itself: the cursor lost its rows.)"""
 MAX_CHAIN_DEPTH = 500
 
 
@@ -124,7 +127,9 @@ class Dialect:
         if key is SortKey.STARTED:
             return b.raw_timestamp(s.c.started_at)
         if key is SortKey.ENDED:
-            return sa.func.coalesce(b.raw_timestamp(s.c.ended_at), b.timestamp_literal(FAR_FUTURE))
+            # An active session has not ended: it sorts below every ended one (newest
+            # first), never above them as if it ended in the far future.
+            return sa.func.coalesce(b.raw_timestamp(s.c.ended_at), b.timestamp_literal(FAR_PAST))
         # Absolute times: a span across a daylight-saving change is its real length.
         now = sa.bindparam("as_of", as_of, type_=UtcTimestamp(timezone=True))
         end = sa.func.coalesce(b.absolute(s.c.ended_at, self.zone), now)
@@ -152,8 +157,9 @@ def without_id_statement(d: Dialect) -> sa.Select[Any] | None:
     return sa.select(sa.func.count()).select_from(s).where(s.c.id.is_(None))
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+def starts_with(d: Dialect, col: ColumnElement[Any], text: str) -> ColumnElement[bool]:
+    """The search tokens' one rule: `col` starts with `text`, ignoring case."""
+    return d.backend.like(col, f"{escape_like(text.strip())}%")
 
 
 SEARCH_WINDOW = 5000
@@ -285,8 +291,8 @@ def joined(d: Dialect) -> sa.FromClause:
 
 
 def user_condition(d: Dialect, who: str, *, walk: bool = False) -> ColumnElement[bool]:
-    """Sessions whose conversation belongs to the user named `who`: display name, email or
-    id, ignoring case.
+    """Sessions whose conversation belongs to the user named `who`: a display name or
+    email starting with it, or the id, ignoring case (the search tokens' rule).
 
     The users table is small, so it is read first; its ids pick conversations through
     idx_conversations_user_id, and those pick sessions by conversation_id: a user costs
@@ -305,8 +311,8 @@ def user_condition(d: Dialect, who: str, *, walk: bool = False) -> ColumnElement
         return sa.false()
     text = who.strip().lower()
     named = sa.or_(
-        sa.func.lower(u.c.display_name) == text,
-        sa.func.lower(u.c.email) == text,
+        starts_with(d, u.c.display_name, text),
+        starts_with(d, u.c.email, text),
         d.backend.as_text(u.c.id) == text,
     )
     if walk:
@@ -351,36 +357,51 @@ def reason_condition(d: Dialect, reasons: frozenset[str]) -> ColumnElement[bool]
 
 
 def search_condition(d: Dialect, text: str, *, through_join: bool) -> ColumnElement[bool]:
-    """The free-text search over id, conversation id, platform id, title and codebase name.
+    """The free-text search, ignoring case, over what the table shows: the session's id,
+    platform, agent and reason, its conversation (id, platform id, title), codebase name
+    and owner (display name, email). Ids match as `Backend.id_contains` says (on
+    PostgreSQL with or without dashes).
 
     `through_join` tests the joined columns row by row: cheapest when a match is near
-    the top, since the ordered scan stops at the first page. Otherwise the conversation
-    and codebase sides become IN (subquery) sets computed once, and each session row
-    costs two LIKEs and a lookup (4x less on a 1M-row table that matches nothing). Both
-    forms select the same rows: the codebase is the session's own, else its
+    the top, since the ordered scan stops at the first page. Otherwise the conversation,
+    codebase and owner sides become IN (subquery) sets computed once, and each session
+    row costs a few LIKEs and a lookup (4x less on a 1M-row table that matches nothing).
+    Both forms select the same rows: the codebase is the session's own, else its
     conversation's, as in `joined`.
     """
-    pattern = f"%{_escape_like(text)}%"
+    pattern = f"%{escape_like(text)}%"
     like = d.backend.like
-    own = [like(s.c.id, pattern), like(s.c.conversation_id, pattern)]
+    own = [
+        d.backend.id_contains(s.c.id, text),
+        d.backend.id_contains(s.c.conversation_id, text),
+        like(s.c.ai_assistant_type, pattern),
+    ]
+    if d.has_ended_reason:
+        own.append(like(s.c.ended_reason, pattern))
+    conv_terms = [
+        like(c.c.platform_conversation_id, pattern),
+        like(c.c.title, pattern),
+        like(c.c.platform_type, pattern),
+    ]
+    owner_terms = [like(u.c.display_name, pattern), like(u.c.email, pattern)]
     if through_join:
-        return sa.or_(
-            *own,
-            like(c.c.platform_conversation_id, pattern),
-            like(c.c.title, pattern),
-            like(cb.c.name, pattern),
-        )
-    convs = sa.select(c.c.id).where(
-        sa.or_(like(c.c.platform_conversation_id, pattern), like(c.c.title, pattern))
-    )
+        joined_terms = [*conv_terms, like(cb.c.name, pattern)]
+        if d.has_owner:
+            joined_terms += owner_terms
+        return sa.or_(*own, *joined_terms)
+    convs = sa.select(c.c.id).where(sa.or_(*conv_terms))
     named = sa.select(cb.c.id).where(like(cb.c.name, pattern))
     named_via_conv = sa.select(c.c.id).where(c.c.codebase_id.in_(named))
-    return sa.or_(
+    ors = [
         *own,
         s.c.conversation_id.in_(convs),
         s.c.codebase_id.in_(named),
         sa.and_(s.c.codebase_id.is_(None), s.c.conversation_id.in_(named_via_conv)),
-    )
+    ]
+    if d.has_owner:
+        owned = sa.select(c.c.id).select_from(u.join(c, c.c.user_id == u.c.id))
+        ors.append(s.c.conversation_id.in_(owned.where(sa.or_(*owner_terms))))
+    return sa.or_(*ors)
 
 
 def conditions(
@@ -408,14 +429,15 @@ def conditions(
     reason = reason_condition(d, flt.reasons)
     if reason is not None:
         conds.append(reason)
+    # Tokens: the start of the value, ignoring case. None of these columns has an index
+    # the list could use for them, so a prefix costs what equality did (a test per row).
     if flt.platform:
-        conds.append(c.c.platform_type == flt.platform)
+        conds.append(starts_with(d, c.c.platform_type, flt.platform))
     if flt.codebase:
-        conds.append(
-            sa.or_(cb.c.name == flt.codebase, d.backend.as_text(cb.c.id) == flt.codebase.lower())
-        )
+        code = flt.codebase.strip()
+        conds.append(sa.or_(starts_with(d, cb.c.name, code), starts_with(d, cb.c.id, code)))
     if flt.assistant:
-        conds.append(s.c.ai_assistant_type == flt.assistant)
+        conds.append(starts_with(d, s.c.ai_assistant_type, flt.assistant))
     if flt.since is not None:
         conds.append(s.c.started_at >= d.stored("since", flt.since))
         shaped = d.backend.time_shaped(s.c.started_at)
@@ -456,24 +478,36 @@ def row_columns(d: Dialect) -> list[ColumnElement[Any]]:
     ]
 
 
-def _after_cursor(key: ColumnElement[Any], cursor: Cursor) -> ColumnElement[bool]:
+def _after_cursor(
+    key: ColumnElement[Any], cursor: Cursor, *, ascending: bool = False
+) -> ColumnElement[bool]:
     """The rows after the cursor in its segment: NULL keys sort as one block (where, the
-    backend says: `Backend.segment_after`) that a (key, id) comparison never enters."""
+    backend says: `Backend.segment_after`) that a (key, id) comparison never enters.
+    `ascending` pages the other way: the same rows, read from the other end."""
     if cursor.segment_top:
         return key.is_(None) if cursor.key is None else key.is_not(None)
+    ident = sa.literal(cursor.id, s.c.id.type)
     if cursor.key is None:
-        return sa.and_(key.is_(None), s.c.id < sa.literal(cursor.id, s.c.id.type))
-    return sa.tuple_(key, s.c.id) < sa.tuple_(
-        sa.literal(cursor.key, key.type), sa.literal(cursor.id, s.c.id.type)
-    )
+        return sa.and_(key.is_(None), s.c.id > ident if ascending else s.c.id < ident)
+    left, right = sa.tuple_(key, s.c.id), sa.tuple_(sa.literal(cursor.key, key.type), ident)
+    return left > right if ascending else left < right
 
 
-def next_segment(d: Dialect, cursor: Cursor) -> Cursor | None:
+def next_segment(d: Dialect, cursor: Cursor, *, ascending: bool = False) -> Cursor | None:
     """Where a page that ran out before `limit` goes on: the other segment of the sort
-    key, when it comes after the cursor's in this database's NULL ordering."""
+    key, when it comes after the cursor's in this database's NULL ordering.
+
+    An ascending order is the descending one reversed (ASC puts NULLs where DESC does
+    not, on both backends), so its segments come in the other order."""
     if cursor.segment_top:
         return None
-    return d.backend.segment_after(cursor)
+    after = d.backend.segment_after(cursor)
+    if not ascending:
+        return after
+    if after is not None:  # the other segment follows in DESC, so it came before in ASC
+        return None
+    other = None if cursor.key is not None else 0
+    return Cursor(key=other, id="", as_of=cursor.as_of, segment_top=True)
 
 
 def window_floor(d: Dialect, cursor: Cursor | None, window: int) -> ColumnElement[bool]:
@@ -491,6 +525,45 @@ def window_floor(d: Dialect, cursor: Cursor | None, window: int) -> ColumnElemen
     return sa.or_(key >= floor, s.c.started_at.is_(None))
 
 
+def window_boundary(d: Dialect, cursor: Cursor | None, window: int) -> sa.Select[Any]:
+    """The start time `window` dated rows below the cursor (the started_at index read
+    newest first), and the next row's: the floor of a bounded search's window. Fewer
+    than two rows: the rest of the list fits in the window."""
+    key = d.sort_key(SortKey.STARTED, None)
+    stmt = sa.select(key.label("floor")).where(s.c.started_at.is_not(None))
+    if cursor is not None:
+        stmt = stmt.where(_after_cursor(key, cursor))
+    return stmt.order_by(key.desc(), s.c.id.desc()).offset(window - 1).limit(2)
+
+
+def lowest_id_at(d: Dialect, floor: Any) -> sa.Select[Any]:
+    """The last row (newest first) with start time `floor`: where the next window goes on."""
+    key = d.sort_key(SortKey.STARTED, None)
+    # ORDER BY … LIMIT 1, not min(): PostgreSQL has no min() for uuid.
+    at = sa.select(s.c.id).where(key == sa.literal(floor, key.type))
+    return at.order_by(s.c.id.asc()).limit(1)
+
+
+def bounded_search_statement(
+    d: Dialect, flt: SessionFilter, cursor: Cursor | None, limit: int, floor: Any
+) -> sa.Select[Any]:
+    """A newest-first page among the dated rows below the cursor down to start time
+    `floor` (ties at the floor all in): the rows a bounded search's window covers,
+    tested row by row as the started_at index is read."""
+    key = d.sort_key(SortKey.STARTED, None)
+    conds = conditions(d, flt, windowed=True)
+    conds += [s.c.started_at.is_not(None), key >= sa.literal(floor, key.type)]
+    if cursor is not None:
+        conds.append(_after_cursor(key, cursor))
+    return (
+        sa.select(*row_columns(d), key.label("_sort_key"))
+        .select_from(joined(d))
+        .where(*conds)
+        .order_by(key.desc(), s.c.id.desc())
+        .limit(limit + 1)
+    )
+
+
 def list_statement(
     d: Dialect,
     flt: SessionFilter,
@@ -499,34 +572,50 @@ def list_statement(
     limit: int,
     *,
     window: int | None = None,
+    ascending: bool = False,
 ) -> sa.Select[Any]:
     """One keyset page (plus one row to know whether another page follows).
 
     With `window` (newest-first searches and owner filters), only that many rows below
     the cursor are read: a page found there is the right page; fewer rows mean the
     caller asks again without it.
+
+    `ascending` reads the same order from its other end, through the same index read
+    backwards: the oldest/smallest first, or the last rows of a newest-first list.
     """
     branches = reason_branches(d, flt)
     if branches and sort is SortKey.STARTED and window is None:
-        return _merged_list_statement(d, flt, branches, cursor, limit)
+        return _merged_list_statement(d, flt, branches, cursor, limit, ascending=ascending)
     as_of = cursor.as_of if cursor else None
     key = d.sort_key(sort, as_of)
     conds = conditions(d, flt, windowed=window is not None)
     if window is not None:
-        if sort is not SortKey.STARTED:
-            raise ValueError("a search window follows the started_at index only")
+        if sort is not SortKey.STARTED or ascending:
+            raise ValueError("a search window follows the started_at index, newest first")
         conds.append(window_floor(d, cursor, window))
     if cursor is not None:
-        conds.append(_after_cursor(key, cursor))
+        conds.append(_after_cursor(key, cursor, ascending=ascending))
     conds += with_id(d)
     only_null = flt.reasons == {NOT_RECORDED_TOKEN} and sort is SortKey.STARTED
+    order = _newest_first(d, key, null_reason=only_null)
     stmt = (
         sa.select(*row_columns(d), key.label("_sort_key"))
         .select_from(joined(d))
-        .order_by(*_newest_first(d, key, null_reason=only_null))
+        .order_by(*_ordered(order, ascending))
         .limit(limit + 1)
     )
     return stmt.where(*conds) if conds else stmt
+
+
+def _ordered(order: list[Any], ascending: bool) -> list[Any]:
+    return [_flip(o) for o in order] if ascending else order
+
+
+def _flip(term: Any) -> Any:
+    """An ORDER BY term the other way round: DESC becomes ASC (and the NULLs move with it)."""
+    if isinstance(term, UnaryExpression) and term.modifier is operators.desc_op:
+        return term.element.asc()  # type: ignore[union-attr]
+    return term.desc()
 
 
 def _newest_first(d: Dialect, key: ColumnElement[Any], *, null_reason: bool) -> list[Any]:
@@ -573,6 +662,8 @@ def _merged_list_statement(
     branches: list[tuple[ColumnElement[bool], bool]],
     cursor: Cursor | None,
     limit: int,
+    *,
+    ascending: bool = False,
 ) -> sa.Select[Any]:
     """The newest `limit + 1` of each reason in index order, then the newest of those.
 
@@ -582,7 +673,7 @@ def _merged_list_statement(
     key = d.sort_key(SortKey.STARTED, None)
     rest = conditions(d, replace(flt, reasons=frozenset()), active_index=False)
     if cursor is not None:
-        rest.append(_after_cursor(key, cursor))
+        rest.append(_after_cursor(key, cursor, ascending=ascending))
     rest += with_id(d)
     picks = []
     for branch, null_reason in branches:
@@ -590,15 +681,14 @@ def _merged_list_statement(
             sa.select(*row_columns(d), key.label("_sort_key"))
             .select_from(joined(d))
             .where(branch, *rest)
-            .order_by(*_newest_first(d, key, null_reason=null_reason))
+            .order_by(*_ordered(_newest_first(d, key, null_reason=null_reason), ascending))
             .limit(limit + 1)
             .subquery()
         )
         picks.append(sa.select(each))
     picked = sa.union_all(*picks).subquery("picked")
-    return (
-        sa.select(picked).order_by(picked.c._sort_key.desc(), picked.c.id.desc()).limit(limit + 1)
-    )
+    order = _ordered([picked.c._sort_key.desc(), picked.c.id.desc()], ascending)
+    return sa.select(picked).order_by(*order).limit(limit + 1)
 
 
 def facet_statement(d: Dialect, flt: SessionFilter) -> sa.Select[Any]:

@@ -389,8 +389,13 @@ class Store:
         sort: SortKey = SortKey.STARTED,
         cursor: Cursor | None = None,
         limit: int = PAGE_SIZE,
+        *,
+        ascending: bool = False,
     ) -> Page:
-        """One keyset page, newest first, and the cursor for the next one (None at the end)."""
+        """One keyset page, newest first, and the cursor for the next one (None at the end).
+
+        `ascending` walks the same order from its other end (oldest/smallest first): the
+        list's last rows without reading the ones before them."""
         flt = flt or SessionFilter()
         limit = max(1, min(limit, 10_000))
         # The duration sort pins "now" on the first page so active rows keep their place.
@@ -401,17 +406,79 @@ class Store:
         async with self._read() as conn:
             result: Sequence[Row[Any]] = []
             narrowing = bool((flt.search and flt.search.strip()) or (flt.user and flt.user.strip()))
-            windowed = narrowing and sort is SortKey.STARTED
+            windowed = narrowing and sort is SortKey.STARTED and not ascending
             if windowed:  # a search or an owner that matches near the top stops there
                 stmt = q.list_statement(self.d, flt, sort, cursor, limit, window=SEARCH_WINDOW)
                 result = (await conn.execute(stmt, params)).all()
             if len(result) <= limit:
-                stmt = q.list_statement(self.d, flt, sort, cursor, limit)
+                stmt = q.list_statement(self.d, flt, sort, cursor, limit, ascending=ascending)
                 result = (await conn.execute(stmt, params)).all()
-            following = q.next_segment(self.d, cursor) if cursor is not None else None
+            following = (
+                q.next_segment(self.d, cursor, ascending=ascending) if cursor is not None else None
+            )
             if following is not None and len(result) <= limit:  # rows with a NULL key
-                stmt = q.list_statement(self.d, flt, sort, following, limit - len(result))
+                left = limit - len(result)
+                stmt = q.list_statement(self.d, flt, sort, following, left, ascending=ascending)
                 result = [*result, *(await conn.execute(stmt, params)).all()]
+        rows = [_row(r, self.d) for r in result[:limit]]
+        next_cursor = None
+        if len(result) > limit:
+            last = result[limit - 1]._mapping
+            next_cursor = Cursor(key=last["_sort_key"], id=last["id"], as_of=as_of)
+        return Page(rows=rows, next_cursor=next_cursor)
+
+    async def search_window(
+        self, flt: SessionFilter, cursor: Cursor | None, limit: int, window: int
+    ) -> Page:
+        """A newest-first page of a search that looks at no more than `window` sessions
+        below the cursor: a search that matches nothing costs one window, not the table.
+
+        A full page found in the window is the list's exact page (its cursor goes on as
+        usual). Otherwise the page holds what the window had, and `resume` says where
+        the next window starts (None: the window reached the end of the list, then read
+        as `list_sessions` would, rows without a start time included). `searched` is the
+        number of sessions the window covered."""
+        limit = max(1, min(limit, 10_000))
+        d, started = self.d, SortKey.STARTED
+        before: list[Row[Any]] = []
+        nulls_first = d.backend.segment_after(Cursor(key=None, id="")) is not None
+        async with self._read() as conn:
+            if nulls_first and (cursor is None or cursor.key is None):
+                # Rows without a start time lead this database's order: read them first
+                # (the started_at index holds them together), then the dated rows' windows.
+                top = cursor or Cursor(key=None, id="", segment_top=True)
+                before = list(
+                    (await conn.execute(q.list_statement(d, flt, started, top, limit))).all()
+                )
+                if len(before) > limit:
+                    page = self._page(before, limit, None)
+                    return Page(page.rows, page.next_cursor, None, window)
+                limit_left, cursor = limit - len(before), None
+            else:
+                limit_left = limit
+            dated_top = Cursor(key=0, id="", segment_top=True) if nulls_first else None
+            below = (await conn.execute(q.window_boundary(d, cursor, window))).scalars().all()
+            floor = below[0] if len(below) == 2 else None
+            resume = None
+            if floor is None:  # the rest of the list fits in one window
+                start = cursor if cursor is not None else dated_top
+                stmt = q.list_statement(d, flt, started, start, limit_left)
+                result: list[Row[Any]] = list((await conn.execute(stmt)).all())
+                following = q.next_segment(d, start) if start is not None else None
+                if following is not None and len(result) <= limit_left:
+                    left = limit_left - len(result)
+                    stmt = q.list_statement(d, flt, started, following, left)
+                    result += (await conn.execute(stmt)).all()
+            else:
+                stmt = q.bounded_search_statement(d, flt, cursor, limit_left, floor)
+                result = list((await conn.execute(stmt)).all())
+                if len(result) <= limit_left:
+                    last = (await conn.execute(q.lowest_id_at(d, floor))).scalar_one()
+                    resume = Cursor(key=floor, id=str(last))
+        page = self._page([*before, *result], limit, None)
+        return Page(page.rows, page.next_cursor, resume, window)
+
+    def _page(self, result: Sequence[Row[Any]], limit: int, as_of: datetime | None) -> Page:
         rows = [_row(r, self.d) for r in result[:limit]]
         next_cursor = None
         if len(result) > limit:

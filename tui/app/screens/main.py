@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import partial
+from pathlib import Path
 from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
 
@@ -44,6 +45,7 @@ from tui.app.screens.audit import AuditScreen
 from tui.app.screens.base import SessionsScreen
 from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
+from tui.app.screens.export import ExportScreen
 from tui.app.state import ListState, SearchQuery
 from tui.app.widgets.reason_panel import ReasonPanel
 from tui.app.widgets.sessions_table import SessionsTable
@@ -51,6 +53,7 @@ from tui.app.widgets.status_bar import StatusBar
 from tui.app.widgets.stuck_panel import StuckPanel
 from tui.domain import wording
 from tui.domain.audit import default_actor
+from tui.domain.columns import COLUMNS, NOT_SORTABLE, SORTABLE, Context
 from tui.domain.models import (
     NOT_RECORDED_TOKEN,
     UNRECOGNISED_TOKEN,
@@ -82,7 +85,7 @@ NARROW = 100
 WAITING_AFTER = 1.0
 """Seconds a question may go unanswered before the header says it is waiting (a lock
 held elsewhere, SQLite's busy wait), for how long, and that esc cancels."""
-TABLE_COMMANDS = ("select", "open")
+TABLE_COMMANDS = ("select", "open", "row-first", "row-last")
 """The table's bindings that are palette commands too (the rest move the cursor)."""
 
 
@@ -101,12 +104,12 @@ class MainScreen(SessionsScreen):
             "Search",
             key_display="/",
             id="search",
-            tooltip="Free text over ids, titles, codebases; platform: codebase: assistant: user:",
+            tooltip="Free text over what the table shows; platform: codebase: user: reason: …",
         ),
         Binding("1", "status('active')", "Active", id="status-active", tooltip="Status filter"),
         Binding("2", "status('ended')", "Ended", id="status-ended", tooltip="Status filter"),
         Binding("3", "status('all')", "All", id="status-all", tooltip="Status filter"),
-        Binding("g", "focus_reasons", "Reasons", id="reasons", tooltip="The reason panel"),
+        Binding("f", "focus_reasons", "Reasons", id="reasons", tooltip="The reason panel"),
         Binding(
             "s",
             "focus_stuck",
@@ -125,6 +128,14 @@ class MainScreen(SessionsScreen):
         Binding("t", "cycle_since", "Since", id="since", tooltip="Started in the last …"),
         Binding("o", "cycle_sort", "Sort", id="sort", tooltip="Started, ended, duration"),
         Binding(
+            "O",
+            "reverse_sort",
+            "Reverse sort",
+            show=False,
+            id="sort-reverse",
+            tooltip="Oldest/smallest first, or back (a second click on a header does it too)",
+        ),
+        Binding(
             "x",
             "end",
             "End session",
@@ -139,6 +150,30 @@ class MainScreen(SessionsScreen):
             tooltip="Re-read the visible window and recount every reason",
         ),
         Binding("p", "toggle_pause", "Pause", id="pause", tooltip="Stop or restart live updates"),
+        Binding(
+            "n",
+            "search_older",
+            "Search older",
+            show=False,
+            id="search-older",
+            tooltip="A search looks at the newest sessions first: go on into older ones",
+        ),
+        Binding(
+            "e",
+            "export",
+            "Export",
+            show=False,
+            id="export",
+            tooltip="Every session of this view to a CSV or JSON file, in pages",
+        ),
+        Binding(
+            "y",
+            "copy_ids",
+            "Copy id",
+            show=False,
+            id="copy-id",
+            tooltip="Copy the whole id of the highlighted session, or of the selection (OSC 52)",
+        ),
         Binding(
             "escape",
             "step_back",
@@ -374,11 +409,25 @@ class MainScreen(SessionsScreen):
         cursor: Cursor | None,
         limit: int,
         mode: LoadMode,
+        from_end: bool = False,
+        window: int | None = None,
     ) -> None:
         run = self.sessions_app.inflight
-        self.post_message(
-            await data.read_page(run, self.store, generation, flt, sort, cursor, limit, mode)
+        asc = self.state.ascending
+        page = await data.read_page(
+            run,
+            self.store,
+            generation,
+            flt,
+            sort,
+            cursor,
+            limit,
+            mode,
+            ascending=asc,
+            from_end=from_end,
+            window=window,
         )
+        self.post_message(page)
 
     @work(exclusive=True, group="stuck", exit_on_error=False)
     async def load_stuck_counts(self, generation: int, flt: SessionFilter) -> None:
@@ -438,8 +487,15 @@ class MainScreen(SessionsScreen):
             self._loading_timer.stop()
         self._loading_timer = self.set_timer(LOADING_AFTER, self._show_loading)
         self._asking()
+        self.table.set_sort(self.state.sort, self.state.ascending)
         self.load_page(
-            generation, flt, self.state.sort, None, self.settings.page_size, LoadMode.REPLACE
+            generation,
+            flt,
+            self.state.sort,
+            None,
+            self.settings.page_size,
+            LoadMode.REPLACE,
+            window=self._window(),
         )
         self._show_filters()
 
@@ -477,7 +533,41 @@ class MainScreen(SessionsScreen):
         limit = max(self.settings.page_size, len(self.state.order))
         gen = self.state.generation
         self._asking()
-        self.load_page(gen, flt, self.state.sort, None, limit, LoadMode.REFRESH)
+        # A window that does not start at the list's top (after G) ends at its bottom:
+        # it is re-read from there.
+        from_end = self.state.prev_cursor is not None
+        # A bounded search re-reads the windows it has covered so far, not the table.
+        window = max(self.state.searched, self.settings.search_window)
+        window_or_none = window if self._window() is not None and not from_end else None
+        self.load_page(
+            gen, flt, self.state.sort, None, limit, LoadMode.REFRESH, from_end, window_or_none
+        )
+
+    def _window(self) -> int | None:
+        """The window of a bounded search (a free-text one, newest first), else None."""
+        return self.settings.search_window if self.state.bounded_search else None
+
+    def action_search_older(self) -> None:
+        """n: a bounded search that stopped at its window goes on into the next one."""
+        st = self.state
+        if st.search_resume is None or self.sessions_app.store is None:
+            self.notify("No search to continue: it has looked at every session")
+            return
+        if st.loading_more:
+            return
+        st.loading_more = True
+        self.table.border_subtitle = f"searching older sessions after {st.searched:,} …"
+        flt = st.filter(self.settings.clock())
+        size = self.settings.page_size
+        self.load_page(
+            st.generation,
+            flt,
+            st.sort,
+            st.search_resume,
+            size,
+            LoadMode.OLDER,
+            window=self._window(),
+        )
 
     @on(SessionsTable.NearEnd)
     def _more(self) -> None:
@@ -493,8 +583,42 @@ class MainScreen(SessionsScreen):
         self._asking()
         flt = st.filter(self.settings.clock())
         self.load_page(
-            st.generation, flt, st.sort, st.next_cursor, self.settings.page_size, LoadMode.APPEND
+            st.generation,
+            flt,
+            st.sort,
+            st.next_cursor,
+            self.settings.page_size,
+            LoadMode.APPEND,
+            window=self._window(),
         )
+
+    @on(SessionsTable.NearStart)
+    def _more_above(self) -> None:
+        """The page above a window read from the list's end (after G)."""
+        st = self.state
+        if (
+            self.sessions_app.store is None
+            or st.prev_cursor is None
+            or st.loading_more
+            or not self.sessions_app.connected
+        ):
+            return
+        st.loading_more = True
+        flt = st.filter(self.settings.clock())
+        size = self.settings.page_size
+        self.load_page(st.generation, flt, st.sort, st.prev_cursor, size, LoadMode.PREPEND, True)
+
+    @on(SessionsTable.Jump)
+    def _jump(self, message: SessionsTable.Jump) -> None:
+        """g/G (Home/End) beyond the window: the list's first page, or its last one read
+        from the other end, under the same filter and sort; the counts stay."""
+        if self.sessions_app.store is None:
+            return
+        generation = self.state.bump()
+        flt = self.state.filter(self.settings.clock())
+        mode = LoadMode.BOTTOM if message.to_end else LoadMode.REPLACE
+        size = self.settings.page_size
+        self.load_page(generation, flt, self.state.sort, None, size, mode, message.to_end)
 
     @on(PageLoaded)
     def _page(self, message: PageLoaded) -> None:
@@ -504,14 +628,22 @@ class MainScreen(SessionsScreen):
         if message.generation != self.state.generation:
             return
         self._answered()
-        append = message.mode is LoadMode.APPEND
+        older = message.mode is LoadMode.OLDER
+        append = message.mode is LoadMode.APPEND or older
+        prepend = message.mode is LoadMode.PREPEND
         if not append and self._loading_timer is not None:
             self._loading_timer.stop()  # this question is answered
             self._loading_timer = None
         if not append:
             self.table.set_stale(False)
         selected = len(self.state.selected)
-        fresh = self.state.load(message.rows, message.next_cursor, append)
+        fresh = self.state.load(
+            message.rows,
+            message.next_cursor,
+            append,
+            prev_cursor=message.prev_cursor,
+            prepend=prepend,
+        )
         dropped = selected - len(self.state.selected)
         if dropped:
             # The selection holds only rows on screen: say so, and stop announcing them.
@@ -521,29 +653,62 @@ class MainScreen(SessionsScreen):
                 "view any more: deselected",
                 severity="warning",
             )
+        self._note_search(message, older=older)
+        self.table.more_above = self.state.prev_cursor is not None
+        self.table.more_below = self.state.next_cursor is not None
         self.table.show(
-            fresh if append else message.rows,
+            fresh if append or prepend else message.rows,
             now=self.settings.clock(),
             stale_after=self.settings.stale_after,
             selected=self.state.selected,
             append=append,
             keep_position=message.mode is LoadMode.REFRESH,
+            prepend=prepend,
+            at_end=message.mode is LoadMode.BOTTOM,
         )
-        if not append and self.sessions_app.store is not None:
+        if not append and not prepend and self.sessions_app.store is not None:
             self._request_facets(message.generation, fresh_data=message.mode is LoadMode.REFRESH)
         if not self._first_rows:
             self._first_rows = True
             self.call_after_refresh(self.sessions_app.first_rows_painted)
-        more = " · more below" if message.next_cursor else ""
-        if self.state.order:
+        more = " · more below" if self.state.next_cursor else ""
+        if self.state.prev_cursor is not None:
+            more = " · more above" + more
+        if self.state.search_resume is not None:
+            self.table.border_subtitle = self._searched_line()
+        elif self.state.order:
             self.table.border_subtitle = f"{len(self.state.order):,} loaded{more}"
         else:
             self.table.border_subtitle = "no sessions match" + (
                 " · esc undoes a filter, C clears all" if self.state.has_filters else ""
             )
-        if not append:
+        if not append and not prepend:
             self.status_bar.set_read(self.settings.clock())
         self.sessions_app.store_answered()
+
+    def _note_search(self, message: PageLoaded, *, older: bool) -> None:
+        """What a bounded search has covered, and where it goes on. `searched` never
+        claims more than was read: a window below a cursor adds at least its own size."""
+        st = self.state
+        if message.searched == 0:  # not a bounded page
+            return
+        if message.mode is LoadMode.REFRESH:
+            st.search_resume = message.resume
+            return
+        if older:
+            st.searched += message.searched
+        elif message.mode is LoadMode.APPEND:
+            st.searched = max(st.searched, message.searched)
+        else:
+            st.searched = message.searched
+        st.search_resume = message.resume
+
+    def _searched_line(self) -> str:
+        """`no match in the newest 50,000 sessions · n searches older ones`."""
+        st = self.state
+        found = len(st.order)
+        head = f"{found:,} found in" if found else "no match in"
+        return f"{head} the newest {st.searched:,} sessions · n searches older ones"
 
     def _request_facets(self, generation: int, *, fresh_data: bool) -> None:
         """Counts come after the rows; a reason-only change reuses the last facets. The
@@ -565,6 +730,8 @@ class MainScreen(SessionsScreen):
         if message.totals is None and self._facets is not None:
             message.totals = self._facets.totals
         self._facets = message
+        seen = {raw for raw, _active, _n in message.facets.groups if raw is not None}
+        self.state.stored_reasons |= seen
         self._show_facets(message)
 
     def _request_stuck_counts(
@@ -597,7 +764,7 @@ class MainScreen(SessionsScreen):
             counts = Counts(
                 active=whole.active,
                 ended=whole.ended,
-                filtered=loaded.facets.matching(self.state.reasons),
+                filtered=loaded.facets.matching(self.state.effective_reasons),
                 odd=whole.odd,
             )
             self.status_bar.set_counts(counts)
@@ -629,9 +796,24 @@ class MainScreen(SessionsScreen):
     def action_status(self, status: str) -> None:
         self.set_status(Status(status))
 
-    def set_sort(self, sort: SortKey) -> None:
-        self.state.sort = sort
+    def set_sort(self, sort: SortKey, ascending: bool = False) -> None:
+        self.state.sort, self.state.ascending = sort, ascending
         self.requery()
+
+    def action_reverse_sort(self) -> None:
+        self.set_sort(self.state.sort, not self.state.ascending)
+
+    @on(SessionsTable.HeaderClicked)
+    def _header_clicked(self, message: SessionsTable.HeaderClicked) -> None:
+        """A header sorts by its column, newest/largest first; a second click reverses."""
+        sort = SORTABLE.get(message.column)
+        if sort is None:
+            header = next(c.header for c in COLUMNS if c.key == message.column)
+            self.notify(f"Not sortable by {header}: {NOT_SORTABLE}", severity="warning")
+        elif sort is self.state.sort:
+            self.action_reverse_sort()
+        else:
+            self.set_sort(sort)
 
     def only_reason(self, reason: str) -> None:
         self.state.reasons = frozenset({reason})
@@ -823,6 +1005,39 @@ class MainScreen(SessionsScreen):
     def action_toggle_wide(self) -> None:
         self.wide = not self.wide
         self._lay_out()
+
+    # -- export --------------------------------------------------------------------------
+
+    def action_export(self) -> None:
+        """The whole view (filter and order as shown) to a file: see ExportScreen."""
+        if self.sessions_app.store is None:
+            self.notify("The database is not open yet", severity="warning")
+            return
+        now = self.settings.clock()
+        facets = self._facets
+        expected = facets.facets.matching(self.state.effective_reasons) if facets else None
+        ctx = Context(now=now, stale_after=self.settings.stale_after)
+        flt, sort, ascending = self.state.filter(now), self.state.sort, self.state.ascending
+        self.app.push_screen(
+            ExportScreen(flt, sort, ascending, ctx, expected=expected, cwd=Path.cwd())
+        )
+
+    # -- copy ----------------------------------------------------------------------------
+
+    def action_copy_ids(self) -> None:
+        """The whole ids of the selection (newline-separated, in list order), else of the
+        highlighted row, to the terminal's clipboard by OSC 52 (which works over SSH)."""
+        order = {sid: i for i, sid in enumerate(self.state.order)}
+        ids = sorted(self.state.selected, key=lambda sid: order.get(sid, len(order)))
+        current = self.table.current_id
+        if not ids and current is not None:
+            ids = [current]
+        if not ids:
+            self.notify("No session to copy", severity="warning")
+            return
+        self.app.copy_to_clipboard("\n".join(ids))
+        what = ids[0] if len(ids) == 1 else f"{len(ids)} session ids"
+        self.notify(f"Copied {what}", title="Clipboard")
 
     # -- ending sessions ---------------------------------------------------------------
 

@@ -24,8 +24,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.app.render import row_cells
-from tui.domain.columns import COLUMNS, PAD, Placed, fit
-from tui.domain.models import SessionRow
+from tui.domain.columns import COLUMNS, PAD, SORTABLE, Placed, conversation_label, fit
+from tui.domain.models import SessionRow, SortKey
+from tui.domain.text import safe_text
 
 NEAR_END = 20
 """Rows left below the cursor when the next keyset page is asked for."""
@@ -92,11 +93,31 @@ class SessionsTable(ScrollView, can_focus=True):
         Binding("space", "toggle_select", "Select", id="select"),
         Binding("enter", "open", "Open detail", show=False, id="open"),
         Binding("up", "cursor_up", "Up", show=False, id="row-up"),
+        Binding("k", "cursor_up", "Up", show=False, id="row-up-k"),
         Binding("down", "cursor_down", "Down", show=False, id="row-down"),
+        Binding("j", "cursor_down", "Down", show=False, id="row-down-j"),
         Binding("pageup", "page_up", "Page up", show=False, id="page-up"),
         Binding("pagedown", "page_down", "Page down", show=False, id="page-down"),
-        Binding("home", "first", "First", show=False, id="row-first"),
-        Binding("end", "last", "Last", show=False, id="row-last"),
+        Binding("ctrl+u", "half_page_up", "Half a page up", show=False, id="half-page-up"),
+        Binding("ctrl+d", "half_page_down", "Half a page down", show=False, id="half-page-down"),
+        Binding(
+            "home",
+            "first",
+            "First session",
+            show=False,
+            id="row-first",
+            tooltip="The top of the filtered list, not only of the rows loaded",
+        ),
+        Binding("g", "first", "First session", show=False, id="row-first-g"),
+        Binding(
+            "end",
+            "last",
+            "Last session",
+            show=False,
+            id="row-last",
+            tooltip="The bottom of the filtered list, read from its other end",
+        ),
+        Binding("G", "last", "Last session", show=False, id="row-last-g"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -133,6 +154,23 @@ class SessionsTable(ScrollView, can_focus=True):
     class NearEnd(Message):
         """The cursor or the scroll position is close to the last loaded row."""
 
+    class NearStart(Message):
+        """The cursor or the scroll position is close to the first loaded row, going up."""
+
+    class HeaderClicked(Message):
+        """A click on a column's header: its owner sorts by it, or says why not."""
+
+        def __init__(self, column: str) -> None:
+            super().__init__()
+            self.column = column
+
+    class Jump(Message):
+        """g/G, Home/End with rows beyond the window at that end: its owner reads them."""
+
+        def __init__(self, to_end: bool) -> None:
+            super().__init__()
+            self.to_end = to_end
+
     class ToggleSelect(Message):
         def __init__(self, session_id: str) -> None:
             super().__init__()
@@ -167,6 +205,12 @@ class SessionsTable(ScrollView, can_focus=True):
         self._fitted_to: tuple[int, bool] | None = None
         self.columns_layout: tuple[Placed, ...] = fit(FULL_WIDTH)
         """The columns shown and their widths: `fit` to the table's width, again on resize."""
+        self._sorted: tuple[str, bool] | None = ("started", False)
+        """The sorted column's key and whether ascending: the header's arrow."""
+        self.more_above = False
+        """Rows of the list above the first loaded one (its owner says, after G)."""
+        self.more_below = False
+        """Rows of the list below the last loaded one (another keyset page)."""
 
     # -- data ---------------------------------------------------------------------
 
@@ -244,15 +288,20 @@ class SessionsTable(ScrollView, can_focus=True):
         selected: set[str],
         append: bool,
         keep_position: bool,
+        prepend: bool = False,
+        at_end: bool = False,
     ) -> None:
-        """Put rows on screen: appended below, or replacing the window (keeping the cursor row)."""
+        """Put rows on screen: appended below, prepended above (the cursor stays on its
+        row), or replacing the window (keeping the cursor row, or on the last row with
+        `at_end`)."""
         keep_id = self.current_id if keep_position else None
         keep_row, scroll_y = self.cursor_row, self.scroll_y
-        if not append:
+        added = self._prepend(rows, selected) if prepend else 0
+        if not append and not prepend:
             self._ids, self._index, self._rows, self._marked = [], {}, [], []
             self._drawn, self._styled = {}, {}
         self._now, self._stale_after = now, stale_after
-        for row in rows:
+        for row in [] if prepend else rows:
             if row.id in self._index:
                 continue
             self._index[row.id] = len(self._ids)
@@ -265,6 +314,13 @@ class SessionsTable(ScrollView, can_focus=True):
         try:
             if append:
                 pass
+            elif prepend:
+                self.cursor_row = self._clamp(keep_row + added)
+                self.scroll_to(y=scroll_y + added, animate=False, immediate=True)
+            elif at_end:
+                self.cursor_row = self._clamp(self.row_count - 1)
+                self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
+                self._scroll_to_cursor()
             elif keep_position:
                 target = self._index.get(keep_id, keep_row) if keep_id else keep_row
                 self.cursor_row = self._clamp(target)
@@ -275,6 +331,16 @@ class SessionsTable(ScrollView, can_focus=True):
         finally:
             self._filling = False
         self.refresh()
+
+    def _prepend(self, rows: list[SessionRow], selected: set[str]) -> int:
+        """Rows above the window: every index moves down by their number (returned)."""
+        fresh = [r for r in rows if r.id not in self._index]
+        self._ids = [r.id for r in fresh] + self._ids
+        self._rows = fresh + self._rows
+        self._marked = [r.id in selected for r in fresh] + self._marked
+        self._index = {sid: i for i, sid in enumerate(self._ids)}
+        self._drawn, self._styled = {}, {}
+        return len(fresh)
 
     def update_row(
         self, row: SessionRow, *, now: datetime, stale_after: timedelta, selected: bool
@@ -311,14 +377,22 @@ class SessionsTable(ScrollView, can_focus=True):
 
     def watch_cursor_row(self, old: int, new: int) -> None:
         self.refresh()
-        if not self._filling and self.row_count and new >= self.row_count - NEAR_END:
+        if self._filling or not self.row_count:
+            return
+        if new >= self.row_count - NEAR_END:
             self.post_message(self.NearEnd())
+        if self.more_above and new < old and new < NEAR_END:
+            self.post_message(self.NearStart())
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
+        if self._filling or not self.row_count:
+            return
         near = self.max_scroll_y > 0 and new >= self.max_scroll_y - NEAR_END
-        if not self._filling and self.row_count and new > old and near:
+        if new > old and near:
             self.post_message(self.NearEnd())
+        if self.more_above and new < old and new < NEAR_END:
+            self.post_message(self.NearStart())
 
     def action_cursor_up(self) -> None:
         self.move_cursor(row=self.cursor_row - 1)
@@ -332,11 +406,34 @@ class SessionsTable(ScrollView, can_focus=True):
     def action_page_down(self) -> None:
         self.move_cursor(row=self.cursor_row + self._page_rows)
 
+    def action_half_page_up(self) -> None:
+        self._move_half_page(-1)
+
+    def action_half_page_down(self) -> None:
+        self._move_half_page(1)
+
+    def _move_half_page(self, sign: int) -> None:
+        """ctrl+d/ctrl+u as in less and vim: cursor and view move half a screen together."""
+        half = max(1, self._page_rows // 2)
+        row = self._clamp(self.cursor_row + sign * half)
+        moved = row - self.cursor_row
+        self.cursor_row = row
+        self.scroll_to(y=self.scroll_y + moved, animate=False, immediate=True)
+        self._scroll_to_cursor()
+
     def action_first(self) -> None:
-        self.move_cursor(row=0)
+        """The list's first row: here when loaded, else asked of the owner (`Jump`)."""
+        if self.more_above:
+            self.post_message(self.Jump(to_end=False))
+        else:
+            self.move_cursor(row=0)
 
     def action_last(self) -> None:
-        self.move_cursor(row=self.row_count - 1)
+        """The list's last row: here when loaded, else asked of the owner (`Jump`)."""
+        if self.more_below:
+            self.post_message(self.Jump(to_end=True))
+        else:
+            self.move_cursor(row=self.row_count - 1)
 
     def action_toggle_select(self) -> None:
         current = self.current_id
@@ -349,10 +446,31 @@ class SessionsTable(ScrollView, can_focus=True):
         if current is not None:
             self.post_message(self.Opened(current))
 
+    def set_sort(self, sort: SortKey, ascending: bool) -> None:
+        """Put the arrow on the header of the column the list is sorted by."""
+        column = next((key for key, s in SORTABLE.items() if s is sort), None)
+        self._sorted = None if column is None else (column, ascending)
+        self.refresh_line(0)
+
+    def column_at(self, x: int) -> str | None:
+        """The column under cell `x` of the content (scrolled), None past the last."""
+        x += int(self.scroll_x)
+        for placed in self.columns_layout:
+            x -= placed.width + 2 * PAD
+            if x < 0:
+                return placed.column.key
+        return None
+
     def on_click(self, event: events.Click) -> None:
-        """A click on a data line moves the cursor there; two open it. Lines count from
-        the content region: the border and the header line are not rows."""
+        """A click on a data line moves the cursor there; two open it; one on the header
+        asks to sort by its column. Lines count from the content region: the border is
+        not a line, and the header line is not a row."""
         offset = event.get_content_offset(self)
+        if offset is not None and offset.y == 0:
+            column = self.column_at(offset.x)
+            if column is not None:
+                self.post_message(self.HeaderClicked(column))
+            return
         if offset is None or offset.y < 1 or not self._ids:
             return
         row = int(self.scroll_y) + offset.y - 1
@@ -361,14 +479,35 @@ class SessionsTable(ScrollView, can_focus=True):
             if event.chain >= 2:
                 self.action_open()
 
+    def on_mouse_move(self, event: events.MouseMove) -> None:
+        """The row under the pointer says its whole conversation title and id in a tooltip:
+        the column cuts long titles."""
+        offset = event.get_content_offset(self)
+        row = None if offset is None or offset.y < 1 else int(self.scroll_y) + offset.y - 1
+        inside = row is not None and row < self.row_count
+        # Text, not str: a title is data, never markup.
+        self.tooltip = Text(self.full_text(row)) if inside and row is not None else None
+
+    def full_text(self, row: int) -> str:
+        """A row's conversation label and id, whole and terminal-safe (the tooltip)."""
+        session = self._rows[row]
+        return f"{conversation_label(session)}\n{safe_text(session.id)}"
+
     # -- drawing --------------------------------------------------------------------------
 
     def _header(self, width: int) -> Strip:
         style = self.get_component_rich_style("sessions-table--header")
         layout = self.columns_layout
-        gap = " " * PAD
-        labels = "".join(gap + p.column.header[: p.width].ljust(p.width) + gap for p in layout)
+        labels = "".join(self._header_cell(p.column.key, p.column.header, p.width) for p in layout)
         return Strip([Segment(labels, style)], row_width(layout)).extend_cell_length(width, style)
+
+    def _header_cell(self, key: str, header: str, width: int) -> str:
+        """A header with its padding; the sorted column's name is followed by ▼
+        (descending) or ▲ (ascending), in the right padding when the name fills it."""
+        name = header[:width]
+        if self._sorted is not None and self._sorted[0] == key:
+            name += "▲" if self._sorted[1] else "▼"
+        return " " * PAD + name.ljust(width + PAD)
 
     def _look_up_styles(self) -> tuple[Style, Style, Style]:
         styles = (

@@ -24,6 +24,11 @@ from tui.domain.models import Cursor
 from tui.store.target import DbTarget
 
 
+def escape_like(text: str) -> str:
+    """`text` as a literal part of a LIKE pattern escaped with a backslash."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 @dataclass(frozen=True)
 class Catalog:
     """What a migration must know of a database before it changes anything.
@@ -259,6 +264,12 @@ class Backend(ABC):
     @abstractmethod
     def like(self, col: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
         """`col` matches the LIKE `pattern` (escaped with a backslash), ignoring case."""
+
+    @abstractmethod
+    def id_contains(self, col: ColumnElement[Any], text: str) -> ColumnElement[bool]:
+        """The ids (the service's, in `col`) that contain `text` as an operator types it,
+        ignoring case: where ids are UUIDs, with or without their dashes, as `show`
+        accepts them."""
 
     @abstractmethod
     def raw_timestamp(self, col: ColumnElement[Any]) -> ColumnElement[Any]:

@@ -358,6 +358,15 @@ class PostgresqlBackend(Backend):
     def like(self, col: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
         return self.as_text(col).ilike(pattern, escape="\\")
 
+    def id_contains(self, col: ColumnElement[Any], text: str) -> ColumnElement[bool]:
+        """UUIDs: their hex digits, dashes ignored on both sides; anything but hex digits
+        and dashes is in no UUID."""
+        digits = text.replace("-", "").lower()
+        if not digits or not all(ch in "0123456789abcdef" for ch in digits):
+            return sa.false()
+        bare = sa.func.replace(self.as_text(col), "-", "")
+        return bare.like(f"%{digits}%")
+
     def raw_timestamp(self, col: ColumnElement[Any]) -> ColumnElement[Any]:
         return sa.type_coerce(col, sa.DateTime())
 

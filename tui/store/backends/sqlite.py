@@ -20,7 +20,7 @@ from sqlalchemy.sql.elements import ColumnElement, TextClause
 from sqlalchemy.types import TypeEngine
 
 from tui.domain.models import Cursor
-from tui.store.backends.base import Backend, Catalog
+from tui.store.backends.base import Backend, Catalog, escape_like
 from tui.store.backends.sqlite_driver import decode_text
 from tui.store.codec import SQLITE_TS_FORMAT
 from tui.store.target import DbTarget
@@ -274,6 +274,10 @@ class SqliteBackend(Backend):
     def like(self, col: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
         """SQLite's LIKE already ignores (ASCII) case."""
         return col.like(pattern, escape="\\")
+
+    def id_contains(self, col: ColumnElement[Any], text: str) -> ColumnElement[bool]:
+        """Ids are free TEXT: a part of one as typed."""
+        return self.like(col, f"%{escape_like(text)}%")
 
     def raw_timestamp(self, col: ColumnElement[Any]) -> ColumnElement[Any]:
         return sa.type_coerce(col, sa.Text())

@@ -1,0 +1,146 @@
+"""The dashboard's export: the whole view (not the loaded window) to CSV or JSON, the file
+byte for byte what `list --format csv|json --limit 0` prints for the same filter and order."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from textual.widgets import Checkbox, Input
+
+import tui.cli.main as cli_main
+from tests.support.app_helpers import (
+    NOW,
+    app_for,
+    main_screen,
+    notifications,
+    ready,
+    settle,
+    wait_until,
+)
+from tui.app.screens.export import ExportScreen
+from tui.cli.main import cli
+from tui.store.target import DbTarget
+
+SIZE = (200, 50)
+PAGE = 50
+
+
+async def cli_output(url: str, *args: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The CLI's listing at the dashboard's clock (durations of active sessions count to it),
+    in a thread: the CLI runs its own event loop."""
+    monkeypatch.setattr(cli_main, "utcnow", lambda: NOW)
+    argv = ["--url", url, "list", "--limit", "0", *args]
+    result = await asyncio.to_thread(CliRunner().invoke, cli, argv)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+async def open_export(pilot: Any) -> ExportScreen:
+    await pilot.press("e")
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ExportScreen), "export screen")
+    screen = pilot.app.screen
+    assert isinstance(screen, ExportScreen)
+    return screen
+
+
+def set_path(screen: ExportScreen, path: Path) -> None:
+    screen.query_one("#export-path", Input).value = str(path)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+async def test_export_writes_the_whole_view_as_the_cli_does(
+    service_db: DbTarget,
+    empty_db_url: str,
+    tmp_path: Path,
+    fmt: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ended sessions, oldest end first: 400-odd rows, read in pages of 500 by the export
+    while the table holds 50."""
+    out = tmp_path / f"view.{fmt}"
+    app = app_for(service_db, page_size=PAGE)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        await pilot.press("2", "o", "O")  # ended; sort by ended, ascending
+        await settle(pilot)
+        assert main.table.row_count == PAGE
+        screen = await open_export(pilot)
+        if fmt == "json":
+            await pilot.click("#fmt-json")
+        set_path(screen, out)
+        await pilot.click("#export-go")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ExportScreen), "export done")
+        assert any(f"to {out}" in n for n in notifications(app))
+    expected = await cli_output(
+        empty_db_url,
+        "--status",
+        "ended",
+        "--sort",
+        "ended",
+        "--asc",
+        "--format",
+        fmt,
+        monkeypatch=monkeypatch,
+    )
+    assert out.read_text(encoding="utf-8") == expected
+    assert expected.count("\n") > 300
+    assert not list(tmp_path.glob(".*.part"))
+
+
+async def test_an_existing_file_needs_an_explicit_overwrite(
+    service_db: DbTarget, tmp_path: Path
+) -> None:
+    out = tmp_path / "keep.csv"
+    out.write_text("precious\n")
+    app = app_for(service_db, page_size=PAGE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await open_export(pilot)
+        set_path(screen, out)
+        await pilot.click("#export-go")
+        await settle(pilot)
+        assert isinstance(app.screen, ExportScreen)
+        assert "exists: tick Overwrite" in str(screen.query_one("#export-note").render())
+        assert out.read_text() == "precious\n"
+        screen.query_one("#export-overwrite", Checkbox).value = True
+        await pilot.click("#export-go")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ExportScreen), "export done")
+    assert out.read_text(encoding="utf-8").startswith("id,active,")
+
+
+async def test_a_cancelled_export_leaves_no_file(service_db: DbTarget, tmp_path: Path) -> None:
+    out = tmp_path / "never.csv"
+    app = app_for(service_db, page_size=PAGE)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        screen = await open_export(pilot)
+        set_path(screen, out)
+        screen._go()  # the export starts...
+        assert screen.running
+        screen.action_cancel()  # ...and is cancelled before its first page lands
+        # (not `settle`: waiting for every worker raises for the cancelled one)
+        await wait_until(pilot, lambda: not isinstance(app.screen, ExportScreen), "closed")
+        said = lambda: any("Export cancelled" in n for n in notifications(app))  # noqa: E731
+        await wait_until(pilot, said, "the toast")
+    assert not out.exists()
+    assert not list(tmp_path.glob(".*.part"))
+
+
+async def test_escape_closes_the_export_without_writing(
+    service_db: DbTarget, tmp_path: Path
+) -> None:
+    app = app_for(service_db, page_size=PAGE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await open_export(pilot)
+        set_path(screen, tmp_path / "x.csv")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, ExportScreen)
+    assert not (tmp_path / "x.csv").exists()
+    assert not list(tmp_path.glob(".*.part"))

@@ -1,0 +1,198 @@
+"""Export the current view: every session the filter matches (not the loaded window), as
+CSV or JSON, to a file the operator confirms.
+
+The rows are read in keyset pages in the list's order and written as they come by the
+writer `list --format csv|json` uses (`tui.domain.export.SessionWriter`), so the file is
+what the CLI prints for the same filter. They go to a hidden `.part` file next to the
+target, renamed over it only once complete: a cancelled or failed export leaves no file,
+and an existing file is replaced only when the operator said so.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar, cast
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, RadioButton, RadioSet
+from textual.worker import Worker, WorkerState
+
+from tui.app.data import as_store_error
+from tui.domain.columns import Context
+from tui.domain.export import DEFAULT_CSV, SessionWriter
+from tui.domain.models import SessionFilter, SortKey
+from tui.domain.text import safe_text
+
+if TYPE_CHECKING:
+    from tui.app.app import SessionsApp
+
+EXPORT_PAGE = 500
+"""Rows per keyset page while exporting: one short read each, never the whole view."""
+
+
+def default_name(fmt: str, now: datetime) -> str:
+    return f"sessions-{now:%Y%m%d-%H%M%S}.{fmt}"
+
+
+class ExportScreen(ModalScreen[None]):
+    """Format and path, then the export with its progress; Esc or Cancel stops it."""
+
+    DEFAULT_CSS = """
+    ExportScreen { align: center middle; }
+    ExportScreen > Vertical {
+        width: 80; max-width: 95%; height: auto;
+        border: thick $primary; background: $surface; padding: 1 2;
+    }
+    ExportScreen RadioSet { layout: horizontal; height: auto; }
+    ExportScreen #export-note { height: auto; color: $warning; }
+    ExportScreen #export-buttons { height: auto; align-horizontal: right; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="export-cancel"),
+    ]
+
+    def __init__(
+        self,
+        flt: SessionFilter,
+        sort: SortKey,
+        ascending: bool,
+        ctx: Context,
+        *,
+        expected: int | None,
+        cwd: Path,
+    ) -> None:
+        super().__init__()
+        self.flt, self.sort, self.ascending, self.ctx = flt, sort, ascending, ctx
+        self.expected = expected
+        self.cwd = cwd
+        self.fmt = "csv"
+        self.written: Path | None = None
+        self._part: Path | None = None
+
+    def compose(self) -> ComposeResult:
+        count = "every session" if self.expected is None else f"{self.expected:,} sessions"
+        with Vertical():
+            yield Label(f"Export the current view: {count} (not only the rows loaded)")
+            with RadioSet(id="export-format"):
+                yield RadioButton("CSV", value=True, id="fmt-csv")
+                yield RadioButton("JSON", id="fmt-json")
+            yield Input(str(self.cwd / default_name("csv", self.ctx.now)), id="export-path")
+            yield Checkbox("Overwrite an existing file", id="export-overwrite")
+            yield Label("", id="export-note", markup=False)
+            yield ProgressBar(total=self.expected, id="export-progress", show_eta=False)
+            with Horizontal(id="export-buttons"):
+                yield Button("Export", variant="primary", id="export-go")
+                yield Button("Cancel", id="export-stop")
+
+    def on_mount(self) -> None:
+        self.query_one("#export-path", Input).focus()
+
+    # -- the form ----------------------------------------------------------------------
+
+    @on(RadioSet.Changed, "#export-format")
+    def _format(self, event: RadioSet.Changed) -> None:
+        """The path's suffix follows the format, unless the operator typed another."""
+        old, self.fmt = self.fmt, "json" if event.pressed.id == "fmt-json" else "csv"
+        field = self.query_one("#export-path", Input)
+        path = Path(field.value)
+        if path.suffix == f".{old}":
+            field.value = str(path.with_suffix(f".{self.fmt}"))
+
+    def _note(self, text: str) -> None:
+        self.query_one("#export-note", Label).update(text)
+
+    def target(self) -> Path | None:
+        """The confirmed path, or None with the reason shown."""
+        raw = self.query_one("#export-path", Input).value.strip()
+        if not raw:
+            self._note("Type a file name")
+            return None
+        path = Path(raw).expanduser()
+        path = path if path.is_absolute() else self.cwd / path
+        if path.is_dir():
+            self._note(f"{safe_text(path)} is a folder: type a file name")
+            return None
+        if not path.parent.is_dir():
+            self._note(f"No such folder: {safe_text(path.parent)}")
+            return None
+        if path.exists() and not self.query_one("#export-overwrite", Checkbox).value:
+            self._note(f"{safe_text(path.name)} exists: tick Overwrite to replace it")
+            return None
+        return path
+
+    @on(Input.Submitted, "#export-path")
+    @on(Button.Pressed, "#export-go")
+    def _go(self) -> None:
+        if self.running:
+            return
+        path = self.target()
+        if path is not None:
+            self._note(f"Exporting to {safe_text(path)} …")
+            self.query_one("#export-go", Button).disabled = True
+            self.export(path)
+
+    @on(Button.Pressed, "#export-stop")
+    def action_cancel(self) -> None:
+        if self.running:
+            for worker in self.workers:
+                if worker.group == "export":
+                    worker.cancel()
+            self._drop_part()
+            self.app.notify("Export cancelled: no file written", severity="warning")
+        self.dismiss(None)
+
+    @property
+    def running(self) -> bool:
+        return any(w.group == "export" and w.is_running for w in self.workers)
+
+    # -- the export --------------------------------------------------------------------
+
+    @work(exclusive=True, group="export", exit_on_error=False)
+    async def export(self, path: Path) -> None:
+        app = cast("SessionsApp", self.app)
+        store = app.store
+        if store is None:
+            raise RuntimeError("the database is not open")
+        writer = SessionWriter(self.fmt, self.ctx, DEFAULT_CSV)
+        part = self._part = path.with_name(f".{path.name}.part")
+        bar = self.query_one("#export-progress", ProgressBar)
+        with part.open("w", encoding="utf-8", newline="") as out:
+            out.write(writer.start())
+            cursor = None
+            while True:
+                page = await app.inflight.run(
+                    store.list_sessions(
+                        self.flt, self.sort, cursor, EXPORT_PAGE, ascending=self.ascending
+                    )
+                )
+                out.write(writer.page(page.rows))
+                bar.advance(len(page.rows))
+                cursor = page.next_cursor
+                if cursor is None:
+                    break
+            out.write(writer.finish(None))
+        part.replace(path)
+        self._part = None
+        self.written = path
+        count = f"{writer.written:,} session" + ("" if writer.written == 1 else "s")
+        self.app.notify(f"Exported {count} to {safe_text(path)}", title="Export", markup=False)
+        self.dismiss(None)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "export" or event.state is not WorkerState.ERROR:
+            return
+        self._drop_part()
+        app = cast("SessionsApp", self.app)
+        error = as_store_error(event.worker.error, app.settings.target)
+        self._note(f"Nothing written: {safe_text(error)}")
+        self.query_one("#export-go", Button).disabled = False
+
+    def _drop_part(self) -> None:
+        if self._part is not None:
+            self._part.unlink(missing_ok=True)
+            self._part = None
