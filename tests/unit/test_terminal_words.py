@@ -15,6 +15,7 @@ from tui.app import render
 from tui.domain.columns import COLUMNS, Context
 from tui.domain.timefmt import relative
 from tui.domain.triggers import Behaviour
+from tui.domain.wording import ODD
 
 
 @pytest.mark.parametrize("count", [7, 12_345, 123_456, 9_999_999])
@@ -49,7 +50,11 @@ def test_every_colour_reads_on_its_theme(theme: str) -> None:
     render.use_palette(spec.dark)
     try:
         styles = [render.behaviour_style(b) for b in Behaviour]
-        styles += [render.status_style("active"), render.status_style("stale")]
+        styles += [
+            render.status_style("active"),
+            render.status_style("stuck"),
+            render.status_style(ODD),
+        ]
         p = render.palette()
         styles += [p.unrecognised, p.warning, p.info]
         for style in styles:
