@@ -338,7 +338,9 @@ async def test_app_ticks_by_delta_and_r_recounts(migrated_db: DbTarget, service:
     """The screen follows the service's writes on each tick, without a full count; the
     operator's `r` asks for one."""
     app = app_for(migrated_db, refresh_seconds=0.2)
-    async with app.run_test(size=(160, 45)) as pilot:
+    # 200 columns: beside a 75-character temporary path the header keeps the database, the
+    # service version and the read time before the totals this test reads.
+    async with app.run_test(size=(200, 45)) as pilot:
         await ready(pilot)
         assert app.store is not None
         await wait_until(pilot, lambda: shown_active(app) is not None, "counts on screen")
