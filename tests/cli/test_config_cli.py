@@ -3,6 +3,7 @@ the command line over the file over the defaults, and a bad file in one line."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -89,18 +90,20 @@ def test_a_bad_file_is_one_line_naming_the_file_and_the_key(
     assert "Traceback" not in err
 
 
-def _stale_rows(path: Path, url: str, *extra: str) -> int:
-    code, out, err = run(path, "--url", url, *extra, "list", "--status", "active", "--limit", "0")
+def _idle_rows(path: Path, url: str, *extra: str) -> int:
+    code, out, err = run(
+        path, "--url", url, *extra, "list", "--status", "active", "--limit", "0", "--format", "json"
+    )
     assert code == 0, err
-    return sum(1 for line in out.splitlines() if line.split()[:1] == ["stale"])
+    return sum(1 for s in json.loads(out)["sessions"] if "idle" in s["stuck"])
 
 
 def test_list_takes_stale_after_from_the_file_unless_the_command_line_says(
     service_db: DbTarget, empty_db_url: str, tmp_path: Path
 ) -> None:
     path = tmp_path / "config.toml"
-    default = _stale_rows(path, empty_db_url)
-    assert default > 0, "the demo's active sessions are quiet for days"
+    default = _idle_rows(path, empty_db_url)
+    assert default > 0, "the demo has idle sessions (quiet for days)"
     path.write_text('stale_after = "1000w"\n')
-    assert _stale_rows(path, empty_db_url) == 0
-    assert _stale_rows(path, empty_db_url, "--stale-after", "24h") == default
+    assert _idle_rows(path, empty_db_url) == 0
+    assert _idle_rows(path, empty_db_url, "--stale-after", "24h") == default
