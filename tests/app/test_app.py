@@ -833,7 +833,8 @@ async def test_help_and_palette_are_each_screens_own(service_db: DbTarget) -> No
 
 async def test_pause_and_help_and_palette(service_db: DbTarget) -> None:
     app = app_for(service_db, refresh_seconds=5)
-    async with app.run_test(size=SIZE) as pilot:
+    # Tall enough for the whole help (it scrolls in a shorter terminal).
+    async with app.run_test(size=(SIZE[0], 90)) as pilot:
         await ready(pilot)
         main = main_screen(app)
         assert "live" in main.status_bar.live

@@ -40,7 +40,7 @@ async def settle(pilot: Pilot[Any]) -> None:
 
 
 async def wait_until(
-    pilot: Pilot[Any], predicate: Callable[[], bool], what: str, tries: int = 250
+    pilot: Pilot[Any], predicate: Callable[[], bool], what: str, tries: int = 1000
 ) -> None:
     """Wait on a condition of the app (not a fixed sleep); fail with what was awaited."""
     for _ in range(tries):
