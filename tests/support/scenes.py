@@ -23,6 +23,7 @@ from tests.support.dbs import ANCHOR
 from tui.app import SessionsApp, make_app
 from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
+from tui.domain.stuck import StuckKind
 from tui.domain.timefmt import utcnow
 from tui.settings import Settings
 from tui.store.demo import write_demo_db
@@ -149,6 +150,21 @@ async def result(pilot: Pilot[Any]) -> None:
     await settle(pilot)
 
 
+async def stuck_select_all(pilot: Pilot[Any]) -> None:
+    """The orphaned sessions (stuck panel), all selected, the picker suggesting the reason."""
+    await _ready(pilot)
+    app: SessionsApp = pilot.app  # type: ignore[assignment]
+    main = main_screen(app)
+    main.only_stuck(StuckKind.ORPHANED)
+    await wait_until(pilot, lambda: bool(main.table.ids), "orphaned rows")
+    await settle(pilot)
+    await pilot.press("A")
+    await wait_until(pilot, lambda: bool(main.state.selected), "selected all")
+    await pilot.press("x")
+    await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
+    await pilot.pause()  # not settle: the end flow's worker waits on the picker
+
+
 SCENES: dict[str, Scene] = {
     "main": main_list,
     "reason-filter": reason_filter,
@@ -156,6 +172,7 @@ SCENES: dict[str, Scene] = {
     "end-reason-picker": end_reason_picker,
     "end-confirmation": confirmation,
     "end-result": result,
+    "stuck-select-all": stuck_select_all,
 }
 LIVE_SCENES = {"end-result"}
 """Scenes that write: they run on a demo anchored at the real now, and are not snapshots."""
