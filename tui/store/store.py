@@ -420,12 +420,7 @@ class Store:
                 left = limit - len(result)
                 stmt = q.list_statement(self.d, flt, sort, following, left, ascending=ascending)
                 result = [*result, *(await conn.execute(stmt, params)).all()]
-        rows = [_row(r, self.d) for r in result[:limit]]
-        next_cursor = None
-        if len(result) > limit:
-            last = result[limit - 1]._mapping
-            next_cursor = Cursor(key=last["_sort_key"], id=last["id"], as_of=as_of)
-        return Page(rows=rows, next_cursor=next_cursor)
+        return self._page(result, limit, as_of)
 
     async def search_window(
         self, flt: SessionFilter, cursor: Cursor | None, limit: int, window: int
