@@ -31,29 +31,24 @@ def _url(scene: StuckScene) -> list[str]:
     return ["--url", scene.url]
 
 
-def _stored(scene: StuckScene) -> dict[str, tuple[bool, str | None, bool]]:
-    """name -> (active, ended_reason, metadata names sessions-tui) as stored now."""
+def _select(scene: StuckScene, sql: str) -> list[Any]:
+    """The rows of one statement, read with a fresh engine (not the CLI's)."""
 
-    async def read() -> dict[str, tuple[bool, str | None, bool]]:
+    async def read() -> list[Any]:
         engine = make_engine(scene.target)
         try:
             async with engine.connect() as conn:
-                found = await conn.execute(
-                    sa.text("SELECT id, active, ended_reason, metadata FROM remote_agent_sessions")
-                )
-                rows = found.all()
+                return list((await conn.execute(sa.text(sql))).all())
         finally:
             await engine.dispose()
-        return {
-            scene.name_of(str(r[0])): (
-                bool(r[1]),
-                r[2],
-                "sessions-tui" in str(r[3]),
-            )
-            for r in rows
-        }
 
     return asyncio.run(read())
+
+
+def _stored(scene: StuckScene) -> dict[str, tuple[bool, str | None, bool]]:
+    """name -> (active, ended_reason, metadata names sessions-tui) as stored now."""
+    rows = _select(scene, "SELECT id, active, ended_reason, metadata FROM remote_agent_sessions")
+    return {scene.name_of(str(r[0])): (bool(r[1]), r[2], "sessions-tui" in str(r[3])) for r in rows}
 
 
 def test_stuck_counts_table_and_json(scene: StuckScene) -> None:
@@ -191,20 +186,8 @@ def test_show_names_each_kind_with_its_meaning(scene: StuckScene) -> None:
 
 def _audit_kinds(scene: StuckScene) -> dict[str, str | None]:
     """name -> the stuck kinds recorded in the session's audit row."""
-
-    async def read() -> dict[str, str | None]:
-        engine = make_engine(scene.target)
-        try:
-            async with engine.connect() as conn:
-                found = await conn.execute(
-                    sa.text("SELECT session_id, kinds FROM sessions_tui_audit")
-                )
-                rows = found.all()
-        finally:
-            await engine.dispose()
-        return {scene.name_of(str(r[0])): r[1] for r in rows}
-
-    return asyncio.run(read())
+    rows = _select(scene, "SELECT session_id, kinds FROM sessions_tui_audit")
+    return {scene.name_of(str(r[0])): r[1] for r in rows}
 
 
 def test_end_stuck_records_each_sessions_kinds_in_its_audit_row(scene: StuckScene) -> None:
