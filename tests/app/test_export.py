@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from textual.widgets import Checkbox, Input
+from textual.widgets import Button, Checkbox, Input
 
 import tui.cli.main as cli_main
 from tests.support.app_helpers import (
@@ -108,7 +108,11 @@ async def test_an_existing_file_needs_an_explicit_overwrite(
         assert "exists: tick Overwrite" in str(screen.query_one("#export-note").render())
         assert out.read_text() == "precious\n"
         screen.query_one("#export-overwrite", Checkbox).value = True
-        await pilot.click("#export-go")
+        # A Button ignores clicks while its press effect (0.2 s) shows: a loaded machine
+        # can reach the second click inside it, so wait for the effect to end.
+        go = screen.query_one("#export-go", Button)
+        await wait_until(pilot, lambda: not go.has_class("-active"), "the first press to end")
+        assert await pilot.click("#export-go")
         await wait_until(pilot, lambda: not isinstance(app.screen, ExportScreen), "export done")
     assert out.read_text(encoding="utf-8").startswith("id,active,")
 
