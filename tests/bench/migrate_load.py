@@ -184,6 +184,8 @@ BUILD_SETTINGS = {
     "threads=2": ["PRAGMA threads = 2"],
     "cache 256 MB": ["PRAGMA cache_size = -262144"],
     "mmap 1 GB": ["PRAGMA mmap_size = 1073741824"],
+    "threads=2, temp in memory": ["PRAGMA threads = 2", "PRAGMA temp_store = MEMORY"],
+    "threads=2, synchronous normal": ["PRAGMA threads = 2", "PRAGMA synchronous = NORMAL"],
 }
 """Connection settings that might shorten an index build: SQLite's multi-threaded sorter,
 a page cache large enough that the sort never spills to temporary files, reading the
