@@ -16,7 +16,7 @@ import pytest
 from tests.support.commit_cut import CommitCutProxy
 from tests.support.pgserver import LIMITED_PASSWORD, LIMITED_USER, PgServer
 from tests.support.service_writes import ServiceDb
-from tui.domain.models import AlreadyEnded, Ended, NotFound
+from tui.domain.models import AlreadyEnded, Ended, NotFound, OddActive
 from tui.store import store as store_module
 from tui.store.errors import EndInterrupted, NoAuditTable, StoreError
 from tui.store.migrate import upgrade
@@ -380,6 +380,30 @@ async def test_a_deadlock_with_another_writer_is_retried(
         await other.close()
         await store.close()
     assert outcomes == [Ended(second, "reset-requested"), Ended(first, "reset-requested")]
+
+
+async def test_a_row_with_an_odd_active_is_said_as_stored_and_gets_no_audit_row(
+    service_writer: ServiceDb,
+) -> None:
+    """An odd `active` that reaches the write (stored after the plan read the row) is
+    left as it is and said for what it is; like a row the plan leaves out, it gets no
+    audit row. The other sessions of the batch are ended as usual."""
+    db = service_writer
+    odd, live = db.session(db.now_minus(600)), db.session(db.now_minus(600))
+    db.run(f"UPDATE remote_agent_sessions SET active = NULL WHERE id = '{odd}'")
+    store = await _migrated(db)
+    try:
+        outcomes = await store.end_sessions([odd, live], "reset-requested", "ops")
+    finally:
+        await store.close()
+    assert outcomes == [OddActive(odd, "NULL"), Ended(live, "reset-requested")]
+    untouched = db.run(
+        "SELECT COUNT(*) FROM remote_agent_sessions WHERE id = "
+        f"'{odd}' AND active IS NULL AND ended_reason IS NULL AND ended_at IS NULL "
+        "AND CAST(metadata AS TEXT) NOT LIKE '%endedBy%'"
+    )
+    assert untouched == "1"
+    assert [r[0] for r in _audit(db)] == [live]
 
 
 async def test_the_plans_stuck_kinds_land_in_the_audit_rows(service_writer: ServiceDb) -> None:
