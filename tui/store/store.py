@@ -74,6 +74,7 @@ from tui.store.errors import (
     ConnectionFailed,
     EndInterrupted,
     FileMoved,
+    FileUnreadable,
     NoAuditTable,
     ReadOnly,
     SchemaError,
@@ -82,6 +83,7 @@ from tui.store.errors import (
     UnknownSession,
     is_write_conflict,
     translate,
+    unreadable,
 )
 from tui.store.tables import (
     AUDIT,
@@ -366,13 +368,15 @@ class Store:
         await self.engine.dispose()
 
     def file_changed(self) -> str | None:
-        """None while the path names the file this store opened (always, on a server);
-        otherwise what happened to it, in the operator's words. A stat: cheap enough
-        for every refresh tick and every write."""
+        """None while the path names the file this store opened and this user may read
+        it (always, on a server); otherwise what happened to it, in the operator's
+        words. A stat: cheap enough for every refresh tick and every write."""
         if self.identity is None:
             return None
         try:
             now = self.d.backend.file_identity(self.target)
+        except PermissionError:
+            return unreadable(self.target.display())
         except OSError:
             return f"{self.target.display()} was deleted (or can no longer be reached)"
         if now != self.identity:
@@ -1078,6 +1082,8 @@ async def open_store(
     backend = backend_for(target.kind)
     try:  # before connecting: a file swapped in between is then noticed, never missed
         identity = backend.file_identity(target)
+    except PermissionError:
+        raise FileUnreadable(unreadable(target.display())) from None
     except OSError:
         identity = None  # connecting says what is wrong
     timeout_ms = int(statement_timeout * 1000) if statement_timeout else None
