@@ -780,6 +780,7 @@ class Store:
                 already=sum(isinstance(o, AlreadyEnded) for o in outcomes),
                 left_active=len(left),
                 unresolved=len(unresolved),
+                odd=sum(isinstance(o, OddActive) for o in outcomes),
             ),
             outcomes=outcomes,
             left_active=tuple(left),
