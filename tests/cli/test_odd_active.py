@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from tests.support.odd_rows import (
     cli_args,
+    fetch,
     newest_ids,
     odd_active_values,
     set_active,
@@ -117,3 +118,37 @@ def test_end_refuses_and_writes_nothing(odd_db: tuple[DbTarget, dict[str, str]])
         )
     assert "already ended" not in ended.stdout
     assert asyncio.run(table_snapshot(target)) == before
+
+
+def test_a_row_turned_odd_after_the_plan_is_reported_as_odd(
+    service_db: DbTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan listed an active session; while the operator read it, the service (or a
+    hand) stored an odd `active`. The end's compare-and-set leaves it alone and says so:
+    the odd value, not "already ended at unknown time"."""
+    target = service_db
+    (row,) = asyncio.run(
+        fetch(
+            target,
+            "SELECT CAST(id AS TEXT) FROM remote_agent_sessions WHERE active "
+            "ORDER BY started_at DESC LIMIT 1",
+        )
+    )
+    sid, literal = str(row[0]), odd_active_values(target)[0]
+    seen: list[list[str]] = []
+
+    def confirm_after_the_row_turned_odd(*_: object, **__: object) -> bool:
+        asyncio.run(set_active(target, {sid: literal}))
+        seen.append(asyncio.run(table_snapshot(target)))
+        return True
+
+    monkeypatch.setattr("tui.cli.main.click.confirm", confirm_after_the_row_turned_odd)
+    result = CliRunner().invoke(cli, [*cli_args(target), "end", sid, "--reason", "reset-requested"])
+    assert result.exit_code == 1, result.output
+    assert f"would end {sid} (currently active)" in result.stdout
+    assert f"not ended {sid}: its active is {literal}, not a value the service writes" in (
+        result.stdout
+    )
+    assert "already ended" not in result.stdout
+    assert "Traceback" not in result.output
+    assert asyncio.run(table_snapshot(target)) == seen[0], "the odd row is left as it was"

@@ -16,7 +16,7 @@ import pytest
 from tests.support.commit_cut import CommitCutProxy
 from tests.support.pgserver import LIMITED_PASSWORD, LIMITED_USER, PgServer
 from tests.support.service_writes import ServiceDb
-from tui.domain.models import AlreadyEnded, Ended, NotFound
+from tui.domain.models import AlreadyEnded, Ended, NotFound, OddActive
 from tui.store import store as store_module
 from tui.store.errors import EndInterrupted, NoAuditTable, StoreError
 from tui.store.migrate import upgrade
@@ -281,10 +281,13 @@ async def test_a_commit_whose_answer_is_lost_is_reported_as_the_database_holds_i
 ) -> None:
     """Issue 15 #2: the commit reaches the server, the connection drops before its
     answer: the end says "outcome unknown", re-reads, and reports the rows as ended by
-    this end (by its audit rows, or without them by the endedBy record)."""
+    this end (by its audit rows, or without them by the endedBy record); a row with an
+    odd `active` as odd (`codec.active_state`), with no audit row."""
     db = new_york_db
     ids = [db.session(db.now_minus(600)) for _ in range(3)]
     other = db.session(db.now_minus(900), ended=db.now_minus(300), reason="worktree-removed")
+    odd = db.session(db.now_minus(600))
+    db.run(f"UPDATE remote_agent_sessions SET active = NULL WHERE id = '{odd}'")
     if migrated:
         await upgrade(resolve_target(url=db.url))
     with CommitCutProxy(db.url) as proxy:
@@ -292,15 +295,18 @@ async def test_a_commit_whose_answer_is_lost_is_reported_as_the_database_holds_i
         try:
             proxy.armed.set()
             with pytest.raises(EndInterrupted) as info:
-                await store.end_sessions([*ids, other], "reset-requested", "ops@bastion")
+                await store.end_sessions([*ids, other, odd], "reset-requested", "ops@bastion")
         finally:
             await store.close()
         assert proxy.cut.is_set()
     error = info.value
     assert error.unknown and not error.unresolved and not error.left_active
     assert "outcome unknown" in str(error)
-    assert "3 ended by this end, 1 already ended, 0 left active" in str(error)
-    assert [type(o) for o in error.outcomes] == [Ended, Ended, Ended, AlreadyEnded]
+    assert (
+        "3 ended by this end, 1 already ended, 1 with an odd active (left alone), 0 left active"
+    ) in str(error)
+    assert [type(o) for o in error.outcomes] == [Ended, Ended, Ended, AlreadyEnded, OddActive]
+    assert error.outcomes[-1] == OddActive(odd, "NULL")
     assert all(_row(db, s)[:2] == ["0", "reset-requested"] for s in ids)
     if migrated:
         assert len(_audit(db)) == 4
@@ -380,6 +386,30 @@ async def test_a_deadlock_with_another_writer_is_retried(
         await other.close()
         await store.close()
     assert outcomes == [Ended(second, "reset-requested"), Ended(first, "reset-requested")]
+
+
+async def test_a_row_with_an_odd_active_is_said_as_stored_and_gets_no_audit_row(
+    service_writer: ServiceDb,
+) -> None:
+    """An odd `active` that reaches the write (stored after the plan read the row) is
+    left as it is and said for what it is; like a row the plan leaves out, it gets no
+    audit row. The other sessions of the batch are ended as usual."""
+    db = service_writer
+    odd, live = db.session(db.now_minus(600)), db.session(db.now_minus(600))
+    db.run(f"UPDATE remote_agent_sessions SET active = NULL WHERE id = '{odd}'")
+    store = await _migrated(db)
+    try:
+        outcomes = await store.end_sessions([odd, live], "reset-requested", "ops")
+    finally:
+        await store.close()
+    assert outcomes == [OddActive(odd, "NULL"), Ended(live, "reset-requested")]
+    untouched = db.run(
+        "SELECT COUNT(*) FROM remote_agent_sessions WHERE id = "
+        f"'{odd}' AND active IS NULL AND ended_reason IS NULL AND ended_at IS NULL "
+        "AND CAST(metadata AS TEXT) NOT LIKE '%endedBy%'"
+    )
+    assert untouched == "1"
+    assert [r[0] for r in _audit(db)] == [live]
 
 
 async def test_the_plans_stuck_kinds_land_in_the_audit_rows(service_writer: ServiceDb) -> None:

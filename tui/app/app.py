@@ -43,6 +43,7 @@ from tui.app.widgets.sessions_table import SessionsTable
 from tui.config import remember
 from tui.domain.text import safe_text
 from tui.settings import Settings
+from tui.store.errors import FileUnreadable
 
 if TYPE_CHECKING:
     from tui.store.store import Store
@@ -204,9 +205,10 @@ class SessionsApp(App[None]):
 
     def check_file(self) -> bool:
         """Whether the store reads the file at the path (always, on a server). If the
-        path names another file or none, nothing reads or writes the old one again: the
-        header and a toast say so, the pool is disposed and the path opened afresh.
-        Asked on every refresh tick and before every end."""
+        path names another file or none, or this user may no longer read it, nothing
+        reads or writes the old one again: the header and a toast say so, the pool is
+        disposed and the path opened afresh, retried until it opens (permissions given
+        back). Asked on every refresh tick and before every end."""
         store = self.store
         if store is None:
             return False
@@ -215,7 +217,7 @@ class SessionsApp(App[None]):
             return True
         self.store = None
         self._moved = why
-        self.notify(f"{why}: reopening the file at the path", severity="warning", timeout=15)
+        self.notify(f"{why} — reopening the file at the path", severity="warning", timeout=15)
         self._tell_main(FileMoved(why))
         self._reopen(store)
         return False
@@ -268,7 +270,10 @@ class SessionsApp(App[None]):
             return
         error = data.as_store_error(worker.error, self.settings.target)
         if worker.group == "open" and self._moved is not None:  # until a file is back
-            self._tell_main(FileMoved(f"{self._moved}; {safe_text(error)}"))
+            said = safe_text(error)
+            # Unreadable says it all (the path, what to do); else why the file was left.
+            why = said if isinstance(error, FileUnreadable) else f"{self._moved}; {said}"
+            self._tell_main(FileMoved(why))
             self.set_timer(PROBE_EVERY * 2, self._open)
         elif worker.group == "open":
             said = safe_text(error)  # driver messages can quote stored strings

@@ -322,7 +322,9 @@ DEMO_ANCHOR_YEARS = (1971, 9998)
 )
 @click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
+    # Not readable=True: an unreadable file is the database's error (exit 1, one line
+    # naming what to do, `errors.unreadable`), not a usage error.
+    type=click.Path(dir_okay=False, readable=False, path_type=Path),
     metavar="PATH",
     help="SQLite database file of the service.",
 )

@@ -344,9 +344,11 @@ def interrupted_line(
     already: int,
     left_active: int,
     unresolved: int,
+    odd: int = 0,
 ) -> str:
     """What the operator reads when an end stopped part-way or its last commit's answer
-    was lost: what the database holds, counted, never "nothing was ended"."""
+    was lost: what the database holds, counted, never "nothing was ended". `odd`: rows
+    left alone for an odd `active` (said only when there are some)."""
     if unknown:
         head = (
             "outcome unknown: the connection dropped before the database answered the "
@@ -360,8 +362,9 @@ def interrupted_line(
             "could not be re-read: check them with `sessions-tui show ID` or "
             "`sessions-tui audit` once the database answers"
         )
+    odd_part = f"{odd} with an odd active (left alone), " if odd else ""
     counted = (
-        f"{ended} ended by this end, {already} already ended, {left_active} left active "
-        "(not written)"
+        f"{ended} ended by this end, {already} already ended, {odd_part}{left_active} left "
+        "active (not written)"
     )
     return f"{head}; re-read from the database: {counted}" if unknown else f"{head}; {counted}"

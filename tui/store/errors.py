@@ -48,10 +48,26 @@ class ReadOnly(StoreError):
 
 class FileMoved(StoreError):
     """The path no longer names the SQLite file this store opened: it was replaced (a
-    restore, a move) or deleted. Nothing was sent to the file left open; reopening
-    reads the one at the path."""
+    restore, a move), deleted, or made unreadable to this user. Nothing was sent to the
+    file left open; reopening reads the one at the path (or says why it cannot)."""
 
     retryable = True
+
+
+class FileUnreadable(StoreError):
+    """The SQLite file at the path, or a folder on the way to it, may not be read by
+    this user (chmod, a folder made untraversable). Retryable: permissions are given
+    back, and the dashboard reopens the path when they are."""
+
+    retryable = True
+
+
+def unreadable(where: str) -> str:
+    """The one line said when this user may not read the file: the path, what to do."""
+    return (
+        f"{where} cannot be read (permission denied): give this user read access to it "
+        "and its folder, or run as its owner"
+    )
 
 
 class DatabaseLocked(StoreError):

@@ -47,10 +47,12 @@ from tui.store.backends.base import Backend, Catalog
 from tui.store.errors import (
     DatabaseLocked,
     DatabaseNotFound,
+    FileUnreadable,
     SchemaError,
     StoreError,
     is_lock_timeout,
     translate,
+    unreadable,
 )
 from tui.store.store import make_engine
 from tui.store.tables import TOOL_INDEXES
@@ -148,7 +150,14 @@ def _alembic_lock() -> asyncio.Lock:
 
 
 def _check_file(target: DbTarget, create: bool) -> None:
-    """A database known to be missing (a file) is an error unless we were asked to create it."""
+    """A database known to be missing (a file) is an error unless we were asked to create
+    it; one this user may not read is said as such (`errors.unreadable`)."""
+    try:
+        backend_for(target.kind).file_identity(target)
+    except PermissionError:
+        raise FileUnreadable(unreadable(target.display())) from None
+    except OSError:
+        pass  # missing: said below, or created
     if not create and driver_for(target.kind).missing(target):
         raise DatabaseNotFound(
             f"no database at {target.display()} (from {target.source}); "

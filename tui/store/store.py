@@ -42,6 +42,7 @@ from tui.domain.models import (
     EndOutcome,
     Metadata,
     NotFound,
+    OddActive,
     Page,
     ReasonFacets,
     SessionChain,
@@ -73,6 +74,7 @@ from tui.store.errors import (
     ConnectionFailed,
     EndInterrupted,
     FileMoved,
+    FileUnreadable,
     NoAuditTable,
     ReadOnly,
     SchemaError,
@@ -81,6 +83,7 @@ from tui.store.errors import (
     UnknownSession,
     is_write_conflict,
     translate,
+    unreadable,
 )
 from tui.store.tables import (
     AUDIT,
@@ -224,6 +227,16 @@ def _plain(value: Any, zone: tzinfo | None = None) -> Any:
     return str(value)
 
 
+def _unwritten(sid: str, r: Mapping[Any, Any]) -> AlreadyEnded | OddActive:
+    """A row the compare-and-set left alone, as the database holds it: ended before
+    (with its time and reason, never overwritten), or with an odd `active`
+    (`codec.active_state`: stored as given, never ended), said for what it is."""
+    state, odd = active_state(r["active"])
+    if state is None:
+        return OddActive(sid, odd or "")
+    return AlreadyEnded(sid, r["ended_at"], r["ended_reason"])
+
+
 class _CommitUnknown(Exception):
     """The commit was sent, and the connection failed before its answer came back."""
 
@@ -355,13 +368,15 @@ class Store:
         await self.engine.dispose()
 
     def file_changed(self) -> str | None:
-        """None while the path names the file this store opened (always, on a server);
-        otherwise what happened to it, in the operator's words. A stat: cheap enough
-        for every refresh tick and every write."""
+        """None while the path names the file this store opened and this user may read
+        it (always, on a server); otherwise what happened to it, in the operator's
+        words. A stat: cheap enough for every refresh tick and every write."""
         if self.identity is None:
             return None
         try:
             now = self.d.backend.file_identity(self.target)
+        except PermissionError:
+            return unreadable(self.target.display())
         except OSError:
             return f"{self.target.display()} was deleted (or can no longer be reached)"
         if now != self.identity:
@@ -701,7 +716,9 @@ class Store:
         `audit_kept`) in its own transaction: a session ended and its row, or neither.
 
         Outcomes come back in the order given. A session someone else ended first is
-        AlreadyEnded with their values, which are never overwritten. When a later batch
+        AlreadyEnded with their values, which are never overwritten; one whose `active`
+        turned odd since it was planned is OddActive with the value stored, untouched
+        and without an audit row (as when the plan leaves it out). When a later batch
         fails, or a commit's answer is lost, EndInterrupted says what the database
         holds (re-read, never assumed); a failure before anything committed is raised
         as it is.
@@ -763,6 +780,7 @@ class Store:
                 already=sum(isinstance(o, AlreadyEnded) for o in outcomes),
                 left_active=len(left),
                 unresolved=len(unresolved),
+                odd=sum(isinstance(o, OddActive) for o in outcomes),
             ),
             outcomes=outcomes,
             left_active=tuple(left),
@@ -827,6 +845,7 @@ class Store:
                 self.d.owner.label("owner"),
                 s.c.ended_reason,
                 self.d.absolute(s.c.ended_at),
+                q.stored_active(s.c.active),
             )
             .select_from(q.joined(self.d))
             .where(s.c.id.in_(batch))
@@ -842,11 +861,9 @@ class Store:
                 for r in (await conn.execute(read_back)).mappings():
                     sid = str(r["id"])
                     mine = sid in ended
-                    outcomes[sid] = (
-                        Ended(sid, wire)
-                        if mine
-                        else AlreadyEnded(sid, r["ended_at"], r["ended_reason"])
-                    )
+                    outcomes[sid] = Ended(sid, wire) if mine else _unwritten(sid, r)
+                    if isinstance(outcomes[sid], OddActive):
+                        continue  # no audit row, as when the plan leaves it out
                     rows.append(
                         {
                             "end_id": end_id,
@@ -892,7 +909,7 @@ class Store:
         wire = record["reason"]
         rows_stmt = sa.select(
             s.c.id,
-            s.c.active,
+            q.stored_active(s.c.active),
             s.c.ended_reason,
             self.d.absolute(s.c.ended_at),
             sa.cast(s.c.metadata, sa.Text).label("metadata"),
@@ -921,17 +938,17 @@ class Store:
             else:
                 by = ended_by(Metadata.decode(r["metadata"]))
                 mine = (
-                    not r["active"]
+                    active_state(r["active"])[0] is False
                     and r["ended_reason"] == wire
                     and by is not None
                     and (by.actor, by.reason) == (record["actor"], wire)
                 )
             if mine:
                 found[sid] = Ended(sid, wire)
-            elif r["active"]:
+            elif active_state(r["active"])[0]:
                 left.append(sid)
             else:
-                found[sid] = AlreadyEnded(sid, r["ended_at"], r["ended_reason"])
+                found[sid] = _unwritten(sid, r)
         for sid in batch:
             if sid not in found and sid not in left:
                 found[sid] = NotFound(sid)  # deleted meanwhile
@@ -1066,6 +1083,8 @@ async def open_store(
     backend = backend_for(target.kind)
     try:  # before connecting: a file swapped in between is then noticed, never missed
         identity = backend.file_identity(target)
+    except PermissionError:
+        raise FileUnreadable(unreadable(target.display())) from None
     except OSError:
         identity = None  # connecting says what is wrong
     timeout_ms = int(statement_timeout * 1000) if statement_timeout else None

@@ -325,7 +325,7 @@ class MainScreen(SessionsScreen):
 
     @on(FileMoved)
     def _file_moved(self, message: FileMoved) -> None:
-        self.status_bar.set_live(f"✖ {message.why}: reopening the path", "bold red")
+        self.status_bar.set_live(f"✖ {message.why} — reopening the path", "bold red")
 
     @on(Reconnected)
     def _reconnected(self, message: Reconnected) -> None:
@@ -1129,7 +1129,8 @@ class MainScreen(SessionsScreen):
         longer the one open: the end goes to the file at the path, or nowhere."""
         if not self.sessions_app.check_file():
             self.notify(
-                "Nothing was ended: the database file changed under the dashboard; "
+                "Nothing was ended: the database file changed under the dashboard "
+                "(replaced, deleted or made unreadable: the header says which); "
                 "check the rows reloaded from the path and end again",
                 severity="error",
                 timeout=15,

@@ -75,9 +75,11 @@ class Backend(ABC):
         """
 
     def file_identity(self, target: DbTarget) -> tuple[int, int] | None:
-        """What the target's path names now, (device, inode), to notice a file replaced
-        or deleted under an open engine; None where the database is no file (a server).
-        Raises FileNotFoundError when the path names nothing."""
+        """What the target's path names now, (device, inode), to notice a file replaced,
+        deleted or made unreadable under an open engine; None where the database is no
+        file (a server). Raises FileNotFoundError when the path names nothing, and
+        PermissionError when this user may not read the file or search a folder on its
+        path (its open connections may still read it; no new one can)."""
         return None
 
     async def reader_id(self, conn: AsyncConnection) -> int | None:

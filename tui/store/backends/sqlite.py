@@ -7,6 +7,7 @@ steer its planner by hand (`unindexed`).
 
 from __future__ import annotations
 
+import errno
 import os
 import time
 from datetime import datetime
@@ -70,9 +71,13 @@ class SqliteBackend(Backend):
 
     def file_identity(self, target: DbTarget) -> tuple[int, int] | None:
         """The file's (device, inode): a connection keeps the file it opened, whatever
-        the path names later (os.replace, a restore, rm)."""
+        the path names later (os.replace, a restore, rm, chmod). Readable is asked of
+        the kernel (`access`, for this process's user): opening the file here and
+        closing it would drop SQLite's POSIX locks on it, held by the pool."""
         assert target.path is not None
         st = os.stat(target.path)
+        if not os.access(target.path, os.R_OK):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(target.path))
         return st.st_dev, st.st_ino
 
     def url(self, target: DbTarget) -> sa.engine.URL:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 from typing import Any
 from urllib.parse import quote
 
@@ -23,7 +24,16 @@ class SqliteDriver(Driver):
         return str(target.path)
 
     def missing(self, target: DbTarget) -> bool:
-        return target.path is None or not target.path.is_file()
+        """A folder on the path this user may not search hides whether the file is
+        there: not known missing (opening says it cannot be read)."""
+        if target.path is None:
+            return True
+        try:
+            return not stat.S_ISREG(target.path.stat().st_mode)
+        except PermissionError:
+            return False
+        except OSError:
+            return True
 
     async def first_rows(self, target: DbTarget, limit: int, wait: float) -> list[tuple[Any, ...]]:
         """Opened with mode=ro, so a missing file is not created."""
