@@ -135,6 +135,8 @@ async def test_the_dashboard_soaks_under_the_services_writes(tmp_path: Path) -> 
         thread.join(10)
         assert writer.error is None, writer.error
         screen = main_screen(app)
+        # The loop's last end may still be writing: SQL is read once every write landed.
+        await settle(pilot)
         screen.action_refresh()  # a full count: deletions are seen by full counts only
         total, active, ended = _sql_counts(path)
         await wait_until(
