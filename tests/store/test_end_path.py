@@ -360,6 +360,9 @@ async def test_a_deadlock_with_another_writer_is_retried(
     store = await open_store(_target(db))
     other = await asyncpg.connect(db.url)
     try:
+        # Whichever waiter's deadlock check fires first is rolled back; on a loaded machine
+        # that can be this connection's. A longer check here (superuser) leaves it to the end.
+        await other.execute("SET deadlock_timeout = '60s'")
         tx = other.transaction()
         await tx.start()
         await other.execute(
