@@ -160,6 +160,7 @@ async def stuck_select_all(pilot: Pilot[Any]) -> None:
     await settle(pilot)
     await pilot.press("A")
     await wait_until(pilot, lambda: bool(main.state.selected), "selected all")
+    await settle(pilot)  # what the selection set off (header, toast) is on screen first
     await pilot.press("x")
     await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
     await pilot.pause()  # not settle: the end flow's worker waits on the picker
