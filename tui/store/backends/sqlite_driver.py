@@ -22,6 +22,10 @@ class SqliteDriver(Driver):
         """The file's path."""
         return str(target.path)
 
+    def secret_url(self, target: DbTarget) -> str:
+        """`sqlite:////absolute/path` (SQLAlchemy's form; the path is absolute)."""
+        return f"sqlite:///{target.path}"
+
     def missing(self, target: DbTarget) -> bool:
         return target.path is None or not target.path.is_file()
 
