@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -111,6 +112,8 @@ class Served:
     process: subprocess.Popen[str]
     port: int
     seen: dict[int, psutil.Process] = field(default_factory=dict)
+    argv: dict[int, list[str]] = field(default_factory=dict)
+    """The command line of every process it started, as `ps` showed it."""
 
     @property
     def url(self) -> str:
@@ -124,6 +127,8 @@ class Served:
             return []
         for child in found:
             self.seen.setdefault(child.pid, child)
+            with contextlib.suppress(psutil.Error):
+                self.argv.setdefault(child.pid, child.cmdline())
         return found
 
     def dashboards(self) -> list[psutil.Process]:
@@ -277,3 +282,36 @@ def first_mark(driver: Any, text: str) -> float | None:
 
 def elapsed_since(start: float) -> float:
     return (time.perf_counter() - start) * 1000
+
+
+ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+
+
+async def tab_text(port: int, until: Callable[[str], bool], seconds: float = 60) -> str:
+    """What a tab receives, without a browser: textual-serve's own websocket (as the page
+    opens it), its terminal bytes with escape sequences removed, read until `until`
+    holds; the tab is closed on return (its dashboard told to quit)."""
+    import asyncio
+
+    import aiohttp
+
+    received = bytearray()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.ws_connect(f"http://127.0.0.1:{port}/ws?width=160&height=40") as ws,
+    ):
+
+        async def read() -> str:
+            async for message in ws:
+                if message.type == aiohttp.WSMsgType.BINARY:
+                    received.extend(message.data)
+                    text = ANSI.sub("", received.decode("utf-8", errors="replace"))
+                    if until(text):
+                        return text
+            raise AssertionError("the tab closed before the text arrived")
+
+        try:
+            return await asyncio.wait_for(read(), seconds)
+        except TimeoutError:
+            text = ANSI.sub("", received.decode("utf-8", errors="replace"))
+            raise AssertionError(f"timed out; the tab received:\n{text[-3000:]}") from None
