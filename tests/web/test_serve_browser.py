@@ -10,14 +10,23 @@ once it stops (`tests/support/browser.serving`).
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 
-from tests.support.browser import chromium, press, serving, wait_for, wait_for_screen
+from tests.support.browser import (
+    chromium,
+    press,
+    screen,
+    serving,
+    wait_for,
+    wait_for_screen,
+)
 from tests.support.dbs import create_service_db
 from tui.cli.main import cli
 
@@ -90,4 +99,50 @@ def test_served_dashboard_in_chromium(tmp_path: Path) -> None:
     assert files[0].read_text(encoding="utf-8") == listed.output
     assert _one(path, "SELECT count(*) FROM remote_agent_sessions WHERE active = 1") == (
         active_before
+    )
+
+
+def test_served_with_write_signs_the_end_with_the_actor(tmp_path: Path) -> None:
+    path = tmp_path / "archon.db"
+    asyncio.run(create_service_db(f"sqlite:///{path}", era="v0.7", sessions=300))
+    newest = _one(
+        path,
+        "SELECT id FROM remote_agent_sessions WHERE active = 1 ORDER BY started_at DESC, id DESC",
+    )
+
+    with (
+        serving(["--db", str(path)], "--write", "--actor", "oncall-web") as served,
+        chromium() as driver,
+    ):
+        driver.get(served.url)
+        dashboards = wait_for(served.dashboards, 30, "the tab's dashboard process")
+        assert "--read-only" not in dashboards[0].cmdline()
+        wait_for_screen(driver, lambda s: "● live" in s.splitlines()[0], "the database open")
+        press(driver, "1")  # active: the newest active session is highlighted
+        wait_for_screen(driver, lambda s: "status: active" in s, "the active sessions")
+        assert newest[:8] in screen(driver)
+
+        press(driver, "x")
+        wait_for_screen(driver, lambda s: "worktree-removed" in s, "the reason picker")
+        press(driver, "worktree-removed\n")
+        shown = wait_for_screen(
+            driver, lambda s: "End 1 session with reason worktree-removed?" in s, "the confirmation"
+        )
+        assert '"actor": "oncall-web"' in shown
+        press(driver, Keys.TAB + Keys.ENTER)
+        wait_for(
+            lambda: (
+                _one(path, f"SELECT active FROM remote_agent_sessions WHERE id = '{newest}'") == "0"
+            ),
+            30,
+            "the end in the database",
+        )
+
+    ended_by = json.loads(
+        _one(path, f"SELECT metadata FROM remote_agent_sessions WHERE id = '{newest}'")
+    )["endedBy"]
+    assert ended_by["actor"] == "oncall-web"
+    assert ended_by["reason"] == "worktree-removed"
+    assert _one(path, f"SELECT ended_reason FROM remote_agent_sessions WHERE id = '{newest}'") == (
+        "worktree-removed"
     )
