@@ -6,7 +6,8 @@ own script creates (textual.js assigns it to `this.terminal`) and keeps it as
 `window.__xterm`: the text is then read from xterm's own buffer, which is what the
 canvas paints. `HOOK` also stamps `window.__marks[text]` with `performance.now()`
 (milliseconds since the navigation started) the first time a written frame leaves
-`text` on the screen: the benchmark's clock, read in the page itself.
+`text` on the screen, and `window.__marks["(first frame)"]` at the first frame: the
+benchmark's clock, read in the page itself.
 
 Selenium is given /usr/bin/chromedriver and /usr/bin/chromium explicitly, and
 `SE_OFFLINE` is set: Selenium Manager never looks for (or downloads) anything.
@@ -58,6 +59,9 @@ HOOK = """
       if (value && value.buffer && value.buffer.active && !window.__xterm) {
         window.__xterm = value;
         value.onWriteParsed(() => {
+          if (!("(first frame)" in window.__marks)) {
+            window.__marks["(first frame)"] = performance.now();
+          }
           const wanted = window.__wanted.filter((w) => !(w in window.__marks));
           if (!wanted.length) return;
           const text = screenText(value), now = performance.now();
@@ -218,6 +222,9 @@ def chromium(download_dir: Path | None = None, wanted: Sequence[str] = ()) -> It
         # key press allows a pop-up for a few seconds only, which a loaded machine
         # outlasts (README: allow pop-ups for the served address).
         "--disable-popup-blocking",
+        # A page left for another stays whole in the back-forward cache, its websocket
+        # open, so its dashboard would run on until textual-serve's heartbeat gives up.
+        "--disable-features=BackForwardCache",
     ):
         options.add_argument(arg)
     if download_dir is not None:
