@@ -130,3 +130,21 @@ def test_a_served_tab_gets_the_rows_and_no_command_line_holds_the_url(
         for argv in argvs:
             assert not [s for s in secrets if s in " ".join(argv)], argv
         wait_for(lambda: not served.dashboards(), 30, "the closed tab's dashboard to quit")
+
+
+def test_allow_remote_warns_and_the_page_uses_the_public_url(service_db: DbTarget) -> None:
+    pytest.importorskip("textual_serve")
+    args = ["--host", "0.0.0.0", "--allow-remote", "--public-url", "http://ops-box:8123"]
+    with serving(["--url", service_db_url(service_db)], *args) as served:
+        page = urllib.request.urlopen(served.url, timeout=30).read().decode()
+        assert 'data-session-websocket-url="ws://ops-box:8123/ws"' in page
+    assert served.process.stdout is not None
+    output = served.process.stdout.read()
+    assert (
+        f"warning: serving on 0.0.0.0:{served.port} beyond this machine with no "
+        "authentication: anyone who can reach that port sees every session"
+    ) in " ".join(output.split())
+
+
+def service_db_url(target: DbTarget) -> str:
+    return target.secret_url()
