@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.bench.dbs import ensure_sqlite
+from tests.bench.dbs import CACHE_DIR, ensure_sqlite
 from tests.support.browser import (
     ANSI,
     REPO,
@@ -48,6 +48,8 @@ from tests.support.browser import (
 )
 
 TARGET = 2.0
+BYTECODE = {"PYTHONPYCACHEPREFIX": str(CACHE_DIR / "pyc")}
+"""Both sides' dashboards start from cached bytecode, as an installed tool does (run.py)."""
 
 
 def newest_id(path: Path) -> str:
@@ -62,7 +64,7 @@ def in_terminal(path: Path, marker: str, cols: int, rows: int, limit: float = 60
     """Milliseconds from spawning the dashboard in a pty to `marker` in its output."""
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
-    env = dict(os.environ, TERM="xterm-256color", PYTHONPATH=str(REPO))
+    env = dict(os.environ, TERM="xterm-256color", PYTHONPATH=str(REPO), **BYTECODE)
     env.pop("COLUMNS", None)
     env.pop("LINES", None)
     argv = [sys.executable, "-m", "tui", "--db", str(path), "--read-only"]
@@ -130,7 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     terminal: list[float] = []
     browser: list[float] = []
     first_frame: list[float] = []
-    with serving(["--db", str(path)]) as served, chromium(wanted=[marker]) as driver:
+    env = dict(os.environ, **BYTECODE)
+    with (
+        serving(["--db", str(path)], env=env) as served,
+        chromium(wanted=[marker]) as driver,
+    ):
         in_browser(driver, served, marker)  # warm-up: caches, and the size
         driver.get(served.url)
         cols, rows = wait_for(
