@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
+import subprocess
 import sys
 import urllib.request
 from pathlib import Path
@@ -19,8 +21,8 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
-from tests.support.browser import serving, tab_text, wait_for
-from tests.support.dbs import sa_url
+from tests.support.browser import REPO, serving, tab_text, wait_for
+from tests.support.dbs import create_service_db, sa_url
 from tui.cli.main import cli
 from tui.cli.serve import SERVE_URL, is_loopback
 from tui.store.store import make_engine
@@ -148,3 +150,24 @@ def test_allow_remote_warns_and_the_page_uses_the_public_url(service_db: DbTarge
 
 def service_db_url(target: DbTarget) -> str:
     return target.secret_url()
+
+
+def test_a_port_in_use_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    pytest.importorskip("textual_serve")
+    path = tmp_path / "archon.db"
+    asyncio.run(create_service_db(f"sqlite:///{path}"))
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run(
+            [sys.executable, "-m", "tui", "--db", str(path), "serve", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=REPO,
+            env=dict(os.environ, PYTHONPATH=str(REPO)),
+        )
+    assert done.returncode == 1
+    assert done.stderr.splitlines()[-1].startswith(f"Error: cannot listen on 127.0.0.1:{port}: ")
+    assert "Traceback" not in done.stderr + done.stdout

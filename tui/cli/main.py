@@ -1083,7 +1083,7 @@ def demo_db(path: Path, n_sessions: int, seed: int, anchor: datetime | None, for
         click.echo(f"  {label:<14} {count:>8}" + (f"  ({note})" if note else ""))
 
 
-# -- config ----------------------------------------------------------------------------------
+# -- serve -----------------------------------------------------------------------------------
 
 
 class MissingExtra(click.ClickException):
@@ -1178,7 +1178,7 @@ def serve(
         click.echo(serve_mod.remote_warning(host, port, actor), err=True)
     mode = "read-only" if actor is None else f"ends signed by {actor}"
     shown = safe_text(target.display())
-    click.echo(f"serving {shown} ({mode}) on http://{host}:{port}", err=True)
+    click.echo(f"serving {shown} ({mode}) on {serve_mod.http_url(host, port)}", err=True)
     try:
         serve_mod.run_server(spec, host=host, port=port, public_url=public_url)
     except ImportError as exc:
@@ -1210,6 +1210,9 @@ def served_app(g: Globals) -> None:
             actor=given.actor,
         )
     )
+
+
+# -- config ----------------------------------------------------------------------------------
 
 
 @cli.command("config", short_help="Where the config file is, and every setting in force.")

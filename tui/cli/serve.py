@@ -46,6 +46,12 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def http_url(host: str, port: int) -> str:
+    """`http://HOST:PORT`, an IPv6 address in brackets."""
+    name = host.strip("[]")
+    return f"http://[{name}]:{port}" if ":" in name else f"http://{name}:{port}"
+
+
 def remote_warning(host: str, port: int, actor: str | None) -> str:
     what = "sees every session" if actor is None else f"sees every session and ends them as {actor}"
     return (
@@ -123,5 +129,11 @@ def run_server(
     from textual_serve.server import Server
 
     os.environ.update(spec.environment)
-    server = Server(spec.command, host=host, port=port, title="sessions-tui", public_url=public_url)
+    server = Server(
+        spec.command,
+        host=host.strip("[]"),
+        port=port,
+        title="sessions-tui",
+        public_url=public_url or http_url(host, port),
+    )
     server.serve()
