@@ -218,3 +218,17 @@ def browser_ready() -> None:
     if _IN_CI:
         pytest.fail(f"the browser test is required in CI (CI=true): {why}", pytrace=False)
     pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def serve_ready() -> None:
+    """textual-serve (the `web` extra, in the test extra too) is installed: skipped without
+    it locally, a failure in CI."""
+    import importlib.util
+
+    if importlib.util.find_spec("textual_serve") is not None:
+        return
+    why = "textual-serve is not installed: pip install -e '.[test]'"
+    if _IN_CI:
+        pytest.fail(f"serve is tested in CI (CI=true): {why}", pytrace=False)
+    pytest.skip(why)

@@ -108,10 +108,10 @@ def _newest(target: DbTarget) -> str:
     return asyncio.run(go())
 
 
+@pytest.mark.usefixtures("serve_ready")
 def test_a_served_tab_gets_the_rows_and_no_command_line_holds_the_url(
     service_db: DbTarget, empty_db_url: str
 ) -> None:
-    pytest.importorskip("textual_serve")
     password = sa_url(service_db).password
     secrets = [empty_db_url] + ([password] if password else [str(service_db.path)])
     newest = _newest(service_db)
@@ -134,8 +134,8 @@ def test_a_served_tab_gets_the_rows_and_no_command_line_holds_the_url(
         wait_for(lambda: not served.dashboards(), 30, "the closed tab's dashboard to quit")
 
 
+@pytest.mark.usefixtures("serve_ready")
 def test_allow_remote_warns_and_the_page_uses_the_public_url(service_db: DbTarget) -> None:
-    pytest.importorskip("textual_serve")
     args = ["--host", "0.0.0.0", "--allow-remote", "--public-url", "http://ops-box:8123"]
     with serving(["--url", service_db_url(service_db)], *args) as served:
         page = urllib.request.urlopen(served.url, timeout=30).read().decode()
@@ -152,8 +152,8 @@ def service_db_url(target: DbTarget) -> str:
     return target.secret_url()
 
 
+@pytest.mark.usefixtures("serve_ready")
 def test_a_port_in_use_is_one_line_and_exit_1(tmp_path: Path) -> None:
-    pytest.importorskip("textual_serve")
     path = tmp_path / "archon.db"
     asyncio.run(create_service_db(f"sqlite:///{path}"))
     with socket.socket() as taken:
