@@ -26,6 +26,7 @@ _REPO_ROOT = str(Path(__file__).resolve().parent.parent)
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
+from tests.support.browser import find_chromium  # noqa: E402
 from tests.support.dbs import Replica, create_service_db, sa_url  # noqa: E402
 from tests.support.pgserver import (  # noqa: E402
     PgBinariesNotFound,
@@ -200,3 +201,34 @@ def service_writer(empty_db_url: str, backend: str, request: pytest.FixtureReque
         return db
     asyncio.run(create_service_db(empty_db_url))
     return ServiceDb(empty_db_url, pg=False, path=Path(empty_db_url.removeprefix("sqlite:///")))
+
+
+# ============================================================================
+# The browser: Debian's chromium and chromium-driver, for `sessions-tui serve`.
+# ============================================================================
+
+
+@pytest.fixture(scope="session")
+def browser_ready() -> None:
+    """chromium, chromium-driver, selenium and textual-serve are here: skipped without
+    them locally, a failure in CI (.ci/run installs them)."""
+    why = find_chromium()
+    if why is None:
+        return
+    if _IN_CI:
+        pytest.fail(f"the browser test is required in CI (CI=true): {why}", pytrace=False)
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def serve_ready() -> None:
+    """textual-serve (the `web` extra, in the test extra too) is installed: skipped without
+    it locally, a failure in CI."""
+    import importlib.util
+
+    if importlib.util.find_spec("textual_serve") is not None:
+        return
+    why = "textual-serve is not installed: pip install -e '.[test]'"
+    if _IN_CI:
+        pytest.fail(f"serve is tested in CI (CI=true): {why}", pytrace=False)
+    pytest.skip(why)

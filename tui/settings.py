@@ -49,7 +49,11 @@ class Settings:
     says how many matched (`--select-cap`)."""
     search_window: int = 20_000
     """Sessions, newest first, a free-text search looks at before it asks to go on."""
+    read_only_why: str | None = None
+    """What the dashboard says when ending is refused because it is read-only; None:
+    the `--read-only` flag's words. A served dashboard names how to serve writable."""
     actor: str | None = None
+    """Who every end is signed by; None: `user@host` (a served dashboard always has one)."""
     clock: Callable[[], datetime] = field(default=utcnow)
     theme: str | None = None
     statement_timeout: float = 30.0

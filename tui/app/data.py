@@ -102,6 +102,7 @@ async def open_database(settings: Settings) -> Store:
         stale_after=settings.stale_after,
         clock=settings.clock,
         statement_timeout=settings.statement_timeout or None,
+        read_only_why=settings.read_only_why,
     )
     return store
 

@@ -11,6 +11,7 @@ SQLAlchemy and the store only when a command needs the database.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import os
 import shutil
 import sys
@@ -26,6 +27,7 @@ from click.core import ParameterSource
 
 from tui import TOOL_NAME, __version__
 from tui.cli import render
+from tui.cli import serve as serve_mod
 from tui.config import (
     DEFAULTS,
     ENV,
@@ -97,6 +99,8 @@ class Globals:
     read_only: bool = False
     demo: bool = False
     stale_after: timedelta = timedelta(hours=24)
+    refresh: float = DEFAULTS.refresh
+    select_cap: int = 1000
     resolved: DbTarget | None = field(default=None, repr=False)
     config: Config | None = field(default=None, repr=False)
     in_force: dict[str, InForce] = field(default_factory=dict, repr=False)
@@ -117,6 +121,30 @@ class Globals:
                     # A URL the tool cannot use is a usage error (exit 2), as the README says.
                     raise click.UsageError(self.scrub(str(exc))) from None
         return self.resolved
+
+    def dashboard_settings(self, target: DbTarget, **given: Any) -> Settings:
+        """The dashboard's settings from the global options and the config file; `given`
+        (read_only, actor, …) wins."""
+        from tui.settings import Settings
+
+        config = self.config or load_config()
+        fields: dict[str, Any] = {
+            "target": target,
+            "read_only": self.read_only,
+            "refresh_seconds": self.refresh,
+            "stale_after": self.stale_after,
+            "select_cap": self.select_cap,
+            "page_size": config.page_size or DEFAULTS.page_size,
+            "statement_timeout": (
+                DEFAULTS.statement_timeout
+                if config.statement_timeout is None
+                else config.statement_timeout
+            ),
+            "theme": config.theme,
+            "keys": config.keys,
+            "config_path": config.path,
+        }
+        return Settings(**(fields | given))
 
     def context(self) -> Context:
         """What a cell needs besides its row, taken once per command."""
@@ -394,32 +422,21 @@ def cli(
         stale = parse_duration(stale_after)
     except ValueError as exc:
         raise click.BadParameter(str(exc), ctx, param_hint="'--stale-after'") from None
-    g = Globals(db=db, url=url, read_only=read_only, demo=demo, stale_after=stale)
+    g = Globals(
+        db=db,
+        url=url,
+        read_only=read_only,
+        demo=demo,
+        stale_after=stale,
+        refresh=refresh,
+        select_cap=select_cap,
+    )
     g.config = config
     g.in_force = settings_in_force(ctx, config, refresh, stale_after)
     ctx.obj = g
     if ctx.invoked_subcommand is None:
-        from tui.settings import Settings
-
         _check_for_dashboard(config)
-        launch_dashboard(
-            Settings(
-                target=g.target(),
-                read_only=read_only,
-                refresh_seconds=refresh,
-                stale_after=stale,
-                select_cap=select_cap,
-                page_size=config.page_size or DEFAULTS.page_size,
-                statement_timeout=(
-                    DEFAULTS.statement_timeout
-                    if config.statement_timeout is None
-                    else config.statement_timeout
-                ),
-                theme=config.theme,
-                keys=config.keys,
-                config_path=config.path,
-            )
-        )
+        launch_dashboard(g.dashboard_settings(g.target()))
 
 
 def _check_for_dashboard(config: Config) -> None:
@@ -1066,6 +1083,135 @@ def demo_db(path: Path, n_sessions: int, seed: int, anchor: datetime | None, for
     click.echo(f"wrote {safe_text(summary.path)}")
     for label, count, note in pairs:
         click.echo(f"  {label:<14} {count:>8}" + (f"  ({note})" if note else ""))
+
+
+# -- serve -----------------------------------------------------------------------------------
+
+
+class MissingExtra(click.ClickException):
+    """An optional part of the tool that is not installed: one line naming its install, exit 2."""
+
+    exit_code = 2
+
+
+def _actor_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not value.strip() or safe_text(value) != value:
+        raise click.BadParameter("a name to sign ends with, in printable characters")
+    return value
+
+
+@cli.command(short_help="The dashboard in a browser (textual-serve), read-only by default.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=serve_mod.DEFAULT_PORT,
+    show_default=True,
+    help="Port to listen on.",
+)
+@click.option(
+    "--allow-remote",
+    is_flag=True,
+    help="Allow --host to be an address other than loopback (there is no authentication).",
+)
+@click.option(
+    "--public-url",
+    metavar="URL",
+    help="The address browsers use to reach this server, when it is not http://HOST:PORT.",
+)
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Let the served dashboard end sessions, each signed by --actor (required with it).",
+)
+@click.option(
+    "--actor",
+    metavar="WHO",
+    callback=_actor_option,
+    help="Who every end from the browser is signed by (with --write).",
+)
+@click.pass_obj
+def serve(
+    g: Globals,
+    host: str,
+    port: int,
+    allow_remote: bool,
+    public_url: str | None,
+    write: bool,
+    actor: str | None,
+) -> None:
+    """Serve the dashboard to a browser through textual-serve.
+
+    Each browser tab runs its own dashboard process on this machine. Listens on
+    127.0.0.1 unless --allow-remote: there is no authentication. Read-only unless
+    --write --actor WHO, and then every end is signed by WHO. The database (and its
+    password) reaches each dashboard through its environment, never its command line.
+    """
+    if write and actor is None:
+        raise click.UsageError(
+            "--write needs --actor WHO: every end from the browser is signed by it"
+        )
+    if actor is not None and not write:
+        raise click.UsageError("--actor signs ends: give it with --write")
+    if write and g.read_only:
+        raise click.UsageError("--read-only and serve --write contradict each other")
+    remote = not serve_mod.is_loopback(host)
+    if remote and not allow_remote:
+        raise click.UsageError(
+            f"{host} is not a loopback address and there is no authentication: "
+            "add --allow-remote to serve beyond this machine"
+        )
+    if importlib.util.find_spec("textual_serve") is None:
+        raise MissingExtra(f"serve needs textual-serve: {serve_mod.INSTALL_HINT}")
+    target = g.target()
+    if g.config is not None:
+        _check_for_dashboard(g.config)
+    spec = serve_mod.child_spec(
+        target.secret_url(),
+        target.source,
+        actor=actor,
+        refresh=g.refresh,
+        stale_after=g.stale_after,
+        select_cap=g.select_cap,
+    )
+    if remote:
+        click.echo(serve_mod.remote_warning(host, port, actor), err=True)
+    mode = "read-only" if actor is None else f"ends signed by {actor}"
+    shown = safe_text(target.display())
+    click.echo(f"serving {shown} ({mode}) on {serve_mod.http_url(host, port)}", err=True)
+    try:
+        serve_mod.run_server(spec, host=host, port=port, public_url=public_url)
+    except ImportError as exc:
+        raise MissingExtra(f"serve needs textual-serve ({exc}): {serve_mod.INSTALL_HINT}") from None
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        raise click.ClickException(f"cannot listen on {host}:{port}: {why}") from None
+
+
+@cli.command(serve_mod.CHILD_COMMAND, hidden=True)
+@click.pass_obj
+def served_app(g: Globals) -> None:
+    """The dashboard as `serve` starts it for each browser tab (not for direct use)."""
+    from tui.store.errors import BadTarget
+    from tui.store.target import url_target
+
+    given = serve_mod.take_child_target(os.environ)
+    if given is None:
+        raise click.UsageError("this command is started by `sessions-tui serve`")
+    try:
+        target = url_target(given.url, given.source)
+    except BadTarget as exc:
+        raise click.UsageError(g.scrub(str(exc))) from None
+    g.resolved = target
+    launch_dashboard(
+        g.dashboard_settings(
+            target,
+            read_only_why=serve_mod.SERVED_READ_ONLY if g.read_only else None,
+            actor=given.actor,
+        )
+    )
 
 
 # -- config ----------------------------------------------------------------------------------

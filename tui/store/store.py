@@ -115,6 +115,7 @@ PAGE_SIZE = 100
 DEFAULT_STALE_AFTER = timedelta(hours=24)
 """When an active session is `idle` unless told otherwise (`--stale-after`)."""
 STANDBY_REASON = "read-only standby (hot standby): end sessions on the primary"
+READ_ONLY_REASON = "opened read-only (--read-only)"
 """Why a standby cannot end sessions, and where the operator can."""
 END_BATCH = 250
 """Sessions ended per transaction. Each batch holds the write lock (SQLite's one per
@@ -259,8 +260,12 @@ class Store:
         stale_after: timedelta = DEFAULT_STALE_AFTER,
         clock: Callable[[], datetime] = utcnow,
         identity: tuple[int, int] | None = None,
+        read_only_why: str | None = None,
     ) -> None:
         self.target = target
+        self.read_only_why = read_only_why or READ_ONLY_REASON
+        """What `can_end` says when read-only: the flag, or how this tool was started
+        (a served dashboard names `serve --write --actor`)."""
         self.identity = identity
         """What the path named when the store opened (`Backend.file_identity`): the file
         every pooled connection holds. None: no file (a server)."""
@@ -342,7 +347,7 @@ class Store:
         if self.standby:
             return STANDBY_REASON
         if self.read_only:
-            return "opened read-only (--read-only)"
+            return self.read_only_why
         if not self.schema.has_ended_reason:
             return str(SchemaTooOld())
         return None
@@ -1076,10 +1081,12 @@ async def open_store(
     stale_after: timedelta = DEFAULT_STALE_AFTER,
     clock: Callable[[], datetime] = utcnow,
     statement_timeout: float | None = None,
+    read_only_why: str | None = None,
 ) -> Store:
     """Open a database as it is: check its schema, never change it. `stale_after` is
     when an active session is `idle`, by `clock`; `statement_timeout` (seconds) bounds
-    every statement where the server can (PostgreSQL)."""
+    every statement where the server can (PostgreSQL); `read_only_why` is what a
+    read-only store says when asked to end (default: the `--read-only` flag)."""
     backend = backend_for(target.kind)
     try:  # before connecting: a file swapped in between is then noticed, never missed
         identity = backend.file_identity(target)
@@ -1130,6 +1137,7 @@ async def open_store(
         stale_after=stale_after,
         clock=clock,
         identity=identity,
+        read_only_why=read_only_why,
     )
 
 

@@ -45,6 +45,13 @@ class DbTarget:
 
         return driver_for(self.kind).display(self)
 
+    def secret_url(self) -> str:
+        """This database as a URL `url_target` reads back, password included: for a
+        child process's environment (`serve`), never a command line or a screen."""
+        from tui.store.backends import driver_for
+
+        return driver_for(self.kind).secret_url(self)
+
     def scrub(self, text: str) -> str:
         """Remove the password from any text that might reach a screen or a log."""
         return mask_password(text, self.password)

@@ -6,10 +6,18 @@ writer `list --format csv|json` uses (`tui.domain.export.SessionWriter`), so the
 what the CLI prints for the same filter. They go to a hidden `.part` file next to the
 target, renamed over it only once complete: a cancelled or failed export leaves no file,
 and an existing file is replaced only when the operator said so.
+
+Served (`sessions-tui serve`), the server's folders are no use to the operator: the form
+asks for a file name only, the file is written in a private temporary folder and, once
+complete, handed to the browser as a download (`App.deliver_binary`); nothing stays on
+the server.
 """
 
 from __future__ import annotations
 
+import re
+import shutil
+import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar, cast
@@ -33,6 +41,9 @@ if TYPE_CHECKING:
 
 EXPORT_PAGE = 500
 """Rows per keyset page while exporting: one short read each, never the whole view."""
+DOWNLOAD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+"""A served export's file name: it goes unquoted into the download's header."""
+MIME = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
 
 def default_name(fmt: str, now: datetime) -> str:
@@ -65,11 +76,15 @@ class ExportScreen(ModalScreen[None]):
         *,
         expected: int | None,
         cwd: Path,
+        served: bool = False,
     ) -> None:
         super().__init__()
         self.flt, self.sort, self.ascending, self.ctx = flt, sort, ascending, ctx
         self.expected = expected
         self.cwd = cwd
+        self.served = served
+        """In a browser: a file name only, delivered as a download."""
+        self._scratch: Path | None = None
         self.fmt = "csv"
         self.written: Path | None = None
         self._part: Path | None = None
@@ -81,8 +96,13 @@ class ExportScreen(ModalScreen[None]):
             with RadioSet(id="export-format"):
                 yield RadioButton("CSV", value=True, id="fmt-csv")
                 yield RadioButton("JSON", id="fmt-json")
-            yield Input(str(self.cwd / default_name("csv", self.ctx.now)), id="export-path")
-            yield Checkbox("Overwrite an existing file", id="export-overwrite")
+            name = default_name("csv", self.ctx.now)
+            if self.served:
+                yield Label("File name (your browser downloads it):")
+                yield Input(name, id="export-path")
+            else:
+                yield Input(str(self.cwd / name), id="export-path")
+                yield Checkbox("Overwrite an existing file", id="export-overwrite")
             yield Label("", id="export-note", markup=False)
             yield ProgressBar(total=self.expected, id="export-progress", show_eta=False)
             with Horizontal(id="export-buttons"):
@@ -112,6 +132,11 @@ class ExportScreen(ModalScreen[None]):
         if not raw:
             self._note("Type a file name")
             return None
+        if self.served:
+            if not DOWNLOAD_NAME.fullmatch(raw):
+                self._note("A file name only (letters, digits, . _ -): the browser picks where")
+                return None
+            return Path(raw)
         path = Path(raw).expanduser()
         path = path if path.is_absolute() else self.cwd / path
         if path.is_dir():
@@ -159,7 +184,11 @@ class ExportScreen(ModalScreen[None]):
         if store is None:
             raise RuntimeError("the database is not open")
         writer = SessionWriter(self.fmt, self.ctx, DEFAULT_CSV)
-        part = self._part = path.with_name(f".{path.name}.part")
+        if self.served:
+            self._scratch = Path(tempfile.mkdtemp(prefix="sessions-tui-export-"))
+            part = self._part = self._scratch / path.name
+        else:
+            part = self._part = path.with_name(f".{path.name}.part")
         bar = self.query_one("#export-progress", ProgressBar)
         with part.open("w", encoding="utf-8", newline="") as out:
             out.write(writer.start())
@@ -176,12 +205,28 @@ class ExportScreen(ModalScreen[None]):
                 if cursor is None:
                     break
             out.write(writer.finish(None))
+        count = f"{writer.written:,} session" + ("" if writer.written == 1 else "s")
+        if self.served:
+            self._deliver(part, path.name)
+            self.app.notify(
+                f"Exported {count}: your browser downloads {safe_text(path.name)}",
+                title="Export",
+                markup=False,
+            )
+            self.dismiss(None)
+            return
         part.replace(path)
         self._part = None
         self.written = path
-        count = f"{writer.written:,} session" + ("" if writer.written == 1 else "s")
         self.app.notify(f"Exported {count} to {safe_text(path)}", title="Export", markup=False)
         self.dismiss(None)
+
+    def _deliver(self, part: Path, name: str) -> None:
+        """Hand the finished file to the browser. The open handle is what is streamed
+        (Textual closes it), so the file and its folder are removed at once."""
+        handle = part.open("rb")
+        self._drop_part()
+        self.app.deliver_binary(handle, save_filename=name, mime_type=MIME[self.fmt])
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.worker.group != "export" or event.state is not WorkerState.ERROR:
@@ -196,3 +241,6 @@ class ExportScreen(ModalScreen[None]):
         if self._part is not None:
             self._part.unlink(missing_ok=True)
             self._part = None
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None

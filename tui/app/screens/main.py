@@ -1019,7 +1019,15 @@ class MainScreen(SessionsScreen):
         ctx = Context(now=now, stale_after=self.settings.stale_after)
         flt, sort, ascending = self.state.filter(now), self.state.sort, self.state.ascending
         self.app.push_screen(
-            ExportScreen(flt, sort, ascending, ctx, expected=expected, cwd=Path.cwd())
+            ExportScreen(
+                flt,
+                sort,
+                ascending,
+                ctx,
+                expected=expected,
+                cwd=Path.cwd(),
+                served=self.app.is_web,
+            )
         )
 
     # -- copy ----------------------------------------------------------------------------

@@ -28,6 +28,11 @@ class Driver(ABC):
         """What the header and every message call the database: never its password."""
 
     @abstractmethod
+    def secret_url(self, target: DbTarget) -> str:
+        """A URL that `url_target` reads back as this same database, password included:
+        for a child process's environment only (never its command line, never a screen)."""
+
+    @abstractmethod
     def missing(self, target: DbTarget) -> bool:
         """Whether the database is known not to exist before connecting to it."""
 

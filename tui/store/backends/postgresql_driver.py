@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from tui.store import _warm_sql as sql
 from tui.store.backends.driver import Driver, bind
@@ -62,6 +63,22 @@ class PostgresqlDriver(Driver):
         port = f":{target.port}" if target.port else ""
         user = f"{target.username}@" if target.username else ""
         return f"postgresql://{user}{host}{port}/{target.database or ''}"
+
+    def secret_url(self, target: DbTarget) -> str:
+        """The service's form with the password, user, password and database quoted, the
+        connection options and `sslmode` kept (a mode that asks for no TLS is dropped as
+        `url_target` drops it)."""
+        user = quote(target.username, safe="") if target.username else ""
+        if target.password is not None:
+            user += ":" + quote(target.password, safe="")
+        host = target.host or ""
+        if ":" in host:  # an IPv6 address
+            host = f"[{host}]"
+        port = f":{target.port}" if target.port else ""
+        query = list(target.query) + ([("sslmode", target.ssl)] if target.ssl else [])
+        tail = f"?{urlencode(query)}" if query else ""
+        at = "@" if user else ""
+        return f"postgresql://{user}{at}{host}{port}/{quote(target.database or '', safe='')}{tail}"
 
     def missing(self, target: DbTarget) -> bool:
         """Never known beforehand: the server says so when connected to."""

@@ -23,6 +23,10 @@ class SqliteDriver(Driver):
         """The file's path."""
         return str(target.path)
 
+    def secret_url(self, target: DbTarget) -> str:
+        """`sqlite:////absolute/path` (SQLAlchemy's form; the path is absolute)."""
+        return f"sqlite:///{target.path}"
+
     def missing(self, target: DbTarget) -> bool:
         """A folder on the path this user may not search hides whether the file is
         there: not known missing (opening says it cannot be read)."""

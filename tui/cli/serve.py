@@ -1,0 +1,139 @@
+"""`sessions-tui serve`: the same dashboard in a browser, through textual-serve.
+
+textual-serve runs one child process per browser tab (the command below, through a
+shell) and relays its terminal over a websocket. What holds:
+
+- It has no authentication: it listens on loopback unless `--allow-remote` is given,
+  and then says so on standard error.
+- The child is `python -m tui … served-app`: the database travels in the child's
+  environment (`SERVE_URL`, read and removed by the child), never on its command line,
+  which any local user can read with `ps`; the page carries neither.
+- Served, the dashboard opens the database read-only; `--write` needs `--actor`, and
+  every end it writes is signed by that actor, never by the server's `user@host`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import shlex
+import sys
+from collections.abc import MutableMapping
+from dataclasses import dataclass
+from datetime import timedelta
+
+INSTALL_HINT = "pip install 'sessions-tui[web]'"
+SERVE_URL = "SESSIONS_TUI_SERVE_URL"
+"""The database, password included, for the child alone (its environment)."""
+SERVE_SOURCE = "SESSIONS_TUI_SERVE_SOURCE"
+"""Where `serve` found the database (--db, --url, DATABASE_URL, …), for the header."""
+SERVE_ACTOR = "SESSIONS_TUI_SERVE_ACTOR"
+"""Who signs the ends of a writable served dashboard."""
+SERVED_READ_ONLY = "served read-only: run `sessions-tui serve --write --actor WHO` to end sessions"
+CHILD_COMMAND = "served-app"
+DEFAULT_PORT = 8000
+
+
+def is_loopback(host: str) -> bool:
+    """Only `localhost` and loopback addresses (127.0.0.0/8, ::1) count: any other name
+    may resolve to an address others reach."""
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def http_url(host: str, port: int) -> str:
+    """`http://HOST:PORT`, an IPv6 address in brackets."""
+    name = host.strip("[]")
+    return f"http://[{name}]:{port}" if ":" in name else f"http://{name}:{port}"
+
+
+def remote_warning(host: str, port: int, actor: str | None) -> str:
+    what = "sees every session" if actor is None else f"sees every session and ends them as {actor}"
+    return (
+        f"warning: serving on {host}:{port} beyond this machine with no authentication: "
+        f"anyone who can reach that port {what}"
+    )
+
+
+@dataclass(frozen=True)
+class ChildSpec:
+    """How textual-serve starts the dashboard for each browser tab."""
+
+    command: str
+    """The shell command: the interpreter, non-secret options, the hidden command."""
+    environment: dict[str, str]
+    """Added to the serving process's environment, which each child inherits."""
+
+
+def child_spec(
+    secret_url: str,
+    source: str,
+    *,
+    actor: str | None,
+    refresh: float,
+    stale_after: timedelta,
+    select_cap: int,
+) -> ChildSpec:
+    """`actor` None: read-only. The URL goes to the environment only."""
+    argv = [
+        sys.executable,
+        "-m",
+        "tui",
+        "--refresh",
+        f"{refresh:g}",
+        "--stale-after",
+        f"{int(stale_after.total_seconds())}s",
+        "--select-cap",
+        str(select_cap),
+    ]
+    if actor is None:
+        argv.append("--read-only")
+    argv.append(CHILD_COMMAND)
+    environment = {SERVE_URL: secret_url, SERVE_SOURCE: source}
+    if actor is not None:
+        environment[SERVE_ACTOR] = actor
+    return ChildSpec(shlex.join(argv), environment)
+
+
+@dataclass(frozen=True)
+class ChildTarget:
+    url: str
+    source: str
+    actor: str | None
+
+
+def take_child_target(environ: MutableMapping[str, str]) -> ChildTarget | None:
+    """What `serve` left for the child, removed from its environment once read (nothing
+    it starts inherits the password); None outside `serve`."""
+    url = environ.pop(SERVE_URL, None)
+    source = environ.pop(SERVE_SOURCE, "serve")
+    actor = environ.pop(SERVE_ACTOR, None)
+    if url is None:
+        return None
+    return ChildTarget(url, source, actor or None)
+
+
+def run_server(
+    spec: ChildSpec,
+    *,
+    host: str,
+    port: int,
+    public_url: str | None,
+) -> None:
+    """Serve until SIGINT/SIGTERM. ImportError when textual-serve is not installed."""
+    from textual_serve.server import Server
+
+    os.environ.update(spec.environment)
+    server = Server(
+        spec.command,
+        host=host.strip("[]"),
+        port=port,
+        title="sessions-tui",
+        public_url=public_url or http_url(host, port),
+    )
+    server.serve()
