@@ -9,7 +9,7 @@ What, all optional:
     theme = "textual-dark" # remembered when changed in the dashboard
     page_size = 100        # rows read per page (10 to 1000)
     statement_timeout = 30 # seconds a dashboard query may run on PostgreSQL; 0: no limit
-    search_window = 10000  # sessions a free-text search reads before `n` (1000 to 1000000)
+    search_window = 5000   # sessions a free-text search reads before `n` (1000 to 1000000)
 
     [keys]                 # binding id = key(s), comma-separated; ids: `sessions-tui config`
     status-ended = "e"
@@ -58,7 +58,7 @@ class Defaults:
     theme: str | None = None
     page_size: int = 100
     statement_timeout: float = 30.0
-    search_window: int = 10_000
+    search_window: int = 5_000
     """`Settings.search_window`, which says why (a test keeps the two equal)."""
 
 

@@ -47,12 +47,15 @@ class Settings:
     select_cap: int = 1000
     """Most sessions "select all that match" takes: a wider filter selects nothing and
     says how many matched (`--select-cap`)."""
-    search_window: int = 10_000
+    search_window: int = 5_000
     """Sessions, newest first, a free-text search looks at before it asks to go on.
     A window costs about 5 µs of CPU a session that matches nothing (SQLite and
-    PostgreSQL at 1M sessions); 10,000 is the largest that answered within 150 ms at
-    1M on both backends on this project's shared machine (`tests.bench.search_window`,
-    load 5-6), where 15,000 and 20,000 took 165-270 ms."""
+    PostgreSQL at 1M sessions), whatever the table's size. On this project's shared
+    2-core machine (`tests.bench.search_window`), 5,000 answered within 150 ms at 1M on
+    both backends in every run (64-121 ms, load 5.4-7.2); 10,000 did at load 5.5-6.1
+    (49-107 ms) but missed in four of six at load 6.2-7.0 (157-204 ms): the target
+    needs headroom for a busy machine. The config file's `search_window` takes a bigger
+    one where the database has CPU to spare."""
     actor: str | None = None
     clock: Callable[[], datetime] = field(default=utcnow)
     theme: str | None = None
