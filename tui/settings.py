@@ -52,9 +52,9 @@ class Settings:
     A window costs about 5 µs of CPU a session that matches nothing (SQLite and
     PostgreSQL at 1M sessions), whatever the table's size. On this project's shared
     2-core machine (`tests.bench.search_window`), 5,000 answered within 150 ms at 1M on
-    both backends in every run (64-121 ms, load 5.4-7.2); 10,000 did at load 5.5-6.1
-    (49-107 ms) but missed in four of six at load 6.2-7.0 (157-204 ms): the target
-    needs headroom for a busy machine. The config file's `search_window` takes a bigger
+    both backends in every run (32-121 ms, load 5.4-7.8); 10,000 missed in four of
+    twelve (157-204 ms), every one at load 6.2 or more: the target needs headroom for a
+    busy machine. The config file's `search_window` takes a bigger
     one where the database has CPU to spare."""
     actor: str | None = None
     clock: Callable[[], datetime] = field(default=utcnow)

@@ -1,7 +1,7 @@
 """A free-text search that matches nothing, answered for its first window: sizes side by
 side in one run, SQLite and (with --pg) PostgreSQL.
 
-    python3 -m tests.bench.search_window [--sizes 10000,1000000] [--pg] [--window 20000]
+    python3 -m tests.bench.search_window [--sizes 10000,1000000] [--pg] [--window N]
 
 Target (issue 17): within 150 ms at 1M for the first window (`Store.search_window`, the
 dashboard's default window), on both backends. The full scan it replaces (`list_sessions`
