@@ -54,8 +54,8 @@ class Settings:
     2-core machine (`tests.bench.search_window`), 5,000 answered within 150 ms at 1M on
     both backends in every run (32-121 ms, load 5.4-7.8); 10,000 missed in four of
     twelve (157-204 ms), every one at load 6.2 or more: the target needs headroom for a
-    busy machine. The config file's `search_window` takes a bigger
-    one where the database has CPU to spare."""
+    busy machine. The config file's `search_window` takes a bigger one where the
+    database has CPU to spare."""
     actor: str | None = None
     clock: Callable[[], datetime] = field(default=utcnow)
     theme: str | None = None

@@ -362,16 +362,17 @@ def search_condition(d: Dialect, text: str, *, walked: bool) -> ColumnElement[bo
     and owner (display name, email). Ids match as `Backend.id_contains` says (on
     PostgreSQL with or without dashes).
 
-    `walked` is for rows tested one by one as the started_at index is read (a window,
-    `window_floor`): cheapest when a match is near the top, since the ordered scan stops
-    at the first page. The condition names the session's own columns only: they are
-    tested first, then the session's codebase against the codebases that match, then
-    its conversation, looked up by primary key (`EXISTS`), with its owner and (for a
-    session without one) its codebase against the matching users and codebases. Those
-    two sets are computed once (a row per repository and per person). So a walked row
-    costs its own row and one conversation lookup, never a join the statement's plan
-    could turn into a pass over every conversation (PostgreSQL hashed all 221,250 of
-    them for a window of 5,000 at 1M sessions).
+    `walked` is for rows tested one by one as the started_at index is read (a search's
+    window: `window_walk`, `window_floor`): cheapest when a match is near the top, since
+    the ordered scan stops at the first page. The condition names the session's own
+    columns only. They are tested first, then the session's codebase against the
+    codebases that match, then its conversation, looked up by primary key (`EXISTS`),
+    with the conversation's owner against the users that match and, for a session with
+    no codebase of its own, the conversation's codebase. The codebases and users that
+    match are computed once (a row per repository and per person). So a walked row
+    costs its own row and one conversation lookup, and no join is left for a planner to
+    turn into a pass over every conversation (PostgreSQL's did: a hash of all 221,250
+    for a window of 5,000 at 1M sessions).
 
     Otherwise the conversation, codebase and owner sides become IN (subquery) sets
     computed once, and each session row costs a few LIKEs and a lookup (4x less on a
@@ -582,13 +583,11 @@ def window_walk(
     """The ids of a bounded search's page: the window's rows read newest first down the
     started_at index, each tested as it is read, stopping at `limit + 1` matches.
 
-    The sessions alone are read, joined only to what a token needs (the conversation
-    for `platform:`, `user:` or a stuck kind, the codebase for `codebase:`); the free
-    text names the session's own columns and looks its conversation up by key
-    (`search_condition(walked=True)`). Joined for the select list instead, PostgreSQL's
-    planner hashed every conversation in the database for the walk: its cost followed
-    the table, not the window (a 5,000-session window at 1M sessions: 80 ms of CPU
-    where the walk alone takes 50)."""
+    The sessions are read alone, or `joined` when a token needs it (`platform:`,
+    `codebase:`, `user:`, a stuck kind); the free text names the session's own columns
+    and looks its conversation up by key (`search_condition(walked=True)`). So the walk
+    costs what the window holds: joined for the select list, PostgreSQL's planner
+    hashed every conversation in the database for it."""
     key = d.sort_key(SortKey.STARTED, None)
     source = joined(d) if needs_join(flt) or (flt.user and flt.user.strip()) else s
     return (
