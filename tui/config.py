@@ -9,6 +9,7 @@ What, all optional:
     theme = "textual-dark" # remembered when changed in the dashboard
     page_size = 100        # rows read per page (10 to 1000)
     statement_timeout = 30 # seconds a dashboard query may run on PostgreSQL; 0: no limit
+    search_window = 5000   # sessions a free-text search reads before `n` (1000 to 1000000)
 
     [keys]                 # binding id = key(s), comma-separated; ids: `sessions-tui config`
     status-ended = "e"
@@ -39,6 +40,9 @@ MIN_REFRESH = 0.5
 """Seconds. Each tick re-reads the page and the counts: faster starves the keyboard."""
 MAX_REFRESH = 86400.0
 PAGE_SIZES = (10, 1000)
+SEARCH_WINDOWS = (1000, 1_000_000)
+"""A window below a thousand sessions says "no match" too soon to be useful; above a
+million it is no longer a bound (a window costs ~5 µs of CPU a session)."""
 
 Source = Literal["default", "file", "command line"]
 
@@ -54,6 +58,8 @@ class Defaults:
     theme: str | None = None
     page_size: int = 100
     statement_timeout: float = 30.0
+    search_window: int = 5_000
+    """`Settings.search_window`, which says why (a test keeps the two equal)."""
 
 
 DEFAULTS = Defaults()
@@ -70,6 +76,7 @@ class Config:
     theme: str | None = None
     page_size: int | None = None
     statement_timeout: float | None = None
+    search_window: int | None = None
     keys: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     """The file as read: what a write keeps."""
@@ -110,7 +117,15 @@ def load_config(path: Path | None = None) -> Config:
     def bad(key: str, why: str) -> ConfigError:
         return ConfigError(f"{path}: {key}: {why}")
 
-    known = {"refresh", "stale_after", "theme", "page_size", "statement_timeout", "keys"}
+    known = {
+        "refresh",
+        "stale_after",
+        "theme",
+        "page_size",
+        "statement_timeout",
+        "search_window",
+        "keys",
+    }
     for key in raw:
         if key not in known:
             raise bad(key, f"unknown setting (known: {', '.join(sorted(known))})")
@@ -146,6 +161,11 @@ def load_config(path: Path | None = None) -> Config:
         or not 0 <= timeout <= MAX_REFRESH
     ):
         raise bad("statement_timeout", "must be a number of seconds (0: no limit)")
+    window = raw.get("search_window")
+    if window is not None:
+        low, high = SEARCH_WINDOWS
+        if isinstance(window, bool) or not isinstance(window, int) or not low <= window <= high:
+            raise bad("search_window", f"must be a whole number of sessions from {low} to {high}")
     keys = raw.get("keys", {})
     if not isinstance(keys, dict):
         raise bad("keys", 'must be a table: [keys] then lines like status-ended = "e"')
@@ -160,6 +180,7 @@ def load_config(path: Path | None = None) -> Config:
         theme=theme,
         page_size=page,
         statement_timeout=None if timeout is None else float(timeout),
+        search_window=window,
         keys=dict(keys),
         raw=raw,
     )

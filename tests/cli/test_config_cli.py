@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from tui.cli import main as cli_main
 from tui.cli.main import cli
+from tui.settings import Settings
 from tui.store.target import DbTarget
 
 
@@ -107,3 +109,30 @@ def test_list_takes_stale_after_from_the_file_unless_the_command_line_says(
     path.write_text('stale_after = "1000w"\n')
     assert _idle_rows(path, empty_db_url) == 0
     assert _idle_rows(path, empty_db_url, "--stale-after", "24h") == default
+
+
+def test_the_search_window_comes_from_the_file_and_defaults_to_the_dashboards(
+    tmp_path: Path, service_db: DbTarget, empty_db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`search_window` (the sessions a free-text search reads before `n`): the file's,
+    else the dashboard's own default, in `config` and in the dashboard's settings;
+    outside 1,000 to 1,000,000 it is refused."""
+    launched: list[Settings] = []
+    monkeypatch.setattr(cli_main, "launch_dashboard", launched.append)
+    path = tmp_path / "config.toml"
+    code, out, err = run(path, "config")
+    assert code == 0, err
+    default = Settings.__dataclass_fields__["search_window"].default
+    assert setting(out, "search_window") == [str(default), "default"]
+    assert run(path, "--url", empty_db_url)[0] == 0
+    path.write_text("search_window = 50000\n")
+    code, out, err = run(path, "config")
+    assert setting(out, "search_window") == ["50000", "file"]
+    assert run(path, "--url", empty_db_url)[0] == 0
+    assert [s.search_window for s in launched] == [default, 50000]
+    for bad in ("999", "2000000", '"big"', "true"):
+        path.write_text(f"search_window = {bad}\n")
+        code, out, err = run(path, "reasons")
+        assert code == 2, out + err
+        (line,) = err.strip().splitlines()
+        assert "search_window: must be a whole number of sessions from 1000 to 1000000" in line

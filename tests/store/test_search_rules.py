@@ -12,6 +12,7 @@ from collections.abc import Callable
 
 import pytest
 
+from tests.support.dbs import create_service_db
 from tui.domain.models import SessionFilter, SessionRow
 from tui.store.errors import StoreError
 from tui.store.store import Store, open_store
@@ -106,3 +107,44 @@ def test_an_id_matches_the_search_as_show_accepts_it(service_db: DbTarget) -> No
     resolved, by_prefix, by_part = asyncio.run(go())
     assert by_prefix == resolved
     assert by_part == resolved
+
+
+async def _windowed_ids(store: Store, flt: SessionFilter, window: int) -> list[str]:
+    """Every row the dashboard's bounded search finds, window after window, in order."""
+    out: list[str] = []
+    cursor = None
+    while True:
+        page = await store.search_window(flt, cursor, 40, window)
+        out += [r.id for r in page.rows]
+        if page.next_cursor is not None:
+            cursor = page.next_cursor
+        elif page.resume is not None:
+            cursor = page.resume
+        else:
+            return out
+
+
+def test_the_bounded_search_covers_what_the_table_shows(empty_db_url: str) -> None:
+    """The window's walk tests a session's own columns, then its conversation with the
+    owners and codebases that match (`search_condition(walked=True)`): it finds exactly
+    the rows whose shown values hold the text, owners (today's schema) and a codebase
+    read through the conversation included, in the list's order, window after window."""
+
+    async def go() -> list[tuple[str, list[str], list[str]]]:
+        target = await create_service_db(empty_db_url, sessions=600, era="v0.7")
+        store = await open_store(target, read_only=True)
+        try:
+            rows = (await store.list_sessions(limit=10_000)).rows
+            texts = ["slack", "codex", "reset-requested", "Infra", "LOVEL", "ops-bot", "zz-none"]
+            out = []
+            for text in texts:
+                want = [r.id for r in rows if any(text.lower() in v for v in _shown(r))]
+                got = await _windowed_ids(store, SessionFilter(search=text), 90)
+                out.append((text, want, got))
+            return out
+        finally:
+            await store.close()
+
+    for text, want, got in asyncio.run(go()):
+        assert got == want, text
+        assert want or text.startswith("zz"), f"{text!r} is on screen somewhere"

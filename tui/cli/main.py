@@ -140,6 +140,7 @@ class Globals:
                 if config.statement_timeout is None
                 else config.statement_timeout
             ),
+            "search_window": config.search_window or DEFAULTS.search_window,
             "theme": config.theme,
             "keys": config.keys,
             "config_path": config.path,
@@ -286,6 +287,7 @@ def settings_in_force(
             _g(config.statement_timeout),
             _g(DEFAULTS.statement_timeout),
         ),
+        "search_window": pick("search_window", None, config.search_window, DEFAULTS.search_window),
     }
 
 

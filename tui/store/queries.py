@@ -356,18 +356,28 @@ def reason_condition(d: Dialect, reasons: frozenset[str]) -> ColumnElement[bool]
     return ors[0] if len(ors) == 1 else sa.or_(*ors)
 
 
-def search_condition(d: Dialect, text: str, *, through_join: bool) -> ColumnElement[bool]:
+def search_condition(d: Dialect, text: str, *, walked: bool) -> ColumnElement[bool]:
     """The free-text search, ignoring case, over what the table shows: the session's id,
     platform, agent and reason, its conversation (id, platform id, title), codebase name
     and owner (display name, email). Ids match as `Backend.id_contains` says (on
     PostgreSQL with or without dashes).
 
-    `through_join` tests the joined columns row by row: cheapest when a match is near
-    the top, since the ordered scan stops at the first page. Otherwise the conversation,
-    codebase and owner sides become IN (subquery) sets computed once, and each session
-    row costs a few LIKEs and a lookup (4x less on a 1M-row table that matches nothing).
-    Both forms select the same rows: the codebase is the session's own, else its
-    conversation's, as in `joined`.
+    `walked` is for rows tested one by one as the started_at index is read (a search's
+    window: `window_walk`, `window_floor`): cheapest when a match is near the top, since
+    the ordered scan stops at the first page. The condition names the session's own
+    columns only. They are tested first, then the session's codebase against the
+    codebases that match, then its conversation, looked up by primary key (`EXISTS`),
+    with the conversation's owner against the users that match and, for a session with
+    no codebase of its own, the conversation's codebase. The codebases and users that
+    match are computed once (a row per repository and per person). So a walked row
+    costs its own row and one conversation lookup, and no join is left for a planner to
+    turn into a pass over every conversation (PostgreSQL's did: a hash of all 221,250
+    for a window of 5,000 at 1M sessions).
+
+    Otherwise the conversation, codebase and owner sides become IN (subquery) sets
+    computed once, and each session row costs a few LIKEs and a lookup (4x less on a
+    1M-row table that matches nothing). Both forms select the same rows: the codebase
+    is the session's own, else its conversation's, as in `joined`.
     """
     pattern = f"%{escape_like(text)}%"
     like = d.backend.like
@@ -384,13 +394,27 @@ def search_condition(d: Dialect, text: str, *, through_join: bool) -> ColumnElem
         like(c.c.platform_type, pattern),
     ]
     owner_terms = [like(u.c.display_name, pattern), like(u.c.email, pattern)]
-    if through_join:
-        joined_terms = [*conv_terms, like(cb.c.name, pattern)]
-        if d.has_owner:
-            joined_terms += owner_terms
-        return sa.or_(*own, *joined_terms)
-    convs = sa.select(c.c.id).where(sa.or_(*conv_terms))
     named = sa.select(cb.c.id).where(like(cb.c.name, pattern))
+    if walked:
+        # Its own alias: the statement around it may join `c` for its select list.
+        conv = c.alias("searched_conversation")
+        theirs = [
+            like(conv.c.platform_conversation_id, pattern),
+            like(conv.c.title, pattern),
+            like(conv.c.platform_type, pattern),
+            sa.and_(s.c.codebase_id.is_(None), conv.c.codebase_id.in_(named)),
+        ]
+        if d.has_owner:
+            theirs.append(conv.c.user_id.in_(sa.select(u.c.id).where(sa.or_(*owner_terms))))
+        conversation = (
+            sa.select(sa.literal(1))
+            .select_from(conv)
+            .where(conv.c.id == s.c.conversation_id, sa.or_(*theirs))
+            .correlate(s)
+            .exists()
+        )
+        return sa.or_(*own, s.c.codebase_id.in_(named), conversation)
+    convs = sa.select(c.c.id).where(sa.or_(*conv_terms))
     named_via_conv = sa.select(c.c.id).where(c.c.codebase_id.in_(named))
     ors = [
         *own,
@@ -446,7 +470,7 @@ def conditions(
     if flt.user and flt.user.strip():
         conds.append(user_condition(d, flt.user, walk=windowed))
     if flt.search and flt.search.strip():
-        conds.append(search_condition(d, flt.search.strip(), through_join=windowed))
+        conds.append(search_condition(d, flt.search.strip(), walked=windowed))
     if flt.stuck is not None:
         conds.append(sa.and_(s.c.active == sa.true(), stuck_condition(d, flt.stuck)))
     return conds
@@ -544,21 +568,53 @@ def lowest_id_at(d: Dialect, floor: Any) -> sa.Select[Any]:
     return at.order_by(s.c.id.asc()).limit(1)
 
 
+def _window_range(d: Dialect, cursor: Cursor | None, floor: Any) -> list[ColumnElement[bool]]:
+    """The dated rows below the cursor down to start time `floor` (ties all in)."""
+    key = d.sort_key(SortKey.STARTED, None)
+    window = [s.c.started_at.is_not(None), key >= sa.literal(floor, key.type)]
+    if cursor is not None:
+        window.append(_after_cursor(key, cursor))
+    return window
+
+
+def window_walk(
+    d: Dialect, flt: SessionFilter, cursor: Cursor | None, limit: int, floor: Any
+) -> sa.Select[Any]:
+    """The ids of a bounded search's page: the window's rows read newest first down the
+    started_at index, each tested as it is read, stopping at `limit + 1` matches.
+
+    The sessions are read alone, or `joined` when a token needs it (`platform:`,
+    `codebase:`, `user:`, a stuck kind); the free text names the session's own columns
+    and looks its conversation up by key (`search_condition(walked=True)`). So the walk
+    costs what the window holds: joined for the select list, PostgreSQL's planner
+    hashed every conversation in the database for it."""
+    key = d.sort_key(SortKey.STARTED, None)
+    source = joined(d) if needs_join(flt) or (flt.user and flt.user.strip()) else s
+    return (
+        sa.select(s.c.id)
+        .select_from(source)
+        .where(*conditions(d, flt, windowed=True), *_window_range(d, cursor, floor))
+        .order_by(key.desc(), s.c.id.desc())
+        .limit(limit + 1)
+    )
+
+
 def bounded_search_statement(
     d: Dialect, flt: SessionFilter, cursor: Cursor | None, limit: int, floor: Any
 ) -> sa.Select[Any]:
     """A newest-first page among the dated rows below the cursor down to start time
-    `floor` (ties at the floor all in): the rows a bounded search's window covers,
-    tested row by row as the started_at index is read."""
+    `floor` (ties at the floor all in): the rows a bounded search's window covers.
+
+    The page's ids come from `window_walk`; only those rows, at most `limit + 1`, are
+    joined for the select list (and sorted again, a page of them). The window's range
+    bounds this step too, whatever the planner makes of the id list."""
     key = d.sort_key(SortKey.STARTED, None)
-    conds = conditions(d, flt, windowed=True)
-    conds += [s.c.started_at.is_not(None), key >= sa.literal(floor, key.type)]
-    if cursor is not None:
-        conds.append(_after_cursor(key, cursor))
+    window = _window_range(d, cursor, floor)
+    walk = window_walk(d, flt, cursor, limit, floor).correlate(None)
     return (
         sa.select(*row_columns(d), key.label("_sort_key"))
         .select_from(joined(d))
-        .where(*conds)
+        .where(s.c.id.in_(walk), *window)
         .order_by(key.desc(), s.c.id.desc())
         .limit(limit + 1)
     )
