@@ -9,60 +9,17 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
 from tests.support.dbs import ANCHOR
 from tests.support.service_writes import ServiceDb
+from tests.support.trends import expected_trends
 from tui.domain.models import NOT_RECORDED_TOKEN, SessionFilter, SortKey, Status
 from tui.domain.trends import TrendBy, Trends
 from tui.store.store import make_engine, open_store
 from tui.store.target import DbTarget, resolve_target
-
-
-def _utc(stored: object, zone: str) -> datetime | None:
-    """A stored end time as UTC: SQLite's UTC text, PostgreSQL's wall time in `zone`."""
-    if stored is None:
-        return None
-    if isinstance(stored, str):
-        return datetime.fromisoformat(stored).replace(tzinfo=UTC)
-    assert isinstance(stored, datetime)
-    return stored.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
-
-
-async def _expected(
-    target: DbTarget, start: datetime, end: datetime, *, hourly: bool, platform: str | None = None
-) -> Counter[tuple[str, str | None]]:
-    """(bucket, reason) counts of ended sessions, every row read and bucketed here."""
-    engine = make_engine(target)
-    pg = engine.dialect.name == "postgresql"
-    try:
-        async with engine.connect() as conn:
-            zone = (await conn.execute(sa.text("SHOW timezone"))).scalar_one() if pg else "UTC"
-            rows = (
-                await conn.execute(
-                    sa.text(
-                        "SELECT s.ended_at, s.ended_reason, c.platform_type"
-                        " FROM remote_agent_sessions s LEFT JOIN remote_agent_conversations c"
-                        " ON c.id = s.conversation_id"
-                        f" WHERE s.active = {'false' if pg else '0'}"
-                    )
-                )
-            ).all()
-    finally:
-        await engine.dispose()
-    out: Counter[tuple[str, str | None]] = Counter()
-    for ended, reason, plat in rows:
-        at = _utc(ended, zone)
-        if at is None or not start <= at < end:
-            continue
-        if platform is not None and not (plat or "").lower().startswith(platform.lower()):
-            continue
-        key = at.strftime("%Y-%m-%d %H" if hourly else "%Y-%m-%d")
-        out[(key, reason if reason is not None else NOT_RECORDED_TOKEN)] += 1
-    return out
 
 
 async def _trends(target: DbTarget, **kw: object) -> Trends:
@@ -80,7 +37,7 @@ def test_counts_per_day_and_reason_equal_the_rows(service_db: DbTarget, days: in
     async def run() -> tuple[Trends, Counter[tuple[str, str | None]]]:
         got = await _trends(service_db, days=days, now=now)
         w = got.window
-        return got, await _expected(service_db, w.start, w.end, hourly=w.hourly)
+        return got, await expected_trends(service_db, w.start, w.end, hourly=w.hourly)
 
     got, want = asyncio.run(run())
     assert got.window.hourly is (days == 2)
@@ -100,7 +57,7 @@ def test_a_platform_filter_and_the_platform_split(service_db: DbTarget) -> None:
         return (
             filtered,
             split,
-            await _expected(service_db, w.start, w.end, hourly=False, platform="sl"),
+            await expected_trends(service_db, w.start, w.end, hourly=False, platform="sl"),
         )
 
     filtered, split, want = asyncio.run(run())
