@@ -46,7 +46,8 @@ from tui.app.screens.base import SessionsScreen
 from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.app.screens.export import ExportScreen
-from tui.app.state import ListState, SearchQuery
+from tui.app.screens.trends import TrendPick, TrendsScreen
+from tui.app.state import EndedSpan, ListState, SearchQuery
 from tui.app.widgets.reason_panel import ReasonPanel
 from tui.app.widgets.sessions_table import SessionsTable
 from tui.app.widgets.status_bar import StatusBar
@@ -190,6 +191,15 @@ class MainScreen(SessionsScreen):
             show=False,
             id="audit",
             tooltip="Every end this tool wrote, newest first (kept after retention)",
+        ),
+        Binding(
+            "T",
+            "trends",
+            "Trends",
+            key_display="T",
+            show=False,
+            id="trends",
+            tooltip="Ended sessions per day by reason, under these filters; pick a day to list",
         ),
         Binding(
             "b",
@@ -1057,6 +1067,27 @@ class MainScreen(SessionsScreen):
         """The audit screen: its own worker reads the tool's audit table page by page."""
         if self.sessions_app.store is not None:
             self.app.push_screen(AuditScreen())
+
+    def action_trends(self) -> None:
+        """The trends screen, under the list's filters: its own worker counts."""
+        if self.sessions_app.store is None:
+            return
+        flt = self.state.filter(self.settings.clock())
+        self.app.push_screen(TrendsScreen(flt, self.state.describe(), self.show_trend_pick))
+
+    def show_trend_pick(self, pick: TrendPick) -> None:
+        """The sessions a trends bar counted: ended, with that reason, ended in that span.
+        The since window and the stuck kind go (they would hide some of them); the
+        search and its tokens stay, as they did in the counts."""
+        st = self.state
+        st.status, st.reasons, st.since, st.stuck = (
+            Status.ENDED,
+            frozenset({pick.reason}),
+            None,
+            None,
+        )
+        st.ended = EndedSpan(pick.start, pick.end, pick.label)
+        self._filters_changed()
 
     def action_end(self) -> None:
         current = self.table.current_id
