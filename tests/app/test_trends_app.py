@@ -16,6 +16,7 @@ from tests.support.app_helpers import (
     wait_until,
 )
 from tests.support.trends import expected_trends
+from tui.app.render import sparkline
 from tui.app.screens.trends import TrendsScreen
 from tui.domain.models import NOT_RECORDED_TOKEN, Status
 from tui.store.store import make_engine
@@ -142,3 +143,29 @@ async def test_trends_follow_the_lists_platform_filter(service_db: DbTarget) -> 
         )
         assert dict(t.counts) == dict(want) and t.total > 0
         assert "platform: SL" in "\n".join(screen_lines(app))
+
+
+async def test_the_reason_panel_draws_each_reasons_last_14_days(service_db: DbTarget) -> None:
+    """From 150 columns: one sparkline per reason beside its count, from one grouped
+    count, equal to the test's own count per day; narrower, none (the table keeps the
+    width)."""
+    app = app_for(service_db)
+    async with app.run_test(size=(170, 40)) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        await wait_until(pilot, lambda: main.reason_panel._sparks is not None, "sparklines")
+        await settle(pilot)
+        sparks = main.reason_panel._sparks
+        assert sparks is not None and sparks.window.days == 14
+        w = sparks.window
+        want = await expected_trends(service_db, w.start, w.end, hourly=False)
+        assert dict(sparks.counts) == dict(want)
+        series = [want.get((w.key(b), "reset-requested"), 0) for b in w.buckets()]
+        line = sparkline(series)
+        assert line.strip()
+        shown = "\n".join(screen_lines(app))
+        assert line in shown
+        await pilot.resize_terminal(120, 40)
+        await wait_until(pilot, lambda: main.reason_panel._sparks is None, "no sparklines")
+        await settle(pilot)
+        assert line not in "\n".join(screen_lines(app))

@@ -92,6 +92,12 @@ def scene_app(*, live: bool = False) -> SessionsApp:
 async def _ready(pilot: Pilot[Any]) -> None:
     app: SessionsApp = pilot.app  # type: ignore[assignment]
     await wait_until(pilot, lambda: app.store is not None and rows_shown(app) > 0, "rows")
+    main = main_screen(app)
+    await wait_until(
+        pilot,
+        lambda: not main.sparks_shown or main.reason_panel._sparks is not None,
+        "the reason panel's sparklines (from 150 columns)",
+    )
     await settle(pilot)
 
 
