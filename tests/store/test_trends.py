@@ -107,6 +107,14 @@ def test_days_are_utc_days_across_a_daylight_saving_change(new_york_db: ServiceD
         ("2026-11-01", "reset-requested"): 3,
         ("2026-11-02", "reset-requested"): 1,
     }
+    # Split by platform, the counts take the joined form (each end cut to its UTC day in
+    # SQL, not bounded per day): the same days.
+    split = asyncio.run(_trends(resolve_target(url=db.url), days=7, by=TrendBy.PLATFORM, now=now))
+    assert dict(split.counts) == {
+        ("2026-10-31", "slack"): 1,
+        ("2026-11-01", "slack"): 3,
+        ("2026-11-02", "slack"): 1,
+    }
     # Per hour over the change: each end in its own UTC hour, the window bounded in UTC.
     hourly = asyncio.run(
         _trends(resolve_target(url=db.url), days=2, now=datetime(2026, 11, 2, 0, 45, tzinfo=UTC))

@@ -97,6 +97,10 @@ class TrendWindow:
         """The bucket's ended_at range, start included, end excluded."""
         return bucket, bucket + self.step
 
+    def spans(self) -> list[tuple[str, datetime, datetime]]:
+        """(key, start, end) of every bucket, oldest first: what the store counts."""
+        return [(self.key(b), b, b + self.step) for b in self.buckets()]
+
 
 def group_token(by: TrendBy, value: str | None) -> str | None:
     """A stored group value as the counts key it: a NULL reason is `not recorded`."""
@@ -139,7 +143,7 @@ class Trends:
         keys = {window.key(b) for b in window.buckets()}
         counts: dict[tuple[str, str | None], int] = {}
         for bucket, value, n in rows:
-            if bucket is None or bucket not in keys:
+            if bucket is None or bucket not in keys or not n:
                 continue
             k = (bucket, group_token(by, value))
             counts[k] = counts.get(k, 0) + int(n)

@@ -543,7 +543,7 @@ class Store:
         filter it reads one range of an index (ix_sessions_tui_live), the window's rows."""
         window = TrendWindow(days, now or self.d.clock())
         stmt = q.trends_statement(
-            self.d, flt or SessionFilter(), window.start, window.end, hourly=window.hourly, by=by
+            self.d, flt or SessionFilter(), window.spans(), hourly=window.hourly, by=by
         )
         async with self._read() as conn:
             rows = (await conn.execute(stmt)).all()
