@@ -28,6 +28,8 @@ WINDOW_DAYS = (2, 7, 30, 90)
 """The dashboard's windows (2 days: per hour, the last 48 h)."""
 HOURLY_MAX_DAYS = 2
 MAX_DAYS = 366
+"""At most a year: the store counts each bucket in a branch of one UNION ALL, and SQLite
+takes at most 500 (SQLITE_MAX_COMPOUND_SELECT)."""
 SPARK_DAYS = 14
 """The reason panel's sparklines: the last 14 days."""
 
