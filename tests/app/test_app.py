@@ -24,6 +24,7 @@ from tests.support.app_helpers import (
     db_session,
     main_screen,
     notifications,
+    panel_count,
     ready,
     run_palette_command,
     settle,
@@ -137,12 +138,9 @@ async def test_stored_values_spelled_like_the_panel_tokens_are_values_of_their_o
             for i in range(panel.option_count)
         }
 
-        def count(label: str) -> str:  # the count, before the sparkline (from 150 columns)
-            return [w for w in label.split() if w.replace(",", "").isdigit()][-1]
-
-        assert count(prompt[NOT_RECORDED_TOKEN]) == f"{legacy:,}"
+        assert panel_count(prompt[NOT_RECORDED_TOKEN]) == f"{legacy:,}"
         for value, sid in spelled.items():
-            assert prompt[value].startswith(f"⚠ {value}") and count(prompt[value]) == "1"
+            assert prompt[value].startswith(f"⚠ {value}") and panel_count(prompt[value]) == "1"
             panel.focus()
             panel.highlighted = _option_index(panel, value)
             await pilot.press("space")
