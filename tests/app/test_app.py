@@ -24,6 +24,7 @@ from tests.support.app_helpers import (
     db_session,
     main_screen,
     notifications,
+    panel_count,
     ready,
     run_palette_command,
     settle,
@@ -136,9 +137,10 @@ async def test_stored_values_spelled_like_the_panel_tokens_are_values_of_their_o
             panel.get_option_at_index(i).value: str(panel.get_option_at_index(i).prompt)
             for i in range(panel.option_count)
         }
-        assert prompt[NOT_RECORDED_TOKEN].split()[-1] == f"{legacy:,}"
+
+        assert panel_count(prompt[NOT_RECORDED_TOKEN]) == f"{legacy:,}"
         for value, sid in spelled.items():
-            assert prompt[value].startswith(f"⚠ {value}") and prompt[value].split()[-1] == "1"
+            assert prompt[value].startswith(f"⚠ {value}") and panel_count(prompt[value]) == "1"
             panel.focus()
             panel.highlighted = _option_index(panel, value)
             await pilot.press("space")
@@ -799,7 +801,7 @@ async def test_help_and_palette_are_each_screens_own(service_db: DbTarget) -> No
         assert ids == {
             *("quit", "help", "search", "status-active", "status-ended", "status-all"),
             *("reasons", "since", "sort", "end", "refresh", "pause", "back", "clear"),
-            *("audit", "stuck", "select-all", "toggle-panel", "wide"),
+            *("audit", "trends", "stuck", "select-all", "toggle-panel", "wide"),
             *("select", "open", "row-up", "row-down", "page-up", "page-down"),
             *("row-first", "row-last"),
             *("row-up-k", "row-down-j", "half-page-up", "half-page-down"),

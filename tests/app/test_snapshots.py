@@ -29,3 +29,11 @@ def test_main_screen_at_terminal_sizes(size: tuple[int, int], snap_compare: Any)
     (tests/app/test_layout.py) say what must be on screen; these show how it looks."""
     scenes.demo_db()
     assert snap_compare(scenes.scene_app(), terminal_size=size, run_before=scenes.main_list)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=lambda s: f"{s[0]}x{s[1]}")
+def test_trends_screen_at_terminal_sizes(size: tuple[int, int], snap_compare: Any) -> None:
+    """The trends chart at an 80x24 split (one cell a day, the legend beside it) and at
+    200x50 (wider bars with gaps): the demo's 30 days, a day and a reason picked."""
+    scenes.demo_db()
+    assert snap_compare(scenes.scene_app(), terminal_size=size, run_before=scenes.trends_screen)

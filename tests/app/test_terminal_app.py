@@ -9,6 +9,7 @@ from tests.support.app_helpers import (
     app_for,
     column_texts,
     main_screen,
+    panel_count,
     ready,
     run_palette_command,
     settle,
@@ -44,7 +45,7 @@ async def test_the_palettes_unrecognised_filter_shows_in_the_panel(service_db: D
         assert prompt.startswith(f"⚠ {ANY_UNRECOGNISED}")
         shown = set(column_texts(app, "reason"))
         assert shown and all(reason.startswith("⚠ ") for reason in shown)
-        assert prompt.split()[-1] == f"{main.status_bar.counts.filtered:,}"  # type: ignore[union-attr]
+        assert panel_count(prompt) == f"{main.status_bar.counts.filtered:,}"  # type: ignore[union-attr]
         # Unticking it in the panel clears the filter, as for any entry.
         panel.focus()
         panel.highlighted = index

@@ -57,6 +57,7 @@ ALL_REVISIONS = [
     "0004_facet_index",
     "0005_live_index",
     "0006_audit_table",
+    "0007_ended_index",
 ]
 SERVICE_016_COMMENT = (
     "Why this session was deactivated: reset-requested, cwd-changed, conversation-closed, etc."
@@ -68,6 +69,7 @@ TUI_INDEXES = {
     "ix_sessions_tui_parent": ["parent_session_id"],
     "ix_sessions_tui_facets": ["ended_reason", "active", "started_at"],
     "ix_sessions_tui_live": ["active", "ended_at", "ended_reason"],
+    "ix_sessions_tui_ended": ["ended_at", "id"],
 }
 
 
@@ -590,10 +592,10 @@ async def test_plan_says_what_the_service_will_feel(db: RawDb) -> None:
     assert before.indexes == TOOL_INDEXES
     if db.backend == "sqlite":
         assert before.notice is not None
-        assert "holds 120 sessions: building 6 indexes" in before.notice
+        assert "holds 120 sessions: building 7 indexes" in before.notice
         assert "the service's writes wait" in before.notice
         assert "busy timeout" not in before.notice  # far from 5 s per index
-        at_1m = backend_for("sqlite").migration_notice(1_000_000, 6)
+        at_1m = backend_for("sqlite").migration_notice(1_000_000, 7)
         assert at_1m is not None and "5 s busy timeout" in at_1m  # measured: 2.8-6.7 s each
     else:
         assert before.notice is None

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Dialect as SaDialect
 from tests.support.dbs import ANCHOR, create_service_db
 from tests.support.pgserver import PgServer
 from tui.domain.models import NOT_RECORDED_TOKEN, Cursor, SessionFilter, SortKey, Status
+from tui.domain.trends import TrendBy, TrendWindow
 from tui.store import queries as q
 from tui.store.backends import backend_for
 from tui.store.migrate import upgrade
@@ -592,3 +593,84 @@ def test_a_search_window_that_matches_nothing_reads_the_window_not_the_table(
     plan = plan_db.explain(sql)
     shown = json.dumps(plan, indent=1) if plan_db.kind == "postgresql" else "\n".join(plan)
     assert _whole_table_reads(plan_db.kind, plan) == [], f"{sql}\n{shown}"
+
+
+def _ended_cursor(db: PlanDb, ascending: bool) -> Cursor:
+    """The 100th session by end time (newest first, or oldest first `ascending`), read
+    with the test's own SQL: the last row of a first page."""
+    way = "ASC" if ascending else "DESC"
+    row = db.query(
+        f"SELECT ended_at, id FROM {TABLE} WHERE ended_at IS NOT NULL"
+        f" ORDER BY ended_at {way}, id {way} LIMIT 1 OFFSET 99"
+    )[0]
+    key: Any = str(row[0]).strip()
+    if db.kind == "postgresql":  # psql hands back text
+        key = datetime.fromisoformat(key)
+    return Cursor(key=key, id=str(row[1]).strip())
+
+
+ENDED_SORT_CASES = {
+    "first-page": lambda db, asc: q.first_segment(SortKey.ENDED, ascending=asc),
+    "after-cursor": lambda db, asc: _ended_cursor(db, asc),
+    "active-phase": lambda db, asc: Cursor(key=None, id="", segment_top=True),
+}
+
+
+@pytest.mark.parametrize("ascending", [False, True], ids=["desc", "asc"])
+@pytest.mark.parametrize("status", [Status.ALL, Status.ENDED])
+@pytest.mark.parametrize("case", list(ENDED_SORT_CASES))
+def test_the_ended_sort_reads_the_ended_index_in_order(
+    plan_db: PlanDb, case: str, status: Status, ascending: bool
+) -> None:
+    """Each phase of the `ended` sort (the ended sessions, then the active ones) is one
+    range of ix_sessions_tui_ended read in order: a page stops after its rows, no sort
+    of every filtered session."""
+    cursor = ENDED_SORT_CASES[case](plan_db, ascending)
+    d = q.Dialect(backend_for(plan_db.kind), True, **TODAY)
+    flt = SessionFilter(status=status)
+    stmt = q.list_statement(d, flt, SortKey.ENDED, cursor, 100, ascending=ascending)
+    sql = str(stmt.compile(dialect=plan_db.dialect, compile_kwargs={"literal_binds": True}))
+    plan = plan_db.explain(sql)
+    shown = json.dumps(plan) if plan_db.kind == "postgresql" else "\n".join(plan)
+    problems = _full_scan_problems(plan_db.kind, plan) + _no_sort_problems(plan_db.kind, plan)
+    assert "ix_sessions_tui_ended" in shown, shown
+    assert problems == [], f"{problems}\n{sql}\n{shown}"
+
+
+@pytest.mark.parametrize("case", ["first-page", "active-phase"])
+def test_the_ended_sort_of_active_sessions_reads_an_index(plan_db: PlanDb, case: str) -> None:
+    """Under `active`, the ended phase holds only odd rows: any index range will do."""
+    cursor = ENDED_SORT_CASES[case](plan_db, False)
+    d = q.Dialect(backend_for(plan_db.kind), True, **TODAY)
+    flt = SessionFilter(status=Status.ACTIVE)
+    stmt = q.list_statement(d, flt, SortKey.ENDED, cursor, 100)
+    sql = str(stmt.compile(dialect=plan_db.dialect, compile_kwargs={"literal_binds": True}))
+    plan = plan_db.explain(sql)
+    assert _full_scan_problems(plan_db.kind, plan) == [], f"{sql}\n{plan}"
+
+
+@pytest.mark.parametrize("days", [2, 30])
+def test_trends_read_the_windows_ended_sessions_from_one_index(plan_db: PlanDb, days: int) -> None:
+    """Per-day counts by reason: one range of an index holding every column they read
+    (no table row visited), so the window's sessions set the cost, not the table's."""
+    if plan_db.kind == "postgresql":
+        # As autovacuum keeps a live table: its visibility map set, so an index-only
+        # scan visits no table page (plain ANALYZE leaves the map empty).
+        plan_db.query(f"VACUUM ANALYZE {TABLE}")
+    d = q.Dialect(backend_for(plan_db.kind), True, **TODAY)
+    window = TrendWindow(days, ANCHOR)
+    stmt = q.trends_statement(
+        d, SessionFilter(), window.spans(), hourly=window.hourly, by=TrendBy.REASON
+    )
+    sql = str(stmt.compile(dialect=plan_db.dialect, compile_kwargs={"literal_binds": True}))
+    plan = plan_db.explain(sql)
+    shown = json.dumps(plan) if plan_db.kind == "postgresql" else "\n".join(plan)
+    assert _full_scan_problems(plan_db.kind, plan) == [], f"{sql}\n{shown}"
+    if plan_db.kind == "sqlite":
+        on_table = [line for line in plan if TABLE in line]
+        assert on_table, shown
+        assert all("USING COVERING INDEX ix_sessions_tui_live" in line for line in on_table), shown
+    else:
+        scans = [n for n in _pg_nodes(plan[0]["Plan"]) if n.get("Relation Name") == TABLE]
+        assert {n["Node Type"] for n in scans} == {"Index Only Scan"}, shown
+        assert {n["Index Name"] for n in scans} == {"ix_sessions_tui_live"}, shown

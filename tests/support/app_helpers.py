@@ -128,3 +128,9 @@ def screen_lines(app: SessionsApp) -> list[str]:
     """The terminal as the operator sees it, one string a line (the composited screen)."""
     strips = app.screen._compositor.render_strips()
     return ["".join(segment.text for segment in strip) for strip in strips]
+
+
+def panel_count(label: str) -> str:
+    """The count in a reason panel entry: the last number, before the sparkline the
+    panel draws from 150 columns."""
+    return [word for word in label.split() if word.replace(",", "").isdigit()][-1]

@@ -23,6 +23,7 @@ from tests.support.dbs import ANCHOR
 from tui.app import SessionsApp, make_app
 from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
+from tui.app.screens.trends import TrendsScreen
 from tui.domain.stuck import StuckKind
 from tui.domain.timefmt import utcnow
 from tui.settings import Settings
@@ -91,6 +92,12 @@ def scene_app(*, live: bool = False) -> SessionsApp:
 async def _ready(pilot: Pilot[Any]) -> None:
     app: SessionsApp = pilot.app  # type: ignore[assignment]
     await wait_until(pilot, lambda: app.store is not None and rows_shown(app) > 0, "rows")
+    main = main_screen(app)
+    await wait_until(
+        pilot,
+        lambda: not main.sparks_shown or main.reason_panel._sparks is not None,
+        "the reason panel's sparklines (from 150 columns)",
+    )
     await settle(pilot)
 
 
@@ -166,6 +173,19 @@ async def stuck_select_all(pilot: Pilot[Any]) -> None:
     await pilot.pause()  # not settle: the end flow's worker waits on the picker
 
 
+async def trends_screen(pilot: Pilot[Any]) -> None:
+    """The trends screen over the demo's 30 days: the newest day and the largest reason
+    picked, then one day earlier and the next reason (the cursor moved)."""
+    await _ready(pilot)
+    app: SessionsApp = pilot.app  # type: ignore[assignment]
+    await pilot.press("T")
+    await wait_until(pilot, lambda: isinstance(app.screen, TrendsScreen), "trends")
+    screen = app.screen
+    await wait_until(pilot, lambda: screen.trends is not None, "trends counted")  # type: ignore[attr-defined]
+    await pilot.press("left", "down")
+    await settle(pilot)
+
+
 SCENES: dict[str, Scene] = {
     "main": main_list,
     "reason-filter": reason_filter,
@@ -174,6 +194,7 @@ SCENES: dict[str, Scene] = {
     "end-confirmation": confirmation,
     "end-result": result,
     "stuck-select-all": stuck_select_all,
+    "trends": trends_screen,
 }
 LIVE_SCENES = {"end-result"}
 """Scenes that write: they run on a demo anchored at the real now, and are not snapshots."""

@@ -186,6 +186,8 @@ def test_without_reasons_keeps_every_other_filter() -> None:
         search="x",
         user="ada",
         stuck=StuckKind.ORPHANED,
+        ended_since=NOW,
+        ended_until=NOW,
     )
     kept = flt.without_reasons()
     assert kept.reasons == frozenset()

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
+from datetime import datetime
 from importlib import import_module
 from time import perf_counter
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -25,9 +26,11 @@ from tui.app.messages import (
     MatchesSelected,
     PageLoaded,
     SessionsEnded,
+    SparksLoaded,
     StuckCountsLoaded,
 )
 from tui.domain.models import Cursor, Page, ReasonFacets, SessionFilter, SessionRow, SortKey
+from tui.domain.trends import SPARK_DAYS
 from tui.domain.wording import no_audit_note
 from tui.store.errors import EndInterrupted, StoreError
 from tui.store.warm import first_page
@@ -181,6 +184,16 @@ async def read_stuck_counts(
     started = perf_counter()
     counts = await run.run(store.stuck_counts(flt))
     return StuckCountsLoaded(generation, counts, (perf_counter() - started) * 1000)
+
+
+async def read_sparks(
+    run: InFlight, store: Store, base: SessionFilter, now: datetime
+) -> SparksLoaded:
+    """The reason panel's sparklines: one grouped statement over the last SPARK_DAYS
+    days' ended sessions (an index range), never one per reason."""
+    started = perf_counter()
+    found = await run.run(store.trends(base, SPARK_DAYS, now=now))
+    return SparksLoaded(base, found, (perf_counter() - started) * 1000)
 
 
 async def read_matches(

@@ -27,6 +27,7 @@ from tui.domain.models import (
     SessionRow,
 )
 from tui.domain.stuck import StuckKind
+from tui.domain.trends import Trends
 
 if TYPE_CHECKING:
     from tui.store.errors import StoreError
@@ -134,6 +135,16 @@ class StuckCountsLoaded(Message, bubble=False):
 
 
 @dataclass
+class SparksLoaded(Message, bubble=False):
+    """The reason panel's sparklines: ended sessions per day and reason, last 14 days."""
+
+    base: SessionFilter
+    """The filter they were counted under (the facets' base)."""
+    trends: Trends
+    elapsed_ms: float = 0.0
+
+
+@dataclass
 class MatchesSelected(Message, bubble=False):
     """Select-all's answer: every row of the view, or none when more than the cap match."""
 
@@ -183,6 +194,7 @@ RESULTS = (
     PageLoaded,
     FacetsLoaded,
     StuckCountsLoaded,
+    SparksLoaded,
     MatchesSelected,
     SessionsEnded,
     DetailLoaded,

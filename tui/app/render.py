@@ -4,7 +4,7 @@ module adds colours and the dashboard's row markers, nothing a script could read
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -115,9 +115,25 @@ def reason_text(reason: Reason | None, *, era: bool = False) -> Text:
     return text
 
 
-def reason_label(value: str, count: int | None = None, *, in_force: bool = True) -> Text:
-    """A reason panel entry: the reason as the table shows it, with its count; a trigger
-    of another service version than the one in force gets its era on a second line."""
+SPARK_LEVELS = " ▁▂▃▄▅▆▇█"
+"""A day with no end is blank; any other is one of eight heights, at least the lowest."""
+
+
+def sparkline(series: Sequence[int]) -> str:
+    """One cell a day, scaled to the series' own largest day (its shape, not its size:
+    the count beside it says how many)."""
+    top = max(series, default=0)
+    if top <= 0:
+        return " " * len(series)
+    return "".join(SPARK_LEVELS[0 if n <= 0 else max(1, -(-n * 8 // top))] for n in series)
+
+
+def reason_label(
+    value: str, count: int | None = None, *, in_force: bool = True, spark: str | None = None
+) -> Text:
+    """A reason panel entry: the reason as the table shows it, with its count (and, given
+    one, its sparkline after the count); a trigger of another service version than the
+    one in force gets its era on a second line."""
     if value == UNRECOGNISED_TOKEN:
         reason: Reason = UnrecognisedReason(ANY_UNRECOGNISED)
         text = Text(UNRECOGNISED_MARK + ANY_UNRECOGNISED, style=palette().unrecognised)
@@ -129,6 +145,8 @@ def reason_label(value: str, count: int | None = None, *, in_force: bool = True)
         shown = f"{count:,}"
         text.truncate(PANEL_LABEL_WIDTH - 1 - len(shown), overflow="ellipsis", pad=True)
         text.append(" " + shown, style="bold" if count else "dim")
+    if spark is not None:
+        text.append(" " + spark, style=palette().info)
     if not in_force and isinstance(reason, Trigger) and reason.era_note:
         text.append(f"\n  {reason.era_note}", style="dim italic")
     return text

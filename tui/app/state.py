@@ -87,6 +87,8 @@ class ListState:
     the same (refreshes included), and are dropped with it."""
     stored_reasons: frozenset[str] = frozenset()
     """Every ended_reason value the last counts found, known or not (for `reason:`)."""
+    ended: EndedSpan | None = None
+    """Only sessions that ended in this span: a day (or hour) picked in trends."""
 
     def filter(self, now: datetime) -> SessionFilter:
         return SessionFilter(
@@ -99,6 +101,8 @@ class ListState:
             search=self.search.text,
             since=now - self.since if self.since else None,
             stuck=self.stuck,
+            ended_since=self.ended.start if self.ended else None,
+            ended_until=self.ended.end if self.ended else None,
         )
 
     @property
@@ -149,13 +153,15 @@ class ListState:
         self.search = SearchQuery()
         self.since = None
         self.stuck = None
+        self.ended = None
 
     def step_back(self, *, reasons_first: bool = False, stuck_first: bool = False) -> str | None:
         """Undo one filter, the most local first: the search text, then the stuck kind,
         then the reasons (either first of all when the operator is in its panel), then the
         since window. The status (1/2/3) is a view the operator picked, not a filter to
-        peel off. Returns what was cleared, None when nothing was left."""
-        order = ["search", "stuck", "reasons", "since"]
+        peel off. The ended span a trends pick set goes before the reasons it set with it.
+        Returns what was cleared, None when nothing was left."""
+        order = ["search", "stuck", "ended", "reasons", "since"]
         for first, what in ((reasons_first, "reasons"), (stuck_first, "stuck")):
             if first:
                 order.remove(what)
@@ -165,6 +171,8 @@ class ListState:
                 self.search = SearchQuery()
             elif what == "stuck" and self.stuck is not None:
                 self.stuck = None
+            elif what == "ended" and self.ended is not None:
+                self.ended = None
             elif what == "reasons" and self.reasons:
                 self.reasons = frozenset()
             elif what == "since" and self.since:
@@ -181,6 +189,7 @@ class ListState:
             or self.reasons
             or self.since
             or self.stuck is not None
+            or self.ended is not None
             or self.search != SearchQuery()
         )
 
@@ -238,10 +247,21 @@ class ListState:
                 parts.append(f"{key}: {safe_text(value)}")
         if self.since:
             parts.append(f"since: {_short(self.since)} ago")
+        if self.ended is not None:
+            parts.append(f"ended: {self.ended.label}")
         parts.append(f"sort: {self.sort.value}" + (" ↑" if self.ascending else ""))
         if self.selected:
             parts.append(f"selected: {len(self.selected)}")
         return "  ·  ".join(parts)
+
+
+@dataclass(frozen=True)
+class EndedSpan:
+    """An ended_at range, start included, end excluded (UTC), and its name on screen."""
+
+    start: datetime
+    end: datetime
+    label: str
 
 
 def _short(delta: timedelta) -> str:

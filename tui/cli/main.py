@@ -57,6 +57,7 @@ from tui.domain.models import (
 from tui.domain.stuck import KIND_NAMES, StuckKind, parse_kind, suggested
 from tui.domain.text import safe_text
 from tui.domain.timefmt import DurationTooLong, parse_duration, utcnow
+from tui.domain.trends import MAX_DAYS, TrendBy, Trends
 from tui.domain.triggers import InvalidEndReason, Vocabulary
 from tui.domain.wording import (
     NO_OWNERS,
@@ -65,6 +66,8 @@ from tui.domain.wording import (
     no_suggestion,
     outcome_line,
     plan_line,
+    trends_empty,
+    trends_title,
     without_id,
 )
 from tui.store.demo_size import DEMO_SEED, DEMO_SESSIONS
@@ -508,6 +511,18 @@ status says `stuck` for an active session in any kind of stuck (`idle`: quiet lo
     help="Started within this long (2h, 3d, 1w) or since an ISO-8601 time.",
 )
 @click.option(
+    "--ended-since",
+    metavar="WHEN",
+    callback=_since_option,
+    help="Ended within this long (2h, 3d) or at/after an ISO-8601 time.",
+)
+@click.option(
+    "--ended-until",
+    metavar="WHEN",
+    callback=_since_option,
+    help="Ended before this time (ISO-8601), or more than this long ago (2h, 3d).",
+)
+@click.option(
     "--sort",
     type=click.Choice([k.value for k in SORTABLE.values()]),
     default=SortKey.STARTED.value,
@@ -552,6 +567,8 @@ def list_cmd(
     user: str | None,
     search: str | None,
     since: datetime | None,
+    ended_since: datetime | None,
+    ended_until: datetime | None,
     sort: str,
     ascending: bool,
     limit: int,
@@ -583,6 +600,8 @@ def list_cmd(
         since=since,
         search=search or None,
         user=user.strip() if user and user.strip() else None,
+        ended_since=ended_since,
+        ended_until=ended_until,
     )
     style = CsvStyle(guard=not csv_raw, terminal=sys.stdout.isatty())
     writer = render.ListWriter(fmt, order, g.context(), style)
@@ -849,6 +868,74 @@ def audit(
     run_with_store(g, stream)
     if fmt == "table" and writer.written == 0:
         click.echo("no audit rows match", err=True)
+
+
+# -- trends ---------------------------------------------------------------------------------
+
+
+@cli.command(short_help="Why sessions end over time: ended sessions per day and reason.")
+@click.option(
+    "--days",
+    type=click.IntRange(1, MAX_DAYS),
+    default=30,
+    show_default=True,
+    help="The last N UTC days, today included (2 or fewer: per hour).",
+)
+@click.option(
+    "--by",
+    type=click.Choice([b.value for b in TrendBy]),
+    default=TrendBy.REASON.value,
+    show_default=True,
+    help="Split the counts by the reason, the platform, the codebase or the owner.",
+)
+@click.option("--platform", metavar="P", help="Platform type or its start, any case.")
+@click.option("--codebase", metavar="C", help="Codebase name or id, or its start, any case.")
+@click.option("--user", metavar="NAME", help="The conversation's owner (any case).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "csv"]),
+    default="table",
+    show_default=True,
+)
+@click.option("--csv-raw", is_flag=True, help="CSV cells exactly as stored (no formula guard).")
+@click.pass_obj
+def trends(
+    g: Globals,
+    days: int,
+    by: str,
+    platform: str | None,
+    codebase: str | None,
+    user: str | None,
+    fmt: str,
+    csv_raw: bool,
+) -> None:
+    """Ended sessions per UTC day (per hour for 2 days or fewer) over the last --days,
+    split --by. A session counts in the day its ended_at falls in; an unrecognised reason
+    counts as itself, NULL as `not recorded`. JSON: {by, unit, days, start, end, total,
+    buckets: [...], groups: [{group, status, total, counts: [per bucket]}]}; CSV: one
+    line per bucket and group with a count (bucket, group, status, count)."""
+    split = TrendBy(by)
+    flt = SessionFilter(
+        platform=platform or None,
+        codebase=codebase or None,
+        user=user.strip() if user and user.strip() else None,
+    )
+
+    async def read(store: Store) -> Trends:
+        return await store.trends(flt, days, split)
+
+    found = run_with_store(g, read)
+    if fmt == "json":
+        click.echo(render.dumps(render.trends_object(found), indent=2))
+    elif fmt == "csv":
+        style = CsvStyle(guard=not csv_raw, terminal=sys.stdout.isatty())
+        click.echo(render.trends_csv(found, style), nl=False, color=True)
+    elif found.total == 0:
+        click.echo(trends_empty(days), err=True)
+    else:
+        click.echo(trends_title(days, found.window.hourly))
+        click.echo("\n".join(render.trends_table(found)))
 
 
 # -- stuck ----------------------------------------------------------------------------------

@@ -75,6 +75,10 @@ class SessionFilter:
     """The conversation's owner: display name, email or user id, ignoring case."""
     stuck: StuckKind | None = None
     """Only the active sessions in this kind of stuck (`tui.domain.stuck`)."""
+    ended_since: datetime | None = None
+    """Only sessions that ended at or after this time (UTC): a day picked in trends."""
+    ended_until: datetime | None = None
+    """Only sessions that ended before this time (UTC)."""
 
     def without_reasons(self) -> SessionFilter:
         """Facet counts are taken under every filter but the reason one."""

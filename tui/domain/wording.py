@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 
 from tui.domain.audit import Overwritten
 from tui.domain.models import (
+    NOT_RECORDED_TOKEN,
     RECENT_RUNS,
     AlreadyEnded,
     Ended,
@@ -23,7 +24,15 @@ from tui.domain.models import (
 from tui.domain.stuck import StuckKind
 from tui.domain.text import safe_text
 from tui.domain.timefmt import human_duration, iso_z, relative
-from tui.domain.triggers import BY_WIRE, NotRecorded, Reason, Trigger, UnrecognisedReason
+from tui.domain.trends import TrendBy, is_unrecognised
+from tui.domain.triggers import (
+    BY_WIRE,
+    NotRecorded,
+    Reason,
+    Trigger,
+    UnrecognisedReason,
+    parse_reason,
+)
 
 DASH = "—"
 """An absent value, and the reason of a session that has not ended."""
@@ -368,3 +377,36 @@ def interrupted_line(
         "active (not written)"
     )
     return f"{head}; re-read from the database: {counted}" if unknown else f"{head}; {counted}"
+
+
+# -- trends ----------------------------------------------------------------------------------
+
+
+def trend_group_label(by: TrendBy, key: str | None) -> str:
+    """A trends group as shown: a reason as in the reason column (`not recorded`, an
+    unrecognised one marked), any other group as stored, or a dash for none."""
+    if by is TrendBy.REASON:
+        if key is None or key == NOT_RECORDED_TOKEN:
+            return NOT_RECORDED
+        return reason_label(parse_reason(key))
+    return DASH if key is None else safe_text(key)
+
+
+def trend_group_status(by: TrendBy, key: str | None) -> str | None:
+    """A reason group's kind for scripts (known, unrecognised, not-recorded), else None."""
+    if by is not TrendBy.REASON:
+        return None
+    if key is None or key == NOT_RECORDED_TOKEN:
+        return "not-recorded"
+    return "unrecognised" if is_unrecognised(by, key) else "known"
+
+
+def trends_title(days: int, hourly: bool) -> str:
+    """What a trends view counts, in one line."""
+    if hourly:
+        return f"Ended sessions per hour, the last {days * 24} h (UTC)"
+    return f"Ended sessions per day, the last {days} days (UTC)"
+
+
+def trends_empty(days: int) -> str:
+    return f"no session ended in the last {days} days under these filters"

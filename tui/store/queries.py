@@ -6,7 +6,7 @@ as at row 1,000,000, and no row is skipped or repeated between pages.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,6 +26,7 @@ from tui.domain.models import (
 )
 from tui.domain.stuck import StuckKind
 from tui.domain.timefmt import utcnow
+from tui.domain.trends import TrendBy
 from tui.domain.triggers import KNOWN_REASONS
 from tui.store.backends.base import Backend, escape_like
 from tui.store.codec import STUCK_COLUMNS
@@ -40,9 +41,6 @@ from tui.store.tables import (
 )
 
 s, c, cb, u, wr = sessions, conversations, codebases, users, workflow_runs
-FAR_PAST = "1900-01-01 00:00:00"
-"""The ended sort's key for a session that has not ended: below every real end. (Year 1
-read back through asyncpg no longer compared equal to itself: the cursor lost its rows.)"""
 MAX_CHAIN_DEPTH = 500
 
 
@@ -127,9 +125,10 @@ class Dialect:
         if key is SortKey.STARTED:
             return b.raw_timestamp(s.c.started_at)
         if key is SortKey.ENDED:
-            # An active session has not ended: it sorts below every ended one (newest
-            # first), never above them as if it ended in the far future.
-            return sa.func.coalesce(b.raw_timestamp(s.c.ended_at), b.timestamp_literal(FAR_PAST))
+            # The stored end as it is: NULL (not ended) is its own keyset segment, which
+            # `first_segment`/`next_segment` put after every ended session newest first,
+            # so each phase is one range of ix_sessions_tui_ended (ended_at, id).
+            return b.raw_timestamp(s.c.ended_at)
         # Absolute times: a span across a daylight-saving change is its real length.
         now = sa.bindparam("as_of", as_of, type_=UtcTimestamp(timezone=True))
         end = sa.func.coalesce(b.absolute(s.c.ended_at, self.zone), now)
@@ -467,6 +466,10 @@ def conditions(
         shaped = d.backend.time_shaped(s.c.started_at)
         if shaped is not None:  # stored text that is no time is in no window
             conds.append(shaped)
+    if flt.ended_since is not None:
+        conds.append(s.c.ended_at >= d.stored("ended_since", flt.ended_since))
+    if flt.ended_until is not None:
+        conds.append(s.c.ended_at < d.stored("ended_until", flt.ended_until))
     if flt.user and flt.user.strip():
         conds.append(user_condition(d, flt.user, walk=windowed))
     if flt.search and flt.search.strip():
@@ -517,12 +520,29 @@ def _after_cursor(
     return left > right if ascending else left < right
 
 
-def next_segment(d: Dialect, cursor: Cursor, *, ascending: bool = False) -> Cursor | None:
+def first_segment(sort: SortKey, *, ascending: bool = False) -> Cursor | None:
+    """Where a first page starts: None (the database's own order) but for the `ended`
+    sort, whose segments come in one order on every backend: the ended sessions (a key)
+    newest first, then the active ones (no key), and the other way round ascending."""
+    if sort is not SortKey.ENDED:
+        return None
+    return Cursor(key=None if ascending else 0, id="", segment_top=True)
+
+
+def next_segment(
+    d: Dialect, cursor: Cursor, *, ascending: bool = False, sort: SortKey = SortKey.STARTED
+) -> Cursor | None:
     """Where a page that ran out before `limit` goes on: the other segment of the sort
-    key, when it comes after the cursor's in this database's NULL ordering.
+    key, when it comes after the cursor's in this database's NULL ordering (for the
+    `ended` sort, in its own order: `first_segment`).
 
     An ascending order is the descending one reversed (ASC puts NULLs where DESC does
     not, on both backends), so its segments come in the other order."""
+    if sort is SortKey.ENDED:
+        if (cursor.key is None) != ascending:
+            return None
+        other = 0 if ascending else None
+        return Cursor(key=other, id="", as_of=cursor.as_of, segment_top=True)
     if cursor.segment_top:
         return None
     after = d.backend.segment_after(cursor)
@@ -644,7 +664,10 @@ def list_statement(
         return _merged_list_statement(d, flt, branches, cursor, limit, ascending=ascending)
     as_of = cursor.as_of if cursor else None
     key = d.sort_key(sort, as_of)
-    conds = conditions(d, flt, windowed=window is not None)
+    # By `ended`, the ended index should drive (the page stops after `limit` rows); the
+    # active one only where the status asks for active sessions, which it holds apart.
+    by_active = sort is not SortKey.ENDED or flt.status is Status.ACTIVE
+    conds = conditions(d, flt, active_index=by_active, windowed=window is not None)
     if window is not None:
         if sort is not SortKey.STARTED or ascending:
             raise ValueError("a search window follows the started_at index, newest first")
@@ -845,6 +868,79 @@ def live_facet_statement(
     keys = [u.c.er, u.c.act, u.c.branch, u.c.kept]
     read = [u.c.er, sa.type_coerce(u.c.act, StoredActive()), u.c.branch, u.c.kept]
     return sa.select(*read, sa.func.count()).group_by(*keys)
+
+
+def trend_filter(flt: SessionFilter, start: datetime, end: datetime) -> SessionFilter:
+    """The sessions a trends window counts under `flt`: ended (`active` false), with an
+    end time in [start, end). The since window and the stuck kind (active sessions
+    only) do not apply; the window replaces them."""
+    return replace(
+        flt, status=Status.ENDED, since=None, stuck=None, ended_since=start, ended_until=end
+    )
+
+
+def trend_group(d: Dialect, by: TrendBy) -> ColumnElement[Any]:
+    """The stored value the counts are split by (NULL: none)."""
+    if by is TrendBy.REASON:
+        return d.ended_reason
+    if by is TrendBy.PLATFORM:
+        return c.c.platform_type
+    if by is TrendBy.CODEBASE:
+        return cb.c.name
+    return d.owner
+
+
+Bucket = tuple[str, datetime, datetime]
+"""A trends bucket: its key (`YYYY-MM-DD` or `YYYY-MM-DD HH`) and its UTC span."""
+
+
+def trends_statement(
+    d: Dialect, flt: SessionFilter, buckets: Sequence[Bucket], *, hourly: bool, by: TrendBy
+) -> sa.Select[Any] | sa.CompoundSelect[Any]:
+    """(bucket, group, count) of the ended sessions with an end time in the buckets'
+    spans under `flt` (`trend_filter`).
+
+    By reason under no filter that needs a join or a search, one branch per bucket,
+    each one range of ix_sessions_tui_live (active, ended_at, ended_reason), which
+    holds every column read, grouped by reason alone: the window's sessions set the
+    cost, not the table, and no branch sorts more than its bucket's rows (one GROUP BY
+    over a 30-day window made SQLite sort all of them: 350 ms at 1M, against ~45 ms to
+    read them). The bucket's key comes from Python, its bounds in the stored form, so a
+    daylight-saving change on a non-UTC PostgreSQL server moves nothing.
+
+    Otherwise (a join, a search: the rows are visited anyway) one statement, each end
+    time cut to its UTC bucket in SQL (`Backend.utc_bucket`)."""
+    start, end = buckets[0][1], buckets[-1][2]
+    window = trend_filter(flt, start, end)
+    group = trend_group(d, by).label("grp")
+    join = by is not TrendBy.REASON or needs_join(window)
+    searching = bool(flt.search and flt.search.strip())
+    if not join and not searching:
+        # Before migration 016 every reason is NULL; PostgreSQL refuses GROUP BY NULL.
+        grouping = [group] if d.has_ended_reason else []
+        branches = []
+        for key, lo, hi in buckets:
+            conds = conditions(d, trend_filter(flt, lo, hi))
+            per = (
+                sa.select(sa.literal(key).label("bucket"), group, sa.func.count().label("n"))
+                .select_from(s)
+                .where(*conds)
+                .group_by(*grouping)
+            )
+            branches.append(per.subquery().select())  # a branch of its own, with its GROUP BY
+        return sa.union_all(*branches)
+    bucket = d.backend.utc_bucket(s.c.ended_at, d.zone, hourly=hourly).label("bucket")
+    # Grouped outside: the bucket's bound values (format, zone) would be new parameters
+    # in a GROUP BY of its own, which PostgreSQL does not take for the same expression.
+    ended = (
+        sa.select(bucket, group)
+        .select_from(joined(d) if join else s)
+        .where(*conditions(d, window))
+        .subquery("ended")
+    )
+    return sa.select(ended.c.bucket, ended.c.grp, sa.func.count().label("n")).group_by(
+        ended.c.bucket, ended.c.grp
+    )
 
 
 def count_statement(d: Dialect, flt: SessionFilter) -> sa.Select[Any]:

@@ -55,6 +55,7 @@ from tui.domain.models import (
 )
 from tui.domain.stuck import StuckKind
 from tui.domain.timefmt import utcnow
+from tui.domain.trends import TrendBy, Trends, TrendWindow
 from tui.domain.triggers import Detection, SchemaMarkers, Vocabulary, detect_era
 from tui.domain.wording import NO_AUDIT_TABLE, interrupted_line
 from tui.store import delta
@@ -431,10 +432,13 @@ class Store:
                 stmt = q.list_statement(self.d, flt, sort, cursor, limit, window=SEARCH_WINDOW)
                 result = (await conn.execute(stmt, params)).all()
             if len(result) <= limit:
+                cursor = cursor or q.first_segment(sort, ascending=ascending)
                 stmt = q.list_statement(self.d, flt, sort, cursor, limit, ascending=ascending)
                 result = (await conn.execute(stmt, params)).all()
             following = (
-                q.next_segment(self.d, cursor, ascending=ascending) if cursor is not None else None
+                q.next_segment(self.d, cursor, ascending=ascending, sort=sort)
+                if cursor is not None
+                else None
             )
             if following is not None and len(result) <= limit:  # rows with a NULL key
                 left = limit - len(result)
@@ -544,6 +548,26 @@ class Store:
         else:  # cannot happen within one snapshot; if it does, never trust a delta
             self._settled.pop(base.status, None)
         return ReasonFacets.from_groups(delta.listed(full))
+
+    async def trends(
+        self,
+        flt: SessionFilter | None = None,
+        days: int = 30,
+        by: TrendBy = TrendBy.REASON,
+        *,
+        now: datetime | None = None,
+    ) -> Trends:
+        """Ended sessions per UTC day (per hour for 2 days or fewer) over the last `days`,
+        split `by`, under `flt` but its status, since window and stuck kind
+        (`queries.trend_filter`). One grouped statement: by reason under no joined
+        filter it reads one range of an index (ix_sessions_tui_live), the window's rows."""
+        window = TrendWindow(days, now or self.d.clock())
+        stmt = q.trends_statement(
+            self.d, flt or SessionFilter(), window.spans(), hourly=window.hourly, by=by
+        )
+        async with self._read() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return Trends.from_rows(window, by, ((r[0], r[1], int(r[2])) for r in rows))
 
     async def stuck_counts(self, flt: SessionFilter | None = None) -> dict[StuckKind, int]:
         """How many active sessions of each kind, under every filter but the stuck one

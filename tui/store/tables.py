@@ -192,13 +192,14 @@ REQUIRED_SESSION_COLUMNS = frozenset(
 )
 """Columns without which the tool cannot work; `ended_reason` is handled apart (migration 016)."""
 
-TOOL_INDEXES = (  # migrations/versions/0003_filter_indexes.py, 0004_facet_index.py, 0005_*
+TOOL_INDEXES = (  # migrations/versions/0003_filter_indexes.py, 0004_*, 0005_*, 0007_*
     "ix_sessions_tui_reason_started",
     "ix_sessions_tui_active_started",
     "ix_sessions_tui_started",
     "ix_sessions_tui_parent",
     "ix_sessions_tui_facets",
     "ix_sessions_tui_live",
+    "ix_sessions_tui_ended",
 )
 """The indexes `sessions-tui migrate` adds to remote_agent_sessions. Without them the tool
 still works, but filters and counts read the whole table; tests/store/test_migrations.py checks

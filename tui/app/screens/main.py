@@ -37,6 +37,7 @@ from tui.app.messages import (
     PageLoaded,
     Reconnected,
     SessionsEnded,
+    SparksLoaded,
     StoreOpened,
     StuckCountsLoaded,
 )
@@ -46,7 +47,8 @@ from tui.app.screens.base import SessionsScreen
 from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.app.screens.export import ExportScreen
-from tui.app.state import ListState, SearchQuery
+from tui.app.screens.trends import TrendPick, TrendsScreen
+from tui.app.state import EndedSpan, ListState, SearchQuery
 from tui.app.widgets.reason_panel import ReasonPanel
 from tui.app.widgets.sessions_table import SessionsTable
 from tui.app.widgets.status_bar import StatusBar
@@ -82,6 +84,12 @@ STUCK_RECOUNT_SECONDS = 30.0
 """How often refresh ticks recount the stuck panel for an unchanged question."""
 NARROW = 100
 """Below this many columns the reason panel starts collapsed: the table needs the width."""
+SPARKS_WIDTH = 150
+"""From this many columns the reason panel is wider and draws each reason's last 14
+days beside its count; below, the table keeps the width."""
+SPARKS_RECOUNT_SECONDS = 60.0
+"""How often refresh ticks re-read the sparklines of an unchanged question (a day's
+bars change slowly; `r` re-reads them at once)."""
 WAITING_AFTER = 1.0
 """Seconds a question may go unanswered before the header says it is waiting (a lock
 held elsewhere, SQLite's busy wait), for how long, and that esc cancels."""
@@ -96,6 +104,7 @@ class MainScreen(SessionsScreen):
     HORIZONTAL_BREAKPOINTS = [
         (0, "-narrow"),
         (NARROW, "-roomy"),
+        (SPARKS_WIDTH, "-sparks"),
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
@@ -192,6 +201,15 @@ class MainScreen(SessionsScreen):
             tooltip="Every end this tool wrote, newest first (kept after retention)",
         ),
         Binding(
+            "T",
+            "trends",
+            "Trends",
+            key_display="T",
+            show=False,
+            id="trends",
+            tooltip="Ended sessions per day by reason, under these filters; pick a day to list",
+        ),
+        Binding(
             "b",
             "toggle_panel",
             "Panel",
@@ -232,6 +250,8 @@ class MainScreen(SessionsScreen):
         self._index_hint_shown = False
         self._first_rows = False
         self._stuck_asked: tuple[int, float] = (-1, 0.0)
+        self._sparks_asked: tuple[SessionFilter, float] | None = None
+        """The base the sparklines were last asked under, and when."""
         """The generation and time of the last stuck count asked for."""
         self._asked_at: float | None = None
         """When the list question now running was asked (monotonic), None when none is."""
@@ -507,6 +527,7 @@ class MainScreen(SessionsScreen):
 
     def action_refresh(self) -> None:
         """Re-read the loaded window, and count every reason afresh: the operator asked."""
+        self._sparks_asked = None
         self._refresh(recount=True)
 
     def refresh_tick(self) -> None:
@@ -733,6 +754,37 @@ class MainScreen(SessionsScreen):
         seen = {raw for raw, _active, _n in message.facets.groups if raw is not None}
         self.state.stored_reasons |= seen
         self._show_facets(message)
+        self._request_sparks(message.base)
+
+    @property
+    def sparks_shown(self) -> bool:
+        return self.panel_shown and self.size.width >= SPARKS_WIDTH
+
+    def _request_sparks(self, base: SessionFilter) -> None:
+        """The sparklines, in their own worker after the counts (never delaying them):
+        for a new question at once, for the same one at most every minute."""
+        if not self.sparks_shown or self.sessions_app.store is None:
+            return
+        asked = self._sparks_asked
+        if (
+            asked is not None
+            and asked[0] == base
+            and monotonic() - asked[1] < SPARKS_RECOUNT_SECONDS
+        ):
+            return
+        self._sparks_asked = (base, monotonic())
+        self.load_sparks(base)
+
+    @work(exclusive=True, group="sparks", exit_on_error=False)
+    async def load_sparks(self, base: SessionFilter) -> None:
+        run = self.sessions_app.inflight
+        now = self.settings.clock()
+        self.post_message(await data.read_sparks(run, self.store, base, now))
+
+    @on(SparksLoaded)
+    def _sparks_loaded(self, message: SparksLoaded) -> None:
+        if self._facets is not None and message.base == self._facets.base and self.sparks_shown:
+            self.reason_panel.show_sparks(message.trends)
 
     def _request_stuck_counts(
         self, generation: int, flt: SessionFilter, *, fresh_data: bool
@@ -995,6 +1047,11 @@ class MainScreen(SessionsScreen):
             if not shown and (self.reason_panel.has_focus or self.stuck_panel.has_focus):
                 self.table.focus()
             side.display = shown
+        if not self.sparks_shown:
+            self.reason_panel.show_sparks(None)
+            self._sparks_asked = None
+        elif self._sparks_asked is None and self._facets is not None:
+            self._request_sparks(self._facets.base)
         self.table.set_wide(self.wide)
 
     def action_toggle_panel(self) -> None:
@@ -1065,6 +1122,27 @@ class MainScreen(SessionsScreen):
         """The audit screen: its own worker reads the tool's audit table page by page."""
         if self.sessions_app.store is not None:
             self.app.push_screen(AuditScreen())
+
+    def action_trends(self) -> None:
+        """The trends screen, under the list's filters: its own worker counts."""
+        if self.sessions_app.store is None:
+            return
+        flt = self.state.filter(self.settings.clock())
+        self.app.push_screen(TrendsScreen(flt, self.state.describe(), self.show_trend_pick))
+
+    def show_trend_pick(self, pick: TrendPick) -> None:
+        """The sessions a trends bar counted: ended, with that reason, ended in that span.
+        The since window and the stuck kind go (they would hide some of them); the
+        search and its tokens stay, as they did in the counts."""
+        st = self.state
+        st.status, st.reasons, st.since, st.stuck = (
+            Status.ENDED,
+            frozenset({pick.reason}),
+            None,
+            None,
+        )
+        st.ended = EndedSpan(pick.start, pick.end, pick.label)
+        self._filters_changed()
 
     def action_end(self) -> None:
         current = self.table.current_id

@@ -6,8 +6,9 @@ from rich.text import Text
 from textual.widgets import SelectionList
 from textual.widgets.selection_list import Selection
 
-from tui.app.render import reason_label
+from tui.app.render import reason_label, sparkline
 from tui.domain.models import NOT_RECORDED_TOKEN, UNRECOGNISED_TOKEN, ReasonFacets
+from tui.domain.trends import SPARK_DAYS, TrendBy, Trends, is_unrecognised
 from tui.domain.triggers import Vocabulary
 
 
@@ -27,10 +28,33 @@ class ReasonPanel(SelectionList[str]):
         self._order: list[str] = []
         self._in_force: frozenset[str] = frozenset()
         self._counts: dict[str, int] = {}
+        self._sparks: Trends | None = None
+        """The last 14 days per reason, when the panel is wide enough to draw them."""
 
     def _label(self, value: str, count: int) -> Text:
         in_force = value in self._in_force or value in (NOT_RECORDED_TOKEN, UNRECOGNISED_TOKEN)
-        return reason_label(value, count, in_force=in_force)
+        return reason_label(value, count, in_force=in_force, spark=self._spark(value))
+
+    def _spark(self, value: str) -> str | None:
+        if self._sparks is None:
+            return None
+        if value == UNRECOGNISED_TOKEN:  # every unrecognised value's days together
+            found = [self._sparks.series(g) for g in self._sparks.groups()]
+            unknown = [
+                s
+                for g, s in zip(self._sparks.groups(), found, strict=True)
+                if is_unrecognised(TrendBy.REASON, g)
+            ]
+            days = [sum(col) for col in zip(*unknown, strict=True)] if unknown else []
+            return sparkline(days or [0] * SPARK_DAYS)
+        return sparkline(self._sparks.series(value))
+
+    def show_sparks(self, sparks: Trends | None) -> None:
+        """Draw (or, with None, drop) each reason's sparkline beside its count."""
+        if sparks is None and self._sparks is None:
+            return
+        self._sparks = sparks
+        self.relabel()
 
     def set_vocabulary(self, vocabulary: Vocabulary) -> None:
         self._in_force = frozenset(vocabulary.wires)

@@ -318,6 +318,11 @@ class Backend(ABC):
         planner reads the index that starts with `col`."""
 
     @abstractmethod
+    def utc_bucket(self, col: ColumnElement[Any], zone: str, *, hourly: bool) -> ColumnElement[Any]:
+        """A stored started_at/ended_at as the UTC day (`YYYY-MM-DD`) or hour
+        (`YYYY-MM-DD HH`) it falls in, as text; NULL for a value that is no time."""
+
+    @abstractmethod
     def segment_after(self, cursor: Cursor) -> Cursor | None:
         """The segment of the sort key (NULL keys, or the others) that a newest-first
         order puts after `cursor`'s, if any: the other one or none."""

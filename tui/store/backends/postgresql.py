@@ -401,6 +401,13 @@ class PostgresqlBackend(Backend):
         the oldest (312 ms on 1M sessions). A constant column changes no order."""
         return [col.desc()]
 
+    def utc_bucket(self, col: ColumnElement[Any], zone: str, *, hourly: bool) -> ColumnElement[Any]:
+        """The stored wall time read in the service's zone, then as UTC wall time, then
+        cut: `to_char` of a TIMESTAMP, which no session zone changes. In UTC the stored
+        value is cut as it is (what an index holds)."""
+        utc = col if zone == "UTC" else self.absolute(col, zone).op("AT TIME ZONE")("UTC")
+        return sa.func.to_char(utc, "YYYY-MM-DD HH24" if hourly else "YYYY-MM-DD")
+
     def segment_after(self, cursor: Cursor) -> Cursor | None:
         """DESC puts NULLs first in PostgreSQL: the dated rows follow them."""
         if cursor.key is not None:

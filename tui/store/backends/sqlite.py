@@ -325,6 +325,11 @@ class SqliteBackend(Backend):
         columns are `unindexed`."""
         return []
 
+    def utc_bucket(self, col: ColumnElement[Any], zone: str, *, hourly: bool) -> ColumnElement[Any]:
+        """UTC text already; strftime reads every form SQLite takes for a time (a `T`,
+        fractions, a `Z` or an offset, which it applies) and gives NULL for other text."""
+        return sa.func.strftime("%Y-%m-%d %H" if hourly else "%Y-%m-%d", col)
+
     def segment_after(self, cursor: Cursor) -> Cursor | None:
         """DESC puts NULLs last in SQLite: they follow every dated row."""
         if cursor.key is None:

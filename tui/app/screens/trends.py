@@ -1,0 +1,245 @@
+"""Why sessions end, over time: ended sessions per day (per hour over 48 h), stacked by
+reason, under the list's filters; a reason and a day picked here filter the list.
+
+The screen owns its worker (one grouped statement, `Store.trends`); the chart is
+`TrendChart`. The filters are the list's when the screen opened, but its status, since
+window and stuck kind (`queries.trend_filter`): trends count ended sessions by end time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
+
+from tui.app.data import as_store_error
+from tui.app.screens.base import SessionsScreen
+from tui.app.widgets.trend_chart import TrendChart, colour
+from tui.domain.models import SessionFilter
+from tui.domain.text import safe_text
+from tui.domain.trends import WINDOW_DAYS, Trends, reason_filter_token
+from tui.domain.wording import trend_group_label, trends_empty, trends_title
+
+
+@dataclass(frozen=True)
+class TrendPick:
+    """A reason and a bucket chosen on the chart: the list shows those sessions."""
+
+    reason: str
+    """The reason filter's value (a stored value, or the `not recorded` token)."""
+    start: datetime
+    end: datetime
+    label: str
+
+
+class TrendsScreen(SessionsScreen):
+    """The chart, its legend, and a line on the picked day and reason."""
+
+    HELP_TITLE = "Trends"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back", id="trends-back"),
+        Binding("q", "app.pop_screen", "Back", show=False, id="trends-back-q"),
+        Binding(
+            "left,h",
+            "move_day(-1)",
+            "Earlier",
+            key_display="←",
+            id="trends-earlier",
+            tooltip="The day (or hour) before",
+        ),
+        Binding(
+            "right,l",
+            "move_day(1)",
+            "Later",
+            key_display="→",
+            id="trends-later",
+            tooltip="The day (or hour) after",
+        ),
+        Binding(
+            "up,k",
+            "move_group(-1)",
+            "Reason up",
+            show=False,
+            id="trends-reason-up",
+            tooltip="The reason above in the legend",
+        ),
+        Binding(
+            "down,j",
+            "move_group(1)",
+            "Reason down",
+            show=False,
+            id="trends-reason-down",
+            tooltip="The reason below in the legend",
+        ),
+        Binding(
+            "enter",
+            "pick",
+            "List them",
+            id="trends-pick",
+            tooltip="The list filtered to the picked reason and day",
+        ),
+        Binding(
+            "d",
+            "cycle_window",
+            "Window",
+            id="trends-window",
+            tooltip="The last 48 h (per hour), 7, 30 or 90 days",
+        ),
+        Binding("r", "reload", "Reload", id="trends-reload", tooltip="Count again"),
+    ]
+
+    def __init__(
+        self,
+        flt: SessionFilter,
+        under: str,
+        on_pick: Callable[[TrendPick], None],
+        days: int = 30,
+    ) -> None:
+        super().__init__()
+        self.flt = flt
+        self.under = under
+        """The list's filters in words, for the subtitle."""
+        self.on_pick = on_pick
+        self.days = days
+        self.trends: Trends | None = None
+        self.day = 0
+        self.group = 0
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="trends-title")
+        yield Static(Text(self.under, style="dim"), id="trends-under")
+        with Horizontal(id="trends-body"):
+            yield TrendChart(id="trends-chart")
+            yield Static("", id="trends-legend")
+        yield Static("loading…", id="trends-note")
+        yield Footer()
+
+    @property
+    def chart(self) -> TrendChart:
+        return self.query_one(TrendChart)
+
+    def on_mount(self) -> None:
+        self.chart.focus()
+        self.action_reload()
+
+    # -- reading ------------------------------------------------------------------------
+
+    def action_reload(self) -> None:
+        self.query_one("#trends-note", Static).update("loading…")
+        self.load(self.days)
+
+    def action_cycle_window(self) -> None:
+        steps = list(WINDOW_DAYS)
+        self.days = steps[(steps.index(self.days) + 1) % len(steps)] if self.days in steps else 30
+        self.action_reload()
+
+    @work(exclusive=True, group="trends", exit_on_error=False)
+    async def load(self, days: int) -> None:
+        now = self.sessions_app.settings.clock()
+        found = await self.sessions_app.inflight.run(self.store.trends(self.flt, days, now=now))
+        self._show(found)
+
+    def _show(self, found: Trends) -> None:
+        before = self._group_key()
+        self.trends = found
+        groups = found.groups()
+        self.group = groups.index(before) if before in groups else 0
+        totals = found.bucket_totals()
+        latest = max((i for i, n in enumerate(totals) if n), default=len(totals) - 1)
+        self.day = latest
+        self.query_one("#trends-title", Static).update(
+            Text(trends_title(found.window.days, found.window.hourly), style="bold")
+        )
+        self.chart.show(found, self.day, self.group)
+        self._describe()
+
+    def _group_key(self) -> str | None:
+        if self.trends is None:
+            return None
+        groups = self.trends.groups()
+        return groups[self.group] if 0 <= self.group < len(groups) else None
+
+    # -- the pick -----------------------------------------------------------------------
+
+    def action_move_day(self, step: int) -> None:
+        if self.trends is None:
+            return
+        self.day = max(0, min(self.trends.window.count - 1, self.day + step))
+        self.chart.pick(self.day, self.group)
+        self._describe()
+
+    def action_move_group(self, step: int) -> None:
+        if self.trends is None or not self.trends.groups():
+            return
+        self.group = max(0, min(len(self.trends.groups()) - 1, self.group + step))
+        self.chart.pick(self.day, self.group)
+        self._describe()
+
+    @on(TrendChart.Clicked)
+    def _clicked(self, message: TrendChart.Clicked) -> None:
+        self.day = message.index
+        self.chart.pick(self.day, self.group)
+        self._describe()
+
+    def action_pick(self) -> None:
+        t = self.trends
+        if t is None or not t.groups():
+            return
+        bucket = t.window.buckets()[self.day]
+        start, end = t.window.span(bucket)
+        token = reason_filter_token(self._group_key())
+        self.app.pop_screen()
+        self.on_pick(TrendPick(token, start, end, t.window.label(bucket)))
+
+    def _describe(self) -> None:
+        """The legend (each reason's total, the picked one marked) and the line on the
+        picked day: its total, the picked reason's count, and what enter does."""
+        t = self.trends
+        note = self.query_one("#trends-note", Static)
+        legend = self.query_one("#trends-legend", Static)
+        if t is None:
+            return
+        groups = t.groups()
+        if not groups:
+            legend.update("")
+            note.update(Text(trends_empty(t.window.days)))
+            return
+        lines = Text()
+        for i, g in enumerate(groups):
+            picked = i == self.group
+            lines.append("▶ " if picked else "  ")
+            lines.append("█ " if picked else "▒ ", style=colour(i))
+            name = trend_group_label(t.by, g)
+            lines.append(f"{name[:20]:<20} ", style="bold" if picked else "")
+            lines.append(f"{t.group_total(g):>7,}\n", style="bold" if picked else "dim")
+        lines.append(f"  {'in all':<22} {t.total:>7,}", style="dim")
+        legend.update(lines)
+        bucket = t.window.buckets()[self.day]
+        key = t.window.key(bucket)
+        group = groups[self.group]
+        day_total = t.bucket_totals()[self.day]
+        count = t.counts.get((key, group), 0)
+        text = Text()
+        text.append(f"{t.window.label(bucket)} (UTC): ", style="bold")
+        text.append(f"{day_total:,} ended · ")
+        text.append(safe_text(trend_group_label(t.by, group)), style=colour(self.group))
+        text.append(f" {count:,}")
+        text.append("  ·  ←→ day  ↑↓ reason  enter lists them  d window", style="dim")
+        note.update(text)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is not WorkerState.ERROR:
+            return
+        error = as_store_error(event.worker.error, self.sessions_app.settings.target)
+        self.query_one("#trends-note", Static).update(Text(safe_text(error)))
+        if error.retryable:
+            self.sessions_app.disconnected()
