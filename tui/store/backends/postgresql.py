@@ -178,7 +178,9 @@ class PostgresqlBackend(Backend):
             _comment_sql(table, column, comment),
         ]
 
-    def create_index(self, conn: Connection, name: str, table: str, columns: str) -> None:
+    def create_index(
+        self, conn: Connection, name: str, table: str, columns: str, where: str | None = None
+    ) -> None:
         """CREATE INDEX CONCURRENTLY: the service reads and writes on while it builds.
         An index an interrupted build left invalid (pg_index.indisvalid) is dropped and
         built again; a valid one is kept. Each try re-reads the catalog, since a try that
@@ -189,7 +191,7 @@ class PostgresqlBackend(Backend):
         for attempt in range(LOCK_ATTEMPTS):
             row = conn.execute(sql, {"n": name}).first()
             catalog = Catalog(indexes={} if row is None else {name: bool(row[0])})
-            statements = self.create_index_sql(catalog, name, table, columns)
+            statements = self.create_index_sql(catalog, name, table, columns, where)
             if not statements:
                 return
             try:
@@ -201,11 +203,14 @@ class PostgresqlBackend(Backend):
                     raise
             time.sleep(LOCK_RETRY_PAUSE_S * 2**attempt)
 
-    def create_index_sql(self, catalog: Catalog, name: str, table: str, columns: str) -> list[str]:
+    def create_index_sql(
+        self, catalog: Catalog, name: str, table: str, columns: str, where: str | None = None
+    ) -> list[str]:
         valid = catalog.indexes.get(name)
         if valid:
             return []
-        create = f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} ({columns})"
+        partial = f" WHERE {where}" if where else ""
+        create = f"CREATE INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} ({columns}){partial}"
         if valid is None:
             return [create]
         return [f"DROP INDEX CONCURRENTLY IF EXISTS {name}", create]
