@@ -533,17 +533,24 @@ class Store:
 
     async def stuck_counts(self, flt: SessionFilter | None = None) -> dict[StuckKind, int]:
         """How many active sessions of each kind, under every filter but the stuck one
-        (a session in two kinds counts in both). Reads the active sessions only."""
+        (a session in two kinds counts in both). Reads the active sessions only: under a
+        status-only filter with the active index, that index, and each conversation and
+        duplicate by an index probe (`Backend.joins_by_index`). Background work for the
+        server, as a full reason count is (`Backend.background`)."""
         base = replace(flt or SessionFilter(), stuck=None)
         if base.status is Status.ENDED:
             return dict.fromkeys(StuckKind, 0)
-        if base == SessionFilter(status=base.status):
+        probes = base == SessionFilter(status=base.status)
+        if probes:
             stmt = self._stuck_statements.get((self.d, base))
             if stmt is None:
                 stmt = self._stuck_statements[self.d, base] = q.stuck_counts_statement(self.d, base)
         else:
             stmt = q.stuck_counts_statement(self.d, base)
         async with self._read() as conn:
+            await self.d.backend.background(conn)
+            if probes and self.d.has_active_index:
+                await self.d.backend.joins_by_index(conn)
             found = (await conn.execute(stmt)).one()
         return {kind: int(found._mapping[kind.wire]) for kind in StuckKind}
 

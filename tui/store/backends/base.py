@@ -105,6 +105,12 @@ class Backend(ABC):
         """Make the current transaction's heavy reads background work for the server."""
 
     @abstractmethod
+    async def joins_by_index(self, conn: AsyncConnection) -> None:
+        """Make the current transaction's joins probe indexes row by row, for a statement
+        whose outer rows are few against the tables it joins (the active sessions against
+        every conversation)."""
+
+    @abstractmethod
     async def for_writes(self, conn: AsyncConnection) -> AsyncConnection:
         """`conn`, set so that the transaction it begins next holds the write lock from
         its first statement: no other writer can slip in between our read and write."""

@@ -90,6 +90,10 @@ class SqliteBackend(Backend):
     async def background(self, conn: AsyncConnection) -> None:
         """Nothing to do: SQLite runs in this process, on one thread."""
 
+    async def joins_by_index(self, conn: AsyncConnection) -> None:
+        """Nothing to do: SQLite's joins are nested loops, probing the joined table's
+        index (its primary key) for each row."""
+
     async def for_writes(self, conn: AsyncConnection) -> AsyncConnection:
         return await conn.execution_options(begin_immediate=True)
 
