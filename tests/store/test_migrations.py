@@ -29,6 +29,8 @@ from sqlalchemy.engine import Connection
 from tests.support.dbs import create_service_db
 from tests.support.pgserver import find_pg_bin
 from tests.support.service_schema import service_ddl, statements
+from tui.domain.models import SessionFilter
+from tui.store import queries as q
 from tui.store import store as store_module
 from tui.store.backends import backend_for
 from tui.store.backends import postgresql as postgresql_backend
@@ -46,7 +48,7 @@ from tui.store.migrate import (
     upgrade_sql,
 )
 from tui.store.store import make_engine, open_store
-from tui.store.tables import AUDIT, TOOL_INDEXES
+from tui.store.tables import ACTIVE_INDEX, ACTIVE_INDEX_COLUMNS, AUDIT, TOOL_INDEXES
 from tui.store.target import DbTarget, sqlite_target, url_target
 
 SERVICE_TABLES = ("remote_agent_codebases", "remote_agent_conversations", "remote_agent_sessions")
@@ -58,6 +60,7 @@ ALL_REVISIONS = [
     "0005_live_index",
     "0006_audit_table",
     "0007_ended_index",
+    "0008_active_index",
 ]
 SERVICE_016_COMMENT = (
     "Why this session was deactivated: reset-requested, cwd-changed, conversation-closed, etc."
@@ -70,6 +73,7 @@ TUI_INDEXES = {
     "ix_sessions_tui_facets": ["ended_reason", "active", "started_at"],
     "ix_sessions_tui_live": ["active", "ended_at", "ended_reason"],
     "ix_sessions_tui_ended": ["ended_at", "id"],
+    "ix_sessions_tui_active_conv": ["conversation_id", "started_at", "id", "codebase_id", "active"],
 }
 
 
@@ -592,7 +596,7 @@ async def test_plan_says_what_the_service_will_feel(db: RawDb) -> None:
     assert before.indexes == TOOL_INDEXES
     if db.backend == "sqlite":
         assert before.notice is not None
-        assert "holds 120 sessions: building 7 indexes" in before.notice
+        assert f"holds 120 sessions: building {len(TOOL_INDEXES)} indexes" in before.notice
         assert "the service's writes wait" in before.notice
         assert "busy timeout" not in before.notice  # far from 5 s per index
         at_1m = backend_for("sqlite").migration_notice(1_000_000, 7)
@@ -956,3 +960,28 @@ async def test_busy_database_fails_cleanly(db: RawDb, monkeypatch: pytest.Monkey
     assert await upgrade(db.target) == ALL_REVISIONS[ALL_REVISIONS.index(done) + 1 if done else 0 :]
     _assert_migrated(await db.schema())
     assert _drop_ended_reason(await db.dump()) == rows
+
+
+async def test_the_active_index_is_partial_on_what_the_queries_say(db: RawDb) -> None:
+    """0008's index is partial on the queries' own `active = true` (SQLite: `active = 1`),
+    the condition under which both planners use a partial index for a query; `migrate
+    --sql` writes the same. (Which rows it then holds, odd values included, and that the
+    counts read it: tests/store/test_stuck.py, tests/store/test_query_plans.py.)"""
+    await create_service_db(db.url, era="v0.7", sessions=40)
+    offline = await upgrade_sql(db.target)
+    await upgrade(db.target)
+    if db.backend == "sqlite":
+        found = await db.query(f"SELECT sql FROM sqlite_master WHERE name = '{ACTIVE_INDEX}'")
+        assert found[0][0].endswith(") WHERE active = 1"), found
+    else:
+        found = await db.query(f"SELECT pg_get_indexdef('{ACTIVE_INDEX}'::regclass)")
+        assert found[0][0].endswith(") WHERE (active = true)"), found
+    backend = backend_for(db.backend)
+    statement = q.stuck_counts_statement(
+        q.Dialect(backend, True, has_active_index=True), SessionFilter()
+    )
+    predicate = "active = 1" if db.backend == "sqlite" else "active = true"
+    assert f"WHERE remote_agent_sessions.{predicate}" in str(
+        statement.compile(dialect=backend.driver_dialect())
+    )
+    assert f"({ACTIVE_INDEX_COLUMNS}) WHERE {predicate}" in offline

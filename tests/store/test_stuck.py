@@ -5,12 +5,14 @@ and the warm first page agreeing with the Store."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 
 from tests.support.stuck import COUNTS, SESSIONS, StuckScene, create_stuck_db
 from tui.domain.models import SessionFilter, SessionRow, Status
 from tui.domain.stuck import StuckKind
+from tui.store.migrate import upgrade
 from tui.store.store import Store, open_store
 from tui.store.warm import first_page
 
@@ -30,9 +32,18 @@ def _rows(scene: StuckScene, flt: SessionFilter | None = None) -> list[SessionRo
     return list(asyncio.run(_with_store(scene, job)))
 
 
-@pytest.fixture
-def scene(empty_db_url: str) -> StuckScene:
-    return asyncio.run(create_stuck_db(empty_db_url))
+async def _scene(url: str, migrated: bool) -> StuckScene:
+    scene = await create_stuck_db(url)
+    if migrated:
+        await upgrade(scene.target)
+    return scene
+
+
+@pytest.fixture(params=[False, True], ids=["service-indexes", "migrated"])
+def scene(empty_db_url: str, request: pytest.FixtureRequest) -> StuckScene:
+    """The scene as the service leaves it, and after `migrate` (the tool's indexes, the
+    active one included, which the counts and `duplicate` then read): same answers."""
+    return asyncio.run(_scene(empty_db_url, request.param))
 
 
 def test_every_row_knows_its_kinds_and_healthy_ones_have_none(scene: StuckScene) -> None:
@@ -51,8 +62,12 @@ def test_the_filter_keeps_exactly_one_kind(scene: StuckScene, kind: StuckKind) -
     assert all(kind in r.stuck and r.active for r in rows)
 
 
-def test_counts_per_kind_under_the_other_filters(scene: StuckScene) -> None:
+def test_counts_per_kind_under_the_other_filters(
+    scene: StuckScene, request: pytest.FixtureRequest
+) -> None:
     async def job(store: Store) -> tuple[dict[StuckKind, int], ...]:
+        # The migrated scene is read through the tool's active index, the other without.
+        assert store.d.has_active_index is request.node.callspec.params["scene"]
         return (
             await store.stuck_counts(),
             # the stuck filter itself is not one of the "other filters"
@@ -144,3 +159,72 @@ def test_a_schema_without_soft_delete_finds_no_orphans_and_still_lists(
     assert counts[StuckKind.DUPLICATE] == 2 and counts[StuckKind.CODEBASE_GONE] == 1
     rows = {scene.name_of(r.id): r.stuck for r in _rows(scene)}
     assert rows["orphaned-drifted"] == (StuckKind.DRIFTED,)
+
+
+def test_odd_active_values_are_in_no_kind(scene: StuckScene) -> None:
+    """Only 1/true is active (`codec.active_state`), in the statements and in the active
+    index alike: sessions holding NULL (and on SQLite 2 or 'true') on a deleted, quiet
+    conversation are counted in no kind and listed with none, migrated or not."""
+    import sqlalchemy as sa
+
+    from tui.store.store import make_engine
+
+    pg = scene.target.kind == "postgresql"
+    odd_values = ["NULL"] if pg else ["NULL", "2", "'true'"]
+    odd_ids = {f"odd-{n}": (str(uuid.uuid4()) if pg else uuid.uuid4().hex) for n in range(3)}
+
+    async def insert() -> None:
+        engine = make_engine(scene.target)
+        try:
+            async with engine.begin() as conn:
+                conv = await conn.scalar(
+                    sa.text("SELECT conversation_id FROM remote_agent_sessions WHERE id = :i"),
+                    {"i": scene.ids["orphaned"]},
+                )
+                for (_name, sid), value in zip(odd_ids.items(), odd_values, strict=False):
+                    await conn.execute(
+                        sa.text(
+                            "INSERT INTO remote_agent_sessions (id, conversation_id,"
+                            " ai_assistant_type, active, started_at)"
+                            f" VALUES (:i, :c, 'claude', {value}, '2020-01-01 00:00:00')"
+                        ),
+                        {"i": sid, "c": conv},
+                    )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(insert())
+
+    async def job(store: Store) -> tuple[dict[StuckKind, int], list[SessionRow]]:
+        return await store.stuck_counts(), (await store.list_sessions(limit=1000)).rows
+
+    counts, rows = asyncio.run(_with_store(scene, job))
+    assert counts == COUNTS
+    odd = [r for r in rows if r.id in odd_ids.values()]
+    assert len(odd) == len(odd_values)
+    assert all(r.odd and r.stuck == () for r in odd)
+
+
+def test_idle_follows_the_clock_from_one_count_to_the_next(scene: StuckScene) -> None:
+    """The status-only counts are built once per Store and run again on every refresh:
+    "now" for `idle` is taken at each run, so a clock that moves a week on makes every
+    active session idle without a new Store."""
+    from datetime import timedelta
+
+    from tui.domain.timefmt import utcnow
+
+    offset = [timedelta(0)]
+
+    async def job() -> tuple[dict[StuckKind, int], dict[StuckKind, int]]:
+        store = await open_store(scene.target, read_only=True, clock=lambda: utcnow() + offset[0])
+        try:
+            before = await store.stuck_counts()
+            offset[0] = timedelta(days=7)
+            return before, await store.stuck_counts(SessionFilter())
+        finally:
+            await store.close()
+
+    before, after = asyncio.run(job())
+    assert before == COUNTS
+    active = sum(not s.ended for s in SESSIONS.values())
+    assert after == {**COUNTS, StuckKind.IDLE: active}

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 
 from alembic import context, op
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy.sql.elements import ColumnElement
 
 from tui.store.backends import backend_for
 from tui.store.backends.base import Backend, Catalog
@@ -60,11 +61,20 @@ def ensure_column(table: str, column: str, comment: str) -> None:
         backend.add_column(ctx.connection, table, column, comment)
 
 
-def ensure_index(name: str, table: str, columns: str) -> None:
-    """One index, built in its own transaction (or none), unless a usable one exists."""
+def ensure_index(
+    name: str, table: str, columns: str, where: ColumnElement[bool] | None = None
+) -> None:
+    """One index, built in its own transaction (or none), unless a usable one exists.
+    `where` makes it partial; it is written in the database's own spelling (SQLite's
+    `active = 1`, PostgreSQL's `active = true`), compiled as the queries compile it, so
+    the queries that say the same use it."""
     ctx, backend = _context()
+    predicate = None
+    if where is not None:
+        compiled = where.compile(dialect=ctx.dialect, compile_kwargs={"literal_binds": True})
+        predicate = str(compiled)
     if ctx.as_sql:
-        statements = backend.create_index_sql(_offline_catalog(), name, table, columns)
+        statements = backend.create_index_sql(_offline_catalog(), name, table, columns, predicate)
         if statements:
             with ctx.autocommit_block():
                 for statement in statements:
@@ -72,4 +82,4 @@ def ensure_index(name: str, table: str, columns: str) -> None:
         return
     with ctx.autocommit_block():
         assert ctx.connection is not None
-        backend.create_index(ctx.connection, name, table, columns)
+        backend.create_index(ctx.connection, name, table, columns, predicate)

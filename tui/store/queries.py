@@ -31,6 +31,7 @@ from tui.domain.triggers import KNOWN_REASONS
 from tui.store.backends.base import Backend, escape_like
 from tui.store.codec import STUCK_COLUMNS
 from tui.store.tables import (
+    ACTIVE_INDEX,
     StoredActive,
     UtcTimestamp,
     codebases,
@@ -71,6 +72,10 @@ class Dialect:
     has_conversation_codebase: bool = True
     """`remote_agent_conversations.codebase_id`: what `drifted` and `codebase-gone`
     compare the session's codebase with; without it neither kind can be found."""
+    has_active_index: bool = False
+    """`tables.ACTIVE_INDEX` (the tool's migration 0008): the active sessions alone, by
+    conversation. With it the stuck counts and `duplicate` read that index only; without
+    it they read the sessions table by the broader indexes, as before."""
     stale_after: timedelta = timedelta(hours=24)
     """When an active session is `idle` (`--stale-after`)."""
     clock: Callable[[], datetime] = utcnow
@@ -178,15 +183,22 @@ def _is_active(table: sa.FromClause = s) -> ColumnElement[bool]:
 
 
 def _newer_active_exists(d: Dialect) -> ColumnElement[bool]:
-    """Another active session of the same conversation started later (ties: larger id):
-    read through the service's index on sessions(conversation_id), a few rows each.
+    """Another active session of the same conversation started later (ties: larger id).
 
-    `active` and `started_at` are kept from choosing the index: on a 1M-row SQLite file
-    nobody ANALYZEd, (active, started_at, id) looked better and each row walked every
-    newer active session (minutes for the counts at 1M)."""
+    With `tables.ACTIVE_INDEX` this is a seek in that index alone, which holds only the
+    active sessions: its predicate is `active = true` as written here, so both backends
+    use it. Without it, the service's index on sessions(conversation_id) gives the
+    conversation's sessions, ended ones too, and `active` and `started_at` are kept from
+    choosing another index: on a 1M-row SQLite file nobody ANALYZEd, (active, started_at,
+    id) looked better and each row walked every newer active session (minutes for the
+    counts at 1M)."""
     t = s.alias("newer")
     b = d.backend
-    started = b.unindexed(t.c.started_at)
+    if d.has_active_index:
+        started: ColumnElement[Any] = t.c.started_at
+        active: ColumnElement[Any] = t.c.active
+    else:
+        started, active = b.unindexed(t.c.started_at), b.unindexed(t.c.active)
     later = sa.or_(
         started > s.c.started_at,
         sa.and_(started == s.c.started_at, t.c.id > s.c.id),
@@ -194,9 +206,7 @@ def _newer_active_exists(d: Dialect) -> ColumnElement[bool]:
     return (
         sa.select(sa.literal(1))
         .select_from(t)
-        .where(
-            t.c.conversation_id == s.c.conversation_id, b.unindexed(t.c.active) == sa.true(), later
-        )
+        .where(t.c.conversation_id == s.c.conversation_id, active == sa.true(), later)
         .exists()
     )
 
@@ -261,11 +271,14 @@ def stuck_flags(d: Dialect) -> list[ColumnElement[Any]]:
 
 def stuck_counts_statement(d: Dialect, flt: SessionFilter) -> sa.Select[Any]:
     """How many active sessions of each kind (one column per kind, `StuckKind` order)
-    under every filter but the stuck one.
+    under every filter but the stuck one: one pass, every kind a sum.
 
-    Only the active sessions are read (by the index on `active`), each with its
-    conversation by primary key and, for `duplicate`, its conversation's sessions by
-    conversation_id: the cost follows the active sessions, never the whole table.
+    Only the active sessions are read, each with its conversation by primary key and, for
+    `duplicate`, its conversation's other active sessions. With `tables.ACTIVE_INDEX` and
+    no filter but the status (what the panel reads on every refresh and end), the
+    sessions come from that index alone, which holds the active ones only: the cost
+    follows the active sessions, never the table or its history of ended ones. Other
+    filters read the session rows they test, still only the active ones.
     """
     base = replace(flt, stuck=None)
     cols = [
@@ -275,8 +288,14 @@ def stuck_counts_statement(d: Dialect, flt: SessionFilter) -> sa.Select[Any]:
         for kind in StuckKind
     ]
     source = joined(d) if needs_join(base) else s.outerjoin(c, c.c.id == s.c.conversation_id)
-    conds = [_is_active(), *conditions(d, base)]
-    return sa.select(*cols).select_from(source).where(*conds)
+    # `active` once: PostgreSQL takes `active = true AND active = true` for a rarer row
+    # than either and reads another index.
+    rest = replace(base, status=Status.ALL) if base.status is Status.ACTIVE else base
+    conds = [_is_active(), *conditions(d, rest)]
+    stmt = sa.select(*cols).select_from(source).where(*conds)
+    if d.has_active_index and base == SessionFilter(status=base.status):
+        return d.backend.read_by_index(stmt, s, ACTIVE_INDEX)
+    return stmt
 
 
 def joined(d: Dialect) -> sa.FromClause:

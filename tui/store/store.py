@@ -87,6 +87,7 @@ from tui.store.errors import (
     unreadable,
 )
 from tui.store.tables import (
+    ACTIVE_INDEX,
     AUDIT,
     CODEBASE_ENV_VARS,
     CODEBASES,
@@ -288,12 +289,17 @@ class Store:
             has_deleted=schema.has(CONVERSATIONS, "deleted_at"),
             has_hidden=schema.has(CONVERSATIONS, "hidden"),
             has_conversation_codebase=schema.has(CONVERSATIONS, "codebase_id"),
+            has_active_index=ACTIVE_INDEX in schema.session_indexes,
             stale_after=stale_after,
             clock=clock,
         )
         self._zone = zone_info(schema.zone)
         self.recount_after = FULL_RECOUNT_SECONDS
         self._settled: dict[Status, delta.Settled] = {}
+        self._stuck_statements: dict[tuple[q.Dialect, SessionFilter], sa.Select[Any]] = {}
+        """`stuck_counts_statement` per status-only filter: built once (building and
+        keying it costs more CPU than running it over 2,000 active sessions); "now" for
+        `idle` is a parameter computed at each run."""
         self._reading: set[int] = set()
         """The server ids of the connections reading now (`cancel_reads`)."""
 
@@ -571,12 +577,25 @@ class Store:
 
     async def stuck_counts(self, flt: SessionFilter | None = None) -> dict[StuckKind, int]:
         """How many active sessions of each kind, under every filter but the stuck one
-        (a session in two kinds counts in both). Reads the active sessions only."""
+        (a session in two kinds counts in both). Reads the active sessions only: under a
+        status-only filter with the active index, that index, and each conversation and
+        duplicate by an index probe (`Backend.joins_by_index`). Background work for the
+        server, as a full reason count is (`Backend.background`)."""
         base = replace(flt or SessionFilter(), stuck=None)
         if base.status is Status.ENDED:
             return dict.fromkeys(StuckKind, 0)
+        probes = base == SessionFilter(status=base.status)
+        if probes:
+            stmt = self._stuck_statements.get((self.d, base))
+            if stmt is None:
+                stmt = self._stuck_statements[self.d, base] = q.stuck_counts_statement(self.d, base)
+        else:
+            stmt = q.stuck_counts_statement(self.d, base)
         async with self._read() as conn:
-            found = (await conn.execute(q.stuck_counts_statement(self.d, base))).one()
+            await self.d.backend.background(conn)
+            if probes and self.d.has_active_index:
+                await self.d.backend.joins_by_index(conn)
+            found = (await conn.execute(stmt)).one()
         return {kind: int(found._mapping[kind.wire]) for kind in StuckKind}
 
     async def counts(self, flt: SessionFilter | None = None) -> Counts:

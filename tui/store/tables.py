@@ -15,6 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from tui.store.backends import backend_for
@@ -192,7 +193,17 @@ REQUIRED_SESSION_COLUMNS = frozenset(
 )
 """Columns without which the tool cannot work; `ended_reason` is handled apart (migration 016)."""
 
-TOOL_INDEXES = (  # migrations/versions/0003_filter_indexes.py, 0004_*, 0005_*, 0007_*
+ACTIVE_INDEX = "ix_sessions_tui_active_conv"
+"""The active sessions alone, by conversation (migrations/versions/0008_active_index.py):
+what the stuck counts read, so their cost follows the active sessions, not the table."""
+ACTIVE_INDEX_COLUMNS = "conversation_id, started_at, id, codebase_id, active"
+ACTIVE_ROWS: ColumnElement[bool] = sa.column("active", sa.Boolean) == sa.true()
+"""The partial predicate of `ACTIVE_INDEX`: the queries' own `active = true` (`active = 1`
+on SQLite), unqualified. A query uses a partial index only when its WHERE says the same,
+and the odd values SQLite can hold (2, 'yes', NULL, see `codec.active_state`) are in
+neither, so the index holds exactly the rows the queries call active."""
+
+TOOL_INDEXES = (  # migrations/versions/0003_filter_indexes.py, 0004_*, 0005_*, 0007_*, 0008_*
     "ix_sessions_tui_reason_started",
     "ix_sessions_tui_active_started",
     "ix_sessions_tui_started",
@@ -200,6 +211,7 @@ TOOL_INDEXES = (  # migrations/versions/0003_filter_indexes.py, 0004_*, 0005_*, 
     "ix_sessions_tui_facets",
     "ix_sessions_tui_live",
     "ix_sessions_tui_ended",
+    ACTIVE_INDEX,
 )
 """The indexes `sessions-tui migrate` adds to remote_agent_sessions. Without them the tool
 still works, but filters and counts read the whole table; tests/store/test_migrations.py checks

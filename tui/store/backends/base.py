@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, Select
+from sqlalchemy import Column, Select, Table
 from sqlalchemy.engine import URL, Connection, Dialect, Row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.sql.elements import ColumnElement, TextClause
@@ -107,6 +107,12 @@ class Backend(ABC):
         """Make the current transaction's heavy reads background work for the server."""
 
     @abstractmethod
+    async def joins_by_index(self, conn: AsyncConnection) -> None:
+        """Make the current transaction's joins probe indexes row by row, for a statement
+        whose outer rows are few against the tables it joins (the active sessions against
+        every conversation)."""
+
+    @abstractmethod
     async def for_writes(self, conn: AsyncConnection) -> AsyncConnection:
         """`conn`, set so that the transaction it begins next holds the write lock from
         its first statement: no other writer can slip in between our read and write."""
@@ -136,13 +142,18 @@ class Backend(ABC):
         """`add_column` as SQL for a DBA, for the database `catalog` was read from."""
 
     @abstractmethod
-    def create_index(self, conn: Connection, name: str, table: str, columns: str) -> None:
+    def create_index(
+        self, conn: Connection, name: str, table: str, columns: str, where: str | None = None
+    ) -> None:
         """Build the index `name` unless a usable one exists, each in its own short
         transaction or none, so the service's writes wait as little as the database
-        allows. `conn` autocommits."""
+        allows. `where` makes it partial: SQL in this database's spelling (a query uses
+        the index only when its own WHERE says the same). `conn` autocommits."""
 
     @abstractmethod
-    def create_index_sql(self, catalog: Catalog, name: str, table: str, columns: str) -> list[str]:
+    def create_index_sql(
+        self, catalog: Catalog, name: str, table: str, columns: str, where: str | None = None
+    ) -> list[str]:
         """`create_index` as SQL for a DBA, for the database `catalog` was read from."""
 
     @abstractmethod
@@ -305,6 +316,12 @@ class Backend(ABC):
     @abstractmethod
     def unindexed(self, col: Column[Any]) -> ColumnElement[Any]:
         """`col`, in a form the planner will not choose an index for."""
+
+    def read_by_index(self, stmt: Select[Any], table: Table, index: str) -> Select[Any]:
+        """`stmt` with `table` read through `index`, where the planner cannot tell that
+        it is the cheap way; `stmt` itself where the database has statistics to choose by
+        (the caller knows the index exists and that the statement can use it)."""
+        return stmt
 
     @abstractmethod
     def in_small_set(self, col: ColumnElement[Any], ids: Select[Any]) -> ColumnElement[bool]:

@@ -1,0 +1,262 @@
+"""The stuck panel's counts per kind beside the reason counts, with the active set held
+fixed while the history of ended sessions grows: sizes side by side in one run, SQLite
+and (with --pg) PostgreSQL.
+
+    python3 -m tests.bench.stuck_counts                       # SQLite 10k, 100k, 1M
+    python3 -m tests.bench.stuck_counts --pg --pg-max 1000000 # + PostgreSQL, 1M included
+    python3 -m tests.bench.stuck_counts --sizes 10000,100000 --reps 5   # while developing
+
+Targets (issue 16): the counts read the active sessions and their conversations through
+indexes; at 1M they take at most as long as the reason counts, and they grow at most
+1.2x from 10k to 1M sessions.
+
+The demo database's active sessions grow with it (113 at 10k, 10,541 at 1M), so each
+database (a scratch copy of the cached SQLite file; a fresh PostgreSQL database) is first
+given the same active set at every size: exactly the newest `--same-active` sessions
+are active (the others active in the demo are ended; the newest ended ones made active
+again, as `end_load.py` does). The largest size is then measured again with `--active`
+(20,000, the issue's figure) active.
+
+Measured per database, in rotation so load drift hits every figure alike, `--reps`
+times after one warm-up each: `Store.stuck_counts()` (what the panel reads on a new
+question, `r`, after an end, and on refresh ticks), the same counts by the statement
+without the tool's active index (`Dialect.has_active_index` off: what a database not
+migrated to 0008 runs, and what every database ran before), and the reason counts a
+refresh reads (`Store.reason_counts()`: the settled counts plus the live part) and a
+full recount (`recount=True`: the first load, `r`, every 5 minutes). Each figure is
+printed as the wall median [min] and this process's CPU median; SQLite is judged on CPU
+(it runs in this process, and on a shared machine its wall clock is mostly the wait for a
+core), PostgreSQL on the wall clock. Exits 1 when a target fails. Figures and what they
+mean: tests/bench/README.md, "Stuck counts".
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import functools
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from tests.bench import dbs
+from tui.store.store import open_store
+from tui.store.target import DbTarget, sqlite_target, url_target
+
+GROWTH_TARGET = 1.2
+NEWEST = "SELECT id FROM remote_agent_sessions ORDER BY started_at DESC, id DESC LIMIT {n}"
+HOLD_ACTIVE = (
+    # The active sessions outside the newest n end (as if the service had ended them) …
+    "UPDATE remote_agent_sessions SET active = {false},"
+    " ended_at = COALESCE(ended_at, started_at),"
+    " ended_reason = COALESCE(ended_reason, 'reset-requested')"
+    " WHERE active = {true} AND id NOT IN (" + NEWEST + ")",
+    # … and the newest n are active.
+    "UPDATE remote_agent_sessions SET active = {true}, ended_at = NULL, ended_reason = NULL"
+    " WHERE active = {false} AND id IN (" + NEWEST + ")",
+)
+"""Exactly the newest `n` sessions active, on either backend."""
+FIGURES = ("stuck", "stuck_before", "reason_refresh", "reason_recount")
+
+
+def _hold_sqlite(path: Path, n: int) -> int:
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    try:
+        for sql in HOLD_ACTIVE:
+            con.execute(sql.format(n=n, true=1, false=0))
+        con.commit()
+        found = con.execute("SELECT count(*) FROM remote_agent_sessions WHERE active = 1")
+        return int(found.fetchone()[0])
+    finally:
+        con.close()
+
+
+async def _hold_pg(url: str, n: int) -> int:
+    import asyncpg
+
+    con = await asyncpg.connect(url)
+    try:
+        for sql in HOLD_ACTIVE:
+            await con.execute(sql.format(n=n, true="true", false="false"))
+        # Vacuumed as after a bulk load (dbs.build_pg), with INDEX_CLEANUP ON: a plain
+        # VACUUM skips the index pass when few rows died (here 20,000 of 1M) and then
+        # leaves their pages out of the visibility map, so every index-only read of an
+        # active session visits the heap (100k, 20,000 active, EXPLAIN ANALYZE: 277 ms
+        # against 64 ms).
+        # A live server's pages written since its last full vacuum pay that too.
+        await con.execute("VACUUM (ANALYZE, INDEX_CLEANUP ON) remote_agent_sessions")
+        return int(await con.fetchval("SELECT count(*) FROM remote_agent_sessions WHERE active"))
+    finally:
+        await con.close()
+
+
+def _run_hold_pg(url: str, n: int) -> int:
+    return asyncio.run(_hold_pg(url, n))
+
+
+async def _timed(call: Callable[[], Awaitable[Any]]) -> tuple[float, float]:
+    """Wall-clock and this process's CPU time (user + system, every thread), in ms."""
+    started, cpu = time.perf_counter(), time.process_time()
+    await call()
+    return (time.perf_counter() - started) * 1000, (time.process_time() - cpu) * 1000
+
+
+async def measure(target: DbTarget, reps: int) -> dict[str, Any]:
+    """Every figure `reps` times, in rotation, after one warm-up of each."""
+    store = await open_store(target, read_only=True)
+    with_index = store.d
+    without_index = replace(store.d, has_active_index=False)
+
+    async def stuck_before() -> Any:
+        store.d = without_index
+        try:
+            return await store.stuck_counts()
+        finally:
+            store.d = with_index
+
+    calls: dict[str, Callable[[], Awaitable[Any]]] = {
+        "stuck": store.stuck_counts,
+        "stuck_before": stuck_before,
+        "reason_refresh": store.reason_counts,
+        "reason_recount": lambda: store.reason_counts(recount=True),
+    }
+    try:
+        counts = await store.stuck_counts()
+        if counts != await stuck_before():
+            raise AssertionError("the two statements disagree")
+        for call in calls.values():
+            await call()
+        out: dict[str, Any] = {key: [] for name in calls for key in (name, f"{name}_cpu")}
+        for _ in range(reps):
+            for name, call in calls.items():
+                wall, cpu = await _timed(call)
+                out[name].append(wall)
+                out[f"{name}_cpu"].append(cpu)
+        out["counts"] = {k.wire: v for k, v in counts.items()}
+        out["indexed"] = with_index.has_active_index
+        return out
+    finally:
+        await store.close()
+
+
+def _cell(result: dict[str, Any], name: str) -> str:
+    wall, cpu = result[name], result[f"{name}_cpu"]
+    return f"{statistics.median(wall):7.1f} [{min(wall):6.1f}] {statistics.median(cpu):6.1f}"
+
+
+def _row(backend: str, n: int, active: int, result: dict[str, Any]) -> str:
+    cells = "  ".join(f"{_cell(result, f):<26}" for f in FIGURES)
+    return f"{backend:<10} {n:>9,} {active:>7,}  {cells}"
+
+
+def _judged(backend: str, result: dict[str, Any], name: str) -> float:
+    """The figure a target is judged on: on SQLite the CPU time (the work itself; on a
+    shared machine the wall clock is mostly the wait for a core), on PostgreSQL the wall
+    clock (the work is the server's, not this process's)."""
+    key = f"{name}_cpu" if backend == "sqlite" else name
+    return float(statistics.median(result[key]))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000,1000000")
+    parser.add_argument("--same-active", type=int, default=2000)
+    parser.add_argument("--active", type=int, default=20_000)
+    parser.add_argument("--reps", type=int, default=9)
+    parser.add_argument("--pg", action="store_true")
+    parser.add_argument("--pg-max", type=int, default=100_000)
+    parser.add_argument("--no-sqlite", action="store_true")
+    args = parser.parse_args()
+    sizes = sorted(int(n) for n in args.sizes.split(","))
+    header = f"{'backend':<10} {'sessions':>9} {'active':>7}  " + "  ".join(
+        f"{name:<26}" for name in FIGURES
+    )
+    rows = [
+        "each: wall median [min] and this process's CPU median, ms"
+        " (SQLite judged on CPU, PostgreSQL on wall)",
+        header,
+    ]
+    verdicts: list[str] = []
+    failed = False
+    backends = ([] if args.no_sqlite else ["sqlite"]) + (["postgresql"] if args.pg else [])
+    server = None
+    if args.pg:
+        from tests.support.pgserver import PgServer
+
+        server = PgServer()
+        server.start()
+    try:
+        for backend in backends:
+            same: dict[int, dict[str, Any]] = {}
+            backend_sizes = sizes if backend == "sqlite" else [n for n in sizes if n <= args.pg_max]
+            for n in backend_sizes:
+                path: Path | None = None
+                hold: Callable[[int], int]
+                if backend == "sqlite":
+                    cached, _ = dbs.ensure_sqlite(n)
+                    path = dbs.writable_copy(cached, "stuck")
+                    target = sqlite_target(path)
+                    hold = functools.partial(_hold_sqlite, path)
+                else:
+                    assert server is not None
+                    url = server.create_database(f"bench_stuck_{n}")
+                    dbs.build_pg(url, n)
+                    target = url_target(url)
+                    hold = functools.partial(_run_hold_pg, url)
+
+                try:
+                    plans = [args.same_active] + ([args.active] if n == backend_sizes[-1] else [])
+                    for k in plans:
+                        active = hold(min(k, n))
+                        result = asyncio.run(measure(target, args.reps))
+                        rows.append(_row(backend, n, active, result))
+                        print(rows[-1], result["counts"], flush=True)
+                        if k == args.same_active:
+                            same[n] = result
+                        elif n >= 1_000_000:
+                            stuck = _judged(backend, result, "stuck")
+                            for name in ("reason_refresh", "reason_recount"):
+                                other = _judged(backend, result, name)
+                                ok = stuck <= other
+                                failed |= not ok and name == "reason_refresh"
+                                verdicts.append(
+                                    f"{backend} {n:,} with {active:,} active: stuck "
+                                    f"{stuck:.1f} ms vs {name} {other:.1f} ms  "
+                                    + ("PASS" if ok else "FAIL")
+                                )
+                finally:
+                    if path is not None:
+                        dbs.drop_copy(path)
+            if len(same) > 1:
+                small, big = min(same), max(same)
+                for name in ("stuck", "stuck_before"):
+                    a = _judged(backend, same[small], name)
+                    b = _judged(backend, same[big], name)
+                    ratio = b / a
+                    verdict = (
+                        ""
+                        if name != "stuck"
+                        else ("  PASS" if ratio <= GROWTH_TARGET else "  FAIL")
+                    )
+                    failed |= name == "stuck" and ratio > GROWTH_TARGET
+                    verdicts.append(
+                        f"{backend} {name} growth {small:,} -> {big:,} sessions, "
+                        f"{args.same_active:,} active: {a:.1f} -> {b:.1f} ms = {ratio:.2f}x"
+                        + verdict
+                    )
+    finally:
+        if server is not None:
+            server.cleanup()
+    print()
+    print("\n".join(rows))
+    print("\n".join(verdicts))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
