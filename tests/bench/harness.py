@@ -220,16 +220,24 @@ def run_empty(out: dict[str, Any]) -> None:
 
 
 def run_app(out: dict[str, Any], db: str | None, url: str | None, wait_facets: bool) -> None:
+    # As the CLI's `launch_dashboard` does: the first page is begun before Textual loads.
+    from tui.settings import Settings
+    from tui.store import warm
+    from tui.store.target import sqlite_target, url_target
+
+    target = sqlite_target(db) if db else url_target(url or "")
+    settings = Settings(target=target)  # what the CLI builds for `--db PATH`: defaults
+    early = warm.start(
+        target, settings.page_size, stale_after=settings.stale_after, now=settings.clock()
+    )
+
     from textual import on
 
     from tui.app.app import SessionsApp
     from tui.app.messages import FacetsLoaded, PageLoaded
     from tui.app.screens.main import MainScreen
-    from tui.settings import Settings
-    from tui.store.target import sqlite_target, url_target
 
     out["imported"] = ms()
-    target = sqlite_target(db) if db else url_target(url or "")
 
     class BenchScreen(MainScreen):
         """The real main screen, plus timestamps. Handlers here run *before* MainScreen's
@@ -289,8 +297,7 @@ def run_app(out: dict[str, Any], db: str | None, url: str | None, wait_facets: b
             self.probe.first_frame = lambda: out.setdefault("first_frame", ms())
             self.call_after_refresh(lambda: out.setdefault("mount_cb", ms()))
 
-    # The settings the CLI builds for `sessions-tui --db PATH` (defaults everywhere).
-    BenchApp(Settings(target=target)).run(headless=True, size=SIZE)
+    BenchApp(settings, early).run(headless=True, size=SIZE)
 
 
 def main(argv: list[str]) -> int:

@@ -163,15 +163,19 @@ class Recorder:
         return [m for m in self.seen if isinstance(m, kind)]
 
 
+@pytest.mark.parametrize("early", [False, True], ids=["on-mount", "begun-before-the-app"])
 async def test_app_shows_the_warm_page_then_opens_the_store_without_asking_again(
-    service_db: DbTarget,
+    service_db: DbTarget, early: bool
 ) -> None:
+    """The same whether the page is read once the screen mounts or was begun before the
+    app (as `sessions-tui` does, `warm.start`)."""
     record = Recorder()
-    app = app_for(service_db)
+    app = app_for(service_db, early=early)
     async with app.run_test(size=SIZE, message_hook=record) as pilot:
         await ready(pilot)
         pages = record.of(PageLoaded)
         assert pages[0].warm, "the first page came through the Store, not the warm path"
+        assert app._early is None, "the page begun before the app was not taken"
         opened = record.seen.index(record.of(StoreOpened)[0])
         assert record.seen.index(pages[0]) < opened
         assert len(pages) == 1, "the Store read the first page again"
@@ -216,12 +220,13 @@ async def test_a_filter_change_before_the_store_opens_is_not_lost(service_db: Db
         assert [p.warm for p in record.of(PageLoaded)] == [True, False]
 
 
+@pytest.mark.parametrize("early", [False, True], ids=["on-mount", "begun-before-the-app"])
 async def test_app_on_a_database_from_before_016_takes_the_store_path(
-    old_service_db: DbTarget,
+    old_service_db: DbTarget, early: bool
 ) -> None:
     sid = await add_legacy_session(old_service_db)
     record = Recorder()
-    app = app_for(old_service_db)
+    app = app_for(old_service_db, early=early)
     async with app.run_test(size=SIZE, message_hook=record) as pilot:
         await ready(pilot)
         assert record.of(WarmMissed)

@@ -24,11 +24,20 @@ NOW = ANCHOR + timedelta(minutes=30)
 ACTOR = "tester@ci"
 
 
-def app_for(target: DbTarget, **overrides: Any) -> SessionsApp:
-    """The same factory the CLI uses, with a fixed clock so relative times are stable."""
+def app_for(target: DbTarget, *, early: bool = False, **overrides: Any) -> SessionsApp:
+    """The same factory the CLI uses, with a fixed clock so relative times are stable;
+    `early`: the first page begun before the app, as `sessions-tui` starts it."""
     options: dict[str, Any] = {"refresh_seconds": 0, "actor": ACTOR, "clock": lambda: NOW}
     options.update(overrides)
-    return make_app(Settings(target=target, **options))
+    settings = Settings(target=target, **options)
+    begun = None
+    if early:
+        from tui.store import warm
+
+        begun = warm.start(
+            target, settings.page_size, stale_after=settings.stale_after, now=settings.clock()
+        )
+    return make_app(settings, begun)
 
 
 async def settle(pilot: Pilot[Any]) -> None:

@@ -46,6 +46,9 @@ from tui.settings import Settings
 from tui.store.errors import FileUnreadable
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
+    from tui.domain.models import Page
     from tui.store.store import Store
 
 PROBE_EVERY = 2.0
@@ -62,9 +65,11 @@ class SessionsApp(App[None]):
     TITLE = "sessions-tui"
     BINDINGS = [Binding("q", "quit", "Quit", id="quit")]
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, early: Future[Page | None] | None = None) -> None:
         super().__init__()
         self.settings = settings
+        self._early = early
+        """The first page begun before Textual was imported (`warm.start`), used once."""
         self.store: Store | None = None
         self.connected = True
         self.inflight = data.InFlight()
@@ -142,7 +147,8 @@ class SessionsApp(App[None]):
     @work(exclusive=True, group="warm", exit_on_error=False)
     async def warm_first_page(self, reply_to: MessagePump, generation: int) -> None:
         """The rows of the default view, to `reply_to`, before SQLAlchemy is imported."""
-        page = await data.warm_page(self.settings, generation)
+        early, self._early = self._early, None
+        page = await data.warm_page(self.settings, generation, early)
         if page is None:
             self.post_message(WarmMissed())
         else:
@@ -303,14 +309,15 @@ def theme_names() -> set[str]:
     return set(BUILTIN_THEMES)
 
 
-def make_app(settings: Settings) -> SessionsApp:
-    """The one factory the CLI and the tests both use."""
-    return SessionsApp(settings)
+def make_app(settings: Settings, early: Future[Page | None] | None = None) -> SessionsApp:
+    """The one factory the CLI and the tests both use; `early`: the first page already
+    being read (`tui.store.warm.start`)."""
+    return SessionsApp(settings, early)
 
 
-def run(settings: Settings) -> int:
+def run(settings: Settings, early: Future[Page | None] | None = None) -> int:
     """Run the dashboard; its exit status: 0 after a quit, non-zero after a crash
     (Textual's return code)."""
-    app = make_app(settings)
+    app = make_app(settings, early)
     app.run()
     return app.return_code or 0

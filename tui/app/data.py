@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
+from concurrent.futures import Future
 from datetime import datetime
 from importlib import import_module
 from time import perf_counter
@@ -84,12 +85,21 @@ def as_store_error(error: BaseException | None, target: DbTarget) -> StoreError:
     return StoreError(target.scrub(f"unexpected {type(error).__name__}: {error}"))
 
 
-async def warm_page(settings: Settings, generation: int) -> PageLoaded | None:
-    """The default first page through the bare driver, while SQLAlchemy is not loaded."""
+async def warm_page(
+    settings: Settings, generation: int, early: Future[Page | None] | None = None
+) -> PageLoaded | None:
+    """The default first page through the bare driver, while SQLAlchemy is not loaded:
+    the one `early` began before Textual was imported (`warm.start`), or read now."""
     started = perf_counter()
-    page = await first_page(
-        settings.target, settings.page_size, stale_after=settings.stale_after, now=settings.clock()
-    )
+    if early is not None:
+        page = await asyncio.wrap_future(early)
+    else:
+        page = await first_page(
+            settings.target,
+            settings.page_size,
+            stale_after=settings.stale_after,
+            now=settings.clock(),
+        )
     if page is None:
         return None
     elapsed = (perf_counter() - started) * 1000

@@ -225,12 +225,18 @@ def run_with_store(g: Globals, fn: Callable[[Store], Coroutine[Any, Any, T]]) ->
 
 
 def launch_dashboard(settings: Settings) -> None:
-    """Start the Textual app; imported here so that scripts never load Textual."""
+    """Start the Textual app; imported here so that scripts never load Textual. The first
+    page is read meanwhile (`warm.start`): it is on hand when the screen mounts."""
+    from tui.store import warm
+
+    early = warm.start(
+        settings.target, settings.page_size, stale_after=settings.stale_after, now=settings.clock()
+    )
     try:
         from tui.app import run
     except ImportError as exc:
         raise click.ClickException(f"the dashboard cannot start: {exc}") from None
-    code = run(settings)
+    code = run(settings, early)
     if code:  # a crash is a failure for whoever started the dashboard
         sys.exit(code)
 
