@@ -264,6 +264,24 @@ async def test_a_click_on_a_column_no_index_sorts_says_why(service_db: DbTarget)
         assert any("Not sortable by platform" in n for n in notifications(app))
 
 
+async def test_the_dashboard_sorts_only_where_an_index_keeps_it_cheap(service_db: DbTarget) -> None:
+    """`o` steps through started and ended only; `lasted` (no index: a duration is
+    computed) is refused with where it can be had, `list --sort duration`."""
+    app = app_for(service_db, page_size=PAGE)
+    async with app.run_test(size=(200, 50), notifications=True) as pilot:  # lasted shown
+        await ready(pilot)
+        main = main_screen(app)
+        steps = []
+        for _ in range(3):
+            await press_settled(pilot, "o")
+            steps.append(main.state.sort)
+        assert steps == [SortKey.ENDED, SortKey.STARTED, SortKey.ENDED]
+        await click_header(pilot, "duration")  # the `lasted` column
+        assert main.state.sort is SortKey.ENDED
+        said = [n for n in notifications(app) if "Not sortable by lasted" in n]
+        assert said and "list --sort duration" in said[0]
+
+
 async def test_G_in_an_ascending_list_reaches_the_newest(service_db: DbTarget) -> None:
     want = await list_order(service_db, ascending=True)
     app = app_for(service_db, page_size=PAGE)

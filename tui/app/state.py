@@ -6,7 +6,7 @@ import shlex
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from tui.domain.columns import SORTABLE
+from tui.domain.columns import INDEXED_SORTS
 from tui.domain.models import Cursor, SessionFilter, SessionRow, SortKey, Status
 from tui.domain.stuck import StuckKind
 from tui.domain.text import safe_text
@@ -19,7 +19,7 @@ SINCE_STEPS: list[timedelta | None] = [
     timedelta(days=7),
     timedelta(days=30),
 ]
-SORT_STEPS = list(SORTABLE.values())
+SORT_STEPS = list(INDEXED_SORTS.values())
 SEARCH_KEYS = ("platform", "codebase", "assistant", "user", "reason")
 
 

@@ -214,11 +214,17 @@ def fit(available: int, *, wide: bool = False) -> tuple[Placed, ...]:
 
 
 SORTABLE: dict[str, SortKey] = {c.key: c.sort for c in COLUMNS if c.sort is not None}
-"""The columns the list sorts by, either way. Started follows an index
-(ix_sessions_tui_started, read forwards or backwards: a page costs the same at 1M).
-Ended and lasted are kept because operators use them, but no index serves them: the
-first page sorts the filtered rows (README, Performance). The other columns are not
-sortable: each would sort a million rows per page, or a joined table's (titles, owners)."""
+"""The columns `list --sort` orders by, either way. The other columns are not sortable:
+each would sort a million rows per page, or a joined table's (titles, owners)."""
+INDEXED_SORTS: dict[str, SortKey] = {
+    key: sort for key, sort in SORTABLE.items() if sort in (SortKey.STARTED, SortKey.ENDED)
+}
+"""The sorts the dashboard offers: those an index keeps cheap at 1M sessions, a page
+costing what it costs sorted by start (started: ix_sessions_tui_started; ended:
+ix_sessions_tui_ended, the ended sessions and then the active ones). `lasted` has no
+index (a duration is computed, and an active session's grows): its first page sorts
+every filtered row (4-5 s at 1M), so only `list --sort duration`, a script's one
+complete answer, orders by it."""
 NOT_SORTABLE = "no index keeps that order cheap on a large table"
 """Why a column is not sortable, for the dashboard to say when its header is clicked."""
 

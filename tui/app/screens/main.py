@@ -55,7 +55,7 @@ from tui.app.widgets.status_bar import StatusBar
 from tui.app.widgets.stuck_panel import StuckPanel
 from tui.domain import wording
 from tui.domain.audit import default_actor
-from tui.domain.columns import COLUMNS, NOT_SORTABLE, SORTABLE, Context
+from tui.domain.columns import COLUMNS, INDEXED_SORTS, NOT_SORTABLE, SORTABLE, Context
 from tui.domain.models import (
     NOT_RECORDED_TOKEN,
     UNRECOGNISED_TOKEN,
@@ -135,7 +135,7 @@ class MainScreen(SessionsScreen):
             tooltip="Select every session that matches the filters (up to --select-cap)",
         ),
         Binding("t", "cycle_since", "Since", id="since", tooltip="Started in the last …"),
-        Binding("o", "cycle_sort", "Sort", id="sort", tooltip="Started, ended, duration"),
+        Binding("o", "cycle_sort", "Sort", id="sort", tooltip="Started, ended"),
         Binding(
             "O",
             "reverse_sort",
@@ -858,10 +858,12 @@ class MainScreen(SessionsScreen):
     @on(SessionsTable.HeaderClicked)
     def _header_clicked(self, message: SessionsTable.HeaderClicked) -> None:
         """A header sorts by its column, newest/largest first; a second click reverses."""
-        sort = SORTABLE.get(message.column)
+        sort = INDEXED_SORTS.get(message.column)
         if sort is None:
             header = next(c.header for c in COLUMNS if c.key == message.column)
-            self.notify(f"Not sortable by {header}: {NOT_SORTABLE}", severity="warning")
+            also = SORTABLE.get(message.column)
+            where = f" (`list --sort {also.value}` does it)" if also is not None else ""
+            self.notify(f"Not sortable by {header}: {NOT_SORTABLE}{where}", severity="warning")
         elif sort is self.state.sort:
             self.action_reverse_sort()
         else:
