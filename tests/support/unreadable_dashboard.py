@@ -41,7 +41,8 @@ async def drive(path: Path, sid: str, what: str) -> dict[str, Any]:
     blocked, mode = (path, 0o644) if what == "file" else (path.parent, 0o755)
     seen: dict[str, Any] = {}
     app = app_for(sqlite_target(path), refresh_seconds=REFRESH_SECONDS)
-    async with app.run_test(size=(170, 45), notifications=True) as pilot:
+    # Wide: the header names the file by its whole path, a long temporary one here.
+    async with app.run_test(size=(250, 45), notifications=True) as pilot:
         await ready(pilot)
         screen = main_screen(app)
         seen["rows_before"] = screen.table.row_count
