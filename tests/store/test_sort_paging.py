@@ -200,3 +200,50 @@ def test_a_bounded_search_walked_window_by_window_is_the_whole_search(
         assert not whole
         dated = 600 - 3  # a window covers at least `window` of them (ties at its floor too)
         assert (windows > 0) == (window < dated) and windows <= dated // window
+
+
+@pytest.mark.parametrize("limit", [1, 2, 3])
+def test_a_narrowing_list_keeps_rows_without_a_start_time_where_the_order_puts_them(
+    tied_db: DbTarget, limit: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`list_sessions` first tries the newest `SEARCH_WINDOW` sessions for a search. The
+    matches are one dated session in that window, one below it, and the three sessions
+    without a start time, which a newest-first list puts last on SQLite and first on
+    PostgreSQL: pages of `limit` must give them in that order, whichever try answers."""
+    monkeypatch.setattr("tui.store.store.SEARCH_WINDOW", 20)
+    flt = SessionFilter(search="needle-agent")
+
+    async def run() -> tuple[list[str], list[str]]:
+        order = await _expected(tied_db, SessionFilter(), SortKey.STARTED, False)
+        engine = make_engine(tied_db)
+        try:
+            async with engine.begin() as conn:
+                undated = (
+                    (await conn.execute(sa.select(s.c.id).where(s.c.started_at.is_(None))))
+                    .scalars()
+                    .all()
+                )
+                dated = [i for i in order if i not in set(map(str, undated))]
+                picked = {dated[1], dated[200], *map(str, undated)}
+                await conn.execute(
+                    s.update().where(s.c.id.in_(picked)).values(ai_assistant_type="needle-agent")
+                )
+        finally:
+            await engine.dispose()
+        store = await open_store(tied_db)
+        try:
+            got: list[str] = []
+            cursor = None
+            while True:
+                page = await store.list_sessions(flt, SortKey.STARTED, cursor, limit)
+                got.extend(r.id for r in page.rows)
+                if page.next_cursor is None:
+                    break
+                cursor = page.next_cursor
+        finally:
+            await store.close()
+        return got, [i for i in order if i in picked]
+
+    got, want = asyncio.run(run())
+    assert len(want) == 5
+    assert got == want

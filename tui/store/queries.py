@@ -317,7 +317,7 @@ def user_condition(d: Dialect, who: str, *, walk: bool = False) -> ColumnElement
     their own sessions, never a pass over every session. Before v0.4.0 nobody owns
     anything, so no session matches.
 
-    `walk` is for a page bounded by `window_floor`: each session read down the started_at
+    `walk` is for a window's walk (`window_walk`): each session read down the started_at
     index is tested through the conversation it is joined to (its `user_id` among the
     user's ids, a row or two), which stops at the page for a user with many recent
     sessions and costs at most the window's rows. Not the user's conversation ids as a
@@ -381,7 +381,7 @@ def search_condition(d: Dialect, text: str, *, walked: bool) -> ColumnElement[bo
     PostgreSQL with or without dashes).
 
     `walked` is for rows tested one by one as the started_at index is read (a search's
-    window: `window_walk`, `window_floor`): cheapest when a match is near the top, since
+    window: `window_walk`): cheapest when a match is near the top, since
     the ordered scan stops at the first page. The condition names the session's own
     columns only. They are tested first, then the session's codebase against the
     codebases that match, then its conversation, looked up by primary key (`EXISTS`),
@@ -459,7 +459,7 @@ def conditions(
     un-ANALYZEd 1M-row file it picked it for the facet GROUP BY and took 1.4 s with
     table lookups, where the covering facet index answers in ~100 ms.
 
-    `windowed`: the terms of a page bounded by `window_floor`, tested row by row while
+    `windowed`: the terms of a window's walk (`window_walk`), tested row by row while
     the started_at index is read (the search and the owner through the join).
     """
     conds: list[ColumnElement[bool]] = []
@@ -573,21 +573,6 @@ def next_segment(
     return Cursor(key=other, id="", as_of=cursor.as_of, segment_top=True)
 
 
-def window_floor(d: Dialect, cursor: Cursor | None, window: int) -> ColumnElement[bool]:
-    """Only the `window` newest rows after the cursor (and any without a start time).
-
-    The floor is the start time `window` rows down the (started_at, id) index; ties at
-    the floor are all in, so the window's first matches are the table's first matches.
-    """
-    key = d.sort_key(SortKey.STARTED, None)
-    inner = sa.select(key).order_by(key.desc(), s.c.id.desc())
-    if cursor is not None:
-        inner = inner.where(_after_cursor(key, cursor))
-    lowest = d.backend.lowest_timestamp()
-    floor = sa.func.coalesce(inner.limit(1).offset(window).scalar_subquery(), lowest)
-    return sa.or_(key >= floor, s.c.started_at.is_(None))
-
-
 def window_boundary(d: Dialect, cursor: Cursor | None, window: int) -> sa.Select[Any]:
     """The start time `window` dated rows below the cursor (the started_at index read
     newest first), and the next row's: the floor of a bounded search's window. Fewer
@@ -666,31 +651,25 @@ def list_statement(
     cursor: Cursor | None,
     limit: int,
     *,
-    window: int | None = None,
     ascending: bool = False,
 ) -> sa.Select[Any]:
     """One keyset page (plus one row to know whether another page follows).
 
-    With `window` (newest-first searches and owner filters), only that many rows below
-    the cursor are read: a page found there is the right page; fewer rows mean the
-    caller asks again without it.
+    A search's or an owner's window (the newest sessions first) is not this statement:
+    `window_boundary`, then `bounded_search_statement` with its floor as a constant.
 
     `ascending` reads the same order from its other end, through the same index read
     backwards: the oldest/smallest first, or the last rows of a newest-first list.
     """
     branches = reason_branches(d, flt)
-    if branches and sort is SortKey.STARTED and window is None:
+    if branches and sort is SortKey.STARTED:
         return _merged_list_statement(d, flt, branches, cursor, limit, ascending=ascending)
     as_of = cursor.as_of if cursor else None
     key = d.sort_key(sort, as_of)
     # By `ended`, the ended index should drive (the page stops after `limit` rows); the
     # active one only where the status asks for active sessions, which it holds apart.
     by_active = sort is not SortKey.ENDED or flt.status is Status.ACTIVE
-    conds = conditions(d, flt, active_index=by_active, windowed=window is not None)
-    if window is not None:
-        if sort is not SortKey.STARTED or ascending:
-            raise ValueError("a search window follows the started_at index, newest first")
-        conds.append(window_floor(d, cursor, window))
+    conds = conditions(d, flt, active_index=by_active)
     if cursor is not None:
         conds.append(_after_cursor(key, cursor, ascending=ascending))
     conds += with_id(d)

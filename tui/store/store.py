@@ -430,26 +430,27 @@ class Store:
         if as_of is None and sort is SortKey.DURATION:
             as_of = utcnow()
         params = {"as_of": as_of} if sort is SortKey.DURATION else {}
+        narrowing = bool((flt.search and flt.search.strip()) or (flt.user and flt.user.strip()))
+        windowed = narrowing and sort is SortKey.STARTED and not ascending
         async with self._read() as conn:
-            result: Sequence[Row[Any]] = []
-            narrowing = bool((flt.search and flt.search.strip()) or (flt.user and flt.user.strip()))
-            windowed = narrowing and sort is SortKey.STARTED and not ascending
+            result: Sequence[Row[Any]] | None = None
             if windowed:  # a search or an owner that matches near the top stops there
-                stmt = q.list_statement(self.d, flt, sort, cursor, limit, window=SEARCH_WINDOW)
-                result = (await conn.execute(stmt, params)).all()
-            if len(result) <= limit:
+                rows, floor = await self._window_rows(conn, flt, cursor, limit, SEARCH_WINDOW)
+                if len(rows) > limit or floor is None:  # the exact page, or the list's rest
+                    result = rows
+            if result is None:
                 cursor = cursor or q.first_segment(sort, ascending=ascending)
                 stmt = q.list_statement(self.d, flt, sort, cursor, limit, ascending=ascending)
                 result = (await conn.execute(stmt, params)).all()
-            following = (
-                q.next_segment(self.d, cursor, ascending=ascending, sort=sort)
-                if cursor is not None
-                else None
-            )
-            if following is not None and len(result) <= limit:  # rows with a NULL key
-                left = limit - len(result)
-                stmt = q.list_statement(self.d, flt, sort, following, left, ascending=ascending)
-                result = [*result, *(await conn.execute(stmt, params)).all()]
+                following = (
+                    q.next_segment(self.d, cursor, ascending=ascending, sort=sort)
+                    if cursor is not None
+                    else None
+                )
+                if following is not None and len(result) <= limit:  # rows with a NULL key
+                    left = limit - len(result)
+                    stmt = q.list_statement(self.d, flt, sort, following, left, ascending=ascending)
+                    result = [*result, *(await conn.execute(stmt, params)).all()]
         return self._page(result, limit, as_of)
 
     async def search_window(
@@ -464,44 +465,60 @@ class Store:
         as `list_sessions` would, rows without a start time included). `searched` is the
         number of sessions the window covered."""
         limit = max(1, min(limit, 10_000))
+        async with self._read() as conn:
+            rows, floor = await self._window_rows(conn, flt, cursor, limit, window)
+            resume = None
+            if floor is not None and len(rows) <= limit:
+                last = (await conn.execute(q.lowest_id_at(self.d, floor))).scalar_one()
+                resume = Cursor(key=floor, id=str(last))
+        page = self._page(rows, limit, None)
+        return Page(page.rows, page.next_cursor, resume, window)
+
+    async def _window_rows(
+        self,
+        conn: AsyncConnection,
+        flt: SessionFilter,
+        cursor: Cursor | None,
+        limit: int,
+        window: int,
+    ) -> tuple[list[Row[Any]], Any]:
+        """Up to `limit + 1` rows, newest first below the cursor, of those that `window`
+        sessions hold, and the window's floor (the start time it went down to).
+
+        The floor is read first, `window` rows down the started_at index (an OFFSET on
+        the index alone), then the window is walked as a range down to that constant:
+        what the window holds is all it costs, whether anything matches or not. More
+        than `limit` rows: the list's exact page. A floor of None: the rest of the list
+        fit in the window, so the rows are the list's own answer, complete. Otherwise
+        the window had only these; the rows below the floor are unread.
+
+        Rows without a start time stay where the list's order puts them: the started_at
+        index holds them together, first (PostgreSQL: read before the dated windows) or
+        last (SQLite: read only once the dated rows end within a window)."""
         d, started = self.d, SortKey.STARTED
         before: list[Row[Any]] = []
         nulls_first = d.backend.segment_after(Cursor(key=None, id="")) is not None
-        async with self._read() as conn:
-            if nulls_first and (cursor is None or cursor.key is None):
-                # Rows without a start time lead this database's order: read them first
-                # (the started_at index holds them together), then the dated rows' windows.
-                top = cursor or Cursor(key=None, id="", segment_top=True)
-                before = list(
-                    (await conn.execute(q.list_statement(d, flt, started, top, limit))).all()
-                )
-                if len(before) > limit:
-                    page = self._page(before, limit, None)
-                    return Page(page.rows, page.next_cursor, None, window)
-                limit_left, cursor = limit - len(before), None
-            else:
-                limit_left = limit
-            dated_top = Cursor(key=0, id="", segment_top=True) if nulls_first else None
-            below = (await conn.execute(q.window_boundary(d, cursor, window))).scalars().all()
-            floor = below[0] if len(below) == 2 else None
-            resume = None
-            if floor is None:  # the rest of the list fits in one window
-                start = cursor if cursor is not None else dated_top
-                stmt = q.list_statement(d, flt, started, start, limit_left)
-                result: list[Row[Any]] = list((await conn.execute(stmt)).all())
-                following = q.next_segment(d, start) if start is not None else None
-                if following is not None and len(result) <= limit_left:
-                    left = limit_left - len(result)
-                    stmt = q.list_statement(d, flt, started, following, left)
-                    result += (await conn.execute(stmt)).all()
-            else:
-                stmt = q.bounded_search_statement(d, flt, cursor, limit_left, floor)
-                result = list((await conn.execute(stmt)).all())
-                if len(result) <= limit_left:
-                    last = (await conn.execute(q.lowest_id_at(d, floor))).scalar_one()
-                    resume = Cursor(key=floor, id=str(last))
-        page = self._page([*before, *result], limit, None)
-        return Page(page.rows, page.next_cursor, resume, window)
+        if nulls_first and (cursor is None or cursor.key is None):
+            top = cursor or Cursor(key=None, id="", segment_top=True)
+            before = list((await conn.execute(q.list_statement(d, flt, started, top, limit))).all())
+            if len(before) > limit:
+                return before, None
+            limit, cursor = limit - len(before), None
+        dated_top = Cursor(key=0, id="", segment_top=True) if nulls_first else None
+        below = (await conn.execute(q.window_boundary(d, cursor, window))).scalars().all()
+        floor = below[0] if len(below) == 2 else None
+        if floor is None:  # the rest of the list fits in one window
+            start = cursor if cursor is not None else dated_top
+            stmt = q.list_statement(d, flt, started, start, limit)
+            result: list[Row[Any]] = list((await conn.execute(stmt)).all())
+            following = q.next_segment(d, start) if start is not None else None
+            if following is not None and len(result) <= limit:
+                stmt = q.list_statement(d, flt, started, following, limit - len(result))
+                result += (await conn.execute(stmt)).all()
+        else:
+            stmt = q.bounded_search_statement(d, flt, cursor, limit, floor)
+            result = list((await conn.execute(stmt)).all())
+        return [*before, *result], floor
 
     def _page(self, result: Sequence[Row[Any]], limit: int, as_of: datetime | None) -> Page:
         rows = [_row(r, self.d) for r in result[:limit]]
