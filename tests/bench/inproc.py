@@ -526,11 +526,16 @@ class Bench:
 # -- the raw-driver comparison ------------------------------------------------------------------
 
 
-def compile_sql(dialect: Any, d: q.Dialect, flt: SessionFilter, page_size: int) -> list[str]:
+def compile_sql(
+    dialect: Any, d: q.Dialect, flt: SessionFilter, page_size: int, floor: Any
+) -> list[str]:
     """What Store.list_sessions runs for a first page: a search or an owner filter first
-    tries the newest rows (`SEARCH_WINDOW`), and runs the full statement only when that
-    did not fill the page. The raw runners follow the same rule."""
-    from tui.domain.models import SortKey
+    tries the newest rows (`SEARCH_WINDOW`): on a backend that puts rows without a start
+    time first, those; then the window's floor (`window_boundary`), then the window down
+    to it (`bounded_search_statement`, with `floor`, which `window_floor_value` read:
+    the same value the store's first statement finds); and runs the full statement only
+    when that did not fill the page. The raw runners follow the same rule."""
+    from tui.domain.models import Cursor, SortKey
 
     def text(stmt: Any) -> str:
         return str(stmt.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
@@ -538,8 +543,42 @@ def compile_sql(dialect: Any, d: q.Dialect, flt: SessionFilter, page_size: int) 
     full = text(q.list_statement(d, flt, SortKey.STARTED, None, page_size))
     if not ((flt.search and flt.search.strip()) or (flt.user and flt.user.strip())):
         return [full]
-    window = q.list_statement(d, flt, SortKey.STARTED, None, page_size, window=q.SEARCH_WINDOW)
-    return [text(window), full]
+    tries: list[str] = []
+    if d.backend.segment_after(Cursor(key=None, id="")) is not None:  # undated rows first
+        top = Cursor(key=None, id="", segment_top=True)
+        tries.append(text(q.list_statement(d, flt, SortKey.STARTED, top, page_size)))
+    tries.append(text(q.window_boundary(d, None, q.SEARCH_WINDOW)))
+    if floor is not None:  # else the rest fits in the window: the full statement is it
+        tries.append(text(q.bounded_search_statement(d, flt, None, page_size, floor)))
+    return [*tries, full]
+
+
+async def window_floor_value(target: DbTarget, dialect: Any, d: q.Dialect) -> Any:
+    """The floor of the first window (None: the whole list fits in it), read with the
+    raw driver before the timed runs, as `compile_sql` needs it."""
+    sql = str(
+        q.window_boundary(d, None, q.SEARCH_WINDOW).compile(
+            dialect=dialect, compile_kwargs={"literal_binds": True}
+        )
+    )
+    if target.kind == "sqlite":
+        con = sqlite3.connect(f"file:{target.path}?mode=ro", uri=True)
+        try:
+            rows = con.execute(sql).fetchall()
+        finally:
+            con.close()
+    else:
+        import asyncpg
+
+        from tui.store.backends import backend_for
+
+        url = backend_for(target.kind).url(target)
+        pg = await asyncpg.connect(url.set(drivername="postgresql").render_as_string(False))
+        try:
+            rows = await pg.fetch(sql)
+        finally:
+            await pg.close()
+    return rows[0][0] if len(rows) == 2 else None
 
 
 def raw_sqlite(path: Path, sqls: list[str], page_size: int, n: int) -> list[float]:
@@ -610,7 +649,8 @@ async def main_async(target: DbTarget, reps: int, quick: bool) -> dict[str, Any]
     # Raw driver: the same compiled SQL, as many times as the app ran it.
     for name, flts in bench.statements.items():
         samples: list[float] = []
-        sqls = [compile_sql(dialect, d, flt, page_size) for flt in flts]
+        floor = await window_floor_value(target, dialect, d)
+        sqls = [compile_sql(dialect, d, flt, page_size, floor) for flt in flts]
         n = max(3, len(out["figures"][f"filter:{name}"]["samples"]) // max(1, len(sqls)))
         for sql in sqls:
             if target.kind == "sqlite":
