@@ -14,7 +14,7 @@ import json
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -363,15 +363,45 @@ STUCK_CASES = {
 }
 
 
+def _stuck_plan(plan_db: PlanDb, flt: SessionFilter, *, active_index: bool) -> Any:
+    """The plan of the stuck counts as `Store.stuck_counts` runs them: the statement it
+    sends, planned under the transaction settings it sends before it (on PostgreSQL, no
+    parallel workers, and no hash or merge join where it probes by index; a planner left
+    to its statistics may choose otherwise). `active_index` off is a database not
+    migrated to 0008."""
+
+    def compiled(stmt: Any) -> str:
+        return str(stmt.compile(dialect=plan_db.dialect, compile_kwargs={"literal_binds": True}))
+
+    async def run() -> list[str]:
+        store = await open_store(plan_db.target, read_only=True)
+        try:
+            assert store.d.has_active_index
+            if not active_index:
+                store.d = replace(store.d, has_active_index=False)
+            with statement_log(store) as sent:
+                await store.stuck_counts(flt)
+            return [compiled(stmt) for stmt in sent]
+        finally:
+            await store.close()
+
+    sent = asyncio.run(run())
+    settings = [sql for sql in sent if sql.startswith("SET LOCAL ")]
+    (counts,) = [sql for sql in sent if TABLE in sql]
+    if plan_db.kind == "sqlite":
+        assert settings == []
+        return plan_db.explain(counts)
+    assert any("max_parallel_workers_per_gather" in sql for sql in settings), sent
+    script = ["BEGIN", *settings, "EXPLAIN (FORMAT JSON) " + counts, "COMMIT"]
+    return plan_db.explain(";\n".join(script) + ";", prefix=False)
+
+
 @pytest.mark.parametrize("case", list(STUCK_CASES))
 def test_stuck_counts_read_the_active_sessions_through_indexes(plan_db: PlanDb, case: str) -> None:
     """Without the tool's active index (a database not migrated to 0008) the counts still
     cost the active sessions only: reached by an index on `active`, each conversation by
     its primary key, a conversation's other sessions (duplicate) by conversation_id."""
-    d = q.Dialect(backend_for(plan_db.kind), True, **TODAY)
-    stmt = q.stuck_counts_statement(d, STUCK_CASES[case])
-    sql = str(stmt.compile(dialect=plan_db.dialect, compile_kwargs={"literal_binds": True}))
-    plan = plan_db.explain(sql)
+    plan = _stuck_plan(plan_db, STUCK_CASES[case], active_index=False)
     if plan_db.kind == "sqlite":
         text = "\n".join(plan)
         reads = [line for line in plan if line.startswith(("SCAN", "SEARCH"))]
@@ -402,10 +432,7 @@ def test_stuck_counts_read_the_active_index_alone(plan_db: PlanDb, case: str) ->
     session comes from that index (covering; SQLite is told to use it, PostgreSQL's
     planner picks it by its statistics), and `duplicate` seeks it by conversation under
     any filter. Each conversation is read by its primary key."""
-    d = q.Dialect(backend_for(plan_db.kind), True, has_active_index=True, **TODAY)
-    stmt = q.stuck_counts_statement(d, STUCK_CASES[case])
-    sql = str(stmt.compile(dialect=plan_db.dialect, compile_kwargs={"literal_binds": True}))
-    plan = plan_db.explain(sql)
+    plan = _stuck_plan(plan_db, STUCK_CASES[case], active_index=True)
     if plan_db.kind == "sqlite":
         text = "\n".join(plan)
         reads = [line for line in plan if line.startswith(("SCAN", "SEARCH"))]
