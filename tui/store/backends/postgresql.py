@@ -142,16 +142,17 @@ class PostgresqlBackend(Backend):
         conn.exec_driver_sql(f"SELECT pg_advisory_lock(hashtext('{MIGRATION_LOCK_KEY}'))")
         conn.exec_driver_sql(f"SET lock_timeout = '{MIGRATION_LOCK_TIMEOUT}'")
 
-    def catalog(self, conn: Connection) -> Catalog:
-        tables = {
-            str(r[0])
-            for r in conn.exec_driver_sql(
-                "SELECT relname FROM pg_catalog.pg_class"
-                " WHERE relnamespace = current_schema()::regnamespace AND relkind IN ('r', 'p')"
-            )
-        }
-        columns = {t: frozenset(c) for t, c in self.service_columns(conn).items()}
-        indexes = {
+    def tables_sql(self) -> TextClause:
+        """Tables and partitioned tables of the search path's first schema."""
+        return sa.text(
+            "SELECT relname FROM pg_catalog.pg_class"
+            " WHERE relnamespace = current_schema()::regnamespace AND relkind IN ('r', 'p')"
+        )
+
+    def session_indexes(self, conn: Connection) -> dict[str, bool]:
+        """Usable is `pg_index.indisvalid`: false for what an interrupted concurrent
+        build left behind."""
+        return {
             str(name): bool(valid)
             for name, valid in conn.exec_driver_sql(
                 "SELECT i.relname, x.indisvalid FROM pg_catalog.pg_index AS x"
@@ -159,7 +160,6 @@ class PostgresqlBackend(Backend):
                 " WHERE x.indrelid = to_regclass('remote_agent_sessions')"
             )
         }
-        return Catalog(frozenset(tables), columns, indexes)
 
     def add_column(self, conn: Connection, table: str, column: str, comment: str) -> None:
         """Read the catalog first: ALTER TABLE takes an ACCESS EXCLUSIVE lock even when
@@ -239,21 +239,17 @@ class PostgresqlBackend(Backend):
 
         return asyncpg.dialect()  # type: ignore[no-untyped-call]
 
-    def service_columns(self, conn: Connection) -> dict[str, set[str]]:
+    def service_columns_sql(self) -> TextClause:
         """The tables of the search path's first schema, where the service's unqualified
         names resolve. From the catalog, not information_schema, which hides what the
         role may not read: a role without privileges must hear so, not "no tables"."""
-        sql = sa.text(
+        return sa.text(
             "SELECT c.relname, a.attname FROM pg_catalog.pg_class AS c"
             " JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid"
             " WHERE c.relnamespace = current_schema()::regnamespace"
             " AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped"
             " AND c.relname LIKE 'remote\\_agent\\_%' ESCAPE '\\'"
         )
-        found: dict[str, set[str]] = {}
-        for table, column in conn.execute(sql):
-            found.setdefault(str(table), set()).add(str(column))
-        return found
 
     def service_views(self, conn: Connection) -> set[str]:
         """Views and materialized views of the search path's first schema."""
