@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -172,11 +173,12 @@ class PostgresqlBackend(Backend):
         )
         found = conn.execute(sql, {"t": table, "c": column}).fetchall()
         if not found:
-            _retry_on_lock_timeout(
-                conn, [f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} TEXT"]
-            )
+            add = f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} TEXT"
+            _retry_on_lock_timeout(lambda: conn.exec_driver_sql(add))
         if not found or found[0][0] is None:
-            _retry_on_lock_timeout(conn, [_comment_sql(table, column, comment)])
+            _retry_on_lock_timeout(
+                lambda: conn.exec_driver_sql(_comment_sql(table, column, comment))
+            )
 
     def add_column_sql(self, catalog: Catalog, table: str, column: str, comment: str) -> list[str]:
         if catalog.has_column(table, column):
@@ -196,20 +198,14 @@ class PostgresqlBackend(Backend):
         sql = sa.text(
             "SELECT indisvalid FROM pg_catalog.pg_index WHERE indexrelid = to_regclass(:n)"
         )
-        for attempt in range(LOCK_ATTEMPTS):
+
+        def build() -> None:
             row = conn.execute(sql, {"n": name}).first()
             catalog = Catalog(indexes={} if row is None else {name: bool(row[0])})
-            statements = self.create_index_sql(catalog, name, table, columns, where)
-            if not statements:
-                return
-            try:
-                for statement in statements:
-                    conn.exec_driver_sql(statement)
-                return
-            except DBAPIError as exc:
-                if not is_lock_timeout(exc) or attempt == LOCK_ATTEMPTS - 1:
-                    raise
-            time.sleep(LOCK_RETRY_PAUSE_S * 2**attempt)
+            for statement in self.create_index_sql(catalog, name, table, columns, where):
+                conn.exec_driver_sql(statement)
+
+        _retry_on_lock_timeout(build)
 
     def create_index_sql(
         self, catalog: Catalog, name: str, table: str, columns: str, where: str | None = None
@@ -455,17 +451,19 @@ def _comment_sql(table: str, column: str, comment: str) -> str:
     return f"COMMENT ON COLUMN {table}.{column} IS '{quoted}'"
 
 
-def _retry_on_lock_timeout(conn: Connection, statements: list[str]) -> None:
-    """Run `statements` (autocommitted one by one), retrying the one that timed out."""
-    for statement in statements:
-        for attempt in range(LOCK_ATTEMPTS):
-            try:
-                conn.exec_driver_sql(statement)
-                break
-            except DBAPIError as exc:
-                if not is_lock_timeout(exc) or attempt == LOCK_ATTEMPTS - 1:
-                    raise
-            time.sleep(LOCK_RETRY_PAUSE_S * 2**attempt)
+def _retry_on_lock_timeout(step: Callable[[], object]) -> None:
+    """Run `step` (on an autocommitting connection) until it does not hit the lock
+    timeout: at most `LOCK_ATTEMPTS` tries, the pause doubling from `LOCK_RETRY_PAUSE_S`;
+    any other error, or the last timeout, is raised. Each try runs `step` from its start,
+    so it must be safe to run again (`create_index` re-reads the catalog in each)."""
+    for attempt in range(LOCK_ATTEMPTS):
+        try:
+            step()
+            return
+        except DBAPIError as exc:
+            if not is_lock_timeout(exc) or attempt == LOCK_ATTEMPTS - 1:
+                raise
+        time.sleep(LOCK_RETRY_PAUSE_S * 2**attempt)
 
 
 def _zone(zone: str) -> ColumnElement[str]:
