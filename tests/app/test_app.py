@@ -336,6 +336,19 @@ async def _open_detail(pilot, app, sid: str) -> DetailScreen:  # type: ignore[no
     return detail
 
 
+async def test_a_toast_from_a_modal_dialog_parses_no_markup_either(service_db: DbTarget) -> None:
+    """Every toast is plain text, whichever screen raises it: the reason picker's too."""
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        await _open_picker_on_first_active(pilot, app)
+        await pilot.press(*"zzz", "enter")
+        await wait_until(
+            pilot, lambda: "No reason matches what you typed" in notifications(app), "toast"
+        )
+        assert [n.markup for n in app._notifications] == [False]
+
+
 async def test_end_from_the_detail_screen_shows_the_ended_session(service_db: DbTarget) -> None:
     """The detail screen the end was started from is re-read: it must not stay "active"."""
     app = app_for(service_db)

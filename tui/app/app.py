@@ -124,8 +124,11 @@ class SessionsApp(App[None]):
         timeout: float | None = None,
         markup: bool = False,
     ) -> None:
-        """Toasts carry ids, reasons and error text from the database: never markup by default."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
+        """Toasts carry ids, reasons and error text from the database: never markup. Every
+        toast comes here, a screen's or a widget's too (Textual's `Widget.notify` passes
+        its own `markup=True` default on), so `markup` is not honoured: this is the one
+        place the rule is kept."""
+        super().notify(message, title=title, severity=severity, timeout=timeout, markup=False)
 
     def action_help_quit(self) -> None:
         """ctrl+c: say how to quit, in plain words (toasts here never parse markup)."""

@@ -17,7 +17,7 @@ import shutil
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -26,7 +26,7 @@ import click
 from click.core import ParameterSource
 
 from tui import TOOL_NAME, __version__
-from tui.cli import render
+from tui.cli import options, render
 from tui.cli import serve as serve_mod
 from tui.config import (
     DEFAULTS,
@@ -56,7 +56,7 @@ from tui.domain.models import (
 )
 from tui.domain.stuck import KIND_NAMES, StuckKind, parse_kind, suggested
 from tui.domain.text import safe_text
-from tui.domain.timefmt import DurationTooLong, parse_duration, utcnow
+from tui.domain.timefmt import parse_duration, utcnow
 from tui.domain.trends import MAX_DAYS, TrendBy, Trends
 from tui.domain.triggers import InvalidEndReason, Vocabulary
 from tui.domain.wording import (
@@ -241,18 +241,6 @@ def launch_dashboard(settings: Settings) -> None:
         sys.exit(code)
 
 
-def _timestamp(text: str) -> datetime:
-    """ISO-8601; a time without a zone is UTC. ValueError for one that is not, or whose
-    UTC falls outside the years 1 to 9999 (9999-12-31T23:59:59-01:00 is in year 10000)."""
-    parsed = datetime.fromisoformat(text.strip())
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=UTC)
-    try:
-        return parsed.astimezone(UTC)
-    except OverflowError:
-        raise ValueError(f"{text.strip()!r} is outside the years 1 to 9999 in UTC") from None
-
-
 def _refresh_option(ctx: click.Context, param: click.Parameter, value: float) -> float:
     if value != value:  # NaN passes FloatRange
         raise click.BadParameter("not a number")
@@ -304,33 +292,13 @@ def _g(value: float | None) -> str | None:
     return None if value is None else f"{value:g}"
 
 
-def _since_option(ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    try:
-        return utcnow() - parse_duration(value)
-    except DurationTooLong as exc:
-        raise click.BadParameter(str(exc)) from None
-    except ValueError:
-        pass  # not a duration: perhaps a timestamp
-    try:
-        return _timestamp(value)
-    except ValueError as exc:
-        if "outside the years" in str(exc):
-            raise click.BadParameter(str(exc)) from None
-        raise click.BadParameter(
-            f"{value!r} is neither a duration like 30m, 2h, 3d or 1w "
-            "nor an ISO-8601 timestamp like 2026-01-31T12:00:00Z"
-        ) from None
-
-
 def _anchor_option(
     ctx: click.Context, param: click.Parameter, value: str | None
 ) -> datetime | None:
     if value is None:
         return None
     try:
-        anchor = _timestamp(value)
+        anchor = options.timestamp(value)
     except ValueError:
         raise click.BadParameter(
             f"{value!r} is not an ISO-8601 timestamp like 2026-01-31T12:00:00Z"
@@ -496,37 +464,22 @@ status says `stuck` for an active session in any kind of stuck (`idle`: quiet lo
         "`=VALUE` means the stored value VALUE exactly."
     ),
 )
-@click.option("--platform", metavar="P", help="Platform type or its start, any case: slack, SL.")
-@click.option("--codebase", metavar="C", help="Codebase name or id, or its start, any case.")
+@options.platform_option
+@options.codebase_option
 @click.option("--assistant", metavar="A", help="Assistant type or its start, any case: codex.")
-@click.option(
-    "--user",
-    metavar="NAME",
-    help="The conversation's owner: display name, email or user id (any case).",
-)
+@options.user_option
 @click.option(
     "--search",
     metavar="TEXT",
     help="Text anywhere in what the table shows (ids, title, platform, agent, reason,"
     " codebase, owner), any case.",
 )
-@click.option(
-    "--since",
-    metavar="WHEN",
-    callback=_since_option,
-    help="Started within this long (2h, 3d, 1w) or since an ISO-8601 time.",
+@options.when_option("--since", "Started within this long (2h, 3d, 1w) or since an ISO-8601 time.")
+@options.when_option(
+    "--ended-since", "Ended within this long (2h, 3d) or at/after an ISO-8601 time."
 )
-@click.option(
-    "--ended-since",
-    metavar="WHEN",
-    callback=_since_option,
-    help="Ended within this long (2h, 3d) or at/after an ISO-8601 time.",
-)
-@click.option(
-    "--ended-until",
-    metavar="WHEN",
-    callback=_since_option,
-    help="Ended before this time (ISO-8601), or more than this long ago (2h, 3d).",
+@options.when_option(
+    "--ended-until", "Ended before this time (ISO-8601), or more than this long ago (2h, 3d)."
 )
 @click.option(
     "--sort",
@@ -536,32 +489,15 @@ status says `stuck` for an active session in any kind of stuck (`idle`: quiet lo
     help="Newest / longest first (by ended, active sessions come last).",
 )
 @click.option("--asc", "ascending", is_flag=True, help="Oldest / shortest first.")
-@click.option(
-    "--limit",
-    type=click.IntRange(min=0),
-    default=50,
-    show_default=True,
-    help="At most this many sessions; 0 for all (fetched page by page).",
-)
+@options.limit_option("sessions")
 @click.option(
     "--cursor",
     "cursor_token",
     metavar="TOKEN",
     help="Continue after the `next_cursor` of a previous JSON listing (same filters and sort).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-)
-@click.option(
-    "--csv-raw",
-    is_flag=True,
-    help="CSV cells exactly as stored: no leading ' on cells a spreadsheet would run as a "
-    "formula (=, +, -, @).",
-)
+@options.format_option("table", "json", "csv")
+@options.csv_raw_option
 @click.pass_obj
 def list_cmd(
     g: Globals,
@@ -648,13 +584,7 @@ def list_cmd(
 
 @cli.command(short_help="One session: every field, its chain and children.")
 @click.argument("session_id", metavar="ID")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@options.format_option("text", "json")
 @click.pass_obj
 def show(g: Globals, session_id: str, fmt: str) -> None:
     """Every field of one session (ID may be a unique prefix), with its chain and children.
@@ -823,28 +753,11 @@ def end(
 
 
 @cli.command(short_help="The ends this tool wrote, newest first (kept after retention).")
-@click.option(
-    "--since",
-    metavar="WHEN",
-    callback=_since_option,
-    help="Written within this long (2h, 7d) or since an ISO-8601 time.",
-)
+@options.when_option("--since", "Written within this long (2h, 7d) or since an ISO-8601 time.")
 @click.option("--actor", metavar="WHO", help="Only the ends this actor wrote (exactly).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-)
-@click.option(
-    "--limit",
-    type=click.IntRange(min=0),
-    default=50,
-    show_default=True,
-    help="At most this many rows; 0 for all (fetched page by page).",
-)
-@click.option("--csv-raw", is_flag=True, help="CSV cells exactly as stored (no formula guard).")
+@options.format_option("table", "json", "csv")
+@options.limit_option("rows")
+@options.csv_raw_option
 @click.pass_obj
 def audit(
     g: Globals, since: datetime | None, actor: str | None, fmt: str, limit: int, csv_raw: bool
@@ -894,17 +807,11 @@ def audit(
     show_default=True,
     help="Split the counts by the reason, the platform, the codebase or the owner.",
 )
-@click.option("--platform", metavar="P", help="Platform type or its start, any case.")
-@click.option("--codebase", metavar="C", help="Codebase name or id, or its start, any case.")
-@click.option("--user", metavar="NAME", help="The conversation's owner (any case).")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json", "csv"]),
-    default="table",
-    show_default=True,
-)
-@click.option("--csv-raw", is_flag=True, help="CSV cells exactly as stored (no formula guard).")
+@options.platform_option
+@options.codebase_option
+@options.user_option
+@options.format_option("table", "json", "csv")
+@options.csv_raw_option
 @click.pass_obj
 def trends(
     g: Globals,
@@ -956,13 +863,7 @@ def trends(
     help="Only this kind (repeatable; default: every kind).",
 )
 @click.option("--list", "listed", is_flag=True, help="The sessions, each with kinds and reason.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-)
+@options.format_option("table", "json")
 @click.pass_obj
 def stuck(g: Globals, kinds: tuple[str, ...], listed: bool, fmt: str) -> None:
     """Active sessions the service left stuck, by kind: idle (quiet longer than
@@ -1009,13 +910,7 @@ def stuck(g: Globals, kinds: tuple[str, ...], listed: bool, fmt: str) -> None:
 
 
 @cli.command()
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-)
+@options.format_option("table", "json")
 @click.pass_obj
 def reasons(g: Globals, fmt: str) -> None:
     """Every trigger any service version wrote: behaviour, since, until, and whether the
@@ -1052,13 +947,7 @@ def _vocabulary(g: Globals) -> Vocabulary | None:
 
 
 @cli.command(short_help="The database, its service version, vocabulary, indexes, counts.")
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-)
+@options.format_option("text", "json")
 @click.pass_obj
 def info(g: Globals, fmt: str) -> None:
     """The database (password masked), the service version that last opened it and how

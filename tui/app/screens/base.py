@@ -13,7 +13,6 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 from textual.message import Message
-from textual.notifications import SeverityLevel
 from textual.screen import Screen
 
 from tui.app.commands import Command, ScreenCommands
@@ -53,18 +52,6 @@ class SessionsScreen(Screen[None]):
         if store is None:
             raise RuntimeError("the database is not open yet")
         return store
-
-    def notify(
-        self,
-        message: str,
-        *,
-        title: str = "",
-        severity: SeverityLevel = "information",
-        timeout: float | None = None,
-        markup: bool = False,
-    ) -> None:
-        """Toasts carry ids, reasons and error text from the database: never markup by default."""
-        super().notify(message, title=title, severity=severity, timeout=timeout, markup=markup)
 
     def check_message_enabled(self, message: Message) -> bool:
         """A result that lands while the app shuts down has no widget left to fill: drop it."""

@@ -128,9 +128,20 @@ class Backend(ABC):
         migrations take turns and keep DDL from queueing behind the live service's
         transactions (which would make the service's own queries queue behind it)."""
 
-    @abstractmethod
     def catalog(self, conn: Connection) -> Catalog:
         """The tables, service columns and session indexes, read from the catalog."""
+        tables = frozenset(str(r[0]) for r in conn.execute(self.tables_sql()))
+        columns = {t: frozenset(c) for t, c in self.service_columns(conn).items()}
+        return Catalog(tables, columns, self.session_indexes(conn))
+
+    @abstractmethod
+    def tables_sql(self) -> TextClause:
+        """A query of one column: every table of the schema the service's unqualified
+        names resolve in (this tool's and any other's, for `migrate` to judge)."""
+
+    @abstractmethod
+    def session_indexes(self, conn: Connection) -> dict[str, bool]:
+        """Each index of `remote_agent_sessions`, mapped to whether it is usable."""
 
     @abstractmethod
     def add_column(self, conn: Connection, table: str, column: str, comment: str) -> None:
@@ -176,10 +187,18 @@ class Backend(ABC):
     def driver_dialect(self) -> Dialect:
         """The SQLAlchemy dialect that compiles for the bare driver (`warm_gen`)."""
 
-    @abstractmethod
     def service_columns(self, conn: Connection) -> dict[str, set[str]]:
         """Every `remote_agent_*` table and its columns, in one catalog query: what the
         service's schema has applied to this database tells which version it is."""
+        found: dict[str, set[str]] = {}
+        for table, column in conn.execute(self.service_columns_sql()):
+            found.setdefault(str(table), set()).add(str(column))
+        return found
+
+    @abstractmethod
+    def service_columns_sql(self) -> TextClause:
+        """`service_columns`' query: a row (table, column) for each column of each
+        `remote_agent_*` table."""
 
     @abstractmethod
     def service_views(self, conn: Connection) -> set[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -142,16 +143,17 @@ class PostgresqlBackend(Backend):
         conn.exec_driver_sql(f"SELECT pg_advisory_lock(hashtext('{MIGRATION_LOCK_KEY}'))")
         conn.exec_driver_sql(f"SET lock_timeout = '{MIGRATION_LOCK_TIMEOUT}'")
 
-    def catalog(self, conn: Connection) -> Catalog:
-        tables = {
-            str(r[0])
-            for r in conn.exec_driver_sql(
-                "SELECT relname FROM pg_catalog.pg_class"
-                " WHERE relnamespace = current_schema()::regnamespace AND relkind IN ('r', 'p')"
-            )
-        }
-        columns = {t: frozenset(c) for t, c in self.service_columns(conn).items()}
-        indexes = {
+    def tables_sql(self) -> TextClause:
+        """Tables and partitioned tables of the search path's first schema."""
+        return sa.text(
+            "SELECT relname FROM pg_catalog.pg_class"
+            " WHERE relnamespace = current_schema()::regnamespace AND relkind IN ('r', 'p')"
+        )
+
+    def session_indexes(self, conn: Connection) -> dict[str, bool]:
+        """Usable is `pg_index.indisvalid`: false for what an interrupted concurrent
+        build left behind."""
+        return {
             str(name): bool(valid)
             for name, valid in conn.exec_driver_sql(
                 "SELECT i.relname, x.indisvalid FROM pg_catalog.pg_index AS x"
@@ -159,7 +161,6 @@ class PostgresqlBackend(Backend):
                 " WHERE x.indrelid = to_regclass('remote_agent_sessions')"
             )
         }
-        return Catalog(frozenset(tables), columns, indexes)
 
     def add_column(self, conn: Connection, table: str, column: str, comment: str) -> None:
         """Read the catalog first: ALTER TABLE takes an ACCESS EXCLUSIVE lock even when
@@ -172,11 +173,12 @@ class PostgresqlBackend(Backend):
         )
         found = conn.execute(sql, {"t": table, "c": column}).fetchall()
         if not found:
-            _retry_on_lock_timeout(
-                conn, [f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} TEXT"]
-            )
+            add = f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} TEXT"
+            _retry_on_lock_timeout(lambda: conn.exec_driver_sql(add))
         if not found or found[0][0] is None:
-            _retry_on_lock_timeout(conn, [_comment_sql(table, column, comment)])
+            _retry_on_lock_timeout(
+                lambda: conn.exec_driver_sql(_comment_sql(table, column, comment))
+            )
 
     def add_column_sql(self, catalog: Catalog, table: str, column: str, comment: str) -> list[str]:
         if catalog.has_column(table, column):
@@ -196,20 +198,14 @@ class PostgresqlBackend(Backend):
         sql = sa.text(
             "SELECT indisvalid FROM pg_catalog.pg_index WHERE indexrelid = to_regclass(:n)"
         )
-        for attempt in range(LOCK_ATTEMPTS):
+
+        def build() -> None:
             row = conn.execute(sql, {"n": name}).first()
             catalog = Catalog(indexes={} if row is None else {name: bool(row[0])})
-            statements = self.create_index_sql(catalog, name, table, columns, where)
-            if not statements:
-                return
-            try:
-                for statement in statements:
-                    conn.exec_driver_sql(statement)
-                return
-            except DBAPIError as exc:
-                if not is_lock_timeout(exc) or attempt == LOCK_ATTEMPTS - 1:
-                    raise
-            time.sleep(LOCK_RETRY_PAUSE_S * 2**attempt)
+            for statement in self.create_index_sql(catalog, name, table, columns, where):
+                conn.exec_driver_sql(statement)
+
+        _retry_on_lock_timeout(build)
 
     def create_index_sql(
         self, catalog: Catalog, name: str, table: str, columns: str, where: str | None = None
@@ -239,21 +235,17 @@ class PostgresqlBackend(Backend):
 
         return asyncpg.dialect()  # type: ignore[no-untyped-call]
 
-    def service_columns(self, conn: Connection) -> dict[str, set[str]]:
+    def service_columns_sql(self) -> TextClause:
         """The tables of the search path's first schema, where the service's unqualified
         names resolve. From the catalog, not information_schema, which hides what the
         role may not read: a role without privileges must hear so, not "no tables"."""
-        sql = sa.text(
+        return sa.text(
             "SELECT c.relname, a.attname FROM pg_catalog.pg_class AS c"
             " JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid"
             " WHERE c.relnamespace = current_schema()::regnamespace"
             " AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped"
             " AND c.relname LIKE 'remote\\_agent\\_%' ESCAPE '\\'"
         )
-        found: dict[str, set[str]] = {}
-        for table, column in conn.execute(sql):
-            found.setdefault(str(table), set()).add(str(column))
-        return found
 
     def service_views(self, conn: Connection) -> set[str]:
         """Views and materialized views of the search path's first schema."""
@@ -459,17 +451,19 @@ def _comment_sql(table: str, column: str, comment: str) -> str:
     return f"COMMENT ON COLUMN {table}.{column} IS '{quoted}'"
 
 
-def _retry_on_lock_timeout(conn: Connection, statements: list[str]) -> None:
-    """Run `statements` (autocommitted one by one), retrying the one that timed out."""
-    for statement in statements:
-        for attempt in range(LOCK_ATTEMPTS):
-            try:
-                conn.exec_driver_sql(statement)
-                break
-            except DBAPIError as exc:
-                if not is_lock_timeout(exc) or attempt == LOCK_ATTEMPTS - 1:
-                    raise
-            time.sleep(LOCK_RETRY_PAUSE_S * 2**attempt)
+def _retry_on_lock_timeout(step: Callable[[], object]) -> None:
+    """Run `step` (on an autocommitting connection) until it does not hit the lock
+    timeout: at most `LOCK_ATTEMPTS` tries, the pause doubling from `LOCK_RETRY_PAUSE_S`;
+    any other error, or the last timeout, is raised. Each try runs `step` from its start,
+    so it must be safe to run again (`create_index` re-reads the catalog in each)."""
+    for attempt in range(LOCK_ATTEMPTS):
+        try:
+            step()
+            return
+        except DBAPIError as exc:
+            if not is_lock_timeout(exc) or attempt == LOCK_ATTEMPTS - 1:
+                raise
+        time.sleep(LOCK_RETRY_PAUSE_S * 2**attempt)
 
 
 def _zone(zone: str) -> ColumnElement[str]:

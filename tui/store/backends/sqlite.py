@@ -113,17 +113,16 @@ class SqliteBackend(Backend):
         (`for_writes`) and every index build is one statement, each waiting for the
         file's one write lock at most the busy timeout, so two runs take turns."""
 
-    def catalog(self, conn: Connection) -> Catalog:
-        tables = {
-            str(r[0])
-            for r in conn.exec_driver_sql(
-                "SELECT name FROM sqlite_master WHERE type = 'table'"
-                " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
-            )
-        }
-        columns = {t: frozenset(c) for t, c in self.service_columns(conn).items()}
-        indexes = {n: True for n in self.index_names(conn, "remote_agent_sessions")}
-        return Catalog(frozenset(tables), columns, indexes)
+    def tables_sql(self) -> TextClause:
+        """Every table but SQLite's own (`sqlite_sequence`, `sqlite_stat1`, …)."""
+        return sa.text(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+            " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+        )
+
+    def session_indexes(self, conn: Connection) -> dict[str, bool]:
+        """Every index SQLite lists is usable: a build is one statement, done or not."""
+        return dict.fromkeys(self.index_names(conn, "remote_agent_sessions"), True)
 
     def add_column(self, conn: Connection, table: str, column: str, comment: str) -> None:
         """SQLite has no ADD COLUMN IF NOT EXISTS (and no column comments): look first."""
@@ -200,15 +199,11 @@ class SqliteBackend(Backend):
 
         return sqlite.dialect(paramstyle="qmark")
 
-    def service_columns(self, conn: Connection) -> dict[str, set[str]]:
-        sql = sa.text(
+    def service_columns_sql(self) -> TextClause:
+        return sa.text(
             "SELECT m.name, p.name FROM sqlite_master AS m, pragma_table_info(m.name) AS p"
             " WHERE m.type = 'table' AND m.name LIKE 'remote\\_agent\\_%' ESCAPE '\\'"
         )
-        found: dict[str, set[str]] = {}
-        for table, column in conn.execute(sql):
-            found.setdefault(str(table), set()).add(str(column))
-        return found
 
     def service_views(self, conn: Connection) -> set[str]:
         sql = sa.text(
