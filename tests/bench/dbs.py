@@ -16,6 +16,10 @@ import sqlite3
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tui.store.target import DbTarget
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent.parent
@@ -242,3 +246,31 @@ async def _build_service(url: str, n_sessions: int) -> None:
     from tests.support.dbs import create_service_db
 
     await create_service_db(url, era="v0.7", sessions=n_sessions)
+
+
+def size_target(
+    backend: str,
+    n_sessions: int,
+    *,
+    tag: str,
+    server: Any = None,
+    pg_urls: list[str] | None = None,
+    pg_data: Path | None = None,
+    sizes: list[int] | None = None,
+) -> tuple[DbTarget, Path | None]:
+    """The database a benchmark reads at one size, and the PostgreSQL data folder (None on
+    SQLite) for reading the server's CPU time: SQLite's cached demo file; on PostgreSQL the
+    `--pg-url` given for that size (the URLs in `sizes` order, `pg_data` their folder), or
+    a database `tag`_N built on `server` (a tests.support.pgserver.PgServer)."""
+    from tui.store.target import resolve_target, url_target
+
+    if backend == "sqlite":
+        path, _ = ensure_sqlite(n_sessions)
+        return resolve_target(db=str(path)), None
+    if pg_urls:
+        assert sizes is not None
+        return url_target(pg_urls[sizes.index(n_sessions)]), pg_data
+    assert server is not None
+    url = server.create_database(f"{tag}_{n_sessions}")
+    build_pg(url, n_sessions)
+    return url_target(url), server.data_dir

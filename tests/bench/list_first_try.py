@@ -43,7 +43,7 @@ from tui.domain.models import SessionFilter, SortKey
 from tui.store import queries as q
 from tui.store.store import SEARCH_WINDOW, Store, open_store
 from tui.store.tables import sessions as s
-from tui.store.target import DbTarget, resolve_target, url_target
+from tui.store.target import DbTarget
 
 CASES = {
     "search, no match": SessionFilter(search="zq-matches-nothing-zq"),
@@ -173,19 +173,15 @@ def main() -> int:
     try:
         for backend in backends:
             for n in sizes:
-                data_dir = None
-                if backend == "sqlite":
-                    path, _ = dbs.ensure_sqlite(n)
-                    target = resolve_target(db=str(path))
-                elif args.pg_url:
-                    target = url_target(args.pg_url[sizes.index(n)])
-                    data_dir = args.pg_data
-                else:
-                    assert server is not None
-                    url = server.create_database(f"bench_first_try_{n}")
-                    dbs.build_pg(url, n)
-                    target = url_target(url)
-                    data_dir = server.data_dir
+                target, data_dir = dbs.size_target(
+                    backend,
+                    n,
+                    tag="bench_first_try",
+                    server=server,
+                    pg_urls=args.pg_url,
+                    pg_data=args.pg_data,
+                    sizes=sizes,
+                )
                 result = asyncio.run(measure(target, args.reps, data_dir))
                 load = os.getloadavg()[0]
                 for case, kinds in result.items():

@@ -28,7 +28,7 @@ from tests.bench import dbs
 from tui.domain.models import SessionFilter
 from tui.settings import Settings
 from tui.store.store import open_store
-from tui.store.target import DbTarget, resolve_target, url_target
+from tui.store.target import DbTarget
 
 NO_MATCH = SessionFilter(search="zq-matches-nothing-zq")
 TARGET_MS = 150.0
@@ -124,19 +124,15 @@ def main() -> int:
     try:
         for backend in backends:
             for n in sizes:
-                data_dir = None
-                if backend == "sqlite":
-                    path, _ = dbs.ensure_sqlite(n)
-                    target = resolve_target(db=str(path))
-                elif args.pg_url:
-                    target = url_target(args.pg_url[sizes.index(n)])
-                    data_dir = args.pg_data
-                else:
-                    assert server is not None
-                    url = server.create_database(f"bench_search_{n}")
-                    dbs.build_pg(url, n)
-                    target = url_target(url)
-                    data_dir = server.data_dir
+                target, data_dir = dbs.size_target(
+                    backend,
+                    n,
+                    tag="bench_search",
+                    server=server,
+                    pg_urls=args.pg_url,
+                    pg_data=args.pg_data,
+                    sizes=sizes,
+                )
                 result = asyncio.run(
                     measure(target, args.window, args.reps, not args.no_full, data_dir)
                 )
