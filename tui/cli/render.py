@@ -608,6 +608,7 @@ def info_object(info: DatabaseInfo) -> dict[str, Any]:
     return {
         "backend": info.backend,
         "database": safe_text(info.database),
+        "schema": None if info.schema is None else safe_text(info.schema),
         "service": {
             "version": safe_text(d.version),
             "detected_by": safe_text(d.how),
@@ -656,6 +657,7 @@ def info_text(info: DatabaseInfo) -> list[str]:
     pairs = [
         ("backend", info.backend),
         ("database", safe_text(info.database)),
+        *([("schema", safe_text(info.schema))] if info.schema is not None else []),
         ("service version", safe_text(d.version)),
         ("detected by", safe_text(d.how)),
         ("created by", created_text),

@@ -179,6 +179,34 @@ def _refuse_foreign(target: DbTarget, catalog: Catalog, create_service_schema: b
     )
 
 
+BASELINE_TABLES = ("remote_agent_codebases", "remote_agent_conversations", SESSIONS_TABLE)
+"""The service's tables the baseline revision creates where they are missing."""
+
+
+def quote_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _refuse_split(target: DbTarget, catalog: Catalog) -> None:
+    """A service table missing from the schema the service's tables are in, while another
+    schema on the search path holds it: creating it would split the service's tables
+    over two schemas (and hide the other copy from unqualified names)."""
+    if catalog.schema is None:
+        return
+    for table in BASELINE_TABLES:
+        others = catalog.elsewhere.get(table)
+        if table in catalog.tables or not others:
+            continue
+        held = ", ".join(quote_name(s) for s in others)
+        schema = quote_name(catalog.schema)
+        raise SchemaError(
+            f"{target.display()}: {table} is in schema {held} but not in {schema}, where "
+            f"the service's names resolve first; nothing was changed (migrate never makes "
+            f"a second copy of a service table): drop the stray tables from {schema}, or "
+            "set the role's search_path to the schema that holds them all"
+        )
+
+
 def _refuse_broken(target: DbTarget, backend: Backend, conn: Connection) -> None:
     """A damaged file, or a service table that is a view: said as what it is, never
     "already up to date" (the recorded revision may well be head)."""
@@ -266,6 +294,7 @@ async def plan(target: DbTarget, *, create_service_schema: bool = False) -> Migr
     async with _alembic_lock():
         current, catalog, sessions = await _with_connection(target, _read, read_only=True)
     _refuse_foreign(target, catalog, create_service_schema)
+    _refuse_split(target, catalog)
     revisions = _revisions_after(_script(), current)
     indexes = tuple(ix for ix in TOOL_INDEXES if revisions and not catalog.indexes.get(ix))
     notice = backend.migration_notice(sessions, len(indexes)) if revisions else None
@@ -290,7 +319,9 @@ async def upgrade(
 
     def _run(sync_conn: Connection) -> None:
         _refuse_broken(target, backend, sync_conn)
-        _refuse_foreign(target, backend.catalog(sync_conn), create_service_schema)
+        catalog = backend.catalog(sync_conn)
+        _refuse_foreign(target, catalog, create_service_schema)
+        _refuse_split(target, catalog)
         backend.lock_for_migration(sync_conn)
         cfg = _config()
         cfg.attributes["connection"] = sync_conn
@@ -323,6 +354,7 @@ async def upgrade_sql(target: DbTarget, *, create_service_schema: bool = False) 
     async with _alembic_lock():
         current, catalog = await _with_connection(target, _read, read_only=True)
         _refuse_foreign(target, catalog, create_service_schema)
+        _refuse_split(target, catalog)
         todo = _revisions_after(_script(), current)
         head = head_revision()
         header = (
@@ -332,6 +364,12 @@ async def upgrade_sql(target: DbTarget, *, create_service_schema: bool = False) 
             f"-- Stop at the first error (psql -v ON_ERROR_STOP=1; the sqlite3 shell with\n"
             f"-- -bail): each index is built outside the revisions' transactions.\n"
         )
+        pins = backend.pin_schema_sql(catalog)
+        if pins:
+            header += (
+                f"-- Everything is created next to the service's tables, in schema "
+                f"{quote_name(catalog.schema or '')}:\n" + "".join(f"{p};\n" for p in pins)
+            )
         if not todo:
             return header + "-- The database is already at head: nothing to run.\n"
         buf = io.StringIO()

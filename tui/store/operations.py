@@ -181,6 +181,8 @@ class DatabaseInfo:
     """Neither active nor ended: an `active` value the service never writes."""
     without_id: int = 0
     """Sessions with a NULL id: never listed, shown or ended."""
+    schema: str | None = None
+    """The schema the service's tables are in (PostgreSQL); None on SQLite."""
 
 
 async def database_info(store: Store) -> DatabaseInfo:
@@ -203,4 +205,5 @@ async def database_info(store: Store) -> DatabaseInfo:
         ended=counts.ended,
         odd=counts.odd,
         without_id=await store.sessions_without_id(),
+        schema=store.schema.schema,
     )

@@ -154,6 +154,8 @@ class SchemaInfo:
     """The tool's audit table (`sessions_tui_audit`, migration 0006) exists."""
     audit_writable: bool = False
     """...and this connection's role may insert into it: ends keep audit rows."""
+    schema: str | None = None
+    """The schema the service's tables are in (`Backend.service_schema`); None on SQLite."""
 
     @property
     def markers(self) -> SchemaMarkers:
@@ -1104,6 +1106,8 @@ class ServerFacts:
     """The zone the service writes its zone-less timestamps in (`Backend.service_zone`)."""
     audit: tuple[bool, bool] = (False, False)
     """The tool's audit table: exists, and this role may write it (`Backend.tool_table`)."""
+    schema: str | None = None
+    """The schema the service's tables are in (`Backend.service_schema`)."""
 
 
 async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
@@ -1112,7 +1116,7 @@ async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
 
     def _inspect(
         sync_conn: Any,
-    ) -> tuple[dict[str, set[str]], set[str], bool, str | None, tuple[bool, bool]]:
+    ) -> tuple[dict[str, set[str]], set[str], bool, str | None, tuple[bool, bool], str | None]:
         tables = backend.service_columns(sync_conn)
         indexes = backend.index_names(sync_conn, SESSIONS) if SESSIONS in tables else set()
         return (
@@ -1121,17 +1125,18 @@ async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
             backend.is_standby(sync_conn),
             backend.service_zone(sync_conn),
             backend.tool_table(sync_conn, AUDIT),
+            backend.service_schema(sync_conn),
         )
 
     async with engine.connect() as conn:
-        tables, indexes, standby, zone, tool_audit = await conn.run_sync(_inspect)
+        tables, indexes, standby, zone, tool_audit, schema = await conn.run_sync(_inspect)
         row = None
         if {"created_app_version", "app_version"} <= tables.get(SCHEMA_VERSION, set()):
             sv = schema_version
             stmt = sa.select(sv.c.created_app_version, sv.c.app_version).where(sv.c.id == 1)
             found = (await conn.execute(stmt)).first()
             row = (found[0], found[1]) if found is not None else None
-        return ServerFacts(tables, indexes, standby, row, zone, tool_audit)
+        return ServerFacts(tables, indexes, standby, row, zone, tool_audit, schema)
 
 
 async def open_store(
@@ -1187,6 +1192,7 @@ async def open_store(
         zone=facts.zone,
         audit_table=facts.audit[0],
         audit_writable=facts.audit[1],
+        schema=facts.schema,
     )
     return Store(
         target,

@@ -26,7 +26,11 @@ from sqlalchemy.types import TypeEngine
 
 from tui.domain.models import Cursor
 from tui.store.backends.base import Backend, Catalog
-from tui.store.backends.postgresql_driver import SERVICE_ZONE_SQL, server_settings
+from tui.store.backends.postgresql_driver import (
+    SERVICE_SCHEMA_SQL,
+    SERVICE_ZONE_SQL,
+    server_settings,
+)
 from tui.store.errors import is_lock_timeout
 from tui.store.target import DbTarget
 
@@ -48,6 +52,23 @@ LOCK_RETRY_PAUSE_S = 0.25
 
 MIGRATION_LOCK_KEY = "sessions-tui migrate"
 """Two `sessions-tui migrate` runs against one PostgreSQL database take turns on this key."""
+
+
+PIN_SCHEMA_SQL = (
+    "SELECT set_config('search_path', quote_ident(n.nspname) || ', '"
+    " || current_setting('search_path'), false)"
+    f" FROM pg_catalog.pg_namespace AS n WHERE n.oid = {SERVICE_SCHEMA_SQL}"
+)
+"""Put the service's schema first on this session's search path (nothing when there is
+none): an unqualified CREATE goes there, and Alembic's version table with it."""
+
+
+def pin_schema_sql(schema: str) -> str:
+    """`PIN_SCHEMA_SQL` for a DBA's script, with the schema read beforehand."""
+    quoted = '"' + schema.replace('"', '""') + '"'
+    literal = quoted.replace("'", "''")
+    path = f"'{literal}, ' || current_setting('search_path')"
+    return f"SELECT set_config('search_path', {path}, false)"
 
 
 class PostgresqlBackend(Backend):
@@ -139,15 +160,47 @@ class PostgresqlBackend(Backend):
 
     def lock_for_migration(self, conn: Connection) -> None:
         """Session-wide, not per transaction: the revisions commit one by one and the
-        index builds run outside any transaction."""
+        index builds run outside any transaction. The schema the service's tables are in
+        goes first on this session's search path (`PIN_SCHEMA_SQL`), so every object a
+        revision creates without a schema lands next to them."""
         conn.exec_driver_sql(f"SELECT pg_advisory_lock(hashtext('{MIGRATION_LOCK_KEY}'))")
         conn.exec_driver_sql(f"SET lock_timeout = '{MIGRATION_LOCK_TIMEOUT}'")
+        conn.exec_driver_sql(PIN_SCHEMA_SQL)
+
+    def service_schema(self, conn: Connection) -> str | None:
+        """`SERVICE_SCHEMA_SQL`'s name; None when the search path names no schema that
+        exists."""
+        sql = f"SELECT nspname FROM pg_catalog.pg_namespace WHERE oid = {SERVICE_SCHEMA_SQL}"
+        found = conn.exec_driver_sql(sql).first()
+        return None if found is None else str(found[0])
+
+    def tables_elsewhere(self, conn: Connection) -> dict[str, tuple[str, ...]]:
+        """From the catalog, over `current_schemas(false)` (the path's schemas that exist
+        and this role may use), in path order."""
+        sql = (
+            "SELECT t.relname, n.nspname"
+            " FROM unnest(current_schemas(false)) WITH ORDINALITY AS p(name, pos)"
+            " JOIN pg_catalog.pg_namespace AS n ON n.nspname = p.name"
+            " JOIN pg_catalog.pg_class AS t ON t.relnamespace = n.oid"
+            f" WHERE n.oid IS DISTINCT FROM {SERVICE_SCHEMA_SQL}"
+            " AND t.relkind IN ('r', 'p', 'v', 'm', 'f')"
+            " AND t.relname LIKE 'remote\\_agent\\_%' ESCAPE '\\'"
+            " ORDER BY t.relname, p.pos"
+        )
+        found: dict[str, tuple[str, ...]] = {}
+        for table, schema in conn.exec_driver_sql(sql):
+            found[str(table)] = (*found.get(str(table), ()), str(schema))
+        return found
+
+    def pin_schema_sql(self, catalog: Catalog) -> list[str]:
+        return [] if catalog.schema is None else [pin_schema_sql(catalog.schema)]
 
     def tables_sql(self) -> TextClause:
-        """Tables and partitioned tables of the search path's first schema."""
+        """Tables and partitioned tables of the schema the service's tables are in
+        (`SERVICE_SCHEMA_SQL`)."""
         return sa.text(
             "SELECT relname FROM pg_catalog.pg_class"
-            " WHERE relnamespace = current_schema()::regnamespace AND relkind IN ('r', 'p')"
+            f" WHERE relnamespace = {SERVICE_SCHEMA_SQL} AND relkind IN ('r', 'p')"
         )
 
     def session_indexes(self, conn: Connection) -> dict[str, bool]:
@@ -236,22 +289,22 @@ class PostgresqlBackend(Backend):
         return asyncpg.dialect()  # type: ignore[no-untyped-call]
 
     def service_columns_sql(self) -> TextClause:
-        """The tables of the search path's first schema, where the service's unqualified
-        names resolve. From the catalog, not information_schema, which hides what the
+        """The tables of the schema the service's unqualified names resolve in
+        (`SERVICE_SCHEMA_SQL`). From the catalog, not information_schema, which hides what the
         role may not read: a role without privileges must hear so, not "no tables"."""
         return sa.text(
             "SELECT c.relname, a.attname FROM pg_catalog.pg_class AS c"
             " JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid"
-            " WHERE c.relnamespace = current_schema()::regnamespace"
+            f" WHERE c.relnamespace = {SERVICE_SCHEMA_SQL}"
             " AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped"
             " AND c.relname LIKE 'remote\\_agent\\_%' ESCAPE '\\'"
         )
 
     def service_views(self, conn: Connection) -> set[str]:
-        """Views and materialized views of the search path's first schema."""
+        """Views and materialized views of the service's schema (`SERVICE_SCHEMA_SQL`)."""
         sql = sa.text(
             "SELECT c.relname FROM pg_catalog.pg_class AS c"
-            " WHERE c.relnamespace = current_schema()::regnamespace"
+            f" WHERE c.relnamespace = {SERVICE_SCHEMA_SQL}"
             " AND c.relkind IN ('v', 'm') AND c.relname LIKE 'remote\\_agent\\_%' ESCAPE '\\'"
         )
         return {str(r[0]) for r in conn.execute(sql)}
@@ -270,7 +323,7 @@ class PostgresqlBackend(Backend):
         without INSERT on it (a read-only role) reads it but cannot keep a record."""
         sql = sa.text(
             "SELECT has_table_privilege(c.oid, 'INSERT') FROM pg_catalog.pg_class AS c"
-            " WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = :t"
+            f" WHERE c.relnamespace = {SERVICE_SCHEMA_SQL} AND c.relname = :t"
             " AND c.relkind IN ('r', 'p')"
         )
         found = conn.execute(sql, {"t": table}).first()
@@ -284,7 +337,7 @@ class PostgresqlBackend(Backend):
             "SELECT i.relname FROM pg_catalog.pg_index AS x"
             " JOIN pg_catalog.pg_class AS i ON i.oid = x.indexrelid"
             " JOIN pg_catalog.pg_class AS t ON t.oid = x.indrelid"
-            " WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = :t"
+            f" WHERE t.relnamespace = {SERVICE_SCHEMA_SQL} AND t.relname = :t"
             " AND x.indisvalid"
         )
         return {str(r[0]) for r in conn.execute(sql, {"t": table})}

@@ -11,10 +11,26 @@ from tui.store import _warm_sql as sql
 from tui.store.backends.driver import Driver, bind
 from tui.store.target import DbTarget
 
-SERVICE_ZONE_SQL = """\
+SERVICE_SCHEMA_SQL = """\
+(SELECT coalesce(
+  (SELECT n.oid FROM unnest(current_schemas(false)) WITH ORDINALITY AS p(name, pos)
+   JOIN pg_catalog.pg_namespace AS n ON n.nspname = p.name
+   WHERE EXISTS (SELECT FROM pg_catalog.pg_class AS t
+                 WHERE t.relnamespace = n.oid AND t.relname = 'remote_agent_sessions')
+   ORDER BY p.pos LIMIT 1),
+  (SELECT n.oid FROM pg_catalog.pg_namespace AS n WHERE n.nspname = current_schema())))"""
+"""The oid of the schema the service's tables are in, as a scalar subquery: the first
+schema on the effective search path (`current_schemas`: the ones that exist and this
+role may use, in order) that holds `remote_agent_sessions`, which is where the
+service's unqualified names resolve; where none does, the first schema on the path,
+where an unqualified CREATE puts a table. Not `current_schema()` alone: with the
+default path `"$user", public`, a role that owns an empty schema of its name would
+see no service table, although its queries read them from `public`."""
+
+SERVICE_ZONE_SQL = f"""\
 WITH owner AS (
   SELECT c.relowner AS oid FROM pg_catalog.pg_class AS c
-  WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = 'remote_agent_sessions'
+  WHERE c.relnamespace = {SERVICE_SCHEMA_SQL} AND c.relname = 'remote_agent_sessions'
 ), zones AS (
   SELECT s.setrole, s.setdatabase, substr(cfg, strpos(cfg, '=') + 1) AS zone
   FROM pg_catalog.pg_db_role_setting AS s CROSS JOIN LATERAL unnest(s.setconfig) AS cfg
