@@ -1014,12 +1014,14 @@ def migrate(g: Globals, sql: bool, yes: bool, create_service_schema: bool) -> No
         if not confirmed:
             click.echo("aborted, nothing changed", err=True)
             raise click.exceptions.Exit(1)
-    applied = run(migrations.upgrade(target, create_service_schema=create_service_schema))
-    if not applied:
+    done = run(migrations.migrate_to_head(target, create_service_schema=create_service_schema))
+    if not done.applied and not done.restored:
         click.echo(f"{target.display()}: already up to date")
         return
-    for revision in applied:
+    for revision in done.applied:
         click.echo(f"applied {revision}")
+    for missing in done.restored:
+        click.echo(f"restored {missing} (missing although its revision was recorded)")
 
 
 # -- demo-db ---------------------------------------------------------------------------------

@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext, MigrationInfo
 from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
@@ -68,6 +69,84 @@ T = TypeVar("T")
 
 class NotAServiceDatabase(SchemaError):
     """The database holds tables, none of them the service's: not ours to add to."""
+
+
+AUDIT_TABLE = "sessions_tui_audit"
+AUDIT_INDEXES = ("ix_sessions_tui_audit_at", "ix_sessions_tui_audit_actor")
+
+
+@dataclass(frozen=True)
+class Upgraded:
+    """What `migrate_to_head` did: the revisions it applied, and the objects of revisions
+    already recorded that were missing and that it made again (`restored`)."""
+
+    applied: list[str]
+    restored: list[str]
+
+
+def missing_objects(catalog: Catalog, audit_indexes: set[str]) -> list[str]:
+    """The objects the head revision has that the database lacks (or holds unusable):
+    the service's baseline tables, `ended_reason`, the tool's indexes and audit table.
+    `audit_indexes`: the audit table's index names, read apart."""
+    missing = [t for t in BASELINE_TABLES if t not in catalog.tables]
+    if SESSIONS_TABLE in catalog.tables and not catalog.has_column(SESSIONS_TABLE, "ended_reason"):
+        missing.append(f"{SESSIONS_TABLE}.ended_reason")
+    missing += [ix for ix in TOOL_INDEXES if not catalog.indexes.get(ix)]
+    if AUDIT_TABLE not in catalog.tables:
+        missing.append(AUDIT_TABLE)
+    else:
+        missing += [ix for ix in AUDIT_INDEXES if ix not in audit_indexes]
+    return missing
+
+
+def _read_missing(backend: Backend, sync_conn: Connection) -> list[str]:
+    catalog = backend.catalog(sync_conn)
+    audit_indexes = (
+        backend.index_names(sync_conn, AUDIT_TABLE) if AUDIT_TABLE in catalog.tables else set()
+    )
+    return missing_objects(catalog, audit_indexes)
+
+
+def _revision_modules(script: ScriptDirectory) -> list[Any]:
+    """Every revision's module, oldest first."""
+    return [r.module for r in reversed(list(script.walk_revisions("base", "heads")))]
+
+
+def _restore(sync_conn: Connection, backend: Backend) -> None:
+    """Run every revision's `upgrade` again, outside Alembic's bookkeeping (the version
+    row stays): each is written to add only what is missing, so this brings every
+    object of the recorded revisions into being and changes nothing else."""
+    ctx = MigrationContext.configure(
+        sync_conn,
+        opts={
+            "version_table": VERSION_TABLE,
+            "transactional_ddl": True,
+            **backend.alembic_options(),
+        },
+    )
+    with Operations.context(ctx):
+        for module in _revision_modules(_script()):
+            module.upgrade()
+            sync_conn.commit()
+
+
+def _restore_sql(dialect_name: str, catalog: Catalog, buf: io.StringIO) -> None:
+    """`_restore` as SQL for the database `catalog` was read from: only what it lacks."""
+    backend = backend_for(dialect_name)
+    ctx = MigrationContext.configure(
+        dialect_name=dialect_name,
+        opts={
+            "as_sql": True,
+            "output_buffer": buf,
+            "literal_binds": True,
+            "transactional_ddl": True,
+            "catalog": catalog,
+            **backend.alembic_options(),
+        },
+    )
+    with Operations.context(ctx), ctx.begin_transaction():
+        for module in _revision_modules(_script()):
+            module.upgrade()
 
 
 @dataclass(frozen=True)
@@ -296,15 +375,26 @@ async def plan(target: DbTarget, *, create_service_schema: bool = False) -> Migr
     _refuse_foreign(target, catalog, create_service_schema)
     _refuse_split(target, catalog)
     revisions = _revisions_after(_script(), current)
-    indexes = tuple(ix for ix in TOOL_INDEXES if revisions and not catalog.indexes.get(ix))
-    notice = backend.migration_notice(sessions, len(indexes)) if revisions else None
+    indexes = tuple(ix for ix in TOOL_INDEXES if not catalog.indexes.get(ix))
+    notice = backend.migration_notice(sessions, len(indexes)) if revisions or indexes else None
     return MigrationPlan(current, revisions, sessions, indexes, notice)
 
 
 async def upgrade(
     target: DbTarget, *, create: bool = False, create_service_schema: bool = False
 ) -> list[str]:
-    """Apply every pending revision up to head; return the ids applied ([] when at head).
+    """`migrate_to_head`, returning the ids of the revisions applied ([] when at head)."""
+    done = await migrate_to_head(target, create=create, create_service_schema=create_service_schema)
+    return done.applied
+
+
+async def migrate_to_head(
+    target: DbTarget, *, create: bool = False, create_service_schema: bool = False
+) -> Upgraded:
+    """Apply every pending revision up to head, then make again any object of the
+    recorded revisions that is missing (an index dropped by hand, a version row that
+    says head over a database that lacks something): the database's state decides,
+    never the version row alone.
 
     `create=True` lets SQLite create a missing file; otherwise a missing file raises
     DatabaseNotFound rather than silently making an empty database somewhere. A database
@@ -331,10 +421,17 @@ async def upgrade(
         # Alembic begins and commits one transaction per revision itself (env.py).
         sync_conn.commit()
         command.upgrade(cfg, "head")
+        sync_conn.commit()
+        missing = _read_missing(backend, sync_conn)
+        sync_conn.commit()
+        if missing:
+            _restore(sync_conn, backend)
+            restored.extend(missing)
 
+    restored: list[str] = []
     async with _alembic_lock():
         await _with_connection(target, _run, read_only=False, create=create, write=True)
-    return applied
+    return Upgraded(applied, restored)
 
 
 async def upgrade_sql(target: DbTarget, *, create_service_schema: bool = False) -> str:
@@ -347,12 +444,13 @@ async def upgrade_sql(target: DbTarget, *, create_service_schema: bool = False) 
     """
     backend = backend_for(target.kind)
 
-    def _read(sync_conn: Connection) -> tuple[str | None, Catalog]:
+    def _read(sync_conn: Connection) -> tuple[str | None, Catalog, list[str]]:
         _refuse_broken(target, backend, sync_conn)
-        return _read_current(sync_conn), backend.catalog(sync_conn)
+        current = _read_current(sync_conn)
+        return current, backend.catalog(sync_conn), _read_missing(backend, sync_conn)
 
     async with _alembic_lock():
-        current, catalog = await _with_connection(target, _read, read_only=True)
+        current, catalog, missing = await _with_connection(target, _read, read_only=True)
         _refuse_foreign(target, catalog, create_service_schema)
         _refuse_split(target, catalog)
         todo = _revisions_after(_script(), current)
@@ -370,9 +468,13 @@ async def upgrade_sql(target: DbTarget, *, create_service_schema: bool = False) 
                 f"-- Everything is created next to the service's tables, in schema "
                 f"{quote_name(catalog.schema or '')}:\n" + "".join(f"{p};\n" for p in pins)
             )
-        if not todo:
+        if not todo and not missing:
             return header + "-- The database is already at head: nothing to run.\n"
         buf = io.StringIO()
+        if not todo:
+            header += "-- The database is at head, but lacks: " + ", ".join(missing) + ".\n"
+            await asyncio.to_thread(_restore_sql, target.kind, catalog, buf)
+            return header + buf.getvalue()
         cfg = _config(buf)
         cfg.attributes["dialect_name"] = target.kind
         cfg.attributes["catalog"] = catalog
@@ -394,9 +496,12 @@ __all__ = [
     "VERSION_TABLE",
     "MigrationPlan",
     "NotAServiceDatabase",
+    "Upgraded",
     "current_revision",
     "head_revision",
+    "migrate_to_head",
     "migrations_dir",
+    "missing_objects",
     "pending",
     "plan",
     "revision_ids",
