@@ -185,6 +185,11 @@ def translate(exc: BaseException, where: str, scrub: Callable[[str], str]) -> St
     """Map a driver exception to a StoreError naming the problem and the database."""
     if isinstance(exc, StoreError):
         return exc
+    if any(type(cur).__name__ == "TargetServerAttributeNotMatched" for cur in _chain(exc)):
+        return ConnectionFailed(
+            f"{where}: the server is not what the URL's target_session_attrs asks for "
+            "(a standby where a primary or read-write is asked, or the reverse)"
+        )
     for cur in _chain(exc):
         name = type(cur).__name__
         msg = scrub(_first_line(cur))

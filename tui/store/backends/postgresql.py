@@ -29,7 +29,7 @@ from tui.store.backends.base import Backend, Catalog
 from tui.store.backends.postgresql_driver import (
     SERVICE_SCHEMA_SQL,
     SERVICE_ZONE_SQL,
-    server_settings,
+    connect_options,
 )
 from tui.store.errors import is_lock_timeout
 from tui.store.target import DbTarget
@@ -82,17 +82,12 @@ class PostgresqlBackend(Backend):
         statement_timeout_ms: int | None = None,
     ) -> AsyncEngine:
         """Named, in the server's default zone, read-only when asked (`server_settings`),
-        a 10 s connect timeout and a small pool. Locks wait as the server is configured,
-        but no statement runs longer than `statement_timeout_ms` when it is given."""
-        settings = server_settings(read_only=read_only)
-        if statement_timeout_ms:
-            settings["statement_timeout"] = str(statement_timeout_ms)
-        connect_args: dict[str, Any] = {
-            "server_settings": settings,
-            "timeout": 10,
-        }
-        if target.ssl:
-            connect_args["ssl"] = target.ssl
+        a 10 s connect timeout and a small pool, the URL's libpq parameters honoured as
+        libpq would (`connect_options`). Locks wait as the server is configured, but no
+        statement runs longer than `statement_timeout_ms` when it is given (unless the
+        URL's `options` set a statement_timeout of their own: the URL wins)."""
+        settings = {"statement_timeout": str(statement_timeout_ms)} if statement_timeout_ms else {}
+        connect_args = connect_options(target, read_only=read_only, timeout=10, settings=settings)
         return create_async_engine(
             self.url(target),
             pool_pre_ping=True,
@@ -109,7 +104,6 @@ class PostgresqlBackend(Backend):
             host=target.host,
             port=target.port,
             database=target.database,
-            query=dict(target.query),
         )
 
     async def reader_id(self, conn: AsyncConnection) -> int | None:
