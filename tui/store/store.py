@@ -83,6 +83,7 @@ from tui.store.errors import (
     StoreError,
     UnknownSession,
     is_write_conflict,
+    timeout_origin,
     translate,
     unreadable,
 )
@@ -102,7 +103,7 @@ from tui.store.tables import (
     schema_version,
     sessions,
 )
-from tui.store.target import DEMO_HINT, DbTarget
+from tui.store.target import DEMO_HINT, DbTarget, option_settings
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 """How long a statement waits for a lock another connection holds, where the client
@@ -265,8 +266,12 @@ class Store:
         clock: Callable[[], datetime] = utcnow,
         identity: tuple[int, int] | None = None,
         read_only_why: str | None = None,
+        timeout_from: str | None = None,
     ) -> None:
         self.target = target
+        self.timeout_from = timeout_from
+        """Where the statement timeout comes from (`errors.timeout_origin`), for the
+        message of a query it cancels; None where there is none."""
         self.read_only_why = read_only_why or READ_ONLY_REASON
         """What `can_end` says when read-only: the flag, or how this tool was started
         (a served dashboard names `serve --write --actor`)."""
@@ -308,7 +313,9 @@ class Store:
     # -- plumbing -----------------------------------------------------------------
 
     def _error(self, exc: BaseException) -> StoreError:
-        return translate(exc, self.target.display(), self.target.scrub)
+        return translate(
+            exc, self.target.display(), self.target.scrub, timeout_from=self.timeout_from
+        )
 
     @asynccontextmanager
     async def _read(self, *, snapshot: bool = False) -> AsyncIterator[AsyncConnection]:
@@ -1108,6 +1115,8 @@ class ServerFacts:
     """The tool's audit table: exists, and this role may write it (`Backend.tool_table`)."""
     schema: str | None = None
     """The schema the service's tables are in (`Backend.service_schema`)."""
+    timeout: tuple[str, str, str, str] | None = None
+    """The statement timeout in force and where from (`Backend.timeout_setting`)."""
 
 
 async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
@@ -1130,13 +1139,14 @@ async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
 
     async with engine.connect() as conn:
         tables, indexes, standby, zone, tool_audit, schema = await conn.run_sync(_inspect)
+        timeout = await conn.run_sync(backend.timeout_setting)
         row = None
         if {"created_app_version", "app_version"} <= tables.get(SCHEMA_VERSION, set()):
             sv = schema_version
             stmt = sa.select(sv.c.created_app_version, sv.c.app_version).where(sv.c.id == 1)
             found = (await conn.execute(stmt)).first()
             row = (found[0], found[1]) if found is not None else None
-        return ServerFacts(tables, indexes, standby, row, zone, tool_audit, schema)
+        return ServerFacts(tables, indexes, standby, row, zone, tool_audit, schema, timeout)
 
 
 async def open_store(
@@ -1204,7 +1214,17 @@ async def open_store(
         clock=clock,
         identity=identity,
         read_only_why=read_only_why,
+        timeout_from=_timeout_from(target, facts.timeout),
     )
+
+
+def _timeout_from(target: DbTarget, found: tuple[str, str, str, str] | None) -> str | None:
+    """Where the connection's statement timeout comes from, in the operator's words."""
+    if found is None:
+        return None
+    setting, source, role, database = found
+    in_url = "statement_timeout" in option_settings(dict(target.query).get("options", ""))
+    return timeout_origin(setting, source, role=role, database=database, in_url=in_url)
 
 
 __all__ = [

@@ -244,6 +244,12 @@ class Backend(ABC):
         """Whether the server is a read-only replica that replays another's writes (a
         hot standby): it lists and counts, and refuses every write."""
 
+    def timeout_setting(self, conn: Connection) -> tuple[str, str, str, str] | None:
+        """The statement timeout this connection has, where the server has one: its
+        value, where it came from (`pg_settings.source`), the role and the database;
+        None where there is none (SQLite) or it is off."""
+        return None
+
     @abstractmethod
     def service_zone(self, conn: Connection) -> str | None:
         """The time zone the service's `NOW()` writes its zone-less timestamps

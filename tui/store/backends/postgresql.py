@@ -308,6 +308,16 @@ class PostgresqlBackend(Backend):
         `pg_is_in_recovery()` is open to every role."""
         return bool(conn.execute(sa.text("SELECT pg_is_in_recovery()")).scalar_one())
 
+    def timeout_setting(self, conn: Connection) -> tuple[str, str, str, str] | None:
+        """`pg_settings` is readable by every role (its `source` column included)."""
+        row = conn.exec_driver_sql(
+            "SELECT current_setting('statement_timeout'), source, current_user,"
+            " current_database() FROM pg_catalog.pg_settings WHERE name = 'statement_timeout'"
+        ).first()
+        if row is None or row[0] == "0":
+            return None
+        return str(row[0]), str(row[1]), str(row[2]), str(row[3])
+
     def service_zone(self, conn: Connection) -> str | None:
         """`SERVICE_ZONE_SQL`: the zone the service's own connections get."""
         return str(conn.exec_driver_sql(SERVICE_ZONE_SQL).scalar_one())
