@@ -58,6 +58,7 @@ from tui.domain.wording import (
     DASH,
     ENDED,
     RUNS_TITLE,
+    audit_shape_line,
     conversation_marks,
     conversation_state,
     odd_active,
@@ -624,6 +625,7 @@ def info_object(info: DatabaseInfo) -> dict[str, Any]:
             "revision": info.revision,
             "head_revision": info.head_revision,
             "indexes": {ix: ix not in info.missing_indexes for ix in info.indexes},
+            "audit_table": {"present": info.audit_table, "problem": info.audit_problem},
         },
         "sessions": {
             "active": info.active,
@@ -632,6 +634,14 @@ def info_object(info: DatabaseInfo) -> dict[str, Any]:
             "without_id": info.without_id,
         },
     }
+
+
+def _audit_state(info: DatabaseInfo) -> str:
+    if info.audit_problem is not None:
+        return audit_shape_line(info.audit_problem) + "; ends keep no audit row until then"
+    if not info.audit_table:
+        return "missing: `sessions-tui migrate` adds it"
+    return "present"
 
 
 def info_text(info: DatabaseInfo) -> list[str]:
@@ -665,6 +675,7 @@ def info_text(info: DatabaseInfo) -> list[str]:
         ("end accepts", ", ".join(t.wire for t in info.vocabulary.deactivating) or DASH),
         ("tool revision", revision + at_head),
         ("tool indexes", f"{len(present)} of {len(info.indexes)} present"),
+        ("audit table", _audit_state(info)),
         ("sessions", sessions_line(info)),
     ]
     width = max(len(k) for k, _ in pairs)

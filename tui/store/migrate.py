@@ -43,6 +43,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import tui
+from tui.domain.wording import audit_shape_line
+from tui.store.audit_shape import shape_problem
 from tui.store.backends import backend_for, driver_for
 from tui.store.backends.base import Backend, Catalog
 from tui.store.errors import (
@@ -287,14 +289,18 @@ def _refuse_split(target: DbTarget, catalog: Catalog) -> None:
 
 
 def _refuse_broken(target: DbTarget, backend: Backend, conn: Connection) -> None:
-    """A damaged file, or a service table that is a view: said as what it is, never
-    "already up to date" (the recorded revision may well be head)."""
+    """A damaged file, an audit table of another shape than an end writes, or a service
+    table that is a view: said as what it is, never "already up to date" (the recorded
+    revision may well be head)."""
     damage = backend.damage(conn)
     if damage is not None:
         raise SchemaError(
             f"{target.display()} is damaged ({damage}); nothing was changed: restore it "
             "from a backup, or salvage its rows with `sqlite3 FILE .recover`"
         )
+    problem = shape_problem(backend.column_shapes(conn, AUDIT_TABLE), backend.audit_type_fits())
+    if problem is not None:
+        raise SchemaError(f"{target.display()}: nothing was changed: {audit_shape_line(problem)}")
     views = sorted(backend.service_views(conn))
     if views:
         raise SchemaError(

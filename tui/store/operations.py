@@ -183,6 +183,10 @@ class DatabaseInfo:
     """Sessions with a NULL id: never listed, shown or ended."""
     schema: str | None = None
     """The schema the service's tables are in (PostgreSQL); None on SQLite."""
+    audit_table: bool = False
+    """The tool's audit table exists."""
+    audit_problem: str | None = None
+    """What is wrong with its shape (`audit_shape`), if anything."""
 
 
 async def database_info(store: Store) -> DatabaseInfo:
@@ -206,4 +210,6 @@ async def database_info(store: Store) -> DatabaseInfo:
         odd=counts.odd,
         without_id=await store.sessions_without_id(),
         schema=store.schema.schema,
+        audit_table=store.schema.audit_table,
+        audit_problem=store.schema.audit_problem,
     )

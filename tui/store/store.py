@@ -57,9 +57,10 @@ from tui.domain.stuck import StuckKind
 from tui.domain.timefmt import utcnow
 from tui.domain.trends import TrendBy, Trends, TrendWindow
 from tui.domain.triggers import Detection, SchemaMarkers, Vocabulary, detect_era
-from tui.domain.wording import NO_AUDIT_TABLE, interrupted_line
+from tui.domain.wording import NO_AUDIT_TABLE, audit_shape_line, interrupted_line
 from tui.store import delta
 from tui.store import queries as q
+from tui.store.audit_shape import shape_problem
 from tui.store.backends import backend_for
 from tui.store.backends.base import Backend
 from tui.store.codec import (
@@ -157,6 +158,9 @@ class SchemaInfo:
     """...and this connection's role may insert into it: ends keep audit rows."""
     schema: str | None = None
     """The schema the service's tables are in (`Backend.service_schema`); None on SQLite."""
+    audit_problem: str | None = None
+    """What is wrong with the audit table's shape (`audit_shape.shape_problem`): an end
+    keeps no audit row then; None when it fits or is missing."""
 
     @property
     def markers(self) -> SchemaMarkers:
@@ -371,8 +375,9 @@ class Store:
     @property
     def audit_kept(self) -> bool:
         """Whether an end writes its audit rows: the table exists and this role may
-        write it. Without, ending works and says so (`wording.no_audit_note`)."""
-        return self.schema.audit_writable
+        write it, and it has the shape an end writes (`SchemaInfo.audit_problem`).
+        Without, ending works and says so (`wording.no_audit_note`)."""
+        return self.schema.audit_writable and self.schema.audit_problem is None
 
     @property
     def _delta_indexed(self) -> bool:
@@ -1042,6 +1047,10 @@ class Store:
         cursor for the next; NoAuditTable where the database has none."""
         if not self.schema.audit_table:
             raise NoAuditTable(f"{self.target.display()}: {NO_AUDIT_TABLE}")
+        if self.schema.audit_problem is not None:
+            raise NoAuditTable(
+                f"{self.target.display()}: {audit_shape_line(self.schema.audit_problem)}"
+            )
         a = audit
         limit = max(1, min(limit, 10_000))
         stmt = sa.select(a).order_by(a.c.at.desc(), a.c.id.desc()).limit(limit + 1)
@@ -1117,6 +1126,8 @@ class ServerFacts:
     """The schema the service's tables are in (`Backend.service_schema`)."""
     timeout: tuple[str, str, str, str] | None = None
     """The statement timeout in force and where from (`Backend.timeout_setting`)."""
+    audit_problem: str | None = None
+    """What is wrong with the audit table's shape, if anything (`audit_shape`)."""
 
 
 async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
@@ -1140,13 +1151,17 @@ async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
     async with engine.connect() as conn:
         tables, indexes, standby, zone, tool_audit, schema = await conn.run_sync(_inspect)
         timeout = await conn.run_sync(backend.timeout_setting)
+        shapes = await conn.run_sync(backend.column_shapes, AUDIT)
+        problem = shape_problem(shapes, backend.audit_type_fits())
         row = None
         if {"created_app_version", "app_version"} <= tables.get(SCHEMA_VERSION, set()):
             sv = schema_version
             stmt = sa.select(sv.c.created_app_version, sv.c.app_version).where(sv.c.id == 1)
             found = (await conn.execute(stmt)).first()
             row = (found[0], found[1]) if found is not None else None
-        return ServerFacts(tables, indexes, standby, row, zone, tool_audit, schema, timeout)
+        return ServerFacts(
+            tables, indexes, standby, row, zone, tool_audit, schema, timeout, problem
+        )
 
 
 async def open_store(
@@ -1203,6 +1218,7 @@ async def open_store(
         audit_table=facts.audit[0],
         audit_writable=facts.audit[1],
         schema=facts.schema,
+        audit_problem=facts.audit_problem,
     )
     return Store(
         target,

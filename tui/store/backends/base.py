@@ -261,6 +261,18 @@ class Backend(ABC):
         may insert into it: an end writes its audit rows only where both hold."""
 
     @abstractmethod
+    def column_shapes(self, conn: Connection, table: str) -> dict[str, tuple[str, bool, bool]]:
+        """Each column of this tool's `table` (in the service's schema): its declared
+        type (lower case, without a length), NOT NULL, and whether the database fills it
+        when an INSERT leaves it out (a default, an identity, SQLite's rowid); {} when
+        there is no such table."""
+
+    @abstractmethod
+    def audit_type_fits(self) -> Mapping[str, frozenset[str]]:
+        """The declared types the audit table's columns of each kind (`id`, `text`,
+        `time`: `audit_shape.AUDIT_COLUMNS`) may have for an end's INSERT to fit."""
+
+    @abstractmethod
     def index_names(self, conn: Connection, table: str) -> set[str]:
         """The names of `table`'s indexes, by the catalog's cheapest query."""
 

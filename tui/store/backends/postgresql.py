@@ -333,6 +333,27 @@ class PostgresqlBackend(Backend):
         found = conn.execute(sql, {"t": table}).first()
         return found is not None, bool(found is not None and found[0])
 
+    def column_shapes(self, conn: Connection, table: str) -> dict[str, tuple[str, bool, bool]]:
+        sql = sa.text(
+            "SELECT a.attname, format_type(a.atttypid, NULL), a.attnotnull,"
+            " a.atthasdef OR a.attidentity <> ''"
+            " FROM pg_catalog.pg_attribute AS a JOIN pg_catalog.pg_class AS c"
+            " ON c.oid = a.attrelid"
+            f" WHERE c.relnamespace = {SERVICE_SCHEMA_SQL} AND c.relname = :t"
+            " AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped"
+        )
+        return {
+            str(name): (str(kind), bool(notnull), bool(dflt))
+            for name, kind, notnull, dflt in conn.execute(sql, {"t": table})
+        }
+
+    def audit_type_fits(self) -> dict[str, frozenset[str]]:
+        return {
+            "id": frozenset({"bigint", "integer"}),
+            "text": frozenset({"text", "character varying"}),
+            "time": frozenset({"timestamp with time zone"}),
+        }
+
     def index_names(self, conn: Connection, table: str) -> set[str]:
         """The usable ones, from pg_index (the inspector's get_indexes takes 35 ms): an
         index an interrupted concurrent build left invalid is not read by the planner,
