@@ -119,3 +119,25 @@ def test_no_service_table_is_created_while_another_schema_on_the_path_has_it(
         assert "remote_agent_codebases" in said[0] and '"public"' in said[0], said
         assert f'"{role}"' in said[0], said
     assert _tables_in(pg_server, dbname, role) == ["remote_agent_sessions"]
+
+
+def test_info_names_a_schema_the_path_shadows(pg_server: PgServer, pg_database: str) -> None:
+    """Empty copies of the service's tables in the role's schema (what `migrate` once
+    made there): the role's names resolve to them, so `info` names that schema and says
+    that `public`, later on the path, holds a remote_agent_sessions it does not read."""
+    url, role = _role_with_own_schema(pg_server, pg_database)
+    dbname = pg_database.rsplit("/", 1)[1]
+    copies = "".join(
+        f"CREATE TABLE {role}.{t} (LIKE public.{t} INCLUDING ALL);"
+        f"ALTER TABLE {role}.{t} OWNER TO {role};"
+        for t in SERVICE_TABLES
+    )
+    pg_server.psql(copies, dbname)
+    shown = invoke("--url", url, "info", "--format", "json")
+    assert shown.exit_code == 0, shown.output
+    found = json.loads(shown.stdout)
+    assert found["schema"] == role
+    assert found["shadowed_schemas"] == ["public"]
+    assert found["sessions"]["active"] + found["sessions"]["ended"] == 0
+    text = " ".join(invoke("--url", url, "info").stdout.split())
+    assert f"schema {role} (first on the search path; public also holds" in text, text

@@ -610,6 +610,7 @@ def info_object(info: DatabaseInfo) -> dict[str, Any]:
         "backend": info.backend,
         "database": safe_text(info.database),
         "schema": None if info.schema is None else safe_text(info.schema),
+        "shadowed_schemas": [safe_text(s) for s in info.shadowed],
         "service": {
             "version": safe_text(d.version),
             "detected_by": safe_text(d.how),
@@ -634,6 +635,19 @@ def info_object(info: DatabaseInfo) -> dict[str, Any]:
             "without_id": info.without_id,
         },
     }
+
+
+def _schema_text(info: DatabaseInfo) -> str:
+    """The schema the service's tables are in, and any later on the search path that
+    holds a remote_agent_sessions its unqualified names never reach."""
+    text = safe_text(info.schema or "")
+    if info.shadowed:
+        others = ", ".join(safe_text(s) for s in info.shadowed)
+        text += (
+            f" (first on the search path; {others} also holds remote_agent_sessions, "
+            "which this tool and the service's unqualified names do not read)"
+        )
+    return text
 
 
 def _audit_state(info: DatabaseInfo) -> str:
@@ -667,7 +681,7 @@ def info_text(info: DatabaseInfo) -> list[str]:
     pairs = [
         ("backend", info.backend),
         ("database", safe_text(info.database)),
-        *([("schema", safe_text(info.schema))] if info.schema is not None else []),
+        *([("schema", _schema_text(info))] if info.schema is not None else []),
         ("service version", safe_text(d.version)),
         ("detected by", safe_text(d.how)),
         ("created by", created_text),

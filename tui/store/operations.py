@@ -187,6 +187,8 @@ class DatabaseInfo:
     """The tool's audit table exists."""
     audit_problem: str | None = None
     """What is wrong with its shape (`audit_shape`), if anything."""
+    shadowed: tuple[str, ...] = ()
+    """Schemas later on the search path that hold a remote_agent_sessions too."""
 
 
 async def database_info(store: Store) -> DatabaseInfo:
@@ -212,4 +214,5 @@ async def database_info(store: Store) -> DatabaseInfo:
         schema=store.schema.schema,
         audit_table=store.schema.audit_table,
         audit_problem=store.schema.audit_problem,
+        shadowed=store.schema.shadowed,
     )

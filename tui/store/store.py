@@ -161,6 +161,9 @@ class SchemaInfo:
     audit_problem: str | None = None
     """What is wrong with the audit table's shape (`audit_shape.shape_problem`): an end
     keeps no audit row then; None when it fits or is missing."""
+    shadowed: tuple[str, ...] = ()
+    """Schemas later on the search path that hold a `remote_agent_sessions` too, which
+    unqualified names never reach (`Backend.tables_elsewhere`)."""
 
     @property
     def markers(self) -> SchemaMarkers:
@@ -1128,6 +1131,8 @@ class ServerFacts:
     """The statement timeout in force and where from (`Backend.timeout_setting`)."""
     audit_problem: str | None = None
     """What is wrong with the audit table's shape, if anything (`audit_shape`)."""
+    shadowed: tuple[str, ...] = ()
+    """Schemas later on the path that hold a `remote_agent_sessions` too."""
 
 
 async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
@@ -1153,6 +1158,7 @@ async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
         timeout = await conn.run_sync(backend.timeout_setting)
         shapes = await conn.run_sync(backend.column_shapes, AUDIT)
         problem = shape_problem(shapes, backend.audit_type_fits())
+        elsewhere = await conn.run_sync(backend.tables_elsewhere)
         row = None
         if {"created_app_version", "app_version"} <= tables.get(SCHEMA_VERSION, set()):
             sv = schema_version
@@ -1160,7 +1166,16 @@ async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
             found = (await conn.execute(stmt)).first()
             row = (found[0], found[1]) if found is not None else None
         return ServerFacts(
-            tables, indexes, standby, row, zone, tool_audit, schema, timeout, problem
+            tables,
+            indexes,
+            standby,
+            row,
+            zone,
+            tool_audit,
+            schema,
+            timeout,
+            problem,
+            elsewhere.get(SESSIONS, ()),
         )
 
 
@@ -1219,6 +1234,7 @@ async def open_store(
         audit_writable=facts.audit[1],
         schema=facts.schema,
         audit_problem=facts.audit_problem,
+        shadowed=facts.shadowed,
     )
     return Store(
         target,
