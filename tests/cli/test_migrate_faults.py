@@ -5,13 +5,14 @@ was brought to head, when the recorded revision alone says nothing is left to do
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from tests.support.dbs import create_service_db
-from tests.support.odd_rows import cli_args, execute
+from tests.support.odd_rows import cli_args, execute, fetch
 from tui.cli.main import cli
 from tui.store.target import DbTarget
 
@@ -53,3 +54,40 @@ def test_a_damaged_file_is_named(tmp_path: Path) -> None:
     assert code == 1, said
     assert "is damaged (" in said and "nothing was changed" in said
     assert "up to date" not in said and len(said.strip().splitlines()) == 1
+
+
+def test_objects_missing_at_head_are_made_again(service_db: DbTarget) -> None:
+    """The version row says head, but an operator dropped an index and the audit table:
+    `info` says they are missing, `migrate --sql` writes what makes them, and `migrate`
+    makes them (never "already up to date" while something is missing)."""
+    assert _migrate(service_db)[0] == 0
+    asyncio.run(
+        execute(
+            service_db,
+            "DROP INDEX ix_sessions_tui_started",
+            "DROP TABLE sessions_tui_audit",
+        )
+    )
+    shown = CliRunner().invoke(cli, [*cli_args(service_db), "info"])
+    assert "ix_sessions_tui_started: missing" in shown.output, shown.output
+
+    code, sql = _migrate(service_db, "--sql")
+    assert code == 0, sql
+    assert "ix_sessions_tui_started, sessions_tui_audit" in sql
+    assert "CREATE TABLE IF NOT EXISTS sessions_tui_audit" in sql
+    assert "ix_sessions_tui_started ON remote_agent_sessions (started_at, id)" in sql
+    assert "ix_sessions_tui_reason_started" not in sql  # present: not written
+    assert "INSERT INTO sessions_tui_alembic_version" not in sql
+
+    code, said = _migrate(service_db)
+    assert code == 0, said
+    assert "up to date" not in said
+    assert "restored ix_sessions_tui_started" in said
+    assert "restored sessions_tui_audit" in said
+    indexes = asyncio.run(fetch(service_db, "SELECT count(*) FROM sessions_tui_alembic_version"))
+    assert indexes == [(1,)]
+    shown = CliRunner().invoke(cli, [*cli_args(service_db), "info", "--format", "json"])
+    assert all(json.loads(shown.output)["tool"]["indexes"].values()), shown.output
+    assert asyncio.run(fetch(service_db, "SELECT count(*) FROM sessions_tui_audit")) == [(0,)]
+    code, said = _migrate(service_db)
+    assert code == 0 and "already up to date" in said, said

@@ -501,6 +501,25 @@ async def test_upgrade_sql_changes_nothing_and_works(db: RawDb) -> None:
     assert "CREATE" not in at_head and "ALTER" not in at_head
 
 
+async def test_upgrade_sql_at_head_writes_what_is_missing(db: RawDb) -> None:
+    """The version row says head over a database lacking an index and the audit table
+    (dropped by hand): `--sql` writes what makes them, and it runs in the shell as it is,
+    leaving the database as `upgrade` would and the version row alone."""
+    await db.make_service_db(ended_reason=True)
+    assert await upgrade(db.target) == ALL_REVISIONS
+    migrated = await db.schema()
+    await db.execute(["DROP INDEX ix_sessions_tui_parent", f"DROP TABLE {AUDIT}"])
+
+    sql = await upgrade_sql(db.target)
+    assert "already at head" not in sql
+    assert _created_tables(sql) == {AUDIT}
+    assert "ix_sessions_tui_parent" in sql and "ix_sessions_tui_started" not in sql
+    await db.script(sql)
+    assert await db.schema() == migrated
+    assert await current_revision(db.target) == head_revision()
+    assert "already at head" in await upgrade_sql(db.target)
+
+
 async def test_upgrade_sql_from_current_revision(db: RawDb) -> None:
     """After our baseline only, the SQL starts from there: no version table, no CREATE TABLE
     but the tool's own audit table's."""

@@ -274,7 +274,9 @@ async def write_end(
         elapsed,
         reread,
         interrupted=interrupted,
-        audit_note=None if store.audit_kept else no_audit_note(store.schema.audit_table),
+        audit_note=None
+        if store.audit_kept
+        else no_audit_note(store.schema.audit_table, shape=store.schema.audit_problem),
     )
 
 

@@ -723,11 +723,12 @@ def end(
 
     from tui.store.errors import EndInterrupted
 
-    kept, table = True, True
+    kept, table, shape = True, True, None
 
     async def apply(store: Store) -> tuple[EndOutcome, ...]:
-        nonlocal kept, table
+        nonlocal kept, table, shape
         kept, table = store.audit_kept, store.schema.audit_table
+        shape = store.schema.audit_problem
         return await operations.apply_end(store, planned)
 
     try:
@@ -740,12 +741,12 @@ def end(
         for sid in stopped.unresolved:
             click.echo(f"unknown {safe_text(sid)}: could not be re-read")
         if not kept:
-            click.echo(no_audit_note(table), err=True)
+            click.echo(no_audit_note(table, shape=shape), err=True)
         raise click.ClickException(safe_text(g.scrub(str(stopped)))) from None
     for outcome in outcomes:
         click.echo(outcome_line(outcome))
     if not kept and any(isinstance(o, Ended) for o in outcomes):
-        click.echo(no_audit_note(table), err=True)
+        click.echo(no_audit_note(table, shape=shape), err=True)
     ctx.exit(0 if all(isinstance(o, Ended) for o in outcomes) else 1)
 
 
@@ -1014,12 +1015,14 @@ def migrate(g: Globals, sql: bool, yes: bool, create_service_schema: bool) -> No
         if not confirmed:
             click.echo("aborted, nothing changed", err=True)
             raise click.exceptions.Exit(1)
-    applied = run(migrations.upgrade(target, create_service_schema=create_service_schema))
-    if not applied:
+    done = run(migrations.migrate_to_head(target, create_service_schema=create_service_schema))
+    if not done.applied and not done.restored:
         click.echo(f"{target.display()}: already up to date")
         return
-    for revision in applied:
+    for revision in done.applied:
         click.echo(f"applied {revision}")
+    for missing in done.restored:
+        click.echo(f"restored {missing} (missing although its revision was recorded)")
 
 
 # -- demo-db ---------------------------------------------------------------------------------

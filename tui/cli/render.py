@@ -58,6 +58,7 @@ from tui.domain.wording import (
     DASH,
     ENDED,
     RUNS_TITLE,
+    audit_shape_line,
     conversation_marks,
     conversation_state,
     odd_active,
@@ -608,6 +609,8 @@ def info_object(info: DatabaseInfo) -> dict[str, Any]:
     return {
         "backend": info.backend,
         "database": safe_text(info.database),
+        "schema": None if info.schema is None else safe_text(info.schema),
+        "shadowed_schemas": [safe_text(s) for s in info.shadowed],
         "service": {
             "version": safe_text(d.version),
             "detected_by": safe_text(d.how),
@@ -623,6 +626,7 @@ def info_object(info: DatabaseInfo) -> dict[str, Any]:
             "revision": info.revision,
             "head_revision": info.head_revision,
             "indexes": {ix: ix not in info.missing_indexes for ix in info.indexes},
+            "audit_table": {"present": info.audit_table, "problem": info.audit_problem},
         },
         "sessions": {
             "active": info.active,
@@ -631,6 +635,27 @@ def info_object(info: DatabaseInfo) -> dict[str, Any]:
             "without_id": info.without_id,
         },
     }
+
+
+def _schema_text(info: DatabaseInfo) -> str:
+    """The schema the service's tables are in, and any later on the search path that
+    holds a remote_agent_sessions its unqualified names never reach."""
+    text = safe_text(info.schema or "")
+    if info.shadowed:
+        others = ", ".join(safe_text(s) for s in info.shadowed)
+        text += (
+            f" (first on the search path; {others} also holds remote_agent_sessions, "
+            "which this tool and the service's unqualified names do not read)"
+        )
+    return text
+
+
+def _audit_state(info: DatabaseInfo) -> str:
+    if info.audit_problem is not None:
+        return audit_shape_line(info.audit_problem) + "; ends keep no audit row until then"
+    if not info.audit_table:
+        return "missing: `sessions-tui migrate` adds it"
+    return "present"
 
 
 def info_text(info: DatabaseInfo) -> list[str]:
@@ -656,6 +681,7 @@ def info_text(info: DatabaseInfo) -> list[str]:
     pairs = [
         ("backend", info.backend),
         ("database", safe_text(info.database)),
+        *([("schema", _schema_text(info))] if info.schema is not None else []),
         ("service version", safe_text(d.version)),
         ("detected by", safe_text(d.how)),
         ("created by", created_text),
@@ -663,6 +689,7 @@ def info_text(info: DatabaseInfo) -> list[str]:
         ("end accepts", ", ".join(t.wire for t in info.vocabulary.deactivating) or DASH),
         ("tool revision", revision + at_head),
         ("tool indexes", f"{len(present)} of {len(info.indexes)} present"),
+        ("audit table", _audit_state(info)),
         ("sessions", sessions_line(info)),
     ]
     width = max(len(k) for k, _ in pairs)

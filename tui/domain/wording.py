@@ -321,17 +321,33 @@ def _span(delta: timedelta) -> str:
 # -- the audit trail and interrupted ends ------------------------------------------------
 
 
-def no_audit_note(table_exists: bool, *, ahead: bool = False) -> str:
+AUDIT_SHAPE_FIX = (
+    "rename it (ALTER TABLE sessions_tui_audit RENAME TO sessions_tui_audit_old) and run "
+    "`sessions-tui migrate`, which makes it again"
+)
+"""What the operator does about an audit table of another shape: its rows are kept aside."""
+
+
+def audit_shape_line(problem: str) -> str:
+    """An audit table of another shape: what is wrong (`problem`) and what to do."""
+    return (
+        f"sessions_tui_audit has another shape than this tool writes ({problem}): {AUDIT_SHAPE_FIX}"
+    )
+
+
+def no_audit_note(table_exists: bool, *, ahead: bool = False, shape: str | None = None) -> str:
     """Said once per CLI run or dashboard session when an end kept no audit row (and,
-    `ahead`, on the confirmation before it): the table is missing (never migrated), or
-    this role may not write it."""
+    `ahead`, on the confirmation before it): the table is missing (never migrated), this
+    role may not write it, or it has another shape (`shape`: what is wrong)."""
+    what = (
+        "no audit row will be kept" if ahead else "the end was written, but no audit row was kept"
+    )
+    if shape is not None:
+        return f"note: {what} ({audit_shape_line(shape)})"
     why = (
         "this database role may not write sessions_tui_audit"
         if table_exists
         else "this database has no sessions_tui_audit table"
-    )
-    what = (
-        "no audit row will be kept" if ahead else "the end was written, but no audit row was kept"
     )
     return (
         f"note: {what} ({why}): "

@@ -181,10 +181,56 @@ def _first_line(exc: BaseException) -> str:
     return _DRIVER_PREFIX.sub("", text[0]) if text else type(exc).__name__
 
 
-def translate(exc: BaseException, where: str, scrub: Callable[[str], str]) -> StoreError:
-    """Map a driver exception to a StoreError naming the problem and the database."""
+TIMEOUT_SOURCES = {
+    "user": "set for role {role} on the server",
+    "database": "set for database {database} on the server",
+    "database user": "set for role {role} in database {database} on the server",
+    "configuration file": "set in the server's configuration file",
+    "session": "set by SET in this session",
+}
+"""`pg_settings.source` of statement_timeout, as the operator's words; "client" (the
+connection's own startup settings) is told apart by `timeout_origin`."""
+
+
+def timeout_origin(
+    setting: str,
+    source: str,
+    *,
+    role: str,
+    database: str,
+    in_url: bool,
+) -> str:
+    """Where the statement timeout a query hits comes from, e.g. "statement_timeout
+    200ms, set for role x on the server": `source` is the server's `pg_settings.source`;
+    a client setting is the URL's `options` (`in_url`) or else this tool's own
+    (the config file's `statement_timeout`, 30 s unless set)."""
+    if source == "client":
+        where = (
+            "set in the URL's options"
+            if in_url
+            else "sessions-tui's statement_timeout (the config file's, or its default)"
+        )
+    else:
+        where = TIMEOUT_SOURCES.get(source, f"set on the server ({source})")
+    return f"statement_timeout {setting}, " + where.format(role=role, database=database)
+
+
+def translate(
+    exc: BaseException,
+    where: str,
+    scrub: Callable[[str], str],
+    *,
+    timeout_from: str | None = None,
+) -> StoreError:
+    """Map a driver exception to a StoreError naming the problem and the database;
+    `timeout_from` says where the statement timeout came from (`timeout_origin`)."""
     if isinstance(exc, StoreError):
         return exc
+    if any(type(cur).__name__ == "TargetServerAttributeNotMatched" for cur in _chain(exc)):
+        return ConnectionFailed(
+            f"{where}: the server is not what the URL's target_session_attrs asks for "
+            "(a standby where a primary or read-write is asked, or the reverse)"
+        )
     for cur in _chain(exc):
         name = type(cur).__name__
         msg = scrub(_first_line(cur))
@@ -193,7 +239,7 @@ def translate(exc: BaseException, where: str, scrub: Callable[[str], str]) -> St
             if "statement timeout" in low:
                 return QueryTimeout(
                     f"{where}: the query ran longer than the statement timeout "
-                    "(statement_timeout in the config file): is another connection "
+                    f"({timeout_from or 'statement_timeout'}): is another connection "
                     "holding a lock on the sessions table?"
                 )
             return QueryCancelled(f"{where}: the query was cancelled")

@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.operations import Operations
 from alembic.runtime.migration import MigrationContext, MigrationInfo
 from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
@@ -42,6 +43,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import tui
+from tui.domain.wording import audit_shape_line
+from tui.store.audit_shape import shape_problem
 from tui.store.backends import backend_for, driver_for
 from tui.store.backends.base import Backend, Catalog
 from tui.store.errors import (
@@ -68,6 +71,84 @@ T = TypeVar("T")
 
 class NotAServiceDatabase(SchemaError):
     """The database holds tables, none of them the service's: not ours to add to."""
+
+
+AUDIT_TABLE = "sessions_tui_audit"
+AUDIT_INDEXES = ("ix_sessions_tui_audit_at", "ix_sessions_tui_audit_actor")
+
+
+@dataclass(frozen=True)
+class Upgraded:
+    """What `migrate_to_head` did: the revisions it applied, and the objects of revisions
+    already recorded that were missing and that it made again (`restored`)."""
+
+    applied: list[str]
+    restored: list[str]
+
+
+def missing_objects(catalog: Catalog, audit_indexes: set[str]) -> list[str]:
+    """The objects the head revision has that the database lacks (or holds unusable):
+    the service's baseline tables, `ended_reason`, the tool's indexes and audit table.
+    `audit_indexes`: the audit table's index names, read apart."""
+    missing = [t for t in BASELINE_TABLES if t not in catalog.tables]
+    if SESSIONS_TABLE in catalog.tables and not catalog.has_column(SESSIONS_TABLE, "ended_reason"):
+        missing.append(f"{SESSIONS_TABLE}.ended_reason")
+    missing += [ix for ix in TOOL_INDEXES if not catalog.indexes.get(ix)]
+    if AUDIT_TABLE not in catalog.tables:
+        missing.append(AUDIT_TABLE)
+    else:
+        missing += [ix for ix in AUDIT_INDEXES if ix not in audit_indexes]
+    return missing
+
+
+def _read_missing(backend: Backend, sync_conn: Connection) -> list[str]:
+    catalog = backend.catalog(sync_conn)
+    audit_indexes = (
+        backend.index_names(sync_conn, AUDIT_TABLE) if AUDIT_TABLE in catalog.tables else set()
+    )
+    return missing_objects(catalog, audit_indexes)
+
+
+def _revision_modules(script: ScriptDirectory) -> list[Any]:
+    """Every revision's module, oldest first."""
+    return [r.module for r in reversed(list(script.walk_revisions("base", "heads")))]
+
+
+def _restore(sync_conn: Connection, backend: Backend) -> None:
+    """Run every revision's `upgrade` again, outside Alembic's bookkeeping (the version
+    row stays): each is written to add only what is missing, so this brings every
+    object of the recorded revisions into being and changes nothing else."""
+    ctx = MigrationContext.configure(
+        sync_conn,
+        opts={
+            "version_table": VERSION_TABLE,
+            "transactional_ddl": True,
+            **backend.alembic_options(),
+        },
+    )
+    with Operations.context(ctx):
+        for module in _revision_modules(_script()):
+            module.upgrade()
+            sync_conn.commit()
+
+
+def _restore_sql(dialect_name: str, catalog: Catalog, buf: io.StringIO) -> None:
+    """`_restore` as SQL for the database `catalog` was read from: only what it lacks."""
+    backend = backend_for(dialect_name)
+    ctx = MigrationContext.configure(
+        dialect_name=dialect_name,
+        opts={
+            "as_sql": True,
+            "output_buffer": buf,
+            "literal_binds": True,
+            "transactional_ddl": True,
+            "catalog": catalog,
+            **backend.alembic_options(),
+        },
+    )
+    with Operations.context(ctx), ctx.begin_transaction():
+        for module in _revision_modules(_script()):
+            module.upgrade()
 
 
 @dataclass(frozen=True)
@@ -179,15 +260,47 @@ def _refuse_foreign(target: DbTarget, catalog: Catalog, create_service_schema: b
     )
 
 
+BASELINE_TABLES = ("remote_agent_codebases", "remote_agent_conversations", SESSIONS_TABLE)
+"""The service's tables the baseline revision creates where they are missing."""
+
+
+def quote_name(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _refuse_split(target: DbTarget, catalog: Catalog) -> None:
+    """A service table missing from the schema the service's tables are in, while another
+    schema on the search path holds it: creating it would split the service's tables
+    over two schemas (and hide the other copy from unqualified names)."""
+    if catalog.schema is None:
+        return
+    for table in BASELINE_TABLES:
+        others = catalog.elsewhere.get(table)
+        if table in catalog.tables or not others:
+            continue
+        held = ", ".join(quote_name(s) for s in others)
+        schema = quote_name(catalog.schema)
+        raise SchemaError(
+            f"{target.display()}: {table} is in schema {held} but not in {schema}, where "
+            f"the service's names resolve first; nothing was changed (migrate never makes "
+            f"a second copy of a service table): drop the stray tables from {schema}, or "
+            "set the role's search_path to the schema that holds them all"
+        )
+
+
 def _refuse_broken(target: DbTarget, backend: Backend, conn: Connection) -> None:
-    """A damaged file, or a service table that is a view: said as what it is, never
-    "already up to date" (the recorded revision may well be head)."""
+    """A damaged file, an audit table of another shape than an end writes, or a service
+    table that is a view: said as what it is, never "already up to date" (the recorded
+    revision may well be head)."""
     damage = backend.damage(conn)
     if damage is not None:
         raise SchemaError(
             f"{target.display()} is damaged ({damage}); nothing was changed: restore it "
             "from a backup, or salvage its rows with `sqlite3 FILE .recover`"
         )
+    problem = shape_problem(backend.column_shapes(conn, AUDIT_TABLE), backend.audit_type_fits())
+    if problem is not None:
+        raise SchemaError(f"{target.display()}: nothing was changed: {audit_shape_line(problem)}")
     views = sorted(backend.service_views(conn))
     if views:
         raise SchemaError(
@@ -266,16 +379,28 @@ async def plan(target: DbTarget, *, create_service_schema: bool = False) -> Migr
     async with _alembic_lock():
         current, catalog, sessions = await _with_connection(target, _read, read_only=True)
     _refuse_foreign(target, catalog, create_service_schema)
+    _refuse_split(target, catalog)
     revisions = _revisions_after(_script(), current)
-    indexes = tuple(ix for ix in TOOL_INDEXES if revisions and not catalog.indexes.get(ix))
-    notice = backend.migration_notice(sessions, len(indexes)) if revisions else None
+    indexes = tuple(ix for ix in TOOL_INDEXES if not catalog.indexes.get(ix))
+    notice = backend.migration_notice(sessions, len(indexes)) if revisions or indexes else None
     return MigrationPlan(current, revisions, sessions, indexes, notice)
 
 
 async def upgrade(
     target: DbTarget, *, create: bool = False, create_service_schema: bool = False
 ) -> list[str]:
-    """Apply every pending revision up to head; return the ids applied ([] when at head).
+    """`migrate_to_head`, returning the ids of the revisions applied ([] when at head)."""
+    done = await migrate_to_head(target, create=create, create_service_schema=create_service_schema)
+    return done.applied
+
+
+async def migrate_to_head(
+    target: DbTarget, *, create: bool = False, create_service_schema: bool = False
+) -> Upgraded:
+    """Apply every pending revision up to head, then make again any object of the
+    recorded revisions that is missing (an index dropped by hand, a version row that
+    says head over a database that lacks something): the database's state decides,
+    never the version row alone.
 
     `create=True` lets SQLite create a missing file; otherwise a missing file raises
     DatabaseNotFound rather than silently making an empty database somewhere. A database
@@ -290,7 +415,9 @@ async def upgrade(
 
     def _run(sync_conn: Connection) -> None:
         _refuse_broken(target, backend, sync_conn)
-        _refuse_foreign(target, backend.catalog(sync_conn), create_service_schema)
+        catalog = backend.catalog(sync_conn)
+        _refuse_foreign(target, catalog, create_service_schema)
+        _refuse_split(target, catalog)
         backend.lock_for_migration(sync_conn)
         cfg = _config()
         cfg.attributes["connection"] = sync_conn
@@ -300,10 +427,17 @@ async def upgrade(
         # Alembic begins and commits one transaction per revision itself (env.py).
         sync_conn.commit()
         command.upgrade(cfg, "head")
+        sync_conn.commit()
+        missing = _read_missing(backend, sync_conn)
+        sync_conn.commit()
+        if missing:
+            _restore(sync_conn, backend)
+            restored.extend(missing)
 
+    restored: list[str] = []
     async with _alembic_lock():
         await _with_connection(target, _run, read_only=False, create=create, write=True)
-    return applied
+    return Upgraded(applied, restored)
 
 
 async def upgrade_sql(target: DbTarget, *, create_service_schema: bool = False) -> str:
@@ -316,13 +450,15 @@ async def upgrade_sql(target: DbTarget, *, create_service_schema: bool = False) 
     """
     backend = backend_for(target.kind)
 
-    def _read(sync_conn: Connection) -> tuple[str | None, Catalog]:
+    def _read(sync_conn: Connection) -> tuple[str | None, Catalog, list[str]]:
         _refuse_broken(target, backend, sync_conn)
-        return _read_current(sync_conn), backend.catalog(sync_conn)
+        current = _read_current(sync_conn)
+        return current, backend.catalog(sync_conn), _read_missing(backend, sync_conn)
 
     async with _alembic_lock():
-        current, catalog = await _with_connection(target, _read, read_only=True)
+        current, catalog, missing = await _with_connection(target, _read, read_only=True)
         _refuse_foreign(target, catalog, create_service_schema)
+        _refuse_split(target, catalog)
         todo = _revisions_after(_script(), current)
         head = head_revision()
         header = (
@@ -332,9 +468,19 @@ async def upgrade_sql(target: DbTarget, *, create_service_schema: bool = False) 
             f"-- Stop at the first error (psql -v ON_ERROR_STOP=1; the sqlite3 shell with\n"
             f"-- -bail): each index is built outside the revisions' transactions.\n"
         )
-        if not todo:
+        pins = backend.pin_schema_sql(catalog)
+        if pins:
+            header += (
+                f"-- Everything is created next to the service's tables, in schema "
+                f"{quote_name(catalog.schema or '')}:\n" + "".join(f"{p};\n" for p in pins)
+            )
+        if not todo and not missing:
             return header + "-- The database is already at head: nothing to run.\n"
         buf = io.StringIO()
+        if not todo:
+            header += "-- The database is at head, but lacks: " + ", ".join(missing) + ".\n"
+            await asyncio.to_thread(_restore_sql, target.kind, catalog, buf)
+            return header + buf.getvalue()
         cfg = _config(buf)
         cfg.attributes["dialect_name"] = target.kind
         cfg.attributes["catalog"] = catalog
@@ -356,9 +502,12 @@ __all__ = [
     "VERSION_TABLE",
     "MigrationPlan",
     "NotAServiceDatabase",
+    "Upgraded",
     "current_revision",
     "head_revision",
+    "migrate_to_head",
     "migrations_dir",
+    "missing_objects",
     "pending",
     "plan",
     "revision_ids",

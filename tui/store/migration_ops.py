@@ -33,8 +33,12 @@ def _context() -> tuple[MigrationContext, Backend]:
 
 
 def _offline_catalog() -> Catalog:
-    """The catalog `upgrade_sql` read; an empty one (everything missing) without it."""
-    found = context.config.attributes.get("catalog") if context.config else None
+    """The catalog `upgrade_sql` read (in the config's attributes, or, when the
+    revisions are run again outside Alembic's environment, in the migration context's
+    options); an empty one (everything missing) without it."""
+    found = op.get_context().opts.get("catalog")
+    if found is None:
+        found = context.config.attributes.get("catalog") if context.config else None
     return found if isinstance(found, Catalog) else Catalog()
 
 

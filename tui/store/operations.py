@@ -181,6 +181,14 @@ class DatabaseInfo:
     """Neither active nor ended: an `active` value the service never writes."""
     without_id: int = 0
     """Sessions with a NULL id: never listed, shown or ended."""
+    schema: str | None = None
+    """The schema the service's tables are in (PostgreSQL); None on SQLite."""
+    audit_table: bool = False
+    """The tool's audit table exists."""
+    audit_problem: str | None = None
+    """What is wrong with its shape (`audit_shape`), if anything."""
+    shadowed: tuple[str, ...] = ()
+    """Schemas later on the search path that hold a remote_agent_sessions too."""
 
 
 async def database_info(store: Store) -> DatabaseInfo:
@@ -203,4 +211,8 @@ async def database_info(store: Store) -> DatabaseInfo:
         ended=counts.ended,
         odd=counts.odd,
         without_id=await store.sessions_without_id(),
+        schema=store.schema.schema,
+        audit_table=store.schema.audit_table,
+        audit_problem=store.schema.audit_problem,
+        shadowed=store.schema.shadowed,
     )

@@ -57,9 +57,10 @@ from tui.domain.stuck import StuckKind
 from tui.domain.timefmt import utcnow
 from tui.domain.trends import TrendBy, Trends, TrendWindow
 from tui.domain.triggers import Detection, SchemaMarkers, Vocabulary, detect_era
-from tui.domain.wording import NO_AUDIT_TABLE, interrupted_line
+from tui.domain.wording import NO_AUDIT_TABLE, audit_shape_line, interrupted_line
 from tui.store import delta
 from tui.store import queries as q
+from tui.store.audit_shape import shape_problem
 from tui.store.backends import backend_for
 from tui.store.backends.base import Backend
 from tui.store.codec import (
@@ -83,6 +84,7 @@ from tui.store.errors import (
     StoreError,
     UnknownSession,
     is_write_conflict,
+    timeout_origin,
     translate,
     unreadable,
 )
@@ -102,7 +104,7 @@ from tui.store.tables import (
     schema_version,
     sessions,
 )
-from tui.store.target import DEMO_HINT, DbTarget
+from tui.store.target import DEMO_HINT, DbTarget, option_settings
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
 """How long a statement waits for a lock another connection holds, where the client
@@ -154,6 +156,14 @@ class SchemaInfo:
     """The tool's audit table (`sessions_tui_audit`, migration 0006) exists."""
     audit_writable: bool = False
     """...and this connection's role may insert into it: ends keep audit rows."""
+    schema: str | None = None
+    """The schema the service's tables are in (`Backend.service_schema`); None on SQLite."""
+    audit_problem: str | None = None
+    """What is wrong with the audit table's shape (`audit_shape.shape_problem`): an end
+    keeps no audit row then; None when it fits or is missing."""
+    shadowed: tuple[str, ...] = ()
+    """Schemas later on the search path that hold a `remote_agent_sessions` too, which
+    unqualified names never reach (`Backend.tables_elsewhere`)."""
 
     @property
     def markers(self) -> SchemaMarkers:
@@ -263,8 +273,12 @@ class Store:
         clock: Callable[[], datetime] = utcnow,
         identity: tuple[int, int] | None = None,
         read_only_why: str | None = None,
+        timeout_from: str | None = None,
     ) -> None:
         self.target = target
+        self.timeout_from = timeout_from
+        """Where the statement timeout comes from (`errors.timeout_origin`), for the
+        message of a query it cancels; None where there is none."""
         self.read_only_why = read_only_why or READ_ONLY_REASON
         """What `can_end` says when read-only: the flag, or how this tool was started
         (a served dashboard names `serve --write --actor`)."""
@@ -306,7 +320,9 @@ class Store:
     # -- plumbing -----------------------------------------------------------------
 
     def _error(self, exc: BaseException) -> StoreError:
-        return translate(exc, self.target.display(), self.target.scrub)
+        return translate(
+            exc, self.target.display(), self.target.scrub, timeout_from=self.timeout_from
+        )
 
     @asynccontextmanager
     async def _read(self, *, snapshot: bool = False) -> AsyncIterator[AsyncConnection]:
@@ -362,8 +378,9 @@ class Store:
     @property
     def audit_kept(self) -> bool:
         """Whether an end writes its audit rows: the table exists and this role may
-        write it. Without, ending works and says so (`wording.no_audit_note`)."""
-        return self.schema.audit_writable
+        write it, and it has the shape an end writes (`SchemaInfo.audit_problem`).
+        Without, ending works and says so (`wording.no_audit_note`)."""
+        return self.schema.audit_writable and self.schema.audit_problem is None
 
     @property
     def _delta_indexed(self) -> bool:
@@ -1033,6 +1050,10 @@ class Store:
         cursor for the next; NoAuditTable where the database has none."""
         if not self.schema.audit_table:
             raise NoAuditTable(f"{self.target.display()}: {NO_AUDIT_TABLE}")
+        if self.schema.audit_problem is not None:
+            raise NoAuditTable(
+                f"{self.target.display()}: {audit_shape_line(self.schema.audit_problem)}"
+            )
         a = audit
         limit = max(1, min(limit, 10_000))
         stmt = sa.select(a).order_by(a.c.at.desc(), a.c.id.desc()).limit(limit + 1)
@@ -1104,6 +1125,14 @@ class ServerFacts:
     """The zone the service writes its zone-less timestamps in (`Backend.service_zone`)."""
     audit: tuple[bool, bool] = (False, False)
     """The tool's audit table: exists, and this role may write it (`Backend.tool_table`)."""
+    schema: str | None = None
+    """The schema the service's tables are in (`Backend.service_schema`)."""
+    timeout: tuple[str, str, str, str] | None = None
+    """The statement timeout in force and where from (`Backend.timeout_setting`)."""
+    audit_problem: str | None = None
+    """What is wrong with the audit table's shape, if anything (`audit_shape`)."""
+    shadowed: tuple[str, ...] = ()
+    """Schemas later on the path that hold a `remote_agent_sessions` too."""
 
 
 async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
@@ -1112,7 +1141,7 @@ async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
 
     def _inspect(
         sync_conn: Any,
-    ) -> tuple[dict[str, set[str]], set[str], bool, str | None, tuple[bool, bool]]:
+    ) -> tuple[dict[str, set[str]], set[str], bool, str | None, tuple[bool, bool], str | None]:
         tables = backend.service_columns(sync_conn)
         indexes = backend.index_names(sync_conn, SESSIONS) if SESSIONS in tables else set()
         return (
@@ -1121,17 +1150,33 @@ async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
             backend.is_standby(sync_conn),
             backend.service_zone(sync_conn),
             backend.tool_table(sync_conn, AUDIT),
+            backend.service_schema(sync_conn),
         )
 
     async with engine.connect() as conn:
-        tables, indexes, standby, zone, tool_audit = await conn.run_sync(_inspect)
+        tables, indexes, standby, zone, tool_audit, schema = await conn.run_sync(_inspect)
+        timeout = await conn.run_sync(backend.timeout_setting)
+        shapes = await conn.run_sync(backend.column_shapes, AUDIT)
+        problem = shape_problem(shapes, backend.audit_type_fits())
+        elsewhere = await conn.run_sync(backend.tables_elsewhere)
         row = None
         if {"created_app_version", "app_version"} <= tables.get(SCHEMA_VERSION, set()):
             sv = schema_version
             stmt = sa.select(sv.c.created_app_version, sv.c.app_version).where(sv.c.id == 1)
             found = (await conn.execute(stmt)).first()
             row = (found[0], found[1]) if found is not None else None
-        return ServerFacts(tables, indexes, standby, row, zone, tool_audit)
+        return ServerFacts(
+            tables,
+            indexes,
+            standby,
+            row,
+            zone,
+            tool_audit,
+            schema,
+            timeout,
+            problem,
+            elsewhere.get(SESSIONS, ()),
+        )
 
 
 async def open_store(
@@ -1187,6 +1232,9 @@ async def open_store(
         zone=facts.zone,
         audit_table=facts.audit[0],
         audit_writable=facts.audit[1],
+        schema=facts.schema,
+        audit_problem=facts.audit_problem,
+        shadowed=facts.shadowed,
     )
     return Store(
         target,
@@ -1198,7 +1246,17 @@ async def open_store(
         clock=clock,
         identity=identity,
         read_only_why=read_only_why,
+        timeout_from=_timeout_from(target, facts.timeout),
     )
+
+
+def _timeout_from(target: DbTarget, found: tuple[str, str, str, str] | None) -> str | None:
+    """Where the connection's statement timeout comes from, in the operator's words."""
+    if found is None:
+        return None
+    setting, source, role, database = found
+    in_url = "statement_timeout" in option_settings(dict(target.query).get("options", ""))
+    return timeout_origin(setting, source, role=role, database=database, in_url=in_url)
 
 
 __all__ = [

@@ -1192,7 +1192,13 @@ class MainScreen(SessionsScreen):
         rows = {i: row for i in ids if (row := self.state.row(i)) is not None}
         from tui.store.store import END_BATCH  # loaded by now: the store is open
 
-        note = None if store.audit_kept else no_audit_note(store.schema.audit_table, ahead=True)
+        note = (
+            None
+            if store.audit_kept
+            else no_audit_note(
+                store.schema.audit_table, ahead=True, shape=store.schema.audit_problem
+            )
+        )
         confirm = ConfirmEndScreen(ids, rows, trigger, actor, audit_note=note, batch_size=END_BATCH)
         if not await self.app.push_screen_wait(confirm):
             return

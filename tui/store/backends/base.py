@@ -36,12 +36,17 @@ class Catalog:
     `tables`: every table of the schema the service's unqualified names resolve in;
     `columns`: each `remote_agent_*` table's columns; `indexes`: each index of
     `remote_agent_sessions`, mapped to whether it is usable (an interrupted concurrent
-    build on PostgreSQL leaves an index that exists but is not valid).
+    build on PostgreSQL leaves an index that exists but is not valid). `schema`: that
+    schema's name where the database has several (PostgreSQL), else None; `elsewhere`:
+    each `remote_agent_*` table that other schemas on the search path hold, mapped to
+    their names.
     """
 
     tables: frozenset[str] = frozenset()
     columns: Mapping[str, frozenset[str]] = field(default_factory=dict)
     indexes: Mapping[str, bool] = field(default_factory=dict)
+    schema: str | None = None
+    elsewhere: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def has_column(self, table: str, column: str) -> bool:
         return column in self.columns.get(table, frozenset())
@@ -132,7 +137,30 @@ class Backend(ABC):
         """The tables, service columns and session indexes, read from the catalog."""
         tables = frozenset(str(r[0]) for r in conn.execute(self.tables_sql()))
         columns = {t: frozenset(c) for t, c in self.service_columns(conn).items()}
-        return Catalog(tables, columns, self.session_indexes(conn))
+        return Catalog(
+            tables,
+            columns,
+            self.session_indexes(conn),
+            schema=self.service_schema(conn),
+            elsewhere=self.tables_elsewhere(conn),
+        )
+
+    def service_schema(self, conn: Connection) -> str | None:
+        """The name of the schema the service's tables are in (the first on the search
+        path that holds `remote_agent_sessions`), where a database has schemas; None
+        where it has one namespace (SQLite's main)."""
+        return None
+
+    def tables_elsewhere(self, conn: Connection) -> dict[str, tuple[str, ...]]:
+        """Each `remote_agent_*` table that a schema on the search path other than
+        `service_schema` holds, mapped to those schemas' names in path order: what a
+        migration must not make a second copy of."""
+        return {}
+
+    def pin_schema_sql(self, catalog: Catalog) -> list[str]:
+        """For a DBA's script: what `lock_for_migration` does to put the service's schema
+        first on the session's search path, for the database `catalog` was read from."""
+        return []
 
     @abstractmethod
     def tables_sql(self) -> TextClause:
@@ -216,6 +244,12 @@ class Backend(ABC):
         """Whether the server is a read-only replica that replays another's writes (a
         hot standby): it lists and counts, and refuses every write."""
 
+    def timeout_setting(self, conn: Connection) -> tuple[str, str, str, str] | None:
+        """The statement timeout this connection has, where the server has one: its
+        value, where it came from (`pg_settings.source`), the role and the database;
+        None where there is none (SQLite) or it is off."""
+        return None
+
     @abstractmethod
     def service_zone(self, conn: Connection) -> str | None:
         """The time zone the service's `NOW()` writes its zone-less timestamps
@@ -225,6 +259,18 @@ class Backend(ABC):
     def tool_table(self, conn: Connection, table: str) -> tuple[bool, bool]:
         """Whether this tool's own `table` exists, and whether this connection's role
         may insert into it: an end writes its audit rows only where both hold."""
+
+    @abstractmethod
+    def column_shapes(self, conn: Connection, table: str) -> dict[str, tuple[str, bool, bool]]:
+        """Each column of this tool's `table` (in the service's schema): its declared
+        type (lower case, without a length), NOT NULL, and whether the database fills it
+        when an INSERT leaves it out (a default, an identity, SQLite's rowid); {} when
+        there is no such table."""
+
+    @abstractmethod
+    def audit_type_fits(self) -> Mapping[str, frozenset[str]]:
+        """The declared types the audit table's columns of each kind (`id`, `text`,
+        `time`: `audit_shape.AUDIT_COLUMNS`) may have for an end's INSERT to fit."""
 
     @abstractmethod
     def index_names(self, conn: Connection, table: str) -> set[str]:

@@ -26,7 +26,11 @@ from sqlalchemy.types import TypeEngine
 
 from tui.domain.models import Cursor
 from tui.store.backends.base import Backend, Catalog
-from tui.store.backends.postgresql_driver import SERVICE_ZONE_SQL, server_settings
+from tui.store.backends.postgresql_driver import (
+    SERVICE_SCHEMA_SQL,
+    SERVICE_ZONE_SQL,
+    connect_options,
+)
 from tui.store.errors import is_lock_timeout
 from tui.store.target import DbTarget
 
@@ -50,6 +54,23 @@ MIGRATION_LOCK_KEY = "sessions-tui migrate"
 """Two `sessions-tui migrate` runs against one PostgreSQL database take turns on this key."""
 
 
+PIN_SCHEMA_SQL = (
+    "SELECT set_config('search_path', quote_ident(n.nspname) || ', '"
+    " || current_setting('search_path'), false)"
+    f" FROM pg_catalog.pg_namespace AS n WHERE n.oid = {SERVICE_SCHEMA_SQL}"
+)
+"""Put the service's schema first on this session's search path (nothing when there is
+none): an unqualified CREATE goes there, and Alembic's version table with it."""
+
+
+def pin_schema_sql(schema: str) -> str:
+    """`PIN_SCHEMA_SQL` for a DBA's script, with the schema read beforehand."""
+    quoted = '"' + schema.replace('"', '""') + '"'
+    literal = quoted.replace("'", "''")
+    path = f"'{literal}, ' || current_setting('search_path')"
+    return f"SELECT set_config('search_path', {path}, false)"
+
+
 class PostgresqlBackend(Backend):
     def make_engine(
         self,
@@ -61,17 +82,12 @@ class PostgresqlBackend(Backend):
         statement_timeout_ms: int | None = None,
     ) -> AsyncEngine:
         """Named, in the server's default zone, read-only when asked (`server_settings`),
-        a 10 s connect timeout and a small pool. Locks wait as the server is configured,
-        but no statement runs longer than `statement_timeout_ms` when it is given."""
-        settings = server_settings(read_only=read_only)
-        if statement_timeout_ms:
-            settings["statement_timeout"] = str(statement_timeout_ms)
-        connect_args: dict[str, Any] = {
-            "server_settings": settings,
-            "timeout": 10,
-        }
-        if target.ssl:
-            connect_args["ssl"] = target.ssl
+        a 10 s connect timeout and a small pool, the URL's libpq parameters honoured as
+        libpq would (`connect_options`). Locks wait as the server is configured, but no
+        statement runs longer than `statement_timeout_ms` when it is given (unless the
+        URL's `options` set a statement_timeout of their own: the URL wins)."""
+        settings = {"statement_timeout": str(statement_timeout_ms)} if statement_timeout_ms else {}
+        connect_args = connect_options(target, read_only=read_only, timeout=10, settings=settings)
         return create_async_engine(
             self.url(target),
             pool_pre_ping=True,
@@ -88,7 +104,6 @@ class PostgresqlBackend(Backend):
             host=target.host,
             port=target.port,
             database=target.database,
-            query=dict(target.query),
         )
 
     async def reader_id(self, conn: AsyncConnection) -> int | None:
@@ -139,15 +154,47 @@ class PostgresqlBackend(Backend):
 
     def lock_for_migration(self, conn: Connection) -> None:
         """Session-wide, not per transaction: the revisions commit one by one and the
-        index builds run outside any transaction."""
+        index builds run outside any transaction. The schema the service's tables are in
+        goes first on this session's search path (`PIN_SCHEMA_SQL`), so every object a
+        revision creates without a schema lands next to them."""
         conn.exec_driver_sql(f"SELECT pg_advisory_lock(hashtext('{MIGRATION_LOCK_KEY}'))")
         conn.exec_driver_sql(f"SET lock_timeout = '{MIGRATION_LOCK_TIMEOUT}'")
+        conn.exec_driver_sql(PIN_SCHEMA_SQL)
+
+    def service_schema(self, conn: Connection) -> str | None:
+        """`SERVICE_SCHEMA_SQL`'s name; None when the search path names no schema that
+        exists."""
+        sql = f"SELECT nspname FROM pg_catalog.pg_namespace WHERE oid = {SERVICE_SCHEMA_SQL}"
+        found = conn.exec_driver_sql(sql).first()
+        return None if found is None else str(found[0])
+
+    def tables_elsewhere(self, conn: Connection) -> dict[str, tuple[str, ...]]:
+        """From the catalog, over `current_schemas(false)` (the path's schemas that exist
+        and this role may use), in path order."""
+        sql = (
+            "SELECT t.relname, n.nspname"
+            " FROM unnest(current_schemas(false)) WITH ORDINALITY AS p(name, pos)"
+            " JOIN pg_catalog.pg_namespace AS n ON n.nspname = p.name"
+            " JOIN pg_catalog.pg_class AS t ON t.relnamespace = n.oid"
+            f" WHERE n.oid IS DISTINCT FROM {SERVICE_SCHEMA_SQL}"
+            " AND t.relkind IN ('r', 'p', 'v', 'm', 'f')"
+            " AND t.relname LIKE 'remote\\_agent\\_%' ESCAPE '\\'"
+            " ORDER BY t.relname, p.pos"
+        )
+        found: dict[str, tuple[str, ...]] = {}
+        for table, schema in conn.exec_driver_sql(sql):
+            found[str(table)] = (*found.get(str(table), ()), str(schema))
+        return found
+
+    def pin_schema_sql(self, catalog: Catalog) -> list[str]:
+        return [] if catalog.schema is None else [pin_schema_sql(catalog.schema)]
 
     def tables_sql(self) -> TextClause:
-        """Tables and partitioned tables of the search path's first schema."""
+        """Tables and partitioned tables of the schema the service's tables are in
+        (`SERVICE_SCHEMA_SQL`)."""
         return sa.text(
             "SELECT relname FROM pg_catalog.pg_class"
-            " WHERE relnamespace = current_schema()::regnamespace AND relkind IN ('r', 'p')"
+            f" WHERE relnamespace = {SERVICE_SCHEMA_SQL} AND relkind IN ('r', 'p')"
         )
 
     def session_indexes(self, conn: Connection) -> dict[str, bool]:
@@ -236,22 +283,22 @@ class PostgresqlBackend(Backend):
         return asyncpg.dialect()  # type: ignore[no-untyped-call]
 
     def service_columns_sql(self) -> TextClause:
-        """The tables of the search path's first schema, where the service's unqualified
-        names resolve. From the catalog, not information_schema, which hides what the
+        """The tables of the schema the service's unqualified names resolve in
+        (`SERVICE_SCHEMA_SQL`). From the catalog, not information_schema, which hides what the
         role may not read: a role without privileges must hear so, not "no tables"."""
         return sa.text(
             "SELECT c.relname, a.attname FROM pg_catalog.pg_class AS c"
             " JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid"
-            " WHERE c.relnamespace = current_schema()::regnamespace"
+            f" WHERE c.relnamespace = {SERVICE_SCHEMA_SQL}"
             " AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped"
             " AND c.relname LIKE 'remote\\_agent\\_%' ESCAPE '\\'"
         )
 
     def service_views(self, conn: Connection) -> set[str]:
-        """Views and materialized views of the search path's first schema."""
+        """Views and materialized views of the service's schema (`SERVICE_SCHEMA_SQL`)."""
         sql = sa.text(
             "SELECT c.relname FROM pg_catalog.pg_class AS c"
-            " WHERE c.relnamespace = current_schema()::regnamespace"
+            f" WHERE c.relnamespace = {SERVICE_SCHEMA_SQL}"
             " AND c.relkind IN ('v', 'm') AND c.relname LIKE 'remote\\_agent\\_%' ESCAPE '\\'"
         )
         return {str(r[0]) for r in conn.execute(sql)}
@@ -260,6 +307,16 @@ class PostgresqlBackend(Backend):
         """A hot standby is in recovery for as long as it replays its primary's WAL;
         `pg_is_in_recovery()` is open to every role."""
         return bool(conn.execute(sa.text("SELECT pg_is_in_recovery()")).scalar_one())
+
+    def timeout_setting(self, conn: Connection) -> tuple[str, str, str, str] | None:
+        """`pg_settings` is readable by every role (its `source` column included)."""
+        row = conn.exec_driver_sql(
+            "SELECT current_setting('statement_timeout'), source, current_user,"
+            " current_database() FROM pg_catalog.pg_settings WHERE name = 'statement_timeout'"
+        ).first()
+        if row is None or row[0] == "0":
+            return None
+        return str(row[0]), str(row[1]), str(row[2]), str(row[3])
 
     def service_zone(self, conn: Connection) -> str | None:
         """`SERVICE_ZONE_SQL`: the zone the service's own connections get."""
@@ -270,11 +327,32 @@ class PostgresqlBackend(Backend):
         without INSERT on it (a read-only role) reads it but cannot keep a record."""
         sql = sa.text(
             "SELECT has_table_privilege(c.oid, 'INSERT') FROM pg_catalog.pg_class AS c"
-            " WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = :t"
+            f" WHERE c.relnamespace = {SERVICE_SCHEMA_SQL} AND c.relname = :t"
             " AND c.relkind IN ('r', 'p')"
         )
         found = conn.execute(sql, {"t": table}).first()
         return found is not None, bool(found is not None and found[0])
+
+    def column_shapes(self, conn: Connection, table: str) -> dict[str, tuple[str, bool, bool]]:
+        sql = sa.text(
+            "SELECT a.attname, format_type(a.atttypid, NULL), a.attnotnull,"
+            " a.atthasdef OR a.attidentity <> ''"
+            " FROM pg_catalog.pg_attribute AS a JOIN pg_catalog.pg_class AS c"
+            " ON c.oid = a.attrelid"
+            f" WHERE c.relnamespace = {SERVICE_SCHEMA_SQL} AND c.relname = :t"
+            " AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped"
+        )
+        return {
+            str(name): (str(kind), bool(notnull), bool(dflt))
+            for name, kind, notnull, dflt in conn.execute(sql, {"t": table})
+        }
+
+    def audit_type_fits(self) -> dict[str, frozenset[str]]:
+        return {
+            "id": frozenset({"bigint", "integer"}),
+            "text": frozenset({"text", "character varying"}),
+            "time": frozenset({"timestamp with time zone"}),
+        }
 
     def index_names(self, conn: Connection, table: str) -> set[str]:
         """The usable ones, from pg_index (the inspector's get_indexes takes 35 ms): an
@@ -284,7 +362,7 @@ class PostgresqlBackend(Backend):
             "SELECT i.relname FROM pg_catalog.pg_index AS x"
             " JOIN pg_catalog.pg_class AS i ON i.oid = x.indexrelid"
             " JOIN pg_catalog.pg_class AS t ON t.oid = x.indrelid"
-            " WHERE t.relnamespace = current_schema()::regnamespace AND t.relname = :t"
+            f" WHERE t.relnamespace = {SERVICE_SCHEMA_SQL} AND t.relname = :t"
             " AND x.indisvalid"
         )
         return {str(r[0]) for r in conn.execute(sql, {"t": table})}

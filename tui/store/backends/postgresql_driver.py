@@ -11,10 +11,26 @@ from tui.store import _warm_sql as sql
 from tui.store.backends.driver import Driver, bind
 from tui.store.target import DbTarget
 
-SERVICE_ZONE_SQL = """\
+SERVICE_SCHEMA_SQL = """\
+(SELECT coalesce(
+  (SELECT n.oid FROM unnest(current_schemas(false)) WITH ORDINALITY AS p(name, pos)
+   JOIN pg_catalog.pg_namespace AS n ON n.nspname = p.name
+   WHERE EXISTS (SELECT FROM pg_catalog.pg_class AS t
+                 WHERE t.relnamespace = n.oid AND t.relname = 'remote_agent_sessions')
+   ORDER BY p.pos LIMIT 1),
+  (SELECT n.oid FROM pg_catalog.pg_namespace AS n WHERE n.nspname = current_schema())))"""
+"""The oid of the schema the service's tables are in, as a scalar subquery: the first
+schema on the effective search path (`current_schemas`: the ones that exist and this
+role may use, in order) that holds `remote_agent_sessions`, which is where the
+service's unqualified names resolve; where none does, the first schema on the path,
+where an unqualified CREATE puts a table. Not `current_schema()` alone: with the
+default path `"$user", public`, a role that owns an empty schema of its name would
+see no service table, although its queries read them from `public`."""
+
+SERVICE_ZONE_SQL = f"""\
 WITH owner AS (
   SELECT c.relowner AS oid FROM pg_catalog.pg_class AS c
-  WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = 'remote_agent_sessions'
+  WHERE c.relnamespace = {SERVICE_SCHEMA_SQL} AND c.relname = 'remote_agent_sessions'
 ), zones AS (
   SELECT s.setrole, s.setdatabase, substr(cfg, strpos(cfg, '=') + 1) AS zone
   FROM pg_catalog.pg_db_role_setting AS s CROSS JOIN LATERAL unnest(s.setconfig) AS cfg
@@ -54,6 +70,44 @@ def server_settings(*, read_only: bool) -> dict[str, str]:
     return settings
 
 
+NO_CONNECT_LIMIT_S = 10.0**9
+"""libpq's `connect_timeout=0` (or below): wait for the server indefinitely."""
+
+
+def connect_options(
+    target: DbTarget, *, read_only: bool, timeout: float, settings: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """`asyncpg.connect`'s keyword arguments for `target`, its URL's libpq parameters
+    meaning what they mean to libpq: `application_name` and the `-c` settings of
+    `options` go to the server at connect (over this tool's name and `settings`, but
+    never over read-only), `connect_timeout` bounds the connection (0: no limit; libpq
+    takes less than 2 s as 2 s) in place of `timeout`, `sslmode` is the driver's `ssl`,
+    `target_session_attrs` the driver's own (on a read-only session, whose read-only
+    default is this tool's own, `read-write` asks for a server not in recovery and
+    `read-only` for a standby). `target.url_target` refused every other."""
+    from tui.store.target import option_settings
+
+    query = dict(target.query)
+    server = {**(settings or {}), **server_settings(read_only=False)}
+    if "application_name" in query:
+        server["application_name"] = query["application_name"]
+    server.update(option_settings(query.get("options", "")))
+    if read_only:
+        server["default_transaction_read_only"] = "on"
+    out: dict[str, Any] = {"server_settings": server, "timeout": timeout}
+    if "connect_timeout" in query:
+        seconds = int(query["connect_timeout"])
+        out["timeout"] = NO_CONNECT_LIMIT_S if seconds <= 0 else float(max(seconds, 2))
+    if target.ssl:
+        out["ssl"] = target.ssl
+    if "target_session_attrs" in query:
+        attrs = query["target_session_attrs"]
+        if read_only:  # judge the server, not the read-only default this tool set itself
+            attrs = {"read-write": "primary", "read-only": "standby"}.get(attrs, attrs)
+        out["target_session_attrs"] = attrs
+    return out
+
+
 class PostgresqlDriver(Driver):
     zone_sql = SERVICE_ZONE_SQL
 
@@ -66,8 +120,7 @@ class PostgresqlDriver(Driver):
 
     def secret_url(self, target: DbTarget) -> str:
         """The service's form with the password, user, password and database quoted, the
-        connection options and `sslmode` kept (a mode that asks for no TLS is dropped as
-        `url_target` drops it)."""
+        libpq parameters and `sslmode` kept."""
         user = quote(target.username, safe="") if target.username else ""
         if target.password is not None:
             user += ":" + quote(target.password, safe="")
@@ -87,22 +140,20 @@ class PostgresqlDriver(Driver):
     async def first_rows(self, target: DbTarget, limit: int, wait: float) -> list[tuple[Any, ...]]:
         """In a read-only session, in the service's zone: `SERVICE_ZONE_SQL`, which the
         Store reads at open, is a subquery of the compiled statement (`zone_sql`), so
-        the page costs one statement after the connection. Declines a URL with
-        connection options: the Store passes those through SQLAlchemy, and this
-        connection would not have them."""
-        if target.query:
-            return []
+        the page costs one statement after the connection. The URL's libpq parameters
+        apply as on the Store's connections (`connect_options`); the connection waits
+        `wait` at most, or `connect_timeout` where that is shorter."""
         import asyncpg
 
+        options = connect_options(target, read_only=True, timeout=wait)
+        options["timeout"] = min(wait, options["timeout"])
         conn = await asyncpg.connect(
             host=target.host,
             port=target.port,
             user=target.username,
             password=target.password,
             database=target.database,
-            ssl=target.ssl,
-            timeout=wait,
-            server_settings=server_settings(read_only=True),
+            **options,
         )
         try:
             for schema, (text, params) in enumerate(sql.POSTGRESQL, 1):

@@ -235,6 +235,21 @@ class SqliteBackend(Backend):
         exists = conn.execute(sql, {"t": table}).first() is not None
         return exists, exists
 
+    def column_shapes(self, conn: Connection, table: str) -> dict[str, tuple[str, bool, bool]]:
+        """An INTEGER PRIMARY KEY is the rowid, which SQLite fills."""
+        sql = sa.text('SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(:t)')
+        found = {}
+        for name, declared, notnull, dflt, pk in conn.execute(sql, {"t": table}):
+            kind = str(declared or "").split("(")[0].strip().lower()
+            rowid = bool(pk) and kind == "integer"
+            found[str(name)] = (kind, bool(notnull), dflt is not None or rowid)
+        return found
+
+    def audit_type_fits(self) -> dict[str, frozenset[str]]:
+        """Text affinity for text and times (UTC text); the rowid for the key."""
+        text = frozenset({"text", "varchar", "character varying", "clob", "char", "nvarchar"})
+        return {"id": frozenset({"integer"}), "text": text, "time": text}
+
     def index_names(self, conn: Connection, table: str) -> set[str]:
         sql = sa.text("SELECT name FROM pragma_index_list(:t)")
         return {str(r[0]) for r in conn.execute(sql, {"t": table})}
