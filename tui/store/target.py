@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, unquote_to_bytes, urlsplit
 
 from tui.store.errors import BadTarget, DatabaseNotFound, StoreError
 
@@ -80,7 +80,10 @@ def sqlite_target(path: str | Path, source: str = "--db") -> DbTarget:
 
 
 def url_target(raw: str, source: str = "--url") -> DbTarget:
-    """Accept the service's `postgresql://` form (and `postgres://`, `sqlite:///path`)."""
+    """Accept the service's `postgresql://` form (and `postgres://`, `sqlite:///path`).
+
+    A SQLite URL's path is percent-decoded, as SQLAlchemy decodes it: `%25` is a `%`,
+    `%3F` a `?`, `%23` a `#`, `%20` a space (what `DbTarget.secret_url` writes)."""
     bad = f"{source}: not a database URL (expected postgresql://user:pass@host/db)"
     text = raw.strip()
     scheme, sep, rest = text.partition("://")
@@ -89,7 +92,7 @@ def url_target(raw: str, source: str = "--url") -> DbTarget:
     backend = scheme.lower().split("+", 1)[0]
     if backend == "sqlite":
         database = rest[1:] if rest.startswith("/") else rest
-        database = database.split("?", 1)[0]
+        database = os.fsdecode(unquote_to_bytes(database.split("?", 1)[0]))
         if not database or database == ":memory:":
             raise BadTarget(
                 f"{source}: a SQLite URL needs a file path (sqlite:///path/to/archon.db)"
