@@ -397,7 +397,8 @@ class Store:
 
     def check_file(self) -> None:
         """FileMoved unless the path still names the open file: what `end_sessions` asks
-        first, so an end never goes to a file that is no longer the one at the path."""
+        first, and each batch again once it holds the write lock, so an end never goes
+        to a file that is no longer the one at the path (nor one swapped in mid-end)."""
         why = self.file_changed()
         if why is not None:
             raise FileMoved(f"{why}; nothing was written to it: reopen and try again")
@@ -921,6 +922,8 @@ class Store:
             trans = await conn.begin()
             try:
                 await conn.execute(lock)  # row locks in id order: no deadlock between ends
+                # Holding the write lock: the path still names the file this writes.
+                self.check_file()
                 ended = {str(r[0]) for r in (await conn.execute(update)).all()}
                 rows = []
                 for r in (await conn.execute(read_back)).mappings():

@@ -75,8 +75,11 @@ def mask_password(text: str, password: str | None) -> str:
 
 
 def sqlite_target(path: str | Path, source: str = "--db") -> DbTarget:
-    resolved = Path(path).expanduser().resolve()
-    return DbTarget(kind="sqlite", source=source, path=resolved)
+    """The file at `path`, made absolute against the working directory and nothing more:
+    its characters are the file's name, whatever they are, and a symlink on the path is
+    kept, not resolved, so the path names what it names now (a symlink swapped under a
+    running dashboard is noticed as a replaced file, `Store.file_changed`)."""
+    return DbTarget(kind="sqlite", source=source, path=Path(path).expanduser().absolute())
 
 
 def url_target(raw: str, source: str = "--url") -> DbTarget:
