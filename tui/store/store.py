@@ -83,7 +83,6 @@ from tui.store.errors import (
     StoreError,
     UnknownSession,
     is_write_conflict,
-    translate,
     unreadable,
 )
 from tui.store.tables import (
@@ -306,7 +305,7 @@ class Store:
     # -- plumbing -----------------------------------------------------------------
 
     def _error(self, exc: BaseException) -> StoreError:
-        return translate(exc, self.target.display(), self.target.scrub)
+        return self.target.error(exc)
 
     @asynccontextmanager
     async def _read(self, *, snapshot: bool = False) -> AsyncIterator[AsyncConnection]:
@@ -1164,7 +1163,7 @@ async def open_store(
         facts = await read_server(engine, backend)
     except Exception as exc:
         await engine.dispose()
-        raise translate(exc, where, target.scrub) from None
+        raise target.error(exc) from None
     tables, indexes = facts.tables, facts.indexes
     missing = [t for t in (SESSIONS, CONVERSATIONS, CODEBASES) if t not in tables]
     if missing:

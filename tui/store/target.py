@@ -52,6 +52,17 @@ class DbTarget:
 
         return driver_for(self.kind).secret_url(self)
 
+    def error(self, exc: BaseException) -> StoreError:
+        """`exc` as the one line an operator reads: the backend's look beside the
+        database first (`Driver.explain`), else `errors.translate`."""
+        if isinstance(exc, StoreError):
+            return exc
+        from tui.store.backends import driver_for
+        from tui.store.errors import translate
+
+        found = driver_for(self.kind).explain(self, exc)
+        return found if found is not None else translate(exc, self.display(), self.scrub)
+
     def scrub(self, text: str) -> str:
         """Remove the password from any text that might reach a screen or a log."""
         return mask_password(text, self.password)

@@ -9,7 +9,9 @@ from typing import Any
 from urllib.parse import quote
 
 from tui.store import _warm_sql as sql
+from tui.store.backends import sqlite_causes
 from tui.store.backends.driver import Driver, bind
+from tui.store.errors import StoreError
 from tui.store.target import DbTarget
 
 
@@ -41,6 +43,13 @@ class SqliteDriver(Driver):
         percent-escaped as in `file_uri`, which `url_target` decodes."""
         assert target.path is not None
         return f"sqlite:///{quote(os.fsencode(target.path), safe='/')}"
+
+    def explain(self, target: DbTarget, exc: BaseException) -> StoreError | None:
+        """A truncated or damaged file, a -shm or -wal this user cannot write, a read-only
+        file system: `sqlite_causes`."""
+        if target.path is None:
+            return None
+        return sqlite_causes.explain(target.path, self.display(target), exc)
 
     def missing(self, target: DbTarget) -> bool:
         """A folder on the path this user may not search hides whether the file is
