@@ -58,3 +58,33 @@ async def test_a_swapped_symlink_is_reopened_and_ended_at_the_path(
         assert f"ended {swap.sid[:8]} (reset-requested)" in notifications(app)
     assert swap.row(swap.second) == (0, "reset-requested"), "the end is in the file at the path"
     assert swap.row(swap.first) == (1, None), "nothing went to the file the link named before"
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+async def test_an_end_right_after_a_swap_writes_nowhere_and_says_so(
+    tmp_path: Path, layout: str
+) -> None:
+    """No refresh tick in between (auto-refresh off): the end itself notices that the
+    path names another file, writes to neither, says so, and the file at the path is
+    opened for the next one."""
+    swap = await swappable(tmp_path, layout)
+    app = app_for(sqlite_target(swap.path), refresh_seconds=0)
+    async with app.run_test(size=(170, 45)) as pilot:
+        await ready(pilot)
+        swap.swap()
+        main_screen(app).end_sessions([swap.sid], "reset-requested", "tester@ci")
+        await wait_until(
+            pilot,
+            lambda: any(
+                n.startswith("Nothing was ended: the database file changed")
+                for n in notifications(app)
+            ),
+            "the end refused",
+        )
+        await wait_until(
+            pilot,
+            lambda: main_screen(app).table.row_count == 50,
+            "the rows of the file the path names now",
+        )
+        await settle(pilot)
+    assert swap.row(swap.first) == swap.row(swap.second) == (1, None), "written nowhere"
