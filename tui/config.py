@@ -15,7 +15,8 @@ What, all optional:
     status-ended = "e"
 
 The order is the rule everywhere: the command line wins over the file, the file over
-the defaults. A bad file is refused with one line naming the file and the key. The
+the defaults. A bad file is refused with one line naming the file and the key; only a
+regular file of at most a MiB is read (`read_config_text`). The
 tool writes the file itself only to remember a theme, atomically, keeping the other
 keys (comments are not kept: TOML is read with `tomllib`, which has no writer, and
 written as flat keys plus the `[keys]` table).
@@ -26,6 +27,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 import tempfile
 import tomllib
 from dataclasses import dataclass, field
@@ -40,6 +42,8 @@ MIN_REFRESH = 0.5
 """Seconds. Each tick re-reads the page and the counts: faster starves the keyboard."""
 MAX_REFRESH = 86400.0
 PAGE_SIZES = (10, 1000)
+MAX_CONFIG_BYTES = 1 << 20
+"""A config file is a few lines: past a MiB it is not one (and is not read whole)."""
 SEARCH_WINDOWS = (1000, 1_000_000)
 """A window below a thousand sessions says "no match" too soon to be useful; above a
 million it is no longer a bound (a window costs ~5 µs of CPU a session)."""
@@ -100,15 +104,59 @@ def check_refresh(value: float) -> float:
     return value
 
 
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def read_config_text(path: Path) -> str | None:
+    """The file's text, if it is a regular file of at most `MAX_CONFIG_BYTES`; None when
+    there is none. Anything else is a ConfigError, said before it is read: a device
+    such as /dev/zero never ends (memory grew without bound) and a named pipe waits
+    for a writer (the tool hung). Opened without blocking, and checked again once
+    open, so a file swapped in between is refused too."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(mode):
+        raise ConfigError(f"{path}: {_kind(mode)}, not a config file: it must be a regular file")
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as file:
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode):
+            raise ConfigError(
+                f"{path}: {_kind(opened.st_mode)}, not a config file: it must be a regular file"
+            )
+        data = file.read(MAX_CONFIG_BYTES + 1)
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(
+            f"{path}: larger than {MAX_CONFIG_BYTES // (1 << 20)} MiB, not a config file "
+            "(a few lines of TOML)"
+        )
+    return data.decode("utf-8")
+
+
 def load_config(path: Path | None = None) -> Config:
     """Read and check the file; a missing file is an empty config."""
     path = path or config_path()
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_config_text(path)
     except FileNotFoundError:
         return Config(path=path)
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
+    if text is None:
+        return Config(path=path)
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -4,6 +4,9 @@ the command line over the file over the defaults, and a bad file in one line."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +16,8 @@ from tui.cli import main as cli_main
 from tui.cli.main import cli
 from tui.settings import Settings
 from tui.store.target import DbTarget
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(config: Path, *args: object) -> tuple[int, str, str]:
@@ -136,3 +141,43 @@ def test_the_search_window_comes_from_the_file_and_defaults_to_the_dashboards(
         assert code == 2, out + err
         (line,) = err.strip().splitlines()
         assert "search_window: must be a whole number of sessions from 1000 to 1000000" in line
+
+
+def _limit_memory() -> None:
+    """At most 1 GiB of address space: a reader that never stops fails here, not the host."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+
+@pytest.mark.parametrize("kind", ["/dev/zero", "fifo", "folder", "2 MiB"])
+def test_only_a_regular_file_of_a_sane_size_is_read(tmp_path: Path, kind: str) -> None:
+    """Refused before it is read, in one line, exit 2: a device never ends (memory grew
+    without bound) and a named pipe waits for a writer (the tool hung). Run as a process
+    with a time and a memory limit, so that the old behaviour fails instead of hanging."""
+    if kind == "/dev/zero":
+        path, said = Path("/dev/zero"), "a character device, not a config file"
+    elif kind == "fifo":
+        path, said = tmp_path / "config.toml", "a named pipe, not a config file"
+        os.mkfifo(path)
+    elif kind == "folder":
+        path, said = tmp_path / "config.toml", "a folder, not a config file"
+        path.mkdir()
+    else:
+        path, said = tmp_path / "config.toml", "larger than 1 MiB, not a config file"
+        path.write_text("# padding\n" * ((2 << 20) // 10))
+        assert path.stat().st_size > 1 << 20
+    for args in (["config"], ["reasons"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "tui", *args],
+            env={**os.environ, "SESSIONS_TUI_CONFIG": str(path), "PYTHONPATH": str(ROOT)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            preexec_fn=_limit_memory,
+            stdin=subprocess.DEVNULL,
+        )
+        assert done.returncode == 2, (args, done.stderr[-2000:])
+        (line,) = done.stderr.splitlines()
+        assert line.startswith(f"Error: {path}: {said}"), line
+        assert done.stdout == ""

@@ -1,8 +1,11 @@
 """`Store.check_file`, asked first by every end: a write goes to the file the path names
-when the store opened, or nowhere. A server has no file: nothing to check."""
+when the store opened, or nowhere. A server has no file: nothing to check. A symlink
+on the path (the file's own name, or a folder) swapped to another file counts as the
+file replaced."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 from pathlib import Path
@@ -10,10 +13,11 @@ from pathlib import Path
 import pytest
 
 from tests.support.dbs import create_service_db
-from tui.domain.models import SessionFilter, Status
+from tests.support.swaps import LAYOUTS, swappable
+from tui.domain.models import Ended, SessionFilter, Status
 from tui.store.errors import FileMoved
 from tui.store.store import open_store
-from tui.store.target import DbTarget
+from tui.store.target import DbTarget, sqlite_target
 
 
 async def test_an_unchanged_database_passes(service_db: DbTarget) -> None:
@@ -50,3 +54,48 @@ async def test_an_end_after_the_file_was_replaced_writes_nothing(tmp_path: Path)
         assert conn.execute(
             "SELECT active FROM remote_agent_sessions WHERE id = ?", (sid,)
         ).fetchone() == (1,)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+async def test_a_swapped_symlink_is_a_replaced_file_and_an_end_writes_nothing(
+    tmp_path: Path, layout: str
+) -> None:
+    """The path is not resolved once at open: after a symlink on it is swapped it names
+    the other file, and an end through the old store goes nowhere and says so."""
+    swap = await swappable(tmp_path, layout)
+    store = await open_store(sqlite_target(swap.path))
+    try:
+        assert store.file_changed() is None
+        swap.swap()
+        assert store.file_changed() == f"{swap.path} was replaced by another file"
+        with pytest.raises(FileMoved, match="nothing was written to it: reopen"):
+            await store.end_sessions([swap.sid], "reset-requested", "t@ci")
+    finally:
+        await store.close()
+    assert swap.row(swap.first) == swap.row(swap.second) == (1, None), "nothing written"
+    store = await open_store(sqlite_target(swap.path))
+    try:
+        (outcome,) = await store.end_sessions([swap.sid], "reset-requested", "t@ci")
+    finally:
+        await store.close()
+    assert outcome == Ended(swap.sid, "reset-requested")
+    assert swap.row(swap.second) == (0, "reset-requested"), "reopened: the file at the path"
+    assert swap.row(swap.first) == (1, None)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+async def test_a_symlink_swapped_during_an_end_writes_nothing(tmp_path: Path, layout: str) -> None:
+    """Swapped after the end's first check, before it holds the write lock: the check
+    made again under the lock refuses, and neither file is written."""
+    swap = await swappable(tmp_path, layout)
+    store = await open_store(sqlite_target(swap.path))
+    try:
+        ending = asyncio.create_task(store.end_sessions([swap.sid], "reset-requested", "t@ci"))
+        await asyncio.sleep(0)  # the task's first step: the first check, then the driver
+        assert not ending.done()
+        swap.swap()
+        with pytest.raises(FileMoved, match="replaced by another file; nothing was written"):
+            await ending
+    finally:
+        await store.close()
+    assert swap.row(swap.first) == swap.row(swap.second) == (1, None)

@@ -984,7 +984,7 @@ def migrate(g: Globals, sql: bool, yes: bool, create_service_schema: bool) -> No
     writes wait while an index is built, so it says how long first and asks (--yes: go).
     """
     from tui.store import migrate as migrations
-    from tui.store.errors import StoreError, translate
+    from tui.store.errors import StoreError
 
     if g.read_only and not sql:
         raise click.UsageError("migrate writes to the database: drop --read-only (or use --sql)")
@@ -996,7 +996,7 @@ def migrate(g: Globals, sql: bool, yes: bool, create_service_schema: bool) -> No
         except (StoreError, click.ClickException, click.Abort, click.exceptions.Exit):
             raise
         except Exception as exc:
-            raise translate(exc, target.display(), target.scrub) from None
+            raise target.error(exc) from None
 
     if sql:
         text = run(migrations.upgrade_sql(target, create_service_schema=create_service_schema))

@@ -54,7 +54,6 @@ from tui.store.errors import (
     SchemaError,
     StoreError,
     is_lock_timeout,
-    translate,
     unreadable,
 )
 from tui.store.store import make_engine
@@ -316,7 +315,7 @@ def _error(target: DbTarget, exc: BaseException) -> StoreError:
             f"{target.display()}: the session tables are busy (a long transaction holds a "
             f"lock); every row is intact and what was done is kept: run migrate again"
         )
-    return translate(exc, target.display(), target.scrub)
+    return target.error(exc)
 
 
 async def _with_connection(

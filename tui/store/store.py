@@ -85,7 +85,6 @@ from tui.store.errors import (
     UnknownSession,
     is_write_conflict,
     timeout_origin,
-    translate,
     unreadable,
 )
 from tui.store.tables import (
@@ -320,9 +319,7 @@ class Store:
     # -- plumbing -----------------------------------------------------------------
 
     def _error(self, exc: BaseException) -> StoreError:
-        return translate(
-            exc, self.target.display(), self.target.scrub, timeout_from=self.timeout_from
-        )
+        return self.target.error(exc, timeout_from=self.timeout_from)
 
     @asynccontextmanager
     async def _read(self, *, snapshot: bool = False) -> AsyncIterator[AsyncConnection]:
@@ -414,7 +411,8 @@ class Store:
 
     def check_file(self) -> None:
         """FileMoved unless the path still names the open file: what `end_sessions` asks
-        first, so an end never goes to a file that is no longer the one at the path."""
+        first, and each batch again once it holds the write lock, so an end never goes
+        to a file that is no longer the one at the path (nor one swapped in mid-end)."""
         why = self.file_changed()
         if why is not None:
             raise FileMoved(f"{why}; nothing was written to it: reopen and try again")
@@ -938,6 +936,8 @@ class Store:
             trans = await conn.begin()
             try:
                 await conn.execute(lock)  # row locks in id order: no deadlock between ends
+                # Holding the write lock: the path still names the file this writes.
+                self.check_file()
                 ended = {str(r[0]) for r in (await conn.execute(update)).all()}
                 rows = []
                 for r in (await conn.execute(read_back)).mappings():
@@ -1206,7 +1206,7 @@ async def open_store(
         facts = await read_server(engine, backend)
     except Exception as exc:
         await engine.dispose()
-        raise translate(exc, where, target.scrub) from None
+        raise target.error(exc) from None
     tables, indexes = facts.tables, facts.indexes
     missing = [t for t in (SESSIONS, CONVERSATIONS, CODEBASES) if t not in tables]
     if missing:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from urllib.parse import parse_qsl, quote, unquote, unquote_to_bytes, urlsplit
 
 from tui.store.errors import BadTarget, DatabaseNotFound, StoreError
 
@@ -52,6 +52,20 @@ class DbTarget:
 
         return driver_for(self.kind).secret_url(self)
 
+    def error(self, exc: BaseException, *, timeout_from: str | None = None) -> StoreError:
+        """`exc` as the one line an operator reads: the backend's look beside the
+        database first (`Driver.explain`), else `errors.translate` (`timeout_from` says
+        where the statement timeout came from)."""
+        if isinstance(exc, StoreError):
+            return exc
+        from tui.store.backends import driver_for
+        from tui.store.errors import translate
+
+        found = driver_for(self.kind).explain(self, exc)
+        if found is not None:
+            return found
+        return translate(exc, self.display(), self.scrub, timeout_from=timeout_from)
+
     def scrub(self, text: str) -> str:
         """Remove the password from any text that might reach a screen or a log."""
         return mask_password(text, self.password)
@@ -75,12 +89,18 @@ def mask_password(text: str, password: str | None) -> str:
 
 
 def sqlite_target(path: str | Path, source: str = "--db") -> DbTarget:
-    resolved = Path(path).expanduser().resolve()
-    return DbTarget(kind="sqlite", source=source, path=resolved)
+    """The file at `path`, made absolute against the working directory and nothing more:
+    its characters are the file's name, whatever they are, and a symlink on the path is
+    kept, not resolved, so the path names what it names now (a symlink swapped under a
+    running dashboard is noticed as a replaced file, `Store.file_changed`)."""
+    return DbTarget(kind="sqlite", source=source, path=Path(path).expanduser().absolute())
 
 
 def url_target(raw: str, source: str = "--url") -> DbTarget:
-    """Accept the service's `postgresql://` form (and `postgres://`, `sqlite:///path`)."""
+    """Accept the service's `postgresql://` form (and `postgres://`, `sqlite:///path`).
+
+    A SQLite URL's path is percent-decoded, as SQLAlchemy decodes it: `%25` is a `%`,
+    `%3F` a `?`, `%23` a `#`, `%20` a space (what `DbTarget.secret_url` writes)."""
     bad = f"{source}: not a database URL (expected postgresql://user:pass@host/db)"
     text = raw.strip()
     scheme, sep, rest = text.partition("://")
@@ -89,7 +109,7 @@ def url_target(raw: str, source: str = "--url") -> DbTarget:
     backend = scheme.lower().split("+", 1)[0]
     if backend == "sqlite":
         database = rest[1:] if rest.startswith("/") else rest
-        database = database.split("?", 1)[0]
+        database = os.fsdecode(unquote_to_bytes(database.split("?", 1)[0]))
         if not database or database == ":memory:":
             raise BadTarget(
                 f"{source}: a SQLite URL needs a file path (sqlite:///path/to/archon.db)"

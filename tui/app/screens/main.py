@@ -346,6 +346,7 @@ class MainScreen(SessionsScreen):
     @on(FileMoved)
     def _file_moved(self, message: FileMoved) -> None:
         self.status_bar.set_live(f"✖ {message.why} — reopening the path", "bold red")
+        self._warm_generation = None  # the rows shown are the old file's: re-read at reopen
 
     @on(Reconnected)
     def _reconnected(self, message: Reconnected) -> None:

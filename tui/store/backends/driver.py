@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import Any
 
+from tui.store.errors import StoreError
 from tui.store.target import DbTarget
 
 
@@ -35,6 +36,12 @@ class Driver(ABC):
     @abstractmethod
     def missing(self, target: DbTarget) -> bool:
         """Whether the database is known not to exist before connecting to it."""
+
+    def explain(self, target: DbTarget, exc: BaseException) -> StoreError | None:
+        """The true cause of a driver error where the message alone misleads, found
+        beside the database (its file, folder, file system); None: `errors.translate`
+        words the message."""
+        return None
 
     @abstractmethod
     async def first_rows(self, target: DbTarget, limit: int, wait: float) -> list[tuple[Any, ...]]:

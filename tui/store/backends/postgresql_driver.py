@@ -108,15 +108,33 @@ def connect_options(
     return out
 
 
+_URL_DELIMITERS = frozenset("%@:/?#[]")
+
+
+def _shown(part: str) -> str:
+    """`part` of a URL as shown: `_URL_DELIMITERS` and unprintable characters escaped,
+    every other character (unicode included) as it is."""
+    return "".join(
+        quote(c, safe="") if c in _URL_DELIMITERS or not c.isprintable() else c for c in part
+    )
+
+
 class PostgresqlDriver(Driver):
     zone_sql = SERVICE_ZONE_SQL
 
     def display(self, target: DbTarget) -> str:
-        """`postgresql://user@host:port/db`, the service's form without the password."""
+        """`postgresql://user@host:port/db`, the service's form without the password.
+
+        Read back as a URL, it names the same user and database: in each, a character
+        that ends or splits a URL part (`%@:/?#[]`) or is not printable is
+        percent-escaped (a user `ops@team:1` is `ops%40team%3A1@host`), and an IPv6 host
+        is bracketed."""
         host = target.host or "localhost"
+        if ":" in host:
+            host = f"[{host}]"
         port = f":{target.port}" if target.port else ""
-        user = f"{target.username}@" if target.username else ""
-        return f"postgresql://{user}{host}{port}/{target.database or ''}"
+        user = f"{_shown(target.username)}@" if target.username else ""
+        return f"postgresql://{user}{host}{port}/{_shown(target.database or '')}"
 
     def secret_url(self, target: DbTarget) -> str:
         """The service's form with the password, user, password and database quoted, the

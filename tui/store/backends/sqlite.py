@@ -27,7 +27,7 @@ from sqlalchemy.types import TypeEngine
 
 from tui.domain.models import Cursor
 from tui.store.backends.base import Backend, Catalog, escape_like
-from tui.store.backends.sqlite_driver import decode_text
+from tui.store.backends.sqlite_driver import decode_text, file_uri
 from tui.store.codec import SQLITE_TS_FORMAT
 from tui.store.target import DbTarget
 
@@ -63,11 +63,14 @@ class SqliteBackend(Backend):
     ) -> AsyncEngine:
         """mode=ro/rw/rwc by the flags, the busy timeout, foreign keys, and transactions
         SQLAlchemy begins itself (see `_own_transactions`). No statement timeout: SQLite
-        waits for a lock at most the busy timeout, and reads in this process."""
+        waits for a lock at most the busy timeout, and reads in this process. The file
+        is named by a URI that names it alone (`file_uri`): no other file is opened or
+        created whatever characters its path holds."""
+        assert target.path is not None
         mode = "ro" if read_only else ("rwc" if create else "rw")
         url = sa.engine.URL.create(
             "sqlite+aiosqlite",
-            database=f"file:{target.path}?mode={mode}",
+            database=file_uri(target.path, mode),
             query={"uri": "true"},
         )
         engine = create_async_engine(url, connect_args={"timeout": lock_wait_ms / 1000})

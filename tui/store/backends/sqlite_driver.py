@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import stat
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 from tui.store import _warm_sql as sql
+from tui.store.backends import sqlite_causes
 from tui.store.backends.driver import Driver, bind
+from tui.store.errors import StoreError
 from tui.store.target import DbTarget
 
 
@@ -18,14 +22,34 @@ def decode_text(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
 
 
+def file_uri(path: Path, mode: str) -> str:
+    """The `file:` URI SQLite opens `path` by, and nothing else, in `mode` (ro, rw, rwc).
+
+    Every byte of the path but letters, digits, `/` and `_.-~` is percent-escaped: in a
+    URI a bare `%` starts an escape (`p%41.db` named `pA.db`), `#` a fragment and `?`
+    the parameters (`h#x.db` named `h`, and its mode was lost: SQLite created `h`). The
+    bytes are the filesystem's own (`os.fsencode`), so a name that is not UTF-8 opens too.
+    """
+    return f"file:{quote(os.fsencode(path), safe='/')}?mode={mode}"
+
+
 class SqliteDriver(Driver):
     def display(self, target: DbTarget) -> str:
         """The file's path."""
         return str(target.path)
 
     def secret_url(self, target: DbTarget) -> str:
-        """`sqlite:////absolute/path` (SQLAlchemy's form; the path is absolute)."""
-        return f"sqlite:///{target.path}"
+        """`sqlite:////absolute/path` (SQLAlchemy's form; the path is absolute), its bytes
+        percent-escaped as in `file_uri`, which `url_target` decodes."""
+        assert target.path is not None
+        return f"sqlite:///{quote(os.fsencode(target.path), safe='/')}"
+
+    def explain(self, target: DbTarget, exc: BaseException) -> StoreError | None:
+        """A truncated or damaged file, a -shm or -wal this user cannot write, a read-only
+        file system: `sqlite_causes`."""
+        if target.path is None:
+            return None
+        return sqlite_causes.explain(target.path, self.display(target), exc)
 
     def missing(self, target: DbTarget) -> bool:
         """A folder on the path this user may not search hides whether the file is
@@ -45,7 +69,8 @@ class SqliteDriver(Driver):
 
         if self.missing(target):
             return []
-        uri = f"file:{quote(str(target.path))}?mode=ro"
+        assert target.path is not None
+        uri = file_uri(target.path, "ro")
         async with aiosqlite.connect(uri, uri=True, timeout=wait, isolation_level=None) as db:
             db.text_factory = decode_text
             for schema, (text, params) in enumerate(sql.SQLITE, 1):
