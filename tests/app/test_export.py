@@ -4,6 +4,7 @@ byte for byte what `list --format csv|json --limit 0` prints for the same filter
 from __future__ import annotations
 
 import asyncio
+import csv
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,9 @@ from tests.support.app_helpers import (
 )
 from tui.app.screens.export import ExportScreen
 from tui.cli.main import cli
+from tui.domain.columns import FIELD_KEYS
+from tui.store.store import make_engine
+from tui.store.tables import conversations
 from tui.store.target import DbTarget
 
 SIZE = (200, 50)
@@ -148,3 +152,32 @@ async def test_escape_closes_the_export_without_writing(
         assert not isinstance(app.screen, ExportScreen)
     assert not (tmp_path / "x.csv").exists()
     assert not list(tmp_path.glob(".*.part"))
+
+
+async def test_the_export_quotes_a_bare_cr_and_guards_each_line(
+    service_db: DbTarget, tmp_path: Path
+) -> None:
+    """The dashboard's export writes the CSV `list` does: a title with a bare CR is one
+    quoted cell, and its second line does not start a formula."""
+    title = "x\r=cmd|' /C calc'!A0"
+    engine = make_engine(service_db)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(conversations.update().values(title=title))
+    finally:
+        await engine.dispose()
+    out = tmp_path / "view.csv"
+    app = app_for(service_db, page_size=PAGE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await open_export(pilot)
+        set_path(screen, out)
+        await pilot.click("#export-go")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ExportScreen), "export done")
+    with out.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    assert len(rows) == 601 and {len(row) for row in rows} == {len(FIELD_KEYS)}
+    titles = {row[FIELD_KEYS.index("title")] for row in rows[1:]}
+    assert "x\r'=cmd|' /C calc'!A0" in titles
+    for row in rows:
+        assert not any(line.startswith("=") for cell in row for line in cell.splitlines()), row

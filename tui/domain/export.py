@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,9 @@ def dumps(value: Any, *, indent: int | None = None) -> str:
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """A cell a spreadsheet would run as a formula (`=HYPERLINK(…)`) starts with one of these."""
+_LINE_FORMULA = re.compile(r"(?:^|(?<=[\r\n]))(?=[=+\-@\t\r])")
+"""Where a guard goes: the start of the cell and of every line in it (after a CR or LF)
+that starts like a formula; a spreadsheet may read each line of a cell as a row."""
 
 
 @dataclass(frozen=True)
@@ -59,15 +63,17 @@ def _csv_cell(value: Any, style: CsvStyle) -> Any:
         return value
     if style.terminal:
         value = safe_text(value)
-    if style.guard and value.startswith(FORMULA_START):
-        value = "'" + value
+    if style.guard:
+        value = _LINE_FORMULA.sub("'", value)
     return value
 
 
 def csv_line(values: Sequence[Any], style: CsvStyle = CsvStyle()) -> str:
+    """One CSV record ending with LF. A cell holding a CR or an LF is quoted (the writer
+    quotes what holds a character of its line terminator, hence CRLF there)."""
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow([_csv_cell(v, style) for v in values])
-    return buf.getvalue()
+    csv.writer(buf, lineterminator="\r\n").writerow([_csv_cell(v, style) for v in values])
+    return buf.getvalue().removesuffix("\r\n") + "\n"
 
 
 class SessionWriter:
