@@ -127,7 +127,7 @@ class Globals:
 
     def dashboard_settings(self, target: DbTarget, **given: Any) -> Settings:
         """The dashboard's settings from the global options and the config file; `given`
-        (read_only, actor, …) wins."""
+        (read_only, actor, …) wins. Read-only, no config file to remember a theme in."""
         from tui.settings import Settings
 
         config = self.config or load_config()
@@ -148,7 +148,10 @@ class Globals:
             "keys": config.keys,
             "config_path": config.path,
         }
-        return Settings(**(fields | given))
+        fields |= given
+        if fields["read_only"]:  # a read-only dashboard writes nothing, the config included
+            fields["config_path"] = None
+        return Settings(**fields)
 
     def context(self) -> Context:
         """What a cell needs besides its row, taken once per command."""
@@ -1205,6 +1208,7 @@ def served_app(g: Globals) -> None:
             target,
             read_only_why=serve_mod.SERVED_READ_ONLY if g.read_only else None,
             actor=given.actor,
+            config_path=None,  # served: nothing is written on the serving machine
         )
     )
 
