@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -181,3 +183,46 @@ async def test_the_export_quotes_a_bare_cr_and_guards_each_line(
     assert "x\r'=cmd|' /C calc'!A0" in titles
     for row in rows:
         assert not any(line.startswith("=") for cell in row for line in cell.splitlines()), row
+
+
+async def test_a_planted_part_symlink_is_never_followed(
+    service_db: DbTarget, tmp_path: Path
+) -> None:
+    """Someone who can write in the folder plants `.view.csv.part` pointing at another
+    file: the export neither writes through it nor reuses it."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    planted = tmp_path / ".view.csv.part"
+    planted.symlink_to(victim)
+    out = tmp_path / "view.csv"
+    app = app_for(service_db, page_size=PAGE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await open_export(pilot)
+        set_path(screen, out)
+        await pilot.click("#export-go")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ExportScreen), "export done")
+    assert victim.read_text() == "precious\n"
+    assert planted.is_symlink() and planted.readlink() == victim
+    assert not out.is_symlink() and out.read_text(encoding="utf-8").startswith("id,active,")
+    assert list(tmp_path.glob(".*.part")) == [planted]
+
+
+async def test_a_fifo_is_refused_even_with_overwrite(service_db: DbTarget, tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    fifo = folder / "pipe.csv"
+    os.mkfifo(fifo)
+    app = app_for(service_db, page_size=PAGE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await open_export(pilot)
+        set_path(screen, fifo)
+        screen.query_one("#export-overwrite", Checkbox).value = True
+        await pilot.click("#export-go")
+        await settle(pilot)
+        assert isinstance(app.screen, ExportScreen)
+        note = str(screen.query_one("#export-note").render())
+        assert "pipe.csv is a FIFO: only a regular file is replaced" in note
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert [p.name for p in folder.iterdir()] == ["pipe.csv"]
