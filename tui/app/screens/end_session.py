@@ -8,7 +8,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Log, OptionList, Static
 from textual.widgets.option_list import Option
@@ -20,6 +20,13 @@ from tui.domain.models import SessionRow
 from tui.domain.text import safe_text
 from tui.domain.triggers import Trigger, Vocabulary
 from tui.domain.wording import stuck_names
+
+DIALOG_SHARE = 0.9
+"""The dialog's `max-height` (app.tcss `.dialog`: 90%)."""
+DIALOG_WIDTH, DIALOG_WIDTH_SHARE = 90, 0.95
+"""The dialog's `width` and `max-width` (app.tcss `.dialog`: 90, 95%)."""
+BUTTONS_HEIGHT = 3
+"""A row of default Buttons (a label between two border lines)."""
 
 
 def _plural(n: int) -> str:
@@ -158,9 +165,11 @@ class ConfirmEndScreen(ModalScreen[bool]):
             yield Label(
                 f"End {_plural(n)} with reason {self.trigger.wire}?", classes="dialog-title"
             )
-            yield Static(self._writes(), id="writes")
-            # One line per session, drawn only where visible: 20,000 cost no more than 10.
-            yield Log(id="targets", highlight=False, auto_scroll=False)
+            # The writes and the sessions scroll; the buttons below them are always shown.
+            with VerticalScroll(id="confirm-body"):
+                yield Static(self._writes(), id="writes")
+                # One line per session, drawn only where visible: 20,000 cost no more than 10.
+                yield Log(id="targets", highlight=False, auto_scroll=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")
                 yield Button(f"End {_plural(n)}", id="confirm", variant="error")
@@ -204,7 +213,23 @@ class ConfirmEndScreen(ModalScreen[bool]):
             lines.append(line)
         return lines
 
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """The scrolling part gets what the dialog's 90% of the screen leaves once its
+        frame, title and buttons are drawn: the buttons are always on screen."""
+        dialog = self.query_one("#dialog")
+        title = self.query_one(".dialog-title", Label)
+        width, height = self.app.size
+        inner = min(DIALOG_WIDTH, int(width * DIALOG_WIDTH_SHARE)) - dialog.styles.gutter.width
+        title_lines = -(-len(str(title.render())) // max(inner, 1))
+        fixed = dialog.styles.gutter.height + title.styles.margin.height + title_lines
+        room = int(height * DIALOG_SHARE) - fixed - BUTTONS_HEIGHT
+        self.query_one("#confirm-body").styles.max_height = max(room, 1)
+
     def on_mount(self) -> None:
+        self._fit()
         targets = self.query_one("#targets", Log)
         targets.write_lines(self.target_lines())
         targets.border_title = f"{len(self.ids):,} sessions" if len(self.ids) > 1 else None
