@@ -164,6 +164,10 @@ def run_server(
             app.middlewares.append(serve_guard.middleware(guard))
             return app
 
+        async def on_startup(self, app: Any) -> None:
+            """No banner: textual-serve's names the address without its token, and
+            `serve` has printed the one to open."""
+
     if not callable(getattr(Server, "_make_app", None)):
         raise ImportError("this textual-serve builds no aiohttp app `serve` can guard")
     os.environ.update(spec.environment)
