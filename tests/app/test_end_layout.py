@@ -21,12 +21,14 @@ def _demo() -> None:
 
 
 def shown(widget: Widget, size: tuple[int, int]) -> bool:
-    """Inside the screen, and what the screen draws at its middle (not clipped away by
-    its dialog, not covered)."""
+    """Inside the screen and inside its dialog's frame (not clipped away), and what the
+    screen draws at its middle (not covered)."""
     region = widget.region
     width, height = size
     inside = region.x >= 0 and region.y >= 0 and region.right <= width
     inside = inside and region.bottom <= height and region.area > 0
+    dialog = widget.screen.query_one("#dialog")
+    inside = inside and dialog.content_region.contains_region(region)
     middle = (region.x + region.width // 2, region.y + region.height // 2)
     return inside and widget.screen.get_widget_at(*middle)[0] is widget
 
@@ -65,4 +67,25 @@ async def test_the_picker_keeps_its_input_list_and_hint_on_screen(
         hint = screen.query(".dialog-hint").last()
         for widget in (screen.query_one(Input), screen.query_one(OptionList), hint):
             assert shown(widget, size), widget
+        await pilot.press("escape")
+
+
+@pytest.mark.parametrize("size", [(80, 24), (80, 30)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_every_reason_can_be_highlighted_in_sight(size: tuple[int, int]) -> None:
+    """Nothing typed, every reason listed: the list scrolls inside the dialog, so the
+    highlighted reason that enter would take is on screen, down to the last one."""
+    app = scenes.scene_app()
+    async with app.run_test(size=size) as pilot:
+        await scenes.end_of(1, confirm=False, typed="")(pilot)
+        screen = app.screen
+        assert isinstance(screen, EndReasonScreen)
+        options = screen.query_one(OptionList)
+        await pilot.press("down")  # into the list
+        for _ in range(options.option_count - 1):
+            await pilot.press("down")
+        await pilot.pause()
+        assert options.highlighted == options.option_count - 1
+        assert shown(options, size) and shown(screen.query(".dialog-hint").last(), size)
+        last = options.get_option_at_index(options.option_count - 1).id
+        assert last is not None and any(last in line for line in screen_lines(app))
         await pilot.press("escape")

@@ -186,8 +186,8 @@ async def trends_screen(pilot: Pilot[Any]) -> None:
     await settle(pilot)
 
 
-def end_of(count: int, *, confirm: bool) -> Scene:
-    """`count` active sessions selected from the top, `x`, `worktree` typed: the picker;
+def end_of(count: int, *, confirm: bool, typed: str = "worktree") -> Scene:
+    """`count` active sessions selected from the top, `x`, `typed` typed: the picker;
     with `confirm`, `enter` too: the confirmation (Cancel focused)."""
 
     async def scene(pilot: Pilot[Any]) -> None:
@@ -202,7 +202,7 @@ def end_of(count: int, *, confirm: bool) -> Scene:
             await wait_until(pilot, lambda: len(main.state.selected) == count, "selected")
         await pilot.press("x")
         await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
-        await pilot.press(*"worktree")
+        await pilot.press(*typed)
         if confirm:
             await pilot.press("enter")
             await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirm")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -25,8 +26,27 @@ DIALOG_SHARE = 0.9
 """The dialog's `max-height` (app.tcss `.dialog`: 90%)."""
 DIALOG_WIDTH, DIALOG_WIDTH_SHARE = 90, 0.95
 """The dialog's `width` and `max-width` (app.tcss `.dialog`: 90, 95%)."""
+PICKER_ROWS = 24
+"""The reason list's height at most, on a tall screen."""
 BUTTONS_HEIGHT = 3
 """A row of default Buttons (a label between two border lines)."""
+
+
+INPUT_HEIGHT = 3
+"""A default Input (a line between two border lines)."""
+
+
+def room_left(screen: ModalScreen[Any], labels: list[Label], fixed: int) -> int:
+    """Rows the scrolling part of a `.dialog` may take: the dialog's 90% of the screen
+    less its frame, `labels` (wrapped to the dialog's width, with their margins) and
+    `fixed` other rows; at least 1."""
+    dialog = screen.query_one("#dialog")
+    width, height = screen.app.size
+    inner = min(DIALOG_WIDTH, int(width * DIALOG_WIDTH_SHARE)) - dialog.styles.gutter.width
+    used = dialog.styles.gutter.height + fixed
+    for label in labels:
+        used += -(-len(str(label.render())) // max(inner, 1)) + label.styles.margin.height
+    return max(int(height * DIALOG_SHARE) - used, 1)
 
 
 def _plural(n: int) -> str:
@@ -92,7 +112,17 @@ class EndReasonScreen(ModalScreen[str | None]):
     def _options(self, text: str) -> list[Option]:
         return [Option(trigger_line(t), id=t.wire) for t in narrow(self.vocabulary, text)]
 
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """The list gets what the dialog leaves once its frame, labels and input are
+        drawn (at most `PICKER_ROWS`): the highlighted reason and the hint stay on screen."""
+        room = room_left(self, list(self.query(Label)), INPUT_HEIGHT)
+        self.query_one(OptionList).styles.max_height = min(room, PICKER_ROWS)
+
     def on_mount(self) -> None:
+        self._fit()
         options = self.query_one(OptionList)
         options.highlighted = 0
         if self.suggested is not None:
@@ -219,14 +249,9 @@ class ConfirmEndScreen(ModalScreen[bool]):
     def _fit(self) -> None:
         """The scrolling part gets what the dialog's 90% of the screen leaves once its
         frame, title and buttons are drawn: the buttons are always on screen."""
-        dialog = self.query_one("#dialog")
         title = self.query_one(".dialog-title", Label)
-        width, height = self.app.size
-        inner = min(DIALOG_WIDTH, int(width * DIALOG_WIDTH_SHARE)) - dialog.styles.gutter.width
-        title_lines = -(-len(str(title.render())) // max(inner, 1))
-        fixed = dialog.styles.gutter.height + title.styles.margin.height + title_lines
-        room = int(height * DIALOG_SHARE) - fixed - BUTTONS_HEIGHT
-        self.query_one("#confirm-body").styles.max_height = max(room, 1)
+        room = room_left(self, [title], BUTTONS_HEIGHT)
+        self.query_one("#confirm-body").styles.max_height = room
 
     def on_mount(self) -> None:
         self._fit()
