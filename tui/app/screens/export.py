@@ -5,9 +5,9 @@ The rows are read in keyset pages in the list's order and written as they come b
 writer `list --format csv|json` uses (`tui.domain.export.SessionWriter`), so the file is
 what the CLI prints for the same filter. They go to a new hidden `.part` file next to
 the target, renamed over it only once complete (`tui.files`: the part file never follows
-or reuses an entry planted there): a cancelled or failed export leaves no file, an
-existing file is replaced only when the operator said so, and only a regular file is
-(a FIFO or a device is refused, Overwrite ticked or not).
+or reuses an entry planted there): a cancelled or failed export leaves no file, and an
+existing file is replaced only when the operator said so and only if it is a regular
+file (a FIFO or a device is refused, Overwrite ticked or not).
 
 Served (`sessions-tui serve`), the server's folders are no use to the operator: the form
 asks for a file name only, the file is written in a private temporary folder and, once
