@@ -69,4 +69,5 @@ class Settings:
     keys: dict[str, str] = field(default_factory=dict)
     """Key overrides by binding id (the config file's `[keys]`), through Textual's keymap."""
     config_path: Path | None = None
-    """Where a theme changed in the dashboard is remembered; None: nowhere (tests)."""
+    """Where a theme changed in the dashboard is remembered; None: nowhere (a read-only
+    or served dashboard, tests)."""

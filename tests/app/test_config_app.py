@@ -3,11 +3,22 @@ changed in the app remembered in the file (written atomically, the other keys ke
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import replace
 from pathlib import Path
 
+import pytest
+from click.testing import CliRunner
+
+import tui.cli.main as cli_main
 from tests.support.app_helpers import app_for, main_screen, ready, settle, wait_until
+from tui.app import make_app
+from tui.cli.main import cli
+from tui.cli.serve import SERVE_ACTOR, SERVE_URL
+from tui.config import ENV as CONFIG_ENV
 from tui.config import load_config
 from tui.domain.models import Status
+from tui.settings import Settings
 from tui.store.target import DbTarget
 
 SIZE = (170, 46)
@@ -50,3 +61,63 @@ async def test_a_theme_changed_in_the_app_is_remembered(
     async with again.run_test(size=SIZE) as pilot:
         await ready(pilot)
         assert again.current_theme.name == "textual-light"
+
+
+async def test_a_read_only_dashboard_never_writes_the_config_file(
+    service_db: DbTarget, tmp_path: Path
+) -> None:
+    kept = tmp_path / "kept" / "config.toml"
+    kept.parent.mkdir()
+    kept.write_bytes(b'refresh = 2 # mine\ntheme = "textual-dark"\n')
+    before = kept.read_bytes()
+    absent = tmp_path / "absent" / "config.toml"
+    for path in (kept, absent):
+        app = app_for(service_db, config_path=path, read_only=True, theme="textual-dark")
+        async with app.run_test(size=SIZE) as pilot:
+            await ready(pilot)
+            app.theme = "textual-light"
+            await settle(pilot)
+            assert app.current_theme.name == "textual-light"
+    assert kept.read_bytes() == before
+    assert sorted(p.name for p in kept.parent.iterdir()) == ["config.toml"]
+    assert not absent.exists() and not absent.parent.exists()
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--read-only"],
+        ["--read-only", "served-app"],
+        ["served-app"],  # served with --write: still nothing written on the server
+    ],
+)
+async def test_served_or_read_only_settings_write_no_theme(
+    service_db: DbTarget, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, argv: list[str]
+) -> None:
+    """The settings the CLI gives the dashboard (captured where it would start it), in the
+    app: a theme change leaves the config file byte for byte, or absent."""
+    path = tmp_path / "config.toml"
+    path.write_bytes(b"# the operator's own\npage_size = 50\n")
+    before = path.read_bytes()
+    monkeypatch.setenv(CONFIG_ENV, str(path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    started: list[Settings] = []
+    monkeypatch.setattr(cli_main, "launch_dashboard", started.append)
+    if "served-app" in argv:
+        monkeypatch.setenv(SERVE_URL, service_db.secret_url())
+        if "--read-only" not in argv:
+            monkeypatch.setenv(SERVE_ACTOR, "oncall")
+        db_args: list[str] = []
+    else:
+        db_args = ["--url", service_db.secret_url()]
+    result = await asyncio.to_thread(CliRunner().invoke, cli, [*db_args, *argv])
+    assert result.exit_code == 0, result.output
+    (settings,) = started
+    assert settings.page_size == 50, "the config file was read"
+    app = make_app(replace(settings, refresh_seconds=0))
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        app.theme = "textual-light"
+        await settle(pilot)
+        assert app.current_theme.name == "textual-light"
+    assert path.read_bytes() == before

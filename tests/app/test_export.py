@@ -4,6 +4,9 @@ byte for byte what `list --format csv|json --limit 0` prints for the same filter
 from __future__ import annotations
 
 import asyncio
+import csv
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,9 @@ from tests.support.app_helpers import (
 )
 from tui.app.screens.export import ExportScreen
 from tui.cli.main import cli
+from tui.domain.columns import FIELD_KEYS
+from tui.store.store import make_engine
+from tui.store.tables import conversations
 from tui.store.target import DbTarget
 
 SIZE = (200, 50)
@@ -148,3 +154,75 @@ async def test_escape_closes_the_export_without_writing(
         assert not isinstance(app.screen, ExportScreen)
     assert not (tmp_path / "x.csv").exists()
     assert not list(tmp_path.glob(".*.part"))
+
+
+async def test_the_export_quotes_a_bare_cr_and_guards_each_line(
+    service_db: DbTarget, tmp_path: Path
+) -> None:
+    """The dashboard's export writes the CSV `list` does: a title with a bare CR is one
+    quoted cell, and its second line does not start a formula."""
+    title = "x\r=cmd|' /C calc'!A0"
+    engine = make_engine(service_db)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(conversations.update().values(title=title))
+    finally:
+        await engine.dispose()
+    out = tmp_path / "view.csv"
+    app = app_for(service_db, page_size=PAGE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await open_export(pilot)
+        set_path(screen, out)
+        await pilot.click("#export-go")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ExportScreen), "export done")
+    with out.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    assert len(rows) == 601 and {len(row) for row in rows} == {len(FIELD_KEYS)}
+    titles = {row[FIELD_KEYS.index("title")] for row in rows[1:]}
+    assert "x\r'=cmd|' /C calc'!A0" in titles
+    for row in rows:
+        assert not any(line.startswith("=") for cell in row for line in cell.splitlines()), row
+
+
+async def test_a_planted_part_symlink_is_never_followed(
+    service_db: DbTarget, tmp_path: Path
+) -> None:
+    """Someone who can write in the folder plants `.view.csv.part` pointing at another
+    file: the export neither writes through it nor reuses it."""
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    planted = tmp_path / ".view.csv.part"
+    planted.symlink_to(victim)
+    out = tmp_path / "view.csv"
+    app = app_for(service_db, page_size=PAGE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await open_export(pilot)
+        set_path(screen, out)
+        await pilot.click("#export-go")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ExportScreen), "export done")
+    assert victim.read_text() == "precious\n"
+    assert planted.is_symlink() and planted.readlink() == victim
+    assert not out.is_symlink() and out.read_text(encoding="utf-8").startswith("id,active,")
+    assert list(tmp_path.glob(".*.part")) == [planted]
+
+
+async def test_a_fifo_is_refused_even_with_overwrite(service_db: DbTarget, tmp_path: Path) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    fifo = folder / "pipe.csv"
+    os.mkfifo(fifo)
+    app = app_for(service_db, page_size=PAGE)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await open_export(pilot)
+        set_path(screen, fifo)
+        screen.query_one("#export-overwrite", Checkbox).value = True
+        await pilot.click("#export-go")
+        await settle(pilot)
+        assert isinstance(app.screen, ExportScreen)
+        note = str(screen.query_one("#export-note").render())
+        assert "pipe.csv is a FIFO: only a regular file is replaced" in note
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert [p.name for p in folder.iterdir()] == ["pipe.csv"]

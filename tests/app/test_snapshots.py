@@ -37,3 +37,13 @@ def test_trends_screen_at_terminal_sizes(size: tuple[int, int], snap_compare: An
     200x50 (wider bars with gaps): the demo's 30 days, a day and a reason picked."""
     scenes.demo_db()
     assert snap_compare(scenes.scene_app(), terminal_size=size, run_before=scenes.trends_screen)
+
+
+@pytest.mark.parametrize("count", [1, 50])
+@pytest.mark.parametrize("step", ["picker", "confirmation"])
+def test_ending_at_80x24(step: str, count: int, snap_compare: Any) -> None:
+    """The reason picker (`worktree` typed) and the confirmation at 80x24, for one session
+    and for 50: the writes scroll, Cancel and End stay on screen below them."""
+    scenes.demo_db()
+    scene = scenes.end_of(count, confirm=step == "confirmation")
+    assert snap_compare(scenes.scene_app(), terminal_size=(80, 24), run_before=scene)

@@ -8,15 +8,20 @@ import csv
 import io
 import os
 import pty
+import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
 from tests.support.dbs import create_service_db
 from tui.cli.main import cli
+from tui.domain.columns import FIELD_KEYS
+from tui.store.migrate import upgrade
 from tui.store.store import make_engine
 from tui.store.tables import conversations
 from tui.store.target import DbTarget
@@ -30,7 +35,21 @@ HOSTILE = {
     "osc52": "copy \x1b]52;c;ZXZpbA==\x07 me",
     "title": "pane \x1b]0;owned\x07 title",
     "clear": "wipe \x1b[2J\x1b[H it",
+    "bare_cr": "x\r=cmd|' /C calc'!A0",
 }
+FORMULA = ("=", "+", "-", "@", "\t")
+
+
+def assert_no_formula_line(text: str, width: int) -> list[list[str]]:
+    """Parsed as a spreadsheet reads CSV: every record is whole (`width` cells, a CR or LF
+    inside a cell quoted) and no line of any cell starts a formula. The records."""
+    rows = list(csv.reader(io.StringIO(text, newline="")))
+    for row in rows:
+        assert len(row) == width, row
+        for cell in row:
+            for line in cell.splitlines():
+                assert not line.startswith(FORMULA), (cell, row)
+    return rows
 
 
 async def _hostile_db(path: Path) -> DbTarget:
@@ -71,6 +90,41 @@ def test_formula_cells_are_guarded_and_csv_raw_keeps_them(tmp_path: Path) -> Non
     assert {HOSTILE[k] for k in ("formula", "plus", "minus", "at")} <= _titles(raw.stdout)
 
 
+def test_a_bare_cr_is_quoted_and_every_line_of_a_cell_is_guarded(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`x\\r=cmd…`: unquoted, a spreadsheet reads a CR as the end of a record and runs
+    the next line; `list` and `audit` quote the cell and guard the line."""
+    monkeypatch.setenv("ARCHON_HOME", str(tmp_path / "archon-home"))
+    db = tmp_path / "archon.db"
+    target = asyncio.run(_hostile_db(db))
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["--db", str(db), "list", "--format", "csv", "--limit", "0"])
+    assert listed.exit_code == 0, listed.output
+    assert "\"x\r'=cmd|' /C calc'!A0\"" in listed.stdout
+    rows = assert_no_formula_line(listed.stdout, len(FIELD_KEYS))
+    assert "x\r'=cmd|' /C calc'!A0" in {row[FIELD_KEYS.index("title")] for row in rows}
+
+    asyncio.run(upgrade(target))
+    session = rows[1][FIELD_KEYS.index("id")]
+    with sqlite3.connect(db) as conn:  # the end writes the audit row: an active session
+        conn.execute(
+            "UPDATE remote_agent_sessions SET active = 1, ended_at = NULL, ended_reason = NULL"
+            " WHERE id = ?",
+            (session,),
+        )
+    actor = "ops\r=cmd|' /C calc'!A0\n@SUM(1)"
+    ended = runner.invoke(
+        cli,
+        ["--db", str(db), "end", session, "--reason", "reset-requested", "--yes", "--actor", actor],
+    )
+    assert ended.exit_code == 0, ended.output
+    audit = runner.invoke(cli, ["--db", str(db), "audit", "--format", "csv"])
+    assert audit.exit_code == 0, audit.output
+    audit_rows = assert_no_formula_line(audit.stdout, 13)
+    assert audit_rows[1][8] == "ops\r'=cmd|' /C calc'!A0\n'@SUM(1)"
+
+
 def _on_a_terminal(*args: str) -> bytes:
     """Run the CLI with its standard output on a pseudo-terminal; everything it wrote."""
     leader, follower = pty.openpty()
@@ -103,3 +157,37 @@ def test_on_a_terminal_no_format_writes_a_control_character(tmp_path: Path) -> N
         out = _on_a_terminal("--db", str(db), "list", "--format", fmt, "--limit", "0")
         assert b"\x1b" not in out and b"\x07" not in out, fmt
         assert b"pane" in out or fmt != "csv", "the hostile rows were written"
+
+
+SOFFICE = shutil.which("soffice")
+
+
+@pytest.mark.skipif(
+    SOFFICE is None,
+    reason="LibreOffice is not installed (apt-get install libreoffice-calc-nogui; CI does "
+    "not install it): the csv-reader test above states the same rule",
+)
+def test_libreoffice_reads_no_formula_from_a_bare_cr_title(tmp_path: Path) -> None:
+    """LibreOffice's own CSV import (headless, to flat ODF): no cell is a formula, and the
+    CR title is one cell whose second line keeps its guard."""
+    db = tmp_path / "archon.db"
+    asyncio.run(_hostile_db(db))
+    listed = CliRunner().invoke(cli, ["--db", str(db), "list", "--format", "csv", "--limit", "0"])
+    assert listed.exit_code == 0, listed.output
+    sheet = tmp_path / "list.csv"
+    sheet.write_text(listed.stdout, encoding="utf-8", newline="")
+    profile = (tmp_path / "lo-profile").as_uri()
+    out = tmp_path / "out"
+    argv = ["--headless", "--convert-to", "fods", "--outdir", str(out), str(sheet)]
+    converted = subprocess.run(
+        [str(SOFFICE), f"-env:UserInstallation={profile}", *argv],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    fods = tmp_path / "out" / "list.fods"
+    assert fods.exists(), converted.stdout + converted.stderr
+    xml = fods.read_text(encoding="utf-8")
+    assert "table:formula" not in xml
+    assert "<text:p>&apos;=cmd|&apos; /C calc&apos;!A0</text:p>" in xml
+    assert "<text:p>&apos;=HYPERLINK(" in xml

@@ -122,7 +122,7 @@ def test_a_served_tab_gets_the_rows_and_no_command_line_holds_the_url(
         assert not [s for s in secrets if s in page]
 
         text = asyncio.run(
-            tab_text(served.port, lambda t: newest[:8] in t and bool(served.dashboards()))
+            tab_text(served, lambda t: newest[:8] in t and bool(served.dashboards()))
         )
         if password:
             assert password not in text  # the header names the database, never the password
@@ -141,10 +141,11 @@ def test_allow_remote_warns_and_the_page_uses_the_public_url(service_db: DbTarge
         page = urllib.request.urlopen(served.url, timeout=30).read().decode()
         assert 'data-session-websocket-url="ws://ops-box:8123/ws"' in page
     assert served.process.stdout is not None
-    output = served.process.stdout.read()
+    output = served.printed + served.process.stdout.read()
     assert (
-        f"warning: serving on 0.0.0.0:{served.port} beyond this machine with no "
-        "authentication: anyone who can reach that port sees every session"
+        f"warning: serving on 0.0.0.0:{served.port} beyond this machine over plain HTTP, "
+        "the token its only lock: anyone who can reach that port and read the token sees "
+        "every session"
     ) in " ".join(output.split())
 
 

@@ -115,13 +115,22 @@ class Served:
 
     process: subprocess.Popen[str]
     port: int
+    token: str | None = None
+    """The page's token, read from the address `serve` printed (None: `--no-token`)."""
+    printed: str = ""
+    """What `serve` printed up to that address (its warnings included)."""
     seen: dict[int, psutil.Process] = field(default_factory=dict)
     argv: dict[int, list[str]] = field(default_factory=dict)
     """The command line of every process it started, as `ps` showed it."""
 
     @property
+    def origin(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/"
+        """The page, with its token: what the operator opens."""
+        return f"{self.origin}/" + ("" if self.token is None else f"?token={self.token}")
 
     def children(self) -> list[psutil.Process]:
         """Its descendants now (each browser tab's dashboard, through a shell)."""
@@ -164,6 +173,23 @@ class Served:
         return leaked
 
 
+PAGE_ADDRESS = re.compile(r"^serving .* on (http\S+)$")
+
+
+def _page_address(process: subprocess.Popen[str]) -> tuple[str, str | None]:
+    """What `serve` printed up to its `serving … on URL` line (printed before it
+    listens, so already there), and the URL's token."""
+    assert process.stdout is not None
+    printed = []
+    for line in process.stdout:
+        printed.append(line)
+        found = PAGE_ADDRESS.match(line.strip())
+        if found:
+            token = re.search(r"[?&]token=([^&]+)", found.group(1))
+            return "".join(printed), token.group(1) if token else None
+    raise AssertionError(f"serve printed no address: {''.join(printed)}")
+
+
 @contextlib.contextmanager
 def serving(
     db_args: Sequence[str], *serve_args: str, env: dict[str, str] | None = None
@@ -193,6 +219,7 @@ def serving(
         if process.poll() is not None:
             out = process.stdout.read() if process.stdout else ""
             raise AssertionError(f"serve exited with {process.returncode}: {out}")
+        served.printed, served.token = _page_address(process)
         yield served
     finally:
         leaked = served.stop()
@@ -294,10 +321,10 @@ def elapsed_since(start: float) -> float:
 ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
 
 
-async def tab_text(port: int, until: Callable[[str], bool], seconds: float = 60) -> str:
+async def tab_text(served: Served, until: Callable[[str], bool], seconds: float = 60) -> str:
     """What a tab receives, without a browser: textual-serve's own websocket (as the page
-    opens it), its terminal bytes with escape sequences removed, read until `until`
-    holds; the tab is closed on return (its dashboard told to quit)."""
+    opens it: its origin, its token), its terminal bytes with escape sequences removed,
+    read until `until` holds; the tab is closed on return (its dashboard told to quit)."""
     import asyncio
 
     import aiohttp
@@ -305,7 +332,11 @@ async def tab_text(port: int, until: Callable[[str], bool], seconds: float = 60)
     received = bytearray()
     async with (
         aiohttp.ClientSession() as session,
-        session.ws_connect(f"http://127.0.0.1:{port}/ws?width=160&height=40") as ws,
+        session.ws_connect(
+            f"{served.origin}/ws?width=160&height=40"
+            + ("" if served.token is None else f"&token={served.token}"),
+            origin=served.origin,
+        ) as ws,
     ):
 
         async def read() -> str:

@@ -186,6 +186,31 @@ async def trends_screen(pilot: Pilot[Any]) -> None:
     await settle(pilot)
 
 
+def end_of(count: int, *, confirm: bool, typed: str = "worktree") -> Scene:
+    """`count` active sessions selected from the top, `x`, `typed` typed: the picker;
+    with `confirm`, `enter` too: the confirmation (Cancel focused)."""
+
+    async def scene(pilot: Pilot[Any]) -> None:
+        await _ready(pilot)
+        app: SessionsApp = pilot.app  # type: ignore[assignment]
+        main = main_screen(app)
+        await pilot.press("1")
+        await settle(pilot)
+        main.table.move_cursor(row=0)
+        if count > 1:
+            await pilot.press(*["space"] * count)
+            await wait_until(pilot, lambda: len(main.state.selected) == count, "selected")
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
+        await pilot.press(*typed)
+        if confirm:
+            await pilot.press("enter")
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirm")
+        await pilot.pause()
+
+    return scene
+
+
 SCENES: dict[str, Scene] = {
     "main": main_list,
     "reason-filter": reason_filter,

@@ -97,8 +97,10 @@ class SessionsApp(App[None]):
         self.remember_theme(theme.name)
 
     def remember_theme(self, name: str) -> None:
+        """In the config file, except when read-only or served (in a browser): those
+        write nothing on the machine they run on."""
         path = self.settings.config_path
-        if path is None:
+        if path is None or self.settings.read_only or self.is_web:
             return
         try:
             remember(path, "theme", name)

@@ -127,7 +127,7 @@ class Globals:
 
     def dashboard_settings(self, target: DbTarget, **given: Any) -> Settings:
         """The dashboard's settings from the global options and the config file; `given`
-        (read_only, actor, …) wins."""
+        (read_only, actor, …) wins. Read-only, no config file to remember a theme in."""
         from tui.settings import Settings
 
         config = self.config or load_config()
@@ -148,7 +148,10 @@ class Globals:
             "keys": config.keys,
             "config_path": config.path,
         }
-        return Settings(**(fields | given))
+        fields |= given
+        if fields["read_only"]:  # a read-only dashboard writes nothing, the config included
+            fields["config_path"] = None
+        return Settings(**fields)
 
     def context(self) -> Context:
         """What a cell needs besides its row, taken once per command."""
@@ -1101,12 +1104,17 @@ def _actor_option(ctx: click.Context, param: click.Parameter, value: str | None)
 @click.option(
     "--allow-remote",
     is_flag=True,
-    help="Allow --host to be an address other than loopback (there is no authentication).",
+    help="Allow --host to be an address other than loopback (plain HTTP: the token only).",
 )
 @click.option(
     "--public-url",
     metavar="URL",
     help="The address browsers use to reach this server, when it is not http://HOST:PORT.",
+)
+@click.option(
+    "--no-token",
+    is_flag=True,
+    help="Ask no token (only behind a proxy that authenticates; the origin is still checked).",
 )
 @click.option(
     "--write",
@@ -1126,13 +1134,15 @@ def serve(
     port: int,
     allow_remote: bool,
     public_url: str | None,
+    no_token: bool,
     write: bool,
     actor: str | None,
 ) -> None:
     """Serve the dashboard to a browser through textual-serve.
 
     Each browser tab runs its own dashboard process on this machine. Listens on
-    127.0.0.1 unless --allow-remote: there is no authentication. Read-only unless
+    127.0.0.1 unless --allow-remote. Only pages of the served origin holding the
+    token printed at start get a dashboard (--no-token: the origin only). Read-only unless
     --write --actor WHO, and then every end is signed by WHO. The database (and its
     password) reaches each dashboard through its environment, never its command line.
     """
@@ -1147,7 +1157,7 @@ def serve(
     remote = not serve_mod.is_loopback(host)
     if remote and not allow_remote:
         raise click.UsageError(
-            f"{host} is not a loopback address and there is no authentication: "
+            f"{host} is not a loopback address (served over plain HTTP): "
             "add --allow-remote to serve beyond this machine"
         )
     if importlib.util.find_spec("textual_serve") is None:
@@ -1165,11 +1175,15 @@ def serve(
     )
     if remote:
         click.echo(serve_mod.remote_warning(host, port, actor), err=True)
+    if no_token:
+        click.echo(serve_mod.no_token_warning(host, port), err=True)
+    token = None if no_token else serve_mod.new_token()
     mode = "read-only" if actor is None else f"ends signed by {actor}"
     shown = safe_text(target.display())
-    click.echo(f"serving {shown} ({mode}) on {serve_mod.http_url(host, port)}", err=True)
+    page = serve_mod.page_url(host, port, public_url, token)
+    click.echo(f"serving {shown} ({mode}) on {page}", err=True)
     try:
-        serve_mod.run_server(spec, host=host, port=port, public_url=public_url)
+        serve_mod.run_server(spec, host=host, port=port, public_url=public_url, token=token)
     except ImportError as exc:
         raise MissingExtra(f"serve needs textual-serve ({exc}): {serve_mod.INSTALL_HINT}") from None
     except OSError as exc:
@@ -1197,6 +1211,7 @@ def served_app(g: Globals) -> None:
             target,
             read_only_why=serve_mod.SERVED_READ_ONLY if g.read_only else None,
             actor=given.actor,
+            config_path=None,  # served: nothing is written on the serving machine
         )
     )
 

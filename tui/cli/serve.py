@@ -3,8 +3,9 @@
 textual-serve runs one child process per browser tab (the command below, through a
 shell) and relays its terminal over a websocket. What holds:
 
-- It has no authentication: it listens on loopback unless `--allow-remote` is given,
-  and then says so on standard error.
+- textual-serve has no authentication: `serve` listens on loopback unless
+  `--allow-remote` is given (and then says so on standard error), and admits only pages
+  of the served origin holding the token it prints (`tui.cli.serve_guard`).
 - The child is `python -m tui … served-app`: the database travels in the child's
   environment (`SERVE_URL`, read and removed by the child), never on its command line,
   which any local user can read with `ps`; the page carries neither.
@@ -16,11 +17,13 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import secrets
 import shlex
 import sys
 from collections.abc import MutableMapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 INSTALL_HINT = "pip install 'sessions-tui[web]'"
 SERVE_URL = "SESSIONS_TUI_SERVE_URL"
@@ -55,8 +58,8 @@ def http_url(host: str, port: int) -> str:
 def remote_warning(host: str, port: int, actor: str | None) -> str:
     what = "sees every session" if actor is None else f"sees every session and ends them as {actor}"
     return (
-        f"warning: serving on {host}:{port} beyond this machine with no authentication: "
-        f"anyone who can reach that port {what}"
+        f"warning: serving on {host}:{port} beyond this machine over plain HTTP, the token "
+        f"its only lock: anyone who can reach that port and read the token {what}"
     )
 
 
@@ -118,18 +121,57 @@ def take_child_target(environ: MutableMapping[str, str]) -> ChildTarget | None:
     return ChildTarget(url, source, actor or None)
 
 
+def new_token() -> str:
+    """The secret a page needs (printed by `serve` in the address to open)."""
+    return secrets.token_urlsafe(32)
+
+
+def page_url(host: str, port: int, public_url: str | None, token: str | None) -> str:
+    """The address to open: the served page, with its token."""
+    base = (public_url or http_url(host, port)).rstrip("/") + "/"
+    return base if token is None else f"{base}?token={token}"
+
+
+def no_token_warning(host: str, port: int) -> str:
+    return (
+        f"warning: --no-token: any client that reaches {host}:{port} with this server's "
+        "origin gets the dashboard; use it only behind a proxy that authenticates"
+    )
+
+
 def run_server(
     spec: ChildSpec,
     *,
     host: str,
     port: int,
     public_url: str | None,
+    token: str | None,
 ) -> None:
-    """Serve until SIGINT/SIGTERM. ImportError when textual-serve is not installed."""
+    """Serve until SIGINT/SIGTERM, every route but the static files behind the guard
+    (`token` None: origin only). ImportError when textual-serve is not installed."""
     from textual_serve.server import Server
 
+    from tui.cli import serve_guard
+
+    served = [http_url(host, port)] + ([public_url] if public_url else [])
+    guard = serve_guard.guard_for(served, port, token)
+
+    class GuardedServer(Server):
+        """textual-serve's server, its aiohttp app behind the guard."""
+
+        async def _make_app(self) -> Any:
+            app = await super()._make_app()
+            app.middlewares.append(serve_guard.middleware(guard))
+            return app
+
+        async def on_startup(self, app: Any) -> None:
+            """No banner: textual-serve's names the address without its token, and
+            `serve` has printed the one to open."""
+
+    if not callable(getattr(Server, "_make_app", None)):
+        raise ImportError("this textual-serve builds no aiohttp app `serve` can guard")
     os.environ.update(spec.environment)
-    server = Server(
+    server = GuardedServer(
         spec.command,
         host=host.strip("[]"),
         port=port,

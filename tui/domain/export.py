@@ -4,8 +4,9 @@ dashboard's export share, page by page, so a long view streams without being hel
 Pure text, no I/O: each method returns what to write (ending with a newline when not
 empty). The session object is `columns.FIELDS`, in that order (a stable interface for
 scripts). JSON is ASCII-escaped; CSV keeps raw values for other programs, except that a
-cell a spreadsheet would run as a formula is guarded, and on a terminal control
-characters are made harmless (`CsvStyle`).
+cell holding a CR or an LF is always quoted, a line of a cell that a spreadsheet would
+run as a formula is guarded, and on a terminal control characters are made harmless
+(`CsvStyle`).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,14 +33,18 @@ def dumps(value: Any, *, indent: int | None = None) -> str:
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 """A cell a spreadsheet would run as a formula (`=HYPERLINK(…)`) starts with one of these."""
+_LINE_FORMULA = re.compile(r"(?:^|(?<=[\r\n]))(?=[" + re.escape("".join(FORMULA_START)) + "])")
+"""Where a guard goes: the start of the cell and of every line in it (after a CR or LF)
+that starts like a formula; a spreadsheet may read each line of a cell as a row."""
 
 
 @dataclass(frozen=True)
 class CsvStyle:
-    """How CSV cells are written. `guard`: a cell that would start a formula gets a
-    leading `'`, as spreadsheets expect (on by default: CSV is opened in them; `--csv-raw`
-    turns it off for programs). `terminal`: control characters are made harmless, as on
-    every other output, because standard output is a terminal and not a file."""
+    """How CSV cells are written. `guard`: a cell, and each line inside a cell, that
+    would start a formula gets a leading `'`, as spreadsheets expect (on by default: CSV
+    is opened in them; `--csv-raw` turns it off for programs). `terminal`: control
+    characters are made harmless, as on every other output, because standard output is a
+    terminal and not a file."""
 
     guard: bool = True
     terminal: bool = False
@@ -59,15 +65,17 @@ def _csv_cell(value: Any, style: CsvStyle) -> Any:
         return value
     if style.terminal:
         value = safe_text(value)
-    if style.guard and value.startswith(FORMULA_START):
-        value = "'" + value
+    if style.guard:
+        value = _LINE_FORMULA.sub("'", value)
     return value
 
 
 def csv_line(values: Sequence[Any], style: CsvStyle = CsvStyle()) -> str:
+    """One CSV record ending with LF. A cell holding a CR or an LF is quoted (the writer
+    quotes what holds a character of its line terminator, hence CRLF there)."""
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\n").writerow([_csv_cell(v, style) for v in values])
-    return buf.getvalue()
+    csv.writer(buf, lineterminator="\r\n").writerow([_csv_cell(v, style) for v in values])
+    return buf.getvalue().removesuffix("\r\n") + "\n"
 
 
 class SessionWriter:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Log, OptionList, Static
 from textual.widgets.option_list import Option
@@ -20,6 +21,32 @@ from tui.domain.models import SessionRow
 from tui.domain.text import safe_text
 from tui.domain.triggers import Trigger, Vocabulary
 from tui.domain.wording import stuck_names
+
+DIALOG_SHARE = 0.9
+"""The dialog's `max-height` (app.tcss `.dialog`: 90%)."""
+DIALOG_WIDTH, DIALOG_WIDTH_SHARE = 90, 0.95
+"""The dialog's `width` and `max-width` (app.tcss `.dialog`: 90, 95%)."""
+PICKER_ROWS = 24
+"""The reason list's height at most, on a tall screen."""
+BUTTONS_HEIGHT = 3
+"""A row of default Buttons (a label between two border lines)."""
+
+
+INPUT_HEIGHT = 3
+"""A default Input (a line between two border lines)."""
+
+
+def room_left(screen: ModalScreen[Any], labels: list[Label], fixed: int) -> int:
+    """Rows the scrolling part of a `.dialog` may take: the dialog's 90% of the screen
+    less its frame, `labels` (wrapped to the dialog's width, with their margins) and
+    `fixed` other rows; at least 1."""
+    dialog = screen.query_one("#dialog")
+    width, height = screen.app.size
+    inner = min(DIALOG_WIDTH, int(width * DIALOG_WIDTH_SHARE)) - dialog.styles.gutter.width
+    used = dialog.styles.gutter.height + fixed
+    for label in labels:
+        used += -(-len(str(label.render())) // max(inner, 1)) + label.styles.margin.height
+    return max(int(height * DIALOG_SHARE) - used, 1)
 
 
 def _plural(n: int) -> str:
@@ -85,7 +112,17 @@ class EndReasonScreen(ModalScreen[str | None]):
     def _options(self, text: str) -> list[Option]:
         return [Option(trigger_line(t), id=t.wire) for t in narrow(self.vocabulary, text)]
 
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """The list gets what the dialog leaves once its frame, labels and input are
+        drawn (at most `PICKER_ROWS`): the highlighted reason and the hint stay on screen."""
+        room = room_left(self, list(self.query(Label)), INPUT_HEIGHT)
+        self.query_one(OptionList).styles.max_height = min(room, PICKER_ROWS)
+
     def on_mount(self) -> None:
+        self._fit()
         options = self.query_one(OptionList)
         options.highlighted = 0
         if self.suggested is not None:
@@ -158,9 +195,11 @@ class ConfirmEndScreen(ModalScreen[bool]):
             yield Label(
                 f"End {_plural(n)} with reason {self.trigger.wire}?", classes="dialog-title"
             )
-            yield Static(self._writes(), id="writes")
-            # One line per session, drawn only where visible: 20,000 cost no more than 10.
-            yield Log(id="targets", highlight=False, auto_scroll=False)
+            # The writes and the sessions scroll; the buttons below them are always shown.
+            with VerticalScroll(id="confirm-body"):
+                yield Static(self._writes(), id="writes")
+                # One line per session, drawn only where visible: 20,000 cost no more than 10.
+                yield Log(id="targets", highlight=False, auto_scroll=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="cancel", variant="primary")
                 yield Button(f"End {_plural(n)}", id="confirm", variant="error")
@@ -204,7 +243,18 @@ class ConfirmEndScreen(ModalScreen[bool]):
             lines.append(line)
         return lines
 
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """The scrolling part gets what the dialog's 90% of the screen leaves once its
+        frame, title and buttons are drawn: the buttons are always on screen."""
+        title = self.query_one(".dialog-title", Label)
+        room = room_left(self, [title], BUTTONS_HEIGHT)
+        self.query_one("#confirm-body").styles.max_height = room
+
     def on_mount(self) -> None:
+        self._fit()
         targets = self.query_one("#targets", Log)
         targets.write_lines(self.target_lines())
         targets.border_title = f"{len(self.ids):,} sessions" if len(self.ids) > 1 else None

@@ -3,9 +3,11 @@ CSV or JSON, to a file the operator confirms.
 
 The rows are read in keyset pages in the list's order and written as they come by the
 writer `list --format csv|json` uses (`tui.domain.export.SessionWriter`), so the file is
-what the CLI prints for the same filter. They go to a hidden `.part` file next to the
-target, renamed over it only once complete: a cancelled or failed export leaves no file,
-and an existing file is replaced only when the operator said so.
+what the CLI prints for the same filter. They go to a new hidden `.part` file next to
+the target, renamed over it only once complete (`tui.files`: the part file never follows
+or reuses an entry planted there): a cancelled or failed export leaves no file, and an
+existing file is replaced only when the operator said so and only if it is a regular
+file (a FIFO or a device is refused, Overwrite ticked or not).
 
 Served (`sessions-tui serve`), the server's folders are no use to the operator: the form
 asks for a file name only, the file is written in a private temporary folder and, once
@@ -35,6 +37,7 @@ from tui.domain.columns import Context
 from tui.domain.export import DEFAULT_CSV, SessionWriter
 from tui.domain.models import SessionFilter, SortKey
 from tui.domain.text import safe_text
+from tui.files import NotRegular, check_replaceable, create_new, open_part, replace_with
 
 if TYPE_CHECKING:
     from tui.app.app import SessionsApp
@@ -145,6 +148,11 @@ class ExportScreen(ModalScreen[None]):
         if not path.parent.is_dir():
             self._note(f"No such folder: {safe_text(path.parent)}")
             return None
+        try:
+            check_replaceable(path)
+        except NotRegular as refused:
+            self._note(safe_text(str(refused)))
+            return None
         if path.exists() and not self.query_one("#export-overwrite", Checkbox).value:
             self._note(f"{safe_text(path.name)} exists: tick Overwrite to replace it")
             return None
@@ -187,10 +195,12 @@ class ExportScreen(ModalScreen[None]):
         if self.served:
             self._scratch = Path(tempfile.mkdtemp(prefix="sessions-tui-export-"))
             part = self._part = self._scratch / path.name
+            out = create_new(part)
         else:
-            part = self._part = path.with_name(f".{path.name}.part")
+            part, out = open_part(path)
+            self._part = part
         bar = self.query_one("#export-progress", ProgressBar)
-        with part.open("w", encoding="utf-8", newline="") as out:
+        with out:
             out.write(writer.start())
             cursor = None
             while True:
@@ -215,7 +225,7 @@ class ExportScreen(ModalScreen[None]):
             )
             self.dismiss(None)
             return
-        part.replace(path)
+        replace_with(part, path)
         self._part = None
         self.written = path
         self.app.notify(f"Exported {count} to {safe_text(path)}", title="Export", markup=False)
@@ -233,8 +243,13 @@ class ExportScreen(ModalScreen[None]):
             return
         self._drop_part()
         app = cast("SessionsApp", self.app)
-        error = as_store_error(event.worker.error, app.settings.target)
-        self._note(f"Nothing written: {safe_text(error)}")
+        failed, target = event.worker.error, app.settings.target
+        why = (
+            target.scrub(str(failed))
+            if isinstance(failed, OSError)
+            else str(as_store_error(failed, target))
+        )
+        self._note(f"Nothing written: {safe_text(why)}")
         self.query_one("#export-go", Button).disabled = False
 
     def _drop_part(self) -> None:
