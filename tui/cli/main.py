@@ -638,7 +638,8 @@ def show(g: Globals, session_id: str, fmt: str) -> None:
 @click.option(
     "--actor",
     metavar="WHO",
-    help="Recorded in metadata.endedBy (default: user@host).",
+    callback=options.actor_callback,
+    help="Recorded in metadata.endedBy, in printable characters (default: user@host).",
 )
 @click.pass_context
 def end(
@@ -1078,14 +1079,6 @@ class MissingExtra(click.ClickException):
     exit_code = 2
 
 
-def _actor_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is None:
-        return None
-    if not value.strip() or safe_text(value) != value:
-        raise click.BadParameter("a name to sign ends with, in printable characters")
-    return value
-
-
 @cli.command(short_help="The dashboard in a browser (textual-serve), read-only by default.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
@@ -1113,7 +1106,7 @@ def _actor_option(ctx: click.Context, param: click.Parameter, value: str | None)
 @click.option(
     "--actor",
     metavar="WHO",
-    callback=_actor_option,
+    callback=options.actor_callback,
     help="Who every end from the browser is signed by (with --write).",
 )
 @click.pass_obj
@@ -1184,6 +1177,13 @@ def served_app(g: Globals) -> None:
     given = serve_mod.take_child_target(os.environ)
     if given is None:
         raise click.UsageError("this command is started by `sessions-tui serve`")
+    if given.actor is not None:
+        from tui.domain.audit import BadActor, check_actor
+
+        try:
+            check_actor(given.actor)
+        except BadActor as exc:
+            raise click.UsageError(f"${serve_mod.SERVE_ACTOR}: {exc}") from None
     try:
         target = url_target(given.url, given.source)
     except BadTarget as exc:
