@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 from tests.support.commit_cut import CommitCutProxy
 from tests.support.service_writes import ServiceDb
 from tui.cli.main import cli
+from tui.store import store as store_module
 from tui.store.migrate import upgrade
 from tui.store.target import resolve_target
 
@@ -107,3 +108,28 @@ def test_end_whose_commit_answer_is_lost_says_outcome_unknown(new_york_db: Servi
     assert "2 ended by this end" in result.stderr
     assert all(f"ended {s} (reset-requested)" in result.output for s in ids)
     assert all(_active(db, s) == "0" for s in ids)
+
+
+@pytest.mark.postgres
+def test_an_unknown_outcome_counts_the_sessions_never_sent(
+    new_york_db: ServiceDb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first batch's commit answer is lost and the database stops answering: the
+    summary says that batch could not be re-read, and counts the later batches, never
+    sent, as left active (not written)."""
+    monkeypatch.setattr(store_module, "END_BATCH", 2)
+    monkeypatch.setattr(store_module, "REREAD_PAUSE_S", 0.01)
+    db = new_york_db
+    asyncio.run(upgrade(resolve_target(url=db.url)))
+    ids = sorted(db.session(db.now_minus(600)) for _ in range(5))
+    with CommitCutProxy(db.url, then_refuse=True) as proxy:
+        proxy.armed.set()
+        result = invoke("--url", proxy.url, "end", *ids, "--reason", "reset-requested", "--yes")
+        assert proxy.cut.is_set()
+    assert result.exit_code == 1
+    assert "outcome unknown" in result.stderr
+    assert "2 could not be re-read" in result.stderr
+    assert "3 left active (not written)" in result.stderr
+    assert all(f"unknown {s}: could not be re-read" in result.output for s in ids[:2])
+    assert all(f"not written {s}: still active" in result.output for s in ids[2:])
+    assert [_active(db, s) for s in ids] == ["0", "0", "1", "1", "1"]
