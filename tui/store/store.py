@@ -646,8 +646,13 @@ class Store:
             return int((await conn.execute(stmt)).scalar_one())
 
     async def resolve_id(self, prefix: str) -> str:
-        """A whole id from a unique prefix; UnknownSession or AmbiguousId otherwise."""
-        text = prefix.strip().lower()
+        """A whole id from a unique prefix; UnknownSession or AmbiguousId otherwise.
+
+        The prefix matches as the backend says (`Backend.id_prefix`: any case of a
+        UUID; on SQLite, as typed, all lowercase or all uppercase), so an id as `list`
+        shows it is always found. A whole id given exactly wins over longer ids it
+        starts."""
+        text = prefix.strip()
         if not text:
             raise UnknownSession("empty session id")
         s = sessions
@@ -656,15 +661,18 @@ class Store:
             raise UnknownSession(f"no session with id {text!r}")
         stmt = sa.select(s.c.id).where(cond).order_by(s.c.id).limit(5)
         async with self._read() as conn:
-            ids = list((await conn.execute(stmt)).scalars())
+            ids = [str(i) for i in (await conn.execute(stmt)).scalars()]
         if not ids:
             raise UnknownSession(f"no session with id {prefix!r}")
-        if len(ids) > 1 and text not in ids:
+        for whole in (text, text.lower()):
+            if whole in ids:
+                return whole
+        if len(ids) > 1:
             shown = ", ".join(i[:12] for i in ids[:4])
             raise AmbiguousId(
                 f"{prefix!r} matches several sessions ({shown}…): give more characters"
             )
-        return text if text in ids else ids[0]
+        return ids[0]
 
     async def get_session(self, session_id: str) -> SessionDetail | None:
         """Every column of the session, its conversation and codebase; metadata decoded."""

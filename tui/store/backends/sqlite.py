@@ -360,7 +360,11 @@ class SqliteBackend(Backend):
         return True
 
     def id_prefix(self, col: ColumnElement[Any], prefix: str) -> ColumnElement[bool] | None:
-        return sa.and_(col >= prefix, col < prefix + "\U0010ffff")
+        """Ids are text as the service wrote them: the prefix as typed, all lowercase
+        (a UUID typed in capitals) or all uppercase, each one range of the primary key's
+        index."""
+        forms = dict.fromkeys((prefix, prefix.lower(), prefix.upper()))
+        return sa.or_(*(sa.and_(col >= form, col < form + "\U0010ffff") for form in forms))
 
     def json_set(
         self, col: ColumnElement[Any], key: str, value: ColumnElement[Any]
