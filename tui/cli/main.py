@@ -1,8 +1,10 @@
 """The command line: `sessions-tui [--db PATH | --url URL] [--read-only] [--demo] COMMAND`.
 
 A thin layer over the store (no SQL here). With no command it opens the dashboard.
-Exit codes: 0 success; 1 a session not found / already ended, or any database error
-(`Error: <message>` on stderr, never a traceback or a password); 2 usage errors.
+Exit codes: 0 success; 1 a session not found / already ended, any database error, or a
+stdout that cannot be written (`Error: <message>` on stderr, never a traceback or a
+password); 2 usage errors; 3 an end written whose report stdout could not take
+(`output.REPORT_LOST`).
 
 Nothing heavy is imported at module level: Textual only when the dashboard starts,
 SQLAlchemy and the store only when a command needs the database.
@@ -26,7 +28,7 @@ import click
 from click.core import ParameterSource
 
 from tui import TOOL_NAME, __version__
-from tui.cli import options, render
+from tui.cli import options, output, render
 from tui.cli import serve as serve_mod
 from tui.config import (
     DEFAULTS,
@@ -191,13 +193,16 @@ def ensure_demo_db() -> Path:
 
 
 class _Group(click.Group):
-    """Turns every StoreError into `Error: <message>` on stderr and exit 1."""
+    """Turns every StoreError, and a stdout that cannot be written (`output`), into
+    `Error: <message>` on stderr and exit 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except output.OutputFailed as exc:
+            raise click.ClickException(str(exc)) from None
         except Exception as exc:
             from tui.store.errors import StoreError
 
@@ -413,6 +418,8 @@ def cli(
     g.config = config
     g.in_force = settings_in_force(ctx, config, refresh, stale_after)
     ctx.obj = g
+    if ctx.invoked_subcommand not in (None, "serve", serve_mod.CHILD_COMMAND):
+        output.guard_stdout()  # the dashboards write to the terminal, not through it
     if ctx.invoked_subcommand is None:
         _check_for_dashboard(config)
         launch_dashboard(g.dashboard_settings(g.target()))
@@ -658,7 +665,8 @@ def end(
     The reason is checked against the database's trigger list before anything is read or
     written. A session that is already ended is left exactly as it is. Exit 0 when every
     session was ended, 1 when any was not found or already ended (with --dry-run: when
-    any would be).
+    any would be), 3 when the sessions were written but standard output could not take
+    the report (the outcomes are said on standard error instead).
     """
     from tui.store import operations
     from tui.store.store import default_actor
@@ -734,19 +742,24 @@ def end(
     try:
         outcomes = run_with_store(g, apply)
     except EndInterrupted as stopped:
-        for outcome in stopped.outcomes:
-            click.echo(outcome_line(outcome))
-        for sid in stopped.left_active:
-            click.echo(f"not written {safe_text(sid)}: still active")
-        for sid in stopped.unresolved:
-            click.echo(f"unknown {safe_text(sid)}: could not be re-read")
+        output.report(
+            [
+                *(outcome_line(o) for o in stopped.outcomes),
+                *(f"not written {safe_text(sid)}: still active" for sid in stopped.left_active),
+                *(f"unknown {safe_text(sid)}: could not be re-read" for sid in stopped.unresolved),
+            ]
+        )
         if not kept:
             click.echo(no_audit_note(table), err=True)
         raise click.ClickException(safe_text(g.scrub(str(stopped)))) from None
-    for outcome in outcomes:
-        click.echo(outcome_line(outcome))
+    lost = output.report(outcome_line(o) for o in outcomes)
     if not kept and any(isinstance(o, Ended) for o in outcomes):
         click.echo(no_audit_note(table), err=True)
+    if lost is not None:
+        raise output.ReportLost(
+            f"the end was written, but standard output could not take its report ({lost}): "
+            "the outcomes are above, on standard error"
+        )
     ctx.exit(0 if all(isinstance(o, Ended) for o in outcomes) else 1)
 
 
