@@ -240,6 +240,10 @@ def _unwritten(sid: str, r: Mapping[Any, Any]) -> AlreadyEnded | OddActive:
     return AlreadyEnded(sid, r["ended_at"], r["ended_reason"])
 
 
+INTERRUPTED = StoreError("interrupted")
+"""The cause an end cancelled part-way reports (Ctrl-C)."""
+
+
 class _CommitUnknown(Exception):
     """The commit was sent, and the connection failed before its answer came back."""
 
@@ -792,9 +796,9 @@ class Store:
         AlreadyEnded with their values, which are never overwritten; one whose `active`
         turned odd since it was planned is OddActive with the value stored, untouched
         and without an audit row (as when the plan leaves it out). When a later batch
-        fails, or a commit's answer is lost, EndInterrupted says what the database
-        holds (re-read, never assumed); a failure before anything committed is raised
-        as it is.
+        fails, or a commit's answer is lost, or the end is cancelled (Ctrl-C),
+        EndInterrupted says what the database holds (re-read, never assumed); a failure
+        before anything committed is raised as it is.
         """
         trigger = self.vocabulary.require_deactivating(reason)
         self.check_file()
@@ -815,9 +819,9 @@ class Store:
         batches = [valid[i : i + END_BATCH] for i in range(0, len(valid), END_BATCH)]
         pause = self.d.backend.between_write_batches()
         for n, batch in enumerate(batches):
-            if n and pause:
-                await asyncio.sleep(pause)  # the service's queued writes go first
             try:
+                if n and pause:
+                    await asyncio.sleep(pause)  # the service's queued writes go first
                 known.update(await self._end_batch(batch, record, end_id, kinds_of))
             except _CommitUnknown as lost:
                 found, left, unresolved = await self._reread(batch, record, end_id)
@@ -825,6 +829,19 @@ class Store:
                 rest = [i for b in batches[n + 1 :] for i in b]
                 raise self._interrupted(
                     given, known, (*left, *rest), unresolved, lost.error, unknown=True
+                ) from None
+            except asyncio.CancelledError:
+                # Ctrl-C (asyncio.run cancels the task) or a cancelled worker: this batch
+                # may have committed as the cancel landed, so it is re-read, and the end
+                # reports what the database holds instead of a bare cancellation.
+                task = asyncio.current_task()
+                if task is not None:
+                    task.uncancel()
+                found, left, unresolved = await self._reread(batch, record, end_id)
+                known.update(found)
+                rest = [i for b in batches[n + 1 :] for i in b]
+                raise self._interrupted(
+                    given, known, (*left, *rest), unresolved, INTERRUPTED, unknown=False
                 ) from None
             except Exception as exc:
                 error = self._error(exc)
