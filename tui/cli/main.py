@@ -479,7 +479,8 @@ status says `stuck` for an active session in any kind of stuck (`idle`: quiet lo
     "--search",
     metavar="TEXT",
     help="Text anywhere in what the table shows (ids, title, platform, agent, reason,"
-    " codebase, owner), any case.",
+    " codebase, owner), any case: on SQLite in any script, on PostgreSQL as the"
+    " database's LC_CTYPE folds (C: ASCII letters only).",
 )
 @options.when_option("--since", "Started within this long (2h, 3d, 1w) or since an ISO-8601 time.")
 @options.when_option(
