@@ -1,10 +1,11 @@
-"""Case-insensitive LIKE for any script on SQLite, as PostgreSQL's ILIKE matches.
+"""Case-insensitive LIKE for any script on SQLite.
 
 SQLite's own LIKE folds ASCII letters only: `ünïcöde` never found `ÜNÏCÖDE`. A pattern
-that is all ASCII keeps SQLite's LIKE, in C; any other goes to FOLD_LIKE, a function
-registered on every connection the store opens (`register`), which compares Python's
-`str.casefold` of both sides. It has LIKE's rules: `%` any run, `_` one character, `\\`
-escapes the next.
+SQLite's LIKE answers rightly keeps it, in C (`plain_like_suffices`: all ASCII, or no
+character that folds); any other goes to FOLD_LIKE, a function registered on every
+connection the store opens (`register`), which compares Python's `str.casefold` of both
+sides, behind a LIKE on the characters it can test in C (`like_skeleton`). FOLD_LIKE has
+LIKE's rules: `%` any run, `_` one character, `\\` escapes the next.
 """
 
 from __future__ import annotations
