@@ -16,6 +16,7 @@ from click.testing import CliRunner, Result
 from tests.support.commit_cut import CommitCutProxy
 from tests.support.service_writes import ServiceDb
 from tui.cli.main import cli
+from tui.store import store as store_module
 from tui.store.migrate import upgrade
 from tui.store.target import resolve_target
 
@@ -60,9 +61,14 @@ def test_audit_lists_what_end_wrote_in_every_format(service_writer: ServiceDb) -
     assert ended.exit_code == 0 and "no audit row" not in ended.stderr
     hostile = invoke(
         "--url", db.url, "end", ids[2], "--reason", "reset-requested", "--yes",
-        "--actor", "=HYPERLINK(\"x\")\x1b]0;t\x07",
+        "--actor", "=HYPERLINK(\"x\")",
     )  # fmt: skip
     assert hostile.exit_code == 0
+    # An actor this tool refuses (`check_actor`) may still be in a row written otherwise.
+    db.run(
+        "UPDATE sessions_tui_audit SET actor = actor || '\x1b]0;t\x07'"
+        f" WHERE session_id = '{ids[2]}'"
+    )
 
     listing = json.loads(invoke("--url", db.url, "audit", "--format", "json").output)["audit"]
     assert len(listing) == 3 and {row["session_id"] for row in listing} == set(ids)
@@ -144,3 +150,28 @@ def test_an_audit_table_of_another_shape_is_named_and_ends_keep_no_row(
     assert db.run("SELECT count(*) FROM sessions_tui_audit") == "0"
     listed = invoke("--url", db.url, "audit")
     assert listed.exit_code == 1 and wrong in listed.stderr, listed.output
+
+
+@pytest.mark.postgres
+def test_an_unknown_outcome_counts_the_sessions_never_sent(
+    new_york_db: ServiceDb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first batch's commit answer is lost and the database stops answering: the
+    summary says that batch could not be re-read, and counts the later batches, never
+    sent, as left active (not written)."""
+    monkeypatch.setattr(store_module, "END_BATCH", 2)
+    monkeypatch.setattr(store_module, "REREAD_PAUSE_S", 0.01)
+    db = new_york_db
+    asyncio.run(upgrade(resolve_target(url=db.url)))
+    ids = sorted(db.session(db.now_minus(600)) for _ in range(5))
+    with CommitCutProxy(db.url, then_refuse=True) as proxy:
+        proxy.armed.set()
+        result = invoke("--url", proxy.url, "end", *ids, "--reason", "reset-requested", "--yes")
+        assert proxy.cut.is_set()
+    assert result.exit_code == 1
+    assert "outcome unknown" in result.stderr
+    assert "2 could not be re-read" in result.stderr
+    assert "3 left active (not written)" in result.stderr
+    assert all(f"unknown {s}: could not be re-read" in result.output for s in ids[:2])
+    assert all(f"not written {s}: still active" in result.output for s in ids[2:])
+    assert [_active(db, s) for s in ids] == ["0", "0", "1", "1", "1"]

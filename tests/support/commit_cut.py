@@ -10,6 +10,10 @@ loop) and the CLI (`asyncio.run` inside CliRunner) can both connect through it.
 It reads the protocol's framing only: untyped startup messages (SSL and GSS requests,
 then the startup message), then typed messages (one byte, a length). The test server
 has no SSL, so the stream stays readable.
+
+With `then_refuse`, the database stops answering once the cut is made: every
+connection through the proxy is closed and new ones are refused, so the client cannot
+re-read what its commit did.
 """
 
 from __future__ import annotations
@@ -17,13 +21,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
+from collections.abc import Callable
 from urllib.parse import urlsplit, urlunsplit
 
 PROTOCOL_3 = 196608
 
 
 class CommitCutProxy:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, then_refuse: bool = False) -> None:
         parts = urlsplit(url)
         self._parts = parts
         self._host = parts.hostname or "127.0.0.1"
@@ -35,6 +40,8 @@ class CommitCutProxy:
         self._ready = threading.Event()
         self._server: asyncio.Server | None = None
         self.port = 0
+        self._then_refuse = then_refuse
+        self._closers: list[Callable[[], None]] = []
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> CommitCutProxy:
@@ -63,6 +70,9 @@ class CommitCutProxy:
         self._loop.run_forever()
 
     async def _handle(self, c_reader: asyncio.StreamReader, c_writer: asyncio.StreamWriter) -> None:
+        if self._then_refuse and self.cut.is_set():
+            c_writer.close()
+            return
         s_reader, s_writer = await asyncio.open_connection(self._host, self._port)
         doomed = asyncio.Event()
 
@@ -70,6 +80,8 @@ class CommitCutProxy:
             for w in (c_writer, s_writer):
                 with contextlib.suppress(Exception):
                     w.close()
+
+        self._closers.append(close)
 
         async def upstream() -> None:
             buf, typed = b"", False
@@ -99,6 +111,9 @@ class CommitCutProxy:
             while data := await s_reader.read(65536):
                 if doomed.is_set():  # the commit's answer: the server has committed
                     self.cut.set()
+                    if self._then_refuse:
+                        for other in self._closers:
+                            other()
                     break
                 c_writer.write(data)
                 await c_writer.drain()

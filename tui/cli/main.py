@@ -1,8 +1,10 @@
 """The command line: `sessions-tui [--db PATH | --url URL] [--read-only] [--demo] COMMAND`.
 
 A thin layer over the store (no SQL here). With no command it opens the dashboard.
-Exit codes: 0 success; 1 a session not found / already ended, or any database error
-(`Error: <message>` on stderr, never a traceback or a password); 2 usage errors.
+Exit codes: 0 success; 1 a session not found / already ended, any database error, or a
+stdout that cannot be written (`Error: <message>` on stderr, never a traceback or a
+password); 2 usage errors; 3 an end written whose report stdout could not take
+(`output.REPORT_LOST`).
 
 Nothing heavy is imported at module level: Textual only when the dashboard starts,
 SQLAlchemy and the store only when a command needs the database.
@@ -26,7 +28,7 @@ import click
 from click.core import ParameterSource
 
 from tui import TOOL_NAME, __version__
-from tui.cli import options, render
+from tui.cli import options, output, render
 from tui.cli import serve as serve_mod
 from tui.config import (
     DEFAULTS,
@@ -194,13 +196,16 @@ def ensure_demo_db() -> Path:
 
 
 class _Group(click.Group):
-    """Turns every StoreError into `Error: <message>` on stderr and exit 1."""
+    """Turns every StoreError, and a stdout that cannot be written (`output`), into
+    `Error: <message>` on stderr and exit 1."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except output.OutputFailed as exc:
+            raise click.ClickException(str(exc)) from None
         except Exception as exc:
             from tui.store.errors import StoreError
 
@@ -416,6 +421,8 @@ def cli(
     g.config = config
     g.in_force = settings_in_force(ctx, config, refresh, stale_after)
     ctx.obj = g
+    if ctx.invoked_subcommand not in (None, "serve", serve_mod.CHILD_COMMAND):
+        output.guard_stdout()  # the dashboards write to the terminal, not through it
     if ctx.invoked_subcommand is None:
         _check_for_dashboard(config)
         launch_dashboard(g.dashboard_settings(g.target()))
@@ -475,7 +482,8 @@ status says `stuck` for an active session in any kind of stuck (`idle`: quiet lo
     "--search",
     metavar="TEXT",
     help="Text anywhere in what the table shows (ids, title, platform, agent, reason,"
-    " codebase, owner), any case.",
+    " codebase, owner), any case: on SQLite in any script, on PostgreSQL as the"
+    " database's LC_CTYPE folds (C: ASCII letters only).",
 )
 @options.when_option("--since", "Started within this long (2h, 3d, 1w) or since an ISO-8601 time.")
 @options.when_option(
@@ -641,7 +649,8 @@ def show(g: Globals, session_id: str, fmt: str) -> None:
 @click.option(
     "--actor",
     metavar="WHO",
-    help="Recorded in metadata.endedBy (default: user@host).",
+    callback=options.actor_callback,
+    help="Recorded in metadata.endedBy, in printable characters (default: user@host).",
 )
 @click.pass_context
 def end(
@@ -660,7 +669,8 @@ def end(
     The reason is checked against the database's trigger list before anything is read or
     written. A session that is already ended is left exactly as it is. Exit 0 when every
     session was ended, 1 when any was not found or already ended (with --dry-run: when
-    any would be).
+    any would be), 3 when the sessions were written but standard output could not take
+    the report (the outcomes are said on standard error instead).
     """
     from tui.store import operations
     from tui.store.store import default_actor
@@ -737,19 +747,24 @@ def end(
     try:
         outcomes = run_with_store(g, apply)
     except EndInterrupted as stopped:
-        for outcome in stopped.outcomes:
-            click.echo(outcome_line(outcome))
-        for sid in stopped.left_active:
-            click.echo(f"not written {safe_text(sid)}: still active")
-        for sid in stopped.unresolved:
-            click.echo(f"unknown {safe_text(sid)}: could not be re-read")
+        output.report(
+            [
+                *(outcome_line(o) for o in stopped.outcomes),
+                *(f"not written {safe_text(sid)}: still active" for sid in stopped.left_active),
+                *(f"unknown {safe_text(sid)}: could not be re-read" for sid in stopped.unresolved),
+            ]
+        )
         if not kept:
             click.echo(no_audit_note(table, shape=shape), err=True)
         raise click.ClickException(safe_text(g.scrub(str(stopped)))) from None
-    for outcome in outcomes:
-        click.echo(outcome_line(outcome))
+    lost = output.report(outcome_line(o) for o in outcomes)
     if not kept and any(isinstance(o, Ended) for o in outcomes):
         click.echo(no_audit_note(table, shape=shape), err=True)
+    if lost is not None:
+        raise output.ReportLost(
+            f"the end was written, but standard output could not take its report ({lost}): "
+            "the outcomes are above, on standard error"
+        )
     ctx.exit(0 if all(isinstance(o, Ended) for o in outcomes) else 1)
 
 
@@ -1084,14 +1099,6 @@ class MissingExtra(click.ClickException):
     exit_code = 2
 
 
-def _actor_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is None:
-        return None
-    if not value.strip() or safe_text(value) != value:
-        raise click.BadParameter("a name to sign ends with, in printable characters")
-    return value
-
-
 @cli.command(short_help="The dashboard in a browser (textual-serve), read-only by default.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option(
@@ -1124,7 +1131,7 @@ def _actor_option(ctx: click.Context, param: click.Parameter, value: str | None)
 @click.option(
     "--actor",
     metavar="WHO",
-    callback=_actor_option,
+    callback=options.actor_callback,
     help="Who every end from the browser is signed by (with --write).",
 )
 @click.pass_obj
@@ -1201,6 +1208,13 @@ def served_app(g: Globals) -> None:
     given = serve_mod.take_child_target(os.environ)
     if given is None:
         raise click.UsageError("this command is started by `sessions-tui serve`")
+    if given.actor is not None:
+        from tui.domain.audit import BadActor, check_actor
+
+        try:
+            check_actor(given.actor)
+        except BadActor as exc:
+            raise click.UsageError(f"${serve_mod.SERVE_ACTOR}: {exc}") from None
     try:
         target = url_target(given.url, given.source)
     except BadTarget as exc:

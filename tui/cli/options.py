@@ -53,6 +53,19 @@ def _when(ctx: click.Context, param: click.Parameter, value: str | None) -> date
         ) from None
 
 
+def actor_callback(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """`--actor WHO` that signs ends (`end`, `serve`): `check_actor`'s rule, the one every
+    actor follows, else a usage error."""
+    from tui.domain.audit import BadActor, check_actor
+
+    if value is None:
+        return None
+    try:
+        return check_actor(value)
+    except BadActor as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 def when_option(name: str, help: str) -> Callable[[F], F]:
     """A time bound (`--since`, `--ended-since`, `--ended-until`): a duration back from
     now or an ISO-8601 time, handed to the command as an aware UTC datetime."""

@@ -12,32 +12,68 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from tui import TOOL_NAME, __version__
 from tui.domain.models import Metadata, SessionRow
+from tui.domain.text import safe_text
 
 AUDIT_KEY = "endedBy"
 AT_PLACEHOLDER = "<database clock at commit>"
 """What `at` reads as before the database has filled it (the confirmation screen)."""
 
 
+ACTOR_RULE = "a name to sign ends with, in printable characters"
+"""What `check_actor` refuses, as the operator reads it."""
+
+
+class BadActor(ValueError):
+    """An actor that is blank or holds a character that is not printable."""
+
+
+def check_actor(value: str) -> str:
+    """The one rule for every actor an end is signed by (`end --actor`, `serve --actor`,
+    the served dashboard's environment): not blank, and every character printable (no
+    control, format or line-breaking character). BadActor otherwise; the value as given
+    when it passes."""
+    if not value.strip() or safe_text(value) != value:
+        raise BadActor(ACTOR_RULE)
+    return value
+
+
 def default_actor() -> str:
-    """`user@host`, the way an operator would sign a change by hand."""
+    """`user@host`, the way an operator would sign a change by hand. The user is the
+    login name from the environment (`getpass.getuser`), or the password database's
+    name for this uid when the environment's breaks `check_actor`'s rule."""
+    finders: tuple[Callable[[], str], ...] = (getpass.getuser, _uid_name)
+    user = next((name for name in map(_name_from, finders) if name is not None), "unknown")
+    host = _name_from(socket.gethostname) or "unknown"
+    return f"{user}@{host}"
+
+
+def _name_from(find: Callable[[], str]) -> str | None:
+    """What `find` names, when it names something that passes `check_actor`."""
     try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return f"{user}@{socket.gethostname()}"
+        return check_actor(find())
+    except (KeyError, OSError, ImportError, AttributeError, BadActor):
+        return None
+
+
+def _uid_name() -> str:
+    import pwd
+
+    return pwd.getpwuid(os.getuid()).pw_name
 
 
 def audit_record(actor: str | None, reason: str) -> dict[str, str]:
     """What an end merges into `metadata.endedBy`, but for `at`, which the database adds."""
     return {
-        "actor": actor or default_actor(),
+        "actor": default_actor() if actor is None else check_actor(actor),
         "tool": TOOL_NAME,
         "version": __version__,
         "reason": reason,

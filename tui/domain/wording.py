@@ -372,8 +372,9 @@ def interrupted_line(
     odd: int = 0,
 ) -> str:
     """What the operator reads when an end stopped part-way or its last commit's answer
-    was lost: what the database holds, counted, never "nothing was ended". `odd`: rows
-    left alone for an odd `active` (said only when there are some)."""
+    was lost: what the database holds, counted, never "nothing was ended"; every session
+    is in one count (`left_active` holds those never sent as well as those re-read as
+    active). `odd`: rows left alone for an odd `active` (said only when there are some)."""
     if unknown:
         head = (
             "outcome unknown: the connection dropped before the database answered the "
@@ -383,9 +384,9 @@ def interrupted_line(
         head = f"the end stopped part-way ({cause})"
     if unresolved:
         return (
-            f"{head}; {ended} ended and {already} already ended for certain, {unresolved} "
-            "could not be re-read: check them with `sessions-tui show ID` or "
-            "`sessions-tui audit` once the database answers"
+            f"{head}; {ended} ended and {already} already ended for certain, {left_active} "
+            f"left active (not written), {unresolved} could not be re-read: check them with "
+            "`sessions-tui show ID` or `sessions-tui audit` once the database answers"
         )
     odd_part = f"{odd} with an odd active (left alone), " if odd else ""
     counted = (

@@ -249,6 +249,10 @@ def _unwritten(sid: str, r: Mapping[Any, Any]) -> AlreadyEnded | OddActive:
     return AlreadyEnded(sid, r["ended_at"], r["ended_reason"])
 
 
+INTERRUPTED = StoreError("interrupted")
+"""The cause an end cancelled part-way reports (Ctrl-C)."""
+
+
 class _CommitUnknown(Exception):
     """The commit was sent, and the connection failed before its answer came back."""
 
@@ -661,8 +665,13 @@ class Store:
             return int((await conn.execute(stmt)).scalar_one())
 
     async def resolve_id(self, prefix: str) -> str:
-        """A whole id from a unique prefix; UnknownSession or AmbiguousId otherwise."""
-        text = prefix.strip().lower()
+        """A whole id from a unique prefix; UnknownSession or AmbiguousId otherwise.
+
+        The prefix matches as the backend says (`Backend.id_prefix`: any case of a
+        UUID; on SQLite, as typed, all lowercase or all uppercase), so an id as `list`
+        shows it is always found. A whole id given exactly wins over longer ids it
+        starts."""
+        text = prefix.strip()
         if not text:
             raise UnknownSession("empty session id")
         s = sessions
@@ -671,15 +680,18 @@ class Store:
             raise UnknownSession(f"no session with id {text!r}")
         stmt = sa.select(s.c.id).where(cond).order_by(s.c.id).limit(5)
         async with self._read() as conn:
-            ids = list((await conn.execute(stmt)).scalars())
+            ids = [str(i) for i in (await conn.execute(stmt)).scalars()]
         if not ids:
             raise UnknownSession(f"no session with id {prefix!r}")
-        if len(ids) > 1 and text not in ids:
+        for whole in (text, text.lower()):
+            if whole in ids:
+                return whole
+        if len(ids) > 1:
             shown = ", ".join(i[:12] for i in ids[:4])
             raise AmbiguousId(
                 f"{prefix!r} matches several sessions ({shown}…): give more characters"
             )
-        return text if text in ids else ids[0]
+        return ids[0]
 
     async def get_session(self, session_id: str) -> SessionDetail | None:
         """Every column of the session, its conversation and codebase; metadata decoded."""
@@ -799,9 +811,9 @@ class Store:
         AlreadyEnded with their values, which are never overwritten; one whose `active`
         turned odd since it was planned is OddActive with the value stored, untouched
         and without an audit row (as when the plan leaves it out). When a later batch
-        fails, or a commit's answer is lost, EndInterrupted says what the database
-        holds (re-read, never assumed); a failure before anything committed is raised
-        as it is.
+        fails, or a commit's answer is lost, or the end is cancelled (Ctrl-C),
+        EndInterrupted says what the database holds (re-read, never assumed); a failure
+        before anything committed is raised as it is.
         """
         trigger = self.vocabulary.require_deactivating(reason)
         self.check_file()
@@ -822,9 +834,9 @@ class Store:
         batches = [valid[i : i + END_BATCH] for i in range(0, len(valid), END_BATCH)]
         pause = self.d.backend.between_write_batches()
         for n, batch in enumerate(batches):
-            if n and pause:
-                await asyncio.sleep(pause)  # the service's queued writes go first
             try:
+                if n and pause:
+                    await asyncio.sleep(pause)  # the service's queued writes go first
                 known.update(await self._end_batch(batch, record, end_id, kinds_of))
             except _CommitUnknown as lost:
                 found, left, unresolved = await self._reread(batch, record, end_id)
@@ -832,6 +844,19 @@ class Store:
                 rest = [i for b in batches[n + 1 :] for i in b]
                 raise self._interrupted(
                     given, known, (*left, *rest), unresolved, lost.error, unknown=True
+                ) from None
+            except asyncio.CancelledError:
+                # Ctrl-C (asyncio.run cancels the task) or a cancelled worker: this batch
+                # may have committed as the cancel landed, so it is re-read, and the end
+                # reports what the database holds instead of a bare cancellation.
+                task = asyncio.current_task()
+                if task is not None:
+                    task.uncancel()
+                found, left, unresolved = await self._reread(batch, record, end_id)
+                known.update(found)
+                rest = [i for b in batches[n + 1 :] for i in b]
+                raise self._interrupted(
+                    given, known, (*left, *rest), unresolved, INTERRUPTED, unknown=False
                 ) from None
             except Exception as exc:
                 error = self._error(exc)

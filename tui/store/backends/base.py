@@ -415,8 +415,8 @@ class Backend(ABC):
 
     @abstractmethod
     def id_prefix(self, col: ColumnElement[Any], prefix: str) -> ColumnElement[bool] | None:
-        """The ids that start with `prefix` (lowercase), as one index range; None if no
-        id can start with it."""
+        """The ids that start with `prefix` (as typed, stripped), as index ranges; None
+        if no id can start with it."""
 
     @abstractmethod
     def json_set(

@@ -506,8 +506,9 @@ class PostgresqlBackend(Backend):
         return True
 
     def id_prefix(self, col: ColumnElement[Any], prefix: str) -> ColumnElement[bool] | None:
-        """Between the prefix padded with 0s and with fs, in UUID text."""
-        hexdigits = prefix.replace("-", "")
+        """Between the prefix padded with 0s and with fs, in UUID text: any case (a UUID
+        is one value whatever case it is typed in)."""
+        hexdigits = prefix.replace("-", "").lower()
         if not all(ch in "0123456789abcdef" for ch in hexdigits) or len(hexdigits) > 32:
             return None
         lo, hi = hexdigits.ljust(32, "0"), hexdigits.ljust(32, "f")

@@ -28,6 +28,8 @@ from sqlalchemy.types import TypeEngine
 from tui.domain.models import Cursor
 from tui.store.backends.base import Backend, Catalog, escape_like
 from tui.store.backends.sqlite_driver import decode_text, file_uri
+from tui.store.backends.sqlite_fold import FOLD_LIKE, like_skeleton, plain_like_suffices
+from tui.store.backends.sqlite_fold import register as register_fold_like
 from tui.store.codec import SQLITE_TS_FORMAT
 from tui.store.target import DbTarget
 
@@ -304,8 +306,16 @@ class SqliteBackend(Backend):
         return col
 
     def like(self, col: ColumnElement[Any], pattern: str) -> ColumnElement[bool]:
-        """SQLite's LIKE already ignores (ASCII) case."""
-        return col.like(pattern, escape="\\")
+        """Any case: an ASCII pattern through SQLite's LIKE (which folds ASCII only), one
+        with letters beyond ASCII through `sqlite_fold.FOLD_LIKE` (casefolded), behind a
+        LIKE on the characters it can test in C (`like_skeleton`)."""
+        if plain_like_suffices(pattern):
+            return col.like(pattern, escape="\\")
+        folded = sa.Function(FOLD_LIKE, col, sa.literal(pattern), type_=sa.Integer()) == 1
+        skeleton = like_skeleton(pattern)
+        if skeleton is None:
+            return folded
+        return sa.and_(col.like(skeleton, escape="\\"), folded)  # C first: fewer calls
 
     def id_contains(self, col: ColumnElement[Any], text: str) -> ColumnElement[bool]:
         """Ids are free TEXT: a part of one as typed."""
@@ -378,7 +388,11 @@ class SqliteBackend(Backend):
         return True
 
     def id_prefix(self, col: ColumnElement[Any], prefix: str) -> ColumnElement[bool] | None:
-        return sa.and_(col >= prefix, col < prefix + "\U0010ffff")
+        """Ids are text as the service wrote them: the prefix as typed, all lowercase
+        (a UUID typed in capitals) or all uppercase, each one range of the primary key's
+        index."""
+        forms = dict.fromkeys((prefix, prefix.lower(), prefix.upper()))
+        return sa.or_(*(sa.and_(col >= form, col < form + "\U0010ffff") for form in forms))
 
     def json_set(
         self, col: ColumnElement[Any], key: str, value: ColumnElement[Any]
@@ -413,6 +427,7 @@ def _own_transactions(engine: AsyncEngine, read_only: bool, busy_timeout_ms: int
     def _on_connect(dbapi_conn: Any, record: Any) -> None:
         record.driver_connection.text_factory = decode_text
         dbapi_conn.isolation_level = None
+        register_fold_like(dbapi_conn)
         try:
             cur = dbapi_conn.cursor()
             cur.execute(f"PRAGMA busy_timeout = {busy_timeout_ms}")
