@@ -131,6 +131,6 @@ def test_a_served_tab_reads_the_file_named(tmp_path: Path) -> None:
     with sqlite3.connect(other) as conn:  # the decoy shows another newest session
         conn.execute("DELETE FROM remote_agent_sessions WHERE id = ?", (sid,))
     with serving(["--db", str(path)]) as served:
-        text = asyncio.run(tab_text(served.port, lambda t: sid[:8] in t or "Error" in t))
+        text = asyncio.run(tab_text(served, lambda t: sid[:8] in t or "Error" in t))
     assert sid[:8] in text
     assert sorted(os.listdir(tmp_path)) == sorted([name, "rA #x"])
