@@ -21,6 +21,7 @@ from tui.domain.models import (
     SessionFilter,
     SortKey,
 )
+from tui.domain.stuck import StuckKind
 from tui.domain.triggers import Detection, Trigger, Vocabulary
 from tui.store.errors import StoreError, UnknownSession
 from tui.store.store import Store
@@ -181,6 +182,8 @@ class DatabaseInfo:
     """Neither active nor ended: an `active` value the service never writes."""
     without_id: int = 0
     """Sessions with a NULL id: never listed, shown or ended."""
+    undetectable: dict[StuckKind, str] = field(default_factory=dict)
+    """The stuck kinds this service version cannot produce, each with why."""
 
 
 async def database_info(store: Store) -> DatabaseInfo:
@@ -203,4 +206,5 @@ async def database_info(store: Store) -> DatabaseInfo:
         ended=counts.ended,
         odd=counts.odd,
         without_id=await store.sessions_without_id(),
+        undetectable=dict(store.undetectable),
     )
