@@ -402,6 +402,13 @@ def detail_object(detail: SessionDetail, chain: SessionChain, ctx: Context) -> d
         "workflow_runs": None
         if detail.workflow_runs is None
         else [run_object(r) for r in detail.workflow_runs],
+        "codebase_of": (
+            "session"
+            if detail.row.codebase_id is not None
+            else "conversation"
+            if detail.row.conversation_codebase_id is not None
+            else None
+        ),
     }
 
 
@@ -452,6 +459,15 @@ def _stuck_explained(row: SessionRow, ctx: Context) -> str:
     return "; ".join(f"{k.wire} ({stuck_explanation(k)})" for k in kinds) or DASH
 
 
+def codebase_title(row: SessionRow) -> str:
+    """Whose codebase `show` lists: the session's own, else its conversation's."""
+    if row.codebase_id is not None:
+        return "Codebase (the session's)"
+    if row.conversation_codebase_id is not None:
+        return "Codebase (the conversation's; the session stores none)"
+    return "Codebase (neither the session nor its conversation has one)"
+
+
 def detail_text(detail: SessionDetail, chain: SessionChain, ctx: Context) -> list[str]:
     """`show`'s text view: every field, made safe for the terminal."""
     row, now = detail.row, ctx.now
@@ -481,6 +497,7 @@ def detail_text(detail: SessionDetail, chain: SessionChain, ctx: Context) -> lis
             ("conversation_id", safe_text(row.conversation_id) or DASH),
             ("owner", safe_text(row.owner) or DASH),
             ("codebase_id", safe_text(row.codebase_id) or DASH),
+            ("conversation codebase_id", safe_text(row.conversation_codebase_id) or DASH),
         ]
     )
     changed = overwritten(row, detail.metadata, detail.service_zone)
@@ -490,7 +507,7 @@ def detail_text(detail: SessionDetail, chain: SessionChain, ctx: Context) -> lis
     marks = conversation_marks(row)
     out += ["", f"Conversation ({marks} {state})" if state else "Conversation"]
     out += _kv_lines([(safe_text(k), _raw_value(v)) for k, v in detail.conversation.items()])
-    out += ["", "Codebase"]
+    out += ["", codebase_title(row)]
     out += _kv_lines([(safe_text(k), _raw_value(v)) for k, v in detail.codebase.items()])
     if detail.workflow_runs is not None:
         out += ["", RUNS_TITLE]
