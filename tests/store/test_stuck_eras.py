@@ -13,7 +13,7 @@ from tests.support.stuck import HEALTHY_ACTIVE, StuckScene, create_stuck_db
 from tui.domain.models import SessionFilter, SessionRow
 from tui.domain.stuck import StuckKind
 from tui.store.migrate import upgrade
-from tui.store.store import Store, open_store
+from tui.store.store import open_store
 
 
 async def _read(

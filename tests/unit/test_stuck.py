@@ -84,7 +84,7 @@ def test_idle_says_quiet_not_broken() -> None:
 
 def test_parse_kind_any_case_and_a_clear_error() -> None:
     assert parse_kind(" Duplicate ") is StuckKind.DUPLICATE
-    with pytest.raises(ValueError, match="one of idle, orphaned, duplicate$"):
+    with pytest.raises(ValueError, match=r"one of idle, orphaned, duplicate$"):
         parse_kind("stale")
     with pytest.raises(ValueError, match="unknown stuck kind 'drifted'"):
         parse_kind("drifted")

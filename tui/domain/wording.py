@@ -129,7 +129,9 @@ def status_word(row: SessionRow, now: datetime, stale_after: timedelta) -> str:
 # -- stuck -------------------------------------------------------------------------------------
 
 STUCK_EXPLANATIONS: dict[StuckKind, str] = {
-    StuckKind.IDLE: "its conversation is quiet past --stale-after: nothing is broken; ending it is a /reset",
+    StuckKind.IDLE: (
+        "its conversation is quiet past --stale-after: nothing is broken; ending it is a /reset"
+    ),
     StuckKind.ORPHANED: (
         "active on a deleted conversation: the service never ends these, they stay forever"
     ),
