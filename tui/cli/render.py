@@ -497,7 +497,6 @@ def detail_text(detail: SessionDetail, chain: SessionChain, ctx: Context) -> lis
             ("conversation_id", safe_text(row.conversation_id) or DASH),
             ("owner", safe_text(row.owner) or DASH),
             ("codebase_id", safe_text(row.codebase_id) or DASH),
-            ("conversation codebase_id", safe_text(row.conversation_codebase_id) or DASH),
         ]
     )
     changed = overwritten(row, detail.metadata, detail.service_zone)
