@@ -209,3 +209,27 @@ async def test_an_end_from_the_panel_records_the_kinds_the_operator_saw(
     assert [(str(r[0]), r[1], r[2]) for r in rows] == [
         (both, "reset-requested", "idle,orphaned")  # the chosen kind's suggestion
     ]
+
+
+async def test_the_detail_says_whose_codebase_it_shows(scene: StuckScene) -> None:
+    """The v0.9.0 service stores no codebase on a session: the detail's session field is
+    empty and its codebase section is titled as the conversation's."""
+    from tui.app.screens.detail import DetailScreen
+
+    app = _app(scene)
+    sid = scene.ids["auto-attach"]
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        table = main_screen(app).table
+        table.move_cursor(row=table.get_row_index(sid))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail screen")
+        detail = app.screen
+        assert isinstance(detail, DetailScreen)
+        await wait_until(pilot, lambda: detail.detail is not None, "detail loaded")
+        fields = str(detail.query_one("#fields").render())
+        (own,) = [x for x in fields.splitlines() if x.strip().startswith("codebase_id")]
+        assert own.split() == ["codebase_id", "—"]
+        codebase = str(detail.query_one("#codebase").render())
+        assert codebase.startswith("Codebase (the conversation's; the session stores none)")
+        assert "beta" in codebase

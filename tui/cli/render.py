@@ -459,15 +459,6 @@ def _stuck_explained(row: SessionRow, ctx: Context) -> str:
     return "; ".join(f"{k.wire} ({stuck_explanation(k)})" for k in kinds) or DASH
 
 
-def codebase_title(row: SessionRow) -> str:
-    """Whose codebase `show` lists: the session's own, else its conversation's."""
-    if row.codebase_id is not None:
-        return "Codebase (the session's)"
-    if row.conversation_codebase_id is not None:
-        return "Codebase (the conversation's; the session stores none)"
-    return "Codebase (neither the session nor its conversation has one)"
-
-
 def detail_text(detail: SessionDetail, chain: SessionChain, ctx: Context) -> list[str]:
     """`show`'s text view: every field, made safe for the terminal."""
     row, now = detail.row, ctx.now
@@ -506,7 +497,7 @@ def detail_text(detail: SessionDetail, chain: SessionChain, ctx: Context) -> lis
     marks = conversation_marks(row)
     out += ["", f"Conversation ({marks} {state})" if state else "Conversation"]
     out += _kv_lines([(safe_text(k), _raw_value(v)) for k, v in detail.conversation.items()])
-    out += ["", codebase_title(row)]
+    out += ["", wording.codebase_title(row)]
     out += _kv_lines([(safe_text(k), _raw_value(v)) for k, v in detail.codebase.items()])
     if detail.workflow_runs is not None:
         out += ["", RUNS_TITLE]

@@ -413,3 +413,12 @@ def trends_empty(days: int) -> str:
 def not_detectable_note(version: str, why: str) -> str:
     """A kind the version in front of the tool cannot produce, said in place of a count."""
     return f"{NOT_DETECTABLE} ({version}: {why})"
+
+
+def codebase_title(row: SessionRow) -> str:
+    """Whose codebase `show` lists: the session's own, else its conversation's."""
+    if row.codebase_id is not None:
+        return "Codebase (the session's)"
+    if row.conversation_codebase_id is not None:
+        return "Codebase (the conversation's; the session stores none)"
+    return "Codebase (neither the session nor its conversation has one)"
