@@ -23,13 +23,15 @@ each, in words, with the writes that produce it:
   session on one conversation at once leave it: in the 016 era the transition is two
   statements outside a transaction (either backend); from v0.2.13 on it is one
   transaction that still reads the active session under READ COMMITTED on PostgreSQL,
-  while on SQLite the second writer fails (one write lock), so it is not detectable on
-  SQLite from v0.2.13 on.
+  while on SQLite transactions are serialised (the second fails, or from v0.6.0 waits
+  and then ends the first), so it is not detectable on SQLite from v0.2.13 on.
 
 The service never wrote what a codebase comparison needs: from v0.2.13 on (and on main
 since 2026-02-18) it starts every session without a `codebase_id` and no write ever
-sets one, and deleting a codebase clears it on the sessions and conversations alike.
-So no kind compares codebases.
+sets one, and deleting a codebase clears it on the sessions and conversations alike. In
+016 a session took its conversation's codebase, and each command that changed it ended
+the session, or the next message did (`isolation-changed`). So no kind compares
+codebases (the README's stuck table cites the service's code for each era).
 """
 
 from __future__ import annotations
