@@ -1,6 +1,7 @@
-"""The dashboard's stuck sessions on today's service schema (both backends): the panel's
-counts, choosing a kind, Esc and C, the palette, select-all and its cap, and ending a
-kind with its suggested reason preselected, checked in the database afterwards."""
+"""The dashboard's stuck sessions on a v0.9.0 database the service's own sequences made
+(both backends): the panel's counts (a kind the version cannot produce says so),
+choosing a kind, Esc and C, the palette, select-all and its cap, and ending a kind with
+its suggested reason preselected, checked in the database afterwards."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from tests.support.app_helpers import (
     settle,
     wait_until,
 )
-from tests.support.stuck import COUNTS, StuckScene, create_stuck_db
+from tests.support.stuck import StuckScene, create_stuck_db
 from tui.app.app import SessionsApp
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.app.widgets.stuck_panel import StuckPanel
@@ -47,12 +48,21 @@ def _shown(app: SessionsApp) -> set[str]:
     return set(main_screen(app).table.ids)
 
 
-def _panel_counts(app: SessionsApp) -> dict[str, str]:
+def _panel_lines(app: SessionsApp) -> list[str]:
     panel = main_screen(app).query_one(StuckPanel)
-    lines = [str(panel.get_option_at_index(i).prompt) for i in range(panel.option_count)]
+    return [str(panel.get_option_at_index(i).prompt) for i in range(panel.option_count)]
+
+
+def _panel_counts(app: SessionsApp) -> dict[str, str]:
+    """kind -> the count its line shows (`n/a`: not detectable here)."""
+    firsts = [line.splitlines()[0] for line in _panel_lines(app)]
     return {
-        line.split()[-2] if "▸" in line else line.split()[0]: line.split()[-1] for line in lines
+        line.split()[-2] if "▸" in line else line.split()[0]: line.split()[-1] for line in firsts
     }
+
+
+def _expected_panel(scene: StuckScene) -> dict[str, str]:
+    return {k.wire: "n/a" if n is None else str(n) for k, n in scene.counts.items()}
 
 
 async def test_panel_counts_and_choosing_a_kind_filters_the_table(scene: StuckScene) -> None:
@@ -61,7 +71,7 @@ async def test_panel_counts_and_choosing_a_kind_filters_the_table(scene: StuckSc
         await ready(pilot)
         await settle(pilot)
         main = main_screen(app)
-        assert _panel_counts(app) == {k.wire: str(n) for k, n in COUNTS.items()}
+        assert _panel_counts(app) == _expected_panel(scene)
         await pilot.press("s")
         assert main.stuck_panel.has_focus
         await pilot.press("down", "enter")  # orphaned
@@ -72,12 +82,12 @@ async def test_panel_counts_and_choosing_a_kind_filters_the_table(scene: StuckSc
         assert "stuck: orphaned" in main.state.describe()
         await settle(pilot)
         # the other counts stay counted under the other filters, not under this one
-        assert _panel_counts(app)["idle"] == str(COUNTS[StuckKind.IDLE])
+        assert _panel_counts(app)["idle"] == str(scene.counts[StuckKind.IDLE])
         await pilot.press("escape")
         await wait_until(pilot, lambda: main.state.stuck is None, "esc lifts the kind")
         await wait_until(pilot, lambda: len(_shown(app)) == len(scene.ids), "every row back")
-        await run_palette_command(pilot, "stuck: drifted", "Filter stuck: drifted")
-        await wait_until(pilot, lambda: _shown(app) == scene.of_kind(StuckKind.DRIFTED), "drifted")
+        await run_palette_command(pilot, "stuck: idle", "Filter stuck: idle")
+        await wait_until(pilot, lambda: _shown(app) == scene.of_kind(StuckKind.IDLE), "idle")
         await pilot.press("3", "C")
         await wait_until(pilot, lambda: main.state.stuck is None, "C clears the kind")
         await wait_until(pilot, lambda: len(_shown(app)) == len(scene.ids), "every row again")
@@ -116,32 +126,54 @@ async def test_select_all_then_end_with_the_suggested_reason(scene: StuckScene) 
     for sid in orphaned:
         stored = await db_session(scene.target, sid)
         assert not stored["active"] and stored["ended_reason"] == "conversation-closed"
-    healthy = await db_session(scene.target, scene.ids["healthy"])
+    healthy = await db_session(scene.target, scene.ids["message"])
     assert healthy["active"] and healthy["ended_reason"] is None
 
 
 async def test_select_all_over_the_cap_selects_nothing(scene: StuckScene) -> None:
-    app = _app(scene, select_cap=2)
+    app = _app(scene, select_cap=1)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
         main = main_screen(app)
-        main.only_stuck(StuckKind.DRIFTED)
-        await wait_until(pilot, lambda: len(_shown(app)) == 3, "drifted rows")
+        main.only_stuck(StuckKind.ORPHANED)
+        await wait_until(pilot, lambda: len(_shown(app)) == 2, "orphaned rows")
         await pilot.press("A")
         await wait_until(
             pilot, lambda: any("more than the cap" in n for n in notifications(app)), "refusal"
         )
         assert any(
-            n.startswith("3 sessions match, more than the cap of 2 (--select-cap)")
+            n.startswith("2 sessions match, more than the cap of 1 (--select-cap)")
             for n in notifications(app)
         )
         assert main.state.selected == set()
-        main.only_stuck(None)
-        await wait_until(pilot, lambda: len(_shown(app)) == len(scene.ids), "every row")
-        main.only_stuck(StuckKind.ORPHANED)
-        await wait_until(pilot, lambda: len(_shown(app)) == 2, "orphaned rows")
-        await pilot.press("A")
-        await wait_until(pilot, lambda: len(main.state.selected) == 2, "two fit under the cap")
+
+
+async def test_a_kind_the_version_cannot_produce_says_so(scene: StuckScene) -> None:
+    """On SQLite the v0.9.0 service never leaves two active sessions on a conversation:
+    the panel's duplicate line says not detectable instead of a count, and choosing it
+    filters nothing. On PostgreSQL it is counted."""
+    app = _app(scene)
+    sqlite = scene.target.kind == "sqlite"
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await settle(pilot)
+        main = main_screen(app)
+        await wait_until(pilot, lambda: _panel_counts(app) == _expected_panel(scene), "counts")
+        (dup,) = [line for line in _panel_lines(app) if "duplicate" in line]
+        assert ("not detectable on this service version" in dup) is sqlite
+        assert main.stuck_panel.border_subtitle == ("2 of 2 kinds" if sqlite else "3 of 3 kinds")
+        await pilot.press("s")
+        await pilot.press("down", "down", "enter")  # duplicate
+        await settle(pilot)
+        if sqlite:
+            assert main.state.stuck is None
+            assert main.stuck_panel.explanation() == (
+                "duplicate: not detectable on this service version"
+            )
+        else:
+            await wait_until(
+                pilot, lambda: _shown(app) == scene.of_kind(StuckKind.DUPLICATE), "duplicate"
+            )
 
 
 async def test_an_end_from_the_panel_records_the_kinds_the_operator_saw(
@@ -149,12 +181,12 @@ async def test_an_end_from_the_panel_records_the_kinds_the_operator_saw(
 ) -> None:
     await upgrade(scene.target)
     app = _app(scene)
-    both = scene.ids["orphaned-drifted"]
+    both = scene.ids["idle-orphaned"]
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
         main = main_screen(app)
-        main.only_stuck(StuckKind.DRIFTED)
-        await wait_until(pilot, lambda: both in _shown(app), "drifted rows")
+        main.only_stuck(StuckKind.IDLE)
+        await wait_until(pilot, lambda: both in _shown(app), "idle rows")
         main.table.move_cursor(row=main.table.get_row_index(both))
         await pilot.press("x")
         await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
@@ -175,5 +207,29 @@ async def test_an_end_from_the_panel_records_the_kinds_the_operator_saw(
     finally:
         await engine.dispose()
     assert [(str(r[0]), r[1], r[2]) for r in rows] == [
-        (both, "project-changed", "orphaned,drifted")
+        (both, "reset-requested", "idle,orphaned")  # the chosen kind's suggestion
     ]
+
+
+async def test_the_detail_says_whose_codebase_it_shows(scene: StuckScene) -> None:
+    """The v0.9.0 service stores no codebase on a session: the detail's session field is
+    empty and its codebase section is titled as the conversation's."""
+    from tui.app.screens.detail import DetailScreen
+
+    app = _app(scene)
+    sid = scene.ids["auto-attach"]
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        table = main_screen(app).table
+        table.move_cursor(row=table.get_row_index(sid))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail screen")
+        detail = app.screen
+        assert isinstance(detail, DetailScreen)
+        await wait_until(pilot, lambda: detail.detail is not None, "detail loaded")
+        fields = str(detail.query_one("#fields").render())
+        (own,) = [x for x in fields.splitlines() if x.strip().startswith("codebase_id")]
+        assert own.split() == ["codebase_id", "—"]
+        codebase = str(detail.query_one("#codebase").render())
+        assert codebase.startswith("Codebase (the conversation's; the session stores none)")
+        assert "beta" in codebase

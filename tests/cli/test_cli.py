@@ -663,6 +663,7 @@ def test_show_json_with_chain(cli_db: CliDb) -> None:
         "chain_truncated",
         "children",
         "workflow_runs",
+        "codebase_of",
     ]
     assert data["session"]["id"] == sid
     assert set(FIELD_KEYS) <= set(data["session"])

@@ -371,7 +371,9 @@ def _stuck_plan(plan_db: PlanDb, flt: SessionFilter, *, active_index: bool) -> A
     sends, planned under the transaction settings it sends before it (on PostgreSQL, no
     parallel workers, and no hash or merge join where it probes by index; a planner left
     to its statistics may choose otherwise). `active_index` off is a database not
-    migrated to 0008."""
+    migrated to 0008. Every kind is computed, as where the service version can produce
+    each (on SQLite from v0.2.13 on, as this database is, `duplicate` is not computed:
+    that statement reads less, the duplicate probe aside)."""
 
     def compiled(stmt: Any) -> str:
         return str(stmt.compile(dialect=plan_db.dialect, compile_kwargs={"literal_binds": True}))
@@ -382,6 +384,7 @@ def _stuck_plan(plan_db: PlanDb, flt: SessionFilter, *, active_index: bool) -> A
             assert store.d.has_active_index
             if not active_index:
                 store.d = replace(store.d, has_active_index=False)
+            store.d = replace(store.d, undetectable=frozenset())
             with statement_log(store) as sent:
                 await store.stuck_counts(flt)
             return [compiled(stmt) for stmt in sent]

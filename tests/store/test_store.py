@@ -990,6 +990,7 @@ async def test_get_session_every_field(db: Db, store: Store) -> None:
         title="Fix it — naïve ☃",
         last_activity_at=T0 + timedelta(hours=1),
         codebase_name="payments-api",
+        conversation_codebase_id=cb,
     )
     assert row.reason is Trigger.CWD_CHANGED
     assert detail.assistant_session_id == "thread_9"
@@ -1013,7 +1014,14 @@ async def test_get_session_codebase_comes_from_the_conversation(db: Db, store: S
     sid = await db.session(conv, metadata=None)
     detail = await store.get_session(sid)
     assert detail is not None
-    assert (detail.row.codebase_id, detail.row.codebase_name) == (cb, "infra")
+    # The session's own codebase_id is what is stored (NULL); the conversation's is its
+    # own field, and the name and the codebase section are the conversation's.
+    row = detail.row
+    assert (row.codebase_id, row.conversation_codebase_id, row.codebase_name) == (
+        None,
+        cb,
+        "infra",
+    )
     assert detail.codebase["name"] == "infra"
     assert detail.metadata.raw is None and detail.metadata.valid is True
 

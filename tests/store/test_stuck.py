@@ -1,6 +1,7 @@
-"""Stuck sessions as the Store finds them on today's service schema (both backends):
-each row's kinds, the filter to one kind, the counts per kind under the other filters,
-and the warm first page agreeing with the Store."""
+"""Stuck sessions as the Store finds them on a v0.9.0 database the service's own
+sequences made (both backends; every era: tests/store/test_stuck_eras.py): each row's
+kinds, the filter to one kind, the counts per kind under the other filters, a kind the
+version cannot produce left uncomputed, and the warm first page agreeing with the Store."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import uuid
 
 import pytest
 
-from tests.support.stuck import COUNTS, SESSIONS, StuckScene, create_stuck_db
+from tests.support.stuck import StuckScene, create_stuck_db
 from tui.domain.models import SessionFilter, SessionRow, Status
 from tui.domain.stuck import StuckKind
 from tui.store.migrate import upgrade
@@ -48,11 +49,10 @@ def scene(empty_db_url: str, request: pytest.FixtureRequest) -> StuckScene:
 
 def test_every_row_knows_its_kinds_and_healthy_ones_have_none(scene: StuckScene) -> None:
     found = {scene.name_of(r.id): r.stuck for r in _rows(scene)}
-    assert found == {name: s.kinds for name, s in SESSIONS.items()}
-    assert found["healthy"] == ()
+    assert found == scene.kinds
+    assert found["message"] == () and found["auto-attach"] == ()
     assert found["ended-on-deleted"] == ()
-    assert found["orphaned-drifted"] == (StuckKind.ORPHANED, StuckKind.DRIFTED)
-    assert found["idle-duplicate"] == (StuckKind.IDLE, StuckKind.DUPLICATE)
+    assert found["idle-orphaned"] == (StuckKind.IDLE, StuckKind.ORPHANED)
 
 
 @pytest.mark.parametrize("kind", list(StuckKind), ids=[k.wire for k in StuckKind])
@@ -65,49 +65,100 @@ def test_the_filter_keeps_exactly_one_kind(scene: StuckScene, kind: StuckKind) -
 def test_counts_per_kind_under_the_other_filters(
     scene: StuckScene, request: pytest.FixtureRequest
 ) -> None:
-    async def job(store: Store) -> tuple[dict[StuckKind, int], ...]:
+    orphan = scene.ids["orphaned"]
+
+    async def job(store: Store) -> tuple[dict[StuckKind, int | None], ...]:
         # The migrated scene is read through the tool's active index, the other without.
         assert store.d.has_active_index is request.node.callspec.params["scene"]
         return (
             await store.stuck_counts(),
             # the stuck filter itself is not one of the "other filters"
             await store.stuck_counts(SessionFilter(stuck=StuckKind.IDLE)),
-            await store.stuck_counts(SessionFilter(search="deleted-moved")),
+            await store.stuck_counts(SessionFilter(search=orphan)),
             await store.stuck_counts(SessionFilter(status=Status.ENDED)),
         )
 
     every, under_stuck, searched, ended = asyncio.run(_with_store(scene, job))
-    assert every == COUNTS
-    assert COUNTS == {
-        StuckKind.IDLE: 3,
+    assert every == scene.counts
+    pg = scene.target.kind == "postgresql"
+    assert every == {
+        StuckKind.IDLE: 2,
         StuckKind.ORPHANED: 2,
-        StuckKind.DUPLICATE: 2,
-        StuckKind.DRIFTED: 3,
-        StuckKind.CODEBASE_GONE: 1,
+        StuckKind.DUPLICATE: 1 if pg else None,
     }
-    assert under_stuck == COUNTS
-    assert searched == {k: int(k in (StuckKind.ORPHANED, StuckKind.DRIFTED)) for k in StuckKind}
-    assert ended == dict.fromkeys(StuckKind, 0)
+    assert under_stuck == every
+    assert searched == {
+        k: None if n is None else int(k is StuckKind.ORPHANED) for k, n in every.items()
+    }
+    assert ended == {k: None if n is None else 0 for k, n in every.items()}
 
 
 def test_the_list_agrees_with_the_counts_under_a_filter(scene: StuckScene) -> None:
-    flt = SessionFilter(platform="slack", stuck=StuckKind.DRIFTED)
+    flt = SessionFilter(platform="slack", stuck=StuckKind.ORPHANED)
 
-    async def job(store: Store) -> tuple[int, int]:
+    async def job(store: Store) -> tuple[int, int | None]:
         rows = (await store.list_sessions(flt)).rows
         counts = await store.stuck_counts(flt)
-        return len(rows), counts[StuckKind.DRIFTED]
+        return len(rows), counts[StuckKind.ORPHANED]
 
-    assert asyncio.run(_with_store(scene, job)) == (3, 3)
+    assert asyncio.run(_with_store(scene, job)) == (2, 2)
+
+
+def test_a_kind_the_version_cannot_produce_is_not_computed(empty_db_url: str) -> None:
+    """A second active session on one conversation, written by hand (the v0.9.0 service
+    on SQLite serialises its transitions and never leaves one): on SQLite no row is
+    `duplicate` and the count is None; on PostgreSQL, where two service processes can
+    leave it, it is found."""
+    import sqlalchemy as sa
+
+    from tui.store.store import make_engine
+
+    scene = asyncio.run(create_stuck_db(empty_db_url))
+    pg = scene.target.kind == "postgresql"
+
+    async def insert() -> str:
+        engine = make_engine(scene.target)
+        try:
+            async with engine.begin() as conn:
+                row = await conn.execute(
+                    sa.text(
+                        "INSERT INTO remote_agent_sessions (conversation_id, ai_assistant_type,"
+                        " transition_reason) VALUES (:c, 'claude', 'first-message') RETURNING id"
+                    ),
+                    {"c": scene.conversations["message"]},
+                )
+                return str(row.scalar_one())
+        finally:
+            await engine.dispose()
+
+    asyncio.run(insert())
+
+    async def job(store: Store) -> tuple[dict[StuckKind, int | None], list[SessionRow], str]:
+        dup = (await store.list_sessions(SessionFilter(stuck=StuckKind.DUPLICATE))).rows
+        return (
+            await store.stuck_counts(),
+            list(dup),
+            store.undetectable.get(StuckKind.DUPLICATE, ""),
+        )
+
+    counts, dup, why = asyncio.run(_with_store(scene, job))
+    if pg:
+        assert counts[StuckKind.DUPLICATE] == 2  # the race's first and the message's
+        assert {r.id for r in dup} == {scene.ids["race-first"], scene.ids["message"]}
+        assert why == ""
+    else:
+        assert counts[StuckKind.DUPLICATE] is None and dup == []
+        assert "one transaction" in why
+        assert not any(StuckKind.DUPLICATE in r.stuck for r in _rows(scene))
 
 
 def test_a_longer_stale_after_makes_nobody_idle(scene: StuckScene) -> None:
     from datetime import timedelta
 
-    async def job(store: Store) -> tuple[dict[StuckKind, int], list[SessionRow]]:
+    async def job(store: Store) -> tuple[dict[StuckKind, int | None], list[SessionRow]]:
         return await store.stuck_counts(), (await store.list_sessions(limit=1000)).rows
 
-    async def opened() -> tuple[dict[StuckKind, int], list[SessionRow]]:
+    async def opened() -> tuple[dict[StuckKind, int | None], list[SessionRow]]:
         store = await open_store(scene.target, read_only=True, stale_after=timedelta(days=30))
         try:
             return await job(store)
@@ -117,7 +168,7 @@ def test_a_longer_stale_after_makes_nobody_idle(scene: StuckScene) -> None:
     counts, rows = asyncio.run(opened())
     assert counts[StuckKind.IDLE] == 0
     assert not any(StuckKind.IDLE in r.stuck for r in rows)
-    assert counts[StuckKind.DUPLICATE] == 2
+    assert counts[StuckKind.ORPHANED] == 2
 
 
 def test_warm_page_is_the_stores_page(scene: StuckScene) -> None:
@@ -129,8 +180,9 @@ def test_warm_page_is_the_stores_page(scene: StuckScene) -> None:
 def test_a_schema_without_soft_delete_finds_no_orphans_and_still_lists(
     empty_db_url: str,
 ) -> None:
-    """`deleted_at` came with the service's 2026-02-16 web UI: a database without it is
-    read without naming it (orphaned is then never found), the other kinds still are."""
+    """`deleted_at` came with the service's migration 013: a database without it is read
+    without naming it, orphaned is not detectable there (no count, no row), the other
+    kinds still are."""
     import sqlalchemy as sa
 
     from tui.store.store import make_engine
@@ -149,16 +201,17 @@ def test_a_schema_without_soft_delete_finds_no_orphans_and_still_lists(
 
     asyncio.run(drop())
 
-    async def job(store: Store) -> tuple[bool, dict[StuckKind, int], list[SessionRow]]:
+    async def job(store: Store) -> tuple[str, dict[StuckKind, int | None], list[SessionRow]]:
         orphans = (await store.list_sessions(SessionFilter(stuck=StuckKind.ORPHANED))).rows
-        return store.d.has_deleted, await store.stuck_counts(), orphans
+        why = store.undetectable.get(StuckKind.ORPHANED, "")
+        return why, await store.stuck_counts(), list(orphans)
 
-    has_deleted, counts, orphans = asyncio.run(_with_store(scene, job))
-    assert not has_deleted
-    assert counts[StuckKind.ORPHANED] == 0 and orphans == []
-    assert counts[StuckKind.DUPLICATE] == 2 and counts[StuckKind.CODEBASE_GONE] == 1
+    why, counts, orphans = asyncio.run(_with_store(scene, job))
+    assert "deleted_at" in why
+    assert counts[StuckKind.ORPHANED] is None and orphans == []
+    assert counts[StuckKind.DUPLICATE] == 1 and counts[StuckKind.IDLE] == 2
     rows = {scene.name_of(r.id): r.stuck for r in _rows(scene)}
-    assert rows["orphaned-drifted"] == (StuckKind.DRIFTED,)
+    assert rows["idle-orphaned"] == (StuckKind.IDLE,)
 
 
 def test_odd_active_values_are_in_no_kind(scene: StuckScene) -> None:
@@ -195,11 +248,11 @@ def test_odd_active_values_are_in_no_kind(scene: StuckScene) -> None:
 
     asyncio.run(insert())
 
-    async def job(store: Store) -> tuple[dict[StuckKind, int], list[SessionRow]]:
+    async def job(store: Store) -> tuple[dict[StuckKind, int | None], list[SessionRow]]:
         return await store.stuck_counts(), (await store.list_sessions(limit=1000)).rows
 
     counts, rows = asyncio.run(_with_store(scene, job))
-    assert counts == COUNTS
+    assert counts == scene.counts
     odd = [r for r in rows if r.id in odd_ids.values()]
     assert len(odd) == len(odd_values)
     assert all(r.odd and r.stuck == () for r in odd)
@@ -215,7 +268,7 @@ def test_idle_follows_the_clock_from_one_count_to_the_next(scene: StuckScene) ->
 
     offset = [timedelta(0)]
 
-    async def job() -> tuple[dict[StuckKind, int], dict[StuckKind, int]]:
+    async def job() -> tuple[dict[StuckKind, int | None], dict[StuckKind, int | None]]:
         store = await open_store(scene.target, read_only=True, clock=lambda: utcnow() + offset[0])
         try:
             before = await store.stuck_counts()
@@ -225,6 +278,6 @@ def test_idle_follows_the_clock_from_one_count_to_the_next(scene: StuckScene) ->
             await store.close()
 
     before, after = asyncio.run(job())
-    assert before == COUNTS
-    active = sum(not s.ended for s in SESSIONS.values())
-    assert after == {**COUNTS, StuckKind.IDLE: active}
+    assert before == scene.counts
+    active = sum(r.active for r in _rows(scene))
+    assert after == {**scene.counts, StuckKind.IDLE: active}

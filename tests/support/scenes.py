@@ -170,6 +170,10 @@ async def stuck_select_all(pilot: Pilot[Any]) -> None:
     await settle(pilot)  # what the selection set off (header, toast) is on screen first
     await pilot.press("x")
     await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
+    # its input focused (the cursor drawn), so the shot does not race the focus
+    await wait_until(
+        pilot, lambda: app.focused is not None and app.focused.id == "narrow", "picker focused"
+    )
     await pilot.pause()  # not settle: the end flow's worker waits on the picker
 
 

@@ -1,160 +1,156 @@
-"""A service database (today's schema) holding every kind of stuck session, the healthy
-cases that must never be flagged, and sessions in two kinds at once.
+"""A service database of one era made by the service's own statement sequences
+(`service_sequences`): the healthy sequences, which must leave no session in any kind,
+and the situations each kind stands for, which must leave exactly their sessions there.
 
-Rows are written the way the service writes them: its own clock (`NOW()`,
-`datetime('now')`) minus an age, so `idle` (a day of quiet, the default `--stale-after`)
-holds whatever the time zone.
+`idle` is a day of quiet (the default `--stale-after`): its sequences run three days ago
+on the service's clock.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-
 from tests.support.dbs import create_service_db
+from tests.support.service_sequences import (
+    APP_VERSION,
+    ERA_016,
+    ERA_V0_2_13,
+    ERA_V0_6_0,
+    SCHEMA_ERA,
+    Service,
+)
 from tui.domain.stuck import StuckKind
 from tui.store.store import make_engine
 from tui.store.target import DbTarget
 
-IDLE, ORPHANED, DUPLICATE, DRIFTED, GONE = (
-    StuckKind.IDLE,
-    StuckKind.ORPHANED,
-    StuckKind.DUPLICATE,
-    StuckKind.DRIFTED,
-    StuckKind.CODEBASE_GONE,
-)
+IDLE, ORPHANED, DUPLICATE = StuckKind.IDLE, StuckKind.ORPHANED, StuckKind.DUPLICATE
 HOUR = 3600
 DAY = 24 * HOUR
+QUIET = 3 * DAY
 
-
-@dataclass(frozen=True)
-class Conv:
-    codebase: str | None
-    quiet: int
-    """Seconds since the conversation's last activity."""
-    deleted: bool = False
-
-
-@dataclass(frozen=True)
-class Sess:
-    conv: str
-    codebase: str | None
-    age: int
-    """Seconds since it started."""
-    ended: bool = False
-    kinds: tuple[StuckKind, ...] = ()
-    """What the tool must find it in."""
-
-
-CONVERSATIONS: dict[str, Conv] = {
-    "healthy": Conv("A", 60),
-    "deleted-ended": Conv("A", 60, deleted=True),
-    "quiet": Conv("A", 3 * DAY),
-    "deleted": Conv("A", 60, deleted=True),
-    "two-active": Conv("A", 60),
-    "moved": Conv("B", 60),
-    "unbound": Conv(None, 60),
-    "gone": Conv("A", 60),
-    "deleted-moved": Conv("B", 60, deleted=True),
-    "quiet-two": Conv("A", 3 * DAY),
-}
-
-SESSIONS: dict[str, Sess] = {
-    # never flagged
-    "healthy": Sess("healthy", "A", 120),
-    "ended-on-deleted": Sess("deleted-ended", "A", 2 * DAY, ended=True),
-    "ended-on-moved": Sess("moved", "A", 2 * DAY, ended=True),
-    "newest-of-two": Sess("two-active", "A", HOUR),
-    # one kind each
-    "idle": Sess("quiet", "A", 4 * DAY, kinds=(IDLE,)),
-    "orphaned": Sess("deleted", "A", HOUR, kinds=(ORPHANED,)),
-    "duplicate": Sess("two-active", "A", 2 * HOUR, kinds=(DUPLICATE,)),
-    "drifted": Sess("moved", "A", HOUR, kinds=(DRIFTED,)),
-    "drifted-unbound": Sess("unbound", "A", HOUR, kinds=(DRIFTED,)),
-    "codebase-gone": Sess("gone", None, HOUR, kinds=(GONE,)),
-    # two kinds at once
-    "orphaned-drifted": Sess("deleted-moved", "A", HOUR, kinds=(ORPHANED, DRIFTED)),
-    "idle-duplicate": Sess("quiet-two", "A", 3 * DAY + HOUR, kinds=(IDLE, DUPLICATE)),
-    "idle-newest": Sess("quiet-two", "A", 3 * DAY + 60, kinds=(IDLE,)),
-}
-
-COUNTS: dict[StuckKind, int] = {
-    kind: sum(kind in s.kinds for s in SESSIONS.values()) for kind in StuckKind
-}
-"""What `Store.stuck_counts()` must say of the scene with no other filter."""
+HEALTHY_ACTIVE = (
+    "message",
+    "project-then-message",
+    "setproject-then-message",
+    "auto-attach",
+    "removed-project",
+    "after-reset",
+    "after-tool-end",
+)
+"""The healthy sequences' active sessions, where the era has the sequence: never in a kind."""
 
 
 @dataclass(frozen=True)
 class StuckScene:
     url: str
     target: DbTarget
+    era: str
     ids: dict[str, str]
     """Session name -> id."""
+    kinds: dict[str, tuple[StuckKind, ...]]
+    """Session name -> the kinds the tool must find it in, in the table's order."""
+    undetectable: frozenset[StuckKind]
+    """The kinds the service's writes cannot produce here: none is seeded."""
+    conversations: dict[str, str]
+    """Session name -> its conversation's id."""
 
     def name_of(self, session_id: str) -> str:
         return {v: k for k, v in self.ids.items()}[session_id]
 
     def of_kind(self, kind: StuckKind) -> set[str]:
-        return {self.ids[n] for n, s in SESSIONS.items() if kind in s.kinds}
+        return {self.ids[n] for n, kinds in self.kinds.items() if kind in kinds}
+
+    @property
+    def counts(self) -> dict[StuckKind, int | None]:
+        """What `Store.stuck_counts()` must say with no other filter."""
+        return {k: None if k in self.undetectable else len(self.of_kind(k)) for k in StuckKind}
 
 
-def _ago(pg: bool, seconds: int) -> str:
-    if pg:
-        return f"NOW() - interval '{seconds} seconds'"
-    return f"datetime('now', '-{seconds} seconds')"
-
-
-def _new_id(pg: bool) -> str:
-    return str(uuid.uuid4()) if pg else uuid.uuid4().hex
-
-
-async def create_stuck_db(url: str, *, era: str = "v0.7", app_version: str = "0.9.0") -> StuckScene:
-    """The scene above in a new service database of `era` (sessions of its trigger list)."""
-    target = await create_service_db(url, era=era, app_version=app_version)
+async def create_stuck_db(url: str, *, era: str = ERA_V0_6_0) -> StuckScene:
+    """A new service database of stuck era `era` (016, v0.2.13 or v0.6.0), written by
+    the service's sequences of that era."""
+    target = await create_service_db(url, era=SCHEMA_ERA[era], app_version=APP_VERSION[era])
     pg = target.kind == "postgresql"
-    true, false = ("true", "false") if pg else ("1", "0")
-    codebases = {name: _new_id(pg) for name in ("A", "B")}
-    convs = {name: _new_id(pg) for name in CONVERSATIONS}
-    ids = {name: _new_id(pg) for name in SESSIONS}
-
-    def cb(name: str | None) -> str:
-        return "NULL" if name is None else f"'{codebases[name]}'"
-
     engine = make_engine(target)
+    ids: dict[str, str] = {}
+    convs: dict[str, str] = {}
+    kinds: dict[str, tuple[StuckKind, ...]] = {}
     try:
-        async with engine.begin() as conn:
-            for name, cid in codebases.items():
-                await conn.execute(
-                    sa.text(
-                        "INSERT INTO remote_agent_codebases (id, name, default_cwd)"
-                        f" VALUES ('{cid}', 'repo-{name}', '/work/{name}')"
-                    )
-                )
-            for name, conv in CONVERSATIONS.items():
-                deleted = _ago(pg, 30) if conv.deleted else "NULL"
-                await conn.execute(
-                    sa.text(
-                        "INSERT INTO remote_agent_conversations (id, platform_type,"
-                        " platform_conversation_id, codebase_id, title, last_activity_at,"
-                        " deleted_at)"
-                        f" VALUES ('{convs[name]}', 'slack', 'C-{name}', {cb(conv.codebase)},"
-                        f" 'conv {name}', {_ago(pg, conv.quiet)}, {deleted})"
-                    )
-                )
-            for name, sess in SESSIONS.items():
-                ended = _ago(pg, 60) if sess.ended else "NULL"
-                reason = "'reset-requested'" if sess.ended else "NULL"
-                await conn.execute(
-                    sa.text(
-                        "INSERT INTO remote_agent_sessions (id, conversation_id, codebase_id,"
-                        " ai_assistant_type, active, started_at, ended_at, ended_reason)"
-                        f" VALUES ('{ids[name]}', '{convs[sess.conv]}', {cb(sess.codebase)},"
-                        f" 'claude', {false if sess.ended else true}, {_ago(pg, sess.age)},"
-                        f" {ended}, {reason})"
-                    )
-                )
+        svc = Service(engine, era, pg)
+        alpha = await svc.register_project("alpha")
+        beta = await svc.register_project("beta")
+        gamma = await svc.register_project("gamma")
+
+        async def conv(name: str, codebase: str | None = None, at: int = 0) -> str:
+            convs[name] = await svc.new_conversation(f"C-{name}", codebase, at=at)
+            return convs[name]
+
+        def seen(name: str, sid: str, *found: StuckKind, on: str | None = None) -> None:
+            ids[name] = sid
+            kinds[name] = tuple(k for k in StuckKind if k in found)
+            convs.setdefault(name, convs[on] if on else convs[name])
+
+        # -- healthy: a message; a project set then a message --------------------------
+        seen("message", await svc.message(await conv("message")))
+        if era == ERA_V0_2_13:  # no project command: the web UI creates it with one
+            c = await conv("project-then-message", alpha)
+        else:
+            c = await conv("project-then-message")
+            await svc.set_project(c, alpha)
+        seen("project-then-message", await svc.message(c))
+        # /setproject (016: /repo) while a session runs, then the next message
+        if era != ERA_V0_2_13:
+            c = await conv("setproject-then-message")
+            seen("before-setproject", await svc.message(c), on="setproject-then-message")
+            await svc.set_project(c, beta)
+            seen("setproject-then-message", await svc.message(c))
+        # a workflow run attaches the project (016: /status links it), then a message
+        c = await conv("auto-attach")
+        first = await svc.message(c)
+        await svc.auto_attach(c, beta)
+        now = await svc.message(c)
+        if now != first:  # 016: the new isolation ended the first session
+            seen("before-auto-attach", first, on="auto-attach")
+        seen("auto-attach", now)
+        # /remove-project under an active session
+        c = await conv("removed-project")
+        if era == ERA_V0_2_13:
+            await svc.auto_attach(c, gamma)
+        else:
+            await svc.set_project(c, gamma)
+        seen("removed-project", await svc.message(c))
+        await svc.remove_project(gamma)
+        # the next message after /reset, and after an end by this tool (`reset-requested`)
+        c = await conv("after-reset")
+        seen("reset-ended", await svc.message(c), on="after-reset")
+        await svc.reset(c)
+        seen("after-reset", await svc.message(c))
+        c = await conv("after-tool-end")
+        ended = await svc.message(c)
+        seen("tool-ended", ended, on="after-tool-end")
+        await svc.deactivate(ended, "reset-requested")
+        seen("after-tool-end", await svc.message(c))
+        # an ended session on a deleted conversation
+        c = await conv("ended-on-deleted")
+        seen("ended-on-deleted", await svc.message(c))
+        await svc.reset(c)
+        await svc.delete_conversation(c)
+
+        # -- stuck ---------------------------------------------------------------------
+        c = await conv("idle", at=QUIET)
+        seen("idle", await svc.message(c, at=QUIET), IDLE)
+        c = await conv("orphaned")
+        seen("orphaned", await svc.message(c), ORPHANED)
+        await svc.delete_conversation(c)
+        c = await conv("idle-orphaned", at=QUIET)
+        seen("idle-orphaned", await svc.message(c, at=QUIET), IDLE, ORPHANED)
+        await svc.delete_conversation(c, at=QUIET - HOUR)
+        c = await conv("race")
+        first, second = await svc.racing_first_messages(c)
+        duplicate = era == ERA_016 or pg  # else the second ended the first
+        seen("race-first", first, *((DUPLICATE,) if duplicate else ()), on="race")
+        seen("race-second", second, on="race")
     finally:
         await engine.dispose()
-    return StuckScene(url, target, ids)
+    undetectable = frozenset() if era == ERA_016 or pg else frozenset({DUPLICATE})
+    return StuckScene(url, target, era, ids, kinds, undetectable, convs)

@@ -129,8 +129,9 @@ class FacetsLoaded(Message, bubble=False):
 @dataclass
 class StuckCountsLoaded(Message, bubble=False):
     generation: int
-    counts: dict[StuckKind, int]
-    """Active sessions per kind under every filter but the stuck one."""
+    counts: dict[StuckKind, int | None]
+    """Active sessions per kind under every filter but the stuck one; None: the kind is
+    not detectable on this service version."""
     elapsed_ms: float = 0.0
 
 

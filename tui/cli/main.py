@@ -66,6 +66,7 @@ from tui.domain.wording import (
     NOT_RECORDED,
     no_audit_note,
     no_suggestion,
+    not_detectable_note,
     outcome_line,
     plan_line,
     trends_empty,
@@ -688,6 +689,12 @@ def end(
         chosen, given = reason, list(ids)
         if stuck_kind is not None:
             kind = parse_kind(stuck_kind)
+            why = store.undetectable.get(kind)
+            if why is not None:
+                raise click.UsageError(
+                    f"{kind.wire} is {not_detectable_note(store.vocabulary.name, why)}:"
+                    " nothing to end"
+                )
             if chosen is None:
                 trigger = suggested(kind, store.vocabulary)
                 if trigger is None:
@@ -886,13 +893,16 @@ def trends(
 @click.pass_obj
 def stuck(g: Globals, kinds: tuple[str, ...], listed: bool, fmt: str) -> None:
     """Active sessions the service left stuck, by kind: idle (quiet longer than
-    --stale-after), orphaned (deleted conversation), duplicate (a newer active session on
-    the same conversation), drifted (codebase not the conversation's), codebase-gone
-    (codebase deleted). Each kind's suggested reason is the one `end --stuck` writes."""
+    --stale-after: time alone, nothing known broken), orphaned (deleted conversation),
+    duplicate (a newer active session on the same conversation). A kind the service
+    version cannot produce is not detectable there and says so. Each kind's suggested
+    reason is the one `end --stuck` writes."""
     chosen = [parse_kind(k) for k in dict.fromkeys(kinds)] or list(StuckKind)
     ctx = g.context()
 
-    async def read(store: Store) -> tuple[Vocabulary, dict[StuckKind, int], list[SessionRow]]:
+    async def read(
+        store: Store,
+    ) -> tuple[Vocabulary, dict[StuckKind, int | None], dict[StuckKind, str], list[SessionRow]]:
         from tui.store.operations import pages
 
         every = await store.stuck_counts()
@@ -900,6 +910,8 @@ def stuck(g: Globals, kinds: tuple[str, ...], listed: bool, fmt: str) -> None:
         rows: dict[str, SessionRow] = {}
         if listed:
             for kind in chosen:
+                if kind in store.undetectable:
+                    continue
                 async for page in pages(store, SessionFilter(stuck=kind), SortKey.STARTED):
                     rows.update((r.id, rows.get(r.id, r)) for r in page.rows)
         ordered = sorted(
@@ -907,19 +919,19 @@ def stuck(g: Globals, kinds: tuple[str, ...], listed: bool, fmt: str) -> None:
             key=lambda r: (r.started_at is not None, r.started_at, r.id),
             reverse=True,
         )
-        return store.vocabulary, counts, ordered
+        return store.vocabulary, counts, dict(store.undetectable), ordered
 
-    vocabulary, counts, rows = run_with_store(g, read)
+    vocabulary, counts, undetectable, rows = run_with_store(g, read)
     if fmt == "json":
         payload: dict[str, Any] = {
             "version": vocabulary.name,
-            "kinds": render.stuck_counts_object(counts, vocabulary),
+            "kinds": render.stuck_counts_object(counts, vocabulary, undetectable),
         }
         if listed:
             payload["sessions"] = [render.stuck_session_object(r, ctx, vocabulary) for r in rows]
         click.echo(render.dumps(payload, indent=2))
         return
-    click.echo("\n".join(render.stuck_counts_table(counts, vocabulary)))
+    click.echo("\n".join(render.stuck_counts_table(counts, vocabulary, undetectable)))
     if listed:
         click.echo("")
         click.echo("\n".join(render.stuck_sessions_table(rows, ctx, vocabulary)))

@@ -20,7 +20,7 @@ import binascii
 import json
 import textwrap
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -61,6 +61,7 @@ from tui.domain.wording import (
     audit_shape_line,
     conversation_marks,
     conversation_state,
+    not_detectable_note,
     odd_active,
     odd_explained,
     overwrite_note,
@@ -402,6 +403,13 @@ def detail_object(detail: SessionDetail, chain: SessionChain, ctx: Context) -> d
         "workflow_runs": None
         if detail.workflow_runs is None
         else [run_object(r) for r in detail.workflow_runs],
+        "codebase_of": (
+            "session"
+            if detail.row.codebase_id is not None
+            else "conversation"
+            if detail.row.conversation_codebase_id is not None
+            else None
+        ),
     }
 
 
@@ -490,7 +498,7 @@ def detail_text(detail: SessionDetail, chain: SessionChain, ctx: Context) -> lis
     marks = conversation_marks(row)
     out += ["", f"Conversation ({marks} {state})" if state else "Conversation"]
     out += _kv_lines([(safe_text(k), _raw_value(v)) for k, v in detail.conversation.items()])
-    out += ["", "Codebase"]
+    out += ["", wording.codebase_title(row)]
     out += _kv_lines([(safe_text(k), _raw_value(v)) for k, v in detail.codebase.items()])
     if detail.workflow_runs is not None:
         out += ["", RUNS_TITLE]
@@ -634,6 +642,13 @@ def info_object(info: DatabaseInfo) -> dict[str, Any]:
             "odd": info.odd,
             "without_id": info.without_id,
         },
+        "stuck": {
+            "detectable": [k.wire for k in StuckKind if k not in info.undetectable],
+            "not_detectable": {
+                k.wire: not_detectable_note(info.vocabulary.name, why)
+                for k, why in info.undetectable.items()
+            },
+        },
     }
 
 
@@ -691,6 +706,15 @@ def info_text(info: DatabaseInfo) -> list[str]:
         ("tool indexes", f"{len(present)} of {len(info.indexes)} present"),
         ("audit table", _audit_state(info)),
         ("sessions", sessions_line(info)),
+        (
+            "stuck kinds",
+            "; ".join(
+                f"{k.wire}: " + not_detectable_note(info.vocabulary.name, info.undetectable[k])
+                if k in info.undetectable
+                else f"{k.wire}: detectable"
+                for k in StuckKind
+            ),
+        ),
     ]
     width = max(len(k) for k, _ in pairs)
     wrap = max(20, REASONS_WIDTH - width - 2)
@@ -746,22 +770,45 @@ def _suggested(kind: StuckKind, vocabulary: Vocabulary) -> str | None:
     return trigger.wire if trigger else None
 
 
-def stuck_counts_table(counts: dict[StuckKind, int], vocabulary: Vocabulary) -> list[str]:
-    """One kind a line: its count, the reason `end --stuck` would write, what it means."""
+def stuck_counts_table(
+    counts: dict[StuckKind, int | None],
+    vocabulary: Vocabulary,
+    undetectable: Mapping[StuckKind, str],
+) -> list[str]:
+    """One kind a line: its count, the reason `end --stuck` would write, what it means; a
+    kind not detectable on this version says so in place of a count."""
     rows = [
-        [k.wire, f"{n:,}", _suggested(k, vocabulary) or DASH, stuck_explanation(k)]
+        [
+            k.wire,
+            DASH if n is None else f"{n:,}",
+            DASH if n is None else _suggested(k, vocabulary) or DASH,
+            (
+                not_detectable_note(vocabulary.name, undetectable[k])
+                if k in undetectable
+                else stuck_explanation(k)
+            ),
+        ]
         for k, n in counts.items()
     ]
     return _aligned(["KIND", "COUNT", "SUGGESTED", "MEANING"], rows)
 
 
-def stuck_counts_object(counts: dict[StuckKind, int], vocabulary: Vocabulary) -> list[Any]:
+def stuck_counts_object(
+    counts: dict[StuckKind, int | None],
+    vocabulary: Vocabulary,
+    undetectable: Mapping[StuckKind, str],
+) -> list[Any]:
+    """Each kind with its count; null count and a `not_detectable` sentence for a kind
+    this service version cannot produce."""
     return [
         {
             "kind": k.wire,
             "count": n,
-            "suggested_reason": _suggested(k, vocabulary),
+            "suggested_reason": None if n is None else _suggested(k, vocabulary),
             "explanation": stuck_explanation(k),
+            "not_detectable": (
+                not_detectable_note(vocabulary.name, undetectable[k]) if k in undetectable else None
+            ),
         }
         for k, n in counts.items()
     ]

@@ -112,7 +112,7 @@ COLUMNS: tuple[Column, ...] = (
         lambda r, c: status_word(r, c.now, c.stale_after),
         priority=1,
     ),
-    # Next to the status it qualifies; codebase-gone whole, several kinds cut (the panel
+    # Next to the status it qualifies; orphaned,idle whole, three kinds cut (the panel
     # and the detail name them all). The CLI prints it whole, last but the reason, where
     # a list of kinds cannot push the other columns about.
     Column("stuck", "stuck", Width(13, None), stuck_cell, priority=6, table_last=True),
@@ -271,6 +271,7 @@ FIELDS: tuple[Field, ...] = (
     Field("stuck", lambda r, c: list(stuck_of(r, c))),
     Field("active_stored", lambda r, c: r.active_value),
     Field("started_at_stored", lambda r, c: r.started_at_text),
+    Field("conversation_codebase_id", lambda r, c: r.conversation_codebase_id),
 )
 FIELD_KEYS: tuple[str, ...] = tuple(f.key for f in FIELDS)
 """Keys of a session object in JSON, and the CSV header, in this order."""

@@ -112,6 +112,8 @@ class SessionRow:
     id: str
     conversation_id: str | None
     codebase_id: str | None
+    """The session's own `codebase_id`, as stored: NULL on every session the service
+    started from v0.2.13 on (main since 2026-02-18)."""
     ai_assistant_type: str | None
     active: bool
     started_at: datetime | None
@@ -124,12 +126,15 @@ class SessionRow:
     title: str | None
     last_activity_at: datetime | None
     codebase_name: str | None
+    """The name of the session's codebase, else (it stores none) its conversation's."""
     owner: str | None = None
     """The conversation's user: display name, else email, else id; None without one (or
     on a database from before the service's v0.4.0, which had no users)."""
     conversation_deleted: bool = False
     """The service soft-deleted the conversation; that does not end its active session."""
     conversation_hidden: bool = False
+    conversation_codebase_id: str | None = None
+    """The conversation's own `codebase_id`, as stored (`codebase_id` is the session's)."""
     stuck: tuple[StuckKind, ...] = ()
     """Every kind of stuck the store found the session in when it read it (none once it
     has ended), in the table's order; `idle` by `is_stale` at the moment of the read."""

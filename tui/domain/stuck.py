@@ -1,31 +1,44 @@
-"""The kinds of stuck session: failures the service leaves behind, each with a name and
-the reason an operator would end it with.
+"""The kinds of stuck session: situations the service's own writes leave behind, each
+with a name, the reason an operator would end it with, and where it can be told at all.
 
-One table (`StuckKind`): the kind's name (what the CLI, JSON and the dashboard say), and
-the trigger suggested to end it. The operator reads its one-line explanation from
-`wording.stuck_explanation`. A suggestion is only ever made from the vocabulary in
-force (`suggested`): a trigger the database's service version does not accept is no
-suggestion at all, so `project-changed` is suggested from v0.6.0 on and nothing before.
+One record per kind (`StuckKind`): its name (what the CLI, JSON and the dashboard say),
+the trigger suggested to end it, its place in `PRECEDENCE`, and `not_detectable`, the
+service versions whose writes cannot produce it (there it is not computed, and every
+surface says so instead of a 0). Its one-line explanation is `wording.stuck_explanation`.
+A suggestion is only ever made from the vocabulary in force (`suggested`).
 
-How each kind is found is the store's business (`queries.stuck_flags`); the rule for
-each, in words:
+How each kind is found is the store's business (`queries.stuck_condition`); the rule for
+each, in words, with the writes that produce it:
 
 - `idle`: active, and its conversation quiet (else the session, since its start) for
-  longer than `--stale-after`: the one notion of "stale";
-- `orphaned`: active on a conversation the service soft-deleted (`deleted_at` set);
+  longer than `--stale-after`. Time alone, on every version: not evidence of a fault. The
+  suggestion, `reset-requested`, is what the service's own `/reset` writes, so the next
+  message starts a new session exactly as after `/reset`.
+- `orphaned`: active on a conversation the service soft-deleted (`deleted_at` set). The
+  delete-conversation API sets `deleted_at` and ends nothing; the service ends a
+  session with `conversation-closed` when it closes a conversation itself. Needs the
+  `deleted_at` column (the service's migration 013).
 - `duplicate`: active while a newer active session (by start time, then id) exists on
-  the same conversation: every one but the newest;
-- `drifted`: active with a codebase that is not its conversation's (the conversation
-  was moved without ending the session);
-- `codebase-gone`: active with no codebase while its conversation has one (the
-  session's codebase was deleted).
+  the same conversation: every one but the newest. Two service processes starting a
+  session on one conversation at once leave it: in the 016 era the transition is two
+  statements outside a transaction (either backend); from v0.2.13 on it is one
+  transaction that still reads the active session under READ COMMITTED on PostgreSQL,
+  while on SQLite transactions are serialised (the second fails, or from v0.6.0 waits
+  and then ends the first), so it is not detectable on SQLite from v0.2.13 on.
+
+The service never wrote what a codebase comparison needs: from v0.2.13 on (and on main
+since 2026-02-18) it starts every session without a `codebase_id` and no write ever
+sets one, and deleting a codebase clears it on the sessions and conversations alike. In
+016 a session took its conversation's codebase, and each command that changed it ended
+the session, or the next message did (`isolation-changed`). So no kind compares
+codebases (the README's stuck table cites the service's code for each era).
 """
 
 from __future__ import annotations
 
 from enum import Enum
 
-from tui.domain.triggers import Trigger, Vocabulary
+from tui.domain.triggers import V0_2_13, Era, Trigger, Vocabulary
 
 
 class StuckKind(Enum):
@@ -34,8 +47,6 @@ class StuckKind(Enum):
     IDLE = ("idle", Trigger.RESET_REQUESTED)
     ORPHANED = ("orphaned", Trigger.CONVERSATION_CLOSED)
     DUPLICATE = ("duplicate", Trigger.RESET_REQUESTED)
-    DRIFTED = ("drifted", Trigger.PROJECT_CHANGED)
-    CODEBASE_GONE = ("codebase-gone", Trigger.PROJECT_CHANGED)
 
     def __init__(self, wire: str, suggestion: Trigger) -> None:
         self.wire = wire
@@ -46,6 +57,22 @@ class StuckKind(Enum):
 
 BY_NAME: dict[str, StuckKind] = {k.wire: k for k in StuckKind}
 KIND_NAMES: tuple[str, ...] = tuple(BY_NAME)
+
+NOT_DETECTABLE = "not detectable on this service version"
+"""What every surface says of a kind the version in front of it cannot produce."""
+
+
+def not_detectable(kind: StuckKind, era: Era, *, sqlite: bool, soft_delete: bool) -> str | None:
+    """Why the service's writes on this version cannot produce `kind` (the clause after
+    `NOT_DETECTABLE`), or None where they can and the kind is computed."""
+    if kind is StuckKind.ORPHANED and not soft_delete:
+        return "its conversations have no deleted_at: the service soft-deletes none"
+    if kind is StuckKind.DUPLICATE and sqlite and era >= V0_2_13:
+        return (
+            "on SQLite a session starts in one transaction, so the service never "
+            "leaves two active on one conversation"
+        )
+    return None
 
 
 def suggested(kind: StuckKind, vocabulary: Vocabulary) -> Trigger | None:
@@ -70,8 +97,6 @@ def in_order(kinds: frozenset[StuckKind] | set[StuckKind]) -> tuple[StuckKind, .
 
 PRECEDENCE: tuple[StuckKind, ...] = (
     StuckKind.ORPHANED,
-    StuckKind.CODEBASE_GONE,
-    StuckKind.DRIFTED,
     StuckKind.DUPLICATE,
     StuckKind.IDLE,
 )

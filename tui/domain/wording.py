@@ -21,7 +21,7 @@ from tui.domain.models import (
     SessionRow,
     WorkflowRun,
 )
-from tui.domain.stuck import StuckKind
+from tui.domain.stuck import NOT_DETECTABLE, StuckKind
 from tui.domain.text import safe_text
 from tui.domain.timefmt import human_duration, iso_z, relative
 from tui.domain.trends import TrendBy, is_unrecognised
@@ -129,17 +129,15 @@ def status_word(row: SessionRow, now: datetime, stale_after: timedelta) -> str:
 # -- stuck -------------------------------------------------------------------------------------
 
 STUCK_EXPLANATIONS: dict[StuckKind, str] = {
-    StuckKind.IDLE: "active, but its conversation has been quiet longer than --stale-after",
+    StuckKind.IDLE: (
+        "its conversation is quiet past --stale-after: nothing is broken; ending it is a /reset"
+    ),
     StuckKind.ORPHANED: (
         "active on a deleted conversation: the service never ends these, they stay forever"
     ),
     StuckKind.DUPLICATE: (
         "another, newer session of its conversation is active: the service resumes either"
     ),
-    StuckKind.DRIFTED: (
-        "its codebase is not its conversation's: the conversation moved without ending it"
-    ),
-    StuckKind.CODEBASE_GONE: "its codebase was deleted, while its conversation has one",
 }
 """One line per kind, for the operator: what the service left behind."""
 
@@ -149,7 +147,7 @@ def stuck_explanation(kind: StuckKind) -> str:
 
 
 def stuck_names(kinds: tuple[StuckKind, ...]) -> str:
-    """A row's kinds in a cell: `orphaned,drifted`; a dash when it is in none."""
+    """A row's kinds in a cell: `orphaned,idle`; a dash when it is in none."""
     return ",".join(k.wire for k in kinds) or DASH
 
 
@@ -427,3 +425,17 @@ def trends_title(days: int, hourly: bool) -> str:
 
 def trends_empty(days: int) -> str:
     return f"no session ended in the last {days} days under these filters"
+
+
+def not_detectable_note(version: str, why: str) -> str:
+    """A kind the version in front of the tool cannot produce, said in place of a count."""
+    return f"{NOT_DETECTABLE} ({version}: {why})"
+
+
+def codebase_title(row: SessionRow) -> str:
+    """Whose codebase `show` lists: the session's own, else its conversation's."""
+    if row.codebase_id is not None:
+        return "Codebase (the session's)"
+    if row.conversation_codebase_id is not None:
+        return "Codebase (the conversation's; the session stores none)"
+    return "Codebase (neither the session nor its conversation has one)"

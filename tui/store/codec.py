@@ -18,7 +18,13 @@ from tui.domain.stuck import StuckKind
 
 SQLITE_TS_FORMAT = "%Y-%m-%d %H:%M:%S"
 
-LIST_ID_COLUMNS = ("id", "conversation_id", "codebase_id", "parent_session_id")
+LIST_ID_COLUMNS = (
+    "id",
+    "conversation_id",
+    "codebase_id",
+    "parent_session_id",
+    "conversation_codebase_id",
+)
 LIST_TS_COLUMNS = ("started_at", "ended_at", "last_activity_at")
 
 

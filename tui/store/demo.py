@@ -100,11 +100,6 @@ OWNED_FRACTION = 0.85
 DELETED_FRACTION = 0.02
 HIDDEN_FRACTION = 0.03
 LEGACY_FRACTION = 0.12
-DRIFTED_FRACTION = 0.10
-"""Active sessions whose conversation was moved to another codebase without ending them."""
-CODEBASE_GONE_FRACTION = 0.08
-"""Active sessions whose codebase was deleted (the service sets it NULL) while the
-conversation has one."""
 ORPHANED_FRACTION = 0.10
 """Active sessions whose conversation the service soft-deleted (on top of the deleted
 conversations drawn for every conversation, which rarely hold an active session)."""
@@ -303,16 +298,10 @@ class DemoGenerator:
         self, row: dict[str, Any], conv: dict[str, Any], previous: dict[str, Any] | None
     ) -> None:
         """Leave an active session stuck the ways the service does, now and then: its
-        conversation moved to another codebase, its codebase deleted, or the session before
-        it in the chain never ended (idle and orphaned come from the quiet sessions and the
-        deleted conversations)."""
+        conversation soft-deleted, or the session before it in the chain never ended
+        (idle comes from the quiet sessions)."""
         pick, twice = self.stuck.random(), self.stuck.random()  # two draws, always
-        if conv["codebase_id"] is not None and pick < DRIFTED_FRACTION:
-            others = [c for c in self.codebase_ids if c != conv["codebase_id"]]
-            row["codebase_id"] = others[int(twice * len(others))]
-        elif conv["codebase_id"] is not None and pick < DRIFTED_FRACTION + CODEBASE_GONE_FRACTION:
-            row["codebase_id"] = None
-        elif pick > 1 - ORPHANED_FRACTION:
+        if pick > 1 - ORPHANED_FRACTION:
             conv["_orphaned"] = True  # deleted once its side facts are drawn
         if previous is not None and twice < DUPLICATE_FRACTION:
             self._unaccount(previous)

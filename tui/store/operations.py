@@ -21,6 +21,7 @@ from tui.domain.models import (
     SessionFilter,
     SortKey,
 )
+from tui.domain.stuck import StuckKind
 from tui.domain.triggers import Detection, Trigger, Vocabulary
 from tui.store.errors import StoreError, UnknownSession
 from tui.store.store import Store
@@ -189,6 +190,8 @@ class DatabaseInfo:
     """What is wrong with its shape (`audit_shape`), if anything."""
     shadowed: tuple[str, ...] = ()
     """Schemas later on the search path that hold a remote_agent_sessions too."""
+    undetectable: dict[StuckKind, str] = field(default_factory=dict)
+    """The stuck kinds this service version cannot produce, each with why."""
 
 
 async def database_info(store: Store) -> DatabaseInfo:
@@ -215,4 +218,5 @@ async def database_info(store: Store) -> DatabaseInfo:
         audit_table=store.schema.audit_table,
         audit_problem=store.schema.audit_problem,
         shadowed=store.schema.shadowed,
+        undetectable=dict(store.undetectable),
     )

@@ -70,8 +70,11 @@ class Dialect:
     has_hidden: bool = False
     """`remote_agent_conversations.hidden`."""
     has_conversation_codebase: bool = True
-    """`remote_agent_conversations.codebase_id`: what `drifted` and `codebase-gone`
-    compare the session's codebase with; without it neither kind can be found."""
+    """`remote_agent_conversations.codebase_id`: read as the conversation's own codebase,
+    next to the session's stored one."""
+    undetectable: frozenset[StuckKind] = frozenset()
+    """Kinds the service version in front of the tool cannot produce
+    (`stuck.not_detectable`): not computed, false on every row."""
     has_active_index: bool = False
     """`tables.ACTIVE_INDEX` (the tool's migration 0008): the active sessions alone, by
     conversation. With it the stuck counts and `duplicate` read that index only; without
@@ -96,6 +99,13 @@ class Dialect:
             sa.func.nullif(u.c.email, ""),
             self.backend.as_text(c.c.user_id),
         )
+
+    @property
+    def conversation_codebase(self) -> ColumnElement[Any]:
+        """The conversation's own codebase id, as stored; NULL without the column."""
+        if not self.has_conversation_codebase:
+            return sa.null()
+        return c.c.codebase_id
 
     @property
     def conversation_deleted(self) -> ColumnElement[Any]:
@@ -235,22 +245,14 @@ def _idle(d: Dialect) -> ColumnElement[bool]:
 
 def stuck_condition(d: Dialect, kind: StuckKind) -> ColumnElement[bool]:
     """What makes an active session (the caller says `active`) of `kind`, over the session
-    joined with its conversation; false where the schema lacks what the kind compares."""
+    joined with its conversation; false where the version cannot produce the kind."""
+    if kind in d.undetectable:
+        return sa.false()
     if kind is StuckKind.IDLE:
         return _idle(d)
     if kind is StuckKind.ORPHANED:
         return c.c.deleted_at.is_not(None) if d.has_deleted else sa.false()
-    if kind is StuckKind.DUPLICATE:
-        return _newer_active_exists(d)
-    if not d.has_conversation_codebase:
-        return sa.false()
-    if kind is StuckKind.DRIFTED:  # a conversation with no codebase differs too
-        return sa.and_(
-            s.c.codebase_id.is_not(None),
-            c.c.id.is_not(None),
-            sa.or_(c.c.codebase_id.is_(None), s.c.codebase_id != c.c.codebase_id),
-        )
-    return sa.and_(s.c.codebase_id.is_(None), c.c.codebase_id.is_not(None))
+    return _newer_active_exists(d)
 
 
 FOUND_BY_QUERY: tuple[StuckKind, ...] = tuple(STUCK_COLUMNS)
@@ -286,6 +288,7 @@ def stuck_counts_statement(d: Dialect, flt: SessionFilter) -> sa.Select[Any]:
             kind.wire
         )
         for kind in StuckKind
+        if kind not in d.undetectable
     ]
     source = joined(d) if needs_join(base) else s.outerjoin(c, c.c.id == s.c.conversation_id)
     # `active` once: PostgreSQL takes `active = true AND active = true` for a rarer row
@@ -502,7 +505,7 @@ def row_columns(d: Dialect) -> list[ColumnElement[Any]]:
     return [
         s.c.id,
         s.c.conversation_id,
-        sa.func.coalesce(s.c.codebase_id, c.c.codebase_id).label("codebase_id"),
+        s.c.codebase_id,
         s.c.ai_assistant_type,
         stored_active(s.c.active),
         d.absolute(s.c.started_at),
@@ -517,6 +520,7 @@ def row_columns(d: Dialect) -> list[ColumnElement[Any]]:
         c.c.title,
         c.c.last_activity_at,
         cb.c.name.label("codebase_name"),
+        d.conversation_codebase.label("conversation_codebase_id"),
         d.owner.label("owner"),
         d.conversation_deleted.label("conversation_deleted"),
         d.conversation_hidden.label("conversation_hidden"),

@@ -53,7 +53,7 @@ from tui.domain.models import (
     Status,
     WorkflowRun,
 )
-from tui.domain.stuck import StuckKind
+from tui.domain.stuck import StuckKind, not_detectable
 from tui.domain.timefmt import utcnow
 from tui.domain.trends import TrendBy, Trends, TrendWindow
 from tui.domain.triggers import Detection, SchemaMarkers, Vocabulary, detect_era
@@ -296,6 +296,22 @@ class Store:
         found at open: every read works, no write is ever attempted (`can_end`)."""
         self.detection: Detection = detect_era(schema.markers)
         """The service version this database is from, and how the tool knows (`info`)."""
+        undetectable = {
+            kind: why
+            for kind in StuckKind
+            if (
+                why := not_detectable(
+                    kind,
+                    self.detection.era,
+                    sqlite=target.kind == "sqlite",
+                    soft_delete=schema.has(CONVERSATIONS, "deleted_at"),
+                )
+            )
+            is not None
+        }
+        self.undetectable: dict[StuckKind, str] = undetectable
+        """The kinds this service version's writes cannot produce, each with why: not
+        computed (`stuck_counts` gives None, no row is in one)."""
         self.d = q.Dialect(
             backend_for(target.kind),
             schema.has_ended_reason,
@@ -307,6 +323,7 @@ class Store:
             has_hidden=schema.has(CONVERSATIONS, "hidden"),
             has_conversation_codebase=schema.has(CONVERSATIONS, "codebase_id"),
             has_active_index=ACTIVE_INDEX in schema.session_indexes,
+            undetectable=frozenset(undetectable),
             stale_after=stale_after,
             clock=clock,
         )
@@ -611,15 +628,16 @@ class Store:
             rows = (await conn.execute(stmt)).all()
         return Trends.from_rows(window, by, ((r[0], r[1], int(r[2])) for r in rows))
 
-    async def stuck_counts(self, flt: SessionFilter | None = None) -> dict[StuckKind, int]:
+    async def stuck_counts(self, flt: SessionFilter | None = None) -> dict[StuckKind, int | None]:
         """How many active sessions of each kind, under every filter but the stuck one
-        (a session in two kinds counts in both). Reads the active sessions only: under a
-        status-only filter with the active index, that index, and each conversation and
-        duplicate by an index probe (`Backend.joins_by_index`). Background work for the
-        server, as a full reason count is (`Backend.background`)."""
+        (a session in two kinds counts in both); None for a kind this service version
+        cannot produce (`undetectable`), which is not computed. Reads the active sessions
+        only: under a status-only filter with the active index, that index, and each
+        conversation and duplicate by an index probe (`Backend.joins_by_index`).
+        Background work for the server, as a full reason count is (`Backend.background`)."""
         base = replace(flt or SessionFilter(), stuck=None)
         if base.status is Status.ENDED:
-            return dict.fromkeys(StuckKind, 0)
+            return {k: None if k in self.undetectable else 0 for k in StuckKind}
         probes = base == SessionFilter(status=base.status)
         if probes:
             stmt = self._stuck_statements.get((self.d, base))
@@ -632,7 +650,10 @@ class Store:
             if probes and self.d.has_active_index:
                 await self.d.backend.joins_by_index(conn)
             found = (await conn.execute(stmt)).one()
-        return {kind: int(found._mapping[kind.wire]) for kind in StuckKind}
+        return {
+            kind: None if kind in self.undetectable else int(found._mapping[kind.wire])
+            for kind in StuckKind
+        }
 
     async def counts(self, flt: SessionFilter | None = None) -> Counts:
         """Active and ended over the whole table, and the number under the filter; the
@@ -694,7 +715,8 @@ class Store:
         return ids[0]
 
     async def get_session(self, session_id: str) -> SessionDetail | None:
-        """Every column of the session, its conversation and codebase; metadata decoded."""
+        """Every column of the session, its conversation and codebase (the session's,
+        else, when it stores none, its conversation's); metadata decoded."""
         if not self.d.backend.valid_id(session_id):
             return None
         stmt = (
@@ -710,7 +732,9 @@ class Store:
             every, params = self.d.backend.session_columns(row.id)
             raw = (await conn.execute(every, params)).first()
             conv = await self._row_dict(conn, CONVERSATIONS, row.conversation_id)
-            code = await self._row_dict(conn, CODEBASES, row.codebase_id)
+            code = await self._row_dict(
+                conn, CODEBASES, row.codebase_id or row.conversation_codebase_id
+            )
             runs = await self._workflow_runs(conn, row.conversation_id)
         all_cols = self.d.backend.columns_of(raw) if raw is not None else {}
         meta_raw = text_value(all_cols.get("metadata"))  # a BLOB is shown as the text it spells

@@ -248,7 +248,7 @@ class DetailScreen(SessionsScreen):
                 text.append("  —\n", style="dim")
             runs.update(text)
         self.query_one("#codebase", Static).update(
-            _section("Codebase", sorted(d.codebase.items()) or [("—", "none")])
+            _section(wording.codebase_title(r), sorted(d.codebase.items()) or [("—", "none")])
         )
         meta = Text()
         meta.append("Metadata", style="bold underline")

@@ -1,8 +1,10 @@
 """The stuck panel: one line per kind of stuck, with its count under the other filters.
 
 Choosing a kind (enter, or a click) filters the table to it; choosing it again, Esc or
-`C` on the list lifts it. The panel only shows and reports: the main screen owns the
-filter and tells the panel which kind is chosen (`sync`).
+`C` on the list lifts it. A kind the service version in front of the tool cannot
+produce has no count: its line says it is not detectable, and choosing it does nothing.
+The panel only shows and reports: the main screen owns the filter and tells the panel
+which kind is chosen (`sync`).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from tui.app.render import palette
-from tui.domain.stuck import StuckKind
+from tui.domain.stuck import NOT_DETECTABLE, StuckKind
 from tui.domain.wording import stuck_explanation
 
 LABEL_WIDTH = 15
@@ -36,6 +38,7 @@ class StuckPanel(OptionList):
 
     def __init__(self, **kwargs: object) -> None:
         self._counts: dict[StuckKind, int | None] = dict.fromkeys(StuckKind)
+        self._loaded = False
         self._chosen: StuckKind | None = None
         super().__init__(*self._kind_options(), **kwargs)  # type: ignore[arg-type]
 
@@ -50,6 +53,10 @@ class StuckPanel(OptionList):
         text.append(kind.wire, style=f"bold {stale}" if chosen else stale)
         text.pad_right(LABEL_WIDTH - len(kind.wire))
         count = self._counts[kind]
+        if self._loaded and count is None:
+            text.append(f"{'n/a':>7}", style="dim")
+            text.append(f"\n  {NOT_DETECTABLE}", style="dim")
+            return text
         shown = "…" if count is None else f"{count:,}"
         text.append(f"{shown:>7}", style="bold" if count else "dim")
         return text
@@ -57,10 +64,13 @@ class StuckPanel(OptionList):
     def _kind_options(self) -> list[Option]:
         return [Option(self._label(kind), id=kind.wire) for kind in StuckKind]
 
-    def show_counts(self, counts: dict[StuckKind, int]) -> None:
-        self._counts = {kind: counts.get(kind, 0) for kind in StuckKind}
+    def show_counts(self, counts: dict[StuckKind, int | None]) -> None:
+        """Each kind's count; None: not detectable on this service version."""
+        self._counts = {kind: counts.get(kind) for kind in StuckKind}
+        self._loaded = True
         self._redraw()
-        self.border_subtitle = f"{sum(1 for c in counts.values() if c)} of {len(counts)} kinds"
+        found = [c for c in self._counts.values() if c is not None]
+        self.border_subtitle = f"{sum(1 for c in found if c)} of {len(found)} kinds"
 
     def sync(self, kind: StuckKind | None) -> None:
         """Mirror the main screen's stuck filter."""
@@ -76,7 +86,10 @@ class StuckPanel(OptionList):
         """The highlighted kind's one line, for the tooltip."""
         if self.highlighted is None:
             return None
-        return stuck_explanation(list(StuckKind)[self.highlighted])
+        kind = list(StuckKind)[self.highlighted]
+        if self._loaded and self._counts[kind] is None:
+            return f"{kind.wire}: {NOT_DETECTABLE}"
+        return stuck_explanation(kind)
 
     @on(OptionList.OptionHighlighted)
     def _explain(self) -> None:
@@ -86,4 +99,6 @@ class StuckPanel(OptionList):
     def _chosen_kind(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         kind = list(StuckKind)[event.option_index]
+        if self._loaded and self._counts[kind] is None and kind is not self._chosen:
+            return
         self.post_message(self.Chosen(None if kind is self._chosen else kind))
