@@ -197,7 +197,9 @@ class ListState:
         self.since = SINCE_STEPS[(SINCE_STEPS.index(self.since) + 1) % len(SINCE_STEPS)]
 
     def next_sort(self) -> None:
-        self.sort = SORT_STEPS[(SORT_STEPS.index(self.sort) + 1) % len(SORT_STEPS)]
+        """The next of the dashboard's sorts (the indexed ones); from any other, the first."""
+        at = SORT_STEPS.index(self.sort) if self.sort in SORT_STEPS else -1
+        self.sort = SORT_STEPS[(at + 1) % len(SORT_STEPS)]
         self.ascending = False
 
     def load(

@@ -48,7 +48,7 @@ from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.app.screens.export import ExportScreen
 from tui.app.screens.trends import TrendPick, TrendsScreen
-from tui.app.state import EndedSpan, ListState, SearchQuery
+from tui.app.state import SORT_STEPS, EndedSpan, ListState, SearchQuery
 from tui.app.widgets.reason_panel import ReasonPanel
 from tui.app.widgets.sessions_table import SessionsTable
 from tui.app.widgets.status_bar import StatusBar
@@ -1280,7 +1280,7 @@ class MainScreen(SessionsScreen):
 
     def palette_commands(self) -> list[Command]:
         commands = super().palette_commands()
-        for sort in SortKey:
+        for sort in SORT_STEPS:
             name, run = f"Sort by {sort.value}", partial(self.set_sort, sort)
             commands.append(Command(name, run, "Newest/largest first"))
         for kind in StuckKind:
