@@ -45,6 +45,8 @@ from tui.domain.models import (
     Cursor,
     Ended,
     EndOutcome,
+    NotFound,
+    OddActive,
     SessionChain,
     SessionDetail,
     SessionFilter,
@@ -704,7 +706,7 @@ def end(
     planned = run_with_store(g, plan)
     if dry_run or (planned.to_end and not yes):
         for step in planned.steps:
-            click.echo(plan_line(step, who))
+            click.echo(plan_line(step, who), err=isinstance(step, NotFound))
     if dry_run:
         click.echo("dry run: nothing changed")
         ctx.exit(0 if planned.all_would_end else 1)
@@ -734,19 +736,25 @@ def end(
         outcomes = run_with_store(g, apply)
     except EndInterrupted as stopped:
         for outcome in stopped.outcomes:
-            click.echo(outcome_line(outcome))
+            click.echo(outcome_line(outcome), err=failed(outcome))
         for sid in stopped.left_active:
-            click.echo(f"not written {safe_text(sid)}: still active")
+            click.echo(f"not written {safe_text(sid)}: still active", err=True)
         for sid in stopped.unresolved:
-            click.echo(f"unknown {safe_text(sid)}: could not be re-read")
+            click.echo(f"unknown {safe_text(sid)}: could not be re-read", err=True)
         if not kept:
             click.echo(no_audit_note(table), err=True)
         raise click.ClickException(safe_text(g.scrub(str(stopped)))) from None
     for outcome in outcomes:
-        click.echo(outcome_line(outcome))
+        click.echo(outcome_line(outcome), err=failed(outcome))
     if not kept and any(isinstance(o, Ended) for o in outcomes):
         click.echo(no_audit_note(table), err=True)
     ctx.exit(0 if all(isinstance(o, Ended) for o in outcomes) else 1)
+
+
+def failed(outcome: EndOutcome) -> bool:
+    """An id that names no session, or a session the tool refuses to end: an error line,
+    on stderr. Ended and already-ended sessions are the command's report, on stdout."""
+    return isinstance(outcome, NotFound | OddActive)
 
 
 # -- audit -----------------------------------------------------------------------------------
