@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from tui.domain.columns import INDEXED_SORTS
 from tui.domain.models import Cursor, SessionFilter, SessionRow, SortKey, Status
+from tui.domain.search import SEARCH_KEYS, SearchQuery
 from tui.domain.stuck import StuckKind
 from tui.domain.text import safe_text
 from tui.domain.triggers import KNOWN_REASONS
@@ -20,39 +20,6 @@ SINCE_STEPS: list[timedelta | None] = [
     timedelta(days=30),
 ]
 SORT_STEPS = list(INDEXED_SORTS.values())
-SEARCH_KEYS = ("platform", "codebase", "assistant", "user", "reason")
-
-
-@dataclass(frozen=True)
-class SearchQuery:
-    """The search box: free text plus optional `platform:` `codebase:` `assistant:` `user:`
-    `reason:` tokens. One rule for every token: the start of the value, ignoring case
-    (`platform:SL` finds slack; `user:` is the conversation's owner's display name or
-    email, or its id whole; quote a value with a space: `user:"Ada Lovelace"`)."""
-
-    text: str | None = None
-    platform: str | None = None
-    codebase: str | None = None
-    assistant: str | None = None
-    user: str | None = None
-    reason: str | None = None
-    """The ended reasons starting with it, as a reason filter (`ListState.filter`)."""
-
-    @classmethod
-    def parse(cls, raw: str) -> SearchQuery:
-        try:
-            words = shlex.split(raw)
-        except ValueError:
-            words = raw.split()
-        found: dict[str, str] = {}
-        free: list[str] = []
-        for word in words:
-            key, sep, value = word.partition(":")
-            if sep and key.lower() in SEARCH_KEYS and value:
-                found[key.lower()] = value
-            else:
-                free.append(word)
-        return cls(text=" ".join(free) or None, **found)
 
 
 @dataclass
@@ -111,14 +78,7 @@ class ListState:
         with it (ignoring case), among every known trigger and every value the counts
         found stored. A token that starts no value is taken as an exact value: the list
         says no session matches rather than ignoring it."""
-        typed = (self.search.reason or "").strip()
-        if not typed:
-            return self.reasons
-        candidates = frozenset(KNOWN_REASONS) | self.stored_reasons
-        found = frozenset(r for r in candidates if r.lower().startswith(typed.lower()))
-        if self.reasons:
-            found &= self.reasons
-        return found or frozenset({typed})
+        return self.search.reasons_among(KNOWN_REASONS + tuple(self.stored_reasons), self.reasons)
 
     @property
     def bounded_search(self) -> bool:

@@ -16,7 +16,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -26,7 +26,7 @@ import click
 from click.core import ParameterSource
 
 from tui import TOOL_NAME, __version__
-from tui.cli import options, render
+from tui.cli import list_query, options, render
 from tui.cli import serve as serve_mod
 from tui.config import (
     DEFAULTS,
@@ -54,7 +54,6 @@ from tui.domain.models import (
     SortKey,
     Status,
     misspelt_reason,
-    reason_from_words,
 )
 from tui.domain.stuck import KIND_NAMES, StuckKind, parse_kind, suggested
 from tui.domain.text import safe_text
@@ -473,8 +472,9 @@ status says `stuck` for an active session in any kind of stuck (`idle`: quiet lo
 @click.option(
     "--search",
     metavar="TEXT",
-    help="Text anywhere in what the table shows (ids, title, platform, agent, reason,"
-    " codebase, owner), any case.",
+    help="The dashboard's search: text anywhere in what the table shows (ids, title,"
+    " platform, agent, reason, codebase, owner), any case, plus platform: codebase:"
+    " assistant: user: reason: tokens (each the start of the value).",
 )
 @options.when_option("--since", "Started within this long (2h, 3d, 1w) or since an ISO-8601 time.")
 @options.when_option(
@@ -535,15 +535,15 @@ def list_cmd(
             start = render.decode_cursor(cursor_token, order)
         except render.BadCursor as exc:
             raise click.BadParameter(str(exc), param_hint="--cursor") from None
+    query = list_query.search_query(search, platform, codebase, assistant, user)
     flt = SessionFilter(
         status=Status(status),
-        reasons=frozenset(reason_from_words(r) for r in reasons),
-        platform=platform or None,
-        codebase=codebase or None,
-        assistant=assistant or None,
+        platform=query.platform,
+        codebase=query.codebase,
+        assistant=query.assistant,
         since=since,
-        search=search or None,
-        user=user.strip() if user and user.strip() else None,
+        search=query.text,
+        user=query.user,
         ended_since=ended_since,
         ended_until=ended_until,
     )
@@ -556,7 +556,8 @@ def list_cmd(
     async def stream(store: Store) -> Cursor | None:
         from tui.store.operations import pages
 
-        nonlocal owners_known, unnamed
+        nonlocal owners_known, unnamed, flt
+        flt = replace(flt, reasons=await list_query.reasons_filter(store, reasons, query))
         owners_known = store.has_owners
         unnamed = await store.sessions_without_id()
         more: Cursor | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from enum import Enum
@@ -48,6 +49,26 @@ def misspelt_reason(word: str) -> str | None:
         return None
     close = difflib.get_close_matches(word, [*KNOWN_REASONS, *CLI_REASON_WORDS], n=1, cutoff=0.8)
     return close[0] if close else None
+
+
+def needs_storing(word: str) -> bool:
+    """A `--reason` word that names a stored value only: no trigger of any era, no token
+    word, no `=value` (taken as typed). It is accepted only where it is stored."""
+    return not (word.startswith("=") or word in KNOWN_REASONS or word in CLI_REASON_WORDS)
+
+
+def nearest_reasons(word: str, stored: Iterable[str] = (), n: int = 3) -> list[str]:
+    """The reasons (known triggers, token words, `stored` values) closest to `word`: the
+    same value in another case, then those containing it (`closed` → conversation-closed),
+    then the closest spellings; at most `n`, none when nothing is near."""
+    names = list(dict.fromkeys([*KNOWN_REASONS, *CLI_REASON_WORDS, *stored]))
+    typed = word.lower().strip("=")
+    by_lower = {name.lower(): name for name in reversed(names)}
+    found = [name for name in names if name.lower() == typed]
+    found += [name for name in names if typed and typed in name.lower()]
+    close = difflib.get_close_matches(typed, list(by_lower), n=n, cutoff=0.6)
+    found += [by_lower[c] for c in close]
+    return list(dict.fromkeys(found))[:n]
 
 
 def reason_from_words(word: str) -> str:

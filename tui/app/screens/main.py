@@ -48,7 +48,7 @@ from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.app.screens.export import ExportScreen
 from tui.app.screens.trends import TrendPick, TrendsScreen
-from tui.app.state import SORT_STEPS, EndedSpan, ListState, SearchQuery
+from tui.app.state import SORT_STEPS, EndedSpan, ListState
 from tui.app.widgets.reason_panel import ReasonPanel
 from tui.app.widgets.sessions_table import SessionsTable
 from tui.app.widgets.status_bar import StatusBar
@@ -66,6 +66,7 @@ from tui.domain.models import (
     SortKey,
     Status,
 )
+from tui.domain.search import SearchQuery
 from tui.domain.stuck import StuckKind, suggested
 from tui.domain.text import safe_text
 from tui.domain.triggers import Vocabulary
