@@ -103,7 +103,15 @@ async def warm_page(
     if page is None:
         return None
     elapsed = (perf_counter() - started) * 1000
-    return PageLoaded(generation, LoadMode.REPLACE, page.rows, page.next_cursor, elapsed, warm=True)
+    return PageLoaded(
+        generation,
+        LoadMode.REPLACE,
+        page.rows,
+        page.next_cursor,
+        elapsed,
+        warm=True,
+        duplicates_unknown=page.duplicates_unknown,
+    )
 
 
 async def open_database(settings: Settings) -> Store:

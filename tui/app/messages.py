@@ -105,6 +105,8 @@ class PageLoaded(Message, bubble=False):
     elapsed_ms: float
     warm: bool = False
     """Read by `store.warm` through the bare driver, before the Store was open."""
+    duplicates_unknown: bool = False
+    """Read without the `duplicate` mark (`Page.duplicates_unknown`)."""
     prev_cursor: Cursor | None = None
     """Where the rows above these go on (read in the other direction); None when the
     first of them is the first row of the list."""

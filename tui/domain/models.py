@@ -210,6 +210,9 @@ class Page:
     the next window starts. None when the search reached the end of the list."""
     searched: int = 0
     """How many sessions (newest first) a bounded search has looked at for this page."""
+    duplicates_unknown: bool = False
+    """Read without the `duplicate` mark (no index to read it by): its active rows may be
+    duplicates not marked as such."""
 
 
 @dataclass(frozen=True, slots=True)

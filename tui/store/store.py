@@ -94,6 +94,7 @@ from tui.store.tables import (
     CONVERSATIONS,
     REQUIRED_SESSION_COLUMNS,
     SCHEMA_VERSION,
+    SERVICE_CONVERSATION_INDEXES,
     SESSIONS,
     TOOL_INDEXES,
     USERS,
@@ -290,6 +291,7 @@ class Store:
             has_hidden=schema.has(CONVERSATIONS, "hidden"),
             has_conversation_codebase=schema.has(CONVERSATIONS, "codebase_id"),
             has_active_index=ACTIVE_INDEX in schema.session_indexes,
+            has_conversation_index=bool(SERVICE_CONVERSATION_INDEXES & schema.session_indexes),
             stale_after=stale_after,
             clock=clock,
         )

@@ -246,6 +246,8 @@ class MainScreen(SessionsScreen):
         self._loading_timer: Timer | None = None
         self._recount = False  # the next facet count skips the settled counts
         self._warm_generation: int | None = None
+        self._warm_unmarked = False
+        """The warm page came without `duplicate` marks: the Store reads it again."""
         self._facets: FacetsLoaded | None = None
         """The last facets (and whole-table totals): reason-only changes reuse them."""
         self._index_hint_shown = False
@@ -318,7 +320,8 @@ class MainScreen(SessionsScreen):
         self.status_bar.set_service(store.detection.version)
         self.status_bar.set_end_blocked(store.can_end)
         self._set_live()
-        if self.state.generation == self._warm_generation and self.state.order:
+        warm = self.state.generation == self._warm_generation and self.state.order
+        if warm and not self._warm_unmarked:
             # The warm first page is on screen and still answers the question: count it.
             self._request_facets(self.state.generation, fresh_data=True)
         else:
@@ -647,6 +650,7 @@ class MainScreen(SessionsScreen):
         if message.warm:
             # Stale or not, the bare driver has answered: SQLAlchemy may load now.
             self.call_after_refresh(self.sessions_app.first_rows_painted)
+            self._warm_unmarked = message.duplicates_unknown
         if message.generation != self.state.generation:
             return
         self._answered()
