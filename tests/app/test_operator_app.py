@@ -3,13 +3,20 @@ real databases (SQLite file and PostgreSQL)."""
 
 from __future__ import annotations
 
+from textual.widgets import Static
+
 from tests.support.app_helpers import (
     app_for,
     main_screen,
+    notifications,
     ready,
     run_palette_command,
+    screen_lines,
     settle,
+    wait_until,
 )
+from tui.app import SessionsApp
+from tui.app.screens.help import HelpScreen
 from tui.domain.columns import INDEXED_SORTS
 from tui.store.target import DbTarget
 
@@ -35,3 +42,81 @@ async def test_the_palette_offers_only_the_dashboards_sorts_and_o_cycles_after_e
             await settle(pilot)
             assert app.is_running and main.state.sort is not sort
             assert main.state.sort in INDEXED_SORTS.values()
+
+
+def _filters(app: SessionsApp) -> str:
+    return str(main_screen(app).query_one("#filters", Static).render())
+
+
+async def test_a_selection_beyond_the_window_is_checked_against_the_new_view(
+    service_db: DbTarget,
+) -> None:
+    """`1`, `A`, `C`: every selected session is still in the view (all), loaded or not,
+    so none is deselected; `2` then drops them all, and says so once."""
+    app = app_for(service_db, page_size=10)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        await pilot.press("1")
+        await settle(pilot)
+        await pilot.press("A")
+        await wait_until(pilot, lambda: len(main.state.selected) > 10, "select all")
+        chosen = set(main.state.selected)
+        assert not chosen <= set(main.state.rows), "more are selected than loaded"
+        await pilot.press("C")
+        await settle(pilot)
+        assert main.state.selected == chosen
+        assert f"selected: {len(chosen)}" in _filters(app)
+        assert not any("not in this view" in n for n in notifications(app))
+        await pilot.press("2")
+        await wait_until(pilot, lambda: not main.state.selected, "the active ones dropped")
+        said = [n for n in notifications(app) if "not in this view" in n]
+        assert said == [
+            f"{len(chosen)} selected sessions are not in this view any more: deselected"
+        ]
+        assert "selected" not in _filters(app)
+
+
+async def test_select_all_over_the_cap_leaves_nothing_selected(service_db: DbTarget) -> None:
+    """ "nothing selected" is what it does: the earlier selection is dropped too."""
+    app = app_for(service_db, select_cap=3)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        main.table.move_cursor(row=0)
+        await pilot.press("space", "space")
+        await settle(pilot)
+        assert len(main.state.selected) == 2
+        await pilot.press("A")
+        await wait_until(
+            pilot, lambda: any("more than the cap" in n for n in notifications(app)), "refusal"
+        )
+        await settle(pilot)
+        assert main.state.selected == set()
+        assert "selected" not in _filters(app)
+
+
+async def test_u_deselects_everything_at_once_and_help_says_so(service_db: DbTarget) -> None:
+    """One key clears the selection; help lists it, and says space moves down."""
+    app = app_for(service_db)
+    async with app.run_test(size=(170, 120), notifications=True) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        main.table.move_cursor(row=0)
+        await pilot.press("space")
+        await settle(pilot)
+        assert main.table.cursor_row == 1, "space selects, then moves down"
+        await pilot.press("space", "space")
+        await settle(pilot)
+        assert len(main.state.selected) == 3 and "selected: 3" in _filters(app)
+        await pilot.press("u")
+        await settle(pilot)
+        assert main.state.selected == set()
+        assert "selected" not in _filters(app)
+        assert any("Deselected 3 sessions" in n for n in notifications(app))
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        await pilot.pause()
+        text = "\n".join(screen_lines(app))
+        assert "Select none  Deselect every selected session at once" in text, text
+        assert "Select  Select or deselect the row, then move down one" in text, text

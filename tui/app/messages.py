@@ -158,6 +158,15 @@ class MatchesSelected(Message, bubble=False):
 
 
 @dataclass
+class SelectionChecked(Message, bubble=False):
+    """Which of the selected sessions the window did not show the view still holds."""
+
+    generation: int
+    checked: frozenset[str]
+    still: list[SessionRow]
+
+
+@dataclass
 class SessionsEnded(Message, bubble=False):
     """The end flow's one result: posted to the main screen, and to the screen the end
     was started from when that is another one (a detail screen re-reads itself)."""

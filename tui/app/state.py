@@ -50,8 +50,8 @@ class ListState:
     paused: bool = False
     stuck: StuckKind | None = None
     matched: dict[str, SessionRow] = field(default_factory=dict)
-    """Rows "select all" took, loaded or not: they stay selected while the question is
-    the same (refreshes included), and are dropped with it."""
+    """Selected rows the window does not hold (select all takes the whole view): kept
+    while the database says the view holds them (`confirm`)."""
     stored_reasons: frozenset[str] = frozenset()
     """Every ended_reason value the last counts found, known or not (for `reason:`)."""
     ended: EndedSpan | None = None
@@ -93,9 +93,6 @@ class ListState:
         self.search_resume = None
         self.searched = 0
         self.loading_more = False
-        if self.matched:
-            self.selected -= set(self.matched) - set(self.rows)
-            self.matched = {}
         return self.generation
 
     def select_matches(self, rows: list[SessionRow]) -> None:
@@ -186,9 +183,28 @@ class ListState:
         if not append:
             self.prev_cursor = prev_cursor
         self.loading_more = False
-        if not append and not prepend:
-            self.selected &= set(self.rows) | set(self.matched)
         return fresh
+
+    def unconfirmed(self) -> frozenset[str]:
+        """Selected sessions the loaded rows do not show: whether the view still holds
+        them is the database's to say (`confirm`), never the window's."""
+        return frozenset(self.selected - set(self.rows))
+
+    def confirm(self, checked: frozenset[str], still: list[SessionRow]) -> int:
+        """`checked` (unconfirmed selected sessions) asked against the view: `still` are
+        those it holds. The others are deselected; returns how many."""
+        kept = {r.id: r for r in still}
+        gone = (checked & self.selected) - set(kept)
+        self.selected -= gone
+        self.matched = {sid: row for sid, row in kept.items() if sid in self.selected}
+        return len(gone)
+
+    def select_none(self) -> int:
+        """Deselect everything; returns how many were selected."""
+        count = len(self.selected)
+        self.selected.clear()
+        self.matched = {}
+        return count
 
     def describe(self) -> str:
         """The active filters in one line, always on screen.

@@ -100,6 +100,8 @@ class SessionFilter:
     """Only sessions that ended at or after this time (UTC): a day picked in trends."""
     ended_until: datetime | None = None
     """Only sessions that ended before this time (UTC)."""
+    ids: frozenset[str] | None = None
+    """Only these sessions (whole ids): a selection checked against a view."""
 
     def without_reasons(self) -> SessionFilter:
         """Facet counts are taken under every filter but the reason one."""

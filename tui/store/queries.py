@@ -508,6 +508,8 @@ def conditions(
         conds.append(search_condition(d, flt.search.strip(), walked=windowed))
     if flt.stuck is not None:
         conds.append(sa.and_(s.c.active == sa.true(), stuck_condition(d, flt.stuck)))
+    if flt.ids is not None:
+        conds.append(s.c.id.in_(sorted(flt.ids)))
     return conds
 
 

@@ -36,6 +36,7 @@ from tui.app.messages import (
     OpenFailed,
     PageLoaded,
     Reconnected,
+    SelectionChecked,
     SessionsEnded,
     SparksLoaded,
     StoreOpened,
@@ -126,6 +127,14 @@ class MainScreen(SessionsScreen):
             "Stuck",
             id="stuck",
             tooltip="The stuck panel: a kind of stuck session filters the table to it",
+        ),
+        Binding(
+            "u",
+            "select_none",
+            "Select none",
+            show=False,
+            id="select-none",
+            tooltip="Deselect every selected session at once",
         ),
         Binding(
             "A",
@@ -463,6 +472,27 @@ class MainScreen(SessionsScreen):
         run = self.sessions_app.inflight
         self.post_message(await data.read_matches(run, self.store, generation, flt, cap))
 
+    @work(exclusive=True, group="selection", exit_on_error=False)
+    async def check_selection(
+        self, generation: int, flt: SessionFilter, ids: frozenset[str]
+    ) -> None:
+        run = self.sessions_app.inflight
+        self.post_message(await data.read_selection(run, self.store, generation, flt, ids))
+
+    @on(SelectionChecked)
+    def _selection_checked(self, message: SelectionChecked) -> None:
+        if message.generation != self.state.generation:
+            return  # a newer question checks again
+        dropped = self.state.confirm(message.checked, message.still)
+        if dropped:
+            # Said once: the sessions are deselected, so no later page announces them.
+            self._show_filters()
+            self.notify(
+                f"{dropped} selected session{'s are' if dropped > 1 else ' is'} not in this "
+                "view any more: deselected",
+                severity="warning",
+            )
+
     @work(exclusive=True, group="facets", exit_on_error=False)
     async def load_facets(
         self, generation: int, flt: SessionFilter, totals: bool, recount: bool = False
@@ -662,7 +692,6 @@ class MainScreen(SessionsScreen):
             self._loading_timer = None
         if not append:
             self.table.set_stale(False)
-        selected = len(self.state.selected)
         fresh = self.state.load(
             message.rows,
             message.next_cursor,
@@ -670,15 +699,10 @@ class MainScreen(SessionsScreen):
             prev_cursor=message.prev_cursor,
             prepend=prepend,
         )
-        dropped = selected - len(self.state.selected)
-        if dropped:
-            # The selection holds only rows on screen: say so, and stop announcing them.
-            self._show_filters()
-            self.notify(
-                f"{dropped} selected session{'s are' if dropped > 1 else ' is'} not in this "
-                "view any more: deselected",
-                severity="warning",
-            )
+        unconfirmed = self.state.unconfirmed()
+        if not append and not prepend and unconfirmed and self.sessions_app.store is not None:
+            flt = self.state.filter(self.settings.clock())
+            self.check_selection(message.generation, flt, unconfirmed)
         self._note_search(message, older=older)
         self.table.more_above = self.state.prev_cursor is not None
         self.table.more_below = self.state.next_cursor is not None
@@ -955,6 +979,7 @@ class MainScreen(SessionsScreen):
         if message.generation != self.state.generation:
             return  # the filter changed meanwhile: that selection would be of another view
         if message.matched > message.cap:
+            self._show_selection(self.state.select_none())
             self.notify(
                 f"{message.matched:,} sessions match, more than the cap of {message.cap:,} "
                 "(--select-cap): nothing selected. Narrow the filters first.",
@@ -966,6 +991,20 @@ class MainScreen(SessionsScreen):
             self.notify("No session matches: nothing selected", severity="warning")
             return
         self.state.select_matches(message.rows)
+        self._show_selection(len(message.rows))
+        self.notify(f"Selected {len(message.rows):,} sessions that match: x ends them")
+
+    def action_select_none(self) -> None:
+        """Deselect every session at once."""
+        count = self.state.select_none()
+        self._show_selection(count)
+        if count:
+            self.notify(f"Deselected {count:,} session{'s' if count > 1 else ''}")
+
+    def _show_selection(self, changed: int) -> None:
+        """The rows' marks and the filter line after the selection changed wholesale."""
+        if not changed:
+            return
         now = self.settings.clock()
         for sid in self.state.order:
             self.table.update_row(
@@ -975,7 +1014,6 @@ class MainScreen(SessionsScreen):
                 selected=sid in self.state.selected,
             )
         self._show_filters()
-        self.notify(f"Selected {len(message.rows):,} sessions that match: x ends them")
 
     @on(SelectionList.SelectedChanged, "#reasons")
     def _reasons(self, event: SelectionList.SelectedChanged[str]) -> None:
