@@ -17,6 +17,7 @@ from tests.support.app_helpers import (
 )
 from tui.app import SessionsApp
 from tui.app.screens.help import HelpScreen
+from tui.app.screens.trends import TrendsScreen
 from tui.domain.columns import INDEXED_SORTS
 from tui.store.target import DbTarget
 
@@ -45,7 +46,11 @@ async def test_the_palette_offers_only_the_dashboards_sorts_and_o_cycles_after_e
 
 
 def _filters(app: SessionsApp) -> str:
-    return str(main_screen(app).query_one("#filters", Static).render())
+    """The filter line and, beside it, the list's state (sort, selection)."""
+    main = main_screen(app)
+    return " ".join(
+        str(main.query_one(f"#{w}", Static).render()) for w in ("filters", "list-state")
+    )
 
 
 async def test_a_selection_beyond_the_window_is_checked_against_the_new_view(
@@ -120,3 +125,47 @@ async def test_u_deselects_everything_at_once_and_help_says_so(service_db: DbTar
         text = "\n".join(screen_lines(app))
         assert "Select none  Deselect every selected session at once" in text, text
         assert "Select  Select or deselect the row, then move down one" in text, text
+
+
+async def test_a_long_search_never_pushes_the_selection_out_of_sight(
+    service_db: DbTarget,
+) -> None:
+    """The sort and `selected: N` stay on screen whatever the filters' length (80x24)."""
+    app = app_for(service_db)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        main.table.move_cursor(row=0)
+        sid = main.table.current_id
+        assert sid is not None
+        row = main.state.rows[sid]
+        await pilot.press("space")
+        search = (
+            f"{sid} platform:{row.platform_type} codebase:{row.codebase_name} "
+            f"assistant:{row.ai_assistant_type}"
+        )
+        await pilot.press("slash", *search, "enter")
+        await settle(pilot)
+        assert main.table.ids == [sid] and main.state.selected == {sid}
+        shown = "\n".join(screen_lines(app))
+        assert "selected: 1" in shown, shown
+        assert "sort: started" in shown, shown
+
+
+async def test_the_trends_header_names_only_the_filters_trends_apply(
+    service_db: DbTarget,
+) -> None:
+    """Trends count ended sessions by end time: the status, the since window and the
+    stuck kind do not apply, so their header does not name them."""
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        await pilot.press("1", "t")
+        await pilot.press("slash", *"platform:slack", "enter")
+        await settle(pilot)
+        await pilot.press("T")
+        await wait_until(pilot, lambda: isinstance(app.screen, TrendsScreen), "trends")
+        await settle(pilot)
+        under = str(app.screen.query_one("#trends-under", Static).render())
+        assert "platform: slack" in under
+        assert "status" not in under and "since" not in under and "sort" not in under

@@ -207,15 +207,21 @@ class ListState:
         return count
 
     def describe(self) -> str:
-        """The active filters in one line, always on screen.
+        """The filters and the list's state (`describe_filters`, `describe_state`)."""
+        return "  ·  ".join(p for p in (self.describe_filters(), self.describe_state()) if p)
+
+    def describe_filters(self, *, trends: bool = False) -> str:
+        """The active filters in one line. `trends`: only those the trends apply (not the
+        status, the stuck kind, the since window nor a picked day: trends count ended
+        sessions by end time in their own window).
 
         Reasons come from the database and the search from the keyboard: both go through
         `safe_text`, and the widget showing this line does not parse markup.
         """
-        parts = [f"status: {self.status.value}"]
+        parts = [] if trends else [f"status: {self.status.value}"]
         if self.reasons:
             parts.append("reason: " + " | ".join(safe_text(r) for r in sorted(self.reasons)))
-        if self.stuck is not None:
+        if self.stuck is not None and not trends:
             parts.append(f"stuck: {self.stuck.wire}")
         if self.search.text:
             parts.append(f"text: {safe_text(repr(self.search.text))}")
@@ -223,14 +229,21 @@ class ListState:
             value = getattr(self.search, key)
             if value:
                 parts.append(f"{key}: {safe_text(value)}")
-        if self.since:
+        if self.since and not trends:
             parts.append(f"since: {_short(self.since)} ago")
-        if self.ended is not None:
+        if self.ended is not None and not trends:
             parts.append(f"ended: {self.ended.label}")
-        parts.append(f"sort: {self.sort.value}" + (" ↑" if self.ascending else ""))
-        if self.selected:
-            parts.append(f"selected: {len(self.selected)}")
+        if trends and not parts:
+            return "every ended session"
         return "  ·  ".join(parts)
+
+    def describe_state(self) -> str:
+        """The sort and the selection: shown apart from the filters, never pushed out of
+        sight by a long search."""
+        state = f"sort: {self.sort.value}" + (" ↑" if self.ascending else "")
+        if self.selected:
+            state += f"  ·  selected: {len(self.selected)}"
+        return state
 
 
 @dataclass(frozen=True)

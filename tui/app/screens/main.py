@@ -302,6 +302,7 @@ class MainScreen(SessionsScreen):
                 id="search",
             )
             yield Static(id="filters", markup=False)
+            yield Static(id="list-state", markup=False)
         with Horizontal(id="main"):
             with Vertical(id="side"):
                 yield ReasonPanel(id="reasons")
@@ -868,7 +869,8 @@ class MainScreen(SessionsScreen):
     # -- filters -----------------------------------------------------------------------
 
     def _show_filters(self) -> None:
-        self.query_one("#filters", Static).update(self.state.describe(), layout=False)
+        self.query_one("#filters", Static).update(self.state.describe_filters(), layout=False)
+        self.query_one("#list-state", Static).update(self.state.describe_state())
 
     def set_status(self, status: Status) -> None:
         self.state.status = status
@@ -1173,7 +1175,8 @@ class MainScreen(SessionsScreen):
         if self.sessions_app.store is None:
             return
         flt = self.state.filter(self.settings.clock())
-        self.app.push_screen(TrendsScreen(flt, self.state.describe(), self.show_trend_pick))
+        under = self.state.describe_filters(trends=True)
+        self.app.push_screen(TrendsScreen(flt, under, self.show_trend_pick))
 
     def show_trend_pick(self, pick: TrendPick) -> None:
         """The sessions a trends bar counted: ended, with that reason, ended in that span.
