@@ -169,3 +169,37 @@ async def test_the_trends_header_names_only_the_filters_trends_apply(
         under = str(app.screen.query_one("#trends-under", Static).render())
         assert "platform: slack" in under
         assert "status" not in under and "since" not in under and "sort" not in under
+
+
+async def test_after_filtering_from_a_panel_space_selects_a_row(service_db: DbTarget) -> None:
+    """A kind chosen in the stuck panel (enter), or the reasons picked in theirs (space
+    toggles, enter is done), hands the keys back to the table: space selects its row."""
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        await pilot.press("s")
+        assert main.stuck_panel.has_focus
+        await pilot.press("enter")  # idle
+        await settle(pilot)
+        assert main.state.stuck is not None and main.table.has_focus
+        first = main.table.current_id
+        await pilot.press("space")
+        await settle(pilot)
+        assert main.state.selected == {first}
+        await pilot.press("u", "escape")
+        await settle(pilot)
+        await pilot.press("f")
+        assert main.reason_panel.has_focus
+        await pilot.press("down", "space")  # plan-to-execute
+        await settle(pilot)
+        assert main.state.reasons and main.reason_panel.has_focus, "space toggles a reason"
+        await pilot.press("enter")
+        assert main.table.has_focus
+        await settle(pilot)
+        main.table.move_cursor(row=0)
+        row = main.table.current_id
+        assert row is not None
+        await pilot.press("space")
+        await settle(pilot)
+        assert main.state.selected == {row}

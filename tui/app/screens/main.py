@@ -967,7 +967,13 @@ class MainScreen(SessionsScreen):
 
     @on(StuckPanel.Chosen)
     def _stuck_chosen(self, message: StuckPanel.Chosen) -> None:
+        """A kind picked: the table takes the keys again (space selects its rows)."""
         self.only_stuck(message.kind)
+        self.table.focus()
+
+    @on(ReasonPanel.Done)
+    def _reasons_done(self) -> None:
+        self.table.focus()
 
     def action_select_all(self) -> None:
         """Select every session of the view, not only the loaded ones, up to the cap."""
