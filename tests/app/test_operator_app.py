@@ -3,6 +3,9 @@ real databases (SQLite file and PostgreSQL)."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import timedelta
+
 from textual.widgets import Static
 
 from tests.support.app_helpers import (
@@ -15,7 +18,10 @@ from tests.support.app_helpers import (
     settle,
     wait_until,
 )
+from tests.support.dbs import ANCHOR
+from tests.support.odd_rows import execute, fetch
 from tui.app import SessionsApp
+from tui.app.screens.detail import DetailScreen
 from tui.app.screens.help import HelpScreen
 from tui.app.screens.trends import TrendsScreen
 from tui.domain.columns import INDEXED_SORTS
@@ -203,3 +209,47 @@ async def test_after_filtering_from_a_panel_space_selects_a_row(service_db: DbTa
         await pilot.press("space")
         await settle(pilot)
         assert main.state.selected == {row}
+
+
+async def _add_chain(target: DbTarget, hops: int) -> list[str]:
+    """`hops` sessions of one conversation, each the parent of the next, the last active
+    and the newest of the database: oldest first."""
+    (conv,) = await fetch(
+        target, "SELECT CAST(id AS TEXT) FROM remote_agent_conversations ORDER BY id LIMIT 1"
+    )
+    ids = [str(uuid.UUID(int=(0xC4A10 + i) << 100)) for i in range(hops)]
+    rows = []
+    for i, sid in enumerate(ids):
+        last = i == hops - 1
+        started = ANCHOR + timedelta(minutes=20, seconds=i)
+        parent = "NULL" if i == 0 else f"'{ids[i - 1]}'"
+        ended = "NULL" if last else f"'{started + timedelta(seconds=1):%Y-%m-%d %H:%M:%S}'"
+        rows.append(
+            "INSERT INTO remote_agent_sessions (id, conversation_id, ai_assistant_type, active,"
+            " started_at, ended_at, ended_reason, transition_reason, parent_session_id) VALUES"
+            f" ('{sid}', '{conv[0]}', 'claude', {'TRUE' if last else 'FALSE'},"
+            f" '{started:%Y-%m-%d %H:%M:%S}', {ended},"
+            f" {'NULL' if last else chr(39) + 'reset-requested' + chr(39)},"
+            f" {'NULL' if i == 0 else chr(39) + 'reset-requested' + chr(39)}, {parent})"
+        )
+    await execute(target, *rows)
+    return ids
+
+
+async def test_a_deep_chain_opens_with_the_current_session_in_view(service_db: DbTarget) -> None:
+    """24 hops, two lines each, do not fit: the chain scrolls to the session shown."""
+    ids = await _add_chain(service_db, 24)
+    app = app_for(service_db)
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        main.table.move_cursor(row=main.table.get_row_index(ids[-1]))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail")
+        detail = app.screen
+        assert isinstance(detail, DetailScreen)
+        await wait_until(pilot, lambda: detail.chain is not None, "chain loaded")
+        await settle(pilot)
+        assert detail.chain is not None and len(detail.chain.hops) == 24
+        shown = "\n".join(screen_lines(app))
+        assert f"▶ {ids[-1][:12]}" in shown, shown
