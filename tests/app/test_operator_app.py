@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 from textual.widgets import Static
 
@@ -18,7 +19,7 @@ from tests.support.app_helpers import (
     settle,
     wait_until,
 )
-from tests.support.dbs import ANCHOR
+from tests.support.dbs import ANCHOR, create_service_db
 from tests.support.odd_rows import execute, fetch
 from tui.app import SessionsApp
 from tui.app.screens.detail import DetailScreen
@@ -253,3 +254,19 @@ async def test_a_deep_chain_opens_with_the_current_session_in_view(service_db: D
         assert detail.chain is not None and len(detail.chain.hops) == 24
         shown = "\n".join(screen_lines(app))
         assert f"▶ {ids[-1][:12]}" in shown, shown
+
+
+async def test_the_header_shortens_a_long_path_before_dropping_the_service_version(
+    tmp_path: Path,
+) -> None:
+    """At 120 columns the service version stays; the path gives way, from the left."""
+    folder = tmp_path / ("operator-" + "deep" * 10) / ("nested-" + "folder" * 8)
+    folder.mkdir(parents=True)
+    path = folder / "archon-service-database.db"
+    target = await create_service_db(f"sqlite:///{path}", sessions=20)
+    app = app_for(target)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await ready(pilot)
+        await wait_until(pilot, lambda: "service 016" in screen_lines(app)[0], "the version")
+        header = screen_lines(app)[0]
+        assert "…" in header and "archon-service-database.db" in header, header

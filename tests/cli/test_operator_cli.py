@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from tests.support.app_helpers import app_for, main_screen, ready, settle
+from tests.support.dbs import create_service_db
 from tests.support.odd_rows import cli_args, fetch, table_snapshot
 from tui.cli.main import cli
 from tui.domain.triggers import KNOWN_REASONS
@@ -131,3 +133,20 @@ async def test_the_dashboard_and_the_cli_answer_one_search_alike(service_db: DbT
     assert shown
     cli_ids = await asyncio.to_thread(listed, service_db, "--search", SEARCH)
     assert shown == cli_ids[: len(shown)]
+
+
+def _long_path(tmp_path: Path) -> Path:
+    folder = tmp_path / ("operator-" + "deep" * 10) / ("nested-" + "folder" * 8)
+    folder.mkdir(parents=True)
+    return folder / "archon-service-database.db"
+
+
+def test_info_prints_a_long_database_path_whole_on_its_own_line(tmp_path: Path) -> None:
+    """A path wrapped mid-name cannot be copied: `info` gives it a line of its own."""
+    path = _long_path(tmp_path)
+    target = asyncio.run(create_service_db(f"sqlite:///{path}", sessions=5))
+    result = CliRunner().invoke(cli, [*cli_args(target), "info"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert str(path) in lines, result.stdout
+    assert lines[lines.index(str(path)) - 1] == "database"
