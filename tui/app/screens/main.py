@@ -359,7 +359,12 @@ class MainScreen(SessionsScreen):
 
     @on(FileMoved)
     def _file_moved(self, message: FileMoved) -> None:
-        self.status_bar.set_live(f"✖ {message.why} — reopening the path", "bold red")
+        """Said in the header, which names the path already: repeated, a long path
+        pushed what happened past the edge."""
+        why, path = message.why, self.settings.target.display()
+        if why.startswith(path):
+            why = "the database file" + why[len(path) :]
+        self.status_bar.set_live(f"✖ {why} — reopening the path", "bold red")
 
     @on(Reconnected)
     def _reconnected(self, message: Reconnected) -> None:
