@@ -232,3 +232,24 @@ def serve_ready() -> None:
     if _IN_CI:
         pytest.fail(f"serve is tested in CI (CI=true): {why}", pytrace=False)
     pytest.skip(why)
+
+
+# ============================================================================
+# The end of a run: every skipped test by name, and why.
+# ============================================================================
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> Iterator[None]:
+    """`-ra` groups skips by where `pytest.skip` was called (a fixture in this file), so
+    it says why but not which tests: the last lines name each one, with its reason."""
+    yield
+    skipped = terminalreporter.stats.get("skipped", [])
+    if not skipped:
+        return
+    terminalreporter.section(f"{len(skipped)} skipped: which and why", sep="-", yellow=True)
+    for report in skipped:
+        longrepr = report.longrepr
+        why = longrepr[2] if isinstance(longrepr, tuple) else str(longrepr)
+        why = why.removeprefix("Skipped: ")
+        terminalreporter.line(f"SKIPPED {report.nodeid}: {why}")

@@ -814,7 +814,7 @@ async def test_help_and_palette_are_each_screens_own(service_db: DbTarget) -> No
         assert ids == {
             *("quit", "help", "search", "status-active", "status-ended", "status-all"),
             *("reasons", "since", "sort", "end", "refresh", "pause", "back", "clear"),
-            *("audit", "trends", "stuck", "select-all", "toggle-panel", "wide"),
+            *("audit", "trends", "stuck", "select-all", "select-none", "toggle-panel", "wide"),
             *("select", "open", "row-up", "row-down", "page-up", "page-down"),
             *("row-first", "row-last"),
             *("row-up-k", "row-down-j", "half-page-up", "half-page-down"),

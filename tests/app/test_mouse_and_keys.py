@@ -148,7 +148,7 @@ async def test_a_selection_the_new_filter_drops_is_no_longer_announced(
         first = main.table.current_id
         await pilot.press("space", "space")
         await settle(pilot)
-        filters = main.query_one("#filters", Static)
+        filters = main.query_one("#list-state", Static)
         assert "selected: 2" in str(filters.render())
         await pilot.press("2")  # ended sessions: the two active ones leave the view
         await settle(pilot)

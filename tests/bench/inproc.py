@@ -36,8 +36,8 @@ from tui.app.app import SessionsApp
 from tui.app.messages import FacetsLoaded, LoadMode, PageLoaded, SessionsEnded, StuckCountsLoaded
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.app.screens.main import MainScreen
-from tui.app.state import SearchQuery
 from tui.domain.models import NOT_RECORDED_TOKEN, UNRECOGNISED_TOKEN, SessionFilter, Status
+from tui.domain.search import SearchQuery
 from tui.settings import Settings
 from tui.store import queries as q
 from tui.store.target import DbTarget, sqlite_target, url_target

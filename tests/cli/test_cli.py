@@ -761,13 +761,10 @@ def test_end_mixed_outcomes(cli_db: CliDb) -> None:
     )
     assert result.exit_code == 1
     lines = result.stdout.splitlines()
-    assert lines == [
-        f"ended {active} (repo-removed)",
-        "not found nothere: no such session",
-        lines[2],
-    ]
-    assert lines[2].startswith(f"already ended {ended} at ")
-    assert lines[2].endswith("(reset-requested) — nothing was overwritten")
+    assert lines == [f"ended {active} (repo-removed)", lines[1]]
+    assert lines[1].startswith(f"already ended {ended} at ")
+    assert lines[1].endswith("(reset-requested) — nothing was overwritten")
+    assert result.stderr.splitlines() == ["not found nothere: no such session"]
     rows = cli_db.fetch(
         "SELECT id, active, ended_reason FROM remote_agent_sessions WHERE id IN (?, ?) ORDER BY id",
         active,

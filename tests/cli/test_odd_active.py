@@ -114,7 +114,7 @@ def test_end_refuses_and_writes_nothing(odd_db: tuple[DbTarget, dict[str, str]])
     assert ended.exit_code == 1
     for sid, literal in odd.items():
         assert f"not ended {sid}: its active is {literal}, not a value the service writes" in (
-            ended.stdout
+            ended.stderr
         )
     assert "already ended" not in ended.stdout
     assert asyncio.run(table_snapshot(target)) == before
@@ -147,7 +147,7 @@ def test_a_row_turned_odd_after_the_plan_is_reported_as_odd(
     assert result.exit_code == 1, result.output
     assert f"would end {sid} (currently active)" in result.stdout
     assert f"not ended {sid}: its active is {literal}, not a value the service writes" in (
-        result.stdout
+        result.stderr
     )
     assert "already ended" not in result.stdout
     assert "Traceback" not in result.output

@@ -15,8 +15,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from tui.settings import demo_key, demo_path
-from tui.store.demo import write_demo, write_demo_db
+from tui.store.demo import SERVICE_INDEXES, write_demo, write_demo_db
 from tui.store.store import make_engine
+from tui.store.tables import ACTIVE_INDEX
 from tui.store.target import resolve_target
 
 ANCHOR = datetime(2026, 1, 15, 12, 0, 0, tzinfo=UTC)
@@ -115,3 +116,17 @@ def test_the_default_demo_holds_every_kind_of_stuck(tmp_path: Path) -> None:
     assert all(n >= 2 for n in found.values()), found
     # a few, not most: the demo is about reasons first
     assert sum(found.values()) < DEFAULT_SESSIONS // 20, found
+
+
+def test_the_demo_has_the_services_indexes_as_the_service_would(tmp_path: Path) -> None:
+    """`demo-db` builds what the service would have left, then migrated: the service's
+    own indexes (its conversation index among them) next to the tool's."""
+    path = tmp_path / "demo.db"
+    asyncio.run(write_demo_db(path, n_sessions=50, seed=3, anchor=ANCHOR))
+    with sqlite3.connect(path) as conn:
+        names = {
+            str(row[0])
+            for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")
+        }
+    assert {ix.name for ix in SERVICE_INDEXES} <= names
+    assert "idx_sessions_conversation" in names and ACTIVE_INDEX in names

@@ -19,10 +19,12 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -72,6 +74,10 @@ HOOK = """
   });
 })();
 """
+
+
+SHORT_TMP = "/tmp" if Path("/tmp").is_dir() else None
+"""Where paths that end in a unix socket go, whatever TMPDIR is (None: tempfile's)."""
 
 
 def find_chromium() -> str | None:
@@ -262,7 +268,17 @@ def chromium(download_dir: Path | None = None, wanted: Sequence[str] = ()) -> It
                 "download.prompt_for_download": False,
             },
         )
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
+    # Chromium puts its profile, with a unix socket in it, under TMPDIR: a socket path is
+    # at most 107 bytes, so a long TMPDIR (CI sets one) failed the session. A short
+    # folder of its own holds the profile and whatever else it makes there.
+    short = Path(tempfile.mkdtemp(prefix="st-chr-", dir=SHORT_TMP))
+    options.add_argument(f"--user-data-dir={short / 'profile'}")
+    env = {**os.environ, "TMPDIR": str(short)}
+    try:
+        driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER), env=env), options=options)
+    except BaseException:
+        shutil.rmtree(short, ignore_errors=True)
+        raise
     try:
         driver.execute_cdp_cmd(
             "Page.addScriptToEvaluateOnNewDocument", {"source": HOOK % json.dumps(list(wanted))}
@@ -275,6 +291,7 @@ def chromium(download_dir: Path | None = None, wanted: Sequence[str] = ()) -> It
         yield driver
     finally:
         driver.quit()
+        shutil.rmtree(short, ignore_errors=True)
 
 
 def screen(driver: Any) -> str:

@@ -13,7 +13,6 @@ import pytest
 
 from tests.support.rows import make_row
 from tests.support.vocabularies import NINE
-from tui.app.state import SearchQuery
 from tui.domain.models import (
     NOT_RECORDED_TOKEN,
     UNRECOGNISED_TOKEN,
@@ -23,6 +22,7 @@ from tui.domain.models import (
     SessionRow,
     Status,
 )
+from tui.domain.search import SearchQuery
 from tui.domain.text import safe_text
 from tui.domain.timefmt import coarse, human_duration, iso, parse_duration, relative, utcnow
 from tui.domain.triggers import (

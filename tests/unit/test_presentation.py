@@ -188,6 +188,7 @@ def test_without_reasons_keeps_every_other_filter() -> None:
         stuck=StuckKind.ORPHANED,
         ended_since=NOW,
         ended_until=NOW,
+        ids=frozenset({"a-selected-session"}),
     )
     kept = flt.without_reasons()
     assert kept.reasons == frozenset()

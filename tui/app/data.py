@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from concurrent.futures import Future
+from dataclasses import replace
 from datetime import datetime
 from importlib import import_module
 from time import perf_counter
@@ -26,6 +27,7 @@ from tui.app.messages import (
     LoadMode,
     MatchesSelected,
     PageLoaded,
+    SelectionChecked,
     SessionsEnded,
     SparksLoaded,
     StuckCountsLoaded,
@@ -103,7 +105,15 @@ async def warm_page(
     if page is None:
         return None
     elapsed = (perf_counter() - started) * 1000
-    return PageLoaded(generation, LoadMode.REPLACE, page.rows, page.next_cursor, elapsed, warm=True)
+    return PageLoaded(
+        generation,
+        LoadMode.REPLACE,
+        page.rows,
+        page.next_cursor,
+        elapsed,
+        warm=True,
+        duplicates_unknown=page.duplicates_unknown,
+    )
 
 
 async def open_database(settings: Settings) -> Store:
@@ -218,6 +228,16 @@ async def read_matches(
         return MatchesSelected(generation, rows, len(rows), cap)
     counted = await run.run(store.counts(flt))
     return MatchesSelected(generation, [], counted.filtered, cap)
+
+
+async def read_selection(
+    run: InFlight, store: Store, generation: int, flt: SessionFilter, ids: frozenset[str]
+) -> SelectionChecked:
+    """The sessions among `ids` the view `flt` holds, read by id (not the window)."""
+    still: list[SessionRow] = []
+    async for page in run_pages(run, store, replace(flt, ids=ids), len(ids)):
+        still.extend(page.rows)
+    return SelectionChecked(generation, ids, still)
 
 
 async def run_pages(

@@ -105,6 +105,8 @@ class PageLoaded(Message, bubble=False):
     elapsed_ms: float
     warm: bool = False
     """Read by `store.warm` through the bare driver, before the Store was open."""
+    duplicates_unknown: bool = False
+    """Read without the `duplicate` mark (`Page.duplicates_unknown`)."""
     prev_cursor: Cursor | None = None
     """Where the rows above these go on (read in the other direction); None when the
     first of them is the first row of the list."""
@@ -154,6 +156,15 @@ class MatchesSelected(Message, bubble=False):
     matched: int
     """How many sessions the view holds (more than the cap: `rows` is empty)."""
     cap: int
+
+
+@dataclass
+class SelectionChecked(Message, bubble=False):
+    """Which of the selected sessions the window did not show the view still holds."""
+
+    generation: int
+    checked: frozenset[str]
+    still: list[SessionRow]
 
 
 @dataclass

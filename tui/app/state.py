@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from tui.domain.columns import INDEXED_SORTS
 from tui.domain.models import Cursor, SessionFilter, SessionRow, SortKey, Status
+from tui.domain.search import SEARCH_KEYS, SearchQuery
 from tui.domain.stuck import StuckKind
 from tui.domain.text import safe_text
 from tui.domain.triggers import KNOWN_REASONS
@@ -20,39 +20,6 @@ SINCE_STEPS: list[timedelta | None] = [
     timedelta(days=30),
 ]
 SORT_STEPS = list(INDEXED_SORTS.values())
-SEARCH_KEYS = ("platform", "codebase", "assistant", "user", "reason")
-
-
-@dataclass(frozen=True)
-class SearchQuery:
-    """The search box: free text plus optional `platform:` `codebase:` `assistant:` `user:`
-    `reason:` tokens. One rule for every token: the start of the value, ignoring case
-    (`platform:SL` finds slack; `user:` is the conversation's owner's display name or
-    email, or its id whole; quote a value with a space: `user:"Ada Lovelace"`)."""
-
-    text: str | None = None
-    platform: str | None = None
-    codebase: str | None = None
-    assistant: str | None = None
-    user: str | None = None
-    reason: str | None = None
-    """The ended reasons starting with it, as a reason filter (`ListState.filter`)."""
-
-    @classmethod
-    def parse(cls, raw: str) -> SearchQuery:
-        try:
-            words = shlex.split(raw)
-        except ValueError:
-            words = raw.split()
-        found: dict[str, str] = {}
-        free: list[str] = []
-        for word in words:
-            key, sep, value = word.partition(":")
-            if sep and key.lower() in SEARCH_KEYS and value:
-                found[key.lower()] = value
-            else:
-                free.append(word)
-        return cls(text=" ".join(free) or None, **found)
 
 
 @dataclass
@@ -83,8 +50,8 @@ class ListState:
     paused: bool = False
     stuck: StuckKind | None = None
     matched: dict[str, SessionRow] = field(default_factory=dict)
-    """Rows "select all" took, loaded or not: they stay selected while the question is
-    the same (refreshes included), and are dropped with it."""
+    """Selected rows the window does not hold (select all takes the whole view): kept
+    while the database says the view holds them (`confirm`)."""
     stored_reasons: frozenset[str] = frozenset()
     """Every ended_reason value the last counts found, known or not (for `reason:`)."""
     ended: EndedSpan | None = None
@@ -111,14 +78,7 @@ class ListState:
         with it (ignoring case), among every known trigger and every value the counts
         found stored. A token that starts no value is taken as an exact value: the list
         says no session matches rather than ignoring it."""
-        typed = (self.search.reason or "").strip()
-        if not typed:
-            return self.reasons
-        candidates = frozenset(KNOWN_REASONS) | self.stored_reasons
-        found = frozenset(r for r in candidates if r.lower().startswith(typed.lower()))
-        if self.reasons:
-            found &= self.reasons
-        return found or frozenset({typed})
+        return self.search.reasons_among(KNOWN_REASONS + tuple(self.stored_reasons), self.reasons)
 
     @property
     def bounded_search(self) -> bool:
@@ -133,9 +93,6 @@ class ListState:
         self.search_resume = None
         self.searched = 0
         self.loading_more = False
-        if self.matched:
-            self.selected -= set(self.matched) - set(self.rows)
-            self.matched = {}
         return self.generation
 
     def select_matches(self, rows: list[SessionRow]) -> None:
@@ -197,7 +154,9 @@ class ListState:
         self.since = SINCE_STEPS[(SINCE_STEPS.index(self.since) + 1) % len(SINCE_STEPS)]
 
     def next_sort(self) -> None:
-        self.sort = SORT_STEPS[(SORT_STEPS.index(self.sort) + 1) % len(SORT_STEPS)]
+        """The next of the dashboard's sorts (the indexed ones); from any other, the first."""
+        at = SORT_STEPS.index(self.sort) if self.sort in SORT_STEPS else -1
+        self.sort = SORT_STEPS[(at + 1) % len(SORT_STEPS)]
         self.ascending = False
 
     def load(
@@ -224,20 +183,45 @@ class ListState:
         if not append:
             self.prev_cursor = prev_cursor
         self.loading_more = False
-        if not append and not prepend:
-            self.selected &= set(self.rows) | set(self.matched)
         return fresh
 
+    def unconfirmed(self) -> frozenset[str]:
+        """Selected sessions the loaded rows do not show: whether the view still holds
+        them is the database's to say (`confirm`), never the window's."""
+        return frozenset(self.selected - set(self.rows))
+
+    def confirm(self, checked: frozenset[str], still: list[SessionRow]) -> int:
+        """`checked` (unconfirmed selected sessions) asked against the view: `still` are
+        those it holds. The others are deselected; returns how many."""
+        kept = {r.id: r for r in still}
+        gone = (checked & self.selected) - set(kept)
+        self.selected -= gone
+        self.matched = {sid: row for sid, row in kept.items() if sid in self.selected}
+        return len(gone)
+
+    def select_none(self) -> int:
+        """Deselect everything; returns how many were selected."""
+        count = len(self.selected)
+        self.selected.clear()
+        self.matched = {}
+        return count
+
     def describe(self) -> str:
-        """The active filters in one line, always on screen.
+        """The filters and the list's state (`describe_filters`, `describe_state`)."""
+        return "  ·  ".join(p for p in (self.describe_filters(), self.describe_state()) if p)
+
+    def describe_filters(self, *, trends: bool = False) -> str:
+        """The active filters in one line. `trends`: only those the trends apply (not the
+        status, the stuck kind, the since window nor a picked day: trends count ended
+        sessions by end time in their own window).
 
         Reasons come from the database and the search from the keyboard: both go through
         `safe_text`, and the widget showing this line does not parse markup.
         """
-        parts = [f"status: {self.status.value}"]
+        parts = [] if trends else [f"status: {self.status.value}"]
         if self.reasons:
             parts.append("reason: " + " | ".join(safe_text(r) for r in sorted(self.reasons)))
-        if self.stuck is not None:
+        if self.stuck is not None and not trends:
             parts.append(f"stuck: {self.stuck.wire}")
         if self.search.text:
             parts.append(f"text: {safe_text(repr(self.search.text))}")
@@ -245,14 +229,21 @@ class ListState:
             value = getattr(self.search, key)
             if value:
                 parts.append(f"{key}: {safe_text(value)}")
-        if self.since:
+        if self.since and not trends:
             parts.append(f"since: {_short(self.since)} ago")
-        if self.ended is not None:
+        if self.ended is not None and not trends:
             parts.append(f"ended: {self.ended.label}")
-        parts.append(f"sort: {self.sort.value}" + (" ↑" if self.ascending else ""))
-        if self.selected:
-            parts.append(f"selected: {len(self.selected)}")
+        if trends and not parts:
+            return "every ended session"
         return "  ·  ".join(parts)
+
+    def describe_state(self) -> str:
+        """The sort and the selection: shown apart from the filters, never pushed out of
+        sight by a long search."""
+        state = f"sort: {self.sort.value}" + (" ↑" if self.ascending else "")
+        if self.selected:
+            state += f"  ·  selected: {len(self.selected)}"
+        return state
 
 
 @dataclass(frozen=True)

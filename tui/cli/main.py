@@ -18,7 +18,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -28,7 +28,7 @@ import click
 from click.core import ParameterSource
 
 from tui import TOOL_NAME, __version__
-from tui.cli import options, output, render
+from tui.cli import list_query, options, output, render
 from tui.cli import serve as serve_mod
 from tui.config import (
     DEFAULTS,
@@ -47,6 +47,8 @@ from tui.domain.models import (
     Cursor,
     Ended,
     EndOutcome,
+    NotFound,
+    OddActive,
     SessionChain,
     SessionDetail,
     SessionFilter,
@@ -54,7 +56,6 @@ from tui.domain.models import (
     SortKey,
     Status,
     misspelt_reason,
-    reason_from_words,
 )
 from tui.domain.stuck import KIND_NAMES, StuckKind, parse_kind, suggested
 from tui.domain.text import safe_text
@@ -482,9 +483,10 @@ status says `stuck` for an active session in any kind of stuck (`idle`: quiet lo
 @click.option(
     "--search",
     metavar="TEXT",
-    help="Text anywhere in what the table shows (ids, title, platform, agent, reason,"
-    " codebase, owner), any case: on SQLite in any script, on PostgreSQL as the"
-    " database's LC_CTYPE folds (C: ASCII letters only).",
+    help="The dashboard's search: text anywhere in what the table shows (ids, title,"
+    " platform, agent, reason, codebase, owner), any case (on SQLite in any script, on"
+    " PostgreSQL as the database's LC_CTYPE folds; C: ASCII letters only), plus platform:"
+    " codebase: assistant: user: reason: tokens (each the start of the value).",
 )
 @options.when_option("--since", "Started within this long (2h, 3d, 1w) or since an ISO-8601 time.")
 @options.when_option(
@@ -545,15 +547,15 @@ def list_cmd(
             start = render.decode_cursor(cursor_token, order)
         except render.BadCursor as exc:
             raise click.BadParameter(str(exc), param_hint="--cursor") from None
+    query = list_query.search_query(search, platform, codebase, assistant, user)
     flt = SessionFilter(
         status=Status(status),
-        reasons=frozenset(reason_from_words(r) for r in reasons),
-        platform=platform or None,
-        codebase=codebase or None,
-        assistant=assistant or None,
+        platform=query.platform,
+        codebase=query.codebase,
+        assistant=query.assistant,
         since=since,
-        search=search or None,
-        user=user.strip() if user and user.strip() else None,
+        search=query.text,
+        user=query.user,
         ended_since=ended_since,
         ended_until=ended_until,
     )
@@ -566,7 +568,8 @@ def list_cmd(
     async def stream(store: Store) -> Cursor | None:
         from tui.store.operations import pages
 
-        nonlocal owners_known, unnamed
+        nonlocal owners_known, unnamed, flt
+        flt = replace(flt, reasons=await list_query.reasons_filter(store, reasons, query))
         owners_known = store.has_owners
         unnamed = await store.sessions_without_id()
         more: Cursor | None = None
@@ -724,7 +727,7 @@ def end(
     planned = run_with_store(g, plan)
     if dry_run or (planned.to_end and not yes):
         for step in planned.steps:
-            click.echo(plan_line(step, who))
+            click.echo(plan_line(step, who), err=isinstance(step, NotFound))
     if dry_run:
         click.echo("dry run: nothing changed")
         ctx.exit(0 if planned.all_would_end else 1)
@@ -754,17 +757,21 @@ def end(
     try:
         outcomes = run_with_store(g, apply)
     except EndInterrupted as stopped:
-        output.report(
-            [
-                *(outcome_line(o) for o in stopped.outcomes),
-                *(f"not written {safe_text(sid)}: still active" for sid in stopped.left_active),
-                *(f"unknown {safe_text(sid)}: could not be re-read" for sid in stopped.unresolved),
-            ]
-        )
+        for outcome in stopped.outcomes:
+            if failed(outcome):
+                click.echo(outcome_line(outcome), err=True)
+        for sid in stopped.left_active:
+            click.echo(f"not written {safe_text(sid)}: still active", err=True)
+        for sid in stopped.unresolved:
+            click.echo(f"unknown {safe_text(sid)}: could not be re-read", err=True)
+        output.report(outcome_line(o) for o in stopped.outcomes if not failed(o))
         if not kept:
             click.echo(no_audit_note(table, shape=shape), err=True)
         raise click.ClickException(safe_text(g.scrub(str(stopped)))) from None
-    lost = output.report(outcome_line(o) for o in outcomes)
+    for outcome in outcomes:
+        if failed(outcome):
+            click.echo(outcome_line(outcome), err=True)
+    lost = output.report(outcome_line(o) for o in outcomes if not failed(o))
     if not kept and any(isinstance(o, Ended) for o in outcomes):
         click.echo(no_audit_note(table, shape=shape), err=True)
     if lost is not None:
@@ -773,6 +780,12 @@ def end(
             "the outcomes are above, on standard error"
         )
     ctx.exit(0 if all(isinstance(o, Ended) for o in outcomes) else 1)
+
+
+def failed(outcome: EndOutcome) -> bool:
+    """An id that names no session, or a session the tool refuses to end: an error line,
+    on stderr. Ended and already-ended sessions are the command's report, on stdout."""
+    return isinstance(outcome, NotFound | OddActive)
 
 
 # -- audit -----------------------------------------------------------------------------------

@@ -720,6 +720,10 @@ def info_text(info: DatabaseInfo) -> list[str]:
     wrap = max(20, REASONS_WIDTH - width - 2)
     out: list[str] = []
     for key, value in pairs:
+        if key == "database" and len(value) > wrap:
+            # Whole, on a line of its own: a path cut mid-name cannot be copied.
+            out += [key, value]
+            continue
         parts = textwrap.wrap(value, wrap, break_on_hyphens=False) or [""]
         out.append(f"{key:<{width}}  {parts[0]}")
         out += [" " * (width + 2) + part for part in parts[1:]]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
 from enum import Enum
@@ -50,6 +51,26 @@ def misspelt_reason(word: str) -> str | None:
     return close[0] if close else None
 
 
+def needs_storing(word: str) -> bool:
+    """A `--reason` word that names a stored value only: no trigger of any era, no token
+    word, no `=value` (taken as typed). It is accepted only where it is stored."""
+    return not (word.startswith("=") or word in KNOWN_REASONS or word in CLI_REASON_WORDS)
+
+
+def nearest_reasons(word: str, stored: Iterable[str] = (), n: int = 3) -> list[str]:
+    """The reasons (known triggers, token words, `stored` values) closest to `word`: the
+    same value in another case, then those containing it (`closed` → conversation-closed),
+    then the closest spellings; at most `n`, none when nothing is near."""
+    names = list(dict.fromkeys([*KNOWN_REASONS, *CLI_REASON_WORDS, *stored]))
+    typed = word.lower().strip("=")
+    by_lower = {name.lower(): name for name in reversed(names)}
+    found = [name for name in names if name.lower() == typed]
+    found += [name for name in names if typed and typed in name.lower()]
+    close = difflib.get_close_matches(typed, list(by_lower), n=n, cutoff=0.6)
+    found += [by_lower[c] for c in close]
+    return list(dict.fromkeys(found))[:n]
+
+
 def reason_from_words(word: str) -> str:
     """`--reason` input to a filter value: the two words name the tokens, `=X` is X."""
     if word.startswith("="):
@@ -79,6 +100,8 @@ class SessionFilter:
     """Only sessions that ended at or after this time (UTC): a day picked in trends."""
     ended_until: datetime | None = None
     """Only sessions that ended before this time (UTC)."""
+    ids: frozenset[str] | None = None
+    """Only these sessions (whole ids): a selection checked against a view."""
 
     def without_reasons(self) -> SessionFilter:
         """Facet counts are taken under every filter but the reason one."""
@@ -194,6 +217,9 @@ class Page:
     the next window starts. None when the search reached the end of the list."""
     searched: int = 0
     """How many sessions (newest first) a bounded search has looked at for this page."""
+    duplicates_unknown: bool = False
+    """Read without the `duplicate` mark (no index to read it by): its active rows may be
+    duplicates not marked as such."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,6 +79,8 @@ STUCK_COLUMNS: dict[StuckKind, str] = {
 }
 """The list query's true/false column per kind it finds (`queries.stuck_flags`); `idle`
 depends on the clock, so the store adds it at the read (`SessionRow.with_idle`)."""
+DUPLICATE_COLUMN = STUCK_COLUMNS[StuckKind.DUPLICATE]
+"""NULL where the list read no `duplicate` mark (`queries.marks_duplicates`)."""
 
 ODD_SPELLING_MAX = 40
 """Characters of an odd `active` value shown; a longer one is cut with an ellipsis."""

@@ -327,6 +327,27 @@ ZONELESS = {
 """The demo's columns the service writes with `NOW()` into a zone-less TIMESTAMP."""
 
 
+SERVICE_INDEXES = (
+    sa.Index(
+        "idx_conversations_platform",
+        conversations.c.platform_type,
+        conversations.c.platform_conversation_id,
+    ),
+    sa.Index("idx_conversations_codebase", conversations.c.codebase_id),
+    sa.Index("idx_sessions_conversation", sessions.c.conversation_id),
+    sa.Index("idx_sessions_active", sessions.c.active),
+    sa.Index("idx_sessions_codebase", sessions.c.codebase_id),
+)
+"""The indexes the service creates on the tables the demo has (its SQLite schema, v0.9):
+a demo is a database as the service would leave it, then migrated by this tool, so the
+tool's reads are timed and planned against what an operator's database has."""
+
+
+def _service_indexes(sync_conn: sa.Connection) -> None:
+    for index in SERVICE_INDEXES:
+        index.create(sync_conn, checkfirst=True)
+
+
 def _has_users(sync_conn: sa.Connection) -> bool:
     insp = sa.inspect(sync_conn)
     if not insp.has_table(USERS_TABLE):
@@ -383,7 +404,8 @@ async def write_demo(
     seed: int = DEFAULT_SEED,
     anchor: datetime | None = None,
 ) -> DemoSummary:
-    """Migrate the target to this tool's schema and fill it with demo rows."""
+    """Migrate the target to this tool's schema, fill it with demo rows and add the
+    service's own indexes (`SERVICE_INDEXES`)."""
     from tui.store.migrate import upgrade
     from tui.store.store import make_engine
 
@@ -394,6 +416,8 @@ async def write_demo(
             await backend_for(target.kind).prepare_bulk_load(conn)
             async with conn.begin():
                 summary = await populate(conn, DemoGenerator(n_sessions, seed, anchor))
+            async with conn.begin():
+                await conn.run_sync(_service_indexes)
     finally:
         await engine.dispose()
     summary.path = target.display()

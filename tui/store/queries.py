@@ -79,6 +79,11 @@ class Dialect:
     """`tables.ACTIVE_INDEX` (the tool's migration 0008): the active sessions alone, by
     conversation. With it the stuck counts and `duplicate` read that index only; without
     it they read the sessions table by the broader indexes, as before."""
+    has_conversation_index: bool = True
+    """An index of the service's on sessions(conversation_id), checked at open
+    (`tables.SERVICE_CONVERSATION_INDEXES`). A list row's `duplicate` mark reads the
+    active index, else this one; with neither it is not read (NULL: not known), since
+    every active row of a page would scan the table."""
     stale_after: timedelta = timedelta(hours=24)
     """When an active session is `idle` (`--stale-after`)."""
     clock: Callable[[], datetime] = utcnow
@@ -264,11 +269,19 @@ def stuck_flags(d: Dialect) -> list[ColumnElement[Any]]:
     """One true/false column per kind found by the query (`codec.STUCK_COLUMNS`), false
     for an ended session: its subqueries run for active rows only."""
     return [
-        sa.case(
+        sa.null().label(name)
+        if kind is StuckKind.DUPLICATE and not marks_duplicates(d)
+        else sa.case(
             (sa.and_(_is_active(), stuck_condition(d, kind)), sa.true()), else_=sa.false()
         ).label(name)
         for kind, name in STUCK_COLUMNS.items()
     ]
+
+
+def marks_duplicates(d: Dialect) -> bool:
+    """Whether a list row's `duplicate` mark can be read by an index (see
+    `Dialect.has_conversation_index`); its column is NULL where not."""
+    return d.has_active_index or d.has_conversation_index
 
 
 def stuck_counts_statement(d: Dialect, flt: SessionFilter) -> sa.Select[Any]:
@@ -498,6 +511,8 @@ def conditions(
         conds.append(search_condition(d, flt.search.strip(), walked=windowed))
     if flt.stuck is not None:
         conds.append(sa.and_(s.c.active == sa.true(), stuck_condition(d, flt.stuck)))
+    if flt.ids is not None:
+        conds.append(s.c.id.in_(sorted(flt.ids)))
     return conds
 
 

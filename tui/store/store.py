@@ -95,6 +95,7 @@ from tui.store.tables import (
     CONVERSATIONS,
     REQUIRED_SESSION_COLUMNS,
     SCHEMA_VERSION,
+    SERVICE_CONVERSATION_INDEXES,
     SESSIONS,
     TOOL_INDEXES,
     USERS,
@@ -324,6 +325,7 @@ class Store:
             has_conversation_codebase=schema.has(CONVERSATIONS, "codebase_id"),
             has_active_index=ACTIVE_INDEX in schema.session_indexes,
             undetectable=frozenset(undetectable),
+            has_conversation_index=bool(SERVICE_CONVERSATION_INDEXES & schema.session_indexes),
             stale_after=stale_after,
             clock=clock,
         )

@@ -203,6 +203,16 @@ on SQLite), unqualified. A query uses a partial index only when its WHERE says t
 and the odd values SQLite can hold (2, 'yes', NULL, see `codec.active_state`) are in
 neither, so the index holds exactly the rows the queries call active."""
 
+SERVICE_CONVERSATION_INDEXES = frozenset(
+    {
+        "idx_sessions_conversation",
+        "idx_remote_agent_sessions_conversation",
+        "idx_sessions_conversation_started",
+    }
+)
+"""The service's indexes led by sessions(conversation_id) (its schema, by name): with one,
+a session's other sessions in its conversation are a seek, not a scan."""
+
 TOOL_INDEXES = (  # migrations/versions/0003_filter_indexes.py, 0004_*, 0005_*, 0007_*, 0008_*
     "ix_sessions_tui_reason_started",
     "ix_sessions_tui_active_started",

@@ -25,7 +25,7 @@ from tui.domain.models import Cursor, Page
 from tui.domain.timefmt import utcnow
 from tui.store import _warm_sql as sql
 from tui.store.backends import driver_for
-from tui.store.codec import decode_list_row, text_id
+from tui.store.codec import DUPLICATE_COLUMN, decode_list_row, text_id
 from tui.store.target import DbTarget
 
 WARM_TIMEOUT = 2.0
@@ -88,4 +88,6 @@ def _page(raw: list[tuple[Any, ...]], limit: int, stale_after: timedelta, now: d
     if len(raw) > limit:
         last = dict(zip(names, raw[limit - 1], strict=True))
         cursor = Cursor(key=last["_sort_key"], id=text_id(last["id"]) or "")
-    return Page(rows=rows, next_cursor=cursor)
+    mark = names.index(DUPLICATE_COLUMN)
+    unknown = any(r[mark] is None for r in raw[:limit])  # compiled without the mark
+    return Page(rows=rows, next_cursor=cursor, duplicates_unknown=unknown)

@@ -18,6 +18,7 @@ from sqlalchemy.sql.visitors import replacement_traverse
 from tui.domain.models import SessionFilter, SortKey
 from tui.store import queries as q
 from tui.store.backends import KINDS, backend_for, driver_for
+from tui.store.tables import ACTIVE_INDEX
 
 TARGET = Path(__file__).with_name("_warm_sql.py")
 LIMIT_SENTINEL = 7918
@@ -37,17 +38,42 @@ the Store would run there.
 """
 '''
 
+_USERS = {"has_owner": True, "has_deleted": True, "has_hidden": True}
+_NO_USERS = {"has_owner": False, "has_deleted": True, "has_hidden": True}
+_INDEXED = {"has_active_index": True, "has_conversation_index": False}
+_UNMARKED = {"has_active_index": False, "has_conversation_index": False}
+
 SCHEMAS: dict[str, dict[str, Any]] = {
-    "users": {"has_owner": True, "has_deleted": True, "has_hidden": True},
-    "no-users": {"has_owner": False, "has_deleted": True, "has_hidden": True},
+    "users, active index": {**_USERS, **_INDEXED},
+    "users, no duplicate mark": {**_USERS, **_UNMARKED},
+    "no-users, active index": {**_NO_USERS, **_INDEXED},
+    "no-users, no duplicate mark": {**_NO_USERS, **_UNMARKED},
 }
 """The schemas the warm page is compiled for, most recent first: the service's v0.4.0 on
 (users, `conversations.user_id`), then before it and this tool's demo. The warm page
 runs before the schema is read, so it tries them in turn (a statement naming a missing
-table or column fails before reading a row); an older schema still falls to the Store."""
+table, column or index fails before reading a row); an older schema still falls to the
+Store. Each schema comes twice: `duplicate` read through the tool's active index (0008),
+a statement the database refuses where that index is missing (`_require_index`), then
+without the `duplicate` mark (NULL: the Store's page fills it in). It never depends on
+an index it did not check for: without one, each active row would scan the table."""
 
 
-def _statement(kind: str, limit: int, schema: str = "users") -> sa.Select[Any]:
+def _require_index(kind: str, sql: str) -> str:
+    """The compiled statement made to fail where `ACTIVE_INDEX` is missing: SQLite reads
+    `newer` INDEXED BY it; PostgreSQL casts its name to regclass, which is an error
+    (undefined table) before a row is read when there is no such relation."""
+    newer = "FROM remote_agent_sessions AS newer \nWHERE "
+    if sql.count(newer) != 1:
+        raise RuntimeError(f"{kind}: expected one subquery reading `newer`")
+    if kind == "sqlite":
+        guard = f"FROM remote_agent_sessions AS newer INDEXED BY {ACTIVE_INDEX} \nWHERE "
+    else:
+        guard = f"{newer}CAST('{ACTIVE_INDEX}' AS regclass) IS NOT NULL AND "
+    return sql.replace(newer, guard)
+
+
+def _statement(kind: str, limit: int, schema: str = "users, active index") -> sa.Select[Any]:
     d = q.Dialect(backend_for(kind), has_ended_reason=True, zone=ZONE_SENTINEL, **SCHEMAS[schema])
     return q.list_statement(d, SessionFilter(), SortKey.STARTED, None, limit)
 
@@ -86,6 +112,8 @@ def _compile(kind: str, schema: str) -> tuple[str, tuple[Any, ...]]:
         raise RuntimeError(f"{kind}: expected exactly one LIMIT parameter, got {params!r}")
     if ZONE_SENTINEL in params:
         raise RuntimeError(f"{kind}: the service's zone is bound but its driver has no zone_sql")
+    if SCHEMAS[schema]["has_active_index"]:
+        return _require_index(kind, compiled.string), params
     return compiled.string, params
 
 

@@ -298,10 +298,12 @@ class DetailScreen(SessionsScreen):
                 shown.add(child.id)
                 items.append(Option(_hop_prompt(child, "↳ "), id=child.id))
         options.set_options(items)
-        # The highlight starts on the session shown: Down is the next hop after it.
+        # The highlight starts on the session shown: Down is the next hop after it. A
+        # deep chain is taller than the list: it scrolls there once laid out.
         for index, item in enumerate(items):
             if item.id == self.session_id:
                 options.highlighted = index
+                options.call_after_refresh(options.scroll_to_highlight)
                 break
 
     @on(OptionList.OptionSelected, "#chain")

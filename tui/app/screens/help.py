@@ -21,11 +21,18 @@ def _keys(title: str, bindings: list[Binding]) -> Table:
     table.add_column("key", style="bold", width=12)
     table.add_column("does")
     keys: dict[tuple[str, str], list[str]] = {}  # one line per action, its keys together
+    tips: dict[tuple[str, str], str] = {}
     for b in bindings:
         if b.description:
             keys.setdefault((b.action, b.description), []).append(b.key_display or b.key)
-    for (_action, description), shown in keys.items():
-        table.add_row(", ".join(shown), description)
+            if b.tooltip:
+                tips.setdefault((b.action, b.description), b.tooltip)
+    for (action, description), shown in keys.items():
+        does = Text(description)
+        tip = tips.get((action, description))
+        if tip:
+            does.append(f"  {tip}", style="dim")
+        table.add_row(", ".join(shown), does)
     return table
 
 

@@ -36,6 +36,7 @@ from tui.app.messages import (
     OpenFailed,
     PageLoaded,
     Reconnected,
+    SelectionChecked,
     SessionsEnded,
     SparksLoaded,
     StoreOpened,
@@ -48,7 +49,7 @@ from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.app.screens.export import ExportScreen
 from tui.app.screens.trends import TrendPick, TrendsScreen
-from tui.app.state import EndedSpan, ListState, SearchQuery
+from tui.app.state import SORT_STEPS, EndedSpan, ListState
 from tui.app.widgets.reason_panel import ReasonPanel
 from tui.app.widgets.sessions_table import SessionsTable
 from tui.app.widgets.status_bar import StatusBar
@@ -66,6 +67,7 @@ from tui.domain.models import (
     SortKey,
     Status,
 )
+from tui.domain.search import SearchQuery
 from tui.domain.stuck import StuckKind, suggested
 from tui.domain.text import safe_text
 from tui.domain.triggers import Vocabulary
@@ -125,6 +127,14 @@ class MainScreen(SessionsScreen):
             "Stuck",
             id="stuck",
             tooltip="The stuck panel: a kind of stuck session filters the table to it",
+        ),
+        Binding(
+            "u",
+            "select_none",
+            "Select none",
+            show=False,
+            id="select-none",
+            tooltip="Deselect every selected session at once",
         ),
         Binding(
             "A",
@@ -245,6 +255,8 @@ class MainScreen(SessionsScreen):
         self._loading_timer: Timer | None = None
         self._recount = False  # the next facet count skips the settled counts
         self._warm_generation: int | None = None
+        self._warm_unmarked = False
+        """The warm page came without `duplicate` marks: the Store reads it again."""
         self._facets: FacetsLoaded | None = None
         """The last facets (and whole-table totals): reason-only changes reuse them."""
         self._index_hint_shown = False
@@ -290,6 +302,7 @@ class MainScreen(SessionsScreen):
                 id="search",
             )
             yield Static(id="filters", markup=False)
+            yield Static(id="list-state", markup=False)
         with Horizontal(id="main"):
             with Vertical(id="side"):
                 yield ReasonPanel(id="reasons")
@@ -317,7 +330,8 @@ class MainScreen(SessionsScreen):
         self.status_bar.set_service(store.detection.version)
         self.status_bar.set_end_blocked(store.can_end)
         self._set_live()
-        if self.state.generation == self._warm_generation and self.state.order:
+        warm = self.state.generation == self._warm_generation and self.state.order
+        if warm and not self._warm_unmarked:
             # The warm first page is on screen and still answers the question: count it.
             self._request_facets(self.state.generation, fresh_data=True)
         else:
@@ -345,7 +359,12 @@ class MainScreen(SessionsScreen):
 
     @on(FileMoved)
     def _file_moved(self, message: FileMoved) -> None:
-        self.status_bar.set_live(f"✖ {message.why} — reopening the path", "bold red")
+        """Said in the header, which names the path already: repeated, a long path
+        pushed what happened past the edge."""
+        why, path = message.why, self.settings.target.display()
+        if why.startswith(path):
+            why = "the database file" + why[len(path) :]
+        self.status_bar.set_live(f"✖ {why} — reopening the path", "bold red")
         self._warm_generation = None  # the rows shown are the old file's: re-read at reopen
 
     @on(Reconnected)
@@ -459,6 +478,27 @@ class MainScreen(SessionsScreen):
     async def load_matches(self, generation: int, flt: SessionFilter, cap: int) -> None:
         run = self.sessions_app.inflight
         self.post_message(await data.read_matches(run, self.store, generation, flt, cap))
+
+    @work(exclusive=True, group="selection", exit_on_error=False)
+    async def check_selection(
+        self, generation: int, flt: SessionFilter, ids: frozenset[str]
+    ) -> None:
+        run = self.sessions_app.inflight
+        self.post_message(await data.read_selection(run, self.store, generation, flt, ids))
+
+    @on(SelectionChecked)
+    def _selection_checked(self, message: SelectionChecked) -> None:
+        if message.generation != self.state.generation:
+            return  # a newer question checks again
+        dropped = self.state.confirm(message.checked, message.still)
+        if dropped:
+            # Said once: the sessions are deselected, so no later page announces them.
+            self._show_filters()
+            self.notify(
+                f"{dropped} selected session{'s are' if dropped > 1 else ' is'} not in this "
+                "view any more: deselected",
+                severity="warning",
+            )
 
     @work(exclusive=True, group="facets", exit_on_error=False)
     async def load_facets(
@@ -647,6 +687,7 @@ class MainScreen(SessionsScreen):
         if message.warm:
             # Stale or not, the bare driver has answered: SQLAlchemy may load now.
             self.call_after_refresh(self.sessions_app.first_rows_painted)
+            self._warm_unmarked = message.duplicates_unknown
         if message.generation != self.state.generation:
             return
         self._answered()
@@ -658,7 +699,6 @@ class MainScreen(SessionsScreen):
             self._loading_timer = None
         if not append:
             self.table.set_stale(False)
-        selected = len(self.state.selected)
         fresh = self.state.load(
             message.rows,
             message.next_cursor,
@@ -666,15 +706,10 @@ class MainScreen(SessionsScreen):
             prev_cursor=message.prev_cursor,
             prepend=prepend,
         )
-        dropped = selected - len(self.state.selected)
-        if dropped:
-            # The selection holds only rows on screen: say so, and stop announcing them.
-            self._show_filters()
-            self.notify(
-                f"{dropped} selected session{'s are' if dropped > 1 else ' is'} not in this "
-                "view any more: deselected",
-                severity="warning",
-            )
+        unconfirmed = self.state.unconfirmed()
+        if not append and not prepend and unconfirmed and self.sessions_app.store is not None:
+            flt = self.state.filter(self.settings.clock())
+            self.check_selection(message.generation, flt, unconfirmed)
         self._note_search(message, older=older)
         self.table.more_above = self.state.prev_cursor is not None
         self.table.more_below = self.state.next_cursor is not None
@@ -840,7 +875,8 @@ class MainScreen(SessionsScreen):
     # -- filters -----------------------------------------------------------------------
 
     def _show_filters(self) -> None:
-        self.query_one("#filters", Static).update(self.state.describe(), layout=False)
+        self.query_one("#filters", Static).update(self.state.describe_filters(), layout=False)
+        self.query_one("#list-state", Static).update(self.state.describe_state())
 
     def set_status(self, status: Status) -> None:
         self.state.status = status
@@ -937,7 +973,13 @@ class MainScreen(SessionsScreen):
 
     @on(StuckPanel.Chosen)
     def _stuck_chosen(self, message: StuckPanel.Chosen) -> None:
+        """A kind picked: the table takes the keys again (space selects its rows)."""
         self.only_stuck(message.kind)
+        self.table.focus()
+
+    @on(ReasonPanel.Done)
+    def _reasons_done(self) -> None:
+        self.table.focus()
 
     def action_select_all(self) -> None:
         """Select every session of the view, not only the loaded ones, up to the cap."""
@@ -951,6 +993,7 @@ class MainScreen(SessionsScreen):
         if message.generation != self.state.generation:
             return  # the filter changed meanwhile: that selection would be of another view
         if message.matched > message.cap:
+            self._show_selection(self.state.select_none())
             self.notify(
                 f"{message.matched:,} sessions match, more than the cap of {message.cap:,} "
                 "(--select-cap): nothing selected. Narrow the filters first.",
@@ -962,6 +1005,20 @@ class MainScreen(SessionsScreen):
             self.notify("No session matches: nothing selected", severity="warning")
             return
         self.state.select_matches(message.rows)
+        self._show_selection(len(message.rows))
+        self.notify(f"Selected {len(message.rows):,} sessions that match: x ends them")
+
+    def action_select_none(self) -> None:
+        """Deselect every session at once."""
+        count = self.state.select_none()
+        self._show_selection(count)
+        if count:
+            self.notify(f"Deselected {count:,} session{'s' if count > 1 else ''}")
+
+    def _show_selection(self, changed: int) -> None:
+        """The rows' marks and the filter line after the selection changed wholesale."""
+        if not changed:
+            return
         now = self.settings.clock()
         for sid in self.state.order:
             self.table.update_row(
@@ -971,7 +1028,6 @@ class MainScreen(SessionsScreen):
                 selected=sid in self.state.selected,
             )
         self._show_filters()
-        self.notify(f"Selected {len(message.rows):,} sessions that match: x ends them")
 
     @on(SelectionList.SelectedChanged, "#reasons")
     def _reasons(self, event: SelectionList.SelectedChanged[str]) -> None:
@@ -1131,7 +1187,8 @@ class MainScreen(SessionsScreen):
         if self.sessions_app.store is None:
             return
         flt = self.state.filter(self.settings.clock())
-        self.app.push_screen(TrendsScreen(flt, self.state.describe(), self.show_trend_pick))
+        under = self.state.describe_filters(trends=True)
+        self.app.push_screen(TrendsScreen(flt, under, self.show_trend_pick))
 
     def show_trend_pick(self, pick: TrendPick) -> None:
         """The sessions a trends bar counted: ended, with that reason, ended in that span.
@@ -1287,7 +1344,7 @@ class MainScreen(SessionsScreen):
 
     def palette_commands(self) -> list[Command]:
         commands = super().palette_commands()
-        for sort in SortKey:
+        for sort in SORT_STEPS:
             name, run = f"Sort by {sort.value}", partial(self.set_sort, sort)
             commands.append(Command(name, run, "Newest/largest first"))
         for kind in StuckKind:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.widgets import SelectionList
 from textual.widgets.selection_list import Selection
 
@@ -22,6 +26,15 @@ class ReasonPanel(SelectionList[str]):
     """
 
     BORDER_TITLE = "ended_reason"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "done", "To the table", show=False, id="reasons-done"),
+    ]
+
+    class Done(Message):
+        """Enter: the reasons are picked (space toggles them); the table takes the keys."""
+
+    def action_done(self) -> None:
+        self.post_message(self.Done())
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]

@@ -90,7 +90,13 @@ class SessionsTable(ScrollView, can_focus=True):
     """Rows of sessions with a cursor, a fixed header, selection marks and mouse support."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("space", "toggle_select", "Select", id="select"),
+        Binding(
+            "space",
+            "toggle_select",
+            "Select",
+            id="select",
+            tooltip="Select or deselect the row, then move down one (u deselects all)",
+        ),
         Binding("enter", "open", "Open detail", show=False, id="open"),
         Binding("up", "cursor_up", "Up", show=False, id="row-up"),
         Binding("k", "cursor_up", "Up", show=False, id="row-up-k"),

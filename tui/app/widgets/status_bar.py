@@ -80,9 +80,9 @@ class StatusBar(Static):
 
     def state_line(self, width: int) -> Text:
         """The top line for `width` cells: the state (live, paused, disconnected, waiting)
-        and the filtered count always; then the database (its path shortened from the
-        left), the service version (what `end` accepts), the read time, the totals and
-        the name, as room allows."""
+        and the filtered count always; then the database, the service version (what `end`
+        accepts), the read time, the totals and the name, as room allows: the database's
+        path is shortened from the left before the service version is dropped."""
         pieces = self._pieces()
         sep = "  ·  " if width >= 120 else " · "
 
@@ -91,15 +91,17 @@ class StatusBar(Static):
 
         while len(pieces) > 1 and length(pieces) > width:
             worst = max(rank for rank, _ in pieces)
-            if worst == 2:  # the database: shorten before dropping it
-                over = length(pieces) - width
-                i = next(i for i, (rank, _) in enumerate(pieces) if rank == 2)
-                db = pieces[i][1]
-                keep = db.cell_len - over - 1
-                if keep >= 10:
+            at = [i for i, (rank, _) in enumerate(pieces) if rank == 2]
+            if worst in (2, 3) and at:
+                # The database is shortened (from the left, to 10 cells at least) before
+                # the database is dropped, and before the service version is when that
+                # makes room for it.
+                db = pieces[at[0]][1]
+                keep = db.cell_len - (length(pieces) - width) - 1
+                if keep >= 10 and keep < db.cell_len - 1:
                     short = Text("…", style="bold")
                     short.append_text(db[db.cell_len - keep :])
-                    pieces[i] = (2, short)
+                    pieces[at[0]] = (2, short)
                     continue
             pieces = [(rank, t) for rank, t in pieces if rank != worst]
         text = Text() if pieces[0][0] == 6 else Text(" ")
