@@ -39,6 +39,14 @@ from tui.store.target import DbTarget  # noqa: E402
 
 _IN_CI = os.environ.get("CI") == "true"
 
+# pytest imports readline, which exports COLUMNS=80 and LINES=24 (at the C level, unseen by
+# os.environ); xdist's workers inherit them into os.environ, and the CLI sizes its tables to
+# COLUMNS. What the tests see must not depend on the terminal or runner: a test that needs a
+# width sets it.
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
+    os.unsetenv(_name)
+
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres: needs a PostgreSQL server")
