@@ -10,7 +10,6 @@ from __future__ import annotations
 # and once per session; in CI (CI=true) a missing or broken PostgreSQL is a
 # failure, never a silent skip.
 # ============================================================================
-import asyncio
 import os
 import sys
 import uuid
@@ -27,7 +26,7 @@ if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)
 
 from tests.support.browser import find_chromium  # noqa: E402
-from tests.support.dbs import Replica, create_service_db, sa_url  # noqa: E402
+from tests.support.dbs import Replica, sa_url  # noqa: E402
 from tests.support.pgserver import (  # noqa: E402
     PgBinariesNotFound,
     PgServer,
@@ -35,9 +34,18 @@ from tests.support.pgserver import (  # noqa: E402
     PgStandby,
 )
 from tests.support.service_writes import NEW_YORK, ServiceDb  # noqa: E402
+from tests.support.templates import ServiceTemplates  # noqa: E402
 from tui.store.target import DbTarget  # noqa: E402
 
 _IN_CI = os.environ.get("CI") == "true"
+
+# pytest imports readline, which exports COLUMNS=80 and LINES=24 (at the C level, unseen by
+# os.environ); xdist's workers inherit them into os.environ, and the CLI sizes its tables to
+# COLUMNS. What the tests see must not depend on the terminal or runner: a test that needs a
+# width sets it.
+for _name in ("COLUMNS", "LINES"):
+    os.environ.pop(_name, None)
+    os.unsetenv(_name)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -158,33 +166,46 @@ def empty_db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -
 # ============================================================================
 
 
+@pytest.fixture(scope="session")
+def service_templates(tmp_path_factory: pytest.TempPathFactory) -> ServiceTemplates:
+    """Each kind of service database below is built once per session and copied per test."""
+    return ServiceTemplates(tmp_path_factory.mktemp("service-templates"))
+
+
+def _service_copy(request: pytest.FixtureRequest, url: str, **options: object) -> DbTarget:
+    """`create_service_db(url, **options)`, as a copy of a template built once."""
+    templates: ServiceTemplates = request.getfixturevalue("service_templates")
+    server = None if url.startswith("sqlite") else request.getfixturevalue("pg_server")
+    return templates.copy(url, server, **options)
+
+
 @pytest.fixture
-def service_db(empty_db_url: str) -> DbTarget:
+def service_db(empty_db_url: str, request: pytest.FixtureRequest) -> DbTarget:
     """A current (post-016) service database with 600 demo sessions, on each backend."""
-    return asyncio.run(create_service_db(empty_db_url, sessions=600))
+    return _service_copy(request, empty_db_url, sessions=600)
 
 
 @pytest.fixture
-def old_service_db(empty_db_url: str) -> DbTarget:
+def old_service_db(empty_db_url: str, request: pytest.FixtureRequest) -> DbTarget:
     """An empty service database from before migration 016 (no ended_reason column)."""
-    return asyncio.run(create_service_db(empty_db_url, ended_reason=False))
+    return _service_copy(request, empty_db_url, ended_reason=False)
 
 
 @pytest.fixture
-def replica_db(pg_database: str, pg_standby: PgStandby) -> Replica:
+def replica_db(pg_database: str, pg_standby: PgStandby, request: pytest.FixtureRequest) -> Replica:
     """A current service database with 300 demo sessions on the primary, replayed on the
     standby: read it through `standby_url`, check writes through `primary_url`."""
-    asyncio.run(create_service_db(pg_database, sessions=300))
+    _service_copy(request, pg_database, sessions=300)
     pg_standby.wait_for_replay()
     name = pg_database.rsplit("/", 1)[1]
     return Replica(primary_url=pg_database, standby_url=pg_standby.url(name))
 
 
 @pytest.fixture
-def new_york_db(pg_server: PgServer, pg_database: str) -> ServiceDb:
+def new_york_db(pg_server: PgServer, pg_database: str, request: pytest.FixtureRequest) -> ServiceDb:
     """An empty service database on PostgreSQL whose default zone is New York, with a
     writer that writes as the service does (psql sets no zone: the default applies)."""
-    target = asyncio.run(create_service_db(pg_database))
+    target = _service_copy(request, pg_database)
     dbname = str(sa_url(target).database)
     pg_server.psql(f"ALTER DATABASE \"{dbname}\" SET timezone TO '{NEW_YORK}'")
     db = ServiceDb(pg_database, pg=True, server=pg_server, dbname=dbname)
@@ -199,7 +220,7 @@ def service_writer(empty_db_url: str, backend: str, request: pytest.FixtureReque
     if backend == "postgresql":
         db: ServiceDb = request.getfixturevalue("new_york_db")
         return db
-    asyncio.run(create_service_db(empty_db_url))
+    _service_copy(request, empty_db_url)
     return ServiceDb(empty_db_url, pg=False, path=Path(empty_db_url.removeprefix("sqlite:///")))
 
 

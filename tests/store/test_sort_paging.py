@@ -14,6 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.support.dbs import create_service_db
+from tests.support.templates import ServiceTemplates
 from tui.domain.models import SessionFilter, SortKey, Status
 from tui.store.store import Store, make_engine, open_store
 from tui.store.tables import sessions
@@ -64,8 +65,12 @@ def _prepare(url: str) -> DbTarget:
 
 
 @pytest.fixture
-def tied_db(empty_db_url: str) -> DbTarget:
-    return _prepare(empty_db_url)
+def tied_db(
+    empty_db_url: str, service_templates: ServiceTemplates, request: pytest.FixtureRequest
+) -> DbTarget:
+    """A copy of `_prepare`'s database, built once per backend: the tests only read it."""
+    server = None if empty_db_url.startswith("sqlite") else request.getfixturevalue("pg_server")
+    return service_templates.copy_built(empty_db_url, server, "sort-paging-ties", _prepare)
 
 
 def _sql_order(sort: SortKey, ascending: bool) -> list[sa.ColumnElement[object]]:

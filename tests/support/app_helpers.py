@@ -6,6 +6,7 @@ import json
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import sqlalchemy as sa
 from textual.command import CommandList, CommandPalette
@@ -37,7 +38,25 @@ def app_for(target: DbTarget, *, early: bool = False, **overrides: Any) -> Sessi
         begun = warm.start(
             target, settings.page_size, stale_after=settings.stale_after, now=settings.clock()
         )
-    return make_app(settings, begun)
+    app = make_app(settings, begun)
+    _record_toasts(app)
+    return app
+
+
+_TOASTS: WeakKeyDictionary[SessionsApp, list[str]] = WeakKeyDictionary()
+"""Every toast each app of `app_for` raised, in order."""
+
+
+def _record_toasts(app: SessionsApp) -> None:
+    """Every toast goes through `App.notify` (a screen's or a widget's too): keep its text."""
+    said = _TOASTS.setdefault(app, [])
+    notify = app.notify
+
+    def recorded(message: str, **options: Any) -> None:
+        said.append(message)
+        notify(message, **options)
+
+    app.notify = recorded  # type: ignore[method-assign]
 
 
 async def settle(pilot: Pilot[Any]) -> None:
@@ -104,6 +123,12 @@ def column_texts(app: SessionsApp, column: str) -> list[str]:
 
 
 def notifications(app: SessionsApp) -> list[str]:
+    """The toasts the app raised, in order. For an app of `app_for`, all of them: a toast
+    leaves the screen after its timeout (5 s by default), and on a busy machine a check can
+    come later than that."""
+    recorded = _TOASTS.get(app)
+    if recorded is not None:
+        return list(recorded)
     return [n.message for n in app._notifications]
 
 
