@@ -113,12 +113,17 @@ def test_a_bare_cr_is_quoted_and_every_line_of_a_cell_is_guarded(
             " WHERE id = ?",
             (session,),
         )
-    actor = "ops\r=cmd|' /C calc'!A0\n@SUM(1)"
     ended = runner.invoke(
         cli,
-        ["--db", str(db), "end", session, "--reason", "reset-requested", "--yes", "--actor", actor],
+        ["--db", str(db), "end", session, "--reason", "reset-requested", "--yes", "--actor", "ops"],
     )
     assert ended.exit_code == 0, ended.output
+    # `end --actor` refuses control characters (`check_actor`); an audit row written
+    # otherwise (an older tool, a hand edit) may still hold them, and the CSV must guard it.
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "UPDATE sessions_tui_audit SET actor = ?", ("ops\r=cmd|' /C calc'!A0\n@SUM(1)",)
+        )
     audit = runner.invoke(cli, ["--db", str(db), "audit", "--format", "csv"])
     assert audit.exit_code == 0, audit.output
     audit_rows = assert_no_formula_line(audit.stdout, 13)

@@ -127,7 +127,7 @@ async def test_ctrl_c_mid_end_says_what_was_written_and_what_was_left(
     assert proc.returncode == 1, stderr
     assert "Aborted!" not in stderr and "Traceback" not in stderr
     said_ended = set(re.findall(r"^ended (\S+) \(reset-requested\)$", stdout, re.M))
-    said_left = set(re.findall(r"^not written (\S+): still active$", stdout, re.M))
+    said_left = set(re.findall(r"^not written (\S+): still active$", stderr, re.M))
     assert said_ended | said_left == set(ids) and not said_ended & said_left
     assert len(said_ended) >= END_BATCH and said_left
     assert "the end stopped part-way (interrupted)" in stderr
