@@ -18,13 +18,14 @@ from click.core import ParameterSource
 
 from tui.cli import output
 from tui.config import (
-    DEFAULTS,
+    SETTINGS,
     Config,
     ConfigError,
     InForce,
     check_keys,
     check_theme,
     load_config,
+    setting,
 )
 from tui.domain.columns import Context
 from tui.domain.text import safe_text
@@ -56,12 +57,27 @@ class Globals:
     url: str | None = None
     read_only: bool = False
     demo: bool = False
-    stale_after: timedelta = timedelta(hours=24)
-    refresh: float = DEFAULTS.refresh
     select_cap: int = 1000
+    in_force: dict[str, InForce] = field(default_factory=dict, repr=False)
+    """Each declared setting in force (`tui.config.settings_in_force`), by key."""
     resolved: DbTarget | None = field(default=None, repr=False)
     config: Config | None = field(default=None, repr=False)
-    in_force: dict[str, InForce] = field(default_factory=dict, repr=False)
+
+    def value(self, key: str) -> Any:
+        """The declared setting `key` in force, converted as the dashboard takes it."""
+        declared = setting(key)
+        found = self.in_force.get(key)
+        return declared.settings_value(declared.default if found is None else found.raw)
+
+    @property
+    def stale_after(self) -> timedelta:
+        value: timedelta = self.value("stale_after")
+        return value
+
+    @property
+    def refresh(self) -> float:
+        value: float = self.value("refresh")
+        return value
 
     def target(self) -> DbTarget:
         if self.resolved is None:
@@ -89,20 +105,16 @@ class Globals:
         fields: dict[str, Any] = {
             "target": target,
             "read_only": self.read_only,
-            "refresh_seconds": self.refresh,
-            "stale_after": self.stale_after,
             "select_cap": self.select_cap,
-            "page_size": config.page_size or DEFAULTS.page_size,
-            "statement_timeout": (
-                DEFAULTS.statement_timeout
-                if config.statement_timeout is None
-                else config.statement_timeout
-            ),
-            "search_window": config.search_window or DEFAULTS.search_window,
-            "theme": config.theme,
             "keys": config.keys,
             "config_path": config.path,
+            "more": {},
         }
+        for declared in SETTINGS:
+            if declared.field is None:
+                fields["more"][declared.key] = self.value(declared.key)
+            else:
+                fields[declared.field] = self.value(declared.key)
         fields |= given
         if fields["read_only"]:  # a read-only dashboard writes nothing, the config included
             fields["config_path"] = None

@@ -6,49 +6,13 @@ import os
 
 import click
 
-from tui.cli.common import ConfigProblem, Globals, from_command_line
+from tui.cli.common import ConfigProblem, Globals
 from tui.config import (
-    DEFAULTS,
     ENV,
-    Config,
     ConfigError,
-    InForce,
     check_keys,
     check_theme,
 )
-
-
-def settings_in_force(
-    ctx: click.Context, config: Config, refresh: float, stale_after: str
-) -> dict[str, InForce]:
-    """Each setting's value and where it came from: the command line, else the file,
-    else the default."""
-
-    def pick(name: str, given: object, in_file: object, default: object) -> InForce:
-        if from_command_line(ctx, name):
-            return InForce(name, str(given), "command line")
-        if in_file is not None:
-            return InForce(name, str(in_file), "file")
-        return InForce(name, str(default), "default")
-
-    return {
-        "refresh": pick("refresh", f"{refresh:g}", _g(config.refresh), _g(DEFAULTS.refresh)),
-        "stale_after": pick("stale_after", stale_after, config.stale_after, DEFAULTS.stale_after),
-        "theme": pick("theme", None, config.theme, DEFAULTS.theme or "textual-dark"),
-        "page_size": pick("page_size", None, config.page_size, DEFAULTS.page_size),
-        "statement_timeout": pick(
-            "statement_timeout",
-            None,
-            _g(config.statement_timeout),
-            _g(DEFAULTS.statement_timeout),
-        ),
-        "search_window": pick("search_window", None, config.search_window, DEFAULTS.search_window),
-    }
-
-
-def _g(value: float | None) -> str | None:
-    return None if value is None else f"{value:g}"
-
 
 # -- config ----------------------------------------------------------------------------------
 

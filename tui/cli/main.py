@@ -12,8 +12,10 @@ SQLAlchemy and the store only when a command needs the database.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -39,22 +41,43 @@ from tui.cli.common import (
     check_for_dashboard,
     from_command_line,
 )
-from tui.cli.config_cmd import settings_in_force
-from tui.config import (
-    DEFAULTS,
-    MIN_REFRESH,
-    ConfigError,
-    load_config,
-)
-from tui.domain.timefmt import parse_duration
+from tui.config import SETTINGS, ConfigError, load_config, setting, settings_in_force
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _refresh_option(ctx: click.Context, param: click.Parameter, value: float) -> float:
-    if value != value:  # NaN passes FloatRange
+def _setting_value(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """A setting given on the command line, checked by its declaration's reader."""
+    if isinstance(value, float) and math.isnan(value):  # NaN passes FloatRange
         raise click.BadParameter("not a number")
-    if 0 < value < MIN_REFRESH:
-        raise click.BadParameter(f"at least {MIN_REFRESH:g} seconds (or 0 to turn it off)")
-    return value
+    assert param.name is not None
+    try:
+        return setting(param.name).read(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def setting_options(fn: F) -> F:
+    """One global option per declared setting that has a flag, in declaration order."""
+    for declared in reversed(SETTINGS):
+        flag = declared.flag
+        if flag is None:
+            continue
+        kind: Any = None
+        if flag.low is not None or flag.high is not None:
+            ranged = click.FloatRange if declared.kind is float else click.IntRange
+            kind = ranged(min=flag.low, max=flag.high)
+        fn = click.option(
+            flag.name,
+            declared.key,
+            type=kind,
+            callback=_setting_value,
+            default=declared.default,
+            show_default=True,
+            metavar=flag.metavar,
+            help=flag.help,
+        )(fn)
+    return fn
 
 
 # -- root ------------------------------------------------------------------------------------
@@ -84,24 +107,7 @@ def _refresh_option(ctx: click.Context, param: click.Parameter, value: float) ->
     is_flag=True,
     help="Use a generated demo database (built and cached on first use).",
 )
-@click.option(
-    "--refresh",
-    type=click.FloatRange(min=0, max=86400),
-    callback=_refresh_option,
-    default=DEFAULTS.refresh,
-    show_default=True,
-    metavar="SECONDS",
-    help=f"Dashboard auto-refresh interval, at least {MIN_REFRESH:g}s; 0 disables it "
-    "(default: the config file's, else 5).",
-)
-@click.option(
-    "--stale-after",
-    default=DEFAULTS.stale_after,
-    show_default=True,
-    metavar="DURATION",
-    help="An active session quiet this long is idle, a kind of stuck (the dashboard, `list`, "
-    "`show`, `stuck`; default: the config file's, else 24h).",
-)
+@setting_options
 @click.option(
     "--select-cap",
     type=click.IntRange(min=1),
@@ -114,13 +120,13 @@ def _refresh_option(ctx: click.Context, param: click.Parameter, value: float) ->
 @click.pass_context
 def cli(
     ctx: click.Context,
+    /,
     db: Path | None,
     url: str | None,
     read_only: bool,
     demo: bool,
-    refresh: float,
-    stale_after: str,
     select_cap: int,
+    **given: Any,
 ) -> None:
     """Inspect and end the coding-agent service's sessions.
 
@@ -135,25 +141,10 @@ def cli(
         config = load_config()
     except ConfigError as exc:
         raise ConfigProblem(str(exc)) from None
-    if not from_command_line(ctx, "refresh") and config.refresh is not None:
-        refresh = config.refresh
-    if not from_command_line(ctx, "stale_after") and config.stale_after is not None:
-        stale_after = config.stale_after
-    try:
-        stale = parse_duration(stale_after)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), ctx, param_hint="'--stale-after'") from None
-    g = Globals(
-        db=db,
-        url=url,
-        read_only=read_only,
-        demo=demo,
-        stale_after=stale,
-        refresh=refresh,
-        select_cap=select_cap,
-    )
+    g = Globals(db=db, url=url, read_only=read_only, demo=demo, select_cap=select_cap)
     g.config = config
-    g.in_force = settings_in_force(ctx, config, refresh, stale_after)
+    on_line = {key: value for key, value in given.items() if from_command_line(ctx, key)}
+    g.in_force = settings_in_force(config, on_line)
     ctx.obj = g
     if ctx.invoked_subcommand not in (None, "serve", serve_mod.CHILD_COMMAND):
         output.guard_stdout()  # the dashboards write to the terminal, not through it
