@@ -6,17 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from tui.domain import wording
-from tui.domain.audit import (
-    ended_by,
-    overwritten,
-)
 from tui.domain.columns import Context, export
+from tui.domain.detail_view import detail_view
 from tui.domain.models import (
     ChainHop,
     SessionChain,
     SessionDetail,
-    SessionRow,
     WorkflowRun,
 )
 from tui.domain.text import safe_text
@@ -26,18 +21,10 @@ from tui.domain.wording import (
     DASH,
     ENDED,
     RUNS_TITLE,
-    conversation_marks,
-    conversation_state,
     odd_active,
-    odd_explained,
-    overwrite_note,
-    reason_explained,
     reason_label,
     reason_status,
     run_line,
-    status_word,
-    stuck_explanation,
-    unread_time,
 )
 
 # -- show --------------------------------------------------------------------------------------
@@ -58,13 +45,12 @@ def hop_object(hop: ChainHop) -> dict[str, Any]:
 
 def detail_object(detail: SessionDetail, chain: SessionChain, ctx: Context) -> dict[str, Any]:
     """`show --format json`: the session, its conversation, codebase, metadata and chain."""
+    view = detail_view(detail, chain, ctx.now, ctx.stale_after)
     session: dict[str, Any] = {
         **export(detail.row, ctx),
         "assistant_session_id": detail.assistant_session_id,
     }
-    meta = detail.metadata
-    changed = overwritten(detail.row, meta, detail.service_zone)
-    record = ended_by(meta)
+    record = view.ended_by
     return {
         "session": session,
         "ended_by": None
@@ -75,25 +61,19 @@ def detail_object(detail: SessionDetail, chain: SessionChain, ctx: Context) -> d
             "reason": record.reason,
             "at": iso_z(record.at),
         },
-        "overwritten": None if changed is None else overwrite_note(changed),
+        "overwritten": view.overwritten,
         "conversation": dict(detail.conversation),
         "codebase": dict(detail.codebase),
         "extra": dict(detail.extra),
-        "metadata": meta.plain,
-        "metadata_valid": meta.valid,
+        "metadata": detail.metadata.plain,
+        "metadata_valid": detail.metadata.valid,
         "chain": [{**hop_object(h), "current": h.id == detail.row.id} for h in chain.hops],
         "chain_truncated": chain.truncated,
         "children": [hop_object(h) for h in chain.children],
         "workflow_runs": None
         if detail.workflow_runs is None
         else [run_object(r) for r in detail.workflow_runs],
-        "codebase_of": (
-            "session"
-            if detail.row.codebase_id is not None
-            else "conversation"
-            if detail.row.conversation_codebase_id is not None
-            else None
-        ),
+        "codebase_of": view.codebase_of,
     }
 
 
@@ -138,34 +118,19 @@ def _hop_line(hop: ChainHop, now: datetime, marker: str) -> str:
     )
 
 
-def _stuck_explained(row: SessionRow, ctx: Context) -> str:
-    """Each kind the session is in, with what it means; a dash when none."""
-    kinds = row.with_idle(ctx.now, ctx.stale_after).stuck
-    return "; ".join(f"{k.wire} ({stuck_explanation(k)})" for k in kinds) or DASH
-
-
 def detail_text(detail: SessionDetail, chain: SessionChain, ctx: Context) -> list[str]:
     """`show`'s text view: every field, made safe for the terminal."""
-    row, now = detail.row, ctx.now
+    view = detail_view(detail, chain, ctx.now, ctx.stale_after)
+    row, now = view.row, ctx.now
     out = [f"Session {safe_text(row.id)}"]
     out += kv_lines(
         [
-            ("status", status_word(row, now, ctx.stale_after)),
-            ("stuck", _stuck_explained(row, ctx)),
-            (
-                "started_at",
-                _when(row.started_at, now)
-                if row.started_at_text is None
-                else f"{unread_time(row.started_at_text)} (stored text, not a time)",
-            ),
+            ("status", view.status),
+            ("stuck", view.stuck_text),
+            ("started_at", view.started_stored or _when(row.started_at, now)),
             ("ended_at", _when(row.ended_at, now)),
             ("duration", human_duration(row.duration(now))),
-            (
-                "ended_reason",
-                odd_explained(row.active_value)
-                if row.active_value is not None
-                else reason_explained(row.active, row.ended_reason),
-            ),
+            ("ended_reason", view.ended_reason),
             ("transition_reason", safe_text(row.transition_reason) or DASH),
             ("parent_session_id", safe_text(row.parent_session_id) or DASH),
             ("assistant", safe_text(row.ai_assistant_type) or DASH),
@@ -175,14 +140,11 @@ def detail_text(detail: SessionDetail, chain: SessionChain, ctx: Context) -> lis
             ("codebase_id", safe_text(row.codebase_id) or DASH),
         ]
     )
-    changed = overwritten(row, detail.metadata, detail.service_zone)
-    if changed is not None:
-        out.append(f"  ⚠ {overwrite_note(changed)}")
-    state = conversation_state(row)
-    marks = conversation_marks(row)
-    out += ["", f"Conversation ({marks} {state})" if state else "Conversation"]
+    if view.overwritten is not None:
+        out.append(f"  ⚠ {view.overwritten}")
+    out += ["", view.conversation_title]
     out += kv_lines([(safe_text(k), _raw_value(v)) for k, v in detail.conversation.items()])
-    out += ["", wording.codebase_title(row)]
+    out += ["", view.codebase_title]
     out += kv_lines([(safe_text(k), _raw_value(v)) for k, v in detail.codebase.items()])
     if detail.workflow_runs is not None:
         out += ["", RUNS_TITLE]
@@ -191,12 +153,7 @@ def detail_text(detail: SessionDetail, chain: SessionChain, ctx: Context) -> lis
         out += ["", "Other columns"]
         out += kv_lines([(safe_text(k), _raw_value(v)) for k, v in detail.extra.items()])
     meta = detail.metadata
-    if not meta.valid:
-        out += ["", "Metadata (not valid JSON; shown as stored)"]
-    elif meta.too_deep:
-        out += ["", f"Metadata (nested deeper than {meta.MAX_DEPTH} levels; shown as stored)"]
-    else:
-        out += ["", "Metadata"]
+    out += ["", "Metadata" if view.metadata_note is None else f"Metadata ({view.metadata_note})"]
     out += ["  " + line for line in safe_text(meta.pretty(), keep_newlines=True).split("\n")]
     out += ["", "Chain (oldest → newest)"]
     if chain.truncated:
