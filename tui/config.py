@@ -30,8 +30,8 @@ import os
 import stat
 import tempfile
 import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -55,35 +55,201 @@ class ConfigError(ValueError):
     """A config file this tool cannot use; `str()` is the one line the operator reads."""
 
 
+def check_refresh(value: float) -> float:
+    """0 (off), or 0.5 s to a day; ValueError says what is allowed."""
+    if math.isnan(value) or value < 0 or value > MAX_REFRESH:
+        raise ValueError(f"must be 0 (off) or {MIN_REFRESH:g} to {MAX_REFRESH:g} seconds")
+    if 0 < value < MIN_REFRESH:
+        raise ValueError(f"at least {MIN_REFRESH:g} seconds (or 0 to turn it off)")
+    return value
+
+
 @dataclass(frozen=True)
-class Defaults:
-    refresh: float = 5.0
-    stale_after: str = "24h"
-    theme: str | None = None
-    page_size: int = 100
-    statement_timeout: float = 30.0
-    search_window: int = 5_000
-    """`Settings.search_window`, which says why (a test keeps the two equal)."""
+class Flag:
+    """A setting's command-line option: a global option of `sessions-tui`."""
+
+    name: str
+    metavar: str
+    help: str
+    low: float | None = None
+    high: float | None = None
+    """The range the option's type accepts (`click.FloatRange`/`IntRange`); None: any."""
 
 
-DEFAULTS = Defaults()
+@dataclass(frozen=True)
+class Setting:
+    """One setting, declared once: everything else derives from this record. The file's
+    key is `key`; `read` takes the TOML value and returns it checked, or raises
+    ValueError with the line that follows `key: ` (a command-line value of `kind` goes
+    through it too); `default` is in force when neither says anything; `show` is its
+    value in `sessions-tui config`; `field` is the `Settings` field it fills, converted
+    by `to_settings` (None: it is in `Settings.more` under `key`); `flag`, its option."""
+
+    key: str
+    kind: type
+    default: Any
+    read: Callable[[Any], Any]
+    help: str
+    field: str | None = None
+    to_settings: Callable[[Any], Any] = lambda value: value
+    show: Callable[[Any], str] = str
+    flag: Flag | None = None
+
+    def settings_value(self, value: Any) -> Any:
+        return self.to_settings(value)
+
+
+def number(why: str, check: Callable[[float], float] | None = None, high: float = 0) -> Any:
+    """A reader of a number of seconds: `why` for anything else (NaN, out of 0..`high`
+    when `check` is None)."""
+
+    def read(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValueError(why)
+        if check is not None:
+            return check(float(value))
+        if math.isnan(value) or not 0 <= value <= high:
+            raise ValueError(why)
+        return float(value)
+
+    return read
+
+
+def whole(low: int, high: int, why: str) -> Any:
+    """A reader of a whole number from `low` to `high`: `why` for anything else."""
+
+    def read(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(why)
+        return value
+
+    return read
+
+
+def text(why: str, check: Callable[[str], object] | None = None) -> Any:
+    """A reader of a string: `why` for anything else; `check`'s own words for a string it
+    refuses, and without `check`, `why` for a blank one."""
+
+    def read(value: Any) -> str:
+        if not isinstance(value, str) or (check is None and not value.strip()):
+            raise ValueError(why)
+        if check is not None:
+            check(value)
+        return value
+
+    return read
+
+
+def _seconds(value: float) -> str:
+    return f"{value:g}"
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        key="refresh",
+        kind=float,
+        default=5.0,
+        read=number("must be a number of seconds, e.g. refresh = 5", check=check_refresh),
+        help="seconds between the dashboard's auto-refreshes; 0 turns it off",
+        field="refresh_seconds",
+        show=_seconds,
+        flag=Flag(
+            "--refresh",
+            "SECONDS",
+            f"Dashboard auto-refresh interval, at least {MIN_REFRESH:g}s; 0 disables it "
+            "(default: the config file's, else 5).",
+            low=0,
+            high=int(MAX_REFRESH),
+        ),
+    ),
+    Setting(
+        key="stale_after",
+        kind=str,
+        default="24h",
+        read=text('must be a duration in quotes, e.g. stale_after = "24h"', parse_duration),
+        help="how long an active session is quiet before it counts as idle",
+        field="stale_after",
+        to_settings=parse_duration,
+        flag=Flag(
+            "--stale-after",
+            "DURATION",
+            "An active session quiet this long is idle, a kind of stuck (the dashboard, "
+            "`list`, `show`, `stuck`; default: the config file's, else 24h).",
+        ),
+    ),
+    Setting(
+        key="theme",
+        kind=str,
+        default=None,
+        read=text('must be a theme name in quotes, e.g. theme = "textual-light"'),
+        help="the dashboard's theme, remembered when changed there",
+        field="theme",
+        show=lambda value: value or "textual-dark",
+    ),
+    Setting(
+        key="page_size",
+        kind=int,
+        default=100,
+        read=whole(*PAGE_SIZES, f"must be a whole number from {PAGE_SIZES[0]} to {PAGE_SIZES[1]}"),
+        help="rows the dashboard reads per page",
+        field="page_size",
+    ),
+    Setting(
+        key="statement_timeout",
+        kind=float,
+        default=30.0,
+        read=number("must be a number of seconds (0: no limit)", high=MAX_REFRESH),
+        help="seconds a dashboard query may run on PostgreSQL; 0: no limit",
+        field="statement_timeout",
+        show=_seconds,
+    ),
+    Setting(
+        key="search_window",
+        kind=int,
+        default=5_000,
+        read=whole(
+            *SEARCH_WINDOWS,
+            f"must be a whole number of sessions from {SEARCH_WINDOWS[0]} to {SEARCH_WINDOWS[1]}",
+        ),
+        help="sessions a free-text search reads before it asks to go on",
+        field="search_window",
+    ),
+)
+"""Every setting, in the order `sessions-tui config` lists them."""
+
+
+def setting(key: str) -> Setting:
+    """The declaration of `key`; KeyError when there is none."""
+    for declared in SETTINGS:
+        if declared.key == key:
+            return declared
+    raise KeyError(key)
+
+
+def settings_default(field_name: str) -> Any:
+    """The `Settings` default of the declared setting filling `field_name`."""
+    for declared in SETTINGS:
+        if declared.field == field_name:
+            return declared.settings_value(declared.default)
+    raise KeyError(field_name)
 
 
 @dataclass(frozen=True)
 class Config:
-    """What the file says, checked; None where it says nothing."""
+    """What the file says, checked: `values` holds each declared setting it sets (by key),
+    also readable as an attribute (`config.refresh`, None where the file says nothing)."""
 
     path: Path
     exists: bool = False
-    refresh: float | None = None
-    stale_after: str | None = None
-    theme: str | None = None
-    page_size: int | None = None
-    statement_timeout: float | None = None
-    search_window: int | None = None
+    values: dict[str, Any] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     """The file as read: what a write keeps."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or not any(s.key == name for s in SETTINGS):
+            raise AttributeError(name)
+        return self.values.get(name)
 
 
 def config_path() -> Path:
@@ -93,15 +259,6 @@ def config_path() -> Path:
     from platformdirs import user_config_dir
 
     return Path(user_config_dir("sessions-tui")) / "config.toml"
-
-
-def check_refresh(value: float) -> float:
-    """0 (off), or 0.5 s to a day; ValueError says what is allowed."""
-    if math.isnan(value) or value < 0 or value > MAX_REFRESH:
-        raise ValueError(f"must be 0 (off) or {MIN_REFRESH:g} to {MAX_REFRESH:g} seconds")
-    if 0 < value < MIN_REFRESH:
-        raise ValueError(f"at least {MIN_REFRESH:g} seconds (or 0 to turn it off)")
-    return value
 
 
 def _kind(mode: int) -> str:
@@ -165,73 +322,24 @@ def load_config(path: Path | None = None) -> Config:
     def bad(key: str, why: str) -> ConfigError:
         return ConfigError(f"{path}: {key}: {why}")
 
-    known = {
-        "refresh",
-        "stale_after",
-        "theme",
-        "page_size",
-        "statement_timeout",
-        "search_window",
-        "keys",
-    }
+    known = [s.key for s in SETTINGS] + ["keys"]
     for key in raw:
         if key not in known:
             raise bad(key, f"unknown setting (known: {', '.join(sorted(known))})")
-    refresh = raw.get("refresh")
-    if refresh is not None:
-        if isinstance(refresh, bool) or not isinstance(refresh, int | float):
-            raise bad("refresh", "must be a number of seconds, e.g. refresh = 5")
-        try:
-            refresh = check_refresh(float(refresh))
-        except ValueError as exc:
-            raise bad("refresh", str(exc)) from None
-    stale = raw.get("stale_after")
-    if stale is not None:
-        if not isinstance(stale, str):
-            raise bad("stale_after", 'must be a duration in quotes, e.g. stale_after = "24h"')
-        try:
-            parse_duration(stale)
-        except ValueError as exc:
-            raise bad("stale_after", str(exc)) from None
-    theme = raw.get("theme")
-    if theme is not None and (not isinstance(theme, str) or not theme.strip()):
-        raise bad("theme", 'must be a theme name in quotes, e.g. theme = "textual-light"')
-    page = raw.get("page_size")
-    if page is not None:
-        low, high = PAGE_SIZES
-        if isinstance(page, bool) or not isinstance(page, int) or not low <= page <= high:
-            raise bad("page_size", f"must be a whole number from {low} to {high}")
-    timeout = raw.get("statement_timeout")
-    if timeout is not None and (
-        isinstance(timeout, bool)
-        or not isinstance(timeout, int | float)
-        or math.isnan(timeout)
-        or not 0 <= timeout <= MAX_REFRESH
-    ):
-        raise bad("statement_timeout", "must be a number of seconds (0: no limit)")
-    window = raw.get("search_window")
-    if window is not None:
-        low, high = SEARCH_WINDOWS
-        if isinstance(window, bool) or not isinstance(window, int) or not low <= window <= high:
-            raise bad("search_window", f"must be a whole number of sessions from {low} to {high}")
+    values: dict[str, Any] = {}
+    for declared in SETTINGS:
+        if declared.key in raw:
+            try:
+                values[declared.key] = declared.read(raw[declared.key])
+            except ValueError as exc:
+                raise bad(declared.key, str(exc)) from None
     keys = raw.get("keys", {})
     if not isinstance(keys, dict):
         raise bad("keys", 'must be a table: [keys] then lines like status-ended = "e"')
     for binding, key in keys.items():
         if not isinstance(key, str) or not key.strip():
             raise bad(f"keys.{binding}", 'must be a key in quotes, e.g. "e" or "ctrl+e"')
-    return Config(
-        path=path,
-        exists=True,
-        refresh=refresh,
-        stale_after=stale,
-        theme=theme,
-        page_size=page,
-        statement_timeout=None if timeout is None else float(timeout),
-        search_window=window,
-        keys=dict(keys),
-        raw=raw,
-    )
+    return Config(path=path, exists=True, values=values, keys=dict(keys), raw=raw)
 
 
 def check_keys(config: Config, binding_ids: set[str]) -> None:
@@ -298,12 +406,26 @@ def remember(path: Path, key: str, value: Any) -> None:
 
 @dataclass(frozen=True)
 class InForce:
-    """One setting as the dashboard uses it, and where it came from."""
+    """One setting as the dashboard uses it, and where it came from: `value` as
+    `sessions-tui config` shows it, `raw` as the file would hold it."""
 
     name: str
     value: str
     source: Source
+    raw: Any = None
 
 
-def stale_after_of(text: str) -> timedelta:
-    return parse_duration(text)
+def settings_in_force(config: Config, given: Mapping[str, Any]) -> dict[str, InForce]:
+    """Each declared setting's value and where it came from: the command line (`given`,
+    by key: only what it gave), else the file, else the default."""
+    found: dict[str, InForce] = {}
+    for declared in SETTINGS:
+        source: Source
+        if declared.key in given:
+            value, source = given[declared.key], "command line"
+        elif declared.key in config.values:
+            value, source = config.values[declared.key], "file"
+        else:
+            value, source = declared.default, "default"
+        found[declared.key] = InForce(declared.key, declared.show(value), source, value)
+    return found

@@ -5,11 +5,14 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from tui.config import setting as config_setting
+from tui.config import settings_default
 from tui.domain.timefmt import utcnow
 from tui.store.demo_size import DEMO_SESSIONS
 from tui.store.target import DbTarget
@@ -41,13 +44,13 @@ class Settings:
 
     target: DbTarget
     read_only: bool = False
-    refresh_seconds: float = 5.0
-    stale_after: timedelta = timedelta(hours=24)
-    page_size: int = 100
+    refresh_seconds: float = settings_default("refresh_seconds")
+    stale_after: timedelta = field(default=settings_default("stale_after"))
+    page_size: int = settings_default("page_size")
     select_cap: int = 1000
     """Most sessions "select all that match" takes: a wider filter selects nothing and
     says how many matched (`--select-cap`)."""
-    search_window: int = 5_000
+    search_window: int = settings_default("search_window")
     """Sessions, newest first, a free-text search looks at before it asks to go on.
     A window costs about 5 µs of CPU a session that matches nothing (SQLite and
     PostgreSQL at 1M sessions), whatever the table's size. On this project's shared
@@ -62,8 +65,8 @@ class Settings:
     actor: str | None = None
     """Who every end is signed by; None: `user@host` (a served dashboard always has one)."""
     clock: Callable[[], datetime] = field(default=utcnow)
-    theme: str | None = None
-    statement_timeout: float = 30.0
+    theme: str | None = settings_default("theme")
+    statement_timeout: float = settings_default("statement_timeout")
     """Seconds any dashboard statement may run on PostgreSQL (0: no limit): a query
     queued behind a lock ends with a message instead of waiting for ever."""
     keys: dict[str, str] = field(default_factory=dict)
@@ -71,3 +74,13 @@ class Settings:
     config_path: Path | None = None
     """Where a theme changed in the dashboard is remembered; None: nowhere (a read-only
     or served dashboard, tests)."""
+    more: Mapping[str, Any] = field(default_factory=dict)
+    """The declared settings (`tui.config.SETTINGS`) that fill no field of their own, by
+    key; `setting` reads them."""
+
+    def setting(self, key: str) -> Any:
+        """The value in force of the declared setting `key`, converted for use."""
+        declared = config_setting(key)
+        if declared.field is not None:
+            return getattr(self, declared.field)
+        return self.more.get(key, declared.settings_value(declared.default))

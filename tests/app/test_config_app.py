@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import tui.cli.main as cli_main
+import tui.cli.common as cli_common
 from tests.support.app_helpers import app_for, main_screen, ready, settle, wait_until
 from tui.app import make_app
 from tui.cli.main import cli
@@ -102,7 +102,7 @@ async def test_served_or_read_only_settings_write_no_theme(
     monkeypatch.setenv(CONFIG_ENV, str(path))
     monkeypatch.delenv("DATABASE_URL", raising=False)
     started: list[Settings] = []
-    monkeypatch.setattr(cli_main, "launch_dashboard", started.append)
+    monkeypatch.setattr(cli_common, "launch_dashboard", started.append)
     if "served-app" in argv:
         monkeypatch.setenv(SERVE_URL, service_db.secret_url())
         if "--read-only" not in argv:

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from textual.widgets import Button, Checkbox, Input
 
-import tui.cli.main as cli_main
+import tui.cli.common as cli_common
 from tests.support.app_helpers import (
     NOW,
     app_for,
@@ -38,7 +38,7 @@ PAGE = 50
 async def cli_output(url: str, *args: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """The CLI's listing at the dashboard's clock (durations of active sessions count to it),
     in a thread: the CLI runs its own event loop."""
-    monkeypatch.setattr(cli_main, "utcnow", lambda: NOW)
+    monkeypatch.setattr(cli_common, "utcnow", lambda: NOW)
     argv = ["--url", url, "list", "--limit", "0", *args]
     result = await asyncio.to_thread(CliRunner().invoke, cli, argv)
     assert result.exit_code == 0, result.output

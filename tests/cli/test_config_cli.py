@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from tui.cli import main as cli_main
+from tui.cli import common as cli_common
 from tui.cli.main import cli
 from tui.settings import Settings
 from tui.store.target import DbTarget
@@ -123,7 +123,7 @@ def test_the_search_window_comes_from_the_file_and_defaults_to_the_dashboards(
     else the dashboard's own default, in `config` and in the dashboard's settings;
     outside 1,000 to 1,000,000 it is refused."""
     launched: list[Settings] = []
-    monkeypatch.setattr(cli_main, "launch_dashboard", launched.append)
+    monkeypatch.setattr(cli_common, "launch_dashboard", launched.append)
     path = tmp_path / "config.toml"
     code, out, err = run(path, "config")
     assert code == 0, err

@@ -21,15 +21,12 @@ from tui.app.messages import DetailLoaded, SessionsEnded
 from tui.app.render import literal, reason_text
 from tui.app.screens.base import SessionsScreen
 from tui.domain import wording
-from tui.domain.audit import overwritten
+from tui.domain.detail_view import detail_view
 from tui.domain.models import ChainHop, SessionChain, SessionDetail, SessionRow
 from tui.domain.text import safe_text
 from tui.domain.timefmt import human_duration, iso, relative
 from tui.domain.wording import (
     RUNS_TITLE,
-    conversation_marks,
-    conversation_state,
-    overwrite_note,
     run_line,
 )
 
@@ -83,6 +80,9 @@ def _hop_prompt(hop: ChainHop, marker: str, style: str = "") -> Text:
 def _started(hop: ChainHop) -> str:
     return iso(hop.started_at) or "—"
 
+
+NO_CHAIN = SessionChain(hops=[], children=[])
+"""A detail read without its chain (the session went meanwhile): no hops to show."""
 
 METADATA_PREVIEW = 20_000
 """Characters of metadata the screen shows: laying out 10 MB of text froze the keyboard
@@ -195,7 +195,10 @@ class DetailScreen(SessionsScreen):
             title.update(Text.assemble(("no session ", "bold red"), literal(self.session_id)))
             return
         d = message.detail
-        r = d.row
+        view = detail_view(
+            d, message.chain or NO_CHAIN, now, self.sessions_app.settings.stale_after
+        )
+        r = view.row
         title.update(
             Text.assemble(
                 ("session ", "bold"),
@@ -211,9 +214,10 @@ class DetailScreen(SessionsScreen):
                 if r.active_value is not None
                 else ("true" if r.active else "false"),
             ),
+            ("stuck", view.stuck_text),
             ("ended_reason", reason_text(r.reason, era=True)),
             ("transition_reason", r.transition_reason),
-            ("started_at", _when(r.started_at, now)),
+            ("started_at", view.started_stored or _when(r.started_at, now)),
             ("ended_at", _when(r.ended_at, now)),
             ("duration", human_duration(r.duration(now))),
             ("assistant", r.ai_assistant_type),
@@ -225,16 +229,13 @@ class DetailScreen(SessionsScreen):
             *sorted(d.extra.items()),
         ]
         section = _section("Session", fields)
-        changed = overwritten(r, d.metadata, d.service_zone)
-        if changed is not None:
+        if view.overwritten is not None:
             section.append("⚠ ", style="bold yellow")
-            section.append(overwrite_note(changed), style="yellow")
+            section.append(view.overwritten, style="yellow")
         self.query_one("#fields", Static).update(section)
-        state = conversation_state(r)
         self.query_one("#conversation", Static).update(
             _section(
-                f"Conversation ({conversation_marks(r)} {state})" if state else "Conversation",
-                sorted(d.conversation.items()) or [("—", "not found")],
+                view.conversation_title, sorted(d.conversation.items()) or [("—", "not found")]
             )
         )
         runs = self.query_one("#runs", Static)
@@ -248,16 +249,14 @@ class DetailScreen(SessionsScreen):
                 text.append("  —\n", style="dim")
             runs.update(text)
         self.query_one("#codebase", Static).update(
-            _section(wording.codebase_title(r), sorted(d.codebase.items()) or [("—", "none")])
+            _section(view.codebase_title, sorted(d.codebase.items()) or [("—", "none")])
         )
         meta = Text()
         meta.append("Metadata", style="bold underline")
-        if not d.metadata.valid:
-            meta.append("  (not valid JSON: shown as stored)", style="bold yellow")
+        if view.metadata_note is not None:
+            meta.append(f"  ({view.metadata_note})", style="bold yellow")
         meta.append("\n")
         shown, cut = d.metadata.preview(METADATA_PREVIEW)
-        if d.metadata.too_deep:
-            meta.append(f"(nested deeper than {d.metadata.MAX_DEPTH} levels: as stored)\n", "dim")
         meta.append(safe_text(shown, keep_newlines=True))
         if cut:
             size = len(d.metadata.raw or "")

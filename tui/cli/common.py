@@ -1,0 +1,240 @@
+"""The plumbing every command shares: the global options' object, the store's
+opening, the dashboard's start and the errors' one line."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+import click
+from click.core import ParameterSource
+
+from tui.cli import output
+from tui.config import (
+    SETTINGS,
+    Config,
+    ConfigError,
+    InForce,
+    check_keys,
+    check_theme,
+    load_config,
+    setting,
+)
+from tui.domain.columns import Context
+from tui.domain.text import safe_text
+from tui.domain.timefmt import utcnow
+from tui.store.demo_size import DEMO_SESSIONS
+
+if TYPE_CHECKING:
+    from tui.settings import Settings
+    from tui.store.store import Store
+    from tui.store.target import DbTarget
+
+T = TypeVar("T")
+
+CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+# -- plumbing --------------------------------------------------------------------------------
+
+
+@dataclass
+class Globals:
+    """The global options, and the database target resolved on first use.
+
+    Resolution is lazy so that commands which need no database (`reasons`, `demo-db`)
+    work without one, and `end` validates its reason before any database is touched.
+    """
+
+    db: Path | None = None
+    url: str | None = None
+    read_only: bool = False
+    demo: bool = False
+    select_cap: int = 1000
+    in_force: dict[str, InForce] = field(default_factory=dict, repr=False)
+    """Each declared setting in force (`tui.config.settings_in_force`), by key."""
+    resolved: DbTarget | None = field(default=None, repr=False)
+    config: Config | None = field(default=None, repr=False)
+
+    def value(self, key: str) -> Any:
+        """The declared setting `key` in force, converted as the dashboard takes it."""
+        declared = setting(key)
+        found = self.in_force.get(key)
+        return declared.settings_value(declared.default if found is None else found.raw)
+
+    @property
+    def stale_after(self) -> timedelta:
+        value: timedelta = self.value("stale_after")
+        return value
+
+    @property
+    def refresh(self) -> float:
+        value: float = self.value("refresh")
+        return value
+
+    def target(self) -> DbTarget:
+        if self.resolved is None:
+            if self.demo:
+                from tui.store.target import sqlite_target
+
+                self.resolved = sqlite_target(ensure_demo_db(), "--demo")
+            else:
+                from tui.store.errors import BadTarget
+                from tui.store.target import resolve_target
+
+                try:
+                    self.resolved = resolve_target(self.db, self.url)
+                except BadTarget as exc:
+                    # A URL the tool cannot use is a usage error (exit 2), as the README says.
+                    raise click.UsageError(self.scrub(str(exc))) from None
+        return self.resolved
+
+    def dashboard_settings(self, target: DbTarget, **given: Any) -> Settings:
+        """The dashboard's settings from the global options and the config file; `given`
+        (read_only, actor, …) wins. Read-only, no config file to remember a theme in."""
+        from tui.settings import Settings
+
+        config = self.config or load_config()
+        fields: dict[str, Any] = {
+            "target": target,
+            "read_only": self.read_only,
+            "select_cap": self.select_cap,
+            "keys": config.keys,
+            "config_path": config.path,
+            "more": {},
+        }
+        for declared in SETTINGS:
+            if declared.field is None:
+                fields["more"][declared.key] = self.value(declared.key)
+            else:
+                fields[declared.field] = self.value(declared.key)
+        fields |= given
+        if fields["read_only"]:  # a read-only dashboard writes nothing, the config included
+            fields["config_path"] = None
+        return Settings(**fields)
+
+    def context(self) -> Context:
+        """What a cell needs besides its row, taken once per command."""
+        return Context(now=utcnow(), stale_after=self.stale_after)
+
+    def scrub(self, text: str) -> str:
+        """Mask every password this process knows of, even from a URL that failed to parse."""
+        from tui.store.target import mask_password
+
+        if self.resolved is not None:
+            text = self.resolved.scrub(text)
+        for raw in (self.url, os.environ.get("DATABASE_URL")):
+            if not raw:
+                continue
+            try:
+                password = urlsplit(raw.strip()).password
+            except ValueError:
+                password = None
+            text = mask_password(text, password)
+        return text
+
+
+def ensure_demo_db() -> Path:
+    """The cached demo database, built on first use (one line on stderr while building)."""
+    import tui.settings as settings_mod
+    from tui.store.demo import write_demo_db
+    from tui.store.errors import StoreError
+
+    n = DEMO_SESSIONS
+    path = settings_mod.demo_path(n)
+    if not path.is_file():
+        click.echo(f"building the demo database ({n} sessions) at {path} …", err=True)
+        try:
+            asyncio.run(write_demo_db(path, n_sessions=n))
+        except StoreError:
+            if not path.is_file():
+                raise
+            # Another process built it at the same moment: use theirs.
+    return path
+
+
+class CliGroup(click.Group):
+    """Turns every StoreError, and a stdout that cannot be written (`output`), into
+    `Error: <message>` on stderr and exit 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except output.OutputFailed as exc:
+            raise click.ClickException(str(exc)) from None
+        except Exception as exc:
+            from tui.store.errors import StoreError
+
+            if not isinstance(exc, StoreError):
+                raise
+            g = ctx.find_object(Globals)
+            message = str(exc) if g is None else g.scrub(str(exc))
+            raise click.ClickException(safe_text(message)) from None
+
+
+def run_with_store(g: Globals, fn: Callable[[Store], Coroutine[Any, Any, T]]) -> T:
+    """Open the store, run one async job on it, and always close it."""
+    from tui.store.store import open_store
+
+    target = g.target()
+
+    async def go() -> T:
+        store = await open_store(target, read_only=g.read_only, stale_after=g.stale_after)
+        try:
+            return await fn(store)
+        finally:
+            await store.close()
+
+    return asyncio.run(go())
+
+
+def launch_dashboard(settings: Settings) -> None:
+    """Start the Textual app; imported here so that scripts never load Textual. The first
+    page is read meanwhile (`warm.start`): it is on hand when the screen mounts."""
+    from tui.store import warm
+
+    early = warm.start(
+        settings.target, settings.page_size, stale_after=settings.stale_after, now=settings.clock()
+    )
+    try:
+        from tui.app import run
+    except ImportError as exc:
+        raise click.ClickException(f"the dashboard cannot start: {exc}") from None
+    code = run(settings, early)
+    if code:  # a crash is a failure for whoever started the dashboard
+        sys.exit(code)
+
+
+class ConfigProblem(click.ClickException):
+    """A config file the tool cannot use: one line naming the file and the key, exit 2."""
+
+    exit_code = 2
+
+
+def from_command_line(ctx: click.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    return source is not None and source is not ParameterSource.DEFAULT
+
+
+def check_for_dashboard(config: Config) -> None:
+    """The keys and the theme name the dashboard's own ids and themes: checked with them."""
+    if not config.keys and config.theme is None:
+        return
+    try:
+        from tui.app.app import binding_ids, theme_names
+    except ImportError as exc:
+        raise click.ClickException(f"the dashboard cannot start: {exc}") from None
+    try:
+        check_keys(config, set(binding_ids()))
+        check_theme(config, theme_names())
+    except ConfigError as exc:
+        raise ConfigProblem(str(exc)) from None
