@@ -7,6 +7,7 @@ database holds afterwards.
 from __future__ import annotations
 
 import asyncio
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from textual.message import Message
 from textual.widgets import Log, OptionList
 from textual.worker import Worker, WorkerState
 
+import tui.store.store as store_module
 from tests.support.app_helpers import (
     ACTOR,
     app_for,
@@ -48,7 +50,7 @@ from tui.domain.triggers import KNOWN_REASONS, Era, Trigger, Vocabulary
 from tui.store import open_store
 from tui.store.errors import StoreError
 from tui.store.migrate import upgrade
-from tui.store.store import Store, make_engine
+from tui.store.store import make_engine
 from tui.store.tables import sessions
 from tui.store.target import DbTarget
 
@@ -592,7 +594,8 @@ async def test_the_panel_picker_and_palette_take_the_stores_vocabulary(
     """A store whose vocabulary has fewer triggers: the panel lists those (and then what
     the counts find), the palette filters on those, the picker offers exactly their
     deactivating ones, and the end goes through with one of them."""
-    monkeypatch.setattr(Store, "vocabulary", property(lambda _store: SMALL))
+    opens = store_module.open_store
+    monkeypatch.setattr(store_module, "open_store", functools.partial(opens, vocabulary=SMALL))
     app = app_for(service_db)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)

@@ -90,11 +90,6 @@ def parse_kind(name: str) -> StuckKind:
     return kind
 
 
-def in_order(kinds: frozenset[StuckKind] | set[StuckKind]) -> tuple[StuckKind, ...]:
-    """Kinds in the table's order: how a row lists them."""
-    return tuple(k for k in StuckKind if k in kinds)
-
-
 PRECEDENCE: tuple[StuckKind, ...] = (
     StuckKind.ORPHANED,
     StuckKind.DUPLICATE,

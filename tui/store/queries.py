@@ -260,11 +260,6 @@ def stuck_condition(d: Dialect, kind: StuckKind) -> ColumnElement[bool]:
     return _newer_active_exists(d)
 
 
-FOUND_BY_QUERY: tuple[StuckKind, ...] = tuple(STUCK_COLUMNS)
-"""The kinds each list row carries as a column; `idle` depends on the clock and is
-added by the store at the read (`SessionRow.with_idle`), with the same rule."""
-
-
 def stuck_flags(d: Dialect) -> list[ColumnElement[Any]]:
     """One true/false column per kind found by the query (`codec.STUCK_COLUMNS`), false
     for an ended session: its subqueries run for active rows only."""

@@ -278,6 +278,7 @@ class Store:
         identity: tuple[int, int] | None = None,
         read_only_why: str | None = None,
         timeout_from: str | None = None,
+        vocabulary: Vocabulary | None = None,
     ) -> None:
         self.target = target
         self.timeout_from = timeout_from
@@ -297,6 +298,7 @@ class Store:
         found at open: every read works, no write is ever attempted (`can_end`)."""
         self.detection: Detection = detect_era(schema.markers)
         """The service version this database is from, and how the tool knows (`info`)."""
+        self._vocabulary = vocabulary or self.detection.vocabulary
         undetectable = {
             kind: why
             for kind in StuckKind
@@ -378,8 +380,9 @@ class Store:
     @property
     def vocabulary(self) -> Vocabulary:
         """The triggers in force for the service version that made this database: the
-        reason panel, the end picker, the palette and `end --reason` all take it from here."""
-        return self.detection.vocabulary
+        reason panel, the end picker, the palette and `end --reason` all take it from here.
+        The detected era's, unless the store was opened with another (`open_store`)."""
+        return self._vocabulary
 
     @property
     def can_end(self) -> str | None:
@@ -1238,11 +1241,13 @@ async def open_store(
     clock: Callable[[], datetime] = utcnow,
     statement_timeout: float | None = None,
     read_only_why: str | None = None,
+    vocabulary: Vocabulary | None = None,
 ) -> Store:
     """Open a database as it is: check its schema, never change it. `stale_after` is
     when an active session is `idle`, by `clock`; `statement_timeout` (seconds) bounds
     every statement where the server can (PostgreSQL); `read_only_why` is what a
-    read-only store says when asked to end (default: the `--read-only` flag)."""
+    read-only store says when asked to end (default: the `--read-only` flag);
+    `vocabulary` replaces the triggers of the detected era (default: those)."""
     backend = backend_for(target.kind)
     try:  # before connecting: a file swapped in between is then noticed, never missed
         identity = backend.file_identity(target)
@@ -1298,6 +1303,7 @@ async def open_store(
         identity=identity,
         read_only_why=read_only_why,
         timeout_from=_timeout_from(target, facts.timeout),
+        vocabulary=vocabulary,
     )
 
 

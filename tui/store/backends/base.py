@@ -354,14 +354,6 @@ class Backend(ABC):
         """The stored timestamp untouched, so cursors compare exactly as the index does."""
 
     @abstractmethod
-    def timestamp_literal(self, text: str) -> ColumnElement[Any]:
-        """`text` ('YYYY-MM-DD HH:MM:SS') as a value comparable with `raw_timestamp`."""
-
-    @abstractmethod
-    def lowest_timestamp(self) -> ColumnElement[Any]:
-        """A value below every `raw_timestamp`."""
-
-    @abstractmethod
     def seconds_between(
         self, end: ColumnElement[Any], start: ColumnElement[Any]
     ) -> ColumnElement[float]:

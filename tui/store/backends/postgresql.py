@@ -453,12 +453,6 @@ class PostgresqlBackend(Backend):
     def raw_timestamp(self, col: ColumnElement[Any]) -> ColumnElement[Any]:
         return sa.type_coerce(col, sa.DateTime())
 
-    def timestamp_literal(self, text: str) -> ColumnElement[Any]:
-        return sa.cast(sa.literal(text), sa.DateTime())
-
-    def lowest_timestamp(self) -> ColumnElement[Any]:
-        return sa.cast(sa.literal("-infinity"), sa.DateTime())
-
     def seconds_between(
         self, end: ColumnElement[Any], start: ColumnElement[Any]
     ) -> ColumnElement[float]:

@@ -324,12 +324,6 @@ class SqliteBackend(Backend):
     def raw_timestamp(self, col: ColumnElement[Any]) -> ColumnElement[Any]:
         return sa.type_coerce(col, sa.Text())
 
-    def timestamp_literal(self, text: str) -> ColumnElement[Any]:
-        return sa.literal(text)
-
-    def lowest_timestamp(self) -> ColumnElement[Any]:
-        return sa.literal("", sa.Text())
-
     def seconds_between(
         self, end: ColumnElement[Any], start: ColumnElement[Any]
     ) -> ColumnElement[float]:
