@@ -198,9 +198,9 @@ def trends_statement(
     each one range of ix_sessions_tui_live (active, ended_at, ended_reason), which
     holds every column read, grouped by reason alone: the window's sessions set the
     cost, not the table, and no branch sorts more than its bucket's rows (one GROUP BY
-    over a 30-day window made SQLite sort all of them: 350 ms at 1M, against ~45 ms to
-    read them). The bucket's key comes from Python, its bounds in the stored form, so a
-    daylight-saving change on a non-UTC PostgreSQL server moves nothing.
+    over the window makes SQLite sort all of them). The bucket's key comes from Python,
+    its bounds in the stored form, so a daylight-saving change on a non-UTC PostgreSQL
+    server moves nothing.
 
     Otherwise (a join, a search: the rows are visited anyway) one statement, each end
     time cut to its UTC bucket in SQL (`Backend.utc_bucket`)."""

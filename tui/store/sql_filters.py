@@ -53,9 +53,8 @@ def user_condition(d: Dialect, who: str, *, walk: bool = False) -> ColumnElement
     index is tested through the conversation it is joined to (its `user_id` among the
     user's ids, a row or two), which stops at the page for a user with many recent
     sessions and costs at most the window's rows. Not the user's conversation ids as a
-    set: that set grows with the table (the demo's most common user owns 56,219 of the
-    221,250 conversations at 1M sessions, 1.2 s to gather per page on SQLite), and
-    sorting all of a common user's sessions cost 120-190 ms at 100k.
+    set: that set grows with the table, and so does sorting all of a common user's
+    sessions.
     """
     if not d.has_owner:
         return sa.false()
@@ -121,13 +120,12 @@ def search_condition(d: Dialect, text: str, *, walked: bool) -> ColumnElement[bo
     no codebase of its own, the conversation's codebase. The codebases and users that
     match are computed once (a row per repository and per person). So a walked row
     costs its own row and one conversation lookup, and no join is left for a planner to
-    turn into a pass over every conversation (PostgreSQL's did: a hash of all 221,250
-    for a window of 5,000 at 1M sessions).
+    turn into a pass over every conversation (a hash join of all of them).
 
     Otherwise the conversation, codebase and owner sides become IN (subquery) sets
-    computed once, and each session row costs a few LIKEs and a lookup (4x less on a
-    1M-row table that matches nothing). Both forms select the same rows: the codebase
-    is the session's own, else its conversation's, as in `joined`.
+    computed once, and each session row costs a few LIKEs and a lookup. Both forms
+    select the same rows: the codebase is the session's own, else its conversation's,
+    as in `joined`.
     """
     pattern = f"%{escape_like(text)}%"
     like = d.backend.like
@@ -187,9 +185,9 @@ def conditions(
 ) -> list[ColumnElement[bool]]:
     """WHERE terms for `flt`.
 
-    `active_index=False` keeps SQLite off the (active, started_at, id) index: on an
-    un-ANALYZEd 1M-row file it picked it for the facet GROUP BY and took 1.4 s with
-    table lookups, where the covering facet index answers in ~100 ms.
+    `active_index=False` keeps SQLite off the (active, started_at, id) index: without
+    statistics it picks it for the facet GROUP BY, with a table lookup per row, where
+    the covering facet index answers alone.
 
     `windowed`: the terms of a window's walk (`window_walk`), tested row by row while
     the started_at index is read (the search and the owner through the join).

@@ -254,8 +254,8 @@ def _merged_list_statement(
 ) -> sa.Select[Any]:
     """The newest `limit + 1` of each reason in index order, then the newest of those.
 
-    A reason filter with several reasons as one IN/OR made SQLite gather every match
-    and sort it (1 s on 1M sessions for two common reasons); this costs k pages.
+    A reason filter with several reasons as one IN/OR makes SQLite gather every match
+    and sort it; this costs k pages.
     """
     key = d.sort_key(SortKey.STARTED, None)
     rest = conditions(d, replace(flt, reasons=frozenset()), active_index=False)

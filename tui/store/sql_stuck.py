@@ -35,9 +35,8 @@ def _newer_active_exists(d: Dialect) -> ColumnElement[bool]:
     active sessions: its predicate is `active = true` as written here, so both backends
     use it. Without it, the service's index on sessions(conversation_id) gives the
     conversation's sessions, ended ones too, and `active` and `started_at` are kept from
-    choosing another index: on a 1M-row SQLite file nobody ANALYZEd, (active, started_at,
-    id) looked better and each row walked every newer active session (minutes for the
-    counts at 1M)."""
+    choosing another index: on a SQLite file nobody ANALYZEd, (active, started_at, id)
+    looks better, and each row would walk every newer active session."""
     t = s.alias("newer")
     b = d.backend
     if d.has_active_index:

@@ -183,7 +183,7 @@ class StoreBase:
         self._settled: dict[Status, delta.Settled] = {}
         self._stuck_statements: dict[tuple[q.Dialect, SessionFilter], sa.Select[Any]] = {}
         """`stuck_counts_statement` per status-only filter: built once (building and
-        keying it costs more CPU than running it over 2,000 active sessions); "now" for
+        keying it can cost more CPU than running it); "now" for
         `idle` is a parameter computed at each run."""
         self._reading: set[int] = set()
         """The server ids of the connections reading now (`cancel_reads`)."""
@@ -253,7 +253,7 @@ class StoreBase:
     @property
     def _delta_indexed(self) -> bool:
         """Without these, each of the live statement's branches scans the table: eight
-        scans cost more than the one of a full count (1.1 s against 0.96 s at 1M)."""
+        scans cost more than the one of a full count."""
         return q.LIVE_INDEXES.issubset(self.schema.session_indexes)
 
     @property

@@ -3,7 +3,9 @@
 Nothing outside `tui.store.backends` asks which database it talks to: it asks the
 backend of its target (`backend_for(target.kind)`) for the piece that differs. The
 bare-driver side of a backend (the warm first page) is `driver.Driver`, kept apart
-because it must load without SQLAlchemy.
+because it must load without SQLAlchemy. What the shared SQL requires of a database
+(row values, RETURNING, partial indexes, recursive CTEs, ...) is listed in the `tui.store`
+package docstring: check those first for a new backend.
 """
 
 from __future__ import annotations

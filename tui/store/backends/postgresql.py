@@ -136,10 +136,9 @@ class PostgresqlBackend(Backend):
         await conn.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
 
     async def joins_by_index(self, conn: AsyncConnection) -> None:
-        """No hash or merge join in this transaction: for the stuck counts' 20,000 active
-        sessions at 1M the planner costs a pass over all 221,250 conversations (hash or
-        merge) below 20,000 primary-key probes, and took 753 ms (hash) or 1,018 ms (merge)
-        where the probes took 177 ms, in one EXPLAIN ANALYZE run (tests/bench/README.md)."""
+        """No hash or merge join in this transaction: for the stuck counts the planner
+        costs a pass over every conversation below one primary-key probe per active
+        session, and the probes are the cheaper."""
         await conn.execute(sa.text("SET LOCAL enable_hashjoin = off"))
         await conn.execute(sa.text("SET LOCAL enable_mergejoin = off"))
 
@@ -355,7 +354,7 @@ class PostgresqlBackend(Backend):
         }
 
     def index_names(self, conn: Connection, table: str) -> set[str]:
-        """The usable ones, from pg_index (the inspector's get_indexes takes 35 ms): an
+        """The usable ones, from pg_index (cheaper than the inspector's get_indexes): an
         index an interrupted concurrent build left invalid is not read by the planner,
         so it counts as missing (and `migrate` rebuilds it)."""
         sql = sa.text(
@@ -474,8 +473,8 @@ class PostgresqlBackend(Backend):
 
     def null_pinning_order(self, col: ColumnElement[Any]) -> list[ColumnElement[Any]]:
         """PostgreSQL does not treat `col IS NULL` as pinning the column: without this it
-        walked the started_at index with a filter, and pre-016 rows (reason NULL) are
-        the oldest (312 ms on 1M sessions). A constant column changes no order."""
+        walks the started_at index with a filter, and pre-016 rows (reason NULL) are
+        the oldest. A constant column changes no order."""
         return [col.desc()]
 
     def utc_bucket(self, col: ColumnElement[Any], zone: str, *, hourly: bool) -> ColumnElement[Any]:

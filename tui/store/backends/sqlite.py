@@ -35,8 +35,7 @@ from tui.store.target import DbTarget
 
 INDEX_ROWS_PER_SECOND = 230_000
 """How fast SQLite builds one of the tool's indexes, in sessions per second: the median of
-the six, measured on 1,000,000 sessions by tests/bench/migrate_load.py on 2 shared cores
-(see its README; over two runs the slowest index ran at 150,000-178,000/s). The
+the six, measured by tests/bench/migrate_load.py (tests/bench/README.md). The
 question `migrate` asks estimates from it: an estimate, which another machine moves."""
 
 LOCK_HANDOVER_S = 0.15
@@ -47,10 +46,8 @@ SERVICE_BUSY_TIMEOUT_S = 5
 
 INDEX_BUILD_THREADS = 2
 """Helper threads SQLite's sorter may use while `migrate` builds an index (`PRAGMA threads`):
-the sort is most of a build's CPU and is what holds the write lock. The index is the same;
-measured by tests/bench/migrate_load.py --compare-settings at 1M sessions on 2 shared
-cores, the lock held 19-23% less long (6.2 -> 5.1 s at load 6, 14.1 -> 10.9 s at load 10)
-for the same CPU; a 256 MB cache and mmap shortened nothing."""
+the sort is most of a build's CPU and is what holds the write lock. The index is the same,
+the lock is held less long for the same CPU (tests/bench/README.md)."""
 
 
 class SqliteBackend(Backend):
@@ -351,8 +348,7 @@ class SqliteBackend(Backend):
         """`table INDEXED BY index`: SQLite without statistics (nobody runs ANALYZE on the
         service's file) takes `active = 1` for ten rows, so it reads them by the service's
         index on `active` and then each table row, even where a partial covering index
-        holds exactly those rows and everything the statement reads of them (at 1M: the
-        table rows of 20,000 active sessions instead of an index of 20,000 entries).
+        holds exactly those rows and everything the statement reads of them.
         Every reference to `table` in `stmt` is moved onto an alias of the same name that
         compiles to that clause; SQLite refuses the statement if the index is missing."""
         return sql_util.ClauseAdapter(_IndexedBy.of(table, index)).traverse(stmt)
