@@ -158,7 +158,7 @@ async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
         tables, indexes, standby, zone, tool_audit, schema = await conn.run_sync(_inspect)
         timeout = await conn.run_sync(backend.timeout_setting)
         shapes = await conn.run_sync(backend.column_shapes, AUDIT)
-        problem = shape_problem(shapes, backend.audit_type_fits())
+        problem = shape_problem(shapes, backend.traits.audit_types)
         elsewhere = await conn.run_sync(backend.tables_elsewhere)
         row = None
         if {"created_app_version", "app_version"} <= tables.get(SCHEMA_VERSION, set()):

@@ -111,7 +111,7 @@ class StoreWrites(StoreCounts):
         kinds_of = {k: tuple(v) for k, v in (kinds or {}).items()}
         known: dict[str, EndOutcome] = {}
         batches = [valid[i : i + limits.END_BATCH] for i in range(0, len(valid), limits.END_BATCH)]
-        pause = self.d.backend.between_write_batches()
+        pause = self.d.backend.traits.write_pause_s
         for n, batch in enumerate(batches):
             try:
                 if n and pause:

@@ -57,8 +57,31 @@ class Catalog:
         return frozenset(t for t in self.tables if t.startswith("remote_agent_"))
 
 
+@dataclass(frozen=True)
+class Traits:
+    """What a backend is, as data rather than methods.
+
+    `write_pause_s`: seconds to wait between two write transactions of one end, so that
+    writes the service queued behind the first get the lock before the next takes it.
+    `batch_alter`: Alembic's `render_as_batch` (a database that cannot ALTER much).
+    `audit_types`: the declared types the audit table's columns of each kind (`id`,
+    `text`, `time`: `audit_shape.AUDIT_COLUMNS`) may have for an end's INSERT to fit.
+    """
+
+    write_pause_s: float
+    batch_alter: bool
+    audit_types: Mapping[str, frozenset[str]]
+
+    def alembic_options(self) -> dict[str, Any]:
+        """Options for Alembic's `context.configure`, online and offline alike."""
+        return {"render_as_batch": self.batch_alter}
+
+
 class Backend(ABC):
     """One database's SQL, column types, connections and transactions."""
+
+    traits: Traits
+    """This database's facts as data (`Traits`)."""
 
     # -- connections and transactions ------------------------------------------------
 
@@ -123,11 +146,6 @@ class Backend(ABC):
     async def for_writes(self, conn: AsyncConnection) -> AsyncConnection:
         """`conn`, set so that the transaction it begins next holds the write lock from
         its first statement: no other writer can slip in between our read and write."""
-
-    @abstractmethod
-    def between_write_batches(self) -> float:
-        """Seconds to wait between two write transactions of one end, so that writes the
-        service queued behind the first get the lock before the next takes it."""
 
     @abstractmethod
     def lock_for_migration(self, conn: Connection) -> None:
@@ -204,10 +222,6 @@ class Backend(ABC):
         wait for it."""
 
     @abstractmethod
-    def alembic_options(self) -> dict[str, Any]:
-        """Options for Alembic's `context.configure`, online and offline alike."""
-
-    @abstractmethod
     async def prepare_bulk_load(self, conn: AsyncConnection) -> None:
         """A database this tool has just created, about to be filled (the demo)."""
 
@@ -268,11 +282,6 @@ class Backend(ABC):
         type (lower case, without a length), NOT NULL, and whether the database fills it
         when an INSERT leaves it out (a default, an identity, SQLite's rowid); {} when
         there is no such table."""
-
-    @abstractmethod
-    def audit_type_fits(self) -> Mapping[str, frozenset[str]]:
-        """The declared types the audit table's columns of each kind (`id`, `text`,
-        `time`: `audit_shape.AUDIT_COLUMNS`) may have for an end's INSERT to fit."""
 
     @abstractmethod
     def index_names(self, conn: Connection, table: str) -> set[str]:

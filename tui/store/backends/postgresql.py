@@ -25,7 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement, TextClause
 from sqlalchemy.types import TypeEngine
 
 from tui.domain.models import Cursor
-from tui.store.backends.base import Backend, Catalog
+from tui.store.backends.base import Backend, Catalog, Traits
 from tui.store.backends.postgresql_driver import (
     SERVICE_SCHEMA_SQL,
     SERVICE_ZONE_SQL,
@@ -72,6 +72,18 @@ def pin_schema_sql(schema: str) -> str:
 
 
 class PostgresqlBackend(Backend):
+    traits = Traits(
+        # None needed: a batch locks its own rows only, and a service write to one of
+        # them waits for that batch's commit, which wakes it at once.
+        write_pause_s=0.0,
+        batch_alter=False,
+        audit_types={
+            "id": frozenset({"bigint", "integer"}),
+            "text": frozenset({"text", "character varying"}),
+            "time": frozenset({"timestamp with time zone"}),
+        },
+    )
+
     def make_engine(
         self,
         target: DbTarget,
@@ -145,11 +157,6 @@ class PostgresqlBackend(Backend):
     async def for_writes(self, conn: AsyncConnection) -> AsyncConnection:
         """As it is: the UPDATE locks its row, and a second writer waits for it."""
         return conn
-
-    def between_write_batches(self) -> float:
-        """None needed: a batch locks its own rows only, and a service write to one of
-        them waits for that batch's commit, which wakes it at once."""
-        return 0.0
 
     def lock_for_migration(self, conn: Connection) -> None:
         """Session-wide, not per transaction: the revisions commit one by one and the
@@ -270,9 +277,6 @@ class PostgresqlBackend(Backend):
         the lock timeout, so there is nothing to agree to."""
         return None
 
-    def alembic_options(self) -> dict[str, Any]:
-        return {"render_as_batch": False}
-
     async def prepare_bulk_load(self, conn: AsyncConnection) -> None:
         """Nothing to do: the server's settings are the DBA's."""
 
@@ -344,13 +348,6 @@ class PostgresqlBackend(Backend):
         return {
             str(name): (str(kind), bool(notnull), bool(dflt))
             for name, kind, notnull, dflt in conn.execute(sql, {"t": table})
-        }
-
-    def audit_type_fits(self) -> dict[str, frozenset[str]]:
-        return {
-            "id": frozenset({"bigint", "integer"}),
-            "text": frozenset({"text", "character varying"}),
-            "time": frozenset({"timestamp with time zone"}),
         }
 
     def index_names(self, conn: Connection, table: str) -> set[str]:

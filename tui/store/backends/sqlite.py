@@ -26,7 +26,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeEngine
 
 from tui.domain.models import Cursor
-from tui.store.backends.base import Backend, Catalog, escape_like
+from tui.store.backends.base import Backend, Catalog, Traits, escape_like
 from tui.store.backends.sqlite_driver import decode_text, file_uri
 from tui.store.backends.sqlite_fold import FOLD_LIKE, like_skeleton, plain_like_suffices
 from tui.store.backends.sqlite_fold import register as register_fold_like
@@ -50,7 +50,20 @@ the sort is most of a build's CPU and is what holds the write lock. The index is
 the lock is held less long for the same CPU (tests/bench/README.md)."""
 
 
+_SQLITE_TEXT = frozenset({"text", "varchar", "character varying", "clob", "char", "nvarchar"})
+
+
 class SqliteBackend(Backend):
+    traits = Traits(
+        # The service's busy handler retries only every 100 ms once it has waited a
+        # while: without a gap the next batch would take the lock straight back.
+        write_pause_s=LOCK_HANDOVER_S,
+        # SQLite cannot ALTER much: batch mode copes if an op.* helper is ever used.
+        batch_alter=True,
+        # Text affinity for text and times (UTC text); the rowid for the key.
+        audit_types={"id": frozenset({"integer"}), "text": _SQLITE_TEXT, "time": _SQLITE_TEXT},
+    )
+
     def make_engine(
         self,
         target: DbTarget,
@@ -103,12 +116,6 @@ class SqliteBackend(Backend):
 
     async def for_writes(self, conn: AsyncConnection) -> AsyncConnection:
         return await conn.execution_options(begin_immediate=True)
-
-    def between_write_batches(self) -> float:
-        """`LOCK_HANDOVER_S`: the service's busy handler retries only every 100 ms once it
-        has waited a while; without a gap the next batch took the lock straight back and
-        a service write waited across several batches."""
-        return LOCK_HANDOVER_S
 
     def lock_for_migration(self, conn: Connection) -> None:
         """Nothing to do: every transaction of the migration begins IMMEDIATE
@@ -184,10 +191,6 @@ class SqliteBackend(Backend):
             )
         return text
 
-    def alembic_options(self) -> dict[str, Any]:
-        """SQLite cannot ALTER much: batch mode copes if an op.* helper is ever used."""
-        return {"render_as_batch": True}
-
     async def prepare_bulk_load(self, conn: AsyncConnection) -> None:
         """WAL like the service uses, and no fsync while filling it. Run outside
         SQLAlchemy's transaction: journal_mode cannot change inside one."""
@@ -246,11 +249,6 @@ class SqliteBackend(Backend):
             rowid = bool(pk) and kind == "integer"
             found[str(name)] = (kind, bool(notnull), dflt is not None or rowid)
         return found
-
-    def audit_type_fits(self) -> dict[str, frozenset[str]]:
-        """Text affinity for text and times (UTC text); the rowid for the key."""
-        text = frozenset({"text", "varchar", "character varying", "clob", "char", "nvarchar"})
-        return {"id": frozenset({"integer"}), "text": text, "time": text}
 
     def index_names(self, conn: Connection, table: str) -> set[str]:
         sql = sa.text("SELECT name FROM pragma_index_list(:t)")
