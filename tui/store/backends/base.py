@@ -66,11 +66,14 @@ class Traits:
     `batch_alter`: Alembic's `render_as_batch` (a database that cannot ALTER much).
     `audit_types`: the declared types the audit table's columns of each kind (`id`,
     `text`, `time`: `audit_shape.AUDIT_COLUMNS`) may have for an end's INSERT to fit.
+    `id_type`, `json_type`: the types of the service's ids and JSON columns (metadata).
     """
 
     write_pause_s: float
     batch_alter: bool
     audit_types: Mapping[str, frozenset[str]]
+    id_type: TypeEngine[Any]
+    json_type: TypeEngine[Any]
 
     def alembic_options(self) -> dict[str, Any]:
         """Options for Alembic's `context.configure`, online and offline alike."""
@@ -286,14 +289,6 @@ class Backend(ABC):
     @abstractmethod
     def index_names(self, conn: Connection, table: str) -> set[str]:
         """The names of `table`'s indexes, by the catalog's cheapest query."""
-
-    @abstractmethod
-    def id_type(self) -> TypeEngine[Any]:
-        """The type of the service's ids."""
-
-    @abstractmethod
-    def json_type(self) -> TypeEngine[Any]:
-        """The type of the service's JSON columns (metadata)."""
 
     @abstractmethod
     def timestamp_type(self, *, timezone: bool) -> TypeEngine[Any]:

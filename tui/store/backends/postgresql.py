@@ -82,6 +82,8 @@ class PostgresqlBackend(Backend):
             "text": frozenset({"text", "character varying"}),
             "time": frozenset({"timestamp with time zone"}),
         },
+        id_type=postgresql.UUID(as_uuid=False),
+        json_type=postgresql.JSONB(),
     )
 
     def make_engine(
@@ -362,12 +364,6 @@ class PostgresqlBackend(Backend):
             " AND x.indisvalid"
         )
         return {str(r[0]) for r in conn.execute(sql, {"t": table})}
-
-    def id_type(self) -> TypeEngine[Any]:
-        return postgresql.UUID(as_uuid=False)
-
-    def json_type(self) -> TypeEngine[Any]:
-        return postgresql.JSONB()
 
     def timestamp_type(self, *, timezone: bool) -> TypeEngine[Any]:
         return postgresql.TIMESTAMP(timezone=timezone)

@@ -62,6 +62,8 @@ class SqliteBackend(Backend):
         batch_alter=True,
         # Text affinity for text and times (UTC text); the rowid for the key.
         audit_types={"id": frozenset({"integer"}), "text": _SQLITE_TEXT, "time": _SQLITE_TEXT},
+        id_type=sa.Text(),
+        json_type=sa.Text(),
     )
 
     def make_engine(
@@ -253,12 +255,6 @@ class SqliteBackend(Backend):
     def index_names(self, conn: Connection, table: str) -> set[str]:
         sql = sa.text("SELECT name FROM pragma_index_list(:t)")
         return {str(r[0]) for r in conn.execute(sql, {"t": table})}
-
-    def id_type(self) -> TypeEngine[Any]:
-        return sa.Text()
-
-    def json_type(self) -> TypeEngine[Any]:
-        return sa.Text()
 
     def timestamp_type(self, *, timezone: bool) -> TypeEngine[Any]:
         return sa.Text()
