@@ -39,7 +39,7 @@ def _options(dialect_name: str) -> dict[str, Any]:
         # One transaction per revision, with its version row: the live service waits
         # for none of them long, and a run stopped half-way keeps what it finished.
         "transaction_per_migration": True,
-        **backend_for(dialect_name).alembic_options(),
+        **backend_for(dialect_name).traits.alembic_options(),
     }
     on_apply = config.attributes.get("on_version_apply")
     if on_apply is not None:

@@ -7,6 +7,7 @@ database holds afterwards.
 from __future__ import annotations
 
 import asyncio
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from textual.message import Message
 from textual.widgets import Log, OptionList
 from textual.worker import Worker, WorkerState
 
+import tui.store.store as store_module
 from tests.support.app_helpers import (
     ACTOR,
     app_for,
@@ -48,7 +50,7 @@ from tui.domain.triggers import KNOWN_REASONS, Era, Trigger, Vocabulary
 from tui.store import open_store
 from tui.store.errors import StoreError
 from tui.store.migrate import upgrade
-from tui.store.store import Store, make_engine
+from tui.store.store import make_engine
 from tui.store.tables import sessions
 from tui.store.target import DbTarget
 
@@ -592,7 +594,8 @@ async def test_the_panel_picker_and_palette_take_the_stores_vocabulary(
     """A store whose vocabulary has fewer triggers: the panel lists those (and then what
     the counts find), the palette filters on those, the picker offers exactly their
     deactivating ones, and the end goes through with one of them."""
-    monkeypatch.setattr(Store, "vocabulary", property(lambda _store: SMALL))
+    opens = store_module.open_store
+    monkeypatch.setattr(store_module, "open_store", functools.partial(opens, vocabulary=SMALL))
     app = app_for(service_db)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
@@ -910,7 +913,7 @@ async def test_sqlite_lock_is_reported_and_recovers(
 
     service_db = await create_service_db(f"sqlite:///{tmp_path}/archon.db", sessions=200)
 
-    monkeypatch.setattr("tui.store.store.SQLITE_BUSY_TIMEOUT_MS", 100)
+    monkeypatch.setattr("tui.store.limits.SQLITE_BUSY_TIMEOUT_MS", 100)
     app = app_for(service_db)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
@@ -947,7 +950,7 @@ async def test_a_lock_outlasting_the_refresh_interval_shows_disconnected_until_r
     from tests.support.dbs import create_service_db
 
     service_db = await create_service_db(f"sqlite:///{tmp_path}/archon.db", sessions=200)
-    monkeypatch.setattr("tui.store.store.SQLITE_BUSY_TIMEOUT_MS", 500)
+    monkeypatch.setattr("tui.store.limits.SQLITE_BUSY_TIMEOUT_MS", 500)
     monkeypatch.setattr("tui.app.app.PROBE_EVERY", 0.2)
     app = app_for(service_db, refresh_seconds=0.2)
     async with app.run_test(size=SIZE, notifications=True) as pilot:

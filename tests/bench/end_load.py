@@ -47,12 +47,13 @@ TOP_UP = (
 def _child(url: str, ids_file: str, batch: int | None = None) -> None:
     """In the child: end every id in one call; print the batch times and the total.
     `batch` replaces `END_BATCH` (the yardstick: every id in one transaction)."""
+    from tui.store import limits
     from tui.store import store as store_module
     from tui.store.store import open_store
     from tui.store.target import resolve_target
 
     if batch:
-        store_module.END_BATCH = batch
+        limits.END_BATCH = batch
 
     ids = Path(ids_file).read_text().split()
     holds: list[float] = []

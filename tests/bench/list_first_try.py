@@ -56,13 +56,21 @@ CASES = {
 PAGE = 100
 
 
+def lowest_timestamp(kind: str) -> sa.ColumnElement[Any]:
+    """A value below every stored start time: the floor the old first try fell back to
+    (SQLite stores text, PostgreSQL timestamps)."""
+    if kind == "sqlite":
+        return sa.literal("", sa.Text())
+    return sa.cast(sa.literal("-infinity"), sa.DateTime())
+
+
 def old_first_try(d: q.Dialect, flt: SessionFilter, limit: int) -> sa.Select[Any]:
     """The first try as it was (until this benchmark's change): the page's statement
     with the window's floor as a subquery inside it, ORed with the rows without a start
     time, which neither SQLite nor PostgreSQL can turn into a range of the index."""
     key = d.sort_key(SortKey.STARTED, None)
     inner = sa.select(key).order_by(key.desc(), s.c.id.desc())
-    lowest = d.backend.lowest_timestamp()
+    lowest = lowest_timestamp(d.backend.driver_dialect().name)
     floor = sa.func.coalesce(inner.limit(1).offset(SEARCH_WINDOW).scalar_subquery(), lowest)
     window = sa.or_(key >= floor, s.c.started_at.is_(None))
     conds = [*q.conditions(d, flt, windowed=True), window, *q.with_id(d)]

@@ -16,7 +16,6 @@ from click.testing import CliRunner, Result
 from tests.support.commit_cut import CommitCutProxy
 from tests.support.service_writes import ServiceDb
 from tui.cli.main import cli
-from tui.store import store as store_module
 from tui.store.migrate import upgrade
 from tui.store.target import resolve_target
 
@@ -159,8 +158,8 @@ def test_an_unknown_outcome_counts_the_sessions_never_sent(
     """The first batch's commit answer is lost and the database stops answering: the
     summary says that batch could not be re-read, and counts the later batches, never
     sent, as left active (not written)."""
-    monkeypatch.setattr(store_module, "END_BATCH", 2)
-    monkeypatch.setattr(store_module, "REREAD_PAUSE_S", 0.01)
+    monkeypatch.setattr("tui.store.limits.END_BATCH", 2)
+    monkeypatch.setattr("tui.store.limits.REREAD_PAUSE_S", 0.01)
     db = new_york_db
     asyncio.run(upgrade(resolve_target(url=db.url)))
     ids = sorted(db.session(db.now_minus(600)) for _ in range(5))

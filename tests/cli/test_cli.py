@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import functools
 import hashlib
 import io
 import itertools
@@ -815,11 +816,12 @@ def test_end_checks_the_reason_against_the_opened_databases_vocabulary(
     cli_db: CliDb, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The trigger list in force comes from the store, at run time, not from an import."""
+    import tui.store.store as store_module
     from tui.domain.triggers import Era, Vocabulary
-    from tui.store.store import Store
 
     narrow = Vocabulary(Era("test", "a test era", None, None), (Trigger.CWD_CHANGED,))
-    monkeypatch.setattr(Store, "vocabulary", property(lambda self: narrow))
+    opens = store_module.open_store
+    monkeypatch.setattr(store_module, "open_store", functools.partial(opens, vocabulary=narrow))
     before = dump(cli_db)
     refused = invoke(*cli_db.args, "end", one(cli_db, "active"), "--reason", "repo-removed", "-y")
     assert refused.exit_code == 2

@@ -57,7 +57,7 @@ def test_list_search_gives_the_lists_order_with_undated_matches(
     (last on SQLite, first on PostgreSQL): `--limit` pages of 2 or 3 and the whole list
     give the same order as the database's ORDER BY."""
     want = asyncio.run(_seed(empty_db_url))
-    monkeypatch.setattr("tui.store.store.SEARCH_WINDOW", 20)
+    monkeypatch.setattr("tui.store.limits.SEARCH_WINDOW", 20)
     result = CliRunner().invoke(
         cli,
         ["--url", empty_db_url, "list", "--search", AGENT, "--format", "json", "--limit", limit],

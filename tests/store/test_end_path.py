@@ -17,7 +17,7 @@ from tests.support.commit_cut import CommitCutProxy
 from tests.support.pgserver import LIMITED_PASSWORD, LIMITED_USER, PgServer
 from tests.support.service_writes import ServiceDb
 from tui.domain.models import AlreadyEnded, Ended, NotFound, OddActive
-from tui.store import store as store_module
+from tui.store import limits
 from tui.store.errors import EndInterrupted, NoAuditTable, StoreError
 from tui.store.migrate import upgrade
 from tui.store.store import Store, open_store
@@ -225,7 +225,7 @@ async def test_blank_and_non_object_metadata_stay_untouched(service_writer: Serv
 async def test_many_sessions_end_in_batches_with_outcomes_in_the_order_given(
     service_writer: ServiceDb, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "END_BATCH", 7)
+    monkeypatch.setattr("tui.store.limits.END_BATCH", 7)
     db = service_writer
     live = [db.session(db.now_minus(600)) for _ in range(30)]
     done = db.session(db.now_minus(900), ended=db.now_minus(300), reason="worktree-removed")
@@ -343,7 +343,7 @@ async def test_audit_pages_newest_first_with_since_and_actor(
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("attempts", [store_module.CONFLICT_ATTEMPTS, 1], ids=["retried", "once"])
+@pytest.mark.parametrize("attempts", [limits.CONFLICT_ATTEMPTS, 1], ids=["retried", "once"])
 async def test_a_deadlock_with_another_writer_is_retried(
     new_york_db: ServiceDb, attempts: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -354,7 +354,7 @@ async def test_a_deadlock_with_another_writer_is_retried(
     before), the same race is the error the operator saw."""
     import asyncpg
 
-    monkeypatch.setattr(store_module, "CONFLICT_ATTEMPTS", attempts)
+    monkeypatch.setattr("tui.store.limits.CONFLICT_ATTEMPTS", attempts)
     db = new_york_db
     first, second = sorted(db.session(db.now_minus(600)) for _ in range(2))
     store = await open_store(_target(db))
@@ -441,7 +441,7 @@ async def test_an_end_stopped_part_way_says_what_was_written(
     """Batches commit one by one: when a later one fails, the earlier ones stay ended and
     the error says so (never "nothing was ended"); the failed batch and the rest stay
     active."""
-    monkeypatch.setattr(store_module, "END_BATCH", 2)
+    monkeypatch.setattr("tui.store.limits.END_BATCH", 2)
     db = service_writer
     ids = sorted(db.session(db.now_minus(600)) for _ in range(5))
     store = await _migrated(db)

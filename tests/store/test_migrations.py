@@ -31,7 +31,6 @@ from tests.support.pgserver import find_pg_bin
 from tests.support.service_schema import service_ddl, statements
 from tui.domain.models import SessionFilter
 from tui.store import queries as q
-from tui.store import store as store_module
 from tui.store.backends import backend_for
 from tui.store.backends import postgresql as postgresql_backend
 from tui.store.errors import DatabaseLocked, DatabaseNotFound, PermissionDenied, StoreError
@@ -951,7 +950,7 @@ async def test_busy_database_fails_cleanly(db: RawDb, monkeypatch: pytest.Monkey
     every row intact; what was committed stays, and the next run finishes the rest."""
     await db.make_service_db(ended_reason=False)
     rows = await db.dump()
-    monkeypatch.setattr(store_module, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr("tui.store.limits.SQLITE_BUSY_TIMEOUT_MS", 200)
     monkeypatch.setattr(postgresql_backend, "MIGRATION_LOCK_TIMEOUT", "100ms")
     monkeypatch.setattr(postgresql_backend, "LOCK_RETRY_PAUSE_S", 0.01)
     if db.backend == "sqlite":

@@ -215,7 +215,7 @@ def test_a_narrowing_list_keeps_rows_without_a_start_time_where_the_order_puts_t
     matches are one dated session in that window, one below it, and the three sessions
     without a start time, which a newest-first list puts last on SQLite and first on
     PostgreSQL: pages of `limit` must give them in that order, whichever try answers."""
-    monkeypatch.setattr("tui.store.store.SEARCH_WINDOW", 20)
+    monkeypatch.setattr("tui.store.limits.SEARCH_WINDOW", 20)
     flt = SessionFilter(search="needle-agent")
 
     async def run() -> tuple[list[str], list[str]]:

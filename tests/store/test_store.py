@@ -51,7 +51,6 @@ from tui.domain.triggers import (
     UnrecognisedReason,
     parse_reason,
 )
-from tui.store import store as store_module
 from tui.store.errors import (
     AmbiguousId,
     AuthFailed,
@@ -705,7 +704,7 @@ async def test_search_pages_are_exact_whichever_try_answers(
     the first try answers whenever a page is full; 40 mixes both across pages. Every
     page, its order and the cursors between them must come out the same.
     """
-    monkeypatch.setattr("tui.store.store.SEARCH_WINDOW", window)
+    monkeypatch.setattr("tui.store.limits.SEARCH_WINDOW", window)
     flt = FILTERS[case](shared.rows)
     want = expected_ids(shared.rows, flt)
     assert await paged_ids(shared_store, flt, len(want)) == want
@@ -1398,7 +1397,7 @@ async def test_twenty_engines_race_on_postgresql(pg_target: DbTarget) -> None:
 async def test_locked_sqlite_raises_database_locked_and_loses_nothing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    monkeypatch.setattr("tui.store.limits.SQLITE_BUSY_TIMEOUT_MS", 200)
     target = await create_service_db(f"sqlite:///{tmp_path / 'archon.db'}")
     d = Db(target)
     try:

@@ -18,7 +18,7 @@ from tui.domain.stuck import (
     parse_kind,
     suggested,
 )
-from tui.domain.triggers import E016, PRE_016, V0_2_13, V0_6_0, VOCABULARIES
+from tui.domain.triggers import E016, PRE_016, V0_2_13, V0_6_0, VOCABULARIES, Trigger
 
 NOW = datetime(2026, 8, 1, 12, tzinfo=UTC)
 
@@ -26,6 +26,15 @@ NOW = datetime(2026, 8, 1, 12, tzinfo=UTC)
 def test_every_kind_has_a_name_an_explanation_and_a_suggestion_rule() -> None:
     assert KIND_NAMES == ("idle", "orphaned", "duplicate")
     assert sorted(PRECEDENCE, key=list(StuckKind).index) == list(StuckKind)
+    assert PRECEDENCE == (StuckKind.ORPHANED, StuckKind.DUPLICATE, StuckKind.IDLE)
+    precedences = sorted(k.record.precedence for k in StuckKind)
+    assert precedences == list(range(len(StuckKind))), "one place each, none shared"
+    for kind in StuckKind:
+        record = kind.record
+        assert record.wire and record.explanation == wording.stuck_explanation(kind)
+        assert isinstance(record.suggestion, Trigger)
+        blind = record.detectability
+        assert (blind.needs_soft_delete or blind.sqlite_before is not None) == bool(blind.why)
     for kind in StuckKind:
         line = wording.stuck_explanation(kind)
         assert line and "\n" not in line and len(line) <= 90

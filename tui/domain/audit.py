@@ -158,9 +158,6 @@ def _instant(value: Any) -> datetime | None:
     return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
-AUDIT_TABLE = "sessions_tui_audit"
-"""The tool's own table of ends (migration 0006): named in what the operator is told."""
-
 OUTCOME_ENDED = "ended"
 OUTCOME_ALREADY_ENDED = "already-ended"
 

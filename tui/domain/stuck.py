@@ -1,14 +1,16 @@
 """The kinds of stuck session: situations the service's own writes leave behind, each
 with a name, the reason an operator would end it with, and where it can be told at all.
 
-One record per kind (`StuckKind`): its name (what the CLI, JSON and the dashboard say),
-the trigger suggested to end it, its place in `PRECEDENCE`, and `not_detectable`, the
-service versions whose writes cannot produce it (there it is not computed, and every
-surface says so instead of a 0). Its one-line explanation is `wording.stuck_explanation`.
-A suggestion is only ever made from the vocabulary in force (`suggested`).
+One record per kind (`StuckKind`, each member a `KindRecord`): its name (what the CLI,
+JSON and the dashboard say), its one-line explanation, the trigger suggested to end it,
+its precedence (`PRECEDENCE`), where the service's writes can produce it
+(`Detectability`: elsewhere it is not computed, and every surface says so instead of a
+0), and whether it is found by the clock at the read (`SessionRow.is_stale`) or by the
+list query's column. A suggestion is only ever made from the vocabulary in force
+(`suggested`). Leaving out a part is a TypeError at import.
 
-How each kind is found is the store's business (`queries.stuck_condition`); the rule for
-each, in words, with the writes that produce it:
+Its SQL rule is the store's (`tui.store.sql_stuck.stuck_condition`, exhaustive over the
+kinds); the rule for each, in words, with the writes that produce it:
 
 - `idle`: active, and its conversation quiet (else the session, since its start) for
   longer than `--stale-after`. Time alone, on every version: not evidence of a fault. The
@@ -36,23 +38,101 @@ codebases (the README's stuck table cites the service's code for each era).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import Enum
 
 from tui.domain.triggers import V0_2_13, Era, Trigger, Vocabulary
 
 
+@dataclass(frozen=True)
+class Detectability:
+    """Where the service's writes can produce a kind: `needs_soft_delete`, only on a
+    database whose conversations have `deleted_at`; `sqlite_before`, on SQLite only for
+    versions before that one. `why` is the clause after `NOT_DETECTABLE` elsewhere."""
+
+    why: str = ""
+    needs_soft_delete: bool = False
+    sqlite_before: Era | None = None
+
+    def blind(self, era: Era, *, sqlite: bool, soft_delete: bool) -> bool:
+        """Whether the writes of `era` on that database cannot produce the kind."""
+        if self.needs_soft_delete and not soft_delete:
+            return True
+        return sqlite and self.sqlite_before is not None and era >= self.sqlite_before
+
+
+EVERYWHERE = Detectability()
+
+
+@dataclass(frozen=True)
+class KindRecord:
+    """Everything the tool knows of one stuck kind but its SQL (the store's)."""
+
+    wire: str
+    """The kind's name everywhere an operator or a script reads it."""
+    explanation: str
+    """One line for the operator: what the service left behind."""
+    suggestion: Trigger
+    """The trigger that says why such a session ends, before the vocabulary is asked."""
+    precedence: int
+    """Whose suggestion a session in several kinds gets: the lowest number first."""
+    detectability: Detectability
+    by_clock: bool
+    """Found at the read by the clock (`SessionRow.is_stale`), not by a column of the
+    list query: the kind that depends on "now"."""
+
+
 class StuckKind(Enum):
-    """Every kind, in the order the tool lists them: name and suggested trigger."""
+    """Every kind, in the order the tool lists them."""
 
-    IDLE = ("idle", Trigger.RESET_REQUESTED)
-    ORPHANED = ("orphaned", Trigger.CONVERSATION_CLOSED)
-    DUPLICATE = ("duplicate", Trigger.RESET_REQUESTED)
+    IDLE = KindRecord(
+        "idle",
+        "its conversation is quiet past --stale-after: nothing is broken; ending it is a /reset",
+        Trigger.RESET_REQUESTED,
+        precedence=2,
+        detectability=EVERYWHERE,
+        by_clock=True,
+    )
+    ORPHANED = KindRecord(
+        "orphaned",
+        "active on a deleted conversation: the service never ends these, they stay forever",
+        Trigger.CONVERSATION_CLOSED,
+        precedence=0,
+        detectability=Detectability(
+            "its conversations have no deleted_at: the service soft-deletes none",
+            needs_soft_delete=True,
+        ),
+        by_clock=False,
+    )
+    DUPLICATE = KindRecord(
+        "duplicate",
+        "another, newer session of its conversation is active: the service resumes either",
+        Trigger.RESET_REQUESTED,
+        precedence=1,
+        detectability=Detectability(
+            "on SQLite a session starts in one transaction, so the service never "
+            "leaves two active on one conversation",
+            sqlite_before=V0_2_13,
+        ),
+        by_clock=False,
+    )
 
-    def __init__(self, wire: str, suggestion: Trigger) -> None:
-        self.wire = wire
-        """The kind's name everywhere an operator or a script reads it."""
-        self.suggestion = suggestion
-        """The trigger that says why such a session ends, before the vocabulary is asked."""
+    @property
+    def record(self) -> KindRecord:
+        value: KindRecord = self.value
+        return value
+
+    @property
+    def wire(self) -> str:
+        return self.record.wire
+
+    @property
+    def suggestion(self) -> Trigger:
+        return self.record.suggestion
+
+    @property
+    def explanation(self) -> str:
+        return self.record.explanation
 
 
 BY_NAME: dict[str, StuckKind] = {k.wire: k for k in StuckKind}
@@ -65,14 +145,8 @@ NOT_DETECTABLE = "not detectable on this service version"
 def not_detectable(kind: StuckKind, era: Era, *, sqlite: bool, soft_delete: bool) -> str | None:
     """Why the service's writes on this version cannot produce `kind` (the clause after
     `NOT_DETECTABLE`), or None where they can and the kind is computed."""
-    if kind is StuckKind.ORPHANED and not soft_delete:
-        return "its conversations have no deleted_at: the service soft-deletes none"
-    if kind is StuckKind.DUPLICATE and sqlite and era >= V0_2_13:
-        return (
-            "on SQLite a session starts in one transaction, so the service never "
-            "leaves two active on one conversation"
-        )
-    return None
+    found = kind.record.detectability
+    return found.why if found.blind(era, sqlite=sqlite, soft_delete=soft_delete) else None
 
 
 def suggested(kind: StuckKind, vocabulary: Vocabulary) -> Trigger | None:
@@ -90,16 +164,7 @@ def parse_kind(name: str) -> StuckKind:
     return kind
 
 
-def in_order(kinds: frozenset[StuckKind] | set[StuckKind]) -> tuple[StuckKind, ...]:
-    """Kinds in the table's order: how a row lists them."""
-    return tuple(k for k in StuckKind if k in kinds)
-
-
-PRECEDENCE: tuple[StuckKind, ...] = (
-    StuckKind.ORPHANED,
-    StuckKind.DUPLICATE,
-    StuckKind.IDLE,
-)
+PRECEDENCE: tuple[StuckKind, ...] = tuple(sorted(StuckKind, key=lambda k: k.record.precedence))
 """Which kind's suggestion a session in several kinds gets: the most specific cause
 first. A session on a deleted conversation is also quiet, but it is quiet *because* the
 conversation is gone; `idle` says the least about why."""

@@ -128,17 +128,7 @@ def status_word(row: SessionRow, now: datetime, stale_after: timedelta) -> str:
 
 # -- stuck -------------------------------------------------------------------------------------
 
-STUCK_EXPLANATIONS: dict[StuckKind, str] = {
-    StuckKind.IDLE: (
-        "its conversation is quiet past --stale-after: nothing is broken; ending it is a /reset"
-    ),
-    StuckKind.ORPHANED: (
-        "active on a deleted conversation: the service never ends these, they stay forever"
-    ),
-    StuckKind.DUPLICATE: (
-        "another, newer session of its conversation is active: the service resumes either"
-    ),
-}
+STUCK_EXPLANATIONS: dict[StuckKind, str] = {k: k.explanation for k in StuckKind}
 """One line per kind, for the operator: what the service left behind."""
 
 

@@ -75,10 +75,10 @@ def text_id(value: Any) -> str | None:
 
 
 STUCK_COLUMNS: dict[StuckKind, str] = {
-    kind: f"stuck_{kind.name.lower()}" for kind in StuckKind if kind is not StuckKind.IDLE
+    kind: f"stuck_{kind.name.lower()}" for kind in StuckKind if not kind.record.by_clock
 }
-"""The list query's true/false column per kind it finds (`queries.stuck_flags`); `idle`
-depends on the clock, so the store adds it at the read (`SessionRow.with_idle`)."""
+"""The list query's true/false column per kind it finds (`sql_stuck.stuck_flags`); a
+kind found by the clock (`idle`) is added at the read (`SessionRow.with_idle`)."""
 DUPLICATE_COLUMN = STUCK_COLUMNS[StuckKind.DUPLICATE]
 """NULL where the list read no `duplicate` mark (`queries.marks_duplicates`)."""
 

@@ -122,7 +122,7 @@ def _restore(sync_conn: Connection, backend: Backend) -> None:
         opts={
             "version_table": VERSION_TABLE,
             "transactional_ddl": True,
-            **backend.alembic_options(),
+            **backend.traits.alembic_options(),
         },
     )
     with Operations.context(ctx):
@@ -142,7 +142,7 @@ def _restore_sql(dialect_name: str, catalog: Catalog, buf: io.StringIO) -> None:
             "literal_binds": True,
             "transactional_ddl": True,
             "catalog": catalog,
-            **backend.alembic_options(),
+            **backend.traits.alembic_options(),
         },
     )
     with Operations.context(ctx), ctx.begin_transaction():
@@ -297,7 +297,7 @@ def _refuse_broken(target: DbTarget, backend: Backend, conn: Connection) -> None
             f"{target.display()} is damaged ({damage}); nothing was changed: restore it "
             "from a backup, or salvage its rows with `sqlite3 FILE .recover`"
         )
-    problem = shape_problem(backend.column_shapes(conn, AUDIT_TABLE), backend.audit_type_fits())
+    problem = shape_problem(backend.column_shapes(conn, AUDIT_TABLE), backend.traits.audit_types)
     if problem is not None:
         raise SchemaError(f"{target.display()}: nothing was changed: {audit_shape_line(problem)}")
     views = sorted(backend.service_views(conn))

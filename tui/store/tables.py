@@ -63,7 +63,7 @@ class Id(TypeDecorator[str]):
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        return dialect.type_descriptor(backend_for(dialect.name).id_type())
+        return dialect.type_descriptor(backend_for(dialect.name).traits.id_type)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
         return text_id(value)
@@ -76,7 +76,7 @@ class JsonText(TypeDecorator[str]):
     cache_ok = True
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        return dialect.type_descriptor(backend_for(dialect.name).json_type())
+        return dialect.type_descriptor(backend_for(dialect.name).traits.json_type)
 
 
 class StoredActive(TypeDecorator[Any]):

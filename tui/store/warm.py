@@ -1,7 +1,7 @@
 """The dashboard's first page, read through the bare driver before SQLAlchemy is imported.
 
-Importing SQLAlchemy's asyncio engine takes ~240 ms, more than the whole budget for
-rows on screen after Textual's first frame. The default view (every session, newest
+Importing SQLAlchemy's asyncio engine takes longer than the whole budget for rows on
+screen after Textual's first frame. The default view (every session, newest
 first) is one fixed statement, so it is compiled ahead of time (`_warm_sql.py`, kept
 equal to `queries.list_statement` by a test) and run through the backend's bare
 driver (`backends.driver_for`: aiosqlite or asyncpg), and decoded by the same
@@ -61,7 +61,7 @@ def start(
 ) -> Future[Page | None]:
     """`first_page` begun at once on a thread of its own, for the dashboard to pick up.
 
-    The dashboard asks for it before it imports Textual (~0.4 s of imports, then the
+    The dashboard asks for it before it imports Textual (its imports, then the
     first frame's layout, during which a driver on the app's event loop would wait): a
     page read meanwhile is there when the screen mounts. The thread is a daemon and the
     page only reads, so quitting before it is done loses nothing."""

@@ -3,7 +3,9 @@
 Nothing outside `tui.store.backends` asks which database it talks to: it asks the
 backend of its target (`backend_for(target.kind)`) for the piece that differs. The
 bare-driver side of a backend (the warm first page) is `driver.Driver`, kept apart
-because it must load without SQLAlchemy.
+because it must load without SQLAlchemy. What the shared SQL requires of a database
+(row values, RETURNING, partial indexes, recursive CTEs, ...) is listed in the `tui.store`
+package docstring: check those first for a new backend.
 """
 
 from __future__ import annotations
@@ -55,8 +57,34 @@ class Catalog:
         return frozenset(t for t in self.tables if t.startswith("remote_agent_"))
 
 
+@dataclass(frozen=True)
+class Traits:
+    """What a backend is, as data rather than methods.
+
+    `write_pause_s`: seconds to wait between two write transactions of one end, so that
+    writes the service queued behind the first get the lock before the next takes it.
+    `batch_alter`: Alembic's `render_as_batch` (a database that cannot ALTER much).
+    `audit_types`: the declared types the audit table's columns of each kind (`id`,
+    `text`, `time`: `audit_shape.AUDIT_COLUMNS`) may have for an end's INSERT to fit.
+    `id_type`, `json_type`: the types of the service's ids and JSON columns (metadata).
+    """
+
+    write_pause_s: float
+    batch_alter: bool
+    audit_types: Mapping[str, frozenset[str]]
+    id_type: TypeEngine[Any]
+    json_type: TypeEngine[Any]
+
+    def alembic_options(self) -> dict[str, Any]:
+        """Options for Alembic's `context.configure`, online and offline alike."""
+        return {"render_as_batch": self.batch_alter}
+
+
 class Backend(ABC):
     """One database's SQL, column types, connections and transactions."""
+
+    traits: Traits
+    """This database's facts as data (`Traits`)."""
 
     # -- connections and transactions ------------------------------------------------
 
@@ -121,11 +149,6 @@ class Backend(ABC):
     async def for_writes(self, conn: AsyncConnection) -> AsyncConnection:
         """`conn`, set so that the transaction it begins next holds the write lock from
         its first statement: no other writer can slip in between our read and write."""
-
-    @abstractmethod
-    def between_write_batches(self) -> float:
-        """Seconds to wait between two write transactions of one end, so that writes the
-        service queued behind the first get the lock before the next takes it."""
 
     @abstractmethod
     def lock_for_migration(self, conn: Connection) -> None:
@@ -202,10 +225,6 @@ class Backend(ABC):
         wait for it."""
 
     @abstractmethod
-    def alembic_options(self) -> dict[str, Any]:
-        """Options for Alembic's `context.configure`, online and offline alike."""
-
-    @abstractmethod
     async def prepare_bulk_load(self, conn: AsyncConnection) -> None:
         """A database this tool has just created, about to be filled (the demo)."""
 
@@ -268,21 +287,8 @@ class Backend(ABC):
         there is no such table."""
 
     @abstractmethod
-    def audit_type_fits(self) -> Mapping[str, frozenset[str]]:
-        """The declared types the audit table's columns of each kind (`id`, `text`,
-        `time`: `audit_shape.AUDIT_COLUMNS`) may have for an end's INSERT to fit."""
-
-    @abstractmethod
     def index_names(self, conn: Connection, table: str) -> set[str]:
         """The names of `table`'s indexes, by the catalog's cheapest query."""
-
-    @abstractmethod
-    def id_type(self) -> TypeEngine[Any]:
-        """The type of the service's ids."""
-
-    @abstractmethod
-    def json_type(self) -> TypeEngine[Any]:
-        """The type of the service's JSON columns (metadata)."""
 
     @abstractmethod
     def timestamp_type(self, *, timezone: bool) -> TypeEngine[Any]:
@@ -352,14 +358,6 @@ class Backend(ABC):
     @abstractmethod
     def raw_timestamp(self, col: ColumnElement[Any]) -> ColumnElement[Any]:
         """The stored timestamp untouched, so cursors compare exactly as the index does."""
-
-    @abstractmethod
-    def timestamp_literal(self, text: str) -> ColumnElement[Any]:
-        """`text` ('YYYY-MM-DD HH:MM:SS') as a value comparable with `raw_timestamp`."""
-
-    @abstractmethod
-    def lowest_timestamp(self) -> ColumnElement[Any]:
-        """A value below every `raw_timestamp`."""
 
     @abstractmethod
     def seconds_between(

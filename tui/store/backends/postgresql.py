@@ -25,7 +25,7 @@ from sqlalchemy.sql.elements import ColumnElement, TextClause
 from sqlalchemy.types import TypeEngine
 
 from tui.domain.models import Cursor
-from tui.store.backends.base import Backend, Catalog
+from tui.store.backends.base import Backend, Catalog, Traits
 from tui.store.backends.postgresql_driver import (
     SERVICE_SCHEMA_SQL,
     SERVICE_ZONE_SQL,
@@ -72,6 +72,20 @@ def pin_schema_sql(schema: str) -> str:
 
 
 class PostgresqlBackend(Backend):
+    traits = Traits(
+        # None needed: a batch locks its own rows only, and a service write to one of
+        # them waits for that batch's commit, which wakes it at once.
+        write_pause_s=0.0,
+        batch_alter=False,
+        audit_types={
+            "id": frozenset({"bigint", "integer"}),
+            "text": frozenset({"text", "character varying"}),
+            "time": frozenset({"timestamp with time zone"}),
+        },
+        id_type=postgresql.UUID(as_uuid=False),
+        json_type=postgresql.JSONB(),
+    )
+
     def make_engine(
         self,
         target: DbTarget,
@@ -136,21 +150,15 @@ class PostgresqlBackend(Backend):
         await conn.execute(sa.text("SET LOCAL max_parallel_workers_per_gather = 0"))
 
     async def joins_by_index(self, conn: AsyncConnection) -> None:
-        """No hash or merge join in this transaction: for the stuck counts' 20,000 active
-        sessions at 1M the planner costs a pass over all 221,250 conversations (hash or
-        merge) below 20,000 primary-key probes, and took 753 ms (hash) or 1,018 ms (merge)
-        where the probes took 177 ms, in one EXPLAIN ANALYZE run (tests/bench/README.md)."""
+        """No hash or merge join in this transaction: for the stuck counts the planner
+        costs a pass over every conversation below one primary-key probe per active
+        session, and the probes are the cheaper."""
         await conn.execute(sa.text("SET LOCAL enable_hashjoin = off"))
         await conn.execute(sa.text("SET LOCAL enable_mergejoin = off"))
 
     async def for_writes(self, conn: AsyncConnection) -> AsyncConnection:
         """As it is: the UPDATE locks its row, and a second writer waits for it."""
         return conn
-
-    def between_write_batches(self) -> float:
-        """None needed: a batch locks its own rows only, and a service write to one of
-        them waits for that batch's commit, which wakes it at once."""
-        return 0.0
 
     def lock_for_migration(self, conn: Connection) -> None:
         """Session-wide, not per transaction: the revisions commit one by one and the
@@ -271,9 +279,6 @@ class PostgresqlBackend(Backend):
         the lock timeout, so there is nothing to agree to."""
         return None
 
-    def alembic_options(self) -> dict[str, Any]:
-        return {"render_as_batch": False}
-
     async def prepare_bulk_load(self, conn: AsyncConnection) -> None:
         """Nothing to do: the server's settings are the DBA's."""
 
@@ -347,15 +352,8 @@ class PostgresqlBackend(Backend):
             for name, kind, notnull, dflt in conn.execute(sql, {"t": table})
         }
 
-    def audit_type_fits(self) -> dict[str, frozenset[str]]:
-        return {
-            "id": frozenset({"bigint", "integer"}),
-            "text": frozenset({"text", "character varying"}),
-            "time": frozenset({"timestamp with time zone"}),
-        }
-
     def index_names(self, conn: Connection, table: str) -> set[str]:
-        """The usable ones, from pg_index (the inspector's get_indexes takes 35 ms): an
+        """The usable ones, from pg_index (cheaper than the inspector's get_indexes): an
         index an interrupted concurrent build left invalid is not read by the planner,
         so it counts as missing (and `migrate` rebuilds it)."""
         sql = sa.text(
@@ -366,12 +364,6 @@ class PostgresqlBackend(Backend):
             " AND x.indisvalid"
         )
         return {str(r[0]) for r in conn.execute(sql, {"t": table})}
-
-    def id_type(self) -> TypeEngine[Any]:
-        return postgresql.UUID(as_uuid=False)
-
-    def json_type(self) -> TypeEngine[Any]:
-        return postgresql.JSONB()
 
     def timestamp_type(self, *, timezone: bool) -> TypeEngine[Any]:
         return postgresql.TIMESTAMP(timezone=timezone)
@@ -453,12 +445,6 @@ class PostgresqlBackend(Backend):
     def raw_timestamp(self, col: ColumnElement[Any]) -> ColumnElement[Any]:
         return sa.type_coerce(col, sa.DateTime())
 
-    def timestamp_literal(self, text: str) -> ColumnElement[Any]:
-        return sa.cast(sa.literal(text), sa.DateTime())
-
-    def lowest_timestamp(self) -> ColumnElement[Any]:
-        return sa.cast(sa.literal("-infinity"), sa.DateTime())
-
     def seconds_between(
         self, end: ColumnElement[Any], start: ColumnElement[Any]
     ) -> ColumnElement[float]:
@@ -480,8 +466,8 @@ class PostgresqlBackend(Backend):
 
     def null_pinning_order(self, col: ColumnElement[Any]) -> list[ColumnElement[Any]]:
         """PostgreSQL does not treat `col IS NULL` as pinning the column: without this it
-        walked the started_at index with a filter, and pre-016 rows (reason NULL) are
-        the oldest (312 ms on 1M sessions). A constant column changes no order."""
+        walks the started_at index with a filter, and pre-016 rows (reason NULL) are
+        the oldest. A constant column changes no order."""
         return [col.desc()]
 
     def utc_bucket(self, col: ColumnElement[Any], zone: str, *, hourly: bool) -> ColumnElement[Any]:

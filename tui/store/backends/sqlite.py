@@ -26,7 +26,7 @@ from sqlalchemy.sql.visitors import InternalTraversal
 from sqlalchemy.types import TypeEngine
 
 from tui.domain.models import Cursor
-from tui.store.backends.base import Backend, Catalog, escape_like
+from tui.store.backends.base import Backend, Catalog, Traits, escape_like
 from tui.store.backends.sqlite_driver import decode_text, file_uri
 from tui.store.backends.sqlite_fold import FOLD_LIKE, like_skeleton, plain_like_suffices
 from tui.store.backends.sqlite_fold import register as register_fold_like
@@ -35,8 +35,7 @@ from tui.store.target import DbTarget
 
 INDEX_ROWS_PER_SECOND = 230_000
 """How fast SQLite builds one of the tool's indexes, in sessions per second: the median of
-the six, measured on 1,000,000 sessions by tests/bench/migrate_load.py on 2 shared cores
-(see its README; over two runs the slowest index ran at 150,000-178,000/s). The
+the six, measured by tests/bench/migrate_load.py (tests/bench/README.md). The
 question `migrate` asks estimates from it: an estimate, which another machine moves."""
 
 LOCK_HANDOVER_S = 0.15
@@ -47,13 +46,26 @@ SERVICE_BUSY_TIMEOUT_S = 5
 
 INDEX_BUILD_THREADS = 2
 """Helper threads SQLite's sorter may use while `migrate` builds an index (`PRAGMA threads`):
-the sort is most of a build's CPU and is what holds the write lock. The index is the same;
-measured by tests/bench/migrate_load.py --compare-settings at 1M sessions on 2 shared
-cores, the lock held 19-23% less long (6.2 -> 5.1 s at load 6, 14.1 -> 10.9 s at load 10)
-for the same CPU; a 256 MB cache and mmap shortened nothing."""
+the sort is most of a build's CPU and is what holds the write lock. The index is the same,
+the lock is held less long for the same CPU (tests/bench/README.md)."""
+
+
+_SQLITE_TEXT = frozenset({"text", "varchar", "character varying", "clob", "char", "nvarchar"})
 
 
 class SqliteBackend(Backend):
+    traits = Traits(
+        # The service's busy handler retries only every 100 ms once it has waited a
+        # while: without a gap the next batch would take the lock straight back.
+        write_pause_s=LOCK_HANDOVER_S,
+        # SQLite cannot ALTER much: batch mode copes if an op.* helper is ever used.
+        batch_alter=True,
+        # Text affinity for text and times (UTC text); the rowid for the key.
+        audit_types={"id": frozenset({"integer"}), "text": _SQLITE_TEXT, "time": _SQLITE_TEXT},
+        id_type=sa.Text(),
+        json_type=sa.Text(),
+    )
+
     def make_engine(
         self,
         target: DbTarget,
@@ -106,12 +118,6 @@ class SqliteBackend(Backend):
 
     async def for_writes(self, conn: AsyncConnection) -> AsyncConnection:
         return await conn.execution_options(begin_immediate=True)
-
-    def between_write_batches(self) -> float:
-        """`LOCK_HANDOVER_S`: the service's busy handler retries only every 100 ms once it
-        has waited a while; without a gap the next batch took the lock straight back and
-        a service write waited across several batches."""
-        return LOCK_HANDOVER_S
 
     def lock_for_migration(self, conn: Connection) -> None:
         """Nothing to do: every transaction of the migration begins IMMEDIATE
@@ -187,10 +193,6 @@ class SqliteBackend(Backend):
             )
         return text
 
-    def alembic_options(self) -> dict[str, Any]:
-        """SQLite cannot ALTER much: batch mode copes if an op.* helper is ever used."""
-        return {"render_as_batch": True}
-
     async def prepare_bulk_load(self, conn: AsyncConnection) -> None:
         """WAL like the service uses, and no fsync while filling it. Run outside
         SQLAlchemy's transaction: journal_mode cannot change inside one."""
@@ -250,20 +252,9 @@ class SqliteBackend(Backend):
             found[str(name)] = (kind, bool(notnull), dflt is not None or rowid)
         return found
 
-    def audit_type_fits(self) -> dict[str, frozenset[str]]:
-        """Text affinity for text and times (UTC text); the rowid for the key."""
-        text = frozenset({"text", "varchar", "character varying", "clob", "char", "nvarchar"})
-        return {"id": frozenset({"integer"}), "text": text, "time": text}
-
     def index_names(self, conn: Connection, table: str) -> set[str]:
         sql = sa.text("SELECT name FROM pragma_index_list(:t)")
         return {str(r[0]) for r in conn.execute(sql, {"t": table})}
-
-    def id_type(self) -> TypeEngine[Any]:
-        return sa.Text()
-
-    def json_type(self) -> TypeEngine[Any]:
-        return sa.Text()
 
     def timestamp_type(self, *, timezone: bool) -> TypeEngine[Any]:
         return sa.Text()
@@ -324,12 +315,6 @@ class SqliteBackend(Backend):
     def raw_timestamp(self, col: ColumnElement[Any]) -> ColumnElement[Any]:
         return sa.type_coerce(col, sa.Text())
 
-    def timestamp_literal(self, text: str) -> ColumnElement[Any]:
-        return sa.literal(text)
-
-    def lowest_timestamp(self) -> ColumnElement[Any]:
-        return sa.literal("", sa.Text())
-
     def seconds_between(
         self, end: ColumnElement[Any], start: ColumnElement[Any]
     ) -> ColumnElement[float]:
@@ -357,8 +342,7 @@ class SqliteBackend(Backend):
         """`table INDEXED BY index`: SQLite without statistics (nobody runs ANALYZE on the
         service's file) takes `active = 1` for ten rows, so it reads them by the service's
         index on `active` and then each table row, even where a partial covering index
-        holds exactly those rows and everything the statement reads of them (at 1M: the
-        table rows of 20,000 active sessions instead of an index of 20,000 entries).
+        holds exactly those rows and everything the statement reads of them.
         Every reference to `table` in `stmt` is moved onto an alias of the same name that
         compiles to that clause; SQLite refuses the statement if the index is missing."""
         return sql_util.ClauseAdapter(_IndexedBy.of(table, index)).traverse(stmt)

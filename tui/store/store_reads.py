@@ -1,0 +1,299 @@
+"""The store's reads: pages, search windows, ids, a session's detail and chain."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from tui.domain.models import (
+    ChainHop,
+    Cursor,
+    Metadata,
+    Page,
+    SessionChain,
+    SessionDetail,
+    SessionFilter,
+    SortKey,
+    WorkflowRun,
+)
+from tui.domain.timefmt import utcnow
+from tui.store import limits
+from tui.store import queries as q
+from tui.store.codec import (
+    text_value,
+)
+from tui.store.errors import (
+    AmbiguousId,
+    UnknownSession,
+)
+from tui.store.store_base import PAGE_SIZE, StoreBase, _hop, _plain, _row
+from tui.store.store_schema import _SHOWN_COLUMNS
+from tui.store.tables import (
+    CODEBASES,
+    CONVERSATIONS,
+    sessions,
+)
+
+
+async def _decode_metadata(raw: str | None) -> Metadata:
+    """Large metadata is parsed in a thread: 10 MB took the event loop for seconds."""
+    if raw is not None and len(raw) >= Metadata.LARGE:
+        return await asyncio.to_thread(Metadata.decode, raw)
+    return Metadata.decode(raw)
+
+
+class StoreReads(StoreBase):
+    """Reads of sessions (part of `Store`)."""
+
+    async def list_sessions(
+        self,
+        flt: SessionFilter | None = None,
+        sort: SortKey = SortKey.STARTED,
+        cursor: Cursor | None = None,
+        limit: int = PAGE_SIZE,
+        *,
+        ascending: bool = False,
+    ) -> Page:
+        """One keyset page, newest first, and the cursor for the next one (None at the end).
+
+        `ascending` walks the same order from its other end (oldest/smallest first): the
+        list's last rows without reading the ones before them."""
+        flt = flt or SessionFilter()
+        limit = max(1, min(limit, 10_000))
+        # The duration sort pins "now" on the first page so active rows keep their place.
+        as_of: datetime | None = cursor.as_of if cursor else None
+        if as_of is None and sort is SortKey.DURATION:
+            as_of = utcnow()
+        params = {"as_of": as_of} if sort is SortKey.DURATION else {}
+        narrowing = bool((flt.search and flt.search.strip()) or (flt.user and flt.user.strip()))
+        windowed = narrowing and sort is SortKey.STARTED and not ascending
+        async with self._read() as conn:
+            result: Sequence[Row[Any]] | None = None
+            if windowed:  # a search or an owner that matches near the top stops there
+                rows, floor = await self._window_rows(
+                    conn, flt, cursor, limit, limits.SEARCH_WINDOW
+                )
+                if len(rows) > limit or floor is None:  # the exact page, or the list's rest
+                    result = rows
+            if result is None:
+                cursor = cursor or q.first_segment(sort, ascending=ascending)
+                stmt = q.list_statement(self.d, flt, sort, cursor, limit, ascending=ascending)
+                result = (await conn.execute(stmt, params)).all()
+                following = (
+                    q.next_segment(self.d, cursor, ascending=ascending, sort=sort)
+                    if cursor is not None
+                    else None
+                )
+                if following is not None and len(result) <= limit:  # rows with a NULL key
+                    left = limit - len(result)
+                    stmt = q.list_statement(self.d, flt, sort, following, left, ascending=ascending)
+                    result = [*result, *(await conn.execute(stmt, params)).all()]
+        return self._page(result, limit, as_of)
+
+    async def search_window(
+        self, flt: SessionFilter, cursor: Cursor | None, limit: int, window: int
+    ) -> Page:
+        """A newest-first page of a search that looks at no more than `window` sessions
+        below the cursor: a search that matches nothing costs one window, not the table.
+
+        A full page found in the window is the list's exact page (its cursor goes on as
+        usual). Otherwise the page holds what the window had, and `resume` says where
+        the next window starts (None: the window reached the end of the list, then read
+        as `list_sessions` would, rows without a start time included). `searched` is the
+        number of sessions the window covered."""
+        limit = max(1, min(limit, 10_000))
+        async with self._read() as conn:
+            rows, floor = await self._window_rows(conn, flt, cursor, limit, window)
+            resume = None
+            if floor is not None and len(rows) <= limit:
+                last = (await conn.execute(q.lowest_id_at(self.d, floor))).scalar_one()
+                resume = Cursor(key=floor, id=str(last))
+        page = self._page(rows, limit, None)
+        return Page(page.rows, page.next_cursor, resume, window)
+
+    async def _window_rows(
+        self,
+        conn: AsyncConnection,
+        flt: SessionFilter,
+        cursor: Cursor | None,
+        limit: int,
+        window: int,
+    ) -> tuple[list[Row[Any]], Any]:
+        """Up to `limit + 1` rows, newest first below the cursor, of those that `window`
+        sessions hold, and the window's floor (the start time it went down to).
+
+        The floor is read first, `window` rows down the started_at index (an OFFSET on
+        the index alone), then the window is walked as a range down to that constant:
+        what the window holds is all it costs, whether anything matches or not. More
+        than `limit` rows: the list's exact page. A floor of None: the rest of the list
+        fit in the window, so the rows are the list's own answer, complete. Otherwise
+        the window had only these; the rows below the floor are unread.
+
+        Rows without a start time stay where the list's order puts them: the started_at
+        index holds them together, first (PostgreSQL: read before the dated windows) or
+        last (SQLite: read only once the dated rows end within a window)."""
+        d, started = self.d, SortKey.STARTED
+        before: list[Row[Any]] = []
+        nulls_first = d.backend.segment_after(Cursor(key=None, id="")) is not None
+        if nulls_first and (cursor is None or cursor.key is None):
+            top = cursor or Cursor(key=None, id="", segment_top=True)
+            before = list((await conn.execute(q.list_statement(d, flt, started, top, limit))).all())
+            if len(before) > limit:
+                return before, None
+            limit, cursor = limit - len(before), None
+        dated_top = Cursor(key=0, id="", segment_top=True) if nulls_first else None
+        below = (await conn.execute(q.window_boundary(d, cursor, window))).scalars().all()
+        floor = below[0] if len(below) == 2 else None
+        if floor is None:  # the rest of the list fits in one window
+            start = cursor if cursor is not None else dated_top
+            stmt = q.list_statement(d, flt, started, start, limit)
+            result: list[Row[Any]] = list((await conn.execute(stmt)).all())
+            following = q.next_segment(d, start) if start is not None else None
+            if following is not None and len(result) <= limit:
+                stmt = q.list_statement(d, flt, started, following, limit - len(result))
+                result += (await conn.execute(stmt)).all()
+        else:
+            stmt = q.bounded_search_statement(d, flt, cursor, limit, floor)
+            result = list((await conn.execute(stmt)).all())
+        return [*before, *result], floor
+
+    def _page(self, result: Sequence[Row[Any]], limit: int, as_of: datetime | None) -> Page:
+        rows = [_row(r, self.d) for r in result[:limit]]
+        next_cursor = None
+        if len(result) > limit:
+            last = result[limit - 1]._mapping
+            next_cursor = Cursor(key=last["_sort_key"], id=last["id"], as_of=as_of)
+        return Page(rows=rows, next_cursor=next_cursor)
+
+    async def sessions_without_id(self) -> int:
+        """Sessions with a NULL id: never listed, shown or ended (nothing can name them),
+        so the list and the dashboard say how many there are."""
+        stmt = q.without_id_statement(self.d)
+        if stmt is None:
+            return 0
+        async with self._read() as conn:
+            return int((await conn.execute(stmt)).scalar_one())
+
+    async def resolve_id(self, prefix: str) -> str:
+        """A whole id from a unique prefix; UnknownSession or AmbiguousId otherwise.
+
+        The prefix matches as the backend says (`Backend.id_prefix`: any case of a
+        UUID; on SQLite, as typed, all lowercase or all uppercase), so an id as `list`
+        shows it is always found. A whole id given exactly wins over longer ids it
+        starts."""
+        text = prefix.strip()
+        if not text:
+            raise UnknownSession("empty session id")
+        s = sessions
+        cond = self.d.backend.id_prefix(s.c.id, text)
+        if cond is None:
+            raise UnknownSession(f"no session with id {text!r}")
+        stmt = sa.select(s.c.id).where(cond).order_by(s.c.id).limit(5)
+        async with self._read() as conn:
+            ids = [str(i) for i in (await conn.execute(stmt)).scalars()]
+        if not ids:
+            raise UnknownSession(f"no session with id {prefix!r}")
+        for whole in (text, text.lower()):
+            if whole in ids:
+                return whole
+        if len(ids) > 1:
+            shown = ", ".join(i[:12] for i in ids[:4])
+            raise AmbiguousId(
+                f"{prefix!r} matches several sessions ({shown}…): give more characters"
+            )
+        return ids[0]
+
+    async def get_session(self, session_id: str) -> SessionDetail | None:
+        """Every column of the session, its conversation and codebase (the session's,
+        else, when it stores none, its conversation's); metadata decoded."""
+        if not self.d.backend.valid_id(session_id):
+            return None
+        stmt = (
+            sa.select(*q.row_columns(self.d))
+            .select_from(q.joined(self.d))
+            .where(sessions.c.id == session_id)
+        )
+        async with self._read() as conn:
+            found = (await conn.execute(stmt)).first()
+            if found is None:
+                return None
+            row = _row(found, self.d)
+            every, params = self.d.backend.session_columns(row.id)
+            raw = (await conn.execute(every, params)).first()
+            conv = await self._row_dict(conn, CONVERSATIONS, row.conversation_id)
+            code = await self._row_dict(
+                conn, CODEBASES, row.codebase_id or row.conversation_codebase_id
+            )
+            runs = await self._workflow_runs(conn, row.conversation_id)
+        all_cols = self.d.backend.columns_of(raw) if raw is not None else {}
+        meta_raw = text_value(all_cols.get("metadata"))  # a BLOB is shown as the text it spells
+        if meta_raw is not None and not isinstance(meta_raw, str):
+            meta_raw = json.dumps(meta_raw, ensure_ascii=False)
+        return SessionDetail(
+            row=row,
+            assistant_session_id=all_cols.get("assistant_session_id"),
+            metadata=await _decode_metadata(meta_raw),
+            conversation=conv,
+            codebase=code,
+            extra={
+                k: _plain(v, self._zone) for k, v in all_cols.items() if k not in _SHOWN_COLUMNS
+            },
+            service_zone=self._zone,
+            workflow_runs=runs,
+        )
+
+    async def _workflow_runs(
+        self, conn: AsyncConnection, conversation_id: str | None
+    ) -> list[WorkflowRun] | None:
+        """The conversation's latest runs; None where the service has no such table."""
+        if not self.has_workflow_runs:
+            return None
+        if conversation_id is None or not self.d.backend.valid_id(conversation_id):
+            return []
+        found = await conn.execute(q.workflow_runs_statement(conversation_id))
+        return [
+            WorkflowRun(
+                workflow_name=m["workflow_name"],
+                status=m["status"],
+                started_at=m["started_at"],
+                last_activity_at=m["last_activity_at"],
+            )
+            for m in found.mappings()
+        ]
+
+    async def _row_dict(
+        self, conn: AsyncConnection, table: str, row_id: str | None
+    ) -> dict[str, Any]:
+        if row_id is None or not self.d.backend.valid_id(row_id):
+            return {}
+        found = (
+            await conn.execute(sa.text(f"SELECT * FROM {table} WHERE id = :id"), {"id": row_id})
+        ).first()
+        return {k: _plain(v, self._zone) for k, v in found._mapping.items()} if found else {}
+
+    async def session_chain(self, session_id: str) -> SessionChain:
+        """Ancestors oldest first (ending with the session), and the session's children."""
+        if not self.d.backend.valid_id(session_id):
+            return SessionChain(hops=[], children=[])
+        async with self._read() as conn:
+            ancestors = (await conn.execute(q.ancestors_statement(self.d, session_id))).all()
+            children = (await conn.execute(q.children_statement(self.d, session_id))).all()
+        truncated = bool(ancestors) and ancestors[0]._mapping["depth"] >= q.MAX_CHAIN_DEPTH
+        # A cycle in parent links would repeat ids: keep the first sighting only.
+        seen: set[str] = set()
+        hops: list[ChainHop] = []
+        for r in reversed(ancestors):
+            if r._mapping["id"] in seen:
+                truncated = True
+                continue
+            seen.add(r._mapping["id"])
+            hops.append(_hop(r))
+        hops.reverse()
+        return SessionChain(hops=hops, children=[_hop(r) for r in children], truncated=truncated)

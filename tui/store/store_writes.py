@@ -1,0 +1,391 @@
+"""The store's writes: ending sessions in batches with their audit rows, and reading
+the audit back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from tui.domain.audit import (
+    OUTCOME_ALREADY_ENDED,
+    OUTCOME_ENDED,
+    AuditCursor,
+    AuditEntry,
+    AuditPage,
+    audit_json,
+    audit_record,
+    ended_by,
+    kinds_from_text,
+    kinds_text,
+)
+from tui.domain.models import (
+    AlreadyEnded,
+    Ended,
+    EndOutcome,
+    Metadata,
+    NotFound,
+    OddActive,
+)
+from tui.domain.wording import NO_AUDIT_TABLE, audit_shape_line, interrupted_line
+from tui.store import limits
+from tui.store import queries as q
+from tui.store.codec import (
+    active_state,
+)
+from tui.store.errors import (
+    ConnectionFailed,
+    EndInterrupted,
+    NoAuditTable,
+    ReadOnly,
+    SchemaTooOld,
+    StoreError,
+    is_write_conflict,
+)
+from tui.store.store_base import PAGE_SIZE, STANDBY_REASON, _unwritten
+from tui.store.store_counts import StoreCounts
+from tui.store.tables import (
+    audit,
+    sessions,
+)
+
+INTERRUPTED = StoreError("interrupted")
+"""The cause an end cancelled part-way reports (Ctrl-C)."""
+
+
+class _CommitUnknown(Exception):
+    """The commit was sent, and the connection failed before its answer came back."""
+
+    def __init__(self, error: StoreError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class StoreWrites(StoreCounts):
+    """Ends and the audit (part of `Store`)."""
+
+    async def end_sessions(
+        self,
+        ids: Iterable[str],
+        reason: str,
+        actor: str | None = None,
+        *,
+        kinds: Mapping[str, Sequence[str]] | None = None,
+    ) -> list[EndOutcome]:
+        """End each still-active session with `reason`, compare-and-set, in batches.
+
+        The ids are written in one fixed order (sorted), `END_BATCH` per transaction;
+        each batch locks its rows in that order first, so two ends over the same
+        sessions never deadlock, and one the server rolls back anyway (deadlock,
+        serialization failure) is run again, up to `CONFLICT_ATTEMPTS` times: the
+        compare-and-set makes that safe. Each batch writes its audit rows (where
+        `audit_kept`) in its own transaction: a session ended and its row, or neither.
+
+        Outcomes come back in the order given. A session someone else ended first is
+        AlreadyEnded with their values, which are never overwritten; one whose `active`
+        turned odd since it was planned is OddActive with the value stored, untouched
+        and without an audit row (as when the plan leaves it out). When a later batch
+        fails, or a commit's answer is lost, or the end is cancelled (Ctrl-C),
+        EndInterrupted says what the database holds (re-read, never assumed); a failure
+        before anything committed is raised as it is.
+        """
+        trigger = self.vocabulary.require_deactivating(reason)
+        self.check_file()
+        if self.standby:
+            raise ReadOnly(f"{self.target.display()}: {STANDBY_REASON}")
+        if self.read_only:
+            raise ReadOnly(
+                f"{self.target.display()}: opened read-only; ending sessions is disabled"
+            )
+        if not self.schema.has_ended_reason:
+            raise SchemaTooOld(f"{self.target.display()} has no ended_reason column")
+        given = list(dict.fromkeys(ids))
+        valid = sorted(i for i in given if self.d.backend.valid_id(i))
+        record = audit_record(actor, trigger.wire)
+        end_id = uuid.uuid4().hex
+        kinds_of = {k: tuple(v) for k, v in (kinds or {}).items()}
+        known: dict[str, EndOutcome] = {}
+        batches = [valid[i : i + limits.END_BATCH] for i in range(0, len(valid), limits.END_BATCH)]
+        pause = self.d.backend.traits.write_pause_s
+        for n, batch in enumerate(batches):
+            try:
+                if n and pause:
+                    await asyncio.sleep(pause)  # the service's queued writes go first
+                known.update(await self._end_batch(batch, record, end_id, kinds_of))
+            except _CommitUnknown as lost:
+                found, left, unresolved = await self._reread(batch, record, end_id)
+                known.update(found)
+                rest = [i for b in batches[n + 1 :] for i in b]
+                raise self._interrupted(
+                    given, known, (*left, *rest), unresolved, lost.error, unknown=True
+                ) from None
+            except asyncio.CancelledError:
+                # Ctrl-C (asyncio.run cancels the task) or a cancelled worker: this batch
+                # may have committed as the cancel landed, so it is re-read, and the end
+                # reports what the database holds instead of a bare cancellation.
+                task = asyncio.current_task()
+                if task is not None:
+                    task.uncancel()
+                found, left, unresolved = await self._reread(batch, record, end_id)
+                known.update(found)
+                rest = [i for b in batches[n + 1 :] for i in b]
+                raise self._interrupted(
+                    given, known, (*left, *rest), unresolved, INTERRUPTED, unknown=False
+                ) from None
+            except Exception as exc:
+                error = self._error(exc)
+                if n == 0:
+                    raise error from None
+                rest = [i for b in batches[n:] for i in b]
+                raise self._interrupted(given, known, rest, (), error, unknown=False) from None
+        return [known.get(i) or NotFound(i) for i in given]
+
+    def _interrupted(
+        self,
+        given: list[str],
+        known: dict[str, EndOutcome],
+        left: Sequence[str],
+        unresolved: Sequence[str],
+        cause: StoreError,
+        *,
+        unknown: bool,
+    ) -> EndInterrupted:
+        outcomes = tuple(known[i] for i in given if i in known)
+        return EndInterrupted(
+            interrupted_line(
+                str(cause),
+                unknown=unknown,
+                ended=sum(isinstance(o, Ended) for o in outcomes),
+                already=sum(isinstance(o, AlreadyEnded) for o in outcomes),
+                left_active=len(left),
+                unresolved=len(unresolved),
+                odd=sum(isinstance(o, OddActive) for o in outcomes),
+            ),
+            outcomes=outcomes,
+            left_active=tuple(left),
+            unresolved=tuple(unresolved),
+            unknown=unknown,
+        )
+
+    async def _end_batch(
+        self,
+        batch: list[str],
+        record: dict[str, str],
+        end_id: str,
+        kinds: Mapping[str, tuple[str, ...]],
+    ) -> dict[str, EndOutcome]:
+        """One batch in one transaction, run again when the server rolled it back for a
+        deadlock or serialization failure; raises _CommitUnknown when the commit's
+        answer is lost."""
+        for attempt in range(limits.CONFLICT_ATTEMPTS):
+            try:
+                return await self._end_batch_once(batch, record, end_id, kinds)
+            except _CommitUnknown:
+                raise
+            except Exception as exc:
+                if not is_write_conflict(exc) or attempt == limits.CONFLICT_ATTEMPTS - 1:
+                    raise
+            await asyncio.sleep(limits.CONFLICT_PAUSE_S * 2**attempt)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _end_batch_once(
+        self,
+        batch: list[str],
+        record: dict[str, str],
+        end_id: str,
+        kinds: Mapping[str, tuple[str, ...]],
+    ) -> dict[str, EndOutcome]:
+        s = sessions
+        backend = self.d.backend
+        wire = record["reason"]
+        lock = sa.select(s.c.id).where(s.c.id.in_(batch)).order_by(s.c.id).with_for_update()
+        update = (
+            sa.update(s)
+            # By the primary key: SQLite (no statistics) otherwise walked the active index,
+            # every active session per batch (210 ms a batch at 1M).
+            .where(s.c.id.in_(batch), backend.unindexed(s.c.active) == sa.true())
+            .values(
+                active=False,
+                # The service's own NOW(), in its zone: both writers agree.
+                ended_at=backend.stored_now(self.d.zone),
+                ended_reason=wire,
+                # Merged by the UPDATE itself: no read-modify-write race; its "at" is
+                # the clock ended_at was just written with.
+                metadata=backend.json_set(
+                    s.c.metadata, "endedBy", backend.audit_object(audit_json(record))
+                ),
+            )
+            .returning(s.c.id)
+        )
+        read_back = (
+            sa.select(
+                s.c.id,
+                s.c.conversation_id,
+                self.d.owner.label("owner"),
+                s.c.ended_reason,
+                self.d.absolute(s.c.ended_at),
+                q.stored_active(s.c.active),
+            )
+            .select_from(q.joined(self.d))
+            .where(s.c.id.in_(batch))
+        )
+        outcomes: dict[str, EndOutcome] = {}
+        async with self.engine.connect() as conn:
+            conn = await backend.for_writes(conn)
+            trans = await conn.begin()
+            try:
+                await conn.execute(lock)  # row locks in id order: no deadlock between ends
+                # Holding the write lock: the path still names the file this writes.
+                self.check_file()
+                ended = {str(r[0]) for r in (await conn.execute(update)).all()}
+                rows = []
+                for r in (await conn.execute(read_back)).mappings():
+                    sid = str(r["id"])
+                    mine = sid in ended
+                    outcomes[sid] = Ended(sid, wire) if mine else _unwritten(sid, r)
+                    if isinstance(outcomes[sid], OddActive):
+                        continue  # no audit row, as when the plan leaves it out
+                    rows.append(
+                        {
+                            "end_id": end_id,
+                            "session_id": sid,
+                            "conversation_id": r["conversation_id"],
+                            "owner": r["owner"],
+                            "outcome": OUTCOME_ENDED if mine else OUTCOME_ALREADY_ENDED,
+                            "reason": wire,
+                            "found_reason": r["ended_reason"],
+                            "found_ended_at": r["ended_at"],
+                            "actor": record["actor"],
+                            "tool_version": record["version"],
+                            "kinds": kinds_text(kinds.get(sid, ())),
+                        }
+                    )
+                if rows and self.audit_kept:
+                    await conn.execute(sa.insert(audit).values(at=backend.now()), rows)
+            except BaseException:
+                with contextlib.suppress(Exception):
+                    await trans.rollback()
+                raise
+            try:
+                await trans.commit()
+            except Exception as exc:
+                error = self._error(exc)
+                if isinstance(error, ConnectionFailed):
+                    raise _CommitUnknown(error) from exc
+                raise
+        return outcomes
+
+    async def _reread(
+        self, batch: list[str], record: dict[str, str], end_id: str
+    ) -> tuple[dict[str, EndOutcome], list[str], list[str]]:
+        """What the database holds for a batch whose commit answer was lost: outcomes,
+        the ids left active, and the ids that could not be read (the database did not
+        answer within `REREAD_ATTEMPTS`).
+
+        Ended by this end means: with audit rows, this end's own rows exist (written in
+        the same transaction, so they exist exactly when it committed); without, the
+        row is ended with our reason and its `endedBy` names our actor and reason.
+        """
+        s = sessions
+        wire = record["reason"]
+        rows_stmt = sa.select(
+            s.c.id,
+            q.stored_active(s.c.active),
+            s.c.ended_reason,
+            self.d.absolute(s.c.ended_at),
+            sa.cast(s.c.metadata, sa.Text).label("metadata"),
+        ).where(s.c.id.in_(batch))
+        audit_stmt = sa.select(audit.c.session_id, audit.c.outcome).where(audit.c.end_id == end_id)
+        for attempt in range(limits.REREAD_ATTEMPTS):
+            try:
+                async with self._read() as conn:
+                    rows = (await conn.execute(rows_stmt)).mappings().all()
+                    written = (
+                        {str(a[0]): str(a[1]) for a in await conn.execute(audit_stmt)}
+                        if self.audit_kept
+                        else None
+                    )
+                break
+            except StoreError:
+                if attempt == limits.REREAD_ATTEMPTS - 1:
+                    return {}, [], list(batch)
+            await asyncio.sleep(limits.REREAD_PAUSE_S * 2**attempt)
+        found: dict[str, EndOutcome] = {}
+        left: list[str] = []
+        for r in rows:
+            sid = str(r["id"])
+            if written is not None:
+                mine = written.get(sid) == OUTCOME_ENDED
+            else:
+                by = ended_by(Metadata.decode(r["metadata"]))
+                mine = (
+                    active_state(r["active"])[0] is False
+                    and r["ended_reason"] == wire
+                    and by is not None
+                    and (by.actor, by.reason) == (record["actor"], wire)
+                )
+            if mine:
+                found[sid] = Ended(sid, wire)
+            elif active_state(r["active"])[0]:
+                left.append(sid)
+            else:
+                found[sid] = _unwritten(sid, r)
+        for sid in batch:
+            if sid not in found and sid not in left:
+                found[sid] = NotFound(sid)  # deleted meanwhile
+        return found, left, []
+
+    async def audit_entries(
+        self,
+        *,
+        since: datetime | None = None,
+        actor: str | None = None,
+        cursor: AuditCursor | None = None,
+        limit: int = PAGE_SIZE,
+    ) -> AuditPage:
+        """One page of the audit table, newest first (by time, then row id), and the
+        cursor for the next; NoAuditTable where the database has none."""
+        if not self.schema.audit_table:
+            raise NoAuditTable(f"{self.target.display()}: {NO_AUDIT_TABLE}")
+        if self.schema.audit_problem is not None:
+            raise NoAuditTable(
+                f"{self.target.display()}: {audit_shape_line(self.schema.audit_problem)}"
+            )
+        a = audit
+        limit = max(1, min(limit, 10_000))
+        stmt = sa.select(a).order_by(a.c.at.desc(), a.c.id.desc()).limit(limit + 1)
+        if since is not None:
+            stmt = stmt.where(a.c.at >= sa.bindparam("since", since, type_=a.c.at.type))
+        if actor is not None:
+            stmt = stmt.where(a.c.actor == actor)
+        if cursor is not None:
+            at = sa.bindparam("cursor_at", cursor.at, type_=a.c.at.type)
+            stmt = stmt.where(sa.or_(a.c.at < at, sa.and_(a.c.at == at, a.c.id < cursor.id)))
+        async with self._read() as conn:
+            found = (await conn.execute(stmt)).mappings().all()
+        entries = [
+            AuditEntry(
+                id=int(m["id"]),
+                end_id=m["end_id"],
+                at=m["at"],
+                session_id=m["session_id"],
+                conversation_id=m["conversation_id"],
+                owner=m["owner"],
+                outcome=m["outcome"],
+                reason=m["reason"],
+                found_reason=m["found_reason"],
+                found_ended_at=m["found_ended_at"],
+                actor=m["actor"],
+                tool_version=m["tool_version"],
+                kinds=kinds_from_text(m["kinds"]),
+            )
+            for m in found[:limit]
+        ]
+        more = len(found) > limit
+        last = entries[-1] if more else None
+        return AuditPage(entries, AuditCursor(last.at, last.id) if last else None)
