@@ -17,7 +17,7 @@ import importlib.util
 import os
 import shutil
 import sys
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,7 +37,6 @@ from tui.config import (
     Config,
     ConfigError,
     InForce,
-    check_keys,
     check_theme,
     load_config,
 )
@@ -435,12 +434,24 @@ def _check_for_dashboard(config: Config) -> None:
     if not config.keys and config.theme is None:
         return
     try:
-        from tui.app.app import binding_ids, theme_names
+        from tui.app.app import key_problem, theme_names
     except ImportError as exc:
         raise click.ClickException(f"the dashboard cannot start: {exc}") from None
+    _check_keys_and_theme(config, key_problem, theme_names)
+
+
+def _check_keys_and_theme(
+    config: Config,
+    key_problem: Callable[[Mapping[str, str]], str | None],
+    themes: Callable[[], set[str]],
+) -> None:
+    """The dashboard's own check of `[keys]` (ids, shadowed keys) and the theme name:
+    what `config` and the dashboard's start both refuse, with exit 2."""
+    why = key_problem(config.keys)
+    if why is not None:
+        raise ConfigProblem(f"{config.path}: {why}")
     try:
-        check_keys(config, set(binding_ids()))
-        check_theme(config, theme_names())
+        check_theme(config, themes())
     except ConfigError as exc:
         raise ConfigProblem(str(exc)) from None
 
@@ -1272,7 +1283,7 @@ def config_cmd(g: Globals) -> None:
     for setting in g.in_force.values():
         click.echo(f"  {setting.name:<{width}}  {setting.value:<14}  {setting.source}")
     try:
-        from tui.app.app import binding_ids, theme_names
+        from tui.app.app import binding_ids, key_problem, theme_names
     except ImportError:
         return
     keys = binding_ids()
@@ -1282,11 +1293,7 @@ def config_cmd(g: Globals) -> None:
         moved = config.keys.get(binding)
         shown = f"{moved}  (file; default {key})" if moved else key
         click.echo(f"  {binding:<{id_width}}  {shown}")
-    try:
-        check_keys(config, set(keys))
-        check_theme(config, theme_names())
-    except ConfigError as exc:
-        raise ConfigProblem(str(exc)) from None
+    _check_keys_and_theme(config, key_problem, theme_names)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
