@@ -137,7 +137,7 @@ class SessionsApp(App[None]):
     def action_help_quit(self) -> None:
         """ctrl+c: say how to quit, in plain words (toasts here never parse markup)."""
         where = "from the list" if len(self.screen_stack) > 1 else "or ctrl+q"
-        self.notify(f"Press q {where} to quit", title="Do you want to quit?")
+        self.notify(f"Press {self.key_of('quit')} {where} to quit", title="Do you want to quit?")
 
     def check_message_enabled(self, message: Message) -> bool:
         """A result that lands while the app shuts down has no screen left: drop it."""

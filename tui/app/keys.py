@@ -71,11 +71,19 @@ def shown(binding: Binding) -> str:
     return binding.key_display or binding.key
 
 
+_SPOKEN = {"escape": "esc", "slash": "/", "question_mark": "?"}
+
+
 def key_of(binding_id: str, keymap: Mapping[str, str]) -> str:
-    """The key of the binding with this id as a text names it, after the keymap."""
+    """The key of the binding with this id as a toast or a hint names it, after the
+    keymap: its fixed display, else its first key (`escape` as esc)."""
     for owned in declared():
         if owned.binding.id == binding_id:
-            return shown(live(owned.binding, keymap))
+            binding = live(owned.binding, keymap)
+            if binding.key_display:
+                return binding.key_display
+            first = binding.key.split(",")[0].strip()
+            return _SPOKEN.get(first, first)
     raise KeyError(binding_id)
 
 

@@ -94,7 +94,7 @@ SPARKS_RECOUNT_SECONDS = 60.0
 bars change slowly; `r` re-reads them at once)."""
 WAITING_AFTER = 1.0
 """Seconds a question may go unanswered before the header says it is waiting (a lock
-held elsewhere, SQLite's busy wait), for how long, and that esc cancels."""
+held elsewhere, SQLite's busy wait), for how long, and that `back` (esc) cancels."""
 TABLE_COMMANDS = ("select", "open", "row-first", "row-last")
 """The table's bindings that are palette commands too (the rest move the cursor)."""
 
@@ -374,16 +374,19 @@ class MainScreen(SessionsScreen):
             self.action_refresh()
 
     def _set_live(self) -> None:
-        colours = render.palette()
+        colours, key = render.palette(), self.key
         if not self.sessions_app.connected:
             self.status_bar.set_live("✖ disconnected — retrying", f"bold {colours.stale}")
         elif self.waiting is not None:
-            said = f"⧗ query waiting {self.waiting:.0f}s (esc cancels)"
+            said = f"⧗ query waiting {self.waiting:.0f}s ({key('back')} cancels)"
             self.status_bar.set_live(said, f"bold {colours.warning}")
         elif self.settings.refresh_seconds <= 0:
-            self.status_bar.set_live("auto-refresh off (r refreshes)", colours.warning)
+            self.status_bar.set_live(
+                f"auto-refresh off ({key('refresh')} refreshes)", colours.warning
+            )
         elif self.state.paused:
-            self.status_bar.set_live("⏸ paused (p resumes, r refreshes)", colours.warning)
+            paused = f"⏸ paused ({key('pause')} resumes, {key('refresh')} refreshes)"
+            self.status_bar.set_live(paused, colours.warning)
         else:
             live = f"● live, every {self.settings.refresh_seconds:g}s"
             self.status_bar.set_live(live, colours.active)
@@ -435,8 +438,9 @@ class MainScreen(SessionsScreen):
             self._loading_timer.stop()
             self._loading_timer = None
         if self.table.stale:
+            again = self.key("refresh")
             self.table.border_subtitle = (
-                "cancelled: these rows are from before the change · r asks again"
+                f"cancelled: these rows are from before the change · {again} asks again"
             )
         self.notify("Cancelled the waiting query", severity="warning")
 
@@ -515,7 +519,10 @@ class MainScreen(SessionsScreen):
         if event.state is WorkerState.ERROR and worker.group == "list":
             self._answered()
             if self.table.stale:
-                self.table.border_subtitle = "these rows are from before the change · r asks again"
+                again = self.key("refresh")
+                self.table.border_subtitle = (
+                    f"these rows are from before the change · {again} asks again"
+                )
         if event.state is not WorkerState.ERROR:
             return
         error = data.as_store_error(worker.error, self.settings.target)
@@ -737,7 +744,9 @@ class MainScreen(SessionsScreen):
             self.table.border_subtitle = f"{len(self.state.order):,} loaded{more}"
         else:
             self.table.border_subtitle = "no sessions match" + (
-                " · esc undoes a filter, C clears all" if self.state.has_filters else ""
+                f" · {self.key('back')} undoes a filter, {self.key('clear')} clears all"
+                if self.state.has_filters
+                else ""
             )
         if not append and not prepend:
             self.status_bar.set_read(self.settings.clock())
@@ -765,7 +774,8 @@ class MainScreen(SessionsScreen):
         st = self.state
         found = len(st.order)
         head = f"{found:,} found in" if found else "no match in"
-        return f"{head} the newest {st.searched:,} sessions · n searches older ones"
+        older = self.key("search-older")
+        return f"{head} the newest {st.searched:,} sessions · {older} searches older ones"
 
     def _request_facets(self, generation: int, *, fresh_data: bool) -> None:
         """Counts come after the rows; a reason-only change reuses the last facets. The
@@ -1006,7 +1016,8 @@ class MainScreen(SessionsScreen):
             return
         self.state.select_matches(message.rows)
         self._show_selection(len(message.rows))
-        self.notify(f"Selected {len(message.rows):,} sessions that match: x ends them")
+        ends = self.key("end")
+        self.notify(f"Selected {len(message.rows):,} sessions that match: {ends} ends them")
 
     def action_select_none(self) -> None:
         """Deselect every session at once."""
@@ -1076,7 +1087,7 @@ class MainScreen(SessionsScreen):
 
     def action_toggle_pause(self) -> None:
         if self.settings.refresh_seconds <= 0:
-            self.notify("Auto-refresh is off (--refresh 0): r refreshes now")
+            self.notify(f"Auto-refresh is off (--refresh 0): {self.key('refresh')} refreshes now")
             return
         self.state.paused = not self.state.paused
         if self._refresh_timer is not None:
@@ -1316,7 +1327,7 @@ class MainScreen(SessionsScreen):
         if message.reread_error is not None:
             self.notify(
                 f"The end was written, but the rows could not be read back: "
-                f"{safe_text(message.reread_error)}. Press r to reload.",
+                f"{safe_text(message.reread_error)}. Press {self.key('refresh')} to reload.",
                 severity="warning",
                 timeout=15,
             )
@@ -1331,14 +1342,11 @@ class MainScreen(SessionsScreen):
     # -- keys ----------------------------------------------------------------------------
 
     def key_bindings(self) -> list[tuple[DOMNode, Sequence[Binding]]]:
-        table = [b for b in SessionsTable.BINDINGS if isinstance(b, Binding)]
-        return [*super().key_bindings(), (self.table, table)]
+        return [*super().key_bindings(), (self.table, self.live(SessionsTable.BINDINGS))]
 
     def palette_bindings(self) -> list[tuple[DOMNode, Binding]]:
         table = [
-            (self.table, b)
-            for b in SessionsTable.BINDINGS
-            if isinstance(b, Binding) and b.id in TABLE_COMMANDS
+            (self.table, b) for b in self.live(SessionsTable.BINDINGS) if b.id in TABLE_COMMANDS
         ]
         return [*super().palette_bindings(), *table]
 
@@ -1372,7 +1380,11 @@ class MainScreen(SessionsScreen):
         )
         if self.waiting is not None:
             commands.append(
-                Command("Cancel the waiting query", self.action_cancel_wait, "esc does it too")
+                Command(
+                    "Cancel the waiting query",
+                    self.action_cancel_wait,
+                    f"{self.key('back')} does it too",
+                )
             )
         commands.append(
             Command(
