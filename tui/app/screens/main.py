@@ -8,8 +8,7 @@ it tells this screen with StoreOpened / OpenFailed / Disconnected / Reconnected.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 from time import monotonic
@@ -27,6 +26,7 @@ from textual.worker import Worker, WorkerState
 
 from tui.app import data, render
 from tui.app.commands import Command
+from tui.app.end_flow import EndFlow
 from tui.app.messages import (
     Disconnected,
     FacetsLoaded,
@@ -42,11 +42,10 @@ from tui.app.messages import (
     StoreOpened,
     StuckCountsLoaded,
 )
-from tui.app.outcomes import INDEX_HINT_SESSIONS, describe_outcomes, index_hint
+from tui.app.outcomes import INDEX_HINT_SESSIONS, index_hint
 from tui.app.screens.audit import AuditScreen
 from tui.app.screens.base import SessionsScreen
 from tui.app.screens.detail import DetailScreen
-from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.app.screens.export import ExportScreen
 from tui.app.screens.trends import TrendPick, TrendsScreen
 from tui.app.state import SORT_STEPS, EndedSpan, ListState
@@ -55,23 +54,20 @@ from tui.app.widgets.sessions_table import SessionsTable
 from tui.app.widgets.status_bar import StatusBar
 from tui.app.widgets.stuck_panel import StuckPanel
 from tui.domain import wording
-from tui.domain.audit import default_actor
 from tui.domain.columns import COLUMNS, INDEXED_SORTS, NOT_SORTABLE, SORTABLE, Context
 from tui.domain.models import (
     NOT_RECORDED_TOKEN,
     UNRECOGNISED_TOKEN,
     Counts,
     Cursor,
-    OddActive,
     SessionFilter,
     SortKey,
     Status,
 )
 from tui.domain.search import SearchQuery
-from tui.domain.stuck import StuckKind, suggested
+from tui.domain.stuck import StuckKind
 from tui.domain.text import safe_text
 from tui.domain.triggers import Vocabulary
-from tui.domain.wording import no_audit_note
 from tui.store.errors import FileMoved as StoreFileMoved
 
 if TYPE_CHECKING:
@@ -245,8 +241,7 @@ class MainScreen(SessionsScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._audit_note_said = False
-        """Whether this session has said that an end kept no audit row."""
+        self.end_flow = EndFlow(self)
         self.state = ListState()
         self.vocabulary: Vocabulary | None = None
         """The store's, once it is open: the panel, the palette and the end picker use it."""
@@ -1221,121 +1216,21 @@ class MainScreen(SessionsScreen):
 
     @work(group="end", exit_on_error=False)
     async def end(self, ids: list[str], reply_to: MessagePump | None = None) -> None:
-        """Ending, top to bottom: the checks, the reason picker, the confirmation, the
-        write, one SessionsEnded. Cancel at either dialog writes nothing.
-
-        `reply_to` (a detail screen) gets the result too, to re-read itself. Not
-        exclusive: a write in flight is never cancelled by the next one.
-        """
-        store = self.sessions_app.store
-        if not ids:
-            return
-        if store is None or not self.sessions_app.check_file():
-            self.notify("Nothing was ended: no database is open (the header says why)")
-            return
-        if store.can_end:
-            self.notify(f"Ending is disabled: {store.can_end}", severity="error")
-            return
-        odd = [row for i in ids if (row := self.state.rows.get(i)) is not None and row.odd]
-        for row in odd:  # never ended by this tool: the toast says why
-            refusal = wording.outcome_line(OddActive(row.id, row.active_value or ""), short=True)
-            self.notify(refusal, severity="warning")
-        ids = [i for i in ids if all(i != row.id for row in odd)]
-        if not ids:
-            return
-        known = [self.state.rows.get(i) for i in ids]
-        if all(row is not None and not row.active for row in known):
-            what = "This session is" if len(ids) == 1 else "These sessions are"
-            self.notify(f"{what} already ended: nothing to end", severity="warning")
-            return
-        vocabulary = store.vocabulary
-        kind = self.state.stuck
-        hint = suggested(kind, vocabulary) if kind is not None else None
-        why = f"suggested for {kind.wire} sessions" if kind is not None else ""
-        picker = EndReasonScreen(len(ids), vocabulary, (hint, why) if hint else None)
-        reason = await self.app.push_screen_wait(picker)
-        if reason is None:
-            return
-        trigger = vocabulary.require_deactivating(reason)
-        actor = self.settings.actor or default_actor()
-        rows = {i: row for i in ids if (row := self.state.row(i)) is not None}
-        from tui.store.store import END_BATCH  # loaded by now: the store is open
-
-        note = (
-            None
-            if store.audit_kept
-            else no_audit_note(
-                store.schema.audit_table, ahead=True, shape=store.schema.audit_problem
-            )
-        )
-        confirm = ConfirmEndScreen(ids, rows, trigger, actor, audit_note=note, batch_size=END_BATCH)
-        if not await self.app.push_screen_wait(confirm):
-            return
-        kinds = {i: tuple(k.wire for k in row.stuck) for i, row in rows.items() if row.stuck}
-        await self._write_end(ids, trigger.wire, actor, reply_to, kinds)
+        """Ending (`EndFlow.run`): not exclusive, a write in flight is never cancelled
+        by the next one. `reply_to` (a detail screen) gets the result too."""
+        await self.end_flow.run(ids, reply_to)
 
     @work(group="end", exit_on_error=False)
     async def end_sessions(self, ids: list[str], reason: str, actor: str | None) -> None:
         """The flow's write alone, without the dialogs (scripts, the benchmark)."""
-        await self._write_end(ids, reason, actor, None)
-
-    async def _write_end(
-        self,
-        ids: list[str],
-        reason: str,
-        actor: str | None,
-        reply_to: MessagePump | None,
-        kinds: Mapping[str, Sequence[str]] | None = None,
-    ) -> None:
-        """The write, then one SessionsEnded; `kinds` (session id to its stuck kinds)
-        go into the audit rows. Nothing is written when the file at the path is no
-        longer the one open: the end goes to the file at the path, or nowhere."""
-        if not self.sessions_app.check_file():
-            self.notify(
-                "Nothing was ended: the database file changed under the dashboard "
-                "(replaced, deleted or made unreadable: the header says which); "
-                "check the rows reloaded from the path and end again",
-                severity="error",
-                timeout=15,
-            )
-            return
-        run = self.sessions_app.inflight
-        ended = await data.write_end(run, self.store, ids, reason, actor, kinds)
-        self.post_message(ended)
-        if reply_to is not None and reply_to is not self:
-            reply_to.post_message(replace(ended))
+        await self.end_flow.write(ids, reason, actor, None)
 
     @on(SessionsEnded)
     def _ended(self, message: SessionsEnded) -> None:
-        now = self.settings.clock()
-        for sid, row in message.rows.items():
-            self.state.selected.discard(sid)
-            if sid in self.state.rows:
-                self.state.rows[sid] = row
-                self.table.update_row(
-                    row, now=now, stale_after=self.settings.stale_after, selected=False
-                )
-        for text, severity in describe_outcomes(message.outcomes):
-            self.notify(text, severity=severity, timeout=8)
-        if message.interrupted is not None:
-            self.notify(safe_text(message.interrupted), severity="error", timeout=20)
-            if message.interrupted.retryable:
-                self.sessions_app.disconnected()
-        if message.audit_note is not None and not self._audit_note_said:
-            self._audit_note_said = True  # once per dashboard session
-            self.notify(message.audit_note, severity="warning", timeout=15)
-        if message.reread_error is not None:
-            self.notify(
-                f"The end was written, but the rows could not be read back: "
-                f"{safe_text(message.reread_error)}. Press {self.key('refresh')} to reload.",
-                severity="warning",
-                timeout=15,
-            )
-            if message.reread_error.retryable:
-                self.sessions_app.disconnected()
+        self.end_flow.ended(message)
         self._show_filters()
         # Counts after the row is painted: on a big table their scan would delay it.
-        generation, flt = self.state.generation, self.state.filter(now)
+        generation, flt = self.state.generation, self.state.filter(self.settings.clock())
         self.call_after_refresh(self.load_facets, generation, flt, True)
         self.call_after_refresh(self.load_stuck_counts, generation, flt)
 
