@@ -28,6 +28,7 @@ from tui.app import data, render
 from tui.app.commands import Command
 from tui.app.end_flow import EndFlow
 from tui.app.messages import (
+    CountsWanted,
     Disconnected,
     FacetsLoaded,
     FileMoved,
@@ -40,7 +41,6 @@ from tui.app.messages import (
     SessionsEnded,
     SparksLoaded,
     StoreOpened,
-    StuckCountsLoaded,
 )
 from tui.app.outcomes import INDEX_HINT_SESSIONS, index_hint
 from tui.app.screens.audit import AuditScreen
@@ -78,8 +78,6 @@ SEARCH_DEBOUNCE = 0.25
 LOADING_AFTER = 0.15
 """A new question shows "loading…" only once its page is this late. Shown at once, it
 cost a full table redraw (~9 ms) and a frame before every page, fast or not."""
-STUCK_RECOUNT_SECONDS = 30.0
-"""How often refresh ticks recount the stuck panel for an unchanged question."""
 NARROW = 100
 """Below this many columns the reason panel starts collapsed: the table needs the width."""
 SPARKS_WIDTH = 150
@@ -256,10 +254,8 @@ class MainScreen(SessionsScreen):
         """The last facets (and whole-table totals): reason-only changes reuse them."""
         self._index_hint_shown = False
         self._first_rows = False
-        self._stuck_asked: tuple[int, float] = (-1, 0.0)
         self._sparks_asked: tuple[SessionFilter, float] | None = None
         """The base the sparklines were last asked under, and when."""
-        """The generation and time of the last stuck count asked for."""
         self._asked_at: float | None = None
         """When the list question now running was asked (monotonic), None when none is."""
         self._wait_timer: Timer | None = None
@@ -301,7 +297,7 @@ class MainScreen(SessionsScreen):
         with Horizontal(id="main"):
             with Vertical(id="side"):
                 yield ReasonPanel(id="reasons")
-                yield StuckPanel(id="stuck")
+                yield StuckPanel(lambda: self.state.generation, id="stuck")
             yield SessionsTable(id="sessions")
         yield Footer()
 
@@ -467,11 +463,6 @@ class MainScreen(SessionsScreen):
             window=window,
         )
         self.post_message(page)
-
-    @work(exclusive=True, group="stuck", exit_on_error=False)
-    async def load_stuck_counts(self, generation: int, flt: SessionFilter) -> None:
-        run = self.sessions_app.inflight
-        self.post_message(await data.read_stuck_counts(run, self.store, generation, flt))
 
     @work(exclusive=True, group="select", exit_on_error=False)
     async def load_matches(self, generation: int, flt: SessionFilter, cap: int) -> None:
@@ -830,24 +821,9 @@ class MainScreen(SessionsScreen):
     def _request_stuck_counts(
         self, generation: int, flt: SessionFilter, *, fresh_data: bool
     ) -> None:
-        """A new question counts at once; the refresh ticks of the same question at most
-        every `STUCK_RECOUNT_SECONDS`, or when the operator asks (r): the counts read every
-        active session with its conversation (~250 ms at 10,000 of them on SQLite)."""
-        asked_gen, asked_at = self._stuck_asked
-        if (
-            fresh_data
-            and not self._recount
-            and generation == asked_gen
-            and monotonic() - asked_at < STUCK_RECOUNT_SECONDS
-        ):
-            return
-        self._stuck_asked = (generation, monotonic())
-        self.load_stuck_counts(generation, flt)
-
-    @on(StuckCountsLoaded)
-    def _stuck_counts(self, message: StuckCountsLoaded) -> None:
-        if message.generation == self.state.generation:
-            self.stuck_panel.show_counts(message.counts)
+        self.stuck_panel.post_message(
+            CountsWanted(generation, flt, fresh_data=fresh_data, recount=self._recount)
+        )
 
     def _show_facets(self, loaded: FacetsLoaded) -> None:
         self.reason_panel.show_facets(loaded.facets)
@@ -1232,7 +1208,8 @@ class MainScreen(SessionsScreen):
         # Counts after the row is painted: on a big table their scan would delay it.
         generation, flt = self.state.generation, self.state.filter(self.settings.clock())
         self.call_after_refresh(self.load_facets, generation, flt, True)
-        self.call_after_refresh(self.load_stuck_counts, generation, flt)
+        wanted = CountsWanted(generation, flt, after_end=True)
+        self.call_after_refresh(self.stuck_panel.post_message, wanted)
 
     # -- keys ----------------------------------------------------------------------------
 
