@@ -9,7 +9,6 @@ it tells this screen with StoreOpened / OpenFailed / Disconnected / Reconnected.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import partial
 from pathlib import Path
 from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
@@ -27,6 +26,7 @@ from textual.worker import Worker, WorkerState
 from tui.app import data, render
 from tui.app.commands import Command
 from tui.app.end_flow import EndFlow
+from tui.app.list_commands import filter_commands
 from tui.app.messages import (
     CountsWanted,
     Disconnected,
@@ -48,7 +48,7 @@ from tui.app.screens.base import SessionsScreen
 from tui.app.screens.detail import DetailScreen
 from tui.app.screens.export import ExportScreen
 from tui.app.screens.trends import TrendPick, TrendsScreen
-from tui.app.state import SORT_STEPS, EndedSpan, ListState
+from tui.app.state import EndedSpan, ListState
 from tui.app.widgets.reason_panel import ReasonPanel
 from tui.app.widgets.sessions_table import SessionsTable
 from tui.app.widgets.status_bar import StatusBar
@@ -56,8 +56,6 @@ from tui.app.widgets.stuck_panel import StuckPanel
 from tui.domain import wording
 from tui.domain.columns import COLUMNS, INDEXED_SORTS, NOT_SORTABLE, SORTABLE, Context
 from tui.domain.models import (
-    NOT_RECORDED_TOKEN,
-    UNRECOGNISED_TOKEN,
     Counts,
     Cursor,
     SessionFilter,
@@ -1223,46 +1221,4 @@ class MainScreen(SessionsScreen):
         return [*super().palette_bindings(), *table]
 
     def palette_commands(self) -> list[Command]:
-        commands = super().palette_commands()
-        for sort in SORT_STEPS:
-            name, run = f"Sort by {sort.value}", partial(self.set_sort, sort)
-            commands.append(Command(name, run, "Newest/largest first"))
-        for kind in StuckKind:
-            commands.append(
-                Command(
-                    f"Filter stuck: {kind.wire}",
-                    partial(self.only_stuck, kind),
-                    wording.stuck_explanation(kind),
-                )
-            )
-        for trigger in self.vocabulary.triggers if self.vocabulary else ():
-            commands.append(
-                Command(
-                    f"Filter reason: {trigger.wire}",
-                    partial(self.only_reason, trigger.wire),
-                    trigger.description,
-                )
-            )
-        commands.append(
-            Command(
-                f"Filter reason: {wording.NOT_RECORDED}",
-                partial(self.only_reason, NOT_RECORDED_TOKEN),
-                "Ended before 016",
-            )
-        )
-        if self.waiting is not None:
-            commands.append(
-                Command(
-                    "Cancel the waiting query",
-                    self.action_cancel_wait,
-                    f"{self.key('back')} does it too",
-                )
-            )
-        commands.append(
-            Command(
-                "Filter reason: unrecognised",
-                partial(self.only_reason, UNRECOGNISED_TOKEN),
-                "Unknown values",
-            )
-        )
-        return commands
+        return [*super().palette_commands(), *filter_commands(self)]
