@@ -48,6 +48,7 @@ from tui.app.screens.base import SessionsScreen
 from tui.app.screens.detail import DetailScreen
 from tui.app.screens.export import ExportScreen
 from tui.app.screens.trends import TrendPick, TrendsScreen
+from tui.app.selection import Selection
 from tui.app.state import EndedSpan, ListState
 from tui.app.widgets.reason_panel import ReasonPanel
 from tui.app.widgets.sessions_table import SessionsTable
@@ -238,6 +239,7 @@ class MainScreen(SessionsScreen):
     def __init__(self) -> None:
         super().__init__()
         self.end_flow = EndFlow(self)
+        self.selection = Selection(self)
         self.state = ListState()
         self.vocabulary: Vocabulary | None = None
         """The store's, once it is open: the panel, the palette and the end picker use it."""
@@ -304,7 +306,7 @@ class MainScreen(SessionsScreen):
     def on_mount(self) -> None:
         self.table.focus()
         self._lay_out()
-        self._show_filters()
+        self.show_filters()
         # Rows first, through the bare driver; SQLAlchemy is imported once they are painted.
         self._warm_generation = self.state.bump()
         self.table.border_subtitle = "loading…"
@@ -462,31 +464,9 @@ class MainScreen(SessionsScreen):
         )
         self.post_message(page)
 
-    @work(exclusive=True, group="select", exit_on_error=False)
-    async def load_matches(self, generation: int, flt: SessionFilter, cap: int) -> None:
-        run = self.sessions_app.inflight
-        self.post_message(await data.read_matches(run, self.store, generation, flt, cap))
-
-    @work(exclusive=True, group="selection", exit_on_error=False)
-    async def check_selection(
-        self, generation: int, flt: SessionFilter, ids: frozenset[str]
-    ) -> None:
-        run = self.sessions_app.inflight
-        self.post_message(await data.read_selection(run, self.store, generation, flt, ids))
-
     @on(SelectionChecked)
     def _selection_checked(self, message: SelectionChecked) -> None:
-        if message.generation != self.state.generation:
-            return  # a newer question checks again
-        dropped = self.state.confirm(message.checked, message.still)
-        if dropped:
-            # Said once: the sessions are deselected, so no later page announces them.
-            self._show_filters()
-            self.notify(
-                f"{dropped} selected session{'s are' if dropped > 1 else ' is'} not in this "
-                "view any more: deselected",
-                severity="warning",
-            )
+        self.selection.checked(message)
 
     @work(exclusive=True, group="facets", exit_on_error=False)
     async def load_facets(
@@ -532,7 +512,7 @@ class MainScreen(SessionsScreen):
         """A new question: first page and facets, answers to older questions dropped."""
         generation = self.state.bump()
         if self.sessions_app.store is None:
-            self._show_filters()  # asked again when the Store opens: the warm page is stale
+            self.show_filters()  # asked again when the Store opens: the warm page is stale
             return
         flt = self.state.filter(self.settings.clock())
         if self._loading_timer is not None:
@@ -549,7 +529,7 @@ class MainScreen(SessionsScreen):
             LoadMode.REPLACE,
             window=self._window(),
         )
-        self._show_filters()
+        self.show_filters()
 
     def _show_loading(self) -> None:
         """The new question is late: the rows on screen answer the old one, so dim them."""
@@ -700,7 +680,7 @@ class MainScreen(SessionsScreen):
         unconfirmed = self.state.unconfirmed()
         if not append and not prepend and unconfirmed and self.sessions_app.store is not None:
             flt = self.state.filter(self.settings.clock())
-            self.check_selection(message.generation, flt, unconfirmed)
+            self.selection.check(message.generation, flt, unconfirmed)
         self._note_search(message, older=older)
         self.table.more_above = self.state.prev_cursor is not None
         self.table.more_below = self.state.next_cursor is not None
@@ -853,7 +833,7 @@ class MainScreen(SessionsScreen):
 
     # -- filters -----------------------------------------------------------------------
 
-    def _show_filters(self) -> None:
+    def show_filters(self) -> None:
         self.query_one("#filters", Static).update(self.state.describe_filters(), layout=False)
         self.query_one("#list-state", Static).update(self.state.describe_state())
 
@@ -961,53 +941,14 @@ class MainScreen(SessionsScreen):
         self.table.focus()
 
     def action_select_all(self) -> None:
-        """Select every session of the view, not only the loaded ones, up to the cap."""
-        if self.sessions_app.store is None:
-            return
-        flt = self.state.filter(self.settings.clock())
-        self.load_matches(self.state.generation, flt, self.settings.select_cap)
+        self.selection.select_all()
 
     @on(MatchesSelected)
     def _matches(self, message: MatchesSelected) -> None:
-        if message.generation != self.state.generation:
-            return  # the filter changed meanwhile: that selection would be of another view
-        if message.matched > message.cap:
-            self._show_selection(self.state.select_none())
-            self.notify(
-                f"{message.matched:,} sessions match, more than the cap of {message.cap:,} "
-                "(--select-cap): nothing selected. Narrow the filters first.",
-                severity="error",
-                timeout=10,
-            )
-            return
-        if not message.rows:
-            self.notify("No session matches: nothing selected", severity="warning")
-            return
-        self.state.select_matches(message.rows)
-        self._show_selection(len(message.rows))
-        ends = self.key("end")
-        self.notify(f"Selected {len(message.rows):,} sessions that match: {ends} ends them")
+        self.selection.matched(message)
 
     def action_select_none(self) -> None:
-        """Deselect every session at once."""
-        count = self.state.select_none()
-        self._show_selection(count)
-        if count:
-            self.notify(f"Deselected {count:,} session{'s' if count > 1 else ''}")
-
-    def _show_selection(self, changed: int) -> None:
-        """The rows' marks and the filter line after the selection changed wholesale."""
-        if not changed:
-            return
-        now = self.settings.clock()
-        for sid in self.state.order:
-            self.table.update_row(
-                self.state.rows[sid],
-                now=now,
-                stale_after=self.settings.stale_after,
-                selected=sid in self.state.selected,
-            )
-        self._show_filters()
+        self.selection.select_none()
 
     @on(SelectionList.SelectedChanged, "#reasons")
     def _reasons(self, event: SelectionList.SelectedChanged[str]) -> None:
@@ -1036,17 +977,7 @@ class MainScreen(SessionsScreen):
 
     @on(SessionsTable.ToggleSelect)
     def _toggle(self, message: SessionsTable.ToggleSelect) -> None:
-        sid = message.session_id
-        self.state.selected ^= {sid}
-        row = self.state.rows.get(sid)
-        if row is not None:
-            self.table.update_row(
-                row,
-                now=self.settings.clock(),
-                stale_after=self.settings.stale_after,
-                selected=sid in self.state.selected,
-            )
-        self._show_filters()
+        self.selection.toggle(message.session_id)
 
     @on(SessionsTable.Opened)
     def action_open_detail(self) -> None:
@@ -1202,7 +1133,7 @@ class MainScreen(SessionsScreen):
     @on(SessionsEnded)
     def _ended(self, message: SessionsEnded) -> None:
         self.end_flow.ended(message)
-        self._show_filters()
+        self.show_filters()
         # Counts after the row is painted: on a big table their scan would delay it.
         generation, flt = self.state.generation, self.state.filter(self.settings.clock())
         self.call_after_refresh(self.load_facets, generation, flt, True)
