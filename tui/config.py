@@ -342,16 +342,6 @@ def load_config(path: Path | None = None) -> Config:
     return Config(path=path, exists=True, values=values, keys=dict(keys), raw=raw)
 
 
-def check_keys(config: Config, binding_ids: set[str]) -> None:
-    """Every `[keys]` entry names a binding that exists (the dashboard's ids)."""
-    for binding in config.keys:
-        if binding not in binding_ids:
-            raise ConfigError(
-                f"{config.path}: keys.{binding}: no key binding has this id "
-                "(`sessions-tui config` lists them)"
-            )
-
-
 def check_theme(config: Config, themes: set[str]) -> None:
     if config.theme is not None and config.theme not in themes:
         raise ConfigError(

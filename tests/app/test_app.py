@@ -436,6 +436,21 @@ def _break_get_session(app, monkeypatch: pytest.MonkeyPatch, message: str) -> No
     monkeypatch.setattr(app.store, "get_session", broken)
 
 
+def _break_reads_by_id(app, monkeypatch: pytest.MonkeyPatch, message: str) -> None:  # type: ignore[no-untyped-def]
+    """From now on the store's reads of sessions by id (the re-read after an end) fail
+    the way a dropped read does; the list's own pages still come."""
+    store = app.store
+    assert store is not None
+    real = store.list_sessions
+
+    async def broken(flt: SessionFilter | None = None, *args: Any, **kwargs: Any) -> Any:
+        if flt is not None and flt.ids is not None:
+            raise StoreError(message)
+        return await real(flt, *args, **kwargs)
+
+    monkeypatch.setattr(store, "list_sessions", broken)
+
+
 async def test_a_failed_read_back_after_an_end_does_not_say_nothing_was_ended(
     service_db: DbTarget, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -443,7 +458,7 @@ async def test_a_failed_read_back_after_an_end_does_not_say_nothing_was_ended(
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
         sid = await _open_picker_on_first_active(pilot, app)
-        _break_get_session(app, monkeypatch, "the read failed")
+        _break_reads_by_id(app, monkeypatch, "the read failed")
         await pilot.press(*"cwd", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirmation")
         await pilot.press("tab", "enter")

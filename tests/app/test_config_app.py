@@ -4,6 +4,7 @@ changed in the app remembered in the file (written atomically, the other keys ke
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -11,7 +12,15 @@ import pytest
 from click.testing import CliRunner
 
 import tui.cli.common as cli_common
-from tests.support.app_helpers import app_for, main_screen, ready, settle, wait_until
+from tests.support.app_helpers import (
+    app_for,
+    main_screen,
+    notifications,
+    ready,
+    screen_lines,
+    settle,
+    wait_until,
+)
 from tui.app import make_app
 from tui.cli.main import cli
 from tui.cli.serve import SERVE_ACTOR, SERVE_URL
@@ -25,15 +34,15 @@ SIZE = (170, 46)
 
 
 async def test_a_key_override_moves_the_binding(service_db: DbTarget) -> None:
-    app = app_for(service_db, keys={"status-ended": "e", "toggle-panel": "ctrl+b"})
+    app = app_for(service_db, keys={"status-ended": "E", "toggle-panel": "ctrl+b"})
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         main = main_screen(app)
         await pilot.press("2")
         await settle(pilot)
         assert main.state.status is not Status.ENDED, "2 is no longer that key"
-        await pilot.press("e")
-        await wait_until(pilot, lambda: main.state.status is Status.ENDED, "ended via e")
+        await pilot.press("E")
+        await wait_until(pilot, lambda: main.state.status is Status.ENDED, "ended via E")
         shown = main.query_one("#side").display
         await pilot.press("ctrl+b")
         await wait_until(
@@ -121,3 +130,44 @@ async def test_served_or_read_only_settings_write_no_theme(
         await settle(pilot)
         assert app.current_theme.name == "textual-light"
     assert path.read_bytes() == before
+
+
+async def test_a_moved_key_is_named_in_help_the_palette_the_toasts_and_the_hints(
+    service_db: DbTarget,
+) -> None:
+    """`[keys] end = "X"`: every text that names the end key says X, none says x."""
+    app = app_for(service_db, keys={"end": "X"})
+    # Wide: Textual's footer puts a moved binding last.
+    async with app.run_test(size=(240, 46)) as pilot:
+        await ready(pilot)
+        hints = screen_lines(app)[-1]  # the footer
+        assert "X End session" in hints and "x End session" not in hints, hints
+
+        await pilot.press("question_mark")
+        await wait_until(
+            pilot, lambda: any("End session" in ln for ln in screen_lines(app)), "help"
+        )
+        help_text = "\n".join(screen_lines(app))  # the key column, then the description
+        assert re.search(r"(?<!\S)X {2,}End session", help_text), help_text
+        assert not re.search(r"(?<!\S)x {2,}End session", help_text), help_text
+        await pilot.press("escape")
+        await settle(pilot)
+
+        await pilot.press("ctrl+p")
+        await pilot.press(*"End session")
+        await wait_until(
+            pilot, lambda: any("End session" in ln for ln in screen_lines(app)), "palette hit"
+        )
+        palette = "\n".join(screen_lines(app))
+        assert "(X)" in palette and "(x)" not in palette, palette
+        await pilot.press("escape")
+        await settle(pilot)
+
+        await pilot.press("A")
+        await wait_until(
+            pilot, lambda: any("sessions that match" in n for n in notifications(app)), "toast"
+        )
+        (toast,) = [n for n in notifications(app) if "sessions that match" in n]
+        assert toast.endswith(": X ends them"), toast
+        await pilot.press("X")
+        await wait_until(pilot, lambda: type(app.screen).__name__ == "EndReasonScreen", "X ends")

@@ -28,6 +28,7 @@ from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.app.widgets.stuck_panel import StuckPanel
 from tui.domain.stuck import StuckKind
 from tui.domain.timefmt import utcnow
+from tui.store.errors import StoreError
 from tui.store.migrate import upgrade
 from tui.store.store import make_engine
 
@@ -233,3 +234,32 @@ async def test_the_detail_says_whose_codebase_it_shows(scene: StuckScene) -> Non
         codebase = str(detail.query_one("#codebase").render())
         assert codebase.startswith("Codebase (the conversation's; the session stores none)")
         assert "beta" in codebase
+
+
+async def test_a_failed_count_is_said_by_the_panel_and_the_next_question_counts_again(
+    scene: StuckScene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The panel counts in its own worker: a failed count is one toast with the error,
+    the rows stay, and the next question's count shows again."""
+    app = _app(scene)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        await settle(pilot)
+        store = app.store
+        assert store is not None
+        real = store.stuck_counts
+
+        async def broken(*_args: Any, **_kwargs: Any) -> Any:
+            raise StoreError("the count failed")
+
+        monkeypatch.setattr(store, "stuck_counts", broken)
+        await pilot.press("2")  # a new question: the panel is asked to count
+        await wait_until(
+            pilot, lambda: "the count failed" in notifications(app), "the failure toast"
+        )
+        assert _shown(app), "the rows are not lost with the count"
+        monkeypatch.setattr(store, "stuck_counts", real)
+        await pilot.press("3")
+        await wait_until(
+            pilot, lambda: _panel_counts(app) == _expected_panel(scene), "counted again"
+        )

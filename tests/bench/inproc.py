@@ -33,7 +33,14 @@ from textual import events, on
 
 from tests.bench.harness import SIZE, FrameProbe, maxrss_kb
 from tui.app.app import SessionsApp
-from tui.app.messages import FacetsLoaded, LoadMode, PageLoaded, SessionsEnded, StuckCountsLoaded
+from tui.app.messages import (
+    CountsWanted,
+    FacetsLoaded,
+    LoadMode,
+    PageLoaded,
+    SessionsEnded,
+    StuckCountsLoaded,
+)
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.app.screens.main import MainScreen
 from tui.domain.models import NOT_RECORDED_TOKEN, UNRECOGNISED_TOKEN, SessionFilter, Status
@@ -409,7 +416,8 @@ class Bench:
         for _ in range(self.reps):
             fut = app.expect("stuck")
             t0 = perf_counter()
-            main.load_stuck_counts(main.state.generation, main.state.filter(app.settings.clock()))
+            flt = main.state.filter(app.settings.clock())
+            main.stuck_panel.post_message(CountsWanted(main.state.generation, flt))
             f = await wait(fut, "stuck counts")
             painted.append(ms(t0, f["painted"]))
             db.append(f["db_ms"])

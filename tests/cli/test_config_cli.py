@@ -50,7 +50,7 @@ def test_the_command_line_wins_over_the_file_and_the_file_over_the_defaults(
     path = tmp_path / "config.toml"
     path.write_text(
         'refresh = 2\nstale_after = "3h"\ntheme = "textual-light"\npage_size = 50\n'
-        '\n[keys]\nstatus-ended = "e"\n'
+        '\n[keys]\nstatus-ended = "E"\n'
     )
     code, out, err = run(path, "--stale-after", "2h", "config")
     assert code == 0, err
@@ -60,7 +60,7 @@ def test_the_command_line_wins_over_the_file_and_the_file_over_the_defaults(
     assert setting(out, "theme") == ["textual-light", "file"]
     assert setting(out, "page_size") == ["50", "file"]
     assert any(
-        line.split()[:2] == ["status-ended", "e"] and "(file; default 2)" in line
+        line.split()[:2] == ["status-ended", "E"] and "(file; default 2)" in line
         for line in out.splitlines()
     )
     code, out, err = run(path, "--refresh", "7", "config")
@@ -76,6 +76,9 @@ def test_the_command_line_wins_over_the_file_and_the_file_over_the_defaults(
         ("page_size = 5\n", "page_size: must be a whole number from 10 to 1000"),
         ("colour = 1\n", "colour: unknown setting"),
         ('[keys]\nnope = "e"\n', "keys.nope: no key binding has this id"),
+        ('[keys]\nend = "q"\n', "keys.end: 'q' is already the key of quit (Quit)"),
+        ('[keys]\nstatus-ended = "e"\n', "keys.status-ended: 'e' is already the key of export"),
+        ('[keys]\nselect = "x"\n', "keys.select: 'x' is already the key of end"),
         ("refresh = \n", "not valid TOML"),
         ('theme = "no-such-theme"\n', "theme: no theme 'no-such-theme'"),
     ],
@@ -89,6 +92,9 @@ def test_a_bad_file_is_one_line_naming_the_file_and_the_key(
     code, out, err = run(path, "config")
     if "keys" in content or "theme" in content:
         assert code == 2, out + err
+        # The dashboard refuses it at start with the same line.
+        dash_code, _out, dash_err = run(path)
+        assert (dash_code, dash_err) == (2, err)
     else:
         code, out, err = run(path, "reasons")
         assert code == 2, out + err
@@ -181,3 +187,19 @@ def test_only_a_regular_file_of_a_sane_size_is_read(tmp_path: Path, kind: str) -
         (line,) = done.stderr.splitlines()
         assert line.startswith(f"Error: {path}: {said}"), line
         assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    "keys", ['trends-window = "W"', 'audit-reload = "R"', 'export-cancel = "ctrl+g"']
+)
+def test_the_keys_of_every_screen_can_be_moved(tmp_path: Path, keys: str) -> None:
+    """The Audit, Trends and Export screens' bindings are movable like the list's."""
+    path = tmp_path / "config.toml"
+    path.write_text(f"[keys]\n{keys}\n")
+    code, out, err = run(path, "config")
+    assert code == 0, err
+    binding_id, key = keys.split(" = ")
+    assert any(
+        line.split()[:2] == [binding_id, key.strip('"')] and "(file; default" in line
+        for line in out.splitlines()
+    ), out

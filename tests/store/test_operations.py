@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from tests.support.app_helpers import db_session
+from tests.support.service_writes import ServiceDb
+from tests.support.sql_log import sql_log
 from tui.domain.models import (
     AlreadyEnded,
     Ended,
@@ -21,7 +23,7 @@ from tui.domain.triggers import InvalidEndReason
 from tui.store import operations
 from tui.store.errors import AmbiguousId
 from tui.store.store import Store, open_store
-from tui.store.target import DbTarget
+from tui.store.target import DbTarget, resolve_target
 
 
 @pytest.fixture
@@ -115,3 +117,43 @@ async def test_plan_checks_the_reason_first_then_whether_the_database_can_end(
         await read_only.close()
     with pytest.raises(AmbiguousId):  # one hex digit: many of the 600 sessions share it
         await operations.plan_end(store, [active.id[:1]], "cwd-changed", "me")
+
+
+def _seed_active(db: ServiceDb, n: int) -> list[str]:
+    """`n` active sessions (and their conversations) in two statements."""
+    pairs = [(db.new_id(), db.new_id()) for _ in range(n)]
+    active = "true" if db.pg else "1"
+    db.run(
+        "INSERT INTO remote_agent_conversations (id, platform_type, platform_conversation_id)"
+        " VALUES " + ", ".join(f"('{c}', 'slack', 'C-{c[:8]}')" for c, _ in pairs)
+    )
+    db.run(
+        "INSERT INTO remote_agent_sessions (id, conversation_id, ai_assistant_type, active,"
+        " started_at) VALUES "
+        + ", ".join(f"('{s}', '{c}', 'claude', {active}, {db.now_minus(600)})" for c, s in pairs)
+    )
+    return [s for _, s in pairs]
+
+
+async def test_a_thousand_sessions_are_planned_and_read_back_in_batches(
+    service_writer: ServiceDb,
+) -> None:
+    """Planning an end of 1,000 whole ids and re-reading them after it: at most two
+    statements per batch of 250 each, not several per session."""
+    db = service_writer
+    sids = _seed_active(db, 1000)
+    batches = -(-len(sids) // operations.ID_BATCH)
+    store = await open_store(resolve_target(url=db.url))
+    try:
+        with sql_log(store) as planned:
+            plan = await operations.plan_end(store, sids, "cwd-changed", "me@test")
+        assert plan.steps == tuple(Ended(s, "cwd-changed") for s in sids)
+        await operations.apply_end(store, plan)
+        with sql_log(store) as reread:
+            rows = await operations.rows_by_id(store, sids)
+    finally:
+        await store.close()
+    assert sorted(rows) == sorted(sids)
+    assert not any(r.active for r in rows.values()), "read back as they are now"
+    assert len(reread) <= 2 * batches, reread[:3]
+    assert len(planned) <= 2 * batches, planned[:3]

@@ -25,6 +25,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from tui.app import data, render
+from tui.app.keys import binding_ids, key_of, key_problem
 from tui.app.messages import (
     RESULTS,
     Disconnected,
@@ -34,12 +35,7 @@ from tui.app.messages import (
     StoreOpened,
     WarmMissed,
 )
-from tui.app.screens.base import SessionsScreen
-from tui.app.screens.detail import DetailScreen
-from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
-from tui.app.screens.help import HelpScreen
 from tui.app.screens.main import MainScreen
-from tui.app.widgets.sessions_table import SessionsTable
 from tui.config import remember
 from tui.domain.text import safe_text
 from tui.settings import Settings
@@ -50,6 +46,8 @@ if TYPE_CHECKING:
 
     from tui.domain.models import Page
     from tui.store.store import Store
+
+__all__ = ["SessionsApp", "binding_ids", "key_problem", "make_app", "run", "theme_names"]
 
 PROBE_EVERY = 2.0
 CANCEL_TIMEOUT = 1.0
@@ -107,6 +105,10 @@ class SessionsApp(App[None]):
         except (OSError, ValueError) as exc:
             self.notify(f"The theme was not remembered: {path}: {exc}", severity="warning")
 
+    def key_of(self, binding_id: str) -> str:
+        """The key of a binding, as `[keys]` left it: what a toast or a hint names."""
+        return key_of(binding_id, self.settings.keys)
+
     def get_default_screen(self) -> MainScreen:
         return MainScreen()
 
@@ -135,7 +137,7 @@ class SessionsApp(App[None]):
     def action_help_quit(self) -> None:
         """ctrl+c: say how to quit, in plain words (toasts here never parse markup)."""
         where = "from the list" if len(self.screen_stack) > 1 else "or ctrl+q"
-        self.notify(f"Press q {where} to quit", title="Do you want to quit?")
+        self.notify(f"Press {self.key_of('quit')} {where} to quit", title="Do you want to quit?")
 
     def check_message_enabled(self, message: Message) -> bool:
         """A result that lands while the app shuts down has no screen left: drop it."""
@@ -294,18 +296,6 @@ class SessionsApp(App[None]):
                 self.set_timer(PROBE_EVERY * 2, self._open)
         elif worker.group == "warm":
             self.open_store()
-
-
-def binding_ids() -> dict[str, str]:
-    """Every key binding the config file's `[keys]` can move: id → its keys today."""
-    found: dict[str, str] = {}
-    owners = (SessionsApp, SessionsScreen, MainScreen, SessionsTable, DetailScreen)
-    owners += (EndReasonScreen, ConfirmEndScreen, HelpScreen)  # type: ignore[assignment]
-    for owner in owners:
-        for binding in owner.BINDINGS:
-            if isinstance(binding, Binding) and binding.id:
-                found.setdefault(binding.id, binding.key)
-    return found
 
 
 def theme_names() -> set[str]:

@@ -241,18 +241,26 @@ async def read_selection(
 
 
 async def run_pages(
-    run: InFlight, store: Store, flt: SessionFilter, limit: int
+    run: InFlight,
+    store: Store,
+    flt: SessionFilter,
+    limit: int | None,
+    *,
+    sort: SortKey = SortKey.STARTED,
+    ascending: bool = False,
+    page_size: int = 500,
 ) -> AsyncIterator[Page]:
-    """`operations.pages` in big pages, each read under the app's in-flight guard."""
-    cursor: Cursor | None = None
-    remaining = limit
-    while remaining > 0:
-        page = await run.run(store.list_sessions(flt, SortKey.STARTED, cursor, min(500, remaining)))
+    """`operations.pages` (the one paging walk), each page read under the app's
+    in-flight guard."""
+    from tui.store import operations  # the store is open: SQLAlchemy is loaded
+
+    walk = operations.pages(store, flt, sort, limit=limit, page_size=page_size, ascending=ascending)
+
+    async def step() -> Page | None:
+        return await anext(walk, None)
+
+    while (page := await run.run(step())) is not None:
         yield page
-        remaining -= len(page.rows)
-        if page.next_cursor is None or not page.rows:
-            return
-        cursor = page.next_cursor
 
 
 async def write_end(
@@ -278,10 +286,9 @@ async def write_end(
     rows: dict[str, SessionRow] = {}
     reread: StoreError | None = None
     try:
-        for sid in ids:
-            detail = await run.run(store.get_session(sid))
-            if detail is not None:
-                rows[sid] = detail.row
+        from tui.store import operations  # the store is open: SQLAlchemy is loaded
+
+        rows = await run.run(operations.rows_by_id(store, ids))
     except StoreError as error:
         # The one failure caught in a worker: the write has committed, so the
         # failure handler's "nothing was ended" would be false. Say what happened.

@@ -129,7 +129,24 @@ class FacetsLoaded(Message, bubble=False):
 
 
 @dataclass
-class StuckCountsLoaded(Message, bubble=False):
+class CountsWanted(Message, bubble=False):
+    """To a counting panel: count under the list's question `flt` (its `generation`).
+
+    `fresh_data`: the same question re-read (a refresh tick), counted at most every so
+    often unless `recount` (the operator's r); `after_end`: at once, not remembered."""
+
+    generation: int
+    flt: SessionFilter
+    fresh_data: bool = False
+    recount: bool = False
+    after_end: bool = False
+
+
+@dataclass
+class StuckCountsLoaded(Message):
+    """The stuck panel's counts, to the panel; they go on up to the screen unhandled
+    (the benchmark times them there)."""
+
     generation: int
     counts: dict[StuckKind, int | None]
     """Active sessions per kind under every filter but the stuck one; None: the kind is

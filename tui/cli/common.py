@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -22,7 +22,6 @@ from tui.config import (
     Config,
     ConfigError,
     InForce,
-    check_keys,
     check_theme,
     load_config,
     setting,
@@ -230,11 +229,23 @@ def check_for_dashboard(config: Config) -> None:
     if not config.keys and config.theme is None:
         return
     try:
-        from tui.app.app import binding_ids, theme_names
+        from tui.app.app import key_problem, theme_names
     except ImportError as exc:
         raise click.ClickException(f"the dashboard cannot start: {exc}") from None
+    check_keys_and_theme(config, key_problem, theme_names)
+
+
+def check_keys_and_theme(
+    config: Config,
+    key_problem: Callable[[Mapping[str, str]], str | None],
+    themes: Callable[[], set[str]],
+) -> None:
+    """The dashboard's own check of `[keys]` (ids, shadowed keys) and the theme name:
+    what `config` and the dashboard's start both refuse, with exit 2."""
+    why = key_problem(config.keys)
+    if why is not None:
+        raise ConfigProblem(f"{config.path}: {why}")
     try:
-        check_keys(config, set(binding_ids()))
-        check_theme(config, theme_names())
+        check_theme(config, themes())
     except ConfigError as exc:
         raise ConfigProblem(str(exc)) from None

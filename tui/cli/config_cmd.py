@@ -6,13 +6,8 @@ import os
 
 import click
 
-from tui.cli.common import ConfigProblem, Globals
-from tui.config import (
-    ENV,
-    ConfigError,
-    check_keys,
-    check_theme,
-)
+from tui.cli.common import Globals, check_keys_and_theme
+from tui.config import ENV
 
 # -- config ----------------------------------------------------------------------------------
 
@@ -31,7 +26,7 @@ def config_cmd(g: Globals) -> None:
     for setting in g.in_force.values():
         click.echo(f"  {setting.name:<{width}}  {setting.value:<14}  {setting.source}")
     try:
-        from tui.app.app import binding_ids, theme_names
+        from tui.app.app import binding_ids, key_problem, theme_names
     except ImportError:
         return
     keys = binding_ids()
@@ -41,8 +36,4 @@ def config_cmd(g: Globals) -> None:
         moved = config.keys.get(binding)
         shown = f"{moved}  (file; default {key})" if moved else key
         click.echo(f"  {binding:<{id_width}}  {shown}")
-    try:
-        check_keys(config, set(keys))
-        check_theme(config, theme_names())
-    except ConfigError as exc:
-        raise ConfigProblem(str(exc)) from None
+    check_keys_and_theme(config, key_problem, theme_names)

@@ -1,13 +1,16 @@
-"""What the CLI (and later the dashboard) does with a store, above single queries.
+"""What the CLI and the dashboard do with a store, above single queries: the one
+use-case layer of both front ends.
 
 Uses only the Store's public methods: no SQL here. Walking a filtered view page by page,
-planning an end (what it would do to each session) and applying it live here, so a
-front end only parses its input and renders what comes back.
+reading sessions by id in batches, planning an end (what it would do to each session)
+and applying it live here, so a front end only parses its input and renders what
+comes back.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tui.domain.models import (
@@ -19,6 +22,7 @@ from tui.domain.models import (
     OddActive,
     Page,
     SessionFilter,
+    SessionRow,
     SortKey,
 )
 from tui.domain.stuck import StuckKind
@@ -29,6 +33,8 @@ from tui.store.tables import TOOL_INDEXES
 
 PAGE_SIZE = 100
 """Rows fetched per keyset page when a walk is longer than one page."""
+ID_BATCH = 250
+"""Sessions read per statement when reading by id (an end's plan, its re-read)."""
 
 
 async def pages(
@@ -69,6 +75,24 @@ async def ids_of(store: Store, flt: SessionFilter, limit: int) -> list[str]:
     return ids
 
 
+async def rows_by_id(
+    store: Store, ids: Iterable[str], *, batch: int = ID_BATCH
+) -> dict[str, SessionRow]:
+    """The list rows of the sessions with these whole ids, `batch` ids per read (at most
+    two statements each: the rows with a start time, then those without one). An id
+    not found, or one that cannot be an id on this database, is left out."""
+    wanted = [i for i in dict.fromkeys(ids) if store.d.backend.valid_id(i)]
+    found: dict[str, SessionRow] = {}
+    for at in range(0, len(wanted), batch):
+        chunk = frozenset(wanted[at : at + batch])
+        flt = SessionFilter(ids=chunk)
+        async for page in pages(
+            store, flt, SortKey.STARTED, limit=len(chunk), page_size=len(chunk)
+        ):
+            found.update((r.id, r) for r in page.rows)
+    return found
+
+
 class CannotEnd(StoreError):
     """This database cannot be written to by an end (read-only, or no ended_reason column)."""
 
@@ -106,7 +130,8 @@ async def plan_end(
     kinds: Mapping[str, Sequence[str]] | None = None,
 ) -> EndPlan:
     """Check the reason against the store's vocabulary (InvalidEndReason), that this
-    database can be ended on (CannotEnd), then resolve each prefix and read its session.
+    database can be ended on (CannotEnd), then read the sessions: the whole ids given
+    in batches (`rows_by_id`), each prefix resolved on its own, then read in a batch.
 
     An ambiguous prefix raises AmbiguousId: nothing is planned from a guess. The stuck
     kinds each active session is in when read here go into the plan (and so into its
@@ -117,25 +142,35 @@ async def plan_end(
         raise CannotEnd(f"cannot end sessions on {store.target.display()}: {store.can_end}")
     steps: dict[str, EndOutcome] = {}
     found_kinds: dict[str, tuple[str, ...]] = {}
-    for text in given:
-        try:
-            full = await store.resolve_id(text)
-        except UnknownSession:
-            steps.setdefault(text, NotFound(text))
+    texts = [t.strip() for t in given]
+    rows = await rows_by_id(store, [f for t in texts for f in (t, t.lower()) if t])
+    resolved: dict[str, str] = {}
+    for text in texts:  # a whole id is read above; a prefix is resolved on its own
+        if text in rows or text.lower() in rows:
+            continue
+        with contextlib.suppress(UnknownSession):
+            resolved[text] = await store.resolve_id(text)
+    rows.update(await rows_by_id(store, [f for f in resolved.values() if f not in rows]))
+    for original, text in zip(given, texts, strict=True):
+        full = text if text in rows else text.lower() if text.lower() in rows else None
+        if full is None:
+            full = resolved.get(text)
+        if full is None:
+            steps.setdefault(original, NotFound(original))
             continue
         if full in steps:
             continue
-        detail = await store.get_session(full)
-        if detail is None:
+        row = rows.get(full)
+        if row is None:
             steps[full] = NotFound(full)
-        elif detail.row.active_value is not None:
-            steps[full] = OddActive(full, detail.row.active_value)
-        elif detail.row.active:
+        elif row.active_value is not None:
+            steps[full] = OddActive(full, row.active_value)
+        elif row.active:
             steps[full] = Ended(full, trigger.wire)
-            if detail.row.stuck:
-                found_kinds[full] = tuple(k.wire for k in detail.row.stuck)
+            if row.stuck:
+                found_kinds[full] = tuple(k.wire for k in row.stuck)
         else:
-            steps[full] = AlreadyEnded(full, detail.row.ended_at, detail.row.ended_reason)
+            steps[full] = AlreadyEnded(full, row.ended_at, row.ended_reason)
     if kinds is None:
         carried = found_kinds
     else:

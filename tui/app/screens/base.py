@@ -15,6 +15,7 @@ from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import Screen
 
+from tui.app import keys
 from tui.app.commands import Command, ScreenCommands
 from tui.app.messages import RESULTS
 from tui.app.screens.help import HelpScreen
@@ -46,6 +47,10 @@ class SessionsScreen(Screen[None]):
     def sessions_app(self) -> SessionsApp:
         return cast("SessionsApp", self.app)
 
+    def key(self, binding_id: str) -> str:
+        """The key of a binding as a text names it, after `[keys]`."""
+        return self.sessions_app.key_of(binding_id)
+
     @property
     def store(self) -> Store:
         store = self.sessions_app.store
@@ -65,12 +70,15 @@ class SessionsScreen(Screen[None]):
         """Each node whose bindings this screen offers, with those bindings, App first.
         An App key the screen binds itself (q goes back on a pushed screen) is the
         screen's there, so the App's meaning of it is not offered."""
-        own = bindings_of(type(self), Screen)
+        own = self.live(bindings_of(type(self), Screen))
         taken = {b.key for b in own}
-        app_bindings = [
-            b for b in self.app.BINDINGS if isinstance(b, Binding) and b.key not in taken
-        ]
+        app_bindings = [b for b in self.live(self.app.BINDINGS) if b.key not in taken]
         return [(self.app, app_bindings), (self, own)]
+
+    def live(self, bindings: Sequence[BindingType]) -> list[Binding]:
+        """These bindings as `[keys]` left them (what help and the palette show)."""
+        keymap = self.sessions_app.settings.keys
+        return [keys.live(b, keymap) for b in bindings if isinstance(b, Binding)]
 
     def action_help(self) -> None:
         bindings = [b for _node, group in self.key_bindings() for b in group]
@@ -80,7 +88,7 @@ class SessionsScreen(Screen[None]):
         """The bindings that are palette commands: the screen's own (the App's quit is
         already one of Textual's system commands)."""
         offered: dict[str, Binding] = {}
-        for b in bindings_of(type(self), Screen):
+        for b in self.live(bindings_of(type(self), Screen)):
             if b.description:
                 offered.setdefault(b.action, b)  # one command per action: esc, not q too
         return [(self, b) for b in offered.values()]
@@ -95,7 +103,7 @@ class SessionsScreen(Screen[None]):
                 if why:
                     self.notify(why, severity="error")
 
-        key = binding.key_display or binding.key
+        key = keys.shown(binding)
         what = binding.tooltip or binding.description
         return Command(binding.description, run, f"{what} ({key})")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
 from textual import on
@@ -21,6 +21,9 @@ from tui.domain.models import SessionRow
 from tui.domain.text import safe_text
 from tui.domain.triggers import Trigger, Vocabulary
 from tui.domain.wording import stuck_names
+
+if TYPE_CHECKING:
+    from tui.app.app import SessionsApp
 
 DIALOG_SHARE = 0.9
 """The dialog's `max-height` (app.tcss `.dialog`: 90%)."""
@@ -107,7 +110,8 @@ class EndReasonScreen(ModalScreen[str | None]):
                 )
             yield Input(placeholder="type to narrow the reasons", id="narrow")
             yield OptionList(*self._options(""), id="triggers")
-            yield Label("enter choose · esc cancel", classes="dialog-hint")
+            cancel = cast("SessionsApp", self.app).key_of("picker-cancel")
+            yield Label(f"enter choose · {cancel} cancel", classes="dialog-hint")
 
     def _options(self, text: str) -> list[Option]:
         return [Option(trigger_line(t), id=t.wire) for t in narrow(self.vocabulary, text)]

@@ -32,7 +32,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, RadioButton, RadioSet
 from textual.worker import Worker, WorkerState
 
-from tui.app.data import as_store_error
+from tui.app.data import as_store_error, run_pages
 from tui.domain.columns import Context
 from tui.domain.export import DEFAULT_CSV, SessionWriter
 from tui.domain.models import SessionFilter, SortKey
@@ -202,18 +202,18 @@ class ExportScreen(ModalScreen[None]):
         bar = self.query_one("#export-progress", ProgressBar)
         with out:
             out.write(writer.start())
-            cursor = None
-            while True:
-                page = await app.inflight.run(
-                    store.list_sessions(
-                        self.flt, self.sort, cursor, EXPORT_PAGE, ascending=self.ascending
-                    )
-                )
+            walk = run_pages(
+                app.inflight,
+                store,
+                self.flt,
+                None,
+                sort=self.sort,
+                ascending=self.ascending,
+                page_size=EXPORT_PAGE,
+            )
+            async for page in walk:
                 out.write(writer.page(page.rows))
                 bar.advance(len(page.rows))
-                cursor = page.next_cursor
-                if cursor is None:
-                    break
             out.write(writer.finish(None))
         count = f"{writer.written:,} session" + ("" if writer.written == 1 else "s")
         if self.served:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,6 +16,9 @@ from tui.app.render import UNRECOGNISED_MARK, behaviour_style, palette
 from tui.domain import wording
 from tui.domain.stuck import StuckKind
 from tui.domain.triggers import Behaviour
+
+if TYPE_CHECKING:
+    from tui.app.app import SessionsApp
 
 
 def _keys(title: str, bindings: list[Binding]) -> Table:
@@ -89,7 +94,9 @@ class HelpScreen(ModalScreen[None]):
             for title, bindings in self.sections:
                 yield Static(_keys(title, bindings))
             yield Static(legend())
-            yield Static(Text("ctrl+p opens the command palette (themes too) · esc closes", "dim"))
+            closes = cast("SessionsApp", self.app).key_of("help-close")
+            said = f"ctrl+p opens the command palette (themes too) · {closes} closes"
+            yield Static(Text(said, "dim"))
 
     async def action_dismiss(self, result: None = None) -> None:
         self.dismiss(result)

@@ -8,9 +8,7 @@ it tells this screen with StoreOpened / OpenFailed / Disconnected / Reconnected.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import replace
-from functools import partial
+from collections.abc import Sequence
 from pathlib import Path
 from time import monotonic
 from typing import TYPE_CHECKING, ClassVar
@@ -27,7 +25,10 @@ from textual.worker import Worker, WorkerState
 
 from tui.app import data, render
 from tui.app.commands import Command
+from tui.app.end_flow import EndFlow
+from tui.app.list_commands import filter_commands
 from tui.app.messages import (
+    CountsWanted,
     Disconnected,
     FacetsLoaded,
     FileMoved,
@@ -40,38 +41,32 @@ from tui.app.messages import (
     SessionsEnded,
     SparksLoaded,
     StoreOpened,
-    StuckCountsLoaded,
 )
-from tui.app.outcomes import INDEX_HINT_SESSIONS, describe_outcomes, index_hint
+from tui.app.outcomes import INDEX_HINT_SESSIONS, index_hint
 from tui.app.screens.audit import AuditScreen
 from tui.app.screens.base import SessionsScreen
 from tui.app.screens.detail import DetailScreen
-from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.app.screens.export import ExportScreen
 from tui.app.screens.trends import TrendPick, TrendsScreen
-from tui.app.state import SORT_STEPS, EndedSpan, ListState
+from tui.app.selection import Selection
+from tui.app.state import EndedSpan, ListState
 from tui.app.widgets.reason_panel import ReasonPanel
 from tui.app.widgets.sessions_table import SessionsTable
 from tui.app.widgets.status_bar import StatusBar
 from tui.app.widgets.stuck_panel import StuckPanel
 from tui.domain import wording
-from tui.domain.audit import default_actor
 from tui.domain.columns import COLUMNS, INDEXED_SORTS, NOT_SORTABLE, SORTABLE, Context
 from tui.domain.models import (
-    NOT_RECORDED_TOKEN,
-    UNRECOGNISED_TOKEN,
     Counts,
     Cursor,
-    OddActive,
     SessionFilter,
     SortKey,
     Status,
 )
 from tui.domain.search import SearchQuery
-from tui.domain.stuck import StuckKind, suggested
+from tui.domain.stuck import StuckKind
 from tui.domain.text import safe_text
 from tui.domain.triggers import Vocabulary
-from tui.domain.wording import no_audit_note
 from tui.store.errors import FileMoved as StoreFileMoved
 
 if TYPE_CHECKING:
@@ -82,8 +77,6 @@ SEARCH_DEBOUNCE = 0.25
 LOADING_AFTER = 0.15
 """A new question shows "loading…" only once its page is this late. Shown at once, it
 cost a full table redraw (~9 ms) and a frame before every page, fast or not."""
-STUCK_RECOUNT_SECONDS = 30.0
-"""How often refresh ticks recount the stuck panel for an unchanged question."""
 NARROW = 100
 """Below this many columns the reason panel starts collapsed: the table needs the width."""
 SPARKS_WIDTH = 150
@@ -94,7 +87,7 @@ SPARKS_RECOUNT_SECONDS = 60.0
 bars change slowly; `r` re-reads them at once)."""
 WAITING_AFTER = 1.0
 """Seconds a question may go unanswered before the header says it is waiting (a lock
-held elsewhere, SQLite's busy wait), for how long, and that esc cancels."""
+held elsewhere, SQLite's busy wait), for how long, and that `back` (esc) cancels."""
 TABLE_COMMANDS = ("select", "open", "row-first", "row-last")
 """The table's bindings that are palette commands too (the rest move the cursor)."""
 
@@ -245,8 +238,8 @@ class MainScreen(SessionsScreen):
 
     def __init__(self) -> None:
         super().__init__()
-        self._audit_note_said = False
-        """Whether this session has said that an end kept no audit row."""
+        self.end_flow = EndFlow(self)
+        self.selection = Selection(self)
         self.state = ListState()
         self.vocabulary: Vocabulary | None = None
         """The store's, once it is open: the panel, the palette and the end picker use it."""
@@ -261,10 +254,8 @@ class MainScreen(SessionsScreen):
         """The last facets (and whole-table totals): reason-only changes reuse them."""
         self._index_hint_shown = False
         self._first_rows = False
-        self._stuck_asked: tuple[int, float] = (-1, 0.0)
         self._sparks_asked: tuple[SessionFilter, float] | None = None
         """The base the sparklines were last asked under, and when."""
-        """The generation and time of the last stuck count asked for."""
         self._asked_at: float | None = None
         """When the list question now running was asked (monotonic), None when none is."""
         self._wait_timer: Timer | None = None
@@ -306,7 +297,7 @@ class MainScreen(SessionsScreen):
         with Horizontal(id="main"):
             with Vertical(id="side"):
                 yield ReasonPanel(id="reasons")
-                yield StuckPanel(id="stuck")
+                yield StuckPanel(lambda: self.state.generation, id="stuck")
             yield SessionsTable(id="sessions")
         yield Footer()
 
@@ -315,7 +306,7 @@ class MainScreen(SessionsScreen):
     def on_mount(self) -> None:
         self.table.focus()
         self._lay_out()
-        self._show_filters()
+        self.show_filters()
         # Rows first, through the bare driver; SQLAlchemy is imported once they are painted.
         self._warm_generation = self.state.bump()
         self.table.border_subtitle = "loading…"
@@ -374,16 +365,19 @@ class MainScreen(SessionsScreen):
             self.action_refresh()
 
     def _set_live(self) -> None:
-        colours = render.palette()
+        colours, key = render.palette(), self.key
         if not self.sessions_app.connected:
             self.status_bar.set_live("✖ disconnected — retrying", f"bold {colours.stale}")
         elif self.waiting is not None:
-            said = f"⧗ query waiting {self.waiting:.0f}s (esc cancels)"
+            said = f"⧗ query waiting {self.waiting:.0f}s ({key('back')} cancels)"
             self.status_bar.set_live(said, f"bold {colours.warning}")
         elif self.settings.refresh_seconds <= 0:
-            self.status_bar.set_live("auto-refresh off (r refreshes)", colours.warning)
+            self.status_bar.set_live(
+                f"auto-refresh off ({key('refresh')} refreshes)", colours.warning
+            )
         elif self.state.paused:
-            self.status_bar.set_live("⏸ paused (p resumes, r refreshes)", colours.warning)
+            paused = f"⏸ paused ({key('pause')} resumes, {key('refresh')} refreshes)"
+            self.status_bar.set_live(paused, colours.warning)
         else:
             live = f"● live, every {self.settings.refresh_seconds:g}s"
             self.status_bar.set_live(live, colours.active)
@@ -435,8 +429,9 @@ class MainScreen(SessionsScreen):
             self._loading_timer.stop()
             self._loading_timer = None
         if self.table.stale:
+            again = self.key("refresh")
             self.table.border_subtitle = (
-                "cancelled: these rows are from before the change · r asks again"
+                f"cancelled: these rows are from before the change · {again} asks again"
             )
         self.notify("Cancelled the waiting query", severity="warning")
 
@@ -469,36 +464,9 @@ class MainScreen(SessionsScreen):
         )
         self.post_message(page)
 
-    @work(exclusive=True, group="stuck", exit_on_error=False)
-    async def load_stuck_counts(self, generation: int, flt: SessionFilter) -> None:
-        run = self.sessions_app.inflight
-        self.post_message(await data.read_stuck_counts(run, self.store, generation, flt))
-
-    @work(exclusive=True, group="select", exit_on_error=False)
-    async def load_matches(self, generation: int, flt: SessionFilter, cap: int) -> None:
-        run = self.sessions_app.inflight
-        self.post_message(await data.read_matches(run, self.store, generation, flt, cap))
-
-    @work(exclusive=True, group="selection", exit_on_error=False)
-    async def check_selection(
-        self, generation: int, flt: SessionFilter, ids: frozenset[str]
-    ) -> None:
-        run = self.sessions_app.inflight
-        self.post_message(await data.read_selection(run, self.store, generation, flt, ids))
-
     @on(SelectionChecked)
     def _selection_checked(self, message: SelectionChecked) -> None:
-        if message.generation != self.state.generation:
-            return  # a newer question checks again
-        dropped = self.state.confirm(message.checked, message.still)
-        if dropped:
-            # Said once: the sessions are deselected, so no later page announces them.
-            self._show_filters()
-            self.notify(
-                f"{dropped} selected session{'s are' if dropped > 1 else ' is'} not in this "
-                "view any more: deselected",
-                severity="warning",
-            )
+        self.selection.checked(message)
 
     @work(exclusive=True, group="facets", exit_on_error=False)
     async def load_facets(
@@ -515,7 +483,10 @@ class MainScreen(SessionsScreen):
         if event.state is WorkerState.ERROR and worker.group == "list":
             self._answered()
             if self.table.stale:
-                self.table.border_subtitle = "these rows are from before the change · r asks again"
+                again = self.key("refresh")
+                self.table.border_subtitle = (
+                    f"these rows are from before the change · {again} asks again"
+                )
         if event.state is not WorkerState.ERROR:
             return
         error = data.as_store_error(worker.error, self.settings.target)
@@ -541,7 +512,7 @@ class MainScreen(SessionsScreen):
         """A new question: first page and facets, answers to older questions dropped."""
         generation = self.state.bump()
         if self.sessions_app.store is None:
-            self._show_filters()  # asked again when the Store opens: the warm page is stale
+            self.show_filters()  # asked again when the Store opens: the warm page is stale
             return
         flt = self.state.filter(self.settings.clock())
         if self._loading_timer is not None:
@@ -558,7 +529,7 @@ class MainScreen(SessionsScreen):
             LoadMode.REPLACE,
             window=self._window(),
         )
-        self._show_filters()
+        self.show_filters()
 
     def _show_loading(self) -> None:
         """The new question is late: the rows on screen answer the old one, so dim them."""
@@ -709,7 +680,7 @@ class MainScreen(SessionsScreen):
         unconfirmed = self.state.unconfirmed()
         if not append and not prepend and unconfirmed and self.sessions_app.store is not None:
             flt = self.state.filter(self.settings.clock())
-            self.check_selection(message.generation, flt, unconfirmed)
+            self.selection.check(message.generation, flt, unconfirmed)
         self._note_search(message, older=older)
         self.table.more_above = self.state.prev_cursor is not None
         self.table.more_below = self.state.next_cursor is not None
@@ -737,7 +708,9 @@ class MainScreen(SessionsScreen):
             self.table.border_subtitle = f"{len(self.state.order):,} loaded{more}"
         else:
             self.table.border_subtitle = "no sessions match" + (
-                " · esc undoes a filter, C clears all" if self.state.has_filters else ""
+                f" · {self.key('back')} undoes a filter, {self.key('clear')} clears all"
+                if self.state.has_filters
+                else ""
             )
         if not append and not prepend:
             self.status_bar.set_read(self.settings.clock())
@@ -765,7 +738,8 @@ class MainScreen(SessionsScreen):
         st = self.state
         found = len(st.order)
         head = f"{found:,} found in" if found else "no match in"
-        return f"{head} the newest {st.searched:,} sessions · n searches older ones"
+        older = self.key("search-older")
+        return f"{head} the newest {st.searched:,} sessions · {older} searches older ones"
 
     def _request_facets(self, generation: int, *, fresh_data: bool) -> None:
         """Counts come after the rows; a reason-only change reuses the last facets. The
@@ -825,24 +799,9 @@ class MainScreen(SessionsScreen):
     def _request_stuck_counts(
         self, generation: int, flt: SessionFilter, *, fresh_data: bool
     ) -> None:
-        """A new question counts at once; the refresh ticks of the same question at most
-        every `STUCK_RECOUNT_SECONDS`, or when the operator asks (r): the counts read every
-        active session with its conversation (~250 ms at 10,000 of them on SQLite)."""
-        asked_gen, asked_at = self._stuck_asked
-        if (
-            fresh_data
-            and not self._recount
-            and generation == asked_gen
-            and monotonic() - asked_at < STUCK_RECOUNT_SECONDS
-        ):
-            return
-        self._stuck_asked = (generation, monotonic())
-        self.load_stuck_counts(generation, flt)
-
-    @on(StuckCountsLoaded)
-    def _stuck_counts(self, message: StuckCountsLoaded) -> None:
-        if message.generation == self.state.generation:
-            self.stuck_panel.show_counts(message.counts)
+        self.stuck_panel.post_message(
+            CountsWanted(generation, flt, fresh_data=fresh_data, recount=self._recount)
+        )
 
     def _show_facets(self, loaded: FacetsLoaded) -> None:
         self.reason_panel.show_facets(loaded.facets)
@@ -874,7 +833,7 @@ class MainScreen(SessionsScreen):
 
     # -- filters -----------------------------------------------------------------------
 
-    def _show_filters(self) -> None:
+    def show_filters(self) -> None:
         self.query_one("#filters", Static).update(self.state.describe_filters(), layout=False)
         self.query_one("#list-state", Static).update(self.state.describe_state())
 
@@ -982,52 +941,14 @@ class MainScreen(SessionsScreen):
         self.table.focus()
 
     def action_select_all(self) -> None:
-        """Select every session of the view, not only the loaded ones, up to the cap."""
-        if self.sessions_app.store is None:
-            return
-        flt = self.state.filter(self.settings.clock())
-        self.load_matches(self.state.generation, flt, self.settings.select_cap)
+        self.selection.select_all()
 
     @on(MatchesSelected)
     def _matches(self, message: MatchesSelected) -> None:
-        if message.generation != self.state.generation:
-            return  # the filter changed meanwhile: that selection would be of another view
-        if message.matched > message.cap:
-            self._show_selection(self.state.select_none())
-            self.notify(
-                f"{message.matched:,} sessions match, more than the cap of {message.cap:,} "
-                "(--select-cap): nothing selected. Narrow the filters first.",
-                severity="error",
-                timeout=10,
-            )
-            return
-        if not message.rows:
-            self.notify("No session matches: nothing selected", severity="warning")
-            return
-        self.state.select_matches(message.rows)
-        self._show_selection(len(message.rows))
-        self.notify(f"Selected {len(message.rows):,} sessions that match: x ends them")
+        self.selection.matched(message)
 
     def action_select_none(self) -> None:
-        """Deselect every session at once."""
-        count = self.state.select_none()
-        self._show_selection(count)
-        if count:
-            self.notify(f"Deselected {count:,} session{'s' if count > 1 else ''}")
-
-    def _show_selection(self, changed: int) -> None:
-        """The rows' marks and the filter line after the selection changed wholesale."""
-        if not changed:
-            return
-        now = self.settings.clock()
-        for sid in self.state.order:
-            self.table.update_row(
-                self.state.rows[sid],
-                now=now,
-                stale_after=self.settings.stale_after,
-                selected=sid in self.state.selected,
-            )
-        self._show_filters()
+        self.selection.select_none()
 
     @on(SelectionList.SelectedChanged, "#reasons")
     def _reasons(self, event: SelectionList.SelectedChanged[str]) -> None:
@@ -1056,17 +977,7 @@ class MainScreen(SessionsScreen):
 
     @on(SessionsTable.ToggleSelect)
     def _toggle(self, message: SessionsTable.ToggleSelect) -> None:
-        sid = message.session_id
-        self.state.selected ^= {sid}
-        row = self.state.rows.get(sid)
-        if row is not None:
-            self.table.update_row(
-                row,
-                now=self.settings.clock(),
-                stale_after=self.settings.stale_after,
-                selected=sid in self.state.selected,
-            )
-        self._show_filters()
+        self.selection.toggle(message.session_id)
 
     @on(SessionsTable.Opened)
     def action_open_detail(self) -> None:
@@ -1076,7 +987,7 @@ class MainScreen(SessionsScreen):
 
     def action_toggle_pause(self) -> None:
         if self.settings.refresh_seconds <= 0:
-            self.notify("Auto-refresh is off (--refresh 0): r refreshes now")
+            self.notify(f"Auto-refresh is off (--refresh 0): {self.key('refresh')} refreshes now")
             return
         self.state.paused = not self.state.paused
         if self._refresh_timer is not None:
@@ -1210,175 +1121,35 @@ class MainScreen(SessionsScreen):
 
     @work(group="end", exit_on_error=False)
     async def end(self, ids: list[str], reply_to: MessagePump | None = None) -> None:
-        """Ending, top to bottom: the checks, the reason picker, the confirmation, the
-        write, one SessionsEnded. Cancel at either dialog writes nothing.
-
-        `reply_to` (a detail screen) gets the result too, to re-read itself. Not
-        exclusive: a write in flight is never cancelled by the next one.
-        """
-        store = self.sessions_app.store
-        if not ids:
-            return
-        if store is None or not self.sessions_app.check_file():
-            self.notify("Nothing was ended: no database is open (the header says why)")
-            return
-        if store.can_end:
-            self.notify(f"Ending is disabled: {store.can_end}", severity="error")
-            return
-        odd = [row for i in ids if (row := self.state.rows.get(i)) is not None and row.odd]
-        for row in odd:  # never ended by this tool: the toast says why
-            refusal = wording.outcome_line(OddActive(row.id, row.active_value or ""), short=True)
-            self.notify(refusal, severity="warning")
-        ids = [i for i in ids if all(i != row.id for row in odd)]
-        if not ids:
-            return
-        known = [self.state.rows.get(i) for i in ids]
-        if all(row is not None and not row.active for row in known):
-            what = "This session is" if len(ids) == 1 else "These sessions are"
-            self.notify(f"{what} already ended: nothing to end", severity="warning")
-            return
-        vocabulary = store.vocabulary
-        kind = self.state.stuck
-        hint = suggested(kind, vocabulary) if kind is not None else None
-        why = f"suggested for {kind.wire} sessions" if kind is not None else ""
-        picker = EndReasonScreen(len(ids), vocabulary, (hint, why) if hint else None)
-        reason = await self.app.push_screen_wait(picker)
-        if reason is None:
-            return
-        trigger = vocabulary.require_deactivating(reason)
-        actor = self.settings.actor or default_actor()
-        rows = {i: row for i in ids if (row := self.state.row(i)) is not None}
-        from tui.store.store import END_BATCH  # loaded by now: the store is open
-
-        note = (
-            None
-            if store.audit_kept
-            else no_audit_note(
-                store.schema.audit_table, ahead=True, shape=store.schema.audit_problem
-            )
-        )
-        confirm = ConfirmEndScreen(ids, rows, trigger, actor, audit_note=note, batch_size=END_BATCH)
-        if not await self.app.push_screen_wait(confirm):
-            return
-        kinds = {i: tuple(k.wire for k in row.stuck) for i, row in rows.items() if row.stuck}
-        await self._write_end(ids, trigger.wire, actor, reply_to, kinds)
+        """Ending (`EndFlow.run`): not exclusive, a write in flight is never cancelled
+        by the next one. `reply_to` (a detail screen) gets the result too."""
+        await self.end_flow.run(ids, reply_to)
 
     @work(group="end", exit_on_error=False)
     async def end_sessions(self, ids: list[str], reason: str, actor: str | None) -> None:
         """The flow's write alone, without the dialogs (scripts, the benchmark)."""
-        await self._write_end(ids, reason, actor, None)
-
-    async def _write_end(
-        self,
-        ids: list[str],
-        reason: str,
-        actor: str | None,
-        reply_to: MessagePump | None,
-        kinds: Mapping[str, Sequence[str]] | None = None,
-    ) -> None:
-        """The write, then one SessionsEnded; `kinds` (session id to its stuck kinds)
-        go into the audit rows. Nothing is written when the file at the path is no
-        longer the one open: the end goes to the file at the path, or nowhere."""
-        if not self.sessions_app.check_file():
-            self.notify(
-                "Nothing was ended: the database file changed under the dashboard "
-                "(replaced, deleted or made unreadable: the header says which); "
-                "check the rows reloaded from the path and end again",
-                severity="error",
-                timeout=15,
-            )
-            return
-        run = self.sessions_app.inflight
-        ended = await data.write_end(run, self.store, ids, reason, actor, kinds)
-        self.post_message(ended)
-        if reply_to is not None and reply_to is not self:
-            reply_to.post_message(replace(ended))
+        await self.end_flow.write(ids, reason, actor, None)
 
     @on(SessionsEnded)
     def _ended(self, message: SessionsEnded) -> None:
-        now = self.settings.clock()
-        for sid, row in message.rows.items():
-            self.state.selected.discard(sid)
-            if sid in self.state.rows:
-                self.state.rows[sid] = row
-                self.table.update_row(
-                    row, now=now, stale_after=self.settings.stale_after, selected=False
-                )
-        for text, severity in describe_outcomes(message.outcomes):
-            self.notify(text, severity=severity, timeout=8)
-        if message.interrupted is not None:
-            self.notify(safe_text(message.interrupted), severity="error", timeout=20)
-            if message.interrupted.retryable:
-                self.sessions_app.disconnected()
-        if message.audit_note is not None and not self._audit_note_said:
-            self._audit_note_said = True  # once per dashboard session
-            self.notify(message.audit_note, severity="warning", timeout=15)
-        if message.reread_error is not None:
-            self.notify(
-                f"The end was written, but the rows could not be read back: "
-                f"{safe_text(message.reread_error)}. Press r to reload.",
-                severity="warning",
-                timeout=15,
-            )
-            if message.reread_error.retryable:
-                self.sessions_app.disconnected()
-        self._show_filters()
+        self.end_flow.ended(message)
+        self.show_filters()
         # Counts after the row is painted: on a big table their scan would delay it.
-        generation, flt = self.state.generation, self.state.filter(now)
+        generation, flt = self.state.generation, self.state.filter(self.settings.clock())
         self.call_after_refresh(self.load_facets, generation, flt, True)
-        self.call_after_refresh(self.load_stuck_counts, generation, flt)
+        wanted = CountsWanted(generation, flt, after_end=True)
+        self.call_after_refresh(self.stuck_panel.post_message, wanted)
 
     # -- keys ----------------------------------------------------------------------------
 
     def key_bindings(self) -> list[tuple[DOMNode, Sequence[Binding]]]:
-        table = [b for b in SessionsTable.BINDINGS if isinstance(b, Binding)]
-        return [*super().key_bindings(), (self.table, table)]
+        return [*super().key_bindings(), (self.table, self.live(SessionsTable.BINDINGS))]
 
     def palette_bindings(self) -> list[tuple[DOMNode, Binding]]:
         table = [
-            (self.table, b)
-            for b in SessionsTable.BINDINGS
-            if isinstance(b, Binding) and b.id in TABLE_COMMANDS
+            (self.table, b) for b in self.live(SessionsTable.BINDINGS) if b.id in TABLE_COMMANDS
         ]
         return [*super().palette_bindings(), *table]
 
     def palette_commands(self) -> list[Command]:
-        commands = super().palette_commands()
-        for sort in SORT_STEPS:
-            name, run = f"Sort by {sort.value}", partial(self.set_sort, sort)
-            commands.append(Command(name, run, "Newest/largest first"))
-        for kind in StuckKind:
-            commands.append(
-                Command(
-                    f"Filter stuck: {kind.wire}",
-                    partial(self.only_stuck, kind),
-                    wording.stuck_explanation(kind),
-                )
-            )
-        for trigger in self.vocabulary.triggers if self.vocabulary else ():
-            commands.append(
-                Command(
-                    f"Filter reason: {trigger.wire}",
-                    partial(self.only_reason, trigger.wire),
-                    trigger.description,
-                )
-            )
-        commands.append(
-            Command(
-                f"Filter reason: {wording.NOT_RECORDED}",
-                partial(self.only_reason, NOT_RECORDED_TOKEN),
-                "Ended before 016",
-            )
-        )
-        if self.waiting is not None:
-            commands.append(
-                Command("Cancel the waiting query", self.action_cancel_wait, "esc does it too")
-            )
-        commands.append(
-            Command(
-                "Filter reason: unrecognised",
-                partial(self.only_reason, UNRECOGNISED_TOKEN),
-                "Unknown values",
-            )
-        )
-        return commands
+        return [*super().palette_commands(), *filter_commands(self)]

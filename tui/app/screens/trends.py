@@ -233,8 +233,18 @@ class TrendsScreen(SessionsScreen):
         text.append(f"{day_total:,} ended · ")
         text.append(safe_text(trend_group_label(t.by, group)), style=colour(self.group))
         text.append(f" {count:,}")
-        text.append("  ·  ←→ day  ↑↓ reason  enter lists them  d window", style="dim")
+        text.append(self._keys_hint(), style="dim")
         note.update(text)
+
+    def _keys_hint(self) -> str:
+        """`←→ day  ↑↓ reason  enter lists them  d window`, the keys as `[keys]` left them."""
+        key = self.key
+        up, down = "trends-reason-up", "trends-reason-down"
+        moved = {up, down} & self.sessions_app.settings.keys.keys()
+        reasons = f"{key(up)} {key(down)}" if moved else "↑↓"
+        days = f"{key('trends-earlier')}{key('trends-later')}"
+        picks = f"{key('trends-pick')} lists them  {key('trends-window')} window"
+        return f"  ·  {days} day  {reasons} reason  {picks}"
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is not WorkerState.ERROR:

@@ -3,24 +3,37 @@
 Choosing a kind (enter, or a click) filters the table to it; choosing it again, Esc or
 `C` on the list lifts it. A kind the service version in front of the tool cannot
 produce has no count: its line says it is not detectable, and choosing it does nothing.
-The panel only shows and reports: the main screen owns the filter and tells the panel
-which kind is chosen (`sync`).
+The main screen owns the filter and tells the panel which kind is chosen (`sync`).
+The panel owns its counts: asked (CountsWanted), it counts in its own worker, shows
+what comes back for the question still asked, and says when that read fails.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from time import monotonic
+from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
 
+from tui.app import data, failures
+from tui.app.messages import CountsWanted, StuckCountsLoaded
 from tui.app.render import palette
+from tui.domain.models import SessionFilter
 from tui.domain.stuck import NOT_DETECTABLE, StuckKind
 from tui.domain.wording import stuck_explanation
 
+if TYPE_CHECKING:
+    from tui.app.app import SessionsApp
+
+STUCK_RECOUNT_SECONDS = 30.0
+"""How often refresh ticks recount for an unchanged question."""
 LABEL_WIDTH = 15
 CHOSEN_MARK = "▸ "
 
@@ -36,11 +49,52 @@ class StuckPanel(OptionList):
 
         kind: StuckKind | None
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, current: Callable[[], int], **kwargs: object) -> None:
+        """`current`: the generation of the list's question now (answers to older
+        questions are dropped)."""
         self._counts: dict[StuckKind, int | None] = dict.fromkeys(StuckKind)
         self._loaded = False
         self._chosen: StuckKind | None = None
+        self._current = current
+        self._asked: tuple[int, float] = (-1, 0.0)
+        """The generation and time of the last count asked for."""
         super().__init__(*self._kind_options(), **kwargs)  # type: ignore[arg-type]
+
+    @on(CountsWanted)
+    def _wanted(self, message: CountsWanted) -> None:
+        """A new question counts at once; the refresh ticks of the same question at most
+        every `STUCK_RECOUNT_SECONDS`, or when the operator asks (r): the counts read
+        every active session with its conversation."""
+        if message.after_end:
+            self.count(message.generation, message.flt)
+            return
+        asked_gen, asked_at = self._asked
+        if (
+            message.fresh_data
+            and not message.recount
+            and message.generation == asked_gen
+            and monotonic() - asked_at < STUCK_RECOUNT_SECONDS
+        ):
+            return
+        self._asked = (message.generation, monotonic())
+        self.count(message.generation, message.flt)
+
+    @work(exclusive=True, group="stuck", exit_on_error=False)
+    async def count(self, generation: int, flt: SessionFilter) -> None:
+        app = cast("SessionsApp", self.app)
+        if app.store is not None:
+            self.post_message(
+                await data.read_stuck_counts(app.inflight, app.store, generation, flt)
+            )
+
+    @on(StuckCountsLoaded)
+    def _counted(self, message: StuckCountsLoaded) -> None:
+        if message.generation == self._current():
+            self.show_counts(message.counts)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            failures.report(cast("SessionsApp", self.app), event.worker.error)
 
     @property
     def chosen(self) -> StuckKind | None:
