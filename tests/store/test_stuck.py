@@ -178,7 +178,10 @@ def test_warm_page_is_the_stores_page(scene: StuckScene) -> None:
     warm = asyncio.run(first_page(scene.target, 100))
     assert warm is not None
     rows = _rows(scene)
-    assert any(StuckKind.DUPLICATE in r.stuck for r in rows)
+    # Where the service's writes can leave a duplicate, the scene holds one, so the mark
+    # is compared; where they cannot (SQLite from v0.2.13), none is seeded or found.
+    seeded = StuckKind.DUPLICATE not in scene.undetectable
+    assert any(StuckKind.DUPLICATE in r.stuck for r in rows) is seeded
     if warm.duplicates_unknown:
         dup = StuckKind.DUPLICATE
         rows = [replace(r, stuck=tuple(k for k in r.stuck if k is not dup)) for r in rows]
