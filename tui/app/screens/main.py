@@ -39,7 +39,6 @@ from tui.app.messages import (
     Reconnected,
     SelectionChecked,
     SessionsEnded,
-    SparksLoaded,
     StoreOpened,
 )
 from tui.app.outcomes import INDEX_HINT_SESSIONS, index_hint
@@ -82,9 +81,6 @@ NARROW = 100
 SPARKS_WIDTH = 150
 """From this many columns the reason panel is wider and draws each reason's last 14
 days beside its count; below, the table keeps the width."""
-SPARKS_RECOUNT_SECONDS = 60.0
-"""How often refresh ticks re-read the sparklines of an unchanged question (a day's
-bars change slowly; `r` re-reads them at once)."""
 WAITING_AFTER = 1.0
 """Seconds a question may go unanswered before the header says it is waiting (a lock
 held elsewhere, SQLite's busy wait), for how long, and that `back` (esc) cancels."""
@@ -254,8 +250,6 @@ class MainScreen(SessionsScreen):
         """The last facets (and whole-table totals): reason-only changes reuse them."""
         self._index_hint_shown = False
         self._first_rows = False
-        self._sparks_asked: tuple[SessionFilter, float] | None = None
-        """The base the sparklines were last asked under, and when."""
         self._asked_at: float | None = None
         """When the list question now running was asked (monotonic), None when none is."""
         self._wait_timer: Timer | None = None
@@ -296,7 +290,7 @@ class MainScreen(SessionsScreen):
             yield Static(id="list-state", markup=False)
         with Horizontal(id="main"):
             with Vertical(id="side"):
-                yield ReasonPanel(id="reasons")
+                yield ReasonPanel(lambda: self.sparks_shown, id="reasons")
                 yield StuckPanel(lambda: self.state.generation, id="stuck")
             yield SessionsTable(id="sessions")
         yield Footer()
@@ -539,7 +533,7 @@ class MainScreen(SessionsScreen):
 
     def action_refresh(self) -> None:
         """Re-read the loaded window, and count every reason afresh: the operator asked."""
-        self._sparks_asked = None
+        self.reason_panel.forget_sparks()
         self._refresh(recount=True)
 
     def refresh_tick(self) -> None:
@@ -764,37 +758,11 @@ class MainScreen(SessionsScreen):
         seen = {raw for raw, _active, _n in message.facets.groups if raw is not None}
         self.state.stored_reasons |= seen
         self._show_facets(message)
-        self._request_sparks(message.base)
+        self.reason_panel.want_sparks(message.base)
 
     @property
     def sparks_shown(self) -> bool:
         return self.panel_shown and self.size.width >= SPARKS_WIDTH
-
-    def _request_sparks(self, base: SessionFilter) -> None:
-        """The sparklines, in their own worker after the counts (never delaying them):
-        for a new question at once, for the same one at most every minute."""
-        if not self.sparks_shown or self.sessions_app.store is None:
-            return
-        asked = self._sparks_asked
-        if (
-            asked is not None
-            and asked[0] == base
-            and monotonic() - asked[1] < SPARKS_RECOUNT_SECONDS
-        ):
-            return
-        self._sparks_asked = (base, monotonic())
-        self.load_sparks(base)
-
-    @work(exclusive=True, group="sparks", exit_on_error=False)
-    async def load_sparks(self, base: SessionFilter) -> None:
-        run = self.sessions_app.inflight
-        now = self.settings.clock()
-        self.post_message(await data.read_sparks(run, self.store, base, now))
-
-    @on(SparksLoaded)
-    def _sparks_loaded(self, message: SparksLoaded) -> None:
-        if self._facets is not None and message.base == self._facets.base and self.sparks_shown:
-            self.reason_panel.show_sparks(message.trends)
 
     def _request_stuck_counts(
         self, generation: int, flt: SessionFilter, *, fresh_data: bool
@@ -1017,11 +985,7 @@ class MainScreen(SessionsScreen):
             if not shown and (self.reason_panel.has_focus or self.stuck_panel.has_focus):
                 self.table.focus()
             side.display = shown
-        if not self.sparks_shown:
-            self.reason_panel.show_sparks(None)
-            self._sparks_asked = None
-        elif self._sparks_asked is None and self._facets is not None:
-            self._request_sparks(self._facets.base)
+        self.reason_panel.sparks_room()
         self.table.set_wide(self.wide)
 
     def action_toggle_panel(self) -> None:

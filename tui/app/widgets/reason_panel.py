@@ -1,19 +1,42 @@
-"""The reason facets: the store's triggers, "not recorded", each other value found; counts."""
+"""The reason facets: the store's triggers, "not recorded", each other value found; counts.
+
+The panel owns its sparklines: asked for a question's base (`want_sparks`), it reads
+them in its own worker, draws what comes back for the base still asked, and says when
+that read fails.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from time import monotonic
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.text import Text
+from textual import on, work
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import SelectionList
 from textual.widgets.selection_list import Selection
+from textual.worker import Worker, WorkerState
 
+from tui.app import data, failures
+from tui.app.messages import SparksLoaded
 from tui.app.render import reason_label, sparkline
-from tui.domain.models import NOT_RECORDED_TOKEN, UNRECOGNISED_TOKEN, ReasonFacets
+from tui.domain.models import (
+    NOT_RECORDED_TOKEN,
+    UNRECOGNISED_TOKEN,
+    ReasonFacets,
+    SessionFilter,
+)
 from tui.domain.trends import SPARK_DAYS, TrendBy, Trends, is_unrecognised
 from tui.domain.triggers import Vocabulary
+
+if TYPE_CHECKING:
+    from tui.app.app import SessionsApp
+
+SPARKS_RECOUNT_SECONDS = 60.0
+"""How often refresh ticks re-read the sparklines of an unchanged question (a day's
+bars change slowly; `r` re-reads them at once)."""
 
 
 class ReasonPanel(SelectionList[str]):
@@ -36,8 +59,14 @@ class ReasonPanel(SelectionList[str]):
     def action_done(self) -> None:
         self.post_message(self.Done())
 
-    def __init__(self, **kwargs: object) -> None:
+    def __init__(self, sparks_shown: Callable[[], bool], **kwargs: object) -> None:
+        """`sparks_shown`: whether the screen has room for the sparklines now."""
         super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._sparks_shown = sparks_shown
+        self._sparks_base: SessionFilter | None = None
+        """The base of the last counts shown: sparklines for another one are dropped."""
+        self._sparks_asked: tuple[SessionFilter, float] | None = None
+        """The base the sparklines were last asked under, and when."""
         self._order: list[str] = []
         self._in_force: frozenset[str] = frozenset()
         self._counts: dict[str, int] = {}
@@ -68,6 +97,52 @@ class ReasonPanel(SelectionList[str]):
             return
         self._sparks = sparks
         self.relabel()
+
+    def want_sparks(self, base: SessionFilter) -> None:
+        """The sparklines, in their own worker after the counts (never delaying them):
+        for a new question at once, for the same one at most every
+        `SPARKS_RECOUNT_SECONDS`."""
+        self._sparks_base = base
+        if not self._sparks_shown() or cast("SessionsApp", self.app).store is None:
+            return
+        asked = self._sparks_asked
+        if (
+            asked is not None
+            and asked[0] == base
+            and monotonic() - asked[1] < SPARKS_RECOUNT_SECONDS
+        ):
+            return
+        self._sparks_asked = (base, monotonic())
+        self.read_sparks(base)
+
+    def forget_sparks(self) -> None:
+        """The next ask reads the sparklines afresh (the operator asked, r)."""
+        self._sparks_asked = None
+
+    def sparks_room(self) -> None:
+        """The screen's width or panels changed: without room the sparklines go (and are
+        asked afresh once there is room); with room, asked if they were dropped."""
+        if not self._sparks_shown():
+            self.show_sparks(None)
+            self._sparks_asked = None
+        elif self._sparks_asked is None and self._sparks_base is not None:
+            self.want_sparks(self._sparks_base)
+
+    @work(exclusive=True, group="sparks", exit_on_error=False)
+    async def read_sparks(self, base: SessionFilter) -> None:
+        app = cast("SessionsApp", self.app)
+        if app.store is not None:
+            now = app.settings.clock()
+            self.post_message(await data.read_sparks(app.inflight, app.store, base, now))
+
+    @on(SparksLoaded)
+    def _sparks_loaded(self, message: SparksLoaded) -> None:
+        if message.base == self._sparks_base and self._sparks_shown():
+            self.show_sparks(message.trends)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            failures.report(cast("SessionsApp", self.app), event.worker.error)
 
     def set_vocabulary(self, vocabulary: Vocabulary) -> None:
         self._in_force = frozenset(vocabulary.wires)
