@@ -11,23 +11,15 @@ import pwd
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
+from tests.support.cli_env import invoke, isolate
 from tests.support.service_writes import ServiceDb
-from tui.cli.main import cli
 from tui.cli.serve import SERVE_ACTOR, SERVE_URL
 
 
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("ARCHON_HOME", str(tmp_path / "archon-home"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args))
+    isolate(tmp_path, monkeypatch)
 
 
 def _ended_by(db: ServiceDb, sid: str) -> str:

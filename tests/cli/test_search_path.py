@@ -14,11 +14,10 @@ import uuid
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
+from tests.support.cli_env import invoke, isolate
 from tests.support.dbs import create_service_db
 from tests.support.pgserver import PgServer
-from tui.cli.main import cli
 
 pytestmark = pytest.mark.postgres
 
@@ -28,14 +27,7 @@ SERVICE_TABLES = ("remote_agent_codebases", "remote_agent_conversations", "remot
 
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("ARCHON_HOME", str(tmp_path / "archon-home"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args))
+    isolate(tmp_path, monkeypatch)
 
 
 def _role_with_own_schema(pg_server: PgServer, pg_database: str) -> tuple[str, str]:
