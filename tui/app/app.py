@@ -44,6 +44,8 @@ from tui.store.errors import FileUnreadable
 if TYPE_CHECKING:
     from concurrent.futures import Future
 
+    from textual.driver import Driver
+
     from tui.domain.models import Page
     from tui.store.store import Store
 
@@ -108,6 +110,17 @@ class SessionsApp(App[None]):
     def key_of(self, binding_id: str) -> str:
         """The key of a binding, as `[keys]` left it: what a toast or a hint names."""
         return key_of(binding_id, self.settings.keys)
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's choice, except that in a browser tab packets are written whole."""
+        chosen = super().get_driver_class()
+        from textual.drivers.web_driver import WebDriver
+
+        if chosen is WebDriver:
+            from tui.app.web_output import SerialWebDriver
+
+            return SerialWebDriver
+        return chosen
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen()
