@@ -11,11 +11,14 @@ from dataclasses import replace
 
 import pytest
 
+from tests.support.odd_rows import execute
+from tests.support.sql_log import sql_log
 from tests.support.stuck import StuckScene, create_stuck_db
 from tui.domain.models import SessionFilter, SessionRow, Status
 from tui.domain.stuck import StuckKind
 from tui.store.migrate import upgrade
 from tui.store.store import Store, open_store
+from tui.store.tables import SERVICE_CONVERSATION_INDEXES
 from tui.store.warm import first_page
 
 
@@ -34,17 +37,21 @@ def _rows(scene: StuckScene, flt: SessionFilter | None = None) -> list[SessionRo
     return list(asyncio.run(_with_store(scene, job)))
 
 
-async def _scene(url: str, migrated: bool) -> StuckScene:
+async def _scene(url: str, indexes: str) -> StuckScene:
     scene = await create_stuck_db(url)
-    if migrated:
+    if indexes == "migrated":
         await upgrade(scene.target)
+    elif indexes == "no-index":
+        drops = (f"DROP INDEX IF EXISTS {ix}" for ix in sorted(SERVICE_CONVERSATION_INDEXES))
+        await execute(scene.target, *drops)
     return scene
 
 
-@pytest.fixture(params=[False, True], ids=["service-indexes", "migrated"])
+@pytest.fixture(params=["service-indexes", "migrated", "no-index"])
 def scene(empty_db_url: str, request: pytest.FixtureRequest) -> StuckScene:
-    """The scene as the service leaves it, and after `migrate` (the tool's indexes, the
-    active one included, which the counts and `duplicate` then read): same answers."""
+    """The scene as the service leaves it; after `migrate` (the tool's indexes, the
+    active one included, which the counts and `duplicate` then read); and with no index
+    on the sessions' conversation at all (`duplicate` read in one pass): same answers."""
     return asyncio.run(_scene(empty_db_url, request.param))
 
 
@@ -70,7 +77,9 @@ def test_counts_per_kind_under_the_other_filters(
 
     async def job(store: Store) -> tuple[dict[StuckKind, int | None], ...]:
         # The migrated scene is read through the tool's active index, the other without.
-        assert store.d.has_active_index is request.node.callspec.params["scene"]
+        indexes = request.node.callspec.params["scene"]
+        assert store.d.has_active_index is (indexes == "migrated")
+        assert store.d.has_conversation_index is (indexes != "no-index")
         return (
             await store.stuck_counts(),
             # the stuck filter itself is not one of the "other filters"
@@ -292,3 +301,23 @@ def test_idle_follows_the_clock_from_one_count_to_the_next(scene: StuckScene) ->
     assert before == scene.counts
     active = sum(r.active for r in _rows(scene))
     assert after == {**scene.counts, StuckKind.IDLE: active}
+
+
+def test_without_a_conversation_index_duplicate_is_one_pass(empty_db_url: str) -> None:
+    """With no index on the sessions' conversation, neither the page's marks nor the
+    counts nor the filter ask, for each active row, for a newer session (a table scan
+    each: minutes at 200k); `duplicate` is read once, ranked per conversation."""
+    scene = asyncio.run(_scene(empty_db_url, "no-index"))
+
+    async def job(store: Store) -> list[str]:
+        with sql_log(store) as seen:
+            await store.list_sessions(limit=1000)
+            await store.stuck_counts()
+            await store.list_sessions(SessionFilter(stuck=StuckKind.DUPLICATE))
+        return seen
+
+    sent = asyncio.run(_with_store(scene, job))
+    assert not any(" newer" in sql for sql in sent), sent
+    ranked = [sql for sql in sent if "row_number()" in sql.lower()]
+    # the page's marks, the counts, the filter, and the filtered page's marks
+    assert len(ranked) == (0 if StuckKind.DUPLICATE in scene.undetectable else 4), sent

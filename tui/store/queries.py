@@ -60,6 +60,7 @@ from tui.store.sql_pages import (
     window_walk,
 )
 from tui.store.sql_stuck import (
+    duplicate_ids,
     is_active,
     marks_duplicates,
     stuck_condition,
@@ -82,6 +83,7 @@ __all__ = [
     "conditions",
     "count_statement",
     "db_now",
+    "duplicate_ids",
     "facet_statement",
     "first_segment",
     "hop_columns",

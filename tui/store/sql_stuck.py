@@ -33,10 +33,13 @@ def _newer_active_exists(d: Dialect) -> ColumnElement[bool]:
 
     With `tables.ACTIVE_INDEX` this is a seek in that index alone, which holds only the
     active sessions: its predicate is `active = true` as written here, so both backends
-    use it. Without it, the service's index on sessions(conversation_id) gives the
-    conversation's sessions, ended ones too, and `active` and `started_at` are kept from
-    choosing another index: on a SQLite file nobody ANALYZEd, (active, started_at, id)
-    looks better, and each row would walk every newer active session."""
+    use it. With the service's index on sessions(conversation_id) only, that index gives
+    the conversation's sessions, ended ones too, and `active` and `started_at` are kept
+    from choosing another index: on a SQLite file nobody ANALYZEd, (active, started_at,
+    id) looks better, and each row would walk every newer active session. With neither,
+    the rule is the one-pass set (`duplicate_ids`), never a table scan per row."""
+    if not marks_duplicates(d):
+        return s.c.id.in_(duplicate_ids(d))
     t = s.alias("newer")
     b = d.backend
     if d.has_active_index:
@@ -54,6 +57,29 @@ def _newer_active_exists(d: Dialect) -> ColumnElement[bool]:
         .where(t.c.conversation_id == s.c.conversation_id, active == sa.true(), later)
         .exists()
     )
+
+
+def duplicate_ids(d: Dialect, conversation_ids: list[str] | None = None) -> sa.Select[Any]:
+    """The ids of the active sessions that `_newer_active_exists` holds for, in one pass
+    over the active sessions (of `conversation_ids` only, when given): in each
+    conversation, ranked newest first by (started_at, id), every one but the first.
+
+    Sessions without a start time or a conversation are never newer than another and
+    have none newer (a comparison with NULL is not true), so they are left out."""
+    t = s.alias("ranked")
+    where = [is_active(t), t.c.started_at.is_not(None), t.c.conversation_id.is_not(None)]
+    if conversation_ids is not None:
+        where.append(t.c.conversation_id.in_(conversation_ids))
+    rank = (
+        sa.func.row_number()
+        .over(
+            partition_by=t.c.conversation_id,
+            order_by=(t.c.started_at.desc(), t.c.id.desc()),
+        )
+        .label("newest_first")
+    )
+    ranked = sa.select(t.c.id, rank).where(*where).subquery("by_conversation")
+    return sa.select(ranked.c.id).where(ranked.c.newest_first > 1)
 
 
 def _idle(d: Dialect) -> ColumnElement[bool]:
@@ -113,5 +139,6 @@ def stuck_flags(d: Dialect) -> list[ColumnElement[Any]]:
 
 def marks_duplicates(d: Dialect) -> bool:
     """Whether a list row's `duplicate` mark can be read by an index (see
-    `Dialect.has_conversation_index`); its column is NULL where not."""
+    `Dialect.has_conversation_index`); its column is NULL where not, and the Store fills
+    it in for the page's conversations with one pass (`duplicate_ids`)."""
     return d.has_active_index or d.has_conversation_index

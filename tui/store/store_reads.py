@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,7 @@ from tui.domain.models import (
     SortKey,
     WorkflowRun,
 )
+from tui.domain.stuck import StuckKind
 from tui.domain.timefmt import utcnow
 from tui.store import limits
 from tui.store import queries as q
@@ -95,7 +97,7 @@ class StoreReads(StoreBase):
                     left = limit - len(result)
                     stmt = q.list_statement(self.d, flt, sort, following, left, ascending=ascending)
                     result = [*result, *(await conn.execute(stmt, params)).all()]
-        return self._page(result, limit, as_of)
+            return await self._marked(conn, self._page(result, limit, as_of))
 
     async def search_window(
         self, flt: SessionFilter, cursor: Cursor | None, limit: int, window: int
@@ -115,7 +117,7 @@ class StoreReads(StoreBase):
             if floor is not None and len(rows) <= limit:
                 last = (await conn.execute(q.lowest_id_at(self.d, floor))).scalar_one()
                 resume = Cursor(key=floor, id=str(last))
-        page = self._page(rows, limit, None)
+            page = await self._marked(conn, self._page(rows, limit, None))
         return Page(page.rows, page.next_cursor, resume, window)
 
     async def _window_rows(
@@ -163,6 +165,29 @@ class StoreReads(StoreBase):
             stmt = q.bounded_search_statement(d, flt, cursor, limit, floor)
             result = list((await conn.execute(stmt)).all())
         return [*before, *result], floor
+
+    async def _marked(self, conn: AsyncConnection, page: Page) -> Page:
+        """The page with its `duplicate` marks: as read when an index could read them
+        (`queries.marks_duplicates`), else from one pass over the active sessions of the
+        page's conversations (`queries.duplicate_ids`), never a scan per row."""
+        if q.marks_duplicates(self.d) or StuckKind.DUPLICATE in self.undetectable:
+            return page
+        conversations = sorted(
+            {r.conversation_id for r in page.rows if r.active and r.conversation_id}
+        )
+        if not conversations:
+            return page
+        stmt = q.duplicate_ids(self.d, conversations)
+        found = {str(i) for i in (await conn.execute(stmt)).scalars()}
+        if not found:
+            return page
+        rows = [
+            replace(r, stuck=tuple(k for k in StuckKind if k in {*r.stuck, StuckKind.DUPLICATE}))
+            if r.id in found
+            else r
+            for r in page.rows
+        ]
+        return replace(page, rows=rows)
 
     def _page(self, result: Sequence[Row[Any]], limit: int, as_of: datetime | None) -> Page:
         rows = [_row(r, self.d) for r in result[:limit]]
