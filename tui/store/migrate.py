@@ -18,7 +18,7 @@ Alembic's API is synchronous, so, following its "programmatic API with asyncio"
 recipe, it runs inside `AsyncConnection.run_sync(...)`: the driver stays async
 and the event loop keeps running while the database works. The connection and
 URL come from here, never from an alembic.ini (there is none), so the password
-never leaves the DbTarget and every error goes through `errors.translate`.
+never leaves the DbTarget and every error goes through `DbTarget.error`.
 """
 
 from __future__ import annotations
@@ -51,9 +51,9 @@ from tui.store.errors import (
     DatabaseLocked,
     DatabaseNotFound,
     FileUnreadable,
+    LockTimeout,
     SchemaError,
     StoreError,
-    is_lock_timeout,
     unreadable,
 )
 from tui.store.store import make_engine
@@ -310,12 +310,13 @@ def _refuse_broken(target: DbTarget, backend: Backend, conn: Connection) -> None
 
 
 def _error(target: DbTarget, exc: BaseException) -> StoreError:
-    if is_lock_timeout(exc):
+    found = target.error(exc)
+    if isinstance(found, LockTimeout):
         return DatabaseLocked(
             f"{target.display()}: the session tables are busy (a long transaction holds a "
             f"lock); every row is intact and what was done is kept: run migrate again"
         )
-    return target.error(exc)
+    return found
 
 
 async def _with_connection(

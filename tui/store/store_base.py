@@ -124,13 +124,13 @@ class StoreBase:
         clock: Callable[[], datetime] = utcnow,
         identity: tuple[int, int] | None = None,
         read_only_why: str | None = None,
-        timeout_from: str | None = None,
+        timeout: tuple[str, str, str, str] | None = None,
         vocabulary: Vocabulary | None = None,
     ) -> None:
         self.target = target
-        self.timeout_from = timeout_from
-        """Where the statement timeout comes from (`errors.timeout_origin`), for the
-        message of a query it cancels; None where there is none."""
+        self.timeout = timeout
+        """The statement timeout in force and where it was set (`ServerFacts.timeout`),
+        for the message of a query it cancels; None where there is none."""
         self.read_only_why = read_only_why or READ_ONLY_REASON
         """What `can_end` says when read-only: the flag, or how this tool was started
         (a served dashboard names `serve --write --actor`)."""
@@ -189,7 +189,7 @@ class StoreBase:
         """The server ids of the connections reading now (`cancel_reads`)."""
 
     def _error(self, exc: BaseException) -> StoreError:
-        return self.target.error(exc, timeout_from=self.timeout_from)
+        return self.target.error(exc, timeout=self.timeout)
 
     @asynccontextmanager
     async def _read(self, *, snapshot: bool = False) -> AsyncIterator[AsyncConnection]:

@@ -16,9 +16,6 @@ from tui.store import limits
 from tui.store.audit_shape import shape_problem
 from tui.store.backends import backend_for
 from tui.store.backends.base import Backend
-from tui.store.errors import (
-    timeout_origin,
-)
 from tui.store.tables import (
     AUDIT,
     CODEBASE_ENV_VARS,
@@ -27,7 +24,7 @@ from tui.store.tables import (
     SESSIONS,
     schema_version,
 )
-from tui.store.target import DbTarget, option_settings
+from tui.store.target import DbTarget
 
 RUN_COLUMNS = ("id", "conversation_id", "workflow_name", "status", "started_at", "last_activity_at")
 """What `queries.workflow_runs_statement` reads of remote_agent_workflow_runs."""
@@ -178,12 +175,3 @@ async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
             problem,
             elsewhere.get(SESSIONS, ()),
         )
-
-
-def _timeout_from(target: DbTarget, found: tuple[str, str, str, str] | None) -> str | None:
-    """Where the connection's statement timeout comes from, in the operator's words."""
-    if found is None:
-        return None
-    setting, source, role, database = found
-    in_url = "statement_timeout" in option_settings(dict(target.query).get("options", ""))
-    return timeout_origin(setting, source, role=role, database=database, in_url=in_url)

@@ -45,7 +45,7 @@ from tui.store.errors import (
     ReadOnly,
     SchemaTooOld,
     StoreError,
-    is_write_conflict,
+    WriteConflict,
 )
 from tui.store.store_base import PAGE_SIZE, STANDBY_REASON, _unwritten
 from tui.store.store_counts import StoreCounts
@@ -188,7 +188,8 @@ class StoreWrites(StoreCounts):
             except _CommitUnknown:
                 raise
             except Exception as exc:
-                if not is_write_conflict(exc) or attempt == limits.CONFLICT_ATTEMPTS - 1:
+                conflict = isinstance(self.target.error(exc), WriteConflict)
+                if not conflict or attempt == limits.CONFLICT_ATTEMPTS - 1:
                     raise
             await asyncio.sleep(limits.CONFLICT_PAUSE_S * 2**attempt)
         raise AssertionError("unreachable")  # pragma: no cover

@@ -31,7 +31,7 @@ from tui.store.backends.postgresql_driver import (
     SERVICE_ZONE_SQL,
     connect_options,
 )
-from tui.store.errors import is_lock_timeout
+from tui.store.backends.postgresql_errors import is_lock_timeout
 from tui.store.target import DbTarget
 
 MIGRATION_LOCK_TIMEOUT = "500ms"
