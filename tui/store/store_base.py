@@ -109,6 +109,13 @@ def _unwritten(sid: str, r: Mapping[Any, Any]) -> AlreadyEnded | OddActive:
     return AlreadyEnded(sid, r["ended_at"], r["ended_reason"])
 
 
+async def run_each(conn: AsyncConnection, statements: tuple[str, ...]) -> None:
+    """Run a backend's setting statements (`Traits.background_sql` and the like) in the
+    current transaction of `conn`, in order."""
+    for statement in statements:
+        await conn.execute(sa.text(statement))
+
+
 class StoreBase:
     """The store's state and plumbing (`Store` is the class to use)."""
 
@@ -201,7 +208,7 @@ class StoreBase:
                     self._reading.add(reader)
                 try:
                     if snapshot:
-                        await self.d.backend.snapshot(conn)
+                        await conn.execution_options(**self.d.backend.traits.snapshot_options)
                     yield conn
                 finally:
                     self._reading.discard(reader)  # type: ignore[arg-type]
@@ -214,11 +221,13 @@ class StoreBase:
         """Stop the reads running now on the server (PostgreSQL), e.g. queued behind a
         lock: each fails with QueryCancelled. Writes are never cancelled. How many were."""
         readers = sorted(self._reading)
-        if not readers:
+        cancel = self.d.backend.traits.cancel_sql
+        if not readers or cancel is None:
             return 0
         try:
             async with self.engine.connect() as conn:
-                return await self.d.backend.cancel_readers(conn, readers)
+                result = await conn.execute(sa.text(cancel), {"ids": readers})
+                return int(result.scalar_one())
         except Exception as exc:
             raise self._error(exc) from None
 
