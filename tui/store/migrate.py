@@ -348,7 +348,8 @@ async def _with_connection(
             if not write:
                 return await conn.run_sync(fn)
             options = backend_for(target.kind).traits.write_options
-            conn = await conn.execution_options(**options)
+            if options:
+                conn = await conn.execution_options(**options)
             return await conn.run_sync(fn)
     except StoreError:
         raise

@@ -207,8 +207,9 @@ class StoreBase:
                 if reader is not None:
                     self._reading.add(reader)
                 try:
-                    if snapshot:
-                        await conn.execution_options(**self.d.backend.traits.snapshot_options)
+                    options = self.d.backend.traits.snapshot_options
+                    if snapshot and options:
+                        await conn.execution_options(**options)
                     yield conn
                 finally:
                     self._reading.discard(reader)  # type: ignore[arg-type]

@@ -238,7 +238,8 @@ class StoreWrites(StoreCounts):
         )
         outcomes: dict[str, EndOutcome] = {}
         async with self.engine.connect() as conn:
-            conn = await conn.execution_options(**backend.traits.write_options)
+            if backend.traits.write_options:
+                conn = await conn.execution_options(**backend.traits.write_options)
             trans = await conn.begin()
             try:
                 await conn.execute(lock)  # row locks in id order: no deadlock between ends
