@@ -552,7 +552,7 @@ def compile_sql(
     if not ((flt.search and flt.search.strip()) or (flt.user and flt.user.strip())):
         return [full]
     tries: list[str] = []
-    if d.backend.segment_after(Cursor(key=None, id="")) is not None:  # undated rows first
+    if d.backend.traits.nulls_first_desc:  # undated rows first
         top = Cursor(key=None, id="", segment_top=True)
         tries.append(text(q.list_statement(d, flt, SortKey.STARTED, top, page_size)))
     tries.append(text(q.window_boundary(d, None, q.SEARCH_WINDOW)))

@@ -70,7 +70,7 @@ def old_first_try(d: q.Dialect, flt: SessionFilter, limit: int) -> sa.Select[Any
     time, which neither SQLite nor PostgreSQL can turn into a range of the index."""
     key = d.sort_key(SortKey.STARTED, None)
     inner = sa.select(key).order_by(key.desc(), s.c.id.desc())
-    lowest = lowest_timestamp(d.backend.driver_dialect().name)
+    lowest = lowest_timestamp(d.backend.traits.driver_dialect.name)
     floor = sa.func.coalesce(inner.limit(1).offset(SEARCH_WINDOW).scalar_subquery(), lowest)
     window = sa.or_(key >= floor, s.c.started_at.is_(None))
     conds = [*q.conditions(d, flt, windowed=True), window, *q.with_id(d)]

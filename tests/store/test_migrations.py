@@ -1000,6 +1000,6 @@ async def test_the_active_index_is_partial_on_what_the_queries_say(db: RawDb) ->
     )
     predicate = "active = 1" if db.backend == "sqlite" else "active = true"
     assert f"WHERE remote_agent_sessions.{predicate}" in str(
-        statement.compile(dialect=backend.driver_dialect())
+        statement.compile(dialect=backend.traits.driver_dialect)
     )
     assert f"({ACTIVE_INDEX_COLUMNS}) WHERE {predicate}" in offline

@@ -22,7 +22,7 @@ def _dialect(kind: str) -> q.Dialect:
 
 
 def _sql(d: q.Dialect, condition: Any) -> str:
-    return str(condition.compile(dialect=d.backend.driver_dialect()))
+    return str(condition.compile(dialect=d.backend.traits.driver_dialect))
 
 
 @pytest.mark.parametrize("backend_kind", KINDS)

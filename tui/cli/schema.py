@@ -127,7 +127,8 @@ def migrate(g: Globals, sql: bool, yes: bool, create_service_schema: bool) -> No
 def demo_db(path: Path, n_sessions: int, seed: int, anchor: datetime | None, force: bool) -> None:
     """Write a deterministic demo database to PATH (same seed and anchor, same rows)."""
     from tui.store.demo import write_demo_db
-    from tui.store.errors import StoreError, translate
+    from tui.store.errors import StoreError
+    from tui.store.target import DbTarget
 
     try:
         summary = asyncio.run(
@@ -136,7 +137,7 @@ def demo_db(path: Path, n_sessions: int, seed: int, anchor: datetime | None, for
     except StoreError:
         raise
     except Exception as exc:  # a full disk, a folder that cannot be written: one line
-        raise translate(exc, str(path), str) from None
+        raise DbTarget(kind="sqlite", source="demo-db", path=path).error(exc) from None
     pairs = [
         ("sessions", summary.sessions, ""),
         ("conversations", summary.conversations, ""),

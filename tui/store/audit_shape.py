@@ -2,7 +2,7 @@
 
 A `sessions_tui_audit` made by hand or by another version may lack columns or have
 other types; the tool would fail its end's INSERT with a raw SQL error. At open the
-Store reads the table's columns (`Backend.column_shapes`) and, where they do not fit,
+Store reads the table's columns (`catalog.column_shapes`) and, where they do not fit,
 says what is wrong in one phrase: `info` and `migrate` say it, and an end keeps no
 audit row (as without the table) and says so.
 """

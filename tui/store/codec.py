@@ -57,7 +57,7 @@ def text_value(value: Any) -> Any:
 
 
 def zone_info(name: str | None) -> tzinfo | None:
-    """The service's zone (`Backend.service_zone`) for Python; None when there is none,
+    """The service's zone (`catalog.service_zone`) for Python; None when there is none,
     or Python does not know the server's name for it."""
     if name is None:
         return None

@@ -24,6 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tui.domain.triggers import BY_WIRE, Trigger
 from tui.store.backends import backend_for
+from tui.store.backends.base import Backend
+from tui.store.catalog import service_zone
 from tui.store.codec import zone_info
 from tui.store.demo_size import DEMO_SEED, DEMO_SESSIONS
 from tui.store.errors import StoreError
@@ -357,19 +359,19 @@ def _has_users(sync_conn: sa.Connection) -> bool:
 
 async def populate(conn: AsyncConnection, gen: DemoGenerator) -> DemoSummary:
     """Insert the generator's rows through the shared table definitions: their zone-less
-    times as the service would have written them (in its zone, `Backend.service_zone`),
+    times as the service would have written them (in its zone, `catalog.service_zone`),
     users and owners only where the schema has them (the service's v0.4.0 on; not this
     tool's demo, whose migrations create only the tables the service had at 016)."""
     backend = backend_for(conn.dialect.name)
-    zone = zone_info(await conn.run_sync(backend.service_zone))
+    zone = zone_info(await conn.run_sync(lambda c: service_zone(backend, c)))
     with_users = await conn.run_sync(_has_users)
 
     def rows_of(table: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return backend.demo_rows(_wall_clock(rows, ZONELESS[table], zone))
+        return _as_bound(backend, _wall_clock(rows, ZONELESS[table], zone))
 
     await conn.execute(sa.insert(codebases), rows_of("codebases", gen.codebase_rows()))
     if with_users:
-        await conn.execute(sa.insert(users), backend.demo_rows(gen.user_rows()))
+        await conn.execute(sa.insert(users), _as_bound(backend, gen.user_rows()))
     for convs, rows in gen.batches():
         if not with_users:
             for conv in convs:
@@ -377,6 +379,28 @@ async def populate(conn: AsyncConnection, gen: DemoGenerator) -> DemoSummary:
         await conn.execute(sa.insert(conversations), rows_of("conversations", convs))
         await conn.execute(sa.insert(sessions), rows_of("sessions", rows))
     return gen.summary
+
+
+_ID_COLUMNS = ("id", "conversation_id", "codebase_id", "parent_session_id", "user_id")
+
+
+def _as_bound(backend: Backend, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Demo rows (hex ids, JSON text) in the form the backend's columns take: ids as UUID
+    text where ids are UUIDs, metadata as the object where JSON is not bound as text."""
+    traits = backend.traits
+    if not traits.uuid_ids and traits.json_text:
+        return rows
+    out = []
+    for row in rows:
+        fixed = dict(row)
+        if traits.uuid_ids:
+            for key in _ID_COLUMNS:
+                if fixed.get(key):
+                    fixed[key] = str(uuid.UUID(fixed[key]))
+        if not traits.json_text and "metadata" in fixed:
+            fixed["metadata"] = json.loads(fixed["metadata"])
+        out.append(fixed)
+    return out
 
 
 def _wall_clock(
@@ -413,7 +437,11 @@ async def write_demo(
     engine = make_engine(target, create=True)
     try:
         async with engine.connect() as conn:
-            await backend_for(target.kind).prepare_bulk_load(conn)
+            bulk = backend_for(target.kind).traits.bulk_load_sql
+            if bulk:  # outside SQLAlchemy's transaction: some settings cannot change in one
+                raw: Any = (await conn.get_raw_connection()).driver_connection
+                for statement in bulk:
+                    await raw.execute(statement)
             async with conn.begin():
                 summary = await populate(conn, DemoGenerator(n_sessions, seed, anchor))
             async with conn.begin():

@@ -1,15 +1,13 @@
 """Errors the store raises, each with a one-line message an operator can act on.
 
-Driver exceptions are translated here, in one place, so that neither the CLI nor
-the app ever shows a traceback or a password.
+Backend-neutral: each backend's driver side translates its own driver's exceptions
+into these (`Driver.error`, reached through `DbTarget.error`), so that neither the CLI
+nor the app ever shows a traceback or a password.
 """
 
 from __future__ import annotations
 
 import re
-import socket
-import sqlite3
-from collections.abc import Callable
 
 from tui.domain.models import EndOutcome
 
@@ -136,20 +134,18 @@ class EndInterrupted(StoreError):
         self.unknown = unknown
 
 
-_CONFLICT_STATES = frozenset({"40P01", "40001"})
-_CONFLICT_NAMES = frozenset({"DeadlockDetectedError", "SerializationError"})
+class WriteConflict(StoreError):
+    """The server rolled the transaction back for a deadlock or a serialization failure:
+    running it again is safe for a compare-and-set (an end's batch is)."""
 
 
-def is_write_conflict(exc: BaseException) -> bool:
-    """A deadlock or serialization failure (SQLSTATE 40P01, 40001): the server rolled the
-    transaction back, and running it again is safe for a compare-and-set."""
-    return any(
-        type(cur).__name__ in _CONFLICT_NAMES or getattr(cur, "sqlstate", None) in _CONFLICT_STATES
-        for cur in _chain(exc)
-    )
+class LockTimeout(StoreError):
+    """A statement waited for a lock longer than the server's lock timeout allows."""
 
 
-def _chain(exc: BaseException) -> list[BaseException]:
+def chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and every exception behind it (SQLAlchemy's `orig`, causes, contexts), each
+    once, outermost first: a backend looks for its driver's error along it."""
     seen: list[BaseException] = []
     cur: BaseException | None = exc
     while cur is not None and cur not in seen:
@@ -164,120 +160,7 @@ _DRIVER_PREFIX = re.compile(r"^\((?:[A-Za-z_][\w]*\.)+[A-Za-z_]\w*\)\s*")
 name, noise to an operator."""
 
 
-def is_lock_timeout(exc: BaseException) -> bool:
-    """PostgreSQL's `lock_timeout` fired (SQLSTATE 55P03, lock_not_available), anywhere in
-    the chain of driver and SQLAlchemy exceptions."""
-    return any(
-        type(cur).__name__ == "LockNotAvailableError"
-        or getattr(cur, "sqlstate", None) == "55P03"
-        or "lock timeout" in str(cur).lower()
-        for cur in _chain(exc)
-    )
-
-
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
     """The message's first line, without the driver's class name in front."""
     text = str(exc).strip().splitlines()
     return _DRIVER_PREFIX.sub("", text[0]) if text else type(exc).__name__
-
-
-TIMEOUT_SOURCES = {
-    "user": "set for role {role} on the server",
-    "database": "set for database {database} on the server",
-    "database user": "set for role {role} in database {database} on the server",
-    "configuration file": "set in the server's configuration file",
-    "session": "set by SET in this session",
-}
-"""`pg_settings.source` of statement_timeout, as the operator's words; "client" (the
-connection's own startup settings) is told apart by `timeout_origin`."""
-
-
-def timeout_origin(
-    setting: str,
-    source: str,
-    *,
-    role: str,
-    database: str,
-    in_url: bool,
-) -> str:
-    """Where the statement timeout a query hits comes from, e.g. "statement_timeout
-    200ms, set for role x on the server": `source` is the server's `pg_settings.source`;
-    a client setting is the URL's `options` (`in_url`) or else this tool's own
-    (the config file's `statement_timeout`, 30 s unless set)."""
-    if source == "client":
-        where = (
-            "set in the URL's options"
-            if in_url
-            else "sessions-tui's statement_timeout (the config file's, or its default)"
-        )
-    else:
-        where = TIMEOUT_SOURCES.get(source, f"set on the server ({source})")
-    return f"statement_timeout {setting}, " + where.format(role=role, database=database)
-
-
-def translate(
-    exc: BaseException,
-    where: str,
-    scrub: Callable[[str], str],
-    *,
-    timeout_from: str | None = None,
-) -> StoreError:
-    """Map a driver exception to a StoreError naming the problem and the database;
-    `timeout_from` says where the statement timeout came from (`timeout_origin`)."""
-    if isinstance(exc, StoreError):
-        return exc
-    if any(type(cur).__name__ == "TargetServerAttributeNotMatched" for cur in _chain(exc)):
-        return ConnectionFailed(
-            f"{where}: the server is not what the URL's target_session_attrs asks for "
-            "(a standby where a primary or read-write is asked, or the reverse)"
-        )
-    for cur in _chain(exc):
-        name = type(cur).__name__
-        msg = scrub(_first_line(cur))
-        low = msg.lower()
-        if name == "QueryCanceledError" or getattr(cur, "sqlstate", None) == "57014":
-            if "statement timeout" in low:
-                return QueryTimeout(
-                    f"{where}: the query ran longer than the statement timeout "
-                    f"({timeout_from or 'statement_timeout'}): is another connection "
-                    "holding a lock on the sessions table?"
-                )
-            return QueryCancelled(f"{where}: the query was cancelled")
-        if name == "InvalidPasswordError" or "password authentication failed" in low:
-            return AuthFailed(f"{where}: authentication failed ({msg})")
-        if name == "InvalidAuthorizationSpecificationError":
-            return AuthFailed(f"{where}: login refused ({msg})")
-        if name == "InvalidCatalogNameError" or ("database" in low and "does not exist" in low):
-            return SchemaError(f"{where}: {msg}")
-        if name == "InsufficientPrivilegeError" or "permission denied" in low:
-            return PermissionDenied(f"{where}: missing privileges ({msg})")
-        if name == "ReadOnlySQLTransactionError" or "read-only" in low or "readonly" in low:
-            return ReadOnly(f"{where}: the database is open read-only ({msg})")
-        if name in ("UndefinedTableError",) or "no such table" in low:
-            return SchemaError(f"{where}: not an Archon service database ({msg})")
-        if name in ("UndefinedColumnError",) or "no such column" in low:
-            if "ended_reason" in low:
-                return SchemaTooOld(f"{where}: no ended_reason column")
-            return SchemaError(f"{where}: unexpected schema ({msg})")
-        if "database is locked" in low or "database table is locked" in low:
-            return DatabaseLocked(f"{where}: the database is locked by another process; try again")
-        if "file is not a database" in low or "malformed" in low:
-            return SchemaError(f"{where}: not a SQLite database ({msg})")
-        if "disk i/o error" in low or "disk is full" in low or "no space left" in low:
-            return StoreError(f"{where}: cannot write ({msg}): is the disk full?")
-        if "unable to open database file" in low:
-            return DatabaseNotFound(f"{where}: cannot open the file ({msg})")
-        if isinstance(cur, socket.gaierror):
-            return ConnectionFailed(f"{where}: unknown host ({msg})")
-        if isinstance(cur, (ConnectionError, TimeoutError)) or name in (
-            "ConnectionDoesNotExistError",
-            "ConnectionFailureError",
-            "CannotConnectNowError",
-            "AdminShutdownError",
-            "InterfaceError",
-            "InternalClientError",
-        ):
-            return ConnectionFailed(f"{where}: connection failed ({msg})")
-        if isinstance(cur, OSError) and not isinstance(cur, sqlite3.Error):
-            return ConnectionFailed(f"{where}: cannot connect ({msg})")
-    return StoreError(f"{where}: {scrub(_first_line(exc))}")

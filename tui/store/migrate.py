@@ -18,7 +18,7 @@ Alembic's API is synchronous, so, following its "programmatic API with asyncio"
 recipe, it runs inside `AsyncConnection.run_sync(...)`: the driver stays async
 and the event loop keeps running while the database works. The connection and
 URL come from here, never from an alembic.ini (there is none), so the password
-never leaves the DbTarget and every error goes through `errors.translate`.
+never leaves the DbTarget and every error goes through `DbTarget.error`.
 """
 
 from __future__ import annotations
@@ -47,13 +47,20 @@ from tui.domain.wording import audit_shape_line
 from tui.store.audit_shape import shape_problem
 from tui.store.backends import backend_for, driver_for
 from tui.store.backends.base import Backend, Catalog
+from tui.store.catalog import (
+    column_shapes,
+    damage,
+    index_names,
+    read_catalog,
+    service_views,
+)
 from tui.store.errors import (
     DatabaseLocked,
     DatabaseNotFound,
     FileUnreadable,
+    LockTimeout,
     SchemaError,
     StoreError,
-    is_lock_timeout,
     unreadable,
 )
 from tui.store.store import make_engine
@@ -101,9 +108,9 @@ def missing_objects(catalog: Catalog, audit_indexes: set[str]) -> list[str]:
 
 
 def _read_missing(backend: Backend, sync_conn: Connection) -> list[str]:
-    catalog = backend.catalog(sync_conn)
+    catalog = read_catalog(backend, sync_conn)
     audit_indexes = (
-        backend.index_names(sync_conn, AUDIT_TABLE) if AUDIT_TABLE in catalog.tables else set()
+        index_names(backend, sync_conn, AUDIT_TABLE) if AUDIT_TABLE in catalog.tables else set()
     )
     return missing_objects(catalog, audit_indexes)
 
@@ -291,16 +298,16 @@ def _refuse_broken(target: DbTarget, backend: Backend, conn: Connection) -> None
     """A damaged file, an audit table of another shape than an end writes, or a service
     table that is a view: said as what it is, never "already up to date" (the recorded
     revision may well be head)."""
-    damage = backend.damage(conn)
-    if damage is not None:
+    found = damage(backend, conn)
+    if found is not None:
         raise SchemaError(
-            f"{target.display()} is damaged ({damage}); nothing was changed: restore it "
+            f"{target.display()} is damaged ({found}); nothing was changed: restore it "
             "from a backup, or salvage its rows with `sqlite3 FILE .recover`"
         )
-    problem = shape_problem(backend.column_shapes(conn, AUDIT_TABLE), backend.traits.audit_types)
+    problem = shape_problem(column_shapes(backend, conn, AUDIT_TABLE), backend.traits.audit_types)
     if problem is not None:
         raise SchemaError(f"{target.display()}: nothing was changed: {audit_shape_line(problem)}")
-    views = sorted(backend.service_views(conn))
+    views = sorted(service_views(backend, conn))
     if views:
         raise SchemaError(
             f"{target.display()}: {', '.join(views)} is a view, not a table; nothing was "
@@ -310,12 +317,13 @@ def _refuse_broken(target: DbTarget, backend: Backend, conn: Connection) -> None
 
 
 def _error(target: DbTarget, exc: BaseException) -> StoreError:
-    if is_lock_timeout(exc):
+    found = target.error(exc)
+    if isinstance(found, LockTimeout):
         return DatabaseLocked(
             f"{target.display()}: the session tables are busy (a long transaction holds a "
             f"lock); every row is intact and what was done is kept: run migrate again"
         )
-    return target.error(exc)
+    return found
 
 
 async def _with_connection(
@@ -329,7 +337,7 @@ async def _with_connection(
     """Run the sync `fn` on a connection of a fresh engine, translating every error.
 
     With `write`, `fn` owns the transactions (Alembic begins and commits one per
-    revision); each holds the write lock from its start (`Backend.for_writes`), so a
+    revision); each holds the write lock from its start (`Traits.write_options`), so a
     concurrent writer (the service) makes us wait rather than fail half-way on a lock
     upgrade. Whatever is left uncommitted when `fn` fails is rolled back.
     """
@@ -339,7 +347,9 @@ async def _with_connection(
         async with engine.connect() as conn:
             if not write:
                 return await conn.run_sync(fn)
-            conn = await backend_for(target.kind).for_writes(conn)
+            options = backend_for(target.kind).traits.write_options
+            if options:
+                conn = await conn.execution_options(**options)
             return await conn.run_sync(fn)
     except StoreError:
         raise
@@ -367,7 +377,7 @@ async def plan(target: DbTarget, *, create_service_schema: bool = False) -> Migr
     backend = backend_for(target.kind)
 
     def _read(sync_conn: Connection) -> tuple[str | None, Catalog, int]:
-        catalog = backend.catalog(sync_conn)
+        catalog = read_catalog(backend, sync_conn)
         current = _read_current(sync_conn)
         sessions = 0
         if SESSIONS_TABLE in catalog.tables:
@@ -414,10 +424,11 @@ async def migrate_to_head(
 
     def _run(sync_conn: Connection) -> None:
         _refuse_broken(target, backend, sync_conn)
-        catalog = backend.catalog(sync_conn)
+        catalog = read_catalog(backend, sync_conn)
         _refuse_foreign(target, catalog, create_service_schema)
         _refuse_split(target, catalog)
-        backend.lock_for_migration(sync_conn)
+        for statement in backend.traits.migration_lock_sql:
+            sync_conn.exec_driver_sql(statement)
         cfg = _config()
         cfg.attributes["connection"] = sync_conn
         cfg.attributes["on_version_apply"] = _record
@@ -452,7 +463,7 @@ async def upgrade_sql(target: DbTarget, *, create_service_schema: bool = False) 
     def _read(sync_conn: Connection) -> tuple[str | None, Catalog, list[str]]:
         _refuse_broken(target, backend, sync_conn)
         current = _read_current(sync_conn)
-        return current, backend.catalog(sync_conn), _read_missing(backend, sync_conn)
+        return current, read_catalog(backend, sync_conn), _read_missing(backend, sync_conn)
 
     async with _alembic_lock():
         current, catalog, missing = await _with_connection(target, _read, read_only=True)

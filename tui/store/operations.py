@@ -28,6 +28,7 @@ from tui.domain.models import (
 from tui.domain.stuck import StuckKind
 from tui.domain.triggers import Detection, Trigger, Vocabulary
 from tui.store.errors import StoreError, UnknownSession
+from tui.store.sql_dialect import valid_id
 from tui.store.store import Store
 from tui.store.tables import TOOL_INDEXES
 
@@ -81,7 +82,7 @@ async def rows_by_id(
     """The list rows of the sessions with these whole ids, `batch` ids per read (at most
     two statements each: the rows with a start time, then those without one). An id
     not found, or one that cannot be an id on this database, is left out."""
-    wanted = [i for i in dict.fromkeys(ids) if store.d.backend.valid_id(i)]
+    wanted = [i for i in dict.fromkeys(ids) if valid_id(store.d.backend, i)]
     found: dict[str, SessionRow] = {}
     for at in range(0, len(wanted), batch):
         chunk = frozenset(wanted[at : at + batch])

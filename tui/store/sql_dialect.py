@@ -4,6 +4,7 @@ has) and the small pieces all of them share.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,7 +39,7 @@ MAX_CHAIN_DEPTH = 500
 class Dialect:
     """What the statements depend on: the database's backend, whether the table has
     ended_reason (the service's migration 016), and the zone the service writes
-    started_at/ended_at in (`Backend.service_zone`; unused where they are UTC text).
+    started_at/ended_at in (`catalog.service_zone`; unused where they are UTC text).
 
     Rule for those two columns: WHERE, ORDER BY and cursors compare the stored values
     (what the indexes hold); the select list reads them as absolute times
@@ -132,12 +133,12 @@ class Dialect:
     def sort_key(self, key: SortKey, as_of: datetime | None) -> ColumnElement[Any]:
         b = self.backend
         if key is SortKey.STARTED:
-            return b.raw_timestamp(s.c.started_at)
+            return raw_timestamp(b, s.c.started_at)
         if key is SortKey.ENDED:
             # The stored end as it is: NULL (not ended) is its own keyset segment, which
             # `first_segment`/`next_segment` put after every ended session newest first,
             # so each phase is one range of ix_sessions_tui_ended (ended_at, id).
-            return b.raw_timestamp(s.c.ended_at)
+            return raw_timestamp(b, s.c.ended_at)
         # Absolute times: a span across a daylight-saving change is its real length.
         now = sa.bindparam("as_of", as_of, type_=UtcTimestamp(timezone=True))
         end = sa.func.coalesce(b.absolute(s.c.ended_at, self.zone), now)
@@ -150,19 +151,80 @@ def stored_active(col: ColumnElement[Any]) -> ColumnElement[Any]:
     return sa.type_coerce(col, StoredActive()).label("active")
 
 
+def raw_timestamp(backend: Backend, col: ColumnElement[Any]) -> ColumnElement[Any]:
+    """The stored timestamp untouched, so cursors compare exactly as the index does."""
+    text = backend.traits.timestamp_format is not None
+    return sa.type_coerce(col, sa.Text() if text else sa.DateTime())
+
+
 def with_id(d: Dialect) -> list[ColumnElement[bool]]:
     """A page lists only rows with an id: one without cannot be shown, paged past (the
-    cursor is (key, id)) or ended. `without_id_statement` counts them apart."""
-    present = d.backend.id_present(s.c.id)
-    return [] if present is None else [present]
+    cursor is (key, id)) or ended. `without_id_statement` counts them apart. Where a
+    primary key can be NULL (`Traits.nullable_ids`) the test is on the `unindexed` id:
+    tested on each row read, never a reason to pick the id's index (the list's order
+    decides the index)."""
+    if not d.backend.traits.nullable_ids:
+        return []
+    return [d.backend.unindexed(s.c.id).is_not(None)]
 
 
 def without_id_statement(d: Dialect) -> sa.Select[Any] | None:
     """How many sessions have no id (SQLite's TEXT PRIMARY KEY allows NULL); None where
     the key cannot be NULL."""
-    if d.backend.id_present(s.c.id) is None:
+    if not d.backend.traits.nullable_ids:
         return None
     return sa.select(sa.func.count()).select_from(s).where(s.c.id.is_(None))
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def valid_id(backend: Backend, value: str) -> bool:
+    """Whether `value` can be an id at all (asking the database otherwise errs): any text
+    where ids are free text, a UUID where they are UUIDs (`Traits.uuid_ids`)."""
+    if not backend.traits.uuid_ids:
+        return True
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def id_prefix(backend: Backend, col: ColumnElement[Any], prefix: str) -> ColumnElement[bool] | None:
+    """The ids that start with `prefix` (as typed, stripped), as index ranges; None if no
+    id can start with it.
+
+    Free-text ids are text as the service wrote them: the prefix as typed, all lowercase
+    (a UUID typed in capitals) or all uppercase, each one range of the primary key's
+    index. UUIDs lie between the prefix padded with 0s and with fs, in UUID text: any
+    case (a UUID is one value whatever case it is typed in)."""
+    if not backend.traits.uuid_ids:
+        forms = dict.fromkeys((prefix, prefix.lower(), prefix.upper()))
+        return sa.or_(*(sa.and_(col >= form, col < form + "\U0010ffff") for form in forms))
+    hexdigits = prefix.replace("-", "").lower()
+    if not all(ch in _HEX for ch in hexdigits) or len(hexdigits) > 32:
+        return None
+    lo, hi = hexdigits.ljust(32, "0"), hexdigits.ljust(32, "f")
+    return sa.and_(col >= _uuid_text(lo), col <= _uuid_text(hi))
+
+
+def _uuid_text(hex32: str) -> str:
+    return f"{hex32[:8]}-{hex32[8:12]}-{hex32[12:16]}-{hex32[16:20]}-{hex32[20:]}"
+
+
+def id_contains(backend: Backend, col: ColumnElement[Any], text: str) -> ColumnElement[bool]:
+    """The ids (the service's, in `col`) that contain `text` as an operator types it,
+    ignoring case: a part of a free-text id as typed; for UUIDs, their hex digits, dashes
+    ignored on both sides (anything but hex digits and dashes is in no UUID), as `show`
+    accepts them."""
+    if not backend.traits.uuid_ids:
+        return backend.like(col, f"%{escape_like(text)}%")
+    digits = text.replace("-", "").lower()
+    if not digits or not all(ch in _HEX for ch in digits):
+        return sa.false()
+    bare = sa.func.replace(backend.as_text(col), "-", "")
+    return bare.like(f"%{digits}%")
 
 
 def starts_with(d: Dialect, col: ColumnElement[Any], text: str) -> ColumnElement[bool]:

@@ -17,7 +17,7 @@ from tui.domain.models import (
 )
 from tui.domain.triggers import KNOWN_REASONS
 from tui.store.backends.base import escape_like
-from tui.store.sql_dialect import Dialect, starts_with, stored_active
+from tui.store.sql_dialect import Dialect, id_contains, starts_with, stored_active
 from tui.store.sql_stuck import stuck_condition, stuck_flags
 from tui.store.tables import (
     codebases,
@@ -108,7 +108,7 @@ def reason_condition(d: Dialect, reasons: frozenset[str]) -> ColumnElement[bool]
 def search_condition(d: Dialect, text: str, *, walked: bool) -> ColumnElement[bool]:
     """The free-text search, ignoring case, over what the table shows: the session's id,
     platform, agent and reason, its conversation (id, platform id, title), codebase name
-    and owner (display name, email). Ids match as `Backend.id_contains` says (on
+    and owner (display name, email). Ids match as `sql_dialect.id_contains` says (on
     PostgreSQL with or without dashes).
 
     `walked` is for rows tested one by one as the started_at index is read (a search's
@@ -130,8 +130,8 @@ def search_condition(d: Dialect, text: str, *, walked: bool) -> ColumnElement[bo
     pattern = f"%{escape_like(text)}%"
     like = d.backend.like
     own = [
-        d.backend.id_contains(s.c.id, text),
-        d.backend.id_contains(s.c.conversation_id, text),
+        id_contains(d.backend, s.c.id, text),
+        id_contains(d.backend, s.c.conversation_id, text),
         like(s.c.ai_assistant_type, pattern),
     ]
     if d.has_ended_reason:

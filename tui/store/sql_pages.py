@@ -38,7 +38,7 @@ def _after_cursor(
     key: ColumnElement[Any], cursor: Cursor, *, ascending: bool = False
 ) -> ColumnElement[bool]:
     """The rows after the cursor in its segment: NULL keys sort as one block (where, the
-    backend says: `Backend.segment_after`) that a (key, id) comparison never enters.
+    backend says: `Traits.nulls_first_desc`) that a (key, id) comparison never enters.
     `ascending` pages the other way: the same rows, read from the other end."""
     if cursor.segment_top:
         return key.is_(None) if cursor.key is None else key.is_not(None)
@@ -74,13 +74,26 @@ def next_segment(
         return Cursor(key=other, id="", as_of=cursor.as_of, segment_top=True)
     if cursor.segment_top:
         return None
-    after = d.backend.segment_after(cursor)
+    after = segment_after(d, cursor)
     if not ascending:
         return after
     if after is not None:  # the other segment follows in DESC, so it came before in ASC
         return None
     other = None if cursor.key is not None else 0
     return Cursor(key=other, id="", as_of=cursor.as_of, segment_top=True)
+
+
+def segment_after(d: Dialect, cursor: Cursor) -> Cursor | None:
+    """The segment of the sort key (NULL keys, or the others) that a newest-first order
+    puts after `cursor`'s, if any: the other one (the dated rows where DESC puts NULLs
+    first, the NULL keys where it puts them last) or none."""
+    if d.backend.traits.nulls_first_desc:
+        if cursor.key is not None:
+            return None
+        return Cursor(key=0, id="", as_of=cursor.as_of, segment_top=True)
+    if cursor.key is None:
+        return None
+    return Cursor(key=None, id="", as_of=cursor.as_of, segment_top=True)
 
 
 def window_boundary(d: Dialect, cursor: Cursor | None, window: int) -> sa.Select[Any]:
@@ -209,12 +222,14 @@ def _newest_first(d: Dialect, key: ColumnElement[Any], *, null_reason: bool) -> 
     """ORDER BY for a page, newest first.
 
     `null_reason`: every row asked for has ended_reason NULL (not recorded); the rows
-    should come from ix_sessions_tui_reason_started read backwards, and the backend
-    says how to lead the order so that its planner does (`Backend.null_pinning_order`).
+    should come from ix_sessions_tui_reason_started read backwards. Where the planner
+    does not take `ended_reason IS NULL` as pinning that index's first column
+    (`Traits.pin_null_order`), the order leads with it: a constant column changes no
+    order.
     """
     order: list[Any] = [key.desc(), s.c.id.desc()]
-    if null_reason and d.has_ended_reason:
-        order[:0] = d.backend.null_pinning_order(s.c.ended_reason)
+    if null_reason and d.has_ended_reason and d.backend.traits.pin_null_order:
+        order[:0] = [s.c.ended_reason.desc()]
     return order
 
 

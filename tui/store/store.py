@@ -27,7 +27,7 @@ from tui.store.errors import (
 )
 from tui.store.limits import END_BATCH, SEARCH_WINDOW
 from tui.store.store_base import DEFAULT_STALE_AFTER, PAGE_SIZE, STANDBY_REASON
-from tui.store.store_schema import SchemaInfo, _timeout_from, make_engine, read_server
+from tui.store.store_schema import SchemaInfo, make_engine, read_server
 from tui.store.store_writes import StoreWrites
 from tui.store.tables import (
     CODEBASES,
@@ -111,7 +111,7 @@ async def open_store(
         clock=clock,
         identity=identity,
         read_only_why=read_only_why,
-        timeout_from=_timeout_from(target, facts.timeout),
+        timeout=facts.timeout,
         vocabulary=vocabulary,
     )
 

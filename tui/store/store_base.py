@@ -109,6 +109,13 @@ def _unwritten(sid: str, r: Mapping[Any, Any]) -> AlreadyEnded | OddActive:
     return AlreadyEnded(sid, r["ended_at"], r["ended_reason"])
 
 
+async def run_each(conn: AsyncConnection, statements: tuple[str, ...]) -> None:
+    """Run a backend's setting statements (`Traits.background_sql` and the like) in the
+    current transaction of `conn`, in order."""
+    for statement in statements:
+        await conn.execute(sa.text(statement))
+
+
 class StoreBase:
     """The store's state and plumbing (`Store` is the class to use)."""
 
@@ -124,13 +131,13 @@ class StoreBase:
         clock: Callable[[], datetime] = utcnow,
         identity: tuple[int, int] | None = None,
         read_only_why: str | None = None,
-        timeout_from: str | None = None,
+        timeout: tuple[str, str, str, str] | None = None,
         vocabulary: Vocabulary | None = None,
     ) -> None:
         self.target = target
-        self.timeout_from = timeout_from
-        """Where the statement timeout comes from (`errors.timeout_origin`), for the
-        message of a query it cancels; None where there is none."""
+        self.timeout = timeout
+        """The statement timeout in force and where it was set (`ServerFacts.timeout`),
+        for the message of a query it cancels; None where there is none."""
         self.read_only_why = read_only_why or READ_ONLY_REASON
         """What `can_end` says when read-only: the flag, or how this tool was started
         (a served dashboard names `serve --write --actor`)."""
@@ -189,7 +196,7 @@ class StoreBase:
         """The server ids of the connections reading now (`cancel_reads`)."""
 
     def _error(self, exc: BaseException) -> StoreError:
-        return self.target.error(exc, timeout_from=self.timeout_from)
+        return self.target.error(exc, timeout=self.timeout)
 
     @asynccontextmanager
     async def _read(self, *, snapshot: bool = False) -> AsyncIterator[AsyncConnection]:
@@ -200,8 +207,9 @@ class StoreBase:
                 if reader is not None:
                     self._reading.add(reader)
                 try:
-                    if snapshot:
-                        await self.d.backend.snapshot(conn)
+                    options = self.d.backend.traits.snapshot_options
+                    if snapshot and options:
+                        await conn.execution_options(**options)
                     yield conn
                 finally:
                     self._reading.discard(reader)  # type: ignore[arg-type]
@@ -214,11 +222,13 @@ class StoreBase:
         """Stop the reads running now on the server (PostgreSQL), e.g. queued behind a
         lock: each fails with QueryCancelled. Writes are never cancelled. How many were."""
         readers = sorted(self._reading)
-        if not readers:
+        cancel = self.d.backend.traits.cancel_sql
+        if not readers or cancel is None:
             return 0
         try:
             async with self.engine.connect() as conn:
-                return await self.d.backend.cancel_readers(conn, readers)
+                result = await conn.execute(sa.text(cancel), {"ids": readers})
+                return int(result.scalar_one())
         except Exception as exc:
             raise self._error(exc) from None
 

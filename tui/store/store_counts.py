@@ -22,6 +22,7 @@ from tui.store import queries as q
 from tui.store.codec import (
     utc_datetime,
 )
+from tui.store.store_base import run_each
 from tui.store.store_reads import StoreReads
 
 
@@ -43,7 +44,7 @@ class StoreCounts(StoreReads):
         base = (flt or SessionFilter()).without_reasons()
         if not q.incremental_facets(base) or not self._delta_indexed:
             async with self._read() as conn:
-                await self.d.backend.background(conn)
+                await run_each(conn, self.d.backend.traits.background_sql)
                 groups = delta.groups(await conn.execute(q.facet_statement(self.d, base)))
             return ReasonFacets.from_groups(delta.listed(groups))
         settled = self._settled.get(base.status)
@@ -59,7 +60,7 @@ class StoreCounts(StoreReads):
             self._settled.pop(base.status, None)  # a deleted session broke the arithmetic
         taken = monotonic()
         async with self._read(snapshot=True) as conn:  # both counts from one snapshot
-            await self.d.backend.background(conn)
+            await run_each(conn, self.d.backend.traits.background_sql)
             now = utc_datetime((await conn.execute(sa.select(q.db_now(self.d)))).scalar_one())
             full = delta.groups(await conn.execute(q.facet_statement(self.d, base)))
             before = (now or utcnow()) - limits.SETTLE_MARGIN
@@ -97,8 +98,8 @@ class StoreCounts(StoreReads):
         (a session in two kinds counts in both); None for a kind this service version
         cannot produce (`undetectable`), which is not computed. Reads the active sessions
         only: under a status-only filter with the active index, that index, and each
-        conversation and duplicate by an index probe (`Backend.joins_by_index`).
-        Background work for the server, as a full reason count is (`Backend.background`)."""
+        conversation and duplicate by an index probe (`Traits.index_join_sql`).
+        Background work for the server, as a full reason count is (`Traits.background_sql`)."""
         base = replace(flt or SessionFilter(), stuck=None)
         if base.status is Status.ENDED:
             return {k: None if k in self.undetectable else 0 for k in StuckKind}
@@ -110,9 +111,9 @@ class StoreCounts(StoreReads):
         else:
             stmt = q.stuck_counts_statement(self.d, base)
         async with self._read() as conn:
-            await self.d.backend.background(conn)
+            await run_each(conn, self.d.backend.traits.background_sql)
             if probes and self.d.has_active_index:
-                await self.d.backend.joins_by_index(conn)
+                await run_each(conn, self.d.backend.traits.index_join_sql)
             found = (await conn.execute(stmt)).one()
         return {
             kind: None if kind in self.undetectable else int(found._mapping[kind.wire])

@@ -35,6 +35,7 @@ from tui.store.errors import (
     AmbiguousId,
     UnknownSession,
 )
+from tui.store.sql_dialect import id_prefix, valid_id
 from tui.store.store_base import PAGE_SIZE, StoreBase, _hop, _plain, _row
 from tui.store.store_schema import _SHOWN_COLUMNS
 from tui.store.tables import (
@@ -143,7 +144,7 @@ class StoreReads(StoreBase):
         last (SQLite: read only once the dated rows end within a window)."""
         d, started = self.d, SortKey.STARTED
         before: list[Row[Any]] = []
-        nulls_first = d.backend.segment_after(Cursor(key=None, id="")) is not None
+        nulls_first = d.backend.traits.nulls_first_desc
         if nulls_first and (cursor is None or cursor.key is None):
             top = cursor or Cursor(key=None, id="", segment_top=True)
             before = list((await conn.execute(q.list_statement(d, flt, started, top, limit))).all())
@@ -209,7 +210,7 @@ class StoreReads(StoreBase):
     async def resolve_id(self, prefix: str) -> str:
         """A whole id from a unique prefix; UnknownSession or AmbiguousId otherwise.
 
-        The prefix matches as the backend says (`Backend.id_prefix`: any case of a
+        The prefix matches as the ids' type says (`sql_dialect.id_prefix`: any case of a
         UUID; on SQLite, as typed, all lowercase or all uppercase), so an id as `list`
         shows it is always found. A whole id given exactly wins over longer ids it
         starts."""
@@ -217,7 +218,7 @@ class StoreReads(StoreBase):
         if not text:
             raise UnknownSession("empty session id")
         s = sessions
-        cond = self.d.backend.id_prefix(s.c.id, text)
+        cond = id_prefix(self.d.backend, s.c.id, text)
         if cond is None:
             raise UnknownSession(f"no session with id {text!r}")
         stmt = sa.select(s.c.id).where(cond).order_by(s.c.id).limit(5)
@@ -238,7 +239,7 @@ class StoreReads(StoreBase):
     async def get_session(self, session_id: str) -> SessionDetail | None:
         """Every column of the session, its conversation and codebase (the session's,
         else, when it stores none, its conversation's); metadata decoded."""
-        if not self.d.backend.valid_id(session_id):
+        if not valid_id(self.d.backend, session_id):
             return None
         stmt = (
             sa.select(*q.row_columns(self.d))
@@ -250,14 +251,12 @@ class StoreReads(StoreBase):
             if found is None:
                 return None
             row = _row(found, self.d)
-            every, params = self.d.backend.session_columns(row.id)
-            raw = (await conn.execute(every, params)).first()
+            all_cols = await self.d.backend.read_columns(conn, row.id)
             conv = await self._row_dict(conn, CONVERSATIONS, row.conversation_id)
             code = await self._row_dict(
                 conn, CODEBASES, row.codebase_id or row.conversation_codebase_id
             )
             runs = await self._workflow_runs(conn, row.conversation_id)
-        all_cols = self.d.backend.columns_of(raw) if raw is not None else {}
         meta_raw = text_value(all_cols.get("metadata"))  # a BLOB is shown as the text it spells
         if meta_raw is not None and not isinstance(meta_raw, str):
             meta_raw = json.dumps(meta_raw, ensure_ascii=False)
@@ -280,7 +279,7 @@ class StoreReads(StoreBase):
         """The conversation's latest runs; None where the service has no such table."""
         if not self.has_workflow_runs:
             return None
-        if conversation_id is None or not self.d.backend.valid_id(conversation_id):
+        if conversation_id is None or not valid_id(self.d.backend, conversation_id):
             return []
         found = await conn.execute(q.workflow_runs_statement(conversation_id))
         return [
@@ -296,7 +295,7 @@ class StoreReads(StoreBase):
     async def _row_dict(
         self, conn: AsyncConnection, table: str, row_id: str | None
     ) -> dict[str, Any]:
-        if row_id is None or not self.d.backend.valid_id(row_id):
+        if row_id is None or not valid_id(self.d.backend, row_id):
             return {}
         found = (
             await conn.execute(sa.text(f"SELECT * FROM {table} WHERE id = :id"), {"id": row_id})
@@ -305,7 +304,7 @@ class StoreReads(StoreBase):
 
     async def session_chain(self, session_id: str) -> SessionChain:
         """Ancestors oldest first (ending with the session), and the session's children."""
-        if not self.d.backend.valid_id(session_id):
+        if not valid_id(self.d.backend, session_id):
             return SessionChain(hops=[], children=[])
         async with self._read() as conn:
             ancestors = (await conn.execute(q.ancestors_statement(self.d, session_id))).all()

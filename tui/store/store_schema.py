@@ -12,13 +12,10 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tui.domain.triggers import SchemaMarkers
-from tui.store import limits
+from tui.store import catalog, limits
 from tui.store.audit_shape import shape_problem
 from tui.store.backends import backend_for
 from tui.store.backends.base import Backend
-from tui.store.errors import (
-    timeout_origin,
-)
 from tui.store.tables import (
     AUDIT,
     CODEBASE_ENV_VARS,
@@ -27,7 +24,7 @@ from tui.store.tables import (
     SESSIONS,
     schema_version,
 )
-from tui.store.target import DbTarget, option_settings
+from tui.store.target import DbTarget
 
 RUN_COLUMNS = ("id", "conversation_id", "workflow_name", "status", "started_at", "last_activity_at")
 """What `queries.workflow_runs_statement` reads of remote_agent_workflow_runs."""
@@ -45,7 +42,7 @@ class SchemaInfo:
     """Every `remote_agent_*` table (or view) and its columns."""
     zone: str | None = None
     """The zone the service's `NOW()` writes started_at/ended_at in
-    (`Backend.service_zone`); None where they are UTC text (SQLite)."""
+    (`catalog.service_zone`); None where they are UTC text (SQLite)."""
     version_row: tuple[str | None, str | None] | None = None
     """`remote_agent_schema_version`'s (created_app_version, app_version), when it has a row."""
     audit_table: bool = False
@@ -53,13 +50,13 @@ class SchemaInfo:
     audit_writable: bool = False
     """...and this connection's role may insert into it: ends keep audit rows."""
     schema: str | None = None
-    """The schema the service's tables are in (`Backend.service_schema`); None on SQLite."""
+    """The schema the service's tables are in (`catalog.service_schema`); None on SQLite."""
     audit_problem: str | None = None
     """What is wrong with the audit table's shape (`audit_shape.shape_problem`): an end
     keeps no audit row then; None when it fits or is missing."""
     shadowed: tuple[str, ...] = ()
     """Schemas later on the search path that hold a `remote_agent_sessions` too, which
-    unqualified names never reach (`Backend.tables_elsewhere`)."""
+    unqualified names never reach (`catalog.tables_elsewhere`)."""
 
     @property
     def markers(self) -> SchemaMarkers:
@@ -123,13 +120,13 @@ class ServerFacts:
     version_row: tuple[str | None, str | None] | None
     """The service's schema-version row (created_app_version, app_version), if any."""
     zone: str | None
-    """The zone the service writes its zone-less timestamps in (`Backend.service_zone`)."""
+    """The zone the service writes its zone-less timestamps in (`catalog.service_zone`)."""
     audit: tuple[bool, bool] = (False, False)
-    """The tool's audit table: exists, and this role may write it (`Backend.tool_table`)."""
+    """The tool's audit table: exists, and this role may write it (`catalog.tool_table`)."""
     schema: str | None = None
-    """The schema the service's tables are in (`Backend.service_schema`)."""
+    """The schema the service's tables are in (`catalog.service_schema`)."""
     timeout: tuple[str, str, str, str] | None = None
-    """The statement timeout in force and where from (`Backend.timeout_setting`)."""
+    """The statement timeout in force and where from (`catalog.timeout_setting`)."""
     audit_problem: str | None = None
     """What is wrong with the audit table's shape, if anything (`audit_shape`)."""
     shadowed: tuple[str, ...] = ()
@@ -143,23 +140,23 @@ async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
     def _inspect(
         sync_conn: Any,
     ) -> tuple[dict[str, set[str]], set[str], bool, str | None, tuple[bool, bool], str | None]:
-        tables = backend.service_columns(sync_conn)
-        indexes = backend.index_names(sync_conn, SESSIONS) if SESSIONS in tables else set()
+        tables = catalog.service_columns(backend, sync_conn)
+        indexes = catalog.index_names(backend, sync_conn, SESSIONS) if SESSIONS in tables else set()
         return (
             tables,
             indexes,
-            backend.is_standby(sync_conn),
-            backend.service_zone(sync_conn),
-            backend.tool_table(sync_conn, AUDIT),
-            backend.service_schema(sync_conn),
+            catalog.is_standby(backend, sync_conn),
+            catalog.service_zone(backend, sync_conn),
+            catalog.tool_table(backend, sync_conn, AUDIT),
+            catalog.service_schema(backend, sync_conn),
         )
 
     async with engine.connect() as conn:
         tables, indexes, standby, zone, tool_audit, schema = await conn.run_sync(_inspect)
-        timeout = await conn.run_sync(backend.timeout_setting)
-        shapes = await conn.run_sync(backend.column_shapes, AUDIT)
+        timeout = await conn.run_sync(lambda c: catalog.timeout_setting(backend, c))
+        shapes = await conn.run_sync(lambda c: catalog.column_shapes(backend, c, AUDIT))
         problem = shape_problem(shapes, backend.traits.audit_types)
-        elsewhere = await conn.run_sync(backend.tables_elsewhere)
+        elsewhere = await conn.run_sync(lambda c: catalog.tables_elsewhere(backend, c))
         row = None
         if {"created_app_version", "app_version"} <= tables.get(SCHEMA_VERSION, set()):
             sv = schema_version
@@ -178,12 +175,3 @@ async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
             problem,
             elsewhere.get(SESSIONS, ()),
         )
-
-
-def _timeout_from(target: DbTarget, found: tuple[str, str, str, str] | None) -> str | None:
-    """Where the connection's statement timeout comes from, in the operator's words."""
-    if found is None:
-        return None
-    setting, source, role, database = found
-    in_url = "statement_timeout" in option_settings(dict(target.query).get("options", ""))
-    return timeout_origin(setting, source, role=role, database=database, in_url=in_url)

@@ -45,8 +45,9 @@ from tui.store.errors import (
     ReadOnly,
     SchemaTooOld,
     StoreError,
-    is_write_conflict,
+    WriteConflict,
 )
+from tui.store.sql_dialect import valid_id
 from tui.store.store_base import PAGE_SIZE, STANDBY_REASON, _unwritten
 from tui.store.store_counts import StoreCounts
 from tui.store.tables import (
@@ -105,7 +106,7 @@ class StoreWrites(StoreCounts):
         if not self.schema.has_ended_reason:
             raise SchemaTooOld(f"{self.target.display()} has no ended_reason column")
         given = list(dict.fromkeys(ids))
-        valid = sorted(i for i in given if self.d.backend.valid_id(i))
+        valid = sorted(i for i in given if valid_id(self.d.backend, i))
         record = audit_record(actor, trigger.wire)
         end_id = uuid.uuid4().hex
         kinds_of = {k: tuple(v) for k, v in (kinds or {}).items()}
@@ -188,7 +189,8 @@ class StoreWrites(StoreCounts):
             except _CommitUnknown:
                 raise
             except Exception as exc:
-                if not is_write_conflict(exc) or attempt == limits.CONFLICT_ATTEMPTS - 1:
+                conflict = isinstance(self.target.error(exc), WriteConflict)
+                if not conflict or attempt == limits.CONFLICT_ATTEMPTS - 1:
                     raise
             await asyncio.sleep(limits.CONFLICT_PAUSE_S * 2**attempt)
         raise AssertionError("unreachable")  # pragma: no cover
@@ -212,7 +214,7 @@ class StoreWrites(StoreCounts):
             .values(
                 active=False,
                 # The service's own NOW(), in its zone: both writers agree.
-                ended_at=backend.stored_now(self.d.zone),
+                ended_at=backend.stored(backend.now(), self.d.zone),
                 ended_reason=wire,
                 # Merged by the UPDATE itself: no read-modify-write race; its "at" is
                 # the clock ended_at was just written with.
@@ -236,7 +238,8 @@ class StoreWrites(StoreCounts):
         )
         outcomes: dict[str, EndOutcome] = {}
         async with self.engine.connect() as conn:
-            conn = await backend.for_writes(conn)
+            if backend.traits.write_options:
+                conn = await conn.execution_options(**backend.traits.write_options)
             trans = await conn.begin()
             try:
                 await conn.execute(lock)  # row locks in id order: no deadlock between ends

@@ -43,14 +43,14 @@ class UtcTimestamp(TypeDecorator[datetime]):
         self.timezone = timezone
 
     def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
-        backend = backend_for(dialect.name)
-        return dialect.type_descriptor(backend.timestamp_type(timezone=self.timezone))
+        naive, aware = backend_for(dialect.name).traits.timestamp_types
+        return dialect.type_descriptor(aware if self.timezone else naive)
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
         if not isinstance(value, datetime):
             return value
         utc = value.astimezone(UTC) if value.tzinfo else value
-        return backend_for(dialect.name).bind_timestamp(utc, timezone=self.timezone)
+        return backend_for(dialect.name).traits.bind_timestamp(utc, timezone=self.timezone)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
         return utc_datetime(value)

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
-from urllib.parse import parse_qsl, quote, unquote, unquote_to_bytes, urlsplit
+from urllib.parse import quote
 
 from tui.store.errors import BadTarget, DatabaseNotFound, StoreError
 
@@ -52,19 +52,16 @@ class DbTarget:
 
         return driver_for(self.kind).secret_url(self)
 
-    def error(self, exc: BaseException, *, timeout_from: str | None = None) -> StoreError:
-        """`exc` as the one line an operator reads: the backend's look beside the
-        database first (`Driver.explain`), else `errors.translate` (`timeout_from` says
-        where the statement timeout came from)."""
+    def error(
+        self, exc: BaseException, *, timeout: tuple[str, str, str, str] | None = None
+    ) -> StoreError:
+        """`exc` as the one line an operator reads, as this database's backend words its
+        driver's errors (`Driver.error`; `timeout`: the statement timeout in force)."""
         if isinstance(exc, StoreError):
             return exc
         from tui.store.backends import driver_for
-        from tui.store.errors import translate
 
-        found = driver_for(self.kind).explain(self, exc)
-        if found is not None:
-            return found
-        return translate(exc, self.display(), self.scrub, timeout_from=timeout_from)
+        return driver_for(self.kind).error(self, exc, timeout=timeout)
 
     def scrub(self, text: str) -> str:
         """Remove the password from any text that might reach a screen or a log."""
@@ -97,124 +94,20 @@ def sqlite_target(path: str | Path, source: str = "--db") -> DbTarget:
 
 
 def url_target(raw: str, source: str = "--url") -> DbTarget:
-    """Accept the service's `postgresql://` form (and `postgres://`, `sqlite:///path`).
+    """The database a URL names, read by the backend its scheme names
+    (`backends.SCHEMES`: `postgresql://` and `postgres://`, `sqlite:///path`, each with an
+    optional `+driver`); BadTarget, naming `source`, for anything else."""
+    from tui.store.backends import SCHEMES, driver_for
 
-    A SQLite URL's path is percent-decoded, as SQLAlchemy decodes it: `%25` is a `%`,
-    `%3F` a `?`, `%23` a `#`, `%20` a space (what `DbTarget.secret_url` writes)."""
-    bad = f"{source}: not a database URL (expected postgresql://user:pass@host/db)"
     text = raw.strip()
     scheme, sep, rest = text.partition("://")
     if not sep or not scheme:
-        raise BadTarget(bad)
-    backend = scheme.lower().split("+", 1)[0]
-    if backend == "sqlite":
-        database = rest[1:] if rest.startswith("/") else rest
-        database = os.fsdecode(unquote_to_bytes(database.split("?", 1)[0]))
-        if not database or database == ":memory:":
-            raise BadTarget(
-                f"{source}: a SQLite URL needs a file path (sqlite:///path/to/archon.db)"
-            )
-        return sqlite_target(database, source)
-    if backend not in ("postgresql", "postgres"):
-        raise BadTarget(f"{source}: unsupported database {backend!r}; use SQLite or PostgreSQL")
-    try:
-        parts = urlsplit("postgresql://" + rest)
-        port = parts.port
-    except ValueError:
-        raise BadTarget(bad) from None
-    params = dict(parse_qsl(parts.query, keep_blank_values=True))  # libpq: the last wins
-    for name, value in params.items():
-        _check_parameter(source, name, value)
-    query = [(k, v) for k, v in params.items() if k != "sslmode"]
-    ssl = params.get("sslmode") or None
-    return DbTarget(
-        kind="postgresql",
-        source=source,
-        ssl=ssl,
-        host=parts.hostname,
-        port=port,
-        username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password is not None else None,
-        database=unquote(parts.path[1:]) if parts.path else None,
-        query=tuple(query),
-    )
-
-
-LIBPQ_PARAMETERS = ("application_name", "connect_timeout", "options", "sslmode")
-"""The libpq connection parameters a PostgreSQL URL may carry, each meaning what it
-means to libpq (`postgresql_driver.connect_options` maps them to the driver's), and
-`target_session_attrs`. Any other is refused with one line naming it."""
-SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
-SESSION_ATTRS = ("any", "read-write", "read-only", "primary", "standby", "prefer-standby")
-
-
-def _check_parameter(source: str, name: str, value: str) -> None:
-    """Refuse, in one line, a URL parameter this tool cannot honour as libpq would."""
-
-    def refuse(why: str) -> BadTarget:
-        return BadTarget(f"{source}: the URL parameter {name}={value!r} {why}")
-
-    if name == "sslmode" and value not in SSL_MODES:
-        raise refuse(f"is not an sslmode ({', '.join(SSL_MODES)})")
-    if name == "target_session_attrs":
-        if value not in SESSION_ATTRS:
-            raise refuse(f"is not a target_session_attrs ({', '.join(SESSION_ATTRS)})")
-        return
-    if name == "connect_timeout":
-        try:
-            int(value)
-        except ValueError:
-            raise refuse("is not a whole number of seconds") from None
-    if name == "options":
-        try:
-            option_settings(value)
-        except ValueError as exc:
-            raise refuse(str(exc)) from None
-    if name not in LIBPQ_PARAMETERS:
-        known = ", ".join((*LIBPQ_PARAMETERS, "target_session_attrs"))
-        raise BadTarget(
-            f"{source}: the URL parameter {name!r} is not supported by sessions-tui "
-            f"(supported: {known})"
-        )
-
-
-def option_settings(options: str) -> dict[str, str]:
-    """The server settings in a libpq `options` value: `-c name=value`, `-cname=value`
-    or `--name=value`, separated by spaces (a backslash keeps the next character, a
-    space included). Anything else raises ValueError saying what is supported."""
-    words: list[str] = []
-    word: list[str] | None = None
-    chars = iter(options)
-    for ch in chars:
-        if ch.isspace():
-            if word is not None:
-                words.append("".join(word))
-                word = None
-            continue
-        if ch == "\\":
-            ch = next(chars, "")
-        word = [*(word or []), ch]
-    if word is not None:
-        words.append("".join(word))
-    settings: dict[str, str] = {}
-    pending = False
-    for w in words:
-        if pending:
-            pair, pending = w, False
-        elif w == "-c":
-            pending = True
-            continue
-        elif w.startswith(("-c", "--")):
-            pair = w[2:]
-        else:
-            raise ValueError("holds a switch other than -c name=value (the only kind supported)")
-        name, eq, value = pair.partition("=")
-        if not eq or not name:
-            raise ValueError("holds a -c without name=value")
-        settings[name.replace("-", "_")] = value
-    if pending:
-        raise ValueError("ends with -c and no name=value")
-    return settings
+        raise BadTarget(f"{source}: not a database URL (expected postgresql://user:pass@host/db)")
+    name = scheme.lower().split("+", 1)[0]
+    kind = SCHEMES.get(name)
+    if kind is None:
+        raise BadTarget(f"{source}: unsupported database {name!r}; use SQLite or PostgreSQL")
+    return driver_for(kind).parse_url(text, rest, source)
 
 
 def default_sqlite_path(env: Mapping[str, str]) -> tuple[Path, str]:

@@ -101,8 +101,8 @@ def _fold_zone(kind: str, statement: sa.Select[Any]) -> sa.Select[Any]:
 
 
 def _compile(kind: str, schema: str) -> tuple[str, tuple[Any, ...]]:
-    """The statement as `kind`'s bare driver takes it (`Backend.driver_dialect`)."""
-    dialect = backend_for(kind).driver_dialect()
+    """The statement as `kind`'s bare driver takes it (`Traits.driver_dialect`)."""
+    dialect = backend_for(kind).traits.driver_dialect
     statement = _fold_zone(kind, _statement(kind, LIMIT_SENTINEL, schema))
     compiled = statement.compile(dialect=dialect)
     values = compiled.construct_params()

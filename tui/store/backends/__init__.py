@@ -24,6 +24,9 @@ if TYPE_CHECKING:
 KINDS = ("sqlite", "postgresql")
 """Every backend; `<kind>.py` holds its Backend and `<kind>_driver.py` its Driver."""
 
+SCHEMES = {"sqlite": "sqlite", "postgresql": "postgresql", "postgres": "postgresql"}
+"""A URL's scheme (without its `+driver`) to the backend that reads it (`Driver.parse_url`)."""
+
 
 def _module(kind: str, suffix: str = "") -> ModuleType:
     if kind not in KINDS:

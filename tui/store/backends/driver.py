@@ -16,8 +16,8 @@ from tui.store.target import DbTarget
 
 
 class Driver(ABC):
-    """How one database is addressed (shown, known to be missing) and its warm first page,
-    read through its own asyncio driver."""
+    """How one database is addressed (its URL read, shown, known to be missing), how its
+    driver's errors read, and its warm first page, read through its own asyncio driver."""
 
     zone_sql: str | None = None
     """A query for the zone the service writes its zone-less timestamps in, which
@@ -37,11 +37,25 @@ class Driver(ABC):
     def missing(self, target: DbTarget) -> bool:
         """Whether the database is known not to exist before connecting to it."""
 
-    def explain(self, target: DbTarget, exc: BaseException) -> StoreError | None:
-        """The true cause of a driver error where the message alone misleads, found
-        beside the database (its file, folder, file system); None: `errors.translate`
-        words the message."""
-        return None
+    @abstractmethod
+    def error(
+        self,
+        target: DbTarget,
+        exc: BaseException,
+        *,
+        timeout: tuple[str, str, str, str] | None = None,
+    ) -> StoreError:
+        """`exc`, raised by this backend's driver (or SQLAlchemy over it) on `target`, as
+        the one line an operator reads (`errors`): its password scrubbed (`DbTarget.scrub`),
+        its true cause where the message alone misleads. `timeout` is the statement
+        timeout in force (`Catalog.timeout`: value, source, role, database), for saying
+        where a timeout came from."""
+
+    @abstractmethod
+    def parse_url(self, raw: str, rest: str, source: str) -> DbTarget:
+        """The database the URL `raw` names (`rest` is what follows its `://`), for a URL
+        whose scheme is this backend's (`backends.SCHEMES`). Raises BadTarget, naming
+        `source` (where the URL came from), for a URL this tool cannot honour."""
 
     @abstractmethod
     async def first_rows(self, target: DbTarget, limit: int, wait: float) -> list[tuple[Any, ...]]:

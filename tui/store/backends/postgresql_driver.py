@@ -8,7 +8,10 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from tui.store import _warm_sql as sql
+from tui.store.backends import postgresql_errors
 from tui.store.backends.driver import Driver, bind
+from tui.store.backends.postgresql_url import option_settings, parse_url
+from tui.store.errors import StoreError
 from tui.store.target import DbTarget
 
 SERVICE_SCHEMA_SQL = """\
@@ -84,8 +87,7 @@ def connect_options(
     takes less than 2 s as 2 s) in place of `timeout`, `sslmode` is the driver's `ssl`,
     `target_session_attrs` the driver's own (on a read-only session, whose read-only
     default is this tool's own, `read-write` asks for a server not in recovery and
-    `read-only` for a standby). `target.url_target` refused every other."""
-    from tui.store.target import option_settings
+    `read-only` for a standby). `postgresql_url.parse_url` refused every other."""
 
     query = dict(target.query)
     server = {**(settings or {}), **server_settings(read_only=False)}
@@ -154,6 +156,32 @@ class PostgresqlDriver(Driver):
     def missing(self, target: DbTarget) -> bool:
         """Never known beforehand: the server says so when connected to."""
         return False
+
+    def error(
+        self,
+        target: DbTarget,
+        exc: BaseException,
+        *,
+        timeout: tuple[str, str, str, str] | None = None,
+    ) -> StoreError:
+        """`postgresql_errors.translate`; a statement timeout says where it was set
+        (`timeout_origin`: the server's `pg_settings.source`, or the URL's `options`)."""
+        if isinstance(exc, StoreError):
+            return exc
+        timeout_from = None
+        if timeout is not None:
+            setting, source, role, database = timeout
+            in_url = "statement_timeout" in option_settings(dict(target.query).get("options", ""))
+            timeout_from = postgresql_errors.timeout_origin(
+                setting, source, role=role, database=database, in_url=in_url
+            )
+        return postgresql_errors.translate(
+            exc, self.display(target), target.scrub, timeout_from=timeout_from
+        )
+
+    def parse_url(self, raw: str, rest: str, source: str) -> DbTarget:
+        """`postgresql_url.parse_url`."""
+        return parse_url(raw, rest, source)
 
     async def first_rows(self, target: DbTarget, limit: int, wait: float) -> list[tuple[Any, ...]]:
         """In a read-only session, in the service's zone: `SERVICE_ZONE_SQL`, which the

@@ -10,26 +10,25 @@ from __future__ import annotations
 import errno
 import os
 import time
-from datetime import datetime
 from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import Column, event
-from sqlalchemy.engine import Connection, Dialect, Row
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import util as sql_util
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ColumnElement, TextClause
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Alias
 from sqlalchemy.sql.visitors import InternalTraversal
-from sqlalchemy.types import TypeEngine
 
-from tui.domain.models import Cursor
-from tui.store.backends.base import Backend, Catalog, Traits, escape_like
+from tui.store.backends.base import Backend, Catalog, CatalogQueries, Traits
 from tui.store.backends.sqlite_driver import decode_text, file_uri
 from tui.store.backends.sqlite_fold import FOLD_LIKE, like_skeleton, plain_like_suffices
 from tui.store.backends.sqlite_fold import register as register_fold_like
+from tui.store.catalog import index_names, read_catalog
 from tui.store.codec import SQLITE_TS_FORMAT
 from tui.store.target import DbTarget
 
@@ -64,6 +63,54 @@ class SqliteBackend(Backend):
         audit_types={"id": frozenset({"integer"}), "text": _SQLITE_TEXT, "time": _SQLITE_TEXT},
         id_type=sa.Text(),
         json_type=sa.Text(),
+        # The service writes `datetime('now')`: UTC text, in its zone-less columns too.
+        timestamp_types=(sa.Text(), sa.Text()),
+        timestamp_format=SQLITE_TS_FORMAT,
+        # aiosqlite's paramstyle, qmark, as `sqlite_driver` passes the parameters.
+        driver_dialect=sqlite_dialect.dialect(paramstyle="qmark"),
+        # Ids are free TEXT, and a TEXT PRIMARY KEY may hold NULL.
+        nullable_ids=True,
+        # DESC puts NULLs last in SQLite: they follow every dated row. SQLite reads the
+        # index that starts with a NULL column once the others are `unindexed`.
+        nulls_first_desc=False,
+        # A SQLite transaction reads one snapshot as it is (see `_own_transactions`);
+        # a write transaction begins IMMEDIATE, taking the file's write lock at once.
+        write_options={"begin_immediate": True},
+        # WAL like the service uses, and no fsync while the demo fills a new file
+        # (journal_mode cannot change inside a transaction: run on the bare driver).
+        bulk_load_sql=("PRAGMA journal_mode = WAL", "PRAGMA synchronous = OFF"),
+        # No migration lock: every transaction of the migration begins IMMEDIATE and
+        # every index build is one statement, each waiting for the file's one write
+        # lock at most the busy timeout, so two runs take turns.
+    )
+    queries = CatalogQueries(
+        # Every table but SQLite's own (`sqlite_sequence`, `sqlite_stat1`, ...).
+        tables=(
+            "SELECT name FROM sqlite_master WHERE type = 'table'"
+            " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+        ),
+        service_columns=(
+            "SELECT m.name, p.name FROM sqlite_master AS m, pragma_table_info(m.name) AS p"
+            " WHERE m.type = 'table' AND m.name LIKE 'remote\\_agent\\_%' ESCAPE '\\'"
+        ),
+        views=(
+            "SELECT name FROM sqlite_master"
+            " WHERE type = 'view' AND name LIKE 'remote\\_agent\\_%' ESCAPE '\\'"
+        ),
+        # Every index SQLite lists is usable: a build is one statement, done or not.
+        session_indexes="SELECT name, 1 FROM pragma_index_list('remote_agent_sessions')",
+        index_names="SELECT name FROM pragma_index_list(:t)",
+        # An INTEGER PRIMARY KEY is the rowid, which SQLite fills.
+        column_shapes=(
+            'SELECT name, type, "notnull", dflt_value IS NOT NULL OR (pk > 0 AND lower(trim('
+            "CASE WHEN instr(type, '(') > 0 THEN substr(type, 1, instr(type, '(') - 1)"
+            " ELSE type END)) = 'integer') FROM pragma_table_info(:t)"
+        ),
+        # Writable wherever it exists: a file opened read-only never ends anything.
+        tool_table="SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :t",
+        # `PRAGMA quick_check(1)`: reads every page once (no index cross-check), so a
+        # malformed file is named before `migrate` calls it up to date.
+        damage="PRAGMA quick_check(1)",
     )
 
     def make_engine(
@@ -106,38 +153,9 @@ class SqliteBackend(Backend):
         """The plain file URL; `make_engine` opens it as a URI with the mode it needs."""
         return sa.engine.URL.create("sqlite+aiosqlite", database=str(target.path))
 
-    async def snapshot(self, conn: AsyncConnection) -> None:
-        """Nothing to do: a SQLite transaction reads one snapshot (see `_own_transactions`)."""
-
-    async def background(self, conn: AsyncConnection) -> None:
-        """Nothing to do: SQLite runs in this process, on one thread."""
-
-    async def joins_by_index(self, conn: AsyncConnection) -> None:
-        """Nothing to do: SQLite's joins are nested loops, probing the joined table's
-        index (its primary key) for each row."""
-
-    async def for_writes(self, conn: AsyncConnection) -> AsyncConnection:
-        return await conn.execution_options(begin_immediate=True)
-
-    def lock_for_migration(self, conn: Connection) -> None:
-        """Nothing to do: every transaction of the migration begins IMMEDIATE
-        (`for_writes`) and every index build is one statement, each waiting for the
-        file's one write lock at most the busy timeout, so two runs take turns."""
-
-    def tables_sql(self) -> TextClause:
-        """Every table but SQLite's own (`sqlite_sequence`, `sqlite_stat1`, …)."""
-        return sa.text(
-            "SELECT name FROM sqlite_master WHERE type = 'table'"
-            " AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
-        )
-
-    def session_indexes(self, conn: Connection) -> dict[str, bool]:
-        """Every index SQLite lists is usable: a build is one statement, done or not."""
-        return dict.fromkeys(self.index_names(conn, "remote_agent_sessions"), True)
-
     def add_column(self, conn: Connection, table: str, column: str, comment: str) -> None:
         """SQLite has no ADD COLUMN IF NOT EXISTS (and no column comments): look first."""
-        for statement in self.add_column_sql(self.catalog(conn), table, column, comment):
+        for statement in self.add_column_sql(read_catalog(self, conn), table, column, comment):
             conn.exec_driver_sql(statement)
 
     def add_column_sql(self, catalog: Catalog, table: str, column: str, comment: str) -> list[str]:
@@ -154,7 +172,7 @@ class SqliteBackend(Backend):
         100 ms, and without the gap we would take the lock straight back, making them
         wait across several indexes. The sort may use `INDEX_BUILD_THREADS` helper threads
         (a setting of this connection, the migration's own)."""
-        present = Catalog(indexes=dict.fromkeys(self.index_names(conn, table), True))
+        present = Catalog(indexes=dict.fromkeys(index_names(self, conn, table), True))
         statements = self.create_index_sql(present, name, table, columns, where)
         if statements:
             conn.exec_driver_sql(f"PRAGMA threads = {INDEX_BUILD_THREADS}")
@@ -193,90 +211,14 @@ class SqliteBackend(Backend):
             )
         return text
 
-    async def prepare_bulk_load(self, conn: AsyncConnection) -> None:
-        """WAL like the service uses, and no fsync while filling it. Run outside
-        SQLAlchemy's transaction: journal_mode cannot change inside one."""
-        raw: Any = (await conn.get_raw_connection()).driver_connection
-        await raw.execute("PRAGMA journal_mode = WAL")
-        await raw.execute("PRAGMA synchronous = OFF")
-
-    def driver_dialect(self) -> Dialect:
-        """aiosqlite's paramstyle, qmark, as `sqlite_driver` passes the parameters."""
-        from sqlalchemy.dialects import sqlite
-
-        return sqlite.dialect(paramstyle="qmark")
-
-    def service_columns_sql(self) -> TextClause:
-        return sa.text(
-            "SELECT m.name, p.name FROM sqlite_master AS m, pragma_table_info(m.name) AS p"
-            " WHERE m.type = 'table' AND m.name LIKE 'remote\\_agent\\_%' ESCAPE '\\'"
-        )
-
-    def service_views(self, conn: Connection) -> set[str]:
-        sql = sa.text(
-            "SELECT name FROM sqlite_master"
-            " WHERE type = 'view' AND name LIKE 'remote\\_agent\\_%' ESCAPE '\\'"
-        )
-        return {str(r[0]) for r in conn.execute(sql)}
-
-    def damage(self, conn: Connection) -> str | None:
-        """`PRAGMA quick_check(1)`: reads every page once (no index cross-check), so a
-        malformed file is named before `migrate` calls it up to date."""
-        found = [str(r[0]) for r in conn.execute(sa.text("PRAGMA quick_check(1)"))]
-        if found == ["ok"]:
-            return None
-        lines = " ".join(found).replace("*** in database main ***", "").split()
-        return " ".join(lines)
-
-    def is_standby(self, conn: Connection) -> bool:
-        """Never: a SQLite file is written where it is read."""
-        return False
-
-    def service_zone(self, conn: Connection) -> str | None:
-        """None: the service writes `datetime('now')`, UTC text."""
-        return None
-
-    def tool_table(self, conn: Connection, table: str) -> tuple[bool, bool]:
-        """Writable wherever it exists: a file opened read-only never ends anything."""
-        sql = sa.text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :t")
-        exists = conn.execute(sql, {"t": table}).first() is not None
-        return exists, exists
-
-    def column_shapes(self, conn: Connection, table: str) -> dict[str, tuple[str, bool, bool]]:
-        """An INTEGER PRIMARY KEY is the rowid, which SQLite fills."""
-        sql = sa.text('SELECT name, type, "notnull", dflt_value, pk FROM pragma_table_info(:t)')
-        found = {}
-        for name, declared, notnull, dflt, pk in conn.execute(sql, {"t": table}):
-            kind = str(declared or "").split("(")[0].strip().lower()
-            rowid = bool(pk) and kind == "integer"
-            found[str(name)] = (kind, bool(notnull), dflt is not None or rowid)
-        return found
-
-    def index_names(self, conn: Connection, table: str) -> set[str]:
-        sql = sa.text("SELECT name FROM pragma_index_list(:t)")
-        return {str(r[0]) for r in conn.execute(sql, {"t": table})}
-
-    def timestamp_type(self, *, timezone: bool) -> TypeEngine[Any]:
-        return sa.Text()
-
-    def bind_timestamp(self, utc: datetime, *, timezone: bool) -> Any:
-        return utc.strftime(SQLITE_TS_FORMAT)
-
-    def demo_rows(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        return rows
+    async def read_columns(self, conn: AsyncConnection, session_id: str) -> dict[str, Any]:
+        """`SELECT *`: the driver hands TEXT over as it is, metadata included."""
+        sql = sa.text("SELECT * FROM remote_agent_sessions WHERE id = :id")
+        row = (await conn.execute(sql, {"id": session_id})).first()
+        return {} if row is None else dict(row._mapping)
 
     def now(self) -> ColumnElement[Any]:
-        return sa.func.datetime("now")
-
-    def session_columns(self, session_id: str) -> tuple[TextClause, dict[str, Any]]:
-        """`SELECT *`: the driver hands TEXT over as it is, metadata included."""
-        return sa.text("SELECT * FROM remote_agent_sessions WHERE id = :id"), {"id": session_id}
-
-    def columns_of(self, row: Row[Any]) -> dict[str, Any]:
-        return dict(row._mapping)
-
-    def stored_now(self, zone: str) -> ColumnElement[Any]:
-        """The service's `datetime('now')`: UTC text, whole seconds."""
+        """`datetime('now')`, as the service writes it: UTC text, whole seconds."""
         return sa.func.datetime("now")
 
     def absolute(self, col: ColumnElement[Any], zone: str) -> ColumnElement[Any]:
@@ -284,7 +226,7 @@ class SqliteBackend(Backend):
         return col
 
     def stored(self, when: ColumnElement[Any], zone: str) -> ColumnElement[Any]:
-        """The bind's own type writes UTC text."""
+        """The bind's own type writes UTC text, as `now()` does."""
         return when
 
     def audit_object(self, record_json: str) -> ColumnElement[Any]:
@@ -308,24 +250,12 @@ class SqliteBackend(Backend):
             return folded
         return sa.and_(col.like(skeleton, escape="\\"), folded)  # C first: fewer calls
 
-    def id_contains(self, col: ColumnElement[Any], text: str) -> ColumnElement[bool]:
-        """Ids are free TEXT: a part of one as typed."""
-        return self.like(col, f"%{escape_like(text)}%")
-
-    def raw_timestamp(self, col: ColumnElement[Any]) -> ColumnElement[Any]:
-        return sa.type_coerce(col, sa.Text())
-
     def seconds_between(
         self, end: ColumnElement[Any], start: ColumnElement[Any]
     ) -> ColumnElement[float]:
         return sa.type_coerce(
             (sa.func.julianday(end) - sa.func.julianday(start)) * 86400.0, sa.Float()
         )
-
-    def id_present(self, col: Column[Any]) -> ColumnElement[bool] | None:
-        """`+id IS NOT NULL`: tested on each row read, never a reason to pick the id's
-        index (the list's order decides the index)."""
-        return self.unindexed(col).is_not(None)
 
     def time_shaped(self, col: ColumnElement[Any]) -> ColumnElement[bool] | None:
         """`YYYY-MM-DD…`: the service's `datetime('now')` and ISO text. 'not-a-date'
@@ -351,32 +281,10 @@ class SqliteBackend(Backend):
         """A plain IN: SQLite computes the list once and seeks `col`'s index per entry."""
         return col.in_(ids)
 
-    def null_pinning_order(self, col: ColumnElement[Any]) -> list[ColumnElement[Any]]:
-        """None needed: SQLite reads the index that starts with `col` once the other
-        columns are `unindexed`."""
-        return []
-
     def utc_bucket(self, col: ColumnElement[Any], zone: str, *, hourly: bool) -> ColumnElement[Any]:
         """UTC text already; strftime reads every form SQLite takes for a time (a `T`,
         fractions, a `Z` or an offset, which it applies) and gives NULL for other text."""
         return sa.func.strftime("%Y-%m-%d %H" if hourly else "%Y-%m-%d", col)
-
-    def segment_after(self, cursor: Cursor) -> Cursor | None:
-        """DESC puts NULLs last in SQLite: they follow every dated row."""
-        if cursor.key is None:
-            return None
-        return Cursor(key=None, id="", as_of=cursor.as_of, segment_top=True)
-
-    def valid_id(self, value: str) -> bool:
-        """Ids are free TEXT."""
-        return True
-
-    def id_prefix(self, col: ColumnElement[Any], prefix: str) -> ColumnElement[bool] | None:
-        """Ids are text as the service wrote them: the prefix as typed, all lowercase
-        (a UUID typed in capitals) or all uppercase, each one range of the primary key's
-        index."""
-        forms = dict.fromkeys((prefix, prefix.lower(), prefix.upper()))
-        return sa.or_(*(sa.and_(col >= form, col < form + "\U0010ffff") for form in forms))
 
     def json_set(
         self, col: ColumnElement[Any], key: str, value: ColumnElement[Any]
@@ -401,7 +309,7 @@ def _seconds(value: float) -> str:
 
 def _own_transactions(engine: AsyncEngine, read_only: bool, busy_timeout_ms: int) -> None:
     """Let SQLAlchemy, not the driver, own transactions, so writes can BEGIN IMMEDIATE
-    (`for_writes`) and every read transaction is one snapshot. A connection set to
+    (`Traits.write_options`) and every read transaction is one snapshot. A connection set to
     AUTOCOMMIT gets no BEGIN: every statement commits on its own.
 
     The journal mode is left as the file has it: this tool does not own the file.

@@ -37,7 +37,7 @@ def sqlite_error_name(exc: BaseException) -> str | None:
 
 def explain(path: Path, where: str, exc: BaseException) -> StoreError | None:
     """The cause of `exc` on the file at `path` (shown as `where`), or None when the file
-    says nothing more than the driver's message (then `errors.translate` words it)."""
+    says nothing more than the driver's message (then `sqlite_errors.translate` words it)."""
     name = sqlite_error_name(exc) or ""
     if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")):
         short = truncation(path)

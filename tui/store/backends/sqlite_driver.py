@@ -6,13 +6,13 @@ import os
 import stat
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, unquote_to_bytes
 
 from tui.store import _warm_sql as sql
-from tui.store.backends import sqlite_causes
+from tui.store.backends import sqlite_causes, sqlite_errors
 from tui.store.backends.driver import Driver, bind
-from tui.store.errors import StoreError
-from tui.store.target import DbTarget
+from tui.store.errors import BadTarget, StoreError
+from tui.store.target import DbTarget, sqlite_target
 
 
 def decode_text(raw: bytes) -> str:
@@ -44,12 +44,32 @@ class SqliteDriver(Driver):
         assert target.path is not None
         return f"sqlite:///{quote(os.fsencode(target.path), safe='/')}"
 
-    def explain(self, target: DbTarget, exc: BaseException) -> StoreError | None:
+    def error(
+        self,
+        target: DbTarget,
+        exc: BaseException,
+        *,
+        timeout: tuple[str, str, str, str] | None = None,
+    ) -> StoreError:
         """A truncated or damaged file, a -shm or -wal this user cannot write, a read-only
-        file system: `sqlite_causes`."""
-        if target.path is None:
-            return None
-        return sqlite_causes.explain(target.path, self.display(target), exc)
+        file system (`sqlite_causes`), else the driver's message (`sqlite_errors`)."""
+        if isinstance(exc, StoreError):
+            return exc
+        where = self.display(target)
+        found = None if target.path is None else sqlite_causes.explain(target.path, where, exc)
+        return found or sqlite_errors.translate(exc, where, target.scrub)
+
+    def parse_url(self, raw: str, rest: str, source: str) -> DbTarget:
+        """`sqlite:///path` (and `sqlite+driver:`): the path percent-decoded, as SQLAlchemy
+        decodes it (`%25` is a `%`, `%3F` a `?`, `%23` a `#`, `%20` a space: what
+        `secret_url` writes); no query. A file, never `:memory:`."""
+        database = rest[1:] if rest.startswith("/") else rest
+        database = os.fsdecode(unquote_to_bytes(database.split("?", 1)[0]))
+        if not database or database == ":memory:":
+            raise BadTarget(
+                f"{source}: a SQLite URL needs a file path (sqlite:///path/to/archon.db)"
+            )
+        return sqlite_target(database, source)
 
     def missing(self, target: DbTarget) -> bool:
         """A folder on the path this user may not search hides whether the file is
