@@ -3,8 +3,11 @@ config or cache of the machine's own in reach."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import sys
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -30,3 +33,14 @@ def invoke(
     return CliRunner().invoke(
         cli, [str(a) for a in args], input=input, env=env, catch_exceptions=False
     )
+
+
+class TerminalRunner(CliRunner):
+    """click's runner whose standard output says it is a terminal, as an operator's does
+    (the CSV guard and colours follow `isatty`)."""
+
+    @contextlib.contextmanager
+    def isolation(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        with super().isolation(*args, **kwargs) as streams:
+            sys.stdout.isatty = lambda: True  # type: ignore[method-assign]
+            yield streams
