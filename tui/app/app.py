@@ -25,7 +25,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from tui.app import data, render
-from tui.app.keys import binding_ids, key_of, key_problem
+from tui.app.keys import binding_ids, builtin_key, key_of, key_problem
 from tui.app.messages import (
     RESULTS,
     Disconnected,
@@ -136,7 +136,7 @@ class SessionsApp(App[None]):
 
     def action_help_quit(self) -> None:
         """ctrl+c: say how to quit, in plain words (toasts here never parse markup)."""
-        where = "from the list" if len(self.screen_stack) > 1 else "or ctrl+q"
+        where = "from the list" if len(self.screen_stack) > 1 else f"or {builtin_key(App, 'quit')}"
         self.notify(f"Press {self.key_of('quit')} {where} to quit", title="Do you want to quit?")
 
     def check_message_enabled(self, message: Message) -> bool:
