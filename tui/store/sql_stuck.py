@@ -57,7 +57,7 @@ def _newer_active_exists(d: Dialect) -> ColumnElement[bool]:
 
 
 def _idle(d: Dialect) -> ColumnElement[bool]:
-    """`SessionRow.is_stale` in SQL: the conversation's last activity, else the session's
+    """`SessionRow.is_idle` in SQL: the conversation's last activity, else the session's
     start, before now minus `stale_after` (now is taken when the statement runs)."""
     before = sa.bindparam(
         "idle_before",
