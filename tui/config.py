@@ -5,7 +5,7 @@ Where: `$SESSIONS_TUI_CONFIG` if set, else `config.toml` in the platform's confi
 What, all optional:
 
     refresh = 5            # seconds; 0 turns auto-refresh off, else at least 0.5
-    stale_after = "24h"    # when an active session counts as stale
+    stale_after = "24h"    # quiet this long, an active session is idle (a stuck kind)
     theme = "textual-dark" # remembered when changed in the dashboard
     page_size = 100        # rows read per page (10 to 1000)
     statement_timeout = 30 # seconds a dashboard query may run on PostgreSQL; 0: no limit
@@ -46,7 +46,7 @@ MAX_CONFIG_BYTES = 1 << 20
 """A config file is a few lines: past a MiB it is not one (and is not read whole)."""
 SEARCH_WINDOWS = (1000, 1_000_000)
 """A window below a thousand sessions says "no match" too soon to be useful; above a
-million it is no longer a bound (a window costs ~5 µs of CPU a session)."""
+million it is no longer a bound."""
 
 Source = Literal["default", "file", "command line"]
 
@@ -80,13 +80,13 @@ class Flag:
 class Setting:
     """One setting, declared once: everything else derives from this record. The file's
     key is `key`; `read` takes the TOML value and returns it checked, or raises
-    ValueError with the line that follows `key: ` (a command-line value of `kind` goes
+    ValueError with the line that follows `key: ` (a command-line value of `value_type` goes
     through it too); `default` is in force when neither says anything; `show` is its
     value in `sessions-tui config`; `field` is the `Settings` field it fills, converted
     by `to_settings` (None: it is in `Settings.more` under `key`); `flag`, its option."""
 
     key: str
-    kind: type
+    value_type: type
     default: Any
     read: Callable[[Any], Any]
     help: str
@@ -147,7 +147,7 @@ def _seconds(value: float) -> str:
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         key="refresh",
-        kind=float,
+        value_type=float,
         default=5.0,
         read=number("must be a number of seconds, e.g. refresh = 5", check=check_refresh),
         help="seconds between the dashboard's auto-refreshes; 0 turns it off",
@@ -164,7 +164,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         key="stale_after",
-        kind=str,
+        value_type=str,
         default="24h",
         read=text('must be a duration in quotes, e.g. stale_after = "24h"', parse_duration),
         help="how long an active session is quiet before it counts as idle",
@@ -173,13 +173,13 @@ SETTINGS: tuple[Setting, ...] = (
         flag=Flag(
             "--stale-after",
             "DURATION",
-            "An active session quiet this long is idle, a kind of stuck (the dashboard, "
+            "An active session quiet this long is idle, a stuck kind (the dashboard, "
             "`list`, `show`, `stuck`; default: the config file's, else 24h).",
         ),
     ),
     Setting(
         key="theme",
-        kind=str,
+        value_type=str,
         default=None,
         read=text('must be a theme name in quotes, e.g. theme = "textual-light"'),
         help="the dashboard's theme, remembered when changed there",
@@ -188,7 +188,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         key="page_size",
-        kind=int,
+        value_type=int,
         default=100,
         read=whole(*PAGE_SIZES, f"must be a whole number from {PAGE_SIZES[0]} to {PAGE_SIZES[1]}"),
         help="rows the dashboard reads per page",
@@ -196,7 +196,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         key="statement_timeout",
-        kind=float,
+        value_type=float,
         default=30.0,
         read=number("must be a number of seconds (0: no limit)", high=MAX_REFRESH),
         help="seconds a dashboard query may run on PostgreSQL; 0: no limit",
@@ -205,7 +205,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         key="search_window",
-        kind=int,
+        value_type=int,
         default=5_000,
         read=whole(
             *SEARCH_WINDOWS,
@@ -261,7 +261,7 @@ def config_path() -> Path:
     return Path(user_config_dir("sessions-tui")) / "config.toml"
 
 
-def _kind(mode: int) -> str:
+def _file_type(mode: int) -> str:
     if stat.S_ISDIR(mode):
         return "a folder"
     if stat.S_ISFIFO(mode):
@@ -278,21 +278,23 @@ def _kind(mode: int) -> str:
 def read_config_text(path: Path) -> str | None:
     """The file's text, if it is a regular file of at most `MAX_CONFIG_BYTES`; None when
     there is none. Anything else is a ConfigError, said before it is read: a device
-    such as /dev/zero never ends (memory grew without bound) and a named pipe waits
-    for a writer (the tool hung). Opened without blocking, and checked again once
-    open, so a file swapped in between is refused too."""
+    such as /dev/zero never ends and a named pipe waits for a writer. Opened without
+    blocking, and checked again once open, so a file swapped in between is refused too."""
     try:
         mode = path.stat().st_mode
     except FileNotFoundError:
         return None
     if not stat.S_ISREG(mode):
-        raise ConfigError(f"{path}: {_kind(mode)}, not a config file: it must be a regular file")
+        raise ConfigError(
+            f"{path}: {_file_type(mode)}, not a config file: it must be a regular file"
+        )
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     with os.fdopen(fd, "rb") as file:
         opened = os.fstat(fd)
         if not stat.S_ISREG(opened.st_mode):
             raise ConfigError(
-                f"{path}: {_kind(opened.st_mode)}, not a config file: it must be a regular file"
+                f"{path}: {_file_type(opened.st_mode)}, not a config file: "
+                "it must be a regular file"
             )
         data = file.read(MAX_CONFIG_BYTES + 1)
     if len(data) > MAX_CONFIG_BYTES:

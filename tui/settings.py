@@ -52,13 +52,10 @@ class Settings:
     says how many matched (`--select-cap`)."""
     search_window: int = settings_default("search_window")
     """Sessions, newest first, a free-text search looks at before it asks to go on.
-    A window costs about 5 µs of CPU a session that matches nothing (SQLite and
-    PostgreSQL at 1M sessions), whatever the table's size. On this project's shared
-    2-core machine (`tests.bench.search_window`), 5,000 answered within 150 ms at 1M on
-    both backends in every run (32-121 ms, load 5.4-7.8); 10,000 missed in four of
-    twelve (157-204 ms), every one at load 6.2 or more: the target needs headroom for a
-    busy machine. The config file's `search_window` takes a bigger one where the
-    database has CPU to spare."""
+    A window's cost grows with its size, not the table's: the default answers within
+    the dashboard's 150 ms target on both backends with headroom for a busy machine
+    (`tests.bench.search_window`). The config file's `search_window` takes a bigger one
+    where the database has CPU to spare."""
     read_only_why: str | None = None
     """What the dashboard says when ending is refused because it is read-only; None:
     the `--read-only` flag's words. A served dashboard names how to serve writable."""

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from textual.message import Message
+from textual.notifications import Notification, Notify
 from textual.widgets import Log, OptionList
 from textual.worker import Worker, WorkerState
 
@@ -24,6 +25,7 @@ from tests.support.app_helpers import (
     cell_text,
     column_texts,
     db_session,
+    facets_shown,
     main_screen,
     notifications,
     panel_count,
@@ -133,7 +135,7 @@ async def test_stored_values_spelled_like_the_panel_tokens_are_values_of_their_o
         await ready(pilot)
         main = main_screen(app)
         panel = main.query_one(ReasonPanel)
-        await wait_until(pilot, lambda: main._facets is not None, "facets")
+        await wait_until(pilot, lambda: facets_shown(app), "facets")
         await settle(pilot)
         prompt = {
             panel.get_option_at_index(i).value: str(panel.get_option_at_index(i).prompt)
@@ -341,14 +343,21 @@ async def _open_detail(pilot, app, sid: str) -> DetailScreen:  # type: ignore[no
 async def test_a_toast_from_a_modal_dialog_parses_no_markup_either(service_db: DbTarget) -> None:
     """Every toast is plain text, whichever screen raises it: the reason picker's too."""
     app = app_for(service_db)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    shown: list[Notification] = []  # what reaches Textual: its Notify message
+
+    def hook(message: Message) -> None:
+        if isinstance(message, Notify):
+            shown.append(message.notification)
+
+    async with app.run_test(size=SIZE, notifications=True, message_hook=hook) as pilot:
         await ready(pilot)
         await _open_picker_on_first_active(pilot, app)
         await pilot.press(*"zzz", "enter")
         await wait_until(
             pilot, lambda: "No reason matches what you typed" in notifications(app), "toast"
         )
-        assert [n.markup for n in app._notifications] == [False]
+        await wait_until(pilot, lambda: bool(shown), "the toast's Notify message")
+        assert [n.markup for n in shown] == [False]
 
 
 async def test_end_from_the_detail_screen_shows_the_ended_session(service_db: DbTarget) -> None:
@@ -1001,8 +1010,12 @@ async def test_loading_is_shown_only_for_a_late_page(
         main.set_status(Status.ENDED)
         assert main.table.border_subtitle == before, "not marked loading at once"
         await settle(pilot)
-        assert main._loading_timer is None, "the page stopped the pending loading mark"
         assert "loaded" in main.table.border_subtitle
+        past: list[bool] = []  # a timer of the same delay, set later, fires later
+        main.set_timer(2.0, lambda: past.append(True))
+        await wait_until(pilot, lambda: bool(past), "the loading mark's delay to pass")
+        assert "loaded" in main.table.border_subtitle, "the page stopped the loading mark"
+        assert not main.table.stale
         assert {cell_text(app, i, "status").strip() for i in range(5)} == {"ended"}
 
         monkeypatch.setattr("tui.app.screens.main.LOADING_AFTER", 0.05)

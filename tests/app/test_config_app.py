@@ -133,10 +133,13 @@ async def test_served_or_read_only_settings_write_no_theme(
 
 
 async def test_a_moved_key_is_named_in_help_the_palette_the_toasts_and_the_hints(
-    service_db: DbTarget,
+    service_db: DbTarget, tmp_path: Path
 ) -> None:
-    """`[keys] end = "X"`: every text that names the end key says X, none says x."""
-    app = app_for(service_db, keys={"end": "X"})
+    """`[keys] end = "X"` in the config file: every text that names the end key says X,
+    none says x."""
+    path = tmp_path / "config.toml"
+    path.write_text('[keys]\nend = "X"\n')
+    app = app_for(service_db, keys=load_config(path).keys)
     # Wide: Textual's footer puts a moved binding last.
     async with app.run_test(size=(240, 46)) as pilot:
         await ready(pilot)

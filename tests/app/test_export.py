@@ -24,6 +24,7 @@ from tests.support.app_helpers import (
     settle,
     wait_until,
 )
+from tests.support.locks import sessions_locked
 from tui.app.screens.export import ExportScreen
 from tui.cli.main import cli
 from tui.domain.columns import FIELD_KEYS
@@ -130,9 +131,10 @@ async def test_a_cancelled_export_leaves_no_file(service_db: DbTarget, tmp_path:
         await ready(pilot)
         screen = await open_export(pilot)
         set_path(screen, out)
-        screen._go()  # the export starts...
-        assert screen.running
-        screen.action_cancel()  # ...and is cancelled before its first page lands
+        async with sessions_locked(service_db):  # no page can land meanwhile
+            assert await pilot.click("#export-go")  # the export starts...
+            await wait_until(pilot, lambda: screen.running, "the export under way")
+            screen.action_cancel()  # ...and is cancelled before its first page lands
         # (not `settle`: waiting for every worker raises for the cancelled one)
         await wait_until(pilot, lambda: not isinstance(app.screen, ExportScreen), "closed")
         said = lambda: any("Export cancelled" in n for n in notifications(app))  # noqa: E731

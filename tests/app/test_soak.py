@@ -145,10 +145,8 @@ async def test_the_dashboard_soaks_under_the_services_writes(tmp_path: Path) -> 
             "the header's counts equal SQL's",
         )
         await settle(pilot)
-        facets = screen._facets
-        assert facets is not None and facets.totals is not None
-        assert (facets.totals.total, facets.totals.active) == (total, active)
-        shown = [screen.table._rows[i].id for i in range(screen.table.row_count)]
+        assert screen.reason_panel.border_subtitle == f"{ended:,} ended · {active:,} active"
+        shown = screen.table.ids
         with sqlite3.connect(path) as conn:
             newest = [
                 r[0]

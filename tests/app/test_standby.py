@@ -11,8 +11,11 @@ from tests.support.app_helpers import (
     app_for,
     cell_text,
     db_session,
+    facets_shown,
     main_screen,
     notifications,
+    panel_count,
+    panel_prompts,
     ready,
     settle,
     wait_until,
@@ -21,7 +24,7 @@ from tests.support.dbs import Replica
 from tests.support.pgserver import PgServer, PgStandby
 from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import EndReasonScreen
-from tui.domain.models import SessionFilter
+from tui.domain.models import NOT_RECORDED_TOKEN, SessionFilter
 from tui.store import open_store
 from tui.store.store import STANDBY_REASON
 
@@ -55,11 +58,23 @@ async def test_the_dashboard_reads_a_standby_and_says_why_end_is_disabled(
         main = main_screen(app)
         assert main.table.ids[: len(expected_rows)] == [r.id for r in expected_rows]
         await wait_until(pilot, lambda: main.status_bar.counts is not None, "counts")
-        await wait_until(pilot, lambda: main._facets is not None, "reason counts")
+        await wait_until(pilot, lambda: facets_shown(app), "reason counts")
         counts = main.status_bar.counts
         assert counts is not None
         assert (counts.active, counts.ended, counts.filtered) == (active, 300 - active, 300)
-        assert main._facets is not None and main._facets.facets == expected_facets
+        shown = {value: panel_count(prompt) for value, prompt in panel_prompts(app).items()}
+        want = {
+            **expected_facets.known,
+            NOT_RECORDED_TOKEN: expected_facets.not_recorded,
+            **expected_facets.unrecognised,
+        }
+        assert {v: n for v, n in shown.items() if n != "0"} == {
+            v: f"{n:,}" for v, n in want.items() if n
+        }
+        odd = f" · {expected_facets.odd:,} odd" if expected_facets.odd else ""
+        assert main.reason_panel.border_subtitle == (
+            f"{expected_facets.ended:,} ended · {expected_facets.active:,} active{odd}"
+        )
 
         bar = str(main.status_bar.render())
         assert "ending disabled" in bar and STANDBY_REASON in bar

@@ -15,9 +15,8 @@ from tests.support.app_helpers import (
     settle,
     wait_until,
 )
-from tui.app import render
+from tui.app import SessionsApp, render
 from tui.app.screens.detail import DetailScreen
-from tui.app.widgets.sessions_table import COLUMN_KEYS
 from tui.domain.models import UNRECOGNISED_TOKEN
 from tui.domain.wording import ANY_UNRECOGNISED
 from tui.store.store import open_store
@@ -53,22 +52,27 @@ async def test_the_palettes_unrecognised_filter_shows_in_the_panel(service_db: D
         await wait_until(pilot, lambda: not main.state.reasons, "filter cleared")
 
 
-REASON = COLUMN_KEYS.index("reason")
+def drawn_colours(app: SessionsApp, text: str) -> set[str]:
+    """The colours the table draws `text` in, as its lines are painted (`render_line`,
+    Textual's line API)."""
+    table = main_screen(app).table
+    colours = set()
+    for y in range(table.size.height):
+        for segment in table.render_line(y):
+            if segment.text.strip() == text and segment.style and segment.style.color:
+                colours.add(segment.style.color.name)
+    return colours
 
 
 async def test_the_light_theme_redraws_the_rows_in_its_colours(service_db: DbTarget) -> None:
     app = app_for(service_db)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        main = main_screen(app)
-        row = next(
-            i for i, text in enumerate(column_texts(app, "reason")) if text == "reset-requested"
-        )
-        assert str(main.table._draw(row)[0][REASON].style) == render.DARK.deactivates
+        assert drawn_colours(app, "reset-requested") == {render.DARK.deactivates}
         app.theme = "textual-light"
         await pilot.pause()
         assert render.palette() is render.LIGHT
-        assert str(main.table._draw(row)[0][REASON].style) == render.LIGHT.deactivates
+        assert drawn_colours(app, "reset-requested") == {render.LIGHT.deactivates}
 
 
 async def test_the_chain_has_focus_and_down_goes_to_the_next_hop(service_db: DbTarget) -> None:

@@ -7,18 +7,22 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from tests.support.app_helpers import (
+    NOW,
     app_for,
     main_screen,
+    panel_prompts,
     ready,
     run_palette_command,
     screen_lines,
     settle,
+    sparks_drawn,
     wait_until,
 )
 from tests.support.trends import expected_trends
 from tui.app.render import sparkline
 from tui.app.screens.trends import TrendsScreen
 from tui.domain.models import NOT_RECORDED_TOKEN, Status
+from tui.domain.trends import SPARK_DAYS, TrendWindow
 from tui.store.store import make_engine
 from tui.store.target import DbTarget
 
@@ -152,20 +156,22 @@ async def test_the_reason_panel_draws_each_reasons_last_14_days(service_db: DbTa
     app = app_for(service_db)
     async with app.run_test(size=(170, 40)) as pilot:
         await ready(pilot)
-        main = main_screen(app)
-        await wait_until(pilot, lambda: main.reason_panel._sparks is not None, "sparklines")
+        await wait_until(pilot, lambda: sparks_drawn(app), "sparklines")
         await settle(pilot)
-        sparks = main.reason_panel._sparks
-        assert sparks is not None and sparks.window.days == 14
-        w = sparks.window
+        w = TrendWindow(SPARK_DAYS, NOW)
         want = await expected_trends(service_db, w.start, w.end, hourly=False)
-        assert dict(sparks.counts) == dict(want)
+        prompts = panel_prompts(app)
+        for reason in {reason for _, reason in want}:
+            value = NOT_RECORDED_TOKEN if reason is None else reason
+            series = [want.get((w.key(b), reason), 0) for b in w.buckets()]
+            first_line = prompts[value].split("\n", 1)[0]
+            assert first_line.endswith(" " + sparkline(series)), (value, first_line)
         series = [want.get((w.key(b), "reset-requested"), 0) for b in w.buckets()]
         line = sparkline(series)
         assert line.strip()
         shown = "\n".join(screen_lines(app))
         assert line in shown
         await pilot.resize_terminal(120, 40)
-        await wait_until(pilot, lambda: main.reason_panel._sparks is None, "no sparklines")
+        await wait_until(pilot, lambda: not sparks_drawn(app), "no sparklines")
         await settle(pilot)
         assert line not in "\n".join(screen_lines(app))

@@ -47,8 +47,9 @@ TOP_UP = (
 def _child(url: str, ids_file: str, batch: int | None = None) -> None:
     """In the child: end every id in one call; print the batch times and the total.
     `batch` replaces `END_BATCH` (the yardstick: every id in one transaction)."""
+    import sqlalchemy as sa
+
     from tui.store import limits
-    from tui.store import store as store_module
     from tui.store.store import open_store
     from tui.store.target import resolve_target
 
@@ -57,19 +58,31 @@ def _child(url: str, ids_file: str, batch: int | None = None) -> None:
 
     ids = Path(ids_file).read_text().split()
     holds: list[float] = []
-    original = store_module.Store._end_batch_once
+    began: dict[int, float] = {}
+    wrote: set[int] = set()
 
-    async def timed(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        started = time.perf_counter()
-        try:
-            return await original(self, *args, **kwargs)
-        finally:
+    # Each batch is one transaction on a connection of its own: from its BEGIN to the
+    # connection's return to the pool (after the commit's answer), when it wrote.
+    def on_begin(conn: sa.Connection) -> None:
+        began[id(conn.connection.dbapi_connection)] = time.perf_counter()
+
+    def on_execute(conn: sa.Connection, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE"):
+            wrote.add(id(conn.connection.dbapi_connection))
+
+    def on_checkin(dbapi_connection: object, _record: object) -> None:
+        key = id(dbapi_connection)
+        started = began.pop(key, None)
+        if key in wrote and started is not None:
+            wrote.discard(key)
             holds.append(time.perf_counter() - started)
-
-    store_module.Store._end_batch_once = timed  # type: ignore[method-assign]
 
     async def run() -> dict[str, object]:
         store = await open_store(resolve_target(url=url))
+        engine = store.engine.sync_engine
+        sa.event.listen(engine, "begin", on_begin)
+        sa.event.listen(engine, "before_cursor_execute", on_execute)
+        sa.event.listen(engine.pool, "checkin", on_checkin)
         try:
             started = time.perf_counter()
             outcomes = await store.end_sessions(ids, REASON, "bench@end-load")

@@ -122,6 +122,7 @@ class FrameProbe:
         self.first_frame: Callable[[], None] | None = None
         self._waiters: list[list[Any]] = []  # [widget, rendered_since, callback]
         self._watched: set[int] = set()
+        # Private read: Textual has no public hook for a frame written to the terminal.
         display = app._display
 
         def _display(screen: Any, renderable: Any) -> None:
@@ -136,6 +137,7 @@ class FrameProbe:
                 self._waiters.remove(waiter)
                 waiter[2]()
 
+        # Private read: the same hook, set on this instance only.
         app._display = _display
 
     def _watch(self, widget: Any) -> None:

@@ -59,8 +59,7 @@ def send_key(app: SessionsApp, key: str) -> None:
     """What Pilot.press does for one key, minus its idle-waiting."""
     event = events.Key(key, KEY_CHARS.get(key))
     event.set_sender(app)
-    assert app._driver is not None
-    app._driver.send_message(event)
+    app.post_message(event)  # as the driver hands a key over
 
 
 class ProbeScreen(MainScreen):

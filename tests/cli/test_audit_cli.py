@@ -8,28 +8,19 @@ import csv
 import io
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
+from tests.support.cli_env import invoke, isolate
 from tests.support.commit_cut import CommitCutProxy
 from tests.support.service_writes import ServiceDb
-from tui.cli.main import cli
 from tui.store.migrate import upgrade
 from tui.store.target import resolve_target
 
 
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("ARCHON_HOME", str(tmp_path / "archon-home"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-
-
-def invoke(*args: Any) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    isolate(tmp_path, monkeypatch)
 
 
 def _active(db: ServiceDb, sid: str) -> str:

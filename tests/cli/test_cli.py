@@ -32,14 +32,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
 import tui.cli.common as cli_common
 import tui.cli.schema as cli_schema
+from tests.support.cli_env import invoke, isolate
 from tests.support.dbs import create_service_db
 from tests.support.pgserver import PASSWORD
 from tests.support.service_schema import service_ddl, statements
-from tui.cli.main import cli
 from tui.domain.columns import FIELD_KEYS
 from tui.domain.triggers import KNOWN_REASONS, MIGRATION_016, Trigger
 from tui.settings import Settings
@@ -62,10 +61,7 @@ SESSIONS_SQL = """
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No developer database, no real cache: every lookup lands under tmp_path."""
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("ARCHON_HOME", str(tmp_path / "archon-home"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    isolate(tmp_path, monkeypatch)
 
 
 @pytest.fixture(scope="session")
@@ -185,11 +181,6 @@ def cli_db(backend: str, request: pytest.FixtureRequest) -> CliDb:
     asyncio.run(write_demo(resolve_target(url=url), n_sessions=N_SESSIONS, anchor=ANCHOR))
     missing = url.rsplit("/", 1)[0] + "/no_such_database"
     return CliDb("postgresql", ["--url", url], ["--url", missing], url)
-
-
-def invoke(*args: Any, input: str | None = None) -> Result:
-    """Run the CLI in-process; an exception other than SystemExit fails the test."""
-    return CliRunner().invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
 
 
 def query(path: Path, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

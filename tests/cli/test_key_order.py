@@ -12,10 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
+from tests.support.cli_env import invoke, isolate
 from tests.support.service_writes import ServiceDb
-from tui.cli.main import cli
 from tui.store.migrate import upgrade
 from tui.store.target import resolve_target
 
@@ -56,13 +55,12 @@ INFO_PART_KEYS = {
 
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+    isolate(tmp_path, monkeypatch)
     monkeypatch.setenv("SESSIONS_TUI_CONFIG", str(tmp_path / "no-config.toml"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
 
 
 def run(db: ServiceDb, *args: str) -> str:
-    result = CliRunner().invoke(cli, ["--url", db.url, *args], catch_exceptions=False)
+    result = invoke("--url", db.url, *args)
     assert result.exit_code == 0, result.output
     return result.stdout
 

@@ -11,16 +11,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from tui.cli.main import cli
+from tests.support import cli_env
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def invoke(*args: object) -> tuple[int, str]:
-    result = CliRunner().invoke(cli, [str(a) for a in args])
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    result = cli_env.invoke(*args)
     return result.exit_code, result.output
 
 

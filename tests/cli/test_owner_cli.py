@@ -9,8 +9,8 @@ import io
 import json
 
 import pytest
-from click.testing import CliRunner, Result
 
+from tests.support.cli_env import invoke
 from tests.support.owners import (
     ADA,
     CONVERSATIONS,
@@ -22,14 +22,9 @@ from tests.support.owners import (
     create_owner_db,
     run_name,
 )
-from tui.cli.main import cli
 from tui.domain.columns import FIELD_KEYS
 from tui.domain.models import RECENT_RUNS
 from tui.domain.wording import DASH, DELETED_MARK, HIDDEN_MARK, NO_OWNERS
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def _listed(url: str, *extra: str) -> list[dict[str, object]]:

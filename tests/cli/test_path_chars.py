@@ -15,12 +15,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from click.testing import CliRunner, Result
 
 from tests.support.browser import serving, tab_text
+from tests.support.cli_env import invoke, isolate
 from tests.support.dbs import create_service_db
-from tui.cli.main import cli
-from tui.cli.serve import SERVE_URL
 from tui.store.store import open_store
 from tui.store.target import sqlite_target, url_target
 from tui.store.warm import first_page
@@ -40,11 +38,7 @@ NAMES = {
 
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.delenv(SERVE_URL, raising=False)
-    monkeypatch.setenv("ARCHON_HOME", str(tmp_path / "archon-home"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    isolate(tmp_path, monkeypatch)
 
 
 async def _two_files(folder: Path, name: str, decoy: str) -> tuple[Path, Path, str]:
@@ -71,10 +65,6 @@ def _active(path: Path, sid: str) -> int:
     with sqlite3.connect(path) as conn:
         row = conn.execute("SELECT active FROM remote_agent_sessions WHERE id = ?", (sid,))
         return int(row.fetchone()[0])
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args))
 
 
 @pytest.mark.parametrize("kind", list(NAMES))

@@ -15,12 +15,11 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from click.testing import CliRunner
 
 from tests.support.app_helpers import app_for, main_screen, ready
+from tests.support.cli_env import invoke, isolate
 from tests.support.dbs import create_service_db
 from tests.support.pgserver import PgServer
-from tui.cli.main import cli
 from tui.store.target import url_target
 
 pytestmark = pytest.mark.postgres
@@ -30,9 +29,7 @@ PASSWORD = "pw-of-the-odd-role"
 
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("ARCHON_HOME", str(tmp_path / "archon-home"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    isolate(tmp_path, monkeypatch)
 
 
 @pytest.fixture
@@ -68,14 +65,14 @@ def test_info_and_errors_show_the_user_escaped(
     assert "%40team%3A" in shown
     url = pg_server.url(dbname, user=role, password=PASSWORD)
 
-    info = CliRunner().invoke(cli, ["--url", url, "info", "--format", "json"])
+    info = invoke("--url", url, "info", "--format", "json")
     assert info.exit_code == 0, info.output
     assert json.loads(info.stdout)["database"] == shown
     assert url_target(shown).username == role, "the shown URL reads back as the same user"
     assert PASSWORD not in info.output
 
     wrong = pg_server.url(dbname, user=role, password="not-" + PASSWORD)
-    failed = CliRunner().invoke(cli, ["--url", wrong, "list"])
+    failed = invoke("--url", wrong, "list")
     assert failed.exit_code == 1, failed.output
     (line,) = failed.stderr.splitlines()
     assert line.startswith(f"Error: {shown}: authentication failed"), line

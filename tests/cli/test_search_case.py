@@ -9,10 +9,9 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
+from tests.support.cli_env import invoke, isolate
 from tests.support.service_writes import ServiceDb
-from tui.cli.main import cli
 from tui.domain.models import SessionFilter
 from tui.store.backends.sqlite_fold import FOLDED_CASELESS, FOLDED_FROM_BEYOND_ASCII
 from tui.store.store import open_store
@@ -21,10 +20,7 @@ from tui.store.target import resolve_target
 
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("ARCHON_HOME", str(tmp_path / "archon-home"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    isolate(tmp_path, monkeypatch)
 
 
 def _titled(db: ServiceDb, title: str) -> str:
@@ -37,9 +33,7 @@ def _titled(db: ServiceDb, title: str) -> str:
 
 
 def _listed(db: ServiceDb, text: str) -> set[str]:
-    result = CliRunner().invoke(
-        cli, ["--url", db.url, "list", "--search", text, "--format", "json"]
-    )
+    result = invoke("--url", db.url, "list", "--search", text, "--format", "json")
     assert result.exit_code == 0, result.output
     return {row["id"] for row in json.loads(result.stdout)["sessions"]}
 

@@ -19,27 +19,18 @@ from pathlib import Path
 import psutil
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner, Result
 
 from tests.support.browser import REPO, serving, tab_text, wait_for
+from tests.support.cli_env import invoke, isolate
 from tests.support.dbs import create_service_db, sa_url
-from tui.cli.main import cli
-from tui.cli.serve import SERVE_URL, is_loopback
+from tui.cli.serve import is_loopback
 from tui.store.store import make_engine
 from tui.store.target import DbTarget, url_target
 
 
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.delenv(SERVE_URL, raising=False)
-    monkeypatch.setenv("ARCHON_HOME", str(tmp_path / "archon-home"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args))
+    isolate(tmp_path, monkeypatch)
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ import aiohttp
 import pytest
 
 from tests.support.browser import Served, serving, tab_text
+from tests.support.cli_env import isolate
 from tests.support.dbs import create_service_db
-from tui.cli.serve import SERVE_URL
 from tui.cli.serve_guard import guard_for, origin_of
 
 pytestmark = pytest.mark.usefixtures("serve_ready")
@@ -24,11 +24,7 @@ EVIL = "http://evil.example"
 
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.delenv(SERVE_URL, raising=False)
-    monkeypatch.setenv("ARCHON_HOME", str(tmp_path / "archon-home"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    isolate(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -15,16 +15,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
+from tests.support.cli_env import invoke
 from tests.support.service_writes import NEW_YORK, ServiceDb
-from tui.cli.main import cli
 
 ACTOR = "oncall@laptop"
-
-
-def invoke(*args: Any) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
 def as_json(result: Result) -> Any:

@@ -13,12 +13,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner, Result
 
+from tests.support.cli_env import invoke, isolate
 from tests.support.dbs import create_service_db
 from tests.support.pgserver import PASSWORD
 from tests.support.vocabularies import FIVE, FOUR, NINE
-from tui.cli.main import cli
 from tui.store.store import make_engine
 from tui.store.tables import TOOL_INDEXES, sessions
 from tui.store.target import DbTarget
@@ -49,13 +48,7 @@ CASES = [
 
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("ARCHON_HOME", str(tmp_path / "archon-home"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-
-
-def invoke(*args: Any) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    isolate(tmp_path, monkeypatch)
 
 
 async def _read(target: DbTarget, stmt: sa.Select[Any]) -> list[tuple[Any, ...]]:

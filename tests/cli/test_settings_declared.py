@@ -24,9 +24,9 @@ SETTINGS_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 def test_every_declaration_has_every_part(declared: Setting) -> None:
     assert declared.key.isidentifier() and declared.key.islower()
     assert declared.help.strip(), "its meaning, for `config` and the docs"
-    assert declared.kind in (int, float, str)
+    assert declared.value_type in (int, float, str)
     if declared.default is not None:  # None: unset, the dashboard's own choice
-        assert isinstance(declared.default, declared.kind)
+        assert isinstance(declared.default, declared.value_type)
         assert declared.read(declared.default) == declared.default, "the default is valid"
     assert declared.show(declared.default).strip(), "its line in `config`"
     with pytest.raises(ValueError):
@@ -50,7 +50,7 @@ TEST_ONLY = textwrap.dedent(
     from tui.domain.timefmt import parse_duration
     config.SETTINGS = (*config.SETTINGS, config.Setting(
         key="expire_after",
-        kind=str,
+        value_type=str,
         default="7d",
         read=config.text('must be a duration in quotes, e.g. expire_after = "7d"', parse_duration),
         help="how long an active session runs before it counts as expired",

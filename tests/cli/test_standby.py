@@ -12,11 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
 
+from tests.support.cli_env import invoke, isolate
 from tests.support.dbs import Replica
 from tests.support.pgserver import PgServer, PgStandby
-from tui.cli.main import cli
 from tui.store.store import STANDBY_REASON
 
 pytestmark = pytest.mark.postgres
@@ -25,14 +24,7 @@ pytestmark = pytest.mark.postgres
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No developer database, no real cache: every lookup lands under tmp_path."""
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("ARCHON_HOME", str(tmp_path / "archon-home"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-
-
-def invoke(*args: Any) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+    isolate(tmp_path, monkeypatch)
 
 
 def _primary_sql(pg_server: PgServer, replica: Replica, sql: str) -> str:

@@ -10,16 +10,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner, Result
 
+from tests.support.cli_env import invoke
 from tests.support.stuck import StuckScene, create_stuck_db
-from tui.cli.main import cli
 from tui.domain.stuck import StuckKind
 from tui.store.store import make_engine
-
-
-def invoke(*args: Any, input: str | None = None) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args], input=input, catch_exceptions=False)
 
 
 @pytest.fixture

@@ -7,16 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from tui.cli.main import cli
+from tests.support import cli_env
 from tui.store.demo_size import DEMO_SESSIONS
 from tui.store.target import DbTarget
 
 
 def invoke(*args: object, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, [str(a) for a in args], env=env)
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    result = cli_env.invoke(*args, env=env)
     return result.exit_code, result.stdout, result.stderr
 
 

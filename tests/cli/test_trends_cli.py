@@ -8,19 +8,15 @@ import csv
 import io
 import json
 from datetime import datetime
-from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import CliRunner
 
+from tests.support.cli_env import invoke
 from tests.support.service_writes import ServiceDb
 from tests.support.trends import expected_trends
 from tui.cli.main import cli
 from tui.store.target import DbTarget
-
-
-def invoke(*args: Any) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
 @pytest.fixture

@@ -13,16 +13,14 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
-import click.testing
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 from hypothesis import HealthCheck, example, given, settings
 
+from tests.support.cli_env import TerminalRunner
 from tests.support.dbs import create_service_db
 from tests.support.hostile_rows import (
     BadUtf8,
@@ -91,20 +89,13 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def on_a_terminal() -> Iterator[None]:
-    """The CLI's standard output reports a terminal, as an operator's would."""
-    with mock.patch.object(click.testing._NamedTextIOWrapper, "isatty", return_value=True):
-        yield
-
-
 def _run(db: Path, *args: str) -> Result:
     return _run_args(["--db", str(db)], *args)
 
 
 def _run_args(db: list[str], *args: str) -> Result:
     """The CLI against `db` (`--db`/`--url`): no crash, no traceback, no raw control."""
-    out = CliRunner().invoke(cli, [*db, *args])
+    out = TerminalRunner().invoke(cli, [*db, *args])  # as an operator's terminal
     said = out.stdout + out.stderr
     assert out.exception is None or isinstance(out.exception, SystemExit), said
     assert out.exit_code in (0, 1), said
@@ -150,7 +141,7 @@ def check_end(before: dict[Any, Any], after: dict[Any, Any], asked: set[str]) ->
 )
 @example(rows=ISSUE_15_ROWS)
 @given(rows=sqlite_rows())
-def test_the_cli_survives_any_stored_row(template: Path, on_a_terminal: None, rows: Rows) -> None:
+def test_the_cli_survives_any_stored_row(template: Path, rows: Rows) -> None:
     with tempfile.TemporaryDirectory() as folder:
         db = Path(folder) / "archon.db"
         shutil.copy(template, db)

@@ -9,9 +9,7 @@ import asyncio
 import os
 from collections.abc import Iterator
 from typing import Any
-from unittest import mock
 
-import click.testing
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
@@ -90,12 +88,6 @@ async def _stored(target: DbTarget) -> dict[str, dict[str, Any]]:
         await engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def on_a_terminal() -> Iterator[None]:
-    with mock.patch.object(click.testing._NamedTextIOWrapper, "isatty", return_value=True):
-        yield
-
-
 @settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -103,9 +95,7 @@ def on_a_terminal() -> Iterator[None]:
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(rows=postgres_rows())
-def test_the_cli_survives_any_row_postgresql_stores(
-    pg_target: DbTarget, on_a_terminal: None, rows: Rows
-) -> None:
+def test_the_cli_survives_any_row_postgresql_stores(pg_target: DbTarget, rows: Rows) -> None:
     asyncio.run(_reset_and_insert(pg_target, rows))
     before = asyncio.run(_stored(pg_target))
     db = cli_args(pg_target)

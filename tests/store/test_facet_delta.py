@@ -18,9 +18,17 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from tests.support.app_helpers import app_for, main_screen, ready, settle, wait_until
+from tests.support.app_helpers import (
+    app_for,
+    facets_shown,
+    main_screen,
+    ready,
+    settle,
+    wait_until,
+)
 from tests.support.sql_log import sql_log
 from tui.domain.models import ReasonFacets, SessionFilter, Status
+from tui.domain.timefmt import utcnow
 from tui.store import queries as q
 from tui.store.migrate import upgrade
 from tui.store.store import Store, make_engine, open_store
@@ -160,9 +168,9 @@ async def test_refreshes_read_only_live_rows_and_stay_exact(
 
 
 def live_sql(store: Store, flt: SessionFilter, *, all_active: bool) -> str:
-    """The live statement as the store's engine sends it."""
-    settled = store._settled[flt.status]
-    stmt = q.live_facet_statement(store.d, flt, settled.before, all_active=all_active)
+    """The live statement as the store's engine sends it (the mark is a bound parameter:
+    any time gives the same text)."""
+    stmt = q.live_facet_statement(store.d, flt, utcnow(), all_active=all_active)
     return str(stmt.compile(dialect=store.engine.dialect))
 
 
@@ -174,7 +182,9 @@ async def test_old_active_sessions_are_counted_not_read(
     exact while they end, take odd values or are ended here, and new ones come and go."""
     for flt in FILTERS:
         await store.reason_counts(flt)
-        assert not store._settled[flt.status].reads_all_active
+        with sql_log(store) as sql:
+            await store.reason_counts(flt)
+        assert live_sql(store, flt, all_active=False) in sql, "the old active rows are not read"
     before = await store.reason_counts()
     assert before.active >= 10  # the demo's old active sessions
 
@@ -216,7 +226,6 @@ async def test_an_active_session_with_a_reason_is_read_live(
     odd = (await service.active_ids(1))[0]
     await service.sql("UPDATE remote_agent_sessions SET ended_reason = 'x' WHERE id = :s", s=odd)
     await store.reason_counts()
-    assert store._settled[Status.ALL].reads_all_active
     await service.end(odd, "reset-requested")
     await service.new_session()
     with sql_log(store) as sql:
@@ -345,8 +354,7 @@ async def test_app_ticks_by_delta_and_r_recounts(migrated_db: DbTarget, service:
         assert app.store is not None
         await wait_until(pilot, lambda: shown_active(app) is not None, "counts on screen")
         # The first full count has finished (a tick racing it would count in full too).
-        store = app.store
-        await wait_until(pilot, lambda: Status.ALL in store._settled, "settled counts")
+        await wait_until(pilot, lambda: facets_shown(app), "settled counts")
         await settle(pilot)
         before = shown_active(app)
         assert before is not None

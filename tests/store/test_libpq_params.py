@@ -14,10 +14,9 @@ from urllib.parse import quote
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner
 
+from tests.support.cli_env import invoke, isolate
 from tests.support.dbs import Replica, create_service_db
-from tui.cli.main import cli
 from tui.store.errors import ConnectionFailed
 from tui.store.store import make_engine, open_store
 from tui.store.target import url_target
@@ -28,10 +27,7 @@ pytestmark = pytest.mark.postgres
 
 @pytest.fixture(autouse=True)
 def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.setenv("ARCHON_HOME", str(tmp_path / "archon-home"))
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    isolate(tmp_path, monkeypatch)
 
 
 async def _session(url: str, *, statement_timeout_ms: int | None = None) -> dict[str, str]:
@@ -93,7 +89,7 @@ async def test_connect_timeout_bounds_the_wait(silent_server: int) -> None:
 
 def test_sslmode_require_against_a_server_without_tls_is_one_line(pg_database: str) -> None:
     asyncio.run(create_service_db(pg_database, sessions=5))
-    out = CliRunner().invoke(cli, ["--url", f"{pg_database}?sslmode=require", "list"])
+    out = invoke("--url", f"{pg_database}?sslmode=require", "list")
     assert out.exit_code == 1, out.output
     lines = out.output.strip().splitlines()
     assert len(lines) == 1 and "rejected SSL upgrade" in lines[0], lines
@@ -123,9 +119,7 @@ async def test_the_warm_page_honours_them_and_is_the_stores(pg_database: str, pa
 
 
 def test_target_session_attrs_against_the_standby(replica_db: Replica) -> None:
-    refused = CliRunner().invoke(
-        cli, ["--url", f"{replica_db.standby_url}?target_session_attrs=read-write", "list"]
-    )
+    refused = invoke("--url", f"{replica_db.standby_url}?target_session_attrs=read-write", "list")
     assert refused.exit_code == 1, refused.output
     lines = refused.output.strip().splitlines()
     assert len(lines) == 1 and "target_session_attrs" in lines[0], lines
@@ -133,7 +127,7 @@ def test_target_session_attrs_against_the_standby(replica_db: Replica) -> None:
         f"{replica_db.standby_url}?target_session_attrs=standby",
         f"{replica_db.primary_url}?target_session_attrs=read-write",
     ):
-        listed = CliRunner().invoke(cli, ["--url", url, "list", "--limit", "1"])
+        listed = invoke("--url", url, "list", "--limit", "1")
         assert listed.exit_code == 0, listed.output
 
 
@@ -150,7 +144,7 @@ def test_target_session_attrs_against_the_standby(replica_db: Replica) -> None:
 def test_a_parameter_it_cannot_honour_is_refused_in_one_line(
     pg_database: str, params: str, named: str
 ) -> None:
-    out = CliRunner().invoke(cli, ["--url", f"{pg_database}?{params}", "list"])
+    out = invoke("--url", f"{pg_database}?{params}", "list")
     assert out.exit_code == 2, out.output  # a usage error, as every URL the tool cannot use
     said = [line for line in out.output.splitlines() if line.startswith("Error:")]
     assert len(said) == 1 and named in said[0], out.output

@@ -7,13 +7,12 @@ real server; the password never appears anywhere.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy.engine import make_url
 
-from tests.support.app_helpers import app_for, main_screen, wait_until
+from tests.support.app_helpers import app_for, main_screen, notifications, wait_until
 from tests.support.dbs import create_service_db
 from tests.support.pgserver import LIMITED_PASSWORD, LIMITED_USER, PgServer
 from tui.cli.main import cli
@@ -85,8 +84,8 @@ async def test_app_says_what_is_wrong(case: str, pg_server: PgServer, service_ur
     app = app_for(url_target(url))
     async with app.run_test(size=(170, 40), notifications=True) as pilot:
         bar = main_screen(app).status_bar
-        await wait_until(pilot, lambda: "cannot" in bar.live or bool(app._notifications), case)
-        messages: list[Any] = [n.message for n in app._notifications]
+        await wait_until(pilot, lambda: "cannot" in bar.live or bool(notifications(app)), case)
+        messages = notifications(app)
         shown = app.export_screenshot()
         text = " ".join([bar.live, *messages])
         assert words in text.lower() or words in text, text

@@ -24,10 +24,12 @@ from textual.message import Message
 from tests.support.app_helpers import NOW, app_for, column_texts, main_screen, ready, settle
 from tests.support.dbs import add_legacy_session, create_service_db
 from tests.support.odd_rows import execute
+from tui.app import data
 from tui.app.messages import FacetsLoaded, LoadMode, PageLoaded, StoreOpened, WarmMissed
 from tui.domain.models import SessionFilter, SessionRow, Status
 from tui.domain.stuck import StuckKind
-from tui.store import _warm_sql, warm_gen
+from tui.settings import Settings
+from tui.store import warm_gen
 from tui.store.backends.driver import bind
 from tui.store.migrate import upgrade
 from tui.store.store import open_store
@@ -37,12 +39,17 @@ from tui.store.warm import first_page
 
 SIZE = (170, 45)
 
+WARM_SQL: dict[str, Any] = {}
+"""The warm statements as the generator writes them: `tui/store/_warm_sql.py` is this
+text (the first test checks it)."""
+exec(warm_gen.render(), WARM_SQL)
+
 
 def test_compiled_sql_is_the_stores_statement() -> None:
     """`_warm_sql.py` is what SQLAlchemy compiles from `list_statement` today."""
-    on_disk = Path(_warm_sql.__file__).read_text()
+    on_disk = warm_gen.TARGET.read_text()
     assert on_disk == warm_gen.render(), (
-        "tui/store/_warm_sql.py is stale: run `python3 -m tui.store.warm_gen`"
+        "tui/store/_warm_sql.py is out of date: run `python3 -m tui.store.warm_gen`"
     )
 
 
@@ -192,7 +199,7 @@ class Recorder:
 @pytest.mark.parametrize("migrated", [True, False], ids=["migrated", "as-the-service-left-it"])
 @pytest.mark.parametrize("early", [False, True], ids=["on-mount", "begun-before-the-app"])
 async def test_app_shows_the_warm_page_then_opens_the_store_without_asking_again(
-    service_db: DbTarget, early: bool, migrated: bool
+    service_db: DbTarget, early: bool, migrated: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The same whether the page is read once the screen mounts or was begun before the
     app (as `sessions-tui` does, `warm.start`). Without the tool's active index the warm
@@ -201,12 +208,20 @@ async def test_app_shows_the_warm_page_then_opens_the_store_without_asking_again
     if migrated:
         await upgrade(service_db)
     record = Recorder()
+    given: list[object] = []
+    warm_page = data.warm_page
+
+    async def recorded(settings: Settings, generation: int, begun: object = None) -> object:
+        given.append(begun)
+        return await warm_page(settings, generation, begun)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(data, "warm_page", recorded)
     app = app_for(service_db, early=early)
     async with app.run_test(size=SIZE, message_hook=record) as pilot:
         await ready(pilot)
         pages = record.of(PageLoaded)
         assert pages[0].warm, "the first page came through the Store, not the warm path"
-        assert app._early is None, "the page begun before the app was not taken"
+        assert [b is not None for b in given] == [early], "the page begun before was not taken"
         opened = record.seen.index(record.of(StoreOpened)[0])
         assert record.seen.index(pages[0]) < opened
         assert len(pages) == (1 if migrated else 2), "the Store read the first page again"
@@ -297,7 +312,7 @@ async def _warm_plan(target: DbTarget) -> tuple[str, list[str]]:
     if target.kind == "sqlite":
         conn = sqlite3.connect(str(target.path))
         try:
-            for text, params in _warm_sql.SQLITE:
+            for text, params in WARM_SQL["SQLITE"]:
                 try:
                     plan = conn.execute("EXPLAIN QUERY PLAN " + text, bind(params, 100))
                 except sqlite3.OperationalError:
@@ -318,7 +333,7 @@ async def _warm_plan(target: DbTarget) -> tuple[str, list[str]]:
     try:
         # Every index that could serve is taken: a Seq Scan left means none can.
         await pg.execute("SET enable_seqscan = off")
-        for text, params in _warm_sql.POSTGRESQL:
+        for text, params in WARM_SQL["POSTGRESQL"]:
             try:
                 raw = await pg.fetchval("EXPLAIN (FORMAT JSON) " + text, *bind(params, 100))
             except asyncpg.UndefinedTableError:

@@ -15,6 +15,7 @@ from textual.pilot import Pilot
 
 from tests.support.dbs import ANCHOR
 from tui.app import SessionsApp, make_app
+from tui.app.render import PANEL_LABEL_WIDTH
 from tui.app.screens.main import MainScreen
 from tui.settings import Settings
 from tui.store.store import make_engine
@@ -39,15 +40,15 @@ def app_for(target: DbTarget, *, early: bool = False, **overrides: Any) -> Sessi
             target, settings.page_size, stale_after=settings.stale_after, now=settings.clock()
         )
     app = make_app(settings, begun)
-    _record_toasts(app)
+    record_toasts(app)
     return app
 
 
 _TOASTS: WeakKeyDictionary[SessionsApp, list[str]] = WeakKeyDictionary()
-"""Every toast each app of `app_for` raised, in order."""
+"""Every toast each recorded app raised, in order."""
 
 
-def _record_toasts(app: SessionsApp) -> None:
+def record_toasts(app: SessionsApp) -> None:
     """Every toast goes through `App.notify` (a screen's or a widget's too): keep its text."""
     said = _TOASTS.setdefault(app, [])
     notify = app.notify
@@ -123,13 +124,11 @@ def column_texts(app: SessionsApp, column: str) -> list[str]:
 
 
 def notifications(app: SessionsApp) -> list[str]:
-    """The toasts the app raised, in order. For an app of `app_for`, all of them: a toast
-    leaves the screen after its timeout (5 s by default), and on a busy machine a check can
-    come later than that."""
+    """The text of every toast a recorded app raised, in order: a toast leaves the screen
+    after its timeout (5 s by default), and on a busy machine a check can come later."""
     recorded = _TOASTS.get(app)
-    if recorded is not None:
-        return list(recorded)
-    return [n.message for n in app._notifications]
+    assert recorded is not None, "record_toasts(app) before running it"
+    return list(recorded)
 
 
 async def db_session(target: DbTarget, session_id: str) -> dict[str, Any]:
@@ -160,6 +159,7 @@ async def db_session(target: DbTarget, session_id: str) -> dict[str, Any]:
 
 def screen_lines(app: SessionsApp) -> list[str]:
     """The terminal as the operator sees it, one string a line (the composited screen)."""
+    # Private read: Textual has no public way to the composited screen as text.
     strips = app.screen._compositor.render_strips()
     return ["".join(segment.text for segment in strip) for strip in strips]
 
@@ -168,3 +168,22 @@ def panel_count(label: str) -> str:
     """The count in a reason panel entry: the last number, before the sparkline the
     panel draws from 150 columns."""
     return [word for word in label.split() if word.replace(",", "").isdigit()][-1]
+
+
+def panel_prompts(app: SessionsApp) -> dict[str, str]:
+    """The reason panel's entries as shown, by the reason each one filters on."""
+    panel = main_screen(app).reason_panel
+    options = (panel.get_option_at_index(i) for i in range(panel.option_count))
+    return {str(option.value): str(option.prompt) for option in options}
+
+
+def facets_shown(app: SessionsApp) -> bool:
+    """The reason panel shows counts: its subtitle says how many ended and active."""
+    return "ended" in str(main_screen(app).reason_panel.border_subtitle or "")
+
+
+def sparks_drawn(app: SessionsApp) -> bool:
+    """The reason panel draws a sparkline after each count: an entry's first line is
+    longer than name and count (a day with no end is a blank, so its width tells)."""
+    prompts = panel_prompts(app).values()
+    return any(len(p.split("\n", 1)[0]) > PANEL_LABEL_WIDTH for p in prompts)

@@ -3,22 +3,44 @@ config or cache of the machine's own in reach."""
 
 from __future__ import annotations
 
+import contextlib
+import sys
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
 
 from tui.cli.main import cli
+from tui.cli.serve import SERVE_URL
 
 
 def isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """No `DATABASE_URL`, and `ARCHON_HOME`, the cache and `HOME` inside `tmp_path`."""
+    """No `DATABASE_URL` and no served database, and `ARCHON_HOME`, the cache and `HOME`
+    inside `tmp_path`."""
     monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.delenv(SERVE_URL, raising=False)
     monkeypatch.setenv("ARCHON_HOME", str(tmp_path / "archon-home"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
 
 
-def invoke(*args: str) -> Result:
-    """One CLI command, in process."""
-    return CliRunner().invoke(cli, list(args))
+def invoke(
+    *args: object, input: str | None = None, env: Mapping[str, str | None] | None = None
+) -> Result:
+    """One CLI command, in process; an exception other than SystemExit fails the test."""
+    return CliRunner().invoke(
+        cli, [str(a) for a in args], input=input, env=env, catch_exceptions=False
+    )
+
+
+class TerminalRunner(CliRunner):
+    """click's runner whose standard output says it is a terminal, as an operator's does
+    (the CSV guard and colours follow `isatty`)."""
+
+    @contextlib.contextmanager
+    def isolation(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        with super().isolation(*args, **kwargs) as streams:
+            sys.stdout.isatty = lambda: True  # type: ignore[method-assign]
+            yield streams

@@ -18,7 +18,16 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from tests.support.app_helpers import NOW, main_screen, rows_shown, settle, wait_until
+from tests.support.app_helpers import (
+    NOW,
+    main_screen,
+    notifications,
+    record_toasts,
+    rows_shown,
+    settle,
+    sparks_drawn,
+    wait_until,
+)
 from tests.support.dbs import ANCHOR
 from tui.app import SessionsApp, make_app
 from tui.app.screens.detail import DetailScreen
@@ -86,7 +95,9 @@ def scene_app(*, live: bool = False) -> SessionsApp:
         clock=utcnow if live else (lambda: NOW),
         theme="textual-dark",
     )
-    return make_app(settings)
+    app = make_app(settings)
+    record_toasts(app)
+    return app
 
 
 async def _ready(pilot: Pilot[Any]) -> None:
@@ -95,7 +106,7 @@ async def _ready(pilot: Pilot[Any]) -> None:
     main = main_screen(app)
     await wait_until(
         pilot,
-        lambda: not main.sparks_shown or main.reason_panel._sparks is not None,
+        lambda: not main.sparks_shown or sparks_drawn(app),
         "the reason panel's sparklines (from 150 columns)",
     )
     await settle(pilot)
@@ -153,7 +164,7 @@ async def result(pilot: Pilot[Any]) -> None:
     await confirmation(pilot)
     await pilot.press("tab", "enter")
     app = pilot.app
-    await wait_until(pilot, lambda: len(app._notifications) >= 2, "outcome toasts")
+    await wait_until(pilot, lambda: len(notifications(app)) >= 2, "outcome toasts")
     await settle(pilot)
 
 

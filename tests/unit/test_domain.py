@@ -321,19 +321,19 @@ def _row(**kw: object) -> SessionRow:
     return make_row(NOW, **kw)
 
 
-def test_session_row_is_stale() -> None:
+def test_session_row_is_idle() -> None:
     threshold = timedelta(hours=2)
-    assert _row().is_stale(NOW, threshold) is True
-    assert _row().is_stale(NOW, timedelta(hours=4)) is False
-    # Exactly at the threshold is not yet stale.
-    assert _row().is_stale(NOW, timedelta(hours=3)) is False
-    # An ended session is never stale, however old.
+    assert _row().is_idle(NOW, threshold) is True
+    assert _row().is_idle(NOW, timedelta(hours=4)) is False
+    # Exactly at the threshold is not yet idle.
+    assert _row().is_idle(NOW, timedelta(hours=3)) is False
+    # An ended session is never idle, however old.
     ended = _row(active=False, ended_at=NOW - timedelta(hours=4), ended_reason="cwd-changed")
-    assert ended.is_stale(NOW, threshold) is False
+    assert ended.is_idle(NOW, threshold) is False
     # Without last activity, the start time counts.
-    assert _row(last_activity_at=None).is_stale(NOW, timedelta(hours=4)) is True
-    assert _row(last_activity_at=None).is_stale(NOW, timedelta(hours=6)) is False
-    assert _row(last_activity_at=None, started_at=None).is_stale(NOW, threshold) is False
+    assert _row(last_activity_at=None).is_idle(NOW, timedelta(hours=4)) is True
+    assert _row(last_activity_at=None).is_idle(NOW, timedelta(hours=6)) is False
+    assert _row(last_activity_at=None, started_at=None).is_idle(NOW, threshold) is False
 
 
 def test_session_row_reason_and_duration() -> None:

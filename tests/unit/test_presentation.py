@@ -45,8 +45,8 @@ def row(**kw: Any) -> SessionRow:
 ENDED_AT = NOW - timedelta(hours=1)
 ROWS = {
     "active": row(),
-    "stale": row(last_activity_at=NOW - timedelta(days=3)),
-    "stale, never active": row(last_activity_at=None, started_at=NOW - timedelta(days=2)),
+    "idle": row(last_activity_at=NOW - timedelta(days=3)),
+    "idle, never active": row(last_activity_at=None, started_at=NOW - timedelta(days=2)),
     "ended, known": row(active=False, ended_at=ENDED_AT, ended_reason="cwd-changed"),
     "ended, not recorded": row(active=False, ended_at=ENDED_AT),
     "ended, unrecognised": row(active=False, ended_at=ENDED_AT, ended_reason="session-expired"),
@@ -82,7 +82,7 @@ def test_dashboard_and_cli_table_show_the_same_cells(name: str) -> None:
 def test_the_status_and_the_conversation_label_follow_one_rule() -> None:
     statuses = {name: status_word(r, NOW, CTX.stale_after) for name, r in ROWS.items()}
     assert statuses["active"] == "active"
-    assert statuses["stale"] == statuses["stale, never active"] == "stuck"
+    assert statuses["idle"] == statuses["idle, never active"] == "stuck"
     assert statuses["ended, known"] == "ended"
     labels = {name: conversation_label(r) for name, r in ROWS.items()}
     assert labels["active"] == "Fix the build"
@@ -101,7 +101,7 @@ def test_reason_labels() -> None:
 
 
 def test_a_selected_row_is_marked_and_keeps_its_word() -> None:
-    cells = row_cells(ROWS["stale"], NOW, CTX.stale_after, True)
+    cells = row_cells(ROWS["idle"], NOW, CTX.stale_after, True)
     assert cells[0].plain == "✓ stuck"
 
 
@@ -138,9 +138,9 @@ def test_the_csv_header_the_json_keys_and_the_registry_agree() -> None:
 
 
 def test_json_keeps_active_a_boolean_and_says_nothing_of_staleness() -> None:
-    stale = export(ROWS["stale"], CTX)
-    assert stale["active"] is True
-    assert "stale" not in json.dumps(stale)
+    idle = export(ROWS["idle"], CTX)
+    assert idle["active"] is True
+    assert "stale" not in json.dumps(idle)
     assert export(ROWS["ended, unrecognised"], CTX)["reason_status"] == "unrecognised"
     assert export(ROWS["ended, not recorded"], CTX)["reason_status"] == "not-recorded"
     assert export(ROWS["active"], CTX)["duration_seconds"] == 5 * 3600

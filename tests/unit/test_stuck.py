@@ -99,10 +99,10 @@ def test_parse_kind_any_case_and_a_clear_error() -> None:
         parse_kind("drifted")
 
 
-def test_idle_is_stale_one_notion() -> None:
+def test_idle_is_one_notion() -> None:
     quiet = make_row(NOW, active=True, last_activity_at=NOW - timedelta(hours=25))
     busy = make_row(NOW, active=True, last_activity_at=NOW - timedelta(hours=1))
-    assert quiet.is_stale(NOW, timedelta(hours=24))
+    assert quiet.is_idle(NOW, timedelta(hours=24))
     assert quiet.with_idle(NOW, timedelta(hours=24)).stuck == (StuckKind.IDLE,)
     assert busy.with_idle(NOW, timedelta(hours=24)).stuck == ()
     assert wording.status_word(quiet, NOW, timedelta(hours=24)) == wording.STUCK

@@ -25,7 +25,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from tui.app import data, render
-from tui.app.keys import binding_ids, key_of, key_problem
+from tui.app.keys import binding_ids, builtin_key, key_of, key_problem
 from tui.app.messages import (
     RESULTS,
     Disconnected,
@@ -90,7 +90,7 @@ class SessionsApp(App[None]):
             self.set_keymap(dict(self.settings.keys))
 
     def _theme_changed(self, theme: Theme) -> None:
-        """Words about sessions take the palette of the theme's kind (dark or light), and
+        """Words about sessions take the palette of the theme, dark or light, and
         the operator's choice is remembered in the config file."""
         if render.use_palette(theme.dark) and self.screen_stack:
             self.main_screen.restyle()
@@ -149,7 +149,7 @@ class SessionsApp(App[None]):
 
     def action_help_quit(self) -> None:
         """ctrl+c: say how to quit, in plain words (toasts here never parse markup)."""
-        where = "from the list" if len(self.screen_stack) > 1 else "or ctrl+q"
+        where = "from the list" if len(self.screen_stack) > 1 else f"or {builtin_key(App, 'quit')}"
         self.notify(f"Press {self.key_of('quit')} {where} to quit", title="Do you want to quit?")
 
     def check_message_enabled(self, message: Message) -> bool:
@@ -180,7 +180,7 @@ class SessionsApp(App[None]):
 
     def first_rows_painted(self) -> None:
         """Start-up is over: its garbage (imports, first page) is permanent, so keep it
-        out of full collections, which otherwise pause input for ~50 ms at a time; and
+        out of full collections, which would otherwise pause input each time; and
         SQLAlchemy may be imported now, behind the painted rows."""
         if not self._frozen:
             self._frozen = True
@@ -206,8 +206,8 @@ class SessionsApp(App[None]):
     async def on_unmount(self) -> None:
         """Stop the workers before closing the pool, and never hang the exit on it.
 
-        Closing while a worker's query was in flight could wait forever on aiosqlite's
-        already-finished thread (seen in 5 of 8 benchmark quits during facet counts).
+        Closing while a worker's query is in flight can wait forever on aiosqlite's
+        already-finished thread.
         Reads queued behind a lock are cancelled on the server first (PostgreSQL), so
         quitting does not wait them out.
         """

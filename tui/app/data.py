@@ -50,10 +50,10 @@ T = TypeVar("T")
 class InFlight:
     """Every store call still running, each run to its end even when its worker is cancelled.
 
-    Cancelling aiosqlite mid-query leaves SQLAlchemy waiting forever on a close, which
-    hung the quit in 5 of 8 benchmark runs. A superseded call finishes in the
-    background and its answer is dropped (its worker is gone, or the generation check
-    refuses it); the App waits for the stragglers, bounded, before closing the pool.
+    Cancelling aiosqlite mid-query leaves SQLAlchemy waiting forever on a close. A
+    superseded call finishes in the background and its answer is dropped (its worker
+    is gone, or the generation check refuses it); the App waits for the stragglers,
+    bounded, before closing the pool.
     One set for the whole app: a popped screen's call is settled like any other.
     """
 

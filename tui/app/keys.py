@@ -71,7 +71,8 @@ def shown(binding: Binding) -> str:
     return binding.key_display or binding.key
 
 
-_SPOKEN = {"escape": "esc", "slash": "/", "question_mark": "?"}
+SPOKEN = {"escape": "esc", "slash": "/", "question_mark": "?"}
+"""How a text names a key whose Textual name is a word: esc, / and ?."""
 
 
 def key_of(binding_id: str, keymap: Mapping[str, str]) -> str:
@@ -83,8 +84,20 @@ def key_of(binding_id: str, keymap: Mapping[str, str]) -> str:
             if binding.key_display:
                 return binding.key_display
             first = binding.key.split(",")[0].strip()
-            return _SPOKEN.get(first, first)
+            return SPOKEN.get(first, first)
     raise KeyError(binding_id)
+
+
+def builtin_key(cls: type[DOMNode], action: str) -> str:
+    """The key a class binds to `action` itself, as a text names it: a binding of
+    Textual's own (the App's quit, an OptionList's enter), which has no id and which
+    `[keys]` does not move."""
+    for klass in cls.__mro__:
+        for binding in vars(klass).get("BINDINGS", ()):
+            if isinstance(binding, Binding) and binding.action == action:
+                first = binding.key.split(",")[0].strip()
+                return binding.key_display or SPOKEN.get(first, first)
+    raise KeyError(f"{cls.__name__} binds no key to {action}")
 
 
 def _keys(binding: Binding, keymap: Mapping[str, str]) -> set[str]:

@@ -28,9 +28,9 @@ from tui.domain.wording import UNRECOGNISED_MARK as UNRECOGNISED_MARK  # the hel
 
 @dataclass(frozen=True, slots=True)
 class Palette:
-    """The colours words about sessions are drawn in, for one kind of theme: each reads
-    at WCAG AA (contrast 4.5 or more) on that kind's background, surface and panel
-    (tests/unit/test_palette.py). Plain ANSI yellow on the light theme's grey was 2.7."""
+    """The colours words about sessions are drawn in, for dark or for light themes: each
+    reads at WCAG AA (contrast 4.5 or more) on those themes' background, surface and
+    panel (tests/unit/test_palette.py)."""
 
     deactivates: str
     creates: str
@@ -170,7 +170,7 @@ def status_style(value: str) -> str:
 
 
 def _status_cell(row: SessionRow, value: str, selected: bool) -> Text:
-    """Active, stale or ended; a selected row is marked with ✓ and reversed."""
+    """Active, stuck, ended or odd; a selected row is marked with ✓ and reversed."""
     style = status_style(value)
     if selected:
         return Text(f"✓ {value}", style=style + " reverse")

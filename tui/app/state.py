@@ -86,7 +86,7 @@ class ListState:
         return bool(self.search.text) and self.sort is SortKey.STARTED and not self.ascending
 
     def bump(self) -> int:
-        """A new question: answers to older ones are stale from now on."""
+        """A new question: answers to older ones are superseded from now on."""
         self.generation += 1
         self.next_cursor = None
         self.prev_cursor = None

@@ -1,4 +1,4 @@
-"""`end`: end sessions by id or by kind of stuck, with a reason."""
+"""`end`: end sessions by id or by stuck kind, with a reason."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ wider than expected is refused with its count before anything is planned."""
     "--stuck",
     "stuck_kind",
     type=click.Choice(KIND_NAMES),
-    help="End every session of this kind of stuck (`stuck` counts them) instead of IDs.",
+    help="End every session of this stuck kind (`stuck` counts them) instead of IDs.",
 )
 @click.option(
     "--cap",
@@ -80,7 +80,7 @@ def end(
     actor: str | None,
 ) -> None:
     """End active sessions with a reason (IDs may be unique prefixes), or with --stuck
-    every session of one kind of stuck.
+    every session of one stuck kind.
 
     The reason is checked against the database's trigger list before anything is read or
     written. A session that is already ended is left exactly as it is. Exit 0 when every

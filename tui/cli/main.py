@@ -63,14 +63,14 @@ def setting_options(fn: F) -> F:
         flag = declared.flag
         if flag is None:
             continue
-        kind: Any = None
+        click_type: Any = None
         if flag.low is not None or flag.high is not None:
-            ranged = click.FloatRange if declared.kind is float else click.IntRange
-            kind = ranged(min=flag.low, max=flag.high)
+            ranged = click.FloatRange if declared.value_type is float else click.IntRange
+            click_type = ranged(min=flag.low, max=flag.high)
         fn = click.option(
             flag.name,
             declared.key,
-            type=kind,
+            type=click_type,
             callback=_setting_value,
             default=declared.default,
             show_default=True,

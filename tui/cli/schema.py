@@ -143,7 +143,7 @@ def demo_db(path: Path, n_sessions: int, seed: int, anchor: datetime | None, for
         ("conversations", summary.conversations, ""),
         ("codebases", summary.codebases, ""),
         ("active", summary.active, ""),
-        ("idle", summary.stale, "active, quiet for days"),
+        ("idle", summary.idle, "active, quiet for days"),
         (NOT_RECORDED, summary.legacy, "legacy NULL reasons, from before migration 016"),
         ("unrecognised", summary.unrecognised, "reasons a newer service version writes"),
     ]

@@ -39,7 +39,7 @@ LIST_HELP = f"""List sessions, newest first.
 JSON is `{{"sessions": [...], "next_cursor": null | TOKEN}}`; each session has the keys
 {", ".join(FIELD_KEYS)}. reason_status is active, known, unrecognised or not-recorded;
 times are ISO-8601 UTC. CSV has the same columns (stuck joined with commas). The table's
-status says `stuck` for an active session in any kind of stuck (`idle`: quiet longer than
+status says `stuck` for an active session of any stuck kind (`idle`: quiet longer than
 --stale-after), and its stuck column names the kinds.
 """
 

@@ -39,7 +39,7 @@ JsonValue = JsonScalar | list[str]
 @dataclass(frozen=True, slots=True)
 class Context:
     """What a cell needs besides its row: the moment relative times count from, and when
-    an active session counts as stale (`--stale-after`)."""
+    an active session counts as idle (`--stale-after`)."""
 
     now: datetime
     stale_after: timedelta
@@ -219,11 +219,11 @@ each would sort a million rows per page, or a joined table's (titles, owners).""
 INDEXED_SORTS: dict[str, SortKey] = {
     key: sort for key, sort in SORTABLE.items() if sort in (SortKey.STARTED, SortKey.ENDED)
 }
-"""The sorts the dashboard offers: those an index keeps cheap at 1M sessions, a page
+"""The sorts the dashboard offers: those an index keeps cheap on a large table, a page
 costing what it costs sorted by start (started: ix_sessions_tui_started; ended:
 ix_sessions_tui_ended, the ended sessions and then the active ones). `lasted` has no
 index (a duration is computed, and an active session's grows): its first page sorts
-every filtered row (4-5 s at 1M), so only `list --sort duration`, a script's one
+every filtered row, so only `list --sort duration`, a script's one
 complete answer, orders by it."""
 NOT_SORTABLE = "no index keeps that order cheap on a large table"
 """Why a column is not sortable, for the dashboard to say when its header is clicked."""

@@ -95,7 +95,7 @@ class SessionFilter:
     user: str | None = None
     """The conversation's owner: display name, email or user id, ignoring case."""
     stuck: StuckKind | None = None
-    """Only the active sessions in this kind of stuck (`tui.domain.stuck`)."""
+    """Only the active sessions in this stuck kind (`tui.domain.stuck`)."""
     ended_since: datetime | None = None
     """Only sessions that ended at or after this time (UTC): a day picked in trends."""
     ended_until: datetime | None = None
@@ -159,8 +159,8 @@ class SessionRow:
     conversation_codebase_id: str | None = None
     """The conversation's own `codebase_id`, as stored (`codebase_id` is the session's)."""
     stuck: tuple[StuckKind, ...] = ()
-    """Every kind of stuck the store found the session in when it read it (none once it
-    has ended), in the table's order; `idle` by `is_stale` at the moment of the read."""
+    """Every stuck kind the store found the session in when it read it (none once it
+    has ended), in the table's order; `idle` by `is_idle` at the moment of the read."""
     active_value: str | None = None
     """The stored `active` spelled as SQL would (`2`, `'yes'`, `X'01'`, `NULL`) when it is
     odd: neither of the values the service writes (see `active_state`); None otherwise."""
@@ -191,7 +191,7 @@ class SessionRow:
     def ended(self) -> bool:
         return not self.active and not self.odd
 
-    def is_stale(self, now: datetime, threshold: timedelta) -> bool:
+    def is_idle(self, now: datetime, threshold: timedelta) -> bool:
         """The `idle` kind: active, and its conversation quiet (else the session, since
         it started) for longer than `threshold`. The store's `idle` condition is this."""
         if not self.active:
@@ -200,9 +200,9 @@ class SessionRow:
         return last is not None and now - last > threshold
 
     def with_idle(self, now: datetime, threshold: timedelta) -> SessionRow:
-        """The row with `idle` among its kinds when it is stale at `now` (the kinds the
+        """The row with `idle` among its kinds when it is idle at `now` (the kinds the
         query found stay): how a read row learns the one kind that depends on the clock."""
-        if not self.is_stale(now, threshold) or StuckKind.IDLE in self.stuck:
+        if not self.is_idle(now, threshold) or StuckKind.IDLE in self.stuck:
             return self
         kinds = {StuckKind.IDLE, *self.stuck}
         return replace(self, stuck=tuple(k for k in StuckKind if k in kinds))
@@ -238,8 +238,8 @@ class Metadata:
 
     MAX_DEPTH: ClassVar[int] = 100
     LARGE: ClassVar[int] = 256 * 1024
-    """Characters from which metadata is shown as stored, not re-indented: formatting
-    10 MB took seconds, and a preview of it says as much."""
+    """Characters from which metadata is shown as stored, not re-indented (formatting
+    megabytes would hold up the reader); a preview of it says as much."""
 
     @classmethod
     def decode(cls, raw: str | None) -> Metadata:

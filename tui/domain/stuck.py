@@ -5,7 +5,7 @@ One record per kind (`StuckKind`, each member a `KindRecord`): its name (what th
 JSON and the dashboard say), its one-line explanation, the trigger suggested to end it,
 its precedence (`PRECEDENCE`), where the service's writes can produce it
 (`Detectability`: elsewhere it is not computed, and every surface says so instead of a
-0), and whether it is found by the clock at the read (`SessionRow.is_stale`) or by the
+0), and whether it is found by the clock at the read (`SessionRow.is_idle`) or by the
 list query's column. A suggestion is only ever made from the vocabulary in force
 (`suggested`). Leaving out a part is a TypeError at import.
 
@@ -78,7 +78,7 @@ class KindRecord:
     """Whose suggestion a session in several kinds gets: the lowest number first."""
     detectability: Detectability
     by_clock: bool
-    """Found at the read by the clock (`SessionRow.is_stale`), not by a column of the
+    """Found at the read by the clock (`SessionRow.is_idle`), not by a column of the
     list query: the kind that depends on "now"."""
 
 

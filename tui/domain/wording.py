@@ -56,8 +56,8 @@ SHORT_ID = 8
 
 ACTIVE = "active"
 STUCK = "stuck"
-"""The status of an active session in at least one kind of stuck (`idle` among them,
-once called "stale"); the stuck column names the kinds."""
+"""The status of an active session of at least one stuck kind (`idle` among them); the
+stuck column names the kinds."""
 ENDED = "ended"
 ODD = UNRECOGNISED_MARK + "odd"
 """The status of a row whose `active` holds a value the service never writes."""
@@ -116,7 +116,7 @@ def run_line(run: WorkflowRun, now: datetime) -> str:
 
 
 def status_word(row: SessionRow, now: datetime, stale_after: timedelta) -> str:
-    """`stuck` for an active session in any kind of stuck (`idle`: quiet longer than
+    """`stuck` for an active session of any stuck kind (`idle`: quiet longer than
     `stale_after`), else `active`, `ended`, or `⚠ odd` for an `active` value the service
     never writes."""
     if row.odd:

@@ -118,7 +118,7 @@ class DemoSummary:
     conversations: int = 0
     codebases: int = 0
     active: int = 0
-    stale: int = 0
+    idle: int = 0
     legacy: int = 0
     unrecognised: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
@@ -234,7 +234,7 @@ class DemoGenerator:
                 running = started + duration >= self.anchor
                 last = k == chain_len - 1 or running
                 stays_open = last and (started + duration > self.anchor - timedelta(days=2))
-                stale = last and not stays_open and rng.random() < 0.03
+                goes_idle = last and not stays_open and rng.random() < 0.03
                 meta: dict[str, Any] = {
                     "model": "claude-sonnet-4" if assistant == "claude" else "gpt-5-codex",
                     "turns": rng.randrange(1, 60),
@@ -252,11 +252,11 @@ class DemoGenerator:
                     "parent_session_id": parent,
                     "transition_reason": transition,
                 }
-                if stays_open or stale:
+                if stays_open or goes_idle:
                     row.update(active=True, ended_at=None, ended_reason=None)
                     self.summary.active += 1
-                    if stale:
-                        self.summary.stale += 1
+                    if goes_idle:
+                        self.summary.idle += 1
                     self._make_stuck(row, conv, rows[-1] if k else None)
                     # Never after the anchor: a session started minutes ago is quiet since.
                     conv["last_activity_at"] = min(

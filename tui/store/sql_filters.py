@@ -70,8 +70,8 @@ def user_condition(d: Dialect, who: str, *, walk: bool = False) -> ColumnElement
         return d.backend.unindexed(c.c.user_id).in_(sa.select(u.c.id).where(named))
     # A join, not `user_id IN (users…)`: with few users SQLite guessed the IN list long
     # and scanned the conversations. The users' id is `unindexed` in the join so SQLite
-    # cannot look users up per conversation (a pass over every conversation, 1-3 s at
-    # 1M): it reads the users and seeks idx_conversations_user_id from each.
+    # cannot look users up per conversation (a pass over every conversation): it reads
+    # the users and seeks idx_conversations_user_id from each.
     theirs = (
         sa.select(c.c.id)
         .select_from(u.join(c, c.c.user_id == d.backend.unindexed(u.c.id)))
@@ -95,8 +95,8 @@ def reason_condition(d: Dialect, reasons: frozenset[str]) -> ColumnElement[bool]
         ors.append(er.in_(raws) if len(raws) > 1 else er == raws[0])
     if NOT_RECORDED_TOKEN in reasons:
         # Reach these rows by the reason index (ended_reason IS NULL), not the active
-        # one: on an un-ANALYZEd file SQLite walked every ended session newest first to
-        # find the pre-016 ones, which are the oldest (400 ms -> 20 ms at 1M).
+        # one: on an un-ANALYZEd file SQLite walks every ended session newest first to
+        # find the pre-016 ones, which are the oldest.
         ors.append(sa.and_(er.is_(None), unindexed_active(d) == sa.false()))
     if UNRECOGNISED_TOKEN in reasons and d.has_ended_reason:
         ors.append(sa.and_(er.is_not(None), er.not_in(KNOWN_REASONS)))

@@ -83,7 +83,7 @@ def duplicate_ids(d: Dialect, conversation_ids: list[str] | None = None) -> sa.S
 
 
 def _idle(d: Dialect) -> ColumnElement[bool]:
-    """`SessionRow.is_stale` in SQL: the conversation's last activity, else the session's
+    """`SessionRow.is_idle` in SQL: the conversation's last activity, else the session's
     start, before now minus `stale_after` (now is taken when the statement runs)."""
     before = sa.bindparam(
         "idle_before",

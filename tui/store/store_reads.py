@@ -46,7 +46,7 @@ from tui.store.tables import (
 
 
 async def _decode_metadata(raw: str | None) -> Metadata:
-    """Large metadata is parsed in a thread: 10 MB took the event loop for seconds."""
+    """Large metadata is parsed in a thread, off the event loop."""
     if raw is not None and len(raw) >= Metadata.LARGE:
         return await asyncio.to_thread(Metadata.decode, raw)
     return Metadata.decode(raw)

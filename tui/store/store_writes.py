@@ -208,8 +208,8 @@ class StoreWrites(StoreCounts):
         lock = sa.select(s.c.id).where(s.c.id.in_(batch)).order_by(s.c.id).with_for_update()
         update = (
             sa.update(s)
-            # By the primary key: SQLite (no statistics) otherwise walked the active index,
-            # every active session per batch (210 ms a batch at 1M).
+            # By the primary key: SQLite (no statistics) otherwise walks the active index,
+            # every active session per batch.
             .where(s.c.id.in_(batch), backend.unindexed(s.c.active) == sa.true())
             .values(
                 active=False,

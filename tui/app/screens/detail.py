@@ -17,6 +17,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from tui.app.data import as_store_error, read_detail
+from tui.app.keys import builtin_key
 from tui.app.messages import DetailLoaded, SessionsEnded
 from tui.app.render import literal, reason_text
 from tui.app.screens.base import SessionsScreen
@@ -85,8 +86,8 @@ NO_CHAIN = SessionChain(hops=[], children=[])
 """A detail read without its chain (the session went meanwhile): no hops to show."""
 
 METADATA_PREVIEW = 20_000
-"""Characters of metadata the screen shows: laying out 10 MB of text froze the keyboard
-for seconds; the rest is one command away."""
+"""Characters of metadata the screen shows: laying out megabytes of text would hold up
+the keyboard; the rest is one command away."""
 
 
 class DetailScreen(SessionsScreen):
@@ -104,7 +105,7 @@ class DetailScreen(SessionsScreen):
             "back",
             "Back",
             id="detail-back",
-            tooltip="The session shown before this one (after p or a hop), else the list",
+            tooltip="The session shown before this one (after Parent or a hop), else the list",
         ),
         # q goes back here, as on every pushed screen; only the list's q quits.
         Binding("q", "back", "Back", show=False, id="detail-back-q"),
@@ -137,7 +138,7 @@ class DetailScreen(SessionsScreen):
 
     def on_mount(self) -> None:
         chain = self.query_one("#chain", OptionList)
-        chain.border_title = "chain (↑↓, enter opens)"
+        chain.border_title = f"chain (↑↓, {builtin_key(OptionList, 'select')} opens)"
         chain.focus()  # the one thing here that moves: no Tab needed to reach it
         self.action_reload()
 
@@ -164,7 +165,7 @@ class DetailScreen(SessionsScreen):
                 literal(self.session_id),
                 (" — could not load: ", "bold red"),
                 literal(said),
-                ("  (r retries)", "dim"),
+                (f"  ({self.key('detail-reload')} retries)", "dim"),
             )
         )
         if error.retryable:

@@ -14,6 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Log, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.app.keys import builtin_key
 from tui.app.render import literal, palette, trigger_line
 from tui.domain import wording
 from tui.domain.audit import AT_PLACEHOLDER, audit_record
@@ -111,7 +112,8 @@ class EndReasonScreen(ModalScreen[str | None]):
             yield Input(placeholder="type to narrow the reasons", id="narrow")
             yield OptionList(*self._options(""), id="triggers")
             cancel = cast("SessionsApp", self.app).key_of("picker-cancel")
-            yield Label(f"enter choose · {cancel} cancel", classes="dialog-hint")
+            choose = builtin_key(OptionList, "select")
+            yield Label(f"{choose} choose · {cancel} cancel", classes="dialog-hint")
 
     def _options(self, text: str) -> list[Option]:
         return [Option(trigger_line(t), id=t.wire) for t in narrow(self.vocabulary, text)]

@@ -95,7 +95,8 @@ class HelpScreen(ModalScreen[None]):
                 yield Static(_keys(title, bindings))
             yield Static(legend())
             closes = cast("SessionsApp", self.app).key_of("help-close")
-            said = f"ctrl+p opens the command palette (themes too) · {closes} closes"
+            palette = self.app.COMMAND_PALETTE_BINDING
+            said = f"{palette} opens the command palette (themes too) · {closes} closes"
             yield Static(Text(said, "dim"))
 
     async def action_dismiss(self, result: None = None) -> None:

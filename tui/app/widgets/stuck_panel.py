@@ -1,4 +1,4 @@
-"""The stuck panel: one line per kind of stuck, with its count under the other filters.
+"""The stuck panel: one line per stuck kind, with its count under the other filters.
 
 Choosing a kind (enter, or a click) filters the table to it; choosing it again, Esc or
 `C` on the list lifts it. A kind the service version in front of the tool cannot
@@ -103,8 +103,8 @@ class StuckPanel(OptionList):
     def _label(self, kind: StuckKind) -> Text:
         chosen = kind is self._chosen
         text = Text(CHOSEN_MARK if chosen else "  ", style="bold" if chosen else "")
-        stale = palette().stale
-        text.append(kind.wire, style=f"bold {stale}" if chosen else stale)
+        colour = palette().stale
+        text.append(kind.wire, style=f"bold {colour}" if chosen else colour)
         text.pad_right(LABEL_WIDTH - len(kind.wire))
         count = self._counts[kind]
         if self._loaded and count is None:

@@ -107,7 +107,7 @@ def option_settings(options: str) -> dict[str, str]:
         elif w.startswith(("-c", "--")):
             pair = w[2:]
         else:
-            raise ValueError("holds a switch other than -c name=value (the only kind supported)")
+            raise ValueError("holds a switch other than -c name=value (the only form supported)")
         name, eq, value = pair.partition("=")
         if not eq or not name:
             raise ValueError("holds a -c without name=value")
