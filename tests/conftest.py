@@ -52,6 +52,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres: needs a PostgreSQL server")
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: two workers per core. Most tests wait on the app, a server or a
+    subprocess far more than they compute; one worker per core leaves the cores idle."""
+    return 2 * (os.cpu_count() or 1)
+
+
 def _unavailable(reason: str) -> NoReturn:
     """Skip locally, but fail in CI: CI must really exercise PostgreSQL."""
     if _IN_CI:
