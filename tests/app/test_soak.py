@@ -148,7 +148,7 @@ async def test_the_dashboard_soaks_under_the_services_writes(tmp_path: Path) -> 
         facets = screen._facets
         assert facets is not None and facets.totals is not None
         assert (facets.totals.total, facets.totals.active) == (total, active)
-        shown = [screen.table._rows[i].id for i in range(screen.table.row_count)]
+        shown = screen.table.ids
         with sqlite3.connect(path) as conn:
             newest = [
                 r[0]

@@ -64,11 +64,11 @@ async def test_the_light_theme_redraws_the_rows_in_its_colours(service_db: DbTar
         row = next(
             i for i, text in enumerate(column_texts(app, "reason")) if text == "reset-requested"
         )
-        assert str(main.table._draw(row)[0][REASON].style) == render.DARK.deactivates
+        assert str(main.table.cells(row)[REASON].style) == render.DARK.deactivates
         app.theme = "textual-light"
         await pilot.pause()
         assert render.palette() is render.LIGHT
-        assert str(main.table._draw(row)[0][REASON].style) == render.LIGHT.deactivates
+        assert str(main.table.cells(row)[REASON].style) == render.LIGHT.deactivates
 
 
 async def test_the_chain_has_focus_and_down_goes_to_the_next_hop(service_db: DbTarget) -> None:
