@@ -36,7 +36,7 @@ async def test_no_audit_table_is_said_once_per_session(service_writer: ServiceDb
         await ready(pilot)
         main = main_screen(app)
         for n, sid in enumerate(ids, 1):
-            main.end_sessions([sid], "reset-requested", ACTOR)
+            main.end_flow.end_sessions([sid], "reset-requested", ACTOR)
             await wait_until(pilot, lambda n=n: _said(app, "ended ") >= n, "ended")  # type: ignore[misc]
         assert _said(app, "no audit row was kept") == 1
         assert _said(app, "sessions-tui migrate") == 1
@@ -61,7 +61,7 @@ async def test_the_audit_screen_pages_the_rows_newest_first(
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
         main = main_screen(app)
-        main.end_sessions(ids, "reset-requested", ACTOR)
+        main.end_flow.end_sessions(ids, "reset-requested", ACTOR)
         await wait_until(pilot, lambda: _said(app, "ended 9 of 9") == 1, "ended")
         assert _said(app, "no audit row") == 0
         await pilot.press("a")
@@ -96,7 +96,7 @@ async def test_a_lost_commit_answer_says_outcome_unknown_not_nothing_ended(
             await ready(pilot)
             main = main_screen(app)
             proxy.armed.set()
-            main.end_sessions([sid], "reset-requested", ACTOR)
+            main.end_flow.end_sessions([sid], "reset-requested", ACTOR)
             await wait_until(pilot, lambda: _said(app, "outcome unknown") == 1, "unknown")
             assert _said(app, "1 ended by this end") == 1
             assert _said(app, "Nothing was ended") == 0
@@ -116,7 +116,7 @@ async def test_the_confirmation_says_when_no_audit_row_will_be_kept(
     app = app_for(resolve_target(url=db.url))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
-        main_screen(app).end([sid])
+        main_screen(app).end_flow.start([sid])
         await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
         await pilot.press(*"reset", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirm")

@@ -124,7 +124,9 @@ async def test_the_dashboard_soaks_under_the_services_writes(tmp_path: Path) -> 
                 running = [s for s, a in list(writer.alive.items()) if a == 1]
                 if running:
                     mine.add(running[-1])
-                    main_screen(app).end_sessions([running[-1]], "reset-requested", "soak@ci")
+                    main_screen(app).end_flow.end_sessions(
+                        [running[-1]], "reset-requested", "soak@ci"
+                    )
             rss.append(me.memory_info().rss / 1e6)
             wal.append(_wal_mb(path))
             assert writer.error is None, writer.error
@@ -145,7 +147,7 @@ async def test_the_dashboard_soaks_under_the_services_writes(tmp_path: Path) -> 
             "the header's counts equal SQL's",
         )
         await settle(pilot)
-        facets = screen._facets
+        facets = screen.controller.counted
         assert facets is not None and facets.totals is not None
         assert (facets.totals.total, facets.totals.active) == (total, active)
         shown = screen.table.ids

@@ -55,11 +55,14 @@ async def test_the_dashboard_reads_a_standby_and_says_why_end_is_disabled(
         main = main_screen(app)
         assert main.table.ids[: len(expected_rows)] == [r.id for r in expected_rows]
         await wait_until(pilot, lambda: main.status_bar.counts is not None, "counts")
-        await wait_until(pilot, lambda: main._facets is not None, "reason counts")
+        await wait_until(pilot, lambda: main.controller.counted is not None, "reason counts")
         counts = main.status_bar.counts
         assert counts is not None
         assert (counts.active, counts.ended, counts.filtered) == (active, 300 - active, 300)
-        assert main._facets is not None and main._facets.facets == expected_facets
+        assert (
+            main.controller.counted is not None
+            and main.controller.counted.facets == expected_facets
+        )
 
         bar = str(main.status_bar.render())
         assert "ending disabled" in bar and STANDBY_REASON in bar
@@ -122,9 +125,9 @@ async def test_an_end_on_the_primary_shows_on_the_standby_after_a_refresh(
 async def test_the_index_hint_on_a_standby_names_the_primary(
     replica_db: Replica, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tui.app.screens import main as main_module
+    from tui.app import list_reads
 
-    monkeypatch.setattr(main_module, "INDEX_HINT_SESSIONS", 100)
+    monkeypatch.setattr(list_reads, "INDEX_HINT_SESSIONS", 100)
     app = app_for(replica_db.standby)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
