@@ -733,10 +733,10 @@ async def test_a_large_database_without_the_tools_indexes_says_how_to_fix_it(
 ) -> None:
     """Once the counts show the table is large, a database the tool has not migrated
     gets one warning that names the command; a migrated one, or a small one, none."""
-    from tui.app import list_reads
+    from tui.app import list_counts
 
     async def hints(threshold: int) -> list[str]:
-        monkeypatch.setattr(list_reads, "INDEX_HINT_SESSIONS", threshold)
+        monkeypatch.setattr(list_counts, "INDEX_HINT_SESSIONS", threshold)
         app = app_for(service_db)
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await ready(pilot)

@@ -3,6 +3,7 @@ row is kept, and an end whose commit answer is lost, on real databases."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from tests.support.app_helpers import app_for, main_screen, notifications, ready, wait_until
 from tests.support.commit_cut import CommitCutProxy
 from tests.support.service_writes import ServiceDb
-from tui.app.screens.audit import AuditScreen
+from tui.app.screens.audit import AUDIT_VIEW, AuditScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.store.migrate import upgrade
 from tui.store.target import resolve_target
@@ -52,8 +53,8 @@ async def test_no_audit_table_is_said_once_per_session(service_writer: ServiceDb
 async def test_the_audit_screen_pages_the_rows_newest_first(
     service_writer: ServiceDb, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("tui.app.screens.audit.AUDIT_PAGE", 4)
-    monkeypatch.setattr("tui.app.screens.audit.NEAR_END", 1)
+    smaller = replace(AUDIT_VIEW, page_size=4, near_end=1)
+    monkeypatch.setattr("tui.app.screens.audit.AUDIT_VIEW", smaller)
     db = service_writer
     await upgrade(resolve_target(url=db.url))
     ids = [db.session(db.now_minus(600)) for _ in range(9)]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tests.support.rows import make_row
-from tui.app.list_controller import WAITING_AFTER, ListController, LoadMode
+from tui.app.list_controller import WAITING_AFTER, ListController, LoadMode, Pager, Window
 from tui.app.messages import PageLoaded
 from tui.domain.models import Cursor, ReasonFacets, SessionRow, SortKey, Status
 from tui.domain.search import SearchQuery
@@ -280,3 +280,23 @@ def test_the_warm_page_is_counted_only_while_it_answers_the_question() -> None:
     c.warm_unmarked = False
     c.ask(ready=True)
     assert not c.warm_answers(), "the question changed meanwhile"
+
+
+def test_the_pager_alone_pages_a_list_without_filters() -> None:
+    """The audit's paging: the same generation, page-below and waiting rules."""
+    clock = Clock()
+    window: Window[int] = Window()
+    pager = Pager(window, timer=clock)
+    first = pager.ask_first()
+    assert pager.claim_below() is None, "nothing below is asked before the first page is in"
+    again = pager.ask_first()  # a reload meanwhile
+    assert not pager.take(first, 10), "the first question's page is dropped"
+    clock.now += 2 * WAITING_AFTER
+    assert pager.tick() and pager.waiting is not None
+    assert pager.take(again, 10) and pager.waiting is None
+    assert pager.claim_below() == 10
+    assert pager.claim_below() is None, "one page at a time"
+    assert pager.failed() is False and not window.loading_more
+    assert pager.claim_below() == 10, "a failed page is asked again"
+    assert pager.take(again, None)
+    assert pager.claim_below() is None, "the list ends there"

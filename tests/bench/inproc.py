@@ -384,7 +384,7 @@ class Bench:
                 t0 = perf_counter()
                 flt = main.state.filter(app.settings.clock())
                 gen = main.state.generation
-                main.reads.count(FacetsAsk(gen, flt, False, False, None, True, recount))
+                main.counts.count(FacetsAsk(gen, flt, False, False, None, True, recount))
                 keys = await self.key_probes(fut.done)
                 f = await wait(fut, "facets")
                 app.ticking = False

@@ -55,7 +55,7 @@ class ListConnection:
         self.show_live()
         if controller.warm_answers():
             # The warm first page is on screen and still answers the question: count it.
-            screen.reads.facets(controller.state.generation, fresh_data=True)
+            screen.counts.ask(controller.state.generation, fresh_data=True)
         else:
             screen.reads.requery()
         self.say_unnamed(store)

@@ -2,10 +2,10 @@
 answers put on screen.
 
 `ListController` decides what to read and what an answer means; this object starts
-the reads (worker groups `list` and `facets`, the last one asked wins), keeps the
-timers (the late "loading…" mark, the waiting clock), and hands each answer's result
-to the table, the header, the panels and the selection. Failures land in
-`failed`, which the screen's worker handler calls.
+the page reads (worker group `list`, the last one asked wins), keeps the timers (the
+late "loading…" mark, the waiting clock), and hands each page to the table, the
+header and the selection; a new window's counts are `ListCounts`'. Failures of the
+screen's workers land in `failed`, which the screen's worker handler calls.
 """
 
 from __future__ import annotations
@@ -16,9 +16,8 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from tui.app import data
-from tui.app.list_controller import Counted, FacetsAsk, PageAsk
-from tui.app.messages import CountsWanted, FacetsLoaded, PageLoaded
-from tui.app.outcomes import INDEX_HINT_SESSIONS, index_hint
+from tui.app.list_controller import PageAsk
+from tui.app.messages import PageLoaded
 from tui.domain.text import safe_text
 from tui.store.errors import FileMoved as StoreFileMoved
 
@@ -41,7 +40,6 @@ class ListReads:
         self.loading_timer: Timer | None = None
         """Set while a new question's page is not in yet: it will dim the old rows."""
         self._wait_timer: Timer | None = None
-        self._index_hint_shown = False
         self._first_rows = False
 
     @property
@@ -90,30 +88,6 @@ class ListReads:
             self.screen.post_message(page)
 
         self.screen.run_worker(read(), group="list", exclusive=True, exit_on_error=False)
-
-    def facets(self, generation: int, *, fresh_data: bool) -> None:
-        """The counts a new window wants: the stuck panel's, and the reasons' (read in
-        the screen's `facets` worker, or the last ones reused)."""
-        ask = self.controller.facets_ask(generation, fresh_data=fresh_data)
-        wanted = CountsWanted(
-            generation, ask.flt, fresh_data=ask.fresh_data, recount=ask.stuck_recount
-        )
-        self.screen.stuck_panel.post_message(wanted)
-        if ask.reuse is not None:
-            self.show_counts(ask.reuse)
-        else:
-            self.count(ask)
-
-    def count(self, ask: FacetsAsk) -> None:
-        run, screen = self.screen.sessions_app.inflight, self.screen
-
-        async def read() -> None:
-            flt, totals, recount = ask.flt, ask.totals, ask.recount
-            screen.post_message(
-                await data.read_facets(run, screen.store, ask.generation, flt, totals, recount)
-            )
-
-        screen.run_worker(read(), group="facets", exclusive=True, exit_on_error=False)
 
     def refresh(self, *, recount: bool) -> None:
         """Re-read the loaded window (cursor, selection and scroll stay); `recount`:
@@ -243,7 +217,7 @@ class ListReads:
             at_end=shown.at_end,
         )
         if shown.new_window and self.ready:
-            self.facets(message.generation, fresh_data=shown.keep_position)
+            screen.counts.ask(message.generation, fresh_data=shown.keep_position)
         if not self._first_rows:
             self._first_rows = True
             screen.call_after_refresh(app.first_rows_painted)
@@ -251,47 +225,6 @@ class ListReads:
         if shown.new_window:
             screen.status_bar.set_read(settings.clock())
         app.store_answered()
-
-    def took_facets(self, message: FacetsLoaded) -> None:
-        counted = self.controller.take_facets(
-            message.generation, message.base, message.facets, message.totals
-        )
-        if counted is not None:
-            self.show_counts(counted)
-            self.screen.reason_panel.want_sparks(message.base)
-
-    def after_end(self) -> None:
-        """The counts after an end, once the rows are painted (on a big table their scan
-        would delay them): every reason and the totals, and the stuck kinds at once."""
-        screen, generation = self.screen, self.controller.state.generation
-        flt = self.controller.filter()
-        ask = FacetsAsk(generation, flt, False, False, None, totals=True, recount=False)
-        screen.call_after_refresh(self.count, ask)
-        wanted = CountsWanted(generation, flt, after_end=True)
-        screen.call_after_refresh(screen.stuck_panel.post_message, wanted)
-
-    def show_counts(self, counted: Counted) -> None:
-        """The reason panel's counts, and the header's when the totals were read."""
-        self.screen.reason_panel.show_facets(counted.facets)
-        counts = self.controller.header_counts(counted)
-        if counted.totals is not None and counts is not None:
-            self._hint_indexes(counted.totals.total)
-            self.screen.status_bar.set_counts(counts)
-
-    def _hint_indexes(self, sessions: int) -> None:
-        """Once: say why a large database without the tool's indexes is slow, and the fix."""
-        store = self.screen.sessions_app.store
-        if self._index_hint_shown or store is None or sessions < INDEX_HINT_SESSIONS:
-            return
-        missing = store.missing_indexes
-        if missing:
-            self._index_hint_shown = True
-            self.screen.notify(
-                index_hint(missing, standby=store.standby),
-                title="Slow on this database",
-                severity="warning",
-                timeout=30,
-            )
 
     def failed(self, event: Worker.StateChanged) -> None:
         """The one place the screen's worker failures land (the end flow's too)."""

@@ -5,7 +5,8 @@ messages to them:
 
 - `ListController` (plain): the question, its generation, the paging, the waiting
   and the cancel;
-- `ListReads`: the controller's reads as this screen's workers, their answers shown;
+- `ListReads`, `ListCounts`: the controller's reads as this screen's workers (the
+  pages, the counts), their answers shown;
 - `ListFilters`, `ListPanels`, `Selection`, `EndFlow`, `ListConnection`: the filters,
   the layout, the selection, ending sessions, and the App's connection events;
 - `list_screens`: the screens the list opens over itself.
@@ -34,6 +35,7 @@ from tui.app.end_flow import EndFlow
 from tui.app.list_commands import filter_commands
 from tui.app.list_connection import ListConnection
 from tui.app.list_controller import ListController
+from tui.app.list_counts import ListCounts
 from tui.app.list_filters import ListFilters
 from tui.app.list_panels import NARROW, SPARKS_WIDTH, ListPanels
 from tui.app.list_reads import ListReads
@@ -64,7 +66,7 @@ if TYPE_CHECKING:
 
 TABLE_COMMANDS = ("select", "open", "row-first", "row-last")
 """The table's bindings that are palette commands too (the rest move the cursor)."""
-SEARCH_PLACEHOLDER = "/ search id, title, codebase…  platform:slack codebase:infra user:ada"
+SEARCH_HINT = "search id, title, codebase…  platform:slack codebase:infra user:ada"
 
 
 class MainScreen(SessionsScreen):
@@ -99,6 +101,7 @@ class MainScreen(SessionsScreen):
         self.vocabulary: Vocabulary | None = None
         """The store's, once it is open: the panel, the palette and the end picker use it."""
         self.reads = ListReads(self)
+        self.counts = ListCounts(self)
         self.filters = ListFilters(self)
         self.panels = ListPanels(self)
         self.selection = Selection(self)
@@ -107,9 +110,8 @@ class MainScreen(SessionsScreen):
 
     def compose(self) -> ComposeResult:
         self.status_bar = StatusBar(self.settings.target.display(), id="status")
-        self.search_box = SearchBox(
-            self.filters.search, placeholder=SEARCH_PLACEHOLDER, id="search"
-        )
+        hint = f"{self.key('search')} {SEARCH_HINT}"
+        self.search_box = SearchBox(self.filters.search, placeholder=hint, id="search")
         self.reason_panel = ReasonPanel(lambda: self.panels.sparks_shown, id="reasons")
         self.stuck_panel = StuckPanel(lambda: self.state.generation, id="stuck")
         self.table = SessionsTable(id="sessions")
@@ -154,7 +156,7 @@ class MainScreen(SessionsScreen):
         if isinstance(message, PageLoaded):
             self.reads.took_page(message)
         elif isinstance(message, FacetsLoaded):
-            self.reads.took_facets(message)
+            self.counts.took(message)
         elif isinstance(message, SelectionChecked):
             self.selection.checked(message)
         elif isinstance(message, MatchesSelected):
@@ -162,7 +164,7 @@ class MainScreen(SessionsScreen):
         elif isinstance(message, SessionsEnded):
             self.end_flow.ended(message)
             self.filters.show()
-            self.reads.after_end()
+            self.counts.after_end()
 
     @on(SessionsTable.NearEnd)
     @on(SessionsTable.NearStart)
