@@ -44,7 +44,7 @@ async def _drive(db: Path, rows: Rows) -> None:
         await ready(pilot) if any(r["id"] for r in rows.sessions) else await settle(pilot)
         screen = main_screen(app)
         table = screen.table
-        shown = [table._rows[i].id for i in range(table.row_count)]
+        shown = table.ids
         assert sorted(shown) == sorted(r["id"] for r in rows.sessions if r["id"] is not None)
         drawn = [table.cell_text(i, c.key) for i in range(table.row_count) for c in COLUMNS]
         drawn += [
