@@ -95,11 +95,11 @@ async def test_legacy_and_unrecognised_reasons_are_shown_as_stored(service_db: D
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         main = main_screen(app)
-        main.only_reason(NOT_RECORDED_TOKEN)
+        main.filters.only_reason(NOT_RECORDED_TOKEN)
         await settle(pilot)
         assert main.table.row_count > 0
         assert set(column_texts(app, "reason")) == {"not recorded"}
-        main.only_reason(UNRECOGNISED_TOKEN)
+        main.filters.only_reason(UNRECOGNISED_TOKEN)
         await settle(pilot)
         shown = set(column_texts(app, "reason"))
         assert shown and shown <= {"⚠ session-expired", "⚠ model-switched"}
@@ -717,7 +717,7 @@ async def test_read_only_disables_ending(service_db: DbTarget) -> None:
         await settle(pilot)
         assert not isinstance(app.screen, EndReasonScreen)
         assert notifications(app) == ["Ending is disabled: opened read-only (--read-only)"]
-        main.end([sid])
+        main.end_flow.start([sid])
         await settle(pilot)
         assert notifications(app)[-1] == "Ending is disabled: opened read-only (--read-only)"
         assert (await db_session(service_db, sid))["active"] is True
@@ -742,10 +742,10 @@ async def test_a_large_database_without_the_tools_indexes_says_how_to_fix_it(
 ) -> None:
     """Once the counts show the table is large, a database the tool has not migrated
     gets one warning that names the command; a migrated one, or a small one, none."""
-    from tui.app.screens import main as main_module
+    from tui.app import list_counts
 
     async def hints(threshold: int) -> list[str]:
-        monkeypatch.setattr(main_module, "INDEX_HINT_SESSIONS", threshold)
+        monkeypatch.setattr(list_counts, "INDEX_HINT_SESSIONS", threshold)
         app = app_for(service_db)
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await ready(pilot)
@@ -913,7 +913,7 @@ async def test_server_restart_under_a_running_dashboard(pg_server, pg_database) 
             assert "disconnected" in main.status_bar.live
             assert main.table.row_count == shown  # what it shows is kept
             # An end attempt while down fails clearly and is not retried.
-            main.end_sessions([next(iter(main.state.rows))], "reset-requested", ACTOR)
+            main.end_flow.end_sessions([next(iter(main.state.rows))], "reset-requested", ACTOR)
             await wait_until(
                 pilot,
                 lambda: any("Nothing was ended" in n for n in notifications(app)),
@@ -948,7 +948,7 @@ async def test_sqlite_lock_is_reported_and_recovers(
         blocker.execute("BEGIN EXCLUSIVE")
         try:
             sid = await _first_active(app)
-            main.end_sessions([sid], "reset-requested", ACTOR)
+            main.end_flow.end_sessions([sid], "reset-requested", ACTOR)
             await wait_until(
                 pilot,
                 lambda: any("Nothing was ended" in n for n in notifications(app)),
@@ -1005,9 +1005,9 @@ async def test_loading_is_shown_only_for_a_late_page(
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         main = main_screen(app)
-        monkeypatch.setattr("tui.app.screens.main.LOADING_AFTER", 2.0)
+        monkeypatch.setattr("tui.app.list_reads.LOADING_AFTER", 2.0)
         before = main.table.border_subtitle
-        main.set_status(Status.ENDED)
+        main.filters.set_status(Status.ENDED)
         assert main.table.border_subtitle == before, "not marked loading at once"
         await settle(pilot)
         assert "loaded" in main.table.border_subtitle
@@ -1018,9 +1018,9 @@ async def test_loading_is_shown_only_for_a_late_page(
         assert not main.table.stale
         assert {cell_text(app, i, "status").strip() for i in range(5)} == {"ended"}
 
-        monkeypatch.setattr("tui.app.screens.main.LOADING_AFTER", 0.05)
+        monkeypatch.setattr("tui.app.list_reads.LOADING_AFTER", 0.05)
         async with sessions_locked(service_db):
-            main.set_status(Status.ACTIVE)
+            main.filters.set_status(Status.ACTIVE)
             await wait_until(
                 pilot,
                 lambda: str(main.table.border_subtitle).startswith("loading…"),

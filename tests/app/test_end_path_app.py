@@ -3,6 +3,7 @@ row is kept, and an end whose commit answer is lost, on real databases."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from tests.support.app_helpers import app_for, main_screen, notifications, ready, wait_until
 from tests.support.commit_cut import CommitCutProxy
 from tests.support.service_writes import ServiceDb
-from tui.app.screens.audit import AuditScreen
+from tui.app.screens.audit import AUDIT_VIEW, AuditScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.store.migrate import upgrade
 from tui.store.target import resolve_target
@@ -36,7 +37,7 @@ async def test_no_audit_table_is_said_once_per_session(service_writer: ServiceDb
         await ready(pilot)
         main = main_screen(app)
         for n, sid in enumerate(ids, 1):
-            main.end_sessions([sid], "reset-requested", ACTOR)
+            main.end_flow.end_sessions([sid], "reset-requested", ACTOR)
             await wait_until(pilot, lambda n=n: _said(app, "ended ") >= n, "ended")  # type: ignore[misc]
         assert _said(app, "no audit row was kept") == 1
         assert _said(app, "sessions-tui migrate") == 1
@@ -52,8 +53,8 @@ async def test_no_audit_table_is_said_once_per_session(service_writer: ServiceDb
 async def test_the_audit_screen_pages_the_rows_newest_first(
     service_writer: ServiceDb, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("tui.app.screens.audit.AUDIT_PAGE", 4)
-    monkeypatch.setattr("tui.app.screens.audit.NEAR_END", 1)
+    smaller = replace(AUDIT_VIEW, page_size=4, near_end=1)
+    monkeypatch.setattr("tui.app.screens.audit.AUDIT_VIEW", smaller)
     db = service_writer
     await upgrade(resolve_target(url=db.url))
     ids = [db.session(db.now_minus(600)) for _ in range(9)]
@@ -61,7 +62,7 @@ async def test_the_audit_screen_pages_the_rows_newest_first(
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
         main = main_screen(app)
-        main.end_sessions(ids, "reset-requested", ACTOR)
+        main.end_flow.end_sessions(ids, "reset-requested", ACTOR)
         await wait_until(pilot, lambda: _said(app, "ended 9 of 9") == 1, "ended")
         assert _said(app, "no audit row") == 0
         await pilot.press("a")
@@ -96,7 +97,7 @@ async def test_a_lost_commit_answer_says_outcome_unknown_not_nothing_ended(
             await ready(pilot)
             main = main_screen(app)
             proxy.armed.set()
-            main.end_sessions([sid], "reset-requested", ACTOR)
+            main.end_flow.end_sessions([sid], "reset-requested", ACTOR)
             await wait_until(pilot, lambda: _said(app, "outcome unknown") == 1, "unknown")
             assert _said(app, "1 ended by this end") == 1
             assert _said(app, "Nothing was ended") == 0
@@ -116,7 +117,7 @@ async def test_the_confirmation_says_when_no_audit_row_will_be_kept(
     app = app_for(resolve_target(url=db.url))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
-        main_screen(app).end([sid])
+        main_screen(app).end_flow.start([sid])
         await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
         await pilot.press(*"reset", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirm")

@@ -52,7 +52,7 @@ SCRIPT = textwrap.dedent(
             # Off the event loop: taking the lock waits for the app's open read
             # transactions to end, and they need the loop to end.
             blocker = await asyncio.to_thread(lock, path)
-            main.set_status(Status.ENDED)
+            main.filters.set_status(Status.ENDED)
             for _ in range(500):  # until the store call is running (it waits on the lock)
                 if app.inflight:
                     break

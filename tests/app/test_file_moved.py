@@ -100,7 +100,7 @@ async def test_a_replaced_file_is_reopened_and_ended_at_the_path(
         )
         assert RESTORED in column_texts(app, "conversation")
         before_old = _row(kept, sid)
-        main_screen(app).end_sessions([sid], "reset-requested", "tester@ci")
+        main_screen(app).end_flow.end_sessions([sid], "reset-requested", "tester@ci")
         await settle(pilot)
     assert _row(path, sid)[:2] == (0, "reset-requested"), "the end is in the file at the path"
     assert _row(kept, sid) == before_old, "nothing went to the file that was replaced"
@@ -117,7 +117,7 @@ async def test_a_deleted_file_is_said_and_nothing_is_ended(tmp_path: Path, journ
         os.remove(path)
         await wait_until(pilot, lambda: "was deleted" in _header(app), "the header says deleted")
         assert "● live" not in _header(app)
-        main_screen(app).end_sessions([sid], "reset-requested", "tester@ci")
+        main_screen(app).end_flow.end_sessions([sid], "reset-requested", "tester@ci")
         await wait_until(
             pilot,
             lambda: any(n.startswith("Nothing was ended") for n in notifications(app)),

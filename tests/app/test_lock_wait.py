@@ -35,16 +35,20 @@ async def test_a_query_behind_a_lock_says_it_waits_and_esc_cancels_it(
         main = main_screen(app)
         async with sessions_locked(service_db) as holder:
             await pilot.press("2")
-            await wait_until(pilot, lambda: main.waiting is not None, "the waiting state")
+            await wait_until(
+                pilot, lambda: main.controller.waiting is not None, "the waiting state"
+            )
             header = screen_lines(app)[0]
             assert "query waiting" in header and "esc cancels" in header
             assert "● live" not in header and "auto-refresh off" not in header
             assert main.table.stale, "the old rows are dimmed under the new filter line"
             assert main.state.status is Status.ENDED
-            await wait_until(pilot, lambda: (main.waiting or 0) >= 2, "the seconds count")
+            await wait_until(
+                pilot, lambda: (main.controller.waiting or 0) >= 2, "the seconds count"
+            )
             assert "query waiting 2s" in screen_lines(app)[0]
             await pilot.press("escape")
-            await wait_until(pilot, lambda: main.waiting is None, "not waiting any more")
+            await wait_until(pilot, lambda: main.controller.waiting is None, "not waiting any more")
             assert "Cancelled the waiting query" in notifications(app)
             assert main.table.stale and "cancelled" in str(main.table.border_subtitle)
             assert main.state.status is Status.ENDED, "esc cancelled the wait, not the filter"
@@ -79,7 +83,7 @@ async def test_a_statement_timeout_ends_the_wait_with_a_message(pg_service_db: D
                 lambda: any("statement timeout" in n for n in notifications(app)),
                 "the timeout's message",
             )
-            assert main.waiting is None
+            assert main.controller.waiting is None
             assert app.connected, "a timeout is not a lost connection"
             assert main.table.ids == before and main.table.stale
         await pilot.press("1")  # the list is usable again
@@ -96,7 +100,9 @@ async def test_quitting_while_a_query_waits_is_quick(pg_service_db: DbTarget) ->
             main = main_screen(app)
             await lock.enter_async_context(sessions_locked(pg_service_db))
             await pilot.press("2")
-            await wait_until(pilot, lambda: main.waiting is not None, "the waiting state")
+            await wait_until(
+                pilot, lambda: main.controller.waiting is not None, "the waiting state"
+            )
             started = monotonic()
             app.exit()
         took = monotonic() - started  # the app has unmounted; the lock is still held

@@ -168,7 +168,7 @@ async def test_escape_undoes_one_filter_at_a_time_and_C_clears_them_all(
         main = main_screen(app)
         await pilot.press("2", "t", "t", "t")  # ended, started in the last 7 days
         await pilot.press("slash", *"e", "enter")
-        main.only_reason("reset-requested")
+        main.filters.only_reason("reset-requested")
         await settle(pilot)
         state = main.state
         assert (state.status, state.search.text, state.since) == (Status.ENDED, "e", WEEK)
@@ -202,7 +202,7 @@ async def test_escape_in_the_reason_panel_undoes_the_reasons_first(service_db: D
         await ready(pilot)
         main = main_screen(app)
         await pilot.press("slash", *"claude", "enter")
-        main.only_reason("reset-requested")
+        main.filters.only_reason("reset-requested")
         await settle(pilot)
         await pilot.press("f", "escape")
         await settle(pilot)

@@ -133,7 +133,7 @@ async def test_G_under_the_ended_sort_ends_on_the_active_sessions(service_db: Db
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         main = main_screen(app)
-        main.set_sort(SortKey.ENDED)
+        main.filters.set_sort(SortKey.ENDED)
         await settle(pilot)
         assert main.table.cell_text(0, "ended") != "—", "an ended session first"
         await press_settled(pilot, "G")

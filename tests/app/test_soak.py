@@ -124,7 +124,9 @@ async def test_the_dashboard_soaks_under_the_services_writes(tmp_path: Path) -> 
                 running = [s for s, a in list(writer.alive.items()) if a == 1]
                 if running:
                     mine.add(running[-1])
-                    main_screen(app).end_sessions([running[-1]], "reset-requested", "soak@ci")
+                    main_screen(app).end_flow.end_sessions(
+                        [running[-1]], "reset-requested", "soak@ci"
+                    )
             rss.append(me.memory_info().rss / 1e6)
             wal.append(_wal_mb(path))
             assert writer.error is None, writer.error

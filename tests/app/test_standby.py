@@ -137,9 +137,9 @@ async def test_an_end_on_the_primary_shows_on_the_standby_after_a_refresh(
 async def test_the_index_hint_on_a_standby_names_the_primary(
     replica_db: Replica, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tui.app.screens import main as main_module
+    from tui.app import list_counts
 
-    monkeypatch.setattr(main_module, "INDEX_HINT_SESSIONS", 100)
+    monkeypatch.setattr(list_counts, "INDEX_HINT_SESSIONS", 100)
     app = app_for(replica_db.standby)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)

@@ -100,7 +100,7 @@ async def test_select_all_then_end_with_the_suggested_reason(scene: StuckScene) 
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
         main = main_screen(app)
-        main.only_stuck(StuckKind.ORPHANED)
+        main.filters.only_stuck(StuckKind.ORPHANED)
         await wait_until(pilot, lambda: _shown(app) == orphaned, "orphaned rows")
         await pilot.press("A")
         await wait_until(pilot, lambda: main.state.selected == orphaned, "selected all")
@@ -136,7 +136,7 @@ async def test_select_all_over_the_cap_selects_nothing(scene: StuckScene) -> Non
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
         main = main_screen(app)
-        main.only_stuck(StuckKind.ORPHANED)
+        main.filters.only_stuck(StuckKind.ORPHANED)
         await wait_until(pilot, lambda: len(_shown(app)) == 2, "orphaned rows")
         await pilot.press("A")
         await wait_until(
@@ -186,7 +186,7 @@ async def test_an_end_from_the_panel_records_the_kinds_the_operator_saw(
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
         main = main_screen(app)
-        main.only_stuck(StuckKind.IDLE)
+        main.filters.only_stuck(StuckKind.IDLE)
         await wait_until(pilot, lambda: both in _shown(app), "idle rows")
         main.table.move_cursor(row=main.table.get_row_index(both))
         await pilot.press("x")

@@ -53,7 +53,7 @@ async def test_a_swapped_symlink_is_reopened_and_ended_at_the_path(
             "the rows of the file the path names now",
         )
         assert SWAPPED_IN in column_texts(app, "conversation")
-        main_screen(app).end_sessions([swap.sid], "reset-requested", "tester@ci")
+        main_screen(app).end_flow.end_sessions([swap.sid], "reset-requested", "tester@ci")
         await settle(pilot)
         assert f"ended {swap.sid[:8]} (reset-requested)" in notifications(app)
     assert swap.row(swap.second) == (0, "reset-requested"), "the end is in the file at the path"
@@ -72,7 +72,7 @@ async def test_an_end_right_after_a_swap_writes_nowhere_and_says_so(
     async with app.run_test(size=(170, 45)) as pilot:
         await ready(pilot)
         swap.swap()
-        main_screen(app).end_sessions([swap.sid], "reset-requested", "tester@ci")
+        main_screen(app).end_flow.end_sessions([swap.sid], "reset-requested", "tester@ci")
         await wait_until(
             pilot,
             lambda: any(

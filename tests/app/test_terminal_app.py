@@ -94,7 +94,7 @@ async def test_the_chain_has_focus_and_down_goes_to_the_next_hop(service_db: DbT
     app = app_for(service_db)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
-        screen = DetailScreen(middle, end=main_screen(app).end)
+        screen = DetailScreen(middle, end=main_screen(app).end_flow.start)
         app.push_screen(screen)
         await wait_until(pilot, lambda: screen.chain is not None, "chain loaded")
         await settle(pilot)

@@ -33,6 +33,7 @@ from textual import events, on
 
 from tests.bench.harness import SIZE, FrameProbe, maxrss_kb
 from tui.app.app import SessionsApp
+from tui.app.list_controller import FacetsAsk
 from tui.app.messages import (
     CountsWanted,
     FacetsLoaded,
@@ -227,7 +228,7 @@ class Bench:
         main = app.main_screen
         main.state.clear_filters()
         main.reason_panel.sync(main.state.reasons)
-        await self.requery_and_wait(main.requery)
+        await self.requery_and_wait(main.reads.requery)
 
     # -- (b) filter changes ---------------------------------------------------------------
 
@@ -271,15 +272,17 @@ class Bench:
 
         def search(text: str) -> None:
             main.state.search = SearchQuery.parse(text)
-            main.requery()
+            main.reads.requery()
 
         await self.filter_series(
-            "reason", ["reset-requested", "conversation-closed"], main.only_reason, reps
+            "reason", ["reset-requested", "conversation-closed"], main.filters.only_reason, reps
         )
-        await self.filter_series("status", [Status.ACTIVE, Status.ENDED], main.set_status, reps)
+        await self.filter_series(
+            "status", [Status.ACTIVE, Status.ENDED], main.filters.set_status, reps
+        )
         await self.filter_series("search", ["flaky", "billing"], search, reps)
         await self.filter_series(
-            "rare_reason", ["repo-removed", "session-expired"], main.only_reason, reps
+            "rare_reason", ["repo-removed", "session-expired"], main.filters.only_reason, reps
         )
         # The owner: the demo's most common user (~25% of sessions) and a rare one (~4%).
         await self.filter_series(
@@ -287,7 +290,10 @@ class Bench:
         )
         # Informational: harder questions, fewer repetitions, no target of their own.
         await self.filter_series(
-            "x_unrecognised", [UNRECOGNISED_TOKEN, NOT_RECORDED_TOKEN], main.only_reason, extra
+            "x_unrecognised",
+            [UNRECOGNISED_TOKEN, NOT_RECORDED_TOKEN],
+            main.filters.only_reason,
+            extra,
         )
         await self.filter_series(
             "x_search_none", ["zz-no-such-text", "zz-nothing-here"], search, extra
@@ -295,7 +301,7 @@ class Bench:
 
         def reasons(values: frozenset[str]) -> None:  # what ticking several in the panel does
             main.state.reasons = values
-            main.requery()
+            main.reads.requery()
 
         several = [
             frozenset({"reset-requested", "cwd-changed"}),
@@ -313,7 +319,7 @@ class Bench:
             page = app.expect("page", LoadMode.REFRESH)
             facets = app.expect("facets")
             t0 = perf_counter()
-            main.refresh_tick()  # the timer's tick (`r` would also recount every reason)
+            main.reads.tick()  # the timer's tick (`r` would also recount every reason)
             p = await wait(page, "a refresh page")
             await wait(facets, "refresh facets")
             total.append(ms(t0, p["painted"]))
@@ -376,7 +382,8 @@ class Bench:
                 app.ticking = True
                 t0 = perf_counter()
                 flt = main.state.filter(app.settings.clock())
-                main.load_facets(main.state.generation, flt, True, recount)
+                gen = main.state.generation
+                main.counts.count(FacetsAsk(gen, flt, False, False, None, True, recount))
                 keys = await self.key_probes(fut.done)
                 f = await wait(fut, "facets")
                 app.ticking = False
@@ -450,7 +457,7 @@ class Bench:
         app = self.app
         main = app.main_screen
         table = main.table
-        await self.requery_and_wait(lambda: main.set_status(Status.ACTIVE))
+        await self.requery_and_wait(lambda: main.filters.set_status(Status.ACTIVE))
         n = min(max(5, self.reps // 2), max(0, (table.row_count - 1) // 2))
         if n == 0:
             self.out["notes"].append("end: no active sessions to end")
@@ -463,7 +470,7 @@ class Bench:
             done = app.expect("ended")
             facets = app.expect("facets")
             t0 = perf_counter()
-            main.end_sessions([sid], "reset-requested", actor)
+            main.end_flow.end_sessions([sid], "reset-requested", actor)
             e = await wait(done, "SessionsEnded (worker)")
             await wait(facets, "facets after an end")
             assert e["outcomes"] == ["Ended"], e

@@ -54,7 +54,7 @@ async def _drive(db: Path, rows: Rows) -> None:
         drawn.append(str(screen.status_bar.render()))
         assert not raw_controls("".join(drawn)), raw_controls("".join(drawn))
         for sid in shown[:DETAILS]:
-            app.push_screen(DetailScreen(sid, end=screen.end))
+            app.push_screen(DetailScreen(sid, end=screen.end_flow.start))
             await wait_until(
                 pilot,
                 lambda: (
@@ -77,7 +77,7 @@ async def _drive(db: Path, rows: Rows) -> None:
             app.pop_screen()
             await settle(pilot)
         if shown:
-            screen.end_sessions(shown, "reset-requested", "prop@ci")
+            screen.end_flow.end_sessions(shown, "reset-requested", "prop@ci")
             await settle(pilot)
     check_end(before, stored_rows(db), set(shown))
 

@@ -255,7 +255,9 @@ async def test_a_filter_change_before_the_store_opens_is_not_lost(service_db: Db
     def hook(message: Message) -> None:
         record(message)
         if isinstance(message, PageLoaded) and message.warm:
-            main_screen(app).set_status(Status.ENDED)  # lands just before the warm page applies
+            main_screen(app).filters.set_status(
+                Status.ENDED
+            )  # lands just before the warm page applies
 
     async with app.run_test(size=SIZE, message_hook=hook) as pilot:
         await ready(pilot)

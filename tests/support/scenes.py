@@ -106,7 +106,7 @@ async def _ready(pilot: Pilot[Any]) -> None:
     main = main_screen(app)
     await wait_until(
         pilot,
-        lambda: not main.sparks_shown or sparks_drawn(app),
+        lambda: not main.panels.sparks_shown or sparks_drawn(app),
         "the reason panel's sparklines (from 150 columns)",
     )
     await settle(pilot)
@@ -119,7 +119,7 @@ async def main_list(pilot: Pilot[Any]) -> None:
 async def reason_filter(pilot: Pilot[Any]) -> None:
     await _ready(pilot)
     app: SessionsApp = pilot.app  # type: ignore[assignment]
-    main_screen(app).only_reason("cwd-changed")
+    main_screen(app).filters.only_reason("cwd-changed")
     await settle(pilot)
 
 
@@ -173,7 +173,7 @@ async def stuck_select_all(pilot: Pilot[Any]) -> None:
     await _ready(pilot)
     app: SessionsApp = pilot.app  # type: ignore[assignment]
     main = main_screen(app)
-    main.only_stuck(StuckKind.ORPHANED)
+    main.filters.only_stuck(StuckKind.ORPHANED)
     await wait_until(pilot, lambda: bool(main.table.ids), "orphaned rows")
     await settle(pilot)
     await pilot.press("A")

@@ -51,7 +51,7 @@ async def drive(path: Path, sid: str, what: str) -> dict[str, Any]:
         try:
             await wait_until(pilot, lambda: "cannot be read" in _header(app), "header: unreadable")
             seen["header_unreadable"] = _header(app)
-            screen.end_sessions([sid], "reset-requested", "tester@ci")
+            screen.end_flow.end_sessions([sid], "reset-requested", "tester@ci")
             await wait_until(
                 pilot,
                 lambda: any(n.startswith("Nothing was ended") for n in notifications(app)),
@@ -68,7 +68,7 @@ async def drive(path: Path, sid: str, what: str) -> dict[str, Any]:
             "live again once readable",
         )
         seen["header_recovered"] = _header(app)
-        screen.end_sessions([sid], "reset-requested", "tester@ci")
+        screen.end_flow.end_sessions([sid], "reset-requested", "tester@ci")
         await wait_until(
             pilot,
             lambda: any(n.startswith(f"ended {sid[:8]}") for n in notifications(app)),

@@ -93,7 +93,7 @@ class SessionsApp(App[None]):
         """Words about sessions take the palette of the theme, dark or light, and
         the operator's choice is remembered in the config file."""
         if render.use_palette(theme.dark) and self.screen_stack:
-            self.main_screen.restyle()
+            self.main_screen.connection.restyle()
         self.remember_theme(theme.name)
 
     def remember_theme(self, name: str) -> None:

@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from textual.message_pump import MessagePump
+from textual.worker import Worker
 
 from tui.app import data
 from tui.app.messages import SessionsEnded
@@ -38,12 +39,23 @@ class EndFlow:
         self.audit_note_said = False
         """Whether this dashboard session has said that an end kept no audit row."""
 
+    def start(self, ids: list[str], reply_to: MessagePump | None = None) -> Worker[None]:
+        """The flow (`run`) in the screen's `end` worker: not exclusive, a write in
+        flight is never cancelled by the next one. `reply_to` (a detail screen) gets
+        the result too."""
+        return self.screen.run_worker(self.run(ids, reply_to), group="end", exit_on_error=False)
+
+    def end_sessions(self, ids: list[str], reason: str, actor: str | None) -> Worker[None]:
+        """The flow's write alone, without the dialogs (scripts, the benchmark)."""
+        write = self.write(ids, reason, actor, None)
+        return self.screen.run_worker(write, group="end", exit_on_error=False)
+
     async def run(self, ids: list[str], reply_to: MessagePump | None = None) -> None:
         """The checks, the reason picker, the confirmation, the write, one SessionsEnded.
         Cancel at either dialog writes nothing. `reply_to` (a detail screen) gets the
         result too, to re-read itself."""
         screen = self.screen
-        app, state = screen.sessions_app, screen.state
+        app, state = screen.sessions_app, screen.controller.state
         store = app.store
         if not ids:
             return
@@ -122,7 +134,7 @@ class EndFlow:
         """The rows as they are now, the selection without them, and the toasts: each
         outcome, an interrupted end, a missing audit table (once), a failed re-read."""
         screen = self.screen
-        app, state, table = screen.sessions_app, screen.state, screen.table
+        app, state, table = screen.sessions_app, screen.controller.state, screen.table
         now = screen.settings.clock()
         for sid, row in message.rows.items():
             state.selected.discard(sid)

@@ -20,13 +20,15 @@ def filter_commands(screen: MainScreen) -> list[Command]:
     """In the palette's order: sorts, stuck kinds, known reasons, not recorded, the
     cancel (while a query waits), unrecognised."""
     commands = [
-        Command(f"Sort by {sort.value}", partial(screen.set_sort, sort), "Newest/largest first")
+        Command(
+            f"Sort by {sort.value}", partial(screen.filters.set_sort, sort), "Newest/largest first"
+        )
         for sort in SORT_STEPS
     ]
     commands += [
         Command(
             f"Filter stuck: {kind.wire}",
-            partial(screen.only_stuck, kind),
+            partial(screen.filters.only_stuck, kind),
             wording.stuck_explanation(kind),
         )
         for kind in StuckKind
@@ -34,7 +36,7 @@ def filter_commands(screen: MainScreen) -> list[Command]:
     commands += [
         Command(
             f"Filter reason: {trigger.wire}",
-            partial(screen.only_reason, trigger.wire),
+            partial(screen.filters.only_reason, trigger.wire),
             trigger.description,
         )
         for trigger in (screen.vocabulary.triggers if screen.vocabulary else ())
@@ -42,22 +44,22 @@ def filter_commands(screen: MainScreen) -> list[Command]:
     commands.append(
         Command(
             f"Filter reason: {wording.NOT_RECORDED}",
-            partial(screen.only_reason, NOT_RECORDED_TOKEN),
+            partial(screen.filters.only_reason, NOT_RECORDED_TOKEN),
             "Ended before 016",
         )
     )
-    if screen.waiting is not None:
+    if screen.controller.waiting is not None:
         commands.append(
             Command(
                 "Cancel the waiting query",
-                screen.action_cancel_wait,
+                screen.reads.cancel_wait,
                 f"{screen.key('back')} does it too",
             )
         )
     commands.append(
         Command(
             "Filter reason: unrecognised",
-            partial(screen.only_reason, UNRECOGNISED_TOKEN),
+            partial(screen.filters.only_reason, UNRECOGNISED_TOKEN),
             "Unknown values",
         )
     )

@@ -12,11 +12,11 @@ the main screen).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
 from typing import TYPE_CHECKING
 
 from textual.message import Message
 
+from tui.app.list_controller import LoadMode as LoadMode
 from tui.domain.models import (
     Cursor,
     EndOutcome,
@@ -32,21 +32,6 @@ from tui.domain.trends import Trends
 if TYPE_CHECKING:
     from tui.store.errors import StoreError
     from tui.store.store import Store
-
-
-class LoadMode(Enum):
-    REPLACE = "replace"
-    """A new filter or sort: the table starts again at the top."""
-    APPEND = "append"
-    """The next keyset page, fetched as the cursor nears the end."""
-    REFRESH = "refresh"
-    """Auto-refresh: the same window again, cursor and scroll kept."""
-    PREPEND = "prepend"
-    """The keyset page above the window (after G), fetched as the cursor nears its top."""
-    OLDER = "older"
-    """A bounded search goes on into its next window of older sessions (the operator's `n`)."""
-    BOTTOM = "bottom"
-    """The last page of the list (G, End), read from the other end: cursor on the last row."""
 
 
 # -- the connection (App -> main screen) ---------------------------------------------

@@ -32,8 +32,11 @@ class Selection:
         screen = self.screen
         if screen.sessions_app.store is None:
             return
-        flt, cap = screen.state.filter(screen.settings.clock()), screen.settings.select_cap
-        generation, run = screen.state.generation, screen.sessions_app.inflight
+        flt, cap = (
+            screen.controller.state.filter(screen.settings.clock()),
+            screen.settings.select_cap,
+        )
+        generation, run = screen.controller.state.generation, screen.sessions_app.inflight
         self._start("select", lambda: data.read_matches(run, screen.store, generation, flt, cap))
 
     def _start(self, group: str, read: Callable[[], Awaitable[Message]]) -> None:
@@ -46,7 +49,7 @@ class Selection:
         self.screen.run_worker(post(), group=group, exclusive=True, exit_on_error=False)
 
     def matched(self, message: MatchesSelected) -> None:
-        screen, state = self.screen, self.screen.state
+        screen, state = self.screen, self.screen.controller.state
         if message.generation != state.generation:
             return  # the filter changed meanwhile: that selection would be of another view
         if message.matched > message.cap:
@@ -68,13 +71,13 @@ class Selection:
 
     def select_none(self) -> None:
         """Deselect every session at once."""
-        count = self.screen.state.select_none()
+        count = self.screen.controller.state.select_none()
         self.show(count)
         if count:
             self.screen.notify(f"Deselected {count:,} session{'s' if count > 1 else ''}")
 
     def toggle(self, sid: str) -> None:
-        screen, state = self.screen, self.screen.state
+        screen, state = self.screen, self.screen.controller.state
         state.selected ^= {sid}
         row = state.rows.get(sid)
         if row is not None:
@@ -84,13 +87,13 @@ class Selection:
                 stale_after=screen.settings.stale_after,
                 selected=sid in state.selected,
             )
-        screen.show_filters()
+        screen.filters.show()
 
     def show(self, changed: int) -> None:
         """The rows' marks and the filter line after the selection changed wholesale."""
         if not changed:
             return
-        screen, state = self.screen, self.screen.state
+        screen, state = self.screen, self.screen.controller.state
         now = screen.settings.clock()
         for sid in state.order:
             screen.table.update_row(
@@ -99,7 +102,7 @@ class Selection:
                 stale_after=screen.settings.stale_after,
                 selected=sid in state.selected,
             )
-        screen.show_filters()
+        screen.filters.show()
 
     def check(self, generation: int, flt: SessionFilter, ids: frozenset[str]) -> None:
         """Whether the selected sessions `ids` are still in the view (read by id)."""
@@ -109,12 +112,12 @@ class Selection:
         )
 
     def checked(self, message: SelectionChecked) -> None:
-        if message.generation != self.screen.state.generation:
+        if message.generation != self.screen.controller.state.generation:
             return  # a newer question checks again
-        dropped = self.screen.state.confirm(message.checked, message.still)
+        dropped = self.screen.controller.state.confirm(message.checked, message.still)
         if dropped:
             # Said once: the sessions are deselected, so no later page announces them.
-            self.screen.show_filters()
+            self.screen.filters.show()
             self.screen.notify(
                 f"{dropped} selected session{'s are' if dropped > 1 else ' is'} not in this "
                 "view any more: deselected",

@@ -14,6 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 from textual.message import Message
 from textual.screen import Screen
+from textual.widget import Widget
 
 from tui.app import keys
 from tui.app.commands import Command, ScreenCommands
@@ -22,6 +23,7 @@ from tui.app.screens.help import HelpScreen
 
 if TYPE_CHECKING:
     from tui.app.app import SessionsApp
+    from tui.settings import Settings
     from tui.store.store import Store
 
 
@@ -42,10 +44,17 @@ class SessionsScreen(Screen[None]):
     ]
     COMMANDS = {ScreenCommands}
     HELP_TITLE: ClassVar[str] = "Keys"
+    CHILD_BINDINGS: ClassVar[dict[type[Widget], tuple[str, ...]]] = {}
+    """Widgets of this screen whose own bindings help offers too, each with the ids of
+    those the palette offers as commands (a table's select and open, not its arrows)."""
 
     @property
     def sessions_app(self) -> SessionsApp:
         return cast("SessionsApp", self.app)
+
+    @property
+    def settings(self) -> Settings:
+        return self.sessions_app.settings
 
     def key(self, binding_id: str) -> str:
         """The key of a binding as a text names it, after `[keys]`."""
@@ -73,7 +82,8 @@ class SessionsScreen(Screen[None]):
         own = self.live(bindings_of(type(self), Screen))
         taken = {b.key for b in own}
         app_bindings = [b for b in self.live(self.app.BINDINGS) if b.key not in taken]
-        return [(self.app, app_bindings), (self, own)]
+        children = [(self.query_one(cls), self.live(cls.BINDINGS)) for cls in self.CHILD_BINDINGS]
+        return [(self.app, app_bindings), (self, own), *children]
 
     def live(self, bindings: Sequence[BindingType]) -> list[Binding]:
         """These bindings as `[keys]` left them (what help and the palette show)."""
@@ -91,7 +101,13 @@ class SessionsScreen(Screen[None]):
         for b in self.live(bindings_of(type(self), Screen)):
             if b.description:
                 offered.setdefault(b.action, b)  # one command per action: esc, not q too
-        return [(self, b) for b in offered.values()]
+        children = [
+            (self.query_one(cls), b)
+            for cls, ids in self.CHILD_BINDINGS.items()
+            for b in self.live(cls.BINDINGS)
+            if b.id in ids
+        ]
+        return [*((self, b) for b in offered.values()), *children]
 
     def palette_commands(self) -> list[Command]:
         return [self._binding_command(node, b) for node, b in self.palette_bindings()]
@@ -110,6 +126,10 @@ class SessionsScreen(Screen[None]):
     def disabled_because(self, action: str) -> str | None:
         """Why an action shown greyed out does nothing, for the palette and its key to say."""
         return None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """An action `disabled_because` names a reason for is shown, greyed out."""
+        return None if self.disabled_because(action) else True
 
     def on_key(self, event: events.Key) -> None:
         """The key of an action shown greyed out says why (`disabled_because`) instead of

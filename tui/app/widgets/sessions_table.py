@@ -1,9 +1,10 @@
 """The sessions table: a window onto the database that draws only the rows on screen.
 
 Textual's DataTable renders every visible cell through Rich on each repaint, which
-took ~80 ms of a ~95 ms filter change here. This widget uses the Line API (as
-toolong does): each row is turned into segments once, when it arrives, and a
-repaint only crops and styles the strips of the visible lines.
+took most of a filter change's time here. This widget uses the Line API (as toolong
+does): each row is turned into segments once, when it is first drawn (`RowWindow`),
+and a repaint only crops and styles the strips of the visible lines. It renders what
+its owner gives it; the cursor and its keys are `CursorView`'s.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import ClassVar
 
-from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -19,74 +19,21 @@ from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
-from textual.reactive import reactive
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.app.render import row_cells
+from tui.app.widgets.cursor_view import CursorView
+from tui.app.widgets.row_window import RowWindow, row_width
 from tui.domain.columns import COLUMNS, PAD, SORTABLE, Placed, conversation_label, fit
 from tui.domain.models import SessionRow, SortKey
 from tui.domain.text import safe_text
 
-NEAR_END = 20
-"""Rows left below the cursor when the next keyset page is asked for."""
 COLUMN_KEYS = [c.key for c in COLUMNS]
 DIM = Style(dim=True)
 FULL_WIDTH = sum(c.width.screen + 2 * PAD for c in COLUMNS)
 """Every column at its own width: the layout until the table knows its size."""
 
 
-def row_width(layout: tuple[Placed, ...]) -> int:
-    return sum(placed.width + 2 * PAD for placed in layout)
-
-
-def _cells_to_segments(cells: list[Text], layout: tuple[Placed, ...]) -> list[Segment]:
-    """One row as segments: each shown cell cropped (with an ellipsis) or padded to its
-    column's width in this layout.
-
-    The gaps between columns are one segment each, so fewer segments are styled per line.
-    """
-    segments: list[Segment] = []
-    gap = " " * PAD
-    for placed in layout:
-        cell = cells[placed.index]
-        segments.append(Segment(gap + gap if segments else gap))
-        plain = cell.plain
-        width = cell_len(plain)
-        fixed = placed.width
-        if not cell.spans and width <= fixed:  # most cells: padded in their style
-            base = Style.parse(cell.style) if isinstance(cell.style, str) else cell.style
-            segments.append(Segment(plain + " " * (fixed - width), base or None))
-            continue
-        text = cell.copy()
-        text.truncate(fixed, overflow="ellipsis", pad=True)
-        for start, end, style in _spans(text):
-            segments.append(Segment(text.plain[start:end], style))
-    segments.append(Segment(gap))
-    return segments
-
-
-def _spans(text: Text) -> list[tuple[int, int, Style | None]]:
-    """Non-overlapping (start, end, style) runs of a Text, base style included."""
-    plain = text.plain
-    base = Style.parse(text.style) if isinstance(text.style, str) else text.style
-    if not text.spans:
-        return [(0, len(plain), base or None)]
-    styles: list[Style] = [base or Style()] * len(plain)
-    for span in text.spans:
-        style = Style.parse(span.style) if isinstance(span.style, str) else span.style
-        for i in range(span.start, min(span.end, len(plain))):
-            styles[i] = styles[i] + style
-    runs: list[tuple[int, int, Style | None]] = []
-    start = 0
-    for i in range(1, len(plain) + 1):
-        if i == len(plain) or styles[i] != styles[start]:
-            runs.append((start, i, styles[start]))
-            start = i
-    return runs
-
-
-class SessionsTable(ScrollView, can_focus=True):
+class SessionsTable(CursorView):
     """Rows of sessions with a cursor, a fixed header, selection marks and mouse support."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -155,27 +102,12 @@ class SessionsTable(ScrollView, can_focus=True):
     }
     """
 
-    cursor_row: reactive[int] = reactive(0, always_update=True)
-
-    class NearEnd(Message):
-        """The cursor or the scroll position is close to the last loaded row."""
-
-    class NearStart(Message):
-        """The cursor or the scroll position is close to the first loaded row, going up."""
-
     class HeaderClicked(Message):
         """A click on a column's header: its owner sorts by it, or says why not."""
 
         def __init__(self, column: str) -> None:
             super().__init__()
             self.column = column
-
-    class Jump(Message):
-        """g/G, Home/End with rows beyond the window at that end: its owner reads them."""
-
-        def __init__(self, to_end: bool) -> None:
-            super().__init__()
-            self.to_end = to_end
 
     class ToggleSelect(Message):
         def __init__(self, session_id: str) -> None:
@@ -190,62 +122,44 @@ class SessionsTable(ScrollView, can_focus=True):
             self.session_id = session_id
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
-        self._ids: list[str] = []
-        self._index: dict[str, int] = {}
-        self._rows: list[SessionRow] = []
-        self._marked: list[bool] = []
-        self._drawn: dict[int, tuple[list[Text], list[Segment]]] = {}
-        """Cells and segments per row index, made the first time the row is shown."""
-        self._styled: dict[int, Strip] = {}
-        """Rows off the cursor, full width and styled, until their row or the styles change."""
+        window = RowWindow(fit(FULL_WIDTH))
+        super().__init__(window, id=id)
+        self.window: RowWindow = window
         self._line_styles: tuple[Style, Style, Style] | None = None
         """Base, cursor and even-row styles, looked up once per repaint."""
-        self._now: datetime | None = None
-        self._stale_after = timedelta(hours=24)
-        self._filling = False
         self.wide = False
         """Every column, the table scrolling sideways (the wide mode's key)."""
         self.stale = False
         """The rows answer an earlier question than the filter line's: drawn dim."""
         self._fitted_to: tuple[int, bool] | None = None
-        self.columns_layout: tuple[Placed, ...] = fit(FULL_WIDTH)
-        """The columns shown and their widths: `fit` to the table's width, again on resize."""
         self._sorted: tuple[str, bool] | None = ("started", False)
         """The sorted column's key and whether ascending: the header's arrow."""
-        self.more_above = False
-        """Rows of the list above the first loaded one (its owner says, after G)."""
-        self.more_below = False
-        """Rows of the list below the last loaded one (another keyset page)."""
 
     # -- data ---------------------------------------------------------------------
 
     @property
-    def row_count(self) -> int:
-        return len(self._ids)
+    def columns_layout(self) -> tuple[Placed, ...]:
+        """The columns shown and their widths: `fit` to the table's width, again on resize."""
+        return self.window.layout
 
     @property
     def ids(self) -> list[str]:
-        return list(self._ids)
+        return list(self.window.ids)
 
     @property
     def current_id(self) -> str | None:
-        return self._ids[self.cursor_row] if self._ids else None
+        return self.window.ids[self.cursor_row] if self.window.ids else None
 
     def get_row_index(self, session_id: str) -> int:
-        return self._index[session_id]
+        return self.window.index[session_id]
+
+    def cells(self, row: int) -> list[Text]:
+        """A row's cells as drawn, in `COLUMNS` order."""
+        return self.window.draw(row)[0]
 
     def cell_text(self, row: int, column: str) -> str:
         """What a cell shows, as plain text (for tests and the screen reader in us all)."""
-        return self._draw(row)[0][COLUMN_KEYS.index(column)].plain
-
-    def _draw(self, index: int) -> tuple[list[Text], list[Segment]]:
-        drawn = self._drawn.get(index)
-        if drawn is None:
-            now = self._now or datetime.now().astimezone()
-            cells = row_cells(self._rows[index], now, self._stale_after, self._marked[index])
-            drawn = self._drawn[index] = (cells, _cells_to_segments(cells, self.columns_layout))
-        return drawn
+        return self.cells(row)[COLUMN_KEYS.index(column)].plain
 
     @property
     def shown_columns(self) -> list[str]:
@@ -255,12 +169,12 @@ class SessionsTable(ScrollView, can_focus=True):
     def set_stale(self, stale: bool) -> None:
         if stale != self.stale:
             self.stale = stale
-            self._styled = {}
+            self.window.forget(drawings=False)
             self.refresh()
 
     def restyle(self) -> None:
         """Draw every row again: their colours come from the theme's palette."""
-        self._drawn, self._styled = {}, {}
+        self.window.forget()
         self.refresh()
 
     def set_wide(self, wide: bool) -> None:
@@ -280,9 +194,9 @@ class SessionsTable(ScrollView, can_focus=True):
         layout = fit(width, wide=self.wide)
         if layout == self.columns_layout:
             return
-        self.columns_layout = layout
-        self._drawn, self._styled = {}, {}
-        self.virtual_size = Size(row_width(layout), len(self._ids) + 1)
+        self.window.layout = layout
+        self.window.forget()
+        self.virtual_size = Size(row_width(layout), self.row_count + 1)
         self.refresh()
 
     def show(
@@ -302,144 +216,42 @@ class SessionsTable(ScrollView, can_focus=True):
         `at_end`)."""
         keep_id = self.current_id if keep_position else None
         keep_row, scroll_y = self.cursor_row, self.scroll_y
-        added = self._prepend(rows, selected) if prepend else 0
+        window = self.window
+        added = window.prepend(rows, selected) if prepend else 0
         if not append and not prepend:
-            self._ids, self._index, self._rows, self._marked = [], {}, [], []
-            self._drawn, self._styled = {}, {}
-        self._now, self._stale_after = now, stale_after
-        for row in [] if prepend else rows:
-            if row.id in self._index:
-                continue
-            self._index[row.id] = len(self._ids)
-            self._ids.append(row.id)
-            self._rows.append(row)
-            self._marked.append(row.id in selected)
-        self.virtual_size = Size(row_width(self.columns_layout), len(self._ids) + 1)
-        # Adding rows moves the cursor's bounds: that is not the operator nearing the end.
-        self._filling = True
-        try:
+            window.replace()
+        window.now, window.stale_after = now, stale_after
+        if not prepend:
+            window.append(rows, selected)
+        self.virtual_size = Size(row_width(self.columns_layout), self.row_count + 1)
+        with self.filling():
             if append:
                 pass
             elif prepend:
-                self.cursor_row = self._clamp(keep_row + added)
+                self.cursor_row = self.clamp(keep_row + added)
                 self.scroll_to(y=scroll_y + added, animate=False, immediate=True)
             elif at_end:
-                self.cursor_row = self._clamp(self.row_count - 1)
+                self.cursor_row = self.clamp(self.row_count - 1)
                 self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
-                self._scroll_to_cursor()
+                self.scroll_to_cursor()
             elif keep_position:
-                target = self._index.get(keep_id, keep_row) if keep_id else keep_row
-                self.cursor_row = self._clamp(target)
+                target = window.index.get(keep_id, keep_row) if keep_id else keep_row
+                self.cursor_row = self.clamp(target)
                 self.scroll_to(y=scroll_y, animate=False, immediate=True)
             else:
                 self.cursor_row = 0
                 self.scroll_to(y=0, animate=False, immediate=True)
-        finally:
-            self._filling = False
         self.refresh()
-
-    def _prepend(self, rows: list[SessionRow], selected: set[str]) -> int:
-        """Rows above the window: every index moves down by their number (returned)."""
-        fresh = [r for r in rows if r.id not in self._index]
-        self._ids = [r.id for r in fresh] + self._ids
-        self._rows = fresh + self._rows
-        self._marked = [r.id in selected for r in fresh] + self._marked
-        self._index = {sid: i for i, sid in enumerate(self._ids)}
-        self._drawn, self._styled = {}, {}
-        return len(fresh)
 
     def update_row(
         self, row: SessionRow, *, now: datetime, stale_after: timedelta, selected: bool
     ) -> None:
         """Refresh one row in place after an end or a selection change."""
-        index = self._index.get(row.id)
-        if index is None:
-            return
-        self._rows[index], self._marked[index], self._now = row, selected, now
-        self._drawn.pop(index, None)
-        self._styled.pop(index, None)
-        self.refresh_line(index - int(self.scroll_y) + 1)
+        index = self.window.update(row, selected, now)
+        if index is not None:
+            self.refresh_line(index - int(self.scroll_y) + 1)
 
-    # -- cursor -----------------------------------------------------------------------
-
-    def _clamp(self, row: int) -> int:
-        return max(0, min(row, self.row_count - 1))
-
-    def move_cursor(self, *, row: int, animate: bool = False, scroll: bool = True) -> None:
-        self.cursor_row = self._clamp(row)
-        if scroll:
-            self._scroll_to_cursor()
-
-    @property
-    def _page_rows(self) -> int:
-        return max(1, self.scrollable_content_region.height - 1)
-
-    def _scroll_to_cursor(self) -> None:
-        top = int(self.scroll_y)
-        if self.cursor_row < top:
-            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
-        elif self.cursor_row >= top + self._page_rows:
-            self.scroll_to(y=self.cursor_row - self._page_rows + 1, animate=False, immediate=True)
-
-    def watch_cursor_row(self, old: int, new: int) -> None:
-        self.refresh()
-        if self._filling or not self.row_count:
-            return
-        if new >= self.row_count - NEAR_END:
-            self.post_message(self.NearEnd())
-        if self.more_above and new < old and new < NEAR_END:
-            self.post_message(self.NearStart())
-
-    def watch_scroll_y(self, old: float, new: float) -> None:
-        super().watch_scroll_y(old, new)
-        if self._filling or not self.row_count:
-            return
-        near = self.max_scroll_y > 0 and new >= self.max_scroll_y - NEAR_END
-        if new > old and near:
-            self.post_message(self.NearEnd())
-        if self.more_above and new < old and new < NEAR_END:
-            self.post_message(self.NearStart())
-
-    def action_cursor_up(self) -> None:
-        self.move_cursor(row=self.cursor_row - 1)
-
-    def action_cursor_down(self) -> None:
-        self.move_cursor(row=self.cursor_row + 1)
-
-    def action_page_up(self) -> None:
-        self.move_cursor(row=self.cursor_row - self._page_rows)
-
-    def action_page_down(self) -> None:
-        self.move_cursor(row=self.cursor_row + self._page_rows)
-
-    def action_half_page_up(self) -> None:
-        self._move_half_page(-1)
-
-    def action_half_page_down(self) -> None:
-        self._move_half_page(1)
-
-    def _move_half_page(self, sign: int) -> None:
-        """ctrl+d/ctrl+u as in less and vim: cursor and view move half a screen together."""
-        half = max(1, self._page_rows // 2)
-        row = self._clamp(self.cursor_row + sign * half)
-        moved = row - self.cursor_row
-        self.cursor_row = row
-        self.scroll_to(y=self.scroll_y + moved, animate=False, immediate=True)
-        self._scroll_to_cursor()
-
-    def action_first(self) -> None:
-        """The list's first row: here when loaded, else asked of the owner (`Jump`)."""
-        if self.more_above:
-            self.post_message(self.Jump(to_end=False))
-        else:
-            self.move_cursor(row=0)
-
-    def action_last(self) -> None:
-        """The list's last row: here when loaded, else asked of the owner (`Jump`)."""
-        if self.more_below:
-            self.post_message(self.Jump(to_end=True))
-        else:
-            self.move_cursor(row=self.row_count - 1)
+    # -- keys and the mouse -----------------------------------------------------------
 
     def action_toggle_select(self) -> None:
         current = self.current_id
@@ -477,7 +289,7 @@ class SessionsTable(ScrollView, can_focus=True):
             if column is not None:
                 self.post_message(self.HeaderClicked(column))
             return
-        if offset is None or offset.y < 1 or not self._ids:
+        if offset is None or offset.y < 1 or not self.row_count:
             return
         row = int(self.scroll_y) + offset.y - 1
         if row < self.row_count:
@@ -496,7 +308,7 @@ class SessionsTable(ScrollView, can_focus=True):
 
     def full_text(self, row: int) -> str:
         """A row's conversation label and id, whole and terminal-safe (the tooltip)."""
-        session = self._rows[row]
+        session = self.window.rows[row]
         return f"{conversation_label(session)}\n{safe_text(session.id)}"
 
     # -- drawing --------------------------------------------------------------------------
@@ -522,12 +334,13 @@ class SessionsTable(ScrollView, can_focus=True):
             self.get_component_rich_style("sessions-table--even"),
         )
         if styles != self._line_styles:
-            self._line_styles, self._styled = styles, {}
+            self._line_styles = styles
+            self.window.forget(drawings=False)
         return styles
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        """Look the styles up once per repaint: `rich_style` walks every ancestor, and
-        a repaint of 38 lines spent ~4 ms on it. A changed style (a theme) restyles all."""
+        """Look the styles up once per repaint, not per line: `rich_style` walks every
+        ancestor. A changed style (a theme) restyles all."""
         self._look_up_styles()
         self._fit()
         return super().render_lines(crop)
@@ -545,16 +358,16 @@ class SessionsTable(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         full = max(width, row_cells_width)
         if index == self.cursor_row:
-            strip = Strip(self._draw(index)[1], row_cells_width).extend_cell_length(full)
+            strip = Strip(self.window.draw(index)[1], row_cells_width).extend_cell_length(full)
             if self.stale:
                 strip = strip.apply_style(DIM)
             return strip.apply_style(cursor).crop(scroll_x, scroll_x + width).apply_style(base)
-        styled = self._styled.get(index)
+        styled = self.window.styled.get(index)
         if styled is None or styled.cell_length != full:
-            row = Strip(self._draw(index)[1], row_cells_width).extend_cell_length(full)
+            row = Strip(self.window.draw(index)[1], row_cells_width).extend_cell_length(full)
             if index % 2:
                 row = row.apply_style(even)
             if self.stale:
                 row = row.apply_style(DIM)
-            styled = self._styled[index] = row.apply_style(base)
+            styled = self.window.styled[index] = row.apply_style(base)
         return styled.crop(scroll_x, scroll_x + width)

@@ -1,0 +1,93 @@
+"""The list's counts: the reasons' (and the header's whole-table totals) read in the
+screen's `facets` worker after each new window, the stuck kinds' asked of their panel,
+and the one-off hint when a large database lacks the tool's indexes.
+
+`ListController` decides whether the last counts still hold (a reason-only change);
+this object reads or reuses them and shows them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tui.app import data
+from tui.app.list_controller import Counted, FacetsAsk
+from tui.app.messages import CountsWanted, FacetsLoaded
+from tui.app.outcomes import INDEX_HINT_SESSIONS, index_hint
+
+if TYPE_CHECKING:
+    from tui.app.screens.main import MainScreen
+
+
+class ListCounts:
+    """One list screen's counts: asked after each new window, read, shown."""
+
+    def __init__(self, screen: MainScreen) -> None:
+        self.screen = screen
+        self.controller = screen.controller
+        self._index_hint_shown = False
+
+    def ask(self, generation: int, *, fresh_data: bool) -> None:
+        """The counts a new window wants: the stuck panel's, and the reasons' (read in
+        the screen's `facets` worker, or the last ones reused)."""
+        ask = self.controller.facets_ask(generation, fresh_data=fresh_data)
+        wanted = CountsWanted(
+            generation, ask.flt, fresh_data=ask.fresh_data, recount=ask.stuck_recount
+        )
+        self.screen.stuck_panel.post_message(wanted)
+        if ask.reuse is not None:
+            self.show_counts(ask.reuse)
+        else:
+            self.count(ask)
+
+    def count(self, ask: FacetsAsk) -> None:
+        run, screen = self.screen.sessions_app.inflight, self.screen
+
+        async def read() -> None:
+            flt, totals, recount = ask.flt, ask.totals, ask.recount
+            screen.post_message(
+                await data.read_facets(run, screen.store, ask.generation, flt, totals, recount)
+            )
+
+        screen.run_worker(read(), group="facets", exclusive=True, exit_on_error=False)
+
+    def took(self, message: FacetsLoaded) -> None:
+        counted = self.controller.take_facets(
+            message.generation, message.base, message.facets, message.totals
+        )
+        if counted is not None:
+            self.show_counts(counted)
+            self.screen.reason_panel.want_sparks(message.base)
+
+    def after_end(self) -> None:
+        """The counts after an end, once the rows are painted (on a big table their scan
+        would delay them): every reason and the totals, and the stuck kinds at once."""
+        screen, generation = self.screen, self.controller.state.generation
+        flt = self.controller.filter()
+        ask = FacetsAsk(generation, flt, False, False, None, totals=True, recount=False)
+        screen.call_after_refresh(self.count, ask)
+        wanted = CountsWanted(generation, flt, after_end=True)
+        screen.call_after_refresh(screen.stuck_panel.post_message, wanted)
+
+    def show_counts(self, counted: Counted) -> None:
+        """The reason panel's counts, and the header's when the totals were read."""
+        self.screen.reason_panel.show_facets(counted.facets)
+        counts = self.controller.header_counts(counted)
+        if counted.totals is not None and counts is not None:
+            self._hint_indexes(counted.totals.total)
+            self.screen.status_bar.set_counts(counts)
+
+    def _hint_indexes(self, sessions: int) -> None:
+        """Once: say why a large database without the tool's indexes is slow, and the fix."""
+        store = self.screen.sessions_app.store
+        if self._index_hint_shown or store is None or sessions < INDEX_HINT_SESSIONS:
+            return
+        missing = store.missing_indexes
+        if missing:
+            self._index_hint_shown = True
+            self.screen.notify(
+                index_hint(missing, standby=store.standby),
+                title="Slow on this database",
+                severity="warning",
+                timeout=30,
+            )
