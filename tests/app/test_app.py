@@ -446,17 +446,26 @@ def _break_get_session(app, monkeypatch: pytest.MonkeyPatch, message: str) -> No
 
 
 def _break_reads_by_id(app, monkeypatch: pytest.MonkeyPatch, message: str) -> None:  # type: ignore[no-untyped-def]
-    """From now on the store's reads of sessions by id (the re-read after an end) fail
-    the way a dropped read does; the list's own pages still come."""
+    """Once an end has been written, the store's reads of sessions by id (the re-read
+    after it) fail the way a dropped read does; the plan's read before the write and
+    the list's own pages still come."""
     store = app.store
     assert store is not None
-    real = store.list_sessions
+    real_list, real_end = store.list_sessions, store.end_sessions
+    written = False
+
+    async def end(*args: Any, **kwargs: Any) -> Any:
+        nonlocal written
+        outcomes = await real_end(*args, **kwargs)
+        written = True
+        return outcomes
 
     async def broken(flt: SessionFilter | None = None, *args: Any, **kwargs: Any) -> Any:
-        if flt is not None and flt.ids is not None:
+        if written and flt is not None and flt.ids is not None:
             raise StoreError(message)
-        return await real(flt, *args, **kwargs)
+        return await real_list(flt, *args, **kwargs)
 
+    monkeypatch.setattr(store, "end_sessions", end)
     monkeypatch.setattr(store, "list_sessions", broken)
 
 

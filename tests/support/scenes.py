@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from tests.support.app_helpers import (
     NOW,
@@ -185,6 +186,9 @@ async def stuck_select_all(pilot: Pilot[Any]) -> None:
     await wait_until(
         pilot, lambda: app.focused is not None and app.focused.id == "narrow", "picker focused"
     )
+    # A blinking cursor is drawn or not by the time of the shot: hold it drawn.
+    narrow = app.screen.query_one("#narrow", Input)
+    narrow.cursor_blink = False
     await pilot.pause()  # not settle: the end flow's worker waits on the picker
 
 

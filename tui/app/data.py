@@ -32,6 +32,7 @@ from tui.app.messages import (
     SparksLoaded,
     StuckCountsLoaded,
 )
+from tui.domain.audit import default_actor
 from tui.domain.models import Cursor, Page, ReasonFacets, SessionFilter, SessionRow, SortKey
 from tui.domain.trends import SPARK_DAYS
 from tui.domain.wording import no_audit_note
@@ -276,18 +277,22 @@ async def write_end(
     An end that stopped part-way, or whose last commit's answer was lost, is not a
     failure that "ended nothing": its outcomes are what the database holds, and the
     message says so (`SessionsEnded.interrupted`)."""
+    from tui.store import operations  # the store is open: SQLAlchemy is loaded
+
     started = perf_counter()
     interrupted: EndInterrupted | None = None
+    # The CLI's `end` plans and applies the same way: one plan, one write.
+    plan = await run.run(
+        operations.plan_end(store, ids, reason, actor or default_actor(), kinds=kinds)
+    )
     try:
-        outcomes = await run.run(store.end_sessions(ids, reason, actor, kinds=kinds))
+        outcomes = list(await run.run(operations.apply_end(store, plan)))
     except EndInterrupted as stopped:
         interrupted = stopped
         outcomes = list(stopped.outcomes)
     rows: dict[str, SessionRow] = {}
     reread: StoreError | None = None
     try:
-        from tui.store import operations  # the store is open: SQLAlchemy is loaded
-
         rows = await run.run(operations.rows_by_id(store, ids))
     except StoreError as error:
         # The one failure caught in a worker: the write has committed, so the
