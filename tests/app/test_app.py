@@ -1039,3 +1039,43 @@ async def test_loading_is_shown_only_for_a_late_page(
             assert main.table.stale, "dimmed: they answer the question before"
         await wait_until(pilot, lambda: "loaded" in main.table.border_subtitle, "the late page")
         assert cell_text(app, 0, "status")[2:] in ("active", "stuck")
+
+
+async def test_the_reason_panel_counts_in_its_own_worker_and_says_when_that_fails(
+    service_db: DbTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reasons are counted by the panel's worker: a failed count is one toast with
+    the error, the rows stay, and the next question's counts show again."""
+    app = app_for(service_db)
+    counters: set[object] = set()
+
+    def seen(message: Message) -> None:
+        if isinstance(message, Worker.StateChanged) and message.worker.group == "facets":
+            counters.add(message.worker.node)
+
+    async with app.run_test(size=SIZE, notifications=True, message_hook=seen) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        assert counters == {main.reason_panel}, counters
+        store = app.store
+        assert store is not None
+        real = store.reason_counts
+
+        async def broken(*_args: Any, **_kwargs: Any) -> Any:
+            raise StoreError("the reason count failed")
+
+        monkeypatch.setattr(store, "reason_counts", broken)
+        await pilot.press("2")  # a new question: the panel is asked to count
+        await wait_until(
+            pilot,
+            lambda: any("the reason count failed" in n for n in notifications(app)),
+            "the failure toast",
+        )
+        await settle(pilot)
+        assert main.table.ids, "the rows are not lost with the count"
+        monkeypatch.setattr(store, "reason_counts", real)
+        main.reason_panel.border_subtitle = ""
+        await pilot.press("3")
+        await wait_until(
+            pilot, lambda: "ended ·" in str(main.reason_panel.border_subtitle), "counted again"
+        )

@@ -41,11 +41,8 @@ KEY_WORDS = frozenset({"end", "home", "up", "down", "left", "right", "1", "2", "
 """Keys whose names are also words or numbers of the texts ("the end was written",
 "3 sessions")."""
 
-NAMED_LITERALLY = {
-    # tui/app/widgets/sessions_table.py is being rewritten (issue 26's list machinery):
-    # its select tooltip still says "(u deselects all)".
-    ("widgets/sessions_table.py", "u deselects"),
-}
+NAMED_LITERALLY: set[tuple[str, str]] = set()
+"""Texts allowed to name a key literally: none."""
 
 
 def _literal_key_names(root: Path = APP) -> set[tuple[str, str]]:

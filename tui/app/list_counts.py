@@ -1,5 +1,5 @@
-"""The list's counts: the reasons' (and the header's whole-table totals) read in the
-screen's `facets` worker after each new window, the stuck kinds' asked of their panel,
+"""The list's counts: the reasons' (and the header's whole-table totals) and the stuck
+kinds' asked of their panels after each new window (each counts in its own worker),
 and the one-off hint when a large database lacks the tool's indexes.
 
 `ListController` decides whether the last counts still hold (a reason-only change);
@@ -10,9 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tui.app import data
 from tui.app.list_controller import Counted, FacetsAsk
-from tui.app.messages import CountsWanted, FacetsLoaded
+from tui.app.messages import CountsWanted, FacetsLoaded, ReasonsWanted
 from tui.app.outcomes import INDEX_HINT_SESSIONS, index_hint
 
 if TYPE_CHECKING:
@@ -28,8 +27,8 @@ class ListCounts:
         self._index_hint_shown = False
 
     def ask(self, generation: int, *, fresh_data: bool) -> None:
-        """The counts a new window wants: the stuck panel's, and the reasons' (read in
-        the screen's `facets` worker, or the last ones reused)."""
+        """The counts a new window wants: the stuck panel's, and the reasons' (asked of
+        the reason panel, or the last ones reused)."""
         ask = self.controller.facets_ask(generation, fresh_data=fresh_data)
         wanted = CountsWanted(
             generation, ask.flt, fresh_data=ask.fresh_data, recount=ask.stuck_recount
@@ -41,15 +40,9 @@ class ListCounts:
             self.count(ask)
 
     def count(self, ask: FacetsAsk) -> None:
-        run, screen = self.screen.sessions_app.inflight, self.screen
-
-        async def read() -> None:
-            flt, totals, recount = ask.flt, ask.totals, ask.recount
-            screen.post_message(
-                await data.read_facets(run, screen.store, ask.generation, flt, totals, recount)
-            )
-
-        screen.run_worker(read(), group="facets", exclusive=True, exit_on_error=False)
+        """The reason panel counts in its own worker; the answer comes back here."""
+        wanted = ReasonsWanted(ask.generation, ask.flt, ask.totals, ask.recount)
+        self.screen.reason_panel.post_message(wanted)
 
     def took(self, message: FacetsLoaded) -> None:
         counted = self.controller.take_facets(

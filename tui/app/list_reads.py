@@ -28,7 +28,8 @@ LOADING_AFTER = 0.15
 """A new question shows "loading…" only once its page is this late: shown at once, it
 cost a full table redraw and a frame before every page, fast or not."""
 READS = ("list", "facets")
-"""The worker groups that answer the list's question (cancelled together)."""
+"""The worker groups that answer the list's question (cancelled together): the
+screen's pages and the reason panel's counts."""
 
 
 class ListReads:
@@ -111,7 +112,7 @@ class ListReads:
         screen = self.screen
         if not screen.sessions_app.check_file():
             return
-        if any(w.node is screen and w.group in READS and w.is_running for w in screen.workers):
+        if any(self._answers(w) and w.is_running for w in screen.workers):
             return
         self.refresh(recount=False)
 
@@ -176,7 +177,7 @@ class ListReads:
         under the filter they do not answer, until the refresh key asks again."""
         screen = self.screen
         for worker in screen.workers:
-            if worker.node is screen and worker.group in READS:
+            if self._answers(worker):
                 worker.cancel()
         live_changed = self.controller.cancel()
         screen.sessions_app.cancel_reads()
@@ -225,6 +226,11 @@ class ListReads:
         if shown.new_window:
             screen.status_bar.set_read(settings.clock())
         app.store_answered()
+
+    def _answers(self, worker: Worker[object]) -> bool:
+        """Whether `worker` reads an answer to the list's question."""
+        owners = (self.screen, self.screen.reason_panel)
+        return worker.group in READS and any(worker.node is o for o in owners)
 
     def failed(self, event: Worker.StateChanged) -> None:
         """The one place the screen's worker failures land (the end flow's too)."""

@@ -114,6 +114,19 @@ class FacetsLoaded(Message, bubble=False):
 
 
 @dataclass
+class ReasonsWanted(Message, bubble=False):
+    """To the reason panel: count the reasons under every filter of `flt` but the
+    reasons (its `generation`); `totals`: the whole table's too, for the header;
+    `recount`: skip the store's settled counts (the operator's r). The answer goes to
+    the list screen as one FacetsLoaded."""
+
+    generation: int
+    flt: SessionFilter
+    totals: bool
+    recount: bool = False
+
+
+@dataclass
 class CountsWanted(Message, bubble=False):
     """To a counting panel: count under the list's question `flt` (its `generation`).
 

@@ -20,7 +20,7 @@ from textual.widgets.selection_list import Selection
 from textual.worker import Worker, WorkerState
 
 from tui.app import data, failures
-from tui.app.messages import SparksLoaded
+from tui.app.messages import ReasonsWanted, SparksLoaded
 from tui.app.render import reason_label, sparkline
 from tui.domain.models import (
     NOT_RECORDED_TOKEN,
@@ -127,6 +127,21 @@ class ReasonPanel(SelectionList[str]):
             self._sparks_asked = None
         elif self._sparks_asked is None and self._sparks_base is not None:
             self.want_sparks(self._sparks_base)
+
+    @on(ReasonsWanted)
+    def _wanted(self, message: ReasonsWanted) -> None:
+        self.count(message)
+
+    @work(exclusive=True, group="facets", exit_on_error=False)
+    async def count(self, asked: ReasonsWanted) -> None:
+        """The reasons' counts in the panel's own worker, the last asked winning; the
+        answer goes to the list screen, which keeps them if its question still holds."""
+        app = cast("SessionsApp", self.app)
+        if app.store is not None:
+            loaded = await data.read_facets(
+                app.inflight, app.store, asked.generation, asked.flt, asked.totals, asked.recount
+            )
+            self.screen.post_message(loaded)
 
     @work(exclusive=True, group="sparks", exit_on_error=False)
     async def read_sparks(self, base: SessionFilter) -> None:

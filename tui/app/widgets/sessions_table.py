@@ -42,7 +42,7 @@ class SessionsTable(CursorView):
             "toggle_select",
             "Select",
             id="select",
-            tooltip="Select or deselect the row, then move down one (u deselects all)",
+            tooltip="Select or deselect the row, then move down one (Select none: see help)",
         ),
         Binding("enter", "open", "Open detail", show=False, id="open"),
         Binding("up", "cursor_up", "Up", show=False, id="row-up"),
