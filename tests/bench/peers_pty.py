@@ -16,16 +16,22 @@ the project. SPEC is a JSON object:
                screen has been still for `resend_quiet` seconds (VisiData's sort, typed
                before its rows finished loading)
     settle     seconds the screen must stay still after `expect` appeared before the
-               peak memory is read (the tool finishing what it does at start)
+               peak memory is read (the tool finishing what it does at start; at most
+               SETTLE_MAX_S)
     timeout    seconds before giving up
+    eager      (optional) feed the emulator every read, not only when the text is among
+               the raw bytes (a curses tool: see below)
     keep_screen  (optional) print the screen as it was when `expect` was found (it is
                printed anyway when it was not)
 
 Clock: t0 is taken just before the tool is spawned, so its interpreter start-up and
 imports count. The screen is the pyte emulator's, fed every byte the tool writes, in
 order; a text "is on screen" when it is in the emulator's display after the bytes read so
-far. Memory: every ~20 ms, the summed RSS of the tool's process tree (psutil); at the
-end, VmHWM (the kernel's peak RSS) of each process still alive. Peak = the larger of the
+far. It is checked at once when the text is among the raw bytes just read, else at most
+FEED_EVERY_S later (or at once with `eager`), so a time can be up to FEED_EVERY_S late.
+
+Memory: every ~20 ms, the summed RSS of the tool's process tree (psutil); at the end,
+VmHWM (the kernel's peak RSS) of each process still alive. Peak = the larger of the
 sampled tree peak and the main process's VmHWM.
 
 Prints one JSON line and exits; the tool is killed (its process group) at the end.
@@ -50,8 +56,10 @@ import psutil  # type: ignore[import-untyped, unused-ignore]
 import pyte  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
 SAMPLE_S = 0.02
-QUIET_S = 0.3
-"""Still this long with the text not seen among the raw bytes: feed the emulator anyway."""
+FEED_EVERY_S = 0.1
+"""Bytes waiting this long are fed to the emulator even if the text is not among them."""
+SETTLE_MAX_S = 10.0
+"""The memory is read at the latest this long after `expect` appeared, still or not."""
 
 
 def tree_rss(proc: Any) -> tuple[int, list[Any]]:
@@ -119,6 +127,8 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     last_output = time.time()
     last_send = time.time()
     found_at: float | None = None
+    eager = bool(spec.get("eager"))
+    pending_since = 0.0
     pending: list[bytes] = []
     tail = b""
     out["bytes"] = 0
@@ -162,16 +172,20 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
                 last_output = now
                 out["bytes"] += len(got)
             if found_at is not None:
-                finished = finished or now - last_output >= settle
+                finished = finished or now - last_output >= settle or now - found_at >= SETTLE_MAX_S
                 continue
             if got:
+                if not pending:
+                    pending_since = now
                 pending.append(got)
             want = steps[0]["wait"] if steps else expect
-            # The emulator is fed only when the text is among the raw bytes (or the screen
-            # went still): pyte costs ~2 us a byte, CPU the measured tool would lose.
+            # The emulator is fed at once when the text is among the raw bytes, else every
+            # FEED_EVERY_S: pyte costs ~2 us a byte, CPU the measured tool would lose. A
+            # curses tool redraws only the cells that changed, so its text may never be
+            # whole among the bytes: `eager` feeds every read (it writes little).
             tail = tail[-len(want) :] + got
-            quiet = now - last_output >= QUIET_S and pending
-            if pending and (want.encode() in tail or quiet):
+            due = eager or now - pending_since >= FEED_EVERY_S
+            if pending and (want.encode() in tail or due):
                 feed_started = time.perf_counter()
                 for chunk in pending:
                     stream.feed(chunk)
