@@ -274,12 +274,13 @@ def measure(db: Path, reps: int, timeout: float, keep_screen: bool) -> dict[str,
             r = run_once(t, expect, timeout, keep_screen and rep == 0)
             runs[t.name].append(r)
             shown = f"{r['seconds']:.2f} s" if "seconds" in r else f"FAILED ({r.get('error')})"
-            log(f"    {t.name:<13} {shown}, peak RSS {r['peak_rss_mb']:.0f} MB")
+            log(f"    {t.name:<20} {shown}, peak RSS {r['peak_rss_mb']:.0f} MB")
     load_after = os.getloadavg()
     result: dict[str, Any] = {
         "newest_id": session_id,
         "loadavg_before": load_before,
         "loadavg_after": load_after,
+        "loadavg_max": max(r["loadavg_1m"] for rs in runs.values() for r in rs),
         "tools": {},
     }
     for t in ts:
@@ -307,12 +308,15 @@ def spread(values: list[float], fmt: str) -> str:
 def print_table(report: dict[str, Any]) -> None:
     m = report["machine"]
     print(f"\nPeers: newest sessions on screen ({COLS}x{ROWS} pty), median [min-max] of runs")
+    print("load: the 1-minute load average before the size, its highest after a run, after")
     print(f"machine: {m['cpus']} cpus, {m['model']}, {m['memory_gb']} GB, Python {m['python']}")
-    head = ("size", "tool", "version", "s to newest rows", "peak RSS MB", "load 1m before/after")
+    head = ("size", "tool", "version", "s to newest rows", "peak RSS MB", "load before/max/after")
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     for n, res in sorted(report["sizes"].items(), key=lambda kv: int(kv[0])):
-        load = f"{res['loadavg_before'][0]:.2f} / {res['loadavg_after'][0]:.2f}"
+        load = "{:.1f} / {:.1f} / {:.1f}".format(
+            res["loadavg_before"][0], res["loadavg_max"], res["loadavg_after"][0]
+        )
         for name, fig in res["tools"].items():
             version = report["versions"].get(fig["package"], "?")
             failed = f" ({fig['failed']} failed)" if fig["failed"] else ""
@@ -328,7 +332,7 @@ def print_table(report: dict[str, Any]) -> None:
     print("\nHow each tool was driven:")
     first = next(iter(report["sizes"].values()))
     for name, fig in first["tools"].items():
-        print(f"  {name:<13} {fig['driven']}")
+        print(f"  {name:<20} {fig['driven']}")
     print(f"  harlequin's query: {QUERY}")
 
 

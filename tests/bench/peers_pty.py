@@ -30,9 +30,9 @@ order; a text "is on screen" when it is in the emulator's display after the byte
 far. It is checked at once when the text is among the raw bytes just read, else at most
 FEED_EVERY_S later (or at once with `eager`), so a time can be up to FEED_EVERY_S late.
 
-Memory: every ~20 ms, the summed RSS of the tool's process tree (psutil); at the end,
-VmHWM (the kernel's peak RSS) of each process still alive. Peak = the larger of the
-sampled tree peak and the main process's VmHWM.
+Memory: every ~20 ms, the summed RSS of the tool's process tree (psutil; the tree listed
+again every 0.25 s); at the end, VmHWM (the kernel's peak RSS) of each process still
+alive. Peak = the larger of the sampled tree peak and the main process's VmHWM.
 
 Prints one JSON line and exits; the tool is killed (its process group) at the end.
 """
@@ -56,26 +56,40 @@ import psutil  # type: ignore[import-untyped, unused-ignore]
 import pyte  # type: ignore[import-untyped, import-not-found, unused-ignore]
 
 SAMPLE_S = 0.02
+CHILDREN_EVERY_S = 0.25
 FEED_EVERY_S = 0.1
 """Bytes waiting this long are fed to the emulator even if the text is not among them."""
 SETTLE_MAX_S = 10.0
 """The memory is read at the latest this long after `expect` appeared, still or not."""
 
 
-def tree_rss(proc: Any) -> tuple[int, list[Any]]:
-    """Summed RSS (bytes) of a process and all its descendants, and those processes."""
-    procs = [proc]
-    with contextlib.suppress(psutil.Error):
-        procs += proc.children(recursive=True)
-    total = 0
-    alive = []
-    for p in procs:
-        try:
-            total += p.memory_info().rss
-            alive.append(p)
-        except psutil.Error:
-            pass
-    return total, alive
+class Tree:
+    """A process and its descendants; their summed RSS, read every SAMPLE_S.
+
+    The descendants are listed again every CHILDREN_EVERY_S only: psutil finds them by
+    reading every process's /proc entry, CPU taken from the tools measured.
+    """
+
+    def __init__(self, root: Any) -> None:
+        self.root = root
+        self.procs: list[Any] = [root]
+        self.listed = 0.0
+
+    def rss(self, now: float) -> int:
+        if now - self.listed >= CHILDREN_EVERY_S:
+            self.listed = now
+            with contextlib.suppress(psutil.Error):
+                self.procs = [self.root, *self.root.children(recursive=True)]
+        total = 0
+        alive = []
+        for p in self.procs:
+            try:
+                total += p.memory_info().rss
+                alive.append(p)
+            except psutil.Error:
+                pass
+        self.procs = alive
+        return total
 
 
 def vm_hwm_kb(pid: int) -> int:
@@ -115,7 +129,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
         close_fds=True,
     )
     os.close(slave)
-    ps = psutil.Process(proc.pid)
+    tree = Tree(psutil.Process(proc.pid))
     steps = list(spec["steps"])
     expect: str = spec["expect"]
     resend: str | None = spec.get("resend")
@@ -151,8 +165,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
                 out["error"] = "timeout"
                 break
             if now - last_sample >= SAMPLE_S:
-                rss, _ = tree_rss(ps)
-                peak = max(peak, rss)
+                peak = max(peak, tree.rss(now))
                 last_sample = now
             ready, _, _ = select.select([master], [], [], SAMPLE_S)
             got = b""
@@ -209,13 +222,12 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
             ):
                 send(resend)
                 resends += 1
-        rss, alive = tree_rss(ps)
-        peak = max(peak, rss)
-        hwm = {p.pid: vm_hwm_kb(p.pid) for p in alive}
+        peak = max(peak, tree.rss(time.time() + CHILDREN_EVERY_S))
+        hwm = {p.pid: vm_hwm_kb(p.pid) for p in tree.procs}
         out["peak_rss_mb"] = max(peak / 2**20, hwm.get(proc.pid, 0) / 1024)
         out["sampled_tree_peak_mb"] = peak / 2**20
         out["vm_hwm_mb"] = {str(k): v / 1024 for k, v in hwm.items()}
-        out["processes"] = len(alive)
+        out["processes"] = len(tree.procs)
         out["resends"] = resends
         if "seconds" not in out or spec.get("keep_screen"):
             for chunk in pending:
