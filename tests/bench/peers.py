@@ -15,16 +15,17 @@ the emulated screen. How each tool is driven is printed beside its figures:
                 (QUERY below) is pasted into the editor (bracketed paste) and run with
                 ctrl+j. It has no option to run a query at start. Typing it by hand would
                 add seconds a person spends, not counted here.
-  VisiData      `vd FILE`; once the table list is shown, `/remote_agent_sessions` enter
-                enter opens the table, `c started_at` enter goes to the column and `]`
-                sorts it descending; `]` is typed again while the id is not on screen and
-                the screen has been still for a second (a sort typed before the rows
-                finished loading sorts only what was loaded).
+  VisiData      `vd FILE`, and again with `--load-lazy`; once the table list is shown,
+                `/remote_agent_sessions` enter enter opens the table; once its status
+                shows all its rows, `c started_at` enter goes to the column and `]`
+                sorts it descending. `]` is typed again while the id is not on screen and
+                the screen has been still for a second.
 
 Every run gets a fresh, empty HOME (no configuration, history or saved editor buffers).
 One discarded warm-up of each tool per size, then `--reps` rounds of every tool, in a
 rotated order, so load drift hits all of them alike. Medians are reported; the machine
-(cpu count, model) and the 1-minute load average before and after are printed with them.
+(cpu count, model) and the 1-minute load average before, at its highest after a run, and
+after are printed with them.
 """
 
 from __future__ import annotations
