@@ -12,9 +12,10 @@ the emulated screen. How each tool is driven is printed beside its figures:
 
   sessions-tui  `sessions-tui --db FILE`; it shows the newest sessions first by itself.
   harlequin     `harlequin -a sqlite FILE`; once its catalog shows `main db`, the query
-                (QUERY below) is pasted into the editor (bracketed paste) and run with
-                ctrl+j. It has no option to run a query at start. Typing it by hand would
-                add seconds a person spends, not counted here.
+                (QUERY below) is pasted into the editor (bracketed paste); once the
+                editor shows it, it is run with ctrl+j. It has no option to run a query
+                at start. Typing it by hand would add seconds a person spends, not
+                counted here.
   VisiData      `vd FILE`, and again with `--load-lazy`; once the table list is shown,
                 `/remote_agent_sessions` enter enter opens the table; once its status
                 shows all its rows, `c started_at` enter goes to the column and `]`
@@ -69,8 +70,9 @@ class Tool:
     package: str
     driven: str
     cmd: list[str]
-    steps: list[dict[str, str]] = field(default_factory=list)
-    resend: str | None = None
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    resend: dict[str, Any] | None = None
+    """The final stage's resend (see peers_pty.py): keys, after how long, only when still."""
     pythonpath: bool = False
     eager: bool = False
     """A curses tool: its screen is checked after every read (see peers_pty.py)."""
@@ -151,11 +153,23 @@ def tools(db: Path) -> list[Tool]:
         Tool(
             "harlequin",
             "harlequin",
-            "`harlequin -a sqlite FILE`; at `main db` in the catalog the query is pasted, ctrl+j",
+            "`harlequin -a sqlite FILE`; at `main db` in the catalog the query is pasted; "
+            "once the editor shows it, ctrl+j",
             [str(vbin / "harlequin"), "-a", "sqlite", str(db)],
             steps=[
-                {"name": "catalog", "wait": "main db", "send": PASTE.format(QUERY) + CTRL_J},
+                {"name": "catalog", "wait": "main db", "send": PASTE.format(QUERY)},
+                # Keys typed as the catalog comes in can be lost (once at load 6 the
+                # query never ran): the paste is typed again if the editor does not show
+                # it within 5 s, ctrl+j if no result shows within 10 s.
+                {
+                    "name": "pasted",
+                    "wait": QUERY[-30:],
+                    "send": CTRL_J,
+                    "resend": PASTE.format(QUERY),
+                    "resend_after": 5.0,
+                },
             ],
+            resend={"resend": CTRL_J, "resend_after": 10.0},
         ),
         *(visidata(vbin, db, session_count(db), lazy) for lazy in (False, True)),
     ]
@@ -178,7 +192,7 @@ def visidata(vbin: Path, db: Path, rows: int, lazy: bool) -> Tool:
             {"name": "tables", "wait": "tables [", "send": "/remote_agent_sessions" + 2 * ENTER},
             {"name": "loaded", "wait": f"{rows} rows", "send": "cstarted_at" + ENTER + "]"},
         ],
-        resend="]",
+        resend={"resend": "]", "resend_after": 1.0, "resend_still": True},
         eager=True,
     )
 
@@ -214,8 +228,7 @@ def run_once(tool: Tool, expect: str, timeout: float, keep_screen: bool) -> dict
         "rows": ROWS,
         "steps": tool.steps,
         "expect": expect,
-        "resend": tool.resend,
-        "resend_quiet": 1.0,
+        **(tool.resend or {}),
         "settle": 1.0,
         "timeout": timeout,
         "keep_screen": keep_screen,

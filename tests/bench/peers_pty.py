@@ -12,9 +12,10 @@ the project. SPEC is a JSON object:
     steps      [{"wait": TEXT, "send": TEXT, "name": NAME}, ...]: once TEXT is on the
                screen, write SEND to the terminal (as keys typed), record when as NAME
     expect     the text to wait for last: the newest session's id
-    resend     (optional) keys to type again while `expect` is not on screen and the
-               screen has been still for `resend_quiet` seconds (VisiData's sort, typed
-               before its rows finished loading)
+    resend     (optional, also in a step) keys to type again while that stage's text is
+               not on screen, `resend_after` seconds after the last keys were typed; with
+               `resend_still`, only once the screen has also been still that long
+               (VisiData's sort). Counted in `resends`.
     settle     seconds the screen must stay still after `expect` appeared before the
                peak memory is read (the tool finishing what it does at start; at most
                SETTLE_MAX_S)
@@ -132,8 +133,7 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
     tree = Tree(psutil.Process(proc.pid))
     steps = list(spec["steps"])
     expect: str = spec["expect"]
-    resend: str | None = spec.get("resend")
-    resend_quiet = float(spec.get("resend_quiet", 1.0))
+    final_stage = {k: spec[k] for k in ("resend", "resend_after", "resend_still") if k in spec}
     settle = float(spec.get("settle", 1.0))
     deadline = t0 + float(spec["timeout"])
     peak = 0
@@ -214,12 +214,11 @@ def run(spec: dict[str, Any]) -> dict[str, Any]:
                         found_at = now
                         out["seconds"] = now - t0
                     continue
-            if (
-                resend
-                and not steps
-                and now - last_output >= resend_quiet
-                and now - last_send >= resend_quiet
-            ):
+            stage = steps[0] if steps else final_stage
+            resend = stage.get("resend")
+            after = float(stage.get("resend_after", 1.0))
+            still = not stage.get("resend_still") or now - last_output >= after
+            if resend and now - last_send >= after and still:
                 send(resend)
                 resends += 1
         peak = max(peak, tree.rss(time.time() + CHILDREN_EVERY_S))
