@@ -269,8 +269,11 @@ def _text_condition(rs: RunSql, text: str) -> ColumnElement[bool]:
 
 
 def conditions(rs: RunSql, flt: RunFilter) -> list[ColumnElement[bool]]:
-    """The filter as WHERE clauses over `joined`."""
+    """The filter as WHERE clauses over `filter_from`. A run without an id (SQLite's
+    TEXT primary key can hold NULL) is never listed: nothing could name or page past it."""
     where: list[ColumnElement[bool]] = []
+    if rs.d.backend.traits.nullable_ids:
+        where.append(rs.d.backend.unindexed(r.c.id).is_not(None))
     if flt.statuses:
         where.append(r.c.status.in_(sorted(flt.statuses)))
     if flt.workflow and flt.workflow.strip():
