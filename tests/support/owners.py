@@ -123,7 +123,8 @@ async def create_owner_db(url: str, *, era: str = "v0.7", runs: bool = True) -> 
             ]
             await conn.execute(sa.insert(workflow_runs), ada_runs)
             if not runs:
-                await conn.execute(sa.text("DROP TABLE remote_agent_workflow_runs"))
+                for table in ("workflow_node_sessions", "workflow_events", "workflow_runs"):
+                    await conn.execute(sa.text(f"DROP TABLE IF EXISTS remote_agent_{table}"))
     finally:
         await engine.dispose()
     return target

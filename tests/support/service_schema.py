@@ -10,9 +10,17 @@ connect, so each era is the one before plus what that release added:
 - `v0.2.13` (2026-04-07): `remote_agent_codebase_env_vars` (added 2026-04-02);
 - `v0.4` (2026-05-28): `remote_agent_users`, `remote_agent_conversations.user_id`;
 - `v0.6` (2026-07-20): `remote_agent_codebases.kind`;
-- `v0.7` (2026-08-02, through today's v0.9): `remote_agent_schema_version`, one row.
+- `v0.7` (2026-08-02): `remote_agent_schema_version`, one row;
+- `v0.8` (2026-08-06, through today's v0.9): the runs' `output_root`, the events'
+  `event_order`.
 
-`remote_agent_workflow_runs` predates 016 and is in every era.
+`remote_agent_workflow_runs` and `remote_agent_workflow_events` predate 016 and are in
+every era; the runs gained `working_path` (v0.2.13, migration 019), `user_id` (v0.4),
+`parent_run_id` (v0.7) and `output_root` (v0.8); PostgreSQL's status default was
+`running` (migration 008) until v0.2.13 (018_fix_workflow_status_default.sql);
+`remote_agent_workflow_node_sessions` came with v0.6 (migration 022). `RUNS_OUTCOME`
+adds the runs' `outcome`, which only main after v0.9.0 has (6594996d3, 2026-08-20).
+See `tui.domain.runs` for the sources.
 """
 
 from __future__ import annotations
@@ -116,13 +124,14 @@ CREATE INDEX IF NOT EXISTS idx_sessions_parent ON remote_agent_sessions(parent_s
 """
 
 
-ERAS = ("pre-016", "016", "v0.2.13", "v0.4", "v0.6", "v0.7")
+ERAS = ("pre-016", "016", "v0.2.13", "v0.4", "v0.6", "v0.7", "v0.8")
 """Oldest first; each era's schema is the previous one's plus its additions."""
 
 _ADDED: dict[str, dict[str, str]] = {
     "016": {"sqlite": "", "postgresql": ""},
     "v0.2.13": {
         "sqlite": """
+ALTER TABLE remote_agent_workflow_runs ADD COLUMN working_path TEXT;
 CREATE TABLE IF NOT EXISTS remote_agent_codebase_env_vars (
   id TEXT PRIMARY KEY DEFAULT (lower(hex(randomblob(16)))),
   codebase_id TEXT NOT NULL REFERENCES remote_agent_codebases(id) ON DELETE CASCADE,
@@ -132,6 +141,8 @@ CREATE TABLE IF NOT EXISTS remote_agent_codebase_env_vars (
 );
 """,
         "postgresql": """
+ALTER TABLE remote_agent_workflow_runs ALTER COLUMN status SET DEFAULT 'pending';
+ALTER TABLE remote_agent_workflow_runs ADD COLUMN IF NOT EXISTS working_path TEXT;
 CREATE TABLE IF NOT EXISTS remote_agent_codebase_env_vars (
   id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
   codebase_id UUID NOT NULL REFERENCES remote_agent_codebases(id) ON DELETE CASCADE,
@@ -155,6 +166,10 @@ ALTER TABLE remote_agent_conversations
   ADD COLUMN user_id TEXT REFERENCES remote_agent_users(id) ON DELETE SET NULL;
 CREATE INDEX IF NOT EXISTS idx_conversations_user_id
   ON remote_agent_conversations(user_id) WHERE user_id IS NOT NULL;
+ALTER TABLE remote_agent_workflow_runs
+  ADD COLUMN user_id TEXT REFERENCES remote_agent_users(id) ON DELETE SET NULL;
+CREATE INDEX IF NOT EXISTS idx_workflow_runs_user_id
+  ON remote_agent_workflow_runs(user_id) WHERE user_id IS NOT NULL;
 """,
         "postgresql": """
 CREATE TABLE IF NOT EXISTS remote_agent_users (
@@ -169,20 +184,50 @@ ALTER TABLE remote_agent_conversations
   ADD COLUMN IF NOT EXISTS user_id UUID REFERENCES remote_agent_users(id) ON DELETE SET NULL;
 CREATE INDEX IF NOT EXISTS idx_conversations_user_id
   ON remote_agent_conversations(user_id) WHERE user_id IS NOT NULL;
+ALTER TABLE remote_agent_workflow_runs
+  ADD COLUMN IF NOT EXISTS user_id UUID REFERENCES remote_agent_users(id) ON DELETE SET NULL;
+CREATE INDEX IF NOT EXISTS idx_workflow_runs_user_id
+  ON remote_agent_workflow_runs(user_id) WHERE user_id IS NOT NULL;
 """,
     },
     "v0.6": {
         "sqlite": """
+CREATE TABLE IF NOT EXISTS remote_agent_workflow_node_sessions (
+  workflow_name TEXT NOT NULL,
+  node_id TEXT NOT NULL,
+  scope_key TEXT NOT NULL,
+  provider TEXT NOT NULL,
+  provider_session_id TEXT NOT NULL,
+  last_run_id TEXT REFERENCES remote_agent_workflow_runs(id) ON DELETE SET NULL,
+  created_at TEXT DEFAULT (datetime('now')),
+  updated_at TEXT DEFAULT (datetime('now')),
+  PRIMARY KEY (workflow_name, node_id, scope_key, provider)
+);
 ALTER TABLE remote_agent_codebases ADD COLUMN kind TEXT NOT NULL DEFAULT 'repo'
   CHECK (kind IN ('repo', 'folder'));
 """,
         "postgresql": """
+CREATE TABLE IF NOT EXISTS remote_agent_workflow_node_sessions (
+  workflow_name VARCHAR(255) NOT NULL,
+  node_id VARCHAR(255) NOT NULL,
+  scope_key TEXT NOT NULL,
+  provider VARCHAR(50) NOT NULL,
+  provider_session_id TEXT NOT NULL,
+  last_run_id UUID REFERENCES remote_agent_workflow_runs(id) ON DELETE SET NULL,
+  created_at TIMESTAMP WITH TIME ZONE DEFAULT NOW(),
+  updated_at TIMESTAMP WITH TIME ZONE DEFAULT NOW(),
+  PRIMARY KEY (workflow_name, node_id, scope_key, provider)
+);
 ALTER TABLE remote_agent_codebases ADD COLUMN IF NOT EXISTS kind VARCHAR(10) NOT NULL
   DEFAULT 'repo' CHECK (kind IN ('repo', 'folder'));
 """,
     },
     "v0.7": {
         "sqlite": """
+ALTER TABLE remote_agent_workflow_runs
+  ADD COLUMN parent_run_id TEXT REFERENCES remote_agent_workflow_runs(id) ON DELETE SET NULL;
+CREATE INDEX IF NOT EXISTS idx_workflow_runs_parent_run
+  ON remote_agent_workflow_runs(parent_run_id) WHERE parent_run_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS remote_agent_schema_version (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   created_app_version TEXT,
@@ -192,6 +237,11 @@ CREATE TABLE IF NOT EXISTS remote_agent_schema_version (
 );
 """,
         "postgresql": """
+ALTER TABLE remote_agent_workflow_runs
+  ADD COLUMN IF NOT EXISTS parent_run_id UUID
+    REFERENCES remote_agent_workflow_runs(id) ON DELETE SET NULL;
+CREATE INDEX IF NOT EXISTS idx_workflow_runs_parent_run
+  ON remote_agent_workflow_runs(parent_run_id) WHERE parent_run_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS remote_agent_schema_version (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   created_app_version VARCHAR(64),
@@ -201,7 +251,35 @@ CREATE TABLE IF NOT EXISTS remote_agent_schema_version (
 );
 """,
     },
+    "v0.8": {
+        "sqlite": """
+ALTER TABLE remote_agent_workflow_runs ADD COLUMN output_root TEXT;
+ALTER TABLE remote_agent_workflow_events ADD COLUMN event_order INTEGER;
+CREATE UNIQUE INDEX IF NOT EXISTS idx_workflow_events_run_order
+  ON remote_agent_workflow_events(workflow_run_id, event_order) WHERE event_order IS NOT NULL;
+""",
+        "postgresql": """
+ALTER TABLE remote_agent_workflow_runs ADD COLUMN IF NOT EXISTS output_root TEXT;
+ALTER TABLE remote_agent_workflow_events ADD COLUMN IF NOT EXISTS event_order BIGINT;
+CREATE SEQUENCE IF NOT EXISTS remote_agent_workflow_events_event_order_seq
+  OWNED BY remote_agent_workflow_events.event_order;
+ALTER TABLE remote_agent_workflow_events
+  ALTER COLUMN event_order SET DEFAULT nextval('remote_agent_workflow_events_event_order_seq');
+""",
+    },
 }
+
+RUNS_OUTCOME = {
+    "sqlite": """
+ALTER TABLE remote_agent_workflow_runs
+  ADD COLUMN outcome TEXT CHECK (outcome IN ('succeeded', 'failed'));
+""",
+    "postgresql": """
+ALTER TABLE remote_agent_workflow_runs
+  ADD COLUMN IF NOT EXISTS outcome VARCHAR(20) CHECK (outcome IN ('succeeded', 'failed'));
+""",
+}
+"""What main after v0.9.0 adds (6594996d3): the runs' `outcome`, in no tagged release."""
 
 WORKFLOW_RUNS = {
     "sqlite": """
@@ -212,13 +290,29 @@ CREATE TABLE IF NOT EXISTS remote_agent_workflow_runs (
   codebase_id TEXT REFERENCES remote_agent_codebases(id) ON DELETE SET NULL,
   status TEXT NOT NULL DEFAULT 'pending',
   user_message TEXT NOT NULL DEFAULT '',
+  current_step_index INTEGER,
   metadata TEXT DEFAULT '{}',
+  parent_conversation_id TEXT REFERENCES remote_agent_conversations(id) ON DELETE SET NULL,
   started_at TEXT DEFAULT (datetime('now')),
   completed_at TEXT,
   last_activity_at TEXT DEFAULT (datetime('now'))
 );
 CREATE INDEX IF NOT EXISTS idx_workflow_runs_conversation
   ON remote_agent_workflow_runs(conversation_id);
+CREATE INDEX IF NOT EXISTS idx_workflow_runs_status ON remote_agent_workflow_runs(status);
+CREATE INDEX IF NOT EXISTS idx_workflow_runs_last_activity
+  ON remote_agent_workflow_runs(last_activity_at) WHERE status = 'running';
+CREATE TABLE IF NOT EXISTS remote_agent_workflow_events (
+  id TEXT PRIMARY KEY DEFAULT (lower(hex(randomblob(16)))),
+  workflow_run_id TEXT NOT NULL REFERENCES remote_agent_workflow_runs(id) ON DELETE CASCADE,
+  event_type TEXT NOT NULL,
+  step_index INTEGER,
+  step_name TEXT,
+  data TEXT DEFAULT '{}',
+  created_at TEXT DEFAULT (datetime('now'))
+);
+CREATE INDEX IF NOT EXISTS idx_workflow_events_run_id
+  ON remote_agent_workflow_events(workflow_run_id);
 """,
     "postgresql": """
 CREATE TABLE IF NOT EXISTS remote_agent_workflow_runs (
@@ -226,15 +320,31 @@ CREATE TABLE IF NOT EXISTS remote_agent_workflow_runs (
   workflow_name VARCHAR(255) NOT NULL,
   conversation_id UUID REFERENCES remote_agent_conversations(id) ON DELETE CASCADE,
   codebase_id UUID REFERENCES remote_agent_codebases(id) ON DELETE SET NULL,
-  status VARCHAR(20) NOT NULL DEFAULT 'pending',
+  status VARCHAR(20) NOT NULL DEFAULT 'running',
   user_message TEXT NOT NULL DEFAULT '',
+  current_step_index INTEGER,
   metadata JSONB DEFAULT '{}',
+  parent_conversation_id UUID REFERENCES remote_agent_conversations(id) ON DELETE SET NULL,
   started_at TIMESTAMP WITH TIME ZONE DEFAULT NOW(),
   completed_at TIMESTAMP WITH TIME ZONE,
   last_activity_at TIMESTAMP WITH TIME ZONE DEFAULT NOW()
 );
 CREATE INDEX IF NOT EXISTS idx_workflow_runs_conversation
   ON remote_agent_workflow_runs(conversation_id);
+CREATE INDEX IF NOT EXISTS idx_workflow_runs_status ON remote_agent_workflow_runs(status);
+CREATE INDEX IF NOT EXISTS idx_workflow_runs_last_activity
+  ON remote_agent_workflow_runs(last_activity_at) WHERE status = 'running';
+CREATE TABLE IF NOT EXISTS remote_agent_workflow_events (
+  id UUID PRIMARY KEY DEFAULT gen_random_uuid(),
+  workflow_run_id UUID NOT NULL REFERENCES remote_agent_workflow_runs(id) ON DELETE CASCADE,
+  event_type VARCHAR(50) NOT NULL,
+  step_index INTEGER,
+  step_name VARCHAR(255),
+  data JSONB DEFAULT '{}',
+  created_at TIMESTAMP WITH TIME ZONE DEFAULT CURRENT_TIMESTAMP
+);
+CREATE INDEX IF NOT EXISTS idx_workflow_events_run_id
+  ON remote_agent_workflow_events(workflow_run_id);
 """,
 }
 

@@ -21,6 +21,8 @@ from tui.domain.models import (
     SessionRow,
     WorkflowRun,
 )
+from tui.domain.run_stuck import RunStuckKind
+from tui.domain.runs import RUN_STATUSES, RunRow
 from tui.domain.stuck import NOT_DETECTABLE, StuckKind
 from tui.domain.text import safe_text
 from tui.domain.timefmt import human_duration, iso_z, relative
@@ -429,3 +431,52 @@ def codebase_title(row: SessionRow) -> str:
     if row.conversation_codebase_id is not None:
         return "Codebase (the conversation's; the session stores none)"
     return "Codebase (neither the session nor its conversation has one)"
+
+
+# -- workflow runs -----------------------------------------------------------------------------
+
+RUN_STUCK_TITLE = "Stuck workflow runs"
+NO_RUNS_TABLE = "this database has no workflow runs table"
+QUIET_GUESS = "a guess: the service records no process that owns a run"
+"""Said with every `quiet` count and row: time alone, never proof that nothing runs it."""
+
+
+def run_stuck_evidence(row: RunRow, kind: RunStuckKind, now: datetime) -> str:
+    """What puts this run in `kind`, from its own columns, in the operator's words: the
+    ages, never a verdict ("no activity for 2h", not "dead")."""
+    quiet = row.quiet_for(now)
+    match kind:
+        case RunStuckKind.STALE_PENDING:
+            return f"pending for {human_duration(row.duration(now))}, never started"
+        case RunStuckKind.QUIET:
+            return f"no activity for {human_duration(quiet)} ({QUIET_GUESS})"
+        case RunStuckKind.AWAITING_APPROVAL:
+            return f"waiting on approval; last activity {human_duration(quiet)} ago"
+        case RunStuckKind.PATH_HELD:
+            later = short_id(row.path_lost_by or "")
+            return f"holds {safe_text(row.working_path)}; later run {later} there ended cancelled"
+    return kind.wire
+
+
+def run_stuck_names(kinds: tuple[RunStuckKind, ...]) -> str:
+    """A run's kinds in a cell: `quiet,path-held`; a dash when it is in none."""
+    return ",".join(k.wire for k in kinds) or DASH
+
+
+def run_status_cell(row: RunRow) -> str:
+    """The stored status as stored (safe), marked when the service never writes it."""
+    if row.status is None:
+        return DASH
+    if row.status not in RUN_STATUSES:
+        return UNRECOGNISED_MARK + safe_text(row.status)
+    return row.status
+
+
+def cost_cell(cost: float | None) -> str:
+    """`metadata.total_cost_usd` in dollars; a dash where none is recorded."""
+    return DASH if cost is None else f"${cost:,.2f}"
+
+
+def run_not_detectable_note(why: str) -> str:
+    """A run kind the database cannot produce, said in place of a count."""
+    return f"{NOT_DETECTABLE} ({why})"

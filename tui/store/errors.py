@@ -102,6 +102,10 @@ class AmbiguousId(StoreError):
     pass
 
 
+class UnknownRun(StoreError):
+    """No workflow run has that id (or prefix), or the database has no runs table."""
+
+
 class NoAuditTable(StoreError):
     """The tool's audit table is missing: `sessions-tui migrate` adds it."""
 

@@ -27,6 +27,7 @@ from tui.store.errors import (
 )
 from tui.store.limits import END_BATCH, SEARCH_WINDOW
 from tui.store.store_base import DEFAULT_STALE_AFTER, PAGE_SIZE, STANDBY_REASON
+from tui.store.store_runs import StoreRuns
 from tui.store.store_schema import SchemaInfo, make_engine, read_server
 from tui.store.store_writes import StoreWrites
 from tui.store.tables import (
@@ -38,7 +39,7 @@ from tui.store.tables import (
 from tui.store.target import DEMO_HINT, DbTarget
 
 
-class Store(StoreWrites):
+class Store(StoreWrites, StoreRuns):
     """Async access to the session tables of one database."""
 
 

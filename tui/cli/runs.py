@@ -1,0 +1,302 @@
+"""`runs`: the service's workflow runs, one run whole (`runs show`), and the stuck runs
+(`runs stuck`). A thin layer over the store; the words are `tui.domain.wording`'s and the
+shapes `tui.domain.run_columns`' and `render_runs`'."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from tui.cli import options, render, render_runs
+from tui.cli.common import Globals, run_with_store
+from tui.domain.export import CsvStyle, dumps
+from tui.domain.models import Cursor
+from tui.domain.run_columns import RunWriter
+from tui.domain.run_stuck import RUN_KIND_NAMES, RunStuckKind, parse_run_kind
+from tui.domain.runs import (
+    DEFAULT_QUIET_AFTER,
+    OPTIONAL_RUN_COLUMNS,
+    RUN_PAGE_SIZE,
+    RUN_STATUSES,
+    RunCursor,
+    RunDetail,
+    RunFilter,
+    RunRow,
+)
+from tui.domain.timefmt import DurationTooLong, parse_duration, utcnow
+from tui.domain.wording import NO_OWNERS, NO_RUNS_TABLE
+
+if TYPE_CHECKING:
+    from tui.store.store import Store
+
+CURSOR_ORDER = "runs-started"
+"""The order a `runs --cursor` token walks (newest first by start)."""
+
+
+def _quiet(ctx: click.Context, param: click.Parameter, value: str | None) -> timedelta | None:
+    if value is None:
+        return None
+    try:
+        return parse_duration(value)
+    except (ValueError, DurationTooLong) as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+quiet_option = click.option(
+    "--quiet-after",
+    metavar="DURATION",
+    callback=_quiet,
+    help="A running run with no recorded activity for longer than this is `quiet` "
+    "(a guess: the service records no process that owns a run). Default 30m.",
+)
+
+
+def _quiet_after(ctx: click.Context, given: timedelta | None) -> timedelta:
+    """The subcommand's `--quiet-after`, else the group's, else the default."""
+    if given is not None:
+        return given
+    found: timedelta | None = ctx.meta.get("quiet_after")
+    return found or DEFAULT_QUIET_AFTER
+
+
+def _config(store: Store, quiet_after: timedelta) -> None:
+    store.run_quiet_after = quiet_after
+
+
+RUNS_HELP = f"""The service's workflow runs, newest first (with a subcommand: one run, or
+the stuck ones).
+
+JSON is `{{"runs": [...], "next_cursor": null | TOKEN}}`. A run's keys: id, status,
+outcome, workflow, conversation_id, platform, platform_conversation_id, codebase_id,
+codebase, owner, started_at, last_activity_at, completed_at, duration_seconds, cost_usd
+(metadata.total_cost_usd), parent_run_id, working_path, stuck. A column the service
+version lacks (outcome, parent_run_id, working_path, …) is null. CSV has the same columns.
+Statuses: {", ".join(RUN_STATUSES)}.
+"""
+
+
+@click.group("runs", invoke_without_command=True, help=RUNS_HELP)
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    metavar="S",
+    help="This stored status (repeatable, ORed): pending, running, paused, completed, …",
+)
+@click.option("--workflow", metavar="W", help="Workflow name or its start, any case.")
+@options.codebase_option
+@click.option(
+    "--owner",
+    metavar="NAME",
+    help="The run's user (else its conversation's): display name, email or user id.",
+)
+@options.when_option("--since", "Started within this long (2h, 3d, 1w) or since an ISO-8601 time.")
+@click.option(
+    "--search",
+    metavar="TEXT",
+    help="Text in the id, workflow name, user message or working path, any case.",
+)
+@click.option("--conversation", metavar="ID", help="Only the runs of this conversation (whole id).")
+@click.option("--stuck", "stuck_kind", type=click.Choice(RUN_KIND_NAMES), help="Only this kind.")
+@quiet_option
+@options.limit_option("runs")
+@click.option(
+    "--cursor",
+    "cursor_token",
+    metavar="TOKEN",
+    help="Continue after the `next_cursor` of a previous JSON listing (same filters).",
+)
+@options.format_option("table", "json", "csv")
+@options.csv_raw_option
+@click.pass_context
+def runs(
+    ctx: click.Context,
+    statuses: tuple[str, ...],
+    workflow: str | None,
+    codebase: str | None,
+    owner: str | None,
+    since: datetime | None,
+    search: str | None,
+    conversation: str | None,
+    stuck_kind: str | None,
+    quiet_after: timedelta | None,
+    limit: int,
+    cursor_token: str | None,
+    fmt: str,
+    csv_raw: bool,
+) -> None:
+    if ctx.invoked_subcommand is not None:
+        ctx.meta["quiet_after"] = quiet_after
+        return
+    g: Globals = ctx.obj
+    quiet = _quiet_after(ctx, quiet_after)
+    start: RunCursor | None = None
+    if cursor_token is not None:
+        try:
+            found = render.decode_cursor(cursor_token, CURSOR_ORDER)
+        except render.BadCursor as exc:
+            raise click.BadParameter(str(exc), param_hint="--cursor") from None
+        start = RunCursor(key=found.key, id=found.id)
+    flt = RunFilter(
+        statuses=frozenset(statuses),
+        workflow=workflow,
+        codebase=codebase,
+        owner=owner,
+        since=since,
+        text=search,
+        conversation_id=conversation,
+        stuck=parse_run_kind(stuck_kind) if stuck_kind else None,
+    )
+    now = utcnow()
+    writer = (
+        None if fmt == "table" else RunWriter(fmt, now, CsvStyle(not csv_raw, sys.stdout.isatty()))
+    )
+    table = render_runs.runs_table()
+    facts: dict[str, Any] = {}
+
+    async def stream(store: Store) -> RunCursor | None:
+        _config(store, quiet)
+        facts["has_runs"] = store.has_runs
+        facts["has_owners"] = store.has_owners
+        if writer is not None:
+            click.echo(writer.start(), nl=False, color=True)
+        cursor, left = start, limit or None
+        while True:
+            size = RUN_PAGE_SIZE if left is None else min(left, RUN_PAGE_SIZE)
+            page = await store.list_runs(flt, cursor, size)
+            _emit(writer, table, page.rows, now)
+            cursor = page.next_cursor
+            if left is not None:
+                left -= len(page.rows)
+            if cursor is None or (left is not None and left <= 0):
+                return cursor
+
+    more = run_with_store(g, stream)
+    if writer is not None:
+        token = None if more is None else _token(more)
+        click.echo(writer.finish(token), nl=False, color=True)
+    elif table.widths is None:
+        click.echo("\n".join(table.lines([])))
+    if not facts["has_runs"]:
+        click.echo(f"note: {NO_RUNS_TABLE}", err=True)
+    if owner and not facts["has_owners"]:
+        click.echo(f"note: {NO_OWNERS}: --owner matches no run", err=True)
+    if more is not None and writer is None:
+        click.echo("note: more runs: raise --limit (0 for all)", err=True)
+
+
+def _token(cursor: RunCursor) -> str:
+    return render.encode_cursor(Cursor(key=cursor.key, id=cursor.id), CURSOR_ORDER)
+
+
+def _emit(
+    writer: RunWriter | None, table: render.TableWriter, rows: list[RunRow], now: datetime
+) -> None:
+    if writer is not None:
+        click.echo(writer.page(rows), nl=False, color=True)
+    elif rows:
+        click.echo("\n".join(table.lines(render_runs.table_rows(rows, now))))
+
+
+@runs.command("show")
+@click.argument("run_id", metavar="ID")
+@options.format_option("text", "json")
+@quiet_option
+@click.pass_context
+def show(ctx: click.Context, run_id: str, fmt: str, quiet_after: timedelta | None) -> None:
+    """Every field of one run (ID may be a unique prefix): its metadata, parent and
+    sub-runs, its conversation's sessions, and its latest events and node sessions
+    (null where the service version has no such table).
+
+    JSON is {"run", "user_message", "current_step_index", "parent_conversation_id",
+    "output_root", "user_id", "metadata", "metadata_valid", "extra", "columns_missing",
+    "parent", "children", "sessions", "events", "node_sessions"}."""
+    from tui.store.errors import UnknownRun
+
+    g: Globals = ctx.obj
+    quiet = _quiet_after(ctx, quiet_after)
+
+    async def load(store: Store) -> tuple[RunDetail, list[str]]:
+        _config(store, quiet)
+        full = await store.resolve_run_id(run_id)
+        detail = await store.get_run(full)
+        if detail is None:
+            raise UnknownRun(f"no workflow run with id {run_id!r}")
+        missing = sorted(OPTIONAL_RUN_COLUMNS - store.run_columns)
+        return detail, missing
+
+    detail, missing = run_with_store(g, load)
+    now = utcnow()
+    if fmt == "json":
+        click.echo(dumps(render_runs.detail_object(detail, now, missing), indent=2))
+    else:
+        click.echo("\n".join(render_runs.detail_text(detail, now, missing)))
+
+
+@runs.command("stuck", short_help="Stuck runs: counts per kind, or with --list the runs.")
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    type=click.Choice(RUN_KIND_NAMES),
+    help="Only this kind (repeatable; default: every kind).",
+)
+@click.option("--list", "listed", is_flag=True, help="The runs, each with what puts it there.")
+@options.format_option("table", "json")
+@quiet_option
+@click.pass_context
+def stuck(
+    ctx: click.Context,
+    kinds: tuple[str, ...],
+    listed: bool,
+    fmt: str,
+    quiet_after: timedelta | None,
+) -> None:
+    """Runs the service left waiting, by kind: stale-pending (pending past the service's
+    own 5 min), quiet (running, no activity past --quiet-after: a guess), awaiting-approval
+    (paused at a gate), path-held (running on a path a later run was cancelled on). A
+    kind the service version cannot produce is not detectable there and says so."""
+    g: Globals = ctx.obj
+    quiet = _quiet_after(ctx, quiet_after)
+    chosen = [parse_run_kind(k) for k in dict.fromkeys(kinds)] or list(RunStuckKind)
+
+    async def read(
+        store: Store,
+    ) -> tuple[dict[RunStuckKind, int | None], dict[RunStuckKind, str], list[RunRow]]:
+        _config(store, quiet)
+        every = await store.run_stuck_counts()
+        blind = store.run_undetectable
+        rows: dict[str, RunRow] = {}
+        if listed:
+            for kind in chosen:
+                if kind in blind:
+                    continue
+                cursor: RunCursor | None = None
+                while True:
+                    page = await store.list_runs(RunFilter(stuck=kind), cursor)
+                    rows.update((r.id, r) for r in page.rows)
+                    if page.next_cursor is None:
+                        break
+                    cursor = page.next_cursor
+        ordered = sorted(
+            rows.values(),
+            key=lambda r: (r.started_at is not None, r.started_at, r.id),
+            reverse=True,
+        )
+        return {k: every[k] for k in chosen}, blind, ordered
+
+    counts, blind, rows = run_with_store(g, read)
+    now = utcnow()
+    if fmt == "json":
+        payload: dict[str, Any] = {"kinds": render_runs.stuck_objects(counts, blind)}
+        if listed:
+            payload["runs"] = [render_runs.stuck_run_object(r, now) for r in rows]
+        click.echo(dumps(payload, indent=2))
+        return
+    click.echo("\n".join(render_runs.stuck_table(counts, blind)))
+    if listed:
+        click.echo("")
+        click.echo("\n".join(render_runs.stuck_evidence_lines(rows, now)) or "no stuck runs")
