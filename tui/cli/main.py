@@ -26,6 +26,7 @@ from tui.cli import (
     config_cmd,
     end,
     output,
+    runs_cancel,
     schema,
     serve_cmd,
     sessions,
@@ -169,6 +170,15 @@ for command in (
     config_cmd.config_cmd,
 ):
     cli.add_command(command)
+
+
+@click.group(cls=CliGroup, context_settings=CONTEXT_SETTINGS)
+def runs() -> None:
+    """The service's workflow runs."""
+
+
+runs.add_command(runs_cancel.cancel)
+cli.add_command(runs)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -26,6 +26,7 @@ from tui.store.errors import (
     unreadable,
 )
 from tui.store.limits import END_BATCH, SEARCH_WINDOW
+from tui.store.run_writes import RunWrites
 from tui.store.store_base import DEFAULT_STALE_AFTER, PAGE_SIZE, STANDBY_REASON
 from tui.store.store_schema import SchemaInfo, make_engine, read_server
 from tui.store.store_writes import StoreWrites
@@ -38,7 +39,7 @@ from tui.store.tables import (
 from tui.store.target import DEMO_HINT, DbTarget
 
 
-class Store(StoreWrites):
+class Store(RunWrites, StoreWrites):
     """Async access to the session tables of one database."""
 
 
@@ -100,6 +101,7 @@ async def open_store(
         schema=facts.schema,
         audit_problem=facts.audit_problem,
         shadowed=facts.shadowed,
+        audit_targets=facts.audit_targets,
     )
     return Store(
         target,
