@@ -1,0 +1,186 @@
+"""Run cancels through the real store on real databases: the service's own rule
+(`cancelWorkflowRun`, packages/core/src/db/workflows.ts@v0.9.0) per run, a race with the
+service's own finish, batches, refusals, and the audit rows (migration 0009).
+
+Runs are written the way the service writes them (`ServiceRuns`, PostgreSQL's database
+in New York time); what landed is read back with plain SQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from tests.support.run_cancel_rows import ServiceRuns
+from tests.support.service_writes import ServiceDb
+from tui.domain.run_cancel import RunCancelled, RunFinished, RunNotFound
+from tui.store import limits
+from tui.store.errors import ReadOnly
+from tui.store.migrate import upgrade
+from tui.store.run_writes import CannotCancel
+from tui.store.store import Store, open_store
+from tui.store.target import resolve_target
+
+RUN_AUDIT = "run_id, target, session_id, outcome, reason, found_reason, actor, end_id"
+
+
+async def _migrated(db: ServiceDb) -> Store:
+    await upgrade(resolve_target(url=db.url))
+    return await open_store(resolve_target(url=db.url))
+
+
+def _audit(db: ServiceDb) -> list[list[str]]:
+    out = db.run(
+        f"SELECT {RUN_AUDIT} FROM sessions_tui_audit WHERE target = 'run' ORDER BY run_id, id"
+    )
+    return [line.split("|") for line in out.splitlines()] if out else []
+
+
+def _when(text: str) -> datetime:
+    """A completed_at as psql or sqlite3 print it, as an aware UTC time."""
+    parsed = datetime.fromisoformat(text.replace(" ", "T"))
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+async def test_each_run_gets_the_services_rule(service_writer: ServiceDb) -> None:
+    """pending, running, paused and failed runs are cancelled (failed too: the service
+    keeps it resumable); completed and cancelled ones are left exactly as they are; an
+    id that names no run is not found. completed_at is the database's clock."""
+    db = service_writer
+    runs = ServiceRuns(db)
+    pending = runs.create()
+    running = runs.running()
+    paused = runs.running()
+    runs.pause(paused)
+    failed = runs.running()
+    runs.fail(failed)
+    completed = runs.running()
+    runs.complete(completed)
+    cancelled = runs.running()
+    runs.service_cancel(cancelled)
+    before = {rid: runs.state(rid) for rid in (completed, cancelled)}
+    missing = db.new_id()
+    store = await _migrated(db)
+    try:
+        plan = await store.plan_cancel_runs(
+            [pending, running, paused, failed, completed, cancelled, missing], "ada"
+        )
+        assert [type(s) for s in plan.steps] == [
+            RunCancelled, RunCancelled, RunCancelled, RunCancelled,
+            RunFinished, RunFinished, RunNotFound,
+        ]  # fmt: skip
+        assert [s.was for s in plan.steps[:4]] == [  # type: ignore[union-attr]
+            "pending", "running", "paused", "failed",
+        ]  # fmt: skip
+        assert plan.to_cancel == 4 and not plan.all_would_cancel
+        assert runs.state(running) == ("running", "")  # the plan wrote nothing
+
+        start = datetime.now(UTC) - timedelta(seconds=2)
+        outcomes = await store.cancel_runs(
+            [pending, running, paused, failed, completed, cancelled, missing], "ada"
+        )
+    finally:
+        await store.close()
+    assert outcomes[:4] == [RunCancelled(r) for r in (pending, running, paused, failed)]
+    assert isinstance(outcomes[4], RunFinished) and outcomes[4].status == "completed"
+    assert isinstance(outcomes[5], RunFinished) and outcomes[5].status == "cancelled"
+    assert outcomes[6] == RunNotFound(missing)
+    for rid in (pending, running, paused, failed):
+        status, completed_at = runs.state(rid)
+        assert status == "cancelled"
+        assert start <= _when(completed_at) <= datetime.now(UTC) + timedelta(seconds=2)
+    assert {rid: runs.state(rid) for rid in (completed, cancelled)} == before
+
+    rows = {r[0]: r for r in _audit(db)}
+    assert set(rows) == {pending, running, paused, failed, completed, cancelled}
+    for rid in (pending, running, paused, failed):
+        assert rows[rid][1:7] == ["run", "", "cancelled", "cancelled", "cancelled", "ada"]
+    assert rows[completed][3:6] == ["already-finished", "cancelled", "completed"]
+    assert rows[cancelled][3:6] == ["already-finished", "cancelled", "cancelled"]
+    assert len({r[7] for r in rows.values()}) == 1  # one cancel, one id
+
+
+async def test_the_service_finishing_between_plan_and_write_is_kept(
+    service_writer: ServiceDb,
+) -> None:
+    """Planned as running; the service completes it (its own compare-and-set) before
+    the cancel is written: the cancel's compare-and-set leaves the service's values."""
+    db = service_writer
+    runs = ServiceRuns(db)
+    rid = runs.running()
+    store = await _migrated(db)
+    try:
+        plan = await store.plan_cancel_runs([rid], "ada")
+        assert plan.steps == (RunCancelled(rid, was="running"),)
+        runs.complete(rid)
+        finished = runs.state(rid)
+        outcomes = await store.cancel_runs([rid], "ada")
+    finally:
+        await store.close()
+    assert len(outcomes) == 1 and isinstance(outcomes[0], RunFinished)
+    assert outcomes[0].status == "completed"
+    assert runs.state(rid) == finished
+    assert [r[3:6] for r in _audit(db)] == [["already-finished", "cancelled", "completed"]]
+
+
+async def test_a_cancel_goes_in_batches(
+    service_writer: ServiceDb, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More runs than a batch: every one cancelled, each batch's audit rows with it."""
+    monkeypatch.setattr(limits, "END_BATCH", 3)
+    db = service_writer
+    runs = ServiceRuns(db)
+    ids = [runs.running() for _ in range(8)]
+    store = await _migrated(db)
+    try:
+        outcomes = await store.cancel_runs(ids, "ada")
+    finally:
+        await store.close()
+    assert outcomes == [RunCancelled(r) for r in ids]
+    assert all(runs.state(r)[0] == "cancelled" for r in ids)
+    assert sorted(r[0] for r in _audit(db)) == sorted(ids)
+
+
+async def test_read_only_refuses_as_ending_does(service_writer: ServiceDb) -> None:
+    db = service_writer
+    runs = ServiceRuns(db)
+    rid = runs.running()
+    await upgrade(resolve_target(url=db.url))
+    store = await open_store(resolve_target(url=db.url), read_only=True)
+    try:
+        assert store.can_cancel_runs == store.can_end
+        with pytest.raises(CannotCancel, match="opened read-only"):
+            await store.plan_cancel_runs([rid], "ada")
+        with pytest.raises(ReadOnly, match="cancelling runs is disabled"):
+            await store.cancel_runs([rid], "ada")
+    finally:
+        await store.close()
+    assert runs.state(rid) == ("running", "")
+    assert _audit(db) == []
+
+
+async def test_an_audit_table_before_0009_takes_ends_and_no_run_rows(
+    service_writer: ServiceDb,
+) -> None:
+    """The audit table as 0006 made it (no target, run_id): a cancel writes the runs and
+    keeps no row (`run_audit_missing` says why); an end still keeps its row."""
+    db = service_writer
+    runs = ServiceRuns(db)
+    rid = runs.running()
+    sid = db.session(db.now_minus(600))
+    await upgrade(resolve_target(url=db.url))
+    for column in ("target", "run_id"):  # the table as 0006 made it
+        db.run(f"ALTER TABLE sessions_tui_audit DROP COLUMN {column}")
+    store = await open_store(resolve_target(url=db.url))
+    try:
+        assert store.schema.audit_table and not store.schema.audit_targets
+        assert store.run_audit_missing is not None and "0009" in store.run_audit_missing
+        assert await store.cancel_runs([rid], "ada") == [RunCancelled(rid)]
+        await store.end_sessions([sid], "reset-requested", "ada")
+        entries = (await store.audit_entries()).entries
+    finally:
+        await store.close()
+    assert runs.state(rid)[0] == "cancelled"
+    assert db.run("SELECT count(*) FROM sessions_tui_audit") == "1"
+    assert [(e.target, e.session_id, e.run_id) for e in entries] == [("session", sid, None)]

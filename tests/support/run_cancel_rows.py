@@ -1,0 +1,93 @@
+"""Workflow runs written the way the service writes them, for the run-cancel tests.
+
+Each method replays one statement of the service's packages/core/src/db/workflows.ts at
+v0.9.0 (its function named in the docstring), on a connection that sets no time zone,
+with the service's own clock (`NOW()` / `datetime('now')`, the `dialect.now()` of its
+adapters). Only the columns the tests' minimal runs table has are written
+(tests/support/service_schema.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tests.support.service_writes import ServiceDb
+
+
+@dataclass
+class ServiceRuns:
+    """The service's run statements over one service database."""
+
+    db: ServiceDb
+
+    @property
+    def _now(self) -> str:
+        return "NOW()" if self.db.pg else "datetime('now')"
+
+    def create(self, workflow: str = "fix-issue") -> str:
+        """`createWorkflowRun` (workflows.ts@v0.9.0): a `pending` run (the column's
+        default) on a new conversation."""
+        db = self.db
+        conv, rid = db.new_id(), db.new_id()
+        db.run(
+            "INSERT INTO remote_agent_conversations (id, platform_type, platform_conversation_id)"
+            f" VALUES ('{conv}', 'web', 'W-{conv[:8]}')"
+        )
+        db.run(
+            "INSERT INTO remote_agent_workflow_runs"
+            " (id, workflow_name, conversation_id, user_message, metadata)"
+            f" VALUES ('{rid}', '{workflow}', '{conv}', 'do it', '{{}}')"
+        )
+        return rid
+
+    def start(self, rid: str) -> None:
+        """`updateWorkflowRun(id, {status: 'running'})` (workflows.ts@v0.9.0): a
+        non-terminal status, so completed_at is not touched."""
+        self.db.run(f"UPDATE remote_agent_workflow_runs SET status = 'running' WHERE id = '{rid}'")
+
+    def running(self, workflow: str = "fix-issue") -> str:
+        rid = self.create(workflow)
+        self.start(rid)
+        return rid
+
+    def complete(self, rid: str) -> None:
+        """`completeWorkflowRun` (workflows.ts@v0.9.0), a compare-and-set from `running`."""
+        self.db.run(
+            "UPDATE remote_agent_workflow_runs"
+            f" SET status = 'completed', completed_at = {self._now}"
+            f" WHERE id = '{rid}' AND status = 'running'"
+        )
+
+    def fail(self, rid: str) -> None:
+        """`failWorkflowRun` (workflows.ts@v0.9.0) without its metadata merge (the
+        error text is not what these tests read)."""
+        self.db.run(
+            "UPDATE remote_agent_workflow_runs"
+            f" SET status = 'failed', completed_at = {self._now}"
+            f" WHERE id = '{rid}' AND status = 'running'"
+        )
+
+    def pause(self, rid: str) -> None:
+        """`pauseWorkflowRun` (workflows.ts@v0.9.0) without its metadata merge: an
+        approval gate; completed_at stays NULL."""
+        self.db.run(
+            "UPDATE remote_agent_workflow_runs SET status = 'paused'"
+            f" WHERE id = '{rid}' AND status = 'running'"
+        )
+
+    def service_cancel(self, rid: str) -> None:
+        """The service's own `cancelWorkflowRun` (workflows.ts@v0.9.0)."""
+        self.db.run(
+            "UPDATE remote_agent_workflow_runs"
+            f" SET status = 'cancelled', completed_at = {self._now}"
+            f" WHERE id = '{rid}' AND status NOT IN ('completed', 'cancelled')"
+        )
+
+    def state(self, rid: str) -> tuple[str, str]:
+        """(status, completed_at as text, '' when NULL) as the database holds them."""
+        found = self.db.run(
+            "SELECT status, COALESCE(CAST(completed_at AS TEXT), '')"
+            f" FROM remote_agent_workflow_runs WHERE id = '{rid}'"
+        )
+        status, _, completed = found.partition("|")
+        return status, completed
