@@ -9,6 +9,7 @@ adapters). Only the columns the tests' minimal runs table has are written
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 
 from tests.support.service_writes import ServiceDb
@@ -91,3 +92,23 @@ class ServiceRuns:
         )
         status, _, completed = found.partition("|")
         return status, completed
+
+    def complete_counted(self, rid: str) -> int:
+        """`completeWorkflowRun` (workflows.ts@v0.9.0) on its own connection, and how
+        many rows it wrote (the service's `rowCount`): 1 when it won, 0 when the run was
+        no longer `running`."""
+        now = self._now
+        update = (
+            f"UPDATE remote_agent_workflow_runs SET status = 'completed', completed_at = {now}"
+            f" WHERE id = '{rid}' AND status = 'running'"
+        )
+        if self.db.pg:
+            return int(self.db.run(f"WITH u AS ({update} RETURNING id) SELECT count(*) FROM u"))
+        assert self.db.path is not None
+        conn = sqlite3.connect(self.db.path, timeout=30)
+        try:
+            written = conn.execute(update).rowcount
+            conn.commit()
+        finally:
+            conn.close()
+        return written
