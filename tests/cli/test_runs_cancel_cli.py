@@ -21,7 +21,7 @@ import pytest
 from tests.support.cli_env import invoke, isolate
 from tests.support.dbs import Replica
 from tests.support.pgserver import PgServer, PgStandby
-from tests.support.run_cancel_rows import ServiceRuns
+from tests.support.run_cancel_rows import ServiceRuns, said_time
 from tests.support.service_writes import ServiceDb
 from tui.domain.run_cancel import COOPERATIVE_NOTE
 from tui.store.migrate import upgrade
@@ -62,7 +62,8 @@ def test_each_run_gets_its_outcome_and_the_exit_code_of_end(service_writer: Serv
     assert result.stdout.splitlines() == [
         f"cancelled {running}",
         f"cancelled {failed}",
-        f"already finished {done}: completed at {_iso(completed_at)} — nothing was overwritten",
+        f"already finished {done}: completed at {said_time(completed_at)}"
+        " — nothing was overwritten",
     ]
     assert result.stderr.splitlines() == [f"not found {missing}: no such workflow run"]
     assert [runs.state(r)[0] for r in (running, failed, done)] == [
@@ -86,15 +87,6 @@ def test_each_run_gets_its_outcome_and_the_exit_code_of_end(service_writer: Serv
     assert again.exit_code == 1 and again.stdout.startswith(f"already finished {running}: ")
     fresh = runs.create()
     assert invoke("--url", db.url, "runs", "cancel", fresh, "--yes").exit_code == 0
-
-
-def _iso(stored: str) -> str:
-    """A completed_at as the database prints it, as the CLI says it (UTC, whole seconds)."""
-    from datetime import UTC, datetime
-
-    parsed = datetime.fromisoformat(stored.replace(" ", "T"))
-    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
-    return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_dry_run_says_each_runs_status_and_the_cooperative_write(

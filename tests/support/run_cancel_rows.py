@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from tests.support.service_writes import ServiceDb
 
@@ -112,3 +113,11 @@ class ServiceRuns:
         finally:
             conn.close()
         return written
+
+
+def said_time(stored: str) -> str:
+    """A completed_at as psql or sqlite3 print it, as the CLI says it: UTC, whole
+    seconds, `Z`."""
+    parsed = datetime.fromisoformat(stored.replace(" ", "T"))
+    parsed = parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    return parsed.strftime("%Y-%m-%dT%H:%M:%SZ")
