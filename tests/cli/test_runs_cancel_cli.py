@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 
 from tests.support.cli_env import invoke, isolate
+from tests.support.commit_cut import CommitCutProxy
 from tests.support.dbs import Replica
 from tests.support.pgserver import PgServer, PgStandby
 from tests.support.run_cancel_rows import ServiceRuns, said_time
@@ -239,3 +240,22 @@ def test_an_audit_table_before_0009_says_in_one_line_why_no_row_is_kept(
     assert ended.exit_code == 0 and ended.stderr == ""
     rows = _audit(db)
     assert [(r["session_id"], r["target"], r["run_id"]) for r in rows] == [(sid, "session", None)]
+
+
+@pytest.mark.postgres
+def test_a_cancel_whose_commit_answer_is_lost_says_outcome_unknown(new_york_db: ServiceDb) -> None:
+    """The connection drops between the commit and its answer: the cancel re-reads
+    its own audit rows and says what the database holds."""
+    db = new_york_db
+    runs = ServiceRuns(db)
+    _migrate(db)
+    ids = [runs.running() for _ in range(2)]
+    with CommitCutProxy(db.url) as proxy:
+        proxy.armed.set()
+        result = invoke("--url", proxy.url, "runs", "cancel", *ids, "--yes")
+        assert proxy.cut.is_set()
+    assert result.exit_code == 1
+    assert "outcome unknown" in result.stderr
+    assert "2 cancelled by this cancel, 0 already finished, 0 not written" in result.stderr
+    assert all(f"cancelled {r}" in result.stdout.splitlines() for r in ids)
+    assert all(runs.state(r)[0] == "cancelled" for r in ids)

@@ -14,6 +14,7 @@ import pytest
 
 from tests.support.run_cancel_rows import ServiceRuns
 from tests.support.service_writes import ServiceDb
+from tui.cli.serve import SERVED_READ_ONLY
 from tui.domain.run_cancel import RunCancelled, RunFinished, RunNotFound
 from tui.store import limits
 from tui.store.errors import ReadOnly
@@ -158,6 +159,27 @@ async def test_read_only_refuses_as_ending_does(service_writer: ServiceDb) -> No
         await store.close()
     assert runs.state(rid) == ("running", "")
     assert _audit(db) == []
+
+
+async def test_a_served_read_only_dashboard_refuses_as_ending_does(
+    service_writer: ServiceDb,
+) -> None:
+    """A store opened the way `serve` without --write opens it: the cancel is refused
+    with the same words as an end."""
+    db = service_writer
+    runs = ServiceRuns(db)
+    rid = runs.running()
+    store = await open_store(
+        resolve_target(url=db.url), read_only=True, read_only_why=SERVED_READ_ONLY
+    )
+    try:
+        assert store.can_cancel_runs == store.can_end == SERVED_READ_ONLY
+        with pytest.raises(CannotCancel) as refused:
+            await store.plan_cancel_runs([rid], "ada")
+        assert str(refused.value).endswith(SERVED_READ_ONLY)
+    finally:
+        await store.close()
+    assert runs.state(rid) == ("running", "")
 
 
 async def test_an_audit_table_before_0009_takes_ends_and_no_run_rows(
