@@ -259,3 +259,30 @@ def test_a_cancel_whose_commit_answer_is_lost_says_outcome_unknown(new_york_db: 
     assert "2 cancelled by this cancel, 0 already finished, 0 not written" in result.stderr
     assert all(f"cancelled {r}" in result.stdout.splitlines() for r in ids)
     assert all(runs.state(r)[0] == "cancelled" for r in ids)
+
+
+def test_a_unique_prefix_names_its_run_and_an_ambiguous_one_changes_nothing(
+    service_writer: ServiceDb,
+) -> None:
+    """As `end` takes session ids: a unique prefix is the run it starts, a whole id in
+    capitals is the run; a prefix several runs start with is refused before anything is
+    written."""
+    db = service_writer
+    runs = ServiceRuns(db)
+    head = "abcdef01"
+    first, second = (
+        (f"{head}-{n}000-4000-8000-000000000000" if db.pg else f"{head}{n}000") for n in (1, 2)
+    )
+    for rid in (first, second):
+        runs.start(runs.create(rid=rid))
+    ambiguous = invoke("--url", db.url, "runs", "cancel", head, "--yes")
+    assert ambiguous.exit_code == 1
+    assert "matches several runs" in ambiguous.stderr
+    assert runs.state(first)[0] == runs.state(second)[0] == "running"
+
+    by_prefix = invoke("--url", db.url, "runs", "cancel", head + "1", "--yes")
+    assert by_prefix.exit_code == 0, by_prefix.output
+    assert by_prefix.stdout == f"cancelled {first}\n"
+    assert runs.state(first)[0] == "cancelled" and runs.state(second)[0] == "running"
+    in_capitals = invoke("--url", db.url, "runs", "cancel", second.upper(), "--yes")
+    assert in_capitals.exit_code == 0 and in_capitals.stdout == f"cancelled {second}\n"

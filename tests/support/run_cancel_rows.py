@@ -26,11 +26,11 @@ class ServiceRuns:
     def _now(self) -> str:
         return "NOW()" if self.db.pg else "datetime('now')"
 
-    def create(self, workflow: str = "fix-issue") -> str:
+    def create(self, workflow: str = "fix-issue", rid: str | None = None) -> str:
         """`createWorkflowRun` (workflows.ts@v0.9.0): a `pending` run (the column's
-        default) on a new conversation."""
+        default) on a new conversation; its id is the database's own unless `rid`."""
         db = self.db
-        conv, rid = db.new_id(), db.new_id()
+        conv, rid = db.new_id(), rid or db.new_id()
         db.run(
             "INSERT INTO remote_agent_conversations (id, platform_type, platform_conversation_id)"
             f" VALUES ('{conv}', 'web', 'W-{conv[:8]}')"

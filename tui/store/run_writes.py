@@ -38,8 +38,15 @@ from tui.domain.run_cancel import (
 )
 from tui.domain.wording import audit_shape_line
 from tui.store import limits
-from tui.store.errors import ConnectionFailed, ReadOnly, SchemaError, StoreError, WriteConflict
-from tui.store.sql_dialect import valid_id
+from tui.store.errors import (
+    AmbiguousId,
+    ConnectionFailed,
+    ReadOnly,
+    SchemaError,
+    StoreError,
+    WriteConflict,
+)
+from tui.store.sql_dialect import id_prefix, valid_id
 from tui.store.store_base import STANDBY_REASON, StoreBase
 from tui.store.tables import (
     USERS,
@@ -134,8 +141,10 @@ class RunWrites(StoreBase):
 
     async def plan_cancel_runs(self, ids: Sequence[str], actor: str | None = None) -> RunCancelPlan:
         """What cancelling these runs would do, read now (nothing written): each run's
-        current status. An id is matched whole, as typed or in lower case (PostgreSQL's
-        UUIDs in any case). CannotCancel where this database cannot take a cancel."""
+        current status. An id is matched whole (as typed or in lower case), else as a
+        unique prefix (`_resolve_run`); a prefix several runs start with raises
+        AmbiguousId: nothing is planned from a guess. CannotCancel where this database
+        cannot take a cancel."""
         why = self.can_cancel_runs
         if why is not None:
             raise CannotCancel(f"cannot cancel runs on {self.target.display()}: {why}")
@@ -150,10 +159,22 @@ class RunWrites(StoreBase):
             stmt = sa.select(r.c.id, r.c.status, r.c.completed_at).where(r.c.id.in_(chunk))
             async with self._read() as conn:
                 found.update((str(m["id"]), m) for m in (await conn.execute(stmt)).mappings())
+        resolved: dict[str, str] = {}
+        for text in texts:  # a whole id is read above; a prefix is resolved on its own
+            if text and text not in found and text.lower() not in found:
+                whole = await self._resolve_run(text)
+                if whole is not None:
+                    resolved[text] = whole
+        if resolved:
+            stmt = sa.select(r.c.id, r.c.status, r.c.completed_at)
+            stmt = stmt.where(r.c.id.in_(sorted(set(resolved.values()))))
+            async with self._read() as conn:
+                found.update((str(m["id"]), m) for m in (await conn.execute(stmt)).mappings())
         steps: dict[str, RunOutcome] = {}
         for original, text in zip(ids, texts, strict=True):
             full = text if text in found else text.lower() if text.lower() in found else None
-            if full is None:
+            full = full or resolved.get(text)
+            if full is None or full not in found:
                 steps.setdefault(original, RunNotFound(original))
                 continue
             m = found[full]
@@ -162,6 +183,21 @@ class RunWrites(StoreBase):
             else:
                 steps.setdefault(full, RunFinished(full, m["status"], m["completed_at"]))
         return RunCancelPlan(who, tuple(steps.values()))
+
+    async def _resolve_run(self, text: str) -> str | None:
+        """The one run whose id starts with `text` (`sql_dialect.id_prefix`, as `end`
+        resolves a session's), None when none does; AmbiguousId when several do."""
+        r = workflow_runs
+        cond = id_prefix(self.d.backend, r.c.id, text)
+        if cond is None:
+            return None
+        stmt = sa.select(r.c.id).where(cond).order_by(r.c.id).limit(5)
+        async with self._read() as conn:
+            ids = [str(i) for i in (await conn.execute(stmt)).scalars()]
+        if len(ids) > 1:
+            shown = ", ".join(i[:12] for i in ids[:4])
+            raise AmbiguousId(f"{text!r} matches several runs ({shown}…): give more characters")
+        return ids[0] if ids else None
 
     async def cancel_runs(self, ids: Iterable[str], actor: str | None = None) -> list[RunOutcome]:
         """Cancel each run the rule allows, compare-and-set, `limits.END_BATCH` runs per
