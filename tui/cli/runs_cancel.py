@@ -42,9 +42,10 @@ from tui.cli.common import Globals, run_with_store
 def cancel(
     ctx: click.Context, ids: tuple[str, ...], dry_run: bool, yes: bool, actor: str | None
 ) -> None:
-    """Cancel workflow runs (IDs may be unique prefixes): status = 'cancelled' and completed_at from the
-    database clock, only where the status is not completed or cancelled yet (the
-    service's own rule; a failed, pending, running or paused run is cancelled).
+    """Cancel workflow runs (IDs may be unique prefixes): status = 'cancelled' and
+    completed_at from the database clock, only where the status is not completed or
+    cancelled yet (the service's own rule; a failed, pending, running or paused run is
+    cancelled).
 
     The write is cooperative: a live executor stops at its next status check, between
     DAG layers; this tool cannot stop a process. A run finished meanwhile is left exactly

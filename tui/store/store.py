@@ -2,8 +2,9 @@
 
 Every public method is async, returns domain models and raises only StoreError. `Store`
 is composed of one class per concern, each in its module: `store_base` (state and
-plumbing), `store_reads`, `store_counts`, `store_writes`; `store_schema` reads what a
-database is when it opens; `limits` holds the waits and batch sizes.
+plumbing), `store_reads`, `store_counts`, `store_writes`, `run_writes` (run cancels);
+`store_schema` reads what a database is when it opens; `limits` holds the waits and
+batch sizes.
 """
 
 from __future__ import annotations
