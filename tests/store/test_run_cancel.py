@@ -12,7 +12,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.support.dbs import create_service_db
 from tests.support.run_cancel_rows import ServiceRuns
+from tests.support.service_schema import ERAS
 from tests.support.service_writes import ServiceDb
 from tui.cli.serve import SERVED_READ_ONLY
 from tui.domain.run_cancel import RunCancelled, RunFinished, RunNotFound
@@ -206,3 +208,41 @@ async def test_an_audit_table_before_0009_takes_ends_and_no_run_rows(
     assert runs.state(rid)[0] == "cancelled"
     assert db.run("SELECT count(*) FROM sessions_tui_audit") == "1"
     assert [(e.target, e.session_id, e.run_id) for e in entries] == [("session", sid, None)]
+
+
+@pytest.mark.parametrize("era", ERAS)
+async def test_a_cancel_at_each_era(
+    empty_db_url: str, backend: str, era: str, request: pytest.FixtureRequest
+) -> None:
+    """Every era's runs table has what the rule reads and writes: a run is cancelled,
+    also before 016 (where ending is refused, `ended_reason` missing); its audit row
+    names the conversation's owner from v0.4 on (users), none before."""
+    target = await create_service_db(empty_db_url, era=era)
+    if backend == "postgresql":
+        server = request.getfixturevalue("pg_server")
+        dbname = empty_db_url.rsplit("/", 1)[1]
+        db = ServiceDb(empty_db_url, pg=True, server=server, dbname=dbname)
+    else:
+        db = ServiceDb(empty_db_url, pg=False, path=target.path)
+    runs = ServiceRuns(db)
+    owned = ERAS.index(era) >= ERAS.index("v0.4")
+    first, second = (runs.running_owned("Ada") if owned else runs.running() for _ in range(2))
+    store = await open_store(target)  # as the service left it: no audit table
+    try:
+        assert store.can_cancel_runs is None
+        assert (store.can_end is None) is (era != "pre-016")
+        assert store.run_audit_missing is not None and "no sessions_tui_audit" in (
+            store.run_audit_missing
+        )
+        assert await store.cancel_runs([first], "ada") == [RunCancelled(first)]
+    finally:
+        await store.close()
+    store = await _migrated(db)
+    try:
+        assert await store.cancel_runs([second], "ada") == [RunCancelled(second)]
+        (entry,) = (await store.audit_entries()).entries
+    finally:
+        await store.close()
+    assert runs.state(first)[0] == runs.state(second)[0] == "cancelled"
+    assert (entry.target, entry.run_id, entry.outcome) == ("run", second, "cancelled")
+    assert entry.owner == ("Ada" if owned else None)

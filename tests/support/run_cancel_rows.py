@@ -26,14 +26,23 @@ class ServiceRuns:
     def _now(self) -> str:
         return "NOW()" if self.db.pg else "datetime('now')"
 
-    def create(self, workflow: str = "fix-issue", rid: str | None = None) -> str:
+    def create(
+        self, workflow: str = "fix-issue", rid: str | None = None, owner: str | None = None
+    ) -> str:
         """`createWorkflowRun` (workflows.ts@v0.9.0): a `pending` run (the column's
-        default) on a new conversation; its id is the database's own unless `rid`."""
+        default) on a new conversation; its id is the database's own unless `rid`. With
+        `owner` (v0.4 on), the conversation belongs to a new user of that display name."""
         db = self.db
         conv, rid = db.new_id(), rid or db.new_id()
+        user_col, user_val = "", ""
+        if owner is not None:
+            uid = db.new_id()
+            db.run(f"INSERT INTO remote_agent_users (id, display_name) VALUES ('{uid}', '{owner}')")
+            user_col, user_val = ", user_id", f", '{uid}'"
         db.run(
-            "INSERT INTO remote_agent_conversations (id, platform_type, platform_conversation_id)"
-            f" VALUES ('{conv}', 'web', 'W-{conv[:8]}')"
+            "INSERT INTO remote_agent_conversations"
+            f" (id, platform_type, platform_conversation_id{user_col})"
+            f" VALUES ('{conv}', 'web', 'W-{conv[:8]}'{user_val})"
         )
         db.run(
             "INSERT INTO remote_agent_workflow_runs"
@@ -49,6 +58,11 @@ class ServiceRuns:
 
     def running(self, workflow: str = "fix-issue") -> str:
         rid = self.create(workflow)
+        self.start(rid)
+        return rid
+
+    def running_owned(self, owner: str) -> str:
+        rid = self.create(owner=owner)
         self.start(rid)
         return rid
 
