@@ -8,7 +8,10 @@ in New York time); what landed is read back with plain SQL.
 
 from __future__ import annotations
 
+import asyncio
+import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -16,14 +19,15 @@ from tests.support.dbs import create_service_db
 from tests.support.run_cancel_rows import ServiceRuns
 from tests.support.service_schema import ERAS
 from tests.support.service_writes import ServiceDb
+from tests.support.swaps import LAYOUTS, swappable
 from tui.cli.serve import SERVED_READ_ONLY
 from tui.domain.run_cancel import RunCancelled, RunFinished, RunNotFound
 from tui.store import limits
-from tui.store.errors import ReadOnly
+from tui.store.errors import FileMoved, ReadOnly
 from tui.store.migrate import upgrade
 from tui.store.run_writes import CannotCancel
 from tui.store.store import Store, open_store
-from tui.store.target import resolve_target
+from tui.store.target import resolve_target, sqlite_target
 
 RUN_AUDIT = "run_id, target, session_id, outcome, reason, found_reason, actor, end_id"
 
@@ -246,3 +250,27 @@ async def test_a_cancel_at_each_era(
     assert runs.state(first)[0] == runs.state(second)[0] == "cancelled"
     assert (entry.target, entry.run_id, entry.outcome) == ("run", second, "cancelled")
     assert entry.owner == ("Ada" if owned else None)
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+async def test_a_file_swapped_during_a_cancel_writes_nothing(tmp_path: Path, layout: str) -> None:
+    """Swapped after the cancel's first check, before it holds the write lock: the check
+    made again under the lock refuses, and neither file is written (as for an end)."""
+    swap = await swappable(tmp_path, layout)
+    rid = uuid.uuid4().hex
+    for path in (swap.first, swap.second):  # the same running run in both files
+        db = ServiceDb(f"sqlite:///{path}", pg=False, path=path)
+        ServiceRuns(db).start(ServiceRuns(db).create(rid=rid))
+    store = await open_store(sqlite_target(swap.path))
+    try:
+        cancelling = asyncio.create_task(store.cancel_runs([rid], "ada"))
+        await asyncio.sleep(0)  # the task's first step: the first check, then the driver
+        assert not cancelling.done()
+        swap.swap()
+        with pytest.raises(FileMoved, match="replaced by another file; nothing was written"):
+            await cancelling
+    finally:
+        await store.close()
+    for path in (swap.first, swap.second):
+        runs = ServiceRuns(ServiceDb(f"sqlite:///{path}", pg=False, path=path))
+        assert runs.state(rid) == ("running", "")
