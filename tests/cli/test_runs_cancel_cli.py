@@ -160,6 +160,13 @@ def test_the_confirmation_says_it_is_cooperative_and_no_answers_nothing(
     assert "aborted, nothing changed" in result.stderr
     assert runs.state(rid) == ("running", "")
 
+    confirmed = invoke("--url", db.url, "runs", "cancel", rid, input="y\n")
+    assert confirmed.exit_code == 0, confirmed.output
+    assert confirmed.stdout.endswith(f"cancelled {rid}\n")
+    # No audit table: said once, before the question, not again after the write.
+    assert confirmed.stderr.count("no audit row is kept for run cancels") == 1
+    assert runs.state(rid)[0] == "cancelled"
+
 
 def test_the_service_finishing_the_run_at_the_confirmation_is_kept(
     service_writer: ServiceDb,

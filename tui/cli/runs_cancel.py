@@ -58,6 +58,7 @@ def cancel(
     g = ctx.ensure_object(Globals)
     who = actor or default_actor()
     missing: str | None = None
+    said: str | None = None  # the audit note said before the confirmation: once a run
 
     async def plan(store: Store) -> RunCancelPlan:
         nonlocal missing
@@ -72,6 +73,7 @@ def cancel(
             click.echo(COOPERATIVE_NOTE)
             if missing is not None:
                 click.echo(no_run_audit_line(missing), err=True)
+                said = missing
     if dry_run:
         click.echo("dry run: nothing changed")
         ctx.exit(0 if planned.all_would_cancel else 1)
@@ -106,15 +108,16 @@ def cancel(
         for rid in stopped.unresolved:
             click.echo(f"unknown {safe_text(rid)}: could not be told", err=True)
         output.report(run_outcome_line(o) for o in stopped.outcomes)
-        if missing is not None:
+        if missing is not None and missing != said:
             click.echo(no_run_audit_line(missing), err=True)
         raise click.ClickException(safe_text(g.scrub(str(stopped)))) from None
     for outcome in outcomes:
         if isinstance(outcome, RunNotFound):
             click.echo(run_outcome_line(outcome), err=True)
     lost = output.report(run_outcome_line(o) for o in outcomes if not isinstance(o, RunNotFound))
-    if missing is not None and any(isinstance(o, RunCancelled) for o in outcomes):
-        click.echo(no_run_audit_line(missing), err=True)
+    note = missing if missing != said else None
+    if note is not None and any(isinstance(o, RunCancelled) for o in outcomes):
+        click.echo(no_run_audit_line(note), err=True)
     if lost is not None:
         raise output.ReportLost(
             f"the cancel was written, but standard output could not take its report ({lost}): "

@@ -9,7 +9,7 @@ audit row (as without the table) and says so.
 Migration 0009 adds `target` (`session` or `run`, what the row is about; `session` by
 default, so every row written before and every end of an older tool read so) and
 `run_id`. A table without them still takes ends; a run cancel keeps no audit row on it
-and says why (`target_problem`).
+and says why (`RunWrites.run_audit_missing`).
 """
 
 from __future__ import annotations
@@ -45,20 +45,6 @@ TARGET_COLUMNS: Mapping[str, str] = {
 def has_targets(found: Mapping[str, tuple[str, bool, bool]]) -> bool:
     """Whether the table has 0009's columns (their types are `shape_problem`'s)."""
     return all(c in found for c in TARGET_COLUMNS)
-
-
-def target_problem(found: Mapping[str, tuple[str, bool, bool]]) -> str | None:
-    """Why a run cancel cannot keep its audit row in a table of these columns (one
-    phrase), None when it can: the table exists and has 0009's columns."""
-    if not found:
-        return None
-    lacking = [c for c in TARGET_COLUMNS if c not in found]
-    if lacking:
-        return (
-            f"sessions_tui_audit lacks {', '.join(lacking)}, added by migration 0009: "
-            "run `sessions-tui migrate`"
-        )
-    return None
 
 
 def shape_problem(
