@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tui.config import setting
 from tui.domain.run_stuck import (
     RUN_KIND_NAMES,
     RunKindRecord,
@@ -75,6 +76,11 @@ def test_every_kind_has_an_sql_rule_on_each_backend(backend: str) -> None:
         assert "status" in compiled, kind
     blind = RunSql(d, columns, undetectable=frozenset(K))
     assert {str(run_stuck_condition(blind, k)) for k in K} == {"false"}
+
+
+def test_the_quiet_default_is_the_declared_settings() -> None:
+    declared = setting("run_quiet_after")
+    assert declared.settings_value(declared.default) == DEFAULT_QUIET_AFTER
 
 
 def test_stale_pending_is_the_services_five_minutes() -> None:
