@@ -2,8 +2,9 @@
 
 Every public method is async, returns domain models and raises only StoreError. `Store`
 is composed of one class per concern, each in its module: `store_base` (state and
-plumbing), `store_reads`, `store_counts`, `store_writes`; `store_schema` reads what a
-database is when it opens; `limits` holds the waits and batch sizes.
+plumbing), `store_reads`, `store_counts`, `store_window` (counts over a search's
+window), `store_writes`; `store_schema` reads what a database is when it opens;
+`limits` holds the waits and batch sizes.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from tui.store.errors import (
 from tui.store.limits import END_BATCH, SEARCH_WINDOW
 from tui.store.store_base import DEFAULT_STALE_AFTER, PAGE_SIZE, STANDBY_REASON
 from tui.store.store_schema import SchemaInfo, make_engine, read_server
+from tui.store.store_window import StoreWindowCounts
 from tui.store.store_writes import StoreWrites
 from tui.store.tables import (
     CODEBASES,
@@ -38,7 +40,7 @@ from tui.store.tables import (
 from tui.store.target import DEMO_HINT, DbTarget
 
 
-class Store(StoreWrites):
+class Store(StoreWrites, StoreWindowCounts):
     """Async access to the session tables of one database."""
 
 
