@@ -25,6 +25,9 @@ from tui.store.tables import conversations, sessions
 
 s, c = sessions, conversations
 
+ACTIVE_STARTED = "ix_sessions_tui_active_started"
+"""(active, started_at, id): the active sessions of a window, one range (migration 0003)."""
+
 
 def narrowing(flt: SessionFilter) -> bool:
     """Whether `flt` holds a question the operator types (free text or `user:`): its
@@ -77,11 +80,17 @@ def window_facet_statement(d: Dialect, flt: SessionFilter, floor: Any) -> sa.Sel
     )
 
 
-def window_stuck_statement(d: Dialect, flt: SessionFilter, floor: Any) -> sa.Select[Any]:
+def window_stuck_statement(
+    d: Dialect, flt: SessionFilter, floor: Any, *, indexed: bool
+) -> sa.Select[Any]:
     """How many active sessions of each kind (one column per kind, `StuckKind` order)
     under every filter but the stuck one, among the window's sessions down to `floor`:
-    the active ones of the window, one range of (active, started_at, id)
-    (ix_sessions_tui_active_started), each tested for the filter and each kind."""
+    the active ones of the window, each tested for the filter and each kind.
+
+    `indexed` (the database has `ACTIVE_STARTED`): they are read as one range of it,
+    named where the planner needs telling (`Backend.read_by_index`). Left to choose,
+    SQLite with statistics walked the partial index of every active session, which the
+    window does not bound."""
     base = replace(flt, stuck=None)
     cols = [
         sa.func.coalesce(sa.func.sum(sa.case((stuck_condition(d, kind), 1), else_=0)), 0).label(
@@ -95,7 +104,8 @@ def window_stuck_statement(d: Dialect, flt: SessionFilter, floor: Any) -> sa.Sel
         source = s.outerjoin(c, c.c.id == s.c.conversation_id)
     rest = replace(base, status=Status.ALL) if base.status is Status.ACTIVE else base
     conds = conditions(d, rest, windowed=True)
-    return sa.select(*cols).select_from(source).where(is_active(), in_window(d, floor), *conds)
+    stmt = sa.select(*cols).select_from(source).where(is_active(), in_window(d, floor), *conds)
+    return d.backend.read_by_index(stmt, s, ACTIVE_STARTED) if indexed else stmt
 
 
 __all__ = ["in_window", "narrowing", "window_facet_statement", "window_stuck_statement"]

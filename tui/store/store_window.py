@@ -12,7 +12,11 @@ from tui.domain.models import ReasonFacets, SessionFilter, Status
 from tui.domain.stuck import StuckKind
 from tui.store import delta
 from tui.store import queries as q
-from tui.store.sql_window_counts import window_facet_statement, window_stuck_statement
+from tui.store.sql_window_counts import (
+    ACTIVE_STARTED,
+    window_facet_statement,
+    window_stuck_statement,
+)
 from tui.store.store_counts import StoreCounts
 
 
@@ -55,7 +59,9 @@ class StoreWindowCounts(StoreCounts):
         async with self._read() as conn:
             floor = await self._floor(conn, max(1, window))
             if floor is not None:
-                found = (await conn.execute(window_stuck_statement(self.d, base, floor))).one()
+                indexed = ACTIVE_STARTED in self.schema.session_indexes
+                stmt = window_stuck_statement(self.d, base, floor, indexed=indexed)
+                found = (await conn.execute(stmt)).one()
         if floor is None:
             return await self.stuck_counts(base), None
         counts = {
