@@ -84,6 +84,7 @@ def main() -> int:
     parser.add_argument("--reps", type=int, default=9)
     parser.add_argument("--pg", action="store_true")
     parser.add_argument("--no-exact", action="store_true", help="skip the whole-table counts")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only (with --pg)")
     parser.add_argument(
         "--pg-url",
         action="append",
@@ -96,6 +97,8 @@ def main() -> int:
     failed = False
     rows: list[str] = [f"window {args.window:,} sessions, target ≤ {TARGET_MS:.0f} ms at 1M"]
     backends = ["sqlite", "postgresql"] if args.pg else ["sqlite"]
+    if args.no_sqlite and args.pg:
+        backends.remove("sqlite")
     server: Any = None
     if args.pg and not args.pg_url:
         from tests.support.pgserver import PgServer
