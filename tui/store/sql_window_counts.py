@@ -29,12 +29,6 @@ ACTIVE_STARTED = "ix_sessions_tui_active_started"
 """(active, started_at, id): the active sessions of a window, one range (migration 0003)."""
 
 
-def narrowing(flt: SessionFilter) -> bool:
-    """Whether `flt` holds a question the operator types (free text or `user:`): its
-    counts are taken over a window, as its search is."""
-    return bool((flt.search and flt.search.strip()) or (flt.user and flt.user.strip()))
-
-
 def in_window(d: Dialect, floor: Any) -> ColumnElement[bool]:
     """The sessions of the newest window down to start time `floor` (ties all in).
 
@@ -108,4 +102,9 @@ def window_stuck_statement(
     return d.backend.read_by_index(stmt, s, ACTIVE_STARTED) if indexed else stmt
 
 
-__all__ = ["in_window", "narrowing", "window_facet_statement", "window_stuck_statement"]
+__all__ = [
+    "ACTIVE_STARTED",
+    "in_window",
+    "window_facet_statement",
+    "window_stuck_statement",
+]
