@@ -7,12 +7,13 @@ told. The clock and the waiting timer are the test's.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from tests.support.rows import make_row
 from tui.app.list_controller import WAITING_AFTER, ListController, LoadMode, Pager, Window
 from tui.app.messages import PageLoaded
-from tui.domain.models import Cursor, ReasonFacets, SessionRow, SortKey, Status
+from tui.domain.models import Cursor, ReasonFacets, SessionFilter, SessionRow, SortKey, Status
 from tui.domain.search import SearchQuery
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -248,6 +249,44 @@ def test_counts_are_reused_for_a_reason_only_change_and_stale_ones_dropped() -> 
 
     fresh = c.take_facets(c.state.generation, ask.flt, facets(**{"reset-requested": 1}), None)
     assert fresh is not None and fresh.totals == whole, "totals not read again are the last"
+
+
+def test_counts_under_a_typed_question_follow_the_searchs_window() -> None:
+    """Free text or `user:`: the counts are asked over the window the search covered
+    (at least one), follow an older window, and `n` widens them alone where the list
+    reads no window; a window that held every session leaves nothing to widen."""
+    c = controller()
+    gen = c.state.bump()
+    assert c.facets_ask(gen, fresh_data=False).window is None, "no typed question: every session"
+
+    c.state.search = SearchQuery.parse("needle")
+    ask = c.ask(ready=True)
+    assert ask is not None
+    first = page(ask.generation, LoadMode.REPLACE, [], resume=cursor("w1"), searched=1000)
+    assert c.take_page(first, ready=True) is not None
+    counts = c.facets_ask(ask.generation, fresh_data=False)
+    assert counts.window == 1000 and counts.reuse is None
+    windowed = replace(facets(**{"reset-requested": 2}), window=1000)
+    counted = c.take_facets(ask.generation, counts.flt.without_reasons(), windowed, None, 1000)
+    assert counted is not None and c.expected() is None, "a window's count is not the view's"
+    older = c.older()
+    assert older is not None
+    second = page(ask.generation, LoadMode.OLDER, [], resume=cursor("w2"), searched=1000)
+    assert c.take_page(second, ready=True) is not None
+    again = c.facets_ask(ask.generation, fresh_data=False)
+    assert again.window == 2000 and again.reuse is None, "the counts follow the older window"
+
+    c.state.search = SearchQuery.parse("user:ada")
+    ask = c.ask(ready=True)
+    assert ask is not None and ask.window is None, "an owner's list is complete"
+    owned = page(ask.generation, LoadMode.REPLACE, ["a"], next_cursor=cursor("a"))
+    assert c.take_page(owned, ready=True) is not None
+    assert c.counts_window() == 1000 and not c.can_search_older and c.can_widen_counts
+    c.widen_counts()
+    assert c.facets_ask(ask.generation, fresh_data=False).window == 2000
+    whole = facets(**{"reset-requested": 5})  # the window held every session: exact
+    c.take_facets(ask.generation, SessionFilter(user="ada"), whole, None, 2000)
+    assert not c.can_widen_counts and c.expected() == 5
 
 
 def test_a_recount_is_asked_once() -> None:

@@ -818,3 +818,33 @@ def test_trends_read_the_windows_ended_sessions_from_one_index(plan_db: PlanDb, 
         scans = [n for n in _pg_nodes(plan[0]["Plan"]) if n.get("Relation Name") == TABLE]
         assert {n["Node Type"] for n in scans} == {"Index Only Scan"}, shown
         assert {n["Index Name"] for n in scans} == {"ix_sessions_tui_live"}, shown
+
+
+@pytest.mark.parametrize("case", list(NARROWING_CASES))
+def test_counts_under_a_narrowing_question_read_its_window_not_the_table(
+    plan_db: PlanDb, case: str
+) -> None:
+    """The dashboard's reason and stuck counts under a search or an owner are taken over
+    the search's window: every statement they send reads a range of it, never the
+    table or a whole index, whatever the filter keeps."""
+    flt = NARROWING_CASES[case]
+
+    def compiled(stmt: Any) -> str:
+        return str(stmt.compile(dialect=plan_db.dialect, compile_kwargs={"literal_binds": True}))
+
+    async def run() -> list[str]:
+        store = await open_store(plan_db.target, read_only=True)
+        try:
+            with statement_log(store) as sent:
+                facets = await store.reason_counts_in(flt, q.SEARCH_WINDOW)
+                _, window = await store.stuck_counts_in(flt, q.SEARCH_WINDOW)
+            assert (facets.window, window) == (q.SEARCH_WINDOW, q.SEARCH_WINDOW)
+            return [compiled(stmt) for stmt in sent]
+        finally:
+            await store.close()
+
+    on_sessions = [sql for sql in asyncio.run(run()) if TABLE in sql]
+    assert len(on_sessions) == 4  # each: the floor, then its count
+    for sql in on_sessions:
+        reads, shown = _whole_index_reads(plan_db, sql)
+        assert reads == [], f"{sql}\n{shown}"

@@ -179,32 +179,43 @@ async def read_facets(
     flt: SessionFilter,
     totals: bool,
     recount: bool = False,
+    window: int | None = None,
 ) -> FacetsLoaded:
     """One GROUP BY under the non-reason filters; the whole table's only when asked.
 
     The filtered count is derived from the groups (ReasonFacets.matching), so a
     reason-only change needs no query at all: the main screen reuses the last facets.
-    `recount` (the operator's refresh) skips the store's settled counts.
+    `recount` (the operator's refresh) skips the store's settled counts. `window`:
+    among the newest this many sessions only (`Store.reason_counts_in`).
     """
     base = flt.without_reasons()
     started = perf_counter()
-    facets = await run.run(store.reason_counts(base, recount=recount))
+    if window is not None:
+        facets = await run.run(store.reason_counts_in(base, window))
+    else:
+        facets = await run.run(store.reason_counts(base, recount=recount))
     whole: ReasonFacets | None = None
     if base.is_empty:
         whole = facets
     elif totals:
         whole = await run.run(store.reason_counts(SessionFilter(), recount=recount))
     elapsed = (perf_counter() - started) * 1000
-    return FacetsLoaded(generation, base, facets, whole, elapsed)
+    return FacetsLoaded(generation, base, facets, whole, elapsed, window)
 
 
 async def read_stuck_counts(
-    run: InFlight, store: Store, generation: int, flt: SessionFilter
+    run: InFlight, store: Store, generation: int, flt: SessionFilter, window: int | None = None
 ) -> StuckCountsLoaded:
-    """The stuck panel's counts: one pass over the active sessions under the filter."""
+    """The stuck panel's counts: one pass over the active sessions under the filter
+    (`window`: of the newest this many sessions only, `Store.stuck_counts_in`)."""
     started = perf_counter()
-    counts = await run.run(store.stuck_counts(flt))
-    return StuckCountsLoaded(generation, counts, (perf_counter() - started) * 1000)
+    covered = None
+    if window is not None:
+        counts, covered = await run.run(store.stuck_counts_in(flt, window))
+    else:
+        counts = await run.run(store.stuck_counts(flt))
+    elapsed = (perf_counter() - started) * 1000
+    return StuckCountsLoaded(generation, counts, elapsed, covered)
 
 
 async def read_sparks(

@@ -94,11 +94,13 @@ class Shown:
 @dataclass(frozen=True)
 class Counted:
     """Reason counts under `base` (every filter but the reasons), and over the whole
-    table (`totals`, the header's) when they were read with them."""
+    table (`totals`, the header's) when they were read with them; `window`: the counts
+    window they were asked for (`ListController.counts_window`)."""
 
     base: SessionFilter
     facets: ReasonFacets
     totals: ReasonFacets | None
+    window: int | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,8 @@ class FacetsAsk:
     reuse: Counted | None
     totals: bool
     recount: bool
+    window: int | None = None
+    """Count among the newest this many sessions only (`counts_window`); None: all."""
 
 
 C = TypeVar("C")
@@ -253,6 +257,33 @@ class ListController(Pager[Cursor]):
     def window(self) -> int | None:
         """The window of a bounded search (a free-text one, newest first), else None."""
         return self.search_window if self.state.bounded_search else None
+
+    def counts_window(self) -> int | None:
+        """The newest sessions the counts are taken over, None for every session.
+
+        Under a question the operator types (free text, `user:`), the window its search
+        has covered, at least one window, and one more for each `n` where the list reads
+        no window: such a count costs what the search costs, never the table."""
+        st = self.state
+        if not (st.search.text or st.search.user):
+            return None
+        return max(st.searched, self.search_window) + st.widened * self.search_window
+
+    @property
+    def can_widen_counts(self) -> bool:
+        """The counts are taken over a window not known to hold every session: `n`
+        widens it."""
+        window, counted = self.counts_window(), self.counted
+        if window is None:
+            return False
+        return not (
+            counted is not None and counted.window == window and counted.facets.window is None
+        )
+
+    def widen_counts(self) -> None:
+        """The counts' window grows by one window (the operator's `n`, where the list
+        itself has no older window to read)."""
+        self.state.widened += 1
 
     def _page(
         self,
@@ -420,13 +451,14 @@ class ListController(Pager[Cursor]):
 
     def facets_ask(self, generation: int, *, fresh_data: bool) -> FacetsAsk:
         """Counts come after the rows; a reason-only change reuses the last ones."""
-        flt = self.filter()
+        flt, window = self.filter(), self.counts_window()
         last, stuck_recount = self.counted, self.recount
-        if not fresh_data and last is not None and last.base == flt.without_reasons():
-            return FacetsAsk(generation, flt, fresh_data, stuck_recount, last, False, False)
+        same = last is not None and last.base == flt.without_reasons() and last.window == window
+        if not fresh_data and same:
+            return FacetsAsk(generation, flt, fresh_data, stuck_recount, last, False, False, window)
         totals = fresh_data or last is None or last.totals is None
         recount, self.recount = self.recount, False
-        return FacetsAsk(generation, flt, fresh_data, stuck_recount, None, totals, recount)
+        return FacetsAsk(generation, flt, fresh_data, stuck_recount, None, totals, recount, window)
 
     def take_facets(
         self,
@@ -434,14 +466,15 @@ class ListController(Pager[Cursor]):
         base: SessionFilter,
         facets: ReasonFacets,
         totals: ReasonFacets | None,
+        window: int | None = None,
     ) -> Counted | None:
-        """Reason counts read: None when they answer an older question. Totals not read
-        again are the last ones."""
+        """Reason counts read (asked over `window`): None when they answer an older
+        question. Totals not read again are the last ones."""
         if generation != self.state.generation:
             return None
         if totals is None and self.counted is not None:
             totals = self.counted.totals
-        self.counted = Counted(base, facets, totals)
+        self.counted = Counted(base, facets, totals, window)
         seen = {raw for raw, _active, _n in facets.groups if raw is not None}
         self.state.stored_reasons |= seen
         return self.counted
@@ -455,9 +488,12 @@ class ListController(Pager[Cursor]):
         return Counts(active=whole.active, ended=whole.ended, filtered=filtered, odd=whole.odd)
 
     def expected(self) -> int | None:
-        """How many sessions the view holds, as last counted (None: not counted yet)."""
+        """How many sessions the view holds, as last counted (None: not counted yet, or
+        counted over a search's window only)."""
         counted = self.counted
-        return counted.facets.matching(self.state.effective_reasons) if counted else None
+        if counted is None or counted.facets.window is not None:
+            return None
+        return counted.facets.matching(self.state.effective_reasons)
 
     # -- the header --------------------------------------------------------------------
 

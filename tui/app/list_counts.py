@@ -31,7 +31,11 @@ class ListCounts:
         the reason panel, or the last ones reused)."""
         ask = self.controller.facets_ask(generation, fresh_data=fresh_data)
         wanted = CountsWanted(
-            generation, ask.flt, fresh_data=ask.fresh_data, recount=ask.stuck_recount
+            generation,
+            ask.flt,
+            fresh_data=ask.fresh_data,
+            recount=ask.stuck_recount,
+            window=ask.window,
         )
         self.screen.stuck_panel.post_message(wanted)
         if ask.reuse is not None:
@@ -41,12 +45,12 @@ class ListCounts:
 
     def count(self, ask: FacetsAsk) -> None:
         """The reason panel counts in its own worker; the answer comes back here."""
-        wanted = ReasonsWanted(ask.generation, ask.flt, ask.totals, ask.recount)
+        wanted = ReasonsWanted(ask.generation, ask.flt, ask.totals, ask.recount, ask.window)
         self.screen.reason_panel.post_message(wanted)
 
     def took(self, message: FacetsLoaded) -> None:
         counted = self.controller.take_facets(
-            message.generation, message.base, message.facets, message.totals
+            message.generation, message.base, message.facets, message.totals, message.window
         )
         if counted is not None:
             self.show_counts(counted)
@@ -56,10 +60,10 @@ class ListCounts:
         """The counts after an end, once the rows are painted (on a big table their scan
         would delay them): every reason and the totals, and the stuck kinds at once."""
         screen, generation = self.screen, self.controller.state.generation
-        flt = self.controller.filter()
-        ask = FacetsAsk(generation, flt, False, False, None, totals=True, recount=False)
+        flt, window = self.controller.filter(), self.controller.counts_window()
+        ask = FacetsAsk(generation, flt, False, False, None, True, False, window)
         screen.call_after_refresh(self.count, ask)
-        wanted = CountsWanted(generation, flt, after_end=True)
+        wanted = CountsWanted(generation, flt, after_end=True, window=window)
         screen.call_after_refresh(screen.stuck_panel.post_message, wanted)
 
     def show_counts(self, counted: Counted) -> None:
@@ -68,7 +72,7 @@ class ListCounts:
         counts = self.controller.header_counts(counted)
         if counted.totals is not None and counts is not None:
             self._hint_indexes(counted.totals.total)
-            self.screen.status_bar.set_counts(counts)
+            self.screen.status_bar.set_counts(counts, counted.facets.window)
 
     def _hint_indexes(self, sessions: int) -> None:
         """Once: say why a large database without the tool's indexes is slow, and the fix."""

@@ -16,8 +16,9 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from tui.app import data
-from tui.app.list_controller import PageAsk
+from tui.app.list_controller import LoadMode, PageAsk
 from tui.app.messages import PageLoaded
+from tui.domain import wording
 from tui.domain.text import safe_text
 from tui.store.errors import FileMoved as StoreFileMoved
 
@@ -117,14 +118,20 @@ class ListReads:
         self.refresh(recount=False)
 
     def search_older(self) -> None:
-        """A bounded search that stopped at its window goes on into the next one."""
-        if not self.controller.can_search_older or not self.ready:
-            self.screen.notify("No search to continue: it has looked at every session")
-            return
-        ask = self.controller.older()
-        if ask is not None:
-            self.screen.table.border_subtitle = self.controller.older_line()
-            self.page(ask)
+        """A bounded search that stopped at its window goes on into the next one (its
+        counts follow once the rows are in); where the list reads no window but the
+        counts do (`user:`), the counts' window widens."""
+        controller = self.controller
+        if self.ready and controller.can_search_older:
+            ask = controller.older()
+            if ask is not None:
+                self.screen.table.border_subtitle = controller.older_line()
+                self.page(ask)
+        elif self.ready and controller.can_widen_counts:
+            controller.widen_counts()
+            self.screen.counts.ask(controller.state.generation, fresh_data=False)
+        else:
+            self.screen.notify(wording.NO_OLDER)
 
     def below(self) -> None:
         ask = self.controller.below() if self.live else None
@@ -217,7 +224,8 @@ class ListReads:
             prepend=shown.prepend,
             at_end=shown.at_end,
         )
-        if shown.new_window and self.ready:
+        if (shown.new_window or message.mode is LoadMode.OLDER) and self.ready:
+            # An older window widens the counts with the list.
             screen.counts.ask(message.generation, fresh_data=shown.keep_position)
         if not self._first_rows:
             self._first_rows = True

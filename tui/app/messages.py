@@ -111,6 +111,8 @@ class FacetsLoaded(Message, bubble=False):
     """The same over the whole table, for the header; None when not re-read."""
     elapsed_ms: float = 0.0
     """Time spent in the store, both counts."""
+    window: int | None = None
+    """The counts window asked for (`ReasonsWanted.window`)."""
 
 
 @dataclass
@@ -124,6 +126,8 @@ class ReasonsWanted(Message, bubble=False):
     flt: SessionFilter
     totals: bool
     recount: bool = False
+    window: int | None = None
+    """Count among the newest this many sessions only (a search's window); None: all."""
 
 
 @dataclass
@@ -138,6 +142,8 @@ class CountsWanted(Message, bubble=False):
     fresh_data: bool = False
     recount: bool = False
     after_end: bool = False
+    window: int | None = None
+    """Count among the newest this many sessions only (a search's window); None: all."""
 
 
 @dataclass
@@ -150,6 +156,8 @@ class StuckCountsLoaded(Message):
     """Active sessions per kind under every filter but the stuck one; None: the kind is
     not detectable on this service version."""
     elapsed_ms: float = 0.0
+    window: int | None = None
+    """Counted among the newest this many sessions only; None: among all of them."""
 
 
 @dataclass

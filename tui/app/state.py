@@ -45,6 +45,9 @@ class ListState:
     """A bounded search stopped at a window's floor: where the next window starts."""
     searched: int = 0
     """Sessions, newest first, the bounded search has looked at so far."""
+    widened: int = 0
+    """Windows the operator's `n` added to the counts' window where the list itself
+    reads no window (`user:`, a search in another order)."""
     loading_more: bool = False
     selected: set[str] = field(default_factory=set)
     paused: bool = False
@@ -92,6 +95,7 @@ class ListState:
         self.prev_cursor = None
         self.search_resume = None
         self.searched = 0
+        self.widened = 0
         self.loading_more = False
         return self.generation
 

@@ -373,6 +373,9 @@ class ReasonFacets:
     odd: int = 0
     """Rows whose `active` is neither value the service writes: in `total`, never in
     `active`, never under a reason of their own."""
+    window: int | None = None
+    """Counted among the newest this many sessions only (a search's window); None:
+    among every session."""
 
     def matching(self, reasons: frozenset[str]) -> int:
         """How many rows the reason filter keeps, without asking the database again.

@@ -143,6 +143,28 @@ def stuck_names(kinds: tuple[StuckKind, ...]) -> str:
     return ",".join(k.wire for k in kinds) or DASH
 
 
+def counted_in(window: int) -> str:
+    """Counts taken over a search's window only (a question the operator typed: free
+    text, `user:`): the reason panel says which sessions they cover."""
+    return f"counts in the newest {window:,}"
+
+
+def kinds_counted(found: int, kinds: int, window: int | None) -> str:
+    """The stuck panel's line: how many kinds have a session, and where counted."""
+    said = f"{found} of {kinds} kinds"
+    return said if window is None else f"{said} · newest {window:,}"
+
+
+def filtered_in(filtered: int, window: int | None) -> str:
+    """The header's filtered count; under a search's window, the window's."""
+    said = f"filtered {filtered:,}"
+    return said if window is None else f"{said} in the newest {window:,}"
+
+
+NO_OLDER = "No search to continue: it has looked at every session"
+"""`n` (search older) with nothing left: the search and its counts cover every session."""
+
+
 def no_suggestion(kind: StuckKind, vocabulary_name: str) -> str:
     """Why `end --stuck` needs `--reason` for this kind here."""
     return (

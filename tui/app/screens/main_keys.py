@@ -75,7 +75,7 @@ MAIN_BINDINGS: list[BindingType] = [
         "Search older",
         show=False,
         id="search-older",
-        tooltip="A search looks at the newest sessions first: go on into older ones",
+        tooltip="A search and its counts look at the newest sessions first: go on into older ones",
     ),
     Binding(
         "e",

@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 from tui.app import data, failures
 from tui.app.messages import ReasonsWanted, SparksLoaded
 from tui.app.render import reason_label, sparkline
+from tui.domain import wording
 from tui.domain.models import (
     NOT_RECORDED_TOKEN,
     UNRECOGNISED_TOKEN,
@@ -139,7 +140,13 @@ class ReasonPanel(SelectionList[str]):
         app = cast("SessionsApp", self.app)
         if app.store is not None:
             loaded = await data.read_facets(
-                app.inflight, app.store, asked.generation, asked.flt, asked.totals, asked.recount
+                app.inflight,
+                app.store,
+                asked.generation,
+                asked.flt,
+                asked.totals,
+                asked.recount,
+                asked.window,
             )
             self.screen.post_message(loaded)
 
@@ -187,6 +194,8 @@ class ReasonPanel(SelectionList[str]):
         subtitle = f"{facets.ended:,} ended · {facets.active:,} active"
         if facets.odd:
             subtitle += f" · {facets.odd:,} odd"
+        if facets.window is not None:  # the split is the window's: say which sessions
+            subtitle = wording.counted_in(facets.window)
         self.border_subtitle = subtitle
 
     def relabel(self) -> None:

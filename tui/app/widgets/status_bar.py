@@ -21,6 +21,8 @@ class StatusBar(Static):
         super().__init__(**kwargs)  # type: ignore[arg-type]
         self.database = database
         self.counts: Counts | None = None
+        self.counts_window: int | None = None
+        """The filtered count is a search's window's (the newest this many); None: all."""
         self.live = "connecting…"
         self.live_style = "yellow"
         self.end_blocked: str | None = None
@@ -32,8 +34,8 @@ class StatusBar(Static):
     def on_mount(self) -> None:
         self.redraw()
 
-    def set_counts(self, counts: Counts) -> None:
-        self.counts = counts
+    def set_counts(self, counts: Counts, window: int | None = None) -> None:
+        self.counts, self.counts_window = counts, window
         self.redraw()
 
     def set_live(self, text: str, style: str) -> None:
@@ -70,7 +72,8 @@ class StatusBar(Static):
             totals.append(f"active {c.active:,}", style=palette().active)
             totals.append(f"   ended {c.ended:,}")
             pieces.append((5, totals))
-            pieces.append((1, Text(f"filtered {c.filtered:,}", style="bold")))
+            filtered = wording.filtered_in(c.filtered, self.counts_window)
+            pieces.append((1, Text(filtered, style="bold")))
             if c.odd:  # neither active nor ended: kept as long as the filtered count
                 pieces.append((1, Text(f"{wording.ODD} {c.odd:,}", style=palette().unrecognised)))
         pieces.append((0, Text(self.live, style=self.live_style)))

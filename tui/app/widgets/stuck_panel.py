@@ -27,7 +27,7 @@ from tui.app.messages import CountsWanted, StuckCountsLoaded
 from tui.app.render import palette
 from tui.domain.models import SessionFilter
 from tui.domain.stuck import NOT_DETECTABLE, StuckKind
-from tui.domain.wording import stuck_explanation
+from tui.domain.wording import kinds_counted, stuck_explanation
 
 if TYPE_CHECKING:
     from tui.app.app import SessionsApp
@@ -66,7 +66,7 @@ class StuckPanel(OptionList):
         every `STUCK_RECOUNT_SECONDS`, or when the operator asks (r): the counts read
         every active session with its conversation."""
         if message.after_end:
-            self.count(message.generation, message.flt)
+            self.count(message.generation, message.flt, message.window)
             return
         asked_gen, asked_at = self._asked
         if (
@@ -77,20 +77,20 @@ class StuckPanel(OptionList):
         ):
             return
         self._asked = (message.generation, monotonic())
-        self.count(message.generation, message.flt)
+        self.count(message.generation, message.flt, message.window)
 
     @work(exclusive=True, group="stuck", exit_on_error=False)
-    async def count(self, generation: int, flt: SessionFilter) -> None:
+    async def count(self, generation: int, flt: SessionFilter, window: int | None = None) -> None:
         app = cast("SessionsApp", self.app)
         if app.store is not None:
             self.post_message(
-                await data.read_stuck_counts(app.inflight, app.store, generation, flt)
+                await data.read_stuck_counts(app.inflight, app.store, generation, flt, window)
             )
 
     @on(StuckCountsLoaded)
     def _counted(self, message: StuckCountsLoaded) -> None:
         if message.generation == self._current():
-            self.show_counts(message.counts)
+            self.show_counts(message.counts, message.window)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
@@ -118,13 +118,14 @@ class StuckPanel(OptionList):
     def _kind_options(self) -> list[Option]:
         return [Option(self._label(kind), id=kind.wire) for kind in StuckKind]
 
-    def show_counts(self, counts: dict[StuckKind, int | None]) -> None:
-        """Each kind's count; None: not detectable on this service version."""
+    def show_counts(self, counts: dict[StuckKind, int | None], window: int | None = None) -> None:
+        """Each kind's count; None: not detectable on this service version. `window`:
+        counted among the newest this many sessions only."""
         self._counts = {kind: counts.get(kind) for kind in StuckKind}
         self._loaded = True
         self._redraw()
         found = [c for c in self._counts.values() if c is not None]
-        self.border_subtitle = f"{sum(1 for c in found if c)} of {len(found)} kinds"
+        self.border_subtitle = kinds_counted(sum(1 for c in found if c), len(found), window)
 
     def sync(self, kind: StuckKind | None) -> None:
         """Mirror the main screen's stuck filter."""
