@@ -7,9 +7,10 @@ one decoding for both paths, so they cannot disagree.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -146,3 +147,69 @@ def decode_list_row(raw: Mapping[str, Any]) -> SessionRow:
     for name in LIST_TS_COLUMNS:
         m[name] = utc_datetime(m[name])
     return session_row(m)
+
+
+_BOOL_COLUMNS = ("conversation_deleted", "conversation_hidden")
+_TIMES: dict[str, datetime | None] = {}
+"""Stored timestamp text already parsed (`_time`): a page read again parses nothing."""
+_TIMES_KEPT = 8192
+
+
+def _time(value: Any) -> datetime | None:
+    """`utc_datetime`, remembering what each stored text parsed to."""
+    if value.__class__ is not str:
+        return utc_datetime(value)
+    found = _TIMES.get(value, _TIMES)
+    if found is _TIMES:
+        if len(_TIMES) >= _TIMES_KEPT:
+            _TIMES.clear()
+        found = _TIMES[value] = parse_sqlite_ts(value)
+    return found  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=64)
+def list_row_decoder(names: tuple[str, ...]) -> Callable[[Sequence[Any]], SessionRow]:
+    """`decode_list_row` for rows given by position in the column order `names`: the
+    same values, with the work per row cut to what the values need (a `str` is taken
+    as it is, a NULL is never converted)."""
+    at = {name: i for i, name in enumerate(names)}
+    special = {"active", "started_at_text", *_BOOL_COLUMNS}
+    ids = tuple((name, at[name]) for name in LIST_ID_COLUMNS)
+    times = tuple((name, at[name]) for name in LIST_TS_COLUMNS)
+    plain = tuple(
+        (name, at[name])
+        for name in ROW_FIELDS
+        if name not in special and name not in LIST_ID_COLUMNS and name not in LIST_TS_COLUMNS
+    )
+    flags = tuple((name, at[name]) for name in _BOOL_COLUMNS)
+    stuck = tuple((kind, at[col]) for kind, col in STUCK_COLUMNS.items() if col in at)
+    active_at, text_at = at["active"], at["started_at_text"]
+
+    def decode(row: Sequence[Any]) -> SessionRow:
+        values: dict[str, Any] = {}
+        for name, i in plain:
+            v = row[i]
+            values[name] = v if v is None or v.__class__ is str else text_value(v)
+        for name, i in ids:
+            v = row[i]
+            values[name] = v if v is None or v.__class__ is str else text_id(v)
+        for name, i in times:
+            v = row[i]
+            values[name] = None if v is None else _time(v)
+        for name, i in flags:
+            values[name] = bool(text_value(row[i]))
+        raw = row[active_at]
+        if raw is True or raw is False:
+            values["active"], values["active_value"] = raw, None
+        else:
+            state, odd = active_state(raw)
+            values["active"], values["active_value"] = bool(state), odd
+        stored = row[text_at]
+        if stored is not None and values["started_at"] is None:
+            values["started_at_text"] = str(text_value(stored))
+        else:
+            values["started_at_text"] = None
+        values["stuck"] = tuple(kind for kind, i in stuck if row[i])
+        return SessionRow(**values)
+
+    return decode

@@ -1,0 +1,148 @@
+"""The SQLite backend's hot reads: `sqlite3` connections, each plan in one hop to a
+reading thread. No SQLAlchemy here (see reader).
+
+Each read is one call on a thread of a small pool: BEGIN, every statement of the plan,
+ROLLBACK, so the file's shared lock is held for the statements alone and never across
+a return to the event loop, where the service's writers would wait on it for as long
+as the loop is busy. A read that waits for a lock waits in its thread, at most the
+busy timeout, and the screen goes on. The threads are as many as the Store's engine
+allows connections at once, so a long count never queues a page behind it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TypeVar
+
+from tui.store.backends.reader import Plan, Query, Reader, Rows, drive
+from tui.store.backends.sqlite_driver import decode_text, file_uri
+from tui.store.backends.sqlite_fold import register as register_fold_like
+
+T = TypeVar("T")
+
+READ_THREADS = 3
+"""Reads at once: a page, the reason counts and the stuck counts of one refresh."""
+
+
+class SqliteReader(Reader):
+    """`sqlite3` connections to one file, opened as the Store's engine opens its own:
+    the same mode (`ro` when read-only, else `rw`: never created), busy timeout,
+    `query_only` when read-only, FOLD_LIKE and the text decoding."""
+
+    def __init__(self, path: Path, *, read_only: bool, busy_timeout_ms: int) -> None:
+        self.reading = set()
+        self._path = path
+        self._read_only = read_only
+        self._busy_timeout_ms = busy_timeout_ms
+        self._idle: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._closed = False
+        self._threads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="sessions-tui-read")
+
+    def _connect(self) -> sqlite3.Connection:
+        mode = "ro" if self._read_only else "rw"
+        con = sqlite3.connect(
+            file_uri(self._path, mode),
+            uri=True,
+            timeout=self._busy_timeout_ms / 1000,
+            isolation_level=None,  # BEGIN and ROLLBACK are the reader's own
+            check_same_thread=False,  # used by one thread at a time, whichever is free
+        )
+        try:
+            register_fold_like(con)
+            con.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+            if self._read_only:
+                con.execute("PRAGMA query_only = ON")
+        except BaseException:
+            con.close()
+            raise
+        return con
+
+    def _take(self) -> sqlite3.Connection:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        return self._connect()
+
+    def _give(self, con: sqlite3.Connection) -> None:
+        with self._lock:
+            if not self._closed:
+                self._idle.append(con)
+                return
+        con.close()
+
+    def _read(self, plan: Callable[[], Plan[T]]) -> T:
+        """On a reading thread: the whole plan in one transaction."""
+        con = self._take()
+        kept = False
+        try:
+            con.execute("BEGIN")
+            try:
+                answer = drive(plan(), lambda query: _execute(con, query))
+            finally:
+                if con.in_transaction:
+                    con.execute("ROLLBACK")  # a read keeps nothing; the lock goes at once
+            kept = True
+            return answer
+        finally:
+            if kept or not con.in_transaction:
+                self._give(con)
+            else:  # a ROLLBACK that failed leaves a connection nobody should reuse
+                con.close()
+
+    async def run(
+        self,
+        plan: Callable[[], Plan[T]],
+        *,
+        setup: Sequence[str] = (),
+        snapshot: bool = False,
+    ) -> T:
+        """`setup` and `snapshot` ask nothing of SQLite: a read transaction is one
+        snapshot, and there is no server to spare."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._threads, self._read, plan)
+
+    async def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            idle, self._idle = self._idle, []
+        for con in idle:
+            con.close()
+        self._threads.shutdown(wait=False)
+
+
+def _execute(con: sqlite3.Connection, query: Query) -> Rows:
+    """The statement's rows, TEXT decoded as the engine's connections decode it
+    (`decode_text`). sqlite3's own decoding, in C, is tried first: it refuses a value
+    that is not UTF-8, and only then is the statement read again through
+    `decode_text`, a Python call per value."""
+    try:
+        return _fetch(con, query)
+    except sqlite3.OperationalError as exc:
+        if not str(exc).startswith(_NOT_UTF8):
+            raise
+    con.text_factory = decode_text
+    try:
+        return _fetch(con, query)
+    finally:
+        con.text_factory = str
+
+
+_NOT_UTF8 = "Could not decode to UTF-8"
+"""How sqlite3 refuses a TEXT value that is not UTF-8."""
+
+
+def _fetch(con: sqlite3.Connection, query: Query) -> Rows:
+    sql, args = query
+    cursor = con.execute(sql, args)
+    try:
+        data = cursor.fetchall()
+        names = [d[0] for d in cursor.description or ()]
+    finally:
+        cursor.close()
+    return Rows(names, data)
