@@ -6,18 +6,20 @@ ROLLBACK, so the file's shared lock is held for the statements alone and never a
 a return to the event loop, where the service's writers would wait on it for as long
 as the loop is busy. A read that waits for a lock waits in its thread, at most the
 busy timeout, and the screen goes on. The threads are as many as the Store's engine
-allows connections at once, so a long count never queues a page behind it.
+allows connections at once, so a long count never queues a page behind it; they are
+daemons, started on demand.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tui.store.backends.reader import Plan, Query, Reader, Rows, drive
 from tui.store.backends.sqlite_driver import decode_text, file_uri
@@ -42,7 +44,8 @@ class SqliteReader(Reader):
         self._idle: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
         self._closed = False
-        self._threads = ThreadPoolExecutor(READ_THREADS, thread_name_prefix="sessions-tui-read")
+        self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
 
     def _connect(self) -> sqlite3.Connection:
         mode = "ro" if self._read_only else "rw"
@@ -105,15 +108,63 @@ class SqliteReader(Reader):
         """`setup` and `snapshot` ask nothing of SQLite: a read transaction is one
         snapshot, and there is no server to spare."""
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._threads, self._read, plan)
+        answer: asyncio.Future[T] = loop.create_future()
+        with self._lock:
+            if len(self._threads) < READ_THREADS:
+                thread = threading.Thread(target=self._work, name="sessions-tui-read", daemon=True)
+                self._threads.append(thread)
+                thread.start()
+        self._jobs.put(_Job(lambda: self._read(plan), loop, answer))
+        return await answer
+
+    def _work(self) -> None:
+        """A reading thread: a daemon, so quitting never waits for a read queued behind
+        a lock (it would wait out the busy timeout); its answer is dropped then."""
+        while (job := self._jobs.get()) is not None:
+            job.run()
 
     async def close(self) -> None:
         with self._lock:
             self._closed = True
             idle, self._idle = self._idle, []
+            threads = len(self._threads)
         for con in idle:
             con.close()
-        self._threads.shutdown(wait=False)
+        for _ in range(threads):
+            self._jobs.put(None)
+
+
+class _Job:
+    """One read for a reading thread, and where its answer goes."""
+
+    __slots__ = ("answer", "call", "loop")
+
+    def __init__(
+        self, call: Callable[[], Any], loop: asyncio.AbstractEventLoop, answer: asyncio.Future[Any]
+    ) -> None:
+        self.call, self.loop, self.answer = call, loop, answer
+
+    def run(self) -> None:
+        try:
+            result = self.call()
+        except BaseException as exc:  # handed to the awaiting task, which raises it
+            self._hand(_fail, exc)
+        else:
+            self._hand(_succeed, result)
+
+    def _hand(self, how: Callable[[asyncio.Future[Any], Any], None], value: Any) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop closed: nobody waits any more
+            self.loop.call_soon_threadsafe(how, self.answer, value)
+
+
+def _succeed(answer: asyncio.Future[Any], value: Any) -> None:
+    if not answer.done():  # a cancelled wait drops the answer
+        answer.set_result(value)
+
+
+def _fail(answer: asyncio.Future[Any], exc: BaseException) -> None:
+    if not answer.done():
+        answer.set_exception(exc)
 
 
 def _execute(con: sqlite3.Connection, query: Query) -> Rows:
