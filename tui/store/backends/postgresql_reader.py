@@ -7,6 +7,9 @@ for every value (`tui.store.hot`). The connections carry the engine's settings
 (`connect_options`: read-only, the statement timeout, the URL's libpq parameters) and
 are reused without asyncpg's pool, whose reset on every release is a round trip of
 its own: a plan changes no session setting (`SET LOCAL` ends with its transaction).
+A read runs in a transaction only where it must: a snapshot (REPEATABLE READ) or a
+setting for its statements (`setup`). Otherwise each statement is its own, as each has
+its own snapshot in a READ COMMITTED transaction anyway: no BEGIN and COMMIT round trips.
 """
 
 from __future__ import annotations
@@ -92,10 +95,13 @@ class PostgresqlReader(Reader):
         self.reading.add(pid)
         clean = False
         try:
-            transaction = con.transaction(isolation="repeatable_read" if snapshot else None)
-            async with transaction:
-                for statement in setup:
-                    await con.execute(statement)
+            if snapshot or setup:
+                transaction = con.transaction(isolation="repeatable_read" if snapshot else None)
+                async with transaction:
+                    for statement in setup:
+                        await con.execute(statement)
+                    answer = await _drive(con, plan())
+            else:  # READ COMMITTED gives each statement its own snapshot in a transaction too
                 answer = await _drive(con, plan())
             clean = True
             return answer
