@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
+from itertools import product
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -170,46 +171,70 @@ def _time(value: Any) -> datetime | None:
 @lru_cache(maxsize=64)
 def list_row_decoder(names: tuple[str, ...]) -> Callable[[Sequence[Any]], SessionRow]:
     """`decode_list_row` for rows given by position in the column order `names`: the
-    same values, with the work per row cut to what the values need (a `str` is taken
-    as it is, a NULL is never converted)."""
+    same values, with the work per row cut to what the values need. The decoder is
+    written out once per column order, one line per field (a `str` taken as it is, a
+    NULL never converted), and builds the row by position."""
     at = {name: i for i, name in enumerate(names)}
-    special = {"active", "started_at_text", *_BOOL_COLUMNS}
-    ids = tuple((name, at[name]) for name in LIST_ID_COLUMNS)
-    times = tuple((name, at[name]) for name in LIST_TS_COLUMNS)
-    plain = tuple(
-        (name, at[name])
-        for name in ROW_FIELDS
-        if name not in special and name not in LIST_ID_COLUMNS and name not in LIST_TS_COLUMNS
-    )
-    flags = tuple((name, at[name]) for name in _BOOL_COLUMNS)
-    stuck = tuple((kind, at[col]) for kind, col in STUCK_COLUMNS.items() if col in at)
-    active_at, text_at = at["active"], at["started_at_text"]
-
-    def decode(row: Sequence[Any]) -> SessionRow:
-        values: dict[str, Any] = {}
-        for name, i in plain:
-            v = row[i]
-            values[name] = v if v is None or v.__class__ is str else text_value(v)
-        for name, i in ids:
-            v = row[i]
-            values[name] = v if v is None or v.__class__ is str else text_id(v)
-        for name, i in times:
-            v = row[i]
-            values[name] = None if v is None else _time(v)
-        for name, i in flags:
-            values[name] = bool(text_value(row[i]))
-        raw = row[active_at]
-        if raw is True or raw is False:
-            values["active"], values["active_value"] = raw, None
+    stuck_at = [at[col] for col in STUCK_COLUMNS.values() if col in at]
+    stuck_kinds = [kind for kind, col in STUCK_COLUMNS.items() if col in at]
+    lines = ["def decode(row):"]
+    args: list[str] = []
+    for f in fields(SessionRow):
+        name = f.name
+        if name in ("stuck", "active_value", "started_at_text"):
+            continue
+        v = f"v_{name}"
+        if name == "active":
+            lines += [
+                f"    raw = row[{at['active']}]",
+                "    if raw is True or raw is False:",
+                f"        {v}, odd = raw, None",
+                "    elif raw.__class__ is int and (raw == 1 or raw == 0):",
+                f"        {v}, odd = raw == 1, None",
+                "    else:",
+                "        state, odd = active_state(raw)",
+                f"        {v} = bool(state)",
+            ]
+        elif name in LIST_ID_COLUMNS:
+            lines += [
+                f"    {v} = row[{at[name]}]",
+                f"    if {v} is not None and {v}.__class__ is not str:",
+                f"        {v} = text_id({v})",
+            ]
+        elif name in LIST_TS_COLUMNS:
+            lines += [
+                f"    {v} = row[{at[name]}]",
+                f"    if {v} is not None:",
+                f"        {v} = time({v})",
+            ]
+        elif name in _BOOL_COLUMNS:
+            lines += [f"    {v} = bool(text_value(row[{at[name]}]))"]
         else:
-            state, odd = active_state(raw)
-            values["active"], values["active_value"] = bool(state), odd
-        stored = row[text_at]
-        if stored is not None and values["started_at"] is None:
-            values["started_at_text"] = str(text_value(stored))
-        else:
-            values["started_at_text"] = None
-        values["stuck"] = tuple(kind for kind, i in stuck if row[i])
-        return SessionRow(**values)
-
+            lines += [
+                f"    {v} = row[{at[name]}]",
+                f"    if {v} is not None and {v}.__class__ is not str:",
+                f"        {v} = text_value({v})",
+            ]
+        args.append(v)
+    lines += [
+        f"    stored = row[{at['started_at_text']}]",
+        "    text = None if stored is None or v_started_at is not None"
+        " else str(text_value(stored))",
+        f"    stuck = STUCK[({''.join(f'bool(row[{i}]), ' for i in stuck_at)})]",
+        f"    return SessionRow({', '.join(args)}, stuck, odd, text)",
+    ]
+    by_flags = {
+        flags: tuple(kind for kind, on in zip(stuck_kinds, flags, strict=True) if on)
+        for flags in product((False, True), repeat=len(stuck_kinds))
+    }
+    scope: dict[str, Any] = {
+        "SessionRow": SessionRow,
+        "STUCK": by_flags,
+        "active_state": active_state,
+        "text_id": text_id,
+        "text_value": text_value,
+        "time": _time,
+    }
+    exec("\n".join(lines), scope)
+    decode: Callable[[Sequence[Any]], SessionRow] = scope["decode"]
     return decode
