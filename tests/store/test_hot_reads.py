@@ -5,7 +5,7 @@ decode them, and no lock left behind once a read returns."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -110,10 +110,13 @@ def _odd_rows() -> list[tuple[dict[str, Any], str]]:
 def test_the_positional_decoder_gives_what_decode_list_row_gives(
     raw: dict[str, Any], what: str
 ) -> None:
-    names = tuple(raw)
+    names, row = tuple(raw), tuple(raw.values())
     decode = list_row_decoder(names)
-    assert decode(tuple(raw.values())) == decode_list_row(raw), what
-    assert decode(tuple(raw.values())) == decode(tuple(raw.values())), "read again: the same"
+    for now in (datetime(2026, 3, 1, 10, 30, tzinfo=UTC), datetime(2026, 3, 9, tzinfo=UTC)):
+        for threshold in (timedelta(hours=1), timedelta(days=30)):
+            expected = decode_list_row(raw).with_idle(now, threshold)
+            assert decode(row, now, threshold) == expected, (what, now, threshold)
+            assert decode(row, now, threshold) == expected, "read again: the same"
 
 
 async def test_a_read_keeps_no_lock_once_it_returns(tmp_path: Path) -> None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from itertools import product
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tui.domain.models import SessionRow
+from tui.domain.models import SessionRow, quiet
 from tui.domain.stuck import StuckKind
 
 SQLITE_TS_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -169,15 +169,18 @@ def _time(value: Any) -> datetime | None:
 
 
 @lru_cache(maxsize=64)
-def list_row_decoder(names: tuple[str, ...]) -> Callable[[Sequence[Any]], SessionRow]:
-    """`decode_list_row` for rows given by position in the column order `names`: the
-    same values, with the work per row cut to what the values need. The decoder is
-    written out once per column order, one line per field (a `str` taken as it is, a
-    NULL never converted), and builds the row by position."""
+def list_row_decoder(
+    names: tuple[str, ...],
+) -> Callable[[Sequence[Any], datetime, timedelta], SessionRow]:
+    """`decode_list_row(row).with_idle(now, threshold)` for rows given by position in
+    the column order `names`, as `decode(row, now, threshold)`: the same values, with
+    the work per row cut to what the values need. The decoder is written out once per
+    column order, one line per field (a `str` taken as it is, a NULL never converted),
+    `idle` added before the row is built (`models.quiet`), the row built by position."""
     at = {name: i for i, name in enumerate(names)}
     stuck_at = [at[col] for col in STUCK_COLUMNS.values() if col in at]
     stuck_kinds = [kind for kind, col in STUCK_COLUMNS.items() if col in at]
-    lines = ["def decode(row):"]
+    lines = ["def decode(row, now, threshold):"]
     args: list[str] = []
     for f in fields(SessionRow):
         name = f.name
@@ -221,6 +224,8 @@ def list_row_decoder(names: tuple[str, ...]) -> Callable[[Sequence[Any]], Sessio
         "    text = None if stored is None or v_started_at is not None"
         " else str(text_value(stored))",
         f"    stuck = STUCK[({''.join(f'bool(row[{i}]), ' for i in stuck_at)})]",
+        "    if v_active and quiet(v_last_activity_at, v_started_at, now, threshold):",
+        "        stuck = IDLE[stuck]",
         f"    return SessionRow({', '.join(args)}, stuck, odd, text)",
     ]
     by_flags = {
@@ -230,11 +235,16 @@ def list_row_decoder(names: tuple[str, ...]) -> Callable[[Sequence[Any]], Sessio
     scope: dict[str, Any] = {
         "SessionRow": SessionRow,
         "STUCK": by_flags,
+        "IDLE": {
+            kinds: tuple(k for k in StuckKind if k in {StuckKind.IDLE, *kinds})
+            for kinds in by_flags.values()
+        },
+        "quiet": quiet,
         "active_state": active_state,
         "text_id": text_id,
         "text_value": text_value,
         "time": _time,
     }
     exec("\n".join(lines), scope)
-    decode: Callable[[Sequence[Any]], SessionRow] = scope["decode"]
+    decode: Callable[[Sequence[Any], datetime, timedelta], SessionRow] = scope["decode"]
     return decode

@@ -234,7 +234,7 @@ class StoreReads(StoreBase):
         if result.data:
             decode = list_row_decoder(result.names)
             now, stale_after = self.d.clock(), self.d.stale_after
-            rows = [decode(r).with_idle(now, stale_after) for r in result.data[:limit]]
+            rows = [decode(r, now, stale_after) for r in result.data[:limit]]
         next_cursor = None
         if len(result) > limit:
             last = dict(zip(result.names, result.data[limit - 1], strict=True))

@@ -10,6 +10,8 @@ its own: a plan changes no session setting (`SET LOCAL` ends with its transactio
 A read runs in a transaction only where it must: a snapshot (REPEATABLE READ) or a
 setting for its statements (`setup`). Otherwise each statement is its own, as each has
 its own snapshot in a READ COMMITTED transaction anyway: no BEGIN and COMMIT round trips.
+Where it must, BEGIN and the settings go in one round trip (the simple query protocol
+takes several statements).
 """
 
 from __future__ import annotations
@@ -95,12 +97,16 @@ class PostgresqlReader(Reader):
         self.reading.add(pid)
         clean = False
         try:
-            if snapshot or setup:
-                transaction = con.transaction(isolation="repeatable_read" if snapshot else None)
-                async with transaction:
-                    for statement in setup:
-                        await con.execute(statement)
+            if snapshot or setup:  # BEGIN and the settings in one round trip
+                begin = "BEGIN ISOLATION LEVEL REPEATABLE READ" if snapshot else "BEGIN"
+                await con.execute(";\n".join((begin, *setup)))
+                try:
                     answer = await _drive(con, plan())
+                except Exception:
+                    with contextlib.suppress(Exception):
+                        await con.execute("ROLLBACK")
+                    raise
+                await con.execute("ROLLBACK")  # a read keeps nothing
             else:  # READ COMMITTED gives each statement its own snapshot in a transaction too
                 answer = await _drive(con, plan())
             clean = True
