@@ -227,12 +227,14 @@ class StoreBase:
         *,
         setup: Sequence[str] = (),
         snapshot: bool = False,
+        short: bool = False,
     ) -> T:
         """A hot read (`backends.reader`): the plan's statements on the bare driver, in
-        one read transaction, its errors worded as the engine's are."""
+        one read transaction, its errors worded as the engine's are. `short`: a keyset
+        page or a refresh's delta, which the reader may run without a thread hop."""
         self.sql.noted(setup)
         try:
-            return await self.reader.run(plan, setup=setup, snapshot=snapshot)
+            return await self.reader.run(plan, setup=setup, snapshot=snapshot, short=short)
         except StoreError:
             raise
         except Exception as exc:

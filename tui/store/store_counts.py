@@ -68,7 +68,7 @@ class StoreCounts(StoreReads):
             def live_plan() -> Plan[list[delta.LiveGroup]]:
                 return delta.live_groups((yield live_query))
 
-            counts = settled.answer(await self._hot(live_plan))
+            counts = settled.answer(await self._hot(live_plan, short=True))
             if counts is not None:
                 return ReasonFacets.from_groups(delta.listed(counts))
             self._settled.pop(base.status, None)  # a deleted session broke the arithmetic

@@ -100,7 +100,7 @@ class StoreReads(StoreBase):
                     result += yield rest
             return (yield from self._marked(self._page(result, limit, as_of)))
 
-        return await self._hot(plan)
+        return await self._hot(plan, short=not windowed)
 
     def _page_query(
         self,

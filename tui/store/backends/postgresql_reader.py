@@ -71,6 +71,7 @@ class PostgresqlReader(Reader):
         *,
         setup: Sequence[str] = (),
         snapshot: bool = False,
+        short: bool = False,
     ) -> T:
         """A connection kept idle may have died (a server restart, a dropped network):
         found so before the plan's first answer, the plan runs once more on a new one,

@@ -92,11 +92,15 @@ class Reader(ABC):
         *,
         setup: Sequence[str] = (),
         snapshot: bool = False,
+        short: bool = False,
     ) -> T:
         """The answer of the plan `plan()` makes, run in one read transaction that first
         runs each statement of `setup` (`Traits.background_sql` and the like); with
-        `snapshot`, every statement of it sees the same data. Raises the driver's
-        errors as they are: the Store words them (`Driver.error`)."""
+        `snapshot`, every statement of it sees the same data. `short`: the caller
+        expects a read of a few milliseconds (a keyset page), which a reader may run
+        without leaving the event loop while it stays short. A plan may be started
+        again from the top (its statements run twice), never its answer kept twice.
+        Raises the driver's errors as they are: the Store words them (`Driver.error`)."""
 
     @abstractmethod
     async def close(self) -> None:

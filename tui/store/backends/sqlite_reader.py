@@ -1,13 +1,20 @@
-"""The SQLite backend's hot reads: `sqlite3` connections, each plan in one hop to a
-reading thread. No SQLAlchemy here (see reader).
+"""The SQLite backend's hot reads: `sqlite3` connections, each plan run at once on the
+event loop when it is short, else in one hop to a reading thread. No SQLAlchemy here
+(see reader).
 
-Each read is one call on a thread of a small pool: BEGIN, every statement of the plan,
-ROLLBACK, so the file's shared lock is held for the statements alone and never across
-a return to the event loop, where the service's writers would wait on it for as long
-as the loop is busy. A read that waits for a lock waits in its thread, at most the
-busy timeout, and the screen goes on. The threads are as many as the Store's engine
-allows connections at once, so a long count never queues a page behind it; they are
-daemons, started on demand.
+Each read is one call: BEGIN, every statement of the plan, ROLLBACK, so the file's
+shared lock is held for the statements alone and never across a return to the event
+loop, where the service's writers would wait on it for as long as the loop is busy.
+
+A read the Store calls short (a keyset page, the incremental refresh) is tried on the
+loop itself, on a connection that never waits for a lock (busy timeout 0), each of its
+statements stopped once it has used `INLINE_CPU_S` of CPU (a progress handler):
+no thread to wake and no loop to wake back, which on a busy machine cost more than
+the page. A try that meets a lock or its limit is dropped (ROLLBACK) and the read
+runs again from the top on a reading thread, where it may wait for a lock, at most
+the busy timeout, while the screen goes on. The threads are as many as the Store's
+engine allows connections at once, so a long count never queues a page behind it;
+they are daemons, started on demand.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import contextlib
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
@@ -29,6 +37,14 @@ T = TypeVar("T")
 
 READ_THREADS = 3
 """Reads at once: a page, the reason counts and the stuck counts of one refresh."""
+INLINE_CPU_S = 0.002
+"""The CPU a statement of a short read may use on the event loop before the read moves
+to a reading thread: a page's statement is a fraction of it, and the screen never
+notices it."""
+PROGRESS_STEPS = 1000
+"""SQLite virtual-machine steps between two looks at that limit."""
+_GAVE_WAY = ("interrupted", "database is locked", "database table is locked")
+"""What sqlite3 says of a try stopped by its limit or by another connection's lock."""
 
 
 class SqliteReader(Reader):
@@ -46,19 +62,22 @@ class SqliteReader(Reader):
         self._closed = False
         self._jobs: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._threads: list[threading.Thread] = []
+        self._inline: sqlite3.Connection | None = None
+        """The loop's own connection, busy timeout 0 (`_try_inline`)."""
 
-    def _connect(self) -> sqlite3.Connection:
+    def _connect(self, busy_timeout_ms: int | None = None) -> sqlite3.Connection:
         mode = "ro" if self._read_only else "rw"
+        busy_ms = self._busy_timeout_ms if busy_timeout_ms is None else busy_timeout_ms
         con = sqlite3.connect(
             file_uri(self._path, mode),
             uri=True,
-            timeout=self._busy_timeout_ms / 1000,
+            timeout=busy_ms / 1000,
             isolation_level=None,  # BEGIN and ROLLBACK are the reader's own
             check_same_thread=False,  # used by one thread at a time, whichever is free
         )
         try:
             register_fold_like(con)
-            con.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout_ms)}")
+            con.execute(f"PRAGMA busy_timeout = {int(busy_ms)}")
             if self._read_only:
                 con.execute("PRAGMA query_only = ON")
         except BaseException:
@@ -104,9 +123,47 @@ class SqliteReader(Reader):
         *,
         setup: Sequence[str] = (),
         snapshot: bool = False,
+        short: bool = False,
     ) -> T:
         """`setup` and `snapshot` ask nothing of SQLite: a read transaction is one
         snapshot, and there is no server to spare."""
+        if short and not self._closed:
+            done, answer = self._try_inline(plan)
+            if done:
+                return answer  # type: ignore[return-value]
+        return await self._in_thread(plan)
+
+    def _try_inline(self, plan: Callable[[], Plan[T]]) -> tuple[bool, T | None]:
+        """The plan on the loop's connection: (True, its answer), or (False, None) when
+        a lock or the CPU limit stopped it (nothing of it is kept)."""
+        if self._inline is None:
+            self._inline = self._connect(busy_timeout_ms=0)
+            # The schema is read once, here, not within the first statement's limit.
+            with contextlib.suppress(sqlite3.OperationalError):  # locked: read later
+                self._inline.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
+        con = self._inline
+        deadline = [0.0]  # each statement's own: building the next one is not SQLite's time
+
+        def statement(query: Query) -> Rows:
+            deadline[0] = time.thread_time() + INLINE_CPU_S
+            return _execute(con, query)
+
+        con.set_progress_handler(lambda: time.thread_time() > deadline[0], PROGRESS_STEPS)
+        try:
+            con.execute("BEGIN")
+            try:
+                return True, drive(plan(), statement)
+            finally:
+                if con.in_transaction:
+                    con.execute("ROLLBACK")
+        except sqlite3.OperationalError as exc:
+            if str(exc).startswith(_GAVE_WAY):
+                return False, None
+            raise
+        finally:
+            con.set_progress_handler(None, 0)
+
+    async def _in_thread(self, plan: Callable[[], Plan[T]]) -> T:
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[T] = loop.create_future()
         with self._lock:
@@ -128,6 +185,9 @@ class SqliteReader(Reader):
             self._closed = True
             idle, self._idle = self._idle, []
             threads = len(self._threads)
+        if self._inline is not None:
+            idle.append(self._inline)
+            self._inline = None
         for con in idle:
             con.close()
         for _ in range(threads):
