@@ -383,11 +383,11 @@ def checks_for(backend: dict[str, Any]) -> list[dict[str, Any]]:
             add(f"filter {name}: p95 <= 150 ms", s, fig["p95"], 150, f"{fig['p95']:.0f} ms")
             db, raw = f[f"filter_db:{name}"]["median"], f[f"raw_sql:{name}"]["median"]
             add(
-                f"filter {name}: db <= 2x raw + 5 ms",
+                f"filter {name}: db <= 2x raw + 2 ms",
                 s,
                 db,
-                2 * raw + 5,
-                f"{db:.1f} vs {raw:.2f} raw (limit {2 * raw + 5:.1f})",
+                2 * raw + 2,
+                f"{db:.1f} vs {raw:.2f} raw (limit {2 * raw + 2:.1f})",
             )
         add("peak RSS <= 2x empty app", s, r["maxrss"], 2.0, f"{r['maxrss']:.2f}x")
         gap = f["facets_loop_max_gap"]["max"]

@@ -128,6 +128,18 @@ class Cursor:
     keys with it, since a keyset comparison never reaches them."""
 
 
+def quiet(
+    last_activity_at: datetime | None,
+    started_at: datetime | None,
+    now: datetime,
+    threshold: timedelta,
+) -> bool:
+    """An active session's part of `SessionRow.is_idle`, for a row not built yet (the
+    store's decoder adds `idle` as it builds one)."""
+    last = last_activity_at or started_at
+    return last is not None and now - last > threshold
+
+
 @dataclass(frozen=True, slots=True)
 class SessionRow:
     """One line of the session list: the session joined with its conversation and codebase."""
@@ -194,10 +206,7 @@ class SessionRow:
     def is_idle(self, now: datetime, threshold: timedelta) -> bool:
         """The `idle` kind: active, and its conversation quiet (else the session, since
         it started) for longer than `threshold`. The store's `idle` condition is this."""
-        if not self.active:
-            return False
-        last = self.last_activity_at or self.started_at
-        return last is not None and now - last > threshold
+        return self.active and quiet(self.last_activity_at, self.started_at, now, threshold)
 
     def with_idle(self, now: datetime, threshold: timedelta) -> SessionRow:
         """The row with `idle` among its kinds when it is idle at `now` (the kinds the

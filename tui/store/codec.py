@@ -7,13 +7,15 @@ one decoding for both paths, so they cannot disagree.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
+from functools import lru_cache
+from itertools import product
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from tui.domain.models import SessionRow
+from tui.domain.models import SessionRow, quiet
 from tui.domain.stuck import StuckKind
 
 SQLITE_TS_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -146,3 +148,103 @@ def decode_list_row(raw: Mapping[str, Any]) -> SessionRow:
     for name in LIST_TS_COLUMNS:
         m[name] = utc_datetime(m[name])
     return session_row(m)
+
+
+_BOOL_COLUMNS = ("conversation_deleted", "conversation_hidden")
+_TIMES: dict[str, datetime | None] = {}
+"""Stored timestamp text already parsed (`_time`): a page read again parses nothing."""
+_TIMES_KEPT = 8192
+
+
+def _time(value: Any) -> datetime | None:
+    """`utc_datetime`, remembering what each stored text parsed to."""
+    if value.__class__ is not str:
+        return utc_datetime(value)
+    found = _TIMES.get(value, _TIMES)
+    if found is _TIMES:
+        if len(_TIMES) >= _TIMES_KEPT:
+            _TIMES.clear()
+        found = _TIMES[value] = parse_sqlite_ts(value)
+    return found  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=64)
+def list_row_decoder(
+    names: tuple[str, ...],
+) -> Callable[[Sequence[Any], datetime, timedelta], SessionRow]:
+    """`decode_list_row(row).with_idle(now, threshold)` for rows given by position in
+    the column order `names`, as `decode(row, now, threshold)`: the same values, with
+    the work per row cut to what the values need. The decoder is written out once per
+    column order, one line per field (a `str` taken as it is, a NULL never converted),
+    `idle` added before the row is built (`models.quiet`), the row built by position."""
+    at = {name: i for i, name in enumerate(names)}
+    stuck_at = [at[col] for col in STUCK_COLUMNS.values() if col in at]
+    stuck_kinds = [kind for kind, col in STUCK_COLUMNS.items() if col in at]
+    lines = ["def decode(row, now, threshold):"]
+    args: list[str] = []
+    for f in fields(SessionRow):
+        name = f.name
+        if name in ("stuck", "active_value", "started_at_text"):
+            continue
+        v = f"v_{name}"
+        if name == "active":
+            lines += [
+                f"    raw = row[{at['active']}]",
+                "    if raw is True or raw is False:",
+                f"        {v}, odd = raw, None",
+                "    elif raw.__class__ is int and (raw == 1 or raw == 0):",
+                f"        {v}, odd = raw == 1, None",
+                "    else:",
+                "        state, odd = active_state(raw)",
+                f"        {v} = bool(state)",
+            ]
+        elif name in LIST_ID_COLUMNS:
+            lines += [
+                f"    {v} = row[{at[name]}]",
+                f"    if {v} is not None and {v}.__class__ is not str:",
+                f"        {v} = text_id({v})",
+            ]
+        elif name in LIST_TS_COLUMNS:
+            lines += [
+                f"    {v} = row[{at[name]}]",
+                f"    if {v} is not None:",
+                f"        {v} = time({v})",
+            ]
+        elif name in _BOOL_COLUMNS:
+            lines += [f"    {v} = bool(text_value(row[{at[name]}]))"]
+        else:
+            lines += [
+                f"    {v} = row[{at[name]}]",
+                f"    if {v} is not None and {v}.__class__ is not str:",
+                f"        {v} = text_value({v})",
+            ]
+        args.append(v)
+    lines += [
+        f"    stored = row[{at['started_at_text']}]",
+        "    text = None if stored is None or v_started_at is not None"
+        " else str(text_value(stored))",
+        f"    stuck = STUCK[({''.join(f'bool(row[{i}]), ' for i in stuck_at)})]",
+        "    if v_active and quiet(v_last_activity_at, v_started_at, now, threshold):",
+        "        stuck = IDLE[stuck]",
+        f"    return SessionRow({', '.join(args)}, stuck, odd, text)",
+    ]
+    by_flags = {
+        flags: tuple(kind for kind, on in zip(stuck_kinds, flags, strict=True) if on)
+        for flags in product((False, True), repeat=len(stuck_kinds))
+    }
+    scope: dict[str, Any] = {
+        "SessionRow": SessionRow,
+        "STUCK": by_flags,
+        "IDLE": {
+            kinds: tuple(k for k in StuckKind if k in {StuckKind.IDLE, *kinds})
+            for kinds in by_flags.values()
+        },
+        "quiet": quiet,
+        "active_state": active_state,
+        "text_id": text_id,
+        "text_value": text_value,
+        "time": _time,
+    }
+    exec("\n".join(lines), scope)
+    decode: Callable[[Sequence[Any], datetime, timedelta], SessionRow] = scope["decode"]
+    return decode

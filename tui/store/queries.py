@@ -51,6 +51,8 @@ from tui.store.sql_filters import (
 )
 from tui.store.sql_pages import (
     bounded_search_statement,
+    cursor_shape,
+    cursor_values,
     first_segment,
     list_statement,
     lowest_id_at,
@@ -82,6 +84,8 @@ __all__ = [
     "children_statement",
     "conditions",
     "count_statement",
+    "cursor_shape",
+    "cursor_values",
     "db_now",
     "duplicate_ids",
     "facet_statement",

@@ -33,19 +33,42 @@ from tui.store.tables import (
 
 s, c, cb, u, wr = sessions, conversations, codebases, users, workflow_runs
 
+CURSOR_KEY, CURSOR_ID, FLOOR = "cursor_key", "cursor_id", "floor"
+"""The names the cursor's values and a window's floor are bound by in every statement
+here: what changes from one page or window to the next (`cursor_values`)."""
+
+
+def cursor_shape(cursor: Cursor | None) -> tuple[bool, bool] | None:
+    """What of a cursor the SQL depends on (its values are binds: `cursor_values`)."""
+    return None if cursor is None else (cursor.segment_top, cursor.key is None)
+
+
+def cursor_values(cursor: Cursor | None, floor: Any = None) -> dict[str, Any]:
+    """The binds a statement built for another cursor (and floor) of the same shape
+    takes for this one."""
+    values: dict[str, Any] = {FLOOR: floor}
+    if cursor is not None and not cursor.segment_top:
+        values[CURSOR_ID] = cursor.id
+        values[CURSOR_KEY] = cursor.key
+    return values
+
 
 def _after_cursor(
     key: ColumnElement[Any], cursor: Cursor, *, ascending: bool = False
 ) -> ColumnElement[bool]:
     """The rows after the cursor in its segment: NULL keys sort as one block (where, the
     backend says: `Traits.nulls_first_desc`) that a (key, id) comparison never enters.
-    `ascending` pages the other way: the same rows, read from the other end."""
+    `ascending` pages the other way: the same rows, read from the other end.
+
+    The cursor's values are the binds `CURSOR_KEY` and `CURSOR_ID`, so a statement built
+    for one cursor serves every cursor of its shape (`cursor_shape`) with new values."""
     if cursor.segment_top:
         return key.is_(None) if cursor.key is None else key.is_not(None)
-    ident = sa.literal(cursor.id, s.c.id.type)
+    ident = sa.bindparam(CURSOR_ID, cursor.id, type_=s.c.id.type)
     if cursor.key is None:
         return sa.and_(key.is_(None), s.c.id > ident if ascending else s.c.id < ident)
-    left, right = sa.tuple_(key, s.c.id), sa.tuple_(sa.literal(cursor.key, key.type), ident)
+    right = sa.tuple_(sa.bindparam(CURSOR_KEY, cursor.key, type_=key.type), ident)
+    left = sa.tuple_(key, s.c.id)
     return left > right if ascending else left < right
 
 
@@ -111,14 +134,14 @@ def lowest_id_at(d: Dialect, floor: Any) -> sa.Select[Any]:
     """The last row (newest first) with start time `floor`: where the next window goes on."""
     key = d.sort_key(SortKey.STARTED, None)
     # ORDER BY … LIMIT 1, not min(): PostgreSQL has no min() for uuid.
-    at = sa.select(s.c.id).where(key == sa.literal(floor, key.type))
+    at = sa.select(s.c.id).where(key == sa.bindparam(FLOOR, floor, type_=key.type))
     return at.order_by(s.c.id.asc()).limit(1)
 
 
 def _window_range(d: Dialect, cursor: Cursor | None, floor: Any) -> list[ColumnElement[bool]]:
     """The dated rows below the cursor down to start time `floor` (ties all in)."""
     key = d.sort_key(SortKey.STARTED, None)
-    window = [s.c.started_at.is_not(None), key >= sa.literal(floor, key.type)]
+    window = [s.c.started_at.is_not(None), key >= sa.bindparam(FLOOR, floor, type_=key.type)]
     if cursor is not None:
         window.append(_after_cursor(key, cursor))
     return window

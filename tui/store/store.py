@@ -119,6 +119,7 @@ async def open_store(
         read_only_why=read_only_why,
         timeout=facts.timeout,
         vocabulary=vocabulary,
+        statement_timeout_ms=timeout_ms,
     )
 
 

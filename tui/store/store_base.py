@@ -5,10 +5,10 @@ reading (`can_end`, `vocabulary`), and the rows it decodes.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Row
@@ -18,7 +18,6 @@ from tui.domain.models import (
     AlreadyEnded,
     ChainHop,
     OddActive,
-    SessionFilter,
     SessionRow,
     Status,
 )
@@ -27,7 +26,8 @@ from tui.domain.timefmt import utcnow
 from tui.domain.triggers import Detection, Vocabulary, detect_era
 from tui.store import delta, limits
 from tui.store import queries as q
-from tui.store.backends import backend_for
+from tui.store.backends import backend_for, driver_for
+from tui.store.backends.reader import Plan
 from tui.store.codec import (
     active_state,
     session_row,
@@ -40,6 +40,7 @@ from tui.store.errors import (
     StoreError,
     unreadable,
 )
+from tui.store.hot import Statements
 from tui.store.store_schema import RUN_COLUMNS, SchemaInfo
 from tui.store.tables import (
     ACTIVE_INDEX,
@@ -58,6 +59,9 @@ DEFAULT_STALE_AFTER = timedelta(hours=24)
 STANDBY_REASON = "read-only standby (hot standby): end sessions on the primary"
 READ_ONLY_REASON = "opened read-only (--read-only)"
 """Why a standby cannot end sessions, and where the operator can."""
+
+
+T = TypeVar("T")
 
 
 def _row(r: Row[Any], d: q.Dialect) -> SessionRow:
@@ -109,13 +113,6 @@ def _unwritten(sid: str, r: Mapping[Any, Any]) -> AlreadyEnded | OddActive:
     return AlreadyEnded(sid, r["ended_at"], r["ended_reason"])
 
 
-async def run_each(conn: AsyncConnection, statements: tuple[str, ...]) -> None:
-    """Run a backend's setting statements (`Traits.background_sql` and the like) in the
-    current transaction of `conn`, in order."""
-    for statement in statements:
-        await conn.execute(sa.text(statement))
-
-
 class StoreBase:
     """The store's state and plumbing (`Store` is the class to use)."""
 
@@ -133,6 +130,7 @@ class StoreBase:
         read_only_why: str | None = None,
         timeout: tuple[str, str, str, str] | None = None,
         vocabulary: Vocabulary | None = None,
+        statement_timeout_ms: int | None = None,
     ) -> None:
         self.target = target
         self.timeout = timeout
@@ -188,12 +186,17 @@ class StoreBase:
         self._zone = zone_info(schema.zone)
         self.recount_after = limits.FULL_RECOUNT_SECONDS
         self._settled: dict[Status, delta.Settled] = {}
-        self._stuck_statements: dict[tuple[q.Dialect, SessionFilter], sa.Select[Any]] = {}
-        """`stuck_counts_statement` per status-only filter: built once (building and
-        keying it can cost more CPU than running it); "now" for
-        `idle` is a parameter computed at each run."""
         self._reading: set[int] = set()
-        """The server ids of the connections reading now (`cancel_reads`)."""
+        """The server ids of the engine's connections reading now (`cancel_reads`)."""
+        self.reader = driver_for(target.kind).reader(
+            target,
+            read_only=read_only,
+            lock_wait_ms=limits.SQLITE_BUSY_TIMEOUT_MS,
+            statement_timeout_ms=statement_timeout_ms,
+        )
+        """The hot reads' own connections on the bare driver (`_hot`)."""
+        self.sql = Statements(self.d.backend.traits.driver_dialect)
+        """The hot reads' statements, compiled once per shape for that driver."""
 
     def _error(self, exc: BaseException) -> StoreError:
         return self.target.error(exc, timeout=self.timeout)
@@ -218,10 +221,29 @@ class StoreBase:
         except Exception as exc:
             raise self._error(exc) from None
 
+    async def _hot(
+        self,
+        plan: Callable[[], Plan[T]],
+        *,
+        setup: Sequence[str] = (),
+        snapshot: bool = False,
+        short: bool = False,
+    ) -> T:
+        """A hot read (`backends.reader`): the plan's statements on the bare driver, in
+        one read transaction, its errors worded as the engine's are. `short`: a keyset
+        page or a refresh's delta, which the reader may run without a thread hop."""
+        self.sql.noted(setup)
+        try:
+            return await self.reader.run(plan, setup=setup, snapshot=snapshot, short=short)
+        except StoreError:
+            raise
+        except Exception as exc:
+            raise self._error(exc) from None
+
     async def cancel_reads(self) -> int:
         """Stop the reads running now on the server (PostgreSQL), e.g. queued behind a
         lock: each fails with QueryCancelled. Writes are never cancelled. How many were."""
-        readers = sorted(self._reading)
+        readers = sorted(self._reading | self.reader.reading)
         cancel = self.d.backend.traits.cancel_sql
         if not readers or cancel is None:
             return 0
@@ -272,7 +294,10 @@ class StoreBase:
         return tuple(ix for ix in TOOL_INDEXES if ix not in self.schema.session_indexes)
 
     async def close(self) -> None:
-        await self.engine.dispose()
+        try:
+            await self.reader.close()
+        finally:
+            await self.engine.dispose()
 
     def file_changed(self) -> str | None:
         """None while the path names the file this store opened and this user may read

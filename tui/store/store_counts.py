@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from datetime import datetime
 from time import monotonic
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -19,10 +21,10 @@ from tui.domain.timefmt import utcnow
 from tui.domain.trends import TrendBy, Trends, TrendWindow
 from tui.store import delta, limits
 from tui.store import queries as q
+from tui.store.backends.reader import Plan, Query
 from tui.store.codec import (
     utc_datetime,
 )
-from tui.store.store_base import run_each
 from tui.store.store_reads import StoreReads
 
 
@@ -42,31 +44,45 @@ class StoreCounts(StoreReads):
         when the arithmetic stops adding up; it also picks up rows the service deleted.
         """
         base = (flt or SessionFilter()).without_reasons()
+        d, background = self.d, self.d.backend.traits.background_sql
+
+        def facets() -> Query:
+            return self.sql.shaped(("facets", d, base), lambda: q.facet_statement(d, base))
+
         if not q.incremental_facets(base) or not self._delta_indexed:
-            async with self._read() as conn:
-                await run_each(conn, self.d.backend.traits.background_sql)
-                groups = delta.groups(await conn.execute(q.facet_statement(self.d, base)))
+
+            def full_plan() -> Plan[Counter[delta.GroupKey]]:
+                return delta.groups((yield facets()))
+
+            groups = await self._hot(full_plan, setup=background)
             return ReasonFacets.from_groups(delta.listed(groups))
         settled = self._settled.get(base.status)
         if settled is not None and not recount and monotonic() - settled.taken < self.recount_after:
-            stmt = q.live_facet_statement(
-                self.d, base, settled.before, all_active=settled.reads_all_active
+            live_query = self.sql.shaped(
+                ("live_facets", d, base, settled.before, settled.reads_all_active),
+                lambda: q.live_facet_statement(
+                    d, base, settled.before, all_active=settled.reads_all_active
+                ),
             )
-            async with self._read() as conn:
-                live = delta.live_groups(await conn.execute(stmt))
-            counts = settled.answer(live)
+
+            def live_plan() -> Plan[list[delta.LiveGroup]]:
+                return delta.live_groups((yield live_query))
+
+            counts = settled.answer(await self._hot(live_plan, short=True))
             if counts is not None:
                 return ReasonFacets.from_groups(delta.listed(counts))
             self._settled.pop(base.status, None)  # a deleted session broke the arithmetic
         taken = monotonic()
-        async with self._read(snapshot=True) as conn:  # both counts from one snapshot
-            await run_each(conn, self.d.backend.traits.background_sql)
-            now = utc_datetime((await conn.execute(sa.select(q.db_now(self.d)))).scalar_one())
-            full = delta.groups(await conn.execute(q.facet_statement(self.d, base)))
+
+        def settle_plan() -> Plan[tuple[Counter[delta.GroupKey], delta.Settled | None]]:
+            now = utc_datetime((yield self.sql.bind(sa.select(q.db_now(d)))).scalar())
+            full = delta.groups((yield facets()))
             before = (now or utcnow()) - limits.SETTLE_MARGIN
-            stmt = q.live_facet_statement(self.d, base, before)
-            live = delta.live_groups(await conn.execute(stmt))
-        fresh = delta.settle(full, live, before, taken)
+            live = delta.live_groups((yield self.sql.bind(q.live_facet_statement(d, base, before))))
+            return full, delta.settle(full, live, before, taken)
+
+        # both counts from one snapshot
+        full, fresh = await self._hot(settle_plan, setup=background, snapshot=True)
         if fresh is not None:
             self._settled[base.status] = fresh
         else:  # cannot happen within one snapshot; if it does, never trust a delta
@@ -103,40 +119,44 @@ class StoreCounts(StoreReads):
         base = replace(flt or SessionFilter(), stuck=None)
         if base.status is Status.ENDED:
             return {k: None if k in self.undetectable else 0 for k in StuckKind}
+        d, traits = self.d, self.d.backend.traits
         probes = base == SessionFilter(status=base.status)
-        if probes:
-            stmt = self._stuck_statements.get((self.d, base))
-            if stmt is None:
-                stmt = self._stuck_statements[self.d, base] = q.stuck_counts_statement(self.d, base)
-        else:
-            stmt = q.stuck_counts_statement(self.d, base)
-        async with self._read() as conn:
-            await run_each(conn, self.d.backend.traits.background_sql)
-            if probes and self.d.has_active_index:
-                await run_each(conn, self.d.backend.traits.index_join_sql)
-            found = (await conn.execute(stmt)).one()
+        # Built once per filter: building and keying it can cost more CPU than running
+        # it; "now" for `idle` is a parameter computed at each run.
+        query = self.sql.shaped(("stuck", d, base), lambda: q.stuck_counts_statement(d, base))
+        setup = traits.background_sql
+        if probes and d.has_active_index:
+            setup = (*setup, *traits.index_join_sql)
+
+        def plan() -> Plan[dict[str, Any]]:
+            rows = yield query
+            return dict(zip(rows.names, rows.data[0], strict=True))
+
+        found = await self._hot(plan, setup=setup)
         return {
-            kind: None if kind in self.undetectable else int(found._mapping[kind.wire])
-            for kind in StuckKind
+            kind: None if kind in self.undetectable else int(found[kind.wire]) for kind in StuckKind
         }
 
     async def counts(self, flt: SessionFilter | None = None) -> Counts:
         """Active and ended over the whole table, and the number under the filter; the
         rest of the table is odd (`codec.active_state`), counted apart."""
         flt = flt or SessionFilter()
-        async with self._read() as conn:
-            total = (await conn.execute(q.count_statement(self.d, SessionFilter()))).scalar_one()
-            active_stmt = q.count_statement(self.d, SessionFilter(status=Status.ACTIVE))
-            active = (await conn.execute(active_stmt)).scalar_one()
-            ended_stmt = q.count_statement(self.d, SessionFilter(status=Status.ENDED))
-            ended = (await conn.execute(ended_stmt)).scalar_one()
-            if flt.is_empty:
-                filtered = total
-            else:
-                filtered = (await conn.execute(q.count_statement(self.d, flt))).scalar_one()
+        d = self.d
+
+        def count(which: SessionFilter) -> Query:
+            return self.sql.shaped(("count", d, which), lambda: q.count_statement(d, which))
+
+        def plan() -> Plan[tuple[int, int, int, int]]:
+            total = int((yield count(SessionFilter())).scalar())
+            active = int((yield count(SessionFilter(status=Status.ACTIVE))).scalar())
+            ended = int((yield count(SessionFilter(status=Status.ENDED))).scalar())
+            filtered = total if flt.is_empty else int((yield count(flt)).scalar())
+            return total, active, ended, filtered
+
+        total, active, ended, filtered = await self._hot(plan)
         return Counts(
-            active=int(active),
-            ended=int(ended),
-            filtered=int(filtered),
-            odd=int(total - active - ended),
+            active=active,
+            ended=ended,
+            filtered=filtered,
+            odd=total - active - ended,
         )

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tui.domain.models import (
@@ -21,6 +19,7 @@ from tui.domain.models import (
     SessionChain,
     SessionDetail,
     SessionFilter,
+    SessionRow,
     SortKey,
     WorkflowRun,
 )
@@ -28,7 +27,10 @@ from tui.domain.stuck import StuckKind
 from tui.domain.timefmt import utcnow
 from tui.store import limits
 from tui.store import queries as q
+from tui.store.backends.reader import Plan, Query, Rows
 from tui.store.codec import (
+    list_row_decoder,
+    text_id,
     text_value,
 )
 from tui.store.errors import (
@@ -74,31 +76,51 @@ class StoreReads(StoreBase):
         as_of: datetime | None = cursor.as_of if cursor else None
         if as_of is None and sort is SortKey.DURATION:
             as_of = utcnow()
-        params = {"as_of": as_of} if sort is SortKey.DURATION else {}
         narrowing = bool((flt.search and flt.search.strip()) or (flt.user and flt.user.strip()))
         windowed = narrowing and sort is SortKey.STARTED and not ascending
-        async with self._read() as conn:
-            result: Sequence[Row[Any]] | None = None
+
+        def plan() -> Plan[Page]:
+            result: Rows | None = None
             if windowed:  # a search or an owner that matches near the top stops there
-                rows, floor = await self._window_rows(
-                    conn, flt, cursor, limit, limits.SEARCH_WINDOW
-                )
+                rows, floor = yield from self._window_rows(flt, cursor, limit, limits.SEARCH_WINDOW)
                 if len(rows) > limit or floor is None:  # the exact page, or the list's rest
                     result = rows
             if result is None:
-                cursor = cursor or q.first_segment(sort, ascending=ascending)
-                stmt = q.list_statement(self.d, flt, sort, cursor, limit, ascending=ascending)
-                result = (await conn.execute(stmt, params)).all()
+                start = cursor or q.first_segment(sort, ascending=ascending)
+                page = self._page_query(flt, sort, start, limit, ascending, as_of)
+                result = yield page
                 following = (
-                    q.next_segment(self.d, cursor, ascending=ascending, sort=sort)
-                    if cursor is not None
+                    q.next_segment(self.d, start, ascending=ascending, sort=sort)
+                    if start is not None
                     else None
                 )
                 if following is not None and len(result) <= limit:  # rows with a NULL key
                     left = limit - len(result)
-                    stmt = q.list_statement(self.d, flt, sort, following, left, ascending=ascending)
-                    result = [*result, *(await conn.execute(stmt, params)).all()]
-            return await self._marked(conn, self._page(result, limit, as_of))
+                    rest = self._page_query(flt, sort, following, left, ascending, as_of)
+                    result += yield rest
+            return (yield from self._marked(self._page(result, limit, as_of)))
+
+        return await self._hot(plan, short=not windowed)
+
+    def _page_query(
+        self,
+        flt: SessionFilter,
+        sort: SortKey,
+        cursor: Cursor | None,
+        limit: int,
+        ascending: bool,
+        as_of: datetime | None,
+    ) -> Query:
+        """`list_statement`, built once per shape (the cursor's values and "now" bound)."""
+        shape = ("list", self.d, flt, sort, q.cursor_shape(cursor), limit, ascending)
+        values = q.cursor_values(cursor)
+        if sort is SortKey.DURATION:
+            values["as_of"] = as_of
+        return self.sql.shaped(
+            shape,
+            lambda: q.list_statement(self.d, flt, sort, cursor, limit, ascending=ascending),
+            values,
+        )
 
     async def search_window(
         self, flt: SessionFilter, cursor: Cursor | None, limit: int, window: int
@@ -112,23 +134,30 @@ class StoreReads(StoreBase):
         as `list_sessions` would, rows without a start time included). `searched` is the
         number of sessions the window covered."""
         limit = max(1, min(limit, 10_000))
-        async with self._read() as conn:
-            rows, floor = await self._window_rows(conn, flt, cursor, limit, window)
+
+        def plan() -> Plan[Page]:
+            rows, floor = yield from self._window_rows(flt, cursor, limit, window)
             resume = None
             if floor is not None and len(rows) <= limit:
-                last = (await conn.execute(q.lowest_id_at(self.d, floor))).scalar_one()
-                resume = Cursor(key=floor, id=str(last))
-            page = await self._marked(conn, self._page(rows, limit, None))
-        return Page(page.rows, page.next_cursor, resume, window)
+                at = self.sql.shaped(
+                    ("lowest_id_at", self.d),
+                    lambda: q.lowest_id_at(self.d, floor),
+                    {"floor": floor},
+                )
+                last = (yield at).scalar()
+                resume = Cursor(key=floor, id=text_id(last) or "")
+            page = yield from self._marked(self._page(rows, limit, None))
+            return Page(page.rows, page.next_cursor, resume, window)
 
-    async def _window_rows(
+        return await self._hot(plan)
+
+    def _window_rows(
         self,
-        conn: AsyncConnection,
         flt: SessionFilter,
         cursor: Cursor | None,
         limit: int,
         window: int,
-    ) -> tuple[list[Row[Any]], Any]:
+    ) -> Plan[tuple[Rows, Any]]:
         """Up to `limit + 1` rows, newest first below the cursor, of those that `window`
         sessions hold, and the window's floor (the start time it went down to).
 
@@ -143,31 +172,40 @@ class StoreReads(StoreBase):
         index holds them together, first (PostgreSQL: read before the dated windows) or
         last (SQLite: read only once the dated rows end within a window)."""
         d, started = self.d, SortKey.STARTED
-        before: list[Row[Any]] = []
+        before = Rows((), [])
         nulls_first = d.backend.traits.nulls_first_desc
         if nulls_first and (cursor is None or cursor.key is None):
             top = cursor or Cursor(key=None, id="", segment_top=True)
-            before = list((await conn.execute(q.list_statement(d, flt, started, top, limit))).all())
+            before = yield self._page_query(flt, started, top, limit, False, None)
             if len(before) > limit:
                 return before, None
             limit, cursor = limit - len(before), None
         dated_top = Cursor(key=0, id="", segment_top=True) if nulls_first else None
-        below = (await conn.execute(q.window_boundary(d, cursor, window))).scalars().all()
+        bounds = self.sql.shaped(
+            ("window_boundary", d, q.cursor_shape(cursor), window),
+            lambda: q.window_boundary(d, cursor, window),
+            q.cursor_values(cursor),
+        )
+        below = (yield bounds).scalars()
         floor = below[0] if len(below) == 2 else None
+        result: Rows
         if floor is None:  # the rest of the list fits in one window
             start = cursor if cursor is not None else dated_top
-            stmt = q.list_statement(d, flt, started, start, limit)
-            result: list[Row[Any]] = list((await conn.execute(stmt)).all())
+            result = yield self._page_query(flt, started, start, limit, False, None)
             following = q.next_segment(d, start) if start is not None else None
             if following is not None and len(result) <= limit:
-                stmt = q.list_statement(d, flt, started, following, limit - len(result))
-                result += (await conn.execute(stmt)).all()
+                left = limit - len(result)
+                result += yield self._page_query(flt, started, following, left, False, None)
         else:
-            stmt = q.bounded_search_statement(d, flt, cursor, limit, floor)
-            result = list((await conn.execute(stmt)).all())
-        return [*before, *result], floor
+            walk = self.sql.shaped(
+                ("bounded_search", d, flt, q.cursor_shape(cursor), limit),
+                lambda: q.bounded_search_statement(d, flt, cursor, limit, floor),
+                q.cursor_values(cursor, floor),
+            )
+            result = yield walk
+        return before + result, floor
 
-    async def _marked(self, conn: AsyncConnection, page: Page) -> Page:
+    def _marked(self, page: Page) -> Plan[Page]:
         """The page with its `duplicate` marks: as read when an index could read them
         (`queries.marks_duplicates`), else from one pass over the active sessions of the
         page's conversations (`queries.duplicate_ids`), never a scan per row."""
@@ -179,7 +217,7 @@ class StoreReads(StoreBase):
         if not conversations:
             return page
         stmt = q.duplicate_ids(self.d, conversations)
-        found = {str(i) for i in (await conn.execute(stmt)).scalars()}
+        found = {text_id(i) for i in (yield self.sql.bind(stmt)).scalars()}
         if not found:
             return page
         rows = [
@@ -190,12 +228,17 @@ class StoreReads(StoreBase):
         ]
         return replace(page, rows=rows)
 
-    def _page(self, result: Sequence[Row[Any]], limit: int, as_of: datetime | None) -> Page:
-        rows = [_row(r, self.d) for r in result[:limit]]
+    def _page(self, result: Rows, limit: int, as_of: datetime | None) -> Page:
+        """The rows as the list shows them (`codec.list_row_decoder`), `idle` judged now."""
+        rows: list[SessionRow] = []
+        if result.data:
+            decode = list_row_decoder(result.names)
+            now, stale_after = self.d.clock(), self.d.stale_after
+            rows = [decode(r, now, stale_after) for r in result.data[:limit]]
         next_cursor = None
         if len(result) > limit:
-            last = result[limit - 1]._mapping
-            next_cursor = Cursor(key=last["_sort_key"], id=last["id"], as_of=as_of)
+            last = dict(zip(result.names, result.data[limit - 1], strict=True))
+            next_cursor = Cursor(key=last["_sort_key"], id=text_id(last["id"]) or "", as_of=as_of)
         return Page(rows=rows, next_cursor=next_cursor)
 
     async def sessions_without_id(self) -> int:

@@ -1,4 +1,5 @@
-"""`Driver`: the bare-driver side of a backend, for the warm first page. No SQLAlchemy here.
+"""`Driver`: the bare-driver side of a backend, for the warm first page and the Store's hot
+reads (`reader`). No SQLAlchemy here.
 
 The warm page (`tui.store.warm`) runs the statement `warm_gen` compiled ahead of
 time through aiosqlite or asyncpg directly, before SQLAlchemy is imported, so this
@@ -9,10 +10,13 @@ from the SQLAlchemy side of their backend.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui.store.errors import StoreError
 from tui.store.target import DbTarget
+
+if TYPE_CHECKING:
+    from tui.store.backends.reader import Reader
 
 
 class Driver(ABC):
@@ -61,6 +65,18 @@ class Driver(ABC):
     async def first_rows(self, target: DbTarget, limit: int, wait: float) -> list[tuple[Any, ...]]:
         """The first `limit` + 1 rows of the compiled statement, read-only, giving up
         after `wait` seconds; [] when this driver declines to try. May raise."""
+
+    @abstractmethod
+    def reader(
+        self,
+        target: DbTarget,
+        *,
+        read_only: bool,
+        lock_wait_ms: int,
+        statement_timeout_ms: int | None,
+    ) -> Reader:
+        """The Store's hot reads on this driver (`reader.Reader`), its connections set up
+        as `Backend.make_engine` sets up the engine's with the same arguments."""
 
 
 def bind(spec: tuple[Any, ...], limit: int) -> list[Any]:

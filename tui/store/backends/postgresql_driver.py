@@ -4,7 +4,7 @@ connection of this tool has. No SQLAlchemy here (see driver)."""
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from tui.store import _warm_sql as sql
@@ -13,6 +13,9 @@ from tui.store.backends.driver import Driver, bind
 from tui.store.backends.postgresql_url import option_settings, parse_url
 from tui.store.errors import StoreError
 from tui.store.target import DbTarget
+
+if TYPE_CHECKING:
+    from tui.store.backends.reader import Reader
 
 SERVICE_SCHEMA_SQL = """\
 (SELECT coalesce(
@@ -214,6 +217,21 @@ class PostgresqlDriver(Driver):
             with contextlib.suppress(Exception):
                 await conn.close(timeout=wait)
         return [tuple(r) for r in records]
+
+    def reader(
+        self,
+        target: DbTarget,
+        *,
+        read_only: bool,
+        lock_wait_ms: int,
+        statement_timeout_ms: int | None,
+    ) -> Reader:
+        """`postgresql_reader`; locks wait as the server is configured, as on the engine."""
+        from tui.store.backends.postgresql_reader import PostgresqlReader
+
+        return PostgresqlReader(
+            target, read_only=read_only, statement_timeout_ms=statement_timeout_ms
+        )
 
 
 DRIVER = PostgresqlDriver()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote_to_bytes
 
 from tui.store import _warm_sql as sql
@@ -13,6 +13,9 @@ from tui.store.backends import sqlite_causes, sqlite_errors
 from tui.store.backends.driver import Driver, bind
 from tui.store.errors import BadTarget, StoreError
 from tui.store.target import DbTarget, sqlite_target
+
+if TYPE_CHECKING:
+    from tui.store.backends.reader import Reader
 
 
 def decode_text(raw: bytes) -> str:
@@ -102,6 +105,21 @@ class SqliteDriver(Driver):
                     continue
                 return [tuple(r) for r in rows]
         return []
+
+    def reader(
+        self,
+        target: DbTarget,
+        *,
+        read_only: bool,
+        lock_wait_ms: int,
+        statement_timeout_ms: int | None,
+    ) -> Reader:
+        """`sqlite_reader`; no statement timeout, as on the engine: a read waits for a
+        lock at most `lock_wait_ms`, the busy timeout."""
+        from tui.store.backends.sqlite_reader import SqliteReader
+
+        assert target.path is not None
+        return SqliteReader(target.path, read_only=read_only, busy_timeout_ms=lock_wait_ms)
 
 
 DRIVER = SqliteDriver()
