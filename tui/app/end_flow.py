@@ -19,7 +19,6 @@ from textual.worker import Worker
 from tui.app import data
 from tui.app.messages import SessionsEnded
 from tui.app.outcomes import describe_outcomes
-from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.domain import wording
 from tui.domain.audit import default_actor
 from tui.domain.models import OddActive
@@ -81,6 +80,8 @@ class EndFlow:
         kind = state.stuck
         hint = suggested(kind, vocabulary) if kind is not None else None
         why = f"suggested for {kind.wire} sessions" if kind is not None else ""
+        from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
+
         picker = EndReasonScreen(len(ids), vocabulary, (hint, why) if hint else None)
         reason = await app.push_screen_wait(picker)
         if reason is None:

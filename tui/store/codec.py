@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from dataclasses import fields
 from datetime import UTC, datetime, tzinfo
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tui.domain.models import SessionRow
 from tui.domain.stuck import StuckKind
@@ -63,6 +62,8 @@ def zone_info(name: str | None) -> tzinfo | None:
         return None
     if name.upper() in ("UTC", "GMT", "ETC/UTC", "Z", "ZULU"):
         return UTC
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # its import reads sysconfig
+
     try:
         return ZoneInfo(name)
     except (ValueError, ZoneInfoNotFoundError):
