@@ -103,6 +103,12 @@ async def warm_page(
             stale_after=settings.stale_after,
             now=settings.clock(),
         )
+    return warm_loaded(page, generation, started)
+
+
+def warm_loaded(page: Page | None, generation: int, started: float) -> PageLoaded | None:
+    """The warm page as the list takes it (None: the bare driver declined); `started`:
+    when the app began waiting for it (`perf_counter`)."""
     if page is None:
         return None
     elapsed = (perf_counter() - started) * 1000

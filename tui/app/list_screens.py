@@ -2,7 +2,7 @@
 the trends), and the copy of ids to the clipboard.
 
 Each screen's module is imported when it is first pushed: none is on the first frame's
-path (`tests/app/test_first_frame_imports.py`)."""
+path (`tests/app/test_first_frame.py`)."""
 
 from __future__ import annotations
 

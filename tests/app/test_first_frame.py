@@ -1,4 +1,5 @@
-"""What the dashboard imports before its first frame: the list's own modules and no more.
+"""The dashboard's first frame: what it imports before it (the list's own modules and
+no more), and the rows in it when the page was read before the app started.
 
 The first frame is measured against an empty Textual app (`tests/bench`, "Process
 figures"), so every module it loads is paid for on every start. The screens the list
@@ -12,12 +13,24 @@ it here, on purpose.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import pytest
+from textual import events
+from textual.message import Message
+
+from tests.support.app_helpers import ACTOR, NOW, main_screen, ready
+from tui.app import data
+from tui.app.app import make_app
+from tui.app.messages import PageLoaded
+from tui.settings import Settings
+from tui.store import warm
 from tui.store.target import DbTarget
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -175,3 +188,34 @@ def test_the_first_rows_come_before_any_other_screen_or_sqlalchemy(service_db: D
     assert not set(LAZY) & ours, sorted(set(LAZY) & ours)
     assert ours - driver == FIRST_FRAME, sorted((ours - driver) ^ FIRST_FRAME)
     assert not _top(loaded) & set(NOT_BEFORE_ROWS), sorted(_top(loaded) & set(NOT_BEFORE_ROWS))
+
+
+async def test_a_page_read_before_the_app_started_is_in_the_first_frame(
+    service_db: DbTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As `sessions-tui` starts: the first page is begun before Textual is imported and
+    is read by the time the main screen is built. It is applied before the screen's
+    first layout (its ScreenResume, which paints the first frame), not a frame later."""
+    read_by_the_app: list[object] = []
+
+    async def read_now(*args: Any, **kwargs: Any) -> object:
+        read_by_the_app.append(args)
+        return None
+
+    monkeypatch.setattr(data, "first_page", read_now)
+    settings = Settings(target=service_db, refresh_seconds=0, actor=ACTOR, clock=lambda: NOW)
+    begun = warm.start(
+        service_db, settings.page_size, stale_after=settings.stale_after, now=settings.clock()
+    )
+    page = await asyncio.wrap_future(begun)
+    assert page is not None and page.rows
+    seen: list[Message] = []
+    app = make_app(settings, begun)
+    async with app.run_test(size=(160, 45), message_hook=seen.append) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        warm_page = next(m for m in seen if isinstance(m, PageLoaded))
+        resumed = next(m for m in seen if isinstance(m, events.ScreenResume))
+        assert warm_page.warm and seen.index(warm_page) < seen.index(resumed)
+        assert not read_by_the_app, "the page read before the app was read again"
+        assert list(main.state.order)[: len(page.rows)] == [r.id for r in page.rows]
