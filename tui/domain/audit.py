@@ -10,6 +10,7 @@ values: `overwritten` tells when the row no longer says what the record says.
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import socket
@@ -49,8 +50,6 @@ def default_actor() -> str:
     """`user@host`, the way an operator would sign a change by hand. The user is the
     login name from the environment (`getpass.getuser`), or the password database's
     name for this uid when the environment's breaks `check_actor`'s rule."""
-    import getpass
-
     finders: tuple[Callable[[], str], ...] = (getpass.getuser, _uid_name)
     user = next((name for name in map(_name_from, finders) if name is not None), "unknown")
     host = _name_from(socket.gethostname) or "unknown"
