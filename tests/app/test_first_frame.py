@@ -72,7 +72,6 @@ FIRST_FRAME = frozenset(
         "tui.app.widgets.stuck_panel",
         "tui.config",
         "tui.domain",
-        "tui.domain.audit",
         "tui.domain.columns",
         "tui.domain.models",
         "tui.domain.search",
@@ -99,6 +98,7 @@ backend's `*_driver`, `*_errors`, … which the warm page loads on its own threa
 
 LAZY = (
     "tui.app.screens.audit",
+    "tui.domain.audit",
     "tui.app.screens.detail",
     "tui.app.screens.end_session",
     "tui.app.screens.export",
@@ -109,7 +109,8 @@ LAZY = (
     "tui.domain.export",
     "tui.files",
 )
-"""Modules of screens the list opens over itself: imported when one is first pushed."""
+"""Modules of screens the list opens over itself, and of an end's signature and audit
+row: imported when first used."""
 
 NOT_BEFORE_ROWS = ("sqlalchemy", "alembic", "tomllib", "csv", "zoneinfo", "shlex", "pkgutil")
 """Packages nothing before the first rows needs (the config file is read by the CLI, not
