@@ -83,6 +83,8 @@ class Reconnected(Message, bubble=False):
 
 @dataclass
 class PageLoaded(Message, bubble=False):
+    """Rows for the list's question `generation`, to place as `mode` says."""
+
     generation: int
     mode: LoadMode
     rows: list[SessionRow]
@@ -103,6 +105,8 @@ class PageLoaded(Message, bubble=False):
 
 @dataclass
 class FacetsLoaded(Message, bubble=False):
+    """The reason counts for the list's question `generation`."""
+
     generation: int
     base: SessionFilter
     """The filter the facets were counted under (every filter but the reasons)."""
@@ -207,6 +211,8 @@ class SessionsEnded(Message, bubble=False):
 
 @dataclass
 class DetailLoaded(Message, bubble=False):
+    """One session's detail and chain, read for the detail screen (None: not found)."""
+
     session_id: str
     detail: SessionDetail | None
     chain: SessionChain | None

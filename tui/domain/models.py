@@ -210,6 +210,8 @@ class SessionRow:
 
 @dataclass(frozen=True, slots=True)
 class Page:
+    """One page of the list, in its order, and where the next one starts."""
+
     rows: list[SessionRow]
     next_cursor: Cursor | None
     resume: Cursor | None = None
@@ -331,6 +333,8 @@ class SessionDetail:
 
 @dataclass(frozen=True, slots=True)
 class ChainHop:
+    """One session of a conversation's chain (`SessionChain`), as the detail lists it."""
+
     id: str
     active: bool
     started_at: datetime | None
@@ -438,6 +442,9 @@ class ReasonFacets:
 
 @dataclass(frozen=True, slots=True)
 class Counts:
+    """The header's counts: active, ended and odd over the whole table, and how many
+    sessions the filter keeps."""
+
     active: int
     ended: int
     filtered: int
@@ -447,6 +454,8 @@ class Counts:
 
 @dataclass(frozen=True, slots=True)
 class Ended:
+    """An end this tool wrote: the session and the reason it was given."""
+
     id: str
     reason: str
 
@@ -462,6 +471,8 @@ class AlreadyEnded:
 
 @dataclass(frozen=True, slots=True)
 class NotFound:
+    """An end asked for a session the database does not hold."""
+
     id: str
 
 
