@@ -107,10 +107,11 @@ LAZY = (
     "tui.app.screens.trends",
     "tui.app.widgets.trend_chart",
     "tui.domain.export",
+    "tui.domain.session_detail",
     "tui.files",
 )
-"""Modules of screens the list opens over itself, and of an end's signature and audit
-row: imported when first used."""
+"""Modules of screens the list opens over itself, of one session's detail, and of an
+end's signature and audit row: imported when first used."""
 
 NOT_BEFORE_ROWS = ("sqlalchemy", "alembic", "tomllib", "csv", "zoneinfo", "shlex", "pkgutil")
 """Packages nothing before the first rows needs (the config file is read by the CLI, not

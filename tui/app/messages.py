@@ -21,8 +21,6 @@ from tui.domain.models import (
     Cursor,
     EndOutcome,
     ReasonFacets,
-    SessionChain,
-    SessionDetail,
     SessionFilter,
     SessionRow,
 )
@@ -30,6 +28,7 @@ from tui.domain.stuck import StuckKind
 from tui.domain.trends import Trends
 
 if TYPE_CHECKING:
+    from tui.domain.session_detail import SessionChain, SessionDetail
     from tui.store.errors import StoreError
     from tui.store.store import Store
 

@@ -19,7 +19,6 @@ from tui.domain.models import (
     EndOutcome,
     OddActive,
     SessionRow,
-    WorkflowRun,
 )
 from tui.domain.stuck import NOT_DETECTABLE, StuckKind
 from tui.domain.text import safe_text
@@ -36,6 +35,7 @@ from tui.domain.triggers import (
 
 if TYPE_CHECKING:
     from tui.domain.audit import Overwritten
+    from tui.domain.session_detail import WorkflowRun
 
 DASH = "—"
 """An absent value, and the reason of a session that has not ended."""
