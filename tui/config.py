@@ -25,12 +25,9 @@ written as flat keys plus the `[keys]` table).
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import stat
-import tempfile
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -325,6 +322,8 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(f"{path}: cannot read the config file: {exc}") from None
     if text is None:
         return Config(path=path)
+    import tomllib  # not on the dashboard's first frame, which reads no file
+
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -361,6 +360,8 @@ def check_theme(config: Config, themes: set[str]) -> None:
 
 
 def _toml_value(value: Any) -> str:
+    import json
+
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
@@ -371,6 +372,8 @@ def _toml_value(value: Any) -> str:
 
 
 def _toml_key(key: str) -> str:
+    import json
+
     bare = key and all(c.isascii() and (c.isalnum() or c in "-_") for c in key)
     return key if bare else json.dumps(key)
 
@@ -387,6 +390,9 @@ def dump(raw: dict[str, Any]) -> str:
 def remember(path: Path, key: str, value: Any) -> None:
     """Set one flat key in the file, keeping the others; written to a temporary file
     beside it and renamed over it, so a crash never leaves half a file."""
+    import tempfile
+    import tomllib
+
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import importlib.util
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +30,9 @@ def demo_key() -> str:
     """A digest of the demo generator's source, found without importing it (that would
     load SQLAlchemy before the dashboard's first frame). Keying caches on the code that
     built them means no one has to remember to bump a version."""
+    import hashlib
+    import importlib.util
+
     spec = importlib.util.find_spec("tui.store.demo")
     if spec is None or spec.origin is None:  # pragma: no cover - the package ships it
         raise RuntimeError("tui.store.demo is missing from this installation")

@@ -101,3 +101,12 @@ def test_textuals_own_keys_are_named_from_their_bindings() -> None:
     assert builtin_key(OptionList, "select") == "enter"
     with pytest.raises(KeyError):
         builtin_key(OptionList, "no-such-action")
+
+
+def test_each_binding_id_is_declared_once() -> None:
+    """`key_of` looks among the modules already imported first (the other screens load
+    when first pushed): with one declaration per id it names the binding the full walk
+    of `declared` finds."""
+    ids = [o.binding.id for o in declared() if o.binding.id]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    assert not twice, f"binding ids declared more than once: {twice}"

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import gc
 from pathlib import Path
+from time import perf_counter
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -31,6 +32,7 @@ from tui.app.messages import (
     Disconnected,
     FileMoved,
     OpenFailed,
+    PageLoaded,
     Reconnected,
     StoreOpened,
     WarmMissed,
@@ -164,11 +166,26 @@ class SessionsApp(App[None]):
 
     # -- start-up --------------------------------------------------------------------
 
+    def warm_first_page(self, reply_to: MessagePump, generation: int) -> None:
+        """The rows of the default view, to `reply_to`, before SQLAlchemy is imported.
+
+        A page `warm.start` has already read is posted at once: a screen that asks
+        before it is mounted (the main screen, as it is built) handles it before its
+        first frame, which then shows the rows. Otherwise a worker waits for it."""
+        early = self._early
+        if early is not None and early.done():
+            self._early = None
+            page = data.warm_loaded(early.result(), generation, perf_counter())
+            self._warm_answer(reply_to, page)
+        else:
+            self._read_first_page(reply_to, generation)
+
     @work(exclusive=True, group="warm", exit_on_error=False)
-    async def warm_first_page(self, reply_to: MessagePump, generation: int) -> None:
-        """The rows of the default view, to `reply_to`, before SQLAlchemy is imported."""
+    async def _read_first_page(self, reply_to: MessagePump, generation: int) -> None:
         early, self._early = self._early, None
-        page = await data.warm_page(self.settings, generation, early)
+        self._warm_answer(reply_to, await data.warm_page(self.settings, generation, early))
+
+    def _warm_answer(self, reply_to: MessagePump, page: PageLoaded | None) -> None:
         if page is None:
             self.post_message(WarmMissed())
         else:

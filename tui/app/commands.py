@@ -17,6 +17,8 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 @dataclass(frozen=True)
 class Command:
+    """A palette command: its name, what it runs and the line of help it shows."""
+
     name: str
     run: Callable[[], object]
     help: str

@@ -32,7 +32,6 @@ from tui.app.messages import (
     SparksLoaded,
     StuckCountsLoaded,
 )
-from tui.domain.audit import default_actor
 from tui.domain.models import Cursor, Page, ReasonFacets, SessionFilter, SessionRow, SortKey
 from tui.domain.trends import SPARK_DAYS
 from tui.domain.wording import no_audit_note
@@ -103,6 +102,12 @@ async def warm_page(
             stale_after=settings.stale_after,
             now=settings.clock(),
         )
+    return warm_loaded(page, generation, started)
+
+
+def warm_loaded(page: Page | None, generation: int, started: float) -> PageLoaded | None:
+    """The warm page as the list takes it (None: the bare driver declined); `started`:
+    when the app began waiting for it (`perf_counter`)."""
     if page is None:
         return None
     elapsed = (perf_counter() - started) * 1000
@@ -288,6 +293,7 @@ async def write_end(
     An end that stopped part-way, or whose last commit's answer was lost, is not a
     failure that "ended nothing": its outcomes are what the database holds, and the
     message says so (`SessionsEnded.interrupted`)."""
+    from tui.domain.audit import default_actor
     from tui.store import operations  # the store is open: SQLAlchemy is loaded
 
     started = perf_counter()

@@ -19,9 +19,7 @@ from textual.worker import Worker
 from tui.app import data
 from tui.app.messages import SessionsEnded
 from tui.app.outcomes import describe_outcomes
-from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.domain import wording
-from tui.domain.audit import default_actor
 from tui.domain.models import OddActive
 from tui.domain.stuck import suggested
 from tui.domain.text import safe_text
@@ -81,6 +79,9 @@ class EndFlow:
         kind = state.stuck
         hint = suggested(kind, vocabulary) if kind is not None else None
         why = f"suggested for {kind.wire} sessions" if kind is not None else ""
+        from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
+        from tui.domain.audit import default_actor
+
         picker = EndReasonScreen(len(ids), vocabulary, (hint, why) if hint else None)
         reason = await app.push_screen_wait(picker)
         if reason is None:

@@ -7,13 +7,11 @@ new screen's bindings are movable, checked and named without being listed anywhe
 
 from __future__ import annotations
 
-import importlib
-import inspect
-import pkgutil
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
+from types import ModuleType
 
 from textual.app import App
 from textual.binding import Binding
@@ -36,18 +34,41 @@ def declared() -> tuple[Owned, ...]:
 
     Imports every module of the package, so a screen no other module imports yet (or a
     widget only one screen uses) is found all the same."""
+    import importlib
+    import pkgutil
+
     import tui.app as package
 
     found: list[Owned] = []
     for info in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
-        module = importlib.import_module(info.name)
-        for _name, cls in inspect.getmembers(module, inspect.isclass):
-            if cls.__module__ != module.__name__ or not issubclass(cls, DOMNode):
-                continue
+        found.extend(_owned(importlib.import_module(info.name)))
+    return tuple(found)
+
+
+def _owned(module: ModuleType) -> Iterator[Owned]:
+    """The bindings the classes of `module` declare themselves, in name order."""
+    for _name, cls in sorted(vars(module).items()):
+        if not isinstance(cls, type) or cls.__module__ != module.__name__:
+            continue
+        if issubclass(cls, DOMNode):
             for binding in cls.__dict__.get("BINDINGS", ()):
                 if isinstance(binding, Binding):
-                    found.append(Owned(cls, binding))
-    return tuple(found)
+                    yield Owned(cls, binding)
+
+
+@cache
+def _binding(binding_id: str) -> Binding:
+    """The binding with this id. Each id is declared once (`declared`), so it is looked
+    for among the modules of `tui.app` already imported first: naming a key of the list
+    imports no other screen (they are imported when first pushed)."""
+    loaded = [m for n, m in list(sys.modules.items()) if n.startswith("tui.app.") and m]
+    for owned in (o for module in loaded for o in _owned(module)):
+        if owned.binding.id == binding_id:
+            return owned.binding
+    for owned in declared():
+        if owned.binding.id == binding_id:
+            return owned.binding
+    raise KeyError(binding_id)
 
 
 def binding_ids() -> dict[str, str]:
@@ -78,14 +99,11 @@ SPOKEN = {"escape": "esc", "slash": "/", "question_mark": "?"}
 def key_of(binding_id: str, keymap: Mapping[str, str]) -> str:
     """The key of the binding with this id as a toast or a hint names it, after the
     keymap: its fixed display, else its first key (`escape` as esc)."""
-    for owned in declared():
-        if owned.binding.id == binding_id:
-            binding = live(owned.binding, keymap)
-            if binding.key_display:
-                return binding.key_display
-            first = binding.key.split(",")[0].strip()
-            return SPOKEN.get(first, first)
-    raise KeyError(binding_id)
+    binding = live(_binding(binding_id), keymap)
+    if binding.key_display:
+        return binding.key_display
+    first = binding.key.split(",")[0].strip()
+    return SPOKEN.get(first, first)
 
 
 def builtin_key(cls: type[DOMNode], action: str) -> str:

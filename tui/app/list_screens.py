@@ -1,16 +1,13 @@
 """The screens the list opens over itself (a session's detail, the export, the audit,
-the trends), and the copy of ids to the clipboard."""
+the trends), and the copy of ids to the clipboard.
+
+Each screen's module is imported when it is first pushed: none is on the first frame's
+path (`tests/app/test_first_frame.py`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-from tui.app.screens.audit import AuditScreen
-from tui.app.screens.detail import DetailScreen
-from tui.app.screens.export import ExportScreen
-from tui.app.screens.trends import TrendsScreen
-from tui.domain.columns import Context
 
 if TYPE_CHECKING:
     from tui.app.screens.main import MainScreen
@@ -19,6 +16,8 @@ if TYPE_CHECKING:
 def open_detail(screen: MainScreen) -> None:
     current = screen.table.current_id
     if current is not None and screen.sessions_app.store is not None:
+        from tui.app.screens.detail import DetailScreen
+
         screen.app.push_screen(DetailScreen(current, end=screen.end_flow.start))
 
 
@@ -27,6 +26,9 @@ def export(screen: MainScreen) -> None:
     if screen.sessions_app.store is None:
         screen.notify("The database is not open yet", severity="warning")
         return
+    from tui.app.screens.export import ExportScreen
+    from tui.domain.columns import Context
+
     settings, state = screen.settings, screen.controller.state
     now = settings.clock()
     ctx = Context(now=now, stale_after=settings.stale_after)
@@ -42,6 +44,8 @@ def export(screen: MainScreen) -> None:
 def audit(screen: MainScreen) -> None:
     """The audit screen: its own worker reads the tool's audit table page by page."""
     if screen.sessions_app.store is not None:
+        from tui.app.screens.audit import AuditScreen
+
         screen.app.push_screen(AuditScreen())
 
 
@@ -49,6 +53,8 @@ def trends(screen: MainScreen) -> None:
     """The trends screen, under the list's filters: its own worker counts."""
     if screen.sessions_app.store is None:
         return
+    from tui.app.screens.trends import TrendsScreen
+
     state = screen.controller.state
     flt = state.filter(screen.settings.clock())
     under = state.describe_filters(trends=True)

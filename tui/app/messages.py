@@ -21,8 +21,6 @@ from tui.domain.models import (
     Cursor,
     EndOutcome,
     ReasonFacets,
-    SessionChain,
-    SessionDetail,
     SessionFilter,
     SessionRow,
 )
@@ -30,6 +28,7 @@ from tui.domain.stuck import StuckKind
 from tui.domain.trends import Trends
 
 if TYPE_CHECKING:
+    from tui.domain.session_detail import SessionChain, SessionDetail
     from tui.store.errors import StoreError
     from tui.store.store import Store
 
@@ -83,6 +82,8 @@ class Reconnected(Message, bubble=False):
 
 @dataclass
 class PageLoaded(Message, bubble=False):
+    """Rows for the list's question `generation`, to place as `mode` says."""
+
     generation: int
     mode: LoadMode
     rows: list[SessionRow]
@@ -103,6 +104,8 @@ class PageLoaded(Message, bubble=False):
 
 @dataclass
 class FacetsLoaded(Message, bubble=False):
+    """The reason counts for the list's question `generation`."""
+
     generation: int
     base: SessionFilter
     """The filter the facets were counted under (every filter but the reasons)."""
@@ -215,6 +218,8 @@ class SessionsEnded(Message, bubble=False):
 
 @dataclass
 class DetailLoaded(Message, bubble=False):
+    """One session's detail and chain, read for the detail screen (None: not found)."""
+
     session_id: str
     detail: SessionDetail | None
     chain: SessionChain | None

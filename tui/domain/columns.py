@@ -47,6 +47,8 @@ class Context:
 
 @dataclass(frozen=True, slots=True)
 class Width:
+    """A column's width on the dashboard and in the CLI's table."""
+
     screen: int
     """The dashboard's fixed width in cells: its table never measures rows to lay out."""
     table: int | None
@@ -56,6 +58,8 @@ class Width:
 
 @dataclass(frozen=True, slots=True)
 class Column:
+    """One column of the session tables (`COLUMNS`)."""
+
     key: str
     """How code names the column (`SessionsTable.cell_text`, tests)."""
     header: str
@@ -236,6 +240,8 @@ def sort_name(sort: SortKey, ascending: bool) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Field:
+    """One key of the session object scripts get (`FIELDS`)."""
+
     key: str
     value: Callable[[SessionRow, Context], JsonValue]
     """The raw value: whole ids, stored strings, ISO-8601 UTC times (`iso_z`), or None;

@@ -9,7 +9,6 @@ a key with no value, or an unknown key, is free text.
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -30,6 +29,8 @@ class SearchQuery:
 
     @classmethod
     def parse(cls, raw: str) -> SearchQuery:
+        import shlex
+
         try:
             words = shlex.split(raw)
         except ValueError:

@@ -9,8 +9,8 @@ reaches a word here is made terminal-safe with `safe_text`.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from tui.domain.audit import Overwritten
 from tui.domain.models import (
     NOT_RECORDED_TOKEN,
     RECENT_RUNS,
@@ -19,7 +19,6 @@ from tui.domain.models import (
     EndOutcome,
     OddActive,
     SessionRow,
-    WorkflowRun,
 )
 from tui.domain.run_stuck import RunStuckKind
 from tui.domain.runs import RUN_STATUSES, RunRow
@@ -35,6 +34,10 @@ from tui.domain.triggers import (
     UnrecognisedReason,
     parse_reason,
 )
+
+if TYPE_CHECKING:
+    from tui.domain.audit import Overwritten
+    from tui.domain.session_detail import WorkflowRun
 
 DASH = "—"
 """An absent value, and the reason of a session that has not ended."""

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from itertools import product
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from tui.domain.models import SessionRow, quiet
 from tui.domain.stuck import StuckKind
@@ -65,6 +64,8 @@ def zone_info(name: str | None) -> tzinfo | None:
         return None
     if name.upper() in ("UTC", "GMT", "ETC/UTC", "Z", "ZULU"):
         return UTC
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # its import reads sysconfig
+
     try:
         return ZoneInfo(name)
     except (ValueError, ZoneInfoNotFoundError):

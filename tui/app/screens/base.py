@@ -19,7 +19,6 @@ from textual.widget import Widget
 from tui.app import keys
 from tui.app.commands import Command, ScreenCommands
 from tui.app.messages import RESULTS
-from tui.app.screens.help import HelpScreen
 
 if TYPE_CHECKING:
     from tui.app.app import SessionsApp
@@ -91,6 +90,8 @@ class SessionsScreen(Screen[None]):
         return [keys.live(b, keymap) for b in bindings if isinstance(b, Binding)]
 
     def action_help(self) -> None:
+        from tui.app.screens.help import HelpScreen
+
         bindings = [b for _node, group in self.key_bindings() for b in group]
         self.app.push_screen(HelpScreen([(self.HELP_TITLE, bindings)]))
 

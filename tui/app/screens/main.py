@@ -107,6 +107,10 @@ class MainScreen(SessionsScreen):
         self.selection = Selection(self)
         self.end_flow = EndFlow(self)
         self.connection = ListConnection(self)
+        # Rows first, through the bare driver; SQLAlchemy is imported once they are painted.
+        # Asked before the screen is mounted, so that a page already read (`warm.start`)
+        # is handled right after `on_mount`, before the first frame.
+        self.sessions_app.warm_first_page(self, self.controller.start())
 
     def compose(self) -> ComposeResult:
         self.status_bar = StatusBar(self.settings.target.display(), id="status")
@@ -131,10 +135,7 @@ class MainScreen(SessionsScreen):
         self.table.focus()
         self.panels.lay_out()
         self.filters.show()
-        # Rows first, through the bare driver; SQLAlchemy is imported once they are painted.
-        generation = self.controller.start()
         self.table.border_subtitle = "loading…"
-        self.sessions_app.warm_first_page(self, generation)
 
     # -- messages, each to the concern it is for ----------------------------------------
 
