@@ -1,5 +1,5 @@
 """The screens the list opens over itself (a session's detail, the export, the audit,
-the trends), and the copy of ids to the clipboard."""
+the trends, the workflow runs), and the copy of ids to the clipboard."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 from tui.app.screens.audit import AuditScreen
 from tui.app.screens.detail import DetailScreen
-from tui.app.screens.export import ExportScreen
+from tui.app.screens.export import ExportScreen, SessionExport
+from tui.app.screens.runs import RunsScreen
 from tui.app.screens.trends import TrendsScreen
 from tui.domain.columns import Context
 
@@ -34,7 +35,10 @@ def export(screen: MainScreen) -> None:
     expected = screen.controller.expected()
     screen.app.push_screen(
         ExportScreen(
-            flt, sort, ascending, ctx, expected=expected, cwd=Path.cwd(), served=screen.app.is_web
+            SessionExport(flt, sort, ascending, ctx),
+            expected=expected,
+            cwd=Path.cwd(),
+            served=screen.app.is_web,
         )
     )
 
@@ -53,6 +57,12 @@ def trends(screen: MainScreen) -> None:
     flt = state.filter(screen.settings.clock())
     under = state.describe_filters(trends=True)
     screen.app.push_screen(TrendsScreen(flt, under, screen.filters.trend_pick))
+
+
+def runs(screen: MainScreen) -> None:
+    """The workflow runs list: its own workers read the runs and count the stuck ones."""
+    if screen.sessions_app.store is not None:
+        screen.app.push_screen(RunsScreen())
 
 
 def copy_ids(screen: MainScreen) -> None:
