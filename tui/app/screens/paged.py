@@ -146,7 +146,11 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
     PagedListScreen .list-filterbar SearchBox { width: 60; }
     PagedListScreen .list-filters { width: 1fr; padding: 1 1; color: $text-muted; }
     PagedListScreen .list-main { height: 1fr; }
-    PagedListScreen .list-side { width: 40; height: auto; }
+    PagedListScreen .list-side { width: 36; height: auto; }
+    PagedListScreen .list-side > OptionList {
+        height: auto; border: round $primary 50%; border-title-color: $primary;
+    }
+    PagedListScreen .list-side > OptionList:focus-within { border: round $primary; }
     PagedListScreen .list-main DataTable { width: 1fr; }
     """
 

@@ -36,7 +36,8 @@ SESSION_LINK = "session:"
 
 
 def _section(title: str, lines: list[str] | None, absent: str) -> Text:
-    text = Text(title + "\n", style="bold underline")
+    text = Text()
+    text.append(title + "\n", style="bold underline")
     if lines is None:
         text.append(f"  ({absent})\n", style="dim")
     elif not lines:
@@ -141,7 +142,8 @@ class RunDetailScreen(SessionsScreen):
         now = self.settings.clock()
         view = run_detail_view(d, now)
         self._title(("  ", ""), literal(view.fields[1][1], "bold"))
-        fields = Text("Run\n", style="bold underline")
+        fields = Text()
+        fields.append("Run\n", style="bold underline")
         width = max(len(name) for name, _ in view.fields)
         for name, value in view.fields:
             fields.append(f"  {name:<{width}}  ", style="bold dim")
@@ -150,7 +152,8 @@ class RunDetailScreen(SessionsScreen):
         if view.missing_note is not None:
             fields.append(f"  ({view.missing_note})\n", style="dim")
         self.query_one("#run-fields", Static).update(fields)
-        meta = Text("Metadata", style="bold underline")
+        meta = Text()
+        meta.append("Metadata", style="bold underline")
         if not d.metadata.valid:
             meta.append("  (not valid JSON: as stored)", style="bold yellow")
         meta.append("\n")
