@@ -10,6 +10,7 @@ What, all optional:
     page_size = 100        # rows read per page (10 to 1000)
     statement_timeout = 30 # seconds a dashboard query may run on PostgreSQL; 0: no limit
     search_window = 5000   # sessions a free-text search reads before `n` (1000 to 1000000)
+    run_quiet_after = "30m"  # a running workflow run quiet this long is `quiet` (a guess)
 
     [keys]                 # binding id = key(s), comma-separated; ids: `sessions-tui config`
     status-ended = "e"
@@ -213,6 +214,14 @@ SETTINGS: tuple[Setting, ...] = (
         ),
         help="sessions a free-text search reads before it asks to go on",
         field="search_window",
+    ),
+    Setting(
+        key="run_quiet_after",
+        value_type=str,
+        default="30m",
+        read=text('must be a duration in quotes, e.g. run_quiet_after = "30m"', parse_duration),
+        help="how long a running workflow run records no activity before it counts as quiet",
+        to_settings=parse_duration,
     ),
 )
 """Every setting, in the order `sessions-tui config` lists them."""

@@ -94,7 +94,7 @@ def test_json_and_csv_keys_keep_their_order(
     assert list(as_json(svc, "runs", "show", child)["parent"]) == RUN_KEYS
 
     stuck = as_json(svc, "runs", "stuck", "--list")
-    assert list(stuck) == ["kinds", "runs"]
+    assert list(stuck) == ["quiet_after_seconds", "kinds", "runs"]
     assert [list(k) for k in stuck["kinds"]] == [RUN_STUCK_KEYS] * 4
     assert [r["id"] for r in stuck["runs"]] == [parent]
     assert list(stuck["runs"][0]) == [*RUN_KEYS, "evidence"]
@@ -218,3 +218,27 @@ def test_without_a_runs_table_the_list_is_empty_and_says_why(
     assert "no workflow runs table" in result.stderr
     shown = invoke("--url", svc.db.url, "runs", "show", "abc")
     assert shown.exit_code == 1 and "no workflow runs table" in shown.stderr
+
+
+def test_the_quiet_setting_comes_from_the_flag_else_the_file_else_30_minutes(
+    empty_db_url: str,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    svc = make(request, empty_db_url, "v0.8")
+    svc.create("plan", svc.conversation())
+
+    def quiet(*args: str) -> int:
+        found: int = as_json(svc, "runs", *args)["quiet_after_seconds"]
+        return found
+
+    assert quiet("stuck") == 30 * 60
+    config = tmp_path / "config.toml"
+    config.write_text('run_quiet_after = "2h"\n')
+    monkeypatch.setenv("SESSIONS_TUI_CONFIG", str(config))
+    assert quiet("stuck") == 2 * 3600
+    assert quiet("stuck", "--quiet-after", "45m") == 45 * 60
+    assert quiet("--quiet-after", "10m", "stuck") == 10 * 60
+    bad = invoke("--url", svc.db.url, "runs", "stuck", "--quiet-after", "soon")
+    assert bad.exit_code == 2

@@ -71,14 +71,15 @@ def _folder() -> Path:
 def demo_db() -> Path:
     """The deterministic demo (fixed seed and anchor), built once per process."""
     path = _folder() / "archon.db"
-    asyncio.run(write_demo_db(path, n_sessions=3000, anchor=ANCHOR))
+    # Without workflow runs: the sessions' snapshots show a demo without the runs table.
+    asyncio.run(write_demo_db(path, n_sessions=3000, anchor=ANCHOR, runs=False))
     return path
 
 
 def live_demo_db() -> Path:
     """Anchored at the real now: ended_at comes from the database clock, which no test fakes."""
     path = _folder() / "live.db"
-    asyncio.run(write_demo_db(path, n_sessions=3000, anchor=utcnow(), force=True))
+    asyncio.run(write_demo_db(path, n_sessions=3000, anchor=utcnow(), force=True, runs=False))
     return path
 
 

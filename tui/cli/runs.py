@@ -17,7 +17,6 @@ from tui.domain.models import Cursor
 from tui.domain.run_columns import RunWriter
 from tui.domain.run_stuck import RUN_KIND_NAMES, RunStuckKind, parse_run_kind
 from tui.domain.runs import (
-    DEFAULT_QUIET_AFTER,
     OPTIONAL_RUN_COLUMNS,
     RUN_PAGE_SIZE,
     RUN_STATUSES,
@@ -50,16 +49,22 @@ quiet_option = click.option(
     metavar="DURATION",
     callback=_quiet,
     help="A running run with no recorded activity for longer than this is `quiet` "
-    "(a guess: the service records no process that owns a run). Default 30m.",
+    "(a guess: the service records no process that owns a run). Default: the config "
+    "file's run_quiet_after, else 30m.",
 )
 
 
 def _quiet_after(ctx: click.Context, given: timedelta | None) -> timedelta:
-    """The subcommand's `--quiet-after`, else the group's, else the default."""
+    """The subcommand's `--quiet-after`, else the group's, else the setting
+    `run_quiet_after` (the config file's, else 30 min)."""
     if given is not None:
         return given
     found: timedelta | None = ctx.meta.get("quiet_after")
-    return found or DEFAULT_QUIET_AFTER
+    if found is not None:
+        return found
+    g: Globals = ctx.obj
+    setting: timedelta = g.value("run_quiet_after")
+    return setting
 
 
 def _config(store: Store, quiet_after: timedelta) -> None:
@@ -291,7 +296,10 @@ def stuck(
     counts, blind, rows = run_with_store(g, read)
     now = utcnow()
     if fmt == "json":
-        payload: dict[str, Any] = {"kinds": render_runs.stuck_objects(counts, blind)}
+        payload: dict[str, Any] = {
+            "quiet_after_seconds": int(quiet.total_seconds()),
+            "kinds": render_runs.stuck_objects(counts, blind),
+        }
         if listed:
             payload["runs"] = [render_runs.stuck_run_object(r, now) for r in rows]
         click.echo(dumps(payload, indent=2))

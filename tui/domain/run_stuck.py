@@ -20,11 +20,12 @@ exhaustive over the kinds. Leaving out a part is a TypeError at import.
 - `awaiting-approval`: `paused`: an approval gate waits on a human, for as long as its
   last recorded activity says (the pause writes no time of its own). v0.2.13 on
   (marked by `working_path`, migration 019, of the same release).
-- `path-held`: `running` with a working path on which a run started later ended
-  `cancelled`. From v0.4.0 the service cancels a run that finds the path held and
-  records no reason, so a user's cancel of that later run looks the same: the words say
-  both. v0.4.0 on (marked by the runs' `user_id`, added by that release); v0.2.13
-  writes nothing for a refused run.
+- `path-held`: `running` with a working path on which a run started no earlier ended
+  `cancelled` (one pass: the latest cancelled start per path, `sql_runs.held_paths`).
+  From v0.4.0 the service cancels a run that finds the path held and records no
+  reason, so a user's cancel of that later run looks the same: the words say both.
+  v0.4.0 on (marked by the runs' `user_id`, added by that release); v0.2.13 writes
+  nothing for a refused run.
 """
 
 from __future__ import annotations
@@ -139,8 +140,8 @@ class RunStuckKind(Enum):
             "(its runs table has no user_id)",
             needs=frozenset({"working_path", "user_id"}),
         ),
-        "status = 'running' AND EXISTS (a run on the same working_path, started later, "
-        "status = 'cancelled')",
+        "status = 'running' AND a run on the same working_path started at or after it "
+        "has status = 'cancelled'",
         _path_held,
         by_clock=False,
     )

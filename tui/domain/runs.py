@@ -35,16 +35,18 @@ packages/workflows/src/executor.ts from v0.2.13, packages/core/src/workflows/ be
   `getActiveWorkflowRunByPath` ignores a `pending` row older than that when it looks
   for the run holding a working path ("orphaned pre-creates ... from crashed or
   resume-replaced dispatches"). Nothing ever moves such a row out of `pending`.
-- `updateWorkflowActivity` sets last_activity_at to the database clock; from v0.4.0
+- `updateWorkflowActivity` sets last_activity_at to the database clock; from v0.2.13
   the DAG executor calls it at most once a minute, and only while a node's stream
-  yields messages (dag-executor.ts@v0.9.0 `ACTIVITY_HEARTBEAT_INTERVAL_MS`): a long tool
-  call writes no activity. The service records no process that owns a run, so a quiet
-  `running` row is a guess, never proof, that nothing works on it.
-- `failOrphanedRuns` (fail every `running` row with `failure_reason: server_restart`)
-  exists, but no code path of the service calls it at v0.9.0 (only the store adapter
-  lists it): the service leaves a `running` row as it is. From v0.6.0 a `running`
-  row quiet for `ORPHAN_RESUME_STALE_DAYS` (1 day) may be resumed by a later run of
-  the same workflow on the same path (`resumableStatusClause`).
+  yields messages (dag-executor.ts@v0.2.13 … @v0.9.0 `ACTIVITY_HEARTBEAT_INTERVAL_MS`):
+  a long tool call writes no activity. The service records no process that owns a run,
+  so a quiet `running` row is a guess, never proof, that nothing works on it.
+- `failOrphanedRuns` fails every `running` row (`failure_reason: server_restart` in
+  metadata). The server called it at startup from v0.2.13 through v0.3.6
+  (packages/server/src/index.ts); from v0.3.7 on nothing calls it (at v0.9.0 only the
+  store adapter lists it), and before v0.2.13 it did not exist: the service leaves a
+  `running` row as it is, and a run of the CLI never had a server to fail it. From
+  v0.6.0 a `running` row quiet for `ORPHAN_RESUME_STALE_DAYS` (1 day) may be resumed by
+  a later run of the same workflow on the same path (`resumableStatusClause`).
 - `pauseWorkflowRun` (v0.2.13 on): `status = 'paused'` with `metadata.approval`, no
   completed_at; an approval gate waits on a human. Before v0.2.13 no run pauses.
 - completed/failed/cancelled set completed_at from the database clock;

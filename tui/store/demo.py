@@ -27,6 +27,7 @@ from tui.store.backends import backend_for
 from tui.store.backends.base import Backend
 from tui.store.catalog import service_zone
 from tui.store.codec import zone_info
+from tui.store.demo_runs import populate_runs
 from tui.store.demo_size import DEMO_SEED, DEMO_SESSIONS
 from tui.store.errors import StoreError
 from tui.store.tables import CONVERSATIONS as CONVERSATIONS_TABLE
@@ -427,9 +428,11 @@ async def write_demo(
     n_sessions: int = DEFAULT_SESSIONS,
     seed: int = DEFAULT_SEED,
     anchor: datetime | None = None,
+    runs: bool = True,
 ) -> DemoSummary:
     """Migrate the target to this tool's schema, fill it with demo rows and add the
-    service's own indexes (`SERVICE_INDEXES`)."""
+    service's own indexes (`SERVICE_INDEXES`); with `runs`, the service's workflow runs
+    tables too, in their v0.9 shape (`demo_runs`)."""
     from tui.store.migrate import upgrade
     from tui.store.store import make_engine
 
@@ -443,7 +446,10 @@ async def write_demo(
                 for statement in bulk:
                     await raw.execute(statement)
             async with conn.begin():
-                summary = await populate(conn, DemoGenerator(n_sessions, seed, anchor))
+                gen = DemoGenerator(n_sessions, seed, anchor)
+                summary = await populate(conn, gen)
+                if runs:
+                    await populate_runs(conn, seed, gen.anchor)
             async with conn.begin():
                 await conn.run_sync(_service_indexes)
     finally:
@@ -459,6 +465,7 @@ async def write_demo_db(
     seed: int = DEFAULT_SEED,
     anchor: datetime | None = None,
     force: bool = False,
+    runs: bool = True,
 ) -> DemoSummary:
     """Build a demo SQLite file atomically: a half-written demo never appears at `path`."""
     path = path.expanduser().resolve()
@@ -470,7 +477,7 @@ async def write_demo_db(
         leftover.unlink(missing_ok=True)
     try:
         summary = await write_demo(
-            sqlite_target(tmp), n_sessions=n_sessions, seed=seed, anchor=anchor
+            sqlite_target(tmp), n_sessions=n_sessions, seed=seed, anchor=anchor, runs=runs
         )
         os.replace(tmp, path)
     finally:

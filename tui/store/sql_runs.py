@@ -88,10 +88,10 @@ events = sa.Table(
 node_sessions = sa.Table(
     NODE_SESSIONS,
     run_metadata,
-    sa.Column("workflow_name", sa.Text),
-    sa.Column("node_id", sa.Text),
-    sa.Column("scope_key", sa.Text),
-    sa.Column("provider", sa.Text),
+    sa.Column("workflow_name", sa.Text, primary_key=True),
+    sa.Column("node_id", sa.Text, primary_key=True),
+    sa.Column("scope_key", sa.Text, primary_key=True),
+    sa.Column("provider", sa.Text, primary_key=True),
     sa.Column("provider_session_id", sa.Text),
     sa.Column("last_run_id", Id()),
     sa.Column("created_at", UtcTimestamp(timezone=True)),
@@ -167,32 +167,44 @@ def cost(rs: RunSql) -> ColumnElement[Any]:
     return sa.case((sa.func.jsonb_typeof(field) == "number", value))
 
 
-def path_lost_by(rs: RunSql) -> ColumnElement[Any]:
-    """For a running run with a working path: the latest other run on that path started
-    no earlier than it that ended `cancelled`, else NULL. A seek per running row of the
-    page (the cancelled runs by the status index), NULL for every other row."""
-    if "working_path" not in rs.columns or RunStuckKind.PATH_HELD in rs.undetectable:
-        return sa.null()
-    later = r.alias("later")
-    found = (
-        sa.select(later.c.id)
-        .where(
-            later.c.working_path == r.c.working_path,
-            later.c.status == "cancelled",
-            later.c.started_at >= r.c.started_at,
-            later.c.id != r.c.id,
+def held_paths(rs: RunSql) -> sa.Select[Any]:
+    """The ids of the running runs on a working path where a run started no earlier ended
+    `cancelled` (the `path-held` rule), in one pass: the cancelled runs' latest start per
+    path (by the status index), joined to the running runs (by the status index). Not
+    correlated, so a statement computes it once, whatever it counts or lists."""
+    later = r.alias("cancelled_run")
+    latest = (
+        sa.select(
+            later.c.working_path.label("path"),
+            sa.func.max(later.c.started_at).label("latest"),
         )
-        .order_by(later.c.started_at.desc(), later.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
+        .where(later.c.status == "cancelled", later.c.working_path.is_not(None))
+        .group_by(later.c.working_path)
+        .subquery("cancelled_paths")
     )
-    return sa.case(
-        (sa.and_(r.c.status == "running", r.c.working_path.is_not(None)), found),
+    held = r.alias("holding_run")
+    return (
+        sa.select(held.c.id)
+        .select_from(
+            held.join(
+                latest,
+                sa.and_(latest.c.path == held.c.working_path, latest.c.latest >= held.c.started_at),
+            )
+        )
+        .where(held.c.status == "running")
+    )
+
+
+def lost_paths_statement(rs: RunSql, paths: list[str]) -> sa.Select[Any]:
+    """The cancelled runs on these working paths (by the status index): what the page's
+    running runs are matched against for `RunRow.path_lost_by`."""
+    return sa.select(r.c.id, r.c.working_path, r.c.started_at).where(
+        r.c.status == "cancelled", r.c.working_path.in_(paths)
     )
 
 
 def row_columns(rs: RunSql) -> list[ColumnElement[Any]]:
-    """The list row's columns, and `_sort_key` (the stored started_at) for the cursor."""
+    """The list row's columns (for the rows of one page: `rows_statement`)."""
     return [
         r.c.id,
         r.c.status,
@@ -210,8 +222,6 @@ def row_columns(rs: RunSql) -> list[ColumnElement[Any]]:
         rs.col("outcome"),
         rs.col("parent_run_id"),
         rs.col("working_path"),
-        path_lost_by(rs).label("path_lost_by"),
-        sort_key(rs).label("_sort_key"),
     ]
 
 
@@ -221,6 +231,16 @@ def joined(rs: RunSql) -> sa.FromClause:
     if rs.d.has_owner:
         frm = frm.outerjoin(u, u.c.id == rs.owner_id())
     return frm
+
+
+def filter_from(rs: RunSql, flt: RunFilter) -> sa.FromClause:
+    """What a page's WHERE reads: the runs alone, joined to their conversation and
+    codebase only for the filters that name them (codebase, owner)."""
+    if (flt.codebase and flt.codebase.strip()) or (flt.owner and flt.owner.strip()):
+        return r.outerjoin(c, c.c.id == r.c.conversation_id).outerjoin(
+            cb, cb.c.id == rs.codebase_id()
+        )
+    return r
 
 
 def _owner_condition(rs: RunSql, who: str) -> ColumnElement[bool]:
@@ -249,8 +269,11 @@ def _text_condition(rs: RunSql, text: str) -> ColumnElement[bool]:
 
 
 def conditions(rs: RunSql, flt: RunFilter) -> list[ColumnElement[bool]]:
-    """The filter as WHERE clauses over `joined`."""
+    """The filter as WHERE clauses over `filter_from`. A run without an id (SQLite's
+    TEXT primary key can hold NULL) is never listed: nothing could name or page past it."""
     where: list[ColumnElement[bool]] = []
+    if rs.d.backend.traits.nullable_ids:
+        where.append(rs.d.backend.unindexed(r.c.id).is_not(None))
     if flt.statuses:
         where.append(r.c.status.in_(sorted(flt.statuses)))
     if flt.workflow and flt.workflow.strip():
@@ -301,20 +324,7 @@ def run_stuck_condition(rs: RunSql, kind: RunStuckKind) -> ColumnElement[bool]:
         case RunStuckKind.AWAITING_APPROVAL:
             return r.c.status == "paused"
         case RunStuckKind.PATH_HELD:
-            later = r.alias("later_run")
-            return sa.and_(
-                r.c.status == "running",
-                r.c.working_path.is_not(None),
-                sa.select(sa.literal(1))
-                .select_from(later)
-                .where(
-                    later.c.working_path == r.c.working_path,
-                    later.c.status == "cancelled",
-                    later.c.started_at >= r.c.started_at,
-                    later.c.id != r.c.id,
-                )
-                .exists(),
-            )
+            return sa.and_(r.c.status == "running", r.c.id.in_(held_paths(rs)))
         case _:
             assert_never(kind)
 
@@ -330,11 +340,13 @@ def _after(rs: RunSql, cursor: RunCursor) -> ColumnElement[bool]:
     return sa.or_(key < cursor.key, sa.and_(key == cursor.key, r.c.id < cursor.id))
 
 
-def list_statement(
+def page_statement(
     rs: RunSql, flt: RunFilter, cursor: RunCursor | None, limit: int, *, dated: bool
 ) -> sa.Select[Any]:
-    """One segment of a newest-first page, `limit` rows at most: the runs with a start
-    time by (started_at, id) descending (`dated`), or those without one by id."""
+    """The ids of one segment of a newest-first page, `limit` at most, with their sort
+    key: the runs with a start time by (started_at, id) descending (`dated`), or those
+    without one by id. Only ids are sorted; the page's columns are read for its own rows
+    (`rows_statement`), so what a row costs to show follows the page."""
     where = conditions(rs, flt)
     if dated:
         where.append(r.c.started_at.is_not(None))
@@ -347,16 +359,19 @@ def list_statement(
             where.append(r.c.id < cursor.id)
         order = (r.c.id.desc(),)
     return (
-        sa.select(*row_columns(rs))
-        .select_from(joined(rs))
+        sa.select(
+            r.c.id, sort_key(rs).label("_sort_key"), r.c.started_at.is_(None).label("_undated")
+        )
+        .select_from(filter_from(rs, flt))
         .where(*where)
         .order_by(*order)
         .limit(limit)
     )
 
 
-def one_run_statement(rs: RunSql, run_id: str) -> sa.Select[Any]:
-    return sa.select(*row_columns(rs)).select_from(joined(rs)).where(r.c.id == run_id)
+def rows_statement(rs: RunSql, ids: list[str]) -> sa.Select[Any]:
+    """The list rows of these runs (a page's), in no order."""
+    return sa.select(*row_columns(rs)).select_from(joined(rs)).where(r.c.id.in_(ids))
 
 
 def detail_columns_statement(rs: RunSql, run_id: str) -> sa.Select[Any]:
@@ -376,8 +391,7 @@ def children_statement(rs: RunSql, run_id: str, limit: int) -> sa.Select[Any] | 
     if "parent_run_id" not in rs.columns:
         return None
     return (
-        sa.select(*row_columns(rs))
-        .select_from(joined(rs))
+        sa.select(r.c.id)
         .where(r.c.parent_run_id == run_id)
         .order_by(r.c.started_at, r.c.id)
         .limit(limit)
@@ -447,7 +461,7 @@ def stuck_counts_statement(rs: RunSql, flt: RunFilter) -> sa.Select[Any]:
         )
         for k in counted
     ] or [sa.literal(0).label("none")]
-    return sa.select(*cols).select_from(joined(rs)).where(*where)
+    return sa.select(*cols).select_from(filter_from(rs, flt)).where(*where)
 
 
 def id_statement(rs: RunSql, condition: ColumnElement[bool]) -> sa.Select[Any]:

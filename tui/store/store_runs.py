@@ -116,11 +116,35 @@ class StoreRuns(StoreBase):
             outcome=_text(m["outcome"]),
             parent_run_id=text_id(m["parent_run_id"]),
             working_path=_text(m["working_path"]),
-            path_lost_by=text_id(m["path_lost_by"]),
         )
+        return row
+
+    def _with_kinds(self, row: RunRow, lost_by: str | None) -> RunRow:
+        """The row with what the page read of its path, and every kind it is in now."""
+        row = replace(row, path_lost_by=lost_by)
         blind = self.run_undetectable
         kinds = kinds_of(row, self.d.clock(), self.run_quiet_after)
         return replace(row, stuck=tuple(k for k in kinds if k not in blind))
+
+    async def _rows_for(
+        self, conn: AsyncConnection, rs: qr.RunSql, ids: Sequence[str]
+    ) -> list[RunRow]:
+        """The list rows of these runs, in the order given: their columns in one
+        statement, and for the running ones on a working path, the latest run started no
+        earlier on that path that ended cancelled (`path-held`), in one more."""
+        if not ids:
+            return []
+        found = await conn.execute(qr.rows_statement(rs, list(ids)))
+        by_id = {row.id: row for row in (self._run_row(m) for m in found.mappings())}
+        rows = [by_id[i] for i in ids if i in by_id]
+        paths = sorted({r.working_path for r in rows if r.status == "running" and r.working_path})
+        lost: dict[str, list[tuple[Any, str]]] = {}
+        if paths and RunStuckKind.PATH_HELD not in self.run_undetectable:
+            for m in (await conn.execute(qr.lost_paths_statement(rs, paths))).mappings():
+                if m["started_at"] is not None:
+                    entry = (m["started_at"], str(text_id(m["id"])))
+                    lost.setdefault(str(m["working_path"]), []).append(entry)
+        return [self._with_kinds(r, _lost_by(r, lost)) for r in rows]
 
     async def list_runs(
         self,
@@ -136,23 +160,15 @@ class StoreRuns(StoreBase):
             return RunPage([], None)
         rs = self._rs()
         async with self._read() as conn:
-            found: list[Row[Any]] = []
+            keys: list[Row[Any]] = []
             if cursor is None or cursor.key is not None:
-                stmt = qr.list_statement(rs, flt, cursor, limit + 1, dated=True)
-                found = list((await conn.execute(stmt)).all())
-            if len(found) <= limit:
-                stmt = qr.list_statement(rs, flt, cursor, limit + 1 - len(found), dated=False)
-                found += (await conn.execute(stmt)).all()
-        return self._run_page(found, limit)
-
-    def _run_page(self, found: Sequence[Row[Any]], limit: int) -> RunPage:
-        rows = [self._run_row(f._mapping) for f in found[:limit]]
-        following = None
-        if len(found) > limit:
-            last = found[limit - 1]._mapping
-            key = last["_sort_key"] if last["started_at"] is not None else None
-            following = RunCursor(key=key, id=str(text_id(last["id"])))
-        return RunPage(rows, following)
+                stmt = qr.page_statement(rs, flt, cursor, limit + 1, dated=True)
+                keys = list((await conn.execute(stmt)).all())
+            if len(keys) <= limit:
+                stmt = qr.page_statement(rs, flt, cursor, limit + 1 - len(keys), dated=False)
+                keys += (await conn.execute(stmt)).all()
+            rows = await self._rows_for(conn, rs, _ids(keys[:limit]))
+        return RunPage(rows, _following(keys, limit))
 
     async def stuck_runs(self, flt: RunFilter | None = None, limit: int = RUN_PAGE_SIZE) -> RunPage:
         """The runs in any computed stuck kind (or in `flt.stuck`), newest first."""
@@ -161,12 +177,13 @@ class StoreRuns(StoreBase):
             return RunPage([], None)
         rs = self._rs()
         limit = max(1, min(limit, 10_000))
-        stmt = qr.list_statement(rs, flt, None, limit + 1, dated=True)
+        stmt = qr.page_statement(rs, flt, None, limit + 1, dated=True)
         if flt.stuck is None:
             stmt = stmt.where(qr.any_stuck(rs))
         async with self._read() as conn:
-            found = list((await conn.execute(stmt)).all())
-        return self._run_page(found, limit)
+            keys = list((await conn.execute(stmt)).all())
+            rows = await self._rows_for(conn, rs, _ids(keys[:limit]))
+        return RunPage(rows, _following(keys, limit))
 
     async def run_stuck_counts(
         self, flt: RunFilter | None = None
@@ -215,20 +232,21 @@ class StoreRuns(StoreBase):
             return None
         rs = self._rs()
         async with self._read() as conn:
-            found = (await conn.execute(qr.one_run_statement(rs, run_id))).first()
-            if found is None:
+            found = await self._rows_for(conn, rs, [run_id])
+            if not found:
                 return None
-            row = self._run_row(found._mapping)
+            row = found[0]
             more = (await conn.execute(qr.detail_columns_statement(rs, run_id))).one()._mapping
             extra = await self._extra_columns(conn, run_id)
             parent = None
             if row.parent_run_id is not None and valid_id(self.d.backend, row.parent_run_id):
-                up = (await conn.execute(qr.one_run_statement(rs, row.parent_run_id))).first()
-                parent = self._run_row(up._mapping) if up is not None else None
+                up = await self._rows_for(conn, rs, [row.parent_run_id])
+                parent = up[0] if up else None
             children: list[RunRow] = []
             stmt = qr.children_statement(rs, run_id, MAX_CHILDREN)
             if stmt is not None:
-                children = [self._run_row(x._mapping) for x in (await conn.execute(stmt)).all()]
+                kids = [str(text_id(i)) for i in (await conn.execute(stmt)).scalars()]
+                children = await self._rows_for(conn, rs, kids)
             convo = []
             if row.conversation_id is not None and valid_id(self.d.backend, row.conversation_id):
                 stmt = qr.sessions_statement(self.d, row.conversation_id)
@@ -306,3 +324,26 @@ class StoreRuns(StoreBase):
             )
             for m in (await conn.execute(stmt)).mappings()
         ]
+
+
+def _ids(keys: Sequence[Row[Any]]) -> list[str]:
+    return [str(text_id(k._mapping["id"])) for k in keys]
+
+
+def _following(keys: Sequence[Row[Any]], limit: int) -> RunCursor | None:
+    """The cursor after a page of `limit` rows, when the read found one more."""
+    if len(keys) <= limit:
+        return None
+    last = keys[limit - 1]._mapping
+    key = None if last["_undated"] else last["_sort_key"]
+    return RunCursor(key=key, id=str(text_id(last["id"])))
+
+
+def _lost_by(row: RunRow, lost: dict[str, list[tuple[Any, str]]]) -> str | None:
+    """For a running row on a working path: the latest cancelled run there started no
+    earlier than it (`sql_runs.held_paths`, the same rule); None otherwise."""
+    if row.status != "running" or row.working_path is None or row.started_at is None:
+        return None
+    start = row.started_at
+    found = [(at, rid) for at, rid in lost.get(row.working_path, []) if at >= start]
+    return max(found)[1] if found else None

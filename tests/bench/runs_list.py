@@ -1,0 +1,169 @@
+"""The runs list at scale: first page, next page, filter changes and the stuck-run counts
+over N workflow runs in the service's v0.8 schema, SQLite and (with --url) PostgreSQL.
+
+    python3 -m tests.bench.runs_list                         # SQLite, 100k runs
+    python3 -m tests.bench.runs_list --runs 10000 --reps 5   # while developing
+    python3 -m tests.bench.runs_list --url postgresql://…/empty_db   # an empty database
+
+Targets (issue 28): a filter change within 100 ms median and 150 ms p95, the stuck-run
+counts within 150 ms. Rows are bulk-inserted (a status mix like a busy service's: most
+completed, 1% running), not replayed statement by statement; each figure is the wall
+median and p95 of `--reps` runs after one warm-up, and this process's CPU median: SQLite
+is judged on CPU (it runs in this process, and on a shared machine its wall clock is
+mostly the wait for a core), PostgreSQL on the wall clock. Exits 1 when a target fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from tests.support.dbs import create_service_db
+from tui.domain.run_stuck import RunStuckKind
+from tui.domain.runs import RunFilter
+from tui.store.sql_runs import runs
+from tui.store.store import Store, make_engine, open_store
+from tui.store.tables import codebases, conversations
+from tui.store.target import DbTarget
+
+STATUSES = [("completed", 80), ("failed", 10), ("cancelled", 7), ("running", 1)]
+STATUSES += [("pending", 1), ("paused", 1)]
+FILTER_MEDIAN_MS, FILTER_P95_MS, COUNTS_MS = 100.0, 150.0, 150.0
+
+
+def _id(rng: random.Random, pg: bool) -> str:
+    value = uuid.UUID(int=rng.getrandbits(128), version=4)
+    return str(value) if pg else value.hex
+
+
+async def build(target: DbTarget, n: int, pg: bool) -> None:
+    rng = random.Random(28)
+    now = datetime.now(UTC).replace(microsecond=0)
+    convs = [_id(rng, pg) for _ in range(max(10, n // 50))]
+    code = _id(rng, pg)
+    engine = make_engine(target)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(
+                sa.insert(codebases), [{"id": code, "name": "archon", "default_cwd": "/srv"}]
+            )
+            await conn.execute(
+                sa.insert(conversations),
+                [{"id": c, "platform_type": "slack", "platform_conversation_id": c} for c in convs],
+            )
+            batch: list[dict[str, Any]] = []
+            for _ in range(n):
+                started = now - timedelta(seconds=rng.randint(0, 90 * 86400))
+                status = rng.choices([s for s, _ in STATUSES], [w for _, w in STATUSES])[0]
+                done = status in ("completed", "failed", "cancelled")
+                batch.append(
+                    {
+                        "id": _id(rng, pg),
+                        "workflow_name": rng.choice(["fix-issue", "review-pr", "release"]),
+                        "conversation_id": rng.choice(convs),
+                        "codebase_id": code,
+                        "status": status,
+                        "user_message": "run it",
+                        "metadata": {"total_cost_usd": 1.25} if pg else '{"total_cost_usd": 1.25}',
+                        "started_at": started,
+                        "completed_at": started + timedelta(minutes=9) if done else None,
+                        "last_activity_at": started + timedelta(minutes=9),
+                        "working_path": f"/wt/{rng.randint(0, n // 20)}",
+                    }
+                )
+                if len(batch) == 5000:
+                    await conn.execute(sa.insert(runs), batch)
+                    batch = []
+            if batch:
+                await conn.execute(sa.insert(runs), batch)
+        async with engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(sa.text("ANALYZE"))
+    finally:
+        await engine.dispose()
+
+
+async def timed(reps: int, job: Callable[[], Awaitable[Any]]) -> tuple[float, float, float]:
+    """Wall median, wall p95 and CPU median, in ms."""
+    await job()
+    wall, cpu = [], []
+    for _ in range(reps):
+        start, used = time.perf_counter(), time.process_time()
+        await job()
+        wall.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - used) * 1000)
+    wall.sort()
+    return statistics.median(wall), wall[max(0, int(len(wall) * 0.95) - 1)], statistics.median(cpu)
+
+
+async def measure(store: Store, reps: int) -> list[tuple[str, float, float, float, int | None]]:
+    first = await store.list_runs()
+    figures: list[tuple[str, Callable[[], Awaitable[Any]], int | None]] = [
+        ("first page", lambda: store.list_runs(), None),
+        ("next page", lambda: store.list_runs(None, first.next_cursor), None),
+        ("status running", lambda: store.list_runs(RunFilter(statuses=frozenset({"running"}))), 1),
+        ("workflow release", lambda: store.list_runs(RunFilter(workflow="release")), 1),
+        ("stuck quiet", lambda: store.list_runs(RunFilter(stuck=RunStuckKind.QUIET)), 1),
+        ("search text", lambda: store.list_runs(RunFilter(text="release")), 1),
+        ("stuck counts", lambda: store.run_stuck_counts(), 0),
+    ]
+    out = []
+    for name, job, target in figures:
+        median, p95, cpu = await timed(reps, job)
+        out.append((name, median, p95, cpu, target))
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=100_000)
+    parser.add_argument("--reps", type=int, default=15)
+    parser.add_argument("--url", help="an empty PostgreSQL database (default: a SQLite file)")
+    args = parser.parse_args()
+    url = args.url or f"sqlite:///{tempfile.mkdtemp()}/runs.db"
+    pg = not url.startswith("sqlite")
+
+    async def go() -> bool:
+        target = await create_service_db(url, era="v0.8")
+        await build(target, args.runs, pg)
+        store = await open_store(target)
+        try:
+            figures = await measure(store, args.reps)
+        finally:
+            await store.close()
+        ok = True
+        print(f"{'backend':10} {'runs':>8}  {'figure':18} {'median':>9} {'p95':>9} {'cpu':>9}")
+        for name, wall, p95, cpu, kind in figures:
+            median = wall if pg else cpu
+            verdict = ""
+            if kind == 1:
+                good = median <= FILTER_MEDIAN_MS and (not pg or p95 <= FILTER_P95_MS)
+                verdict = "PASS" if good else "FAIL"
+            elif kind == 0:
+                good = median <= COUNTS_MS
+                verdict = "PASS" if good else "FAIL"
+            else:
+                good = True
+            ok = ok and good
+            backend = "postgresql" if pg else "sqlite"
+            line = (
+                f"{backend:10} {args.runs:>8,}  {name:18} {wall:7.1f}ms {p95:7.1f}ms {cpu:7.1f}ms"
+            )
+            print(f"{line}  {verdict}")
+        return ok
+
+    raise SystemExit(0 if asyncio.run(go()) else 1)
+
+
+if __name__ == "__main__":
+    main()
