@@ -73,9 +73,10 @@ async def test_one_key_opens_the_runs_list_and_the_same_key_comes_back(
     older = svc.create("deploy", conv)
     newer = svc.create("review", conv, working_path="/wt/review")
     svc.start(newer)
-    app = app_for(target, **ahead(timedelta(0)))
+    app = app_for(target, keys={"runs": "R"}, **ahead(timedelta(0)))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
+        assert key(app, "runs") == "R"  # the config file's [keys] moves it on both lists
         screen = await open_runs(pilot)
         assert set(ids_shown(app)) == {older, newer}
         assert cells_of(app, newer)["status"] == "running"
@@ -292,6 +293,12 @@ async def test_the_stuck_panel_counts_each_kind_and_filters_the_list(
         await runs_ready(pilot)
         assert len(ids_shown(app)) == 4
         assert not any("dead" in n for n in notifications(app))
+    # the quiet setting (the config file's `run_quiet_after`) is the dashboard's too
+    app = app_for(target, more={"run_quiet_after": timedelta(hours=3)}, **ahead(timedelta(hours=2)))
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        await open_runs(pilot)
+        assert stuck_counts(app)["quiet"] == "0"
 
 
 @pytest.mark.parametrize("era", ["v0.8"])
