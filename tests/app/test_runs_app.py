@@ -6,6 +6,7 @@ its stuck panel, export and copy, the palette, and the links between sessions an
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from datetime import timedelta
@@ -44,7 +45,9 @@ from tui.app.screens.main import MainScreen
 from tui.app.screens.runs import RunsScreen
 from tui.domain.run_columns import RUN_KEYS
 from tui.domain.timefmt import utcnow
-from tui.store.target import DbTarget
+from tui.domain.wording import NO_RUNS_TABLE
+from tui.store.demo import write_demo
+from tui.store.target import DbTarget, resolve_target
 
 SIZE = (200, 50)
 
@@ -335,3 +338,22 @@ async def test_export_writes_every_run_of_the_view_and_copy_takes_the_whole_id(
         assert app.clipboard == top
         assert f"Copied {top}" in notifications(app)
         assert screen is app.screen
+
+
+@pytest.fixture
+def no_runs_db(empty_db_url: str) -> DbTarget:
+    """The tool's demo without the service's runs tables (a database the tool migrated,
+    where the service never created them)."""
+    target = resolve_target(url=empty_db_url, must_exist=False)
+    asyncio.run(write_demo(target, n_sessions=20, runs=False))
+    return target
+
+
+async def test_a_database_without_a_runs_table_says_so(no_runs_db: DbTarget) -> None:
+    app = app_for(no_runs_db)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        screen = await open_runs(pilot)
+        assert ids_shown(app) == []
+        assert str(screen.note.render()) == NO_RUNS_TABLE
+        assert set(stuck_counts(app).values()) == {"n/a"}

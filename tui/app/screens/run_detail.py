@@ -29,7 +29,7 @@ from tui.domain.run_detail_view import (
 )
 from tui.domain.runs import RunDetail
 from tui.domain.text import safe_text
-from tui.domain.wording import DASH
+from tui.domain.wording import DASH, run_status_cell
 
 RUN_LINK = "run:"
 SESSION_LINK = "session:"
@@ -141,7 +141,7 @@ class RunDetailScreen(SessionsScreen):
             return
         now = self.settings.clock()
         view = run_detail_view(d, now)
-        self._title(("  ", ""), literal(view.fields[1][1], "bold"))
+        self._title(("  ", ""), literal(run_status_cell(d.row), "bold"))
         fields = Text()
         fields.append("Run\n", style="bold underline")
         width = max(len(name) for name, _ in view.fields)
