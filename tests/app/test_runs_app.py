@@ -160,10 +160,10 @@ async def test_pages_follow_the_cursor(runs_db: tuple[DbTarget, ServiceRuns]) ->
         screen = await open_runs(pilot)
         assert len(ids_shown(app)) == 10
         assert "(more below)" in str(screen.note.render())
-        await pilot.press("ctrl+end")
+        await pilot.press(key(app, "row-last"))
         await wait_until(pilot, lambda: len(ids_shown(app)) == 20, "the second page")
         await runs_ready(pilot)
-        await pilot.press("ctrl+end")
+        await pilot.press(key(app, "row-last"))
         await wait_until(pilot, lambda: len(ids_shown(app)) == 25, "the last page")
         await runs_ready(pilot)
         assert sorted(ids_shown(app)) == sorted(made)
@@ -227,6 +227,8 @@ async def test_links_between_sessions_and_runs_both_ways(
         session = app.screen
         assert isinstance(session, DetailScreen)
         await wait_until(pilot, lambda: session.detail is not None, "session read")
+        said = str(session.query_one("#runs").render())
+        assert f"({app.key_of('runs')} lists all the conversation's runs)" in said
         await pilot.press(key(app, "runs"))
         await wait_until(pilot, lambda: isinstance(app.screen, RunsScreen), "the runs list")
         await runs_ready(pilot)

@@ -251,7 +251,9 @@ class DetailScreen(SessionsScreen):
         runs = self.query_one("#runs", Static)
         runs.display = d.workflow_runs is not None
         if d.workflow_runs is not None:
-            text = Text(RUNS_TITLE + "\n", style="bold underline")
+            text = Text()
+            text.append(RUNS_TITLE, style="bold underline")
+            text.append(f"  ({self.key('runs')} lists all the conversation's runs)\n", style="dim")
             for run in d.workflow_runs or ():
                 text.append_text(literal("  " + run_line(run, now)))
                 text.append("\n")

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widget import Widget
@@ -123,6 +123,20 @@ class ListView(Generic[R, C, F]):
         return [a.binding for a in self.actions]
 
 
+class ListTable(DataTable[Text]):
+    """A declared list's table: the sessions table's row keys beside DataTable's own,
+    under the same binding ids (so `[keys]` moves them on every list)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("k", "cursor_up", "Up", show=False, id="row-up-k"),
+        Binding("j", "cursor_down", "Down", show=False, id="row-down-j"),
+        Binding("home", "scroll_top", "First row", show=False, id="row-first"),
+        Binding("g", "scroll_top", "First row", show=False, id="row-first-g"),
+        Binding("end", "scroll_bottom", "Last row", show=False, id="row-last"),
+        Binding("G", "scroll_bottom", "Last row", show=False, id="row-last-g"),
+    ]
+
+
 @dataclass
 class ListAsked(Message, bubble=False):
     """A new question of a list, told to its panels: count under `flt`."""
@@ -153,6 +167,7 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
     PagedListScreen .list-side > OptionList:focus-within { border: round $primary; }
     PagedListScreen .list-main DataTable { width: 1fr; }
     """
+    CHILD_BINDINGS: ClassVar[dict[type[Widget], tuple[str, ...]]] = {ListTable: ()}
 
     def __init__(self, view: ListView[R, C, F], filtered: F | None = None) -> None:
         """`filtered`: the filters the list opens with (a link's), else none."""
@@ -182,9 +197,7 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
                 hint = f"{self.key('search')} {view.search.hint}"
                 yield SearchBox(self._searched, placeholder=hint, id=f"{name}-search")
                 yield Static("", id=f"{name}-filters", markup=False, classes="list-filters")
-        table: DataTable[Text] = DataTable(
-            id=f"{name}-table", cursor_type="row", zebra_stripes=True
-        )
+        table = ListTable(id=f"{name}-table", cursor_type="row", zebra_stripes=True)
         if view.panels:
             with Horizontal(id=f"{name}-main", classes="list-main"):
                 with Vertical(id=f"{name}-side", classes="list-side"):
@@ -197,8 +210,8 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
         yield Footer()
 
     @property
-    def table(self) -> DataTable[Text]:
-        return self.query_one(f"#{self.view.name}-table", DataTable)
+    def table(self) -> ListTable:
+        return self.query_one(f"#{self.view.name}-table", ListTable)
 
     @property
     def note(self) -> Static:
