@@ -855,7 +855,7 @@ async def test_help_and_palette_are_each_screens_own(service_db: DbTarget) -> No
             *("row-first", "row-last"),
             *("row-up-k", "row-down-j", "half-page-up", "half-page-down"),
             *("row-first-g", "row-last-g", "copy-id", "sort-reverse", "export"),
-            *("search-older",),
+            *("search-older", "runs"),
         }
         names = [c.name for c in main.palette_commands()]
         assert {"End session", "Refresh", "Clear filters", "Open detail", "Select"} <= set(names)
@@ -864,13 +864,14 @@ async def test_help_and_palette_are_each_screens_own(service_db: DbTarget) -> No
         detail = await _open_detail(pilot, app, main.table.ids[0])
         ids = {b.id for _node, group in detail.key_bindings() for b in group}
         own = {f"detail-{key}" for key in ("back", "back-q", "parent", "end", "reload")}
-        assert ids == {"help", *own}, "q goes back here: the App's quit is not offered"
+        assert ids == {"help", "runs", *own}, "q goes back here: the App's quit is not offered"
         assert [c.name for c in detail.palette_commands()] == [
             "Help",
             "Back",
             "Parent",
             "End session",
             "Reload",
+            "Workflow runs",
         ]
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")

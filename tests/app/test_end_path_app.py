@@ -78,7 +78,9 @@ async def test_the_audit_screen_pages_the_rows_newest_first(
         assert shown == set(ids)
         assert str(screen.table.get_row_at(0)[1]) == ACTOR
         ids = {b.id for _node, group in screen.key_bindings() for b in group}
-        assert ids == {"help", "audit-back", "audit-back-q", "audit-reload"}
+        own = {"help", "audit-back", "audit-back-q", "audit-reload"}
+        rows = {"row-up-k", "row-down-j", "row-first", "row-first-g", "row-last", "row-last-g"}
+        assert ids == own | rows, "the table's row keys, as on the sessions list"
         assert "Audit" in [c.name for c in main.palette_commands()]
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is main, "back")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import scenes
+from tests.support import run_scenes, scenes
 
 DETERMINISTIC = [name for name in scenes.SCENES if name not in scenes.LIVE_SCENES]
 
@@ -47,3 +47,13 @@ def test_ending_at_80x24(step: str, count: int, snap_compare: Any) -> None:
     scenes.demo_db()
     scene = scenes.end_of(count, confirm=step == "confirmation")
     assert snap_compare(scenes.scene_app(), terminal_size=(80, 24), run_before=scene)
+
+
+@pytest.mark.parametrize("name", list(run_scenes.RUN_SCENES))
+def test_runs_screen(name: str, snap_compare: Any) -> None:
+    """The workflow runs list (its stuck panel counted) and a run's detail, on a fixed
+    database of runs (`run_scenes`)."""
+    run_scenes.runs_db()
+    assert snap_compare(
+        run_scenes.runs_app(), terminal_size=scenes.SIZE, run_before=run_scenes.RUN_SCENES[name]
+    )

@@ -133,6 +133,7 @@ async def open_database(settings: Settings) -> Store:
         statement_timeout=settings.statement_timeout or None,
         read_only_why=settings.read_only_why,
     )
+    store.run_quiet_after = settings.setting("run_quiet_after")
     return store
 
 

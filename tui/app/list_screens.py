@@ -1,5 +1,5 @@
 """The screens the list opens over itself (a session's detail, the export, the audit,
-the trends), and the copy of ids to the clipboard.
+the trends, the workflow runs), and the copy of ids to the clipboard.
 
 Each screen's module is imported when it is first pushed: none is on the first frame's
 path (`tests/app/test_first_frame.py`)."""
@@ -26,7 +26,7 @@ def export(screen: MainScreen) -> None:
     if screen.sessions_app.store is None:
         screen.notify("The database is not open yet", severity="warning")
         return
-    from tui.app.screens.export import ExportScreen
+    from tui.app.screens.export import ExportScreen, SessionExport
     from tui.domain.columns import Context
 
     settings, state = screen.settings, screen.controller.state
@@ -36,7 +36,10 @@ def export(screen: MainScreen) -> None:
     expected = screen.controller.expected()
     screen.app.push_screen(
         ExportScreen(
-            flt, sort, ascending, ctx, expected=expected, cwd=Path.cwd(), served=screen.app.is_web
+            SessionExport(flt, sort, ascending, ctx),
+            expected=expected,
+            cwd=Path.cwd(),
+            served=screen.app.is_web,
         )
     )
 
@@ -59,6 +62,14 @@ def trends(screen: MainScreen) -> None:
     flt = state.filter(screen.settings.clock())
     under = state.describe_filters(trends=True)
     screen.app.push_screen(TrendsScreen(flt, under, screen.filters.trend_pick))
+
+
+def runs(screen: MainScreen) -> None:
+    """The workflow runs list: its own workers read the runs and count the stuck ones."""
+    if screen.sessions_app.store is not None:
+        from tui.app.screens.runs import RunsScreen
+
+        screen.app.push_screen(RunsScreen())
 
 
 def copy_ids(screen: MainScreen) -> None:

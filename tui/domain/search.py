@@ -1,4 +1,4 @@
-"""The search language, one parser for the dashboard's search box and `list --search`.
+"""The search language, one parser for the dashboard's search boxes and `list --search`.
 
 Free text plus optional `platform:` `codebase:` `assistant:` `user:` `reason:` tokens.
 One rule for every token: the start of the value, ignoring case (`platform:SL` finds
@@ -13,6 +13,28 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 SEARCH_KEYS = ("platform", "codebase", "assistant", "user", "reason")
+"""The sessions list's keys; another list declares its own (`parse_tokens`)."""
+
+
+def parse_tokens(raw: str, keys: Iterable[str]) -> tuple[str | None, dict[str, str]]:
+    """The search language over a list's own `keys`: the free text (None when there is
+    none) and the value of each `key:value` token given, by key (lower case)."""
+    import shlex
+
+    known = {k.lower() for k in keys}
+    try:
+        words = shlex.split(raw)
+    except ValueError:
+        words = raw.split()
+    found: dict[str, str] = {}
+    free: list[str] = []
+    for word in words:
+        key, sep, value = word.partition(":")
+        if sep and key.lower() in known and value:
+            found[key.lower()] = value
+        else:
+            free.append(word)
+    return " ".join(free) or None, found
 
 
 @dataclass(frozen=True)
@@ -29,21 +51,8 @@ class SearchQuery:
 
     @classmethod
     def parse(cls, raw: str) -> SearchQuery:
-        import shlex
-
-        try:
-            words = shlex.split(raw)
-        except ValueError:
-            words = raw.split()
-        found: dict[str, str] = {}
-        free: list[str] = []
-        for word in words:
-            key, sep, value = word.partition(":")
-            if sep and key.lower() in SEARCH_KEYS and value:
-                found[key.lower()] = value
-            else:
-                free.append(word)
-        return cls(text=" ".join(free) or None, **found)
+        text, found = parse_tokens(raw, SEARCH_KEYS)
+        return cls(text=text, **found)
 
     def reasons_among(
         self, candidates: Iterable[str], chosen: frozenset[str] = frozenset()

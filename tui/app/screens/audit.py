@@ -21,24 +21,25 @@ COLUMNS = ("at", "actor", "outcome", "reason", "session_id", "owner", "kinds", "
 
 
 async def read_audit(
-    store: Store, cursor: AuditCursor | None, limit: int
+    store: Store, _unfiltered: None, cursor: AuditCursor | None, limit: int
 ) -> tuple[list[AuditEntry], AuditCursor | None]:
     page = await store.audit_entries(cursor=cursor, limit=limit)
     return page.entries, page.next_cursor
 
 
-AUDIT_VIEW: ListView[AuditEntry, AuditCursor] = ListView(
+AUDIT_VIEW: ListView[AuditEntry, AuditCursor, None] = ListView(
     name="audit",
     title="Audit: the ends this tool wrote, newest first",
     columns=COLUMNS,
-    values=audit_export,
+    values=lambda entry, _now: audit_export(entry),
     key=lambda entry: str(entry.id),
     read=read_audit,
     empty="no ends recorded yet",
+    no_filter=None,
 )
 
 
-class AuditScreen(PagedListScreen[AuditEntry, AuditCursor]):
+class AuditScreen(PagedListScreen[AuditEntry, AuditCursor, None]):
     """The audit rows, paged; Esc or q goes back."""
 
     HELP_TITLE = "Audit"

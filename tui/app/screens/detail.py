@@ -112,6 +112,15 @@ class DetailScreen(SessionsScreen):
         Binding("p", "parent", "Parent", id="detail-parent", tooltip="Open the parent session"),
         Binding("x", "end", "End session", id="detail-end", tooltip="End the session shown"),
         Binding("r", "reload", "Reload", id="detail-reload", tooltip="Read the session again"),
+        Binding(
+            "W",
+            "conversation_runs",
+            "Workflow runs",
+            key_display="W",
+            show=False,
+            id="runs",
+            tooltip="The workflow runs of this session's conversation, in the runs list",
+        ),
     ]
 
     def __init__(self, session_id: str, *, end: EndSessions) -> None:
@@ -242,7 +251,9 @@ class DetailScreen(SessionsScreen):
         runs = self.query_one("#runs", Static)
         runs.display = d.workflow_runs is not None
         if d.workflow_runs is not None:
-            text = Text(RUNS_TITLE + "\n", style="bold underline")
+            text = Text()
+            text.append(RUNS_TITLE, style="bold underline")
+            text.append(f"  ({self.key('runs')} lists all the conversation's runs)\n", style="dim")
             for run in d.workflow_runs or ():
                 text.append_text(literal("  " + run_line(run, now)))
                 text.append("\n")
@@ -324,6 +335,18 @@ class DetailScreen(SessionsScreen):
             self.notify("This session is already ended: nothing to end", severity="warning")
             return
         self._end([self.session_id], self)
+
+    def action_conversation_runs(self) -> None:
+        """The runs list, filtered on the conversation of the session shown."""
+        # Imported here: the runs screens link back to this one (a run's sessions).
+        from tui.app.screens.runs import RunsScreen
+        from tui.domain.runs import RunFilter
+
+        conversation = self.detail.row.conversation_id if self.detail else None
+        if conversation is None:
+            self.notify("This session has no conversation", severity="information")
+            return
+        self.app.push_screen(RunsScreen(RunFilter(conversation_id=conversation)))
 
     @on(SessionsEnded)
     def _ended(self, message: SessionsEnded) -> None:

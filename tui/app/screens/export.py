@@ -1,13 +1,15 @@
-"""Export the current view: every session the filter matches (not the loaded window), as
+"""Export the current view: every row the filter matches (not the loaded window), as
 CSV or JSON, to a file the operator confirms.
 
-The rows are read in keyset pages in the list's order and written as they come by the
-writer `list --format csv|json` uses (`tui.domain.export.SessionWriter`), so the file is
-what the CLI prints for the same filter. They go to a new hidden `.part` file next to
-the target, renamed over it only once complete (`tui.files`: the part file never follows
-or reuses an entry planted there): a cancelled or failed export leaves no file, and an
-existing file is replaced only when the operator said so and only if it is a regular
-file (a FIFO or a device is refused, Overwrite ticked or not).
+What is exported is an `ExportSource`: the sessions list's (`SessionExport`) or another
+list's. The rows are read in keyset pages in the list's order and written as they come
+by the writer the CLI uses for the same rows (`tui.domain.export.SessionWriter` for
+`list --format csv|json`), so the file is what the CLI prints for the same filter.
+They go to a new hidden `.part` file next to the target, renamed over it only once
+complete (`tui.files`: the part file never follows or reuses an entry planted there): a
+cancelled or failed export leaves no file, and an existing file is replaced only when
+the operator said so and only if it is a regular file (a FIFO or a device is refused,
+Overwrite ticked or not).
 
 Served (`sessions-tui serve`), the server's folders are no use to the operator: the form
 asks for a file name only, the file is written in a private temporary folder and, once
@@ -20,9 +22,11 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -41,6 +45,7 @@ from tui.files import NotRegular, check_replaceable, create_new, open_part, repl
 
 if TYPE_CHECKING:
     from tui.app.app import SessionsApp
+    from tui.store.store import Store
 
 EXPORT_PAGE = 500
 """Rows per keyset page while exporting: one short read each, never the whole view."""
@@ -49,8 +54,65 @@ DOWNLOAD_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 MIME = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
 
-def default_name(fmt: str, now: datetime) -> str:
-    return f"sessions-{now:%Y%m%d-%H%M%S}.{fmt}"
+def default_name(fmt: str, now: datetime, noun: str = "session") -> str:
+    return f"{noun.replace(' ', '-')}s-{now:%Y%m%d-%H%M%S}.{fmt}"
+
+
+class PageWriter(Protocol):
+    """Rows to CSV or JSON text, page by page (`SessionWriter`, `RunWriter`)."""
+
+    written: int
+
+    def start(self) -> str: ...
+    def page(self, rows: Sequence[Any]) -> str: ...
+    def finish(self, next_cursor: str | None) -> str: ...
+
+
+class ExportSource(Protocol):
+    """What an export writes: the rows of a view, in its order, and their writer."""
+
+    @property
+    def noun(self) -> str:
+        """One row, in the form's and the toasts' words ("session", "workflow run")."""
+
+    @property
+    def now(self) -> datetime: ...
+
+    def writer(self, fmt: str) -> PageWriter: ...
+    def pages(self, app: SessionsApp, store: Store, size: int) -> AsyncIterator[Sequence[Any]]: ...
+
+
+@dataclass(frozen=True)
+class SessionExport:
+    """The sessions list's view: its filter, sort and order."""
+
+    flt: SessionFilter
+    sort: SortKey
+    ascending: bool
+    ctx: Context
+    noun: str = "session"
+
+    @property
+    def now(self) -> datetime:
+        return self.ctx.now
+
+    def writer(self, fmt: str) -> PageWriter:
+        return SessionWriter(fmt, self.ctx, DEFAULT_CSV)
+
+    async def pages(
+        self, app: SessionsApp, store: Store, size: int
+    ) -> AsyncIterator[Sequence[Any]]:
+        walk = run_pages(
+            app.inflight,
+            store,
+            self.flt,
+            None,
+            sort=self.sort,
+            ascending=self.ascending,
+            page_size=size,
+        )
+        async for page in walk:
+            yield page.rows
 
 
 class ExportScreen(ModalScreen[None]):
@@ -72,17 +134,14 @@ class ExportScreen(ModalScreen[None]):
 
     def __init__(
         self,
-        flt: SessionFilter,
-        sort: SortKey,
-        ascending: bool,
-        ctx: Context,
+        source: ExportSource,
         *,
         expected: int | None,
         cwd: Path,
         served: bool = False,
     ) -> None:
         super().__init__()
-        self.flt, self.sort, self.ascending, self.ctx = flt, sort, ascending, ctx
+        self.source = source
         self.expected = expected
         self.cwd = cwd
         self.served = served
@@ -93,13 +152,14 @@ class ExportScreen(ModalScreen[None]):
         self._part: Path | None = None
 
     def compose(self) -> ComposeResult:
-        count = "every session" if self.expected is None else f"{self.expected:,} sessions"
+        noun = self.source.noun
+        count = f"every {noun}" if self.expected is None else f"{self.expected:,} {noun}s"
         with Vertical():
             yield Label(f"Export the current view: {count} (not only the rows loaded)")
             with RadioSet(id="export-format"):
                 yield RadioButton("CSV", value=True, id="fmt-csv")
                 yield RadioButton("JSON", id="fmt-json")
-            name = default_name("csv", self.ctx.now)
+            name = default_name("csv", self.source.now, self.source.noun)
             if self.served:
                 yield Label("File name (your browser downloads it):")
                 yield Input(name, id="export-path")
@@ -191,7 +251,7 @@ class ExportScreen(ModalScreen[None]):
         store = app.store
         if store is None:
             raise RuntimeError("the database is not open")
-        writer = SessionWriter(self.fmt, self.ctx, DEFAULT_CSV)
+        writer = self.source.writer(self.fmt)
         if self.served:
             self._scratch = Path(tempfile.mkdtemp(prefix="sessions-tui-export-"))
             part = self._part = self._scratch / path.name
@@ -202,20 +262,12 @@ class ExportScreen(ModalScreen[None]):
         bar = self.query_one("#export-progress", ProgressBar)
         with out:
             out.write(writer.start())
-            walk = run_pages(
-                app.inflight,
-                store,
-                self.flt,
-                None,
-                sort=self.sort,
-                ascending=self.ascending,
-                page_size=EXPORT_PAGE,
-            )
-            async for page in walk:
-                out.write(writer.page(page.rows))
-                bar.advance(len(page.rows))
+            async for rows in self.source.pages(app, store, EXPORT_PAGE):
+                out.write(writer.page(rows))
+                bar.advance(len(rows))
             out.write(writer.finish(None))
-        count = f"{writer.written:,} session" + ("" if writer.written == 1 else "s")
+        noun = self.source.noun
+        count = f"{writer.written:,} {noun}" + ("" if writer.written == 1 else "s")
         if self.served:
             self._deliver(part, path.name)
             self.app.notify(

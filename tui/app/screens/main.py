@@ -264,6 +264,9 @@ class MainScreen(SessionsScreen):
     def action_trends(self) -> None:
         list_screens.trends(self)
 
+    def action_runs(self) -> None:
+        list_screens.runs(self)
+
     def disabled_because(self, action: str) -> str | None:
         store = self.sessions_app.store
         if action == "end" and store is not None and store.can_end:

@@ -120,6 +120,16 @@ MAIN_BINDINGS: list[BindingType] = [
         tooltip="Ended sessions per day by reason, under these filters; pick a day to list",
     ),
     Binding(
+        "W",
+        "runs",
+        "Workflow runs",
+        key_display="W",
+        show=False,
+        id="runs",
+        tooltip="The service's workflow runs, with their own filters and stuck panel; "
+        "the same key comes back",
+    ),
+    Binding(
         "b",
         "switch('panel')",
         "Panel",

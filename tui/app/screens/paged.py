@@ -1,27 +1,42 @@
 """A list declared as a view, shown a page at a time.
 
 A `ListView` is what a list of the dashboard declares: its title, its columns, how a
-row fills them, and its query (one page below a cursor). `PagedListScreen` shows one:
-a table, the first page on open, the next as the cursor nears the bottom, each read
-by the screen's own worker and paged by the list's `Pager` (an answer to a question
-asked before a reload is dropped). Its actions are the subclass's `BINDINGS`.
+row fills them, its query (one page below a cursor, under a filter), and optionally its
+search box (`ViewSearch`: the keys it takes and the filter a search makes), its side
+panels, its actions (`ViewAction`: a binding and what it does) and what `enter` on a row
+opens. `PagedListScreen` shows one and derives everything from the declaration: the
+table, the first page on open and on every new question, the next as the cursor nears
+the bottom, each read by the screen's own worker and paged by the list's `Pager` (an
+answer to a question asked before a reload is dropped). A subclass's `BINDINGS` are the
+view's (`ListView.bindings`), plus any of its own.
+
+The question is the filter the list was opened with, changed by the panels (`Narrow`)
+and then by the search typed. Each new question goes to the panels (`ListAsked`), which
+count in their own workers.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
+from tui.app.commands import Command
 from tui.app.data import as_store_error
 from tui.app.list_controller import Pager, Window
 from tui.app.screens.base import SessionsScreen
+from tui.app.widgets.search_box import SearchBox
 from tui.domain.text import safe_text
 
 if TYPE_CHECKING:
@@ -29,33 +44,133 @@ if TYPE_CHECKING:
 
 R = TypeVar("R")
 C = TypeVar("C")
+F = TypeVar("F")
 
 
 @dataclass(frozen=True)
-class ListView(Generic[R, C]):
+class ViewSearch(Generic[F]):
+    """A view's search box: the `key:value` tokens it takes besides free text, the
+    filter a typed search makes, and how the filters in force are said."""
+
+    keys: tuple[str, ...]
+    hint: str
+    """The box's placeholder, after the key that focuses it."""
+    apply: Callable[[F, str, datetime], F]
+    """(the filters not typed, the text typed, now) -> the list's filter."""
+    describe: Callable[[F], str]
+
+
+@dataclass(frozen=True)
+class ViewAction:
+    """One of a view's keys: its binding (whose action is `view('<name>')`) and what it
+    does, given the screen."""
+
+    name: str
+    binding: Binding
+    run: Callable[[Any], object]
+
+
+def view_action(
+    name: str,
+    key: str,
+    description: str,
+    run: Callable[[Any], object],
+    **binding: Any,
+) -> ViewAction:
+    """An action and its binding; `binding` takes `Binding`'s options (id, show, …)."""
+    return ViewAction(name, Binding(key, f"view({name!r})", description, **binding), run)
+
+
+@dataclass(frozen=True)
+class ListView(Generic[R, C, F]):
     """A paged list, declared."""
 
     name: str
-    """Its widgets' ids: `{name}-title`, `{name}-table`, `{name}-note`."""
+    """Its widgets' ids: `{name}-title`, `{name}-table`, `{name}-note` (and with a
+    search, `{name}-search` and `{name}-filters`; with panels, `{name}-side`)."""
     title: str
     columns: tuple[str, ...]
     """Column keys, left to right; a header is its key with spaces for underscores."""
-    values: Callable[[R], Mapping[str, object]]
-    """A row's value per column key (None or empty is shown as a dash)."""
+    values: Callable[[R, datetime], Mapping[str, object]]
+    """A row's value per column key, at `now` (None or empty is shown as a dash)."""
     key: Callable[[R], str]
-    read: Callable[[Store, C | None, int], Coroutine[Any, Any, tuple[list[R], C | None]]]
-    """One page of at most `page_size` rows below a cursor, and the next cursor."""
-    empty: str
-    """What the note says when the list holds no row."""
-    page_size: int = 100
+    read: Callable[[Store, F, C | None, int], Coroutine[Any, Any, tuple[list[R], C | None]]]
+    """One page of at most `page_size` rows under a filter, below a cursor, and the next
+    cursor."""
+    empty: str | Callable[[Store], str]
+    """What the note says when the list holds no row (given the store, when it depends
+    on the database)."""
+    no_filter: F
+    """The filter that keeps every row (what clearing the filters comes back to)."""
+    page_size: int | None = 100
+    """Rows a page reads; None: the list's page size setting (the sessions list's)."""
     near_end: int = 10
-    """The next page is read when the cursor is this close to the last row shown."""
+    """The next page is read when the cursor is this close to the last row shown (a
+    quarter of a page at most)."""
+    caps: Mapping[str, int] = field(default_factory=dict)
+    """The widest a column's cells are shown (cut beyond), by column key."""
+    search: ViewSearch[F] | None = None
+    panels: tuple[Callable[[], Widget], ...] = ()
+    """The side panels, made per screen; each hears every question (`ListAsked`)."""
+    actions: tuple[ViewAction, ...] = ()
+    open: Callable[[Any, R], object] | None = None
+    """What `enter` on a row does, given the screen and the row."""
+    commands: Callable[[Any], list[Command]] | None = None
+    """Palette commands beyond the actions' (a filter per value), given the screen."""
+
+    @property
+    def bindings(self) -> list[Binding]:
+        return [a.binding for a in self.actions]
 
 
-class PagedListScreen(SessionsScreen, Generic[R, C]):
-    """A paged DataTable over a `ListView`'s rows."""
+class ListTable(DataTable[Text]):
+    """A declared list's table: the sessions table's row keys beside DataTable's own,
+    under the same binding ids (so `[keys]` moves them on every list)."""
 
-    def __init__(self, view: ListView[R, C]) -> None:
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("k", "cursor_up", "Up", show=False, id="row-up-k"),
+        Binding("j", "cursor_down", "Down", show=False, id="row-down-j"),
+        Binding("home", "scroll_top", "First row", show=False, id="row-first"),
+        Binding("g", "scroll_top", "First row", show=False, id="row-first-g"),
+        Binding("end", "scroll_bottom", "Last row", show=False, id="row-last"),
+        Binding("G", "scroll_bottom", "Last row", show=False, id="row-last-g"),
+    ]
+
+
+@dataclass
+class ListAsked(Message, bubble=False):
+    """A new question of a list, told to its panels: count under `flt`."""
+
+    generation: int
+    flt: Any
+
+
+@dataclass
+class Narrow(Message):
+    """A panel changes the list's filters (`change` of the filters not typed)."""
+
+    change: Callable[[Any], Any]
+
+
+class PagedListScreen(SessionsScreen, Generic[R, C, F]):
+    """A paged DataTable over a `ListView`'s rows, with its search, panels and actions."""
+
+    DEFAULT_CSS: ClassVar[str] = """
+    PagedListScreen .list-filterbar { height: 3; }
+    PagedListScreen .list-filterbar SearchBox { width: 60; }
+    PagedListScreen .list-filters { width: 1fr; padding: 1 1; color: $text-muted; }
+    PagedListScreen .list-main { height: 1fr; }
+    PagedListScreen .list-side { width: 36; height: auto; }
+    PagedListScreen .list-side > OptionList {
+        height: auto; border: round $primary 50%; border-title-color: $primary;
+    }
+    PagedListScreen .list-side > OptionList:focus-within { border: round $primary; }
+    PagedListScreen .list-main DataTable { width: 1fr; }
+    """
+    CHILD_BINDINGS: ClassVar[dict[type[Widget], tuple[str, ...]]] = {ListTable: ()}
+
+    def __init__(self, view: ListView[R, C, F], filtered: F | None = None) -> None:
+        """`filtered`: the filters the list opens with (a link's), else none."""
         super().__init__()
         self.view = view
         self.window: Window[C] = Window()
@@ -63,47 +178,155 @@ class PagedListScreen(SessionsScreen, Generic[R, C]):
         self.more = True
         """Rows beyond those shown (true until the first page says otherwise)."""
         self.count = 0
+        self.opened: F = view.no_filter if filtered is None else filtered
+        self.held: F = self.opened
+        """The filters not typed: the opening ones, changed by the panels."""
+        self.typed = ""
+        self.undone: list[F] = []
+        """The filters not typed before each change, the last on top: back undoes them."""
+        self.asked: F = self.opened
+        """The filter of the question asked last."""
+        self.rows: dict[str, R] = {}
+        self._actions = {a.name: a for a in view.actions}
 
     def compose(self) -> ComposeResult:
-        name = self.view.name
-        yield Static(self.view.title, id=f"{name}-title")
-        table: DataTable[Text] = DataTable(
-            id=f"{name}-table", cursor_type="row", zebra_stripes=True
-        )
-        yield table
-        yield Static("", id=f"{name}-note")
+        view, name = self.view, self.view.name
+        yield Static(view.title, id=f"{name}-title", markup=False)
+        if view.search is not None:
+            with Horizontal(id=f"{name}-filterbar", classes="list-filterbar"):
+                hint = f"{self.key('search')} {view.search.hint}"
+                yield SearchBox(self._searched, placeholder=hint, id=f"{name}-search")
+                yield Static("", id=f"{name}-filters", markup=False, classes="list-filters")
+        table = ListTable(id=f"{name}-table", cursor_type="row", zebra_stripes=True)
+        if view.panels:
+            with Horizontal(id=f"{name}-main", classes="list-main"):
+                with Vertical(id=f"{name}-side", classes="list-side"):
+                    for make in view.panels:
+                        yield make()
+                yield table
+        else:
+            yield table
+        yield Static("", id=f"{name}-note", markup=False)
         yield Footer()
 
     @property
-    def table(self) -> DataTable[Text]:
-        return self.query_one(f"#{self.view.name}-table", DataTable)
+    def table(self) -> ListTable:
+        return self.query_one(f"#{self.view.name}-table", ListTable)
 
     @property
     def note(self) -> Static:
         return self.query_one(f"#{self.view.name}-note", Static)
 
-    def on_mount(self) -> None:
-        self.table.add_columns(*(c.replace("_", " ") for c in self.view.columns))
-        self.table.focus()
-        self.action_reload()
+    @property
+    def search_box(self) -> SearchBox:
+        return self.query_one(f"#{self.view.name}-search", SearchBox)
 
-    def action_reload(self) -> None:
+    def on_mount(self) -> None:
+        caps = self.view.caps
+        for column in self.view.columns:
+            self.table.add_column(column.replace("_", " "), width=caps.get(column), key=column)
+        self.table.focus()
+        self.ask()
+
+    # -- the question ------------------------------------------------------------------
+
+    @property
+    def page_size(self) -> int:
+        return self.view.page_size or self.settings.page_size
+
+    def current_filter(self) -> F:
+        """The filters not typed, with the search typed applied over them."""
+        search = self.view.search
+        if search is None:
+            return self.held
+        return search.apply(self.held, self.typed, self.settings.clock())
+
+    def ask(self) -> None:
+        """A new question: the table starts again at the top; the panels count for it."""
+        self.asked = flt = self.current_filter()
         self.table.clear()
+        self.rows.clear()
         self.more, self.count = True, 0
         self.note.update("loading…")
-        self.load(self.pager.ask_first(), None)
+        generation = self.pager.ask_first()
+        if self.view.search is not None:
+            said = self.view.search.describe(flt)
+            self.query_one(f"#{self.view.name}-filters", Static).update(said or "no filter")
+        for panel in self.query(f"#{self.view.name}-side > *"):
+            panel.post_message(ListAsked(generation, flt))
+        self.load(generation, flt, None)
+
+    def action_reload(self) -> None:
+        self.ask()
+
+    def _searched(self, text: str, submitted: bool) -> None:
+        if text != self.typed:
+            self.typed = text
+            self.ask()
+        if submitted:
+            self.table.focus()
+
+    def narrow(self, change: Callable[[F], F]) -> None:
+        """Change the filters not typed (a panel's pick); back undoes it."""
+        changed = change(self.held)
+        if changed != self.held:
+            self.undone.append(self.held)
+            self.held = changed
+            self.ask()
+
+    @on(Narrow)
+    def _narrowed(self, message: Narrow) -> None:
+        message.stop()
+        self.narrow(message.change)
+        self.table.focus()
+
+    def step_back(self) -> None:
+        """Undo one filter: the search typed, then the panels' picks, one at a time;
+        with none left, leave the list."""
+        if self.typed:
+            self.search_box.clear_quietly()
+            self.typed = ""
+            self.ask()
+        elif self.undone:
+            self.held = self.undone.pop()
+            self.ask()
+        else:
+            self.app.pop_screen()
+
+    def clear_filters(self) -> None:
+        """Every row: the search and every filter, the opening ones too."""
+        if self.view.search is not None:
+            self.search_box.clear_quietly()
+        if self.held != self.view.no_filter:
+            self.undone.append(self.held)
+        self.held, self.typed = self.view.no_filter, ""
+        self.ask()
+
+    def focus_search(self) -> None:
+        if self.view.search is not None:
+            self.search_box.focus()
+
+    # -- the rows ----------------------------------------------------------------------
+
+    @property
+    def current(self) -> R | None:
+        """The highlighted row, None on an empty list."""
+        table = self.table
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.rows.get(key) if key is not None else None
 
     def _next_page(self) -> None:
         cursor = self.pager.claim_below()
         if cursor is not None:
             self.note.update("loading…")
-            self.load(self.window.generation, cursor)
+            self.load(self.window.generation, self.asked, cursor)
 
     @work(exclusive=True, group="paged", exit_on_error=False)
-    async def load(self, generation: int, cursor: C | None) -> None:
-        view = self.view
+    async def load(self, generation: int, flt: F, cursor: C | None) -> None:
         rows, after = await self.sessions_app.inflight.run(
-            view.read(self.store, cursor, view.page_size)
+            self.view.read(self.store, flt, cursor, self.page_size)
         )
         self._show(generation, rows, after)
 
@@ -111,31 +334,53 @@ class PagedListScreen(SessionsScreen, Generic[R, C]):
         if not self.pager.take(generation, cursor):
             return  # a reload asked again meanwhile
         view = self.view
+        now = self.settings.clock()
         for row in rows:
-            values = view.values(row)
+            values = view.values(row, now)
             cells = [
                 Text("—" if values[c] in (None, "") else safe_text(str(values[c])))
                 for c in view.columns
             ]
-            self.table.add_row(*cells, key=view.key(row))
-        self.count += len(rows)
+            key = view.key(row)
+            if key in self.rows:
+                continue  # a row that moved up a page between two reads
+            self.rows[key] = row
+            self.table.add_row(*cells, key=key)
+        self.count = len(self.rows)
         self.more = cursor is not None
         if self.count == 0:
-            self.note.update(view.empty)
+            empty = view.empty
+            self.note.update(empty if isinstance(empty, str) else empty(self.store))
         else:
             tail = " (more below)" if self.more else ""
             self.note.update(f"{self.count} row{'s' if self.count != 1 else ''}{tail}")
 
     @on(DataTable.RowHighlighted)
     def _near_end(self, event: DataTable.RowHighlighted) -> None:
-        if event.cursor_row >= self.table.row_count - self.view.near_end:
+        near = min(self.view.near_end, self.page_size // 4)
+        if event.cursor_row >= self.table.row_count - near:
             self._next_page()
 
+    @on(DataTable.RowSelected)
+    def _opened(self, event: DataTable.RowSelected) -> None:
+        row = self.rows.get(event.row_key.value or "")
+        if row is not None and self.view.open is not None:
+            self.view.open(self, row)
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is not WorkerState.ERROR:
+        if event.state is not WorkerState.ERROR or event.worker.group != "paged":
             return
         self.pager.failed()
         error = as_store_error(event.worker.error, self.sessions_app.settings.target)
         self.note.update(safe_text(error))
         if error.retryable:
             self.sessions_app.disconnected()
+
+    # -- the view's actions ------------------------------------------------------------
+
+    def action_view(self, name: str) -> None:
+        self._actions[name].run(self)
+
+    def palette_commands(self) -> list[Command]:
+        more = self.view.commands(self) if self.view.commands is not None else []
+        return [*super().palette_commands(), *more]

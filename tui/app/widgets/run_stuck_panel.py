@@ -1,0 +1,130 @@
+"""The runs stuck panel: one line per stuck run kind, with its count under the list's
+other filters.
+
+It hears each question of the runs list (`ListAsked`) and counts in its own worker;
+an answer to an older question is dropped. Choosing a kind (enter, or a click) narrows
+the list to it (`Narrow`); choosing it again lifts it. A kind the database's service
+version cannot produce has no count: its line says so and choosing it does nothing.
+The words are the kinds' records' (`RunStuckKind`): what the service left behind, never
+a verdict on a process the tool cannot see.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, cast
+
+from rich.text import Text
+from textual import on, work
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
+
+from tui.app import failures
+from tui.app.render import palette
+from tui.app.screens.paged import ListAsked, Narrow
+from tui.domain.run_search import with_stuck
+from tui.domain.run_stuck import RunStuckKind
+from tui.domain.runs import RunFilter
+from tui.domain.stuck import NOT_DETECTABLE
+from tui.domain.wording import QUIET_GUESS, run_not_detectable_note
+
+if TYPE_CHECKING:
+    from tui.app.app import SessionsApp
+
+LABEL_WIDTH = 19
+CHOSEN_MARK = "▸ "
+
+
+class RunStuckPanel(OptionList):
+    """Counts per stuck run kind; the chosen kind is marked and bold."""
+
+    BORDER_TITLE = "stuck runs"
+
+    def __init__(self, **kwargs: object) -> None:
+        self.counts: dict[RunStuckKind, int | None] = dict.fromkeys(RunStuckKind)
+        self.blind: dict[RunStuckKind, str] = {}
+        """The kinds this database's service version cannot produce, each with why."""
+        self.loaded = False
+        self.chosen: RunStuckKind | None = None
+        self._asked = -1
+        super().__init__(*self._kind_options(), **kwargs)  # type: ignore[arg-type]
+
+    @on(ListAsked)
+    def _asked_for(self, message: ListAsked) -> None:
+        flt = cast("RunFilter", message.flt)
+        self._asked = message.generation
+        if flt.stuck is not self.chosen:
+            self.chosen = flt.stuck
+            self._redraw()
+        self.count(message.generation, replace(flt, stuck=None))
+
+    @work(exclusive=True, group="run-stuck", exit_on_error=False)
+    async def count(self, generation: int, flt: RunFilter) -> None:
+        app = cast("SessionsApp", self.app)
+        store = app.store
+        if store is None:
+            return
+        counts = await app.inflight.run(store.run_stuck_counts(flt))
+        if generation == self._asked:
+            self.show_counts(counts, store.run_undetectable)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            failures.report(cast("SessionsApp", self.app), event.worker.error)
+
+    def show_counts(
+        self, counts: dict[RunStuckKind, int | None], blind: dict[RunStuckKind, str]
+    ) -> None:
+        """Each kind's count; None: the kind is not computed on this database (`blind`)."""
+        self.counts = {kind: counts.get(kind) for kind in RunStuckKind}
+        self.blind = blind
+        self.loaded = True
+        self._redraw()
+        found = [c for c in self.counts.values() if c is not None]
+        self.border_subtitle = f"{sum(1 for c in found if c)} of {len(found)} kinds"
+
+    def _label(self, kind: RunStuckKind) -> Text:
+        chosen = kind is self.chosen
+        text = Text(CHOSEN_MARK if chosen else "  ", style="bold" if chosen else "")
+        colour = palette().stale
+        text.append(kind.wire, style=f"bold {colour}" if chosen else colour)
+        text.pad_right(LABEL_WIDTH - len(kind.wire))
+        count = self.counts[kind]
+        if self.loaded and count is None:
+            text.append(f"{'n/a':>7}", style="dim")
+            text.append(f"\n  {NOT_DETECTABLE}", style="dim")
+            return text
+        shown = "…" if count is None else f"{count:,}"
+        text.append(f"{shown:>7}", style="bold" if count else "dim")
+        if kind is RunStuckKind.QUIET:
+            text.append("\n  guessed from time alone", style="dim")
+        return text
+
+    def _kind_options(self) -> list[Option]:
+        return [Option(self._label(kind), id=kind.wire) for kind in RunStuckKind]
+
+    def _redraw(self) -> None:
+        for index, kind in enumerate(RunStuckKind):
+            self.replace_option_prompt_at_index(index, self._label(kind))
+
+    def explanation(self, kind: RunStuckKind) -> str:
+        """The kind's one line, or why it is not computed here."""
+        why = self.blind.get(kind)
+        if why is not None:
+            return f"{kind.wire}: {run_not_detectable_note(why)}"
+        said = f"{kind.wire}: {kind.explanation}. {kind.record.suggestion}"
+        return f"{said} ({QUIET_GUESS})" if kind is RunStuckKind.QUIET else said
+
+    @on(OptionList.OptionHighlighted)
+    def _explain(self, event: OptionList.OptionHighlighted) -> None:
+        self.tooltip = self.explanation(list(RunStuckKind)[event.option_index])
+
+    @on(OptionList.OptionSelected)
+    def _chosen_kind(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        kind = list(RunStuckKind)[event.option_index]
+        if self.loaded and self.counts[kind] is None and kind is not self.chosen:
+            return
+        pick = None if kind is self.chosen else kind
+        self.post_message(Narrow(lambda flt: with_stuck(flt, pick)))
