@@ -103,10 +103,20 @@ def test_textuals_own_keys_are_named_from_their_bindings() -> None:
         builtin_key(OptionList, "no-such-action")
 
 
-def test_each_binding_id_is_declared_once() -> None:
+def test_a_binding_id_declared_on_several_screens_is_the_same_key_everywhere() -> None:
     """`key_of` looks among the modules already imported first (the other screens load
-    when first pushed): with one declaration per id it names the binding the full walk
-    of `declared` finds."""
-    ids = [o.binding.id for o in declared() if o.binding.id]
-    twice = sorted({i for i in ids if ids.count(i) > 1})
-    assert not twice, f"binding ids declared more than once: {twice}"
+    when first pushed), and a list declared as a view reuses the sessions list's ids
+    (one `[keys]` entry moves the key on both lists): every declaration of an id binds
+    the same keys with the same display, so `key_of` names the key the full walk of
+    `declared` finds, whichever declaration it meets first."""
+    seen: dict[str, tuple[str, str | None]] = {}
+    differ: list[str] = []
+    for owned in declared():
+        b = owned.binding
+        if not b.id:
+            continue
+        shape = (b.key, b.key_display)
+        if seen.setdefault(b.id, shape) != shape:
+            differ.append(f"{b.id}: {seen[b.id]} vs {shape} ({owned.owner.__name__})")
+    assert not differ, f"binding ids bound to other keys on another screen: {differ}"
+    assert len(seen) >= 40, "declared() walks every module of tui.app"

@@ -28,7 +28,6 @@ LEFT: Counter[tuple[str, str]] = Counter(
     {
         ("support/app_helpers.py", "_compositor"): 1,
         ("bench/harness.py", "_display"): 2,
-        ("bench/list_first_try.py", "_window_rows"): 1,
         ("bench/inproc.py", "_driver"): 1,
     }
 )

@@ -20,8 +20,6 @@ from tui.domain.models import (
     OddActive,
     SessionRow,
 )
-from tui.domain.run_stuck import RunStuckKind
-from tui.domain.runs import RUN_STATUSES, RunRow
 from tui.domain.stuck import NOT_DETECTABLE, StuckKind
 from tui.domain.text import safe_text
 from tui.domain.timefmt import human_duration, iso_z, relative
@@ -37,6 +35,8 @@ from tui.domain.triggers import (
 
 if TYPE_CHECKING:
     from tui.domain.audit import Overwritten
+    from tui.domain.run_stuck import RunStuckKind
+    from tui.domain.runs import RunRow
     from tui.domain.session_detail import WorkflowRun
 
 DASH = "—"
@@ -469,6 +469,8 @@ QUIET_GUESS = "a guess: the service records no process that owns a run"
 def run_stuck_evidence(row: RunRow, kind: RunStuckKind, now: datetime) -> str:
     """What puts this run in `kind`, from its own columns, in the operator's words: the
     ages, never a verdict ("no activity for 2h", not "dead")."""
+    from tui.domain.run_stuck import RunStuckKind  # the runs' words load with the runs
+
     quiet = row.quiet_for(now)
     match kind:
         case RunStuckKind.STALE_PENDING:
@@ -490,6 +492,8 @@ def run_stuck_names(kinds: tuple[RunStuckKind, ...]) -> str:
 
 def run_status_cell(row: RunRow) -> str:
     """The stored status as stored (safe), marked when the service never writes it."""
+    from tui.domain.runs import RUN_STATUSES  # the runs' words load with the runs
+
     if row.status is None:
         return DASH
     if row.status not in RUN_STATUSES:
