@@ -30,8 +30,9 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-CONNECTIONS = 3
-"""Reads at once, as the Store's engine pools: a page, the reason and the stuck counts."""
+CONNECTIONS = 5
+"""Reads at once, as many as the Store's engine opens (its pool of 3 and 2 more): a
+refresh's page and counts all run side by side."""
 CONNECT_TIMEOUT_S = 10.0
 """As the engine's (`PostgresqlBackend.make_engine`), unless the URL says otherwise."""
 

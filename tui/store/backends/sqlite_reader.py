@@ -35,8 +35,10 @@ from tui.store.backends.sqlite_fold import register as register_fold_like
 
 T = TypeVar("T")
 
-READ_THREADS = 3
-"""Reads at once: a page, the reason counts and the stuck counts of one refresh."""
+READ_THREADS = 5
+"""Reads at once, as many as the engine's pool keeps (SQLAlchemy's default of 5): a
+refresh's page and counts all wait on a lock side by side, none queued behind another's
+busy timeout."""
 INLINE_CPU_S = 0.002
 """The CPU a statement of a short read may use on the event loop before the read moves
 to a reading thread: a page's statement is a fraction of it, and the screen never
