@@ -369,6 +369,25 @@ def page_statement(
     )
 
 
+def window_floor(rs: RunSql, cursor: RunCursor | None, window: int) -> sa.Select[Any]:
+    """The run `window` dated runs below the cursor (newest first, every run counted,
+    whatever the filter), and the one after it: the floor of a bounded search's window.
+    Fewer than two rows: the rest of the list fits in the window. By the started index
+    (0010) a walk of `window` index entries."""
+    stmt = sa.select(r.c.id, sort_key(rs).label("_sort_key")).where(r.c.started_at.is_not(None))
+    if cursor is not None and cursor.key is not None:
+        stmt = stmt.where(_after(rs, cursor))
+    order = (r.c.started_at.desc(), r.c.id.desc())
+    return stmt.order_by(*order).offset(window - 1).limit(2)
+
+
+def within_window(rs: RunSql, floor: RunCursor) -> ColumnElement[bool]:
+    """The dated runs from the top down to the floor run, the floor included: exactly
+    the window's runs, a range of the started index."""
+    key = sort_key(rs)
+    return sa.or_(key > floor.key, sa.and_(key == floor.key, r.c.id >= floor.id))
+
+
 def rows_statement(rs: RunSql, ids: list[str]) -> sa.Select[Any]:
     """The list rows of these runs (a page's), in no order."""
     return sa.select(*row_columns(rs)).select_from(joined(rs)).where(r.c.id.in_(ids))
