@@ -284,3 +284,43 @@ def test_now_is_the_store_clock(make_runs: Make) -> None:
     assert isinstance(started, datetime)
     assert rows[0].duration(started + timedelta(minutes=3)) == timedelta(minutes=3)
     assert rows[0].id == run
+
+
+def test_a_search_reads_a_window_of_the_newest_runs_and_says_where_to_go_on(
+    make_runs: Make,
+) -> None:
+    """`search_runs` looks at `window` runs at a time, newest first: a text found there
+    is the list's own page; otherwise the page says how many runs it searched and where
+    the next window starts, and walking the windows finds what the whole list holds."""
+    target, svc = make_runs("v0.8")
+    conv = svc.conversation()
+    for i in range(7):
+        svc.create(f"wf-{i}", conv, user_message="needle here" if i == 4 else "hay")
+
+    async def work(store: Store) -> tuple[list[RunRow], list[RunPage], list[RunPage], RunPage]:
+        whole = (await store.list_runs(None, None, 100)).rows
+
+        async def walk(text: str) -> list[RunPage]:
+            pages: list[RunPage] = []
+            cursor: RunCursor | None = None
+            while True:
+                page = await store.search_runs(RunFilter(text=text), cursor, 50, window=3)
+                pages.append(page)
+                cursor = page.next_cursor or page.resume
+                if cursor is None:
+                    return pages
+
+        wide = await store.search_runs(RunFilter(text="needle"), None, 50, window=100)
+        return whole, await walk("needle"), await walk("matches-nothing"), wide
+
+    whole, needle, nothing, wide = read(target, work)
+    (match,) = [r for r in whole if r.workflow_name == "wf-4"]
+    at = [r.id for r in whole].index(match.id)
+    found = [r.id for p in needle for r in p.rows]
+    assert found == [match.id]
+    assert [bool(p.rows) for p in needle].index(True) == at // 3
+    assert all(p.searched == 3 for p in needle + nothing)
+    assert len(nothing) == 3 and all(p.rows == [] for p in nothing)
+    assert [p.resume is None for p in nothing] == [False, False, True]
+    assert [r.id for r in wide.rows] == [match.id]
+    assert (wide.resume, wide.next_cursor, wide.searched) == (None, None, 100)
