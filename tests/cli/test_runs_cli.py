@@ -242,3 +242,34 @@ def test_the_quiet_setting_comes_from_the_flag_else_the_file_else_30_minutes(
     assert quiet("--quiet-after", "10m", "stuck") == 10 * 60
     bad = invoke("--url", svc.db.url, "runs", "stuck", "--quiet-after", "soon")
     assert bad.exit_code == 2
+
+
+def test_a_search_says_how_many_runs_it_searched_and_how_to_widen_it(
+    empty_db_url: str, request: pytest.FixtureRequest
+) -> None:
+    """`runs --search` looks at a window of the newest runs: where it stops before the
+    end it says so on stderr, with the wider `--window` to ask for and a `--cursor` to
+    go on from; the JSON's next_cursor is where the next window starts."""
+    svc = make(request, empty_db_url, "v0.8")
+    conv = svc.conversation()
+    made = [svc.create(f"wf-{i}", conv) for i in range(5)]
+
+    narrow = invoke("--url", svc.db.url, "runs", "--search", "nothing-like-it", "--window", "2")
+    assert narrow.exit_code == 0, narrow.output
+    assert "note: searched the newest 2 runs: widen with --window 20" in narrow.stderr
+    found = invoke(
+        "--url", svc.db.url, "runs", "--search", "nothing-like-it", "--window", "2",
+        "--format", "json",
+    )  # fmt: skip
+    assert found.exit_code == 0, found.output
+    page = json.loads(found.stdout)
+    assert page["runs"] == [] and page["next_cursor"] is not None
+    more = invoke(
+        "--url", svc.db.url, "runs", "--search", "nothing-like-it", "--window", "2",
+        "--cursor", page["next_cursor"],
+    )  # fmt: skip
+    assert "note: searched 2 more runs" in more.stderr
+
+    wide = invoke("--url", svc.db.url, "runs", "--search", "wf-", "--window", "100")
+    assert wide.exit_code == 0 and "searched" not in wide.stderr
+    assert all(m[:8] in wide.stdout for m in made)
