@@ -273,3 +273,22 @@ def test_a_search_says_how_many_runs_it_searched_and_how_to_widen_it(
     wide = invoke("--url", svc.db.url, "runs", "--search", "wf-", "--window", "100")
     assert wide.exit_code == 0 and "searched" not in wide.stderr
     assert all(m[:8] in wide.stdout for m in made)
+
+
+def test_stuck_list_holds_a_run_without_a_start_time(
+    empty_db_url: str, request: pytest.FixtureRequest
+) -> None:
+    """`runs stuck --list` reads the stuck runs' pages as the list does: a paused run
+    whose started_at is NULL (a hand-edited row) is listed, last, as it is counted."""
+    svc = make(request, empty_db_url, "v0.8")
+    conv = svc.conversation()
+    gates = [svc.create(f"gate-{i}", conv) for i in range(2)]
+    for gate in gates:
+        svc.start(gate)
+        svc.pause(gate)
+    svc.db.run(f"UPDATE remote_agent_workflow_runs SET started_at = NULL WHERE id = '{gates[0]}'")
+    for args in ([], ["--kind", "awaiting-approval"]):
+        listing = as_json(svc, "runs", "stuck", "--list", *args)
+        assert [r["id"] for r in listing["runs"]] == [gates[1], gates[0]]
+        (paused,) = [k for k in listing["kinds"] if k["kind"] == "awaiting-approval"]
+        assert paused["count"] == 2

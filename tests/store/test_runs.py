@@ -13,6 +13,7 @@ import pytest
 
 from tests.support.run_writes import ServiceRuns, runs_database
 from tests.support.service_schema import ERAS, RUNS_OUTCOME, statements
+from tui.domain.run_stuck import RunStuckKind
 from tui.domain.runs import OPTIONAL_RUN_COLUMNS, RunCursor, RunDetail, RunFilter, RunPage, RunRow
 from tui.domain.timefmt import utcnow
 from tui.store.errors import AmbiguousId, UnknownRun
@@ -324,3 +325,37 @@ def test_a_search_reads_a_window_of_the_newest_runs_and_says_where_to_go_on(
     assert [p.resume is None for p in nothing] == [False, False, True]
     assert [r.id for r in wide.rows] == [match.id]
     assert (wide.resume, wide.next_cursor, wide.searched) == (None, None, 100)
+
+
+def test_stuck_runs_page_like_the_list_and_keep_a_run_without_a_start_time(
+    make_runs: Make,
+) -> None:
+    """A paused run whose `started_at` is NULL (the service's writes never leave one, a
+    hand-edited row can) is stuck all the same: `stuck_runs` lists it last, as the list
+    does, counts agree, and its pages go on by their cursor without a gap or a repeat."""
+    target, svc = make_runs("v0.8")
+    conv = svc.conversation()
+    gates = [svc.create(f"gate-{i}", conv) for i in range(3)]
+    for gate in gates:
+        svc.start(gate)
+        svc.pause(gate)
+    svc.create("idle", conv)  # pending, young: not stuck
+    svc.db.run(f"UPDATE remote_agent_workflow_runs SET started_at = NULL WHERE id = '{gates[0]}'")
+
+    async def work(store: Store) -> tuple[RunPage, list[RunRow], Any]:
+        whole = await store.stuck_runs(None, 100)
+        paged: list[RunRow] = []
+        cursor: RunCursor | None = None
+        while True:
+            page = await store.stuck_runs(None, 1, cursor)
+            paged += page.rows
+            cursor = page.next_cursor
+            if cursor is None:
+                return whole, paged, await store.run_stuck_counts()
+
+    whole, paged, counts = read(target, work)
+    assert [r.id for r in whole.rows][-1] == gates[0] and whole.next_cursor is None
+    assert sorted(r.id for r in whole.rows) == sorted(gates)
+    assert whole.rows[-1].started_at is None
+    assert [r.id for r in paged] == [r.id for r in whole.rows]
+    assert counts[RunStuckKind.AWAITING_APPROVAL] == len(gates)

@@ -298,13 +298,15 @@ def stuck(
         every = await store.run_stuck_counts()
         blind = store.run_undetectable
         rows: dict[str, RunRow] = {}
-        if listed:
-            for kind in chosen:
-                if kind in blind:
+        if listed:  # every kind in one walk; chosen kinds one walk each
+            every_kind = set(chosen) == set(RunStuckKind)
+            filters = [None] if every_kind else [RunFilter(stuck=k) for k in chosen]
+            for flt in filters:
+                if flt is not None and flt.stuck in blind:
                     continue
                 cursor: RunCursor | None = None
                 while True:
-                    page = await store.list_runs(RunFilter(stuck=kind), cursor)
+                    page = await store.stuck_runs(flt, RUN_PAGE_SIZE, cursor)
                     rows.update((r.id, r) for r in page.rows)
                     if page.next_cursor is None:
                         break
