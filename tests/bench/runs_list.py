@@ -118,6 +118,7 @@ async def measure(store: Store, reps: int) -> list[tuple[str, float, float, floa
         ("workflow release", lambda: store.list_runs(RunFilter(workflow="release")), 1),
         ("stuck quiet", lambda: store.list_runs(RunFilter(stuck=RunStuckKind.QUIET)), 1),
         ("search text", lambda: store.list_runs(RunFilter(text="release")), 1),
+        ("search window miss", lambda: store.search_runs(RunFilter(text="no-such-run")), 1),
         ("stuck counts", lambda: store.run_stuck_counts(), 0),
     ]
     out = []

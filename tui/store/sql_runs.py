@@ -9,9 +9,11 @@ binds in `UtcTimestamp(timezone=True)` compare with both as stored.
 
 Indexes the service has on the runs table: conversation_id, status, parent_conversation_id,
 user_id (v0.4.0), parent_run_id (v0.7.0) and last_activity_at where running. The stuck
-counts read only pending, running and paused runs (by the status index); the list
-orders by (started_at, id), which no service index holds: one sort of the matching
-rows per page.
+counts read only pending, running and paused runs (by the status index). The list
+orders by (started_at DESC, id DESC), which no service index holds: the tool's
+`tables.RUN_INDEXES` (migration 0010) hold it, for all runs and per status, so a page
+walks one and stops; a database without them sorts the matching runs per page. A text
+search reads a window of the newest runs (`window_floor`, `within_window`).
 """
 
 from __future__ import annotations
