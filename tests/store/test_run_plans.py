@@ -196,3 +196,43 @@ def test_the_runs_without_a_start_time_are_a_range_of_the_same_index(
         conds = [str(n.get("Index Cond")) for n in _nodes(plan[0]["Plan"])]
         assert any("started_at IS NULL" in c for c in conds), plan
     assert problems == [], f"{sql}\n{plan}"
+
+
+def test_a_search_window_that_matches_nothing_reads_the_window_not_the_table(
+    run_plan_db: RunPlanDb,
+) -> None:
+    """`search_runs` for a text no run holds: the window's floor is a read of the started
+    index in order, and the walk a range of it bounded by the floor (an index condition
+    on PostgreSQL: it stops there, not at the table's end)."""
+
+    async def run() -> list[Any]:
+        store = await open_store(run_plan_db.target, read_only=True)
+        try:
+            with statement_log(store) as sent:
+                page = await store.search_runs(RunFilter(text="no-such-run"), None, 50, 500)
+            assert page.rows == [] and page.resume is not None and page.searched == 500
+            return list(sent)
+        finally:
+            await store.close()
+
+    order = f"ORDER BY {WORKFLOW_RUNS}."
+    sent = [
+        str(s.compile(dialect=run_plan_db.dialect, compile_kwargs={"literal_binds": True}))
+        for s in asyncio.run(run())
+    ]
+    floor, walk = [sql for sql in sent if order in sql]
+    assert "OFFSET 499" in floor
+    plan = run_plan_db.explain(floor)
+    assert _problems(run_plan_db.kind, plan, RUNS_STARTED_INDEX) == [], f"{floor}\n{plan}"
+    plan = run_plan_db.explain(walk)
+    if run_plan_db.kind == "sqlite":
+        assert _problems("sqlite", plan, RUNS_STARTED_INDEX) == [], f"{walk}\n{plan}"
+        return
+    # PostgreSQL may read the window's range as a bitmap and sort what matches in it:
+    # either way a range of the started index bounded by the floor, never the table.
+    nodes = list(_nodes(plan[0]["Plan"]))
+    assert not [n for n in nodes if n["Node Type"] == "Seq Scan"], plan
+    assert any(
+        n.get("Index Name") == RUNS_STARTED_INDEX and "started_at >=" in str(n.get("Index Cond"))
+        for n in nodes
+    ), plan

@@ -385,9 +385,11 @@ def window_floor(rs: RunSql, cursor: RunCursor | None, window: int) -> sa.Select
 
 def within_window(rs: RunSql, floor: RunCursor) -> ColumnElement[bool]:
     """The dated runs from the top down to the floor run, the floor included: exactly
-    the window's runs, a range of the started index."""
+    the window's runs. `started_at >= floor` is said on its own, as the range of the
+    started index the walk stops at (neither planner takes the OR as a bound)."""
     key = sort_key(rs)
-    return sa.or_(key > floor.key, sa.and_(key == floor.key, r.c.id >= floor.id))
+    exact = sa.or_(key > floor.key, sa.and_(key == floor.key, r.c.id >= floor.id))
+    return sa.and_(key >= floor.key, exact)
 
 
 def rows_statement(rs: RunSql, ids: list[str]) -> sa.Select[Any]:
