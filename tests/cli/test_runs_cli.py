@@ -242,3 +242,53 @@ def test_the_quiet_setting_comes_from_the_flag_else_the_file_else_30_minutes(
     assert quiet("--quiet-after", "10m", "stuck") == 10 * 60
     bad = invoke("--url", svc.db.url, "runs", "stuck", "--quiet-after", "soon")
     assert bad.exit_code == 2
+
+
+def test_a_search_says_how_many_runs_it_searched_and_how_to_widen_it(
+    empty_db_url: str, request: pytest.FixtureRequest
+) -> None:
+    """`runs --search` looks at a window of the newest runs: where it stops before the
+    end it says so on stderr, with the wider `--window` to ask for and a `--cursor` to
+    go on from; the JSON's next_cursor is where the next window starts."""
+    svc = make(request, empty_db_url, "v0.8")
+    conv = svc.conversation()
+    made = [svc.create(f"wf-{i}", conv) for i in range(5)]
+
+    narrow = invoke("--url", svc.db.url, "runs", "--search", "nothing-like-it", "--window", "2")
+    assert narrow.exit_code == 0, narrow.output
+    assert "note: searched the newest 2 runs: widen with --window 20" in narrow.stderr
+    found = invoke(
+        "--url", svc.db.url, "runs", "--search", "nothing-like-it", "--window", "2",
+        "--format", "json",
+    )  # fmt: skip
+    assert found.exit_code == 0, found.output
+    page = json.loads(found.stdout)
+    assert page["runs"] == [] and page["next_cursor"] is not None
+    more = invoke(
+        "--url", svc.db.url, "runs", "--search", "nothing-like-it", "--window", "2",
+        "--cursor", page["next_cursor"],
+    )  # fmt: skip
+    assert "note: searched 2 more runs" in more.stderr
+
+    wide = invoke("--url", svc.db.url, "runs", "--search", "wf-", "--window", "100")
+    assert wide.exit_code == 0 and "searched" not in wide.stderr
+    assert all(m[:8] in wide.stdout for m in made)
+
+
+def test_stuck_list_holds_a_run_without_a_start_time(
+    empty_db_url: str, request: pytest.FixtureRequest
+) -> None:
+    """`runs stuck --list` reads the stuck runs' pages as the list does: a paused run
+    whose started_at is NULL (a hand-edited row) is listed, last, as it is counted."""
+    svc = make(request, empty_db_url, "v0.8")
+    conv = svc.conversation()
+    gates = [svc.create(f"gate-{i}", conv) for i in range(2)]
+    for gate in gates:
+        svc.start(gate)
+        svc.pause(gate)
+    svc.db.run(f"UPDATE remote_agent_workflow_runs SET started_at = NULL WHERE id = '{gates[0]}'")
+    for args in ([], ["--kind", "awaiting-approval"]):
+        listing = as_json(svc, "runs", "stuck", "--list", *args)
+        assert [r["id"] for r in listing["runs"]] == [gates[1], gates[0]]
+        (paused,) = [k for k in listing["kinds"] if k["kind"] == "awaiting-approval"]
+        assert paused["count"] == 2

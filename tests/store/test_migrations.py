@@ -47,7 +47,16 @@ from tui.store.migrate import (
     upgrade_sql,
 )
 from tui.store.store import make_engine, open_store
-from tui.store.tables import ACTIVE_INDEX, ACTIVE_INDEX_COLUMNS, AUDIT, TOOL_INDEXES
+from tui.store.tables import (
+    ACTIVE_INDEX,
+    ACTIVE_INDEX_COLUMNS,
+    AUDIT,
+    RUN_INDEXES,
+    RUNS_STARTED_COLUMNS,
+    RUNS_STATUS_COLUMNS,
+    TOOL_INDEXES,
+    WORKFLOW_RUNS,
+)
 from tui.store.target import DbTarget, sqlite_target, url_target
 
 SERVICE_TABLES = ("remote_agent_codebases", "remote_agent_conversations", "remote_agent_sessions")
@@ -61,6 +70,7 @@ ALL_REVISIONS = [
     "0007_ended_index",
     "0008_active_index",
     "0009_audit_target",
+    "0010_runs_index",
 ]
 SERVICE_016_COMMENT = (
     "Why this session was deactivated: reset-requested, cwd-changed, conversation-closed, etc."
@@ -484,7 +494,8 @@ async def test_upgrade_sql_changes_nothing_and_works(db: RawDb) -> None:
     if db.backend == "postgresql":
         assert "ADD COLUMN IF NOT EXISTS ended_reason" in sql
         assert "COMMENT ON COLUMN remote_agent_sessions.ended_reason" in sql
-        assert sql.count("CREATE INDEX CONCURRENTLY") == len(TUI_INDEXES)
+        # the service's schema has workflow runs: 0010 indexes them too
+        assert sql.count("CREATE INDEX CONCURRENTLY") == len(TUI_INDEXES) + len(RUN_INDEXES)
     assert await db.schema() == schema
     assert await db.dump() == rows
     assert await current_revision(db.target) is None
@@ -612,10 +623,10 @@ async def test_plan_says_what_the_service_will_feel(db: RawDb) -> None:
 
     assert await db.schema() == schema
     assert (before.current, before.revisions, before.sessions) == (None, ALL_REVISIONS, 120)
-    assert before.indexes == TOOL_INDEXES
+    assert before.indexes == TOOL_INDEXES + RUN_INDEXES  # v0.7 has workflow runs
     if db.backend == "sqlite":
         assert before.notice is not None
-        assert f"holds 120 sessions: building {len(TOOL_INDEXES)} indexes" in before.notice
+        assert f"holds 120 sessions: building {len(before.indexes)} indexes" in before.notice
         assert "the service's writes wait" in before.notice
         assert "busy timeout" not in before.notice  # far from 5 s per index
         at_1m = backend_for("sqlite").migration_notice(1_000_000, 7)
@@ -1044,7 +1055,7 @@ async def test_0009_adds_the_target_to_an_audit_table_that_has_rows(
         )
     before = await _audit_rows(db)
 
-    assert await upgrade(db.target) == ["0009_audit_target"]
+    assert await upgrade(db.target) == ["0009_audit_target", "0010_runs_index"]
     rows = await db.query(f"SELECT target, run_id FROM {AUDIT}")
     assert rows == [("session", None)]
     assert await _audit_rows(db) == before
@@ -1097,3 +1108,62 @@ async def test_a_target_column_of_another_type_is_a_shape_problem(db: RawDb) -> 
         assert not store.audit_kept and store.run_audit_missing is not None
     finally:
         await store.close()
+
+
+# -- 0010: the workflow runs newest first ------------------------------------------------------
+
+
+async def _index_sql(db: RawDb, name: str) -> str | None:
+    if db.backend == "sqlite":
+        found = await db.query(f"SELECT sql FROM sqlite_master WHERE name = '{name}'")
+    else:
+        found = await db.query(f"SELECT pg_get_indexdef(to_regclass('{name}'))")
+    return str(found[0][0]) if found and found[0][0] is not None else None
+
+
+async def test_0010_indexes_the_runs_where_the_table_is_and_restores_them(db: RawDb) -> None:
+    """A service database with workflow runs: `migrate --sql` writes both runs indexes
+    (the list's order, and by status), `migrate` builds them on the runs table, one
+    dropped by hand is what the database lacks and what `migrate` makes again."""
+    await create_service_db(db.url, era="v0.8", sessions=10)
+    offline = await upgrade_sql(db.target)
+    for name, columns in zip(RUN_INDEXES, (RUNS_STARTED_COLUMNS, RUNS_STATUS_COLUMNS), strict=True):
+        assert f"{name} ON {WORKFLOW_RUNS} ({columns})" in offline
+    assert await upgrade(db.target) == ALL_REVISIONS
+    made = {name: await _index_sql(db, name) for name in RUN_INDEXES}
+    if db.backend == "sqlite":
+        assert made[RUN_INDEXES[0]] is not None
+        assert made[RUN_INDEXES[0]].endswith(f"ON {WORKFLOW_RUNS} ({RUNS_STARTED_COLUMNS})")
+    else:
+        assert f"{WORKFLOW_RUNS} USING btree (started_at DESC, id DESC)" in str(
+            made[RUN_INDEXES[0]]
+        )
+        assert "USING btree (status, started_at DESC, id DESC)" in str(made[RUN_INDEXES[1]])
+    migrated = await db.schema()
+
+    await db.execute([f"DROP INDEX {RUN_INDEXES[0]}"])
+    sql = await upgrade_sql(db.target)
+    assert f"lacks: {RUN_INDEXES[0]}." in sql and RUN_INDEXES[1] not in sql
+    assert await upgrade(db.target) == []
+    assert await _index_sql(db, RUN_INDEXES[0]) == made[RUN_INDEXES[0]]
+    assert await db.schema() == migrated
+    assert "already at head" in await upgrade_sql(db.target)
+
+
+async def test_0010_a_database_without_workflow_runs_migrates_cleanly(db: RawDb) -> None:
+    """A database whose service has no runs table: every revision applies, no runs index
+    is made or said to be missing, and a second `migrate` (and `--sql`) has nothing to do."""
+    await db.make_service_db(ended_reason=True)
+    await db.execute(
+        ["DROP TABLE IF EXISTS remote_agent_workflow_events", f"DROP TABLE {WORKFLOW_RUNS}"]
+    )
+    assert RUN_INDEXES[0] not in await upgrade_sql(db.target)
+    assert await upgrade(db.target) == ALL_REVISIONS
+    for name in RUN_INDEXES:
+        assert await _index_sql(db, name) is None
+    assert "already at head" in await upgrade_sql(db.target)
+    migrated = await db.schema()
+    assert await upgrade(db.target) == []
+    assert await db.schema() == migrated
+    after = await plan(db.target)
+    assert (after.revisions, after.indexes) == ([], ())

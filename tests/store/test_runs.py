@@ -13,6 +13,7 @@ import pytest
 
 from tests.support.run_writes import ServiceRuns, runs_database
 from tests.support.service_schema import ERAS, RUNS_OUTCOME, statements
+from tui.domain.run_stuck import RunStuckKind
 from tui.domain.runs import OPTIONAL_RUN_COLUMNS, RunCursor, RunDetail, RunFilter, RunPage, RunRow
 from tui.domain.timefmt import utcnow
 from tui.store.errors import AmbiguousId, UnknownRun
@@ -284,3 +285,77 @@ def test_now_is_the_store_clock(make_runs: Make) -> None:
     assert isinstance(started, datetime)
     assert rows[0].duration(started + timedelta(minutes=3)) == timedelta(minutes=3)
     assert rows[0].id == run
+
+
+def test_a_search_reads_a_window_of_the_newest_runs_and_says_where_to_go_on(
+    make_runs: Make,
+) -> None:
+    """`search_runs` looks at `window` runs at a time, newest first: a text found there
+    is the list's own page; otherwise the page says how many runs it searched and where
+    the next window starts, and walking the windows finds what the whole list holds."""
+    target, svc = make_runs("v0.8")
+    conv = svc.conversation()
+    for i in range(7):
+        svc.create(f"wf-{i}", conv, user_message="needle here" if i == 4 else "hay")
+
+    async def work(store: Store) -> tuple[list[RunRow], list[RunPage], list[RunPage], RunPage]:
+        whole = (await store.list_runs(None, None, 100)).rows
+
+        async def walk(text: str) -> list[RunPage]:
+            pages: list[RunPage] = []
+            cursor: RunCursor | None = None
+            while True:
+                page = await store.search_runs(RunFilter(text=text), cursor, 50, window=3)
+                pages.append(page)
+                cursor = page.next_cursor or page.resume
+                if cursor is None:
+                    return pages
+
+        wide = await store.search_runs(RunFilter(text="needle"), None, 50, window=100)
+        return whole, await walk("needle"), await walk("matches-nothing"), wide
+
+    whole, needle, nothing, wide = read(target, work)
+    (match,) = [r for r in whole if r.workflow_name == "wf-4"]
+    at = [r.id for r in whole].index(match.id)
+    found = [r.id for p in needle for r in p.rows]
+    assert found == [match.id]
+    assert [bool(p.rows) for p in needle].index(True) == at // 3
+    assert all(p.searched == 3 for p in needle + nothing)
+    assert len(nothing) == 3 and all(p.rows == [] for p in nothing)
+    assert [p.resume is None for p in nothing] == [False, False, True]
+    assert [r.id for r in wide.rows] == [match.id]
+    assert (wide.resume, wide.next_cursor, wide.searched) == (None, None, 100)
+
+
+def test_stuck_runs_page_like_the_list_and_keep_a_run_without_a_start_time(
+    make_runs: Make,
+) -> None:
+    """A paused run whose `started_at` is NULL (the service's writes never leave one, a
+    hand-edited row can) is stuck all the same: `stuck_runs` lists it last, as the list
+    does, counts agree, and its pages go on by their cursor without a gap or a repeat."""
+    target, svc = make_runs("v0.8")
+    conv = svc.conversation()
+    gates = [svc.create(f"gate-{i}", conv) for i in range(3)]
+    for gate in gates:
+        svc.start(gate)
+        svc.pause(gate)
+    svc.create("idle", conv)  # pending, young: not stuck
+    svc.db.run(f"UPDATE remote_agent_workflow_runs SET started_at = NULL WHERE id = '{gates[0]}'")
+
+    async def work(store: Store) -> tuple[RunPage, list[RunRow], Any]:
+        whole = await store.stuck_runs(None, 100)
+        paged: list[RunRow] = []
+        cursor: RunCursor | None = None
+        while True:
+            page = await store.stuck_runs(None, 1, cursor)
+            paged += page.rows
+            cursor = page.next_cursor
+            if cursor is None:
+                return whole, paged, await store.run_stuck_counts()
+
+    whole, paged, counts = read(target, work)
+    assert [r.id for r in whole.rows][-1] == gates[0] and whole.next_cursor is None
+    assert sorted(r.id for r in whole.rows) == sorted(gates)
+    assert whole.rows[-1].started_at is None
+    assert [r.id for r in paged] == [r.id for r in whole.rows]
+    assert counts[RunStuckKind.AWAITING_APPROVAL] == len(gates)

@@ -104,6 +104,13 @@ Statuses: {", ".join(RUN_STATUSES)}.
     metavar="TEXT",
     help="Text in the id, workflow name, user message or working path, any case.",
 )
+@click.option(
+    "--window",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="With --search: look at no more than N runs (newest first) per page (default "
+    "5000); the note says how to widen it or go on.",
+)
 @click.option("--conversation", metavar="ID", help="Only the runs of this conversation (whole id).")
 @click.option("--stuck", "stuck_kind", type=click.Choice(RUN_KIND_NAMES), help="Only this kind.")
 @quiet_option
@@ -125,6 +132,7 @@ def runs(
     owner: str | None,
     since: datetime | None,
     search: str | None,
+    window: int | None,
     conversation: str | None,
     stuck_kind: str | None,
     quiet_after: timedelta | None,
@@ -160,7 +168,8 @@ def runs(
         None if fmt == "table" else RunWriter(fmt, now, CsvStyle(not csv_raw, sys.stdout.isatty()))
     )
     table = render_runs.runs_table()
-    facts: dict[str, Any] = {}
+    facts: dict[str, Any] = {"stopped": None}
+    bounded = bool(search and search.strip())
 
     async def stream(store: Store) -> RunCursor | None:
         _config(store, quiet)
@@ -171,8 +180,14 @@ def runs(
         cursor, left = start, limit or None
         while True:
             size = RUN_PAGE_SIZE if left is None else min(left, RUN_PAGE_SIZE)
-            page = await store.list_runs(flt, cursor, size)
+            if bounded:  # a window of runs per page: never the whole table
+                page = await store.search_runs(flt, cursor, size, window)
+            else:
+                page = await store.list_runs(flt, cursor, size)
             _emit(writer, table, page.rows, now)
+            if page.resume is not None:
+                facts["stopped"] = (page.searched, cursor is None)
+                return page.resume
             cursor = page.next_cursor
             if left is not None:
                 left -= len(page.rows)
@@ -189,7 +204,15 @@ def runs(
         click.echo(f"note: {NO_RUNS_TABLE}", err=True)
     if owner and not facts["has_owners"]:
         click.echo(f"note: {NO_OWNERS}: --owner matches no run", err=True)
-    if more is not None and writer is None:
+    if facts["stopped"] is not None:
+        searched, newest = facts["stopped"]
+        where = f"the newest {searched:,} runs" if newest else f"{searched:,} more runs"
+        go_on = "go on with --cursor and the JSON's next_cursor"
+        click.echo(
+            f"note: searched {where}: widen with --window {searched * 10}, or {go_on}",
+            err=True,
+        )
+    elif more is not None and writer is None:
         click.echo("note: more runs: raise --limit (0 for all)", err=True)
 
 
@@ -275,13 +298,15 @@ def stuck(
         every = await store.run_stuck_counts()
         blind = store.run_undetectable
         rows: dict[str, RunRow] = {}
-        if listed:
-            for kind in chosen:
-                if kind in blind:
+        if listed:  # every kind in one walk; chosen kinds one walk each
+            every_kind = set(chosen) == set(RunStuckKind)
+            filters = [None] if every_kind else [RunFilter(stuck=k) for k in chosen]
+            for flt in filters:
+                if flt is not None and flt.stuck in blind:
                     continue
                 cursor: RunCursor | None = None
                 while True:
-                    page = await store.list_runs(RunFilter(stuck=kind), cursor)
+                    page = await store.stuck_runs(flt, RUN_PAGE_SIZE, cursor)
                     rows.update((r.id, r) for r in page.rows)
                     if page.next_cursor is None:
                         break

@@ -188,6 +188,12 @@ class RunRow:
 class RunPage:
     rows: list[RunRow]
     next_cursor: RunCursor | None
+    resume: RunCursor | None = None
+    """A bounded search (`Store.search_runs`) that stopped at its window's floor: where
+    the next window starts. None when the search reached the end of the list."""
+    searched: int = 0
+    """How many runs (newest first) a bounded search looked at for this page; 0 for a
+    page that is not a bounded search's."""
 
 
 @dataclass(frozen=True, slots=True)

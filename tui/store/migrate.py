@@ -64,7 +64,7 @@ from tui.store.errors import (
     unreadable,
 )
 from tui.store.store import make_engine
-from tui.store.tables import TOOL_INDEXES
+from tui.store.tables import RUN_INDEX_COLUMNS, RUN_INDEXES, TOOL_INDEXES, WORKFLOW_RUNS
 from tui.store.target import DbTarget
 
 VERSION_TABLE = "sessions_tui_alembic_version"
@@ -94,13 +94,13 @@ class Upgraded:
 
 def missing_objects(catalog: Catalog, audit_indexes: set[str]) -> list[str]:
     """The objects the head revision has that the database lacks (or holds unusable):
-    the service's baseline tables, `ended_reason`, the tool's indexes and audit table
-    (with migration 0009's columns).
+    the service's baseline tables, `ended_reason`, the tool's indexes (the runs' where
+    the database has workflow runs) and audit table (with migration 0009's columns).
     `audit_indexes`: the audit table's index names, read apart."""
     missing = [t for t in BASELINE_TABLES if t not in catalog.tables]
     if SESSIONS_TABLE in catalog.tables and not catalog.has_column(SESSIONS_TABLE, "ended_reason"):
         missing.append(f"{SESSIONS_TABLE}.ended_reason")
-    missing += [ix for ix in TOOL_INDEXES if not catalog.indexes.get(ix)]
+    missing += [ix for ix in _tool_indexes(catalog) if not catalog.indexes.get(ix)]
     if AUDIT_TABLE not in catalog.tables:
         missing.append(AUDIT_TABLE)
     else:
@@ -109,6 +109,13 @@ def missing_objects(catalog: Catalog, audit_indexes: set[str]) -> list[str]:
             f"{AUDIT_TABLE}.{c}" for c in TARGET_COLUMNS if not catalog.has_column(AUDIT_TABLE, c)
         ]
     return missing
+
+
+def _tool_indexes(catalog: Catalog) -> tuple[str, ...]:
+    """The tool's indexes this database should have: the sessions' always, the runs'
+    where it has a runs table with the columns they hold."""
+    runs = catalog.columns.get(WORKFLOW_RUNS, frozenset())
+    return TOOL_INDEXES + (RUN_INDEXES if runs >= RUN_INDEX_COLUMNS else ())
 
 
 def _read_missing(backend: Backend, sync_conn: Connection) -> list[str]:
@@ -394,7 +401,7 @@ async def plan(target: DbTarget, *, create_service_schema: bool = False) -> Migr
     _refuse_foreign(target, catalog, create_service_schema)
     _refuse_split(target, catalog)
     revisions = _revisions_after(_script(), current)
-    indexes = tuple(ix for ix in TOOL_INDEXES if not catalog.indexes.get(ix))
+    indexes = tuple(ix for ix in _tool_indexes(catalog) if not catalog.indexes.get(ix))
     notice = backend.migration_notice(sessions, len(indexes)) if revisions or indexes else None
     return MigrationPlan(current, revisions, sessions, indexes, notice)
 

@@ -107,3 +107,20 @@ def ensure_tool_column(table: str, column: str, declaration: str) -> None:
         assert ctx.connection is not None
         if column not in column_shapes(_backend, ctx.connection, table):
             ctx.connection.exec_driver_sql(add)
+
+
+def ensure_table_index(name: str, table: str, columns: str, needs: frozenset[str]) -> None:
+    """`ensure_index` on a service table some versions lack: only where `table` exists
+    with every column in `needs`; elsewhere nothing (offline, judged on the catalog
+    read), so a database without that table migrates as one with it."""
+    ctx, backend = _context()
+    if ctx.as_sql:
+        catalog = _offline_catalog()
+        present = set(catalog.columns.get(table, frozenset())) if table in catalog.tables else set()
+    else:
+        with ctx.autocommit_block():  # the catalog read outside the revision's transaction
+            assert ctx.connection is not None
+            present = set(column_shapes(backend, ctx.connection, table))
+    if not needs <= present:
+        return
+    ensure_index(name, table, columns)

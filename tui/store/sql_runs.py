@@ -9,9 +9,11 @@ binds in `UtcTimestamp(timezone=True)` compare with both as stored.
 
 Indexes the service has on the runs table: conversation_id, status, parent_conversation_id,
 user_id (v0.4.0), parent_run_id (v0.7.0) and last_activity_at where running. The stuck
-counts read only pending, running and paused runs (by the status index); the list
-orders by (started_at, id), which no service index holds: one sort of the matching
-rows per page.
+counts read only pending, running and paused runs (by the status index). The list
+orders by (started_at DESC, id DESC), which no service index holds: the tool's
+`tables.RUN_INDEXES` (migration 0010) hold it, for all runs and per status, so a page
+walks one and stops; a database without them sorts the matching runs per page. A text
+search reads a window of the newest runs (`window_floor`, `within_window`).
 """
 
 from __future__ import annotations
@@ -367,6 +369,27 @@ def page_statement(
         .order_by(*order)
         .limit(limit)
     )
+
+
+def window_floor(rs: RunSql, cursor: RunCursor | None, window: int) -> sa.Select[Any]:
+    """The run `window` dated runs below the cursor (newest first, every run counted,
+    whatever the filter), and the one after it: the floor of a bounded search's window.
+    Fewer than two rows: the rest of the list fits in the window. By the started index
+    (0010) a walk of `window` index entries."""
+    stmt = sa.select(r.c.id, sort_key(rs).label("_sort_key")).where(r.c.started_at.is_not(None))
+    if cursor is not None and cursor.key is not None:
+        stmt = stmt.where(_after(rs, cursor))
+    order = (r.c.started_at.desc(), r.c.id.desc())
+    return stmt.order_by(*order).offset(window - 1).limit(2)
+
+
+def within_window(rs: RunSql, floor: RunCursor) -> ColumnElement[bool]:
+    """The dated runs from the top down to the floor run, the floor included: exactly
+    the window's runs. `started_at >= floor` is said on its own, as the range of the
+    started index the walk stops at (neither planner takes the OR as a bound)."""
+    key = sort_key(rs)
+    exact = sa.or_(key > floor.key, sa.and_(key == floor.key, r.c.id >= floor.id))
+    return sa.and_(key >= floor.key, exact)
 
 
 def rows_statement(rs: RunSql, ids: list[str]) -> sa.Select[Any]:

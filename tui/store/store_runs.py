@@ -28,6 +28,7 @@ from tui.domain.runs import (
     RunPage,
     RunRow,
 )
+from tui.store import limits
 from tui.store import sql_runs as qr
 from tui.store.codec import text_id, text_value
 from tui.store.errors import AmbiguousId, UnknownRun
@@ -154,36 +155,80 @@ class StoreRuns(StoreBase):
     ) -> RunPage:
         """One keyset page, newest first by (started_at, id), runs without a start time
         last; the cursor for the next page (None at the end). Empty without the table."""
-        flt = flt or RunFilter()
+        return await self._keyset_page(flt or RunFilter(), cursor, limit, stuck_only=False)
+
+    async def _keyset_page(
+        self, flt: RunFilter, cursor: RunCursor | None, limit: int, *, stuck_only: bool
+    ) -> RunPage:
+        """The list's page: the dated segment from the cursor, then (where it runs out)
+        the runs without a start time by id. `stuck_only`: only runs in a computed stuck
+        kind."""
         limit = max(1, min(limit, 10_000))
         if not self.has_runs:
             return RunPage([], None)
         rs = self._rs()
+
+        def segment(size: int, *, dated: bool) -> sa.Select[Any]:
+            stmt = qr.page_statement(rs, flt, cursor, size, dated=dated)
+            return stmt.where(qr.any_stuck(rs)) if stuck_only else stmt
+
         async with self._read() as conn:
             keys: list[Row[Any]] = []
             if cursor is None or cursor.key is not None:
-                stmt = qr.page_statement(rs, flt, cursor, limit + 1, dated=True)
-                keys = list((await conn.execute(stmt)).all())
+                keys = list((await conn.execute(segment(limit + 1, dated=True))).all())
             if len(keys) <= limit:
-                stmt = qr.page_statement(rs, flt, cursor, limit + 1 - len(keys), dated=False)
-                keys += (await conn.execute(stmt)).all()
+                keys += (await conn.execute(segment(limit + 1 - len(keys), dated=False))).all()
             rows = await self._rows_for(conn, rs, _ids(keys[:limit]))
         return RunPage(rows, _following(keys, limit))
 
-    async def stuck_runs(self, flt: RunFilter | None = None, limit: int = RUN_PAGE_SIZE) -> RunPage:
-        """The runs in any computed stuck kind (or in `flt.stuck`), newest first."""
+    async def search_runs(
+        self,
+        flt: RunFilter | None = None,
+        cursor: RunCursor | None = None,
+        limit: int = RUN_PAGE_SIZE,
+        window: int | None = None,
+    ) -> RunPage:
+        """A newest-first page of `list_runs` that looks at no more than `window` runs
+        below the cursor (`limits.SEARCH_WINDOW` by default): a text that matches nothing
+        costs one window, not the table.
+
+        A full page found in the window is the list's exact page (its cursor goes on as
+        usual). Otherwise the page holds what the window had, and `resume` says where the
+        next window starts (None: the window reached the end of the dated runs, and the
+        runs without a start time were read as `list_runs` reads them). `searched` is the
+        number of runs the window covered."""
         flt = flt or RunFilter()
+        limit = max(1, min(limit, 10_000))
+        size = max(1, window if window is not None else limits.SEARCH_WINDOW)
         if not self.has_runs:
             return RunPage([], None)
+        if cursor is not None and cursor.key is None:  # the runs without a start time
+            return replace(await self.list_runs(flt, cursor, limit), searched=size)
         rs = self._rs()
-        limit = max(1, min(limit, 10_000))
-        stmt = qr.page_statement(rs, flt, None, limit + 1, dated=True)
-        if flt.stuck is None:
-            stmt = stmt.where(qr.any_stuck(rs))
         async with self._read() as conn:
-            keys = list((await conn.execute(stmt)).all())
-            rows = await self._rows_for(conn, rs, _ids(keys[:limit]))
-        return RunPage(rows, _following(keys, limit))
+            below = (await conn.execute(qr.window_floor(rs, cursor, size))).all()
+            if len(below) == 2:
+                m = below[0]._mapping
+                floor = RunCursor(key=m["_sort_key"], id=str(text_id(m["id"])))
+                stmt = qr.page_statement(rs, flt, cursor, limit + 1, dated=True)
+                keys = list((await conn.execute(stmt.where(qr.within_window(rs, floor)))).all())
+                rows = await self._rows_for(conn, rs, _ids(keys[:limit]))
+                following = _following(keys, limit)
+                resume = floor if following is None else None
+                return RunPage(rows, following, resume, size)
+        return replace(await self.list_runs(flt, cursor, limit), searched=size)
+
+    async def stuck_runs(
+        self,
+        flt: RunFilter | None = None,
+        limit: int = RUN_PAGE_SIZE,
+        cursor: RunCursor | None = None,
+    ) -> RunPage:
+        """The runs in any computed stuck kind (or in `flt.stuck`), a keyset page as
+        `list_runs` reads it: newest first, runs without a start time last (a paused or
+        quiet run needs none), and the cursor for the next page."""
+        flt = flt or RunFilter()
+        return await self._keyset_page(flt, cursor, limit, stuck_only=flt.stuck is None)
 
     async def run_stuck_counts(
         self, flt: RunFilter | None = None

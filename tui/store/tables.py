@@ -208,6 +208,21 @@ on SQLite), unqualified. A query uses a partial index only when its WHERE says t
 and the odd values SQLite can hold (2, 'yes', NULL, see `codec.active_state`) are in
 neither, so the index holds exactly the rows the queries call active."""
 
+RUNS_STARTED_INDEX = "ix_sessions_tui_runs_started"
+"""The workflow runs newest first (migrations/versions/0010_runs_index.py): the runs list's
+order and keyset, so a page reads its own rows and stops, whatever the table holds."""
+RUNS_STARTED_COLUMNS = "started_at DESC, id DESC"
+RUNS_STATUS_INDEX = "ix_sessions_tui_runs_status"
+"""The workflow runs of one status newest first (the same migration): a status filter
+and each stuck kind (pending, running, paused) page by it, where a walk of
+`RUNS_STARTED_INDEX` would pass over every run of the other statuses."""
+RUNS_STATUS_COLUMNS = "status, started_at DESC, id DESC"
+RUN_INDEXES = (RUNS_STARTED_INDEX, RUNS_STATUS_INDEX)
+"""The indexes `sessions-tui migrate` adds to remote_agent_workflow_runs, where the
+database has that table (a service version without workflow runs migrates without them)."""
+RUN_INDEX_COLUMNS = frozenset({"id", "status", "started_at"})
+"""The runs table's columns the runs indexes hold: without them, no runs index."""
+
 SERVICE_CONVERSATION_INDEXES = frozenset(
     {
         "idx_sessions_conversation",

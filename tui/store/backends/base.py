@@ -62,8 +62,9 @@ class Catalog:
 
     `tables`: every table of the schema the service's unqualified names resolve in;
     `columns`: each `remote_agent_*` table's columns; `indexes`: each index of
-    `remote_agent_sessions`, mapped to whether it is usable (an interrupted concurrent
-    build on PostgreSQL leaves an index that exists but is not valid). `schema`: that
+    `remote_agent_sessions` and `remote_agent_workflow_runs`, mapped to whether it is
+    usable (an interrupted concurrent build on PostgreSQL leaves an index that exists
+    but is not valid). `schema`: that
     schema's name where the database has several (PostgreSQL), else None; `elsewhere`:
     each `remote_agent_*` table that other schemas on the search path hold, mapped to
     their names.
@@ -101,8 +102,9 @@ class CatalogQueries:
     """One column: the `remote_agent_*` names that are views, not tables: readable
     perhaps, but nothing a migration can add a column or an index to."""
     session_indexes: str
-    """(name, usable) for each index of `remote_agent_sessions` (an interrupted
-    concurrent build leaves one that exists but is not usable)."""
+    """(name, usable) for each index of `remote_agent_sessions` and of
+    `remote_agent_workflow_runs`, the tables the tool indexes (an interrupted concurrent
+    build leaves one that exists but is not usable)."""
     index_names: str
     """One column: the usable indexes of the table `:t`."""
     column_shapes: str

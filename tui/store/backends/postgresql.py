@@ -147,7 +147,8 @@ class PostgresqlBackend(Backend):
         session_indexes=(
             "SELECT i.relname, x.indisvalid FROM pg_catalog.pg_index AS x"
             " JOIN pg_catalog.pg_class AS i ON i.oid = x.indexrelid"
-            " WHERE x.indrelid = to_regclass('remote_agent_sessions')"
+            " WHERE x.indrelid IN (to_regclass('remote_agent_sessions'),"
+            " to_regclass('remote_agent_workflow_runs'))"
         ),
         # The valid ones, from pg_index (cheaper than the inspector's get_indexes): an
         # index an interrupted concurrent build left invalid is not read by the planner,

@@ -98,7 +98,10 @@ class SqliteBackend(Backend):
             " WHERE type = 'view' AND name LIKE 'remote\\_agent\\_%' ESCAPE '\\'"
         ),
         # Every index SQLite lists is usable: a build is one statement, done or not.
-        session_indexes="SELECT name, 1 FROM pragma_index_list('remote_agent_sessions')",
+        session_indexes=(
+            "SELECT name, 1 FROM pragma_index_list('remote_agent_sessions') UNION ALL"
+            " SELECT name, 1 FROM pragma_index_list('remote_agent_workflow_runs')"
+        ),
         index_names="SELECT name FROM pragma_index_list(:t)",
         # An INTEGER PRIMARY KEY is the rowid, which SQLite fills.
         column_shapes=(
