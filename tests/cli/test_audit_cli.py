@@ -65,6 +65,7 @@ def test_audit_lists_what_end_wrote_in_every_format(service_writer: ServiceDb) -
     assert list(listing[0]) == [
         "at", "session_id", "conversation_id", "owner", "outcome", "reason",
         "found_reason", "found_ended_at", "actor", "tool_version", "kinds", "end_id", "id",
+        "target", "run_id",
     ]  # fmt: skip
     assert listing[0]["session_id"] == ids[2]  # newest first
     assert {row["outcome"] for row in listing} == {"ended"}

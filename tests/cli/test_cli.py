@@ -1033,8 +1033,8 @@ def test_migrate_refuses_another_programs_database(tmp_path: Path) -> None:
 
 def test_migrate_sql_runs_in_the_sqlite_shell(tmp_path: Path) -> None:
     """Today's service database: the DBA's SQL adds only the tool's indexes and its own
-    audit table, runs as it is in the sqlite3 shell (or executescript without it), and
-    leaves what `migrate` leaves."""
+    audit table (made by 0006, its target columns added by 0009), runs as it is in the
+    sqlite3 shell (or executescript without it), and leaves what `migrate` leaves."""
     paths = [tmp_path / "dba.db", tmp_path / "tool.db"]
     for path in paths:
         asyncio.run(create_service_db(f"sqlite:///{path}", era="v0.7", sessions=60))
@@ -1042,7 +1042,7 @@ def test_migrate_sql_runs_in_the_sqlite_shell(tmp_path: Path) -> None:
 
     sql = invoke("--db", paths[0], "migrate", "--sql")
     assert sql.exit_code == 0, sql.output
-    assert "ALTER TABLE" not in sql.stdout
+    assert "ALTER TABLE remote_agent_" not in sql.stdout  # the tool's own audit table only
     assert "CREATE TABLE IF NOT EXISTS remote_agent_" not in sql.stdout
     assert "CREATE TABLE IF NOT EXISTS sessions_tui_audit" in sql.stdout
     shell = shutil.which("sqlite3")

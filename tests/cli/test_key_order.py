@@ -38,6 +38,7 @@ SHOW_HOP_KEYS = [
 AUDIT_KEYS = [
     "at", "session_id", "conversation_id", "owner", "outcome", "reason", "found_reason",
     "found_ended_at", "actor", "tool_version", "kinds", "end_id", "id",
+    "target", "run_id",
 ]  # fmt: skip
 STUCK_KIND_KEYS = ["kind", "count", "suggested_reason", "explanation", "not_detectable"]
 INFO_KEYS = [

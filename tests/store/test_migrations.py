@@ -60,6 +60,7 @@ ALL_REVISIONS = [
     "0006_audit_table",
     "0007_ended_index",
     "0008_active_index",
+    "0009_audit_target",
 ]
 SERVICE_016_COMMENT = (
     "Why this session was deactivated: reset-requested, cwd-changed, conversation-closed, etc."
@@ -581,7 +582,7 @@ async def test_upgrade_sql_is_written_for_the_database_in_front(
     sql = await upgrade_sql(db.target)
 
     assert _created_tables(sql) == {AUDIT}
-    assert ("ADD COLUMN" in sql) is (era == "pre-016")
+    assert ("remote_agent_sessions ADD COLUMN" in sql) is (era == "pre-016")
     assert "ix_sessions_tui_parent" not in sql
     if db.backend == "postgresql":
         assert "DROP INDEX CONCURRENTLY IF EXISTS ix_sessions_tui_started" in sql
@@ -1003,3 +1004,96 @@ async def test_the_active_index_is_partial_on_what_the_queries_say(db: RawDb) ->
         statement.compile(dialect=backend.traits.driver_dialect)
     )
     assert f"({ACTIVE_INDEX_COLUMNS}) WHERE {predicate}" in offline
+
+
+# -- 0009: what an audit row is about ---------------------------------------------------------
+
+
+async def _audit_rows(db: RawDb) -> list[tuple[Any, ...]]:
+    return [
+        tuple(str(v) if v is not None else None for v in row)
+        for row in await db.query(
+            f"SELECT id, end_id, session_id, outcome, reason, actor, kinds FROM {AUDIT} ORDER BY id"
+        )
+    ]
+
+
+async def test_0009_adds_the_target_to_an_audit_table_that_has_rows(
+    db: RawDb, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """An audit table 0006 made, with an end's rows in it: 0009 adds `target` (each
+    earlier row reads `session`) and `run_id` (NULL), keeps every row as it was, and a
+    second run changes nothing. `migrate --sql` from 0008 writes the same two ALTERs,
+    which leave a twin with the same schema; an end written by a tool that does not know
+    the column (as before 0009) still lands as a session's row."""
+    twin = await _second_db(db, tmp_path, request)
+    ended = (
+        f"INSERT INTO {AUDIT} (end_id, session_id, outcome, reason, actor, tool_version)"
+        " VALUES ('e1', 's1', 'ended', 'reset-requested', 'ada', '0.1')"
+    )
+    for each in (db, twin):  # at 0008: the audit table as 0006 made it
+        await each.make_service_db(ended_reason=True)
+        await upgrade(each.target)
+        await each.execute(
+            [
+                f"ALTER TABLE {AUDIT} DROP COLUMN target",
+                f"ALTER TABLE {AUDIT} DROP COLUMN run_id",
+                f"UPDATE {VERSION_TABLE} SET version_num = '0008_active_index'",
+                ended,
+            ]
+        )
+    before = await _audit_rows(db)
+
+    assert await upgrade(db.target) == ["0009_audit_target"]
+    rows = await db.query(f"SELECT target, run_id FROM {AUDIT}")
+    assert rows == [("session", None)]
+    assert await _audit_rows(db) == before
+    migrated = await db.schema()
+    assert await upgrade(db.target) == []
+    assert await db.schema() == migrated
+
+    sql = await upgrade_sql(twin.target)
+    assert sql.count(f"ALTER TABLE {AUDIT} ADD COLUMN") == 2
+    assert "ADD COLUMN target TEXT NOT NULL DEFAULT 'session'" in sql
+    await twin.script(sql)
+    assert await current_revision(twin.target) == head_revision()
+    assert await twin.schema() == migrated
+    await twin.execute([ended.replace("'e1'", "'e2'")])
+    assert await twin.query(f"SELECT target, run_id FROM {AUDIT} WHERE end_id = 'e2'") == [
+        ("session", None)
+    ]
+
+
+async def test_0009_columns_dropped_by_hand_are_missing_and_made_again(db: RawDb) -> None:
+    """At head, an audit table without 0009's columns (as 0006 made it) is what the
+    store sees as not keeping run cancels, and what `migrate` makes again."""
+    await db.make_service_db(ended_reason=True)
+    assert await upgrade(db.target) == ALL_REVISIONS
+    migrated = await db.schema()
+    await db.execute([f"ALTER TABLE {AUDIT} DROP COLUMN run_id"])
+    store = await open_store(db.target)
+    try:
+        assert store.schema.audit_problem is None and not store.schema.audit_targets
+        assert store.run_audit_missing is not None and "run_id" in store.run_audit_missing
+    finally:
+        await store.close()
+    sql = await upgrade_sql(db.target)
+    assert "already at head" not in sql and "ADD COLUMN run_id" in sql
+    assert "ADD COLUMN target" not in sql
+    assert await upgrade(db.target) == []  # at head: the missing column is made again
+    assert await db.schema() == migrated
+
+
+async def test_a_target_column_of_another_type_is_a_shape_problem(db: RawDb) -> None:
+    """`target` there, but not text: the audit table's shape is wrong, said as such."""
+    await db.make_service_db(ended_reason=True)
+    await upgrade(db.target)
+    await db.execute(
+        [f"ALTER TABLE {AUDIT} DROP COLUMN target", f"ALTER TABLE {AUDIT} ADD COLUMN target BIGINT"]
+    )
+    store = await open_store(db.target)
+    try:
+        assert store.schema.audit_problem == "target is bigint"
+        assert not store.audit_kept and store.run_audit_missing is not None
+    finally:
+        await store.close()

@@ -30,8 +30,10 @@ def audit(
     g: Globals, since: datetime | None, actor: str | None, fmt: str, limit: int, csv_raw: bool
 ) -> None:
     """The audit table: one row per session an end settled (`ended`, or `already-ended`
-    when someone ended it first), kept after the service deletes the session. JSON is
-    {"audit": [...]} with the keys of `AUDIT_FIELDS`; CSV has them as its header."""
+    when someone ended it first), and per run a `runs cancel` settled (target `run`:
+    `cancelled` or `already-finished`), kept after the service deletes the session or
+    run. JSON is {"audit": [...]} with the keys of `AUDIT_FIELDS`; CSV has them as its
+    header."""
     writer = render.AuditWriter(fmt, CsvStyle(guard=not csv_raw, terminal=sys.stdout.isatty()))
 
     async def stream(store: Store) -> None:

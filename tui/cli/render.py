@@ -185,9 +185,11 @@ class ListWriter:
 AUDIT_TABLE_KEYS = (
     "at",
     "actor",
+    "target",
     "outcome",
     "reason",
     "session_id",
+    "run_id",
     "owner",
     "kinds",
     "found_reason",

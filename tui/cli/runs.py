@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tui.cli import options, render, render_runs
+from tui.cli import options, render, render_runs, runs_cancel
 from tui.cli.common import Globals, run_with_store
 from tui.domain.export import CsvStyle, dumps
 from tui.domain.models import Cursor
@@ -308,3 +308,6 @@ def stuck(
     if listed:
         click.echo("")
         click.echo("\n".join(render_runs.stuck_evidence_lines(rows, now)) or "no stuck runs")
+
+
+runs.add_command(runs_cancel.cancel)

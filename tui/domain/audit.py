@@ -164,7 +164,10 @@ OUTCOME_ALREADY_ENDED = "already-ended"
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
-    """One row of the audit table: what one end did to one session.
+    """One row of the audit table: what one end did to one session, or (`target` `run`)
+    what one run cancel did to one run: `outcome` `cancelled` or `already-finished`,
+    `reason` the status written, `found_reason`/`found_ended_at` the run's status and
+    completed_at read back.
 
     `outcome` is `ended` (this tool wrote the end) or `already-ended` (someone ended it
     first; nothing was written to the session). `found_reason`/`found_ended_at` are the
@@ -185,6 +188,10 @@ class AuditEntry:
     actor: str
     tool_version: str
     kinds: tuple[str, ...] = ()
+    target: str = "session"
+    """What the row is about: `session` (an end) or `run` (a run cancel, migration 0009)."""
+    run_id: str | None = None
+    """The run a cancel's row is about; None for a session's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +226,7 @@ def _iso(when: datetime | None) -> str | None:
 
 AUDIT_FIELDS: tuple[tuple[str, Any], ...] = (
     ("at", lambda e: _iso(e.at)),
-    ("session_id", lambda e: e.session_id),
+    ("session_id", lambda e: e.session_id if e.target == "session" else None),
     ("conversation_id", lambda e: e.conversation_id),
     ("owner", lambda e: e.owner),
     ("outcome", lambda e: e.outcome),
@@ -231,6 +238,8 @@ AUDIT_FIELDS: tuple[tuple[str, Any], ...] = (
     ("kinds", lambda e: kinds_text(e.kinds)),
     ("end_id", lambda e: e.end_id),
     ("id", lambda e: e.id),
+    ("target", lambda e: e.target),
+    ("run_id", lambda e: e.run_id),
 )
 """`audit --format json|csv`: one object per row, these keys in this order (a stable
 interface for scripts: a new field goes at the end). Values are as stored; the CLI makes

@@ -5,6 +5,11 @@ other types; the tool would fail its end's INSERT with a raw SQL error. At open 
 Store reads the table's columns (`catalog.column_shapes`) and, where they do not fit,
 says what is wrong in one phrase: `info` and `migrate` say it, and an end keeps no
 audit row (as without the table) and says so.
+
+Migration 0009 adds `target` (`session` or `run`, what the row is about; `session` by
+default, so every row written before and every end of an older tool read so) and
+`run_id`. A table without them still takes ends; a run cancel keeps no audit row on it
+and says why (`RunWrites.run_audit_missing`).
 """
 
 from __future__ import annotations
@@ -29,6 +34,18 @@ AUDIT_COLUMNS: Mapping[str, str] = {
 """Each column an end writes, by kind: `id` (an integer key the database fills), `text`,
 `time` (UTC text on SQLite, TIMESTAMP WITH TIME ZONE on PostgreSQL)."""
 
+TARGET_COLUMNS: Mapping[str, str] = {
+    "target": "text",
+    "run_id": "text",
+}
+"""What migration 0009 adds, by kind: what a run cancel writes besides `AUDIT_COLUMNS`
+(a run's row keeps `session_id` empty: 0006 made it NOT NULL)."""
+
+
+def has_targets(found: Mapping[str, tuple[str, bool, bool]]) -> bool:
+    """Whether the table has 0009's columns (their types are `shape_problem`'s)."""
+    return all(c in found for c in TARGET_COLUMNS)
+
 
 def shape_problem(
     found: Mapping[str, tuple[str, bool, bool]],
@@ -42,7 +59,7 @@ def shape_problem(
     lacking = [c for c in AUDIT_COLUMNS if c not in found]
     wrong = [
         f"{c} is {found[c][0] or 'untyped'}"
-        for c, kind in AUDIT_COLUMNS.items()
+        for c, kind in {**AUDIT_COLUMNS, **TARGET_COLUMNS}.items()
         if c in found and found[c][0].lower() not in fits[kind]
     ]
     if "id" in found and not found["id"][2]:
@@ -50,7 +67,7 @@ def shape_problem(
     blocking = [
         c
         for c, (_, notnull, dflt) in found.items()
-        if c not in AUDIT_COLUMNS and notnull and not dflt
+        if c not in AUDIT_COLUMNS and c not in TARGET_COLUMNS and notnull and not dflt
     ]
     parts = []
     if lacking:

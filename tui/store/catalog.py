@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from tui.store.backends.base import Backend, Catalog
 
 SESSIONS = "remote_agent_sessions"
+AUDIT = "sessions_tui_audit"
 
 
 def _rows(conn: Connection, sql: str, **params: Any) -> list[Any]:
@@ -22,11 +23,14 @@ def _rows(conn: Connection, sql: str, **params: Any) -> list[Any]:
 
 
 def read_catalog(backend: Backend, conn: Connection) -> Catalog:
-    """The tables, service columns and session indexes, the service's schema and the
-    service tables other schemas on the path hold: what a migration must know."""
+    """The tables, service columns (and the audit table's) and session indexes, the
+    service's schema and the service tables other schemas on the path hold: what a
+    migration must know."""
     q = backend.queries
     tables = frozenset(str(r[0]) for r in _rows(conn, q.tables))
     columns = {t: frozenset(c) for t, c in service_columns(backend, conn).items()}
+    if AUDIT in tables:  # this tool's own table: what migration 0009 adds to it
+        columns[AUDIT] = frozenset(column_shapes(backend, conn, AUDIT))
     indexes = {str(name): bool(usable) for name, usable in _rows(conn, q.session_indexes)}
     return Catalog(
         tables,

@@ -44,7 +44,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import tui
 from tui.domain.wording import audit_shape_line
-from tui.store.audit_shape import shape_problem
+from tui.store.audit_shape import TARGET_COLUMNS, shape_problem
 from tui.store.backends import backend_for, driver_for
 from tui.store.backends.base import Backend, Catalog
 from tui.store.catalog import (
@@ -94,7 +94,8 @@ class Upgraded:
 
 def missing_objects(catalog: Catalog, audit_indexes: set[str]) -> list[str]:
     """The objects the head revision has that the database lacks (or holds unusable):
-    the service's baseline tables, `ended_reason`, the tool's indexes and audit table.
+    the service's baseline tables, `ended_reason`, the tool's indexes and audit table
+    (with migration 0009's columns).
     `audit_indexes`: the audit table's index names, read apart."""
     missing = [t for t in BASELINE_TABLES if t not in catalog.tables]
     if SESSIONS_TABLE in catalog.tables and not catalog.has_column(SESSIONS_TABLE, "ended_reason"):
@@ -104,6 +105,9 @@ def missing_objects(catalog: Catalog, audit_indexes: set[str]) -> list[str]:
         missing.append(AUDIT_TABLE)
     else:
         missing += [ix for ix in AUDIT_INDEXES if ix not in audit_indexes]
+        missing += [
+            f"{AUDIT_TABLE}.{c}" for c in TARGET_COLUMNS if not catalog.has_column(AUDIT_TABLE, c)
+        ]
     return missing
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from tui.store.backends import backend_for
 from tui.store.backends.base import Backend, Catalog
+from tui.store.catalog import column_shapes
 
 _TABLE_NAME = re.compile(r"CREATE TABLE IF NOT EXISTS (\w+)")
 
@@ -87,3 +88,22 @@ def ensure_index(
     with ctx.autocommit_block():
         assert ctx.connection is not None
         backend.create_index(ctx.connection, name, table, columns, predicate)
+
+
+def ensure_tool_column(table: str, column: str, declaration: str) -> None:
+    """A column of this tool's own `table` (`declaration`: its type, NOT NULL, default),
+    added only where missing, in its own short transaction. The service never touches
+    the table, so the lock the ALTER takes keeps only this tool's own writes waiting.
+    Offline, only where the catalog read shows the table without it (or no table yet:
+    an earlier revision of the same script creates it)."""
+    ctx, _backend = _context()
+    add = f"ALTER TABLE {table} ADD COLUMN {column} {declaration}"
+    if ctx.as_sql:
+        catalog = _offline_catalog()
+        if table not in catalog.tables or not catalog.has_column(table, column):
+            op.execute(add)
+        return
+    with ctx.autocommit_block():
+        assert ctx.connection is not None
+        if column not in column_shapes(_backend, ctx.connection, table):
+            ctx.connection.exec_driver_sql(add)

@@ -2,8 +2,9 @@
 
 Every public method is async, returns domain models and raises only StoreError. `Store`
 is composed of one class per concern, each in its module: `store_base` (state and
-plumbing), `store_reads`, `store_counts`, `store_writes`; `store_schema` reads what a
-database is when it opens; `limits` holds the waits and batch sizes.
+plumbing), `store_reads`, `store_counts`, `store_writes`, `run_writes` (run cancels);
+`store_schema` reads what a database is when it opens; `limits` holds the waits and
+batch sizes.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tui.store.errors import (
     unreadable,
 )
 from tui.store.limits import END_BATCH, SEARCH_WINDOW
+from tui.store.run_writes import RunWrites
 from tui.store.store_base import DEFAULT_STALE_AFTER, PAGE_SIZE, STANDBY_REASON
 from tui.store.store_runs import StoreRuns
 from tui.store.store_schema import SchemaInfo, make_engine, read_server
@@ -39,7 +41,7 @@ from tui.store.tables import (
 from tui.store.target import DEMO_HINT, DbTarget
 
 
-class Store(StoreWrites, StoreRuns):
+class Store(RunWrites, StoreWrites, StoreRuns):
     """Async access to the session tables of one database."""
 
 
@@ -101,6 +103,7 @@ async def open_store(
         schema=facts.schema,
         audit_problem=facts.audit_problem,
         shadowed=facts.shadowed,
+        audit_targets=facts.audit_targets,
     )
     return Store(
         target,

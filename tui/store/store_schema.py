@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tui.domain.triggers import SchemaMarkers
 from tui.store import catalog, limits
-from tui.store.audit_shape import shape_problem
+from tui.store.audit_shape import has_targets, shape_problem
 from tui.store.backends import backend_for
 from tui.store.backends.base import Backend
 from tui.store.tables import (
@@ -57,6 +57,8 @@ class SchemaInfo:
     shadowed: tuple[str, ...] = ()
     """Schemas later on the search path that hold a `remote_agent_sessions` too, which
     unqualified names never reach (`catalog.tables_elsewhere`)."""
+    audit_targets: bool = False
+    """The audit table has migration 0009's `target` and `run_id`: run cancels keep rows."""
 
     @property
     def markers(self) -> SchemaMarkers:
@@ -131,6 +133,8 @@ class ServerFacts:
     """What is wrong with the audit table's shape, if anything (`audit_shape`)."""
     shadowed: tuple[str, ...] = ()
     """Schemas later on the path that hold a `remote_agent_sessions` too."""
+    audit_targets: bool = False
+    """The audit table has migration 0009's columns (`audit_shape.has_targets`)."""
 
 
 async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
@@ -174,4 +178,5 @@ async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
             timeout,
             problem,
             elsewhere.get(SESSIONS, ()),
+            has_targets(shapes),
         )

@@ -32,6 +32,7 @@ from tui.domain.models import (
     NotFound,
     OddActive,
 )
+from tui.domain.run_cancel import TARGET_SESSION
 from tui.domain.wording import NO_AUDIT_TABLE, audit_shape_line, interrupted_line
 from tui.store import limits
 from tui.store import queries as q
@@ -51,6 +52,7 @@ from tui.store.sql_dialect import valid_id
 from tui.store.store_base import PAGE_SIZE, STANDBY_REASON, _unwritten
 from tui.store.store_counts import StoreCounts
 from tui.store.tables import (
+    AUDIT_TARGET_COLUMNS,
     audit,
     sessions,
 )
@@ -266,6 +268,7 @@ class StoreWrites(StoreCounts):
                             "actor": record["actor"],
                             "tool_version": record["version"],
                             "kinds": kinds_text(kinds.get(sid, ())),
+                            **({"target": TARGET_SESSION} if self.schema.audit_targets else {}),
                         }
                     )
                 if rows and self.audit_kept:
@@ -361,7 +364,8 @@ class StoreWrites(StoreCounts):
             )
         a = audit
         limit = max(1, min(limit, 10_000))
-        stmt = sa.select(a).order_by(a.c.at.desc(), a.c.id.desc()).limit(limit + 1)
+        read = [c for c in a.c if self.schema.audit_targets or c.name not in AUDIT_TARGET_COLUMNS]
+        stmt = sa.select(*read).order_by(a.c.at.desc(), a.c.id.desc()).limit(limit + 1)
         if since is not None:
             stmt = stmt.where(a.c.at >= sa.bindparam("since", since, type_=a.c.at.type))
         if actor is not None:
@@ -386,6 +390,8 @@ class StoreWrites(StoreCounts):
                 actor=m["actor"],
                 tool_version=m["tool_version"],
                 kinds=kinds_from_text(m["kinds"]),
+                target=m.get("target") or TARGET_SESSION,
+                run_id=m.get("run_id"),
             )
             for m in found[:limit]
         ]

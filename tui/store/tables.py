@@ -182,10 +182,15 @@ audit = sa.Table(
     sa.Column("actor", sa.Text),
     sa.Column("tool_version", sa.Text),
     sa.Column("kinds", sa.Text),
+    sa.Column("target", sa.Text),  # migration 0009 on
+    sa.Column("run_id", sa.Text),  # migration 0009 on
 )
-"""This tool's record of every end it wrote, kept after the service deletes the session
-(no foreign key: the service's retention DELETE never reaches it). Ids are kept as
-text, whatever type the service's ids have."""
+"""This tool's record of every end and run cancel it wrote, kept after the service
+deletes the session or run (no foreign key: the service's retention DELETE never reaches
+it). Ids are kept as text, whatever type the service's ids have. `target` and `run_id`
+exist from migration 0009 on (`SchemaInfo.audit_targets`): a statement names them only
+then."""
+AUDIT_TARGET_COLUMNS = frozenset({"target", "run_id"})
 
 REQUIRED_SESSION_COLUMNS = frozenset(
     {"id", "conversation_id", "codebase_id", "ai_assistant_type", "active", "metadata"}
