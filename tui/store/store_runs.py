@@ -28,6 +28,7 @@ from tui.domain.runs import (
     RunPage,
     RunRow,
 )
+from tui.store import limits
 from tui.store import sql_runs as qr
 from tui.store.codec import text_id, text_value
 from tui.store.errors import AmbiguousId, UnknownRun
@@ -169,6 +170,20 @@ class StoreRuns(StoreBase):
                 keys += (await conn.execute(stmt)).all()
             rows = await self._rows_for(conn, rs, _ids(keys[:limit]))
         return RunPage(rows, _following(keys, limit))
+
+    async def runs_by_id(self, ids: Sequence[str]) -> list[RunRow]:
+        """The list rows of these runs as they are now (the runs list's columns and
+        stuck kinds), in the order given, each once; a run that does not exist is left
+        out. Read `limits.END_BATCH` ids a statement (a cancel's rows read back)."""
+        wanted = [i for i in dict.fromkeys(ids) if valid_id(self.d.backend, i)]
+        if not self.has_runs or not wanted:
+            return []
+        rs = self._rs()
+        found: list[RunRow] = []
+        async with self._read() as conn:
+            for at in range(0, len(wanted), limits.END_BATCH):
+                found += await self._rows_for(conn, rs, wanted[at : at + limits.END_BATCH])
+        return found
 
     async def stuck_runs(self, flt: RunFilter | None = None, limit: int = RUN_PAGE_SIZE) -> RunPage:
         """The runs in any computed stuck kind (or in `flt.stuck`), newest first."""

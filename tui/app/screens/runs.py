@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.binding import BindingType
 
+from tui.app import run_cancel_flow
 from tui.app.commands import Command
 from tui.app.screens.export import ExportScreen, PageWriter
 from tui.app.screens.paged import ListView, PagedListScreen, ViewSearch, view_action
@@ -102,6 +103,12 @@ def copy_id(screen: RunsScreen) -> None:
     screen.notify(f"Copied {row.id}", title="Clipboard", markup=False)
 
 
+def cancel(screen: RunsScreen) -> None:
+    """The highlighted run, cancelled after its confirmation (`run_cancel_flow`)."""
+    row = screen.current
+    run_cancel_flow.start(screen, [row.id] if row else [], dict(screen.rows))
+
+
 def focus_stuck(screen: RunsScreen) -> None:
     screen.query_one(RunStuckPanel).focus()
 
@@ -180,9 +187,15 @@ ACTIONS = (
         id="copy-id",
         tooltip="Copy the whole id of the highlighted run (OSC 52)",
     ),
-    # cancel (issue 28 item 4): the service's `cancelWorkflowRun` through
-    # `tui/store/run_writes.cancel_runs`, built on another branch; its `view_action`
-    # goes here, with its confirmation screen.
+    view_action(
+        "cancel",
+        "x",
+        "Cancel run",
+        cancel,
+        id="run-cancel",
+        tooltip="Cancel the highlighted run with the service's own cancel (cooperative: "
+        "no process is stopped), after a confirmation",
+    ),
     view_action(
         "back",
         "escape",
