@@ -69,6 +69,7 @@ class RunDetailScreen(SessionsScreen):
             "x",
             "cancel_run",
             "Cancel run",
+            show=False,
             id="run-detail-cancel",
             tooltip="Cancel the run shown with the service's own cancel, after a confirmation",
         ),

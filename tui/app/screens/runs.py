@@ -192,6 +192,7 @@ ACTIONS = (
         "x",
         "Cancel run",
         cancel,
+        show=False,
         id="run-cancel",
         tooltip="Cancel the highlighted run with the service's own cancel (cooperative: "
         "no process is stopped), after a confirmation",
