@@ -11,7 +11,7 @@ import pytest
 from tests.support.app_helpers import app_for, main_screen, notifications, ready, wait_until
 from tests.support.commit_cut import CommitCutProxy
 from tests.support.service_writes import ServiceDb
-from tui.app.screens.audit import AUDIT_VIEW, AuditScreen
+from tui.app.screens.audit import AUDIT_VIEW, COLUMNS, AuditScreen
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.store.migrate import upgrade
 from tui.store.target import resolve_target
@@ -74,9 +74,12 @@ async def test_the_audit_screen_pages_the_rows_newest_first(
             await pilot.press("down")
         await wait_until(pilot, lambda: screen.table.row_count == 9, "every page")
         assert not screen.more and "9 rows" in str(screen.note.render())
-        shown = {str(screen.table.get_row_at(i)[4]) for i in range(9)}
+        at = {column: n for n, column in enumerate(COLUMNS)}
+        shown = {str(screen.table.get_row_at(i)[at["session_id"]]) for i in range(9)}
         assert shown == set(ids)
-        assert str(screen.table.get_row_at(0)[1]) == ACTOR
+        assert str(screen.table.get_row_at(0)[at["actor"]]) == ACTOR
+        assert str(screen.table.get_row_at(0)[at["target"]]) == "session"
+        assert str(screen.table.get_row_at(0)[at["run_id"]]) == "—"
         ids = {b.id for _node, group in screen.key_bindings() for b in group}
         own = {"help", "audit-back", "audit-back-q", "audit-reload"}
         rows = {"row-up-k", "row-down-j", "row-first", "row-first-g", "row-last", "row-last-g"}

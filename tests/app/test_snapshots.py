@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.support import run_scenes, scenes
+from tests.support import run_cancel_scenes, run_scenes, scenes
 
 DETERMINISTIC = [name for name in scenes.SCENES if name not in scenes.LIVE_SCENES]
 
@@ -56,4 +56,15 @@ def test_runs_screen(name: str, snap_compare: Any) -> None:
     run_scenes.runs_db()
     assert snap_compare(
         run_scenes.runs_app(), terminal_size=scenes.SIZE, run_before=run_scenes.RUN_SCENES[name]
+    )
+
+
+def test_run_cancel_confirmation(snap_compare: Any) -> None:
+    """The confirmation of a run cancel from the runs list: the run and its status now,
+    the service's write, the cooperative note and the actor, Back focused."""
+    run_scenes.runs_db()
+    assert snap_compare(
+        run_scenes.runs_app(),
+        terminal_size=scenes.SIZE,
+        run_before=run_cancel_scenes.cancel_confirmation,
     )

@@ -181,6 +181,20 @@ class StoreRuns(StoreBase):
             rows = await self._rows_for(conn, rs, _ids(keys[:limit]))
         return RunPage(rows, _following(keys, limit))
 
+    async def runs_by_id(self, ids: Sequence[str]) -> list[RunRow]:
+        """The list rows of these runs as they are now (the runs list's columns and
+        stuck kinds), in the order given, each once; a run that does not exist is left
+        out. Read `limits.END_BATCH` ids a statement (a cancel's rows read back)."""
+        wanted = [i for i in dict.fromkeys(ids) if valid_id(self.d.backend, i)]
+        if not self.has_runs or not wanted:
+            return []
+        rs = self._rs()
+        found: list[RunRow] = []
+        async with self._read() as conn:
+            for at in range(0, len(wanted), limits.END_BATCH):
+                found += await self._rows_for(conn, rs, wanted[at : at + limits.END_BATCH])
+        return found
+
     async def search_runs(
         self,
         flt: RunFilter | None = None,

@@ -1,4 +1,6 @@
-"""The audit trail: every end this tool wrote, newest first, read a page at a time.
+"""The audit trail: every end and run cancel this tool wrote, newest first, read a page at
+a time. A row's target says which it is (`session` or `run`, migration 0009), with the
+session's id or the run's.
 
 The rows come from the tool's own table (`sessions_tui_audit`), which outlives the
 sessions the service deletes after its retention period. The list is a `ListView`
@@ -17,7 +19,19 @@ from tui.domain.audit import AuditCursor, AuditEntry, audit_export
 if TYPE_CHECKING:
     from tui.store.store import Store
 
-COLUMNS = ("at", "actor", "outcome", "reason", "session_id", "owner", "kinds", "found_reason")
+COLUMNS = (
+    "at",
+    "actor",
+    "target",
+    "outcome",
+    "reason",
+    "session_id",
+    "run_id",
+    "owner",
+    "kinds",
+    "found_reason",
+)
+"""The columns `sessions-tui audit` shows in the terminal, in its order."""
 
 
 async def read_audit(
@@ -29,12 +43,12 @@ async def read_audit(
 
 AUDIT_VIEW: ListView[AuditEntry, AuditCursor, None] = ListView(
     name="audit",
-    title="Audit: the ends this tool wrote, newest first",
+    title="Audit: the ends and run cancels this tool wrote, newest first",
     columns=COLUMNS,
     values=lambda entry, _now: audit_export(entry),
     key=lambda entry: str(entry.id),
     read=read_audit,
-    empty="no ends recorded yet",
+    empty="no ends or run cancels recorded yet",
     no_filter=None,
 )
 

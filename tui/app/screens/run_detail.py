@@ -15,6 +15,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
+from tui.app import run_cancel_flow
 from tui.app.data import as_store_error
 from tui.app.keys import builtin_key
 from tui.app.render import literal
@@ -64,6 +65,14 @@ class RunDetailScreen(SessionsScreen):
         Binding("q", "back", "Back", show=False, id="run-detail-back-q"),
         Binding("p", "parent", "Parent run", id="run-detail-parent", tooltip="Open the parent run"),
         Binding("r", "reload", "Reload", id="run-detail-reload", tooltip="Read the run again"),
+        Binding(
+            "x",
+            "cancel_run",
+            "Cancel run",
+            show=False,
+            id="run-detail-cancel",
+            tooltip="Cancel the run shown with the service's own cancel, after a confirmation",
+        ),
         Binding(
             "y",
             "copy_id",
@@ -231,6 +240,11 @@ class RunDetailScreen(SessionsScreen):
             self.open(parent)
         else:
             self.notify("This run has no parent run", severity="information")
+
+    def action_cancel_run(self) -> None:
+        """The run shown, cancelled after its confirmation; then read again."""
+        rows = {self.run_id: self.detail.row} if self.detail else {}
+        run_cancel_flow.start(self, [self.run_id], rows, after=self.action_reload)
 
     def action_copy_id(self) -> None:
         self.app.copy_to_clipboard(self.run_id)

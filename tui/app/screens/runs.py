@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.binding import BindingType
 
+from tui.app import run_cancel_flow
 from tui.app.commands import Command
 from tui.app.screens.export import ExportScreen, PageWriter
 from tui.app.screens.paged import ListView, PagedListScreen, ViewSearch, view_action
@@ -40,11 +41,28 @@ HEADERS = tuple(c.header for c in RUN_COLUMNS)
 SEARCH_HINT = "search id, workflow, message, path…  status:running workflow:deploy age:2h"
 
 
+SEARCH_WINDOWS_PER_PAGE = 4
+"""A text search reads at most this many windows of the newest runs per page asked for
+(`Store.search_runs`); the next page goes on below the last window read."""
+
+
 async def read_runs(
     store: Store, flt: RunFilter, cursor: RunCursor | None, limit: int
 ) -> tuple[list[RunRow], RunCursor | None]:
-    page = await store.list_runs(flt, cursor, limit)
-    return page.rows, page.next_cursor
+    """One page of the view. A text search is bounded like the sessions' search: each
+    read looks at a window of runs, never the table, and the list goes on from where the
+    last window stopped when the cursor nears the end."""
+    if not (flt.text and flt.text.strip()):
+        page = await store.list_runs(flt, cursor, limit)
+        return page.rows, page.next_cursor
+    rows: list[RunRow] = []
+    for _ in range(SEARCH_WINDOWS_PER_PAGE):
+        page = await store.search_runs(flt, cursor, limit - len(rows))
+        rows += page.rows
+        cursor = page.next_cursor or page.resume
+        if page.next_cursor is not None or cursor is None or len(rows) >= limit:
+            break
+    return rows, cursor
 
 
 def empty_note(store: Store) -> str:
@@ -100,6 +118,12 @@ def copy_id(screen: RunsScreen) -> None:
         return
     screen.app.copy_to_clipboard(row.id)
     screen.notify(f"Copied {row.id}", title="Clipboard", markup=False)
+
+
+def cancel(screen: RunsScreen) -> None:
+    """The highlighted run, cancelled after its confirmation (`run_cancel_flow`)."""
+    row = screen.current
+    run_cancel_flow.start(screen, [row.id] if row else [], dict(screen.rows))
 
 
 def focus_stuck(screen: RunsScreen) -> None:
@@ -180,9 +204,16 @@ ACTIONS = (
         id="copy-id",
         tooltip="Copy the whole id of the highlighted run (OSC 52)",
     ),
-    # cancel (issue 28 item 4): the service's `cancelWorkflowRun` through
-    # `tui/store/run_writes.cancel_runs`, built on another branch; its `view_action`
-    # goes here, with its confirmation screen.
+    view_action(
+        "cancel",
+        "x",
+        "Cancel run",
+        cancel,
+        show=False,
+        id="run-cancel",
+        tooltip="Cancel the highlighted run with the service's own cancel (cooperative: "
+        "no process is stopped), after a confirmation",
+    ),
     view_action(
         "back",
         "escape",
