@@ -5,7 +5,6 @@ its suggested reason preselected, checked in the database afterwards."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import pytest
@@ -22,7 +21,7 @@ from tests.support.app_helpers import (
     settle,
     wait_until,
 )
-from tests.support.stuck import StuckScene, create_stuck_db
+from tests.support.stuck import StuckScene, stuck_copy
 from tui.app.app import SessionsApp
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.app.widgets.stuck_panel import StuckPanel
@@ -36,8 +35,8 @@ SIZE = (170, 45)
 
 
 @pytest.fixture
-def scene(empty_db_url: str) -> StuckScene:
-    return asyncio.run(create_stuck_db(empty_db_url))
+def scene(empty_db_url: str, request: pytest.FixtureRequest) -> StuckScene:
+    return stuck_copy(request, empty_db_url)
 
 
 def _app(scene: StuckScene, **overrides: Any) -> SessionsApp:

@@ -39,6 +39,7 @@ from tests.support.cli_env import invoke, isolate
 from tests.support.dbs import create_service_db
 from tests.support.pgserver import PASSWORD
 from tests.support.service_schema import service_ddl, statements
+from tests.support.templates import ServiceTemplates
 from tui.domain.columns import FIELD_KEYS
 from tui.domain.triggers import KNOWN_REASONS, MIGRATION_016, Trigger
 from tui.settings import Settings
@@ -172,13 +173,21 @@ def sqlite_db(path: Path) -> CliDb:
     )
 
 
+def _write_demo(url: str) -> None:
+    asyncio.run(write_demo(resolve_target(url=url), n_sessions=N_SESSIONS, anchor=ANCHOR))
+
+
 @pytest.fixture
 def cli_db(backend: str, request: pytest.FixtureRequest) -> CliDb:
-    """The 300-session demo database, once per backend, free for the test to change."""
+    """The 300-session demo database, built once per backend and copied for each test,
+    free for the test to change."""
     if backend == "sqlite":
         return sqlite_db(request.getfixturevalue("db"))
     url = str(request.getfixturevalue("pg_database"))
-    asyncio.run(write_demo(resolve_target(url=url), n_sessions=N_SESSIONS, anchor=ANCHOR))
+    templates: ServiceTemplates = request.getfixturevalue("service_templates")
+    templates.copy_built(
+        url, request.getfixturevalue("pg_server"), ("write_demo", N_SESSIONS), _write_demo
+    )
     missing = url.rsplit("/", 1)[0] + "/no_such_database"
     return CliDb("postgresql", ["--url", url], ["--url", missing], url)
 

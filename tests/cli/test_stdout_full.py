@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.cli_env import invoke
 from tests.support.service_writes import ServiceDb
 from tui.cli.output import REPORT_LOST
 from tui.store.migrate import upgrade
@@ -21,15 +22,22 @@ REPO = Path(__file__).resolve().parents[2]
 FULL_DEVICE = Path("/dev/full")
 
 
-def _run_into_full_device(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
+def _isolated(tmp_path: Path) -> dict[str, str | None]:
+    return {
         "ARCHON_HOME": str(tmp_path / "archon-home"),
         "HOME": str(tmp_path / "home"),
         "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "DATABASE_URL": None,
     }
-    env.pop("DATABASE_URL", None)
+
+
+def _run_into_full_device(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    for name, value in _isolated(tmp_path).items():
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     with FULL_DEVICE.open("w") as full:
         return subprocess.run(
             [sys.executable, "-m", "tui", *args],
@@ -63,11 +71,18 @@ def test_a_full_stdout_is_one_line_on_stderr_and_exit_1(
 ) -> None:
     db = service_writer
     asyncio.run(upgrade(resolve_target(url=db.url)))
-    sids = [db.session(db.now_minus(600)) for _ in range(3)]
-    done = _run_into_full_device(
-        tmp_path, "--url", db.url, "end", sids[0], "--reason", "reset-requested", "--yes"
-    )  # an audit row to list
-    assert done.returncode == REPORT_LOST, done.stderr
+    sids = db.sessions(3, db.now_minus(600))
+    done = invoke(
+        "--url",
+        db.url,
+        "end",
+        sids[0],
+        "--reason",
+        "reset-requested",
+        "--yes",
+        env=_isolated(tmp_path),
+    )  # an audit row to list (an end into a full stdout: the test below)
+    assert done.exit_code == 0, done.output
     args = [sids[1] if word == "SID" else word for word in command]
     said = _run_into_full_device(tmp_path, "--url", db.url, *args)
     assert said.returncode == 1, said.stderr
@@ -81,7 +96,7 @@ def test_an_end_into_a_full_stdout_says_on_stderr_what_it_ended(
     service_writer: ServiceDb, tmp_path: Path
 ) -> None:
     db = service_writer
-    sids = [db.session(db.now_minus(600)) for _ in range(3)]
+    sids = db.sessions(3, db.now_minus(600))
     ended_before = db.session(db.now_minus(900), ended=db.now_minus(300), reason="reset-requested")
     said = _run_into_full_device(
         tmp_path,

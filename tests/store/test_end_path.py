@@ -227,7 +227,7 @@ async def test_many_sessions_end_in_batches_with_outcomes_in_the_order_given(
 ) -> None:
     monkeypatch.setattr("tui.store.limits.END_BATCH", 7)
     db = service_writer
-    live = [db.session(db.now_minus(600)) for _ in range(30)]
+    live = db.sessions(30, db.now_minus(600))
     done = db.session(db.now_minus(900), ended=db.now_minus(300), reason="worktree-removed")
     given = [*live, done]
     random.Random(3).shuffle(given)
@@ -255,7 +255,7 @@ async def test_two_bulk_ends_in_opposite_orders_never_deadlock(new_york_db: Serv
     one, two = await open_store(_target(db)), await open_store(_target(db))
     try:
         for _ in range(5):
-            ids = [db.session(db.now_minus(600)) for _ in range(40)]
+            ids = db.sessions(40, db.now_minus(600))
             first, second = await asyncio.gather(
                 one.end_sessions(ids, "reset-requested", "one"),
                 two.end_sessions(list(reversed(ids)), "conversation-closed", "two"),

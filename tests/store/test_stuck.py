@@ -13,7 +13,7 @@ import pytest
 
 from tests.support.odd_rows import execute
 from tests.support.sql_log import sql_log
-from tests.support.stuck import StuckScene, create_stuck_db
+from tests.support.stuck import StuckScene, stuck_copy
 from tui.domain.models import SessionFilter, SessionRow, Status
 from tui.domain.stuck import StuckKind
 from tui.store.migrate import upgrade
@@ -37,8 +37,7 @@ def _rows(scene: StuckScene, flt: SessionFilter | None = None) -> list[SessionRo
     return list(asyncio.run(_with_store(scene, job)))
 
 
-async def _scene(url: str, indexes: str) -> StuckScene:
-    scene = await create_stuck_db(url)
+async def _indexes(scene: StuckScene, indexes: str) -> None:
     if indexes == "migrated":
         await upgrade(scene.target)
     elif indexes == "no-index":
@@ -52,7 +51,9 @@ def scene(empty_db_url: str, request: pytest.FixtureRequest) -> StuckScene:
     """The scene as the service leaves it; after `migrate` (the tool's indexes, the
     active one included, which the counts and `duplicate` then read); and with no index
     on the sessions' conversation at all (`duplicate` read in one pass): same answers."""
-    return asyncio.run(_scene(empty_db_url, request.param))
+    scene = stuck_copy(request, empty_db_url)
+    asyncio.run(_indexes(scene, request.param))
+    return scene
 
 
 def test_every_row_knows_its_kinds_and_healthy_ones_have_none(scene: StuckScene) -> None:
@@ -114,7 +115,9 @@ def test_the_list_agrees_with_the_counts_under_a_filter(scene: StuckScene) -> No
     assert asyncio.run(_with_store(scene, job)) == (2, 2)
 
 
-def test_a_kind_the_version_cannot_produce_is_not_computed(empty_db_url: str) -> None:
+def test_a_kind_the_version_cannot_produce_is_not_computed(
+    empty_db_url: str, request: pytest.FixtureRequest
+) -> None:
     """A second active session on one conversation, written by hand (the v0.9.0 service
     on SQLite serialises its transitions and never leaves one): on SQLite no row is
     `duplicate` and the count is None; on PostgreSQL, where two service processes can
@@ -123,7 +126,7 @@ def test_a_kind_the_version_cannot_produce_is_not_computed(empty_db_url: str) ->
 
     from tui.store.store import make_engine
 
-    scene = asyncio.run(create_stuck_db(empty_db_url))
+    scene = stuck_copy(request, empty_db_url)
     pg = scene.target.kind == "postgresql"
 
     async def insert() -> str:
@@ -198,7 +201,7 @@ def test_warm_page_is_the_stores_page(scene: StuckScene) -> None:
 
 
 def test_a_schema_without_soft_delete_finds_no_orphans_and_still_lists(
-    empty_db_url: str,
+    empty_db_url: str, request: pytest.FixtureRequest
 ) -> None:
     """`deleted_at` came with the service's migration 013: a database without it is read
     without naming it, orphaned is not detectable there (no count, no row), the other
@@ -207,7 +210,7 @@ def test_a_schema_without_soft_delete_finds_no_orphans_and_still_lists(
 
     from tui.store.store import make_engine
 
-    scene = asyncio.run(create_stuck_db(empty_db_url, era="016"))
+    scene = stuck_copy(request, empty_db_url, era="016")
 
     async def drop() -> None:
         engine = make_engine(scene.target)
@@ -303,11 +306,14 @@ def test_idle_follows_the_clock_from_one_count_to_the_next(scene: StuckScene) ->
     assert after == {**scene.counts, StuckKind.IDLE: active}
 
 
-def test_without_a_conversation_index_duplicate_is_one_pass(empty_db_url: str) -> None:
+def test_without_a_conversation_index_duplicate_is_one_pass(
+    empty_db_url: str, request: pytest.FixtureRequest
+) -> None:
     """With no index on the sessions' conversation, neither the page's marks nor the
     counts nor the filter ask, for each active row, for a newer session (a table scan
     each: minutes at 200k); `duplicate` is read once, ranked per conversation."""
-    scene = asyncio.run(_scene(empty_db_url, "no-index"))
+    scene = stuck_copy(request, empty_db_url)
+    asyncio.run(_indexes(scene, "no-index"))
 
     async def job(store: Store) -> list[str]:
         with sql_log(store) as seen:

@@ -9,7 +9,7 @@ import asyncio
 import pytest
 
 from tests.support.service_sequences import SERVICE_ERAS
-from tests.support.stuck import HEALTHY_ACTIVE, StuckScene, create_stuck_db
+from tests.support.stuck import HEALTHY_ACTIVE, StuckScene, stuck_copy
 from tui.domain.models import SessionFilter, SessionRow
 from tui.domain.stuck import StuckKind
 from tui.store.migrate import upgrade
@@ -34,7 +34,7 @@ async def _read(
 
 @pytest.fixture(params=SERVICE_ERAS)
 def era_scene(empty_db_url: str, request: pytest.FixtureRequest) -> StuckScene:
-    return asyncio.run(create_stuck_db(empty_db_url, era=request.param))
+    return stuck_copy(request, empty_db_url, era=request.param)
 
 
 @pytest.mark.parametrize("migrated", [False, True], ids=["service-indexes", "migrated"])

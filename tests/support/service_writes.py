@@ -45,23 +45,48 @@ class ServiceDb:
             return f"NOW() - interval '{seconds} seconds'"
         return f"datetime('now', '-{seconds} seconds')"
 
+    def run_each(self, *sqls: str) -> None:
+        """Each of `sqls` in order, on one connection that sets no time zone; each commits
+        on its own, as the service's statements do."""
+        if self.server is not None:
+            self.server.psql(";\n".join(sqls), self.dbname)
+            return
+        assert self.path is not None
+        conn = sqlite3.connect(self.path)
+        try:
+            for sql in sqls:
+                conn.execute(sql)
+                conn.commit()
+        finally:
+            conn.close()
+
     def session(self, started: str, *, ended: str | None = None, reason: str | None = None) -> str:
         """A session (and its conversation) inserted the service's way."""
+        sid, sqls = self._session_sql(started, ended, reason)
+        self.run_each(*sqls)
+        return sid
+
+    def sessions(self, count: int, started: str) -> list[str]:
+        """`count` active sessions, each as `session(started)` inserts it, on one connection."""
+        made = [self._session_sql(started, None, None) for _ in range(count)]
+        self.run_each(*(sql for _, sqls in made for sql in sqls))
+        return [sid for sid, _ in made]
+
+    def _session_sql(
+        self, started: str, ended: str | None, reason: str | None
+    ) -> tuple[str, tuple[str, str]]:
         conv, sid = self.new_id(), self.new_id()
-        self.run(
-            "INSERT INTO remote_agent_conversations (id, platform_type, platform_conversation_id)"
-            f" VALUES ('{conv}', 'slack', 'C-{conv[:8]}')"
-        )
         active = "false" if ended else "true"
         if not self.pg:
             active = "0" if ended else "1"
         why = f"'{reason}'" if reason else "NULL"
-        self.run(
+        return sid, (
+            "INSERT INTO remote_agent_conversations (id, platform_type, platform_conversation_id)"
+            f" VALUES ('{conv}', 'slack', 'C-{conv[:8]}')",
             "INSERT INTO remote_agent_sessions (id, conversation_id, ai_assistant_type, active,"
             " started_at, ended_at, ended_reason)"
-            f" VALUES ('{sid}', '{conv}', 'claude', {active}, {started}, {ended or 'NULL'}, {why})"
+            f" VALUES ('{sid}', '{conv}', 'claude', {active}, {started}, {ended or 'NULL'}, {why})",
         )
-        return sid
 
     def service_end(self, sid: str, reason: str) -> None:
         """The service's own `deactivateSession`: no `AND active`."""

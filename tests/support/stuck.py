@@ -8,7 +8,10 @@ on the service's clock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
+from dataclasses import dataclass, replace
+
+import pytest
 
 from tests.support.dbs import create_service_db
 from tests.support.service_sequences import (
@@ -19,9 +22,10 @@ from tests.support.service_sequences import (
     SCHEMA_ERA,
     Service,
 )
+from tests.support.templates import ServiceTemplates
 from tui.domain.stuck import StuckKind
 from tui.store.store import make_engine
-from tui.store.target import DbTarget
+from tui.store.target import DbTarget, resolve_target
 
 IDLE, ORPHANED, DUPLICATE = StuckKind.IDLE, StuckKind.ORPHANED, StuckKind.DUPLICATE
 HOUR = 3600
@@ -154,3 +158,19 @@ async def create_stuck_db(url: str, *, era: str = ERA_V0_6_0) -> StuckScene:
         await engine.dispose()
     undetectable = frozenset() if era == ERA_016 or pg else frozenset({DUPLICATE})
     return StuckScene(url, target, era, ids, kinds, undetectable, convs)
+
+
+def stuck_copy(request: pytest.FixtureRequest, url: str, *, era: str = ERA_V0_6_0) -> StuckScene:
+    """What `create_stuck_db(url, era=era)` makes. On SQLite, a copy of a scene built once
+    per era (`service_templates`): the same rows and ids, its times the service's clock
+    when it was built, far within the day of quiet that makes `idle`. On PostgreSQL the
+    scene is written again: its few statements cost less than copying a database."""
+    if not url.startswith("sqlite"):
+        return asyncio.run(create_stuck_db(url, era=era))
+    templates: ServiceTemplates = request.getfixturevalue("service_templates")
+
+    def make(at: str) -> StuckScene:
+        return asyncio.run(create_stuck_db(at, era=era))
+
+    built = templates.copy_made(url, None, ("stuck", era), make)
+    return replace(built, url=url, target=resolve_target(url=url))

@@ -16,12 +16,14 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Hashable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote
 
 from tests.support.dbs import create_service_db
 from tests.support.pgserver import PgServer, PgServerError
 from tui.store.target import DbTarget, resolve_target
+
+T = TypeVar("T")
 
 
 class ServiceTemplates:
@@ -31,6 +33,7 @@ class ServiceTemplates:
         self._dir = directory
         self._files: dict[Hashable, Path] = {}
         self._databases: dict[tuple[Hashable, Path], str] = {}
+        self._made: dict[tuple[Hashable, Path | None], object] = {}
 
     def copy(self, url: str, server: PgServer | None = None, **options: Any) -> DbTarget:
         """Make the database at `url` what `create_service_db(url, **options)` makes."""
@@ -59,6 +62,20 @@ class ServiceTemplates:
                 raise ValueError("a PostgreSQL copy needs the server that holds the database")
             self._copy_database(unquote(url.rsplit("/", 1)[1]), server, key, build)
         return resolve_target(url=url)
+
+    def copy_made(
+        self, url: str, server: PgServer | None, key: Hashable, make: Callable[[str], T]
+    ) -> T:
+        """`copy_built` with `make` as the build, returning what `make` returned when it
+        built the template (the ids of the rows it wrote, say): the copy holds the same rows."""
+        slot = (key, None if url.startswith("sqlite") or server is None else server.tmp_dir)
+
+        def build(at: str) -> None:
+            self._made[slot] = make(at)
+
+        self.copy_built(url, server, key, build)
+        made: T = self._made[slot]  # type: ignore[assignment]
+        return made
 
     def _file(self, key: Hashable, build: Callable[[str], object]) -> Path:
         path = self._files.get(key)
