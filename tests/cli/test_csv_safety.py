@@ -126,7 +126,9 @@ def test_a_bare_cr_is_quoted_and_every_line_of_a_cell_is_guarded(
         )
     audit = runner.invoke(cli, ["--db", str(db), "audit", "--format", "csv"])
     assert audit.exit_code == 0, audit.output
-    audit_rows = assert_no_formula_line(audit.stdout, 13)
+    audit_rows = assert_no_formula_line(
+        audit.stdout, 15
+    )  # the audit keys, target and run_id included
     assert audit_rows[1][8] == "ops\r'=cmd|' /C calc'!A0\n'@SUM(1)"
 
 

@@ -23,6 +23,8 @@ pytestmark = pytest.mark.postgres
 
 SESSIONS = 120
 SERVICE_TABLES = ("remote_agent_codebases", "remote_agent_conversations", "remote_agent_sessions")
+RUN_TABLES = ("remote_agent_workflow_runs", "remote_agent_workflow_events")
+"""The service creates every table of its schema as one role: the runs' too."""
 
 
 @pytest.fixture(autouse=True)
@@ -37,7 +39,7 @@ def _role_with_own_schema(pg_server: PgServer, pg_database: str) -> tuple[str, s
     dbname = pg_database.rsplit("/", 1)[1]
     role = "svc_" + uuid.uuid4().hex[:10]
     pg_server.psql(f"CREATE ROLE {role} LOGIN PASSWORD 'pw-{role}'")
-    owners = "".join(f"ALTER TABLE {t} OWNER TO {role};" for t in SERVICE_TABLES)
+    owners = "".join(f"ALTER TABLE {t} OWNER TO {role};" for t in SERVICE_TABLES + RUN_TABLES)
     pg_server.psql(
         f"GRANT CREATE ON SCHEMA public TO {role}; {owners}"
         f"CREATE SCHEMA {role} AUTHORIZATION {role};",
@@ -80,7 +82,7 @@ def test_the_roles_own_empty_schema_does_not_hide_the_service(
         " AND indexname LIKE 'ix_sessions_tui_%'",
         dbname,
     )
-    assert int(indexes) == 10  # the eight on the sessions, the audit table's two
+    assert int(indexes) == 12  # the eight on the sessions, the audit's two, the runs' two
 
     listed = invoke("--url", url, "list", "--limit", "0", "--format", "json")
     assert listed.exit_code == 0, listed.output
