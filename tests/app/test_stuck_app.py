@@ -187,7 +187,9 @@ async def test_an_end_from_the_panel_records_the_kinds_the_operator_saw(
         main = main_screen(app)
         main.filters.only_stuck(StuckKind.IDLE)
         await wait_until(pilot, lambda: both in _shown(app), "idle rows")
+        await settle(pilot)  # the filter's own page, not the list before it, is shown
         main.table.move_cursor(row=main.table.get_row_index(both))
+        await wait_until(pilot, lambda: main.table.current_id == both, "cursor on the row")
         await pilot.press("x")
         await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
         await pilot.press("enter")
