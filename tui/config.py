@@ -15,12 +15,15 @@ What, all optional:
     [keys]                 # binding id = key(s), comma-separated; ids: `sessions-tui config`
     status-ended = "e"
 
+    [deployments.acme]     # a named database, chosen with `-d acme` (`tui.deployments`)
+    url_env = "ACME_DATABASE_URL"
+
 The order is the rule everywhere: the command line wins over the file, the file over
 the defaults. A bad file is refused with one line naming the file and the key; only a
 regular file of at most a MiB is read (`read_config_text`). The
 tool writes the file itself only to remember a theme, atomically, keeping the other
 keys (comments are not kept: TOML is read with `tomllib`, which has no writer, and
-written as flat keys plus the `[keys]` table).
+written as flat keys plus the `[keys]` and `[deployments.NAME]` tables).
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from tui.deployments import Deployment, DeploymentError, read_deployments
 from tui.domain.timefmt import parse_duration
 
 ENV = "SESSIONS_TUI_CONFIG"
@@ -249,6 +253,8 @@ class Config:
     exists: bool = False
     values: dict[str, Any] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
+    deployments: dict[str, Deployment] = field(default_factory=dict)
+    """The `[deployments.NAME]` tables (`tui.deployments`), in the file's order."""
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     """The file as read: what a write keeps."""
 
@@ -332,7 +338,7 @@ def load_config(path: Path | None = None) -> Config:
     def bad(key: str, why: str) -> ConfigError:
         return ConfigError(f"{path}: {key}: {why}")
 
-    known = [s.key for s in SETTINGS] + ["keys"]
+    known = [s.key for s in SETTINGS] + ["keys", "deployments"]
     for key in raw:
         if key not in known:
             raise bad(key, f"unknown setting (known: {', '.join(sorted(known))})")
@@ -349,7 +355,18 @@ def load_config(path: Path | None = None) -> Config:
     for binding, key in keys.items():
         if not isinstance(key, str) or not key.strip():
             raise bad(f"keys.{binding}", 'must be a key in quotes, e.g. "e" or "ctrl+e"')
-    return Config(path=path, exists=True, values=values, keys=dict(keys), raw=raw)
+    try:
+        deployments = read_deployments(raw.get("deployments", {}))
+    except DeploymentError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    return Config(
+        path=path,
+        exists=True,
+        values=values,
+        keys=dict(keys),
+        deployments=deployments,
+        raw=raw,
+    )
 
 
 def check_theme(config: Config, themes: set[str]) -> None:
@@ -379,11 +396,16 @@ def _toml_key(key: str) -> str:
 
 
 def dump(raw: dict[str, Any]) -> str:
-    """Flat keys, then the `[keys]` table: every shape `load_config` accepts."""
-    lines = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in raw.items() if k != "keys"]
+    """Flat keys, then the `[keys]` table, then one `[deployments.NAME]` table each:
+    every shape `load_config` accepts."""
+    tables = ("keys", "deployments")
+    lines = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in raw.items() if k not in tables]
     keys = raw.get("keys") or {}
     if keys:
         lines += ["", "[keys]", *(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in keys.items())]
+    for name, table in (raw.get("deployments") or {}).items():
+        lines += ["", f"[deployments.{_toml_key(name)}]"]
+        lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items()]
     return "\n".join(lines) + "\n"
 
 

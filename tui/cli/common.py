@@ -32,6 +32,7 @@ from tui.domain.timefmt import utcnow
 from tui.store.demo_size import DEMO_SESSIONS
 
 if TYPE_CHECKING:
+    from tui.deployments import Deployment
     from tui.settings import Settings
     from tui.store.store import Store
     from tui.store.target import DbTarget
@@ -57,6 +58,10 @@ class Globals:
     read_only: bool = False
     demo: bool = False
     select_cap: int = 1000
+    deployment_names: tuple[str, ...] = ()
+    """`-d NAME`, each once, as given."""
+    all_deployments: bool = False
+    """`--all`: every deployment the config file declares."""
     in_force: dict[str, InForce] = field(default_factory=dict, repr=False)
     """Each declared setting in force (`tui.config.settings_in_force`), by key."""
     resolved: DbTarget | None = field(default=None, repr=False)
@@ -78,9 +83,38 @@ class Globals:
         value: float = self.value("refresh")
         return value
 
+    def deployments(self) -> list[Deployment]:
+        """The deployments `-d`/`--all` chose, in the file's order; [] when neither was
+        given (the database is then resolved as always: `--db`, `--url`, the environment).
+        A name the file does not declare is a usage error (exit 2)."""
+        if not self.deployment_names and not self.all_deployments:
+            return []
+        from tui.deployments import DeploymentError, select
+
+        known = self.config.deployments if self.config is not None else {}
+        try:
+            return select(known, self.deployment_names, self.all_deployments)
+        except DeploymentError as exc:
+            raise click.UsageError(str(exc)) from None
+
     def target(self) -> DbTarget:
         if self.resolved is None:
-            if self.demo:
+            chosen = self.deployments()
+            if len(chosen) > 1:
+                raise click.UsageError(
+                    f"this command reads one database; {len(chosen)} deployments are chosen "
+                    "(give one -d NAME)"
+                )
+            if chosen:
+                from tui.store.errors import BadTarget
+
+                try:
+                    self.resolved = chosen[0].target()
+                except BadTarget as exc:
+                    raise click.UsageError(self.scrub(str(exc))) from None
+                # A read-only deployment is read-only whatever the command line says.
+                self.read_only = self.read_only or chosen[0].read_only
+            elif self.demo:
                 from tui.store.target import sqlite_target
 
                 self.resolved = sqlite_target(ensure_demo_db(), "--demo")

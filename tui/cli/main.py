@@ -102,6 +102,20 @@ def setting_options(fn: F) -> F:
     help="SQLite database file of the service.",
 )
 @click.option("--url", metavar="URL", help="Database URL, e.g. postgresql://user:pass@host/db.")
+@click.option(
+    "-d",
+    "--deployment",
+    "deployment_names",
+    multiple=True,
+    metavar="NAME",
+    help="A deployment named in the config file ([deployments.NAME]); repeatable.",
+)
+@click.option(
+    "--all",
+    "all_deployments",
+    is_flag=True,
+    help="Every deployment the config file names.",
+)
 @click.option("--read-only", is_flag=True, help="Open the database read-only (no `end`).")
 @click.option(
     "--demo",
@@ -124,6 +138,8 @@ def cli(
     /,
     db: Path | None,
     url: str | None,
+    deployment_names: tuple[str, ...],
+    all_deployments: bool,
     read_only: bool,
     demo: bool,
     select_cap: int,
@@ -138,11 +154,23 @@ def cli(
         raise click.UsageError("--demo cannot be combined with --db or --url")
     if db is not None and url is not None:
         raise click.UsageError("give either --db or --url, not both")
+    if (deployment_names or all_deployments) and (db is not None or url is not None or demo):
+        raise click.UsageError("-d/--all choose deployments: give them without --db, --url, --demo")
+    if deployment_names and all_deployments:
+        raise click.UsageError("give either -d NAME or --all, not both")
     try:
         config = load_config()
     except ConfigError as exc:
         raise ConfigProblem(str(exc)) from None
-    g = Globals(db=db, url=url, read_only=read_only, demo=demo, select_cap=select_cap)
+    g = Globals(
+        db=db,
+        url=url,
+        read_only=read_only,
+        demo=demo,
+        select_cap=select_cap,
+        deployment_names=tuple(dict.fromkeys(deployment_names)),
+        all_deployments=all_deployments,
+    )
     g.config = config
     on_line = {key: value for key, value in given.items() if from_command_line(ctx, key)}
     g.in_force = settings_in_force(config, on_line)
