@@ -487,6 +487,11 @@ def stuck_counts_statement(rs: RunSql, flt: RunFilter) -> sa.Select[Any]:
     return sa.select(*cols).select_from(filter_from(rs, flt)).where(*where)
 
 
+def runs_by_status_statement() -> sa.Select[Any]:
+    """Runs per stored status: one pass over the status index."""
+    return sa.select(r.c.status, sa.func.count()).group_by(r.c.status)
+
+
 def id_statement(rs: RunSql, condition: ColumnElement[bool]) -> sa.Select[Any]:
     return sa.select(r.c.id).where(condition).order_by(r.c.id).limit(5)
 

@@ -258,6 +258,15 @@ class StoreRuns(StoreBase):
             m = (await conn.execute(qr.stuck_counts_statement(rs, flt))).one()._mapping
         return {k: None if k in blind else int(m[k.name] or 0) for k in RunStuckKind}
 
+    async def runs_by_status(self) -> dict[str | None, int]:
+        """How many runs have each stored status (one pass over the status index); {}
+        without a runs table."""
+        if not self.has_runs:
+            return {}
+        async with self._read() as conn:
+            rows = (await conn.execute(qr.runs_by_status_statement())).all()
+        return {status: int(n) for status, n in rows}
+
     async def resolve_run_id(self, prefix: str) -> str:
         """A whole run id from a unique prefix; UnknownRun or AmbiguousId otherwise (as
         `resolve_id` for sessions)."""

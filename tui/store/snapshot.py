@@ -1,0 +1,42 @@
+"""A deployment's `Snapshot`: its counts read in one pass of short statements, each the
+store's own bounded count (stuck kinds by the active index, recent ends by the end-time
+range, runs by the status index)."""
+
+from __future__ import annotations
+
+from time import monotonic
+from typing import TYPE_CHECKING
+
+from tui.domain.models import NOT_RECORDED_TOKEN
+from tui.domain.snapshot import RECENT, Snapshot
+from tui.domain.timefmt import utcnow
+from tui.domain.trends import TrendBy
+
+if TYPE_CHECKING:
+    from tui.store.store import Store
+
+
+async def read_snapshot(store: Store) -> Snapshot:
+    """Everything a deployment's row, check and metrics show, read now."""
+    started = monotonic()
+    counts = await store.counts()
+    stuck = await store.stuck_counts()
+    recent = await store.trends(days=max(1, RECENT.days), by=TrendBy.REASON)
+    ended_recently = {
+        None if group == NOT_RECORDED_TOKEN else group: recent.group_total(group)
+        for group in recent.groups()
+    }
+    stuck_runs = await store.run_stuck_counts()
+    runs_by_status = await store.runs_by_status()
+    return Snapshot(
+        version=store.vocabulary.name,
+        active=counts.active,
+        ended=counts.ended,
+        stuck=stuck,
+        has_runs=store.has_runs,
+        stuck_runs=stuck_runs,
+        runs_by_status=runs_by_status,
+        ended_recently=ended_recently,
+        read_at=utcnow(),
+        seconds=monotonic() - started,
+    )
