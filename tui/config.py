@@ -11,6 +11,7 @@ What, all optional:
     statement_timeout = 30 # seconds a dashboard query may run on PostgreSQL; 0: no limit
     search_window = 5000   # sessions a free-text search reads before `n` (1000 to 1000000)
     run_quiet_after = "30m"  # a running workflow run quiet this long is `quiet` (a guess)
+    deployment_timeout = 10  # seconds a deployment may take before it is reported down
 
     [keys]                 # binding id = key(s), comma-separated; ids: `sessions-tui config`
     status-ended = "e"
@@ -63,6 +64,13 @@ def check_refresh(value: float) -> float:
         raise ValueError(f"must be 0 (off) or {MIN_REFRESH:g} to {MAX_REFRESH:g} seconds")
     if 0 < value < MIN_REFRESH:
         raise ValueError(f"at least {MIN_REFRESH:g} seconds (or 0 to turn it off)")
+    return value
+
+
+def check_timeout(value: float) -> float:
+    """0.5 s to 10 min: ValueError otherwise."""
+    if math.isnan(value) or not 0.5 <= value <= 600:
+        raise ValueError("must be a number of seconds from 0.5 to 600")
     return value
 
 
@@ -223,6 +231,14 @@ SETTINGS: tuple[Setting, ...] = (
         read=text('must be a duration in quotes, e.g. run_quiet_after = "30m"', parse_duration),
         help="how long a running workflow run records no activity before it counts as quiet",
         to_settings=parse_duration,
+    ),
+    Setting(
+        key="deployment_timeout",
+        value_type=float,
+        default=10.0,
+        read=number("must be a number of seconds from 0.5 to 600", check=check_timeout),
+        help="seconds one deployment may take to answer before it is reported down",
+        show=_seconds,
     ),
 )
 """Every setting, in the order `sessions-tui config` lists them."""
