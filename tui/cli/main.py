@@ -22,6 +22,7 @@ import click
 from tui import TOOL_NAME, __version__
 from tui.cli import (
     audit,
+    check,
     common,
     config_cmd,
     end,
@@ -197,6 +198,7 @@ for command in (
     serve_cmd.serve,
     serve_cmd.served_app,
     config_cmd.config_cmd,
+    check.check,
 ):
     cli.add_command(command)
 
