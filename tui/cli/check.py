@@ -86,8 +86,9 @@ def check(g: Globals, warnings: tuple[str, ...], criticals: tuple[str, ...], fmt
     if not chosen:
         try:
             target = g.target()
-        except StoreError as exc:
-            raise PluginUnknown(safe_text(g.scrub(str(exc)))) from None
+        except StoreError as exc:  # no database: said in the format asked for
+            missing = Judged("database", None, error=safe_text(g.scrub(str(exc))))
+            raise click.exceptions.Exit(int(_say_one(missing, fmt))) from None
         chosen = [fleet_output.Resolved("database", resolved=target)]
     readings = fleet_output.read_all(g, chosen, read_snapshot)
     judged = [
