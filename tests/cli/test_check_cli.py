@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli_env import invoke, isolate
-from tests.support.run_writes import ServiceRuns, runs_database
+from tests.support.fleet_scenes import seeded
+from tests.support.run_writes import ServiceRuns
 from tui.domain.check import CHECK_KINDS
 from tui.domain.run_stuck import RUN_KIND_NAMES, RunStuckKind
 from tui.domain.stuck import KIND_NAMES, StuckKind
@@ -33,24 +34,6 @@ def config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "config.toml"
     monkeypatch.setenv("SESSIONS_TUI_CONFIG", str(path))
     return path
-
-
-def seeded(request: pytest.FixtureRequest, url: str, era: str = "v0.8") -> ServiceRuns:
-    """Four active sessions, one of them idle (quiet three days), and one run paused at
-    an approval gate, written the service's way."""
-    svc = runs_database(request, url, era)[1]
-    db = svc.db
-    db.sessions(3, db.now_minus(60))
-    quiet = db.session(db.now_minus(3 * 86400))
-    db.run(
-        f"UPDATE remote_agent_conversations SET last_activity_at = {db.now_minus(3 * 86400)}"
-        f" WHERE id = (SELECT conversation_id FROM remote_agent_sessions WHERE id = '{quiet}')"
-    )
-    if era != "016":
-        waiting = svc.create("review", svc.conversation())
-        svc.start(waiting)
-        svc.pause(waiting)
-    return svc
 
 
 def perfdata(line: str) -> dict[str, tuple[int, str, str, str, str]]:
