@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -216,3 +217,26 @@ def test_across_deployments_the_worst_state_wins(
     assert unset["error"] == (
         "deployment unset: $NOBODY_SET_THIS_URL is not set (it should hold the URL)"
     )
+
+
+def test_a_hung_deployment_is_unknown_within_its_timeout(
+    config: Path, request: pytest.FixtureRequest, empty_db_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    svc = seeded(request, empty_db_url)
+    monkeypatch.setenv("LIVE_DATABASE_URL", svc.db.url)
+    with socket.socket() as silent:  # takes connections into its backlog, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        config.write_text(
+            "deployment_timeout = 5\n"  # room for the live one on a loaded machine
+            '\n[deployments.live]\nurl_env = "LIVE_DATABASE_URL"\n'
+            f'\n[deployments.hung]\nurl = "postgresql://archon:s3cret@127.0.0.1:{port}/archon"\n'
+        )
+        result = invoke("--all", "check", "--format", "json")
+    assert result.exit_code == 3, result.output
+    live, hung = json.loads(result.stdout)["deployments"]
+    assert live["state"] == "OK" and live["active"] == 4, live["error"]
+    assert (hung["state"], hung["error"]) == ("UNKNOWN", "no answer within 5 s")
+    assert "s3cret" not in result.output
