@@ -19,12 +19,15 @@ What, all optional:
     [deployments.acme]     # a named database, chosen with `-d acme` (`tui.deployments`)
     url_env = "ACME_DATABASE_URL"
 
+    [check.warning]        # `check`'s thresholds by kind (`tui.domain.check`)
+    idle = 5
+
 The order is the rule everywhere: the command line wins over the file, the file over
 the defaults. A bad file is refused with one line naming the file and the key; only a
 regular file of at most a MiB is read (`read_config_text`). The
 tool writes the file itself only to remember a theme, atomically, keeping the other
 keys (comments are not kept: TOML is read with `tomllib`, which has no writer, and
-written as flat keys plus the `[keys]` and `[deployments.NAME]` tables).
+written as flat keys plus the `[keys]`, `[deployments.NAME]` and `[check.LEVEL]` tables).
 """
 
 from __future__ import annotations
@@ -35,10 +38,13 @@ import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from tui.deployments import Deployment, DeploymentError, read_deployments
 from tui.domain.timefmt import parse_duration
+
+if TYPE_CHECKING:
+    from tui.domain.check import Thresholds
 
 ENV = "SESSIONS_TUI_CONFIG"
 MIN_REFRESH = 0.5
@@ -271,6 +277,8 @@ class Config:
     keys: dict[str, str] = field(default_factory=dict)
     deployments: dict[str, Deployment] = field(default_factory=dict)
     """The `[deployments.NAME]` tables (`tui.deployments`), in the file's order."""
+    check: Thresholds | None = None
+    """`check`'s thresholds, the `[check]` table (None: the file has none)."""
     raw: dict[str, Any] = field(default_factory=dict, repr=False)
     """The file as read: what a write keeps."""
 
@@ -354,7 +362,7 @@ def load_config(path: Path | None = None) -> Config:
     def bad(key: str, why: str) -> ConfigError:
         return ConfigError(f"{path}: {key}: {why}")
 
-    known = [s.key for s in SETTINGS] + ["keys", "deployments"]
+    known = [s.key for s in SETTINGS] + ["keys", "deployments", "check"]
     for key in raw:
         if key not in known:
             raise bad(key, f"unknown setting (known: {', '.join(sorted(known))})")
@@ -375,12 +383,21 @@ def load_config(path: Path | None = None) -> Config:
         deployments = read_deployments(raw.get("deployments", {}))
     except DeploymentError as exc:
         raise ConfigError(f"{path}: {exc}") from None
+    thresholds = None
+    if "check" in raw:
+        from tui.domain.check import ThresholdError, read_thresholds
+
+        try:
+            thresholds = read_thresholds(raw["check"])
+        except ThresholdError as exc:
+            raise ConfigError(f"{path}: {exc}") from None
     return Config(
         path=path,
         exists=True,
         values=values,
         keys=dict(keys),
         deployments=deployments,
+        check=thresholds,
         raw=raw,
     )
 
@@ -412,15 +429,18 @@ def _toml_key(key: str) -> str:
 
 
 def dump(raw: dict[str, Any]) -> str:
-    """Flat keys, then the `[keys]` table, then one `[deployments.NAME]` table each:
-    every shape `load_config` accepts."""
-    tables = ("keys", "deployments")
+    """Flat keys, then the `[keys]` table, then one `[deployments.NAME]` table each, then
+    `[check.LEVEL]`: every shape `load_config` accepts."""
+    tables = ("keys", "deployments", "check")
     lines = [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in raw.items() if k not in tables]
     keys = raw.get("keys") or {}
     if keys:
         lines += ["", "[keys]", *(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in keys.items())]
     for name, table in (raw.get("deployments") or {}).items():
         lines += ["", f"[deployments.{_toml_key(name)}]"]
+        lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items()]
+    for level, table in (raw.get("check") or {}).items():
+        lines += ["", f"[check.{_toml_key(level)}]"]
         lines += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in table.items()]
     return "\n".join(lines) + "\n"
 

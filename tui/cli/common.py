@@ -195,12 +195,28 @@ def ensure_demo_db() -> Path:
 
 class CliGroup(click.Group):
     """Turns every StoreError, and a stdout that cannot be written (`output`), into
-    `Error: <message>` on stderr and exit 1."""
+    `Error: <message>` on stderr and exit 1; `check`'s usage and config errors into its
+    UNKNOWN (`plugin_exit`)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        from tui.cli.plugin_exit import as_unknown
+
+        given = list(args)
+        try:
+            return super().parse_args(ctx, args)
+        except click.ClickException as exc:
+            as_unknown(ctx, exc, given)
+            raise
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (click.ClickException, click.exceptions.Exit, click.Abort):
+        except click.ClickException as exc:
+            from tui.cli.plugin_exit import as_unknown
+
+            as_unknown(ctx, exc)
+            raise
+        except (click.exceptions.Exit, click.Abort):
             raise
         except output.OutputFailed as exc:
             raise click.ClickException(str(exc)) from None

@@ -4,7 +4,8 @@ A thin layer over the store (no SQL here). With no command it opens the dashboar
 Exit codes: 0 success; 1 a session not found / already ended, any database error, or a
 stdout that cannot be written (`Error: <message>` on stderr, never a traceback or a
 password); 2 usage errors; 3 an end written whose report stdout could not take
-(`output.REPORT_LOST`).
+(`output.REPORT_LOST`). A command reading several deployments exits 1 when one could
+not be read (`fleet_output`); `check` exits with its plugin state, 0 to 3 (`check`).
 
 Nothing heavy is imported at module level: Textual only when the dashboard starts,
 SQLAlchemy and the store only when a command needs the database.
@@ -22,6 +23,7 @@ import click
 from tui import TOOL_NAME, __version__
 from tui.cli import (
     audit,
+    check,
     common,
     config_cmd,
     end,
@@ -197,6 +199,7 @@ for command in (
     serve_cmd.serve,
     serve_cmd.served_app,
     config_cmd.config_cmd,
+    check.check,
 ):
     cli.add_command(command)
 

@@ -50,6 +50,16 @@ def trends_csv(t: Trends, style: CsvStyle = DEFAULT_CSV) -> str:
     return "".join(lines)
 
 
+def fleet_trends_csv(found: list[tuple[str, Trends]], style: CsvStyle = DEFAULT_CSV) -> str:
+    """`trends_csv` of several deployments: a `deployment` column first."""
+    lines = [csv_line(("deployment", *TRENDS_CSV_KEYS), style)]
+    for name, t in found:
+        for bucket, group, n in t.rows():
+            status = wording.trend_group_status(t.by, group)
+            lines.append(csv_line([name, iso_z(bucket), group, status, n], style))
+    return "".join(lines)
+
+
 def trends_table(t: Trends) -> list[str]:
     """Per bucket with an end, each group's count (largest first), then the totals."""
     w = t.window

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tui.cli import options, render, render_runs, runs_cancel
+from tui.cli import fleet_output, options, render, render_runs, runs_cancel
 from tui.cli.common import Globals, run_with_store
 from tui.domain.export import CsvStyle, dumps
 from tui.domain.models import Cursor
@@ -30,6 +30,9 @@ from tui.domain.wording import NO_OWNERS, NO_RUNS_TABLE
 
 if TYPE_CHECKING:
     from tui.store.store import Store
+
+RunStuckFound = tuple[dict[RunStuckKind, int | None], dict[RunStuckKind, str], list[RunRow]]
+"""What `runs stuck` reads: the counts, the kinds not detectable, the rows."""
 
 CURSOR_ORDER = "runs-started"
 """The order a `runs --cursor` token walks (newest first by start)."""
@@ -264,7 +267,11 @@ def show(ctx: click.Context, run_id: str, fmt: str, quiet_after: timedelta | Non
         click.echo("\n".join(render_runs.detail_text(detail, now, missing)))
 
 
-@runs.command("stuck", short_help="Stuck runs: counts per kind, or with --list the runs.")
+@runs.command(
+    "stuck",
+    short_help="Stuck runs: counts per kind, or with --list the runs.",
+    epilog=fleet_output.FLEET_HELP,
+)
 @click.option(
     "--kind",
     "kinds",
@@ -291,9 +298,7 @@ def stuck(
     quiet = _quiet_after(ctx, quiet_after)
     chosen = [parse_run_kind(k) for k in dict.fromkeys(kinds)] or list(RunStuckKind)
 
-    async def read(
-        store: Store,
-    ) -> tuple[dict[RunStuckKind, int | None], dict[RunStuckKind, str], list[RunRow]]:
+    async def read(store: Store) -> RunStuckFound:
         _config(store, quiet)
         every = await store.run_stuck_counts()
         blind = store.run_undetectable
@@ -318,21 +323,35 @@ def stuck(
         )
         return {k: every[k] for k in chosen}, blind, ordered
 
-    counts, blind, rows = run_with_store(g, read)
-    now = utcnow()
-    if fmt == "json":
-        payload: dict[str, Any] = {
+    def payload(found: RunStuckFound) -> dict[str, Any]:
+        counts, blind, rows = found
+        shown: dict[str, Any] = {
             "quiet_after_seconds": int(quiet.total_seconds()),
             "kinds": render_runs.stuck_objects(counts, blind),
         }
         if listed:
-            payload["runs"] = [render_runs.stuck_run_object(r, now) for r in rows]
-        click.echo(dumps(payload, indent=2))
+            shown["runs"] = [render_runs.stuck_run_object(r, now) for r in rows]
+        return shown
+
+    def lines(found: RunStuckFound) -> list[str]:
+        counts, blind, rows = found
+        said = render_runs.stuck_table(counts, blind)
+        if listed:
+            said += ["", "\n".join(render_runs.stuck_evidence_lines(rows, now)) or "no stuck runs"]
+        return said
+
+    chosen_fleet = fleet_output.fleet(g)
+    if chosen_fleet is not None:
+        now = utcnow()
+        readings = fleet_output.read_all(g, chosen_fleet, read)
+        fleet_output.show_grouped(readings, fmt, lines, payload)
         return
-    click.echo("\n".join(render_runs.stuck_table(counts, blind)))
-    if listed:
-        click.echo("")
-        click.echo("\n".join(render_runs.stuck_evidence_lines(rows, now)) or "no stuck runs")
+    found = run_with_store(g, read)
+    now = utcnow()
+    if fmt == "json":
+        click.echo(dumps(payload(found), indent=2))
+        return
+    click.echo("\n".join(lines(found)))
 
 
 runs.add_command(runs_cancel.cancel)

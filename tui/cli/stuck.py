@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from tui.cli import options, render_facts
+from tui.cli import fleet_output, options, render_facts
 from tui.domain.export import dumps
 from tui.domain.models import (
     SessionFilter,
@@ -22,10 +22,16 @@ if TYPE_CHECKING:
 
 from tui.cli.common import Globals, run_with_store
 
+StuckFound = tuple[Vocabulary, dict[StuckKind, int | None], dict[StuckKind, str], list[SessionRow]]
+"""What `stuck` reads: the vocabulary, the counts, the kinds not detectable, the rows."""
+
 # -- stuck ----------------------------------------------------------------------------------
 
 
-@click.command(short_help="Stuck sessions: counts per kind, or with --list the sessions.")
+@click.command(
+    short_help="Stuck sessions: counts per kind, or with --list the sessions.",
+    epilog=fleet_output.FLEET_HELP,
+)
 @click.option(
     "--kind",
     "kinds",
@@ -45,9 +51,7 @@ def stuck(g: Globals, kinds: tuple[str, ...], listed: bool, fmt: str) -> None:
     chosen = [parse_kind(k) for k in dict.fromkeys(kinds)] or list(StuckKind)
     ctx = g.context()
 
-    async def read(
-        store: Store,
-    ) -> tuple[Vocabulary, dict[StuckKind, int | None], dict[StuckKind, str], list[SessionRow]]:
+    async def read(store: Store) -> StuckFound:
         from tui.store.operations import pages
 
         every = await store.stuck_counts()
@@ -66,22 +70,35 @@ def stuck(g: Globals, kinds: tuple[str, ...], listed: bool, fmt: str) -> None:
         )
         return store.vocabulary, counts, dict(store.undetectable), ordered
 
-    vocabulary, counts, undetectable, rows = run_with_store(g, read)
-    if fmt == "json":
-        payload: dict[str, Any] = {
+    def payload(found: StuckFound) -> dict[str, Any]:
+        vocabulary, counts, undetectable, rows = found
+        shown: dict[str, Any] = {
             "version": vocabulary.name,
             "kinds": render_facts.stuck_counts_object(counts, vocabulary, undetectable),
         }
         if listed:
-            payload["sessions"] = [
+            shown["sessions"] = [
                 render_facts.stuck_session_object(r, ctx, vocabulary) for r in rows
             ]
-        click.echo(dumps(payload, indent=2))
+        return shown
+
+    def lines(found: StuckFound) -> list[str]:
+        vocabulary, counts, undetectable, rows = found
+        said = render_facts.stuck_counts_table(counts, vocabulary, undetectable)
+        if listed:
+            said += ["", *render_facts.stuck_sessions_table(rows, ctx, vocabulary)]
+        return said
+
+    chosen_fleet = fleet_output.fleet(g)
+    if chosen_fleet is not None:
+        readings = fleet_output.read_all(g, chosen_fleet, read)
+        fleet_output.show_grouped(readings, fmt, lines, payload)
         return
-    click.echo("\n".join(render_facts.stuck_counts_table(counts, vocabulary, undetectable)))
-    if listed:
-        click.echo("")
-        click.echo("\n".join(render_facts.stuck_sessions_table(rows, ctx, vocabulary)))
+    found = run_with_store(g, read)
+    if fmt == "json":
+        click.echo(dumps(payload(found), indent=2))
+        return
+    click.echo("\n".join(lines(found)))
 
 
 # -- reasons ---------------------------------------------------------------------------------
@@ -124,7 +141,10 @@ def _vocabulary(g: Globals) -> Vocabulary | None:
 # -- info ------------------------------------------------------------------------------------
 
 
-@click.command(short_help="The database, its service version, vocabulary, indexes, counts.")
+@click.command(
+    short_help="The database, its service version, vocabulary, indexes, counts.",
+    epilog=fleet_output.FLEET_HELP,
+)
 @options.format_option("text", "json")
 @click.pass_obj
 def info(g: Globals, fmt: str) -> None:
@@ -133,6 +153,11 @@ def info(g: Globals, fmt: str) -> None:
     session counts."""
     from tui.store.operations import database_info
 
+    chosen_fleet = fleet_output.fleet(g)
+    if chosen_fleet is not None:
+        readings = fleet_output.read_all(g, chosen_fleet, database_info)
+        fleet_output.show_grouped(readings, fmt, render_facts.info_text, render_facts.info_object)
+        return
     found = run_with_store(g, database_info)
     if fmt == "json":
         click.echo(dumps(render_facts.info_object(found), indent=2))

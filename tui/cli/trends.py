@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from tui.cli import options, render_trends
+from tui.cli import fleet_output, options, render_trends
 from tui.domain.export import CsvStyle, dumps
 from tui.domain.models import (
     SessionFilter,
 )
+from tui.domain.text import safe_text
 from tui.domain.trends import MAX_DAYS, TrendBy, Trends
 from tui.domain.wording import (
     trends_empty,
@@ -26,7 +27,10 @@ from tui.cli.common import Globals, run_with_store
 # -- trends ---------------------------------------------------------------------------------
 
 
-@click.command(short_help="Why sessions end over time: ended sessions per day and reason.")
+@click.command(
+    short_help="Why sessions end over time: ended sessions per day and reason.",
+    epilog=fleet_output.FLEET_HELP + " CSV then starts each line with the deployment's name.",
+)
 @click.option(
     "--days",
     type=click.IntRange(1, MAX_DAYS),
@@ -72,6 +76,25 @@ def trends(
     async def read(store: Store) -> Trends:
         return await store.trends(flt, days, split)
 
+    chosen_fleet = fleet_output.fleet(g)
+    if chosen_fleet is not None:
+        readings = fleet_output.read_all(g, chosen_fleet, read)
+        if fmt == "csv":
+            style = CsvStyle(guard=not csv_raw, terminal=sys.stdout.isatty())
+            found_each = [(r.deployment.name, r.value) for r in readings if r.value is not None]
+            click.echo(render_trends.fleet_trends_csv(found_each, style), nl=False, color=True)
+            for r in readings:
+                if not r.ok:
+                    click.echo(f"{r.deployment.name}: {safe_text(r.error or '')}", err=True)
+            fleet_output.finish(readings)
+            return
+        fleet_output.show_grouped(
+            readings,
+            fmt,
+            lambda t: trends_lines(t, days),
+            render_trends.trends_object,
+        )
+        return
     found = run_with_store(g, read)
     if fmt == "json":
         click.echo(dumps(render_trends.trends_object(found), indent=2))
@@ -81,5 +104,11 @@ def trends(
     elif found.total == 0:
         click.echo(trends_empty(days), err=True)
     else:
-        click.echo(trends_title(days, found.window.hourly))
-        click.echo("\n".join(render_trends.trends_table(found)))
+        click.echo("\n".join(trends_lines(found, days)))
+
+
+def trends_lines(found: Trends, days: int) -> list[str]:
+    """The title and the table; in a deployment's group, the empty window's line."""
+    if found.total == 0:
+        return [trends_empty(days)]
+    return [trends_title(days, found.window.hourly), *render_trends.trends_table(found)]

@@ -1,0 +1,29 @@
+"""A database for the commands that read several deployments: sessions and runs the
+service's own statements wrote (`run_writes`, `service_writes` cite them)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.run_writes import ServiceRuns, runs_database
+
+
+def seeded(request: pytest.FixtureRequest, url: str, era: str = "v0.8") -> ServiceRuns:
+    """Four active sessions, one of them idle (quiet three days), two ended an hour ago
+    (`reset-requested`, and one whose reason was not recorded), and one run paused at an
+    approval gate, written the service's way."""
+    svc = runs_database(request, url, era)[1]
+    db = svc.db
+    db.sessions(3, db.now_minus(60))
+    quiet = db.session(db.now_minus(3 * 86400))
+    db.run(
+        f"UPDATE remote_agent_conversations SET last_activity_at = {db.now_minus(3 * 86400)}"
+        f" WHERE id = (SELECT conversation_id FROM remote_agent_sessions WHERE id = '{quiet}')"
+    )
+    db.session(db.now_minus(7200), ended=db.now_minus(3600), reason="reset-requested")
+    db.session(db.now_minus(7200), ended=db.now_minus(3600))
+    if era != "016":
+        waiting = svc.create("review", svc.conversation())
+        svc.start(waiting)
+        svc.pause(waiting)
+    return svc
