@@ -101,6 +101,7 @@ def metrics(
         raise click.UsageError("give either --listen or --textfile, not both")
     if every is not None and (textfile is None or textfile == "-"):
         raise click.UsageError("--every rewrites a file: give it with --textfile PATH")
+    where = None if textfile is not None else listen_address(listen, allow_remote)
     from tui import metrics as exporter
 
     source = exporter.SnapshotSource(
@@ -113,7 +114,20 @@ def metrics(
     elif textfile is not None:
         write_textfile(textfile, registry, every)
     else:
-        serve(listen, allow_remote, read_token(token_file), registry, len(source.deployments))
+        assert where is not None
+        serve(*where, read_token(token_file), registry, len(source.deployments))
+
+
+def listen_address(listen: str, allow_remote: bool) -> tuple[str, int]:
+    """`--listen`'s host and port; a usage error for an address beyond this machine
+    without `--allow-remote` (as `serve`)."""
+    host, port = split_listen(listen)
+    if not is_loopback(host) and not allow_remote:
+        raise click.UsageError(
+            f"{host} is not a loopback address (served over plain HTTP): "
+            "add --allow-remote to serve beyond this machine"
+        )
+    return host, port
 
 
 def chosen_deployments(g: Globals) -> list[Deployment]:
@@ -159,24 +173,15 @@ def write_textfile(path: str, registry: CollectorRegistry, every: float | None) 
             return
 
 
-def serve(
-    listen: str, allow_remote: bool, token: str | None, registry: CollectorRegistry, count: int
-) -> None:
+def serve(host: str, port: int, token: str | None, registry: CollectorRegistry, count: int) -> None:
     from tui.cli import metrics_http
 
-    host, port = split_listen(listen)
-    remote = not is_loopback(host)
-    if remote and not allow_remote:
-        raise click.UsageError(
-            f"{host} is not a loopback address (served over plain HTTP): "
-            "add --allow-remote to serve beyond this machine"
-        )
     try:
         server = metrics_http.bind(host, port, registry, token)
     except OSError as exc:
         why = exc.strerror or str(exc)
-        raise click.ClickException(f"cannot listen on {listen}: {why}") from None
-    if remote:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {why}") from None
+    if not is_loopback(host):
         who = (
             "the token its only lock"
             if token
