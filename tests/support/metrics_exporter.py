@@ -90,9 +90,9 @@ def exporting(args: Sequence[str], env: Mapping[str, str]) -> Iterator[Exporter]
             process.wait()
 
 
-def get(url: str, headers: Mapping[str, str] | None = None) -> tuple[int, str]:
-    """A GET's status and body, whatever the status."""
-    request = urllib.request.Request(url, headers=dict(headers or {}))
+def get(url: str, headers: Mapping[str, str] | None = None, method: str = "GET") -> tuple[int, str]:
+    """A request's status and body, whatever the status."""
+    request = urllib.request.Request(url, headers=dict(headers or {}), method=method)
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
             return int(response.status), response.read().decode()
