@@ -55,6 +55,7 @@ NO_STATUS = ""
 """The `status` of a run with none stored."""
 
 Work = Callable[["Store"], Awaitable[Snapshot]]
+Report = Callable[[str], None]
 
 
 async def _read_snapshot(store: Store) -> Snapshot:
@@ -75,7 +76,9 @@ class Scrape:
 
 class SnapshotSource:
     """Reads every deployment's snapshot, at most once per `cache_seconds`; concurrent
-    callers share one read. Thread-safe: each read runs its own event loop."""
+    callers share one read. Thread-safe: each read runs its own event loop. `report`
+    gets one line when a deployment goes down (with why) or comes back: `up` 0 says
+    that it is down, the exporter's log says why."""
 
     def __init__(
         self,
@@ -83,13 +86,16 @@ class SnapshotSource:
         options: ReadOptions,
         cache_seconds: float,
         work: Work = _read_snapshot,
+        report: Report | None = None,
     ) -> None:
         self.deployments = list(deployments)
         self.options = options
         self.cache_seconds = cache_seconds
         self.work = work
+        self.report = report
         self._lock = threading.Lock()
         self._last: Scrape | None = None
+        self._down: dict[str, str] = {}
 
     def scrape(self) -> Scrape:
         """The last read if it is fresh, or finished after this call began (a read under
@@ -103,7 +109,21 @@ class SnapshotSource:
                 return last
             readings = asyncio.run(read_each(self.deployments, self.work, self.options))
             self._last = Scrape(readings, time.time(), time.monotonic())
+            self._report(readings)
             return self._last
+
+    def _report(self, readings: list[Reading[Snapshot]]) -> None:
+        for reading in readings:
+            name, error = reading.deployment.name, reading.error
+            was = self._down.pop(name, None)
+            if error is not None:
+                self._down[name] = error
+            if self.report is None or error == was:
+                continue
+            line = "up again" if error is None else error
+            if not line.startswith(f"deployment {name}"):
+                line = f"deployment {name}: {line}"
+            self.report(line)
 
 
 def _gauge(name: str, doc: str, labels: Sequence[str], unit: str = "") -> GaugeMetricFamily:

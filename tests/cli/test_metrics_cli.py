@@ -202,6 +202,26 @@ def test_every_scrape_reads_without_a_cache_and_after_it_expires(service_db: DbT
     assert latest.finished_mono - first.finished_mono >= 0.3
 
 
+def test_a_deployment_going_down_and_back_is_one_line_each(
+    service_db: DbTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("FLIPPING_DATABASE_URL", raising=False)
+    said: list[str] = []
+    flipping = Deployment("flip", url_env="FLIPPING_DATABASE_URL")
+    source = SnapshotSource(
+        [deployment_of(service_db), flipping], OPTIONS, cache_seconds=0, report=said.append
+    )
+    first = source.scrape()
+    assert [r.ok for r in first.readings] == [True, False]
+    down = "deployment flip: $FLIPPING_DATABASE_URL is not set (it should hold the URL)"
+    assert said == [down]
+    source.scrape()
+    assert said == [down], "no line while nothing changes"
+    monkeypatch.setenv("FLIPPING_DATABASE_URL", service_db.secret_url())
+    assert [r.ok for r in source.scrape().readings] == [True, True]
+    assert said == [down, "deployment flip: up again"]
+
+
 @pytest.mark.parametrize(
     ("args", "said"),
     [
@@ -239,6 +259,10 @@ def test_deployments_by_name_and_an_unset_one_is_down(
     found = samples(shown.stdout)
     assert found[("sessions_tui_up", (("deployment", "one"),))] == 1
     assert found[("sessions_tui_up", (("deployment", "unset"),))] == 0
+    # Why it is down is the exporter's log line, not a label.
+    assert shown.stderr == (
+        "deployment unset: $NOBODY_SET_THIS_METRICS_URL is not set (it should hold the URL)\n"
+    )
     names = {name for name, labels in found if ("deployment", "unset") in labels}
     assert names == {
         "sessions_tui_up",

@@ -105,7 +105,10 @@ def metrics(
     from tui import metrics as exporter
 
     source = exporter.SnapshotSource(
-        chosen_deployments(g), read_options(g), float(g.value("metrics_cache_seconds"))
+        chosen_deployments(g),
+        read_options(g),
+        float(g.value("metrics_cache_seconds")),
+        report=lambda line: click.echo(g.scrub(line), err=True),
     )
     registry = exporter.registry_for(source)
     if textfile == "-":
