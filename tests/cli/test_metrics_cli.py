@@ -14,11 +14,13 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+import click
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.support.cli_env import invoke, isolate
 from tests.support.metrics_exporter import REPO, deployment_table, isolated_env
+from tui.cli.metrics import read_token
 from tui.deployments import Deployment
 from tui.domain.snapshot import Snapshot
 from tui.fleet import ReadOptions
@@ -271,3 +273,20 @@ def test_deployments_by_name_and_an_unset_one_is_down(
     }
     only = samples(invoke("-d", "one", "metrics", "--textfile", "-").stdout)
     assert {dict(labels)["deployment"] for _, labels in only} == {"one"}
+
+
+def test_the_token_comes_from_the_file_else_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SESSIONS_TUI_METRICS_TOKEN", " from-env \n")
+    assert read_token(None) == "from-env"
+    token_file = tmp_path / "token"
+    token_file.write_text("from-file\nanything after the first line\n")
+    assert read_token(token_file) == "from-file"
+    monkeypatch.delenv("SESSIONS_TUI_METRICS_TOKEN")
+    assert read_token(None) is None
+    token_file.write_text("\n")
+    with pytest.raises(click.UsageError, match="the file is empty"):
+        read_token(token_file)
+    with pytest.raises(click.UsageError, match="cannot read it"):
+        read_token(tmp_path / "missing")
