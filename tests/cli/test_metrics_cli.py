@@ -234,6 +234,7 @@ def test_a_deployment_going_down_and_back_is_one_line_each(
         (["--listen", "127.0.0.1:9464", "--textfile", "x.prom"], "either --listen or --textfile"),
         (["--every", "5"], "--every rewrites a file: give it with --textfile PATH"),
         (["--textfile", "-", "--every", "5"], "--every rewrites a file"),
+        (["--textfile", "x.prom", "--token-file", "t"], "--token-file guards --listen"),
     ],
 )
 def test_usage_errors_are_one_line_and_exit_2(

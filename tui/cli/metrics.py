@@ -99,6 +99,8 @@ def metrics(
     """
     if textfile is not None and from_command_line(click.get_current_context(), "listen"):
         raise click.UsageError("give either --listen or --textfile, not both")
+    if token_file is not None and textfile is not None:
+        raise click.UsageError("--token-file guards --listen, not a --textfile")
     if every is not None and (textfile is None or textfile == "-"):
         raise click.UsageError("--every rewrites a file: give it with --textfile PATH")
     where = None if textfile is not None else listen_address(listen, allow_remote)
