@@ -53,7 +53,8 @@ def seed(svc: ServiceRuns, scale: int) -> None:
 
 
 def sql_counts(svc: ServiceRuns) -> dict[str, Any]:
-    """What SQL counts: active sessions, ends of the last 24 h by reason, runs by status."""
+    """What SQL counts: active and ended sessions, ends of the last 24 h by reason, runs by
+    status, paused runs."""
     db = svc.db
 
     def pairs(sql: str) -> dict[str, int]:
@@ -62,6 +63,7 @@ def sql_counts(svc: ServiceRuns) -> dict[str, Any]:
 
     return {
         "active": int(db.run("SELECT count(*) FROM remote_agent_sessions WHERE active")),
+        "ended": int(db.run("SELECT count(*) FROM remote_agent_sessions WHERE NOT active")),
         "recent": pairs(
             f"SELECT COALESCE(ended_reason, '{NOT_RECORDED}'), count(*)"
             " FROM remote_agent_sessions"
@@ -101,7 +103,7 @@ def test_prometheus_scrapes_what_sql_counts_and_the_down_one_is_down(
     config = "deployment_timeout = 5\n\n" + "\n".join(tables)
     config += f'\n[deployments.gamma]\nurl = "{down}"\n'
     environment = isolated_env(tmp_path, config) | env
-    expected = {"alpha": (lite, sql_counts(lite_runs)), "beta": (pg, sql_counts(pg_runs))}
+    expected = {"alpha": sql_counts(lite_runs), "beta": sql_counts(pg_runs)}
 
     with exporting(["--all", "metrics", "--listen", "127.0.0.1:0"], environment) as exporter:
         assert "3 deployments" in exporter.said and "bearer token asked" in exporter.said
@@ -127,9 +129,10 @@ def test_prometheus_scrapes_what_sql_counts_and_the_down_one_is_down(
                 "sessions_tui_read_timestamp_seconds",
             }
 
-            for name, (_target, counts) in expected.items():
+            for name, counts in expected.items():
                 sel = f'deployment="{name}"'
                 assert one(prom, f"sessions_tui_active_sessions{{{sel}}}") == counts["active"]
+                assert one(prom, f"sessions_tui_ended_sessions{{{sel}}}") == counts["ended"]
                 recent = by(prom.query("sessions_tui_ended_sessions_last_24h"), "reason", name)
                 assert recent == counts["recent"]
                 assert recent[ODD_REASON] == 1 and recent[NOT_RECORDED] == 1
@@ -141,4 +144,4 @@ def test_prometheus_scrapes_what_sql_counts_and_the_down_one_is_down(
                 assert stuck_runs["awaiting-approval"] == counts["paused"] == 1
                 info = prom.query(f"sessions_tui_service_info{{{sel}}}")
                 assert len(info) == 1 and info[0]["metric"]["version"]
-            assert expected["beta"][1]["active"] == expected["alpha"][1]["active"] + 2
+            assert expected["beta"]["active"] == expected["alpha"]["active"] + 2
