@@ -33,6 +33,7 @@ from tests.support.pgserver import (  # noqa: E402
     PgServerError,
     PgStandby,
 )
+from tests.support.prometheus import find_prometheus  # noqa: E402
 from tests.support.service_writes import NEW_YORK, ServiceDb  # noqa: E402
 from tests.support.templates import ServiceTemplates  # noqa: E402
 from tui.store.target import DbTarget  # noqa: E402
@@ -258,6 +259,18 @@ def serve_ready() -> None:
     why = "textual-serve is not installed: pip install -e '.[test]'"
     if _IN_CI:
         pytest.fail(f"serve is tested in CI (CI=true): {why}", pytrace=False)
+    pytest.skip(why)
+
+
+@pytest.fixture(scope="session")
+def prometheus_ready() -> None:
+    """Debian's prometheus and promtool are here: skipped without them locally, a failure
+    in CI (.ci/run installs them)."""
+    why = find_prometheus()
+    if why is None:
+        return
+    if _IN_CI:
+        pytest.fail(f"Prometheus is required in CI (CI=true): {why}", pytrace=False)
     pytest.skip(why)
 
 

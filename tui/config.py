@@ -12,6 +12,7 @@ What, all optional:
     search_window = 5000   # sessions a free-text search reads before `n` (1000 to 1000000)
     run_quiet_after = "30m"  # a running workflow run quiet this long is `quiet` (a guess)
     deployment_timeout = 10  # seconds a deployment may take before it is reported down
+    metrics_cache_seconds = 10  # a `metrics` read answers the scrapes this long after it
 
     [keys]                 # binding id = key(s), comma-separated; ids: `sessions-tui config`
     status-ended = "e"
@@ -244,6 +245,14 @@ SETTINGS: tuple[Setting, ...] = (
         default=10.0,
         read=number("must be a number of seconds from 0.5 to 600", check=check_timeout),
         help="seconds one deployment may take to answer before it is reported down",
+        show=_seconds,
+    ),
+    Setting(
+        key="metrics_cache_seconds",
+        value_type=float,
+        default=10.0,
+        read=number("must be a number of seconds from 0 to 3600", high=3600),
+        help="seconds a `metrics` read answers later scrapes again; 0: every scrape reads",
         show=_seconds,
     ),
 )

@@ -17,38 +17,19 @@ A refused request gets 403 before any handler runs: no dashboard process is star
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 from aiohttp import web
+
+from tui.cli.http_checks import origin_of, same_secret
 
 OPEN_PREFIX = "/static/"
 """textual-serve's own scripts and styles: no data, served to anyone."""
 TOKEN_PARAM = "token"
-DEFAULT_PORTS = {"http": 80, "https": 443}
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def origin_of(url: str) -> str | None:
-    """`scheme://host[:port]` in lower case, the scheme's default port left out (as a
-    browser writes `Origin`); None when `url` names no http(s) host."""
-    try:
-        parts = urlsplit(url.strip())
-        port = parts.port
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in DEFAULT_PORTS or not parts.hostname:
-        return None
-    host = parts.hostname.lower()
-    host = f"[{host}]" if ":" in host else host
-    if port is None or port == DEFAULT_PORTS[scheme]:
-        return f"{scheme}://{host}"
-    return f"{scheme}://{host}:{port}"
 
 
 @dataclass(frozen=True)
@@ -67,7 +48,7 @@ class Guard:
     def token_ok(self, given: str | None) -> bool:
         if self.token is None:
             return True
-        return given is not None and hmac.compare_digest(given.encode(), self.token.encode())
+        return same_secret(given, self.token)
 
 
 def guard_for(served_urls: list[str], port: int, token: str | None) -> Guard:
