@@ -33,6 +33,7 @@ from tui.store.demo_size import DEMO_SESSIONS
 
 if TYPE_CHECKING:
     from tui.deployments import Deployment
+    from tui.fleet import ReadOptions
     from tui.settings import Settings
     from tui.store.store import Store
     from tui.store.target import DbTarget
@@ -96,6 +97,18 @@ class Globals:
             return select(known, self.deployment_names, self.all_deployments)
         except DeploymentError as exc:
             raise click.UsageError(str(exc)) from None
+
+    def read_options(self) -> ReadOptions:
+        """How each of several deployments is read: within the `deployment_timeout`
+        setting, with the command line's and the file's rules."""
+        from tui.fleet import ReadOptions
+
+        return ReadOptions(
+            within=float(self.value("deployment_timeout")),
+            stale_after=self.stale_after,
+            run_quiet_after=self.value("run_quiet_after"),
+            statement_timeout=float(self.value("statement_timeout")) or None,
+        )
 
     def target(self) -> DbTarget:
         if self.resolved is None:

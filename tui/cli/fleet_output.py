@@ -23,7 +23,7 @@ from tui.domain.export import dumps
 from tui.domain.text import safe_text
 
 if TYPE_CHECKING:
-    from tui.fleet import Reading, ReadOptions
+    from tui.fleet import Reading
     from tui.store.store import Store
     from tui.store.target import DbTarget
 
@@ -45,24 +45,12 @@ def fleet(g: Globals) -> list[Deployment] | None:
     return chosen if len(chosen) > 1 else None
 
 
-def read_options(g: Globals) -> ReadOptions:
-    """Each deployment within the `deployment_timeout` setting, with the command line's
-    and the file's rules."""
-    from tui.fleet import ReadOptions
-
-    return ReadOptions(
-        within=float(g.value("deployment_timeout")),
-        stale_after=g.stale_after,
-        run_quiet_after=g.value("run_quiet_after"),
-    )
-
-
 def read_all(
     g: Globals, chosen: list[Deployment], work: Callable[[Store], Awaitable[T]]
 ) -> list[Reading[T]]:
     from tui.fleet import read_each
 
-    return asyncio.run(read_each(chosen, work, read_options(g)))
+    return asyncio.run(read_each(chosen, work, g.read_options()))
 
 
 @dataclass(frozen=True)

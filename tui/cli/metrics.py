@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from prometheus_client.registry import CollectorRegistry
 
     from tui.deployments import Deployment
-    from tui.fleet import ReadOptions
 
 DEFAULT_LISTEN = "127.0.0.1:9464"
 
@@ -108,7 +107,7 @@ def metrics(
 
     source = exporter.SnapshotSource(
         chosen_deployments(g),
-        read_options(g),
+        g.read_options(),
         float(g.value("metrics_cache_seconds")),
         report=lambda line: click.echo(g.scrub(line), err=True),
     )
@@ -148,17 +147,6 @@ def chosen_deployments(g: Globals) -> list[Deployment]:
     if target.kind == "sqlite" and target.path is not None:
         return [Deployment(DEFAULT_DEPLOYMENT, db=target.path)]
     return [Deployment(DEFAULT_DEPLOYMENT, url=target.secret_url())]
-
-
-def read_options(g: Globals) -> ReadOptions:
-    from tui.fleet import ReadOptions
-
-    return ReadOptions(
-        within=float(g.value("deployment_timeout")),
-        stale_after=g.stale_after,
-        run_quiet_after=g.value("run_quiet_after"),
-        statement_timeout=float(g.value("statement_timeout")) or None,
-    )
 
 
 def write_textfile(path: str, registry: CollectorRegistry, every: float | None) -> None:
