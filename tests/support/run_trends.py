@@ -7,9 +7,12 @@ import json
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
+from tests.support.run_writes import ServiceRuns
+from tests.support.service_schema import ERAS
 from tui.domain.models import NOT_RECORDED_TOKEN
 from tui.store.store import make_engine
 from tui.store.target import DbTarget
@@ -94,3 +97,30 @@ async def expected_run_trends(
             sums[(key, workflow)] = sums.get((key, workflow), 0.0) + cost
     out.spend = {k: round(v * 1_000_000) for k, v in sums.items() if round(v * 1_000_000)}
     return out
+
+
+def write_runs(svc: ServiceRuns) -> dict[str, str]:
+    """Runs in every way the service leaves them: completed with and without a cost
+    (dag-executor.ts@v0.9.0 writes total_cost_usd only when a node reported one), failed,
+    cancelled, pending, and from v0.7 a sub-run whose cost its parent's total holds."""
+    conv = svc.conversation()
+    made: dict[str, str] = {}
+
+    def run(name: str, workflow: str, **kw: Any) -> str:
+        made[name] = svc.create(workflow, conv, **kw)
+        return made[name]
+
+    svc.start(run("paid", "plan"))
+    svc.complete(made["paid"], cost=1.25)
+    svc.start(run("free", "plan"))
+    svc.complete(made["free"])
+    svc.start(run("failed", "review"))
+    svc.fail(made["failed"], "boom")
+    svc.start(run("paid2", "review"))
+    svc.complete(made["paid2"], cost=0.5)
+    svc.cancel(run("cancelled", "review"))
+    run("pending", "plan")
+    if ERAS.index(svc.era) >= ERAS.index("v0.7"):
+        svc.start(run("child", "fix", parent_run_id=made["paid"]))
+        svc.complete(made["child"], cost=0.75)
+    return made

@@ -31,13 +31,17 @@ from tui.domain.models import NOT_RECORDED_TOKEN
 from tui.domain.runs import RUN_OUTCOMES, RUN_STATUSES
 from tui.domain.trends import GroupBy, TrendMeasure, Trends, TrendWindow
 
-RUNS = TrendMeasure("runs", "RUNS")
+RUNS = TrendMeasure("runs", "RUNS", "runs in all")
 """Runs started."""
-SPEND = TrendMeasure("spend_usd", "SPEND (USD)", scale=1_000_000, unit="$")
+SPEND = TrendMeasure(
+    "spend_usd", "SPEND (USD)", "spent in all", 1_000_000, "$", "no spend recorded"
+)
 """The recorded cost, in millionths of a dollar."""
-COSTED = TrendMeasure("runs_with_cost", "WITH COST")
+COSTED = TrendMeasure("runs_with_cost", "WITH COST", "runs with a recorded cost")
 """Top-level runs with a recorded cost."""
-UNCOSTED = TrendMeasure("runs_without_cost", "NOT RECORDED")
+UNCOSTED = TrendMeasure(
+    "runs_without_cost", "NOT RECORDED", "runs with no cost recorded (not 0 spend)"
+)
 """Top-level runs with no recorded cost: not 0 spend, no figure at all."""
 
 BY_WORKFLOW = GroupBy("workflow")

@@ -72,32 +72,51 @@ class GroupBy:
 class TrendMeasure:
     """What a trend's numbers are. Every number is an integer: a count, or an amount in
     `1/scale` of its unit (spend: millionths of a dollar), so every sum is exact and the
-    chart stacks an amount as it stacks a count."""
+    chart stacks an amount as it stacks a count. An amount of 0 is none recorded (a
+    service writes a cost only above 0): null in JSON and CSV, a dash in a table."""
 
     name: str
     """The measure in a sentence and in CSV (`ended`, `runs`, `spend_usd`)."""
     heading: str
     """The table's column (`ENDED`, `RUNS`, `SPEND (USD)`)."""
+    in_all: str
+    """What the total is, after it (`ended in all`, `spent in all`)."""
     scale: int = 1
     unit: str = ""
     """The amount's unit sign, shown before it (`$`); empty for a count."""
+    nothing: str = ""
+    """An amount's total when none is recorded, in words (`no spend recorded`)."""
 
-    def plain(self, n: int) -> int | float:
-        """The number for JSON and CSV: the count, or the amount in its unit."""
-        return n if self.scale == 1 else round(n / self.scale, 6)
+    @property
+    def is_amount(self) -> bool:
+        return self.scale != 1
+
+    def plain(self, n: int) -> int | float | None:
+        """The number for JSON and CSV: the count, or the amount in its unit (None: none)."""
+        if not self.is_amount:
+            return n
+        return round(n / self.scale, 6) if n else None
 
     def shown(self, n: int) -> str:
-        """The number for a table: `1234`, or `$12.35`."""
-        return str(n) if self.scale == 1 else f"{self.unit}{n / self.scale:,.2f}"
+        """The number for a table: `1234`, or `$12.35` (`—`: none recorded)."""
+        if not self.is_amount:
+            return str(n)
+        return f"{self.unit}{n / self.scale:,.2f}" if n else "—"
+
+    def total_line(self, n: int) -> str:
+        """The total in words: `1234 ended in all`, `$12.35 spent in all`."""
+        if self.is_amount and not n:
+            return self.nothing
+        return f"{self.shown(n)} {self.in_all}"
 
     def amount(self, value: float | int | None) -> int:
         """A stored number (a count, or a sum in the unit) as this measure's integer."""
         if value is None:
             return 0
-        return int(value) if self.scale == 1 else round(float(value) * self.scale)
+        return int(value) if not self.is_amount else round(float(value) * self.scale)
 
 
-ENDED = TrendMeasure("ended", "ENDED")
+ENDED = TrendMeasure("ended", "ENDED", "ended in all")
 """The sessions' measure: ended sessions."""
 
 

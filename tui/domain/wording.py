@@ -463,6 +463,13 @@ def codebase_title(row: SessionRow) -> str:
 
 RUN_STUCK_TITLE = "Stuck workflow runs"
 NO_RUNS_TABLE = "this database has no workflow runs table"
+NO_RUN_OUTCOME = (
+    "this database's workflow runs have no outcome column (main after v0.9.0): counted by status"
+)
+RUN_TRENDS_WHAT = "Workflow runs"
+"""What `trends --runs` and the runs' trends screen count, in a title."""
+RUN_SPEND_TITLE = "Recorded spend of top-level runs by workflow"
+"""Spend's title: a sub-run's cost is in its parent's total (`run_trends`)."""
 QUIET_GUESS = "a guess: the service records no process that owns a run"
 """Said with every `quiet` count and row: time alone, never proof that nothing runs it."""
 
