@@ -11,15 +11,23 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.app_helpers import app_for, ready, screen_lines, settle, wait_until
+from tests.support.app_helpers import (
+    app_for,
+    notifications,
+    ready,
+    screen_lines,
+    settle,
+    wait_until,
+)
 from tests.support.run_trends import expected_run_trends, write_runs
 from tests.support.run_writes import ServiceRuns, runs_database
 from tests.support.runs_app import key, service_session
+from tests.support.service_schema import RUNS_OUTCOME, statements
 from tui.app.screens.trends import TrendsScreen
 from tui.config import load_config
 from tui.domain.run_trends import RunTrendBy
 from tui.domain.timefmt import utcnow
-from tui.domain.wording import NO_RUNS_TABLE, RUNS_UNDER
+from tui.domain.wording import NO_RUN_OUTCOME, NO_RUNS_TABLE, RUNS_UNDER
 from tui.store.target import DbTarget
 
 SIZE = (120, 36)
@@ -136,3 +144,43 @@ async def test_without_a_runs_table_one_line_says_so(
         await _switch(pilot, screen, runs=True)
         assert screen.run_trends is not None and not screen.run_trends.has_table
         assert NO_RUNS_TABLE in "\n".join(screen_lines(app))
+
+
+async def test_the_runs_by_outcome_where_the_version_has_it(
+    runs_db: tuple[DbTarget, ServiceRuns],
+) -> None:
+    """`s` stacks the runs by outcome (main after v0.9.0, 6594996d3); without the column
+    it says why and the runs stay by status."""
+    target, svc = runs_db
+    made = write_runs(svc)
+    app = app_for(target, clock=utcnow)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        screen = await _open(pilot)
+        await _switch(pilot, screen, runs=True)
+        await pilot.press(key(app, "trends-runs-split"))
+        await settle(pilot)
+        assert NO_RUN_OUTCOME in notifications(app)
+        assert screen.trends is not None and screen.trends.by is RunTrendBy.STATUS
+    for stmt in statements(RUNS_OUTCOME["postgresql" if svc.db.pg else "sqlite"]):
+        svc.db.run(stmt)
+    svc.set_outcome(made["paid"], "succeeded")
+    app = app_for(target, clock=utcnow)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        screen = await _open(pilot)
+        await _switch(pilot, screen, runs=True)
+        await pilot.press(key(app, "trends-runs-split"))
+        await wait_until(
+            pilot,
+            lambda: screen.trends is not None and screen.trends.by is RunTrendBy.OUTCOME,
+            "by outcome",
+        )
+        await settle(pilot)
+        t = screen.trends
+        want = await expected_run_trends(
+            target, t.window.start, t.window.end, hourly=False, by="outcome"
+        )
+        assert dict(t.counts) == dict(want.runs)
+        shown = "\n".join(screen_lines(app))
+        assert re.search(r"not recorded +6\b", shown) and re.search(r"succeeded +1\b", shown)

@@ -29,10 +29,11 @@ from tui.app.data import as_store_error
 from tui.app.screens.base import SessionsScreen
 from tui.app.widgets.trend_chart import TrendChart, colour
 from tui.domain.models import SessionFilter
-from tui.domain.run_trends import RunTrends
+from tui.domain.run_trends import RunTrendBy, RunTrends
 from tui.domain.text import safe_text
 from tui.domain.trends import WINDOW_DAYS, Trends, reason_filter_token
 from tui.domain.wording import (
+    NO_RUN_OUTCOME,
     NO_RUNS_TABLE,
     RUN_TRENDS_WHAT,
     RUNS_UNDER,
@@ -42,6 +43,7 @@ from tui.domain.wording import (
 )
 
 RUN_PICK_NOTE = "a day of runs lists no sessions: the runs list (w on the list) has its filters"
+RUN_SPLIT_NOTE = "status or outcome splits the workflow runs: switch to them first"
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,14 @@ class TrendsScreen(SessionsScreen):
             tooltip="Workflow runs per day by status and their recorded spend, or back "
             "to the ended sessions",
         ),
+        Binding(
+            "s",
+            "switch_split",
+            "Status/outcome",
+            show=False,
+            id="trends-runs-split",
+            tooltip="The runs by status, or by outcome where the service version has it",
+        ),
     ]
 
     def __init__(
@@ -139,6 +149,8 @@ class TrendsScreen(SessionsScreen):
         """Whether the screen shows the workflow runs' trends."""
         self.run_trends: RunTrends | None = None
         """The runs' series (runs, spend) while `runs`."""
+        self.run_by = RunTrendBy.STATUS
+        """What the runs are stacked by (outcome only where the runs table has it)."""
         self.day = 0
         self.group = 0
 
@@ -179,15 +191,29 @@ class TrendsScreen(SessionsScreen):
         self.refresh_bindings()
         self.action_reload()
 
+    def action_switch_split(self) -> None:
+        """The runs by status, or by outcome, counted again."""
+        if self.disabled_because("switch_split") is None:
+            by = RunTrendBy.OUTCOME if self.run_by is RunTrendBy.STATUS else RunTrendBy.STATUS
+            self.run_by, self.group = by, 0
+            self.action_reload()
+
     def disabled_because(self, action: str) -> str | None:
-        return RUN_PICK_NOTE if action == "pick" and self.runs else None
+        if action == "pick" and self.runs:
+            return RUN_PICK_NOTE
+        if action == "switch_split":
+            if not self.runs:
+                return RUN_SPLIT_NOTE
+            if not self.store.has_run_outcome:
+                return NO_RUN_OUTCOME
+        return None
 
     @work(exclusive=True, group="trends", exit_on_error=False)
     async def load(self, days: int) -> None:
         now = self.sessions_app.settings.clock()
         inflight = self.sessions_app.inflight
         if self.runs:
-            runs = await inflight.run(self.store.run_trends(None, days, now=now))
+            runs = await inflight.run(self.store.run_trends(None, days, self.run_by, now=now))
             self._show(runs.runs, runs)
             return
         self._show(await inflight.run(self.store.trends(self.flt, days, now=now)))
@@ -302,7 +328,7 @@ class TrendsScreen(SessionsScreen):
         days = f"{key('trends-earlier')}{key('trends-later')}"
         if self.runs:
             window = f"{key('trends-window')} window  {key('trends-runs')} sessions"
-            return f"  ·  {days} day  {reasons} status  {window}"
+            return f"  ·  {days} day  {reasons} {self.run_by.value}  {window}"
         picks = f"{key('trends-pick')} lists them  {key('trends-window')} window"
         return f"  ·  {days} day  {reasons} reason  {picks}"
 
