@@ -6,13 +6,14 @@ declaration of it, the workflow runs' (`tui.domain.run_trends`) another.
 
 The buckets follow the tool's one zone rule: every time is shown in UTC, so a day is a
 UTC day (00:00 to 24:00 UTC) and an hour a UTC hour, on every backend and whatever
-zone a PostgreSQL server stores its times in (the store converts each stored end to
-UTC before bucketing it, so a daylight-saving change moves nothing). A window of N
-days is the last N UTC days, today included (today is partial); a window of
-`HOURLY_MAX_DAYS` or fewer is counted per hour, the last 24·N hours, this one included.
+zone a PostgreSQL server stores its times in (the store compares each stored time with
+a bucket's UTC bounds in the column's own form, or converts it to UTC first, so a
+daylight-saving change moves nothing). A window of N days is the last N UTC days,
+today included (today is partial); a window of `HOURLY_MAX_DAYS` or fewer is counted
+per hour, the last 24·N hours, this one included.
 
-For sessions: a session counts once, in the bucket of its `ended_at`, when it has ended (`active`
-false, the `ended` status) and its end time falls in the window. Groups are the stored
+For sessions: a session counts once, in the bucket of its `ended_at`, when it has ended
+(`active` false, the `ended` status) and its end time falls in the window. Groups are the stored
 values as they are: a reason no trigger list knows is counted as itself (marked
 unrecognised when shown), NULL as `not recorded` (a reason) or `—` (no platform,
 codebase or owner).
