@@ -19,7 +19,8 @@ What is measured (each the median of --reps after one warm-up call):
   `started first page` beside it (the yardstick: issue 18 asks for about the same).
 - `runs 30d` and `runs fixed window` (issue 28): `Store.run_trends(days=30)` over
   --runs-sizes workflow runs (`tests.bench.runs_list.build`: a v0.8 service database,
-  runs spread over 90 days, migrated so the tool's runs index is there), and the same
+  runs spread over 90 days and written oldest first as the service writes them, migrated
+  so the tool's runs index is there), and the same
   statement over the newest runs' span that holds as many runs as 30 days hold at the
   smallest size. Target: the fixed window at most 1.2x from the smallest size to the
   largest (the cost follows the window, not the table), judged on this process's CPU on
@@ -155,7 +156,7 @@ async def measure_runs(target: DbTarget, n: int, base: int, reps: int) -> dict[s
 
 async def _runs_database(url: str, n: int, pg: bool) -> DbTarget:
     target = await create_service_db(url, era="v0.8")
-    await build_runs(target, n, pg)
+    await build_runs(target, n, pg, ordered=True)
     await upgrade(target)
     return target
 
