@@ -38,6 +38,8 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
 
+import sqlalchemy as sa
+
 from tests.bench import dbs
 from tests.bench.runs_list import build as build_runs
 from tests.support.dbs import create_service_db
@@ -132,6 +134,8 @@ async def measure_runs(target: DbTarget, n: int, base: int, reps: int) -> dict[s
 
         async def fixed() -> Any:
             async with store.engine.connect() as conn:
+                for setting in store.d.backend.traits.branches_sql:  # as the store reads it
+                    await conn.execute(sa.text(setting))
                 return (await conn.execute(stmt)).all()
 
         rows = await fixed()

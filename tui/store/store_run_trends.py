@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import sqlalchemy as sa
+
 from tui.domain.run_trends import RunTrendBy, RunTrends
 from tui.domain.runs import RunFilter
 from tui.domain.trends import TrendWindow
@@ -31,9 +33,10 @@ class StoreRunTrends(StoreRuns):
     ) -> RunTrends:
         """Runs started per UTC day (per hour for 2 days or fewer) over the last `days`,
         split `by`, and the recorded spend by workflow, under `flt` but its age filter
-        and stuck kind. One statement, one range of started_at per bucket. By outcome
-        where the table has no such column: by status (`runs.by` says which). Without a
-        runs table every series is empty and `has_table` is False."""
+        and stuck kind. One statement, one range of started_at per bucket (with the
+        backend's `branches_sql`: no JIT on PostgreSQL). By outcome where the table has
+        no such column: by status (`runs.by` says which). Without a runs table every
+        series is empty and `has_table` is False."""
         window = TrendWindow(days, now or self.d.clock())
         if by is RunTrendBy.OUTCOME and not self.has_run_outcome:
             by = RunTrendBy.STATUS
@@ -41,6 +44,8 @@ class StoreRunTrends(StoreRuns):
             return RunTrends.from_rows(window, by, [], has_table=False)
         stmt = run_trends_statement(self._rs(), flt or RunFilter(), window.spans(), by)
         async with self._read() as conn:
+            for setting in self.d.backend.traits.branches_sql:
+                await conn.execute(sa.text(setting))
             rows = (await conn.execute(stmt)).all()
         return RunTrends.from_rows(
             window,
