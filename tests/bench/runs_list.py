@@ -49,9 +49,13 @@ def _id(rng: random.Random, pg: bool) -> str:
     return str(value) if pg else value.hex
 
 
-async def build(target: DbTarget, n: int, pg: bool) -> None:
+async def build(target: DbTarget, n: int, pg: bool, *, ordered: bool = False) -> None:
+    """N runs over the last 90 days. `ordered`: written oldest first, as the service
+    writes them (a run's row is inserted when it starts), so a span of starts is a run
+    of neighbouring pages; otherwise in random order, the worst case for such a span."""
     rng = random.Random(28)
     now = datetime.now(UTC).replace(microsecond=0)
+    ages = sorted((rng.randint(0, 90 * 86400) for _ in range(n)), reverse=True) if ordered else []
     convs = [_id(rng, pg) for _ in range(max(10, n // 50))]
     code = _id(rng, pg)
     engine = make_engine(target)
@@ -65,8 +69,9 @@ async def build(target: DbTarget, n: int, pg: bool) -> None:
                 [{"id": c, "platform_type": "slack", "platform_conversation_id": c} for c in convs],
             )
             batch: list[dict[str, Any]] = []
-            for _ in range(n):
-                started = now - timedelta(seconds=rng.randint(0, 90 * 86400))
+            for i in range(n):
+                age = ages[i] if ordered else rng.randint(0, 90 * 86400)
+                started = now - timedelta(seconds=age)
                 status = rng.choices([s for s, _ in STATUSES], [w for _, w in STATUSES])[0]
                 done = status in ("completed", "failed", "cancelled")
                 batch.append(

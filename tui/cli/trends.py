@@ -1,4 +1,4 @@
-"""`trends`: ended sessions over time."""
+"""`trends`: ended sessions over time; with `--runs`, workflow runs and their spend."""
 
 from __future__ import annotations
 
@@ -12,9 +12,15 @@ from tui.domain.export import CsvStyle, dumps
 from tui.domain.models import (
     SessionFilter,
 )
+from tui.domain.run_trends import RunTrendBy, RunTrends
+from tui.domain.runs import RunFilter
 from tui.domain.text import safe_text
 from tui.domain.trends import MAX_DAYS, TrendBy, Trends
 from tui.domain.wording import (
+    NO_RUN_OUTCOME,
+    NO_RUNS_TABLE,
+    RUN_SPEND_TITLE,
+    RUN_TRENDS_WHAT,
     trends_empty,
     trends_title,
 )
@@ -32,6 +38,13 @@ from tui.cli.common import Globals, run_with_store
     epilog=fleet_output.FLEET_HELP + " CSV then starts each line with the deployment's name.",
 )
 @click.option(
+    "--runs",
+    "runs",
+    is_flag=True,
+    help="Workflow runs instead: runs started per day by status (or --by outcome), and "
+    "the recorded spend (metadata.total_cost_usd) per day by workflow.",
+)
+@click.option(
     "--days",
     type=click.IntRange(1, MAX_DAYS),
     default=30,
@@ -40,10 +53,9 @@ from tui.cli.common import Globals, run_with_store
 )
 @click.option(
     "--by",
-    type=click.Choice([b.value for b in TrendBy]),
-    default=TrendBy.REASON.value,
-    show_default=True,
-    help="Split the counts by the reason, the platform, the codebase or the owner.",
+    type=click.Choice([*(b.value for b in TrendBy), *(b.value for b in RunTrendBy)]),
+    help="Split the counts by the reason (the default), the platform, the codebase or "
+    "the owner; with --runs by the status (the default) or the outcome.",
 )
 @options.platform_option
 @options.codebase_option
@@ -53,8 +65,9 @@ from tui.cli.common import Globals, run_with_store
 @click.pass_obj
 def trends(
     g: Globals,
+    runs: bool,
     days: int,
-    by: str,
+    by: str | None,
     platform: str | None,
     codebase: str | None,
     user: str | None,
@@ -65,8 +78,25 @@ def trends(
     split --by. A session counts in the day its ended_at falls in; an unrecognised reason
     counts as itself, NULL as `not recorded`. JSON: {by, unit, days, start, end, total,
     buckets: [...], groups: [{group, status, total, counts: [per bucket]}]}; CSV: one
-    line per bucket and group with a count (bucket, group, status, count)."""
-    split = TrendBy(by)
+    line per bucket and group with a count (bucket, group, status, count).
+
+    With --runs: runs per UTC day by the day their started_at falls in, split by status
+    or outcome (where the version has it), and per workflow the spend of the top-level
+    runs with a recorded metadata.total_cost_usd (a sub-run's cost is in its parent's),
+    with the runs that have one and those that have none (not recorded, not 0). JSON:
+    {by, unit, days, start, end, buckets, runs, spend_usd, runs_with_cost,
+    runs_without_cost, runs_table}, each series {by, total, groups}; CSV: series, bucket,
+    group, status, value."""
+    if runs:
+        if platform:
+            raise click.UsageError("--platform does not apply to --runs")
+        if by is not None and by not in {b.value for b in RunTrendBy}:
+            raise click.BadParameter(f"{by!r} splits sessions, not runs", param_hint="'--by'")
+        _run_trends(g, days, RunTrendBy(by or RunTrendBy.STATUS), codebase, user, fmt, csv_raw)
+        return
+    if by is not None and by not in {b.value for b in TrendBy}:
+        raise click.BadParameter(f"{by!r} splits runs: add --runs", param_hint="'--by'")
+    split = TrendBy(by or TrendBy.REASON)
     flt = SessionFilter(
         platform=platform or None,
         codebase=codebase or None,
@@ -112,3 +142,43 @@ def trends_lines(found: Trends, days: int) -> list[str]:
     if found.total == 0:
         return [trends_empty(days)]
     return [trends_title(days, found.window.hourly), *render_trends.trends_table(found)]
+
+
+def _run_trends(
+    g: Globals,
+    days: int,
+    by: RunTrendBy,
+    codebase: str | None,
+    user: str | None,
+    fmt: str,
+    csv_raw: bool,
+) -> None:
+    """`trends --runs`: the runs' series, in the format asked; what the database lacks
+    (the runs table, the outcome column) is one note on stderr, never an error."""
+    flt = RunFilter(
+        codebase=codebase or None, owner=user.strip() if user and user.strip() else None
+    )
+
+    async def read(store: Store) -> RunTrends:
+        return await store.run_trends(flt, days, by)
+
+    found = run_with_store(g, read)
+    if not found.has_table:
+        click.echo(f"note: {NO_RUNS_TABLE}", err=True)
+    elif found.runs.by is not by:
+        click.echo(f"note: {NO_RUN_OUTCOME}", err=True)
+    if fmt == "json":
+        click.echo(dumps(render_trends.run_trends_object(found), indent=2))
+    elif fmt == "csv":
+        style = CsvStyle(guard=not csv_raw, terminal=sys.stdout.isatty())
+        click.echo(render_trends.run_trends_csv(found, style), nl=False, color=True)
+    elif found.runs.total == 0:
+        if found.has_table:
+            click.echo(trends_empty(days, "workflow run started"), err=True)
+    else:
+        hourly = found.window.hourly
+        click.echo(trends_title(days, hourly, RUN_TRENDS_WHAT))
+        click.echo("\n".join(render_trends.trends_table(found.runs)))
+        click.echo("")
+        click.echo(trends_title(days, hourly, RUN_SPEND_TITLE))
+        click.echo("\n".join(render_trends.trends_table(found.spend, found.costed, found.uncosted)))

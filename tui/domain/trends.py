@@ -1,14 +1,19 @@
-"""Why sessions end, over time: ended sessions per day (or hour) and per group.
+"""Trends: a measure per UTC day (or hour) and per group, over a window.
+
+The machinery is the subject's declaration (`TrendSplit`, what the counts are split by,
+and `TrendMeasure`, what a number is); the sessions' trends (ended sessions) are one
+declaration of it, the workflow runs' (`tui.domain.run_trends`) another.
 
 The buckets follow the tool's one zone rule: every time is shown in UTC, so a day is a
 UTC day (00:00 to 24:00 UTC) and an hour a UTC hour, on every backend and whatever
-zone a PostgreSQL server stores its times in (the store converts each stored end to
-UTC before bucketing it, so a daylight-saving change moves nothing). A window of N
-days is the last N UTC days, today included (today is partial); a window of
-`HOURLY_MAX_DAYS` or fewer is counted per hour, the last 24·N hours, this one included.
+zone a PostgreSQL server stores its times in (the store compares each stored time with
+a bucket's UTC bounds in the column's own form, or converts it to UTC first, so a
+daylight-saving change moves nothing). A window of N days is the last N UTC days,
+today included (today is partial); a window of `HOURLY_MAX_DAYS` or fewer is counted
+per hour, the last 24·N hours, this one included.
 
-A session counts once, in the bucket of its `ended_at`, when it has ended (`active`
-false, the `ended` status) and its end time falls in the window. Groups are the stored
+For sessions: a session counts once, in the bucket of its `ended_at`, when it has ended
+(`active` false, the `ended` status) and its end time falls in the window. Groups are the stored
 values as they are: a reason no trigger list knows is counted as itself (marked
 unrecognised when shown), NULL as `not recorded` (a reason) or `—` (no platform,
 codebase or owner).
@@ -20,6 +25,7 @@ import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from tui.domain.models import NOT_RECORDED_TOKEN
 from tui.domain.triggers import KNOWN_REASONS
@@ -34,13 +40,106 @@ SPARK_DAYS = 14
 """The reason panel's sparklines: the last 14 days."""
 
 
+class TrendSplit(Protocol):
+    """What a trend's numbers are split by, and how a stored group value reads."""
+
+    @property
+    def value(self) -> str:
+        """The split's name (`--by`, the JSON's `by`, the table's heading)."""
+        ...
+
+    @property
+    def null_token(self) -> str | None:
+        """What a stored NULL counts as (None: it stays None, shown as a dash)."""
+        ...
+
+    @property
+    def known(self) -> frozenset[str] | None:
+        """The values some service version writes: any other is unrecognised (counted
+        as itself, marked when shown); None: every value is shown as stored, unmarked."""
+        ...
+
+
+@dataclass(frozen=True)
+class GroupBy:
+    """A split declared by its rules alone (`TrendSplit`)."""
+
+    value: str
+    null_token: str | None = None
+    known: frozenset[str] | None = None
+
+
+@dataclass(frozen=True)
+class TrendMeasure:
+    """What a trend's numbers are. Every number is an integer: a count, or an amount in
+    `1/scale` of its unit (spend: millionths of a dollar), so every sum is exact and the
+    chart stacks an amount as it stacks a count. An amount of 0 is none recorded (a
+    service writes a cost only above 0): null in JSON and CSV, a dash in a table."""
+
+    name: str
+    """The measure in a sentence and in CSV (`ended`, `runs`, `spend_usd`)."""
+    heading: str
+    """The table's column (`ENDED`, `RUNS`, `SPEND (USD)`)."""
+    in_all: str
+    """What the total is, after it (`ended in all`, `spent in all`)."""
+    scale: int = 1
+    unit: str = ""
+    """The amount's unit sign, shown before it (`$`); empty for a count."""
+    nothing: str = ""
+    """An amount's total when none is recorded, in words (`no spend recorded`)."""
+
+    @property
+    def is_amount(self) -> bool:
+        return self.scale != 1
+
+    def plain(self, n: int) -> int | float | None:
+        """The number for JSON and CSV: the count, or the amount in its unit (None: none)."""
+        if not self.is_amount:
+            return n
+        return round(n / self.scale, 6) if n else None
+
+    def shown(self, n: int) -> str:
+        """The number for a table: `1234`, or `$12.35` (`—`: none recorded)."""
+        if not self.is_amount:
+            return str(n)
+        return f"{self.unit}{n / self.scale:,.2f}" if n else "—"
+
+    def total_line(self, n: int) -> str:
+        """The total in words: `1234 ended in all`, `$12.35 spent in all`."""
+        if self.is_amount and not n:
+            return self.nothing
+        return f"{self.shown(n)} {self.in_all}"
+
+    def amount(self, value: float | int | None) -> int:
+        """A stored number (a count, or a sum in the unit) as this measure's integer."""
+        if value is None:
+            return 0
+        return int(value) if not self.is_amount else round(float(value) * self.scale)
+
+
+ENDED = TrendMeasure("ended", "ENDED", "ended in all")
+"""The sessions' measure: ended sessions."""
+
+
 class TrendBy(enum.StrEnum):
-    """What the counts are split by (the chart stacks reasons; the CLI takes any)."""
+    """What the sessions' counts are split by (the chart stacks reasons; the CLI takes any)."""
 
     REASON = "reason"
     PLATFORM = "platform"
     CODEBASE = "codebase"
     OWNER = "owner"
+
+    @property
+    def null_token(self) -> str | None:
+        """A session with no reason recorded counts as `not recorded`."""
+        return NOT_RECORDED_TOKEN if self is TrendBy.REASON else None
+
+    @property
+    def known(self) -> frozenset[str] | None:
+        return _KNOWN_REASONS if self is TrendBy.REASON else None
+
+
+_KNOWN_REASONS = frozenset(KNOWN_REASONS)
 
 
 @dataclass(frozen=True)
@@ -104,21 +203,15 @@ class TrendWindow:
         return [(self.key(b), b, b + self.step) for b in self.buckets()]
 
 
-def group_token(by: TrendBy, value: str | None) -> str | None:
-    """A stored group value as the counts key it: a NULL reason is `not recorded`."""
-    if by is TrendBy.REASON and value is None:
-        return NOT_RECORDED_TOKEN
-    return value
+def group_token(by: TrendSplit, value: str | None) -> str | None:
+    """A stored group value as the counts key it (a NULL reason is `not recorded`)."""
+    return by.null_token if value is None else value
 
 
-def is_unrecognised(by: TrendBy, key: str | None) -> bool:
-    """A reason no service version this tool knows wrote."""
-    return (
-        by is TrendBy.REASON
-        and key is not None
-        and key != NOT_RECORDED_TOKEN
-        and key not in KNOWN_REASONS
-    )
+def is_unrecognised(by: TrendSplit, key: str | None) -> bool:
+    """A value no service version this tool knows wrote (a reason, a run's status)."""
+    known = by.known
+    return known is not None and key is not None and key != by.null_token and key not in known
 
 
 def reason_filter_token(key: str | None) -> str:
@@ -130,17 +223,23 @@ def reason_filter_token(key: str | None) -> str:
 
 @dataclass(frozen=True)
 class Trends:
-    """Ended sessions per (bucket key, group) over `window`, split `by`; absent pairs are 0."""
+    """The measure per (bucket key, group) over `window`, split `by`; absent pairs are 0
+    (the sessions': ended sessions)."""
 
     window: TrendWindow
-    by: TrendBy
+    by: TrendSplit
     counts: Mapping[tuple[str, str | None], int] = field(default_factory=dict)
+    measure: TrendMeasure = ENDED
 
     @classmethod
     def from_rows(
-        cls, window: TrendWindow, by: TrendBy, rows: Iterable[tuple[str | None, str | None, int]]
+        cls,
+        window: TrendWindow,
+        by: TrendSplit,
+        rows: Iterable[tuple[str | None, str | None, int]],
+        measure: TrendMeasure = ENDED,
     ) -> Trends:
-        """From the store's (bucket key, stored group value, count) rows; a row whose end
+        """From the store's (bucket key, stored group value, number) rows; a row whose
         time is no time (bucket None) or lies outside the buckets is left out."""
         keys = {window.key(b) for b in window.buckets()}
         counts: dict[tuple[str, str | None], int] = {}
@@ -149,7 +248,7 @@ class Trends:
                 continue
             k = (bucket, group_token(by, value))
             counts[k] = counts.get(k, 0) + int(n)
-        return cls(window, by, counts)
+        return cls(window, by, counts, measure)
 
     @property
     def total(self) -> int:

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from tui.domain.models import (
-    NOT_RECORDED_TOKEN,
     RECENT_RUNS,
     AlreadyEnded,
     Ended,
@@ -23,14 +22,13 @@ from tui.domain.models import (
 from tui.domain.stuck import NOT_DETECTABLE, StuckKind
 from tui.domain.text import safe_text
 from tui.domain.timefmt import human_duration, iso_z, relative
-from tui.domain.trends import TrendBy, is_unrecognised
+from tui.domain.trends import TrendSplit, is_unrecognised
 from tui.domain.triggers import (
     BY_WIRE,
     NotRecorded,
     Reason,
     Trigger,
     UnrecognisedReason,
-    parse_reason,
 )
 
 if TYPE_CHECKING:
@@ -414,34 +412,37 @@ def interrupted_line(
 # -- trends ----------------------------------------------------------------------------------
 
 
-def trend_group_label(by: TrendBy, key: str | None) -> str:
-    """A trends group as shown: a reason as in the reason column (`not recorded`, an
-    unrecognised one marked), any other group as stored, or a dash for none."""
-    if by is TrendBy.REASON:
-        if key is None or key == NOT_RECORDED_TOKEN:
-            return NOT_RECORDED
-        return reason_label(parse_reason(key))
-    return DASH if key is None else safe_text(key)
+def trend_group_label(by: TrendSplit, key: str | None) -> str:
+    """A trends group as shown: its `not recorded` token in words, an unrecognised value
+    marked (a reason as in the reason column), any other value as stored, a dash for none."""
+    if key is None:
+        return NOT_RECORDED if by.null_token is not None else DASH
+    if key == by.null_token:
+        return NOT_RECORDED
+    if is_unrecognised(by, key):
+        return UNRECOGNISED_MARK + safe_text(key)
+    return safe_text(key)
 
 
-def trend_group_status(by: TrendBy, key: str | None) -> str | None:
-    """A reason group's kind for scripts (known, unrecognised, not-recorded), else None."""
-    if by is not TrendBy.REASON:
+def trend_group_status(by: TrendSplit, key: str | None) -> str | None:
+    """A group's kind for scripts (known, unrecognised, not-recorded) where the split has
+    known values; None where every value is as stored (a platform, a workflow)."""
+    if by.known is None:
         return None
-    if key is None or key == NOT_RECORDED_TOKEN:
+    if key is None or key == by.null_token:
         return "not-recorded"
     return "unrecognised" if is_unrecognised(by, key) else "known"
 
 
-def trends_title(days: int, hourly: bool) -> str:
+def trends_title(days: int, hourly: bool, what: str = "Ended sessions") -> str:
     """What a trends view counts, in one line."""
     if hourly:
-        return f"Ended sessions per hour, the last {days * 24} h (UTC)"
-    return f"Ended sessions per day, the last {days} days (UTC)"
+        return f"{what} per hour, the last {days * 24} h (UTC)"
+    return f"{what} per day, the last {days} days (UTC)"
 
 
-def trends_empty(days: int) -> str:
-    return f"no session ended in the last {days} days under these filters"
+def trends_empty(days: int, what: str = "session ended") -> str:
+    return f"no {what} in the last {days} days under these filters"
 
 
 def not_detectable_note(version: str, why: str) -> str:
@@ -462,6 +463,15 @@ def codebase_title(row: SessionRow) -> str:
 
 RUN_STUCK_TITLE = "Stuck workflow runs"
 NO_RUNS_TABLE = "this database has no workflow runs table"
+NO_RUN_OUTCOME = (
+    "this database's workflow runs have no outcome column (main after v0.9.0): counted by status"
+)
+RUN_TRENDS_WHAT = "Workflow runs"
+"""What `trends --runs` and the runs' trends screen count, in a title."""
+RUNS_UNDER = "every workflow run · spend: top-level runs where a cost is recorded"
+"""What the runs' trends screen counts, under its title."""
+RUN_SPEND_TITLE = "Recorded spend of top-level runs by workflow"
+"""Spend's title: a sub-run's cost is in its parent's total (`run_trends`)."""
 QUIET_GUESS = "a guess: the service records no process that owns a run"
 """Said with every `quiet` count and row: time alone, never proof that nothing runs it."""
 

@@ -4,7 +4,7 @@ and the plain count.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -188,19 +188,27 @@ Bucket = tuple[str, datetime, datetime]
 """A trends bucket: its key (`YYYY-MM-DD` or `YYYY-MM-DD HH`) and its UTC span."""
 
 
+def per_bucket(
+    buckets: Sequence[Bucket], branch: Callable[[str, datetime, datetime], sa.Select[Any]]
+) -> sa.CompoundSelect[Any]:
+    """One branch per bucket, `branch(key, start, end)`, each a grouped statement of its
+    own under one UNION ALL: each reads one range of an index and sorts no more than its
+    bucket's rows (one GROUP BY over a window makes SQLite sort all of them). The
+    bucket's key comes from Python and its bounds are binds, so a daylight-saving
+    change on a non-UTC PostgreSQL server moves nothing."""
+    return sa.union_all(*(branch(key, lo, hi).subquery().select() for key, lo, hi in buckets))
+
+
 def trends_statement(
     d: Dialect, flt: SessionFilter, buckets: Sequence[Bucket], *, hourly: bool, by: TrendBy
 ) -> sa.Select[Any] | sa.CompoundSelect[Any]:
     """(bucket, group, count) of the ended sessions with an end time in the buckets'
     spans under `flt` (`trend_filter`).
 
-    By reason under no filter that needs a join or a search, one branch per bucket,
-    each one range of ix_sessions_tui_live (active, ended_at, ended_reason), which
-    holds every column read, grouped by reason alone: the window's sessions set the
-    cost, not the table, and no branch sorts more than its bucket's rows (one GROUP BY
-    over the window makes SQLite sort all of them). The bucket's key comes from Python,
-    its bounds in the stored form, so a daylight-saving change on a non-UTC PostgreSQL
-    server moves nothing.
+    By reason under no filter that needs a join or a search, one branch per bucket
+    (`per_bucket`), each one range of ix_sessions_tui_live (active, ended_at,
+    ended_reason), which holds every column read, grouped by reason alone: the window's
+    sessions set the cost, not the table. The bounds are in the stored form.
 
     Otherwise (a join, a search: the rows are visited anyway) one statement, each end
     time cut to its UTC bucket in SQL (`Backend.utc_bucket`)."""
@@ -212,17 +220,16 @@ def trends_statement(
     if not join and not searching:
         # Before migration 016 every reason is NULL; PostgreSQL refuses GROUP BY NULL.
         grouping = [group] if d.has_ended_reason else []
-        branches = []
-        for key, lo, hi in buckets:
-            conds = conditions(d, trend_filter(flt, lo, hi))
-            per = (
+
+        def branch(key: str, lo: datetime, hi: datetime) -> sa.Select[Any]:
+            return (
                 sa.select(sa.literal(key).label("bucket"), group, sa.func.count().label("n"))
                 .select_from(s)
-                .where(*conds)
+                .where(*conditions(d, trend_filter(flt, lo, hi)))
                 .group_by(*grouping)
             )
-            branches.append(per.subquery().select())  # a branch of its own, with its GROUP BY
-        return sa.union_all(*branches)
+
+        return per_bucket(buckets, branch)
     bucket = d.backend.utc_bucket(s.c.ended_at, d.zone, hourly=hourly).label("bucket")
     # Grouped outside: the bucket's bound values (format, zone) would be new parameters
     # in a GROUP BY of its own, which PostgreSQL does not take for the same expression.

@@ -3,9 +3,9 @@
 Every public method is async, returns domain models and raises only StoreError. `Store`
 is composed of one class per concern, each in its module: `store_base` (state and
 plumbing), `store_reads`, `store_counts`, `store_window` (counts over a search's
-window), `store_writes`, `store_runs` (workflow runs), `run_writes` (run cancels);
-`store_schema` reads what a database is when it opens; `limits` holds the waits and
-batch sizes.
+window), `store_writes`, `store_runs` (workflow runs), `store_run_trends`, `run_writes`
+(run cancels); `store_schema` reads what a database is when it opens; `limits` holds
+the waits and batch sizes.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from tui.store.errors import (
 from tui.store.limits import END_BATCH, SEARCH_WINDOW
 from tui.store.run_writes import RunWrites
 from tui.store.store_base import DEFAULT_STALE_AFTER, PAGE_SIZE, STANDBY_REASON
-from tui.store.store_runs import StoreRuns
+from tui.store.store_run_trends import StoreRunTrends
 from tui.store.store_schema import SchemaInfo, make_engine, read_server
 from tui.store.store_window import StoreWindowCounts
 from tui.store.store_writes import StoreWrites
@@ -43,7 +43,7 @@ from tui.store.tables import (
 from tui.store.target import DEMO_HINT, DbTarget
 
 
-class Store(RunWrites, StoreWrites, StoreWindowCounts, StoreRuns):
+class Store(RunWrites, StoreWrites, StoreWindowCounts, StoreRunTrends):
     """Async access to the session tables of one database."""
 
 

@@ -1,9 +1,13 @@
 """Why sessions end, over time: ended sessions per day (per hour over 48 h), stacked by
-reason, under the list's filters; a reason and a day picked here filter the list.
+reason, under the list's filters; a reason and a day picked here filter the list. One
+key switches to the workflow runs: runs per day stacked by status, and the recorded
+spend by workflow (`Store.run_trends`), and back.
 
-The screen owns its worker (one grouped statement, `Store.trends`); the chart is
-`TrendChart`. The filters are the list's when the screen opened, but its status, since
-window and stuck kind (`queries.trend_filter`): trends count ended sessions by end time.
+The screen owns its worker (one grouped statement, `Store.trends` or
+`Store.run_trends`); the chart is `TrendChart`, which draws any `Trends`. The session
+filters are the list's when the screen opened, but its status, since window and stuck
+kind (`queries.trend_filter`): trends count ended sessions by end time. The runs'
+trends are every run's (the runs list's filters are its own screen's).
 """
 
 from __future__ import annotations
@@ -25,9 +29,21 @@ from tui.app.data import as_store_error
 from tui.app.screens.base import SessionsScreen
 from tui.app.widgets.trend_chart import TrendChart, colour
 from tui.domain.models import SessionFilter
+from tui.domain.run_trends import RunTrendBy, RunTrends
 from tui.domain.text import safe_text
 from tui.domain.trends import WINDOW_DAYS, Trends, reason_filter_token
-from tui.domain.wording import trend_group_label, trends_empty, trends_title
+from tui.domain.wording import (
+    NO_RUN_OUTCOME,
+    NO_RUNS_TABLE,
+    RUN_TRENDS_WHAT,
+    RUNS_UNDER,
+    trend_group_label,
+    trends_empty,
+    trends_title,
+)
+
+RUN_PICK_NOTE = "a day of runs lists no sessions: the runs list (w on the list) has its filters"
+RUN_SPLIT_NOTE = "status or outcome splits the workflow runs: switch to them first"
 
 
 @dataclass(frozen=True)
@@ -95,6 +111,23 @@ class TrendsScreen(SessionsScreen):
             tooltip="The last 48 h (per hour), 7, 30 or 90 days",
         ),
         Binding("r", "reload", "Reload", id="trends-reload", tooltip="Count again"),
+        Binding(
+            "w",
+            "switch_subject",
+            "Runs/sessions",
+            show=False,
+            id="trends-runs",
+            tooltip="Workflow runs per day by status and their recorded spend, or back "
+            "to the ended sessions",
+        ),
+        Binding(
+            "s",
+            "switch_split",
+            "Status/outcome",
+            show=False,
+            id="trends-runs-split",
+            tooltip="The runs by status, or by outcome where the service version has it",
+        ),
     ]
 
     def __init__(
@@ -111,6 +144,13 @@ class TrendsScreen(SessionsScreen):
         self.on_pick = on_pick
         self.days = days
         self.trends: Trends | None = None
+        """What the chart draws: ended sessions, or (`runs`) runs by status."""
+        self.runs = False
+        """Whether the screen shows the workflow runs' trends."""
+        self.run_trends: RunTrends | None = None
+        """The runs' series (runs, spend) while `runs`."""
+        self.run_by = RunTrendBy.STATUS
+        """What the runs are stacked by (outcome only where the runs table has it)."""
         self.day = 0
         self.group = 0
 
@@ -142,22 +182,59 @@ class TrendsScreen(SessionsScreen):
         self.days = steps[(steps.index(self.days) + 1) % len(steps)] if self.days in steps else 30
         self.action_reload()
 
+    def action_switch_subject(self) -> None:
+        """Sessions to runs and back: the same window, counted again."""
+        self.runs = not self.runs
+        self.trends, self.run_trends, self.group = None, None, 0
+        under = RUNS_UNDER if self.runs else self.under
+        self.query_one("#trends-under", Static).update(Text(under, style="dim"))
+        self.refresh_bindings()
+        self.action_reload()
+
+    def action_switch_split(self) -> None:
+        """The runs by status, or by outcome, counted again."""
+        if self.disabled_because("switch_split") is None:
+            by = RunTrendBy.OUTCOME if self.run_by is RunTrendBy.STATUS else RunTrendBy.STATUS
+            self.run_by, self.group = by, 0
+            self.action_reload()
+
+    def disabled_because(self, action: str) -> str | None:
+        if action == "pick" and self.runs:
+            return RUN_PICK_NOTE
+        if action == "switch_split":
+            if not self.runs:
+                return RUN_SPLIT_NOTE
+            if not self.store.has_run_outcome:
+                return NO_RUN_OUTCOME
+        return None
+
     @work(exclusive=True, group="trends", exit_on_error=False)
     async def load(self, days: int) -> None:
         now = self.sessions_app.settings.clock()
-        found = await self.sessions_app.inflight.run(self.store.trends(self.flt, days, now=now))
-        self._show(found)
+        inflight = self.sessions_app.inflight
+        if self.runs:
+            runs = await inflight.run(self.store.run_trends(None, days, self.run_by, now=now))
+            self._show(runs.runs, runs)
+            return
+        self._show(await inflight.run(self.store.trends(self.flt, days, now=now)))
 
-    def _show(self, found: Trends) -> None:
+    def _what(self) -> tuple[str, str]:
+        """What the chart counts, in its title and when it is empty."""
+        if self.runs:
+            return RUN_TRENDS_WHAT, "workflow run started"
+        return "Ended sessions", "session ended"
+
+    def _show(self, found: Trends, runs: RunTrends | None = None) -> None:
         before = self._group_key()
-        self.trends = found
+        self.trends, self.run_trends = found, runs
         groups = found.groups()
         self.group = groups.index(before) if before in groups else 0
         totals = found.bucket_totals()
         latest = max((i for i, n in enumerate(totals) if n), default=len(totals) - 1)
         self.day = latest
+        what = self._what()[0]
         self.query_one("#trends-title", Static).update(
-            Text(trends_title(found.window.days, found.window.hourly), style="bold")
+            Text(trends_title(found.window.days, found.window.hourly, what), style="bold")
         )
         self.chart.show(found, self.day, self.group)
         self._describe()
@@ -211,7 +288,9 @@ class TrendsScreen(SessionsScreen):
         groups = t.groups()
         if not groups:
             legend.update("")
-            note.update(Text(trends_empty(t.window.days)))
+            runs = self.run_trends
+            empty = trends_empty(t.window.days, self._what()[1])
+            note.update(Text(NO_RUNS_TABLE if runs and not runs.has_table else empty))
             return
         lines = Text()
         for i, g in enumerate(groups):
@@ -222,6 +301,8 @@ class TrendsScreen(SessionsScreen):
             lines.append(f"{name[:20]:<20} ", style="bold" if picked else "")
             lines.append(f"{t.group_total(g):>7,}\n", style="bold" if picked else "dim")
         lines.append(f"  {'in all':<22} {t.total:>7,}", style="dim")
+        if self.run_trends is not None:
+            lines.append_text(spend_legend(self.run_trends))
         legend.update(lines)
         bucket = t.window.buckets()[self.day]
         key = t.window.key(bucket)
@@ -230,9 +311,11 @@ class TrendsScreen(SessionsScreen):
         count = t.counts.get((key, group), 0)
         text = Text()
         text.append(f"{t.window.label(bucket)} (UTC): ", style="bold")
-        text.append(f"{day_total:,} ended · ")
+        text.append(f"{day_total:,} {t.measure.name} · ")
         text.append(safe_text(trend_group_label(t.by, group)), style=colour(self.group))
         text.append(f" {count:,}")
+        if self.run_trends is not None:
+            text.append(f" · {day_spend(self.run_trends, key)}")
         text.append(self._keys_hint(), style="dim")
         note.update(text)
 
@@ -243,6 +326,9 @@ class TrendsScreen(SessionsScreen):
         moved = {up, down} & self.sessions_app.settings.keys.keys()
         reasons = f"{key(up)} {key(down)}" if moved else "↑↓"
         days = f"{key('trends-earlier')}{key('trends-later')}"
+        if self.runs:
+            window = f"{key('trends-window')} window  {key('trends-runs')} sessions"
+            return f"  ·  {days} day  {reasons} {self.run_by.value}  {window}"
         picks = f"{key('trends-pick')} lists them  {key('trends-window')} window"
         return f"  ·  {days} day  {reasons} reason  {picks}"
 
@@ -253,3 +339,27 @@ class TrendsScreen(SessionsScreen):
         self.query_one("#trends-note", Static).update(Text(safe_text(error)))
         if error.retryable:
             self.sessions_app.disconnected()
+
+
+def spend_legend(runs: RunTrends) -> Text:
+    """Below the statuses: each workflow's recorded spend over the window (top-level runs),
+    and how many runs recorded none (not 0 spend)."""
+    spend, uncosted = runs.spend, runs.uncosted
+    text = Text()
+    text.append("\n\nspend by workflow\n", style="bold")
+    for g in spend.groups():
+        name = trend_group_label(spend.by, g)
+        text.append(f"  {name[:20]:<20} {spend.measure.shown(spend.group_total(g)):>9}\n")
+    if not spend.groups():
+        text.append(f"  {spend.measure.nothing}\n", style="dim")
+    if uncosted.total:
+        text.append(f"  {uncosted.total:,} {uncosted.measure.in_all}", style="dim")
+    return text
+
+
+def day_spend(runs: RunTrends, key: str) -> str:
+    """The recorded spend of the runs started in one bucket, or that none was recorded."""
+    spent = sum(n for (bucket, _), n in runs.spend.counts.items() if bucket == key)
+    none = sum(n for (bucket, _), n in runs.uncosted.counts.items() if bucket == key)
+    said = f"spend {runs.spend.measure.shown(spent)}" if spent else "no spend recorded"
+    return f"{said} ({none:,} not recorded)" if none else said

@@ -92,7 +92,9 @@ class TrendChart(Widget, can_focus=True):
     def show(self, trends: Trends, day: int, group: int) -> None:
         self.trends, self.day, self.group = trends, day, group
         series = [trends.series(g) for g in trends.groups()]
-        self._parts = [list(column) for column in zip(*series, strict=True)] if series else []
+        # No group (nothing in the window): every bar empty, never a missing bar.
+        empty: list[list[int]] = [[] for _ in range(trends.window.count)]
+        self._parts = [list(column) for column in zip(*series, strict=True)] if series else empty
         self._top = max(trends.bucket_totals(), default=0)
         self.refresh()
 

@@ -149,9 +149,11 @@ class Traits:
     next transaction see the same data; `background_sql`, run in a transaction whose
     heavy reads are background work for the server; `index_join_sql`, run in a
     transaction whose joins must probe indexes row by row (few outer rows against a
-    large joined table); `cancel_sql`, which cancels the statements of this tool's own
-    reading connections named by `:ids` (`Backend.reader_id`) and gives how many it
-    cancelled, None where nothing can (SQLite's wait is bounded by its busy timeout).
+    large joined table); `branches_sql`, run in a transaction that reads one statement of
+    many small branches (`sql_counts.per_bucket`); `cancel_sql`, which cancels the
+    statements of this tool's own reading connections named by `:ids`
+    (`Backend.reader_id`) and gives how many it cancelled, None where nothing can
+    (SQLite's wait is bounded by its busy timeout).
 
     The planner: `nulls_first_desc`, whether a descending order puts NULLs first (the
     keyset pages read the NULL keys as a segment of their own, before or after the
@@ -193,6 +195,7 @@ class Traits:
     write_options: Mapping[str, Any] = field(default_factory=dict)
     background_sql: tuple[str, ...] = ()
     index_join_sql: tuple[str, ...] = ()
+    branches_sql: tuple[str, ...] = ()
     cancel_sql: str | None = None
     migration_lock_sql: tuple[str, ...] = ()
     bulk_load_sql: tuple[str, ...] = ()

@@ -102,6 +102,10 @@ class PostgresqlBackend(Backend):
         # costs a pass over every conversation below one primary-key probe per active
         # session, and the probes are the cheaper.
         index_join_sql=("SET LOCAL enable_hashjoin = off", "SET LOCAL enable_mergejoin = off"),
+        # No JIT for a statement of many small branches (a trends window): past
+        # jit_above_cost it compiles every branch's expressions, seconds for a statement
+        # that runs in tens of milliseconds.
+        branches_sql=("SET LOCAL jit = off",),
         # `pg_cancel_backend` on this tool's own reading connections, by pid: never
         # another client's, never a write (the Store passes only its reads).
         cancel_sql=(
