@@ -17,7 +17,7 @@ count in their own workers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -35,6 +35,9 @@ from textual.worker import Worker, WorkerState
 from tui.app.commands import Command
 from tui.app.data import as_store_error
 from tui.app.list_controller import Pager, Window
+from tui.app.list_selection import ListSelection, ViewSelect
+from tui.app.messages import MatchesSelected, SelectionChecked
+from tui.app.picks import Picks
 from tui.app.screens.base import SessionsScreen
 from tui.app.widgets.search_box import SearchBox
 from tui.domain.text import safe_text
@@ -117,6 +120,9 @@ class ListView(Generic[R, C, F]):
     """What `enter` on a row does, given the screen and the row."""
     commands: Callable[[Any], list[Command]] | None = None
     """Palette commands beyond the actions' (a filter per value), given the screen."""
+    select: ViewSelect[R, F] | None = None
+    """Rows can be selected (the sessions list's `Selection`): how the view's rows are
+    read for select-all and for the check, and which cell marks a selected row."""
 
     @property
     def bindings(self) -> list[Binding]:
@@ -188,6 +194,9 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
         """The filter of the question asked last."""
         self.rows: dict[str, R] = {}
         self._actions = {a.name: a for a in view.actions}
+        self.picks = Picks()
+        """The selected rows (none unless the view is selectable)."""
+        self.selection = ListSelection(self) if view.select is not None else None
 
     def compose(self) -> ComposeResult:
         view, name = self.view, self.view.name
@@ -249,12 +258,19 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
         self.more, self.count = True, 0
         self.note.update("loading…")
         generation = self.pager.ask_first()
-        if self.view.search is not None:
-            said = self.view.search.describe(flt)
-            self.query_one(f"#{self.view.name}-filters", Static).update(said or "no filter")
+        self.say_filters()
         for panel in self.query(f"#{self.view.name}-side > *"):
             panel.post_message(ListAsked(generation, flt))
         self.load(generation, flt, None)
+
+    def say_filters(self) -> None:
+        """The filters of the question asked last, and how many rows are selected."""
+        if self.view.search is None:
+            return
+        said = self.view.search.describe(self.asked) or "no filter"
+        if self.picks.selected:
+            said += f"  ·  selected: {len(self.picks.selected)}"
+        self.query_one(f"#{self.view.name}-filters", Static).update(said)
 
     def action_reload(self) -> None:
         self.ask()
@@ -328,24 +344,50 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
         rows, after = await self.sessions_app.inflight.run(
             self.view.read(self.store, flt, cursor, self.page_size)
         )
-        self._show(generation, rows, after)
+        self._show(generation, rows, after, first=cursor is None)
 
-    def _show(self, generation: int, rows: list[R], cursor: C | None) -> None:
+    def cells(self, row: R, now: datetime) -> list[Text]:
+        """A row's cells at `now`: its values (a dash for none); a selected row's mark
+        column (`ViewSelect.column`) is marked with ✓ and reversed."""
+        view = self.view
+        values = view.values(row, now)
+        cells = [
+            Text("—" if values[c] in (None, "") else safe_text(str(values[c])))
+            for c in view.columns
+        ]
+        if view.select is not None and view.key(row) in self.picks.selected:
+            at = view.columns.index(view.select.column)
+            cells[at] = Text(f"✓ {cells[at].plain}", style="reverse")
+        return cells
+
+    def redraw(self, rows: Sequence[R]) -> None:
+        """Each of `rows` the list shows, drawn again in place (as read now, marked or
+        not); a row the list does not show is left out."""
+        view, table = self.view, self.table
+        now = self.settings.clock()
+        for row in rows:
+            key = view.key(row)
+            if key not in self.rows:
+                continue
+            self.rows[key] = row
+            for column, cell in zip(view.columns, self.cells(row, now), strict=True):
+                table.update_cell(key, column, cell)
+
+    def _show(self, generation: int, rows: list[R], cursor: C | None, *, first: bool) -> None:
         if not self.pager.take(generation, cursor):
             return  # a reload asked again meanwhile
         view = self.view
         now = self.settings.clock()
         for row in rows:
-            values = view.values(row, now)
-            cells = [
-                Text("—" if values[c] in (None, "") else safe_text(str(values[c])))
-                for c in view.columns
-            ]
             key = view.key(row)
             if key in self.rows:
                 continue  # a row that moved up a page between two reads
             self.rows[key] = row
-            self.table.add_row(*cells, key=key)
+            self.table.add_row(*self.cells(row, now), key=key)
+        if first and self.selection is not None:
+            unshown = self.picks.unshown(self.rows)
+            if unshown:
+                self.selection.check(generation, unshown)
         self.count = len(self.rows)
         self.more = cursor is not None
         if self.count == 0:
@@ -367,12 +409,27 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
         if row is not None and self.view.open is not None:
             self.view.open(self, row)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is not WorkerState.ERROR or event.worker.group != "paged":
+    @on(MatchesSelected)
+    @on(SelectionChecked)
+    def _picked(self, message: MatchesSelected | SelectionChecked) -> None:
+        """The selection's reads answered (`ListSelection`)."""
+        if self.selection is None:
             return
-        self.pager.failed()
+        if isinstance(message, MatchesSelected):
+            self.selection.matched(message)
+        else:
+            self.selection.checked(message)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        group = event.worker.group
+        if event.state is not WorkerState.ERROR or group not in ("paged", "select", "selection"):
+            return
         error = as_store_error(event.worker.error, self.sessions_app.settings.target)
-        self.note.update(safe_text(error))
+        if group == "paged":
+            self.pager.failed()
+            self.note.update(safe_text(error))
+        else:
+            self.notify(safe_text(error), severity="error", timeout=10, markup=False)
         if error.retryable:
             self.sessions_app.disconnected()
 
