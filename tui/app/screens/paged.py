@@ -333,7 +333,9 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return self.rows.get(key) if key is not None else None
 
-    def _next_page(self) -> None:
+    def read_on(self) -> None:
+        """The page below the rows shown, unless the list ends there or one is on its
+        way (a bounded search: the next windows, into older rows)."""
         cursor = self.pager.claim_below()
         if cursor is not None:
             self.note.update("loading…")
@@ -390,7 +392,13 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
                 self.selection.check(generation, unshown)
         self.count = len(self.rows)
         self.more = cursor is not None
-        if self.count == 0:
+        if self.count == 0 and self.more:
+            # A bounded search found nothing in the windows read: no row to move down
+            # to, so the key that reads on is named.
+            on = "search-older"
+            how = f"{self.key(on)} searches older ones" if on in self._actions else "more below"
+            self.note.update(f"no match among the rows searched so far: {how}")
+        elif self.count == 0:
             empty = view.empty
             self.note.update(empty if isinstance(empty, str) else empty(self.store))
         else:
@@ -401,7 +409,7 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
     def _near_end(self, event: DataTable.RowHighlighted) -> None:
         near = min(self.view.near_end, self.page_size // 4)
         if event.cursor_row >= self.table.row_count - near:
-            self._next_page()
+            self.read_on()
 
     @on(DataTable.RowSelected)
     def _opened(self, event: DataTable.RowSelected) -> None:

@@ -249,6 +249,15 @@ ACTIONS = (
         tooltip="Read the list and the stuck counts again",
     ),
     view_action(
+        "search-older",
+        "n",
+        "Search older",
+        PagedListScreen.read_on,
+        show=False,
+        id="search-older",
+        tooltip="A search looks at the newest runs first: go on into older ones",
+    ),
+    view_action(
         "export",
         "e",
         "Export",
