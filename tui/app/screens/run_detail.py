@@ -22,8 +22,14 @@ from tui.app.render import literal
 from tui.app.screens.base import SessionsScreen
 from tui.app.screens.detail import METADATA_PREVIEW, DetailScreen
 from tui.domain.run_detail_view import (
+    CHILDREN_TITLE,
+    EVENTS_TITLE,
+    METADATA_TITLE,
     NO_EVENTS_TABLE,
     NO_NODE_SESSIONS_TABLE,
+    NODES_TITLE,
+    PARENT_TITLE,
+    SESSIONS_TITLE,
     run_detail_view,
     run_line,
     session_line,
@@ -162,9 +168,9 @@ class RunDetailScreen(SessionsScreen):
             fields.append(f"  ({view.missing_note})\n", style="dim")
         self.query_one("#run-fields", Static).update(fields)
         meta = Text()
-        meta.append("Metadata", style="bold underline")
-        if not d.metadata.valid:
-            meta.append("  (not valid JSON: as stored)", style="bold yellow")
+        meta.append(METADATA_TITLE, style="bold underline")
+        if view.metadata_note is not None:
+            meta.append(f"  ({view.metadata_note})", style="bold yellow")
         meta.append("\n")
         shown, cut = d.metadata.preview(METADATA_PREVIEW)
         meta.append(safe_text(shown, keep_newlines=True))
@@ -177,28 +183,25 @@ class RunDetailScreen(SessionsScreen):
             )
         self.query_one("#run-metadata", Static).update(meta)
         self.query_one("#run-events", Static).update(
-            _section("Events (latest, newest first)", view.events, NO_EVENTS_TABLE)
+            _section(EVENTS_TITLE, view.events, NO_EVENTS_TABLE)
         )
         self.query_one("#run-nodes", Static).update(
-            _section(
-                "Node sessions (latest, newest first)", view.node_sessions, NO_NODE_SESSIONS_TABLE
-            )
+            _section(NODES_TITLE, view.node_sessions, NO_NODE_SESSIONS_TABLE)
         )
         self._links(d)
 
     def _links(self, d: RunDetail) -> None:
         now = self.settings.clock()
-        items: list[Option] = [Option(Text("Parent run", style="bold"), disabled=True)]
+        items: list[Option] = [Option(Text(PARENT_TITLE, style="bold"), disabled=True)]
         if d.parent is not None:
             items.append(Option(literal("↑ " + run_line(d.parent, now)), id=RUN_LINK + d.parent.id))
         else:
             items.append(Option(Text(f"  {DASH}", style="dim"), disabled=True))
-        items.append(Option(Text("Sub-runs (oldest first)", style="bold"), disabled=True))
+        items.append(Option(Text(CHILDREN_TITLE, style="bold"), disabled=True))
         items += [Option(literal("↳ " + run_line(c, now)), id=RUN_LINK + c.id) for c in d.children]
         if not d.children:
             items.append(Option(Text(f"  {DASH}", style="dim"), disabled=True))
-        title = "The conversation's sessions (newest first)"
-        items.append(Option(Text(title, style="bold"), disabled=True))
+        items.append(Option(Text(SESSIONS_TITLE, style="bold"), disabled=True))
         items += [
             Option(literal("• " + session_line(h, now)), id=SESSION_LINK + h.id) for h in d.sessions
         ]
