@@ -50,6 +50,8 @@ from tui.store.demo import write_demo
 from tui.store.target import DbTarget, resolve_target
 
 SIZE = (200, 50)
+WIDE = (260, 50)
+"""Wide enough for every column of the runs table beside its panel (`fit_columns`)."""
 
 
 @pytest.fixture
@@ -77,7 +79,7 @@ async def test_one_key_opens_the_runs_list_and_the_same_key_comes_back(
     newer = svc.create("review", conv, working_path="/wt/review")
     svc.start(newer)
     app = app_for(target, keys={"runs": "R"}, **ahead(timedelta(0)))
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
         await ready(pilot)
         assert key(app, "runs") == "R"  # the config file's [keys] moves it on both lists
         screen = await open_runs(pilot)
@@ -185,7 +187,7 @@ async def test_a_run_detail_shows_every_field_and_a_dash_for_what_an_old_era_lac
     svc.event(run, "step_started", "build")
     svc.complete(run, cost=1.5)
     app = app_for(target, **ahead(timedelta(0)))
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
         await ready(pilot)
         await open_runs(pilot)
         assert cells_of(app, run)["outcome"] == "—"

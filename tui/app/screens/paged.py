@@ -120,6 +120,10 @@ class ListView(Generic[R, C, F]):
     """What `enter` on a row does, given the screen and the row."""
     commands: Callable[[Any], list[Command]] | None = None
     """Palette commands beyond the actions' (a filter per value), given the screen."""
+    fit: Callable[[int], Sequence[tuple[str, int]]] | None = None
+    """The columns shown for a table `available` cells wide, each with its width (the
+    sessions table's rule, `columns.fit_columns`), laid out again as the table's width
+    changes; None: every column, at its cap."""
     select: ViewSelect[R, F] | None = None
     """Rows can be selected (the sessions list's `Selection`): how the view's rows are
     read for select-all and for the check, and which cell marks a selected row."""
@@ -131,7 +135,16 @@ class ListView(Generic[R, C, F]):
 
 class ListTable(DataTable[Text]):
     """A declared list's table: the sessions table's row keys beside DataTable's own,
-    under the same binding ids (so `[keys]` moves them on every list)."""
+    under the same binding ids (so `[keys]` moves them on every list). Its width, as it
+    changes, goes to its screen (`Resized`)."""
+
+    @dataclass
+    class Resized(Message):
+        available: int
+        """Cells the columns may take: the table's width less its vertical scrollbar."""
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized(self.size.width - self.styles.scrollbar_size_vertical))
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("k", "cursor_up", "Up", show=False, id="row-up-k"),
@@ -193,6 +206,10 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
         self.asked: F = self.opened
         """The filter of the question asked last."""
         self.rows: dict[str, R] = {}
+        self.shown: tuple[tuple[str, int | None], ...] = tuple(
+            (c, view.caps.get(c)) for c in view.columns
+        )
+        """The columns the table shows, each with its width (None: its cells')."""
         self._actions = {a.name: a for a in view.actions}
         self.picks = Picks()
         """The selected rows (none unless the view is selectable)."""
@@ -231,11 +248,32 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
         return self.query_one(f"#{self.view.name}-search", SearchBox)
 
     def on_mount(self) -> None:
-        caps = self.view.caps
-        for column in self.view.columns:
-            self.table.add_column(column.replace("_", " "), width=caps.get(column), key=column)
+        self._add_columns()
         self.table.focus()
         self.ask()
+
+    def _add_columns(self) -> None:
+        for column, width in self.shown:
+            self.table.add_column(column.replace("_", " "), width=width, key=column)
+
+    @on(ListTable.Resized)
+    def _fit(self, message: ListTable.Resized) -> None:
+        """The columns laid out again for the table's width (`ListView.fit`): the rows
+        are drawn again with them, the cursor kept."""
+        if self.view.fit is None or message.available <= 0:
+            return
+        shown = tuple(self.view.fit(message.available))
+        if shown == self.shown:
+            return
+        self.shown = shown
+        table, at = self.table, self.table.cursor_row
+        table.clear(columns=True)
+        self._add_columns()
+        now = self.settings.clock()
+        for key, row in self.rows.items():
+            table.add_row(*self.cells(row, now), key=key)
+        if self.rows:
+            table.move_cursor(row=at)
 
     # -- the question ------------------------------------------------------------------
 
@@ -349,17 +387,18 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
         self._show(generation, rows, after, first=cursor is None)
 
     def cells(self, row: R, now: datetime) -> list[Text]:
-        """A row's cells at `now`: its values (a dash for none); a selected row's mark
-        column (`ViewSelect.column`) is marked with ✓ and reversed."""
+        """A row's cells at `now`, in the columns shown: its values (a dash for none); a
+        selected row's mark column (`ViewSelect.column`) is marked with ✓ and reversed."""
         view = self.view
         values = view.values(row, now)
-        cells = [
-            Text("—" if values[c] in (None, "") else safe_text(str(values[c])))
-            for c in view.columns
-        ]
-        if view.select is not None and view.key(row) in self.picks.selected:
-            at = view.columns.index(view.select.column)
-            cells[at] = Text(f"✓ {cells[at].plain}", style="reverse")
+        marked = view.select.column if view.select is not None else None
+        if view.key(row) not in self.picks.selected:
+            marked = None
+        cells = []
+        for column, _ in self.shown:
+            value = values[column]
+            text = "—" if value in (None, "") else safe_text(str(value))
+            cells.append(Text(f"✓ {text}", style="reverse") if column == marked else Text(text))
         return cells
 
     def redraw(self, rows: Sequence[R]) -> None:
@@ -372,7 +411,7 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
             if key not in self.rows:
                 continue
             self.rows[key] = row
-            for column, cell in zip(view.columns, self.cells(row, now), strict=True):
+            for (column, _), cell in zip(self.shown, self.cells(row, now), strict=True):
                 table.update_cell(key, column, cell)
 
     def _show(self, generation: int, rows: list[R], cursor: C | None, *, first: bool) -> None:

@@ -32,6 +32,7 @@ from tui.app.screens.run_detail import RunDetailScreen
 from tui.app.selection import PickWords
 from tui.app.widgets.run_stuck_panel import RunStuckPanel
 from tui.domain import run_search
+from tui.domain.columns import fit_columns
 from tui.domain.run_columns import RUN_COLUMNS, RunWriter, run_cells
 from tui.domain.run_stuck import RunStuckKind
 from tui.domain.runs import RUN_STATUSES, RunCursor, RunFilter, RunRow
@@ -333,6 +334,7 @@ RUNS_VIEW: ListView[RunRow, RunCursor, RunFilter] = ListView(
     no_filter=RunFilter(),
     page_size=None,
     caps={c.header: c.cap for c in RUN_COLUMNS if c.cap is not None},
+    fit=lambda available: [(p.column.header, p.width) for p in fit_columns(RUN_COLUMNS, available)],
     search=ViewSearch(
         keys=run_search.RUN_SEARCH_KEYS,
         hint=SEARCH_HINT,
