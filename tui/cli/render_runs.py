@@ -11,21 +11,8 @@ from typing import Any
 
 from tui.cli.render import Column, TableWriter
 from tui.cli.render_show import hop_object, kv_lines
+from tui.domain import run_detail_view as vm
 from tui.domain.run_columns import RUN_COLUMNS, run_cells, run_export
-from tui.domain.run_detail_view import (
-    CHILDREN_TITLE,
-    EVENTS_TITLE,
-    METADATA_TITLE,
-    NO_EVENTS_TABLE,
-    NO_NODE_SESSIONS_TABLE,
-    NODES_TITLE,
-    PARENT_TITLE,
-    SESSIONS_TITLE,
-    run_detail_view,
-    run_line,
-    session_line,
-    text,
-)
 from tui.domain.run_stuck import RunStuckKind
 from tui.domain.runs import NodeSession, RunDetail, RunEvent, RunRow
 from tui.domain.text import safe_text
@@ -108,7 +95,7 @@ def detail_object(d: RunDetail, now: datetime) -> dict[str, Any]:
     """`runs show --format json`: `columns_missing` are the run columns this version
     lacks (null in `run`), as the dashboard's detail names them (`run_detail_view`).
     `events` and `node_sessions` are null where the version has no such table."""
-    missing = run_detail_view(d, now).missing
+    missing = vm.run_detail_view(d, now).missing
     values: dict[str, Any] = {
         "run": run_export(d.row, now),
         "user_message": d.user_message,
@@ -134,19 +121,19 @@ def detail_object(d: RunDetail, now: datetime) -> dict[str, Any]:
 def detail_text(d: RunDetail, now: datetime) -> list[str]:
     """`runs show`'s text view: the dashboard's run detail (`run_detail_view`), every
     field and section in its order, ids whole and the metadata whole."""
-    view = run_detail_view(d, now)
+    view = vm.run_detail_view(d, now)
     out = [f"Workflow run {safe_text(d.row.id)}"]
     out += kv_lines(view.fields)
     if view.missing_note is not None:
         out.append(f"  ({view.missing_note})")
     note = view.metadata_note
-    out += ["", METADATA_TITLE if note is None else f"{METADATA_TITLE} ({note})"]
+    out += ["", vm.METADATA_TITLE if note is None else f"{vm.METADATA_TITLE} ({note})"]
     out += ["  " + line for line in safe_text(d.metadata.pretty(), keep_newlines=True).split("\n")]
-    out += _section(PARENT_TITLE, [run_line(d.parent, now, None)] if d.parent else [])
-    out += _section(CHILDREN_TITLE, [run_line(c, now, None) for c in d.children])
-    out += _section(SESSIONS_TITLE, [session_line(h, now, None) for h in d.sessions])
-    out += _section(EVENTS_TITLE, view.events, NO_EVENTS_TABLE)
-    out += _section(NODES_TITLE, view.node_sessions, NO_NODE_SESSIONS_TABLE)
+    out += _section(vm.PARENT_TITLE, [vm.run_line(d.parent, now, None)] if d.parent else [])
+    out += _section(vm.CHILDREN_TITLE, [vm.run_line(c, now, None) for c in d.children])
+    out += _section(vm.SESSIONS_TITLE, [vm.session_line(h, now, None) for h in d.sessions])
+    out += _section(vm.EVENTS_TITLE, view.events, vm.NO_EVENTS_TABLE)
+    out += _section(vm.NODES_TITLE, view.node_sessions, vm.NO_NODE_SESSIONS_TABLE)
     return out
 
 
@@ -203,6 +190,6 @@ def stuck_evidence_lines(rows: list[RunRow], now: datetime) -> list[str]:
     """Each stuck run with what puts it in each of its kinds."""
     out: list[str] = []
     for r in rows:
-        out.append(f"{safe_text(r.id)}  {run_status_cell(r)}  {text(r.workflow_name)}")
+        out.append(f"{safe_text(r.id)}  {run_status_cell(r)}  {vm.text(r.workflow_name)}")
         out += [f"  {k.wire}: {run_stuck_evidence(r, k, now)}" for k in r.stuck]
     return out
