@@ -21,6 +21,7 @@ from tui.app.keys import builtin_key
 from tui.app.render import literal
 from tui.app.screens.base import SessionsScreen
 from tui.app.screens.detail import METADATA_PREVIEW, DetailScreen
+from tui.app.screens.walk import Walk
 from tui.domain.run_detail_view import (
     CHILDREN_TITLE,
     EVENTS_TITLE,
@@ -95,7 +96,9 @@ class RunDetailScreen(SessionsScreen):
         self.detail: RunDetail | None = None
         self.loaded = False
         """The last read answered (the run, or that there is none)."""
-        self.history: list[str] = []
+        self.walk = Walk()
+        """The runs shown before this one on this screen (links): back goes through
+        them, then to the list."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="run-title")
@@ -225,17 +228,16 @@ class RunDetailScreen(SessionsScreen):
 
     def open(self, run_id: str) -> None:
         """Show another run here (a link); back comes back to this one."""
-        if run_id != self.run_id:
-            self.history.append(self.run_id)
-        self.run_id = run_id
+        self.run_id = self.walk.forward(self.run_id, run_id)
         self.action_reload()
 
     def action_back(self) -> None:
-        if self.history:
-            self.run_id = self.history.pop()
-            self.action_reload()
-        else:
+        before = self.walk.back()
+        if before is None:
             self.app.pop_screen()
+        else:
+            self.run_id = before
+            self.action_reload()
 
     def action_parent(self) -> None:
         parent = self.detail.row.parent_run_id if self.detail else None
