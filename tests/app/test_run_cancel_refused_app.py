@@ -26,7 +26,7 @@ from tests.support.app_helpers import (
 )
 from tests.support.dbs import Replica, sa_url
 from tests.support.pgserver import PgServer, PgStandby
-from tests.support.run_writes import ServiceRuns, runs_database
+from tests.support.run_writes import ServiceRuns
 from tests.support.runs_app import detail_ready, ids_shown, key, open_runs, service_session
 from tests.support.service_writes import ServiceDb
 from tui.app import SessionsApp, make_app
@@ -106,13 +106,6 @@ async def test_a_standby_refuses_to_cancel_and_the_primary_keeps_the_run(
     app = app_for(replica_db.standby, clock=lambda: utcnow() + timedelta(0))
     await _refused_twice(app, running, RUN_STANDBY_REASON)
     assert _rows(primary) == before
-
-
-@pytest.fixture
-def runs_db(
-    empty_db_url: str, era: str, request: pytest.FixtureRequest
-) -> tuple[DbTarget, ServiceRuns]:
-    return runs_database(request, empty_db_url, era)
 
 
 @pytest.mark.parametrize("era", ["v0.8"])

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from tests.support.app_helpers import ACTOR, app_for, notifications, ready, wait_until
-from tests.support.run_writes import ServiceRuns, runs_database
+from tests.support.run_writes import ServiceRuns
 from tests.support.runs_app import (
     cells_of,
     ids_shown,
@@ -31,13 +31,6 @@ from tui.store.target import DbTarget
 SIZE = (200, 50)
 NOW = {"clock": lambda: utcnow() + timedelta(0)}
 """The app's clock is the machine's: the runs' times are the database's now."""
-
-
-@pytest.fixture
-def runs_db(
-    empty_db_url: str, era: str, request: pytest.FixtureRequest
-) -> tuple[DbTarget, ServiceRuns]:
-    return runs_database(request, empty_db_url, era)
 
 
 def _statuses(svc: ServiceRuns) -> dict[str, str]:

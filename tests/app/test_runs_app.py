@@ -24,7 +24,7 @@ from tests.support.app_helpers import (
     settle,
     wait_until,
 )
-from tests.support.run_writes import ServiceRuns, runs_database
+from tests.support.run_writes import ServiceRuns
 from tests.support.runs_app import (
     cells_of,
     detail_ready,
@@ -52,15 +52,6 @@ from tui.store.target import DbTarget, resolve_target
 SIZE = (200, 50)
 WIDE = (260, 50)
 """Wide enough for every column of the runs table beside its panel (`fit_columns`)."""
-
-
-@pytest.fixture
-def runs_db(
-    empty_db_url: str, era: str, request: pytest.FixtureRequest
-) -> tuple[DbTarget, ServiceRuns]:
-    """An empty service database of `era` (the test's parameter) and the service's writes.
-    Made before the test's event loop runs: the template copy runs its own."""
-    return runs_database(request, empty_db_url, era)
 
 
 def ahead(delta: timedelta) -> dict[str, object]:

@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from tests.support.app_helpers import app_for, ready, settle, wait_until
-from tests.support.run_writes import ServiceRuns, runs_database
+from tests.support.run_writes import ServiceRuns
 from tests.support.runs_app import cells_of, ids_shown, open_runs, service_session
 from tui.domain.columns import PAD
 from tui.domain.run_columns import RUN_COLUMNS
@@ -23,13 +23,6 @@ NARROW = (120, 40)
 WIDE = (260, 50)
 BY_USE = [c.header for c in sorted(RUN_COLUMNS, key=lambda c: c.priority)]
 """The columns, the most useful first."""
-
-
-@pytest.fixture
-def runs_db(
-    empty_db_url: str, era: str, request: pytest.FixtureRequest
-) -> tuple[DbTarget, ServiceRuns]:
-    return runs_database(request, empty_db_url, era)
 
 
 @pytest.mark.parametrize("era", ["v0.8"])

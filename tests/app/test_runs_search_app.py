@@ -12,7 +12,7 @@ from datetime import timedelta
 import pytest
 
 from tests.support.app_helpers import app_for, ready
-from tests.support.run_writes import ServiceRuns, runs_database
+from tests.support.run_writes import ServiceRuns
 from tests.support.runs_app import ids_shown, key, open_runs, runs_ready, service_session
 from tui.app.screens.runs import SEARCH_WINDOWS_PER_PAGE
 from tui.domain.timefmt import utcnow
@@ -24,13 +24,6 @@ WINDOW = 3
 """Runs a search window looks at (the store's `SEARCH_WINDOW`, made small here)."""
 RUNS = 20
 """More than the windows one page reads (`SEARCH_WINDOWS_PER_PAGE` times `WINDOW`: 12)."""
-
-
-@pytest.fixture
-def runs_db(
-    empty_db_url: str, era: str, request: pytest.FixtureRequest
-) -> tuple[DbTarget, ServiceRuns]:
-    return runs_database(request, empty_db_url, era)
 
 
 @pytest.mark.parametrize("era", ["v0.8"])
