@@ -13,7 +13,7 @@ import pytest
 from textual.widgets import Button, Log
 
 from tests.support.app_helpers import ACTOR, app_for, notifications, ready, wait_until
-from tests.support.run_writes import ServiceRuns, runs_database
+from tests.support.run_writes import ServiceRuns
 from tests.support.runs_app import (
     cells_of,
     detail_ready,
@@ -38,13 +38,6 @@ from tui.store.target import DbTarget
 SIZE = (200, 50)
 NOW = {"clock": lambda: utcnow() + timedelta(0)}
 """The app's clock is the machine's: the runs' times are the database's now."""
-
-
-@pytest.fixture
-def runs_db(
-    empty_db_url: str, era: str, request: pytest.FixtureRequest
-) -> tuple[DbTarget, ServiceRuns]:
-    return runs_database(request, empty_db_url, era)
 
 
 def _status(svc: ServiceRuns, rid: str) -> tuple[str, str]:

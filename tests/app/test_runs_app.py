@@ -24,7 +24,7 @@ from tests.support.app_helpers import (
     settle,
     wait_until,
 )
-from tests.support.run_writes import ServiceRuns, runs_database
+from tests.support.run_writes import ServiceRuns
 from tests.support.runs_app import (
     cells_of,
     detail_ready,
@@ -50,15 +50,8 @@ from tui.store.demo import write_demo
 from tui.store.target import DbTarget, resolve_target
 
 SIZE = (200, 50)
-
-
-@pytest.fixture
-def runs_db(
-    empty_db_url: str, era: str, request: pytest.FixtureRequest
-) -> tuple[DbTarget, ServiceRuns]:
-    """An empty service database of `era` (the test's parameter) and the service's writes.
-    Made before the test's event loop runs: the template copy runs its own."""
-    return runs_database(request, empty_db_url, era)
+WIDE = (260, 50)
+"""Wide enough for every column of the runs table beside its panel (`fit_columns`)."""
 
 
 def ahead(delta: timedelta) -> dict[str, object]:
@@ -77,7 +70,7 @@ async def test_one_key_opens_the_runs_list_and_the_same_key_comes_back(
     newer = svc.create("review", conv, working_path="/wt/review")
     svc.start(newer)
     app = app_for(target, keys={"runs": "R"}, **ahead(timedelta(0)))
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
         await ready(pilot)
         assert key(app, "runs") == "R"  # the config file's [keys] moves it on both lists
         screen = await open_runs(pilot)
@@ -185,7 +178,7 @@ async def test_a_run_detail_shows_every_field_and_a_dash_for_what_an_old_era_lac
     svc.event(run, "step_started", "build")
     svc.complete(run, cost=1.5)
     app = app_for(target, **ahead(timedelta(0)))
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
         await ready(pilot)
         await open_runs(pilot)
         assert cells_of(app, run)["outcome"] == "—"

@@ -211,7 +211,7 @@ class ListReads:
             self._stop_loading()  # this question is answered
             table.set_stale(False)
         if shown.check:
-            screen.selection.check(message.generation, self.controller.filter(), shown.check)
+            screen.selection.check(message.generation, shown.check)
         table.more_above = state.prev_cursor is not None
         table.more_below = state.next_cursor is not None
         table.show(

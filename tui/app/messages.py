@@ -11,8 +11,9 @@ the main screen).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
@@ -178,19 +179,20 @@ class MatchesSelected(Message, bubble=False):
     """Select-all's answer: every row of the view, or none when more than the cap match."""
 
     generation: int
-    rows: list[SessionRow]
-    matched: int
-    """How many sessions the view holds (more than the cap: `rows` is empty)."""
+    rows: Sequence[Any]
+    matched: int | None
+    """How many rows the view holds (more than the cap: `rows` is empty); None: more
+    than the cap, not counted."""
     cap: int
 
 
 @dataclass
 class SelectionChecked(Message, bubble=False):
-    """Which of the selected sessions the window did not show the view still holds."""
+    """Which of the selected rows the window did not show the view still holds."""
 
     generation: int
     checked: frozenset[str]
-    still: list[SessionRow]
+    still: Sequence[Any]
 
 
 @dataclass

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from rich.text import Text
 from textual.worker import Worker
 
 from tui.app.data import as_store_error
@@ -171,20 +170,12 @@ async def reread(screen: SessionsScreen, ids: Sequence[str]) -> None:
 
 
 def show_rows(screen: PagedListScreen[RunRow, object, object], fresh: Sequence[RunRow]) -> None:
-    """Each run the list shows, as read now; the list's panels count its question again."""
-    view, table = screen.view, screen.table
-    now = screen.settings.clock()
-    for row in fresh:
-        key = view.key(row)
-        if key not in screen.rows:
-            continue
-        screen.rows[key] = row
-        values = view.values(row, now)
-        for column in view.columns:
-            value = values[column]
-            cell = Text("—" if value in (None, "") else safe_text(str(value)))
-            table.update_cell(key, column, cell)
-    for panel in screen.query(f"#{view.name}-side > *"):
+    """Each run the list shows, as read now, no longer selected; the list's panels count
+    its question again."""
+    if screen.selection is not None:
+        screen.selection.drop(r.id for r in fresh)
+    screen.redraw(fresh)
+    for panel in screen.query(f"#{screen.view.name}-side > *"):
         panel.post_message(ListAsked(screen.window.generation, screen.asked))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from tui.app.picks import Picks
 from tui.domain.columns import INDEXED_SORTS
 from tui.domain.models import Cursor, SessionFilter, SessionRow, SortKey, Status
 from tui.domain.search import SEARCH_KEYS, SearchQuery
@@ -23,8 +24,8 @@ SORT_STEPS = list(INDEXED_SORTS.values())
 
 
 @dataclass
-class ListState:
-    """What the sessions table shows and how it got there."""
+class ListState(Picks):
+    """What the sessions table shows and how it got there; its selection is `Picks`'."""
 
     status: Status = Status.ALL
     reasons: frozenset[str] = frozenset()
@@ -49,12 +50,8 @@ class ListState:
     """Windows the operator's `n` added to the counts' window where the list itself
     reads no window (`user:`, a search in another order)."""
     loading_more: bool = False
-    selected: set[str] = field(default_factory=set)
     paused: bool = False
     stuck: StuckKind | None = None
-    matched: dict[str, SessionRow] = field(default_factory=dict)
-    """Selected rows the window does not hold (select all takes the whole view): kept
-    while the database says the view holds them (`confirm`)."""
     stored_reasons: frozenset[str] = frozenset()
     """Every ended_reason value the last counts found, known or not (for `reason:`)."""
     ended: EndedSpan | None = None
@@ -98,11 +95,6 @@ class ListState:
         self.widened = 0
         self.loading_more = False
         return self.generation
-
-    def select_matches(self, rows: list[SessionRow]) -> None:
-        """Select every row of the view (select all), beyond the loaded window too."""
-        self.matched = {r.id: r for r in rows}
-        self.selected = set(self.matched)
 
     def row(self, session_id: str) -> SessionRow | None:
         """A session as last read: from the window, else from select-all's rows."""
@@ -190,25 +182,8 @@ class ListState:
         return fresh
 
     def unconfirmed(self) -> frozenset[str]:
-        """Selected sessions the loaded rows do not show: whether the view still holds
-        them is the database's to say (`confirm`), never the window's."""
-        return frozenset(self.selected - set(self.rows))
-
-    def confirm(self, checked: frozenset[str], still: list[SessionRow]) -> int:
-        """`checked` (unconfirmed selected sessions) asked against the view: `still` are
-        those it holds. The others are deselected; returns how many."""
-        kept = {r.id: r for r in still}
-        gone = (checked & self.selected) - set(kept)
-        self.selected -= gone
-        self.matched = {sid: row for sid, row in kept.items() if sid in self.selected}
-        return len(gone)
-
-    def select_none(self) -> int:
-        """Deselect everything; returns how many were selected."""
-        count = len(self.selected)
-        self.selected.clear()
-        self.matched = {}
-        return count
+        """Selected sessions the loaded rows do not show (`Picks.unshown`)."""
+        return self.unshown(self.rows)
 
     def describe(self) -> str:
         """The filters and the list's state (`describe_filters`, `describe_state`)."""

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from tui.store.store import Store
 
 from tui.cli.common import Globals, run_with_store
+from tui.cli.confirm import confirm_or_exit, dry_run_exit
 
 DEFAULT_END_CAP = 1000
 """How many sessions `end --stuck` ends at most unless `--cap` says otherwise: a kind
@@ -141,20 +142,9 @@ def end(
         for step in planned.steps:
             click.echo(plan_line(step, who), err=isinstance(step, NotFound))
     if dry_run:
-        click.echo("dry run: nothing changed")
-        ctx.exit(0 if planned.all_would_end else 1)
+        dry_run_exit(ctx, planned.all_would_end)
     if planned.to_end and not yes:
-        try:
-            confirmed = click.confirm(
-                f"End {planned.to_end} session(s) with reason {planned.trigger.wire}?",
-                default=False,
-            )
-        except click.Abort:
-            confirmed = False
-            click.echo("", err=True)
-        if not confirmed:
-            click.echo("aborted, nothing changed", err=True)
-            ctx.exit(1)
+        confirm_or_exit(ctx, f"End {planned.to_end} session(s) with reason {planned.trigger.wire}?")
 
     from tui.store.errors import EndInterrupted
 

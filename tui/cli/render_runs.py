@@ -11,20 +11,18 @@ from typing import Any
 
 from tui.cli.render import Column, TableWriter
 from tui.cli.render_show import hop_object, kv_lines
-from tui.domain.models import ChainHop
+from tui.domain import run_detail_view as vm
 from tui.domain.run_columns import RUN_COLUMNS, run_cells, run_export
 from tui.domain.run_stuck import RunStuckKind
 from tui.domain.runs import NodeSession, RunDetail, RunEvent, RunRow
 from tui.domain.text import safe_text
-from tui.domain.timefmt import human_duration, iso_z, relative
+from tui.domain.timefmt import iso_z
 from tui.domain.wording import (
     DASH,
     QUIET_GUESS,
-    cost_cell,
     run_not_detectable_note,
     run_status_cell,
     run_stuck_evidence,
-    run_stuck_names,
 )
 
 RUN_DETAIL_KEYS = (
@@ -93,9 +91,11 @@ def _node_object(n: NodeSession) -> dict[str, Any]:
     return {k: values[k] for k in NODE_SESSION_KEYS}
 
 
-def detail_object(d: RunDetail, now: datetime, missing: list[str]) -> dict[str, Any]:
-    """`runs show --format json`; `missing`, the run columns this version lacks (null in
-    `run`). `events` and `node_sessions` are null where the version has no such table."""
+def detail_object(d: RunDetail, now: datetime) -> dict[str, Any]:
+    """`runs show --format json`: `columns_missing` are the run columns this version
+    lacks (null in `run`), as the dashboard's detail names them (`run_detail_view`).
+    `events` and `node_sessions` are null where the version has no such table."""
+    missing = vm.run_detail_view(d, now).missing
     values: dict[str, Any] = {
         "run": run_export(d.row, now),
         "user_message": d.user_message,
@@ -118,88 +118,31 @@ def detail_object(d: RunDetail, now: datetime, missing: list[str]) -> dict[str, 
     return {k: values[k] for k in RUN_DETAIL_KEYS}
 
 
-def _when(at: datetime | None, now: datetime) -> str:
-    return DASH if at is None else f"{iso_z(at)} ({relative(at, now)})"
-
-
-def _text(value: Any) -> str:
-    return DASH if value is None or value == "" else safe_text(str(value))
-
-
-def _run_line(r: RunRow, now: datetime) -> str:
-    return (
-        f"  {safe_text(r.id)}  {run_status_cell(r)}  {_text(r.workflow_name)}  "
-        f"started {relative(r.started_at, now)}"
-    )
-
-
-def _session_line(h: ChainHop, now: datetime) -> str:
-    state = "active" if h.active else "ended"
-    return f"  {safe_text(h.id)}  {state}  started {relative(h.started_at, now)}"
-
-
-def detail_text(d: RunDetail, now: datetime, missing: list[str]) -> list[str]:
-    """`runs show`'s text view: every field, made safe for the terminal."""
-    r = d.row
-    out = [f"Workflow run {safe_text(r.id)}"]
-    out += kv_lines(
-        [
-            ("status", run_status_cell(r)),
-            ("outcome", _text(r.outcome)),
-            ("stuck", run_stuck_names(r.stuck)),
-            *[(f"  {k.wire}", run_stuck_evidence(r, k, now)) for k in r.stuck],
-            ("workflow", _text(r.workflow_name)),
-            ("started_at", _when(r.started_at, now)),
-            ("last_activity_at", _when(r.last_activity_at, now)),
-            ("completed_at", _when(r.completed_at, now)),
-            ("duration", human_duration(r.duration(now))),
-            ("cost", cost_cell(r.cost_usd)),
-            ("conversation_id", _text(r.conversation_id)),
-            ("platform", _text(r.platform_type)),
-            ("platform_conversation_id", _text(r.platform_conversation_id)),
-            ("parent_conversation_id", _text(d.parent_conversation_id)),
-            ("codebase", _text(r.codebase_name)),
-            ("codebase_id", _text(r.codebase_id)),
-            ("owner", _text(r.owner)),
-            ("user_id", _text(d.user_id)),
-            ("working_path", _text(r.working_path)),
-            ("output_root", _text(d.output_root)),
-            ("parent_run_id", _text(r.parent_run_id)),
-            ("current_step_index", _text(d.current_step_index)),
-            ("user_message", _text(d.user_message)),
-        ]
-    )
-    if missing:
-        out.append(f"  (this service version has no {', '.join(missing)}: shown as {DASH})")
-    if d.extra:
-        out += ["", "Other columns"]
-        out += kv_lines([(safe_text(k), _text(v)) for k, v in d.extra.items()])
-    out += ["", "Metadata" if d.metadata.valid else "Metadata (not valid JSON: as stored)"]
+def detail_text(d: RunDetail, now: datetime) -> list[str]:
+    """`runs show`'s text view: the dashboard's run detail (`run_detail_view`), every
+    field and section in its order, ids whole and the metadata whole."""
+    view = vm.run_detail_view(d, now)
+    out = [f"Workflow run {safe_text(d.row.id)}"]
+    out += kv_lines(view.fields)
+    if view.missing_note is not None:
+        out.append(f"  ({view.missing_note})")
+    note = view.metadata_note
+    out += ["", vm.METADATA_TITLE if note is None else f"{vm.METADATA_TITLE} ({note})"]
     out += ["  " + line for line in safe_text(d.metadata.pretty(), keep_newlines=True).split("\n")]
-    out += ["", "Parent run"]
-    out += [_run_line(d.parent, now)] if d.parent else [f"  {DASH}"]
-    out += ["", "Sub-runs (oldest first)"]
-    out += [_run_line(c, now) for c in d.children] or [f"  {DASH}"]
-    out += ["", "The conversation's sessions (newest first)"]
-    out += [_session_line(h, now) for h in d.sessions] or [f"  {DASH}"]
-    out += ["", "Events (newest first)"]
-    if d.events is None:
-        out.append("  (no events table in this database)")
-    else:
-        out += [
-            f"  {iso_z(e.created_at) or DASH}  {_text(e.event_type)}  {_text(e.step_name)}"
-            for e in d.events
-        ] or [f"  {DASH}"]
-    out += ["", "Node sessions (newest first)"]
-    if d.node_sessions is None:
-        out.append("  (no node sessions table: a service before v0.6.0)")
-    else:
-        out += [
-            f"  {_text(n.node_id)}  {_text(n.provider)}  {_text(n.provider_session_id)}"
-            f"  updated {relative(n.updated_at, now)}"
-            for n in d.node_sessions
-        ] or [f"  {DASH}"]
+    out += _section(vm.PARENT_TITLE, [vm.run_line(d.parent, now, None)] if d.parent else [])
+    out += _section(vm.CHILDREN_TITLE, [vm.run_line(c, now, None) for c in d.children])
+    out += _section(vm.SESSIONS_TITLE, [vm.session_line(h, now, None) for h in d.sessions])
+    out += _section(vm.EVENTS_TITLE, view.events, vm.NO_EVENTS_TABLE)
+    out += _section(vm.NODES_TITLE, view.node_sessions, vm.NO_NODE_SESSIONS_TABLE)
     return out
+
+
+def _section(title: str, lines: list[str] | None, absent: str = "") -> list[str]:
+    """A titled section after a blank line: its lines, a dash for none, or why the
+    version has none (`lines` None)."""
+    if lines is None:
+        return ["", title, f"  ({absent})"]
+    return ["", title, *(["  " + line for line in lines] or [f"  {DASH}"])]
 
 
 def stuck_objects(
@@ -247,6 +190,6 @@ def stuck_evidence_lines(rows: list[RunRow], now: datetime) -> list[str]:
     """Each stuck run with what puts it in each of its kinds."""
     out: list[str] = []
     for r in rows:
-        out.append(f"{safe_text(r.id)}  {run_status_cell(r)}  {_text(r.workflow_name)}")
+        out.append(f"{safe_text(r.id)}  {run_status_cell(r)}  {vm.text(r.workflow_name)}")
         out += [f"  {k.wire}: {run_stuck_evidence(r, k, now)}" for k in r.stuck]
     return out

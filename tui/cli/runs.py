@@ -17,7 +17,6 @@ from tui.domain.models import Cursor
 from tui.domain.run_columns import RunWriter
 from tui.domain.run_stuck import RUN_KIND_NAMES, RunStuckKind, parse_run_kind
 from tui.domain.runs import (
-    OPTIONAL_RUN_COLUMNS,
     RUN_PAGE_SIZE,
     RUN_STATUSES,
     RunCursor,
@@ -250,21 +249,20 @@ def show(ctx: click.Context, run_id: str, fmt: str, quiet_after: timedelta | Non
     g: Globals = ctx.obj
     quiet = _quiet_after(ctx, quiet_after)
 
-    async def load(store: Store) -> tuple[RunDetail, list[str]]:
+    async def load(store: Store) -> RunDetail:
         _config(store, quiet)
         full = await store.resolve_run_id(run_id)
         detail = await store.get_run(full)
         if detail is None:
             raise UnknownRun(f"no workflow run with id {run_id!r}")
-        missing = sorted(OPTIONAL_RUN_COLUMNS - store.run_columns)
-        return detail, missing
+        return detail
 
-    detail, missing = run_with_store(g, load)
+    detail = run_with_store(g, load)
     now = utcnow()
     if fmt == "json":
-        click.echo(dumps(render_runs.detail_object(detail, now, missing), indent=2))
+        click.echo(dumps(render_runs.detail_object(detail, now), indent=2))
     else:
-        click.echo("\n".join(render_runs.detail_text(detail, now, missing)))
+        click.echo("\n".join(render_runs.detail_text(detail, now)))
 
 
 @runs.command(

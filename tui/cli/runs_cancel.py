@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from tui.store.store import Store
 
 from tui.cli.common import Globals, run_with_store
+from tui.cli.confirm import confirm_or_exit, dry_run_exit
 
 
 @click.command(short_help="Cancel workflow runs, as the service's own cancel does.")
@@ -75,20 +76,12 @@ def cancel(
                 click.echo(no_run_audit_line(missing), err=True)
                 said = missing
     if dry_run:
-        click.echo("dry run: nothing changed")
-        ctx.exit(0 if planned.all_would_cancel else 1)
+        dry_run_exit(ctx, planned.all_would_cancel)
     if planned.to_cancel and not yes:
-        try:
-            confirmed = click.confirm(
-                f"Cancel {planned.to_cancel} workflow run(s)? (cooperative: no process is stopped)",
-                default=False,
-            )
-        except click.Abort:
-            confirmed = False
-            click.echo("", err=True)
-        if not confirmed:
-            click.echo("aborted, nothing changed", err=True)
-            ctx.exit(1)
+        confirm_or_exit(
+            ctx,
+            f"Cancel {planned.to_cancel} workflow run(s)? (cooperative: no process is stopped)",
+        )
 
     from tui.store.run_writes import CancelInterrupted
 

@@ -13,9 +13,10 @@ A new fact about a session is one `SessionRow` field (read by the store's query)
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Generic, Protocol, TypeVar
 
 from tui.domain.models import SessionRow, SortKey
 from tui.domain.text import safe_text
@@ -177,29 +178,52 @@ PAD = 1
 """Blank cells on each side of a dashboard column."""
 
 
+class Fits(Protocol):
+    """What `fit` reads of a column: its width, how useful it is, whether it grows."""
+
+    @property
+    def width(self) -> Width: ...
+
+    @property
+    def priority(self) -> int: ...
+
+    @property
+    def grows(self) -> bool: ...
+
+
+K = TypeVar("K", bound=Fits)
+
+
 @dataclass(frozen=True, slots=True)
-class Placed:
+class Placed(Generic[K]):
     """A column as the dashboard lays it out: which one, and how many cells it gets."""
 
-    column: Column
+    column: K
     index: int
-    """Its place in `COLUMNS` (and in a row's cells)."""
+    """Its place in its columns (`COLUMNS`, and in a row's cells)."""
     width: int
 
 
-def fit(available: int, *, wide: bool = False) -> tuple[Placed, ...]:
-    """The columns that fit in `available` cells, in `COLUMNS` order.
+def fit(available: int, *, wide: bool = False) -> tuple[Placed[Column], ...]:
+    """The session columns that fit in `available` cells (`fit_columns` over `COLUMNS`)."""
+    return fit_columns(COLUMNS, available, wide=wide)
+
+
+def fit_columns(
+    columns: Sequence[K], available: int, *, wide: bool = False
+) -> tuple[Placed[K], ...]:
+    """The columns that fit in `available` cells, in their order.
 
     Columns are taken by priority while the next one fits: a more useful column is never
-    dropped while a less useful one shows. The growing column (the conversation) gets
-    the width left over. `wide` shows every column whatever the width (the table scrolls
-    sideways) with the conversation at least as wide as the CLI's.
+    dropped while a less useful one shows. The growing column gets the width left over.
+    `wide` shows every column whatever the width (the table scrolls sideways) with the
+    growing column at least as wide as the CLI's.
     """
-    by_priority = sorted(range(len(COLUMNS)), key=lambda i: COLUMNS[i].priority)
+    by_priority = sorted(range(len(columns)), key=lambda i: columns[i].priority)
     chosen: set[int] = set()
     used = 0
     for i in by_priority:
-        need = COLUMNS[i].width.screen + 2 * PAD
+        need = columns[i].width.screen + 2 * PAD
         if not wide and chosen and used + need > available:
             break
         chosen.add(i)
@@ -207,7 +231,7 @@ def fit(available: int, *, wide: bool = False) -> tuple[Placed, ...]:
     spare = max(0, available - used)
     placed = []
     for i in sorted(chosen):
-        column = COLUMNS[i]
+        column = columns[i]
         width = column.width.screen
         if column.grows:
             width += spare

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tui.domain.columns import Width
 from tui.domain.export import DEFAULT_CSV, FORMATS, CsvStyle, csv_line, dumps
 from tui.domain.runs import RunRow
 from tui.domain.text import safe_text
@@ -82,28 +83,40 @@ def _text(value: str | None) -> str:
 @dataclass(frozen=True)
 class RunColumn:
     """A column of the runs table: its header, the widest its cells get before they are
-    cut (None: whole), and the cell."""
+    cut (None: whole), the cell, and how the dashboard fits it to the terminal
+    (`columns.fit_columns`, the sessions table's rule): its width there, how useful it
+    is (1 the most: the columns drop out from the highest number down), and whether it
+    takes the width no other column uses."""
 
     header: str
     cap: int | None
     cell: Callable[[RunRow, datetime], str]
+    screen: int
+    priority: int
+    grows: bool = False
+
+    @property
+    def width(self) -> Width:
+        return Width(self.screen, self.cap)
 
 
 RUN_COLUMNS: tuple[RunColumn, ...] = (
-    RunColumn("id", 8, lambda r, now: short_id(r.id)),
-    RunColumn("status", 12, lambda r, now: run_status_cell(r)),
-    RunColumn("outcome", 9, lambda r, now: _text(r.outcome)),
-    RunColumn("workflow", 24, lambda r, now: _text(r.workflow_name)),
-    RunColumn("platform", 10, lambda r, now: _text(r.platform_type)),
-    RunColumn("conversation", 14, lambda r, now: _text(r.platform_conversation_id)),
-    RunColumn("codebase", 16, lambda r, now: _text(r.codebase_name)),
-    RunColumn("owner", 16, lambda r, now: _text(r.owner)),
-    RunColumn("started", 9, lambda r, now: relative(r.started_at, now)),
-    RunColumn("activity", 9, lambda r, now: relative(r.last_activity_at, now)),
-    RunColumn("duration", 8, lambda r, now: human_duration(r.duration(now))),
-    RunColumn("cost", 9, lambda r, now: cost_cell(r.cost_usd)),
-    RunColumn("parent", 8, lambda r, now: short_id(r.parent_run_id) if r.parent_run_id else DASH),
-    RunColumn("stuck", None, lambda r, now: run_stuck_names(r.stuck)),
+    RunColumn("id", 8, lambda r, now: short_id(r.id), 8, 4),
+    RunColumn("status", 12, lambda r, now: run_status_cell(r), 12, 1),
+    RunColumn("outcome", 9, lambda r, now: _text(r.outcome), 9, 13),
+    RunColumn("workflow", 24, lambda r, now: _text(r.workflow_name), 16, 2, grows=True),
+    RunColumn("platform", 10, lambda r, now: _text(r.platform_type), 10, 12),
+    RunColumn("conversation", 14, lambda r, now: _text(r.platform_conversation_id), 14, 11),
+    RunColumn("codebase", 16, lambda r, now: _text(r.codebase_name), 16, 10),
+    RunColumn("owner", 16, lambda r, now: _text(r.owner), 16, 8),
+    RunColumn("started", 9, lambda r, now: relative(r.started_at, now), 9, 3),
+    RunColumn("activity", 9, lambda r, now: relative(r.last_activity_at, now), 9, 6),
+    RunColumn("duration", 8, lambda r, now: human_duration(r.duration(now)), 8, 7),
+    RunColumn("cost", 9, lambda r, now: cost_cell(r.cost_usd), 9, 9),
+    RunColumn(
+        "parent", 8, lambda r, now: short_id(r.parent_run_id) if r.parent_run_id else DASH, 8, 14
+    ),
+    RunColumn("stuck", None, lambda r, now: run_stuck_names(r.stuck), 17, 5),
 )
 """The list's columns, left to right; the last is shown whole."""
 

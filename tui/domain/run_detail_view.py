@@ -24,6 +24,15 @@ from tui.domain.wording import (
 
 NO_EVENTS_TABLE = "no events table in this database"
 NO_NODE_SESSIONS_TABLE = "no node sessions table: a service before v0.6.0"
+EVENTS_TITLE = "Events (latest, newest first)"
+NODES_TITLE = "Node sessions (latest, newest first)"
+PARENT_TITLE = "Parent run"
+CHILDREN_TITLE = "Sub-runs (oldest first)"
+SESSIONS_TITLE = "The conversation's sessions (newest first)"
+METADATA_TITLE = "Metadata"
+METADATA_NOT_JSON = "not valid JSON: as stored"
+SHORT_ID = 12
+"""A run's or session's id in a line of the dashboard's links (the CLI prints it whole)."""
 
 
 def text(value: object) -> str:
@@ -44,6 +53,12 @@ class RunDetailView:
     events: list[str] | None
     """One line per event, newest first; None: the version has no events table."""
     node_sessions: list[str] | None
+    metadata_valid: bool
+
+    @property
+    def metadata_note(self) -> str | None:
+        """What the metadata's title says beside it: not JSON, shown as stored."""
+        return None if self.metadata_valid else METADATA_NOT_JSON
 
     @property
     def missing_note(self) -> str | None:
@@ -52,17 +67,17 @@ class RunDetailView:
         return f"this service version has no {', '.join(self.missing)}: shown as {DASH}"
 
 
-def run_line(r: RunRow, now: datetime) -> str:
-    """A run in a list of runs (its parent, its sub-runs)."""
+def run_line(r: RunRow, now: datetime, id_width: int | None = SHORT_ID) -> str:
+    """A run in a list of runs (its parent, its sub-runs); `id_width` None: the whole id."""
     return (
-        f"{safe_text(r.id[:12])}  {run_status_cell(r)}  {text(r.workflow_name)}  "
+        f"{safe_text(r.id[:id_width])}  {run_status_cell(r)}  {text(r.workflow_name)}  "
         f"started {relative(r.started_at, now)}"
     )
 
 
-def session_line(h: ChainHop, now: datetime) -> str:
+def session_line(h: ChainHop, now: datetime, id_width: int | None = SHORT_ID) -> str:
     state = "active" if h.active else "ended"
-    return f"{safe_text(h.id[:12])}  {state}  started {relative(h.started_at, now)}"
+    return f"{safe_text(h.id[:id_width])}  {state}  started {relative(h.started_at, now)}"
 
 
 def event_line(e: RunEvent) -> str:
@@ -108,4 +123,4 @@ def run_detail_view(d: RunDetail, now: datetime) -> RunDetailView:
     missing = sorted(OPTIONAL_RUN_COLUMNS - d.columns)
     events = None if d.events is None else [event_line(e) for e in d.events]
     nodes = None if d.node_sessions is None else [node_line(n, now) for n in d.node_sessions]
-    return RunDetailView(fields, missing, events, nodes)
+    return RunDetailView(fields, missing, events, nodes, d.metadata.valid)

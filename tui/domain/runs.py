@@ -122,6 +122,8 @@ class RunFilter:
     """Only the runs of this conversation (whole id): a session's link to its runs."""
     stuck: RunStuckKind | None = None
     """Only the runs in this stuck kind."""
+    ids: frozenset[str] | None = None
+    """Only these runs (whole ids): whether a selection is still in the view."""
 
     @property
     def is_empty(self) -> bool:

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Iterable, Sequence
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,9 +39,9 @@ from tui.domain.run_cancel import (
 )
 from tui.domain.wording import audit_shape_line
 from tui.store import limits
+from tui.store.batches import commit, retry_conflicts, write_batches
 from tui.store.errors import (
     AmbiguousId,
-    ConnectionFailed,
     ReadOnly,
     SchemaError,
     StoreError,
@@ -61,7 +62,6 @@ RUN_STANDBY_REASON = STANDBY_REASON.replace("end sessions", "cancel runs")
 """Why a standby cannot cancel runs, and where the operator can."""
 CANCEL_COLUMNS = ("id", "status", "completed_at")
 """What the cancel reads and writes of remote_agent_workflow_runs."""
-INTERRUPTED = StoreError("interrupted")
 
 
 class CannotCancel(StoreError):
@@ -90,12 +90,6 @@ class CancelInterrupted(StoreError):
         self.left = left
         self.unresolved = unresolved
         self.unknown = unknown
-
-
-class _CommitUnknown(Exception):
-    def __init__(self, error: StoreError) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 class RunWrites(StoreBase):
@@ -224,38 +218,14 @@ class RunWrites(StoreBase):
         who = default_actor() if actor is None else check_actor(actor)
         given, valid = self._runs_ids(ids)
         op_id = uuid.uuid4().hex
-        known: dict[str, RunOutcome] = {}
-        size = limits.END_BATCH
-        batches = [valid[i : i + size] for i in range(0, len(valid), size)]
-        pause = self.d.backend.traits.write_pause_s
-        for n, batch in enumerate(batches):
-            try:
-                if n and pause:
-                    await asyncio.sleep(pause)  # the service's queued writes go first
-                known.update(await self._cancel_batch(batch, who, op_id))
-            except _CommitUnknown as lost:
-                found, left, unresolved = await self._reread_runs(batch, op_id)
-                known.update(found)
-                rest = [i for b in batches[n + 1 :] for i in b]
-                raise self._stopped(
-                    given, known, (*left, *rest), unresolved, lost.error, unknown=True
-                ) from None
-            except asyncio.CancelledError:
-                task = asyncio.current_task()
-                if task is not None:
-                    task.uncancel()
-                found, left, unresolved = await self._reread_runs(batch, op_id)
-                known.update(found)
-                rest = [i for b in batches[n + 1 :] for i in b]
-                raise self._stopped(
-                    given, known, (*left, *rest), unresolved, INTERRUPTED, unknown=False
-                ) from None
-            except Exception as exc:
-                error = exc if isinstance(exc, StoreError) else self._error(exc)
-                if n == 0:
-                    raise error from None
-                rest = [i for b in batches[n:] for i in b]
-                raise self._stopped(given, known, rest, (), error, unknown=False) from None
+        known = await write_batches(
+            valid,
+            pause=self.d.backend.traits.write_pause_s,
+            write=lambda batch: self._cancel_batch(batch, who, op_id),
+            reread=lambda batch: self._reread_runs(batch, op_id),
+            stopped=partial(self._stopped, given),
+            error=lambda exc: exc if isinstance(exc, StoreError) else self._error(exc),
+        )
         return [known.get(i) or RunNotFound(i) for i in given]
 
     def _stopped(
@@ -289,17 +259,10 @@ class RunWrites(StoreBase):
     ) -> dict[str, RunOutcome]:
         """One batch, run again when the server rolled it back for a deadlock or a
         serialization failure (the compare-and-set makes that safe)."""
-        for attempt in range(limits.CONFLICT_ATTEMPTS):
-            try:
-                return await self._cancel_batch_once(batch, actor, op_id)
-            except _CommitUnknown:
-                raise
-            except Exception as exc:
-                conflict = isinstance(self.target.error(exc), WriteConflict)
-                if not conflict or attempt == limits.CONFLICT_ATTEMPTS - 1:
-                    raise
-            await asyncio.sleep(limits.CONFLICT_PAUSE_S * 2**attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await retry_conflicts(
+            lambda: self._cancel_batch_once(batch, actor, op_id),
+            lambda exc: isinstance(self.target.error(exc), WriteConflict),
+        )
 
     def _read_back(self, batch: list[str]) -> sa.Select[Any]:
         """Each run of the batch as it is now, with its conversation and that
@@ -387,13 +350,7 @@ class RunWrites(StoreBase):
                 with contextlib.suppress(Exception):
                     await trans.rollback()
                 raise
-            try:
-                await trans.commit()
-            except Exception as exc:
-                error = self._error(exc)
-                if isinstance(error, ConnectionFailed):
-                    raise _CommitUnknown(error) from exc
-                raise
+            await commit(trans, self._error)
         return outcomes
 
     async def _reread_runs(

@@ -295,6 +295,9 @@ def conditions(rs: RunSql, flt: RunFilter) -> list[ColumnElement[bool]]:
             where.append(sa.false())
     if flt.stuck is not None:
         where.append(run_stuck_condition(rs, flt.stuck))
+    if flt.ids is not None:
+        valid = sorted(i for i in flt.ids if valid_id(rs.d.backend, i))
+        where.append(r.c.id.in_(valid) if valid else sa.false())
     return where
 
 

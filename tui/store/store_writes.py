@@ -9,6 +9,7 @@ import contextlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import partial
 
 import sqlalchemy as sa
 
@@ -36,11 +37,11 @@ from tui.domain.run_cancel import TARGET_SESSION
 from tui.domain.wording import NO_AUDIT_TABLE, audit_shape_line, interrupted_line
 from tui.store import limits
 from tui.store import queries as q
+from tui.store.batches import commit, retry_conflicts, write_batches
 from tui.store.codec import (
     active_state,
 )
 from tui.store.errors import (
-    ConnectionFailed,
     EndInterrupted,
     NoAuditTable,
     ReadOnly,
@@ -56,17 +57,6 @@ from tui.store.tables import (
     audit,
     sessions,
 )
-
-INTERRUPTED = StoreError("interrupted")
-"""The cause an end cancelled part-way reports (Ctrl-C)."""
-
-
-class _CommitUnknown(Exception):
-    """The commit was sent, and the connection failed before its answer came back."""
-
-    def __init__(self, error: StoreError) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 class StoreWrites(StoreCounts):
@@ -112,40 +102,15 @@ class StoreWrites(StoreCounts):
         record = audit_record(actor, trigger.wire)
         end_id = uuid.uuid4().hex
         kinds_of = {k: tuple(v) for k, v in (kinds or {}).items()}
-        known: dict[str, EndOutcome] = {}
-        batches = [valid[i : i + limits.END_BATCH] for i in range(0, len(valid), limits.END_BATCH)]
-        pause = self.d.backend.traits.write_pause_s
-        for n, batch in enumerate(batches):
-            try:
-                if n and pause:
-                    await asyncio.sleep(pause)  # the service's queued writes go first
-                known.update(await self._end_batch(batch, record, end_id, kinds_of))
-            except _CommitUnknown as lost:
-                found, left, unresolved = await self._reread(batch, record, end_id)
-                known.update(found)
-                rest = [i for b in batches[n + 1 :] for i in b]
-                raise self._interrupted(
-                    given, known, (*left, *rest), unresolved, lost.error, unknown=True
-                ) from None
-            except asyncio.CancelledError:
-                # Ctrl-C (asyncio.run cancels the task) or a cancelled worker: this batch
-                # may have committed as the cancel landed, so it is re-read, and the end
-                # reports what the database holds instead of a bare cancellation.
-                task = asyncio.current_task()
-                if task is not None:
-                    task.uncancel()
-                found, left, unresolved = await self._reread(batch, record, end_id)
-                known.update(found)
-                rest = [i for b in batches[n + 1 :] for i in b]
-                raise self._interrupted(
-                    given, known, (*left, *rest), unresolved, INTERRUPTED, unknown=False
-                ) from None
-            except Exception as exc:
-                error = self._error(exc)
-                if n == 0:
-                    raise error from None
-                rest = [i for b in batches[n:] for i in b]
-                raise self._interrupted(given, known, rest, (), error, unknown=False) from None
+
+        known = await write_batches(
+            valid,
+            pause=self.d.backend.traits.write_pause_s,
+            write=lambda batch: self._end_batch(batch, record, end_id, kinds_of),
+            reread=lambda batch: self._reread(batch, record, end_id),
+            stopped=partial(self._interrupted, given),
+            error=self._error,
+        )
         return [known.get(i) or NotFound(i) for i in given]
 
     def _interrupted(
@@ -183,19 +148,12 @@ class StoreWrites(StoreCounts):
         kinds: Mapping[str, tuple[str, ...]],
     ) -> dict[str, EndOutcome]:
         """One batch in one transaction, run again when the server rolled it back for a
-        deadlock or serialization failure; raises _CommitUnknown when the commit's
+        deadlock or serialization failure; raises CommitUnknown when the commit's
         answer is lost."""
-        for attempt in range(limits.CONFLICT_ATTEMPTS):
-            try:
-                return await self._end_batch_once(batch, record, end_id, kinds)
-            except _CommitUnknown:
-                raise
-            except Exception as exc:
-                conflict = isinstance(self.target.error(exc), WriteConflict)
-                if not conflict or attempt == limits.CONFLICT_ATTEMPTS - 1:
-                    raise
-            await asyncio.sleep(limits.CONFLICT_PAUSE_S * 2**attempt)
-        raise AssertionError("unreachable")  # pragma: no cover
+        return await retry_conflicts(
+            lambda: self._end_batch_once(batch, record, end_id, kinds),
+            lambda exc: isinstance(self.target.error(exc), WriteConflict),
+        )
 
     async def _end_batch_once(
         self,
@@ -277,13 +235,7 @@ class StoreWrites(StoreCounts):
                 with contextlib.suppress(Exception):
                     await trans.rollback()
                 raise
-            try:
-                await trans.commit()
-            except Exception as exc:
-                error = self._error(exc)
-                if isinstance(error, ConnectionFailed):
-                    raise _CommitUnknown(error) from exc
-                raise
+            await commit(trans, self._error)
         return outcomes
 
     async def _reread(

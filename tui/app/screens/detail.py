@@ -21,6 +21,7 @@ from tui.app.keys import builtin_key
 from tui.app.messages import DetailLoaded, SessionsEnded
 from tui.app.render import literal, reason_text
 from tui.app.screens.base import SessionsScreen
+from tui.app.screens.walk import Walk
 from tui.domain import wording
 from tui.domain.detail_view import detail_view
 from tui.domain.models import ChainHop, SessionChain, SessionDetail, SessionRow
@@ -129,9 +130,9 @@ class DetailScreen(SessionsScreen):
         self.detail: SessionDetail | None = None
         self.chain: SessionChain | None = None
         self._end = end
-        self.history: list[str] = []
-        """The sessions shown before this one on this screen, the last on top: Esc goes
-        back through them, then to the list."""
+        self.walk = Walk()
+        """The sessions shown before this one on this screen: Esc goes back through
+        them, then to the list."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="detail-title")
@@ -182,17 +183,16 @@ class DetailScreen(SessionsScreen):
 
     def open(self, session_id: str) -> None:
         """Show another session here (a hop, the parent); Esc comes back to this one."""
-        if session_id != self.session_id:
-            self.history.append(self.session_id)
-        self.session_id = session_id
+        self.session_id = self.walk.forward(self.session_id, session_id)
         self.action_reload()
 
     def action_back(self) -> None:
-        if self.history:
-            self.session_id = self.history.pop()
-            self.action_reload()
-        else:
+        before = self.walk.back()
+        if before is None:
             self.app.pop_screen()
+        else:
+            self.session_id = before
+            self.action_reload()
 
     @on(DetailLoaded)
     def _loaded(self, message: DetailLoaded) -> None:

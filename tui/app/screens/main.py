@@ -53,7 +53,7 @@ from tui.app.messages import (
 )
 from tui.app.screens.base import SessionsScreen
 from tui.app.screens.main_keys import MAIN_BINDINGS
-from tui.app.selection import Selection
+from tui.app.selection import SessionSelection
 from tui.app.widgets.reason_panel import ReasonPanel
 from tui.app.widgets.search_box import SearchBox
 from tui.app.widgets.sessions_table import SessionsTable
@@ -104,7 +104,7 @@ class MainScreen(SessionsScreen):
         self.counts = ListCounts(self)
         self.filters = ListFilters(self)
         self.panels = ListPanels(self)
-        self.selection = Selection(self)
+        self.selection = SessionSelection(self)
         self.end_flow = EndFlow(self)
         self.connection = ListConnection(self)
         # Rows first, through the bare driver; SQLAlchemy is imported once they are painted.

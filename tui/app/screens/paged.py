@@ -17,7 +17,7 @@ count in their own workers.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
@@ -35,6 +35,9 @@ from textual.worker import Worker, WorkerState
 from tui.app.commands import Command
 from tui.app.data import as_store_error
 from tui.app.list_controller import Pager, Window
+from tui.app.list_selection import ListSelection, ViewSelect
+from tui.app.messages import MatchesSelected, SelectionChecked
+from tui.app.picks import Picks
 from tui.app.screens.base import SessionsScreen
 from tui.app.widgets.search_box import SearchBox
 from tui.domain.text import safe_text
@@ -117,6 +120,13 @@ class ListView(Generic[R, C, F]):
     """What `enter` on a row does, given the screen and the row."""
     commands: Callable[[Any], list[Command]] | None = None
     """Palette commands beyond the actions' (a filter per value), given the screen."""
+    fit: Callable[[int], Sequence[tuple[str, int]]] | None = None
+    """The columns shown for a table `available` cells wide, each with its width (the
+    sessions table's rule, `columns.fit_columns`), laid out again as the table's width
+    changes; None: every column, at its cap."""
+    select: ViewSelect[R, F] | None = None
+    """Rows can be selected (the sessions list's `Selection`): how the view's rows are
+    read for select-all and for the check, and which cell marks a selected row."""
 
     @property
     def bindings(self) -> list[Binding]:
@@ -125,7 +135,16 @@ class ListView(Generic[R, C, F]):
 
 class ListTable(DataTable[Text]):
     """A declared list's table: the sessions table's row keys beside DataTable's own,
-    under the same binding ids (so `[keys]` moves them on every list)."""
+    under the same binding ids (so `[keys]` moves them on every list). Its width, as it
+    changes, goes to its screen (`Resized`)."""
+
+    @dataclass
+    class Resized(Message):
+        available: int
+        """Cells the columns may take: the table's width less its vertical scrollbar."""
+
+    def on_resize(self) -> None:
+        self.post_message(self.Resized(self.size.width - self.styles.scrollbar_size_vertical))
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("k", "cursor_up", "Up", show=False, id="row-up-k"),
@@ -187,7 +206,14 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
         self.asked: F = self.opened
         """The filter of the question asked last."""
         self.rows: dict[str, R] = {}
+        self.shown: tuple[tuple[str, int | None], ...] = tuple(
+            (c, view.caps.get(c)) for c in view.columns
+        )
+        """The columns the table shows, each with its width (None: its cells')."""
         self._actions = {a.name: a for a in view.actions}
+        self.picks = Picks()
+        """The selected rows (none unless the view is selectable)."""
+        self.selection = ListSelection(self) if view.select is not None else None
 
     def compose(self) -> ComposeResult:
         view, name = self.view, self.view.name
@@ -222,11 +248,32 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
         return self.query_one(f"#{self.view.name}-search", SearchBox)
 
     def on_mount(self) -> None:
-        caps = self.view.caps
-        for column in self.view.columns:
-            self.table.add_column(column.replace("_", " "), width=caps.get(column), key=column)
+        self._add_columns()
         self.table.focus()
         self.ask()
+
+    def _add_columns(self) -> None:
+        for column, width in self.shown:
+            self.table.add_column(column.replace("_", " "), width=width, key=column)
+
+    @on(ListTable.Resized)
+    def _fit(self, message: ListTable.Resized) -> None:
+        """The columns laid out again for the table's width (`ListView.fit`): the rows
+        are drawn again with them, the cursor kept."""
+        if self.view.fit is None or message.available <= 0:
+            return
+        shown = tuple(self.view.fit(message.available))
+        if shown == self.shown:
+            return
+        self.shown = shown
+        table, at = self.table, self.table.cursor_row
+        table.clear(columns=True)
+        self._add_columns()
+        now = self.settings.clock()
+        for key, row in self.rows.items():
+            table.add_row(*self.cells(row, now), key=key)
+        if self.rows:
+            table.move_cursor(row=at)
 
     # -- the question ------------------------------------------------------------------
 
@@ -249,12 +296,19 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
         self.more, self.count = True, 0
         self.note.update("loading…")
         generation = self.pager.ask_first()
-        if self.view.search is not None:
-            said = self.view.search.describe(flt)
-            self.query_one(f"#{self.view.name}-filters", Static).update(said or "no filter")
+        self.say_filters()
         for panel in self.query(f"#{self.view.name}-side > *"):
             panel.post_message(ListAsked(generation, flt))
         self.load(generation, flt, None)
+
+    def say_filters(self) -> None:
+        """The filters of the question asked last, and how many rows are selected."""
+        if self.view.search is None:
+            return
+        said = self.view.search.describe(self.asked) or "no filter"
+        if self.picks.selected:
+            said += f"  ·  selected: {len(self.picks.selected)}"
+        self.query_one(f"#{self.view.name}-filters", Static).update(said)
 
     def action_reload(self) -> None:
         self.ask()
@@ -317,7 +371,9 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
         key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
         return self.rows.get(key) if key is not None else None
 
-    def _next_page(self) -> None:
+    def read_on(self) -> None:
+        """The page below the rows shown, unless the list ends there or one is on its
+        way (a bounded search: the next windows, into older rows)."""
         cursor = self.pager.claim_below()
         if cursor is not None:
             self.note.update("loading…")
@@ -328,27 +384,60 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
         rows, after = await self.sessions_app.inflight.run(
             self.view.read(self.store, flt, cursor, self.page_size)
         )
-        self._show(generation, rows, after)
+        self._show(generation, rows, after, first=cursor is None)
 
-    def _show(self, generation: int, rows: list[R], cursor: C | None) -> None:
+    def cells(self, row: R, now: datetime) -> list[Text]:
+        """A row's cells at `now`, in the columns shown: its values (a dash for none); a
+        selected row's mark column (`ViewSelect.column`) is marked with ✓ and reversed."""
+        view = self.view
+        values = view.values(row, now)
+        marked = view.select.column if view.select is not None else None
+        if view.key(row) not in self.picks.selected:
+            marked = None
+        cells = []
+        for column, _ in self.shown:
+            value = values[column]
+            text = "—" if value in (None, "") else safe_text(str(value))
+            cells.append(Text(f"✓ {text}", style="reverse") if column == marked else Text(text))
+        return cells
+
+    def redraw(self, rows: Sequence[R]) -> None:
+        """Each of `rows` the list shows, drawn again in place (as read now, marked or
+        not); a row the list does not show is left out."""
+        view, table = self.view, self.table
+        now = self.settings.clock()
+        for row in rows:
+            key = view.key(row)
+            if key not in self.rows:
+                continue
+            self.rows[key] = row
+            for (column, _), cell in zip(self.shown, self.cells(row, now), strict=True):
+                table.update_cell(key, column, cell)
+
+    def _show(self, generation: int, rows: list[R], cursor: C | None, *, first: bool) -> None:
         if not self.pager.take(generation, cursor):
             return  # a reload asked again meanwhile
         view = self.view
         now = self.settings.clock()
         for row in rows:
-            values = view.values(row, now)
-            cells = [
-                Text("—" if values[c] in (None, "") else safe_text(str(values[c])))
-                for c in view.columns
-            ]
             key = view.key(row)
             if key in self.rows:
                 continue  # a row that moved up a page between two reads
             self.rows[key] = row
-            self.table.add_row(*cells, key=key)
+            self.table.add_row(*self.cells(row, now), key=key)
+        if first and self.selection is not None:
+            unshown = self.picks.unshown(self.rows)
+            if unshown:
+                self.selection.check(generation, unshown)
         self.count = len(self.rows)
         self.more = cursor is not None
-        if self.count == 0:
+        if self.count == 0 and self.more:
+            # A bounded search found nothing in the windows read: no row to move down
+            # to, so the key that reads on is named.
+            on = "search-older"
+            how = f"{self.key(on)} searches older ones" if on in self._actions else "more below"
+            self.note.update(f"no match among the rows searched so far: {how}")
+        elif self.count == 0:
             empty = view.empty
             self.note.update(empty if isinstance(empty, str) else empty(self.store))
         else:
@@ -359,7 +448,7 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
     def _near_end(self, event: DataTable.RowHighlighted) -> None:
         near = min(self.view.near_end, self.page_size // 4)
         if event.cursor_row >= self.table.row_count - near:
-            self._next_page()
+            self.read_on()
 
     @on(DataTable.RowSelected)
     def _opened(self, event: DataTable.RowSelected) -> None:
@@ -367,12 +456,27 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
         if row is not None and self.view.open is not None:
             self.view.open(self, row)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is not WorkerState.ERROR or event.worker.group != "paged":
+    @on(MatchesSelected)
+    @on(SelectionChecked)
+    def _picked(self, message: MatchesSelected | SelectionChecked) -> None:
+        """The selection's reads answered (`ListSelection`)."""
+        if self.selection is None:
             return
-        self.pager.failed()
+        if isinstance(message, MatchesSelected):
+            self.selection.matched(message)
+        else:
+            self.selection.checked(message)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        group = event.worker.group
+        if event.state is not WorkerState.ERROR or group not in ("paged", "select", "selection"):
+            return
         error = as_store_error(event.worker.error, self.sessions_app.settings.target)
-        self.note.update(safe_text(error))
+        if group == "paged":
+            self.pager.failed()
+            self.note.update(safe_text(error))
+        else:
+            self.notify(safe_text(error), severity="error", timeout=10, markup=False)
         if error.retryable:
             self.sessions_app.disconnected()
 

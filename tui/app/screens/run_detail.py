@@ -21,9 +21,16 @@ from tui.app.keys import builtin_key
 from tui.app.render import literal
 from tui.app.screens.base import SessionsScreen
 from tui.app.screens.detail import METADATA_PREVIEW, DetailScreen
+from tui.app.screens.walk import Walk
 from tui.domain.run_detail_view import (
+    CHILDREN_TITLE,
+    EVENTS_TITLE,
+    METADATA_TITLE,
     NO_EVENTS_TABLE,
     NO_NODE_SESSIONS_TABLE,
+    NODES_TITLE,
+    PARENT_TITLE,
+    SESSIONS_TITLE,
     run_detail_view,
     run_line,
     session_line,
@@ -89,7 +96,9 @@ class RunDetailScreen(SessionsScreen):
         self.detail: RunDetail | None = None
         self.loaded = False
         """The last read answered (the run, or that there is none)."""
-        self.history: list[str] = []
+        self.walk = Walk()
+        """The runs shown before this one on this screen (links): back goes through
+        them, then to the list."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="run-title")
@@ -162,9 +171,9 @@ class RunDetailScreen(SessionsScreen):
             fields.append(f"  ({view.missing_note})\n", style="dim")
         self.query_one("#run-fields", Static).update(fields)
         meta = Text()
-        meta.append("Metadata", style="bold underline")
-        if not d.metadata.valid:
-            meta.append("  (not valid JSON: as stored)", style="bold yellow")
+        meta.append(METADATA_TITLE, style="bold underline")
+        if view.metadata_note is not None:
+            meta.append(f"  ({view.metadata_note})", style="bold yellow")
         meta.append("\n")
         shown, cut = d.metadata.preview(METADATA_PREVIEW)
         meta.append(safe_text(shown, keep_newlines=True))
@@ -177,28 +186,25 @@ class RunDetailScreen(SessionsScreen):
             )
         self.query_one("#run-metadata", Static).update(meta)
         self.query_one("#run-events", Static).update(
-            _section("Events (latest, newest first)", view.events, NO_EVENTS_TABLE)
+            _section(EVENTS_TITLE, view.events, NO_EVENTS_TABLE)
         )
         self.query_one("#run-nodes", Static).update(
-            _section(
-                "Node sessions (latest, newest first)", view.node_sessions, NO_NODE_SESSIONS_TABLE
-            )
+            _section(NODES_TITLE, view.node_sessions, NO_NODE_SESSIONS_TABLE)
         )
         self._links(d)
 
     def _links(self, d: RunDetail) -> None:
         now = self.settings.clock()
-        items: list[Option] = [Option(Text("Parent run", style="bold"), disabled=True)]
+        items: list[Option] = [Option(Text(PARENT_TITLE, style="bold"), disabled=True)]
         if d.parent is not None:
             items.append(Option(literal("↑ " + run_line(d.parent, now)), id=RUN_LINK + d.parent.id))
         else:
             items.append(Option(Text(f"  {DASH}", style="dim"), disabled=True))
-        items.append(Option(Text("Sub-runs (oldest first)", style="bold"), disabled=True))
+        items.append(Option(Text(CHILDREN_TITLE, style="bold"), disabled=True))
         items += [Option(literal("↳ " + run_line(c, now)), id=RUN_LINK + c.id) for c in d.children]
         if not d.children:
             items.append(Option(Text(f"  {DASH}", style="dim"), disabled=True))
-        title = "The conversation's sessions (newest first)"
-        items.append(Option(Text(title, style="bold"), disabled=True))
+        items.append(Option(Text(SESSIONS_TITLE, style="bold"), disabled=True))
         items += [
             Option(literal("• " + session_line(h, now)), id=SESSION_LINK + h.id) for h in d.sessions
         ]
@@ -222,17 +228,16 @@ class RunDetailScreen(SessionsScreen):
 
     def open(self, run_id: str) -> None:
         """Show another run here (a link); back comes back to this one."""
-        if run_id != self.run_id:
-            self.history.append(self.run_id)
-        self.run_id = run_id
+        self.run_id = self.walk.forward(self.run_id, run_id)
         self.action_reload()
 
     def action_back(self) -> None:
-        if self.history:
-            self.run_id = self.history.pop()
-            self.action_reload()
-        else:
+        before = self.walk.back()
+        if before is None:
             self.app.pop_screen()
+        else:
+            self.run_id = before
+            self.action_reload()
 
     def action_parent(self) -> None:
         parent = self.detail.row.parent_run_id if self.detail else None

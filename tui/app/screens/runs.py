@@ -5,9 +5,11 @@ Its columns are the run column registry's (`run_columns.RUN_COLUMNS`: a column t
 database's version lacks shows a dash), its search takes the run keys
 (`run_search.RUN_SEARCH_KEYS`), its side panel counts the stuck run kinds, and its keys
 are the sessions list's where they apply, under the same binding ids (so `[keys]` moves
-both): search, refresh, the stuck panel, export, copy id, back, clear. The runs key
-(the one that opens this list from the sessions list) goes back. `enter` opens a run's
-detail. The rows come newest first by start (the one order an index keeps cheap).
+both): search, refresh, the stuck panel, export, copy id, back, clear, and the
+selection's (space, select all, select none: the sessions list's `Selection`, through
+`ListView.select`). The cancel key cancels the selected runs, else the highlighted one.
+The runs key (the one that opens this list from the sessions list) goes back. `enter`
+opens a run's detail. The rows come newest first by start (the one order an index keeps cheap).
 """
 
 from __future__ import annotations
@@ -21,13 +23,16 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.binding import BindingType
 
-from tui.app import run_cancel_flow
+from tui.app import list_selection, run_cancel_flow
 from tui.app.commands import Command
+from tui.app.list_selection import ViewSelect
 from tui.app.screens.export import ExportScreen, PageWriter
 from tui.app.screens.paged import ListView, PagedListScreen, ViewSearch, view_action
 from tui.app.screens.run_detail import RunDetailScreen
+from tui.app.selection import PickWords
 from tui.app.widgets.run_stuck_panel import RunStuckPanel
 from tui.domain import run_search
+from tui.domain.columns import fit_columns
 from tui.domain.run_columns import RUN_COLUMNS, RunWriter, run_cells
 from tui.domain.run_stuck import RunStuckKind
 from tui.domain.runs import RUN_STATUSES, RunCursor, RunFilter, RunRow
@@ -63,6 +68,35 @@ async def read_runs(
         if page.next_cursor is not None or cursor is None or len(rows) >= limit:
             break
     return rows, cursor
+
+
+SELECT_PAGE = 500
+"""Runs a page of select-all's walk and of the selection's check reads."""
+
+
+async def select_matches(store: Store, flt: RunFilter, cap: int) -> tuple[list[RunRow], int | None]:
+    """Every run of the view, newest first, when it holds at most `cap`; else none (one
+    run past the cap says it is passed: the runs are not counted)."""
+    rows: list[RunRow] = []
+    cursor: RunCursor | None = None
+    while len(rows) <= cap:
+        page = await store.list_runs(flt, cursor, min(SELECT_PAGE, cap + 1 - len(rows)))
+        rows += page.rows
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    return (rows, len(rows)) if len(rows) <= cap else ([], None)
+
+
+async def still_in_view(store: Store, flt: RunFilter, ids: frozenset[str]) -> list[RunRow]:
+    """Those of the runs `ids` the view holds, read by id (never the table)."""
+    still: list[RunRow] = []
+    ordered = sorted(ids)
+    for at in range(0, len(ordered), SELECT_PAGE):
+        batch = frozenset(ordered[at : at + SELECT_PAGE])
+        page = await store.list_runs(replace(flt, ids=batch), None, len(batch))
+        still += page.rows
+    return still
 
 
 def empty_note(store: Store) -> str:
@@ -121,9 +155,10 @@ def copy_id(screen: RunsScreen) -> None:
 
 
 def cancel(screen: RunsScreen) -> None:
-    """The highlighted run, cancelled after its confirmation (`run_cancel_flow`)."""
-    row = screen.current
-    run_cancel_flow.start(screen, [row.id] if row else [], dict(screen.rows))
+    """The selected runs, else the highlighted one, cancelled after their confirmation
+    (`run_cancel_flow`)."""
+    ids = screen.selection.chosen() if screen.selection is not None else []
+    run_cancel_flow.start(screen, ids, {**screen.picks.matched, **screen.rows})
 
 
 def focus_stuck(screen: RunsScreen) -> None:
@@ -161,6 +196,34 @@ def _only_status(flt: RunFilter, status: str) -> RunFilter:
 
 ACTIONS = (
     view_action(
+        "select",
+        "space",
+        "Select",
+        list_selection.toggle,
+        show=False,
+        id="select",
+        tooltip="Select or deselect the run, then move down one (Select none: see help)",
+    ),
+    view_action(
+        "select-all",
+        "A",
+        "Select all",
+        list_selection.select_all,
+        key_display="A",
+        show=False,
+        id="select-all",
+        tooltip="Select every run that matches the filters (up to --select-cap)",
+    ),
+    view_action(
+        "select-none",
+        "u",
+        "Select none",
+        list_selection.select_none,
+        show=False,
+        id="select-none",
+        tooltip="Deselect every selected run at once",
+    ),
+    view_action(
         "search",
         "slash",
         "Search",
@@ -187,6 +250,15 @@ ACTIONS = (
         tooltip="Read the list and the stuck counts again",
     ),
     view_action(
+        "search-older",
+        "n",
+        "Search older",
+        PagedListScreen.read_on,
+        show=False,
+        id="search-older",
+        tooltip="A search looks at the newest runs first: go on into older ones",
+    ),
+    view_action(
         "export",
         "e",
         "Export",
@@ -211,8 +283,8 @@ ACTIONS = (
         cancel,
         show=False,
         id="run-cancel",
-        tooltip="Cancel the highlighted run with the service's own cancel (cooperative: "
-        "no process is stopped), after a confirmation",
+        tooltip="Cancel the selected or highlighted runs with the service's own cancel "
+        "(cooperative: no process is stopped), after a confirmation",
     ),
     view_action(
         "back",
@@ -262,6 +334,7 @@ RUNS_VIEW: ListView[RunRow, RunCursor, RunFilter] = ListView(
     no_filter=RunFilter(),
     page_size=None,
     caps={c.header: c.cap for c in RUN_COLUMNS if c.cap is not None},
+    fit=lambda available: [(p.column.header, p.width) for p in fit_columns(RUN_COLUMNS, available)],
     search=ViewSearch(
         keys=run_search.RUN_SEARCH_KEYS,
         hint=SEARCH_HINT,
@@ -272,6 +345,12 @@ RUNS_VIEW: ListView[RunRow, RunCursor, RunFilter] = ListView(
     actions=ACTIONS,
     open=open_run,
     commands=commands,
+    select=ViewSelect(
+        PickWords("workflow run", "run-cancel", "cancels"),
+        select_matches,
+        still_in_view,
+        column="status",
+    ),
 )
 
 

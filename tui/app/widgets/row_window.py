@@ -17,15 +17,15 @@ from rich.text import Text
 from textual.strip import Strip
 
 from tui.app.render import row_cells
-from tui.domain.columns import PAD, Placed
+from tui.domain.columns import PAD, Column, Placed
 from tui.domain.models import SessionRow
 
 
-def row_width(layout: tuple[Placed, ...]) -> int:
+def row_width(layout: tuple[Placed[Column], ...]) -> int:
     return sum(placed.width + 2 * PAD for placed in layout)
 
 
-def cells_to_segments(cells: list[Text], layout: tuple[Placed, ...]) -> list[Segment]:
+def cells_to_segments(cells: list[Text], layout: tuple[Placed[Column], ...]) -> list[Segment]:
     """One row as segments: each shown cell cropped (with an ellipsis) or padded to its
     column's width in this layout.
 
@@ -74,7 +74,7 @@ def _spans(text: Text) -> list[tuple[int, int, Style | None]]:
 class RowWindow:
     """The loaded rows in list order, their selection marks, and their drawings."""
 
-    def __init__(self, layout: tuple[Placed, ...]) -> None:
+    def __init__(self, layout: tuple[Placed[Column], ...]) -> None:
         self.ids: list[str] = []
         self.index: dict[str, int] = {}
         self.rows: list[SessionRow] = []

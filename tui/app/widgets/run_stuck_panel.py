@@ -21,19 +21,17 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from tui.app import failures
-from tui.app.render import palette
 from tui.app.screens.paged import ListAsked, Narrow
+from tui.app.widgets.kind_label import kind_label
 from tui.domain.run_search import with_stuck
 from tui.domain.run_stuck import RunStuckKind
 from tui.domain.runs import RunFilter
-from tui.domain.stuck import NOT_DETECTABLE
 from tui.domain.wording import QUIET_GUESS, run_not_detectable_note
 
 if TYPE_CHECKING:
     from tui.app.app import SessionsApp
 
 LABEL_WIDTH = 19
-CHOSEN_MARK = "▸ "
 
 
 class RunStuckPanel(OptionList):
@@ -85,21 +83,15 @@ class RunStuckPanel(OptionList):
         self.border_subtitle = f"{sum(1 for c in found if c)} of {len(found)} kinds"
 
     def _label(self, kind: RunStuckKind) -> Text:
-        chosen = kind is self.chosen
-        text = Text(CHOSEN_MARK if chosen else "  ", style="bold" if chosen else "")
-        colour = palette().stale
-        text.append(kind.wire, style=f"bold {colour}" if chosen else colour)
-        text.pad_right(LABEL_WIDTH - len(kind.wire))
-        count = self.counts[kind]
-        if self.loaded and count is None:
-            text.append(f"{'n/a':>7}", style="dim")
-            text.append(f"\n  {NOT_DETECTABLE}", style="dim")
-            return text
-        shown = "…" if count is None else f"{count:,}"
-        text.append(f"{shown:>7}", style="bold" if count else "dim")
-        if kind is RunStuckKind.QUIET:
-            text.append("\n  guessed from time alone", style="dim")
-        return text
+        note = "guessed from time alone" if kind is RunStuckKind.QUIET else None
+        return kind_label(
+            kind.wire,
+            self.counts[kind],
+            chosen=kind is self.chosen,
+            loaded=self.loaded,
+            width=LABEL_WIDTH,
+            note=note,
+        )
 
     def _kind_options(self) -> list[Option]:
         return [Option(self._label(kind), id=kind.wire) for kind in RunStuckKind]

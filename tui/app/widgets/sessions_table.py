@@ -23,7 +23,7 @@ from textual.strip import Strip
 
 from tui.app.widgets.cursor_view import CursorView
 from tui.app.widgets.row_window import RowWindow, row_width
-from tui.domain.columns import COLUMNS, PAD, SORTABLE, Placed, conversation_label, fit
+from tui.domain.columns import COLUMNS, PAD, SORTABLE, Column, Placed, conversation_label, fit
 from tui.domain.models import SessionRow, SortKey
 from tui.domain.text import safe_text
 
@@ -138,7 +138,7 @@ class SessionsTable(CursorView):
     # -- data ---------------------------------------------------------------------
 
     @property
-    def columns_layout(self) -> tuple[Placed, ...]:
+    def columns_layout(self) -> tuple[Placed[Column], ...]:
         """The columns shown and their widths: `fit` to the table's width, again on resize."""
         return self.window.layout
 

@@ -24,7 +24,7 @@ from textual.worker import Worker, WorkerState
 
 from tui.app import data, failures
 from tui.app.messages import CountsWanted, StuckCountsLoaded
-from tui.app.render import palette
+from tui.app.widgets.kind_label import kind_label
 from tui.domain.models import SessionFilter
 from tui.domain.stuck import NOT_DETECTABLE, StuckKind
 from tui.domain.wording import kinds_counted, stuck_explanation
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 STUCK_RECOUNT_SECONDS = 30.0
 """How often refresh ticks recount for an unchanged question."""
 LABEL_WIDTH = 15
-CHOSEN_MARK = "▸ "
 
 
 class StuckPanel(OptionList):
@@ -101,19 +100,13 @@ class StuckPanel(OptionList):
         return self._chosen
 
     def _label(self, kind: StuckKind) -> Text:
-        chosen = kind is self._chosen
-        text = Text(CHOSEN_MARK if chosen else "  ", style="bold" if chosen else "")
-        colour = palette().stale
-        text.append(kind.wire, style=f"bold {colour}" if chosen else colour)
-        text.pad_right(LABEL_WIDTH - len(kind.wire))
-        count = self._counts[kind]
-        if self._loaded and count is None:
-            text.append(f"{'n/a':>7}", style="dim")
-            text.append(f"\n  {NOT_DETECTABLE}", style="dim")
-            return text
-        shown = "…" if count is None else f"{count:,}"
-        text.append(f"{shown:>7}", style="bold" if count else "dim")
-        return text
+        return kind_label(
+            kind.wire,
+            self._counts[kind],
+            chosen=kind is self._chosen,
+            loaded=self._loaded,
+            width=LABEL_WIDTH,
+        )
 
     def _kind_options(self) -> list[Option]:
         return [Option(self._label(kind), id=kind.wire) for kind in StuckKind]
