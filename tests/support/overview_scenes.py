@@ -9,8 +9,11 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
-from tests.support.app_helpers import ACTOR, NOW, record_toasts
+from textual.pilot import Pilot
+
+from tests.support.app_helpers import ACTOR, NOW, record_toasts, settle, wait_until
 from tui.app.fleet_app import FleetApp, make_fleet_app
 from tui.deployments import Deployment
 from tui.fleet import ReadOptions
@@ -82,3 +85,21 @@ def silent_port() -> Iterator[int]:
 def answered(app: FleetApp, *names: str) -> bool:
     """Whether each of these rows has had its first answer."""
     return all(app.overview.rows[name].answers for name in names)
+
+
+async def every_row_answered(pilot: Pilot[Any]) -> None:
+    app: FleetApp = pilot.app  # type: ignore[assignment]
+    names = [d.name for d in app.deployments]
+    await wait_until(pilot, lambda: answered(app, *names), "every row's first answer")
+    await settle(pilot)
+
+
+def screenshot_deployments(live: Path, runs: Path) -> list[Deployment]:
+    """The README's overview: the live demo (`live`, ends in the last 24 h), the runs
+    database (`runs`, read-only), a refused server and a missing file."""
+    return [
+        Deployment("staging", db=live, colour="green", title="Staging"),
+        Deployment("prod", db=runs, colour="red", title="Production", read_only=True),
+        Deployment("edge", url=REFUSED, colour="yellow", title="Edge (EU)"),
+        Deployment("lab", db=MISSING),
+    ]

@@ -33,7 +33,12 @@ if TYPE_CHECKING:
     from tui.deployments import Deployment
     from tui.fleet import Reading, ReadOptions
 
-COLUMNS = ("Deployment", "State", "Service", "Active", "Stuck", "Stuck runs", "Ended 24 h", "Read")
+COLUMNS = ("Deployment", "State", "Read", "Service", "Active", "Stuck", "Stuck runs", "Ended 24 h")
+STATE_WIDTH = 36
+"""Cells of the state: a down deployment's one line is cut there (its sessions list, if
+opened, says it whole)."""
+TOP_REASONS = 2
+"""Reasons an "Ended 24 h" cell names, the most frequent first."""
 MIN_EVERY = 5.0
 """The overview reads a deployment at most this often (each reading opens a connection)."""
 TICK = 1.0
@@ -74,7 +79,9 @@ def _ended(snapshot: Snapshot) -> Text:
     total = sum(snapshot.ended_recently.values())
     if not total:
         return Text("none", style="dim")
-    top = " · ".join(f"{reason or 'not recorded'} {n:,}" for reason, n in snapshot.top_reasons(3))
+    top = " · ".join(
+        f"{reason or 'not recorded'} {n:,}" for reason, n in snapshot.top_reasons(TOP_REASONS)
+    )
     return Text(f"{total:,}: {top}")
 
 
@@ -94,6 +101,7 @@ class OverviewScreen(SessionsScreen):
     DEFAULT_CSS = """
     OverviewScreen #overview-title { height: 1; padding: 0 1; }
     OverviewScreen DataTable { height: 1fr; }
+    OverviewScreen #overview-why { height: 1; padding: 0 1; }
     """
 
     def __init__(self, deployments: Sequence[Deployment], options: ReadOptions) -> None:
@@ -114,6 +122,9 @@ class OverviewScreen(SessionsScreen):
         self.table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True)
         yield Static(self._title(), id="overview-title")
         yield self.table
+        self.why = Static(id="overview-why", markup=False)
+        """The highlighted deployment's last error, whole (its cell is cut)."""
+        yield self.why
         yield Footer()
 
     def _title(self) -> Text:
@@ -130,7 +141,8 @@ class OverviewScreen(SessionsScreen):
 
     def on_mount(self) -> None:
         for column in COLUMNS:
-            self.table.add_column(column, key=column)
+            width = STATE_WIDTH if column == "State" else None
+            self.table.add_column(column, key=column, width=width)
         for d in self.deployments:
             self.table.add_row(*self._cells(d), key=d.name)
         self.table.focus()
@@ -177,7 +189,24 @@ class OverviewScreen(SessionsScreen):
 
     def _draw(self, deployment: Deployment) -> None:
         for column, cell in zip(COLUMNS, self._cells(deployment), strict=True):
-            self.table.update_cell(deployment.name, column, cell)
+            self.table.update_cell(deployment.name, column, cell, update_width=True)
+        if deployment is self.chosen():
+            self._say_why(deployment)
+
+    def _say_why(self, deployment: Deployment) -> None:
+        error = self.rows[deployment.name].error
+        line = deployment_name(deployment)
+        if error is None:
+            line = Text("")
+        else:
+            line.append(f": {safe_text(error)}", style="red")
+        self.why.update(line)
+
+    @on(DataTable.RowHighlighted)
+    def _highlighted(self) -> None:
+        deployment = self.chosen()
+        if deployment is not None:
+            self._say_why(deployment)
 
     def _cells(self, deployment: Deployment) -> list[Text]:
         row = self.rows[deployment.name]
@@ -192,30 +221,28 @@ class OverviewScreen(SessionsScreen):
             said = Text("… waiting", style="yellow")
         else:
             said = Text(f"✖ {safe_text(row.error or '')}", style="bold red")
+            said.truncate(STATE_WIDTH, overflow="ellipsis")
+        read = Text(row.read_ago(now))
         snapshot = row.snapshot
         if snapshot is None:
             blank = Text("—", style="dim")
-            return [name, said, blank, blank, blank, blank, blank, Text(row.read_ago(now))]
+            return [name, said, read, blank, blank, blank, blank, blank]
         age = row.age(now, self.every or self.options.within)
-        read = Text(row.read_ago(now))
         if age is Age.AGED:
             read.stylize(f"bold {palette().warning}")
         elif age is Age.OLD:
             read.stylize(f"bold reverse {palette().stale}")
-        cells = [
-            name,
-            said,
+        numbers = [
             Text(safe_text(snapshot.version), style=palette().info),
             _count(snapshot.active, palette().active),
             _stuck(snapshot),
             _stuck_runs(snapshot),
             _ended(snapshot),
-            read,
         ]
         if age is not Age.FRESH:  # its numbers are old: all of them say so
-            for cell in cells[2:7]:
+            for cell in numbers:
                 cell.stylize("dim")
-        return cells
+        return [name, said, read, *numbers]
 
     # -- opening -------------------------------------------------------------------------
 
