@@ -26,6 +26,7 @@ from tests.support.pgserver import PgServer
 from tests.support.templates import ServiceTemplates
 from tui.app.fleet_app import FleetApp
 from tui.app.screens.detail import DetailScreen
+from tui.app.screens.end_session import EndReasonScreen
 from tui.app.screens.main import MainScreen
 from tui.app.screens.overview import OverviewScreen
 from tui.deployments import Deployment
@@ -214,3 +215,9 @@ async def test_a_read_only_deployment_refuses_to_end_in_its_own_words(
         await _open(pilot, app, 0, "staging")
         assert app.main_screen.sessions_app.store is not None
         assert not app.main_screen.sessions_app.store.can_end
+        # Its end dialog names it too.
+        await pilot.press(app.key_of("status-active"))
+        await settle(pilot)
+        await pilot.press(app.key_of("end"))
+        await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "the picker")
+        await wait_until(pilot, lambda: "◆ staging" in _banner(app), "the picker's banner")
