@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from tests.support.app_helpers import notifications, settle, wait_until
+from tests.support.app_helpers import notifications, run_palette_command, settle, wait_until
 from tests.support.overview_scenes import (
     MISSING,
     REFUSED,
@@ -186,6 +186,12 @@ async def test_enter_opens_the_deployments_list_and_each_mode_keeps_its_stack(
         await pilot.press(app.key_of("overview"))
         await wait_until(pilot, lambda: isinstance(app.screen, OverviewScreen), "the overview")
         assert not _banner(app)
+        # The palette goes to a deployment by its name, and back.
+        await run_palette_command(pilot, "staging", "Deployment: staging")
+        await wait_until(pilot, lambda: app.current_mode == "staging", "staging by the palette")
+        assert isinstance(app.screen, MainScreen)
+        await run_palette_command(pilot, "overview", "Overview")
+        await wait_until(pilot, lambda: isinstance(app.screen, OverviewScreen), "the overview")
 
 
 async def test_a_read_only_deployment_refuses_to_end_in_its_own_words(

@@ -14,11 +14,13 @@ frame never loads it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Static
@@ -57,10 +59,42 @@ class DeploymentBanner(Static):
         super().__init__(line, id="deployment-banner", markup=False)
 
 
+class DeploymentCommands(Provider):
+    """The palette's way to each deployment and back to the overview, on every screen."""
+
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        app = self.app
+        assert isinstance(app, FleetApp)
+        found: list[tuple[str, Callable[[], object], str]] = [
+            (
+                f"Deployment: {safe_text(d.label)}",
+                partial(app.open_deployment, d.name),
+                f"Its sessions list ({d.name}{', read-only' if d.read_only else ''})",
+            )
+            for d in app.deployments
+        ]
+        found.append(
+            ("Overview", app.action_overview, f"Every deployment ({app.key_of('overview')})")
+        )
+        return found
+
+    async def discover(self) -> Hits:
+        for name, run, help in self._commands():
+            yield DiscoveryHit(name, run, help=help)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for name, run, help in self._commands():
+            score = matcher.match(name)
+            if score > 0:
+                yield Hit(score, matcher.highlight(name), run, help=help)
+
+
 class FleetApp(SessionsApp):
     """The dashboard over several deployments: the overview first."""
 
     DEFAULT_MODE = OVERVIEW
+    COMMANDS = SessionsApp.COMMANDS | {DeploymentCommands}
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(

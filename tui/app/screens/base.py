@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, ClassVar, Protocol, cast
 
 from textual import events
+from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 from textual.message import Message
@@ -131,7 +132,9 @@ class SessionsScreen(Screen[None]):
         screen's there, so the App's meaning of it is not offered."""
         own = self.live(bindings_of(type(self), Screen))
         taken = {b.key for b in own}
-        app_bindings = [b for b in self.live(self.app.BINDINGS) if b.key not in taken]
+        app_bindings = [
+            b for b in self.live(bindings_of(type(self.app), App)) if b.key not in taken
+        ]
         children = [(self.query_one(cls), self.live(cls.BINDINGS)) for cls in self.CHILD_BINDINGS]
         return [(self.app, app_bindings), (self, own), *children]
 
