@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from tests.support import run_scenes, scenes
+from tests.support import overview_scenes, run_scenes, scenes
 
 OUT = Path(__file__).resolve().parent.parent / "screenshots"
 
@@ -26,14 +26,26 @@ async def shoot(name: str, scene: scenes.Scene) -> Path:
         return path
 
 
-async def main() -> None:
+async def shoot_overview(live: Path, runs: Path) -> Path:
+    """The overview over four deployments: two SQLite files read (one of them with
+    workflow runs, read-only), a server that refuses, a file that is not there."""
+    app = overview_scenes.overview_app(overview_scenes.screenshot_deployments(live, runs))
+    async with app.run_test(size=(250, 12), notifications=True) as pilot:
+        await overview_scenes.every_row_answered(pilot)
+        path = OUT / "overview.svg"
+        path.write_text(app.export_screenshot(title="sessions-tui — overview"))
+        return path
+
+
+async def main(live: Path, runs: Path) -> None:
     OUT.mkdir(exist_ok=True)
     for name, scene in {**scenes.SCENES, **run_scenes.RUN_SCENES}.items():
         print(await shoot(name, scene))
+    print(await shoot_overview(live, runs))
 
 
 if __name__ == "__main__":
     scenes.demo_db()
-    scenes.live_demo_db()
-    run_scenes.runs_db()
-    asyncio.run(main())
+    live = scenes.live_demo_db()
+    runs = run_scenes.runs_db()
+    asyncio.run(main(live, runs))

@@ -41,10 +41,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from tui.deployments import Deployment, DeploymentError, read_deployments
 from tui.domain.timefmt import parse_duration
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # read where a file declares them: not on the dashboard's path
+    from tui.deployments import Deployment
     from tui.domain.check import Thresholds
 
 ENV = "SESSIONS_TUI_CONFIG"
@@ -388,6 +388,8 @@ def load_config(path: Path | None = None) -> Config:
     for binding, key in keys.items():
         if not isinstance(key, str) or not key.strip():
             raise bad(f"keys.{binding}", 'must be a key in quotes, e.g. "e" or "ctrl+e"')
+    from tui.deployments import DeploymentError, read_deployments
+
     try:
         deployments = read_deployments(raw.get("deployments", {}))
     except DeploymentError as exc:

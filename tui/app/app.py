@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
     from textual.driver import Driver
 
+    from tui.app.screens.base import Connection
     from tui.domain.models import Page
     from tui.store.store import Store
 
@@ -123,6 +124,10 @@ class SessionsApp(App[None]):
 
             return SerialWebDriver
         return chosen
+
+    def connection_here(self) -> Connection:
+        """The database of the screens built now: with one database, the App's own."""
+        return self
 
     def get_default_screen(self) -> MainScreen:
         return MainScreen()

@@ -83,7 +83,7 @@ class EndFlow:
         from tui.domain.audit import default_actor
 
         picker = EndReasonScreen(len(ids), vocabulary, (hint, why) if hint else None)
-        reason = await app.push_screen_wait(picker)
+        reason = await screen.app.push_screen_wait(picker)
         if reason is None:
             return
         trigger = vocabulary.require_deactivating(reason)
@@ -99,7 +99,7 @@ class EndFlow:
             )
         )
         confirm = ConfirmEndScreen(ids, rows, trigger, actor, audit_note=note, batch_size=END_BATCH)
-        if not await app.push_screen_wait(confirm):
+        if not await screen.app.push_screen_wait(confirm):
             return
         kinds = {i: tuple(k.wire for k in row.stuck) for i, row in rows.items() if row.stuck}
         await self.write(ids, trigger.wire, actor, reply_to, kinds)

@@ -102,7 +102,7 @@ async def run(
     missing = store.run_audit_missing
     note = None if missing is None else no_run_audit_line(missing)
     confirm = ConfirmCancelRunsScreen(plan, rows, audit_note=note, batch_size=END_BATCH)
-    if not await app.push_screen_wait(confirm):
+    if not await screen.app.push_screen_wait(confirm):
         return
     await write(screen, plan, after)
 
@@ -164,7 +164,7 @@ async def reread(screen: SessionsScreen, ids: Sequence[str]) -> None:
     except Exception as exc:
         _failed(screen, exc, "The cancel was written, but the runs could not be read back")
         return
-    for shown in app.screen_stack:
+    for shown in screen.app.screen_stack:
         if isinstance(shown, PagedListScreen) and shown.view.name == RUNS_LIST:
             show_rows(shown, fresh)
 

@@ -182,7 +182,13 @@ def cli(
         output.guard_stdout()  # the dashboards write to the terminal, not through it
     if ctx.invoked_subcommand is None:
         check_for_dashboard(config)
-        common.launch_dashboard(g.dashboard_settings(g.target()))
+        from tui.cli.fleet_dashboard import launch_overview, overview_deployments
+
+        several = overview_deployments(g)
+        if len(several) > 1:
+            launch_overview(g, several)
+        else:
+            common.launch_dashboard(g.dashboard_settings(g.target()))
 
 
 for command in (

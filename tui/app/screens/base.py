@@ -1,15 +1,18 @@
 """What the dashboard's full screens share: the typed App, help and palette from bindings.
 
-A screen talks to the App only through `sessions_app`, typed: the store, the settings,
-the shared in-flight set and the connection calls (`disconnected`, `store_answered`).
+A screen talks to its database only through `sessions_app`, typed `Connection`: the
+store, the settings, the shared in-flight set and the connection calls (`disconnected`,
+`store_answered`). With one database that is the App itself; with several deployments
+each mode (its own screen stack) has its own, fixed when the screen is built.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar, Protocol, cast
 
 from textual import events
+from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.dom import DOMNode
 from textual.message import Message
@@ -21,9 +24,53 @@ from tui.app.commands import Command, ScreenCommands
 from tui.app.messages import RESULTS
 
 if TYPE_CHECKING:
-    from tui.app.app import SessionsApp
+    from textual.message_pump import MessagePump
+    from textual.notifications import SeverityLevel
+
+    from tui.app.data import InFlight
+    from tui.app.screens.main import MainScreen
     from tui.settings import Settings
     from tui.store.store import Store
+
+
+class Connection(Protocol):
+    """One database as a screen uses it: the App's (one database) or a deployment's."""
+
+    settings: Settings
+    store: Store | None
+    connected: bool
+    inflight: InFlight
+
+    @property
+    def main_screen(self) -> MainScreen: ...
+    def key_of(self, binding_id: str) -> str: ...
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None: ...
+    def warm_first_page(self, reply_to: MessagePump, generation: int) -> None: ...
+    def first_rows_painted(self) -> None: ...
+    def check_file(self) -> bool: ...
+    def disconnected(self) -> None: ...
+    def store_answered(self) -> None: ...
+    def cancel_reads(self) -> object: ...
+
+
+class HasConnections(Protocol):
+    def connection_here(self) -> Connection: ...
+
+
+def connection_of(node: DOMNode) -> Connection:
+    """The connection of the screen `node` is on (a widget's, a modal's)."""
+    screen = node.screen
+    if isinstance(screen, SessionsScreen):
+        return screen.sessions_app
+    return cast("HasConnections", node.app).connection_here()
 
 
 def bindings_of(cls: type[DOMNode], stop: type[DOMNode]) -> list[Binding]:
@@ -47,9 +94,14 @@ class SessionsScreen(Screen[None]):
     """Widgets of this screen whose own bindings help offers too, each with the ids of
     those the palette offers as commands (a table's select and open, not its arrows)."""
 
+    link: Connection | None = None
+    """This screen's database; None until first asked (the mode it is pushed in)."""
+
     @property
-    def sessions_app(self) -> SessionsApp:
-        return cast("SessionsApp", self.app)
+    def sessions_app(self) -> Connection:
+        if self.link is None:
+            self.link = cast("HasConnections", self.app).connection_here()
+        return self.link
 
     @property
     def settings(self) -> Settings:
@@ -80,7 +132,9 @@ class SessionsScreen(Screen[None]):
         screen's there, so the App's meaning of it is not offered."""
         own = self.live(bindings_of(type(self), Screen))
         taken = {b.key for b in own}
-        app_bindings = [b for b in self.live(self.app.BINDINGS) if b.key not in taken]
+        app_bindings = [
+            b for b in self.live(bindings_of(type(self.app), App)) if b.key not in taken
+        ]
         children = [(self.query_one(cls), self.live(cls.BINDINGS)) for cls in self.CHILD_BINDINGS]
         return [(self.app, app_bindings), (self, own), *children]
 

@@ -26,7 +26,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -37,6 +37,7 @@ from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, RadioBu
 from textual.worker import Worker, WorkerState
 
 from tui.app.data import as_store_error, run_pages
+from tui.app.screens.base import connection_of
 from tui.domain.columns import Context
 from tui.domain.export import DEFAULT_CSV, SessionWriter
 from tui.domain.models import SessionFilter, SortKey
@@ -44,7 +45,7 @@ from tui.domain.text import safe_text
 from tui.files import NotRegular, check_replaceable, create_new, open_part, replace_with
 
 if TYPE_CHECKING:
-    from tui.app.app import SessionsApp
+    from tui.app.screens.base import Connection
     from tui.store.store import Store
 
 EXPORT_PAGE = 500
@@ -79,7 +80,7 @@ class ExportSource(Protocol):
     def now(self) -> datetime: ...
 
     def writer(self, fmt: str) -> PageWriter: ...
-    def pages(self, app: SessionsApp, store: Store, size: int) -> AsyncIterator[Sequence[Any]]: ...
+    def pages(self, app: Connection, store: Store, size: int) -> AsyncIterator[Sequence[Any]]: ...
 
 
 @dataclass(frozen=True)
@@ -99,9 +100,7 @@ class SessionExport:
     def writer(self, fmt: str) -> PageWriter:
         return SessionWriter(fmt, self.ctx, DEFAULT_CSV)
 
-    async def pages(
-        self, app: SessionsApp, store: Store, size: int
-    ) -> AsyncIterator[Sequence[Any]]:
+    async def pages(self, app: Connection, store: Store, size: int) -> AsyncIterator[Sequence[Any]]:
         walk = run_pages(
             app.inflight,
             store,
@@ -247,7 +246,7 @@ class ExportScreen(ModalScreen[None]):
 
     @work(exclusive=True, group="export", exit_on_error=False)
     async def export(self, path: Path) -> None:
-        app = cast("SessionsApp", self.app)
+        app = connection_of(self)
         store = app.store
         if store is None:
             raise RuntimeError("the database is not open")
@@ -294,7 +293,7 @@ class ExportScreen(ModalScreen[None]):
         if event.worker.group != "export" or event.state is not WorkerState.ERROR:
             return
         self._drop_part()
-        app = cast("SessionsApp", self.app)
+        app = connection_of(self)
         failed, target = event.worker.error, app.settings.target
         why = (
             target.scrub(str(failed))

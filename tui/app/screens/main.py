@@ -51,7 +51,7 @@ from tui.app.messages import (
     SessionsEnded,
     StoreOpened,
 )
-from tui.app.screens.base import SessionsScreen
+from tui.app.screens.base import Connection, SessionsScreen
 from tui.app.screens.main_keys import MAIN_BINDINGS
 from tui.app.selection import SessionSelection
 from tui.app.widgets.reason_panel import ReasonPanel
@@ -87,8 +87,9 @@ class MainScreen(SessionsScreen):
     reason_panel: ReasonPanel
     stuck_panel: StuckPanel
 
-    def __init__(self) -> None:
+    def __init__(self, link: Connection | None = None) -> None:
         super().__init__()
+        self.link = link  # a deployment's; None: the App's, the single database's
         settings = self.settings
         self.controller = ListController(
             page_size=settings.page_size,

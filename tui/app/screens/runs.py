@@ -39,7 +39,7 @@ from tui.domain.runs import RUN_STATUSES, RunCursor, RunFilter, RunRow
 from tui.domain.wording import NO_RUNS_TABLE
 
 if TYPE_CHECKING:
-    from tui.app.app import SessionsApp
+    from tui.app.screens.base import Connection
     from tui.store.store import Store
 
 HEADERS = tuple(c.header for c in RUN_COLUMNS)
@@ -115,9 +115,7 @@ class RunExport:
     def writer(self, fmt: str) -> PageWriter:
         return RunWriter(fmt, self.now)
 
-    async def pages(
-        self, app: SessionsApp, store: Store, size: int
-    ) -> AsyncIterator[Sequence[Any]]:
+    async def pages(self, app: Connection, store: Store, size: int) -> AsyncIterator[Sequence[Any]]:
         cursor: RunCursor | None = None
         while True:
             page = await app.inflight.run(store.list_runs(self.flt, cursor, size))

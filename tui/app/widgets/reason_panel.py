@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from time import monotonic
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 from tui.app import data, failures
 from tui.app.messages import ReasonsWanted, SparksLoaded
 from tui.app.render import reason_label, sparkline
+from tui.app.screens.base import connection_of
 from tui.domain import wording
 from tui.domain.models import (
     NOT_RECORDED_TOKEN,
@@ -31,9 +32,6 @@ from tui.domain.models import (
 )
 from tui.domain.trends import SPARK_DAYS, TrendBy, Trends, is_unrecognised
 from tui.domain.triggers import Vocabulary
-
-if TYPE_CHECKING:
-    from tui.app.app import SessionsApp
 
 SPARKS_RECOUNT_SECONDS = 60.0
 """How often refresh ticks re-read the sparklines of an unchanged question (a day's
@@ -104,7 +102,7 @@ class ReasonPanel(SelectionList[str]):
         for a new question at once, for the same one at most every
         `SPARKS_RECOUNT_SECONDS`."""
         self._sparks_base = base
-        if not self._sparks_shown() or cast("SessionsApp", self.app).store is None:
+        if not self._sparks_shown() or connection_of(self).store is None:
             return
         asked = self._sparks_asked
         if (
@@ -137,7 +135,7 @@ class ReasonPanel(SelectionList[str]):
     async def count(self, asked: ReasonsWanted) -> None:
         """The reasons' counts in the panel's own worker, the last asked winning; the
         answer goes to the list screen, which keeps them if its question still holds."""
-        app = cast("SessionsApp", self.app)
+        app = connection_of(self)
         if app.store is not None:
             loaded = await data.read_facets(
                 app.inflight,
@@ -152,7 +150,7 @@ class ReasonPanel(SelectionList[str]):
 
     @work(exclusive=True, group="sparks", exit_on_error=False)
     async def read_sparks(self, base: SessionFilter) -> None:
-        app = cast("SessionsApp", self.app)
+        app = connection_of(self)
         if app.store is not None:
             now = app.settings.clock()
             self.post_message(await data.read_sparks(app.inflight, app.store, base, now))
@@ -164,7 +162,7 @@ class ReasonPanel(SelectionList[str]):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
-            failures.report(cast("SessionsApp", self.app), event.worker.error)
+            failures.report(connection_of(self), event.worker.error)
 
     def set_vocabulary(self, vocabulary: Vocabulary) -> None:
         self._in_force = frozenset(vocabulary.wires)

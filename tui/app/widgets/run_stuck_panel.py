@@ -12,7 +12,7 @@ a verdict on a process the tool cannot see.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from rich.text import Text
 from textual import on, work
@@ -21,15 +21,13 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from tui.app import failures
+from tui.app.screens.base import connection_of
 from tui.app.screens.paged import ListAsked, Narrow
 from tui.app.widgets.kind_label import kind_label
 from tui.domain.run_search import with_stuck
 from tui.domain.run_stuck import RunStuckKind
 from tui.domain.runs import RunFilter
 from tui.domain.wording import QUIET_GUESS, run_not_detectable_note
-
-if TYPE_CHECKING:
-    from tui.app.app import SessionsApp
 
 LABEL_WIDTH = 19
 
@@ -59,7 +57,7 @@ class RunStuckPanel(OptionList):
 
     @work(exclusive=True, group="run-stuck", exit_on_error=False)
     async def count(self, generation: int, flt: RunFilter) -> None:
-        app = cast("SessionsApp", self.app)
+        app = connection_of(self)
         store = app.store
         if store is None:
             return
@@ -69,7 +67,7 @@ class RunStuckPanel(OptionList):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
-            failures.report(cast("SessionsApp", self.app), event.worker.error)
+            failures.report(connection_of(self), event.worker.error)
 
     def show_counts(
         self, counts: dict[RunStuckKind, int | None], blind: dict[RunStuckKind, str]

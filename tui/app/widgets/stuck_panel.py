@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from time import monotonic
-from typing import TYPE_CHECKING, cast
 
 from rich.text import Text
 from textual import on, work
@@ -24,13 +23,11 @@ from textual.worker import Worker, WorkerState
 
 from tui.app import data, failures
 from tui.app.messages import CountsWanted, StuckCountsLoaded
+from tui.app.screens.base import connection_of
 from tui.app.widgets.kind_label import kind_label
 from tui.domain.models import SessionFilter
 from tui.domain.stuck import NOT_DETECTABLE, StuckKind
 from tui.domain.wording import kinds_counted, stuck_explanation
-
-if TYPE_CHECKING:
-    from tui.app.app import SessionsApp
 
 STUCK_RECOUNT_SECONDS = 30.0
 """How often refresh ticks recount for an unchanged question."""
@@ -80,7 +77,7 @@ class StuckPanel(OptionList):
 
     @work(exclusive=True, group="stuck", exit_on_error=False)
     async def count(self, generation: int, flt: SessionFilter, window: int | None = None) -> None:
-        app = cast("SessionsApp", self.app)
+        app = connection_of(self)
         if app.store is not None:
             self.post_message(
                 await data.read_stuck_counts(app.inflight, app.store, generation, flt, window)
@@ -93,7 +90,7 @@ class StuckPanel(OptionList):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:
-            failures.report(cast("SessionsApp", self.app), event.worker.error)
+            failures.report(connection_of(self), event.worker.error)
 
     @property
     def chosen(self) -> StuckKind | None:
