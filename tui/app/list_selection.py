@@ -76,7 +76,7 @@ class ListSelection(Selection):
 
     def mark(self, ids: Iterable[str]) -> None:
         rows = self.screen.rows
-        self.screen.redraw([rows[key] for key in ids if key in rows])
+        self.screen.list_cells.redraw([rows[key] for key in ids if key in rows])
 
     def said(self) -> None:
         self.screen.say_filters()

@@ -174,7 +174,7 @@ def show_rows(screen: PagedListScreen[RunRow, object, object], fresh: Sequence[R
     its question again."""
     if screen.selection is not None:
         screen.selection.drop(r.id for r in fresh)
-    screen.redraw(fresh)
+    screen.list_cells.redraw(fresh)
     for panel in screen.query(f"#{screen.view.name}-side > *"):
         panel.post_message(ListAsked(screen.window.generation, screen.asked))
 

@@ -171,6 +171,72 @@ class Narrow(Message):
     change: Callable[[Any], Any]
 
 
+class ListLayout(Generic[R]):
+    """A declared list's columns and cells: the columns its table shows at its width
+    (`ListView.fit`, else every column at its cap), a row's cells in them (the
+    selection's mark on the view's mark column), and rows drawn again in place."""
+
+    def __init__(self, screen: PagedListScreen[R, Any, Any]) -> None:
+        self.screen = screen
+        view = screen.view
+        self.shown: tuple[tuple[str, int | None], ...] = tuple(
+            (c, view.caps.get(c)) for c in view.columns
+        )
+        """The columns the table shows, each with its width (None: its cells')."""
+
+    def add_columns(self) -> None:
+        for column, width in self.shown:
+            self.screen.table.add_column(column.replace("_", " "), width=width, key=column)
+
+    def fit(self, available: int) -> None:
+        """The columns laid out again for `available` cells: the rows are drawn again
+        with them, the cursor kept."""
+        screen = self.screen
+        if screen.view.fit is None or available <= 0:
+            return
+        shown = tuple(screen.view.fit(available))
+        if shown == self.shown:
+            return
+        self.shown = shown
+        table, at = screen.table, screen.table.cursor_row
+        table.clear(columns=True)
+        self.add_columns()
+        now = screen.settings.clock()
+        for key, row in screen.rows.items():
+            table.add_row(*self.cells(row, now), key=key)
+        if screen.rows:
+            table.move_cursor(row=at)
+
+    def cells(self, row: R, now: datetime) -> list[Text]:
+        """A row's cells at `now`, in the columns shown: its values (a dash for none); a
+        selected row's mark column (`ViewSelect.column`) is marked with ✓ and reversed."""
+        view = self.screen.view
+        values = view.values(row, now)
+        marked = view.select.column if view.select is not None else None
+        if view.key(row) not in self.screen.picks.selected:
+            marked = None
+        cells = []
+        for column, _ in self.shown:
+            value = values[column]
+            text = "—" if value in (None, "") else safe_text(str(value))
+            cells.append(Text(f"✓ {text}", style="reverse") if column == marked else Text(text))
+        return cells
+
+    def redraw(self, rows: Sequence[R]) -> None:
+        """Each of `rows` the list shows, drawn again in place (as read now, marked or
+        not); a row the list does not show is left out."""
+        screen = self.screen
+        view, table = screen.view, screen.table
+        now = screen.settings.clock()
+        for row in rows:
+            key = view.key(row)
+            if key not in screen.rows:
+                continue
+            screen.rows[key] = row
+            for (column, _), cell in zip(self.shown, self.cells(row, now), strict=True):
+                table.update_cell(key, column, cell)
+
+
 class PagedListScreen(SessionsScreen, Generic[R, C, F]):
     """A paged DataTable over a `ListView`'s rows, with its search, panels and actions."""
 
@@ -206,10 +272,7 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
         self.asked: F = self.opened
         """The filter of the question asked last."""
         self.rows: dict[str, R] = {}
-        self.shown: tuple[tuple[str, int | None], ...] = tuple(
-            (c, view.caps.get(c)) for c in view.columns
-        )
-        """The columns the table shows, each with its width (None: its cells')."""
+        self.list_cells: ListLayout[R] = ListLayout(self)
         self._actions = {a.name: a for a in view.actions}
         self.picks = Picks()
         """The selected rows (none unless the view is selectable)."""
@@ -248,32 +311,13 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
         return self.query_one(f"#{self.view.name}-search", SearchBox)
 
     def on_mount(self) -> None:
-        self._add_columns()
+        self.list_cells.add_columns()
         self.table.focus()
         self.ask()
 
-    def _add_columns(self) -> None:
-        for column, width in self.shown:
-            self.table.add_column(column.replace("_", " "), width=width, key=column)
-
     @on(ListTable.Resized)
     def _fit(self, message: ListTable.Resized) -> None:
-        """The columns laid out again for the table's width (`ListView.fit`): the rows
-        are drawn again with them, the cursor kept."""
-        if self.view.fit is None or message.available <= 0:
-            return
-        shown = tuple(self.view.fit(message.available))
-        if shown == self.shown:
-            return
-        self.shown = shown
-        table, at = self.table, self.table.cursor_row
-        table.clear(columns=True)
-        self._add_columns()
-        now = self.settings.clock()
-        for key, row in self.rows.items():
-            table.add_row(*self.cells(row, now), key=key)
-        if self.rows:
-            table.move_cursor(row=at)
+        self.list_cells.fit(message.available)
 
     # -- the question ------------------------------------------------------------------
 
@@ -386,34 +430,6 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
         )
         self._show(generation, rows, after, first=cursor is None)
 
-    def cells(self, row: R, now: datetime) -> list[Text]:
-        """A row's cells at `now`, in the columns shown: its values (a dash for none); a
-        selected row's mark column (`ViewSelect.column`) is marked with ✓ and reversed."""
-        view = self.view
-        values = view.values(row, now)
-        marked = view.select.column if view.select is not None else None
-        if view.key(row) not in self.picks.selected:
-            marked = None
-        cells = []
-        for column, _ in self.shown:
-            value = values[column]
-            text = "—" if value in (None, "") else safe_text(str(value))
-            cells.append(Text(f"✓ {text}", style="reverse") if column == marked else Text(text))
-        return cells
-
-    def redraw(self, rows: Sequence[R]) -> None:
-        """Each of `rows` the list shows, drawn again in place (as read now, marked or
-        not); a row the list does not show is left out."""
-        view, table = self.view, self.table
-        now = self.settings.clock()
-        for row in rows:
-            key = view.key(row)
-            if key not in self.rows:
-                continue
-            self.rows[key] = row
-            for (column, _), cell in zip(self.shown, self.cells(row, now), strict=True):
-                table.update_cell(key, column, cell)
-
     def _show(self, generation: int, rows: list[R], cursor: C | None, *, first: bool) -> None:
         if not self.pager.take(generation, cursor):
             return  # a reload asked again meanwhile
@@ -424,7 +440,7 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
             if key in self.rows:
                 continue  # a row that moved up a page between two reads
             self.rows[key] = row
-            self.table.add_row(*self.cells(row, now), key=key)
+            self.table.add_row(*self.list_cells.cells(row, now), key=key)
         if first and self.selection is not None:
             unshown = self.picks.unshown(self.rows)
             if unshown:
