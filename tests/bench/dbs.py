@@ -265,10 +265,11 @@ async def copy_from_sqlite(source: Path, url: str, log=print) -> None:
         await con.execute("SET maintenance_work_mem = '256MB'")
         for _, definition in later:
             await con.execute(definition)
-        # A serial column copied explicitly leaves its sequence behind.
+        # A serial or identity column copied explicitly leaves its sequence behind.
         for table, column in await con.fetch(
             "SELECT table_name, column_name FROM information_schema.columns"
-            " WHERE table_schema = current_schema() AND column_default LIKE 'nextval(%'"
+            " WHERE table_schema = current_schema()"
+            " AND (column_default LIKE 'nextval(%' OR is_identity = 'YES')"
         ):
             await con.execute(
                 f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
