@@ -82,9 +82,10 @@ def ensure_sqlite(n_sessions: int, log=print) -> tuple[Path, float | None]:
     return path, took
 
 
-SERVICE_ERA = "v0.7"
-"""The service schema a benchmark database starts from: today's (v0.7 through v0.9), so
-it has the users table and conversations.user_id the owner column and filter read."""
+SERVICE_ERA = "v0.8"
+"""The service schema a benchmark database starts from: today's (v0.8 through v0.9), so
+it has the users table and conversations.user_id the owner column and filter read, and
+the runs' `output_root` the demo's runs are written with."""
 
 
 def _build_sqlite(path: Path, n_sessions: int) -> None:
@@ -146,15 +147,25 @@ def drop_copy(path: Path) -> None:
         Path(f"{path}{extra}").unlink(missing_ok=True)
 
 
-def build_pg(url: str, n_sessions: int, log=print) -> float:
-    """Fill a fresh PostgreSQL database with the same demo rows; return the build seconds."""
+def build_pg(url: str, n_sessions: int, log=print, *, copy: bool = True) -> float:
+    """Fill a fresh PostgreSQL database with the same demo rows; return the build seconds.
+
+    With `copy` (the default) the rows are those of the cached SQLite file of the same
+    size (`ensure_sqlite`, itself built by the generator), streamed into PostgreSQL with
+    COPY (`copy_from_sqlite`): a 1M database in about a minute instead of several
+    through the generator's INSERTs. `copy=False` runs the generator on PostgreSQL
+    (`write_demo`), which `tests/bench/README.md` checks gives the same rows."""
     from tui.store.demo import write_demo
     from tui.store.target import url_target
 
     log(f"  building PostgreSQL demo ({n_sessions:,} sessions) …")
     started = time.perf_counter()
     asyncio.run(_service_schema_pg(url))
-    asyncio.run(write_demo(url_target(url), n_sessions=n_sessions, anchor=ANCHOR))
+    if copy:
+        source, _ = ensure_sqlite(n_sessions, log)
+        asyncio.run(copy_from_sqlite(source, url, log))
+    else:
+        asyncio.run(write_demo(url_target(url), n_sessions=n_sessions, anchor=ANCHOR))
     # A live server's autovacuum vacuums and analyses a table within a minute of a bulk
     # load (PostgreSQL 13+ also vacuums after inserts). A benchmark starting seconds later
     # would otherwise see a planner without statistics and no visibility map, so every
@@ -163,6 +174,117 @@ def build_pg(url: str, n_sessions: int, log=print) -> float:
     took = time.perf_counter() - started
     log(f"  built in {took:.1f} s")
     return took
+
+
+COPY_CHUNK = 50_000
+"""Rows per COPY: a chunk's CSV is built in memory."""
+NULL_TEXT = "\\N"
+
+
+async def copy_from_sqlite(source: Path, url: str, log=print) -> None:
+    """This tool's schema on PostgreSQL (`upgrade`, as `write_demo` starts), then every
+    row of the demo tables of `source` by COPY, then the service's own indexes
+    (`SERVICE_INDEXES`, as `write_demo` ends). The schema's and migrations' indexes
+    other than keys are dropped for the load and created again, as they were defined,
+    after it.
+
+    The values go as CSV text and PostgreSQL's own input functions read them: the
+    SQLite file's hex ids are valid `uuid` input, its 0/1 valid `boolean`, its JSON text
+    valid `jsonb`. Its times are UTC text: the loading session's zone is UTC, and the
+    zone-less columns must be the service's wall clock, so the server's own zone (what
+    the service's `NOW()` writes in) must be UTC too, else this refuses. Foreign keys
+    are not checked while loading (`session_replication_role = replica`): the rows are
+    the checked rows of the SQLite file, and any table order works."""
+    import csv
+    import io
+
+    import asyncpg
+
+    from tui.store.demo import SERVICE_INDEXES
+    from tui.store.migrate import upgrade
+    from tui.store.store import make_engine
+    from tui.store.target import url_target
+
+    target = url_target(url)
+    await upgrade(target, create=True)
+    con = await asyncpg.connect(url)
+    lite = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        zone = await con.fetchval("SHOW TimeZone")
+        if zone not in ("UTC", "Etc/UTC", "GMT", "Etc/GMT"):
+            raise RuntimeError(f"the server's zone is {zone}: copying UTC text needs UTC")
+        await con.execute("SET TimeZone = 'UTC'")
+        await con.execute("SET session_replication_role = replica")
+        pg_columns: dict[str, list[str]] = {}
+        for table, column in await con.fetch(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position"
+        ):
+            pg_columns.setdefault(table, []).append(column)
+        lite_tables = [
+            r[0]
+            for r in lite.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if r[0] in pg_columns
+        ]
+        # Indexes other than the keys are built once the rows are in: one sort each,
+        # instead of maintained row by row (their definitions are the migrations').
+        later = [
+            (name, definition)
+            for name, definition in await con.fetch(
+                "SELECT i.relname, pg_get_indexdef(x.indexrelid)"
+                " FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid"
+                " JOIN pg_class t ON t.oid = x.indrelid"
+                " WHERE t.relnamespace = current_schema()::regnamespace"
+                " AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid)"
+            )
+        ]
+        for name, _ in later:
+            await con.execute(f'DROP INDEX "{name}"')
+        for table in lite_tables:
+            if await con.fetchval(f'SELECT EXISTS (SELECT 1 FROM "{table}")'):
+                continue  # written by the schema or `upgrade` (their versions)
+            have = {r[1] for r in lite.execute(f'PRAGMA table_info("{table}")')}
+            columns = [c for c in pg_columns[table] if c in have]
+            cursor = lite.execute(
+                "SELECT " + ", ".join(f'"{c}"' for c in columns) + f' FROM "{table}"'
+            )
+            copied = 0
+            while rows := cursor.fetchmany(COPY_CHUNK):
+                buf = io.StringIO()
+                # NULL as \N (PostgreSQL's CSV would read an empty field as NULL, and
+                # Python's csv writes None and '' alike).
+                csv.writer(buf, lineterminator="\n").writerows(
+                    [NULL_TEXT if v is None else v for v in row] for row in rows
+                )
+                data = io.BytesIO(buf.getvalue().encode())
+                await con.copy_to_table(
+                    table, source=data, columns=columns, format="csv", null=NULL_TEXT
+                )
+                copied += len(rows)
+            log(f"    {table}: {copied:,} rows copied")
+        await con.execute("SET maintenance_work_mem = '256MB'")
+        for _, definition in later:
+            await con.execute(definition)
+        # A serial or identity column copied explicitly leaves its sequence behind.
+        for table, column in await con.fetch(
+            "SELECT table_name, column_name FROM information_schema.columns"
+            " WHERE table_schema = current_schema()"
+            " AND (column_default LIKE 'nextval(%' OR is_identity = 'YES')"
+        ):
+            await con.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'),"
+                f' COALESCE((SELECT max("{column}") FROM "{table}"), 0) + 1, false)'
+            )
+    finally:
+        lite.close()
+        await con.close()
+    engine = make_engine(target, create=True)
+    try:
+        async with engine.begin() as conn:
+            for index in SERVICE_INDEXES:
+                await conn.run_sync(lambda c, index=index: index.create(c, checkfirst=True))
+    finally:
+        await engine.dispose()
 
 
 async def _vacuum_analyze(url: str) -> None:

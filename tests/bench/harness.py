@@ -122,6 +122,7 @@ class FrameProbe:
         self.first_frame: Callable[[], None] | None = None
         self._waiters: list[list[Any]] = []  # [widget, rendered_since, callback]
         self._watched: set[int] = set()
+        self._refreshed: dict[int, float] = {}
         # Private read: Textual has no public hook for a frame written to the terminal.
         display = app._display
 
@@ -140,10 +141,24 @@ class FrameProbe:
         # Private read: the same hook, set on this instance only.
         app._display = _display
 
+    def refreshed_since(self, widget: Any, since: float) -> bool:
+        """Whether `widget.refresh` ran at or after `since` (time.perf_counter): its next
+        frame is still to come. True for a widget not watched yet (not known)."""
+        if id(widget) not in self._watched:
+            return True
+        return self._refreshed.get(id(widget), -1.0) >= since
+
     def _watch(self, widget: Any) -> None:
         if id(widget) in self._watched:
             return
         self._watched.add(id(widget))
+        refresh = widget.refresh
+
+        def _refresh(*args: Any, **kwargs: Any) -> Any:
+            self._refreshed[id(widget)] = time.perf_counter()
+            return refresh(*args, **kwargs)
+
+        widget.refresh = _refresh
         render_lines = widget.render_lines
 
         def _render_lines(crop: Any) -> Any:
@@ -153,6 +168,10 @@ class FrameProbe:
             return render_lines(crop)
 
         widget.render_lines = _render_lines
+
+    def watch(self, widget: Any) -> None:
+        """Record `widget`'s refreshes and renders from now on (`refreshed_since`)."""
+        self._watch(widget)
 
     def after_render(self, widget: Any, callback: Callable[[], None]) -> None:
         self._watch(widget)

@@ -155,6 +155,14 @@ class ProbeApp(SessionsApp):
                 widget = {"facets": main.reason_panel, "stuck": main.stuck_panel}.get(
                     kind, main.table
                 )
+                if not self.frames.refreshed_since(widget, info["received"]):
+                    # The handler left the widget as it was (the same counts): nothing
+                    # of it to paint. Painted once the screen has painted what did
+                    # change, at once when nothing did (Textual runs the callback when
+                    # the screen is idle with nothing dirty).
+                    info["unchanged"] = True
+                    main.call_after_refresh(painted, True)
+                    return
                 self.frames.after_render_or_timeout(widget, painted)
                 return
 
@@ -238,15 +246,62 @@ class Bench:
 
     # -- (b) filter changes ---------------------------------------------------------------
 
+    async def static_repaint(self, rows: list[Any]) -> float:
+        """The yardstick of a filter change's layout + render: the same table, same size
+        and columns, given a page of static rows (`rows`, the page the change turned
+        from: as many rows, drawn afresh) straight through `table.show`, as the app's
+        handler gives it a new page, with nothing else on screen changed; timed from
+        after `show` (a change's "applied") to the first frame after the table was
+        rendered again. Then the change's own page is put back (untimed)."""
+        app = self.app
+        table = app.main_screen.table
+        settings = app.settings
+        current = list(table.window.rows)
+        done: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+
+        def painted(rendered: bool) -> None:
+            if not rendered:
+                app.unrendered.append("static repaint")
+            if not done.done():
+                done.set_result(perf_counter())
+
+        def show(page: list[Any]) -> None:
+            table.show(
+                page,
+                now=settings.clock(),
+                stale_after=settings.stale_after,
+                selected=set(),
+                append=False,
+                keep_position=False,
+            )
+
+        await next_paint(app)
+        show(rows)
+        t0 = perf_counter()
+        app.frames.after_render_or_timeout(table, painted)
+        took = ms(t0, await asyncio.wait_for(done, WAIT))
+        show(current)
+        await next_paint(app)
+        return took
+
     async def filter_series(
-        self, name: str, values: list[Any], apply: Callable[[Any], None], reps: int
+        self,
+        name: str,
+        values: list[Any],
+        apply: Callable[[Any], None],
+        reps: int,
+        yardstick: bool = False,
     ) -> None:
+        """`reps` changes alternating between `values`; with `yardstick`, each change is
+        followed by one static repaint of the same table (`static_repaint`), so the two
+        are measured side by side under the same load."""
         app = self.app
         main = app.main_screen
         await self.reset()
-        total, db, applied, paint, facets = [], [], [], [], []
+        total, db, applied, paint, facets, static = [], [], [], [], [], []
         flts: list[SessionFilter] = []
         rows = []
+        before = list(main.table.window.rows)  # the page each change turns from
         for i in range(reps):
             value = values[i % len(values)]
             t0, p, f = await self.requery_and_wait(lambda value=value: apply(value))
@@ -258,16 +313,22 @@ class Bench:
             paint.append(ms(p["applied"], p["painted"]))
             facets.append(ms(t0, f["painted"]))
             rows.append(p["rows"])
+            if yardstick:
+                static.append(await self.static_repaint(before))
+            before = list(main.table.window.rows)
         self.statements[name] = flts
         self.put(f"filter:{name}", total, values=[str(v) for v in values], rows=rows)
         self.put(f"filter_db:{name}", db)
         self.put(f"filter_apply:{name}", applied)
         self.put(f"filter_paint:{name}", paint)
         self.put(f"filter_facets:{name}", facets)
+        if yardstick:
+            self.put(f"paint_static:{name}", static, rows=rows)
         self.log(
             f"    filter {name:<14} median {statistics.median(total):7.1f} ms"
             f"  (db {statistics.median(db):6.1f}, apply {statistics.median(applied):5.1f},"
             f" paint {statistics.median(paint):5.1f}, facets {statistics.median(facets):7.1f})"
+            + (f"; static repaint {statistics.median(static):5.1f}" if static else "")
         )
 
     async def filters(self) -> None:
@@ -281,10 +342,14 @@ class Bench:
             main.reads.requery()
 
         await self.filter_series(
-            "reason", ["reset-requested", "conversation-closed"], main.filters.only_reason, reps
+            "reason",
+            ["reset-requested", "conversation-closed"],
+            main.filters.only_reason,
+            reps,
+            yardstick=True,
         )
         await self.filter_series(
-            "status", [Status.ACTIVE, Status.ENDED], main.filters.set_status, reps
+            "status", [Status.ACTIVE, Status.ENDED], main.filters.set_status, reps, yardstick=True
         )
         await self.filter_series("search", ["flaky", "billing"], search, reps)
         await self.filter_series(
@@ -381,6 +446,7 @@ class Bench:
         figures: dict[bool, list[float]] = {False: [], True: []}
         db: dict[bool, list[float]] = {False: [], True: []}
         gaps, key_max, key_all = [], [], []
+        unchanged = {False: 0, True: 0}
         for recount in (False, True):
             for _ in range(reps):
                 fut = app.expect("facets")
@@ -395,13 +461,15 @@ class Bench:
                 app.ticking = False
                 figures[recount].append(ms(t0, f["painted"]))
                 db[recount].append(f["db_ms"])
+                unchanged[recount] += bool(f.get("unchanged"))
                 gaps.append(max_gap_ms(app.ticks, t0, f["painted"]))
                 key_max.append(max(keys) if keys else 0.0)
                 key_all.extend(keys)
         assert table.cursor_row in (0, 1)
-        self.put("facets_refresh", figures[False])
+        # Unchanged: the same counts, the panel not drawn again (painted = the screen idle).
+        self.put("facets_refresh", figures[False], panel_unchanged=unchanged[False])
         self.put("facets_refresh_db", db[False])
-        self.put("facets_recount", figures[True])
+        self.put("facets_recount", figures[True], panel_unchanged=unchanged[True])
         self.put("facets_recount_db", db[True])
         self.put("facets_loop_max_gap", gaps, idle_baseline_ms=round(idle_gap, 2))
         self.put(
@@ -425,6 +493,7 @@ class Bench:
         main = app.main_screen
         painted, db = [], []
         counts: dict[Any, int] = {}
+        unchanged = 0
         for _ in range(self.reps):
             fut = app.expect("stuck")
             t0 = perf_counter()
@@ -434,8 +503,9 @@ class Bench:
             painted.append(ms(t0, f["painted"]))
             db.append(f["db_ms"])
             counts = f["counts"]
+            unchanged += bool(f.get("unchanged"))
         shown = {k.wire: n for k, n in counts.items()}
-        self.put("stuck_counts", painted)
+        self.put("stuck_counts", painted, panel_unchanged=unchanged)
         self.put("stuck_counts_db", db, counts=shown)
         self.log(
             f"    stuck counts           median {statistics.median(painted):7.1f} ms"
@@ -658,6 +728,9 @@ async def main_async(target: DbTarget, reps: int, quick: bool) -> dict[str, Any]
         p = await wait(first, "the first page")
         await wait(facets, "the first facets")
         bench = Bench(app, reps, quick, log)
+        main = app.main_screen
+        for widget in (main.table, main.reason_panel, main.stuck_panel):
+            app.frames.watch(widget)
         bench.out["startup_inprocess_ms"] = ms(started, p["painted"])
         await bench.run()
         assert app.store is not None

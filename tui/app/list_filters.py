@@ -25,13 +25,20 @@ class ListFilters:
     def __init__(self, screen: MainScreen) -> None:
         self.screen = screen
         self.state = screen.controller.state
+        self._shown: tuple[str, str] | None = None
+        """The filter line and the state line on screen: an unchanged line is not drawn
+        again (the state line's width follows its text, so a new one lays out the row)."""
 
     def show(self) -> None:
-        """The filter line and the list's state (sort, selection) under the header."""
-        self.screen.query_one("#filters", Static).update(
-            self.state.describe_filters(), layout=False
-        )
-        self.screen.query_one("#list-state", Static).update(self.state.describe_state())
+        """The filter line and the list's state (sort, selection) under the header; each
+        only when its text changed."""
+        filters, state = self.state.describe_filters(), self.state.describe_state()
+        shown = self._shown
+        if shown is None or shown[0] != filters:
+            self.screen.query_one("#filters", Static).update(filters, layout=False)
+        if shown is None or shown[1] != state:
+            self.screen.query_one("#list-state", Static).update(state)
+        self._shown = (filters, state)
 
     def set_status(self, status: Status) -> None:
         self.state.status = status

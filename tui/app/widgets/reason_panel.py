@@ -21,7 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from tui.app import data, failures
 from tui.app.messages import ReasonsWanted, SparksLoaded
-from tui.app.render import reason_label, sparkline
+from tui.app.render import palette, reason_label, sparkline
 from tui.app.screens.base import connection_of
 from tui.domain import wording
 from tui.domain.models import (
@@ -71,10 +71,24 @@ class ReasonPanel(SelectionList[str]):
         self._counts: dict[str, int] = {}
         self._sparks: Trends | None = None
         """The last 14 days per reason, when the panel is wide enough to draw them."""
+        self._subtitle: str | None = None
+        self._drawn: dict[int, tuple[object, ...]] = {}
+        """What each entry's label was drawn from: an entry whose count, sparkline and
+        palette are unchanged is not drawn again (a new label re-renders the list)."""
 
     def _label(self, value: str, count: int) -> Text:
         in_force = value in self._in_force or value in (NOT_RECORDED_TOKEN, UNRECOGNISED_TOKEN)
         return reason_label(value, count, in_force=in_force, spark=self._spark(value))
+
+    def _draw_entry(self, index: int, value: str, count: int) -> None:
+        """Entry `index`'s label, unless it would be drawn from the same facts."""
+        in_force = value in self._in_force or value in (NOT_RECORDED_TOKEN, UNRECOGNISED_TOKEN)
+        spark = self._spark(value)
+        facts = (value, count, in_force, spark, palette())
+        if self._drawn.get(index) != facts:
+            self._drawn[index] = facts
+            label = reason_label(value, count, in_force=in_force, spark=spark)
+            self.replace_option_prompt_at_index(index, label)
 
     def _spark(self, value: str) -> str | None:
         if self._sparks is None:
@@ -170,6 +184,7 @@ class ReasonPanel(SelectionList[str]):
         found = [value for value in self._order if value not in entries]
         with self.prevent(SelectionList.SelectedChanged):
             self.clear_options()
+            self._drawn.clear()
             self._order = [*entries, *found]
             self.add_options([Selection(self._label(value, 0), value) for value in self._order])
             self.highlighted = 0  # as a list built with its options starts
@@ -188,20 +203,20 @@ class ReasonPanel(SelectionList[str]):
                     self._order.append(value)
                     self.add_option(Selection(self._label(value, 0), value))
             for index, value in enumerate(self._order):
-                self.replace_option_prompt_at_index(index, self._label(value, counts.get(value, 0)))
+                self._draw_entry(index, value, counts.get(value, 0))
         subtitle = f"{facets.ended:,} ended · {facets.active:,} active"
         if facets.odd:
             subtitle += f" · {facets.odd:,} odd"
         if facets.window is not None:  # the split is the window's: say which sessions
             subtitle = wording.counted_in(facets.window)
-        self.border_subtitle = subtitle
+        if subtitle != self._subtitle:  # setting it repaints the panel, even unchanged
+            self._subtitle = subtitle
+            self.border_subtitle = subtitle
 
     def relabel(self) -> None:
-        """Draw every entry again (the theme's colours changed)."""
+        """Draw every entry whose sparkline or colours changed (new sparklines, a theme)."""
         for index, value in enumerate(self._order):
-            self.replace_option_prompt_at_index(
-                index, self._label(value, self._counts.get(value, 0))
-            )
+            self._draw_entry(index, value, self._counts.get(value, 0))
 
     def sync(self, reasons: frozenset[str]) -> None:
         """Mirror the state's reasons (after escape or a palette command) without echoing back.

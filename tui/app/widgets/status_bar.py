@@ -30,6 +30,8 @@ class StatusBar(Static):
         """When the rows on screen were last read: the answer to "is this fresh?"."""
         self.service: str | None = None
         self._lines = 0
+        self._drawn: tuple[object, ...] | None = None
+        """The text last drawn (plain text, spans and style)."""
 
     def on_mount(self) -> None:
         self.redraw()
@@ -126,5 +128,8 @@ class StatusBar(Static):
             text.append_text(blocked)
         # A relayout of the whole screen costs tens of ms: only when the height changes.
         lines = 2 if self.end_blocked else 1
+        drawn = (text.plain, text.spans, text.style)
+        if lines == self._lines and drawn == self._drawn:
+            return  # the same line: drawing it again would repaint the bar for nothing
         self.update(text, layout=lines != self._lines)
-        self._lines = lines
+        self._lines, self._drawn = lines, drawn

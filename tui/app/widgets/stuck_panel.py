@@ -23,6 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from tui.app import data, failures
 from tui.app.messages import CountsWanted, StuckCountsLoaded
+from tui.app.render import palette
 from tui.app.screens.base import connection_of
 from tui.app.widgets.kind_label import kind_label
 from tui.domain.models import SessionFilter
@@ -54,6 +55,10 @@ class StuckPanel(OptionList):
         self._current = current
         self._asked: tuple[int, float] = (-1, 0.0)
         """The generation and time of the last count asked for."""
+        self._drawn: dict[int, tuple[object, ...]] = {}
+        """What each line was drawn from: an unchanged line is not drawn again (a new
+        label re-renders the whole list)."""
+        self._subtitle: str | None = None
         super().__init__(*self._kind_options(), **kwargs)  # type: ignore[arg-type]
 
     @on(CountsWanted)
@@ -115,7 +120,10 @@ class StuckPanel(OptionList):
         self._loaded = True
         self._redraw()
         found = [c for c in self._counts.values() if c is not None]
-        self.border_subtitle = kinds_counted(sum(1 for c in found if c), len(found), window)
+        subtitle = kinds_counted(sum(1 for c in found if c), len(found), window)
+        if subtitle != self._subtitle:  # setting it repaints the panel, even unchanged
+            self._subtitle = subtitle
+            self.border_subtitle = subtitle
 
     def sync(self, kind: StuckKind | None) -> None:
         """Mirror the main screen's stuck filter."""
@@ -124,8 +132,12 @@ class StuckPanel(OptionList):
             self._redraw()
 
     def _redraw(self) -> None:
+        """Each line whose count, mark or colour changed."""
         for index, kind in enumerate(StuckKind):
-            self.replace_option_prompt_at_index(index, self._label(kind))
+            facts = (kind is self._chosen, self._counts[kind], self._loaded, palette())
+            if self._drawn.get(index) != facts:
+                self._drawn[index] = facts
+                self.replace_option_prompt_at_index(index, self._label(kind))
 
     def explanation(self) -> str | None:
         """The highlighted kind's one line, for the tooltip."""
