@@ -41,10 +41,8 @@ NOW = {"clock": lambda: utcnow() + timedelta(0)}
 
 
 @pytest.fixture
-def runs_db(
-    empty_db_url: str, era: str, request: pytest.FixtureRequest
-) -> tuple[DbTarget, ServiceRuns]:
-    return runs_database(request, empty_db_url, era)
+def runs_db(db_url: str, era: str, request: pytest.FixtureRequest) -> tuple[DbTarget, ServiceRuns]:
+    return runs_database(request, db_url, era)
 
 
 def _status(svc: ServiceRuns, rid: str) -> tuple[str, str]:
