@@ -53,6 +53,21 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres: needs a PostgreSQL server")
 
 
+_LONG_MARKS = ("soak", "web")
+"""Marks of tests that run for a minute or so each, with the property tests (`tests/property/`)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests first: each is one indivisible item, and one scheduled last keeps a
+    worker busy after the others ran out of work. The rest keep their order."""
+
+    def long(item: pytest.Item) -> bool:
+        in_property = item.path.parent.name == "property"
+        return in_property or any(item.get_closest_marker(mark) for mark in _LONG_MARKS)
+
+    items.sort(key=lambda item: not long(item))
+
+
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto`: two workers per core. Most tests wait on the app, a server or a
     subprocess far more than they compute; one worker per core leaves the cores idle."""
@@ -125,17 +140,25 @@ def pg_standby(pg_server: PgServer) -> Iterator[PgStandby]:
 
 
 @pytest.fixture
-def pg_database(pg_server: PgServer) -> Iterator[str]:
-    """A fresh, empty database; yields its service-style URL, drops it afterwards."""
+def pg_database_url(pg_server: PgServer) -> Iterator[str]:
+    """The service-style URL of a database on the session server that does not exist yet
+    (a template copy creates it in one step); dropped afterwards if it was made."""
     if not pg_server.is_running():
         # A previous test stopped the server and failed before restarting it;
         # heal here so one broken test does not cascade into all later ones.
         pg_server.start()
     name = "t_" + uuid.uuid4().hex
-    url = pg_server.create_database(name)
-    yield url
+    yield pg_server.url(name)
     if pg_server.is_running():
         pg_server.drop_database(name)  # WITH (FORCE): lingering connections are cut
+
+
+@pytest.fixture
+def pg_database(pg_server: PgServer, pg_database_url: str) -> str:
+    """A fresh, empty database; yields its service-style URL, drops it afterwards. Asked
+    for together with a template copy at the same URL, it is that copy."""
+    name = pg_database_url.rsplit("/", 1)[1]
+    return pg_server.create_database(name, exist_ok=True)
 
 
 @pytest.fixture(
@@ -150,15 +173,26 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def empty_db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
-    """URL of an empty database of `backend`, in the service's URL form.
+def db_url(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """URL of a database of `backend` that does not exist yet, for a template copy.
 
-    SQLite: `sqlite:///<tmp_path>/archon.db`, the file does not exist yet.
-    PostgreSQL: a fresh database on the session server (started only here,
-    so `-m "not postgres"` runs never need PostgreSQL).
+    SQLite: `sqlite:///<tmp_path>/archon.db`. PostgreSQL: `pg_database_url` (the server is
+    started only here, so `-m "not postgres"` runs never need PostgreSQL).
     """
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / 'archon.db'}"
+    return str(request.getfixturevalue("pg_database_url"))
+
+
+@pytest.fixture
+def empty_db_url(backend: str, db_url: str, request: pytest.FixtureRequest) -> str:
+    """URL of an empty database of `backend`, in the service's URL form (`db_url`'s).
+
+    SQLite: the file does not exist yet. PostgreSQL: a fresh database on the session
+    server (`pg_database`).
+    """
+    if backend == "sqlite":
+        return db_url
     return str(request.getfixturevalue("pg_database"))
 
 
@@ -187,48 +221,52 @@ def _service_copy(request: pytest.FixtureRequest, url: str, **options: object) -
 
 
 @pytest.fixture
-def service_db(empty_db_url: str, request: pytest.FixtureRequest) -> DbTarget:
+def service_db(db_url: str, request: pytest.FixtureRequest) -> DbTarget:
     """A current (post-016) service database with 600 demo sessions, on each backend."""
-    return _service_copy(request, empty_db_url, sessions=600)
+    return _service_copy(request, db_url, sessions=600)
 
 
 @pytest.fixture
-def old_service_db(empty_db_url: str, request: pytest.FixtureRequest) -> DbTarget:
+def old_service_db(db_url: str, request: pytest.FixtureRequest) -> DbTarget:
     """An empty service database from before migration 016 (no ended_reason column)."""
-    return _service_copy(request, empty_db_url, ended_reason=False)
+    return _service_copy(request, db_url, ended_reason=False)
 
 
 @pytest.fixture
-def replica_db(pg_database: str, pg_standby: PgStandby, request: pytest.FixtureRequest) -> Replica:
+def replica_db(
+    pg_database_url: str, pg_standby: PgStandby, request: pytest.FixtureRequest
+) -> Replica:
     """A current service database with 300 demo sessions on the primary, replayed on the
     standby: read it through `standby_url`, check writes through `primary_url`."""
-    _service_copy(request, pg_database, sessions=300)
+    _service_copy(request, pg_database_url, sessions=300)
     pg_standby.wait_for_replay()
-    name = pg_database.rsplit("/", 1)[1]
-    return Replica(primary_url=pg_database, standby_url=pg_standby.url(name))
+    name = pg_database_url.rsplit("/", 1)[1]
+    return Replica(primary_url=pg_database_url, standby_url=pg_standby.url(name))
 
 
 @pytest.fixture
-def new_york_db(pg_server: PgServer, pg_database: str, request: pytest.FixtureRequest) -> ServiceDb:
+def new_york_db(
+    pg_server: PgServer, pg_database_url: str, request: pytest.FixtureRequest
+) -> ServiceDb:
     """An empty service database on PostgreSQL whose default zone is New York, with a
     writer that writes as the service does (psql sets no zone: the default applies)."""
-    target = _service_copy(request, pg_database)
+    target = _service_copy(request, pg_database_url)
     dbname = str(sa_url(target).database)
     pg_server.psql(f"ALTER DATABASE \"{dbname}\" SET timezone TO '{NEW_YORK}'")
-    db = ServiceDb(pg_database, pg=True, server=pg_server, dbname=dbname)
+    db = ServiceDb(pg_database_url, pg=True, server=pg_server, dbname=dbname)
     assert db.run("SHOW timezone") == NEW_YORK
     return db
 
 
 @pytest.fixture
-def service_writer(empty_db_url: str, backend: str, request: pytest.FixtureRequest) -> ServiceDb:
+def service_writer(db_url: str, backend: str, request: pytest.FixtureRequest) -> ServiceDb:
     """An empty service database on each backend (PostgreSQL's in New York), with a
     writer that writes as the service does."""
     if backend == "postgresql":
         db: ServiceDb = request.getfixturevalue("new_york_db")
         return db
-    _service_copy(request, empty_db_url)
-    return ServiceDb(empty_db_url, pg=False, path=Path(empty_db_url.removeprefix("sqlite:///")))
+    _service_copy(request, db_url)
+    return ServiceDb(db_url, pg=False, path=Path(db_url.removeprefix("sqlite:///")))
 
 
 # ============================================================================

@@ -9,9 +9,7 @@ from tui.store.target import DbTarget
 
 
 @pytest.fixture
-def runs_db(
-    empty_db_url: str, era: str, request: pytest.FixtureRequest
-) -> tuple[DbTarget, ServiceRuns]:
+def runs_db(db_url: str, era: str, request: pytest.FixtureRequest) -> tuple[DbTarget, ServiceRuns]:
     """An empty service database of `era` (the test's parameter) and the service's writes.
     Made before the test's event loop runs: the template copy runs its own."""
-    return runs_database(request, empty_db_url, era)
+    return runs_database(request, db_url, era)

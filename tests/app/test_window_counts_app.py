@@ -33,11 +33,11 @@ SESSIONS = 600
 
 @pytest.fixture
 def owned_db(
-    empty_db_url: str, service_templates: ServiceTemplates, request: pytest.FixtureRequest
+    db_url: str, service_templates: ServiceTemplates, request: pytest.FixtureRequest
 ) -> DbTarget:
     """600 demo sessions on today's service schema (users own most conversations)."""
-    server = None if empty_db_url.startswith("sqlite") else request.getfixturevalue("pg_server")
-    return service_templates.copy(empty_db_url, server, sessions=SESSIONS, era="v0.7")
+    server = None if db_url.startswith("sqlite") else request.getfixturevalue("pg_server")
+    return service_templates.copy(db_url, server, sessions=SESSIONS, era="v0.7")
 
 
 def _reasons_line(app: SessionsApp) -> str:

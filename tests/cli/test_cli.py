@@ -183,7 +183,7 @@ def cli_db(backend: str, request: pytest.FixtureRequest) -> CliDb:
     free for the test to change."""
     if backend == "sqlite":
         return sqlite_db(request.getfixturevalue("db"))
-    url = str(request.getfixturevalue("pg_database"))
+    url = str(request.getfixturevalue("pg_database_url"))
     templates: ServiceTemplates = request.getfixturevalue("service_templates")
     templates.copy_built(
         url, request.getfixturevalue("pg_server"), ("write_demo", N_SESSIONS), _write_demo

@@ -26,9 +26,9 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_strings_from_the_database_are_shown_not_obeyed(
-    empty_db_url: str, request: pytest.FixtureRequest
+    db_url: str, request: pytest.FixtureRequest
 ) -> None:
-    svc = runs_database(request, empty_db_url, "v0.8")[1]
+    svc = runs_database(request, db_url, "v0.8")[1]
     odd = svc.create(NAME, svc.conversation(), user_message="line\nbreak\x1b]0;title\x07",
                      metadata={"total_cost_usd": "12.5"})  # fmt: skip
     svc.db.run(f"UPDATE remote_agent_workflow_runs SET status = 'exploded' WHERE id = '{odd}'")

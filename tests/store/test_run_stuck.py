@@ -24,9 +24,9 @@ K = RunStuckKind
 
 
 @pytest.fixture
-def make_runs(empty_db_url: str, request: pytest.FixtureRequest) -> Make:
+def make_runs(db_url: str, request: pytest.FixtureRequest) -> Make:
     def make(era: str) -> tuple[DbTarget, ServiceRuns]:
-        return runs_database(request, empty_db_url, era)
+        return runs_database(request, db_url, era)
 
     return make
 

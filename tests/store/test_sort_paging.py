@@ -66,11 +66,11 @@ def _prepare(url: str) -> DbTarget:
 
 @pytest.fixture
 def tied_db(
-    empty_db_url: str, service_templates: ServiceTemplates, request: pytest.FixtureRequest
+    db_url: str, service_templates: ServiceTemplates, request: pytest.FixtureRequest
 ) -> DbTarget:
     """A copy of `_prepare`'s database, built once per backend: the tests only read it."""
-    server = None if empty_db_url.startswith("sqlite") else request.getfixturevalue("pg_server")
-    return service_templates.copy_built(empty_db_url, server, "sort-paging-ties", _prepare)
+    server = None if db_url.startswith("sqlite") else request.getfixturevalue("pg_server")
+    return service_templates.copy_built(db_url, server, "sort-paging-ties", _prepare)
 
 
 def _sql_order(sort: SortKey, ascending: bool) -> list[sa.ColumnElement[object]]:

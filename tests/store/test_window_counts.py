@@ -20,11 +20,11 @@ WINDOW = 200
 
 @pytest.fixture
 def owned_db(
-    empty_db_url: str, service_templates: ServiceTemplates, request: pytest.FixtureRequest
+    db_url: str, service_templates: ServiceTemplates, request: pytest.FixtureRequest
 ) -> DbTarget:
     """600 demo sessions on today's service schema (users own most conversations)."""
-    server = None if empty_db_url.startswith("sqlite") else request.getfixturevalue("pg_server")
-    return service_templates.copy(empty_db_url, server, sessions=600, era="v0.7")
+    server = None if db_url.startswith("sqlite") else request.getfixturevalue("pg_server")
+    return service_templates.copy(db_url, server, sessions=600, era="v0.7")
 
 
 async def _newest_first(store: Store) -> list[SessionRow]:

@@ -6,8 +6,11 @@ database; nothing here is this tool's code."""
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 import sqlite3
+import sys
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -196,16 +199,26 @@ def stored_rows(path: Path) -> dict[Any, tuple[Any, ...]]:
         return {r[0]: tuple(zip(names, r, strict=True)) for r in cur.fetchall()}
 
 
+@functools.cache
+def _raw_control_pattern() -> re.Pattern[str]:
+    """One character class of every code point `raw_controls` names, built once: the
+    scan then runs in the regex engine, not a Python call per character."""
+    ranges: list[tuple[int, int]] = []
+    for point in range(sys.maxunicode + 1):
+        ch = chr(point)
+        if ch in "\n\t\r" or unicodedata.category(ch) not in ("Cc", "Cf", "Cs"):
+            continue
+        if ranges and ranges[-1][1] == point - 1:
+            ranges[-1] = (ranges[-1][0], point)
+        else:
+            ranges.append((point, point))
+    return re.compile("[" + "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in ranges) + "]")
+
+
 def raw_controls(text: str) -> list[str]:
     """Characters a terminal would act on or hide: C0/C1 controls (but newline, tab,
     carriage return), DEL, and format characters (bidi, zero-width, BOM, soft hyphen)."""
-    return sorted(
-        {
-            f"U+{ord(ch):04X}"
-            for ch in text
-            if ch not in "\n\t\r" and unicodedata.category(ch) in ("Cc", "Cf", "Cs")
-        }
-    )
+    return sorted({f"U+{ord(ch):04X}" for ch in set(_raw_control_pattern().findall(text))})
 
 
 def session_ids(rows: Sequence[dict[str, Any]]) -> list[str]:

@@ -172,6 +172,10 @@ def _free_port(host: str) -> int:
         return int(sock.getsockname()[1])
 
 
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
 def _quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -405,9 +409,16 @@ class PgServer:
             )
         return result.stdout.rstrip("\n")
 
-    def create_database(self, name: str) -> str:
-        """Create an empty database ``name``; return its service-style URL."""
-        self.psql(f"CREATE DATABASE {_quote_ident(name)}")
+    def create_database(self, name: str, *, exist_ok: bool = False) -> str:
+        """Create an empty database ``name``; return its service-style URL. ``exist_ok``:
+        a database of that name already there is left as it is."""
+        create = f"CREATE DATABASE {_quote_ident(name)}"
+        if exist_ok:  # one round trip: psql runs the statement only when the row is absent
+            create = (
+                f"SELECT {_sql_literal(create)} WHERE NOT EXISTS"
+                f" (SELECT FROM pg_database WHERE datname = {_sql_literal(name)}) \\gexec"
+            )
+        self.psql(create)
         return self.url(name)
 
     def drop_database(self, name: str) -> None:
