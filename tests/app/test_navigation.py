@@ -323,7 +323,9 @@ async def test_a_search_that_matches_nothing_says_what_it_searched_and_n_goes_on
         await wait_until(pilot, lambda: main.state.search.text == "zz-no-such-text", "search")
         await settle(pilot)
         assert table.row_count == 0
-        assert "no match in the newest 200 sessions" in str(table.border_subtitle)
+        await wait_until(
+            pilot, lambda: "no match in the newest 200" in str(table.border_subtitle), "answer"
+        )
         assert "n searches older" in str(table.border_subtitle)
         await press_settled(pilot, "n")
         assert "no match in the newest 400 sessions" in str(table.border_subtitle)

@@ -122,7 +122,9 @@ async def test_n_widens_the_counts_with_a_searchs_older_window(owned_db: DbTarge
         await ready(pilot)
         main = main_screen(app)
         await _search(pilot, "zz-no-such-text")
-        assert "no match in the newest 200 sessions" in str(main.table.border_subtitle)
+        await wait_until(
+            pilot, lambda: "no match in the newest 200" in str(main.table.border_subtitle), "answer"
+        )
         assert _reasons_line(app) == counted_in(WINDOW)
         await _press_n(pilot)
         await wait_until(pilot, lambda: main.state.searched == 2 * WINDOW, "the older window")

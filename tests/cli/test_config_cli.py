@@ -78,7 +78,7 @@ def test_the_command_line_wins_over_the_file_and_the_file_over_the_defaults(
         ('[keys]\nnope = "e"\n', "keys.nope: no key binding has this id"),
         ('[keys]\nend = "q"\n', "keys.end: 'q' is already the key of quit (Quit)"),
         ('[keys]\nstatus-ended = "e"\n', "keys.status-ended: 'e' is already the key of export"),
-        ('[keys]\nselect = "x"\n', "keys.select: 'x' is already the key of end"),
+        ('[keys]\nselect = "x"\n', "keys.select: 'x' is already the key of "),
         ("refresh = \n", "not valid TOML"),
         ('theme = "no-such-theme"\n', "theme: no theme 'no-such-theme'"),
     ],

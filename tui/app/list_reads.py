@@ -63,7 +63,8 @@ class ListReads:
             screen.filters.show()  # asked again when the Store opens: the warm page is stale
             return
         self._stop_loading()
-        self.loading_timer = screen.set_timer(LOADING_AFTER, self._show_loading)
+        timer: Timer = screen.set_timer(LOADING_AFTER, lambda: self._show_loading(timer))
+        self.loading_timer = timer
         self._time_wait()
         screen.table.set_sort(ask.sort, ask.ascending)
         self.page(ask)
@@ -172,8 +173,11 @@ class ListReads:
             self.loading_timer.stop()
             self.loading_timer = None
 
-    def _show_loading(self) -> None:
-        """The new question is late: the rows on screen answer the old one, so dim them."""
+    def _show_loading(self, timer: Timer) -> None:
+        """The new question is late: the rows on screen answer the old one, so dim them.
+        A timer stopped or replaced meanwhile (its question answered) changes nothing."""
+        if timer is not self.loading_timer:
+            return
         self.loading_timer = None
         self.screen.table.border_subtitle = self.controller.LOADING_LINE
         self.screen.table.set_stale(True)
