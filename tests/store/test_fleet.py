@@ -4,8 +4,6 @@ why in its own reading, and one that never answers costs only its own timeout.""
 from __future__ import annotations
 
 import asyncio
-import socket
-import threading
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -13,6 +11,7 @@ from time import monotonic
 
 import pytest
 
+from tests.support.overview_scenes import silent_port
 from tui.deployments import Deployment
 from tui.fleet import ReadOptions, read_each
 from tui.store.store import Store
@@ -21,29 +20,9 @@ from tui.store.target import DbTarget
 
 @pytest.fixture
 def silent_server() -> Iterator[int]:
-    """A loopback port that accepts connections and never says a word (a hung server)."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    held: list[socket.socket] = []
-    stop = threading.Event()
-
-    def accept() -> None:
-        listener.settimeout(0.1)
-        while not stop.is_set():
-            try:
-                held.append(listener.accept()[0])
-            except TimeoutError:
-                continue
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    stop.set()
-    thread.join()
-    for conn in held:
-        conn.close()
-    listener.close()
+    """A loopback port that accepts connections and never answers (a hung server)."""
+    with silent_port() as port:
+        yield port
 
 
 def live(target: DbTarget, name: str) -> Deployment:
