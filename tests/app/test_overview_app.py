@@ -7,7 +7,6 @@ read-only deployment refuses to end, in its own words."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,8 +21,6 @@ from tests.support.overview_scenes import (
     overview_app,
     silent_port,
 )
-from tests.support.pgserver import PgServer
-from tests.support.templates import ServiceTemplates
 from tui.app.fleet_app import FleetApp
 from tui.app.screens.detail import DetailScreen
 from tui.app.screens.end_session import EndReasonScreen
@@ -34,16 +31,6 @@ from tui.store.store import open_store
 from tui.store.target import DbTarget
 
 pytestmark = pytest.mark.postgres
-
-
-@pytest.fixture
-def sqlite_db(tmp_path: Path, service_templates: ServiceTemplates) -> DbTarget:
-    return service_templates.copy(f"sqlite:///{tmp_path / 'staging.db'}", None, sessions=600)
-
-
-@pytest.fixture
-def pg_db(pg_database: str, pg_server: PgServer, service_templates: ServiceTemplates) -> DbTarget:
-    return service_templates.copy(pg_database, pg_server, sessions=600)
 
 
 @pytest.fixture

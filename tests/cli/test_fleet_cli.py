@@ -17,6 +17,7 @@ import pytest
 from tests.support.cli_env import invoke, isolate
 from tests.support.fleet_scenes import seeded
 from tests.support.run_writes import ServiceRuns
+from tui.domain.wording import NO_RUN_OUTCOME
 
 GROUP_KEYS = ["deployment", "title", "error"]
 """Every group object's first keys; a deployment that could not be read has only these."""
@@ -28,6 +29,9 @@ COMMANDS = [
     (["runs", "stuck"], ["quiet_after_seconds", "kinds"]),
     (["trends", "--days", "2"], ["by", "unit", "days", "start", "end", "total", "buckets",
                                  "groups"]),
+    (["trends", "--runs", "--days", "2"], ["by", "unit", "days", "start", "end", "buckets",
+                                           "runs", "spend_usd", "runs_with_cost",
+                                           "runs_without_cost", "runs_table"]),
 ]  # fmt: skip
 
 
@@ -124,18 +128,49 @@ def test_one_deployment_prints_what_its_database_alone_prints(
     assert result.stdout == alone(fleet, *args)
 
 
-def test_trends_csv_starts_each_line_with_the_deployment(fleet: ServiceRuns) -> None:
-    result = invoke("--all", "trends", "--days", "2", "--format", "csv")
+@pytest.mark.parametrize(
+    ("args", "header", "total"),
+    [
+        ([], ["bucket", "group", "status", "count"], 2),
+        (["--runs"], ["series", "bucket", "group", "status", "value"], None),
+    ],
+    ids=["sessions", "runs"],
+)
+def test_trends_csv_starts_each_line_with_the_deployment(
+    fleet: ServiceRuns, args: list[str], header: list[str], total: int | None
+) -> None:
+    result = invoke("--all", "trends", *args, "--days", "2", "--format", "csv")
     assert result.exit_code == 1, result.output
     rows = list(csv.reader(io.StringIO(result.stdout)))
-    assert rows[0] == ["deployment", "bucket", "group", "status", "count"]
-    alone_rows = list(
-        csv.reader(io.StringIO(alone(fleet, "trends", "--days", "2", "--format", "csv")))
-    )
+    assert rows[0] == ["deployment", *header]
+    alone_csv = alone(fleet, "trends", *args, "--days", "2", "--format", "csv")
+    alone_rows = list(csv.reader(io.StringIO(alone_csv)))
     assert [row[1:] for row in rows[1:]] == alone_rows[1:]
     assert {row[0] for row in rows[1:]} == {"live"}
-    assert sum(int(row[4]) for row in rows[1:]) == 2
+    if total is not None:
+        assert sum(int(row[4]) for row in rows[1:]) == total
+    else:  # the one run the fixture started, counted by its status
+        runs = [(row[1], row[3], row[5]) for row in rows[1:] if row[1] == "runs"]
+        assert runs == [("runs", "paused", "1")]
     assert "gone: " in result.stderr and "unset: deployment unset" in result.stderr
+
+
+def test_run_trends_notes_stay_with_their_deployment(fleet: ServiceRuns) -> None:
+    """The runs of this era have no outcome column: the table's group says so first, then
+    what the database alone prints; JSON names the deployment in front of the note."""
+    args = ["trends", "--runs", "--by", "outcome", "--days", "2"]
+    alone_result = invoke("--url", fleet.db.url, *args)
+    assert alone_result.stderr == f"note: {NO_RUN_OUTCOME}\n"
+    result = invoke("-d", "live", "-d", "gone", *args)
+    assert result.exit_code == 1, result.output
+    live, gone = result.stdout.split("\n\n== ")
+    assert live.splitlines()[:2] == ["== live: Live (staging)", f"note: {NO_RUN_OUTCOME}"]
+    assert "\n".join(live.splitlines()[2:]) == alone_result.stdout.rstrip("\n")
+    assert gone.startswith("gone\nerror: ")
+    as_json = invoke("-d", "live", "-d", "gone", *args, "--format", "json")
+    assert as_json.exit_code == 1
+    assert as_json.stderr.splitlines()[0] == f"live: note: {NO_RUN_OUTCOME}"
+    assert json.loads(as_json.stdout)[0]["by"] == "status"
 
 
 @pytest.mark.parametrize("args", [["info"], ["stuck"], ["runs", "stuck"], ["trends"]])

@@ -13,7 +13,8 @@ has no SSL, so the stream stays readable.
 
 With `then_refuse`, the database stops answering once the cut is made: every
 connection through the proxy is closed and new ones are refused, so the client cannot
-re-read what its commit did.
+re-read what its commit did. `stop_answering` does the same at once, with no commit:
+a server gone down.
 """
 
 from __future__ import annotations
@@ -52,6 +53,21 @@ class CommitCutProxy:
     def __exit__(self, *exc: object) -> None:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+
+    def stop_answering(self) -> None:
+        """The database goes down now, as `then_refuse` has it after a cut: every
+        connection through the proxy is closed and new ones are refused."""
+        done = threading.Event()
+
+        def down() -> None:
+            self._then_refuse = True
+            self.cut.set()
+            for close in self._closers:
+                close()
+            done.set()
+
+        self._loop.call_soon_threadsafe(down)
+        assert done.wait(10), "the proxy's loop did not answer"
 
     @property
     def url(self) -> str:

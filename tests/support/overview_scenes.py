@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,14 +35,18 @@ def deployment_of(target: DbTarget, name: str, **more: object) -> Deployment:
 
 
 def overview_app(
-    deployments: Sequence[Deployment], *, within: float = 30.0, refresh: float = 0
+    deployments: Sequence[Deployment],
+    *,
+    within: float = 30.0,
+    refresh: float = 0,
+    clock: Callable[[], datetime] = lambda: NOW,
 ) -> FleetApp:
-    """The app the CLI starts for several deployments, its clock fixed."""
+    """The app the CLI starts for several deployments, its clock fixed (or the test's)."""
     settings = Settings(
         target=DbTarget(kind="sqlite", source="(several deployments)"),
         refresh_seconds=refresh,
         actor=ACTOR,
-        clock=lambda: NOW,
+        clock=clock,
         theme="textual-dark",
     )
     options = ReadOptions(

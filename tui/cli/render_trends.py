@@ -109,6 +109,15 @@ def fleet_trends_csv(found: list[tuple[str, Trends]], style: CsvStyle = DEFAULT_
     return "".join(lines)
 
 
+def fleet_run_trends_csv(found: list[tuple[str, RunTrends]], style: CsvStyle = DEFAULT_CSV) -> str:
+    """`run_trends_csv` of several deployments: a `deployment` column first."""
+    lines = [csv_line(("deployment", *RUN_TRENDS_CSV_KEYS), style)]
+    for name, each in found:
+        for t in each.series:
+            lines += [csv_line([name, t.measure.name, *r], style) for r in csv_rows(t)]
+    return "".join(lines)
+
+
 # -- table -----------------------------------------------------------------------------------
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -26,9 +28,14 @@ from tui.domain.wording import (
 )
 
 if TYPE_CHECKING:
+    from tui.fleet import Reading
     from tui.store.store import Store
 
 from tui.cli.common import Globals, run_with_store
+
+T = TypeVar("T")
+RUN_STARTED = "workflow run started"
+"""What the runs' empty window says did not happen."""
 
 # -- trends ---------------------------------------------------------------------------------
 
@@ -110,13 +117,7 @@ def trends(
     if chosen_fleet is not None:
         readings = fleet_output.read_all(g, chosen_fleet, read)
         if fmt == "csv":
-            style = CsvStyle(guard=not csv_raw, terminal=sys.stdout.isatty())
-            found_each = [(r.deployment.name, r.value) for r in readings if r.value is not None]
-            click.echo(render_trends.fleet_trends_csv(found_each, style), nl=False, color=True)
-            for r in readings:
-                if not r.ok:
-                    click.echo(f"{r.deployment.name}: {safe_text(r.error or '')}", err=True)
-            fleet_output.finish(readings)
+            _fleet_csv(readings, render_trends.fleet_trends_csv, csv_raw)
             return
         fleet_output.show_grouped(
             readings,
@@ -154,7 +155,9 @@ def _run_trends(
     csv_raw: bool,
 ) -> None:
     """`trends --runs`: the runs' series, in the format asked; what the database lacks
-    (the runs table, the outcome column) is one note on stderr, never an error."""
+    (the runs table, the outcome column) is one note on stderr, never an error. Across
+    deployments, grouped as the other commands (`fleet_output`): a table's group holds
+    its notes, JSON and CSV name the deployment in front of each note on stderr."""
     flt = RunFilter(
         codebase=codebase or None, owner=user.strip() if user and user.strip() else None
     )
@@ -162,23 +165,76 @@ def _run_trends(
     async def read(store: Store) -> RunTrends:
         return await store.run_trends(flt, days, by)
 
+    chosen_fleet = fleet_output.fleet(g)
+    if chosen_fleet is not None:
+        readings = fleet_output.read_all(g, chosen_fleet, read)
+        if fmt != "table":  # a table's group holds its notes; here each names its own
+            for r in readings:
+                notes = [] if r.value is None else run_trends_notes(r.value, by)
+                for note in notes:
+                    click.echo(f"{r.deployment.name}: note: {note}", err=True)
+        if fmt == "csv":
+            _fleet_csv(readings, render_trends.fleet_run_trends_csv, csv_raw)
+            return
+        lines = partial(run_trends_lines, days=days, by=by)
+        fleet_output.show_grouped(readings, fmt, lines, render_trends.run_trends_object)
+        return
     found = run_with_store(g, read)
-    if not found.has_table:
-        click.echo(f"note: {NO_RUNS_TABLE}", err=True)
-    elif found.runs.by is not by:
-        click.echo(f"note: {NO_RUN_OUTCOME}", err=True)
+    for note in run_trends_notes(found, by):
+        click.echo(f"note: {note}", err=True)
     if fmt == "json":
         click.echo(dumps(render_trends.run_trends_object(found), indent=2))
     elif fmt == "csv":
         style = CsvStyle(guard=not csv_raw, terminal=sys.stdout.isatty())
         click.echo(render_trends.run_trends_csv(found, style), nl=False, color=True)
-    elif found.runs.total == 0:
-        if found.has_table:
-            click.echo(trends_empty(days, "workflow run started"), err=True)
-    else:
-        hourly = found.window.hourly
-        click.echo(trends_title(days, hourly, RUN_TRENDS_WHAT))
-        click.echo("\n".join(render_trends.trends_table(found.runs)))
-        click.echo("")
-        click.echo(trends_title(days, hourly, RUN_SPEND_TITLE))
-        click.echo("\n".join(render_trends.trends_table(found.spend, found.costed, found.uncosted)))
+    elif found.runs.total:
+        click.echo("\n".join(run_trends_table(found, days)))
+    elif found.has_table:
+        click.echo(trends_empty(days, RUN_STARTED), err=True)
+
+
+def run_trends_notes(found: RunTrends, by: RunTrendBy) -> list[str]:
+    """What the database lacks for the question: the runs table, or the outcome column."""
+    if not found.has_table:
+        return [NO_RUNS_TABLE]
+    if found.runs.by is not by:
+        return [NO_RUN_OUTCOME]
+    return []
+
+
+def run_trends_table(found: RunTrends, days: int) -> list[str]:
+    """The runs' table, a blank line, then the spend's; nothing without a runs table."""
+    if not found.has_table:
+        return []
+    hourly = found.window.hourly
+    return [
+        trends_title(days, hourly, RUN_TRENDS_WHAT),
+        *render_trends.trends_table(found.runs),
+        "",
+        trends_title(days, hourly, RUN_SPEND_TITLE),
+        *render_trends.trends_table(found.spend, found.costed, found.uncosted),
+    ]
+
+
+def run_trends_lines(found: RunTrends, days: int, by: RunTrendBy) -> list[str]:
+    """A deployment's group: its notes, then its tables, or the empty window's line."""
+    notes = [f"note: {note}" for note in run_trends_notes(found, by)]
+    if found.has_table and not found.runs.total:
+        return [*notes, trends_empty(days, RUN_STARTED)]
+    return [*notes, *run_trends_table(found, days)]
+
+
+def _fleet_csv(
+    readings: list[Reading[T]],
+    render: Callable[[list[tuple[str, T]], CsvStyle], str],
+    csv_raw: bool,
+) -> None:
+    """Several deployments' CSV: one header, each line led by its deployment's name; the
+    ones that could not be read on stderr, then the exit code `fleet_output.finish` gives."""
+    style = CsvStyle(guard=not csv_raw, terminal=sys.stdout.isatty())
+    found_each = [(r.deployment.name, r.value) for r in readings if r.value is not None]
+    click.echo(render(found_each, style), nl=False, color=True)
+    for r in readings:
+        if not r.ok:
+            click.echo(f"{r.deployment.name}: {safe_text(r.error or '')}", err=True)
+    fleet_output.finish(readings)
