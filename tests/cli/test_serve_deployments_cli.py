@@ -6,12 +6,14 @@ itself is tests/web/test_serve_deployments_browser.py)."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.support.cli_env import invoke, isolate
-from tui.cli.serve import SERVE_ACTOR, SERVE_DEPLOYMENTS, SERVE_URL
+from tui.cli.serve import SERVE_ACTOR, SERVE_DEPLOYMENTS, SERVE_URL, SERVED_READ_ONLY
 
 PASSWORD = "s3cret-serve"
 PG = f"postgresql://archon:{PASSWORD}@127.0.0.1:1/archon"
@@ -131,3 +133,35 @@ def test_the_child_refuses_an_environment_serve_did_not_write(
     assert result.exit_code == 2, result.output
     assert result.output == says + "\n"
     assert PASSWORD not in result.output
+
+
+@pytest.mark.parametrize("write", [False, True], ids=["read-only", "write"])
+def test_the_child_starts_the_overview_of_what_serve_wrote(
+    write: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The settings and deployments the child gives the overview (captured where it would
+    start it): as `serve` chose them, and nothing of them left in its environment."""
+    import tui.app.fleet_app as fleet_app
+    from tui.app.deployment_link import deployment_settings
+
+    started: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(
+        fleet_app, "run_fleet", lambda *given: started.append((*given, set(os.environ))) or 0
+    )
+    env = {SERVE_DEPLOYMENTS: json.dumps(GOOD)} | ({SERVE_ACTOR: "oncall-web"} if write else {})
+    result = invoke(*([] if write else ["--read-only"]), "served-app", env=env)
+    assert result.exit_code == 0, result.output
+    ((settings, deployments, _, environment),) = started
+    assert SERVE_DEPLOYMENTS not in environment and SERVE_ACTOR not in environment
+    assert [(d.name, d.title, d.colour, d.read_only) for d in deployments] == [
+        ("staging", None, None, False),
+        ("prod", "[b]Prod[/b]", "red", True),
+    ]
+    assert deployments[1].target().password == PASSWORD
+    assert settings.config_path is None  # served: nothing written on the serving machine
+    staging, prod = (deployment_settings(settings, d) for d in deployments)
+    assert prod.read_only and "(read_only = true in [deployments.prod])" in str(prod.read_only_why)
+    if write:
+        assert settings.actor == "oncall-web" and not staging.read_only
+    else:
+        assert staging.read_only and staging.read_only_why == SERVED_READ_ONLY
