@@ -132,6 +132,7 @@ GOOD = {"name": "staging", "title": "S", "colour": "red", "read_only": True, "ur
     [
         ("", "not the JSON `serve` writes"),
         ("[{", "not the JSON `serve` writes"),
+        ("[" * 50_000 + "]" * 50_000, "not the JSON `serve` writes"),
         (json.dumps({"name": "prod"}), "not a list of two or more deployments"),
         (json.dumps([GOOD]), "not a list of two or more deployments"),
         (json.dumps([GOOD, "prod"]), "deployment 2: not an object with keys name, title, "),
@@ -161,6 +162,7 @@ GOOD = {"name": "staging", "title": "S", "colour": "red", "read_only": True, "ur
     ids=[
         "empty",
         "cut",
+        "nested",
         "object",
         "one",
         "not-an-object",

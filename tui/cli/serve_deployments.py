@@ -93,7 +93,7 @@ def decode(text: str) -> list[Deployment]:
     """The deployments `encode` wrote, checked; BadServedDeployments otherwise."""
     try:
         entries = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: arrays nested too deep
         raise BadServedDeployments("not the JSON `serve` writes") from None
     if not isinstance(entries, list) or len(entries) < 2:
         raise BadServedDeployments("not a list of two or more deployments")
