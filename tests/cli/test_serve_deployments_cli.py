@@ -165,3 +165,41 @@ def test_the_child_starts_the_overview_of_what_serve_wrote(
         assert settings.actor == "oncall-web" and not staging.read_only
     else:
         assert staging.read_only and staging.read_only_why == SERVED_READ_ONLY
+
+
+@pytest.mark.parametrize("write", [False, True], ids=["read-only", "write"])
+def test_serve_hands_each_tab_the_deployments_through_its_environment(
+    write: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What `serve` gives textual-serve (captured where it would listen): the command
+    line of each tab holds no database, and the environment holds them all; with one
+    deployment chosen, its database alone, as `--db` gives it."""
+    import tui.cli.serve as serve_mod
+
+    given: list[serve_mod.ChildSpec] = []
+    monkeypatch.setattr(serve_mod, "run_server", lambda spec, **_: given.append(spec))
+    flags = ["--write", "--actor", "oncall-web"] if write else []
+    result = invoke("-d", "staging", "-d", "prod", "serve", *flags)
+    assert result.exit_code == 0, result.output
+    mode = "ends signed by oncall-web; read-only: prod" if write else "read-only"
+    assert result.output.startswith(f"serving 2 deployments (staging, prod) ({mode}) on ")
+    (spec,) = given
+    assert ("--read-only" in spec.command) != write
+    for secret in (PASSWORD, "127.0.0.1", str(tmp_path), "Prod"):
+        assert secret not in spec.command
+    assert set(spec.environment) == {SERVE_DEPLOYMENTS} | ({SERVE_ACTOR} if write else set())
+    assert [
+        (d["name"], d["read_only"]) for d in json.loads(spec.environment[SERVE_DEPLOYMENTS])
+    ] == [
+        ("staging", False),
+        ("prod", True),
+    ]
+
+    (tmp_path / "staging.db").touch()  # --db asks for a file that is there
+    one = invoke("-d", "staging", "serve", *flags)
+    alone = invoke("--db", tmp_path / "staging.db", "serve", *flags)
+    assert one.exit_code == alone.exit_code == 0, one.output + alone.output
+    by_name, by_path = given[1:]
+    assert by_name.command == by_path.command
+    assert by_name.environment[SERVE_URL] == by_path.environment[SERVE_URL]
+    assert SERVE_DEPLOYMENTS not in by_name.environment
