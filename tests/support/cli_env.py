@@ -13,14 +13,15 @@ import pytest
 from click.testing import CliRunner, Result
 
 from tui.cli.main import cli
-from tui.cli.serve import SERVE_URL
+from tui.cli.serve import SERVE_VARIABLES
 
 
 def isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No `DATABASE_URL` and no served database, and `ARCHON_HOME`, the cache and `HOME`
     inside `tmp_path`."""
     monkeypatch.delenv("DATABASE_URL", raising=False)
-    monkeypatch.delenv(SERVE_URL, raising=False)
+    for name in SERVE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("ARCHON_HOME", str(tmp_path / "archon-home"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))

@@ -9,7 +9,7 @@ two or more. With one declared and nothing given, the database is resolved as al
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -30,12 +30,13 @@ def overview_deployments(g: Globals) -> list[Deployment]:
     return list(known.values()) if len(known) > 1 else []
 
 
-def launch_overview(g: Globals, deployments: list[Deployment]) -> None:
+def launch_overview(g: Globals, deployments: list[Deployment], **given: Any) -> None:
     """Start the overview; each deployment is read within the `deployment_timeout`
-    setting, with the dashboard's other settings."""
+    setting, with the dashboard's other settings (`given` wins, as in
+    `Globals.dashboard_settings`)."""
     from tui.store.target import DbTarget
 
-    settings = g.dashboard_settings(DbTarget(kind="sqlite", source=UNUSED))
+    settings = g.dashboard_settings(DbTarget(kind="sqlite", source=UNUSED), **given)
     try:
         from tui.app.fleet_app import run_fleet
         from tui.fleet import ReadOptions

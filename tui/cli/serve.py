@@ -8,7 +8,9 @@ shell) and relays its terminal over a websocket. What holds:
   of the served origin holding the token it prints (`tui.cli.serve_guard`).
 - The child is `python -m tui … served-app`: the database travels in the child's
   environment (`SERVE_URL`, read and removed by the child), never on its command line,
-  which any local user can read with `ps`; the page carries neither.
+  which any local user can read with `ps`; the page carries neither. Several
+  deployments travel the same way, in `SERVE_DEPLOYMENTS` (`tui.cli.serve_deployments`),
+  and the child shows their overview.
 - Served, the dashboard opens the database read-only; `--write` needs `--actor`, and
   every end it writes is signed by that actor, never by the server's `user@host`.
 """
@@ -32,6 +34,10 @@ SERVE_SOURCE = "SESSIONS_TUI_SERVE_SOURCE"
 """Where `serve` found the database (--db, --url, DATABASE_URL, …), for the header."""
 SERVE_ACTOR = "SESSIONS_TUI_SERVE_ACTOR"
 """Who signs the ends of a writable served dashboard."""
+SERVE_DEPLOYMENTS = "SESSIONS_TUI_SERVE_DEPLOYMENTS"
+"""Several deployments, each with its URL and password, for the child alone (its
+environment; `tui.cli.serve_deployments` writes and reads it)."""
+SERVE_VARIABLES = (SERVE_URL, SERVE_SOURCE, SERVE_ACTOR, SERVE_DEPLOYMENTS)
 SERVED_READ_ONLY = "served read-only: run `sessions-tui serve --write --actor WHO` to end sessions"
 CHILD_COMMAND = "served-app"
 DEFAULT_PORT = 8000
@@ -83,6 +89,18 @@ def child_spec(
     select_cap: int,
 ) -> ChildSpec:
     """`actor` None: read-only. The URL goes to the environment only."""
+    environment = {SERVE_URL: secret_url, SERVE_SOURCE: source}
+    return ChildSpec(
+        child_command(actor=actor, refresh=refresh, stale_after=stale_after, select_cap=select_cap),
+        environment | ({} if actor is None else {SERVE_ACTOR: actor}),
+    )
+
+
+def child_command(
+    *, actor: str | None, refresh: float, stale_after: timedelta, select_cap: int
+) -> str:
+    """The child's shell command: the interpreter, the non-secret options (`--read-only`
+    when `actor` is None), the hidden command."""
     argv = [
         sys.executable,
         "-m",
@@ -97,10 +115,7 @@ def child_spec(
     if actor is None:
         argv.append("--read-only")
     argv.append(CHILD_COMMAND)
-    environment = {SERVE_URL: secret_url, SERVE_SOURCE: source}
-    if actor is not None:
-        environment[SERVE_ACTOR] = actor
-    return ChildSpec(shlex.join(argv), environment)
+    return shlex.join(argv)
 
 
 @dataclass(frozen=True)
@@ -170,6 +185,8 @@ def run_server(
 
     if not callable(getattr(Server, "_make_app", None)):
         raise ImportError("this textual-serve builds no aiohttp app `serve` can guard")
+    for name in SERVE_VARIABLES:  # the spec's alone: none left over from elsewhere
+        os.environ.pop(name, None)
     os.environ.update(spec.environment)
     server = GuardedServer(
         spec.command,
