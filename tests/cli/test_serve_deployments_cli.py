@@ -203,3 +203,11 @@ def test_serve_hands_each_tab_the_deployments_through_its_environment(
     assert by_name.command == by_path.command
     assert by_name.environment[SERVE_URL] == by_path.environment[SERVE_URL]
     assert SERVE_DEPLOYMENTS not in by_name.environment
+
+    # Nothing chosen while the file declares several: every one, as the dashboard opens them.
+    monkeypatch.setenv("NOBODY_SET_THIS_URL", PG)
+    bare = invoke("serve", *flags)
+    assert bare.exit_code == 0, bare.output
+    assert bare.output.startswith("serving 4 deployments (staging, prod, vault, unset) ")
+    names = [d["name"] for d in json.loads(given[3].environment[SERVE_DEPLOYMENTS])]
+    assert names == ["staging", "prod", "vault", "unset"]

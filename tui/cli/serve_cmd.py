@@ -84,7 +84,8 @@ def serve(
     token printed at start get a dashboard (--no-token: the origin only). Read-only unless
     --write --actor WHO, and then every end is signed by WHO. The database (and its
     password) reaches each dashboard through its environment, never its command line.
-    With several deployments (-d A -d B, --all) each tab opens their overview, and a
+    With several deployments (-d A -d B, --all, or none chosen while the config file
+    declares several, as for the dashboard) each tab opens their overview, and a
     read-only deployment stays read-only with --write.
     """
     if write and actor is None:
@@ -103,7 +104,9 @@ def serve(
         )
     if importlib.util.find_spec("textual_serve") is None:
         raise MissingExtra(f"serve needs textual-serve: {serve_mod.INSTALL_HINT}")
-    chosen = g.deployments()
+    from tui.cli.fleet_dashboard import overview_deployments
+
+    chosen = overview_deployments(g)
     if len(chosen) > 1:
         spec, shown, mode = _several(g, chosen, actor)
     else:
