@@ -468,8 +468,17 @@ NO_RUN_OUTCOME = (
 )
 RUN_TRENDS_WHAT = "Workflow runs"
 """What `trends --runs` and the runs' trends screen count, in a title."""
-RUNS_UNDER = "every workflow run · spend: top-level runs where a cost is recorded"
-"""What the runs' trends screen counts, under its title."""
+
+
+def runs_under(filters: str) -> str:
+    """What the runs' trends screen counts, under its title: the runs list's filters in
+    words (`run_search.describe` of the filter the trends count under), else every run,
+    and whose spend is summed."""
+    return f"{filters or 'every workflow run'} · spend: top-level runs where a cost is recorded"
+
+
+RUNS_UNDER = runs_under("")
+"""What the runs' trends screen counts under no filter."""
 RUN_SPEND_TITLE = "Recorded spend of top-level runs by workflow"
 """Spend's title: a sub-run's cost is in its parent's total (`run_trends`)."""
 QUIET_GUESS = "a guess: the service records no process that owns a run"
