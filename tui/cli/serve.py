@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from tui.domain.wording import Refusal, served_read_only
+
 INSTALL_HINT = "pip install 'sessions-tui[web]'"
 SERVE_URL = "SESSIONS_TUI_SERVE_URL"
 """The database, password included, for the child alone (its environment)."""
@@ -32,7 +34,8 @@ SERVE_SOURCE = "SESSIONS_TUI_SERVE_SOURCE"
 """Where `serve` found the database (--db, --url, DATABASE_URL, …), for the header."""
 SERVE_ACTOR = "SESSIONS_TUI_SERVE_ACTOR"
 """Who signs the ends of a writable served dashboard."""
-SERVED_READ_ONLY = "served read-only: run `sessions-tui serve --write --actor WHO` to end sessions"
+SERVED_READ_ONLY: Refusal = served_read_only
+"""A served read-only dashboard's refusal, naming the write refused (`wording`)."""
 CHILD_COMMAND = "served-app"
 DEFAULT_PORT = 8000
 
