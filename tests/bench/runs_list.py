@@ -140,7 +140,8 @@ def cached_sqlite(n_sessions: int, n_runs: int, log=print) -> Path:
         return path
     for stale in dbs.CACHE_DIR.glob(f"runs{n_runs}-*-demo-*-n{n_sessions}-*.db"):
         log(f"  removing stale cache {stale.name}")
-        stale.unlink()
+        for extra in ("", "-wal", "-shm"):
+            Path(f"{stale}{extra}").unlink(missing_ok=True)
     log(f"  building {path.name} ({n_runs:,} runs beside {n_sessions:,} sessions) …")
     started = time.perf_counter()
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
