@@ -110,13 +110,14 @@ async def test_a_standby_refuses_to_cancel_and_the_primary_keeps_the_run(
 
 
 @pytest.mark.parametrize("era", ["v0.8"])
-async def test_a_served_read_only_dashboard_refuses_to_cancel(
+async def test_a_served_read_only_dashboard_refuses_a_cancel_and_an_end_naming_each(
     runs_db: tuple[DbTarget, ServiceRuns],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
     """The settings are the CLI's for `serve`'s child without `--write` (captured where
-    it would start the dashboard)."""
+    it would start the dashboard): the cancel key's refusal names the cancel, the end
+    key's on the sessions list the end (`wording.served_read_only`)."""
     target, svc = runs_db
     await upgrade(target)
     running = _runs(svc)
