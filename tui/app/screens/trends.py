@@ -237,7 +237,7 @@ class TrendsScreen(SessionsScreen):
     async def load(self, days: int) -> None:
         now = self.sessions_app.settings.clock()
         inflight = self.sessions_app.inflight
-        if self.runs or self.flt is None:
+        if self.runs:
             found = self.store.run_trends(self.run_filter, days, self.run_by, now=now)
             runs = await inflight.run(found)
             self._show(runs.runs, runs)
