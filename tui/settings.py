@@ -12,6 +12,7 @@ from typing import Any
 from tui.config import setting as config_setting
 from tui.config import settings_default
 from tui.domain.timefmt import utcnow
+from tui.domain.wording import Refusal
 from tui.store.demo_size import DEMO_SESSIONS
 from tui.store.target import DbTarget
 
@@ -57,9 +58,10 @@ class Settings:
     the dashboard's 150 ms target on both backends with headroom for a busy machine
     (`tests.bench.search_window`). The config file's `search_window` takes a bigger one
     where the database has CPU to spare."""
-    read_only_why: str | None = None
-    """What the dashboard says when ending is refused because it is read-only; None:
-    the `--read-only` flag's words. A served dashboard names how to serve writable."""
+    read_only_why: str | Refusal | None = None
+    """What the dashboard says when a write (an end, a run cancel) is refused because it
+    is read-only; None: the `--read-only` flag's words. A served dashboard names how to
+    serve writable and the write refused (`wording.served_read_only`)."""
     actor: str | None = None
     """Who every end is signed by; None: `user@host` (a served dashboard always has one)."""
     clock: Callable[[], datetime] = field(default=utcnow)

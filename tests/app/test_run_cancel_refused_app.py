@@ -1,8 +1,9 @@
 """The dashboard's run cancel refused where ending is: on a hot standby (PostgreSQL) and
 in a served read-only dashboard (the settings `sessions-tui serve` gives its child),
-from the runs list and from a run's detail. The screen says why in one line, no dialog
-opens, and the database holds the runs as the service wrote them
-(`tests.support.run_writes`, workflows.ts@v0.9.0), with no audit row.
+from the runs list and from a run's detail. The screen says why in one line, naming the
+write refused (a cancel, or on the sessions list an end), no dialog opens, and the
+database holds the runs as the service wrote them (`tests.support.run_writes`,
+workflows.ts@v0.9.0), with no audit row.
 """
 
 from __future__ import annotations
@@ -109,13 +110,14 @@ async def test_a_standby_refuses_to_cancel_and_the_primary_keeps_the_run(
 
 
 @pytest.mark.parametrize("era", ["v0.8"])
-async def test_a_served_read_only_dashboard_refuses_to_cancel(
+async def test_a_served_read_only_dashboard_refuses_a_cancel_and_an_end_naming_each(
     runs_db: tuple[DbTarget, ServiceRuns],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
     """The settings are the CLI's for `serve`'s child without `--write` (captured where
-    it would start the dashboard)."""
+    it would start the dashboard): the cancel key's refusal names the cancel, the end
+    key's on the sessions list the end (`wording.served_read_only`)."""
     target, svc = runs_db
     await upgrade(target)
     running = _runs(svc)
@@ -128,8 +130,21 @@ async def test_a_served_read_only_dashboard_refuses_to_cancel(
     result = await asyncio.to_thread(CliRunner().invoke, cli, ["--read-only", "served-app"])
     assert result.exit_code == 0, result.output
     (settings,) = started
-    assert settings.read_only and settings.read_only_why == SERVED_READ_ONLY
-    app = make_app(replace(settings, refresh_seconds=0, clock=lambda: utcnow() + timedelta(0)))
+    assert settings.read_only and settings.read_only_why is SERVED_READ_ONLY
+    served = replace(settings, refresh_seconds=0, clock=lambda: utcnow() + timedelta(0))
+    serve = "served read-only: run `sessions-tui serve --write --actor WHO` to"
+    app = make_app(served)
     record_toasts(app)
-    await _refused_twice(app, running, SERVED_READ_ONLY)
+    await _refused_twice(app, running, f"{serve} cancel runs")
+    assert not any("end sessions" in n for n in notifications(app))
+    # the sessions list's end key: refused, naming the end
+    app = make_app(served)
+    record_toasts(app)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        await pilot.press(key(app, "end"))
+        refused = f"Ending is disabled: {serve} end sessions"
+        await wait_until(pilot, lambda: refused in notifications(app), "the end refused")
+        await settle(pilot)
+        assert not any("cancel runs" in n for n in notifications(app))
     assert _rows(svc.db) == before

@@ -21,13 +21,14 @@ from tests.support.app_helpers import (
 )
 from tests.support.run_trends import expected_run_trends, write_runs
 from tests.support.run_writes import ServiceRuns, runs_database
-from tests.support.runs_app import key, service_session
+from tests.support.runs_app import key, open_runs, runs_ready, service_session
 from tests.support.service_schema import RUNS_OUTCOME, statements
-from tui.app.screens.trends import TrendsScreen
+from tui.app.screens.trends import RUNS_ONLY_NOTE, TrendsScreen
 from tui.config import load_config
 from tui.domain.run_trends import RunTrendBy
+from tui.domain.runs import RunFilter
 from tui.domain.timefmt import utcnow
-from tui.domain.wording import NO_RUN_OUTCOME, NO_RUNS_TABLE, RUNS_UNDER
+from tui.domain.wording import NO_RUN_OUTCOME, NO_RUNS_TABLE, RUNS_UNDER, runs_under
 from tui.store.target import DbTarget
 
 SIZE = (120, 36)
@@ -184,3 +185,54 @@ async def test_the_runs_by_outcome_where_the_version_has_it(
         assert dict(t.counts) == dict(want.runs)
         shown = "\n".join(screen_lines(app))
         assert re.search(r"not recorded +6\b", shown) and re.search(r"succeeded +1\b", shown)
+
+
+async def test_opened_from_the_runs_list_the_runs_are_counted_under_its_filters(
+    runs_db: tuple[DbTarget, ServiceRuns],
+) -> None:
+    """The trends key on the runs list: the runs its typed filters select (workflow and
+    status here), counted as the test's own SQL counts them under the same condition,
+    the filters said under the title; there are no sessions to switch to."""
+    target, svc = runs_db
+    write_runs(svc)
+    app = app_for(target, clock=utcnow)
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await ready(pilot)
+        runs_list = await open_runs(pilot)
+        await pilot.press(key(app, "search"), *"workflow:REV status:comp,fail", "enter")
+        await runs_ready(pilot)
+        asked = runs_list.asked
+        assert asked == RunFilter(
+            statuses=frozenset({"completed", "failed"}), workflow="REV", text=None
+        )
+        await pilot.press(key(app, "trends"))
+        await wait_until(pilot, lambda: isinstance(app.screen, TrendsScreen), "trends")
+        screen = app.screen
+        assert isinstance(screen, TrendsScreen)
+        await wait_until(pilot, lambda: screen.run_trends is not None, "runs counted")
+        await settle(pilot)
+        found, t = screen.run_trends, screen.trends
+        assert found is not None and t is found.runs
+        w = t.window
+        want = await expected_run_trends(
+            target,
+            w.start,
+            w.end,
+            hourly=False,
+            where="lower(workflow_name) LIKE 'rev%' AND status IN ('completed', 'failed')",
+        )
+        assert sum(want.runs.values()) == 2  # review: one failed, one completed with $0.50
+        assert dict(t.counts) == dict(want.runs)
+        assert dict(found.spend.counts) == want.spend
+        assert dict(found.uncosted.counts) == dict(+want.uncosted)
+        shown = "\n".join(screen_lines(app))
+        under = "status completed|failed · workflow REV*"
+        assert runs_under(under) in shown, shown
+        assert re.search(r"review +\$0\.50", shown) and not re.search(r"plan +\$", shown)
+        # no sessions here: the sessions/runs key says why and the runs stay
+        await pilot.press(key(app, "trends-runs"))
+        await settle(pilot)
+        assert RUNS_ONLY_NOTE in notifications(app)
+        assert screen.run_trends is found and app.screen is screen
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is runs_list, "back on the runs list")

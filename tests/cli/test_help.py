@@ -12,6 +12,10 @@ SHARED = {
     "--platform": ("list", "trends"),
     "--codebase": ("list", "trends"),
     "--user": ("list", "trends"),
+    **{
+        name: ("runs", "trends")  # the runs' filters (`cli/run_options.py`)
+        for name in ("--status", "--workflow", "--owner", "--since", "--search", "--conversation")
+    },
 }
 
 

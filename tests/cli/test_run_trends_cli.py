@@ -90,6 +90,35 @@ def test_json_keys_in_order_and_numbers_equal_the_rows(svc: ServiceRuns) -> None
     assert spend["plan"].count(None) == 29 and 1.25 in spend["plan"]
 
 
+def test_the_runs_filters_of_runs_narrow_what_is_counted(svc: ServiceRuns) -> None:
+    """`--workflow`, `--status` (declared once with `runs`'): the counts equal the test's
+    own SQL under the same condition and the runs `runs` lists under the same options;
+    `--since` bounds the start as the window does."""
+    given = ["--workflow", "REV", "--status", "completed", "--status", "failed"]
+    got = as_json(svc, *given)
+    target = resolve_target(url=svc.db.url)
+    where = "lower(workflow_name) LIKE 'rev%' AND status IN ('completed', 'failed')"
+    want = asyncio.run(
+        expected_run_trends(
+            target, _when(got["start"]), _when(got["end"]), hourly=False, where=where
+        )
+    )
+    day = [_when(b).strftime("%Y-%m-%d") for b in got["buckets"]]
+    counted = {
+        (day[i], g["group"]): n
+        for g in got["runs"]["groups"]
+        for i, n in enumerate(g["counts"])
+        if n
+    }
+    assert counted == dict(want.runs) and got["runs"]["total"] == 2
+    assert got["spend_usd"]["total"] == 0.5
+    listed = invoke("--url", svc.db.url, "runs", *given, "--limit", "0", "--format", "json")
+    assert listed.exit_code == 0, listed.output
+    assert len(json.loads(listed.stdout)["runs"]) == got["runs"]["total"]
+    later = as_json(svc, "--since", "2099-01-01T00:00:00Z")
+    assert later["runs"]["total"] == 0 and as_json(svc)["runs"]["total"] == 7
+
+
 def test_csv_lines_follow_each_series(svc: ServiceRuns) -> None:
     result = invoke("--url", svc.db.url, "trends", "--runs", "--days", "2", "--format", "csv")
     assert result.exit_code == 0, result.output
@@ -163,6 +192,8 @@ def test_without_a_runs_table_one_note_and_empty_series(
         (["--runs", "--by", "reason"], "Invalid value for '--by'"),
         (["--by", "status"], "Invalid value for '--by'"),
         (["--runs", "--platform", "slack"], "--platform does not apply to --runs"),
+        (["--workflow", "plan"], "--workflow filters workflow runs: add --runs"),
+        (["--runs", "--user", "ada", "--owner", "ken"], "--user and --owner both name"),
         (["--runs", "--days", "0"], "Invalid value for '--days'"),
         (["--runs", "--format", "xml"], "Invalid value for '--format'"),
     ],

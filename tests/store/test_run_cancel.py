@@ -170,11 +170,11 @@ async def test_read_only_refuses_as_ending_does(service_writer: ServiceDb) -> No
     assert _audit(db) == []
 
 
-async def test_a_served_read_only_dashboard_refuses_as_ending_does(
+async def test_a_served_read_only_dashboard_refuses_naming_what_it_refuses(
     service_writer: ServiceDb,
 ) -> None:
     """A store opened the way `serve` without --write opens it: the cancel is refused
-    with the same words as an end."""
+    as an end is, each refusal naming the write refused."""
     db = service_writer
     runs = ServiceRuns(db)
     rid = runs.running()
@@ -182,10 +182,12 @@ async def test_a_served_read_only_dashboard_refuses_as_ending_does(
         resolve_target(url=db.url), read_only=True, read_only_why=SERVED_READ_ONLY
     )
     try:
-        assert store.can_cancel_runs == store.can_end == SERVED_READ_ONLY
+        serve = "served read-only: run `sessions-tui serve --write --actor WHO` to"
+        assert store.can_end == f"{serve} end sessions"
+        assert store.can_cancel_runs == f"{serve} cancel runs"
         with pytest.raises(CannotCancel) as refused:
             await store.plan_cancel_runs([rid], "ada")
-        assert str(refused.value).endswith(SERVED_READ_ONLY)
+        assert str(refused.value).endswith(f"{serve} cancel runs")
     finally:
         await store.close()
     assert runs.state(rid) == ("running", "")

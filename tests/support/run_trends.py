@@ -54,10 +54,17 @@ class ExpectedRunTrends:
 
 
 async def expected_run_trends(
-    target: DbTarget, start: datetime, end: datetime, *, hourly: bool, by: str = "status"
+    target: DbTarget,
+    start: datetime,
+    end: datetime,
+    *,
+    hourly: bool,
+    by: str = "status",
+    where: str = "1 = 1",
 ) -> ExpectedRunTrends:
     """Runs per (bucket, status or outcome) and, for top-level runs, recorded spend and
-    runs with and without a cost per (bucket, workflow)."""
+    runs with and without a cost per (bucket, workflow), of the runs `where` (the test's
+    own SQL condition over the runs table) selects."""
     engine = make_engine(target)
     try:
         async with engine.connect() as conn:
@@ -71,7 +78,7 @@ async def expected_run_trends(
                 await conn.execute(
                     sa.text(
                         f"SELECT started_at, {split}, workflow_name, {parent}, metadata"
-                        " FROM remote_agent_workflow_runs"
+                        f" FROM remote_agent_workflow_runs WHERE {where}"
                     )
                 )
             ).all()

@@ -5,12 +5,13 @@ shapes `tui.domain.run_columns`' and `render_runs`'."""
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import click
 
-from tui.cli import fleet_output, options, render, render_runs, runs_cancel
+from tui.cli import fleet_output, options, render, render_runs, run_options, runs_cancel
 from tui.cli.common import Globals, run_with_store
 from tui.domain.export import CsvStyle, dumps
 from tui.domain.models import Cursor
@@ -86,26 +87,12 @@ Statuses: {", ".join(RUN_STATUSES)}.
 
 
 @click.group("runs", invoke_without_command=True, help=RUNS_HELP)
-@click.option(
-    "--status",
-    "statuses",
-    multiple=True,
-    metavar="S",
-    help="This stored status (repeatable, ORed): pending, running, paused, completed, …",
-)
-@click.option("--workflow", metavar="W", help="Workflow name or its start, any case.")
+@run_options.status_option
+@run_options.workflow_option
 @options.codebase_option
-@click.option(
-    "--owner",
-    metavar="NAME",
-    help="The run's user (else its conversation's): display name, email or user id.",
-)
-@options.when_option("--since", "Started within this long (2h, 3d, 1w) or since an ISO-8601 time.")
-@click.option(
-    "--search",
-    metavar="TEXT",
-    help="Text in the id, workflow name, user message or working path, any case.",
-)
+@run_options.owner_option
+@run_options.since_option
+@run_options.search_option
 @click.option(
     "--window",
     type=click.IntRange(min=1),
@@ -113,7 +100,7 @@ Statuses: {", ".join(RUN_STATUSES)}.
     help="With --search: look at no more than N runs (newest first) per page (default "
     "5000); the note says how to widen it or go on.",
 )
-@click.option("--conversation", metavar="ID", help="Only the runs of this conversation (whole id).")
+@run_options.conversation_option
 @click.option("--stuck", "stuck_kind", type=click.Choice(RUN_KIND_NAMES), help="Only this kind.")
 @quiet_option
 @options.limit_option("runs")
@@ -155,14 +142,8 @@ def runs(
         except render.BadCursor as exc:
             raise click.BadParameter(str(exc), param_hint="--cursor") from None
         start = RunCursor(key=found.key, id=found.id)
-    flt = RunFilter(
-        statuses=frozenset(statuses),
-        workflow=workflow,
-        codebase=codebase,
-        owner=owner,
-        since=since,
-        text=search,
-        conversation_id=conversation,
+    flt = replace(
+        run_options.run_filter(statuses, workflow, codebase, owner, since, search, conversation),
         stuck=parse_run_kind(stuck_kind) if stuck_kind else None,
     )
     now = utcnow()

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from tui.domain.wording import Refusal, served_read_only
+
 INSTALL_HINT = "pip install 'sessions-tui[web]'"
 SERVE_URL = "SESSIONS_TUI_SERVE_URL"
 """The database, password included, for the child alone (its environment)."""
@@ -38,7 +40,8 @@ SERVE_DEPLOYMENTS = "SESSIONS_TUI_SERVE_DEPLOYMENTS"
 """Several deployments, each with its URL and password, for the child alone (its
 environment; `tui.cli.serve_deployments` writes and reads it)."""
 SERVE_VARIABLES = (SERVE_URL, SERVE_SOURCE, SERVE_ACTOR, SERVE_DEPLOYMENTS)
-SERVED_READ_ONLY = "served read-only: run `sessions-tui serve --write --actor WHO` to end sessions"
+SERVED_READ_ONLY: Refusal = served_read_only
+"""A served read-only dashboard's refusal, naming the write refused (`wording`)."""
 CHILD_COMMAND = "served-app"
 DEFAULT_PORT = 8000
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, TypeVar
 
 import click
 
-from tui.cli import fleet_output, options, render_trends
+from tui.cli import fleet_output, options, render_trends, run_options
 from tui.domain.export import CsvStyle, dumps
 from tui.domain.models import (
     SessionFilter,
@@ -67,6 +68,12 @@ RUN_STARTED = "workflow run started"
 @options.platform_option
 @options.codebase_option
 @options.user_option
+@run_options.status_option
+@run_options.workflow_option
+@run_options.owner_option
+@run_options.since_option
+@run_options.search_option
+@run_options.conversation_option
 @options.format_option("table", "json", "csv")
 @options.csv_raw_option
 @click.pass_obj
@@ -78,6 +85,12 @@ def trends(
     platform: str | None,
     codebase: str | None,
     user: str | None,
+    statuses: tuple[str, ...],
+    workflow: str | None,
+    owner: str | None,
+    since: datetime | None,
+    search: str | None,
+    conversation: str | None,
     fmt: str,
     csv_raw: bool,
 ) -> None:
@@ -93,14 +106,25 @@ def trends(
     with the runs that have one and those that have none (not recorded, not 0). JSON:
     {by, unit, days, start, end, buckets, runs, spend_usd, runs_with_cost,
     runs_without_cost, runs_table}, each series {by, total, groups}; CSV: series, bucket,
-    group, status, value."""
+    group, status, value. The runs' filters are those of `sessions-tui runs` (--user is
+    --owner); a run counts where --since and the window both hold."""
+    run_only = (statuses, workflow, owner, since, search, conversation)
     if runs:
         if platform:
             raise click.UsageError("--platform does not apply to --runs")
         if by is not None and by not in {b.value for b in RunTrendBy}:
             raise click.BadParameter(f"{by!r} splits sessions, not runs", param_hint="'--by'")
-        _run_trends(g, days, RunTrendBy(by or RunTrendBy.STATUS), codebase, user, fmt, csv_raw)
+        if user and owner:
+            raise click.UsageError("--user and --owner both name the runs' owner: give one")
+        owner = owner or (user.strip() if user and user.strip() else None)
+        asked = run_options.run_filter(
+            statuses, workflow, codebase or None, owner, since, search, conversation
+        )
+        _run_trends(g, days, RunTrendBy(by or RunTrendBy.STATUS), asked, fmt, csv_raw)
         return
+    for name, value in zip(run_options.RUN_ONLY, run_only, strict=True):
+        if value:
+            raise click.UsageError(f"{name} filters workflow runs: add --runs")
     if by is not None and by not in {b.value for b in TrendBy}:
         raise click.BadParameter(f"{by!r} splits runs: add --runs", param_hint="'--by'")
     split = TrendBy(by or TrendBy.REASON)
@@ -146,21 +170,13 @@ def trends_lines(found: Trends, days: int) -> list[str]:
 
 
 def _run_trends(
-    g: Globals,
-    days: int,
-    by: RunTrendBy,
-    codebase: str | None,
-    user: str | None,
-    fmt: str,
-    csv_raw: bool,
+    g: Globals, days: int, by: RunTrendBy, flt: RunFilter, fmt: str, csv_raw: bool
 ) -> None:
-    """`trends --runs`: the runs' series, in the format asked; what the database lacks
-    (the runs table, the outcome column) is one note on stderr, never an error. Across
-    deployments, grouped as the other commands (`fleet_output`): a table's group holds
-    its notes, JSON and CSV name the deployment in front of each note on stderr."""
-    flt = RunFilter(
-        codebase=codebase or None, owner=user.strip() if user and user.strip() else None
-    )
+    """`trends --runs`: the runs' series under `flt`, in the format asked; what the
+    database lacks (the runs table, the outcome column) is one note on stderr, never an
+    error. Across deployments, grouped as the other commands (`fleet_output`): a table's
+    group holds its notes, JSON and CSV name the deployment in front of each note on
+    stderr."""
 
     async def read(store: Store) -> RunTrends:
         return await store.run_trends(flt, days, by)

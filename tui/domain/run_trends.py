@@ -19,16 +19,20 @@
 
 Spend is bucketed by the run's start, as its count is, so a run's count and its cost
 fall on the same day, and the window is one range of the runs' started index.
+
+The trends count the runs the runs list's filters select (`trend_filter`): all of them
+but the stuck kind, a state now rather than a history. The age filter bounds the start,
+as the window does: a run counts where both hold.
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tui.domain.models import NOT_RECORDED_TOKEN
-from tui.domain.runs import RUN_OUTCOMES, RUN_STATUSES
+from tui.domain.runs import RUN_OUTCOMES, RUN_STATUSES, RunFilter
 from tui.domain.trends import GroupBy, TrendMeasure, Trends, TrendWindow
 
 RUNS = TrendMeasure("runs", "RUNS", "runs in all")
@@ -43,6 +47,14 @@ UNCOSTED = TrendMeasure(
     "runs_without_cost", "NOT RECORDED", "runs with no cost recorded (not 0 spend)"
 )
 """Top-level runs with no recorded cost: not 0 spend, no figure at all."""
+
+
+def trend_filter(flt: RunFilter) -> RunFilter:
+    """The runs list's filter as the trends count under it: without its stuck kind (and
+    without a selection's ids, which only check a selection). What the screen says it
+    counts under is this filter's words (`run_search.describe`)."""
+    return replace(flt, stuck=None, ids=None)
+
 
 BY_WORKFLOW = GroupBy("workflow")
 """Spend's split: the workflow's name as stored."""

@@ -8,6 +8,7 @@ reaches a word here is made terminal-safe with `safe_text`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,26 @@ if TYPE_CHECKING:
     from tui.domain.run_stuck import RunStuckKind
     from tui.domain.runs import RunRow
     from tui.domain.session_detail import WorkflowRun
+
+# -- refused writes ------------------------------------------------------------------------
+
+END_SESSIONS = "end sessions"
+CANCEL_RUNS = "cancel runs"
+"""The writes a read-only dashboard refuses, as each refusal names the one refused."""
+
+Refusal = Callable[[str], str]
+"""Why a write is refused, said for the action refused (`END_SESSIONS`, `CANCEL_RUNS`)."""
+
+
+def served_read_only(action: str) -> str:
+    """A served read-only dashboard's refusal of `action`, and how to serve it writable."""
+    return f"served read-only: run `sessions-tui serve --write --actor WHO` to {action}"
+
+
+def standby_refusal(action: str) -> str:
+    """A hot standby's refusal of `action`, and where the operator can do it."""
+    return f"read-only standby (hot standby): {action} on the primary"
+
 
 DASH = "—"
 """An absent value, and the reason of a session that has not ended."""
@@ -468,8 +489,17 @@ NO_RUN_OUTCOME = (
 )
 RUN_TRENDS_WHAT = "Workflow runs"
 """What `trends --runs` and the runs' trends screen count, in a title."""
-RUNS_UNDER = "every workflow run · spend: top-level runs where a cost is recorded"
-"""What the runs' trends screen counts, under its title."""
+
+
+def runs_under(filters: str) -> str:
+    """What the runs' trends screen counts, under its title: the runs list's filters in
+    words (`run_search.describe` of the filter the trends count under), else every run,
+    and whose spend is summed."""
+    return f"{filters or 'every workflow run'} · spend: top-level runs where a cost is recorded"
+
+
+RUNS_UNDER = runs_under("")
+"""What the runs' trends screen counts under no filter."""
 RUN_SPEND_TITLE = "Recorded spend of top-level runs by workflow"
 """Spend's title: a sub-run's cost is in its parent's total (`run_trends`)."""
 QUIET_GUESS = "a guess: the service records no process that owns a run"

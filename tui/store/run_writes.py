@@ -37,7 +37,7 @@ from tui.domain.run_cancel import (
     cancel_interrupted_line,
     cancellable,
 )
-from tui.domain.wording import audit_shape_line
+from tui.domain.wording import CANCEL_RUNS, audit_shape_line, standby_refusal
 from tui.store import limits
 from tui.store.batches import commit, retry_conflicts, write_batches
 from tui.store.errors import (
@@ -48,7 +48,7 @@ from tui.store.errors import (
     WriteConflict,
 )
 from tui.store.sql_dialect import id_prefix, valid_id
-from tui.store.store_base import STANDBY_REASON, StoreBase
+from tui.store.store_base import StoreBase
 from tui.store.tables import (
     USERS,
     WORKFLOW_RUNS,
@@ -58,7 +58,7 @@ from tui.store.tables import (
     workflow_runs,
 )
 
-RUN_STANDBY_REASON = STANDBY_REASON.replace("end sessions", "cancel runs")
+RUN_STANDBY_REASON = standby_refusal(CANCEL_RUNS)
 """Why a standby cannot cancel runs, and where the operator can."""
 CANCEL_COLUMNS = ("id", "status", "completed_at")
 """What the cancel reads and writes of remote_agent_workflow_runs."""
@@ -102,7 +102,7 @@ class RunWrites(StoreBase):
         if self.standby:
             return RUN_STANDBY_REASON
         if self.read_only:
-            return self.read_only_why
+            return self.read_only_refusal(CANCEL_RUNS)
         if not all(self.schema.has(WORKFLOW_RUNS, c) for c in CANCEL_COLUMNS):
             return "this database has no remote_agent_workflow_runs with status and completed_at"
         return None

@@ -11,26 +11,19 @@ window read for their status, workflow and cost. The cost follows the window.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
-from tui.domain.run_trends import RunTrendBy
+from tui.domain.run_trends import RunTrendBy, trend_filter
 from tui.domain.runs import RunFilter
 from tui.store.sql_counts import Bucket, per_bucket
 from tui.store.sql_runs import RunSql, conditions, cost, filter_from, runs
 from tui.store.tables import UtcTimestamp
 
 r = runs
-
-
-def run_trend_filter(flt: RunFilter) -> RunFilter:
-    """The runs a trends window counts under `flt`: its window replaces the age filter,
-    and the stuck kinds (a state now, not a history) do not apply."""
-    return replace(flt, since=None, stuck=None)
 
 
 def _at(name: str, when: datetime) -> ColumnElement[Any]:
@@ -40,11 +33,12 @@ def _at(name: str, when: datetime) -> ColumnElement[Any]:
 def run_trends_statement(
     rs: RunSql, flt: RunFilter, buckets: list[Bucket], by: RunTrendBy
 ) -> sa.CompoundSelect[Any]:
-    """(bucket, grp, workflow, top, n, costed, usd) per bucket: the runs started in its
-    span by `by`'s column (NULL where the version lacks it), their workflow and whether
-    each is top-level (no parent_run_id; every run before v0.7.0), how many, how many
-    with a recorded cost (`sql_runs.cost`) and that cost summed (NULL: none recorded)."""
-    base = run_trend_filter(flt)
+    """(bucket, grp, workflow, top, n, costed, usd) per bucket: the runs under `flt` as
+    the trends count it (`run_trends.trend_filter`) started in its span, by `by`'s
+    column (NULL where the version lacks it), their workflow and whether each is
+    top-level (no parent_run_id; every run before v0.7.0), how many, how many with a
+    recorded cost (`sql_runs.cost`) and that cost summed (NULL: none recorded)."""
+    base = trend_filter(flt)
     has_split = by.value in rs.columns
     split = r.c[by.value] if has_split else sa.null()
     has_parent = "parent_run_id" in rs.columns

@@ -18,6 +18,7 @@ from tui.domain.audit import (
 )
 from tui.domain.timefmt import utcnow
 from tui.domain.triggers import Vocabulary
+from tui.domain.wording import Refusal
 from tui.store.backends import backend_for
 from tui.store.codec import (
     parse_sqlite_ts,
@@ -54,13 +55,14 @@ async def open_store(
     stale_after: timedelta = DEFAULT_STALE_AFTER,
     clock: Callable[[], datetime] = utcnow,
     statement_timeout: float | None = None,
-    read_only_why: str | None = None,
+    read_only_why: str | Refusal | None = None,
     vocabulary: Vocabulary | None = None,
 ) -> Store:
     """Open a database as it is: check its schema, never change it. `stale_after` is
     when an active session is `idle`, by `clock`; `statement_timeout` (seconds) bounds
     every statement where the server can (PostgreSQL); `read_only_why` is what a
-    read-only store says when asked to end (default: the `--read-only` flag);
+    read-only store says when asked to write (default: the `--read-only` flag; a
+    `Refusal` names the write refused);
     `vocabulary` replaces the triggers of the detected era (default: those)."""
     backend = backend_for(target.kind)
     try:  # before connecting: a file swapped in between is then noticed, never missed

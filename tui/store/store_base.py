@@ -24,6 +24,7 @@ from tui.domain.models import (
 from tui.domain.stuck import StuckKind, not_detectable
 from tui.domain.timefmt import utcnow
 from tui.domain.triggers import Detection, Vocabulary, detect_era
+from tui.domain.wording import END_SESSIONS, Refusal, standby_refusal
 from tui.store import delta, limits
 from tui.store import queries as q
 from tui.store.backends import backend_for, driver_for
@@ -56,9 +57,9 @@ from tui.store.target import DbTarget
 PAGE_SIZE = 100
 DEFAULT_STALE_AFTER = timedelta(hours=24)
 """When an active session is `idle` unless told otherwise (`--stale-after`)."""
-STANDBY_REASON = "read-only standby (hot standby): end sessions on the primary"
-READ_ONLY_REASON = "opened read-only (--read-only)"
+STANDBY_REASON = standby_refusal(END_SESSIONS)
 """Why a standby cannot end sessions, and where the operator can."""
+READ_ONLY_REASON = "opened read-only (--read-only)"
 
 
 T = TypeVar("T")
@@ -127,7 +128,7 @@ class StoreBase:
         stale_after: timedelta = DEFAULT_STALE_AFTER,
         clock: Callable[[], datetime] = utcnow,
         identity: tuple[int, int] | None = None,
-        read_only_why: str | None = None,
+        read_only_why: str | Refusal | None = None,
         timeout: tuple[str, str, str, str] | None = None,
         vocabulary: Vocabulary | None = None,
         statement_timeout_ms: int | None = None,
@@ -137,8 +138,9 @@ class StoreBase:
         """The statement timeout in force and where it was set (`ServerFacts.timeout`),
         for the message of a query it cancels; None where there is none."""
         self.read_only_why = read_only_why or READ_ONLY_REASON
-        """What `can_end` says when read-only: the flag, or how this tool was started
-        (a served dashboard names `serve --write --actor`)."""
+        """What `can_end` and `can_cancel_runs` say when read-only: the flag, or how this
+        tool was started (a served dashboard names `serve --write --actor` and the write
+        refused: `read_only_refusal`)."""
         self.identity = identity
         """What the path named when the store opened (`Backend.file_identity`): the file
         every pooled connection holds. None: no file (a server)."""
@@ -270,10 +272,16 @@ class StoreBase:
         if self.standby:
             return STANDBY_REASON
         if self.read_only:
-            return self.read_only_why
+            return self.read_only_refusal(END_SESSIONS)
         if not self.schema.has_ended_reason:
             return str(SchemaTooOld())
         return None
+
+    def read_only_refusal(self, action: str) -> str:
+        """Why a read-only store refuses `action` (`wording.END_SESSIONS`, …): the reason
+        it was opened with, said for that action where it is a `Refusal`."""
+        why = self.read_only_why
+        return why if isinstance(why, str) else why(action)
 
     @property
     def audit_kept(self) -> bool:

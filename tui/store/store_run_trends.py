@@ -32,11 +32,12 @@ class StoreRunTrends(StoreRuns):
         now: datetime | None = None,
     ) -> RunTrends:
         """Runs started per UTC day (per hour for 2 days or fewer) over the last `days`,
-        split `by`, and the recorded spend by workflow, under `flt` but its age filter
-        and stuck kind. One statement, one range of started_at per bucket (with the
-        backend's `branches_sql`: no JIT on PostgreSQL). By outcome where the table has
-        no such column: by status (`runs.by` says which). Without a runs table every
-        series is empty and `has_table` is False."""
+        split `by`, and the recorded spend by workflow, under `flt` but its stuck kind
+        (`run_trends.trend_filter`; an age filter bounds the start, as the window does).
+        One statement, one range of started_at per bucket (with the backend's
+        `branches_sql`: no JIT on PostgreSQL). By outcome where the table has no such
+        column: by status (`runs.by` says which). Without a runs table every series is
+        empty and `has_table` is False."""
         window = TrendWindow(days, now or self.d.clock())
         if by is RunTrendBy.OUTCOME and not self.has_run_outcome:
             by = RunTrendBy.STATUS

@@ -5,7 +5,7 @@ Its columns are the run column registry's (`run_columns.RUN_COLUMNS`: a column t
 database's version lacks shows a dash), its search takes the run keys
 (`run_search.RUN_SEARCH_KEYS`), its side panel counts the stuck run kinds, and its keys
 are the sessions list's where they apply, under the same binding ids (so `[keys]` moves
-both): search, refresh, the stuck panel, export, copy id, back, clear, and the
+both): search, refresh, the stuck panel, export, copy id, trends, back, clear, and the
 selection's (space, select all, select none: the sessions list's `Selection`, through
 `ListView.select`). The cancel key cancels the selected runs, else the highlighted one.
 The runs key (the one that opens this list from the sessions list) goes back. `enter`
@@ -159,6 +159,13 @@ def cancel(screen: RunsScreen) -> None:
     run_cancel_flow.start(screen, ids, {**screen.picks.matched, **screen.rows})
 
 
+def trends(screen: RunsScreen) -> None:
+    """The runs' trends under the filter this list asked with last (as its export)."""
+    from tui.app.screens.trends import TrendsScreen
+
+    screen.app.push_screen(TrendsScreen.for_runs(screen.asked))
+
+
 def focus_stuck(screen: RunsScreen) -> None:
     screen.query_one(RunStuckPanel).focus()
 
@@ -273,6 +280,16 @@ ACTIONS = (
         show=False,
         id="copy-id",
         tooltip="Copy the whole id of the highlighted run (OSC 52)",
+    ),
+    view_action(
+        "trends",
+        "T",
+        "Trends",
+        trends,
+        key_display="T",
+        show=False,
+        id="trends",
+        tooltip="Runs per day by status and their recorded spend, under these filters",
     ),
     view_action(
         "cancel",

@@ -6,8 +6,11 @@ spend by workflow (`Store.run_trends`), and back.
 The screen owns its worker (one grouped statement, `Store.trends` or
 `Store.run_trends`); the chart is `TrendChart`, which draws any `Trends`. The session
 filters are the list's when the screen opened, but its status, since window and stuck
-kind (`queries.trend_filter`): trends count ended sessions by end time. The runs'
-trends are every run's (the runs list's filters are its own screen's).
+kind (`queries.trend_filter`): trends count ended sessions by end time. Opened from
+the runs list (`for_runs`), the screen counts workflow runs under that list's filter as
+the trends take it (`run_trends.trend_filter`), says which filters apply
+(`run_search.describe`), and has no sessions to switch to; opened from the sessions
+list, its runs are every run.
 """
 
 from __future__ import annotations
@@ -29,14 +32,16 @@ from tui.app.data import as_store_error
 from tui.app.screens.base import SessionsScreen
 from tui.app.widgets.trend_chart import TrendChart, colour
 from tui.domain.models import SessionFilter
-from tui.domain.run_trends import RunTrendBy, RunTrends
+from tui.domain.run_search import describe as describe_runs
+from tui.domain.run_trends import RunTrendBy, RunTrends, trend_filter
+from tui.domain.runs import RunFilter
 from tui.domain.text import safe_text
 from tui.domain.trends import WINDOW_DAYS, Trends, reason_filter_token
 from tui.domain.wording import (
     NO_RUN_OUTCOME,
     NO_RUNS_TABLE,
     RUN_TRENDS_WHAT,
-    RUNS_UNDER,
+    runs_under,
     trend_group_label,
     trends_empty,
     trends_title,
@@ -44,6 +49,7 @@ from tui.domain.wording import (
 
 RUN_PICK_NOTE = "a day of runs lists no sessions: the runs list (w on the list) has its filters"
 RUN_SPLIT_NOTE = "status or outcome splits the workflow runs: switch to them first"
+RUNS_ONLY_NOTE = "opened from the runs list: the sessions list's trends key counts sessions"
 
 
 @dataclass(frozen=True)
@@ -132,11 +138,15 @@ class TrendsScreen(SessionsScreen):
 
     def __init__(
         self,
-        flt: SessionFilter,
+        flt: SessionFilter | None,
         under: str,
         on_pick: Callable[[TrendPick], None],
         days: int = 30,
+        *,
+        runs: RunFilter | None = None,
     ) -> None:
+        """`flt`, `under` and `on_pick`: the sessions list's filter, its words and what a
+        pick does; None (`for_runs`): runs only. `runs`: the runs list's filter."""
         super().__init__()
         self.flt = flt
         self.under = under
@@ -145,8 +155,12 @@ class TrendsScreen(SessionsScreen):
         self.days = days
         self.trends: Trends | None = None
         """What the chart draws: ended sessions, or (`runs`) runs by status."""
-        self.runs = False
+        self.runs = flt is None
         """Whether the screen shows the workflow runs' trends."""
+        self.run_filter = trend_filter(runs or RunFilter())
+        """The runs the runs' trends count: the runs list's filter as trends take it."""
+        self.run_under = runs_under(describe_runs(self.run_filter))
+        """Those filters in words, for the subtitle."""
         self.run_trends: RunTrends | None = None
         """The runs' series (runs, spend) while `runs`."""
         self.run_by = RunTrendBy.STATUS
@@ -154,9 +168,14 @@ class TrendsScreen(SessionsScreen):
         self.day = 0
         self.group = 0
 
+    @classmethod
+    def for_runs(cls, flt: RunFilter, days: int = 30) -> TrendsScreen:
+        """The runs' trends under the runs list's filter `flt`, with no sessions."""
+        return cls(None, "", lambda _pick: None, days, runs=flt)
+
     def compose(self) -> ComposeResult:
         yield Static("", id="trends-title")
-        yield Static(Text(self.under, style="dim"), id="trends-under")
+        yield Static(Text(self._under(), style="dim"), id="trends-under")
         with Horizontal(id="trends-body"):
             yield TrendChart(id="trends-chart")
             yield Static("", id="trends-legend")
@@ -182,12 +201,16 @@ class TrendsScreen(SessionsScreen):
         self.days = steps[(steps.index(self.days) + 1) % len(steps)] if self.days in steps else 30
         self.action_reload()
 
+    def _under(self) -> str:
+        return self.run_under if self.runs else self.under
+
     def action_switch_subject(self) -> None:
         """Sessions to runs and back: the same window, counted again."""
+        if self.disabled_because("switch_subject") is not None:
+            return
         self.runs = not self.runs
         self.trends, self.run_trends, self.group = None, None, 0
-        under = RUNS_UNDER if self.runs else self.under
-        self.query_one("#trends-under", Static).update(Text(under, style="dim"))
+        self.query_one("#trends-under", Static).update(Text(self._under(), style="dim"))
         self.refresh_bindings()
         self.action_reload()
 
@@ -201,6 +224,8 @@ class TrendsScreen(SessionsScreen):
     def disabled_because(self, action: str) -> str | None:
         if action == "pick" and self.runs:
             return RUN_PICK_NOTE
+        if action == "switch_subject" and self.flt is None:
+            return RUNS_ONLY_NOTE
         if action == "switch_split":
             if not self.runs:
                 return RUN_SPLIT_NOTE
@@ -213,7 +238,8 @@ class TrendsScreen(SessionsScreen):
         now = self.sessions_app.settings.clock()
         inflight = self.sessions_app.inflight
         if self.runs:
-            runs = await inflight.run(self.store.run_trends(None, days, self.run_by, now=now))
+            found = self.store.run_trends(self.run_filter, days, self.run_by, now=now)
+            runs = await inflight.run(found)
             self._show(runs.runs, runs)
             return
         self._show(await inflight.run(self.store.trends(self.flt, days, now=now)))
@@ -327,7 +353,9 @@ class TrendsScreen(SessionsScreen):
         reasons = f"{key(up)} {key(down)}" if moved else "↑↓"
         days = f"{key('trends-earlier')}{key('trends-later')}"
         if self.runs:
-            window = f"{key('trends-window')} window  {key('trends-runs')} sessions"
+            window = f"{key('trends-window')} window"
+            if self.flt is not None:
+                window += f"  {key('trends-runs')} sessions"
             return f"  ·  {days} day  {reasons} {self.run_by.value}  {window}"
         picks = f"{key('trends-pick')} lists them  {key('trends-window')} window"
         return f"  ·  {days} day  {reasons} reason  {picks}"
