@@ -985,7 +985,7 @@ async def test_a_lock_outlasting_the_refresh_interval_shows_disconnected_until_r
 
     service_db = await create_service_db(f"sqlite:///{tmp_path}/archon.db", sessions=200)
     monkeypatch.setattr("tui.store.limits.SQLITE_BUSY_TIMEOUT_MS", 500)
-    monkeypatch.setattr("tui.app.app.PROBE_EVERY", 0.2)
+    monkeypatch.setattr("tui.app.link.PROBE_EVERY", 0.2)
     app = app_for(service_db, refresh_seconds=0.2)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)

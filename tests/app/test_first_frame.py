@@ -45,6 +45,7 @@ FIRST_FRAME = frozenset(
         "tui.app.end_flow",
         "tui.app.failures",
         "tui.app.keys",
+        "tui.app.link",
         "tui.app.list_commands",
         "tui.app.list_connection",
         "tui.app.list_controller",

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from tests.support.app_helpers import app_for, main_screen, ready, settle, wait_until
 from tests.support.dbs import create_service_db, sa_url
-from tui.app.screens.detail import METADATA_PREVIEW, DetailScreen
+from tui.app.screens.detail import DetailScreen
+from tui.app.screens.record import METADATA_PREVIEW
 from tui.cli.main import cli
 from tui.domain.models import Metadata, SessionFilter, Status
 from tui.store.store import make_engine, open_store

@@ -25,7 +25,7 @@ from textual.screen import Screen
 from textual.theme import Theme
 from textual.widgets import Static
 
-from tui.app.app import CANCEL_TIMEOUT, CLOSE_TIMEOUT, SessionsApp
+from tui.app.app import SessionsApp
 from tui.app.deployment_link import DeploymentLink, deployment_settings
 from tui.app.render import use_palette
 from tui.app.screens.base import Connection
@@ -141,7 +141,7 @@ class FleetApp(SessionsApp):
     def connection_here(self) -> Connection:
         """The database of the screens built now: the current deployment's; on the
         overview the App's own (which opens none)."""
-        return self.links.get(self.current_mode, self)
+        return self.links.get(self.current_mode, self.link)
 
     # -- switching -----------------------------------------------------------------------
 
@@ -210,9 +210,7 @@ class FleetApp(SessionsApp):
     async def on_unmount(self) -> None:
         """Every deployment's reads cancelled and its pool closed, each bounded."""
         self.workers.cancel_all()
-        await asyncio.gather(
-            *(link.close(CANCEL_TIMEOUT, CLOSE_TIMEOUT) for link in self.links.values())
-        )
+        await asyncio.gather(*(link.close() for link in self.links.values()))
 
 
 def make_fleet_app(

@@ -1,10 +1,10 @@
-"""The list's side of the connection: what the App tells the main screen about the
-database (opened, failed, moved, lost, back), the header's live state, the refresh
-timer and the pause.
+"""The list's side of the connection: what its link tells the main screen about the
+database (opened, failed, moved, lost, back; no warm first page), the header's live
+state, the refresh timer and the pause.
 
-The connection itself (opening, probing) is the App's; this object reacts on the
-list's behalf and starts no read of its own but the one-off count of sessions without
-an id (worker group `unnamed`).
+The connection itself (opening, probing) is the link's (`link.DatabaseLink`); this
+object reacts on the list's behalf and starts no read of its own but the one-off
+count of sessions without an id (worker group `unnamed`).
 """
 
 from __future__ import annotations
@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 from textual.timer import Timer
 
-from tui.app.messages import Disconnected, FileMoved, OpenFailed, Reconnected, StoreOpened
+from tui.app.messages import (
+    Disconnected,
+    FileMoved,
+    OpenFailed,
+    Reconnected,
+    StoreOpened,
+    WarmMissed,
+)
 from tui.domain import wording
 
 if TYPE_CHECKING:
@@ -30,7 +37,7 @@ class ListConnection:
         self.refresh_timer: Timer | None = None
 
     def told(self, message: Message) -> None:
-        """A connection event from the App."""
+        """A connection event from the link."""
         screen = self.screen
         if isinstance(message, StoreOpened):
             self.opened(message.store)
@@ -44,6 +51,8 @@ class ListConnection:
             self.show_live()
             if message.reread:
                 screen.reads.refresh_all()
+        elif isinstance(message, WarmMissed):
+            screen.sessions_app.open_store()  # which will say why, if anything
 
     def opened(self, store: Store) -> None:
         screen, controller = self.screen, self.screen.controller

@@ -5,8 +5,8 @@ apply them. Results carry the generation they were asked for, so a late answer t
 an old filter is dropped instead of overwriting a newer one.
 
 None of them bubble: each is addressed to the one node that owns what it changes
-(a screen's result must not reach the App, which re-posts connection events to
-the main screen).
+(a screen's result must not reach the App; a link's connection events go to its
+main screen).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from tui.store.store import Store
 
 
-# -- the connection (App -> main screen) ---------------------------------------------
+# -- the connection (link -> its main screen) -------------------------------------
 
 
 @dataclass
@@ -51,7 +51,7 @@ class WarmMissed(Message, bubble=False):
 
 @dataclass
 class OpenFailed(Message, bubble=False):
-    """The database could not be opened (the App retries when the error is retryable)."""
+    """The database could not be opened (the link retries when the error is retryable)."""
 
     error: str
     """Already passed through `safe_text`."""
@@ -59,7 +59,7 @@ class OpenFailed(Message, bubble=False):
 
 @dataclass
 class FileMoved(Message, bubble=False):
-    """The path no longer names the SQLite file that was open: the App reopens it."""
+    """The path no longer names the SQLite file that was open: the link reopens it."""
 
     why: str
     """`Store.file_changed`'s words (the path masked as everywhere)."""
@@ -67,7 +67,7 @@ class FileMoved(Message, bubble=False):
 
 @dataclass
 class Disconnected(Message, bubble=False):
-    """A store call failed in a way that may pass: the App probes until it answers."""
+    """A store call failed in a way that may pass: the link probes until it answers."""
 
 
 @dataclass

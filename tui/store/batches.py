@@ -1,6 +1,7 @@
 """The walk every compare-and-set write of the store takes (ends of sessions, cancels of
-runs): the ids in batches, each batch its own transaction, run again on a server's
-write conflict, and a write stopped part-way told as what the database holds.
+runs): the ids in batches, each batch its own transaction (its rows locked first), run
+again on a server's write conflict, and a write stopped part-way told as what the
+database holds (the batch read back).
 
 The write's own statements, its outcomes and its words stay with it; this module holds
 only the order of the steps and what is done when one fails.
@@ -9,10 +10,14 @@ only the order of the steps and what is done when one fails.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncTransaction
+import sqlalchemy as sa
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from tui.store import limits
 from tui.store.errors import ConnectionFailed, StoreError
@@ -126,3 +131,58 @@ async def commit(trans: AsyncTransaction, error: Callable[[Exception], Any]) -> 
         if isinstance(failure, ConnectionFailed):
             raise CommitUnknown(failure) from exc
         raise
+
+
+@contextlib.asynccontextmanager
+async def batch_transaction(
+    engine: AsyncEngine,
+    write_options: Mapping[str, Any],
+    ids: sa.ColumnElement[Any],
+    batch: list[str],
+    *,
+    check_file: Callable[[], None],
+    error: Callable[[Exception], Any],
+) -> AsyncIterator[AsyncConnection]:
+    """One batch's transaction: its rows locked in id order first (`ids`: the table's id
+    column), so two writes over the same rows never deadlock, then `check_file` while
+    holding the write lock (the path still names the file this writes); rolled back on
+    any failure, a cancel too, else committed (`commit`) once the body is done."""
+    async with engine.connect() as conn:
+        if write_options:
+            conn = await conn.execution_options(**write_options)
+        trans = await conn.begin()
+        try:
+            await conn.execute(sa.select(ids).where(ids.in_(batch)).order_by(ids).with_for_update())
+            check_file()
+            yield conn
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await trans.rollback()
+            raise
+        await commit(trans, error)
+
+
+async def reread_batch(
+    read: Callable[[], AbstractAsyncContextManager[AsyncConnection]],
+    rows: sa.Select[Any],
+    audited: sa.Select[Any] | None,
+) -> tuple[Sequence[RowMapping], dict[str, str] | None] | None:
+    """A batch as the database holds it, after its commit's answer was lost or it was
+    cancelled: its `rows`, and this write's audit rows (`audited`: id, outcome; None
+    where no audit is kept), in one read (`read`), asked again on a failure up to
+    `limits.REREAD_ATTEMPTS` times; None when the database did not answer."""
+    for attempt in range(limits.REREAD_ATTEMPTS):
+        try:
+            async with read() as conn:
+                found = (await conn.execute(rows)).mappings().all()
+                written = (
+                    {str(a[0]): str(a[1]) for a in await conn.execute(audited)}
+                    if audited is not None
+                    else None
+                )
+            return found, written
+        except StoreError:
+            if attempt == limits.REREAD_ATTEMPTS - 1:
+                return None
+        await asyncio.sleep(limits.REREAD_PAUSE_S * 2**attempt)
+    raise AssertionError("unreachable")  # pragma: no cover

@@ -12,8 +12,6 @@ batches so the service's queued writes go first.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from collections.abc import Iterable, Sequence
 from functools import partial
@@ -39,7 +37,7 @@ from tui.domain.run_cancel import (
 )
 from tui.domain.wording import CANCEL_RUNS, audit_shape_line, standby_refusal
 from tui.store import limits
-from tui.store.batches import commit, retry_conflicts, write_batches
+from tui.store.batches import batch_transaction, reread_batch, retry_conflicts, write_batches
 from tui.store.errors import (
     AmbiguousId,
     ReadOnly,
@@ -300,7 +298,6 @@ class RunWrites(StoreBase):
     ) -> dict[str, RunOutcome]:
         r = workflow_runs
         backend = self.d.backend
-        lock = sa.select(r.c.id).where(r.c.id.in_(batch)).order_by(r.c.id).with_for_update()
         update = (
             sa.update(r)
             .where(r.c.id.in_(batch), r.c.status.not_in(sorted(FINISHED)))
@@ -310,47 +307,41 @@ class RunWrites(StoreBase):
         )
         keep_audit = self.run_audit_missing is None
         outcomes: dict[str, RunOutcome] = {}
-        async with self.engine.connect() as conn:
-            if backend.traits.write_options:
-                conn = await conn.execution_options(**backend.traits.write_options)
-            trans = await conn.begin()
-            try:
-                await conn.execute(lock)  # row locks in id order: no deadlock between cancels
-                self.check_file()  # holding the write lock: still the file at the path
-                written = {str(x[0]) for x in (await conn.execute(update)).all()}
-                rows = []
-                for m in (await conn.execute(self._read_back(batch))).mappings():
-                    rid = str(m["id"])
-                    mine = rid in written
-                    outcomes[rid] = (
-                        RunCancelled(rid)
-                        if mine
-                        else RunFinished(rid, m["status"], m["completed_at"])
-                    )
-                    rows.append(
-                        {
-                            "end_id": op_id,
-                            "session_id": "",
-                            "run_id": rid,
-                            "target": TARGET_RUN,
-                            "conversation_id": m["conversation_id"],
-                            "owner": m["owner"],
-                            "outcome": OUTCOME_CANCELLED if mine else OUTCOME_ALREADY_FINISHED,
-                            "reason": CANCELLED,
-                            "found_reason": m["status"],
-                            "found_ended_at": m["completed_at"],
-                            "actor": actor,
-                            "tool_version": __version__,
-                            "kinds": "",
-                        }
-                    )
-                if rows and keep_audit:
-                    await conn.execute(sa.insert(audit).values(at=backend.now()), rows)
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    await trans.rollback()
-                raise
-            await commit(trans, self._error)
+        async with batch_transaction(
+            self.engine,
+            backend.traits.write_options,
+            r.c.id,
+            batch,
+            check_file=self.check_file,
+            error=self._error,
+        ) as conn:
+            written = {str(x[0]) for x in (await conn.execute(update)).all()}
+            rows = []
+            for m in (await conn.execute(self._read_back(batch))).mappings():
+                rid = str(m["id"])
+                mine = rid in written
+                outcomes[rid] = (
+                    RunCancelled(rid) if mine else RunFinished(rid, m["status"], m["completed_at"])
+                )
+                rows.append(
+                    {
+                        "end_id": op_id,
+                        "session_id": "",
+                        "run_id": rid,
+                        "target": TARGET_RUN,
+                        "conversation_id": m["conversation_id"],
+                        "owner": m["owner"],
+                        "outcome": OUTCOME_CANCELLED if mine else OUTCOME_ALREADY_FINISHED,
+                        "reason": CANCELLED,
+                        "found_reason": m["status"],
+                        "found_ended_at": m["completed_at"],
+                        "actor": actor,
+                        "tool_version": __version__,
+                        "kinds": "",
+                    }
+                )
+            if rows and keep_audit:
+                await conn.execute(sa.insert(audit).values(at=backend.now()), rows)
         return outcomes
 
     async def _reread_runs(
@@ -365,20 +356,10 @@ class RunWrites(StoreBase):
         rows_stmt = sa.select(r.c.id, r.c.status, r.c.completed_at).where(r.c.id.in_(batch))
         audited = self.run_audit_missing is None
         audit_stmt = sa.select(audit.c.run_id, audit.c.outcome).where(audit.c.end_id == op_id)
-        for attempt in range(limits.REREAD_ATTEMPTS):
-            try:
-                async with self._read() as conn:
-                    rows = (await conn.execute(rows_stmt)).mappings().all()
-                    mine = (
-                        {str(a[0]): str(a[1]) for a in await conn.execute(audit_stmt)}
-                        if audited
-                        else None
-                    )
-                break
-            except StoreError:
-                if attempt == limits.REREAD_ATTEMPTS - 1:
-                    return {}, [], list(batch)
-            await asyncio.sleep(limits.REREAD_PAUSE_S * 2**attempt)
+        read = await reread_batch(self._read, rows_stmt, audit_stmt if audited else None)
+        if read is None:
+            return {}, [], list(batch)
+        rows, mine = read
         found: dict[str, RunOutcome] = {}
         left: list[str] = []
         unresolved: list[str] = []

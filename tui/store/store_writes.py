@@ -4,8 +4,6 @@ the audit back.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
@@ -35,9 +33,8 @@ from tui.domain.models import (
 )
 from tui.domain.run_cancel import TARGET_SESSION
 from tui.domain.wording import NO_AUDIT_TABLE, audit_shape_line, interrupted_line
-from tui.store import limits
 from tui.store import queries as q
-from tui.store.batches import commit, retry_conflicts, write_batches
+from tui.store.batches import batch_transaction, reread_batch, retry_conflicts, write_batches
 from tui.store.codec import (
     active_state,
 )
@@ -165,7 +162,6 @@ class StoreWrites(StoreCounts):
         s = sessions
         backend = self.d.backend
         wire = record["reason"]
-        lock = sa.select(s.c.id).where(s.c.id.in_(batch)).order_by(s.c.id).with_for_update()
         update = (
             sa.update(s)
             # By the primary key: SQLite (no statistics) otherwise walks the active index,
@@ -197,45 +193,40 @@ class StoreWrites(StoreCounts):
             .where(s.c.id.in_(batch))
         )
         outcomes: dict[str, EndOutcome] = {}
-        async with self.engine.connect() as conn:
-            if backend.traits.write_options:
-                conn = await conn.execution_options(**backend.traits.write_options)
-            trans = await conn.begin()
-            try:
-                await conn.execute(lock)  # row locks in id order: no deadlock between ends
-                # Holding the write lock: the path still names the file this writes.
-                self.check_file()
-                ended = {str(r[0]) for r in (await conn.execute(update)).all()}
-                rows = []
-                for r in (await conn.execute(read_back)).mappings():
-                    sid = str(r["id"])
-                    mine = sid in ended
-                    outcomes[sid] = Ended(sid, wire) if mine else _unwritten(sid, r)
-                    if isinstance(outcomes[sid], OddActive):
-                        continue  # no audit row, as when the plan leaves it out
-                    rows.append(
-                        {
-                            "end_id": end_id,
-                            "session_id": sid,
-                            "conversation_id": r["conversation_id"],
-                            "owner": r["owner"],
-                            "outcome": OUTCOME_ENDED if mine else OUTCOME_ALREADY_ENDED,
-                            "reason": wire,
-                            "found_reason": r["ended_reason"],
-                            "found_ended_at": r["ended_at"],
-                            "actor": record["actor"],
-                            "tool_version": record["version"],
-                            "kinds": kinds_text(kinds.get(sid, ())),
-                            **({"target": TARGET_SESSION} if self.schema.audit_targets else {}),
-                        }
-                    )
-                if rows and self.audit_kept:
-                    await conn.execute(sa.insert(audit).values(at=backend.now()), rows)
-            except BaseException:
-                with contextlib.suppress(Exception):
-                    await trans.rollback()
-                raise
-            await commit(trans, self._error)
+        async with batch_transaction(
+            self.engine,
+            backend.traits.write_options,
+            s.c.id,
+            batch,
+            check_file=self.check_file,
+            error=self._error,
+        ) as conn:
+            ended = {str(r[0]) for r in (await conn.execute(update)).all()}
+            rows = []
+            for r in (await conn.execute(read_back)).mappings():
+                sid = str(r["id"])
+                mine = sid in ended
+                outcomes[sid] = Ended(sid, wire) if mine else _unwritten(sid, r)
+                if isinstance(outcomes[sid], OddActive):
+                    continue  # no audit row, as when the plan leaves it out
+                rows.append(
+                    {
+                        "end_id": end_id,
+                        "session_id": sid,
+                        "conversation_id": r["conversation_id"],
+                        "owner": r["owner"],
+                        "outcome": OUTCOME_ENDED if mine else OUTCOME_ALREADY_ENDED,
+                        "reason": wire,
+                        "found_reason": r["ended_reason"],
+                        "found_ended_at": r["ended_at"],
+                        "actor": record["actor"],
+                        "tool_version": record["version"],
+                        "kinds": kinds_text(kinds.get(sid, ())),
+                        **({"target": TARGET_SESSION} if self.schema.audit_targets else {}),
+                    }
+                )
+            if rows and self.audit_kept:
+                await conn.execute(sa.insert(audit).values(at=backend.now()), rows)
         return outcomes
 
     async def _reread(
@@ -259,20 +250,10 @@ class StoreWrites(StoreCounts):
             sa.cast(s.c.metadata, sa.Text).label("metadata"),
         ).where(s.c.id.in_(batch))
         audit_stmt = sa.select(audit.c.session_id, audit.c.outcome).where(audit.c.end_id == end_id)
-        for attempt in range(limits.REREAD_ATTEMPTS):
-            try:
-                async with self._read() as conn:
-                    rows = (await conn.execute(rows_stmt)).mappings().all()
-                    written = (
-                        {str(a[0]): str(a[1]) for a in await conn.execute(audit_stmt)}
-                        if self.audit_kept
-                        else None
-                    )
-                break
-            except StoreError:
-                if attempt == limits.REREAD_ATTEMPTS - 1:
-                    return {}, [], list(batch)
-            await asyncio.sleep(limits.REREAD_PAUSE_S * 2**attempt)
+        read = await reread_batch(self._read, rows_stmt, audit_stmt if self.audit_kept else None)
+        if read is None:
+            return {}, [], list(batch)
+        rows, written = read
         found: dict[str, EndOutcome] = {}
         left: list[str] = []
         for r in rows:

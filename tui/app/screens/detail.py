@@ -7,21 +7,16 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on, work
-from textual.app import ComposeResult
+from textual import on
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
 from textual.message_pump import MessagePump
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import Worker, WorkerState
 
-from tui.app.data import as_store_error, read_detail
-from tui.app.keys import builtin_key
+from tui.app.data import read_detail
 from tui.app.messages import DetailLoaded, SessionsEnded
 from tui.app.render import literal, reason_text
-from tui.app.screens.base import SessionsScreen
-from tui.app.screens.walk import Walk
+from tui.app.screens.record import RecordLayout, RecordScreen, metadata_text
 from tui.domain import wording
 from tui.domain.detail_view import detail_view
 from tui.domain.models import ChainHop, SessionChain, SessionDetail, SessionRow
@@ -86,20 +81,22 @@ def _started(hop: ChainHop) -> str:
 NO_CHAIN = SessionChain(hops=[], children=[])
 """A detail read without its chain (the session went meanwhile): no hops to show."""
 
-METADATA_PREVIEW = 20_000
-"""Characters of metadata the screen shows: laying out megabytes of text would hold up
-the keyboard; the rest is one command away."""
 
-
-class DetailScreen(SessionsScreen):
-    """Read-only view of one session; the chain's hops are links to their own detail.
-
-    The screen owns its load: popping it cancels the worker (its store call still runs
-    to its end in the App's in-flight set, and the answer goes nowhere), and a failed
-    load is said here, in place of "loading…".
-    """
+class DetailScreen(RecordScreen):
+    """Read-only view of one session; the chain's hops are links to their own detail
+    (Esc goes back through the sessions shown before, then to the list)."""
 
     HELP_TITLE = "Detail"
+    LAYOUT = RecordLayout(
+        title="detail-title",
+        body="detail-body",
+        scroll="detail-fields",
+        sections=("fields", "conversation", "runs", "codebase", "metadata"),
+        links="chain",
+        links_title="chain (↑↓, {select} opens)",
+    )
+    LOAD_GROUP = "detail"
+    RELOAD_HINT = "detail-reload"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "escape",
@@ -125,74 +122,23 @@ class DetailScreen(SessionsScreen):
     ]
 
     def __init__(self, session_id: str, *, end: EndSessions) -> None:
-        super().__init__()
-        self.session_id = session_id
+        super().__init__(session_id)
         self.detail: SessionDetail | None = None
         self.chain: SessionChain | None = None
         self._end = end
-        self.walk = Walk()
-        """The sessions shown before this one on this screen: Esc goes back through
-        them, then to the list."""
 
-    def compose(self) -> ComposeResult:
-        yield Static(id="detail-title")
-        with Horizontal(id="detail-body"):
-            with VerticalScroll(id="detail-fields"):
-                yield Static(id="fields")
-                yield Static(id="conversation")
-                yield Static(id="runs")
-                yield Static(id="codebase")
-                yield Static(id="metadata")
-            yield OptionList(id="chain")
-        yield Footer()
+    @property
+    def session_id(self) -> str:
+        """The session shown."""
+        return self.shown_id
 
-    def on_mount(self) -> None:
-        chain = self.query_one("#chain", OptionList)
-        chain.border_title = f"chain (↑↓, {builtin_key(OptionList, 'select')} opens)"
-        chain.focus()  # the one thing here that moves: no Tab needed to reach it
-        self.action_reload()
-
-    def action_reload(self) -> None:
+    def title_with(self, *parts: Text | tuple[str, str]) -> None:
         self.query_one("#detail-title", Static).update(
-            Text.assemble(("session ", "bold"), literal(self.session_id), (" — loading…", "dim"))
+            Text.assemble(("session ", "bold"), literal(self.session_id), *parts)
         )
-        self.load(self.session_id)
 
-    @work(exclusive=True, group="detail", exit_on_error=False)
-    async def load(self, session_id: str) -> None:
-        self.post_message(await read_detail(self.sessions_app.inflight, self.store, session_id))
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """The load failed: say so in place of "loading…", which would otherwise stay."""
-        if event.state is not WorkerState.ERROR or event.worker.group != "detail":
-            return
-        error = as_store_error(event.worker.error, self.sessions_app.settings.target)
-        said = safe_text(error)  # driver messages can quote stored strings
-        self.notify(said, severity="error", timeout=10)
-        self.query_one("#detail-title", Static).update(
-            Text.assemble(
-                ("session ", "bold"),
-                literal(self.session_id),
-                (" — could not load: ", "bold red"),
-                literal(said),
-                (f"  ({self.key('detail-reload')} retries)", "dim"),
-            )
-        )
-        if error.retryable:
-            self.sessions_app.disconnected()
-
-    def open(self, session_id: str) -> None:
-        """Show another session here (a hop, the parent); Esc comes back to this one."""
-        self.session_id = self.walk.forward(self.session_id, session_id)
-        self.action_reload()
-
-    def action_back(self) -> None:
-        before = self.walk.back()
-        if before is None:
-            self.app.pop_screen()
-        else:
-            self.session_id = before
-            self.action_reload()
+    async def read(self, record_id: str) -> None:
+        self.post_message(await read_detail(self.sessions_app.inflight, self.store, record_id))
 
     @on(DetailLoaded)
     def _loaded(self, message: DetailLoaded) -> None:
@@ -263,20 +209,12 @@ class DetailScreen(SessionsScreen):
         self.query_one("#codebase", Static).update(
             _section(view.codebase_title, sorted(d.codebase.items()) or [("—", "none")])
         )
-        meta = Text()
-        meta.append("Metadata", style="bold underline")
-        if view.metadata_note is not None:
-            meta.append(f"  ({view.metadata_note})", style="bold yellow")
-        meta.append("\n")
-        shown, cut = d.metadata.preview(METADATA_PREVIEW)
-        meta.append(safe_text(shown, keep_newlines=True))
-        if cut:
-            size = len(d.metadata.raw or "")
-            meta.append(
-                f"\n… {size:,} characters in all: the first {METADATA_PREVIEW:,} are shown; "
-                f"`sessions-tui show {d.row.id} --format json` prints it whole",
-                "bold yellow",
-            )
+        meta = metadata_text(
+            "Metadata",
+            d.metadata,
+            view.metadata_note,
+            f"sessions-tui show {d.row.id} --format json",
+        )
         self.query_one("#metadata", Static).update(meta)
         self._show_chain(message.chain)
 
@@ -324,10 +262,7 @@ class DetailScreen(SessionsScreen):
 
     def action_parent(self) -> None:
         parent = self.detail.row.parent_session_id if self.detail else None
-        if parent:
-            self.open(parent)
-        else:
-            self.notify("This session has no parent", severity="information")
+        self.open_parent(parent, "This session has no parent")
 
     def action_end(self) -> None:
         """The session shown, whatever row is highlighted in the table underneath."""

@@ -50,6 +50,7 @@ from tui.app.messages import (
     SelectionChecked,
     SessionsEnded,
     StoreOpened,
+    WarmMissed,
 )
 from tui.app.screens.base import Connection, SessionsScreen
 from tui.app.screens.main_keys import MAIN_BINDINGS
@@ -145,6 +146,7 @@ class MainScreen(SessionsScreen):
     @on(Disconnected)
     @on(FileMoved)
     @on(Reconnected)
+    @on(WarmMissed)
     def _connection(self, message: Message) -> None:
         self.connection.told(message)
 

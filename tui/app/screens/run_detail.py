@@ -7,21 +7,15 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
-from textual.app import ComposeResult
+from textual import on
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import Worker, WorkerState
 
 from tui.app import run_cancel_flow
-from tui.app.data import as_store_error
-from tui.app.keys import builtin_key
 from tui.app.render import literal
-from tui.app.screens.base import SessionsScreen
-from tui.app.screens.detail import METADATA_PREVIEW, DetailScreen
-from tui.app.screens.walk import Walk
+from tui.app.screens.detail import DetailScreen
+from tui.app.screens.record import RecordLayout, RecordScreen, metadata_text
 from tui.domain.run_detail_view import (
     CHILDREN_TITLE,
     EVENTS_TITLE,
@@ -56,11 +50,20 @@ def _section(title: str, lines: list[str] | None, absent: str) -> Text:
     return text
 
 
-class RunDetailScreen(SessionsScreen):
-    """Read-only view of one run; its parent, sub-runs and sessions are links. The
-    screen owns its load (as the session detail does)."""
+class RunDetailScreen(RecordScreen):
+    """Read-only view of one run; its parent, sub-runs and sessions are links (back goes
+    through the runs shown before, then to the list)."""
 
     HELP_TITLE = "Workflow run"
+    LAYOUT = RecordLayout(
+        title="run-title",
+        body="run-body",
+        scroll="run-fields-scroll",
+        sections=("run-fields", "run-metadata", "run-events", "run-nodes"),
+        links="run-links",
+        links_title="links ({select} opens)",
+    )
+    LOAD_GROUP = "run-detail"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "escape",
@@ -91,25 +94,15 @@ class RunDetailScreen(SessionsScreen):
     ]
 
     def __init__(self, run_id: str) -> None:
-        super().__init__()
-        self.run_id = run_id
+        super().__init__(run_id)
         self.detail: RunDetail | None = None
         self.loaded = False
         """The last read answered (the run, or that there is none)."""
-        self.walk = Walk()
-        """The runs shown before this one on this screen (links): back goes through
-        them, then to the list."""
 
-    def compose(self) -> ComposeResult:
-        yield Static(id="run-title")
-        with Horizontal(id="run-body"):
-            with VerticalScroll(id="run-fields-scroll"):
-                yield Static(id="run-fields")
-                yield Static(id="run-metadata")
-                yield Static(id="run-events")
-                yield Static(id="run-nodes")
-            yield OptionList(id="run-links")
-        yield Footer()
+    @property
+    def run_id(self) -> str:
+        """The run shown."""
+        return self.shown_id
 
     DEFAULT_CSS: ClassVar[str] = """
     RunDetailScreen #run-title { height: 1; background: $panel; padding: 0 1; }
@@ -119,47 +112,29 @@ class RunDetailScreen(SessionsScreen):
     RunDetailScreen #run-links { width: 2fr; border: round $primary 50%; }
     """
 
-    def on_mount(self) -> None:
-        links = self.query_one("#run-links", OptionList)
-        links.border_title = f"links ({builtin_key(OptionList, 'select')} opens)"
-        links.focus()
-        self.action_reload()
-
-    def _title(self, *parts: Text | tuple[str, str]) -> None:
+    def title_with(self, *parts: Text | tuple[str, str]) -> None:
         self.query_one("#run-title", Static).update(
             Text.assemble(("workflow run ", "bold"), literal(self.run_id, "bold"), *parts)
         )
 
     def action_reload(self) -> None:
         self.loaded = False
-        self._title((" — loading…", "dim"))
-        self.load(self.run_id)
+        super().action_reload()
 
-    @work(exclusive=True, group="run-detail", exit_on_error=False)
-    async def load(self, run_id: str) -> None:
-        detail = await self.sessions_app.inflight.run(self.store.get_run(run_id))
-        if run_id == self.run_id:
+    async def read(self, record_id: str) -> None:
+        detail = await self.sessions_app.inflight.run(self.store.get_run(record_id))
+        if record_id == self.run_id:
             self.show(detail)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is not WorkerState.ERROR or event.worker.group != "run-detail":
-            return
-        error = as_store_error(event.worker.error, self.sessions_app.settings.target)
-        said = safe_text(error)
-        self.notify(said, severity="error", timeout=10, markup=False)
-        self._title((" — could not load: ", "bold red"), literal(said))
-        if error.retryable:
-            self.sessions_app.disconnected()
 
     def show(self, d: RunDetail | None) -> None:
         self.detail, self.loaded = d, True
         if d is None:
-            self._title((" — no such run", "bold red"))
+            self.title_with((" — no such run", "bold red"))
             self.query_one("#run-links", OptionList).clear_options()
             return
         now = self.settings.clock()
         view = run_detail_view(d, now)
-        self._title(("  ", ""), literal(run_status_cell(d.row), "bold"))
+        self.title_with(("  ", ""), literal(run_status_cell(d.row), "bold"))
         fields = Text()
         fields.append("Run\n", style="bold underline")
         width = max(len(name) for name, _ in view.fields)
@@ -170,20 +145,12 @@ class RunDetailScreen(SessionsScreen):
         if view.missing_note is not None:
             fields.append(f"  ({view.missing_note})\n", style="dim")
         self.query_one("#run-fields", Static).update(fields)
-        meta = Text()
-        meta.append(METADATA_TITLE, style="bold underline")
-        if view.metadata_note is not None:
-            meta.append(f"  ({view.metadata_note})", style="bold yellow")
-        meta.append("\n")
-        shown, cut = d.metadata.preview(METADATA_PREVIEW)
-        meta.append(safe_text(shown, keep_newlines=True))
-        if cut:
-            size = len(d.metadata.raw or "")
-            meta.append(
-                f"\n… {size:,} characters in all: the first {METADATA_PREVIEW:,} are shown; "
-                f"`sessions-tui runs show {safe_text(d.row.id)} --format json` prints it whole",
-                "bold yellow",
-            )
+        meta = metadata_text(
+            METADATA_TITLE,
+            d.metadata,
+            view.metadata_note,
+            f"sessions-tui runs show {safe_text(d.row.id)} --format json",
+        )
         self.query_one("#run-metadata", Static).update(meta)
         self.query_one("#run-events", Static).update(
             _section(EVENTS_TITLE, view.events, NO_EVENTS_TABLE)
@@ -226,25 +193,9 @@ class RunDetailScreen(SessionsScreen):
             sid = target.removeprefix(SESSION_LINK)
             self.app.push_screen(DetailScreen(sid, end=main.end_flow.start))
 
-    def open(self, run_id: str) -> None:
-        """Show another run here (a link); back comes back to this one."""
-        self.run_id = self.walk.forward(self.run_id, run_id)
-        self.action_reload()
-
-    def action_back(self) -> None:
-        before = self.walk.back()
-        if before is None:
-            self.app.pop_screen()
-        else:
-            self.run_id = before
-            self.action_reload()
-
     def action_parent(self) -> None:
         parent = self.detail.row.parent_run_id if self.detail else None
-        if parent:
-            self.open(parent)
-        else:
-            self.notify("This run has no parent run", severity="information")
+        self.open_parent(parent, "This run has no parent run")
 
     def action_cancel_run(self) -> None:
         """The run shown, cancelled after its confirmation; then read again."""
