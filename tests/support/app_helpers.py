@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
 from datetime import timedelta
@@ -12,6 +13,7 @@ import sqlalchemy as sa
 from textual.command import CommandList, CommandPalette
 from textual.css.query import NoMatches
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
 
 from tests.support.dbs import ANCHOR
 from tui.app import SessionsApp, make_app
@@ -61,10 +63,17 @@ def record_toasts(app: SessionsApp) -> None:
 
 
 async def settle(pilot: Pilot[Any]) -> None:
-    """Let every worker finish and every message they posted be handled."""
+    """Let every worker finish and every message they posted be handled. A worker
+    cancelled meanwhile (a newer question superseded it) is finished too; a worker that
+    failed raises its failure here."""
     app = pilot.app
     for _ in range(4):
-        await app.workers.wait_for_complete()
+        outcomes = await asyncio.gather(
+            *(worker.wait() for worker in list(app.workers)), return_exceptions=True
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException) and not isinstance(outcome, WorkerCancelled):
+                raise outcome
         await pilot.pause()
 
 
