@@ -53,7 +53,9 @@ async def test_a_value_or_a_cursor_changes_the_arguments_never_the_sql(
         with sql_log(store) as durations:  # "now" is a value too
             for _ in range(2):
                 await store.list_sessions(flt, SortKey.DURATION, limit=2)
-        assert len(durations) == 2 and len(set(durations)) == 1, durations
+        # One text for both. A short read that outgrows the event loop is started again
+        # on a reading thread (`Reader.run`): the same text, sent once more.
+        assert len(durations) >= 2 and len(set(durations)) == 1, durations
     finally:
         await store.close()
 
