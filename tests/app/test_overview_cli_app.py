@@ -38,7 +38,7 @@ def declared(
     monkeypatch.setenv("PROD_DATABASE_URL", pg_db.secret_url())
     path = tmp_path / "config.toml"
     path.write_text(
-        "refresh = 0\ndeployment_timeout = 7\n"
+        "refresh = 0\ndeployment_timeout = 47\n"
         f'\n[deployments.staging]\ndb = "{sqlite_db.path}"\ncolour = "green"\n'
         '\n[deployments.prod]\nurl_env = "PROD_DATABASE_URL"\ntitle = "Production"\n'
         "read_only = true\n"
@@ -72,7 +72,7 @@ async def test_all_opens_the_overview_with_a_row_per_deployment(
 ) -> None:
     """`--all`, or nothing while the file declares several: every one of them."""
     app = await _started(monkeypatch, *argv)
-    assert app.options.within == 7  # the file's deployment_timeout
+    assert app.options.within == 47  # the file's deployment_timeout
     async with app.run_test(size=SIZE) as pilot:
         await every_row_answered(pilot)
         assert _row_keys(app) == ["staging", "prod", "lab"]
