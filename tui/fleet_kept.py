@@ -16,6 +16,7 @@ server's first part holds nothing back (a hung server costs its own row only).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from time import monotonic
@@ -45,6 +46,9 @@ class KeptStore:
         """The open store, None before the first reading and after a failed one."""
         self.opens = 0
         """How many times a store was opened for it."""
+        self._idle = asyncio.Event()
+        """Set while no reading runs (a store is never closed under one)."""
+        self._idle.set()
 
     @property
     def local(self) -> bool:
@@ -68,6 +72,7 @@ class KeptStore:
             await self.close()
             return Reading(self.deployment, error=str(exc), seconds=monotonic() - started)
         within = self.options.within
+        self._idle.clear()
         try:
             async with asyncio.timeout(within):
                 value = await work(await self._open(target))
@@ -79,6 +84,8 @@ class KeptStore:
             await self.close()
             message = target.scrub(str(target.error(exc)))
             return Reading(self.deployment, error=message, seconds=monotonic() - started)
+        finally:
+            self._idle.set()
         return Reading(self.deployment, value=value, seconds=monotonic() - started)
 
     async def _open(self, target: DbTarget) -> Store:
@@ -98,6 +105,14 @@ class KeptStore:
             self.store = store
             self.opens += 1
         return self.store
+
+    async def shut(self) -> None:
+        """At the end: the reading still running (cancelled by now) left to end, then
+        the store closed, each bounded by `CLOSE_WITHIN`."""
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(CLOSE_WITHIN):
+                await self._idle.wait()
+        await self.close()
 
     async def close(self) -> None:
         """The store closed, bounded by `CLOSE_WITHIN` (a dropped server can hang it)."""
@@ -152,4 +167,5 @@ class Fleet:
             return await kept.read(partial(read_rest, headline=first.value))
 
     async def close(self) -> None:
-        await asyncio.gather(*(kept.close() for kept in self.kept.values()))
+        """Every store closed once its reading (cancelled first) has ended."""
+        await asyncio.gather(*(kept.shut() for kept in self.kept.values()))
