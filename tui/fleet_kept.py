@@ -16,11 +16,10 @@ server's first part holds nothing back (a hung server costs its own row only).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from time import monotonic
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tui.fleet import CLOSE_WITHIN, Reading, ReadOptions
 
@@ -46,9 +45,8 @@ class KeptStore:
         """The open store, None before the first reading and after a failed one."""
         self.opens = 0
         """How many times a store was opened for it."""
-        self._idle = asyncio.Event()
-        """Set while no reading runs (a store is never closed under one)."""
-        self._idle.set()
+        self._reading: asyncio.Future[Any] | None = None
+        """The last reading: a store is never closed under one."""
 
     @property
     def local(self) -> bool:
@@ -62,7 +60,15 @@ class KeptStore:
 
     async def read(self, work: Callable[[Store], Awaitable[T]]) -> Reading[T]:
         """`work` on the kept store (opened first when there is none), within
-        `options.within` seconds; after a failure the store is closed."""
+        `options.within` seconds; after a failure the store is closed. A caller that
+        is cancelled leaves the reading to end by itself (within its timeout): a
+        statement is never cut off under its connection, which the store's close then
+        waits for (`shut`)."""
+        reading = asyncio.ensure_future(self._read(work))
+        self._reading = reading
+        return await asyncio.shield(reading)
+
+    async def _read(self, work: Callable[[Store], Awaitable[T]]) -> Reading[T]:
         from tui.store.errors import StoreError
 
         started = monotonic()
@@ -72,7 +78,6 @@ class KeptStore:
             await self.close()
             return Reading(self.deployment, error=str(exc), seconds=monotonic() - started)
         within = self.options.within
-        self._idle.clear()
         try:
             async with asyncio.timeout(within):
                 value = await work(await self._open(target))
@@ -84,8 +89,6 @@ class KeptStore:
             await self.close()
             message = target.scrub(str(target.error(exc)))
             return Reading(self.deployment, error=message, seconds=monotonic() - started)
-        finally:
-            self._idle.set()
         return Reading(self.deployment, value=value, seconds=monotonic() - started)
 
     async def _open(self, target: DbTarget) -> Store:
@@ -107,11 +110,10 @@ class KeptStore:
         return self.store
 
     async def shut(self) -> None:
-        """At the end: the reading still running (cancelled by now) left to end, then
-        the store closed, each bounded by `CLOSE_WITHIN`."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(CLOSE_WITHIN):
-                await self._idle.wait()
+        """At the end: the reading still running left to end, then the store closed,
+        each bounded by `CLOSE_WITHIN`."""
+        if self._reading is not None and not self._reading.done():
+            await asyncio.wait({self._reading}, timeout=CLOSE_WITHIN)
         await self.close()
 
     async def close(self) -> None:
@@ -167,5 +169,5 @@ class Fleet:
             return await kept.read(partial(read_rest, headline=first.value))
 
     async def close(self) -> None:
-        """Every store closed once its reading (cancelled first) has ended."""
+        """Every store closed once its reading has ended."""
         await asyncio.gather(*(kept.shut() for kept in self.kept.values()))
