@@ -130,6 +130,9 @@ async def test_a_hung_deployment_delays_no_other_row(
         assert overview.rows["hung"].answers == 0
         assert _cells(app, "hung")[1] == "… waiting"
         assert max(overview.answered_at["staging"], overview.answered_at["prod"]) < within
+        # Whole: the hung one's first part holds back no other row's costlier counts.
+        assert max(overview.complete_at["staging"], overview.complete_at["prod"]) < within
+        assert "counting…" not in _cells(app, "staging") + _cells(app, "prod")
         await wait_until(pilot, lambda: answered(app, "hung"), "the hung row", tries=2000)
         assert overview.answered_at["hung"] >= within
         assert _cells(app, "hung")[1] == f"✖ no answer within {within:g} s"

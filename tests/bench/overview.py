@@ -1,23 +1,30 @@
-"""The overview's first rows with N deployments (one of them hung) against one
-deployment's first row alone, side by side in one run, alternating.
+"""The overview's rows with N deployments (one of them hung) against one deployment's
+row alone, side by side in one run, alternating.
 
     python3 -m tests.bench.overview                           # 10 deployments at 100k
     python3 -m tests.bench.overview --sessions 10000 --reps 3 # while developing
 
-Each sample starts a fresh overview app (headless, in this process) and takes, from the
-overview's own clock (`OverviewScreen.started` to `answered_at`), the moment the last
-live row had its first answer. "one" is the overview over one deployment; "N" over
-`--deployments` live ones plus a hung server (a loopback port that accepts and never
-answers) whose timeout is `--timeout` seconds, longer than any live row should take. The
-live deployments read the same SQLite file (the tool's demo at that size, without
-workflow runs, kept in `tests/bench/.cache/`), each on its own connection. Target
-(issue 29): N's last live row within 1.5x one's row.
+Each sample starts a fresh overview app (headless, in this process) and reads two
+moments from the overview's own clock (`OverviewScreen.started`):
+
+- first row (`answered_at`): the row is drawn in the table with its live state, service
+  version and active count (its costlier cells may still say "counting…");
+- complete row (`complete_at`): the row is drawn with every count.
+
+"one" is the overview over one deployment; "N" over `--deployments` live ones plus a
+hung server (a loopback port that accepts and never answers) whose timeout is
+`--timeout` seconds, longer than any live row should take: for N, the last live row's
+moment. The live deployments read the same SQLite file (the tool's demo at that size,
+without workflow runs, kept in `tests/bench/.cache/`), each on its own store. Target
+(issue 29): N's last live first row within 1.5x one's first row. The load average is
+printed beside the figures: compare the ratios, not the milliseconds.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,15 +51,21 @@ def demo_file(n_sessions: int) -> Path:
     return path
 
 
-async def last_live_row(deployments: list[Deployment], live: list[str], within: float) -> float:
-    """Seconds from the overview's start to the last live row's first answer."""
+async def last_live_row(
+    deployments: list[Deployment], live: list[str], within: float
+) -> tuple[float, float]:
+    """Seconds from the overview's start to the last live row's first answer and to its
+    complete row."""
     app = overview_app(deployments, within=within)
     async with app.run_test(size=(250, 20)) as pilot:
         await wait_until(pilot, lambda: answered(app, *live), "the live rows", tries=5000)
-        seconds = max(app.overview.answered_at[name] for name in live)
+        overview = app.overview
+        first = max(overview.answered_at[name] for name in live)
+        complete = max(overview.complete_at[name] for name in live)
+        assert all(overview.rows[name].state == "live" for name in live), "a live row failed"
         hung = [d.name for d in deployments if d.name not in live]
-        assert not any(app.overview.rows[name].answers for name in hung), "the hung one answered"
-    return seconds
+        assert not any(overview.rows[name].answers for name in hung), "the hung one answered"
+    return first, complete
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     path = demo_file(args.sessions)
     one = [Deployment("one", db=path)]
-    samples: dict[str, list[float]] = {"one": [], "many": []}
+    samples: dict[str, list[tuple[float, float]]] = {"one": [], "many": []}
+    loads = [os.getloadavg()[0]]
     with silent_port() as port:
         many = [Deployment(f"d{i}", db=path) for i in range(args.deployments)]
         many.append(Deployment("hung", url=f"postgresql://archon:pw@127.0.0.1:{port}/archon"))
@@ -72,13 +86,20 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(args.reps):
             samples["one"].append(asyncio.run(last_live_row(one, ["one"], args.timeout)))
             samples["many"].append(asyncio.run(last_live_row(many, live, args.timeout)))
-    med: dict[str, Any] = {k: statistics.median(v) for k, v in samples.items()}
-    ratio = med["many"] / med["one"]
-    print(f"sessions {args.sessions:,}, {args.deployments} live + 1 hung, {args.reps} reps")
-    print(f"  one deployment, its row:        {med['one'] * 1000:8.0f} ms (median)")
-    print(f"  {args.deployments} + hung, last live row:   {med['many'] * 1000:8.0f} ms (median)")
-    verdict = "PASS" if ratio <= TARGET else "FAIL"
-    print(f"  ratio {ratio:.2f}x (target ≤ {TARGET}x): {verdict}")
+            loads.append(os.getloadavg()[0])
+    med: dict[str, Any] = {
+        k: [statistics.median(s[i] for s in v) for i in (0, 1)] for k, v in samples.items()
+    }
+    n = args.deployments
+    print(f"sessions {args.sessions:,}, {n} live + 1 hung, {args.reps} reps")
+    print(f"  load average (1 min) during the run: {min(loads):.1f} to {max(loads):.1f}")
+    for i, what in enumerate(("first row", "complete row")):
+        ratio = med["many"][i] / med["one"][i]
+        print(f"  {what}: one {med['one'][i] * 1000:6.0f} ms, {n} + hung (last live) ", end="")
+        print(f"{med['many'][i] * 1000:6.0f} ms (medians): ratio {ratio:.2f}x", end="")
+        if i == 0:
+            print(f" (target ≤ {TARGET}x): {'PASS' if ratio <= TARGET else 'FAIL'}", end="")
+        print()
     return 0
 
 

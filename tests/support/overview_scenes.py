@@ -87,7 +87,7 @@ def silent_port() -> Iterator[int]:
 
 
 def answered(app: FleetApp, *names: str) -> bool:
-    """Whether each of these rows has had its first answer."""
+    """Whether each of these rows has had a whole reading (every count) or its error."""
     return all(app.overview.rows[name].answers for name in names)
 
 

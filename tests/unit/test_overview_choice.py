@@ -14,7 +14,7 @@ from tui.cli.fleet_dashboard import overview_deployments
 from tui.config import Config
 from tui.deployments import Deployment
 from tui.domain.overview import Age, DeploymentRow, age_of
-from tui.domain.snapshot import Snapshot
+from tui.domain.snapshot import Headline, Snapshot
 from tui.domain.stuck import StuckKind
 
 
@@ -87,3 +87,16 @@ def test_a_failed_reading_keeps_the_last_good_numbers_and_their_age() -> None:
     assert row.state == "disconnected" and row.snapshot is snapshot and row.answers == 2
     assert row.age(now + timedelta(seconds=30), every=5) is Age.OLD
     assert row.age(now + timedelta(seconds=15), every=5) is Age.AGED
+
+
+def test_a_headline_makes_the_row_live_before_its_costlier_counts() -> None:
+    now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
+    row = DeploymentRow()
+    row.took(None, "no answer within 10 s", now)
+    row.headed(Headline("v0.9.0", active=3, ended=10, read_at=now, seconds=0.01), now)
+    assert row.state == "live" and row.counting and row.error is None
+    assert row.snapshot is None and row.answers == 1  # the reading is not over yet
+    assert row.headline is not None and row.headline.active == 3
+    row.took(None, "no answer within 10 s", now)
+    assert row.state == "disconnected" and not row.counting
+    assert row.headline is not None and row.headline.active == 3  # kept, as numbers are

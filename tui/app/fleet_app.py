@@ -31,6 +31,7 @@ from tui.app.render import use_palette
 from tui.app.screens.base import Connection
 from tui.app.screens.overview import OverviewScreen, deployment_name
 from tui.domain.text import safe_text
+from tui.fleet_kept import Fleet
 from tui.store.errors import StoreError
 
 if TYPE_CHECKING:
@@ -123,13 +124,15 @@ class FleetApp(SessionsApp):
         self.links: dict[str, DeploymentLink] = {}
         """Each opened deployment's connection, by name (its mode's name)."""
         self._overview: OverviewScreen | None = None
+        self.fleet = Fleet(self.deployments, options)
+        """Each deployment's store the overview keeps open between readings."""
         self.add_mode(OVERVIEW, self._build_overview)
 
     def on_mount(self) -> None:
         self.screen_change_signal.subscribe(self, self._screen_changed)
 
     def _build_overview(self) -> OverviewScreen:
-        self._overview = OverviewScreen(self.deployments, self.options)
+        self._overview = OverviewScreen(self.deployments, self.options, self.fleet)
         return self._overview
 
     @property
@@ -210,7 +213,7 @@ class FleetApp(SessionsApp):
     async def on_unmount(self) -> None:
         """Every deployment's reads cancelled and its pool closed, each bounded."""
         self.workers.cancel_all()
-        await asyncio.gather(*(link.close() for link in self.links.values()))
+        await asyncio.gather(self.fleet.close(), *(link.close() for link in self.links.values()))
 
 
 def make_fleet_app(

@@ -15,6 +15,22 @@ RECENT = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
+class Headline:
+    """What a deployment's reading says first, cheaply: its service version and its
+    active and ended counts. The overview draws a row's state, version and active count
+    from it before the costlier counts of its `Snapshot` are known."""
+
+    version: str
+    """The service version the tool detected (its vocabulary's name)."""
+    active: int
+    ended: int
+    read_at: datetime
+    """When it was read (UTC, the tool's clock)."""
+    seconds: float
+    """How long it took."""
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """The counts of one database. A stuck kind the service version cannot produce is
     None (not detectable), never 0; without a runs table every run count is absent
@@ -35,6 +51,10 @@ class Snapshot:
     """When the read finished (UTC, the tool's clock)."""
     seconds: float
     """How long the read took."""
+
+    @property
+    def headline(self) -> Headline:
+        return Headline(self.version, self.active, self.ended, self.read_at, self.seconds)
 
     def top_reasons(self, n: int = 3) -> list[tuple[str | None, int]]:
         """The `n` reasons with the most recent ends, the largest first (ties by name,

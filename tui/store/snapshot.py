@@ -1,6 +1,7 @@
 """A deployment's `Snapshot`: its counts read in one pass of short statements, each the
 store's own bounded count (stuck kinds by the active index, recent ends by the end-time
-range, runs by the status index)."""
+range, runs by the status index). The pass is in two parts: its `Headline` (version,
+active and ended) first, then the costlier counts; `read_snapshot` reads both at once."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from time import monotonic
 from typing import TYPE_CHECKING
 
 from tui.domain.models import NOT_RECORDED_TOKEN
-from tui.domain.snapshot import RECENT, Snapshot
+from tui.domain.snapshot import RECENT, Headline, Snapshot
 from tui.domain.timefmt import utcnow
 from tui.domain.trends import TrendBy
 
@@ -18,8 +19,26 @@ if TYPE_CHECKING:
 
 async def read_snapshot(store: Store) -> Snapshot:
     """Everything a deployment's row, check and metrics show, read now."""
+    return await read_rest(store, await read_headline(store))
+
+
+async def read_headline(store: Store) -> Headline:
+    """The version and the active and ended counts: a reading's cheap first part."""
     started = monotonic()
     counts = await store.counts()
+    return Headline(
+        version=store.vocabulary.name,
+        active=counts.active,
+        ended=counts.ended,
+        read_at=utcnow(),
+        seconds=monotonic() - started,
+    )
+
+
+async def read_rest(store: Store, headline: Headline) -> Snapshot:
+    """The costlier counts after `headline`, read on the same store: the whole `Snapshot`
+    (`seconds` both parts' time, `read_at` when this part finished)."""
+    started = monotonic()
     stuck = await store.stuck_counts()
     recent = await store.trends(days=max(1, RECENT.days), by=TrendBy.REASON)
     ended_recently = {
@@ -29,14 +48,14 @@ async def read_snapshot(store: Store) -> Snapshot:
     stuck_runs = await store.run_stuck_counts()
     runs_by_status = await store.runs_by_status()
     return Snapshot(
-        version=store.vocabulary.name,
-        active=counts.active,
-        ended=counts.ended,
+        version=headline.version,
+        active=headline.active,
+        ended=headline.ended,
         stuck=stuck,
         has_runs=store.has_runs,
         stuck_runs=stuck_runs,
         runs_by_status=runs_by_status,
         ended_recently=ended_recently,
         read_at=utcnow(),
-        seconds=monotonic() - started,
+        seconds=headline.seconds + monotonic() - started,
     )

@@ -1,11 +1,15 @@
 """The overview: one row per deployment, each read by its own worker.
 
-Every deployment is read on its own connection (`tui.fleet.read_one`, opened read-only
-and closed after each reading) within the `deployment_timeout` setting, in a worker of
-its own group, and read again a refresh interval after its answer: one that is down or
-hung costs its own row its timeout and no other row anything. A row keeps its last good
-numbers when a reading fails, says why, and ages them: amber after `AMBER_AFTER`
-refresh intervals without a good reading, red after `RED_AFTER`.
+Every deployment is read on its own store (`tui.fleet_kept.KeptStore`: opened read-only
+at the first reading, kept open for the next, opened again after a failure) within the
+`deployment_timeout` setting, in a worker of its own group, and read again a refresh
+interval after its answer: one that is down or hung costs its own row its timeout and no
+other row anything. A reading answers twice: the row's state, version and active count
+first (`HeadlineRead`), then its costlier cells (`DeploymentRead`), which say "counting…"
+until a first reading has them. Those counts pass the fleet's gate one deployment at a
+time, after the first answers of the SQLite deployments being read (`tui.fleet_kept`). A
+row keeps its last good numbers when a reading fails, says why, and ages them: amber
+after `AMBER_AFTER` refresh intervals without a good reading, red after `RED_AFTER`.
 """
 
 from __future__ import annotations
@@ -25,13 +29,14 @@ from textual.widgets import DataTable, Footer, Static
 from tui.app.render import palette
 from tui.app.screens.base import SessionsScreen
 from tui.domain.overview import Age, DeploymentRow
-from tui.domain.snapshot import Snapshot
+from tui.domain.snapshot import Headline, Snapshot
 from tui.domain.text import safe_text
 
 if TYPE_CHECKING:
     from tui.app.fleet_app import FleetApp
     from tui.deployments import Deployment
     from tui.fleet import Reading, ReadOptions
+    from tui.fleet_kept import Fleet
 
 COLUMNS = ("Deployment", "State", "Read", "Service", "Active", "Stuck", "Stuck runs", "Ended 24 h")
 STATE_WIDTH = 36
@@ -40,14 +45,24 @@ opened, says it whole)."""
 TOP_REASONS = 2
 """Reasons an "Ended 24 h" cell names, the most frequent first."""
 MIN_EVERY = 5.0
-"""The overview reads a deployment at most this often (each reading opens a connection)."""
+"""The overview reads a deployment at most this often."""
+COUNTING = "counting…"
+"""A costlier cell before its first count is known."""
 TICK = 1.0
 """How often the "read … ago" column and the ages are drawn again."""
 
 
 @dataclass
+class HeadlineRead(Message, bubble=False):
+    """The first part of one deployment's reading (or why it failed), from its worker."""
+
+    name: str
+    reading: Reading[Headline]
+
+
+@dataclass
 class DeploymentRead(Message, bubble=False):
-    """One deployment's reading, from its own worker."""
+    """One deployment's whole reading (or why its second part failed), from its worker."""
 
     name: str
     reading: Reading[Snapshot]
@@ -104,16 +119,25 @@ class OverviewScreen(SessionsScreen):
     OverviewScreen #overview-why { height: 1; padding: 0 1; }
     """
 
-    def __init__(self, deployments: Sequence[Deployment], options: ReadOptions) -> None:
+    def __init__(
+        self, deployments: Sequence[Deployment], options: ReadOptions, fleet: Fleet
+    ) -> None:
         super().__init__()
         self.deployments = list(deployments)
         self.options = options
+        self.fleet = fleet
+        """Each deployment's kept store, and the gate of the costlier counts."""
         self.rows = {d.name: DeploymentRow() for d in self.deployments}
         """Each deployment's row state, by name."""
         self.started = monotonic()
         """When the overview began reading (the app's clock for "how long it took")."""
         self.answered_at: dict[str, float] = {}
-        """When each deployment's first answer came, seconds after `started`."""
+        """When each row was first drawn with an answer (its state, version and active
+        count, or why it is down), seconds after `started`."""
+        self.complete_at: dict[str, float] = {}
+        """When each row was first drawn whole (every count, or why it is down)."""
+        self._shown: dict[tuple[str, str], object] = {}
+        """What each cell shows, by deployment and column."""
         refresh = self.settings.refresh_seconds
         self.every = max(refresh, MIN_EVERY) if refresh > 0 else 0.0
         """Seconds between one deployment's readings (0: only when asked, `r`)."""
@@ -158,22 +182,41 @@ class OverviewScreen(SessionsScreen):
         if any(w.group == group and w.is_running for w in self.workers):
             return
 
-        async def reading() -> None:
-            from tui.fleet import read_one
-            from tui.store.snapshot import read_snapshot
+        name = deployment.name
 
-            found = await read_one(deployment, read_snapshot, self.options)
-            self.post_message(DeploymentRead(deployment.name, found))
+        def told(first: Reading[Headline]) -> None:
+            self.post_message(HeadlineRead(name, first))
+
+        async def reading() -> None:
+            whole = await self.fleet.read(name, told)
+            if whole is not None:
+                self.post_message(DeploymentRead(name, whole))
 
         self.run_worker(reading(), group=group, exit_on_error=False)
 
+    @on(HeadlineRead)
+    def _headed(self, message: HeadlineRead) -> None:
+        reading, name = message.reading, message.name
+        if reading.value is None:  # the reading failed: it is over
+            self._took(name, reading.deployment, None, reading.error)
+            return
+        self.rows[name].headed(reading.value, self.settings.clock())
+        self._draw(reading.deployment)
+        self.answered_at.setdefault(name, monotonic() - self.started)
+
     @on(DeploymentRead)
     def _read(self, message: DeploymentRead) -> None:
-        reading, name = message.reading, message.name
-        self.answered_at.setdefault(name, monotonic() - self.started)
-        self.rows[name].took(reading.value, reading.error, self.settings.clock())
-        deployment = reading.deployment
+        reading = message.reading
+        self._took(message.name, reading.deployment, reading.value, reading.error)
+
+    def _took(
+        self, name: str, deployment: Deployment, snapshot: Snapshot | None, error: str | None
+    ) -> None:
+        self.rows[name].took(snapshot, error, self.settings.clock())
         self._draw(deployment)
+        at = monotonic() - self.started
+        self.answered_at.setdefault(name, at)
+        self.complete_at.setdefault(name, at)
         if self.every > 0:
             self.set_timer(self.every, lambda: self.read(deployment))
 
@@ -188,8 +231,13 @@ class OverviewScreen(SessionsScreen):
             self._draw(d)
 
     def _draw(self, deployment: Deployment) -> None:
+        """Its cells that changed (any other would have the table drawn again for
+        nothing)."""
         for column, cell in zip(COLUMNS, self._cells(deployment), strict=True):
-            self.table.update_cell(deployment.name, column, cell, update_width=True)
+            key, look = (deployment.name, column), (cell.plain, cell.style, cell.spans)
+            if self._shown.get(key) != look:
+                self._shown[key] = look
+                self.table.update_cell(deployment.name, column, cell, update_width=True)
         if deployment is self.chosen():
             self._say_why(deployment)
 
@@ -223,8 +271,8 @@ class OverviewScreen(SessionsScreen):
             said = Text(f"✖ {safe_text(row.error or '')}", style="bold red")
             said.truncate(STATE_WIDTH, overflow="ellipsis")
         read = Text(row.read_ago(now))
-        snapshot = row.snapshot
-        if snapshot is None:
+        headline, snapshot = row.headline, row.snapshot
+        if headline is None:
             blank = Text("—", style="dim")
             return [name, said, read, blank, blank, blank, blank, blank]
         age = row.age(now, self.every or self.options.within)
@@ -233,12 +281,14 @@ class OverviewScreen(SessionsScreen):
         elif age is Age.OLD:
             read.stylize(f"bold reverse {palette().stale}")
         numbers = [
-            Text(safe_text(snapshot.version), style=palette().info),
-            _count(snapshot.active, palette().active),
-            _stuck(snapshot),
-            _stuck_runs(snapshot),
-            _ended(snapshot),
+            Text(safe_text(headline.version), style=palette().info),
+            _count(headline.active, palette().active),
         ]
+        if snapshot is not None:
+            numbers += [_stuck(snapshot), _stuck_runs(snapshot), _ended(snapshot)]
+        else:  # its first costlier counts: being read, or lost with the reading
+            unknown = COUNTING if row.counting else "—"
+            numbers += [Text(unknown, style="dim italic") for _ in range(3)]
         if age is not Age.FRESH:  # its numbers are old: all of them say so
             for cell in numbers:
                 cell.stylize("dim")
