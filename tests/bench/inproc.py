@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import sqlite3
@@ -30,6 +31,7 @@ from time import perf_counter
 from typing import Any
 
 from textual import events, on
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from tests.bench.harness import SIZE, FrameProbe, maxrss_kb
 from tui.app.app import SessionsApp
@@ -51,6 +53,8 @@ from tui.store import queries as q
 from tui.store.target import DbTarget, sqlite_target, url_target
 
 WAIT = 180.0
+SETTLED = ("facets", "stuck", "sparks")
+"""The workers of a question's counts, waited for before the next change."""
 """Seconds any single expected message may take before the run is declared stuck."""
 
 KEY_CHARS = {"enter": "\r", "tab": "\t", "x": "x", "down": None, "up": None, "end": None}
@@ -210,11 +214,20 @@ def max_gap_ms(ticks: list[float], start: float, end: float) -> float:
 
 
 class Bench:
-    def __init__(self, app: ProbeApp, reps: int, quick: bool, log: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        app: ProbeApp,
+        reps: int,
+        quick: bool,
+        log: Callable[[str], None],
+        only: frozenset[str] | None = None,
+    ) -> None:
         self.app = app
         self.reps = reps
         self.quick = quick
         self.log = log
+        self.only = only
+        """The filter series to run, and nothing else (`--filters`); None: everything."""
         self.out: dict[str, Any] = {"figures": {}, "raw_sql": {}, "notes": []}
         self.statements: dict[str, list[SessionFilter]] = {}
 
@@ -224,6 +237,9 @@ class Bench:
     async def requery_and_wait(self, action: Callable[[], None]) -> tuple[float, dict, dict]:
         """Run a filter action; return (t0, page info, facets info) once both are painted."""
         app = self.app
+        for worker in [w for w in app.workers if w.group in SETTLED and not w.is_finished]:
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                await worker.wait()  # the last question's counts: its SQL is done too
         page = app.expect("page", LoadMode.REPLACE)
         facets = app.expect("facets")
         t0 = perf_counter()
@@ -295,6 +311,8 @@ class Bench:
         """`reps` changes alternating between `values`; with `yardstick`, each change is
         followed by one static repaint of the same table (`static_repaint`), so the two
         are measured side by side under the same load."""
+        if self.only is not None and name not in self.only:
+            return
         app = self.app
         main = app.main_screen
         await self.reset()
@@ -597,6 +615,8 @@ class Bench:
         app = self.app
         self.log("    filters …")
         await self.filters()
+        if self.only is not None:
+            return
         await self.reset()
         await self.refresh_series("refresh_tick", self.reps)
         await self.scroll()
@@ -713,7 +733,9 @@ async def raw_pg(dsn: str, sqls: list[str], page_size: int, n: int) -> list[floa
         await con.close()
 
 
-async def main_async(target: DbTarget, reps: int, quick: bool) -> dict[str, Any]:
+async def main_async(
+    target: DbTarget, reps: int, quick: bool, only: frozenset[str] | None = None
+) -> dict[str, Any]:
     def log(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
@@ -727,7 +749,7 @@ async def main_async(target: DbTarget, reps: int, quick: bool) -> dict[str, Any]
     async with app.run_test(headless=True, size=SIZE) as _pilot:
         p = await wait(first, "the first page")
         await wait(facets, "the first facets")
-        bench = Bench(app, reps, quick, log)
+        bench = Bench(app, reps, quick, log, only)
         main = app.main_screen
         for widget in (main.table, main.reason_panel, main.stuck_panel):
             app.frames.watch(widget)
@@ -768,10 +790,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument(
+        "--filters",
+        help="only these filter series, nothing else (say reason,status: the hot reads alone)",
+    )
     args = ap.parse_args(argv)
     target = sqlite_target(args.db) if args.db else url_target(args.url)
+    only = frozenset(args.filters.split(",")) if args.filters else None
     t0 = time.time()
-    out = asyncio.run(main_async(target, args.reps, args.quick))
+    out = asyncio.run(main_async(target, args.reps, args.quick, only))
     out["wall_s"] = time.time() - t0
     args.out.write_text(json.dumps(out, indent=1, default=str))
     return 0
