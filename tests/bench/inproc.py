@@ -34,6 +34,7 @@ from textual import events, on
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from tests.bench.harness import SIZE, FrameProbe, maxrss_kb
+from tui.app import data
 from tui.app.app import SessionsApp
 from tui.app.list_controller import FacetsAsk
 from tui.app.messages import (
@@ -53,6 +54,9 @@ from tui.store import queries as q
 from tui.store.target import DbTarget, sqlite_target, url_target
 
 WAIT = 180.0
+PAGE_CPU: dict[tuple[int, LoadMode], float] = {}
+"""The event loop thread's CPU from a page's ask to its answer (`timed_read_page`), by
+generation and mode: the store call and whatever else ran on the loop meanwhile."""
 SETTLED = ("facets", "stuck", "sparks")
 """The workers of a question's counts, waited for before the next change."""
 """Seconds any single expected message may take before the run is declared stuck."""
@@ -73,6 +77,19 @@ def send_key(app: SessionsApp, key: str) -> None:
     driver.send_message(event)
 
 
+async def timed_read_page(*args: Any, **kwargs: Any) -> PageLoaded:
+    """`data.read_page`, with the loop thread's CPU over the same interval as its
+    `elapsed` (`PAGE_CPU`): a figure that load on the machine does not stretch."""
+    started = time.thread_time()
+    page = await READ_PAGE(*args, **kwargs)
+    PAGE_CPU[page.generation, page.mode] = (time.thread_time() - started) * 1000
+    return page
+
+
+READ_PAGE = data.read_page
+data.read_page = timed_read_page  # the list's reads call it through the module
+
+
 class ProbeScreen(MainScreen):
     """The main screen plus probes. These handlers run before MainScreen's own (MRO
     order), so each defers with `call_next`, which runs after every handler of the
@@ -89,6 +106,7 @@ class ProbeScreen(MainScreen):
         received = perf_counter()
         if m.generation == self.state.generation:
             info = {"received": received, "db_ms": m.elapsed_ms, "rows": len(m.rows)}
+            info["db_cpu_ms"] = PAGE_CPU.pop((m.generation, m.mode), None)
             self.call_next(self.probes._after, "page", m.mode, info)
 
     @on(FacetsLoaded)
@@ -317,6 +335,7 @@ class Bench:
         main = app.main_screen
         await self.reset()
         total, db, applied, paint, facets, static = [], [], [], [], [], []
+        db_cpu: list[float] = []
         flts: list[SessionFilter] = []
         rows = []
         before = list(main.table.window.rows)  # the page each change turns from
@@ -327,6 +346,8 @@ class Bench:
                 flts.append(main.state.filter(app.settings.clock()))
             total.append(ms(t0, p["painted"]))
             db.append(p["db_ms"])
+            if p.get("db_cpu_ms") is not None:
+                db_cpu.append(p["db_cpu_ms"])
             applied.append(ms(p["received"], p["applied"]))
             paint.append(ms(p["applied"], p["painted"]))
             facets.append(ms(t0, f["painted"]))
@@ -337,6 +358,8 @@ class Bench:
         self.statements[name] = flts
         self.put(f"filter:{name}", total, values=[str(v) for v in values], rows=rows)
         self.put(f"filter_db:{name}", db)
+        if db_cpu:
+            self.put(f"filter_db_cpu:{name}", db_cpu)
         self.put(f"filter_apply:{name}", applied)
         self.put(f"filter_paint:{name}", paint)
         self.put(f"filter_facets:{name}", facets)
@@ -691,7 +714,10 @@ async def window_floor_value(target: DbTarget, dialect: Any, d: q.Dialect) -> An
     return rows[0][0] if len(rows) == 2 else None
 
 
-def raw_sqlite(path: Path, sqls: list[str], page_size: int, n: int) -> list[float]:
+def raw_sqlite(
+    path: Path, sqls: list[str], page_size: int, n: int, clock: Callable[[], float] = perf_counter
+) -> list[float]:
+    """`n` timed reads of the page, by `clock` (`time.thread_time`: the CPU they took)."""
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
     def page() -> None:
@@ -703,9 +729,9 @@ def raw_sqlite(path: Path, sqls: list[str], page_size: int, n: int) -> list[floa
         page()  # warm, as the app's pooled connection is
         out = []
         for _ in range(n):
-            t0 = perf_counter()
+            t0 = clock()
             page()
-            out.append(ms(t0, perf_counter()))
+            out.append(ms(t0, clock()))
         return out
     finally:
         con.close()
@@ -764,6 +790,7 @@ async def main_async(
     # Raw driver: the same compiled SQL, as many times as the app ran it.
     for name, flts in bench.statements.items():
         samples: list[float] = []
+        cpu: list[float] = []
         floor = await window_floor_value(target, dialect, d)
         sqls = [compile_sql(dialect, d, flt, page_size, floor) for flt in flts]
         n = max(3, len(out["figures"][f"filter:{name}"]["samples"]) // max(1, len(sqls)))
@@ -771,6 +798,7 @@ async def main_async(
             if target.kind == "sqlite":
                 assert target.path is not None
                 samples += raw_sqlite(target.path, sql, page_size, n)
+                cpu += raw_sqlite(target.path, sql, page_size, n, time.thread_time)
             else:
                 from tui.store.backends import backend_for  # after the measured start-up
 
@@ -778,6 +806,8 @@ async def main_async(
                 dsn = url.set(drivername="postgresql").render_as_string(False)
                 samples += await raw_pg(dsn, sql, page_size, n)
         out["raw_sql"][name] = {"samples": [round(s, 3) for s in samples], "sql": sqls}
+        if cpu:
+            out["raw_sql"][name]["cpu"] = [round(s, 3) for s in cpu]
         log(f"    raw driver {name:<14} median {statistics.median(samples):7.2f} ms")
     return out
 
