@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import itertools
 import json
 import sqlite3
@@ -30,8 +31,10 @@ from time import perf_counter
 from typing import Any
 
 from textual import events, on
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from tests.bench.harness import SIZE, FrameProbe, maxrss_kb
+from tui.app import data
 from tui.app.app import SessionsApp
 from tui.app.list_controller import FacetsAsk
 from tui.app.messages import (
@@ -51,6 +54,11 @@ from tui.store import queries as q
 from tui.store.target import DbTarget, sqlite_target, url_target
 
 WAIT = 180.0
+PAGE_CPU: dict[tuple[int, LoadMode], float] = {}
+"""The event loop thread's CPU from a page's ask to its answer (`timed_read_page`), by
+generation and mode: the store call and whatever else ran on the loop meanwhile."""
+SETTLED = ("facets", "stuck", "sparks")
+"""The workers of a question's counts, waited for before the next change."""
 """Seconds any single expected message may take before the run is declared stuck."""
 
 KEY_CHARS = {"enter": "\r", "tab": "\t", "x": "x", "down": None, "up": None, "end": None}
@@ -69,6 +77,19 @@ def send_key(app: SessionsApp, key: str) -> None:
     driver.send_message(event)
 
 
+async def timed_read_page(*args: Any, **kwargs: Any) -> PageLoaded:
+    """`data.read_page`, with the loop thread's CPU over the same interval as its
+    `elapsed` (`PAGE_CPU`): a figure that load on the machine does not stretch."""
+    started = time.thread_time()
+    page = await READ_PAGE(*args, **kwargs)
+    PAGE_CPU[page.generation, page.mode] = (time.thread_time() - started) * 1000
+    return page
+
+
+READ_PAGE = data.read_page
+data.read_page = timed_read_page  # the list's reads call it through the module
+
+
 class ProbeScreen(MainScreen):
     """The main screen plus probes. These handlers run before MainScreen's own (MRO
     order), so each defers with `call_next`, which runs after every handler of the
@@ -85,6 +106,7 @@ class ProbeScreen(MainScreen):
         received = perf_counter()
         if m.generation == self.state.generation:
             info = {"received": received, "db_ms": m.elapsed_ms, "rows": len(m.rows)}
+            info["db_cpu_ms"] = PAGE_CPU.pop((m.generation, m.mode), None)
             self.call_next(self.probes._after, "page", m.mode, info)
 
     @on(FacetsLoaded)
@@ -210,11 +232,20 @@ def max_gap_ms(ticks: list[float], start: float, end: float) -> float:
 
 
 class Bench:
-    def __init__(self, app: ProbeApp, reps: int, quick: bool, log: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        app: ProbeApp,
+        reps: int,
+        quick: bool,
+        log: Callable[[str], None],
+        only: frozenset[str] | None = None,
+    ) -> None:
         self.app = app
         self.reps = reps
         self.quick = quick
         self.log = log
+        self.only = only
+        """The filter series to run, and nothing else (`--filters`); None: everything."""
         self.out: dict[str, Any] = {"figures": {}, "raw_sql": {}, "notes": []}
         self.statements: dict[str, list[SessionFilter]] = {}
 
@@ -224,6 +255,9 @@ class Bench:
     async def requery_and_wait(self, action: Callable[[], None]) -> tuple[float, dict, dict]:
         """Run a filter action; return (t0, page info, facets info) once both are painted."""
         app = self.app
+        for worker in [w for w in app.workers if w.group in SETTLED and not w.is_finished]:
+            with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                await worker.wait()  # the last question's counts: its SQL is done too
         page = app.expect("page", LoadMode.REPLACE)
         facets = app.expect("facets")
         t0 = perf_counter()
@@ -295,10 +329,13 @@ class Bench:
         """`reps` changes alternating between `values`; with `yardstick`, each change is
         followed by one static repaint of the same table (`static_repaint`), so the two
         are measured side by side under the same load."""
+        if self.only is not None and name not in self.only:
+            return
         app = self.app
         main = app.main_screen
         await self.reset()
         total, db, applied, paint, facets, static = [], [], [], [], [], []
+        db_cpu: list[float] = []
         flts: list[SessionFilter] = []
         rows = []
         before = list(main.table.window.rows)  # the page each change turns from
@@ -309,6 +346,8 @@ class Bench:
                 flts.append(main.state.filter(app.settings.clock()))
             total.append(ms(t0, p["painted"]))
             db.append(p["db_ms"])
+            if p.get("db_cpu_ms") is not None:
+                db_cpu.append(p["db_cpu_ms"])
             applied.append(ms(p["received"], p["applied"]))
             paint.append(ms(p["applied"], p["painted"]))
             facets.append(ms(t0, f["painted"]))
@@ -319,6 +358,8 @@ class Bench:
         self.statements[name] = flts
         self.put(f"filter:{name}", total, values=[str(v) for v in values], rows=rows)
         self.put(f"filter_db:{name}", db)
+        if db_cpu:
+            self.put(f"filter_db_cpu:{name}", db_cpu)
         self.put(f"filter_apply:{name}", applied)
         self.put(f"filter_paint:{name}", paint)
         self.put(f"filter_facets:{name}", facets)
@@ -597,6 +638,8 @@ class Bench:
         app = self.app
         self.log("    filters …")
         await self.filters()
+        if self.only is not None:
+            return
         await self.reset()
         await self.refresh_series("refresh_tick", self.reps)
         await self.scroll()
@@ -671,7 +714,10 @@ async def window_floor_value(target: DbTarget, dialect: Any, d: q.Dialect) -> An
     return rows[0][0] if len(rows) == 2 else None
 
 
-def raw_sqlite(path: Path, sqls: list[str], page_size: int, n: int) -> list[float]:
+def raw_sqlite(
+    path: Path, sqls: list[str], page_size: int, n: int, clock: Callable[[], float] = perf_counter
+) -> list[float]:
+    """`n` timed reads of the page, by `clock` (`time.thread_time`: the CPU they took)."""
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
     def page() -> None:
@@ -683,9 +729,9 @@ def raw_sqlite(path: Path, sqls: list[str], page_size: int, n: int) -> list[floa
         page()  # warm, as the app's pooled connection is
         out = []
         for _ in range(n):
-            t0 = perf_counter()
+            t0 = clock()
             page()
-            out.append(ms(t0, perf_counter()))
+            out.append(ms(t0, clock()))
         return out
     finally:
         con.close()
@@ -713,7 +759,9 @@ async def raw_pg(dsn: str, sqls: list[str], page_size: int, n: int) -> list[floa
         await con.close()
 
 
-async def main_async(target: DbTarget, reps: int, quick: bool) -> dict[str, Any]:
+async def main_async(
+    target: DbTarget, reps: int, quick: bool, only: frozenset[str] | None = None
+) -> dict[str, Any]:
     def log(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
 
@@ -727,7 +775,7 @@ async def main_async(target: DbTarget, reps: int, quick: bool) -> dict[str, Any]
     async with app.run_test(headless=True, size=SIZE) as _pilot:
         p = await wait(first, "the first page")
         await wait(facets, "the first facets")
-        bench = Bench(app, reps, quick, log)
+        bench = Bench(app, reps, quick, log, only)
         main = app.main_screen
         for widget in (main.table, main.reason_panel, main.stuck_panel):
             app.frames.watch(widget)
@@ -742,6 +790,7 @@ async def main_async(target: DbTarget, reps: int, quick: bool) -> dict[str, Any]
     # Raw driver: the same compiled SQL, as many times as the app ran it.
     for name, flts in bench.statements.items():
         samples: list[float] = []
+        cpu: list[float] = []
         floor = await window_floor_value(target, dialect, d)
         sqls = [compile_sql(dialect, d, flt, page_size, floor) for flt in flts]
         n = max(3, len(out["figures"][f"filter:{name}"]["samples"]) // max(1, len(sqls)))
@@ -749,6 +798,7 @@ async def main_async(target: DbTarget, reps: int, quick: bool) -> dict[str, Any]
             if target.kind == "sqlite":
                 assert target.path is not None
                 samples += raw_sqlite(target.path, sql, page_size, n)
+                cpu += raw_sqlite(target.path, sql, page_size, n, time.thread_time)
             else:
                 from tui.store.backends import backend_for  # after the measured start-up
 
@@ -756,6 +806,8 @@ async def main_async(target: DbTarget, reps: int, quick: bool) -> dict[str, Any]
                 dsn = url.set(drivername="postgresql").render_as_string(False)
                 samples += await raw_pg(dsn, sql, page_size, n)
         out["raw_sql"][name] = {"samples": [round(s, 3) for s in samples], "sql": sqls}
+        if cpu:
+            out["raw_sql"][name]["cpu"] = [round(s, 3) for s in cpu]
         log(f"    raw driver {name:<14} median {statistics.median(samples):7.2f} ms")
     return out
 
@@ -768,10 +820,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, required=True)
     ap.add_argument("--reps", type=int, default=20)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument(
+        "--filters",
+        help="only these filter series, nothing else (say reason,status: the hot reads alone)",
+    )
     args = ap.parse_args(argv)
     target = sqlite_target(args.db) if args.db else url_target(args.url)
+    only = frozenset(args.filters.split(",")) if args.filters else None
     t0 = time.time()
-    out = asyncio.run(main_async(target, args.reps, args.quick))
+    out = asyncio.run(main_async(target, args.reps, args.quick, only))
     out["wall_s"] = time.time() - t0
     args.out.write_text(json.dumps(out, indent=1, default=str))
     return 0

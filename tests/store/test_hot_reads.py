@@ -5,6 +5,7 @@ decode them, and no lock left behind once a read returns."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import pytest
 from tests.support.dbs import create_service_db
 from tests.support.sql_log import sql_log
 from tui.domain.models import SessionFilter, SortKey, Status
+from tui.store.backends import sqlite_reader
 from tui.store.codec import STUCK_COLUMNS, decode_list_row, list_row_decoder
 from tui.store.store import open_store
 from tui.store.target import DbTarget, sqlite_target
@@ -147,4 +149,53 @@ async def test_a_read_keeps_no_lock_once_it_returns(tmp_path: Path) -> None:
             writer.execute("ROLLBACK")
     finally:
         writer.close()
+        await store.close()
+
+
+async def test_a_short_read_is_limited_within_its_statements_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite: a short read runs on the event loop, each statement of it within the CPU
+    limit; BEGIN and ROLLBACK are not limited, however late they come. With the limit
+    looked at every step and far away, every page is read on the loop (no reading
+    thread starts); with no CPU at all allowed, each is stopped in its statement, rolled
+    back and read on a thread, read after read: the loop's connection is never left in
+    its transaction. The pages are the same either way."""
+    db = tmp_path / "archon.db"
+    await create_service_db(f"sqlite:///{db}", sessions=300)
+    store = await open_store(sqlite_target(db), read_only=True)
+
+    async def pages() -> list[tuple[list[str], Any]]:
+        out = []
+        for flt in (
+            SessionFilter(status=Status.ENDED),
+            SessionFilter(status=Status.ACTIVE),
+            SessionFilter(reasons=frozenset(REASONS[:1])),
+        ):
+            page = await store.list_sessions(flt, limit=20)
+            out.append(([row.id for row in page.rows], page.next_cursor))
+            following = await store.list_sessions(flt, cursor=page.next_cursor, limit=20)
+            out.append(([row.id for row in following.rows], following.next_cursor))
+        return out
+
+    def reading_threads() -> set[int | None]:
+        return {t.ident for t in threading.enumerate() if t.name == "sessions-tui-read"}
+
+    try:
+        expected = await pages()
+        assert all(ids for ids, _ in expected)
+        monkeypatch.setattr(sqlite_reader, "PROGRESS_STEPS", 1)
+        monkeypatch.setattr(sqlite_reader, "INLINE_CPU_S", 60.0)
+        before = reading_threads()
+        for _ in range(3):
+            assert await pages() == expected
+        assert reading_threads() <= before, "a short read went to a reading thread"
+
+        monkeypatch.setattr(sqlite_reader, "INLINE_CPU_S", 0.0)
+        for _ in range(3):
+            assert await pages() == expected
+        assert reading_threads() - before, "each read was stopped on the loop"
+        monkeypatch.setattr(sqlite_reader, "INLINE_CPU_S", 60.0)
+        assert await pages() == expected
+    finally:
         await store.close()

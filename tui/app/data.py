@@ -64,10 +64,22 @@ class InFlight:
         return len(self._tasks)
 
     async def run(self, call: Coroutine[Any, Any, T]) -> T:
-        task = asyncio.ensure_future(call)
+        """`call`'s answer. Its first step runs at once, in the caller's turn of the event
+        loop: a call that answers without waiting (a SQLite page read on the loop) is
+        never in flight, and no frame or other worker runs between the ask and the
+        answer. A call that waits goes on in a task of its own (`_go_on`), which the
+        caller's cancellation does not reach, and hands its answer to the caller in its
+        last step."""
+        try:
+            waiting = call.send(None)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[T] = loop.create_future()
+        task = loop.create_task(_go_on(call, waiting, answer))
         self._tasks.add(task)
         task.add_done_callback(self._forget)
-        return await asyncio.shield(task)
+        return await answer
 
     def _forget(self, task: asyncio.Future[Any]) -> None:
         self._tasks.discard(task)
@@ -78,6 +90,49 @@ class InFlight:
         """Let in-flight store calls finish (bounded) so the pool closes cleanly."""
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=limit)
+
+
+async def _go_on(call: Coroutine[Any, Any, T], waiting: Any, answer: asyncio.Future[T]) -> None:
+    """Run `call` on from where its first step stopped, as a task runs a coroutine:
+    `waiting` is what the step yielded, the future it waits for (None: a bare turn of the
+    loop), which this task then waits for itself. When the future is done the call is
+    resumed and reads its outcome itself; this task cancelled (the loop closing) is the
+    call cancelled. The call's answer or error goes to `answer`, unless its caller
+    stopped waiting."""
+    try:
+        while True:
+            try:
+                if waiting is None:
+                    await asyncio.sleep(0)
+                else:
+                    # What a task does with a future its coroutine yields: the future's
+                    # flag (asyncio's protocol) says "yielded, not yet taken".
+                    waiting._asyncio_future_blocking = False
+                    await waiting
+            except BaseException as exc:
+                if _own(exc, waiting):
+                    waiting = call.throw(exc)
+                    continue
+            waiting = call.send(None)
+    except StopIteration as done:
+        if not answer.done():
+            answer.set_result(done.value)
+    except asyncio.CancelledError:
+        answer.cancel()
+        raise
+    except BaseException as exc:
+        if not answer.done():
+            answer.set_exception(exc)
+        if not isinstance(exc, Exception):
+            raise
+
+
+def _own(exc: BaseException, waiting: Any) -> bool:
+    """Whether `exc`, raised by awaiting `waiting`, is this task's own cancellation
+    rather than the future's outcome (which the call reads from the future itself)."""
+    if waiting is None or not waiting.done():
+        return True
+    return isinstance(exc, asyncio.CancelledError) and not waiting.cancelled()
 
 
 def as_store_error(error: BaseException | None, target: DbTarget) -> StoreError:

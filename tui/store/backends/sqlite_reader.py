@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import queue
 import sqlite3
 import threading
@@ -144,11 +145,18 @@ class SqliteReader(Reader):
             with contextlib.suppress(sqlite3.OperationalError):  # locked: read later
                 self._inline.execute("SELECT name FROM sqlite_master LIMIT 1").fetchall()
         con = self._inline
-        deadline = [0.0]  # each statement's own: building the next one is not SQLite's time
+        # Each statement's own limit, none outside them: building the next statement or
+        # decoding rows is not SQLite's time, and BEGIN and ROLLBACK are never stopped
+        # (a ROLLBACK stopped would leave the connection in its transaction, and every
+        # later try would fail on BEGIN).
+        deadline = [math.inf]
 
         def statement(query: Query) -> Rows:
             deadline[0] = time.thread_time() + INLINE_CPU_S
-            return _execute(con, query)
+            try:
+                return _execute(con, query)
+            finally:
+                deadline[0] = math.inf
 
         con.set_progress_handler(lambda: time.thread_time() > deadline[0], PROGRESS_STEPS)
         try:
