@@ -203,6 +203,7 @@ async def test_a_read_only_deployment_refuses_to_end_in_its_own_words(
         said = notifications(app)[-1]
         assert said.startswith("Ending is disabled: Production is read-only")
         assert "[deployments.prod]" in said
+        assert said.endswith("this dashboard does not end sessions there")
         assert isinstance(app.screen, MainScreen)  # no picker was opened
         assert await _active(pg_db) == before
         # The writable one next to it still offers the end.

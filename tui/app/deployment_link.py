@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from tui.app.link import DatabaseLink
+from tui.domain.wording import deployment_read_only
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -28,10 +29,7 @@ def deployment_settings(base: Settings, deployment: Deployment) -> Settings:
     read_only = base.read_only or deployment.read_only
     why = base.read_only_why
     if deployment.read_only:
-        why = (
-            f"{deployment.label} is read-only "
-            f"(read_only = true in [deployments.{deployment.name}]): nothing is ended there"
-        )
+        why = deployment_read_only(deployment.label, deployment.name)
     return replace(
         base,
         target=deployment.target(),

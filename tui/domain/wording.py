@@ -53,6 +53,16 @@ def served_read_only(action: str) -> str:
     return f"served read-only: run `sessions-tui serve --write --actor WHO` to {action}"
 
 
+def deployment_read_only(label: str, name: str) -> Refusal:
+    """A deployment marked read-only in the config file refuses `action` in its own words."""
+
+    def refusal(action: str) -> str:
+        why = f"read_only = true in [deployments.{name}]"
+        return f"{label} is read-only ({why}): this dashboard does not {action} there"
+
+    return refusal
+
+
 def standby_refusal(action: str) -> str:
     """A hot standby's refusal of `action`, and where the operator can do it."""
     return f"read-only standby (hot standby): {action} on the primary"
