@@ -119,6 +119,40 @@ def timeout_setting(backend: Backend, conn: Connection) -> tuple[str, str, str, 
     return str(row[0]), str(row[1]), str(row[2]), str(row[3])
 
 
+def opening(
+    backend: Backend, conn: Connection, sessions: str, audit: str
+) -> tuple[dict[str, set[str]], set[str], tuple[bool, bool], dict[str, tuple[str, bool, bool]]]:
+    """What opening a store asks first: `service_columns`, `index_names` of `sessions`
+    (none where it does not exist), `tool_table` and `column_shapes` of `audit`; in one
+    statement where the backend gives `opening`, else one by one. The same answers
+    either way."""
+    sql = backend.queries.opening
+    if sql is None:
+        tables = service_columns(backend, conn)
+        indexes = index_names(backend, conn, sessions) if sessions in tables else set()
+        return (
+            tables,
+            indexes,
+            tool_table(backend, conn, audit),
+            column_shapes(backend, conn, audit),
+        )
+    found: dict[str, set[str]] = {}
+    names: set[str] = set()
+    writable: list[bool] = []
+    shapes: dict[str, tuple[str, bool, bool]] = {}
+    for kind, a, b, c, d in _rows(conn, sql, sessions=sessions, audit=audit):
+        if kind == "c":
+            found.setdefault(str(a), set()).add(str(b))
+        elif kind == "i":
+            names.add(str(a))
+        elif kind == "t":
+            writable.append(bool(a))
+        else:
+            shapes[str(a)] = (str(b or "").split("(")[0].strip().lower(), bool(c), bool(d))
+    audit_table = (bool(writable), bool(writable and writable[0]))
+    return found, names if sessions in found else set(), audit_table, shapes
+
+
 def damage(backend: Backend, conn: Connection) -> str | None:
     """What is wrong with the storage itself, where the backend can tell cheaply; None
     when nothing is, or it cannot tell (a server looks after its own pages)."""

@@ -141,26 +141,24 @@ async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
     """The schema as it is now, whether the server is a standby, and the service's
     schema-version row when the table has one."""
 
-    def _inspect(
-        sync_conn: Any,
-    ) -> tuple[dict[str, set[str]], set[str], bool, str | None, tuple[bool, bool], str | None]:
-        tables = catalog.service_columns(backend, sync_conn)
-        indexes = catalog.index_names(backend, sync_conn, SESSIONS) if SESSIONS in tables else set()
+    def _inspect(sync_conn: Any) -> tuple[Any, ...]:
+        tables, indexes, tool_audit, shapes = catalog.opening(backend, sync_conn, SESSIONS, AUDIT)
         return (
             tables,
             indexes,
             catalog.is_standby(backend, sync_conn),
             catalog.service_zone(backend, sync_conn),
-            catalog.tool_table(backend, sync_conn, AUDIT),
+            tool_audit,
             catalog.service_schema(backend, sync_conn),
+            catalog.timeout_setting(backend, sync_conn),
+            shapes,
+            catalog.tables_elsewhere(backend, sync_conn),
         )
 
     async with engine.connect() as conn:
-        tables, indexes, standby, zone, tool_audit, schema = await conn.run_sync(_inspect)
-        timeout = await conn.run_sync(lambda c: catalog.timeout_setting(backend, c))
-        shapes = await conn.run_sync(lambda c: catalog.column_shapes(backend, c, AUDIT))
+        facts = await conn.run_sync(_inspect)
+        tables, indexes, standby, zone, tool_audit, schema, timeout, shapes, elsewhere = facts
         problem = shape_problem(shapes, backend.traits.audit_types)
-        elsewhere = await conn.run_sync(lambda c: catalog.tables_elsewhere(backend, c))
         row = None
         if {"created_app_version", "app_version"} <= tables.get(SCHEMA_VERSION, set()):
             sv = schema_version

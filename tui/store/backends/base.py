@@ -129,6 +129,11 @@ class CatalogQueries:
     timeout: str | None = None
     """One row (value, source, role, database) of the statement timeout this connection
     has; its value "0" where it is off."""
+    opening: str | None = None
+    """The answers of `service_columns`, `index_names` for `:sessions`, `tool_table` and
+    `column_shapes` for `:audit`, in one statement: rows (kind, a, b, c, d) where kind is
+    "c" (table, column), "i" (index name), "t" (the tool's table exists, writable) or "s"
+    (one column's shape); None where the store asks them one by one."""
     damage: str | None = None
     """Rows of one column reading "ok" alone where the storage is sound (SQLite's
     quick_check): anything else says what is wrong with it."""

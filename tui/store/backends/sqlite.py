@@ -111,6 +111,20 @@ class SqliteBackend(Backend):
         ),
         # Writable wherever it exists: a file opened read-only never ends anything.
         tool_table="SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :t",
+        # The four above that opening a store asks, in one statement (one trip to the
+        # driver's thread instead of four).
+        opening=(
+            "SELECT 'c', m.name, p.name, NULL, NULL"
+            " FROM sqlite_master AS m, pragma_table_info(m.name) AS p"
+            " WHERE m.type = 'table' AND m.name LIKE 'remote\\_agent\\_%' ESCAPE '\\'"
+            " UNION ALL SELECT 'i', name, NULL, NULL, NULL FROM pragma_index_list(:sessions)"
+            " UNION ALL SELECT 't', 1, NULL, NULL, NULL FROM sqlite_master"
+            " WHERE type = 'table' AND name = :audit"
+            " UNION ALL SELECT 's', name, type, \"notnull\", dflt_value IS NOT NULL OR (pk > 0"
+            " AND lower(trim(CASE WHEN instr(type, '(') > 0"
+            " THEN substr(type, 1, instr(type, '(') - 1)"
+            " ELSE type END)) = 'integer') FROM pragma_table_info(:audit)"
+        ),
         # `PRAGMA quick_check(1)`: reads every page once (no index cross-check), so a
         # malformed file is named before `migrate` calls it up to date.
         damage="PRAGMA quick_check(1)",
