@@ -56,7 +56,8 @@ from tui.store.store import make_engine
 from tui.store.tables import sessions
 from tui.store.target import DbTarget
 
-SIZE = (170, 45)
+SIZE = (120, 36)
+WIDE = (170, 45)  # the status bar shows the whole database path only when wide
 
 
 async def _store_page(
@@ -72,7 +73,7 @@ async def _store_page(
 
 async def test_main_screen_shows_newest_first_with_reasons(service_db: DbTarget) -> None:
     app = app_for(service_db)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=WIDE) as pilot:
         await ready(pilot)
         main = main_screen(app)
         expected = await _store_page(service_db)

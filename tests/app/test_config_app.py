@@ -30,7 +30,7 @@ from tui.domain.models import Status
 from tui.settings import Settings
 from tui.store.target import DbTarget
 
-SIZE = (170, 46)
+SIZE = (120, 36)
 
 
 async def test_a_key_override_moves_the_binding(service_db: DbTarget) -> None:

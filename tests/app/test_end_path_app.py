@@ -16,7 +16,7 @@ from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.store.migrate import upgrade
 from tui.store.target import resolve_target
 
-SIZE = (170, 45)
+SIZE = (120, 36)
 ACTOR = "ops@dashboard"
 
 

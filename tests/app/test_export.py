@@ -32,7 +32,7 @@ from tui.store.store import make_engine
 from tui.store.tables import conversations
 from tui.store.target import DbTarget
 
-SIZE = (200, 50)
+SIZE = (120, 36)
 PAGE = 50
 
 

@@ -27,7 +27,8 @@ from tui.store.store import make_engine, open_store
 from tui.store.tables import sessions
 from tui.store.target import DbTarget
 
-SIZE = (200, 50)
+SIZE = (120, 36)
+WIDE = (200, 50)  # every column of the table on screen, for clicks on its header
 PAGE = 50
 s = sessions
 
@@ -239,7 +240,7 @@ async def test_a_header_click_sorts_by_its_column_and_a_second_reverses(
 ) -> None:
     ended_asc = await ended_order(service_db, ascending=True)
     app = app_for(service_db, page_size=PAGE)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=WIDE) as pilot:
         await ready(pilot)
         main = main_screen(app)
         assert "started▼" in header_text(app)
@@ -256,7 +257,7 @@ async def test_a_header_click_sorts_by_its_column_and_a_second_reverses(
 
 async def test_a_click_on_a_column_no_index_sorts_says_why(service_db: DbTarget) -> None:
     app = app_for(service_db, page_size=PAGE)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    async with app.run_test(size=WIDE, notifications=True) as pilot:
         await ready(pilot)
         main = main_screen(app)
         await click_header(pilot, "platform")
@@ -268,7 +269,7 @@ async def test_the_dashboard_sorts_only_where_an_index_keeps_it_cheap(service_db
     """`o` steps through started and ended only; `lasted` (no index: a duration is
     computed) is refused with where it can be had, `list --sort duration`."""
     app = app_for(service_db, page_size=PAGE)
-    async with app.run_test(size=(200, 50), notifications=True) as pilot:  # lasted shown
+    async with app.run_test(size=WIDE, notifications=True) as pilot:  # lasted shown
         await ready(pilot)
         main = main_screen(app)
         steps = []

@@ -28,7 +28,7 @@ from tui.app.screens.trends import TrendsScreen
 from tui.domain.columns import INDEXED_SORTS
 from tui.store.target import DbTarget
 
-SIZE = (170, 45)
+SIZE = (120, 36)
 
 
 async def test_the_palette_offers_only_the_dashboards_sorts_and_o_cycles_after_each(

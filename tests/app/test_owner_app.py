@@ -22,7 +22,7 @@ from tui.domain.models import RECENT_RUNS
 from tui.domain.wording import DASH, DELETED_MARK, HIDDEN_MARK
 from tui.store.target import DbTarget
 
-SIZE = (170, 45)
+SIZE = (120, 36)
 
 
 @pytest.fixture

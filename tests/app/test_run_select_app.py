@@ -28,7 +28,7 @@ from tui.domain.timefmt import utcnow
 from tui.store.migrate import upgrade
 from tui.store.target import DbTarget
 
-SIZE = (200, 50)
+SIZE = (120, 36)
 NOW = {"clock": lambda: utcnow() + timedelta(0)}
 """The app's clock is the machine's: the runs' times are the database's now."""
 

@@ -49,7 +49,7 @@ from tui.domain.wording import NO_RUNS_TABLE
 from tui.store.demo import write_demo
 from tui.store.target import DbTarget, resolve_target
 
-SIZE = (200, 50)
+SIZE = (120, 36)
 WIDE = (260, 50)
 """Wide enough for every column of the runs table beside its panel (`fit_columns`)."""
 

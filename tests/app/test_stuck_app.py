@@ -31,7 +31,7 @@ from tui.store.errors import StoreError
 from tui.store.migrate import upgrade
 from tui.store.store import make_engine
 
-SIZE = (170, 45)
+SIZE = (120, 36)
 
 
 @pytest.fixture
