@@ -14,6 +14,7 @@ import pytest
 
 from tests.support.cli_env import invoke, isolate
 from tui.cli.serve import SERVE_ACTOR, SERVE_DEPLOYMENTS, SERVE_URL, SERVED_READ_ONLY
+from tui.domain.wording import END_SESSIONS
 
 PASSWORD = "s3cret-serve"
 PG = f"postgresql://archon:{PASSWORD}@127.0.0.1:1/archon"
@@ -160,7 +161,9 @@ def test_the_child_starts_the_overview_of_what_serve_wrote(
     assert deployments[1].target().password == PASSWORD
     assert settings.config_path is None  # served: nothing written on the serving machine
     staging, prod = (deployment_settings(settings, d) for d in deployments)
-    assert prod.read_only and "(read_only = true in [deployments.prod])" in str(prod.read_only_why)
+    why = prod.read_only_why
+    assert prod.read_only and callable(why)
+    assert "(read_only = true in [deployments.prod])" in why(END_SESSIONS)
     if write:
         assert settings.actor == "oncall-web" and not staging.read_only
     else:
