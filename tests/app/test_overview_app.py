@@ -16,9 +16,11 @@ from tests.support.app_helpers import notifications, run_palette_command, settle
 from tests.support.overview_scenes import (
     MISSING,
     REFUSED,
+    active_count,
     answered,
     deployment_of,
     overview_app,
+    row_cells,
     silent_port,
 )
 from tui.app.fleet_app import FleetApp
@@ -27,7 +29,6 @@ from tui.app.screens.end_session import EndReasonScreen
 from tui.app.screens.main import MainScreen
 from tui.app.screens.overview import OverviewScreen
 from tui.deployments import Deployment
-from tui.store.store import open_store
 from tui.store.target import DbTarget
 
 pytestmark = pytest.mark.postgres
@@ -37,19 +38,6 @@ pytestmark = pytest.mark.postgres
 def hung_port() -> Iterator[int]:
     with silent_port() as port:
         yield port
-
-
-async def _active(target: DbTarget) -> int:
-    store = await open_store(target, read_only=True)
-    try:
-        return (await store.counts()).active
-    finally:
-        await store.close()
-
-
-def _cells(app: FleetApp, name: str) -> list[str]:
-    table = app.overview.table
-    return [cell.plain for cell in table.get_row(name)]
 
 
 def _banner(app: FleetApp) -> str:
@@ -85,10 +73,10 @@ async def test_each_row_shows_its_deployment_or_why_it_is_down(
     app = overview_app(deployments)
     async with app.run_test(size=(200, 30)) as pilot:
         await wait_until(pilot, lambda: answered(app, "staging", "prod", "edge", "lab"), "rows")
-        staging, prod, edge, lab = (_cells(app, d.name) for d in deployments)
+        staging, prod, edge, lab = (row_cells(app, d.name) for d in deployments)
         assert staging[1] == "● live" and prod[1] == "● live"
-        assert staging[4] == f"{await _active(sqlite_db):,}"
-        assert prod[4] == f"{await _active(pg_db):,}"
+        assert staging[4] == f"{await active_count(sqlite_db):,}"
+        assert prod[4] == f"{await active_count(pg_db):,}"
         assert staging[3].startswith("service ") and prod[3] == staging[3]
         assert "idle" in staging[5] and staging[2] == "0s ago"
         # A title is data: its brackets are shown, never read as markup.
@@ -128,15 +116,15 @@ async def test_a_hung_deployment_delays_no_other_row(
         await wait_until(pilot, lambda: answered(app, "staging", "prod"), "the live rows")
         # The live rows came while the hung one was still waiting on its own timeout.
         assert overview.rows["hung"].answers == 0
-        assert _cells(app, "hung")[1] == "… waiting"
+        assert row_cells(app, "hung")[1] == "… waiting"
         assert max(overview.answered_at["staging"], overview.answered_at["prod"]) < within
         # Whole: the hung one's first part holds back no other row's costlier counts.
         assert max(overview.complete_at["staging"], overview.complete_at["prod"]) < within
-        assert "counting…" not in _cells(app, "staging") + _cells(app, "prod")
+        assert "counting…" not in row_cells(app, "staging") + row_cells(app, "prod")
         await wait_until(pilot, lambda: answered(app, "hung"), "the hung row", tries=2000)
         assert overview.answered_at["hung"] >= within
-        assert _cells(app, "hung")[1] == f"✖ no answer within {within:g} s"
-        assert _cells(app, "staging")[1] == "● live"
+        assert row_cells(app, "hung")[1] == f"✖ no answer within {within:g} s"
+        assert row_cells(app, "staging")[1] == "● live"
 
 
 async def test_enter_opens_the_deployments_list_and_each_mode_keeps_its_stack(
@@ -194,10 +182,10 @@ async def test_a_read_only_deployment_refuses_to_end_in_its_own_words(
     app = overview_app(deployments)
     async with app.run_test(size=(170, 40)) as pilot:
         await wait_until(pilot, lambda: answered(app, "staging", "prod"), "rows")
-        assert _cells(app, "prod")[0] == "Production (read-only)"
+        assert row_cells(app, "prod")[0] == "Production (read-only)"
         await _open(pilot, app, 1, "prod")
         assert "read-only" in _banner(app)
-        before = await _active(pg_db)
+        before = await active_count(pg_db)
         await pilot.press(app.key_of("end"))
         await settle(pilot)
         said = notifications(app)[-1]
@@ -205,7 +193,7 @@ async def test_a_read_only_deployment_refuses_to_end_in_its_own_words(
         assert "[deployments.prod]" in said
         assert said.endswith("this dashboard does not end sessions there")
         assert isinstance(app.screen, MainScreen)  # no picker was opened
-        assert await _active(pg_db) == before
+        assert await active_count(pg_db) == before
         # The writable one next to it still offers the end.
         await pilot.press(app.key_of("overview"))
         await wait_until(pilot, lambda: isinstance(app.screen, OverviewScreen), "the overview")

@@ -13,39 +13,21 @@ import pytest
 from textual.pilot import Pilot
 
 from tests.support.app_helpers import wait_until
-from tests.support.overview_scenes import answered, deployment_of, overview_app
+from tests.support.overview_scenes import (
+    active_count,
+    answered,
+    deployment_of,
+    overview_app,
+    row_cells,
+)
 from tests.support.pgserver import PgServer
-from tests.support.templates import ServiceTemplates
 from tui.app.fleet_app import FleetApp
 from tui.fleet_kept import COUNTING_AT_ONCE
-from tui.store.store import open_store
 from tui.store.target import DbTarget
 
 pytestmark = pytest.mark.postgres
 
 SIZE = (150, 10)
-
-
-@pytest.fixture
-def sqlite_db(tmp_path: Path, service_templates: ServiceTemplates) -> DbTarget:
-    return service_templates.copy(f"sqlite:///{tmp_path / 'staging.db'}", None, sessions=600)
-
-
-@pytest.fixture
-def pg_db(pg_database: str, pg_server: PgServer, service_templates: ServiceTemplates) -> DbTarget:
-    return service_templates.copy(pg_database, pg_server, sessions=600)
-
-
-async def _active(target: DbTarget) -> int:
-    store = await open_store(target, read_only=True)
-    try:
-        return (await store.counts()).active
-    finally:
-        await store.close()
-
-
-def _cells(app: FleetApp, name: str) -> list[str]:
-    return [cell.plain for cell in app.overview.table.get_row(name)]
 
 
 def _first_answered(app: FleetApp, *names: str) -> bool:
@@ -74,16 +56,16 @@ async def test_a_row_shows_state_version_and_active_before_its_stuck_counts(
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: _first_answered(app, "staging", "prod"), "first answers")
         for name, target in (("staging", sqlite_db), ("prod", pg_db)):
-            cells = _cells(app, name)
+            cells = row_cells(app, name)
             assert cells[1] == "● live" and cells[3].startswith("service ")
-            assert cells[4] == f"{await _active(target):,}"
+            assert cells[4] == f"{await active_count(target):,}"
             assert cells[5:] == ["counting…"] * 3, cells  # unknown, never 0 or "none"
             assert app.overview.rows[name].answers == 0 and name not in app.overview.complete_at
         for _ in range(COUNTING_AT_ONCE):
             app.fleet.counting.release()
         await wait_until(pilot, lambda: answered(app, "staging", "prod"), "complete rows")
         for name in ("staging", "prod"):
-            cells = _cells(app, name)
+            cells = row_cells(app, name)
             assert "counting…" not in cells and "idle" in cells[5], cells
             assert app.overview.answered_at[name] <= app.overview.complete_at[name]
 
@@ -113,7 +95,7 @@ async def test_a_store_is_kept_between_readings_and_opened_again_after_a_failure
         await _read_again(pilot, app, 3)
         assert [app.overview.rows[name].state for name in names] == ["disconnected"] * 2
         assert [kept[name].store for name in names] == [None, None]  # closed after the failure
-        assert _cells(app, "staging")[4] != "—"  # the last good numbers stay, dimmed
+        assert row_cells(app, "staging")[4] != "—"  # the last good numbers stay, dimmed
         # They come back: the next reading opens each store again.
         away.rename(sqlite_db.path)
         pg_server.psql(f'ALTER DATABASE "{pg_db.database}_away" RENAME TO "{pg_db.database}";')

@@ -18,6 +18,7 @@ from tui.app.fleet_app import FleetApp, make_fleet_app
 from tui.deployments import Deployment
 from tui.fleet import ReadOptions
 from tui.settings import Settings
+from tui.store.store import open_store
 from tui.store.target import DbTarget
 
 REFUSED = "postgresql://archon:s3cret@127.0.0.1:1/archon"
@@ -107,3 +108,17 @@ def screenshot_deployments(live: Path, runs: Path) -> list[Deployment]:
         Deployment("edge", url=REFUSED, colour="yellow", title="Edge (EU)"),
         Deployment("lab", db=MISSING),
     ]
+
+
+async def active_count(target: DbTarget) -> int:
+    """The active sessions of `target`, read by a store of its own (what a row must say)."""
+    store = await open_store(target, read_only=True)
+    try:
+        return (await store.counts()).active
+    finally:
+        await store.close()
+
+
+def row_cells(app: FleetApp, name: str) -> list[str]:
+    """The overview row of deployment `name`, each cell as plain text."""
+    return [cell.plain for cell in app.overview.table.get_row(name)]
