@@ -14,6 +14,7 @@ import os
 import shutil
 import sqlite3
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,18 +69,36 @@ def ensure_sqlite(n_sessions: int, log=print) -> tuple[Path, float | None]:
         log(f"  removing stale cache {stale.name}")
         stale.unlink()
     log(f"  building {path.name} ({n_sessions:,} sessions) …")
+    took = built_whole(path, lambda tmp: _build_sqlite(tmp, n_sessions), log)
+    return path, took
+
+
+def built_whole(
+    path: Path, fill: Callable[[Path], None], log: Callable[[str], Any] = print
+) -> float:
+    """`fill` writes a SQLite file next to `path`; its WAL folded back in (the file is
+    self-contained), it is moved into place whole, and what a failed build left is
+    removed. No ANALYZE: neither the service nor this tool runs it, so the planner sees
+    what it would see in production. The seconds it took."""
+    path.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    _build_sqlite(path, n_sessions)
-    # Fold any WAL back into the file so it is self-contained. No ANALYZE: neither the
-    # service nor this tool runs it, so the planner sees what it would see in production.
-    con = sqlite3.connect(path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        for extra in ("", "-wal", "-shm", "-journal"):
+            Path(f"{tmp}{extra}").unlink(missing_ok=True)
+        fill(tmp)
+        con = sqlite3.connect(tmp)
+        try:
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            con.close()
+        os.replace(tmp, path)
     finally:
-        con.close()
+        for extra in ("", "-wal", "-shm", "-journal"):
+            Path(f"{tmp}{extra}").unlink(missing_ok=True)
     took = time.perf_counter() - started
     log(f"  built in {took:.1f} s ({path.stat().st_size / 1e6:.0f} MB)")
-    return path, took
+    return took
 
 
 SERVICE_ERA = "v0.8"
@@ -90,15 +109,12 @@ the runs' `output_root` the demo's runs are written with."""
 
 def _build_sqlite(path: Path, n_sessions: int) -> None:
     """The service's schema, then this tool's migrations and the demo rows (with owners),
-    written next to `path` and moved into place whole."""
+    written at `path` (`built_whole` moves it into place)."""
     from tests.support.service_schema import schema_version_row, service_ddl, statements
     from tui.store.demo import write_demo
     from tui.store.target import sqlite_target
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
-    con = sqlite3.connect(tmp)
+    con = sqlite3.connect(path)
     try:
         for stmt in [
             *statements(service_ddl("sqlite", era=SERVICE_ERA)),
@@ -108,12 +124,7 @@ def _build_sqlite(path: Path, n_sessions: int) -> None:
         con.commit()
     finally:
         con.close()
-    try:
-        asyncio.run(write_demo(sqlite_target(tmp), n_sessions=n_sessions, anchor=ANCHOR))
-        os.replace(tmp, path)
-    finally:
-        for extra in ("", "-wal", "-shm", "-journal"):
-            Path(f"{tmp}{extra}").unlink(missing_ok=True)
+    asyncio.run(write_demo(sqlite_target(path), n_sessions=n_sessions, anchor=ANCHOR))
 
 
 async def _service_schema_pg(url: str) -> None:
@@ -345,24 +356,9 @@ def ensure_service_sqlite(n_sessions: int, log=print) -> tuple[Path, float | Non
     for stale in CACHE_DIR.glob(f"service-*-n{n_sessions}-*.db"):
         log(f"  removing stale cache {stale.name}")
         stale.unlink()
-    CACHE_DIR.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     log(f"  building {path.name} ({n_sessions:,} sessions) …")
-    started = time.perf_counter()
-    try:
-        asyncio.run(_build_service(f"sqlite:///{tmp}", n_sessions))
-        con = sqlite3.connect(tmp)
-        try:
-            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            con.close()
-        os.replace(tmp, path)
-    finally:
-        for extra in ("", "-wal", "-shm", "-journal"):
-            Path(f"{tmp}{extra}").unlink(missing_ok=True)
-    took = time.perf_counter() - started
-    log(f"  built in {took:.1f} s ({path.stat().st_size / 1e6:.0f} MB)")
-    return path, took
+    fill = lambda tmp: asyncio.run(_build_service(f"sqlite:///{tmp}", n_sessions))  # noqa: E731
+    return path, built_whole(path, fill, log)
 
 
 def build_service_pg(url: str, n_sessions: int, log=print) -> float:

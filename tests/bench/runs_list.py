@@ -36,7 +36,6 @@ import inspect
 import os
 import random
 import shutil
-import sqlite3
 import statistics
 import tempfile
 import time
@@ -143,21 +142,12 @@ def cached_sqlite(n_sessions: int, n_runs: int, log=print) -> Path:
         for extra in ("", "-wal", "-shm"):
             Path(f"{stale}{extra}").unlink(missing_ok=True)
     log(f"  building {path.name} ({n_runs:,} runs beside {n_sessions:,} sessions) …")
-    started = time.perf_counter()
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+
+    def fill(tmp: Path) -> None:
         shutil.copyfile(demo, tmp)
         asyncio.run(build(sqlite_target(tmp), n_runs, False, now=dbs.ANCHOR, analyze=False))
-        con = sqlite3.connect(tmp)
-        try:
-            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            con.close()
-        os.replace(tmp, path)
-    finally:
-        for extra in ("", "-wal", "-shm", "-journal"):
-            Path(f"{tmp}{extra}").unlink(missing_ok=True)
-    log(f"  built in {time.perf_counter() - started:.1f} s ({path.stat().st_size / 1e6:.0f} MB)")
+
+    dbs.built_whole(path, fill, log)
     return path
 
 
