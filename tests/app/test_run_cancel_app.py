@@ -7,14 +7,13 @@ and the audit screen's run rows.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from textual.widgets import Button, Log
 
 from tests.support.app_helpers import ACTOR, app_for, notifications, ready, wait_until
 from tests.support.run_writes import ServiceRuns
 from tests.support.runs_app import (
+    MACHINE_CLOCK,
     cells_of,
     detail_ready,
     detail_text,
@@ -31,13 +30,10 @@ from tui.app.screens.main import MainScreen
 from tui.app.screens.run_cancel import ConfirmCancelRunsScreen
 from tui.app.screens.run_detail import RunDetailScreen
 from tui.domain.run_cancel import COOPERATIVE_NOTE
-from tui.domain.timefmt import utcnow
 from tui.store.migrate import upgrade
 from tui.store.target import DbTarget
 
 SIZE = (120, 36)
-NOW = {"clock": lambda: utcnow() + timedelta(0)}
-"""The app's clock is the machine's: the runs' times are the database's now."""
 
 
 def _status(svc: ServiceRuns, rid: str) -> tuple[str, str]:
@@ -99,7 +95,7 @@ async def test_cancel_a_running_run_from_the_list(
 ) -> None:
     target, svc = runs_db
     running, done = await _scene(target, svc)
-    app = app_for(target, **NOW)
+    app = app_for(target, **MACHINE_CLOCK)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
         screen = await open_runs(pilot)
@@ -143,7 +139,7 @@ async def test_cancel_from_a_runs_detail_and_back_at_the_dialog_writes_nothing(
 ) -> None:
     target, svc = runs_db
     running, _done = await _scene(target, svc)
-    app = app_for(target, **NOW)
+    app = app_for(target, **MACHINE_CLOCK)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
         screen = await open_runs(pilot)
@@ -185,7 +181,7 @@ async def test_a_run_the_service_completes_before_the_confirm_is_left_as_it_is(
 ) -> None:
     target, svc = runs_db
     running, _done = await _scene(target, svc)
-    app = app_for(target, **NOW)
+    app = app_for(target, **MACHINE_CLOCK)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
         screen = await open_runs(pilot)
@@ -212,7 +208,7 @@ async def test_a_read_only_dashboard_refuses_in_one_line_and_writes_nothing(
 ) -> None:
     target, svc = runs_db
     running, _done = await _scene(target, svc)
-    app = app_for(target, read_only=True, **NOW)
+    app = app_for(target, read_only=True, **MACHINE_CLOCK)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
         screen = await open_runs(pilot)

@@ -7,13 +7,12 @@ selection checked against a new view, and one cancel of many with per-run outcom
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 
 from tests.support.app_helpers import ACTOR, app_for, notifications, ready, wait_until
 from tests.support.run_writes import ServiceRuns
 from tests.support.runs_app import (
+    MACHINE_CLOCK,
     cells_of,
     ids_shown,
     key,
@@ -24,13 +23,10 @@ from tests.support.runs_app import (
 )
 from tui.app import SessionsApp
 from tui.app.screens.run_cancel import ConfirmCancelRunsScreen
-from tui.domain.timefmt import utcnow
 from tui.store.migrate import upgrade
 from tui.store.target import DbTarget
 
 SIZE = (120, 36)
-NOW = {"clock": lambda: utcnow() + timedelta(0)}
-"""The app's clock is the machine's: the runs' times are the database's now."""
 
 
 def _statuses(svc: ServiceRuns) -> dict[str, str]:
@@ -77,7 +73,7 @@ async def test_space_selects_runs_and_one_cancel_ends_them_all_with_per_run_outc
     runs left running and the completed deploy are untouched, the selection is gone."""
     target, svc = runs_db
     running, done = await _scene(target, svc)
-    app = app_for(target, **NOW)
+    app = app_for(target, **MACHINE_CLOCK)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
         screen = await open_runs(pilot)
@@ -133,7 +129,7 @@ async def test_select_all_takes_the_view_up_to_the_cap_and_moved_keys_move_on_bo
     target, svc = runs_db
     running, done = await _scene(target, svc)
     moved = {"select-all": "ctrl+a", "select-none": "U", "run-cancel": "X"}
-    app = app_for(target, keys=moved, select_cap=4, **NOW)
+    app = app_for(target, keys=moved, select_cap=4, **MACHINE_CLOCK)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
         await open_runs(pilot)

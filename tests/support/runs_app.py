@@ -3,6 +3,7 @@ the service's way beside the runs, and what the runs list and a run's detail sho
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from textual.pilot import Pilot
@@ -16,6 +17,11 @@ from tui.app.screens.run_detail import RunDetailScreen
 from tui.app.screens.runs import RunsScreen
 from tui.app.widgets.run_stuck_panel import RunStuckPanel
 from tui.domain.run_stuck import RunStuckKind
+from tui.domain.timefmt import utcnow
+
+MACHINE_CLOCK: dict[str, Any] = {"clock": lambda: utcnow() + timedelta(0)}
+"""`app_for`'s clock for runs written with the database's now: the machine's, not the
+fixed one of the demo's screenshots."""
 
 
 def service_session(svc: ServiceRuns, conversation_id: str) -> str:
