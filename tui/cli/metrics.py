@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import click
 
 from tui.cli.common import Globals, from_command_line
-from tui.cli.serve import is_loopback
+from tui.cli.serve import is_loopback, remote_refusal
 
 if TYPE_CHECKING:
     from prometheus_client.registry import CollectorRegistry
@@ -126,11 +126,9 @@ def listen_address(listen: str, allow_remote: bool) -> tuple[str, int]:
     """`--listen`'s host and port; a usage error for an address beyond this machine
     without `--allow-remote` (as `serve`)."""
     host, port = split_listen(listen)
-    if not is_loopback(host) and not allow_remote:
-        raise click.UsageError(
-            f"{host} is not a loopback address (served over plain HTTP): "
-            "add --allow-remote to serve beyond this machine"
-        )
+    refused = remote_refusal(host, allow_remote)
+    if refused is not None:
+        raise click.UsageError(refused)
     return host, port
 
 

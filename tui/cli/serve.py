@@ -58,6 +58,18 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def remote_refusal(host: str, allow_remote: bool) -> str | None:
+    """Why listening on `host` is refused (an address beyond this machine without
+    `--allow-remote`: served over plain HTTP), for `serve` and `metrics` alike; None when
+    it is allowed."""
+    if is_loopback(host) or allow_remote:
+        return None
+    return (
+        f"{host} is not a loopback address (served over plain HTTP): "
+        "add --allow-remote to serve beyond this machine"
+    )
+
+
 def http_url(host: str, port: int) -> str:
     """`http://HOST:PORT`, an IPv6 address in brackets."""
     name = host.strip("[]")

@@ -97,11 +97,9 @@ def serve(
     if write and g.read_only:
         raise click.UsageError("--read-only and serve --write contradict each other")
     remote = not serve_mod.is_loopback(host)
-    if remote and not allow_remote:
-        raise click.UsageError(
-            f"{host} is not a loopback address (served over plain HTTP): "
-            "add --allow-remote to serve beyond this machine"
-        )
+    refused = serve_mod.remote_refusal(host, allow_remote)
+    if refused is not None:
+        raise click.UsageError(refused)
     if importlib.util.find_spec("textual_serve") is None:
         raise MissingExtra(f"serve needs textual-serve: {serve_mod.INSTALL_HINT}")
     from tui.cli.fleet_dashboard import overview_deployments
