@@ -66,6 +66,7 @@ FIRST_FRAME = frozenset(
         "tui.app.state",
         "tui.app.widgets",
         "tui.app.widgets.cursor_view",
+        "tui.app.widgets.key_footer",
         "tui.app.widgets.kind_label",
         "tui.app.widgets.reason_panel",
         "tui.app.widgets.row_window",

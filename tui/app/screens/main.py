@@ -26,7 +26,7 @@ from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import Footer, SelectionList, Static
+from textual.widgets import SelectionList, Static
 from textual.worker import Worker
 
 from tui.app import list_screens
@@ -55,6 +55,7 @@ from tui.app.messages import (
 from tui.app.screens.base import Connection, SessionsScreen
 from tui.app.screens.main_keys import MAIN_BINDINGS
 from tui.app.selection import SessionSelection
+from tui.app.widgets.key_footer import KeyFooter
 from tui.app.widgets.reason_panel import ReasonPanel
 from tui.app.widgets.search_box import SearchBox
 from tui.app.widgets.sessions_table import SessionsTable
@@ -131,7 +132,7 @@ class MainScreen(SessionsScreen):
                 yield self.reason_panel
                 yield self.stuck_panel
             yield self.table
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.table.focus()

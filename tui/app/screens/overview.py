@@ -24,10 +24,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from tui.app.render import palette
 from tui.app.screens.base import SessionsScreen
+from tui.app.widgets.key_footer import KeyFooter
 from tui.domain.overview import Age, DeploymentRow
 from tui.domain.snapshot import Headline, Snapshot
 from tui.domain.text import safe_text
@@ -149,7 +150,7 @@ class OverviewScreen(SessionsScreen):
         self.why = Static(id="overview-why", markup=False)
         """The highlighted deployment's last error, whole (its cell is cut)."""
         yield self.why
-        yield Footer()
+        yield KeyFooter()
 
     def _title(self) -> Text:
         n = len(self.deployments)

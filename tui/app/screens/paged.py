@@ -29,7 +29,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
 from tui.app.commands import Command
@@ -39,6 +39,7 @@ from tui.app.list_selection import ListSelection, ViewSelect
 from tui.app.messages import MatchesSelected, SelectionChecked
 from tui.app.picks import Picks
 from tui.app.screens.base import SessionsScreen
+from tui.app.widgets.key_footer import KeyFooter
 from tui.app.widgets.search_box import SearchBox
 from tui.domain.text import safe_text
 
@@ -296,7 +297,7 @@ class PagedListScreen(SessionsScreen, Generic[R, C, F]):
         else:
             yield table
         yield Static("", id=f"{name}-note", markup=False)
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def table(self) -> ListTable:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, ClassVar
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.worker import Worker, WorkerState
 
 from tui.app.data import as_store_error
@@ -18,6 +18,7 @@ from tui.app.keys import builtin_key
 from tui.app.render import literal
 from tui.app.screens.base import SessionsScreen
 from tui.app.screens.walk import Walk
+from tui.app.widgets.key_footer import KeyFooter
 from tui.domain.text import safe_text
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ class RecordScreen(SessionsScreen):
                 for section in layout.sections:
                     yield Static(id=section)
             yield OptionList(id=layout.links)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         links = self.query_one(f"#{self.LAYOUT.links}", OptionList)

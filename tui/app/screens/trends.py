@@ -25,11 +25,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from tui.app.data import as_store_error
 from tui.app.screens.base import SessionsScreen
+from tui.app.widgets.key_footer import KeyFooter
 from tui.app.widgets.trend_chart import TrendChart, colour
 from tui.domain.models import SessionFilter
 from tui.domain.run_search import describe as describe_runs
@@ -180,7 +181,7 @@ class TrendsScreen(SessionsScreen):
             yield TrendChart(id="trends-chart")
             yield Static("", id="trends-legend")
         yield Static("loading…", id="trends-note")
-        yield Footer()
+        yield KeyFooter()
 
     @property
     def chart(self) -> TrendChart:
