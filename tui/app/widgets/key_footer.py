@@ -6,14 +6,20 @@ may have changed, which it does on every focus move and screen switch. Most of t
 moves leave the shown keys as they were; this footer compares what it would show (each
 shown binding's key, its display, description, group, whether it is enabled, and its
 tooltip, and the command palette's key) with what it shows, and rebuilds only on a difference.
+
+Each binding's key it builds starts in the footer's own compact state, where Textual's
+starts compact and is then bound to the footer's state: two style updates per key on
+every rebuild. (The command palette's key is not bound and keeps Textual's default.)
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer
+from textual.widgets._footer import FooterKey  # Textual builds these; it does not export them
 
 ShownKeys = tuple[tuple[Any, ...], ...]
 
@@ -42,6 +48,13 @@ class KeyFooter(Footer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._shown: ShownKeys | None = None
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            if isinstance(widget, FooterKey) and not widget.has_class("-command-palette"):
+                widget.set_reactive(FooterKey.compact, self.compact)
+                widget.set_class(self.compact, "-compact", update=False)
+            yield widget
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
         if screen.app.app_focus and self.is_attached and screen is self.screen:
