@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from textual.command import CommandInput, CommandList, CommandPalette
 
 import tui.cli.common as cli_common
 from tests.support.app_helpers import (
@@ -31,23 +32,6 @@ from tui.settings import Settings
 from tui.store.target import DbTarget
 
 SIZE = (120, 36)
-
-
-async def test_a_key_override_moves_the_binding(service_db: DbTarget) -> None:
-    app = app_for(service_db, keys={"status-ended": "E", "toggle-panel": "ctrl+b"})
-    async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        main = main_screen(app)
-        await pilot.press("2")
-        await settle(pilot)
-        assert main.state.status is not Status.ENDED, "2 is no longer that key"
-        await pilot.press("E")
-        await wait_until(pilot, lambda: main.state.status is Status.ENDED, "ended via E")
-        shown = main.query_one("#side").display
-        await pilot.press("ctrl+b")
-        await wait_until(
-            pilot, lambda: main.query_one("#side").display is not shown, "panel via ctrl+b"
-        )
 
 
 async def test_a_theme_changed_in_the_app_is_remembered(
@@ -136,9 +120,9 @@ async def test_a_moved_key_is_named_in_help_the_palette_the_toasts_and_the_hints
     service_db: DbTarget, tmp_path: Path
 ) -> None:
     """`[keys] end = "X"` in the config file: every text that names the end key says X,
-    none says x."""
+    none says x, and X ends. The other keys it moves act on their new keys only."""
     path = tmp_path / "config.toml"
-    path.write_text('[keys]\nend = "X"\n')
+    path.write_text('[keys]\nend = "X"\nstatus-ended = "E"\ntoggle-panel = "ctrl+b"\n')
     app = app_for(service_db, keys=load_config(path).keys)
     # Wide: Textual's footer puts a moved binding last.
     async with app.run_test(size=(240, 46)) as pilot:
@@ -157,9 +141,15 @@ async def test_a_moved_key_is_named_in_help_the_palette_the_toasts_and_the_hints
         await settle(pilot)
 
         await pilot.press("ctrl+p")
-        await pilot.press(*"End session")
+        await wait_until(pilot, lambda: isinstance(app.screen, CommandPalette), "palette")
+        hits = app.screen.query_one(CommandList)
+        app.screen.query_one(CommandInput).value = "End session"  # typed at once
         await wait_until(
-            pilot, lambda: any("End session" in ln for ln in screen_lines(app)), "palette hit"
+            pilot,
+            lambda: (
+                hits.option_count > 0 and "End session" in str(hits.get_option_at_index(0).prompt)
+            ),
+            "palette hit",
         )
         palette = "\n".join(screen_lines(app))
         assert "(X)" in palette and "(x)" not in palette, palette
@@ -174,3 +164,17 @@ async def test_a_moved_key_is_named_in_help_the_palette_the_toasts_and_the_hints
         assert toast.endswith(": X ends them"), toast
         await pilot.press("X")
         await wait_until(pilot, lambda: type(app.screen).__name__ == "EndReasonScreen", "X ends")
+        await pilot.press("escape")
+        main = main_screen(app)
+        await wait_until(pilot, lambda: app.screen is main, "back on the list")
+
+        await pilot.press("2")
+        await settle(pilot)
+        assert main.state.status is not Status.ENDED, "2 is no longer that key"
+        await pilot.press("E")
+        await wait_until(pilot, lambda: main.state.status is Status.ENDED, "ended via E")
+        shown = main.query_one("#side").display
+        await pilot.press("ctrl+b")
+        await wait_until(
+            pilot, lambda: main.query_one("#side").display is not shown, "panel via ctrl+b"
+        )

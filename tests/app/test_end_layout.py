@@ -9,7 +9,7 @@ from textual.widget import Widget
 from textual.widgets import Button, Input, OptionList
 
 from tests.support import scenes
-from tests.support.app_helpers import screen_lines
+from tests.support.app_helpers import screen_lines, wait_until
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 
 CASES = [((80, 24), 1), ((80, 24), 50), ((80, 26), 5), ((80, 30), 48)]
@@ -34,12 +34,23 @@ def shown(widget: Widget, size: tuple[int, int]) -> bool:
 
 
 @pytest.mark.parametrize(("size", "count"), CASES, ids=lambda c: str(c))
-async def test_cancel_and_end_are_on_screen_and_tab_reaches_a_visible_end(
+async def test_the_picker_then_the_confirmation_keep_their_controls_on_screen(
     size: tuple[int, int], count: int
 ) -> None:
+    """The picker keeps its input, list and hint on screen; enter: the confirmation's
+    Cancel and End are on screen, and tab reaches a visible End."""
     app = scenes.scene_app()
     async with app.run_test(size=size) as pilot:
-        await scenes.end_of(count, confirm=True)(pilot)
+        await scenes.end_of(count, confirm=False)(pilot)
+        picker = app.screen
+        assert isinstance(picker, EndReasonScreen)
+        hint = picker.query(".dialog-hint").last()
+        for widget in (picker.query_one(Input), picker.query_one(OptionList), hint):
+            assert shown(widget, size), widget
+
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirm")
+        await pilot.pause()
         screen = app.screen
         assert isinstance(screen, ConfirmEndScreen)
         cancel = screen.query_one("#cancel", Button)
@@ -53,21 +64,6 @@ async def test_cancel_and_end_are_on_screen_and_tab_reaches_a_visible_end(
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmEndScreen)
-
-
-@pytest.mark.parametrize(("size", "count"), CASES, ids=lambda c: str(c))
-async def test_the_picker_keeps_its_input_list_and_hint_on_screen(
-    size: tuple[int, int], count: int
-) -> None:
-    app = scenes.scene_app()
-    async with app.run_test(size=size) as pilot:
-        await scenes.end_of(count, confirm=False)(pilot)
-        screen = app.screen
-        assert isinstance(screen, EndReasonScreen)
-        hint = screen.query(".dialog-hint").last()
-        for widget in (screen.query_one(Input), screen.query_one(OptionList), hint):
-            assert shown(widget, size), widget
-        await pilot.press("escape")
 
 
 @pytest.mark.parametrize("size", [(80, 24), (80, 30)], ids=lambda s: f"{s[0]}x{s[1]}")

@@ -1,5 +1,6 @@
-"""The dashboard's end write path: the audit screen, the once-only note where no audit
-row is kept, and an end whose commit answer is lost, on real databases."""
+"""The dashboard's end write path: the audit screen, the confirmation's word and the
+once-only note where no audit row is kept, and an end whose commit answer is lost, on
+real databases."""
 
 from __future__ import annotations
 
@@ -29,12 +30,33 @@ def _said(app: Any, text: str) -> int:
     return sum(text in n for n in notifications(app))
 
 
-async def test_no_audit_table_is_said_once_per_session(service_writer: ServiceDb) -> None:
+async def _confirmation_then_back(pilot: Any, sid: str, migrated: bool) -> None:
+    """The end of `sid` up to its confirmation, which says whether an audit row will be
+    kept; Esc there ends nothing."""
+    app = pilot.app
+    main_screen(app).end_flow.start([sid])
+    await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
+    await pilot.press(*"reset", "enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirm")
+    writes = str(app.screen.query_one("#writes").render())
+    assert ("no audit row will be kept" in writes) is not migrated
+    assert ("sessions-tui migrate" in writes) is not migrated
+    await pilot.press("escape")
+    await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmEndScreen), "closed")
+
+
+async def test_no_audit_table_is_said_at_the_confirmation_and_once_per_session(
+    service_writer: ServiceDb,
+) -> None:
+    """The confirmation says no audit row will be kept (Esc ends nothing); the ends say
+    it once, and the audit screen says there is no table."""
     db = service_writer
+    kept = db.session(db.now_minus(600))
     ids = [db.session(db.now_minus(600)) for _ in range(2)]
     app = app_for(resolve_target(url=db.url))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
+        await _confirmation_then_back(pilot, kept, migrated=False)
         main = main_screen(app)
         for n, sid in enumerate(ids, 1):
             main.end_flow.end_sessions([sid], "reset-requested", ACTOR)
@@ -48,19 +70,24 @@ async def test_no_audit_table_is_said_once_per_session(service_writer: ServiceDb
         await wait_until(pilot, lambda: "migrate" in str(screen.note.render()), "no table")
         assert "no audit table" in str(screen.note.render())
     assert all(_active(db, s) == "0" for s in ids)
+    assert _active(db, kept) == "1"
 
 
-async def test_the_audit_screen_pages_the_rows_newest_first(
+async def test_with_an_audit_table_the_audit_screen_pages_the_rows_newest_first(
     service_writer: ServiceDb, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The confirmation names no missing audit row (Esc ends nothing); nine ends, and
+    the audit screen pages their rows."""
     smaller = replace(AUDIT_VIEW, page_size=4, near_end=1)
     monkeypatch.setattr("tui.app.screens.audit.AUDIT_VIEW", smaller)
     db = service_writer
     await upgrade(resolve_target(url=db.url))
+    kept = db.session(db.now_minus(600))
     ids = [db.session(db.now_minus(600)) for _ in range(9)]
     app = app_for(resolve_target(url=db.url))
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
+        await _confirmation_then_back(pilot, kept, migrated=True)
         main = main_screen(app)
         main.end_flow.end_sessions(ids, "reset-requested", ACTOR)
         await wait_until(pilot, lambda: _said(app, "ended 9 of 9") == 1, "ended")
@@ -87,6 +114,7 @@ async def test_the_audit_screen_pages_the_rows_newest_first(
         assert "Audit" in [c.name for c in main.palette_commands()]
         await pilot.press("escape")
         await wait_until(pilot, lambda: app.screen is main, "back")
+    assert _active(db, kept) == "1"
 
 
 @pytest.mark.postgres
@@ -109,26 +137,3 @@ async def test_a_lost_commit_answer_says_outcome_unknown_not_nothing_ended(
             assert _said(app, "ended ") >= 1
         assert proxy.cut.is_set()
     assert _active(db, sid) == "0"
-
-
-@pytest.mark.parametrize("migrated", [True, False], ids=["audit", "no-audit"])
-async def test_the_confirmation_says_when_no_audit_row_will_be_kept(
-    service_writer: ServiceDb, migrated: bool
-) -> None:
-    db = service_writer
-    if migrated:
-        await upgrade(resolve_target(url=db.url))
-    sid = db.session(db.now_minus(600))
-    app = app_for(resolve_target(url=db.url))
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await ready(pilot)
-        main_screen(app).end_flow.start([sid])
-        await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
-        await pilot.press(*"reset", "enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirm")
-        writes = str(app.screen.query_one("#writes").render())
-        assert ("no audit row will be kept" in writes) is not migrated
-        assert ("sessions-tui migrate" in writes) is not migrated
-        await pilot.press("escape")
-        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmEndScreen), "closed")
-    assert _active(db, sid) == "1"

@@ -65,13 +65,25 @@ def _expected_panel(scene: StuckScene) -> dict[str, str]:
     return {k.wire: "n/a" if n is None else str(n) for k, n in scene.counts.items()}
 
 
-async def test_panel_counts_and_choosing_a_kind_filters_the_table(scene: StuckScene) -> None:
+async def test_the_panel_counts_each_kind_filters_and_a_failed_count_is_counted_again(
+    scene: StuckScene, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The panel's counts, choosing a kind (keys, Esc, the palette, C). On SQLite the
+    v0.9.0 service never leaves two active sessions on a conversation: the panel's
+    duplicate line says not detectable instead of a count, and choosing it filters
+    nothing; on PostgreSQL it is counted. The panel counts in its own worker: a failed
+    count is one toast with the error, the rows stay, and the next question's count
+    shows again."""
     app = _app(scene)
-    async with app.run_test(size=SIZE) as pilot:
+    sqlite = scene.target.kind == "sqlite"
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
-        await settle(pilot)
         main = main_screen(app)
-        assert _panel_counts(app) == _expected_panel(scene)
+        await wait_until(pilot, lambda: _panel_counts(app) == _expected_panel(scene), "counts")
+        (dup,) = [line for line in _panel_lines(app) if "duplicate" in line]
+        assert ("not detectable on this service version" in dup) is sqlite
+        assert main.stuck_panel.border_subtitle == ("2 of 2 kinds" if sqlite else "3 of 3 kinds")
+
         await pilot.press("s")
         assert main.stuck_panel.has_focus
         await pilot.press("down", "enter")  # orphaned
@@ -91,6 +103,41 @@ async def test_panel_counts_and_choosing_a_kind_filters_the_table(scene: StuckSc
         await pilot.press("3", "C")
         await wait_until(pilot, lambda: main.state.stuck is None, "C clears the kind")
         await wait_until(pilot, lambda: len(_shown(app)) == len(scene.ids), "every row again")
+
+        store = app.store
+        assert store is not None
+        real = store.stuck_counts
+
+        async def broken(*_args: Any, **_kwargs: Any) -> Any:
+            raise StoreError("the count failed")
+
+        monkeypatch.setattr(store, "stuck_counts", broken)
+        await pilot.press("2")  # a new question: the panel is asked to count
+        await wait_until(
+            pilot, lambda: "the count failed" in notifications(app), "the failure toast"
+        )
+        assert _shown(app), "the rows are not lost with the count"
+        monkeypatch.setattr(store, "stuck_counts", real)
+        await pilot.press("3")
+        await wait_until(
+            pilot, lambda: _panel_counts(app) == _expected_panel(scene), "counted again"
+        )
+        await settle(pilot)
+
+        panel = main.stuck_panel
+        panel.focus()
+        panel.highlighted = list(StuckKind).index(StuckKind.DUPLICATE)
+        await pilot.press("enter")
+        await settle(pilot)
+        if sqlite:
+            assert main.state.stuck is None
+            assert main.stuck_panel.explanation() == (
+                "duplicate: not detectable on this service version"
+            )
+        else:
+            await wait_until(
+                pilot, lambda: _shown(app) == scene.of_kind(StuckKind.DUPLICATE), "duplicate"
+            )
 
 
 async def test_select_all_then_end_with_the_suggested_reason(scene: StuckScene) -> None:
@@ -146,34 +193,6 @@ async def test_select_all_over_the_cap_selects_nothing(scene: StuckScene) -> Non
             for n in notifications(app)
         )
         assert main.state.selected == set()
-
-
-async def test_a_kind_the_version_cannot_produce_says_so(scene: StuckScene) -> None:
-    """On SQLite the v0.9.0 service never leaves two active sessions on a conversation:
-    the panel's duplicate line says not detectable instead of a count, and choosing it
-    filters nothing. On PostgreSQL it is counted."""
-    app = _app(scene)
-    sqlite = scene.target.kind == "sqlite"
-    async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        await settle(pilot)
-        main = main_screen(app)
-        await wait_until(pilot, lambda: _panel_counts(app) == _expected_panel(scene), "counts")
-        (dup,) = [line for line in _panel_lines(app) if "duplicate" in line]
-        assert ("not detectable on this service version" in dup) is sqlite
-        assert main.stuck_panel.border_subtitle == ("2 of 2 kinds" if sqlite else "3 of 3 kinds")
-        await pilot.press("s")
-        await pilot.press("down", "down", "enter")  # duplicate
-        await settle(pilot)
-        if sqlite:
-            assert main.state.stuck is None
-            assert main.stuck_panel.explanation() == (
-                "duplicate: not detectable on this service version"
-            )
-        else:
-            await wait_until(
-                pilot, lambda: _shown(app) == scene.of_kind(StuckKind.DUPLICATE), "duplicate"
-            )
 
 
 async def test_an_end_from_the_panel_records_the_kinds_the_operator_saw(
@@ -235,32 +254,3 @@ async def test_the_detail_says_whose_codebase_it_shows(scene: StuckScene) -> Non
         codebase = str(detail.query_one("#codebase").render())
         assert codebase.startswith("Codebase (the conversation's; the session stores none)")
         assert "beta" in codebase
-
-
-async def test_a_failed_count_is_said_by_the_panel_and_the_next_question_counts_again(
-    scene: StuckScene, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The panel counts in its own worker: a failed count is one toast with the error,
-    the rows stay, and the next question's count shows again."""
-    app = _app(scene)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await ready(pilot)
-        await settle(pilot)
-        store = app.store
-        assert store is not None
-        real = store.stuck_counts
-
-        async def broken(*_args: Any, **_kwargs: Any) -> Any:
-            raise StoreError("the count failed")
-
-        monkeypatch.setattr(store, "stuck_counts", broken)
-        await pilot.press("2")  # a new question: the panel is asked to count
-        await wait_until(
-            pilot, lambda: "the count failed" in notifications(app), "the failure toast"
-        )
-        assert _shown(app), "the rows are not lost with the count"
-        monkeypatch.setattr(store, "stuck_counts", real)
-        await pilot.press("3")
-        await wait_until(
-            pilot, lambda: _panel_counts(app) == _expected_panel(scene), "counted again"
-        )

@@ -61,7 +61,11 @@ async def _open(pilot: object) -> TrendsScreen:
     return screen
 
 
-async def test_the_screen_counts_what_the_rows_hold(service_db: DbTarget) -> None:
+async def test_the_screen_counts_what_the_rows_hold_and_esc_goes_back(
+    service_db: DbTarget,
+) -> None:
+    """T opens it, counted as the rows hold; `d` the next window; Esc back on the list,
+    and the palette offers it too."""
     app = app_for(service_db)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
@@ -85,6 +89,13 @@ async def test_the_screen_counts_what_the_rows_hold(service_db: DbTarget) -> Non
         want2 = await expected_trends(service_db, t2.window.start, t2.window.end, hourly=True)
         assert dict(t2.counts) == dict(want2)
         assert "Ended sessions per hour, the last 48 h (UTC)" in "\n".join(screen_lines(app))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is main_screen(app), "back")
+        await run_palette_command(pilot, "Trends", "Trends")
+        await wait_until(pilot, lambda: isinstance(app.screen, TrendsScreen), "trends")
+        await settle(pilot)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is main_screen(app), "back")
 
 
 async def test_picking_a_reason_and_a_day_filters_the_list(service_db: DbTarget) -> None:
@@ -118,17 +129,6 @@ async def test_picking_a_reason_and_a_day_filters_the_list(service_db: DbTarget)
         await pilot.press("escape")
         await wait_until(pilot, lambda: main.state.ended is None, "day undone")
         assert main.state.reasons == frozenset({reason})
-
-
-async def test_the_palette_offers_trends_and_esc_goes_back(service_db: DbTarget) -> None:
-    app = app_for(service_db)
-    async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        await run_palette_command(pilot, "Trends", "Trends")
-        await wait_until(pilot, lambda: isinstance(app.screen, TrendsScreen), "trends")
-        await settle(pilot)
-        await pilot.press("escape")
-        await wait_until(pilot, lambda: app.screen is main_screen(app), "back")
 
 
 async def test_trends_follow_the_lists_platform_filter(service_db: DbTarget) -> None:
