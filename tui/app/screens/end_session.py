@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -136,6 +136,16 @@ class EndReasonScreen(ModalScreen[str | None]):
             if self.suggested[0].wire in wires:
                 options.highlighted = wires.index(self.suggested[0].wire)
         self.query_one(Input).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        """A character that reaches the dialog itself goes into the input. The app hands
+        keys to the dialog from the moment it is pushed; one read before the dialog had
+        composed found nothing focused and came here, not to the input. (A key the list
+        has, with the list focused, stays the list's.)"""
+        if event.is_printable and event.character and not self.query_one(OptionList).has_focus:
+            event.stop()
+            event.prevent_default()
+            self.query_one(Input).insert_text_at_cursor(event.character)
 
     @on(Input.Changed, "#narrow")
     def _narrow(self, event: Input.Changed) -> None:

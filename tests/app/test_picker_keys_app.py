@@ -1,0 +1,81 @@
+"""Characters typed the moment the end-reason picker is pushed land in its input, in the
+order typed, and enter picks the reason they name.
+
+The flow pushes the picker from its worker; the app reads keys from the moment of the
+push, and one read before the picker has composed finds nothing focused. The keys are
+posted as the flow makes the picker, in the turn it pushes it: what a fast typist or a
+loaded machine does, made certain. (The confirmations need no such care: their keys,
+tab, enter, escape, q, act through bindings, looked up once the dialog has its focus.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from textual import events
+from textual.app import App
+from textual.screen import Screen
+from textual.widgets import Input
+
+from tests.support import scenes
+from tests.support.app_helpers import ready, settle, wait_until
+from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
+
+SIZE = (80, 24)
+
+
+def type_at_push(
+    monkeypatch: pytest.MonkeyPatch, app: App[Any], dialog: type[Screen[Any]], keys: list[str]
+) -> None:
+    """`keys` posted to the app, without a pause, as the flow makes a `dialog` (once).
+
+    The flow pushes the dialog in the same turn: the app reads the keys after the push,
+    with the dialog the current screen, in a turn that may come before the dialog's
+    first (its compose), as keys arriving from the terminal then would."""
+    made = dialog.__init__
+    typed: list[bool] = []
+
+    def making(screen: Screen[Any], *args: Any, **kwargs: Any) -> None:
+        made(screen, *args, **kwargs)
+        if not typed:
+            typed.append(True)
+            for key in keys:
+                app.post_message(events.Key(key, key if len(key) == 1 else None))
+
+    monkeypatch.setattr(dialog, "__init__", making)
+
+
+@pytest.fixture
+def _demo() -> None:
+    scenes.demo_db()  # built before the test's event loop runs
+
+
+@pytest.mark.usefixtures("_demo")
+async def test_a_reason_typed_the_moment_the_picker_appears_is_the_one_enter_picks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nothing is written: the confirmation is cancelled (the demo is shared)."""
+    app = scenes.scene_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        await pilot.press("1")  # active sessions: the top one can be ended
+        await settle(pilot)
+        type_at_push(
+            monkeypatch, app, EndReasonScreen, list("re")
+        )  # reset-requested; "e" alone is another
+        await pilot.press("x")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, EndReasonScreen) and bool(app.screen.query(Input)),
+            "the picker composed",
+        )
+        field = app.screen.query_one(Input)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirm")
+        confirm = app.screen
+        assert isinstance(confirm, ConfirmEndScreen)
+        assert field.value == "re"
+        assert confirm.trigger.wire == "reset-requested"
+        await pilot.press("escape")  # Cancel: nothing is written
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmEndScreen), "cancel")
