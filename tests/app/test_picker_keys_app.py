@@ -21,6 +21,7 @@ from textual.widgets import Input
 from tests.support import scenes
 from tests.support.app_helpers import ready, settle, wait_until
 from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
+from tui.app.screens.export import ExportScreen
 
 SIZE = (80, 24)
 
@@ -79,3 +80,28 @@ async def test_a_reason_typed_the_moment_the_picker_appears_is_the_one_enter_pic
         assert confirm.trigger.wire == "reset-requested"
         await pilot.press("escape")  # Cancel: nothing is written
         await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmEndScreen), "cancel")
+
+
+@pytest.mark.usefixtures("_demo")
+async def test_characters_typed_the_moment_the_export_appears_land_in_its_path(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The path field has the focus from the export's compose (its default selected, so
+    what is typed replaces it): no other field of the form is passed on the way, and a
+    character read earlier is handed to it. Nothing is written: the export is closed."""
+    app = scenes.scene_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        type_at_push(monkeypatch, app, ExportScreen, list("view.csv"))
+        await pilot.press("e")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, ExportScreen) and bool(app.screen.query(Input)),
+            "the export composed",
+        )
+        path = app.screen.query_one("#export-path", Input)
+        await wait_until(pilot, lambda: path.value.endswith(".csv"), "what was typed")
+        assert path.value == "view.csv"
+        assert app.focused is path
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ExportScreen), "closed")

@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from tui.app.keys import builtin_key
 from tui.app.render import literal, palette, trigger_line
+from tui.app.screens.early_keys import hand_to_field
 from tui.domain import wording
 from tui.domain.audit import AT_PLACEHOLDER, audit_record
 from tui.domain.models import SessionRow
@@ -138,14 +139,7 @@ class EndReasonScreen(ModalScreen[str | None]):
         self.query_one(Input).focus()
 
     def on_key(self, event: events.Key) -> None:
-        """A character that reaches the dialog itself goes into the input. The app hands
-        keys to the dialog from the moment it is pushed; one read before the dialog had
-        composed found nothing focused and came here, not to the input. (A key the list
-        has, with the list focused, stays the list's.)"""
-        if event.is_printable and event.character and not self.query_one(OptionList).has_focus:
-            event.stop()
-            event.prevent_default()
-            self.query_one(Input).insert_text_at_cursor(event.character)
+        hand_to_field(self, self.query_one(Input), event)
 
     @on(Input.Changed, "#narrow")
     def _narrow(self, event: Input.Changed) -> None:
