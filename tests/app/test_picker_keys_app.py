@@ -1,11 +1,12 @@
-"""Characters typed the moment the end-reason picker is pushed land in its input, in the
-order typed, and enter picks the reason they name.
+"""Characters typed the moment a dialog with a text field is pushed land in that field,
+in the order typed: the end-reason picker's input (enter then picks the reason they
+name) and the export's path.
 
-The flow pushes the picker from its worker; the app reads keys from the moment of the
-push, and one read before the picker has composed finds nothing focused. The keys are
-posted as the flow makes the picker, in the turn it pushes it: what a fast typist or a
-loaded machine does, made certain. (The confirmations need no such care: their keys,
-tab, enter, escape, q, act through bindings, looked up once the dialog has its focus.)
+The app hands keys to a screen from the moment it is pushed; one read before the screen
+has composed finds nothing focused. The keys are posted as the dialog is made, in the
+turn it is pushed: what a fast typist or a loaded machine does, made certain. (The end
+and run-cancel confirmations need no such care: their keys, tab, enter, escape, q, act
+through bindings, looked up once the dialog has its focus.)
 """
 
 from __future__ import annotations
