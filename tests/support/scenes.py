@@ -151,6 +151,8 @@ async def _open_picker(pilot: Pilot[Any]) -> None:
 async def end_reason_picker(pilot: Pilot[Any]) -> None:
     await _open_picker(pilot)
     await pilot.press(*"chang")
+    # A blinking cursor is drawn or not by the time of the shot: hold it drawn.
+    pilot.app.screen.query_one("#narrow", Input).cursor_blink = False
     await pilot.pause()
 
 

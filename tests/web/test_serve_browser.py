@@ -127,7 +127,8 @@ def test_served_with_write_signs_the_end_with_the_actor(tmp_path: Path) -> None:
         assert newest[:8] in screen(driver)
 
         press(driver, "x")
-        wait_for_screen(driver, lambda s: "worktree-removed" in s, "the reason picker")
+        # The picker's own title: the list's reason panel names worktree-removed too.
+        wait_for_screen(driver, lambda s: "End 1 session: why?" in s, "the reason picker")
         press(driver, "worktree-removed\n")
         shown = wait_for_screen(
             driver, lambda s: "End 1 session with reason worktree-removed?" in s, "the confirmation"

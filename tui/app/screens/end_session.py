@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any, cast
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 
 from tui.app.keys import builtin_key
 from tui.app.render import literal, palette, trigger_line
+from tui.app.screens.early_keys import hand_to_field
 from tui.domain import wording
 from tui.domain.audit import AT_PLACEHOLDER, audit_record
 from tui.domain.models import SessionRow
@@ -136,6 +137,9 @@ class EndReasonScreen(ModalScreen[str | None]):
             if self.suggested[0].wire in wires:
                 options.highlighted = wires.index(self.suggested[0].wire)
         self.query_one(Input).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        hand_to_field(self, self.query_one(Input), event)
 
     @on(Input.Changed, "#narrow")
     def _narrow(self, event: Input.Changed) -> None:

@@ -28,7 +28,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -38,6 +38,7 @@ from textual.worker import Worker, WorkerState
 
 from tui.app.data import as_store_error, run_pages
 from tui.app.screens.base import connection_of
+from tui.app.screens.early_keys import hand_to_field
 from tui.domain.columns import Context
 from tui.domain.export import DEFAULT_CSV, SessionWriter
 from tui.domain.models import SessionFilter, SortKey
@@ -130,6 +131,8 @@ class ExportScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="export-cancel"),
     ]
+    AUTO_FOCUS = "#export-path"
+    """The path has the focus from the compose on: a character typed at once is its."""
 
     def __init__(
         self,
@@ -173,6 +176,9 @@ class ExportScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#export-path", Input).focus()
+
+    def on_key(self, event: events.Key) -> None:
+        hand_to_field(self, self.query_one("#export-path", Input), event)
 
     # -- the form ----------------------------------------------------------------------
 
