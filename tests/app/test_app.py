@@ -57,6 +57,8 @@ from tui.store.tables import sessions
 from tui.store.target import DbTarget
 
 SIZE = (120, 36)
+
+
 WIDE = (170, 45)  # the status bar shows the whole database path only when wide
 
 
@@ -71,12 +73,17 @@ async def _store_page(
     return [r.id for r in page.rows]
 
 
-async def test_main_screen_shows_newest_first_with_reasons(service_db: DbTarget) -> None:
-    app = app_for(service_db)
+async def test_main_screen_shows_newest_first_keeps_cursor_and_selection_and_pages_on(
+    service_db: DbTarget,
+) -> None:
+    """The first page, newest first; a refresh keeps the cursor and the selection;
+    scrolling to the end fetches the next keyset page."""
+    app = app_for(service_db, page_size=50)
     async with app.run_test(size=WIDE) as pilot:
         await ready(pilot)
         main = main_screen(app)
-        expected = await _store_page(service_db)
+        assert main.table.row_count == 50
+        expected = await _store_page(service_db, limit=50)
         shown = main.table.ids
         assert shown == expected
         reasons = column_texts(app, "reason")
@@ -90,23 +97,24 @@ async def test_main_screen_shows_newest_first_with_reasons(service_db: DbTarget)
         assert main.status_bar.counts.active + main.status_bar.counts.ended == 600
         assert str(service_db.display()) in str(main.status_bar.render())
 
+        main.table.move_cursor(row=3)
+        await pilot.press("space")
+        main.table.move_cursor(row=7)
+        selected = set(main.state.selected)
+        current = main.table.current_id
+        assert len(selected) == 1
+        await pilot.press("r")
+        await settle(pilot)
+        assert main.table.current_id == current, "the refresh moved the cursor"
+        assert main.state.selected == selected, "the refresh dropped the selection"
+        assert cell_text(app, 3, "status").startswith("✓")
 
-async def test_legacy_and_unrecognised_reasons_are_shown_as_stored(service_db: DbTarget) -> None:
-    app = app_for(service_db)
-    async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        main = main_screen(app)
-        main.filters.only_reason(NOT_RECORDED_TOKEN)
+        main.table.move_cursor(row=49)
+        await wait_until(pilot, lambda: main.table.row_count == 100, "second page")
         await settle(pilot)
-        assert main.table.row_count > 0
-        assert set(column_texts(app, "reason")) == {"not recorded"}
-        main.filters.only_reason(UNRECOGNISED_TOKEN)
-        await settle(pilot)
-        shown = set(column_texts(app, "reason"))
-        assert shown and shown <= {"⚠ session-expired", "⚠ model-switched"}
-        panel = main.query_one(ReasonPanel)
-        prompts = [str(panel.get_option_at_index(i).prompt) for i in range(panel.option_count)]
-        assert any("session-expired" in p for p in prompts)
+        ids = main.table.ids
+        assert len(set(ids)) == len(ids)
+        assert ids == await _store_page(service_db, limit=100)
 
 
 async def test_stored_values_spelled_like_the_panel_tokens_are_values_of_their_own(
@@ -160,7 +168,10 @@ def _option_index(panel: ReasonPanel, value: str) -> int:
     return next(i for i in range(panel.option_count) if panel.get_option_at_index(i).value == value)
 
 
-async def test_reason_filter_from_the_panel(service_db: DbTarget) -> None:
+async def test_reason_status_and_search_filters(service_db: DbTarget) -> None:
+    """Reasons ticked in the panel narrow the list (two widen it: OR), Esc undoes them;
+    the legacy NULL and the unrecognised values are shown as stored. The status keys
+    and the search narrow it too."""
     app = app_for(service_db)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
@@ -187,12 +198,20 @@ async def test_reason_filter_from_the_panel(service_db: DbTarget) -> None:
         assert main.state.reasons == frozenset()
         assert panel.selected == []
 
+        main.filters.only_reason(NOT_RECORDED_TOKEN)
+        await settle(pilot)
+        assert main.table.row_count > 0
+        assert set(column_texts(app, "reason")) == {"not recorded"}
+        main.filters.only_reason(UNRECOGNISED_TOKEN)
+        await settle(pilot)
+        shown = set(column_texts(app, "reason"))
+        assert shown and shown <= {"⚠ session-expired", "⚠ model-switched"}
+        prompts = [str(panel.get_option_at_index(i).prompt) for i in range(panel.option_count)]
+        assert any("session-expired" in p for p in prompts)
 
-async def test_status_keys_and_search(service_db: DbTarget) -> None:
-    app = app_for(service_db)
-    async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        main = main_screen(app)
+        await pilot.press("C")  # clear them all before the status keys
+        await settle(pilot)
+        assert main.state.reasons == frozenset()
         await pilot.press("1")
         await settle(pilot)
         assert main.state.status is Status.ACTIVE
@@ -213,23 +232,13 @@ async def test_status_keys_and_search(service_db: DbTarget) -> None:
         assert main.table.has_focus
 
 
-async def test_scrolling_fetches_the_next_keyset_page(service_db: DbTarget) -> None:
-    app = app_for(service_db, page_size=50)
-    async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        main = main_screen(app)
-        assert main.table.row_count == 50
-        main.table.move_cursor(row=49)
-        await wait_until(pilot, lambda: main.table.row_count == 100, "second page")
-        await settle(pilot)
-        ids = main.table.ids
-        assert len(set(ids)) == len(ids)
-        assert ids == await _store_page(service_db, limit=100)
-
-
-async def test_detail_shows_fields_metadata_and_chain(service_db: DbTarget) -> None:
+async def test_detail_shows_fields_metadata_and_chain_and_offers_its_own_keys(
+    service_db: DbTarget,
+) -> None:
+    """Each screen's help and palette come from its bindings (ids unchanged): the detail
+    screen offers its keys, not the list's, and its palette runs its own actions."""
     app = app_for(service_db)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
         main = main_screen(app)
         # Pick a session with a parent, so the chain has at least two hops.
@@ -240,12 +249,7 @@ async def test_detail_shows_fields_metadata_and_chain(service_db: DbTarget) -> N
             chain = await store.session_chain(child.id)
         finally:
             await store.close()
-        main.table.move_cursor(row=main.table.get_row_index(child.id))
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail screen")
-        screen = app.screen
-        assert isinstance(screen, DetailScreen)
-        await wait_until(pilot, lambda: screen.detail is not None, "detail loaded")
+        screen = await _open_detail(pilot, app, child.id)
         fields = str(screen.query_one("#fields").render())
         assert child.id in fields
         assert "transition_reason" in fields
@@ -269,6 +273,42 @@ async def test_detail_shows_fields_metadata_and_chain(service_db: DbTarget) -> N
         await pilot.press("escape")
         assert not isinstance(app.screen, DetailScreen)
 
+        ids = {b.id for _node, group in main.key_bindings() for b in group}
+        assert ids == {
+            *("quit", "help", "search", "status-active", "status-ended", "status-all"),
+            *("reasons", "since", "sort", "end", "refresh", "pause", "back", "clear"),
+            *("audit", "trends", "stuck", "select-all", "select-none", "toggle-panel", "wide"),
+            *("select", "open", "row-up", "row-down", "page-up", "page-down"),
+            *("row-first", "row-last"),
+            *("row-up-k", "row-down-j", "half-page-up", "half-page-down"),
+            *("row-first-g", "row-last-g", "copy-id", "sort-reverse", "export"),
+            *("search-older", "runs"),
+        }
+        names = [c.name for c in main.palette_commands()]
+        assert {"End session", "Refresh", "Clear filters", "Open detail", "Select"} <= set(names)
+        assert "Up" not in names and "Quit" not in names  # cursor keys; Textual's own quit
+
+        detail = await _open_detail(pilot, app, main.table.ids[0])
+        ids = {b.id for _node, group in detail.key_bindings() for b in group}
+        own = {f"detail-{key}" for key in ("back", "back-q", "parent", "end", "reload")}
+        assert ids == {"help", "runs", *own}, "q goes back here: the App's quit is not offered"
+        assert [c.name for c in detail.palette_commands()] == [
+            "Help",
+            "Back",
+            "Parent",
+            "End session",
+            "Reload",
+            "Workflow runs",
+        ]
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
+        await pilot.pause()
+        text = app.export_screenshot().replace("&#160;", " ")
+        assert "Parent" in text and "Reload" in text and "Clear filters" not in text
+        await pilot.press("escape")
+        await run_palette_command(pilot, "Back", "Back")
+        await wait_until(pilot, lambda: app.screen is main, "back on the list")
+
 
 async def _first_active(app) -> str:  # type: ignore[no-untyped-def]
     main = main_screen(app)
@@ -289,14 +329,30 @@ async def _open_picker_on_first_active(pilot, app) -> str:  # type: ignore[no-un
 
 
 async def test_end_a_session_through_picker_and_confirmation(service_db: DbTarget) -> None:
+    """A typo in the picker is a toast, plain text like every toast (the modal's too:
+    Textual gets it with markup off); the picker stays to type again."""
     app = app_for(service_db)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    shown: list[Notification] = []  # what reaches Textual: its Notify message
+
+    def hook(message: Message) -> None:
+        if isinstance(message, Notify):
+            shown.append(message.notification)
+
+    async with app.run_test(size=SIZE, notifications=True, message_hook=hook) as pilot:
         await ready(pilot)
         main = main_screen(app)
         sid = await _open_picker_on_first_active(pilot, app)
         picker = app.screen
         offered = [picker.query_one("#triggers").get_option_at_index(i).id for i in range(9)]
         assert "plan-to-execute" not in offered and "first-message" not in offered
+        await pilot.press(*"zzz", "enter")
+        await wait_until(
+            pilot, lambda: "No reason matches what you typed" in notifications(app), "toast"
+        )
+        await wait_until(pilot, lambda: bool(shown), "the toast's Notify message")
+        assert [n.markup for n in shown] == [False]
+        assert app.screen is picker, "the picker stays after a typo"
+        await pilot.press("backspace", "backspace", "backspace")
         await pilot.press(*"reset")
         narrowed = picker.query_one("#triggers")
         assert [narrowed.get_option_at_index(i).id for i in range(narrowed.option_count)] == [
@@ -341,62 +397,12 @@ async def _open_detail(pilot, app, sid: str) -> DetailScreen:  # type: ignore[no
     return detail
 
 
-async def test_a_toast_from_a_modal_dialog_parses_no_markup_either(service_db: DbTarget) -> None:
-    """Every toast is plain text, whichever screen raises it: the reason picker's too."""
-    app = app_for(service_db)
-    shown: list[Notification] = []  # what reaches Textual: its Notify message
-
-    def hook(message: Message) -> None:
-        if isinstance(message, Notify):
-            shown.append(message.notification)
-
-    async with app.run_test(size=SIZE, notifications=True, message_hook=hook) as pilot:
-        await ready(pilot)
-        await _open_picker_on_first_active(pilot, app)
-        await pilot.press(*"zzz", "enter")
-        await wait_until(
-            pilot, lambda: "No reason matches what you typed" in notifications(app), "toast"
-        )
-        await wait_until(pilot, lambda: bool(shown), "the toast's Notify message")
-        assert [n.markup for n in shown] == [False]
-
-
-async def test_end_from_the_detail_screen_shows_the_ended_session(service_db: DbTarget) -> None:
-    """The detail screen the end was started from is re-read: it must not stay "active"."""
-    app = app_for(service_db)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await ready(pilot)
-        main = main_screen(app)
-        sid = await _first_active(app)
-        detail = await _open_detail(pilot, app, sid)
-        assert "● active" in str(detail.query_one("#detail-title").render())
-        await pilot.press("x")
-        await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
-        await pilot.press(*"worktree-removed", "enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirmation")
-        await pilot.press("tab", "enter")
-        await wait_until(
-            pilot,
-            lambda: detail.detail is not None and not detail.detail.row.active,
-            "detail re-read",
-        )
-        assert app.screen is detail
-        title = str(detail.query_one("#detail-title").render())
-        assert "ended" in title and "● active" not in title
-        fields = str(detail.query_one("#fields").render())
-        assert "worktree-removed" in fields, fields
-        stored = await db_session(service_db, sid)
-        assert stored["active"] is False and stored["ended_reason"] == "worktree-removed"
-        await pilot.press("escape")
-        await settle(pilot)
-        assert cell_text(app, main.table.get_row_index(sid), "reason") == "worktree-removed"
-
-
-async def test_end_targets_the_session_on_screen_and_refuses_an_ended_one(
+async def test_end_from_the_detail_screen_ends_the_session_shown_and_refuses_an_ended_one(
     service_db: DbTarget,
 ) -> None:
     """The palette's End on a detail screen means the session shown, not the table row
-    underneath; and an ended session gets a warning, not a picker."""
+    underneath; and an ended session gets a warning, not a picker. The detail screen
+    the end was started from is re-read: it must not stay "active"."""
     app = app_for(service_db)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
@@ -434,6 +440,30 @@ async def test_end_targets_the_session_on_screen_and_refuses_an_ended_one(
         await settle(pilot)
         assert not isinstance(app.screen, EndReasonScreen)
         assert sum("already ended: nothing to end" in n for n in notifications(app)) == 2
+
+        sid = await _first_active(app)
+        detail = await _open_detail(pilot, app, sid)
+        assert "● active" in str(detail.query_one("#detail-title").render())
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
+        await pilot.press(*"worktree-removed", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirmation")
+        await pilot.press("tab", "enter")
+        await wait_until(
+            pilot,
+            lambda: detail.detail is not None and not detail.detail.row.active,
+            "detail re-read",
+        )
+        assert app.screen is detail
+        title = str(detail.query_one("#detail-title").render())
+        assert "ended" in title and "● active" not in title
+        fields = str(detail.query_one("#fields").render())
+        assert "worktree-removed" in fields, fields
+        stored = await db_session(service_db, sid)
+        assert stored["active"] is False and stored["ended_reason"] == "worktree-removed"
+        await pilot.press("escape")
+        await settle(pilot)
+        assert cell_text(app, main.table.get_row_index(sid), "reason") == "worktree-removed"
 
 
 def _break_get_session(app, monkeypatch: pytest.MonkeyPatch, message: str) -> None:  # type: ignore[no-untyped-def]
@@ -491,12 +521,16 @@ async def test_a_failed_read_back_after_an_end_does_not_say_nothing_was_ended(
         assert stored["active"] is False and stored["ended_reason"] == "cwd-changed"
 
 
-async def test_a_failed_detail_load_says_so_in_place_of_loading(
+async def test_a_failed_detail_load_says_so_and_a_popped_detail_screen_cancels_its_load(
     service_db: DbTarget, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A failed load says so in place of "loading", and reload retries. The load belongs
+    to the screen: leaving it cancels the worker. The store call it was awaiting runs on
+    (shielded) and settles; its answer reaches nothing."""
     app = app_for(service_db)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
+        main = main_screen(app)
         _break_get_session(app, monkeypatch, "no route \x1b[31m[b]red[/b]")
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail screen")
@@ -508,20 +542,35 @@ async def test_a_failed_detail_load_says_so_in_place_of_loading(
         monkeypatch.undo()
         await pilot.press("r")  # the reload binding retries
         await wait_until(pilot, lambda: app.screen.detail is not None, "detail loaded")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is main, "back on the list")
+        said = notifications(app)
 
+        assert app.store is not None
+        started, release = asyncio.Event(), asyncio.Event()
+        real = app.store.get_session
 
-async def test_cancel_is_the_default_and_changes_nothing(service_db: DbTarget) -> None:
-    app = app_for(service_db)
-    async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        sid = await _open_picker_on_first_active(pilot, app)
+        async def held(session_id: str) -> SessionDetail | None:
+            started.set()
+            await release.wait()
+            return await real(session_id)
+
+        monkeypatch.setattr(app.store, "get_session", held)
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirmation")
-        await pilot.press("enter")  # Cancel has the focus
+        await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail screen")
+        detail = app.screen
+        assert isinstance(detail, DetailScreen)
+        await wait_until(pilot, started.is_set, "the load waiting in the store")
+        (load,) = [w for w in app.workers if w.node is detail and w.group == "detail"]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: load.state is WorkerState.CANCELLED, "load cancelled")
+        assert app.screen is main_screen(app)
+        assert len(app.inflight) == 1, "the store call itself runs on, shielded"
+        release.set()
+        await wait_until(pilot, lambda: len(app.inflight) == 0, "the call settled")
         await settle(pilot)
-        assert not isinstance(app.screen, ConfirmEndScreen)
-        stored = await db_session(service_db, sid)
-        assert stored["active"] is True and stored["ended_reason"] is None
+        assert detail.detail is None, "the answer went nowhere"
+        assert notifications(app) == said, "the cancelled load raised a toast"
 
 
 def _end_workers(app) -> list[Worker[Any]]:  # type: ignore[no-untyped-def]
@@ -530,7 +579,8 @@ def _end_workers(app) -> list[Worker[Any]]:  # type: ignore[no-untyped-def]
 
 async def test_the_end_flow_is_one_worker_awaiting_each_dialog(service_db: DbTarget) -> None:
     """Picker, then confirmation, then the write: one worker on the main screen, which
-    posts one SessionsEnded. Cancelling at either dialog ends it having written nothing."""
+    posts one SessionsEnded. Cancelling at either dialog ends it having written nothing;
+    Cancel is the confirmation's default."""
     ended: list[SessionsEnded] = []
 
     def hook(message: Message) -> None:
@@ -565,7 +615,20 @@ async def test_the_end_flow_is_one_worker_awaiting_each_dialog(service_db: DbTar
         assert ended == [] and not any("ended" in n for n in notifications(app))
         assert await db_session(service_db, sid) == before, "a cancelled flow wrote nothing"
 
-        # 3. Through to the end: one result, from that one worker.
+        # 3. Enter at the confirmation: Cancel is the default.
+        await pilot.press("x")
+        await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
+        (flow,) = _end_workers(app)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirmation")
+        await pilot.press("enter")  # Cancel has the focus
+        await wait_until(pilot, lambda: flow.is_finished, "the flow ends at the default")
+        await settle(pilot)
+        assert not isinstance(app.screen, ConfirmEndScreen)
+        stored = await db_session(service_db, sid)
+        assert stored["active"] is True and stored["ended_reason"] is None
+
+        # 4. Through to the end: one result, from that one worker.
         await pilot.press("x")
         await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
         (flow,) = _end_workers(app)
@@ -579,41 +642,6 @@ async def test_the_end_flow_is_one_worker_awaiting_each_dialog(service_db: DbTar
         assert f"ended {sid[:8]} (cwd-changed)" in notifications(app)
         stored = await db_session(service_db, sid)
         assert stored["active"] is False and stored["ended_reason"] == "cwd-changed"
-
-
-async def test_a_popped_detail_screen_cancels_its_load(
-    service_db: DbTarget, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The load belongs to the screen: leaving it cancels the worker. The store call it
-    was awaiting runs on (shielded) and settles; its answer reaches nothing."""
-    app = app_for(service_db)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await ready(pilot)
-        assert app.store is not None
-        started, release = asyncio.Event(), asyncio.Event()
-        real = app.store.get_session
-
-        async def held(session_id: str) -> SessionDetail | None:
-            started.set()
-            await release.wait()
-            return await real(session_id)
-
-        monkeypatch.setattr(app.store, "get_session", held)
-        await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, DetailScreen), "detail screen")
-        detail = app.screen
-        assert isinstance(detail, DetailScreen)
-        await wait_until(pilot, started.is_set, "the load waiting in the store")
-        (load,) = [w for w in app.workers if w.node is detail and w.group == "detail"]
-        await pilot.press("escape")
-        await wait_until(pilot, lambda: load.state is WorkerState.CANCELLED, "load cancelled")
-        assert app.screen is main_screen(app)
-        assert len(app.inflight) == 1, "the store call itself runs on, shielded"
-        release.set()
-        await wait_until(pilot, lambda: len(app.inflight) == 0, "the call settled")
-        await settle(pilot)
-        assert detail.detail is None, "the answer went nowhere"
-        assert notifications(app) == []
 
 
 SMALL = Vocabulary(
@@ -754,23 +782,32 @@ async def test_a_large_database_without_the_tools_indexes_says_how_to_fix_it(
     gets one warning that names the command; a migrated one, or a small one, none."""
     from tui.app import list_counts
 
-    async def hints(threshold: int) -> list[str]:
-        monkeypatch.setattr(list_counts, "INDEX_HINT_SESSIONS", threshold)
+    async def hints(*thresholds: int) -> list[list[str]]:
+        """In one app, at each threshold in turn: the index toasts raised so far, after
+        a full count (the first page's, then a refresh's)."""
+        monkeypatch.setattr(list_counts, "INDEX_HINT_SESSIONS", thresholds[0])
         app = app_for(service_db)
+        said: list[list[str]] = []
         async with app.run_test(size=SIZE, notifications=True) as pilot:
             await ready(pilot)
             main = main_screen(app)
             await wait_until(pilot, lambda: main.status_bar.counts is not None, "counts")
-            await pilot.press("r")  # a second full count must not repeat it
-            await settle(pilot)
-            return [n for n in notifications(app) if "index" in n]
+            for step, threshold in enumerate(thresholds):
+                if step:
+                    monkeypatch.setattr(list_counts, "INDEX_HINT_SESSIONS", threshold)
+                    await pilot.press("r")
+                await settle(pilot)
+                said.append([n for n in notifications(app) if "index" in n])
+        return said
 
-    assert await hints(10**9) == []  # 600 sessions: nothing to say
-    shown = await hints(100)
+    small, large, again = await hints(10**9, 100, 100)
+    assert small == []  # 600 sessions: nothing to say
+    shown = large
     assert len(shown) == 1, shown
     assert "sessions-tui migrate" in shown[0] and "read the whole sessions table" in shown[0]
+    assert again == shown, "a second full count must not repeat it"
     await upgrade(service_db)
-    assert await hints(100) == []
+    assert await hints(100, 100) == [[], []]
 
 
 async def test_hostile_strings_render_literally(service_db: DbTarget) -> None:
@@ -822,72 +859,9 @@ async def test_hostile_strings_render_literally(service_db: DbTarget) -> None:
         assert main.table.ids == [sid]  # "[/]" is searched as text: it is in the title
 
 
-async def test_refresh_keeps_cursor_and_selection(service_db: DbTarget) -> None:
-    app = app_for(service_db)
-    async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        main = main_screen(app)
-        main.table.move_cursor(row=3)
-        await pilot.press("space")
-        main.table.move_cursor(row=7)
-        selected = set(main.state.selected)
-        current = main.table.current_id
-        assert len(selected) == 1
-        await pilot.press("r")
-        await settle(pilot)
-        assert main.table.current_id == current
-        assert main.state.selected == selected
-        assert cell_text(app, 3, "status").startswith("✓")
-
-
-async def test_help_and_palette_are_each_screens_own(service_db: DbTarget) -> None:
-    """Each screen's help and palette come from its bindings (ids unchanged): the detail
-    screen offers its keys, not the list's, and its palette runs its own actions."""
-    app = app_for(service_db)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await ready(pilot)
-        main = main_screen(app)
-        ids = {b.id for _node, group in main.key_bindings() for b in group}
-        assert ids == {
-            *("quit", "help", "search", "status-active", "status-ended", "status-all"),
-            *("reasons", "since", "sort", "end", "refresh", "pause", "back", "clear"),
-            *("audit", "trends", "stuck", "select-all", "select-none", "toggle-panel", "wide"),
-            *("select", "open", "row-up", "row-down", "page-up", "page-down"),
-            *("row-first", "row-last"),
-            *("row-up-k", "row-down-j", "half-page-up", "half-page-down"),
-            *("row-first-g", "row-last-g", "copy-id", "sort-reverse", "export"),
-            *("search-older", "runs"),
-        }
-        names = [c.name for c in main.palette_commands()]
-        assert {"End session", "Refresh", "Clear filters", "Open detail", "Select"} <= set(names)
-        assert "Up" not in names and "Quit" not in names  # cursor keys; Textual's own quit
-
-        detail = await _open_detail(pilot, app, main.table.ids[0])
-        ids = {b.id for _node, group in detail.key_bindings() for b in group}
-        own = {f"detail-{key}" for key in ("back", "back-q", "parent", "end", "reload")}
-        assert ids == {"help", "runs", *own}, "q goes back here: the App's quit is not offered"
-        assert [c.name for c in detail.palette_commands()] == [
-            "Help",
-            "Back",
-            "Parent",
-            "End session",
-            "Reload",
-            "Workflow runs",
-        ]
-        await pilot.press("question_mark")
-        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
-        await pilot.pause()
-        text = app.export_screenshot().replace("&#160;", " ")
-        assert "Parent" in text and "Reload" in text and "Clear filters" not in text
-        await pilot.press("escape")
-        await run_palette_command(pilot, "Back", "Back")
-        await wait_until(pilot, lambda: app.screen is main, "back on the list")
-
-
 async def test_pause_and_help_and_palette(service_db: DbTarget) -> None:
-    app = app_for(service_db, refresh_seconds=5)
-    # Tall enough for the whole help (it scrolls in a shorter terminal).
-    async with app.run_test(size=(SIZE[0], 90)) as pilot:
+    app = app_for(service_db, refresh_seconds=600)  # live; no refresh comes meanwhile
+    async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         main = main_screen(app)
         assert "live" in main.status_bar.live
@@ -895,16 +869,17 @@ async def test_pause_and_help_and_palette(service_db: DbTarget) -> None:
         assert "paused" in main.status_bar.live
         await pilot.press("p")
         assert "live" in main.status_bar.live
+        await run_palette_command(pilot, "Filter reason: repo", "repo-removed")
+        await settle(pilot)
+        assert main.state.reasons == {"repo-removed"}
+        # Tall enough for the whole help (it scrolls in a shorter terminal).
+        await pilot.resize_terminal(SIZE[0], 90)
         await pilot.press("question_mark")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen), "help")
         await pilot.pause()
         text = app.export_screenshot().replace("&#160;", " ")
         assert "End session" in text and "unrecognised" in text
         assert text.count("Open detail") == 1  # from the table's own binding, once
-        await pilot.press("escape")
-        await run_palette_command(pilot, "Filter reason: repo", "repo-removed")
-        await settle(pilot)
-        assert main.state.reasons == {"repo-removed"}
 
 
 @pytest.mark.postgres
