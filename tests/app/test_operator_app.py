@@ -45,7 +45,7 @@ async def test_the_palette_offers_only_the_dashboards_sorts_and_o_cycles_after_e
         offered = [c.name for c in main.palette_commands() if c.name.startswith("Sort by")]
         assert offered == [f"Sort by {sort.value}" for sort in INDEXED_SORTS.values()]
         for sort in INDEXED_SORTS.values():
-            await run_palette_command(pilot, f"Sort by {sort.value}", f"Sort by {sort.value}")
+            await run_palette_command(pilot, f"by {sort.value}", f"Sort by {sort.value}")
             await settle(pilot)
             assert main.state.sort is sort
             await pilot.press("o")

@@ -280,7 +280,7 @@ async def test_the_stuck_panel_counts_each_kind_and_filters_the_list(
         await pilot.press(key(app, "back"))
         await runs_ready(pilot)
         assert len(ids_shown(app)) == 4
-        await run_palette_command(pilot, "stuck run: stale", "Filter stuck run: stale-pending")
+        await run_palette_command(pilot, "run: stale", "Filter stuck run: stale-pending")
         await runs_ready(pilot)
         assert ids_shown(app) == [pending]
         await pilot.press(key(app, "clear"))
