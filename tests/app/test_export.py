@@ -58,17 +58,15 @@ def set_path(screen: ExportScreen, path: Path) -> None:
     screen.query_one("#export-path", Input).value = str(path)
 
 
-@pytest.mark.parametrize("fmt", ["csv", "json"])
 async def test_export_writes_the_whole_view_as_the_cli_does(
     service_db: DbTarget,
     empty_db_url: str,
     tmp_path: Path,
-    fmt: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Ended sessions, oldest end first: 400-odd rows, read in pages of 500 by the export
-    while the table holds 50."""
-    out = tmp_path / f"view.{fmt}"
+    while the table holds 50; as CSV, then as JSON."""
+    outs = {fmt: tmp_path / f"view.{fmt}" for fmt in ("csv", "json")}
     app = app_for(service_db, page_size=PAGE)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
@@ -76,59 +74,100 @@ async def test_export_writes_the_whole_view_as_the_cli_does(
         await pilot.press("2", "o", "O")  # ended; sort by ended, ascending
         await settle(pilot)
         assert main.table.row_count == PAGE
-        screen = await open_export(pilot)
-        if fmt == "json":
-            await pilot.click("#fmt-json")
-        set_path(screen, out)
-        await pilot.click("#export-go")
-        await wait_until(pilot, lambda: not isinstance(app.screen, ExportScreen), "export done")
-        assert any(f"to {out}" in n for n in notifications(app))
-    expected = await cli_output(
-        empty_db_url,
-        "--status",
-        "ended",
-        "--sort",
-        "ended",
-        "--asc",
-        "--format",
-        fmt,
-        monkeypatch=monkeypatch,
-    )
-    assert out.read_text(encoding="utf-8") == expected
-    assert expected.count("\n") > 300
+        for fmt, out in outs.items():
+            screen = await open_export(pilot)
+            if fmt == "json":
+                await pilot.click("#fmt-json")
+            set_path(screen, out)
+            await pilot.click("#export-go")
+            await wait_until(
+                pilot, lambda: not isinstance(app.screen, ExportScreen), f"{fmt} export done"
+            )
+            assert any(f"to {out}" in n for n in notifications(app)), fmt
+    for fmt, out in outs.items():
+        expected = await cli_output(
+            empty_db_url,
+            "--status",
+            "ended",
+            "--sort",
+            "ended",
+            "--asc",
+            "--format",
+            fmt,
+            monkeypatch=monkeypatch,
+        )
+        assert out.read_text(encoding="utf-8") == expected, fmt
+        assert expected.count("\n") > 300, fmt
     assert not list(tmp_path.glob(".*.part"))
 
 
-async def test_an_existing_file_needs_an_explicit_overwrite(
+async def test_the_export_replaces_only_a_regular_file_when_told_and_no_planted_part(
     service_db: DbTarget, tmp_path: Path
 ) -> None:
+    """A FIFO is refused even with Overwrite; an existing file needs an explicit
+    Overwrite. Someone who can write in the folder planted `.keep.csv.part` pointing at
+    another file: the export neither writes through it nor reuses it."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    fifo = folder / "pipe.csv"
+    os.mkfifo(fifo)
     out = tmp_path / "keep.csv"
     out.write_text("precious\n")
+    victim = tmp_path / "victim.txt"
+    victim.write_text("precious\n")
+    planted = tmp_path / ".keep.csv.part"
+    planted.symlink_to(victim)
     app = app_for(service_db, page_size=PAGE)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         screen = await open_export(pilot)
-        set_path(screen, out)
+        set_path(screen, fifo)
+        overwrite = screen.query_one("#export-overwrite", Checkbox)
+        overwrite.value = True
+        go = screen.query_one("#export-go", Button)
         await pilot.click("#export-go")
+        await settle(pilot)
+        assert isinstance(app.screen, ExportScreen)
+        note = str(screen.query_one("#export-note").render())
+        assert "pipe.csv is a FIFO: only a regular file is replaced" in note
+        overwrite.value = False
+        set_path(screen, out)
+        # A Button ignores clicks while its press effect (0.2 s) shows: a loaded machine
+        # can reach the next click inside it, so wait for the effect to end.
+        await wait_until(pilot, lambda: not go.has_class("-active"), "the press to end")
+        assert await pilot.click("#export-go")
         await settle(pilot)
         assert isinstance(app.screen, ExportScreen)
         assert "exists: tick Overwrite" in str(screen.query_one("#export-note").render())
         assert out.read_text() == "precious\n"
-        screen.query_one("#export-overwrite", Checkbox).value = True
-        # A Button ignores clicks while its press effect (0.2 s) shows: a loaded machine
-        # can reach the second click inside it, so wait for the effect to end.
-        go = screen.query_one("#export-go", Button)
-        await wait_until(pilot, lambda: not go.has_class("-active"), "the first press to end")
+        overwrite.value = True
+        await wait_until(pilot, lambda: not go.has_class("-active"), "the press to end")
         assert await pilot.click("#export-go")
         await wait_until(pilot, lambda: not isinstance(app.screen, ExportScreen), "export done")
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+    assert [p.name for p in folder.iterdir()] == ["pipe.csv"]
     assert out.read_text(encoding="utf-8").startswith("id,active,")
+    assert victim.read_text() == "precious\n"
+    assert planted.is_symlink() and planted.readlink() == victim
+    assert not out.is_symlink()
+    assert list(tmp_path.glob(".*.part")) == [planted]
 
 
-async def test_a_cancelled_export_leaves_no_file(service_db: DbTarget, tmp_path: Path) -> None:
+async def test_an_export_closed_or_cancelled_leaves_no_file(
+    service_db: DbTarget, tmp_path: Path
+) -> None:
+    """Escape closes the form without writing; an export cancelled before its first page
+    lands leaves no file, and says so."""
     out = tmp_path / "never.csv"
     app = app_for(service_db, page_size=PAGE)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await ready(pilot)
+        screen = await open_export(pilot)
+        set_path(screen, tmp_path / "x.csv")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, ExportScreen)
+        assert not (tmp_path / "x.csv").exists()
         screen = await open_export(pilot)
         set_path(screen, out)
         async with sessions_locked(service_db):  # no page can land meanwhile
@@ -140,20 +179,6 @@ async def test_a_cancelled_export_leaves_no_file(service_db: DbTarget, tmp_path:
         said = lambda: any("Export cancelled" in n for n in notifications(app))  # noqa: E731
         await wait_until(pilot, said, "the toast")
     assert not out.exists()
-    assert not list(tmp_path.glob(".*.part"))
-
-
-async def test_escape_closes_the_export_without_writing(
-    service_db: DbTarget, tmp_path: Path
-) -> None:
-    app = app_for(service_db, page_size=PAGE)
-    async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        screen = await open_export(pilot)
-        set_path(screen, tmp_path / "x.csv")
-        await pilot.press("escape")
-        await settle(pilot)
-        assert not isinstance(app.screen, ExportScreen)
     assert not (tmp_path / "x.csv").exists()
     assert not list(tmp_path.glob(".*.part"))
 
@@ -185,46 +210,3 @@ async def test_the_export_quotes_a_bare_cr_and_guards_each_line(
     assert "x\r'=cmd|' /C calc'!A0" in titles
     for row in rows:
         assert not any(line.startswith("=") for cell in row for line in cell.splitlines()), row
-
-
-async def test_a_planted_part_symlink_is_never_followed(
-    service_db: DbTarget, tmp_path: Path
-) -> None:
-    """Someone who can write in the folder plants `.view.csv.part` pointing at another
-    file: the export neither writes through it nor reuses it."""
-    victim = tmp_path / "victim.txt"
-    victim.write_text("precious\n")
-    planted = tmp_path / ".view.csv.part"
-    planted.symlink_to(victim)
-    out = tmp_path / "view.csv"
-    app = app_for(service_db, page_size=PAGE)
-    async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        screen = await open_export(pilot)
-        set_path(screen, out)
-        await pilot.click("#export-go")
-        await wait_until(pilot, lambda: not isinstance(app.screen, ExportScreen), "export done")
-    assert victim.read_text() == "precious\n"
-    assert planted.is_symlink() and planted.readlink() == victim
-    assert not out.is_symlink() and out.read_text(encoding="utf-8").startswith("id,active,")
-    assert list(tmp_path.glob(".*.part")) == [planted]
-
-
-async def test_a_fifo_is_refused_even_with_overwrite(service_db: DbTarget, tmp_path: Path) -> None:
-    folder = tmp_path / "out"
-    folder.mkdir()
-    fifo = folder / "pipe.csv"
-    os.mkfifo(fifo)
-    app = app_for(service_db, page_size=PAGE)
-    async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        screen = await open_export(pilot)
-        set_path(screen, fifo)
-        screen.query_one("#export-overwrite", Checkbox).value = True
-        await pilot.click("#export-go")
-        await settle(pilot)
-        assert isinstance(app.screen, ExportScreen)
-        note = str(screen.query_one("#export-note").render())
-        assert "pipe.csv is a FIFO: only a regular file is replaced" in note
-    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
-    assert [p.name for p in folder.iterdir()] == ["pipe.csv"]

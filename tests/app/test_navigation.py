@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 from textual.pilot import Pilot
 
@@ -59,7 +58,14 @@ async def press_settled(pilot: Pilot[Any], *keys: str) -> None:
         await settle(pilot)
 
 
-async def test_j_and_k_move_one_row_ctrl_d_and_ctrl_u_half_a_screen(service_db: DbTarget) -> None:
+async def test_the_keys_move_a_row_half_a_screen_and_to_the_real_ends(
+    service_db: DbTarget,
+) -> None:
+    """600 sessions, pages of 50: j/k move one row, ctrl+d/ctrl+u half a screen; the
+    bottom (G, End) is read from the list's other end, so the window holds one page, not
+    the 600 rows before it; the top (g, Home) likewise; f opens the reason panel now that
+    g goes to the top."""
+    want = await list_order(service_db)
     app = app_for(service_db, page_size=PAGE)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
@@ -73,32 +79,21 @@ async def test_j_and_k_move_one_row_ctrl_d_and_ctrl_u_half_a_screen(service_db: 
         assert table.scroll_y > 0, "the view moves with the cursor"
         await press_settled(pilot, "ctrl+u")
         assert table.cursor_row == 2
+        for bottom, top in (("G", "g"), ("end", "home")):
+            await press_settled(pilot, bottom)
+            await wait_until(pilot, lambda: current(app) == want[-1], f"{bottom}: the oldest")
+            assert table.row_count == PAGE, bottom
+            assert table.ids == want[-PAGE:], bottom
+            assert "more above" in str(table.border_subtitle), bottom
+            await press_settled(pilot, top)
+            await wait_until(pilot, lambda: current(app) == want[0], f"{top}: the newest")
+            assert table.ids == want[:PAGE], top
+            assert table.cursor_row == 0, top
+        await press_settled(pilot, "f")
+        assert isinstance(app.focused, ReasonPanel)
 
 
-@pytest.mark.parametrize(("bottom", "top"), [("G", "g"), ("end", "home")])
-async def test_the_last_key_reaches_the_real_bottom_and_the_first_the_real_top(
-    service_db: DbTarget, bottom: str, top: str
-) -> None:
-    """600 sessions, pages of 50: the bottom is read from the list's other end, so the
-    window holds one page, not the 600 rows before it."""
-    want = await list_order(service_db)
-    app = app_for(service_db, page_size=PAGE)
-    async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        main = main_screen(app)
-        table = main.table
-        await press_settled(pilot, bottom)
-        await wait_until(pilot, lambda: current(app) == want[-1], "the oldest session")
-        assert table.row_count == PAGE
-        assert table.ids == want[-PAGE:]
-        assert "more above" in str(table.border_subtitle)
-        await press_settled(pilot, top)
-        await wait_until(pilot, lambda: current(app) == want[0], "the newest session")
-        assert table.ids == want[:PAGE]
-        assert table.cursor_row == 0
-
-
-async def test_going_up_from_the_bottom_reads_the_pages_above_in_order(
+async def test_at_the_bottom_a_refresh_keeps_it_and_going_up_reads_the_pages_above(
     service_db: DbTarget,
 ) -> None:
     want = await list_order(service_db)
@@ -108,6 +103,9 @@ async def test_going_up_from_the_bottom_reads_the_pages_above_in_order(
         table = main_screen(app).table
         await press_settled(pilot, "G")
         await wait_until(pilot, lambda: current(app) == want[-1], "the bottom")
+        await press_settled(pilot, "r")
+        assert current(app) == want[-1], "a refresh after G keeps the bottom"
+        assert table.ids == want[-PAGE:], "a refresh after G keeps the bottom"
         for _ in range(8):
             await press_settled(pilot, "pageup")
         assert table.row_count > PAGE, "pages above were read"
@@ -116,24 +114,19 @@ async def test_going_up_from_the_bottom_reads_the_pages_above_in_order(
         assert current(app) == want[len(want) - table.row_count + table.cursor_row]
 
 
-async def test_a_refresh_after_G_keeps_the_bottom(service_db: DbTarget) -> None:
-    want = await list_order(service_db)
-    app = app_for(service_db, page_size=PAGE)
-    async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        await press_settled(pilot, "G")
-        await wait_until(pilot, lambda: current(app) == want[-1], "the bottom")
-        await press_settled(pilot, "r")
-        assert current(app) == want[-1]
-        assert main_screen(app).table.ids == want[-PAGE:]
-
-
-async def test_G_under_the_ended_sort_ends_on_the_active_sessions(service_db: DbTarget) -> None:
-    """By `ended`, active sessions come after every ended one: the bottom is active."""
+async def test_G_reaches_the_bottom_of_each_order(service_db: DbTarget) -> None:
+    """Oldest first (O), the bottom is the newest; by `ended`, active sessions come after
+    every ended one: the bottom is active."""
+    want = await list_order(service_db, ascending=True)
     app = app_for(service_db, page_size=PAGE)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         main = main_screen(app)
+        await press_settled(pilot, "O")
+        assert main.table.ids == want[:PAGE]
+        await press_settled(pilot, "G")
+        await wait_until(pilot, lambda: current(app) == want[-1], "the newest session")
+        assert main.table.ids == want[-PAGE:]
         main.filters.set_sort(SortKey.ENDED)
         await settle(pilot)
         assert main.table.cell_text(0, "ended") != "—", "an ended session first"
@@ -143,25 +136,27 @@ async def test_G_under_the_ended_sort_ends_on_the_active_sessions(service_db: Db
         assert table.cell_text(table.cursor_row, "ended") == "—"
 
 
-async def test_f_opens_the_reason_panel_now_that_g_goes_to_the_top(service_db: DbTarget) -> None:
-    app = app_for(service_db, page_size=PAGE)
-    async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        await press_settled(pilot, "f")
-        assert isinstance(app.focused, ReasonPanel)
-
-
-async def test_search_tokens_follow_one_rule_in_the_dashboard(service_db: DbTarget) -> None:
-    """`platform:SLACK codebase:inf reason:RESET` as typed: every token is the start of a
-    value, any case; the reason token is a reason filter, counted like the panel's."""
+async def test_the_search_finds_what_the_table_shows_and_tokens_follow_one_rule(
+    service_db: DbTarget,
+) -> None:
+    """Free text finds what the table shows; `platform:SLACK codebase:inf reason:RESET`
+    as typed: every token is the start of a value, any case; the reason token is a reason
+    filter, counted like the panel's."""
     app = app_for(service_db, page_size=PAGE)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         main = main_screen(app)
-        await pilot.press("slash", *"platform:SLACK codebase:inf reason:RESET", "enter")
+        table = main.table
+        await pilot.press("slash", *"codex", "enter")
+        await wait_until(pilot, lambda: main.state.search.text == "codex", "the search")
+        await settle(pilot)
+        assert table.row_count > 0
+        assert all(table.cell_text(i, "assistant") == "codex" for i in range(table.row_count))
+        await pilot.press("slash")
+        main.search_box.value = "platform:SLACK codebase:inf reason:RESET"
+        await pilot.press("enter")
         await wait_until(pilot, lambda: main.state.search.reason == "RESET", "the search")
         await settle(pilot)
-        table = main.table
         assert table.row_count > 0
         for i in range(table.row_count):
             assert table.cell_text(i, "platform") == "slack"
@@ -171,43 +166,13 @@ async def test_search_tokens_follow_one_rule_in_the_dashboard(service_db: DbTarg
         assert "reason: RESET" in str(main.query_one("#filters").render())
 
 
-async def test_free_text_finds_what_the_table_shows(service_db: DbTarget) -> None:
-    app = app_for(service_db, page_size=PAGE)
-    async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        main = main_screen(app)
-        await pilot.press("slash", *"codex", "enter")
-        await wait_until(pilot, lambda: main.state.search.text == "codex", "the search")
-        await settle(pilot)
-        table = main.table
-        assert table.row_count > 0
-        assert all(table.cell_text(i, "assistant") == "codex" for i in range(table.row_count))
-
-
-async def test_y_copies_the_whole_id_of_the_highlighted_session(service_db: DbTarget) -> None:
+async def test_a_rows_whole_id_is_at_hand_on_hover_and_y_copies_it_or_the_selection(
+    service_db: DbTarget,
+) -> None:
+    """Hovering a row shows its whole title and id; y copies the highlighted session's
+    whole id, or the selection's, one id a line."""
     app = app_for(service_db, page_size=PAGE)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await ready(pilot)
-        table = main_screen(app).table
-        await press_settled(pilot, "j", "j", "y")
-        whole = table.ids[2]
-        assert app.clipboard == whole and len(whole) > 8
-        assert any(f"Copied {whole}" in n for n in notifications(app))
-
-
-async def test_y_copies_the_selection_one_id_a_line(service_db: DbTarget) -> None:
-    app = app_for(service_db, page_size=PAGE)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
-        await ready(pilot)
-        table = main_screen(app).table
-        await press_settled(pilot, "space", "j", "space", "y")  # rows 0 and 2
-        assert app.clipboard == f"{table.ids[0]}\n{table.ids[2]}"
-        assert any("Copied 2 session ids" in n for n in notifications(app))
-
-
-async def test_hovering_a_row_shows_its_whole_title_and_id(service_db: DbTarget) -> None:
-    app = app_for(service_db, page_size=PAGE)
-    async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         table = main_screen(app).table
         await pilot.hover(SessionsTable, offset=(30, 2 + 3))  # border, header, rows 0-2
@@ -216,6 +181,14 @@ async def test_hovering_a_row_shows_its_whole_title_and_id(service_db: DbTarget)
         tip = str(table.tooltip)
         assert row.id in tip
         assert (row.title or row.platform_conversation_id or row.conversation_id or "") in tip
+        await press_settled(pilot, "j", "j", "y")
+        whole = table.ids[2]
+        assert app.clipboard == whole and len(whole) > 8
+        assert any(f"Copied {whole}" in n for n in notifications(app))
+        table.move_cursor(row=0)
+        await press_settled(pilot, "space", "j", "space", "y")  # rows 0 and 2
+        assert app.clipboard == f"{table.ids[0]}\n{table.ids[2]}"
+        assert any("Copied 2 session ids" in n for n in notifications(app))
 
 
 def header_text(app: Any) -> str:
@@ -235,15 +208,26 @@ async def click_header(pilot: Pilot[Any], column: str) -> None:
     await settle(pilot)
 
 
-async def test_a_header_click_sorts_by_its_column_and_a_second_reverses(
+async def test_header_clicks_and_o_sort_only_where_an_index_keeps_it_cheap(
     service_db: DbTarget,
 ) -> None:
+    """A click on a column no index sorts says why: `platform`, and `lasted` (no index: a
+    duration is computed), with where it can be had, `list --sort duration`. A header
+    click sorts by its column and a second reverses; `o` steps through started and ended
+    only."""
     ended_asc = await ended_order(service_db, ascending=True)
     app = app_for(service_db, page_size=PAGE)
-    async with app.run_test(size=WIDE) as pilot:
+    async with app.run_test(size=WIDE, notifications=True) as pilot:  # lasted shown
         await ready(pilot)
         main = main_screen(app)
         assert "started▼" in header_text(app)
+        await click_header(pilot, "platform")
+        assert (main.state.sort, main.state.ascending) == (SortKey.STARTED, False)
+        assert any("Not sortable by platform" in n for n in notifications(app))
+        await click_header(pilot, "duration")  # the `lasted` column
+        assert (main.state.sort, main.state.ascending) == (SortKey.STARTED, False)
+        said = [n for n in notifications(app) if "Not sortable by lasted" in n]
+        assert said and "list --sort duration" in said[0]
         await click_header(pilot, "ended")
         assert (main.state.sort, main.state.ascending) == (SortKey.ENDED, False)
         assert "ended▼" in header_text(app) and "started▼" not in header_text(app)
@@ -253,47 +237,11 @@ async def test_a_header_click_sorts_by_its_column_and_a_second_reverses(
         assert main.table.ids == ended_asc[:PAGE], "active sessions first, by id, then ended"
         await press_settled(pilot, "O")
         assert main.state.ascending is False and "ended▼" in header_text(app)
-
-
-async def test_a_click_on_a_column_no_index_sorts_says_why(service_db: DbTarget) -> None:
-    app = app_for(service_db, page_size=PAGE)
-    async with app.run_test(size=WIDE, notifications=True) as pilot:
-        await ready(pilot)
-        main = main_screen(app)
-        await click_header(pilot, "platform")
-        assert (main.state.sort, main.state.ascending) == (SortKey.STARTED, False)
-        assert any("Not sortable by platform" in n for n in notifications(app))
-
-
-async def test_the_dashboard_sorts_only_where_an_index_keeps_it_cheap(service_db: DbTarget) -> None:
-    """`o` steps through started and ended only; `lasted` (no index: a duration is
-    computed) is refused with where it can be had, `list --sort duration`."""
-    app = app_for(service_db, page_size=PAGE)
-    async with app.run_test(size=WIDE, notifications=True) as pilot:  # lasted shown
-        await ready(pilot)
-        main = main_screen(app)
         steps = []
         for _ in range(3):
             await press_settled(pilot, "o")
             steps.append(main.state.sort)
-        assert steps == [SortKey.ENDED, SortKey.STARTED, SortKey.ENDED]
-        await click_header(pilot, "duration")  # the `lasted` column
-        assert main.state.sort is SortKey.ENDED
-        said = [n for n in notifications(app) if "Not sortable by lasted" in n]
-        assert said and "list --sort duration" in said[0]
-
-
-async def test_G_in_an_ascending_list_reaches_the_newest(service_db: DbTarget) -> None:
-    want = await list_order(service_db, ascending=True)
-    app = app_for(service_db, page_size=PAGE)
-    async with app.run_test(size=SIZE) as pilot:
-        await ready(pilot)
-        main = main_screen(app)
-        await press_settled(pilot, "O")
-        assert main.table.ids == want[:PAGE]
-        await press_settled(pilot, "G")
-        await wait_until(pilot, lambda: current(app) == want[-1], "the newest session")
-        assert main.table.ids == want[-PAGE:]
+        assert steps == [SortKey.STARTED, SortKey.ENDED, SortKey.STARTED]
 
 
 async def ended_order(target: DbTarget, *, ascending: bool) -> list[str]:
@@ -320,7 +268,9 @@ async def test_a_search_that_matches_nothing_says_what_it_searched_and_n_goes_on
         await ready(pilot)
         main = main_screen(app)
         table = main.table
-        await pilot.press("slash", *"zz-no-such-text", "enter")
+        await pilot.press("slash")
+        main.search_box.value = "zz-no-such-text"
+        await pilot.press("enter")
         await wait_until(pilot, lambda: main.state.search.text == "zz-no-such-text", "search")
         await settle(pilot)
         assert table.row_count == 0
@@ -338,7 +288,7 @@ async def test_a_search_that_matches_nothing_says_what_it_searched_and_n_goes_on
 
 
 async def test_n_appends_the_matches_of_older_windows_in_order(service_db: DbTarget) -> None:
-    """Windows of 40: each adds what it holds, in the list's order, none twice, until the
+    """Windows of 100: each adds what it holds, in the list's order, none twice, until the
     rows equal the whole search's."""
     store = await open_store(service_db, read_only=True)
     try:
@@ -347,7 +297,7 @@ async def test_n_appends_the_matches_of_older_windows_in_order(service_db: DbTar
         ]
     finally:
         await store.close()
-    app = app_for(service_db, page_size=PAGE, search_window=40)
+    app = app_for(service_db, page_size=PAGE, search_window=100)
     async with app.run_test(size=SIZE) as pilot:
         await ready(pilot)
         main = main_screen(app)

@@ -30,6 +30,8 @@ from tui.domain.columns import INDEXED_SORTS
 from tui.store.target import DbTarget
 
 SIZE = (120, 36)
+SMALL = (80, 24)
+"""For a test where nothing depends on the width: fewer cells to draw."""
 
 
 async def test_the_palette_offers_only_the_dashboards_sorts_and_o_cycles_after_each(
@@ -38,13 +40,13 @@ async def test_the_palette_offers_only_the_dashboards_sorts_and_o_cycles_after_e
     """The palette's sorts are the indexed ones `o` cycles through: after any of them,
     `o` goes on to the next and the app keeps running."""
     app = app_for(service_db)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
         await ready(pilot)
         main = main_screen(app)
         offered = [c.name for c in main.palette_commands() if c.name.startswith("Sort by")]
         assert offered == [f"Sort by {sort.value}" for sort in INDEXED_SORTS.values()]
         for sort in INDEXED_SORTS.values():
-            await run_palette_command(pilot, f"Sort by {sort.value}", f"Sort by {sort.value}")
+            await run_palette_command(pilot, f"by {sort.value}", f"Sort by {sort.value}")
             await settle(pilot)
             assert main.state.sort is sort
             await pilot.press("o")
@@ -67,7 +69,7 @@ async def test_a_selection_beyond_the_window_is_checked_against_the_new_view(
     """`1`, `A`, `C`: every selected session is still in the view (all), loaded or not,
     so none is deselected; `2` then drops them all, and says so once."""
     app = app_for(service_db, page_size=10)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
         await ready(pilot)
         main = main_screen(app)
         await pilot.press("1")
@@ -93,7 +95,7 @@ async def test_a_selection_beyond_the_window_is_checked_against_the_new_view(
 async def test_select_all_over_the_cap_leaves_nothing_selected(service_db: DbTarget) -> None:
     """ "nothing selected" is what it does: the earlier selection is dropped too."""
     app = app_for(service_db, select_cap=3)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
         await ready(pilot)
         main = main_screen(app)
         main.table.move_cursor(row=0)
@@ -112,7 +114,7 @@ async def test_select_all_over_the_cap_leaves_nothing_selected(service_db: DbTar
 async def test_u_deselects_everything_at_once_and_help_says_so(service_db: DbTarget) -> None:
     """One key clears the selection; help lists it, and says space moves down."""
     app = app_for(service_db)
-    async with app.run_test(size=(170, 120), notifications=True) as pilot:
+    async with app.run_test(size=(120, 60), notifications=True) as pilot:  # help to `space`
         await ready(pilot)
         main = main_screen(app)
         main.table.move_cursor(row=0)
@@ -174,10 +176,11 @@ async def test_the_trends_header_names_only_the_filters_trends_apply(
     """Trends count ended sessions by end time: the status, the since window and the
     stuck kind do not apply, so their header does not name them."""
     app = app_for(service_db)
-    async with app.run_test(size=SIZE, notifications=True) as pilot:
+    async with app.run_test(size=SMALL, notifications=True) as pilot:
         await ready(pilot)
-        await pilot.press("1", "t")
-        await pilot.press("slash", *"platform:slack", "enter")
+        await pilot.press("1", "t", "slash")
+        main_screen(app).search_box.value = "platform:slack"
+        await pilot.press("enter")
         await settle(pilot)
         await pilot.press("T")
         await wait_until(pilot, lambda: isinstance(app.screen, TrendsScreen), "trends")
