@@ -18,6 +18,7 @@ import tui.cli.common as cli_common
 from tests.support.app_helpers import (
     NOW,
     app_for,
+    click_on,
     main_screen,
     notifications,
     ready,
@@ -77,9 +78,9 @@ async def test_export_writes_the_whole_view_as_the_cli_does(
         for fmt, out in outs.items():
             screen = await open_export(pilot)
             if fmt == "json":
-                await pilot.click("#fmt-json")
+                await click_on(pilot, "#fmt-json")
             set_path(screen, out)
-            await pilot.click("#export-go")
+            await click_on(pilot, "#export-go")
             await wait_until(
                 pilot, lambda: not isinstance(app.screen, ExportScreen), f"{fmt} export done"
             )
@@ -125,7 +126,7 @@ async def test_the_export_replaces_only_a_regular_file_when_told_and_no_planted_
         overwrite = screen.query_one("#export-overwrite", Checkbox)
         overwrite.value = True
         go = screen.query_one("#export-go", Button)
-        await pilot.click("#export-go")
+        await click_on(pilot, "#export-go")
         await settle(pilot)
         assert isinstance(app.screen, ExportScreen)
         note = str(screen.query_one("#export-note").render())
@@ -135,14 +136,14 @@ async def test_the_export_replaces_only_a_regular_file_when_told_and_no_planted_
         # A Button ignores clicks while its press effect (0.2 s) shows: a loaded machine
         # can reach the next click inside it, so wait for the effect to end.
         await wait_until(pilot, lambda: not go.has_class("-active"), "the press to end")
-        assert await pilot.click("#export-go")
+        await click_on(pilot, "#export-go")
         await settle(pilot)
         assert isinstance(app.screen, ExportScreen)
         assert "exists: tick Overwrite" in str(screen.query_one("#export-note").render())
         assert out.read_text() == "precious\n"
         overwrite.value = True
         await wait_until(pilot, lambda: not go.has_class("-active"), "the press to end")
-        assert await pilot.click("#export-go")
+        await click_on(pilot, "#export-go")
         await wait_until(pilot, lambda: not isinstance(app.screen, ExportScreen), "export done")
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
     assert [p.name for p in folder.iterdir()] == ["pipe.csv"]
@@ -171,7 +172,7 @@ async def test_an_export_closed_or_cancelled_leaves_no_file(
         screen = await open_export(pilot)
         set_path(screen, out)
         async with sessions_locked(service_db):  # no page can land meanwhile
-            assert await pilot.click("#export-go")  # the export starts...
+            await click_on(pilot, "#export-go")  # the export starts...
             await wait_until(pilot, lambda: screen.running, "the export under way")
             screen.action_cancel()  # ...and is cancelled before its first page lands
         # (not `settle`: waiting for every worker raises for the cancelled one)
@@ -201,7 +202,7 @@ async def test_the_export_quotes_a_bare_cr_and_guards_each_line(
         await ready(pilot)
         screen = await open_export(pilot)
         set_path(screen, out)
-        await pilot.click("#export-go")
+        await click_on(pilot, "#export-go")
         await wait_until(pilot, lambda: not isinstance(app.screen, ExportScreen), "export done")
     with out.open(encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 from textual.widgets import Button, Log
 
-from tests.support.app_helpers import ACTOR, app_for, notifications, ready, wait_until
+from tests.support.app_helpers import ACTOR, app_for, click_on, notifications, ready, wait_until
 from tests.support.run_writes import ServiceRuns
 from tests.support.runs_app import (
     MACHINE_CLOCK,
@@ -110,7 +110,7 @@ async def test_cancel_a_running_run_from_the_list(
         assert "cannot stop a process" in said.replace("\n", " ")
         assert f"actor={ACTOR}" in said
         assert app.focused is dialog.query_one("#back", Button)
-        await pilot.click("#confirm")
+        await click_on(pilot, "#confirm")
         await wait_until(pilot, lambda: bool(_said(app, f"cancelled {running}")), "the outcome")
         await runs_ready(pilot)
         assert runs_screen(app) is screen
@@ -154,7 +154,7 @@ async def test_cancel_from_a_runs_detail_and_back_at_the_dialog_writes_nothing(
 
         await pilot.press(key(app, "run-detail-cancel"))
         await _confirmation(pilot, app)
-        await pilot.click("#confirm")
+        await click_on(pilot, "#confirm")
         await wait_until(pilot, lambda: bool(_said(app, f"cancelled {running}")), "the outcome")
         await wait_until(
             pilot, lambda: detail.loaded and "cancelled" in detail_text(detail, "fields"), "reread"
@@ -191,7 +191,7 @@ async def test_a_run_the_service_completes_before_the_confirm_is_left_as_it_is(
         assert f"{running}  running → cancelled" in _dialog_text(dialog)
         svc.complete(running)  # completeWorkflowRun, while the operator reads
         completed = _status(svc, running)
-        await pilot.click("#confirm")
+        await click_on(pilot, "#confirm")
         finished = f"already finished {running}: completed at "
         await wait_until(pilot, lambda: bool(_said(app, finished)), "the outcome")
         assert "nothing was overwritten" in _said(app, finished)[0]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.app_helpers import ACTOR, app_for, notifications, ready, wait_until
+from tests.support.app_helpers import ACTOR, app_for, click_on, notifications, ready, wait_until
 from tests.support.run_writes import ServiceRuns
 from tests.support.runs_app import (
     MACHINE_CLOCK,
@@ -94,7 +94,7 @@ async def test_space_selects_runs_and_one_cancel_ends_them_all_with_per_run_outc
         title = str(app.screen.query_one(".dialog-title").render())
         assert "Cancel 3 workflow runs?" in title
         svc.complete(chosen[1])  # completeWorkflowRun, while the operator reads
-        await pilot.click("#confirm")
+        await click_on(pilot, "#confirm")
         await wait_until(
             pilot, lambda: bool(_said(app, f"already finished {chosen[1]}")), "the outcomes"
         )

@@ -196,3 +196,13 @@ def sparks_drawn(app: SessionsApp) -> bool:
     longer than name and count (a day with no end is a blank, so its width tells)."""
     prompts = panel_prompts(app).values()
     return any(len(p.split("\n", 1)[0]) > PANEL_LABEL_WIDTH for p in prompts)
+
+
+async def click_on(pilot: Pilot[Any], selector: str) -> None:
+    """Click a widget of the screen on top once that screen has mounted and its layout is
+    current (a dialog that sizes itself on mount moves its buttons); fail if the click
+    landed on another widget."""
+    screen = pilot.app.screen
+    await wait_until(pilot, lambda: screen.is_mounted, f"{type(screen).__name__} mounted")
+    await pilot.pause()  # lays the screen out anew if its mount changed the layout
+    assert await pilot.click(selector), f"the click meant for {selector} landed elsewhere"
