@@ -15,6 +15,7 @@ import re
 import sys
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from tests.support.run_cancel_rows import ServiceRuns, said_time
@@ -26,6 +27,8 @@ from tui.store.target import resolve_target
 REPO = Path(__file__).resolve().parents[2]
 WAIT_S = 180.0
 CANCELS, COMPLETES = 14, 6
+
+pytestmark = pytest.mark.long
 
 # The service's completeWorkflowRun, on its own connection, printing its rowCount.
 SERVICE_COMPLETE = """
