@@ -53,8 +53,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "postgres: needs a PostgreSQL server")
 
 
-_LONG_MARKS = ("soak", "web")
-"""Marks of tests that run for a minute or so each, with the property tests (`tests/property/`)."""
+_LONG_MARKS = ("long", "soak", "web")
+"""Marks of tests that run for a minute or so each."""
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -62,8 +62,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     worker busy after the others ran out of work. The rest keep their order."""
 
     def long(item: pytest.Item) -> bool:
-        in_property = item.path.parent.name == "property"
-        return in_property or any(item.get_closest_marker(mark) for mark in _LONG_MARKS)
+        return any(item.get_closest_marker(mark) for mark in _LONG_MARKS)
 
     items.sort(key=lambda item: not long(item))
 

@@ -35,8 +35,8 @@ SIZE = (120, 36)
 
 
 @pytest.fixture
-def scene(empty_db_url: str, request: pytest.FixtureRequest) -> StuckScene:
-    return stuck_copy(request, empty_db_url)
+def scene(db_url: str, request: pytest.FixtureRequest) -> StuckScene:
+    return stuck_copy(request, db_url)
 
 
 def _app(scene: StuckScene, **overrides: Any) -> SessionsApp:

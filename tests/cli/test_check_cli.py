@@ -60,9 +60,9 @@ def test_every_stuck_kind_is_a_check_kind() -> None:
 
 
 def test_ok_with_perfdata_for_every_kind(
-    config: Path, request: pytest.FixtureRequest, empty_db_url: str, backend: str
+    config: Path, request: pytest.FixtureRequest, db_url: str, backend: str
 ) -> None:
-    svc = seeded(request, empty_db_url)
+    svc = seeded(request, db_url)
     result = invoke("--url", svc.db.url, "check")
     assert result.exit_code == 0, result.output
     line = result.stdout.rstrip("\n")
@@ -87,9 +87,9 @@ def test_ok_with_perfdata_for_every_kind(
 
 
 def test_each_state_and_where_its_thresholds_come_from(
-    config: Path, request: pytest.FixtureRequest, empty_db_url: str
+    config: Path, request: pytest.FixtureRequest, db_url: str
 ) -> None:
-    svc = seeded(request, empty_db_url)
+    svc = seeded(request, db_url)
     db = ("--url", svc.db.url)
 
     warning = invoke(*db, "check", "--warning", "idle=0", "--critical", "idle=3")
@@ -152,10 +152,10 @@ def test_unknown_is_exit_3_and_one_line(
 
 
 def test_an_unreadable_database_is_unknown_on_both_backends(
-    config: Path, empty_db_url: str, backend: str
+    config: Path, db_url: str, backend: str
 ) -> None:
     # SQLite: no file there yet; PostgreSQL: a port nothing listens on.
-    url = empty_db_url if backend == "sqlite" else "postgresql://archon:s3cret@127.0.0.1:9/archon"
+    url = db_url if backend == "sqlite" else "postgresql://archon:s3cret@127.0.0.1:9/archon"
     result = invoke("--url", url, "check", "--format", "json")
     assert result.exit_code == 3, result.output
     payload = json.loads(result.stdout)
@@ -165,9 +165,9 @@ def test_an_unreadable_database_is_unknown_on_both_backends(
 
 
 def test_a_kind_the_version_cannot_produce_is_said_not_measured(
-    config: Path, request: pytest.FixtureRequest, empty_db_url: str
+    config: Path, request: pytest.FixtureRequest, db_url: str
 ) -> None:
-    svc = seeded(request, empty_db_url, era="016")
+    svc = seeded(request, db_url, era="016")
     result = invoke("--url", svc.db.url, "check", "--critical", "awaiting-approval=0")
     assert result.exit_code == 0, result.output
     assert "awaiting-approval not detectable" in result.stdout
@@ -178,10 +178,10 @@ def test_a_kind_the_version_cannot_produce_is_said_not_measured(
 
 
 def test_across_deployments_the_worst_state_wins(
-    config: Path, request: pytest.FixtureRequest, empty_db_url: str, tmp_path: Path,
+    config: Path, request: pytest.FixtureRequest, db_url: str, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    svc = seeded(request, empty_db_url)
+    svc = seeded(request, db_url)
     monkeypatch.setenv("LIVE_DATABASE_URL", svc.db.url)
     config.write_text(
         '[deployments.live]\nurl_env = "LIVE_DATABASE_URL"\ntitle = "Live"\n'
@@ -220,10 +220,10 @@ def test_across_deployments_the_worst_state_wins(
 
 
 def test_a_hung_deployment_is_unknown_within_its_timeout(
-    config: Path, request: pytest.FixtureRequest, empty_db_url: str,
+    config: Path, request: pytest.FixtureRequest, db_url: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:  # fmt: skip
-    svc = seeded(request, empty_db_url)
+    svc = seeded(request, db_url)
     monkeypatch.setenv("LIVE_DATABASE_URL", svc.db.url)
     with socket.socket() as silent:  # takes connections into its backlog, never answers
         silent.bind(("127.0.0.1", 0))

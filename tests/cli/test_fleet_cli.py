@@ -38,14 +38,14 @@ COMMANDS = [
 @pytest.fixture
 def fleet(
     request: pytest.FixtureRequest,
-    empty_db_url: str,
+    db_url: str,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> ServiceRuns:
     """Deployments `live` (a database), `gone` (a SQLite file that does not exist) and
     `unset` (a variable nobody set), in that order."""
     isolate(tmp_path, monkeypatch)
-    svc = seeded(request, empty_db_url)
+    svc = seeded(request, db_url)
     monkeypatch.setenv("LIVE_DATABASE_URL", svc.db.url)
     config = tmp_path / "config.toml"
     config.write_text(

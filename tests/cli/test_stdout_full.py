@@ -9,14 +9,17 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
 from tests.support.cli_env import invoke
+from tests.support.dbs import create_service_db
+from tests.support.pgserver import PgServer
 from tests.support.service_writes import ServiceDb
+from tests.support.templates import ServiceTemplates
 from tui.cli.output import REPORT_LOST
 from tui.store.migrate import upgrade
-from tui.store.target import resolve_target
 
 REPO = Path(__file__).resolve().parents[2]
 FULL_DEVICE = Path("/dev/full")
@@ -49,6 +52,40 @@ def _run_into_full_device(tmp_path: Path, *args: str) -> subprocess.CompletedPro
         )
 
 
+def _writer(url: str, server: PgServer | None) -> ServiceDb:
+    if server is None:
+        return ServiceDb(url, pg=False, path=Path(url.removeprefix("sqlite:///")))
+    return ServiceDb(url, pg=True, server=server, dbname=unquote(url.rsplit("/", 1)[1]))
+
+
+@pytest.fixture
+def one_ended(db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> list[str]:
+    """An upgraded service database at `db_url` with 3 active sessions, the first then
+    ended by `end` (an audit row to list); the sessions' ids. Built once per backend
+    (`service_templates`), copied for each test: the commands below only read it."""
+    templates: ServiceTemplates = request.getfixturevalue("service_templates")
+    server = None if db_url.startswith("sqlite") else request.getfixturevalue("pg_server")
+
+    def make(url: str) -> list[str]:
+        asyncio.run(upgrade(asyncio.run(create_service_db(url))))
+        db = _writer(url, server)
+        sids = db.sessions(3, db.now_minus(600))
+        done = invoke(
+            "--url",
+            url,
+            "end",
+            sids[0],
+            "--reason",
+            "reset-requested",
+            "--yes",
+            env=_isolated(tmp_path),
+        )
+        assert done.exit_code == 0, done.output
+        return sids
+
+    return templates.copy_made(db_url, server, ("full-stdout",), make)
+
+
 def _active(db: ServiceDb, sid: str) -> str:
     active = "active::int" if db.pg else "active"
     return db.run(f"SELECT {active} FROM remote_agent_sessions WHERE id = '{sid}'")
@@ -67,24 +104,10 @@ def _active(db: ServiceDb, sid: str) -> str:
     ],
 )
 def test_a_full_stdout_is_one_line_on_stderr_and_exit_1(
-    service_writer: ServiceDb, tmp_path: Path, command: list[str]
+    db_url: str, one_ended: list[str], tmp_path: Path, command: list[str]
 ) -> None:
-    db = service_writer
-    asyncio.run(upgrade(resolve_target(url=db.url)))
-    sids = db.sessions(3, db.now_minus(600))
-    done = invoke(
-        "--url",
-        db.url,
-        "end",
-        sids[0],
-        "--reason",
-        "reset-requested",
-        "--yes",
-        env=_isolated(tmp_path),
-    )  # an audit row to list (an end into a full stdout: the test below)
-    assert done.exit_code == 0, done.output
-    args = [sids[1] if word == "SID" else word for word in command]
-    said = _run_into_full_device(tmp_path, "--url", db.url, *args)
+    args = [one_ended[1] if word == "SID" else word for word in command]
+    said = _run_into_full_device(tmp_path, "--url", db_url, *args)
     assert said.returncode == 1, said.stderr
     assert "Traceback" not in said.stderr
     assert said.stderr.splitlines() == [

@@ -18,8 +18,8 @@ from tui.store.store import make_engine
 
 
 @pytest.fixture
-def scene(empty_db_url: str, request: pytest.FixtureRequest) -> StuckScene:
-    return stuck_copy(request, empty_db_url)
+def scene(db_url: str, request: pytest.FixtureRequest) -> StuckScene:
+    return stuck_copy(request, db_url)
 
 
 def _url(scene: StuckScene) -> list[str]:
@@ -175,11 +175,11 @@ def test_end_stuck_usage_errors(scene: StuckScene) -> None:
 
 
 def test_every_era_suggests_what_its_service_writes(
-    empty_db_url: str, request: pytest.FixtureRequest
+    db_url: str, request: pytest.FixtureRequest
 ) -> None:
     """reset-requested and conversation-closed are triggers of every era: v0.2.13 to
     v0.5.x suggests them too, and refuses duplicate on SQLite naming the version."""
-    scene = stuck_copy(request, empty_db_url, era="v0.2.13")
+    scene = stuck_copy(request, db_url, era="v0.2.13")
     listed = json.loads(invoke(*_url(scene), "stuck", "--format", "json").stdout)
     assert listed["version"] == "service v0.2.13 to v0.5.x"
     suggested = {k["kind"]: k["suggested_reason"] for k in listed["kinds"]}

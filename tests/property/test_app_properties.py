@@ -29,6 +29,8 @@ EXAMPLES = max(1, int(os.environ.get("SESSIONS_TUI_PROPERTY_EXAMPLES", "40")) //
 DETAILS = 3
 """Detail screens opened per example: each is a load and a screen push."""
 
+pytestmark = pytest.mark.long
+
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:

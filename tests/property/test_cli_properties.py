@@ -33,6 +33,8 @@ from tests.support.hostile_rows import (
 )
 from tui.cli.main import cli
 
+pytestmark = pytest.mark.long
+
 EXAMPLES = int(os.environ.get("SESSIONS_TUI_PROPERTY_EXAMPLES", "40"))
 """40 in CI; set the variable for a longer search (the same derandomized order, further)."""
 ENDED_COLUMNS = {"active", "ended_at", "ended_reason", "metadata", "active_type", "metadata_type"}

@@ -24,7 +24,7 @@ from tui.store.target import DbTarget
 EXAMPLES = max(1, int(os.environ.get("SESSIONS_TUI_PROPERTY_EXAMPLES", "40")) * 3 // 8)
 ENDED = {"active", "ended_at", "ended_reason", "metadata"}
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.long]
 
 
 @pytest.fixture(scope="module")

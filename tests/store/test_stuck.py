@@ -16,7 +16,6 @@ from tests.support.sql_log import sql_log
 from tests.support.stuck import StuckScene, stuck_copy
 from tui.domain.models import SessionFilter, SessionRow, Status
 from tui.domain.stuck import StuckKind
-from tui.store.migrate import upgrade
 from tui.store.store import Store, open_store
 from tui.store.tables import SERVICE_CONVERSATION_INDEXES
 from tui.store.warm import first_page
@@ -37,22 +36,19 @@ def _rows(scene: StuckScene, flt: SessionFilter | None = None) -> list[SessionRo
     return list(asyncio.run(_with_store(scene, job)))
 
 
-async def _indexes(scene: StuckScene, indexes: str) -> None:
-    if indexes == "migrated":
-        await upgrade(scene.target)
-    elif indexes == "no-index":
-        drops = (f"DROP INDEX IF EXISTS {ix}" for ix in sorted(SERVICE_CONVERSATION_INDEXES))
-        await execute(scene.target, *drops)
-    return scene
+async def _drop_conversation_indexes(scene: StuckScene) -> None:
+    drops = (f"DROP INDEX IF EXISTS {ix}" for ix in sorted(SERVICE_CONVERSATION_INDEXES))
+    await execute(scene.target, *drops)
 
 
 @pytest.fixture(params=["service-indexes", "migrated", "no-index"])
-def scene(empty_db_url: str, request: pytest.FixtureRequest) -> StuckScene:
+def scene(db_url: str, request: pytest.FixtureRequest) -> StuckScene:
     """The scene as the service leaves it; after `migrate` (the tool's indexes, the
     active one included, which the counts and `duplicate` then read); and with no index
     on the sessions' conversation at all (`duplicate` read in one pass): same answers."""
-    scene = stuck_copy(request, empty_db_url)
-    asyncio.run(_indexes(scene, request.param))
+    scene = stuck_copy(request, db_url, migrated=request.param == "migrated")
+    if request.param == "no-index":
+        asyncio.run(_drop_conversation_indexes(scene))
     return scene
 
 
@@ -116,7 +112,7 @@ def test_the_list_agrees_with_the_counts_under_a_filter(scene: StuckScene) -> No
 
 
 def test_a_kind_the_version_cannot_produce_is_not_computed(
-    empty_db_url: str, request: pytest.FixtureRequest
+    db_url: str, request: pytest.FixtureRequest
 ) -> None:
     """A second active session on one conversation, written by hand (the v0.9.0 service
     on SQLite serialises its transitions and never leaves one): on SQLite no row is
@@ -126,7 +122,7 @@ def test_a_kind_the_version_cannot_produce_is_not_computed(
 
     from tui.store.store import make_engine
 
-    scene = stuck_copy(request, empty_db_url)
+    scene = stuck_copy(request, db_url)
     pg = scene.target.kind == "postgresql"
 
     async def insert() -> str:
@@ -201,7 +197,7 @@ def test_warm_page_is_the_stores_page(scene: StuckScene) -> None:
 
 
 def test_a_schema_without_soft_delete_finds_no_orphans_and_still_lists(
-    empty_db_url: str, request: pytest.FixtureRequest
+    db_url: str, request: pytest.FixtureRequest
 ) -> None:
     """`deleted_at` came with the service's migration 013: a database without it is read
     without naming it, orphaned is not detectable there (no count, no row), the other
@@ -210,7 +206,7 @@ def test_a_schema_without_soft_delete_finds_no_orphans_and_still_lists(
 
     from tui.store.store import make_engine
 
-    scene = stuck_copy(request, empty_db_url, era="016")
+    scene = stuck_copy(request, db_url, era="016")
 
     async def drop() -> None:
         engine = make_engine(scene.target)
@@ -307,13 +303,13 @@ def test_idle_follows_the_clock_from_one_count_to_the_next(scene: StuckScene) ->
 
 
 def test_without_a_conversation_index_duplicate_is_one_pass(
-    empty_db_url: str, request: pytest.FixtureRequest
+    db_url: str, request: pytest.FixtureRequest
 ) -> None:
     """With no index on the sessions' conversation, neither the page's marks nor the
     counts nor the filter ask, for each active row, for a newer session (a table scan
     each: minutes at 200k); `duplicate` is read once, ranked per conversation."""
-    scene = stuck_copy(request, empty_db_url)
-    asyncio.run(_indexes(scene, "no-index"))
+    scene = stuck_copy(request, db_url)
+    asyncio.run(_drop_conversation_indexes(scene))
 
     async def job(store: Store) -> list[str]:
         with sql_log(store) as seen:

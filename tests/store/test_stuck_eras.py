@@ -33,8 +33,8 @@ async def _read(
 
 
 @pytest.fixture(params=SERVICE_ERAS)
-def era_scene(empty_db_url: str, request: pytest.FixtureRequest) -> StuckScene:
-    return stuck_copy(request, empty_db_url, era=request.param)
+def era_scene(db_url: str, request: pytest.FixtureRequest) -> StuckScene:
+    return stuck_copy(request, db_url, era=request.param)
 
 
 @pytest.mark.parametrize("migrated", [False, True], ids=["service-indexes", "migrated"])

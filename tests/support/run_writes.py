@@ -17,9 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from tests.support.dbs import sa_url
+from tests.support.pgserver import PgServer
 from tests.support.service_schema import ERAS
 from tests.support.service_writes import ServiceDb
-from tui.store.target import DbTarget
+from tui.store.target import DbTarget, resolve_target
 
 
 def _quote(value: str | None) -> str:
@@ -215,11 +216,16 @@ def runs_database(request: Any, url: str, era: str) -> tuple[DbTarget, ServiceRu
     """An empty service database of `era` at `url` (a template copy) and a writer that
     writes runs into it as that era's service does."""
     templates = request.getfixturevalue("service_templates")
-    pg = not url.startswith("sqlite")
-    server = request.getfixturevalue("pg_server") if pg else None
+    server = None if url.startswith("sqlite") else request.getfixturevalue("pg_server")
     target: DbTarget = templates.copy(url, server, era=era)
-    if pg:
-        db = ServiceDb(url, pg=True, server=server, dbname=str(sa_url(target).database))
+    return target, writer(url, server, era)
+
+
+def writer(url: str, server: PgServer | None, era: str) -> ServiceRuns:
+    """A writer of `era`'s runs into the database at `url` (on `server` if PostgreSQL)."""
+    if server is not None:
+        dbname = str(sa_url(resolve_target(url=url)).database)
+        db = ServiceDb(url, pg=True, server=server, dbname=dbname)
     else:
         db = ServiceDb(url, pg=False, path=Path(url.removeprefix("sqlite:///")))
-    return target, ServiceRuns(db, era)
+    return ServiceRuns(db, era)

@@ -24,6 +24,7 @@ from tests.support.service_sequences import (
 )
 from tests.support.templates import ServiceTemplates
 from tui.domain.stuck import StuckKind
+from tui.store.migrate import upgrade
 from tui.store.store import make_engine
 from tui.store.target import DbTarget, resolve_target
 
@@ -160,17 +161,21 @@ async def create_stuck_db(url: str, *, era: str = ERA_V0_6_0) -> StuckScene:
     return StuckScene(url, target, era, ids, kinds, undetectable, convs)
 
 
-def stuck_copy(request: pytest.FixtureRequest, url: str, *, era: str = ERA_V0_6_0) -> StuckScene:
-    """What `create_stuck_db(url, era=era)` makes. On SQLite, a copy of a scene built once
-    per era (`service_templates`): the same rows and ids, its times the service's clock
-    when it was built, far within the day of quiet that makes `idle`. On PostgreSQL the
-    scene is written again: its few statements cost less than copying a database."""
-    if not url.startswith("sqlite"):
-        return asyncio.run(create_stuck_db(url, era=era))
-    templates: ServiceTemplates = request.getfixturevalue("service_templates")
+def stuck_copy(
+    request: pytest.FixtureRequest, url: str, *, era: str = ERA_V0_6_0, migrated: bool = False
+) -> StuckScene:
+    """What `create_stuck_db(url, era=era)` makes at `url` (not made yet: `db_url`), then
+    the tool's `upgrade` if `migrated`: a copy of a scene built once per era and
+    `migrated` (`service_templates`), on each backend. The same rows and ids, its times
+    the service's clock when it was built, far within the day of quiet that makes `idle`."""
 
     def make(at: str) -> StuckScene:
-        return asyncio.run(create_stuck_db(at, era=era))
+        scene = asyncio.run(create_stuck_db(at, era=era))
+        if migrated:
+            asyncio.run(upgrade(scene.target))
+        return scene
 
-    built = templates.copy_made(url, None, ("stuck", era), make)
+    templates: ServiceTemplates = request.getfixturevalue("service_templates")
+    server = None if url.startswith("sqlite") else request.getfixturevalue("pg_server")
+    built = templates.copy_made(url, server, ("stuck", era, migrated), make)
     return replace(built, url=url, target=resolve_target(url=url))
