@@ -12,6 +12,7 @@ from __future__ import annotations
 # ============================================================================
 import os
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,6 +48,15 @@ _IN_CI = os.environ.get("CI") == "true"
 for _name in ("COLUMNS", "LINES"):
     os.environ.pop(_name, None)
     os.unsetenv(_name)
+
+# Many tests run the CLI, or a helper script, as a process of its own. Where the environment
+# forbids writing bytecode, each such process compiled the project's modules again; they
+# (and xdist's workers) share one bytecode cache instead, outside the tree, which Python
+# writes atomically. A prefix the runner chose is kept.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+os.environ.setdefault(
+    "PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / f"sessions-tui-pyc-{os.getuid()}")
+)
 
 
 def pytest_configure(config: pytest.Config) -> None:
