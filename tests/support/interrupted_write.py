@@ -36,6 +36,13 @@ class Interrupted:
     stderr: str
 
 
+def _ctrl_c_as_at_a_terminal() -> None:
+    """In the child: SIGINT's default action, as a process started from a terminal has. A
+    runner started in the background (`cmd &` in a shell without job control) ignores
+    SIGINT, and its children would inherit that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 async def until(check: Callable[[], Awaitable[bool]], what: str) -> None:
     loop = asyncio.get_running_loop()
     deadline = loop.time() + WAIT_S
@@ -69,6 +76,7 @@ async def interrupt_mid_write(
             proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "tui", "--url", db.url, *args,
                 stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+                preexec_fn=_ctrl_c_as_at_a_terminal,
             )  # fmt: skip
 
             async def first_batch_committed() -> bool:
