@@ -310,8 +310,7 @@ def run_app(out: dict[str, Any], db: str | None, url: str | None, wait_facets: b
     class BenchApp(SessionsApp):
         """The real app with a BenchScreen as its main screen, and the frame probe."""
 
-        def get_default_screen(self) -> MainScreen:
-            return BenchScreen()
+        MAIN_SCREEN = BenchScreen
 
         def on_mount(self) -> None:
             self.probe = FrameProbe(self)

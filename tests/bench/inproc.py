@@ -153,8 +153,7 @@ class ProbeApp(SessionsApp):
         self._probes.append((kind, mode, fut))
         return fut
 
-    def get_default_screen(self) -> MainScreen:
-        return ProbeScreen()
+    MAIN_SCREEN = ProbeScreen
 
     def on_mount(self) -> None:
         self.frames = FrameProbe(self)

@@ -45,6 +45,8 @@ class SessionsApp(App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "sessions-tui"
     BINDINGS = [Binding("q", "quit", "Quit", id="quit")]
+    MAIN_SCREEN: type[MainScreen] = MainScreen
+    """The list's class: the benchmark's probes subclass it."""
 
     def __init__(self, settings: Settings, early: Future[Page | None] | None = None) -> None:
         super().__init__()
@@ -100,7 +102,7 @@ class SessionsApp(App[None]):
         return self.link
 
     def get_default_screen(self) -> MainScreen:
-        screen = MainScreen(self.link)
+        screen = self.MAIN_SCREEN(self.link)
         self.link.screen = screen
         return screen
 
