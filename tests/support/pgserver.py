@@ -24,6 +24,9 @@ Design notes (the *why*):
   socket with ``trust`` so they need no password handling.
 * Durability is switched off (``--no-sync``, ``fsync=off``, ...) because the
   cluster lives for one test session; it makes start-up and DDL much faster.
+* Autovacuum is off: the tests create a database per test from templates, and
+  its workers visited each of them every minute; no test waits for it (a test
+  that needs statistics or the visibility map runs VACUUM or ANALYZE itself).
 * The cluster uses the ``C`` locale with UTF8 encoding: bytewise text ordering
   like SQLite's default, and independent of which locales the machine has.
 * The primary always accepts streaming replication (``wal_level=replica``, WAL
@@ -568,6 +571,7 @@ class PgServer:
             "-c wal_level=replica",
             f"-c max_wal_senders={_MAX_WAL_SENDERS}",
             "-c hot_standby=on",
+            "-c autovacuum=off",
         ]
 
     def _pg_ctl_start(self, port: int) -> None:
