@@ -12,7 +12,6 @@ to either; a further writer of a kind only takes the path its kind already takes
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import sys
 from pathlib import Path
@@ -20,13 +19,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from tests.support.cli_env import process_env
 from tests.support.run_cancel_rows import ServiceRuns, said_time
 from tests.support.service_writes import ServiceDb
 from tui.store.migrate import upgrade
 from tui.store.store import make_engine
 from tui.store.target import resolve_target
 
-REPO = Path(__file__).resolve().parents[2]
 WAIT_S = 180.0
 CANCELS, COMPLETES = 6, 3
 
@@ -79,14 +78,7 @@ async def test_racing_writers_one_winner_nothing_overwritten(
     await upgrade(target)
     runs = ServiceRuns(db)
     rid = runs.running()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "ARCHON_HOME": str(tmp_path / "archon-home"),
-        "HOME": str(tmp_path / "home"),
-        "XDG_CACHE_HOME": str(tmp_path / "cache"),
-    }
-    env.pop("DATABASE_URL", None)
+    env = process_env(tmp_path)
     pipe = asyncio.subprocess.PIPE
 
     async def spawn(*args: str) -> asyncio.subprocess.Process:

@@ -4,6 +4,7 @@ config or cache of the machine's own in reach."""
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -25,6 +26,23 @@ def isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ARCHON_HOME", str(tmp_path / "archon-home"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def process_env(tmp_path: Path) -> dict[str, str]:
+    """This process's environment for a CLI run as a process of its own: the repository
+    importable, no `DATABASE_URL` and no served database, and `ARCHON_HOME`, the cache and
+    `HOME` inside `tmp_path` (what `isolate` does in process)."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL" and k not in SERVE_VARIABLES}
+    env.update(
+        PYTHONPATH=str(REPO),
+        ARCHON_HOME=str(tmp_path / "archon-home"),
+        XDG_CACHE_HOME=str(tmp_path / "cache"),
+        HOME=str(tmp_path / "home"),
+    )
+    return env
 
 
 def invoke(

@@ -8,7 +8,6 @@ the test takes the write lock in the pause after a batch, as a service write doe
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
 import sys
@@ -18,12 +17,12 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from tests.support.cli_env import process_env
 from tests.support.service_writes import ServiceDb
 from tui.store.limits import END_BATCH
 from tui.store.store import make_engine
 from tui.store.target import resolve_target
 
-REPO = Path(__file__).resolve().parents[2]
 WAIT_S = 120.0
 
 
@@ -57,14 +56,7 @@ async def interrupt_mid_write(
     """`sessions-tui --url <db> <args>`, interrupted once `done_sql` counts a whole batch
     written, with the row `held` of `table` (in its second batch) locked on PostgreSQL
     or the write lock taken on SQLite."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(REPO),
-        "ARCHON_HOME": str(tmp_path / "archon-home"),
-        "HOME": str(tmp_path / "home"),
-        "XDG_CACHE_HOME": str(tmp_path / "cache"),
-    }
-    env.pop("DATABASE_URL", None)
+    env = process_env(tmp_path)
     engine = make_engine(resolve_target(url=db.url))
     lite: sqlite3.Connection | None = None
     try:
