@@ -174,9 +174,6 @@ class ExportScreen(ModalScreen[None]):
                 yield Button("Export", variant="primary", id="export-go")
                 yield Button("Cancel", id="export-stop")
 
-    def on_mount(self) -> None:
-        self.query_one("#export-path", Input).focus()
-
     def on_key(self, event: events.Key) -> None:
         hand_to_field(self, self.query_one("#export-path", Input), event)
 
