@@ -32,6 +32,7 @@ from tests.support.app_helpers import (
     ready,
     run_palette_command,
     settle,
+    store_call_fails,
     wait_until,
 )
 from tests.support.dbs import add_legacy_session
@@ -1036,14 +1037,7 @@ async def test_the_reason_panel_counts_in_its_own_worker_and_says_when_that_fail
         await ready(pilot)
         main = main_screen(app)
         assert counters == {main.reason_panel}, counters
-        store = app.store
-        assert store is not None
-        real = store.reason_counts
-
-        async def broken(*_args: Any, **_kwargs: Any) -> Any:
-            raise StoreError("the reason count failed")
-
-        monkeypatch.setattr(store, "reason_counts", broken)
+        counts_back = store_call_fails(monkeypatch, app, "reason_counts", "the reason count failed")
         await pilot.press("2")  # a new question: the panel is asked to count
         await wait_until(
             pilot,
@@ -1052,7 +1046,7 @@ async def test_the_reason_panel_counts_in_its_own_worker_and_says_when_that_fail
         )
         await settle(pilot)
         assert main.table.ids, "the rows are not lost with the count"
-        monkeypatch.setattr(store, "reason_counts", real)
+        counts_back()
         before = len(counted)
         await pilot.press("1")  # a question not counted yet (the first one's are kept)
         await wait_until(pilot, lambda: WorkerState.SUCCESS in counted[before:], "counted again")

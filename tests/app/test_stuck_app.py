@@ -19,6 +19,7 @@ from tests.support.app_helpers import (
     ready,
     run_palette_command,
     settle,
+    store_call_fails,
     wait_until,
 )
 from tests.support.stuck import StuckScene, stuck_copy
@@ -27,7 +28,6 @@ from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.app.widgets.stuck_panel import StuckPanel
 from tui.domain.stuck import StuckKind
 from tui.domain.timefmt import utcnow
-from tui.store.errors import StoreError
 from tui.store.migrate import upgrade
 from tui.store.store import make_engine
 
@@ -104,20 +104,13 @@ async def test_the_panel_counts_each_kind_filters_and_a_failed_count_is_counted_
         await wait_until(pilot, lambda: main.state.stuck is None, "C clears the kind")
         await wait_until(pilot, lambda: len(_shown(app)) == len(scene.ids), "every row again")
 
-        store = app.store
-        assert store is not None
-        real = store.stuck_counts
-
-        async def broken(*_args: Any, **_kwargs: Any) -> Any:
-            raise StoreError("the count failed")
-
-        monkeypatch.setattr(store, "stuck_counts", broken)
+        counts_back = store_call_fails(monkeypatch, app, "stuck_counts", "the count failed")
         await pilot.press("2")  # a new question: the panel is asked to count
         await wait_until(
             pilot, lambda: "the count failed" in notifications(app), "the failure toast"
         )
         assert _shown(app), "the rows are not lost with the count"
-        monkeypatch.setattr(store, "stuck_counts", real)
+        counts_back()
         await pilot.press("3")
         await wait_until(
             pilot, lambda: _panel_counts(app) == _expected_panel(scene), "counted again"

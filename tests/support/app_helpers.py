@@ -9,6 +9,7 @@ from datetime import timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
+import pytest
 import sqlalchemy as sa
 from textual.command import CommandList, CommandPalette
 from textual.css.query import NoMatches
@@ -20,6 +21,7 @@ from tui.app import SessionsApp, make_app
 from tui.app.render import PANEL_LABEL_WIDTH
 from tui.app.screens.main import MainScreen
 from tui.settings import Settings
+from tui.store.errors import StoreError
 from tui.store.store import make_engine
 from tui.store.tables import sessions
 from tui.store.target import DbTarget
@@ -206,3 +208,19 @@ async def click_on(pilot: Pilot[Any], selector: str) -> None:
     await wait_until(pilot, lambda: screen.is_mounted, f"{type(screen).__name__} mounted")
     await pilot.pause()  # lays the screen out anew if its mount changed the layout
     assert await pilot.click(selector), f"the click meant for {selector} landed elsewhere"
+
+
+def store_call_fails(
+    monkeypatch: pytest.MonkeyPatch, app: SessionsApp, name: str, message: str
+) -> Callable[[], None]:
+    """The open store's method `name` raises `StoreError(message)` until the returned
+    call puts the real one back."""
+    store = app.store
+    assert store is not None, "the store is open"
+    real = getattr(store, name)
+
+    async def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise StoreError(message)
+
+    monkeypatch.setattr(store, name, broken)
+    return lambda: monkeypatch.setattr(store, name, real)
