@@ -1,9 +1,9 @@
-"""`runs cancel` racing the service's own writes: 9 processes on one running run, 6
-`sessions-tui runs cancel` and 3 of the service's `completeWorkflowRun`
+"""`runs cancel` racing the service's own writes: 5 processes on one running run, 3
+`sessions-tui runs cancel` and 2 of the service's `completeWorkflowRun`
 (packages/core/src/db/workflows.ts@v0.9.0, a compare-and-set from `running`). Exactly
 one of them writes; every other one finds the winner's status and time and leaves them.
 
-On PostgreSQL the run's row is held (FOR UPDATE) until all 9 wait on it, so they are
+On PostgreSQL the run's row is held (FOR UPDATE) until all 5 wait on it, so they are
 let go together; on SQLite they race as they start (its lock waiters cannot be counted).
 Several of each kind, so a cancel loses to a cancel and to the service, and the service
 to either; a further writer of a kind only takes the path its kind already takes.
@@ -27,7 +27,7 @@ from tui.store.store import make_engine
 from tui.store.target import resolve_target
 
 WAIT_S = 180.0
-CANCELS, COMPLETES = 6, 3
+CANCELS, COMPLETES = 3, 2
 
 pytestmark = pytest.mark.long
 
