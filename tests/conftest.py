@@ -163,15 +163,15 @@ def pg_standby(pg_server: PgServer) -> Iterator[PgStandby]:
 @pytest.fixture
 def pg_database_url(pg_server: PgServer) -> Iterator[str]:
     """The service-style URL of a database on the session server that does not exist yet
-    (a template copy creates it in one step); dropped afterwards if it was made."""
+    (a template copy creates it in one step); dropped after the test if it was made, with
+    the next statement sent to the server."""
     if not pg_server.is_running():
         # A previous test stopped the server and failed before restarting it;
         # heal here so one broken test does not cascade into all later ones.
         pg_server.start()
     name = "t_" + uuid.uuid4().hex
     yield pg_server.url(name)
-    if pg_server.is_running():
-        pg_server.drop_database(name)  # WITH (FORCE): lingering connections are cut
+    pg_server.drop_soon(name)  # WITH (FORCE), with the next statement the suite sends
 
 
 @pytest.fixture

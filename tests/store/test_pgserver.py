@@ -60,6 +60,9 @@ def test_fresh_databases_are_isolated(pg_server: PgServer, pg_database: str) -> 
     finally:
         pg_server.drop_database(second)
     assert pg_server.psql(f"SELECT count(*) FROM pg_database WHERE datname = '{second}'") == "0"
+    third = _dbname(pg_server.create_database(first + "_c"))
+    pg_server.drop_soon(third)  # kept until the next statement, which drops it first
+    assert pg_server.psql(f"SELECT count(*) FROM pg_database WHERE datname = '{third}'") == "0"
 
 
 @postgres

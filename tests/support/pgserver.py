@@ -232,6 +232,7 @@ class PgServer:
         self._port: int | None = None
         self._initialized = False
         self._atexit_registered = False
+        self._doomed: list[str] = []
 
     # ------------------------------------------------------------------ paths
 
@@ -382,8 +383,16 @@ class PgServer:
         friends are allowed) and the first error aborts with
         :class:`PgServerError`. Output is unaligned and tuples-only: one line
         per row, columns separated by ``|``, no headers or command tags, with
-        the trailing newline stripped. ``SELECT 1`` returns ``"1"``.
+        the trailing newline stripped. ``SELECT 1`` returns ``"1"``. Databases handed to
+        :meth:`drop_soon` are dropped first, in the same call.
         """
+        if self._doomed:
+            drops = "".join(
+                f"DROP DATABASE IF EXISTS {_quote_ident(name)} WITH (FORCE);\n"
+                for name in self._doomed
+            )
+            self._doomed.clear()
+            sql = drops + sql
         cmd = [
             self._psql_binary(),
             "-X",  # ignore ~/.psqlrc
@@ -427,6 +436,12 @@ class PgServer:
     def drop_database(self, name: str) -> None:
         """Drop ``name`` if it exists, terminating any connections still open to it."""
         self.psql(f"DROP DATABASE IF EXISTS {_quote_ident(name)} WITH (FORCE)")
+
+    def drop_soon(self, name: str) -> None:
+        """Drop ``name`` (as :meth:`drop_database` does) with the next :meth:`psql` call,
+        which then starts one ``psql`` and one connection instead of two; a name still
+        pending at :meth:`cleanup` goes with the cluster."""
+        self._doomed.append(name)
 
     def log_tail(self, lines: int = _LOG_TAIL_LINES) -> str:
         """The last ``lines`` lines of the server log ('' if there is none yet)."""
