@@ -4,11 +4,13 @@ parallel, side by side in one run (issue 29: a scrape costs what the counts cost
     python3 -m tests.bench.metrics_scrape                          # 3 deployments x 10k, SQLite
     python3 -m tests.bench.metrics_scrape --deployments 10 --sessions 1000000
     python3 -m tests.bench.metrics_scrape --pg                     # + PostgreSQL deployments
+    python3 -m tests.bench.metrics_scrape --pg --no-sqlite         # PostgreSQL only
 
 Each deployment is its own copy of one demo file built for the run (the tool's own
 `write_demo_db`, runs included, as `--demo` builds it), or with `--pg` its own database
-in a throwaway server (`dbs.build_pg`). Three figures, measured `--reps` times in
-rotation after one warm-up each, wall clock:
+in a throwaway server (one built by `dbs.build_pg`, the others the server's copies of
+it). Three figures, measured `--reps` times in rotation after one warm-up each, wall
+clock:
 
 - **direct**: `tui.fleet.read_each(deployments, read_snapshot)`, every deployment at
   once (what the overview and `check` read);
@@ -100,27 +102,35 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, default=10_000)
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--pg", action="store_true", help="PostgreSQL deployments too")
+    parser.add_argument(
+        "--no-sqlite", action="store_true", help="only the PostgreSQL deployments (with --pg)"
+    )
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="bench-metrics-"))
     server = None
     try:
-        built = scratch / "demo.db"
-        print(f"building a demo database of {args.sessions:,} sessions …", flush=True)
-        asyncio.run(write_demo_db(built, n_sessions=args.sessions))
-        copies = [scratch / f"d{i}.db" for i in range(args.deployments)]
-        for path in copies:
-            shutil.copyfile(built, path)
-        runs: dict[str, list[DbTarget]] = {"sqlite": [sqlite_target(path) for path in copies]}
+        runs: dict[str, list[DbTarget]] = {}
+        if not args.no_sqlite:
+            built = scratch / "demo.db"
+            print(f"building a demo database of {args.sessions:,} sessions …", flush=True)
+            asyncio.run(write_demo_db(built, n_sessions=args.sessions))
+            copies = [scratch / f"d{i}.db" for i in range(args.deployments)]
+            for path in copies:
+                shutil.copyfile(built, path)
+            runs["sqlite"] = [sqlite_target(path) for path in copies]
         if args.pg:
             from tests.support.pgserver import PgServer
 
             server = PgServer()
             server.start()
-            urls = []
-            for i in range(args.deployments):
-                url = server.create_database(f"bench_metrics_{i}")
-                dbs.build_pg(url, args.sessions)
-                urls.append(url)
+            # One database is built; the others are the server's own copies of it
+            # (CREATE DATABASE … TEMPLATE), the same rows, statistics and visibility map.
+            first = server.create_database("bench_metrics_0")
+            dbs.build_pg(first, args.sessions)
+            urls = [first]
+            for i in range(1, args.deployments):
+                server.psql(f"CREATE DATABASE bench_metrics_{i} TEMPLATE bench_metrics_0")
+                urls.append(server.url(f"bench_metrics_{i}"))
             runs["postgresql"] = [url_target(url) for url in urls]
         failed = False
         print(
