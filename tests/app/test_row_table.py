@@ -1,5 +1,5 @@
 """The overview's table (`RowTable`): a cell's update repaints its own row's line, and a
-column that widens repaints every row, each still under its header."""
+column that widens or narrows repaints every row, each still under its header."""
 
 from __future__ import annotations
 
@@ -38,7 +38,13 @@ class TableApp(App[None]):
             self.table.add_row(Text(name), Text("1"), Text("-"), key=name)
 
 
-async def test_an_update_repaints_its_row_and_a_wider_column_every_row() -> None:
+def note_column(app: TableApp) -> set[int]:
+    """Where the third column starts on the header's line and on each row's."""
+    lines = screen_lines(app)[: 1 + len(NAMES)]
+    return {line.index("Note") if "Note" in line else line.index("-") for line in lines}
+
+
+async def test_an_update_repaints_its_row_and_a_resized_column_every_row() -> None:
     app = TableApp()
     async with app.run_test(size=(60, 8)) as pilot:
         await pilot.pause()
@@ -54,8 +60,16 @@ async def test_an_update_repaints_its_row_and_a_wider_column_every_row() -> None
         table.update_cell("beta", "Count", Text("12,345"), update_width=True)
         await pilot.pause()
         assert sorted(set(table.drawn)) == list(range(1 + len(NAMES)))
-        lines = screen_lines(app)[: 1 + len(NAMES)]
-        notes = {line.index("Note") if "Note" in line else line.index("-") for line in lines}
-        assert len(notes) == 1, lines  # every row's third column starts under its header
+        lines = screen_lines(app)
+        wide = note_column(app)
+        assert len(wide) == 1, lines  # every row's third column starts under its header
         assert lines[2].split() == ["beta", "12,345", "-"]
         assert lines[3].split() == ["gamma", "7", "-"]
+
+        table.drawn.clear()
+        table.update_cell("beta", "Count", Text("2"), update_width=True)
+        await pilot.pause()
+        assert sorted(set(table.drawn)) == list(range(1 + len(NAMES)))
+        narrow = note_column(app)
+        assert len(narrow) == 1 and min(narrow) < min(wide), screen_lines(app)
+        assert screen_lines(app)[2].split() == ["beta", "2", "-"]

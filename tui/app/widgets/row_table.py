@@ -10,10 +10,11 @@ painted again then.
 
 from __future__ import annotations
 
-from typing import Self
+from typing import Any, Self
 
 from rich.text import Text
 from textual.geometry import Region
+from textual.render import measure
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, ColumnKey, RowKey
 
@@ -23,6 +24,11 @@ class RowTable(DataTable[Text]):
 
     _updating_row: int | None = None
     """The row an `update_cell` is updating, while it runs."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._measured: dict[CellKey, tuple[Text, int]] = {}
+        """Each cell's width, with the value it was measured for."""
 
     def update_cell(
         self,
@@ -53,12 +59,34 @@ class RowTable(DataTable[Text]):
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def _update_column_widths(self, updated_cells: set[CellKey]) -> None:
-        """DataTable's measure of the updated cells; the whole table repainted when a
-        column's width changed (the rows not updated move too)."""
+        """DataTable's rule for the updated cells' columns (a wider cell widens its
+        column; a narrower one has it measured again, here from the widths kept); the
+        whole table repainted when a column's width changed (the rows not updated move
+        too)."""
         before = self._widths()
-        super()._update_column_widths(updated_cells)
+        for row_key, column_key in updated_cells:
+            column = self.columns.get(column_key)
+            if column is None or row_key not in self.rows:
+                continue
+            label = measure(self.app.console, column.label, 1)
+            width = self._width_of(row_key, column_key)
+            if width < column.content_width:
+                widths = (self._width_of(key, column_key) for key in self.rows)
+                column.content_width = max(label, *widths)
+            else:
+                column.content_width = max(width, label)
         if self._widths() != before:
             self.refresh()
+
+    def _width_of(self, row_key: RowKey, column_key: ColumnKey) -> int:
+        value = self.get_cell(row_key, column_key)
+        key = CellKey(row_key, column_key)
+        kept = self._measured.get(key)
+        if kept is not None and kept[0] is value:
+            return kept[1]
+        width = measure(self.app.console, value, 1)
+        self._measured[key] = (value, width)
+        return width
 
     def _widths(self) -> tuple[int, ...]:
         return tuple(column.get_render_width(self) for column in self.columns.values())
