@@ -5,8 +5,8 @@ it for the next ones; each reading runs within `deployment_timeout` (connecting
 included, when it connects). A failed reading closes the store and the next one opens it
 again, as does a SQLite file replaced or deleted at its path.
 
-A `Fleet` holds one per deployment and reads each in two parts: its `Headline` (version,
-active and ended counts), told as soon as it is read, then the costlier counts of its
+A `Fleet` holds one per deployment and reads each in two parts: its `Headline` (version
+and active count), told as soon as it is read, then the costlier counts of its
 `Snapshot`. Those pass a gate one deployment at a time (`COUNTING_AT_ONCE`), and only
 while no first part of a SQLite deployment is being read: a SQLite reading is this
 host's CPU, so the cheap first answers come before any costlier count takes it. A

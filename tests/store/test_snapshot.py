@@ -12,9 +12,9 @@ import pytest
 
 from tests.support.run_writes import ServiceRuns, runs_database
 from tui.domain.run_stuck import RunStuckKind
-from tui.domain.snapshot import Snapshot
+from tui.domain.snapshot import Headline, Snapshot
 from tui.domain.stuck import StuckKind
-from tui.store.snapshot import read_snapshot
+from tui.store.snapshot import read_headline, read_rest
 from tui.store.store import open_store
 from tui.store.target import DbTarget
 
@@ -29,11 +29,14 @@ def make_runs(empty_db_url: str, request: pytest.FixtureRequest) -> Make:
     return make
 
 
-def snapshot(target: DbTarget) -> Snapshot:
-    async def go() -> Snapshot:
+def snapshot(target: DbTarget) -> tuple[Headline, Snapshot]:
+    """A reading's two parts, as the overview reads them: its headline, then the rest."""
+
+    async def go() -> tuple[Headline, Snapshot]:
         store = await open_store(target)
         try:
-            return await read_snapshot(store)
+            headline = await read_headline(store)
+            return headline, await read_rest(store, headline)
         finally:
             await store.close()
 
@@ -69,10 +72,11 @@ def test_the_snapshot_is_what_sql_counts(make_runs: Make) -> None:
     svc.pause(waiting)
     svc.cancel(svc.create("lint", conv))
 
-    found = snapshot(target)
+    headline, found = snapshot(target)
 
-    assert found.active == count(svc, "SELECT count(*) FROM remote_agent_sessions WHERE active")
-    assert found.active == 4
+    active = count(svc, "SELECT count(*) FROM remote_agent_sessions WHERE active")
+    assert headline.active == found.active == active == 4
+    assert headline.version == found.version
     assert found.ended == 4
     assert found.stuck[StuckKind.IDLE] == 1
     assert found.ended_recently == {"reset-requested": 2, None: 1}

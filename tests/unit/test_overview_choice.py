@@ -93,7 +93,7 @@ def test_a_headline_makes_the_row_live_before_its_costlier_counts() -> None:
     now = datetime(2026, 12, 6, 12, 0, tzinfo=UTC)
     row = DeploymentRow()
     row.took(None, "no answer within 10 s", now)
-    row.headed(Headline("v0.9.0", active=3, ended=10, read_at=now, seconds=0.01), now)
+    row.headed(Headline("v0.9.0", active=3, read_at=now, seconds=0.01), now)
     assert row.state == "live" and row.counting and row.error is None
     assert row.snapshot is None and row.answers == 1  # the reading is not over yet
     assert row.headline is not None and row.headline.active == 3

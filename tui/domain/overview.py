@@ -42,7 +42,7 @@ class DeploymentRow:
     snapshot: Snapshot | None = None
     """The last complete reading's numbers."""
     headline: Headline | None = None
-    """The last good reading's version and active and ended counts."""
+    """The last good reading's version and active count."""
     good_at: datetime | None = None
     """When the last good numbers came (the dashboard's clock)."""
     error: str | None = None

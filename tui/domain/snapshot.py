@@ -17,13 +17,12 @@ RECENT = timedelta(hours=24)
 @dataclass(frozen=True)
 class Headline:
     """What a deployment's reading says first, cheaply: its service version and its
-    active and ended counts. The overview draws a row's state, version and active count
-    from it before the costlier counts of its `Snapshot` are known."""
+    active count. The overview draws a row's state, version and active count from it
+    before the rest of its `Snapshot` is known."""
 
     version: str
     """The service version the tool detected (its vocabulary's name)."""
     active: int
-    ended: int
     read_at: datetime
     """When it was read (UTC, the tool's clock)."""
     seconds: float
@@ -54,7 +53,7 @@ class Snapshot:
 
     @property
     def headline(self) -> Headline:
-        return Headline(self.version, self.active, self.ended, self.read_at, self.seconds)
+        return Headline(self.version, self.active, self.read_at, self.seconds)
 
     def top_reasons(self, n: int = 3) -> list[tuple[str | None, int]]:
         """The `n` reasons with the most recent ends, the largest first (ties by name,

@@ -1,7 +1,7 @@
 """A deployment's `Snapshot`: its counts read in one pass of short statements, each the
 store's own bounded count (stuck kinds by the active index, recent ends by the end-time
-range, runs by the status index). The pass is in two parts: its `Headline` (version,
-active and ended) first, then the costlier counts; `read_snapshot` reads both at once."""
+range, runs by the status index). The pass is in two parts: its `Headline` (version and
+active count) first, then the rest; `read_snapshot` reads both at once."""
 
 from __future__ import annotations
 
@@ -23,22 +23,23 @@ async def read_snapshot(store: Store) -> Snapshot:
 
 
 async def read_headline(store: Store) -> Headline:
-    """The version and the active and ended counts: a reading's cheap first part."""
+    """The version and the active count (one short read): a reading's cheap first part."""
     started = monotonic()
-    counts = await store.counts()
+    active = await store.active_count()
     return Headline(
         version=store.vocabulary.name,
-        active=counts.active,
-        ended=counts.ended,
+        active=active,
         read_at=utcnow(),
         seconds=monotonic() - started,
     )
 
 
 async def read_rest(store: Store, headline: Headline) -> Snapshot:
-    """The costlier counts after `headline`, read on the same store: the whole `Snapshot`
-    (`seconds` both parts' time, `read_at` when this part finished)."""
+    """The rest after `headline`, read on the same store: the whole `Snapshot`, its
+    active and ended counts read together again (`seconds` both parts' time, `read_at`
+    when this part finished)."""
     started = monotonic()
+    counts = await store.counts()
     stuck = await store.stuck_counts()
     recent = await store.trends(days=max(1, RECENT.days), by=TrendBy.REASON)
     ended_recently = {
@@ -49,8 +50,8 @@ async def read_rest(store: Store, headline: Headline) -> Snapshot:
     runs_by_status = await store.runs_by_status()
     return Snapshot(
         version=headline.version,
-        active=headline.active,
-        ended=headline.ended,
+        active=counts.active,
+        ended=counts.ended,
         stuck=stuck,
         has_runs=store.has_runs,
         stuck_runs=stuck_runs,

@@ -160,3 +160,15 @@ class StoreCounts(StoreReads):
             filtered=filtered,
             odd=total - active - ended,
         )
+
+    async def active_count(self) -> int:
+        """The active sessions alone: one count by the active index, whose cost is the
+        active rows', so it is read as a short read (on the event loop where the
+        backend can, `_hot`)."""
+        d, active = self.d, SessionFilter(status=Status.ACTIVE)
+
+        def plan() -> Plan[int]:
+            query = self.sql.shaped(("count", d, active), lambda: q.count_statement(d, active))
+            return int((yield query).scalar())
+
+        return await self._hot(plan, short=True)

@@ -29,6 +29,7 @@ from textual.widgets import DataTable, Static
 from tui.app.render import palette
 from tui.app.screens.base import SessionsScreen
 from tui.app.widgets.key_footer import KeyFooter
+from tui.app.widgets.row_table import RowTable
 from tui.domain.overview import Age, DeploymentRow
 from tui.domain.snapshot import Headline, Snapshot
 from tui.domain.text import safe_text
@@ -144,7 +145,7 @@ class OverviewScreen(SessionsScreen):
         """Seconds between one deployment's readings (0: only when asked, `r`)."""
 
     def compose(self) -> ComposeResult:
-        self.table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=True)
+        self.table = RowTable(cursor_type="row", zebra_stripes=True)
         yield Static(self._title(), id="overview-title")
         yield self.table
         self.why = Static(id="overview-why", markup=False)

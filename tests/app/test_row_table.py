@@ -1,0 +1,75 @@
+"""The overview's table (`RowTable`): a cell's update repaints its own row's line, and a
+column that widens or narrows repaints every row, each still under its header."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.strip import Strip
+
+from tests.support.app_helpers import screen_lines
+from tui.app.widgets.row_table import RowTable
+
+NAMES = ("alpha", "beta", "gamma", "delta")
+
+
+class CountingTable(RowTable):
+    """A RowTable that notes each line it renders (the Line API's own call)."""
+
+    def __init__(self) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True)
+        self.drawn: list[int] = []
+
+    def render_line(self, y: int) -> Strip:
+        self.drawn.append(y)
+        return super().render_line(y)
+
+
+class TableApp(App[None]):
+    def compose(self) -> ComposeResult:
+        self.table = CountingTable()
+        yield self.table
+
+    def on_mount(self) -> None:
+        self.table.add_column("Name", key="Name")
+        self.table.add_column("Count", key="Count")
+        self.table.add_column("Note", key="Note")
+        for name in NAMES:
+            self.table.add_row(Text(name), Text("1"), Text("-"), key=name)
+
+
+def note_column(app: TableApp) -> set[int]:
+    """Where the third column starts on the header's line and on each row's."""
+    lines = screen_lines(app)[: 1 + len(NAMES)]
+    return {line.index("Note") if "Note" in line else line.index("-") for line in lines}
+
+
+async def test_an_update_repaints_its_row_and_a_resized_column_every_row() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 8)) as pilot:
+        await pilot.pause()
+        table = app.table
+        table.drawn.clear()
+
+        table.update_cell("gamma", "Count", Text("7"), update_width=True)
+        await pilot.pause()
+        assert table.drawn == [1 + NAMES.index("gamma")]  # the header is line 0
+        assert screen_lines(app)[3].split() == ["gamma", "7", "-"]
+
+        table.drawn.clear()
+        table.update_cell("beta", "Count", Text("12,345"), update_width=True)
+        await pilot.pause()
+        assert sorted(set(table.drawn)) == list(range(1 + len(NAMES)))
+        lines = screen_lines(app)
+        wide = note_column(app)
+        assert len(wide) == 1, lines  # every row's third column starts under its header
+        assert lines[2].split() == ["beta", "12,345", "-"]
+        assert lines[3].split() == ["gamma", "7", "-"]
+
+        table.drawn.clear()
+        table.update_cell("beta", "Count", Text("2"), update_width=True)
+        await pilot.pause()
+        assert sorted(set(table.drawn)) == list(range(1 + len(NAMES)))
+        narrow = note_column(app)
+        assert len(narrow) == 1 and min(narrow) < min(wide), screen_lines(app)
+        assert screen_lines(app)[2].split() == ["beta", "2", "-"]

@@ -1,0 +1,92 @@
+"""A DataTable whose cell updates repaint their own row, not the whole table.
+
+Textual's `DataTable.update_cell` asks for the whole table to be painted again, and a
+paint renders every visible cell through Rich: a table that takes its answers one row at
+a time (the overview: each deployment's reading) paid for every row on each. Here an
+update repaints the lines of its row alone. When the columns' widths change (measured
+when the table is idle, as DataTable does), every row moves, so the whole table is
+painted again then.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+from rich.text import Text
+from textual.geometry import Region
+from textual.render import measure
+from textual.widgets import DataTable
+from textual.widgets.data_table import CellKey, ColumnKey, RowKey
+
+
+class RowTable(DataTable[Text]):
+    """A DataTable of text cells: `update_cell` repaints the updated row only."""
+
+    _updating_row: int | None = None
+    """The row an `update_cell` is updating, while it runs."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self._measured: dict[CellKey, tuple[Text, int]] = {}
+        """Each cell's width, with the value it was measured for."""
+
+    def update_cell(
+        self,
+        row_key: RowKey | str,
+        column_key: ColumnKey | str,
+        value: Text,
+        *,
+        update_width: bool = False,
+    ) -> None:
+        """DataTable's update, its repaint narrowed to the row's lines."""
+        key = row_key if isinstance(row_key, RowKey) else RowKey(row_key)
+        self._updating_row = self.get_row_index(key) if key in self.rows else None
+        try:
+            super().update_cell(row_key, column_key, value, update_width=update_width)
+        finally:
+            self._updating_row = None
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        row = self._updating_row
+        if row is not None and not regions and repaint and not layout and not recompose:
+            return self.refresh_row(row)
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def _update_column_widths(self, updated_cells: set[CellKey]) -> None:
+        """DataTable's rule for the updated cells' columns (a wider cell widens its
+        column; a narrower one has it measured again, here from the widths kept); the
+        whole table repainted when a column's width changed (the rows not updated move
+        too)."""
+        before = self._widths()
+        for row_key, column_key in updated_cells:
+            column = self.columns.get(column_key)
+            if column is None or row_key not in self.rows:
+                continue
+            label = measure(self.app.console, column.label, 1)
+            width = self._width_of(row_key, column_key)
+            if width < column.content_width:
+                widths = (self._width_of(key, column_key) for key in self.rows)
+                column.content_width = max(label, *widths)
+            else:
+                column.content_width = max(width, label)
+        if self._widths() != before:
+            self.refresh()
+
+    def _width_of(self, row_key: RowKey, column_key: ColumnKey) -> int:
+        value = self.get_cell(row_key, column_key)
+        key = CellKey(row_key, column_key)
+        kept = self._measured.get(key)
+        if kept is not None and kept[0] is value:
+            return kept[1]
+        width = measure(self.app.console, value, 1)
+        self._measured[key] = (value, width)
+        return width
+
+    def _widths(self) -> tuple[int, ...]:
+        return tuple(column.get_render_width(self) for column in self.columns.values())
