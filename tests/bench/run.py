@@ -385,7 +385,7 @@ def checks_for(backend: dict[str, Any]) -> list[dict[str, Any]]:
     for n, res in sorted(sizes.items()):
         f, r, s = res["figures"], res["ratios"], short(n)
         add("first frame <= 1.1x empty app", s, r["first_frame"], 1.1, f"{r['first_frame']:.2f}x")
-        add("first rows <= 1.5x empty app", s, r["first_rows"], 1.5, f"{r['first_rows']:.2f}x")
+        add("first rows <= 1.2x empty app", s, r["first_rows"], 1.2, f"{r['first_rows']:.2f}x")
         for name in TARGET_FILTERS:
             fig = f[f"filter:{name}"]
             add(
