@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote_to_bytes
 
 from tui.store import _warm_sql as sql
-from tui.store.backends import sqlite_causes, sqlite_errors
 from tui.store.backends.driver import Driver, bind
 from tui.store.errors import BadTarget, StoreError
 from tui.store.target import DbTarget, sqlite_target
@@ -55,7 +54,10 @@ class SqliteDriver(Driver):
         timeout: tuple[str, str, str, str] | None = None,
     ) -> StoreError:
         """A truncated or damaged file, a -shm or -wal this user cannot write, a read-only
-        file system (`sqlite_causes`), else the driver's message (`sqlite_errors`)."""
+        file system (`sqlite_causes`), else the driver's message (`sqlite_errors`). Both
+        load sqlite3, which nothing before the first rows needs: imported here."""
+        from tui.store.backends import sqlite_causes, sqlite_errors
+
         if isinstance(exc, StoreError):
             return exc
         where = self.display(target)
