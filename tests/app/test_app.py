@@ -57,10 +57,10 @@ from tui.store.store import make_engine
 from tui.store.tables import sessions
 from tui.store.target import DbTarget
 
-SIZE = (120, 36)
+SIZE = (100, 24)
 
 
-WIDE = (170, 45)  # the status bar shows the whole database path only when wide
+WIDE = (170, 24)  # the status bar shows the whole database path only when wide
 
 
 async def _store_page(

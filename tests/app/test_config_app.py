@@ -31,7 +31,7 @@ from tui.domain.models import Status
 from tui.settings import Settings
 from tui.store.target import DbTarget
 
-SIZE = (120, 36)
+SIZE = (100, 24)
 
 
 async def test_a_theme_changed_in_the_app_is_remembered(

@@ -17,7 +17,7 @@ from tui.app.screens.end_session import ConfirmEndScreen, EndReasonScreen
 from tui.store.migrate import upgrade
 from tui.store.target import resolve_target
 
-SIZE = (120, 36)
+SIZE = (100, 24)
 ACTOR = "ops@dashboard"
 
 

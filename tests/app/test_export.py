@@ -33,7 +33,7 @@ from tui.store.store import make_engine
 from tui.store.tables import conversations
 from tui.store.target import DbTarget
 
-SIZE = (120, 36)
+SIZE = (100, 24)
 PAGE = 50
 
 

@@ -83,7 +83,7 @@ async def test_a_replaced_file_is_reopened_and_ended_at_the_path(
     path, other, sid = await _two_files(tmp_path, journal)
     kept = tmp_path / "old-inode.db"
     app = app_for(sqlite_target(path), refresh_seconds=0.5)
-    async with app.run_test(size=(120, 36)) as pilot:
+    async with app.run_test(size=(100, 24)) as pilot:
         await ready(pilot)
         assert main_screen(app).table.row_count == 60
         os.link(path, kept)  # the old file, still readable after the replace
@@ -110,7 +110,7 @@ async def test_a_deleted_file_is_said_and_nothing_is_ended(tmp_path: Path, journ
     path, _, sid = await _two_files(tmp_path, journal)
     kept = tmp_path / "old-inode.db"
     app = app_for(sqlite_target(path), refresh_seconds=0.5)
-    async with app.run_test(size=(120, 36)) as pilot:
+    async with app.run_test(size=(100, 24)) as pilot:
         await ready(pilot)
         os.link(path, kept)
         before = _row(kept, sid)

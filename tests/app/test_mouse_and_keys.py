@@ -30,8 +30,8 @@ from tui.store.target import DbTarget
 
 WEEK = timedelta(days=7)
 
-SIZE = (120, 36)
-WIDE = (200, 50)  # the status bar shows the read time only when it has room for every part
+SIZE = (100, 24)
+WIDE = (200, 24)  # the status bar shows the read time only when it has room for every part
 
 
 async def test_a_click_lands_on_the_row_clicked_and_a_double_click_opens_it(

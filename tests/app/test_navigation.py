@@ -26,8 +26,10 @@ from tui.store.store import make_engine, open_store
 from tui.store.tables import sessions
 from tui.store.target import DbTarget
 
-SIZE = (120, 36)
-WIDE = (200, 50)  # every column of the table on screen, for clicks on its header
+SIZE = (100, 24)
+TALL = (100, 36)
+"""A table of 21 lines or more: half a screen is 10 rows or more."""
+WIDE = (200, 24)  # every column of the table on screen, for clicks on its header
 PAGE = 50
 s = sessions
 
@@ -67,7 +69,7 @@ async def test_the_keys_move_a_row_half_a_screen_and_to_the_real_ends(
     g goes to the top."""
     want = await list_order(service_db)
     app = app_for(service_db, page_size=PAGE)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=TALL) as pilot:
         await ready(pilot)
         table = main_screen(app).table
         await press_settled(pilot, "j", "j", "j", "k")

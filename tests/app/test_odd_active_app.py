@@ -24,7 +24,7 @@ async def test_odd_rows_are_marked_counted_apart_and_never_ended(service_db: DbT
     await set_active(service_db, dict(zip(ids, values, strict=True)))
     before = await table_snapshot(service_db)
     app = app_for(service_db)
-    async with app.run_test(size=(120, 36)) as pilot:
+    async with app.run_test(size=(100, 24)) as pilot:
         await ready(pilot)
         screen = main_screen(app)
         for sid, literal in zip(ids, values, strict=True):
@@ -55,7 +55,7 @@ async def test_a_row_turned_odd_while_the_confirmation_is_open_is_reported_as_od
     as it was, and the table shows it as odd."""
     literal = odd_active_values(service_db)[0]
     app = app_for(service_db)
-    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+    async with app.run_test(size=(100, 24), notifications=True) as pilot:
         await ready(pilot)
         screen = main_screen(app)
         sid = next(i for i in screen.table.ids if screen.state.rows[i].active)

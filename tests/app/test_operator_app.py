@@ -29,7 +29,7 @@ from tui.app.screens.trends import TrendsScreen
 from tui.domain.columns import INDEXED_SORTS
 from tui.store.target import DbTarget
 
-SIZE = (120, 36)
+SIZE = (100, 24)
 SMALL = (80, 24)
 """For a test where nothing depends on the width: fewer cells to draw."""
 

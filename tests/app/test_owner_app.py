@@ -22,7 +22,7 @@ from tui.domain.models import RECENT_RUNS
 from tui.domain.wording import DASH, DELETED_MARK, HIDDEN_MARK
 from tui.store.target import DbTarget
 
-SIZE = (120, 36)
+SIZE = (100, 24)
 
 
 @pytest.fixture

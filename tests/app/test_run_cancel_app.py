@@ -33,7 +33,7 @@ from tui.domain.run_cancel import COOPERATIVE_NOTE
 from tui.store.migrate import upgrade
 from tui.store.target import DbTarget
 
-SIZE = (120, 36)
+SIZE = (100, 24)
 
 
 def _status(svc: ServiceRuns, rid: str) -> tuple[str, str]:

@@ -43,7 +43,7 @@ from tui.store.migrate import upgrade
 from tui.store.run_writes import RUN_STANDBY_REASON
 from tui.store.target import DbTarget
 
-SIZE = (120, 36)
+SIZE = (100, 24)
 REFUSED = "Cancelling runs is disabled: "
 
 

@@ -26,7 +26,7 @@ from tui.app.screens.run_cancel import ConfirmCancelRunsScreen
 from tui.store.migrate import upgrade
 from tui.store.target import DbTarget
 
-SIZE = (120, 36)
+SIZE = (100, 24)
 
 
 def _statuses(svc: ServiceRuns) -> dict[str, str]:

@@ -31,7 +31,7 @@ from tui.domain.timefmt import utcnow
 from tui.domain.wording import NO_RUN_OUTCOME, NO_RUNS_TABLE, RUNS_UNDER, runs_under
 from tui.store.target import DbTarget
 
-SIZE = (120, 36)
+SIZE = (100, 24)
 
 
 @pytest.fixture

@@ -49,8 +49,9 @@ from tui.domain.wording import NO_RUNS_TABLE
 from tui.store.demo import write_demo
 from tui.store.target import DbTarget, resolve_target
 
-SIZE = (120, 36)
-WIDE = (260, 50)
+SIZE = (120, 24)
+"""Wide enough for the stuck column beside the panel."""
+WIDE = (260, 24)
 """Wide enough for every column of the runs table beside its panel (`fit_columns`)."""
 SMALL = (80, 24)
 """For a test where nothing depends on the width: fewer cells to draw."""

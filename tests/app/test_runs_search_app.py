@@ -19,7 +19,7 @@ from tui.domain.timefmt import utcnow
 from tui.store import open_store
 from tui.store.target import DbTarget
 
-SIZE = (120, 36)
+SIZE = (100, 24)
 WINDOW = 3
 """Runs a search window looks at (the store's `SEARCH_WINDOW`, made small here)."""
 RUNS = 20

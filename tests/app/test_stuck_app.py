@@ -31,7 +31,7 @@ from tui.domain.timefmt import utcnow
 from tui.store.migrate import upgrade
 from tui.store.store import make_engine
 
-SIZE = (120, 36)
+SIZE = (100, 24)
 
 
 @pytest.fixture

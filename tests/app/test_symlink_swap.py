@@ -35,7 +35,7 @@ async def test_a_swapped_symlink_is_reopened_and_ended_at_the_path(
     swap = await swappable(tmp_path, layout)
     app = app_for(sqlite_target(swap.path), refresh_seconds=0.5)
     # Wide: the header shows the whole path only when it has the room.
-    async with app.run_test(size=(170, 45)) as pilot:
+    async with app.run_test(size=(170, 24)) as pilot:
         await ready(pilot)
         assert main_screen(app).table.row_count == 60
         assert str(swap.path) in _header(app), "the header names the path as given"
@@ -70,7 +70,7 @@ async def test_an_end_right_after_a_swap_writes_nowhere_and_says_so(
     opened for the next one."""
     swap = await swappable(tmp_path, layout)
     app = app_for(sqlite_target(swap.path), refresh_seconds=0)
-    async with app.run_test(size=(120, 36)) as pilot:
+    async with app.run_test(size=(100, 24)) as pilot:
         await ready(pilot)
         swap.swap()
         main_screen(app).end_flow.end_sessions([swap.sid], "reset-requested", "tester@ci")

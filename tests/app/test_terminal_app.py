@@ -22,7 +22,7 @@ from tui.domain.wording import ANY_UNRECOGNISED
 from tui.store.store import open_store
 from tui.store.target import DbTarget
 
-SIZE = (120, 36)
+SIZE = (100, 24)
 
 
 async def test_the_palettes_unrecognised_filter_shows_in_the_panel(service_db: DbTarget) -> None:

@@ -26,7 +26,7 @@ from tui.domain.trends import SPARK_DAYS, TrendWindow
 from tui.store.store import make_engine
 from tui.store.target import DbTarget
 
-SIZE = (120, 36)
+SIZE = (100, 24)
 
 
 async def _ended_ids(target: DbTarget, reason: str, start: object, end: object) -> set[str]:

@@ -26,7 +26,7 @@ from tui.domain.wording import NO_OLDER, counted_in
 from tui.store.store import open_store
 from tui.store.target import DbTarget
 
-SIZE = (140, 45)
+SIZE = (100, 24)
 WINDOW = 200
 SESSIONS = 600
 
