@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -17,7 +18,7 @@ from tui.fleet import ReadOptions
 from tui.fleet_kept import KeptStore
 from tui.store.errors import StoreError
 from tui.store.store import make_engine, open_store
-from tui.store.target import DbTarget, resolve_target
+from tui.store.target import DbTarget, resolve_target, sqlite_target
 
 OPTIONS = ReadOptions(within=10, stale_after=timedelta(hours=24), run_quiet_after=timedelta(0))
 
@@ -114,3 +115,31 @@ def test_a_database_that_is_no_service_one_is_refused_in_the_open_s_words(
     first, opened = asyncio.run(both())
     assert first == opened
     assert "is not an Archon service database" in opened
+
+
+@pytest.mark.parametrize("content", [None, b"", b"not a database at all, " * 200])
+def test_a_file_it_cannot_read_is_said_as_the_open_says_it(
+    tmp_path: Path, content: bytes | None
+) -> None:
+    """A missing file, an empty one, one that is no SQLite file: the first reading's
+    error is the open's, word for word."""
+    path = tmp_path / "archon.db"
+    if content is not None:
+        path.write_bytes(content)
+    target = sqlite_target(path)
+
+    async def both() -> tuple[str | None, str]:
+        kept = KeptStore(deployment(target), OPTIONS)
+        try:
+            reading = await kept.first()
+        finally:
+            await kept.shut()
+        try:
+            await open_store(target, read_only=True)
+        except StoreError as exc:
+            return reading.error, str(exc)
+        raise AssertionError("the store opened")
+
+    first, opened = asyncio.run(both())
+    assert first == opened
+    assert str(path) in opened
