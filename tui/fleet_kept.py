@@ -2,7 +2,9 @@
 
 A `KeptStore` opens its deployment's database read-only at the first reading and keeps
 it for the next ones; each reading runs within `deployment_timeout` (connecting
-included, when it connects). A failed reading closes the store and the next one opens it
+included, when it connects). While no store is open, a SQLite deployment's headline is
+read without one (`KeptStore.first`: on the bare driver, in a thread), and the store
+opens for the rest of the reading. A failed reading closes the store and the next one opens it
 again, as does a SQLite file replaced or deleted at its path.
 
 A `Fleet` holds one per deployment and reads each in two parts: its `Headline` (version
@@ -64,11 +66,36 @@ class KeptStore:
         is cancelled leaves the reading to end by itself (within its timeout): a
         statement is never cut off under its connection, which the store's close then
         waits for (`shut`)."""
-        reading = asyncio.ensure_future(self._read(work))
+
+        async def on_store(target: DbTarget) -> T:
+            return await work(await self._open(target))
+
+        return await self._run(on_store)
+
+    async def first(self) -> Reading[Headline]:
+        """The headline (`snapshot.read_headline`) as `read` reads it, but while no
+        store is open, read without opening one where the backend can
+        (`headline.read_bare`: the catalog and the count on the bare driver); the next
+        `read` opens the store."""
+        from tui.store.headline import read_bare, reads_bare
+        from tui.store.snapshot import read_headline
+
+        if self.store is not None:
+            return await self.read(read_headline)
+
+        async def bare(target: DbTarget) -> Headline:
+            if reads_bare(target):
+                return await read_bare(target)
+            return await read_headline(await self._open(target))
+
+        return await self._run(bare)
+
+    async def _run(self, call: Callable[[DbTarget], Awaitable[T]]) -> Reading[T]:
+        reading = asyncio.ensure_future(self._read(call))
         self._reading = reading
         return await asyncio.shield(reading)
 
-    async def _read(self, work: Callable[[Store], Awaitable[T]]) -> Reading[T]:
+    async def _read(self, call: Callable[[DbTarget], Awaitable[T]]) -> Reading[T]:
         from tui.store.errors import StoreError
 
         started = monotonic()
@@ -80,7 +107,7 @@ class KeptStore:
         within = self.options.within
         try:
             async with asyncio.timeout(within):
-                value = await work(await self._open(target))
+                value = await call(target)
         except TimeoutError:
             await self.close()
             why = f"no answer within {within:g} s"
@@ -147,7 +174,7 @@ class Fleet:
         """One reading of deployment `name`: its headline's reading, given to `told` as
         soon as it is read, then the whole reading; None when the first part failed
         (`told` has its error)."""
-        from tui.store.snapshot import read_headline, read_rest
+        from tui.store.snapshot import read_rest
 
         kept = self.kept[name]
         local = kept.local
@@ -155,7 +182,7 @@ class Fleet:
             self._local_firsts += 1
             self._no_local_first.clear()
         try:
-            first = await kept.read(read_headline)
+            first = await kept.first()
         finally:
             if local:
                 self._local_firsts -= 1

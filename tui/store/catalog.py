@@ -7,6 +7,7 @@ on the migration's own connection).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -119,9 +120,11 @@ def timeout_setting(backend: Backend, conn: Connection) -> tuple[str, str, str, 
     return str(row[0]), str(row[1]), str(row[2]), str(row[3])
 
 
-def opening(
-    backend: Backend, conn: Connection, sessions: str, audit: str
-) -> tuple[dict[str, set[str]], set[str], tuple[bool, bool], dict[str, tuple[str, bool, bool]]]:
+Opening = tuple[dict[str, set[str]], set[str], tuple[bool, bool], dict[str, tuple[str, bool, bool]]]
+"""What `opening` answers."""
+
+
+def opening(backend: Backend, conn: Connection, sessions: str, audit: str) -> Opening:
     """What opening a store asks first: `service_columns`, `index_names` of `sessions`
     (none where it does not exist), `tool_table` and `column_shapes` of `audit`; in one
     statement where the backend gives `opening`, else one by one. The same answers
@@ -136,11 +139,18 @@ def opening(
             tool_table(backend, conn, audit),
             column_shapes(backend, conn, audit),
         )
+    return opening_answers(_rows(conn, sql, sessions=sessions, audit=audit), sessions)
+
+
+def opening_answers(rows: Iterable[Sequence[Any]], sessions: str) -> Opening:
+    """`opening`'s answers from the rows of the backend's one `opening` statement, run
+    with `sessions` and `audit` bound (on any connection: the headline runs it on the
+    bare driver, `headline`)."""
     found: dict[str, set[str]] = {}
     names: set[str] = set()
     writable: list[bool] = []
     shapes: dict[str, tuple[str, bool, bool]] = {}
-    for kind, a, b, c, d in _rows(conn, sql, sessions=sessions, audit=audit):
+    for kind, a, b, c, d in rows:
         if kind == "c":
             found.setdefault(str(a), set()).add(str(b))
         elif kind == "i":

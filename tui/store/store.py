@@ -32,16 +32,10 @@ from tui.store.limits import END_BATCH, SEARCH_WINDOW
 from tui.store.run_writes import RunWrites
 from tui.store.store_base import DEFAULT_STALE_AFTER, PAGE_SIZE, STANDBY_REASON
 from tui.store.store_run_trends import StoreRunTrends
-from tui.store.store_schema import SchemaInfo, make_engine, read_server
+from tui.store.store_schema import SchemaInfo, make_engine, read_server, schema_info
 from tui.store.store_window import StoreWindowCounts
 from tui.store.store_writes import StoreWrites
-from tui.store.tables import (
-    CODEBASES,
-    CONVERSATIONS,
-    REQUIRED_SESSION_COLUMNS,
-    SESSIONS,
-)
-from tui.store.target import DEMO_HINT, DbTarget
+from tui.store.target import DbTarget
 
 
 class Store(RunWrites, StoreWrites, StoreWindowCounts, StoreRunTrends):
@@ -79,36 +73,11 @@ async def open_store(
     except Exception as exc:
         await engine.dispose()
         raise target.error(exc) from None
-    tables, indexes = facts.tables, facts.indexes
-    missing = [t for t in (SESSIONS, CONVERSATIONS, CODEBASES) if t not in tables]
-    if missing:
+    try:
+        schema = schema_info(where, facts)
+    except SchemaError:
         await engine.dispose()
-        raise SchemaError(
-            f"{where} is not an Archon service database (missing table {', '.join(missing)}): "
-            f"check the path (--db, --url, DATABASE_URL), or try `{DEMO_HINT}`"
-        )
-    cols = tables[SESSIONS]
-    lacking = REQUIRED_SESSION_COLUMNS - cols
-    if lacking:
-        await engine.dispose()
-        raise SchemaError(
-            f"{where}: remote_agent_sessions lacks {', '.join(sorted(lacking))}; "
-            "this service version is too old for this tool"
-        )
-    schema = SchemaInfo(
-        has_ended_reason="ended_reason" in cols,
-        session_columns=frozenset(cols),
-        session_indexes=frozenset(indexes),
-        tables={name: frozenset(columns) for name, columns in tables.items()},
-        version_row=facts.version_row,
-        zone=facts.zone,
-        audit_table=facts.audit[0],
-        audit_writable=facts.audit[1],
-        schema=facts.schema,
-        audit_problem=facts.audit_problem,
-        shadowed=facts.shadowed,
-        audit_targets=facts.audit_targets,
-    )
+        raise
     return Store(
         target,
         engine,

@@ -16,15 +16,18 @@ from tui.store import catalog, limits
 from tui.store.audit_shape import has_targets, shape_problem
 from tui.store.backends import backend_for
 from tui.store.backends.base import Backend
+from tui.store.errors import SchemaError
 from tui.store.tables import (
     AUDIT,
     CODEBASE_ENV_VARS,
     CODEBASES,
+    CONVERSATIONS,
+    REQUIRED_SESSION_COLUMNS,
     SCHEMA_VERSION,
     SESSIONS,
     schema_version,
 )
-from tui.store.target import DbTarget
+from tui.store.target import DEMO_HINT, DbTarget
 
 RUN_COLUMNS = ("id", "conversation_id", "workflow_name", "status", "started_at", "last_activity_at")
 """What `queries.workflow_runs_statement` reads of remote_agent_workflow_runs."""
@@ -160,9 +163,8 @@ async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
         tables, indexes, standby, zone, tool_audit, schema, timeout, shapes, elsewhere = facts
         problem = shape_problem(shapes, backend.traits.audit_types)
         row = None
-        if {"created_app_version", "app_version"} <= tables.get(SCHEMA_VERSION, set()):
-            sv = schema_version
-            stmt = sa.select(sv.c.created_app_version, sv.c.app_version).where(sv.c.id == 1)
+        stmt = version_statement(tables)
+        if stmt is not None:
             found = (await conn.execute(stmt)).first()
             row = (found[0], found[1]) if found is not None else None
         return ServerFacts(
@@ -178,3 +180,47 @@ async def read_server(engine: AsyncEngine, backend: Backend) -> ServerFacts:
             elsewhere.get(SESSIONS, ()),
             has_targets(shapes),
         )
+
+
+def version_statement(tables: Mapping[str, set[str]]) -> sa.Select[Any] | None:
+    """The service's schema-version row (created_app_version, app_version), where the
+    table has those columns (`tables`: every service table and its columns); None where
+    it has not."""
+    if not {"created_app_version", "app_version"} <= tables.get(SCHEMA_VERSION, set()):
+        return None
+    sv = schema_version
+    return sa.select(sv.c.created_app_version, sv.c.app_version).where(sv.c.id == 1)
+
+
+def schema_info(where: str, facts: ServerFacts) -> SchemaInfo:
+    """The schema `facts` found, once it is a service database this tool can read:
+    SchemaError naming `where` (the database as shown) for a missing table or a
+    sessions table too old."""
+    tables, indexes = facts.tables, facts.indexes
+    missing = [t for t in (SESSIONS, CONVERSATIONS, CODEBASES) if t not in tables]
+    if missing:
+        raise SchemaError(
+            f"{where} is not an Archon service database (missing table {', '.join(missing)}): "
+            f"check the path (--db, --url, DATABASE_URL), or try `{DEMO_HINT}`"
+        )
+    cols = tables[SESSIONS]
+    lacking = REQUIRED_SESSION_COLUMNS - cols
+    if lacking:
+        raise SchemaError(
+            f"{where}: remote_agent_sessions lacks {', '.join(sorted(lacking))}; "
+            "this service version is too old for this tool"
+        )
+    return SchemaInfo(
+        has_ended_reason="ended_reason" in cols,
+        session_columns=frozenset(cols),
+        session_indexes=frozenset(indexes),
+        tables={name: frozenset(columns) for name, columns in tables.items()},
+        version_row=facts.version_row,
+        zone=facts.zone,
+        audit_table=facts.audit[0],
+        audit_writable=facts.audit[1],
+        schema=facts.schema,
+        audit_problem=facts.audit_problem,
+        shadowed=facts.shadowed,
+        audit_targets=facts.audit_targets,
+    )

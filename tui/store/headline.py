@@ -1,0 +1,113 @@
+"""A deployment's `Headline` (its service version and active count) read without opening
+a Store, where the backend can: on the bare driver, in one read transaction, on a
+reading thread of its own (`reader`), so that opening the Store (its engine, its
+connection's trips) is not on the way to a first row.
+
+The statements are the Store's own: the catalog its open asks (`catalog.opening`, the
+backend's one `opening` statement), the service's schema-version row
+(`store_schema.version_statement`), and the active count `Store.active_count` reads;
+the version is detected from them as the Store detects it (`store_schema.schema_info`,
+`detect_era`), and a database the Store would refuse is refused here in the same words
+(`schema_info`'s, the driver's through `DbTarget.error`, an unreadable file's).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from time import monotonic
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from tui.domain.models import SessionFilter, Status
+from tui.domain.snapshot import Headline
+from tui.domain.timefmt import utcnow
+from tui.domain.triggers import detect_era
+from tui.store import catalog, limits
+from tui.store import queries as q
+from tui.store.audit_shape import has_targets, shape_problem
+from tui.store.backends import backend_for, driver_for
+from tui.store.errors import FileUnreadable, StoreError, unreadable
+from tui.store.hot import Statements
+from tui.store.store_schema import ServerFacts, schema_info, version_statement
+from tui.store.tables import AUDIT, SESSIONS
+
+if TYPE_CHECKING:
+    from tui.store.backends.base import Backend
+    from tui.store.backends.reader import Plan
+    from tui.store.target import DbTarget
+
+
+def reads_bare(target: DbTarget) -> bool:
+    """Whether `read_bare` can read `target`'s headline: a backend whose catalog at open
+    is one statement (`CatalogQueries.opening`) and asks nothing more of a server
+    (standby, zone, schema, search path, timeout: SQLite)."""
+    queries = backend_for(target.kind).queries
+    server = (queries.standby, queries.zone, queries.schema, queries.elsewhere, queries.timeout)
+    return queries.opening is not None and server == (None,) * 5
+
+
+async def read_bare(target: DbTarget) -> Headline:
+    """The headline of `target` (read-only), as a Store opened on it would read it
+    (`snapshot.read_headline`) with the detected era's vocabulary; StoreError as that
+    open words it. Only where `reads_bare`."""
+    backend = backend_for(target.kind)
+    try:  # as `open_store` asks first
+        backend.file_identity(target)
+    except PermissionError:
+        raise FileUnreadable(unreadable(target.display())) from None
+    except OSError:
+        pass  # connecting says what is wrong
+    started = monotonic()
+    reader = driver_for(target.kind).reader(
+        target,
+        read_only=True,
+        lock_wait_ms=limits.SQLITE_BUSY_TIMEOUT_MS,
+        statement_timeout_ms=None,
+    )
+    statements = _statements(target.kind)
+    where = target.display()
+    try:
+        version, active = await reader.run(lambda: _plan(backend, statements, where))
+    except StoreError:
+        raise
+    except Exception as exc:
+        raise target.error(exc) from None
+    finally:
+        await reader.close()
+    return Headline(version=version, active=active, read_at=utcnow(), seconds=monotonic() - started)
+
+
+@cache
+def _statements(kind: str) -> Statements:
+    """The headline's statements for `kind`'s driver, compiled once per process."""
+    return Statements(backend_for(kind).traits.driver_dialect)
+
+
+def _plan(backend: Backend, sql: Statements, where: str) -> Plan[tuple[str, int]]:
+    """The catalog, the schema-version row where there is one, then the active count."""
+    opening = backend.queries.opening
+    assert opening is not None
+    rows = yield sql.bind(sa.text(opening).bindparams(sessions=SESSIONS, audit=AUDIT))
+    tables, indexes, audit, shapes = catalog.opening_answers(rows, SESSIONS)
+    row = None
+    stmt = version_statement(tables)
+    if stmt is not None:
+        found = (yield sql.bind(stmt)).data
+        row = (found[0][0], found[0][1]) if found else None
+    facts = ServerFacts(
+        tables,
+        indexes,
+        standby=False,
+        version_row=row,
+        zone=None,
+        audit=audit,
+        audit_problem=shape_problem(shapes, backend.traits.audit_types),
+        audit_targets=has_targets(shapes),
+    )
+    schema = schema_info(where, facts)
+    version = detect_era(schema.markers).vocabulary.name
+    d = q.Dialect(backend, schema.has_ended_reason)
+    active = SessionFilter(status=Status.ACTIVE)
+    count = yield sql.shaped(("count", d, active), lambda: q.count_statement(d, active))
+    return version, int(count.scalar())
