@@ -6,7 +6,6 @@ the path, or, when there is none, nowhere."""
 from __future__ import annotations
 
 import os
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -21,6 +20,7 @@ from tests.support.app_helpers import (
     wait_until,
 )
 from tests.support.dbs import create_service_db
+from tests.support.sqlite_files import sqlite_file
 from tui.app.app import SessionsApp
 from tui.store.target import sqlite_target
 
@@ -34,7 +34,7 @@ def _header(app: SessionsApp) -> str:
 
 
 def _row(path: Path, sid: str) -> tuple[object, ...]:
-    with sqlite3.connect(path) as conn:
+    with sqlite_file(path) as conn:
         return tuple(
             conn.execute(
                 "SELECT active, ended_reason, ended_at, metadata FROM remote_agent_sessions "
@@ -49,7 +49,7 @@ async def _two_files(tmp_path: Path, journal: str) -> tuple[Path, Path, str]:
     the ten oldest sessions gone, so the rows shown tell which file was read."""
     path, other = tmp_path / "archon.db", tmp_path / "backup.db"
     await create_service_db(f"sqlite:///{path}", sessions=60)
-    with sqlite3.connect(path) as conn:
+    with sqlite_file(path) as conn:
         conn.execute(f"PRAGMA journal_mode={journal}")
         sid = conn.execute(
             "SELECT id FROM remote_agent_sessions ORDER BY started_at DESC"
@@ -60,9 +60,9 @@ async def _two_files(tmp_path: Path, journal: str) -> tuple[Path, Path, str]:
             (sid,),
         )
         conn.commit()
-        with sqlite3.connect(other) as copy:
+        with sqlite_file(other) as copy:
             conn.backup(copy)
-    with sqlite3.connect(other) as conn:
+    with sqlite_file(other) as conn:
         conn.execute(f"PRAGMA journal_mode={journal}")
         conv = conn.execute(
             "SELECT conversation_id FROM remote_agent_sessions WHERE id = ?", (sid,)

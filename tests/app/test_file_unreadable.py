@@ -10,18 +10,18 @@ Root reads any file, so the dashboard runs in a process that file modes apply to
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from tests.support.dbs import create_service_db
+from tests.support.sqlite_files import sqlite_file
 from tests.support.unprivileged import run_unprivileged
 
 
 def _one_active(path: Path, journal: str) -> str:
     """The newest session, made active (the demo's 60 may all have ended)."""
-    with sqlite3.connect(path) as conn:
+    with sqlite_file(path) as conn:
         conn.execute(f"PRAGMA journal_mode={journal}")
         sid = str(
             conn.execute(
@@ -64,7 +64,7 @@ async def test_unreadable_is_said_nothing_is_ended_and_readable_again_is_live(
     assert seen["row_after_refused_end"] == [1, None], "nothing written while unreadable"
     assert "● live" in seen["header_recovered"]
     assert any(t.startswith(f"ended {sid[:8]} (reset-requested)") for t in toasts)
-    with sqlite3.connect(path) as conn:
+    with sqlite_file(path) as conn:
         stored = conn.execute(
             "SELECT active, ended_reason FROM remote_agent_sessions WHERE id = ?", (sid,)
         ).fetchone()

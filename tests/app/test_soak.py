@@ -22,6 +22,7 @@ import pytest
 
 from tests.support.app_helpers import app_for, main_screen, ready, settle, wait_until
 from tests.support.dbs import create_service_db
+from tests.support.sqlite_files import sqlite_file
 from tui.domain.models import Counts
 from tui.store.target import sqlite_target
 
@@ -90,7 +91,7 @@ class Writer:
 
 
 def _sql_counts(path: Path) -> tuple[int, int, int]:
-    with sqlite3.connect(path) as conn:
+    with sqlite_file(path) as conn:
         row = conn.execute(
             "SELECT count(*), sum(active = 1), sum(active = 0) FROM remote_agent_sessions"
         ).fetchone()
@@ -105,7 +106,7 @@ def _wal_mb(path: Path) -> float:
 async def test_the_dashboard_soaks_under_the_services_writes(tmp_path: Path) -> None:
     path = tmp_path / "archon.db"
     await create_service_db(f"sqlite:///{path}", sessions=400)
-    with sqlite3.connect(path) as conn:
+    with sqlite_file(path) as conn:
         conn.execute("PRAGMA journal_mode=wal")
     writer = Writer(path)
     me = psutil.Process()
@@ -150,7 +151,7 @@ async def test_the_dashboard_soaks_under_the_services_writes(tmp_path: Path) -> 
         await settle(pilot)
         assert screen.reason_panel.border_subtitle == f"{ended:,} ended · {active:,} active"
         shown = screen.table.ids
-        with sqlite3.connect(path) as conn:
+        with sqlite_file(path) as conn:
             newest = [
                 r[0]
                 for r in conn.execute(
@@ -159,7 +160,7 @@ async def test_the_dashboard_soaks_under_the_services_writes(tmp_path: Path) -> 
                 )
             ]
         assert shown == newest, "the table shows the newest sessions, as SQL orders them"
-    with sqlite3.connect(path) as conn:
+    with sqlite_file(path) as conn:
         stored = dict(conn.execute("SELECT id, active FROM remote_agent_sessions"))
     assert writer.writes > SECONDS * 10, writer.writes
     lost = {sid for sid in writer.alive if sid not in stored}

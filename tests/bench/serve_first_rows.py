@@ -25,7 +25,6 @@ import os
 import pty
 import select
 import signal
-import sqlite3
 import statistics
 import struct
 import subprocess
@@ -46,6 +45,7 @@ from tests.support.browser import (
     serving,
     wait_for,
 )
+from tests.support.sqlite_files import sqlite_file
 
 TARGET = 2.0
 BYTECODE = {"PYTHONPYCACHEPREFIX": str(CACHE_DIR / "pyc")}
@@ -53,7 +53,7 @@ BYTECODE = {"PYTHONPYCACHEPREFIX": str(CACHE_DIR / "pyc")}
 
 
 def newest_id(path: Path) -> str:
-    with sqlite3.connect(path) as db:
+    with sqlite_file(path) as db:
         row = db.execute(
             "SELECT id FROM remote_agent_sessions ORDER BY started_at DESC, id DESC LIMIT 1"
         ).fetchone()

@@ -9,7 +9,6 @@ import io
 import os
 import pty
 import shutil
-import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from tests.support.dbs import create_service_db
+from tests.support.sqlite_files import sqlite_file
 from tui.cli.main import cli
 from tui.domain.columns import FIELD_KEYS
 from tui.store.migrate import upgrade
@@ -107,7 +107,7 @@ def test_a_bare_cr_is_quoted_and_every_line_of_a_cell_is_guarded(
 
     asyncio.run(upgrade(target))
     session = rows[1][FIELD_KEYS.index("id")]
-    with sqlite3.connect(db) as conn:  # the end writes the audit row: an active session
+    with sqlite_file(db) as conn:  # the end writes the audit row: an active session
         conn.execute(
             "UPDATE remote_agent_sessions SET active = 1, ended_at = NULL, ended_reason = NULL"
             " WHERE id = ?",
@@ -120,7 +120,7 @@ def test_a_bare_cr_is_quoted_and_every_line_of_a_cell_is_guarded(
     assert ended.exit_code == 0, ended.output
     # `end --actor` refuses control characters (`check_actor`); an audit row written
     # otherwise (an older tool, a hand edit) may still hold them, and the CSV must guard it.
-    with sqlite3.connect(db) as conn:
+    with sqlite_file(db) as conn:
         conn.execute(
             "UPDATE sessions_tui_audit SET actor = ?", ("ops\r=cmd|' /C calc'!A0\n@SUM(1)",)
         )

@@ -7,17 +7,17 @@ Root reads any file, so the CLI runs in a process that file modes apply to
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from tests.support.dbs import create_service_db
+from tests.support.sqlite_files import sqlite_file
 from tests.support.unprivileged import run_unprivileged
 
 
 def _rows(path: Path) -> list[tuple[object, ...]]:
-    with sqlite3.connect(path) as conn:
+    with sqlite_file(path) as conn:
         return sorted(conn.execute("SELECT * FROM remote_agent_sessions").fetchall(), key=repr)
 
 
@@ -26,7 +26,7 @@ async def test_an_unreadable_file_is_one_line_and_exit_1(tmp_path: Path, what: s
     path = tmp_path / "service" / "archon.db"
     path.parent.mkdir()
     await create_service_db(f"sqlite:///{path}", sessions=20)
-    with sqlite3.connect(path) as conn:
+    with sqlite_file(path) as conn:
         sid = str(conn.execute("SELECT id FROM remote_agent_sessions LIMIT 1").fetchone()[0])
         conn.execute("UPDATE remote_agent_sessions SET active = 1 WHERE id = ?", (sid,))
     before = _rows(path)

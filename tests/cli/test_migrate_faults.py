@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from tests.support.dbs import create_service_db
 from tests.support.odd_rows import cli_args, execute, fetch
+from tests.support.sqlite_files import sqlite_file
 from tui.cli.main import cli
 from tui.store.target import DbTarget
 
@@ -42,7 +42,7 @@ def test_a_damaged_file_is_named(tmp_path: Path) -> None:
     path = tmp_path / "archon.db"
     target = asyncio.run(create_service_db(f"sqlite:///{path}", sessions=200))
     assert _migrate(target)[0] == 0
-    with sqlite3.connect(path) as conn:
+    with sqlite_file(path) as conn:
         size = conn.execute("PRAGMA page_size").fetchone()[0]
         root = conn.execute(
             "SELECT rootpage FROM sqlite_master WHERE name = 'remote_agent_sessions'"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sqlite3
 from pathlib import Path
 from urllib.parse import quote
 
@@ -19,6 +18,7 @@ import pytest
 from tests.support.browser import serving, tab_text
 from tests.support.cli_env import invoke, isolate
 from tests.support.dbs import create_service_db
+from tests.support.sqlite_files import sqlite_file
 from tui.store.store import open_store
 from tui.store.target import sqlite_target, url_target
 from tui.store.warm import first_page
@@ -46,7 +46,7 @@ async def _two_files(folder: Path, name: str, decoy: str) -> tuple[Path, Path, s
     session is active in both. Returns both paths and that session's id."""
     seed = folder / "seed.db"
     await create_service_db(f"sqlite:///{seed}", sessions=30)
-    with sqlite3.connect(seed) as conn:
+    with sqlite_file(seed) as conn:
         newest = "SELECT id FROM remote_agent_sessions ORDER BY started_at DESC"
         sid = str(conn.execute(newest).fetchone()[0])
         conn.execute(
@@ -55,14 +55,14 @@ async def _two_files(folder: Path, name: str, decoy: str) -> tuple[Path, Path, s
             (sid,),
         )
     path, other = folder / name, folder / decoy
-    with sqlite3.connect(seed) as conn, sqlite3.connect(other) as copy:
+    with sqlite_file(seed) as conn, sqlite_file(other) as copy:
         conn.backup(copy)
     os.rename(seed, path)
     return path, other, sid
 
 
 def _active(path: Path, sid: str) -> int:
-    with sqlite3.connect(path) as conn:
+    with sqlite_file(path) as conn:
         row = conn.execute("SELECT active FROM remote_agent_sessions WHERE id = ?", (sid,))
         return int(row.fetchone()[0])
 
@@ -118,7 +118,7 @@ def test_a_sqlite_url_is_percent_decoded_and_reads_back(tmp_path: Path, kind: st
 def test_a_served_tab_reads_the_file_named(tmp_path: Path) -> None:
     name = "r%41 #x?\nü.db"
     path, other, sid = asyncio.run(_two_files(tmp_path, name, "rA #x"))
-    with sqlite3.connect(other) as conn:  # the decoy shows another newest session
+    with sqlite_file(other) as conn:  # the decoy shows another newest session
         conn.execute("DELETE FROM remote_agent_sessions WHERE id = ?", (sid,))
     with serving(["--db", str(path)]) as served:
         text = asyncio.run(tab_text(served, lambda t: sid[:8] in t or "Error" in t))

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ import pytest
 from tests.support.cli_env import TerminalRunner, invoke, isolate
 from tests.support.dbs import create_service_db
 from tests.support.run_writes import runs_database
+from tests.support.sqlite_files import sqlite_file
 from tui.cli.main import cli
 
 NAME = "\x1b[31mred\x1b[0m [bold]loud[/] \x07bell"
@@ -53,7 +53,7 @@ def test_a_run_without_an_id_is_never_listed(tmp_path: Path) -> None:
     """SQLite's TEXT primary key can hold NULL: such a row cannot be named or paged past."""
     url = f"sqlite:///{tmp_path / 'archon.db'}"
     asyncio.run(create_service_db(url, era="v0.8"))
-    with sqlite3.connect(tmp_path / "archon.db") as conn:
+    with sqlite_file(tmp_path / "archon.db") as conn:
         conn.execute(
             "INSERT INTO remote_agent_conversations (id, platform_type, platform_conversation_id)"
             " VALUES ('c1', 'slack', 'C1')"

@@ -6,7 +6,6 @@ websocket client (aiohttp, as textual-serve's page opens it)."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ import pytest
 from tests.support.browser import Served, serving, tab_text
 from tests.support.cli_env import isolate
 from tests.support.dbs import create_service_db
+from tests.support.sqlite_files import sqlite_file
 from tui.cli.serve_guard import guard_for, origin_of
 
 pytestmark = pytest.mark.usefixtures("serve_ready")
@@ -35,7 +35,7 @@ def db(tmp_path: Path) -> Path:
 
 
 def _newest(path: Path) -> str:
-    with sqlite3.connect(path) as conn:
+    with sqlite_file(path) as conn:
         sql = "SELECT id FROM remote_agent_sessions ORDER BY started_at DESC, id DESC"
         return str(conn.execute(sql).fetchone()[0])
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from pathlib import Path
 
 from click.testing import CliRunner
 
 from tests.support.app_helpers import app_for, column_texts, notifications, ready, settle
 from tests.support.dbs import create_service_db
+from tests.support.sqlite_files import sqlite_file
 from tui.cli.main import cli
 from tui.domain.models import SessionFilter
 from tui.store.store import open_store
@@ -21,7 +21,7 @@ from tui.store.warm import first_page
 async def _with_a_bad_title(tmp_path: Path) -> tuple[Path, str]:
     db = tmp_path / "archon.db"
     await create_service_db(f"sqlite:///{db}", sessions=60)
-    with sqlite3.connect(db) as conn:
+    with sqlite_file(db) as conn:
         sid, conv = conn.execute(
             "SELECT id, conversation_id FROM remote_agent_sessions ORDER BY started_at DESC"
         ).fetchone()
@@ -83,7 +83,7 @@ async def _with_blobs(tmp_path: Path) -> tuple[Path, str, str]:
     """An ended session whose reason is a BLOB, an active one whose metadata is."""
     db = tmp_path / "archon.db"
     await create_service_db(f"sqlite:///{db}", sessions=80)
-    with sqlite3.connect(db) as conn:
+    with sqlite_file(db) as conn:
         ended, active = (
             r[0]
             for r in conn.execute(
@@ -120,7 +120,7 @@ def test_blob_values_are_read_as_the_text_they_spell(tmp_path: Path) -> None:
     assert shown["metadata"] == {"k": 1}
     done = runner.invoke(cli, ["--db", str(db), "end", active, "--reason", "reset-requested", "-y"])
     assert done.exit_code == 0, done.output
-    with sqlite3.connect(db) as conn:
+    with sqlite_file(db) as conn:
         (state,) = conn.execute(
             "SELECT active FROM remote_agent_sessions WHERE id = ?", (active,)
         ).fetchone()

@@ -8,12 +8,12 @@ detail screen's snapshot fail on every fresh clone.
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
 
+from tests.support.sqlite_files import sqlite_file
 from tui.settings import demo_key, demo_path
 from tui.store.demo import SERVICE_INDEXES, write_demo, write_demo_db
 from tui.store.store import make_engine
@@ -30,7 +30,7 @@ TIMESTAMPS = {
 
 
 def _dump(path: Path) -> dict[str, list[tuple[object, ...]]]:
-    with sqlite3.connect(path) as conn:
+    with sqlite_file(path) as conn:
         return {t: conn.execute(f"SELECT * FROM {t} ORDER BY id").fetchall() for t in TABLES}
 
 
@@ -123,7 +123,7 @@ def test_the_demo_has_the_services_indexes_as_the_service_would(tmp_path: Path) 
     own indexes (its conversation index among them) next to the tool's."""
     path = tmp_path / "demo.db"
     asyncio.run(write_demo_db(path, n_sessions=50, seed=3, anchor=ANCHOR))
-    with sqlite3.connect(path) as conn:
+    with sqlite_file(path) as conn:
         names = {
             str(row[0])
             for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")

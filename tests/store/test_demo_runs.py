@@ -4,11 +4,11 @@ run kind, sub-runs, events and node sessions, none after the anchor, the same ev
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tests.support.sqlite_files import sqlite_file
 from tui.domain.run_stuck import RunStuckKind
 from tui.domain.runs import RUN_STATUSES, RunFilter
 from tui.store.demo import write_demo, write_demo_db
@@ -59,7 +59,7 @@ def test_the_same_seed_and_anchor_write_the_same_runs(tmp_path: Path) -> None:
     tables = ("workflow_runs", "workflow_events", "workflow_node_sessions")
 
     def dump(path: Path) -> list[list[tuple[object, ...]]]:
-        with sqlite3.connect(path) as conn:
+        with sqlite_file(path) as conn:
             return [
                 conn.execute(f"SELECT * FROM remote_agent_{t} ORDER BY 1, 2, 3").fetchall()
                 for t in tables
@@ -69,6 +69,6 @@ def test_the_same_seed_and_anchor_write_the_same_runs(tmp_path: Path) -> None:
     assert all(first) and first == dump(b)
     without = tmp_path / "c.db"
     asyncio.run(write_demo_db(without, n_sessions=300, seed=3, anchor=ANCHOR, runs=False))
-    with sqlite3.connect(without) as conn:
+    with sqlite_file(without) as conn:
         names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert "remote_agent_workflow_runs" not in names

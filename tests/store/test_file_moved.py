@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from tests.support.dbs import create_service_db
+from tests.support.sqlite_files import sqlite_file
 from tests.support.swaps import LAYOUTS, swappable
 from tui.domain.models import Ended, SessionFilter, Status
 from tui.store.errors import FileMoved
@@ -35,11 +35,11 @@ async def test_an_end_after_the_file_was_replaced_writes_nothing(tmp_path: Path)
     store = await open_store(target)
     try:
         ended = await store.list_sessions(SessionFilter(status=Status.ENDED), limit=1)
-        with sqlite3.connect(path) as conn:
+        with sqlite_file(path) as conn:
             sid = ended.rows[0].id
             conn.execute("UPDATE remote_agent_sessions SET active = 1 WHERE id = ?", (sid,))
         copy = tmp_path / "copy.db"
-        with sqlite3.connect(path) as conn, sqlite3.connect(copy) as target:
+        with sqlite_file(path) as conn, sqlite_file(copy) as target:
             conn.backup(target)
         os.link(path, tmp_path / "old.db")
         os.replace(copy, path)
@@ -50,7 +50,7 @@ async def test_an_end_after_the_file_was_replaced_writes_nothing(tmp_path: Path)
         assert "deleted" in (store.file_changed() or "")
     finally:
         await store.close()
-    with sqlite3.connect(tmp_path / "old.db") as conn:
+    with sqlite_file(tmp_path / "old.db") as conn:
         assert conn.execute(
             "SELECT active FROM remote_agent_sessions WHERE id = ?", (sid,)
         ).fetchone() == (1,)

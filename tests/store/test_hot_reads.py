@@ -14,6 +14,7 @@ import pytest
 
 from tests.support.dbs import create_service_db
 from tests.support.sql_log import sql_log
+from tests.support.sqlite_files import sqlite_file
 from tui.domain.models import SessionFilter, SortKey, Status
 from tui.store.backends import sqlite_reader
 from tui.store.codec import STUCK_COLUMNS, decode_list_row, list_row_decoder
@@ -129,7 +130,7 @@ async def test_a_read_keeps_no_lock_once_it_returns(tmp_path: Path) -> None:
     service's, on a lock, fails at once) gets the file's exclusive lock."""
     db = tmp_path / "archon.db"
     await create_service_db(f"sqlite:///{db}", sessions=120)
-    with sqlite3.connect(db) as conn:
+    with sqlite_file(db) as conn:
         assert conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0] == "delete"
     writer = sqlite3.connect(db, timeout=0, isolation_level=None)
     store = await open_store(sqlite_target(db), read_only=True)

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Connection
 from tests.support.dbs import create_service_db
 from tests.support.pgserver import find_pg_bin
 from tests.support.service_schema import service_ddl, statements
+from tests.support.sqlite_files import sqlite_file
 from tui.domain.models import SessionFilter
 from tui.store import queries as q
 from tui.store.backends import backend_for
@@ -105,7 +106,7 @@ class RawDb:
 
     async def execute(self, sql: list[str]) -> None:
         if self.backend == "sqlite":
-            with sqlite3.connect(self.path) as conn:
+            with sqlite_file(self.path) as conn:
                 for statement in sql:
                     conn.execute(statement)
             conn.close()

@@ -24,6 +24,7 @@ from textual.message import Message
 from tests.support.app_helpers import NOW, app_for, column_texts, main_screen, ready, settle
 from tests.support.dbs import add_legacy_session, create_service_db
 from tests.support.odd_rows import execute
+from tests.support.sqlite_files import sqlite_file
 from tui.app import data
 from tui.app.messages import FacetsLoaded, LoadMode, PageLoaded, StoreOpened, WarmMissed
 from tui.domain.models import SessionFilter, SessionRow, Status
@@ -140,7 +141,7 @@ async def test_warm_page_declines_what_it_cannot_read_and_writes_nothing(tmp_pat
     assert garbage.read_bytes() == b"not a database\x00" * 100
 
     other = tmp_path / "other.db"
-    with sqlite3.connect(other) as conn:
+    with sqlite_file(other) as conn:
         conn.execute("CREATE TABLE remote_agent_sessions (id TEXT)")
     before = other.read_bytes()
     assert await first_page(sqlite_target(other), 100) is None

@@ -20,6 +20,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from tests.support.sqlite_files import sqlite_file
 from tui.domain.triggers import KNOWN_REASONS
 
 
@@ -180,7 +181,7 @@ def _insert(conn: sqlite3.Connection, table: str, row: dict[str, Any]) -> None:
 
 
 def insert_sqlite(path: Path, rows: Rows) -> None:
-    with sqlite3.connect(path) as conn:  # foreign keys off, as sqlite3 opens by default
+    with sqlite_file(path) as conn:  # foreign keys off, as sqlite3 opens by default
         for conv in rows.conversations:
             _insert(conn, "remote_agent_conversations", conv)
         for session in rows.sessions:
@@ -189,7 +190,7 @@ def insert_sqlite(path: Path, rows: Rows) -> None:
 
 def stored_rows(path: Path) -> dict[Any, tuple[Any, ...]]:
     """Every session as stored, by rowid (ids may be NULL), with its `active` typed."""
-    with sqlite3.connect(path) as conn:
+    with sqlite_file(path) as conn:
         conn.text_factory = bytes  # invalid UTF-8 compares as the bytes it is
         cur = conn.execute(
             "SELECT rowid, *, typeof(active) AS active_type, typeof(metadata) AS metadata_type"

@@ -8,11 +8,11 @@ and `folder`, the usual deploy layout, where a folder on the path is
 from __future__ import annotations
 
 import os
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.support.dbs import create_service_db
+from tests.support.sqlite_files import sqlite_file
 
 LAYOUTS = ("file", "folder")
 SWAPPED_IN = "swapped in by the deploy"
@@ -41,7 +41,7 @@ class Swap:
 
     def row(self, which: Path) -> tuple[object, ...]:
         """The session's `active` and `ended_reason` in one file."""
-        with sqlite3.connect(which) as conn:
+        with sqlite_file(which) as conn:
             return tuple(
                 conn.execute(
                     "SELECT active, ended_reason FROM remote_agent_sessions WHERE id = ?",
@@ -69,7 +69,7 @@ async def swappable(tmp_path: Path, layout: str, sessions: int = 60) -> Swap:
         to_second = "releases/2"
         path = link / "archon.db"
     await create_service_db(f"sqlite:///{first}", sessions=sessions)
-    with sqlite3.connect(first) as conn:
+    with sqlite_file(first) as conn:
         newest = "SELECT id FROM remote_agent_sessions ORDER BY started_at DESC"
         sid = str(conn.execute(newest).fetchone()[0])
         conn.execute(
@@ -78,9 +78,9 @@ async def swappable(tmp_path: Path, layout: str, sessions: int = 60) -> Swap:
             (sid,),
         )
         conn.commit()
-        with sqlite3.connect(second) as copy:
+        with sqlite_file(second) as copy:
             conn.backup(copy)
-    with sqlite3.connect(second) as conn:
+    with sqlite_file(second) as conn:
         conn.execute(
             "UPDATE remote_agent_conversations SET title = ? WHERE id = (SELECT "
             "conversation_id FROM remote_agent_sessions WHERE id = ?)",

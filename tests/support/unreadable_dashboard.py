@@ -13,12 +13,12 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
 
 from tests.support.app_helpers import app_for, main_screen, notifications, ready, wait_until
+from tests.support.sqlite_files import sqlite_file
 from tui.app.app import SessionsApp
 from tui.store.target import sqlite_target
 
@@ -30,7 +30,7 @@ def _header(app: SessionsApp) -> str:
 
 
 def _row(path: Path, sid: str) -> list[Any]:
-    with sqlite3.connect(path) as conn:
+    with sqlite_file(path) as conn:
         found = conn.execute(
             "SELECT active, ended_reason FROM remote_agent_sessions WHERE id = ?", (sid,)
         ).fetchone()

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -28,13 +27,14 @@ from tests.support.browser import (
     wait_for_screen,
 )
 from tests.support.dbs import create_service_db
+from tests.support.sqlite_files import sqlite_file
 from tui.cli.main import cli
 
 pytestmark = [pytest.mark.web, pytest.mark.usefixtures("browser_ready")]
 
 
 def _one(path: Path, sql: str) -> str:
-    with sqlite3.connect(path) as db:
+    with sqlite_file(path) as db:
         return str(db.execute(sql).fetchone()[0])
 
 
