@@ -101,16 +101,7 @@ def test_a_database_that_is_no_service_one_is_refused_in_the_open_s_words(
                 await conn.execute(sa.text("CREATE TABLE notes (body TEXT)"))
         finally:
             await engine.dispose()
-        kept = KeptStore(deployment(target), OPTIONS)
-        try:
-            reading = await kept.first()
-        finally:
-            await kept.shut()
-        try:
-            await open_store(target, read_only=True)
-        except StoreError as exc:
-            return reading.error, target.scrub(str(exc))
-        raise AssertionError("the store opened")
+        return await _refusals(target)
 
     first, opened = asyncio.run(both())
     assert first == opened
@@ -128,18 +119,20 @@ def test_a_file_it_cannot_read_is_said_as_the_open_says_it(
         path.write_bytes(content)
     target = sqlite_target(path)
 
-    async def both() -> tuple[str | None, str]:
-        kept = KeptStore(deployment(target), OPTIONS)
-        try:
-            reading = await kept.first()
-        finally:
-            await kept.shut()
-        try:
-            await open_store(target, read_only=True)
-        except StoreError as exc:
-            return reading.error, str(exc)
-        raise AssertionError("the store opened")
-
-    first, opened = asyncio.run(both())
+    first, opened = asyncio.run(_refusals(target))
     assert first == opened
     assert str(path) in opened
+
+
+async def _refusals(target: DbTarget) -> tuple[str | None, str]:
+    """What the first reading of `target` says, and what opening a store on it raises."""
+    kept = KeptStore(deployment(target), OPTIONS)
+    try:
+        reading = await kept.first()
+    finally:
+        await kept.shut()
+    try:
+        await open_store(target, read_only=True)
+    except StoreError as exc:
+        return reading.error, target.scrub(str(exc))
+    raise AssertionError("the store opened")
