@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
-from tui.domain.models import SessionFilter, Status
 from tui.domain.snapshot import Headline
 from tui.domain.timefmt import utcnow
 from tui.domain.triggers import detect_era
@@ -29,6 +28,7 @@ from tui.store.audit_shape import has_targets, shape_problem
 from tui.store.backends import backend_for, driver_for
 from tui.store.errors import FileUnreadable, StoreError, unreadable
 from tui.store.hot import Statements
+from tui.store.store_counts import active_count_plan
 from tui.store.store_schema import ServerFacts, schema_info, version_statement
 from tui.store.tables import AUDIT, SESSIONS
 
@@ -107,7 +107,5 @@ def _plan(backend: Backend, sql: Statements, where: str) -> Plan[tuple[str, int]
     )
     schema = schema_info(where, facts)
     version = detect_era(schema.markers).vocabulary.name
-    d = q.Dialect(backend, schema.has_ended_reason)
-    active = SessionFilter(status=Status.ACTIVE)
-    count = yield sql.shaped(("count", d, active), lambda: q.count_statement(d, active))
-    return version, int(count.scalar())
+    active = yield from active_count_plan(sql, q.Dialect(backend, schema.has_ended_reason))
+    return version, active

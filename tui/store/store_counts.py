@@ -25,6 +25,7 @@ from tui.store.backends.reader import Plan, Query
 from tui.store.codec import (
     utc_datetime,
 )
+from tui.store.hot import Statements
 from tui.store.store_reads import StoreReads
 
 
@@ -165,10 +166,12 @@ class StoreCounts(StoreReads):
         """The active sessions alone: one count by the active index, whose cost is the
         active rows', so it is read as a short read (on the event loop where the
         backend can, `_hot`)."""
-        d, active = self.d, SessionFilter(status=Status.ACTIVE)
+        return await self._hot(lambda: active_count_plan(self.sql, self.d), short=True)
 
-        def plan() -> Plan[int]:
-            query = self.sql.shaped(("count", d, active), lambda: q.count_statement(d, active))
-            return int((yield query).scalar())
 
-        return await self._hot(plan, short=True)
+def active_count_plan(sql: Statements, d: q.Dialect) -> Plan[int]:
+    """The count of active sessions, by the active index (`Store.active_count`, and the
+    overview's first row read without a store, `headline`)."""
+    active = SessionFilter(status=Status.ACTIVE)
+    count = yield sql.shaped(("count", d, active), lambda: q.count_statement(d, active))
+    return int(count.scalar())
