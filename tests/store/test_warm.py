@@ -6,6 +6,7 @@ and hand over to the Store without a second query or a lost filter change.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import sqlite3
@@ -29,7 +30,7 @@ from tui.app import data
 from tui.app.messages import FacetsLoaded, LoadMode, PageLoaded, StoreOpened, WarmMissed
 from tui.domain.models import SessionFilter, SessionRow, Status
 from tui.domain.stuck import StuckKind
-from tui.store import warm_gen
+from tui.store import warm, warm_gen
 from tui.store.backends.driver import bind
 from tui.store.migrate import upgrade
 from tui.store.store import open_store
@@ -170,6 +171,74 @@ async def test_warm_page_declines_an_unreachable_server() -> None:
         started = time.monotonic()
         assert await first_page(target, 100, wait=1.0) is None
         assert time.monotonic() - started < 3.0
+
+
+@pytest.mark.parametrize("limit", [100, 7])
+def test_a_page_begun_before_the_app_is_the_first_page_exactly(
+    service_db: DbTarget, limit: int
+) -> None:
+    """`warm.start`, as the dashboard begins it (PostgreSQL's in a child interpreter,
+    SQLite's on a thread): the page `first_page` reads, rows and cursor."""
+    begun = warm.start(service_db, limit, now=NOW).result(timeout=30)
+    page = asyncio.run(first_page(service_db, limit, now=NOW))
+    assert begun is not None and page is not None
+    assert begun == page
+
+
+def test_a_page_begun_before_the_app_declines_an_unreachable_server() -> None:
+    with socket_closed_port() as port:
+        target = url_target(f"postgresql://nobody:secret@127.0.0.1:{port}/archon")
+        assert warm.start(target, 100).result(timeout=30) is None
+
+
+def test_the_child_reader_answers_nothing_to_a_question_it_cannot_read() -> None:
+    """`warm_child` given anything but a pickled question: no page on stdout, a failed
+    exit (its stderr is not the dashboard's: `warm.start` discards it)."""
+    child = subprocess.run(
+        [sys.executable, "-m", "tui.store.warm_child"],
+        input=b"not a question",
+        capture_output=True,
+        timeout=60,
+    )
+    assert child.returncode != 0
+    assert child.stdout == b""
+
+
+HOOKED = """
+import importlib.machinery, json, sys
+root = sys.argv[1]
+sys.path[:] = [p for p in sys.path if p and p != root and p != "."]
+class Finder:  # this tool importable through a hook only, as some editable installs do
+    @classmethod
+    def find_spec(cls, name, path=None, target=None):
+        if name == "tui" or name.startswith("tui."):
+            return importlib.machinery.PathFinder.find_spec(name, path or [root])
+        return None
+sys.meta_path.insert(0, Finder)
+from tui.store import warm
+from tui.store.target import url_target
+page = warm.start(url_target(sys.argv[2]), 7).result(timeout=60)
+print(json.dumps(None if page is None else len(page.rows)))
+"""
+
+
+@pytest.mark.parametrize("backend", [pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_a_page_begun_where_the_child_cannot_import_this_tool_is_read_on_the_thread(
+    service_db: DbTarget,
+) -> None:
+    """This tool importable only through an import hook (the child starts without
+    `site`, so without the hook): the child fails, and the waiting thread reads the
+    page instead."""
+    root = str(Path(__file__).resolve().parents[2])
+    done = subprocess.run(
+        [sys.executable, "-c", HOOKED, root, service_db.secret_url()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd="/",
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == 7
 
 
 @contextmanager

@@ -16,7 +16,9 @@ in a read-only session.
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future
 from datetime import datetime, timedelta
 from typing import Any
@@ -32,6 +34,10 @@ WARM_TIMEOUT = 2.0
 """Seconds to wait for a lock or a server; past that the Store's own, longer timeouts apply."""
 
 MAX_LIMIT = 10_000
+
+CHILD_TIMEOUT = WARM_TIMEOUT + 8.0
+"""Seconds the child is given in all: its interpreter's start-up and imports, then the
+read's own `WARM_TIMEOUT`; past that it is stopped and the Store reads the page."""
 
 
 async def first_page(
@@ -59,23 +65,91 @@ def start(
     stale_after: timedelta = timedelta(hours=24),
     now: datetime | None = None,
 ) -> Future[Page | None]:
-    """`first_page` begun at once on a thread of its own, for the dashboard to pick up.
+    """`first_page` begun at once, for the dashboard to pick up.
 
-    The dashboard asks for it before it imports Textual (its imports, then the
-    first frame's layout, during which a driver on the app's event loop would wait): a
-    page read meanwhile is there when the screen mounts. The thread is a daemon and the
-    page only reads, so quitting before it is done loses nothing."""
+    The dashboard asks for it before it imports Textual (its imports, then the first
+    frame's layout, during which a driver on the app's event loop would wait): a page
+    read meanwhile is there when the screen mounts. Where the backend asks for it
+    (`Driver.warm_apart`) and another core can run it (`_apart_possible`), the page is
+    read by a child interpreter (`warm_child`): the driver's import, the connection and
+    the decoding then run beside the dashboard's imports instead of taking the
+    interpreter's lock from them, as on a thread of this process. Otherwise, or when no
+    child can be started, it is read on a thread. Either way a daemon thread of this
+    process waits for the page; the page only reads, so quitting before it is done
+    loses nothing."""
     future: Future[Page | None] = Future()
+    wait: Callable[[], Page | None] | None = None
+    if driver_for(target.kind).warm_apart and _apart_possible():
+        wait = _in_child(target, limit, stale_after, now)
+    if wait is None:
+        wait = _threaded(target, limit, stale_after, now)
 
-    def read() -> None:
+    def collect() -> None:
         try:
-            page = asyncio.run(first_page(target, limit, stale_after=stale_after, now=now))
-            future.set_result(page)
+            future.set_result(wait())
         except BaseException:  # first_page declines rather than raises; this is the loop
             future.set_result(None)
 
-    threading.Thread(target=read, name="sessions-tui-warm", daemon=True).start()
+    threading.Thread(target=collect, name="sessions-tui-warm", daemon=True).start()
     return future
+
+
+def _apart_possible() -> bool:
+    """More than one core to run on (on one, a child's work would take the dashboard's
+    turn instead of running beside it), and an interpreter to start."""
+    import os
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return bool(sys.executable) and (cores or 1) > 1
+
+
+def _threaded(
+    target: DbTarget, limit: int, stale_after: timedelta, now: datetime | None
+) -> Callable[[], Page | None]:
+    """The page read on the waiting thread itself."""
+    return lambda: asyncio.run(first_page(target, limit, stale_after=stale_after, now=now))
+
+
+def _in_child(
+    target: DbTarget, limit: int, stale_after: timedelta, now: datetime | None
+) -> Callable[[], Page | None] | None:
+    """The page's rows read by `warm_child` in a child interpreter started now, and
+    decoded here as `first_page` decodes them; what the returned callable waits for.
+    The child starts without `site` (`-S`) and imports this tool and its driver from
+    this process's `sys.path`. The question, the password within it, goes through its
+    stdin, never its command line or environment. A child that fails (an import hook
+    `-S` left out, say) hands the read to the waiting thread; None when no child could
+    be started."""
+    import os
+    import pickle
+    import subprocess
+
+    path = os.pathsep.join(entry for entry in sys.path if entry)
+    try:
+        child = subprocess.Popen(
+            [sys.executable, "-S", "-m", "tui.store.warm_child"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "PYTHONPATH": path},
+        )
+    except OSError:  # no interpreter to be had (a process limit, a missing file)
+        return None
+    ask = pickle.dumps((target, limit, WARM_TIMEOUT), protocol=pickle.HIGHEST_PROTOCOL)
+
+    def wait() -> Page | None:
+        try:
+            given, _ = child.communicate(ask, timeout=CHILD_TIMEOUT)
+        except BaseException:  # past its time, or this process is on its way out
+            child.kill()
+            child.wait()
+            return None
+        if child.returncode != 0:
+            return _threaded(target, limit, stale_after, now)()
+        raw: list[tuple[Any, ...]] = pickle.loads(given) if given else []  # our own child's
+        return _page(raw, limit, stale_after, now or utcnow()) if raw else None
+
+    return wait
 
 
 def _page(raw: list[tuple[Any, ...]], limit: int, stale_after: timedelta, now: datetime) -> Page:

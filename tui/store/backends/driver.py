@@ -28,6 +28,11 @@ class Driver(ABC):
     `warm_gen` folds into the compiled statement as a subquery (so the warm page is one
     statement: no round trip of its own); None where they are stored as UTC."""
 
+    warm_apart = False
+    """Whether the warm page is read by a child interpreter (`warm.start`): where the
+    driver's import and protocol, run on a thread, would hold the interpreter's lock
+    while the dashboard imports Textual. Otherwise it is read on a thread."""
+
     @abstractmethod
     def display(self, target: DbTarget) -> str:
         """What the header and every message call the database: never its password."""

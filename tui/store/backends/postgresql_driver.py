@@ -126,6 +126,7 @@ def _shown(part: str) -> str:
 
 class PostgresqlDriver(Driver):
     zone_sql = SERVICE_ZONE_SQL
+    warm_apart = True  # asyncpg's import and protocol are Python work: a thread would hold the GIL
 
     def display(self, target: DbTarget) -> str:
         """`postgresql://user@host:port/db`, the service's form without the password.
