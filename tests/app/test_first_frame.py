@@ -128,9 +128,10 @@ DRIVER_SIDE = {
 the database's URL, name it on screen and read the warm page (on a thread, or in a child
 `READ_APART`): not the backend's SQLAlchemy side (`sqlite.py`, `postgresql.py`)."""
 
-READ_APART = {"sqlite": (), "postgresql": ("asyncpg",)}
-"""Each backend's driver packages, where the warm page is read by a child interpreter
-(`Driver.warm_apart`, `warm_child`): not loaded by the dashboard before its first rows."""
+READ_APART = {"sqlite": ("aiosqlite",), "postgresql": ("asyncpg",)}
+"""Each backend's asyncio driver packages, not loaded by the dashboard before its first
+rows: SQLite's warm page is read through sqlite3 on its own thread, PostgreSQL's by a
+child interpreter (`Driver.warm_apart`, `warm_child`)."""
 
 IMPORTS = "import tui.settings, tui.store.warm, tui.store.target, tui.app.app\n"
 """What `launch_dashboard` and the benchmark's harness import to start the dashboard."""
@@ -189,8 +190,7 @@ def test_importing_the_dashboard_loads_the_declared_modules_only() -> None:
 def test_the_first_rows_come_before_any_other_screen_or_sqlalchemy(service_db: DbTarget) -> None:
     """The real dashboard, run to its first rows on a real database (the warm page, then
     the first rows painted): the modules loaded by then are the declared ones and none
-    of the other screens; on PostgreSQL not its driver either, which read the page in a
-    child interpreter (`warm.start`, `warm_child`)."""
+    of the other screens, nor the backend's asyncio driver (`READ_APART`)."""
     first: dict[str, Any] | None = json.loads(_run(FIRST_ROWS, service_db.secret_url()))
     assert first is not None, "the first rows were never painted"
     assert first["warm"], "the first rows were not the warm page"

@@ -4,7 +4,7 @@ Importing SQLAlchemy's asyncio engine takes longer than the whole budget for row
 screen after Textual's first frame. The default view (every session, newest
 first) is one fixed statement, so it is compiled ahead of time (`_warm_sql.py`, kept
 equal to `queries.list_statement` by a test) and run through the backend's bare
-driver (`backends.driver_for`: aiosqlite or asyncpg), and decoded by the same
+driver (`backends.driver_for`: sqlite3 or asyncpg), and decoded by the same
 `codec` functions as the Store's column types.
 
 It never reports an error: anything unusual (no file, an older schema, a lock, a
@@ -15,7 +15,6 @@ in a read-only session.
 
 from __future__ import annotations
 
-import asyncio
 import sys
 import threading
 from collections.abc import Callable
@@ -106,8 +105,16 @@ def _apart_possible() -> bool:
 def _threaded(
     target: DbTarget, limit: int, stale_after: timedelta, now: datetime | None
 ) -> Callable[[], Page | None]:
-    """The page read on the waiting thread itself."""
-    return lambda: asyncio.run(first_page(target, limit, stale_after=stale_after, now=now))
+    """The page read on the waiting thread itself (`Driver.first_rows_now`)."""
+
+    def read() -> Page | None:
+        try:
+            raw = driver_for(target.kind).first_rows_now(target, limit, WARM_TIMEOUT)
+        except Exception:
+            return None  # as `first_page`: the Store, opened later, says why
+        return _page(raw, limit, stale_after, now or utcnow()) if raw else None
+
+    return read
 
 
 def _in_child(

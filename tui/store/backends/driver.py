@@ -2,7 +2,7 @@
 reads (`reader`). No SQLAlchemy here.
 
 The warm page (`tui.store.warm`) runs the statement `warm_gen` compiled ahead of
-time through aiosqlite or asyncpg directly, before SQLAlchemy is imported, so this
+time through sqlite3 or asyncpg directly, before SQLAlchemy is imported, so this
 module and its implementations (`*_driver.py`) import nothing from SQLAlchemy nor
 from the SQLAlchemy side of their backend.
 """
@@ -70,6 +70,13 @@ class Driver(ABC):
     async def first_rows(self, target: DbTarget, limit: int, wait: float) -> list[tuple[Any, ...]]:
         """The first `limit` + 1 rows of the compiled statement, read-only, giving up
         after `wait` seconds; [] when this driver declines to try. May raise."""
+
+    def first_rows_now(self, target: DbTarget, limit: int, wait: float) -> list[tuple[Any, ...]]:
+        """`first_rows` on the calling thread, one with no event loop of its own running
+        (the warm page's: `warm.start`); its own loop unless the driver blocks anyway."""
+        import asyncio
+
+        return asyncio.run(self.first_rows(target, limit, wait))
 
     @abstractmethod
     def reader(

@@ -1,4 +1,4 @@
-"""The SQLite backend's warm first page, through aiosqlite. No SQLAlchemy here (see driver)."""
+"""The SQLite backend's warm first page, through sqlite3. No SQLAlchemy here (see driver)."""
 
 from __future__ import annotations
 
@@ -89,24 +89,37 @@ class SqliteDriver(Driver):
             return True
 
     async def first_rows(self, target: DbTarget, limit: int, wait: float) -> list[tuple[Any, ...]]:
-        """Opened with mode=ro, so a missing file is not created."""
-        import aiosqlite
+        """`first_rows_now` on a thread: the read waits for a lock up to `wait`."""
+        import asyncio
+
+        return await asyncio.to_thread(self.first_rows_now, target, limit, wait)
+
+    def first_rows_now(self, target: DbTarget, limit: int, wait: float) -> list[tuple[Any, ...]]:
+        """Through sqlite3 on the calling thread, opened with mode=ro, so a missing file
+        is not created (a thread of its own, `warm.start`, needs no event loop for it)."""
+        import sqlite3
 
         if self.missing(target):
             return []
         assert target.path is not None
-        uri = file_uri(target.path, "ro")
-        async with aiosqlite.connect(uri, uri=True, timeout=wait, isolation_level=None) as db:
+        db = sqlite3.connect(
+            file_uri(target.path, "ro"),
+            uri=True,
+            timeout=wait,
+            isolation_level=None,
+            check_same_thread=False,
+        )
+        try:
             db.text_factory = decode_text
             for schema, (text, params) in enumerate(sql.SQLITE, 1):
                 try:
-                    rows = await db.execute_fetchall(text, bind(params, limit))
-                except aiosqlite.OperationalError:  # no such table or column: an older schema
+                    return db.execute(text, bind(params, limit)).fetchall()
+                except sqlite3.OperationalError:  # no such table or column: an older schema
                     if schema == len(sql.SQLITE):
                         raise
-                    continue
-                return [tuple(r) for r in rows]
-        return []
+            return []
+        finally:
+            db.close()
 
     def reader(
         self,
