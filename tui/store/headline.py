@@ -87,15 +87,18 @@ def _statements(kind: str) -> Statements:
 
 
 def _plan(backend: Backend, sql: Statements, where: str) -> Plan[tuple[str, int]]:
-    """The catalog, the schema-version row where there is one, then the active count."""
+    """The catalog, the schema-version row where there is one, then the active count
+    (each statement built and compiled once per process: `Statements.shaped`)."""
     opening = backend.queries.opening
     assert opening is not None
-    rows = yield sql.bind(sa.text(opening).bindparams(sessions=SESSIONS, audit=AUDIT))
+    rows = yield sql.shaped(
+        ("opening",), lambda: sa.text(opening).bindparams(sessions=SESSIONS, audit=AUDIT)
+    )
     tables, indexes, audit, shapes = catalog.opening_answers(rows, SESSIONS)
     row = None
     stmt = version_statement(tables)
     if stmt is not None:
-        found = (yield sql.bind(stmt)).data
+        found = (yield sql.shaped(("version",), lambda: stmt)).data
         row = (found[0][0], found[0][1]) if found else None
     facts = ServerFacts(
         tables,
