@@ -3,7 +3,7 @@
 A `KeptStore` opens its deployment's database read-only at the first reading and keeps
 it for the next ones; each reading runs within `deployment_timeout` (connecting
 included, when it connects). While no store is open, a SQLite deployment's headline is
-read without one (`KeptStore.first`: on the bare driver, in a thread), and the store
+read without one (`KeptStore.first`: on the bare driver, as a short read), and the store
 opens for the rest of the reading. A failed reading closes the store and the next one opens it
 again, as does a SQLite file replaced or deleted at its path.
 
@@ -76,19 +76,30 @@ class KeptStore:
         """The headline (`snapshot.read_headline`) as `read` reads it, but while no
         store is open, read without opening one where the backend can
         (`headline.read_bare`: the catalog and the count on the bare driver); the next
-        `read` opens the store."""
-        from tui.store.headline import read_bare, reads_bare
+        `read` opens the store. A bare reading runs in the caller's task (no store to
+        keep from a cancelled caller): one short enough for the event loop answers
+        before the loop turns to anything else (a first paint)."""
+        from tui.store.headline import read_bare
         from tui.store.snapshot import read_headline
 
         if self.store is not None:
             return await self.read(read_headline)
+        if self._reads_bare():
+            return await self._read(read_bare)
 
-        async def bare(target: DbTarget) -> Headline:
-            if reads_bare(target):
-                return await read_bare(target)
+        async def opened(target: DbTarget) -> Headline:
             return await read_headline(await self._open(target))
 
-        return await self._run(bare)
+        return await self._run(opened)
+
+    def _reads_bare(self) -> bool:
+        from tui.store.errors import StoreError
+        from tui.store.headline import reads_bare
+
+        try:
+            return reads_bare(self.deployment.target())
+        except StoreError:
+            return False  # the reading says why
 
     async def _run(self, call: Callable[[DbTarget], Awaitable[T]]) -> Reading[T]:
         reading = asyncio.ensure_future(self._read(call))

@@ -1,7 +1,10 @@
-"""The overview's table (`RowTable`): a cell's update repaints its own row's line, and a
-column that widens or narrows repaints every row, each still under its header."""
+"""The overview's table (`RowTable`): a cell's update repaints its own row's line (several
+cells of a row, `update_cells`, ask for it once), and a column that widens or narrows
+repaints every row, each still under its header."""
 
 from __future__ import annotations
+
+from typing import Self
 
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -17,12 +20,18 @@ class CountingTable(RowTable):
     """A RowTable that notes each line it renders (the Line API's own call)."""
 
     def __init__(self) -> None:
+        self.asked: list[int] = []
+        """Each row index whose repaint was asked (`refresh_row`)."""
         super().__init__(cursor_type="row", zebra_stripes=True)
         self.drawn: list[int] = []
 
     def render_line(self, y: int) -> Strip:
         self.drawn.append(y)
         return super().render_line(y)
+
+    def refresh_row(self, row_index: int) -> Self:
+        self.asked.append(row_index)
+        return super().refresh_row(row_index)
 
 
 class TableApp(App[None]):
@@ -73,3 +82,26 @@ async def test_an_update_repaints_its_row_and_a_resized_column_every_row() -> No
         narrow = note_column(app)
         assert len(narrow) == 1 and min(narrow) < min(wide), screen_lines(app)
         assert screen_lines(app)[2].split() == ["beta", "2", "-"]
+
+
+async def test_the_cells_of_one_row_ask_for_its_repaint_once() -> None:
+    app = TableApp()
+    async with app.run_test(size=(60, 8)) as pilot:
+        await pilot.pause()
+        table = app.table
+        table.drawn.clear()
+        table.asked.clear()
+
+        table.update_cells("delta", {"Count": Text("3"), "Note": Text("x")})
+        assert table.asked == [NAMES.index("delta")]
+        await pilot.pause()
+        assert table.drawn == [1 + NAMES.index("delta")]
+        assert screen_lines(app)[4].split() == ["delta", "3", "x"]
+
+        table.drawn.clear()
+        table.update_cells("alpha", {"Count": Text("12,345"), "Note": Text("wider")})
+        await pilot.pause()
+        assert sorted(set(table.drawn)) == list(range(1 + len(NAMES)))
+        lines = screen_lines(app)
+        assert lines[1].split() == ["alpha", "12,345", "wider"]
+        assert lines[0].index("Note") == lines[1].index("wider") == lines[2].index("-"), lines

@@ -1,10 +1,13 @@
 """A deployment's first reading (`KeptStore.first`) says what a Store opened on the
 database says: the same service version and active count for every service era, and
-the same words for a database it refuses. On SQLite it opens no store to say it."""
+the same words for a database it refuses. On SQLite it opens no store to say it, and
+reads on the event loop unless the file is locked, when it waits on a reading thread."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +16,7 @@ import sqlalchemy as sa
 
 from tests.support.dbs import create_service_db
 from tests.support.service_schema import ERAS
+from tests.support.sqlite_files import sqlite_file
 from tui.deployments import Deployment
 from tui.fleet import ReadOptions
 from tui.fleet_kept import KeptStore
@@ -136,3 +140,42 @@ async def _refusals(target: DbTarget) -> tuple[str | None, str]:
     except StoreError as exc:
         return reading.error, target.scrub(str(exc))
     raise AssertionError("the store opened")
+
+
+def _reading_threads() -> set[int | None]:
+    return {t.ident for t in threading.enumerate() if t.name == "sessions-tui-read"}
+
+
+async def test_a_sqlite_first_reading_is_on_the_loop_and_waits_for_a_lock_off_it(
+    tmp_path: Path,
+) -> None:
+    """An unlocked file is read without a reading thread. A file whose writer holds its
+    exclusive lock (a rollback journal, where readers wait for it) is not waited for on
+    the event loop: the reading waits on a thread, the loop turns meanwhile, and the
+    reading answers once the lock goes, with what an open store reads."""
+    db = tmp_path / "archon.db"
+    target = await create_service_db(f"sqlite:///{db}", sessions=30)
+    with sqlite_file(db) as conn:
+        assert conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0] == "delete"
+    expected, opened, _ = await first_and_open(target)
+    assert expected == opened
+
+    before = _reading_threads()
+    assert await first_and_open(target) == (expected, opened, 0)
+    assert _reading_threads() == before, "an unlocked file's first reading left the loop"
+
+    writer = sqlite3.connect(db, timeout=0, isolation_level=None)
+    kept = KeptStore(deployment(target), OPTIONS)
+    try:
+        writer.execute("BEGIN EXCLUSIVE")
+        reading = asyncio.ensure_future(kept.first())
+        await asyncio.sleep(0)  # one turn of the loop: the reading's first step is taken
+        assert not reading.done(), "the locked file answered (or failed) on the loop"
+        assert _reading_threads() - before, "no reading thread waits for the lock"
+        writer.execute("ROLLBACK")
+        answer = await reading
+    finally:
+        writer.close()
+        await kept.shut()
+    assert answer.value is not None, answer.error
+    assert (answer.value.version, answer.value.active) == expected

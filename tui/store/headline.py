@@ -1,7 +1,9 @@
 """A deployment's `Headline` (its service version and active count) read without opening
-a Store, where the backend can: on the bare driver, in one read transaction, on a
-reading thread of its own (`reader`), so that opening the Store (its engine, its
-connection's trips) is not on the way to a first row.
+a Store, where the backend can: on the bare driver, in one read transaction, as a short
+read (`Reader.run(short=True)`: SQLite's on the event loop, never waiting for a lock and
+each statement within its CPU limit, else on a reading thread), so that opening the
+Store (its engine, its connection's trips) and a thread's start and hand-back are not on
+the way to a first row.
 
 The statements are the Store's own: the catalog its open asks (`catalog.opening`, the
 backend's one `opening` statement), the service's schema-version row
@@ -68,7 +70,7 @@ async def read_bare(target: DbTarget) -> Headline:
     statements = _statements(target.kind)
     where = target.display()
     try:
-        version, active = await reader.run(lambda: _plan(backend, statements, where))
+        version, active = await reader.run(lambda: _plan(backend, statements, where), short=True)
     except StoreError:
         raise
     except Exception as exc:
@@ -85,15 +87,18 @@ def _statements(kind: str) -> Statements:
 
 
 def _plan(backend: Backend, sql: Statements, where: str) -> Plan[tuple[str, int]]:
-    """The catalog, the schema-version row where there is one, then the active count."""
+    """The catalog, the schema-version row where there is one, then the active count
+    (each statement built and compiled once per process: `Statements.shaped`)."""
     opening = backend.queries.opening
     assert opening is not None
-    rows = yield sql.bind(sa.text(opening).bindparams(sessions=SESSIONS, audit=AUDIT))
+    rows = yield sql.shaped(
+        ("opening",), lambda: sa.text(opening).bindparams(sessions=SESSIONS, audit=AUDIT)
+    )
     tables, indexes, audit, shapes = catalog.opening_answers(rows, SESSIONS)
     row = None
     stmt = version_statement(tables)
     if stmt is not None:
-        found = (yield sql.bind(stmt)).data
+        found = (yield sql.shaped(("version",), lambda: stmt)).data
         row = (found[0][0], found[0][1]) if found else None
     facts = ServerFacts(
         tables,

@@ -235,11 +235,14 @@ class OverviewScreen(SessionsScreen):
     def _draw(self, deployment: Deployment) -> None:
         """Its cells that changed (any other would have the table drawn again for
         nothing)."""
+        changed: dict[str, Text] = {}
         for column, cell in zip(COLUMNS, self._cells(deployment), strict=True):
             key, look = (deployment.name, column), (cell.plain, cell.style, cell.spans)
             if self._shown.get(key) != look:
                 self._shown[key] = look
-                self.table.update_cell(deployment.name, column, cell, update_width=True)
+                changed[column] = cell
+        if changed:
+            self.table.update_cells(deployment.name, changed)
         if deployment is self.chosen():
             self._say_why(deployment)
 

@@ -3,13 +3,14 @@
 Textual's `DataTable.update_cell` asks for the whole table to be painted again, and a
 paint renders every visible cell through Rich: a table that takes its answers one row at
 a time (the overview: each deployment's reading) paid for every row on each. Here an
-update repaints the lines of its row alone. When the columns' widths change (measured
-when the table is idle, as DataTable does), every row moves, so the whole table is
-painted again then.
+update repaints the lines of its row alone, and `update_cells` (several cells of one
+row) asks for them once. When the columns' widths change (measured when the table is
+idle, as DataTable does), every row moves, so the whole table is painted again then.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Self
 
 from rich.text import Text
@@ -20,10 +21,13 @@ from textual.widgets.data_table import CellKey, ColumnKey, RowKey
 
 
 class RowTable(DataTable[Text]):
-    """A DataTable of text cells: `update_cell` repaints the updated row only."""
+    """A DataTable of text cells: `update_cell` and `update_cells` repaint the updated
+    row only."""
 
     _updating_row: int | None = None
     """The row an `update_cell` is updating, while it runs."""
+    _holding = False
+    """While `update_cells` updates: its row is repainted once, after the last cell."""
 
     def __init__(self, **options: Any) -> None:
         super().__init__(**options)
@@ -46,6 +50,18 @@ class RowTable(DataTable[Text]):
         finally:
             self._updating_row = None
 
+    def update_cells(self, row_key: str, cells: Mapping[str, Text]) -> None:
+        """Several cells of one row (by column key), each as `update_cell` with
+        `update_width`, and the row's lines asked to repaint once."""
+        key = RowKey(row_key)
+        self._holding = True
+        try:
+            for column_key, value in cells.items():
+                super().update_cell(key, column_key, value, update_width=True)
+        finally:
+            self._holding = False
+        self.refresh_row(self.get_row_index(key))
+
     def refresh(
         self,
         *regions: Region,
@@ -53,9 +69,11 @@ class RowTable(DataTable[Text]):
         layout: bool = False,
         recompose: bool = False,
     ) -> Self:
-        row = self._updating_row
-        if row is not None and not regions and repaint and not layout and not recompose:
-            return self.refresh_row(row)
+        if not regions and repaint and not layout and not recompose:
+            if self._holding:
+                return self
+            if self._updating_row is not None:
+                return self.refresh_row(self._updating_row)
         return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
 
     def _update_column_widths(self, updated_cells: set[CellKey]) -> None:
