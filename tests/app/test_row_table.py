@@ -8,6 +8,7 @@ from typing import Self
 
 from rich.text import Text
 from textual.app import App, ComposeResult
+from textual.pilot import Pilot
 from textual.strip import Strip
 
 from tests.support.app_helpers import screen_lines
@@ -47,6 +48,14 @@ class TableApp(App[None]):
             self.table.add_row(Text(name), Text("1"), Text("-"), key=name)
 
 
+async def fresh(app: TableApp, pilot: Pilot[None]) -> CountingTable:
+    """The app's table once its first rows are painted, with nothing noted yet."""
+    await pilot.pause()
+    app.table.drawn.clear()
+    app.table.asked.clear()
+    return app.table
+
+
 def note_column(app: TableApp) -> set[int]:
     """Where the third column starts on the header's line and on each row's."""
     lines = screen_lines(app)[: 1 + len(NAMES)]
@@ -56,10 +65,7 @@ def note_column(app: TableApp) -> set[int]:
 async def test_an_update_repaints_its_row_and_a_resized_column_every_row() -> None:
     app = TableApp()
     async with app.run_test(size=(60, 8)) as pilot:
-        await pilot.pause()
-        table = app.table
-        table.drawn.clear()
-
+        table = await fresh(app, pilot)
         table.update_cell("gamma", "Count", Text("7"), update_width=True)
         await pilot.pause()
         assert table.drawn == [1 + NAMES.index("gamma")]  # the header is line 0
@@ -87,11 +93,7 @@ async def test_an_update_repaints_its_row_and_a_resized_column_every_row() -> No
 async def test_the_cells_of_one_row_ask_for_its_repaint_once() -> None:
     app = TableApp()
     async with app.run_test(size=(60, 8)) as pilot:
-        await pilot.pause()
-        table = app.table
-        table.drawn.clear()
-        table.asked.clear()
-
+        table = await fresh(app, pilot)
         table.update_cells("delta", {"Count": Text("3"), "Note": Text("x")})
         assert table.asked == [NAMES.index("delta")]
         await pilot.pause()
