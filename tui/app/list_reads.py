@@ -16,6 +16,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from tui.app import data
+from tui.app.frames_held import FramesHeld
 from tui.app.list_controller import LoadMode, PageAsk
 from tui.app.messages import PageLoaded
 from tui.domain import wording
@@ -67,28 +68,37 @@ class ListReads:
         self.loading_timer = timer
         self._time_wait()
         screen.table.set_sort(ask.sort, ask.ascending)
-        self.page(ask)
+        self.page(ask, FramesHeld(screen.app))  # the change painted once, with its rows
         screen.filters.show()
 
-    def page(self, ask: PageAsk) -> None:
-        """Read one page in the screen's `list` worker."""
+    def page(self, ask: PageAsk, held: FramesHeld | None = None) -> None:
+        """Read one page in the screen's `list` worker; `held` let go once the page was
+        taken (or the read failed or was cancelled)."""
         app = self.screen.sessions_app
 
         async def read() -> None:
-            page = await data.read_page(
-                app.inflight,
-                self.screen.store,
-                ask.generation,
-                ask.flt,
-                ask.sort,
-                ask.cursor,
-                ask.limit,
-                ask.mode,
-                ascending=ask.ascending,
-                from_end=ask.from_end,
-                window=ask.window,
-            )
+            try:
+                page = await data.read_page(
+                    app.inflight,
+                    self.screen.store,
+                    ask.generation,
+                    ask.flt,
+                    ask.sort,
+                    ask.cursor,
+                    ask.limit,
+                    ask.mode,
+                    ascending=ask.ascending,
+                    from_end=ask.from_end,
+                    window=ask.window,
+                )
+            except BaseException:
+                if held is not None:
+                    held.release()
+                raise
             self.screen.post_message(page)
+            # Let go once the page is on the table: the next frame has the rows.
+            if held is not None and not self.screen.call_later(held.release):
+                held.release()
 
         self.screen.run_worker(read(), group="list", exclusive=True, exit_on_error=False)
 
