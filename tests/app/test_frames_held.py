@@ -1,5 +1,5 @@
 """A new question is painted once, with its rows: the screen's repaints wait for its page,
-for a few frames at most (`tui.app.frames_held`)."""
+for a few frames at most (`tui.app.list_reads.FramesHeld`)."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ async def test_a_new_question_is_painted_with_its_rows_and_a_late_page_holds_not
 
         monkeypatch.setattr(line, "render_lines", recorded)
         monkeypatch.setattr("tui.app.list_reads.LOADING_AFTER", 0.1)
-        monkeypatch.setattr("tui.app.frames_held.FRAMES_HELD_S", 60.0)
+        monkeypatch.setattr("tui.app.list_reads.FRAMES_HELD_S", 60.0)
         async with sessions_locked(service_db):
             main.filters.set_status(Status.ACTIVE)
             # Its "loading…" mark is due after several frames would have been painted.
@@ -52,7 +52,7 @@ async def test_a_new_question_is_painted_with_its_rows_and_a_late_page_holds_not
         assert "status: active" in shown and status in ("active", "stuck"), painted
         await settle(pilot)
 
-        monkeypatch.setattr("tui.app.frames_held.FRAMES_HELD_S", 0.05)
+        monkeypatch.setattr("tui.app.list_reads.FRAMES_HELD_S", 0.05)
         painted.clear()
         async with sessions_locked(service_db):
             main.filters.set_status(Status.ENDED)

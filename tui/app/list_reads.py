@@ -6,17 +6,29 @@ the page reads (worker group `list`, the last one asked wins), keeps the timers 
 late "loading…" mark, the waiting clock), and hands each page to the table, the
 header and the selection; a new window's counts are `ListCounts`'. Failures of the
 screen's workers land in `failed`, which the screen's worker handler calls.
+
+A new question's page is read with the screen's repaints held (`FramesHeld`): a filter
+change dirties the filter line and the widget the operator used, and Textual's next
+frame (every 1/60 s) would paint them over the old rows while the page is read; on a
+driver that waits on the event loop (asyncpg) that frame runs between the page's query
+and its answer, so the answer waits for it, and the rows need a frame of their own
+after it. Held, the change is painted once, with its rows. The hold is
+`App.batch_update` (Textual paints nothing while one is open), let go once the page was
+taken, the read failed or was cancelled, or after `FRAMES_HELD_S`, whichever comes
+first: a late page never keeps the screen still longer than that (its "loading…" mark
+comes later, `LOADING_AFTER`).
 """
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from tui.app import data
-from tui.app.frames_held import FramesHeld
 from tui.app.list_controller import LoadMode, PageAsk
 from tui.app.messages import PageLoaded
 from tui.domain import wording
@@ -24,6 +36,8 @@ from tui.domain.text import safe_text
 from tui.store.errors import FileMoved as StoreFileMoved
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from tui.app.screens.main import MainScreen
 
 LOADING_AFTER = 0.15
@@ -32,6 +46,27 @@ cost a full table redraw and a frame before every page, fast or not."""
 READS = ("list", "facets")
 """The worker groups that answer the list's question (cancelled together): the
 screen's pages and the reason panel's counts."""
+
+FRAMES_HELD_S = 0.04
+"""The longest the screen waits for a new question's page before it paints again: a
+few frames, well under what an operator sees as a pause."""
+
+
+class FramesHeld:
+    """One hold on `app`'s repaints, let go once: by `release`, or at `FRAMES_HELD_S`."""
+
+    def __init__(self, app: App[object]) -> None:
+        self._batch: AbstractContextManager[None] | None = app.batch_update()
+        self._batch.__enter__()
+        loop = asyncio.get_running_loop()
+        self._limit = loop.call_later(FRAMES_HELD_S, self.release)
+
+    def release(self) -> None:
+        """Let the screen paint again (once; later calls change nothing)."""
+        batch, self._batch = self._batch, None
+        if batch is not None:
+            self._limit.cancel()
+            batch.__exit__(None, None, None)
 
 
 class ListReads:
