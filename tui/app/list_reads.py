@@ -6,23 +6,10 @@ the page reads (worker group `list`, the last one asked wins), keeps the timers 
 late "loading…" mark, the waiting clock), and hands each page to the table, the
 header and the selection; a new window's counts are `ListCounts`'. Failures of the
 screen's workers land in `failed`, which the screen's worker handler calls.
-
-A new question's page is read with the screen's repaints held (`FramesHeld`): a filter
-change dirties the filter line and the widget the operator used, and Textual's next
-frame (every 1/60 s) would paint them over the old rows while the page is read; on a
-driver that waits on the event loop (asyncpg) that frame runs between the page's query
-and its answer, so the answer waits for it, and the rows need a frame of their own
-after it. Held, the change is painted once, with its rows. The hold is
-`App.batch_update` (Textual paints nothing while one is open), let go once the page was
-taken, the read failed or was cancelled, or after `FRAMES_HELD_S`, whichever comes
-first: a late page never keeps the screen still longer than that (its "loading…" mark
-comes later, `LOADING_AFTER`).
 """
 
 from __future__ import annotations
 
-import asyncio
-from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from textual.timer import Timer
@@ -36,8 +23,6 @@ from tui.domain.text import safe_text
 from tui.store.errors import FileMoved as StoreFileMoved
 
 if TYPE_CHECKING:
-    from textual.app import App
-
     from tui.app.screens.main import MainScreen
 
 LOADING_AFTER = 0.15
@@ -46,27 +31,6 @@ cost a full table redraw and a frame before every page, fast or not."""
 READS = ("list", "facets")
 """The worker groups that answer the list's question (cancelled together): the
 screen's pages and the reason panel's counts."""
-
-FRAMES_HELD_S = 0.04
-"""The longest the screen waits for a new question's page before it paints again: a
-few frames, well under what an operator sees as a pause."""
-
-
-class FramesHeld:
-    """One hold on `app`'s repaints, let go once: by `release`, or at `FRAMES_HELD_S`."""
-
-    def __init__(self, app: App[object]) -> None:
-        self._batch: AbstractContextManager[None] | None = app.batch_update()
-        self._batch.__enter__()
-        loop = asyncio.get_running_loop()
-        self._limit = loop.call_later(FRAMES_HELD_S, self.release)
-
-    def release(self) -> None:
-        """Let the screen paint again (once; later calls change nothing)."""
-        batch, self._batch = self._batch, None
-        if batch is not None:
-            self._limit.cancel()
-            batch.__exit__(None, None, None)
 
 
 class ListReads:
@@ -103,37 +67,28 @@ class ListReads:
         self.loading_timer = timer
         self._time_wait()
         screen.table.set_sort(ask.sort, ask.ascending)
-        self.page(ask, FramesHeld(screen.app))  # the change painted once, with its rows
+        self.page(ask)
         screen.filters.show()
 
-    def page(self, ask: PageAsk, held: FramesHeld | None = None) -> None:
-        """Read one page in the screen's `list` worker; `held` let go once the page was
-        taken (or the read failed or was cancelled)."""
+    def page(self, ask: PageAsk) -> None:
+        """Read one page in the screen's `list` worker."""
         app = self.screen.sessions_app
 
         async def read() -> None:
-            try:
-                page = await data.read_page(
-                    app.inflight,
-                    self.screen.store,
-                    ask.generation,
-                    ask.flt,
-                    ask.sort,
-                    ask.cursor,
-                    ask.limit,
-                    ask.mode,
-                    ascending=ask.ascending,
-                    from_end=ask.from_end,
-                    window=ask.window,
-                )
-            except BaseException:
-                if held is not None:
-                    held.release()
-                raise
+            page = await data.read_page(
+                app.inflight,
+                self.screen.store,
+                ask.generation,
+                ask.flt,
+                ask.sort,
+                ask.cursor,
+                ask.limit,
+                ask.mode,
+                ascending=ask.ascending,
+                from_end=ask.from_end,
+                window=ask.window,
+            )
             self.screen.post_message(page)
-            # Let go once the page is on the table: the next frame has the rows.
-            if held is not None and not self.screen.call_later(held.release):
-                held.release()
 
         self.screen.run_worker(read(), group="list", exclusive=True, exit_on_error=False)
 
