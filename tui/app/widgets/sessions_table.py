@@ -265,10 +265,13 @@ class SessionsTable(CursorView):
             self.post_message(self.Opened(current))
 
     def set_sort(self, sort: SortKey, ascending: bool) -> None:
-        """Put the arrow on the header of the column the list is sorted by."""
+        """Put the arrow on the header of the column the list is sorted by; the header is
+        repainted only when the arrow moved (every new question sets it)."""
         column = next((key for key, s in SORTABLE.items() if s is sort), None)
-        self._sorted = None if column is None else (column, ascending)
-        self.refresh_line(0)
+        sorted_by = None if column is None else (column, ascending)
+        if sorted_by != self._sorted:
+            self._sorted = sorted_by
+            self.refresh_line(0)
 
     def column_at(self, x: int) -> str | None:
         """The column under cell `x` of the content (scrolled), None past the last."""
