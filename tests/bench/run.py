@@ -43,6 +43,27 @@ PAINT_FILTERS = ("reason", "status")
 PAINT_RATIO = 1.3
 NOISE_MS = 3.0
 """Growth checks: an absolute change below this is flagged as within measurement noise."""
+STARTUP_TARGETS = (("first_frame", "first frame", 1.1), ("first_rows", "first rows", 1.2))
+"""Each start-up moment, its label and its limit as a multiple of the empty app's."""
+INTERVAL_DRAWS = 2000
+"""Bootstrap draws for a start-up ratio's interval (`ratio_interval`)."""
+
+
+def ratio_interval(app: list[float], empty: list[float], share: float = 0.9) -> list[float]:
+    """The central `share` of median(app) / median(empty) over bootstrap resamples of both
+    sets of start-ups (seeded: the same samples give the same interval). A start-up
+    target whose limit lies inside it is flagged as within noise: another run of as many
+    start-ups may give either verdict."""
+    import random
+
+    draw = random.Random(0)
+    ratios = sorted(
+        statistics.median(draw.choices(app, k=len(app)))
+        / statistics.median(draw.choices(empty, k=len(empty)))
+        for _ in range(INTERVAL_DRAWS)
+    )
+    cut = int(INTERVAL_DRAWS * (1 - share) / 2)
+    return [ratios[cut], ratios[-cut - 1]]
 
 
 def git_state() -> dict[str, Any]:
@@ -384,8 +405,12 @@ def checks_for(backend: dict[str, Any]) -> list[dict[str, Any]]:
 
     for n, res in sorted(sizes.items()):
         f, r, s = res["figures"], res["ratios"], short(n)
-        add("first frame <= 1.1x empty app", s, r["first_frame"], 1.1, f"{r['first_frame']:.2f}x")
-        add("first rows <= 1.2x empty app", s, r["first_rows"], 1.2, f"{r['first_rows']:.2f}x")
+        for moment, label, limit in STARTUP_TARGETS:
+            app, empty = f[f"process.app.{moment}"], f[f"process.empty.{moment}"]
+            low, high = ratio_interval(app["samples"], empty["samples"])
+            shown = f"{r[moment]:.2f}x (90% interval {low:.2f}-{high:.2f}x)"
+            noise = low <= limit <= high
+            add(f"{label} <= {limit}x empty app", s, r[moment], limit, shown, within_noise=noise)
         for name in TARGET_FILTERS:
             fig = f[f"filter:{name}"]
             add(
