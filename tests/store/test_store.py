@@ -11,6 +11,7 @@ import asyncio
 import json
 import re
 import sqlite3
+import threading
 import time
 import traceback
 import uuid
@@ -454,6 +455,28 @@ async def test_open_store_on_a_missing_file_does_not_create_it(tmp_path: Path) -
     with pytest.raises(DatabaseNotFound) as info:
         await open_store(sqlite_target(path))
     assert str(path) in str(info.value)
+    assert not path.exists()
+
+
+@pytest.mark.parametrize("read_only", [True, False], ids=["read-only", "read-write"])
+async def test_a_missing_file_is_refused_before_the_driver_starts_its_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, read_only: bool
+) -> None:
+    """aiosqlite's failed connect leaves its thread an answer for the event loop, which
+    may be closed by then: a file that is not there never gets that far."""
+    started: list[str] = []
+    start = threading.Thread.start
+
+    def noted(thread: threading.Thread) -> None:
+        started.append(thread.name)
+        start(thread)
+
+    monkeypatch.setattr(threading.Thread, "start", noted)
+    path = tmp_path / "archon.db"
+    with pytest.raises(StoreError) as info:
+        await open_store(sqlite_target(path), read_only=read_only)
+    assert "unable to open database file" in str(info.value)
+    assert not [name for name in started if "_connection_worker_thread" in name], started
     assert not path.exists()
 
 

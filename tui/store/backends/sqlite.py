@@ -25,7 +25,7 @@ from sqlalchemy.sql.selectable import Alias
 from sqlalchemy.sql.visitors import InternalTraversal
 
 from tui.store.backends.base import Backend, Catalog, CatalogQueries, Traits
-from tui.store.backends.sqlite_driver import decode_text, file_uri
+from tui.store.backends.sqlite_driver import DRIVER, decode_text, file_uri
 from tui.store.backends.sqlite_fold import FOLD_LIKE, like_skeleton, plain_like_suffices
 from tui.store.backends.sqlite_fold import register as register_fold_like
 from tui.store.catalog import index_names, read_catalog
@@ -152,6 +152,8 @@ class SqliteBackend(Backend):
             query={"uri": "true"},
         )
         engine = create_async_engine(url, connect_args={"timeout": lock_wait_ms / 1000})
+        if mode != "rwc":
+            _refuse_a_missing_file(engine, target)
         _own_transactions(engine, read_only, lock_wait_ms)
         return engine
 
@@ -322,6 +324,20 @@ class SqliteBackend(Backend):
 
 def _seconds(value: float) -> str:
     return f"{value:.1f} s" if value < 10 else f"{value:.0f} s"
+
+
+def _refuse_a_missing_file(engine: AsyncEngine, target: DbTarget) -> None:
+    """A file that is not there fails to connect with SQLite's own error, raised before
+    the driver starts its connection thread: aiosqlite's failed connect leaves that
+    thread a stop to answer on the event loop, which may be closed by then (the answer
+    is then an exception on the thread). A mode that may create the file is not asked."""
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def _on_do_connect(dialect: Any, record: Any, cargs: Any, cparams: Any) -> None:
+        if DRIVER.missing(target):
+            import sqlite3
+
+            raise sqlite3.OperationalError("unable to open database file")
 
 
 def _own_transactions(engine: AsyncEngine, read_only: bool, busy_timeout_ms: int) -> None:
