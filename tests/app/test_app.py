@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from textual.message import Message
 from textual.notifications import Notification, Notify
-from textual.widgets import Log, OptionList
+from textual.widgets import OptionList
 from textual.worker import Worker, WorkerState
 
 import tui.store.store as store_module
@@ -24,6 +24,8 @@ from tests.support.app_helpers import (
     app_for,
     cell_text,
     column_texts,
+    confirm_targets,
+    confirmation,
     db_session,
     facets_shown,
     main_screen,
@@ -704,8 +706,8 @@ async def test_multi_select_ends_each_and_reports_each(service_db: DbTarget) -> 
         await pilot.press("x")
         await wait_until(pilot, lambda: isinstance(app.screen, EndReasonScreen), "picker")
         await pilot.press(*"context", "enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirmation")
-        targets = "\n".join(app.screen.query_one("#targets", Log).lines)
+        await confirmation(pilot, app, ConfirmEndScreen)
+        targets = "\n".join(confirm_targets(app))
         assert first in targets and second in targets
         await pilot.press("tab", "enter")
         await wait_until(pilot, lambda: len(notifications(app)) >= 2, "two outcome toasts")

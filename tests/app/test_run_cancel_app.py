@@ -7,10 +7,21 @@ and the audit screen's run rows.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from textual.pilot import Pilot
 from textual.widgets import Button, Log
 
-from tests.support.app_helpers import ACTOR, app_for, click_on, notifications, ready, wait_until
+from tests.support.app_helpers import (
+    ACTOR,
+    app_for,
+    click_on,
+    confirmation,
+    notifications,
+    ready,
+    wait_until,
+)
 from tests.support.run_writes import ServiceRuns
 from tests.support.runs_app import (
     MACHINE_CLOCK,
@@ -73,15 +84,8 @@ async def _scene(target: DbTarget, svc: ServiceRuns) -> tuple[str, str]:
     return running, done
 
 
-async def _confirmation(pilot: object, app: SessionsApp) -> ConfirmCancelRunsScreen:
-    await wait_until(
-        pilot,  # type: ignore[arg-type]
-        lambda: isinstance(app.screen, ConfirmCancelRunsScreen),
-        "the cancel's confirmation",
-    )
-    screen = app.screen
-    assert isinstance(screen, ConfirmCancelRunsScreen)
-    return screen
+async def _confirmation(pilot: Pilot[Any], app: SessionsApp) -> ConfirmCancelRunsScreen:
+    return await confirmation(pilot, app, ConfirmCancelRunsScreen)
 
 
 def _dialog_text(screen: ConfirmCancelRunsScreen) -> str:

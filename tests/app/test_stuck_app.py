@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from textual.widgets import Log, OptionList
+from textual.widgets import OptionList
 
 from tests.support.app_helpers import (
     app_for,
+    confirm_targets,
+    confirmation,
     db_session,
     main_screen,
     notifications,
@@ -152,10 +154,8 @@ async def test_select_all_then_end_with_the_suggested_reason(scene: StuckScene) 
         assert options.highlighted_option.id == "conversation-closed"
         assert "suggested for orphaned" in str(picker.query_one("#suggested").render())
         await pilot.press("enter")
-        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmEndScreen), "confirm")
-        confirm = app.screen
-        assert isinstance(confirm, ConfirmEndScreen)
-        lines = list(confirm.query_one("#targets", Log).lines)
+        await confirmation(pilot, app, ConfirmEndScreen)
+        lines = confirm_targets(app)
         assert {line.split()[0] for line in lines} == orphaned
         assert all("active" in line and "orphaned" in line for line in lines)
         await pilot.press("tab", "enter")

@@ -6,7 +6,7 @@ import asyncio
 import json
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 from weakref import WeakKeyDictionary
 
 import pytest
@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from textual.command import CommandList, CommandPalette
 from textual.css.query import NoMatches
 from textual.pilot import Pilot
+from textual.screen import Screen
+from textual.widgets import Log
 from textual.worker import WorkerCancelled
 
 from tests.support.dbs import ANCHOR
@@ -25,6 +27,8 @@ from tui.store.errors import StoreError
 from tui.store.store import make_engine
 from tui.store.tables import sessions
 from tui.store.target import DbTarget
+
+S = TypeVar("S", bound=Screen[Any])
 
 NOW = ANCHOR + timedelta(minutes=30)
 ACTOR = "tester@ci"
@@ -88,6 +92,27 @@ async def wait_until(
             return
         await pilot.pause(0.02)
     raise AssertionError(f"timed out waiting for: {what}")
+
+
+def confirm_targets(app: SessionsApp) -> list[str]:
+    """The lines of the confirmation on screen (its `#targets` log), written when it
+    mounts, a moment after it becomes the app's screen: [] until then."""
+    try:
+        return list(app.screen.query_one("#targets", Log).lines)
+    except NoMatches:  # not composed yet
+        return []
+
+
+async def confirmation(pilot: Pilot[Any], app: SessionsApp, kind: type[S]) -> S:
+    """The confirmation of `kind` once its targets are written (`confirm_targets`)."""
+    await wait_until(
+        pilot,
+        lambda: isinstance(app.screen, kind) and bool(confirm_targets(app)),
+        f"the {kind.__name__} with its targets",
+    )
+    screen = app.screen
+    assert isinstance(screen, kind)
+    return screen
 
 
 async def run_palette_command(pilot: Pilot[Any], typed: str, expect: str) -> None:
