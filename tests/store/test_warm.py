@@ -173,7 +173,7 @@ async def test_warm_page_declines_an_unreachable_server() -> None:
         assert time.monotonic() - started < 3.0
 
 
-@pytest.mark.parametrize("limit", [100, 7])
+@pytest.mark.parametrize("limit", [100, 7, 0])
 def test_a_page_begun_before_the_app_is_the_first_page_exactly(
     service_db: DbTarget, limit: int
 ) -> None:

@@ -48,14 +48,24 @@ async def first_page(
 ) -> Page | None:
     """The unfiltered first page, newest first, as `Store.list_sessions` returns it (its
     rows `idle` after `stale_after` at `now`, as the Store judges them); or None."""
-    limit = max(1, min(limit, MAX_LIMIT))
+    limit = _bounded(limit)
     try:
         raw = await driver_for(target.kind).first_rows(target, limit, wait)
-        if not raw:
-            return None  # an empty table, or not tried: the Store gives the right words
-        return _page(raw, limit, stale_after, now or utcnow())
+        return _decoded(raw, limit, stale_after, now)
     except Exception:
         return None  # any failure means "take the normal path", which reports it
+
+
+def _bounded(limit: int) -> int:
+    return max(1, min(limit, MAX_LIMIT))
+
+
+def _decoded(
+    raw: list[tuple[Any, ...]], limit: int, stale_after: timedelta, now: datetime | None
+) -> Page | None:
+    """The driver's rows as the page; None for none (an empty table, or not tried: the
+    Store gives the right words)."""
+    return _page(raw, limit, stale_after, now or utcnow()) if raw else None
 
 
 def start(
@@ -77,6 +87,7 @@ def start(
     process waits for the page; the page only reads, so quitting before it is done
     loses nothing."""
     future: Future[Page | None] = Future()
+    limit = _bounded(limit)
     wait: Callable[[], Page | None] | None = None
     if driver_for(target.kind).warm_apart and _apart_possible():
         wait = _in_child(target, limit, stale_after, now)
@@ -112,7 +123,7 @@ def _threaded(
             raw = driver_for(target.kind).first_rows_now(target, limit, WARM_TIMEOUT)
         except Exception:
             return None  # as `first_page`: the Store, opened later, says why
-        return _page(raw, limit, stale_after, now or utcnow()) if raw else None
+        return _decoded(raw, limit, stale_after, now)
 
     return read
 
@@ -154,7 +165,7 @@ def _in_child(
         if child.returncode != 0:
             return _threaded(target, limit, stale_after, now)()
         raw: list[tuple[Any, ...]] = pickle.loads(given) if given else []  # our own child's
-        return _page(raw, limit, stale_after, now or utcnow()) if raw else None
+        return _decoded(raw, limit, stale_after, now)
 
     return wait
 

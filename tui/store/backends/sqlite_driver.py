@@ -54,8 +54,8 @@ class SqliteDriver(Driver):
         timeout: tuple[str, str, str, str] | None = None,
     ) -> StoreError:
         """A truncated or damaged file, a -shm or -wal this user cannot write, a read-only
-        file system (`sqlite_causes`), else the driver's message (`sqlite_errors`). Both
-        load sqlite3, which nothing before the first rows needs: imported here."""
+        file system (`sqlite_causes`), else the driver's message (`sqlite_errors`). Both are
+        needed only once an error is translated: imported here, off the first rows' way."""
         from tui.store.backends import sqlite_causes, sqlite_errors
 
         if isinstance(exc, StoreError):
