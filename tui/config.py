@@ -37,10 +37,12 @@ import math
 import os
 import stat
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from msgspec import Struct, field
+
+from tui.domain.records import repr_hiding
 from tui.domain.timefmt import parse_duration
 
 if TYPE_CHECKING:  # read where a file declares them: not on the dashboard's path
@@ -81,8 +83,7 @@ def check_timeout(value: float) -> float:
     return value
 
 
-@dataclass(frozen=True)
-class Flag:
+class Flag(Struct, frozen=True):
     """A setting's command-line option: a global option of `sessions-tui`."""
 
     name: str
@@ -93,8 +94,7 @@ class Flag:
     """The range the option's type accepts (`click.FloatRange`/`IntRange`); None: any."""
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(Struct, frozen=True):
     """One setting, declared once: everything else derives from this record. The file's
     key is `key`; `read` takes the TOML value and returns it checked, or raises
     ValueError with the line that follows `key: ` (a command-line value of `value_type` goes
@@ -275,8 +275,7 @@ def settings_default(field_name: str) -> Any:
     raise KeyError(field_name)
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(Struct, frozen=True):
     """What the file says, checked: `values` holds each declared setting it sets (by key),
     also readable as an attribute (`config.refresh`, None where the file says nothing)."""
 
@@ -288,8 +287,11 @@ class Config:
     """The `[deployments.NAME]` tables (`tui.deployments`), in the file's order."""
     check: Thresholds | None = None
     """`check`'s thresholds, the `[check]` table (None: the file has none)."""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False)
+    raw: dict[str, Any] = field(default_factory=dict)
     """The file as read: what a write keeps."""
+
+    def __repr__(self) -> str:
+        return repr_hiding(self, "raw")
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or not any(s.key == name for s in SETTINGS):
@@ -480,8 +482,7 @@ def remember(path: Path, key: str, value: Any) -> None:
         raise
 
 
-@dataclass(frozen=True)
-class InForce:
+class InForce(Struct, frozen=True):
     """One setting as the dashboard uses it, and where it came from: `value` as
     `sessions-tui config` shows it, `raw` as the file would hold it."""
 

@@ -21,9 +21,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 if TYPE_CHECKING:
     from tui.store.target import DbTarget
@@ -40,8 +41,7 @@ class DeploymentError(ValueError):
     """A deployment the tool cannot use; `str()` is the one line the operator reads."""
 
 
-@dataclass(frozen=True)
-class Deployment:
+class Deployment(Struct, frozen=True):
     """One named database, as the config file declares it."""
 
     name: str

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import timedelta
 from time import monotonic
 from typing import TYPE_CHECKING, Generic, TypeVar
+
+from msgspec import Struct
 
 from tui.deployments import Deployment
 
@@ -22,8 +23,7 @@ CLOSE_WITHIN = 2.0
 """Seconds a store's close may take after its read (a dropped server can hang it)."""
 
 
-@dataclass(frozen=True)
-class ReadOptions:
+class ReadOptions(Struct, frozen=True):
     """How each deployment is read: `within` seconds (the `deployment_timeout`
     setting, connecting included), its store opened with these rules."""
 
@@ -33,8 +33,7 @@ class ReadOptions:
     statement_timeout: float | None = None
 
 
-@dataclass(frozen=True)
-class Reading(Generic[T]):
+class Reading(Struct, Generic[T], frozen=True):
     """One deployment's answer: its `value`, or the one line that says why there is
     none (`error`, password masked); `seconds` from start to answer or give-up."""
 

@@ -30,9 +30,9 @@ import asyncio
 import threading
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from msgspec import Struct
 from prometheus_client.core import GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector, CollectorRegistry
 
@@ -64,8 +64,7 @@ async def _read_snapshot(store: Store) -> Snapshot:
     return await read_snapshot(store)
 
 
-@dataclass(frozen=True)
-class Scrape:
+class Scrape(Struct, frozen=True):
     """One read of every deployment: its readings, and when it finished (Unix time and
     the monotonic clock, for the cache)."""
 

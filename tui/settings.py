@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from tui.config import setting as config_setting
 from tui.config import settings_default
@@ -40,8 +41,7 @@ def demo_key() -> str:
     return hashlib.sha256(Path(spec.origin).read_bytes()).hexdigest()[:12]
 
 
-@dataclass(frozen=True)
-class Settings:
+class Settings(Struct, frozen=True):
     """Everything the dashboard needs to start; `clock` is injectable for screenshots."""
 
     target: DbTarget

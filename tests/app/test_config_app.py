@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from msgspec.structs import replace
 from textual.command import CommandInput, CommandList, CommandPalette
 
 import tui.cli.common as cli_common

@@ -4,10 +4,10 @@ real databases."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from tests.support.app_helpers import app_for, main_screen, notifications, ready, wait_until
 from tests.support.commit_cut import CommitCutProxy

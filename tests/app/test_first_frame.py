@@ -78,6 +78,7 @@ FIRST_FRAME = frozenset(
         "tui.domain",
         "tui.domain.columns",
         "tui.domain.models",
+        "tui.domain.records",
         "tui.domain.search",
         "tui.domain.stuck",
         "tui.domain.text",

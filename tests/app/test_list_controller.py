@@ -7,8 +7,9 @@ told. The clock and the waiting timer are the test's.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
+
+from msgspec.structs import replace
 
 from tests.support.rows import make_row
 from tui.app.list_controller import WAITING_AFTER, ListController, LoadMode, Pager, Window

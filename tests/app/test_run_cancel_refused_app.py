@@ -9,12 +9,12 @@ workflows.ts@v0.9.0), with no audit row.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from msgspec.structs import replace
 
 import tui.cli.common as cli_common
 from tests.support.app_helpers import (

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench import dbs
+from tui.config import settings_default
 from tui.domain.models import SessionFilter
-from tui.settings import Settings
 from tui.store.store import open_store
 from tui.store.target import DbTarget
 
@@ -97,9 +97,7 @@ def _line(label: str, values: list[float], cpu: float) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,1000000")
-    parser.add_argument(
-        "--window", type=int, default=Settings.__dataclass_fields__["search_window"].default
-    )
+    parser.add_argument("--window", type=int, default=settings_default("search_window"))
     parser.add_argument("--reps", type=int, default=9)
     parser.add_argument("--pg", action="store_true")
     parser.add_argument("--no-full", action="store_true", help="skip the full-scan yardstick")

@@ -46,9 +46,10 @@ import functools
 import statistics
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
+
+from msgspec.structs import replace
 
 from tests.bench import dbs
 from tui.store.store import Store, open_store

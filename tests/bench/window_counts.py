@@ -24,8 +24,8 @@ from typing import Any
 
 from tests.bench import dbs
 from tests.bench.search_window import _times
+from tui.config import settings_default
 from tui.domain.models import SessionFilter
-from tui.settings import Settings
 from tui.store.store import open_store
 from tui.store.target import DbTarget
 
@@ -78,9 +78,7 @@ def _line(label: str, found: tuple[list[float], float]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,1000000")
-    parser.add_argument(
-        "--window", type=int, default=Settings.__dataclass_fields__["search_window"].default
-    )
+    parser.add_argument("--window", type=int, default=settings_default("search_window"))
     parser.add_argument("--reps", type=int, default=9)
     parser.add_argument("--pg", action="store_true")
     parser.add_argument("--no-exact", action="store_true", help="skip the whole-table counts")

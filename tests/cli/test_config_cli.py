@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from tui.cli import common as cli_common
 from tui.cli.main import cli
+from tui.config import settings_default
 from tui.settings import Settings
 from tui.store.target import DbTarget
 
@@ -133,7 +134,7 @@ def test_the_search_window_comes_from_the_file_and_defaults_to_the_dashboards(
     path = tmp_path / "config.toml"
     code, out, err = run(path, "config")
     assert code == 0, err
-    default = Settings.__dataclass_fields__["search_window"].default
+    default = settings_default("search_window")
     assert setting(out, "search_window") == [str(default), "default"]
     assert run(path, "--url", empty_db_url)[0] == 0
     path.write_text("search_window = 50000\n")

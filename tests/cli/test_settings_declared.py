@@ -4,20 +4,20 @@ check, the command-line option, the default, the `Settings` value and the line i
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
+import msgspec.structs
 import pytest
 
 from tui.config import SETTINGS, Setting
 from tui.settings import Settings
 from tui.store.target import sqlite_target
 
-SETTINGS_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+SETTINGS_FIELDS = {f.name: f for f in msgspec.structs.fields(Settings)}
 
 
 @pytest.mark.parametrize("declared", SETTINGS, ids=lambda s: s.key)

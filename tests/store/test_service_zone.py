@@ -3,11 +3,11 @@ read it, on PostgreSQL (SQLite stores UTC text: no zone)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from tests.support.dbs import create_service_db, sa_url
 from tests.support.pgserver import LIMITED_USER, PgServer

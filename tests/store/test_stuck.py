@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import replace
 
 import pytest
+from msgspec.structs import replace
 
 from tests.support.odd_rows import execute
 from tests.support.sql_log import sql_log

@@ -15,11 +15,11 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 from textual.message import Message
 
 from tests.support.app_helpers import NOW, app_for, column_texts, main_screen, ready, settle

@@ -5,9 +5,9 @@ the exact counts of the newest sessions a search of that window covers, on both 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import replace
 
 import pytest
+from msgspec.structs import replace
 
 from tests.support.templates import ServiceTemplates
 from tui.domain.models import SessionFilter, SessionRow, SortKey

@@ -11,7 +11,6 @@ import atexit
 import shutil
 import tempfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -48,8 +47,7 @@ not change with temporary folders."""
 Scene = Callable[[Pilot[Any]], Awaitable[None]]
 
 
-@dataclass(frozen=True)
-class ShownAs(DbTarget):
+class ShownAs(DbTarget, frozen=True):
     """The real file, with a fixed name in the header and in messages."""
 
     shown: str = SHOWN_PATH

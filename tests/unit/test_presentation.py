@@ -10,11 +10,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from msgspec.structs import fields
 
 from tests.support.rows import make_row
 from tui.app.outcomes import describe, describe_outcomes

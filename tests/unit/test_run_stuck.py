@@ -3,9 +3,9 @@ edges, and its words (an age, never a verdict)."""
 
 from __future__ import annotations
 
-import dataclasses
 from datetime import UTC, datetime, timedelta
 
+import msgspec.structs
 import pytest
 
 from tui.config import setting
@@ -48,7 +48,7 @@ def run(status: str, started: timedelta, **more: object) -> RunRow:
 
 
 def test_every_kind_has_every_part() -> None:
-    parts = [f.name for f in dataclasses.fields(RunKindRecord)]
+    parts = [f.name for f in msgspec.structs.fields(RunKindRecord)]
     assert parts == [
         "wire", "explanation", "suggestion", "detectability", "rule_sql", "applies", "by_clock",
     ]  # fmt: skip
@@ -106,7 +106,7 @@ def test_quiet_counts_from_the_last_activity_else_the_start() -> None:
 def test_path_held_needs_a_later_cancelled_run_on_its_path() -> None:
     holding = run("running", timedelta(minutes=1), working_path="/wt/a", path_lost_by="r2")
     assert kinds_of(holding, NOW, DEFAULT_QUIET_AFTER) == (K.PATH_HELD,)
-    alone = dataclasses.replace(holding, path_lost_by=None)
+    alone = msgspec.structs.replace(holding, path_lost_by=None)
     assert kinds_of(alone, NOW, DEFAULT_QUIET_AFTER) == ()
     paused = run("paused", timedelta(hours=2))
     assert kinds_of(paused, NOW, DEFAULT_QUIET_AFTER) == (K.AWAITING_APPROVAL,)

@@ -9,14 +9,13 @@ system commands (themes, quit, screenshot).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
+from msgspec import Struct
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(Struct, frozen=True):
     """A palette command: its name, what it runs and the line of help it shows."""
 
     name: str

@@ -9,8 +9,9 @@ set and the connection's life, its workers in groups named after the deployment
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
+
+from msgspec.structs import replace
 
 from tui.app.link import DatabaseLink
 from tui.domain.wording import deployment_read_only

@@ -9,8 +9,8 @@ batch of ids); the result comes back as one SessionsEnded message.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from textual.message_pump import MessagePump
@@ -129,7 +129,7 @@ class EndFlow:
         ended = await data.write_end(run, screen.store, ids, reason, actor, kinds)
         screen.post_message(ended)
         if reply_to is not None and reply_to is not screen:
-            reply_to.post_message(replace(ended))
+            reply_to.post_message(dataclasses.replace(ended))  # a message is posted once
 
     def ended(self, message: SessionsEnded) -> None:
         """The rows as they are now, the selection without them, and the toasts: each

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
 
+from msgspec import Struct
 from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -20,8 +20,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 
 
-@dataclass(frozen=True, slots=True)
-class Owned:
+class Owned(Struct, frozen=True):
     """A binding and the class that declares it."""
 
     owner: type[DOMNode]

@@ -11,11 +11,12 @@ and goes out as plain data: a `PageAsk` or `FacetsAsk` for the host to read, a
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from time import monotonic
 from typing import Generic, Protocol, TypeVar
+
+from msgspec import Struct
 
 from tui.app import render
 from tui.app.state import ListState
@@ -41,8 +42,7 @@ class LoadMode(Enum):
     """The last page of the list (G, End), read from the other end: cursor on the last row."""
 
 
-@dataclass(frozen=True)
-class PageAsk:
+class PageAsk(Struct, frozen=True):
     """One page to read, for the question of `generation`."""
 
     generation: int
@@ -69,8 +69,7 @@ class PageAnswer(Protocol):
     searched: int
 
 
-@dataclass(frozen=True)
-class Shown:
+class Shown(Struct, frozen=True):
     """What the table does with a page that answers the question."""
 
     rows: list[SessionRow]
@@ -91,8 +90,7 @@ class Shown:
         return not self.append and not self.prepend
 
 
-@dataclass(frozen=True)
-class Counted:
+class Counted(Struct, frozen=True):
     """Reason counts under `base` (every filter but the reasons), and over the whole
     table (`totals`, the header's) when they were read with them; `window`: the counts
     window they were asked for (`ListController.counts_window`)."""
@@ -103,8 +101,7 @@ class Counted:
     window: int | None = None
 
 
-@dataclass(frozen=True)
-class FacetsAsk:
+class FacetsAsk(Struct, frozen=True):
     """The counts a new window wants: the stuck panel's, and the reasons' (read, or
     `reuse`d when a reason-only change leaves the last ones true)."""
 
@@ -132,8 +129,7 @@ class Paged(Protocol[C]):
     def bump(self) -> int: ...
 
 
-@dataclass
-class Window(Generic[C]):
+class Window(Struct, Generic[C]):
     """The paging state of a list without filters (the audit's)."""
 
     generation: int = 0

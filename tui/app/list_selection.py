@@ -9,8 +9,9 @@ view actions under the sessions list's binding ids (`select`, `select-all`,
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
+
+from msgspec import Struct
 
 from tui.app.messages import MatchesSelected, SelectionChecked
 from tui.app.picks import Picks
@@ -24,8 +25,7 @@ R = TypeVar("R")
 F = TypeVar("F")
 
 
-@dataclass(frozen=True)
-class ViewSelect(Generic[R, F]):
+class ViewSelect(Struct, Generic[R, F], frozen=True):
     """How a view's rows are selected: its words, and its two reads."""
 
     words: PickWords

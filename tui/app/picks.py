@@ -5,8 +5,9 @@ screen's `Selection` is its only writer besides the list's own handlers."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from msgspec import Struct, field
 
 
 class Keyed(Protocol):
@@ -16,8 +17,7 @@ class Keyed(Protocol):
     def id(self) -> str: ...
 
 
-@dataclass
-class Picks:
+class Picks(Struct):
     """The selected ids, and the rows of those the loaded rows may not hold."""
 
     selected: set[str] = field(default_factory=set)

@@ -5,9 +5,9 @@ module adds colours and the dashboard's row markers, nothing a script could read
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from msgspec import Struct
 from rich.text import Text
 
 from tui.domain import wording
@@ -26,8 +26,7 @@ from tui.domain.wording import ACTIVE, ANY_UNRECOGNISED, DASH, NOT_RECORDED, ODD
 from tui.domain.wording import UNRECOGNISED_MARK as UNRECOGNISED_MARK  # the help screen's legend
 
 
-@dataclass(frozen=True, slots=True)
-class Palette:
+class Palette(Struct, frozen=True):
     """The colours words about sessions are drawn in, for dark or for light themes: each
     reads at WCAG AA (contrast 4.5 or more) on those themes' background, surface and
     panel (tests/unit/test_palette.py)."""

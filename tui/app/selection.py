@@ -11,9 +11,9 @@ SelectionChecked, which the screen hands here.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from msgspec import Struct
 from textual.message import Message
 
 from tui.app import data
@@ -26,8 +26,7 @@ if TYPE_CHECKING:
     from tui.app.screens.main import MainScreen
 
 
-@dataclass(frozen=True)
-class PickWords:
+class PickWords(Struct, frozen=True):
     """How a list's selection is said: its rows' noun and what its act key does."""
 
     noun: str

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from msgspec import Struct, field
 
 from tui.app.picks import Picks
 from tui.domain.columns import INDEXED_SORTS
@@ -23,7 +24,6 @@ SINCE_STEPS: list[timedelta | None] = [
 SORT_STEPS = list(INDEXED_SORTS.values())
 
 
-@dataclass
 class ListState(Picks):
     """What the sessions table shows and how it got there; its selection is `Picks`'."""
 
@@ -225,8 +225,7 @@ class ListState(Picks):
         return state
 
 
-@dataclass(frozen=True)
-class EndedSpan:
+class EndedSpan(Struct, frozen=True):
     """An ended_at range, start included, end excluded (UTC), and its name on screen."""
 
     start: datetime

@@ -7,7 +7,6 @@ import asyncio
 import os
 import sys
 from collections.abc import Callable, Coroutine, Mapping
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -15,6 +14,7 @@ from urllib.parse import urlsplit
 
 import click
 from click.core import ParameterSource
+from msgspec import Struct, field
 
 from tui.cli import output
 from tui.config import (
@@ -27,6 +27,7 @@ from tui.config import (
     setting,
 )
 from tui.domain.columns import Context
+from tui.domain.records import repr_hiding
 from tui.domain.text import safe_text
 from tui.domain.timefmt import utcnow
 from tui.store.demo_size import DEMO_SESSIONS
@@ -46,8 +47,7 @@ CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_
 # -- plumbing --------------------------------------------------------------------------------
 
 
-@dataclass
-class Globals:
+class Globals(Struct):
     """The global options, and the database target resolved on first use.
 
     Resolution is lazy so that commands which need no database (`reasons`, `demo-db`)
@@ -63,10 +63,13 @@ class Globals:
     """`-d NAME`, each once, as given."""
     all_deployments: bool = False
     """`--all`: every deployment the config file declares."""
-    in_force: dict[str, InForce] = field(default_factory=dict, repr=False)
+    in_force: dict[str, InForce] = field(default_factory=dict)
     """Each declared setting in force (`tui.config.settings_in_force`), by key."""
-    resolved: DbTarget | None = field(default=None, repr=False)
-    config: Config | None = field(default=None, repr=False)
+    resolved: DbTarget | None = None
+    config: Config | None = None
+
+    def __repr__(self) -> str:
+        return repr_hiding(self, "in_force", "resolved", "config")
 
     def value(self, key: str) -> Any:
         """The declared setting `key` in force, converted as the dashboard takes it."""

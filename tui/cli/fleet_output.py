@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import click
@@ -53,8 +52,7 @@ def read_all(
     return asyncio.run(read_each(chosen, work, g.read_options()))
 
 
-@dataclass(frozen=True)
-class Resolved(Deployment):
+class Resolved(Deployment, frozen=True):
     """The one database the global options name (`--db`, `--url`, the environment), as
     a deployment `tui.fleet` reads; its target is already resolved."""
 

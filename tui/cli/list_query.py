@@ -4,10 +4,10 @@ against the trigger lists and the values this database stores."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import click
+from msgspec.structs import replace
 
 from tui.domain.models import (
     SessionFilter,

@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, make_server
 
+from msgspec import Struct
 from prometheus_client.exposition import ThreadingWSGIServer, make_wsgi_app
 from prometheus_client.registry import CollectorRegistry
 
@@ -34,8 +34,7 @@ StartResponse = Callable[..., Any]
 App = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
-@dataclass(frozen=True)
-class Asker:
+class Asker(Struct, frozen=True):
     """Who may read: the server's own origins, whether `Host` must be loopback, the token."""
 
     origins: frozenset[str]
@@ -101,8 +100,7 @@ def family_of(host: str) -> socket.AddressFamily:
     return infos[0][0]
 
 
-@dataclass
-class MetricsServer:
+class MetricsServer(Struct):
     """A bound server: `port` is the one bound (`--listen HOST:0` picks a free one)."""
 
     server: Any

@@ -21,10 +21,11 @@ import binascii
 import json
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+
+from msgspec import Struct
 
 from tui.domain.audit import (
     AUDIT_KEYS,
@@ -72,8 +73,7 @@ def fit(text: str, width: int) -> str:
 # -- session rows ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(Struct, frozen=True):
     """A column of an aligned CLI table."""
 
     title: str

@@ -5,11 +5,11 @@ shapes `tui.domain.run_columns`' and `render_runs`'."""
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import click
+from msgspec.structs import replace
 
 from tui.cli import fleet_output, options, render, render_runs, run_options, runs_cancel
 from tui.cli.common import Globals, run_with_store

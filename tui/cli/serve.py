@@ -23,9 +23,10 @@ import secrets
 import shlex
 import sys
 from collections.abc import MutableMapping
-from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+
+from msgspec import Struct
 
 from tui.domain.wording import Refusal, served_read_only
 
@@ -84,8 +85,7 @@ def remote_warning(host: str, port: int, actor: str | None) -> str:
     )
 
 
-@dataclass(frozen=True)
-class ChildSpec:
+class ChildSpec(Struct, frozen=True):
     """How textual-serve starts the dashboard for each browser tab."""
 
     command: str
@@ -133,8 +133,7 @@ def child_command(
     return shlex.join(argv)
 
 
-@dataclass(frozen=True)
-class ChildTarget:
+class ChildTarget(Struct, frozen=True):
     url: str
     source: str
     actor: str | None

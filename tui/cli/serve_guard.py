@@ -18,10 +18,10 @@ A refused request gets 403 before any handler runs: no dashboard process is star
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
+from msgspec import Struct
 
 from tui.cli.http_checks import origin_of, same_secret
 
@@ -32,8 +32,7 @@ TOKEN_PARAM = "token"
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-@dataclass(frozen=True)
-class Guard:
+class Guard(Struct, frozen=True):
     origins: frozenset[str]
     """The origins a page of this server has."""
     token: str | None

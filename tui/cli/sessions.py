@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 import click
+from msgspec.structs import replace
 
 from tui.cli import list_query, options, render, render_show
 from tui.domain.columns import FIELD_KEYS, SORTABLE, sort_name

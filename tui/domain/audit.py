@@ -15,9 +15,10 @@ import json
 import os
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
+
+from msgspec import Struct
 
 from tui import TOOL_NAME, __version__
 from tui.domain.models import Metadata, SessionRow
@@ -85,8 +86,7 @@ def audit_json(record: dict[str, str]) -> str:
     return json.dumps(record, separators=(",", ":"), ensure_ascii=False)
 
 
-@dataclass(frozen=True, slots=True)
-class EndedBy:
+class EndedBy(Struct, frozen=True):
     """This tool's record of an end, as read back from a session's metadata."""
 
     actor: str
@@ -95,8 +95,7 @@ class EndedBy:
     version: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Overwritten:
+class Overwritten(Struct, frozen=True):
     """The row's end no longer says what this tool wrote: someone wrote after it."""
 
     record: EndedBy
@@ -162,8 +161,7 @@ OUTCOME_ENDED = "ended"
 OUTCOME_ALREADY_ENDED = "already-ended"
 
 
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
+class AuditEntry(Struct, frozen=True):
     """One row of the audit table: what one end did to one session, or (`target` `run`)
     what one run cancel did to one run: `outcome` `cancelled` or `already-finished`,
     `reason` the status written, `found_reason`/`found_ended_at` the run's status and
@@ -194,16 +192,14 @@ class AuditEntry:
     """The run a cancel's row is about; None for a session's."""
 
 
-@dataclass(frozen=True, slots=True)
-class AuditCursor:
+class AuditCursor(Struct, frozen=True):
     """Where the next page of the audit, newest first, starts: below (at, id)."""
 
     at: datetime | None
     id: int
 
 
-@dataclass(frozen=True, slots=True)
-class AuditPage:
+class AuditPage(Struct, frozen=True):
     entries: list[AuditEntry]
     next_cursor: AuditCursor | None
 

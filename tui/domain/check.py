@@ -17,9 +17,10 @@ elsewhere but never a known critical.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import Any
+
+from msgspec import Struct, field
 
 from tui.domain.run_stuck import RunStuckKind
 from tui.domain.snapshot import Snapshot
@@ -48,8 +49,7 @@ def worst(states: Iterable[State]) -> State:
     return max(states, key=SEVERITY.index, default=State.OK)
 
 
-@dataclass(frozen=True)
-class CheckKind:
+class CheckKind(Struct, frozen=True):
     """One thing `check` measures and may judge: a stuck session kind or a stuck run
     kind, by its wire name; `label` is its perfdata label."""
 
@@ -92,8 +92,7 @@ def _kind(where: str, name: str) -> str:
     return name
 
 
-@dataclass(frozen=True)
-class Thresholds:
+class Thresholds(Struct, frozen=True):
     """Warning and critical counts, by kind name."""
 
     warning: Mapping[str, int] = field(default_factory=dict)
@@ -147,8 +146,7 @@ def read_flag(level: str, text: str) -> tuple[str, int]:
     return _kind(where, name.strip().lower()), _count(where, number)
 
 
-@dataclass(frozen=True)
-class Measure:
+class Measure(Struct, frozen=True):
     """One kind's count at the read (None: not detectable there), its thresholds and
     the state they put it in."""
 
@@ -166,8 +164,7 @@ class Measure:
         return f"{self.kind.name} {self.value} > {limit}"
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(Struct, frozen=True):
     """One deployment judged: its state, its active sessions, every kind's measure."""
 
     state: State
@@ -244,8 +241,7 @@ def judge(snapshot: Snapshot, thresholds: Thresholds) -> Verdict:
     )
 
 
-@dataclass(frozen=True)
-class Judged:
+class Judged(Struct, frozen=True):
     """One deployment's outcome: its verdict, or why it could not be read (UNKNOWN)."""
 
     name: str

@@ -14,9 +14,10 @@ A new fact about a session is one `SessionRow` field (read by the store's query)
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Generic, Protocol, TypeVar
+
+from msgspec import Struct
 
 from tui.domain.models import SessionRow, SortKey
 from tui.domain.text import safe_text
@@ -37,8 +38,7 @@ JsonScalar = str | int | bool | None
 JsonValue = JsonScalar | list[str]
 
 
-@dataclass(frozen=True, slots=True)
-class Context:
+class Context(Struct, frozen=True):
     """What a cell needs besides its row: the moment relative times count from, and when
     an active session counts as idle (`--stale-after`)."""
 
@@ -46,8 +46,7 @@ class Context:
     stale_after: timedelta
 
 
-@dataclass(frozen=True, slots=True)
-class Width:
+class Width(Struct, frozen=True):
     """A column's width on the dashboard and in the CLI's table."""
 
     screen: int
@@ -57,8 +56,7 @@ class Width:
     widest cell of the first page."""
 
 
-@dataclass(frozen=True, slots=True)
-class Column:
+class Column(Struct, frozen=True):
     """One column of the session tables (`COLUMNS`)."""
 
     key: str
@@ -194,8 +192,7 @@ class Fits(Protocol):
 K = TypeVar("K", bound=Fits)
 
 
-@dataclass(frozen=True, slots=True)
-class Placed(Generic[K]):
+class Placed(Struct, Generic[K], frozen=True):
     """A column as the dashboard lays it out: which one, and how many cells it gets."""
 
     column: K
@@ -262,8 +259,7 @@ def sort_name(sort: SortKey, ascending: bool) -> str:
     return f"{sort.value}:asc" if ascending else sort.value
 
 
-@dataclass(frozen=True, slots=True)
-class Field:
+class Field(Struct, frozen=True):
     """One key of the session object scripts get (`FIELDS`)."""
 
     key: str

@@ -11,9 +11,10 @@ stored. Strings from the database stay as stored here: each view makes them safe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
+
+from msgspec import Struct
 
 from tui.domain.audit import EndedBy, ended_by, overwritten
 from tui.domain.models import SessionChain, SessionDetail, SessionRow
@@ -34,8 +35,7 @@ from tui.domain.wording import (
 NOT_A_TIME = "stored text, not a time"
 
 
-@dataclass(frozen=True)
-class DetailView:
+class DetailView(Struct, frozen=True):
     """What every view of one session says; `row` has its kinds of stuck at `now`."""
 
     detail: SessionDetail

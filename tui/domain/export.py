@@ -16,8 +16,9 @@ import io
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from tui.domain.columns import FIELD_KEYS, Context, export
 from tui.domain.models import SessionRow
@@ -38,8 +39,7 @@ _LINE_FORMULA = re.compile(r"(?:^|(?<=[\r\n]))(?=[" + re.escape("".join(FORMULA_
 that starts like a formula; a spreadsheet may read each line of a cell as a row."""
 
 
-@dataclass(frozen=True)
-class CsvStyle:
+class CsvStyle(Struct, frozen=True):
     """How CSV cells are written. `guard`: a cell, and each line inside a cell, that
     would start a formula gets a leading `'`, as spreadsheets expect (on by default: CSV
     is opened in them; `--csv-raw` turns it off for programs). `terminal`: control
@@ -70,7 +70,7 @@ def _csv_cell(value: Any, style: CsvStyle) -> Any:
     return value
 
 
-def csv_line(values: Sequence[Any], style: CsvStyle = CsvStyle()) -> str:
+def csv_line(values: Sequence[Any], style: CsvStyle = DEFAULT_CSV) -> str:
     """One CSV record ending with LF. A cell holding a CR or an LF is quoted (the writer
     quotes what holds a character of its line terminator, hence CRLF there)."""
     buf = io.StringIO()
@@ -81,7 +81,7 @@ def csv_line(values: Sequence[Any], style: CsvStyle = CsvStyle()) -> str:
 class SessionWriter:
     """Sessions as `{"sessions": [...], "next_cursor": …}` JSON or as CSV with a header."""
 
-    def __init__(self, fmt: str, ctx: Context, csv_style: CsvStyle = CsvStyle()) -> None:
+    def __init__(self, fmt: str, ctx: Context, csv_style: CsvStyle = DEFAULT_CSV) -> None:
         if fmt not in FORMATS:
             raise ValueError(f"not an export format: {fmt}")
         self.fmt, self.ctx, self.csv_style = fmt, ctx, csv_style

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from tui.domain.stuck import StuckKind
 from tui.domain.triggers import KNOWN_REASONS, NotRecorded, Reason, Trigger, parse_reason
@@ -96,8 +98,7 @@ def reason_from_words(word: str) -> str:
     return CLI_REASON_WORDS.get(word, word)
 
 
-@dataclass(frozen=True, slots=True)
-class SessionFilter:
+class SessionFilter(Struct, frozen=True):
     """Every list filter; all combine with AND, the reasons among themselves with OR.
 
     `reasons` holds raw stored values (known or not) plus the two tokens above.
@@ -130,8 +131,7 @@ class SessionFilter:
         return self == SessionFilter()
 
 
-@dataclass(frozen=True, slots=True)
-class Cursor:
+class Cursor(Struct, frozen=True):
     """Keyset position: the sort key and id of the last row of the previous page.
 
     `as_of` pins "now" for the duration sort so active rows do not move between pages.
@@ -158,8 +158,7 @@ def quiet(
     return last is not None and now - last > threshold
 
 
-@dataclass(frozen=True, slots=True)
-class SessionRow:
+class SessionRow(Struct, frozen=True):
     """One line of the session list: the session joined with its conversation and codebase."""
 
     id: str
@@ -235,8 +234,7 @@ class SessionRow:
         return replace(self, stuck=tuple(k for k in StuckKind if k in kinds))
 
 
-@dataclass(frozen=True, slots=True)
-class Page:
+class Page(Struct, frozen=True):
     """One page of the list, in its order, and where the next one starts."""
 
     rows: list[SessionRow]
@@ -255,8 +253,7 @@ RECENT_RUNS = 5
 """How many of a conversation's workflow runs the detail and `show` list: the latest."""
 
 
-@dataclass(frozen=True, slots=True)
-class ReasonFacets:
+class ReasonFacets(Struct, frozen=True):
     """Per-reason counts under the current filter (all but the reason filter)."""
 
     known: dict[str, int]
@@ -335,8 +332,7 @@ class ReasonFacets:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Counts:
+class Counts(Struct, frozen=True):
     """The header's counts: active, ended and odd over the whole table, and how many
     sessions the filter keeps."""
 
@@ -347,16 +343,14 @@ class Counts:
     """Neither active nor ended: an `active` value the service never writes."""
 
 
-@dataclass(frozen=True, slots=True)
-class Ended:
+class Ended(Struct, frozen=True):
     """An end this tool wrote: the session and the reason it was given."""
 
     id: str
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class AlreadyEnded:
+class AlreadyEnded(Struct, frozen=True):
     """Someone else ended it first; their `ended_at` and `ended_reason` are left as they were."""
 
     id: str
@@ -364,15 +358,13 @@ class AlreadyEnded:
     ended_reason: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class NotFound:
+class NotFound(Struct, frozen=True):
     """An end asked for a session the database does not hold."""
 
     id: str
 
 
-@dataclass(frozen=True, slots=True)
-class OddActive:
+class OddActive(Struct, frozen=True):
     """Not ended: its `active` holds a value the service never writes (`value`, spelled),
     so whether it is running is unknown; the tool leaves such a row to the service."""
 

@@ -3,9 +3,10 @@ numbers are. No Textual here: the screen draws what these decide."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+
+from msgspec import Struct
 
 from tui.domain.snapshot import Headline, Snapshot
 from tui.domain.timefmt import relative
@@ -31,8 +32,7 @@ def age_of(seconds: float, every: float) -> Age:
     return Age.FRESH
 
 
-@dataclass
-class DeploymentRow:
+class DeploymentRow(Struct):
     """A deployment's row: its last headline and last complete numbers, and its last
     answer if that failed. A reading answers twice: its `Headline` first (`headed`),
     then the whole `Snapshot` or an error (`took`); until the costlier counts of a

@@ -14,8 +14,9 @@ and one that is gone leaves only the row to change.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+
+from msgspec import Struct
 
 from tui.domain.text import safe_text
 from tui.domain.timefmt import iso_z
@@ -40,16 +41,14 @@ def cancellable(status: str | None) -> bool:
     return status is not None and status not in FINISHED
 
 
-@dataclass(frozen=True, slots=True)
-class RunCancelled:
+class RunCancelled(Struct, frozen=True):
     """This cancel wrote the run: it is `cancelled`. `was`: its status before, when read."""
 
     id: str
     was: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RunFinished:
+class RunFinished(Struct, frozen=True):
     """The run was finished already (or left alone by the rule): nothing was written.
     Its status and completed_at as the database holds them."""
 
@@ -58,8 +57,7 @@ class RunFinished:
     completed_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class RunNotFound:
+class RunNotFound(Struct, frozen=True):
     """No run has this id."""
 
     id: str
@@ -68,8 +66,7 @@ class RunNotFound:
 RunOutcome = RunCancelled | RunFinished | RunNotFound
 
 
-@dataclass(frozen=True, slots=True)
-class RunCancelPlan:
+class RunCancelPlan(Struct, frozen=True):
     """What cancelling the given runs would do, read before anything is written: one
     expected outcome per run, in the order given (each run once). `RunCancelled` with
     `was` set means the run is in that status now and would be cancelled."""

@@ -10,9 +10,10 @@ writer whose formula guard every CSV of the tool has.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from msgspec import Struct
 
 from tui.domain.columns import Width
 from tui.domain.export import DEFAULT_CSV, FORMATS, CsvStyle, csv_line, dumps
@@ -80,8 +81,7 @@ def _text(value: str | None) -> str:
     return DASH if value is None or value == "" else safe_text(value)
 
 
-@dataclass(frozen=True)
-class RunColumn:
+class RunColumn(Struct, frozen=True):
     """A column of the runs table: its header, the widest its cells get before they are
     cut (None: whole), the cell, and how the dashboard fits it to the terminal
     (`columns.fit_columns`, the sessions table's rule): its width there, how useful it

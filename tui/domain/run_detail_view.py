@@ -7,8 +7,9 @@ Database strings are data: every value here has been through `safe_text`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+
+from msgspec import Struct
 
 from tui.domain.models import ChainHop
 from tui.domain.runs import OPTIONAL_RUN_COLUMNS, NodeSession, RunDetail, RunEvent, RunRow
@@ -43,8 +44,7 @@ def when(at: datetime | None, now: datetime) -> str:
     return DASH if at is None else f"{iso_z(at)} ({relative(at, now)})"
 
 
-@dataclass(frozen=True)
-class RunDetailView:
+class RunDetailView(Struct, frozen=True):
     """The run's fields as (name, shown value), and the notes the screen says with them."""
 
     fields: list[tuple[str, str]]

@@ -16,8 +16,9 @@ tokens, here `status:` `workflow:` `codebase:` `owner:` `age:`. One rule per key
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
+
+from msgspec.structs import replace
 
 from tui.domain.run_stuck import RunStuckKind
 from tui.domain.runs import RUN_STATUSES, RunFilter

@@ -31,9 +31,10 @@ exhaustive over the kinds. Leaving out a part is a TypeError at import.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
+
+from msgspec import Struct
 
 from tui.domain.runs import STALE_PENDING_AGE, RunRow
 
@@ -41,8 +42,7 @@ RunRule = Callable[[RunRow, datetime, timedelta], bool]
 """A kind's rule over one read row: (row, now, quiet setting) -> in the kind."""
 
 
-@dataclass(frozen=True)
-class RunDetectability:
+class RunDetectability(Struct, frozen=True):
     """Where the service's writes can produce a kind: only on a runs table with every
     column of `needs`. `why` is the clause after `stuck.NOT_DETECTABLE` elsewhere."""
 
@@ -55,8 +55,7 @@ class RunDetectability:
         return not run_columns or not self.needs <= run_columns
 
 
-@dataclass(frozen=True)
-class RunKindRecord:
+class RunKindRecord(Struct, frozen=True):
     """Everything the tool knows of one stuck run kind but its SQL (the store's)."""
 
     wire: str

@@ -29,7 +29,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from tui.domain.models import NOT_RECORDED_TOKEN
 from tui.domain.runs import RUN_OUTCOMES, RUN_STATUSES, RunFilter
@@ -86,8 +88,7 @@ RunTrendRow = tuple[str | None, str | None, str | None, bool, int, int, float | 
 workflow, top-level, runs, runs with a recorded cost, their cost summed in USD)."""
 
 
-@dataclass(frozen=True)
-class RunTrends:
+class RunTrends(Struct, frozen=True):
     """The runs' trends over one window: each series a `Trends` of its own."""
 
     runs: Trends

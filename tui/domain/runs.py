@@ -65,9 +65,10 @@ packages/workflows/src/executor.ts from v0.2.13, packages/core/src/workflows/ be
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
 
 from tui.domain.models import ChainHop, Metadata
 
@@ -102,8 +103,7 @@ RUN_COLUMNS_BY_ERA: tuple[tuple[str, frozenset[str]], ...] = (
 OPTIONAL_RUN_COLUMNS = frozenset().union(*(cols for _, cols in RUN_COLUMNS_BY_ERA))
 
 
-@dataclass(frozen=True, slots=True)
-class RunFilter:
+class RunFilter(Struct, frozen=True):
     """Every runs-list filter; all combine with AND, the statuses among themselves with OR."""
 
     statuses: frozenset[str] = frozenset()
@@ -130,16 +130,14 @@ class RunFilter:
         return self == RunFilter()
 
 
-@dataclass(frozen=True, slots=True)
-class RunCursor:
+class RunCursor(Struct, frozen=True):
     """Keyset position: the stored started_at (`key`) and id of the last row of a page."""
 
     key: Any
     id: str
 
 
-@dataclass(frozen=True, slots=True)
-class RunRow:
+class RunRow(Struct, frozen=True):
     """One line of the runs list: the run with its conversation, codebase and owner.
 
     A column the database's version lacks reads as None (`StoreRuns.run_columns` says
@@ -186,8 +184,7 @@ class RunRow:
         return None if last is None else max(now - last, timedelta(0))
 
 
-@dataclass(frozen=True, slots=True)
-class RunPage:
+class RunPage(Struct, frozen=True):
     rows: list[RunRow]
     next_cursor: RunCursor | None
     resume: RunCursor | None = None
@@ -198,8 +195,7 @@ class RunPage:
     page that is not a bounded search's."""
 
 
-@dataclass(frozen=True, slots=True)
-class RunEvent:
+class RunEvent(Struct, frozen=True):
     """One row of `remote_agent_workflow_events`."""
 
     id: str
@@ -212,8 +208,7 @@ class RunEvent:
     """v0.8.0 on; None on rows written before and on older versions."""
 
 
-@dataclass(frozen=True, slots=True)
-class NodeSession:
+class NodeSession(Struct, frozen=True):
     """One row of `remote_agent_workflow_node_sessions` (v0.6.0 on)."""
 
     workflow_name: str | None
@@ -226,8 +221,7 @@ class NodeSession:
     updated_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class RunDetail:
+class RunDetail(Struct, frozen=True):
     """Every column of one run, with what surrounds it.
 
     `events` and `node_sessions` are None where the version has no such table; the

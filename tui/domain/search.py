@@ -10,7 +10,8 @@ a key with no value, or an unknown key, is free text.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 SEARCH_KEYS = ("platform", "codebase", "assistant", "user", "reason")
 """The sessions list's keys; another list declares its own (`parse_tokens`)."""
@@ -37,8 +38,7 @@ def parse_tokens(raw: str, keys: Iterable[str]) -> tuple[str | None, dict[str, s
     return " ".join(free) or None, found
 
 
-@dataclass(frozen=True)
-class SearchQuery:
+class SearchQuery(Struct, frozen=True):
     """A parsed search: the free text and the value of each token given."""
 
     text: str | None = None

@@ -4,16 +4,16 @@ its chain. `tui.domain.models` names these too, loading this module when first a
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, ClassVar
+
+from msgspec import Struct, field
 
 from tui.domain.models import SessionRow
 from tui.domain.triggers import Reason, parse_reason
 
 
-@dataclass(frozen=True, slots=True)
-class Metadata:
+class Metadata(Struct, frozen=True):
     """Decoded metadata, or the raw text when it is not valid JSON (shown, never an error).
 
     JSON nested deeper than `MAX_DEPTH` (PostgreSQL's JSONB takes thousands of levels)
@@ -86,8 +86,7 @@ def _deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
-@dataclass(frozen=True, slots=True)
-class WorkflowRun:
+class WorkflowRun(Struct, frozen=True):
     """One run of a workflow in the session's conversation."""
 
     workflow_name: str | None
@@ -96,8 +95,7 @@ class WorkflowRun:
     last_activity_at: datetime | None
 
 
-@dataclass(frozen=True, slots=True)
-class SessionDetail:
+class SessionDetail(Struct, frozen=True):
     """Every column of one session with its conversation and codebase."""
 
     row: SessionRow
@@ -115,8 +113,7 @@ class SessionDetail:
     None where the database has no workflow runs table."""
 
 
-@dataclass(frozen=True, slots=True)
-class ChainHop:
+class ChainHop(Struct, frozen=True):
     """One session of a conversation's chain (`SessionChain`), as the detail lists it."""
 
     id: str
@@ -138,8 +135,7 @@ class ChainHop:
         return None if self.active or self.odd else parse_reason(self.ended_reason)
 
 
-@dataclass(frozen=True, slots=True)
-class SessionChain:
+class SessionChain(Struct, frozen=True):
     """Ancestors oldest first, ending with the session itself, plus its direct children."""
 
     hops: list[ChainHop]

@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+
+from msgspec import Struct
 
 from tui.domain.run_stuck import RunStuckKind
 from tui.domain.stuck import StuckKind
@@ -14,8 +15,7 @@ RECENT = timedelta(hours=24)
 """How far back "recent ends" reach."""
 
 
-@dataclass(frozen=True)
-class Headline:
+class Headline(Struct, frozen=True):
     """What a deployment's reading says first, cheaply: its service version and its
     active count. The overview draws a row's state, version and active count from it
     before the rest of its `Snapshot` is known."""
@@ -29,8 +29,7 @@ class Headline:
     """How long it took."""
 
 
-@dataclass(frozen=True)
-class Snapshot:
+class Snapshot(Struct, frozen=True):
     """The counts of one database. A stuck kind the service version cannot produce is
     None (not detectable), never 0; without a runs table every run count is absent
     (`has_runs` False). Reasons and statuses are as stored; a None reason is an end

@@ -38,14 +38,14 @@ codebases (the README's stuck table cites the service's code for each era).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
+
+from msgspec import Struct
 
 from tui.domain.triggers import V0_2_13, Era, Trigger, Vocabulary
 
 
-@dataclass(frozen=True)
-class Detectability:
+class Detectability(Struct, frozen=True):
     """Where the service's writes can produce a kind: `needs_soft_delete`, only on a
     database whose conversations have `deleted_at`; `sqlite_before`, on SQLite only for
     versions before that one. `why` is the clause after `NOT_DETECTABLE` elsewhere."""
@@ -64,8 +64,7 @@ class Detectability:
 EVERYWHERE = Detectability()
 
 
-@dataclass(frozen=True)
-class KindRecord:
+class KindRecord(Struct, frozen=True):
     """Everything the tool knows of one stuck kind but its SQL (the store's)."""
 
     wire: str

@@ -23,9 +23,10 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
+
+from msgspec import Struct, field
 
 from tui.domain.models import NOT_RECORDED_TOKEN
 from tui.domain.triggers import KNOWN_REASONS
@@ -60,8 +61,7 @@ class TrendSplit(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class GroupBy:
+class GroupBy(Struct, frozen=True):
     """A split declared by its rules alone (`TrendSplit`)."""
 
     value: str
@@ -69,8 +69,7 @@ class GroupBy:
     known: frozenset[str] | None = None
 
 
-@dataclass(frozen=True)
-class TrendMeasure:
+class TrendMeasure(Struct, frozen=True):
     """What a trend's numbers are. Every number is an integer: a count, or an amount in
     `1/scale` of its unit (spend: millionths of a dollar), so every sum is exact and the
     chart stacks an amount as it stacks a count. An amount of 0 is none recorded (a
@@ -142,8 +141,7 @@ class TrendBy(enum.StrEnum):
 _KNOWN_REASONS = frozenset(KNOWN_REASONS)
 
 
-@dataclass(frozen=True)
-class TrendWindow:
+class TrendWindow(Struct, frozen=True):
     """The last `days` UTC days up to `now` (per hour when `hourly`)."""
 
     days: int
@@ -221,8 +219,7 @@ def reason_filter_token(key: str | None) -> str:
     return key
 
 
-@dataclass(frozen=True)
-class Trends:
+class Trends(Struct, frozen=True):
     """The measure per (bucket key, group) over `window`, split `by`; absent pairs are 0
     (the sessions': ended sessions)."""
 

@@ -11,15 +11,16 @@ never rewritten. `detect_era` decides the era from schema markers, in one place.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
 from datetime import date
 from enum import Enum
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from tui.domain.text import safe_text
 
 
-@dataclass(frozen=True, slots=True)
-class Era:
+class Era(Struct, frozen=True):
     """A span of service versions with one trigger list, from `released` on."""
 
     key: str
@@ -180,15 +181,13 @@ KNOWN_REASONS: tuple[str, ...] = tuple(BY_WIRE)
 DEACTIVATING: tuple[Trigger, ...] = tuple(t for t in Trigger if t.deactivates)
 
 
-@dataclass(frozen=True, slots=True)
-class UnrecognisedReason:
+class UnrecognisedReason(Struct, frozen=True):
     """A value in the database outside the known list, kept verbatim."""
 
     raw: str
 
 
-@dataclass(frozen=True, slots=True)
-class NotRecorded:
+class NotRecorded(Struct, frozen=True):
     """An ended session from before migration 016: the reason was never stored."""
 
 
@@ -205,8 +204,7 @@ def parse_reason(raw: str | None) -> Reason:
     return trigger if trigger is not None else UnrecognisedReason(raw)
 
 
-@dataclass(frozen=True, slots=True)
-class Vocabulary:
+class Vocabulary(Struct, frozen=True):
     """The triggers in force for the service version in front of the tool.
 
     Recognising a stored value never depends on the version (`parse_reason` knows every
@@ -271,8 +269,7 @@ class InvalidEndReason(ValueError):
 # -- which era a database is from ----------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class SchemaMarkers:
+class SchemaMarkers(Struct, frozen=True):
     """What the schema says about the newest service version that opened the database
     (the service applies its schema additively on every connect)."""
 
@@ -290,8 +287,7 @@ class SchemaMarkers:
     """Its row's `created_app_version`: None when the database predates the table."""
 
 
-@dataclass(frozen=True, slots=True)
-class Detection:
+class Detection(Struct, frozen=True):
     """The service version a database is from, and how the tool knows."""
 
     era: Era

@@ -8,11 +8,12 @@ one decoding for both paths, so they cannot disagree.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import fields
 from datetime import UTC, datetime, timedelta, tzinfo
 from functools import lru_cache
 from itertools import product
 from typing import Any
+
+from msgspec.structs import fields
 
 from tui.domain.models import SessionRow, quiet
 from tui.domain.stuck import StuckKind

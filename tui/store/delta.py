@@ -27,9 +27,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from msgspec import Struct
 
 from tui.store.codec import active_state, text_value
 from tui.store.queries import ALL_ACTIVE, NEW_ACTIVE, NEW_ACTIVE_COUNT, STARTED_SINCE
@@ -38,8 +39,7 @@ GroupKey = tuple[str | None, bool | None]
 """(ended_reason, active): active None for an odd stored value (`codec.active_state`)."""
 
 
-@dataclass(frozen=True, slots=True)
-class LiveGroup:
+class LiveGroup(Struct, frozen=True):
     """One row of live_facet_statement."""
 
     reason: str | None
@@ -90,8 +90,7 @@ def _balance(live: Iterable[LiveGroup]) -> int:
     return total
 
 
-@dataclass(frozen=True, slots=True)
-class Settled:
+class Settled(Struct, frozen=True):
     """What a full count leaves for the refreshes until the next one."""
 
     before: datetime

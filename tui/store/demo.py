@@ -14,12 +14,12 @@ import os
 import random
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from msgspec import Struct, field
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tui.domain.triggers import BY_WIRE, Trigger
@@ -112,8 +112,7 @@ on one conversation."""
 """Oldest ended sessions predate the service's migration 016: their reason is NULL."""
 
 
-@dataclass
-class DemoSummary:
+class DemoSummary(Struct):
     path: str
     sessions: int = 0
     conversations: int = 0

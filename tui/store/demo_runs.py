@@ -8,11 +8,11 @@ from __future__ import annotations
 import json
 import random
 import uuid
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from msgspec import Struct
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tui.store.backends import backend_for
@@ -46,8 +46,7 @@ RUN_INDEXES = (
 """The service's indexes on these tables (sqlite.ts@v0.9.0), those the tool reads by."""
 
 
-@dataclass
-class RunSummary:
+class RunSummary(Struct):
     runs: int = 0
     events: int = 0
     node_sessions: int = 0

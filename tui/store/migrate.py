@@ -27,7 +27,6 @@ import asyncio
 import io
 import weakref
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -39,6 +38,7 @@ from alembic.runtime.migration import MigrationContext, MigrationInfo
 from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
 from alembic.util.exc import CommandError
+from msgspec import Struct
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -83,8 +83,7 @@ AUDIT_TABLE = "sessions_tui_audit"
 AUDIT_INDEXES = ("ix_sessions_tui_audit_at", "ix_sessions_tui_audit_actor")
 
 
-@dataclass(frozen=True)
-class Upgraded:
+class Upgraded(Struct, frozen=True):
     """What `migrate_to_head` did: the revisions it applied, and the objects of revisions
     already recorded that were missing and that it made again (`restored`)."""
 
@@ -168,8 +167,7 @@ def _restore_sql(dialect_name: str, catalog: Catalog, buf: io.StringIO) -> None:
             module.upgrade()
 
 
-@dataclass(frozen=True)
-class MigrationPlan:
+class MigrationPlan(Struct, frozen=True):
     """What `upgrade` would do, read before it starts: revisions, the sessions it works
     over, the indexes it builds, and what the live service will feel (`notice`, None
     when nothing needs the operator's agreement)."""

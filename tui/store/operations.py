@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from tui.domain.models import (
     AlreadyEnded,
@@ -98,8 +99,7 @@ class CannotEnd(StoreError):
     """This database cannot be written to by an end (read-only, or no ended_reason column)."""
 
 
-@dataclass(frozen=True, slots=True)
-class EndPlan:
+class EndPlan(Struct, frozen=True):
     """What ending the given sessions would do, read before anything is written.
 
     `steps` has one expected outcome per session, in the order given, each session once
@@ -198,8 +198,7 @@ async def apply_end(store: Store, plan: EndPlan) -> tuple[EndOutcome, ...]:
     return tuple(s if isinstance(s, kept) else by_id[s.id] for s in plan.steps)
 
 
-@dataclass(frozen=True)
-class DatabaseInfo:
+class DatabaseInfo(Struct, frozen=True):
     """What `sessions-tui info` reports about the database in front of the tool."""
 
     backend: str

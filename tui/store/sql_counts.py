@@ -5,11 +5,11 @@ and the plain count.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from msgspec.structs import replace
 from sqlalchemy.sql.elements import ColumnElement
 
 from tui.domain.models import (

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from msgspec import Struct
 from sqlalchemy.sql.elements import ColumnElement
 
 from tui.domain.models import (
@@ -35,8 +35,7 @@ s, c, cb, u, wr = sessions, conversations, codebases, users, workflow_runs
 MAX_CHAIN_DEPTH = 500
 
 
-@dataclass(frozen=True)
-class Dialect:
+class Dialect(Struct, frozen=True):
     """What the statements depend on: the database's backend, whether the table has
     ended_reason (the service's migration 016), and the zone the service writes
     started_at/ended_at in (`catalog.service_zone`; unused where they are UTC text).

@@ -18,11 +18,11 @@ search reads a window of the newest runs (`window_floor`, `within_window`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, assert_never
 
 import sqlalchemy as sa
+from msgspec import Struct
 from sqlalchemy.sql.elements import ColumnElement
 
 from tui.domain.run_stuck import RunStuckKind
@@ -105,8 +105,7 @@ ACTIVE_STATUSES = ("pending", "running", "paused")
 """The statuses every stuck kind is among: the counts read these by the status index."""
 
 
-@dataclass(frozen=True)
-class RunSql:
+class RunSql(Struct, frozen=True):
     """What the runs statements depend on: the sessions' `Dialect` (backend, zone,
     owners) and the columns of the runs, events and node-sessions tables this database
     has (empty: no such table)."""

@@ -10,10 +10,10 @@ those too, since the search reads them before its first window.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
+from msgspec.structs import replace
 from sqlalchemy.sql.elements import ColumnElement
 
 from tui.domain.models import SessionFilter, SortKey, Status

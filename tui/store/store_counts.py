@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
 from datetime import datetime
 from time import monotonic
 from typing import Any
 
 import sqlalchemy as sa
+from msgspec.structs import replace
 
 from tui.domain.models import (
     Counts,

@@ -5,10 +5,10 @@ server's facts (`read_server`) and the engine every connection comes from.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
+from msgspec import Struct, field
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tui.domain.triggers import SchemaMarkers
@@ -33,8 +33,7 @@ RUN_COLUMNS = ("id", "conversation_id", "workflow_name", "status", "started_at",
 """What `queries.workflow_runs_statement` reads of remote_agent_workflow_runs."""
 
 
-@dataclass(frozen=True)
-class SchemaInfo:
+class SchemaInfo(Struct, frozen=True):
     """The database's schema as the tool found it at open: every service table with its
     columns (which service version applied it shows here), and the sessions' indexes."""
 
@@ -112,8 +111,7 @@ _SHOWN_COLUMNS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class ServerFacts:
+class ServerFacts(Struct, frozen=True):
     """What the tool reads of a database when it opens it, over one connection."""
 
     tables: dict[str, set[str]]

@@ -3,9 +3,9 @@ newest sessions, for a question the operator just typed (free text, `user:`)."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
+from msgspec.structs import replace
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from tui.domain.models import ReasonFacets, SessionFilter, Status

@@ -9,19 +9,20 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 from urllib.parse import quote
 
+from msgspec import Struct
+
+from tui.domain.records import repr_hiding
 from tui.store.errors import BadTarget, DatabaseNotFound, StoreError
 
 Kind = Literal["sqlite", "postgresql"]
 DEMO_HINT = "sessions-tui --demo"
 
 
-@dataclass(frozen=True)
-class DbTarget:
+class DbTarget(Struct, frozen=True):
     """A resolved database and where the choice came from.
 
     Parsed without SQLAlchemy, so resolving a target (every CLI call, the dashboard's
@@ -31,13 +32,16 @@ class DbTarget:
     kind: Kind
     source: str
     path: Path | None = None
-    ssl: str | None = field(default=None, repr=False)
+    ssl: str | None = None
     host: str | None = None
     port: int | None = None
     username: str | None = None
-    password: str | None = field(default=None, repr=False)
+    password: str | None = None
     database: str | None = None
     query: tuple[tuple[str, str], ...] = ()
+
+    def __repr__(self) -> str:
+        return repr_hiding(self, "ssl", "password")
 
     def display(self) -> str:
         """What the header and errors show: the path, or user@host:port/db with no password."""

@@ -23,11 +23,11 @@ import re
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from msgspec import Struct
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -84,8 +84,7 @@ class ExportSource(Protocol):
     def pages(self, app: Connection, store: Store, size: int) -> AsyncIterator[Sequence[Any]]: ...
 
 
-@dataclass(frozen=True)
-class SessionExport:
+class SessionExport(Struct, frozen=True):
     """The sessions list's view: its filter, sort and order."""
 
     flt: SessionFilter

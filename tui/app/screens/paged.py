@@ -18,10 +18,11 @@ count in their own workers.
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
+from msgspec import Struct, field
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -51,8 +52,7 @@ C = TypeVar("C")
 F = TypeVar("F")
 
 
-@dataclass(frozen=True)
-class ViewSearch(Generic[F]):
+class ViewSearch(Struct, Generic[F], frozen=True):
     """A view's search box: the `key:value` tokens it takes besides free text, the
     filter a typed search makes, and how the filters in force are said."""
 
@@ -64,8 +64,7 @@ class ViewSearch(Generic[F]):
     describe: Callable[[F], str]
 
 
-@dataclass(frozen=True)
-class ViewAction:
+class ViewAction(Struct, frozen=True):
     """One of a view's keys: its binding (whose action is `view('<name>')`) and what it
     does, given the screen."""
 
@@ -85,8 +84,7 @@ def view_action(
     return ViewAction(name, Binding(key, f"view({name!r})", description, **binding), run)
 
 
-@dataclass(frozen=True)
-class ListView(Generic[R, C, F]):
+class ListView(Struct, Generic[R, C, F], frozen=True):
     """A paged list, declared."""
 
     name: str

@@ -4,9 +4,9 @@ to through its links, back going through them; the metadata section, bounded."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
+from msgspec import Struct
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, VerticalScroll
@@ -49,8 +49,7 @@ def metadata_text(title: str, metadata: Metadata, note: str | None, whole: str) 
     return meta
 
 
-@dataclass(frozen=True)
-class RecordLayout:
+class RecordLayout(Struct, frozen=True):
     """The ids of a record screen's parts: its title line; its body, the record's
     sections (`fields`, in a scroll) beside the list of its links; and that list's
     border title (`{select}`: the key that opens a link)."""

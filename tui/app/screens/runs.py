@@ -15,12 +15,13 @@ opens a run's detail. The rows come newest first by start (the one order an inde
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from msgspec import Struct
+from msgspec.structs import replace
 from textual.binding import BindingType
 
 from tui.app import list_selection, run_cancel_flow
@@ -103,8 +104,7 @@ def empty_note(store: Store) -> str:
     return "no workflow run matches" if store.has_runs else NO_RUNS_TABLE
 
 
-@dataclass(frozen=True)
-class RunExport:
+class RunExport(Struct, frozen=True):
     """The runs list's view to a file: every run under its filter, newest first, as
     `sessions-tui runs --format csv|json` writes them (`RunWriter`)."""
 

@@ -16,10 +16,10 @@ list, its runs are every run.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from typing import ClassVar
 
+from msgspec import Struct
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -53,8 +53,7 @@ RUN_SPLIT_NOTE = "status or outcome splits the workflow runs: switch to them fir
 RUNS_ONLY_NOTE = "opened from the runs list: the sessions list's trends key counts sessions"
 
 
-@dataclass(frozen=True)
-class TrendPick:
+class TrendPick(Struct, frozen=True):
     """A reason and a bucket chosen on the chart: the list shows those sessions."""
 
     reason: str

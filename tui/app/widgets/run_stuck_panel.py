@@ -11,9 +11,9 @@ a verdict on a process the tool cannot see.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import cast
 
+from msgspec.structs import replace
 from rich.text import Text
 from textual import on, work
 from textual.widgets import OptionList

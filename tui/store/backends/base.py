@@ -38,10 +38,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from msgspec import Struct, field
 from sqlalchemy import Column, Select, Table
 from sqlalchemy.engine import URL, Connection, Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -56,8 +56,7 @@ def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-@dataclass(frozen=True)
-class Catalog:
+class Catalog(Struct, frozen=True):
     """What a migration must know of a database before it changes anything.
 
     `tables`: every table of the schema the service's unqualified names resolve in;
@@ -83,8 +82,7 @@ class Catalog:
         return frozenset(t for t in self.tables if t.startswith("remote_agent_"))
 
 
-@dataclass(frozen=True)
-class CatalogQueries:
+class CatalogQueries(Struct, frozen=True):
     """The catalog's answers a backend gives as SQL, each one statement; the store runs
     them and reads their rows the same way for every backend (`tui.store.catalog`).
 
@@ -139,8 +137,7 @@ class CatalogQueries:
     quick_check): anything else says what is wrong with it."""
 
 
-@dataclass(frozen=True)
-class Traits:
+class Traits(Struct, frozen=True):
     """What a backend is, as data rather than methods: the store's shared code reads it.
 
     Writes: `write_pause_s`, seconds to wait between two write transactions of one end,
