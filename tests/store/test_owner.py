@@ -19,6 +19,7 @@ from tests.support.owners import (
     create_owner_db,
     run_name,
 )
+from tests.support.sql_log import sql_log
 from tui.domain.models import RECENT_RUNS, SessionFilter, SessionRow, Status
 from tui.store.store import Store, open_store
 from tui.store.target import DbTarget
@@ -185,3 +186,51 @@ def test_user_pages_are_the_users_rows_of_the_whole_list(empty_db_url: str) -> N
             await store.close()
 
     asyncio.run(go())
+
+
+def test_an_owners_pages_are_planned_for_that_owner(empty_db_url: str) -> None:
+    """PostgreSQL may keep one generic plan for a prepared statement after five runs, and
+    the one made for a common owner walks the index for a rare one: every page read under
+    an owner sends `Traits.value_plans_sql` first, and the server takes it (custom plans in
+    that transaction). Other filters send nothing of it; SQLite has no plan cache."""
+    target = asyncio.run(create_owner_db(empty_db_url))
+    owner = SessionFilter(user="ada lovelace")
+
+    async def go() -> tuple[tuple[str, ...], list[list[str]], list[str], list[SessionRow]]:
+        store = await open_store(target, read_only=True)
+        try:
+            owned, rows = [], []
+            for _ in range(7):  # past the five runs after which a generic plan may be kept
+                with sql_log(store) as sent:
+                    rows = (await store.list_sessions(owner)).rows
+                owned.append(sent)
+            with sql_log(store) as other:
+                await store.list_sessions(SessionFilter(status=Status.ENDED))
+            return store.d.backend.traits.value_plans_sql, owned, other, rows
+        finally:
+            await store.close()
+
+    setting, owned, other, rows = asyncio.run(go())
+    assert {r.owner for r in rows} == {"Ada Lovelace"} and rows
+    if target.kind == "sqlite":
+        assert setting == ()
+        return
+    assert setting, "PostgreSQL plans an owner's pages for that owner"
+    for sent in owned:
+        assert sent[: len(setting)] == list(setting), sent
+    assert not set(setting) & set(other)
+    assert asyncio.run(_in_force(target, setting)) == "force_custom_plan"
+
+
+async def _in_force(target: DbTarget, setting: tuple[str, ...]) -> str:
+    """`plan_cache_mode` in a transaction that ran `setting`, on a bare connection."""
+    import asyncpg
+
+    con = await asyncpg.connect(target.secret_url())
+    try:
+        async with con.transaction():
+            for sql in setting:
+                await con.execute(sql)
+            return str(await con.fetchval("SHOW plan_cache_mode"))
+    finally:
+        await con.close()

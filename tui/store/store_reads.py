@@ -100,7 +100,7 @@ class StoreReads(StoreBase):
                     result += yield rest
             return (yield from self._marked(self._page(result, limit, as_of)))
 
-        return await self._hot(plan, short=not windowed)
+        return await self._hot(plan, setup=self._value_plans(flt), short=not windowed)
 
     def _page_query(
         self,
@@ -149,7 +149,12 @@ class StoreReads(StoreBase):
             page = yield from self._marked(self._page(rows, limit, None))
             return Page(page.rows, page.next_cursor, resume, window)
 
-        return await self._hot(plan)
+        return await self._hot(plan, setup=self._value_plans(flt))
+
+    def _value_plans(self, flt: SessionFilter) -> tuple[str, ...]:
+        """The settings of a page read under `flt`: an owner's statements planned for
+        that owner (`Traits.value_plans_sql`), as its share of the sessions varies."""
+        return self.d.backend.traits.value_plans_sql if flt.user and flt.user.strip() else ()
 
     def _window_rows(
         self,

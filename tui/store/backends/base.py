@@ -152,7 +152,10 @@ class Traits(Struct, frozen=True):
     heavy reads are background work for the server; `index_join_sql`, run in a
     transaction whose joins must probe indexes row by row (few outer rows against a
     large joined table); `branches_sql`, run in a transaction that reads one statement of
-    many small branches (`sql_counts.per_bucket`); `cancel_sql`, which cancels the
+    many small branches (`sql_counts.per_bucket`); `value_plans_sql`, run in a
+    transaction whose statements must be planned for the values each run binds, never
+    once for any value (an owner: a plan made for a common one walks the index for a rare
+    one); `cancel_sql`, which cancels the
     statements of this tool's own reading connections named by `:ids`
     (`Backend.reader_id`) and gives how many it cancelled, None where nothing can
     (SQLite's wait is bounded by its busy timeout).
@@ -198,6 +201,7 @@ class Traits(Struct, frozen=True):
     background_sql: tuple[str, ...] = ()
     index_join_sql: tuple[str, ...] = ()
     branches_sql: tuple[str, ...] = ()
+    value_plans_sql: tuple[str, ...] = ()
     cancel_sql: str | None = None
     migration_lock_sql: tuple[str, ...] = ()
     bulk_load_sql: tuple[str, ...] = ()
