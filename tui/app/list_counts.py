@@ -28,7 +28,10 @@ class ListCounts:
 
     def ask(self, generation: int, *, fresh_data: bool) -> None:
         """The counts a new window wants: the stuck panel's, and the reasons' (asked of
-        the reason panel, or the last ones reused)."""
+        the reason panel, or the last ones reused). Reused counts are shown with the
+        rows; reads start once the rows are painted, as after an end (starting them
+        first delayed a PostgreSQL status change's rows by a frame)."""
+        screen = self.screen
         ask = self.controller.facets_ask(generation, fresh_data=fresh_data)
         wanted = CountsWanted(
             generation,
@@ -37,11 +40,11 @@ class ListCounts:
             recount=ask.stuck_recount,
             window=ask.window,
         )
-        self.screen.stuck_panel.post_message(wanted)
+        screen.call_after_refresh(screen.stuck_panel.post_message, wanted)
         if ask.reuse is not None:
             self.show_counts(ask.reuse)
         else:
-            self.count(ask)
+            screen.call_after_refresh(self.count, ask)
 
     def count(self, ask: FacetsAsk) -> None:
         """The reason panel counts in its own worker; the answer comes back here."""

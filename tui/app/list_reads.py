@@ -6,10 +6,24 @@ the page reads (worker group `list`, the last one asked wins), keeps the timers 
 late "loading…" mark, the waiting clock), and hands each page to the table, the
 header and the selection; a new window's counts are `ListCounts`'. Failures of the
 screen's workers land in `failed`, which the screen's worker handler calls.
+
+A new question's page is read with the screen's repaints held (`FramesHeld`): a filter
+change dirties the filter line and the widget the operator used, and on an idle screen
+Textual paints them at once, over the old rows; its screen timer then puts the next frame,
+the rows', one to two frame periods (1/60 s) after that one, whenever the page came.
+Held, the change is painted once, with its rows, as soon as they are on the table. The
+hold is `App.batch_update` (Textual paints nothing while one is open), let go once the
+page was taken, the read failed or was cancelled, or after `FRAMES_HELD_S`, whichever
+comes first: a late page never keeps the screen still longer than that (its "loading…"
+mark comes later, `LOADING_AFTER`). Let go, the screen is told to look for what is dirty
+(`check_idle`): its idle handler, which starts the screen timer, ran while the hold was
+open and started nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
+from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING
 
 from textual.timer import Timer
@@ -33,6 +47,31 @@ READS = ("list", "facets")
 screen's pages and the reason panel's counts."""
 
 
+FRAMES_HELD_S = 0.05
+"""The longest the screen waits for a new question's page before it paints again: three
+frames, under what an operator sees as a pause, and longer than a page read takes on an
+indexed database of a million sessions."""
+
+
+class FramesHeld:
+    """One hold on `screen`'s app's repaints, let go once: by `release`, or at
+    `FRAMES_HELD_S`."""
+
+    def __init__(self, screen: MainScreen) -> None:
+        self._screen = screen
+        self._batch: AbstractContextManager[None] | None = screen.app.batch_update()
+        self._batch.__enter__()
+        self._limit = asyncio.get_running_loop().call_later(FRAMES_HELD_S, self.release)
+
+    def release(self) -> None:
+        """Let the screen paint again (once; later calls change nothing)."""
+        batch, self._batch = self._batch, None
+        if batch is not None:
+            self._limit.cancel()
+            batch.__exit__(None, None, None)
+            self._screen.check_idle()
+
+
 class ListReads:
     """One list screen's reads: asked, timed, cancelled, answered."""
 
@@ -43,6 +82,8 @@ class ListReads:
         """Set while a new question's page is not in yet: it will dim the old rows."""
         self._wait_timer: Timer | None = None
         self._first_rows = False
+        self._held: FramesHeld | None = None
+        """The hold on repaints of the question being read, let go with its page."""
 
     @property
     def ready(self) -> bool:
@@ -67,28 +108,39 @@ class ListReads:
         self.loading_timer = timer
         self._time_wait()
         screen.table.set_sort(ask.sort, ask.ascending)
-        self.page(ask)
+        self._held = FramesHeld(screen)  # the change painted once, with its rows
+        self.page(ask, self._held)
         screen.filters.show()
 
-    def page(self, ask: PageAsk) -> None:
-        """Read one page in the screen's `list` worker."""
+    def page(self, ask: PageAsk, held: FramesHeld | None = None) -> None:
+        """Read one page in the screen's `list` worker; `held` let go once the page was
+        taken (or the read failed or was cancelled)."""
         app = self.screen.sessions_app
 
         async def read() -> None:
-            page = await data.read_page(
-                app.inflight,
-                self.screen.store,
-                ask.generation,
-                ask.flt,
-                ask.sort,
-                ask.cursor,
-                ask.limit,
-                ask.mode,
-                ascending=ask.ascending,
-                from_end=ask.from_end,
-                window=ask.window,
-            )
+            try:
+                page = await data.read_page(
+                    app.inflight,
+                    self.screen.store,
+                    ask.generation,
+                    ask.flt,
+                    ask.sort,
+                    ask.cursor,
+                    ask.limit,
+                    ask.mode,
+                    ascending=ask.ascending,
+                    from_end=ask.from_end,
+                    window=ask.window,
+                )
+            except BaseException:
+                if held is not None:
+                    held.release()
+                raise
             self.screen.post_message(page)
+            # Let go once the page was handled (`took_page` lets go with the rows on the
+            # table; a page answering an older question is dropped).
+            if held is not None and not self.screen.call_later(held.release):
+                held.release()
 
         self.screen.run_worker(read(), group="list", exclusive=True, exit_on_error=False)
 
@@ -238,6 +290,10 @@ class ListReads:
         if shown.new_window:
             screen.status_bar.set_read(settings.clock())
         app.store_answered()
+        if self._held is not None:  # the screen's next frame has the rows
+            table.refresh_now()
+            self._held.release()
+            self._held = None
 
     def _answers(self, worker: Worker[object]) -> bool:
         """Whether `worker` reads an answer to the list's question."""

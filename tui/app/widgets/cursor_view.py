@@ -46,6 +46,12 @@ class CursorView(ScrollView, can_focus=True):
         self.more_below = False
         """Rows of the list below the last loaded one (another keyset page)."""
 
+    def refresh_now(self) -> None:
+        """Hand this view's pending repaint to its screen at once. Textual hands it over
+        from the view's own idle handler, which may run after the screen's next frame:
+        the rows would then wait for the frame after it (`list_reads.FramesHeld`)."""
+        self._check_refresh()  # private: Textual has no public call for it (8.x)
+
     @property
     def row_count(self) -> int:
         return len(self.window)
