@@ -3,9 +3,10 @@
 A `KeptStore` opens its deployment's database read-only at the first reading and keeps
 it for the next ones; each reading runs within `deployment_timeout` (connecting
 included, when it connects). While no store is open, a SQLite deployment's headline is
-read without one (`KeptStore.first`: on the bare driver, as a short read), and the store
-opens for the rest of the reading. A failed reading closes the store and the next one opens it
-again, as does a SQLite file replaced or deleted at its path.
+read without one (`KeptStore.first`: on the bare driver, as a short read, its connection
+closed when the store opens for the rest of the reading, not before the headline is
+told). A failed reading closes the store and the next one opens it again, as does a
+SQLite file replaced or deleted at its path.
 
 A `Fleet` holds one per deployment and reads each in two parts: its `Headline` (version
 and active count), told as soon as it is read, then the costlier counts of its
@@ -28,6 +29,7 @@ from tui.fleet import CLOSE_WITHIN, Reading, ReadOptions
 if TYPE_CHECKING:
     from tui.deployments import Deployment
     from tui.domain.snapshot import Headline, Snapshot
+    from tui.store.backends.reader import Reader
     from tui.store.store import Store
     from tui.store.target import DbTarget
 
@@ -49,6 +51,9 @@ class KeptStore:
         """How many times a store was opened for it."""
         self._reading: asyncio.Future[Any] | None = None
         """The last reading: a store is never closed under one."""
+        self._bare: Reader | None = None
+        """The bare reader of the headlines read without a store (`first`), open until
+        the store opens or a reading fails."""
 
     @property
     def local(self) -> bool:
@@ -76,16 +81,16 @@ class KeptStore:
         """The headline (`snapshot.read_headline`) as `read` reads it, but while no
         store is open, read without opening one where the backend can
         (`headline.read_bare`: the catalog and the count on the bare driver); the next
-        `read` opens the store. A bare reading runs in the caller's task (no store to
-        keep from a cancelled caller): one short enough for the event loop answers
-        before the loop turns to anything else (a first paint)."""
-        from tui.store.headline import read_bare
+        `read` opens the store, and closes the bare reader then. A bare reading runs in
+        the caller's task (no store to keep from a cancelled caller): one short enough
+        for the event loop answers before the loop turns to anything else (a first
+        paint)."""
         from tui.store.snapshot import read_headline
 
         if self.store is not None:
             return await self.read(read_headline)
         if self._reads_bare():
-            return await self._read(read_bare)
+            return await self._read(self._read_bare)
 
         async def opened(target: DbTarget) -> Headline:
             return await read_headline(await self._open(target))
@@ -100,6 +105,13 @@ class KeptStore:
             return reads_bare(self.deployment.target())
         except StoreError:
             return False  # the reading says why
+
+    async def _read_bare(self, target: DbTarget) -> Headline:
+        from tui.store.headline import bare_reader, read_bare
+
+        if self._bare is None:
+            self._bare = bare_reader(target)
+        return await read_bare(target, self._bare)
 
     async def _run(self, call: Callable[[DbTarget], Awaitable[T]]) -> Reading[T]:
         reading = asyncio.ensure_future(self._read(call))
@@ -136,6 +148,7 @@ class KeptStore:
         if self.store is not None and self.store.file_changed() is not None:
             await self.close()
         if self.store is None:
+            await self._close_bare()
             store = await open_store(
                 target,
                 read_only=True,
@@ -155,9 +168,11 @@ class KeptStore:
         await self.close()
 
     async def close(self) -> None:
-        """The store closed, bounded by `CLOSE_WITHIN` (a dropped server can hang it)."""
+        """The store (and the bare reader) closed, bounded by `CLOSE_WITHIN` (a dropped
+        server can hang it)."""
         from tui.store.errors import StoreError
 
+        await self._close_bare()
         store, self.store = self.store, None
         if store is None:
             return
@@ -166,6 +181,11 @@ class KeptStore:
                 await store.close()
         except (TimeoutError, StoreError, OSError):
             pass  # the connection is gone either way
+
+    async def _close_bare(self) -> None:
+        bare, self._bare = self._bare, None
+        if bare is not None:
+            await bare.close()  # SQLite's: its connections closed, nothing awaited
 
 
 class Fleet:

@@ -1,6 +1,7 @@
 """The overview's table (`RowTable`): a cell's update repaints its own row's line (several
 cells of a row, `update_cells`, ask for it once), and a column that widens or narrows
-repaints every row, each still under its header."""
+repaints every row, each still under its header. Its columns are as wide as DataTable
+makes them for the same rows."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.strip import Strip
+from textual.widgets import DataTable
 
 from tests.support.app_helpers import screen_lines
 from tui.app.widgets.row_table import RowTable
@@ -107,3 +109,38 @@ async def test_the_cells_of_one_row_ask_for_its_repaint_once() -> None:
         lines = screen_lines(app)
         assert lines[1].split() == ["alpha", "12,345", "wider"]
         assert lines[0].index("Note") == lines[1].index("wider") == lines[2].index("-"), lines
+
+
+ODD_ROWS = (
+    (Text("name"), Text("1"), Text("日本語の名前")),  # 6 characters, 12 cells
+    (Text("two\nlines, the second wider"), Text("12,345", style="bold"), Text("-")),
+    (Text("short row"),),  # fewer cells than columns
+    (Text("tab\there"), Text("👍🏽"), Text("é" * 3)),
+)
+
+
+class BothTables(App[None]):
+    """The same columns and rows in a DataTable and in a RowTable."""
+
+    def compose(self) -> ComposeResult:
+        self.plain: DataTable[Text] = DataTable()
+        self.rows = RowTable()
+        yield self.plain
+        yield self.rows
+
+    def on_mount(self) -> None:
+        for table in (self.plain, self.rows):
+            for label in ("Name", Text("Count ✓"), "Note"):
+                table.add_column(label)
+            for i, cells in enumerate(ODD_ROWS):
+                table.add_row(*cells, key=str(i))
+
+
+async def test_new_rows_widen_the_columns_as_datatable_measures_them() -> None:
+    app = BothTables()
+    async with app.run_test(size=(80, 20)) as pilot:
+        await pilot.pause()
+        widths = [[c.content_width for c in t.columns.values()] for t in (app.plain, app.rows)]
+        assert widths[0] == widths[1]
+        assert widths[0][0] == len("lines, the second wider")  # the widest line
+        assert widths[0][2] == 12

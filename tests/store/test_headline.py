@@ -6,6 +6,7 @@ reads on the event loop unless the file is locked, when it waits on a reading th
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 from datetime import timedelta
@@ -179,3 +180,53 @@ async def test_a_sqlite_first_reading_is_on_the_loop_and_waits_for_a_lock_off_it
         await kept.shut()
     assert answer.value is not None, answer.error
     assert (answer.value.version, answer.value.active) == expected
+
+
+def _descriptors_on(path: Path) -> int:
+    """This process's open file descriptors on `path` (Linux's /proc)."""
+    fds = Path("/proc/self/fd")
+    found = 0
+    for fd in fds.iterdir():
+        try:
+            found += Path(os.readlink(fd)) == path
+        except OSError:
+            continue  # closed meanwhile (the listing's own descriptor)
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux's /proc")
+async def test_the_headline_s_connection_is_closed_when_the_store_opens_and_at_the_end(
+    tmp_path: Path,
+) -> None:
+    """The first reading's connection is not closed before the headline is told (its
+    close is no part of a first row): it stays open until the store opens for the rest
+    of the reading, and nothing is left open once the deployment is shut, after a first
+    reading alone as after a whole one."""
+    db = tmp_path / "archon.db"
+    target = await create_service_db(f"sqlite:///{db}", sessions=10)
+    kept = KeptStore(deployment(target), OPTIONS)
+    try:
+        first = await kept.first()
+        assert first.value is not None, first.error
+        assert _descriptors_on(db) == 1
+    finally:
+        await kept.shut()
+    assert _descriptors_on(db) == 0
+
+    alone = await open_store(target, read_only=True)
+    try:
+        await alone.active_count()
+        a_store_s = _descriptors_on(db)  # what an opened store holds once it has read
+    finally:
+        await alone.close()
+
+    kept = KeptStore(deployment(target), OPTIONS)
+    try:
+        first = await kept.first()
+        assert first.value is not None, first.error
+        rest = await kept.read(lambda store: store.active_count())
+        assert rest.value == first.value.active and kept.opens == 1
+        assert _descriptors_on(db) == a_store_s  # the headline's connection went
+    finally:
+        await kept.shut()
+    assert _descriptors_on(db) == 0

@@ -144,8 +144,7 @@ def opening(backend: Backend, conn: Connection, sessions: str, audit: str) -> Op
 
 def opening_answers(rows: Iterable[Sequence[Any]], sessions: str) -> Opening:
     """`opening`'s answers from the rows of the backend's one `opening` statement, run
-    with `sessions` and `audit` bound (on any connection: the headline runs it on the
-    bare driver, `headline`)."""
+    with `sessions` and `audit` bound."""
     found: dict[str, set[str]] = {}
     names: set[str] = set()
     writable: list[bool] = []

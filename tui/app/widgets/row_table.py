@@ -6,18 +6,29 @@ a time (the overview: each deployment's reading) paid for every row on each. Her
 update repaints the lines of its row alone, and `update_cells` (several cells of one
 row) asks for them once. When the columns' widths change (measured when the table is
 idle, as DataTable does), every row moves, so the whole table is painted again then.
+
+A cell's width is measured once per value it holds, as Rich measures a `Text` (the
+widest of its lines, which no console option changes: `text_width`), and kept; new rows
+widen the columns from those widths.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, Self
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.geometry import Region
 from textual.render import measure
 from textual.widgets import DataTable
 from textual.widgets.data_table import CellKey, ColumnKey, RowKey
+
+
+def text_width(text: Text) -> int:
+    """The cells `text` takes on one line: its widest line (`Text.__rich_measure__`'s
+    maximum, which reads no console option), 0 when it is empty."""
+    return max(map(cell_len, text.plain.splitlines()), default=0)
 
 
 class RowTable(DataTable[Text]):
@@ -86,7 +97,7 @@ class RowTable(DataTable[Text]):
             column = self.columns.get(column_key)
             if column is None or row_key not in self.rows:
                 continue
-            label = measure(self.app.console, column.label, 1)
+            label = text_width(column.label)
             width = self._width_of(row_key, column_key)
             if width < column.content_width:
                 widths = (self._width_of(key, column_key) for key in self.rows)
@@ -96,13 +107,35 @@ class RowTable(DataTable[Text]):
         if self._widths() != before:
             self.refresh()
 
+    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
+        """DataTable's, the new rows of one line and no label widening the columns by
+        their cells' kept widths (`_width_of`) instead of measuring each cell through
+        the console; any other row DataTable's own way."""
+        theirs: list[RowKey] = []
+        for row_key in new_rows:
+            row = self.rows.get(row_key)
+            if row is None:
+                continue  # removed before the table was idle, as DataTable skips it
+            if row.label is not None or row.auto_height or row.height != 1:
+                theirs.append(row_key)
+                continue
+            for column in self.columns.values():
+                width = self._width_of(row_key, column.key)
+                column.content_width = max(column.content_width, width)
+        super()._update_dimensions(theirs)
+
     def _width_of(self, row_key: RowKey, column_key: ColumnKey) -> int:
         value = self.get_cell(row_key, column_key)
         key = CellKey(row_key, column_key)
         kept = self._measured.get(key)
         if kept is not None and kept[0] is value:
             return kept[1]
-        width = measure(self.app.console, value, 1)
+        if value is None:  # a row shorter than the columns: DataTable draws it empty
+            width = 0
+        elif isinstance(value, Text):
+            width = text_width(value)
+        else:
+            width = measure(self.app.console, value, 1)
         self._measured[key] = (value, width)
         return width
 
