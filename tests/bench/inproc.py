@@ -218,7 +218,7 @@ async def idle_screen(app: SessionsApp) -> None:
     a period: 7 ms for the static repaint on an idle screen, 12-22 ms right after a paint
     (PostgreSQL 10k, 2026-12-07)."""
     await next_paint(app)
-    await asyncio.sleep(2 * UPDATE_PERIOD)
+    await asyncio.sleep(IDLE_S)
 
 
 async def until(cond: Callable[[], bool], what: str, step: float = 0.0005) -> float:
@@ -732,10 +732,23 @@ async def window_floor_value(target: DbTarget, dialect: Any, d: q.Dialect) -> An
     return rows[0][0] if len(rows) == 2 else None
 
 
+IDLE_S = 2 * UPDATE_PERIOD
+"""What `idle_screen` waits before a change, and the raw driver before each of its reads:
+a read after an idle stretch waits for the server's process and the CPU to wake (the
+Store alone, PostgreSQL 1M, a reason page: 1.49 ms back to back, 2.45-2.49 ms after 33 ms
+idle), so both sides of "db part vs raw driver" start from the same idle."""
+
+
 def raw_sqlite(
-    path: Path, sqls: list[str], page_size: int, n: int, clock: Callable[[], float] = perf_counter
+    path: Path,
+    sqls: list[str],
+    page_size: int,
+    n: int,
+    clock: Callable[[], float] = perf_counter,
+    idle: float = 0.0,
 ) -> list[float]:
-    """`n` timed reads of the page, by `clock` (`time.thread_time`: the CPU they took)."""
+    """`n` timed reads of the page, by `clock` (`time.thread_time`: the CPU they took),
+    each after `idle` seconds with nothing running."""
     con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
 
     def page() -> None:
@@ -747,6 +760,8 @@ def raw_sqlite(
         page()  # warm, as the app's pooled connection is
         out = []
         for _ in range(n):
+            if idle:
+                time.sleep(idle)
             t0 = clock()
             page()
             out.append(ms(t0, clock()))
@@ -756,7 +771,12 @@ def raw_sqlite(
 
 
 async def raw_pg(
-    dsn: str, sqls: list[str], page_size: int, n: int, clock: Callable[[], float] = perf_counter
+    dsn: str,
+    sqls: list[str],
+    page_size: int,
+    n: int,
+    clock: Callable[[], float] = perf_counter,
+    idle: float = 0.0,
 ) -> list[float]:
     """As `raw_sqlite`, through asyncpg (`time.thread_time`: the loop thread's CPU)."""
     import asyncpg
@@ -772,6 +792,8 @@ async def raw_pg(
         await page()
         out = []
         for _ in range(n):
+            if idle:
+                await asyncio.sleep(idle)
             t0 = clock()
             await page()
             out.append(ms(t0, clock()))
@@ -818,15 +840,15 @@ async def main_async(
         for sql in sqls:
             if target.kind == "sqlite":
                 assert target.path is not None
-                samples += raw_sqlite(target.path, sql, page_size, n)
-                cpu += raw_sqlite(target.path, sql, page_size, n, time.thread_time)
+                samples += raw_sqlite(target.path, sql, page_size, n, idle=IDLE_S)
+                cpu += raw_sqlite(target.path, sql, page_size, n, time.thread_time, IDLE_S)
             else:
                 from tui.store.backends import backend_for  # after the measured start-up
 
                 url = backend_for(target.kind).url(target)
                 dsn = url.set(drivername="postgresql").render_as_string(False)
-                samples += await raw_pg(dsn, sql, page_size, n)
-                cpu += await raw_pg(dsn, sql, page_size, n, time.thread_time)
+                samples += await raw_pg(dsn, sql, page_size, n, idle=IDLE_S)
+                cpu += await raw_pg(dsn, sql, page_size, n, time.thread_time, IDLE_S)
         out["raw_sql"][name] = {"samples": [round(s, 3) for s in samples], "sql": sqls}
         if cpu:
             out["raw_sql"][name]["cpu"] = [round(s, 3) for s in cpu]
