@@ -62,3 +62,30 @@ async def test_a_new_question_is_painted_with_its_rows_and_a_late_page_holds_not
             assert status in ("active", "stuck"), "painted over the old rows: the page waits"
         await wait_until(pilot, lambda: "ended" in cell_text(app, 0, "status"), "the late page")
         await settle(pilot)
+
+
+async def test_a_question_asked_again_before_its_read_began_holds_nothing(
+    service_db: DbTarget, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two questions in one turn (a key repeated): the first one's read is cancelled
+    before it begins, and its hold is let go with it, so the second one's page is painted
+    as soon as it is in, not when the first hold would have run out."""
+    app = app_for(service_db)
+    async with app.run_test(size=SIZE) as pilot:
+        await ready(pilot)
+        main = main_screen(app)
+        line = main.query_one("#filters", Static)
+        painted: list[str] = []
+        render_lines = line.render_lines
+
+        def recorded(*args: Any, **kwargs: Any) -> Any:
+            painted.append(str(line.content))
+            return render_lines(*args, **kwargs)
+
+        monkeypatch.setattr(line, "render_lines", recorded)
+        monkeypatch.setattr("tui.app.list_reads.FRAMES_HELD_S", 60.0)
+        main.filters.set_status(Status.ACTIVE)
+        main.filters.set_status(Status.ENDED)
+        await wait_until(pilot, lambda: any("status: ended" in p for p in painted), "painted")
+        assert "ended" in cell_text(app, 0, "status")
+        await settle(pilot)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import AbstractContextManager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
@@ -37,6 +37,8 @@ from tui.domain.text import safe_text
 from tui.store.errors import FileMoved as StoreFileMoved
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Coroutine
+
     from tui.app.screens.main import MainScreen
 
 LOADING_AFTER = 0.15
@@ -108,11 +110,13 @@ class ListReads:
         self.loading_timer = timer
         self._time_wait()
         screen.table.set_sort(ask.sort, ask.ascending)
+        if self._held is not None:  # its read is cancelled, perhaps before it began
+            self._held.release()
         self._held = FramesHeld(screen)  # the change painted once, with its rows
         self.page(ask, self._held)
         screen.filters.show()
 
-    def page(self, ask: PageAsk, held: FramesHeld | None = None) -> None:
+    def page(self, ask: PageAsk, held: FramesHeld | None = None) -> Worker[None]:
         """Read one page in the screen's `list` worker; `held` let go once the page was
         taken (or the read failed or was cancelled)."""
         app = self.screen.sessions_app
@@ -142,7 +146,11 @@ class ListReads:
             if held is not None and not self.screen.call_later(held.release):
                 held.release()
 
-        self.screen.run_worker(read(), group="list", exclusive=True, exit_on_error=False)
+        # The coroutine function, not a coroutine: a read cancelled before it began (a
+        # newer question in the same turn) leaves no coroutine never awaited. Textual runs
+        # either; its annotation takes the function only as Coroutine[None, None, T].
+        work = cast("Callable[[], Coroutine[None, None, None]]", read)
+        return self.screen.run_worker(work, group="list", exclusive=True, exit_on_error=False)
 
     def refresh(self, *, recount: bool) -> None:
         """Re-read the loaded window (cursor, selection and scroll stay); `recount`:
